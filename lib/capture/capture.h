@@ -1,0 +1,69 @@
+/* Capture input: classic pcap (micro/nanosecond, both byte orders, the "modified" variants)
+ * and pcapng (several sections, either byte order, several interfaces with mixed link types,
+ * EPB/SPB/OPB), read with our own buffered reader because libpcap refuses pcapng files whose
+ * interfaces have different link types. Hands out one frame at a time; the frame's bytes
+ * live in the reader's buffer until the next call. Several files are merged by time.
+ *
+ * Errors about the file (cannot open, not a capture, cut short) are reported through
+ * why_reader_error(); traffic anomalies are not this module's business. */
+#ifndef WHY_CAPTURE_CAPTURE_H
+#define WHY_CAPTURE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/wtime.h"
+
+/* Largest frame we accept (bytes of captured data); larger caplen fields are a file error. */
+#define WHY_FRAME_MAX (256u * 1024u)
+
+struct why_frame {
+    uint64_t num;        /* 1-based frame number within its file (tshark's frame.number) */
+    uint32_t file;       /* index of the file in the reader's list, 0-based */
+    struct why_ts ts;    /* capture timestamp, UTC */
+    uint32_t linktype;   /* LINKTYPE_* value (1 Ethernet, 101 RAW, 113 SLL, 276 SLL2, 0 NULL...) */
+    uint32_t ifindex;    /* pcapng interface id; 0 for classic pcap */
+    uint32_t caplen;     /* bytes present in data */
+    uint32_t wirelen;    /* bytes on the wire (>= caplen; smaller values are raised to caplen) */
+    const uint8_t *data; /* caplen bytes, valid until the next why_reader_next/why_reader_free */
+};
+
+enum why_read_status {
+    WHY_READ_FRAME = 1, /* *out holds a frame */
+    WHY_READ_EOF = 0,   /* every file read to its end */
+    WHY_READ_ERROR = -1 /* an unusable file: see why_reader_error(); frames before it were valid */
+};
+
+struct why_reader;
+
+/* Opens the given paths ("-" is standard input, at most once). Each file's header is read
+ * at open, so a file that is not a capture fails here with a one-line message in err
+ * (e.g. "x.txt: not a pcap or pcapng file (magic 0x3c68746d)"). Returns 0 or -1.
+ * On success *out is owned by the caller: free with why_reader_free. */
+int why_reader_open(struct why_reader **out, const char *const *paths, size_t npaths, char *err,
+                    size_t errsize);
+
+/* Next frame in time order across files (each file's own order is kept: frames of one file
+ * are never reordered; across files the earliest pending timestamp goes first).
+ * A file that turns out to be cut short or corrupt in the middle ends that file with a
+ * warning (see why_reader_warnings) and reading goes on with the others; WHY_READ_ERROR is
+ * only returned for I/O errors. */
+enum why_read_status why_reader_next(struct why_reader *r, struct why_frame *out);
+
+/* One-line message for the last error, "" when none. */
+const char *why_reader_error(const struct why_reader *r);
+
+/* Warnings collected so far (e.g. "cut.pcap: file ends inside frame 1234 (last good frame
+ * 1233)"), one per file at most; *n receives the count. Owned by the reader. */
+const char *const *why_reader_warnings(const struct why_reader *r, size_t *n);
+
+/* Name of file index i as given to why_reader_open. */
+const char *why_reader_filename(const struct why_reader *r, uint32_t i);
+
+/* Bytes read so far across all files, and the total size when known (0 if not: stdin). */
+void why_reader_progress(const struct why_reader *r, uint64_t *done, uint64_t *total);
+
+void why_reader_free(struct why_reader *r);
+
+#endif
