@@ -1,0 +1,147 @@
+/* why502 public API: a session takes capture frames (from files or live), and hands each
+ * incident to a sink as soon as its evidence is complete; reports read the result.
+ * The library never prints, exits or reads globals. Time is packet time only. */
+#ifndef WHY502_H
+#define WHY502_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "util/wtime.h"
+
+#define WHY502_VERSION "0.1.0"
+
+/* Exit statuses of the CLI (like diff): also documented in the man page. */
+enum why_exit {
+    WHY_EXIT_OK = 0,        /* no failed request found */
+    WHY_EXIT_FOUND = 1,     /* at least one incident */
+    WHY_EXIT_USAGE = 2,     /* bad command line */
+    WHY_EXIT_INPUT = 3,     /* a capture could not be read at all */
+    WHY_EXIT_OUTPUT = 4,    /* the report could not be written */
+    WHY_EXIT_INTERNAL = 5,  /* out of memory or a bug */
+};
+
+/* Who the cause lies with. */
+enum why_kind {
+    WHY_KIND_GATEWAY = 0,   /* the gateway or what lies beyond it (DNS, network, origin) failed */
+    WHY_KIND_ORIGIN,        /* the origin answered 5xx itself; the gateway passed it through */
+    WHY_KIND_CLIENT,        /* the client gave up before any answer (499) */
+    WHY_KIND_CAPTURE,       /* the capture ended before the request was answered */
+    WHY_KIND_UNJOINED,      /* a failure seen with no client request to join it to */
+};
+
+#define WHY_EVIDENCE_MAX 24
+#define WHY_SCHEDULE_MAX 16
+
+struct why_evidence {
+    uint64_t frame;          /* frame number (tshark's) in file `file` */
+    uint32_t file;
+    struct why_ts ts;
+    char what[112];          /* short description, bytes from the wire escaped by the writers */
+};
+
+struct why_incident {
+    uint64_t id;             /* 1-based, in decision order: stable for the same input */
+    enum why_kind kind;
+    const char *error;       /* RFC 9209 Proxy-Status error type, NULL when none applies */
+    const char *detail;      /* our finer cause (catalogue id, docs/causes.md) */
+    char detail_text[200];   /* parameters of the detail: "tries=3 schedule=0,1.0,3.0s" */
+    struct why_ts ts;        /* when the client's request was complete (or the failure began) */
+    uint32_t file;           /* capture file of the client request */
+    /* the client leg */
+    bool has_client;
+    struct why_addr client_addr, gateway_addr;
+    uint16_t client_port, gateway_port;
+    char method[24];
+    char url[2304];           /* absolute URL as the client asked (built from Host for origin-form) */
+    int status;              /* status the client saw, 0 if none */
+    char claim[200];         /* the gateway's own words: X-Squid-Error, Proxy-Status, page title */
+    char server[96];         /* Server header of the gateway's response */
+    /* the upstream leg */
+    bool has_upstream;
+    struct why_addr upstream_addr;
+    uint16_t upstream_port;
+    char upstream_host[256]; /* host name asked of DNS or in the upstream Host header */
+    int upstream_status;     /* status the origin sent, 0 if none */
+    uint32_t attempts;       /* upstream connection attempts joined to this request */
+    uint32_t syn_tries;      /* SYNs sent in the failing attempt(s) */
+    uint32_t nschedule;
+    int64_t schedule_us[WHY_SCHEDULE_MAX]; /* SYN send times relative to the first, microseconds */
+    uint32_t dns_queries;    /* DNS queries for the host joined to this request */
+    /* durations in microseconds, -1 when not applicable */
+    int64_t dns_us;          /* first query -> last answer (or last query when unanswered) */
+    int64_t connect_us;      /* first SYN -> SYN-ACK, or -> giving up */
+    int64_t first_byte_us;   /* upstream request sent -> first response byte */
+    int64_t wait_us;         /* the measured wait that matters for this cause */
+    int64_t total_us;        /* client request -> answer to the client (or its giving up) */
+    uint8_t first_bytes[32]; /* http_protocol_error: the first bytes the origin sent, raw */
+    uint32_t first_len;
+    char summary[400];       /* one sentence: what happened */
+    char fix[300];           /* one sentence: what to do */
+    uint64_t request_frame, response_frame; /* client request / response frames, 0 if none */
+    uint32_t nevidence;
+    struct why_evidence evidence[WHY_EVIDENCE_MAX]; /* in time order */
+};
+
+struct why_options {
+    const char *gateways;    /* "ADDR[:PORT][,ADDR...]" from --gateway, NULL = automatic */
+    const char *keylog;      /* SSLKEYLOGFILE path, NULL = none */
+    bool include_unjoined;   /* report failures not joined to any request (default on) */
+    int64_t settle_us;       /* wait after a response before deciding (packet time) */
+};
+
+void why_options_init(struct why_options *o);
+
+/* Counters reported in the summary. */
+struct why_summary {
+    uint64_t frames, bytes;
+    uint64_t requests;       /* HTTP requests seen on client legs (or direct) */
+    uint64_t upstream_requests;
+    uint64_t failed;         /* incidents */
+    uint64_t by_kind[5];
+    uint64_t by_cause[64];   /* incidents per catalogue entry (index into why_causes()) */
+    uint64_t dns_queries, tcp_conns;
+    uint64_t decode_truncated, decode_malformed, decode_unsupported;
+    uint64_t caps_hit;       /* any named cap reached (see the cap counters) */
+    uint64_t cap_conns_evicted, cap_ooo_dropped, cap_http_head_too_long, cap_pending_dropped,
+        cap_records_dropped;
+    uint32_t ngateways;
+    struct why_addr gateways[8];
+    struct why_ts first_ts, last_ts;
+};
+
+/* Incidents are handed over as soon as decided; the sink copies what it keeps. */
+struct why_sink {
+    void *ctx;
+    void (*on_incident)(void *ctx, const struct why_incident *inc);
+};
+
+struct why_session;
+
+/* Returns NULL on out of memory or a bad option (message in err). */
+struct why_session *why_session_new(const struct why_options *o, const struct why_sink *sink,
+                                    char *err, size_t errsize);
+/* One captured frame. */
+void why_session_frame(struct why_session *s, const struct why_frame *f);
+/* End of input: everything still pending is decided and handed to the sink. */
+void why_session_finish(struct why_session *s);
+const struct why_summary *why_session_summary(const struct why_session *s);
+void why_session_free(struct why_session *s);
+
+/* The cause catalogue (docs/causes.md is generated from it). */
+struct why_cause {
+    const char *detail;      /* our id: "nxdomain" */
+    const char *error;       /* RFC 9209 type, NULL for none */
+    const char *kind;        /* "gateway", "origin", "client", "capture" */
+    const char *seen;        /* what the traffic shows */
+    const char *fix;         /* what to do */
+};
+const struct why_cause *why_causes(size_t *n);
+const struct why_cause *why_cause_find(const char *detail);
+
+const char *why_kind_name(enum why_kind k);
+
+#endif

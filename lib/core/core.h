@@ -1,0 +1,170 @@
+/* Internal records of the session, shared by session.c (builds them from flows and protocol
+ * events), correlate.c (joins a client request to the upstream activity it caused) and
+ * diagnose.c (names the cause). Records outlive the flow table's connections: a connection
+ * summary stays until no pending request can still be joined to it. */
+#ifndef WHY_CORE_CORE_H
+#define WHY_CORE_CORE_H
+
+#include "flow/flow.h"
+#include "proto/dns.h"
+#include "proto/http1.h"
+#include "proto/tls.h"
+#include "why502/why502.h"
+
+#define WHY_TXN_PER_CONN_MAX 256      /* HTTP transactions remembered per connection (cap) */
+#define WHY_RECORDS_MAX 500000        /* connection + DNS records kept for joining (cap) */
+#define WHY_HORIZON_US (30LL * 60 * 1000000) /* longest request we join (packet time) */
+#define WHY_SKEW_US 20000             /* -i any reorder tolerance when comparing times */
+#define WHY_HOSTMAP_MAX 4096          /* host -> addresses remembered from DNS answers (cap) */
+
+enum app_proto { APP_UNKNOWN = 0, APP_HTTP, APP_TLS, APP_OTHER };
+
+struct txn;
+
+/* A TCP connection as the correlator sees it. */
+struct rec_conn {
+    struct why_conn c;            /* snapshot; refreshed from the live connection on events */
+    struct why_conn *live;        /* the flow table's connection while it exists */
+    enum app_proto app;
+    bool app_decided;
+    struct why_http1_stream hreq, hresp;
+    struct why_tls_stream tls[2];
+    /* TLS facts (no keys) */
+    bool tls_hello[2];            /* a hello seen from client (0) / server (1) */
+    char sni[256];
+    uint16_t tls_version;
+    bool tls_appdata[2];          /* application data seen in each direction */
+    bool tls_ccs[2];
+    uint64_t reneg_frame;         /* first server handshake record after its app data */
+    struct why_ts reneg_ts;
+    bool reneg_answered;          /* client sent a handshake record or an alert after it */
+    uint64_t reneg_answer_frame;
+    uint8_t alert_desc, alert_level;
+    uint64_t alert_frame;
+    int alert_dir;
+    /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
+     * still waiting for a response head */
+    struct txn *txn_head, *txn_tail, *unanswered;
+    uint32_t ntxn;
+    uint64_t hreq_first_frame, hresp_first_frame; /* first byte of the message being parsed */
+    struct why_ts hreq_first_ts, hresp_first_ts;
+    uint64_t other_first_frame;   /* APP_OTHER: first bytes seen from the server */
+    uint8_t other_first[64];
+    uint32_t other_first_len;
+    /* joining */
+    bool claimed;                 /* joined to a client request as an upstream attempt */
+    bool client_leg;              /* decided: the server is the gateway */
+    struct rec_conn *rnext, *rprev; /* all records, by creation */
+    int refs;                     /* txns alive that point here */
+    bool closed;                  /* left the flow table */
+};
+
+struct txn {
+    uint64_t id;                  /* creation order */
+    struct rec_conn *rc;
+    struct txn *next;             /* next on the same connection */
+    struct txn *qnext;            /* decision queue */
+    /* request */
+    char method[24];
+    char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX) */
+    uint32_t target_len;
+    char host[256];
+    char via[160];
+    uint64_t req_first_frame, req_frame;
+    struct why_ts req_first_ts, req_ts;
+    /* response */
+    bool has_resp;
+    int status;
+    uint64_t resp_first_frame, resp_frame, resp_end_frame;
+    struct why_ts resp_first_ts, resp_ts, resp_end_ts;
+    bool resp_done;               /* framing satisfied */
+    uint64_t body_bytes;
+    int64_t expected_len;
+    char claim[200];
+    char server[96];
+    char title[120];
+    /* a response that was not HTTP */
+    bool not_http;
+    uint8_t first_bytes[64];
+    uint32_t first_len;
+    /* decision */
+    bool queued, decided;
+    struct txn *claimed_by;       /* client txn this upstream txn was joined to */
+    bool is_client_leg;
+};
+
+struct rec_dns {
+    struct rec_dns *next, *prev;
+    uint64_t id;
+    struct why_addr cli, srv;
+    uint16_t cli_port, srv_port, qid;
+    bool tcp;
+    char qname[WHY_DNS_NAME_MAX + 1];
+    uint16_t qtype;
+    uint64_t q_frame;
+    struct why_ts q_ts;
+    uint32_t tries;               /* queries with the same id and name (retransmissions) */
+    uint64_t last_q_frame;
+    struct why_ts last_q_ts;
+    bool answered;
+    uint64_t a_frame;
+    struct why_ts a_ts;
+    uint8_t rcode;
+    uint32_t naddrs;
+    struct why_addr addrs[4];
+    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
+    uint64_t icmp_frame;
+    bool claimed;
+};
+
+struct why_session {
+    struct why_options opt;
+    struct why_sink sink;
+    struct why_flow *flow;
+    struct why_summary sum;
+    const struct why_frame *cur_frame;
+    struct why_ts now;            /* latest packet time seen */
+    uint64_t next_txn_id, next_dns_id, next_incident_id;
+    struct rec_conn *rhead, *rtail;   /* connection records by creation */
+    uint64_t nrecs;
+    struct rec_dns *dhead, *dtail;    /* DNS records by creation */
+    uint64_t ndns;
+    struct txn *qhead, *qtail;        /* client txns waiting for a decision, in order */
+    /* local (gateway) addresses: from the link layer's direction or --gateway */
+    struct why_addr local[32];
+    uint32_t nlocal;
+    bool local_from_option;
+    uint16_t gw_ports[8];
+    uint32_t ngw_ports;
+    /* auto-detected gateways (serve HTTP and originate connections/DNS) */
+    struct why_addr served[64];
+    uint32_t nserved;
+    struct why_addr originators[64];
+    uint32_t norig;
+};
+
+/* session.c */
+bool why_core_is_local(const struct why_session *s, const struct why_addr *a);
+bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a);
+const struct why_conn *why_core_conn(const struct rec_conn *rc);
+
+/* The join of one client request with what the gateway did for it (correlate.c). */
+#define WHY_JOIN_MAX 16
+struct why_exchange {
+    struct txn *client;           /* the client's request (NULL for an unjoined failure) */
+    struct txn *up;               /* the upstream request that carried it, if found */
+    struct rec_conn *up_conn;     /* the connection carrying `up`, or the last attempt */
+    struct rec_conn *attempts[WHY_JOIN_MAX]; /* connection attempts in order */
+    uint32_t nattempts;
+    struct rec_dns *dns[WHY_JOIN_MAX];
+    uint32_t ndns;
+    bool upstream_visible;        /* the capture shows this gateway's upstream side at all */
+    struct why_ts end_ts;         /* when the client leg was answered / given up */
+    uint64_t end_frame;
+};
+
+void why_correlate(struct why_session *s, struct txn *client, struct why_exchange *x);
+/* Fills inc from x; returns false when the exchange is not a failure. */
+bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc);
+
+#endif

@@ -1,0 +1,195 @@
+/* Joining a client's request to what the gateway did for it: the DNS queries for its host, the
+ * connection attempts (tried one after another), and the upstream request that carried it.
+ * Forward proxies (absolute-form, CONNECT) are joined by host and path, reverse proxies by path
+ * and time; keep-alive and parallel requests are told apart because each upstream request and
+ * each failed attempt is joined to one client request only (the earliest that can own it). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/url.h"
+
+static bool in_window(struct why_ts t, struct why_ts from, struct why_ts to)
+{
+    return why_ts_diff_us(from, t) >= -WHY_SKEW_US && why_ts_diff_us(t, to) >= -WHY_SKEW_US;
+}
+
+/* When the client leg ended for this request: the answer's first byte, or whoever closed. */
+static struct why_ts client_end(const struct why_session *s, const struct txn *c, uint64_t *frame)
+{
+    const struct why_conn *cc = why_core_conn(c->rc);
+    if (c->has_resp) {
+        *frame = c->resp_first_frame;
+        return c->resp_first_ts;
+    }
+    struct why_ts best = s->now;
+    *frame = 0;
+    for (int d = 0; d < 2; d++) {
+        const struct why_tcp_half *h = &cc->half[d];
+        if (h->fin_frame && why_ts_cmp(h->fin_ts, best) < 0 &&
+            why_ts_cmp(h->fin_ts, c->req_ts) >= 0) {
+            best = h->fin_ts;
+            *frame = h->fin_frame;
+        }
+        if (h->rst_frame && why_ts_cmp(h->rst_ts, best) < 0 &&
+            why_ts_cmp(h->rst_ts, c->req_ts) >= 0) {
+            best = h->rst_ts;
+            *frame = h->rst_frame;
+        }
+    }
+    return best;
+}
+
+static bool addr_in_dns(const struct why_exchange *x, const struct why_addr *a)
+{
+    for (uint32_t i = 0; i < x->ndns; i++)
+        for (uint32_t j = 0; j < x->dns[i]->naddrs; j++)
+            if (why_addr_eq(&x->dns[i]->addrs[j], a))
+                return true;
+    return false;
+}
+
+static bool is_upstream_conn(const struct why_session *s, const struct rec_conn *rc)
+{
+    const struct why_conn *c = why_core_conn(rc);
+    return why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr);
+}
+
+static bool attempt_failed(const struct rec_conn *rc)
+{
+    return !why_core_conn(rc)->established;
+}
+
+/* When an attempt was over, so the next one of the same request must start after it. */
+static struct why_ts attempt_end(const struct rec_conn *rc)
+{
+    const struct why_conn *c = why_core_conn(rc);
+    if (c->synack_frame)
+        return c->synack_ts;
+    struct why_ts t = c->syn_ts[c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
+                                                                 : (c->syn_count ? c->syn_count - 1 : 0)];
+    if (c->icmp_frame && why_ts_cmp(c->icmp_ts, t) > 0)
+        t = c->icmp_ts;
+    if (c->half[WHY_S2C].rst_frame && why_ts_cmp(c->half[WHY_S2C].rst_ts, t) > 0)
+        t = c->half[WHY_S2C].rst_ts;
+    return t;
+}
+
+void why_correlate(struct why_session *s, struct txn *client, struct why_exchange *x)
+{
+    memset(x, 0, sizeof *x);
+    x->client = client;
+    x->end_ts = client_end(s, client, &x->end_frame);
+    const struct why_conn *cc = why_core_conn(client->rc);
+    if (!why_core_is_gateway_addr(s, &cc->srv_addr)) {
+        /* no gateway in between: the request's own connection is the "upstream" */
+        x->up = client;
+        x->up_conn = client->rc;
+        x->attempts[x->nattempts++] = client->rc;
+        x->upstream_visible = true;
+        return;
+    }
+    struct why_url u;
+    why_url_parse(client->method, client->target, client->target_len, client->host, &u);
+    struct why_ts from = client->req_first_ts, to = x->end_ts;
+
+    for (struct rec_conn *rc = s->rhead; rc && !x->upstream_visible; rc = rc->rnext)
+        x->upstream_visible = is_upstream_conn(s, rc);
+    for (struct rec_dns *d = s->dhead; d && !x->upstream_visible; d = d->next)
+        x->upstream_visible = why_core_is_gateway_addr(s, &d->cli);
+
+    /* DNS: queries for the host made while the request waited (or still pending at its start:
+     * resolvers coalesce concurrent lookups of one name) */
+    if (u.host[0] && !u.host_is_ip) {
+        for (struct rec_dns *d = s->dhead; d && x->ndns < WHY_JOIN_MAX; d = d->next) {
+            if (strcmp(d->qname, u.host) != 0)
+                continue;
+            bool during = in_window(d->q_ts, from, to);
+            bool pending = why_ts_cmp(d->q_ts, from) < 0 &&
+                           (!d->answered || why_ts_cmp(d->a_ts, from) >= 0);
+            if (during || pending)
+                x->dns[x->ndns++] = d;
+        }
+    }
+
+    /* The upstream request: same method and path, sent in the window, not joined before. */
+    struct txn *best = NULL;
+    int best_score = 0;
+    for (struct rec_conn *rc = s->rhead; rc; rc = rc->rnext) {
+        if (rc == client->rc || rc->app != APP_HTTP || !is_upstream_conn(s, rc))
+            continue;
+        for (struct txn *t = rc->txn_head; t; t = t->next) {
+            if (t->claimed_by || strcmp(t->method, client->method) != 0 ||
+                !in_window(t->req_first_ts, from, to))
+                continue;
+            struct why_url tu;
+            why_url_parse(t->method, t->target, t->target_len, t->host, &tu);
+            if (strcmp(tu.path, u.path) != 0 && !why_url_path_suffix(u.path, tu.path))
+                continue;
+            /* forward proxies keep the host; reverse proxies may rewrite it */
+            int score = strcmp(tu.host, u.host) == 0 ? 2 : 1;
+            if (!best || score > best_score ||
+                (score == best_score && why_ts_cmp(t->req_first_ts, best->req_first_ts) < 0)) {
+                best = t;
+                best_score = score;
+            }
+        }
+    }
+    if (best) {
+        best->claimed_by = client;
+        x->up = best;
+        x->up_conn = best->rc;
+    }
+
+    /* Connection attempts, one after another: each starts after the previous one ended. */
+    struct why_ts after = why_ts_add_us(from, -WHY_SKEW_US);
+    for (;;) {
+        struct rec_conn *pick = NULL;
+        int pick_score = 0;
+        for (struct rec_conn *rc = s->rhead; rc; rc = rc->rnext) {
+            const struct why_conn *c = why_core_conn(rc);
+            if (rc->claimed || rc == client->rc || c->midstream || c->syn_count == 0 ||
+                !is_upstream_conn(s, rc))
+                continue;
+            if (!in_window(c->syn_ts[0], from, to) || why_ts_diff_us(after, c->syn_ts[0]) < -WHY_SKEW_US)
+                continue;
+            if (x->up && rc != x->up_conn && !attempt_failed(rc))
+                continue; /* a working connection that did not carry our request */
+            if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts[0], why_core_conn(x->up_conn)->syn_ts[0]) > 0)
+                continue; /* after the connection that carried it */
+            int score = 1;
+            if (rc == x->up_conn)
+                score = 5;
+            else if (u.host_is_ip && why_addr_eq(&u.ip, &c->srv_addr))
+                score = 4;
+            else if (addr_in_dns(x, &c->srv_addr))
+                score = 4;
+            else if (c->srv_port == u.port)
+                score = 2;
+            else if (x->ndns > 0 && !u.host_is_ip)
+                continue; /* we know where the host resolved to, and it is not this */
+            if (!attempt_failed(rc) && rc->app == APP_HTTP && rc != x->up_conn)
+                continue; /* carried other requests */
+            if (!pick || why_ts_cmp(c->syn_ts[0], why_core_conn(pick)->syn_ts[0]) < 0 ||
+                (why_ts_cmp(c->syn_ts[0], why_core_conn(pick)->syn_ts[0]) == 0 && score > pick_score)) {
+                pick = rc;
+                pick_score = score;
+            }
+        }
+        if (!pick || x->nattempts >= WHY_JOIN_MAX)
+            break;
+        pick->claimed = true;
+        x->attempts[x->nattempts++] = pick;
+        if (pick == x->up_conn || !attempt_failed(pick)) {
+            if (!x->up_conn)
+                x->up_conn = pick;
+            break;
+        }
+        after = attempt_end(pick);
+    }
+    if (!x->up_conn && x->nattempts)
+        x->up_conn = x->attempts[x->nattempts - 1];
+    if (x->up_conn)
+        x->up_conn->claimed = true;
+}

@@ -1,0 +1,862 @@
+/* Diagnosis: ordered rules over one exchange, first cause wins, phase by phase as a request
+ * travels (DNS, connect, TLS, request/response), then the client and the capture. Each cause is
+ * an entry of the catalogue below (RFC 9209 Proxy-Status error type + our detail); the
+ * catalogue is the single source of docs/causes.md. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/url.h"
+
+static const struct why_cause causes[] = {
+    {"nxdomain", "dns_error", "gateway", "The DNS server answered NXDOMAIN (no such name) for the host.",
+     "Add an A/AAAA record for {host} in DNS, or an entry in the gateway's hosts file; check the URL for a typo."},
+    {"servfail", "dns_error", "gateway", "The DNS server answered SERVFAIL for the host (it could not resolve it: its upstream or the zone's servers failed).",
+     "Check the resolver {dns} and the authoritative servers of {host} (DNSSEC, lame delegation, upstream reachability)."},
+    {"refused", "dns_error", "gateway", "The DNS server answered REFUSED: it will not resolve this name for the gateway.",
+     "Allow the gateway to query {dns} (ACL/recursion settings), or point the gateway at a resolver that serves it."},
+    {"dns_rcode", "dns_error", "gateway", "The DNS server answered with an error code other than NXDOMAIN, SERVFAIL or REFUSED.",
+     "Check the resolver {dns}: it answered {host} with an error."},
+    {"nodata", "dns_error", "gateway", "The name exists but DNS has no address record (A/AAAA) for it (NODATA).",
+     "Add an A (or AAAA) record for {host}, or fix the CNAME it points to."},
+    {"no_answer", "dns_timeout", "gateway", "DNS queries for the host went unanswered (retransmitted, then the gateway gave up).",
+     "The resolver {dns} does not answer: check that it runs and that a firewall lets UDP/TCP 53 through between the gateway and it."},
+    {"dns_unreachable", "dns_timeout", "gateway", "DNS queries drew an ICMP error (the resolver's port or host is unreachable).",
+     "Nothing listens on {dns} port 53, or it is unreachable: fix the gateway's resolver setting or the DNS server."},
+    {"syn_unanswered", "connection_timeout", "gateway", "The gateway's SYNs to the origin were never answered; it retransmitted with back-off and gave up.",
+     "A firewall between the gateway and {addr} drops the SYNs, or the host is down: allow {addr} port {port} from the gateway, check routing back."},
+    {"rst", "connection_refused", "gateway", "The origin (or a device in between) answered the gateway's SYN with a TCP reset.",
+     "Nothing listens on {addr} port {port}, or a firewall rejects the connection: check the service and the rules."},
+    {"port_unreachable", "connection_refused", "gateway", "The gateway's SYN drew an ICMP port unreachable.",
+     "Nothing accepts connections on {addr} port {port}: check the service and the rules in between."},
+    {"admin_prohibited", "destination_ip_prohibited", "gateway", "The gateway's SYN drew an ICMP/ICMPv6 'administratively prohibited' (host or network prohibited, communication prohibited).",
+     "A firewall ({icmp_from}) rejects connections from the gateway to {addr}: allow it, or use another path."},
+    {"host_unreachable", "destination_ip_unroutable", "gateway", "The gateway's SYN drew an ICMP host unreachable / ICMPv6 address unreachable.",
+     "{addr} is down or not reachable from the gateway's network: check the host and the route (ARP/ND fails next to it)."},
+    {"net_unreachable", "destination_ip_unroutable", "gateway", "The gateway's SYN drew an ICMP network unreachable / ICMPv6 no route.",
+     "The gateway has no route to {addr}: check its routes and default gateway."},
+    {"ttl_exceeded", "destination_ip_unroutable", "gateway", "The gateway's SYN drew an ICMP time exceeded: a routing loop.",
+     "Fix the routing loop on the path to {addr}."},
+    {"not_http", "http_protocol_error", "gateway", "The origin answered with bytes that are not an HTTP status line.",
+     "{addr} port {port} does not speak HTTP (wrong port or protocol, e.g. TLS or SSH): fix the URL or the gateway's upstream setting."},
+    {"closed", "connection_terminated", "gateway", "The origin closed the connection (FIN) after the request, before any response byte.",
+     "The origin {addr} dropped the request without answering: check its logs (crash, limits, request rejected); a keep-alive race if it followed idle time."},
+    {"reset", "connection_terminated", "gateway", "The origin reset the connection (RST) after the request, before any response byte.",
+     "The origin {addr} (or a device in between) aborted the request: check its logs and any IPS/WAF in the path."},
+    {"reset_in_body", "http_response_incomplete", "gateway", "The origin reset the connection in the middle of the response.",
+     "The response from {addr} was cut by a reset after {got} bytes: check the origin's logs and any device in between."},
+    {"closed_in_body", "http_response_incomplete", "gateway", "The origin closed the connection before the response was complete.",
+     "The response from {addr} ended after {got} bytes, short of its length: check the origin (crash, timeout while sending)."},
+    {"no_response", "http_response_timeout", "gateway", "The origin accepted the request and sent nothing until the gateway gave up.",
+     "The origin {addr} took longer than the gateway's timeout ({wait}): fix the slow endpoint, or raise the gateway's read timeout for it."},
+    {"renegotiation_stall", "tls_protocol_error", "gateway", "In a TLS 1.2 session the origin sent a handshake record after application data (a renegotiation request, HelloRequest) and the gateway never answered it; the origin waited.",
+     "Stop the origin asking for renegotiation (e.g. IIS: client certificate negotiation off / no per-path client certificates), or let the gateway answer renegotiation."},
+    {"renegotiation_refused", "tls_protocol_error", "gateway", "The origin asked for TLS renegotiation and the gateway refused it (no_renegotiation alert or close).",
+     "Stop the origin asking for renegotiation, or allow the gateway to renegotiate with it."},
+    {"tls_alert", "tls_protocol_error", "gateway", "The TLS handshake with the origin ended with an alert.",
+     "The TLS handshake between the gateway and {addr} failed ({alert}): compare versions, ciphers and certificates on both sides."},
+    {"tls_handshake_closed", "tls_protocol_error", "gateway", "The origin closed or reset the connection during the TLS handshake.",
+     "The origin {addr} dropped the TLS handshake: it may not speak TLS on port {port}, or rejects the gateway's versions/ciphers/SNI."},
+    {"no_upstream_attempt", "proxy_internal_response", "gateway", "The gateway answered 5xx without any DNS query, connection attempt or upstream request for it.",
+     "The gateway refused on its own ({claim}): check its configuration (no upstream available, ACL, limits, all upstreams marked down)."},
+    {"gateway_error", "proxy_internal_response", "gateway", "The origin answered correctly but the gateway still answered the client with 5xx.",
+     "The gateway failed after the origin answered: check its logs (content scanning, ICAP, header size limits)."},
+    {"closed_without_response", "proxy_internal_error", "gateway", "The gateway closed the client's connection without any response and nothing upstream explains it.",
+     "Check the gateway's logs: it dropped the request (crash, limit, policy)."},
+    {"gateway_claim", NULL, "gateway", "The capture has no upstream side; the cause is the one the gateway states in its answer (X-Squid-Error, Proxy-Status, block page).",
+     "Capture on the gateway with `tcpdump -i any` to see the upstream side; the gateway says: {claim}."},
+    {"client_reset_response", NULL, "client", "The client reset or closed the connection while the response was still coming.",
+     "The client gave up during the transfer (user navigated away, client timeout): not a gateway fault unless the transfer was slow."},
+    {"client_abort", NULL, "client", "The client gave up (FIN or RST) before any answer: what a gateway logs as 499.",
+     "The client waited {wait} and gave up; {upstream_state}"},
+    {"origin_5xx", NULL, "origin", "The origin answered 5xx itself and the gateway passed it on: not a gateway failure.",
+     "Look at the origin {addr}: it answered {status} itself."},
+    {"no_response_in_capture", NULL, "capture", "The capture ended before the request was answered.",
+     "Capture for longer (until the client sees its answer) to diagnose this request."},
+};
+
+const struct why_cause *why_causes(size_t *n)
+{
+    *n = sizeof causes / sizeof causes[0];
+    return causes;
+}
+
+const struct why_cause *why_cause_find(const char *detail)
+{
+    for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++)
+        if (strcmp(causes[i].detail, detail) == 0)
+            return &causes[i];
+    return NULL;
+}
+
+/* ---- evidence ---- */
+
+static void ev(struct why_incident *inc, uint64_t frame, struct why_ts ts, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void ev(struct why_incident *inc, uint64_t frame, struct why_ts ts, const char *fmt, ...)
+{
+    if (!frame)
+        return;
+    for (uint32_t i = 0; i < inc->nevidence; i++)
+        if (inc->evidence[i].frame == frame)
+            return;
+    if (inc->nevidence >= WHY_EVIDENCE_MAX)
+        return;
+    struct why_evidence *e = &inc->evidence[inc->nevidence++];
+    e->frame = frame;
+    e->file = inc->file;
+    e->ts = ts;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->what, sizeof e->what, fmt, ap);
+    va_end(ap);
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+    const struct why_evidence *x = a, *y = b;
+    if (x->file != y->file)
+        return x->file < y->file ? -1 : 1;
+    return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+static double secs(int64_t us) { return (double)us / 1e6; }
+
+/* "1.23 s" / "850 ms" / "0.4 ms" */
+static void fmt_wait(char *buf, size_t n, int64_t us)
+{
+    if (us < 0)
+        snprintf(buf, n, "?");
+    else if (us >= 10000000)
+        snprintf(buf, n, "%.0f s", secs(us));
+    else if (us >= 1000000)
+        snprintf(buf, n, "%.2f s", secs(us));
+    else if (us >= 1000)
+        snprintf(buf, n, "%.0f ms", (double)us / 1000.0);
+    else
+        snprintf(buf, n, "%.1f ms", (double)us / 1000.0);
+}
+
+struct fixctx {
+    const char *host, *claim;
+    char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
+    char upstream_state[160];
+};
+
+/* Expands {name} placeholders of a catalogue fix. */
+static void expand(char *out, size_t size, const char *tmpl, const struct fixctx *f)
+{
+    size_t o = 0;
+    for (const char *p = tmpl; *p && o + 1 < size;) {
+        if (*p == '{') {
+            const char *end = strchr(p, '}');
+            if (end) {
+                char name[24];
+                size_t nl = (size_t)(end - p - 1);
+                if (nl < sizeof name) {
+                    memcpy(name, p + 1, nl);
+                    name[nl] = 0;
+                    const char *v = NULL;
+                    if (!strcmp(name, "host")) v = f->host;
+                    else if (!strcmp(name, "claim")) v = f->claim;
+                    else if (!strcmp(name, "addr")) v = f->addr;
+                    else if (!strcmp(name, "port")) v = f->port;
+                    else if (!strcmp(name, "dns")) v = f->dns;
+                    else if (!strcmp(name, "icmp_from")) v = f->icmp_from;
+                    else if (!strcmp(name, "wait")) v = f->wait;
+                    else if (!strcmp(name, "got")) v = f->got;
+                    else if (!strcmp(name, "status")) v = f->status;
+                    else if (!strcmp(name, "alert")) v = f->alert;
+                    else if (!strcmp(name, "upstream_state")) v = f->upstream_state;
+                    if (v) {
+                        if (!v[0])
+                            v = "?";
+                        size_t vl = strlen(v);
+                        if (vl > size - 1 - o)
+                            vl = size - 1 - o;
+                        memcpy(out + o, v, vl);
+                        o += vl;
+                        p = end + 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        out[o++] = *p++;
+    }
+    out[o] = 0;
+}
+
+static void set_cause(struct why_incident *inc, const char *detail)
+{
+    const struct why_cause *c = why_cause_find(detail);
+    inc->detail = c ? c->detail : detail;
+    inc->error = c ? c->error : NULL;
+    if (c && !strcmp(c->kind, "origin"))
+        inc->kind = WHY_KIND_ORIGIN;
+    else if (c && !strcmp(c->kind, "client"))
+        inc->kind = WHY_KIND_CLIENT;
+    else if (c && !strcmp(c->kind, "capture"))
+        inc->kind = WHY_KIND_CAPTURE;
+    else
+        inc->kind = WHY_KIND_GATEWAY;
+}
+
+static void dt(struct why_incident *inc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dt(struct why_incident *inc, const char *fmt, ...)
+{
+    size_t used = strlen(inc->detail_text);
+    if (used + 2 >= sizeof inc->detail_text)
+        return;
+    if (used)
+        inc->detail_text[used++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(inc->detail_text + used, sizeof inc->detail_text - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Renders wire bytes as a readable one-line sample, like a hex dump's text column: printable
+ * ASCII kept, CR/LF shown as \r \n, anything else '.'. Not an escaper: the raw bytes travel
+ * in why_incident.first_bytes and the writers escape what they print (report/escape.c). */
+static void bytes_text(char *out, size_t size, const uint8_t *b, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 3 < size; i++) {
+        if (b[i] == '\r' || b[i] == '\n') {
+            out[o++] = '\\';
+            out[o++] = b[i] == '\r' ? 'r' : 'n';
+        } else {
+            out[o++] = b[i] >= 0x20 && b[i] < 0x7f ? (char)b[i] : '.';
+        }
+    }
+    out[o] = 0;
+}
+
+/* ---- the rules ---- */
+
+static const char *icmp_detail(uint8_t ver, uint8_t type, uint8_t code)
+{
+    if (ver == 4 && type == 3) {
+        switch (code) {
+        case 0: case 6: case 11: return "net_unreachable";
+        case 1: case 7: case 12: return "host_unreachable";
+        case 2: case 3: return "port_unreachable";
+        case 9: case 10: case 13: return "admin_prohibited";
+        default: return "host_unreachable";
+        }
+    }
+    if (ver == 4 && type == 11)
+        return "ttl_exceeded";
+    if (ver == 6 && type == 1) {
+        switch (code) {
+        case 0: return "net_unreachable";
+        case 1: case 5: case 6: return "admin_prohibited";
+        case 4: return "port_unreachable";
+        default: return "host_unreachable";
+        }
+    }
+    if (ver == 6 && type == 3)
+        return "ttl_exceeded";
+    return "host_unreachable";
+}
+
+static void conn_evidence(struct why_incident *inc, const struct rec_conn *rc)
+{
+    const struct why_conn *c = why_core_conn(rc);
+    char dst[64];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        ev(inc, c->syn_frames[i], c->syn_ts[i], i ? "SYN to %s retransmitted (try %u)" : "SYN to %s",
+           dst, i + 1);
+    ev(inc, c->synack_frame, c->synack_ts, "SYN-ACK from %s", dst);
+    ev(inc, c->icmp_frame, c->icmp_ts, "ICMP%s type %u code %u about the SYN to %s",
+       c->icmp_ipver == 6 ? "v6" : "", c->icmp_type, c->icmp_code, dst);
+    ev(inc, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts, "RST from %s", dst);
+    ev(inc, c->half[WHY_S2C].fin_frame, c->half[WHY_S2C].fin_ts, "FIN from %s", dst);
+    ev(inc, c->half[WHY_C2S].rst_frame, c->half[WHY_C2S].rst_ts, "RST to %s", dst);
+    ev(inc, c->half[WHY_C2S].fin_frame, c->half[WHY_C2S].fin_ts, "FIN to %s", dst);
+}
+
+/* What the client leg shows: who ended it, when. */
+struct client_end {
+    bool client_gave_up;          /* client FIN/RST before any response */
+    bool gateway_closed;          /* gateway FIN/RST before any response */
+    bool client_reset_in_body;    /* client ended the connection during the response */
+    struct why_ts ts;
+    uint64_t frame;
+};
+
+static struct client_end client_leg_end(const struct why_exchange *x)
+{
+    struct client_end e = {0};
+    const struct txn *t = x->client;
+    const struct why_conn *c = why_core_conn(t->rc);
+    const struct why_tcp_half *cl = &c->half[WHY_C2S], *gw = &c->half[WHY_S2C];
+    struct why_ts ct = {0, 0}, gt = {0, 0};
+    uint64_t cf = cl->rst_frame ? cl->rst_frame : cl->fin_frame;
+    uint64_t gf = gw->rst_frame ? gw->rst_frame : gw->fin_frame;
+    if (cf)
+        ct = cl->rst_frame ? cl->rst_ts : cl->fin_ts;
+    if (gf)
+        gt = gw->rst_frame ? gw->rst_ts : gw->fin_ts;
+    if (!t->has_resp) {
+        /* a FIN from the client alone is not giving up (HTTP/1.0 half-close); a RST is, and a
+         * FIN is when the gateway then answers nothing */
+        if (cf && (!gf || why_ts_cmp(ct, gt) <= 0) && why_ts_cmp(ct, t->req_ts) >= 0) {
+            e.client_gave_up = true;
+            e.ts = ct;
+            e.frame = cf;
+        } else if (gf) {
+            e.gateway_closed = true;
+            e.ts = gt;
+            e.frame = gf;
+        }
+    } else if (!t->resp_done && cf && (!gf || why_ts_cmp(ct, gt) < 0)) {
+        e.client_reset_in_body = true;
+        e.ts = ct;
+        e.frame = cf;
+    }
+    return e;
+}
+
+static bool dns_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
+{
+    uint32_t answered = 0, with_addr = 0, icmp = 0, tries = 0;
+    const struct rec_dns *err = NULL, *nodata = NULL;
+    struct why_ts first = {0, 0}, last = {0, 0};
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct rec_dns *d = x->dns[i];
+        tries += d->tries;
+        if (i == 0 || why_ts_cmp(d->q_ts, first) < 0)
+            first = d->q_ts;
+        struct why_ts end = d->answered ? d->a_ts : d->last_q_ts;
+        if (why_ts_cmp(end, last) > 0)
+            last = end;
+        if (d->answered) {
+            answered++;
+            if (d->naddrs)
+                with_addr++;
+            else if (d->rcode != 0 && !err)
+                err = d;
+            else if (d->rcode == 0 && !nodata)
+                nodata = d;
+        } else if (d->icmp)
+            icmp++;
+    }
+    if (x->ndns == 0 || with_addr > 0)
+        return false;
+    why_addr_str(&x->dns[0]->srv, f->dns, sizeof f->dns);
+    inc->dns_queries = x->ndns;
+    inc->dns_us = why_ts_diff_us(first, last);
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct rec_dns *d = x->dns[i];
+        char tn[12];
+        const char *qt = why_dns_type_name(d->qtype, tn, sizeof tn);
+        ev(inc, d->q_frame, d->q_ts, "DNS query %s %s to %s", qt, d->qname, f->dns);
+        if (d->last_q_frame != d->q_frame)
+            ev(inc, d->last_q_frame, d->last_q_ts, "DNS query %s %s retransmitted (%u tries)", qt,
+               d->qname, d->tries);
+        if (d->answered)
+            ev(inc, d->a_frame, d->a_ts, "DNS answer %s for %s %s", why_dns_rcode_name(d->rcode), qt,
+               d->qname);
+        if (d->icmp)
+            ev(inc, d->icmp_frame, d->last_q_ts, "ICMP error about the DNS query for %s", d->qname);
+    }
+    char w[32];
+    fmt_wait(w, sizeof w, inc->dns_us);
+    if (err) {
+        const char *name = why_dns_rcode_name(err->rcode);
+        if (err->rcode == WHY_DNS_NXDOMAIN)
+            set_cause(inc, "nxdomain");
+        else if (err->rcode == WHY_DNS_SERVFAIL)
+            set_cause(inc, "servfail");
+        else if (err->rcode == WHY_DNS_REFUSED)
+            set_cause(inc, "refused");
+        else
+            set_cause(inc, "dns_rcode");
+        dt(inc, "rcode=%s queries=%u", name, x->ndns);
+        snprintf(inc->summary, sizeof inc->summary, "DNS server %s answered %s for %s (%u %s, %s).",
+                 f->dns, name, err->qname, x->ndns, x->ndns == 1 ? "query" : "queries", w);
+        inc->wait_us = inc->dns_us;
+    } else if (nodata) {
+        set_cause(inc, "nodata");
+        dt(inc, "queries=%u", x->ndns);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "DNS server %s answered %s with no address (NODATA) for every query (%u, %s).", f->dns,
+                 nodata->qname, x->ndns, w);
+        inc->wait_us = inc->dns_us;
+    } else if (answered == 0) {
+        set_cause(inc, icmp ? "dns_unreachable" : "no_answer");
+        dt(inc, "retries=%u wait=%.3fs", tries, secs(inc->dns_us));
+        snprintf(inc->summary, sizeof inc->summary,
+                 "DNS server %s never answered the %u queries for %s (%u sends over %s).", f->dns,
+                 x->ndns, x->dns[0]->qname, tries, w);
+        inc->wait_us = inc->dns_us;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool connect_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
+{
+    if (x->nattempts == 0)
+        return false;
+    for (uint32_t i = 0; i < x->nattempts; i++)
+        if (why_core_conn(x->attempts[i])->established)
+            return false;
+    /* the most telling attempt: ICMP, then RST, then silence */
+    const struct rec_conn *pick = x->attempts[x->nattempts - 1];
+    for (uint32_t i = 0; i < x->nattempts; i++) {
+        const struct why_conn *c = why_core_conn(x->attempts[i]);
+        if (c->icmp_frame) {
+            pick = x->attempts[i];
+            break;
+        }
+        if (c->half[WHY_S2C].rst_frame)
+            pick = x->attempts[i];
+    }
+    const struct why_conn *c = why_core_conn(pick);
+    uint32_t tries = 0;
+    for (uint32_t i = 0; i < x->nattempts; i++) {
+        tries += why_core_conn(x->attempts[i])->syn_count;
+        conn_evidence(inc, x->attempts[i]);
+    }
+    inc->syn_tries = tries;
+    const struct why_conn *c0 = why_core_conn(x->attempts[0]);
+    inc->nschedule = 0;
+    for (uint32_t i = 0; i < x->nattempts && inc->nschedule < WHY_SCHEDULE_MAX; i++) {
+        const struct why_conn *ci = why_core_conn(x->attempts[i]);
+        uint32_t n = ci->syn_count < WHY_SYN_TRIES_MAX ? ci->syn_count : WHY_SYN_TRIES_MAX;
+        for (uint32_t k = 0; k < n && inc->nschedule < WHY_SCHEDULE_MAX; k++)
+            inc->schedule_us[inc->nschedule++] = why_ts_diff_us(c0->syn_ts[0], ci->syn_ts[k]);
+    }
+    char dst[64];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    if (c->icmp_frame) {
+        set_cause(inc, icmp_detail(c->icmp_ipver, c->icmp_type, c->icmp_code));
+        why_addr_str(&c->icmp_from, f->icmp_from, sizeof f->icmp_from);
+        dt(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
+           f->icmp_from, tries);
+        inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->icmp_ts);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The gateway's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).", dst,
+                 c->icmp_ipver == 6 ? "v6" : "", c->icmp_type, c->icmp_code, f->icmp_from, tries,
+                 tries == 1 ? "try" : "tries");
+    } else if (c->half[WHY_S2C].rst_frame) {
+        set_cause(inc, "rst");
+        dt(inc, "tries=%u", tries);
+        inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "%s answered the gateway's SYN with a reset (%u %s): connection refused.", dst, tries,
+                 tries == 1 ? "try" : "tries");
+    } else {
+        set_cause(inc, "syn_unanswered");
+        struct why_ts give_up = x->end_ts;
+        inc->connect_us = why_ts_diff_us(c0->syn_ts[0], give_up);
+        inc->wait_us = inc->connect_us;
+        char sched[120] = "";
+        size_t o = 0;
+        for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
+            o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "",
+                                  secs(inc->schedule_us[i]));
+        dt(inc, "tries=%u schedule=%ss gave_up_after=%.1fs", tries, sched, secs(inc->connect_us));
+        char w[32];
+        fmt_wait(w, sizeof w, inc->connect_us);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The gateway sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.",
+                 tries, dst, sched, w);
+    }
+    return true;
+}
+
+/* The upstream request was sent: what came back. */
+static bool response_cause(struct why_incident *inc, const struct why_exchange *x,
+                           const struct client_end *ce, struct fixctx *f)
+{
+    const struct txn *u = x->up;
+    if (!u)
+        return false;
+    const struct why_conn *c = why_core_conn(u->rc);
+    const struct why_tcp_half *srv = &c->half[WHY_S2C], *gw = &c->half[WHY_C2S];
+    char dst[64];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    bool direct = x->up == x->client;
+    if (!direct)
+        ev(inc, u->req_frame, u->req_ts, "upstream request %s to %s", u->method, dst);
+    ev(inc, u->resp_first_frame, u->resp_first_ts, "first response bytes from %s", dst);
+    inc->upstream_status = u->status;
+    if (u->resp_first_frame)
+        inc->first_byte_us = why_ts_diff_us(u->req_ts, u->resp_first_ts);
+
+    if (u->not_http) {
+        set_cause(inc, "not_http");
+        char b[200];
+        bytes_text(b, sizeof b, u->first_bytes, u->first_len > 32 ? 32 : u->first_len);
+        inc->first_len = u->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->first_len;
+        memcpy(inc->first_bytes, u->first_bytes, inc->first_len);
+        dt(inc, "first_bytes=\"%s\"", b);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "%s answered the request with bytes that are not an HTTP status line: \"%s\".", dst, b);
+        ev(inc, srv->rst_frame, srv->rst_ts, "RST from %s", dst);
+        ev(inc, srv->fin_frame, srv->fin_ts, "FIN from %s", dst);
+        return true;
+    }
+    if (!u->has_resp) {
+        bool rst = srv->rst_frame && why_ts_diff_us(u->req_first_ts, srv->rst_ts) >= -WHY_SKEW_US;
+        bool fin = srv->fin_frame && why_ts_diff_us(u->req_first_ts, srv->fin_ts) >= -WHY_SKEW_US;
+        if (rst || fin) {
+            struct why_ts t = rst ? srv->rst_ts : srv->fin_ts;
+            if (rst && fin && why_ts_cmp(srv->fin_ts, srv->rst_ts) < 0) {
+                rst = false;
+                t = srv->fin_ts;
+            }
+            set_cause(inc, rst ? "reset" : "closed");
+            inc->wait_us = why_ts_diff_us(u->req_ts, t);
+            ev(inc, rst ? srv->rst_frame : srv->fin_frame, t, "%s from %s before any response",
+               rst ? "RST" : "FIN", dst);
+            char w[32];
+            fmt_wait(w, sizeof w, inc->wait_us);
+            dt(inc, "by=%s after=%.3fs", rst ? "RST" : "FIN", secs(inc->wait_us));
+            snprintf(inc->summary, sizeof inc->summary,
+                     "%s %s the connection %s after the request, without sending a response.", dst,
+                     rst ? "reset" : "closed", w);
+            return true;
+        }
+        /* nothing from the origin: who gave up first? */
+        struct why_ts gw_end = {0, 0};
+        uint64_t gw_frame = 0;
+        if (gw->fin_frame && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
+            gw_end = gw->fin_ts;
+            gw_frame = gw->fin_frame;
+        }
+        if (gw->rst_frame && why_ts_cmp(gw->rst_ts, u->req_ts) >= 0 &&
+            (!gw_frame || why_ts_cmp(gw->rst_ts, gw_end) < 0)) {
+            gw_end = gw->rst_ts;
+            gw_frame = gw->rst_frame;
+        }
+        if (!direct && x->client->has_resp &&
+            (!gw_frame || why_ts_cmp(x->client->resp_first_ts, gw_end) < 0)) {
+            gw_end = x->client->resp_first_ts;
+            gw_frame = x->client->resp_first_frame;
+        }
+        if (ce->client_gave_up && (!gw_frame || why_ts_cmp(ce->ts, gw_end) < 0))
+            return false; /* the client left first: see client_abort */
+        if (!gw_frame)
+            return false; /* still waiting when the capture ended */
+        set_cause(inc, "no_response");
+        inc->wait_us = why_ts_diff_us(u->req_ts, gw_end);
+        ev(inc, gw_frame, gw_end, "gateway gives up on %s", dst);
+        char w[32];
+        fmt_wait(w, sizeof w, inc->wait_us);
+        snprintf(f->wait, sizeof f->wait, "%s", w);
+        dt(inc, "wait=%.3fs", secs(inc->wait_us));
+        snprintf(inc->summary, sizeof inc->summary,
+                 "%s accepted the request and sent nothing for %s, until the gateway gave up.", dst, w);
+        return true;
+    }
+    if (!u->resp_done) {
+        bool rst = srv->rst_frame != 0;
+        bool fin = srv->fin_frame != 0;
+        if (!rst && !fin)
+            return false;
+        set_cause(inc, rst ? "reset_in_body" : "closed_in_body");
+        uint64_t got = u->rc->c.half[WHY_S2C].bytes;
+        (void)got;
+        snprintf(f->got, sizeof f->got, "%" PRIu64, u->body_bytes ? u->body_bytes : got);
+        if (u->expected_len >= 0)
+            dt(inc, "by=%s status=%d body=%s of %" PRId64, rst ? "RST" : "FIN", u->status, f->got,
+               u->expected_len);
+        else
+            dt(inc, "by=%s status=%d body=%s of unknown", rst ? "RST" : "FIN", u->status, f->got);
+        ev(inc, rst ? srv->rst_frame : srv->fin_frame, rst ? srv->rst_ts : srv->fin_ts,
+           "%s from %s in the middle of the response", rst ? "RST" : "FIN", dst);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "%s %s the connection in the middle of its %d response (%s body bytes of %s).", dst,
+                 rst ? "reset" : "closed", u->status, f->got,
+                 u->expected_len >= 0 ? "the announced length" : "an unknown length");
+        return true;
+    }
+    return false;
+}
+
+/* TLS facts on the upstream connection (seen without keys). */
+static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
+{
+    const struct rec_conn *rc = x->up_conn;
+    if (!rc || rc->app != APP_TLS)
+        return false;
+    const struct why_conn *c = why_core_conn(rc);
+    char dst[64];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    if (rc->reneg_frame) {
+        ev(inc, rc->reneg_frame, rc->reneg_ts, "TLS handshake record from %s after application data (renegotiation request)", dst);
+        struct why_ts end = x->end_ts;
+        const struct why_tcp_half *h = &c->half[WHY_S2C];
+        if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->reneg_ts) > 0)
+            end = h->fin_ts;
+        if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
+            end = h->rst_ts;
+        inc->wait_us = why_ts_diff_us(rc->reneg_ts, end);
+        char w[32];
+        fmt_wait(w, sizeof w, inc->wait_us);
+        if (rc->reneg_answered) {
+            set_cause(inc, "renegotiation_refused");
+            ev(inc, rc->reneg_answer_frame, rc->reneg_ts, "the gateway's answer to the renegotiation");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it.",
+                     dst, rc->sni[0] ? rc->sni : "-");
+        } else {
+            set_cause(inc, "renegotiation_stall");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "%s (SNI %s) asked for TLS renegotiation (HelloRequest) after the request; the "
+                     "gateway never answered and the origin waited %s.",
+                     dst, rc->sni[0] ? rc->sni : "-", w);
+        }
+        dt(inc, "sni=%s answered=%s waited=%.3fs", rc->sni[0] ? rc->sni : "-",
+           rc->reneg_answered ? "yes" : "no", secs(inc->wait_us));
+        conn_evidence(inc, rc);
+        return true;
+    }
+    if (rc->alert_frame && rc->alert_level == 2) {
+        char an[40];
+        const char *name = why_tls_alert_name(rc->alert_desc, an, sizeof an);
+        snprintf(f->alert, sizeof f->alert, "%s", name);
+        set_cause(inc, "tls_alert");
+        dt(inc, "alert=%s from=%s", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
+        ev(inc, rc->alert_frame, c->half[rc->alert_dir].last_ts, "TLS alert %s from %s", name,
+           rc->alert_dir == WHY_S2C ? "the origin" : "the gateway");
+        snprintf(inc->summary, sizeof inc->summary, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.",
+                 dst, rc->sni[0] ? rc->sni : "-", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
+        return true;
+    }
+    if (!rc->tls_appdata[WHY_S2C] && (c->half[WHY_S2C].rst_frame || c->half[WHY_S2C].fin_frame)) {
+        set_cause(inc, "tls_handshake_closed");
+        conn_evidence(inc, rc);
+        dt(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
+        snprintf(inc->summary, sizeof inc->summary, "%s %s the connection during the TLS handshake (SNI %s).",
+                 dst, c->half[WHY_S2C].rst_frame ? "reset" : "closed", rc->sni[0] ? rc->sni : "-");
+        return true;
+    }
+    return false;
+}
+
+/* Squid's error pages name their cause; used only when the upstream side is not captured. */
+static const char *claim_detail(const char *claim, const char *title)
+{
+    static const struct { const char *key, *detail; } map[] = {
+        {"ERR_DNS_FAIL", "nxdomain"},        {"Host Not Resolvable", "nxdomain"},
+        {"ERR_CONNECT_FAIL", "rst"},         {"Cannot Connect", "syn_unanswered"},
+        {"ERR_READ_TIMEOUT", "no_response"}, {"ERR_ZERO_SIZE_OBJECT", "closed"},
+        {"ERR_INVALID_RESP", "not_http"},    {"Bad Response", "not_http"},
+        {"ERR_READ_ERROR", "reset"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if ((claim && strstr(claim, map[i].key)) || (title && strstr(title, map[i].key)))
+            return map[i].detail;
+    return NULL;
+}
+
+bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc)
+{
+    (void)s;
+    const struct txn *t = x->client;
+    memset(inc, 0, sizeof *inc);
+    inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
+    const struct why_conn *cc = why_core_conn(t->rc);
+    struct client_end ce = client_leg_end(x);
+
+    bool failed;
+    if (t->has_resp)
+        failed = t->status >= 500 || (!t->resp_done && (cc->closed || ce.client_reset_in_body));
+    else
+        failed = true;
+    if (!failed)
+        return false;
+
+    bool direct = x->up == t;
+    inc->has_client = true;
+    inc->ts = t->req_ts;
+    inc->file = cc->file;
+    inc->client_addr = cc->cli_addr;
+    inc->client_port = cc->cli_port;
+    inc->gateway_addr = cc->srv_addr;
+    inc->gateway_port = cc->srv_port;
+    snprintf(inc->method, sizeof inc->method, "%s", t->method);
+    struct why_url u;
+    why_url_parse(t->method, t->target, t->target_len, t->host, &u);
+    snprintf(inc->url, sizeof inc->url, "%s", u.abs);
+    inc->status = t->has_resp ? t->status : 0;
+    if (t->claim[0] && t->title[0])
+        snprintf(inc->claim, sizeof inc->claim, "%s; \"%s\"", t->claim, t->title);
+    else
+        snprintf(inc->claim, sizeof inc->claim, "%s", t->claim[0] ? t->claim : t->title);
+    snprintf(inc->server, sizeof inc->server, "%s", t->server);
+    inc->request_frame = t->req_frame;
+    inc->response_frame = t->resp_first_frame;
+    inc->attempts = direct ? 0 : x->nattempts;
+    snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", u.host);
+    if (x->up_conn) {
+        const struct why_conn *uc = why_core_conn(x->up_conn);
+        inc->has_upstream = !direct;
+        inc->upstream_addr = uc->srv_addr;
+        inc->upstream_port = uc->srv_port;
+    }
+    if (t->has_resp)
+        inc->total_us = why_ts_diff_us(t->req_ts, t->resp_first_ts);
+    else if (ce.frame)
+        inc->total_us = why_ts_diff_us(t->req_ts, ce.ts);
+
+    char cli[64];
+    why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
+    ev(inc, t->req_frame, t->req_ts, "request %s from %s", t->method, cli);
+
+    struct fixctx f;
+    memset(&f, 0, sizeof f);
+    f.host = u.host;
+    f.claim = inc->claim[0] ? inc->claim : "no reason given";
+    if (x->up_conn) {
+        const struct why_conn *uc = why_core_conn(x->up_conn);
+        why_addr_str(&uc->srv_addr, f.addr, sizeof f.addr);
+        snprintf(f.port, sizeof f.port, "%u", uc->srv_port);
+    } else if (u.host[0]) {
+        snprintf(f.addr, sizeof f.addr, "%s", u.host);
+        snprintf(f.port, sizeof f.port, "%u", u.port);
+    }
+    snprintf(f.status, sizeof f.status, "%d", t->status);
+
+    bool found = false;
+    /* 1. origin's own 5xx passed through */
+    if (x->up && !direct && x->up->has_resp && x->up->status >= 500 && t->has_resp &&
+        t->status == x->up->status) {
+        set_cause(inc, "origin_5xx");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The origin %s:%s answered %d itself; the gateway passed it on.", f.addr, f.port,
+                 x->up->status);
+        dt(inc, "status=%d", x->up->status);
+        ev(inc, x->up->req_frame, x->up->req_ts, "upstream request to %s", f.addr);
+        ev(inc, x->up->resp_frame, x->up->resp_ts, "origin answers %d", x->up->status);
+        found = true;
+    }
+    if (!found && direct && t->has_resp && t->status >= 500) {
+        /* only the client leg is in the capture: take the gateway's word when it gives one */
+        const char *d = claim_detail(t->claim, t->title);
+        if (d || t->via[0] || t->claim[0]) {
+            set_cause(inc, "gateway_claim");
+            if (d) {
+                const struct why_cause *c = why_cause_find(d);
+                inc->error = c ? c->error : NULL;
+            }
+            dt(inc, "claimed=%s", d ? d : "unknown");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
+                     t->status, f.claim);
+        } else {
+            set_cause(inc, "origin_5xx");
+            dt(inc, "status=%d", t->status);
+            snprintf(inc->summary, sizeof inc->summary, "The server %s answered %d.", f.addr, t->status);
+        }
+        found = true;
+    }
+    /* 2. phases: DNS, connect, TLS, response */
+    if (!found && !direct && x->nattempts == 0 && !x->up)
+        found = dns_cause(inc, x, &f);
+    if (!found && !x->up)
+        found = connect_cause(inc, x, &f);
+    if (!found && direct && !why_core_conn(t->rc)->established)
+        found = connect_cause(inc, x, &f);
+    if (!found)
+        found = tls_cause(inc, x, &f);
+    if (!found)
+        found = response_cause(inc, x, &ce, &f);
+    /* 3. the gateway answered 5xx and nothing upstream explains it */
+    if (!found && t->has_resp && t->status >= 500 && !direct) {
+        if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
+            set_cause(inc, "no_upstream_attempt");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "The gateway answered %d without any DNS query, connection or request upstream.",
+                     t->status);
+        } else if (!x->upstream_visible) {
+            set_cause(inc, "gateway_claim");
+            const char *d = claim_detail(t->claim, t->title);
+            if (d) {
+                const struct why_cause *c = why_cause_find(d);
+                inc->error = c ? c->error : NULL;
+            }
+            dt(inc, "claimed=%s", d ? d : "unknown");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
+                     t->status, f.claim);
+        } else {
+            set_cause(inc, "gateway_error");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "The gateway answered %d although the upstream side shows no failure.", t->status);
+        }
+        found = true;
+    }
+    /* 4. the client leg */
+    if (!found && ce.client_reset_in_body) {
+        set_cause(inc, "client_reset_response");
+        ev(inc, ce.frame, ce.ts, "client ends the connection during the response");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The client ended the connection while the %d response was still coming.", t->status);
+        found = true;
+    }
+    if (!found && ce.client_gave_up) {
+        set_cause(inc, "client_abort");
+        inc->wait_us = why_ts_diff_us(t->req_ts, ce.ts);
+        char w[32];
+        fmt_wait(w, sizeof w, inc->wait_us);
+        snprintf(f.wait, sizeof f.wait, "%s", w);
+        ev(inc, ce.frame, ce.ts, "client gives up");
+        if (x->up && !x->up->has_resp)
+            snprintf(f.upstream_state, sizeof f.upstream_state,
+                     "the origin %s had not answered the gateway's request: look at why it is slow.",
+                     f.addr);
+        else if (!direct && x->nattempts == 0 && !x->up)
+            snprintf(f.upstream_state, sizeof f.upstream_state,
+                     "the gateway had not sent the request upstream yet.");
+        else
+            snprintf(f.upstream_state, sizeof f.upstream_state, "nothing upstream was pending.");
+        dt(inc, "waited=%.3fs", secs(inc->wait_us));
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The client gave up after %s without an answer (499).", w);
+        found = true;
+    }
+    if (!found && ce.gateway_closed) {
+        set_cause(inc, "closed_without_response");
+        ev(inc, ce.frame, ce.ts, "gateway closes the client connection");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The gateway closed the client's connection without answering.");
+        found = true;
+    }
+    if (!found && t->has_resp && !t->resp_done) {
+        set_cause(inc, direct ? "closed_in_body" : "gateway_error");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The %d response to the client was cut short.", t->status);
+        found = true;
+    }
+    if (!found) {
+        set_cause(inc, "no_response_in_capture");
+        inc->wait_us = why_ts_diff_us(t->req_ts, s->now);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "No answer had arrived when the capture ended.");
+    }
+    /* evidence of the upstream side and of the answer */
+    for (uint32_t i = 0; i < x->ndns && inc->dns_queries == 0; i++)
+        ev(inc, x->dns[i]->q_frame, x->dns[i]->q_ts, "DNS query for %s", x->dns[i]->qname);
+    for (uint32_t i = 0; i < x->nattempts && !direct; i++)
+        conn_evidence(inc, x->attempts[i]);
+    if (t->has_resp)
+        ev(inc, t->resp_first_frame, t->resp_first_ts, "gateway answers %d", t->status);
+    const struct why_cause *cat = why_cause_find(inc->detail);
+    if (cat)
+        expand(inc->fix, sizeof inc->fix, cat->fix, &f);
+    qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
+    return true;
+}

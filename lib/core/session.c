@@ -1,0 +1,886 @@
+/* The session: frames -> decode -> flow table -> protocol parsers -> records, and the decision
+ * queue that hands each client request to correlate/diagnose once its evidence is complete
+ * (its answer is in, or its connection closed, plus a settle time in packet time).
+ * Application protocols are recognised by the first bytes the client sends, never by port. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define SETTLE_DEFAULT_US (2LL * 1000000)
+#define SWEEP_EVERY_US (500LL * 1000)
+#define DNS_LOOKBACK 512 /* DNS records searched for a retransmission or an answer (cap) */
+
+void why_options_init(struct why_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->include_unjoined = true;
+    o->settle_us = SETTLE_DEFAULT_US;
+}
+
+const char *why_kind_name(enum why_kind k)
+{
+    static const char *const names[] = {"gateway", "origin", "client", "capture", "unjoined"};
+    return (unsigned)k < 5 ? names[k] : "gateway";
+}
+
+/* ---- address sets ---- */
+
+static bool addr_in(const struct why_addr *set, uint32_t n, const struct why_addr *a)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (why_addr_eq(&set[i], a))
+            return true;
+    return false;
+}
+
+static void addr_add(struct why_addr *set, uint32_t *n, uint32_t cap, const struct why_addr *a)
+{
+    if (a->family == 0 || *n >= cap || addr_in(set, *n, a))
+        return;
+    set[(*n)++] = *a;
+}
+
+bool why_core_is_local(const struct why_session *s, const struct why_addr *a)
+{
+    return addr_in(s->local, s->nlocal, a);
+}
+
+/* The local addresses count as the gateway when one of them serves HTTP (a capture taken on
+ * the gateway, where the link layer tells direction), or when given with --gateway.
+ * Otherwise a gateway is an address that both serves HTTP and opens connections/DNS. */
+bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a)
+{
+    if (s->local_from_option)
+        return why_core_is_local(s, a);
+    bool local_serves = false;
+    for (uint32_t i = 0; i < s->nlocal && !local_serves; i++)
+        local_serves = addr_in(s->served, s->nserved, &s->local[i]);
+    if (local_serves)
+        return why_core_is_local(s, a);
+    return addr_in(s->served, s->nserved, a) && addr_in(s->originators, s->norig, a);
+}
+
+const struct why_conn *why_core_conn(const struct rec_conn *rc)
+{
+    return rc->live ? rc->live : &rc->c;
+}
+
+/* ---- transactions and the decision queue ---- */
+
+static struct txn *txn_new(struct why_session *s, struct rec_conn *rc)
+{
+    struct txn *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->id = ++s->next_txn_id;
+    t->rc = rc;
+    t->expected_len = -1;
+    rc->refs++;
+    if (rc->txn_tail)
+        rc->txn_tail->next = t;
+    else
+        rc->txn_head = t;
+    rc->txn_tail = t;
+    rc->ntxn++;
+    return t;
+}
+
+static void txn_free(struct txn *t)
+{
+    if (!t)
+        return;
+    t->rc->refs--;
+    free(t->target);
+    free(t);
+}
+
+static void queue_push(struct why_session *s, struct txn *t)
+{
+    t->queued = true;
+    if (s->qtail)
+        s->qtail->qnext = t;
+    else
+        s->qhead = t;
+    s->qtail = t;
+}
+
+/* A queued request is ready when answered completely, or when its connection is gone;
+ * then it waits settle_us more so the upstream side's closing packets are in too. */
+static bool txn_ready(const struct why_session *s, const struct txn *t, bool finishing)
+{
+    if (finishing)
+        return true;
+    struct why_ts since;
+    if (t->resp_done)
+        since = t->resp_end_ts;
+    else if (t->rc->closed)
+        since = why_core_conn(t->rc)->half[WHY_C2S].last_ts;
+    else
+        return false;
+    if (why_ts_cmp(t->rc->c.half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
+        since = t->rc->c.half[WHY_S2C].last_ts;
+    return why_ts_diff_us(since, s->now) >= s->opt.settle_us;
+}
+
+static void decide(struct why_session *s, struct txn *t)
+{
+    t->decided = true;
+    const struct why_conn *c = why_core_conn(t->rc);
+    /* A request the gateway itself sent upstream is evidence for a client's request, not an
+     * incident of its own. */
+    if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr))
+        return;
+    t->is_client_leg = true;
+    struct why_exchange x;
+    why_correlate(s, t, &x);
+    struct why_incident inc;
+    if (why_diagnose(s, &x, &inc)) {
+        inc.id = ++s->next_incident_id;
+        s->sum.failed++;
+        s->sum.by_kind[inc.kind]++;
+        size_t ncauses;
+        const struct why_cause *cat = why_causes(&ncauses);
+        const struct why_cause *c = why_cause_find(inc.detail);
+        if (c && (size_t)(c - cat) < 64)
+            s->sum.by_cause[c - cat]++;
+        if (s->sink.on_incident)
+            s->sink.on_incident(s->sink.ctx, &inc);
+    }
+}
+
+/* Frees decided transactions at the front of a connection's list (their records are no longer
+ * needed once decided, unless they may still be joined as an upstream request). */
+static void conn_trim_txns(struct rec_conn *rc, bool all)
+{
+    while (rc->txn_head) {
+        struct txn *t = rc->txn_head;
+        bool done = t->decided || (!t->queued && (t->has_resp || all));
+        if (!all && (!done || t == rc->unanswered))
+            break;
+        if (t->queued && !t->decided)
+            break;
+        rc->txn_head = t->next;
+        if (!rc->txn_head)
+            rc->txn_tail = NULL;
+        if (rc->unanswered == t)
+            rc->unanswered = t->next;
+        rc->ntxn--;
+        txn_free(t);
+    }
+}
+
+static void sweep_queue(struct why_session *s, bool finishing)
+{
+    struct txn **pp = &s->qhead, *prev = NULL;
+    while (*pp) {
+        struct txn *t = *pp;
+        if (txn_ready(s, t, finishing)) {
+            *pp = t->qnext;
+            if (s->qtail == t)
+                s->qtail = prev;
+            t->qnext = NULL;
+            decide(s, t);
+            continue;
+        }
+        prev = t;
+        pp = &t->qnext;
+    }
+}
+
+/* ---- pruning records no pending request can still use ---- */
+
+static struct why_ts oldest_pending(const struct why_session *s)
+{
+    struct why_ts o = s->now;
+    for (const struct txn *t = s->qhead; t; t = t->qnext)
+        if (why_ts_cmp(t->req_first_ts, o) < 0)
+            o = t->req_first_ts;
+    return o;
+}
+
+static void rec_free(struct rec_conn *rc)
+{
+    why_http1_stream_fini(&rc->hreq);
+    why_http1_stream_fini(&rc->hresp);
+    why_tls_stream_fini(&rc->tls[0]);
+    why_tls_stream_fini(&rc->tls[1]);
+    free(rc);
+}
+
+static void prune(struct why_session *s, bool all)
+{
+    struct why_ts horizon = why_ts_add_us(oldest_pending(s), -(WHY_SKEW_US + s->opt.settle_us));
+    struct why_ts recent = why_ts_add_us(s->now, -WHY_HORIZON_US);
+    for (struct rec_conn *rc = s->rhead, *next; rc; rc = next) {
+        next = rc->rnext;
+        if (!rc->closed)
+            continue;
+        conn_trim_txns(rc, false);
+        struct why_ts last = rc->c.half[0].last_ts;
+        if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
+            last = rc->c.half[1].last_ts;
+        bool old = why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
+        /* queued (pending) transactions keep their connection */
+        bool pending = false;
+        for (struct txn *t = rc->txn_head; t && !pending; t = t->next)
+            pending = t->queued && !t->decided;
+        if (!all && (!old || pending))
+            continue;
+        conn_trim_txns(rc, true);
+        if (rc->txn_head && !all)
+            continue;
+        while (rc->txn_head) { /* all: free whatever is left */
+            struct txn *t = rc->txn_head;
+            rc->txn_head = t->next;
+            txn_free(t);
+        }
+        if (rc->rprev)
+            rc->rprev->rnext = rc->rnext;
+        else
+            s->rhead = rc->rnext;
+        if (rc->rnext)
+            rc->rnext->rprev = rc->rprev;
+        else
+            s->rtail = rc->rprev;
+        s->nrecs--;
+        rec_free(rc);
+    }
+    for (struct rec_dns *d = s->dhead, *next; d; d = next) {
+        next = d->next;
+        struct why_ts last = d->answered ? d->a_ts : d->last_q_ts;
+        if (!all && why_ts_cmp(last, horizon) >= 0 && why_ts_cmp(last, recent) >= 0)
+            continue;
+        if (d->prev)
+            d->prev->next = d->next;
+        else
+            s->dhead = d->next;
+        if (d->next)
+            d->next->prev = d->prev;
+        else
+            s->dtail = d->prev;
+        s->ndns--;
+        free(d);
+    }
+}
+
+/* ---- HTTP events ---- */
+
+struct http_ctx {
+    struct why_session *s;
+    struct rec_conn *rc;
+};
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static void on_req_head(void *ctx, const struct why_http_head *h)
+{
+    struct http_ctx *hc = ctx;
+    struct why_session *s = hc->s;
+    struct rec_conn *rc = hc->rc;
+    if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
+        conn_trim_txns(rc, false);
+        if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
+            s->sum.cap_pending_dropped++;
+            return;
+        }
+    }
+    struct txn *t = txn_new(s, rc);
+    if (!t)
+        return;
+    copy_str(t->method, sizeof t->method, h->method);
+    t->target = malloc(h->target_len + 1u);
+    if (t->target) {
+        memcpy(t->target, h->target, h->target_len);
+        t->target[h->target_len] = 0;
+        t->target_len = h->target_len;
+    }
+    copy_str(t->host, sizeof t->host, h->host);
+    copy_str(t->via, sizeof t->via, h->via);
+    t->req_first_frame = rc->hreq_first_frame;
+    t->req_first_ts = rc->hreq_first_ts;
+    t->req_frame = s->cur_frame->num;
+    t->req_ts = s->cur_frame->ts;
+    if (!rc->unanswered)
+        rc->unanswered = t;
+    why_http1_stream_expect(&rc->hresp, h->method);
+    const struct why_conn *c = why_core_conn(rc);
+    addr_add(s->served, &s->nserved, 64, &c->srv_addr);
+    if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr)) {
+        s->sum.upstream_requests++;
+    } else {
+        s->sum.requests++;
+        queue_push(s, t);
+    }
+}
+
+static void on_resp_head(void *ctx, const struct why_http_head *h)
+{
+    struct http_ctx *hc = ctx;
+    struct rec_conn *rc = hc->rc;
+    struct txn *t = rc->unanswered;
+    if (!t)
+        return; /* a response with no request seen (capture started mid-connection) */
+    if (h->status >= 100 && h->status < 200 && h->status != 101)
+        return; /* interim: the real answer follows */
+    t->has_resp = true;
+    t->status = h->status;
+    t->resp_first_frame = rc->hresp_first_frame;
+    t->resp_first_ts = rc->hresp_first_ts;
+    t->resp_frame = hc->s->cur_frame->num;
+    t->resp_ts = hc->s->cur_frame->ts;
+    t->expected_len = h->content_length;
+    copy_str(t->server, sizeof t->server, h->server);
+    if (h->proxy_status[0])
+        copy_str(t->claim, sizeof t->claim, h->proxy_status);
+    else if (h->x_squid_error[0])
+        copy_str(t->claim, sizeof t->claim, h->x_squid_error);
+    if (rc->hresp.phase == WHY_HTTP_TUNNEL || h->status == 101) {
+        t->resp_done = true;
+        t->resp_end_frame = t->resp_frame;
+        t->resp_end_ts = t->resp_ts;
+        rc->unanswered = t->next;
+    }
+}
+
+static void on_resp_end(void *ctx, uint64_t body_bytes)
+{
+    struct http_ctx *hc = ctx;
+    struct rec_conn *rc = hc->rc;
+    struct txn *t = rc->unanswered;
+    if (!t || !t->has_resp)
+        return;
+    t->resp_done = true;
+    t->body_bytes = body_bytes;
+    t->resp_end_frame = hc->s->cur_frame ? hc->s->cur_frame->num : t->resp_frame;
+    t->resp_end_ts = hc->s->cur_frame ? hc->s->cur_frame->ts : t->resp_ts;
+    rc->unanswered = t->next;
+}
+
+static void on_resp_peek(void *ctx, const uint8_t *body, size_t n)
+{
+    struct http_ctx *hc = ctx;
+    struct txn *t = hc->rc->unanswered;
+    if (t && t->has_resp)
+        why_http1_html_title(body, n, t->title, sizeof t->title);
+}
+
+static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first, size_t n)
+{
+    struct http_ctx *hc = ctx;
+    struct txn *t = hc->rc->unanswered;
+    (void)err;
+    if (!t || t->has_resp)
+        return;
+    t->not_http = true;
+    t->resp_first_frame = hc->rc->hresp_first_frame;
+    t->resp_first_ts = hc->rc->hresp_first_ts;
+    t->first_len = (uint32_t)(n > sizeof t->first_bytes ? sizeof t->first_bytes : n);
+    memcpy(t->first_bytes, first, t->first_len);
+}
+
+static void on_req_error(void *ctx, enum why_http_err err, const uint8_t *first, size_t n)
+{
+    (void)ctx, (void)err, (void)first, (void)n; /* a broken request: nothing to join */
+}
+static void on_req_end(void *ctx, uint64_t b) { (void)ctx, (void)b; }
+static void on_req_peek(void *ctx, const uint8_t *b, size_t n) { (void)ctx, (void)b, (void)n; }
+
+static void http_cbs(struct why_session *s, struct rec_conn *rc, struct http_ctx *hc,
+                     struct why_http1_cb *req, struct why_http1_cb *resp)
+{
+    hc->s = s;
+    hc->rc = rc;
+    *req = (struct why_http1_cb){hc, on_req_head, on_req_end, on_req_peek, on_req_error};
+    *resp = (struct why_http1_cb){hc, on_resp_head, on_resp_end, on_resp_peek, on_resp_error};
+}
+
+/* ---- TLS events (facts kept for the diagnosis; see tls.h) ---- */
+
+struct tls_ctx {
+    struct why_session *s;
+    struct rec_conn *rc;
+    int dir;
+};
+
+static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t len, bool enc)
+{
+    struct tls_ctx *tc = ctx;
+    struct rec_conn *rc = tc->rc;
+    (void)version, (void)len;
+    if (ctype == WHY_TLS_CT_APPDATA)
+        rc->tls_appdata[tc->dir] = true;
+    if (ctype == WHY_TLS_CT_CCS)
+        rc->tls_ccs[tc->dir] = true;
+    /* TLS 1.2: a handshake record from the server after it sent application data is a
+     * renegotiation request (HelloRequest); TLS 1.3 has no renegotiation, and its
+     * post-handshake messages (NewSessionTicket, KeyUpdate) are not counted. */
+    if (ctype == WHY_TLS_CT_HANDSHAKE && enc && rc->tls_version != 0x0304) {
+        if (tc->dir == WHY_S2C && rc->tls_appdata[WHY_S2C] && !rc->reneg_frame) {
+            rc->reneg_frame = tc->s->cur_frame->num;
+            rc->reneg_ts = tc->s->cur_frame->ts;
+        } else if (tc->dir == WHY_C2S && rc->reneg_frame && !rc->reneg_answered) {
+            rc->reneg_answered = true;
+            rc->reneg_answer_frame = tc->s->cur_frame->num;
+        }
+    }
+    if (ctype == WHY_TLS_CT_ALERT && tc->dir == WHY_C2S && rc->reneg_frame && !rc->reneg_answered) {
+        rc->reneg_answered = true; /* e.g. no_renegotiation */
+        rc->reneg_answer_frame = tc->s->cur_frame->num;
+    }
+}
+
+static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
+{
+    struct tls_ctx *tc = ctx;
+    struct rec_conn *rc = tc->rc;
+    rc->tls_hello[tc->dir] = true;
+    if (h->client) {
+        if (h->sni[0])
+            copy_str(rc->sni, sizeof rc->sni, h->sni);
+    } else {
+        rc->tls_version = h->version ? h->version : h->legacy_version;
+    }
+}
+
+static void on_tls_alert(void *ctx, uint8_t level, uint8_t desc)
+{
+    struct tls_ctx *tc = ctx;
+    struct rec_conn *rc = tc->rc;
+    if (rc->alert_frame)
+        return;
+    rc->alert_frame = tc->s->cur_frame->num;
+    rc->alert_level = level;
+    rc->alert_desc = desc;
+    rc->alert_dir = tc->dir;
+}
+
+static void on_tls_handshake(void *ctx, uint8_t type, uint32_t len)
+{
+    struct tls_ctx *tc = ctx;
+    (void)len;
+    if (type == WHY_TLS_HS_HELLO_REQUEST && tc->dir == WHY_S2C && !tc->rc->reneg_frame) {
+        tc->rc->reneg_frame = tc->s->cur_frame->num;
+        tc->rc->reneg_ts = tc->s->cur_frame->ts;
+    }
+}
+
+static void on_tls_error(void *ctx) { (void)ctx; }
+
+static void tls_feed(struct why_session *s, struct rec_conn *rc, int dir, const uint8_t *d,
+                     uint32_t n)
+{
+    struct tls_ctx tc = {s, rc, dir};
+    struct why_tls_cb cb = {&tc, on_tls_record, on_tls_hello, on_tls_alert, on_tls_handshake,
+                            on_tls_error};
+    why_tls_stream_feed(&rc->tls[dir], d, n, &cb);
+}
+
+/* ---- flow callbacks ---- */
+
+static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    (void)p;
+    struct rec_conn *rc = calloc(1, sizeof *rc);
+    if (!rc)
+        return;
+    rc->c = *c;
+    rc->live = c;
+    why_http1_stream_init(&rc->hreq, true);
+    why_http1_stream_init(&rc->hresp, false);
+    why_tls_stream_init(&rc->tls[0]);
+    why_tls_stream_init(&rc->tls[1]);
+    c->app = rc;
+    rc->rprev = s->rtail;
+    if (s->rtail)
+        s->rtail->rnext = rc;
+    else
+        s->rhead = rc;
+    s->rtail = rc;
+    s->nrecs++;
+    s->sum.tcp_conns++;
+    if (!c->midstream)
+        addr_add(s->originators, &s->norig, 64, &c->cli_addr);
+}
+
+static void learn_local(struct why_session *s, const struct why_pkt *p)
+{
+    if (s->local_from_option)
+        return;
+    if (p->link_dir == WHY_LINK_DIR_OUT)
+        addr_add(s->local, &s->nlocal, 32, &p->src);
+    else if (p->link_dir == WHY_LINK_DIR_IN && p->frame && p->dst.family)
+        addr_add(s->local, &s->nlocal, 32, &p->dst);
+}
+
+static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum why_dir dir,
+                     const struct why_pkt *p)
+{
+    (void)ctx, (void)ev, (void)dir, (void)p;
+    struct rec_conn *rc = c->app;
+    if (rc)
+        rc->c = *c;
+}
+
+static void decide_app(struct rec_conn *rc, const uint8_t *d, uint32_t n)
+{
+    if (why_http1_looks_like_request(d, n))
+        rc->app = APP_HTTP;
+    else if (why_tls_looks_like(d, n))
+        rc->app = APP_TLS;
+    else
+        rc->app = APP_OTHER;
+    rc->app_decided = true;
+}
+
+static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8_t *d, uint32_t n,
+                    const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    struct rec_conn *rc = c->app;
+    (void)p;
+    if (!rc || n == 0)
+        return;
+    if (!rc->app_decided) {
+        if (dir == WHY_S2C) {
+            /* the server spoke first: keep its first bytes (a banner) for the diagnosis */
+            if (!rc->other_first_frame) {
+                rc->other_first_frame = s->cur_frame->num;
+                rc->other_first_len = n > 64 ? 64 : n;
+                memcpy(rc->other_first, d, rc->other_first_len);
+            }
+            if (!c->midstream)
+                return;
+        }
+        decide_app(rc, d, n);
+    }
+    if (rc->app == APP_HTTP) {
+        struct http_ctx hc;
+        struct why_http1_cb req, resp;
+        http_cbs(s, rc, &hc, &req, &resp);
+        struct why_http1_stream *st = dir == WHY_C2S ? &rc->hreq : &rc->hresp;
+        if (st->phase == WHY_HTTP_TUNNEL || rc->hresp.phase == WHY_HTTP_TUNNEL) {
+            /* CONNECT: what follows is the tunnel's payload, usually TLS (for the SNI) */
+            tls_feed(s, rc, dir, d, n);
+            return;
+        }
+        if (st->phase == WHY_HTTP_IDLE) {
+            if (dir == WHY_C2S) {
+                rc->hreq_first_frame = s->cur_frame->num;
+                rc->hreq_first_ts = s->cur_frame->ts;
+            } else {
+                rc->hresp_first_frame = s->cur_frame->num;
+                rc->hresp_first_ts = s->cur_frame->ts;
+            }
+        }
+        /* if a response arrives in the middle of a head byte run, first-frame stays correct
+         * because IDLE is only seen at a message boundary */
+        why_http1_stream_feed(st, d, n, dir == WHY_C2S ? &req : &resp);
+    } else if (rc->app == APP_TLS) {
+        tls_feed(s, rc, dir, d, n);
+    } else if (dir == WHY_S2C && !rc->other_first_frame) {
+        rc->other_first_frame = s->cur_frame->num;
+        rc->other_first_len = n > 64 ? 64 : n;
+        memcpy(rc->other_first, d, rc->other_first_len);
+    }
+}
+
+static void fl_gap(void *ctx, struct why_conn *c, enum why_dir dir, uint32_t n,
+                   const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    struct rec_conn *rc = c->app;
+    (void)p;
+    if (!rc || !rc->app_decided)
+        return;
+    if (rc->app == APP_HTTP) {
+        struct http_ctx hc;
+        struct why_http1_cb req, resp;
+        http_cbs(s, rc, &hc, &req, &resp);
+        why_http1_stream_gap(dir == WHY_C2S ? &rc->hreq : &rc->hresp, n,
+                             dir == WHY_C2S ? &req : &resp);
+    } else if (rc->app == APP_TLS) {
+        why_tls_stream_gap(&rc->tls[dir], n);
+    }
+}
+
+static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    struct rec_conn *rc = c->app;
+    (void)p;
+    if (!rc)
+        return;
+    rc->c = *c;
+    rc->c.app = NULL;
+    if (rc->app == APP_HTTP) {
+        struct http_ctx hc;
+        struct why_http1_cb req, resp;
+        http_cbs(s, rc, &hc, &req, &resp);
+        const struct why_frame *saved = s->cur_frame;
+        why_http1_stream_close(&rc->hresp, &resp);
+        s->cur_frame = saved;
+    }
+    rc->live = NULL;
+    rc->closed = true;
+    c->app = NULL;
+    /* parser buffers are not needed any more */
+    why_http1_stream_fini(&rc->hreq);
+    why_http1_stream_fini(&rc->hresp);
+    why_tls_stream_fini(&rc->tls[0]);
+    why_tls_stream_fini(&rc->tls[1]);
+}
+
+static struct rec_dns *dns_find(struct why_session *s, const struct why_addr *cli, uint16_t cport,
+                                const struct why_addr *srv, uint16_t qid, const char *qname,
+                                uint16_t qtype)
+{
+    int n = 0;
+    for (struct rec_dns *d = s->dtail; d && n < DNS_LOOKBACK; d = d->prev, n++) {
+        if (d->qid == qid && d->cli_port == cport && d->qtype == qtype &&
+            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, qname) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+static void fl_udp(void *ctx, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    if (p->icmp_error) {
+        /* an ICMP error quoting a DNS query: the resolver is not listening/reachable */
+        if (p->quoted.valid && p->quoted.ports && p->quoted.dport == 53) {
+            int n = 0;
+            for (struct rec_dns *d = s->dtail; d && n < DNS_LOOKBACK; d = d->prev, n++)
+                if (!d->answered && d->cli_port == p->quoted.sport &&
+                    why_addr_eq(&d->cli, &p->quoted.src) && why_addr_eq(&d->srv, &p->quoted.dst)) {
+                    d->icmp = true;
+                    d->icmp_frame = p->frame->num;
+                    break;
+                }
+        }
+        return;
+    }
+    if (p->sport != 53 && p->dport != 53)
+        return;
+    struct why_dns_msg m;
+    if (why_dns_parse(p->payload, p->paylen, &m) < 0 || !m.has_question)
+        return;
+    if (!m.response) {
+        s->sum.dns_queries++;
+        addr_add(s->originators, &s->norig, 64, &p->src);
+        struct rec_dns *d = dns_find(s, &p->src, p->sport, &p->dst, m.id, m.qname, m.qtype);
+        if (d && !d->answered) {
+            d->tries++;
+            d->last_q_frame = p->frame->num;
+            d->last_q_ts = p->frame->ts;
+            return;
+        }
+        if (s->ndns >= WHY_RECORDS_MAX) {
+            s->sum.cap_records_dropped++;
+            return;
+        }
+        d = calloc(1, sizeof *d);
+        if (!d)
+            return;
+        d->id = ++s->next_dns_id;
+        d->cli = p->src;
+        d->srv = p->dst;
+        d->cli_port = p->sport;
+        d->srv_port = p->dport;
+        d->qid = m.id;
+        copy_str(d->qname, sizeof d->qname, m.qname);
+        d->qtype = m.qtype;
+        d->q_frame = d->last_q_frame = p->frame->num;
+        d->q_ts = d->last_q_ts = p->frame->ts;
+        d->tries = 1;
+        d->prev = s->dtail;
+        if (s->dtail)
+            s->dtail->next = d;
+        else
+            s->dhead = d;
+        s->dtail = d;
+        s->ndns++;
+    } else {
+        struct rec_dns *d = dns_find(s, &p->dst, p->dport, &p->src, m.id, m.qname, m.qtype);
+        if (!d || d->answered)
+            return;
+        d->answered = true;
+        d->a_frame = p->frame->num;
+        d->a_ts = p->frame->ts;
+        d->rcode = m.rcode;
+        d->naddrs = m.naddrs > 4 ? 4 : m.naddrs;
+        memcpy(d->addrs, m.addrs, d->naddrs * sizeof d->addrs[0]);
+        if (m.naddrs == 0 && m.rcode == 0 && m.ancount > 0 && m.qtype != WHY_DNS_A &&
+            m.qtype != WHY_DNS_AAAA)
+            d->naddrs = 0;
+    }
+}
+
+/* ---- public API ---- */
+
+static int parse_gateways(struct why_session *s, const char *spec, char *err, size_t errsize)
+{
+    char buf[512];
+    copy_str(buf, sizeof buf, spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char addr[128];
+        copy_str(addr, sizeof addr, tok);
+        /* ADDR, ADDR:PORT, [V6], [V6]:PORT */
+        char *port = NULL;
+        if (addr[0] == '[') {
+            char *close = strchr(addr, ']');
+            if (close && close[1] == ':')
+                port = close + 2;
+            if (close)
+                close[1] = 0;
+        } else {
+            char *colon = strchr(addr, ':');
+            if (colon && !strchr(colon + 1, ':')) {
+                *colon = 0;
+                port = colon + 1;
+            }
+        }
+        struct why_addr a;
+        if (why_addr_parse(addr, &a) < 0) {
+            snprintf(err, errsize, "--gateway: '%s' is not an IP address", tok);
+            return -1;
+        }
+        addr_add(s->local, &s->nlocal, 32, &a);
+        if (port && *port && s->ngw_ports < 8) {
+            char *end;
+            long v = strtol(port, &end, 10);
+            if (*end || v <= 0 || v > 65535) {
+                snprintf(err, errsize, "--gateway: bad port in '%s'", tok);
+                return -1;
+            }
+            s->gw_ports[s->ngw_ports++] = (uint16_t)v;
+        }
+    }
+    s->local_from_option = true;
+    return 0;
+}
+
+struct why_session *why_session_new(const struct why_options *o, const struct why_sink *sink,
+                                    char *err, size_t errsize)
+{
+    struct why_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errsize, "out of memory");
+        return NULL;
+    }
+    if (o)
+        s->opt = *o;
+    else
+        why_options_init(&s->opt);
+    if (sink)
+        s->sink = *sink;
+    if (s->opt.gateways && parse_gateways(s, s->opt.gateways, err, errsize) < 0) {
+        free(s);
+        return NULL;
+    }
+    struct why_flow_cb cb = {s, fl_open, fl_event, fl_data, fl_gap, fl_close, fl_udp};
+    s->flow = why_flow_new(&cb);
+    if (!s->flow) {
+        snprintf(err, errsize, "out of memory");
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void why_session_frame(struct why_session *s, const struct why_frame *f)
+{
+    struct why_pkt p;
+    s->cur_frame = f;
+    s->sum.frames++;
+    s->sum.bytes += f->wirelen;
+    if (s->sum.frames == 1 || why_ts_cmp(f->ts, s->sum.first_ts) < 0)
+        s->sum.first_ts = f->ts;
+    if (why_ts_cmp(f->ts, s->sum.last_ts) > 0)
+        s->sum.last_ts = f->ts;
+    struct why_ts prev = s->now;
+    if (why_ts_cmp(f->ts, s->now) > 0)
+        s->now = f->ts;
+    enum why_decode_status st = why_decode(f, &p);
+    switch (st) {
+    case WHY_DECODE_OK:
+        break;
+    case WHY_DECODE_TRUNCATED:
+        s->sum.decode_truncated++;
+        break;
+    case WHY_DECODE_MALFORMED:
+        s->sum.decode_malformed++;
+        return;
+    case WHY_DECODE_UNSUPPORTED:
+        s->sum.decode_unsupported++;
+        return;
+    case WHY_DECODE_NOT_IP:
+        return;
+    }
+    if (p.ipver == 0)
+        return;
+    learn_local(s, &p);
+    why_flow_packet(s->flow, &p);
+    if (why_ts_diff_us(prev, s->now) >= SWEEP_EVERY_US || why_ts_zero(prev)) {
+        sweep_queue(s, false);
+        prune(s, false);
+    }
+}
+
+void why_session_finish(struct why_session *s)
+{
+    s->cur_frame = NULL;
+    why_flow_finish(s->flow);
+    sweep_queue(s, true);
+    prune(s, true);
+    const struct why_flow_stats *fs = why_flow_stats(s->flow);
+    s->sum.cap_conns_evicted = fs->conns_evicted;
+    s->sum.cap_ooo_dropped = fs->ooo_dropped;
+    s->sum.caps_hit = s->sum.cap_conns_evicted + s->sum.cap_ooo_dropped +
+                      s->sum.cap_http_head_too_long + s->sum.cap_pending_dropped +
+                      s->sum.cap_records_dropped;
+    s->sum.ngateways = 0;
+    for (uint32_t i = 0; i < s->nlocal && s->sum.ngateways < 8; i++)
+        if (why_core_is_gateway_addr(s, &s->local[i]))
+            s->sum.gateways[s->sum.ngateways++] = s->local[i];
+    for (uint32_t i = 0; i < s->nserved && s->sum.ngateways < 8; i++)
+        if (why_core_is_gateway_addr(s, &s->served[i]) &&
+            !addr_in(s->sum.gateways, s->sum.ngateways, &s->served[i]))
+            s->sum.gateways[s->sum.ngateways++] = s->served[i];
+}
+
+const struct why_summary *why_session_summary(const struct why_session *s) { return &s->sum; }
+
+void why_session_free(struct why_session *s)
+{
+    if (!s)
+        return;
+    why_flow_free(s->flow);
+    while (s->rhead) {
+        struct rec_conn *rc = s->rhead;
+        s->rhead = rc->rnext;
+        while (rc->txn_head) {
+            struct txn *t = rc->txn_head;
+            rc->txn_head = t->next;
+            txn_free(t);
+        }
+        rec_free(rc);
+    }
+    while (s->dhead) {
+        struct rec_dns *d = s->dhead;
+        s->dhead = d->next;
+        free(d);
+    }
+    free(s);
+}

@@ -1,0 +1,118 @@
+/* Request-target parsing for joining and reporting (RFC 9112 3.2, RFC 3986 3.2). */
+#include "core/url.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set_host(struct why_url *u, const char *h, size_t n)
+{
+    if (n >= sizeof u->host)
+        n = sizeof u->host - 1;
+    for (size_t i = 0; i < n; i++)
+        u->host[i] = (char)tolower((unsigned char)h[i]);
+    u->host[n] = 0;
+    /* a trailing dot names the same host */
+    if (n > 1 && u->host[n - 1] == '.')
+        u->host[n - 1] = 0;
+    u->host_is_ip = why_addr_parse(u->host, &u->ip) == 0;
+}
+
+/* authority = [userinfo@]host[:port]; IPv6 in brackets. */
+static void parse_authority(struct why_url *u, const char *a, size_t n)
+{
+    const char *at = memchr(a, '@', n);
+    if (at) {
+        n -= (size_t)(at + 1 - a);
+        a = at + 1;
+    }
+    const char *hs = a, *port = NULL;
+    size_t hn = n;
+    if (n && a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+        if (close) {
+            hs = a + 1;
+            hn = (size_t)(close - hs);
+            if ((size_t)(close + 1 - a) < n && close[1] == ':')
+                port = close + 2;
+        }
+    } else {
+        const char *colon = memchr(a, ':', n);
+        if (colon) {
+            hn = (size_t)(colon - a);
+            port = colon + 1;
+        }
+    }
+    set_host(u, hs, hn);
+    if (port) {
+        unsigned v = 0;
+        size_t i = 0, left = n - (size_t)(port - a);
+        for (; i < left && i < 5 && isdigit((unsigned char)port[i]); i++)
+            v = v * 10 + (unsigned)(port[i] - '0');
+        if (i > 0 && v > 0 && v < 65536)
+            u->port = (uint16_t)v;
+    }
+}
+
+static void copy_bounded(char *dst, size_t size, const char *src, size_t n)
+{
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+void why_url_parse(const char *method, const char *target, size_t target_len, const char *host_hdr,
+                   struct why_url *u)
+{
+    memset(u, 0, sizeof *u);
+    if (!target)
+        target_len = 0;
+    strcpy(u->scheme, "http");
+    u->port = 80;
+    if (method && strcmp(method, "CONNECT") == 0) {
+        strcpy(u->scheme, "https");
+        u->port = 443;
+        parse_authority(u, target, target_len);
+        copy_bounded(u->abs, sizeof u->abs, target, target_len);
+        return;
+    }
+    const char *sep = target_len >= 3 ? memchr(target, ':', target_len < 10 ? target_len : 10) : NULL;
+    if (sep && (size_t)(sep - target) + 3 <= target_len && sep[1] == '/' && sep[2] == '/') {
+        size_t sl = (size_t)(sep - target);
+        copy_bounded(u->scheme, sizeof u->scheme, target, sl);
+        for (char *p = u->scheme; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        if (strcmp(u->scheme, "https") == 0)
+            u->port = 443;
+        const char *a = sep + 3;
+        size_t rest = target_len - (size_t)(a - target);
+        const char *slash = memchr(a, '/', rest);
+        size_t an = slash ? (size_t)(slash - a) : rest;
+        parse_authority(u, a, an);
+        if (slash)
+            copy_bounded(u->path, sizeof u->path, slash, rest - an);
+        else
+            strcpy(u->path, "/");
+        copy_bounded(u->abs, sizeof u->abs, target, target_len);
+        return;
+    }
+    copy_bounded(u->path, sizeof u->path, target, target_len);
+    if (host_hdr && host_hdr[0])
+        parse_authority(u, host_hdr, strlen(host_hdr));
+    if (target_len == 1 && target[0] == '*')
+        strcpy(u->path, "*");
+    char port[8] = "";
+    if ((u->port != 80 && strcmp(u->scheme, "http") == 0))
+        snprintf(port, sizeof port, ":%u", (unsigned)u->port);
+    const char *lb = u->host_is_ip && u->ip.family == 6 ? "[" : "";
+    const char *rb = u->host_is_ip && u->ip.family == 6 ? "]" : "";
+    snprintf(u->abs, sizeof u->abs, "%s://%s%s%s%s%s", u->scheme, lb, u->host[0] ? u->host : "-",
+             rb, port, u->path);
+}
+
+bool why_url_path_suffix(const char *client, const char *up)
+{
+    size_t cn = strlen(client), un = strlen(up);
+    return cn > 1 && un > cn && strcmp(up + un - cn, client) == 0;
+}

@@ -1,0 +1,191 @@
+/* JSON Lines writer: one object per incident, then one summary object (docs/json.md).
+ * Field order is fixed and numbers are integers (microseconds) so output is byte-identical
+ * for the same input. Wire strings go through why_esc_json only. */
+#include <inttypes.h>
+
+#include "report/report.h"
+
+static void key(FILE *o, const char *k, bool *first)
+{
+    fprintf(o, "%s\"%s\":", *first ? "" : ",", k);
+    *first = false;
+}
+
+static void kstr(FILE *o, const char *k, const char *v, bool *first)
+{
+    key(o, k, first);
+    if (v && v[0])
+        why_esc_json(o, v);
+    else
+        fputs("null", o);
+}
+
+static void kint(FILE *o, const char *k, int64_t v, bool null_if_negative, bool *first)
+{
+    key(o, k, first);
+    if (null_if_negative && v < 0)
+        fputs("null", o);
+    else
+        fprintf(o, "%" PRId64, v);
+}
+
+static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t port, bool *first)
+{
+    char buf[64];
+    key(o, k, first);
+    if (a->family)
+        why_esc_json(o, why_endpoint_str(a, port, buf, sizeof buf));
+    else
+        fputs("null", o);
+}
+
+void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files)
+{
+    bool f = true;
+    char ts[40];
+    fputc('{', out);
+    kstr(out, "type", "incident", &f);
+    kint(out, "id", (int64_t)inc->id, false, &f);
+    kstr(out, "time", why_ts_format(inc->ts, ts, sizeof ts), &f);
+    kstr(out, "kind", why_kind_name(inc->kind), &f);
+    kstr(out, "error", inc->error, &f);
+    kstr(out, "detail", inc->detail, &f);
+    kstr(out, "detail_text", inc->detail_text, &f);
+    kendpoint(out, "client", &inc->client_addr, inc->client_port, &f);
+    kendpoint(out, "gateway", &inc->gateway_addr, inc->gateway_port, &f);
+    kstr(out, "method", inc->method, &f);
+    kstr(out, "url", inc->url, &f);
+    kint(out, "status", inc->status ? inc->status : -1, true, &f);
+    kstr(out, "gateway_claim", inc->claim, &f);
+    kstr(out, "server", inc->server, &f);
+    key(out, "upstream", &f);
+    if (inc->has_upstream || inc->upstream_host[0]) {
+        bool g = true;
+        fputc('{', out);
+        kstr(out, "host", inc->upstream_host, &g);
+        kendpoint(out, "address", &inc->upstream_addr, inc->upstream_port, &g);
+        kint(out, "status", inc->upstream_status ? inc->upstream_status : -1, true, &g);
+        kint(out, "attempts", inc->attempts, false, &g);
+        kint(out, "syn_tries", inc->syn_tries, false, &g);
+        key(out, "syn_schedule_us", &g);
+        fputc('[', out);
+        for (uint32_t i = 0; i < inc->nschedule; i++)
+            fprintf(out, "%s%" PRId64, i ? "," : "", inc->schedule_us[i]);
+        fputc(']', out);
+        kint(out, "dns_queries", inc->dns_queries, false, &g);
+        if (inc->first_len) {
+            key(out, "first_bytes", &g);
+            why_esc_json_n(out, inc->first_bytes, inc->first_len);
+        }
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    key(out, "timings_us", &f);
+    {
+        bool g = true;
+        fputc('{', out);
+        kint(out, "dns", inc->dns_us, true, &g);
+        kint(out, "connect", inc->connect_us, true, &g);
+        kint(out, "first_byte", inc->first_byte_us, true, &g);
+        kint(out, "wait", inc->wait_us, true, &g);
+        kint(out, "total", inc->total_us, true, &g);
+        fputc('}', out);
+    }
+    kint(out, "request_frame", (int64_t)inc->request_frame, true, &f);
+    kint(out, "response_frame", inc->response_frame ? (int64_t)inc->response_frame : -1, true, &f);
+    key(out, "frames", &f);
+    fputc('[', out);
+    for (uint32_t i = 0; i < inc->nevidence; i++)
+        fprintf(out, "%s%" PRIu64, i ? "," : "", inc->evidence[i].frame);
+    fputc(']', out);
+    if (files)
+        kstr(out, "file", files[inc->file], &f);
+    kstr(out, "summary", inc->summary, &f);
+    kstr(out, "fix", inc->fix, &f);
+    key(out, "evidence", &f);
+    fputc('[', out);
+    for (uint32_t i = 0; i < inc->nevidence; i++) {
+        bool g = true;
+        fputs(i ? ",{" : "{", out);
+        kint(out, "frame", (int64_t)inc->evidence[i].frame, false, &g);
+        kstr(out, "time", why_ts_format(inc->evidence[i].ts, ts, sizeof ts), &g);
+        kstr(out, "what", inc->evidence[i].what, &g);
+        fputc('}', out);
+    }
+    fputs("]}\n", out);
+}
+
+void why_json_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
+                      size_t nwarn)
+{
+    bool f = true;
+    char ts[40];
+    fputc('{', out);
+    kstr(out, "type", "summary", &f);
+    kint(out, "frames", (int64_t)s->frames, false, &f);
+    kint(out, "bytes", (int64_t)s->bytes, false, &f);
+    kstr(out, "first_time", s->frames ? why_ts_format(s->first_ts, ts, sizeof ts) : NULL, &f);
+    kstr(out, "last_time", s->frames ? why_ts_format(s->last_ts, ts, sizeof ts) : NULL, &f);
+    key(out, "gateways", &f);
+    fputc('[', out);
+    for (uint32_t i = 0; i < s->ngateways; i++) {
+        char a[64];
+        if (i)
+            fputc(',', out);
+        why_esc_json(out, why_addr_str(&s->gateways[i], a, sizeof a));
+    }
+    fputc(']', out);
+    kint(out, "requests", (int64_t)s->requests, false, &f);
+    kint(out, "upstream_requests", (int64_t)s->upstream_requests, false, &f);
+    kint(out, "failed", (int64_t)s->failed, false, &f);
+    key(out, "by_kind", &f);
+    {
+        bool g = true;
+        fputc('{', out);
+        for (int k = 0; k < 5; k++)
+            kint(out, why_kind_name((enum why_kind)k), (int64_t)s->by_kind[k], false, &g);
+        fputc('}', out);
+    }
+    key(out, "by_cause", &f);
+    {
+        bool g = true;
+        size_t ncauses;
+        const struct why_cause *cat = why_causes(&ncauses);
+        fputc('{', out);
+        for (size_t i = 0; i < ncauses && i < 64; i++)
+            if (s->by_cause[i])
+                kint(out, cat[i].detail, (int64_t)s->by_cause[i], false, &g);
+        fputc('}', out);
+    }
+    kint(out, "tcp_connections", (int64_t)s->tcp_conns, false, &f);
+    kint(out, "dns_queries", (int64_t)s->dns_queries, false, &f);
+    key(out, "anomalies", &f);
+    {
+        bool g = true;
+        fputc('{', out);
+        kint(out, "truncated_frames", (int64_t)s->decode_truncated, false, &g);
+        kint(out, "malformed_frames", (int64_t)s->decode_malformed, false, &g);
+        kint(out, "unsupported_frames", (int64_t)s->decode_unsupported, false, &g);
+        fputc('}', out);
+    }
+    key(out, "caps_hit", &f);
+    {
+        bool g = true;
+        fputc('{', out);
+        kint(out, "connections_evicted", (int64_t)s->cap_conns_evicted, false, &g);
+        kint(out, "out_of_order_bytes_dropped", (int64_t)s->cap_ooo_dropped, false, &g);
+        kint(out, "http_heads_too_long", (int64_t)s->cap_http_head_too_long, false, &g);
+        kint(out, "requests_not_tracked", (int64_t)s->cap_pending_dropped, false, &g);
+        kint(out, "records_dropped", (int64_t)s->cap_records_dropped, false, &g);
+        fputc('}', out);
+    }
+    key(out, "warnings", &f);
+    fputc('[', out);
+    for (size_t i = 0; i < nwarn; i++) {
+        if (i)
+            fputc(',', out);
+        why_esc_json(out, warnings[i]);
+    }
+    fputs("]}\n", out);
+}

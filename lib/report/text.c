@@ -1,0 +1,145 @@
+/* Text report for a person at a terminal: one block per incident, evidence by frame, then a
+ * summary by cause. Wire strings go through why_esc_text only; colour only on a terminal. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "report/report.h"
+
+static const char *c_on(const struct why_text_opts *o, const char *code) { return o->color ? code : ""; }
+static const char *c_off(const struct why_text_opts *o) { return o->color ? "\033[0m" : ""; }
+
+static void dur(FILE *out, int64_t us)
+{
+    if (us < 0)
+        fputs("-", out);
+    else if (us >= 10000000)
+        fprintf(out, "%.0f s", (double)us / 1e6);
+    else if (us >= 1000000)
+        fprintf(out, "%.2f s", (double)us / 1e6);
+    else
+        fprintf(out, "%.1f ms", (double)us / 1e3);
+}
+
+void why_text_incident(FILE *out, const struct why_incident *inc, const struct why_text_opts *o)
+{
+    char ts[40], a[64], b[64];
+    fprintf(out, "%s#%" PRIu64 "  %s  %s", c_on(o, "\033[1m"), inc->id,
+            why_ts_format(inc->ts, ts, sizeof ts), inc->error ? inc->error : "-");
+    fprintf(out, " (%s)  [%s]%s\n", inc->detail, why_kind_name(inc->kind), c_off(o));
+    if (inc->has_client) {
+        fprintf(out, "  client    %s -> gateway %s\n",
+                why_endpoint_str(&inc->client_addr, inc->client_port, a, sizeof a),
+                why_endpoint_str(&inc->gateway_addr, inc->gateway_port, b, sizeof b));
+        fputs("  request   ", out);
+        why_esc_text(out, inc->method);
+        fputc(' ', out);
+        why_esc_text(out, inc->url);
+        fprintf(out, "  (frame %" PRIu64 ")\n", inc->request_frame);
+        fputs("  answer    ", out);
+        if (inc->status)
+            fprintf(out, "%d", inc->status);
+        else
+            fputs("none", out);
+        if (inc->claim[0]) {
+            fputs("  \"", out);
+            why_esc_text(out, inc->claim);
+            fputc('"', out);
+        }
+        if (inc->response_frame)
+            fprintf(out, "  (frame %" PRIu64 ")", inc->response_frame);
+        fputc('\n', out);
+    }
+    if (inc->has_upstream) {
+        fprintf(out, "  upstream  %s", why_endpoint_str(&inc->upstream_addr, inc->upstream_port, a, sizeof a));
+        if (inc->upstream_host[0]) {
+            fputs(" (", out);
+            why_esc_text(out, inc->upstream_host);
+            fputc(')', out);
+        }
+        if (inc->attempts)
+            fprintf(out, ", %u connection attempt%s", inc->attempts, inc->attempts == 1 ? "" : "s");
+        if (inc->upstream_status)
+            fprintf(out, ", answered %d", inc->upstream_status);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %scause%s     ", c_on(o, "\033[1;31m"), c_off(o));
+    why_esc_text(out, inc->summary);
+    fputc('\n', out);
+    if (inc->detail_text[0]) {
+        fputs("  detail    ", out);
+        why_esc_text(out, inc->detail_text);
+        fputc('\n', out);
+    }
+    fputs("  timing    dns ", out);
+    dur(out, inc->dns_us);
+    fputs(" | connect ", out);
+    dur(out, inc->connect_us);
+    fputs(" | first byte ", out);
+    dur(out, inc->first_byte_us);
+    fputs(" | wait ", out);
+    dur(out, inc->wait_us);
+    fputs(" | total ", out);
+    dur(out, inc->total_us);
+    fputc('\n', out);
+    for (uint32_t i = 0; i < inc->nevidence; i++) {
+        const struct why_evidence *e = &inc->evidence[i];
+        why_ts_format(e->ts, ts, sizeof ts);
+        fprintf(out, "  %s frame %-7" PRIu64 " %.15s  ", i ? "         " : "evidence", e->frame, ts + 11);
+        why_esc_text(out, e->what);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %sfix%s       ", c_on(o, "\033[1;32m"), c_off(o));
+    why_esc_text(out, inc->fix);
+    fputs("\n\n", out);
+}
+
+void why_text_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
+                      size_t nwarn, const struct why_text_opts *o)
+{
+    char a[64], t1[40], t2[40];
+    fprintf(out, "%sSummary%s\n", c_on(o, "\033[1m"), c_off(o));
+    if (s->frames)
+        fprintf(out, "  capture     %" PRIu64 " frames, %s .. %s\n", s->frames,
+                why_ts_format(s->first_ts, t1, sizeof t1), why_ts_format(s->last_ts, t2, sizeof t2));
+    else
+        fputs("  capture     no frames\n", out);
+    fputs("  gateway     ", out);
+    if (!s->ngateways)
+        fputs("none found (requests are reported as seen)", out);
+    for (uint32_t i = 0; i < s->ngateways; i++)
+        fprintf(out, "%s%s", i ? ", " : "", why_addr_str(&s->gateways[i], a, sizeof a));
+    fputc('\n', out);
+    fprintf(out, "  requests    %" PRIu64 " from clients, %" PRIu64 " sent upstream, %" PRIu64 " DNS queries, %" PRIu64 " TCP connections\n",
+            s->requests, s->upstream_requests, s->dns_queries, s->tcp_conns);
+    fprintf(out, "  failed      %" PRIu64, s->failed);
+    if (s->failed) {
+        fputs(" (", out);
+        bool first = true;
+        for (int k = 0; k < 5; k++)
+            if (s->by_kind[k]) {
+                fprintf(out, "%s%" PRIu64 " %s", first ? "" : ", ", s->by_kind[k],
+                        why_kind_name((enum why_kind)k));
+                first = false;
+            }
+        fputc(')', out);
+    }
+    fputc('\n', out);
+    size_t ncauses;
+    const struct why_cause *cat = why_causes(&ncauses);
+    for (size_t i = 0; i < ncauses && i < 64; i++)
+        if (s->by_cause[i])
+            fprintf(out, "  %8" PRIu64 "  %s (%s)\n", s->by_cause[i], cat[i].error ? cat[i].error : "-",
+                    cat[i].detail);
+    if (s->decode_truncated || s->decode_malformed || s->decode_unsupported)
+        fprintf(out, "  anomalies   %" PRIu64 " truncated, %" PRIu64 " malformed, %" PRIu64 " unsupported frames\n",
+                s->decode_truncated, s->decode_malformed, s->decode_unsupported);
+    if (s->caps_hit)
+        fprintf(out, "  caps hit    %" PRIu64 " connections evicted, %" PRIu64 " out-of-order bytes dropped, %" PRIu64 " heads too long, %" PRIu64 " requests not tracked, %" PRIu64 " records dropped\n",
+                s->cap_conns_evicted, s->cap_ooo_dropped, s->cap_http_head_too_long,
+                s->cap_pending_dropped, s->cap_records_dropped);
+    for (size_t i = 0; i < nwarn; i++) {
+        fputs("  warning     ", out);
+        why_esc_text(out, warnings[i]);
+        fputc('\n', out);
+    }
+}

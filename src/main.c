@@ -1,0 +1,387 @@
+/* why502 command line: reads captures, runs the session, writes the report.
+ * One option table drives the parser, --help and the man page (--man), so they cannot
+ * disagree. Exit statuses are those of enum why_exit (why502.h) and the man page. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report/report.h"
+#include "why502/why502.h"
+
+enum opt_id {
+    OPT_READ = 'r', OPT_JSON = 'j', OPT_OUT = 'o', OPT_GATEWAY = 'g', OPT_FILTER = 'f',
+    OPT_QUIET = 'q', OPT_HELP = 'h', OPT_VERSION = 'V',
+    OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_COLOR, OPT_CAUSES, OPT_MAN,
+};
+
+struct opt_def {
+    int id;
+    const char *lng;
+    int has_arg;
+    const char *arg;
+    const char *help;
+};
+
+static const struct opt_def opts[] = {
+    {OPT_READ, "read", 1, "FILE", "Read this capture (pcap or pcapng; '-' is standard input). May be given several times; plain arguments are read too. Several files are merged by time, as written by tcpdump -C/-G."},
+    {OPT_JSON, "json", 0, NULL, "Write JSON Lines (one object per incident, then a summary object) instead of text. Fields: docs/json.md."},
+    {OPT_OUT, "output", 1, "FILE", "Write the report to FILE instead of standard output."},
+    {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
+    {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes."},
+    {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
+    {OPT_NO_UNJOINED, "no-unjoined", 0, NULL, "Reserved: report only requests (failures not joined to a request are not reported in this version)."},
+    {OPT_COLOR, "color", 1, "WHEN", "Colour in the text report: auto (default: when writing to a terminal), always, never."},
+    {OPT_QUIET, "quiet", 0, NULL, "No progress and no warnings on standard error."},
+    {OPT_CAUSES, "causes", 0, NULL, "Print the cause catalogue (Markdown) and exit."},
+    {OPT_MAN, "man", 0, NULL, "Print this manual page (roff) and exit."},
+    {OPT_HELP, "help", 0, NULL, "Show this help and exit."},
+    {OPT_VERSION, "version", 0, NULL, "Show the version and exit."},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const char *const exits[][2] = {
+    {"0", "No failed request found."},
+    {"1", "At least one failed request (incident) found."},
+    {"2", "Bad command line."},
+    {"3", "A capture could not be read at all (not a capture, cannot open); others given are still read."},
+    {"4", "The report could not be written."},
+    {"5", "Out of memory or an internal error."},
+};
+
+static void usage_line(FILE *o) { fprintf(o, "usage: why502 [OPTIONS] [-r] CAPTURE...\n"); }
+
+static void help(FILE *o)
+{
+    usage_line(o);
+    fputs("Explains every request that failed at an HTTP gateway (502, 503, 504, 499, hangs) from a\n"
+          "capture taken on it (tcpdump -s 0 -i any -w x.pcap): which client, which request, what\n"
+          "the gateway answered, what it tried upstream, the cause, the frames that prove it, a fix.\n\n"
+          "Options:\n",
+          o);
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[64];
+        if (opts[i].id < 256)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", opts[i].id, opts[i].lng, opts[i].arg ? " " : "",
+                     opts[i].arg ? opts[i].arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", opts[i].lng, opts[i].arg ? " " : "",
+                     opts[i].arg ? opts[i].arg : "");
+        fprintf(o, "  %-28s ", left);
+        /* wrap the help text at 78 columns */
+        const char *h = opts[i].help;
+        int col = 31;
+        while (*h) {
+            const char *sp = strchr(h, ' ');
+            size_t wl = sp ? (size_t)(sp - h) : strlen(h);
+            if (col + (int)wl > 78 && col > 31) {
+                fprintf(o, "\n%31s", "");
+                col = 31;
+            }
+            fprintf(o, "%.*s ", (int)wl, h);
+            col += (int)wl + 1;
+            h += wl;
+            while (*h == ' ')
+                h++;
+        }
+        fputc('\n', o);
+    }
+    fputs("\nExit status: 0 nothing failed, 1 failures found, 2 usage, 3 unreadable capture,\n"
+          "4 cannot write the report, 5 internal error. Causes: why502 --causes; man why502.\n",
+          o);
+}
+
+static void roff_text(FILE *o, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '-' || *s == '\\')
+            fputc('\\', o);
+        if (*s == '.' && s[-1] == '\n')
+            fputs("\\&", o);
+        fputc(*s, o);
+    }
+}
+
+static void man(FILE *o)
+{
+    fputs(".\\\" Generated by why502 --man from the option table in src/main.c. Do not edit.\n"
+          ".TH WHY502 1 \"\" \"why502 " WHY502_VERSION "\" \"User Commands\"\n"
+          ".SH NAME\nwhy502 \\- explain failed requests at an HTTP gateway from a packet capture\n"
+          ".SH SYNOPSIS\n.B why502\n[\\fIOPTIONS\\fR] [\\fB\\-r\\fR] \\fICAPTURE\\fR...\n"
+          ".SH DESCRIPTION\n"
+          "why502 reads a capture taken on or next to an HTTP gateway (forward proxy, reverse proxy,\n"
+          "WAF, load balancer), for example with\n.B tcpdump \\-s 0 \\-i any \\-w x.pcap\n"
+          "and reports every request that failed there: the client, the request, what the gateway\n"
+          "answered, what it tried upstream (DNS queries, connection attempts, the upstream request),\n"
+          "the cause named with an RFC 9209 Proxy\\-Status error type and a finer detail, the frame\n"
+          "numbers that prove it, measured waits and a fix. It joins the client leg to the upstream\n"
+          "leg in one streaming pass. HTTP/1.x and TLS are recognised by content on any port.\n"
+          ".SH OPTIONS\n",
+          o);
+    for (size_t i = 0; i < NOPTS; i++) {
+        fputs(".TP\n", o);
+        if (opts[i].id < 256)
+            fprintf(o, ".BR \\-%c \", \" \\-\\-", opts[i].id);
+        else
+            fputs(".B \\-\\-", o);
+        roff_text(o, opts[i].lng);
+        if (opts[i].arg) {
+            fputs(" \" \" \\fI", o);
+            roff_text(o, opts[i].arg);
+            fputs("\\fR", o);
+        }
+        fputc('\n', o);
+        roff_text(o, opts[i].help);
+        fputc('\n', o);
+    }
+    fputs(".SH OUTPUT\nThe text report has one block per failed request (cause, detail, timings, evidence\n"
+          "frames, fix) and a summary. With \\fB\\-\\-json\\fR each incident is one JSON object per line;\n"
+          "the fields are documented in docs/json.md. Output is deterministic: times are UTC and ids\n"
+          "follow the order in which incidents are decided.\n"
+          ".SH CAUSES\nEach cause is listed by \\fBwhy502 \\-\\-causes\\fR and in docs/causes.md.\n"
+          ".SH EXIT STATUS\n",
+          o);
+    for (size_t i = 0; i < sizeof exits / sizeof exits[0]; i++)
+        fprintf(o, ".TP\n.B %s\n%s\n", exits[i][0], exits[i][1]);
+    fputs(".SH EXAMPLES\n.nf\ntcpdump \\-s 0 \\-i any \\-w x.pcap    # on the gateway, while the problem happens\n"
+          "why502 x.pcap\nwhy502 \\-\\-json x.pcap | jq 'select(.type==\"incident\")'\n"
+          "why502 \\-\\-gateway 198.18.1.1,198.19.0.1 x.pcap\n.fi\n"
+          ".SH SEE ALSO\n.BR tcpdump (1),\n.BR pcap\\-filter (7)\n",
+          o);
+}
+
+static void causes_md(FILE *o)
+{
+    size_t n;
+    const struct why_cause *c = why_causes(&n);
+    fputs("# Cause catalogue\n\n"
+          "Every cause why502 can name. `error` is the RFC 9209 Proxy-Status error type (none where\n"
+          "RFC 9209 has no type for it); `detail` is why502's finer cause, the `detail` field of the\n"
+          "JSON output; `kind` says who the cause lies with. Generated by `why502 --causes`.\n\n"
+          "| detail | error | kind | seen in the traffic | fix (template) |\n"
+          "|---|---|---|---|---|\n",
+          o);
+    for (size_t i = 0; i < n; i++)
+        fprintf(o, "| `%s` | %s | %s | %s | %s |\n", c[i].detail, c[i].error ? c[i].error : "-",
+                c[i].kind, c[i].seen, c[i].fix);
+}
+
+/* ---- running ---- */
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct cli {
+    FILE *out;
+    bool json;
+    struct why_text_opts topts;
+    const char *const *files;
+    bool write_failed;
+};
+
+static void sink_incident(void *ctx, const struct why_incident *inc)
+{
+    struct cli *c = ctx;
+    if (c->json)
+        why_json_incident(c->out, inc, c->topts.nfiles > 1 ? c->files : NULL);
+    else
+        why_text_incident(c->out, inc, &c->topts);
+    if (ferror(c->out))
+        c->write_failed = true;
+}
+
+/* BPF filter per link type, compiled by libpcap on a dead handle (pcapng may mix types). */
+struct filter {
+    const char *expr;
+    struct { uint32_t linktype; struct bpf_program prog; bool ok; } progs[8];
+    size_t n;
+};
+
+static int filter_match(struct filter *f, const struct why_frame *fr, char *err, size_t errsize)
+{
+    if (!f->expr)
+        return 1;
+    size_t i = 0;
+    for (; i < f->n && f->progs[i].linktype != fr->linktype; i++)
+        ;
+    if (i == f->n) {
+        if (f->n == 8)
+            return 1;
+        pcap_t *dead = pcap_open_dead((int)fr->linktype, 262144);
+        f->progs[i].linktype = fr->linktype;
+        f->progs[i].ok = dead && pcap_compile(dead, &f->progs[i].prog, f->expr, 1,
+                                              PCAP_NETMASK_UNKNOWN) == 0;
+        if (!f->progs[i].ok) {
+            snprintf(err, errsize, "--filter: %s", dead ? pcap_geterr(dead) : "cannot compile");
+            if (dead)
+                pcap_close(dead);
+            return -1;
+        }
+        pcap_close(dead);
+        f->n++;
+    }
+    struct pcap_pkthdr h;
+    memset(&h, 0, sizeof h);
+    h.caplen = fr->caplen;
+    h.len = fr->wirelen;
+    return pcap_offline_filter(&f->progs[i].prog, &h, fr->data) != 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct option lopts[NOPTS + 1];
+    char short_opts[64] = "";
+    size_t so = 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        lopts[i] = (struct option){opts[i].lng, opts[i].has_arg ? required_argument : no_argument, NULL, opts[i].id};
+        if (opts[i].id < 256) {
+            short_opts[so++] = (char)opts[i].id;
+            if (opts[i].has_arg)
+                short_opts[so++] = ':';
+        }
+    }
+    lopts[NOPTS] = (struct option){NULL, 0, NULL, 0};
+
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t nfiles = 0;
+    const char *outpath = NULL, *color = "auto";
+    bool json = false, quiet = false;
+    struct why_options wo;
+    why_options_init(&wo);
+    struct filter filt = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_READ: files[nfiles++] = optarg; break;
+        case OPT_JSON: json = true; break;
+        case OPT_OUT: outpath = optarg; break;
+        case OPT_GATEWAY: wo.gateways = optarg; break;
+        case OPT_FILTER: filt.expr = optarg; break;
+        case OPT_QUIET: quiet = true; break;
+        case OPT_NO_UNJOINED: wo.include_unjoined = false; break;
+        case OPT_COLOR: color = optarg; break;
+        case OPT_SETTLE: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || v < 0 || v > 3600) {
+                fprintf(stderr, "why502: --settle: '%s' is not a number of seconds (0..3600)\n", optarg);
+                return WHY_EXIT_USAGE;
+            }
+            wo.settle_us = (int64_t)(v * 1e6);
+            break;
+        }
+        case OPT_CAUSES: causes_md(stdout); return WHY_EXIT_OK;
+        case OPT_MAN: man(stdout); return WHY_EXIT_OK;
+        case OPT_HELP: help(stdout); return WHY_EXIT_OK;
+        case OPT_VERSION: printf("why502 %s\n", WHY502_VERSION); return WHY_EXIT_OK;
+        default:
+            usage_line(stderr);
+            fputs("Try 'why502 --help'.\n", stderr);
+            return WHY_EXIT_USAGE;
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        files[nfiles++] = argv[i];
+    if (nfiles == 0) {
+        usage_line(stderr);
+        fputs("why502: no capture given (try 'why502 --help')\n", stderr);
+        return WHY_EXIT_USAGE;
+    }
+    if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+        fprintf(stderr, "why502: --color: '%s' is not auto, always or never\n", color);
+        return WHY_EXIT_USAGE;
+    }
+
+    char err[512] = "";
+    struct why_reader *r = NULL;
+    if (why_reader_open(&r, files, nfiles, err, sizeof err) < 0) {
+        fprintf(stderr, "why502: %s\n", err);
+        return WHY_EXIT_INPUT;
+    }
+    FILE *out = stdout;
+    if (outpath && !(out = fopen(outpath, "w"))) {
+        fprintf(stderr, "why502: %s: %s\n", outpath, strerror(errno));
+        return WHY_EXIT_OUTPUT;
+    }
+    struct cli cli = {.out = out, .json = json, .files = files};
+    cli.topts.color = !strcmp(color, "always") || (!strcmp(color, "auto") && !json && isatty(fileno(out)));
+    cli.topts.files = files;
+    cli.topts.nfiles = nfiles;
+    struct why_sink sink = {&cli, sink_incident};
+    struct why_session *s = why_session_new(&wo, &sink, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "why502: %s\n", err);
+        return WHY_EXIT_USAGE;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    bool progress = !quiet && isatty(STDERR_FILENO);
+    time_t last_progress = time(NULL);
+    int rc = WHY_EXIT_OK;
+    struct why_frame fr;
+    enum why_read_status st;
+    uint64_t n = 0;
+    while (!stop_requested && (st = why_reader_next(r, &fr)) == WHY_READ_FRAME) {
+        int m = filter_match(&filt, &fr, err, sizeof err);
+        if (m < 0) {
+            fprintf(stderr, "why502: %s\n", err);
+            return WHY_EXIT_USAGE;
+        }
+        if (m)
+            why_session_frame(s, &fr);
+        if (progress && (++n & 0xffff) == 0 && time(NULL) != last_progress) {
+            uint64_t done, total;
+            why_reader_progress(r, &done, &total);
+            last_progress = time(NULL);
+            if (total)
+                fprintf(stderr, "\rwhy502: %3.0f%% (%" PRIu64 " frames)", 100.0 * (double)done / (double)total, n);
+            else
+                fprintf(stderr, "\rwhy502: %" PRIu64 " frames", n);
+        }
+    }
+    if (progress && n >= 0x10000)
+        fputs("\r\033[K", stderr);
+    if (!stop_requested && st == WHY_READ_ERROR) {
+        fprintf(stderr, "why502: %s\n", why_reader_error(r));
+        rc = WHY_EXIT_INPUT;
+    }
+    why_session_finish(s);
+    size_t nwarn = 0;
+    const char *const *warn = why_reader_warnings(r, &nwarn);
+    if (!quiet)
+        for (size_t i = 0; i < nwarn; i++)
+            fprintf(stderr, "why502: warning: %s\n", warn[i]);
+    const struct why_summary *sum = why_session_summary(s);
+    if (json)
+        why_json_summary(out, sum, warn, nwarn);
+    else
+        why_text_summary(out, sum, warn, nwarn, &cli.topts);
+    if (fflush(out) != 0 || ferror(out) || cli.write_failed) {
+        fprintf(stderr, "why502: cannot write the report: %s\n", strerror(errno));
+        rc = WHY_EXIT_OUTPUT;
+    }
+    if (rc == WHY_EXIT_OK && sum->failed)
+        rc = WHY_EXIT_FOUND;
+    why_session_free(s);
+    why_reader_free(r);
+    for (size_t i = 0; i < filt.n; i++)
+        pcap_freecode(&filt.progs[i].prog);
+    if (out != stdout)
+        fclose(out);
+    free(files);
+    return rc;
+}
