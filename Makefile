@@ -1,0 +1,45 @@
+# Convenience wrapper around CMake; the two commands of the README live here.
+#   make example   install build dependencies, build, run why502 on the bundled capture
+#   make test      install everything the tests need, build (plain and sanitized), run ctest
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= 2
+EXAMPLE ?= examples/squid-forward-proxy.pcap
+
+.PHONY: all deps deps-test build example test asan unit docs clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh --build-only
+
+deps-test:
+	scripts/install-deps.sh
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+example: deps build
+	$(BUILD)/why502 $(EXAMPLE); test $$? -le 1
+
+asan:
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHY_SANITIZE=ON -DWHY_WERROR=ON -DWHY_LAB=OFF >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Every test. First the sanitized build (unit, golden, corpus, fuzz replay under ASan+UBSan),
+# then the plain build with the same plus the lab of real gateways (needs root). The last
+# line is ctest's summary of the plain run; a failure in either run fails the command.
+test: deps-test
+	$(MAKE) --no-print-directory asan
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHY_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 900
+
+docs: build
+	$(BUILD)/why502 --man > docs/why502.1
+	$(BUILD)/why502 --causes > docs/causes.md
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
