@@ -56,7 +56,7 @@ struct why_incident {
     struct why_addr client_addr, gateway_addr;
     uint16_t client_port, gateway_port;
     char method[24];
-    char url[2304];           /* absolute URL as the client asked (built from Host for origin-form) */
+    char url[2400];           /* absolute URL as the client asked (built from Host for origin-form) */
     int status;              /* status the client saw, 0 if none */
     char claim[200];         /* the gateway's own words: X-Squid-Error, Proxy-Status, page title */
     char server[96];         /* Server header of the gateway's response */

@@ -17,7 +17,7 @@ struct why_url {
     struct why_addr ip;    /* when host_is_ip */
     uint16_t port;         /* explicit or the scheme's default */
     char path[2048];       /* path and query, "/" at least; "" for CONNECT */
-    char abs[2304];        /* absolute URL: http://host[:port]/path, or host:port for CONNECT */
+    char abs[2400];        /* absolute URL: http://host[:port]/path, or host:port for CONNECT */
 };
 
 /* Never fails: missing parts stay empty. `target` is target_len bytes, not NUL-terminated. */

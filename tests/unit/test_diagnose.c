@@ -1,0 +1,358 @@
+/* Diagnosis rules on hand-built exchanges: one test per rule, no packets involved. Each builds
+ * the client transaction and the upstream records the correlator would hand over and checks
+ * the cause, the kind and the measured waits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+
+static struct why_ts T(double s)
+{
+    struct why_ts t = {1700000000 + (int64_t)s, (uint32_t)((s - (double)(int64_t)s) * 1e9)};
+    return t;
+}
+
+static struct why_addr A(const char *s)
+{
+    struct why_addr a;
+    assert_int_equal(why_addr_parse(s, &a), 0);
+    return a;
+}
+
+struct fixture {
+    struct why_session *s;
+    struct rec_conn cli_conn, up_conn, att[4];
+    struct txn client, up;
+    struct rec_dns dns[4];
+    struct why_exchange x;
+    struct why_incident inc;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    char err[128];
+    f->s = why_session_new(NULL, NULL, err, sizeof err);
+    f->s->now = T(100);
+    /* client 198.18.1.2 -> gateway 198.18.1.1:9090, GET http://nx.lab/x at t=1 */
+    struct why_conn *c = &f->cli_conn.c;
+    c->cli_addr = A("198.18.1.2");
+    c->srv_addr = A("198.18.1.1");
+    c->cli_port = 40000;
+    c->srv_port = 9090;
+    c->established = true;
+    f->cli_conn.app = APP_HTTP;
+    f->client.rc = &f->cli_conn;
+    strcpy(f->client.method, "GET");
+    f->client.target = strdup("http://nx.lab/x");
+    f->client.target_len = (uint32_t)strlen(f->client.target);
+    f->client.req_first_frame = f->client.req_frame = 10;
+    f->client.req_first_ts = f->client.req_ts = T(1);
+    f->x.client = &f->client;
+    f->x.upstream_visible = true;
+    /* the gateway's upstream connection 198.19.0.1 -> 198.19.0.10:80 */
+    for (int i = 0; i < 4; i++) {
+        struct why_conn *u = &f->att[i].c;
+        u->cli_addr = A("198.19.0.1");
+        u->srv_addr = A("198.19.0.10");
+        u->cli_port = (uint16_t)(50000 + i);
+        u->srv_port = 80;
+    }
+    f->up_conn = f->att[0];
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    free(f->client.target);
+    why_session_free(f->s);
+    free(f);
+    return 0;
+}
+
+static void answer(struct txn *t, int status, double at, bool done)
+{
+    t->has_resp = true;
+    t->status = status;
+    t->resp_first_frame = t->resp_frame = 90;
+    t->resp_first_ts = t->resp_ts = T(at);
+    t->resp_done = done;
+    if (done) {
+        t->resp_end_frame = 91;
+        t->resp_end_ts = T(at);
+    }
+}
+
+static void syn(struct why_conn *c, int n, double first, double backoff)
+{
+    double t = first, step = backoff;
+    c->syn_count = (uint32_t)n;
+    for (int i = 0; i < n; i++) {
+        c->syn_frames[i] = (uint64_t)(20 + i);
+        c->syn_ts[i] = T(t);
+        t += step;
+        step *= 2;
+    }
+}
+
+static void dns_nxdomain(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 2; i++) {
+        struct rec_dns *d = &f->dns[i];
+        strcpy(d->qname, "nx.lab");
+        d->qtype = i ? WHY_DNS_AAAA : WHY_DNS_A;
+        d->cli = A("198.19.0.1");
+        d->srv = A("198.19.0.53");
+        d->q_frame = d->last_q_frame = (uint64_t)(11 + 2 * i);
+        d->q_ts = d->last_q_ts = T(1.001);
+        d->tries = 1;
+        d->answered = true;
+        d->a_frame = (uint64_t)(12 + 2 * i);
+        d->a_ts = T(1.002);
+        d->rcode = WHY_DNS_NXDOMAIN;
+        f->x.dns[f->x.ndns++] = d;
+    }
+    answer(&f->client, 503, 1.01, true);
+    strcpy(f->client.claim, "ERR_DNS_FAIL 0");
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "dns_error");
+    assert_string_equal(f->inc.detail, "nxdomain");
+    assert_int_equal(f->inc.kind, WHY_KIND_GATEWAY);
+    assert_int_equal(f->inc.status, 503);
+    assert_int_equal(f->inc.dns_queries, 2);
+    assert_string_equal(f->inc.url, "http://nx.lab/x");
+    assert_non_null(strstr(f->inc.fix, "nx.lab"));
+    /* evidence sorted by frame, request first */
+    assert_int_equal(f->inc.evidence[0].frame, 10);
+    for (uint32_t i = 1; i < f->inc.nevidence; i++)
+        assert_true(f->inc.evidence[i - 1].frame < f->inc.evidence[i].frame);
+}
+
+static void dns_nodata_and_timeout(void **state)
+{
+    struct fixture *f = *state;
+    struct rec_dns *d = &f->dns[0];
+    strcpy(d->qname, "nx.lab");
+    d->qtype = WHY_DNS_A;
+    d->q_frame = d->last_q_frame = 11;
+    d->q_ts = d->last_q_ts = T(1.0);
+    d->tries = 1;
+    d->answered = true;
+    d->a_frame = 12;
+    d->a_ts = T(1.1);
+    f->x.dns[f->x.ndns++] = d;
+    answer(&f->client, 502, 1.2, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.detail, "nodata");
+    /* unanswered, retransmitted: dns_timeout, wait measured first query -> last */
+    d->answered = false;
+    d->tries = 3;
+    d->last_q_frame = 15;
+    d->last_q_ts = T(9.0);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "dns_timeout");
+    assert_string_equal(f->inc.detail, "no_answer");
+    assert_int_equal(f->inc.dns_us, 8000000);
+}
+
+static void connect_timeout_schedule(void **state)
+{
+    struct fixture *f = *state;
+    syn(&f->att[0].c, 4, 1.0, 1.0); /* 1, 2, 4, 8 -> offsets 0,1,3,7 */
+    f->x.attempts[f->x.nattempts++] = &f->att[0];
+    f->x.up_conn = &f->att[0];
+    f->x.end_ts = T(16.0);
+    answer(&f->client, 503, 16.0, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "connection_timeout");
+    assert_string_equal(f->inc.detail, "syn_unanswered");
+    assert_int_equal(f->inc.syn_tries, 4);
+    assert_int_equal(f->inc.nschedule, 4);
+    assert_int_equal(f->inc.schedule_us[3], 7000000);
+    assert_int_equal(f->inc.connect_us, 15000000);
+}
+
+static void connect_refused_and_icmp(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn *c = &f->att[0].c;
+    syn(c, 1, 1.0, 1.0);
+    c->half[WHY_S2C].rst_frame = 21;
+    c->half[WHY_S2C].rst_ts = T(1.0005);
+    f->x.attempts[f->x.nattempts++] = &f->att[0];
+    f->x.up_conn = &f->att[0];
+    answer(&f->client, 503, 1.01, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "connection_refused");
+    assert_string_equal(f->inc.detail, "rst");
+    /* ICMP admin prohibited (v4 code 13, v6 code 1) wins over a RST in another attempt */
+    struct why_conn *c2 = &f->att[1].c;
+    syn(c2, 1, 1.1, 1.0);
+    c2->icmp_frame = 30;
+    c2->icmp_ts = T(1.1001);
+    c2->icmp_ipver = 4;
+    c2->icmp_type = 3;
+    c2->icmp_code = 13;
+    c2->icmp_from = A("198.19.0.254");
+    f->x.attempts[f->x.nattempts++] = &f->att[1];
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "destination_ip_prohibited");
+    assert_string_equal(f->inc.detail, "admin_prohibited");
+    c2->icmp_ipver = 6;
+    c2->icmp_type = 1;
+    c2->icmp_code = 0;
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "destination_ip_unroutable");
+    c2->icmp_code = 4;
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "connection_refused");
+}
+
+static void with_upstream_request(struct fixture *f)
+{
+    struct why_conn *c = &f->up_conn.c;
+    syn(c, 1, 1.0, 1.0);
+    c->established = true;
+    c->synack_frame = 21;
+    c->synack_ts = T(1.001);
+    f->up_conn.app = APP_HTTP;
+    f->up.rc = &f->up_conn;
+    strcpy(f->up.method, "GET");
+    f->up.req_first_frame = f->up.req_frame = 22;
+    f->up.req_first_ts = f->up.req_ts = T(1.002);
+    f->x.up = &f->up;
+    f->x.up_conn = &f->up_conn;
+    f->x.attempts[f->x.nattempts++] = &f->up_conn;
+}
+
+static void bad_responses(void **state)
+{
+    struct fixture *f = *state;
+    with_upstream_request(f);
+    answer(&f->client, 502, 1.5, true);
+    /* not HTTP */
+    f->up.not_http = true;
+    memcpy(f->up.first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
+    f->up.first_len = 17;
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "http_protocol_error");
+    assert_int_equal(f->inc.first_len, 17);
+    f->up.not_http = false;
+    /* reset before any byte */
+    struct why_tcp_half *srv = &f->up_conn.c.half[WHY_S2C];
+    srv->rst_frame = 23;
+    srv->rst_ts = T(1.2);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "connection_terminated");
+    assert_string_equal(f->inc.detail, "reset");
+    /* FIN instead */
+    srv->rst_frame = 0;
+    srv->fin_frame = 23;
+    srv->fin_ts = T(1.2);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.detail, "closed");
+    /* head then FIN inside the body */
+    answer(&f->up, 200, 1.1, false);
+    f->up.expected_len = 200000;
+    f->up.body_bytes = 20000;
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "http_response_incomplete");
+    assert_string_equal(f->inc.detail, "closed_in_body");
+}
+
+static void response_timeout_measured(void **state)
+{
+    struct fixture *f = *state;
+    with_upstream_request(f);
+    /* the gateway closes its upstream connection 5 s after sending, then answers 504 */
+    struct why_tcp_half *gw = &f->up_conn.c.half[WHY_C2S];
+    gw->fin_frame = 40;
+    gw->fin_ts = T(6.002);
+    answer(&f->client, 504, 6.003, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "http_response_timeout");
+    assert_int_equal(f->inc.wait_us, 5000000);
+}
+
+static void client_abort_and_origin_5xx(void **state)
+{
+    struct fixture *f = *state;
+    with_upstream_request(f);
+    /* client resets after 2 s, nothing answered */
+    struct why_tcp_half *cl = &f->cli_conn.c.half[WHY_C2S];
+    cl->rst_frame = 50;
+    cl->rst_ts = T(3.0);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_null(f->inc.error);
+    assert_string_equal(f->inc.detail, "client_abort");
+    assert_int_equal(f->inc.kind, WHY_KIND_CLIENT);
+    assert_int_equal(f->inc.wait_us, 2000000);
+    cl->rst_frame = 0;
+    /* the origin's own 500, passed through: kind origin */
+    answer(&f->up, 500, 1.1, true);
+    answer(&f->client, 500, 1.2, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_int_equal(f->inc.kind, WHY_KIND_ORIGIN);
+    assert_string_equal(f->inc.detail, "origin_5xx");
+    /* a 200 that completed is no incident */
+    answer(&f->up, 200, 1.1, true);
+    answer(&f->client, 200, 1.2, true);
+    assert_false(why_diagnose(f->s, &f->x, &f->inc));
+}
+
+static void no_upstream_attempt(void **state)
+{
+    struct fixture *f = *state;
+    answer(&f->client, 503, 1.001, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "proxy_internal_response");
+    assert_string_equal(f->inc.detail, "no_upstream_attempt");
+    /* the same when the capture has no upstream side at all: the gateway's claim is used */
+    f->x.upstream_visible = false;
+    strcpy(f->client.claim, "ERR_DNS_FAIL 0");
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.detail, "gateway_claim");
+    assert_string_equal(f->inc.error, "dns_error");
+}
+
+static void tls_renegotiation_stall(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn *c = &f->up_conn.c;
+    syn(c, 1, 1.0, 1.0);
+    c->established = true;
+    f->up_conn.app = APP_TLS;
+    strcpy(f->up_conn.sni, "hello.test.domain");
+    f->up_conn.reneg_frame = 60;
+    f->up_conn.reneg_ts = T(1.2);
+    c->half[WHY_S2C].fin_frame = 70;
+    c->half[WHY_S2C].fin_ts = T(121.2);
+    f->x.up_conn = &f->up_conn;
+    f->x.attempts[f->x.nattempts++] = &f->up_conn;
+    f->x.end_ts = T(125);
+    answer(&f->client, 504, 125, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "tls_protocol_error");
+    assert_string_equal(f->inc.detail, "renegotiation_stall");
+    assert_int_equal(f->inc.wait_us, 120000000);
+}
+
+int main(void)
+{
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T_(dns_nxdomain), T_(dns_nodata_and_timeout), T_(connect_timeout_schedule),
+        T_(connect_refused_and_icmp), T_(bad_responses), T_(response_timeout_measured),
+        T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
