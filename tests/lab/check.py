@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Checks why502's diagnosis of the lab's captures against scenarios.tsv (stdlib only).
+
+For every run (capture lab-RUN.pcap) it runs `why502 --json` and asserts:
+  * every failing URL is reported once, with the expected error / detail / kind, the status
+    the client really saw (results.tsv, from curl; 000 = none = null) and the client address;
+  * no incident names a URL that succeeded (detail "none" in the table);
+  * no incident names a URL the lab never asked for (a false cause).
+Last line: "N passed, N failed"; exit 1 if anything failed, 0 otherwise.
+
+  check.py --why502 BIN --scenarios scenarios.tsv --results results.tsv --captures DIR
+           [--json-out DIR] [--verbose]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+WHY502_EXIT_OK, WHY502_EXIT_FOUND = 0, 1
+
+
+def read_scenarios(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) != 7:
+                raise SystemExit(f"check: {path}: bad line (want 7 columns): {line!r}")
+            run, name, url, error, detail, kind, opts = cols
+            o = {}
+            for item in opts.split(","):
+                if "=" in item:
+                    k, v = item.split("=", 1)
+                    o[k] = v
+                elif item not in ("", "-"):
+                    o[item] = "1"
+            count = int(o.get("count", "1"))
+            urls = [url.replace("{i}", str(i)) for i in range(1, count + 1)] if "{i}" in url else [url]
+            rows.append(dict(run=run, name=name, urls=urls, error=None if error == "-" else error,
+                             detail=detail, kind=None if kind == "-" else kind))
+    return rows
+
+
+def read_results(path):
+    """url -> result row (the last one if a URL was asked twice: it never is)."""
+    res = {}
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) != len(header):
+                continue
+            r = dict(zip(header, cols))
+            res[(r["run"], r["url"])] = r
+    return res
+
+
+def client_addr(r):
+    ip = r.get("local_ip", "")
+    if not ip or not r.get("local_port"):
+        return None
+    return f"[{ip}]:{r['local_port']}" if ":" in ip else f"{ip}:{r['local_port']}"
+
+
+def run_why502(binary, cap):
+    p = subprocess.run([binary, "--json", cap], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    objs, bad = [], 0
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            objs.append(json.loads(line))
+        except ValueError:
+            bad += 1
+    return p.returncode, objs, bad, p.stderr.decode("utf-8", "replace"), p.stdout
+
+
+class Tally:
+    def __init__(self, verbose):
+        self.passed = 0
+        self.failed = 0
+        self.verbose = verbose
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+            if self.verbose:
+                print(f"ok    {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL  {what}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--why502", required=True)
+    ap.add_argument("--scenarios", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--captures", required=True, help="directory with lab-RUN.pcap")
+    ap.add_argument("--json-out", help="directory to write each run's why502 JSON to")
+    ap.add_argument("--verbose", "-v", action="store_true")
+    a = ap.parse_args()
+
+    rows = read_scenarios(a.scenarios)
+    results = read_results(a.results)
+    t = Tally(a.verbose)
+    runs = []
+    for r in rows:
+        if r["run"] not in runs:
+            runs.append(r["run"])
+
+    for run in runs:
+        cap = os.path.join(a.captures, f"lab-{run}.pcap")
+        run_rows = [r for r in rows if r["run"] == run]
+        if not any((run, u) in results for r in run_rows for u in r["urls"]):
+            continue  # this run was not made (--runs)
+        if not os.path.exists(cap):
+            t.check(False, f"{run}: capture {cap} exists")
+            continue
+        try:
+            rc, objs, bad, err, raw = run_why502(a.why502, cap)
+        except subprocess.TimeoutExpired:
+            t.check(False, f"{run}: why502 --json {cap} finished within 120 s")
+            continue
+        if a.json_out:
+            os.makedirs(a.json_out, exist_ok=True)
+            with open(os.path.join(a.json_out, f"lab-{run}.jsonl"), "wb") as f:
+                f.write(raw)
+        summaries = [o for o in objs if o.get("type") == "summary"]
+        t.check(rc in (WHY502_EXIT_OK, WHY502_EXIT_FOUND) and bad == 0 and len(summaries) == 1,
+                f"{run}: why502 ran (exit {rc}, {bad} unparsable lines, "
+                f"{len(summaries)} summary){': ' + err.strip()[:300] if err.strip() else ''}")
+        incidents = [o for o in objs if o.get("type") == "incident"]
+        by_url = {}
+        for inc in incidents:
+            by_url.setdefault(inc.get("url"), []).append(inc)
+        known = set()
+
+        for r in run_rows:
+            for url in r["urls"]:
+                known.add(url)
+                res = results.get((run, url))
+                if res is None:
+                    t.check(False, f"{run}/{r['name']}: {url} has a result (curl ran)")
+                    continue
+                got = by_url.get(url, [])
+                if r["detail"] == "none":
+                    t.check(not got, f"{run}/{r['name']}: no incident for {url} (client saw "
+                            f"{res['status']})" + (f"; got {got[0].get('error')}/"
+                                                   f"{got[0].get('detail')}" if got else ""))
+                    continue
+                status = None if res["status"] in ("000", "") else int(res["status"])
+                if len(got) != 1:
+                    t.check(False, f"{run}/{r['name']}: one incident for {url} (got {len(got)}; "
+                            f"client saw {res['status']})")
+                    continue
+                inc = got[0]
+                want = dict(error=r["error"], detail=r["detail"], kind=r["kind"], status=status)
+                have = {k: inc.get(k) for k in want}
+                t.check(have == want, f"{run}/{r['name']}: {url} -> "
+                        f"{have['error']}/{have['detail']}/{have['kind']}/{have['status']}"
+                        + ("" if have == want else f" (want {want['error']}/{want['detail']}/"
+                           f"{want['kind']}/{want['status']})"))
+                ca = client_addr(res)
+                if ca:
+                    t.check(inc.get("client") == ca, f"{run}/{r['name']}: client {inc.get('client')}"
+                            + ("" if inc.get("client") == ca else f" (want {ca})"))
+        for url, incs in sorted(by_url.items(), key=lambda kv: str(kv[0])):
+            if url not in known:
+                for inc in incs:
+                    t.check(False, f"{run}: unexpected incident for {url}: {inc.get('error')}/"
+                            f"{inc.get('detail')} status {inc.get('status')} client "
+                            f"{inc.get('client')}")
+
+    print(f"{t.passed} passed, {t.failed} failed")
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Markdown matrix of a lab run: fault x gateway -> status the client saw, why502's diagnosis.
+
+  matrix.py --results results.tsv --scenarios scenarios.tsv [--json DIR | --why502 BIN
+            --captures DIR] [--status-only] [-o FILE]
+
+--json DIR reads lab-RUN.jsonl written by check.py --json-out; --why502 runs the binary on
+lab-RUN.pcap itself. Without either, cells show the status only. --status-only also checks that
+every line of the table got a result (exit 1 if not), as run-lab.sh does after each run.
+Stdlib only.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check import read_results, read_scenarios  # noqa: E402
+
+RUN_TITLES = {"squid": "Squid 9090 (forward)", "nginx": "nginx (reverse)",
+              "arm": "Squid one-armed (Ethernet)"}
+
+
+def load_incidents(run, a):
+    lines = None
+    if a.json:
+        p = os.path.join(a.json, f"lab-{run}.jsonl")
+        if os.path.exists(p):
+            with open(p, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+    elif a.why502 and a.captures:
+        cap = os.path.join(a.captures, f"lab-{run}.pcap")
+        if os.path.exists(cap):
+            p = subprocess.run([a.why502, "--json", cap], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=120)
+            lines = p.stdout.decode("utf-8", "replace").splitlines()
+    if lines is None:
+        return None
+    by_url = {}
+    for line in lines:
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("type") == "incident":
+            by_url.setdefault(o.get("url"), []).append(o)
+    return by_url
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--scenarios", required=True)
+    ap.add_argument("--json")
+    ap.add_argument("--why502")
+    ap.add_argument("--captures")
+    ap.add_argument("--status-only", action="store_true")
+    ap.add_argument("-o", "--output")
+    a = ap.parse_args()
+
+    rows = read_scenarios(a.scenarios)
+    results = read_results(a.results)
+    runs = []
+    for r in rows:
+        if r["run"] not in runs and any((r["run"], u) in results for u in r["urls"]):
+            runs.append(r["run"])
+    missing = [(r["run"], u) for r in rows if r["run"] in runs for u in r["urls"]
+               if (r["run"], u) not in results]
+    incidents = {run: (None if a.status_only else load_incidents(run, a)) for run in runs}
+
+    # One table line per scenario name (the fault), one column per run.
+    names = []
+    for r in rows:
+        if r["run"] in runs and r["name"] not in names:
+            names.append(r["name"])
+    out = []
+    out.append("| scenario | expected (error / detail) | "
+               + " | ".join(RUN_TITLES.get(x, x) for x in runs) + " |")
+    out.append("|---|---|" + "---|" * len(runs))
+    for name in names:
+        exp = None
+        cells = []
+        for run in runs:
+            r = next((x for x in rows if x["run"] == run and x["name"] == name), None)
+            if r is None:
+                cells.append("")
+                continue
+            exp = exp or (f"{r['error'] or 'null'} / {r['detail']}" if r["detail"] != "none"
+                          else "success, no incident")
+            stats = [results[(run, u)]["status"] for u in r["urls"] if (run, u) in results]
+            if len(r["urls"]) > 1:
+                counts = {}
+                for s in stats:
+                    counts[s] = counts.get(s, 0) + 1
+                cell = ", ".join(f"{n}x {s}" for s, n in sorted(counts.items()))
+            else:
+                s = stats[0] if stats else "?"
+                cell = "none (client gave up)" if s == "000" and r["kind"] == "client" else \
+                    ("none (000)" if s == "000" else s)
+            inc = incidents.get(run)
+            if inc is not None:
+                got = [i for u in r["urls"] for i in inc.get(u, [])]
+                if r["detail"] == "none":
+                    cell += " · no incident" if not got else f" · {len(got)} false incident(s)"
+                elif got:
+                    g = got[0]
+                    ok = (g.get("error") == r["error"] and g.get("detail") == r["detail"]
+                          and g.get("kind") == r["kind"])
+                    cell += f" → {g.get('error') or 'null'} / {g.get('detail')}" + \
+                        (" ✓" if ok else " ✗")
+                else:
+                    cell += " → not reported ✗"
+            cells.append(cell)
+        out.append(f"| {name} | {exp} | " + " | ".join(cells) + " |")
+    text = "\n".join(out) + "\n"
+    if a.output:
+        with open(a.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if missing:
+        print(f"matrix: {len(missing)} request(s) without a result, e.g. {missing[0]}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
