@@ -43,7 +43,7 @@ done
 id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
 
 # One lab at a time on this machine: the namespace names are fixed.
-exec 9>/run/lock/w5l-lab.lock 2>/dev/null || exec 9>/tmp/w5l-lab.lock
+{ exec 9>/run/lock/w5l-lab.lock; } 2>/dev/null || exec 9>/tmp/w5l-lab.lock
 flock -w 300 9 || die "another lab run holds /run/lock/w5l-lab.lock for 300 s"
 
 NS_ALL="w5l-cli w5l-gw w5l-up w5l-arm"
@@ -252,6 +252,7 @@ run_lab() { # run_lab RUN IFACE
     [ "$r" = "$run" ] || continue
     job "$r" "$name" "$url" "$opts" &
     jobs+=($!)
+    PIDS+=($!)
     n=$((n + 1))
   done < <(grep -v '^#' "$HERE/scenarios.tsv")
   # Every curl ends by its own --max-time (<= 25 s + delay); this bounds the wait anyway.

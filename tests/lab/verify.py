@@ -79,7 +79,7 @@ def checks_for(run):
             ("REFUSED for refused.lab", lambda p: any(x["dns.flags.rcode"] == "5" for x in dns(p, "refused.lab", True))),
             ("NODATA for nodata.lab", lambda p: dns(p, "nodata.lab", True) and all(
                 x["dns.flags.rcode"] == "0" and x["dns.count.answers"] == "0" for x in dns(p, "nodata.lab", True))),
-            ("noanswer.lab: queries retried, never answered",
+            ("noanswer.lab: queries sent (A and AAAA), never answered",
              lambda p: len(dns(p, "noanswer.lab", False)) >= 2 and not dns(p, "noanswer.lab", True)),
             ("SYNs to 198.19.0.11 retransmitted, no SYN-ACK",
              lambda p: len({x["tcp.srcport"][0] for x in syns_to(p, "198.19.0.11")}) <
