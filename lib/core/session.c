@@ -142,9 +142,9 @@ static void decide(struct why_session *s, struct txn *t)
         s->sum.by_kind[inc.kind]++;
         size_t ncauses;
         const struct why_cause *cat = why_causes(&ncauses);
-        const struct why_cause *c = why_cause_find(inc.detail);
-        if (c && (size_t)(c - cat) < 64)
-            s->sum.by_cause[c - cat]++;
+        const struct why_cause *cause = why_cause_find(inc.detail);
+        if (cause && (size_t)(cause - cat) < 64)
+            s->sum.by_cause[cause - cat]++;
         if (s->sink.on_incident)
             s->sink.on_incident(s->sink.ctx, &inc);
     }

@@ -1,0 +1,689 @@
+/* Capture file reader: classic pcap (micro/nanosecond, both byte orders, Kuznetsov's
+ * "modified" 24-byte records) and pcapng (SHB/IDB/EPB/SPB/OPB, several sections of either
+ * byte order), streamed through one 1 MiB buffer per file with read(2), several files merged
+ * by timestamp. Formats: draft-ietf-opsawg-pcap, draft-ietf-opsawg-pcapng. File headers are
+ * hostile input too, so every header byte is read through the bounded cursor. */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cursor.h"
+
+#define BUF_SIZE (1u << 20)           /* bytes buffered per file; a packet block must fit */
+#define BLOCK_MAX (64u << 20)         /* pcapng blocks larger than this are corruption */
+#define IFACE_MAX 4096u               /* interfaces per pcapng section */
+#define OPTION_MAX 1024u              /* options read per IDB/SHB */
+#define MSG_SIZE 320u                 /* one warning or error line */
+#define SEC_MAX ((int64_t)1 << 40)    /* |seconds| clamp: keeps microsecond math in int64 */
+#define NSEC_PER_SEC 1000000000u
+
+#define PCAPNG_SHB 0x0A0D0D0Au
+#define PCAPNG_IDB 1u
+#define PCAPNG_OPB 2u
+#define PCAPNG_SPB 3u
+#define PCAPNG_EPB 6u
+#define PCAPNG_BOM 0x1A2B3C4Du
+
+__extension__ typedef unsigned __int128 u128;
+
+enum fmt { FMT_PCAP, FMT_PCAPNG };
+
+/* One interface of the current pcapng section. */
+struct iface {
+    uint32_t linktype;
+    uint32_t snaplen;  /* bytes; 0 = no limit */
+    uint64_t units;    /* timestamp units per second (if_tsresol) */
+    int64_t tsoffset;  /* seconds added to every timestamp (if_tsoffset) */
+};
+
+/* One input file and its read position. */
+struct src {
+    const char *name;  /* as given to why_reader_open */
+    const char *label; /* for messages: name, or "stdin" for "-" */
+    int fd;
+    bool own_fd;       /* false for stdin */
+    uint8_t *buf;      /* BUF_SIZE bytes */
+    size_t start, end; /* unread bytes are buf[start..end) */
+    bool eof;          /* read(2) returned 0 */
+    uint64_t off;      /* file offset of buf[start] (bytes) */
+    enum fmt fmt;
+    bool be;           /* current section / file is big-endian */
+    /* classic pcap */
+    uint32_t linktype;
+    uint64_t units;    /* 1000000 or 1000000000 */
+    size_t rec_len;    /* record header bytes: 16, or 24 for the modified format */
+    /* pcapng: interfaces of the current section */
+    struct iface *ifs;
+    uint32_t nifs, ifs_cap;
+    /* state */
+    uint64_t frames;   /* packet records handed out so far (last frame number) */
+    struct why_ts last_ts;
+    bool done;
+    bool pending;      /* `frame` holds this file's next frame */
+    struct why_frame frame;
+    size_t consume;    /* bytes of the pending record still in the buffer */
+    char warn[MSG_SIZE];
+};
+
+struct why_reader {
+    struct src *srcs;
+    size_t n;
+    const char **warns; /* n slots, nwarn used */
+    size_t nwarn;
+    uint64_t total;     /* sum of file sizes; 0 when one is not a regular file */
+    bool primed;        /* every file has been asked for its first frame */
+    long last;          /* file whose frame went out last, -1 none */
+    char err[MSG_SIZE];
+};
+
+enum step { STEP_IOERR = -1, STEP_END = 0, STEP_FRAME = 1 };
+
+/* ---- buffered input ---------------------------------------------------------------- */
+
+/* Makes at least n (<= BUF_SIZE) bytes available at buf+start. Returns 1, 0 when the file
+ * ends first (what is there stays), -1 on a read error (errno kept). */
+static int fill(struct src *s, size_t n)
+{
+    if (s->end - s->start >= n)
+        return 1;
+    if (s->start + n > BUF_SIZE) {
+        memmove(s->buf, s->buf + s->start, s->end - s->start);
+        s->end -= s->start;
+        s->start = 0;
+    }
+    while (s->end - s->start < n && !s->eof) {
+        ssize_t k = read(s->fd, s->buf + s->end, BUF_SIZE - s->end);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (k == 0)
+            s->eof = true;
+        s->end += (size_t)k;
+    }
+    return s->end - s->start >= n ? 1 : 0;
+}
+
+static size_t avail(const struct src *s) { return s->end - s->start; }
+
+static void consume(struct src *s, size_t n)
+{
+    s->start += n;
+    s->off += n;
+    if (s->start == s->end)
+        s->start = s->end = 0;
+}
+
+/* Skips n bytes (which may exceed the buffer). 1, 0 if the file ends first, -1 read error. */
+static int skip_bytes(struct src *s, uint64_t n)
+{
+    while (n > 0) {
+        if (avail(s) == 0) {
+            int r = fill(s, 1);
+            if (r <= 0)
+                return r;
+        }
+        size_t k = avail(s) < n ? avail(s) : (size_t)n;
+        consume(s, k);
+        n -= k;
+    }
+    return 1;
+}
+
+static struct why_cur cur_at(const struct src *s, size_t n) { return why_cur_make(s->buf + s->start, n); }
+
+static uint16_t rd16(struct why_cur *c, bool be) { return be ? why_cur_be16(c) : why_cur_le16(c); }
+static uint32_t rd32(struct why_cur *c, bool be) { return be ? why_cur_be32(c) : why_cur_le32(c); }
+static uint64_t rd64(struct why_cur *c, bool be)
+{
+    uint64_t a = rd32(c, be), b = rd32(c, be);
+    return be ? a << 32 | b : b << 32 | a;
+}
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static void msgf(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, size, fmt, ap);
+    va_end(ap);
+}
+
+/* Ends the file with a warning; everything handed out before stays valid. */
+static enum step stop_cut(struct src *s, bool in_frame, uint64_t at)
+{
+    if (in_frame)
+        msgf(s->warn, sizeof s->warn, "%s: file ends inside frame %" PRIu64 " (last good frame %" PRIu64 ")",
+             s->label, s->frames + 1, s->frames);
+    else
+        msgf(s->warn, sizeof s->warn,
+             "%s: file ends inside a block at offset %" PRIu64 " (last good frame %" PRIu64 ")", s->label, at,
+             s->frames);
+    s->done = true;
+    return STEP_END;
+}
+
+static enum step stop_corrupt(struct src *s, uint64_t at, const char *why)
+{
+    msgf(s->warn, sizeof s->warn, "%s: corrupt %s at offset %" PRIu64 ": %s (last good frame %" PRIu64 ")",
+         s->label, s->fmt == FMT_PCAP ? "record" : "block", at, why, s->frames);
+    s->done = true;
+    return STEP_END;
+}
+
+static enum step stop_io(struct src *s, char *err, size_t errsize)
+{
+    msgf(err, errsize, "%s: read error: %s", s->label, strerror(errno));
+    s->done = true;
+    return STEP_IOERR;
+}
+
+/* ---- time -------------------------------------------------------------------------- */
+
+static int64_t clamp_sec(int64_t v) { return v > SEC_MAX ? SEC_MAX : v < -SEC_MAX ? -SEC_MAX : v; }
+
+/* v units of 1/units second since the epoch, plus offset seconds; clamped, never overflows. */
+static struct why_ts ts_from_units(uint64_t v, uint64_t units, int64_t offset)
+{
+    struct why_ts t;
+    uint64_t sec = v / units, frac = v % units;
+    t.nsec = (uint32_t)((u128)frac * NSEC_PER_SEC / units);
+    int64_t s = sec > (uint64_t)SEC_MAX ? SEC_MAX : (int64_t)sec;
+    t.sec = clamp_sec(s + clamp_sec(offset)); /* both within 2^40: the sum cannot overflow */
+    return t;
+}
+
+/* ---- classic pcap ------------------------------------------------------------------ */
+
+static enum step next_pcap(struct src *s, char *err, size_t errsize)
+{
+    uint64_t at = s->off;
+    int r = fill(s, s->rec_len);
+    if (r < 0)
+        return stop_io(s, err, errsize);
+    if (r == 0) {
+        if (avail(s) == 0) {
+            s->done = true;
+            return STEP_END;
+        }
+        return stop_cut(s, true, at);
+    }
+    struct why_cur c = cur_at(s, s->rec_len);
+    uint32_t sec = rd32(&c, s->be), frac = rd32(&c, s->be);
+    uint32_t caplen = rd32(&c, s->be), wirelen = rd32(&c, s->be);
+    if (caplen > WHY_FRAME_MAX) {
+        char why[96];
+        msgf(why, sizeof why, "frame %" PRIu64 " has caplen %" PRIu32 " (limit %u)", s->frames + 1, caplen,
+             WHY_FRAME_MAX);
+        return stop_corrupt(s, at, why);
+    }
+    r = fill(s, s->rec_len + caplen);
+    if (r < 0)
+        return stop_io(s, err, errsize);
+    if (r == 0)
+        return stop_cut(s, true, at);
+    struct why_frame *f = &s->frame;
+    f->num = ++s->frames;
+    /* A fraction of a second >= 1 s (seen in the wild) carries into the seconds. */
+    f->ts = ts_from_units((uint64_t)sec * s->units + frac, s->units, 0);
+    f->linktype = s->linktype;
+    f->ifindex = 0;
+    f->caplen = caplen;
+    f->wirelen = wirelen < caplen ? caplen : wirelen;
+    f->data = s->buf + s->start + s->rec_len;
+    s->consume = s->rec_len + caplen;
+    return STEP_FRAME;
+}
+
+/* ---- pcapng ------------------------------------------------------------------------ */
+
+/* Reads the options [c.off, end) of an IDB into *ifc. */
+static void idb_options(struct why_cur *c, bool be, struct iface *ifc)
+{
+    for (unsigned i = 0; i < OPTION_MAX && why_cur_left(c) >= 4; i++) {
+        uint16_t code = rd16(c, be), len = rd16(c, be);
+        struct why_cur v = why_cur_sub(c, len);
+        why_cur_skip(c, (4u - (len & 3u)) & 3u);
+        if (!why_cur_ok(&v) || code == 0)
+            return;
+        if (code == 9 && len >= 1) { /* if_tsresol: 10^-n, or 2^-n with the top bit */
+            uint8_t res = why_cur_u8(&v), n = res & 0x7f;
+            if (res & 0x80) {
+                if (n <= 63)
+                    ifc->units = (uint64_t)1 << n;
+            } else if (n <= 19) {
+                uint64_t u = 1;
+                for (unsigned k = 0; k < n; k++)
+                    u *= 10;
+                ifc->units = u;
+            }
+        } else if (code == 14 && len >= 8) { /* if_tsoffset: seconds */
+            ifc->tsoffset = (int64_t)rd64(&v, be);
+        }
+    }
+}
+
+/* Parses the SHB at buf+start (type already checked) and enters its section. On success
+ * the whole block is consumed; otherwise *why says what is wrong and 0 (file ends inside)
+ * or -2 (corrupt) or -1 (read error) is returned. */
+static int enter_section(struct src *s, const char **why)
+{
+    int r = fill(s, 16);
+    if (r <= 0)
+        return r;
+    struct why_cur c = cur_at(s, 16);
+    why_cur_skip(&c, 8);
+    uint32_t bom = why_cur_le32(&c);
+    bool be;
+    if (bom == PCAPNG_BOM)
+        be = false;
+    else if (bom == 0x4D3C2B1Au)
+        be = true;
+    else {
+        *why = "bad byte-order magic in section header";
+        return -2;
+    }
+    struct why_cur l = cur_at(s, 8);
+    why_cur_skip(&l, 4);
+    uint32_t len = rd32(&l, be);
+    uint16_t major = rd16(&c, be);
+    if (len % 4 != 0 || len < 28 || len > BLOCK_MAX) {
+        *why = "bad section header length";
+        return -2;
+    }
+    if (major != 1) {
+        *why = "unsupported pcapng version";
+        return -2;
+    }
+    r = skip_bytes(s, len - 4);
+    if (r <= 0)
+        return r;
+    r = fill(s, 4);
+    if (r <= 0)
+        return r;
+    c = cur_at(s, 4);
+    if (rd32(&c, be) != len) {
+        *why = "trailing block length differs from the leading one";
+        return -2;
+    }
+    consume(s, 4);
+    s->be = be;
+    s->nifs = 0;
+    return 1;
+}
+
+static int add_iface(struct src *s, const struct iface *ifc)
+{
+    if (s->nifs == s->ifs_cap) {
+        if (s->ifs_cap >= IFACE_MAX)
+            return -1;
+        uint32_t cap = s->ifs_cap ? s->ifs_cap * 2 : 8;
+        struct iface *n = realloc(s->ifs, cap * sizeof *n);
+        if (!n)
+            return -1;
+        s->ifs = n;
+        s->ifs_cap = cap;
+    }
+    s->ifs[s->nifs++] = *ifc;
+    return 0;
+}
+
+static enum step next_pcapng(struct src *s, char *err, size_t errsize)
+{
+    /* Each turn consumes at least 12 bytes, so the file's size bounds the loop. */
+    for (;;) {
+        uint64_t at = s->off;
+        int r = fill(s, 8);
+        if (r < 0)
+            return stop_io(s, err, errsize);
+        if (r == 0) {
+            if (avail(s) == 0) {
+                s->done = true;
+                return STEP_END;
+            }
+            return stop_cut(s, false, at);
+        }
+        struct why_cur c = cur_at(s, 8);
+        uint32_t type = rd32(&c, s->be), len = rd32(&c, s->be);
+        if (type == PCAPNG_SHB) {
+            const char *why = "";
+            r = enter_section(s, &why);
+            if (r == -1)
+                return stop_io(s, err, errsize);
+            if (r == 0)
+                return stop_cut(s, false, at);
+            if (r < 0)
+                return stop_corrupt(s, at, why);
+            continue;
+        }
+        if (len % 4 != 0 || len < 12 || len > BLOCK_MAX)
+            return stop_corrupt(s, at, "bad block length");
+        bool packet = type == PCAPNG_EPB || type == PCAPNG_OPB || type == PCAPNG_SPB;
+        if (type != PCAPNG_IDB && !packet) { /* NRB, ISB, DSB, custom, unknown: skip */
+            r = skip_bytes(s, len - 4);
+            if (r > 0)
+                r = fill(s, 4);
+            if (r < 0)
+                return stop_io(s, err, errsize);
+            if (r == 0)
+                return stop_cut(s, false, at);
+            c = cur_at(s, 4);
+            if (rd32(&c, s->be) != len)
+                return stop_corrupt(s, at, "trailing block length differs from the leading one");
+            consume(s, 4);
+            continue;
+        }
+        if (len > BUF_SIZE)
+            return stop_corrupt(s, at, "block larger than the read buffer");
+        r = fill(s, len);
+        if (r < 0)
+            return stop_io(s, err, errsize);
+        if (r == 0)
+            return stop_cut(s, packet, at);
+        c = cur_at(s, len);
+        struct why_cur tail = why_cur_at(&c, len - 4);
+        if (rd32(&tail, s->be) != len)
+            return stop_corrupt(s, at, "trailing block length differs from the leading one");
+        why_cur_skip(&c, 8);
+        struct why_cur body = why_cur_sub(&c, len - 12);
+
+        if (type == PCAPNG_IDB) {
+            if (len < 20)
+                return stop_corrupt(s, at, "interface description too short");
+            struct iface ifc = {0, 0, 1000000, 0};
+            ifc.linktype = rd16(&body, s->be);
+            why_cur_skip(&body, 2);
+            ifc.snaplen = rd32(&body, s->be);
+            idb_options(&body, s->be, &ifc);
+            if (add_iface(s, &ifc) < 0)
+                return stop_corrupt(s, at, "too many interfaces");
+            consume(s, len);
+            continue;
+        }
+
+        /* A packet record: EPB, OPB (obsolete, 2-byte interface id) or SPB (interface 0). */
+        uint32_t ifid = 0, caplen, wirelen;
+        uint64_t stamp = 0;
+        bool has_ts = type != PCAPNG_SPB;
+        if (type == PCAPNG_SPB) {
+            if (len < 16)
+                return stop_corrupt(s, at, "simple packet block too short");
+            wirelen = rd32(&body, s->be);
+            caplen = (uint32_t)why_cur_left(&body);
+        } else {
+            if (len < 32)
+                return stop_corrupt(s, at, "packet block too short");
+            if (type == PCAPNG_EPB) {
+                ifid = rd32(&body, s->be);
+            } else {
+                ifid = rd16(&body, s->be);
+                why_cur_skip(&body, 2); /* drops count */
+            }
+            uint64_t hi = rd32(&body, s->be), lo = rd32(&body, s->be);
+            stamp = hi << 32 | lo;
+            caplen = rd32(&body, s->be);
+            wirelen = rd32(&body, s->be);
+            if (caplen > why_cur_left(&body))
+                return stop_corrupt(s, at, "captured length beyond the block");
+        }
+        if (ifid >= s->nifs)
+            return stop_corrupt(s, at, "packet for an interface not described");
+        const struct iface *ifc = &s->ifs[ifid];
+        if (type == PCAPNG_SPB) { /* the block is padded: the captured part is what was sent, cut */
+            if (caplen > wirelen)
+                caplen = wirelen;
+            if (ifc->snaplen && caplen > ifc->snaplen)
+                caplen = ifc->snaplen;
+        }
+        if (caplen > WHY_FRAME_MAX)
+            return stop_corrupt(s, at, "captured length over the frame limit");
+        struct why_frame *f = &s->frame;
+        f->num = ++s->frames;
+        /* An SPB has no timestamp: it takes the file's previous one so time never jumps to 1970. */
+        f->ts = has_ts ? ts_from_units(stamp, ifc->units, ifc->tsoffset) : s->last_ts;
+        f->linktype = ifc->linktype;
+        f->ifindex = ifid;
+        f->caplen = caplen;
+        f->wirelen = wirelen < caplen ? caplen : wirelen;
+        f->data = why_cur_ptr(&body);
+        s->consume = len;
+        return STEP_FRAME;
+    }
+}
+
+/* ---- open -------------------------------------------------------------------------- */
+
+/* Reads and checks the file header. 0, or -1 with a one-line message in err. */
+static int read_header(struct src *s, char *err, size_t errsize)
+{
+    int r = fill(s, 4);
+    if (r < 0) {
+        msgf(err, errsize, "%s: cannot read: %s", s->label, strerror(errno));
+        return -1;
+    }
+    if (r == 0) {
+        msgf(err, errsize, "%s: %s", s->label,
+             avail(s) == 0 ? "empty file, not a capture" : "too short to be a capture");
+        return -1;
+    }
+    struct why_cur c = cur_at(s, 4);
+    uint32_t magic = why_cur_be32(&c);
+    if (magic == PCAPNG_SHB) {
+        s->fmt = FMT_PCAPNG;
+        const char *why = "";
+        r = enter_section(s, &why);
+        if (r == 1)
+            return 0;
+        if (r == -1)
+            msgf(err, errsize, "%s: cannot read: %s", s->label, strerror(errno));
+        else if (r == 0)
+            msgf(err, errsize, "%s: file ends inside the pcapng section header", s->label);
+        else
+            msgf(err, errsize, "%s: not a usable pcapng file (%s)", s->label, why);
+        return -1;
+    }
+    s->fmt = FMT_PCAP;
+    s->rec_len = 16;
+    switch (magic) {
+    case 0xa1b2c3d4u: s->be = true; s->units = 1000000; break;
+    case 0xd4c3b2a1u: s->be = false; s->units = 1000000; break;
+    case 0xa1b23c4du: s->be = true; s->units = NSEC_PER_SEC; break;
+    case 0x4d3cb2a1u: s->be = false; s->units = NSEC_PER_SEC; break;
+    case 0xa1b2cd34u: s->be = true; s->units = 1000000; s->rec_len = 24; break;
+    case 0x34cdb2a1u: s->be = false; s->units = 1000000; s->rec_len = 24; break;
+    default:
+        if (magic >> 16 == 0x1f8bu)
+            msgf(err, errsize, "%s: gzip-compressed; decompress it first", s->label);
+        else
+            msgf(err, errsize, "%s: not a pcap or pcapng file (magic 0x%08" PRIx32 ")", s->label, magic);
+        return -1;
+    }
+    r = fill(s, 24);
+    if (r <= 0) {
+        if (r < 0)
+            msgf(err, errsize, "%s: cannot read: %s", s->label, strerror(errno));
+        else
+            msgf(err, errsize, "%s: file ends inside the pcap file header", s->label);
+        return -1;
+    }
+    c = cur_at(s, 24);
+    why_cur_skip(&c, 4);
+    uint16_t major = rd16(&c, s->be), minor = rd16(&c, s->be);
+    why_cur_skip(&c, 12); /* thiszone, sigfigs, snaplen */
+    uint32_t network = rd32(&c, s->be);
+    if (major != 2) {
+        msgf(err, errsize, "%s: unsupported pcap version %u.%u", s->label, major, minor);
+        return -1;
+    }
+    /* The upper bits carry FCS information and reserved bits; the link type is the low 16. */
+    s->linktype = network & 0xffffu;
+    consume(s, 24);
+    return 0;
+}
+
+static int open_one(struct src *s, const char *path, bool *stdin_used, uint64_t *total, char *err,
+                    size_t errsize)
+{
+    s->name = path;
+    s->label = path;
+    s->fd = -1;
+    if (strcmp(path, "-") == 0) {
+        if (*stdin_used) {
+            msgf(err, errsize, "-: standard input given more than once");
+            return -1;
+        }
+        *stdin_used = true;
+        s->label = "stdin";
+        s->fd = 0;
+        *total = 0;
+    } else {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            msgf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+            return -1;
+        }
+        s->own_fd = true;
+        struct stat st;
+        if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && *total)
+            *total += (uint64_t)st.st_size;
+        else
+            *total = 0;
+    }
+    s->buf = malloc(BUF_SIZE);
+    if (!s->buf) {
+        msgf(err, errsize, "%s: out of memory", s->label);
+        return -1;
+    }
+    return read_header(s, err, errsize);
+}
+
+int why_reader_open(struct why_reader **out, const char *const *paths, size_t npaths, char *err,
+                    size_t errsize)
+{
+    *out = NULL;
+    if (errsize)
+        err[0] = '\0';
+    if (npaths == 0) {
+        msgf(err, errsize, "no capture file given");
+        return -1;
+    }
+    struct why_reader *r = calloc(1, sizeof *r);
+    if (r) {
+        r->srcs = calloc(npaths, sizeof *r->srcs);
+        r->warns = calloc(npaths, sizeof *r->warns);
+    }
+    if (!r || !r->srcs || !r->warns) {
+        why_reader_free(r);
+        msgf(err, errsize, "out of memory");
+        return -1;
+    }
+    r->last = -1;
+    bool stdin_used = false;
+    uint64_t total = 1; /* 1 stands for "known so far"; subtracted below */
+    for (size_t i = 0; i < npaths; i++) {
+        r->n = i + 1;
+        r->srcs[i].fd = -1;
+        if (open_one(&r->srcs[i], paths[i], &stdin_used, &total, err, errsize) < 0) {
+            why_reader_free(r);
+            return -1;
+        }
+    }
+    r->total = total ? total - 1 : 0;
+    *out = r;
+    return 0;
+}
+
+/* ---- reading ----------------------------------------------------------------------- */
+
+/* Asks file s for its next frame. */
+static enum step load(struct why_reader *r, struct src *s)
+{
+    s->pending = false;
+    if (s->consume) {
+        consume(s, s->consume);
+        s->consume = 0;
+    }
+    if (s->done)
+        return STEP_END;
+    enum step st = s->fmt == FMT_PCAP ? next_pcap(s, r->err, sizeof r->err)
+                                      : next_pcapng(s, r->err, sizeof r->err);
+    if (st == STEP_FRAME) {
+        s->pending = true;
+        s->frame.file = (uint32_t)(s - r->srcs);
+        s->last_ts = s->frame.ts;
+    } else if (s->warn[0]) {
+        r->warns[r->nwarn++] = s->warn;
+    }
+    return st;
+}
+
+enum why_read_status why_reader_next(struct why_reader *r, struct why_frame *out)
+{
+    bool ioerr = false;
+    if (!r->primed) {
+        r->primed = true;
+        for (size_t i = 0; i < r->n; i++)
+            ioerr |= load(r, &r->srcs[i]) == STEP_IOERR;
+    } else if (r->last >= 0) {
+        ioerr = load(r, &r->srcs[r->last]) == STEP_IOERR;
+    }
+    r->last = -1;
+    if (ioerr)
+        return WHY_READ_ERROR;
+    struct src *best = NULL;
+    for (size_t i = 0; i < r->n; i++) { /* strict < keeps the lower file index on ties */
+        struct src *s = &r->srcs[i];
+        if (s->pending && (!best || why_ts_cmp(s->frame.ts, best->frame.ts) < 0))
+            best = s;
+    }
+    if (!best)
+        return WHY_READ_EOF;
+    r->last = best - r->srcs;
+    *out = best->frame;
+    return WHY_READ_FRAME;
+}
+
+const char *why_reader_error(const struct why_reader *r) { return r->err; }
+
+const char *const *why_reader_warnings(const struct why_reader *r, size_t *n)
+{
+    *n = r->nwarn;
+    return r->warns;
+}
+
+const char *why_reader_filename(const struct why_reader *r, uint32_t i) { return i < r->n ? r->srcs[i].name : ""; }
+
+void why_reader_progress(const struct why_reader *r, uint64_t *done, uint64_t *total)
+{
+    uint64_t d = 0;
+    for (size_t i = 0; i < r->n; i++)
+        d += r->srcs[i].off + avail(&r->srcs[i]);
+    *done = d;
+    *total = r->total;
+}
+
+void why_reader_free(struct why_reader *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; r->srcs && i < r->n; i++) {
+        struct src *s = &r->srcs[i];
+        if (s->own_fd && s->fd >= 0)
+            close(s->fd);
+        free(s->buf);
+        free(s->ifs);
+    }
+    free(r->srcs);
+    free(r->warns);
+    free(r);
+}

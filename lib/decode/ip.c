@@ -1,0 +1,201 @@
+/* IPv4 (RFC 791) and IPv6 (RFC 8200) headers: addresses, protocol, TTL, fragments, the IPv6
+ * extension header chain (hop-by-hop, routing, fragment, destination options, AH; RFC 4302)
+ * walked with a hard cap. Cuts the transport span to the length the IP header declares, so
+ * Ethernet padding never reaches the payload. Also decodes the packet an ICMP error quotes. */
+#include "decode/internal.h"
+
+enum { EXT_HOP = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51, EXT_DSTOPTS = 60 };
+enum { PROTO_TCP = 6, PROTO_UDP = 17 };
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+static bool is_ext(uint8_t nh)
+{
+    return nh == EXT_HOP || nh == EXT_ROUTING || nh == EXT_FRAGMENT || nh == EXT_AH || nh == EXT_DSTOPTS;
+}
+
+/* Walks the extension headers at c (captured bytes, at most `wire` long on the wire).
+ * On return *nh is the upper-layer protocol and *used the header bytes walked. A fragment
+ * that is not the first, or has more to come, stops the walk with *frag set. */
+static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_t *nh, uint32_t *used,
+                                        bool *frag)
+{
+    *used = 0;
+    *frag = false;
+    for (unsigned i = 0; is_ext(*nh); i++) {
+        if (i == WHY_DECODE_EXT_MAX)
+            return WHY_DECODE_UNSUPPORTED;
+        struct why_cur h = *c;
+        uint8_t next = why_cur_u8(&h);
+        uint8_t hlen = why_cur_u8(&h);
+        uint32_t size;
+        if (*nh == EXT_FRAGMENT)
+            size = 8;
+        else if (*nh == EXT_AH)
+            size = ((uint32_t)hlen + 2) * 4;
+        else
+            size = ((uint32_t)hlen + 1) * 8;
+        if (!why_cur_ok(&h))
+            return wire - *used < 2 ? WHY_DECODE_MALFORMED : WHY_DECODE_TRUNCATED;
+        if (size > wire - *used)
+            return WHY_DECODE_MALFORMED;
+        if (*nh == EXT_FRAGMENT) {
+            uint16_t offflags = why_cur_be16(&h);
+            if (!why_cur_ok(&h))
+                return WHY_DECODE_TRUNCATED;
+            if ((offflags >> 3) != 0 || (offflags & 1))
+                *frag = true;
+        }
+        if (!why_cur_skip(c, size))
+            return WHY_DECODE_TRUNCATED;
+        *used += size;
+        *nh = next;
+        if (*frag)
+            break;
+    }
+    return WHY_DECODE_OK;
+}
+
+enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p)
+{
+    p->ipver = 4;
+    uint8_t vihl = why_cur_u8(c);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    if (vihl >> 4 != 4)
+        return WHY_DECODE_MALFORMED;
+    uint32_t hlen = (uint32_t)(vihl & 0x0f) * 4;
+    if (hlen < 20)
+        return WHY_DECODE_MALFORMED;
+    why_cur_skip(c, 1); /* type of service */
+    uint32_t total = why_cur_be16(c);
+    why_cur_skip(c, 2); /* identification */
+    uint16_t offflags = why_cur_be16(c);
+    uint8_t ttl = why_cur_u8(c);
+    uint8_t proto = why_cur_u8(c);
+    why_cur_skip(c, 2); /* checksum: never trusted (offload) */
+    struct why_addr src = {4, {0}}, dst = {4, {0}};
+    why_cur_copy(c, src.a, 4);
+    why_cur_copy(c, dst.a, 4);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    p->src = src;
+    p->dst = dst;
+    p->ttl = ttl;
+    p->proto = proto;
+    /* Total length 0 is what Linux shows for TSO super-segments: the capture is the packet. */
+    if (total == 0)
+        total = (uint32_t)c->len;
+    if (total < hlen)
+        return WHY_DECODE_MALFORMED;
+    if (!why_cur_skip(c, hlen - 20)) /* options */
+        return WHY_DECODE_TRUNCATED;
+    if ((offflags & 0x1fff) != 0 || (offflags & 0x2000) != 0) {
+        p->fragment = true;
+        return WHY_DECODE_OK;
+    }
+    size_t cap = min_size(c->len, total) - hlen;
+    struct why_cur l4 = why_cur_make(why_cur_ptr(c), cap);
+    return why_decode_l4(&l4, total - hlen, p);
+}
+
+enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p)
+{
+    p->ipver = 6;
+    uint32_t first = why_cur_be32(c);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    if (first >> 28 != 6)
+        return WHY_DECODE_MALFORMED;
+    uint32_t plen = why_cur_be16(c);
+    uint8_t nh = why_cur_u8(c);
+    uint8_t hlim = why_cur_u8(c);
+    struct why_addr src = {6, {0}}, dst = {6, {0}};
+    why_cur_copy(c, src.a, 16);
+    why_cur_copy(c, dst.a, 16);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    p->src = src;
+    p->dst = dst;
+    p->ttl = hlim;
+    /* Payload length 0: a jumbogram (RFC 2675) or a GSO super-packet: the capture is it. */
+    if (plen == 0)
+        plen = (uint32_t)why_cur_left(c);
+    struct why_cur pl = why_cur_make(why_cur_ptr(c), min_size(why_cur_left(c), plen));
+    uint32_t used;
+    bool frag;
+    enum why_decode_status st = ext_chain(&pl, plen, &nh, &used, &frag);
+    if (st != WHY_DECODE_OK)
+        return st;
+    p->proto = nh;
+    if (frag) {
+        p->fragment = true;
+        return WHY_DECODE_OK;
+    }
+    struct why_cur l4 = why_cur_make(why_cur_ptr(&pl), why_cur_left(&pl));
+    return why_decode_l4(&l4, plen - used, p);
+}
+
+/* The first 8 transport bytes of a quoted packet: ports, and the TCP sequence number. */
+static void quoted_ports(struct why_cur *c, struct why_quoted *q)
+{
+    if (q->proto != PROTO_TCP && q->proto != PROTO_UDP)
+        return;
+    uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
+    if (!why_cur_ok(c))
+        return;
+    q->sport = sport;
+    q->dport = dport;
+    q->ports = true;
+    uint32_t seq = why_cur_be32(c);
+    if (q->proto == PROTO_TCP && why_cur_ok(c))
+        q->tcp_seq = seq;
+}
+
+bool why_decode_quoted(struct why_cur *c, struct why_quoted *q)
+{
+    struct why_cur peek = *c;
+    uint8_t v = why_cur_u8(&peek) >> 4;
+    if (v == 4) {
+        uint8_t vihl = why_cur_u8(c);
+        why_cur_skip(c, 5); /* tos, total length, identification */
+        uint16_t offflags = why_cur_be16(c);
+        why_cur_skip(c, 1); /* ttl */
+        uint8_t proto = why_cur_u8(c);
+        why_cur_skip(c, 2);
+        struct why_addr src = {4, {0}}, dst = {4, {0}};
+        why_cur_copy(c, src.a, 4);
+        why_cur_copy(c, dst.a, 4);
+        uint32_t hlen = (uint32_t)(vihl & 0x0f) * 4;
+        if (!why_cur_ok(c) || hlen < 20)
+            return false;
+        q->valid = true;
+        q->src = src;
+        q->dst = dst;
+        q->proto = proto;
+        if ((offflags & 0x1fff) == 0 && why_cur_skip(c, hlen - 20))
+            quoted_ports(c, q);
+        return true;
+    }
+    if (v == 6) {
+        why_cur_skip(c, 6); /* version/class/flow, payload length: the quote is cut anyway */
+        uint8_t nh = why_cur_u8(c);
+        why_cur_skip(c, 1);
+        struct why_addr src = {6, {0}}, dst = {6, {0}};
+        why_cur_copy(c, src.a, 16);
+        why_cur_copy(c, dst.a, 16);
+        if (!why_cur_ok(c))
+            return false;
+        q->valid = true;
+        q->src = src;
+        q->dst = dst;
+        uint32_t used;
+        bool frag;
+        enum why_decode_status st = ext_chain(c, (uint32_t)why_cur_left(c), &nh, &used, &frag);
+        q->proto = nh;
+        if (st == WHY_DECODE_OK && !frag)
+            quoted_ports(c, q);
+        return true;
+    }
+    return false;
+}

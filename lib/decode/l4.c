@@ -1,0 +1,110 @@
+/* Transport headers: TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792) and ICMPv6 (RFC 4443).
+ * Ports, sequence numbers, flags and window; the payload span cut to what the headers
+ * declare; for ICMP errors the quoted packet, so the flow table can join the error to the
+ * connection it is about. Checksums are never verified (offload makes them meaningless). */
+#include "decode/internal.h"
+
+enum { PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58 };
+
+/* Sets the payload to the rest of c; wire is how many payload bytes were sent. */
+static void set_payload(struct why_cur *c, uint32_t wire, struct why_pkt *p)
+{
+    size_t left = why_cur_left(c);
+    p->payload = why_cur_ptr(c);
+    p->paylen = (uint32_t)(left < wire ? left : wire);
+    p->paylen_wire = wire;
+}
+
+/* A header cut short: truncated if the wire had room for it, malformed if it did not. */
+static enum why_decode_status short_header(uint32_t wire, uint32_t need)
+{
+    return wire < need ? WHY_DECODE_MALFORMED : WHY_DECODE_TRUNCATED;
+}
+
+static enum why_decode_status tcp(struct why_cur *c, uint32_t wire, struct why_pkt *p)
+{
+    uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
+    if (!why_cur_ok(c))
+        return short_header(wire, 20);
+    p->sport = sport;
+    p->dport = dport;
+    uint32_t seq = why_cur_be32(c), ack = why_cur_be32(c);
+    if (!why_cur_ok(c))
+        return short_header(wire, 20);
+    p->seq = seq;
+    p->ack = ack;
+    uint16_t offflags = why_cur_be16(c), window = why_cur_be16(c);
+    if (!why_cur_ok(c))
+        return short_header(wire, 20);
+    p->tcp_flags = (uint8_t)(offflags & 0xff);
+    p->window = window;
+    uint32_t hlen = (uint32_t)(offflags >> 12) * 4;
+    if (wire < 20 || hlen < 20 || hlen > wire)
+        return WHY_DECODE_MALFORMED;
+    if (!why_cur_skip(c, hlen - 16)) /* checksum, urgent pointer, options */
+        return WHY_DECODE_TRUNCATED;
+    set_payload(c, wire - hlen, p);
+    return WHY_DECODE_OK;
+}
+
+static enum why_decode_status udp(struct why_cur *c, uint32_t wire, struct why_pkt *p)
+{
+    uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
+    if (!why_cur_ok(c))
+        return short_header(wire, 8);
+    p->sport = sport;
+    p->dport = dport;
+    uint32_t ulen = why_cur_be16(c);
+    why_cur_skip(c, 2); /* checksum */
+    if (!why_cur_ok(c))
+        return short_header(wire, 8);
+    if (ulen == 0 && wire > 0xffff) /* inside an IPv6 jumbogram (RFC 2675) */
+        ulen = wire;
+    if (wire < 8 || ulen < 8 || ulen > wire)
+        return WHY_DECODE_MALFORMED;
+    set_payload(c, ulen - 8, p);
+    return WHY_DECODE_OK;
+}
+
+static bool icmp4_error(uint8_t type) { return type == 3 || type == 11 || type == 12; }
+static bool icmp6_error(uint8_t type) { return type >= 1 && type <= 4; }
+
+static enum why_decode_status icmp(struct why_cur *c, uint32_t wire, struct why_pkt *p)
+{
+    uint8_t type = why_cur_u8(c), code = why_cur_u8(c);
+    if (!why_cur_ok(c))
+        return short_header(wire, 8);
+    p->icmp_type = type;
+    p->icmp_code = code;
+    p->icmp_error = p->proto == PROTO_ICMP ? icmp4_error(type) : icmp6_error(type);
+    why_cur_skip(c, 6); /* checksum, rest of header (unused / MTU / pointer) */
+    if (!why_cur_ok(c))
+        return short_header(wire, 8);
+    if (wire < 8)
+        return WHY_DECODE_MALFORMED;
+    set_payload(c, wire - 8, p);
+    if (!p->icmp_error)
+        return WHY_DECODE_OK;
+    struct why_cur body = why_cur_make(p->payload, p->paylen);
+    if (why_decode_quoted(&body, &p->quoted))
+        return WHY_DECODE_OK;
+    /* An error must quote an IP header: missing because of the snaplen, or never sent. */
+    return p->paylen < p->paylen_wire ? WHY_DECODE_TRUNCATED : WHY_DECODE_MALFORMED;
+}
+
+enum why_decode_status why_decode_l4(struct why_cur *c, uint32_t wire, struct why_pkt *p)
+{
+    switch (p->proto) {
+    case PROTO_TCP: return tcp(c, wire, p);
+    case PROTO_UDP: return udp(c, wire, p);
+    case PROTO_ICMP:
+        if (p->ipver != 4)
+            return WHY_DECODE_OK;
+        return icmp(c, wire, p);
+    case PROTO_ICMPV6:
+        if (p->ipver != 6)
+            return WHY_DECODE_OK;
+        return icmp(c, wire, p);
+    default: return WHY_DECODE_OK;
+    }
+}

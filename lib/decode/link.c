@@ -1,0 +1,157 @@
+/* Link layer: Ethernet II with 802.1Q / 802.1ad / QinQ tag stacks (IEEE 802.1Q), Linux
+ * cooked SLL and SLL2, BSD NULL/LOOP, raw IP (LINKTYPE_RAW, IPV4, IPV6). Finds the network
+ * protocol and the outermost VLAN, tells direction where the link says it (SLL packet type),
+ * and hands the rest of the frame to the IP decoders. Link types: tcpdump.org/linktypes. */
+#include <string.h>
+
+#include "decode/internal.h"
+
+enum {
+    LT_NULL = 0,
+    LT_ETHERNET = 1,
+    LT_RAW_OPENBSD = 12,
+    LT_RAW_BSDOS = 14,
+    LT_RAW = 101,
+    LT_LOOP = 108,
+    LT_SLL = 113,
+    LT_IPV4 = 228,
+    LT_IPV6 = 229,
+    LT_NETLINK = 253,
+    LT_SLL2 = 276,
+};
+
+enum { ET_IPV4 = 0x0800, ET_IPV6 = 0x86DD, ET_8021Q = 0x8100, ET_8021AD = 0x88A8, ET_QINQ = 0x9100 };
+
+#define VLAN_MAX 8          /* tags walked in one stack */
+#define ARPHRD_NETLINK 824  /* SLL hatype of nlmon captures: netlink messages, never IP */
+
+static bool is_vlan(uint16_t et) { return et == ET_8021Q || et == ET_8021AD || et == ET_QINQ; }
+
+/* Walks the VLAN tags after an ethertype; *et ends as the inner ethertype. */
+static enum why_decode_status vlan_stack(struct why_cur *c, struct why_pkt *p, uint16_t *et)
+{
+    for (unsigned i = 0; is_vlan(*et); i++) {
+        if (i == VLAN_MAX)
+            return WHY_DECODE_UNSUPPORTED;
+        uint16_t tci = why_cur_be16(c);
+        *et = why_cur_be16(c);
+        if (!why_cur_ok(c))
+            return WHY_DECODE_TRUNCATED;
+        if (i == 0)
+            p->vlan = tci & 0x0fff;
+    }
+    return WHY_DECODE_OK;
+}
+
+static enum why_decode_status ethernet(struct why_cur *c, struct why_pkt *p, uint16_t *et)
+{
+    why_cur_skip(c, 12); /* destination, source */
+    *et = why_cur_be16(c);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    return vlan_stack(c, p, et);
+}
+
+static enum why_link_dir sll_dir(uint16_t pkttype)
+{
+    /* 0 to us, 1 broadcast, 2 multicast, 3 to another host (promiscuous): all arrived; 4 sent. */
+    if (pkttype <= 3)
+        return WHY_LINK_DIR_IN;
+    if (pkttype == 4)
+        return WHY_LINK_DIR_OUT;
+    return WHY_LINK_DIR_UNKNOWN;
+}
+
+static enum why_decode_status sll(struct why_cur *c, struct why_pkt *p, uint16_t *et)
+{
+    uint16_t pkttype = why_cur_be16(c);
+    uint16_t hatype = why_cur_be16(c);
+    why_cur_skip(c, 10); /* address length, 8 address bytes */
+    *et = why_cur_be16(c);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    p->link_dir = sll_dir(pkttype);
+    if (hatype == ARPHRD_NETLINK)
+        *et = 0;
+    return vlan_stack(c, p, et);
+}
+
+static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_t *et)
+{
+    *et = why_cur_be16(c);
+    why_cur_skip(c, 6); /* reserved, interface index */
+    uint16_t hatype = why_cur_be16(c);
+    uint8_t pkttype = why_cur_u8(c);
+    why_cur_skip(c, 9); /* address length, 8 address bytes */
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    p->link_dir = sll_dir(pkttype);
+    if (hatype == ARPHRD_NETLINK)
+        *et = 0;
+    return vlan_stack(c, p, et);
+}
+
+/* NULL/LOOP: a 4-byte address family in the byte order of the machine that wrote it (LOOP
+ * is meant to be big-endian, but writers disagree), so the small reading wins. */
+static enum why_decode_status null_loop(struct why_cur *c, uint16_t *et)
+{
+    struct why_cur peek = *c;
+    uint32_t le = why_cur_le32(&peek);
+    uint32_t be = why_cur_be32(c);
+    if (!why_cur_ok(c))
+        return WHY_DECODE_TRUNCATED;
+    uint32_t af = le < be ? le : be;
+    if (af == 2)
+        *et = ET_IPV4;
+    else if (af == 24 || af == 28 || af == 30) /* AF_INET6 on NetBSD/OpenBSD, FreeBSD, Darwin */
+        *et = ET_IPV6;
+    else
+        *et = 0;
+    return WHY_DECODE_OK;
+}
+
+static enum why_decode_status raw(struct why_cur *c, uint16_t *et)
+{
+    struct why_cur peek = *c;
+    uint8_t v = why_cur_u8(&peek);
+    if (!why_cur_ok(&peek))
+        return WHY_DECODE_TRUNCATED;
+    if (v >> 4 == 4)
+        *et = ET_IPV4;
+    else if (v >> 4 == 6)
+        *et = ET_IPV6;
+    else
+        return WHY_DECODE_MALFORMED;
+    return WHY_DECODE_OK;
+}
+
+enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
+{
+    memset(p, 0, sizeof *p);
+    p->frame = f;
+    struct why_cur c = why_cur_make(f->data, f->caplen);
+    uint16_t et = 0;
+    enum why_decode_status st;
+    switch (f->linktype) {
+    case LT_ETHERNET: st = ethernet(&c, p, &et); break;
+    case LT_SLL: st = sll(&c, p, &et); break;
+    case LT_SLL2: st = sll2(&c, p, &et); break;
+    case LT_NULL:
+    case LT_LOOP: st = null_loop(&c, &et); break;
+    case LT_RAW_OPENBSD:
+    case LT_RAW_BSDOS:
+    case LT_RAW: st = raw(&c, &et); break;
+    case LT_IPV4: et = ET_IPV4; st = WHY_DECODE_OK; break;
+    case LT_IPV6: et = ET_IPV6; st = WHY_DECODE_OK; break;
+    case LT_NETLINK: return WHY_DECODE_NOT_IP;
+    default: return WHY_DECODE_UNSUPPORTED;
+    }
+    if (st != WHY_DECODE_OK)
+        return st;
+    struct why_cur l3 = why_cur_make(why_cur_ptr(&c), why_cur_left(&c));
+    if (et == ET_IPV4)
+        return why_decode_ipv4(&l3, p);
+    if (et == ET_IPV6)
+        return why_decode_ipv6(&l3, p);
+    return WHY_DECODE_NOT_IP;
+}
