@@ -1,0 +1,247 @@
+/* DNS message parsing (RFC 1035, 3596): see dns.h.
+ * Names: labels are followed forward; a compression pointer must point strictly before the
+ * start of the segment being read (so the segment start strictly decreases and a loop is
+ * impossible), at most DNS_LABELS_MAX labels and DNS_JUMPS_MAX pointers per name, no
+ * recursion. The presentation form is lower-case, without the final dot; bytes outside
+ * 0x21..0x7e are written as \DDD and '.' / '\' inside a label as "\." / "\\" (dig's form),
+ * and a form longer than WHY_DNS_NAME_MAX is cut at an escape boundary. */
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/dns.h"
+#include "util/cursor.h"
+
+#define DNS_HDR_LEN 12
+#define DNS_LABELS_MAX 128
+#define DNS_JUMPS_MAX 128
+
+struct name_out {
+    char *buf;   /* NULL: only walk the name */
+    size_t size; /* bytes of buf, including the NUL */
+    size_t len;
+    bool full;   /* something did not fit: nothing more is appended */
+};
+
+static void out_put(struct name_out *o, const char *s, size_t n)
+{
+    if (!o->buf || o->full)
+        return;
+    if (o->len + n + 1 > o->size) {
+        o->full = true;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void out_byte(struct name_out *o, uint8_t b)
+{
+    char tmp[5];
+    if (b >= 'A' && b <= 'Z') {
+        tmp[0] = (char)(b + ('a' - 'A'));
+        out_put(o, tmp, 1);
+    } else if (b == '.' || b == '\\') {
+        tmp[0] = '\\';
+        tmp[1] = (char)b;
+        out_put(o, tmp, 2);
+    } else if (b < 0x21 || b > 0x7e) {
+        tmp[0] = '\\';
+        tmp[1] = (char)('0' + b / 100);
+        tmp[2] = (char)('0' + (b / 10) % 10);
+        tmp[3] = (char)('0' + b % 10);
+        out_put(o, tmp, 4);
+    } else {
+        tmp[0] = (char)b;
+        out_put(o, tmp, 1);
+    }
+}
+
+/* Decodes the name at `off` of msg[0..len). On success returns 0 and sets *end to the offset
+ * just after the name as it appears at `off` (after the first pointer, if any). */
+static int dns_name(const uint8_t *msg, size_t len, size_t off, size_t *end, char *buf,
+                    size_t size)
+{
+    struct name_out o = {buf, size, 0, false};
+    if (buf && size)
+        buf[0] = '\0';
+    if (buf && !size)
+        o.buf = NULL;
+    size_t pos = off, seg = off;
+    unsigned labels = 0, jumps = 0;
+    bool jumped = false;
+    for (;;) {
+        if (pos >= len)
+            return -1;
+        uint8_t b = msg[pos];
+        if ((b & 0xC0) == 0xC0) {
+            if (pos + 1 >= len)
+                return -1;
+            size_t target = (size_t)(b & 0x3F) << 8 | msg[pos + 1];
+            if (target >= seg || ++jumps > DNS_JUMPS_MAX)
+                return -1; /* self, forward or looping pointer */
+            if (!jumped) {
+                *end = pos + 2;
+                jumped = true;
+            }
+            pos = seg = target;
+            continue;
+        }
+        if (b & 0xC0)
+            return -1; /* extended label types (01, 10) are not used */
+        if (b == 0) {
+            if (!jumped)
+                *end = pos + 1;
+            return 0;
+        }
+        if (++labels > DNS_LABELS_MAX || len - pos - 1 < b)
+            return -1;
+        size_t before = o.len;
+        if (labels > 1)
+            out_put(&o, ".", 1);
+        for (size_t i = 0; i < b; i++)
+            out_byte(&o, msg[pos + 1 + i]);
+        if (o.buf && o.full && labels > 1 && o.len == before + 1) {
+            o.len = before; /* no separator before a label that did not fit */
+            o.buf[before] = '\0';
+        }
+        pos += 1 + (size_t)b;
+    }
+}
+
+/* Reads the name at c->off into buf (NULL: skip it) and advances c past it. */
+static bool skip_name(struct why_cur *c, char *buf, size_t size)
+{
+    size_t end = 0;
+    if (c->err || dns_name(c->p, c->len, c->off, &end, buf, size) < 0)
+        return why_cur_fail(c);
+    c->off = end;
+    return true;
+}
+
+int why_dns_parse(const uint8_t *msg, size_t len, struct why_dns_msg *out)
+{
+    if (!out)
+        return -1;
+    memset(out, 0, sizeof *out);
+    if (!msg || len < DNS_HDR_LEN)
+        return -1;
+    struct why_cur c = why_cur_make(msg, len);
+    out->id = why_cur_be16(&c);
+    uint16_t flags = why_cur_be16(&c);
+    out->response = (flags & 0x8000) != 0;
+    out->opcode = (uint8_t)((flags >> 11) & 0x0F);
+    out->truncated = (flags & 0x0200) != 0;
+    out->rcode = (uint8_t)(flags & 0x0F);
+    out->qdcount = why_cur_be16(&c);
+    out->ancount = why_cur_be16(&c);
+    out->nscount = why_cur_be16(&c);
+    out->arcount = why_cur_be16(&c);
+    if (out->qdcount == 0)
+        return 0;
+
+    /* first question */
+    if (!skip_name(&c, out->qname, sizeof out->qname)) {
+        out->qname[0] = '\0';
+        return -1;
+    }
+    out->qtype = why_cur_be16(&c);
+    out->qclass = why_cur_be16(&c);
+    if (!why_cur_ok(&c)) {
+        out->qname[0] = '\0';
+        out->qtype = out->qclass = 0;
+        return -1;
+    }
+    out->has_question = true;
+
+    /* further questions are skipped */
+    for (uint32_t i = 1; i < out->qdcount; i++) {
+        skip_name(&c, NULL, 0);
+        why_cur_skip(&c, 4);
+        if (!why_cur_ok(&c)) {
+            out->partial = true;
+            return 0;
+        }
+    }
+
+    /* answer and authority sections */
+    uint32_t total = (uint32_t)out->ancount + out->nscount;
+    for (uint32_t i = 0; i < total; i++) {
+        if (i >= WHY_DNS_RR_MAX) {
+            out->partial = true;
+            break;
+        }
+        bool answer = i < out->ancount;
+        skip_name(&c, NULL, 0);
+        uint16_t type = why_cur_be16(&c);
+        why_cur_be16(&c); /* class */
+        why_cur_be32(&c); /* ttl */
+        uint16_t rdlen = why_cur_be16(&c);
+        size_t rdoff = c.off;
+        struct why_cur rd = why_cur_sub(&c, rdlen);
+        if (!why_cur_ok(&c) || !why_cur_ok(&rd)) {
+            out->partial = true;
+            break;
+        }
+        if (answer) {
+            if ((type == WHY_DNS_A && rdlen == 4) || (type == WHY_DNS_AAAA && rdlen == 16)) {
+                if (out->naddrs < WHY_DNS_ADDRS_MAX) {
+                    struct why_addr *a = &out->addrs[out->naddrs++];
+                    memset(a, 0, sizeof *a);
+                    a->family = type == WHY_DNS_A ? 4 : 6;
+                    why_cur_copy(&rd, a->a, rdlen);
+                }
+                out->addrs_total++;
+            } else if (type == WHY_DNS_CNAME) {
+                out->ncname++;
+                char tmp[WHY_DNS_NAME_MAX + 1];
+                size_t end = 0;
+                /* the target lies in the rdata; its pointers may reach back into the message */
+                if (dns_name(msg, rdoff + rdlen, rdoff, &end, tmp, sizeof tmp) == 0)
+                    memcpy(out->cname, tmp, sizeof tmp);
+            }
+        } else if (type == WHY_DNS_SOA) {
+            out->soa = true;
+        }
+    }
+    return 0;
+}
+
+const char *why_dns_rcode_name(uint8_t rcode)
+{
+    static const char *const names[16] = {
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+        "NXRRSET", "NOTAUTH", "NOTZONE",  "RCODE11",  "RCODE12", "RCODE13", "RCODE14",  "RCODE15",
+    };
+    if (rcode < 16)
+        return names[rcode];
+    /* header rcodes are 4 bits; extended (EDNS) codes are not decoded */
+    static const char *const ext[] = {"RCODE16", "RCODE17", "RCODE18", "RCODE19",
+                                      "RCODE20", "RCODE21", "RCODE22", "RCODE23"};
+    if (rcode < 24)
+        return ext[rcode - 16];
+    return "RCODE?";
+}
+
+const char *why_dns_type_name(uint16_t qtype, char *buf, size_t size)
+{
+    switch (qtype) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 64: return "SVCB";
+    case 65: return "HTTPS";
+    case 255: return "ANY";
+    default: break;
+    }
+    if (!buf || size == 0)
+        return "TYPE?";
+    snprintf(buf, size, "TYPE%u", (unsigned)qtype);
+    return buf;
+}

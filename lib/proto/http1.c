@@ -1,0 +1,955 @@
+/* HTTP/1.x heads and body framing (RFC 9112), streaming, one direction at a time.
+ * Every byte is attacker controlled: all scans are bounded by the given length, every copy by
+ * its destination size. */
+#include "proto/http1.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* body_mode values (private) */
+enum { BM_NONE, BM_LENGTH, BM_CHUNKED, BM_CLOSE };
+
+/* chunk_state values (private): positions inside the chunked framing */
+enum {
+    CH_SIZE,      /* hex digits of a chunk-size */
+    CH_SIZE_WS,   /* BWS after the size, before ';' or the line end */
+    CH_EXT,       /* chunk extensions: skipped to the line end */
+    CH_SIZE_LF,   /* CR seen at the end of the size line */
+    CH_DATA,      /* chunk data, body_left bytes to go */
+    CH_DATA_CR,   /* CRLF after the chunk data */
+    CH_DATA_LF,
+    CH_TRL_START, /* start of a trailer line (or of the final empty line) */
+    CH_TRL_LINE,  /* inside a trailer field line */
+    CH_TRL_LF,    /* CR of the final empty line seen */
+};
+
+#define CHUNK_LINE_MAX 4096u /* size line incl. extensions; longer is an attack, not HTTP */
+#define SNIFF_MAX 32u        /* bytes looks_like_* needs to decide */
+#define FIRST_MAX 64u        /* bytes handed to on_error */
+
+/* ---- small helpers ---- */
+
+static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+static bool is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
+static bool is_alpha(uint8_t c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
+static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
+
+static bool is_tchar(uint8_t c)
+{
+    if (is_alpha(c) || is_digit(c))
+        return true;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static uint8_t lower(uint8_t c) { return is_upper(c) ? (uint8_t)(c + 32) : c; }
+
+static int hex_val(uint8_t c)
+{
+    if (is_digit(c))
+        return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Case-insensitive comparison of a counted byte string with a lower-case literal. */
+static bool ieq(const uint8_t *s, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    if (n != l)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(s[i]) != (uint8_t)lit[i])
+            return false;
+    return true;
+}
+
+static void trim_ows(const uint8_t **s, size_t *n)
+{
+    while (*n && is_ows((*s)[0]))
+        (*s)++, (*n)--;
+    while (*n && is_ows((*s)[*n - 1]))
+        (*n)--;
+}
+
+/* Copies a value into a field of `size` bytes, truncated, NUL-terminated. */
+static void copy_val(char *dst, size_t size, const uint8_t *v, size_t n)
+{
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, v, n);
+    dst[n] = 0;
+}
+
+/* List-valued fields (Via, Proxy-Status) may be split over several lines: join with ", ". */
+static void append_val(char *dst, size_t size, const uint8_t *v, size_t n)
+{
+    size_t cur = strlen(dst);
+    if (n == 0)
+        return;
+    if (cur && cur + 2 < size) {
+        memcpy(dst + cur, ", ", 2);
+        cur += 2;
+    }
+    if (cur + 1 >= size)
+        return;
+    if (n > size - 1 - cur)
+        n = size - 1 - cur;
+    memcpy(dst + cur, v, n);
+    dst[cur + n] = 0;
+}
+
+/* Iterates the elements of a comma-separated list: returns false when none is left. Elements
+ * come back OWS-trimmed and may be empty (the list grammar allows empty elements). */
+static bool list_next(const uint8_t **p, size_t *left, const uint8_t **e, size_t *elen)
+{
+    if (*left == 0 && *p == NULL)
+        return false;
+    const uint8_t *s = *p;
+    size_t i = 0;
+    while (i < *left && s[i] != ',')
+        i++;
+    *e = s;
+    *elen = i;
+    trim_ows(e, elen);
+    if (i < *left) {
+        *p = s + i + 1;
+        *left -= i + 1;
+    } else {
+        *p = NULL; /* last element consumed */
+        *left = 0;
+    }
+    return true;
+}
+
+/* ---- recognition ---- */
+
+static const char *const known_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT",
+    "MKCALENDAR", "MKACTIVITY", "CHECKOUT", "MERGE", "ACL", "BIND", "UNBIND", "REBIND",
+    "PURGE", "LINK", "UNLINK", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "M-SEARCH",
+};
+
+bool why_http1_looks_like_request(const uint8_t *data, size_t len)
+{
+    if (!data || len == 0)
+        return false;
+    for (size_t k = 0; k < sizeof known_methods / sizeof known_methods[0]; k++) {
+        size_t ml = strlen(known_methods[k]);
+        if (len <= ml) {
+            if (memcmp(data, known_methods[k], len) == 0)
+                return true; /* a prefix: cannot rule it out yet */
+        } else if (memcmp(data, known_methods[k], ml) == 0 && data[ml] == ' ') {
+            return true;
+        }
+    }
+    /* an extension method: upper-case token, SP, then something a target starts with */
+    if (!is_upper(data[0]))
+        return false;
+    size_t i = 1;
+    while (i < len && (is_upper(data[i]) || data[i] == '-' || data[i] == '_'))
+        i++;
+    if (i > 20)
+        return false;
+    if (i == len)
+        return true; /* still inside the token */
+    if (data[i] != ' ' || i < 3)
+        return false;
+    if (i + 1 == len)
+        return true;
+    return data[i + 1] == '/' || is_alpha(data[i + 1]);
+}
+
+bool why_http1_looks_like_response(const uint8_t *data, size_t len)
+{
+    static const char pfx[] = "HTTP/1.";
+    if (!data || len == 0)
+        return false;
+    size_t n = len < sizeof pfx - 1 ? len : sizeof pfx - 1;
+    return memcmp(data, pfx, n) == 0;
+}
+
+/* ---- head parsing ---- */
+
+/* Index just past the blank line ending the head in buf[from..len), 0 if not there yet.
+ * The blank line is CRLF or a bare LF (tolerated, as most servers do). */
+static size_t find_head_end(const uint8_t *buf, size_t from, size_t len)
+{
+    for (size_t i = from; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        if (i + 1 < len && buf[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* Content-Length: 1*DIGIT, or a list of identical values (RFC 9110 8.6). -1 if invalid. */
+static int64_t parse_content_length(const uint8_t *v, size_t n)
+{
+    const uint8_t *p = v, *e;
+    size_t left = n, elen;
+    int64_t val = -1;
+    if (n == 0)
+        return -1;
+    while (list_next(&p, &left, &e, &elen)) {
+        if (elen == 0)
+            return -1;
+        int64_t x = 0;
+        for (size_t i = 0; i < elen; i++) {
+            if (!is_digit(e[i]) || x > (INT64_MAX - 9) / 10)
+                return -1;
+            x = x * 10 + (e[i] - '0');
+        }
+        if (val >= 0 && x != val)
+            return -1;
+        val = x;
+    }
+    return val;
+}
+
+/* True if the last transfer coding of the list is chunked (parameters ignored). */
+static bool last_coding_chunked(const uint8_t *v, size_t n)
+{
+    const uint8_t *p = v, *e;
+    size_t left = n, elen;
+    bool chunked = false;
+    while (list_next(&p, &left, &e, &elen)) {
+        if (elen == 0)
+            continue;
+        size_t k = 0;
+        while (k < elen && e[k] != ';')
+            k++;
+        const uint8_t *c = e;
+        size_t cl = k;
+        trim_ows(&c, &cl);
+        chunked = ieq(c, cl, "chunked");
+    }
+    return chunked;
+}
+
+struct field_state {
+    bool cl_seen, cl_bad, te_seen, ka, close, conn_upgrade, upgrade_hdr;
+    int64_t cl;
+};
+
+static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
+                       size_t nl, const uint8_t *v, size_t vl)
+{
+    if (ieq(name, nl, "host")) {
+        if (!h->host[0])
+            copy_val(h->host, sizeof h->host, v, vl);
+    } else if (ieq(name, nl, "server")) {
+        if (!h->server[0])
+            copy_val(h->server, sizeof h->server, v, vl);
+    } else if (ieq(name, nl, "via")) {
+        append_val(h->via, sizeof h->via, v, vl);
+    } else if (ieq(name, nl, "x-squid-error")) {
+        if (!h->x_squid_error[0])
+            copy_val(h->x_squid_error, sizeof h->x_squid_error, v, vl);
+    } else if (ieq(name, nl, "proxy-status")) {
+        append_val(h->proxy_status, sizeof h->proxy_status, v, vl);
+    } else if (ieq(name, nl, "content-type")) {
+        if (!h->content_type[0])
+            copy_val(h->content_type, sizeof h->content_type, v, vl);
+    } else if (ieq(name, nl, "content-length")) {
+        int64_t x = parse_content_length(v, vl);
+        if (x < 0 || (fs->cl_seen && x != fs->cl))
+            fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
+        fs->cl_seen = true;
+        fs->cl = x;
+    } else if (ieq(name, nl, "transfer-encoding")) {
+        /* with several TE lines the combined list's last coding is the last line's */
+        fs->te_seen = true;
+        h->chunked = last_coding_chunked(v, vl);
+    } else if (ieq(name, nl, "connection")) {
+        const uint8_t *p = v, *e;
+        size_t left = vl, elen;
+        while (list_next(&p, &left, &e, &elen)) {
+            if (ieq(e, elen, "close"))
+                fs->close = true;
+            else if (ieq(e, elen, "keep-alive"))
+                fs->ka = true;
+            else if (ieq(e, elen, "upgrade"))
+                fs->conn_upgrade = true;
+        }
+    } else if (ieq(name, nl, "upgrade")) {
+        if (vl)
+            fs->upgrade_hdr = true;
+    }
+}
+
+/* "HTTP/1.x" at s (n bytes available) -> minor version 0/1, or -1. */
+static int parse_version(const uint8_t *s, size_t n)
+{
+    if (n < 8 || memcmp(s, "HTTP/1.", 7) != 0 || !is_digit(s[7]))
+        return -1;
+    return s[7] == '0' ? 0 : 1; /* 1.2+ does not exist; read it as 1.1 semantics */
+}
+
+static int parse_request_line(const uint8_t *b, size_t l, struct why_http_head *h)
+{
+    size_t p = 0;
+    while (p < l && is_tchar(b[p]))
+        p++;
+    if (p == 0 || p >= sizeof h->method || p >= l || b[p] != ' ')
+        return WHY_HTTP_ERR_NOT_HTTP;
+    memcpy(h->method, b, p);
+    h->method[p] = 0;
+    while (p < l && b[p] == ' ')
+        p++;
+    /* The version is the last SP-separated word: a target with raw spaces (broken clients)
+     * is then kept whole instead of failing the head. */
+    size_t ve = l;
+    while (ve > p && is_ows(b[ve - 1]))
+        ve--;
+    size_t vs = ve;
+    while (vs > p && b[vs - 1] != ' ')
+        vs--;
+    if (vs <= p) /* no target, or no version (HTTP/0.9 is not supported) */
+        return WHY_HTTP_ERR_BAD_HEAD;
+    int minor = ve - vs == 8 ? parse_version(b + vs, 8) : -1;
+    if (minor < 0)
+        return WHY_HTTP_ERR_BAD_HEAD;
+    h->version_minor = (uint8_t)minor;
+    size_t te = vs;
+    while (te > p && b[te - 1] == ' ')
+        te--;
+    size_t tl = te - p;
+    if (tl > WHY_HTTP_TARGET_MAX) {
+        tl = WHY_HTTP_TARGET_MAX;
+        h->target_truncated = true;
+    }
+    memcpy(h->target, b + p, tl);
+    h->target[tl] = 0;
+    h->target_len = (uint32_t)tl;
+    return 0;
+}
+
+static int parse_status_line(const uint8_t *b, size_t l, struct why_http_head *h)
+{
+    if (l < 7 || memcmp(b, "HTTP/1.", 7) != 0)
+        return WHY_HTTP_ERR_NOT_HTTP;
+    int minor = parse_version(b, l);
+    if (minor < 0)
+        return WHY_HTTP_ERR_BAD_HEAD;
+    h->version_minor = (uint8_t)minor;
+    size_t p = 8;
+    if (p >= l || b[p] != ' ')
+        return WHY_HTTP_ERR_BAD_HEAD;
+    while (p < l && b[p] == ' ')
+        p++;
+    if (l - p < 3 || !is_digit(b[p]) || !is_digit(b[p + 1]) || !is_digit(b[p + 2]) ||
+        b[p] == '0')
+        return WHY_HTTP_ERR_BAD_HEAD;
+    h->status = (b[p] - '0') * 100 + (b[p + 1] - '0') * 10 + (b[p + 2] - '0');
+    p += 3;
+    if (p < l && !is_ows(b[p]))
+        return WHY_HTTP_ERR_BAD_HEAD; /* "2000" or "200OK" */
+    const uint8_t *r = b + p;
+    size_t rl = l - p;
+    trim_ows(&r, &rl);
+    copy_val(h->reason, sizeof h->reason, r, rl);
+    return 0;
+}
+
+int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct why_http_head *out)
+{
+    memset(out, 0, sizeof *out);
+    out->is_request = request;
+    out->version_minor = 9;
+    out->content_length = -1;
+    if (!buf || len == 0)
+        return 0;
+    size_t lim = len < WHY_HTTP_HEAD_MAX ? len : WHY_HTTP_HEAD_MAX;
+    size_t end = find_head_end(buf, 0, lim);
+    if (end == 0) {
+        if (len >= WHY_HTTP_HEAD_MAX)
+            return WHY_HTTP_ERR_TOO_LONG;
+        size_t sn = len < SNIFF_MAX ? len : SNIFF_MAX;
+        bool ok = request ? why_http1_looks_like_request(buf, sn)
+                          : why_http1_looks_like_response(buf, sn);
+        return ok ? 0 : WHY_HTTP_ERR_NOT_HTTP; /* fail early, as picohttpparser does */
+    }
+
+    /* first line; a '\n' exists before `end` since the blank line follows one */
+    size_t q = 0;
+    while (buf[q] != '\n')
+        q++;
+    size_t l = q;
+    if (l && buf[l - 1] == '\r')
+        l--;
+    int rc = request ? parse_request_line(buf, l, out) : parse_status_line(buf, l, out);
+    if (rc < 0)
+        return rc;
+
+    struct field_state fs = {0};
+    size_t p = q + 1;
+    while (p < end) {
+        q = p;
+        while (q < end && buf[q] != '\n')
+            q++;
+        size_t le = q;
+        if (le > p && buf[le - 1] == '\r')
+            le--;
+        size_t next = q + 1;
+        if (le == p)
+            break; /* the blank line */
+        if (is_ows(buf[p])) {
+            p = next; /* obsolete line folding: the continuation is dropped, not fatal */
+            continue;
+        }
+        size_t n = p;
+        while (n < le && is_tchar(buf[n]))
+            n++;
+        if (n == p || n >= le || buf[n] != ':')
+            return WHY_HTTP_ERR_BAD_HEAD;
+        const uint8_t *v = buf + n + 1;
+        size_t vl = le - n - 1;
+        trim_ows(&v, &vl);
+        if (out->nfields < WHY_HTTP_HEADERS_MAX)
+            out->nfields++;
+        /* fields past the cap are still looked at: ignoring a late Content-Length would
+         * desynchronise the framing, which is worse than the (bounded) cost */
+        take_field(out, &fs, buf + p, n - p, v, vl);
+        p = next;
+    }
+
+    /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3): report it as unusable */
+    if (fs.cl_seen && !fs.cl_bad && !fs.te_seen)
+        out->content_length = fs.cl;
+    out->conn_close = fs.close || (out->version_minor == 0 && !fs.ka);
+    out->upgrade = fs.conn_upgrade && fs.upgrade_hdr;
+    out->head_len = (uint32_t)end;
+    return (int)end;
+}
+
+/* ---- streaming ---- */
+
+static void cb_error(const struct why_http1_cb *cb, enum why_http_err e, const uint8_t *p,
+                     size_t n)
+{
+    if (cb && cb->on_error)
+        cb->on_error(cb->ctx, e, p, n > FIRST_MAX ? FIRST_MAX : n);
+}
+
+void why_http1_stream_init(struct why_http1_stream *s, bool request_side)
+{
+    memset(s, 0, sizeof *s);
+    s->request_side = request_side;
+    s->phase = WHY_HTTP_IDLE;
+    s->expected_len = -1;
+}
+
+void why_http1_stream_fini(struct why_http1_stream *s)
+{
+    /* idempotent: the session may call it on close and again when freeing */
+    free(s->hbuf);
+    free(s->peek);
+    s->hbuf = NULL;
+    s->peek = NULL;
+    s->hlen = 0;
+    s->peek_len = 0;
+    s->peeking = false;
+    s->phase = WHY_HTTP_DEAD; /* a finished stream must not allocate again */
+}
+
+void why_http1_stream_expect(struct why_http1_stream *s, const char *method)
+{
+    if (s->pend_count >= WHY_HTTP_PENDING_MAX) {
+        s->pending_dropped++;
+        return;
+    }
+    uint32_t i = (s->pend_head + s->pend_count) % WHY_HTTP_PENDING_MAX;
+    size_t n = method ? strlen(method) : 0;
+    if (n >= sizeof s->pending[i])
+        n = sizeof s->pending[i] - 1; /* only HEAD and CONNECT matter; both fit */
+    if (n)
+        memcpy(s->pending[i], method, n);
+    s->pending[i][n] = 0;
+    s->pend_count++;
+}
+
+static void pop_pending(struct why_http1_stream *s, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!s->pend_count)
+        return;
+    const char *m = s->pending[s->pend_head];
+    size_t n = strnlen(m, sizeof s->pending[0]);
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, m, n);
+    out[n] = 0;
+    s->pend_head = (s->pend_head + 1) % WHY_HTTP_PENDING_MAX;
+    s->pend_count--;
+}
+
+static void flush_peek(struct why_http1_stream *s, const struct why_http1_cb *cb)
+{
+    if (!s->peeking)
+        return;
+    s->peeking = false; /* once per message */
+    if (s->peek_len && cb && cb->on_peek)
+        cb->on_peek(cb->ctx, s->peek, s->peek_len);
+}
+
+static void peek_add(struct why_http1_stream *s, const uint8_t *d, size_t n,
+                     const struct why_http1_cb *cb)
+{
+    if (!s->peeking || n == 0)
+        return;
+    if (!s->peek) {
+        s->peek = malloc(WHY_HTTP_PEEK_MAX);
+        if (!s->peek) {
+            s->peeking = false;
+            return;
+        }
+    }
+    size_t room = WHY_HTTP_PEEK_MAX - s->peek_len;
+    size_t k = n < room ? n : room;
+    memcpy(s->peek + s->peek_len, d, k);
+    s->peek_len += (uint32_t)k;
+    if (s->peek_len == WHY_HTTP_PEEK_MAX)
+        flush_peek(s, cb);
+}
+
+static void stream_kill(struct why_http1_stream *s, const struct why_http1_cb *cb)
+{
+    if (s->phase == WHY_HTTP_BODY)
+        flush_peek(s, cb); /* what was seen of an error page is still worth its title */
+    s->peeking = false;
+    s->phase = WHY_HTTP_DEAD;
+}
+
+static void finish_body(struct why_http1_stream *s, const struct why_http1_cb *cb)
+{
+    flush_peek(s, cb);
+    s->phase = WHY_HTTP_IDLE; /* before the callback: it may look at the phase */
+    s->body_mode = BM_NONE;
+    if (cb && cb->on_end)
+        cb->on_end(cb->ctx, s->body_bytes);
+}
+
+static void emit_head(const struct why_http1_cb *cb, const struct why_http_head *h)
+{
+    if (cb && cb->on_head)
+        cb->on_head(cb->ctx, h);
+}
+
+/* A complete head: decide the body framing (RFC 9112 6.3) and report. */
+static void start_message(struct why_http1_stream *s, struct why_http_head *h,
+                          const struct why_http1_cb *cb)
+{
+    s->body_bytes = 0;
+    s->body_left = 0;
+    s->expected_len = -1;
+    s->peeking = false;
+    s->peek_len = 0;
+    s->chunk_state = CH_SIZE;
+    s->chunk_line = 0;
+    s->body_mode = BM_NONE;
+
+    if (!h->is_request) {
+        if (h->status < 200 && h->status != 101) {
+            /* interim: answers nothing yet, has no body, no on_end */
+            s->phase = WHY_HTTP_IDLE;
+            emit_head(cb, h);
+            return;
+        }
+        pop_pending(s, h->req_method, sizeof h->req_method);
+        /* the phase is set before on_head: the session reads it there */
+        if (h->status == 101 ||
+            (strcmp(h->req_method, "CONNECT") == 0 && h->status >= 200 && h->status < 300)) {
+            s->phase = WHY_HTTP_TUNNEL;
+            emit_head(cb, h);
+            return;
+        }
+        if (strcmp(h->req_method, "HEAD") == 0 || h->status == 204 || h->status == 304) {
+            s->expected_len = 0;
+            s->phase = WHY_HTTP_IDLE;
+            emit_head(cb, h);
+            finish_body(s, cb);
+            return;
+        }
+    }
+
+    if (h->chunked) {
+        s->body_mode = BM_CHUNKED;
+    } else if (h->content_length >= 0) {
+        s->body_mode = BM_LENGTH;
+        s->body_left = (uint64_t)h->content_length;
+        s->expected_len = h->content_length;
+    } else if (!h->is_request) {
+        s->body_mode = BM_CLOSE; /* no framing: the body runs until the server closes */
+    } else {
+        s->expected_len = 0; /* a request without framing has no body */
+    }
+
+    if (s->body_mode == BM_NONE || (s->body_mode == BM_LENGTH && s->body_left == 0)) {
+        s->phase = WHY_HTTP_IDLE;
+        emit_head(cb, h);
+        finish_body(s, cb);
+        return;
+    }
+    s->phase = WHY_HTTP_BODY;
+    s->peeking = !h->is_request && h->status >= 400;
+    emit_head(cb, h);
+}
+
+/* Head bytes: accumulate, sniff, parse when complete. Returns bytes consumed. */
+static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
+                        const struct why_http1_cb *cb)
+{
+    if (!s->hbuf) {
+        s->hbuf = malloc(WHY_HTTP_HEAD_MAX);
+        if (!s->hbuf) {
+            stream_kill(s, cb);
+            return n;
+        }
+    }
+    uint32_t old = s->hlen;
+    size_t room = WHY_HTTP_HEAD_MAX - old;
+    size_t take = n < room ? n : room;
+    memcpy(s->hbuf + old, d, take);
+    s->hlen = old + (uint32_t)take;
+
+    if (old < SNIFF_MAX) {
+        size_t sn = s->hlen < SNIFF_MAX ? s->hlen : SNIFF_MAX;
+        bool ok = s->request_side ? why_http1_looks_like_request(s->hbuf, sn)
+                                  : why_http1_looks_like_response(s->hbuf, sn);
+        if (!ok) {
+            s->phase = WHY_HTTP_DEAD;
+            cb_error(cb, WHY_HTTP_ERR_NOT_HTTP, s->hbuf, s->hlen);
+            return n;
+        }
+    }
+
+    /* the blank line may straddle the previous feed: rescan its last two bytes */
+    size_t end = find_head_end(s->hbuf, old >= 2 ? old - 2 : 0, s->hlen);
+    if (end == 0) {
+        if (s->hlen >= WHY_HTTP_HEAD_MAX) {
+            s->phase = WHY_HTTP_DEAD;
+            cb_error(cb, WHY_HTTP_ERR_TOO_LONG, s->hbuf, s->hlen);
+            return n;
+        }
+        return take;
+    }
+    size_t used = end - old;
+    s->hlen = (uint32_t)end;
+
+    struct why_http_head h;
+    int rc = why_http1_parse_head(s->hbuf, end, s->request_side, &h);
+    s->hlen = 0; /* the next message starts afresh */
+    if (rc <= 0) {
+        s->phase = WHY_HTTP_DEAD;
+        cb_error(cb, rc < 0 ? (enum why_http_err)rc : WHY_HTTP_ERR_BAD_HEAD, s->hbuf, end);
+        return n;
+    }
+    start_message(s, &h, cb);
+    return used;
+}
+
+static bool chunk_bad(struct why_http1_stream *s, const uint8_t *d, size_t n,
+                      const struct why_http1_cb *cb)
+{
+    stream_kill(s, cb);
+    cb_error(cb, WHY_HTTP_ERR_BAD_CHUNK, d, n);
+    return false;
+}
+
+/* Chunked body: size lines byte by byte, data skipped by count. Returns bytes consumed. */
+static size_t feed_chunked(struct why_http1_stream *s, const uint8_t *d, size_t n,
+                           const struct why_http1_cb *cb)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s->chunk_state == CH_DATA) {
+            size_t k = n - i;
+            if (k > s->body_left)
+                k = (size_t)s->body_left;
+            peek_add(s, d + i, k, cb); /* de-chunked: only data goes to the peek */
+            s->body_bytes += k;
+            s->body_left -= k;
+            i += k;
+            if (s->body_left == 0)
+                s->chunk_state = CH_DATA_CR;
+            continue;
+        }
+        size_t at = i;
+        uint8_t c = d[i++];
+        s->chunk_line++;
+        bool trailer = s->chunk_state >= CH_TRL_START;
+        if (s->chunk_line > (trailer ? WHY_HTTP_HEAD_MAX : CHUNK_LINE_MAX)) {
+            chunk_bad(s, d + at, n - at, cb);
+            return n;
+        }
+        bool size_done = false;
+        switch (s->chunk_state) {
+        case CH_SIZE: {
+            int v = hex_val(c);
+            if (v >= 0) {
+                if (s->body_left > (UINT64_MAX >> 4)) {
+                    chunk_bad(s, d + at, n - at, cb);
+                    return n;
+                }
+                s->body_left = (s->body_left << 4) | (uint64_t)v;
+                break;
+            }
+            if (s->chunk_line == 1) { /* no digit before it */
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            if (is_ows(c))
+                s->chunk_state = CH_SIZE_WS;
+            else if (c == ';')
+                s->chunk_state = CH_EXT;
+            else if (c == '\r')
+                s->chunk_state = CH_SIZE_LF;
+            else if (c == '\n')
+                size_done = true;
+            else {
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            break;
+        }
+        case CH_SIZE_WS:
+            if (is_ows(c))
+                break;
+            if (c == ';')
+                s->chunk_state = CH_EXT;
+            else if (c == '\r')
+                s->chunk_state = CH_SIZE_LF;
+            else if (c == '\n')
+                size_done = true;
+            else {
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            break;
+        case CH_EXT:
+            if (c == '\r')
+                s->chunk_state = CH_SIZE_LF;
+            else if (c == '\n')
+                size_done = true;
+            break;
+        case CH_SIZE_LF:
+            if (c != '\n') {
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            size_done = true;
+            break;
+        case CH_DATA_CR:
+            if (c == '\r') {
+                s->chunk_state = CH_DATA_LF;
+                break;
+            }
+            if (c != '\n') {
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            /* bare LF: tolerated like the head's */
+            s->chunk_state = CH_SIZE;
+            s->chunk_line = 0;
+            s->body_left = 0;
+            break;
+        case CH_DATA_LF:
+            if (c != '\n') {
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            s->chunk_state = CH_SIZE;
+            s->chunk_line = 0;
+            s->body_left = 0;
+            break;
+        case CH_TRL_START:
+            if (c == '\r')
+                s->chunk_state = CH_TRL_LF;
+            else if (c == '\n') {
+                finish_body(s, cb);
+                return i;
+            } else
+                s->chunk_state = CH_TRL_LINE;
+            break;
+        case CH_TRL_LINE:
+            if (c == '\n')
+                s->chunk_state = CH_TRL_START;
+            break;
+        case CH_TRL_LF:
+            if (c != '\n') {
+                chunk_bad(s, d + at, n - at, cb);
+                return n;
+            }
+            finish_body(s, cb);
+            return i;
+        default:
+            chunk_bad(s, d + at, n - at, cb);
+            return n;
+        }
+        if (size_done) {
+            if (s->body_left == 0) {
+                s->chunk_state = CH_TRL_START; /* last-chunk: trailers follow */
+                s->chunk_line = 0;             /* now counts all trailer bytes */
+            } else {
+                s->chunk_state = CH_DATA;
+            }
+        }
+    }
+    return i;
+}
+
+static size_t feed_body(struct why_http1_stream *s, const uint8_t *d, size_t n,
+                        const struct why_http1_cb *cb)
+{
+    switch (s->body_mode) {
+    case BM_LENGTH: {
+        size_t k = n;
+        if (k > s->body_left)
+            k = (size_t)s->body_left;
+        peek_add(s, d, k, cb);
+        s->body_bytes += k;
+        s->body_left -= k;
+        if (s->body_left == 0)
+            finish_body(s, cb);
+        return k;
+    }
+    case BM_CLOSE:
+        peek_add(s, d, n, cb);
+        s->body_bytes += n;
+        return n;
+    case BM_CHUNKED:
+        return feed_chunked(s, d, n, cb);
+    default:
+        stream_kill(s, cb);
+        return n;
+    }
+}
+
+void why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, size_t len,
+                           const struct why_http1_cb *cb)
+{
+    size_t i = 0;
+    if (!data)
+        return;
+    while (i < len) {
+        switch (s->phase) {
+        case WHY_HTTP_IDLE:
+            /* stray CRLFs between messages (after a POST body, say) are tolerated */
+            while (i < len && (data[i] == '\r' || data[i] == '\n'))
+                i++;
+            if (i < len) {
+                s->phase = WHY_HTTP_HEAD;
+                s->hlen = 0;
+            }
+            break;
+        case WHY_HTTP_HEAD:
+            i += feed_head(s, data + i, len - i, cb);
+            break;
+        case WHY_HTTP_BODY:
+            i += feed_body(s, data + i, len - i, cb);
+            break;
+        case WHY_HTTP_TUNNEL:
+        case WHY_HTTP_DEAD:
+        default:
+            return;
+        }
+    }
+}
+
+void why_http1_stream_gap(struct why_http1_stream *s, uint64_t n, const struct why_http1_cb *cb)
+{
+    if (n == 0 || s->phase == WHY_HTTP_TUNNEL || s->phase == WHY_HTTP_DEAD)
+        return;
+    bool counted = s->phase == WHY_HTTP_BODY && n <= s->body_left &&
+                   (s->body_mode == BM_LENGTH ||
+                    (s->body_mode == BM_CHUNKED && s->chunk_state == CH_DATA));
+    if (!counted) {
+        stream_kill(s, cb);
+        return;
+    }
+    flush_peek(s, cb); /* the peek must stay contiguous: stop it at the hole */
+    s->body_bytes += n;
+    s->body_left -= n;
+    if (s->body_left == 0) {
+        if (s->body_mode == BM_LENGTH)
+            finish_body(s, cb);
+        else
+            s->chunk_state = CH_DATA_CR;
+    }
+}
+
+void why_http1_stream_close(struct why_http1_stream *s, const struct why_http1_cb *cb)
+{
+    if (s->phase != WHY_HTTP_BODY)
+        return;
+    if (s->body_mode == BM_CLOSE) {
+        finish_body(s, cb);
+        return;
+    }
+    /* truncated body: no on_end, but the start of an error page still gives its title */
+    flush_peek(s, cb);
+}
+
+/* ---- HTML ---- */
+
+static bool html_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* Position of the case-insensitive lower-case literal in h[from..len), or len. */
+static size_t ifind(const uint8_t *h, size_t from, size_t len, const char *lit)
+{
+    size_t l = strlen(lit);
+    for (size_t i = from; i + l <= len; i++)
+        if (ieq(h + i, l, lit))
+            return i;
+    return len;
+}
+
+size_t why_http1_html_title(const uint8_t *html, size_t len, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return 0;
+    out[0] = 0;
+    if (!html)
+        return 0;
+    size_t i = 0, start = len;
+    while ((i = ifind(html, i, len, "<title")) < len) {
+        size_t j = i + 6;
+        if (j < len && (html[j] == '>' || html_space(html[j]) || html[j] == '/')) {
+            while (j < len && html[j] != '>')
+                j++;
+            if (j < len)
+                start = j + 1;
+            break;
+        }
+        i = j; /* "<titlefoo": not the element */
+    }
+    if (start >= len)
+        return 0;
+    size_t stop = ifind(html, start, len, "</title");
+    size_t o = 0;
+    bool space = false;
+    for (size_t k = start; k < stop && o + 1 < size; k++) {
+        if (html_space(html[k])) {
+            space = o > 0; /* leading whitespace dropped */
+            continue;
+        }
+        if (space) {
+            out[o++] = ' ';
+            space = false;
+            if (o + 1 >= size)
+                break;
+        }
+        out[o++] = (char)html[k];
+    }
+    out[o] = 0;
+    return o;
+}
