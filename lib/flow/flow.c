@@ -1,0 +1,746 @@
+/* Flow table: chained hash of TCP connections keyed by the symmetric 5-tuple, three intrusive
+ * lists per connection (LRU by activity, creation order, lingering after close), and per
+ * direction in-order delivery with a small sorted out-of-order store. Every list is ordered
+ * by the flow clock (the largest packet time seen), so expiry only ever looks at list ends:
+ * O(1) per packet whatever the capture's size or its timestamps' disorder. RFC 9293. */
+#include "flow/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/wtime.h"
+
+enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_N };
+
+enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
+
+/* The same SYN seen again this soon is a second copy of one packet (`-i any` on a bridge),
+ * not a retransmission: the kernel never retransmits a SYN sooner than its minimum RTO. */
+#define WHY_SYN_DUP_US 10000
+/* Charged per stored segment on top of its bytes, so segments with no captured bytes
+ * (snaplen cut) still count against WHY_FLOW_OOO_MAX and the store stays bounded. */
+#define WHY_SEG_COST 64u
+/* A FIN further ahead than this is nonsense (or a wrapped sequence), not lost bytes. */
+#define WHY_FIN_GAP_MAX (1u << 30)
+#define WHY_BUCKETS_MIN 1024u
+#define WHY_BUCKETS_MAX (1u << 18) /* >= WHY_FLOW_CONN_MAX: chains stay ~1 long at the cap */
+
+struct why_seg {           /* one buffered out-of-order segment */
+    struct why_seg *next;  /* sorted by sequence, relative to next_seq */
+    uint32_t seq;
+    uint32_t wlen;         /* sequence space covered */
+    uint32_t clen;         /* captured bytes in data (<= wlen; the rest becomes a gap) */
+    uint8_t data[];
+};
+
+struct why_fconn;
+
+struct why_link {
+    struct why_fconn *prev, *next;
+};
+
+struct why_list {
+    struct why_fconn *head, *tail;
+};
+
+struct why_fconn {
+    struct why_conn c;          /* what the consumer sees */
+    struct why_fconn *hnext;    /* hash chain */
+    struct why_link link[WHY_L_N];
+    uint64_t hash;
+    struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
+    struct why_ts closed_at;    /* flow clock when `closed` became true */
+    struct why_ts last_syn_ts;  /* packet time of the last counted SYN */
+    uint32_t ooo_used[2];       /* bytes charged to each direction's store */
+    bool lingering;             /* on the linger list */
+    bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
+};
+
+struct why_flow {
+    struct why_flow_cb cb;
+    struct why_flow_stats st;
+    struct why_fconn **bucket;
+    uint32_t nbucket;           /* power of two */
+    uint32_t count;
+    struct why_list list[WHY_L_N];
+    struct why_ts now;          /* the flow clock: largest packet time seen */
+    bool have_now;
+    uint64_t next_id;
+    uint64_t seed;
+};
+
+/* ---- small helpers ---- */
+
+static void inc32(uint32_t *v)
+{
+    if (*v != UINT32_MAX)
+        (*v)++;
+}
+
+static uint64_t frame_num(const struct why_pkt *p) { return p && p->frame ? p->frame->num : 0; }
+
+static struct why_ts frame_ts(const struct why_pkt *p)
+{
+    struct why_ts z = {0, 0};
+    return p && p->frame ? p->frame->ts : z;
+}
+
+static bool addr_same(const struct why_addr *a, const struct why_addr *b)
+{
+    return a->family == b->family && memcmp(a->a, b->a, sizeof a->a) == 0;
+}
+
+static void l_remove(struct why_list *l, struct why_fconn *x, int k)
+{
+    struct why_link *lk = &x->link[k];
+    if (lk->prev)
+        lk->prev->link[k].next = lk->next;
+    else
+        l->head = lk->next;
+    if (lk->next)
+        lk->next->link[k].prev = lk->prev;
+    else
+        l->tail = lk->prev;
+    lk->prev = lk->next = NULL;
+}
+
+static void l_push_front(struct why_list *l, struct why_fconn *x, int k)
+{
+    x->link[k].prev = NULL;
+    x->link[k].next = l->head;
+    if (l->head)
+        l->head->link[k].prev = x;
+    else
+        l->tail = x;
+    l->head = x;
+}
+
+static void l_push_back(struct why_list *l, struct why_fconn *x, int k)
+{
+    x->link[k].next = NULL;
+    x->link[k].prev = l->tail;
+    if (l->tail)
+        l->tail->link[k].next = x;
+    else
+        l->head = x;
+    l->tail = x;
+}
+
+/* ---- hashing ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t ep_hash(uint64_t seed, const struct why_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->a, 8);
+    memcpy(&w1, a->a + 8, 8);
+    uint64_t h = mix64(seed ^ w0);
+    h = mix64(h ^ w1);
+    return mix64(h ^ ((uint64_t)port << 8 | a->family));
+}
+
+/* Symmetric in its two endpoints so both directions land in the same bucket. */
+static uint64_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
+                         const struct why_addr *b, uint16_t bp)
+{
+    uint64_t x = ep_hash(f->seed, a, ap), y = ep_hash(f->seed, b, bp);
+    return mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
+}
+
+static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr *src,
+                                uint16_t sport, const struct why_addr *dst, uint16_t dport,
+                                enum why_dir *dir)
+{
+    uint64_t h = key_hash(f, src, sport, dst, dport);
+    for (struct why_fconn *x = f->bucket[h & (f->nbucket - 1)]; x; x = x->hnext) {
+        if (x->hash != h)
+            continue;
+        const struct why_conn *c = &x->c;
+        if (c->cli_port == sport && c->srv_port == dport && addr_same(&c->cli_addr, src) &&
+            addr_same(&c->srv_addr, dst)) {
+            *dir = WHY_C2S;
+            return x;
+        }
+        if (c->srv_port == sport && c->cli_port == dport && addr_same(&c->srv_addr, src) &&
+            addr_same(&c->cli_addr, dst)) {
+            *dir = WHY_S2C;
+            return x;
+        }
+    }
+    return NULL;
+}
+
+static void hash_unlink(struct why_flow *f, struct why_fconn *x)
+{
+    struct why_fconn **pp = &f->bucket[x->hash & (f->nbucket - 1)];
+    while (*pp && *pp != x)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = x->hnext;
+    x->hnext = NULL;
+}
+
+/* Doubles the bucket array; on failure the table keeps working with longer chains. */
+static void grow(struct why_flow *f)
+{
+    uint32_t n = f->nbucket * 2;
+    struct why_fconn **b = calloc(n, sizeof *b);
+    if (!b)
+        return;
+    for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
+        struct why_fconn **slot = &b[x->hash & (n - 1)];
+        x->hnext = *slot;
+        *slot = x;
+    }
+    free(f->bucket);
+    f->bucket = b;
+    f->nbucket = n;
+}
+
+/* ---- delivery ---- */
+
+static void emit_data(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
+                      const uint8_t *d, uint32_t n, const struct why_pkt *p)
+{
+    struct why_tcp_half *h = &x->c.half[dir];
+    h->next_seq += n;
+    h->bytes += n;
+    if (f->cb.on_data)
+        f->cb.on_data(f->cb.ctx, &x->c, dir, d, n, p);
+}
+
+static void emit_gap(struct why_flow *f, struct why_fconn *x, enum why_dir dir, uint32_t n,
+                     const struct why_pkt *p)
+{
+    struct why_tcp_half *h = &x->c.half[dir];
+    h->next_seq += n;
+    h->bytes += n;
+    h->gap_bytes += n;
+    if (f->cb.on_gap)
+        f->cb.on_gap(f->cb.ctx, &x->c, dir, n, p);
+}
+
+/* Delivers sequence space [skip, wlen) of a segment that starts at or before next_seq:
+ * captured bytes as data, the uncaptured rest as a gap. */
+static void deliver(struct why_flow *f, struct why_fconn *x, enum why_dir dir, const uint8_t *d,
+                    uint32_t clen, uint32_t wlen, uint32_t skip, const struct why_pkt *p)
+{
+    if (skip >= wlen)
+        return;
+    if (skip < clen)
+        emit_data(f, x, dir, d + skip, clen - skip, p);
+    uint32_t from = skip > clen ? skip : clen;
+    if (wlen > from)
+        emit_gap(f, x, dir, wlen - from, p);
+}
+
+static struct why_seg **ooo_head(struct why_fconn *x, enum why_dir dir)
+{
+    return (struct why_seg **)&x->c.half[dir].ooo;
+}
+
+static void seg_free(struct why_fconn *x, enum why_dir dir, struct why_seg *s)
+{
+    uint32_t cost = s->clen + WHY_SEG_COST;
+    x->ooo_used[dir] = x->ooo_used[dir] > cost ? x->ooo_used[dir] - cost : 0;
+    free(s);
+}
+
+/* Delivers buffered segments that now start at or before next_seq. */
+static void drain(struct why_flow *f, struct why_fconn *x, enum why_dir dir, const struct why_pkt *p)
+{
+    struct why_seg **hp = ooo_head(x, dir);
+    struct why_tcp_half *h = &x->c.half[dir];
+    struct why_seg *s;
+    while ((s = *hp) && why_seq_leq(s->seq, h->next_seq)) {
+        *hp = s->next;
+        deliver(f, x, dir, s->data, s->clen, s->wlen, h->next_seq - s->seq, p);
+        seg_free(x, dir, s);
+    }
+}
+
+/* Gives up on the first hole: reports it as a gap, then delivers what follows it. */
+static uint32_t flush_first(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
+                            const struct why_pkt *p)
+{
+    struct why_seg *s = *ooo_head(x, dir);
+    struct why_tcp_half *h = &x->c.half[dir];
+    uint32_t hole = 0;
+    if (!s)
+        return 0;
+    if (why_seq_lt(h->next_seq, s->seq)) {
+        hole = s->seq - h->next_seq;
+        emit_gap(f, x, dir, hole, p);
+    }
+    drain(f, x, dir, p);
+    return hole;
+}
+
+static void flush_all(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
+                      const struct why_pkt *p)
+{
+    while (*ooo_head(x, dir))
+        flush_first(f, x, dir, p);
+}
+
+/* Stores an out-of-order segment, trimmed against its neighbours so no sequence byte is
+ * stored twice. Offsets are taken from next_seq so the order is well defined across wrap. */
+static void ooo_insert(struct why_fconn *x, enum why_dir dir, uint32_t seq, const uint8_t *d,
+                       uint32_t clen, uint32_t wlen)
+{
+    struct why_tcp_half *h = &x->c.half[dir];
+    struct why_seg **hp = ooo_head(x, dir);
+    uint32_t base = h->next_seq;
+    uint64_t off = seq - base;
+    struct why_seg *prev = NULL, *cur = *hp;
+    while (cur && (uint32_t)(cur->seq - base) <= off) {
+        prev = cur;
+        cur = cur->next;
+    }
+    if (prev) {
+        uint64_t pend = (uint64_t)(uint32_t)(prev->seq - base) + prev->wlen;
+        if (pend >= off + wlen) {
+            inc32(&h->retrans);
+            return;
+        }
+        if (pend > off) {
+            uint32_t k = (uint32_t)(pend - off);
+            uint32_t kc = k < clen ? k : clen;
+            d += kc;
+            clen -= kc;
+            wlen -= k;
+            seq += k;
+            off += k;
+        }
+    }
+    while (cur && (uint64_t)(uint32_t)(cur->seq - base) + cur->wlen <= off + wlen) {
+        struct why_seg *nx = cur->next; /* wholly covered by the new segment */
+        seg_free(x, dir, cur);
+        cur = nx;
+    }
+    if (cur && (uint32_t)(cur->seq - base) < off + wlen) {
+        wlen = (uint32_t)((uint32_t)(cur->seq - base) - off);
+        if (clen > wlen)
+            clen = wlen;
+    }
+    struct why_seg *s = NULL;
+    if (wlen > 0 && (s = malloc(sizeof *s + clen)) != NULL) {
+        s->seq = seq;
+        s->wlen = wlen;
+        s->clen = clen;
+        if (clen)
+            memcpy(s->data, d, clen);
+        x->ooo_used[dir] += clen + WHY_SEG_COST;
+    }
+    /* relink: prev -> s (if any) -> cur; removed segments are skipped either way */
+    struct why_seg *after = s ? s : cur;
+    if (s)
+        s->next = cur;
+    if (prev)
+        prev->next = after;
+    else
+        *hp = after;
+}
+
+/* One segment of payload in direction dir covering [seq, seq+wlen), clen bytes captured. */
+static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, uint32_t seq,
+                    const uint8_t *d, uint32_t clen, uint32_t wlen, const struct why_pkt *p)
+{
+    struct why_tcp_half *h = &x->c.half[dir];
+    if (!h->seq_known) { /* mid-stream: this segment defines the start */
+        h->seq_known = true;
+        h->next_seq = seq;
+    }
+    for (;;) {
+        if (why_seq_leq(seq + wlen, h->next_seq)) {
+            inc32(&h->retrans);
+            return;
+        }
+        if (why_seq_leq(seq, h->next_seq)) {
+            deliver(f, x, dir, d, clen, wlen, h->next_seq - seq, p);
+            drain(f, x, dir, p);
+            return;
+        }
+        if ((uint64_t)x->ooo_used[dir] + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
+            ooo_insert(x, dir, seq, d, clen, wlen);
+            return;
+        }
+        /* the store is full: the oldest hole will not be filled in time */
+        if (*ooo_head(x, dir)) {
+            f->st.ooo_dropped += flush_first(f, x, dir, p);
+        } else {
+            uint32_t hole = seq - h->next_seq; /* the segment alone exceeds the store */
+            f->st.ooo_dropped += hole;
+            emit_gap(f, x, dir, hole, p);
+        }
+    }
+}
+
+/* ---- connection life ---- */
+
+static void mark_closed(struct why_flow *f, struct why_fconn *x)
+{
+    if (x->c.closed)
+        return;
+    x->c.closed = true;
+    x->closed_at = f->now;
+    x->lingering = true;
+    l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
+}
+
+/* Removes x from the table: holes left in its streams are reported, then on_close. */
+static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
+{
+    flush_all(f, x, WHY_C2S, p);
+    flush_all(f, x, WHY_S2C, p);
+    hash_unlink(f, x);
+    l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
+    if (x->lingering)
+        l_remove(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
+    f->count--;
+    if (f->cb.on_close)
+        f->cb.on_close(f->cb.ctx, &x->c, p);
+    free(x);
+}
+
+static void sweep(struct why_flow *f)
+{
+    struct why_fconn *x;
+    while ((x = f->list[WHY_L_LINGER].head) &&
+           why_ts_diff_us(x->closed_at, f->now) > WHY_FLOW_LINGER_US)
+        conn_close(f, x, NULL);
+    while ((x = f->list[WHY_L_LRU].tail) && why_ts_diff_us(x->last_act, f->now) > WHY_FLOW_IDLE_US)
+        conn_close(f, x, NULL);
+}
+
+static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, bool cli_is_src,
+                                  bool midstream)
+{
+    if (f->count >= WHY_FLOW_CONN_MAX) {
+        /* a finished connection is the cheapest loss; else the least recently active */
+        struct why_fconn *v = f->list[WHY_L_LINGER].head;
+        if (!v)
+            v = f->list[WHY_L_LRU].tail;
+        f->st.conns_evicted++;
+        conn_close(f, v, p);
+    }
+    if (f->count >= f->nbucket && f->nbucket < WHY_BUCKETS_MAX)
+        grow(f);
+    struct why_fconn *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    struct why_conn *c = &x->c;
+    c->id = ++f->next_id;
+    c->cli_addr = cli_is_src ? p->src : p->dst;
+    c->srv_addr = cli_is_src ? p->dst : p->src;
+    c->cli_port = cli_is_src ? p->sport : p->dport;
+    c->srv_port = cli_is_src ? p->dport : p->sport;
+    c->file = p->frame ? p->frame->file : 0;
+    c->midstream = midstream;
+    c->first_frame = frame_num(p);
+    c->first_ts = frame_ts(p);
+    x->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->last_act = f->now;
+    struct why_fconn **slot = &f->bucket[x->hash & (f->nbucket - 1)];
+    x->hnext = *slot;
+    *slot = x;
+    l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
+    f->count++;
+    f->st.conns++;
+    if (f->count > f->st.conns_peak)
+        f->st.conns_peak = f->count;
+    if (f->cb.on_open)
+        f->cb.on_open(f->cb.ctx, c, p);
+    return x;
+}
+
+static void event(struct why_flow *f, struct why_fconn *x, enum why_tcp_event ev, enum why_dir dir,
+                  const struct why_pkt *p)
+{
+    if (f->cb.on_event)
+        f->cb.on_event(f->cb.ctx, &x->c, ev, dir, p);
+}
+
+/* Over for the purpose of a new SYN: the 5-tuple may be reused (TIME_WAIT and after). */
+static bool conn_over(const struct why_conn *c)
+{
+    return c->closed || c->midstream || c->half[0].fin_frame || c->half[1].fin_frame ||
+           c->half[0].rst_frame || c->half[1].rst_frame;
+}
+
+/* A second copy of the SYN just counted, not a retransmission. */
+static bool syn_dup(const struct why_fconn *x, const struct why_pkt *p)
+{
+    int64_t dt = why_ts_diff_us(x->last_syn_ts, frame_ts(p));
+    return dt > -WHY_SYN_DUP_US && dt < WHY_SYN_DUP_US;
+}
+
+static void on_rst(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
+                   const struct why_pkt *p)
+{
+    struct why_tcp_half *h = &x->c.half[dir];
+    /* an aborted connection never fills its holes */
+    flush_all(f, x, WHY_C2S, p);
+    flush_all(f, x, WHY_S2C, p);
+    if (!h->rst_frame) {
+        h->rst_frame = frame_num(p);
+        h->rst_ts = frame_ts(p);
+        event(f, x, WHY_EV_RST, dir, p);
+    }
+    mark_closed(f, x);
+}
+
+static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, uint32_t fseq,
+                   const struct why_pkt *p)
+{
+    struct why_tcp_half *h = &x->c.half[dir];
+    if (!h->seq_known) {
+        h->seq_known = true;
+        h->next_seq = fseq;
+    }
+    /* nothing more will be sent before the FIN: what is missing is lost */
+    flush_all(f, x, dir, p);
+    if (why_seq_lt(h->next_seq, fseq) && fseq - h->next_seq < WHY_FIN_GAP_MAX)
+        emit_gap(f, x, dir, fseq - h->next_seq, p);
+    if (h->next_seq == fseq)
+        h->next_seq++; /* the FIN's own sequence number */
+    if (!h->fin_frame) {
+        h->fin_frame = frame_num(p);
+        h->fin_ts = frame_ts(p);
+        event(f, x, WHY_EV_FIN, dir, p);
+    }
+    if (x->c.half[0].fin_frame && x->c.half[1].fin_frame)
+        mark_closed(f, x);
+}
+
+static void tcp_in(struct why_flow *f, const struct why_pkt *p)
+{
+    uint8_t fl = p->tcp_flags;
+    if (!(fl & (WHY_TCP_SYN | WHY_TCP_ACK | WHY_TCP_RST | WHY_TCP_FIN)))
+        return; /* no flags: a cut header or a scan, nothing to track */
+    bool syn = fl & WHY_TCP_SYN, ack = fl & WHY_TCP_ACK, rst = fl & WHY_TCP_RST,
+         fin = fl & WHY_TCP_FIN;
+    enum why_dir dir = WHY_C2S;
+    struct why_fconn *x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir);
+
+    /* port reuse: a handshake packet that cannot belong to the connection in the table */
+    if (x && syn && !rst) {
+        const struct why_conn *c = &x->c;
+        bool replace;
+        if (!ack) /* same ISN from the client: a retransmission; otherwise a new attempt */
+            replace = !(dir == WHY_C2S && c->syn_count && p->seq == c->half[WHY_C2S].isn) &&
+                      (dir == WHY_C2S || conn_over(c));
+        else
+            replace = conn_over(c) && !(dir == WHY_S2C && c->synack_frame &&
+                                        p->seq == c->half[WHY_S2C].isn);
+        if (replace) {
+            conn_close(f, x, p);
+            x = NULL;
+        }
+    }
+    if (!x) {
+        bool cli_is_src = !(syn && ack && !rst); /* a SYN-ACK's receiver is the client */
+        bool midstream = !(syn && !rst);
+        x = conn_new(f, p, cli_is_src, midstream);
+        if (!x)
+            return;
+        dir = cli_is_src ? WHY_C2S : WHY_S2C;
+    }
+
+    struct why_conn *c = &x->c;
+    struct why_tcp_half *h = &c->half[dir];
+    x->last_act = f->now;
+    l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    if (p->link_dir == WHY_LINK_DIR_OUT)
+        *(dir == WHY_C2S ? &c->cli_is_local : &c->srv_is_local) = true;
+    else if (p->link_dir == WHY_LINK_DIR_IN)
+        *(dir == WHY_C2S ? &c->srv_is_local : &c->cli_is_local) = true;
+    inc32(&h->packets);
+    h->last_frame = frame_num(p);
+    h->last_ts = frame_ts(p);
+
+    if (rst) { /* a RST's payload is not stream data (some stacks put text there) */
+        on_rst(f, x, dir, p);
+        return;
+    }
+    if (syn && !ack && dir == WHY_C2S && !(c->syn_count && syn_dup(x, p))) {
+        if (c->syn_count == 0) {
+            h->isn = p->seq;
+            h->seq_known = true;
+            h->next_seq = p->seq + 1;
+        }
+        if (c->syn_count < WHY_SYN_TRIES_MAX) {
+            c->syn_frames[c->syn_count] = frame_num(p);
+            c->syn_ts[c->syn_count] = frame_ts(p);
+        }
+        inc32(&c->syn_count);
+        x->last_syn_ts = frame_ts(p);
+        event(f, x, WHY_EV_SYN, WHY_C2S, p);
+    } else if (syn && ack && dir == WHY_S2C && !c->synack_frame) {
+        c->synack_frame = frame_num(p);
+        c->synack_ts = frame_ts(p);
+        c->established = true;
+        if (!h->seq_known) {
+            h->isn = p->seq;
+            h->seq_known = true;
+            h->next_seq = p->seq + 1;
+        }
+        struct why_tcp_half *ch = &c->half[WHY_C2S];
+        if (!ch->seq_known) { /* the client's SYN was not captured: its ack tells the ISN */
+            ch->isn = p->ack - 1;
+            ch->seq_known = true;
+            ch->next_seq = p->ack;
+        }
+        event(f, x, WHY_EV_SYNACK, WHY_S2C, p);
+    } else if (ack && !syn && dir == WHY_C2S && c->synack_frame && !x->est_sent) {
+        x->est_sent = true;
+        event(f, x, WHY_EV_ESTABLISHED, WHY_C2S, p);
+    }
+
+    uint32_t clen = p->payload ? p->paylen : 0;
+    uint32_t wlen = p->paylen_wire > clen ? p->paylen_wire : clen;
+    uint32_t seq = p->seq + (syn ? 1u : 0u); /* data on a SYN (TFO) follows the SYN */
+    if (wlen) {
+        if (!h->first_data_frame) {
+            h->first_data_frame = frame_num(p);
+            h->first_data_ts = frame_ts(p);
+        }
+        h->last_data_frame = frame_num(p);
+        h->last_data_ts = frame_ts(p);
+        segment(f, x, dir, seq, p->payload, clen, wlen, p);
+        if (c->midstream && c->half[0].first_data_frame && c->half[1].first_data_frame)
+            c->established = true;
+    }
+    if (fin)
+        on_fin(f, x, dir, seq + wlen, p);
+}
+
+static void icmp_in(struct why_flow *f, const struct why_pkt *p)
+{
+    const struct why_quoted *q = &p->quoted;
+    if (!p->icmp_error)
+        return;
+    if (q->valid && q->proto == WHY_PROTO_UDP) {
+        if (f->cb.on_udp)
+            f->cb.on_udp(f->cb.ctx, p);
+        return;
+    }
+    enum why_dir dir = WHY_C2S;
+    struct why_fconn *x = NULL;
+    if (q->valid && q->proto == WHY_PROTO_TCP && q->ports)
+        x = lookup(f, &q->src, q->sport, &q->dst, q->dport, &dir);
+    if (!x) {
+        f->st.icmp_unmatched++;
+        return;
+    }
+    struct why_conn *c = &x->c;
+    if (c->icmp_count == 0) {
+        c->icmp_frame = frame_num(p);
+        c->icmp_ts = frame_ts(p);
+        c->icmp_type = p->icmp_type;
+        c->icmp_code = p->icmp_code;
+        c->icmp_ipver = p->ipver;
+        c->icmp_from = p->src;
+    }
+    inc32(&c->icmp_count);
+    event(f, x, WHY_EV_ICMP, dir, p);
+}
+
+/* ---- API ---- */
+
+struct why_flow *why_flow_new(const struct why_flow_cb *cb)
+{
+    struct why_flow *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->bucket = calloc(WHY_BUCKETS_MIN, sizeof *f->bucket);
+    if (!f->bucket) {
+        free(f);
+        return NULL;
+    }
+    f->nbucket = WHY_BUCKETS_MIN;
+    if (cb)
+        f->cb = *cb;
+    /* per-table seed: bucket order never reaches the output (lists decide every order) */
+    f->seed = mix64((uint64_t)(uintptr_t)f ^ 0x5bd1e9955bd1e995ULL);
+    return f;
+}
+
+void why_flow_packet(struct why_flow *f, const struct why_pkt *p)
+{
+    if (!f || !p)
+        return;
+    if (p->frame && (!f->have_now || why_ts_cmp(p->frame->ts, f->now) > 0)) {
+        f->now = p->frame->ts; /* never backwards: `-i any` stamps are not ordered */
+        f->have_now = true;
+    }
+    sweep(f);
+    if (p->fragment) { /* no L4 header to key on */
+        f->st.other_packets++;
+        return;
+    }
+    switch (p->proto) {
+    case WHY_PROTO_TCP:
+        f->st.tcp_packets++;
+        tcp_in(f, p);
+        break;
+    case WHY_PROTO_UDP:
+        f->st.udp_packets++;
+        if (f->cb.on_udp)
+            f->cb.on_udp(f->cb.ctx, p);
+        break;
+    case WHY_PROTO_ICMP:
+    case WHY_PROTO_ICMPV6:
+        f->st.icmp_packets++;
+        icmp_in(f, p);
+        break;
+    default:
+        f->st.other_packets++;
+        break;
+    }
+}
+
+void why_flow_finish(struct why_flow *f)
+{
+    if (!f)
+        return;
+    struct why_fconn *x;
+    while ((x = f->list[WHY_L_ORDER].head))
+        conn_close(f, x, NULL);
+}
+
+const struct why_flow_stats *why_flow_stats(const struct why_flow *f) { return &f->st; }
+
+void why_flow_free(struct why_flow *f)
+{
+    if (!f)
+        return;
+    struct why_fconn *x = f->list[WHY_L_ORDER].head;
+    while (x) { /* no callbacks: the consumer may already be gone */
+        struct why_fconn *nx = x->link[WHY_L_ORDER].next;
+        for (int d = 0; d < 2; d++) {
+            struct why_seg *s = x->c.half[d].ooo;
+            while (s) {
+                struct why_seg *sn = s->next;
+                free(s);
+                s = sn;
+            }
+        }
+        free(x);
+        x = nx;
+    }
+    free(f->bucket);
+    free(f);
+}
