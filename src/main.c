@@ -36,7 +36,7 @@ static const struct opt_def opts[] = {
     {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
     {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes."},
     {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
-    {OPT_NO_UNJOINED, "no-unjoined", 0, NULL, "Reserved: report only requests (failures not joined to a request are not reported in this version)."},
+    {OPT_NO_UNJOINED, "no-unjoined", 0, NULL, "Report only failed requests: leave out DNS failures and failed connection attempts that no request was joined to."},
     {OPT_COLOR, "color", 1, "WHEN", "Colour in the text report: auto (default: when writing to a terminal), always, never."},
     {OPT_QUIET, "quiet", 0, NULL, "No progress and no warnings on standard error."},
     {OPT_CAUSES, "causes", 0, NULL, "Print the cause catalogue (Markdown) and exit."},

@@ -122,7 +122,10 @@ struct why_session {
     struct why_sink sink;
     struct why_flow *flow;
     struct why_summary sum;
-    const struct why_frame *cur_frame;
+    const struct why_frame *cur_frame; /* never NULL once a frame was seen: at the end of input
+                                          it points to last_frame, so late events (flushed
+                                          reassembly, closes) carry the last frame's number */
+    struct why_frame last_frame;      /* number and time of the latest frame, no data */
     struct why_ts now;            /* latest packet time seen */
     uint64_t next_txn_id, next_dns_id, next_incident_id;
     struct rec_conn *rhead, *rtail;   /* connection records by creation */
@@ -166,5 +169,8 @@ struct why_exchange {
 void why_correlate(struct why_session *s, struct txn *client, struct why_exchange *x);
 /* Fills inc from x; returns false when the exchange is not a failure. */
 bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc);
+/* Fills inc for a failure joined to no request: x holds only DNS records or only attempts. */
+bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x,
+                           struct why_incident *inc);
 
 #endif

@@ -50,6 +50,15 @@ static bool addr_in_dns(const struct why_exchange *x, const struct why_addr *a)
     return false;
 }
 
+/* A forward proxy's client names the address itself; a reverse proxy's Host does not tell
+ * where the gateway connects. Absolute-form (and CONNECT) requests are forward proxying. */
+static bool direct_addr_known(const struct why_session *s, const struct txn *client)
+{
+    (void)s;
+    return strcmp(client->method, "CONNECT") == 0 || client->target_len == 0 ||
+           client->target[0] != '/';
+}
+
 static bool is_upstream_conn(const struct why_session *s, const struct rec_conn *rc)
 {
     const struct why_conn *c = why_core_conn(rc);
@@ -108,8 +117,10 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
             bool during = in_window(d->q_ts, from, to);
             bool pending = why_ts_cmp(d->q_ts, from) < 0 &&
                            (!d->answered || why_ts_cmp(d->a_ts, from) >= 0);
-            if (during || pending)
+            if (during || pending) {
+                d->claimed = true;
                 x->dns[x->ndns++] = d;
+            }
         }
     }
 
@@ -154,21 +165,30 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
                 continue;
             if (!in_window(c->syn_ts[0], from, to) || why_ts_diff_us(after, c->syn_ts[0]) < -WHY_SKEW_US)
                 continue;
+            /* A failed attempt still retrying after the gateway answered the client is not
+             * why it answered: it belongs to another request. */
+            if (attempt_failed(rc) && client->has_resp &&
+                why_ts_diff_us(client->resp_first_ts, attempt_end(rc)) > WHY_SKEW_US)
+                continue;
             if (x->up && rc != x->up_conn && !attempt_failed(rc))
                 continue; /* a working connection that did not carry our request */
             if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts[0], why_core_conn(x->up_conn)->syn_ts[0]) > 0)
                 continue; /* after the connection that carried it */
+            /* Where the request had to go, when that is known: the literal address, or what
+             * the gateway's DNS answered for the host. A name that did not resolve leads
+             * nowhere, so no attempt belongs to it. Otherwise (reverse proxy with fixed
+             * upstreams, cached names, a parent proxy) any attempt in the window may. */
             int score = 1;
             if (rc == x->up_conn)
                 score = 5;
-            else if (u.host_is_ip && why_addr_eq(&u.ip, &c->srv_addr))
-                score = 4;
-            else if (addr_in_dns(x, &c->srv_addr))
-                score = 4;
+            else if (u.host_is_ip && direct_addr_known(s, client))
+                score = why_addr_eq(&u.ip, &c->srv_addr) ? 4 : -1;
+            else if (x->ndns > 0 && !u.host_is_ip)
+                score = addr_in_dns(x, &c->srv_addr) ? 4 : -1;
             else if (c->srv_port == u.port)
                 score = 2;
-            else if (x->ndns > 0 && !u.host_is_ip)
-                continue; /* we know where the host resolved to, and it is not this */
+            if (score < 0)
+                continue;
             if (!attempt_failed(rc) && rc->app == APP_HTTP && rc != x->up_conn)
                 continue; /* carried other requests */
             if (!pick || why_ts_cmp(c->syn_ts[0], why_core_conn(pick)->syn_ts[0]) < 0 ||

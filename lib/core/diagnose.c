@@ -142,6 +142,7 @@ static void fmt_wait(char *buf, size_t n, int64_t us)
 
 struct fixctx {
     const char *host, *claim;
+    const char *who;              /* "The gateway", or the host's address for unjoined failures */
     char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
     char upstream_state[160];
 };
@@ -392,15 +393,29 @@ static bool dns_cause(struct why_incident *inc, const struct why_exchange *x, st
         inc->wait_us = inc->dns_us;
     } else if (answered == 0) {
         set_cause(inc, icmp ? "dns_unreachable" : "no_answer");
-        dt(inc, "retries=%u wait=%.3fs", tries, secs(inc->dns_us));
+        /* the wait is until the gateway gave up on the name: its answer to the client (or the
+         * client's leaving), not the last retransmission */
+        int64_t waited = inc->dns_us;
+        if (x->end_frame && why_ts_cmp(x->end_ts, first) > 0)
+            waited = why_ts_diff_us(first, x->end_ts);
+        fmt_wait(w, sizeof w, waited);
+        dt(inc, "queries=%u sends=%u wait=%.3fs", x->ndns, tries, secs(waited));
         snprintf(inc->summary, sizeof inc->summary,
-                 "DNS server %s never answered the %u queries for %s (%u sends over %s).", f->dns,
-                 x->ndns, x->dns[0]->qname, tries, w);
-        inc->wait_us = inc->dns_us;
+                 "DNS server %s never answered: %u %s for %s, %u %s in all; the gateway waited %s.",
+                 f->dns, x->ndns, x->ndns == 1 ? "query" : "queries", x->dns[0]->qname, tries,
+                 tries == 1 ? "send" : "sends", w);
+        inc->wait_us = waited;
+        inc->dns_us = waited;
     } else {
         return false;
     }
     return true;
+}
+
+static struct why_ts attempt_last_syn(const struct why_conn *c)
+{
+    uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
+    return n ? c->syn_ts[n - 1] : c->first_ts;
 }
 
 static bool connect_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
@@ -445,7 +460,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
            f->icmp_from, tries);
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->icmp_ts);
         snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).", dst,
+                 "%s's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).", f->who, dst,
                  c->icmp_ipver == 6 ? "v6" : "", c->icmp_type, c->icmp_code, f->icmp_from, tries,
                  tries == 1 ? "try" : "tries");
     } else if (c->half[WHY_S2C].rst_frame) {
@@ -453,11 +468,12 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
         dt(inc, "tries=%u", tries);
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
         snprintf(inc->summary, sizeof inc->summary,
-                 "%s answered the gateway's SYN with a reset (%u %s): connection refused.", dst, tries,
+                 "%s answered the SYN from %s with a reset (%u %s): connection refused.", dst, f->who, tries,
                  tries == 1 ? "try" : "tries");
     } else {
         set_cause(inc, "syn_unanswered");
-        struct why_ts give_up = x->end_ts;
+        /* the give-up is the gateway's answer to the client; without a client, the last SYN */
+        struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_core_conn(x->attempts[x->nattempts - 1]));
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], give_up);
         inc->wait_us = inc->connect_us;
         char sched[120] = "";
@@ -469,7 +485,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
         char w[32];
         fmt_wait(w, sizeof w, inc->connect_us);
         snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.",
+                 "%s sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.", f->who,
                  tries, dst, sched, w);
     }
     return true;
@@ -508,8 +524,23 @@ static bool response_cause(struct why_incident *inc, const struct why_exchange *
         return true;
     }
     if (!u->has_resp) {
-        bool rst = srv->rst_frame && why_ts_diff_us(u->req_first_ts, srv->rst_ts) >= -WHY_SKEW_US;
-        bool fin = srv->fin_frame && why_ts_diff_us(u->req_first_ts, srv->fin_ts) >= -WHY_SKEW_US;
+        /* The origin's FIN or RST is its fault only when it came first: a FIN answering the
+         * gateway's own close (timeout, client gone) is not. */
+        struct why_ts gw_close = {0, 0};
+        bool gw_closed = false;
+        if (gw->fin_frame && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
+            gw_close = gw->fin_ts;
+            gw_closed = true;
+        }
+        if (gw->rst_frame && why_ts_cmp(gw->rst_ts, u->req_ts) >= 0 &&
+            (!gw_closed || why_ts_cmp(gw->rst_ts, gw_close) < 0)) {
+            gw_close = gw->rst_ts;
+            gw_closed = true;
+        }
+        bool rst = srv->rst_frame && why_ts_diff_us(u->req_first_ts, srv->rst_ts) >= -WHY_SKEW_US &&
+                   (!gw_closed || why_ts_cmp(srv->rst_ts, gw_close) < 0);
+        bool fin = srv->fin_frame && why_ts_diff_us(u->req_first_ts, srv->fin_ts) >= -WHY_SKEW_US &&
+                   (!gw_closed || why_ts_cmp(srv->fin_ts, gw_close) < 0);
         if (rst || fin) {
             struct why_ts t = rst ? srv->rst_ts : srv->fin_ts;
             if (rst && fin && why_ts_cmp(srv->fin_ts, srv->rst_ts) < 0) {
@@ -671,9 +702,16 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     const struct why_conn *cc = why_core_conn(t->rc);
     struct client_end ce = client_leg_end(x);
 
+    /* A failure is a failure whatever the status: most gateways pass an origin's garbage or a
+     * body cut by a reset on as a 200. */
     bool failed;
+    const struct txn *up = x->up != t ? x->up : NULL;
     if (t->has_resp)
-        failed = t->status >= 500 || (!t->resp_done && (cc->closed || ce.client_reset_in_body));
+        failed = t->status >= 500 || (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
+                 (up && up->not_http) ||
+                 (up && up->has_resp && !up->resp_done &&
+                  (why_core_conn(up->rc)->half[WHY_S2C].rst_frame ||
+                   why_core_conn(up->rc)->half[WHY_S2C].fin_frame));
     else
         failed = true;
     if (!failed)
@@ -718,6 +756,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
 
     struct fixctx f;
     memset(&f, 0, sizeof f);
+    f.who = "The gateway";
     f.host = u.host;
     f.claim = inc->claim[0] ? inc->claim : "no reason given";
     if (x->up_conn) {
@@ -854,6 +893,56 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
         conn_evidence(inc, x->attempts[i]);
     if (t->has_resp)
         ev(inc, t->resp_first_frame, t->resp_first_ts, "gateway answers %d", t->status);
+    const struct why_cause *cat = why_cause_find(inc->detail);
+    if (cat)
+        expand(inc->fix, sizeof inc->fix, cat->fix, &f);
+    qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
+    return true;
+}
+
+/* A failure no client request was joined to: DNS queries for one name that all failed, or a
+ * host's connection attempts to one address that never got through. In a capture taken on a
+ * client (or of a gateway whose client leg is not in the capture) these are the whole story;
+ * next to a client leg, they are whatever the joining could not place: never lost. */
+bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, struct why_incident *inc)
+{
+    (void)s;
+    memset(inc, 0, sizeof *inc);
+    inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
+    struct fixctx f;
+    memset(&f, 0, sizeof f);
+    char who[64];
+    const struct why_addr *origin = NULL;
+    if (x->ndns) {
+        origin = &x->dns[0]->cli;
+        f.host = x->dns[0]->qname;
+        inc->ts = x->dns[0]->q_ts;
+        inc->request_frame = x->dns[0]->q_frame;
+    } else if (x->nattempts) {
+        const struct why_conn *c = why_core_conn(x->attempts[0]);
+        origin = &c->cli_addr;
+        why_addr_str(&c->srv_addr, f.addr, sizeof f.addr);
+        snprintf(f.port, sizeof f.port, "%u", c->srv_port);
+        f.host = f.addr;
+        inc->ts = c->first_ts;
+        inc->request_frame = c->first_frame;
+        inc->file = c->file;
+        inc->has_upstream = true;
+        inc->upstream_addr = c->srv_addr;
+        inc->upstream_port = c->srv_port;
+        inc->attempts = x->nattempts;
+    } else {
+        return false;
+    }
+    why_addr_str(origin, who, sizeof who);
+    f.who = who;
+    f.claim = "";
+    inc->client_addr = *origin;
+    snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.host);
+    bool found = x->ndns ? dns_cause(inc, x, &f) : connect_cause(inc, x, &f);
+    if (!found)
+        return false;
+    inc->kind = WHY_KIND_UNJOINED;
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &f);

@@ -124,6 +124,84 @@ static bool txn_ready(const struct why_session *s, const struct txn *t, bool fin
     return why_ts_diff_us(since, s->now) >= s->opt.settle_us;
 }
 
+static void emit(struct why_session *s, struct why_incident *inc)
+{
+    inc->id = ++s->next_incident_id;
+    s->sum.failed++;
+    s->sum.by_kind[inc->kind]++;
+    size_t ncauses;
+    const struct why_cause *cat = why_causes(&ncauses);
+    const struct why_cause *cause = why_cause_find(inc->detail);
+    if (cause && (size_t)(cause - cat) < 64)
+        s->sum.by_cause[cause - cat]++;
+    if (s->sink.on_incident)
+        s->sink.on_incident(s->sink.ctx, inc);
+}
+
+/* ---- failures no request was joined to ------------------------------------------------ */
+
+static bool conn_failed_attempt(const struct rec_conn *rc)
+{
+    const struct why_conn *c = &rc->c;
+    if (rc->claimed || c->midstream || c->syn_count == 0 || c->established)
+        return false;
+    /* one unanswered SYN may just be the end of the capture; a retry, a RST or an ICMP
+     * error is a failure */
+    return c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count >= 2;
+}
+
+/* rc failed and nothing claimed it: one incident for it and the host's further attempts at
+ * the same address and port (a client retrying from new ports). */
+static void unjoined_conn(struct why_session *s, struct rec_conn *rc)
+{
+    struct why_exchange x;
+    memset(&x, 0, sizeof x);
+    for (struct rec_conn *o = rc; o && x.nattempts < WHY_JOIN_MAX; o = o->rnext) {
+        if (o != rc && (!why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
+                        !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) ||
+                        o->c.srv_port != rc->c.srv_port || !conn_failed_attempt(o)))
+            continue;
+        o->claimed = true;
+        x.attempts[x.nattempts++] = o;
+    }
+    x.up_conn = rc;
+    struct why_incident inc;
+    if (why_diagnose_unjoined(s, &x, &inc))
+        emit(s, &inc);
+}
+
+static bool dns_failed(const struct rec_dns *d)
+{
+    if (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)
+        return false; /* PTR lookups of clients, HTTPS/SVCB probes: not needed to connect */
+    if (d->answered)
+        return d->naddrs == 0;
+    return d->icmp || d->tries >= 2;
+}
+
+/* d failed and nothing claimed it: unless another query for the same name got an address,
+ * one incident for every failed query for that name from that host. */
+static void unjoined_dns(struct why_session *s, struct rec_dns *d)
+{
+    struct why_exchange x;
+    memset(&x, 0, sizeof x);
+    bool resolved = false;
+    for (struct rec_dns *o = s->dhead; o; o = o->next) {
+        if (!why_addr_eq(&o->cli, &d->cli) || strcmp(o->qname, d->qname) != 0)
+            continue;
+        if (o->answered && o->naddrs)
+            resolved = true;
+        if (!o->claimed && dns_failed(o) && x.ndns < WHY_JOIN_MAX)
+            x.dns[x.ndns++] = o;
+    }
+    for (uint32_t i = 0; i < x.ndns; i++)
+        x.dns[i]->claimed = true;
+    d->claimed = true;
+    struct why_incident inc;
+    if (!resolved && x.ndns && why_diagnose_unjoined(s, &x, &inc))
+        emit(s, &inc);
+}
+
 static void decide(struct why_session *s, struct txn *t)
 {
     t->decided = true;
@@ -136,18 +214,8 @@ static void decide(struct why_session *s, struct txn *t)
     struct why_exchange x;
     why_correlate(s, t, &x);
     struct why_incident inc;
-    if (why_diagnose(s, &x, &inc)) {
-        inc.id = ++s->next_incident_id;
-        s->sum.failed++;
-        s->sum.by_kind[inc.kind]++;
-        size_t ncauses;
-        const struct why_cause *cat = why_causes(&ncauses);
-        const struct why_cause *cause = why_cause_find(inc.detail);
-        if (cause && (size_t)(cause - cat) < 64)
-            s->sum.by_cause[cause - cat]++;
-        if (s->sink.on_incident)
-            s->sink.on_incident(s->sink.ctx, &inc);
-    }
+    if (why_diagnose(s, &x, &inc))
+        emit(s, &inc);
 }
 
 /* Frees decided transactions at the front of a connection's list (their records are no longer
@@ -236,6 +304,8 @@ static void prune(struct why_session *s, bool all)
             rc->txn_head = t->next;
             txn_free(t);
         }
+        if (s->opt.include_unjoined && conn_failed_attempt(rc))
+            unjoined_conn(s, rc);
         if (rc->rprev)
             rc->rprev->rnext = rc->rnext;
         else
@@ -246,6 +316,14 @@ static void prune(struct why_session *s, bool all)
             s->rtail = rc->rprev;
         s->nrecs--;
         rec_free(rc);
+    }
+    /* unjoined failures first, while every record they are compared with is still here */
+    for (struct rec_dns *d = s->dhead; d && s->opt.include_unjoined; d = d->next) {
+        struct why_ts last = d->answered ? d->a_ts : d->last_q_ts;
+        if (!all && why_ts_cmp(last, horizon) >= 0 && why_ts_cmp(last, recent) >= 0)
+            continue;
+        if (!d->claimed && dns_failed(d))
+            unjoined_dns(s, d);
     }
     for (struct rec_dns *d = s->dhead, *next; d; d = next) {
         next = d->next;
@@ -512,13 +590,24 @@ static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
         addr_add(s->originators, &s->norig, 64, &c->cli_addr);
 }
 
+/* Multicast, broadcast and link-local addresses say nothing about which host is the gateway
+ * (a packet "to us" may be to a group we joined). */
+static bool unicast_global(const struct why_addr *a)
+{
+    if (a->family == 4)
+        return a->a[0] < 224 && !(a->a[0] == 169 && a->a[1] == 254) && a->a[0] != 0;
+    if (a->family == 6)
+        return a->a[0] != 0xff && !(a->a[0] == 0xfe && (a->a[1] & 0xc0) == 0x80);
+    return false;
+}
+
 static void learn_local(struct why_session *s, const struct why_pkt *p)
 {
     if (s->local_from_option)
         return;
-    if (p->link_dir == WHY_LINK_DIR_OUT)
+    if (p->link_dir == WHY_LINK_DIR_OUT && unicast_global(&p->src))
         addr_add(s->local, &s->nlocal, 32, &p->src);
-    else if (p->link_dir == WHY_LINK_DIR_IN && p->frame && p->dst.family)
+    else if (p->link_dir == WHY_LINK_DIR_IN && unicast_global(&p->dst))
         addr_add(s->local, &s->nlocal, 32, &p->dst);
 }
 
@@ -775,6 +864,8 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
                                     char *err, size_t errsize)
 {
     struct why_session *s = calloc(1, sizeof *s);
+    if (s)
+        s->cur_frame = &s->last_frame;
     if (!s) {
         snprintf(err, errsize, "out of memory");
         return NULL;
@@ -803,6 +894,9 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
 {
     struct why_pkt p;
     s->cur_frame = f;
+    s->last_frame = *f;
+    s->last_frame.data = NULL;
+    s->last_frame.caplen = 0;
     s->sum.frames++;
     s->sum.bytes += f->wirelen;
     if (s->sum.frames == 1 || why_ts_cmp(f->ts, s->sum.first_ts) < 0)
@@ -840,7 +934,7 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
 
 void why_session_finish(struct why_session *s)
 {
-    s->cur_frame = NULL;
+    s->cur_frame = &s->last_frame;
     why_flow_finish(s->flow);
     sweep_queue(s, true);
     prune(s, true);
