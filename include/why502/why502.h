@@ -101,6 +101,8 @@ struct why_summary {
     uint64_t requests;       /* HTTP requests seen on client legs (or direct) */
     uint64_t upstream_requests;
     uint64_t failed;         /* incidents */
+    uint64_t unreadable;     /* requests whose answer the capture missed (lost segments,
+                                snaplen): not judged, never a false diagnosis */
     uint64_t by_kind[5];
     uint64_t by_cause[64];   /* incidents per catalogue entry (index into why_causes()) */
     uint64_t dns_queries, tcp_conns;

@@ -48,6 +48,7 @@ struct rec_conn {
     uint32_t ntxn;
     uint64_t hreq_first_frame, hresp_first_frame; /* first byte of the message being parsed */
     struct why_ts hreq_first_ts, hresp_first_ts;
+    uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
     uint64_t other_first_frame;   /* APP_OTHER: first bytes seen from the server */
     uint8_t other_first[64];
     uint32_t other_first_len;

@@ -423,8 +423,8 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
     if (x->nattempts == 0)
         return false;
     for (uint32_t i = 0; i < x->nattempts; i++)
-        if (why_core_conn(x->attempts[i])->established)
-            return false;
+        if (why_core_conn(x->attempts[i])->established || why_core_conn(x->attempts[i])->syn_count == 0)
+            return false; /* connected, or no handshake in the capture to judge */
     /* the most telling attempt: ICMP, then RST, then silence */
     const struct rec_conn *pick = x->attempts[x->nattempts - 1];
     for (uint32_t i = 0; i < x->nattempts; i++) {
@@ -695,7 +695,6 @@ static const char *claim_detail(const char *claim, const char *title)
 
 bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc)
 {
-    (void)s;
     const struct txn *t = x->client;
     memset(inc, 0, sizeof *inc);
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
@@ -879,6 +878,11 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
         snprintf(inc->summary, sizeof inc->summary,
                  "The %d response to the client was cut short.", t->status);
         found = true;
+    }
+    if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->hresp.phase == WHY_HTTP_DEAD) {
+        /* the answer's bytes went missing from the capture: nothing can be said about it */
+        s->sum.unreadable++;
+        return false;
     }
     if (!found) {
         set_cause(inc, "no_response_in_capture");

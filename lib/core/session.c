@@ -689,7 +689,10 @@ static void fl_gap(void *ctx, struct why_conn *c, enum why_dir dir, uint32_t n,
     struct why_session *s = ctx;
     struct rec_conn *rc = c->app;
     (void)p;
-    if (!rc || !rc->app_decided)
+    if (!rc)
+        return;
+    rc->gap_bytes[dir] += n;
+    if (!rc->app_decided)
         return;
     if (rc->app == APP_HTTP) {
         struct http_ctx hc;

@@ -609,6 +609,14 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         event(f, x, WHY_EV_ESTABLISHED, WHY_C2S, p);
     }
 
+    /* Mid-stream, an ACK tells where the other direction's stream stands: its next bytes
+     * are expected there, so a segment lost before them is a gap, not the start of a
+     * message (a response body taken for a status line would be a false diagnosis). */
+    if (ack && c->midstream && !c->half[!dir].seq_known) {
+        c->half[!dir].seq_known = true;
+        c->half[!dir].next_seq = p->ack;
+    }
+
     uint32_t clen = p->payload ? p->paylen : 0;
     uint32_t wlen = p->paylen_wire > clen ? p->paylen_wire : clen;
     uint32_t seq = p->seq + (syn ? 1u : 0u); /* data on a SYN (TFO) follows the SYN */

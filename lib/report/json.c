@@ -33,7 +33,9 @@ static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t
 {
     char buf[64];
     key(o, k, first);
-    if (a->family)
+    if (a->family && port == 0) /* a host without a connection (unjoined DNS failure) */
+        why_esc_json(o, why_addr_str(a, buf, sizeof buf));
+    else if (a->family)
         why_esc_json(o, why_endpoint_str(a, port, buf, sizeof buf));
     else
         fputs("null", o);
@@ -139,6 +141,7 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kint(out, "requests", (int64_t)s->requests, false, &f);
     kint(out, "upstream_requests", (int64_t)s->upstream_requests, false, &f);
     kint(out, "failed", (int64_t)s->failed, false, &f);
+    kint(out, "unreadable", (int64_t)s->unreadable, false, &f);
     key(out, "by_kind", &f);
     {
         bool g = true;

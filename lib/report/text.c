@@ -111,6 +111,9 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
     fputc('\n', out);
     fprintf(out, "  requests    %" PRIu64 " from clients, %" PRIu64 " sent upstream, %" PRIu64 " DNS queries, %" PRIu64 " TCP connections\n",
             s->requests, s->upstream_requests, s->dns_queries, s->tcp_conns);
+    if (s->unreadable)
+        fprintf(out, "  unreadable  %" PRIu64 " requests whose answer the capture missed (lost segments): not judged\n",
+                s->unreadable);
     fprintf(out, "  failed      %" PRIu64, s->failed);
     if (s->failed) {
         fputs(" (", out);

@@ -171,6 +171,7 @@ static void connect_timeout_schedule(void **state)
     f->x.attempts[f->x.nattempts++] = &f->att[0];
     f->x.up_conn = &f->att[0];
     f->x.end_ts = T(16.0);
+    f->x.end_frame = 40;
     answer(&f->client, 503, 16.0, true);
     assert_true(why_diagnose(f->s, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "connection_timeout");
