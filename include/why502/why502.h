@@ -53,6 +53,7 @@ struct why_incident {
     uint32_t file;           /* capture file of the client request */
     /* the client leg */
     bool has_client;
+    bool via_gateway;        /* the client talked to a gateway (false: straight to the server) */
     struct why_addr client_addr, gateway_addr;
     uint16_t client_port, gateway_port;
     char method[24];

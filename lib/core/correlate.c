@@ -91,7 +91,8 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
     x->client = client;
     x->end_ts = client_end(s, client, &x->end_frame);
     const struct why_conn *cc = why_core_conn(client->rc);
-    if (!why_core_is_gateway_addr(s, &cc->srv_addr)) {
+    /* a host talking to itself (loopback) is never a gateway hop */
+    if (!why_core_is_gateway_addr(s, &cc->srv_addr) || why_addr_eq(&cc->cli_addr, &cc->srv_addr)) {
         /* no gateway in between: the request's own connection is the "upstream" */
         x->up = client;
         x->up_conn = client->rc;

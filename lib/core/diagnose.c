@@ -401,7 +401,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_exchange *x, st
         fmt_wait(w, sizeof w, waited);
         dt(inc, "queries=%u sends=%u wait=%.3fs", x->ndns, tries, secs(waited));
         snprintf(inc->summary, sizeof inc->summary,
-                 "DNS server %s never answered: %u %s for %s, %u %s in all; the gateway waited %s.",
+                 "DNS server %s never answered: %u %s for %s, %u %s in all, given up after %s.",
                  f->dns, x->ndns, x->ndns == 1 ? "query" : "queries", x->dns[0]->qname, tries,
                  tries == 1 ? "send" : "sends", w);
         inc->wait_us = waited;
@@ -718,6 +718,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
 
     bool direct = x->up == t;
     inc->has_client = true;
+    inc->via_gateway = !direct;
     inc->ts = t->req_ts;
     inc->file = cc->file;
     inc->client_addr = cc->cli_addr;
@@ -896,7 +897,8 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     for (uint32_t i = 0; i < x->nattempts && !direct; i++)
         conn_evidence(inc, x->attempts[i]);
     if (t->has_resp)
-        ev(inc, t->resp_first_frame, t->resp_first_ts, "gateway answers %d", t->status);
+        ev(inc, t->resp_first_frame, t->resp_first_ts, "%s answers %d", direct ? "server" : "gateway",
+           t->status);
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &f);

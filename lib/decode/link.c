@@ -20,7 +20,10 @@ enum {
     LT_SLL2 = 276,
 };
 
-enum { ET_IPV4 = 0x0800, ET_IPV6 = 0x86DD, ET_8021Q = 0x8100, ET_8021AD = 0x88A8, ET_QINQ = 0x9100 };
+enum { ET_IPV4 = 0x0800, ET_IPV6 = 0x86DD, ET_8021Q = 0x8100, ET_8021AD = 0x88A8, ET_QINQ = 0x9100,
+       ET_PPPOE_S = 0x8864, ET_MPLS = 0x8847, ET_MPLS_MC = 0x8848 };
+
+#define MPLS_LABELS_MAX 8   /* labels walked in one stack */
 
 #define VLAN_MAX 8          /* tags walked in one stack */
 #define ARPHRD_NETLINK 824  /* SLL hatype of nlmon captures: netlink messages, never IP */
@@ -125,6 +128,34 @@ static enum why_decode_status raw(struct why_cur *c, uint16_t *et)
     return WHY_DECODE_OK;
 }
 
+/* Carriers between the link and IP that access networks use: a PPPoE session (RFC 2516;
+ * PPP protocol 0x0021 IPv4, 0x0057 IPv6) and an MPLS label stack (RFC 3032; the payload's
+ * version nibble tells IPv4 from IPv6). */
+static enum why_decode_status carrier(struct why_cur *c, uint16_t *et)
+{
+    if (*et == ET_PPPOE_S) {
+        why_cur_skip(c, 6); /* version/type, code, session id, length */
+        uint16_t proto = why_cur_be16(c);
+        if (!why_cur_ok(c))
+            return WHY_DECODE_TRUNCATED;
+        *et = proto == 0x0021 ? ET_IPV4 : proto == 0x0057 ? ET_IPV6 : 0;
+        return WHY_DECODE_OK;
+    }
+    if (*et == ET_MPLS || *et == ET_MPLS_MC) {
+        for (unsigned i = 0;; i++) {
+            if (i == MPLS_LABELS_MAX)
+                return WHY_DECODE_UNSUPPORTED;
+            uint32_t entry = why_cur_be32(c);
+            if (!why_cur_ok(c))
+                return WHY_DECODE_TRUNCATED;
+            if (entry & 0x100) /* bottom of stack */
+                break;
+        }
+        return raw(c, et);
+    }
+    return WHY_DECODE_OK;
+}
+
 enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
 {
     memset(p, 0, sizeof *p);
@@ -146,6 +177,8 @@ enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
     case LT_NETLINK: return WHY_DECODE_NOT_IP;
     default: return WHY_DECODE_UNSUPPORTED;
     }
+    if (st == WHY_DECODE_OK)
+        st = carrier(&c, &et);
     if (st != WHY_DECODE_OK)
         return st;
     struct why_cur l3 = why_cur_make(why_cur_ptr(&c), why_cur_left(&c));

@@ -27,8 +27,9 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
             why_ts_format(inc->ts, ts, sizeof ts), inc->error ? inc->error : "-");
     fprintf(out, " (%s)  [%s]%s\n", inc->detail, why_kind_name(inc->kind), c_off(o));
     if (inc->has_client) {
-        fprintf(out, "  client    %s -> gateway %s\n",
+        fprintf(out, "  client    %s -> %s %s\n",
                 why_endpoint_str(&inc->client_addr, inc->client_port, a, sizeof a),
+                inc->via_gateway ? "gateway" : "server",
                 why_endpoint_str(&inc->gateway_addr, inc->gateway_port, b, sizeof b));
         fputs("  request   ", out);
         why_esc_text(out, inc->method);

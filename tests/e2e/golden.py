@@ -12,7 +12,7 @@ Checks (space-separated):
   summary.field=value  field of the summary object
   exit=N               exit status (default: 1 if incidents>0 else 0)
 `$CORPUS` in a capture path is ../shared/corpus (or $WHY_CORPUS_DIR)."""
-import argparse, json, os, subprocess, sys
+import argparse, json, os, shlex, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.environ.get("WHY_CORPUS_DIR", os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
@@ -44,7 +44,7 @@ def run_test(why, name, cap, opts, checks, update):
     cap = cap.replace("$CORPUS", CORPUS)
     if not os.path.exists(cap):
         return None, [f"capture missing: {cap}"]
-    args = opts.split() if opts else []
+    args = shlex.split(opts) if opts else []
     text = subprocess.run([why, "--color", "never", "-q"] + args + [cap], capture_output=True, timeout=120)
     exp_path = os.path.join(ROOT, "tests", "e2e", "expected", name + ".txt")
     if update:
