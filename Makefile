@@ -27,15 +27,10 @@ asan:
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHY_SANITIZE=ON -DWHY_WERROR=ON -DWHY_LAB=OFF >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# Every test. First the sanitized build (unit, golden, corpus, fuzz replay under ASan+UBSan),
-# then the plain build with the same plus the lab of real gateways (needs root). The last
-# line is ctest's summary of the plain run; a failure in either run fails the command.
+# Every test: the sanitized build, then the plain build with the lab (scripts/run-tests.sh).
+# The last line is "N passed, N failed" over both runs.
 test: deps-test
-	$(MAKE) --no-print-directory asan
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHY_WERROR=ON >/dev/null
-	cmake --build $(BUILD) -j$(JOBS)
-	cd $(BUILD) && ctest --output-on-failure --timeout 900
+	scripts/run-tests.sh
 
 docs: build
 	$(BUILD)/why502 --man > docs/why502.1

@@ -731,7 +731,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     snprintf(inc->url, sizeof inc->url, "%s", u.abs);
     inc->status = t->has_resp ? t->status : 0;
     if (t->claim[0] && t->title[0])
-        snprintf(inc->claim, sizeof inc->claim, "%s; \"%s\"", t->claim, t->title);
+        snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->claim, t->title);
     else
         snprintf(inc->claim, sizeof inc->claim, "%s", t->claim[0] ? t->claim : t->title);
     snprintf(inc->server, sizeof inc->server, "%s", t->server);

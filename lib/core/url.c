@@ -58,7 +58,8 @@ static void copy_bounded(char *dst, size_t size, const char *src, size_t n)
 {
     if (n >= size)
         n = size - 1;
-    memcpy(dst, src, n);
+    if (n)
+        memcpy(dst, src, n);
     dst[n] = 0;
 }
 
