@@ -14,7 +14,9 @@
 #define WHY_TXN_PER_CONN_MAX 256      /* HTTP transactions remembered per connection (cap) */
 #define WHY_RECORDS_MAX 500000        /* connection + DNS records kept for joining (cap) */
 #define WHY_HORIZON_US (30LL * 60 * 1000000) /* longest request we join (packet time) */
-#define WHY_SKEW_US 20000             /* -i any reorder tolerance when comparing times */
+#define WHY_SKEW_US 2000              /* -i any reorder tolerance when comparing times: packets
+                                         handled on different CPUs come out of order by
+                                         microseconds, rarely a millisecond */
 #define WHY_HOSTMAP_MAX 4096          /* host -> addresses remembered from DNS answers (cap) */
 
 enum app_proto { APP_UNKNOWN = 0, APP_HTTP, APP_TLS, APP_OTHER };
