@@ -14,6 +14,9 @@
 #define WHY_TXN_PER_CONN_MAX 256      /* HTTP transactions remembered per connection (cap) */
 #define WHY_RECORDS_MAX 500000        /* connection + DNS records kept for joining (cap) */
 #define WHY_HORIZON_US (30LL * 60 * 1000000) /* longest request we join (packet time) */
+#define WHY_PIN_US (120LL * 1000000)  /* closed records a pending request keeps alive at most:
+                                         memory follows this window, not the file; a request
+                                         pending longer is joined to what is left */
 #define WHY_SKEW_US 2000              /* -i any reorder tolerance when comparing times: packets
                                          handled on different CPUs come out of order by
                                          microseconds, rarely a millisecond */
@@ -90,6 +93,10 @@ struct txn {
     bool not_http;
     uint8_t first_bytes[64];
     uint32_t first_len;
+    /* the request index (method + path), for joining without scanning every record */
+    uint32_t pkey;
+    struct txn *inext, *iprev;
+    bool indexed;
     /* decision */
     bool queued, decided;
     struct txn *claimed_by;       /* client txn this upstream txn was joined to */
@@ -120,8 +127,11 @@ struct rec_dns {
     bool claimed;
 };
 
+#define WHY_INDEX_BUCKETS 65536u   /* request index buckets (power of two) */
+
 struct why_session {
     struct why_options opt;
+    struct txn **index;               /* requests by why_core_request_key(), chained */
     struct why_sink sink;
     struct why_flow *flow;
     struct why_summary sum;
@@ -150,6 +160,7 @@ struct why_session {
 };
 
 /* session.c */
+uint32_t why_core_request_key(const char *method, const char *path);
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a);
 bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a);
 const struct why_conn *why_core_conn(const struct rec_conn *rc);
@@ -170,6 +181,10 @@ struct why_exchange {
 };
 
 void why_correlate(struct why_session *s, struct txn *client, struct why_exchange *x);
+/* The client talked straight to the server (no gateway hop in the capture). */
+bool why_correlate_direct(const struct why_session *s, const struct txn *client);
+/* The upstream request that carried client's, from the index only (no claim, no scan). */
+struct txn *why_correlate_upstream_indexed(struct why_session *s, const struct txn *client);
 /* Fills inc from x; returns false when the exchange is not a failure. */
 bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc);
 /* Fills inc for a failure joined to no request: x holds only DNS records or only attempts. */

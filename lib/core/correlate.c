@@ -85,14 +85,64 @@ static struct why_ts attempt_end(const struct rec_conn *rc)
     return t;
 }
 
+bool why_correlate_direct(const struct why_session *s, const struct txn *client)
+{
+    const struct why_conn *cc = why_core_conn(client->rc);
+    /* a host talking to itself (loopback) is never a gateway hop */
+    return !why_core_is_gateway_addr(s, &cc->srv_addr) || why_addr_eq(&cc->cli_addr, &cc->srv_addr);
+}
+
+/* Is t (a request on another connection) the gateway's upstream request for client's? Same
+ * method, a path that is the same or a suffix (reverse proxies may add a prefix), sent while
+ * client's request waited, not joined before. Returns a score (0 = no). */
+static int upstream_score(const struct why_session *s, const struct txn *client, const struct why_url *u,
+                          struct why_ts from, struct why_ts to, const struct txn *t)
+{
+    const struct rec_conn *rc = t->rc;
+    if (t->claimed_by || rc == client->rc || rc->app != APP_HTTP || !is_upstream_conn(s, rc) ||
+        strcmp(t->method, client->method) != 0 || !in_window(t->req_first_ts, from, to))
+        return 0;
+    struct why_url tu;
+    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &tu);
+    if (strcmp(tu.path, u->path) != 0 && !why_url_path_suffix(u->path, tu.path))
+        return 0;
+    /* forward proxies keep the host; reverse proxies may rewrite it */
+    return strcmp(tu.host, u->host) == 0 ? 2 : 1;
+}
+
+static struct txn *pick_better(struct txn *best, int *best_score, struct txn *t, int score)
+{
+    if (score > 0 && (!best || score > *best_score ||
+                      (score == *best_score && why_ts_cmp(t->req_first_ts, best->req_first_ts) < 0))) {
+        *best_score = score;
+        return t;
+    }
+    return best;
+}
+
+struct txn *why_correlate_upstream_indexed(struct why_session *s, const struct txn *client)
+{
+    struct why_url u;
+    why_url_parse(client->method, client->target ? client->target : "", client->target_len,
+                  client->host, &u);
+    uint64_t end_frame;
+    struct why_ts to = client_end(s, client, &end_frame);
+    uint32_t key = why_core_request_key(client->method, u.path);
+    struct txn *best = NULL;
+    int best_score = 0;
+    for (struct txn *t = s->index[key & (WHY_INDEX_BUCKETS - 1)]; t; t = t->inext)
+        if (t->pkey == key)
+            best = pick_better(best, &best_score, t,
+                               upstream_score(s, client, &u, client->req_first_ts, to, t));
+    return best;
+}
+
 void why_correlate(struct why_session *s, struct txn *client, struct why_exchange *x)
 {
     memset(x, 0, sizeof *x);
     x->client = client;
     x->end_ts = client_end(s, client, &x->end_frame);
-    const struct why_conn *cc = why_core_conn(client->rc);
-    /* a host talking to itself (loopback) is never a gateway hop */
-    if (!why_core_is_gateway_addr(s, &cc->srv_addr) || why_addr_eq(&cc->cli_addr, &cc->srv_addr)) {
+    if (why_correlate_direct(s, client)) {
         /* no gateway in between: the request's own connection is the "upstream" */
         x->up = client;
         x->up_conn = client->rc;
@@ -125,29 +175,13 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
         }
     }
 
-    /* The upstream request: same method and path, sent in the window, not joined before. */
-    struct txn *best = NULL;
+    /* The upstream request: from the index (same method and path), else any request whose
+     * path ends like the client's (a reverse proxy's prefix). */
+    struct txn *best = why_correlate_upstream_indexed(s, client);
     int best_score = 0;
-    for (struct rec_conn *rc = s->rhead; rc; rc = rc->rnext) {
-        if (rc == client->rc || rc->app != APP_HTTP || !is_upstream_conn(s, rc))
-            continue;
-        for (struct txn *t = rc->txn_head; t; t = t->next) {
-            if (t->claimed_by || strcmp(t->method, client->method) != 0 ||
-                !in_window(t->req_first_ts, from, to))
-                continue;
-            struct why_url tu;
-            why_url_parse(t->method, t->target, t->target_len, t->host, &tu);
-            if (strcmp(tu.path, u.path) != 0 && !why_url_path_suffix(u.path, tu.path))
-                continue;
-            /* forward proxies keep the host; reverse proxies may rewrite it */
-            int score = strcmp(tu.host, u.host) == 0 ? 2 : 1;
-            if (!best || score > best_score ||
-                (score == best_score && why_ts_cmp(t->req_first_ts, best->req_first_ts) < 0)) {
-                best = t;
-                best_score = score;
-            }
-        }
-    }
+    for (struct rec_conn *rc = s->rhead; rc && !best; rc = rc->rnext)
+        for (struct txn *t = rc->txn_head; t; t = t->next)
+            best = pick_better(best, &best_score, t, upstream_score(s, client, &u, from, to, t));
     if (best) {
         best->claimed_by = client;
         x->up = best;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/url.h"
 
 #define SETTLE_DEFAULT_US (2LL * 1000000)
 #define SWEEP_EVERY_US (500LL * 1000)
@@ -87,10 +88,49 @@ static struct txn *txn_new(struct why_session *s, struct rec_conn *rc)
     return t;
 }
 
-static void txn_free(struct txn *t)
+/* FNV-1a over method, a separator and path. */
+uint32_t why_core_request_key(const char *method, const char *path)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = method; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    h = (h ^ 0xffu) * 16777619u;
+    for (const char *p = path; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h;
+}
+
+static void index_add(struct why_session *s, struct txn *t)
+{
+    struct why_url u;
+    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
+    t->pkey = why_core_request_key(t->method, u.path);
+    struct txn **b = &s->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
+    t->inext = *b;
+    if (*b)
+        (*b)->iprev = t;
+    *b = t;
+    t->indexed = true;
+}
+
+static void index_del(struct why_session *s, struct txn *t)
+{
+    if (!t->indexed)
+        return;
+    if (t->iprev)
+        t->iprev->inext = t->inext;
+    else
+        s->index[t->pkey & (WHY_INDEX_BUCKETS - 1)] = t->inext;
+    if (t->inext)
+        t->inext->iprev = t->iprev;
+    t->indexed = false;
+}
+
+static void txn_free(struct why_session *s, struct txn *t)
 {
     if (!t)
         return;
+    index_del(s, t);
     t->rc->refs--;
     free(t->target);
     free(t);
@@ -211,6 +251,20 @@ static void decide(struct why_session *s, struct txn *t)
     if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr))
         return;
     t->is_client_leg = true;
+    /* Most requests succeed: a complete answer below 500 whose upstream request (found in
+     * the index) shows no fault is settled without the full join. */
+    if (t->has_resp && t->status < 500 && t->resp_done) {
+        bool direct = why_correlate_direct(s, t);
+        struct txn *up = direct ? NULL : why_correlate_upstream_indexed(s, t);
+        const struct why_conn *uc = up ? why_core_conn(up->rc) : NULL;
+        bool up_fault = up && (up->not_http || (up->has_resp && !up->resp_done &&
+                                                (uc->half[WHY_S2C].rst_frame || uc->half[WHY_S2C].fin_frame)));
+        if (!up_fault) {
+            if (up)
+                up->claimed_by = t;
+            return;
+        }
+    }
     struct why_exchange x;
     why_correlate(s, t, &x);
     struct why_incident inc;
@@ -220,11 +274,12 @@ static void decide(struct why_session *s, struct txn *t)
 
 /* Frees decided transactions at the front of a connection's list (their records are no longer
  * needed once decided, unless they may still be joined as an upstream request). */
-static void conn_trim_txns(struct rec_conn *rc, bool all)
+static void conn_trim_txns(struct why_session *s, struct rec_conn *rc, bool all)
 {
     while (rc->txn_head) {
         struct txn *t = rc->txn_head;
-        bool done = t->decided || (!t->queued && (t->has_resp || all));
+        /* an upstream request stays until a client request claimed it (or it is old) */
+        bool done = t->decided || (!t->queued && (t->claimed_by || all));
         if (!all && (!done || t == rc->unanswered))
             break;
         if (t->queued && !t->decided)
@@ -235,7 +290,7 @@ static void conn_trim_txns(struct rec_conn *rc, bool all)
         if (rc->unanswered == t)
             rc->unanswered = t->next;
         rc->ntxn--;
-        txn_free(t);
+        txn_free(s, t);
     }
 }
 
@@ -280,12 +335,15 @@ static void rec_free(struct rec_conn *rc)
 static void prune(struct why_session *s, bool all)
 {
     struct why_ts horizon = why_ts_add_us(oldest_pending(s), -(WHY_SKEW_US + s->opt.settle_us));
+    struct why_ts pin_limit = why_ts_add_us(s->now, -WHY_PIN_US);
+    if (why_ts_cmp(horizon, pin_limit) < 0)
+        horizon = pin_limit;
     struct why_ts recent = why_ts_add_us(s->now, -WHY_HORIZON_US);
     for (struct rec_conn *rc = s->rhead, *next; rc; rc = next) {
         next = rc->rnext;
         if (!rc->closed)
             continue;
-        conn_trim_txns(rc, false);
+        conn_trim_txns(s, rc, false);
         struct why_ts last = rc->c.half[0].last_ts;
         if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
             last = rc->c.half[1].last_ts;
@@ -296,13 +354,13 @@ static void prune(struct why_session *s, bool all)
             pending = t->queued && !t->decided;
         if (!all && (!old || pending))
             continue;
-        conn_trim_txns(rc, true);
+        conn_trim_txns(s, rc, true);
         if (rc->txn_head && !all)
             continue;
         while (rc->txn_head) { /* all: free whatever is left */
             struct txn *t = rc->txn_head;
             rc->txn_head = t->next;
-            txn_free(t);
+            txn_free(s, t);
         }
         if (s->opt.include_unjoined && conn_failed_attempt(rc))
             unjoined_conn(s, rc);
@@ -365,7 +423,7 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     struct why_session *s = hc->s;
     struct rec_conn *rc = hc->rc;
     if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
-        conn_trim_txns(rc, false);
+        conn_trim_txns(s, rc, false);
         if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
             s->sum.cap_pending_dropped++;
             return;
@@ -383,6 +441,7 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     }
     copy_str(t->host, sizeof t->host, h->host);
     copy_str(t->via, sizeof t->via, h->via);
+    index_add(s, t);
     t->req_first_frame = rc->hreq_first_frame;
     t->req_first_ts = rc->hreq_first_ts;
     t->req_frame = s->cur_frame->num;
@@ -867,8 +926,14 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
                                     char *err, size_t errsize)
 {
     struct why_session *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         s->cur_frame = &s->last_frame;
+        s->index = calloc(WHY_INDEX_BUCKETS, sizeof *s->index);
+        if (!s->index) {
+            free(s);
+            s = NULL;
+        }
+    }
     if (!s) {
         snprintf(err, errsize, "out of memory");
         return NULL;
@@ -880,6 +945,7 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
     if (sink)
         s->sink = *sink;
     if (s->opt.gateways && parse_gateways(s, s->opt.gateways, err, errsize) < 0) {
+        free(s->index);
         free(s);
         return NULL;
     }
@@ -887,6 +953,7 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
     s->flow = why_flow_new(&cb);
     if (!s->flow) {
         snprintf(err, errsize, "out of memory");
+        free(s->index);
         free(s);
         return NULL;
     }
@@ -970,7 +1037,7 @@ void why_session_free(struct why_session *s)
         while (rc->txn_head) {
             struct txn *t = rc->txn_head;
             rc->txn_head = t->next;
-            txn_free(t);
+            txn_free(s, t);
         }
         rec_free(rc);
     }
@@ -979,5 +1046,6 @@ void why_session_free(struct why_session *s)
         s->dhead = d->next;
         free(d);
     }
+    free(s->index);
     free(s);
 }
