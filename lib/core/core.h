@@ -32,7 +32,10 @@ struct rec_conn {
     struct why_conn *live;        /* the flow table's connection while it exists */
     enum app_proto app;
     bool app_decided;
-    struct why_http1_stream hreq, hresp;
+    /* HTTP parsers: allocated when the connection turns out to be HTTP, freed when it
+     * closes, so a record costs little once closed (or when it never carried HTTP) */
+    struct why_http1_stream *hreq, *hresp;
+    bool resp_dead;               /* the response stream could not be followed (kept at close) */
     struct why_tls_stream tls[2];
     /* TLS facts (no keys) */
     bool tls_hello[2];            /* a hello seen from client (0) / server (1) */

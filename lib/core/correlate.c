@@ -59,6 +59,21 @@ static bool direct_addr_known(const struct why_session *s, const struct txn *cli
            client->target[0] != '/';
 }
 
+/* The capture shows DNS answering this address for another name (and never for host): a
+ * connection to it was made for a request to that other name. */
+static bool addr_for_other_name(const struct why_session *s, const struct why_addr *a, const char *host)
+{
+    bool other = false;
+    for (const struct rec_dns *d = s->dhead; d; d = d->next)
+        for (uint32_t j = 0; j < d->naddrs; j++)
+            if (why_addr_eq(&d->addrs[j], a)) {
+                if (strcmp(d->qname, host) == 0)
+                    return false;
+                other = true;
+            }
+    return other;
+}
+
 static bool is_upstream_conn(const struct why_session *s, const struct rec_conn *rc)
 {
     const struct why_conn *c = why_core_conn(rc);
@@ -220,6 +235,11 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
                 score = why_addr_eq(&u.ip, &c->srv_addr) ? 4 : -1;
             else if (x->ndns > 0 && !u.host_is_ip)
                 score = addr_in_dns(x, &c->srv_addr) ? 4 : -1;
+            else if (direct_addr_known(s, client) && !u.host_is_ip && u.host[0] &&
+                     addr_for_other_name(s, &c->srv_addr, u.host))
+                /* a forward proxy connects where the name resolves, so an address the
+                 * capture shows resolved for another name only is not this request's */
+                score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
             if (score < 0)

@@ -880,7 +880,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
                  "The %d response to the client was cut short.", t->status);
         found = true;
     }
-    if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->hresp.phase == WHY_HTTP_DEAD) {
+    if (!found && t->rc->gap_bytes[WHY_S2C] && (t->rc->resp_dead || (t->rc->hresp && t->rc->hresp->phase == WHY_HTTP_DEAD))) {
         /* the answer's bytes went missing from the capture: nothing can be said about it */
         s->sum.unreadable++;
         return false;

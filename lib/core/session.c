@@ -323,10 +323,22 @@ static struct why_ts oldest_pending(const struct why_session *s)
     return o;
 }
 
+static void http_free(struct rec_conn *rc)
+{
+    if (rc->hresp && rc->hresp->phase == WHY_HTTP_DEAD)
+        rc->resp_dead = true;
+    if (rc->hreq)
+        why_http1_stream_fini(rc->hreq);
+    if (rc->hresp)
+        why_http1_stream_fini(rc->hresp);
+    free(rc->hreq);
+    free(rc->hresp);
+    rc->hreq = rc->hresp = NULL;
+}
+
 static void rec_free(struct rec_conn *rc)
 {
-    why_http1_stream_fini(&rc->hreq);
-    why_http1_stream_fini(&rc->hresp);
+    http_free(rc);
     why_tls_stream_fini(&rc->tls[0]);
     why_tls_stream_fini(&rc->tls[1]);
     free(rc);
@@ -448,7 +460,7 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     t->req_ts = s->cur_frame->ts;
     if (!rc->unanswered)
         rc->unanswered = t;
-    why_http1_stream_expect(&rc->hresp, h->method);
+    why_http1_stream_expect(rc->hresp, h->method);
     const struct why_conn *c = why_core_conn(rc);
     addr_add(s->served, &s->nserved, 64, &c->srv_addr);
     if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr)) {
@@ -480,7 +492,7 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
         copy_str(t->claim, sizeof t->claim, h->proxy_status);
     else if (h->x_squid_error[0])
         copy_str(t->claim, sizeof t->claim, h->x_squid_error);
-    if (rc->hresp.phase == WHY_HTTP_TUNNEL || h->status == 101) {
+    if (rc->hresp->phase == WHY_HTTP_TUNNEL || h->status == 101) {
         t->resp_done = true;
         t->resp_end_frame = t->resp_frame;
         t->resp_end_ts = t->resp_ts;
@@ -632,8 +644,6 @@ static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
         return;
     rc->c = *c;
     rc->live = c;
-    why_http1_stream_init(&rc->hreq, true);
-    why_http1_stream_init(&rc->hresp, false);
     why_tls_stream_init(&rc->tls[0]);
     why_tls_stream_init(&rc->tls[1]);
     c->app = rc;
@@ -681,9 +691,20 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
 
 static void decide_app(struct rec_conn *rc, const uint8_t *d, uint32_t n)
 {
-    if (why_http1_looks_like_request(d, n))
-        rc->app = APP_HTTP;
-    else if (why_tls_looks_like(d, n))
+    if (why_http1_looks_like_request(d, n)) {
+        rc->hreq = malloc(sizeof *rc->hreq);
+        rc->hresp = malloc(sizeof *rc->hresp);
+        if (rc->hreq && rc->hresp) {
+            why_http1_stream_init(rc->hreq, true);
+            why_http1_stream_init(rc->hresp, false);
+            rc->app = APP_HTTP;
+        } else { /* out of memory: the connection is not followed */
+            free(rc->hreq);
+            free(rc->hresp);
+            rc->hreq = rc->hresp = NULL;
+            rc->app = APP_OTHER;
+        }
+    } else if (why_tls_looks_like(d, n))
         rc->app = APP_TLS;
     else
         rc->app = APP_OTHER;
@@ -715,8 +736,8 @@ static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8
         struct http_ctx hc;
         struct why_http1_cb req, resp;
         http_cbs(s, rc, &hc, &req, &resp);
-        struct why_http1_stream *st = dir == WHY_C2S ? &rc->hreq : &rc->hresp;
-        if (st->phase == WHY_HTTP_TUNNEL || rc->hresp.phase == WHY_HTTP_TUNNEL) {
+        struct why_http1_stream *st = dir == WHY_C2S ? rc->hreq : rc->hresp;
+        if (st->phase == WHY_HTTP_TUNNEL || rc->hresp->phase == WHY_HTTP_TUNNEL) {
             /* CONNECT: what follows is the tunnel's payload, usually TLS (for the SNI) */
             tls_feed(s, rc, dir, d, n);
             return;
@@ -757,7 +778,7 @@ static void fl_gap(void *ctx, struct why_conn *c, enum why_dir dir, uint32_t n,
         struct http_ctx hc;
         struct why_http1_cb req, resp;
         http_cbs(s, rc, &hc, &req, &resp);
-        why_http1_stream_gap(dir == WHY_C2S ? &rc->hreq : &rc->hresp, n,
+        why_http1_stream_gap(dir == WHY_C2S ? rc->hreq : rc->hresp, n,
                              dir == WHY_C2S ? &req : &resp);
     } else if (rc->app == APP_TLS) {
         why_tls_stream_gap(&rc->tls[dir], n);
@@ -778,15 +799,14 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
         struct why_http1_cb req, resp;
         http_cbs(s, rc, &hc, &req, &resp);
         const struct why_frame *saved = s->cur_frame;
-        why_http1_stream_close(&rc->hresp, &resp);
+        why_http1_stream_close(rc->hresp, &resp);
         s->cur_frame = saved;
     }
     rc->live = NULL;
     rc->closed = true;
     c->app = NULL;
-    /* parser buffers are not needed any more */
-    why_http1_stream_fini(&rc->hreq);
-    why_http1_stream_fini(&rc->hresp);
+    /* parsers are not needed any more */
+    http_free(rc);
     why_tls_stream_fini(&rc->tls[0]);
     why_tls_stream_fini(&rc->tls[1]);
 }

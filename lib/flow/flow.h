@@ -15,7 +15,8 @@
 
 #include "decode/decode.h"
 
-#define WHY_SYN_TRIES_MAX 16           /* SYN transmissions remembered per connection */
+#define WHY_SYN_TRIES_MAX 8            /* SYN transmissions remembered per connection (Linux
+                                          sends 7 by default; later ones are only counted) */
 #define WHY_FLOW_CONN_MAX 200000       /* connections in the table at once (cap, counted) */
 #define WHY_FLOW_OOO_MAX (64u * 1024u) /* out-of-order bytes buffered per direction (cap) */
 #define WHY_FLOW_IDLE_US (300LL * 1000000)   /* an idle connection expires after this */
