@@ -12,7 +12,8 @@
 #include "why502/why502.h"
 
 #define WHY_TXN_PER_CONN_MAX 256      /* HTTP transactions remembered per connection (cap) */
-#define WHY_RECORDS_MAX 500000        /* connection + DNS records kept for joining (cap) */
+#define WHY_RECORDS_MAX 100000        /* connection records, and DNS records, kept for joining
+                                         (cap each; the oldest closed ones go first) */
 #define WHY_HORIZON_US (30LL * 60 * 1000000) /* longest request we join (packet time) */
 #define WHY_PIN_US (120LL * 1000000)  /* closed records a pending request keeps alive at most:
                                          memory follows this window, not the file; a request

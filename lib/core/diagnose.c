@@ -391,6 +391,8 @@ static bool dns_cause(struct why_incident *inc, const struct why_exchange *x, st
                  "DNS server %s answered %s with no address (NODATA) for every query (%u, %s).", f->dns,
                  nodata->qname, x->ndns, w);
         inc->wait_us = inc->dns_us;
+    } else if (answered == 0 && !icmp && !x->end_frame && x->client) {
+        return false; /* the capture ended while the gateway still waited: nothing to blame */
     } else if (answered == 0) {
         set_cause(inc, icmp ? "dns_unreachable" : "no_answer");
         /* the wait is until the gateway gave up on the name: its answer to the client (or the

@@ -336,6 +336,19 @@ static void http_free(struct rec_conn *rc)
     rc->hreq = rc->hresp = NULL;
 }
 
+static void rec_unlink(struct why_session *s, struct rec_conn *rc)
+{
+    if (rc->rprev)
+        rc->rprev->rnext = rc->rnext;
+    else
+        s->rhead = rc->rnext;
+    if (rc->rnext)
+        rc->rnext->rprev = rc->rprev;
+    else
+        s->rtail = rc->rprev;
+    s->nrecs--;
+}
+
 static void rec_free(struct rec_conn *rc)
 {
     http_free(rc);
@@ -376,15 +389,7 @@ static void prune(struct why_session *s, bool all)
         }
         if (s->opt.include_unjoined && conn_failed_attempt(rc))
             unjoined_conn(s, rc);
-        if (rc->rprev)
-            rc->rprev->rnext = rc->rnext;
-        else
-            s->rhead = rc->rnext;
-        if (rc->rnext)
-            rc->rnext->rprev = rc->rprev;
-        else
-            s->rtail = rc->rprev;
-        s->nrecs--;
+        rec_unlink(s, rc);
         rec_free(rc);
     }
     /* unjoined failures first, while every record they are compared with is still here */
@@ -526,7 +531,8 @@ static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first
 {
     struct http_ctx *hc = ctx;
     struct txn *t = hc->rc->unanswered;
-    (void)err;
+    if (err == WHY_HTTP_ERR_TOO_LONG)
+        hc->s->sum.cap_http_head_too_long++;
     if (!t || t->has_resp)
         return;
     t->not_http = true;
@@ -538,7 +544,10 @@ static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first
 
 static void on_req_error(void *ctx, enum why_http_err err, const uint8_t *first, size_t n)
 {
-    (void)ctx, (void)err, (void)first, (void)n; /* a broken request: nothing to join */
+    struct http_ctx *hc = ctx;
+    (void)first, (void)n; /* a broken request: nothing to join */
+    if (err == WHY_HTTP_ERR_TOO_LONG)
+        hc->s->sum.cap_http_head_too_long++;
 }
 static void on_req_end(void *ctx, uint64_t b) { (void)ctx, (void)b; }
 static void on_req_peek(void *ctx, const uint8_t *b, size_t n) { (void)ctx, (void)b, (void)n; }
@@ -635,10 +644,39 @@ static void tls_feed(struct why_session *s, struct rec_conn *rc, int dir, const 
 
 /* ---- flow callbacks ---- */
 
+/* At the cap, a closed record that no request holds makes room (counted): first one of a
+ * connection opened towards the capture host that never got an answer (a flood's), else the
+ * oldest. */
+static bool rec_make_room(struct why_session *s)
+{
+    int looked = 0;
+    struct rec_conn *any = NULL;
+    for (struct rec_conn *rc = s->rhead; rc && looked < 4096; rc = rc->rnext, looked++) {
+        if (!rc->closed || rc->refs > 0 || rc->txn_head || rc->claimed)
+            continue;
+        if (!any)
+            any = rc;
+        if (!rc->c.established && rc->c.srv_is_local && !rc->c.cli_is_local) {
+            any = rc;
+            break;
+        }
+    }
+    if (!any)
+        return false;
+    rec_unlink(s, any);
+    rec_free(any);
+    s->sum.cap_records_dropped++;
+    return true;
+}
+
 static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
 {
     struct why_session *s = ctx;
     (void)p;
+    if (s->nrecs >= WHY_RECORDS_MAX && !rec_make_room(s)) {
+        s->sum.cap_records_dropped++;
+        return; /* not followed: c->app stays NULL */
+    }
     struct rec_conn *rc = calloc(1, sizeof *rc);
     if (!rc)
         return;

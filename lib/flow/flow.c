@@ -10,7 +10,11 @@
 
 #include "util/wtime.h"
 
-enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_N };
+/* Lists every connection is on: by last activity, by creation, closed and lingering, and
+ * half-open (nothing heard from the server yet: what a SYN flood fills the table with, so
+ * what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
+ * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
+enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
 
 enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
 
@@ -53,6 +57,8 @@ struct why_fconn {
     struct why_ts last_syn_ts;  /* packet time of the last counted SYN */
     uint32_t ooo_used[2];       /* bytes charged to each direction's store */
     bool lingering;             /* on the linger list */
+    bool half_open;             /* on a half-open list: half_list */
+    int half_list;
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
 };
 
@@ -407,6 +413,8 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     if (x->lingering)
         l_remove(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
+    if (x->half_open)
+        l_remove(&f->list[x->half_list], x, x->half_list);
     f->count--;
     if (f->cb.on_close)
         f->cb.on_close(f->cb.ctx, &x->c, p);
@@ -427,8 +435,14 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
                                   bool midstream)
 {
     if (f->count >= WHY_FLOW_CONN_MAX) {
-        /* a finished connection is the cheapest loss; else the least recently active */
+        /* a finished connection is the cheapest loss, then the oldest half-open one (a
+         * flood of SYNs evicts itself, not the connections that carry requests), else the
+         * least recently active */
         struct why_fconn *v = f->list[WHY_L_LINGER].head;
+        if (!v)
+            v = f->list[WHY_L_HALF_IN].head;
+        if (!v)
+            v = f->list[WHY_L_HALF].head;
         if (!v)
             v = f->list[WHY_L_LRU].tail;
         f->st.conns_evicted++;
@@ -456,6 +470,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     *slot = x;
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
+    /* inbound: the link layer says the first packet arrived at the capture host */
+    x->half_list = p->link_dir == WHY_LINK_DIR_IN ? WHY_L_HALF_IN : WHY_L_HALF;
+    l_push_back(&f->list[x->half_list], x, x->half_list);
+    x->half_open = true;
     f->count++;
     f->st.conns++;
     if (f->count > f->st.conns_peak)
@@ -563,6 +581,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     x->last_act = f->now;
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    if (x->half_open && (dir == WHY_S2C || p->paylen_wire || p->paylen)) {
+        l_remove(&f->list[x->half_list], x, x->half_list);
+        x->half_open = false;
+    }
     if (p->link_dir == WHY_LINK_DIR_OUT)
         *(dir == WHY_C2S ? &c->cli_is_local : &c->srv_is_local) = true;
     else if (p->link_dir == WHY_LINK_DIR_IN)

@@ -158,6 +158,16 @@ static void dns_nodata_and_timeout(void **state)
     d->tries = 3;
     d->last_q_frame = 15;
     d->last_q_ts = T(9.0);
+    /* the capture ended while the gateway still waited: DNS is not blamed */
+    f->x.end_frame = 0;
+    bool had = f->client.has_resp;
+    f->client.has_resp = false;
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.detail, "no_response_in_capture");
+    f->client.has_resp = had;
+    /* the gateway gave up (answered the client at 9 s): dns_timeout, wait measured */
+    f->x.end_frame = 40;
+    f->x.end_ts = T(9.0);
     assert_true(why_diagnose(f->s, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "dns_timeout");
     assert_string_equal(f->inc.detail, "no_answer");
