@@ -121,8 +121,11 @@ static int upstream_score(const struct why_session *s, const struct txn *client,
     why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &tu);
     if (strcmp(tu.path, u->path) != 0 && !why_url_path_suffix(u->path, tu.path))
         return 0;
-    /* forward proxies keep the host; reverse proxies may rewrite it */
-    return strcmp(tu.host, u->host) == 0 ? 2 : 1;
+    /* forward proxies keep the host (the same path on another host is another request);
+     * reverse proxies may rewrite it */
+    if (strcmp(tu.host, u->host) == 0)
+        return 2;
+    return direct_addr_known(s, client) ? 0 : 1;
 }
 
 static struct txn *pick_better(struct txn *best, int *best_score, struct txn *t, int score)
