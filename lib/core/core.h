@@ -44,7 +44,8 @@ struct rec_conn {
     uint16_t tls_version;
     bool tls_appdata[2];          /* application data seen in each direction */
     bool tls_ccs[2];
-    uint64_t reneg_frame;         /* first server handshake record after its app data */
+    uint32_t tls_enc_hs[2];       /* encrypted handshake records (the first is Finished) */
+    uint64_t reneg_frame;         /* first server handshake record after its Finished (TLS 1.2) */
     struct why_ts reneg_ts;
     bool reneg_answered;          /* client sent a handshake record or an alert after it */
     uint64_t reneg_answer_frame;
@@ -168,6 +169,8 @@ uint32_t why_core_request_key(const char *method, const char *path);
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a);
 bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a);
 const struct why_conn *why_core_conn(const struct rec_conn *rc);
+/* The server closed a TLS connection before finishing its side of the handshake. */
+bool why_core_tls_handshake_cut(const struct rec_conn *rc);
 
 /* The join of one client request with what the gateway did for it (correlate.c). */
 #define WHY_JOIN_MAX 16
@@ -180,6 +183,7 @@ struct why_exchange {
     struct rec_dns *dns[WHY_JOIN_MAX];
     uint32_t ndns;
     bool upstream_visible;        /* the capture shows this gateway's upstream side at all */
+    struct rec_conn *client_conn; /* unjoined TLS: the client's TLS connection served then */
     struct why_ts end_ts;         /* when the client leg was answered / given up */
     uint64_t end_frame;
 };

@@ -635,6 +635,11 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
             end = h->fin_ts;
         if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
             end = h->rst_ts;
+        if (why_ts_cmp(end, rc->reneg_ts) < 0) { /* nothing ended it: the last packet */
+            end = c->half[WHY_S2C].last_ts;
+            if (why_ts_cmp(c->half[WHY_C2S].last_ts, end) > 0)
+                end = c->half[WHY_C2S].last_ts;
+        }
         inc->wait_us = why_ts_diff_us(rc->reneg_ts, end);
         char w[32];
         fmt_wait(w, sizeof w, inc->wait_us);
@@ -668,7 +673,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
                  dst, rc->sni[0] ? rc->sni : "-", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
         return true;
     }
-    if (!rc->tls_appdata[WHY_S2C] && (c->half[WHY_S2C].rst_frame || c->half[WHY_S2C].fin_frame)) {
+    if (why_core_tls_handshake_cut(rc)) {
         set_cause(inc, "tls_handshake_closed");
         conn_evidence(inc, rc);
         dt(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
@@ -947,10 +952,34 @@ bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, 
     f.claim = "";
     inc->client_addr = *origin;
     snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.host);
-    bool found = x->ndns ? dns_cause(inc, x, &f) : connect_cause(inc, x, &f);
+    bool found;
+    if (x->ndns)
+        found = dns_cause(inc, x, &f);
+    else if (x->up_conn && x->up_conn->app == APP_TLS)
+        found = tls_cause(inc, x, &f);
+    else
+        found = connect_cause(inc, x, &f);
     if (!found)
         return false;
     inc->kind = WHY_KIND_UNJOINED;
+    if (x->client_conn) {
+        /* the client connection the gateway was serving then (HTTPS: its request is opaque) */
+        const struct why_conn *cc = why_core_conn(x->client_conn);
+        inc->kind = WHY_KIND_GATEWAY;
+        inc->has_client = true;
+        inc->via_gateway = true;
+        inc->client_addr = cc->cli_addr;
+        inc->client_port = cc->cli_port;
+        inc->gateway_addr = cc->srv_addr;
+        inc->gateway_port = cc->srv_port;
+        snprintf(inc->method, sizeof inc->method, "%s", "");
+        if (x->client_conn->sni[0])
+            snprintf(inc->url, sizeof inc->url, "https://%s/", x->client_conn->sni);
+        char cli[64];
+        ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)",
+           why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli),
+           x->client_conn->sni[0] ? x->client_conn->sni : "-");
+    }
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &f);

@@ -68,6 +68,17 @@ const struct why_conn *why_core_conn(const struct rec_conn *rc)
     return rc->live ? rc->live : &rc->c;
 }
 
+bool why_core_tls_handshake_cut(const struct rec_conn *rc)
+{
+    const struct why_conn *c = why_core_conn(rc);
+    const struct why_tcp_half *srv = &c->half[WHY_S2C], *cli = &c->half[WHY_C2S];
+    if (!rc->tls_hello[WHY_C2S] || rc->tls_ccs[WHY_S2C] || rc->tls_appdata[WHY_S2C])
+        return false; /* the server finished its side of the handshake */
+    uint64_t sf = srv->rst_frame ? srv->rst_frame : srv->fin_frame;
+    uint64_t cf = cli->rst_frame ? cli->rst_frame : cli->fin_frame;
+    return sf && (!cf || sf < cf); /* the server closed first */
+}
+
 /* ---- transactions and the decision queue ---- */
 
 static struct txn *txn_new(struct why_session *s, struct rec_conn *rc)
@@ -205,6 +216,48 @@ static void unjoined_conn(struct why_session *s, struct rec_conn *rc)
         x.attempts[x.nattempts++] = o;
     }
     x.up_conn = rc;
+    struct why_incident inc;
+    if (why_diagnose_unjoined(s, &x, &inc))
+        emit(s, &inc);
+}
+
+/* TLS failures visible without keys: a renegotiation request, a fatal alert, a handshake the
+ * server cut before any application data. */
+static bool tls_failed(const struct rec_conn *rc)
+{
+    if (rc->reneg_frame)
+        return true;
+    if (rc->alert_frame && rc->alert_level == 2 && !rc->tls_appdata[WHY_S2C])
+        return true;
+    return why_core_tls_handshake_cut(rc);
+}
+
+/* rc is a gateway's TLS connection on which the origin asked for renegotiation and nothing
+ * claimed it (the client leg is HTTPS too, so no request could be read): one incident, with
+ * the client's TLS connection the gateway was serving then (same SNI first). */
+static void unjoined_tls(struct why_session *s, struct rec_conn *rc)
+{
+    struct why_exchange x;
+    memset(&x, 0, sizeof x);
+    rc->claimed = true;
+    x.attempts[x.nattempts++] = rc;
+    x.up_conn = rc;
+    for (struct rec_conn *o = s->rhead; o; o = o->rnext) {
+        const struct why_conn *oc = why_core_conn(o);
+        if (o == rc || o->app != APP_TLS || o->claimed || !why_core_is_gateway_addr(s, &oc->srv_addr) ||
+            why_core_is_gateway_addr(s, &oc->cli_addr) ||
+            !rc->reneg_frame || why_ts_diff_us(oc->first_ts, rc->reneg_ts) < -WHY_SKEW_US)
+            continue;
+        struct why_ts last = oc->half[0].last_ts;
+        if (why_ts_cmp(oc->half[1].last_ts, last) > 0)
+            last = oc->half[1].last_ts;
+        if (o->closed && why_ts_cmp(last, rc->reneg_ts) < 0)
+            continue; /* gone before the stall */
+        if (!x.client_conn || (strcmp(o->sni, rc->sni) == 0 && strcmp(x.client_conn->sni, rc->sni) != 0))
+            x.client_conn = o;
+    }
+    if (x.client_conn)
+        x.client_conn->claimed = true;
     struct why_incident inc;
     if (why_diagnose_unjoined(s, &x, &inc))
         emit(s, &inc);
@@ -389,6 +442,9 @@ static void prune(struct why_session *s, bool all)
         }
         if (s->opt.include_unjoined && conn_failed_attempt(rc))
             unjoined_conn(s, rc);
+        else if (rc->app == APP_TLS && !rc->claimed && tls_failed(rc) &&
+                 (s->opt.include_unjoined || why_core_is_gateway_addr(s, &rc->c.cli_addr)))
+            unjoined_tls(s, rc); /* a gateway's TLS failure is reported even with --no-unjoined */
         rec_unlink(s, rc);
         rec_free(rc);
     }
@@ -578,14 +634,17 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
         rc->tls_appdata[tc->dir] = true;
     if (ctype == WHY_TLS_CT_CCS)
         rc->tls_ccs[tc->dir] = true;
-    /* TLS 1.2: a handshake record from the server after it sent application data is a
-     * renegotiation request (HelloRequest); TLS 1.3 has no renegotiation, and its
-     * post-handshake messages (NewSessionTicket, KeyUpdate) are not counted. */
+    /* TLS 1.2: after a side's ChangeCipherSpec its first encrypted handshake record is its
+     * Finished; a further one from the server is a renegotiation request (HelloRequest, sent
+     * by IIS after reading a request, before any answer), and a further one from the client
+     * answers it (ClientHello). TLS 1.3 has no renegotiation and hides handshake records. */
     if (ctype == WHY_TLS_CT_HANDSHAKE && enc && rc->tls_version != 0x0304) {
-        if (tc->dir == WHY_S2C && rc->tls_appdata[WHY_S2C] && !rc->reneg_frame) {
+        rc->tls_enc_hs[tc->dir]++;
+        if (tc->dir == WHY_S2C && rc->tls_enc_hs[WHY_S2C] >= 2 && !rc->reneg_frame) {
             rc->reneg_frame = tc->s->cur_frame->num;
             rc->reneg_ts = tc->s->cur_frame->ts;
-        } else if (tc->dir == WHY_C2S && rc->reneg_frame && !rc->reneg_answered) {
+        } else if (tc->dir == WHY_C2S && rc->reneg_frame && rc->tls_enc_hs[WHY_C2S] >= 2 &&
+                   !rc->reneg_answered) {
             rc->reneg_answered = true;
             rc->reneg_answer_frame = tc->s->cur_frame->num;
         }
