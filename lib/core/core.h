@@ -99,7 +99,7 @@ struct txn {
     uint8_t first_bytes[64];
     uint32_t first_len;
     /* the request index (method + path), for joining without scanning every record */
-    uint32_t pkey;
+    uint32_t pkey, hkey;          /* keys of method + path, and of the host */
     struct txn *inext, *iprev;
     bool indexed;
     /* decision */
@@ -166,6 +166,8 @@ struct why_session {
 
 /* session.c */
 uint32_t why_core_request_key(const char *method, const char *path);
+/* up carried client's request: mark it joined and take it out of the request index. */
+void why_core_claim(struct why_session *s, struct txn *up, struct txn *client);
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a);
 bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a);
 const struct why_conn *why_core_conn(const struct rec_conn *rc);

@@ -146,10 +146,12 @@ struct txn *why_correlate_upstream_indexed(struct why_session *s, const struct t
     uint64_t end_frame;
     struct why_ts to = client_end(s, client, &end_frame);
     uint32_t key = why_core_request_key(client->method, u.path);
+    uint32_t hkey = why_core_request_key("", u.host);
+    bool same_host = direct_addr_known(s, client); /* forward proxy: the host must match */
     struct txn *best = NULL;
     int best_score = 0;
     for (struct txn *t = s->index[key & (WHY_INDEX_BUCKETS - 1)]; t; t = t->inext)
-        if (t->pkey == key)
+        if (t->pkey == key && (!same_host || t->hkey == hkey))
             best = pick_better(best, &best_score, t,
                                upstream_score(s, client, &u, client->req_first_ts, to, t));
     return best;
@@ -201,7 +203,7 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
         for (struct txn *t = rc->txn_head; t; t = t->next)
             best = pick_better(best, &best_score, t, upstream_score(s, client, &u, from, to, t));
     if (best) {
-        best->claimed_by = client;
+        why_core_claim(s, best, client);
         x->up = best;
         x->up_conn = best->rc;
     }

@@ -116,6 +116,7 @@ static void index_add(struct why_session *s, struct txn *t)
     struct why_url u;
     why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
     t->pkey = why_core_request_key(t->method, u.path);
+    t->hkey = why_core_request_key("", u.host);
     struct txn **b = &s->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
     t->inext = *b;
     if (*b)
@@ -135,6 +136,12 @@ static void index_del(struct why_session *s, struct txn *t)
     if (t->inext)
         t->inext->iprev = t->iprev;
     t->indexed = false;
+}
+
+void why_core_claim(struct why_session *s, struct txn *up, struct txn *client)
+{
+    up->claimed_by = client;
+    index_del(s, up); /* joined once: no other request may look at it again */
 }
 
 static void txn_free(struct why_session *s, struct txn *t)
@@ -304,6 +311,7 @@ static void decide(struct why_session *s, struct txn *t)
     if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr))
         return;
     t->is_client_leg = true;
+    index_del(s, t); /* a client's request is never another's upstream request */
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
     if (t->has_resp && t->status < 500 && t->resp_done) {
@@ -314,7 +322,7 @@ static void decide(struct why_session *s, struct txn *t)
                                                 (uc->half[WHY_S2C].rst_frame || uc->half[WHY_S2C].fin_frame)));
         if (!up_fault) {
             if (up)
-                up->claimed_by = t;
+                why_core_claim(s, up, t);
             return;
         }
     }
