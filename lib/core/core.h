@@ -11,7 +11,9 @@
 #include "proto/tls.h"
 #include "why502/why502.h"
 
-#define WHY_TXN_PER_CONN_MAX 256      /* HTTP transactions remembered per connection (cap) */
+#define WHY_TXN_PER_CONN_MAX 1024     /* HTTP transactions remembered per connection (cap) */
+#define WHY_STALE_US (10LL * 1000000) /* an answered upstream request nobody joined is dropped
+                                         this long after the settle time */
 #define WHY_RECORDS_MAX 100000        /* connection records, and DNS records, kept for joining
                                          (cap each; the oldest closed ones go first) */
 #define WHY_HORIZON_US (30LL * 60 * 1000000) /* longest request we join (packet time) */
@@ -100,7 +102,8 @@ struct txn {
     uint32_t first_len;
     /* the request index (method + path), for joining without scanning every record */
     uint32_t pkey, hkey;          /* keys of method + path, and of the host */
-    struct txn *inext, *iprev;
+    struct txn *inext, *iprev;    /* chain in the index by method + path */
+    struct txn *hnext, *hprev;    /* chain in the index by method + path + host */
     bool indexed;
     /* decision */
     bool queued, decided;
@@ -137,6 +140,7 @@ struct rec_dns {
 struct why_session {
     struct why_options opt;
     struct txn **index;               /* requests by why_core_request_key(), chained */
+    struct txn **hindex;              /* the same, by method + path + host (forward proxies) */
     struct why_sink sink;
     struct why_flow *flow;
     struct why_summary sum;
@@ -145,6 +149,7 @@ struct why_session {
                                           reassembly, closes) carry the last frame's number */
     struct why_frame last_frame;      /* number and time of the latest frame, no data */
     struct why_ts now;            /* latest packet time seen */
+    struct why_ts last_sweep;     /* packet time of the last decision sweep and pruning */
     uint64_t next_txn_id, next_dns_id, next_incident_id;
     struct rec_conn *rhead, *rtail;   /* connection records by creation */
     uint64_t nrecs;
@@ -166,6 +171,10 @@ struct why_session {
 
 /* session.c */
 uint32_t why_core_request_key(const char *method, const char *path);
+static inline uint32_t why_core_host_bucket(uint32_t pkey, uint32_t hkey)
+{
+    return (pkey ^ (hkey * 0x9e3779b1u)) & (WHY_INDEX_BUCKETS - 1);
+}
 /* up carried client's request: mark it joined and take it out of the request index. */
 void why_core_claim(struct why_session *s, struct txn *up, struct txn *client);
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a);

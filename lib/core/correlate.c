@@ -150,10 +150,17 @@ struct txn *why_correlate_upstream_indexed(struct why_session *s, const struct t
     bool same_host = direct_addr_known(s, client); /* forward proxy: the host must match */
     struct txn *best = NULL;
     int best_score = 0;
-    for (struct txn *t = s->index[key & (WHY_INDEX_BUCKETS - 1)]; t; t = t->inext)
-        if (t->pkey == key && (!same_host || t->hkey == hkey))
-            best = pick_better(best, &best_score, t,
-                               upstream_score(s, client, &u, client->req_first_ts, to, t));
+    if (same_host) {
+        for (struct txn *t = s->hindex[why_core_host_bucket(key, hkey)]; t; t = t->hnext)
+            if (t->pkey == key && t->hkey == hkey)
+                best = pick_better(best, &best_score, t,
+                                   upstream_score(s, client, &u, client->req_first_ts, to, t));
+    } else {
+        for (struct txn *t = s->index[key & (WHY_INDEX_BUCKETS - 1)]; t; t = t->inext)
+            if (t->pkey == key)
+                best = pick_better(best, &best_score, t,
+                                   upstream_score(s, client, &u, client->req_first_ts, to, t));
+    }
     return best;
 }
 

@@ -122,6 +122,11 @@ static void index_add(struct why_session *s, struct txn *t)
     if (*b)
         (*b)->iprev = t;
     *b = t;
+    struct txn **hb = &s->hindex[why_core_host_bucket(t->pkey, t->hkey)];
+    t->hnext = *hb;
+    if (*hb)
+        (*hb)->hprev = t;
+    *hb = t;
     t->indexed = true;
 }
 
@@ -135,6 +140,12 @@ static void index_del(struct why_session *s, struct txn *t)
         s->index[t->pkey & (WHY_INDEX_BUCKETS - 1)] = t->inext;
     if (t->inext)
         t->inext->iprev = t->iprev;
+    if (t->hprev)
+        t->hprev->hnext = t->hnext;
+    else
+        s->hindex[why_core_host_bucket(t->pkey, t->hkey)] = t->hnext;
+    if (t->hnext)
+        t->hnext->hprev = t->hprev;
     t->indexed = false;
 }
 
@@ -335,19 +346,30 @@ static void decide(struct why_session *s, struct txn *t)
 
 /* Frees decided transactions at the front of a connection's list (their records are no longer
  * needed once decided, unless they may still be joined as an upstream request). */
+/* Frees the transactions of rc nothing needs any more: decided client requests, upstream
+ * requests already joined (or answered long ago and never joined: their client request was
+ * decided without them), anywhere in the list but never one still awaiting its response.
+ * With all, every transaction that is not a pending client request. */
 static void conn_trim_txns(struct why_session *s, struct rec_conn *rc, bool all)
 {
-    while (rc->txn_head) {
-        struct txn *t = rc->txn_head;
-        /* an upstream request stays until a client request claimed it (or it is old) */
-        bool done = t->decided || (!t->queued && (t->claimed_by || all));
-        if (!all && (!done || t == rc->unanswered))
-            break;
-        if (t->queued && !t->decided)
-            break;
-        rc->txn_head = t->next;
-        if (!rc->txn_head)
-            rc->txn_tail = NULL;
+    struct why_ts stale = why_ts_add_us(s->now, -(s->opt.settle_us + WHY_STALE_US));
+    struct txn **pp = &rc->txn_head, *prev = NULL;
+    bool waiting = false; /* at or after rc->unanswered: responses still to come */
+    while (*pp) {
+        struct txn *t = *pp;
+        if (t == rc->unanswered)
+            waiting = true;
+        bool done = t->decided ||
+                    (!t->queued && (t->claimed_by || all ||
+                                    (t->has_resp && why_ts_cmp(t->resp_ts, stale) < 0)));
+        if (!done || (waiting && !all) || (t->queued && !t->decided)) {
+            prev = t;
+            pp = &t->next;
+            continue;
+        }
+        *pp = t->next;
+        if (rc->txn_tail == t)
+            rc->txn_tail = prev;
         if (rc->unanswered == t)
             rc->unanswered = t->next;
         rc->ntxn--;
@@ -425,15 +447,21 @@ static void prune(struct why_session *s, bool all)
     if (why_ts_cmp(horizon, pin_limit) < 0)
         horizon = pin_limit;
     struct why_ts recent = why_ts_add_us(s->now, -WHY_HORIZON_US);
+    struct why_ts settled = why_ts_add_us(s->now, -(WHY_SKEW_US + s->opt.settle_us));
     for (struct rec_conn *rc = s->rhead, *next; rc; rc = next) {
         next = rc->rnext;
+        conn_trim_txns(s, rc, false); /* open keep-alive connections carry many requests */
         if (!rc->closed)
             continue;
-        conn_trim_txns(s, rc, false);
         struct why_ts last = rc->c.half[0].last_ts;
         if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
             last = rc->c.half[1].last_ts;
-        bool old = why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
+        /* A record already joined to a request, or a client's own connection, can be
+         * nothing else's evidence: it goes once settled, whatever is still pending. */
+        bool spent = rc->claimed || (why_core_is_gateway_addr(s, &rc->c.srv_addr) &&
+                                     !why_core_is_gateway_addr(s, &rc->c.cli_addr));
+        bool old = why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0 ||
+                   (spent && why_ts_cmp(last, settled) < 0);
         /* queued (pending) transactions keep their connection */
         bool pending = false;
         for (struct txn *t = rc->txn_head; t && !pending; t = t->next)
@@ -1054,7 +1082,10 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
     if (s) {
         s->cur_frame = &s->last_frame;
         s->index = calloc(WHY_INDEX_BUCKETS, sizeof *s->index);
-        if (!s->index) {
+        s->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *s->hindex);
+        if (!s->index || !s->hindex) {
+            free(s->index);
+            free(s->hindex);
             free(s);
             s = NULL;
         }
@@ -1071,6 +1102,7 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
         s->sink = *sink;
     if (s->opt.gateways && parse_gateways(s, s->opt.gateways, err, errsize) < 0) {
         free(s->index);
+        free(s->hindex);
         free(s);
         return NULL;
     }
@@ -1079,6 +1111,7 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
     if (!s->flow) {
         snprintf(err, errsize, "out of memory");
         free(s->index);
+        free(s->hindex);
         free(s);
         return NULL;
     }
@@ -1098,7 +1131,6 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
         s->sum.first_ts = f->ts;
     if (why_ts_cmp(f->ts, s->sum.last_ts) > 0)
         s->sum.last_ts = f->ts;
-    struct why_ts prev = s->now;
     if (why_ts_cmp(f->ts, s->now) > 0)
         s->now = f->ts;
     enum why_decode_status st = why_decode(f, &p);
@@ -1121,7 +1153,8 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
         return;
     learn_local(s, &p);
     why_flow_packet(s->flow, &p);
-    if (why_ts_diff_us(prev, s->now) >= SWEEP_EVERY_US || why_ts_zero(prev)) {
+    if (why_ts_zero(s->last_sweep) || why_ts_diff_us(s->last_sweep, s->now) >= SWEEP_EVERY_US) {
+        s->last_sweep = s->now;
         sweep_queue(s, false);
         prune(s, false);
     }
@@ -1172,5 +1205,6 @@ void why_session_free(struct why_session *s)
         free(d);
     }
     free(s->index);
+    free(s->hindex);
     free(s);
 }

@@ -177,13 +177,17 @@ bool why_http1_looks_like_response(const uint8_t *data, size_t len)
  * The blank line is CRLF or a bare LF (tolerated, as most servers do). */
 static size_t find_head_end(const uint8_t *buf, size_t from, size_t len)
 {
-    for (size_t i = from; i < len; i++) {
-        if (buf[i] != '\n')
-            continue;
+    /* memchr jumps from line end to line end (vectorised in libc) */
+    for (size_t i = from; i < len;) {
+        const uint8_t *nl = memchr(buf + i, '\n', len - i);
+        if (!nl)
+            return 0;
+        i = (size_t)(nl - buf);
         if (i + 1 < len && buf[i + 1] == '\n')
             return i + 2;
         if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
             return i + 3;
+        i++;
     }
     return 0;
 }
@@ -605,6 +609,26 @@ static void start_message(struct why_http1_stream *s, struct why_http_head *h,
 static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
                         const struct why_http1_cb *cb)
 {
+    /* Most heads arrive whole in one segment: parse them where they are, so the head
+     * buffer is only allocated (and copied into) for heads split across segments. */
+    if (s->hlen == 0) {
+        size_t sn = n < SNIFF_MAX ? n : SNIFF_MAX;
+        bool ok = s->request_side ? why_http1_looks_like_request(d, sn)
+                                  : why_http1_looks_like_response(d, sn);
+        size_t lim = n < WHY_HTTP_HEAD_MAX ? n : WHY_HTTP_HEAD_MAX;
+        size_t end = ok ? find_head_end(d, 0, lim) : 0;
+        if (end) {
+            struct why_http_head h;
+            int rc = why_http1_parse_head(d, end, s->request_side, &h);
+            if (rc <= 0) {
+                s->phase = WHY_HTTP_DEAD;
+                cb_error(cb, rc < 0 ? (enum why_http_err)rc : WHY_HTTP_ERR_BAD_HEAD, d, end);
+                return n;
+            }
+            start_message(s, &h, cb);
+            return end;
+        }
+    }
     if (!s->hbuf) {
         s->hbuf = malloc(WHY_HTTP_HEAD_MAX);
         if (!s->hbuf) {
