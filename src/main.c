@@ -18,7 +18,7 @@
 enum opt_id {
     OPT_READ = 'r', OPT_JSON = 'j', OPT_OUT = 'o', OPT_GATEWAY = 'g', OPT_FILTER = 'f',
     OPT_QUIET = 'q', OPT_HELP = 'h', OPT_VERSION = 'V',
-    OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_COLOR, OPT_CAUSES, OPT_MAN,
+    OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_EXHAUSTIVE, OPT_COLOR, OPT_CAUSES, OPT_MAN,
 };
 
 struct opt_def {
@@ -36,6 +36,7 @@ static const struct opt_def opts[] = {
     {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
     {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes."},
     {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
+    {OPT_EXHAUSTIVE, "exhaustive", 0, NULL, "Join every request by scanning every record, without the request index and the early settling of successful requests: slow, obviously correct; the tests compare it with the default."},
     {OPT_NO_UNJOINED, "no-unjoined", 0, NULL, "Report only failed requests: leave out DNS failures and failed connection attempts that no request was joined to."},
     {OPT_COLOR, "color", 1, "WHEN", "Colour in the text report: auto (default: when writing to a terminal), always, never."},
     {OPT_QUIET, "quiet", 0, NULL, "No progress and no warnings on standard error."},
@@ -269,6 +270,7 @@ int main(int argc, char **argv)
         case OPT_FILTER: filt.expr = optarg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_NO_UNJOINED: wo.include_unjoined = false; break;
+        case OPT_EXHAUSTIVE: wo.exhaustive = true; break;
         case OPT_COLOR: color = optarg; break;
         case OPT_SETTLE: {
             char *end;

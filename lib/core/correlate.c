@@ -204,9 +204,9 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
 
     /* The upstream request: from the index (same method and path), else any request whose
      * path ends like the client's (a reverse proxy's prefix). */
-    struct txn *best = why_correlate_upstream_indexed(s, client);
+    struct txn *best = s->opt.exhaustive ? NULL : why_correlate_upstream_indexed(s, client);
     int best_score = 0;
-    for (struct rec_conn *rc = s->rhead; rc && !best; rc = rc->rnext)
+    for (struct rec_conn *rc = best ? NULL : s->rhead; rc; rc = rc->rnext)
         for (struct txn *t = rc->txn_head; t; t = t->next)
             best = pick_better(best, &best_score, t, upstream_score(s, client, &u, from, to, t));
     if (best) {

@@ -325,7 +325,7 @@ static void decide(struct why_session *s, struct txn *t)
     index_del(s, t); /* a client's request is never another's upstream request */
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
-    if (t->has_resp && t->status < 500 && t->resp_done) {
+    if (t->has_resp && t->status < 500 && t->resp_done && !s->opt.exhaustive) {
         bool direct = why_correlate_direct(s, t);
         struct txn *up = direct ? NULL : why_correlate_upstream_indexed(s, t);
         const struct why_conn *uc = up ? why_core_conn(up->rc) : NULL;

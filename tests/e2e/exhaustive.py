@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""The fast path changes nothing: on every lab capture and every public gateway-failure
+capture, `why502 --json` prints exactly what `why502 --json --exhaustive` prints (every
+request joined by scanning every record, no index, no early settling of successes).
+Last line: "N passed, N failed"."""
+import argparse, glob, os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CORPUS = os.environ.get("WHY_CORPUS_DIR", os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
+    a = ap.parse_args()
+    caps = sorted(glob.glob(os.path.join(ROOT, "tests", "captures", "*", "*.pcap*")))
+    caps += sorted(glob.glob(os.path.join(CORPUS, "gateway-failures", "*.pcap*")))
+    passed = failed = 0
+    for cap in caps:
+        fast = subprocess.run([a.why502, "--json", "-q", cap], capture_output=True, timeout=300)
+        slow = subprocess.run([a.why502, "--json", "-q", "--exhaustive", cap], capture_output=True, timeout=600)
+        if fast.stdout == slow.stdout and fast.returncode == slow.returncode:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL {os.path.relpath(cap, os.path.dirname(ROOT))}: the fast path differs from --exhaustive")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
