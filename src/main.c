@@ -18,7 +18,7 @@
 enum opt_id {
     OPT_READ = 'r', OPT_JSON = 'j', OPT_OUT = 'o', OPT_GATEWAY = 'g', OPT_FILTER = 'f',
     OPT_QUIET = 'q', OPT_HELP = 'h', OPT_VERSION = 'V',
-    OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_EXHAUSTIVE, OPT_COLOR, OPT_CAUSES, OPT_MAN,
+    OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_EXHAUSTIVE, OPT_KEYLOG, OPT_COLOR, OPT_CAUSES, OPT_MAN,
 };
 
 struct opt_def {
@@ -35,6 +35,7 @@ static const struct opt_def opts[] = {
     {OPT_OUT, "output", 1, "FILE", "Write the report to FILE instead of standard output."},
     {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
     {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes."},
+    {OPT_KEYLOG, "keylog", 1, "FILE", "Decrypt TLS with this key log (SSLKEYLOGFILE format, TLS 1.2 and 1.3): renegotiation requests are confirmed by type and HTTP inside HTTPS legs is diagnosed like HTTP in clear. A missing or partial key log is a warning; what cannot be decrypted is diagnosed without keys."},
     {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
     {OPT_EXHAUSTIVE, "exhaustive", 0, NULL, "Join every request by scanning every record, without the request index and the early settling of successful requests: slow, obviously correct; the tests compare it with the default."},
     {OPT_NO_UNJOINED, "no-unjoined", 0, NULL, "Report only failed requests: leave out DNS failures and failed connection attempts that no request was joined to."},
@@ -271,6 +272,7 @@ int main(int argc, char **argv)
         case OPT_QUIET: quiet = true; break;
         case OPT_NO_UNJOINED: wo.include_unjoined = false; break;
         case OPT_EXHAUSTIVE: wo.exhaustive = true; break;
+        case OPT_KEYLOG: wo.keylog = optarg; break;
         case OPT_COLOR: color = optarg; break;
         case OPT_SETTLE: {
             char *end;
@@ -368,6 +370,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nwarn; i++)
             fprintf(stderr, "why502: warning: %s\n", warn[i]);
     const struct why_summary *sum = why_session_summary(s);
+    if (!quiet && sum->keylog_warning[0])
+        fprintf(stderr, "why502: warning: keylog: %s\n", sum->keylog_warning);
     if (json)
         why_json_summary(out, sum, warn, nwarn);
     else

@@ -113,6 +113,11 @@ struct why_summary {
     uint64_t caps_hit;       /* any named cap reached (see the cap counters) */
     uint64_t cap_conns_evicted, cap_ooo_dropped, cap_http_head_too_long, cap_pending_dropped,
         cap_records_dropped;
+    /* --keylog */
+    bool keylog_used;
+    char keylog_warning[256];        /* "" when the key log was read */
+    uint64_t keylog_lines_ignored;   /* lines that were not key log entries */
+    uint64_t tls_decrypted, tls_keyless; /* TLS connections decrypted / without keys */
     uint32_t ngateways;
     struct why_addr gateways[8];
     struct why_ts first_ts, last_ts;

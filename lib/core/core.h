@@ -9,6 +9,7 @@
 #include "proto/dns.h"
 #include "proto/http1.h"
 #include "proto/tls.h"
+#include "tlsdec/tlsdec.h"
 #include "why502/why502.h"
 
 #define WHY_TXN_PER_CONN_MAX 1024     /* HTTP transactions remembered per connection (cap) */
@@ -61,6 +62,10 @@ struct rec_conn {
     uint64_t hreq_first_frame, hresp_first_frame; /* first byte of the message being parsed */
     struct why_ts hreq_first_ts, hresp_first_ts;
     uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
+    /* --keylog: the decryptor, and HTTP found inside (then hreq/hresp parse the plaintext) */
+    struct why_tlsdec *dec;
+    bool dec_http;
+    bool reneg_confirmed;         /* a decrypted HelloRequest from the server */
     uint64_t other_first_frame;   /* APP_OTHER: first bytes seen from the server */
     uint8_t other_first[64];
     uint32_t other_first_len;
@@ -141,6 +146,8 @@ struct why_session {
     struct why_options opt;
     struct txn **index;               /* requests by why_core_request_key(), chained */
     struct txn **hindex;              /* the same, by method + path + host (forward proxies) */
+    struct why_keylog *keylog;        /* --keylog, NULL without */
+    uint8_t *plain;                   /* decrypted record (WHY_TLSDEC_OUT_MAX bytes) */
     struct why_sink sink;
     struct why_flow *flow;
     struct why_summary sum;
@@ -170,6 +177,11 @@ struct why_session {
 };
 
 /* session.c */
+/* The connection carries HTTP we can read: in clear, or decrypted with --keylog. */
+static inline bool why_core_http(const struct rec_conn *rc)
+{
+    return rc->app == APP_HTTP || (rc->dec_http && rc->hreq);
+}
 uint32_t why_core_request_key(const char *method, const char *path);
 static inline uint32_t why_core_host_bucket(uint32_t pkey, uint32_t hkey)
 {

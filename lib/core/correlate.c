@@ -114,7 +114,7 @@ static int upstream_score(const struct why_session *s, const struct txn *client,
                           struct why_ts from, struct why_ts to, const struct txn *t)
 {
     const struct rec_conn *rc = t->rc;
-    if (t->claimed_by || rc == client->rc || rc->app != APP_HTTP || !is_upstream_conn(s, rc) ||
+    if (t->claimed_by || rc == client->rc || !why_core_http(rc) || !is_upstream_conn(s, rc) ||
         strcmp(t->method, client->method) != 0 || !in_window(t->req_first_ts, from, to))
         return 0;
     struct why_url tu;
@@ -256,7 +256,7 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
                 score = 2;
             if (score < 0)
                 continue;
-            if (!attempt_failed(rc) && rc->app == APP_HTTP && rc != x->up_conn)
+            if (!attempt_failed(rc) && why_core_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
             if (!pick || why_ts_cmp(c->syn_ts[0], why_core_conn(pick)->syn_ts[0]) < 0 ||
                 (why_ts_cmp(c->syn_ts[0], why_core_conn(pick)->syn_ts[0]) == 0 && score > pick_score)) {

@@ -656,8 +656,9 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
                      "gateway never answered and the origin waited %s.",
                      dst, rc->sni[0] ? rc->sni : "-", w);
         }
-        dt(inc, "sni=%s answered=%s waited=%.3fs", rc->sni[0] ? rc->sni : "-",
-           rc->reneg_answered ? "yes" : "no", secs(inc->wait_us));
+        dt(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->sni[0] ? rc->sni : "-",
+           rc->reneg_answered ? "yes" : "no", secs(inc->wait_us),
+           rc->reneg_confirmed ? "HelloRequest" : "no_keys");
         conn_evidence(inc, rc);
         return true;
     }

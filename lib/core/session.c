@@ -435,6 +435,8 @@ static void rec_unlink(struct why_session *s, struct rec_conn *rc)
 static void rec_free(struct rec_conn *rc)
 {
     http_free(rc);
+    why_tlsdec_free(rc->dec);
+    rc->dec = NULL;
     why_tls_stream_fini(&rc->tls[0]);
     why_tls_stream_fini(&rc->tls[1]);
     free(rc);
@@ -668,8 +670,11 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
     (void)version, (void)len;
     if (ctype == WHY_TLS_CT_APPDATA)
         rc->tls_appdata[tc->dir] = true;
-    if (ctype == WHY_TLS_CT_CCS)
+    if (ctype == WHY_TLS_CT_CCS) {
+        if (rc->dec && !enc)
+            why_tlsdec_ccs(rc->dec, tc->dir);
         rc->tls_ccs[tc->dir] = true;
+    }
     /* TLS 1.2: after a side's ChangeCipherSpec its first encrypted handshake record is its
      * Finished; a further one from the server is a renegotiation request (HelloRequest, sent
      * by IIS after reading a request, before any answer), and a further one from the client
@@ -696,6 +701,11 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
     struct tls_ctx *tc = ctx;
     struct rec_conn *rc = tc->rc;
     rc->tls_hello[tc->dir] = true;
+    if (rc->dec && h->client)
+        why_tlsdec_client_hello(rc->dec, h->random);
+    else if (rc->dec)
+        why_tlsdec_server_hello(rc->dec, h->random, h->version ? h->version : h->legacy_version,
+                                h->cipher);
     if (h->client) {
         if (h->sni[0])
             copy_str(rc->sni, sizeof rc->sni, h->sni);
@@ -728,12 +738,59 @@ static void on_tls_handshake(void *ctx, uint8_t type, uint32_t len)
 
 static void on_tls_error(void *ctx) { (void)ctx; }
 
+static void http_feed(struct why_session *s, struct rec_conn *rc, enum why_dir dir, const uint8_t *d,
+                      uint32_t n);
+
+/* --keylog: a whole record. Decrypted application data is HTTP parsed as in clear; a
+ * decrypted HelloRequest confirms a renegotiation request by its type. What cannot be
+ * decrypted is left to the diagnosis without keys. */
+static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t len)
+{
+    struct tls_ctx *tc = ctx;
+    struct rec_conn *rc = tc->rc;
+    struct why_session *s = tc->s;
+    if (!rc->dec || !s->plain)
+        return;
+    bool was_enc = why_tlsdec_encrypted(rc->dec, tc->dir);
+    uint8_t inner = 0;
+    int n = why_tlsdec_record(rc->dec, tc->dir, ctype, body, len, s->plain, WHY_TLSDEC_OUT_MAX, &inner);
+    if (n <= 0)
+        return;
+    if (inner == WHY_TLS_CT_HANDSHAKE && was_enc && tc->dir == WHY_S2C &&
+        s->plain[0] == WHY_TLS_HS_HELLO_REQUEST && rc->tls_version != 0x0304) {
+        rc->reneg_confirmed = true;
+        if (!rc->reneg_frame) {
+            rc->reneg_frame = s->cur_frame->num;
+            rc->reneg_ts = s->cur_frame->ts;
+        }
+        return;
+    }
+    if (inner != WHY_TLS_CT_APPDATA)
+        return;
+    if (!rc->hreq) {
+        if (tc->dir != WHY_C2S || !why_http1_looks_like_request(s->plain, (size_t)n))
+            return;
+        rc->hreq = malloc(sizeof *rc->hreq);
+        rc->hresp = malloc(sizeof *rc->hresp);
+        if (!rc->hreq || !rc->hresp) {
+            free(rc->hreq);
+            free(rc->hresp);
+            rc->hreq = rc->hresp = NULL;
+            return;
+        }
+        why_http1_stream_init(rc->hreq, true);
+        why_http1_stream_init(rc->hresp, false);
+        rc->dec_http = true;
+    }
+    http_feed(s, rc, tc->dir, s->plain, (uint32_t)n);
+}
+
 static void tls_feed(struct why_session *s, struct rec_conn *rc, int dir, const uint8_t *d,
                      uint32_t n)
 {
     struct tls_ctx tc = {s, rc, dir};
     struct why_tls_cb cb = {&tc, on_tls_record, on_tls_hello, on_tls_alert, on_tls_handshake,
-                            on_tls_error};
+                            on_tls_error, on_tls_body};
     why_tls_stream_feed(&rc->tls[dir], d, n, &cb);
 }
 
@@ -822,7 +879,7 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
         rc->c = *c;
 }
 
-static void decide_app(struct rec_conn *rc, const uint8_t *d, uint32_t n)
+static void decide_app(struct why_session *s, struct rec_conn *rc, const uint8_t *d, uint32_t n)
 {
     if (why_http1_looks_like_request(d, n)) {
         rc->hreq = malloc(sizeof *rc->hreq);
@@ -837,10 +894,15 @@ static void decide_app(struct rec_conn *rc, const uint8_t *d, uint32_t n)
             rc->hreq = rc->hresp = NULL;
             rc->app = APP_OTHER;
         }
-    } else if (why_tls_looks_like(d, n))
+    } else if (why_tls_looks_like(d, n)) {
         rc->app = APP_TLS;
-    else
+        if (s->keylog) { /* --keylog: keep whole records for the decryptor */
+            rc->dec = why_tlsdec_new(s->keylog);
+            rc->tls[0].keep_bodies = rc->tls[1].keep_bodies = rc->dec != NULL;
+        }
+    } else {
         rc->app = APP_OTHER;
+    }
     rc->app_decided = true;
 }
 
@@ -863,14 +925,30 @@ static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8
             if (!c->midstream)
                 return;
         }
-        decide_app(rc, d, n);
+        decide_app(s, rc, d, n);
     }
     if (rc->app == APP_HTTP) {
+        http_feed(s, rc, dir, d, n);
+    } else if (rc->app == APP_TLS) {
+        tls_feed(s, rc, dir, d, n);
+    } else if (dir == WHY_S2C && !rc->other_first_frame) {
+        rc->other_first_frame = s->cur_frame->num;
+        rc->other_first_len = n > 64 ? 64 : n;
+        memcpy(rc->other_first, d, rc->other_first_len);
+    }
+}
+
+/* HTTP bytes of one direction, in clear or decrypted. */
+static void http_feed(struct why_session *s, struct rec_conn *rc, enum why_dir dir, const uint8_t *d,
+                      uint32_t n)
+{
+    {
         struct http_ctx hc;
         struct why_http1_cb req, resp;
         http_cbs(s, rc, &hc, &req, &resp);
         struct why_http1_stream *st = dir == WHY_C2S ? rc->hreq : rc->hresp;
-        if (st->phase == WHY_HTTP_TUNNEL || rc->hresp->phase == WHY_HTTP_TUNNEL) {
+        if (rc->app == APP_HTTP &&
+            (st->phase == WHY_HTTP_TUNNEL || rc->hresp->phase == WHY_HTTP_TUNNEL)) {
             /* CONNECT: what follows is the tunnel's payload, usually TLS (for the SNI) */
             tls_feed(s, rc, dir, d, n);
             return;
@@ -887,12 +965,6 @@ static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8
         /* if a response arrives in the middle of a head byte run, first-frame stays correct
          * because IDLE is only seen at a message boundary */
         why_http1_stream_feed(st, d, n, dir == WHY_C2S ? &req : &resp);
-    } else if (rc->app == APP_TLS) {
-        tls_feed(s, rc, dir, d, n);
-    } else if (dir == WHY_S2C && !rc->other_first_frame) {
-        rc->other_first_frame = s->cur_frame->num;
-        rc->other_first_len = n > 64 ? 64 : n;
-        memcpy(rc->other_first, d, rc->other_first_len);
     }
 }
 
@@ -927,7 +999,15 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
         return;
     rc->c = *c;
     rc->c.app = NULL;
-    if (rc->app == APP_HTTP) {
+    if (rc->dec) {
+        struct why_tlsdec_info info;
+        why_tlsdec_get_info(rc->dec, &info);
+        if (info.decrypted)
+            s->sum.tls_decrypted++;
+        else
+            s->sum.tls_keyless++;
+    }
+    if (why_core_http(rc) && rc->hresp) {
         struct http_ctx hc;
         struct why_http1_cb req, resp;
         http_cbs(s, rc, &hc, &req, &resp);
@@ -1100,6 +1180,24 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
         why_options_init(&s->opt);
     if (sink)
         s->sink = *sink;
+    if (s->opt.keylog) {
+        /* a key log that cannot be read is a warning: the capture is diagnosed without keys */
+        char kerr[200];
+        s->sum.keylog_used = true;
+        if (why_keylog_load(s->opt.keylog, &s->keylog, kerr, sizeof kerr) < 0) {
+            snprintf(s->sum.keylog_warning, sizeof s->sum.keylog_warning, "%s", kerr);
+            s->keylog = NULL;
+        } else {
+            s->sum.keylog_lines_ignored = why_keylog_ignored(s->keylog);
+            s->plain = malloc(WHY_TLSDEC_OUT_MAX);
+            if (!s->plain) {
+                why_keylog_free(s->keylog);
+                s->keylog = NULL;
+                snprintf(s->sum.keylog_warning, sizeof s->sum.keylog_warning, "%s: out of memory",
+                         s->opt.keylog);
+            }
+        }
+    }
     if (s->opt.gateways && parse_gateways(s, s->opt.gateways, err, errsize) < 0) {
         free(s->index);
         free(s->hindex);
@@ -1206,5 +1304,7 @@ void why_session_free(struct why_session *s)
     }
     free(s->index);
     free(s->hindex);
+    free(s->plain);
+    why_keylog_free(s->keylog);
     free(s);
 }

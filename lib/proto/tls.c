@@ -74,6 +74,35 @@ void why_tls_stream_fini(struct why_tls_stream *s)
     if (!s)
         return;
     priv_free(s);
+    free(s->body);
+    s->body = NULL;
+    s->body_len = 0;
+}
+
+/* keep_bodies: whole record bodies go to on_body at their end. */
+static void body_bytes(struct why_tls_stream *s, const uint8_t *d, size_t n)
+{
+    if (!s->body) {
+        s->body = malloc(TLS_REC_MAX);
+        if (!s->body) {
+            s->body_lost = true;
+            return;
+        }
+    }
+    if (s->body_len + n > TLS_REC_MAX) {
+        s->body_lost = true;
+        return;
+    }
+    memcpy(s->body + s->body_len, d, n);
+    s->body_len += (uint32_t)n;
+}
+
+static void body_end(struct why_tls_stream *s, const struct why_tls_cb *cb)
+{
+    if (!s->body_lost && cb && cb->on_body)
+        cb->on_body(cb->ctx, s->ctype, s->body ? s->body : (const uint8_t *)"", s->body_len);
+    s->body_len = 0;
+    s->body_lost = false;
 }
 
 /* ---- hello parsing ---- */
@@ -195,6 +224,7 @@ static bool parse_hello(const uint8_t *body, size_t n, bool client, struct why_t
         why_cur_u8(&c); /* compression */
         h->hrr = memcmp(random, hrr_random, sizeof random) == 0;
     }
+    memcpy(h->random, random, sizeof random);
     if (!why_cur_ok(&c))
         return false;
     parse_extensions(&c, h);
@@ -334,9 +364,13 @@ void why_tls_stream_feed(struct why_tls_stream *s, const uint8_t *data, size_t l
                 s->encrypted = true;
                 priv_free(s); /* nothing in clear any more: the hello buffer goes */
             }
+            if (s->keep_bodies && rlen == 0)
+                body_end(s, cb);
             continue;
         }
         size_t take = len < s->rec_left ? len : s->rec_left;
+        if (s->keep_bodies)
+            body_bytes(s, data, take);
         if (!s->encrypted) {
             if (s->ctype == WHY_TLS_CT_HANDSHAKE)
                 hs_bytes(s, data, take, cb);
@@ -346,6 +380,8 @@ void why_tls_stream_feed(struct why_tls_stream *s, const uint8_t *data, size_t l
         s->rec_left -= (uint32_t)take;
         data += take;
         len -= take;
+        if (s->keep_bodies && s->rec_left == 0)
+            body_end(s, cb);
     }
 }
 
@@ -359,6 +395,11 @@ void why_tls_stream_gap(struct why_tls_stream *s, uint64_t n)
         return;
     }
     s->rec_left -= (uint32_t)n;
+    s->body_lost = true; /* this record cannot be decrypted */
+    if (s->rec_left == 0) {
+        s->body_len = 0;
+        s->body_lost = false;
+    }
     if (s->encrypted || !s->hs)
         return;
     struct tls_priv *pv = (struct tls_priv *)(void *)s->hs;

@@ -28,6 +28,7 @@ struct why_tls_hello {
     char sni[256];                  /* server_name, "" if none */
     char alpn[64];                  /* first ALPN protocol (client: offered, server: chosen) */
     uint16_t cipher;                /* ServerHello cipher suite */
+    uint8_t random[32];             /* the hello's random (keys the key log by client random) */
     bool hrr;                       /* ServerHello is a HelloRetryRequest */
 };
 
@@ -43,6 +44,9 @@ struct why_tls_cb {
     void (*on_handshake)(void *ctx, uint8_t hs_type, uint32_t len);
     /* The bytes are not TLS records (bad content type or version): the stream stops. */
     void (*on_error)(void *ctx);
+    /* With keep_bodies set: every whole record's body, at its end (for decryption). Records
+     * cut by a gap are not delivered. May be NULL. */
+    void (*on_body)(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t len);
 };
 
 struct why_tls_stream {
@@ -55,6 +59,10 @@ struct why_tls_stream {
     uint8_t *hs;                    /* handshake message accumulation (cap WHY_TLS_HELLO_MAX) */
     uint32_t hs_len;
     uint64_t records;               /* records seen */
+    bool keep_bodies;               /* collect record bodies for on_body (set by the caller) */
+    bool body_lost;                 /* private: part of the current body was not captured */
+    uint8_t *body;                  /* private: the current record's body (keep_bodies) */
+    uint32_t body_len;
 };
 
 /* True if data could start a TLS record (type 20..23, version 3.x). */

@@ -142,6 +142,18 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kint(out, "upstream_requests", (int64_t)s->upstream_requests, false, &f);
     kint(out, "failed", (int64_t)s->failed, false, &f);
     kint(out, "unreadable", (int64_t)s->unreadable, false, &f);
+    key(out, "keylog", &f);
+    if (!s->keylog_used) {
+        fputs("null", out);
+    } else {
+        bool g = true;
+        fputc('{', out);
+        kstr(out, "warning", s->keylog_warning[0] ? s->keylog_warning : NULL, &g);
+        kint(out, "lines_ignored", (int64_t)s->keylog_lines_ignored, false, &g);
+        kint(out, "tls_decrypted", (int64_t)s->tls_decrypted, false, &g);
+        kint(out, "tls_without_keys", (int64_t)s->tls_keyless, false, &g);
+        fputc('}', out);
+    }
     key(out, "by_kind", &f);
     {
         bool g = true;

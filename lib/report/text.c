@@ -112,6 +112,17 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
     fputc('\n', out);
     fprintf(out, "  requests    %" PRIu64 " from clients, %" PRIu64 " sent upstream, %" PRIu64 " DNS queries, %" PRIu64 " TCP connections\n",
             s->requests, s->upstream_requests, s->dns_queries, s->tcp_conns);
+    if (s->keylog_used) {
+        fprintf(out, "  keylog      %" PRIu64 " TLS connections decrypted, %" PRIu64 " without keys",
+                s->tls_decrypted, s->tls_keyless);
+        if (s->keylog_lines_ignored)
+            fprintf(out, ", %" PRIu64 " key log lines ignored", s->keylog_lines_ignored);
+        if (s->keylog_warning[0]) {
+            fputs("; ", out);
+            why_esc_text(out, s->keylog_warning);
+        }
+        fputc('\n', out);
+    }
     if (s->unreadable)
         fprintf(out, "  unreadable  %" PRIu64 " requests whose answer the capture missed (lost segments): not judged\n",
                 s->unreadable);
