@@ -61,6 +61,7 @@ struct why_incident {
     int status;              /* status the client saw, 0 if none */
     char claim[200];         /* the gateway's own words: X-Squid-Error, Proxy-Status, page title */
     char server[96];         /* Server header of the gateway's response */
+    char sni[256];           /* the client's TLS server name, when its request is encrypted */
     /* the upstream leg */
     bool has_upstream;
     struct why_addr upstream_addr;

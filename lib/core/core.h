@@ -27,6 +27,7 @@
 #define WHY_HOSTMAP_MAX 4096          /* host -> addresses remembered from DNS answers (cap) */
 
 enum app_proto { APP_UNKNOWN = 0, APP_HTTP, APP_TLS, APP_OTHER };
+enum why_cert_problem { CERT_OK = 0, CERT_EXPIRED, CERT_NOT_YET_VALID, CERT_NAME_MISMATCH };
 
 struct txn;
 
@@ -47,13 +48,23 @@ struct rec_conn {
     uint16_t tls_version;
     bool tls_appdata[2];          /* application data seen in each direction */
     bool tls_ccs[2];
+    uint32_t tls_data_records[2]; /* application-data records (TLS 1.3: not counting 19-byte
+                                     ones, the size of an encrypted alert) */
+    uint32_t dec_data_records[2]; /* decrypted records that held application data */
     uint32_t tls_enc_hs[2];       /* encrypted handshake records (the first is Finished) */
     uint64_t reneg_frame;         /* first server handshake record after its Finished (TLS 1.2) */
     struct why_ts reneg_ts;
     bool reneg_answered;          /* client sent a handshake record or an alert after it */
+    bool reneg_renegotiated;      /* ...a handshake record: it renegotiated (no failure) */
     uint64_t reneg_answer_frame;
     uint8_t alert_desc, alert_level;
     uint64_t alert_frame;
+    struct why_ts alert_ts;
+    /* the server's certificate, checked against packet time and the SNI (TLS 1.2 in clear,
+     * TLS 1.3 with --keylog) */
+    uint8_t cert_problem;         /* enum why_cert_problem */
+    uint64_t cert_frame;
+    char cert_text[160];          /* "not after 2020-01-01T00:00:00Z", "names: a.example, ..." */
     int alert_dir;
     /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
      * still waiting for a response head */
@@ -75,6 +86,7 @@ struct rec_conn {
     struct rec_conn *rnext, *rprev; /* all records, by creation */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */
+    bool prunable;                /* the next pruning pass frees it */
 };
 
 struct txn {
@@ -192,6 +204,8 @@ void why_core_claim(struct why_session *s, struct txn *up, struct txn *client);
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a);
 bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a);
 const struct why_conn *why_core_conn(const struct rec_conn *rc);
+/* The gateway (client side) sent application data (a request) on a TLS connection. */
+bool why_core_tls_sent_data(const struct rec_conn *rc);
 /* The server closed a TLS connection before finishing its side of the handshake. */
 bool why_core_tls_handshake_cut(const struct rec_conn *rc);
 

@@ -278,10 +278,12 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
     /* An HTTPS upstream leg is opaque without keys. A TLS connection of the gateway's on
      * which the origin asked for renegotiation while this request waited is what carried it
      * (the WAF/IIS stall): the one with the request's host as SNI first. */
-    if (!x->up && !(x->up_conn && x->up_conn->app == APP_TLS && x->up_conn->reneg_frame)) {
+    if (!x->up && !(x->up_conn && x->up_conn->app == APP_TLS && x->up_conn->reneg_frame &&
+                    !x->up_conn->reneg_renegotiated)) {
         struct rec_conn *tls = NULL;
         for (struct rec_conn *rc = s->rhead; rc; rc = rc->rnext) {
-            if (rc->app != APP_TLS || !rc->reneg_frame || rc->claimed || !is_upstream_conn(s, rc) ||
+            if (rc->app != APP_TLS || !rc->reneg_frame || rc->reneg_renegotiated || rc->claimed ||
+                !is_upstream_conn(s, rc) ||
                 !in_window(rc->reneg_ts, from, to))
                 continue;
             if (!tls || (strcmp(rc->sni, u.host) == 0 && strcmp(tls->sni, u.host) != 0))

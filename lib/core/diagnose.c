@@ -58,6 +58,10 @@ static const struct why_cause causes[] = {
      "Stop the origin asking for renegotiation, or allow the gateway to renegotiate with it."},
     {"tls_alert", "tls_protocol_error", "gateway", "The TLS handshake with the origin ended with an alert.",
      "The TLS handshake between the gateway and {addr} failed ({alert}): compare versions, ciphers and certificates on both sides."},
+    {"tls_certificate", "tls_certificate_error", "gateway", "The origin's certificate was refused: expired, not yet valid, or not for the name the gateway asked for (seen in TLS 1.2, or TLS 1.3 with --keylog), or the gateway said so with a certificate alert.",
+     "Renew or fix the certificate of {addr} ({cert}), or make the gateway ask for a name it covers."},
+    {"tls_gateway_left", "tls_protocol_error", "gateway", "The gateway completed the TLS handshake with the origin and closed without sending the request: it refused something it saw, most often the certificate (which TLS 1.3 hides without keys).",
+     "Run why502 with --keylog to see the certificate of {addr}, or check the gateway's log for the verification error."},
     {"tls_handshake_closed", "tls_protocol_error", "gateway", "The origin closed or reset the connection during the TLS handshake.",
      "The origin {addr} dropped the TLS handshake: it may not speak TLS on port {port}, or rejects the gateway's versions/ciphers/SNI."},
     {"no_upstream_attempt", "proxy_internal_response", "gateway", "The gateway answered 5xx without any DNS query, connection attempt or upstream request for it.",
@@ -145,6 +149,7 @@ struct fixctx {
     const char *who;              /* "The gateway", or the host's address for unjoined failures */
     char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
     char upstream_state[160];
+    char cert[160];
 };
 
 /* Expands {name} placeholders of a catalogue fix. */
@@ -172,6 +177,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct fixctx
                     else if (!strcmp(name, "status")) v = f->status;
                     else if (!strcmp(name, "alert")) v = f->alert;
                     else if (!strcmp(name, "upstream_state")) v = f->upstream_state;
+                    else if (!strcmp(name, "cert")) v = f->cert;
                     if (v) {
                         if (!v[0])
                             v = "?";
@@ -627,8 +633,14 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
     const struct why_conn *c = why_core_conn(rc);
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    if (rc->reneg_frame) {
-        ev(inc, rc->reneg_frame, rc->reneg_ts, "TLS handshake record from %s after application data (renegotiation request)", dst);
+    if (rc->reneg_frame && !rc->reneg_renegotiated) {
+        ev(inc, rc->reneg_frame, rc->reneg_ts, "TLS handshake record from %s after its Finished (renegotiation request)", dst);
+        /* refused: an alert back, or the gateway closing before the origin gave up */
+        const struct why_tcp_half *gwh = &c->half[WHY_C2S], *srvh = &c->half[WHY_S2C];
+        uint64_t gw_close = gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame;
+        uint64_t srv_close = srvh->fin_frame ? srvh->fin_frame : srvh->rst_frame;
+        bool refused = rc->reneg_answered ||
+                       (gw_close > rc->reneg_frame && (!srv_close || gw_close < srv_close));
         struct why_ts end = x->end_ts;
         const struct why_tcp_half *h = &c->half[WHY_S2C];
         if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->reneg_ts) > 0)
@@ -643,12 +655,13 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
         inc->wait_us = why_ts_diff_us(rc->reneg_ts, end);
         char w[32];
         fmt_wait(w, sizeof w, inc->wait_us);
-        if (rc->reneg_answered) {
+        if (refused) {
             set_cause(inc, "renegotiation_refused");
-            ev(inc, rc->reneg_answer_frame, rc->reneg_ts, "the gateway's answer to the renegotiation");
+            if (rc->reneg_answered)
+                ev(inc, rc->reneg_answer_frame, rc->reneg_ts, "the gateway's alert in answer to the renegotiation");
             snprintf(inc->summary, sizeof inc->summary,
-                     "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it.",
-                     dst, rc->sni[0] ? rc->sni : "-");
+                     "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
+                     dst, rc->sni[0] ? rc->sni : "-", rc->reneg_answered ? "alert" : "closed the connection");
         } else {
             set_cause(inc, "renegotiation_stall");
             snprintf(inc->summary, sizeof inc->summary,
@@ -657,8 +670,31 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
                      dst, rc->sni[0] ? rc->sni : "-", w);
         }
         dt(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->sni[0] ? rc->sni : "-",
-           rc->reneg_answered ? "yes" : "no", secs(inc->wait_us),
+           rc->reneg_answered ? "alert" : refused ? "close" : "no", secs(inc->wait_us),
            rc->reneg_confirmed ? "HelloRequest" : "no_keys");
+        conn_evidence(inc, rc);
+        return true;
+    }
+    /* certificate: the gateway's certificate alert, or a bad certificate it then left */
+    bool cert_alert = rc->alert_frame && rc->alert_dir == WHY_C2S &&
+                      ((rc->alert_desc >= 42 && rc->alert_desc <= 46) || rc->alert_desc == 48);
+    if (cert_alert || (rc->cert_problem && !why_core_tls_sent_data(rc))) {
+        char an[40] = "";
+        if (rc->alert_frame)
+            why_tls_alert_name(rc->alert_desc, an, sizeof an);
+        set_cause(inc, "tls_certificate");
+        snprintf(f->cert, sizeof f->cert, "%s", rc->cert_problem ? rc->cert_text : an);
+        if (rc->cert_frame)
+            ev(inc, rc->cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
+               rc->cert_problem ? rc->cert_text : "accepted by its looks");
+        if (cert_alert)
+            ev(inc, rc->alert_frame, rc->alert_ts, "TLS alert %s from the gateway", an);
+        dt(inc, "sni=%s certificate=\"%s\" alert=%s", rc->sni[0] ? rc->sni : "-",
+           rc->cert_problem ? rc->cert_text : "-", cert_alert ? an : "-");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The gateway refused the certificate of %s (SNI %s)%s%s%s.", dst, rc->sni[0] ? rc->sni : "-",
+                 rc->cert_problem ? ": " : "", rc->cert_problem ? rc->cert_text : "",
+                 cert_alert ? (rc->cert_problem ? "; it sent a certificate alert" : " with a certificate alert") : "");
         conn_evidence(inc, rc);
         return true;
     }
@@ -668,10 +704,23 @@ static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, st
         snprintf(f->alert, sizeof f->alert, "%s", name);
         set_cause(inc, "tls_alert");
         dt(inc, "alert=%s from=%s", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
-        ev(inc, rc->alert_frame, c->half[rc->alert_dir].last_ts, "TLS alert %s from %s", name,
+        ev(inc, rc->alert_frame, rc->alert_ts, "TLS alert %s from %s", name,
            rc->alert_dir == WHY_S2C ? "the origin" : "the gateway");
         snprintf(inc->summary, sizeof inc->summary, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.",
                  dst, rc->sni[0] ? rc->sni : "-", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
+        return true;
+    }
+    /* the gateway finished the handshake and left without sending the request */
+    const struct why_tcp_half *gwh = &c->half[WHY_C2S];
+    if (rc->tls_ccs[WHY_S2C] && !why_core_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
+        set_cause(inc, "tls_gateway_left");
+        ev(inc, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
+           "the gateway closes the TLS connection to %s without a request", dst);
+        dt(inc, "sni=%s version=%s", rc->sni[0] ? rc->sni : "-", rc->tls_version == 0x0304 ? "1.3" : "1.2");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The gateway finished the TLS handshake with %s (SNI %s) and closed without sending the request: it refused something in the handshake%s.",
+                 dst, rc->sni[0] ? rc->sni : "-",
+                 rc->tls_version == 0x0304 ? ", most often the certificate (hidden in TLS 1.3: --keylog shows it)" : "");
         return true;
     }
     if (why_core_tls_handshake_cut(rc)) {
@@ -735,7 +784,10 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     inc->gateway_port = cc->srv_port;
     snprintf(inc->method, sizeof inc->method, "%s", t->method);
     struct why_url u;
-    why_url_parse(t->method, t->target, t->target_len, t->host, &u);
+    if (t->rc->app == APP_TLS)
+        why_url_parse_https(t->method, t->target, t->target_len, t->host, &u);
+    else
+        why_url_parse(t->method, t->target, t->target_len, t->host, &u);
     snprintf(inc->url, sizeof inc->url, "%s", u.abs);
     inc->status = t->has_resp ? t->status : 0;
     if (t->claim[0] && t->title[0])
@@ -973,9 +1025,9 @@ bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, 
         inc->client_port = cc->cli_port;
         inc->gateway_addr = cc->srv_addr;
         inc->gateway_port = cc->srv_port;
-        snprintf(inc->method, sizeof inc->method, "%s", "");
-        if (x->client_conn->sni[0])
-            snprintf(inc->url, sizeof inc->url, "https://%s/", x->client_conn->sni);
+        inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
+        snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->sni);
+        inc->request_frame = cc->first_frame;
         char cli[64];
         ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)",
            why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli),

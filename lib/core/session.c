@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "core/core.h"
 #include "core/url.h"
@@ -66,6 +70,14 @@ bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr
 const struct why_conn *why_core_conn(const struct rec_conn *rc)
 {
     return rc->live ? rc->live : &rc->c;
+}
+
+bool why_core_tls_sent_data(const struct rec_conn *rc)
+{
+    if (rc->dec_data_records[WHY_C2S])
+        return true;
+    /* TLS 1.3: the client's Finished travels as application data */
+    return rc->tls_data_records[WHY_C2S] > (rc->tls_version == 0x0304 ? 1u : 0u);
 }
 
 bool why_core_tls_handshake_cut(const struct rec_conn *rc)
@@ -243,8 +255,10 @@ static void unjoined_conn(struct why_session *s, struct rec_conn *rc)
  * server cut before any application data. */
 static bool tls_failed(const struct rec_conn *rc)
 {
-    if (rc->reneg_frame)
+    if (rc->reneg_frame && !rc->reneg_renegotiated)
         return true;
+    if (rc->cert_problem && !why_core_tls_sent_data(rc))
+        return true; /* the gateway left after seeing the certificate */
     if (rc->alert_frame && rc->alert_level == 2 && !rc->tls_appdata[WHY_S2C])
         return true;
     return why_core_tls_handshake_cut(rc);
@@ -260,17 +274,18 @@ static void unjoined_tls(struct why_session *s, struct rec_conn *rc)
     rc->claimed = true;
     x.attempts[x.nattempts++] = rc;
     x.up_conn = rc;
+    struct why_ts when = rc->reneg_frame ? rc->reneg_ts : rc->alert_frame ? rc->alert_ts : rc->c.first_ts;
     for (struct rec_conn *o = s->rhead; o; o = o->rnext) {
         const struct why_conn *oc = why_core_conn(o);
         if (o == rc || o->app != APP_TLS || o->claimed || !why_core_is_gateway_addr(s, &oc->srv_addr) ||
-            why_core_is_gateway_addr(s, &oc->cli_addr) ||
-            !rc->reneg_frame || why_ts_diff_us(oc->first_ts, rc->reneg_ts) < -WHY_SKEW_US)
+            why_core_is_gateway_addr(s, &oc->cli_addr) || !why_core_is_gateway_addr(s, &rc->c.cli_addr) ||
+            why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
             continue;
         struct why_ts last = oc->half[0].last_ts;
         if (why_ts_cmp(oc->half[1].last_ts, last) > 0)
             last = oc->half[1].last_ts;
-        if (o->closed && why_ts_cmp(last, rc->reneg_ts) < 0)
-            continue; /* gone before the stall */
+        if (o->closed && why_ts_cmp(last, when) < 0)
+            continue; /* gone before the failure */
         if (!x.client_conn || (strcmp(o->sni, rc->sni) == 0 && strcmp(x.client_conn->sni, rc->sni) != 0))
             x.client_conn = o;
     }
@@ -460,8 +475,9 @@ static void prune(struct why_session *s, bool all)
             last = rc->c.half[1].last_ts;
         /* A record already joined to a request, or a client's own connection, can be
          * nothing else's evidence: it goes once settled, whatever is still pending. */
-        bool spent = rc->claimed || (why_core_is_gateway_addr(s, &rc->c.srv_addr) &&
+        bool spent = rc->claimed || (why_core_http(rc) && why_core_is_gateway_addr(s, &rc->c.srv_addr) &&
                                      !why_core_is_gateway_addr(s, &rc->c.cli_addr));
+        /* (an opaque HTTPS client connection stays: a TLS failure upstream may name it) */
         bool old = why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0 ||
                    (spent && why_ts_cmp(last, settled) < 0);
         /* queued (pending) transactions keep their connection */
@@ -478,13 +494,25 @@ static void prune(struct why_session *s, bool all)
             rc->txn_head = t->next;
             txn_free(s, t);
         }
+        rc->prunable = true;
+    }
+    /* Failures nothing was joined to are reported before any record goes, so they can still
+     * name the client connection they belong to. */
+    for (struct rec_conn *rc = s->rhead; rc; rc = rc->rnext) {
+        if (!rc->prunable)
+            continue;
         if (s->opt.include_unjoined && conn_failed_attempt(rc))
             unjoined_conn(s, rc);
         else if (rc->app == APP_TLS && !rc->claimed && tls_failed(rc) &&
                  (s->opt.include_unjoined || why_core_is_gateway_addr(s, &rc->c.cli_addr)))
             unjoined_tls(s, rc); /* a gateway's TLS failure is reported even with --no-unjoined */
-        rec_unlink(s, rc);
-        rec_free(rc);
+    }
+    for (struct rec_conn *rc = s->rhead, *next; rc; rc = next) {
+        next = rc->rnext;
+        if (rc->prunable) {
+            rec_unlink(s, rc);
+            rec_free(rc);
+        }
     }
     /* unjoined failures first, while every record they are compared with is still here */
     for (struct rec_dns *d = s->dhead; d && s->opt.include_unjoined; d = d->next) {
@@ -667,9 +695,12 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
 {
     struct tls_ctx *tc = ctx;
     struct rec_conn *rc = tc->rc;
-    (void)version, (void)len;
-    if (ctype == WHY_TLS_CT_APPDATA)
+    (void)version;
+    if (ctype == WHY_TLS_CT_APPDATA) {
         rc->tls_appdata[tc->dir] = true;
+        if (!(rc->tls_version == 0x0304 && len == 19))
+            rc->tls_data_records[tc->dir]++;
+    }
     if (ctype == WHY_TLS_CT_CCS) {
         if (rc->dec && !enc)
             why_tlsdec_ccs(rc->dec, tc->dir);
@@ -687,6 +718,7 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
         } else if (tc->dir == WHY_C2S && rc->reneg_frame && rc->tls_enc_hs[WHY_C2S] >= 2 &&
                    !rc->reneg_answered) {
             rc->reneg_answered = true;
+            rc->reneg_renegotiated = true; /* a ClientHello back */
             rc->reneg_answer_frame = tc->s->cur_frame->num;
         }
     }
@@ -721,6 +753,7 @@ static void on_tls_alert(void *ctx, uint8_t level, uint8_t desc)
     if (rc->alert_frame)
         return;
     rc->alert_frame = tc->s->cur_frame->num;
+    rc->alert_ts = tc->s->cur_frame->ts;
     rc->alert_level = level;
     rc->alert_desc = desc;
     rc->alert_dir = tc->dir;
@@ -738,6 +771,49 @@ static void on_tls_handshake(void *ctx, uint8_t type, uint32_t len)
 
 static void on_tls_error(void *ctx) { (void)ctx; }
 
+static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t size)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1 || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "?");
+}
+
+/* The server's certificate against packet time and the name the gateway asked for (SNI). */
+static void check_cert(struct why_session *s, struct rec_conn *rc, const uint8_t *der, size_t len)
+{
+    if (rc->cert_frame || len > 65536)
+        return;
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!x)
+        return;
+    rc->cert_frame = s->cur_frame->num;
+    time_t now = (time_t)s->cur_frame->ts.sec;
+    char when[40];
+    if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {
+        rc->cert_problem = CERT_EXPIRED;
+        asn1_time_text(X509_get0_notAfter(x), when, sizeof when);
+        snprintf(rc->cert_text, sizeof rc->cert_text, "expired: not after %s", when);
+    } else if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0) {
+        rc->cert_problem = CERT_NOT_YET_VALID;
+        asn1_time_text(X509_get0_notBefore(x), when, sizeof when);
+        snprintf(rc->cert_text, sizeof rc->cert_text, "not valid before %s", when);
+    } else if (rc->sni[0] && X509_check_host(x, rc->sni, strlen(rc->sni), 0, NULL) != 1) {
+        rc->cert_problem = CERT_NAME_MISMATCH;
+        char cn[96] = "";
+        X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+        snprintf(rc->cert_text, sizeof rc->cert_text, "issued to %s, not %s", cn[0] ? cn : "?", rc->sni);
+    }
+    X509_free(x);
+}
+
+static void on_tls_certificate(void *ctx, const uint8_t *der, uint32_t len)
+{
+    struct tls_ctx *tc = ctx;
+    if (tc->dir == WHY_S2C)
+        check_cert(tc->s, tc->rc, der, len);
+}
+
 static void http_feed(struct why_session *s, struct rec_conn *rc, enum why_dir dir, const uint8_t *d,
                       uint32_t n);
 
@@ -749,8 +825,8 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     struct tls_ctx *tc = ctx;
     struct rec_conn *rc = tc->rc;
     struct why_session *s = tc->s;
-    if (!rc->dec || !s->plain)
-        return;
+    if (!rc->dec || !s->plain || ctype == WHY_TLS_CT_CCS)
+        return; /* ChangeCipherSpec is never protected (it switched the keys on already) */
     bool was_enc = why_tlsdec_encrypted(rc->dec, tc->dir);
     uint8_t inner = 0;
     int n = why_tlsdec_record(rc->dec, tc->dir, ctype, body, len, s->plain, WHY_TLSDEC_OUT_MAX, &inner);
@@ -765,8 +841,25 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
         }
         return;
     }
+    if (inner == WHY_TLS_CT_HANDSHAKE && tc->dir == WHY_S2C && !rc->cert_frame) {
+        /* decrypted handshake messages (TLS 1.3 hides the certificate) */
+        for (uint32_t off = 0; off + 4 <= (uint32_t)n;) {
+            uint32_t mlen = (uint32_t)s->plain[off + 1] << 16 | (uint32_t)s->plain[off + 2] << 8 |
+                            s->plain[off + 3];
+            if (mlen > (uint32_t)n - off - 4)
+                break; /* spans records: not followed */
+            const uint8_t *der;
+            size_t dlen;
+            if (s->plain[off] == WHY_TLS_HS_CERTIFICATE &&
+                why_tls_first_cert(s->plain + off + 4, mlen, rc->tls_version == 0x0304, &der, &dlen))
+                check_cert(s, rc, der, dlen);
+            off += 4 + mlen;
+        }
+        return;
+    }
     if (inner != WHY_TLS_CT_APPDATA)
         return;
+    rc->dec_data_records[tc->dir]++;
     if (!rc->hreq) {
         if (tc->dir != WHY_C2S || !why_http1_looks_like_request(s->plain, (size_t)n))
             return;
@@ -790,7 +883,7 @@ static void tls_feed(struct why_session *s, struct rec_conn *rc, int dir, const 
 {
     struct tls_ctx tc = {s, rc, dir};
     struct why_tls_cb cb = {&tc, on_tls_record, on_tls_hello, on_tls_alert, on_tls_handshake,
-                            on_tls_error, on_tls_body};
+                            on_tls_error, on_tls_certificate, on_tls_body};
     why_tls_stream_feed(&rc->tls[dir], d, n, &cb);
 }
 

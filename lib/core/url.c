@@ -63,6 +63,20 @@ static void copy_bounded(char *dst, size_t size, const char *src, size_t n)
     dst[n] = 0;
 }
 
+/* origin-form: scheme://host[:port]path, the port shown when not the scheme's default */
+static void build_abs(struct why_url *u)
+{
+    char port[8] = "";
+    bool dflt = (u->port == 80 && strcmp(u->scheme, "http") == 0) ||
+                (u->port == 443 && strcmp(u->scheme, "https") == 0);
+    if (!dflt)
+        snprintf(port, sizeof port, ":%u", (unsigned)u->port);
+    const char *lb = u->host_is_ip && u->ip.family == 6 ? "[" : "";
+    const char *rb = u->host_is_ip && u->ip.family == 6 ? "]" : "";
+    snprintf(u->abs, sizeof u->abs, "%s://%s%s%s%s%s", u->scheme, lb, u->host[0] ? u->host : "-",
+             rb, port, u->path);
+}
+
 void why_url_parse(const char *method, const char *target, size_t target_len, const char *host_hdr,
                    struct why_url *u)
 {
@@ -103,13 +117,21 @@ void why_url_parse(const char *method, const char *target, size_t target_len, co
         parse_authority(u, host_hdr, strlen(host_hdr));
     if (target_len == 1 && target[0] == '*')
         strcpy(u->path, "*");
-    char port[8] = "";
-    if ((u->port != 80 && strcmp(u->scheme, "http") == 0))
-        snprintf(port, sizeof port, ":%u", (unsigned)u->port);
-    const char *lb = u->host_is_ip && u->ip.family == 6 ? "[" : "";
-    const char *rb = u->host_is_ip && u->ip.family == 6 ? "]" : "";
-    snprintf(u->abs, sizeof u->abs, "%s://%s%s%s%s%s", u->scheme, lb, u->host[0] ? u->host : "-",
-             rb, port, u->path);
+    build_abs(u);
+}
+
+void why_url_parse_https(const char *method, const char *target, size_t target_len,
+                         const char *host_hdr, struct why_url *u)
+{
+    why_url_parse(method, target, target_len, host_hdr, u);
+    if (target_len == 0 || (target[0] != '/' && target[0] != '*'))
+        return; /* absolute-form or authority-form name their own scheme */
+    const char *close = host_hdr ? strrchr(host_hdr, ']') : NULL;
+    bool explicit_port = host_hdr && strchr(close ? close : host_hdr, ':') != NULL;
+    snprintf(u->scheme, sizeof u->scheme, "https");
+    if (!explicit_port)
+        u->port = 443;
+    build_abs(u);
 }
 
 bool why_url_path_suffix(const char *client, const char *up)

@@ -23,6 +23,9 @@ struct why_url {
 /* Never fails: missing parts stay empty. `target` is target_len bytes, not NUL-terminated. */
 void why_url_parse(const char *method, const char *target, size_t target_len, const char *host_hdr,
                    struct why_url *u);
+/* The same for a request that came over TLS: origin-form targets are https (port 443). */
+void why_url_parse_https(const char *method, const char *target, size_t target_len,
+                         const char *host_hdr, struct why_url *u);
 /* True if `up` ends with `client` (a reverse proxy that prefixes paths). */
 bool why_url_path_suffix(const char *client, const char *up);
 

@@ -235,9 +235,34 @@ static bool parse_hello(const uint8_t *body, size_t n, bool client, struct why_t
 
 /* ---- handshake and alert payloads ---- */
 
+bool why_tls_first_cert(const uint8_t *body, size_t len, bool tls13, const uint8_t **der,
+                        size_t *der_len)
+{
+    struct why_cur c = why_cur_make(body, len);
+    if (tls13)
+        why_cur_skip(&c, why_cur_u8(&c)); /* certificate_request_context */
+    uint32_t list = (uint32_t)why_cur_u8(&c) << 16;
+    list |= why_cur_be16(&c);
+    uint32_t clen = (uint32_t)why_cur_u8(&c) << 16;
+    clen |= why_cur_be16(&c);
+    if (!why_cur_ok(&c) || list < 3 || clen == 0 || clen > list - 3 || clen > why_cur_left(&c))
+        return false;
+    *der = why_cur_ptr(&c);
+    *der_len = clen;
+    return true;
+}
+
 static void hs_message(const uint8_t *m, uint32_t mlen, const struct why_tls_cb *cb)
 {
     uint8_t type = m[0];
+    if (type == WHY_TLS_HS_CERTIFICATE) {
+        const uint8_t *der;
+        size_t dlen;
+        /* on_handshake was called when its header arrived */
+        if (cb && cb->on_certificate && why_tls_first_cert(m + TLS_HS_HDR, mlen, false, &der, &dlen))
+            cb->on_certificate(cb->ctx, der, (uint32_t)dlen);
+        return;
+    }
     struct why_tls_hello h;
     if (parse_hello(m + TLS_HS_HDR, mlen, type == WHY_TLS_HS_CLIENT_HELLO, &h)) {
         if (cb && cb->on_hello)
@@ -268,7 +293,11 @@ static void hs_bytes(struct why_tls_stream *s, const uint8_t *p, size_t n,
                 continue;
             uint8_t type = pv->buf[0];
             uint32_t mlen = (uint32_t)pv->buf[1] << 16 | (uint32_t)pv->buf[2] << 8 | pv->buf[3];
-            bool hello = type == WHY_TLS_HS_CLIENT_HELLO || type == WHY_TLS_HS_SERVER_HELLO;
+            bool hello = type == WHY_TLS_HS_CLIENT_HELLO || type == WHY_TLS_HS_SERVER_HELLO ||
+                         type == WHY_TLS_HS_CERTIFICATE; /* kept too: expiry and names */
+            if (type == WHY_TLS_HS_CERTIFICATE && mlen <= WHY_TLS_HELLO_MAX - TLS_HS_HDR && cb &&
+                cb->on_handshake)
+                cb->on_handshake(cb->ctx, type, mlen); /* now: a gap may drop the body */
             if (!hello || mlen > WHY_TLS_HELLO_MAX - TLS_HS_HDR) {
                 if (cb && cb->on_handshake)
                     cb->on_handshake(cb->ctx, type, mlen);

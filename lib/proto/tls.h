@@ -44,6 +44,9 @@ struct why_tls_cb {
     void (*on_handshake)(void *ctx, uint8_t hs_type, uint32_t len);
     /* The bytes are not TLS records (bad content type or version): the stream stops. */
     void (*on_error)(void *ctx);
+    /* The server's certificate (the first of a TLS 1.2 Certificate message in clear), DER.
+     * May be NULL. */
+    void (*on_certificate)(void *ctx, const uint8_t *der, uint32_t len);
     /* With keep_bodies set: every whole record's body, at its end (for decryption). Records
      * cut by a gap are not delivered. May be NULL. */
     void (*on_body)(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t len);
@@ -73,6 +76,10 @@ void why_tls_stream_feed(struct why_tls_stream *s, const uint8_t *data, size_t l
                          const struct why_tls_cb *cb);
 /* n bytes lost: the stream resynchronises only if they fall inside the current record. */
 void why_tls_stream_gap(struct why_tls_stream *s, uint64_t n);
+/* The first certificate of a Certificate handshake message body (after the 4-byte header):
+ * TLS 1.2 form, or TLS 1.3 form (request context, per-entry extensions). false if none. */
+bool why_tls_first_cert(const uint8_t *body, size_t len, bool tls13, const uint8_t **der,
+                        size_t *der_len);
 /* "handshake_failure", "bad_certificate", ... or "alert_N" (static or written into buf). */
 const char *why_tls_alert_name(uint8_t desc, char *buf, size_t size);
 

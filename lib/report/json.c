@@ -57,6 +57,7 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     kendpoint(out, "gateway", &inc->gateway_addr, inc->gateway_port, &f);
     kstr(out, "method", inc->method, &f);
     kstr(out, "url", inc->url, &f);
+    kstr(out, "sni", inc->sni, &f);
     kint(out, "status", inc->status ? inc->status : -1, true, &f);
     kstr(out, "gateway_claim", inc->claim, &f);
     kstr(out, "server", inc->server, &f);

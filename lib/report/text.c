@@ -32,9 +32,18 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
                 inc->via_gateway ? "gateway" : "server",
                 why_endpoint_str(&inc->gateway_addr, inc->gateway_port, b, sizeof b));
         fputs("  request   ", out);
-        why_esc_text(out, inc->method);
-        fputc(' ', out);
-        why_esc_text(out, inc->url);
+        if (inc->method[0]) {
+            why_esc_text(out, inc->method);
+            fputc(' ', out);
+            why_esc_text(out, inc->url);
+        } else { /* an HTTPS client leg without keys */
+            fputs("encrypted (TLS", out);
+            if (inc->sni[0]) {
+                fputs(", SNI ", out);
+                why_esc_text(out, inc->sni);
+            }
+            fputs("): --keylog shows it", out);
+        }
         fprintf(out, "  (frame %" PRIu64 ")\n", inc->request_frame);
         fputs("  answer    ", out);
         if (inc->status)

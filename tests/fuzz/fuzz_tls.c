@@ -13,6 +13,7 @@ static void on_alert(void *c, uint8_t l, uint8_t d)
 static void on_handshake(void *c, uint8_t t, uint32_t l) { (void)c; (void)t; (void)l; }
 static void on_error(void *c) { (void)c; }
 static void on_body(void *c, uint8_t t, const uint8_t *b, uint32_t l) { (void)c; (void)t; (void)b; (void)l; }
+static void on_cert(void *c, const uint8_t *d, uint32_t l) { (void)c; (void)d; (void)l; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t step = (size_t)data[0] + 1, off = 0;
     data++, size--;
     why_tls_looks_like(data, size);
-    struct why_tls_cb cb = {NULL, on_record, on_hello, on_alert, on_handshake, on_error, on_body};
+    struct why_tls_cb cb = {NULL, on_record, on_hello, on_alert, on_handshake, on_error, on_cert, on_body};
     struct why_tls_stream s;
     why_tls_stream_init(&s);
     s.keep_bodies = step & 1; /* the decryption path's record collection too */

@@ -228,7 +228,7 @@ static void on_error(void *ctx)
 static struct why_tls_cb cbs(struct seen *s)
 {
     memset(s, 0, sizeof *s);
-    return (struct why_tls_cb){s, on_record, on_hello, on_alert, on_handshake, on_error, NULL};
+    return (struct why_tls_cb){s, on_record, on_hello, on_alert, on_handshake, on_error, NULL, NULL};
 }
 
 /* ---- tests ---- */
@@ -294,7 +294,7 @@ static void client_hello_whole_and_bytewise(void **state)
     why_tls_stream_fini(&st);
 
     /* no callbacks at all */
-    struct why_tls_cb none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    struct why_tls_cb none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     why_tls_stream_init(&st);
     why_tls_stream_feed(&st, wire.b, wire.n, &none);
     why_tls_stream_feed(&st, (const uint8_t *)"garbage!", 8, &none);
