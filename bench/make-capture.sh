@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Makes the benchmark's capture: real HTTP traffic through a real Squid forward proxy (port
+# 9090), captured on the gateway as the articles do (tcpdump -s 0 -i any -w, Linux cooked SLL2).
+#
+#   bench/make-capture.sh [--size MB] [--out FILE] [--failures N] [--parallel N]
+#                         [--max-time SECONDS] [--offload] [--keep-work]
+#
+#   --size MB        stop when the capture holds this many MB (10^6 bytes; default 2000)
+#   --out FILE       default bench/out/proxy-2g.pcap (bench/out/ is scratch, never committed)
+#   --failures N     failed requests spread over the run (default: 40 per 2000 MB, at least 8)
+#   --parallel N     client processes at once (default 16)
+#   --max-time S     give up on the size after S seconds of traffic (default 900)
+#   --offload        keep TSO/GSO on the veths (fewer, bigger packets; default: off, so the
+#                    capture has MTU-sized packets like a gateway's NIC without offload)
+#   --keep-work      keep the work directory (Squid's access log, curl results) in /tmp
+#
+# Namespaces w5b-cli (clients 198.18.1.2-.33, fd00:1::2-::5), w5b-gw (Squid; 198.18.1.1,
+# fd00:1::1 and 198.19.0.1), w5b-up (unbound 198.19.0.53, nginx origins 198.19.0.10-.17,
+# dropped address 198.19.0.99). Clients fetch files of 1 KB .. 200 KB (400 files; half the
+# URLs carry a query string, so popular paths repeat and many URLs are unique) with keep-alive,
+# 5..50 URLs per curl (one client connection), N curls at once, each from its own client
+# address. Failures mixed in: names
+# that do not exist (NXDOMAIN from unbound), a port that refuses (81: nothing listens), an
+# address whose SYNs are dropped (iptables DROP in w5b-up), the origin's own 500/503.
+# Writes FILE and FILE.info (what went into it: requests, statuses, packets, time).
+#
+# Exit: 0 ok, 1 failure, 77 skipped (not root, a tool missing). Only addresses in
+# 198.18.0.0/15 and fd00::/8 inside namespaces made here; ends only processes it started (by
+# PID) and deletes its namespaces on exit, failure and Ctrl-C.
+set -uo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+export LC_ALL=C
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SIZE_MB=2000
+OUT="$HERE/out/proxy-2g.pcap"
+FAILURES=""
+PAR=16
+MAXTIME=900
+OFFLOAD=0
+KEEP_WORK=0
+PER_CURL=50
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) SIZE_MB="${2:-}"; shift 2 ;;
+    --out) OUT="${2:-}"; shift 2 ;;
+    --failures) FAILURES="${2:-}"; shift 2 ;;
+    --parallel) PAR="${2:-}"; shift 2 ;;
+    --max-time) MAXTIME="${2:-}"; shift 2 ;;
+    --offload) OFFLOAD=1; shift ;;
+    --keep-work) KEEP_WORK=1; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    *) echo "make-capture: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+isnum "$SIZE_MB" || { echo "make-capture: --size wants a number of MB" >&2; exit 2; }
+isnum "$PAR" && [ "$PAR" -le 64 ] || { echo "make-capture: --parallel wants 1..64" >&2; exit 2; }
+isnum "$MAXTIME" && [ "$MAXTIME" -le 3600 ] || { echo "make-capture: --max-time wants 1..3600" >&2; exit 2; }
+[ -n "$FAILURES" ] || FAILURES=$(( SIZE_MB * 40 / 2000 < 8 ? 8 : SIZE_MB * 40 / 2000 ))
+[[ "$FAILURES" =~ ^[0-9]+$ ]] && [ "$FAILURES" -le 1000 ] || { echo "make-capture: --failures wants 0..1000" >&2; exit 2; }
+
+skip() { echo "make-capture: SKIP: $*"; exit 77; }
+die() { echo "make-capture: FAIL: $*" >&2; exit 1; }
+T0=$EPOCHREALTIME
+elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}'; }
+log() { printf 'make-capture: [%6ss] %s\n' "$(elapsed)" "$*"; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, iptables)"
+for c in ip iptables squid nginx unbound tcpdump curl gcc xargs flock ss awk; do
+  command -v "$c" >/dev/null 2>&1 || skip "$c not installed (apt-get install squid nginx-light unbound tcpdump curl iproute2 iptables gcc libpcap-dev)"
+done
+[ -e /usr/include/pcap/pcap.h ] || skip "libpcap-dev not installed"
+id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
+if [ $OFFLOAD -eq 0 ] && ! command -v ethtool >/dev/null 2>&1; then
+  echo "make-capture: ethtool not installed: offloads stay on (apt-get install ethtool)" >&2
+  OFFLOAD=1
+fi
+
+OUT="$(realpath -m "$OUT")"
+mkdir -p "$(dirname "$OUT")" || die "cannot create $(dirname "$OUT")"
+need=$(( SIZE_MB * 12 / 10 + 500 ))
+avail=$(df -Pm "$(dirname "$OUT")" | awk 'NR==2 {print $4}')
+[ "$avail" -gt "$need" ] || die "$(dirname "$OUT") has $avail MB free, needs about $need MB"
+
+# One run at a time: the namespace names are fixed.
+{ exec 9>/run/lock/w5b-bench.lock; } 2>/dev/null || exec 9>/tmp/w5b-bench.lock
+flock -w 10 9 || die "another make-capture run holds the lock"
+
+NS_ALL="w5b-cli w5b-gw w5b-up"
+PIDS=()
+WORK=""
+TMPOUT="$OUT.tmp"
+
+kill_ns_procs() { # every process still inside one of our namespaces: started by this script
+  local ns pid
+  for ns in $NS_ALL; do
+    ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+  done
+}
+wait_gone() { # wait_gone TENTHS PID...: 0 once every PID has ended, 1 after TENTHS x 0.1 s
+  local n="$1" i pid alive; shift
+  for i in $(seq 1 "$n"); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+cleanup() {
+  local rc=$? pid ns
+  trap - EXIT
+  trap '' INT TERM  # a second Ctrl-C must not leave namespaces behind
+  [ -n "$WORK" ] && [ -d "$WORK" ] && touch "$WORK/STOP"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  [ ${#PIDS[@]} -gt 0 ] && wait_gone 30 "${PIDS[@]}"
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  kill_ns_procs
+  for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
+  rm -f "$TMPOUT"
+  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+    if [ $KEEP_WORK -eq 1 ]; then echo "make-capture: work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'echo "make-capture: interrupted" >&2; exit 130' INT
+trap 'exit 143' TERM
+
+# Left over from a run that was killed hard: same names, so ours.
+kill_ns_procs
+for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
+
+WORK="$(mktemp -d /tmp/w5b-cap.XXXXXX)"
+chmod 755 "$WORK"
+mkdir -p "$WORK"/{squid,nginx,unbound,www/f,batches,res}
+chown proxy "$WORK/squid"
+
+# pcap-loop counts the packets at the end (and is the baseline of bench/run.sh).
+mkdir -p "$HERE/out"
+if [ ! -x "$HERE/out/pcap-loop" ] || [ "$HERE/pcap-loop.c" -nt "$HERE/out/pcap-loop" ]; then
+  gcc -std=c17 -O2 -Wall -Wextra -o "$HERE/out/pcap-loop" "$HERE/pcap-loop.c" -lpcap \
+    || die "cannot build pcap-loop"
+fi
+
+# ---------------------------------------------------------------- the origin's files
+# 400 files, 1 KB .. 200 KB, most of them small like a web page's parts: 80 % 1-8 KB, 17 %
+# 8-32 KB, 2.7 % 32-128 KB, 0.3 % 128-200 KB (mean about 10 KB). Fixed seed: same set each run.
+awk 'BEGIN {
+  srand(502); split("html css js png jpg json", ext, " ")
+  for (i = 0; i < 400; i++) {
+    u = rand()
+    if (u < 0.80) s = 1024 + int(rand() * 7168)
+    else if (u < 0.97) s = 8192 + int(rand() * 24576)
+    else if (u < 0.997) s = 32768 + int(rand() * 98304)
+    else s = 131072 + int(rand() * 73728)
+    if (i == 0) s = 1024; if (i == 1) s = 204800
+    printf "%03d.%s %d\n", i, ext[1 + i % 6], s
+  }
+}' > "$WORK/files.txt"
+head -c 210000 /dev/urandom > "$WORK/rand.bin"
+while read -r name size; do
+  head -c "$size" "$WORK/rand.bin" > "$WORK/www/f/$name"
+done < "$WORK/files.txt"
+MEAN_BODY=$(awk '{s += $2} END {printf "%d", s / NR}' "$WORK/files.txt")
+
+# ---------------------------------------------------------------- topology
+#  w5b-cli 198.18.1.2-.33 ── cli0|gw-cli  w5b-gw (Squid)  gw-up|up-gw ── w5b-up
+#          fd00:1::2-::5     198.18.1.1 fd00:1::1   198.19.0.1     198.19.0.53 (DNS) .10-.17 .99
+ip netns add w5b-cli 2>/dev/null || skip "cannot create network namespaces here"
+for ns in w5b-gw w5b-up; do ip netns add "$ns" || die "ip netns add $ns"; done
+nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+for ns in $NS_ALL; do
+  for k in net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+           net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0 \
+           net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0; do
+    nsx "$ns" sysctl -qw "$k" 2>/dev/null
+  done
+  # many short client connections: a wide port range, reuse of TIME_WAIT ports
+  nsx "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 60999" net.ipv4.tcp_tw_reuse=1 2>/dev/null
+  ip -n "$ns" link set lo up
+done
+set -e
+ip -n w5b-gw link add gw-cli type veth peer name cli0 netns w5b-cli
+ip -n w5b-gw link add gw-up type veth peer name up-gw netns w5b-up
+for h in $(seq 2 33); do ip -n w5b-cli addr add "198.18.1.$h/24" dev cli0; done
+for h in 2 3 4 5; do ip -n w5b-cli addr add "fd00:1::$h/64" dev cli0 nodad; done
+ip -n w5b-gw addr add 198.18.1.1/24 dev gw-cli
+ip -n w5b-gw addr add fd00:1::1/64 dev gw-cli nodad
+ip -n w5b-gw addr add 198.19.0.1/24 dev gw-up
+ip -n w5b-up addr add 198.19.0.53/24 dev up-gw
+for h in 10 11 12 13 14 15 16 17 99; do ip -n w5b-up addr add "198.19.0.$h/24" dev up-gw; done
+for l in w5b-cli:cli0 w5b-gw:gw-cli w5b-gw:gw-up w5b-up:up-gw; do
+  ip -n "${l%%:*}" link set "${l##*:}" up
+done
+ip -n w5b-cli route add default via 198.18.1.1
+ip -n w5b-cli -6 route add default via fd00:1::1
+nsx w5b-gw sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+# The dropped-SYN address (rules die with the namespace).
+nsx w5b-up iptables -A INPUT -d 198.19.0.99 -p tcp --syn -j DROP
+set +e
+if [ $OFFLOAD -eq 0 ]; then
+  for l in w5b-cli:cli0 w5b-gw:gw-cli w5b-gw:gw-up w5b-up:up-gw; do
+    nsx "${l%%:*}" ethtool -K "${l##*:}" tso off gso off gro off >/dev/null 2>&1 \
+      || echo "make-capture: could not turn offloads off on ${l##*:}" >&2
+  done
+fi
+
+# ---------------------------------------------------------------- servers
+bg() { # bg NS LOG CMD...: start CMD in namespace NS, remember its PID
+  local ns="$1" logf="$2"; shift 2
+  ip netns exec "$ns" "$@" >"$logf" 2>&1 &
+  PIDS+=("$!")
+}
+wait_listen() { # wait_listen NS PROTO(t|u) SS-FILTER WHAT: bounded 10 s
+  local i
+  for i in $(seq 1 100); do
+    nsx "$1" ss -Hln"$2" "$3" 2>/dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  die "$4 did not start listening on $3 (see $WORK; --keep-work keeps it)"
+}
+sub() { sed "s#@WORK@#$WORK#g" "$1" > "$2"; }
+sub "$HERE/unbound.conf" "$WORK/unbound/unbound.conf"
+bg w5b-up "$WORK/unbound/stderr.log" unbound -d -c "$WORK/unbound/unbound.conf"
+sub "$HERE/nginx-origin.conf" "$WORK/nginx/nginx.conf"
+bg w5b-up "$WORK/nginx/stderr.log" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+sub "$HERE/squid.conf" "$WORK/squid/squid.conf"
+bg w5b-gw "$WORK/squid/stderr.log" squid -N -f "$WORK/squid/squid.conf"
+wait_listen w5b-up u 'src 198.19.0.53:53' unbound
+wait_listen w5b-up t 'sport = :80' nginx
+wait_listen w5b-gw t 'sport = :9090' squid
+# Warm-up outside the capture: Squid's first DNS lookups and connections.
+nsx w5b-cli curl -s -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html \
+  || die "warm-up request through Squid failed (see $WORK/squid)"
+log "topology up, servers listening (work: $WORK)"
+
+# ---------------------------------------------------------------- the requests
+# Bytes a request adds to the capture (both legs, headers, ACKs, 88 bytes of record, SLL2, IP
+# and TCP headers per packet): about 2.1 x body + 2.6 KB, measured on earlier runs.
+BPR=$(( MEAN_BODY * 21 / 10 + 2600 ))
+EST=$(( SIZE_MB * 1000000 / BPR ))                 # requests expected to fill SIZE_MB
+NB=$(( EST * 3 / 2 * 2 / (PER_CURL + 5) + 1 ))   # batches written (mean length (5+per)/2, 50 % to spare)
+FB=$(( EST * 9 / 10 * 2 / (PER_CURL + 5) ))        # failures go in the first 90 %
+[ "$FB" -ge 1 ] || FB=1
+log "target $SIZE_MB MB: about $EST requests (mean body $MEAN_BODY B), $FAILURES failures, $PAR clients at once"
+awk -v nb="$NB" -v per="$PER_CURL" -v nf="$FAILURES" -v fb="$FB" -v dir="$WORK/batches" \
+    -v files="$WORK/files.txt" '
+BEGIN {
+  srand(9090)
+  while ((getline line < files) > 0) { split(line, a, " "); f[n++] = a[1] }
+  split("www static img cdn api news shop media", host, " ")
+  # failures: which batch, which kind (round robin), at which position in it
+  split("nxdomain refused dropsyn origin500 nxdomain refused origin503", kinds, " ")
+  for (i = 0; i < nf; i++) {
+    b = int((i + 0.5) * fb / nf)
+    if (b in fail) fail[b] = fail[b] "," i; else fail[b] = i   # (mawk: no ?: here)
+  }
+  for (b = 0; b < nb; b++) {
+    file = sprintf("%s/b%06d.cfg", dir, b)
+    delete at
+    len = 5 + int(rand() * (per - 4))    # 5 .. per requests on this client connection
+    if (b in fail) {
+      m = split(fail[b], ids, ",")
+      for (j = 1; j <= m && j <= len; j++) {
+        p = int(rand() * len); while (p in at) p = (p + 1) % len
+        at[p] = ids[j]
+      }
+    }
+    for (k = 0; k < len; k++) {
+      if (k in at) {
+        i = at[k]; kind = kinds[1 + i % 7]
+        if (kind == "nxdomain") u = sprintf("http://nosuch-%d.bench/index.html", i)
+        else if (kind == "refused") u = sprintf("http://%s.bench:81/f/%s", host[1 + i % 8], f[i % n])
+        else if (kind == "dropsyn") u = sprintf("http://drop.bench/f/%s", f[i % n])
+        else if (kind == "origin500") u = sprintf("http://%s.bench/err/500", host[1 + i % 8])
+        else u = sprintf("http://%s.bench/err/503", host[1 + i % 8])
+        printf "url = \"%s\"\noutput = \"/dev/null\"\n", u > file
+        print b, kind, u > (dir "/../failures.txt")
+      }
+      u = sprintf("http://%s.bench/f/%s", host[1 + int(rand() * 8)], f[int(rand() * n)])
+      if (rand() < 0.5) u = u sprintf("?v=%d", int(rand() * 1000000))   # cache busters, API calls
+      printf "url = \"%s\"\noutput = \"/dev/null\"\n", u > file
+    }
+    close(file)
+    # one client address per batch; one batch in 8 over IPv6
+    if (b % 8 == 7) printf "%s fd00:1::%d http://[fd00:1::1]:9090\n", file, 2 + int(b / 8) % 4
+    else printf "%s 198.18.1.%d http://198.18.1.1:9090\n", file, 2 + b % 32
+  }
+}' > "$WORK/batches.txt" || die "cannot write the request lists"
+
+cat > "$WORK/worker.sh" <<EOF
+#!/bin/sh
+# worker.sh BATCH CLIENT_ADDR PROXY: one client, one keep-alive connection to the proxy
+[ -e "$WORK/STOP" ] && exit 0
+exec curl -s -K "\$1" --interface "\$2" -x "\$3" --connect-timeout 5 --max-time 30 \\
+  -A 'Mozilla/5.0 (X11; Linux x86_64) why502-bench' -H 'Accept: */*' \\
+  -w '%{http_code} %{exitcode} %{size_download}\n' > "$WORK/res/\$(basename "\$1").res" 2>/dev/null
+EOF
+chmod +x "$WORK/worker.sh"
+
+# ---------------------------------------------------------------- capture and load
+CAPLOG="$WORK/tcpdump.log"
+ip netns exec w5b-gw tcpdump -s 0 -i any -B 262144 -Z root -w "$TMPOUT" >"$CAPLOG" 2>&1 &
+CAP_PID=$!
+PIDS+=("$CAP_PID")
+for i in $(seq 1 50); do grep -q "listening on" "$CAPLOG" 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on" "$CAPLOG" || die "tcpdump did not start ($(cat "$CAPLOG"))"
+sleep 0.3
+TL0=$EPOCHREALTIME
+ip netns exec w5b-cli xargs -P "$PAR" -L 1 -a "$WORK/batches.txt" "$WORK/worker.sh" &
+LOAD_PID=$!
+PIDS+=("$LOAD_PID")
+TARGET=$(( SIZE_MB * 1000000 ))
+why_stop=""
+for i in $(seq 1 $(( MAXTIME * 4 ))); do
+  sleep 0.25
+  kill -0 "$LOAD_PID" 2>/dev/null || { why_stop="request lists done"; break; }
+  sz=$(stat -c %s "$TMPOUT" 2>/dev/null || echo 0)
+  # stop a little early: the curls in flight finish their lists (PAR x up to PER_CURL requests)
+  [ "$sz" -ge $(( TARGET - PAR * PER_CURL * BPR * 2 / 3 )) ] && { why_stop="size reached"; break; }
+  if [ $(( i % 40 )) -eq 0 ]; then
+    log "$(( sz / 1000000 )) MB captured, $(ls "$WORK/res" | wc -l) batches started"
+  fi
+done
+[ -n "$why_stop" ] || why_stop="--max-time $MAXTIME s reached"
+touch "$WORK/STOP"
+# Batches in flight finish (each request ends by --max-time 30 s); bounded anyway.
+if ! wait_gone 600 "$LOAD_PID"; then
+  echo "make-capture: clients still running after 60 s, ending them" >&2
+  for pid in $(ip netns pids w5b-cli 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+fi
+wait "$LOAD_PID" 2>/dev/null
+TL1=$EPOCHREALTIME
+sleep 1.5  # last FINs and ACKs
+kill -INT "$CAP_PID" 2>/dev/null
+wait_gone 100 "$CAP_PID" || { kill -KILL "$CAP_PID"; die "tcpdump did not stop"; }
+wait "$CAP_PID" 2>/dev/null
+log "load stopped ($why_stop) after $(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}') s"
+grep -E 'captured|dropped' "$CAPLOG" | sed 's/^/make-capture: tcpdump: /'
+drops=$(awk '/dropped by kernel/ {print $1}' "$CAPLOG")
+[ "${drops:-0}" = 0 ] || echo "make-capture: WARNING: tcpdump lost $drops packets (kernel buffer)" >&2
+
+# ---------------------------------------------------------------- what went in
+read -r _ packets _ wirebytes _ _ < <("$HERE/out/pcap-loop" "$TMPOUT") || die "pcap-loop cannot read the capture"
+mv -f "$TMPOUT" "$OUT" || die "cannot write $OUT"
+fsize=$(stat -c %s "$OUT")
+ALOG="$WORK/squid/access.log"
+cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
+run_batches=$(ls "$WORK/res" | wc -l)
+# failures actually sent: those in batches that ran
+awk -v d="$WORK/res" '{ if ((getline x < sprintf("%s/b%06d.cfg.res", d, $1)) > 0) print $2; }' \
+  "$WORK/failures.txt" | sort | uniq -c | awk '{printf "%s%s=%d", sep, $2, $1; sep=" "}' > "$WORK/fail-sent.txt"
+{
+  echo "file=$(basename "$OUT")"
+  echo "file_bytes=$fsize"
+  echo "packets=$packets"
+  echo "wire_bytes=$wirebytes"
+  echo "link=$(tcpdump -r "$OUT" -c 1 2>&1 | awk '/link-type/ {print $6; exit}')"
+  echo "load_seconds=$(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}')"
+  echo "stop_reason=$why_stop"
+  echo "clients_at_once=$PAR"
+  echo "curl_runs=$run_batches"
+  echo "client_requests=$(wc -l < "$WORK/client-results.txt")"
+  echo "client_status=$(awk '{print $1}' "$WORK/client-results.txt" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
+  # Squid's log without the warm-up request (made before the capture started)
+  awk -v t0="$TL0" '$1 >= t0' "$ALOG" > "$WORK/access-captured.log"
+  ALOG="$WORK/access-captured.log"
+  echo "squid_requests=$(wc -l < "$ALOG")"
+  echo "squid_5xx=$(awk '{split($4, a, "/"); if (a[2] >= 500) n++} END {print n + 0}' "$ALOG")"
+  echo "squid_status=$(awk '{split($4, a, "/"); print a[2]}' "$ALOG" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
+  echo "squid_errors=$(awk '$4 ~ /\/5/ {sub(/^err=/, "", $NF); print $NF}' "$ALOG" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
+  echo "failures_sent=$(cat "$WORK/fail-sent.txt")"
+  echo "tcpdump_dropped=${drops:-0}"
+  echo "offloads=$([ $OFFLOAD -eq 1 ] && echo on || echo off)"
+  echo "made=$(date -u +%Y-%m-%dT%H:%M:%SZ) by bench/make-capture.sh --size $SIZE_MB"
+} > "$OUT.info"
+cp "$ALOG" "$OUT.access.log" 2>/dev/null
+log "wrote $OUT ($(( fsize / 1000000 )) MB) and $OUT.info:"
+sed 's/^/  /' "$OUT.info"
+exit 0
