@@ -41,7 +41,8 @@ def read_scenarios(path):
             count = int(o.get("count", "1"))
             urls = [url.replace("{i}", str(i)) for i in range(1, count + 1)] if "{i}" in url else [url]
             rows.append(dict(run=run, name=name, urls=urls, error=None if error == "-" else error,
-                             detail=detail, kind=None if kind == "-" else kind))
+                             detail=detail, kind=None if kind == "-" else kind,
+                             tunnel="tunnel" in o))
     return rows
 
 
@@ -64,6 +65,15 @@ def client_addr(r):
     if not ip or not r.get("local_port"):
         return None
     return f"[{ip}]:{r['local_port']}" if ":" in ip else f"{ip}:{r['local_port']}"
+
+
+def incident_url(row, url):
+    """The URL an incident names for this request: a CONNECT tunnel's is host:port."""
+    if not row.get("tunnel"):
+        return url
+    rest = url.split("://", 1)[-1]
+    authority = rest.split("/", 1)[0]
+    return authority if ":" in authority.rsplit("]", 1)[-1] else authority + ":80"
 
 
 def run_why502(binary, cap):
@@ -144,20 +154,20 @@ def main():
         for r in run_rows:
             if r["detail"] == "none":  # a batch of successes: one check for the whole batch
                 asked = [u for u in r["urls"] if (run, u) in results]
-                known.update(r["urls"])
-                false = [(u, i) for u in r["urls"] for i in by_url.get(u, [])]
+                known.update(incident_url(r, u) for u in r["urls"])
+                false = [(u, i) for u in r["urls"] for i in by_url.get(incident_url(r, u), [])]
                 t.check(len(asked) == len(r["urls"]) and not false,
                         f"{run}/{r['name']}: no incident for {len(r['urls'])} successful URL(s), "
                         f"{len(asked)} answered" + (f"; got {len(false)}, e.g. {false[0][0]}: "
                         f"{false[0][1].get('error')}/{false[0][1].get('detail')}" if false else ""))
                 continue
             for url in r["urls"]:
-                known.add(url)
+                known.add(incident_url(r, url))
                 res = results.get((run, url))
                 if res is None:
                     t.check(False, f"{run}/{r['name']}: {url} has a result (curl ran)")
                     continue
-                got = by_url.get(url, [])
+                got = by_url.get(incident_url(r, url), [])
                 status = None if res["status"] in ("000", "") else int(res["status"])
                 if len(got) != 1:
                     t.check(False, f"{run}/{r['name']}: one incident for {url} (got {len(got)}; "
@@ -176,7 +186,7 @@ def main():
                             + ("" if inc.get("client") == ca else f" (want {ca})"))
         for url, incs in sorted(by_url.items(), key=lambda kv: str(kv[0])):
             if url not in known:
-                for inc in incs:
+                for inc in incs:  # (a CONNECT's incident names host:port)
                     t.check(False, f"{run}: unexpected incident for {url}: {inc.get('error')}/"
                             f"{inc.get('detail')} status {inc.get('status')} client "
                             f"{inc.get('client')}")

@@ -215,16 +215,18 @@ cap_stop() {
 
 # ---------------------------------------------------------------- scenarios
 FMT='%{url_effective}\t%{http_code}\t%{exitcode}\t%{time_total}\t%{local_ip}\t%{local_port}\n'
+# through a CONNECT tunnel (curl -p) the gateway's answer to the client is the CONNECT's
+FMT_TUNNEL='%{url_effective}\t%{http_connect}\t%{exitcode}\t%{time_total}\t%{local_ip}\t%{local_port}\n'
 
 job() { # job RUN NAME URL OPTS: the client side of one scenario line
   local run="$1" name="$2" url="$3" opts="$4"
-  local count=1 par=0 v6=0 maxtime=25 delay=0 o
+  local count=1 par=0 v6=0 maxtime=25 delay=0 tunnel=0 o
   IFS=, read -r -a olist <<<"$opts"
   for o in "${olist[@]}"; do
     case "$o" in
       count=*) count="${o#count=}" ;; parallel=*) par="${o#parallel=}" ;;
       maxtime=*) maxtime="${o#maxtime=}" ;; delay=*) delay="${o#delay=}" ;;
-      v6) v6=1 ;; -|"") ;; *) echo "lab: unknown option $o in $name" >&2 ;;
+      v6) v6=1 ;; tunnel) tunnel=1 ;; -|"") ;; *) echo "lab: unknown option $o in $name" >&2 ;;
     esac
   done
   local ns=w5l-cli args=(-s --connect-timeout 5 --max-time "$maxtime" -w "$FMT"
@@ -235,6 +237,7 @@ job() { # job RUN NAME URL OPTS: the client side of one scenario line
     arm) ns=w5l-arm; args+=(-x http://198.19.0.1:9090) ;;
   esac
   [ "$par" -gt 0 ] && args+=(--parallel --parallel-max "$par")
+  [ "$tunnel" -eq 1 ] && args+=(-p -w "$FMT_TUNNEL")  # CONNECT host:80, then the request
   local i
   for i in $(seq 1 "$count"); do args+=(-o /dev/null "${url//\{i\}/$i}"); done
   [ "$delay" != 0 ] && sleep "$delay"
