@@ -87,6 +87,9 @@ struct rec_conn {
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */
     bool prunable;                /* the next pruning pass frees it */
+    /* roles, cached until the gateway's address sets change (why_core_roles) */
+    uint32_t gw_gen_seen;
+    bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
 };
 
 struct txn {
@@ -118,7 +121,8 @@ struct txn {
     uint8_t first_bytes[64];
     uint32_t first_len;
     /* the request index (method + path), for joining without scanning every record */
-    uint32_t pkey, hkey;          /* keys of method + path, and of the host */
+    uint64_t pkey, hkey;          /* keys of method + path, and of the host (64-bit FNV-1a:
+                                     equal keys are taken as equal strings) */
     struct txn *inext, *iprev;    /* chain in the index by method + path */
     struct txn *hnext, *hprev;    /* chain in the index by method + path + host */
     bool indexed;
@@ -186,6 +190,8 @@ struct why_session {
     uint32_t nserved;
     struct why_addr originators[64];
     uint32_t norig;
+    uint32_t gw_gen;                  /* bumped when any of the sets above changes */
+    struct why_addr last_local;       /* the local address seen last (learn_local) */
 };
 
 /* session.c */
@@ -194,16 +200,18 @@ static inline bool why_core_http(const struct rec_conn *rc)
 {
     return rc->app == APP_HTTP || (rc->dec_http && rc->hreq);
 }
-uint32_t why_core_request_key(const char *method, const char *path);
-static inline uint32_t why_core_host_bucket(uint32_t pkey, uint32_t hkey)
+uint64_t why_core_request_key(const char *method, const char *path);
+static inline uint32_t why_core_host_bucket(uint64_t pkey, uint64_t hkey)
 {
-    return (pkey ^ (hkey * 0x9e3779b1u)) & (WHY_INDEX_BUCKETS - 1);
+    return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
 }
 /* up carried client's request: mark it joined and take it out of the request index. */
 void why_core_claim(struct why_session *s, struct txn *up, struct txn *client);
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a);
 bool why_core_is_gateway_addr(const struct why_session *s, const struct why_addr *a);
 const struct why_conn *why_core_conn(const struct rec_conn *rc);
+/* Fills rc->gw_cli / gw_srv, recomputed only when the gateway's address sets changed. */
+void why_core_roles(const struct why_session *s, struct rec_conn *rc);
 /* The gateway (client side) sent application data (a request) on a TLS connection. */
 bool why_core_tls_sent_data(const struct rec_conn *rc);
 /* The server closed a TLS connection before finishing its side of the handshake. */

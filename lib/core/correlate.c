@@ -74,10 +74,10 @@ static bool addr_for_other_name(const struct why_session *s, const struct why_ad
     return other;
 }
 
-static bool is_upstream_conn(const struct why_session *s, const struct rec_conn *rc)
+static bool is_upstream_conn(const struct why_session *s, struct rec_conn *rc)
 {
-    const struct why_conn *c = why_core_conn(rc);
-    return why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr);
+    why_core_roles(s, rc);
+    return rc->gw_cli && !rc->gw_srv;
 }
 
 static bool attempt_failed(const struct rec_conn *rc)
@@ -104,7 +104,8 @@ bool why_correlate_direct(const struct why_session *s, const struct txn *client)
 {
     const struct why_conn *cc = why_core_conn(client->rc);
     /* a host talking to itself (loopback) is never a gateway hop */
-    return !why_core_is_gateway_addr(s, &cc->srv_addr) || why_addr_eq(&cc->cli_addr, &cc->srv_addr);
+    why_core_roles(s, client->rc);
+    return !client->rc->gw_srv || why_addr_eq(&cc->cli_addr, &cc->srv_addr);
 }
 
 /* Is t (a request on another connection) the gateway's upstream request for client's? Same
@@ -113,7 +114,7 @@ bool why_correlate_direct(const struct why_session *s, const struct txn *client)
 static int upstream_score(const struct why_session *s, const struct txn *client, const struct why_url *u,
                           struct why_ts from, struct why_ts to, const struct txn *t)
 {
-    const struct rec_conn *rc = t->rc;
+    struct rec_conn *rc = t->rc;
     if (t->claimed_by || rc == client->rc || !why_core_http(rc) || !is_upstream_conn(s, rc) ||
         strcmp(t->method, client->method) != 0 || !in_window(t->req_first_ts, from, to))
         return 0;
@@ -138,28 +139,36 @@ static struct txn *pick_better(struct txn *best, int *best_score, struct txn *t,
     return best;
 }
 
+/* upstream_score for a candidate of the index: its keys already say method, path (and
+ * host) are the client's, so nothing is parsed again. */
+static int indexed_score(const struct why_session *s, const struct txn *client, bool same_host,
+                         struct why_ts to, const struct txn *t)
+{
+    struct rec_conn *rc = t->rc;
+    if (t->claimed_by || rc == client->rc || !why_core_http(rc) || !is_upstream_conn(s, rc) ||
+        !in_window(t->req_first_ts, client->req_first_ts, to))
+        return 0;
+    if (t->hkey == client->hkey)
+        return 2;
+    return same_host ? 0 : 1;
+}
+
 struct txn *why_correlate_upstream_indexed(struct why_session *s, const struct txn *client)
 {
-    struct why_url u;
-    why_url_parse(client->method, client->target ? client->target : "", client->target_len,
-                  client->host, &u);
     uint64_t end_frame;
     struct why_ts to = client_end(s, client, &end_frame);
-    uint32_t key = why_core_request_key(client->method, u.path);
-    uint32_t hkey = why_core_request_key("", u.host);
+    uint64_t key = client->pkey, hkey = client->hkey; /* set when the request was indexed */
     bool same_host = direct_addr_known(s, client); /* forward proxy: the host must match */
     struct txn *best = NULL;
     int best_score = 0;
     if (same_host) {
         for (struct txn *t = s->hindex[why_core_host_bucket(key, hkey)]; t; t = t->hnext)
             if (t->pkey == key && t->hkey == hkey)
-                best = pick_better(best, &best_score, t,
-                                   upstream_score(s, client, &u, client->req_first_ts, to, t));
+                best = pick_better(best, &best_score, t, indexed_score(s, client, true, to, t));
     } else {
         for (struct txn *t = s->index[key & (WHY_INDEX_BUCKETS - 1)]; t; t = t->inext)
             if (t->pkey == key)
-                best = pick_better(best, &best_score, t,
-                                   upstream_score(s, client, &u, client->req_first_ts, to, t));
+                best = pick_better(best, &best_score, t, indexed_score(s, client, false, to, t));
     }
     return best;
 }

@@ -40,11 +40,25 @@ static bool addr_in(const struct why_addr *set, uint32_t n, const struct why_add
     return false;
 }
 
-static void addr_add(struct why_addr *set, uint32_t *n, uint32_t cap, const struct why_addr *a)
+/* Adds a to one of the sets that decide who the gateway is; a change invalidates the roles
+ * cached in the connection records (why_core_roles). */
+static void addr_add(struct why_session *s, struct why_addr *set, uint32_t *n, uint32_t cap,
+                     const struct why_addr *a)
 {
     if (a->family == 0 || *n >= cap || addr_in(set, *n, a))
         return;
     set[(*n)++] = *a;
+    s->gw_gen++;
+}
+
+void why_core_roles(const struct why_session *s, struct rec_conn *rc)
+{
+    if (rc->gw_gen_seen == s->gw_gen + 1)
+        return;
+    const struct why_conn *c = why_core_conn(rc);
+    rc->gw_cli = why_core_is_gateway_addr(s, &c->cli_addr);
+    rc->gw_srv = why_core_is_gateway_addr(s, &c->srv_addr);
+    rc->gw_gen_seen = s->gw_gen + 1;
 }
 
 bool why_core_is_local(const struct why_session *s, const struct why_addr *a)
@@ -111,15 +125,15 @@ static struct txn *txn_new(struct why_session *s, struct rec_conn *rc)
     return t;
 }
 
-/* FNV-1a over method, a separator and path. */
-uint32_t why_core_request_key(const char *method, const char *path)
+/* FNV-1a (64-bit) over method, a separator and path. */
+uint64_t why_core_request_key(const char *method, const char *path)
 {
-    uint32_t h = 2166136261u;
+    uint64_t h = 14695981039346656037u;
     for (const char *p = method; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    h = (h ^ 0xffu) * 16777619u;
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    h = (h ^ 0xffu) * 1099511628211u;
     for (const char *p = path; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
     return h;
 }
 
@@ -331,10 +345,10 @@ static void unjoined_dns(struct why_session *s, struct rec_dns *d)
 static void decide(struct why_session *s, struct txn *t)
 {
     t->decided = true;
-    const struct why_conn *c = why_core_conn(t->rc);
     /* A request the gateway itself sent upstream is evidence for a client's request, not an
      * incident of its own. */
-    if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr))
+    why_core_roles(s, t->rc);
+    if (t->rc->gw_cli && !t->rc->gw_srv)
         return;
     t->is_client_leg = true;
     index_del(s, t); /* a client's request is never another's upstream request */
@@ -475,8 +489,8 @@ static void prune(struct why_session *s, bool all)
             last = rc->c.half[1].last_ts;
         /* A record already joined to a request, or a client's own connection, can be
          * nothing else's evidence: it goes once settled, whatever is still pending. */
-        bool spent = rc->claimed || (why_core_http(rc) && why_core_is_gateway_addr(s, &rc->c.srv_addr) &&
-                                     !why_core_is_gateway_addr(s, &rc->c.cli_addr));
+        why_core_roles(s, rc);
+        bool spent = rc->claimed || (why_core_http(rc) && rc->gw_srv && !rc->gw_cli);
         /* (an opaque HTTPS client connection stays: a TLS failure upstream may name it) */
         bool old = why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0 ||
                    (spent && why_ts_cmp(last, settled) < 0);
@@ -589,8 +603,9 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
         rc->unanswered = t;
     why_http1_stream_expect(rc->hresp, h->method);
     const struct why_conn *c = why_core_conn(rc);
-    addr_add(s->served, &s->nserved, 64, &c->srv_addr);
-    if (why_core_is_gateway_addr(s, &c->cli_addr) && !why_core_is_gateway_addr(s, &c->srv_addr)) {
+    addr_add(s, s->served, &s->nserved, 64, &c->srv_addr);
+    why_core_roles(s, rc);
+    if (rc->gw_cli && !rc->gw_srv) {
         s->sum.upstream_requests++;
     } else {
         s->sum.requests++;
@@ -939,7 +954,7 @@ static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
     s->nrecs++;
     s->sum.tcp_conns++;
     if (!c->midstream)
-        addr_add(s->originators, &s->norig, 64, &c->cli_addr);
+        addr_add(s, s->originators, &s->norig, 64, &c->cli_addr);
 }
 
 /* Multicast, broadcast and link-local addresses say nothing about which host is the gateway
@@ -957,10 +972,12 @@ static void learn_local(struct why_session *s, const struct why_pkt *p)
 {
     if (s->local_from_option)
         return;
-    if (p->link_dir == WHY_LINK_DIR_OUT && unicast_global(&p->src))
-        addr_add(s->local, &s->nlocal, 32, &p->src);
-    else if (p->link_dir == WHY_LINK_DIR_IN && unicast_global(&p->dst))
-        addr_add(s->local, &s->nlocal, 32, &p->dst);
+    const struct why_addr *a = p->link_dir == WHY_LINK_DIR_OUT ? &p->src
+                               : p->link_dir == WHY_LINK_DIR_IN ? &p->dst : NULL;
+    if (!a || why_addr_eq(a, &s->last_local) || !unicast_global(a))
+        return; /* (most packets repeat the last local address: no set scan for them) */
+    s->last_local = *a;
+    addr_add(s, s->local, &s->nlocal, 32, a);
 }
 
 static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum why_dir dir,
@@ -1154,7 +1171,7 @@ static void fl_udp(void *ctx, const struct why_pkt *p)
         return;
     if (!m.response) {
         s->sum.dns_queries++;
-        addr_add(s->originators, &s->norig, 64, &p->src);
+        addr_add(s, s->originators, &s->norig, 64, &p->src);
         struct rec_dns *d = dns_find(s, &p->src, p->sport, &p->dst, m.id, m.qname, m.qtype);
         if (d && !d->answered) {
             d->tries++;
@@ -1233,7 +1250,7 @@ static int parse_gateways(struct why_session *s, const char *spec, char *err, si
             snprintf(err, errsize, "--gateway: '%s' is not an IP address", tok);
             return -1;
         }
-        addr_add(s->local, &s->nlocal, 32, &a);
+        addr_add(s, s->local, &s->nlocal, 32, &a);
         if (port && *port && s->ngw_ports < 8) {
             char *end;
             long v = strtol(port, &end, 10);

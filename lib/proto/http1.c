@@ -4,6 +4,7 @@
 #include "proto/http1.h"
 
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* body_mode values (private) */
@@ -361,12 +362,23 @@ static int parse_status_line(const uint8_t *b, size_t l, struct why_http_head *h
     return 0;
 }
 
-int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct why_http_head *out)
+/* Clears a head for parsing. The 2 KB target buffer is not wiped (only terminated): heads
+ * are parsed once per message, so this runs for every request and response. */
+static void head_init(struct why_http_head *out, bool request)
 {
-    memset(out, 0, sizeof *out);
+    memset(out, 0, offsetof(struct why_http_head, target));
+    out->target[0] = 0;
+    memset(&out->target_len, 0, sizeof *out - offsetof(struct why_http_head, target_len));
     out->is_request = request;
     out->version_minor = 9;
     out->content_length = -1;
+}
+
+static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out);
+
+int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct why_http_head *out)
+{
+    head_init(out, request);
     if (!buf || len == 0)
         return 0;
     size_t lim = len < WHY_HTTP_HEAD_MAX ? len : WHY_HTTP_HEAD_MAX;
@@ -379,7 +391,12 @@ int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct wh
                           : why_http1_looks_like_response(buf, sn);
         return ok ? 0 : WHY_HTTP_ERR_NOT_HTTP; /* fail early, as picohttpparser does */
     }
+    return parse_head_to(buf, end, request, out);
+}
 
+/* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
+static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
+{
     /* first line; a '\n' exists before `end` since the blank line follows one */
     size_t q = 0;
     while (buf[q] != '\n')
@@ -619,7 +636,8 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
         size_t end = ok ? find_head_end(d, 0, lim) : 0;
         if (end) {
             struct why_http_head h;
-            int rc = why_http1_parse_head(d, end, s->request_side, &h);
+            head_init(&h, s->request_side);
+            int rc = parse_head_to(d, end, s->request_side, &h);
             if (rc <= 0) {
                 s->phase = WHY_HTTP_DEAD;
                 cb_error(cb, rc < 0 ? (enum why_http_err)rc : WHY_HTTP_ERR_BAD_HEAD, d, end);
@@ -667,7 +685,8 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
     s->hlen = (uint32_t)end;
 
     struct why_http_head h;
-    int rc = why_http1_parse_head(s->hbuf, end, s->request_side, &h);
+    head_init(&h, s->request_side);
+    int rc = parse_head_to(s->hbuf, end, s->request_side, &h);
     s->hlen = 0; /* the next message starts afresh */
     if (rc <= 0) {
         s->phase = WHY_HTTP_DEAD;
