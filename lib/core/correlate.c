@@ -256,6 +256,9 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
                 score = why_addr_eq(&u.ip, &c->srv_addr) ? 4 : -1;
             else if (x->ndns > 0 && !u.host_is_ip)
                 score = addr_in_dns(x, &c->srv_addr) ? 4 : -1;
+            else if (rc->app == APP_TLS && rc->sni[0] && u.host[0] && !u.host_is_ip)
+                /* an HTTPS upstream connection names its host in the SNI */
+                score = strcmp(rc->sni, u.host) == 0 ? 4 : -1;
             else if (direct_addr_known(s, client) && !u.host_is_ip && u.host[0] &&
                      addr_for_other_name(s, &c->srv_addr, u.host))
                 /* a forward proxy connects where the name resolves, so an address the
