@@ -797,6 +797,8 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     snprintf(inc->server, sizeof inc->server, "%s", t->server);
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
+    /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
+    snprintf(inc->sni, sizeof inc->sni, "%s", t->rc->sni);
     inc->attempts = direct ? 0 : x->nattempts;
     snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", u.host);
     if (x->up_conn) {

@@ -44,7 +44,12 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
             }
             fputs("): --keylog shows it", out);
         }
-        fprintf(out, "  (frame %" PRIu64 ")\n", inc->request_frame);
+        fprintf(out, "  (frame %" PRIu64 ")", inc->request_frame);
+        if (inc->method[0] && inc->sni[0]) {
+            fputs("  SNI ", out);
+            why_esc_text(out, inc->sni);
+        }
+        fputc('\n', out);
         fputs("  answer    ", out);
         if (inc->status)
             fprintf(out, "%d", inc->status);

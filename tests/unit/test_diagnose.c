@@ -357,6 +357,54 @@ static void tls_renegotiation_stall(void **state)
     assert_int_equal(f->inc.wait_us, 120000000);
 }
 
+/* The same origin, other gateways: one refuses (closes first), one renegotiates (no TLS
+ * cause then: the 502 is the gateway's own), one leaves on a bad certificate. */
+static void tls_refused_renegotiated_certificate(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn *c = &f->up_conn.c;
+    syn(c, 1, 1.0, 1.0);
+    c->established = true;
+    f->up_conn.app = APP_TLS;
+    strcpy(f->up_conn.sni, "reneg.tls");
+    f->up_conn.tls_version = 0x0303;
+    f->up_conn.tls_ccs[WHY_S2C] = f->up_conn.tls_ccs[WHY_C2S] = true;
+    f->up_conn.tls_data_records[WHY_C2S] = 1;
+    f->up_conn.reneg_frame = 60;
+    f->up_conn.reneg_ts = T(1.2);
+    c->half[WHY_C2S].fin_frame = 61; /* the gateway closes at once */
+    c->half[WHY_C2S].fin_ts = T(1.201);
+    c->half[WHY_S2C].fin_frame = 62;
+    c->half[WHY_S2C].fin_ts = T(1.202);
+    f->x.up_conn = &f->up_conn;
+    f->x.attempts[f->x.nattempts++] = &f->up_conn;
+    f->x.end_frame = 63;
+    f->x.end_ts = T(1.21);
+    answer(&f->client, 502, 1.21, true);
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.detail, "renegotiation_refused");
+
+    f->up_conn.reneg_answered = f->up_conn.reneg_renegotiated = true; /* a ClientHello back */
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_not_equal(f->inc.detail, "renegotiation_refused");
+    assert_string_not_equal(f->inc.detail, "renegotiation_stall");
+
+    f->up_conn.reneg_frame = 0;
+    f->up_conn.tls_data_records[WHY_C2S] = 0; /* no request sent */
+    f->up_conn.cert_problem = CERT_EXPIRED;
+    f->up_conn.cert_frame = 58;
+    strcpy(f->up_conn.cert_text, "expired: not after 2020-01-01T00:00:00Z");
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.error, "tls_certificate_error");
+    assert_string_equal(f->inc.detail, "tls_certificate");
+
+    f->up_conn.cert_problem = CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
+    f->up_conn.tls_version = 0x0304;
+    f->up_conn.tls_data_records[WHY_C2S] = 1; /* its Finished only */
+    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_string_equal(f->inc.detail, "tls_gateway_left");
+}
+
 int main(void)
 {
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -364,6 +412,7 @@ int main(void)
         T_(dns_nxdomain), T_(dns_nodata_and_timeout), T_(connect_timeout_schedule),
         T_(connect_refused_and_icmp), T_(bad_responses), T_(response_timeout_measured),
         T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
+        T_(tls_refused_renegotiated_certificate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
