@@ -326,8 +326,17 @@ static void unjoined_dns(struct why_session *s, struct rec_dns *d)
     struct why_exchange x;
     memset(&x, 0, sizeof x);
     bool resolved = false;
+    size_t dl = strlen(d->qname);
     for (struct rec_dns *o = s->dhead; o; o = o->next) {
-        if (!why_addr_eq(&o->cli, &d->cli) || strcmp(o->qname, d->qname) != 0)
+        if (!why_addr_eq(&o->cli, &d->cli))
+            continue;
+        /* a resolver's search list tries "name.corp.example" before "name": the expansion
+         * failing is not a failure when the name itself resolved */
+        size_t ol = strlen(o->qname);
+        if (o->answered && o->naddrs && ol < dl && d->qname[ol] == '.' &&
+            strncmp(o->qname, d->qname, ol) == 0)
+            resolved = true;
+        if (strcmp(o->qname, d->qname) != 0)
             continue;
         if (o->answered && o->naddrs)
             resolved = true;
