@@ -75,19 +75,28 @@ static void help(FILE *o)
         else
             snprintf(left, sizeof left, "    --%s%s%s", opts[i].lng, opts[i].arg ? " " : "",
                      opts[i].arg ? opts[i].arg : "");
-        fprintf(o, "  %-28s ", left);
-        /* wrap the help text at 78 columns */
+        /* a long option name gets the help on the next line */
+        if (strlen(left) > 28)
+            fprintf(o, "  %s\n%31s", left, "");
+        else
+            fprintf(o, "  %-28s ", left);
+        /* wrap the help text at 78 columns, no trailing blanks */
         const char *h = opts[i].help;
         int col = 31;
+        bool first = true;
         while (*h) {
             const char *sp = strchr(h, ' ');
             size_t wl = sp ? (size_t)(sp - h) : strlen(h);
-            if (col + (int)wl > 78 && col > 31) {
+            if (col + (int)wl + 1 > 78 && !first) {
                 fprintf(o, "\n%31s", "");
                 col = 31;
+            } else if (!first) {
+                fputc(' ', o);
+                col++;
             }
-            fprintf(o, "%.*s ", (int)wl, h);
-            col += (int)wl + 1;
+            fprintf(o, "%.*s", (int)wl, h);
+            col += (int)wl;
+            first = false;
             h += wl;
             while (*h == ' ')
                 h++;
