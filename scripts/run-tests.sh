@@ -33,6 +33,8 @@ else
   echo "run-tests: the build failed"; echo "0% tests passed, 1 tests failed out of 1" >>"$log"; rc=1
 fi
 # "100% tests passed, 0 tests failed out of 17" per run
-awk '/tests passed, [0-9]+ tests failed out of/ { f += $4; n += $NF }
-     END { printf "%d passed, %d failed\n", n - f, f }' "$log"
+summary=$(awk '/tests passed, [0-9]+ tests failed out of/ { f += $4; n += $NF }
+               END { printf "%d passed, %d failed\n", n - f, f }' "$log")
+mkdir -p "$BUILD" && echo "$summary" > "$BUILD/test-summary.txt" # .ci/run repeats it last
+echo "$summary"
 exit $rc

@@ -224,12 +224,18 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
         x->up_conn = best->rc;
     }
 
-    /* Connection attempts, one after another: each starts after the previous one ended. */
+    /* Connection attempts, one after another: each starts after the previous one ended.
+     * An address that refused (RST, ICMP) is not tried again by the same request: a second
+     * attempt there belongs to another request (gateways move on to the next address). */
     struct why_ts after = why_ts_add_us(from, -WHY_SKEW_US);
+    const struct why_conn *refused = NULL;
     for (;;) {
         struct rec_conn *pick = NULL;
         int pick_score = 0;
         for (struct rec_conn *rc = s->rhead; rc; rc = rc->rnext) {
+            if (refused && why_addr_eq(&why_core_conn(rc)->srv_addr, &refused->srv_addr) &&
+                why_core_conn(rc)->srv_port == refused->srv_port)
+                continue;
             const struct why_conn *c = why_core_conn(rc);
             if (rc->claimed || rc == client->rc || c->midstream || c->syn_count == 0 ||
                 !is_upstream_conn(s, rc))
@@ -286,6 +292,9 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
             break;
         }
         after = attempt_end(pick);
+        const struct why_conn *pc = why_core_conn(pick);
+        if (pc->half[WHY_S2C].rst_frame || pc->icmp_frame)
+            refused = pc;
     }
     /* An HTTPS upstream leg is opaque without keys. A TLS connection of the gateway's on
      * which the origin asked for renegotiation while this request waited is what carried it
