@@ -21,6 +21,8 @@
 #define WHY_PIN_US (120LL * 1000000)  /* closed records a pending request keeps alive at most:
                                          memory follows this window, not the file; a request
                                          pending longer is joined to what is left */
+#define WHY_CAUSAL_US 200             /* an effect may precede its cause by this much at most
+                                         (timestamps of one host, different CPUs) */
 #define WHY_SKEW_US 2000              /* -i any reorder tolerance when comparing times: packets
                                          handled on different CPUs come out of order by
                                          microseconds, rarely a millisecond */

@@ -240,7 +240,10 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
             if (rc->claimed || rc == client->rc || c->midstream || c->syn_count == 0 ||
                 !is_upstream_conn(s, rc))
                 continue;
-            if (!in_window(c->syn_ts[0], from, to) || why_ts_diff_us(after, c->syn_ts[0]) < -WHY_SKEW_US)
+            /* a gateway cannot connect for a request it has not received: packet times are
+             * exact to microseconds even when -i any hands packets out of order */
+            if (!in_window(c->syn_ts[0], from, to) || why_ts_diff_us(from, c->syn_ts[0]) < -WHY_CAUSAL_US ||
+                why_ts_diff_us(after, c->syn_ts[0]) < -WHY_SKEW_US)
                 continue;
             /* A failed attempt still retrying after the gateway answered the client is not
              * why it answered: it belongs to another request. */
