@@ -74,6 +74,12 @@ static bool addr_for_other_name(const struct why_session *s, const struct why_ad
     return other;
 }
 
+static bool tls_healthy(const struct rec_conn *rc)
+{
+    return rc->tls_data_records[WHY_S2C] > (rc->tls_version == 0x0304 ? 1u : 0u) &&
+           why_core_tls_sent_data(rc) && !rc->alert_frame && !rc->reneg_frame && !rc->cert_problem;
+}
+
 static bool is_upstream_conn(const struct why_session *s, struct rec_conn *rc)
 {
     why_core_roles(s, rc);
@@ -244,6 +250,11 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
              * exact to microseconds even when -i any hands packets out of order */
             if (!in_window(c->syn_ts[0], from, to) || why_ts_diff_us(from, c->syn_ts[0]) < -WHY_CAUSAL_US ||
                 why_ts_diff_us(after, c->syn_ts[0]) < -WHY_SKEW_US)
+                continue;
+            /* An opaque HTTPS connection that carried data both ways without a TLS fault
+             * served a request that worked: not the one of a request the gateway failed. */
+            if (client->has_resp && client->status >= 500 && rc->app == APP_TLS &&
+                !why_core_http(rc) && tls_healthy(rc))
                 continue;
             /* A failed attempt still retrying after the gateway answered the client is not
              * why it answered: it belongs to another request. */
