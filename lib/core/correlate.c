@@ -80,6 +80,46 @@ static bool tls_healthy(const struct rec_conn *rc)
            why_core_tls_sent_data(rc) && !rc->alert_frame && !rc->reneg_frame && !rc->cert_problem;
 }
 
+/* A request joined without address knowledge (a reverse proxy's fixed upstream, no DNS of
+ * its own) must not take the attempt another pending request is waiting for: one whose
+ * gateway looked its host up and got this address. The first attempt there after that
+ * answer is that request's. */
+static bool reserved_for_other(const struct why_session *s, const struct txn *client,
+                               const struct rec_conn *rc)
+{
+    const struct why_conn *c = why_core_conn(rc);
+    for (const struct txn *q = s->qhead; q; q = q->qnext) {
+        if (q == client || q->decided || !q->host[0])
+            continue;
+        struct why_url qu;
+        why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &qu);
+        for (const struct rec_dns *d = s->dhead; d; d = d->next) {
+            if (!d->answered || strcmp(d->qname, qu.host) != 0 ||
+                why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_CAUSAL_US ||
+                why_ts_cmp(d->a_ts, c->syn_ts[0]) > 0)
+                continue;
+            bool has = false;
+            for (uint32_t j = 0; j < d->naddrs && !has; j++)
+                has = why_addr_eq(&d->addrs[j], &c->srv_addr);
+            if (!has)
+                continue;
+            /* is rc the first attempt to that address after the answer? */
+            const struct rec_conn *first = NULL;
+            for (const struct rec_conn *o = s->rhead; o; o = o->rnext) {
+                const struct why_conn *oc = why_core_conn(o);
+                if (o->claimed || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
+                    why_ts_cmp(oc->syn_ts[0], d->a_ts) < 0)
+                    continue;
+                if (!first || why_ts_cmp(oc->syn_ts[0], why_core_conn(first)->syn_ts[0]) < 0)
+                    first = o;
+            }
+            if (first == rc)
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool is_upstream_conn(const struct why_session *s, struct rec_conn *rc)
 {
     why_core_roles(s, rc);
@@ -286,6 +326,8 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
                 score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
+            if (score > 0 && score < 4 && reserved_for_other(s, client, rc))
+                score = -1;
             if (score < 0)
                 continue;
             if (!attempt_failed(rc) && why_core_http(rc) && rc != x->up_conn)

@@ -624,6 +624,31 @@ static bool response_cause(struct why_incident *inc, const struct why_exchange *
     return false;
 }
 
+/* The origin spoke first, before the gateway sent any request, and not in HTTP (an SSH or
+ * SMTP banner on the port the gateway was sent to): no upstream request could follow. */
+static bool banner_cause(struct why_incident *inc, const struct why_exchange *x)
+{
+    const struct rec_conn *rc = x->up_conn;
+    if (!rc || !rc->other_first_frame || rc->other_first_len == 0 ||
+        why_http1_looks_like_response(rc->other_first, rc->other_first_len))
+        return false;
+    const struct why_conn *c = why_core_conn(rc);
+    char dst[64], b[200];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    set_cause(inc, "not_http");
+    bytes_text(b, sizeof b, rc->other_first, rc->other_first_len > 32 ? 32 : rc->other_first_len);
+    inc->first_len = rc->other_first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes
+                                                                   : rc->other_first_len;
+    memcpy(inc->first_bytes, rc->other_first, inc->first_len);
+    dt(inc, "first_bytes=\"%s\" before_request=yes", b);
+    ev(inc, rc->other_first_frame, c->half[WHY_S2C].first_data_ts, "first bytes from %s, before any request", dst);
+    conn_evidence(inc, rc);
+    snprintf(inc->summary, sizeof inc->summary,
+             "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
+             dst, b);
+    return true;
+}
+
 /* TLS facts on the upstream connection (seen without keys). */
 static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
 {
@@ -875,6 +900,8 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
         found = tls_cause(inc, x, &f);
     if (!found)
         found = response_cause(inc, x, &ce, &f);
+    if (!found && !direct && !x->up)
+        found = banner_cause(inc, x);
     /* 3. the gateway answered 5xx and nothing upstream explains it */
     if (!found && t->has_resp && t->status >= 500 && !direct) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
