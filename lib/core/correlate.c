@@ -326,8 +326,9 @@ void why_correlate(struct why_session *s, struct txn *client, struct why_exchang
                 score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
-            if (score > 0 && score < 4 && reserved_for_other(s, client, rc))
-                score = -1;
+            if (score > 0 && score < 4 && !direct_addr_known(s, client) &&
+                reserved_for_other(s, client, rc))
+                score = -1; /* (forward proxies: addr_for_other_name above says it) */
             if (score < 0)
                 continue;
             if (!attempt_failed(rc) && why_core_http(rc) && rc != x->up_conn)
