@@ -91,10 +91,9 @@ static bool reserved_for_other(const struct why_session *s, const struct txn *cl
     for (const struct txn *q = s->qhead; q; q = q->qnext) {
         if (q == client || q->decided || !q->host[0])
             continue;
-        struct why_url qu;
-        why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &qu);
         for (const struct rec_dns *d = s->dhead; d; d = d->next) {
-            if (!d->answered || strcmp(d->qname, qu.host) != 0 ||
+            /* q->hkey: the key of q's host, as the request index made it */
+            if (!d->answered || why_core_request_key("", d->qname) != q->hkey ||
                 why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_CAUSAL_US ||
                 why_ts_cmp(d->a_ts, c->syn_ts[0]) > 0)
                 continue;

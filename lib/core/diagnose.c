@@ -775,6 +775,22 @@ static const char *claim_detail(const char *claim, const char *title)
     return NULL;
 }
 
+/* The gateway's own words are the only evidence (its upstream side is not in the capture):
+ * gateway_claim, with the RFC 9209 type of the cause it names when it names one. */
+static void claim_cause(struct why_incident *inc, const struct txn *t, const char *claimed,
+                        const char *claim)
+{
+    set_cause(inc, "gateway_claim");
+    if (claimed) {
+        const struct why_cause *c = why_cause_find(claimed);
+        inc->error = c ? c->error : NULL;
+    }
+    dt(inc, "claimed=%s", claimed ? claimed : "unknown");
+    snprintf(inc->summary, sizeof inc->summary,
+             "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
+             t->status, claim);
+}
+
 bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc)
 {
     const struct txn *t = x->client;
@@ -873,15 +889,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
         /* only the client leg is in the capture: take the gateway's word when it gives one */
         const char *d = claim_detail(t->claim, t->title);
         if (d || t->via[0] || t->claim[0]) {
-            set_cause(inc, "gateway_claim");
-            if (d) {
-                const struct why_cause *c = why_cause_find(d);
-                inc->error = c ? c->error : NULL;
-            }
-            dt(inc, "claimed=%s", d ? d : "unknown");
-            snprintf(inc->summary, sizeof inc->summary,
-                     "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
-                     t->status, f.claim);
+            claim_cause(inc, t, d, f.claim);
         } else {
             set_cause(inc, "origin_5xx");
             dt(inc, "status=%d", t->status);
@@ -910,16 +918,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
                      "The gateway answered %d without any DNS query, connection or request upstream.",
                      t->status);
         } else if (!x->upstream_visible) {
-            set_cause(inc, "gateway_claim");
-            const char *d = claim_detail(t->claim, t->title);
-            if (d) {
-                const struct why_cause *c = why_cause_find(d);
-                inc->error = c ? c->error : NULL;
-            }
-            dt(inc, "claimed=%s", d ? d : "unknown");
-            snprintf(inc->summary, sizeof inc->summary,
-                     "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
-                     t->status, f.claim);
+            claim_cause(inc, t, claim_detail(t->claim, t->title), f.claim);
         } else {
             set_cause(inc, "gateway_error");
             snprintf(inc->summary, sizeof inc->summary,

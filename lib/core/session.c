@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "core/url.h"
+#include "util/cursor.h"
 
 #define SETTLE_DEFAULT_US (2LL * 1000000)
 #define SWEEP_EVERY_US (500LL * 1000)
@@ -457,6 +458,22 @@ static void http_free(struct rec_conn *rc)
     rc->hreq = rc->hresp = NULL;
 }
 
+/* The HTTP parsers of a connection found to carry HTTP (in clear or decrypted). */
+static bool http_alloc(struct rec_conn *rc)
+{
+    rc->hreq = malloc(sizeof *rc->hreq);
+    rc->hresp = malloc(sizeof *rc->hresp);
+    if (!rc->hreq || !rc->hresp) {
+        free(rc->hreq);
+        free(rc->hresp);
+        rc->hreq = rc->hresp = NULL;
+        return false;
+    }
+    why_http1_stream_init(rc->hreq, true);
+    why_http1_stream_init(rc->hresp, false);
+    return true;
+}
+
 static void rec_unlink(struct why_session *s, struct rec_conn *rc)
 {
     if (rc->rprev)
@@ -478,6 +495,13 @@ static void rec_free(struct rec_conn *rc)
     why_tls_stream_fini(&rc->tls[0]);
     why_tls_stream_fini(&rc->tls[1]);
     free(rc);
+}
+
+/* A DNS record no pending request can use any more (or any, at the end). */
+static bool dns_expired(const struct rec_dns *d, bool all, struct why_ts horizon, struct why_ts recent)
+{
+    struct why_ts last = d->answered ? d->a_ts : d->last_q_ts;
+    return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
 }
 
 static void prune(struct why_session *s, bool all)
@@ -539,16 +563,14 @@ static void prune(struct why_session *s, bool all)
     }
     /* unjoined failures first, while every record they are compared with is still here */
     for (struct rec_dns *d = s->dhead; d && s->opt.include_unjoined; d = d->next) {
-        struct why_ts last = d->answered ? d->a_ts : d->last_q_ts;
-        if (!all && why_ts_cmp(last, horizon) >= 0 && why_ts_cmp(last, recent) >= 0)
+        if (!dns_expired(d, all, horizon, recent))
             continue;
         if (!d->claimed && dns_failed(d))
             unjoined_dns(s, d);
     }
     for (struct rec_dns *d = s->dhead, *next; d; d = next) {
         next = d->next;
-        struct why_ts last = d->answered ? d->a_ts : d->last_q_ts;
-        if (!all && why_ts_cmp(last, horizon) >= 0 && why_ts_cmp(last, recent) >= 0)
+        if (!dns_expired(d, all, horizon, recent))
             continue;
         if (d->prev)
             d->prev->next = d->next;
@@ -867,17 +889,19 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     }
     if (inner == WHY_TLS_CT_HANDSHAKE && tc->dir == WHY_S2C && !rc->cert_frame) {
         /* decrypted handshake messages (TLS 1.3 hides the certificate) */
-        for (uint32_t off = 0; off + 4 <= (uint32_t)n;) {
-            uint32_t mlen = (uint32_t)s->plain[off + 1] << 16 | (uint32_t)s->plain[off + 2] << 8 |
-                            s->plain[off + 3];
-            if (mlen > (uint32_t)n - off - 4)
+        struct why_cur c = why_cur_make(s->plain, (size_t)n);
+        while (why_cur_left(&c) >= 4) {
+            uint8_t type = why_cur_u8(&c);
+            uint32_t mlen = (uint32_t)why_cur_u8(&c) << 16;
+            mlen |= why_cur_be16(&c);
+            if (mlen > why_cur_left(&c))
                 break; /* spans records: not followed */
-            const uint8_t *der;
+            const uint8_t *der, *msg = why_cur_ptr(&c);
             size_t dlen;
-            if (s->plain[off] == WHY_TLS_HS_CERTIFICATE &&
-                why_tls_first_cert(s->plain + off + 4, mlen, rc->tls_version == 0x0304, &der, &dlen))
+            if (type == WHY_TLS_HS_CERTIFICATE &&
+                why_tls_first_cert(msg, mlen, rc->tls_version == 0x0304, &der, &dlen))
                 check_cert(s, rc, der, dlen);
-            off += 4 + mlen;
+            why_cur_skip(&c, mlen);
         }
         return;
     }
@@ -885,18 +909,9 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
         return;
     rc->dec_data_records[tc->dir]++;
     if (!rc->hreq) {
-        if (tc->dir != WHY_C2S || !why_http1_looks_like_request(s->plain, (size_t)n))
+        if (tc->dir != WHY_C2S || !why_http1_looks_like_request(s->plain, (size_t)n) ||
+            !http_alloc(rc))
             return;
-        rc->hreq = malloc(sizeof *rc->hreq);
-        rc->hresp = malloc(sizeof *rc->hresp);
-        if (!rc->hreq || !rc->hresp) {
-            free(rc->hreq);
-            free(rc->hresp);
-            rc->hreq = rc->hresp = NULL;
-            return;
-        }
-        why_http1_stream_init(rc->hreq, true);
-        why_http1_stream_init(rc->hresp, false);
         rc->dec_http = true;
     }
     http_feed(s, rc, tc->dir, s->plain, (uint32_t)n);
@@ -1001,18 +1016,8 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
 static void decide_app(struct why_session *s, struct rec_conn *rc, const uint8_t *d, uint32_t n)
 {
     if (why_http1_looks_like_request(d, n)) {
-        rc->hreq = malloc(sizeof *rc->hreq);
-        rc->hresp = malloc(sizeof *rc->hresp);
-        if (rc->hreq && rc->hresp) {
-            why_http1_stream_init(rc->hreq, true);
-            why_http1_stream_init(rc->hresp, false);
-            rc->app = APP_HTTP;
-        } else { /* out of memory: the connection is not followed */
-            free(rc->hreq);
-            free(rc->hresp);
-            rc->hreq = rc->hresp = NULL;
-            rc->app = APP_OTHER;
-        }
+        /* out of memory: the connection is not followed */
+        rc->app = http_alloc(rc) ? APP_HTTP : APP_OTHER;
     } else if (why_tls_looks_like(d, n)) {
         rc->app = APP_TLS;
         if (s->keylog) { /* --keylog: keep whole records for the decryptor */

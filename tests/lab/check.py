@@ -42,7 +42,7 @@ def read_scenarios(path):
             urls = [url.replace("{i}", str(i)) for i in range(1, count + 1)] if "{i}" in url else [url]
             rows.append(dict(run=run, name=name, urls=urls, error=None if error == "-" else error,
                              detail=detail, kind=None if kind == "-" else kind,
-                             tunnel="tunnel" in o))
+                             tunnel="tunnel" in o, opts=o))
     return rows
 
 

@@ -188,28 +188,11 @@ def wire(a):
 # ------------------------------------------------------------------ why502's diagnosis
 
 def read_scenarios(path):
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            if len(cols) != 7:
-                raise SystemExit(f"tls-check: {path}: bad line (want 7 columns): {line!r}")
-            run, name, url, error, detail, kind, opts = cols
-            o = {}
-            for item in opts.split(","):
-                if "=" in item:
-                    k, v = item.split("=", 1)
-                    o[k] = v
-                elif item not in ("", "-"):
-                    o[item] = "1"
-            count = int(o.get("count", "1"))
-            urls = [url.replace("{i}", str(i)) for i in range(1, count + 1)] if "{i}" in url else [url]
-            rows.append(dict(run=run, name=name, urls=urls, error=None if error == "-" else error,
-                             detail=detail, kind=None if kind == "-" else kind,
-                             keylog="keylog" in o, https="https" in o))
+    """check.py's reader, with the TLS lab's options: keylog, https."""
+    rows = check.read_scenarios(path)
+    for r in rows:
+        r["keylog"] = "keylog" in r["opts"]
+        r["https"] = "https" in r["opts"]
     return rows
 
 
