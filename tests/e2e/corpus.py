@@ -20,12 +20,14 @@ def main():
     if not os.path.isdir(CORPUS):
         print(f"corpus not found at {CORPUS}: skipped")
         sys.exit(77)
-    documented = {}
+    documented, notes = {}, {}
     if os.path.exists(STATUS):
         for line in open(STATUS):
             if line.strip() and not line.startswith("#"):
-                path, status = line.rstrip("\n").split("\t")[:2]
-                documented[path] = int(status)
+                cols = line.rstrip("\n").split("\t")
+                documented[cols[0]] = int(cols[1])
+                if len(cols) > 2:
+                    notes[cols[0]] = cols[2:]
     files = []
     for sub in sorted(os.listdir(CORPUS)):
         d = os.path.join(CORPUS, sub)
@@ -69,10 +71,16 @@ def main():
             passed += 1
     if a.update:
         with open(STATUS, "w") as f:
-            f.write("# corpus file\texit status of `why502 --json` (0 nothing failed, 1 incidents, 3 unreadable)\n")
+            f.write("# corpus file\texit status of `why502 --json` (0 nothing failed, 1 incidents, 3 unreadable)"
+                    "\t[the status the packets call for\twhat the file holds, read from its packets]\n")
             for rel in files:
                 if rel in seen:
-                    f.write(f"{rel}\t{seen[rel]}\n")
+                    f.write("\t".join([rel, str(seen[rel])] + notes.get(rel, [])) + "\n")
+    # Files where why502 still says something other than what the packets call for: listed so
+    # that the gap stays visible (it is not a failure of this test, which guards against change).
+    wrong = [r for r in files if r in notes and notes[r][0] != "" and r in seen and str(seen[r]) != notes[r][0]]
+    for r in wrong:
+        print(f"known wrong: {r}: exit {seen[r]}, the packets call for {notes[r][0]}: {notes[r][1] if len(notes[r]) > 1 else ''}")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
