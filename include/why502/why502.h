@@ -35,12 +35,64 @@ enum why_kind {
 
 #define WHY_EVIDENCE_MAX 24
 #define WHY_SCHEDULE_MAX 16
+#define WHY_INCIDENT_CONNS_MAX 8
+
+/* Who sent or received an evidence packet, as the join sees it. */
+enum why_actor {
+    WHY_ACTOR_OTHER = 0,     /* none of the roles below (or not known) */
+    WHY_ACTOR_CLIENT,        /* the client of the failed request */
+    WHY_ACTOR_GATEWAY,       /* the gateway (proxy, load balancer) */
+    WHY_ACTOR_UPSTREAM,      /* an origin or next hop the gateway connected to */
+    WHY_ACTOR_DNS,           /* a DNS server */
+};
+
+/* What an evidence item is. The text writer shows `what`; a ladder diagram, an evidence
+ * pcapng comment or a live view uses the kind and the actors. Append only: the JSON names
+ * (why_evidence_kind_name) are part of the schema. */
+enum why_evidence_kind {
+    WHY_EVK_NOTE = 0,         /* a fact with no single packet of its own */
+    WHY_EVK_REQUEST,          /* the client's request (its last byte) */
+    WHY_EVK_RESPONSE,         /* the gateway's answer to the client */
+    WHY_EVK_UPSTREAM_REQUEST, /* the gateway's request to the upstream */
+    WHY_EVK_UPSTREAM_RESPONSE,/* the upstream's answer (status line) */
+    WHY_EVK_DATA,             /* other payload: the first bytes of a non-HTTP answer, body */
+    WHY_EVK_SYN,
+    WHY_EVK_SYN_RETRY,        /* a retransmitted SYN (try n) */
+    WHY_EVK_SYN_ACK,
+    WHY_EVK_RST,
+    WHY_EVK_FIN,
+    WHY_EVK_ICMP,             /* an ICMP/ICMPv6 error quoting the connection */
+    WHY_EVK_DNS_QUERY,
+    WHY_EVK_DNS_ANSWER,
+    WHY_EVK_TLS_HELLO,        /* ClientHello / ServerHello */
+    WHY_EVK_TLS_HELLO_REQUEST,/* a renegotiation request */
+    WHY_EVK_TLS_ALERT,
+    WHY_EVK_TLS_CERTIFICATE,
+    WHY_EVK_GIVE_UP,          /* the gateway (or client) closing/leaving after a wait */
+    WHY_EVK_KIND_COUNT
+};
 
 struct why_evidence {
-    uint64_t frame;          /* frame number (tshark's) in file `file` */
-    uint32_t file;
-    struct why_ts ts;
-    char what[112];          /* short description, bytes from the wire escaped by the writers */
+    uint32_t file;           /* index of the input file (0-based, in command-line order) */
+    uint64_t frame;          /* frame number (tshark's, 1-based) within that file; 0 = none */
+    struct why_ts ts;        /* packet time */
+    enum why_evidence_kind kind;
+    enum why_actor from, to; /* sender and receiver */
+    struct why_addr from_addr, to_addr; /* family 0 when not known */
+    uint16_t from_port, to_port; /* 0 for ICMP or when not known */
+    char what[112];          /* rendered words; bytes from the wire escaped by the writers */
+};
+
+/* A connection (or a DNS exchange over UDP) an incident involves: enough to cut a slice of
+ * the capture for it (all its frames between first and last). */
+struct why_incident_conn {
+    uint8_t proto;           /* 6 TCP, 17 UDP */
+    enum why_actor a_role, b_role; /* a is the side that opened it (client side) */
+    struct why_addr a, b;
+    uint16_t aport, bport;
+    uint32_t first_file, last_file;
+    uint64_t first_frame, last_frame; /* within first_file / last_file */
+    struct why_ts first_ts, last_ts;
 };
 
 struct why_incident {
@@ -86,6 +138,8 @@ struct why_incident {
     uint64_t request_frame, response_frame; /* client request / response frames, 0 if none */
     uint32_t nevidence;
     struct why_evidence evidence[WHY_EVIDENCE_MAX]; /* in time order */
+    uint32_t nconns;
+    struct why_incident_conn conns[WHY_INCIDENT_CONNS_MAX]; /* client leg first */
 };
 
 struct why_options {
@@ -154,5 +208,7 @@ const struct why_cause *why_causes(size_t *n);
 const struct why_cause *why_cause_find(const char *detail);
 
 const char *why_kind_name(enum why_kind k);
+const char *why_actor_name(enum why_actor a);                 /* "client", "gateway", ... */
+const char *why_evidence_kind_name(enum why_evidence_kind k); /* "syn_retry", ... */
 
 #endif

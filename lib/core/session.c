@@ -31,6 +31,21 @@ const char *why_kind_name(enum why_kind k)
     return (unsigned)k < 5 ? names[k] : "gateway";
 }
 
+const char *why_actor_name(enum why_actor a)
+{
+    static const char *const names[] = {"other", "client", "gateway", "upstream", "dns_server"};
+    return (unsigned)a < 5 ? names[a] : "other";
+}
+
+const char *why_evidence_kind_name(enum why_evidence_kind k)
+{
+    static const char *const names[WHY_EVK_KIND_COUNT] = {
+        "note", "request", "response", "upstream_request", "upstream_response", "data", "syn",
+        "syn_retry", "syn_ack", "rst", "fin", "icmp", "dns_query", "dns_answer", "tls_hello",
+        "tls_hello_request", "tls_alert", "tls_certificate", "give_up"};
+    return (unsigned)k < WHY_EVK_KIND_COUNT ? names[k] : "note";
+}
+
 /* ---- address sets ---- */
 
 static bool addr_in(const struct why_addr *set, uint32_t n, const struct why_addr *a)
