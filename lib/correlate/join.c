@@ -301,10 +301,18 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * attempt there belongs to another request (gateways move on to the next address). */
     struct why_ts after = why_ts_add_us(from, -WHY_SKEW_US);
     const struct why_conn *refused = NULL;
+    /* Candidates opened in the window: records are in creation order, which is the order of
+     * their first packet (a SYN) unless the capture's clock went back; then, and with
+     * --exhaustive, every record is looked at. Walked newest first, down to the window. */
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     for (;;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
-        for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+        for (struct why_conn_rec *rc = windowed ? cx->st->rtail : cx->st->rhead; rc;
+             rc = windowed ? rc->rprev : rc->rnext) {
+            if (windowed && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) < 0)
+                break;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
                 why_rec_conn(rc)->srv_port == refused->srv_port)
                 continue;
@@ -359,8 +367,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
-            if (!pick || why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) < 0 ||
-                (why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) == 0 && score > pick_score)) {
+            /* the earliest SYN, then the higher score, then the older record */
+            int cmp = why_ts_cmp(c->syn_ts[0], pick ? why_rec_conn(pick)->syn_ts[0] : c->syn_ts[0]);
+            if (!pick || cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))) {
                 pick = rc;
                 pick_score = score;
             }

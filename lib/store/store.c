@@ -207,6 +207,8 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = *c;
     rc->live = c;
+    if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
+        st->conns_unordered = true; /* for good: the join then scans every record */
     rc->rprev = st->rtail;
     if (st->rtail)
         st->rtail->rnext = rc;
