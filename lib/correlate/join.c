@@ -273,10 +273,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     why_url_parse(client->method, client->target, client->target_len, client->host, &u);
     struct why_ts from = client->req_first_ts, to = x->end_ts;
 
-    for (struct why_conn_rec *rc = cx->st->rhead; rc && !x->upstream_visible; rc = rc->rnext)
-        x->upstream_visible = is_upstream_conn(cx, rc);
-    for (struct why_dns_rec *d = cx->st->dhead; d && !x->upstream_visible; d = d->next)
-        x->upstream_visible = why_gw_is_gateway(cx->gw, &d->cli);
+    if (cx->visible && *cx->visible >= 0) {
+        x->upstream_visible = *cx->visible;
+    } else {
+        for (struct why_conn_rec *rc = cx->st->rhead; rc && !x->upstream_visible; rc = rc->rnext)
+            x->upstream_visible = is_upstream_conn(cx, rc);
+        for (struct why_dns_rec *d = cx->st->dhead; d && !x->upstream_visible; d = d->next)
+            x->upstream_visible = why_gw_is_gateway(cx->gw, &d->cli);
+        if (cx->visible)
+            *cx->visible = x->upstream_visible;
+    }
 
     /* DNS: queries for the host made while the request waited */
     if (u.host[0] && !u.host_is_ip) {
@@ -393,12 +399,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (!x->up && !(x->up_conn && x->up_conn->app == WHY_APP_TLS && x->up_conn->tls.reneg_frame &&
                     !x->up_conn->tls.reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
-        for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+        /* the records that saw a renegotiation request (few), the older first on ties */
+        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->renext) {
             if (rc->app != WHY_APP_TLS || !rc->tls.reneg_frame || rc->tls.reneg_renegotiated || rc->claimed || taken(x, rc) ||
                 !is_upstream_conn(cx, rc) ||
                 !in_window(rc->tls.reneg_ts, from, to))
                 continue;
-            if (!tls || (strcmp(rc->tls.sni, u.host) == 0 && strcmp(tls->tls.sni, u.host) != 0))
+            bool match = strcmp(rc->tls.sni, u.host) == 0;
+            bool tls_match = tls && strcmp(tls->tls.sni, u.host) == 0;
+            if (!tls || (match && !tls_match) ||
+                (match == tls_match && why_rec_conn(rc)->id < why_rec_conn(tls)->id))
                 tls = rc;
         }
         if (tls)

@@ -41,6 +41,7 @@ struct why_store {
     struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
+    struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went
                                          back): creation order is not time order */
@@ -86,6 +87,9 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
 {
     return rc->anext;
 }
+
+/* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
+void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
 
 /* ---- transactions ---- */
 /* A new transaction at the end of rc's list: NULL at WHY_TXN_PER_CONN_MAX (counted in
