@@ -5,7 +5,24 @@
 #include "decode/internal.h"
 
 enum { EXT_HOP = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51, EXT_DSTOPTS = 60 };
-enum { PROTO_TCP = 6, PROTO_UDP = 17 };
+enum { PROTO_IPV4 = 4, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_IPV6 = 41, PROTO_GRE = 47 };
+
+static bool tunnel_proto(uint8_t proto)
+{
+    return proto == PROTO_IPV4 || proto == PROTO_IPV6 || proto == PROTO_GRE;
+}
+
+/* A fragment of a tunnel packet past the first: what it carries cannot be read without
+ * reassembly (IPv6 tunnels: no fragment is read). */
+static enum why_decode_status fragment(struct why_pkt *p, struct why_next *next)
+{
+    p->fragment = true;
+    if (!next || !tunnel_proto(p->proto))
+        return WHY_DECODE_OK;
+    p->encap_stop = WHY_ENCAP_STOP_FRAGMENT;
+    p->encap_stop_value = p->proto;
+    return WHY_DECODE_UNSUPPORTED;
+}
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
@@ -56,7 +73,7 @@ static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_
     return WHY_DECODE_OK;
 }
 
-enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p)
+enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
     p->ipver = 4;
     uint8_t vihl = why_cur_u8(c);
@@ -90,16 +107,23 @@ enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p)
         return WHY_DECODE_MALFORMED;
     if (!why_cur_skip(c, hlen - 20)) /* options */
         return WHY_DECODE_TRUNCATED;
+    bool head = false;
     if ((offflags & 0x1fff) != 0 || (offflags & 0x2000) != 0) {
-        p->fragment = true;
-        return WHY_DECODE_OK;
+        /* The first fragment of a tunnel packet holds the inner headers: read on, and the
+         * inner packet is cut where the fragment ends, as a snaplen would cut it. */
+        if ((offflags & 0x1fff) != 0 || !next || !tunnel_proto(proto))
+            return fragment(p, next);
+        head = true;
     }
     size_t cap = min_size(c->len, total) - hlen;
     struct why_cur l4 = why_cur_make(why_cur_ptr(c), cap);
-    return why_decode_l4(&l4, total - hlen, p);
+    enum why_decode_status st = why_decode_l4(&l4, total - hlen, p, next);
+    if (head && next->set)
+        next->layer.flags |= WHY_ENCAP_F_FRAGMENT;
+    return st;
 }
 
-enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p)
+enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
     p->ipver = 6;
     uint32_t first = why_cur_be32(c);
@@ -128,12 +152,10 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p)
     if (st != WHY_DECODE_OK)
         return st;
     p->proto = nh;
-    if (frag) {
-        p->fragment = true;
-        return WHY_DECODE_OK;
-    }
+    if (frag)
+        return fragment(p, next);
     struct why_cur l4 = why_cur_make(why_cur_ptr(&pl), why_cur_left(&pl));
-    return why_decode_l4(&l4, plen - used, p);
+    return why_decode_l4(&l4, plen - used, p, next);
 }
 
 /* The first 8 transport bytes of a quoted packet: ports, and the TCP sequence number. */
