@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "capture/capture.h"
+#include "capture/filter.h"
 
 /* ---- temporary directory ---------------------------------------------------------- */
 
@@ -1032,6 +1033,37 @@ static void time_jumps(void **state)
     bb_free(&c);
 }
 
+/* The filter keeps one program per link type: a twelfth link type is filtered like the first
+ * (it once matched everything past the eighth), and raw IP's link types (101, 12, 14; DLT_RAW
+ * for libpcap) compile. */
+static void filter_many_linktypes(void **state)
+{
+    (void)state;
+    static const uint32_t linktypes[] = {1, 101, 113, 276, 0, 108, 228, 229, 9, 105, 127, 147, 12, 14};
+    static uint8_t data[2000];
+    struct why_filter *flt = why_filter_new("len > 1000");
+    assert_non_null(flt);
+    char err[256];
+    for (int round = 0; round < 2; round++) { /* compiled, then reused */
+        for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++) {
+            struct why_frame f = {.num = i + 1, .linktype = linktypes[i], .data = data};
+            f.caplen = f.wirelen = 60;
+            assert_int_equal(why_filter_match(flt, &f, err, sizeof err), 0);
+            f.caplen = f.wirelen = 1500;
+            assert_int_equal(why_filter_match(flt, &f, err, sizeof err), 1);
+        }
+    }
+    assert_int_equal(why_filter_over_cap(flt), 0);
+    why_filter_free(flt);
+    why_filter_free(NULL);
+
+    flt = why_filter_new("tcp port (");
+    struct why_frame f = {.num = 1, .linktype = 1, .data = data, .caplen = 60, .wirelen = 60};
+    assert_int_equal(why_filter_match(flt, &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--filter: "));
+    why_filter_free(flt);
+}
+
 /* One file cut short ends with its warning; the other goes on to its end. */
 static void merge_with_cut_file(void **state)
 {
@@ -1192,6 +1224,7 @@ int main(void)
         cmocka_unit_test(merge_by_time),
         cmocka_unit_test(merge_with_cut_file),
         cmocka_unit_test(time_jumps),
+        cmocka_unit_test(filter_many_linktypes),
         cmocka_unit_test(standard_input),
         cmocka_unit_test(standard_input_pipe),
     };
