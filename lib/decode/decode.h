@@ -173,10 +173,11 @@ char *why_decode_stats_line(const struct why_decode_stats *s, uint32_t i, char *
 const char *why_encap_kind_name(enum why_encap_kind k);
 const char *why_encap_stop_name(enum why_encap_stop s);
 
-/* The tunnels a packet crossed, innermost first: "ERSPAN II session 3 in GRE
- * 10.0.0.1->10.0.0.2", layers joined by " inside ". "" when none. Returns buf (truncated to
- * size, always terminated). */
-char *why_encap_str(const struct why_pkt *p, char *buf, size_t size);
+/* The tunnels a packet crossed (layers[0..n), outermost first, as in why_pkt.encap), written
+ * innermost first: "ERSPAN II session 3 in GRE 10.0.0.1->10.0.0.2", layers joined by
+ * " inside ". "" when n is 0. Takes the layers alone so a record that copied them can render
+ * them later. Returns buf (truncated to size, always terminated). */
+char *why_encap_str(const struct why_encap *layers, unsigned n, char *buf, size_t size);
 
 /* Address helpers. */
 bool why_addr_eq(const struct why_addr *a, const struct why_addr *b);

@@ -149,13 +149,12 @@ static int layer_str(const struct why_encap *e, char *buf, size_t size)
     }
 }
 
-char *why_encap_str(const struct why_pkt *p, char *buf, size_t size)
+char *why_encap_str(const struct why_encap *layers, unsigned n, char *buf, size_t size)
 {
     if (size == 0)
         return buf;
     buf[0] = '\0';
     size_t used = 0;
-    unsigned n = p->nencap < WHY_ENCAP_MAX ? p->nencap : WHY_ENCAP_MAX;
     for (unsigned i = n; i-- > 0 && used + 1 < size;) {
         if (i + 1 < n) {
             int k = snprintf(buf + used, size - used, " inside ");
@@ -163,7 +162,7 @@ char *why_encap_str(const struct why_pkt *p, char *buf, size_t size)
             if (used >= size)
                 break;
         }
-        int k = layer_str(&p->encap[i], buf + used, size - used);
+        int k = layer_str(&layers[i], buf + used, size - used);
         used += k > 0 ? (size_t)k : 0;
     }
     if (used >= size)

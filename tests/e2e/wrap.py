@@ -22,7 +22,7 @@ MODES (outer addresses in 198.18.0.0/15, fd00::/8 for the IPv6 outer header):
 
 One frame in, one frame out, with the same timestamp, so frame numbers are kept. The frame's
 link header stays outside the tunnel when it tells direction (Linux cooked SLL/SLL2, as
-`tcpdump -i any` writes), else the output is Ethernet. Tunnels that carry Ethernet get the
+`tcpdump -i any` writes) and is the capture's only link type, else the output is Ethernet. Tunnels that carry Ethernet get the
 original frame (or one made for it when the capture has no Ethernet); tunnels that carry IP
 get the IP packet. A frame that is not IP is written unwrapped in the modes that carry IP.
 A frame cut by the snaplen stays cut: the outer lengths say what the wire carried.
@@ -109,7 +109,11 @@ def read_pcapng(data):
 # ---- taking a frame apart ----------------------------------------------------------------
 
 def split(lt, frame):
-    """(link header kept outside or None, ethernet frame or None, ethertype, l3 bytes)."""
+    """(link header kept outside or None, ethernet frame or None, ethertype, l3 bytes); a frame
+    too short for its link header gives ethertype 0 (not IP)."""
+    need = {LT_ETH: 14, LT_SLL: 16, LT_SLL2: 20, LT_NULL: 4, LT_LOOP: 4}.get(lt, 1)
+    if len(frame) < need:
+        return (frame if lt in (LT_SLL, LT_SLL2) else None), (frame if lt == LT_ETH else None), 0, b""
     if lt == LT_ETH:
         et, o = struct.unpack(">H", frame[12:14])[0], 14
         while et in VLAN_TYPES and o + 4 <= len(frame):
@@ -125,8 +129,8 @@ def split(lt, frame):
     elif lt in (LT_RAW, LT_IPV4, LT_IPV6):
         v = frame[0] >> 4 if frame else 0
         et, hdr, o = ET_IPV4 if v == 4 else ET_IPV6 if v == 6 else 0, None, 0
-    else:
-        raise SystemExit(f"link type {lt} not handled")
+    else:  # netlink and the like: never IP
+        return None, None, 0, b""
     while et in VLAN_TYPES and o + 4 <= len(frame):
         et, o = struct.unpack(">H", frame[o + 2:o + 4])[0], o + 4
     return hdr, None, et, frame[o:]
@@ -172,11 +176,12 @@ def wlan_snap(et):
             + b"\xaa\xaa\x03\x00\x00\x00" + struct.pack(">H", et))
 
 
-def wrap(mode, lt, frame, wirelen, n):
-    """(output link type, bytes, wire length) for frame number n (1-based)."""
+def wrap(mode, lt, frame, wirelen, n, keep_link):
+    """(output link type, bytes, wire length) for frame number n (1-based); keep_link: the
+    capture has one link type, and an SLL/SLL2 header stays outside."""
     hdr, ethf, et, l3 = split(lt, frame)
     lost = wirelen - len(frame)          # bytes the snaplen cut off
-    out_lt = lt if lt in (LT_SLL, LT_SLL2) else LT_ETH
+    out_lt = lt if keep_link and lt in (LT_SLL, LT_SLL2) else LT_ETH
     is_ip = et in (ET_IPV4, ET_IPV6)
     if ethf is None:
         ethf = MAC_B + MAC_A + struct.pack(">H", et) + l3
@@ -237,13 +242,11 @@ def wrap(mode, lt, frame, wirelen, n):
 
 def write(mode, src, dst):
     frames = list(read_capture(src))
+    keep_link = len({lt for lt, _, _, _ in frames}) == 1  # several (pcapng): all go out as Ethernet
     out, out_lt = [], None
     for n, (lt, ts, frame, wirelen) in enumerate(frames, 1):
-        flt, data, wire = wrap(mode, lt, frame, wirelen, n)
-        if out_lt is None:
-            out_lt = flt
-        elif flt != out_lt:
-            raise SystemExit(f"{src}: frames of several link types; not handled")
+        flt, data, wire = wrap(mode, lt, frame, wirelen, n, keep_link)
+        out_lt = flt
         out.append(struct.pack("<IIII", ts // 1_000_000_000, ts % 1_000_000_000, len(data), wire) + data)
     with open(dst, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, out_lt if out_lt is not None else 1))

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     why_decode_stats_add(&stats, st, &p);
     char line[128];
     why_decode_stats_line(&stats, 0, line, sizeof line);
-    why_encap_str(&p, line, sizeof line);
+    why_encap_str(p.encap, p.nencap, line, sizeof line);
     char buf[64];
     why_addr_str(&p.src, buf, sizeof buf);
     why_endpoint_str(&p.dst, p.dport, buf, sizeof buf);

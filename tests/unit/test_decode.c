@@ -1011,7 +1011,7 @@ static void assert_inner_syn(const struct why_pkt *p)
 static void assert_encap_str(const struct why_pkt *p, const char *want)
 {
     char buf[256];
-    assert_string_equal(why_encap_str(p, buf, sizeof buf), want);
+    assert_string_equal(why_encap_str(p->encap, p->nencap, buf, sizeof buf), want);
 }
 
 /* Every cut of a tunnelled frame inside its headers (its first `headers` bytes) is TRUNCATED,
@@ -1504,7 +1504,21 @@ static void unsupported_named(void **state)
     assert_int_equal(st.tunnelled, 1);
     assert_int_equal(st.by_encap[WHY_ENCAP_IP4], 1);
     char small[12];
-    assert_string_equal(why_encap_str(&p, small, sizeof small), "IP-in-IP 10");
+    assert_string_equal(why_encap_str(p.encap, p.nencap, small, sizeof small), "IP-in-IP 10");
+
+    /* every kind and every reason has a name of its own */
+    for (int a = 1; a < WHY_ENCAP_KINDS; a++) {
+        assert_string_not_equal(why_encap_kind_name((enum why_encap_kind)a), "none");
+        for (int b = a + 1; b < WHY_ENCAP_KINDS; b++)
+            assert_string_not_equal(why_encap_kind_name((enum why_encap_kind)a),
+                                    why_encap_kind_name((enum why_encap_kind)b));
+    }
+    for (int a = 1; a < WHY_ENCAP_STOPS; a++) {
+        assert_string_not_equal(why_encap_stop_name((enum why_encap_stop)a), "none");
+        for (int b = a + 1; b < WHY_ENCAP_STOPS; b++)
+            assert_string_not_equal(why_encap_stop_name((enum why_encap_stop)a),
+                                    why_encap_stop_name((enum why_encap_stop)b));
+    }
 }
 
 /* ---- addresses --------------------------------------------------------------------- */
