@@ -112,8 +112,7 @@ struct why_encap {
 struct why_pkt {
     const struct why_frame *frame;
     enum why_link_dir link_dir;
-    uint8_t nencap;            /* tunnels crossed, 0..WHY_ENCAP_MAX */
-    struct why_encap encap[WHY_ENCAP_MAX]; /* outermost first */
+    uint8_t nencap;            /* tunnels crossed, 0..WHY_ENCAP_MAX: encap[0..nencap) */
     uint8_t encap_stop;        /* enum why_encap_stop: a tunnel not read (status UNSUPPORTED) */
     uint16_t encap_stop_value; /* protocol type, version or flags the stop is about */
     uint16_t vlan;             /* outermost 802.1Q id of the innermost Ethernet header, 0 if none */
@@ -135,9 +134,12 @@ struct why_pkt {
     const uint8_t *payload;
     uint32_t paylen;           /* captured payload bytes at payload */
     uint32_t paylen_wire;      /* payload bytes the headers say were sent (>= paylen) */
+    /* Last, and not cleared by why_decode (only encap[0..nencap) is written): a frame with
+     * no tunnel pays nothing for it. */
+    struct why_encap encap[WHY_ENCAP_MAX]; /* outermost first */
 };
 
-/* Decodes f into *p (which is cleared first). p->frame = f. Returns the status; on
+/* Decodes f into *p (which is cleared first, but for encap[] past nencap). p->frame = f. Returns the status; on
  * TRUNCATED the fields decoded before the cut are valid and `proto` may be 0. */
 enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p);
 

@@ -4,6 +4,7 @@
  * and hands the rest of the frame to the IP decoders. Link types: tcpdump.org/linktypes.
  * Also the driver of the decode: when the IP or UDP layer finds a tunnel, the loop in
  * why_decode starts again on what the tunnel carries (at most WHY_ENCAP_MAX times). */
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/internal.h"
@@ -54,7 +55,7 @@ static enum why_decode_status ethernet(struct why_cur *c, struct why_pkt *p, uin
     *et = why_cur_be16(c);
     if (!why_cur_ok(c))
         return WHY_DECODE_TRUNCATED;
-    return vlan_stack(c, p, et);
+    return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
 static enum why_link_dir sll_dir(uint16_t pkttype)
@@ -78,7 +79,7 @@ static enum why_decode_status sll(struct why_cur *c, struct why_pkt *p, uint16_t
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;
-    return vlan_stack(c, p, et);
+    return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
 static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_t *et)
@@ -93,7 +94,7 @@ static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;
-    return vlan_stack(c, p, et);
+    return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
 /* NULL/LOOP: a 4-byte address family in the byte order of the machine that wrote it (LOOP
@@ -161,7 +162,7 @@ static enum why_decode_status carrier(struct why_cur *c, uint16_t *et)
 /* From an ethertype to the IP decoders: VLAN tags, carriers, then IPv4 or IPv6. */
 static enum why_decode_status network(struct why_cur *c, struct why_pkt *p, uint16_t et, struct why_next *next)
 {
-    enum why_decode_status st = vlan_stack(c, p, &et);
+    enum why_decode_status st = is_vlan(et) ? vlan_stack(c, p, &et) : WHY_DECODE_OK; /* inside a tunnel */
     if (st == WHY_DECODE_OK)
         st = carrier(c, &et);
     if (st != WHY_DECODE_OK)
@@ -181,19 +182,16 @@ static void enter(struct why_pkt *p, const struct why_encap *layer)
     const struct why_frame *f = p->frame;
     enum why_link_dir dir = p->link_dir;
     uint8_t n = p->nencap;
-    struct why_encap enc[WHY_ENCAP_MAX];
-    memcpy(enc, p->encap, sizeof enc);
-    memset(p, 0, sizeof *p);
+    memset(p, 0, offsetof(struct why_pkt, encap));
     p->frame = f;
     p->link_dir = dir;
-    memcpy(p->encap, enc, sizeof enc);
     p->encap[n] = *layer;
     p->nencap = (uint8_t)(n + 1);
 }
 
 enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
 {
-    memset(p, 0, sizeof *p);
+    memset(p, 0, offsetof(struct why_pkt, encap)); /* encap[] is written as tunnels are met */
     p->frame = f;
     struct why_cur c = why_cur_make(f->data, f->caplen);
     uint16_t et = 0;
@@ -214,7 +212,8 @@ enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
     }
     /* One turn per tunnel: each adds a layer to p->encap, so the loop ends by the cap. */
     while (st == WHY_DECODE_OK) {
-        struct why_next next = {0};
+        struct why_next next;
+        next.set = false;
         st = network(&c, p, et, &next);
         if (st != WHY_DECODE_OK || !next.set)
             return st;

@@ -47,6 +47,10 @@ ET_IPV4, ET_IPV6, ET_TEB = 0x0800, 0x86DD, 0x6558
 VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
 
 
+class Unwrappable(Exception):
+    """A capture this script cannot rewrite as classic pcap."""
+
+
 # ---- reading ---------------------------------------------------------------------------
 
 def read_capture(path):
@@ -71,7 +75,7 @@ def read_capture(path):
 
 
 def read_pcapng(data):
-    off, e, ifaces = 0, "<", []
+    off, e, ifaces, last = 0, "<", [], 0
     while off + 12 <= len(data):
         btype = struct.unpack(e + "I", data[off:off + 4])[0]
         if btype == 0x0A0D0D0A:
@@ -83,7 +87,7 @@ def read_pcapng(data):
         body = data[off + 8:off + blen - 4]
         if btype == 1:
             lt = struct.unpack(e + "H", body[0:2])[0]
-            units = 1_000_000
+            units, offset = 1_000_000, 0
             o = 8
             while o + 4 <= len(body):
                 code, olen = struct.unpack(e + "HH", body[o:o + 4])
@@ -92,17 +96,19 @@ def read_pcapng(data):
                 if code == 9 and olen >= 1:
                     r = body[o + 4]
                     units = 2 ** (r & 0x7F) if r & 0x80 else 10 ** r
+                if code == 14 and olen >= 8:
+                    offset = struct.unpack(e + "q", body[o + 4:o + 12])[0]
                 o += 4 + ((olen + 3) & ~3)
-            ifaces.append((lt, units))
+            ifaces.append((lt, units, offset))
         elif btype == 6:
             ifid, hi, lo, caplen, wirelen = struct.unpack(e + "IIIII", body[0:20])
-            lt, units = ifaces[ifid]
+            lt, units, offset = ifaces[ifid]
             stamp = hi << 32 | lo
-            yield lt, stamp * 1_000_000_000 // units, body[20:20 + caplen], wirelen
+            last = stamp * 1_000_000_000 // units + offset * 1_000_000_000
+            yield lt, last, body[20:20 + caplen], wirelen
         elif btype == 3:
             wirelen = struct.unpack(e + "I", body[0:4])[0]
-            lt, _ = ifaces[0]
-            yield lt, 0, body[4:4 + wirelen], wirelen
+            yield ifaces[0][0], last, body[4:4 + wirelen], wirelen  # no time: the previous one
         off += blen
 
 
@@ -247,6 +253,8 @@ def write(mode, src, dst):
     for n, (lt, ts, frame, wirelen) in enumerate(frames, 1):
         flt, data, wire = wrap(mode, lt, frame, wirelen, n, keep_link)
         out_lt = flt
+        if not 0 <= ts < 2**32 * 1_000_000_000:
+            raise Unwrappable(f"{src}: frame {n}: a time classic pcap cannot hold")
         out.append(struct.pack("<IIII", ts // 1_000_000_000, ts % 1_000_000_000, len(data), wire) + data)
     with open(dst, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, out_lt if out_lt is not None else 1))
@@ -277,7 +285,11 @@ def check(why502, captures, modes):
             want, want_sum = incidents(why502, cap)
             for mode in modes:
                 out = os.path.join(tmp, f"{mode}.pcap")
-                write(mode, cap, out)
+                try:
+                    write(mode, cap, out)
+                except Unwrappable as e:
+                    print(f"skip {e}")
+                    break
                 got, got_sum = incidents(why502, out)
                 problems = []
                 if len(got) != len(want):
@@ -311,7 +323,11 @@ def main():
         return check(a.why502, a.args, a.modes.split(","))
     if len(a.args) != 3 or a.args[0] not in MODES:
         ap.error("MODE IN OUT, MODE one of " + ", ".join(MODES))
-    write(a.args[0], a.args[1], a.args[2])
+    try:
+        write(a.args[0], a.args[1], a.args[2])
+    except Unwrappable as e:
+        print(f"wrap.py: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
