@@ -93,7 +93,7 @@ enum {
     WHY_ENCAP_F_KEY = 0x02,  /* `key` holds a GRE key (RFC 2890) */
     WHY_ENCAP_F_SEQ = 0x04,  /* `seq` holds a GRE sequence number (RFC 2890) */
     WHY_ENCAP_F_CSUM = 0x08, /* the GRE header carried a checksum (never verified) */
-    WHY_ENCAP_F_FRAGMENT = 0x10, /* the outer IPv4 packet was a first fragment: the inner
+    WHY_ENCAP_F_FRAGMENT = 0x10, /* the outer IP packet was a first fragment: the inner
                                     packet is cut where the fragment ends (later fragments
                                     are not reassembled: WHY_ENCAP_STOP_FRAGMENT) */
 };

@@ -13,7 +13,7 @@ static bool tunnel_proto(uint8_t proto)
 }
 
 /* A fragment of a tunnel packet past the first: what it carries cannot be read without
- * reassembly (IPv6 tunnels: no fragment is read). */
+ * reassembly. */
 static enum why_decode_status fragment(struct why_pkt *p, struct why_next *next)
 {
     p->fragment = true;
@@ -33,12 +33,14 @@ static bool is_ext(uint8_t nh)
 
 /* Walks the extension headers at c (captured bytes, at most `wire` long on the wire).
  * On return *nh is the upper-layer protocol and *used the header bytes walked. A fragment
- * that is not the first, or has more to come, stops the walk with *frag set. */
+ * that is not the first, or has more to come, stops the walk with *frag set (*first: it is
+ * the first, offset 0). */
 static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_t *nh, uint32_t *used,
-                                        bool *frag)
+                                        bool *frag, bool *first)
 {
     *used = 0;
     *frag = false;
+    *first = false;
     for (unsigned i = 0; is_ext(*nh); i++) {
         if (i == WHY_DECODE_EXT_MAX)
             return WHY_DECODE_UNSUPPORTED;
@@ -62,6 +64,7 @@ static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_
                 return WHY_DECODE_TRUNCATED;
             if ((offflags >> 3) != 0 || (offflags & 1))
                 *frag = true;
+            *first = (offflags >> 3) == 0;
         }
         if (!why_cur_skip(c, size))
             return WHY_DECODE_TRUNCATED;
@@ -147,15 +150,22 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, str
         plen = (uint32_t)why_cur_left(c);
     struct why_cur pl = why_cur_make(why_cur_ptr(c), min_size(why_cur_left(c), plen));
     uint32_t used;
-    bool frag;
-    enum why_decode_status st = ext_chain(&pl, plen, &nh, &used, &frag);
+    bool frag, first_frag;
+    enum why_decode_status st = ext_chain(&pl, plen, &nh, &used, &frag, &first_frag);
     if (st != WHY_DECODE_OK)
         return st;
     p->proto = nh;
-    if (frag)
-        return fragment(p, next);
+    bool head = false;
+    if (frag) { /* the first fragment of a tunnel packet is read, as for IPv4 */
+        if (!first_frag || !next || !tunnel_proto(nh))
+            return fragment(p, next);
+        head = true;
+    }
     struct why_cur l4 = why_cur_make(why_cur_ptr(&pl), why_cur_left(&pl));
-    return why_decode_l4(&l4, plen - used, p, next);
+    st = why_decode_l4(&l4, plen - used, p, next);
+    if (head && next->set)
+        next->layer.flags |= WHY_ENCAP_F_FRAGMENT;
+    return st;
 }
 
 /* The first 8 transport bytes of a quoted packet: ports, and the TCP sequence number. */
@@ -212,8 +222,8 @@ bool why_decode_quoted(struct why_cur *c, struct why_quoted *q)
         q->src = src;
         q->dst = dst;
         uint32_t used;
-        bool frag;
-        enum why_decode_status st = ext_chain(c, (uint32_t)why_cur_left(c), &nh, &used, &frag);
+        bool frag, first;
+        enum why_decode_status st = ext_chain(c, (uint32_t)why_cur_left(c), &nh, &used, &frag, &first);
         q->proto = nh;
         if (st == WHY_DECODE_OK && !frag)
             quoted_ports(c, q);

@@ -1442,6 +1442,33 @@ static void tunnel_fragments(void **state)
     assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_FRAGMENT);
     assert_int_equal(p.encap_stop_value, 47);
     assert_true(p.fragment);
+
+    /* IPv6: the fragment header (RFC 8200 4.5) before GRE; first, then a later fragment */
+    for (int later = 0; later < 2; later++) {
+        memset(&k, 0, sizeof k);
+        outer = ip6(&k, 44, "fd00::1", "fd00::2");
+        p8(&k, 47);
+        p8(&k, 0);
+        p16(&k, (uint16_t)((later ? 181u : 0u) << 3 | 1u)); /* offset, M */
+        p32(&k, 0xabcdef01u);
+        gre(&k, 0, 0x86dd, 0, 0);
+        in = ip6(&k, 6, "fd00:9::5", "fd00:9::6");
+        tcp(&k, 80, 40000, 1, 2, WHY_TCP_ACK, NULL, 0);
+        fill(&k, 40, 'y');
+        ip6_done(&k, in);
+        set16(&k, in + 4, 1400);
+        ip6_done(&k, outer);
+        if (later) {
+            assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+            assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_FRAGMENT);
+        } else {
+            assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+            assert_int_equal(p.ipver, 6);
+            assert_int_equal(p.sport, 80);
+            assert_int_equal(p.paylen, 40);
+            assert_true(p.encap[0].flags & WHY_ENCAP_F_FRAGMENT);
+        }
+    }
 }
 
 /* Tunnels not read are counted by reason and named by value. */
