@@ -92,9 +92,9 @@ const char *why_reader_error(const struct why_reader *r);
 
 /* Warnings collected so far (e.g. "cut.pcap: file ends inside frame 1234 (last good frame
  * 1233)"), one per file at most, plus one for time jumps backwards and one for jumps forward
- * ("x.pcap: time jumps 4.2 years forward at frame 524 (after frame 523); 1 jump over 1 h:
- * no wait is measured across one"); *n receives the count. Owned by the reader; the time
- * lines are rewritten as their counts grow. */
+ * ("x.pcap: time jumps 4.2 years forward at frame 524 (after frame 523); 1 jump forward over
+ * 1.0 h: a wait that spans one is not a real wait"); *n receives the count. Owned by the
+ * reader; the time lines are rewritten as their counts grow. */
 const char *const *why_reader_warnings(const struct why_reader *r, size_t *n);
 
 /* Time steps seen so far among the frames handed out. Owned by the reader. */

@@ -666,7 +666,7 @@ static void jump_warning(const struct why_reader *r, const struct why_time_jump 
              r->srcs[j->file].label, j->frame);
     char limit[32];
     duration(j->us < 0 ? WHY_TIME_BACK_US : WHY_TIME_JUMP_US, limit, sizeof limit);
-    msgf(buf, size, "%s; %" PRIu64 " jump%s %s over %s: no wait is measured across one", where, count,
+    msgf(buf, size, "%s; %" PRIu64 " jump%s %s over %s: a wait that spans one is not a real wait", where, count,
          count == 1 ? "" : "s", j->us < 0 ? "backward" : "forward", limit);
 }
 

@@ -960,7 +960,7 @@ static void merge_by_time(void **state)
     }
     expect_eof(r);
     expect_one_warning(r, "a.pcap: time jumps 3.0 s backward at frame 4 (after frame 3)", "1 jump backward",
-                       "no wait is measured across one", NULL);
+                       "a wait that spans one is not a real wait", NULL);
     assert_string_equal(why_reader_filename(r, 1), paths[1]);
     why_reader_progress(r, &done, &total);
     assert_int_equal(done, total);
