@@ -1,7 +1,9 @@
 /* IPv4 (RFC 791) and IPv6 (RFC 8200) headers: addresses, protocol, TTL, fragments, the IPv6
  * extension header chain (hop-by-hop, routing, fragment, destination options, AH; RFC 4302)
  * walked with a hard cap. Cuts the transport span to the length the IP header declares, so
- * Ethernet padding never reaches the payload. Also decodes the packet an ICMP error quotes. */
+ * Ethernet padding never reaches the payload. Also decodes the packet an ICMP error quotes.
+ * A fragment is not reassembled; the first fragment of a tunnel packet is read (cut where it
+ * ends), later ones are a named stop. */
 #include "decode/internal.h"
 
 enum { EXT_HOP = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51, EXT_DSTOPTS = 60 };

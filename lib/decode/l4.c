@@ -1,7 +1,9 @@
 /* Transport headers: TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792) and ICMPv6 (RFC 4443).
  * Ports, sequence numbers, flags and window; the payload span cut to what the headers
  * declare; for ICMP errors the quoted packet, so the flow table can join the error to the
- * connection it is about. Checksums are never verified (offload makes them meaningless). */
+ * connection it is about. Checksums are never verified (offload makes them meaningless).
+ * The tunnels an IP protocol (4, 41, 47) or a UDP port (4789 VXLAN, 6081 GENEVE) announces
+ * are handed to tunnel.c, which tells why_decode's loop where the inner packet starts. */
 #include "decode/internal.h"
 
 enum { PROTO_ICMP = 1, PROTO_IPV4 = 4, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_IPV6 = 41, PROTO_GRE = 47,
