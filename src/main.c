@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/filter.h"
 #include "report/report.h"
 #include "why502/why502.h"
 
@@ -211,43 +211,6 @@ static void sink_incident(void *ctx, const struct why_incident *inc)
         c->write_failed = true;
 }
 
-/* BPF filter per link type, compiled by libpcap on a dead handle (pcapng may mix types). */
-struct filter {
-    const char *expr;
-    struct { uint32_t linktype; struct bpf_program prog; bool ok; } progs[8];
-    size_t n;
-};
-
-static int filter_match(struct filter *f, const struct why_frame *fr, char *err, size_t errsize)
-{
-    if (!f->expr)
-        return 1;
-    size_t i = 0;
-    for (; i < f->n && f->progs[i].linktype != fr->linktype; i++)
-        ;
-    if (i == f->n) {
-        if (f->n == 8)
-            return 1;
-        pcap_t *dead = pcap_open_dead((int)fr->linktype, 262144);
-        f->progs[i].linktype = fr->linktype;
-        f->progs[i].ok = dead && pcap_compile(dead, &f->progs[i].prog, f->expr, 1,
-                                              PCAP_NETMASK_UNKNOWN) == 0;
-        if (!f->progs[i].ok) {
-            snprintf(err, errsize, "--filter: %s", dead ? pcap_geterr(dead) : "cannot compile");
-            if (dead)
-                pcap_close(dead);
-            return -1;
-        }
-        pcap_close(dead);
-        f->n++;
-    }
-    struct pcap_pkthdr h;
-    memset(&h, 0, sizeof h);
-    h.caplen = fr->caplen;
-    h.len = fr->wirelen;
-    return pcap_offline_filter(&f->progs[i].prog, &h, fr->data) != 0;
-}
-
 int main(int argc, char **argv)
 {
     struct option lopts[NOPTS + 1];
@@ -269,7 +232,7 @@ int main(int argc, char **argv)
     bool json = false, quiet = false;
     struct why_options wo;
     why_options_init(&wo);
-    struct filter filt = {0};
+    const char *filter_expr = NULL;
     int c;
     while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
         switch (c) {
@@ -277,7 +240,7 @@ int main(int argc, char **argv)
         case OPT_JSON: json = true; break;
         case OPT_OUT: outpath = optarg; break;
         case OPT_GATEWAY: wo.gateways = optarg; break;
-        case OPT_FILTER: filt.expr = optarg; break;
+        case OPT_FILTER: filter_expr = optarg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_NO_UNJOINED: wo.include_unjoined = false; break;
         case OPT_EXHAUSTIVE: wo.exhaustive = true; break;
@@ -316,6 +279,11 @@ int main(int argc, char **argv)
     }
 
     char err[512] = "";
+    struct why_filter *filt = NULL;
+    if (filter_expr && !(filt = why_filter_new(filter_expr))) {
+        fprintf(stderr, "why502: out of memory\n");
+        return WHY_EXIT_INTERNAL;
+    }
     struct why_reader *r = NULL;
     if (why_reader_open(&r, files, nfiles, err, sizeof err) < 0) {
         fprintf(stderr, "why502: %s\n", err);
@@ -353,7 +321,7 @@ int main(int argc, char **argv)
     enum why_read_status st;
     uint64_t n = 0;
     while (!stop_requested && (st = why_reader_next(r, &fr)) == WHY_READ_FRAME) {
-        int m = filter_match(&filt, &fr, err, sizeof err);
+        int m = filt ? why_filter_match(filt, &fr, err, sizeof err) : 1;
         if (m < 0) {
             fprintf(stderr, "why502: %s\n", err);
             return WHY_EXIT_USAGE;
@@ -397,8 +365,7 @@ int main(int argc, char **argv)
         rc = WHY_EXIT_FOUND;
     why_session_free(s);
     why_reader_free(r);
-    for (size_t i = 0; i < filt.n; i++)
-        pcap_freecode(&filt.progs[i].prog);
+    why_filter_free(filt);
     if (out != stdout)
         fclose(out);
     free(files);

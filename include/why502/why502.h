@@ -199,6 +199,8 @@ struct why_summary {
     uint64_t cap_dns_addrs_dropped;  /* DNS answer addresses not kept (4 per query are) */
     uint64_t cap_http_pending_dropped; /* pipelined requests not matched to responses */
     uint64_t oom;                    /* records not kept for want of memory */
+    struct why_decode_stats decode;  /* every frame's decode: tunnels crossed per kind, tunnels
+                                        not read per reason (decode/decode.h) */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

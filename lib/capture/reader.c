@@ -76,8 +76,14 @@ struct src {
 struct why_reader {
     struct src *srcs;
     size_t n;
-    const char **warns; /* n slots, nwarn used */
+    const char **warns; /* n + 2 slots (files, then time), nwarn used */
     size_t nwarn;
+    struct why_time_stats time;
+    bool any;           /* a frame has been handed out */
+    struct why_ts last_ts; /* time, file and number of the frame handed out last */
+    uint32_t last_file;
+    uint64_t last_num;
+    char back_warn[MSG_SIZE], fwd_warn[MSG_SIZE];
     uint64_t total;     /* sum of file sizes; 0 when one is not a regular file */
     bool primed;        /* every file has been asked for its first frame */
     long last;          /* file whose frame went out last, -1 none */
@@ -580,7 +586,7 @@ int why_reader_open(struct why_reader **out, const char *const *paths, size_t np
     struct why_reader *r = calloc(1, sizeof *r);
     if (r) {
         r->srcs = calloc(npaths, sizeof *r->srcs);
-        r->warns = calloc(npaths, sizeof *r->warns);
+        r->warns = calloc(npaths + 2, sizeof *r->warns);
     }
     if (!r || !r->srcs || !r->warns) {
         why_reader_free(r);
@@ -627,6 +633,80 @@ static enum step load(struct why_reader *r, struct src *s)
     return st;
 }
 
+/* ---- time jumps ------------------------------------------------------------------- */
+
+/* "4.2 years", "13.0 days", "2.5 h", "12.0 s", "0.3 ms" for a step of us microseconds. */
+static void duration(int64_t us, char *buf, size_t size)
+{
+    double a = us < 0 ? -(double)us : (double)us;
+    if (a >= 365.25 * 86400e6)
+        msgf(buf, size, "%.1f years", a / (365.25 * 86400e6));
+    else if (a >= 86400e6)
+        msgf(buf, size, "%.1f days", a / 86400e6);
+    else if (a >= 3600e6)
+        msgf(buf, size, "%.1f h", a / 3600e6);
+    else if (a >= 1e6)
+        msgf(buf, size, "%.1f s", a / 1e6);
+    else
+        msgf(buf, size, "%.1f ms", a / 1e3);
+}
+
+/* The warning for one kind of jump: where the first was, and how many there were. */
+static void jump_warning(const struct why_reader *r, const struct why_time_jump *j, uint64_t count, char *buf,
+                         size_t size)
+{
+    char d[32], where[MSG_SIZE / 2];
+    duration(j->us, d, sizeof d);
+    if (j->prev_file == j->file)
+        msgf(where, sizeof where, "%s: time jumps %s %s at frame %" PRIu64 " (after frame %" PRIu64 ")",
+             r->srcs[j->file].label, d, j->us < 0 ? "backward" : "forward", j->frame, j->prev_frame);
+    else
+        msgf(where, sizeof where, "time jumps %s %s from %s frame %" PRIu64 " to %s frame %" PRIu64, d,
+             j->us < 0 ? "backward" : "forward", r->srcs[j->prev_file].label, j->prev_frame,
+             r->srcs[j->file].label, j->frame);
+    char limit[32];
+    duration(j->us < 0 ? WHY_TIME_BACK_US : WHY_TIME_JUMP_US, limit, sizeof limit);
+    msgf(buf, size, "%s; %" PRIu64 " jump%s %s over %s: a wait that spans one is not a real wait", where, count,
+         count == 1 ? "" : "s", j->us < 0 ? "backward" : "forward", limit);
+}
+
+/* Compares the frame about to go out with the one before it: counts steps back, numbers the
+ * epochs, and keeps the warnings up to date. */
+static void time_step(struct why_reader *r, struct why_frame *f)
+{
+    if (!r->any) {
+        r->any = true;
+        r->time.epochs = 1;
+    } else {
+        int64_t us = why_ts_diff_us(r->last_ts, f->ts);
+        struct why_time_jump j = {f->file, f->num, r->last_file, r->last_num, us};
+        if (us < 0) {
+            r->time.backwards++;
+            if (-us > r->time.largest_back_us)
+                r->time.largest_back_us = -us;
+        }
+        if (us < -WHY_TIME_BACK_US) {
+            if (r->time.back_jumps++ == 0) {
+                r->time.first_back = j;
+                r->warns[r->nwarn++] = r->back_warn;
+            }
+            jump_warning(r, &r->time.first_back, r->time.back_jumps, r->back_warn, sizeof r->back_warn);
+            r->time.epochs++;
+        } else if (us > WHY_TIME_JUMP_US) {
+            if (r->time.fwd_jumps++ == 0) {
+                r->time.first_fwd = j;
+                r->warns[r->nwarn++] = r->fwd_warn;
+            }
+            jump_warning(r, &r->time.first_fwd, r->time.fwd_jumps, r->fwd_warn, sizeof r->fwd_warn);
+            r->time.epochs++;
+        }
+    }
+    f->epoch = r->time.epochs - 1;
+    r->last_ts = f->ts;
+    r->last_file = f->file;
+    r->last_num = f->num;
+}
+
 enum why_read_status why_reader_next(struct why_reader *r, struct why_frame *out)
 {
     bool ioerr = false;
@@ -649,6 +729,7 @@ enum why_read_status why_reader_next(struct why_reader *r, struct why_frame *out
     if (!best)
         return WHY_READ_EOF;
     r->last = best - r->srcs;
+    time_step(r, &best->frame);
     *out = best->frame;
     return WHY_READ_FRAME;
 }
@@ -660,6 +741,8 @@ const char *const *why_reader_warnings(const struct why_reader *r, size_t *n)
     *n = r->nwarn;
     return r->warns;
 }
+
+const struct why_time_stats *why_reader_time(const struct why_reader *r) { return &r->time; }
 
 const char *why_reader_filename(const struct why_reader *r, uint32_t i) { return i < r->n ? r->srcs[i].name : ""; }
 

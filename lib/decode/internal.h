@@ -10,14 +10,45 @@
 /* Hard cap on IPv6 extension headers walked in one packet (or one quoted packet). */
 #define WHY_DECODE_EXT_MAX 8
 
+/* Ethertypes, and the pseudo-type a tunnel gives for an 802.11 frame (Aruba's GRE). */
+enum {
+    WHY_ET_IPV4 = 0x0800,
+    WHY_ET_IPV6 = 0x86DD,
+    WHY_ET_TEB = 0x6558,     /* transparent Ethernet bridging: an Ethernet frame follows */
+    WHY_ET_80211 = 0xFFFF,   /* not a real ethertype: an 802.11 frame follows */
+};
+
+/* What a tunnel carries, handed back to why_decode's loop (no recursion on wire data):
+ * the tunnel found by the IP or UDP layer, and the bytes it carries. */
+struct why_next {
+    bool set;              /* a tunnel was found */
+    uint16_t et;           /* what the payload is: an ethertype, WHY_ET_TEB or WHY_ET_80211 */
+    struct why_cur c;      /* the captured payload bytes */
+    struct why_encap layer; /* the tunnel, outer addresses filled */
+};
+
 /* c covers the IP packet from its first byte to the end of the capture. Fills the IP fields
- * of p and goes on into the transport header. */
-enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p);
-enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p);
+ * of p and goes on into the transport header; a tunnel fills *next (may be NULL: none read). */
+enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next);
+enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, struct why_next *next);
 
 /* c covers the captured transport bytes (never beyond the IP length); wire is the transport
- * length in bytes the IP header declares. Decodes TCP, UDP, ICMP, ICMPv6 per p->proto. */
-enum why_decode_status why_decode_l4(struct why_cur *c, uint32_t wire, struct why_pkt *p);
+ * length in bytes the IP header declares. Decodes TCP, UDP, ICMP, ICMPv6 per p->proto, and
+ * the tunnels IP protocols 4, 41, 47 and UDP 4789, 6081 announce (into *next). */
+enum why_decode_status why_decode_l4(struct why_cur *c, uint32_t wire, struct why_pkt *p, struct why_next *next);
+
+/* Tunnel headers (tunnel.c). c: the captured bytes after the outer IP header (GRE) or the
+ * UDP payload (VXLAN, GENEVE); wire: their length on the wire. On OK *next is set. On
+ * UNSUPPORTED p->encap_stop says why. */
+enum why_decode_status why_decode_gre(struct why_cur *c, uint32_t wire, struct why_pkt *p, struct why_next *next);
+enum why_decode_status why_decode_vxlan(struct why_cur *c, uint32_t wire, struct why_pkt *p, struct why_next *next);
+enum why_decode_status why_decode_geneve(struct why_cur *c, uint32_t wire, struct why_pkt *p, struct why_next *next);
+/* An 802.11 frame (from Aruba's GRE): data frames with LLC/SNAP give their ethertype in *et
+ * and leave c at the network header; other frames are NOT_IP. */
+enum why_decode_status why_decode_80211(struct why_cur *c, struct why_pkt *p, uint16_t *et);
+
+/* Starts the tunnel record in next from the outer header p describes. */
+void why_next_start(struct why_next *next, const struct why_pkt *p, enum why_encap_kind kind);
 
 /* Decodes the IP header and first transport bytes an ICMP error quotes, from c (the
  * captured ICMP body). Returns q->valid. */

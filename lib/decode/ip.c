@@ -1,11 +1,30 @@
 /* IPv4 (RFC 791) and IPv6 (RFC 8200) headers: addresses, protocol, TTL, fragments, the IPv6
  * extension header chain (hop-by-hop, routing, fragment, destination options, AH; RFC 4302)
  * walked with a hard cap. Cuts the transport span to the length the IP header declares, so
- * Ethernet padding never reaches the payload. Also decodes the packet an ICMP error quotes. */
+ * Ethernet padding never reaches the payload. Also decodes the packet an ICMP error quotes.
+ * A fragment is not reassembled; the first fragment of a tunnel packet is read (cut where it
+ * ends), later ones are a named stop. */
 #include "decode/internal.h"
 
 enum { EXT_HOP = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51, EXT_DSTOPTS = 60 };
-enum { PROTO_TCP = 6, PROTO_UDP = 17 };
+enum { PROTO_IPV4 = 4, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_IPV6 = 41, PROTO_GRE = 47 };
+
+static bool tunnel_proto(uint8_t proto)
+{
+    return proto == PROTO_IPV4 || proto == PROTO_IPV6 || proto == PROTO_GRE;
+}
+
+/* A fragment of a tunnel packet past the first: what it carries cannot be read without
+ * reassembly. */
+static enum why_decode_status fragment(struct why_pkt *p, struct why_next *next)
+{
+    p->fragment = true;
+    if (!next || !tunnel_proto(p->proto))
+        return WHY_DECODE_OK;
+    p->encap_stop = WHY_ENCAP_STOP_FRAGMENT;
+    p->encap_stop_value = p->proto;
+    return WHY_DECODE_UNSUPPORTED;
+}
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
@@ -16,12 +35,14 @@ static bool is_ext(uint8_t nh)
 
 /* Walks the extension headers at c (captured bytes, at most `wire` long on the wire).
  * On return *nh is the upper-layer protocol and *used the header bytes walked. A fragment
- * that is not the first, or has more to come, stops the walk with *frag set. */
+ * that is not the first, or has more to come, stops the walk with *frag set (*first: it is
+ * the first, offset 0). */
 static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_t *nh, uint32_t *used,
-                                        bool *frag)
+                                        bool *frag, bool *first)
 {
     *used = 0;
     *frag = false;
+    *first = false;
     for (unsigned i = 0; is_ext(*nh); i++) {
         if (i == WHY_DECODE_EXT_MAX)
             return WHY_DECODE_UNSUPPORTED;
@@ -45,6 +66,7 @@ static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_
                 return WHY_DECODE_TRUNCATED;
             if ((offflags >> 3) != 0 || (offflags & 1))
                 *frag = true;
+            *first = (offflags >> 3) == 0;
         }
         if (!why_cur_skip(c, size))
             return WHY_DECODE_TRUNCATED;
@@ -56,7 +78,7 @@ static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_
     return WHY_DECODE_OK;
 }
 
-enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p)
+enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
     p->ipver = 4;
     uint8_t vihl = why_cur_u8(c);
@@ -90,16 +112,23 @@ enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p)
         return WHY_DECODE_MALFORMED;
     if (!why_cur_skip(c, hlen - 20)) /* options */
         return WHY_DECODE_TRUNCATED;
+    bool head = false;
     if ((offflags & 0x1fff) != 0 || (offflags & 0x2000) != 0) {
-        p->fragment = true;
-        return WHY_DECODE_OK;
+        /* The first fragment of a tunnel packet holds the inner headers: read on, and the
+         * inner packet is cut where the fragment ends, as a snaplen would cut it. */
+        if ((offflags & 0x1fff) != 0 || !next || !tunnel_proto(proto))
+            return fragment(p, next);
+        head = true;
     }
     size_t cap = min_size(c->len, total) - hlen;
     struct why_cur l4 = why_cur_make(why_cur_ptr(c), cap);
-    return why_decode_l4(&l4, total - hlen, p);
+    enum why_decode_status st = why_decode_l4(&l4, total - hlen, p, next);
+    if (head && next->set)
+        next->layer.flags |= WHY_ENCAP_F_FRAGMENT;
+    return st;
 }
 
-enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p)
+enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
     p->ipver = 6;
     uint32_t first = why_cur_be32(c);
@@ -123,17 +152,22 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p)
         plen = (uint32_t)why_cur_left(c);
     struct why_cur pl = why_cur_make(why_cur_ptr(c), min_size(why_cur_left(c), plen));
     uint32_t used;
-    bool frag;
-    enum why_decode_status st = ext_chain(&pl, plen, &nh, &used, &frag);
+    bool frag, first_frag;
+    enum why_decode_status st = ext_chain(&pl, plen, &nh, &used, &frag, &first_frag);
     if (st != WHY_DECODE_OK)
         return st;
     p->proto = nh;
-    if (frag) {
-        p->fragment = true;
-        return WHY_DECODE_OK;
+    bool head = false;
+    if (frag) { /* the first fragment of a tunnel packet is read, as for IPv4 */
+        if (!first_frag || !next || !tunnel_proto(nh))
+            return fragment(p, next);
+        head = true;
     }
     struct why_cur l4 = why_cur_make(why_cur_ptr(&pl), why_cur_left(&pl));
-    return why_decode_l4(&l4, plen - used, p);
+    st = why_decode_l4(&l4, plen - used, p, next);
+    if (head && next->set)
+        next->layer.flags |= WHY_ENCAP_F_FRAGMENT;
+    return st;
 }
 
 /* The first 8 transport bytes of a quoted packet: ports, and the TCP sequence number. */
@@ -190,8 +224,8 @@ bool why_decode_quoted(struct why_cur *c, struct why_quoted *q)
         q->src = src;
         q->dst = dst;
         uint32_t used;
-        bool frag;
-        enum why_decode_status st = ext_chain(c, (uint32_t)why_cur_left(c), &nh, &used, &frag);
+        bool frag, first;
+        enum why_decode_status st = ext_chain(c, (uint32_t)why_cur_left(c), &nh, &used, &frag, &first);
         q->proto = nh;
         if (st == WHY_DECODE_OK && !frag)
             quoted_ports(c, q);

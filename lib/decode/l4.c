@@ -1,10 +1,14 @@
 /* Transport headers: TCP (RFC 9293), UDP (RFC 768), ICMP (RFC 792) and ICMPv6 (RFC 4443).
  * Ports, sequence numbers, flags and window; the payload span cut to what the headers
  * declare; for ICMP errors the quoted packet, so the flow table can join the error to the
- * connection it is about. Checksums are never verified (offload makes them meaningless). */
+ * connection it is about. Checksums are never verified (offload makes them meaningless).
+ * The tunnels an IP protocol (4, 41, 47) or a UDP port (4789 VXLAN, 6081 GENEVE) announces
+ * are handed to tunnel.c, which tells why_decode's loop where the inner packet starts. */
 #include "decode/internal.h"
 
-enum { PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58 };
+enum { PROTO_ICMP = 1, PROTO_IPV4 = 4, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_IPV6 = 41, PROTO_GRE = 47,
+       PROTO_ICMPV6 = 58 };
+enum { PORT_VXLAN = 4789, PORT_GENEVE = 6081 }; /* IANA; decapsulated by destination port */
 
 /* Sets the payload to the rest of c; wire is how many payload bytes were sent. */
 static void set_payload(struct why_cur *c, uint32_t wire, struct why_pkt *p)
@@ -92,11 +96,37 @@ static enum why_decode_status icmp(struct why_cur *c, uint32_t wire, struct why_
     return p->paylen < p->paylen_wire ? WHY_DECODE_TRUNCATED : WHY_DECODE_MALFORMED;
 }
 
-enum why_decode_status why_decode_l4(struct why_cur *c, uint32_t wire, struct why_pkt *p)
+/* A UDP tunnel: VXLAN or GENEVE by destination port, read from the UDP payload. */
+static enum why_decode_status udp_tunnel(struct why_pkt *p, struct why_next *next)
 {
+    struct why_cur pl = why_cur_make(p->payload, p->paylen);
+    if (p->dport == PORT_VXLAN)
+        return why_decode_vxlan(&pl, p->paylen_wire, p, next);
+    if (p->dport == PORT_GENEVE)
+        return why_decode_geneve(&pl, p->paylen_wire, p, next);
+    return WHY_DECODE_OK;
+}
+
+/* IP in IP (RFC 2003, 4213, 2473): the rest is the inner IP packet. */
+static enum why_decode_status ip_in_ip(struct why_cur *c, struct why_pkt *p, struct why_next *next)
+{
+    why_next_start(next, p, p->proto == PROTO_IPV4 ? WHY_ENCAP_IP4 : WHY_ENCAP_IP6);
+    next->et = p->proto == PROTO_IPV4 ? WHY_ET_IPV4 : WHY_ET_IPV6;
+    next->c = why_cur_make(why_cur_ptr(c), why_cur_left(c));
+    return WHY_DECODE_OK;
+}
+
+enum why_decode_status why_decode_l4(struct why_cur *c, uint32_t wire, struct why_pkt *p, struct why_next *next)
+{
+    enum why_decode_status st;
     switch (p->proto) {
     case PROTO_TCP: return tcp(c, wire, p);
-    case PROTO_UDP: return udp(c, wire, p);
+    case PROTO_UDP:
+        st = udp(c, wire, p);
+        return st == WHY_DECODE_OK && next ? udp_tunnel(p, next) : st;
+    case PROTO_IPV4:
+    case PROTO_IPV6: return next ? ip_in_ip(c, p, next) : WHY_DECODE_OK;
+    case PROTO_GRE: return next ? why_decode_gre(c, wire, p, next) : WHY_DECODE_OK;
     case PROTO_ICMP:
         if (p->ipver != 4)
             return WHY_DECODE_OK;

@@ -1,7 +1,10 @@
 /* Link layer: Ethernet II with 802.1Q / 802.1ad / QinQ tag stacks (IEEE 802.1Q), Linux
  * cooked SLL and SLL2, BSD NULL/LOOP, raw IP (LINKTYPE_RAW, IPV4, IPV6). Finds the network
  * protocol and the outermost VLAN, tells direction where the link says it (SLL packet type),
- * and hands the rest of the frame to the IP decoders. Link types: tcpdump.org/linktypes. */
+ * and hands the rest of the frame to the IP decoders. Link types: tcpdump.org/linktypes.
+ * Also the driver of the decode: when the IP or UDP layer finds a tunnel, the loop in
+ * why_decode starts again on what the tunnel carries (at most WHY_ENCAP_MAX times). */
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/internal.h"
@@ -20,7 +23,7 @@ enum {
     LT_SLL2 = 276,
 };
 
-enum { ET_IPV4 = 0x0800, ET_IPV6 = 0x86DD, ET_8021Q = 0x8100, ET_8021AD = 0x88A8, ET_QINQ = 0x9100,
+enum { ET_IPV4 = WHY_ET_IPV4, ET_IPV6 = WHY_ET_IPV6, ET_8021Q = 0x8100, ET_8021AD = 0x88A8, ET_QINQ = 0x9100,
        ET_PPPOE_S = 0x8864, ET_MPLS = 0x8847, ET_MPLS_MC = 0x8848 };
 
 #define MPLS_LABELS_MAX 8   /* labels walked in one stack */
@@ -52,7 +55,7 @@ static enum why_decode_status ethernet(struct why_cur *c, struct why_pkt *p, uin
     *et = why_cur_be16(c);
     if (!why_cur_ok(c))
         return WHY_DECODE_TRUNCATED;
-    return vlan_stack(c, p, et);
+    return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
 static enum why_link_dir sll_dir(uint16_t pkttype)
@@ -76,7 +79,7 @@ static enum why_decode_status sll(struct why_cur *c, struct why_pkt *p, uint16_t
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;
-    return vlan_stack(c, p, et);
+    return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
 static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_t *et)
@@ -91,7 +94,7 @@ static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;
-    return vlan_stack(c, p, et);
+    return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
 /* NULL/LOOP: a 4-byte address family in the byte order of the machine that wrote it (LOOP
@@ -156,9 +159,39 @@ static enum why_decode_status carrier(struct why_cur *c, uint16_t *et)
     return WHY_DECODE_OK;
 }
 
+/* From an ethertype to the IP decoders: VLAN tags, carriers, then IPv4 or IPv6. */
+static enum why_decode_status network(struct why_cur *c, struct why_pkt *p, uint16_t et, struct why_next *next)
+{
+    enum why_decode_status st = is_vlan(et) ? vlan_stack(c, p, &et) : WHY_DECODE_OK; /* inside a tunnel */
+    if (st == WHY_DECODE_OK)
+        st = carrier(c, &et);
+    if (st != WHY_DECODE_OK)
+        return st;
+    struct why_cur l3 = why_cur_make(why_cur_ptr(c), why_cur_left(c));
+    if (et == ET_IPV4)
+        return why_decode_ipv4(&l3, p, next);
+    if (et == ET_IPV6)
+        return why_decode_ipv6(&l3, p, next);
+    return WHY_DECODE_NOT_IP;
+}
+
+/* The view now describes what the tunnel carries: every field but the frame, the link's
+ * direction and the tunnels crossed starts again from zero. */
+static void enter(struct why_pkt *p, const struct why_encap *layer)
+{
+    const struct why_frame *f = p->frame;
+    enum why_link_dir dir = p->link_dir;
+    uint8_t n = p->nencap;
+    memset(p, 0, offsetof(struct why_pkt, encap));
+    p->frame = f;
+    p->link_dir = dir;
+    p->encap[n] = *layer;
+    p->nencap = (uint8_t)(n + 1);
+}
+
 enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
 {
-    memset(p, 0, sizeof *p);
+    memset(p, 0, offsetof(struct why_pkt, encap)); /* encap[] is written as tunnels are met */
     p->frame = f;
     struct why_cur c = why_cur_make(f->data, f->caplen);
     uint16_t et = 0;
@@ -177,14 +210,24 @@ enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
     case LT_NETLINK: return WHY_DECODE_NOT_IP;
     default: return WHY_DECODE_UNSUPPORTED;
     }
-    if (st == WHY_DECODE_OK)
-        st = carrier(&c, &et);
-    if (st != WHY_DECODE_OK)
-        return st;
-    struct why_cur l3 = why_cur_make(why_cur_ptr(&c), why_cur_left(&c));
-    if (et == ET_IPV4)
-        return why_decode_ipv4(&l3, p);
-    if (et == ET_IPV6)
-        return why_decode_ipv6(&l3, p);
-    return WHY_DECODE_NOT_IP;
+    /* One turn per tunnel: each adds a layer to p->encap, so the loop ends by the cap. */
+    while (st == WHY_DECODE_OK) {
+        struct why_next next;
+        next.set = false;
+        st = network(&c, p, et, &next);
+        if (st != WHY_DECODE_OK || !next.set)
+            return st;
+        if (p->nencap == WHY_ENCAP_MAX) {
+            p->encap_stop = WHY_ENCAP_STOP_DEPTH;
+            return WHY_DECODE_UNSUPPORTED;
+        }
+        enter(p, &next.layer);
+        c = next.c;
+        et = next.et;
+        if (et == WHY_ET_TEB)
+            st = ethernet(&c, p, &et);
+        else if (et == WHY_ET_80211)
+            st = why_decode_80211(&c, p, &et);
+    }
+    return st;
 }

@@ -75,7 +75,7 @@ static struct client_end client_leg_end(const struct why_join *x)
     const struct why_txn *t = x->client;
     const struct why_conn *c = why_rec_conn(t->rc);
     const struct why_tcp_half *cl = &c->half[WHY_C2S], *gw = &c->half[WHY_S2C];
-    struct why_ts ct = {0, 0}, gt = {0, 0};
+    struct why_ts ct = {0}, gt = {0};
     uint64_t cf = cl->rst_frame ? cl->rst_frame : cl->fin_frame;
     uint64_t gf = gw->rst_frame ? gw->rst_frame : gw->fin_frame;
     if (cf)
@@ -106,7 +106,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
 {
     uint32_t answered = 0, with_addr = 0, icmp = 0, tries = 0;
     const struct why_dns_rec *err = NULL, *nodata = NULL;
-    struct why_ts first = {0, 0}, last = {0, 0};
+    struct why_ts first = {0}, last = {0};
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
         tries += d->tries;
@@ -130,7 +130,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
         return false;
     why_addr_str(&x->dns[0]->srv, f->a->dns, sizeof f->a->dns);
     inc->dns_queries = x->ndns;
-    inc->dns_us = why_ts_diff_us(first, last);
+    inc->dns_us = why_ts_wait_us(first, last);
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
         why_dg_ev_dns(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->q_frame, d->q_ts, WHY_P_EV_DNS_QUERY, f->a->dns,
@@ -170,7 +170,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
          * client's leaving), not the last retransmission */
         int64_t waited = inc->dns_us;
         if (x->end_frame && why_ts_cmp(x->end_ts, first) > 0)
-            waited = why_ts_diff_us(first, x->end_ts);
+            waited = why_ts_wait_us(first, x->end_ts);
         why_dg_param(inc, "queries=%u sends=%u wait=%.3fs", x->ndns, tries, secs(waited));
         why_dg_say(inc, WHY_P_DNS_NO_ANSWER, f->a->dns, x->dns[0]->qname, NULL, x->ndns, tries, waited, 0);
         inc->wait_us = waited;
@@ -218,7 +218,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         const struct why_conn *ci = why_rec_conn(x->attempts[i]);
         uint32_t n = ci->syn_count < WHY_SYN_TRIES_MAX ? ci->syn_count : WHY_SYN_TRIES_MAX;
         for (uint32_t k = 0; k < n && inc->nschedule < WHY_SCHEDULE_MAX; k++)
-            inc->schedule_us[inc->nschedule++] = why_ts_diff_us(c0->syn_ts[0], ci->syn_ts[k]);
+            inc->schedule_us[inc->nschedule++] = why_ts_wait_us(c0->syn_ts[0], ci->syn_ts[k]);
     }
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
@@ -227,18 +227,18 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         why_addr_str(&c->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
         why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
            f->a->icmp_from, tries);
-        inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->icmp_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], c->icmp_ts);
         why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->icmp_ipver, c->icmp_type, c->icmp_code, tries);
     } else if (c->half[WHY_S2C].rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
         why_dg_param(inc, "tries=%u", tries);
-        inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
         why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
     } else {
         why_dg_cause(inc, WHY_CAUSE_SYN_UNANSWERED);
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
         struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
-        inc->connect_us = why_ts_diff_us(c0->syn_ts[0], give_up);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], give_up);
         inc->wait_us = inc->connect_us;
         char sched[120] = "";
         size_t o = 0;
@@ -270,7 +270,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         WHY_S2C, u->resp_first_frame, u->resp_first_ts, WHY_P_EV_FIRST_BYTES, dst, NULL, 0, 0);
     inc->upstream_status = u->status;
     if (u->resp_first_frame)
-        inc->first_byte_us = why_ts_diff_us(u->req_ts, u->resp_first_ts);
+        inc->first_byte_us = why_ts_wait_us(u->req_ts, u->resp_first_ts);
 
     if (u->not_http) {
         why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
@@ -287,7 +287,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     if (!u->has_resp) {
         /* The origin's FIN or RST is its fault only when it came first: a FIN answering the
          * gateway's own close (timeout, client gone) is not. */
-        struct why_ts gw_close = {0, 0};
+        struct why_ts gw_close = {0};
         bool gw_closed = false;
         if (gw->fin_frame && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
             gw_close = gw->fin_ts;
@@ -309,7 +309,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
                 t = srv->fin_ts;
             }
             why_dg_cause(inc, rst ? WHY_CAUSE_RESET : WHY_CAUSE_CLOSED);
-            inc->wait_us = why_ts_diff_us(u->req_ts, t);
+            inc->wait_us = why_ts_wait_us(u->req_ts, t);
             why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
                 WHY_P_EV_CLOSE_EARLY, dst, NULL, rst, 0);
             why_dg_param(inc, "by=%s after=%.3fs", rst ? "RST" : "FIN", secs(inc->wait_us));
@@ -317,7 +317,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return true;
         }
         /* nothing from the origin: who gave up first? */
-        struct why_ts gw_end = {0, 0};
+        struct why_ts gw_end = {0};
         uint64_t gw_frame = 0;
         if (gw->fin_frame && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
             gw_end = gw->fin_ts;
@@ -338,7 +338,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         if (!gw_frame)
             return false; /* still waiting when the capture ended */
         why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE);
-        inc->wait_us = why_ts_diff_us(u->req_ts, gw_end);
+        inc->wait_us = why_ts_wait_us(u->req_ts, gw_end);
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, gw_frame == x->client->resp_first_frame ? x->client->rc : u->rc,
             gw_frame == x->client->resp_first_frame ? WHY_S2C : WHY_C2S, gw_frame, gw_end,
             WHY_P_EV_GIVES_UP, dst, NULL, 0, 0);
@@ -422,7 +422,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
             if (why_ts_cmp(c->half[WHY_C2S].last_ts, end) > 0)
                 end = c->half[WHY_C2S].last_ts;
         }
-        inc->wait_us = why_ts_diff_us(rc->tls.reneg_ts, end);
+        inc->wait_us = why_ts_wait_us(rc->tls.reneg_ts, end);
         if (refused) {
             why_dg_cause(inc, WHY_CAUSE_RENEGOTIATION_REFUSED);
             if (rc->tls.reneg_answered)
@@ -613,9 +613,9 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         inc->upstream_port = uc->srv_port;
     }
     if (t->has_resp)
-        inc->total_us = why_ts_diff_us(t->req_ts, t->resp_first_ts);
+        inc->total_us = why_ts_wait_us(t->req_ts, t->resp_first_ts);
     else if (ce.frame)
-        inc->total_us = why_ts_diff_us(t->req_ts, ce.ts);
+        inc->total_us = why_ts_wait_us(t->req_ts, ce.ts);
 
     char cli[64];
     why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
@@ -696,7 +696,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     if (!found && ce.client_gave_up) {
         why_dg_cause(inc, WHY_CAUSE_CLIENT_ABORT);
-        inc->wait_us = why_ts_diff_us(t->req_ts, ce.ts);
+        inc->wait_us = why_ts_wait_us(t->req_ts, ce.ts);
         f.a->wait_us = inc->wait_us;
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, WHY_P_EV_CLIENT_GIVES_UP, NULL, NULL, 0, 0);
         if (x->up && !x->up->has_resp)
@@ -726,7 +726,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     if (!found) {
         why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE_IN_CAPTURE);
-        inc->wait_us = why_ts_diff_us(t->req_ts, cx->now);
+        inc->wait_us = why_ts_wait_us(t->req_ts, cx->now);
         why_dg_say(inc, WHY_P_CAPTURE_ENDED, NULL, NULL, NULL, 0, 0, 0, 0);
     }
     /* evidence of the upstream side and of the answer */

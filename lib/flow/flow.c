@@ -87,7 +87,7 @@ static uint64_t frame_num(const struct why_pkt *p) { return p && p->frame ? p->f
 
 static struct why_ts frame_ts(const struct why_pkt *p)
 {
-    struct why_ts z = {0, 0};
+    struct why_ts z = {0};
     return p && p->frame ? p->frame->ts : z;
 }
 

@@ -397,10 +397,12 @@ int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct wh
 /* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
 static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
 {
-    /* first line; a '\n' exists before `end` since the blank line follows one */
+    /* first line: find_head_end saw a '\n' before `end`, but the scan is bounded anyway */
     size_t q = 0;
-    while (buf[q] != '\n')
+    while (q < end && buf[q] != '\n')
         q++;
+    if (q == end)
+        return WHY_HTTP_ERR_BAD_HEAD;
     size_t l = q;
     if (l && buf[l - 1] == '\r')
         l--;

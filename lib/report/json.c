@@ -2,6 +2,7 @@
  * Field order is fixed and numbers are integers (microseconds) so output is byte-identical
  * for the same input. Wire strings go through why_esc_json only. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "report/report.h"
 
@@ -235,6 +236,33 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "truncated_frames", (int64_t)s->decode_truncated, false, &g);
         kint(out, "malformed_frames", (int64_t)s->decode_malformed, false, &g);
         kint(out, "unsupported_frames", (int64_t)s->decode_unsupported, false, &g);
+        fputc('}', out);
+    }
+    key(out, "tunnels", &f);
+    {
+        /* frames read through tunnels, tunnels per kind, and those not read by reason+value */
+        const struct why_decode_stats *d = &s->decode;
+        bool g = true;
+        fputc('{', out);
+        kint(out, "frames", (int64_t)d->tunnelled, false, &g);
+        kint(out, "first_fragment_only", (int64_t)d->tunnel_fragment_heads, false, &g);
+        for (int k = WHY_ENCAP_NONE + 1; k < WHY_ENCAP_KINDS; k++)
+            if (d->by_encap[k])
+                kint(out, why_encap_kind_name((enum why_encap_kind)k), (int64_t)d->by_encap[k], false, &g);
+        key(out, "not_read", &g);
+        fputc('{', out);
+        bool h = true;
+        for (uint32_t i = 0; i < d->nnamed && i < WHY_DECODE_NAMED_MAX; i++) {
+            char name[96];
+            why_decode_stats_line(d, i, name, sizeof name);
+            char *colon = strrchr(name, ':');
+            if (colon)
+                *colon = 0;
+            kint(out, name, (int64_t)d->named[i].count, false, &h);
+        }
+        if (d->named_over)
+            kint(out, "other", (int64_t)d->named_over, false, &h);
+        fputc('}', out);
         fputc('}', out);
     }
     key(out, "caps_hit", &f);

@@ -10,7 +10,7 @@
 #include "why502/why502.h"
 
 /* escape.c: the only functions that write wire-derived strings. */
-void why_esc_json(FILE *out, const char *s);   /* a JSON string with quotes; bytes >= 0x80 as \u00XX */
+void why_esc_json(FILE *out, const char *s);   /* a JSON string with quotes; valid UTF-8 kept, other bytes \ufffd */
 void why_esc_json_n(FILE *out, const uint8_t *s, size_t n); /* the same for n raw bytes (NUL too) */
 void why_esc_text(FILE *out, const char *s);   /* printable ASCII as is, others as \xNN */
 

@@ -113,6 +113,30 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
     fputs("\n\n", out);
 }
 
+/* Tunnels read ("tunnels     12 frames (gre 12)") and one line per tunnel not read, by
+ * reason and value ("not read    gre_unsupported_proto 0x1234: 3"); nothing without tunnels. */
+static void tunnels(FILE *out, const struct why_decode_stats *d)
+{
+    if (d->tunnelled) {
+        fprintf(out, "  tunnels     %" PRIu64 " frames (", d->tunnelled);
+        bool first = true;
+        for (int k = WHY_ENCAP_NONE + 1; k < WHY_ENCAP_KINDS; k++)
+            if (d->by_encap[k]) {
+                fprintf(out, "%s%s %" PRIu64, first ? "" : ", ", why_encap_kind_name((enum why_encap_kind)k),
+                        d->by_encap[k]);
+                first = false;
+            }
+        if (d->tunnel_fragment_heads)
+            fprintf(out, "; %" PRIu64 " from a first fragment only", d->tunnel_fragment_heads);
+        fputs(")\n", out);
+    }
+    char line[96];
+    for (uint32_t i = 0; i < d->nnamed && i < WHY_DECODE_NAMED_MAX; i++)
+        fprintf(out, "  not read    %s\n", why_decode_stats_line(d, i, line, sizeof line));
+    if (d->named_over)
+        fprintf(out, "  not read    %" PRIu64 " more tunnelled frames of other kinds\n", d->named_over);
+}
+
 void why_text_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
                       size_t nwarn, const struct why_text_opts *o)
 {
@@ -167,6 +191,7 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
     if (s->decode_truncated || s->decode_malformed || s->decode_unsupported)
         fprintf(out, "  anomalies   %" PRIu64 " truncated, %" PRIu64 " malformed, %" PRIu64 " unsupported frames\n",
                 s->decode_truncated, s->decode_malformed, s->decode_unsupported);
+    tunnels(out, &s->decode);
     if (s->caps_hit) {
         /* only the caps that were hit */
         const struct { uint64_t n; const char *what; } caps[] = {

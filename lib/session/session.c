@@ -331,19 +331,22 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
     /* frame numbers travel as frame ids (file index in the high bits: store/records.h) */
     struct why_frame g = *f;
     g.num = why_frame_id(f->file, f->num);
+    g.ts.epoch = f->epoch; /* every time taken from this frame knows its epoch: no wait across a jump */
     s->last = g;
     s->last.data = NULL;
     s->last.caplen = 0;
     s->sum.frames++;
     s->sum.bytes += f->wirelen;
-    if (s->sum.frames == 1 || why_ts_cmp(f->ts, s->sum.first_ts) < 0)
-        s->sum.first_ts = f->ts;
-    if (why_ts_cmp(f->ts, s->sum.last_ts) > 0)
-        s->sum.last_ts = f->ts;
-    if (why_ts_cmp(f->ts, s->now) > 0)
-        s->now = f->ts;
+    if (s->sum.frames == 1 || why_ts_cmp(g.ts, s->sum.first_ts) < 0)
+        s->sum.first_ts = g.ts;
+    if (why_ts_cmp(g.ts, s->sum.last_ts) > 0)
+        s->sum.last_ts = g.ts;
+    if (why_ts_cmp(g.ts, s->now) > 0)
+        s->now = g.ts;
     struct why_pkt p;
-    switch (why_decode(&g, &p)) {
+    enum why_decode_status st = why_decode(&g, &p);
+    why_decode_stats_add(&s->sum.decode, st, &p);
+    switch (st) {
     case WHY_DECODE_OK:
         break;
     case WHY_DECODE_TRUNCATED:
@@ -368,6 +371,7 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
 
 void why_session_tick(struct why_session *s, struct why_ts now)
 {
+    now.epoch = s->now.epoch; /* a clock tick continues the last frame's epoch */
     if (why_ts_cmp(now, s->now) > 0)
         s->now = now;
     if (!why_ts_zero(s->now) &&

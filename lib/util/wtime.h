@@ -10,8 +10,10 @@
 #include <stdint.h>
 
 struct why_ts {
-    int64_t sec;   /* seconds since 1970-01-01 UTC */
-    uint32_t nsec; /* 0..999999999 */
+    int64_t sec;    /* seconds since 1970-01-01 UTC */
+    uint32_t nsec;  /* 0..999999999 */
+    uint32_t epoch; /* the capture's time epoch of the frame it came from (capture/capture.h:
+                       +1 after each time jump); not part of the order (why_ts_cmp) */
 };
 
 static inline int64_t why_ts_us(struct why_ts t) { return t.sec * 1000000 + (int64_t)(t.nsec / 1000); }
@@ -20,6 +22,14 @@ static inline int64_t why_ts_us(struct why_ts t) { return t.sec * 1000000 + (int
 static inline int64_t why_ts_diff_us(struct why_ts a, struct why_ts b)
 {
     return (b.sec - a.sec) * 1000000 + ((int64_t)b.nsec - (int64_t)a.nsec) / 1000;
+}
+
+/* A wait from a to b in microseconds, or -1 when it cannot be measured: a and b lie in
+ * different time epochs (a time jump between them, capture/capture.h), so their difference
+ * is the clock's step, not a wait. Every wait the diagnosis reports goes through here. */
+static inline int64_t why_ts_wait_us(struct why_ts a, struct why_ts b)
+{
+    return a.epoch != b.epoch ? -1 : why_ts_diff_us(a, b);
 }
 
 static inline int why_ts_cmp(struct why_ts a, struct why_ts b)

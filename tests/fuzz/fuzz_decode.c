@@ -1,4 +1,5 @@
-/* Link, IP and transport decode of one frame: the first two bytes pick the link type. */
+/* Link, IP, tunnel and transport decode of one frame: the first two bytes pick the link type;
+ * the tunnel text and the counters are rendered too. */
 #include "decode/decode.h"
 #include "fuzz.h"
 
@@ -15,7 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.wirelen = f.caplen + data[1];
     f.data = data + 2;
     struct why_pkt p;
-    why_decode(&f, &p);
+    enum why_decode_status st = why_decode(&f, &p);
+    struct why_decode_stats stats = {0};
+    why_decode_stats_add(&stats, st, &p);
+    char line[128];
+    why_decode_stats_line(&stats, 0, line, sizeof line);
+    why_encap_str(p.encap, p.nencap, line, sizeof line);
     char buf[64];
     why_addr_str(&p.src, buf, sizeof buf);
     why_endpoint_str(&p.dst, p.dport, buf, sizeof buf);

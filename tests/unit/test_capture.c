@@ -3,7 +3,8 @@
  * if_tsresol/if_tsoffset, EPB/SPB, unknown blocks skipped), files cut short or corrupt (frames
  * before the damage, then one warning naming the file and the last good frame), files that are
  * not captures (one-line error at open), standard input, and the merge of several files by
- * time. Every file is written byte by byte into a temporary directory. */
+ * time, with time that steps back or jumps ahead counted, numbered into epochs and warned about.
+ * Every file is written byte by byte into a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "capture/capture.h"
+#include "capture/filter.h"
 
 /* ---- temporary directory ---------------------------------------------------------- */
 
@@ -578,9 +580,10 @@ static void pcapng_sections_interfaces(void **state)
     assert_int_equal(f.ts.nsec, 500000000);
     assert_int_equal(f.caplen, 21);
     check_pattern(&f, 0x55);
+    assert_int_equal(f.epoch, 1); /* the second section's clock is 53 years behind */
 
     expect_eof(r);
-    assert_int_equal(nwarnings(r), 0);
+    expect_one_warning(r, "mixed.pcapng: time jumps 53.9 years backward at frame 5 (after frame 4)", NULL);
     why_reader_free(r);
     bb_free(&b);
 }
@@ -953,15 +956,112 @@ static void merge_by_time(void **state)
         assert_int_equal(f.ts.nsec, want[i].nsec);
         assert_int_equal(f.linktype, want[i].linktype);
         check_pattern(&f, want[i].seed);
+        assert_int_equal(f.epoch, i < 6 ? 0 : 1); /* 14 -> 11: a jump back */
     }
     expect_eof(r);
-    assert_int_equal(nwarnings(r), 0);
+    expect_one_warning(r, "a.pcap: time jumps 3.0 s backward at frame 4 (after frame 3)", "1 jump backward",
+                       "a wait that spans one is not a real wait", NULL);
     assert_string_equal(why_reader_filename(r, 1), paths[1]);
     why_reader_progress(r, &done, &total);
     assert_int_equal(done, total);
     why_reader_free(r);
     bb_free(&a);
     bb_free(&b);
+}
+
+/* Time that steps back a little (reordering), back far, and jumps ahead within a file and
+ * between merged files: counted, numbered into epochs, warned with the first place. */
+static void time_jumps(void **state)
+{
+    (void)state;
+    struct bb a = {.be = false}, b = {.be = false};
+    pcap_hdr(&a, 0xa1b2c3d4u, 1);
+    pcap_rec(&a, 100, 500000, 10, 10, 1);
+    pcap_rec(&a, 100, 499000, 10, 10, 2);  /* 1 ms back: reordering, not a jump */
+    pcap_rec(&a, 100, 600000, 10, 10, 3);
+    pcap_rec(&a, 100 + 4 * 86400, 0, 10, 10, 4); /* 4 days ahead */
+    pcap_rec(&a, 100 + 4 * 86400 + 10, 0, 10, 10, 5);
+    pcap_rec(&a, 100 + 4 * 86400 + 5, 0, 10, 10, 6); /* 5 s back */
+    pcap_hdr(&b, 0xa1b2c3d4u, 1);
+    pcap_rec(&b, 100 + 9 * 86400, 0, 10, 10, 7); /* the next file, 5 days later */
+    pcap_rec(&b, 100 + 9 * 86400 + 3599, 0, 10, 10, 8); /* just under the forward limit */
+    const char *paths[2] = {write_bb("jumpy-a.pcap", &a), write_bb("jumpy-b.pcap", &b)};
+    struct why_reader *r = open_n(paths, 2);
+    static const uint32_t epochs[] = {0, 0, 0, 1, 1, 2, 3, 3};
+    for (size_t i = 0; i < sizeof epochs / sizeof epochs[0]; i++) {
+        struct why_frame f;
+        next_frame(r, &f);
+        check_pattern(&f, (uint8_t)(i + 1));
+        assert_int_equal(f.epoch, epochs[i]);
+    }
+    expect_eof(r);
+    const struct why_time_stats *t = why_reader_time(r);
+    assert_int_equal(t->backwards, 2);
+    assert_int_equal(t->back_jumps, 1);
+    assert_int_equal(t->fwd_jumps, 2);
+    assert_int_equal(t->epochs, 4);
+    assert_int_equal(t->largest_back_us, 5000000);
+    assert_int_equal(t->first_back.file, 0);
+    assert_int_equal(t->first_back.frame, 6);
+    assert_int_equal(t->first_back.prev_frame, 5);
+    assert_int_equal(t->first_back.us, -5000000);
+    assert_int_equal(t->first_fwd.frame, 4);
+    assert_int_equal(t->first_fwd.us, 4LL * 86400 * 1000000 - 600000);
+    size_t n = 0;
+    const char *const *w = why_reader_warnings(r, &n);
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(w[0], "jumpy-a.pcap: time jumps 4.0 days forward at frame 4 (after frame 3); 2 jumps forward over 1.0 h"));
+    assert_non_null(strstr(w[1], "jumpy-a.pcap: time jumps 5.0 s backward at frame 6 (after frame 5); 1 jump backward over 10.0 ms"));
+    why_reader_free(r);
+
+    /* the jump between two files names both */
+    struct bb c = {.be = false};
+    pcap_hdr(&c, 0xa1b2c3d4u, 1);
+    pcap_rec(&c, 50, 0, 10, 10, 9);
+    const char *merged[2] = {write_bb("early.pcap", &c), paths[1]};
+    r = open_n(merged, 2);
+    for (int i = 0; i < 3; i++) {
+        struct why_frame f;
+        next_frame(r, &f);
+        assert_int_equal(f.epoch, i == 0 ? 0 : 1);
+    }
+    expect_eof(r);
+    expect_one_warning(r, "time jumps 9.0 days forward from", "early.pcap frame 1 to", "jumpy-b.pcap frame 1", NULL);
+    why_reader_free(r);
+    bb_free(&a);
+    bb_free(&b);
+    bb_free(&c);
+}
+
+/* The filter keeps one program per link type: a twelfth link type is filtered like the first
+ * (it once matched everything past the eighth), and raw IP's link types (101, 12, 14; DLT_RAW
+ * for libpcap) compile. */
+static void filter_many_linktypes(void **state)
+{
+    (void)state;
+    static const uint32_t linktypes[] = {1, 101, 113, 276, 0, 108, 228, 229, 9, 105, 127, 147, 12, 14};
+    static uint8_t data[2000];
+    struct why_filter *flt = why_filter_new("len > 1000");
+    assert_non_null(flt);
+    char err[256];
+    for (int round = 0; round < 2; round++) { /* compiled, then reused */
+        for (size_t i = 0; i < sizeof linktypes / sizeof linktypes[0]; i++) {
+            struct why_frame f = {.num = i + 1, .linktype = linktypes[i], .data = data};
+            f.caplen = f.wirelen = 60;
+            assert_int_equal(why_filter_match(flt, &f, err, sizeof err), 0);
+            f.caplen = f.wirelen = 1500;
+            assert_int_equal(why_filter_match(flt, &f, err, sizeof err), 1);
+        }
+    }
+    assert_int_equal(why_filter_over_cap(flt), 0);
+    why_filter_free(flt);
+    why_filter_free(NULL);
+
+    flt = why_filter_new("tcp port (");
+    struct why_frame f = {.num = 1, .linktype = 1, .data = data, .caplen = 60, .wirelen = 60};
+    assert_int_equal(why_filter_match(flt, &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--filter: "));
+    why_filter_free(flt);
 }
 
 /* One file cut short ends with its warning; the other goes on to its end. */
@@ -1123,6 +1223,8 @@ int main(void)
         cmocka_unit_test(header_only),
         cmocka_unit_test(merge_by_time),
         cmocka_unit_test(merge_with_cut_file),
+        cmocka_unit_test(time_jumps),
+        cmocka_unit_test(filter_many_linktypes),
         cmocka_unit_test(standard_input),
         cmocka_unit_test(standard_input_pipe),
     };

@@ -2,7 +2,8 @@
  * NULL/LOOP, raw), IPv4 with options and fragments, IPv6 with extension headers, TCP, UDP,
  * ICMP/ICMPv6 errors with their quoted packet, the snaplen cut (TRUNCATED, or OK with less
  * payload captured than sent) told apart from impossible headers (MALFORMED), and the address
- * helpers. */
+ * helpers; tunnels (GRE with its options, ERSPAN I/II/III, Aruba 802.11, VXLAN, GENEVE,
+ * IP-in-IP, nesting, the depth cap, fragments) each cut at every offset, and their counters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -929,14 +930,622 @@ static void not_ip_and_unsupported(void **state)
     assert_int_equal(decode(147, &k, &f, &p), WHY_DECODE_UNSUPPORTED); /* user 0 */
     assert_int_equal(decode(127, &k, &f, &p), WHY_DECODE_UNSUPPORTED); /* radiotap */
 
-    /* an IP protocol we do not read (GRE): OK, nothing past IP */
+    /* an IP protocol we do not read (ESP): OK, nothing past IP */
     memset(&k, 0, sizeof k);
-    size_t ip = ip4(&k, 47, "198.18.0.1", "198.18.0.2", 0);
+    size_t ip = ip4(&k, 50, "198.18.0.1", "198.18.0.2", 0);
     fill(&k, 8, 0);
     ip4_done(&k, ip);
     assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
-    assert_int_equal(p.proto, 47);
+    assert_int_equal(p.proto, 50);
     assert_int_equal(p.sport, 0);
+    assert_int_equal(p.nencap, 0);
+}
+
+/* ---- tunnels ------------------------------------------------------------------------ */
+
+enum { GRE_C = 0x8000, GRE_R = 0x4000, GRE_K = 0x2000, GRE_S = 0x1000 };
+
+/* A GRE header (RFC 2784/2890) with the optional fields its flags announce. */
+static void gre(struct pk *k, uint16_t flags, uint16_t proto, uint32_t key, uint32_t seq)
+{
+    p16(k, flags);
+    p16(k, proto);
+    if (flags & GRE_C)
+        p32(k, 0xc5c50000u); /* checksum + reserved1: never checked */
+    if (flags & GRE_K)
+        p32(k, key);
+    if (flags & GRE_S)
+        p32(k, seq);
+}
+
+/* ERSPAN II header: version 1, VLAN, COS/En/T, 10-bit session id, index. */
+static void erspan2(struct pk *k, uint16_t vlan, uint16_t session)
+{
+    p16(k, (uint16_t)(1u << 12 | vlan));
+    p16(k, (uint16_t)(0x1800u | session)); /* COS 0, En 3 (trunk), T 0 */
+    p32(k, 0x00000abc);                   /* reserved, index */
+}
+
+/* ERSPAN III header: version 2, session id, timestamp, SGT, frame type 0 (Ethernet), O bit. */
+static void erspan3(struct pk *k, uint16_t session, uint8_t frame_type, bool subheader)
+{
+    p16(k, (uint16_t)(2u << 12 | 10));
+    p16(k, session);
+    p32(k, 0x01020304u);                                          /* timestamp */
+    p16(k, 0);                                                    /* SGT */
+    p16(k, (uint16_t)((frame_type & 0x1fu) << 10 | 7u << 4 | (subheader ? 1u : 0u)));
+    if (subheader) {
+        p32(k, 0x0c000000u); /* platform id 3, hardware... */
+        p32(k, 0);
+    }
+}
+
+/* The packet every tunnel test carries: IPv4, TCP SYN 198.18.5.5:40000 -> 198.18.6.6:443;
+ * and the same in an Ethernet frame. */
+static void inner_ip_syn(struct pk *k)
+{
+    size_t ip = ip4(k, 6, "198.18.5.5", "198.18.6.6", 0x4000);
+    tcp(k, 40000, 443, 0x01020304u, 0, WHY_TCP_SYN, NULL, 0);
+    ip4_done(k, ip);
+}
+
+static void inner_eth_syn(struct pk *k)
+{
+    eth(k, 0x0800);
+    inner_ip_syn(k);
+}
+
+static void assert_inner_syn(const struct why_pkt *p)
+{
+    assert_int_equal(p->ipver, 4);
+    assert_addr(&p->src, "198.18.5.5");
+    assert_addr(&p->dst, "198.18.6.6");
+    assert_int_equal(p->proto, 6);
+    assert_int_equal(p->sport, 40000);
+    assert_int_equal(p->dport, 443);
+    assert_int_equal(p->seq, 0x01020304u);
+    assert_int_equal(p->tcp_flags, WHY_TCP_SYN);
+    assert_int_equal(p->encap_stop, WHY_ENCAP_STOP_NONE);
+}
+
+static void assert_encap_str(const struct why_pkt *p, const char *want)
+{
+    char buf[256];
+    assert_string_equal(why_encap_str(p->encap, p->nencap, buf, sizeof buf), want);
+}
+
+/* Every cut of a tunnelled frame inside its headers (its first `headers` bytes) is TRUNCATED,
+ * never OK, MALFORMED or a read past the cut; a cut in the payload is OK with less captured
+ * than sent. The stats count each one. */
+static void assert_cuts_at(uint32_t linktype, const struct pk *k, size_t headers)
+{
+    struct why_decode_stats st;
+    memset(&st, 0, sizeof st);
+    struct why_frame f;
+    struct why_pkt p;
+    for (size_t n = 0; n < k->n; n++) {
+        /* a copy of exactly n bytes, so ASan sees any read past the cut */
+        uint8_t *copy = test_malloc(n ? n : 1);
+        memcpy(copy, k->b, n);
+        memset(&f, 0, sizeof f);
+        f.linktype = linktype;
+        f.data = copy;
+        f.caplen = (uint32_t)n;
+        f.wirelen = (uint32_t)k->n;
+        enum why_decode_status r = why_decode(&f, &p);
+        enum why_decode_status want = n < headers ? WHY_DECODE_TRUNCATED : WHY_DECODE_OK;
+        if (r != want)
+            print_error("cut at %zu of %zu: status %d\n", n, k->n, (int)r);
+        assert_int_equal(r, want);
+        if (r == WHY_DECODE_OK)
+            assert_true(p.paylen < p.paylen_wire);
+        why_decode_stats_add(&st, r, &p);
+        test_free(copy);
+    }
+    assert_int_equal(st.frames, k->n);
+    assert_int_equal(st.truncated, headers);
+    assert_true(st.tunnelled > 0);
+}
+
+static void assert_cuts_truncated(uint32_t linktype, const struct pk *k) { assert_cuts_at(linktype, k, k->n); }
+
+static void gre_ip_with_options(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    static const uint16_t flag_sets[] = {0, GRE_K, GRE_S, GRE_K | GRE_S, GRE_C | GRE_K | GRE_S};
+    for (size_t i = 0; i < sizeof flag_sets / sizeof flag_sets[0]; i++) {
+        uint16_t fl = flag_sets[i];
+        struct pk k = {0};
+        eth(&k, 0x0800);
+        size_t outer = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0);
+        gre(&k, fl, 0x0800, 0x2a, 77);
+        inner_ip_syn(&k);
+        ip4_done(&k, outer);
+        assert_int_equal(decode(LT_ETH, &k, &f, &p), WHY_DECODE_OK);
+        assert_inner_syn(&p);
+        assert_int_equal(p.nencap, 1);
+        assert_int_equal(p.encap[0].kind, WHY_ENCAP_GRE);
+        assert_int_equal(p.encap[0].proto, 0x0800);
+        assert_addr(&p.encap[0].src, "10.0.0.1");
+        assert_addr(&p.encap[0].dst, "10.0.0.2");
+        assert_int_equal(!!(p.encap[0].flags & WHY_ENCAP_F_KEY), !!(fl & GRE_K));
+        assert_int_equal(!!(p.encap[0].flags & WHY_ENCAP_F_SEQ), !!(fl & GRE_S));
+        assert_int_equal(!!(p.encap[0].flags & WHY_ENCAP_F_CSUM), !!(fl & GRE_C));
+        assert_int_equal(p.encap[0].key, fl & GRE_K ? 0x2a : 0);
+        assert_int_equal(p.encap[0].seq, fl & GRE_S ? 77 : 0);
+        assert_encap_str(&p, fl & GRE_K ? "GRE key 0x2a 10.0.0.1->10.0.0.2" : "GRE 10.0.0.1->10.0.0.2");
+        assert_cuts_truncated(LT_ETH, &k);
+    }
+
+    /* IPv6 inside GRE inside IPv6, with the payload's bytes */
+    struct pk k = {0};
+    size_t outer = ip6(&k, 47, "fd00::1", "fd00::2");
+    gre(&k, GRE_K, 0x86dd, 7, 0);
+    size_t in = ip6(&k, 17, "fd00:1::5", "fd00:1::6");
+    size_t u = udp(&k, 5353, 53);
+    put(&k, "dns!", 4);
+    udp_done(&k, u);
+    ip6_done(&k, in);
+    ip6_done(&k, outer);
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+    assert_int_equal(p.ipver, 6);
+    assert_addr(&p.src, "fd00:1::5");
+    assert_int_equal(p.dport, 53);
+    assert_int_equal(p.paylen, 4);
+    assert_memory_equal(p.payload, "dns!", 4);
+    assert_encap_str(&p, "GRE key 0x7 fd00::1->fd00::2");
+    assert_cuts_at(LT_RAW, &k, k.n - 4);
+}
+
+/* Transparent Ethernet bridging (0x6558) with a QinQ stack and an MPLS label inside. */
+static void gre_ethernet_qinq_mpls(void **state)
+{
+    (void)state;
+    struct pk k = {0};
+    size_t outer = ip4(&k, 47, "10.200.0.3", "10.200.0.224", 0);
+    gre(&k, GRE_K, 0x6558, 0x02000000u, 0);
+    eth(&k, 0x88a8);
+    p16(&k, 300);
+    p16(&k, 0x8100);
+    p16(&k, 42);
+    p16(&k, 0x8847);
+    p32(&k, 16u << 12 | 0x100 | 64); /* label 16, bottom of stack, TTL 64 */
+    inner_ip_syn(&k);
+    ip4_done(&k, outer);
+    struct why_frame f;
+    struct why_pkt p;
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+    assert_inner_syn(&p);
+    assert_int_equal(p.vlan, 300); /* the inner frame's outer tag */
+    assert_int_equal(p.encap[0].kind, WHY_ENCAP_GRE);
+    assert_int_equal(p.encap[0].proto, 0x6558);
+    assert_encap_str(&p, "GRE key 0x2000000 10.200.0.3->10.200.0.224");
+    assert_cuts_truncated(LT_RAW, &k);
+}
+
+static void erspan_types(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    for (int type = 1; type <= 4; type++) { /* I, II, III, III with the platform sub-header */
+        struct pk k = {0};
+        eth(&k, 0x0800);
+        size_t outer = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0);
+        if (type == 1) {
+            gre(&k, 0, 0x88be, 0, 0);
+        } else if (type == 2) {
+            gre(&k, GRE_S, 0x88be, 0, 5);
+            erspan2(&k, 10, 3);
+        } else {
+            gre(&k, GRE_S, 0x22eb, 0, 5);
+            erspan3(&k, 1023, 0, type == 4);
+        }
+        inner_eth_syn(&k);
+        ip4_done(&k, outer);
+        assert_int_equal(decode(LT_ETH, &k, &f, &p), WHY_DECODE_OK);
+        assert_inner_syn(&p);
+        assert_int_equal(p.nencap, 1);
+        assert_int_equal(p.encap[0].kind, type == 1 ? WHY_ENCAP_ERSPAN1 : type == 2 ? WHY_ENCAP_ERSPAN2 : WHY_ENCAP_ERSPAN3);
+        assert_encap_str(&p, type == 1   ? "ERSPAN I in GRE 10.0.0.1->10.0.0.2"
+                             : type == 2 ? "ERSPAN II session 3 in GRE 10.0.0.1->10.0.0.2"
+                                         : "ERSPAN III session 1023 in GRE 10.0.0.1->10.0.0.2");
+        assert_cuts_truncated(LT_ETH, &k);
+    }
+
+    /* ERSPAN III carrying an IP frame (frame type 2), and a type II header of version 2 */
+    struct pk k = {0};
+    size_t outer = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0);
+    gre(&k, GRE_S, 0x22eb, 0, 5);
+    erspan3(&k, 1, 2, false);
+    inner_eth_syn(&k);
+    ip4_done(&k, outer);
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+    assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_ERSPAN_FRAME);
+    assert_int_equal(p.encap_stop_value, 2);
+    memset(&k, 0, sizeof k);
+    outer = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0);
+    gre(&k, GRE_S, 0x88be, 0, 5);
+    p16(&k, 2u << 12);
+    fill(&k, 6, 0);
+    inner_eth_syn(&k);
+    ip4_done(&k, outer);
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+    assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_ERSPAN_VERSION);
+    assert_int_equal(p.encap_stop_value, 2);
+}
+
+/* IEEE 802.11 data header as an Aruba controller's GRE carries it (frame control, duration,
+ * three addresses, sequence control, QoS control when the subtype says so). */
+static void wlan(struct pk *k, uint8_t subtype, uint8_t flags)
+{
+    p8(k, (uint8_t)(subtype << 4 | 2u << 2)); /* type data */
+    p8(k, flags);
+    p16(k, 0x2c00); /* duration */
+    static const uint8_t macs[18] = {0x00, 0x1a, 0x1e, 0, 0, 1, 0x02, 0, 0, 0, 0, 5, 0x00, 0x1a, 0x1e, 0, 0, 2};
+    put(k, macs, sizeof macs);
+    p16(k, 0x1230); /* sequence control */
+    if ((flags & 3) == 3)
+        fill(k, 6, 0x44); /* address 4 */
+    if (subtype & 8)
+        p16(k, 0x0000); /* QoS control: TID 0, no A-MSDU */
+}
+
+static void snap(struct pk *k, uint16_t ethertype)
+{
+    static const uint8_t llc[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+    put(k, llc, sizeof llc);
+    p16(k, ethertype);
+}
+
+static void aruba_wlan(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    static const struct {
+        uint16_t proto;
+        uint8_t subtype, flags;
+    } cases[] = {{0x8200, 8, 0x01}, {0x8210, 0, 0x01}, {0x8370, 8, 0x02}, {0x9000, 8, 0x03}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pk k = {0};
+        eth(&k, 0x8100); /* the controller's VLAN, outside the tunnel */
+        p16(&k, 33);
+        p16(&k, 0x0800);
+        size_t outer = ip4(&k, 47, "10.3.34.171", "10.33.10.23", 0);
+        gre(&k, 0, cases[i].proto, 0, 0);
+        wlan(&k, cases[i].subtype, cases[i].flags);
+        snap(&k, 0x0800);
+        inner_ip_syn(&k);
+        ip4_done(&k, outer);
+        assert_int_equal(decode(LT_ETH, &k, &f, &p), WHY_DECODE_OK);
+        assert_inner_syn(&p);
+        assert_int_equal(p.encap[0].kind, WHY_ENCAP_ARUBA);
+        assert_int_equal(p.encap[0].proto, cases[i].proto);
+        assert_encap_str(&p, "Aruba 802.11 in GRE 10.3.34.171->10.33.10.23");
+        assert_cuts_truncated(LT_ETH, &k);
+    }
+
+    /* encrypted, null data, management, other LLC */
+    static const struct {
+        uint8_t fc0, flags;
+        bool snap_hdr;
+        enum why_decode_status want;
+        enum why_encap_stop stop;
+    } others[] = {
+        {0x88, 0x41, true, WHY_DECODE_UNSUPPORTED, WHY_ENCAP_STOP_WLAN_PROTECTED},
+        {0xc8, 0x01, false, WHY_DECODE_NOT_IP, WHY_ENCAP_STOP_NONE},  /* QoS null */
+        {0x80, 0x00, false, WHY_DECODE_NOT_IP, WHY_ENCAP_STOP_NONE},  /* beacon */
+        {0x08, 0x01, false, WHY_DECODE_NOT_IP, WHY_ENCAP_STOP_NONE},  /* data, STP's LLC */
+    };
+    static const uint8_t stp_llc[8] = {0x42, 0x42, 0x03, 0, 0, 0, 0, 0};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        struct pk k = {0};
+        size_t outer = ip4(&k, 47, "10.3.34.171", "10.33.10.23", 0);
+        gre(&k, 0, 0x8200, 0, 0);
+        p8(&k, others[i].fc0);
+        p8(&k, others[i].flags);
+        fill(&k, 22, 0);
+        if (others[i].fc0 & 0x80)
+            p16(&k, 0);
+        if (others[i].snap_hdr)
+            snap(&k, 0x0800);
+        else
+            put(&k, stp_llc, sizeof stp_llc);
+        fill(&k, 20, 0x45);
+        ip4_done(&k, outer);
+        assert_int_equal(decode(LT_RAW, &k, &f, &p), others[i].want);
+        assert_int_equal(p.encap_stop, others[i].stop);
+    }
+}
+
+static void vxlan_and_geneve(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+
+    /* VXLAN as AWS VPC traffic mirroring writes it */
+    struct pk k = {0};
+    eth(&k, 0x0800);
+    size_t outer = ip4(&k, 17, "172.31.1.10", "172.31.9.9", 0);
+    size_t u = udp(&k, 65012, 4789);
+    p8(&k, 0x08);
+    fill(&k, 3, 0);
+    p8(&k, 0x12);
+    p16(&k, 0x3456); /* VNI 0x123456 */
+    p8(&k, 0);
+    inner_eth_syn(&k);
+    udp_done(&k, u);
+    ip4_done(&k, outer);
+    assert_int_equal(decode(LT_ETH, &k, &f, &p), WHY_DECODE_OK);
+    assert_inner_syn(&p);
+    assert_int_equal(p.encap[0].kind, WHY_ENCAP_VXLAN);
+    assert_int_equal(p.encap[0].id, 0x123456);
+    assert_encap_str(&p, "VXLAN VNI 1193046 in UDP 172.31.1.10->172.31.9.9");
+    assert_cuts_truncated(LT_ETH, &k);
+    k.b[14 + 20 + 8] = 0; /* no VNI flag */
+    assert_int_equal(decode(LT_ETH, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+    assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_VXLAN_FLAGS);
+    assert_int_equal(p.nencap, 0);
+
+    /* GENEVE with 12 bytes of options, carrying Ethernet; and one carrying IPv4 directly */
+    for (int direct = 0; direct < 2; direct++) {
+        memset(&k, 0, sizeof k);
+        outer = ip4(&k, 17, "10.0.0.1", "10.0.0.2", 0);
+        u = udp(&k, 50000, 6081);
+        p8(&k, 3); /* version 0, 3 words of options */
+        p8(&k, 0);
+        p16(&k, direct ? 0x0800 : 0x6558);
+        p8(&k, 0);
+        p16(&k, 7); /* VNI 7 */
+        p8(&k, 0);
+        p16(&k, 0x0108); /* option class */
+        p8(&k, 1);       /* type */
+        p8(&k, 2);       /* 2 words of data */
+        fill(&k, 8, 0x77);
+        if (direct) {
+            inner_ip_syn(&k);
+        } else {
+            inner_eth_syn(&k);
+        }
+        udp_done(&k, u);
+        ip4_done(&k, outer);
+        assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+        assert_inner_syn(&p);
+        assert_int_equal(p.encap[0].kind, WHY_ENCAP_GENEVE);
+        assert_int_equal(p.encap[0].id, 7);
+        assert_encap_str(&p, "GENEVE VNI 7 in UDP 10.0.0.1->10.0.0.2");
+        assert_cuts_truncated(LT_RAW, &k);
+    }
+    k.b[20 + 8 + 2] = 0x12; /* protocol 0x1200 */
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+    assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_GENEVE_PROTO);
+    assert_int_equal(p.encap_stop_value, 0x1200);
+}
+
+static void ip_in_ip(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    /* IPv4 in IPv4, IPv6 in IPv4 (6in4), IPv6 in IPv6, IPv4 in IPv6 */
+    static const struct {
+        bool outer6, inner6;
+        const char *text;
+    } cases[] = {{false, false, "IP-in-IP 10.0.0.1->10.0.0.2"},
+                 {false, true, "6in4 10.0.0.1->10.0.0.2"},
+                 {true, true, "IPv6-in-IPv6 fd00::1->fd00::2"},
+                 {true, false, "IPv4-in-IPv6 fd00::1->fd00::2"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pk k = {0};
+        uint8_t proto = cases[i].inner6 ? 41 : 4;
+        size_t outer = cases[i].outer6 ? ip6(&k, proto, "fd00::1", "fd00::2") : ip4(&k, proto, "10.0.0.1", "10.0.0.2", 0);
+        size_t in = cases[i].inner6 ? ip6(&k, 6, "fd00:9::5", "fd00:9::6") : ip4(&k, 6, "198.18.5.5", "198.18.6.6", 0);
+        tcp(&k, 40000, 443, 0x01020304u, 0, WHY_TCP_SYN, NULL, 0);
+        if (cases[i].inner6)
+            ip6_done(&k, in);
+        else
+            ip4_done(&k, in);
+        if (cases[i].outer6)
+            ip6_done(&k, outer);
+        else
+            ip4_done(&k, outer);
+        assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+        assert_int_equal(p.ipver, cases[i].inner6 ? 6 : 4);
+        assert_int_equal(p.dport, 443);
+        assert_int_equal(p.tcp_flags, WHY_TCP_SYN);
+        assert_int_equal(p.nencap, 1);
+        assert_int_equal(p.encap[0].kind, cases[i].inner6 ? WHY_ENCAP_IP6 : WHY_ENCAP_IP4);
+        assert_encap_str(&p, cases[i].text);
+        assert_cuts_truncated(LT_RAW, &k);
+    }
+}
+
+/* Tunnels inside tunnels: up to WHY_ENCAP_MAX are read, one more is a named stop. */
+static void nesting_and_depth(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    /* ERSPAN II of a VXLAN overlay packet */
+    struct pk k = {0};
+    eth(&k, 0x0800);
+    size_t o1 = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0);
+    gre(&k, GRE_S, 0x88be, 0, 9);
+    erspan2(&k, 0, 3);
+    eth(&k, 0x0800);
+    size_t o2 = ip4(&k, 17, "172.16.0.1", "172.16.0.2", 0);
+    size_t u = udp(&k, 1000, 4789);
+    p32(&k, 0x08000000u);
+    p32(&k, 0x00000500u); /* VNI 5 */
+    inner_eth_syn(&k);
+    udp_done(&k, u);
+    ip4_done(&k, o2);
+    ip4_done(&k, o1);
+    assert_int_equal(decode(LT_ETH, &k, &f, &p), WHY_DECODE_OK);
+    assert_inner_syn(&p);
+    assert_int_equal(p.nencap, 2);
+    assert_encap_str(&p, "VXLAN VNI 5 in UDP 172.16.0.1->172.16.0.2 inside ERSPAN II session 3 in GRE 10.0.0.1->10.0.0.2");
+    assert_cuts_truncated(LT_ETH, &k);
+
+    for (unsigned depth = WHY_ENCAP_MAX; depth <= WHY_ENCAP_MAX + 1; depth++) {
+        memset(&k, 0, sizeof k);
+        size_t at[WHY_ENCAP_MAX + 2];
+        for (unsigned d = 0; d < depth; d++)
+            at[d] = ip4(&k, 4, "10.0.0.1", "10.0.0.2", 0);
+        at[depth] = ip4(&k, 6, "198.18.5.5", "198.18.6.6", 0);
+        tcp(&k, 40000, 443, 0x01020304u, 0, WHY_TCP_SYN, NULL, 0);
+        for (unsigned d = depth + 1; d-- > 0;)
+            ip4_done(&k, at[d]);
+        if (depth == WHY_ENCAP_MAX) {
+            assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+            assert_int_equal(p.nencap, WHY_ENCAP_MAX);
+            assert_int_equal(p.dport, 443);
+        } else {
+            assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+            assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_DEPTH);
+        }
+    }
+}
+
+/* A fragmented tunnel packet: the first fragment is read (cut where it ends), later ones are
+ * a named stop. */
+static void tunnel_fragments(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    struct pk k = {0};
+    size_t outer = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0x2000 /* more fragments */);
+    gre(&k, GRE_K, 0x0800, 1, 0);
+    size_t in = ip4(&k, 6, "198.18.5.5", "198.18.6.6", 0x4000);
+    tcp(&k, 80, 40000, 1, 2, WHY_TCP_ACK, NULL, 0);
+    fill(&k, 40, 'x');
+    ip4_done(&k, in);
+    set16(&k, in + 2, 1400); /* the inner packet goes on in the next fragment */
+    ip4_done(&k, outer);
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+    assert_int_equal(p.sport, 80);
+    assert_int_equal(p.paylen, 40);
+    assert_int_equal(p.paylen_wire, 1400 - 40);
+    assert_true(p.encap[0].flags & WHY_ENCAP_F_FRAGMENT);
+    struct why_decode_stats st;
+    memset(&st, 0, sizeof st);
+    why_decode_stats_add(&st, WHY_DECODE_OK, &p);
+    assert_int_equal(st.tunnel_fragment_heads, 1);
+
+    set16(&k, outer + 6, 0x2000 | 185); /* a middle fragment */
+    assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+    assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_FRAGMENT);
+    assert_int_equal(p.encap_stop_value, 47);
+    assert_true(p.fragment);
+
+    /* IPv6: the fragment header (RFC 8200 4.5) before GRE; first, then a later fragment */
+    for (int later = 0; later < 2; later++) {
+        memset(&k, 0, sizeof k);
+        outer = ip6(&k, 44, "fd00::1", "fd00::2");
+        p8(&k, 47);
+        p8(&k, 0);
+        p16(&k, (uint16_t)((later ? 181u : 0u) << 3 | 1u)); /* offset, M */
+        p32(&k, 0xabcdef01u);
+        gre(&k, 0, 0x86dd, 0, 0);
+        in = ip6(&k, 6, "fd00:9::5", "fd00:9::6");
+        tcp(&k, 80, 40000, 1, 2, WHY_TCP_ACK, NULL, 0);
+        fill(&k, 40, 'y');
+        ip6_done(&k, in);
+        set16(&k, in + 4, 1400);
+        ip6_done(&k, outer);
+        if (later) {
+            assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_UNSUPPORTED);
+            assert_int_equal(p.encap_stop, WHY_ENCAP_STOP_FRAGMENT);
+        } else {
+            assert_int_equal(decode(LT_RAW, &k, &f, &p), WHY_DECODE_OK);
+            assert_int_equal(p.ipver, 6);
+            assert_int_equal(p.sport, 80);
+            assert_int_equal(p.paylen, 40);
+            assert_true(p.encap[0].flags & WHY_ENCAP_F_FRAGMENT);
+        }
+    }
+}
+
+/* Tunnels not read are counted by reason and named by value. */
+static void unsupported_named(void **state)
+{
+    (void)state;
+    struct why_frame f;
+    struct why_pkt p;
+    struct why_decode_stats st;
+    memset(&st, 0, sizeof st);
+    static const struct {
+        uint16_t flags, proto;
+        enum why_encap_stop stop;
+    } cases[] = {{0, 0x1234, WHY_ENCAP_STOP_GRE_PROTO},   {0, 0x1234, WHY_ENCAP_STOP_GRE_PROTO},
+                 {0, 0x5678, WHY_ENCAP_STOP_GRE_PROTO},   {0x2001, 0x880b, WHY_ENCAP_STOP_GRE_VERSION},
+                 {GRE_R, 0x0800, WHY_ENCAP_STOP_GRE_ROUTING}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pk k = {0};
+        size_t outer = ip4(&k, 47, "10.0.0.1", "10.0.0.2", 0);
+        p16(&k, cases[i].flags);
+        p16(&k, cases[i].proto);
+        fill(&k, 40, 0);
+        ip4_done(&k, outer);
+        enum why_decode_status r = decode(LT_RAW, &k, &f, &p);
+        assert_int_equal(r, WHY_DECODE_UNSUPPORTED);
+        assert_int_equal(p.encap_stop, cases[i].stop);
+        why_decode_stats_add(&st, r, &p);
+    }
+    assert_int_equal(st.unsupported, 5);
+    assert_int_equal(st.stops[WHY_ENCAP_STOP_GRE_PROTO], 3);
+    assert_int_equal(st.nnamed, 4);
+    char line[80];
+    assert_string_equal(why_decode_stats_line(&st, 0, line, sizeof line), "gre_unsupported_proto 0x1234: 2");
+    assert_string_equal(why_decode_stats_line(&st, 1, line, sizeof line), "gre_unsupported_proto 0x5678: 1");
+    assert_string_equal(why_decode_stats_line(&st, 2, line, sizeof line), "gre_unsupported_version 1: 1");
+    assert_string_equal(why_decode_stats_line(&st, 3, line, sizeof line), "gre_routing: 1");
+    assert_string_equal(why_decode_stats_line(&st, 4, line, sizeof line), "");
+
+    /* past the named cap: still counted by reason */
+    for (uint16_t v = 0; v < WHY_DECODE_NAMED_MAX + 4; v++) {
+        p.encap_stop = WHY_ENCAP_STOP_GENEVE_PROTO;
+        p.encap_stop_value = v;
+        p.nencap = 0;
+        why_decode_stats_add(&st, WHY_DECODE_UNSUPPORTED, &p);
+    }
+    assert_int_equal(st.nnamed, WHY_DECODE_NAMED_MAX);
+    assert_int_equal(st.named_over, 8);
+    assert_int_equal(st.stops[WHY_ENCAP_STOP_GENEVE_PROTO], WHY_DECODE_NAMED_MAX + 4);
+
+    /* other IP protocols and tunnels crossed are counted too */
+    struct pk k = {0};
+    size_t ip = ip4(&k, 4, "10.0.0.1", "10.0.0.2", 0);
+    size_t in = ip4(&k, 89, "198.18.5.5", "198.18.6.6", 0); /* OSPF inside IP-in-IP */
+    fill(&k, 20, 0);
+    ip4_done(&k, in);
+    ip4_done(&k, ip);
+    memset(&st, 0, sizeof st);
+    why_decode_stats_add(&st, decode(LT_RAW, &k, &f, &p), &p);
+    assert_int_equal(st.other_ip_proto, 1);
+    assert_int_equal(st.tunnelled, 1);
+    assert_int_equal(st.by_encap[WHY_ENCAP_IP4], 1);
+    char small[12];
+    assert_string_equal(why_encap_str(p.encap, p.nencap, small, sizeof small), "IP-in-IP 10");
+
+    /* every kind and every reason has a name of its own */
+    for (int a = 1; a < WHY_ENCAP_KINDS; a++) {
+        assert_string_not_equal(why_encap_kind_name((enum why_encap_kind)a), "none");
+        for (int b = a + 1; b < WHY_ENCAP_KINDS; b++)
+            assert_string_not_equal(why_encap_kind_name((enum why_encap_kind)a),
+                                    why_encap_kind_name((enum why_encap_kind)b));
+    }
+    for (int a = 1; a < WHY_ENCAP_STOPS; a++) {
+        assert_string_not_equal(why_encap_stop_name((enum why_encap_stop)a), "none");
+        for (int b = a + 1; b < WHY_ENCAP_STOPS; b++)
+            assert_string_not_equal(why_encap_stop_name((enum why_encap_stop)a),
+                                    why_encap_stop_name((enum why_encap_stop)b));
+    }
 }
 
 /* ---- addresses --------------------------------------------------------------------- */
@@ -1015,6 +1624,15 @@ int main(void)
         cmocka_unit_test(fragments),
         cmocka_unit_test(not_ip_and_unsupported),
         cmocka_unit_test(addresses),
+        cmocka_unit_test(gre_ip_with_options),
+        cmocka_unit_test(gre_ethernet_qinq_mpls),
+        cmocka_unit_test(erspan_types),
+        cmocka_unit_test(aruba_wlan),
+        cmocka_unit_test(vxlan_and_geneve),
+        cmocka_unit_test(ip_in_ip),
+        cmocka_unit_test(nesting_and_depth),
+        cmocka_unit_test(tunnel_fragments),
+        cmocka_unit_test(unsupported_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

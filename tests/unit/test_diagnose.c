@@ -15,7 +15,7 @@
 
 static struct why_ts T(double s)
 {
-    struct why_ts t = {1700000000 + (int64_t)s, (uint32_t)((s - (double)(int64_t)s) * 1e9)};
+    struct why_ts t = {1700000000 + (int64_t)s, (uint32_t)((s - (double)(int64_t)s) * 1e9), 0};
     return t;
 }
 

@@ -32,8 +32,8 @@ static void text_escapes_controls(void **state)
 static void json_escapes(void **state)
 {
     (void)state;
-    char *s = capture_out(why_esc_json, "q\"b\\\n\t\x01\xc3\xa9");
-    assert_string_equal(s, "\"q\\\"b\\\\\\n\\t\\u0001\\u00c3\\u00a9\"");
+    char *s = capture_out(why_esc_json, "q\"b\\\n\t\x01\x7f\xc3\xa9");
+    assert_string_equal(s, "\"q\\\"b\\\\\\n\\t\\u0001\\u007f\xc3\xa9\"");
     free(s);
     char *buf = NULL;
     size_t len = 0;
@@ -45,11 +45,44 @@ static void json_escapes(void **state)
     free(buf);
 }
 
+/* Valid UTF-8 goes out as it is; each byte of an invalid sequence is \ufffd; controls and the
+ * JavaScript line separators are escaped. */
+static void json_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"caf\xc3\xa9.example", "\"caf\xc3\xa9.example\""},                 /* é */
+        {"\xe6\x97\xa5\xe6\x9c\xac", "\"\xe6\x97\xa5\xe6\x9c\xac\""},          /* 日本 */
+        {"\xf0\x9f\x98\x80!", "\"\xf0\x9f\x98\x80!\""},                       /* U+1F600 */
+        {"\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""},                         /* U+10FFFF */
+        {"caf\xe9", "\"caf\\ufffd\""},                                        /* Latin-1 é */
+        {"\x80x", "\"\\ufffdx\""},                                            /* lone continuation */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                                   /* overlong '/' */
+        {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},                        /* overlong, 3 bytes */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},                        /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},             /* past U+10FFFF */
+        {"\xf5\xff\xfe", "\"\\ufffd\\ufffd\\ufffd\""},
+        {"a\xe2\x82", "\"a\\ufffd\\ufffd\""},                                  /* cut at the end */
+        {"\xe2\x82x\xac", "\"\\ufffd\\ufffdx\\ufffd\""},                       /* cut in the middle */
+        {"\xc2\x85\xc2\x9b[", "\"\\u0085\\u009b[\""},                          /* C1 controls (NEL, CSI) */
+        {"\xc2\xa0", "\"\xc2\xa0\""},                                          /* U+00A0 is printable */
+        {"\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xaa", "\"\\u2028\\u2029\xe2\x80\xaa\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = capture_out(why_esc_json, cases[i].in);
+        assert_string_equal(s, cases[i].out);
+        free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_escapes_controls),
         cmocka_unit_test(json_escapes),
+        cmocka_unit_test(json_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* HTTP/1 heads, recognition, streaming framing (CL, chunked, until close, tunnels), gaps,
- * peek of error bodies and <title> extraction. */
+ * peek of error bodies and <title> extraction; heads parsed flush against an unreadable page
+ * at every length, so a read past the input faults. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -687,10 +690,76 @@ static void robustness(void **state)
     free(h);
 }
 
+/* ---- input flush against an unreadable page ---- */
+
+/* Two pages, the second unreadable: bytes copied to the end of the first end where the
+ * mapping's readable part ends, so any read past them is a fault, not a silent overread. */
+struct guard {
+    uint8_t *map;
+    size_t page;
+};
+
+static struct guard guard_new(void)
+{
+    struct guard g;
+    g.page = (size_t)sysconf(_SC_PAGESIZE);
+    void *m = mmap(NULL, 2 * g.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    g.map = m;
+    assert_int_equal(mprotect(g.map + g.page, g.page, PROT_NONE), 0);
+    return g;
+}
+
+static const uint8_t *guard_put(const struct guard *g, const void *data, size_t n)
+{
+    assert_true(n <= g->page);
+    uint8_t *at = g->map + g->page - n;
+    memcpy(at, data, n);
+    return at;
+}
+
+static void guard_free(struct guard *g) { munmap(g->map, 2 * g->page); }
+
+/* Every prefix of heads, good and broken, parsed flush against the page: no read past the
+ * input (a fault), and the whole head gives its length or a negative error. */
+static void head_flush_against_page(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool request;
+        int want; /* for the whole text: > 0 its length, or an error */
+    } heads[] = {
+        {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true, 27},
+        {"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", false, 47},
+        {"HTTP/1.0 200 OK\n\n", false, 17},
+        {"GET / HTTP/1.1\n\n", true, 16},
+        {"GET / HTTP/1.1\r\nBad header\r\n\r\n", true, WHY_HTTP_ERR_BAD_HEAD},
+        {"HTTP/1.1 200 OK\r\n folded\r\nX: y\r\n\r\n", false, 34},
+        {"\n\n", true, WHY_HTTP_ERR_NOT_HTTP},
+        {"\r\n\r\n", false, WHY_HTTP_ERR_NOT_HTTP},
+    };
+    struct guard g = guard_new();
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        size_t len = strlen(heads[i].text);
+        for (size_t n = 0; n <= len; n++) {
+            const uint8_t *at = guard_put(&g, heads[i].text, n);
+            struct why_http_head h;
+            int rc = why_http1_parse_head(at, n, heads[i].request, &h);
+            if (n == len)
+                assert_int_equal(rc, heads[i].want);
+            else
+                assert_true(rc <= 0); /* a prefix is never a whole head */
+        }
+    }
+    guard_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(request_head),
+        cmocka_unit_test(head_flush_against_page),
         cmocka_unit_test(response_head),
         cmocka_unit_test(looks_like),
         cmocka_unit_test(chunked_block_and_bytewise),

@@ -46,7 +46,7 @@ static int run(bool tick, int *before_tick, int *after_tick)
     struct why_session *s = why_session_new(&o, &sink, err, sizeof err);
     assert_non_null(s);
     struct why_frame f;
-    struct why_ts last = {0, 0};
+    struct why_ts last = {0};
     while (why_reader_next(r, &f) == WHY_READ_FRAME) {
         why_session_frame(s, &f);
         last = f.ts;
