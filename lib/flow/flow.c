@@ -306,10 +306,11 @@ static void proof_update(struct why_fconn *x, enum why_dir d)
 {
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
-    h->missing = h->packets == 0 && h->peer_acked;
+    uint32_t a = h->acked_max;
+    /* mid-stream, the first ACK only says where the stream stands: proof needs more */
+    h->missing = h->packets == 0 && h->peer_acked && (a != fh->base || !x->c.midstream);
     if (!h->peer_acked)
         return;
-    uint32_t a = h->acked_max;
     while (fh->nholes && why_seq_lt(fh->holes[0].lo, a)) {
         struct why_span *s = &fh->holes[0];
         uint32_t to = why_seq_lt(a, s->hi) ? a : s->hi;
@@ -332,7 +333,7 @@ static void proof_update(struct why_fconn *x, enum why_dir d)
 
 /* The peer acknowledged direction d up to ack. Acknowledgements before the first byte the
  * capture knows, or implausibly far ahead, prove nothing. */
-static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack)
+static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack, const struct why_pkt *p)
 {
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
@@ -342,6 +343,8 @@ static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack)
         return;
     fh->ack_step = h->peer_acked ? ack - h->acked_max : ack - fh->base;
     h->acked_max = ack;
+    h->acked_frame = frame_num(p);
+    h->acked_ts = frame_ts(p);
     h->peer_acked = true;
     proof_update(x, d);
 }
@@ -602,6 +605,20 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
     l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
 }
 
+/* What a connection leaving the table says the capture missed. */
+static void gaps_count(struct why_flow *f, const struct why_conn *c)
+{
+    for (int d = 0; d < 2; d++) {
+        const struct why_tcp_half *h = &c->half[d];
+        f->st.one_sided[d] += h->missing;
+        f->st.hole_bytes += h->gap_bytes;
+        f->st.hole_acked_bytes += h->gap_acked_bytes;
+        f->st.tail_unseen_bytes += h->unseen_acked_bytes;
+    }
+    f->st.synack_unseen += c->syn_answer == WHY_SYN_SYNACK_UNSEEN;
+    f->st.challenge_acked += c->challenge_acks != 0;
+}
+
 /* Removes x from the table: holes left in its streams are reported, then on_close. */
 static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
 {
@@ -618,6 +635,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     if (x->half_open)
         l_remove(&f->list[x->half_list], x, x->half_list);
     f->count--;
+    gaps_count(f, &x->c);
     if (f->cb.on_close)
         f->cb.on_close(f->cb.ctx, &x->c, p);
     free(x);
@@ -972,7 +990,7 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     if (fin)
         on_fin(f, x, dir, seq + wlen, p);
     if (ack)
-        ack_in(x, (enum why_dir)!dir, p->ack);
+        ack_in(x, (enum why_dir)!dir, p->ack, p);
     proof_update(x, dir);
 }
 

@@ -81,6 +81,8 @@ struct why_tcp_half {             /* one direction of a connection */
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
     bool peer_acked;              /* the peer acknowledged bytes of this direction */
     uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence) */
+    uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
+    struct why_ts acked_ts;
     uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
                                      knows (after the SYN, or the stream start mid-stream);
                                      a FIN's sequence number excluded (bytes) */
@@ -169,6 +171,15 @@ struct why_flow_stats {
                                      not stored (they become gaps) */
     uint64_t nat_paired;          /* connections whose server answered from other addresses,
                                      paired by acknowledgement number */
+    /* What the capture missed, summed over the connections that left the table (each
+     * counted as it closes: read after why_flow_finish for the whole capture) */
+    uint64_t one_sided[2];        /* connections whose direction (enum why_dir) was never
+                                     captured while the other's ACKs prove it sent */
+    uint64_t hole_bytes;          /* stream bytes never captured (gaps), both directions */
+    uint64_t hole_acked_bytes;    /* of which the peer acknowledged: the capture's loss */
+    uint64_t tail_unseen_bytes;   /* bytes acknowledged past the last one captured */
+    uint64_t synack_unseen;       /* handshakes whose SYN-ACK an ACK proves, not captured */
+    uint64_t challenge_acked;     /* connections whose SYN drew a challenge ACK (RFC 5961) */
     uint64_t icmp_unmatched;      /* ICMP errors quoting no known connection */
     uint32_t conns_peak;          /* most connections in the table at once */
 };

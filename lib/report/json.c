@@ -194,8 +194,25 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "http_heads_too_long", (int64_t)s->cap_http_head_too_long, false, &g);
         kint(out, "requests_not_tracked", (int64_t)s->cap_pending_dropped, false, &g);
         kint(out, "records_dropped", (int64_t)s->cap_records_dropped, false, &g);
+        kint(out, "dns_addresses_dropped", (int64_t)s->cap_dns_addrs_dropped, false, &g);
+        kint(out, "pipelined_requests_unmatched", (int64_t)s->cap_http_pending_dropped, false, &g);
         fputc('}', out);
     }
+    kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
+    key(out, "capture_gaps", &f);
+    {
+        bool g = true;
+        fputc('{', out);
+        kint(out, "client_direction_missing", (int64_t)s->gap_one_sided[0], false, &g);
+        kint(out, "server_direction_missing", (int64_t)s->gap_one_sided[1], false, &g);
+        kint(out, "hole_bytes", (int64_t)s->gap_hole_bytes, false, &g);
+        kint(out, "hole_bytes_acknowledged", (int64_t)s->gap_hole_acked_bytes, false, &g);
+        kint(out, "acknowledged_bytes_after_capture", (int64_t)s->gap_tail_bytes, false, &g);
+        kint(out, "synack_not_captured", (int64_t)s->gap_synack_unseen, false, &g);
+        fputc('}', out);
+    }
+    kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);
+    kint(out, "challenge_acks", (int64_t)s->challenge_acked, false, &f);
     key(out, "warnings", &f);
     fputc('[', out);
     for (size_t i = 0; i < nwarn; i++) {

@@ -108,6 +108,52 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
     fputs("\n\n", out);
 }
 
+/* What the capture missed: a capture seen from one side, holes and tails the ACKs prove,
+ * translated addresses. Said once, in the summary; never an incident. */
+static void capture_gaps(FILE *out, const struct why_summary *s)
+{
+    if (s->gap_one_sided[0] || s->gap_one_sided[1] || s->gap_tail_bytes || s->gap_hole_bytes ||
+        s->gap_synack_unseen) {
+        fputs("  partial     ", out);
+        const char *sep = "";
+        if (s->gap_one_sided[1]) {
+            fprintf(out, "%" PRIu64 " connections seen from the client's side only (the server's "
+                         "direction is missing; the client's ACKs prove what it sent)",
+                    s->gap_one_sided[1]);
+            sep = "; ";
+        }
+        if (s->gap_one_sided[0]) {
+            fprintf(out, "%s%" PRIu64 " connections seen from the server's side only (the client's "
+                         "direction is missing)", sep, s->gap_one_sided[0]);
+            sep = "; ";
+        }
+        if (s->gap_hole_bytes) {
+            fprintf(out, "%s%" PRIu64 " stream bytes not captured (%" PRIu64 " of them acknowledged "
+                         "by the receiver)", sep, s->gap_hole_bytes, s->gap_hole_acked_bytes);
+            sep = "; ";
+        }
+        if (s->gap_tail_bytes) {
+            fprintf(out, "%s%" PRIu64 " bytes acknowledged after the last one captured", sep,
+                    s->gap_tail_bytes);
+            sep = "; ";
+        }
+        if (s->gap_synack_unseen)
+            fprintf(out, "%s%" PRIu64 " SYN-ACKs not captured (proven by ACKs)", sep,
+                    s->gap_synack_unseen);
+        fputc('\n', out);
+    }
+    if (s->translated_conns) {
+        char a[4][64];
+        fprintf(out, "  translated  %" PRIu64 " connections answered from other addresses (NAT or a "
+                     "virtual address), paired by sequence numbers: %s -> %s answered as %s -> %s\n",
+                s->translated_conns,
+                why_endpoint_str(&s->nat_first[0], s->nat_first_port[0], a[0], sizeof a[0]),
+                why_endpoint_str(&s->nat_first[1], s->nat_first_port[1], a[1], sizeof a[1]),
+                why_endpoint_str(&s->nat_first[2], s->nat_first_port[2], a[2], sizeof a[2]),
+                why_endpoint_str(&s->nat_first[3], s->nat_first_port[3], a[3], sizeof a[3]));
+    }
+}
+
 void why_text_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
                       size_t nwarn, const struct why_text_opts *o)
 {
@@ -138,8 +184,9 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
         fputc('\n', out);
     }
     if (s->unreadable)
-        fprintf(out, "  unreadable  %" PRIu64 " requests whose answer the capture missed (lost segments): not judged\n",
+        fprintf(out, "  unreadable  %" PRIu64 " requests whose answer the capture missed (lost segments, a direction not captured): not judged\n",
                 s->unreadable);
+    capture_gaps(out, s);
     fprintf(out, "  failed      %" PRIu64, s->failed);
     if (s->failed) {
         fputs(" (", out);
@@ -162,10 +209,28 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
     if (s->decode_truncated || s->decode_malformed || s->decode_unsupported)
         fprintf(out, "  anomalies   %" PRIu64 " truncated, %" PRIu64 " malformed, %" PRIu64 " unsupported frames\n",
                 s->decode_truncated, s->decode_malformed, s->decode_unsupported);
-    if (s->caps_hit)
-        fprintf(out, "  caps hit    %" PRIu64 " connections evicted, %" PRIu64 " out-of-order bytes dropped, %" PRIu64 " heads too long, %" PRIu64 " requests not tracked, %" PRIu64 " records dropped\n",
-                s->cap_conns_evicted, s->cap_ooo_dropped, s->cap_http_head_too_long,
-                s->cap_pending_dropped, s->cap_records_dropped);
+    if (s->caps_hit) {
+        /* only the caps that were hit */
+        const struct { uint64_t n; const char *what; } caps[] = {
+            {s->cap_conns_evicted, "connections evicted"},
+            {s->cap_ooo_dropped, "out-of-order bytes dropped"},
+            {s->cap_http_head_too_long, "heads too long"},
+            {s->cap_pending_dropped, "requests not tracked"},
+            {s->cap_records_dropped, "records dropped"},
+            {s->cap_dns_addrs_dropped, "DNS answer addresses not kept (4 per query are)"},
+            {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
+        };
+        fputs("  caps hit    ", out);
+        bool first = true;
+        for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+            if (caps[i].n) {
+                fprintf(out, "%s%" PRIu64 " %s", first ? "" : ", ", caps[i].n, caps[i].what);
+                first = false;
+            }
+        fputc('\n', out);
+    }
+    if (s->oom)
+        fprintf(out, "  memory      %" PRIu64 " records not kept for want of memory\n", s->oom);
     for (size_t i = 0; i < nwarn; i++) {
         fputs("  warning     ", out);
         why_esc_text(out, warnings[i]);
