@@ -53,6 +53,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
 /* Unjoined failures, when their record is pruned (see unjoined.c). */
 bool why_join_conn_failed(const struct why_conn_rec *rc);  /* a failed connection attempt */
 bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen without keys */
+/* rc closed after the handshake without an alert or a byte of data, while the same
+ * certificate carries data both ways on another connection to that server: a spare
+ * connection, not a refusal (correlate/partial.c). */
+bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 bool why_join_dns_failed(const struct why_dns_rec *d);     /* a failed A/AAAA lookup */
 /* rc failed: it and the host's further failed attempts at the same address and port. */
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

@@ -626,7 +626,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         set_cause(inc, "tls_certificate");
         snprintf(f->cert, sizeof f->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
         if (rc->tls.cert_frame)
-            ev(inc, rc->tls.cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
+            ev(inc, rc->tls.cert_frame, rc->tls.cert_ts, "certificate from %s: %s", dst,
                rc->tls.cert_problem ? rc->tls.cert_text : "accepted by its looks");
         if (cert_alert)
             ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from the gateway", an);

@@ -172,6 +172,7 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
         why_join_unjoined_conn(&cx, rc, &x);
         unjoined(s, &x, true);
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
+               !why_join_tls_spare(&cx, rc) &&
                (s->opt.include_unjoined || why_gw_is_gateway(&s->gw, &rc->c.cli_addr))) {
         /* a gateway's TLS failure is reported even with --no-unjoined */
         why_join_unjoined_tls(&cx, rc, &x);
