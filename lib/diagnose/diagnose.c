@@ -68,6 +68,13 @@ struct fixctx {
     char cert[160];
 };
 
+/* Who acted, inside a sentence: "the gateway", or the address of the host that did (a
+ * capture with no gateway in it names no gateway). */
+static const char *who_lc(const struct fixctx *f)
+{
+    return !f->who || !strcmp(f->who, "The gateway") ? "the gateway" : f->who;
+}
+
 /* Expands {name} placeholders of a catalogue fix. */
 static void expand(char *out, size_t size, const char *tmpl, const struct fixctx *f)
 {
@@ -94,6 +101,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct fixctx
                     else if (!strcmp(name, "alert")) v = f->alert;
                     else if (!strcmp(name, "upstream_state")) v = f->upstream_state;
                     else if (!strcmp(name, "cert")) v = f->cert;
+                    else if (!strcmp(name, "who")) v = who_lc(f);
                     if (v) {
                         if (!v[0])
                             v = "?";
@@ -415,6 +423,59 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     return true;
 }
 
+/* ---- the capture's vantage point and partial answers (lib/diagnose/partial.h) ---- */
+
+#define STALL_US (2LL * 1000000) /* a silence in a body this long before the client's reset
+                                    is the sender's stall, not the client's impatience */
+
+/* No gateway in the capture: the server was silent until the client closed. Said as the
+ * packets show it, with no gateway's timeout in it. */
+static bool direct_silence_cause(struct why_incident *inc, const struct why_txn *u,
+                                 struct why_ts closed, uint64_t closed_frame, struct fixctx *f)
+{
+    set_cause(inc, "server_no_answer");
+    inc->wait_us = why_ts_diff_us(u->req_ts, closed);
+    fmt_wait(f->wait, sizeof f->wait, inc->wait_us);
+    ev(inc, closed_frame, closed, "the client closes the connection");
+    dt(inc, "wait=%.3fs", secs(inc->wait_us));
+    snprintf(inc->summary, sizeof inc->summary,
+             "The server %s:%s had not answered %s after the %s when the client closed.", f->addr,
+             f->port, f->wait, u->method);
+    return true;
+}
+
+/* The response stopped in its body and the sender stayed silent STALL_US or more before the
+ * client reset: the stall is the sender's (or the path's), the reset its consequence. */
+static bool stall_cause(struct why_incident *inc, const struct why_txn *t,
+                        const struct client_end *ce, struct fixctx *f)
+{
+    const struct why_tcp_half *s = &why_rec_conn(t->rc)->half[WHY_S2C];
+    if (!ce->client_reset_in_body || !s->last_data_frame)
+        return false;
+    int64_t silent = why_ts_diff_us(s->last_data_ts, ce->ts);
+    if (silent < STALL_US)
+        return false;
+    set_cause(inc, "stall_in_body");
+    inc->wait_us = silent;
+    fmt_wait(f->wait, sizeof f->wait, silent);
+    /* the body so far: the stream's bytes after the segment that carried the head */
+    uint64_t at = why_rec_conn(t->rc)->half[WHY_S2C].bytes;
+    uint64_t got = t->body_bytes ? t->body_bytes : at > t->resp_stream_at ? at - t->resp_stream_at : 0;
+    snprintf(f->got, sizeof f->got, "%" PRIu64, got);
+    ev(inc, s->last_data_frame, s->last_data_ts, "last response bytes before the silence");
+    ev(inc, ce->frame, ce->ts, "client ends the connection after %s of silence", f->wait);
+    if (t->expected_len >= 0)
+        dt(inc, "silent=%.3fs status=%d body=%s of %" PRId64, secs(silent), t->status, f->got,
+           t->expected_len);
+    else
+        dt(inc, "silent=%.3fs status=%d body=%s of unknown", secs(silent), t->status, f->got);
+    snprintf(inc->summary, sizeof inc->summary,
+             "%s %s stopped sending its %d response after about %s body bytes and was silent %s "
+             "until the client reset the connection.", inc->via_gateway ? "The gateway" : "The server",
+             f->addr, t->status, f->got, f->wait);
+    return true;
+}
+
 /* The upstream request was sent: what came back. */
 static bool response_cause(struct why_incident *inc, const struct why_join *x,
                            const struct client_end *ce, struct fixctx *f)
@@ -504,6 +565,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return false; /* the client left first: see client_abort */
         if (!gw_frame)
             return false; /* still waiting when the capture ended */
+        if (direct) /* no gateway in the capture: the client closed */
+            return direct_silence_cause(inc, u, gw_end, gw_frame, f);
         set_cause(inc, "no_response");
         inc->wait_us = why_ts_diff_us(u->req_ts, gw_end);
         ev(inc, gw_frame, gw_end, "gateway gives up on %s", dst);
@@ -629,11 +692,12 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
             ev(inc, rc->tls.cert_frame, rc->tls.cert_ts, "certificate from %s: %s", dst,
                rc->tls.cert_problem ? rc->tls.cert_text : "accepted by its looks");
         if (cert_alert)
-            ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from the gateway", an);
+            ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from %s", an, who_lc(f));
         dt(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
            rc->tls.cert_problem ? rc->tls.cert_text : "-", cert_alert ? an : "-");
         snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway refused the certificate of %s (SNI %s)%s%s%s.", dst, rc->tls.sni[0] ? rc->tls.sni : "-",
+                 "%s refused the certificate of %s (SNI %s)%s%s%s.", f->who, dst,
+                 rc->tls.sni[0] ? rc->tls.sni : "-",
                  rc->tls.cert_problem ? ": " : "", rc->tls.cert_problem ? rc->tls.cert_text : "",
                  cert_alert ? (rc->tls.cert_problem ? "; it sent a certificate alert" : " with a certificate alert") : "");
         conn_evidence(inc, rc);
@@ -847,6 +911,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         found = true;
     }
     /* 4. the client leg */
+    if (!found)
+        found = stall_cause(inc, t, &ce, &f);
     if (!found && ce.client_reset_in_body) {
         set_cause(inc, "client_reset_response");
         ev(inc, ce.frame, ce.ts, "client ends the connection during the response");
