@@ -196,6 +196,8 @@ struct why_summary {
                                         the client's SYN), then the server's answer's source
                                         and destination */
     uint16_t nat_first_port[4];
+    uint64_t dns_expected_misses;    /* failed lookups of names expected to fail (WPAD,
+                                        ISATAP): noted, not failures */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

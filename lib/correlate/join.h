@@ -57,6 +57,12 @@ bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen
  * certificate carries data both ways on another connection to that server: a spare
  * connection, not a refusal (correlate/partial.c). */
 bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* rc failed to connect and a connection of the other address family to the same port was
+ * established right after it: a dual-stack client's fallback (RFC 8305), not a failure. */
+bool why_join_family_fallback(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* A name whose lookup is expected to fail (WPAD, ISATAP: the list in correlate/partial.c):
+ * counted in summary.dns_expected_misses, never an incident. */
+bool why_join_dns_expected_miss(const char *qname);
 bool why_join_dns_failed(const struct why_dns_rec *d);     /* a failed A/AAAA lookup */
 /* rc failed: it and the host's further failed attempts at the same address and port. */
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

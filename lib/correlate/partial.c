@@ -1,5 +1,9 @@
 /* Join rules for what a capture shows only in part: a TLS connection opened and left unused
- * while its twin carries the traffic. Reads the store only. */
+ * while its twin carries the traffic; a dual-stack client's first family refused while the
+ * other one connects; lookups that are expected to fail. Reads the store only. */
+#include <string.h>
+#include <strings.h>
+
 #include "correlate/join.h"
 #include "store/store.h"
 
@@ -28,5 +32,45 @@ bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec
             o->tls.cert_hash == t->cert_hash && why_rec_tls_sent_data(o) &&
             o->tls.appdata[WHY_S2C] && why_rec_conn(o)->srv_port == c->srv_port)
             return true;
+    return false;
+}
+
+#define FALLBACK_US (300LL * 1000)  /* RFC 8305: a dual-stack client tries the other family
+                                       within 250 ms, at once after a refusal */
+#define FALLBACK_SCAN 64            /* records looked at after rc (cap) */
+
+/* rc failed to connect, and within FALLBACK_US a connection of the other address family to
+ * the same port was established: the client fell back (Happy Eyeballs), nothing failed. */
+bool why_join_family_fallback(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    (void)cx;
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = c->half[WHY_S2C].last_frame ? c->half[WHY_S2C].last_ts : c->first_ts;
+    int n = 0;
+    for (const struct why_conn_rec *o = rc->rnext; o && n < FALLBACK_SCAN; o = o->rnext, n++) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (why_ts_diff_us(end, oc->first_ts) > FALLBACK_US)
+            break;
+        if (oc->established && oc->srv_port == c->srv_port &&
+            oc->cli_addr.family != c->cli_addr.family)
+            return true;
+    }
+    return false;
+}
+
+/* Names hosts look up on every network and that most networks do not have: their failure is
+ * the expected answer. WPAD: browsers' and Windows' proxy auto-discovery (wpad, wpad.<domain>
+ * for each suffix); ISATAP: Windows' IPv6 transition router (isatap, isatap.<domain>). The
+ * resolver's search-list expansions are recognised elsewhere (an expansion failing while the
+ * name itself resolves, why_join_unjoined_dns). */
+static const char *const expected_miss[] = {"wpad", "isatap"};
+
+bool why_join_dns_expected_miss(const char *qname)
+{
+    for (size_t i = 0; i < sizeof expected_miss / sizeof expected_miss[0]; i++) {
+        size_t n = strlen(expected_miss[i]);
+        if (strncasecmp(qname, expected_miss[i], n) == 0 && (qname[n] == 0 || qname[n] == '.'))
+            return true;
+    }
     return false;
 }

@@ -142,6 +142,9 @@ static void capture_gaps(FILE *out, const struct why_summary *s)
                     s->gap_synack_unseen);
         fputc('\n', out);
     }
+    if (s->dns_expected_misses)
+        fprintf(out, "  expected    %" PRIu64 " DNS lookups failed as expected (WPAD, ISATAP): not "
+                     "failures\n", s->dns_expected_misses);
     if (s->translated_conns) {
         char a[4][64];
         fprintf(out, "  translated  %" PRIu64 " connections answered from other addresses (NAT or a "

@@ -168,7 +168,7 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
     struct why_session *s = ctx;
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    if (s->opt.include_unjoined && why_join_conn_failed(rc)) {
+    if (s->opt.include_unjoined && why_join_conn_failed(rc) && !why_join_family_fallback(&cx, rc)) {
         why_join_unjoined_conn(&cx, rc, &x);
         unjoined(s, &x, true);
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
@@ -185,6 +185,10 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
     struct why_session *s = ctx;
     if (!s->opt.include_unjoined || d->claimed || !why_join_dns_failed(d))
         return;
+    if (why_join_dns_expected_miss(d->qname)) {
+        s->sum.dns_expected_misses++;
+        return;
+    }
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
     bool report = why_join_unjoined_dns(&cx, d, &x);
