@@ -307,8 +307,11 @@ static void proof_update(struct why_fconn *x, enum why_dir d)
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
     uint32_t a = h->acked_max;
-    /* mid-stream, the first ACK only says where the stream stands: proof needs more */
-    h->missing = h->packets == 0 && h->peer_acked && (a != fh->base || !x->c.midstream);
+    /* the first ACK only says where the stream stands (mid-stream), or that a SYN was sent
+     * (a lone SYN-ACK, as backscatter shows): proof needs bytes acknowledged, or the client
+     * completing a handshake the capture did not see the server's side of */
+    h->missing = h->packets == 0 && h->peer_acked &&
+                 (a != fh->base || (d == WHY_S2C && x->c.syn_answer == WHY_SYN_SYNACK_UNSEEN));
     if (!h->peer_acked)
         return;
     while (fh->nholes && why_seq_lt(fh->holes[0].lo, a)) {

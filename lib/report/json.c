@@ -54,7 +54,13 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     kstr(out, "detail", inc->detail, &f);
     kstr(out, "detail_text", inc->detail_text, &f);
     kendpoint(out, "client", &inc->client_addr, inc->client_port, &f);
-    kendpoint(out, "gateway", &inc->gateway_addr, inc->gateway_port, &f);
+    /* with no gateway in the capture the client talked to the server itself: no gateway */
+    static const struct why_addr none;
+    bool direct = inc->has_client && !inc->via_gateway;
+    kendpoint(out, "gateway", direct ? &none : &inc->gateway_addr, inc->gateway_port, &f);
+    key(out, "via_gateway", &f);
+    fputs(inc->has_client ? (inc->via_gateway ? "true" : "false") : "null", out);
+    kendpoint(out, "direct_server", direct ? &inc->gateway_addr : &none, inc->gateway_port, &f);
     kstr(out, "method", inc->method, &f);
     kstr(out, "url", inc->url, &f);
     kstr(out, "sni", inc->sni, &f);
