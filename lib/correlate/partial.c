@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "correlate/join.h"
+#include "store/gateways.h"
 #include "store/store.h"
 
 #define SPARE_IDLE_US (1LL * 1000000) /* a client that refuses a certificate leaves at once */
@@ -70,6 +71,37 @@ bool why_join_dns_expected_miss(const char *qname)
     for (size_t i = 0; i < sizeof expected_miss / sizeof expected_miss[0]; i++) {
         size_t n = strlen(expected_miss[i]);
         if (strncasecmp(qname, expected_miss[i], n) == 0 && (qname[n] == 0 || qname[n] == '.'))
+            return true;
+    }
+    return false;
+}
+
+#define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
+#define BLIND_SCAN 4096             /* records looked at for a one-sided upstream leg (cap) */
+
+bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
+{
+    for (uint32_t i = 0; i < x->nattempts; i++) {
+        const struct why_conn *c = why_rec_conn(x->attempts[i]);
+        if (c->half[WHY_S2C].missing || c->half[WHY_C2S].missing)
+            return true;
+        /* a connection that carried a hole and no request the join could read: the request
+         * (or its answer) may be in the hole */
+        if (!x->up && (c->half[WHY_C2S].gap_bytes || c->half[WHY_S2C].gap_bytes))
+            return true;
+        /* one SYN, nothing back in the capture, and the gateway answered its client before
+         * a SYN could have been sent again: it had an answer (a RST) the capture missed */
+        if (!c->established && c->syn_count == 1 && !c->icmp_frame && x->end_frame &&
+            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts[0], x->end_ts) < RTO_MIN_US)
+            return true;
+    }
+    int n = 0;
+    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if (!c->half[WHY_S2C].missing && !c->half[WHY_C2S].missing)
+            continue;
+        why_gw_roles(cx->gw, rc);
+        if (rc->gw_cli && !rc->gw_srv)
             return true;
     }
     return false;

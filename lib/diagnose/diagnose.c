@@ -881,18 +881,25 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         }
         found = true;
     }
+    /* the upstream side is captured from one side only: the gateway's word, if any, is all
+     * that can be told of it; no upstream phase is judged on half of it */
+    bool blind = !direct && x->upstream_blind;
+    if (!found && blind && t->has_resp && t->status >= 500) {
+        claim_cause(inc, t, claim_detail(t->claim, t->title), f.claim);
+        found = true;
+    }
     /* 2. phases: DNS, connect, TLS, response */
-    if (!found && !direct && x->nattempts == 0 && !x->up)
+    if (!found && !blind && !direct && x->nattempts == 0 && !x->up)
         found = dns_cause(inc, x, &f);
-    if (!found && !x->up)
+    if (!found && !blind && !x->up)
         found = connect_cause(inc, x, &f);
     if (!found && direct && !why_rec_conn(t->rc)->established)
         found = connect_cause(inc, x, &f);
-    if (!found)
+    if (!found && !blind)
         found = tls_cause(inc, x, &f);
-    if (!found)
+    if (!found && !blind)
         found = response_cause(inc, x, &ce, &f);
-    if (!found && !direct && !x->up)
+    if (!found && !blind && !direct && !x->up)
         found = banner_cause(inc, x);
     /* 3. the gateway answered 5xx and nothing upstream explains it */
     if (!found && t->has_resp && t->status >= 500 && !direct) {
@@ -949,9 +956,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         found = true;
     }
     if (!found && t->has_resp && !t->resp_done) {
-        set_cause(inc, direct ? "closed_in_body" : "gateway_error");
+        set_cause(inc, direct ? "closed_in_body" : blind ? "gateway_claim" : "gateway_error");
         snprintf(inc->summary, sizeof inc->summary,
-                 "The %d response to the client was cut short.", t->status);
+                 "The %d response to the client was cut short%s.", t->status,
+                 blind ? "; the upstream side is captured from one side only" : "");
         found = true;
     }
     if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->resp_dead) {

@@ -102,6 +102,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         }
     }
     why_join_request(&cx, t, &x);
+    x.upstream_blind = !x.direct && why_join_upstream_blind(&cx, &x);
     why_join_apply(&s->st, &x);
     struct why_diag_ctx dx = {&s->gw, s->now};
     struct why_incident inc;
