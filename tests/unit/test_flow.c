@@ -588,6 +588,11 @@ static void one_sided_client(void **state)
     assert_true(s->fin_acked_unseen);
     assert_false(c->half[WHY_C2S].missing);
     assert_int_equal(c->half[WHY_C2S].bytes, 38);
+    assert_int_equal(s->acked_frame, 7); /* the last ACK that moved forward */
+    const struct why_flow_stats *st = why_flow_stats(f);
+    assert_int_equal(st->one_sided[WHY_S2C], 1);
+    assert_int_equal(st->tail_unseen_bytes, 260);
+    assert_int_equal(st->synack_unseen, 1);
     done(f, &r);
 }
 
@@ -613,6 +618,25 @@ static void one_sided_server(void **state)
     assert_true(h->fin_acked_unseen);
     assert_false(c->half[WHY_S2C].missing);
     assert_int_equal(c->half[WHY_S2C].acked_bytes, 0); /* nothing acknowledges it */
+    done(f, &r);
+}
+
+/* A lone SYN-ACK (backscatter) proves a SYN, not a capture seen from one side; a mid-stream
+ * packet's ACK says where the stream stands, not that anything was sent. */
+static void lone_packets_prove_little(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0});
+    tx(f, (struct seg){2, 1, FROM_C, 41000, A | P, 300, 7000, "GET / HTTP/1.1\r\n\r\n", 0, 0});
+    why_flow_finish(f);
+    assert_false(r.closed[1].half[WHY_C2S].missing);
+    assert_int_equal(r.closed[1].half[WHY_C2S].acked_bytes, 0);
+    assert_false(r.closed[2].half[WHY_S2C].missing);
+    assert_int_equal(r.closed[2].half[WHY_S2C].unseen_acked_bytes, 0);
+    const struct why_flow_stats *st = why_flow_stats(f);
+    assert_int_equal(st->one_sided[WHY_C2S] + st->one_sided[WHY_S2C], 0);
     done(f, &r);
 }
 
@@ -886,6 +910,7 @@ int main(void)
         cmocka_unit_test(one_sided_client),
         cmocka_unit_test(one_sided_server),
         cmocka_unit_test(holes_proven_by_acks),
+        cmocka_unit_test(lone_packets_prove_little),
         cmocka_unit_test(challenge_ack_then_retry),
         cmocka_unit_test(server_ack_and_rst_answer),
         cmocka_unit_test(nat_pairing),
