@@ -45,7 +45,7 @@ enum why_cause_id {
     WHY_CAUSE_TLS_GATEWAY_LEFT, WHY_CAUSE_TLS_HANDSHAKE_CLOSED, WHY_CAUSE_NO_UPSTREAM_ATTEMPT,
     WHY_CAUSE_GATEWAY_ERROR, WHY_CAUSE_CLOSED_WITHOUT_RESPONSE, WHY_CAUSE_GATEWAY_CLAIM,
     WHY_CAUSE_CLIENT_RESET_RESPONSE, WHY_CAUSE_CLIENT_ABORT, WHY_CAUSE_ORIGIN_5XX,
-    WHY_CAUSE_NO_RESPONSE_IN_CAPTURE,
+    WHY_CAUSE_NO_RESPONSE_IN_CAPTURE, WHY_CAUSE_SERVER_NO_ANSWER, WHY_CAUSE_STALL_IN_BODY,
     WHY_CAUSE_COUNT
 };
 
@@ -201,6 +201,22 @@ struct why_summary {
     uint64_t oom;                    /* records not kept for want of memory */
     struct why_decode_stats decode;  /* every frame's decode: tunnels crossed per kind, tunnels
                                         not read per reason (decode/decode.h) */
+    /* What the capture missed, as the peers' acknowledgements prove it (never a failure) */
+    uint64_t gap_one_sided[2];       /* connections whose client's [0] / server's [1] direction
+                                        was never captured, though the other's ACKs prove it */
+    uint64_t gap_hole_bytes;         /* stream bytes never captured (holes) */
+    uint64_t gap_hole_acked_bytes;   /* of which the receiver acknowledged (bytes) */
+    uint64_t gap_tail_bytes;         /* bytes acknowledged past the last one captured */
+    uint64_t gap_synack_unseen;      /* handshakes whose SYN-ACK an ACK proves, not captured */
+    uint64_t translated_conns;       /* connections whose answers carry other addresses (NAT,
+                                        virtual address), paired by sequence numbers */
+    uint64_t challenge_acked;        /* SYNs answered by a challenge ACK (RFC 5961) */
+    struct why_addr nat_first[4];    /* the first translated connection: client, server (as
+                                        the client's SYN), then the server's answer's source
+                                        and destination */
+    uint16_t nat_first_port[4];
+    uint64_t dns_expected_misses;    /* failed lookups of names expected to fail (WPAD,
+                                        ISATAP): noted, not failures */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

@@ -43,6 +43,8 @@ struct why_tls_facts {
      * TLS 1.3 with --keylog) */
     uint8_t cert_problem;         /* enum why_cert_problem */
     uint64_t cert_frame;
+    struct why_ts cert_ts;        /* the certificate's own frame's time */
+    uint64_t cert_hash;           /* FNV-1a of its DER: the same certificate on two connections */
     char cert_text[160];          /* "expired: not after 2020-01-01T00:00:00Z", ... */
 };
 

@@ -124,6 +124,11 @@ static void check_cert(struct why_conn_rec *rc, const struct why_frame *f, const
     if (!x)
         return;
     t->cert_frame = f->num;
+    t->cert_ts = f->ts;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ der[i]) * 0x100000001b3ULL;
+    t->cert_hash = h;
     time_t now = (time_t)f->ts.sec;
     char when[40];
     if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {

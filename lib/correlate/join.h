@@ -28,6 +28,9 @@ struct why_join {
     struct why_dns_rec *dns[WHY_JOIN_MAX]; /* DNS queries for the host, oldest first */
     uint32_t ndns;
     bool upstream_visible;        /* the capture shows this gateway's upstream side at all */
+    bool upstream_blind;          /* ...but one of its directions is missing (one-sided, or an
+                                     answer the gateway acted on that the capture missed): what
+                                     the upstream did cannot be read from it (correlate/partial.c) */
     struct why_conn_rec *client_conn; /* unjoined TLS: the client's TLS connection served then */
     struct why_ts end_ts;         /* when the client leg was answered / given up */
     uint64_t end_frame;           /* frame id of that, 0 if none */
@@ -55,6 +58,21 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
 /* Unjoined failures, when their record is pruned (see unjoined.c). */
 bool why_join_conn_failed(const struct why_conn_rec *rc);  /* a failed connection attempt */
 bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen without keys */
+/* rc closed after the handshake without an alert or a byte of data, while the same
+ * certificate carries data both ways on another connection to that server: a spare
+ * connection, not a refusal (correlate/partial.c). */
+bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* rc failed to connect and a connection of the other address family to the same port was
+ * established right after it: a dual-stack client's fallback (RFC 8305), not a failure. */
+bool why_join_family_fallback(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* A name whose lookup is expected to fail (WPAD, ISATAP: the list in correlate/partial.c):
+ * counted in summary.dns_expected_misses, never an incident. */
+bool why_join_dns_expected_miss(const char *qname);
+/* The gateway's upstream side is captured from one side only (a connection of the gateway's
+ * whose other direction the ACKs prove but the capture lacks), or the joined attempt got an
+ * answer the capture missed (one SYN given up sooner than any retransmission timer), or
+ * carried a hole where the request to read would be. */
+bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 bool why_join_dns_failed(const struct why_dns_rec *d);     /* a failed A/AAAA lookup */
 /* rc failed: it and the host's further failed attempts at the same address and port. */
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

@@ -16,15 +16,26 @@ bool why_join_conn_failed(const struct why_conn_rec *rc)
     return c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count >= 2;
 }
 
+/* o was opened after prev had sent its last SYN: a retry, not a parallel connection. */
+static bool attempt_follows(const struct why_conn_rec *prev, const struct why_conn_rec *o)
+{
+    const struct why_conn *p = &prev->c;
+    uint32_t n = p->syn_count < WHY_SYN_TRIES_MAX ? p->syn_count : WHY_SYN_TRIES_MAX;
+    return n == 0 || why_ts_cmp(o->c.first_ts, p->syn_ts[n - 1]) > 0;
+}
+
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     (void)cx;
     memset(x, 0, sizeof *x);
-    /* in creation order from rc: the host retrying from new ports */
+    /* in creation order from rc: the host retrying from new ports, each retry after the
+     * last SYN of the one before (connections open at the same time are not retries of one
+     * another: each keeps its own SYN schedule, RFC 6298 per connection) */
     for (struct why_conn_rec *o = rc; o && x->nattempts < WHY_JOIN_MAX; o = o->rnext) {
         if (o != rc && (!why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
                         !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) ||
-                        o->c.srv_port != rc->c.srv_port || !why_join_conn_failed(o)))
+                        o->c.srv_port != rc->c.srv_port || !why_join_conn_failed(o) ||
+                        !attempt_follows(x->attempts[x->nattempts - 1], o)))
             continue;
         x->attempts[x->nattempts++] = o;
     }

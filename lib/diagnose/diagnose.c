@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diagnose/evidence.h"
+#include "diagnose/partial.h"
 #include "proto/tls.h"
 #include "util/url.h"
 
@@ -252,6 +253,59 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
 }
 
 /* The upstream request was sent: what came back. */
+/* ---- the capture's vantage point and partial answers (see also diagnose/partial.h) ---- */
+
+#define STALL_US (2LL * 1000000) /* a silence in a body this long before the client's reset
+                                    is the sender's stall, not the client's impatience */
+
+/* No gateway in the capture: the server was silent until the client closed. Said as the
+ * packets show it, with no gateway's timeout in it. */
+static bool direct_silence_cause(struct why_incident *inc, const struct why_txn *u,
+                                 struct why_ts closed, uint64_t frame, struct why_dg_ctx *f)
+{
+    why_dg_cause(inc, WHY_CAUSE_SERVER_NO_ANSWER);
+    inc->wait_us = why_ts_diff_us(u->req_ts, closed);
+    f->a->wait_us = inc->wait_us;
+    why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, u->rc, WHY_C2S, frame, closed, WHY_P_EV_CLIENT_CLOSES,
+                   NULL, NULL, 0, 0);
+    why_dg_param(inc, "wait=%.3fs", secs(inc->wait_us));
+    why_dg_say(inc, WHY_P_SERVER_NO_ANSWER, f->a->addr, f->a->port, u->method, inc->wait_us, 0, 0, 0);
+    return true;
+}
+
+/* The response stopped in its body and the sender stayed silent STALL_US or more before the
+ * client reset: the stall is the sender's (or the path's), the reset its consequence. */
+static bool stall_cause(struct why_incident *inc, const struct why_txn *t,
+                        const struct client_end *ce, struct why_dg_ctx *f)
+{
+    const struct why_tcp_half *s = &why_rec_conn(t->rc)->half[WHY_S2C];
+    if (!ce->client_reset_in_body || !s->last_data_frame)
+        return false;
+    int64_t silent = why_ts_diff_us(s->last_data_ts, ce->ts);
+    if (silent < STALL_US)
+        return false;
+    why_dg_cause(inc, WHY_CAUSE_STALL_IN_BODY);
+    inc->wait_us = silent;
+    f->a->wait_us = silent;
+    /* the body so far: the stream's bytes after the segment that carried the head */
+    uint64_t at = s->bytes;
+    uint64_t got = t->body_bytes ? t->body_bytes : at > t->resp_stream_at ? at - t->resp_stream_at : 0;
+    snprintf(f->a->got, sizeof f->a->got, "%" PRIu64, got);
+    why_dg_ev_conn(inc, WHY_EVK_DATA, t->rc, WHY_S2C, s->last_data_frame, s->last_data_ts,
+                   WHY_P_EV_LAST_BYTES, NULL, NULL, 0, 0);
+    why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce->frame, ce->ts,
+                   WHY_P_EV_CLIENT_ENDS_AFTER, NULL, NULL, silent, 0);
+    if (t->expected_len >= 0)
+        why_dg_param(inc, "silent=%.3fs status=%d body=%s of %" PRId64, secs(silent), t->status,
+                     f->a->got, t->expected_len);
+    else
+        why_dg_param(inc, "silent=%.3fs status=%d body=%s of unknown", secs(silent), t->status,
+                     f->a->got);
+    why_dg_say(inc, WHY_P_STALL_IN_BODY, f->a->addr, NULL, NULL, t->status, (int64_t)got, silent,
+               inc->via_gateway);
+    return true;
+}
+
 static bool response_cause(struct why_incident *inc, const struct why_join *x,
                            const struct client_end *ce, struct why_dg_ctx *f)
 {
@@ -337,6 +391,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return false; /* the client left first: see client_abort */
         if (!gw_frame)
             return false; /* still waiting when the capture ended */
+        if (direct) /* no gateway in the capture: the client closed */
+            return direct_silence_cause(inc, u, gw_end, gw_frame, f);
         why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE);
         inc->wait_us = why_ts_wait_us(u->req_ts, gw_end);
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, gw_frame == x->client->resp_first_frame ? x->client->rc : u->rc,
@@ -449,15 +505,22 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         why_dg_cause(inc, WHY_CAUSE_TLS_CERTIFICATE);
         snprintf(f->a->cert, sizeof f->a->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
         if (rc->tls.cert_frame)
-            why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls.cert_frame, c->half[WHY_S2C].last_ts,
+            why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls.cert_frame, rc->tls.cert_ts,
                 WHY_P_EV_CERT, dst, rc->tls.cert_problem ? rc->tls.cert_text : "", 0, 0);
         if (cert_alert)
             why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.alert_frame, rc->tls.alert_ts, WHY_P_EV_GW_ALERT,
                 an, NULL, 0, 0);
         why_dg_param(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
            rc->tls.cert_problem ? rc->tls.cert_text : "-", cert_alert ? an : "-");
-        why_dg_say(inc, WHY_P_CERT_REFUSED, dst, rc->tls.sni, rc->tls.cert_problem ? rc->tls.cert_text : "", cert_alert,
-            0, 0, 0);
+        if (f->who && f->who[0]) { /* no gateway: the host that refused it */
+            char to[WHY_WORDS_S];
+            snprintf(to, sizeof to, "%s (SNI %s)", dst, rc->tls.sni[0] ? rc->tls.sni : "-");
+            why_dg_say(inc, WHY_P_CERT_REFUSED_BY, f->who, to,
+                       rc->tls.cert_problem ? rc->tls.cert_text : "", cert_alert, 0, 0, 0);
+        } else {
+            why_dg_say(inc, WHY_P_CERT_REFUSED, dst, rc->tls.sni,
+                       rc->tls.cert_problem ? rc->tls.cert_text : "", cert_alert, 0, 0, 0);
+        }
         why_dg_conn_evidence(inc, rc);
         return true;
     }
@@ -577,6 +640,9 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         failed = true;
     if (!failed)
         return WHY_VERDICT_OK;
+    /* the capture missed the answer, the client's ACKs prove it came: not a failure */
+    if (!t->has_resp && why_partial_answer_unseen(t))
+        return why_partial_tunnel_open(t) ? WHY_VERDICT_OK : WHY_VERDICT_UNREADABLE;
 
     bool direct = x->up == t;
     inc->has_client = true;
@@ -661,18 +727,25 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         }
         found = true;
     }
+    /* the upstream side is captured from one side only: the gateway's word, if any, is all
+     * that can be told of it; no upstream phase is judged on half of it */
+    bool blind = !direct && x->upstream_blind;
+    if (!found && blind && t->has_resp && t->status >= 500) {
+        claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
+        found = true;
+    }
     /* 2. phases: DNS, connect, TLS, response */
-    if (!found && !direct && x->nattempts == 0 && !x->up)
+    if (!found && !blind && !direct && x->nattempts == 0 && !x->up)
         found = dns_cause(inc, x, &f);
-    if (!found && !x->up)
+    if (!found && !blind && !x->up)
         found = connect_cause(inc, x, &f);
     if (!found && direct && !why_rec_conn(t->rc)->established)
         found = connect_cause(inc, x, &f);
-    if (!found)
+    if (!found && !blind)
         found = tls_cause(inc, x, &f);
-    if (!found)
+    if (!found && !blind)
         found = response_cause(inc, x, &ce, &f);
-    if (!found && !direct && !x->up)
+    if (!found && !blind && !direct && !x->up)
         found = banner_cause(inc, x);
     /* 3. the gateway answered 5xx and nothing upstream explains it */
     if (!found && t->has_resp && t->status >= 500 && !direct) {
@@ -688,6 +761,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         found = true;
     }
     /* 4. the client leg */
+    if (!found)
+        found = stall_cause(inc, t, &ce, &f);
     if (!found && ce.client_reset_in_body) {
         why_dg_cause(inc, WHY_CAUSE_CLIENT_RESET_RESPONSE);
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, WHY_P_EV_CLIENT_ENDS, NULL, NULL, 0, 0);
@@ -716,14 +791,18 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         found = true;
     }
     if (!found && t->has_resp && !t->resp_done) {
-        why_dg_cause(inc, direct ? WHY_CAUSE_CLOSED_IN_BODY : WHY_CAUSE_GATEWAY_ERROR);
-        why_dg_say(inc, WHY_P_CUT_SHORT, NULL, NULL, NULL, t->status, 0, 0, 0);
+        why_dg_cause(inc, direct ? WHY_CAUSE_CLOSED_IN_BODY
+                          : blind ? WHY_CAUSE_GATEWAY_CLAIM : WHY_CAUSE_GATEWAY_ERROR);
+        why_dg_say(inc, blind ? WHY_P_CUT_SHORT_HALF : WHY_P_CUT_SHORT, NULL, NULL, NULL,
+                   t->status, 0, 0, 0);
         found = true;
     }
     if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->resp_dead) {
         /* the answer's bytes went missing from the capture: nothing can be said about it */
         return WHY_VERDICT_UNREADABLE;
     }
+    if (!found && why_partial_conn_unfollowed(t, cx->now))
+        return WHY_VERDICT_UNREADABLE;
     if (!found) {
         why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE_IN_CAPTURE);
         inc->wait_us = why_ts_wait_us(t->req_ts, cx->now);
@@ -778,6 +857,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         return false;
     }
     why_addr_str(origin, who, sizeof who);
+    snprintf(f.a->who, sizeof f.a->who, "%s", who);
     inc->client_addr = *origin;
     snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.a->host);
     bool found;

@@ -2,7 +2,11 @@
  * lists per connection (LRU by activity, creation order, lingering after close), and per
  * direction in-order delivery with a small sorted out-of-order store. Every list is ordered
  * by the flow clock (the largest packet time seen), so expiry only ever looks at list ends:
- * O(1) per packet whatever the capture's size or its timestamps' disorder. RFC 9293. */
+ * O(1) per packet whatever the capture's size or its timestamps' disorder. A connection is
+ * keyed by its tuple and, once its server is seen answering from other addresses, by the
+ * translated tuple too; SYNs waiting for an answer are indexed by ISN so that such an answer
+ * finds them. The peer's acknowledgements are checked against what was captured in each
+ * direction. RFC 9293, 5961. */
 #include "flow/flow.h"
 
 #include <stdlib.h>
@@ -39,6 +43,32 @@ struct why_seg {           /* one buffered out-of-order segment */
 
 struct why_fconn;
 
+struct why_hent {              /* one key of a connection in the hash table */
+    struct why_hent *next;     /* hash chain */
+    uint64_t hash;
+    struct why_fconn *x;
+    bool nat;                  /* the translated tuple (why_conn.nat_*), not the SYN's */
+};
+
+struct why_span {              /* sequence range [lo, hi) */
+    uint32_t lo, hi;
+};
+
+#define WHY_SPANS 4            /* holes remembered per direction for each purpose (cap) */
+
+struct why_fhalf {             /* flow-private state of one direction */
+    uint32_t base;             /* first sequence number the capture knows (ISN + 1, or where a
+                                  mid-stream capture started), valid with seq_known */
+    uint32_t seen_end;         /* one past the highest sequence number captured (data, FIN) */
+    uint32_t fin_seq;          /* the FIN's sequence number, when fin_frame */
+    uint32_t ack_step;         /* how far the peer's last new acknowledgement moved (bytes) */
+    uint32_t ooo_used;         /* bytes charged to the out-of-order store */
+    struct why_span holes[WHY_SPANS];  /* gaps the peer has not acknowledged yet, in order */
+    uint8_t nholes;
+    struct why_span gaveup[WHY_SPANS]; /* holes given up at the store's cap (a ring) */
+    uint8_t ngaveup, gaveup_next;
+};
+
 struct why_link {
     struct why_fconn *prev, *next;
 };
@@ -49,13 +79,14 @@ struct why_list {
 
 struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
-    struct why_fconn *hnext;    /* hash chain */
+    struct why_hent key[2];     /* the SYN's tuple; the translated one when c.translated */
+    struct why_fconn *inext;    /* ISN index chain, while in_isn */
+    bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
     struct why_link link[WHY_L_N];
-    uint64_t hash;
+    struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
     struct why_ts closed_at;    /* flow clock when `closed` became true */
     struct why_ts last_syn_ts;  /* packet time of the last counted SYN */
-    uint32_t ooo_used[2];       /* bytes charged to each direction's store */
     bool lingering;             /* on the linger list */
     bool half_open;             /* on a half-open list: half_list */
     int half_list;
@@ -65,7 +96,8 @@ struct why_fconn {
 struct why_flow {
     struct why_flow_cb cb;
     struct why_flow_stats st;
-    struct why_fconn **bucket;
+    struct why_hent **bucket;
+    struct why_fconn **ibucket; /* SYNs waiting for an answer, by ISN; nbucket slots too */
     uint32_t nbucket;           /* power of two */
     uint32_t count;
     struct why_list list[WHY_L_N];
@@ -167,49 +199,216 @@ static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr 
                                 enum why_dir *dir)
 {
     uint64_t h = key_hash(f, src, sport, dst, dport);
-    for (struct why_fconn *x = f->bucket[h & (f->nbucket - 1)]; x; x = x->hnext) {
-        if (x->hash != h)
+    for (struct why_hent *e = f->bucket[h & (f->nbucket - 1)]; e; e = e->next) {
+        if (e->hash != h)
             continue;
-        const struct why_conn *c = &x->c;
-        if (c->cli_port == sport && c->srv_port == dport && addr_same(&c->cli_addr, src) &&
-            addr_same(&c->srv_addr, dst)) {
+        const struct why_conn *c = &e->x->c;
+        const struct why_addr *ca = e->nat ? &c->nat_cli_addr : &c->cli_addr;
+        const struct why_addr *sa = e->nat ? &c->nat_srv_addr : &c->srv_addr;
+        uint16_t cp = e->nat ? c->nat_cli_port : c->cli_port;
+        uint16_t sp = e->nat ? c->nat_srv_port : c->srv_port;
+        if (cp == sport && sp == dport && addr_same(ca, src) && addr_same(sa, dst)) {
             *dir = WHY_C2S;
-            return x;
+            return e->x;
         }
-        if (c->srv_port == sport && c->cli_port == dport && addr_same(&c->srv_addr, src) &&
-            addr_same(&c->cli_addr, dst)) {
+        if (sp == sport && cp == dport && addr_same(sa, src) && addr_same(ca, dst)) {
             *dir = WHY_S2C;
-            return x;
+            return e->x;
         }
     }
     return NULL;
 }
 
-static void hash_unlink(struct why_flow *f, struct why_fconn *x)
+static void hash_link(struct why_flow *f, struct why_hent *e)
 {
-    struct why_fconn **pp = &f->bucket[x->hash & (f->nbucket - 1)];
-    while (*pp && *pp != x)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = x->hnext;
-    x->hnext = NULL;
+    struct why_hent **slot = &f->bucket[e->hash & (f->nbucket - 1)];
+    e->next = *slot;
+    *slot = e;
 }
 
-/* Doubles the bucket array; on failure the table keeps working with longer chains. */
+static void hash_unlink(struct why_flow *f, struct why_hent *e)
+{
+    struct why_hent **pp = &f->bucket[e->hash & (f->nbucket - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = e->next;
+    e->next = NULL;
+}
+
+static uint32_t isn_slot(const struct why_flow *f, uint32_t isn)
+{
+    return (uint32_t)(mix64(f->seed ^ isn) & (f->nbucket - 1));
+}
+
+static void isn_link(struct why_flow *f, struct why_fconn *x)
+{
+    struct why_fconn **slot = &f->ibucket[isn_slot(f, x->c.half[WHY_C2S].isn)];
+    x->inext = *slot;
+    *slot = x;
+    x->in_isn = true;
+}
+
+static void isn_unlink(struct why_flow *f, struct why_fconn *x)
+{
+    if (!x->in_isn)
+        return;
+    struct why_fconn **pp = &f->ibucket[isn_slot(f, x->c.half[WHY_C2S].isn)];
+    while (*pp && *pp != x)
+        pp = &(*pp)->inext;
+    if (*pp)
+        *pp = x->inext;
+    x->inext = NULL;
+    x->in_isn = false;
+}
+
+/* Doubles the bucket arrays; on failure the table keeps working with longer chains. */
 static void grow(struct why_flow *f)
 {
     uint32_t n = f->nbucket * 2;
-    struct why_fconn **b = calloc(n, sizeof *b);
-    if (!b)
+    struct why_hent **b = calloc(n, sizeof *b);
+    struct why_fconn **ib = calloc(n, sizeof *ib);
+    if (!b || !ib) {
+        free(b);
+        free(ib);
         return;
-    for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
-        struct why_fconn **slot = &b[x->hash & (n - 1)];
-        x->hnext = *slot;
-        *slot = x;
     }
     free(f->bucket);
+    free(f->ibucket);
     f->bucket = b;
+    f->ibucket = ib;
     f->nbucket = n;
+    for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
+        hash_link(f, &x->key[0]);
+        if (x->c.translated)
+            hash_link(f, &x->key[1]);
+        if (x->in_isn) {
+            x->in_isn = false;
+            isn_link(f, x);
+        }
+    }
+}
+
+/* ---- what the capture missed, as the peer's acknowledgements prove it ---- */
+
+/* The capture learns where direction d's stream stands: seq is its next byte. */
+static void seq_start(struct why_fconn *x, enum why_dir d, uint32_t seq)
+{
+    struct why_tcp_half *h = &x->c.half[d];
+    h->seq_known = true;
+    h->next_seq = seq;
+    x->fh[d].base = seq;
+    x->fh[d].seen_end = seq;
+}
+
+/* Recomputes direction d's proof fields from the peer's highest acknowledgement. */
+static void proof_update(struct why_fconn *x, enum why_dir d)
+{
+    struct why_tcp_half *h = &x->c.half[d];
+    struct why_fhalf *fh = &x->fh[d];
+    uint32_t a = h->acked_max;
+    /* the first ACK only says where the stream stands (mid-stream), or that a SYN was sent
+     * (a lone SYN-ACK, as backscatter shows): proof needs bytes acknowledged, or the client
+     * completing a handshake the capture did not see the server's side of */
+    h->missing = h->packets == 0 && h->peer_acked &&
+                 (a != fh->base || (d == WHY_S2C && x->c.syn_answer == WHY_SYN_SYNACK_UNSEEN));
+    if (!h->peer_acked)
+        return;
+    while (fh->nholes && why_seq_lt(fh->holes[0].lo, a)) {
+        struct why_span *s = &fh->holes[0];
+        uint32_t to = why_seq_lt(a, s->hi) ? a : s->hi;
+        h->gap_acked_bytes += to - s->lo;
+        s->lo = to;
+        if (s->lo != s->hi)
+            break;
+        memmove(&fh->holes[0], &fh->holes[1], (size_t)(fh->nholes - 1) * sizeof fh->holes[0]);
+        fh->nholes--;
+    }
+    bool fin_seen = h->fin_frame != 0;
+    uint32_t beyond = why_seq_lt(fh->seen_end, a) ? a - fh->seen_end : 0;
+    /* a FIN takes one sequence number and is the last thing sent: a final step of one past
+     * the stream is its acknowledgement (a single data byte would look the same: rare) */
+    h->fin_acked_unseen = !fin_seen && beyond >= 1 && fh->ack_step == 1;
+    h->unseen_acked_bytes = beyond - (h->fin_acked_unseen ? 1u : 0u);
+    bool fin_acked = h->fin_acked_unseen || (fin_seen && why_seq_lt(fh->fin_seq, a));
+    h->acked_bytes = (uint64_t)(a - fh->base) - (fin_acked ? 1u : 0u);
+}
+
+/* The peer acknowledged direction d up to ack. Acknowledgements before the first byte the
+ * capture knows, or implausibly far ahead, prove nothing. */
+static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack, const struct why_pkt *p)
+{
+    struct why_tcp_half *h = &x->c.half[d];
+    struct why_fhalf *fh = &x->fh[d];
+    if (!h->seq_known || why_seq_lt(ack, fh->base) || ack - fh->base > WHY_FIN_GAP_MAX)
+        return;
+    if (h->peer_acked && !why_seq_lt(h->acked_max, ack))
+        return;
+    fh->ack_step = h->peer_acked ? ack - h->acked_max : ack - fh->base;
+    h->acked_max = ack;
+    h->acked_frame = frame_num(p);
+    h->acked_ts = frame_ts(p);
+    h->peer_acked = true;
+    proof_update(x, d);
+}
+
+/* Direction d's stream was captured up to end (exclusive). */
+static void seen_to(struct why_fconn *x, enum why_dir d, uint32_t end)
+{
+    struct why_fhalf *fh = &x->fh[d];
+    if (x->c.half[d].seq_known && why_seq_lt(fh->seen_end, end) &&
+        end - fh->seen_end < WHY_FIN_GAP_MAX)
+        fh->seen_end = end;
+    proof_update(x, d);
+}
+
+/* A gap [lo, lo+n) of direction d: proven by the peer at once, or remembered until it is. */
+static void hole_add(struct why_fconn *x, enum why_dir d, uint32_t lo, uint32_t n)
+{
+    struct why_fhalf *fh = &x->fh[d];
+    if (n == 0)
+        return;
+    if (fh->nholes < WHY_SPANS)
+        fh->holes[fh->nholes++] = (struct why_span){lo, lo + n};
+    proof_update(x, d); /* a hole past the cap stays unproven: gap_acked_bytes undercounts */
+}
+
+/* A hole of direction d given up at the out-of-order cap: never captured, so far. */
+static void gave_up(struct why_flow *f, struct why_fconn *x, enum why_dir d, uint32_t lo,
+                    uint32_t n)
+{
+    struct why_fhalf *fh = &x->fh[d];
+    if (n == 0)
+        return;
+    f->st.ooo_unseen += n;
+    fh->gaveup[fh->gaveup_next] = (struct why_span){lo, lo + n};
+    fh->gaveup_next = (uint8_t)((fh->gaveup_next + 1) % WHY_SPANS);
+    if (fh->ngaveup < WHY_SPANS)
+        fh->ngaveup++;
+}
+
+/* Captured bytes [seq, seq+clen) that fall in a hole already given up arrived too late:
+ * they were seen, and dropped because of the cap. */
+static void late_fill(struct why_flow *f, struct why_fconn *x, enum why_dir d, uint32_t seq,
+                      uint32_t clen)
+{
+    struct why_fhalf *fh = &x->fh[d];
+    for (uint8_t i = 0; i < fh->ngaveup && clen; i++) {
+        struct why_span *s = &fh->gaveup[i];
+        uint32_t lo = why_seq_lt(seq, s->lo) ? s->lo : seq;
+        uint32_t hi = why_seq_lt(seq + clen, s->hi) ? seq + clen : s->hi;
+        if (!why_seq_lt(lo, hi))
+            continue;
+        uint32_t n = hi - lo;
+        f->st.ooo_dropped += n;
+        f->st.ooo_unseen = f->st.ooo_unseen > n ? f->st.ooo_unseen - n : 0;
+        if (lo == s->lo)
+            s->lo = hi; /* counted once: a second copy of these bytes is a retransmission */
+        else if (hi == s->hi)
+            s->hi = lo;
+        else
+            s->lo = hi;
+    }
 }
 
 /* ---- delivery ---- */
@@ -228,9 +427,11 @@ static void emit_gap(struct why_flow *f, struct why_fconn *x, enum why_dir dir, 
                      const struct why_pkt *p)
 {
     struct why_tcp_half *h = &x->c.half[dir];
+    uint32_t lo = h->next_seq;
     h->next_seq += n;
     h->bytes += n;
     h->gap_bytes += n;
+    hole_add(x, dir, lo, n);
     if (f->cb.on_gap)
         f->cb.on_gap(f->cb.ctx, &x->c, dir, n, p);
 }
@@ -257,7 +458,8 @@ static struct why_seg **ooo_head(struct why_fconn *x, enum why_dir dir)
 static void seg_free(struct why_fconn *x, enum why_dir dir, struct why_seg *s)
 {
     uint32_t cost = s->clen + WHY_SEG_COST;
-    x->ooo_used[dir] = x->ooo_used[dir] > cost ? x->ooo_used[dir] - cost : 0;
+    uint32_t *used = &x->fh[dir].ooo_used;
+    *used = *used > cost ? *used - cost : 0;
     free(s);
 }
 
@@ -300,8 +502,8 @@ static void flush_all(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
 
 /* Stores an out-of-order segment, trimmed against its neighbours so no sequence byte is
  * stored twice. Offsets are taken from next_seq so the order is well defined across wrap. */
-static void ooo_insert(struct why_fconn *x, enum why_dir dir, uint32_t seq, const uint8_t *d,
-                       uint32_t clen, uint32_t wlen)
+static void ooo_insert(struct why_flow *f, struct why_fconn *x, enum why_dir dir, uint32_t seq,
+                       const uint8_t *d, uint32_t clen, uint32_t wlen)
 {
     struct why_tcp_half *h = &x->c.half[dir];
     struct why_seg **hp = ooo_head(x, dir);
@@ -345,7 +547,9 @@ static void ooo_insert(struct why_fconn *x, enum why_dir dir, uint32_t seq, cons
         s->clen = clen;
         if (clen)
             memcpy(s->data, d, clen);
-        x->ooo_used[dir] += clen + WHY_SEG_COST;
+        x->fh[dir].ooo_used += clen + WHY_SEG_COST;
+    } else if (wlen > 0) {
+        f->st.nomem++; /* the segment becomes part of a gap */
     }
     /* relink: prev -> s (if any) -> cur; removed segments are skipped either way */
     struct why_seg *after = s ? s : cur;
@@ -362,10 +566,10 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
                     const uint8_t *d, uint32_t clen, uint32_t wlen, const struct why_pkt *p)
 {
     struct why_tcp_half *h = &x->c.half[dir];
-    if (!h->seq_known) { /* mid-stream: this segment defines the start */
-        h->seq_known = true;
-        h->next_seq = seq;
-    }
+    if (!h->seq_known) /* mid-stream: this segment defines the start */
+        seq_start(x, dir, seq);
+    if (x->fh[dir].ngaveup && clen && why_seq_lt(seq, h->next_seq))
+        late_fill(f, x, dir, seq, why_seq_lt(seq + clen, h->next_seq) ? clen : h->next_seq - seq);
     for (;;) {
         if (why_seq_leq(seq + wlen, h->next_seq)) {
             inc32(&h->retrans);
@@ -376,16 +580,17 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
             drain(f, x, dir, p);
             return;
         }
-        if ((uint64_t)x->ooo_used[dir] + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
-            ooo_insert(x, dir, seq, d, clen, wlen);
+        if ((uint64_t)x->fh[dir].ooo_used + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
+            ooo_insert(f, x, dir, seq, d, clen, wlen);
             return;
         }
         /* the store is full: the oldest hole will not be filled in time */
+        uint32_t lo = h->next_seq;
         if (*ooo_head(x, dir)) {
-            f->st.ooo_dropped += flush_first(f, x, dir, p);
+            gave_up(f, x, dir, lo, flush_first(f, x, dir, p));
         } else {
             uint32_t hole = seq - h->next_seq; /* the segment alone exceeds the store */
-            f->st.ooo_dropped += hole;
+            gave_up(f, x, dir, lo, hole);
             emit_gap(f, x, dir, hole, p);
         }
     }
@@ -403,12 +608,29 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
     l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
 }
 
+/* What a connection leaving the table says the capture missed. */
+static void gaps_count(struct why_flow *f, const struct why_conn *c)
+{
+    for (int d = 0; d < 2; d++) {
+        const struct why_tcp_half *h = &c->half[d];
+        f->st.one_sided[d] += h->missing;
+        f->st.hole_bytes += h->gap_bytes;
+        f->st.hole_acked_bytes += h->gap_acked_bytes;
+        f->st.tail_unseen_bytes += h->unseen_acked_bytes;
+    }
+    f->st.synack_unseen += c->syn_answer == WHY_SYN_SYNACK_UNSEEN;
+    f->st.challenge_acked += c->challenge_acks != 0;
+}
+
 /* Removes x from the table: holes left in its streams are reported, then on_close. */
 static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
 {
     flush_all(f, x, WHY_C2S, p);
     flush_all(f, x, WHY_S2C, p);
-    hash_unlink(f, x);
+    hash_unlink(f, &x->key[0]);
+    if (x->c.translated)
+        hash_unlink(f, &x->key[1]);
+    isn_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     if (x->lingering)
@@ -416,6 +638,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     if (x->half_open)
         l_remove(&f->list[x->half_list], x, x->half_list);
     f->count--;
+    gaps_count(f, &x->c);
     if (f->cb.on_close)
         f->cb.on_close(f->cb.ctx, &x->c, p);
     free(x);
@@ -451,8 +674,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     if (f->count >= f->nbucket && f->nbucket < WHY_BUCKETS_MAX)
         grow(f);
     struct why_fconn *x = calloc(1, sizeof *x);
-    if (!x)
+    if (!x) {
+        f->st.nomem++;
         return NULL;
+    }
     struct why_conn *c = &x->c;
     c->id = ++f->next_id;
     c->cli_addr = cli_is_src ? p->src : p->dst;
@@ -463,11 +688,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->midstream = midstream;
     c->first_frame = frame_num(p);
     c->first_ts = frame_ts(p);
-    x->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key[0].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key[0].x = x;
     x->last_act = f->now;
-    struct why_fconn **slot = &f->bucket[x->hash & (f->nbucket - 1)];
-    x->hnext = *slot;
-    *slot = x;
+    hash_link(f, &x->key[0]);
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
@@ -523,10 +747,8 @@ static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, ui
                    const struct why_pkt *p)
 {
     struct why_tcp_half *h = &x->c.half[dir];
-    if (!h->seq_known) {
-        h->seq_known = true;
-        h->next_seq = fseq;
-    }
+    if (!h->seq_known)
+        seq_start(x, dir, fseq);
     /* nothing more will be sent before the FIN: what is missing is lost */
     flush_all(f, x, dir, p);
     if (why_seq_lt(h->next_seq, fseq) && fseq - h->next_seq < WHY_FIN_GAP_MAX)
@@ -536,10 +758,138 @@ static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, ui
     if (!h->fin_frame) {
         h->fin_frame = frame_num(p);
         h->fin_ts = frame_ts(p);
+        x->fh[dir].fin_seq = fseq;
+        seen_to(x, dir, fseq + 1);
         event(f, x, WHY_EV_FIN, dir, p);
     }
     if (x->c.half[0].fin_frame && x->c.half[1].fin_frame)
         mark_closed(f, x);
+}
+
+/* The first answer to the client's SYN (a SYN-ACK, seen or proven, replaces a challenge
+ * ACK): the SYN no longer waits in the ISN index. */
+static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_answer a,
+                         const struct why_pkt *p)
+{
+    struct why_conn *c = &x->c;
+    bool better = c->syn_answer == WHY_SYN_CHALLENGE_ACK &&
+                  (a == WHY_SYN_SYNACK || a == WHY_SYN_SYNACK_UNSEEN);
+    if (c->syn_answer == WHY_SYN_NO_ANSWER || better) {
+        c->syn_answer = a;
+        c->answer_frame = frame_num(p);
+        c->answer_ts = frame_ts(p);
+    }
+    isn_unlink(f, x);
+}
+
+/* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
+ * waiting for its answer: the server's side of that connection, seen with other addresses
+ * (a NAT or a virtual address between the capture's two vantage points). */
+static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
+{
+    uint32_t isn = p->ack - 1;
+    for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->inext) {
+        struct why_conn *c = &x->c;
+        int64_t dt = why_ts_diff_us(x->last_syn_ts, frame_ts(p));
+        if (c->half[WHY_C2S].isn != isn || c->half[WHY_S2C].packets || c->closed ||
+            c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
+            dt > WHY_FLOW_NAT_PAIR_US)
+            continue;
+        c->translated = true;
+        c->nat_srv_addr = p->src;
+        c->nat_cli_addr = p->dst;
+        c->nat_srv_port = p->sport;
+        c->nat_cli_port = p->dport;
+        x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+        x->key[1].x = x;
+        x->key[1].nat = true;
+        hash_link(f, &x->key[1]);
+        f->st.nat_paired++;
+        return x;
+    }
+    return NULL;
+}
+
+/* The server's handshake is proven though not captured (its SYN-ACK's sequence number is
+ * known from an acknowledgement: srv_next is the server's next byte). */
+static void synack_unseen(struct why_flow *f, struct why_fconn *x, uint32_t srv_next,
+                          const struct why_pkt *p)
+{
+    struct why_conn *c = &x->c;
+    c->established = true;
+    if (!c->half[WHY_S2C].seq_known) {
+        c->half[WHY_S2C].isn = srv_next - 1;
+        seq_start(x, WHY_S2C, srv_next);
+    }
+    syn_answered(f, x, WHY_SYN_SYNACK_UNSEEN, p);
+    if (!x->est_sent) {
+        x->est_sent = true;
+        event(f, x, WHY_EV_ESTABLISHED, WHY_C2S, p);
+    }
+}
+
+/* Handshake packets; returns false when the packet says nothing about the streams (a
+ * challenge ACK acknowledges an older connection's bytes). */
+static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
+                      const struct why_pkt *p)
+{
+    struct why_conn *c = &x->c;
+    struct why_tcp_half *h = &c->half[dir];
+    uint8_t fl = p->tcp_flags;
+    bool syn = fl & WHY_TCP_SYN, ack = fl & WHY_TCP_ACK, fin = fl & WHY_TCP_FIN;
+    bool waiting = c->syn_count && !c->midstream && !c->synack_frame &&
+                   c->syn_answer != WHY_SYN_SYNACK_UNSEEN;
+    if (syn && !ack && dir == WHY_C2S && !(c->syn_count && syn_dup(x, p))) {
+        if (c->syn_count == 0) {
+            h->isn = p->seq;
+            seq_start(x, WHY_C2S, p->seq + 1);
+            isn_link(f, x);
+        }
+        if (c->syn_count < WHY_SYN_TRIES_MAX) {
+            c->syn_frames[c->syn_count] = frame_num(p);
+            c->syn_ts[c->syn_count] = frame_ts(p);
+        }
+        inc32(&c->syn_count);
+        x->last_syn_ts = frame_ts(p);
+        event(f, x, WHY_EV_SYN, WHY_C2S, p);
+    } else if (syn && ack && dir == WHY_S2C && !c->synack_frame) {
+        c->synack_frame = frame_num(p);
+        c->synack_ts = frame_ts(p);
+        c->established = true;
+        if (!h->seq_known) {
+            h->isn = p->seq;
+            seq_start(x, WHY_S2C, p->seq + 1);
+        }
+        struct why_tcp_half *ch = &c->half[WHY_C2S];
+        if (!ch->seq_known) { /* the client's SYN was not captured: its ack tells the ISN */
+            ch->isn = p->ack - 1;
+            seq_start(x, WHY_C2S, p->ack);
+        }
+        syn_answered(f, x, WHY_SYN_SYNACK, p);
+        event(f, x, WHY_EV_SYNACK, WHY_S2C, p);
+    } else if (ack && !syn && dir == WHY_C2S && c->synack_frame && !x->est_sent) {
+        x->est_sent = true;
+        event(f, x, WHY_EV_ESTABLISHED, WHY_C2S, p);
+    } else if (ack && !syn && waiting && dir == WHY_C2S && p->seq == c->half[WHY_C2S].isn + 1 &&
+               c->syn_answer != WHY_SYN_RST) {
+        /* the client acknowledges a SYN-ACK the capture missed: its handshake ACK */
+        synack_unseen(f, x, p->ack, p);
+    } else if (ack && !syn && waiting && dir == WHY_S2C) {
+        uint32_t cisn = c->half[WHY_C2S].isn;
+        if (why_seq_lt(cisn, p->ack) && why_seq_leq(p->ack, x->fh[WHY_C2S].seen_end)) {
+            /* the server acknowledges the SYN (and maybe the client's bytes): it answered,
+             * the SYN-ACK was not captured */
+            synack_unseen(f, x, p->seq, p);
+        } else if (!fin && !p->paylen_wire) {
+            /* RFC 5961 4.2: a SYN on a 4-tuple the server still holds draws a bare ACK of
+             * the old connection's sequence: an answer, though not a handshake */
+            inc32(&c->challenge_acks);
+            syn_answered(f, x, WHY_SYN_CHALLENGE_ACK, p);
+            event(f, x, WHY_EV_CHALLENGE_ACK, WHY_S2C, p);
+            return false;
+        }
+    }
+    return true;
 }
 
 static void tcp_in(struct why_flow *f, const struct why_pkt *p)
@@ -567,6 +917,11 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
             x = NULL;
         }
     }
+    bool paired = false;
+    if (!x && ack && (syn != rst) && (x = nat_pair(f, p)) != NULL) {
+        dir = WHY_S2C;
+        paired = true;
+    }
     if (!x) {
         bool cli_is_src = !(syn && ack && !rst); /* a SYN-ACK's receiver is the client */
         bool midstream = !(syn && !rst);
@@ -592,52 +947,33 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     inc32(&h->packets);
     h->last_frame = frame_num(p);
     h->last_ts = frame_ts(p);
+    h->missing = false;
+    if (paired)
+        event(f, x, WHY_EV_TRANSLATED, WHY_S2C, p);
 
+    if (rst && dir == WHY_C2S && c->syn_answer == WHY_SYN_CHALLENGE_ACK && !c->established) {
+        /* the client resets the stale connection the challenge ACK spoke of (RFC 5961 4.2),
+         * then retries its SYN: this connection is not aborted */
+        if (!c->challenge_rst_frame) {
+            c->challenge_rst_frame = frame_num(p);
+            c->challenge_rst_ts = frame_ts(p);
+        }
+        return;
+    }
     if (rst) { /* a RST's payload is not stream data (some stacks put text there) */
+        if (dir == WHY_S2C && c->syn_count && !c->established)
+            syn_answered(f, x, WHY_SYN_RST, p);
         on_rst(f, x, dir, p);
         return;
     }
-    if (syn && !ack && dir == WHY_C2S && !(c->syn_count && syn_dup(x, p))) {
-        if (c->syn_count == 0) {
-            h->isn = p->seq;
-            h->seq_known = true;
-            h->next_seq = p->seq + 1;
-        }
-        if (c->syn_count < WHY_SYN_TRIES_MAX) {
-            c->syn_frames[c->syn_count] = frame_num(p);
-            c->syn_ts[c->syn_count] = frame_ts(p);
-        }
-        inc32(&c->syn_count);
-        x->last_syn_ts = frame_ts(p);
-        event(f, x, WHY_EV_SYN, WHY_C2S, p);
-    } else if (syn && ack && dir == WHY_S2C && !c->synack_frame) {
-        c->synack_frame = frame_num(p);
-        c->synack_ts = frame_ts(p);
-        c->established = true;
-        if (!h->seq_known) {
-            h->isn = p->seq;
-            h->seq_known = true;
-            h->next_seq = p->seq + 1;
-        }
-        struct why_tcp_half *ch = &c->half[WHY_C2S];
-        if (!ch->seq_known) { /* the client's SYN was not captured: its ack tells the ISN */
-            ch->isn = p->ack - 1;
-            ch->seq_known = true;
-            ch->next_seq = p->ack;
-        }
-        event(f, x, WHY_EV_SYNACK, WHY_S2C, p);
-    } else if (ack && !syn && dir == WHY_C2S && c->synack_frame && !x->est_sent) {
-        x->est_sent = true;
-        event(f, x, WHY_EV_ESTABLISHED, WHY_C2S, p);
-    }
+    if (!handshake(f, x, dir, p))
+        return;
 
     /* Mid-stream, an ACK tells where the other direction's stream stands: its next bytes
      * are expected there, so a segment lost before them is a gap, not the start of a
      * message (a response body taken for a status line would be a false diagnosis). */
-    if (ack && c->midstream && !c->half[!dir].seq_known) {
-        c->half[!dir].seq_known = true;
-        c->half[!dir].next_seq = p->ack;
-    }
+    if (ack && c->midstream && !c->half[!dir].seq_known)
+        seq_start(x, !dir, p->ack);
 
     uint32_t clen = p->payload ? p->paylen : 0;
     uint32_t wlen = p->paylen_wire > clen ? p->paylen_wire : clen;
@@ -650,11 +986,15 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         h->last_data_frame = frame_num(p);
         h->last_data_ts = frame_ts(p);
         segment(f, x, dir, seq, p->payload, clen, wlen, p);
+        seen_to(x, dir, seq + wlen);
         if (c->midstream && c->half[0].first_data_frame && c->half[1].first_data_frame)
             c->established = true;
     }
     if (fin)
         on_fin(f, x, dir, seq + wlen, p);
+    if (ack)
+        ack_in(x, (enum why_dir)!dir, p->ack, p);
+    proof_update(x, dir);
 }
 
 static void icmp_in(struct why_flow *f, const struct why_pkt *p)
@@ -696,7 +1036,10 @@ struct why_flow *why_flow_new(const struct why_flow_cb *cb)
     if (!f)
         return NULL;
     f->bucket = calloc(WHY_BUCKETS_MIN, sizeof *f->bucket);
-    if (!f->bucket) {
+    f->ibucket = calloc(WHY_BUCKETS_MIN, sizeof *f->ibucket);
+    if (!f->bucket || !f->ibucket) {
+        free(f->bucket);
+        free(f->ibucket);
         free(f);
         return NULL;
     }
@@ -772,5 +1115,6 @@ void why_flow_free(struct why_flow *f)
         x = nx;
     }
     free(f->bucket);
+    free(f->ibucket);
     free(f);
 }

@@ -5,8 +5,15 @@
  * quote the connection, and delivers each direction's payload in sequence order, once:
  * retransmitted bytes are dropped, small out-of-order holes are filled from a capped buffer,
  * and bytes never captured (snaplen, capture drops) are reported as gaps.
+ * Captures are imperfect, and the peer's acknowledgements are evidence of what the capture
+ * missed (an ACK acknowledges every sequence number below it, RFC 9293 3.4): per direction,
+ * a direction never captured at all, holes the peer acknowledged, bytes and a FIN acknowledged
+ * beyond what was captured, a SYN-ACK proven by the client's handshake ACK. Any answer to a SYN
+ * is recorded (SYN-ACK, RFC 5961 challenge ACK, RST). A server's answer that carries other
+ * addresses than the client's SYN (NAT, a virtual address) is paired by its acknowledgement
+ * number and the translation recorded.
  * Knows nothing of HTTP: consumers attach their state to why_conn.app.
- * Time is packet time; idle connections expire on a packet-time timer. RFC 9293. */
+ * Time is packet time; idle connections expire on a packet-time timer. RFC 9293, 5961. */
 #ifndef WHY_FLOW_FLOW_H
 #define WHY_FLOW_FLOW_H
 
@@ -21,6 +28,8 @@
 #define WHY_FLOW_OOO_MAX (64u * 1024u) /* out-of-order bytes buffered per direction (cap) */
 #define WHY_FLOW_IDLE_US (300LL * 1000000)   /* an idle connection expires after this */
 #define WHY_FLOW_LINGER_US (5LL * 1000000)   /* a closed connection stays this long for stragglers */
+#define WHY_FLOW_NAT_PAIR_US (5LL * 1000000) /* a translated answer pairs with a SYN sent at
+                                                most this long before it */
 
 enum why_dir { WHY_C2S = 0, WHY_S2C = 1 };
 
@@ -32,6 +41,21 @@ enum why_tcp_event {
     WHY_EV_RST,          /* RST sent in direction dir (first one only) */
     WHY_EV_ICMP,         /* an ICMP/ICMPv6 error quoting this connection (dir = direction of
                             the quoted packet, usually C2S); see why_conn.icmp_* */
+    WHY_EV_CHALLENGE_ACK, /* the server answered the client's SYN with a bare ACK (RFC 5961
+                            4.2: it still holds an older connection on this 4-tuple) */
+    WHY_EV_TRANSLATED,   /* the server's first packet with other addresses than the client's
+                            (NAT, virtual address) joined this connection; see why_conn.nat_* */
+};
+
+/* What answered the client's SYN, first answer only. A SYN with any answer was heard. */
+enum why_syn_answer {
+    WHY_SYN_NO_ANSWER = 0,   /* nothing captured (yet) from the server */
+    WHY_SYN_SYNACK,          /* a SYN-ACK was captured (synack_frame) */
+    WHY_SYN_SYNACK_UNSEEN,   /* no SYN-ACK captured, but the client's handshake ACK (seq ISN+1,
+                                an acknowledgement number) proves one arrived */
+    WHY_SYN_CHALLENGE_ACK,   /* a bare ACK that does not acknowledge the SYN (RFC 5961) */
+    WHY_SYN_RST,             /* a reset (connection refused, or the reset a challenge ACK draws
+                                is the client's: see half[WHY_C2S].rst_frame) */
 };
 
 struct why_tcp_half {             /* one direction of a connection */
@@ -53,6 +77,23 @@ struct why_tcp_half {             /* one direction of a connection */
     struct why_ts last_ts;
     uint32_t packets;
     void *ooo;                    /* flow-private out-of-order store */
+    /* What the other direction's acknowledgements prove about this one. Valid when
+     * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
+    bool peer_acked;              /* the peer acknowledged bytes of this direction */
+    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence) */
+    uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
+    struct why_ts acked_ts;
+    uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
+                                     knows (after the SYN, or the stream start mid-stream);
+                                     a FIN's sequence number excluded (bytes) */
+    uint64_t unseen_acked_bytes;  /* acknowledged beyond the last byte captured: sent and
+                                     received, but the capture missed them (bytes) */
+    uint64_t gap_acked_bytes;     /* of gap_bytes, those the peer acknowledged: holes proven to
+                                     be the capture's loss, not the network's (bytes) */
+    bool fin_acked_unseen;        /* the peer acknowledged a FIN the capture never saw (a last
+                                     pure ACK one past the stream: the FIN's sequence number) */
+    bool missing;                 /* no packet of this direction captured, yet the peer's ACKs
+                                     prove it sent (a one-sided capture) */
 };
 
 struct why_conn {
@@ -66,8 +107,24 @@ struct why_conn {
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
     uint64_t syn_frames[WHY_SYN_TRIES_MAX];  /* first WHY_SYN_TRIES_MAX SYN frames */
     struct why_ts syn_ts[WHY_SYN_TRIES_MAX];
-    uint64_t synack_frame;        /* 0 if none */
+    uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
+    enum why_syn_answer syn_answer; /* first answer to the client's SYN */
+    uint64_t answer_frame;        /* its frame (for WHY_SYN_SYNACK_UNSEEN: the client's ACK
+                                     that proves it); 0 if no answer */
+    struct why_ts answer_ts;
+    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
+    uint64_t challenge_rst_frame; /* the client's reset of the stale connection a challenge ACK
+                                     spoke of (RFC 5961 4.2), 0 if none: not an abort of this
+                                     connection (not in rst_frame); its SYN is retried */
+    struct why_ts challenge_rst_ts;
+    /* Translation (NAT, a virtual address in front of a real server): when `translated`,
+     * the server's packets go from nat_srv_addr:nat_srv_port to nat_cli_addr:nat_cli_port,
+     * not from srv_addr:srv_port to cli_addr:cli_port (which are the client's SYN's). The
+     * two were paired by the server's acknowledgement of the client's ISN. */
+    bool translated;
+    struct why_addr nat_srv_addr, nat_cli_addr;
+    uint16_t nat_srv_port, nat_cli_port;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
     uint32_t icmp_count;          /* ICMP errors quoting this connection */
@@ -105,7 +162,24 @@ struct why_flow_stats {
     uint64_t tcp_packets, udp_packets, icmp_packets, other_packets;
     uint64_t conns;               /* connections created */
     uint64_t conns_evicted;       /* removed early because WHY_FLOW_CONN_MAX was reached */
-    uint64_t ooo_dropped;         /* out-of-order bytes dropped at WHY_FLOW_OOO_MAX (become gaps) */
+    uint64_t ooo_unseen;          /* bytes of holes given up when the out-of-order store hit
+                                     WHY_FLOW_OOO_MAX that the capture never saw (before the
+                                     capture started mid-stream, or lost by it): gaps (bytes) */
+    uint64_t ooo_dropped;         /* bytes captured after their hole was given up at
+                                     WHY_FLOW_OOO_MAX: really dropped at the cap (bytes) */
+    uint64_t nomem;               /* allocations refused: connections not followed, segments
+                                     not stored (they become gaps) */
+    uint64_t nat_paired;          /* connections whose server answered from other addresses,
+                                     paired by acknowledgement number */
+    /* What the capture missed, summed over the connections that left the table (each
+     * counted as it closes: read after why_flow_finish for the whole capture) */
+    uint64_t one_sided[2];        /* connections whose direction (enum why_dir) was never
+                                     captured while the other's ACKs prove it sent */
+    uint64_t hole_bytes;          /* stream bytes never captured (gaps), both directions */
+    uint64_t hole_acked_bytes;    /* of which the peer acknowledged: the capture's loss */
+    uint64_t tail_unseen_bytes;   /* bytes acknowledged past the last one captured */
+    uint64_t synack_unseen;       /* handshakes whose SYN-ACK an ACK proves, not captured */
+    uint64_t challenge_acked;     /* connections whose SYN drew a challenge ACK (RFC 5961) */
     uint64_t icmp_unmatched;      /* ICMP errors quoting no known connection */
     uint32_t conns_peak;          /* most connections in the table at once */
 };

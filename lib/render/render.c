@@ -150,6 +150,25 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
     case WHY_P_CAPTURE_ENDED:
         snprintf(out, size, "No answer had arrived when the capture ended.");
         break;
+    case WHY_P_SERVER_NO_ANSWER:
+        fmt_wait(wt, sizeof wt, n[0]);
+        snprintf(out, size, "The server %s:%s had not answered %s after the %s when the client closed.",
+                 s0, s1, wt, s2);
+        break;
+    case WHY_P_STALL_IN_BODY:
+        fmt_wait(wt, sizeof wt, n[2]);
+        snprintf(out, size, "The %s %s stopped sending its %d response after about %" PRId64
+                 " body bytes and was silent %s until the client reset the connection.",
+                 n[3] ? "gateway" : "server", s0, (int)n[0], n[1], wt);
+        break;
+    case WHY_P_CERT_REFUSED_BY:
+        snprintf(out, size, "%s refused the certificate of %s%s%s%s.", s0, s1, s2[0] ? ": " : "", s2,
+                 n[0] ? (s2[0] ? "; it sent a certificate alert" : " with a certificate alert") : "");
+        break;
+    case WHY_P_CUT_SHORT_HALF:
+        snprintf(out, size, "The %d response to the client was cut short; the upstream side is "
+                 "captured from one side only.", (int)n[0]);
+        break;
     default:
         (void)rc;
         out[0] = 0;
@@ -215,6 +234,14 @@ static void evidence(const struct why_words *w, char *out, size_t size)
     case WHY_P_EV_GW_CLOSES: snprintf(out, size, "gateway closes the client connection"); break;
     case WHY_P_EV_ANSWERS: snprintf(out, size, "%s answers %d", n[1] ? "server" : "gateway", (int)n[0]); break;
     case WHY_P_EV_CLIENT_CONN: snprintf(out, size, "client connection from %s (TLS, SNI %s)", s0, sni(s1)); break;
+    case WHY_P_EV_LAST_BYTES: snprintf(out, size, "last response bytes before the silence"); break;
+    case WHY_P_EV_CLIENT_ENDS_AFTER: {
+        char wt[32];
+        fmt_wait(wt, sizeof wt, n[0]);
+        snprintf(out, size, "client ends the connection after %s of silence", wt);
+        break;
+    }
+    case WHY_P_EV_CLIENT_CLOSES: snprintf(out, size, "the client closes the connection"); break;
     default: out[0] = 0; break;
     }
 }
@@ -233,6 +260,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
     const struct { const char *name, *value; } vars[] = {
         {"host", f->host}, {"claim", f->claim[0] || !f->claim_none ? f->claim : "no reason given"},
         {"addr", f->addr}, {"port", f->port}, {"dns", f->dns}, {"icmp_from", f->icmp_from},
+        {"who", f->who[0] ? f->who : "the gateway"},
         {"wait", wait}, {"got", f->got}, {"status", f->status}, {"alert", f->alert},
         {"upstream_state", state}, {"cert", f->cert},
     };

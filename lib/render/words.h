@@ -43,6 +43,12 @@ enum why_phrase {
     WHY_P_CLOSED_NO_ANSWER,
     WHY_P_CUT_SHORT,        /* n0 status */
     WHY_P_CAPTURE_ENDED,
+    WHY_P_SERVER_NO_ANSWER, /* s0 server address, s1 port, s2 method; n0 wait us */
+    WHY_P_STALL_IN_BODY,    /* s0 sender's address; n0 status, n1 body bytes, n2 silence us,
+                               n3 1 = the gateway sent it */
+    WHY_P_CERT_REFUSED_BY,  /* s0 who refused, s1 destination, s2 certificate problem; the
+                               SNI in s3 would not fit: s1 is "addr:port (SNI name)" */
+    WHY_P_CUT_SHORT_HALF,   /* n0 status: cut short, the upstream side captured from one side */
     /* evidence items */
     WHY_P_EV_SYN,           /* s0 destination */
     WHY_P_EV_SYN_RETRY,     /* s0 destination; n0 try */
@@ -76,6 +82,9 @@ enum why_phrase {
     WHY_P_EV_GW_CLOSES,
     WHY_P_EV_ANSWERS,       /* n0 status, n1 1 = the server (no gateway) */
     WHY_P_EV_CLIENT_CONN,   /* s0 client, s1 SNI */
+    WHY_P_EV_LAST_BYTES,    /* the last response bytes before a silence */
+    WHY_P_EV_CLIENT_ENDS_AFTER, /* n0 silence us */
+    WHY_P_EV_CLIENT_CLOSES,
 };
 
 /* One sentence to say. */
@@ -89,6 +98,8 @@ struct why_words {
 struct why_fix_args {
     char host[256], claim[200], addr[64], port[8], dns[64], icmp_from[64], alert[48], cert[160];
     char got[24], status[8];     /* decimal numbers, "" when none */
+    char who[64];                /* {who}: the host that acted when no gateway did ("": the
+                                    gateway) */
     int64_t wait_us;             /* {wait}, -1 when none */
     int claim_none;              /* 1: an empty claim reads "no reason given" */
     int upstream_state;          /* {upstream_state}: 0 none, 1 nothing pending upstream,

@@ -85,7 +85,13 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     kstr(out, "detail", inc->detail, &f);
     kstr(out, "detail_text", inc->detail_text, &f);
     kendpoint(out, "client", &inc->client_addr, inc->client_port, &f);
-    kendpoint(out, "gateway", &inc->gateway_addr, inc->gateway_port, &f);
+    /* with no gateway in the capture the client talked to the server itself: no gateway */
+    static const struct why_addr none;
+    bool direct = inc->has_client && !inc->via_gateway;
+    kendpoint(out, "gateway", direct ? &none : &inc->gateway_addr, inc->gateway_port, &f);
+    key(out, "via_gateway", &f);
+    fputs(inc->has_client ? (inc->via_gateway ? "true" : "false") : "null", out);
+    kendpoint(out, "direct_server", direct ? &inc->gateway_addr : &none, inc->gateway_port, &f);
     kstr(out, "method", inc->method, &f);
     kstr(out, "url", inc->url, &f);
     kstr(out, "sni", inc->sni, &f);
@@ -279,6 +285,21 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         fputc('}', out);
     }
     kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
+    key(out, "capture_gaps", &f);
+    {
+        bool g = true;
+        fputc('{', out);
+        kint(out, "client_direction_missing", (int64_t)s->gap_one_sided[0], false, &g);
+        kint(out, "server_direction_missing", (int64_t)s->gap_one_sided[1], false, &g);
+        kint(out, "hole_bytes", (int64_t)s->gap_hole_bytes, false, &g);
+        kint(out, "hole_bytes_acknowledged", (int64_t)s->gap_hole_acked_bytes, false, &g);
+        kint(out, "acknowledged_bytes_after_capture", (int64_t)s->gap_tail_bytes, false, &g);
+        kint(out, "synack_not_captured", (int64_t)s->gap_synack_unseen, false, &g);
+        fputc('}', out);
+    }
+    kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);
+    kint(out, "challenge_acks", (int64_t)s->challenge_acked, false, &f);
+    kint(out, "dns_expected_misses", (int64_t)s->dns_expected_misses, false, &f);
     key(out, "warnings", &f);
     fputc('[', out);
     for (size_t i = 0; i < nwarn; i++) {

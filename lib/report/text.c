@@ -137,6 +137,55 @@ static void tunnels(FILE *out, const struct why_decode_stats *d)
         fprintf(out, "  not read    %" PRIu64 " more tunnelled frames of other kinds\n", d->named_over);
 }
 
+/* What the capture missed: a capture seen from one side, holes and tails the ACKs prove,
+ * translated addresses. Said once, in the summary; never an incident. */
+static void capture_gaps(FILE *out, const struct why_summary *s)
+{
+    if (s->gap_one_sided[0] || s->gap_one_sided[1] || s->gap_tail_bytes || s->gap_hole_bytes ||
+        s->gap_synack_unseen) {
+        fputs("  partial     ", out);
+        const char *sep = "";
+        if (s->gap_one_sided[1]) {
+            fprintf(out, "%" PRIu64 " connections seen from the client's side only (the server's "
+                         "direction is missing; the client's ACKs prove what it sent)",
+                    s->gap_one_sided[1]);
+            sep = "; ";
+        }
+        if (s->gap_one_sided[0]) {
+            fprintf(out, "%s%" PRIu64 " connections seen from the server's side only (the client's "
+                         "direction is missing)", sep, s->gap_one_sided[0]);
+            sep = "; ";
+        }
+        if (s->gap_hole_bytes) {
+            fprintf(out, "%s%" PRIu64 " stream bytes not captured (%" PRIu64 " of them acknowledged "
+                         "by the receiver)", sep, s->gap_hole_bytes, s->gap_hole_acked_bytes);
+            sep = "; ";
+        }
+        if (s->gap_tail_bytes) {
+            fprintf(out, "%s%" PRIu64 " bytes acknowledged after the last one captured", sep,
+                    s->gap_tail_bytes);
+            sep = "; ";
+        }
+        if (s->gap_synack_unseen)
+            fprintf(out, "%s%" PRIu64 " SYN-ACKs not captured (proven by ACKs)", sep,
+                    s->gap_synack_unseen);
+        fputc('\n', out);
+    }
+    if (s->dns_expected_misses)
+        fprintf(out, "  expected    %" PRIu64 " DNS lookups failed as expected (WPAD, ISATAP): not "
+                     "failures\n", s->dns_expected_misses);
+    if (s->translated_conns) {
+        char a[4][64];
+        fprintf(out, "  translated  %" PRIu64 " connections answered from other addresses (NAT or a "
+                     "virtual address), paired by sequence numbers: %s -> %s answered as %s -> %s\n",
+                s->translated_conns,
+                why_endpoint_str(&s->nat_first[0], s->nat_first_port[0], a[0], sizeof a[0]),
+                why_endpoint_str(&s->nat_first[1], s->nat_first_port[1], a[1], sizeof a[1]),
+                why_endpoint_str(&s->nat_first[2], s->nat_first_port[2], a[2], sizeof a[2]),
+                why_endpoint_str(&s->nat_first[3], s->nat_first_port[3], a[3], sizeof a[3]));
+    }
+}
+
 void why_text_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
                       size_t nwarn, const struct why_text_opts *o)
 {
@@ -167,8 +216,9 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
         fputc('\n', out);
     }
     if (s->unreadable)
-        fprintf(out, "  unreadable  %" PRIu64 " requests whose answer the capture missed (lost segments): not judged\n",
+        fprintf(out, "  unreadable  %" PRIu64 " requests whose answer the capture missed (lost segments, a direction not captured): not judged\n",
                 s->unreadable);
+    capture_gaps(out, s);
     fprintf(out, "  failed      %" PRIu64, s->failed);
     if (s->failed) {
         fputs(" (", out);

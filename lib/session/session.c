@@ -100,6 +100,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         }
     }
     why_join_request(&cx, t, &x);
+    x.upstream_blind = !x.direct && why_join_upstream_blind(&cx, &x);
     why_join_apply(&s->st, &x);
     struct why_diag_ctx dx = {&s->gw, s->now};
     struct why_diagnosis d;
@@ -166,10 +167,11 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
     struct why_session *s = ctx;
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    if (s->opt.include_unjoined && why_join_conn_failed(rc)) {
+    if (s->opt.include_unjoined && why_join_conn_failed(rc) && !why_join_family_fallback(&cx, rc)) {
         why_join_unjoined_conn(&cx, rc, &x);
         unjoined(s, &x, true);
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
+               !why_join_tls_spare(&cx, rc) &&
                (s->opt.include_unjoined || why_gw_is_gateway(&s->gw, &rc->c.cli_addr))) {
         /* a gateway's TLS failure is reported even with --no-unjoined */
         why_join_unjoined_tls(&cx, rc, &x);
@@ -182,6 +184,10 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
     struct why_session *s = ctx;
     if (!s->opt.include_unjoined || d->claimed || !why_join_dns_failed(d))
         return;
+    if (why_join_dns_expected_miss(d->qname)) {
+        s->sum.dns_expected_misses++;
+        return;
+    }
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
     bool report = why_join_unjoined_dns(&cx, d, &x);
@@ -222,10 +228,26 @@ static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
         why_gw_add_originator(&s->gw, &c->cli_addr);
 }
 
+/* The first translated connection, named in the summary. */
+static void note_translation(struct why_summary *sum, const struct why_conn *c)
+{
+    sum->nat_first[0] = c->cli_addr;
+    sum->nat_first[1] = c->srv_addr;
+    sum->nat_first[2] = c->nat_srv_addr;
+    sum->nat_first[3] = c->nat_cli_addr;
+    sum->nat_first_port[0] = c->cli_port;
+    sum->nat_first_port[1] = c->srv_port;
+    sum->nat_first_port[2] = c->nat_srv_port;
+    sum->nat_first_port[3] = c->nat_cli_port;
+}
+
 static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum why_dir dir,
                      const struct why_pkt *p)
 {
-    (void)ctx, (void)ev, (void)dir, (void)p;
+    struct why_session *s = ctx;
+    (void)dir, (void)p;
+    if (ev == WHY_EV_TRANSLATED && s->sum.nat_first[0].family == 0)
+        note_translation(&s->sum, c);
     struct why_conn_rec *rc = c->app;
     if (rc)
         rc->c = *c;
@@ -379,6 +401,20 @@ void why_session_tick(struct why_session *s, struct why_ts now)
         sweep(s, false);
 }
 
+/* What the capture missed, from the flow table's counts. */
+static void capture_gaps(struct why_summary *sum, const struct why_flow_stats *fs)
+{
+    sum->gap_one_sided[0] = fs->one_sided[WHY_C2S];
+    sum->gap_one_sided[1] = fs->one_sided[WHY_S2C];
+    sum->gap_hole_bytes = fs->hole_bytes;
+    sum->gap_hole_acked_bytes = fs->hole_acked_bytes;
+    sum->gap_tail_bytes = fs->tail_unseen_bytes;
+    sum->gap_synack_unseen = fs->synack_unseen;
+    sum->translated_conns = fs->nat_paired;
+    sum->challenge_acked = fs->challenge_acked;
+    sum->oom += fs->nomem;
+}
+
 void why_session_finish(struct why_session *s)
 {
     why_flow_finish(s->flow);
@@ -386,6 +422,7 @@ void why_session_finish(struct why_session *s)
     const struct why_flow_stats *fs = why_flow_stats(s->flow);
     s->sum.cap_conns_evicted = fs->conns_evicted;
     s->sum.cap_ooo_dropped = fs->ooo_dropped;
+    capture_gaps(&s->sum, fs);
     s->sum.caps_hit = s->sum.cap_conns_evicted + s->sum.cap_ooo_dropped +
                       s->sum.cap_http_head_too_long + s->sum.cap_pending_dropped +
                       s->sum.cap_records_dropped + s->sum.cap_dns_addrs_dropped +

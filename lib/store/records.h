@@ -96,6 +96,8 @@ struct why_txn {
     struct why_ts resp_first_ts, resp_ts, resp_end_ts;
     bool resp_done;               /* framing satisfied */
     uint64_t body_bytes;
+    uint64_t resp_stream_at;      /* the answer stream's bytes delivered (gaps included) when
+                                     the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
     char claim[200];
     char server[96];

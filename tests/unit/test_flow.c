@@ -1,6 +1,8 @@
 /* Flow table: handshake roles and events, in-order delivery, retransmissions, reassembly,
  * gaps (holes at FIN, snaplen), SYN retries, RST answering a SYN, ICMP joins, port reuse,
- * timers, the connection cap and the order of closes at the end. */
+ * timers, the connection cap and the order of closes at the end; what the peer's ACKs prove
+ * the capture missed (one-sided captures, holes, unseen SYN-ACK and FIN), challenge ACKs,
+ * translated answers paired by ISN, one SYN schedule per connection, the cap's counters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,7 +155,12 @@ struct seg {
     enum why_link_dir link;
 };
 
-static void tx(struct why_flow *f, struct seg s)
+struct tuple {           /* a packet's addresses and ports when translated (NAT) */
+    uint32_t src, dst;   /* 0: CLI/SRV by side */
+    uint16_t sport, dport; /* 0: by side */
+};
+
+static void tx_as(struct why_flow *f, struct seg s, struct tuple t)
 {
     struct why_frame fr = {0};
     struct why_pkt p = {0};
@@ -165,10 +172,10 @@ static void tx(struct why_flow *f, struct seg s)
     p.ipver = 4;
     p.proto = 6;
     uint16_t cp = s.cport ? s.cport : CPORT;
-    v4(&p.src, s.side == FROM_C ? CLI : SRV);
-    v4(&p.dst, s.side == FROM_C ? SRV : CLI);
-    p.sport = s.side == FROM_C ? cp : SPORT;
-    p.dport = s.side == FROM_C ? SPORT : cp;
+    v4(&p.src, t.src ? t.src : s.side == FROM_C ? CLI : SRV);
+    v4(&p.dst, t.dst ? t.dst : s.side == FROM_C ? SRV : CLI);
+    p.sport = t.sport ? t.sport : s.side == FROM_C ? cp : SPORT;
+    p.dport = t.dport ? t.dport : s.side == FROM_C ? SPORT : cp;
     p.seq = s.seq;
     p.ack = s.ack;
     p.tcp_flags = s.flags;
@@ -177,6 +184,8 @@ static void tx(struct why_flow *f, struct seg s)
     p.paylen_wire = s.wire ? s.wire : p.paylen;
     why_flow_packet(f, &p);
 }
+
+static void tx(struct why_flow *f, struct seg s) { tx_as(f, s, (struct tuple){0, 0, 0, 0}); }
 
 enum { S = WHY_TCP_SYN, A = WHY_TCP_ACK, F = WHY_TCP_FIN, R = WHY_TCP_RST, P = WHY_TCP_PSH };
 
@@ -523,11 +532,282 @@ static void ooo_cap(void **state)
     for (uint64_t i = 0; i < 100; i++, seq += 1400)
         tx(f, (struct seg){10 + i, 10, FROM_S, 0, A, seq, 1001, blk, 0, 0});
     const struct why_flow_stats *st = why_flow_stats(f);
-    assert_int_equal(st->ooo_dropped, 1400);
+    /* given up at the cap, never seen: a capture gap, not a drop */
+    assert_int_equal(st->ooo_unseen, 1400);
+    assert_int_equal(st->ooo_dropped, 0);
     assert_memory_equal(logs(&r, 1, WHY_S2C), "<g1400>xxx", 10);
+    /* the filler arrives after all: those bytes were captured and dropped at the cap */
+    tx(f, (struct seg){200, 20, FROM_S, 0, A, 5001, 1001, blk, 0, 0});
+    tx(f, (struct seg){201, 21, FROM_S, 0, A, 5001, 1001, blk, 0, 0}); /* counted once */
+    assert_int_equal(st->ooo_unseen, 0);
+    assert_int_equal(st->ooo_dropped, 1400);
+    /* the client acknowledged everything: the hole is the capture's, proven */
+    tx(f, (struct seg){202, 22, FROM_C, 0, A, 1001, 5001 + 101 * 1400, NULL, 0, 0});
     why_flow_finish(f);
     assert_int_equal(r.closed[1].half[WHY_S2C].bytes, 101 * 1400);
     assert_int_equal(r.closed[1].half[WHY_S2C].gap_bytes, 1400);
+    assert_int_equal(r.closed[1].half[WHY_S2C].gap_acked_bytes, 1400);
+    assert_int_equal(r.closed[1].half[WHY_S2C].acked_bytes, 101 * 1400);
+    assert_int_equal(r.closed[1].half[WHY_S2C].unseen_acked_bytes, 0);
+    done(f, &r);
+}
+
+/* A capture of the client's direction only (sv-async-cli-onesided.pcap): the handshake ACK
+ * proves the SYN-ACK, the ACKs prove the answers and the server's FIN. */
+static void one_sided_client(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    tx(f, (struct seg){2, 1, FROM_C, 0, A, 1001, 5001, NULL, 0, 0});
+    assert_int_equal(r.nev, 2);
+    assert_int_equal(r.evs[1].ev, WHY_EV_ESTABLISHED);
+    tx(f, (struct seg){3, 4, FROM_C, 0, A | P, 1001, 5001, "GET / HTTP/1.1\r\n\r\n", 0, 0});
+    tx(f, (struct seg){4, 5, FROM_C, 0, A, 1019, 5150, NULL, 0, 0});
+    tx(f, (struct seg){5, 6, FROM_C, 0, A | P, 1019, 5150, "GET /2 HTTP/1.1\r\n\r\n", 0, 0});
+    tx(f, (struct seg){6, 7, FROM_C, 0, A, 1039, 5261, NULL, 0, 0});
+    tx(f, (struct seg){7, 8, FROM_C, 0, A, 1039, 5262, NULL, 0, 0}); /* the server's FIN */
+    tx(f, (struct seg){8, 9, FROM_C, 0, A | F, 1039, 5262, NULL, 0, 0});
+    why_flow_finish(f);
+    const struct why_conn *c = &r.closed[1];
+    assert_int_equal(r.nopen, 1);
+    assert_false(c->midstream);
+    assert_true(c->established);
+    assert_int_equal(c->synack_frame, 0);
+    assert_int_equal(c->syn_answer, WHY_SYN_SYNACK_UNSEEN);
+    assert_int_equal(c->answer_frame, 2);
+    assert_int_equal(c->half[WHY_S2C].isn, 5000);
+    const struct why_tcp_half *s = &c->half[WHY_S2C];
+    assert_true(s->missing);
+    assert_int_equal(s->packets, 0);
+    assert_true(s->peer_acked);
+    assert_int_equal(s->acked_max, 5262);
+    assert_int_equal(s->acked_bytes, 260);
+    assert_int_equal(s->unseen_acked_bytes, 260);
+    assert_true(s->fin_acked_unseen);
+    assert_false(c->half[WHY_C2S].missing);
+    assert_int_equal(c->half[WHY_C2S].bytes, 38);
+    assert_int_equal(s->acked_frame, 7); /* the last ACK that moved forward */
+    const struct why_flow_stats *st = why_flow_stats(f);
+    assert_int_equal(st->one_sided[WHY_S2C], 1);
+    assert_int_equal(st->tail_unseen_bytes, 260);
+    assert_int_equal(st->synack_unseen, 1);
+    done(f, &r);
+}
+
+/* The server's direction only: its SYN-ACK and ACKs prove the client's SYN and bytes. */
+static void one_sided_server(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0});
+    tx(f, (struct seg){2, 5, FROM_S, 0, A, 5001, 1019, NULL, 0, 0});
+    tx(f, (struct seg){3, 6, FROM_S, 0, A | P, 5001, 1019, "HTTP/1.1 200 OK\r\n", 0, 0});
+    tx(f, (struct seg){4, 7, FROM_S, 0, A | F, 5018, 1020, NULL, 0, 0}); /* acks a FIN */
+    why_flow_finish(f);
+    const struct why_conn *c = &r.closed[1];
+    assert_false(c->midstream);
+    assert_int_equal(c->syn_answer, WHY_SYN_SYNACK);
+    const struct why_tcp_half *h = &c->half[WHY_C2S];
+    assert_true(h->missing);
+    assert_int_equal(h->isn, 1000);
+    assert_int_equal(h->acked_bytes, 18);
+    assert_int_equal(h->unseen_acked_bytes, 18);
+    assert_true(h->fin_acked_unseen);
+    assert_false(c->half[WHY_S2C].missing);
+    assert_int_equal(c->half[WHY_S2C].acked_bytes, 0); /* nothing acknowledges it */
+    done(f, &r);
+}
+
+/* A lone SYN-ACK (backscatter) proves a SYN, not a capture seen from one side; a mid-stream
+ * packet's ACK says where the stream stands, not that anything was sent. */
+static void lone_packets_prove_little(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0});
+    tx(f, (struct seg){2, 1, FROM_C, 41000, A | P, 300, 7000, "GET / HTTP/1.1\r\n\r\n", 0, 0});
+    why_flow_finish(f);
+    assert_false(r.closed[1].half[WHY_C2S].missing);
+    assert_int_equal(r.closed[1].half[WHY_C2S].acked_bytes, 0);
+    assert_false(r.closed[2].half[WHY_S2C].missing);
+    assert_int_equal(r.closed[2].half[WHY_S2C].unseen_acked_bytes, 0);
+    const struct why_flow_stats *st = why_flow_stats(f);
+    assert_int_equal(st->one_sided[WHY_C2S] + st->one_sided[WHY_S2C], 0);
+    done(f, &r);
+}
+
+/* A hole the peer acknowledged is the capture's loss; a hole it did not is not proven. */
+static void holes_proven_by_acks(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    handshake(f, 0, 1, 0);
+    tx(f, (struct seg){4, 10, FROM_S, 0, A, 5001, 1001, "abc", 0, 0});
+    tx(f, (struct seg){5, 11, FROM_S, 0, A, 5007, 1001, "ghi", 0, 0});
+    tx(f, (struct seg){6, 12, FROM_C, 0, A, 1001, 5010, NULL, 0, 0}); /* acks past the hole */
+    tx(f, (struct seg){7, 13, FROM_S, 0, A | F, 5012, 1001, NULL, 0, 0}); /* 2 more lost */
+    assert_string_equal(logs(&r, 1, WHY_S2C), "abc<g3>ghi<g2>");
+    why_flow_finish(f);
+    const struct why_tcp_half *h = &r.closed[1].half[WHY_S2C];
+    assert_int_equal(h->gap_bytes, 5);
+    assert_int_equal(h->gap_acked_bytes, 3); /* the 2 before the FIN: never acknowledged */
+    assert_int_equal(h->acked_bytes, 9);
+    assert_false(h->fin_acked_unseen);
+    assert_int_equal(h->unseen_acked_bytes, 0);
+    done(f, &r);
+    /* a later acknowledgement of the FIN proves the last hole too */
+    f = mk(&r);
+    handshake(f, 0, 1, 0);
+    tx(f, (struct seg){4, 10, FROM_S, 0, A, 5001, 1001, "abc", 0, 0});
+    tx(f, (struct seg){5, 11, FROM_S, 0, A | F, 5006, 1001, NULL, 0, 0});
+    tx(f, (struct seg){6, 12, FROM_C, 0, A, 1001, 5007, NULL, 0, 0});
+    why_flow_finish(f);
+    assert_int_equal(r.closed[1].half[WHY_S2C].gap_acked_bytes, 2);
+    assert_int_equal(r.closed[1].half[WHY_S2C].acked_bytes, 5);
+    /* bytes acknowledged beyond the last captured one, no FIN */
+    tx(f, (struct seg){7, 20, FROM_S, 41000, S | A, 9000, 77, NULL, 0, 0});
+    tx(f, (struct seg){8, 21, FROM_C, 41000, A, 77, 9001, NULL, 0, 0});
+    tx(f, (struct seg){9, 22, FROM_S, 41000, A, 9001, 77, "xy", 0, 0});
+    tx(f, (struct seg){10, 23, FROM_C, 41000, A, 77, 9503, NULL, 0, 0});
+    why_flow_finish(f);
+    assert_int_equal(r.closed[2].half[WHY_S2C].unseen_acked_bytes, 500);
+    assert_false(r.closed[2].half[WHY_S2C].fin_acked_unseen);
+    done(f, &r);
+}
+
+/* RFC 5961: a SYN on a 4-tuple the server still holds draws a bare ACK; the client resets
+ * the stale connection and retries the same SYN, which is answered (sv-varnish-browse). */
+static void challenge_ack_then_retry(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    tx(f, (struct seg){2, 20, FROM_S, 0, A, 7777, 424242, NULL, 0, 0});
+    tx(f, (struct seg){3, 21, FROM_C, 0, R, 424242, 424242, NULL, 0, 0});
+    assert_int_equal(r.evs[1].ev, WHY_EV_CHALLENGE_ACK);
+    assert_int_equal(r.evs[1].dir, WHY_S2C);
+    tx(f, (struct seg){4, 3000, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    tx(f, (struct seg){5, 3020, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0});
+    tx(f, (struct seg){6, 3021, FROM_C, 0, A | P, 1001, 5001, "hi", 0, 0});
+    tx(f, (struct seg){7, 9000, FROM_S, 0, A | P, 5001, 1003, "yo", 0, 0}); /* after linger */
+    assert_int_equal(r.nopen, 1);
+    assert_int_equal(r.nclose, 0);
+    assert_string_equal(logs(&r, 1, WHY_S2C), "yo");
+    why_flow_finish(f);
+    const struct why_conn *c = &r.closed[1];
+    assert_int_equal(c->syn_count, 2);
+    assert_int_equal(c->syn_frames[1], 4);
+    assert_int_equal(c->challenge_acks, 1);
+    assert_int_equal(c->challenge_rst_frame, 3);
+    assert_int_equal(c->half[WHY_C2S].rst_frame, 0);
+    assert_int_equal(c->syn_answer, WHY_SYN_SYNACK); /* the better answer */
+    assert_int_equal(c->answer_frame, 5);
+    assert_true(c->established);
+    assert_int_equal(c->half[WHY_C2S].acked_bytes, 2);
+    done(f, &r);
+}
+
+/* The server acknowledges the SYN; its SYN-ACK was not captured. A reset answers too. */
+static void server_ack_and_rst_answer(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    tx(f, (struct seg){2, 1, FROM_S, 0, A, 5001, 1001, NULL, 0, 0});
+    tx(f, (struct seg){3, 2, FROM_S, 0, A | P, 5001, 1001, "220 hi\r\n", 0, 0});
+    tx(f, (struct seg){10, 10, FROM_C, 41000, S, 3000, 0, NULL, 0, 0});
+    tx(f, (struct seg){11, 11, FROM_S, 41000, R | A, 0, 3001, NULL, 0, 0});
+    why_flow_finish(f);
+    assert_int_equal(r.closed[1].syn_answer, WHY_SYN_SYNACK_UNSEEN);
+    assert_int_equal(r.closed[1].answer_frame, 2);
+    assert_int_equal(r.closed[1].challenge_acks, 0);
+    assert_string_equal(logs(&r, 1, WHY_S2C), "220 hi\r\n");
+    assert_int_equal(r.closed[2].syn_answer, WHY_SYN_RST);
+    assert_int_equal(r.closed[2].answer_frame, 11);
+    done(f, &r);
+}
+
+#define VIP 0xc6120001u  /* 198.18.0.1: what the client connects to */
+#define REAL 0xc6130002u /* 198.19.0.2: the real server's answers */
+#define NATC 0xc6130001u /* 198.19.0.1: the client as the server sees it */
+static const struct tuple TO_VIP = {0, VIP, 0, 0};
+static struct tuple from_real(uint16_t cport) { return (struct tuple){REAL, NATC, 80, cport}; }
+
+/* ndpi-http-asymmetric: the answers come from other addresses to other addresses; paired
+ * by the acknowledgement of the client's ISN, the translation recorded. */
+static void nat_pairing(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx_as(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){2, 1, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0}, from_real(61000));
+    tx_as(f, (struct seg){3, 2, FROM_C, 0, A | P, 1001, 5001, "GET /", 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){4, 3, FROM_S, 0, A | P, 5001, 1006, "200", 0, 0}, from_real(61000));
+    tx_as(f, (struct seg){5, 4, FROM_S, 0, R | A, 5004, 1006, NULL, 0, 0}, from_real(61000));
+    assert_int_equal(r.nopen, 1);
+    assert_int_equal(r.evs[1].ev, WHY_EV_TRANSLATED);
+    assert_int_equal(r.evs[2].ev, WHY_EV_SYNACK);
+    assert_string_equal(logs(&r, 1, WHY_C2S), "GET /");
+    assert_string_equal(logs(&r, 1, WHY_S2C), "200");
+    assert_int_equal(why_flow_stats(f)->nat_paired, 1);
+    /* a SYN-ACK that acknowledges no waiting SYN, and one too late, are their own */
+    tx_as(f, (struct seg){6, 10, FROM_C, 41000, S, 2000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){7, 11, FROM_S, 0, S | A, 5000, 2002, NULL, 0, 0}, from_real(61001));
+    tx_as(f, (struct seg){8, 7000, FROM_S, 0, S | A, 5000, 2001, NULL, 0, 0}, from_real(61002));
+    assert_int_equal(r.nopen, 4);
+    /* a reset through the translation answers the SYN: refused */
+    tx_as(f, (struct seg){9, 7001, FROM_C, 41001, S, 3000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){10, 7002, FROM_S, 0, R | A, 0, 3001, NULL, 0, 0}, from_real(61003));
+    assert_int_equal(r.nopen, 5);
+    why_flow_finish(f);
+    const struct why_conn *c = &r.closed[1];
+    assert_true(c->translated);
+    assert_int_equal(c->srv_addr.a[3], 1);
+    assert_int_equal(c->nat_srv_addr.a[1], 0x13);
+    assert_int_equal(c->nat_srv_addr.a[3], 2);
+    assert_int_equal(c->nat_cli_addr.a[3], 1);
+    assert_int_equal(c->nat_srv_port, 80);
+    assert_int_equal(c->nat_cli_port, 61000);
+    assert_int_equal(c->srv_port, SPORT);
+    assert_int_equal(c->syn_answer, WHY_SYN_SYNACK);
+    assert_int_equal(c->half[WHY_S2C].rst_frame, 5);
+    assert_int_equal(c->half[WHY_C2S].acked_bytes, 5);
+    assert_false(r.closed[2].translated);
+    assert_int_equal(r.closed[2].syn_answer, WHY_SYN_NO_ANSWER);
+    assert_int_equal(r.closed[5].syn_answer, WHY_SYN_RST);
+    assert_true(r.closed[5].translated);
+    assert_int_equal(why_flow_stats(f)->nat_paired, 2);
+    done(f, &r);
+}
+
+/* ndpi-alexa-app: connections on three ports, SYNs interleaved: one schedule each. */
+static void syn_schedules_per_connection(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    static const int64_t at[] = {0, 1000, 3000, 7000};
+    for (int i = 0; i < 4; i++)
+        for (uint16_t k = 0; k < 3; k++)
+            tx(f, (struct seg){(uint64_t)(10 * i + k + 1), at[i] + 250 * k, FROM_C,
+                               (uint16_t)(40200 + k), S, 100u + k, 0, NULL, 0, 0});
+    why_flow_finish(f);
+    assert_int_equal(r.nopen, 3);
+    for (uint64_t id = 1; id <= 3; id++) {
+        const struct why_conn *c = &r.closed[id];
+        assert_int_equal(c->syn_count, 4);
+        for (int i = 1; i < 4; i++)
+            assert_int_equal(why_ts_diff_us(c->syn_ts[0], c->syn_ts[i]), at[i] * 1000);
+        assert_int_equal(c->syn_answer, WHY_SYN_NO_ANSWER);
+    }
     done(f, &r);
 }
 
@@ -627,6 +907,14 @@ int main(void)
         cmocka_unit_test(midstream_roles),
         cmocka_unit_test(timers),
         cmocka_unit_test(ooo_cap),
+        cmocka_unit_test(one_sided_client),
+        cmocka_unit_test(one_sided_server),
+        cmocka_unit_test(holes_proven_by_acks),
+        cmocka_unit_test(lone_packets_prove_little),
+        cmocka_unit_test(challenge_ack_then_retry),
+        cmocka_unit_test(server_ack_and_rst_answer),
+        cmocka_unit_test(nat_pairing),
+        cmocka_unit_test(syn_schedules_per_connection),
         cmocka_unit_test(finish_in_id_order),
         cmocka_unit_test(cap_eviction),
         cmocka_unit_test(other_protocols),

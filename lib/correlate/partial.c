@@ -1,0 +1,108 @@
+/* Join rules for what a capture shows only in part: a TLS connection opened and left unused
+ * while its twin carries the traffic; a dual-stack client's first family refused while the
+ * other one connects; lookups that are expected to fail. Reads the store only. */
+#include <string.h>
+#include <strings.h>
+
+#include "correlate/join.h"
+#include "store/gateways.h"
+#include "store/store.h"
+
+#define SPARE_IDLE_US (1LL * 1000000) /* a client that refuses a certificate leaves at once */
+
+/* Browsers open spare connections and close them after the handshake, without an alert.
+ * Such a connection was not refused when the client finished its handshake (its
+ * ChangeCipherSpec and Finished, TLS 1.2: sent only once it took the certificate) and then
+ * stayed idle more than SPARE_IDLE_US before closing, or when the same certificate carries
+ * application data both ways on another connection to the same server. */
+bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_tls_facts *t = &rc->tls;
+    if (!t->cert_frame || why_rec_tls_sent_data(rc) ||
+        (t->alert_frame && t->alert_dir == WHY_C2S))
+        return false;
+    const struct why_conn *c = why_rec_conn(rc);
+    const struct why_tcp_half *cl = &c->half[WHY_C2S];
+    struct why_ts left = cl->fin_frame ? cl->fin_ts : cl->rst_ts;
+    if (t->version != 0x0304 && t->ccs[WHY_C2S] && t->ccs[WHY_S2C] &&
+        (cl->fin_frame || cl->rst_frame) && why_ts_diff_us(t->cert_ts, left) > SPARE_IDLE_US)
+        return true;
+    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o;
+         o = why_store_conns_next(o))
+        if (o != rc && o->app == WHY_APP_TLS && o->tls.cert_frame &&
+            o->tls.cert_hash == t->cert_hash && why_rec_tls_sent_data(o) &&
+            o->tls.appdata[WHY_S2C] && why_rec_conn(o)->srv_port == c->srv_port)
+            return true;
+    return false;
+}
+
+#define FALLBACK_US (300LL * 1000)  /* RFC 8305: a dual-stack client tries the other family
+                                       within 250 ms, at once after a refusal */
+#define FALLBACK_SCAN 64            /* records looked at after rc (cap) */
+
+/* rc failed to connect, and within FALLBACK_US a connection of the other address family to
+ * the same port was established: the client fell back (Happy Eyeballs), nothing failed. */
+bool why_join_family_fallback(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    (void)cx;
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = c->half[WHY_S2C].last_frame ? c->half[WHY_S2C].last_ts : c->first_ts;
+    int n = 0;
+    for (const struct why_conn_rec *o = rc->rnext; o && n < FALLBACK_SCAN; o = o->rnext, n++) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (why_ts_diff_us(end, oc->first_ts) > FALLBACK_US)
+            break;
+        if (oc->established && oc->srv_port == c->srv_port &&
+            oc->cli_addr.family != c->cli_addr.family)
+            return true;
+    }
+    return false;
+}
+
+/* Names hosts look up on every network and that most networks do not have: their failure is
+ * the expected answer. WPAD: browsers' and Windows' proxy auto-discovery (wpad, wpad.<domain>
+ * for each suffix); ISATAP: Windows' IPv6 transition router (isatap, isatap.<domain>). The
+ * resolver's search-list expansions are recognised elsewhere (an expansion failing while the
+ * name itself resolves, why_join_unjoined_dns). */
+static const char *const expected_miss[] = {"wpad", "isatap"};
+
+bool why_join_dns_expected_miss(const char *qname)
+{
+    for (size_t i = 0; i < sizeof expected_miss / sizeof expected_miss[0]; i++) {
+        size_t n = strlen(expected_miss[i]);
+        if (strncasecmp(qname, expected_miss[i], n) == 0 && (qname[n] == 0 || qname[n] == '.'))
+            return true;
+    }
+    return false;
+}
+
+#define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
+#define BLIND_SCAN 4096             /* records looked at for a one-sided upstream leg (cap) */
+
+bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
+{
+    for (uint32_t i = 0; i < x->nattempts; i++) {
+        const struct why_conn *c = why_rec_conn(x->attempts[i]);
+        if (c->half[WHY_S2C].missing || c->half[WHY_C2S].missing)
+            return true;
+        /* a connection that carried a hole and no request the join could read: the request
+         * (or its answer) may be in the hole */
+        if (!x->up && (c->half[WHY_C2S].gap_bytes || c->half[WHY_S2C].gap_bytes))
+            return true;
+        /* one SYN, nothing back in the capture, and the gateway answered its client before
+         * a SYN could have been sent again: it had an answer (a RST) the capture missed */
+        if (!c->established && c->syn_count == 1 && !c->icmp_frame && x->end_frame &&
+            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts[0], x->end_ts) < RTO_MIN_US)
+            return true;
+    }
+    int n = 0;
+    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if (!c->half[WHY_S2C].missing && !c->half[WHY_C2S].missing)
+            continue;
+        why_gw_roles(cx->gw, rc);
+        if (rc->gw_cli && !rc->gw_srv)
+            return true;
+    }
+    return false;
+}
