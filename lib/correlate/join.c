@@ -397,4 +397,5 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     }
     if (!x->up_conn && x->nattempts)
         x->up_conn = x->attempts[x->nattempts - 1];
+    why_join_background(cx, x);
 }

@@ -65,6 +65,7 @@ struct fixctx {
     char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
     char upstream_state[160];
     char cert[160];
+    char checks[160];
 };
 
 /* Expands {name} placeholders of a catalogue fix. */
@@ -93,6 +94,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct fixctx
                     else if (!strcmp(name, "alert")) v = f->alert;
                     else if (!strcmp(name, "upstream_state")) v = f->upstream_state;
                     else if (!strcmp(name, "cert")) v = f->cert;
+                    else if (!strcmp(name, "checks")) v = f->checks;
                     if (v) {
                         if (!v[0])
                             v = "?";
@@ -706,6 +708,95 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, const
              t->status, claim);
 }
 
+/* ---- the gateway's own schedule (correlate/background.c): a 5xx with no attempt ---- */
+
+/* The gateway's answer says no server was available: HAProxy's built-in 503 page, Caddy's
+ * empty 503 (its reverse proxy's "no upstreams available"). Not Varnish's "Backend fetch
+ * failed": it says that for every failure, a backend held down after a refusal too. */
+static bool says_no_server(const struct why_txn *t)
+{
+    return t->says_no_server ||
+           (strcmp(t->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
+}
+
+static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+{
+    const struct why_txn *t = x->client;
+    if (!x->nbgdns)
+        return false;
+    const struct why_dns_rec *last = x->bgdns[x->nbgdns - 1];
+    bool answered = false;
+    for (uint32_t i = 0; i < x->nbgdns; i++)
+        answered |= x->bgdns[i]->answered;
+    set_cause(inc, "backend_dns_failed");
+    if (!answered)
+        inc->error = "dns_timeout";
+    why_addr_str(&last->srv, f->dns, sizeof f->dns);
+    /* the last lookups (at most 4) before the request */
+    for (uint32_t i = x->nbgdns > 4 ? x->nbgdns - 4 : 0; i < x->nbgdns; i++) {
+        const struct why_dns_rec *d = x->bgdns[i];
+        char tn[12];
+        const char *qt = why_dns_type_name(d->qtype, tn, sizeof tn);
+        ev(inc, d->q_frame, d->q_ts, "gateway's own DNS query %s %s to %s", qt, d->qname, f->dns);
+        if (d->answered)
+            ev(inc, d->a_frame, d->a_ts, "DNS answer %s for %s %s", why_dns_rcode_name(d->rcode), qt,
+               d->qname);
+    }
+    char w[32];
+    fmt_wait(w, sizeof w, why_ts_diff_us(last->q_ts, t->req_ts));
+    const char *what = last->answered ? (last->rcode ? why_dns_rcode_name(last->rcode) : "no address")
+                                      : "no answer";
+    dt(inc, "lookups=%u last=%s", x->nbgdns, what);
+    snprintf(inc->summary, sizeof inc->summary,
+             "The gateway answered %d without trying a server: its own periodic lookups of %s were "
+             "failing (%u in the 30 s before, the last %s before the request: %s).",
+             t->status, last->qname, x->nbgdns, w, what);
+    return true;
+}
+
+static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+{
+    const struct why_txn *t = x->client;
+    if (!x->nchecks || !says_no_server(t))
+        return false;
+    set_cause(inc, "health_check_failed");
+    size_t o = 0;
+    for (uint32_t i = 0; i < x->nchecks; i++) {
+        const struct why_conn_rec *rc = x->checks[i];
+        const struct why_conn *c = why_rec_conn(rc);
+        char a[64], what[48];
+        why_endpoint_str(&c->srv_addr, c->srv_port, a, sizeof a);
+        const struct why_txn *ct = rc->txn_head;
+        if (c->established && ct && ct->has_resp) {
+            ev(inc, ct->req_frame, ct->req_ts, "gateway's own check %s %s to %s", ct->method,
+               ct->target ? ct->target : "", a);
+            ev(inc, ct->resp_first_frame, ct->resp_first_ts, "check answered %d", ct->status);
+            snprintf(what, sizeof what, "answered %d", ct->status);
+        } else {
+            ev(inc, c->first_frame, c->first_ts, "gateway's own check: SYN to %s", a);
+            if (c->half[WHY_S2C].rst_frame) {
+                ev(inc, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts, "RST from %s", a);
+                snprintf(what, sizeof what, "refused");
+            } else if (c->icmp_frame) {
+                ev(inc, c->icmp_frame, c->icmp_ts, "ICMP error about the check to %s", a);
+                snprintf(what, sizeof what, "ICMP error");
+            } else {
+                snprintf(what, sizeof what, "no answer");
+            }
+        }
+        int n = snprintf(f->checks + o, sizeof f->checks - o, "%s%s %s", i ? ", " : "", a, what);
+        if (n < 0 || (size_t)n >= sizeof f->checks - o)
+            break;
+        o += (size_t)n;
+    }
+    dt(inc, "servers=%u", x->nchecks);
+    snprintf(inc->summary, sizeof inc->summary,
+             "The gateway answered %d without trying a server (\"%s\"): its own health checks "
+             "were failing: %s.", t->status, inc->claim[0] ? inc->claim : "no server available",
+             f->checks);
+    return true;
+}
+
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_incident *inc)
 {
@@ -827,6 +918,9 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!found && !direct && !x->up)
         found = banner_cause(inc, x);
     /* 3. the gateway answered 5xx and nothing upstream explains it */
+    if (!found && t->has_resp && t->status >= 500 && !direct && !x->up && x->nattempts == 0 &&
+        x->ndns == 0)
+        found = background_dns_cause(inc, x, &f) || health_check_cause(inc, x, &f);
     if (!found && t->has_resp && t->status >= 500 && !direct) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             set_cause(inc, "no_upstream_attempt");

@@ -98,6 +98,7 @@ struct why_txn {
     char claim[200];
     char server[96];
     char title[120];
+    bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     /* a response that was not HTTP */
     bool not_http;
     uint8_t first_bytes[64];
