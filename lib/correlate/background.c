@@ -185,3 +185,44 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
     }
     return false;
 }
+
+#define WHY_RETRY_US (2LL * 1000000) /* a client repeats a request this soon after losing it */
+
+/* ok, a client's request answered below 500, repeats lost, one the same client lost just
+ * before: same method, host and target, sent on another connection to the same gateway
+ * address, no answer, that connection closed by the gateway (curl and browsers repeat once a
+ * request lost on a kept-alive connection). */
+static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
+{
+    const struct why_conn *oc = why_rec_conn(ok->rc), *qc = why_rec_conn(lost->rc);
+    int64_t before = why_ts_diff_us(lost->req_ts, ok->req_ts);
+    return ok->has_resp && ok->status < 500 && !lost->has_resp && lost->rc != ok->rc &&
+           before >= 0 && before <= WHY_RETRY_US &&
+           (qc->half[WHY_S2C].fin_frame || qc->half[WHY_S2C].rst_frame) &&
+           why_addr_eq(&qc->cli_addr, &oc->cli_addr) && why_addr_eq(&qc->srv_addr, &oc->srv_addr) &&
+           qc->srv_port == oc->srv_port && strcmp(lost->method, ok->method) == 0 &&
+           strcmp(lost->host, ok->host) == 0 && lost->target_len == ok->target_len &&
+           (!lost->target_len || memcmp(lost->target, ok->target, lost->target_len) == 0);
+}
+
+void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t)
+{
+    for (struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+        if (q == t)
+            continue;
+        if (!q->decided && repeats(t, q))
+            q->repeated_ok = true;   /* t is the repeat: the lost one waits in the queue */
+        if (repeats(q, t))
+            t->repeated_ok = true;   /* t is the lost one: its repeat waits in the queue */
+    }
+}
+
+/* An unanswered request on a connection the gateway closed waits this much longer for its
+ * decision: its client may repeat it (why_join_mark_repeat). */
+int64_t why_join_repeat_wait(const struct why_txn *t)
+{
+    const struct why_conn *c = why_rec_conn(t->rc);
+    if (t->has_resp || (!c->half[WHY_S2C].fin_frame && !c->half[WHY_S2C].rst_frame))
+        return 0;
+    return WHY_RETRY_US;
+}

@@ -74,6 +74,12 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
 /* rc, a gateway's failed attempt no request took, is one of attempts to that server on a
  * schedule (a health check): x gets rc alone (claimed, no incident). */
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
+/* Of t and a request still queued, one (answered below 500) repeats the other, which its
+ * client lost on a connection the gateway closed: the lost one is marked repeated_ok (no
+ * failure). */
+void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t);
+/* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
+int64_t why_join_repeat_wait(const struct why_txn *t);
 /* rc, a gateway's failed attempt no request took, to one address of a name whose other
  * address it reached right after (happy eyeballs, next address): x gets rc alone. */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

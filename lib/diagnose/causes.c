@@ -39,6 +39,8 @@ static const struct why_cause causes[] = {
      "{addr} port {port} does not speak HTTP (wrong port or protocol, e.g. TLS or SSH): fix the URL or the gateway's upstream setting."},
     {"closed", "connection_terminated", "gateway", "The origin closed the connection (FIN) after the request, before any response byte.",
      "The origin {addr} dropped the request without answering: check its logs (crash, limits, request rejected); a keep-alive race if it followed idle time."},
+    {"closed_on_reuse", "connection_terminated", "gateway", "The gateway sent the request on a kept-alive connection that had been idle, and the origin closed it (FIN or RST) before any answer: the origin's idle timeout ran out as the gateway reused the connection.",
+     "The connection to {addr} had been idle {wait}: make the gateway's upstream keep-alive idle timeout shorter than the origin's keep-alive timeout (nginx keepalive_timeout in the upstream block, HAProxy timeout http-keep-alive, Apache ttl=, Caddy keepalive), or the origin's longer; a gateway that retries idempotent requests on a new connection hides it for GET, not for POST."},
     {"reset", "connection_terminated", "gateway", "The origin reset the connection (RST) after the request, before any response byte.",
      "The origin {addr} (or a device in between) aborted the request: check its logs and any IPS/WAF in the path."},
     {"reset_in_body", "http_response_incomplete", "gateway", "The origin reset the connection in the middle of the response.",

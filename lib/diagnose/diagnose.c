@@ -417,6 +417,36 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
 }
 
 /* The upstream request was sent: what came back. */
+/* Keep-alive reuse (a gateway habit): the request went on a connection that had carried an
+ * earlier request and sat idle; the origin closed it (FIN or RST) before any answer. */
+static bool reuse_cause(struct why_incident *inc, const struct why_txn *u, bool rst,
+                        struct why_ts closed, uint64_t closed_frame, const char *dst, struct fixctx *f)
+{
+    /* the origin had answered on this connection before the request, and nothing since:
+     * its last byte then is when the connection fell idle (earlier answers' records may be
+     * gone; the connection's own counters stay) */
+    const struct why_tcp_half *srv = &why_rec_conn(u->rc)->half[WHY_S2C];
+    if (!srv->first_data_frame || srv->last_data_frame >= u->req_first_frame)
+        return false;
+    int64_t idle = why_ts_diff_us(srv->last_data_ts, u->req_first_ts);
+    int64_t after = why_ts_diff_us(u->req_first_ts, closed);
+    set_cause(inc, "closed_on_reuse");
+    inc->wait_us = after;
+    ev(inc, srv->last_data_frame, srv->last_data_ts, "last answer on this connection ends");
+    ev(inc, closed_frame, closed, "%s from %s before any response", rst ? "RST" : "FIN", dst);
+    char wi[32], wa[32];
+    fmt_wait(wi, sizeof wi, idle);
+    fmt_wait(wa, sizeof wa, after < 0 ? -after : after);
+    snprintf(f->wait, sizeof f->wait, "%s", wi);
+    dt(inc, "reused=yes idle=%.3fs by=%s %s=%.3fs", secs(idle), rst ? "RST" : "FIN",
+       after < 0 ? "before_request" : "after_request", secs(after < 0 ? -after : after));
+    snprintf(inc->summary, sizeof inc->summary,
+             "The gateway reused a kept-alive connection idle for %s; %s %s it %s %s the request "
+             "left, before any answer.", wi, dst, rst ? "reset" : "closed", wa,
+             after < 0 ? "before" : "after");
+    return true;
+}
+
 static bool response_cause(struct why_incident *inc, const struct why_join *x,
                            const struct client_end *ce, struct fixctx *f)
 {
@@ -472,6 +502,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
                 rst = false;
                 t = srv->fin_ts;
             }
+            if (reuse_cause(inc, u, rst, t, rst ? srv->rst_frame : srv->fin_frame, dst, f))
+                return true;
             set_cause(inc, rst ? "reset" : "closed");
             inc->wait_us = why_ts_diff_us(u->req_ts, t);
             ev(inc, rst ? srv->rst_frame : srv->fin_frame, t, "%s from %s before any response",
@@ -819,6 +851,9 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     else
         failed = true;
     if (!failed)
+        return WHY_VERDICT_OK;
+    /* the client repeated the lost request and got its answer: not a failure */
+    if (t->repeated_ok)
         return WHY_VERDICT_OK;
 
     bool direct = x->up == t;

@@ -85,6 +85,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_store_txn_unindex(&s->st, t); /* a client's request is never another's upstream one */
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
+    why_join_mark_repeat(&cx, t);
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
     if (t->has_resp && t->status < 500 && t->resp_done && !s->opt.exhaustive) {
@@ -147,7 +148,7 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
         return false;
     if (why_ts_cmp(t->rc->c.half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
         since = t->rc->c.half[WHY_S2C].last_ts;
-    return why_ts_diff_us(since, s->now) >= s->opt.settle_us;
+    return why_ts_diff_us(since, s->now) >= s->opt.settle_us + why_join_repeat_wait(t);
 }
 
 static void sweep_queue(struct why_session *s, bool finishing)

@@ -99,6 +99,8 @@ struct why_txn {
     char server[96];
     char title[120];
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
+    bool repeated_ok;             /* lost, then repeated by its client on a new connection and
+                                     answered below 500 (correlate/background.c) */
     /* a response that was not HTTP */
     bool not_http;
     uint8_t first_bytes[64];
