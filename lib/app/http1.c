@@ -79,6 +79,7 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
     t->resp_frame = hc->f->num;
     t->resp_ts = hc->f->ts;
     t->expected_len = h->content_length;
+    t->resp_head_bytes = h->head_len;
     copy_str(t->server, sizeof t->server, h->server);
     if (h->proxy_status[0])
         copy_str(t->claim, sizeof t->claim, h->proxy_status);

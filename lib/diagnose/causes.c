@@ -65,6 +65,8 @@ static const struct why_cause causes[] = {
      "Fix DNS for {host} at {dns} (the record, or the gateway's resolvers setting); until then the gateway keeps the server in maintenance."},
     {"health_check_failed", "destination_unavailable", "gateway", "The gateway answered 5xx without trying any server: its health checks of the servers were failing, so it had marked them all down (and says so in its answer).",
      "Make the servers pass the gateway's health check ({checks}), or fix the check (its URI, expected status, interval)."},
+    {"head_too_big", "http_response_header_section_size", "gateway", "The origin answered with a complete, valid response head larger than the gateway's buffer for it, and the gateway answered 502 (nginx: \"upstream sent too big header\", proxy_buffer_size 4 KB; HAProxy: tune.bufsize 16 KB).",
+     "The origin's response head is {got} bytes: raise the gateway's buffer (nginx proxy_buffer_size / proxy_buffers, HAProxy tune.bufsize) or make the origin send fewer or shorter header fields (cookies)."},
     {"no_upstream_attempt", "proxy_internal_response", "gateway", "The gateway answered 5xx without any DNS query, connection attempt or upstream request for it.",
      "The gateway refused on its own ({claim}): check its configuration (no upstream available, ACL, limits, all upstreams marked down)."},
     {"gateway_error", "proxy_internal_response", "gateway", "The origin answered correctly but the gateway still answered the client with 5xx.",

@@ -829,6 +829,44 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
     return true;
 }
 
+/* A gateway that does not watch its client (HAProxy without abortonclose, Apache, Varnish)
+ * answers after the client gave up: the client's FIN came before the answer's first byte and
+ * its RST after it (the socket was gone; a half-close would have read the answer). The
+ * client saw nothing: client_abort, whatever the gateway wrote to it later. */
+static void client_left_first(const struct why_join *x, struct client_end *ce)
+{
+    const struct why_txn *t = x->client;
+    const struct why_tcp_half *cl = &why_rec_conn(t->rc)->half[WHY_C2S];
+    if (!t->has_resp || !cl->fin_frame || !cl->rst_frame || why_ts_cmp(cl->fin_ts, t->req_ts) < 0 ||
+        why_ts_cmp(cl->fin_ts, t->resp_first_ts) >= 0 || why_ts_cmp(cl->rst_ts, t->resp_first_ts) < 0)
+        return;
+    ce->client_gave_up = true;
+    ce->ts = cl->fin_ts;
+    ce->frame = cl->fin_frame;
+}
+
+#define WHY_GW_HEAD_BUF 4096 /* the smallest response-head buffer of a common gateway (nginx's
+                                proxy_buffer_size: one memory page) */
+
+/* The origin's answer was fine but its head was larger than a gateway's buffer, and the
+ * gateway answered 502 (nginx "upstream sent too big header", HAProxy over tune.bufsize). */
+static bool head_too_big_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+{
+    const struct why_txn *t = x->client, *u = x->up;
+    if (!u || !u->has_resp || u->status >= 500 || t->status != 502 ||
+        u->resp_head_bytes < WHY_GW_HEAD_BUF)
+        return false;
+    set_cause(inc, "head_too_big");
+    snprintf(f->got, sizeof f->got, "%u", u->resp_head_bytes);
+    dt(inc, "head_bytes=%u status=%d", u->resp_head_bytes, u->status);
+    ev(inc, u->resp_first_frame, u->resp_first_ts, "origin's %d response head begins", u->status);
+    ev(inc, u->resp_frame, u->resp_ts, "origin's response head complete: %u bytes", u->resp_head_bytes);
+    snprintf(inc->summary, sizeof inc->summary,
+             "The origin answered %d with a valid %u-byte response head; the gateway answered 502: "
+             "the head did not fit its buffer.", u->status, u->resp_head_bytes);
+    return true;
+}
+
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_incident *inc)
 {
@@ -837,6 +875,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
     const struct why_conn *cc = why_rec_conn(t->rc);
     struct client_end ce = client_leg_end(x);
+    client_left_first(x, &ce);
 
     /* A failure is a failure whatever the status: most gateways pass an origin's garbage or a
      * body cut by a reset on as a 200. */
@@ -872,7 +911,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     else
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
     snprintf(inc->url, sizeof inc->url, "%s", u.abs);
-    inc->status = t->has_resp ? t->status : 0;
+    inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
     if (t->claim[0] && t->title[0])
         snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->claim, t->title);
     else
@@ -956,7 +995,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!found && t->has_resp && t->status >= 500 && !direct && !x->up && x->nattempts == 0 &&
         x->ndns == 0)
         found = background_dns_cause(inc, x, &f) || health_check_cause(inc, x, &f);
-    if (!found && t->has_resp && t->status >= 500 && !direct) {
+    if (!found && t->has_resp && t->status >= 500 && !direct && !ce.client_gave_up) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             set_cause(inc, "no_upstream_attempt");
             snprintf(inc->summary, sizeof inc->summary,
@@ -964,7 +1003,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                      t->status);
         } else if (!x->upstream_visible) {
             claim_cause(inc, t, claim_detail(t->claim, t->title), f.claim);
-        } else {
+        } else if (!head_too_big_cause(inc, x, &f)) {
             set_cause(inc, "gateway_error");
             snprintf(inc->summary, sizeof inc->summary,
                      "The gateway answered %d although the upstream side shows no failure.", t->status);

@@ -95,6 +95,7 @@ struct why_txn {
     bool resp_done;               /* framing satisfied */
     uint64_t body_bytes;
     int64_t expected_len;         /* Content-Length, -1 unknown */
+    uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     char claim[200];
     char server[96];
     char title[120];
