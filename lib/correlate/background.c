@@ -35,17 +35,44 @@ static bool dns_failed(const struct why_dns_rec *d)
     return !d->answered || d->rcode != 0 || d->naddrs == 0;
 }
 
+/* The lookups the join gave the request are the gateway's schedule, not its own: the
+ * gateway was already looking the name up, unasked (no request claimed them), at least twice
+ * in the 30 s before the request, on a schedule (HAProxy's resolvers: a request arriving
+ * between two rounds finds the failure of the next one in its window). */
+static bool dns_in_background(const struct why_join_ctx *cx, const struct why_join *x)
+{
+    const struct why_txn *t = x->client;
+    struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct why_dns_rec *d = x->dns[i];
+        if (!why_join_background_dns(cx, d))
+            return false;
+        uint32_t earlier = 0;
+        for (const struct why_dns_rec *o = cx->st->dhead; o; o = o->next)
+            if (o != d && !o->claimed && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
+                strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, from) >= 0 &&
+                why_ts_cmp(o->q_ts, t->req_ts) < 0)
+                earlier++;
+        if (earlier < 2)
+            return false;
+    }
+    return x->ndns > 0;
+}
+
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
-    if (!t || x->up || x->nattempts || x->ndns || !t->has_resp || t->status < 500)
+    if (!t || x->up || x->nattempts || !t->has_resp || t->status < 500)
         return;
+    if (x->ndns && !dns_in_background(cx, x))
+        return;
+    x->ndns = 0; /* the schedule's lookups, gathered below with the earlier ones */
     struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
     /* periodic lookups of the request's host (the backend's name) that failed */
     struct why_url u;
     why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
     for (struct why_dns_rec *d = cx->st->dhead; d && x->nbgdns < WHY_JOIN_MAX; d = d->next) {
-        if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->req_ts) > 0)
+        if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0)
             continue;
         if (!why_gw_is_gateway(cx->gw, &d->cli) || !dns_failed(d) || strcasecmp(d->qname, u.host) != 0)
             continue;

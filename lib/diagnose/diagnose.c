@@ -775,14 +775,15 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
                d->qname);
     }
     char w[32];
-    fmt_wait(w, sizeof w, why_ts_diff_us(last->q_ts, t->req_ts));
+    int64_t gap = why_ts_diff_us(last->q_ts, t->req_ts);
+    fmt_wait(w, sizeof w, gap < 0 ? -gap : gap);
     const char *what = last->answered ? (last->rcode ? why_dns_rcode_name(last->rcode) : "no address")
                                       : "no answer";
     dt(inc, "lookups=%u last=%s", x->nbgdns, what);
     snprintf(inc->summary, sizeof inc->summary,
              "The gateway answered %d without trying a server: its own periodic lookups of %s were "
-             "failing (%u in the 30 s before, the last %s before the request: %s).",
-             t->status, last->qname, x->nbgdns, w, what);
+             "failing (%u from 30 s before the request to the answer, the last %s %s the request: %s).",
+             t->status, last->qname, x->nbgdns, w, gap < 0 ? "after" : "before", what);
     return true;
 }
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check import incident_url, read_results, read_scenarios  # noqa: E402
+from check import incident_url, read_known, read_results, read_scenarios  # noqa: E402
 
 RUN_TITLES = {"squid": "Squid 9090 (forward)", "nginx": "nginx (reverse)",
               "arm": "Squid one-armed (Ethernet)", "haproxy": "HAProxy", "apache": "Apache httpd",
@@ -67,6 +67,8 @@ def main():
     ap.add_argument("--why502")
     ap.add_argument("--captures")
     ap.add_argument("--status-only", action="store_true")
+    ap.add_argument("--before", help="a known-wrong.tsv of an earlier why502 on the same "
+                    "captures: each cell then says what it named before where that was wrong")
     ap.add_argument("-o", "--output")
     a = ap.parse_args()
 
@@ -79,6 +81,13 @@ def main():
     missing = [(r["run"], u) for r in rows if r["run"] in runs for u in r["urls"]
                if (r["run"], u) not in results]
     incidents = {run: (None if a.status_only else load_incidents(run, a)) for run in runs}
+    before = read_known([a.before]) if a.before else None
+
+    def was_wrong(run, name):
+        """What the earlier why502 named wrong for this cell ("" if it was right)."""
+        said = [v.split("/")[1] if "/" in v and not v[0].isdigit() else v
+                for k, v in before.items() if k == f"{run}/{name}" or k.startswith(f"{run}/{name}/")]
+        return ", ".join(sorted(set(said)))
 
     # One table line per scenario name (the fault), one column per run.
     names = []
@@ -142,6 +151,9 @@ def main():
                         (" ✓" if ok else " ✗")
                 else:
                     cell += " → not reported ✗"
+            if before is not None and inc is not None:
+                w = was_wrong(run, name)
+                cell += f" (before: ✗ {w})" if w else " (before: ✓)"
             cells.append(cell)
         out.append(f"| {name} | {exp} | " + " | ".join(cells) + " |")
     # Incidents that name no URL the lab asked for: health checks, background DNS, attempts
@@ -160,8 +172,13 @@ def main():
                 for i in incs:
                     k = f"{i.get('error') or 'null'} / {i.get('detail')}"
                     extra[k] = extra.get(k, 0) + 1
-        cells.append("none ✓" if not extra else
-                     "; ".join(f"{n}x {k}" for k, n in sorted(extra.items())) + " ✗")
+        cell = ("none ✓" if not extra else
+                "; ".join(f"{n}x {k}" for k, n in sorted(extra.items())) + " ✗")
+        if before is not None:
+            nb = sum(int(v.rstrip("x")) for k, v in before.items()
+                     if k.startswith(f"{run}/unexpected/") and v.rstrip("x").isdigit())
+            cell += f" (before: {nb} ✗)" if nb else " (before: ✓)"
+        cells.append(cell)
     if any(incidents.get(run) is not None for run in runs):
         out.append("| (no request) | no incident that names no request | " + " | ".join(cells) + " |")
     write_lines(out, a.output)
