@@ -14,11 +14,17 @@
 
 #define WHY_BG_WINDOW_US (30LL * 1000000) /* background activity this long before a request
                                              may explain it (HAProxy's default hold times) */
-#define WHY_BG_PERIODIC_MIN 3             /* lookups / attempts that make a schedule */
+#define WHY_BG_PERIODIC_MIN 5             /* lookups / attempts that make a schedule: more
+                                             than a request's own retries (HAProxy retries 3
+                                             makes 4 attempts, ~1 s apart) */
+#define WHY_BG_LOOKUPS_MIN 3              /* lookups of one name that make a schedule (a
+                                             request's own lookups are claimed by it first) */
 #define WHY_BG_PERIOD_MIN_US 250000       /* shorter spacing is a retry, not a schedule */
 
 /* The gateway's own connection to a server failed: refused, ICMP, unanswered SYNs, or the
  * server answered its own request (a check) with no 2xx/3xx. */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
 static bool check_failed(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -87,6 +93,12 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         if (!rc->gw_cli || rc->gw_srv || rc->claimed || c->syn_count == 0 ||
             why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
             continue;
+        /* a check: the gateway's own HTTP request (no client's), or one of its connections
+         * to that server on a schedule; a failed attempt of another request is not one */
+        bool own_http = c->established && rc->txn_head && !rc->txn_head->claimed_by &&
+                        !rc->txn_head->is_client_leg;
+        if (!own_http && !scheduled(cx, rc))
+            continue;
         bool failed = check_failed(rc);
         /* one server's later check replaces its earlier ones */
         uint32_t i;
@@ -109,10 +121,10 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 #define WHY_BG_PERIOD_MAX_US (30LL * 1000000) /* longest schedule looked for */
 
 /* t is on a schedule among ts[0..n): some period P in [WHY_BG_PERIOD_MIN_US,
- * WHY_BG_PERIOD_MAX_US], the distance from t to one of ts, with at least two more of ts at
- * t + k*P (k = -3..3, within P/4: Apache's checks drift by up to a quarter of their
+ * WHY_BG_PERIOD_MAX_US], the distance from t to one of ts, with at least min - 1 more of ts at
+ * t + k*P (k = -6..6, within P/4: Apache's checks drift by up to a quarter of their
  * interval, and a request's own attempt may fall between two checks). */
-static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n)
+static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min)
 {
     for (uint32_t c = 0; c < n; c++) {
         int64_t p = why_ts_diff_us(t, ts[c]);
@@ -122,7 +134,7 @@ static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n)
         uint32_t hits = 0;
         for (uint32_t i = 0; i < n; i++) {
             int64_t d = why_ts_diff_us(t, ts[i]);
-            for (int k = -3; k <= 3; k++) {
+            for (int k = -6; k <= 6; k++) {
                 int64_t off = d - (int64_t)k * p;
                 if (k != 0 && (off < 0 ? -off : off) <= p / 4) {
                     hits++;
@@ -130,13 +142,14 @@ static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n)
                 }
             }
         }
-        if (hits + 1 >= WHY_BG_PERIODIC_MIN)
+        if (hits + 1 >= min)
             return true;
     }
     return false;
 }
 
-bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+/* rc, a gateway's connection, is one of its connections to that server on a schedule. */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
@@ -150,7 +163,12 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
             continue;
         ts[n++] = oc->first_ts;
     }
-    if (!on_schedule(c->first_ts, ts, n))
+    return on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
+}
+
+bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    if (!scheduled(cx, rc))
         return false;
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */
@@ -171,7 +189,7 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
             continue;
         ts[n++] = o->q_ts;
     }
-    return on_schedule(d->q_ts, ts, n);
+    return on_schedule(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN);
 }
 
 #define WHY_FALLBACK_US (3LL * 1000000) /* the next address is tried within this */
@@ -252,4 +270,15 @@ int64_t why_join_repeat_wait(const struct why_txn *t)
     if (t->has_resp || (!c->half[WHY_S2C].fin_frame && !c->half[WHY_S2C].rst_frame))
         return 0;
     return WHY_RETRY_US;
+}
+
+#define WHY_RETRY_TIMER_MIN_US 500000     /* a gateway's retry timer: sooner is another request */
+#define WHY_RETRY_TIMER_MAX_US (3LL * 1000000)
+
+bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
+                                  const struct why_conn_rec *rc)
+{
+    struct why_ts end = refused->half[WHY_S2C].rst_frame ? refused->half[WHY_S2C].rst_ts : refused->icmp_ts;
+    int64_t wait = why_ts_diff_us(end, why_rec_conn(rc)->first_ts);
+    return wait >= WHY_RETRY_TIMER_MIN_US && wait <= WHY_RETRY_TIMER_MAX_US && !scheduled(cx, rc);
 }

@@ -304,9 +304,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     for (;;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
+        bool pick_retry = false;
         for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
-                why_rec_conn(rc)->srv_port == refused->srv_port)
+                why_rec_conn(rc)->srv_port == refused->srv_port &&
+                !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
             const struct why_conn *c = why_rec_conn(rc);
             if (rc->claimed || taken(x, rc) || rc == client->rc || c->midstream || c->syn_count == 0 ||
@@ -359,10 +361,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
-            if (!pick || why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) < 0 ||
-                (why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) == 0 && score > pick_score)) {
+            /* the gateway's retry of the server that refused goes before another server's
+             * attempt in between (HAProxy retries the same server; nothing else tells) */
+            bool retry = refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) &&
+                         c->srv_port == refused->srv_port;
+            if (!pick || (retry && !pick_retry) ||
+                (retry == pick_retry &&
+                 (why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) < 0 ||
+                  (why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) == 0 && score > pick_score)))) {
                 pick = rc;
                 pick_score = score;
+                pick_retry = retry;
             }
         }
         if (!pick || x->nattempts >= WHY_JOIN_MAX)

@@ -71,6 +71,10 @@ bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d,
 /* background.c. A 5xx with no attempt: the gateway's failed checks and failed lookups of the
  * host in the 30 s before (x->checks, x->bgdns). */
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
+/* rc goes to the address that refused the request's previous attempt, after a retry timer
+ * (HAProxy's retries wait ~1 s and try the same server again), and is not a health check. */
+bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
+                                  const struct why_conn_rec *rc);
 /* rc, a gateway's failed attempt no request took, is one of attempts to that server on a
  * schedule (a health check): x gets rc alone (claimed, no incident). */
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
