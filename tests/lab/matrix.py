@@ -125,7 +125,7 @@ def main():
             if exp != expect(r):
                 cell = f"want {expect(r)}: " + cell
             if inc is not None:
-                got = [i for u in r["urls"] for i in inc.get(u, [])]
+                got = [i for u in r["urls"] for i in inc.get(incident_url(r, u), [])]
                 if "ok_if_2xx" in r["opts"]:
                     # only the URLs whose client got no 2xx are expected to fail
                     ok2 = [u for u in r["urls"] if (run, u) in results and
