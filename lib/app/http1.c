@@ -80,6 +80,7 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
     t->resp_ts = hc->f->ts;
     t->expected_len = h->content_length;
     t->resp_stream_at = rc->live ? rc->live->half[WHY_S2C].bytes : 0;
+    t->resp_head_bytes = h->head_len;
     copy_str(t->server, sizeof t->server, h->server);
     if (h->proxy_status[0])
         copy_str(t->claim, sizeof t->claim, h->proxy_status);
@@ -111,8 +112,12 @@ static void on_resp_peek(void *ctx, const uint8_t *body, size_t n)
 {
     struct http_ctx *hc = ctx;
     struct why_txn *t = hc->rc->unanswered;
-    if (t && t->has_resp)
+    if (t && t->has_resp) {
         why_http1_html_title(body, n, t->title, sizeof t->title);
+        /* HAProxy's built-in 503 page: every server of the backend is down */
+        static const char no_server[] = "No server is available to handle this request";
+        t->says_no_server = memmem(body, n, no_server, sizeof no_server - 1) != NULL;
+    }
 }
 
 static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first, size_t n)

@@ -315,12 +315,14 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     for (;;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
+        bool pick_retry = false;
         for (struct why_conn_rec *rc = windowed ? cx->st->rtail : cx->st->rhead; rc;
              rc = windowed ? rc->rprev : rc->rnext) {
             if (windowed && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) < 0)
                 break;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
-                why_rec_conn(rc)->srv_port == refused->srv_port)
+                why_rec_conn(rc)->srv_port == refused->srv_port &&
+                !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
             const struct why_conn *c = why_rec_conn(rc);
             if (rc->claimed || taken(x, rc) || rc == client->rc || c->midstream || c->syn_count == 0 ||
@@ -373,11 +375,18 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
-            /* the earliest SYN, then the higher score, then the older record */
+            /* the gateway's retry of the server that refused goes before another server's
+             * attempt in between (HAProxy retries the same server; nothing else tells); then
+             * the earliest SYN, then the higher score, then the older record */
+            bool retry = refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) &&
+                         c->srv_port == refused->srv_port;
             int cmp = why_ts_cmp(c->syn_ts[0], pick ? why_rec_conn(pick)->syn_ts[0] : c->syn_ts[0]);
-            if (!pick || cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))) {
+            if (!pick || (retry && !pick_retry) ||
+                (retry == pick_retry &&
+                 (cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))))) {
                 pick = rc;
                 pick_score = score;
+                pick_retry = retry;
             }
         }
         if (!pick || x->nattempts >= WHY_JOIN_MAX)
@@ -416,4 +425,5 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     }
     if (!x->up_conn && x->nattempts)
         x->up_conn = x->attempts[x->nattempts - 1];
+    why_join_background(cx, x);
 }

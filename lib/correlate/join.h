@@ -36,6 +36,12 @@ struct why_join {
     uint64_t end_frame;           /* frame id of that, 0 if none */
     bool direct;                  /* no gateway hop: `up` is the client's own request */
     struct why_dns_rec *self_dns; /* unjoined DNS: the record that started it (claimed too) */
+    /* background.c: what the gateway did on its own schedule, for a 5xx with no attempt
+     * (not claimed: it explains every request of that time) */
+    struct why_conn_rec *checks[WHY_JOIN_MAX]; /* its failed checks, the last per server */
+    uint32_t nchecks;
+    struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
+    uint32_t nbgdns;
 };
 
 /* What the join reads. */
@@ -81,6 +87,28 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
 /* d failed: every unclaimed failed query for its name from its host. Returns false when the
  * name (or a shorter name of its search list) resolved for that host: no incident. */
 bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d, struct why_join *x);
+
+/* background.c. A 5xx with no attempt: the gateway's failed checks and failed lookups of the
+ * host in the 30 s before (x->checks, x->bgdns). */
+void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
+/* rc goes to the address that refused the request's previous attempt, after a retry timer
+ * (HAProxy's retries wait ~1 s and try the same server again), and is not a health check. */
+bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
+                                  const struct why_conn_rec *rc);
+/* rc, a gateway's failed attempt no request took, is one of attempts to that server on a
+ * schedule (a health check): x gets rc alone (claimed, no incident). */
+bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
+/* Of t and a request still queued, one (answered below 500) repeats the other, which its
+ * client lost on a connection the gateway closed: the lost one is marked repeated_ok (no
+ * failure). */
+void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t);
+/* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
+int64_t why_join_repeat_wait(const struct why_txn *t);
+/* rc, a gateway's failed attempt no request took, to one address of a name whose other
+ * address it reached right after (happy eyeballs, next address): x gets rc alone. */
+bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
+/* A gateway's failed lookup of a name it looks up on a schedule: background resolution. */
+bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d);
 
 /* Claims what x took (upstream request, attempts, DNS records, connections). */
 void why_join_apply(struct why_store *st, struct why_join *x);

@@ -306,6 +306,32 @@ static bool stall_cause(struct why_incident *inc, const struct why_txn *t,
     return true;
 }
 
+/* Keep-alive reuse (a gateway habit): the request went on a connection that had carried an
+ * earlier request and sat idle; the origin closed it (FIN or RST) before any answer. */
+static bool reuse_cause(struct why_incident *inc, const struct why_txn *u, bool rst,
+                        struct why_ts closed, uint64_t closed_frame, const char *dst, struct why_dg_ctx *f)
+{
+    /* the origin had answered on this connection before the request, and nothing since:
+     * its last byte then is when the connection fell idle (earlier answers' records may be
+     * gone; the connection's own counters stay) */
+    const struct why_tcp_half *srv = &why_rec_conn(u->rc)->half[WHY_S2C];
+    if (!srv->first_data_frame || srv->last_data_frame >= u->req_first_frame)
+        return false;
+    int64_t idle = why_ts_wait_us(srv->last_data_ts, u->req_first_ts);
+    int64_t after = why_ts_diff_us(u->req_first_ts, closed); /* may be < 0: closed before it left */
+    why_dg_cause(inc, WHY_CAUSE_CLOSED_ON_REUSE);
+    inc->wait_us = after;
+    why_dg_ev_conn(inc, WHY_EVK_DATA, u->rc, WHY_S2C, srv->last_data_frame, srv->last_data_ts,
+                   WHY_P_EV_LAST_ANSWER, NULL, NULL, 0, 0);
+    why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, closed_frame, closed,
+                   WHY_P_EV_CLOSE_EARLY, dst, NULL, rst, 0);
+    f->a->wait_us = idle;
+    why_dg_param(inc, "reused=yes idle=%.3fs by=%s %s=%.3fs", secs(idle), rst ? "RST" : "FIN",
+                 after < 0 ? "before_request" : "after_request", secs(after < 0 ? -after : after));
+    why_dg_say(inc, WHY_P_CLOSED_ON_REUSE, dst, NULL, NULL, idle, rst, after < 0 ? -after : after, after < 0);
+    return true;
+}
+
 static bool response_cause(struct why_incident *inc, const struct why_join *x,
                            const struct client_end *ce, struct why_dg_ctx *f)
 {
@@ -362,6 +388,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
                 rst = false;
                 t = srv->fin_ts;
             }
+            if (reuse_cause(inc, u, rst, t, rst ? srv->rst_frame : srv->fin_frame, dst, f))
+                return true;
             why_dg_cause(inc, rst ? WHY_CAUSE_RESET : WHY_CAUSE_CLOSED);
             inc->wait_us = why_ts_wait_us(u->req_ts, t);
             why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
@@ -616,6 +644,130 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum 
     why_dg_say(inc, WHY_P_CLAIM, claim, NULL, NULL, t->status, 0, 0, 0);
 }
 
+/* ---- the gateway's own schedule (correlate/background.c): a 5xx with no attempt ---- */
+
+/* The gateway's answer says no server was available: HAProxy's built-in 503 page, Caddy's
+ * empty 503 (its reverse proxy's "no upstreams available"). Not Varnish's "Backend fetch
+ * failed": it says that for every failure, a backend held down after a refusal too. */
+static bool says_no_server(const struct why_txn *t)
+{
+    return t->says_no_server ||
+           (strcmp(t->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
+}
+
+static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_txn *t = x->client;
+    if (!x->nbgdns)
+        return false;
+    const struct why_dns_rec *last = x->bgdns[x->nbgdns - 1];
+    bool answered = false;
+    for (uint32_t i = 0; i < x->nbgdns; i++)
+        answered |= x->bgdns[i]->answered;
+    why_dg_cause(inc, WHY_CAUSE_BACKEND_DNS_FAILED);
+    if (!answered)
+        inc->error = "dns_timeout";
+    why_addr_str(&last->srv, f->a->dns, sizeof f->a->dns);
+    /* the last lookups (at most 4) before the request */
+    for (uint32_t i = x->nbgdns > 4 ? x->nbgdns - 4 : 0; i < x->nbgdns; i++) {
+        const struct why_dns_rec *d = x->bgdns[i];
+        why_dg_ev_dns(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->q_frame, d->q_ts, WHY_P_EV_OWN_DNS_QUERY,
+                      f->a->dns, d->qtype, 0);
+        if (d->answered)
+            why_dg_ev_dns(inc, WHY_EVK_DNS_ANSWER, f->gw, d, WHY_S2C, d->a_frame, d->a_ts, WHY_P_EV_DNS_ANSWER,
+                          NULL, d->qtype, d->rcode);
+    }
+    int64_t gap = why_ts_diff_us(last->q_ts, t->req_ts);
+    int64_t state = last->answered ? (last->rcode ? 2 : 1) : 0; /* words.h: WHY_P_BACKEND_DNS */
+    const char *rcode = last->rcode ? why_dns_rcode_name(last->rcode) : "";
+    why_dg_param(inc, "lookups=%u last=%s", x->nbgdns,
+                 state == 2 ? rcode : state == 1 ? "no address" : "no answer");
+    why_dg_say(inc, WHY_P_BACKEND_DNS, last->qname, rcode, NULL, t->status, x->nbgdns, gap, state);
+    return true;
+}
+
+static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_txn *t = x->client;
+    if (!x->nchecks || !says_no_server(t))
+        return false;
+    why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
+    struct why_fix_args *a = f->a;
+    for (uint32_t i = 0; i < x->nchecks && a->nchecks < sizeof a->checks / sizeof a->checks[0]; i++) {
+        const struct why_conn_rec *rc = x->checks[i];
+        const struct why_conn *c = why_rec_conn(rc);
+        char sv[64];
+        why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
+        const struct why_txn *ct = rc->txn_head;
+        int outcome, status = 0;
+        if (c->established && ct && ct->has_resp) {
+            why_dg_ev_conn3(inc, WHY_EVK_UPSTREAM_REQUEST, rc, WHY_C2S, ct->req_frame, ct->req_ts,
+                            WHY_P_EV_CHECK_REQ, ct->method, ct->target ? ct->target : "", sv, 0, 0);
+            why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, rc, WHY_S2C, ct->resp_first_frame, ct->resp_first_ts,
+                           WHY_P_EV_CHECK_ANSWER, NULL, NULL, ct->status, 0);
+            outcome = WHY_CHECK_ANSWERED;
+            status = ct->status;
+        } else {
+            why_dg_ev_conn(inc, WHY_EVK_SYN, rc, WHY_C2S, c->first_frame, c->first_ts, WHY_P_EV_CHECK_SYN, sv, NULL, 0, 0);
+            if (c->half[WHY_S2C].rst_frame) {
+                why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts,
+                               WHY_P_EV_RST_FROM, sv, NULL, 0, 0);
+                outcome = WHY_CHECK_REFUSED;
+            } else if (c->icmp_frame) {
+                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->icmp_frame, c->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
+                               NULL, 0, 0);
+                outcome = WHY_CHECK_ICMP;
+            } else {
+                outcome = WHY_CHECK_SILENT;
+            }
+        }
+        snprintf(a->checks[a->nchecks].server, sizeof a->checks[0].server, "%s", sv);
+        a->checks[a->nchecks].outcome = outcome;
+        a->checks[a->nchecks].status = status;
+        a->nchecks++; /* the words list them up to 160 bytes (render.c) */
+    }
+    why_dg_param(inc, "servers=%u", x->nchecks);
+    why_dg_say(inc, WHY_P_HEALTH_CHECKS, inc->claim, NULL, NULL, t->status, 0, 0, 0);
+    return true;
+}
+
+/* A gateway that does not watch its client (HAProxy without abortonclose, Apache, Varnish)
+ * answers after the client gave up: the client's FIN came before the answer's first byte and
+ * its RST after it (the socket was gone; a half-close would have read the answer). The
+ * client saw nothing: client_abort, whatever the gateway wrote to it later. */
+static void client_left_first(const struct why_join *x, struct client_end *ce)
+{
+    const struct why_txn *t = x->client;
+    const struct why_tcp_half *cl = &why_rec_conn(t->rc)->half[WHY_C2S];
+    if (!t->has_resp || !cl->fin_frame || !cl->rst_frame || why_ts_cmp(cl->fin_ts, t->req_ts) < 0 ||
+        why_ts_cmp(cl->fin_ts, t->resp_first_ts) >= 0 || why_ts_cmp(cl->rst_ts, t->resp_first_ts) < 0)
+        return;
+    ce->client_gave_up = true;
+    ce->ts = cl->fin_ts;
+    ce->frame = cl->fin_frame;
+}
+
+#define WHY_GW_HEAD_BUF 4096 /* the smallest response-head buffer of a common gateway (nginx's
+                                proxy_buffer_size: one memory page) */
+
+/* The origin's answer was fine but its head was larger than a gateway's buffer, and the
+ * gateway answered 502 (nginx "upstream sent too big header", HAProxy over tune.bufsize). */
+static bool head_too_big_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_txn *t = x->client, *u = x->up;
+    if (!u || !u->has_resp || u->status >= 500 || t->status != 502 || u->resp_head_bytes < WHY_GW_HEAD_BUF)
+        return false;
+    why_dg_cause(inc, WHY_CAUSE_HEAD_TOO_BIG);
+    snprintf(f->a->got, sizeof f->a->got, "%u", u->resp_head_bytes);
+    why_dg_param(inc, "head_bytes=%u status=%d", u->resp_head_bytes, u->status);
+    why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, u->rc, WHY_S2C, u->resp_first_frame, u->resp_first_ts,
+                   WHY_P_EV_HEAD_BEGINS, NULL, NULL, u->status, 0);
+    why_dg_ev_conn(inc, WHY_EVK_DATA, u->rc, WHY_S2C, u->resp_frame, u->resp_ts, WHY_P_EV_HEAD_DONE, NULL, NULL,
+                   u->resp_head_bytes, 0);
+    why_dg_say(inc, WHY_P_HEAD_TOO_BIG, NULL, NULL, NULL, u->status, u->resp_head_bytes, 0, 0);
+    return true;
+}
+
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_diagnosis *dg)
 {
@@ -625,6 +777,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
     const struct why_conn *cc = why_rec_conn(t->rc);
     struct client_end ce = client_leg_end(x);
+    client_left_first(x, &ce);
 
     /* A failure is a failure whatever the status: most gateways pass an origin's garbage or a
      * body cut by a reset on as a 200. */
@@ -639,6 +792,9 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     else
         failed = true;
     if (!failed)
+        return WHY_VERDICT_OK;
+    /* the client repeated the lost request and got its answer: not a failure */
+    if (t->repeated_ok)
         return WHY_VERDICT_OK;
     /* the capture missed the answer, the client's ACKs prove it came: not a failure */
     if (!t->has_resp && why_partial_answer_unseen(t))
@@ -660,7 +816,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     else
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
     snprintf(inc->url, sizeof inc->url, "%s", u.abs);
-    inc->status = t->has_resp ? t->status : 0;
+    inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
     if (t->claim[0] && t->title[0])
         snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->claim, t->title);
     else
@@ -748,13 +904,16 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!found && !blind && !direct && !x->up)
         found = banner_cause(inc, x);
     /* 3. the gateway answered 5xx and nothing upstream explains it */
-    if (!found && t->has_resp && t->status >= 500 && !direct) {
+    if (!found && t->has_resp && t->status >= 500 && !direct && !x->up && x->nattempts == 0 &&
+        x->ndns == 0)
+        found = background_dns_cause(inc, x, &f) || health_check_cause(inc, x, &f);
+    if (!found && t->has_resp && t->status >= 500 && !direct && !ce.client_gave_up) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             why_dg_say(inc, WHY_P_NO_UPSTREAM, NULL, NULL, NULL, t->status, 0, 0, 0);
         } else if (!x->upstream_visible) {
             claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
-        } else {
+        } else if (!head_too_big_cause(inc, x, &f)) {
             why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
             why_dg_say(inc, WHY_P_GATEWAY_ERROR, NULL, NULL, NULL, t->status, 0, 0, 0);
         }

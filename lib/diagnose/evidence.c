@@ -37,7 +37,8 @@ void why_dg_say(struct why_incident *inc, enum why_phrase ph, const char *s0, co
 static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum why_actor from,
                    const struct why_addr *fa, uint16_t fp, enum why_actor to,
                    const struct why_addr *ta, uint16_t tp, uint64_t frame, struct why_ts ts,
-                   enum why_phrase ph, const char *s0, const char *s1, int64_t n0, int64_t n1, int64_t n2)
+                   enum why_phrase ph, const char *s0, const char *s1, const char *s2, int64_t n0,
+                   int64_t n1, int64_t n2)
 {
     if (!frame)
         return;
@@ -67,6 +68,7 @@ static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum w
     w->phrase = ph;
     put(w->s[0], s0);
     put(w->s[1], s1);
+    put(w->s[2], s2);
     w->n[0] = n0, w->n[1] = n1, w->n[2] = n2;
 }
 
@@ -81,17 +83,24 @@ static enum why_actor srv_actor(const struct why_conn_rec *rc)
 }
 
 /* Evidence on a TCP connection, sent in direction dir (WHY_C2S: by the side that opened it). */
-void why_dg_ev_conn(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
+void why_dg_ev_conn3(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
                 enum why_dir dir, uint64_t frame, struct why_ts ts, enum why_phrase ph,
-                const char *s0, const char *s1, int64_t n0, int64_t n1)
+                const char *s0, const char *s1, const char *s2, int64_t n0, int64_t n1)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (dir == WHY_C2S)
         ev_add(inc, kind, cli_actor(rc), &c->cli_addr, c->cli_port, srv_actor(rc), &c->srv_addr,
-               c->srv_port, frame, ts, ph, s0, s1, n0, n1, 0);
+               c->srv_port, frame, ts, ph, s0, s1, s2, n0, n1, 0);
     else
         ev_add(inc, kind, srv_actor(rc), &c->srv_addr, c->srv_port, cli_actor(rc), &c->cli_addr,
-               c->cli_port, frame, ts, ph, s0, s1, n0, n1, 0);
+               c->cli_port, frame, ts, ph, s0, s1, s2, n0, n1, 0);
+}
+
+void why_dg_ev_conn(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
+                enum why_dir dir, uint64_t frame, struct why_ts ts, enum why_phrase ph,
+                const char *s0, const char *s1, int64_t n0, int64_t n1)
+{
+    why_dg_ev_conn3(inc, kind, rc, dir, frame, ts, ph, s0, s1, NULL, n0, n1);
 }
 
 /* An ICMP error about a connection's SYN: from the router or host that sent it. */
@@ -100,7 +109,7 @@ static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const c
     const struct why_conn *c = why_rec_conn(rc);
     enum why_actor from = why_addr_eq(&c->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
     ev_add(inc, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
-           c->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, c->icmp_ipver, c->icmp_type, c->icmp_code);
+           c->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, NULL, c->icmp_ipver, c->icmp_type, c->icmp_code);
 }
 
 /* Evidence of a DNS exchange: dir WHY_C2S is the query's direction. The host asking is the
@@ -112,13 +121,13 @@ void why_dg_ev_dns(struct why_incident *inc, enum why_evidence_kind kind, const 
     enum why_actor host = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
     if (kind == WHY_EVK_ICMP)
         ev_add(inc, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, ph, d->qname,
-               s1, n0, n1, 0);
+               s1, NULL, n0, n1, 0);
     else if (dir == WHY_C2S)
         ev_add(inc, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame, ts,
-               ph, d->qname, s1, n0, n1, 0);
+               ph, d->qname, s1, NULL, n0, n1, 0);
     else
         ev_add(inc, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame, ts,
-               ph, d->qname, s1, n0, n1, 0);
+               ph, d->qname, s1, NULL, n0, n1, 0);
 }
 
 static int ev_cmp(const void *a, const void *b)

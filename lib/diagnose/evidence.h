@@ -24,6 +24,10 @@ void why_dg_param(struct why_incident *inc, const char *fmt, ...) __attribute__(
 void why_dg_ev_conn(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
          enum why_dir dir, uint64_t frame, struct why_ts ts, enum why_phrase ph, const char *s0,
          const char *s1, int64_t n0, int64_t n1);
+/* The same with a third string argument (s2). */
+void why_dg_ev_conn3(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
+         enum why_dir dir, uint64_t frame, struct why_ts ts, enum why_phrase ph, const char *s0,
+         const char *s1, const char *s2, int64_t n0, int64_t n1);
 /* An evidence item of a DNS exchange (dir WHY_C2S: the query's direction); s0 is the name. */
 void why_dg_ev_dns(struct why_incident *inc, enum why_evidence_kind kind, const struct why_gateways *gw,
          const struct why_dns_rec *d, enum why_dir dir, uint64_t frame, struct why_ts ts,

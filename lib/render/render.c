@@ -28,7 +28,28 @@ static void fmt_wait(char *buf, size_t n, int64_t us)
 static const char *plural(int64_t n, const char *one, const char *more) { return n == 1 ? one : more; }
 static const char *sni(const char *s) { return s[0] ? s : "-"; }
 
-static void summary(const struct why_incident *inc, const struct why_words *w, char *out, size_t size)
+/* A gateway's failing health checks, "a:80 refused, b:80 answered 503", cut at 160 bytes. */
+static void checks_text(const struct why_fix_args *f, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < f->nchecks && i < sizeof f->checks / sizeof f->checks[0]; i++) {
+        char what[48];
+        switch (f->checks[i].outcome) {
+        case WHY_CHECK_ANSWERED: snprintf(what, sizeof what, "answered %d", f->checks[i].status); break;
+        case WHY_CHECK_REFUSED: snprintf(what, sizeof what, "refused"); break;
+        case WHY_CHECK_ICMP: snprintf(what, sizeof what, "ICMP error"); break;
+        default: snprintf(what, sizeof what, "no answer"); break;
+        }
+        int n = snprintf(out + o, size - o, "%s%s %s", i ? ", " : "", f->checks[i].server, what);
+        if (n < 0 || (size_t)n >= size - o)
+            break;
+        o += (size_t)n;
+    }
+}
+
+static void summary(const struct why_incident *inc, const struct why_words *w, const struct why_fix_args *fa,
+                    char *out, size_t size)
 {
     char wt[32], rc[16];
     const char *s0 = w->s[0], *s1 = w->s[1], *s2 = w->s[2];
@@ -169,6 +190,37 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         snprintf(out, size, "The %d response to the client was cut short; the upstream side is "
                  "captured from one side only.", (int)n[0]);
         break;
+    case WHY_P_CLOSED_ON_REUSE: {
+        char wa[32];
+        fmt_wait(wt, sizeof wt, n[0]);
+        fmt_wait(wa, sizeof wa, n[2]);
+        snprintf(out, size,
+                 "The gateway reused a kept-alive connection idle for %s; %s %s it %s %s the request "
+                 "left, before any answer.", wt, s0, n[1] ? "reset" : "closed", wa, n[3] ? "before" : "after");
+        break;
+    }
+    case WHY_P_BACKEND_DNS: {
+        fmt_wait(wt, sizeof wt, n[2] < 0 ? -n[2] : n[2]);
+        const char *what = n[3] == 2 ? s1 : n[3] == 1 ? "no address" : "no answer";
+        snprintf(out, size,
+                 "The gateway answered %d without trying a server: its own periodic lookups of %s were "
+                 "failing (%u from 30 s before the request to the answer, the last %s %s the request: %s).",
+                 (int)n[0], s0, (unsigned)n[1], wt, n[2] < 0 ? "after" : "before", what);
+        break;
+    }
+    case WHY_P_HEALTH_CHECKS: {
+        char checks[160];
+        checks_text(fa, checks, sizeof checks);
+        snprintf(out, size,
+                 "The gateway answered %d without trying a server (\"%s\"): its own health checks "
+                 "were failing: %s.", (int)n[0], s0[0] ? s0 : "no server available", checks);
+        break;
+    }
+    case WHY_P_HEAD_TOO_BIG:
+        snprintf(out, size,
+                 "The origin answered %d with a valid %u-byte response head; the gateway answered 502: "
+                 "the head did not fit its buffer.", (int)n[0], (unsigned)n[1]);
+        break;
     default:
         (void)rc;
         out[0] = 0;
@@ -242,6 +294,17 @@ static void evidence(const struct why_words *w, char *out, size_t size)
         break;
     }
     case WHY_P_EV_CLIENT_CLOSES: snprintf(out, size, "the client closes the connection"); break;
+    case WHY_P_EV_LAST_ANSWER: snprintf(out, size, "last answer on this connection ends"); break;
+    case WHY_P_EV_OWN_DNS_QUERY:
+        snprintf(out, size, "gateway's own DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),
+                 s0, s1);
+        break;
+    case WHY_P_EV_CHECK_REQ: snprintf(out, size, "gateway's own check %s %s to %s", s0, s1, w->s[2]); break;
+    case WHY_P_EV_CHECK_ANSWER: snprintf(out, size, "check answered %d", (int)n[0]); break;
+    case WHY_P_EV_CHECK_SYN: snprintf(out, size, "gateway's own check: SYN to %s", s0); break;
+    case WHY_P_EV_CHECK_ICMP: snprintf(out, size, "ICMP error about the check to %s", s0); break;
+    case WHY_P_EV_HEAD_BEGINS: snprintf(out, size, "origin's %d response head begins", (int)n[0]); break;
+    case WHY_P_EV_HEAD_DONE: snprintf(out, size, "origin's response head complete: %u bytes", (unsigned)n[0]); break;
     default: out[0] = 0; break;
     }
 }
@@ -249,8 +312,9 @@ static void evidence(const struct why_words *w, char *out, size_t size)
 /* Expands {name} placeholders of a catalogue fix. */
 static void expand(char *out, size_t size, const char *tmpl, const struct why_fix_args *f)
 {
-    char wait[32], state[160];
+    char wait[32], state[160], checks[160];
     fmt_wait(wait, sizeof wait, f->wait_us);
+    checks_text(f, checks, sizeof checks);
     switch (f->upstream_state) {
     case 1: snprintf(state, sizeof state, "nothing upstream was pending."); break;
     case 2: snprintf(state, sizeof state, "the origin %s had not answered the gateway's request: look at why it is slow.", f->addr); break;
@@ -262,7 +326,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
         {"addr", f->addr}, {"port", f->port}, {"dns", f->dns}, {"icmp_from", f->icmp_from},
         {"who", f->who[0] ? f->who : "the gateway"},
         {"wait", wait}, {"got", f->got}, {"status", f->status}, {"alert", f->alert},
-        {"upstream_state", state}, {"cert", f->cert},
+        {"upstream_state", state}, {"cert", f->cert}, {"checks", checks},
     };
     size_t o = 0;
     for (const char *p = tmpl; *p && o + 1 < size;) {
@@ -290,7 +354,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
 void why_render(struct why_diagnosis *d)
 {
     struct why_incident *inc = &d->inc;
-    summary(inc, &d->summary, inc->summary, sizeof inc->summary);
+    summary(inc, &d->summary, &d->fix, inc->summary, sizeof inc->summary);
     for (uint32_t i = 0; i < inc->nevidence; i++)
         evidence(&d->evidence[i], inc->evidence[i].what, sizeof inc->evidence[i].what);
     const struct why_cause *cat = why_cause_get(inc->cause);

@@ -85,6 +85,23 @@ enum why_phrase {
     WHY_P_EV_LAST_BYTES,    /* the last response bytes before a silence */
     WHY_P_EV_CLIENT_ENDS_AFTER, /* n0 silence us */
     WHY_P_EV_CLIENT_CLOSES,
+    /* the gateways' habits: keep-alive reuse, their own schedule, their buffers */
+    WHY_P_CLOSED_ON_REUSE,  /* s0 destination; n0 idle us, n1 1 = reset, n2 close-to-request us
+                               (>= 0), n3 1 = the close came before the request left */
+    WHY_P_BACKEND_DNS,      /* s0 name, s1 rcode name (n3 2); n0 status, n1 lookups, n2 last
+                               lookup to the request us (< 0: after it), n3 0 no answer,
+                               1 no address, 2 an error rcode */
+    WHY_P_HEALTH_CHECKS,    /* s0 the gateway's words ("" none); n0 status; the checks are the
+                               fix's (why_fix_args.checks) */
+    WHY_P_HEAD_TOO_BIG,     /* n0 the origin's status, n1 head bytes */
+    WHY_P_EV_LAST_ANSWER,   /* the last answer on a kept-alive connection ends */
+    WHY_P_EV_OWN_DNS_QUERY, /* s0 name, s1 server; n0 type */
+    WHY_P_EV_CHECK_REQ,     /* s0 method, s1 target, s2 server */
+    WHY_P_EV_CHECK_ANSWER,  /* n0 status */
+    WHY_P_EV_CHECK_SYN,     /* s0 server */
+    WHY_P_EV_CHECK_ICMP,    /* s0 server */
+    WHY_P_EV_HEAD_BEGINS,   /* n0 status */
+    WHY_P_EV_HEAD_DONE,     /* n0 head bytes */
 };
 
 /* One sentence to say. */
@@ -104,6 +121,15 @@ struct why_fix_args {
     int claim_none;              /* 1: an empty claim reads "no reason given" */
     int upstream_state;          /* {upstream_state}: 0 none, 1 nothing pending upstream,
                                     2 the origin had not answered, 3 not sent upstream yet */
+    /* {checks}: a gateway's failing health checks, one per server */
+    uint32_t nchecks;
+    struct {
+        char server[64];         /* address:port */
+        int outcome;             /* WHY_CHECK_* */
+        int status;              /* WHY_CHECK_ANSWERED: the status */
+    } checks[8];
 };
+
+enum { WHY_CHECK_ANSWERED = 0, WHY_CHECK_REFUSED, WHY_CHECK_ICMP, WHY_CHECK_SILENT };
 
 #endif

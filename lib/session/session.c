@@ -83,6 +83,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_store_txn_unindex(&s->st, t); /* a client's request is never another's upstream one */
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
+    why_join_mark_repeat(&cx, t);
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
     if (t->has_resp && t->status < 500 && t->resp_done && !s->opt.exhaustive) {
@@ -113,12 +114,30 @@ static void decide(struct why_session *s, struct why_txn *t)
     }
 }
 
+#define WHY_OWN_WAIT_US WHY_PIN_US /* how long a request of the capture host waits to learn
+                                       whether that host is a gateway */
+
+/* A request the capture host sent itself (the link layer says so) before it served any: a
+ * gateway's health check sent before its first client, or a client's own request. Which one
+ * is known once the host serves HTTP (then decide() drops it as the gateway's own), or after
+ * WHY_OWN_WAIT_US (then it is a client's). */
+static bool own_request_pending(const struct why_session *s, const struct why_txn *t)
+{
+    const struct why_conn *c = why_rec_conn(t->rc);
+    if (s->gw.from_option || !why_gw_is_local(&s->gw, &c->cli_addr) ||
+        why_gw_is_gateway(&s->gw, &c->cli_addr) || why_gw_is_local(&s->gw, &c->srv_addr))
+        return false;
+    return why_ts_diff_us(t->req_ts, s->now) < WHY_OWN_WAIT_US;
+}
+
 /* A queued request is ready when answered completely, or when its connection is gone;
  * then it waits settle_us more so the upstream side's closing packets are in too. */
 static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool finishing)
 {
     if (finishing)
         return true;
+    if (own_request_pending(s, t))
+        return false;
     struct why_ts since;
     if (t->resp_done)
         since = t->resp_end_ts;
@@ -128,7 +147,7 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
         return false;
     if (why_ts_cmp(t->rc->c.half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
         since = t->rc->c.half[WHY_S2C].last_ts;
-    return why_ts_diff_us(since, s->now) >= s->opt.settle_us;
+    return why_ts_diff_us(since, s->now) >= s->opt.settle_us + why_join_repeat_wait(t);
 }
 
 static void sweep_queue(struct why_session *s, bool finishing)
@@ -167,7 +186,10 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
     struct why_session *s = ctx;
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    if (s->opt.include_unjoined && why_join_conn_failed(rc) && !why_join_family_fallback(&cx, rc)) {
+    if (s->opt.include_unjoined && why_join_conn_failed(rc) &&
+        (why_join_unjoined_check(&cx, rc, &x) || why_join_unjoined_fallback(&cx, rc, &x))) {
+        unjoined(s, &x, false); /* a health check, or an address the gateway moved on from */
+    } else if (s->opt.include_unjoined && why_join_conn_failed(rc) && !why_join_family_fallback(&cx, rc)) {
         why_join_unjoined_conn(&cx, rc, &x);
         unjoined(s, &x, true);
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
@@ -190,7 +212,8 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
     }
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    bool report = why_join_unjoined_dns(&cx, d, &x);
+    bool report = why_join_unjoined_dns(&cx, d, &x) &&
+                  !why_join_background_dns(&cx, d); /* the gateway's schedule, no request's */
     unjoined(s, &x, report);
 }
 

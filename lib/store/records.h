@@ -99,9 +99,13 @@ struct why_txn {
     uint64_t resp_stream_at;      /* the answer stream's bytes delivered (gaps included) when
                                      the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
+    uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     char claim[200];
     char server[96];
     char title[120];
+    bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
+    bool repeated_ok;             /* lost, then repeated by its client on a new connection and
+                                     answered below 500 (correlate/background.c) */
     /* a response that was not HTTP */
     bool not_http;
     uint8_t first_bytes[64];

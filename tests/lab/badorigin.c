@@ -17,6 +17,11 @@
  *   hang       never answers; closes when the peer closes or after 30 s
  *   status500  the origin's own 500 (with Content-Length, keep-alive)
  *   slow       200, but only after -d seconds (default 8)
+ *   kaclose    200 keep-alive to the first request of a connection; a later request on the same
+ *              connection meets a FIN and no answer (an origin whose idle timeout ran out just
+ *              as the gateway reused the connection: the two cross on the wire)
+ *   bighead    a valid 200 whose head is BIGHEAD_BYTES (~24 KB: 24 X-Pad fields of 1000
+ *              bytes), more than nginx's proxy_buffer_size or HAProxy's tune.bufsize
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -36,7 +41,8 @@
 #include <unistd.h>
 #include <linux/sockios.h>
 
-enum { MAX_LISTEN = 64, HEAD_CAP = 16384, MAX_REQS_PER_CONN = 10000 };
+enum { MAX_LISTEN = 64, HEAD_CAP = 16384, MAX_REQS_PER_CONN = 10000, BIGHEAD_FIELDS = 24,
+       BIGHEAD_FIELD_BYTES = 1000 };
 
 struct listener {
     int fd;
@@ -281,6 +287,31 @@ static void serve(int fd, const char *mode)
             else
                 fin_close(fd);
             return;
+        } else if (strcmp(mode, "kaclose") == 0) {
+            if (reqs > 0) { /* the reused connection: the origin's idle timer fired */
+                fin_close(fd);
+                return;
+            }
+            if (send_response(fd, 200, "OK", size, keep) < 0 || !keep) {
+                fin_close(fd);
+                return;
+            }
+        } else if (strcmp(mode, "bighead") == 0) {
+            static char big[BIGHEAD_FIELDS * (BIGHEAD_FIELD_BYTES + 16) + 256];
+            size_t n = (size_t)snprintf(big, sizeof big, "HTTP/1.1 200 OK\r\nServer: badorigin\r\n"
+                                        "Content-Type: text/plain\r\nContent-Length: 3\r\n");
+            for (int i = 0; i < BIGHEAD_FIELDS; i++) {
+                n += (size_t)snprintf(big + n, sizeof big - n, "X-Pad-%02d: ", i);
+                memset(big + n, 'p', BIGHEAD_FIELD_BYTES);
+                n += BIGHEAD_FIELD_BYTES;
+                n += (size_t)snprintf(big + n, sizeof big - n, "\r\n");
+            }
+            n += (size_t)snprintf(big + n, sizeof big - n, "%s\r\nabc",
+                                  keep ? "" : "Connection: close\r\n");
+            if (write_all(fd, big, n) < 0 || !keep) {
+                fin_close(fd);
+                return;
+            }
         } else if (strcmp(mode, "hang") == 0) {
             wait_peer(fd, 30);
             close(fd);

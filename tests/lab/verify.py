@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks with tshark that each lab fault really happened on the wire (independent of why502).
 
-  verify.py --captures DIR [--runs "squid nginx arm"]
+  verify.py --captures DIR [--runs "squid nginx arm haproxy apache varnish caddy"]
 
 Per capture lab-RUN.pcap it looks for the packet evidence of each fault: the DNS answers
 (NXDOMAIN, SERVFAIL, REFUSED, NODATA, none), SYNs left unanswered, the RST and ICMP/ICMPv6
@@ -110,6 +110,38 @@ def checks_for(run):
             ("client leg over IPv6 (fd00:1::2)", lambda p: any(x["src"] == "fd00:1::2" for x in p)),
             ("good origin over IPv6 (fd00:19::10)", lambda p: tcp_from(p, "fd00:19::10", data=True)),
         ]
+    reverse = ("haproxy", "apache", "varnish", "caddy")
+    if run in reverse:
+        c += [
+            ("RST from 198.19.0.12 (refused)", lambda p: tcp_from(p, "198.19.0.12", "tcp.flags.reset")),
+            ("SYNs to 198.19.0.11 unanswered", lambda p: syns_to(p, "198.19.0.11")
+             and not tcp_from(p, "198.19.0.11")),
+            ("ICMP admin prohibited (13) for 198.19.0.13", lambda p: icmp_for(p, "198.19.0.13", False, "13")),
+            ("ICMPv6 admin prohibited (1/1) for fd00:19::15", lambda p: icmp_for(p, "fd00:19::15", True, "1")),
+            ("198.19.0.24 data then RST", lambda p: tcp_from(p, "198.19.0.24", data=True)
+             and tcp_from(p, "198.19.0.24", "tcp.flags.reset")),
+            ("198.19.0.26 never sends data", lambda p: syns_to(p, "198.19.0.26")
+             and not tcp_from(p, "198.19.0.26", data=True)),
+            ("health checks sent to 198.19.0.12 and 198.19.0.27 (GET /health or SYN)",
+             lambda p: syns_to(p, "198.19.0.12") and syns_to(p, "198.19.0.27")),
+        ]
+    if run in ("haproxy", "caddy", "apache", "nginx"):
+        c += [("bighead origin 198.19.0.30 sent its 24 KB head",
+               lambda p: sum(int(x["tcp.len"] or 0) for x in tcp_from(p, "198.19.0.30")) > 24000)]
+    if run in ("squid", "nginx", "haproxy", "apache", "varnish", "caddy"):
+        c += [("kept-alive origin 198.19.0.29 closes (FIN) a connection",
+               lambda p: tcp_from(p, "198.19.0.29", "tcp.flags.fin"))]
+    if run in ("squid", "nginx", "apache", "caddy", "haproxy"):
+        c += [("he.lab: RST from fd00:19::12 or no IPv6 tried", lambda p: tcp_from(
+            p, "fd00:19::12", "tcp.flags.reset") or not syns_to(p, "fd00:19::12"))]
+    if run == "haproxy":
+        c += [("resolvers: NXDOMAIN for nx.lab asked in the background",
+               lambda p: any(x["dns.flags.rcode"] == "3" for x in dns(p, "nx.lab", True))),
+              ("resolvers: SERVFAIL for servfail.lab",
+               lambda p: any(x["dns.flags.rcode"] == "2" for x in dns(p, "servfail.lab", True)))]
+    if run in ("apache", "caddy"):
+        c += [("NXDOMAIN for nx.lab (libc / Go resolver)",
+               lambda p: any(x["dns.flags.rcode"] == "3" for x in dns(p, "nx.lab", True)))]
     if run == "squid":
         c += [("nodirect.lab: no DNS query, no upstream", lambda p: not dns(p, "nodirect.lab", False))]
     if run == "nginx":
@@ -126,7 +158,7 @@ def checks_for(run):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--captures", required=True)
-    ap.add_argument("--runs", default="squid nginx arm")
+    ap.add_argument("--runs", default="squid nginx arm haproxy apache varnish caddy")
     a = ap.parse_args()
     if not shutil.which("tshark"):
         print("verify: SKIP: tshark not installed")

@@ -1,0 +1,284 @@
+/* What a gateway does on its own schedule, for no request: health checks of its servers and
+ * periodic DNS lookups of their names (HAProxy's resolvers section, Caddy's dynamic upstreams).
+ * A 5xx the gateway answered with no upstream attempt of its own is explained by them when
+ * they were failing then; and they are no incident of their own.
+ *
+ * why_join_background() reads the store only (like the request join): the records it lists are
+ * not claimed, since one failing check explains every request of that time. */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "correlate/join.h"
+#include "util/url.h"
+
+#define WHY_BG_WINDOW_US (30LL * 1000000) /* background activity this long before a request
+                                             may explain it (HAProxy's default hold times) */
+#define WHY_BG_PERIODIC_MIN 5             /* lookups / attempts that make a schedule: more
+                                             than a request's own retries (HAProxy retries 3
+                                             makes 4 attempts, ~1 s apart) */
+#define WHY_BG_LOOKUPS_MIN 3              /* lookups of one name that make a schedule (a
+                                             request's own lookups are claimed by it first) */
+#define WHY_BG_PERIOD_MIN_US 250000       /* shorter spacing is a retry, not a schedule */
+
+/* The gateway's own connection to a server failed: refused, ICMP, unanswered SYNs, or the
+ * server answered its own request (a check) with no 2xx/3xx. */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
+static bool check_failed(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!c->established)
+        return c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count >= 2;
+    for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+        if (!t->claimed_by && !t->is_client_leg && t->has_resp && (t->status < 200 || t->status >= 400))
+            return true;
+    return false;
+}
+
+static bool dns_failed(const struct why_dns_rec *d)
+{
+    return !d->answered || d->rcode != 0 || d->naddrs == 0;
+}
+
+/* The lookups the join gave the request are the gateway's schedule, not its own: the
+ * gateway was already looking the name up, unasked (no request claimed them), at least twice
+ * in the 30 s before the request, on a schedule (HAProxy's resolvers: a request arriving
+ * between two rounds finds the failure of the next one in its window). */
+static bool dns_in_background(const struct why_join_ctx *cx, const struct why_join *x)
+{
+    const struct why_txn *t = x->client;
+    struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct why_dns_rec *d = x->dns[i];
+        if (!why_join_background_dns(cx, d))
+            return false;
+        uint32_t earlier = 0;
+        for (const struct why_dns_rec *o = cx->st->dhead; o; o = o->next)
+            if (o != d && !o->claimed && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
+                strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, from) >= 0 &&
+                why_ts_cmp(o->q_ts, t->req_ts) < 0)
+                earlier++;
+        if (earlier < 2)
+            return false;
+    }
+    return x->ndns > 0;
+}
+
+void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
+{
+    const struct why_txn *t = x->client;
+    if (!t || x->up || x->nattempts || !t->has_resp || t->status < 500)
+        return;
+    if (x->ndns && !dns_in_background(cx, x))
+        return;
+    x->ndns = 0; /* the schedule's lookups, gathered below with the earlier ones */
+    struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
+    /* periodic lookups of the request's host (the backend's name) that failed */
+    struct why_url u;
+    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
+    for (struct why_dns_rec *d = cx->st->dhead; d && x->nbgdns < WHY_JOIN_MAX; d = d->next) {
+        if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0)
+            continue;
+        if (!why_gw_is_gateway(cx->gw, &d->cli) || !dns_failed(d) || strcasecmp(d->qname, u.host) != 0)
+            continue;
+        x->bgdns[x->nbgdns++] = d;
+    }
+    if (x->nbgdns)
+        return;
+    /* the gateway's failed checks, the latest per server last */
+    for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+        const struct why_conn *c = why_rec_conn(rc);
+        why_gw_roles(cx->gw, rc);
+        if (!rc->gw_cli || rc->gw_srv || rc->claimed || c->syn_count == 0 ||
+            why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
+            continue;
+        /* a check: the gateway's own HTTP request (no client's), or one of its connections
+         * to that server on a schedule; a failed attempt of another request is not one */
+        bool own_http = c->established && rc->txn_head && !rc->txn_head->claimed_by &&
+                        !rc->txn_head->is_client_leg;
+        if (!own_http && !scheduled(cx, rc))
+            continue;
+        bool failed = check_failed(rc);
+        /* one server's later check replaces its earlier ones */
+        uint32_t i;
+        for (i = 0; i < x->nchecks; i++) {
+            const struct why_conn *o = why_rec_conn(x->checks[i]);
+            if (why_addr_eq(&o->srv_addr, &c->srv_addr) && o->srv_port == c->srv_port)
+                break;
+        }
+        if (i < x->nchecks) {
+            memmove(&x->checks[i], &x->checks[i + 1], (x->nchecks - i - 1) * sizeof x->checks[0]);
+            x->nchecks--;
+        }
+        if (failed && x->nchecks < WHY_JOIN_MAX)
+            x->checks[x->nchecks++] = rc;
+    }
+}
+
+#define WHY_BG_ATTEMPTS_MAX 256 /* attempts to one server looked at for a schedule (cap) */
+
+#define WHY_BG_PERIOD_MAX_US (30LL * 1000000) /* longest schedule looked for */
+
+/* t is on a schedule among ts[0..n): some period P in [WHY_BG_PERIOD_MIN_US,
+ * WHY_BG_PERIOD_MAX_US], the distance from t to one of ts, with at least min - 1 more of ts at
+ * t + k*P (k = -6..6, within P/4: Apache's checks drift by up to a quarter of their
+ * interval, and a request's own attempt may fall between two checks). */
+static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min)
+{
+    for (uint32_t c = 0; c < n; c++) {
+        int64_t p = why_ts_diff_us(t, ts[c]);
+        p = p < 0 ? -p : p;
+        if (p < WHY_BG_PERIOD_MIN_US || p > WHY_BG_PERIOD_MAX_US)
+            continue;
+        uint32_t hits = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            int64_t d = why_ts_diff_us(t, ts[i]);
+            for (int k = -6; k <= 6; k++) {
+                int64_t off = d - (int64_t)k * p;
+                if (k != 0 && (off < 0 ? -off : off) <= p / 4) {
+                    hits++;
+                    break;
+                }
+            }
+        }
+        if (hits + 1 >= min)
+            return true;
+    }
+    return false;
+}
+
+/* rc, a gateway's connection, is one of its connections to that server on a schedule. */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
+        return false;
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX];
+    uint32_t n = 0;
+    for (struct why_conn_rec *o = cx->st->rhead; o && n < WHY_BG_ATTEMPTS_MAX; o = o->rnext) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
+            !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
+            continue;
+        ts[n++] = oc->first_ts;
+    }
+    return on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
+}
+
+bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    if (!scheduled(cx, rc))
+        return false;
+    memset(x, 0, sizeof *x);
+    x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */
+    x->up_conn = rc;
+    return true;
+}
+
+bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d)
+{
+    if (!why_gw_is_gateway(cx->gw, &d->cli))
+        return false;
+    /* the other lookups of this name (same type) by this host */
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX];
+    uint32_t n = 0;
+    for (const struct why_dns_rec *o = cx->st->dhead; o && n < WHY_BG_ATTEMPTS_MAX; o = o->next) {
+        if (o == d || o->qtype != d->qtype || !why_addr_eq(&o->cli, &d->cli) ||
+            strcmp(o->qname, d->qname) != 0)
+            continue;
+        ts[n++] = o->q_ts;
+    }
+    return on_schedule(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN);
+}
+
+#define WHY_FALLBACK_US (3LL * 1000000) /* the next address is tried within this */
+
+/* rc, a gateway's failed attempt no request took, went to one address of a name whose other
+ * address the same gateway reached right after (happy eyeballs, the next address of a list):
+ * the request went on there; x gets rc alone (claimed, no incident). */
+bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
+        return false;
+    for (struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!why_gw_is_gateway(cx->gw, &d->cli))
+            continue;
+        /* the name's other addresses: in this answer, or in the other type's answer */
+        for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o)) {
+            if (strcmp(o->qname, d->qname) != 0 || !why_addr_eq(&o->cli, &d->cli))
+                continue;
+            for (uint32_t i = 0; i < o->naddrs && i < WHY_DNS_REC_ADDRS; i++) {
+                if (why_addr_eq(&o->addrs[i], &c->srv_addr))
+                    continue;
+                for (const struct why_conn_rec *n = why_store_conns_to(cx->st, &o->addrs[i]); n; n = n->anext) {
+                    const struct why_conn *nc = why_rec_conn(n);
+                    int64_t after = why_ts_diff_us(c->first_ts, nc->first_ts);
+                    if (nc->established && nc->srv_port == c->srv_port &&
+                        why_addr_eq(&nc->cli_addr, &c->cli_addr) && after >= -WHY_SKEW_US &&
+                        after <= WHY_FALLBACK_US) {
+                        memset(x, 0, sizeof *x);
+                        x->attempts[x->nattempts++] = rc;
+                        x->up_conn = rc;
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    return false;
+}
+
+#define WHY_RETRY_US (2LL * 1000000) /* a client repeats a request this soon after losing it */
+
+/* ok, a client's request answered below 500, repeats lost, one the same client lost just
+ * before: same method, host and target, sent on another connection to the same gateway
+ * address, no answer, that connection closed by the gateway (curl and browsers repeat once a
+ * request lost on a kept-alive connection). */
+static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
+{
+    const struct why_conn *oc = why_rec_conn(ok->rc), *qc = why_rec_conn(lost->rc);
+    int64_t before = why_ts_diff_us(lost->req_ts, ok->req_ts);
+    return ok->has_resp && ok->status < 500 && !lost->has_resp && lost->rc != ok->rc &&
+           before >= 0 && before <= WHY_RETRY_US &&
+           (qc->half[WHY_S2C].fin_frame || qc->half[WHY_S2C].rst_frame) &&
+           why_addr_eq(&qc->cli_addr, &oc->cli_addr) && why_addr_eq(&qc->srv_addr, &oc->srv_addr) &&
+           qc->srv_port == oc->srv_port && strcmp(lost->method, ok->method) == 0 &&
+           strcmp(lost->host, ok->host) == 0 && lost->target_len == ok->target_len &&
+           (!lost->target_len || memcmp(lost->target, ok->target, lost->target_len) == 0);
+}
+
+void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t)
+{
+    for (struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+        if (q == t)
+            continue;
+        if (!q->decided && repeats(t, q))
+            q->repeated_ok = true;   /* t is the repeat: the lost one waits in the queue */
+        if (repeats(q, t))
+            t->repeated_ok = true;   /* t is the lost one: its repeat waits in the queue */
+    }
+}
+
+/* An unanswered request on a connection the gateway closed waits this much longer for its
+ * decision: its client may repeat it (why_join_mark_repeat). */
+int64_t why_join_repeat_wait(const struct why_txn *t)
+{
+    const struct why_conn *c = why_rec_conn(t->rc);
+    if (t->has_resp || (!c->half[WHY_S2C].fin_frame && !c->half[WHY_S2C].rst_frame))
+        return 0;
+    return WHY_RETRY_US;
+}
+
+#define WHY_RETRY_TIMER_MIN_US 500000     /* a gateway's retry timer: sooner is another request */
+#define WHY_RETRY_TIMER_MAX_US (3LL * 1000000)
+
+bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
+                                  const struct why_conn_rec *rc)
+{
+    struct why_ts end = refused->half[WHY_S2C].rst_frame ? refused->half[WHY_S2C].rst_ts : refused->icmp_ts;
+    int64_t wait = why_ts_diff_us(end, why_rec_conn(rc)->first_ts);
+    return wait >= WHY_RETRY_TIMER_MIN_US && wait <= WHY_RETRY_TIMER_MAX_US && !scheduled(cx, rc);
+}
