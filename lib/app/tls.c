@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "proto/http1.h"
+#include "proto/http2.h"
 #include "proto/tls.h"
 #include "util/cursor.h"
 
@@ -76,6 +77,7 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
             snprintf(rc->tls.sni, sizeof rc->tls.sni, "%s", h->sni);
     } else {
         rc->tls.version = h->version ? h->version : h->legacy_version;
+        snprintf(rc->tls.alpn, sizeof rc->tls.alpn, "%s", h->alpn);
     }
 }
 
@@ -194,6 +196,15 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     if (inner != WHY_TLS_CT_APPDATA)
         return;
     rc->tls.dec_data_records[tc->dir]++;
+    if (rc->st.h2 || (!rc->st.hreq && tc->dir == WHY_C2S && n >= 4 &&
+                      why_h2_looks_like_preface(plain, (size_t)n))) {
+        /* ALPN h2: the client's first decrypted bytes are the HTTP/2 preface */
+        if (!rc->st.h2 && !env->nested_open(env, rc, WHY_APP_H2))
+            return;
+        rc->dec_http = true;
+        env->nested_feed(env, rc, WHY_APP_H2, tc->dir, plain, (uint32_t)n, tc->f);
+        return;
+    }
     if (!rc->st.hreq) {
         if (tc->dir != WHY_C2S || !why_http1_looks_like_request(plain, (size_t)n) ||
             !env->nested_open(env, rc, WHY_APP_HTTP))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diagnose/diagnose.h"
+#include "proto/http2.h"
 #include "util/url.h"
 
 /* ---- evidence ---- */
@@ -65,6 +66,7 @@ struct fixctx {
     char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
     char upstream_state[160];
     char cert[160];
+    char h2_code[24], h2_who[16], stall_who[48], grpc[120];
 };
 
 /* Expands {name} placeholders of a catalogue fix. */
@@ -93,6 +95,10 @@ static void expand(char *out, size_t size, const char *tmpl, const struct fixctx
                     else if (!strcmp(name, "alert")) v = f->alert;
                     else if (!strcmp(name, "upstream_state")) v = f->upstream_state;
                     else if (!strcmp(name, "cert")) v = f->cert;
+                    else if (!strcmp(name, "h2_code")) v = f->h2_code;
+                    else if (!strcmp(name, "h2_who")) v = f->h2_who;
+                    else if (!strcmp(name, "stall_who")) v = f->stall_who;
+                    else if (!strcmp(name, "grpc")) v = f->grpc;
                     if (v) {
                         if (!v[0])
                             v = "?";
@@ -226,6 +232,18 @@ static struct client_end client_leg_end(const struct why_join *x)
         ct = cl->rst_frame ? cl->rst_ts : cl->fin_ts;
     if (gf)
         gt = gw->rst_frame ? gw->rst_ts : gw->fin_ts;
+    if (t->h2_stream && t->h2_end == WHY_H2_END_RST) {
+        /* HTTP/2: the stream's RST_STREAM ends this request, not the connection */
+        e.ts = t->h2_end_ts;
+        e.frame = t->h2_end_frame;
+        if (t->h2_by == WHY_C2S && !t->has_resp)
+            e.client_gave_up = true;
+        else if (t->h2_by == WHY_C2S)
+            e.client_reset_in_body = true;
+        else if (!t->has_resp)
+            e.gateway_closed = true;
+        return e;
+    }
     if (!t->has_resp) {
         /* a FIN from the client alone is not giving up (HTTP/1.0 half-close); a RST is, and a
          * FIN is when the gateway then answers nothing */
@@ -539,6 +557,122 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     return false;
 }
 
+/* gRPC statuses that are failures of the service, like a 5xx (UNKNOWN, DEADLINE_EXCEEDED,
+ * INTERNAL, UNAVAILABLE, DATA_LOSS); the others are answers (NOT_FOUND is a 404). */
+static bool grpc_failed(int s) { return s == 2 || s == 4 || s == 13 || s == 14 || s == 15; }
+
+/* A stream that ended other than complete (reset, dropped by GOAWAY, its connection gone). */
+static bool h2_cut(const struct why_txn *t)
+{
+    return t->h2_stream && t->h2_end && t->h2_end != WHY_H2_END_COMPLETE;
+}
+
+static bool h2_protocol_code(uint32_t code)
+{
+    return code == WHY_H2_PROTOCOL_ERROR || code == WHY_H2_COMPRESSION_ERROR ||
+           code == WHY_H2_FRAME_SIZE_ERROR || code == WHY_H2_FLOW_CONTROL_ERROR ||
+           code == WHY_H2_SETTINGS_TIMEOUT;
+}
+
+/* HTTP/2 on the upstream leg (or the only leg): what ended the stream. */
+static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+{
+    const struct why_txn *u = x->up;
+    if (!u || !u->h2_stream || (u->resp_done && !u->h2_stall_open))
+        return false;
+    const struct why_conn_rec *rc = u->rc;
+    const struct why_conn *c = why_rec_conn(rc);
+    char dst[64], code[24], w[32];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    bool from_origin = u->h2_by == WHY_S2C;
+    snprintf(f->h2_who, sizeof f->h2_who, "%s", from_origin ? "the origin" : "the gateway");
+    ev(inc, u->req_frame, u->req_ts, "HEADERS %s on stream %u to %s", u->method, u->h2_stream, dst);
+    if (u->has_resp)
+        ev(inc, u->resp_frame, u->resp_ts, "HEADERS %d on stream %u from %s", u->status, u->h2_stream, dst);
+    /* a window at 0 that was never reopened: the stall, whoever reset the stream after it */
+    if (u->h2_stall_open && u->h2_stall_us > 0) {
+        bool origin_blocked = u->h2_stall_dir == WHY_S2C;
+        set_cause(inc, "h2_flow_stall");
+        inc->wait_us = u->h2_stall_us;
+        fmt_wait(w, sizeof w, inc->wait_us);
+        snprintf(f->wait, sizeof f->wait, "%s", w);
+        snprintf(f->stall_who, sizeof f->stall_who, "%s", origin_blocked ? "The gateway" : dst);
+        ev(inc, u->h2_stall_frame, u->h2_stall_ts, "DATA on stream %u empties the %s's window",
+           u->h2_stream, origin_blocked ? "origin" : "gateway");
+        dt(inc, "stream=%u blocked=%s stalled=%.3fs", u->h2_stream, origin_blocked ? "origin" : "gateway",
+           secs(u->h2_stall_us));
+        snprintf(inc->summary, sizeof inc->summary,
+                 "HTTP/2 flow control stalled stream %u: the %s's window stood at 0 for %s and %s never sent WINDOW_UPDATE.",
+                 u->h2_stream, origin_blocked ? "origin" : "gateway", w,
+                 origin_blocked ? "the gateway" : dst);
+        return true;
+    }
+    why_h2_error_name(u->h2_code, code, sizeof code);
+    snprintf(f->h2_code, sizeof f->h2_code, "%s", code);
+    if (u->h2_end == WHY_H2_END_GOAWAY) {
+        set_cause(inc, h2_protocol_code(u->h2_code) ? "h2_protocol_error" : "h2_goaway_unprocessed");
+        ev(inc, rc->h2.goaway_frame, rc->h2.goaway_ts, "GOAWAY %s last-stream-id %u from %s", code,
+           rc->h2.goaway_last_id, dst);
+        dt(inc, "stream=%u last_stream_id=%u code=%s", u->h2_stream, rc->h2.goaway_last_id, code);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never processed and the gateway did not retry it.",
+                 dst, code, rc->h2.goaway_last_id, u->h2_stream);
+        return true;
+    }
+    if (u->h2_end == WHY_H2_END_RST) {
+        ev(inc, u->h2_end_frame, u->h2_end_ts, "RST_STREAM %s on stream %u from %s", code, u->h2_stream,
+           from_origin ? dst : "the gateway");
+        inc->wait_us = why_ts_diff_us(u->req_ts, u->h2_end_ts);
+        fmt_wait(w, sizeof w, inc->wait_us);
+        snprintf(f->wait, sizeof f->wait, "%s", w);
+        dt(inc, "stream=%u code=%s by=%s after=%.3fs", u->h2_stream, code, from_origin ? "origin" : "gateway",
+           secs(inc->wait_us));
+        if (h2_protocol_code(u->h2_code)) {
+            set_cause(inc, "h2_protocol_error");
+            snprintf(inc->summary, sizeof inc->summary, "%s reset stream %u with %s after %s.",
+                     from_origin ? dst : "The gateway", u->h2_stream, code, w);
+        } else if (from_origin) {
+            set_cause(inc, u->has_resp ? "h2_stream_reset_in_body" : "h2_stream_reset");
+            snprintf(inc->summary, sizeof inc->summary, "%s reset stream %u with %s %s after the request%s.",
+                     dst, u->h2_stream, code, w, u->has_resp ? ", in the middle of the response" : ", before any response");
+        } else if (!u->has_resp) {
+            set_cause(inc, "h2_stream_unanswered");
+            snprintf(inc->summary, sizeof inc->summary,
+                     "%s accepted stream %u and sent no response for %s, until the gateway reset it (%s).",
+                     dst, u->h2_stream, w, code);
+        } else {
+            return false;
+        }
+        return true;
+    }
+    /* the connection ended with the stream open: a protocol fault or unacknowledged SETTINGS */
+    bool proto = rc->h2.error_frame || rc->h2.settings_unacked_frame ||
+                 (rc->h2.goaway_frame && h2_protocol_code(rc->h2.goaway_code));
+    if (u->h2_end == WHY_H2_END_CLOSED && proto) {
+        set_cause(inc, "h2_protocol_error");
+        if (rc->h2.goaway_frame) {
+            why_h2_error_name(rc->h2.goaway_code, code, sizeof code);
+            snprintf(f->h2_code, sizeof f->h2_code, "%s", code);
+            snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.goaway_dir == WHY_S2C ? "the origin" : "the gateway");
+            ev(inc, rc->h2.goaway_frame, rc->h2.goaway_ts, "GOAWAY %s from %s", code, f->h2_who);
+        } else if (rc->h2.settings_unacked_frame) {
+            snprintf(f->h2_code, sizeof f->h2_code, "SETTINGS never acknowledged");
+            snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.settings_unacked_dir == WHY_S2C ? "the gateway" : "the origin");
+            ev(inc, rc->h2.settings_unacked_frame, u->req_ts, "SETTINGS never acknowledged");
+        } else {
+            snprintf(f->h2_code, sizeof f->h2_code, "a malformed frame");
+            snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.error_dir == WHY_S2C ? "the origin" : "the gateway");
+            ev(inc, rc->h2.error_frame, u->req_ts, "malformed HTTP/2 frame from %s", f->h2_who);
+        }
+        dt(inc, "stream=%u fault=\"%s\" by=%s", u->h2_stream, f->h2_code, f->h2_who);
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The HTTP/2 connection to %s broke on a protocol fault (%s, from %s) with stream %u open.",
+                 dst, f->h2_code, f->h2_who, u->h2_stream);
+        return true;
+    }
+    return false;
+}
+
 /* The origin spoke first, before the gateway sent any request, and not in HTTP (an SSH or
  * SMTP banner on the port the gateway was sent to): no upstream request could follow. */
 static bool banner_cause(struct why_incident *inc, const struct why_join *x)
@@ -719,8 +853,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * body cut by a reset on as a 200. */
     bool failed;
     const struct why_txn *up = x->up != t ? x->up : NULL;
+    bool failed5 = t->status >= 500 || grpc_failed(t->grpc_status); /* gRPC 14 is a 503 */
     if (t->has_resp)
-        failed = t->status >= 500 || (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
+        failed = failed5 || h2_cut(t) || (up && h2_cut(up) && up->has_resp) ||
+                 (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
                  (up && up->not_http) ||
                  (up && up->has_resp && !up->resp_done &&
                   (why_rec_conn(up->rc)->half[WHY_S2C].rst_frame ||
@@ -789,8 +925,29 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     snprintf(f.status, sizeof f.status, "%d", t->status);
 
     bool found = false;
-    /* 1. origin's own 5xx passed through */
-    if (x->up && !direct && x->up->has_resp && x->up->status >= 500 && t->has_resp &&
+    if (grpc_failed(t->grpc_status))
+        snprintf(f.grpc, sizeof f.grpc, "grpc-status %d%s%s", t->grpc_status,
+                 t->grpc_message[0] ? " " : "", t->grpc_message);
+    /* 1. origin's own 5xx (or failing gRPC status) passed through */
+    if (x->up && !direct && grpc_failed(t->grpc_status) && x->up->grpc_status == t->grpc_status) {
+        set_cause(inc, "grpc_origin_status");
+        snprintf(inc->summary, sizeof inc->summary,
+                 "The origin %s:%s answered the gRPC call with %s; the gateway passed it on.", f.addr,
+                 f.port, f.grpc);
+        dt(inc, "grpc_status=%d", t->grpc_status);
+        ev(inc, x->up->req_frame, x->up->req_ts, "upstream request to %s", f.addr);
+        ev(inc, x->up->h2_end_frame, x->up->h2_end_ts, "origin ends the call with grpc-status %d",
+           x->up->grpc_status);
+        found = true;
+    }
+    if (!found && direct && grpc_failed(t->grpc_status) && t->status < 500) {
+        set_cause(inc, "grpc_origin_status");
+        dt(inc, "grpc_status=%d", t->grpc_status);
+        snprintf(inc->summary, sizeof inc->summary, "The server %s answered the gRPC call with %s.",
+                 f.addr, f.grpc);
+        found = true;
+    }
+    if (!found && x->up && !direct && x->up->has_resp && x->up->status >= 500 && t->has_resp &&
         t->status == x->up->status) {
         set_cause(inc, "origin_5xx");
         snprintf(inc->summary, sizeof inc->summary,
@@ -823,11 +980,13 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!found)
         found = tls_cause(inc, x, &f);
     if (!found)
+        found = h2_cause(inc, x, &f);
+    if (!found)
         found = response_cause(inc, x, &ce, &f);
     if (!found && !direct && !x->up)
         found = banner_cause(inc, x);
-    /* 3. the gateway answered 5xx and nothing upstream explains it */
-    if (!found && t->has_resp && t->status >= 500 && !direct) {
+    /* 3. the gateway answered 5xx (or a failing gRPC status) and nothing upstream explains it */
+    if (!found && t->has_resp && failed5 && !direct) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             set_cause(inc, "no_upstream_attempt");
             snprintf(inc->summary, sizeof inc->summary,
@@ -971,10 +1130,22 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
         snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls.sni);
         inc->request_frame = cc->first_frame;
-        char cli[64];
-        ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)",
-           why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli),
-           x->client_conn->tls.sni[0] ? x->client_conn->tls.sni : "-");
+        char cli[64], open_for[32];
+        struct why_ts last = cc->half[WHY_C2S].last_ts;
+        if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
+            last = cc->half[WHY_S2C].last_ts;
+        fmt_wait(open_for, sizeof open_for, why_ts_diff_us(cc->first_ts, last));
+        const char *alpn = x->client_conn->tls.alpn;
+        why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
+        const char *sni = x->client_conn->tls.sni[0] ? x->client_conn->tls.sni : "-";
+        if (alpn[0]) {
+            /* HTTP/2 (or any ALPN) without keys: what the client spoke and how long it stayed */
+            ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s, ALPN %s), open %s",
+               cli, sni, alpn, open_for);
+            dt(inc, "client_alpn=%s client_open=%s", alpn, open_for);
+        } else {
+            ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)", cli, sni);
+        }
     }
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)
