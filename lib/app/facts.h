@@ -24,7 +24,8 @@ struct why_tls_facts {
     bool hello[2];                /* a hello seen from client (0) / server (1) */
     char sni[256];                /* the client's server name, "" when none */
     char alpn[16];                /* the protocol the server chose (ALPN: "h2", "http/1.1"),
-                                     "" when none */
+                                     "" when none or hidden (TLS 1.3 sends it encrypted) */
+    char alpn_offered[16];        /* the client's first ALPN offer, "" when none */
     uint16_t version;             /* the server's chosen version (0x0303 TLS 1.2, 0x0304 1.3) */
     bool appdata[2];              /* application data seen in each direction */
     bool ccs[2];                  /* ChangeCipherSpec seen */

@@ -574,6 +574,13 @@ static bool h2_protocol_code(uint32_t code)
            code == WHY_H2_SETTINGS_TIMEOUT;
 }
 
+/* "REFUSED_STREAM", or "0x1f" for a code RFC 9113 does not name, into buf. */
+static void h2_code_name(uint32_t code, char *buf, size_t size)
+{
+    char tmp[16];
+    snprintf(buf, size, "%s", why_h2_error_name(code, tmp, sizeof tmp));
+}
+
 /* HTTP/2 on the upstream leg (or the only leg): what ended the stream. */
 static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
 {
@@ -607,7 +614,7 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
                  origin_blocked ? "the gateway" : dst);
         return true;
     }
-    why_h2_error_name(u->h2_code, code, sizeof code);
+    h2_code_name(u->h2_code, code, sizeof code);
     snprintf(f->h2_code, sizeof f->h2_code, "%s", code);
     if (u->h2_end == WHY_H2_END_GOAWAY) {
         set_cause(inc, h2_protocol_code(u->h2_code) ? "h2_protocol_error" : "h2_goaway_unprocessed");
@@ -651,7 +658,7 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     if (u->h2_end == WHY_H2_END_CLOSED && proto) {
         set_cause(inc, "h2_protocol_error");
         if (rc->h2.goaway_frame) {
-            why_h2_error_name(rc->h2.goaway_code, code, sizeof code);
+            h2_code_name(rc->h2.goaway_code, code, sizeof code);
             snprintf(f->h2_code, sizeof f->h2_code, "%s", code);
             snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.goaway_dir == WHY_S2C ? "the origin" : "the gateway");
             ev(inc, rc->h2.goaway_frame, rc->h2.goaway_ts, "GOAWAY %s from %s", code, f->h2_who);
@@ -1135,13 +1142,14 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
             last = cc->half[WHY_S2C].last_ts;
         fmt_wait(open_for, sizeof open_for, why_ts_diff_us(cc->first_ts, last));
-        const char *alpn = x->client_conn->tls.alpn;
+        const struct why_tls_facts *ct = &x->client_conn->tls;
+        const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
         why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
-        const char *sni = x->client_conn->tls.sni[0] ? x->client_conn->tls.sni : "-";
+        const char *sni = ct->sni[0] ? ct->sni : "-";
         if (alpn[0]) {
             /* HTTP/2 (or any ALPN) without keys: what the client spoke and how long it stayed */
-            ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s, ALPN %s), open %s",
-               cli, sni, alpn, open_for);
+            ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s, ALPN %s%s), open %s",
+               cli, sni, ct->alpn[0] ? "" : "offered ", alpn, open_for);
             dt(inc, "client_alpn=%s client_open=%s", alpn, open_for);
         } else {
             ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)", cli, sni);

@@ -858,7 +858,9 @@ static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct w
         }
     }
     if (s == WHY_H2_SERVER && d->block_grpc_status >= 0 &&
-        (kind == WHY_H2_BLOCK_TRAILERS || (kind == WHY_H2_BLOCK_RESPONSE && d->block_end_stream))) {
+        (kind == WHY_H2_BLOCK_TRAILERS || kind == WHY_H2_BLOCK_RESPONSE)) {
+        /* trailers, or a Trailers-Only answer (some gateways split it into HEADERS and an
+         * empty DATA with END_STREAM) */
         st->grpc_status = d->block_grpc_status;
         why_ascii_copy(st->grpc_message, sizeof st->grpc_message, (const uint8_t *)d->block_grpc_message,
                  strlen(d->block_grpc_message));

@@ -164,8 +164,8 @@ struct why_h2_stream {
     int interim;                    /* last 1xx :status, 0 none */
     bool trailers;                  /* a response header block after the final one */
     bool grpc;                      /* content-type application/grpc* */
-    int grpc_status;                /* grpc-status of the answer (trailers, or a trailers-only
-                                     * response), -1 absent */
+    int grpc_status;                /* grpc-status of the answer (trailers, else the response
+                                     * head: Trailers-Only), -1 absent */
     char grpc_message[128];
     bool headers_capped;            /* a block passed WHY_H2_HEADER_LIST_MAX: fields dropped */
     bool headers_unread;            /* a block could not be decoded (HPACK state lost) */

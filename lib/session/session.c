@@ -87,7 +87,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     struct why_join x;
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
-    if (t->has_resp && t->status < 500 && t->resp_done && !s->opt.exhaustive) {
+    if (t->has_resp && t->status < 500 && t->grpc_status <= 0 && t->resp_done && !s->opt.exhaustive) {
         bool direct = why_join_direct(&cx, t);
         struct why_txn *up = direct ? NULL : why_join_upstream_indexed(&cx, t);
         const struct why_conn *uc = up ? why_rec_conn(up->rc) : NULL;
