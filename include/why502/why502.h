@@ -69,6 +69,9 @@ enum why_evidence_kind {
     WHY_EVK_TLS_ALERT,
     WHY_EVK_TLS_CERTIFICATE,
     WHY_EVK_GIVE_UP,          /* the gateway (or client) closing/leaving after a wait */
+    WHY_EVK_H2_RST_STREAM,    /* an HTTP/2 stream reset (RST_STREAM) */
+    WHY_EVK_H2_GOAWAY,        /* an HTTP/2 GOAWAY */
+    WHY_EVK_H2_STALL,         /* the DATA frame that left an HTTP/2 flow-control window at 0 */
     WHY_EVK_KIND_COUNT
 };
 

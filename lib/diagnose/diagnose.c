@@ -14,24 +14,105 @@
 
 /* ---- evidence ---- */
 
-static void ev(struct why_incident *inc, uint64_t frame, struct why_ts ts, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void ev(struct why_incident *inc, uint64_t frame, struct why_ts ts, const char *fmt, ...)
+/* Adds an evidence item: frame is a frame id (0: none, nothing added; an item per frame). */
+static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum why_actor from,
+                   const struct why_addr *fa, uint16_t fp, enum why_actor to,
+                   const struct why_addr *ta, uint16_t tp, uint64_t frame, struct why_ts ts,
+                   const char *fmt, va_list ap) __attribute__((format(printf, 11, 0)));
+static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum why_actor from,
+                   const struct why_addr *fa, uint16_t fp, enum why_actor to,
+                   const struct why_addr *ta, uint16_t tp, uint64_t frame, struct why_ts ts,
+                   const char *fmt, va_list ap)
 {
     if (!frame)
         return;
+    uint32_t file = why_frame_file(frame);
+    uint64_t num = why_frame_num(frame);
     for (uint32_t i = 0; i < inc->nevidence; i++)
-        if (inc->evidence[i].frame == frame)
+        if (inc->evidence[i].frame == num && inc->evidence[i].file == file)
             return;
     if (inc->nevidence >= WHY_EVIDENCE_MAX)
         return;
     struct why_evidence *e = &inc->evidence[inc->nevidence++];
-    e->frame = frame;
-    e->file = inc->file;
+    memset(e, 0, sizeof *e);
+    e->file = file;
+    e->frame = num;
     e->ts = ts;
+    e->kind = kind;
+    e->from = from;
+    e->to = to;
+    if (fa)
+        e->from_addr = *fa;
+    if (ta)
+        e->to_addr = *ta;
+    e->from_port = fp;
+    e->to_port = tp;
+    vsnprintf(e->what, sizeof e->what, fmt, ap);
+}
+
+/* The actors of a connection's two ends, from the gateway's addresses. */
+static enum why_actor cli_actor(const struct why_conn_rec *rc)
+{
+    return rc->gw_cli ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
+}
+static enum why_actor srv_actor(const struct why_conn_rec *rc)
+{
+    return rc->gw_srv ? WHY_ACTOR_GATEWAY : WHY_ACTOR_UPSTREAM;
+}
+
+/* Evidence on a TCP connection, sent in direction dir (WHY_C2S: by the side that opened it). */
+static void evc(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
+                enum why_dir dir, uint64_t frame, struct why_ts ts, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void evc(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
+                enum why_dir dir, uint64_t frame, struct why_ts ts, const char *fmt, ...)
+{
+    const struct why_conn *c = why_rec_conn(rc);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->what, sizeof e->what, fmt, ap);
+    if (dir == WHY_C2S)
+        ev_add(inc, kind, cli_actor(rc), &c->cli_addr, c->cli_port, srv_actor(rc), &c->srv_addr,
+               c->srv_port, frame, ts, fmt, ap);
+    else
+        ev_add(inc, kind, srv_actor(rc), &c->srv_addr, c->srv_port, cli_actor(rc), &c->cli_addr,
+               c->cli_port, frame, ts, fmt, ap);
+    va_end(ap);
+}
+
+/* An ICMP error about a connection's SYN: from the router or host that sent it. */
+static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const char *fmt, ...)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    enum why_actor from = why_addr_eq(&c->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
+    va_list ap;
+    va_start(ap, fmt);
+    ev_add(inc, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
+           c->icmp_ts, fmt, ap);
+    va_end(ap);
+}
+
+/* Evidence of a DNS exchange: dir WHY_C2S is the query's direction. The host asking is the
+ * gateway when it is one of the gateway's addresses. */
+static void evd(struct why_incident *inc, enum why_evidence_kind kind, const struct why_gateways *gw,
+                const struct why_dns_rec *d, enum why_dir dir, uint64_t frame, struct why_ts ts,
+                const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+static void evd(struct why_incident *inc, enum why_evidence_kind kind, const struct why_gateways *gw,
+                const struct why_dns_rec *d, enum why_dir dir, uint64_t frame, struct why_ts ts,
+                const char *fmt, ...)
+{
+    enum why_actor host = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
+    va_list ap;
+    va_start(ap, fmt);
+    if (kind == WHY_EVK_ICMP)
+        ev_add(inc, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, fmt, ap);
+    else if (dir == WHY_C2S)
+        ev_add(inc, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame, ts,
+               fmt, ap);
+    else
+        ev_add(inc, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame, ts,
+               fmt, ap);
     va_end(ap);
 }
 
@@ -61,6 +142,7 @@ static void fmt_wait(char *buf, size_t n, int64_t us)
 }
 
 struct fixctx {
+    const struct why_gateways *gw; /* for the actors of DNS evidence */
     const char *host, *claim;
     const char *who;              /* "The gateway", or the host's address for unjoined failures */
     char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
@@ -199,15 +281,16 @@ static void conn_evidence(struct why_incident *inc, const struct why_conn_rec *r
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
     for (uint32_t i = 0; i < n; i++)
-        ev(inc, c->syn_frames[i], c->syn_ts[i], i ? "SYN to %s retransmitted (try %u)" : "SYN to %s",
+        evc(inc, i ? WHY_EVK_SYN_RETRY : WHY_EVK_SYN, rc, WHY_C2S, c->syn_frames[i], c->syn_ts[i],
+            i ? "SYN to %s retransmitted (try %u)" : "SYN to %s",
            dst, i + 1);
-    ev(inc, c->synack_frame, c->synack_ts, "SYN-ACK from %s", dst);
-    ev(inc, c->icmp_frame, c->icmp_ts, "ICMP%s type %u code %u about the SYN to %s",
+    evc(inc, WHY_EVK_SYN_ACK, rc, WHY_S2C, c->synack_frame, c->synack_ts, "SYN-ACK from %s", dst);
+    evi(inc, rc, "ICMP%s type %u code %u about the SYN to %s",
        c->icmp_ipver == 6 ? "v6" : "", c->icmp_type, c->icmp_code, dst);
-    ev(inc, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts, "RST from %s", dst);
-    ev(inc, c->half[WHY_S2C].fin_frame, c->half[WHY_S2C].fin_ts, "FIN from %s", dst);
-    ev(inc, c->half[WHY_C2S].rst_frame, c->half[WHY_C2S].rst_ts, "RST to %s", dst);
-    ev(inc, c->half[WHY_C2S].fin_frame, c->half[WHY_C2S].fin_ts, "FIN to %s", dst);
+    evc(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts, "RST from %s", dst);
+    evc(inc, WHY_EVK_FIN, rc, WHY_S2C, c->half[WHY_S2C].fin_frame, c->half[WHY_S2C].fin_ts, "FIN from %s", dst);
+    evc(inc, WHY_EVK_RST, rc, WHY_C2S, c->half[WHY_C2S].rst_frame, c->half[WHY_C2S].rst_ts, "RST to %s", dst);
+    evc(inc, WHY_EVK_FIN, rc, WHY_C2S, c->half[WHY_C2S].fin_frame, c->half[WHY_C2S].fin_ts, "FIN to %s", dst);
 }
 
 /* What the client leg shows: who ended it, when. */
@@ -297,15 +380,15 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
         const struct why_dns_rec *d = x->dns[i];
         char tn[12];
         const char *qt = why_dns_type_name(d->qtype, tn, sizeof tn);
-        ev(inc, d->q_frame, d->q_ts, "DNS query %s %s to %s", qt, d->qname, f->dns);
+        evd(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->q_frame, d->q_ts, "DNS query %s %s to %s", qt, d->qname, f->dns);
         if (d->last_q_frame != d->q_frame)
-            ev(inc, d->last_q_frame, d->last_q_ts, "DNS query %s %s retransmitted (%u tries)", qt,
+            evd(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->last_q_frame, d->last_q_ts, "DNS query %s %s retransmitted (%u tries)", qt,
                d->qname, d->tries);
         if (d->answered)
-            ev(inc, d->a_frame, d->a_ts, "DNS answer %s for %s %s", why_dns_rcode_name(d->rcode), qt,
+            evd(inc, WHY_EVK_DNS_ANSWER, f->gw, d, WHY_S2C, d->a_frame, d->a_ts, "DNS answer %s for %s %s", why_dns_rcode_name(d->rcode), qt,
                d->qname);
         if (d->icmp)
-            ev(inc, d->icmp_frame, d->last_q_ts, "ICMP error about the DNS query for %s", d->qname);
+            evd(inc, WHY_EVK_ICMP, f->gw, d, WHY_S2C, d->icmp_frame, d->last_q_ts, "ICMP error about the DNS query for %s", d->qname);
     }
     char w[32];
     fmt_wait(w, sizeof w, inc->dns_us);
@@ -409,7 +492,8 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         dt(inc, "tries=%u", tries);
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
         snprintf(inc->summary, sizeof inc->summary,
-                 "%s answered the SYN from %s with a reset (%u %s): connection refused.", dst, f->who, tries,
+                 "%s answered the SYN from %s with a reset (%u %s): connection refused.", dst,
+                 strcmp(f->who, "The gateway") == 0 ? "the gateway" : f->who, tries,
                  tries == 1 ? "try" : "tries");
     } else {
         set_cause(inc, "syn_unanswered");
@@ -445,8 +529,9 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     bool direct = x->up == x->client;
     if (!direct)
-        ev(inc, u->req_frame, u->req_ts, "upstream request %s to %s", u->method, dst);
-    ev(inc, u->resp_first_frame, u->resp_first_ts, "first response bytes from %s", dst);
+        evc(inc, WHY_EVK_UPSTREAM_REQUEST, u->rc, WHY_C2S, u->req_frame, u->req_ts, "upstream request %s to %s", u->method, dst);
+    evc(inc, u->not_http ? WHY_EVK_DATA : direct ? WHY_EVK_RESPONSE : WHY_EVK_UPSTREAM_RESPONSE, u->rc,
+        WHY_S2C, u->resp_first_frame, u->resp_first_ts, "first response bytes from %s", dst);
     inc->upstream_status = u->status;
     if (u->resp_first_frame)
         inc->first_byte_us = why_ts_diff_us(u->req_ts, u->resp_first_ts);
@@ -460,8 +545,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         dt(inc, "first_bytes=\"%s\"", b);
         snprintf(inc->summary, sizeof inc->summary,
                  "%s answered the request with bytes that are not an HTTP status line: \"%s\".", dst, b);
-        ev(inc, srv->rst_frame, srv->rst_ts, "RST from %s", dst);
-        ev(inc, srv->fin_frame, srv->fin_ts, "FIN from %s", dst);
+        evc(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->rst_frame, srv->rst_ts, "RST from %s", dst);
+        evc(inc, WHY_EVK_FIN, u->rc, WHY_S2C, srv->fin_frame, srv->fin_ts, "FIN from %s", dst);
         return true;
     }
     if (!u->has_resp) {
@@ -490,7 +575,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             }
             set_cause(inc, rst ? "reset" : "closed");
             inc->wait_us = why_ts_diff_us(u->req_ts, t);
-            ev(inc, rst ? srv->rst_frame : srv->fin_frame, t, "%s from %s before any response",
+            evc(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
+                "%s from %s before any response",
                rst ? "RST" : "FIN", dst);
             char w[32];
             fmt_wait(w, sizeof w, inc->wait_us);
@@ -523,7 +609,9 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return false; /* still waiting when the capture ended */
         set_cause(inc, "no_response");
         inc->wait_us = why_ts_diff_us(u->req_ts, gw_end);
-        ev(inc, gw_frame, gw_end, "gateway gives up on %s", dst);
+        evc(inc, WHY_EVK_GIVE_UP, gw_frame == x->client->resp_first_frame ? x->client->rc : u->rc,
+            gw_frame == x->client->resp_first_frame ? WHY_S2C : WHY_C2S, gw_frame, gw_end,
+            "gateway gives up on %s", dst);
         char w[32];
         fmt_wait(w, sizeof w, inc->wait_us);
         snprintf(f->wait, sizeof f->wait, "%s", w);
@@ -546,7 +634,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
                u->expected_len);
         else
             dt(inc, "by=%s status=%d body=%s of unknown", rst ? "RST" : "FIN", u->status, f->got);
-        ev(inc, rst ? srv->rst_frame : srv->fin_frame, rst ? srv->rst_ts : srv->fin_ts,
+        evc(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame,
+            rst ? srv->rst_ts : srv->fin_ts,
            "%s from %s in the middle of the response", rst ? "RST" : "FIN", dst);
         snprintf(inc->summary, sizeof inc->summary,
                  "%s %s the connection in the middle of its %d response (%s body bytes of %s).", dst,
@@ -593,9 +682,11 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     bool from_origin = u->h2_by == WHY_S2C;
     snprintf(f->h2_who, sizeof f->h2_who, "%s", from_origin ? "the origin" : "the gateway");
-    ev(inc, u->req_frame, u->req_ts, "HEADERS %s on stream %u to %s", u->method, u->h2_stream, dst);
+    evc(inc, WHY_EVK_UPSTREAM_REQUEST, rc, WHY_C2S, u->req_frame, u->req_ts,
+        "HEADERS %s on stream %u to %s", u->method, u->h2_stream, dst);
     if (u->has_resp)
-        ev(inc, u->resp_frame, u->resp_ts, "HEADERS %d on stream %u from %s", u->status, u->h2_stream, dst);
+        evc(inc, WHY_EVK_UPSTREAM_RESPONSE, rc, WHY_S2C, u->resp_frame, u->resp_ts,
+            "HEADERS %d on stream %u from %s", u->status, u->h2_stream, dst);
     /* a window at 0 that was never reopened: the stall, whoever reset the stream after it */
     if (u->h2_stall_open && u->h2_stall_us > 0) {
         bool origin_blocked = u->h2_stall_dir == WHY_S2C;
@@ -604,8 +695,9 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         fmt_wait(w, sizeof w, inc->wait_us);
         snprintf(f->wait, sizeof f->wait, "%s", w);
         snprintf(f->stall_who, sizeof f->stall_who, "%s", origin_blocked ? "The gateway" : dst);
-        ev(inc, u->h2_stall_frame, u->h2_stall_ts, "DATA on stream %u empties the %s's window",
-           u->h2_stream, origin_blocked ? "origin" : "gateway");
+        evc(inc, WHY_EVK_H2_STALL, rc, origin_blocked ? WHY_S2C : WHY_C2S, u->h2_stall_frame,
+            u->h2_stall_ts, "DATA on stream %u empties the %s's window", u->h2_stream,
+            origin_blocked ? "origin" : "gateway");
         dt(inc, "stream=%u blocked=%s stalled=%.3fs", u->h2_stream, origin_blocked ? "origin" : "gateway",
            secs(u->h2_stall_us));
         snprintf(inc->summary, sizeof inc->summary,
@@ -618,8 +710,8 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     snprintf(f->h2_code, sizeof f->h2_code, "%s", code);
     if (u->h2_end == WHY_H2_END_GOAWAY) {
         set_cause(inc, h2_protocol_code(u->h2_code) ? "h2_protocol_error" : "h2_goaway_unprocessed");
-        ev(inc, rc->h2.goaway_frame, rc->h2.goaway_ts, "GOAWAY %s last-stream-id %u from %s", code,
-           rc->h2.goaway_last_id, dst);
+        evc(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
+            rc->h2.goaway_ts, "GOAWAY %s last-stream-id %u from %s", code, rc->h2.goaway_last_id, dst);
         dt(inc, "stream=%u last_stream_id=%u code=%s", u->h2_stream, rc->h2.goaway_last_id, code);
         snprintf(inc->summary, sizeof inc->summary,
                  "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never processed and the gateway did not retry it.",
@@ -627,8 +719,8 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         return true;
     }
     if (u->h2_end == WHY_H2_END_RST) {
-        ev(inc, u->h2_end_frame, u->h2_end_ts, "RST_STREAM %s on stream %u from %s", code, u->h2_stream,
-           from_origin ? dst : "the gateway");
+        evc(inc, WHY_EVK_H2_RST_STREAM, rc, (enum why_dir)u->h2_by, u->h2_end_frame, u->h2_end_ts,
+            "RST_STREAM %s on stream %u from %s", code, u->h2_stream, from_origin ? dst : "the gateway");
         inc->wait_us = why_ts_diff_us(u->req_ts, u->h2_end_ts);
         fmt_wait(w, sizeof w, inc->wait_us);
         snprintf(f->wait, sizeof f->wait, "%s", w);
@@ -661,15 +753,18 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
             h2_code_name(rc->h2.goaway_code, code, sizeof code);
             snprintf(f->h2_code, sizeof f->h2_code, "%s", code);
             snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.goaway_dir == WHY_S2C ? "the origin" : "the gateway");
-            ev(inc, rc->h2.goaway_frame, rc->h2.goaway_ts, "GOAWAY %s from %s", code, f->h2_who);
+            evc(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
+                rc->h2.goaway_ts, "GOAWAY %s from %s", code, f->h2_who);
         } else if (rc->h2.settings_unacked_frame) {
             snprintf(f->h2_code, sizeof f->h2_code, "SETTINGS never acknowledged");
             snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.settings_unacked_dir == WHY_S2C ? "the gateway" : "the origin");
-            ev(inc, rc->h2.settings_unacked_frame, u->req_ts, "SETTINGS never acknowledged");
+            evc(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.settings_unacked_dir,
+                rc->h2.settings_unacked_frame, u->req_ts, "SETTINGS never acknowledged");
         } else {
             snprintf(f->h2_code, sizeof f->h2_code, "a malformed frame");
             snprintf(f->h2_who, sizeof f->h2_who, "%s", rc->h2.error_dir == WHY_S2C ? "the origin" : "the gateway");
-            ev(inc, rc->h2.error_frame, u->req_ts, "malformed HTTP/2 frame from %s", f->h2_who);
+            evc(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.error_dir, rc->h2.error_frame, u->req_ts,
+                "malformed HTTP/2 frame from %s", f->h2_who);
         }
         dt(inc, "stream=%u fault=\"%s\" by=%s", u->h2_stream, f->h2_code, f->h2_who);
         snprintf(inc->summary, sizeof inc->summary,
@@ -697,7 +792,7 @@ static bool banner_cause(struct why_incident *inc, const struct why_join *x)
                                                                    : rc->other.first_len;
     memcpy(inc->first_bytes, rc->other.first, inc->first_len);
     dt(inc, "first_bytes=\"%s\" before_request=yes", b);
-    ev(inc, rc->other.first_frame, c->half[WHY_S2C].first_data_ts, "first bytes from %s, before any request", dst);
+    evc(inc, WHY_EVK_DATA, rc, WHY_S2C, rc->other.first_frame, c->half[WHY_S2C].first_data_ts, "first bytes from %s, before any request", dst);
     conn_evidence(inc, rc);
     snprintf(inc->summary, sizeof inc->summary,
              "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
@@ -715,7 +810,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated) {
-        ev(inc, rc->tls.reneg_frame, rc->tls.reneg_ts, "TLS handshake record from %s after its Finished (renegotiation request)", dst);
+        evc(inc, WHY_EVK_TLS_HELLO_REQUEST, rc, WHY_S2C, rc->tls.reneg_frame, rc->tls.reneg_ts, "TLS handshake record from %s after its Finished (renegotiation request)", dst);
         /* refused: an alert back, or the gateway closing before the origin gave up */
         const struct why_tcp_half *gwh = &c->half[WHY_C2S], *srvh = &c->half[WHY_S2C];
         uint64_t gw_close = gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame;
@@ -739,7 +834,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         if (refused) {
             set_cause(inc, "renegotiation_refused");
             if (rc->tls.reneg_answered)
-                ev(inc, rc->tls.reneg_answer_frame, rc->tls.reneg_ts, "the gateway's alert in answer to the renegotiation");
+                evc(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.reneg_answer_frame, rc->tls.reneg_ts, "the gateway's alert in answer to the renegotiation");
             snprintf(inc->summary, sizeof inc->summary,
                      "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
                      dst, rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.reneg_answered ? "alert" : "closed the connection");
@@ -766,10 +861,10 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         set_cause(inc, "tls_certificate");
         snprintf(f->cert, sizeof f->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
         if (rc->tls.cert_frame)
-            ev(inc, rc->tls.cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
+            evc(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls.cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
                rc->tls.cert_problem ? rc->tls.cert_text : "accepted by its looks");
         if (cert_alert)
-            ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from the gateway", an);
+            evc(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from the gateway", an);
         dt(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
            rc->tls.cert_problem ? rc->tls.cert_text : "-", cert_alert ? an : "-");
         snprintf(inc->summary, sizeof inc->summary,
@@ -785,7 +880,8 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         snprintf(f->alert, sizeof f->alert, "%s", name);
         set_cause(inc, "tls_alert");
         dt(inc, "alert=%s from=%s", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
-        ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from %s", name,
+        evc(inc, WHY_EVK_TLS_ALERT, rc, rc->tls.alert_dir == WHY_S2C ? WHY_S2C : WHY_C2S, rc->tls.alert_frame,
+            rc->tls.alert_ts, "TLS alert %s from %s", name,
            rc->tls.alert_dir == WHY_S2C ? "the origin" : "the gateway");
         snprintf(inc->summary, sizeof inc->summary, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.",
                  dst, rc->tls.sni[0] ? rc->tls.sni : "-", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
@@ -795,7 +891,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     const struct why_tcp_half *gwh = &c->half[WHY_C2S];
     if (rc->tls.ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
         set_cause(inc, "tls_gateway_left");
-        ev(inc, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
+        evc(inc, WHY_EVK_GIVE_UP, rc, WHY_C2S, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
            "the gateway closes the TLS connection to %s without a request", dst);
         dt(inc, "sni=%s version=%s", rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.version == 0x0304 ? "1.3" : "1.2");
         snprintf(inc->summary, sizeof inc->summary,
@@ -815,16 +911,44 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     return false;
 }
 
-/* Squid's error pages name their cause; used only when the upstream side is not captured. */
+/* Squid's error pages name their cause; used only when the upstream side is not captured.
+ * ERR_CONNECT_FAIL carries the connect(2) errno (Linux numbering) after the name:
+ * "ERR_CONNECT_FAIL 110" is ETIMEDOUT, 111 ECONNREFUSED, 113 EHOSTUNREACH, 101 ENETUNREACH;
+ * another errno, or none, names no finer cause. */
+static const char *connect_errno_detail(const char *s)
+{
+    const char *p = s ? strstr(s, "ERR_CONNECT_FAIL") : NULL;
+    if (!p)
+        return NULL;
+    p += strlen("ERR_CONNECT_FAIL");
+    while (*p == ' ')
+        p++;
+    int e = 0;
+    for (int i = 0; i < 4 && *p >= '0' && *p <= '9'; i++, p++)
+        e = e * 10 + (*p - '0');
+    switch (e) {
+    case 110: return "syn_unanswered";
+    case 111: return "rst";
+    case 113: return "host_unreachable";
+    case 101: return "net_unreachable";
+    default: return "";
+    }
+}
+
 static const char *claim_detail(const char *claim, const char *title)
 {
     static const struct { const char *key, *detail; } map[] = {
         {"ERR_DNS_FAIL", "nxdomain"},        {"Host Not Resolvable", "nxdomain"},
-        {"ERR_CONNECT_FAIL", "rst"},         {"Cannot Connect", "syn_unanswered"},
+        {"Cannot Connect", "syn_unanswered"},
         {"ERR_READ_TIMEOUT", "no_response"}, {"ERR_ZERO_SIZE_OBJECT", "closed"},
         {"ERR_INVALID_RESP", "not_http"},    {"Bad Response", "not_http"},
         {"ERR_READ_ERROR", "reset"},
     };
+    const char *d = connect_errno_detail(claim);
+    if (!d)
+        d = connect_errno_detail(title);
+    if (d)
+        return d[0] ? d : NULL;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if ((claim && strstr(claim, map[i].key)) || (title && strstr(title, map[i].key)))
             return map[i].detail;
@@ -845,6 +969,89 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, const
     snprintf(inc->summary, sizeof inc->summary,
              "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
              t->status, claim);
+}
+
+/* A connection (or DNS exchange) of the incident, for cutting its slice of the capture. */
+static void add_conn(struct why_incident *inc, const struct why_conn_rec *rc)
+{
+    for (uint32_t i = 0; i < inc->nconns; i++)
+        if (inc->conns[i].proto == 6 && inc->conns[i].first_frame == why_frame_num(why_rec_conn(rc)->first_frame) &&
+            inc->conns[i].first_file == why_frame_file(why_rec_conn(rc)->first_frame))
+            return;
+    if (inc->nconns >= WHY_INCIDENT_CONNS_MAX)
+        return;
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_incident_conn *o = &inc->conns[inc->nconns++];
+    memset(o, 0, sizeof *o);
+    o->proto = 6;
+    o->a_role = cli_actor(rc);
+    o->b_role = srv_actor(rc);
+    o->a = c->cli_addr;
+    o->b = c->srv_addr;
+    o->aport = c->cli_port;
+    o->bport = c->srv_port;
+    uint64_t last = c->half[0].last_frame;
+    struct why_ts last_ts = c->half[0].last_ts;
+    if (c->half[1].last_frame > last) {
+        last = c->half[1].last_frame;
+        last_ts = c->half[1].last_ts;
+    }
+    o->first_file = why_frame_file(c->first_frame);
+    o->first_frame = why_frame_num(c->first_frame);
+    o->first_ts = c->first_ts;
+    o->last_file = why_frame_file(last ? last : c->first_frame);
+    o->last_frame = why_frame_num(last ? last : c->first_frame);
+    o->last_ts = last ? last_ts : c->first_ts;
+}
+
+static void add_dns(struct why_incident *inc, const struct why_gateways *gw, const struct why_dns_rec *d)
+{
+    if (inc->nconns >= WHY_INCIDENT_CONNS_MAX)
+        return;
+    struct why_incident_conn *o = &inc->conns[inc->nconns++];
+    memset(o, 0, sizeof *o);
+    o->proto = d->tcp ? 6 : 17;
+    o->a_role = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
+    o->b_role = WHY_ACTOR_DNS;
+    o->a = d->cli;
+    o->b = d->srv;
+    o->aport = d->cli_port;
+    o->bport = d->srv_port;
+    uint64_t last = d->answered ? d->a_frame : d->last_q_frame;
+    struct why_ts last_ts = d->answered ? d->a_ts : d->last_q_ts;
+    if (d->icmp_frame > last) {
+        last = d->icmp_frame;
+        last_ts = d->icmp_ts;
+    }
+    o->first_file = why_frame_file(d->q_frame);
+    o->first_frame = why_frame_num(d->q_frame);
+    o->first_ts = d->q_ts;
+    o->last_file = why_frame_file(last);
+    o->last_frame = why_frame_num(last);
+    o->last_ts = last_ts;
+}
+
+/* Frame ids become file + number; evidence in capture order; the connections involved,
+ * the client leg first. */
+static void finish(struct why_incident *inc, const struct why_join *x, const struct why_gateways *gw)
+{
+    inc->file = why_frame_file(inc->request_frame);
+    inc->request_frame = why_frame_num(inc->request_frame);
+    inc->response_frame = why_frame_num(inc->response_frame);
+    qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
+    inc->nconns = 0;
+    if (x->client)
+        add_conn(inc, x->client->rc);
+    else if (x->client_conn)
+        add_conn(inc, x->client_conn);
+    for (uint32_t i = 0; i < x->ndns; i++)
+        add_dns(inc, gw, x->dns[i]);
+    for (uint32_t i = 0; i < x->nattempts; i++)
+        add_conn(inc, x->attempts[i]);
+    if (x->up && x->up != x->client)
+        add_conn(inc, x->up->rc);
+    if (x->up_conn)
+        add_conn(inc, x->up_conn);
 }
 
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
@@ -914,11 +1121,12 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
 
     char cli[64];
     why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
-    ev(inc, t->req_frame, t->req_ts, "request %s from %s", t->method, cli);
+    evc(inc, WHY_EVK_REQUEST, t->rc, WHY_C2S, t->req_frame, t->req_ts, "request %s from %s", t->method, cli);
 
     struct fixctx f;
     memset(&f, 0, sizeof f);
     f.who = "The gateway";
+    f.gw = cx->gw;
     f.host = u.host;
     f.claim = inc->claim[0] ? inc->claim : "no reason given";
     if (x->up_conn) {
@@ -942,9 +1150,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                  "The origin %s:%s answered the gRPC call with %s; the gateway passed it on.", f.addr,
                  f.port, f.grpc);
         dt(inc, "grpc_status=%d", t->grpc_status);
-        ev(inc, x->up->req_frame, x->up->req_ts, "upstream request to %s", f.addr);
-        ev(inc, x->up->h2_end_frame, x->up->h2_end_ts, "origin ends the call with grpc-status %d",
-           x->up->grpc_status);
+        evc(inc, WHY_EVK_UPSTREAM_REQUEST, x->up->rc, WHY_C2S, x->up->req_frame, x->up->req_ts,
+            "upstream request to %s", f.addr);
+        evc(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->h2_end_frame, x->up->h2_end_ts,
+            "origin ends the call with grpc-status %d", x->up->grpc_status);
         found = true;
     }
     if (!found && direct && grpc_failed(t->grpc_status) && t->status < 500) {
@@ -961,8 +1170,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                  "The origin %s:%s answered %d itself; the gateway passed it on.", f.addr, f.port,
                  x->up->status);
         dt(inc, "status=%d", x->up->status);
-        ev(inc, x->up->req_frame, x->up->req_ts, "upstream request to %s", f.addr);
-        ev(inc, x->up->resp_frame, x->up->resp_ts, "origin answers %d", x->up->status);
+        evc(inc, WHY_EVK_UPSTREAM_REQUEST, x->up->rc, WHY_C2S, x->up->req_frame, x->up->req_ts,
+            "upstream request to %s", f.addr);
+        evc(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->resp_frame, x->up->resp_ts,
+            "origin answers %d", x->up->status);
         found = true;
     }
     if (!found && direct && t->has_resp && t->status >= 500) {
@@ -1011,7 +1222,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     /* 4. the client leg */
     if (!found && ce.client_reset_in_body) {
         set_cause(inc, "client_reset_response");
-        ev(inc, ce.frame, ce.ts, "client ends the connection during the response");
+        evc(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, "client ends the connection during the response");
         snprintf(inc->summary, sizeof inc->summary,
                  "The client ended the connection while the %d response was still coming.", t->status);
         found = true;
@@ -1022,7 +1233,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         char w[32];
         fmt_wait(w, sizeof w, inc->wait_us);
         snprintf(f.wait, sizeof f.wait, "%s", w);
-        ev(inc, ce.frame, ce.ts, "client gives up");
+        evc(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, "client gives up");
         if (x->up && !x->up->has_resp)
             snprintf(f.upstream_state, sizeof f.upstream_state,
                      "the origin %s had not answered the gateway's request: look at why it is slow.",
@@ -1039,7 +1250,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     if (!found && ce.gateway_closed) {
         set_cause(inc, "closed_without_response");
-        ev(inc, ce.frame, ce.ts, "gateway closes the client connection");
+        evc(inc, WHY_EVK_GIVE_UP, t->rc, WHY_S2C, ce.frame, ce.ts, "gateway closes the client connection");
         snprintf(inc->summary, sizeof inc->summary,
                  "The gateway closed the client's connection without answering.");
         found = true;
@@ -1062,16 +1273,16 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     /* evidence of the upstream side and of the answer */
     for (uint32_t i = 0; i < x->ndns && inc->dns_queries == 0; i++)
-        ev(inc, x->dns[i]->q_frame, x->dns[i]->q_ts, "DNS query for %s", x->dns[i]->qname);
+        evd(inc, WHY_EVK_DNS_QUERY, f.gw, x->dns[i], WHY_C2S, x->dns[i]->q_frame, x->dns[i]->q_ts, "DNS query for %s", x->dns[i]->qname);
     for (uint32_t i = 0; i < x->nattempts && !direct; i++)
         conn_evidence(inc, x->attempts[i]);
     if (t->has_resp)
-        ev(inc, t->resp_first_frame, t->resp_first_ts, "%s answers %d", direct ? "server" : "gateway",
+        evc(inc, WHY_EVK_RESPONSE, t->rc, WHY_S2C, t->resp_first_frame, t->resp_first_ts, "%s answers %d", direct ? "server" : "gateway",
            t->status);
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &f);
-    qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
+    finish(inc, x, f.gw);
     return WHY_VERDICT_FAILED;
 }
 
@@ -1111,6 +1322,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
     }
     why_addr_str(origin, who, sizeof who);
     f.who = who;
+    f.gw = cx->gw;
     f.claim = "";
     inc->client_addr = *origin;
     snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.host);
@@ -1146,18 +1358,22 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
         why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
         const char *sni = ct->sni[0] ? ct->sni : "-";
+        enum why_evidence_kind k =
+            cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
         if (alpn[0]) {
             /* HTTP/2 (or any ALPN) without keys: what the client spoke and how long it stayed */
-            ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s, ALPN %s%s), open %s",
-               cli, sni, ct->alpn[0] ? "" : "offered ", alpn, open_for);
+            evc(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts,
+                "client connection from %s (TLS, SNI %s, ALPN %s%s), open %s", cli, sni,
+                ct->alpn[0] ? "" : "offered ", alpn, open_for);
             dt(inc, "client_alpn=%s client_open=%s", alpn, open_for);
         } else {
-            ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)", cli, sni);
+            evc(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts,
+                "client connection from %s (TLS, SNI %s)", cli, sni);
         }
     }
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &f);
-    qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
+    finish(inc, x, f.gw);
     return true;
 }

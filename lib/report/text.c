@@ -100,6 +100,11 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
         const struct why_evidence *e = &inc->evidence[i];
         why_ts_format(e->ts, ts, sizeof ts);
         fprintf(out, "  %s frame %-7" PRIu64 " %.15s  ", i ? "         " : "evidence", e->frame, ts + 11);
+        if (o->nfiles > 1 && e->file < o->nfiles) { /* rotated input: frame numbers are per file */
+            fputc('[', out);
+            why_esc_text(out, o->files[e->file]);
+            fputs("] ", out);
+        }
         why_esc_text(out, e->what);
         fputc('\n', out);
     }
