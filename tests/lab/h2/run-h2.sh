@@ -139,6 +139,16 @@ fetch haproxy 9443 /rst
 fetch haproxy 9443 /goaway
 fetch haproxy 9443 /hang
 fetch haproxy 9443 /grpc
+load() { # load GATEWAY PORT N: N good requests on parallel streams of few connections
+  local i
+  for i in $(seq 1 "$3"); do printf 'url = "https://h2.lab:%s/ok?i=%s"\noutput = "/dev/null"\n' "$2" "$i"; done >"$WORK/load-$1.cfg"
+  ip netns exec w5h-cli env SSLKEYLOGFILE="$WORK/keys.log" curl -sk --http2 -Z --parallel-max 20 \
+    --max-time 20 --resolve "h2.lab:$2:$GWC" -w '%{url_effective}\t%{http_code} %{http_version}\n' \
+    -K "$WORK/load-$1.cfg" 2>/dev/null | awk -v gw="$1" '{print gw "\t" $0}' >>"$WORK/results.tsv"
+  log "$1 load: $(grep -c "^$1.*ok?i=.*200 2" "$WORK/results.tsv") of $3 answered 200 over HTTP/2"
+}
+load nginx 8443 100
+load haproxy 9443 100
 sleep 3
 kill -INT $TCPDUMP 2>/dev/null
 sleep 1
