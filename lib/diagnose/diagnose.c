@@ -650,10 +650,14 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
  * INTERNAL, UNAVAILABLE, DATA_LOSS); the others are answers (NOT_FOUND is a 404). */
 static bool grpc_failed(int s) { return s == 2 || s == 4 || s == 13 || s == 14 || s == 15; }
 
-/* A stream that ended other than complete (reset, dropped by GOAWAY, its connection gone). */
+/* A stream that ended other than complete: reset, dropped by GOAWAY, or its connection
+ * closed (RST, or FIN both ways) with it open. A stream still open when the capture ended, or
+ * lost to a gap, is not cut: nothing says it failed. */
 static bool h2_cut(const struct why_txn *t)
 {
-    return t->h2_stream && t->h2_end && t->h2_end != WHY_H2_END_COMPLETE;
+    if (!t->h2_stream || !t->h2_end || t->h2_end == WHY_H2_END_COMPLETE || t->h2_end == WHY_H2_END_LOST)
+        return false;
+    return t->h2_end != WHY_H2_END_CLOSED || why_rec_conn(t->rc)->closed;
 }
 
 static bool h2_protocol_code(uint32_t code)
