@@ -31,6 +31,7 @@
 #ifndef WHY_APP_APP_H
 #define WHY_APP_APP_H
 
+#include "proto/http1.h"
 #include "store/gateways.h"
 #include "store/store.h"
 #include "tlsdec/keylog.h"
@@ -61,7 +62,7 @@ struct why_app_handler {
     void (*release)(struct why_conn_rec *rc);
 };
 
-extern const struct why_app_handler why_app_http1, why_app_tls, why_app_dns_tcp;
+extern const struct why_app_handler why_app_http1, why_app_h2, why_app_tls, why_app_dns_tcp;
 
 /* app.c: the dispatcher the session calls (the env's nested_* point into it). */
 void why_app_env_init(struct why_app_env *env);
@@ -71,6 +72,14 @@ void why_app_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum wh
                  uint32_t n, const struct why_frame *f);
 void why_app_close(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f);
 void why_app_release(struct why_conn_rec *rc);
+
+/* app.c: a request head (HTTP/1 or an HTTP/2 stream's) becomes a transaction of rc: fields
+ * copied, indexed, queued for a decision when it is a client's request (counted as an upstream
+ * request when the gateway sent it). first_*: the frame of the head's first byte. NULL at the
+ * cap or out of memory (counted). */
+struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_rec *rc,
+                                const struct why_http_head *h, const struct why_frame *f,
+                                uint64_t first_frame, struct why_ts first_ts);
 
 /* dns.c: a UDP datagram to or from port 53, or an ICMP error quoting one. */
 void why_app_dns_udp(const struct why_app_env *env, const struct why_pkt *p);

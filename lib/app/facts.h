@@ -13,7 +13,8 @@
 
 /* The application protocol of a connection, decided from the first bytes the client sends
  * (never from the port, except DNS over TCP on port 53). */
-enum why_app_id { WHY_APP_UNKNOWN = 0, WHY_APP_HTTP, WHY_APP_TLS, WHY_APP_OTHER, WHY_APP_DNS };
+enum why_app_id { WHY_APP_UNKNOWN = 0, WHY_APP_HTTP, WHY_APP_TLS, WHY_APP_OTHER, WHY_APP_DNS,
+                  WHY_APP_H2 };
 
 enum why_cert_problem { WHY_CERT_OK = 0, WHY_CERT_EXPIRED, WHY_CERT_NOT_YET_VALID,
                         WHY_CERT_NAME_MISMATCH };
@@ -22,6 +23,9 @@ enum why_cert_problem { WHY_CERT_OK = 0, WHY_CERT_EXPIRED, WHY_CERT_NOT_YET_VALI
 struct why_tls_facts {
     bool hello[2];                /* a hello seen from client (0) / server (1) */
     char sni[256];                /* the client's server name, "" when none */
+    char alpn[16];                /* the protocol the server chose (ALPN: "h2", "http/1.1"),
+                                     "" when none or hidden (TLS 1.3 sends it encrypted) */
+    char alpn_offered[16];        /* the client's first ALPN offer, "" when none */
     uint16_t version;             /* the server's chosen version (0x0303 TLS 1.2, 0x0304 1.3) */
     bool appdata[2];              /* application data seen in each direction */
     bool ccs[2];                  /* ChangeCipherSpec seen */
@@ -46,6 +50,21 @@ struct why_tls_facts {
     struct why_ts cert_ts;        /* the certificate's own frame's time */
     uint64_t cert_hash;           /* FNV-1a of its DER: the same certificate on two connections */
     char cert_text[160];          /* "expired: not after 2020-01-01T00:00:00Z", ... */
+};
+
+/* HTTP/2 facts of a connection (app/http2.c): what ended it or made it unreadable. */
+struct why_h2_facts {
+    uint64_t goaway_frame;        /* first GOAWAY, 0 when none */
+    struct why_ts goaway_ts;
+    uint32_t goaway_code;         /* RFC 9113 error code */
+    uint32_t goaway_last_id;      /* last-stream-id */
+    int goaway_dir;               /* enum why_dir of its sender */
+    uint64_t error_frame;         /* first protocol fault seen in the frames, 0 when none */
+    int error_dir;
+    int error;                    /* enum why_h2_err */
+    uint64_t settings_unacked_frame; /* a SETTINGS never acknowledged, 0 when none */
+    int settings_unacked_dir;
+    int64_t settings_unacked_us;  /* how long it waited, microseconds */
 };
 
 /* A server that spoke first, or a connection that is neither HTTP nor TLS. */

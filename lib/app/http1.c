@@ -26,41 +26,10 @@ static void copy_str(char *dst, size_t size, const char *src)
 static void on_req_head(void *ctx, const struct why_http_head *h)
 {
     struct http_ctx *hc = ctx;
-    struct why_store *st = hc->env->st;
     struct why_conn_rec *rc = hc->rc;
-    if (rc->ntxn >= WHY_TXN_PER_CONN_MAX)
-        why_store_trim_txns(st, rc, hc->f->ts, false);
-    struct why_txn *t = why_store_txn_new(st, rc);
-    if (!t)
-        return;
-    copy_str(t->method, sizeof t->method, h->method);
-    t->target = malloc(h->target_len + 1u);
-    if (t->target) {
-        memcpy(t->target, h->target, h->target_len);
-        t->target[h->target_len] = 0;
-        t->target_len = h->target_len;
-    } else {
-        hc->env->sum->oom++;
-    }
-    copy_str(t->host, sizeof t->host, h->host);
-    copy_str(t->via, sizeof t->via, h->via);
-    why_store_txn_index(st, t);
-    t->req_first_frame = rc->st.hreq_first_frame;
-    t->req_first_ts = rc->st.hreq_first_ts;
-    t->req_frame = hc->f->num;
-    t->req_ts = hc->f->ts;
-    if (!rc->unanswered)
-        rc->unanswered = t;
+    /* the response parser must know HEAD and CONNECT even when the transaction is not kept */
     why_http1_stream_expect(rc->st.hresp, h->method);
-    const struct why_conn *c = why_rec_conn(rc);
-    why_gw_add_served(hc->env->gw, &c->srv_addr);
-    why_gw_roles(hc->env->gw, rc);
-    if (rc->gw_cli && !rc->gw_srv) {
-        hc->env->sum->upstream_requests++;
-    } else {
-        hc->env->sum->requests++;
-        why_store_queue_push(st, t);
-    }
+    why_app_request(hc->env, rc, h, hc->f, rc->st.hreq_first_frame, rc->st.hreq_first_ts);
 }
 
 static void on_resp_head(void *ctx, const struct why_http_head *h)

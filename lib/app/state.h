@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "proto/http1.h"
+#include "proto/http2.h"
 #include "proto/tls.h"
 #include "tlsdec/tlsdec.h"
 #include "util/wtime.h"
@@ -18,6 +19,8 @@ struct why_app_state {
                                               tunnel's peer, or decrypted) */
     uint64_t hreq_first_frame, hresp_first_frame; /* first byte of the message being parsed */
     struct why_ts hreq_first_ts, hresp_first_ts;
+    struct why_h2_conn *h2;        /* HTTP/2 (prior knowledge, or decrypted after ALPN h2), NULL
+                                      until found */
     struct why_tls_stream tls[2];  /* TLS records of each direction (also a CONNECT tunnel's) */
     struct why_tlsdec *dec;        /* --keylog: the decryptor, NULL without */
     uint8_t dns_pfx[2];            /* DNS over TCP: bytes of the length prefix seen (0..2) */

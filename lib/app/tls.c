@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "proto/http1.h"
+#include "proto/http2.h"
 #include "proto/tls.h"
 #include "util/cursor.h"
 
@@ -75,8 +76,10 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
     if (h->client) {
         if (h->sni[0])
             snprintf(rc->tls.sni, sizeof rc->tls.sni, "%s", h->sni);
+        snprintf(rc->tls.alpn_offered, sizeof rc->tls.alpn_offered, "%s", h->alpn);
     } else {
         rc->tls.version = h->version ? h->version : h->legacy_version;
+        snprintf(rc->tls.alpn, sizeof rc->tls.alpn, "%s", h->alpn);
     }
 }
 
@@ -202,6 +205,17 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     if (inner != WHY_TLS_CT_APPDATA)
         return;
     rc->tls.dec_data_records[tc->dir]++;
+    bool h2_start = tc->dir == WHY_C2S ? n >= 4 && why_h2_looks_like_preface(plain, (size_t)n)
+                                       : why_h2_looks_like_server_start(plain, (size_t)n);
+    if (rc->st.h2 || (!rc->st.hreq && h2_start)) {
+        /* ALPN h2: the client's first decrypted bytes are the HTTP/2 preface, or the server's
+         * a SETTINGS frame (an h2 server does not wait for the client's preface) */
+        if (!rc->st.h2 && !env->nested_open(env, rc, WHY_APP_H2))
+            return;
+        rc->dec_http = true;
+        env->nested_feed(env, rc, WHY_APP_H2, tc->dir, plain, (uint32_t)n, tc->f);
+        return;
+    }
     if (!rc->st.hreq) {
         if (tc->dir != WHY_C2S || !why_http1_looks_like_request(plain, (size_t)n) ||
             !env->nested_open(env, rc, WHY_APP_HTTP))

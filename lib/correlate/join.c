@@ -267,6 +267,21 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         x->attempts[x->nattempts++] = client->rc;
         x->upstream_visible = true;
         x->direct = true;
+        /* the requester is the capture host and it serves a TLS connection open at the time
+         * (by any of its addresses): a gateway whose client leg is opaque (no keys), not a
+         * client on its own */
+        const struct why_conn *me = why_rec_conn(client->rc);
+        for (struct why_conn_rec *rc = cx->st->rhead;
+             rc && !x->opaque_gateway && why_gw_is_local(cx->gw, &me->cli_addr); rc = rc->rnext) {
+            const struct why_conn *c = why_rec_conn(rc);
+            struct why_ts last = c->half[0].last_ts;
+            if (why_ts_cmp(c->half[1].last_ts, last) > 0)
+                last = c->half[1].last_ts;
+            x->opaque_gateway = rc->app == WHY_APP_TLS && why_gw_is_local(cx->gw, &c->srv_addr) &&
+                                !why_gw_is_local(cx->gw, &c->cli_addr) &&
+                                why_ts_cmp(c->first_ts, client->req_first_ts) <= 0 &&
+                                why_ts_cmp(last, client->req_first_ts) >= 0;
+        }
         return;
     }
     struct why_url u;

@@ -35,6 +35,8 @@ struct why_join {
     struct why_ts end_ts;         /* when the client leg was answered / given up */
     uint64_t end_frame;           /* frame id of that, 0 if none */
     bool direct;                  /* no gateway hop: `up` is the client's own request */
+    bool opaque_gateway;          /* direct, but its requester serves TLS connections we cannot
+                                     read: a gateway whose client leg is opaque */
     struct why_dns_rec *self_dns; /* unjoined DNS: the record that started it (claimed too) */
     /* background.c: what the gateway did on its own schedule, for a 5xx with no attempt
      * (not claimed: it explains every request of that time) */

@@ -87,6 +87,20 @@ static const struct why_cause causes[WHY_CAUSE_COUNT] = {
      "Look at why {addr} does not answer this request in time: the client waited {wait} (if that is the client's own timeout and the server is merely slow, lengthen it)."},
     [WHY_CAUSE_STALL_IN_BODY] = {"stall_in_body", "http_response_incomplete", "origin", "The response stopped in the middle of its body: the server (or the path to it) sent nothing more for a measured silence, until the client gave up and reset the connection.",
      "The server {addr} stalled {wait} in the middle of the response ({got} body bytes in): look at the server and the path to it (a hung worker, a saturated link, a middlebox); the client's reset is the consequence."},
+    [WHY_CAUSE_H2_STREAM_RESET] = {"h2_stream_reset", "connection_terminated", "gateway", "The origin reset the gateway's HTTP/2 stream (RST_STREAM) after the request, before any response header.",
+     "The origin {addr} aborted the request on its stream ({h2_code}): check its logs and its stream limits (REFUSED_STREAM means it was never processed, so the gateway may retry it)."},
+    [WHY_CAUSE_H2_STREAM_RESET_IN_BODY] = {"h2_stream_reset_in_body", "http_response_incomplete", "gateway", "The origin reset the HTTP/2 stream (RST_STREAM) in the middle of the response.",
+     "The origin {addr} aborted its response ({h2_code}): check its logs (crash, timeout while sending, a limit)."},
+    [WHY_CAUSE_H2_STREAM_UNANSWERED] = {"h2_stream_unanswered", "http_response_timeout", "gateway", "The origin accepted the HTTP/2 stream and sent no response header until the gateway reset the stream (its timeout).",
+     "The origin {addr} took longer than the gateway's timeout ({wait}) on this stream: fix the slow endpoint, or raise the gateway's read timeout for it."},
+    [WHY_CAUSE_H2_GOAWAY_UNPROCESSED] = {"h2_goaway_unprocessed", "connection_terminated", "gateway", "The origin sent GOAWAY and its last-stream-id shows it never processed the gateway's stream: a request the gateway could have retried on a new connection (RFC 9113 6.8).",
+     "Make the gateway retry requests dropped by GOAWAY, and look at why {addr} closes its connections ({h2_code}: restarts, a maximum of requests per connection)."},
+    [WHY_CAUSE_H2_FLOW_STALL] = {"h2_flow_stall", "http_response_timeout", "gateway", "An HTTP/2 flow-control window stood at 0 until the stream ended: one side had data to send and the other never sent WINDOW_UPDATE.",
+     "{stall_who} did not open the window for {wait}: check that it still reads the stream, its buffers and its window settings (SETTINGS_INITIAL_WINDOW_SIZE)."},
+    [WHY_CAUSE_H2_PROTOCOL_ERROR] = {"h2_protocol_error", "http_protocol_error", "gateway", "The HTTP/2 stream or connection ended on a protocol fault (PROTOCOL_ERROR, COMPRESSION_ERROR, FRAME_SIZE_ERROR, FLOW_CONTROL_ERROR, SETTINGS_TIMEOUT, a malformed frame, or SETTINGS never acknowledged).",
+     "The gateway and {addr} disagree on HTTP/2 ({h2_code} from {h2_who}): compare their HTTP/2 settings and versions; speak HTTP/1.1 to the origin as a workaround."},
+    [WHY_CAUSE_GRPC_ORIGIN_STATUS] = {"grpc_origin_status", NULL, "origin", "The origin ended the gRPC call with a failing grpc-status (UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS) and the gateway passed it on: the origin's answer, not a gateway failure. A gateway's own gRPC error is diagnosed like a 503.",
+     "Look at the gRPC service on {addr}: it answered {grpc}."},
 };
 
 const struct why_cause *why_causes(size_t *n)

@@ -10,6 +10,7 @@
 
 #include "diagnose/evidence.h"
 #include "diagnose/partial.h"
+#include "proto/http2.h"
 #include "proto/tls.h"
 #include "util/url.h"
 
@@ -83,6 +84,18 @@ static struct client_end client_leg_end(const struct why_join *x)
         ct = cl->rst_frame ? cl->rst_ts : cl->fin_ts;
     if (gf)
         gt = gw->rst_frame ? gw->rst_ts : gw->fin_ts;
+    if (t->h2_stream && t->h2_end == WHY_H2_END_RST) {
+        /* HTTP/2: the stream's RST_STREAM ends this request, not the connection */
+        e.ts = t->h2_end_ts;
+        e.frame = t->h2_end_frame;
+        if (t->h2_by == WHY_C2S && !t->has_resp)
+            e.client_gave_up = true;
+        else if (t->h2_by == WHY_C2S)
+            e.client_reset_in_body = true;
+        else if (!t->has_resp)
+            e.gateway_closed = true;
+        return e;
+    }
     if (!t->has_resp) {
         /* a FIN from the client alone is not giving up (HTTP/1.0 half-close); a RST is, and a
          * FIN is when the gateway then answers nothing */
@@ -264,7 +277,7 @@ static bool direct_silence_cause(struct why_incident *inc, const struct why_txn 
                                  struct why_ts closed, uint64_t frame, struct why_dg_ctx *f)
 {
     why_dg_cause(inc, WHY_CAUSE_SERVER_NO_ANSWER);
-    inc->wait_us = why_ts_diff_us(u->req_ts, closed);
+    inc->wait_us = why_ts_wait_us(u->req_ts, closed);
     f->a->wait_us = inc->wait_us;
     why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, u->rc, WHY_C2S, frame, closed, WHY_P_EV_CLIENT_CLOSES,
                    NULL, NULL, 0, 0);
@@ -281,7 +294,7 @@ static bool stall_cause(struct why_incident *inc, const struct why_txn *t,
     const struct why_tcp_half *s = &why_rec_conn(t->rc)->half[WHY_S2C];
     if (!ce->client_reset_in_body || !s->last_data_frame)
         return false;
-    int64_t silent = why_ts_diff_us(s->last_data_ts, ce->ts);
+    int64_t silent = why_ts_wait_us(s->last_data_ts, ce->ts);
     if (silent < STALL_US)
         return false;
     why_dg_cause(inc, WHY_CAUSE_STALL_IN_BODY);
@@ -329,6 +342,125 @@ static bool reuse_cause(struct why_incident *inc, const struct why_txn *u, bool 
     why_dg_param(inc, "reused=yes idle=%.3fs by=%s %s=%.3fs", secs(idle), rst ? "RST" : "FIN",
                  after < 0 ? "before_request" : "after_request", secs(after < 0 ? -after : after));
     why_dg_say(inc, WHY_P_CLOSED_ON_REUSE, dst, NULL, NULL, idle, rst, after < 0 ? -after : after, after < 0);
+    return true;
+}
+
+/* gRPC statuses that are failures of the service, like a 5xx (UNKNOWN, DEADLINE_EXCEEDED,
+ * INTERNAL, UNAVAILABLE, DATA_LOSS); the others are answers (NOT_FOUND is a 404). */
+static bool grpc_failed(int s) { return s == 2 || s == 4 || s == 13 || s == 14 || s == 15; }
+
+/* A stream that ended other than complete: reset, dropped by GOAWAY, or its connection
+ * closed (RST, or FIN both ways) with it open. A stream still open when the capture ended, or
+ * lost to a gap, is not cut: nothing says it failed. */
+static bool h2_cut(const struct why_txn *t)
+{
+    if (!t->h2_stream || !t->h2_end || t->h2_end == WHY_H2_END_COMPLETE || t->h2_end == WHY_H2_END_LOST)
+        return false;
+    return t->h2_end != WHY_H2_END_CLOSED || why_rec_conn(t->rc)->closed;
+}
+
+static bool h2_protocol_code(uint32_t code)
+{
+    return code == WHY_H2_PROTOCOL_ERROR || code == WHY_H2_COMPRESSION_ERROR ||
+           code == WHY_H2_FRAME_SIZE_ERROR || code == WHY_H2_FLOW_CONTROL_ERROR ||
+           code == WHY_H2_SETTINGS_TIMEOUT;
+}
+
+/* "REFUSED_STREAM", or "0x1f" for a code RFC 9113 does not name, into buf. */
+static void h2_code_name(uint32_t code, char *buf, size_t size)
+{
+    char tmp[16];
+    snprintf(buf, size, "%s", why_h2_error_name(code, tmp, sizeof tmp));
+}
+
+/* HTTP/2 on the upstream leg (or the only leg): what ended the stream. */
+static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_txn *u = x->up;
+    if (!u || !u->h2_stream || (u->resp_done && !u->h2_stall_open))
+        return false;
+    const struct why_conn_rec *rc = u->rc;
+    const struct why_conn *c = why_rec_conn(rc);
+    char dst[64], code[32];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    bool from_origin = u->h2_by == WHY_S2C;
+    struct why_fix_args *a = f->a;
+    snprintf(a->h2_who, sizeof a->h2_who, "%s", from_origin ? "the origin" : "the gateway");
+    why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, rc, WHY_C2S, u->req_frame, u->req_ts, WHY_P_EV_H2_HEADERS,
+        u->method, dst, u->h2_stream, 0);
+    if (u->has_resp)
+        why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, rc, WHY_S2C, u->resp_frame, u->resp_ts, WHY_P_EV_H2_HEADERS,
+            NULL, dst, u->h2_stream, u->status);
+    /* a window at 0 that was never reopened: the stall, whoever reset the stream after it */
+    if (u->h2_stall_open && u->h2_stall_us > 0) {
+        bool origin_blocked = u->h2_stall_dir == WHY_S2C;
+        why_dg_cause(inc, WHY_CAUSE_H2_FLOW_STALL);
+        inc->wait_us = u->h2_stall_us;
+        a->wait_us = inc->wait_us;
+        snprintf(a->stall_who, sizeof a->stall_who, "%s", origin_blocked ? "The gateway" : dst);
+        why_dg_ev_conn(inc, WHY_EVK_H2_STALL, rc, origin_blocked ? WHY_S2C : WHY_C2S, u->h2_stall_frame,
+            u->h2_stall_ts, WHY_P_EV_H2_STALL, NULL, NULL, u->h2_stream, origin_blocked);
+        why_dg_param(inc, "stream=%u blocked=%s stalled=%.3fs", u->h2_stream, origin_blocked ? "origin" : "gateway",
+            secs(u->h2_stall_us));
+        why_dg_say(inc, WHY_P_H2_STALL, dst, NULL, NULL, u->h2_stream, u->h2_stall_us, origin_blocked, 0);
+        return true;
+    }
+    h2_code_name(u->h2_code, code, sizeof code);
+    snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
+    if (u->h2_end == WHY_H2_END_GOAWAY) {
+        why_dg_cause(inc, h2_protocol_code(u->h2_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
+        why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
+            rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, code, dst, rc->h2.goaway_last_id, 0);
+        why_dg_param(inc, "stream=%u last_stream_id=%u code=%s", u->h2_stream, rc->h2.goaway_last_id, code);
+        why_dg_say(inc, WHY_P_H2_GOAWAY, dst, code, NULL, rc->h2.goaway_last_id, u->h2_stream, 0, 0);
+        return true;
+    }
+    if (u->h2_end == WHY_H2_END_RST) {
+        why_dg_ev_conn(inc, WHY_EVK_H2_RST_STREAM, rc, (enum why_dir)u->h2_by, u->h2_end_frame, u->h2_end_ts,
+            WHY_P_EV_H2_RST, code, from_origin ? dst : "the gateway", u->h2_stream, 0);
+        inc->wait_us = why_ts_wait_us(u->req_ts, u->h2_end_ts);
+        a->wait_us = inc->wait_us;
+        why_dg_param(inc, "stream=%u code=%s by=%s after=%.3fs", u->h2_stream, code, from_origin ? "origin" : "gateway",
+            secs(inc->wait_us));
+        if (h2_protocol_code(u->h2_code)) {
+            why_dg_cause(inc, WHY_CAUSE_H2_PROTOCOL_ERROR);
+            why_dg_say(inc, WHY_P_H2_RESET, dst, code, NULL, u->h2_stream, inc->wait_us, u->has_resp, !from_origin);
+        } else if (from_origin) {
+            why_dg_cause(inc, u->has_resp ? WHY_CAUSE_H2_STREAM_RESET_IN_BODY : WHY_CAUSE_H2_STREAM_RESET);
+            why_dg_say(inc, WHY_P_H2_RESET, dst, code, NULL, u->h2_stream, inc->wait_us, u->has_resp, 0);
+        } else if (!u->has_resp) {
+            why_dg_cause(inc, WHY_CAUSE_H2_STREAM_UNANSWERED);
+            why_dg_say(inc, WHY_P_H2_UNANSWERED, dst, code, NULL, u->h2_stream, inc->wait_us, 0, 0);
+        } else {
+            return false;
+        }
+        return true;
+    }
+    /* the connection ended with the stream open: a protocol fault or unacknowledged SETTINGS */
+    bool proto = rc->h2.error_frame || rc->h2.settings_unacked_frame ||
+                 (rc->h2.goaway_frame && h2_protocol_code(rc->h2.goaway_code));
+    if (u->h2_end != WHY_H2_END_CLOSED || !proto)
+        return false;
+    why_dg_cause(inc, WHY_CAUSE_H2_PROTOCOL_ERROR);
+    if (rc->h2.goaway_frame) {
+        h2_code_name(rc->h2.goaway_code, a->h2_code, sizeof a->h2_code);
+        snprintf(a->h2_who, sizeof a->h2_who, "%s", rc->h2.goaway_dir == WHY_S2C ? "the origin" : "the gateway");
+        why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
+            rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, a->h2_code, a->h2_who, rc->h2.goaway_last_id, 0);
+    } else if (rc->h2.settings_unacked_frame) {
+        snprintf(a->h2_code, sizeof a->h2_code, "SETTINGS never acknowledged");
+        snprintf(a->h2_who, sizeof a->h2_who, "%s", rc->h2.settings_unacked_dir == WHY_S2C ? "the gateway" : "the origin");
+        why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.settings_unacked_dir, rc->h2.settings_unacked_frame,
+            u->req_ts, WHY_P_EV_H2_FAULT, "SETTINGS never acknowledged",
+            rc->h2.settings_unacked_dir == WHY_S2C ? dst : "the gateway", 0, 0);
+    } else {
+        snprintf(a->h2_code, sizeof a->h2_code, "a malformed frame");
+        snprintf(a->h2_who, sizeof a->h2_who, "%s", rc->h2.error_dir == WHY_S2C ? "the origin" : "the gateway");
+        why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.error_dir, rc->h2.error_frame, u->req_ts,
+            WHY_P_EV_H2_FAULT, "malformed HTTP/2 frame", rc->h2.error_dir == WHY_S2C ? dst : "the gateway", 0, 0);
+    }
+    why_dg_param(inc, "stream=%u fault=\"%s\" by=%s", u->h2_stream, a->h2_code, a->h2_who);
+    why_dg_say(inc, WHY_P_H2_PROTOCOL, dst, a->h2_code, a->h2_who, u->h2_stream, 0, 0, 0);
     return true;
 }
 
@@ -419,7 +551,9 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return false; /* the client left first: see client_abort */
         if (!gw_frame)
             return false; /* still waiting when the capture ended */
-        if (direct) /* no gateway in the capture: the client closed */
+        /* no gateway in the capture: the client closed (a gateway whose client leg is opaque
+         * to us is still a gateway: its close is its timeout) */
+        if (direct && !x->opaque_gateway)
             return direct_silence_cause(inc, u, gw_end, gw_frame, f);
         why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE);
         inc->wait_us = why_ts_wait_us(u->req_ts, gw_end);
@@ -783,8 +917,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * body cut by a reset on as a 200. */
     bool failed;
     const struct why_txn *up = x->up != t ? x->up : NULL;
+    bool failed5 = t->status >= 500 || grpc_failed(t->grpc_status); /* gRPC 14 is a 503 */
     if (t->has_resp)
-        failed = t->status >= 500 || (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
+        failed = failed5 || h2_cut(t) || (up && h2_cut(up) && up->has_resp) ||
+                 (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
                  (up && up->not_http) ||
                  (up && up->has_resp && !up->resp_done &&
                   (why_rec_conn(up->rc)->half[WHY_S2C].rst_frame ||
@@ -859,8 +995,24 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     snprintf(f.a->status, sizeof f.a->status, "%d", t->status);
 
     bool found = false;
-    /* 1. origin's own 5xx passed through */
-    if (x->up && !direct && x->up->has_resp && x->up->status >= 500 && t->has_resp &&
+    if (grpc_failed(t->grpc_status))
+        snprintf(f.a->grpc, sizeof f.a->grpc, "grpc-status %d%s%s", t->grpc_status,
+                 t->grpc_message[0] ? " " : "", t->grpc_message);
+    /* 1. origin's own 5xx (or failing gRPC status) passed through */
+    if (grpc_failed(t->grpc_status) && t->status < 500 &&
+        (direct || (x->up && x->up->grpc_status == t->grpc_status))) {
+        why_dg_cause(inc, WHY_CAUSE_GRPC_ORIGIN_STATUS);
+        why_dg_param(inc, "grpc_status=%d", t->grpc_status);
+        why_dg_say(inc, WHY_P_GRPC_ORIGIN, f.a->addr, f.a->port, f.a->grpc, direct, 0, 0, 0);
+        if (!direct) {
+            why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, x->up->rc, WHY_C2S, x->up->req_frame, x->up->req_ts,
+                WHY_P_EV_UPSTREAM_REQ, NULL, f.a->addr, 0, 0);
+            why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->h2_end_frame,
+                x->up->h2_end_ts, WHY_P_EV_GRPC_END, NULL, NULL, x->up->grpc_status, 0);
+        }
+        found = true;
+    }
+    if (!found && x->up && !direct && x->up->has_resp && x->up->status >= 500 && t->has_resp &&
         t->status == x->up->status) {
         why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
         why_dg_say(inc, WHY_P_ORIGIN_5XX, f.a->addr, f.a->port, NULL, x->up->status, 0, 0, 0);
@@ -900,14 +1052,15 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!found && !blind)
         found = tls_cause(inc, x, &f);
     if (!found && !blind)
+        found = h2_cause(inc, x, &f);
+    if (!found && !blind)
         found = response_cause(inc, x, &ce, &f);
     if (!found && !blind && !direct && !x->up)
         found = banner_cause(inc, x);
-    /* 3. the gateway answered 5xx and nothing upstream explains it */
-    if (!found && t->has_resp && t->status >= 500 && !direct && !x->up && x->nattempts == 0 &&
-        x->ndns == 0)
+    /* 3. the gateway answered 5xx (or a failing gRPC status) and nothing upstream explains it */
+    if (!found && t->has_resp && failed5 && !direct && !x->up && x->nattempts == 0 && x->ndns == 0)
         found = background_dns_cause(inc, x, &f) || health_check_cause(inc, x, &f);
-    if (!found && t->has_resp && t->status >= 500 && !direct && !ce.client_gave_up) {
+    if (!found && t->has_resp && failed5 && !direct && !ce.client_gave_up) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             why_dg_say(inc, WHY_P_NO_UPSTREAM, NULL, NULL, NULL, t->status, 0, 0, 0);
@@ -1043,9 +1196,23 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls.sni);
         inc->request_frame = cc->first_frame;
         char cli[64];
-        why_dg_ev_conn(inc, cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA,
-            x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN,
-            why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli), x->client_conn->tls.sni, 0, 0);
+        enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
+        const struct why_tls_facts *ct = &x->client_conn->tls;
+        const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
+        why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
+        if (!strcmp(alpn, "h2") || !strcmp(alpn, "http/1.1")) {
+            /* without keys: what the client spoke (ALPN) and how long its connection stayed */
+            struct why_ts last = cc->half[WHY_C2S].last_ts;
+            if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
+                last = cc->half[WHY_S2C].last_ts;
+            int64_t open_us = why_ts_wait_us(cc->first_ts, last);
+            why_dg_ev_conn(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN_ALPN,
+                cli, ct->sni, open_us, (ct->alpn[0] ? 0 : 1) | (!strcmp(alpn, "h2") ? 2 : 0));
+            why_dg_param(inc, "client_alpn=%s%s client_open=%.3fs", ct->alpn[0] ? "" : "offered:", alpn, secs(open_us));
+        } else {
+            why_dg_ev_conn(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN, cli,
+                ct->sni, 0, 0);
+        }
     }
     why_dg_finish(inc, x, f.gw);
     return true;

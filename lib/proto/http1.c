@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util/ascii.h"
+
 /* body_mode values (private) */
 enum { BM_NONE, BM_LENGTH, BM_CHUNKED, BM_CLOSE };
 
@@ -54,51 +56,12 @@ static int hex_val(uint8_t c)
     return -1;
 }
 
-/* Case-insensitive comparison of a counted byte string with a lower-case literal. */
-static bool ieq(const uint8_t *s, size_t n, const char *lit)
-{
-    size_t l = strlen(lit);
-    if (n != l)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(s[i]) != (uint8_t)lit[i])
-            return false;
-    return true;
-}
-
 static void trim_ows(const uint8_t **s, size_t *n)
 {
     while (*n && is_ows((*s)[0]))
         (*s)++, (*n)--;
     while (*n && is_ows((*s)[*n - 1]))
         (*n)--;
-}
-
-/* Copies a value into a field of `size` bytes, truncated, NUL-terminated. */
-static void copy_val(char *dst, size_t size, const uint8_t *v, size_t n)
-{
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, v, n);
-    dst[n] = 0;
-}
-
-/* List-valued fields (Via, Proxy-Status) may be split over several lines: join with ", ". */
-static void append_val(char *dst, size_t size, const uint8_t *v, size_t n)
-{
-    size_t cur = strlen(dst);
-    if (n == 0)
-        return;
-    if (cur && cur + 2 < size) {
-        memcpy(dst + cur, ", ", 2);
-        cur += 2;
-    }
-    if (cur + 1 >= size)
-        return;
-    if (n > size - 1 - cur)
-        n = size - 1 - cur;
-    memcpy(dst + cur, v, n);
-    dst[cur + n] = 0;
 }
 
 /* Iterates the elements of a comma-separated list: returns false when none is left. Elements
@@ -232,7 +195,7 @@ static bool last_coding_chunked(const uint8_t *v, size_t n)
         const uint8_t *c = e;
         size_t cl = k;
         trim_ows(&c, &cl);
-        chunked = ieq(c, cl, "chunked");
+        chunked = why_ascii_ieq(c, cl, "chunked");
     }
     return chunked;
 }
@@ -245,44 +208,44 @@ struct field_state {
 static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
                        size_t nl, const uint8_t *v, size_t vl)
 {
-    if (ieq(name, nl, "host")) {
+    if (why_ascii_ieq(name, nl, "host")) {
         if (!h->host[0])
-            copy_val(h->host, sizeof h->host, v, vl);
-    } else if (ieq(name, nl, "server")) {
+            why_ascii_copy(h->host, sizeof h->host, v, vl);
+    } else if (why_ascii_ieq(name, nl, "server")) {
         if (!h->server[0])
-            copy_val(h->server, sizeof h->server, v, vl);
-    } else if (ieq(name, nl, "via")) {
-        append_val(h->via, sizeof h->via, v, vl);
-    } else if (ieq(name, nl, "x-squid-error")) {
+            why_ascii_copy(h->server, sizeof h->server, v, vl);
+    } else if (why_ascii_ieq(name, nl, "via")) {
+        why_ascii_append(h->via, sizeof h->via, v, vl);
+    } else if (why_ascii_ieq(name, nl, "x-squid-error")) {
         if (!h->x_squid_error[0])
-            copy_val(h->x_squid_error, sizeof h->x_squid_error, v, vl);
-    } else if (ieq(name, nl, "proxy-status")) {
-        append_val(h->proxy_status, sizeof h->proxy_status, v, vl);
-    } else if (ieq(name, nl, "content-type")) {
+            why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
+    } else if (why_ascii_ieq(name, nl, "proxy-status")) {
+        why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
+    } else if (why_ascii_ieq(name, nl, "content-type")) {
         if (!h->content_type[0])
-            copy_val(h->content_type, sizeof h->content_type, v, vl);
-    } else if (ieq(name, nl, "content-length")) {
+            why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
+    } else if (why_ascii_ieq(name, nl, "content-length")) {
         int64_t x = parse_content_length(v, vl);
         if (x < 0 || (fs->cl_seen && x != fs->cl))
             fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
         fs->cl_seen = true;
         fs->cl = x;
-    } else if (ieq(name, nl, "transfer-encoding")) {
+    } else if (why_ascii_ieq(name, nl, "transfer-encoding")) {
         /* with several TE lines the combined list's last coding is the last line's */
         fs->te_seen = true;
         h->chunked = last_coding_chunked(v, vl);
-    } else if (ieq(name, nl, "connection")) {
+    } else if (why_ascii_ieq(name, nl, "connection")) {
         const uint8_t *p = v, *e;
         size_t left = vl, elen;
         while (list_next(&p, &left, &e, &elen)) {
-            if (ieq(e, elen, "close"))
+            if (why_ascii_ieq(e, elen, "close"))
                 fs->close = true;
-            else if (ieq(e, elen, "keep-alive"))
+            else if (why_ascii_ieq(e, elen, "keep-alive"))
                 fs->ka = true;
-            else if (ieq(e, elen, "upgrade"))
+            else if (why_ascii_ieq(e, elen, "upgrade"))
                 fs->conn_upgrade = true;
         }
-    } else if (ieq(name, nl, "upgrade")) {
+    } else if (why_ascii_ieq(name, nl, "upgrade")) {
         if (vl)
             fs->upgrade_hdr = true;
     }
@@ -358,7 +321,7 @@ static int parse_status_line(const uint8_t *b, size_t l, struct why_http_head *h
     const uint8_t *r = b + p;
     size_t rl = l - p;
     trim_ows(&r, &rl);
-    copy_val(h->reason, sizeof h->reason, r, rl);
+    why_ascii_copy(h->reason, sizeof h->reason, r, rl);
     return 0;
 }
 
@@ -953,7 +916,7 @@ static size_t ifind(const uint8_t *h, size_t from, size_t len, const char *lit)
 {
     size_t l = strlen(lit);
     for (size_t i = from; i + l <= len; i++)
-        if (ieq(h + i, l, lit))
+        if (why_ascii_ieq(h + i, l, lit))
             return i;
     return len;
 }

@@ -19,6 +19,7 @@ const char *why_evidence_kind_name(enum why_evidence_kind k)
     static const char *const names[WHY_EVK_KIND_COUNT] = {
         "note", "request", "response", "upstream_request", "upstream_response", "data", "syn",
         "syn_retry", "syn_ack", "rst", "fin", "icmp", "dns_query", "dns_answer", "tls_hello",
-        "tls_hello_request", "tls_alert", "tls_certificate", "give_up"};
+        "tls_hello_request", "tls_alert", "tls_certificate", "give_up", "h2_rst_stream",
+        "h2_goaway", "h2_stall"};
     return (unsigned)k < WHY_EVK_KIND_COUNT ? names[k] : "note";
 }

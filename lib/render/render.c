@@ -168,6 +168,38 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
     case WHY_P_CUT_SHORT:
         snprintf(out, size, "The %d response to the client was cut short.", (int)n[0]);
         break;
+    case WHY_P_H2_RESET:
+        fmt_wait(wt, sizeof wt, n[1]);
+        if (n[3])
+            snprintf(out, size, "The gateway reset stream %u with %s %s after the request.", (unsigned)n[0], s1, wt);
+        else
+            snprintf(out, size, "%s reset stream %u with %s %s after the request, %s.", s0, (unsigned)n[0], s1, wt,
+                     n[2] ? "in the middle of the response" : "before any response");
+        break;
+    case WHY_P_H2_UNANSWERED:
+        fmt_wait(wt, sizeof wt, n[1]);
+        snprintf(out, size, "%s accepted stream %u and sent no response for %s, until the gateway reset it (%s).",
+                 s0, (unsigned)n[0], wt, s1);
+        break;
+    case WHY_P_H2_GOAWAY:
+        snprintf(out, size, "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never processed "
+                 "and the gateway did not retry it.", s0, s1, (unsigned)n[0], (unsigned)n[1]);
+        break;
+    case WHY_P_H2_STALL:
+        fmt_wait(wt, sizeof wt, n[1]);
+        snprintf(out, size, "HTTP/2 flow control stalled stream %u: the %s's window stood at 0 for %s and %s never "
+                 "sent WINDOW_UPDATE.", (unsigned)n[0], n[2] ? "origin" : "gateway", wt, n[2] ? "the gateway" : s0);
+        break;
+    case WHY_P_H2_PROTOCOL:
+        snprintf(out, size, "The HTTP/2 connection to %s broke on a protocol fault (%s, from %s) with stream %u open.",
+                 s0, s1, s2, (unsigned)n[0]);
+        break;
+    case WHY_P_GRPC_ORIGIN:
+        if (n[0])
+            snprintf(out, size, "The server %s answered the gRPC call with %s.", s0, s2);
+        else
+            snprintf(out, size, "The origin %s:%s answered the gRPC call with %s; the gateway passed it on.", s0, s1, s2);
+        break;
     case WHY_P_CAPTURE_ENDED:
         snprintf(out, size, "No answer had arrived when the capture ended.");
         break;
@@ -305,6 +337,26 @@ static void evidence(const struct why_words *w, char *out, size_t size)
     case WHY_P_EV_CHECK_ICMP: snprintf(out, size, "ICMP error about the check to %s", s0); break;
     case WHY_P_EV_HEAD_BEGINS: snprintf(out, size, "origin's %d response head begins", (int)n[0]); break;
     case WHY_P_EV_HEAD_DONE: snprintf(out, size, "origin's response head complete: %u bytes", (unsigned)n[0]); break;
+    case WHY_P_EV_H2_HEADERS:
+        if (n[2])
+            snprintf(out, size, "HEADERS %d on stream %u from %s", (int)n[1], (unsigned)n[0], s1);
+        else
+            snprintf(out, size, "HEADERS %s on stream %u to %s", s0, (unsigned)n[0], s1);
+        break;
+    case WHY_P_EV_H2_RST: snprintf(out, size, "RST_STREAM %s on stream %u from %s", s0, (unsigned)n[0], s1); break;
+    case WHY_P_EV_H2_GOAWAY: snprintf(out, size, "GOAWAY %s last-stream-id %u from %s", s0, (unsigned)n[0], s1); break;
+    case WHY_P_EV_H2_STALL:
+        snprintf(out, size, "DATA on stream %u empties the %s's window", (unsigned)n[0], n[1] ? "origin" : "gateway");
+        break;
+    case WHY_P_EV_H2_FAULT: snprintf(out, size, "%s from %s", s0, s1); break;
+    case WHY_P_EV_GRPC_END: snprintf(out, size, "origin ends the call with grpc-status %d", (int)n[0]); break;
+    case WHY_P_EV_CLIENT_CONN_ALPN: {
+        char open[32];
+        fmt_wait(open, sizeof open, n[0]);
+        snprintf(out, size, "client connection from %s (TLS, SNI %s, ALPN %s%s), open %s", s0, sni(s1),
+                 (n[1] & 1) ? "offered " : "", (n[1] & 2) ? "h2" : "http/1.1", open);
+        break;
+    }
     default: out[0] = 0; break;
     }
 }
@@ -326,7 +378,8 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
         {"addr", f->addr}, {"port", f->port}, {"dns", f->dns}, {"icmp_from", f->icmp_from},
         {"who", f->who[0] ? f->who : "the gateway"},
         {"wait", wait}, {"got", f->got}, {"status", f->status}, {"alert", f->alert},
-        {"upstream_state", state}, {"cert", f->cert}, {"checks", checks},
+        {"upstream_state", state}, {"cert", f->cert}, {"checks", checks}, {"h2_code", f->h2_code},
+        {"h2_who", f->h2_who}, {"stall_who", f->stall_who}, {"grpc", f->grpc},
     };
     size_t o = 0;
     for (const char *p = tmpl; *p && o + 1 < size;) {

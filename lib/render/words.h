@@ -102,6 +102,23 @@ enum why_phrase {
     WHY_P_EV_CHECK_ICMP,    /* s0 server */
     WHY_P_EV_HEAD_BEGINS,   /* n0 status */
     WHY_P_EV_HEAD_DONE,     /* n0 head bytes */
+    /* HTTP/2 */
+    WHY_P_H2_RESET,         /* s0 destination, s1 error code; n0 stream, n1 wait us, n2 1 = in the
+                               body, n3 1 = by the gateway */
+    WHY_P_H2_UNANSWERED,    /* s0 destination, s1 error code; n0 stream, n1 wait us */
+    WHY_P_H2_GOAWAY,        /* s0 destination, s1 error code; n0 last-stream-id, n1 stream */
+    WHY_P_H2_STALL,         /* s0 destination; n0 stream, n1 wait us, n2 1 = the origin blocked */
+    WHY_P_H2_PROTOCOL,      /* s0 destination, s1 fault, s2 who; n0 stream */
+    WHY_P_GRPC_ORIGIN,      /* s0 origin address, s1 port, s2 grpc status text; n0 1 = no gateway */
+    WHY_P_EV_H2_HEADERS,    /* s0 method ("" for a response), s1 peer; n0 stream, n1 status,
+                               n2 1 = from the peer */
+    WHY_P_EV_H2_RST,        /* s0 error code, s1 sender; n0 stream */
+    WHY_P_EV_H2_GOAWAY,     /* s0 error code, s1 sender; n0 last-stream-id */
+    WHY_P_EV_H2_STALL,      /* n0 stream, n1 1 = the origin's window */
+    WHY_P_EV_H2_FAULT,      /* s0 what, s1 sender */
+    WHY_P_EV_GRPC_END,      /* n0 grpc-status */
+    WHY_P_EV_CLIENT_CONN_ALPN, /* s0 client, s1 SNI; n0 open us, n1 bit 0: offered (TLS 1.3 hides
+                                  the chosen one), bit 1: h2 (else http/1.1) */
 };
 
 /* One sentence to say. */
@@ -117,6 +134,7 @@ struct why_fix_args {
     char got[24], status[8];     /* decimal numbers, "" when none */
     char who[64];                /* {who}: the host that acted when no gateway did ("": the
                                     gateway) */
+    char h2_code[32], h2_who[16], stall_who[64], grpc[120]; /* HTTP/2 and gRPC causes */
     int64_t wait_us;             /* {wait}, -1 when none */
     int claim_none;              /* 1: an empty claim reads "no reason given" */
     int upstream_state;          /* {upstream_state}: 0 none, 1 nothing pending upstream,

@@ -86,7 +86,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_join_mark_repeat(&cx, t);
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
-    if (t->has_resp && t->status < 500 && t->resp_done && !s->opt.exhaustive) {
+    if (t->has_resp && t->status < 500 && t->grpc_status <= 0 && t->resp_done && !s->opt.exhaustive) {
         bool direct = why_join_direct(&cx, t);
         struct why_txn *up = direct ? NULL : why_join_upstream_indexed(&cx, t);
         const struct why_conn *uc = up ? why_rec_conn(up->rc) : NULL;
@@ -141,6 +141,8 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
     struct why_ts since;
     if (t->resp_done)
         since = t->resp_end_ts;
+    else if (t->h2_end)
+        since = t->h2_end_ts; /* an HTTP/2 stream reset or dropped: complete too */
     else if (t->rc->closed)
         since = why_rec_conn(t->rc)->half[WHY_C2S].last_ts;
     else

@@ -55,6 +55,7 @@ struct why_conn_rec {
     bool dec_http;                /* --keylog: HTTP found inside the TLS records */
     bool resp_dead;               /* the response stream could not be followed */
     struct why_tls_facts tls;     /* app/tls.c */
+    struct why_h2_facts h2;       /* app/http2.c */
     struct why_other_facts other; /* app/app.c: first bytes of a server that spoke first */
     uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
     /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
@@ -119,6 +120,21 @@ struct why_txn {
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     bool indexed;
+    /* HTTP/2: the stream that carried it (app/http2.c), 0 for HTTP/1 */
+    uint32_t h2_stream;
+    uint8_t h2_end;               /* enum why_h2_end: how the stream ended, 0 while open */
+    uint32_t h2_code;             /* RST_STREAM / GOAWAY error code */
+    int h2_by;                    /* enum why_dir of the RST_STREAM / GOAWAY sender */
+    uint64_t h2_end_frame;        /* frame id of the frame that ended it */
+    struct why_ts h2_end_ts;
+    struct why_ts h2_req_end_ts;  /* the request's END_STREAM (its body sent) */
+    int grpc_status;              /* grpc-status of the answer, -1 none */
+    char grpc_message[96];
+    int64_t h2_stall_us;          /* longest time a window of this stream stood at 0 (us) */
+    int h2_stall_dir;             /* enum why_dir of the side that could not send */
+    bool h2_stall_open;           /* still at 0 when the stream ended */
+    uint64_t h2_stall_frame;      /* the DATA frame that emptied it */
+    struct why_ts h2_stall_ts;
     /* decision */
     bool queued, decided;
     struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
@@ -158,7 +174,7 @@ struct why_dns_rec {
 /* The connection carries HTTP we can read: in clear, or decrypted with --keylog. */
 static inline bool why_rec_http(const struct why_conn_rec *rc)
 {
-    return rc->app == WHY_APP_HTTP || (rc->dec_http && rc->http_live);
+    return rc->app == WHY_APP_HTTP || rc->app == WHY_APP_H2 || (rc->dec_http && rc->http_live);
 }
 
 static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)

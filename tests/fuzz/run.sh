@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-300}
 shift || true
-targets=("${@:-reader decode dns http1 tls tlsdec pipeline}")
+targets=("${@:-reader decode dns http1 http2 tls tlsdec pipeline}")
 read -r -a targets <<<"${targets[*]}"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHY_FUZZ=ON -DWHY_TESTS=OFF \
   -DWHY_LAB=OFF >/dev/null

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "diagnose/diagnose.h"
+#include "proto/http2.h"
 #include "render/render.h"
 
 static struct why_ts T(double s)
@@ -471,6 +472,130 @@ static void unjoined_dns_as_data(void **state)
     assert_int_equal(inc->conns[0].b_role, WHY_ACTOR_DNS);
 }
 
+/* ---- HTTP/2 ---- */
+
+static void with_h2_upstream(struct fixture *f)
+{
+    with_upstream_request(f);
+    f->up_conn.app = WHY_APP_H2;
+    f->up.h2_stream = 3;
+    f->up.grpc_status = -1;
+    f->client.grpc_status = -1;
+}
+
+static void h2_end(struct why_txn *t, int end, uint32_t code, int by, double at)
+{
+    t->h2_end = (uint8_t)end;
+    t->h2_code = code;
+    t->h2_by = by;
+    t->h2_end_frame = 30;
+    t->h2_end_ts = T(at);
+}
+
+static void h2_stream_rules(void **state)
+{
+    struct fixture *f = *state;
+    with_h2_upstream(f);
+    answer(&f->client, 502, 1.5, true);
+    /* the origin resets the stream before any response */
+    h2_end(&f->up, WHY_H2_END_RST, WHY_H2_REFUSED_STREAM, WHY_S2C, 1.2);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_stream_reset");
+    assert_string_equal(f->dg.inc.error, "connection_terminated");
+    assert_in_range(f->dg.inc.wait_us, 197990, 198010); /* T() rounds to the nanosecond */
+    assert_non_null(strstr(f->dg.inc.detail_text, "code=REFUSED_STREAM by=origin"));
+    /* the same with PROTOCOL_ERROR: a protocol fault */
+    f->up.h2_code = WHY_H2_PROTOCOL_ERROR;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_protocol_error");
+    assert_string_equal(f->dg.inc.error, "http_protocol_error");
+    /* after the response head: cut in the body */
+    f->up.h2_code = WHY_H2_INTERNAL_ERROR;
+    answer(&f->up, 200, 1.1, false);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_stream_reset_in_body");
+    /* the gateway resets the stream 5 s after the request, unanswered: its timeout */
+    f->up.has_resp = false;
+    h2_end(&f->up, WHY_H2_END_RST, WHY_H2_CANCEL, WHY_C2S, 6.002);
+    answer(&f->client, 504, 6.003, true);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_stream_unanswered");
+    assert_string_equal(f->dg.inc.error, "http_response_timeout");
+    assert_int_equal(f->dg.inc.wait_us, 5000000);
+    /* above the last-stream-id of the origin's GOAWAY: never processed */
+    h2_end(&f->up, WHY_H2_END_GOAWAY, WHY_H2_NO_ERROR, WHY_S2C, 1.2);
+    f->up_conn.h2.goaway_frame = 29;
+    f->up_conn.h2.goaway_last_id = 1;
+    f->up_conn.h2.goaway_dir = WHY_S2C;
+    answer(&f->client, 502, 1.3, true);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_goaway_unprocessed");
+    assert_non_null(strstr(f->dg.inc.detail_text, "last_stream_id=1"));
+    /* the origin's window stood at 0 for 10 s and the stream died with it */
+    h2_end(&f->up, WHY_H2_END_CLOSED, 0, WHY_C2S, 11.2);
+    answer(&f->up, 200, 1.1, false);
+    f->up.h2_stall_us = 10000000;
+    f->up.h2_stall_open = true;
+    f->up.h2_stall_dir = WHY_S2C;
+    f->up.h2_stall_frame = 28;
+    f->up.h2_stall_ts = T(1.15);
+    answer(&f->client, 200, 1.2, false);
+    f->cli_conn.c.closed = true;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_flow_stall");
+    assert_int_equal(f->dg.inc.wait_us, 10000000);
+    assert_non_null(strstr(f->dg.inc.summary, "origin's window stood at 0"));
+    assert_non_null(strstr(f->dg.inc.fix, "The gateway did not open the window"));
+}
+
+static void grpc_rules(void **state)
+{
+    struct fixture *f = *state;
+    with_h2_upstream(f);
+    /* the origin's UNAVAILABLE passed through in a 200: the origin's answer */
+    answer(&f->up, 200, 1.1, true);
+    f->up.h2_end = WHY_H2_END_COMPLETE;
+    f->up.grpc_status = 14;
+    answer(&f->client, 200, 1.2, true);
+    f->client.grpc_status = 14;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "grpc_origin_status");
+    assert_int_equal(f->dg.inc.kind, WHY_KIND_ORIGIN);
+    /* NOT_FOUND is an answer, like a 404: no incident */
+    f->up.grpc_status = f->client.grpc_status = 5;
+    assert_false(diag(f));
+    /* the gateway's own UNAVAILABLE while the origin answered fine: the gateway's, like a 503 */
+    f->up.grpc_status = 0;
+    f->client.grpc_status = 14;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "gateway_error");
+    /* ... and when no upstream request was made at all */
+    f->x.up = NULL;
+    f->x.up_conn = NULL;
+    f->x.nattempts = 0;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+}
+
+static void h2_client_gives_up(void **state)
+{
+    struct fixture *f = *state;
+    with_upstream_request(f);
+    /* the client resets its stream 2 s after the request, nothing answered: a 499 */
+    f->cli_conn.app = WHY_APP_H2;
+    f->client.h2_stream = 1;
+    f->client.grpc_status = -1;
+    h2_end(&f->client, WHY_H2_END_RST, WHY_H2_CANCEL, WHY_C2S, 3.0);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "client_abort");
+    assert_int_equal(f->dg.inc.wait_us, 2000000);
+    /* a stream that completed with a 200 is no incident, whatever the connection did later */
+    h2_end(&f->client, WHY_H2_END_COMPLETE, 0, WHY_S2C, 1.2);
+    answer(&f->client, 200, 1.2, true);
+    answer(&f->up, 200, 1.1, true);
+    assert_false(diag(f));
+}
+
 int main(void)
 {
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -478,7 +603,8 @@ int main(void)
         T_(dns_nxdomain), T_(dns_nodata_and_timeout), T_(connect_timeout_schedule),
         T_(connect_refused_and_icmp), T_(bad_responses), T_(response_timeout_measured),
         T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
-        T_(tls_refused_renegotiated_certificate), T_(unjoined_dns_as_data),
+        T_(tls_refused_renegotiated_certificate), T_(unjoined_dns_as_data), T_(h2_stream_rules),
+        T_(grpc_rules), T_(h2_client_gives_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,252 @@
+/* The HTTP/2 handler (RFC 9113): each stream of a connection becomes a transaction of the
+ * store, like an HTTP/1 request and its response, so the join and the diagnosis work whichever
+ * HTTP version each leg of a gateway speaks. Found by the client preface (h2c prior knowledge)
+ * or, with --keylog, in the decrypted records of a TLS connection (ALPN h2, from app/tls.c).
+ * How a stream ended (RST_STREAM with its code and sender, above a GOAWAY's last-stream-id,
+ * the connection closing), its gRPC status and its flow-control stalls go into the
+ * transaction; GOAWAY and protocol faults of the connection into its facts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "proto/http2.h"
+#include "util/ascii.h"
+
+struct h2_ctx {
+    const struct why_app_env *env;
+    struct why_conn_rec *rc;
+    const struct why_frame *f;    /* the frame whose bytes are being parsed */
+};
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    why_ascii_copy(dst, size, (const uint8_t *)src, strlen(src));
+}
+
+static int dir_of(enum why_h2_side s) { return s == WHY_H2_CLIENT ? WHY_C2S : WHY_S2C; }
+
+/* The transaction of a stream (ids are not reused on a connection). */
+static struct why_txn *txn_of(struct why_conn_rec *rc, uint32_t id)
+{
+    for (struct why_txn *t = rc->txn_head; t; t = t->next)
+        if (t->h2_stream == id)
+            return t;
+    return NULL;
+}
+
+/* `unanswered` is the oldest stream still open: the store keeps it and all after it. */
+static void advance_unanswered(struct why_conn_rec *rc)
+{
+    struct why_txn *t = rc->unanswered;
+    while (t && t->h2_end)
+        t = t->next;
+    rc->unanswered = t;
+}
+
+static void on_request(struct h2_ctx *hc, const struct why_h2_stream *s, const struct why_http_head *h)
+{
+    struct why_txn *t = why_app_request(hc->env, hc->rc, h, hc->f, hc->f->num, hc->f->ts);
+    if (t) {
+        t->h2_stream = s->id;
+        t->grpc_status = -1;
+    }
+}
+
+static void on_headers(void *ctx, const struct why_h2_stream *s, enum why_h2_side from,
+                       enum why_h2_block kind, const struct why_http_head *h)
+{
+    struct h2_ctx *hc = ctx;
+    if (!s || s->pushed)
+        return; /* a stream not tracked (cap), or a push: no request the client made */
+    if (kind == WHY_H2_BLOCK_REQUEST && from == WHY_H2_CLIENT) {
+        on_request(hc, s, h);
+        return;
+    }
+    if (kind != WHY_H2_BLOCK_RESPONSE)
+        return; /* interim answers and trailers: the stream's end tells the rest */
+    struct why_txn *t = txn_of(hc->rc, s->id);
+    if (!t || t->has_resp)
+        return;
+    t->has_resp = true;
+    t->status = h->status;
+    t->resp_first_frame = t->resp_frame = hc->f->num;
+    t->resp_first_ts = t->resp_ts = hc->f->ts;
+    t->expected_len = h->content_length;
+    copy_str(t->server, sizeof t->server, h->server);
+    if (h->proxy_status[0])
+        copy_str(t->claim, sizeof t->claim, h->proxy_status);
+    else if (h->x_squid_error[0])
+        copy_str(t->claim, sizeof t->claim, h->x_squid_error);
+}
+
+static void on_stream_end(void *ctx, const struct why_h2_stream *s)
+{
+    struct h2_ctx *hc = ctx;
+    struct why_txn *t = txn_of(hc->rc, s->id);
+    if (!t)
+        return;
+    t->h2_end = (uint8_t)s->end;
+    t->h2_code = s->code;
+    t->h2_by = dir_of(s->closed_by);
+    t->h2_end_frame = s->f_close;
+    t->h2_end_ts = s->t_close;
+    t->h2_req_end_ts = s->ended[WHY_H2_CLIENT] ? s->t_end[WHY_H2_CLIENT] : t->req_ts;
+    t->grpc_status = s->grpc_status;
+    copy_str(t->grpc_message, sizeof t->grpc_message, s->grpc_message);
+    t->body_bytes = s->data_bytes[WHY_H2_SERVER];
+    if (s->end == WHY_H2_END_COMPLETE && t->has_resp) {
+        t->resp_done = true;
+        t->resp_end_frame = s->f_end[WHY_H2_SERVER];
+        t->resp_end_ts = s->t_end[WHY_H2_SERVER];
+    }
+    if (s->end == WHY_H2_END_LOST)
+        hc->rc->resp_dead = true;
+    advance_unanswered(hc->rc);
+}
+
+/* A window stood at 0: kept on the stream's transaction (the longest, and whether it was
+ * still at 0 when the stream ended); a connection window on every stream still open. */
+static void note_stall(struct why_txn *t, const struct why_h2_event *ev)
+{
+    if (!ev->resolved || ev->wait_us > t->h2_stall_us) {
+        t->h2_stall_us = ev->wait_us > t->h2_stall_us ? ev->wait_us : t->h2_stall_us;
+        t->h2_stall_dir = dir_of(ev->from);
+        t->h2_stall_open = t->h2_stall_open || !ev->resolved;
+        t->h2_stall_frame = ev->since_frame;
+        t->h2_stall_ts = ev->since;
+    }
+}
+
+static void on_event(void *ctx, const struct why_h2_event *ev)
+{
+    struct h2_ctx *hc = ctx;
+    struct why_conn_rec *rc = hc->rc;
+    struct why_h2_facts *fx = &rc->h2;
+    switch (ev->kind) {
+    case WHY_H2_EV_GOAWAY:
+        if (!fx->goaway_frame) {
+            fx->goaway_frame = ev->frame;
+            fx->goaway_ts = ev->ts;
+            fx->goaway_code = ev->code;
+            fx->goaway_last_id = ev->last_stream_id;
+            fx->goaway_dir = dir_of(ev->from);
+        }
+        break;
+    case WHY_H2_EV_ERROR:
+        if (!fx->error_frame) {
+            fx->error_frame = ev->frame ? ev->frame : hc->f->num;
+            fx->error_dir = dir_of(ev->from);
+            fx->error = ev->err;
+        }
+        break;
+    case WHY_H2_EV_SETTINGS_UNACKED:
+        if (!fx->settings_unacked_frame) {
+            fx->settings_unacked_frame = ev->since_frame;
+            fx->settings_unacked_dir = dir_of(ev->from);
+            fx->settings_unacked_us = ev->wait_us;
+        }
+        break;
+    case WHY_H2_EV_STALL:
+        if (ev->stream_id) {
+            struct why_txn *t = txn_of(rc, ev->stream_id);
+            if (t)
+                note_stall(t, ev);
+        } else {
+            for (struct why_txn *t = rc->unanswered; t; t = t->next)
+                if (!t->h2_end && t->h2_stream)
+                    note_stall(t, ev);
+        }
+        break;
+    case WHY_H2_EV_CAP:
+        if (ev->cap == WHY_H2_CAP_STREAMS)
+            hc->env->sum->cap_pending_dropped++;
+        break;
+    default:
+        break;
+    }
+}
+
+static struct why_h2_cb cbs(const struct why_app_env *env, struct why_conn_rec *rc,
+                            const struct why_frame *f, struct h2_ctx *hc)
+{
+    hc->env = env;
+    hc->rc = rc;
+    hc->f = f;
+    return (struct why_h2_cb){hc, on_headers, on_stream_end, on_event};
+}
+
+static bool probe(const struct why_conn *c, const uint8_t *d, uint32_t n)
+{
+    (void)c;
+    return n >= 4 && why_h2_looks_like_preface(d, n); /* "PRI " at least: "P" may be POST */
+}
+
+static bool h2_open(const struct why_app_env *env, struct why_conn_rec *rc)
+{
+    (void)env;
+    if (rc->st.h2)
+        return true;
+    rc->st.h2 = malloc(sizeof *rc->st.h2);
+    if (!rc->st.h2)
+        return false;
+    why_h2_conn_init(rc->st.h2);
+    rc->http_live = true;
+    return true;
+}
+
+static void h2_release(struct why_conn_rec *rc)
+{
+    if (!rc->st.h2)
+        return;
+    why_h2_conn_fini(rc->st.h2);
+    free(rc->st.h2);
+    rc->st.h2 = NULL;
+    rc->http_live = rc->st.hreq != NULL;
+}
+
+static void h2_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
+                    const uint8_t *d, uint32_t n, const struct why_frame *f)
+{
+    if (!rc->st.h2)
+        return;
+    struct h2_ctx hc;
+    struct why_h2_cb cb = cbs(env, rc, f, &hc);
+    enum why_h2_side side = dir == WHY_C2S ? WHY_H2_CLIENT : WHY_H2_SERVER;
+    why_h2_conn_feed(rc->st.h2, side, d, n, f->ts, f->num, &cb);
+    if (rc->st.h2->dir[WHY_H2_SERVER].dead)
+        rc->resp_dead = true;
+}
+
+static void h2_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
+                   uint32_t n, const struct why_frame *f)
+{
+    if (!rc->st.h2)
+        return;
+    struct h2_ctx hc;
+    struct why_h2_cb cb = cbs(env, rc, f, &hc);
+    why_h2_conn_gap(rc->st.h2, dir == WHY_C2S ? WHY_H2_CLIENT : WHY_H2_SERVER, n, &cb);
+    if (rc->st.h2->dir[WHY_H2_SERVER].dead)
+        rc->resp_dead = true;
+}
+
+/* The end of the connection ends its open streams (CLOSED) and any stall still open. */
+static void h2_close(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f)
+{
+    if (!rc->st.h2)
+        return;
+    struct h2_ctx hc;
+    struct why_h2_cb cb = cbs(env, rc, f, &hc);
+    why_h2_conn_close(rc->st.h2, f->ts, f->num, &cb);
+    h2_release(rc);
+}
+
+const struct why_app_handler why_app_h2 = {
+    .name = "http2",
+    .id = WHY_APP_H2,
+    .probe = probe,
+    .open = h2_open,
+    .feed = h2_feed,
+    .gap = h2_gap,
+    .close = h2_close,
+    .release = h2_release,
+};

@@ -1,0 +1,1460 @@
+/* HTTP/2 frames, header blocks and streams (RFC 9113), both directions of one connection.
+ * Every byte is attacker controlled: frame heads and fixed fields are read through the
+ * bounded cursor, payloads are skipped by count, header block fragments go straight to
+ * libnghttp2's HPACK inflater (RFC 7541), whose dynamic table is capped. Nothing is buffered
+ * beyond a frame's fixed fields and the first WHY_H2_DEBUG_MAX bytes of a GOAWAY's debug data. */
+#include "proto/http2.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "util/ascii.h"
+#include "util/cursor.h"
+
+/* reader phases (private) */
+enum {
+    PH_PREFACE,  /* client: matching the 24-byte preface */
+    PH_HEAD,     /* collecting a 9-byte frame head */
+    PH_FIXED,    /* collecting the fixed fields at the start of the payload */
+    PH_SETTINGS, /* collecting SETTINGS entries, 6 bytes each */
+    PH_FRAG,     /* DATA data, a header block fragment, or GOAWAY debug data */
+    PH_SKIP,     /* padding, or a payload not read */
+};
+
+#define INFLATE_ROUNDS_MIN 16u /* inflater calls allowed per fragment besides one per byte */
+
+static enum why_h2_side other(enum why_h2_side s)
+{
+    return s == WHY_H2_CLIENT ? WHY_H2_SERVER : WHY_H2_CLIENT;
+}
+
+/* Non-negative decimal, at most 9 digits (statuses, grpc-status); -1 otherwise. */
+static int small_int(const uint8_t *v, size_t n)
+{
+    int x = 0;
+    if (n == 0 || n > 9)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        x = x * 10 + (v[i] - '0');
+    }
+    return x;
+}
+
+/* ---- names ---- */
+
+const char *why_h2_error_name(uint32_t code, char *buf, size_t size)
+{
+    static const char *const names[] = {
+        "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR",
+        "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL",
+        "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY",
+        "HTTP_1_1_REQUIRED",
+    };
+    if (code < sizeof names / sizeof names[0])
+        return names[code];
+    if (buf && size)
+        snprintf(buf, size, "0x%x", code);
+    return buf ? buf : "";
+}
+
+const char *why_h2_type_name(uint8_t type, char *buf, size_t size)
+{
+    static const char *const names[] = {
+        "DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING",
+        "GOAWAY", "WINDOW_UPDATE", "CONTINUATION",
+    };
+    if (type < sizeof names / sizeof names[0])
+        return names[type];
+    if (buf && size)
+        snprintf(buf, size, "TYPE%u", type);
+    return buf ? buf : "";
+}
+
+/* ---- frames ---- */
+
+int why_h2_frame_head_parse(const uint8_t *buf, size_t len, struct why_h2_frame *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!buf || len < WHY_H2_FRAME_HEAD_LEN)
+        return 0;
+    struct why_cur c = why_cur_make(buf, WHY_H2_FRAME_HEAD_LEN);
+    out->length = why_cur_be24(&c);
+    out->type = why_cur_u8(&c);
+    out->flags = why_cur_u8(&c);
+    out->stream_id = why_cur_be32(&c) & 0x7fffffffu; /* the reserved bit is ignored */
+    return (int)WHY_H2_FRAME_HEAD_LEN;
+}
+
+static bool padded(const struct why_h2_frame *f)
+{
+    return (f->flags & WHY_H2_FLAG_PADDED) &&
+           (f->type == WHY_H2_DATA || f->type == WHY_H2_HEADERS || f->type == WHY_H2_PUSH_PROMISE);
+}
+
+/* Bytes of fixed fields at the start of the payload (pad length, priority, ids, codes). */
+static uint32_t fixed_size(const struct why_h2_frame *f)
+{
+    uint32_t n = padded(f) ? 1 : 0;
+    switch (f->type) {
+    case WHY_H2_HEADERS:
+        return n + ((f->flags & WHY_H2_FLAG_PRIORITY) ? 5u : 0u);
+    case WHY_H2_PUSH_PROMISE:
+        return n + 4;
+    case WHY_H2_PRIORITY:
+        return 5;
+    case WHY_H2_RST_STREAM:
+    case WHY_H2_WINDOW_UPDATE:
+        return 4;
+    case WHY_H2_PING:
+    case WHY_H2_GOAWAY:
+        return 8;
+    default:
+        return n; /* DATA; SETTINGS and CONTINUATION have none; unknown types are skipped */
+    }
+}
+
+static bool known(uint8_t type) { return type <= WHY_H2_CONTINUATION; }
+
+/* The head's own faults (RFC 9113 section 6): stream ids and lengths. The frame length
+ * against the receiver's limit is checked apart (a soft fault for the streaming reader). */
+static enum why_h2_err check_head(const struct why_h2_frame *f)
+{
+    bool on_stream = f->type == WHY_H2_DATA || f->type == WHY_H2_HEADERS ||
+                     f->type == WHY_H2_PRIORITY || f->type == WHY_H2_RST_STREAM ||
+                     f->type == WHY_H2_PUSH_PROMISE || f->type == WHY_H2_CONTINUATION;
+    bool on_conn = f->type == WHY_H2_SETTINGS || f->type == WHY_H2_PING ||
+                   f->type == WHY_H2_GOAWAY;
+    if ((on_stream && f->stream_id == 0) || (on_conn && f->stream_id != 0))
+        return WHY_H2_ERR_PROTOCOL;
+    switch (f->type) {
+    case WHY_H2_PRIORITY:
+    case WHY_H2_RST_STREAM:
+    case WHY_H2_WINDOW_UPDATE:
+    case WHY_H2_PING:
+        return f->length == fixed_size(f) ? WHY_H2_ERR_NONE : WHY_H2_ERR_FRAME_SIZE;
+    case WHY_H2_SETTINGS:
+        if ((f->flags & WHY_H2_FLAG_ACK) ? f->length != 0 : f->length % 6 != 0)
+            return WHY_H2_ERR_FRAME_SIZE;
+        return WHY_H2_ERR_NONE;
+    default:
+        if (known(f->type) && f->length < fixed_size(f))
+            return WHY_H2_ERR_FRAME_SIZE;
+        return WHY_H2_ERR_NONE;
+    }
+}
+
+/* Reads the fixed fields from c (fixed_size(f) bytes). */
+static void read_fixed(struct why_h2_frame *f, struct why_cur *c)
+{
+    if (padded(f))
+        f->pad_len = why_cur_u8(c);
+    if (f->type == WHY_H2_PRIORITY ||
+        (f->type == WHY_H2_HEADERS && (f->flags & WHY_H2_FLAG_PRIORITY))) {
+        uint32_t v = why_cur_be32(c);
+        f->exclusive = (v >> 31) != 0;
+        f->dep_stream = v & 0x7fffffffu;
+        f->weight = why_cur_u8(c);
+    }
+    switch (f->type) {
+    case WHY_H2_PUSH_PROMISE:
+        f->promised_id = why_cur_be32(c) & 0x7fffffffu;
+        break;
+    case WHY_H2_RST_STREAM:
+        f->error_code = why_cur_be32(c);
+        break;
+    case WHY_H2_WINDOW_UPDATE:
+        f->increment = why_cur_be32(c) & 0x7fffffffu;
+        break;
+    case WHY_H2_PING:
+        why_cur_copy(c, f->opaque, sizeof f->opaque);
+        break;
+    case WHY_H2_GOAWAY:
+        f->last_stream_id = why_cur_be32(c) & 0x7fffffffu;
+        f->error_code = why_cur_be32(c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Faults only the fixed fields show: padding past the payload, a zero window increment, a
+ * stream depending on itself, a promised id that is not a new server stream. */
+static enum why_h2_err check_fixed(const struct why_h2_frame *f)
+{
+    if (padded(f) && f->pad_len > f->length - fixed_size(f))
+        return WHY_H2_ERR_PROTOCOL;
+    if (f->type == WHY_H2_WINDOW_UPDATE && f->increment == 0)
+        return WHY_H2_ERR_PROTOCOL;
+    if ((f->type == WHY_H2_PRIORITY ||
+         (f->type == WHY_H2_HEADERS && (f->flags & WHY_H2_FLAG_PRIORITY))) &&
+        f->dep_stream == f->stream_id)
+        return WHY_H2_ERR_PROTOCOL;
+    if (f->type == WHY_H2_PUSH_PROMISE && (f->promised_id == 0 || f->promised_id % 2))
+        return WHY_H2_ERR_PROTOCOL;
+    return WHY_H2_ERR_NONE;
+}
+
+/* Applies one SETTINGS entry to s; the fault it raises, if any (RFC 9113 6.5.2). */
+static enum why_h2_err settings_entry(struct why_h2_settings *s, uint16_t id, uint32_t v,
+                                      uint32_t *code)
+{
+    switch (id) {
+    case WHY_H2_SET_HEADER_TABLE_SIZE:
+        s->header_table_size = v;
+        break;
+    case WHY_H2_SET_ENABLE_PUSH:
+        if (v > 1) {
+            *code = WHY_H2_PROTOCOL_ERROR;
+            return WHY_H2_ERR_PROTOCOL;
+        }
+        s->enable_push = v;
+        break;
+    case WHY_H2_SET_MAX_CONCURRENT_STREAMS:
+        s->max_concurrent_streams = v;
+        break;
+    case WHY_H2_SET_INITIAL_WINDOW_SIZE:
+        if (v > (uint32_t)WHY_H2_WINDOW_LIMIT) {
+            *code = WHY_H2_FLOW_CONTROL_ERROR;
+            return WHY_H2_ERR_FLOW;
+        }
+        s->initial_window_size = v;
+        break;
+    case WHY_H2_SET_MAX_FRAME_SIZE:
+        if (v < WHY_H2_DEFAULT_FRAME_SIZE || v > WHY_H2_FRAME_LEN_LIMIT) {
+            *code = WHY_H2_PROTOCOL_ERROR;
+            return WHY_H2_ERR_PROTOCOL;
+        }
+        s->max_frame_size = v;
+        break;
+    case WHY_H2_SET_MAX_HEADER_LIST_SIZE:
+        s->max_header_list_size = v;
+        break;
+    default:
+        break; /* unknown settings are ignored */
+    }
+    return WHY_H2_ERR_NONE;
+}
+
+static void settings_defaults(struct why_h2_settings *s)
+{
+    s->header_table_size = WHY_H2_DEFAULT_TABLE;
+    s->enable_push = 1;
+    s->max_concurrent_streams = UINT32_MAX;
+    s->initial_window_size = WHY_H2_DEFAULT_WINDOW;
+    s->max_frame_size = WHY_H2_DEFAULT_FRAME_SIZE;
+    s->max_header_list_size = UINT32_MAX;
+}
+
+int why_h2_frame_parse(const uint8_t *buf, size_t len, uint32_t max_len, struct why_h2_frame *out)
+{
+    if (why_h2_frame_head_parse(buf, len, out) == 0)
+        return 0;
+    if (out->length > max_len)
+        return WHY_H2_ERR_FRAME_SIZE;
+    enum why_h2_err e = check_head(out);
+    if (e != WHY_H2_ERR_NONE)
+        return e;
+    if (len - WHY_H2_FRAME_HEAD_LEN < out->length)
+        return 0;
+    struct why_cur c = why_cur_make(buf + WHY_H2_FRAME_HEAD_LEN, out->length);
+    read_fixed(out, &c);
+    if (!why_cur_ok(&c))
+        return WHY_H2_ERR_FRAME_SIZE;
+    e = check_fixed(out);
+    if (e != WHY_H2_ERR_NONE)
+        return e;
+    size_t rest = why_cur_left(&c) - out->pad_len;
+    switch (out->type) {
+    case WHY_H2_DATA:
+    case WHY_H2_HEADERS:
+    case WHY_H2_PUSH_PROMISE:
+    case WHY_H2_CONTINUATION:
+    case WHY_H2_GOAWAY:
+        out->frag = why_cur_ptr(&c);
+        out->frag_len = (uint32_t)rest;
+        break;
+    case WHY_H2_SETTINGS: {
+        out->settings = why_cur_ptr(&c);
+        out->nsettings = (uint32_t)(rest / 6);
+        struct why_h2_settings s;
+        settings_defaults(&s);
+        for (uint32_t i = 0; i < out->nsettings; i++) {
+            uint32_t code = 0;
+            uint16_t id = why_cur_be16(&c);
+            e = settings_entry(&s, id, why_cur_be32(&c), &code);
+            if (e != WHY_H2_ERR_NONE)
+                return e;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return (int)(WHY_H2_FRAME_HEAD_LEN + out->length);
+}
+
+/* ---- recognition ---- */
+
+bool why_h2_looks_like_preface(const uint8_t *data, size_t len)
+{
+    if (!data || len == 0)
+        return false;
+    size_t n = len < WHY_H2_PREFACE_LEN ? len : WHY_H2_PREFACE_LEN;
+    return memcmp(data, WHY_H2_PREFACE, n) == 0;
+}
+
+bool why_h2_looks_like_server_start(const uint8_t *data, size_t len)
+{
+    if (!data || len == 0)
+        return false;
+    uint8_t h[WHY_H2_FRAME_HEAD_LEN] = {0};
+    size_t n = len < sizeof h ? len : sizeof h;
+    memcpy(h, data, n);
+    /* a server's SETTINGS holds at most the six defined settings, a few more at most:
+     * a length over 0x0400 (171 entries) is not a SETTINGS a server sends first */
+    if (h[0] != 0 || (n >= 2 && h[1] > 0x04))
+        return false;
+    if (n >= 3 && (((uint32_t)h[1] << 8 | h[2]) % 6) != 0)
+        return false;
+    if (n >= 4 && h[3] != WHY_H2_SETTINGS)
+        return false;
+    if (n >= 5 && (h[4] & WHY_H2_FLAG_ACK))
+        return false;
+    for (size_t i = 5; i < n; i++)
+        if ((h[i] & (i == 5 ? 0x7f : 0xff)) != 0)
+            return false;
+    return true;
+}
+
+static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
+
+bool why_h2_upgrade_h2c(const uint8_t *head, size_t len, const uint8_t **settings,
+                        size_t *settings_len)
+{
+    bool h2c = false;
+    if (settings)
+        *settings = NULL;
+    if (settings_len)
+        *settings_len = 0;
+    if (!head)
+        return false;
+    size_t p = 0;
+    while (p < len && head[p] != '\n') /* the request line */
+        p++;
+    for (p++; p < len;) {
+        size_t q = p;
+        while (q < len && head[q] != '\n')
+            q++;
+        size_t le = q;
+        if (le > p && head[le - 1] == '\r')
+            le--;
+        if (le == p)
+            break; /* the blank line */
+        const uint8_t *colon = memchr(head + p, ':', le - p);
+        if (colon) {
+            size_t nl = (size_t)(colon - head) - p;
+            const uint8_t *v = colon + 1;
+            size_t vl = le - (size_t)(v - head);
+            while (vl && is_ows(v[0]))
+                v++, vl--;
+            while (vl && is_ows(v[vl - 1]))
+                vl--;
+            if (why_ascii_ieq(head + p, nl, "upgrade")) {
+                /* a comma-separated list of protocols */
+                size_t s = 0;
+                for (size_t i = 0; i <= vl; i++) {
+                    if (i < vl && v[i] != ',')
+                        continue;
+                    const uint8_t *e = v + s;
+                    size_t el = i - s;
+                    while (el && is_ows(e[0]))
+                        e++, el--;
+                    while (el && is_ows(e[el - 1]))
+                        el--;
+                    h2c = h2c || why_ascii_ieq(e, el, "h2c");
+                    s = i + 1;
+                }
+            } else if (why_ascii_ieq(head + p, nl, "http2-settings") && settings && settings_len) {
+                *settings = v;
+                *settings_len = vl;
+            }
+        }
+        p = q + 1;
+    }
+    return h2c;
+}
+
+/* base64url without padding (RFC 4648 section 5), as HTTP2-Settings carries it. Returns the
+ * decoded length, or -1 for a character outside the alphabet or an output longer than size. */
+static long b64url_decode(const uint8_t *in, size_t n, uint8_t *out, size_t size)
+{
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = in[i];
+        int v;
+        if (ch >= 'A' && ch <= 'Z')
+            v = ch - 'A';
+        else if (ch >= 'a' && ch <= 'z')
+            v = ch - 'a' + 26;
+        else if (ch >= '0' && ch <= '9')
+            v = ch - '0' + 52;
+        else if (ch == '-' || ch == '+')
+            v = 62;
+        else if (ch == '_' || ch == '/')
+            v = 63;
+        else if (ch == '=')
+            break;
+        else
+            return -1;
+        acc = (acc << 6 | (uint32_t)v) & 0xffffffu;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= size)
+                return -1;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return (long)o;
+}
+
+/* ---- connections: helpers ---- */
+
+static void emit(const struct why_h2_cb *cb, const struct why_h2_event *ev)
+{
+    if (cb && cb->on_event)
+        cb->on_event(cb->ctx, ev);
+}
+
+static struct why_h2_event event_at(const struct why_h2_dir *d, enum why_h2_ev_kind kind,
+                                    enum why_h2_side from)
+{
+    struct why_h2_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.from = from;
+    ev.stream_id = d->cur.stream_id;
+    ev.frame_type = d->cur.type;
+    ev.ts = d->cur_ts;
+    ev.frame = d->cur_frame;
+    return ev;
+}
+
+static void anomaly(struct why_h2_conn *c, enum why_h2_side from, enum why_h2_err err,
+                    uint32_t code, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[from];
+    struct why_h2_event ev = event_at(d, WHY_H2_EV_ERROR, from);
+    ev.err = err;
+    ev.code = code;
+    d->errors++;
+    emit(cb, &ev);
+}
+
+static void cap_hit(struct why_h2_conn *c, enum why_h2_side from, enum why_h2_cap cap,
+                    const struct why_h2_cb *cb)
+{
+    struct why_h2_event ev = event_at(&c->dir[from], WHY_H2_EV_CAP, from);
+    ev.cap = cap;
+    emit(cb, &ev);
+}
+
+static struct why_h2_stream *find_stream(struct why_h2_conn *c, uint32_t id)
+{
+    for (uint32_t i = 0; i < c->nstreams; i++)
+        if (c->streams[i].id == id)
+            return &c->streams[i];
+    return NULL;
+}
+
+/* A new stream opened by `by` (the id is its own), or NULL when not tracked (cap, memory). */
+static struct why_h2_stream *open_stream(struct why_h2_conn *c, enum why_h2_side by,
+                                         uint32_t id, const struct why_h2_cb *cb)
+{
+    if (id > c->max_id[by])
+        c->max_id[by] = id;
+    c->streams_total++;
+    if (c->nstreams >= WHY_H2_STREAMS_MAX) {
+        c->streams_dropped++;
+        cap_hit(c, by, WHY_H2_CAP_STREAMS, cb);
+        return NULL;
+    }
+    if (c->nstreams == c->cap_streams) {
+        uint32_t n = c->cap_streams ? c->cap_streams * 2 : 4;
+        if (n > WHY_H2_STREAMS_MAX)
+            n = WHY_H2_STREAMS_MAX;
+        struct why_h2_stream *s = realloc(c->streams, n * sizeof *s);
+        if (!s) {
+            c->streams_dropped++;
+            return NULL;
+        }
+        c->streams = s;
+        c->cap_streams = n;
+    }
+    struct why_h2_stream *st = &c->streams[c->nstreams++];
+    memset(st, 0, sizeof *st);
+    st->id = id;
+    st->grpc_status = -1;
+    /* a side's send window starts at what its peer announced */
+    st->window[WHY_H2_CLIENT] = c->dir[WHY_H2_SERVER].settings.initial_window_size;
+    st->window[WHY_H2_SERVER] = c->dir[WHY_H2_CLIENT].settings.initial_window_size;
+    return st;
+}
+
+/* A window stuck at 0 ends (resolved by a WINDOW_UPDATE or SETTINGS, or not: the stream or
+ * connection ended first). `blocked` is the side that could not send. */
+static void stall_end(struct why_h2_dir *at, enum why_h2_side blocked, uint32_t stream_id,
+                      bool *stalled, struct why_ts since, uint64_t since_frame, int64_t *total,
+                      bool resolved, struct why_ts ts, uint64_t frame, const struct why_h2_cb *cb)
+{
+    if (!*stalled)
+        return;
+    *stalled = false;
+    struct why_h2_event ev = event_at(at, WHY_H2_EV_STALL, blocked);
+    ev.stream_id = stream_id;
+    ev.ts = ts;
+    ev.frame = frame;
+    ev.since = since;
+    ev.since_frame = since_frame;
+    ev.wait_us = why_ts_diff_us(since, ts);
+    if (ev.wait_us < 0)
+        ev.wait_us = 0;
+    ev.resolved = resolved;
+    *total += ev.wait_us;
+    emit(cb, &ev);
+}
+
+static void stream_stall_end(struct why_h2_conn *c, struct why_h2_stream *st,
+                             enum why_h2_side s, bool resolved, struct why_ts ts,
+                             uint64_t frame, const struct why_h2_cb *cb)
+{
+    stall_end(&c->dir[s], s, st->id, &st->stalled[s], st->stall_since[s], st->stall_frame[s],
+              &st->stall_us[s], resolved, ts, frame, cb);
+}
+
+/* The stream leaves the table: stalls still open end unresolved, the caller learns why. */
+static void finish_stream(struct why_h2_conn *c, struct why_h2_stream *st, enum why_h2_end end,
+                          uint32_t code, enum why_h2_side by, struct why_ts ts, uint64_t frame,
+                          const struct why_h2_cb *cb)
+{
+    st->end = end;
+    st->code = code;
+    st->closed_by = by;
+    st->t_close = ts;
+    st->f_close = frame;
+    for (int s = 0; s < 2; s++)
+        stream_stall_end(c, st, (enum why_h2_side)s, false, ts, frame, cb);
+    if (cb && cb->on_stream_end)
+        cb->on_stream_end(cb->ctx, st);
+    size_t i = (size_t)(st - c->streams);
+    c->streams[i] = c->streams[--c->nstreams];
+}
+
+static void side_end(struct why_h2_conn *c, struct why_h2_stream *st, enum why_h2_side s,
+                     const struct why_h2_cb *cb)
+{
+    const struct why_h2_dir *d = &c->dir[s];
+    if (st->ended[s])
+        return;
+    st->ended[s] = true;
+    st->t_end[s] = d->cur_ts;
+    st->f_end[s] = d->cur_frame;
+    /* a side that ends its half was not waiting for window any more */
+    stream_stall_end(c, st, s, true, d->cur_ts, d->cur_frame, cb);
+    if (st->ended[other(s)])
+        finish_stream(c, st, WHY_H2_END_COMPLETE, WHY_H2_NO_ERROR, s, d->cur_ts, d->cur_frame,
+                      cb);
+}
+
+/* ---- header blocks ---- */
+
+static void hd_table_sync(struct why_h2_conn *c, enum why_h2_side s)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    if (!d->hd || d->in_block)
+        return; /* applied when the inflater is made, or when the block ends */
+    uint32_t v = c->dir[other(s)].settings.header_table_size;
+    if (v > WHY_H2_HPACK_TABLE_MAX)
+        v = WHY_H2_HPACK_TABLE_MAX;
+    if (nghttp2_hd_inflate_get_max_dynamic_table_size(d->hd) != v &&
+        nghttp2_hd_inflate_change_table_size(d->hd, v) != 0)
+        d->hpack_broken = true;
+}
+
+/* An empty head (the 2 KB target is terminated, not wiped: this runs for every block). */
+static void head_blank(struct why_http_head *h, bool request)
+{
+    memset(h, 0, offsetof(struct why_http_head, target));
+    h->target[0] = 0;
+    memset(&h->target_len, 0, sizeof *h - offsetof(struct why_http_head, target_len));
+    h->version_minor = 2;
+    h->content_length = -1;
+    h->is_request = request;
+}
+
+static void block_start(struct why_h2_conn *c, enum why_h2_side s)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    d->in_block = true;
+    d->block_stream = d->cur.stream_id;
+    d->block_type = d->cur.type;
+    d->block_end_stream = (d->cur.flags & WHY_H2_FLAG_END_STREAM) != 0;
+    d->block_promised = d->cur.promised_id;
+    d->block_list = 0;
+    d->block_bytes = 0;
+    d->block_capped = false;
+    d->block_scheme[0] = 0;
+    d->block_grpc_status = -1;
+    d->block_grpc_message[0] = 0;
+    if (!d->head)
+        d->head = malloc(sizeof *d->head);
+    if (!d->hd && !d->hpack_broken) {
+        if (nghttp2_hd_inflate_new(&d->hd) != 0) {
+            d->hd = NULL;
+            d->hpack_broken = true;
+        } else {
+            d->in_block = false;
+            hd_table_sync(c, s);
+            d->in_block = true;
+        }
+    }
+    if (!d->head) {
+        d->hpack_broken = true; /* no room to decode into: the block is skipped */
+        return;
+    }
+    head_blank(d->head, s == WHY_H2_CLIENT || d->block_type == WHY_H2_PUSH_PROMISE);
+}
+
+static void take_field(struct why_h2_conn *c, enum why_h2_side s, const uint8_t *n, size_t nl,
+                       const uint8_t *v, size_t vl, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    struct why_http_head *h = d->head;
+    uint64_t size = (uint64_t)d->block_list + nl + vl + 32;
+    d->block_list = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    if (d->block_list > WHY_H2_HEADER_LIST_MAX) {
+        if (!d->block_capped) {
+            d->block_capped = true;
+            c->header_lists_capped++;
+            cap_hit(c, s, WHY_H2_CAP_HEADER_LIST, cb);
+        }
+        return; /* still inflated (the table must stay in step), no longer kept */
+    }
+    if (h->nfields < WHY_HTTP_HEADERS_MAX)
+        h->nfields++;
+    if (why_ascii_ieq(n, nl, ":method")) {
+        why_ascii_copy(h->method, sizeof h->method, v, vl);
+    } else if (why_ascii_ieq(n, nl, ":path")) {
+        size_t k = vl > WHY_HTTP_TARGET_MAX ? WHY_HTTP_TARGET_MAX : vl;
+        why_ascii_copy(h->target, sizeof h->target, v, k);
+        h->target_len = (uint32_t)k;
+        h->target_truncated = vl > k;
+    } else if (why_ascii_ieq(n, nl, ":authority")) {
+        why_ascii_copy(h->host, sizeof h->host, v, vl);
+    } else if (why_ascii_ieq(n, nl, "host")) {
+        if (!h->host[0])
+            why_ascii_copy(h->host, sizeof h->host, v, vl);
+    } else if (why_ascii_ieq(n, nl, ":scheme")) {
+        why_ascii_copy(d->block_scheme, sizeof d->block_scheme, v, vl);
+    } else if (why_ascii_ieq(n, nl, ":status")) {
+        int st = vl == 3 ? small_int(v, vl) : -1;
+        h->status = st >= 100 ? st : 0;
+    } else if (why_ascii_ieq(n, nl, "server")) {
+        why_ascii_copy(h->server, sizeof h->server, v, vl);
+    } else if (why_ascii_ieq(n, nl, "via")) {
+        why_ascii_append(h->via, sizeof h->via, v, vl);
+    } else if (why_ascii_ieq(n, nl, "proxy-status")) {
+        why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
+    } else if (why_ascii_ieq(n, nl, "x-squid-error")) {
+        why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
+    } else if (why_ascii_ieq(n, nl, "content-type")) {
+        why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
+    } else if (why_ascii_ieq(n, nl, "content-length")) {
+        int64_t x = 0;
+        bool ok = vl > 0 && vl <= 18;
+        for (size_t i = 0; ok && i < vl; i++) {
+            ok = v[i] >= '0' && v[i] <= '9';
+            x = x * 10 + (v[i] - '0');
+        }
+        h->content_length = ok ? x : -1;
+    } else if (why_ascii_ieq(n, nl, "grpc-status")) {
+        d->block_grpc_status = small_int(v, vl);
+    } else if (why_ascii_ieq(n, nl, "grpc-message")) {
+        why_ascii_copy(d->block_grpc_message, sizeof d->block_grpc_message, v, vl);
+    }
+}
+
+static void hpack_failed(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    d->hpack_broken = true;
+    /* a table the peer announced past the cap may be what the encoder used: say so */
+    uint32_t announced = c->dir[other(s)].settings.header_table_size;
+    if (announced > WHY_H2_HPACK_TABLE_MAX)
+        cap_hit(c, s, WHY_H2_CAP_HPACK_TABLE, cb);
+    anomaly(c, s, WHY_H2_ERR_HPACK, WHY_H2_COMPRESSION_ERROR, cb);
+}
+
+static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb);
+
+/* Fragment bytes of the open block; final with the last bytes of the END_HEADERS frame. */
+static void block_feed(struct why_h2_conn *c, enum why_h2_side s, const uint8_t *p, size_t n,
+                       bool final, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    uint64_t b = (uint64_t)d->block_bytes + n;
+    d->block_bytes = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+    if (d->hpack_broken || !d->hd)
+        return;
+    /* each call consumes bytes or emits a field made of consumed bytes: bounded */
+    size_t rounds = 2 * n + INFLATE_ROUNDS_MIN;
+    while (rounds--) {
+        nghttp2_nv nv;
+        int flags = 0;
+        ssize_t rv = nghttp2_hd_inflate_hd2(d->hd, &nv, &flags, p, n, final ? 1 : 0);
+        if (rv < 0 || (size_t)rv > n) {
+            hpack_failed(c, s, cb);
+            return;
+        }
+        if (rv > 0) {
+            p += rv;
+            n -= (size_t)rv;
+        }
+        if (flags & NGHTTP2_HD_INFLATE_EMIT)
+            take_field(c, s, nv.name, nv.namelen, nv.value, nv.valuelen, cb);
+        if (flags & NGHTTP2_HD_INFLATE_FINAL) {
+            nghttp2_hd_inflate_end_headers(d->hd);
+            return;
+        }
+        if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && n == 0) {
+            if (final)
+                hpack_failed(c, s, cb); /* the block ended inside a field */
+            return;
+        }
+    }
+    hpack_failed(c, s, cb);
+}
+
+static void emit_headers(const struct why_h2_cb *cb, const struct why_h2_stream *st,
+                         enum why_h2_side from, enum why_h2_block kind,
+                         const struct why_http_head *h)
+{
+    if (cb && cb->on_headers && h)
+        cb->on_headers(cb->ctx, st, from, kind, h);
+}
+
+static void stream_take_request(struct why_h2_stream *st, const struct why_http_head *h,
+                                const char *scheme)
+{
+    st->have_request = true;
+    why_ascii_copy(st->method, sizeof st->method, (const uint8_t *)h->method, strlen(h->method));
+    why_ascii_copy(st->authority, sizeof st->authority, (const uint8_t *)h->host, strlen(h->host));
+    why_ascii_copy(st->scheme, sizeof st->scheme, (const uint8_t *)scheme, strlen(scheme));
+    size_t k = h->target_len > WHY_H2_PATH_MAX ? WHY_H2_PATH_MAX : h->target_len;
+    memcpy(st->path, h->target, k);
+    st->path[k] = 0;
+    st->path_len = (uint32_t)k;
+    st->path_truncated = h->target_truncated || h->target_len > k;
+}
+
+/* The whole block is in: it opens a stream, answers one, or ends one with trailers. */
+static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    struct why_http_head *h = d->head; /* NULL only when memory ran out */
+    bool unread = d->hpack_broken;
+    d->in_block = false;
+    if (h && unread)
+        head_blank(h, h->is_request); /* what the inflater gave before it failed is dropped */
+    hd_table_sync(c, s); /* a size announced while the block was open */
+    if (h) {
+        h->head_len = d->block_bytes;
+        if (h->is_request && strcmp(h->method, "CONNECT") == 0 && h->target_len == 0) {
+            why_ascii_copy(h->target, sizeof h->target, (const uint8_t *)h->host, strlen(h->host));
+            h->target_len = (uint32_t)strlen(h->target);
+        }
+    }
+    uint32_t id = d->block_stream;
+    struct why_h2_stream *st;
+
+    if (d->block_type == WHY_H2_PUSH_PROMISE) {
+        if (s != WHY_H2_SERVER || d->block_promised <= c->max_id[WHY_H2_SERVER]) {
+            anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
+            return;
+        }
+        st = open_stream(c, WHY_H2_SERVER, d->block_promised, cb);
+        if (st) {
+            st->pushed = true;
+            st->ended[WHY_H2_CLIENT] = true; /* a promised request has no body */
+            st->t_head[WHY_H2_CLIENT] = st->t_end[WHY_H2_CLIENT] = d->cur_ts;
+            st->f_head[WHY_H2_CLIENT] = st->f_end[WHY_H2_CLIENT] = d->cur_frame;
+            st->headers_unread = unread;
+            st->headers_capped = d->block_capped;
+            if (h)
+                stream_take_request(st, h, d->block_scheme);
+        }
+        emit_headers(cb, st, s, WHY_H2_BLOCK_REQUEST, h);
+        return;
+    }
+
+    st = find_stream(c, id);
+    enum why_h2_block kind;
+    if (!st) {
+        if (s != WHY_H2_CLIENT || id <= c->max_id[WHY_H2_CLIENT] || id % 2 == 0) {
+            /* a closed or untracked stream, or one the sender may not open */
+            if (s == WHY_H2_CLIENT && id % 2 == 0)
+                anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
+            return;
+        }
+        st = open_stream(c, WHY_H2_CLIENT, id, cb);
+        if (st) {
+            st->t_head[s] = d->cur_ts;
+            st->f_head[s] = d->cur_frame;
+            st->headers_unread = unread;
+            st->headers_capped = d->block_capped;
+            if (h)
+                stream_take_request(st, h, d->block_scheme);
+        }
+        emit_headers(cb, st, s, WHY_H2_BLOCK_REQUEST, h);
+        if (st && d->block_end_stream)
+            side_end(c, st, s, cb);
+        return;
+    }
+
+    st->headers_unread = st->headers_unread || unread;
+    st->headers_capped = st->headers_capped || d->block_capped;
+    if (why_ts_zero(st->t_head[s]) && st->f_head[s] == 0) {
+        st->t_head[s] = d->cur_ts;
+        st->f_head[s] = d->cur_frame;
+    }
+    if (s == WHY_H2_CLIENT) {
+        kind = st->have_request ? WHY_H2_BLOCK_TRAILERS : WHY_H2_BLOCK_REQUEST;
+        if (!st->have_request && h)
+            stream_take_request(st, h, d->block_scheme);
+    } else if (st->status >= 200) {
+        kind = WHY_H2_BLOCK_TRAILERS;
+        st->trailers = true;
+    } else if (h && h->status >= 100 && h->status < 200) {
+        kind = WHY_H2_BLOCK_INTERIM;
+        st->interim = h->status;
+    } else {
+        kind = WHY_H2_BLOCK_RESPONSE;
+        if (h && h->status == 0 && !unread)
+            anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb); /* no :status */
+        st->status = h && h->status ? h->status : st->status;
+        st->t_final = d->cur_ts;
+        st->f_final = d->cur_frame;
+        if (h) {
+            st->grpc = strncmp(h->content_type, "application/grpc", 16) == 0;
+            why_ascii_copy(h->req_method, sizeof h->req_method, (const uint8_t *)st->method,
+                     strlen(st->method));
+        }
+    }
+    if (s == WHY_H2_SERVER && d->block_grpc_status >= 0 &&
+        (kind == WHY_H2_BLOCK_TRAILERS || kind == WHY_H2_BLOCK_RESPONSE)) {
+        /* trailers, or a Trailers-Only answer (some gateways split it into HEADERS and an
+         * empty DATA with END_STREAM) */
+        st->grpc_status = d->block_grpc_status;
+        why_ascii_copy(st->grpc_message, sizeof st->grpc_message, (const uint8_t *)d->block_grpc_message,
+                 strlen(d->block_grpc_message));
+    }
+    emit_headers(cb, st, s, kind, h);
+    if (d->block_end_stream)
+        side_end(c, st, s, cb);
+}
+
+/* ---- frames of a side ---- */
+
+/* Applies the oldest SETTINGS `to` sent: its peer has acknowledged it. */
+static void settings_apply(struct why_h2_conn *c, enum why_h2_side to,
+                           const struct why_h2_settings *v, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[to];
+    enum why_h2_side peer = other(to);
+    int64_t delta = (int64_t)v->initial_window_size - (int64_t)d->settings.initial_window_size;
+    d->settings = *v;
+    hd_table_sync(c, peer);
+    if (delta == 0)
+        return;
+    const struct why_h2_dir *pd = &c->dir[peer];
+    for (uint32_t i = 0; i < c->nstreams; i++) {
+        struct why_h2_stream *st = &c->streams[i];
+        st->window[peer] += delta;
+        if (st->window[peer] > 0)
+            stream_stall_end(c, st, peer, true, pd->cur_ts, pd->cur_frame, cb);
+    }
+}
+
+static void on_settings(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    d->settings_seen = true;
+    if (d->announced.header_table_size > WHY_H2_HPACK_TABLE_MAX) {
+        c->hpack_table_capped++;
+        cap_hit(c, s, WHY_H2_CAP_HPACK_TABLE, cb);
+    }
+    struct why_h2_event ev = event_at(d, WHY_H2_EV_SETTINGS, s);
+    ev.settings = &d->announced;
+    emit(cb, &ev);
+    if (d->npending >= WHY_H2_SETTINGS_PENDING_MAX) {
+        c->settings_dropped++;
+        cap_hit(c, s, WHY_H2_CAP_SETTINGS_PENDING, cb);
+        settings_apply(c, s, &d->announced, cb);
+        return;
+    }
+    struct why_h2_pending_settings *p = &d->pending[d->npending++];
+    p->values = d->announced;
+    p->ts = d->cur_ts;
+    p->frame = d->cur_frame;
+}
+
+static void on_settings_ack(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *pd = &c->dir[other(s)];
+    if (pd->npending == 0)
+        return; /* its SETTINGS was not captured */
+    struct why_h2_pending_settings p = pd->pending[0];
+    memmove(&pd->pending[0], &pd->pending[1], (pd->npending - 1) * sizeof pd->pending[0]);
+    pd->npending--;
+    struct why_h2_event ev = event_at(&c->dir[s], WHY_H2_EV_SETTINGS_ACK, s);
+    ev.since = p.ts;
+    ev.since_frame = p.frame;
+    ev.wait_us = why_ts_diff_us(p.ts, ev.ts);
+    settings_apply(c, other(s), &p.values, cb);
+    emit(cb, &ev);
+}
+
+static void on_data(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    const struct why_h2_frame *f = &d->cur;
+    bool end = (f->flags & WHY_H2_FLAG_END_STREAM) != 0;
+    d->window -= f->length;
+    struct why_h2_stream *st = find_stream(c, f->stream_id);
+    if (st) {
+        st->data_bytes[s] += f->length;
+        st->window[s] -= f->length;
+        if (st->window[s] <= 0 && !end && !st->stalled[s] && f->length > 0) {
+            st->stalled[s] = true;
+            st->stall_since[s] = d->cur_ts;
+            st->stall_frame[s] = d->cur_frame;
+        }
+    }
+    if (d->window <= 0 && !end && !d->stalled && f->length > 0) {
+        d->stalled = true;
+        d->stall_since = d->cur_ts;
+        d->stall_frame = d->cur_frame;
+    }
+    if (st && end)
+        side_end(c, st, s, cb);
+}
+
+static void on_window_update(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    enum why_h2_side peer = other(s);
+    const struct why_h2_frame *f = &d->cur;
+    int64_t *w;
+    struct why_h2_stream *st = NULL;
+    if (f->stream_id == 0) {
+        w = &c->dir[peer].window;
+    } else {
+        st = find_stream(c, f->stream_id);
+        if (!st)
+            return;
+        w = &st->window[peer];
+    }
+    *w += f->increment;
+    if (*w > WHY_H2_WINDOW_LIMIT)
+        anomaly(c, s, WHY_H2_ERR_FLOW, WHY_H2_FLOW_CONTROL_ERROR, cb);
+    if (*w <= 0)
+        return;
+    if (st) {
+        stream_stall_end(c, st, peer, true, d->cur_ts, d->cur_frame, cb);
+    } else {
+        struct why_h2_dir *pd = &c->dir[peer];
+        stall_end(pd, peer, 0, &pd->stalled, pd->stall_since, pd->stall_frame, &pd->stall_us,
+                  true, d->cur_ts, d->cur_frame, cb);
+    }
+}
+
+static void on_goaway(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    const struct why_h2_frame *f = &d->cur;
+    d->goaway = true;
+    d->goaway_last_id = f->last_stream_id;
+    d->goaway_code = f->error_code;
+    struct why_h2_event ev = event_at(d, WHY_H2_EV_GOAWAY, s);
+    ev.code = f->error_code;
+    ev.last_stream_id = f->last_stream_id;
+    ev.debug = d->debug;
+    ev.debug_len = d->debug_len;
+    emit(cb, &ev);
+    /* the peer's streams above last-stream-id were never processed (RFC 9113 6.8) */
+    unsigned peer_parity = s == WHY_H2_SERVER ? 1u : 0u;
+    for (uint32_t i = c->nstreams; i-- > 0;) {
+        struct why_h2_stream *st = &c->streams[i];
+        if (st->id % 2 == peer_parity && st->id > f->last_stream_id)
+            finish_stream(c, st, WHY_H2_END_GOAWAY, f->error_code, s, d->cur_ts, d->cur_frame,
+                          cb);
+    }
+}
+
+static void on_ping(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    struct why_h2_dir *pd = &c->dir[other(s)];
+    if (!(d->cur.flags & WHY_H2_FLAG_ACK)) {
+        d->ping_out = true;
+        memcpy(d->ping_opaque, d->cur.opaque, 8);
+        d->ping_ts = d->cur_ts;
+        d->ping_frame = d->cur_frame;
+        struct why_h2_event ev = event_at(d, WHY_H2_EV_PING, s);
+        emit(cb, &ev);
+        return;
+    }
+    if (!pd->ping_out || memcmp(pd->ping_opaque, d->cur.opaque, 8) != 0)
+        return;
+    pd->ping_out = false;
+    struct why_h2_event ev = event_at(d, WHY_H2_EV_PING_ACK, s);
+    ev.since = pd->ping_ts;
+    ev.since_frame = pd->ping_frame;
+    ev.wait_us = why_ts_diff_us(pd->ping_ts, ev.ts);
+    emit(cb, &ev);
+}
+
+/* The fixed fields are in (or there are none): act on frames that are only that, and set
+ * the reader for the rest of the payload. */
+static void fixed_done(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    struct why_h2_frame *f = &d->cur;
+    uint32_t fs = fixed_size(f);
+    struct why_cur cur = why_cur_make(d->fixed, fs);
+    read_fixed(f, &cur);
+    d->left = f->length - fs;
+    enum why_h2_err e = check_fixed(f);
+    if (e != WHY_H2_ERR_NONE) {
+        anomaly(c, s, e, WHY_H2_PROTOCOL_ERROR, cb);
+        if (f->type == WHY_H2_HEADERS || f->type == WHY_H2_PUSH_PROMISE)
+            d->hpack_broken = true; /* the block is not read: the encoder's table moved on */
+        d->phase = PH_SKIP;
+        return;
+    }
+    switch (f->type) {
+    case WHY_H2_HEADERS:
+    case WHY_H2_PUSH_PROMISE:
+        block_start(c, s);
+        /* fall through */
+    case WHY_H2_DATA:
+    case WHY_H2_CONTINUATION:
+    case WHY_H2_GOAWAY:
+        d->frag_left = d->left - f->pad_len;
+        d->debug_len = 0;
+        d->phase = PH_FRAG;
+        return;
+    case WHY_H2_RST_STREAM: {
+        struct why_h2_event ev = event_at(d, WHY_H2_EV_RST_STREAM, s);
+        ev.code = f->error_code;
+        emit(cb, &ev);
+        struct why_h2_stream *st = find_stream(c, f->stream_id);
+        if (st)
+            finish_stream(c, st, WHY_H2_END_RST, f->error_code, s, d->cur_ts, d->cur_frame, cb);
+        break;
+    }
+    case WHY_H2_WINDOW_UPDATE:
+        on_window_update(c, s, cb);
+        break;
+    case WHY_H2_PING:
+        on_ping(c, s, cb);
+        break;
+    default:
+        break; /* PRIORITY: nothing to keep; unknown types: skipped */
+    }
+    d->phase = PH_SKIP;
+}
+
+/* The fragment part of the payload is over: padding may follow. */
+static void frag_done(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    const struct why_h2_frame *f = &d->cur;
+    d->phase = PH_SKIP;
+    d->left = f->pad_len;
+    switch (f->type) {
+    case WHY_H2_HEADERS:
+    case WHY_H2_PUSH_PROMISE:
+    case WHY_H2_CONTINUATION:
+        if (f->flags & WHY_H2_FLAG_END_HEADERS) {
+            block_feed(c, s, NULL, 0, true, cb);
+            block_done(c, s, cb);
+        }
+        break;
+    case WHY_H2_GOAWAY:
+        on_goaway(c, s, cb);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A whole frame head: check it against the rules and the receiver's limit, then set the
+ * reader for its payload. */
+static void head_done(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    struct why_h2_frame *f = &d->cur;
+    why_h2_frame_head_parse(d->hbuf, sizeof d->hbuf, f);
+    d->hlen = 0;
+    d->cur_ts = d->pkt_ts;
+    d->cur_frame = d->pkt_frame;
+    d->frames++;
+    bool first = !d->started;
+    d->started = true;
+    d->left = f->length;
+    d->fixed_len = 0;
+    d->fixed_need = 0;
+    d->phase = PH_SKIP;
+
+    if (first && (f->type != WHY_H2_SETTINGS || (f->flags & WHY_H2_FLAG_ACK))) {
+        if (s == WHY_H2_SERVER) {
+            d->dead = true; /* a server speaks SETTINGS first, or it is not HTTP/2 */
+            anomaly(c, s, WHY_H2_ERR_NOT_H2, WHY_H2_PROTOCOL_ERROR, cb);
+            return;
+        }
+        anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
+    }
+    if (f->length > c->dir[other(s)].settings.max_frame_size) {
+        c->frames_oversize++;
+        anomaly(c, s, WHY_H2_ERR_FRAME_SIZE, WHY_H2_FRAME_SIZE_ERROR, cb);
+    }
+    /* nothing may come between a header block's frames (RFC 9113 6.10) */
+    bool cont = f->type == WHY_H2_CONTINUATION;
+    if (d->in_block && (!cont || f->stream_id != d->block_stream)) {
+        anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
+        d->in_block = false;
+        d->hpack_broken = true;
+        if (d->hd)
+            nghttp2_hd_inflate_end_headers(d->hd);
+    } else if (!d->in_block && cont) {
+        anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
+        return;
+    }
+    enum why_h2_err e = check_head(f);
+    if (e != WHY_H2_ERR_NONE) {
+        anomaly(c, s, e, e == WHY_H2_ERR_FRAME_SIZE ? WHY_H2_FRAME_SIZE_ERROR : WHY_H2_PROTOCOL_ERROR,
+                cb);
+        if (f->type == WHY_H2_HEADERS || f->type == WHY_H2_PUSH_PROMISE || cont) {
+            d->hpack_broken = true;
+            d->in_block = false;
+        }
+        return;
+    }
+    switch (f->type) {
+    case WHY_H2_DATA:
+        on_data(c, s, cb);
+        break;
+    case WHY_H2_SETTINGS:
+        if (f->flags & WHY_H2_FLAG_ACK) {
+            on_settings_ack(c, s, cb);
+            return;
+        }
+        d->phase = PH_SETTINGS;
+        d->fixed_need = 6;
+        return;
+    default:
+        break;
+    }
+    if (!known(f->type))
+        return; /* extension frames are skipped */
+    d->fixed_need = fixed_size(f);
+    d->phase = PH_FIXED;
+}
+
+static void settings_entry_done(struct why_h2_conn *c, enum why_h2_side s,
+                                const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    struct why_cur cur = why_cur_make(d->fixed, 6);
+    uint16_t id = why_cur_be16(&cur);
+    uint32_t v = why_cur_be32(&cur);
+    uint32_t code = 0;
+    enum why_h2_err e = settings_entry(&d->announced, id, v, &code);
+    if (e != WHY_H2_ERR_NONE)
+        anomaly(c, s, e, code, cb);
+    d->fixed_len = 0;
+}
+
+/* Runs the steps that need no more bytes (empty payloads, ends of frames). */
+static void settle(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    for (int guard = 0; guard < 8 && !d->dead; guard++) {
+        switch (d->phase) {
+        case PH_FIXED:
+            if (d->fixed_len < d->fixed_need)
+                return;
+            fixed_done(c, s, cb);
+            continue;
+        case PH_SETTINGS:
+            if (d->left > 0)
+                return;
+            d->phase = PH_SKIP;
+            on_settings(c, s, cb);
+            continue;
+        case PH_FRAG:
+            if (d->frag_left > 0)
+                return;
+            frag_done(c, s, cb);
+            continue;
+        case PH_SKIP:
+            if (d->left > 0)
+                return;
+            d->phase = PH_HEAD;
+            return;
+        default:
+            return;
+        }
+    }
+}
+
+static void frag_bytes(struct why_h2_conn *c, enum why_h2_side s, const uint8_t *p, size_t n,
+                       const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    const struct why_h2_frame *f = &d->cur;
+    d->frag_left -= (uint32_t)n;
+    d->left -= (uint32_t)n;
+    switch (f->type) {
+    case WHY_H2_HEADERS:
+    case WHY_H2_PUSH_PROMISE:
+    case WHY_H2_CONTINUATION:
+        if (d->in_block)
+            block_feed(c, s, p, n, d->frag_left == 0 && (f->flags & WHY_H2_FLAG_END_HEADERS), cb);
+        break;
+    case WHY_H2_GOAWAY: {
+        size_t k = WHY_H2_DEBUG_MAX - d->debug_len;
+        if (k > n)
+            k = n;
+        memcpy(d->debug + d->debug_len, p, k);
+        d->debug_len += (uint32_t)k;
+        break;
+    }
+    default:
+        break; /* DATA: counted at the head */
+    }
+}
+
+static void feed_dir(struct why_h2_conn *c, enum why_h2_side s, const uint8_t *p, size_t n,
+                     const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *d = &c->dir[s];
+    size_t i = 0;
+    while (i < n && !d->dead) {
+        size_t k, avail = n - i;
+        switch (d->phase) {
+        case PH_PREFACE:
+            k = WHY_H2_PREFACE_LEN - d->preface_got;
+            if (k > avail)
+                k = avail;
+            if (memcmp(p + i, &WHY_H2_PREFACE[d->preface_got], k) != 0) {
+                d->dead = true;
+                anomaly(c, s, WHY_H2_ERR_NOT_H2, WHY_H2_PROTOCOL_ERROR, cb);
+                return;
+            }
+            d->preface_got += (uint32_t)k;
+            i += k;
+            if (d->preface_got == WHY_H2_PREFACE_LEN) {
+                d->phase = PH_HEAD;
+                d->cur_ts = d->pkt_ts;
+                d->cur_frame = d->pkt_frame;
+                struct why_h2_event ev = event_at(d, WHY_H2_EV_PREFACE, s);
+                emit(cb, &ev);
+            }
+            break;
+        case PH_HEAD:
+            k = WHY_H2_FRAME_HEAD_LEN - d->hlen;
+            if (k > avail)
+                k = avail;
+            memcpy(d->hbuf + d->hlen, p + i, k);
+            d->hlen += (uint32_t)k;
+            i += k;
+            if (d->hlen == WHY_H2_FRAME_HEAD_LEN) {
+                head_done(c, s, cb);
+                settle(c, s, cb);
+            }
+            break;
+        case PH_FIXED:
+        case PH_SETTINGS:
+            k = d->fixed_need - d->fixed_len;
+            if (k > avail)
+                k = avail;
+            memcpy(d->fixed + d->fixed_len, p + i, k);
+            d->fixed_len += (uint32_t)k;
+            i += k;
+            if (d->phase == PH_SETTINGS) {
+                d->left -= (uint32_t)k;
+                if (d->fixed_len == 6)
+                    settings_entry_done(c, s, cb);
+            }
+            settle(c, s, cb);
+            break;
+        case PH_FRAG:
+            k = d->frag_left < avail ? d->frag_left : avail;
+            frag_bytes(c, s, p + i, k, cb);
+            i += k;
+            settle(c, s, cb);
+            break;
+        case PH_SKIP:
+        default:
+            k = d->left < avail ? d->left : avail;
+            d->left -= (uint32_t)k;
+            i += k;
+            settle(c, s, cb);
+            break;
+        }
+    }
+}
+
+/* ---- connections ---- */
+
+void why_h2_conn_init(struct why_h2_conn *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int s = 0; s < 2; s++) {
+        struct why_h2_dir *d = &c->dir[s];
+        settings_defaults(&d->settings);
+        d->announced = d->settings;
+        d->window = WHY_H2_DEFAULT_WINDOW;
+        d->phase = s == WHY_H2_CLIENT ? PH_PREFACE : PH_HEAD;
+    }
+}
+
+void why_h2_conn_fini(struct why_h2_conn *c)
+{
+    for (int s = 0; s < 2; s++) {
+        struct why_h2_dir *d = &c->dir[s];
+        if (d->hd)
+            nghttp2_hd_inflate_del(d->hd);
+        free(d->head);
+        d->hd = NULL;
+        d->head = NULL;
+        d->dead = true;
+    }
+    free(c->streams);
+    c->streams = NULL;
+    c->nstreams = c->cap_streams = 0;
+}
+
+int why_h2_conn_upgrade(struct why_h2_conn *c, const struct why_http_head *req,
+                        const uint8_t *settings, size_t settings_len, struct why_ts ts,
+                        uint64_t frame, const struct why_h2_cb *cb)
+{
+    struct why_h2_dir *cd = &c->dir[WHY_H2_CLIENT];
+    int rc = 0;
+    c->upgraded = true;
+    if (settings && settings_len) {
+        uint8_t raw[6 * 64];
+        long n = b64url_decode(settings, settings_len, raw, sizeof raw);
+        if (n < 0 || n % 6 != 0) {
+            rc = WHY_H2_ERR_PROTOCOL;
+        } else {
+            struct why_cur cur = why_cur_make(raw, (size_t)n);
+            while (why_cur_left(&cur) >= 6) {
+                uint32_t code = 0;
+                uint16_t id = why_cur_be16(&cur);
+                if (settings_entry(&cd->announced, id, why_cur_be32(&cur), &code) != 0)
+                    rc = WHY_H2_ERR_PROTOCOL;
+            }
+            cd->settings_seen = true;
+            /* applied by the server at once: the 101 acknowledges them (RFC 7540 3.2.1) */
+            settings_apply(c, WHY_H2_CLIENT, &cd->announced, cb);
+        }
+    }
+    struct why_h2_stream *st = find_stream(c, 1);
+    if (!st && c->max_id[WHY_H2_CLIENT] < 1)
+        st = open_stream(c, WHY_H2_CLIENT, 1, cb);
+    if (st) {
+        st->t_head[WHY_H2_CLIENT] = st->t_end[WHY_H2_CLIENT] = ts;
+        st->f_head[WHY_H2_CLIENT] = st->f_end[WHY_H2_CLIENT] = frame;
+        st->ended[WHY_H2_CLIENT] = true;
+        if (req)
+            stream_take_request(st, req, "http");
+    }
+    return rc;
+}
+
+void why_h2_conn_feed(struct why_h2_conn *c, enum why_h2_side from, const uint8_t *data,
+                      size_t len, struct why_ts ts, uint64_t frame, const struct why_h2_cb *cb)
+{
+    if (!data || len == 0 || c->closed || (from != WHY_H2_CLIENT && from != WHY_H2_SERVER))
+        return;
+    struct why_h2_dir *d = &c->dir[from];
+    d->bytes += len;
+    d->pkt_ts = ts;
+    d->pkt_frame = frame;
+    feed_dir(c, from, data, len, cb);
+}
+
+void why_h2_conn_gap(struct why_h2_conn *c, enum why_h2_side from, uint64_t n,
+                     const struct why_h2_cb *cb)
+{
+    if (n == 0 || c->closed || (from != WHY_H2_CLIENT && from != WHY_H2_SERVER))
+        return;
+    struct why_h2_dir *d = &c->dir[from];
+    if (d->dead)
+        return;
+    bool header_frag = d->cur.type == WHY_H2_HEADERS || d->cur.type == WHY_H2_PUSH_PROMISE ||
+                       d->cur.type == WHY_H2_CONTINUATION;
+    if (d->phase == PH_FRAG && n <= d->frag_left && d->cur.type != WHY_H2_GOAWAY) {
+        if (header_frag)
+            d->hpack_broken = true; /* the block is not whole: the table cannot be followed */
+        d->frag_left -= (uint32_t)n;
+        d->left -= (uint32_t)n;
+        settle(c, from, cb);
+        return;
+    }
+    if (d->phase == PH_SKIP && n <= d->left) {
+        d->left -= (uint32_t)n;
+        settle(c, from, cb);
+        return;
+    }
+    d->dead = true;
+    d->hpack_broken = true;
+    for (uint32_t i = c->nstreams; i-- > 0;)
+        finish_stream(c, &c->streams[i], WHY_H2_END_LOST, 0, from, d->cur_ts, d->cur_frame, cb);
+}
+
+void why_h2_conn_close(struct why_h2_conn *c, struct why_ts ts, uint64_t frame,
+                       const struct why_h2_cb *cb)
+{
+    if (c->closed)
+        return;
+    for (int s = 0; s < 2; s++) {
+        struct why_h2_dir *d = &c->dir[s];
+        stall_end(d, (enum why_h2_side)s, 0, &d->stalled, d->stall_since, d->stall_frame,
+                  &d->stall_us, false, ts, frame, cb);
+        for (uint32_t i = 0; i < d->npending; i++) {
+            struct why_h2_event ev = event_at(d, WHY_H2_EV_SETTINGS_UNACKED, (enum why_h2_side)s);
+            ev.stream_id = 0;
+            ev.frame_type = WHY_H2_SETTINGS;
+            ev.ts = ts;
+            ev.frame = frame;
+            ev.since = d->pending[i].ts;
+            ev.since_frame = d->pending[i].frame;
+            ev.wait_us = why_ts_diff_us(ev.since, ts);
+            emit(cb, &ev);
+        }
+    }
+    for (uint32_t i = c->nstreams; i-- > 0;)
+        finish_stream(c, &c->streams[i], WHY_H2_END_CLOSED, 0, WHY_H2_CLIENT, ts, frame, cb);
+    c->closed = true;
+}
