@@ -385,7 +385,7 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     bool from_origin = u->h2_by == WHY_S2C;
     struct why_fix_args *a = f->a;
-    snprintf(a->h2_who, sizeof a->h2_who, "%s", from_origin ? "the origin" : "the gateway");
+    a->h2_by = from_origin ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
     why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, rc, WHY_C2S, u->req_frame, u->req_ts, WHY_P_EV_H2_HEADERS,
         u->method, dst, u->h2_stream, 0);
     if (u->has_resp)
@@ -397,7 +397,8 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         why_dg_cause(inc, WHY_CAUSE_H2_FLOW_STALL);
         inc->wait_us = u->h2_stall_us;
         a->wait_us = inc->wait_us;
-        snprintf(a->stall_who, sizeof a->stall_who, "%s", origin_blocked ? "The gateway" : dst);
+        a->stall_gateway = origin_blocked;
+        snprintf(a->stall_who, sizeof a->stall_who, "%s", dst);
         why_dg_ev_conn(inc, WHY_EVK_H2_STALL, rc, origin_blocked ? WHY_S2C : WHY_C2S, u->h2_stall_frame,
             u->h2_stall_ts, WHY_P_EV_H2_STALL, NULL, NULL, u->h2_stream, origin_blocked);
         why_dg_param(inc, "stream=%u blocked=%s stalled=%.3fs", u->h2_stream, origin_blocked ? "origin" : "gateway",
@@ -417,7 +418,7 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     }
     if (u->h2_end == WHY_H2_END_RST) {
         why_dg_ev_conn(inc, WHY_EVK_H2_RST_STREAM, rc, (enum why_dir)u->h2_by, u->h2_end_frame, u->h2_end_ts,
-            WHY_P_EV_H2_RST, code, from_origin ? dst : "the gateway", u->h2_stream, 0);
+            WHY_P_EV_H2_RST, code, from_origin ? dst : "", u->h2_stream, 0);
         inc->wait_us = why_ts_wait_us(u->req_ts, u->h2_end_ts);
         a->wait_us = inc->wait_us;
         why_dg_param(inc, "stream=%u code=%s by=%s after=%.3fs", u->h2_stream, code, from_origin ? "origin" : "gateway",
@@ -444,23 +445,25 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     why_dg_cause(inc, WHY_CAUSE_H2_PROTOCOL_ERROR);
     if (rc->h2.goaway_frame) {
         h2_code_name(rc->h2.goaway_code, a->h2_code, sizeof a->h2_code);
-        snprintf(a->h2_who, sizeof a->h2_who, "%s", rc->h2.goaway_dir == WHY_S2C ? "the origin" : "the gateway");
+        a->h2_by = rc->h2.goaway_dir == WHY_S2C ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
         why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
-            rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, a->h2_code, a->h2_who, rc->h2.goaway_last_id, 0);
+            rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, a->h2_code, "", rc->h2.goaway_last_id, a->h2_by);
     } else if (rc->h2.settings_unacked_frame) {
-        snprintf(a->h2_code, sizeof a->h2_code, "SETTINGS never acknowledged");
-        snprintf(a->h2_who, sizeof a->h2_who, "%s", rc->h2.settings_unacked_dir == WHY_S2C ? "the gateway" : "the origin");
+        a->h2_fault = 1;
+        a->h2_by = rc->h2.settings_unacked_dir == WHY_S2C ? WHY_H2_BY_GATEWAY : WHY_H2_BY_ORIGIN;
         why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.settings_unacked_dir, rc->h2.settings_unacked_frame,
-            u->req_ts, WHY_P_EV_H2_FAULT, "SETTINGS never acknowledged",
-            rc->h2.settings_unacked_dir == WHY_S2C ? dst : "the gateway", 0, 0);
+            u->req_ts, WHY_P_EV_H2_FAULT, NULL, rc->h2.settings_unacked_dir == WHY_S2C ? dst : "", 1, 0);
     } else {
-        snprintf(a->h2_code, sizeof a->h2_code, "a malformed frame");
-        snprintf(a->h2_who, sizeof a->h2_who, "%s", rc->h2.error_dir == WHY_S2C ? "the origin" : "the gateway");
+        a->h2_fault = 2;
+        a->h2_by = rc->h2.error_dir == WHY_S2C ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
         why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.error_dir, rc->h2.error_frame, u->req_ts,
-            WHY_P_EV_H2_FAULT, "malformed HTTP/2 frame", rc->h2.error_dir == WHY_S2C ? dst : "the gateway", 0, 0);
+            WHY_P_EV_H2_FAULT, NULL, rc->h2.error_dir == WHY_S2C ? dst : "", 2, 0);
     }
-    why_dg_param(inc, "stream=%u fault=\"%s\" by=%s", u->h2_stream, a->h2_code, a->h2_who);
-    why_dg_say(inc, WHY_P_H2_PROTOCOL, dst, a->h2_code, a->h2_who, u->h2_stream, 0, 0, 0);
+    /* parameters: the fault as a token (the words say it, render.c) */
+    why_dg_param(inc, "stream=%u fault=%s by=%s", u->h2_stream,
+                 a->h2_fault == 1 ? "settings_unacknowledged" : a->h2_fault == 2 ? "malformed_frame" : a->h2_code,
+                 a->h2_by == WHY_H2_BY_ORIGIN ? "origin" : "gateway");
+    why_dg_say(inc, WHY_P_H2_PROTOCOL, dst, NULL, NULL, u->h2_stream, 0, 0, 0);
     return true;
 }
 
@@ -815,7 +818,7 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
     int64_t state = last->answered ? (last->rcode ? 2 : 1) : 0; /* words.h: WHY_P_BACKEND_DNS */
     const char *rcode = last->rcode ? why_dns_rcode_name(last->rcode) : "";
     why_dg_param(inc, "lookups=%u last=%s", x->nbgdns,
-                 state == 2 ? rcode : state == 1 ? "no address" : "no answer");
+                 state == 2 ? rcode : state == 1 ? "no_address" : "no_answer");
     why_dg_say(inc, WHY_P_BACKEND_DNS, last->qname, rcode, NULL, t->status, x->nbgdns, gap, state);
     return true;
 }

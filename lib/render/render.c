@@ -28,6 +28,15 @@ static void fmt_wait(char *buf, size_t n, int64_t us)
 static const char *plural(int64_t n, const char *one, const char *more) { return n == 1 ? one : more; }
 static const char *sni(const char *s) { return s[0] ? s : "-"; }
 
+/* Who sent an HTTP/2 frame, error or fault (words.h WHY_H2_BY_*). */
+static const char *h2_by(int by) { return by == WHY_H2_BY_ORIGIN ? "the origin" : "the gateway"; }
+
+/* An HTTP/2 fault: an error code's name, or what went wrong without one. */
+static const char *h2_fault(const struct why_fix_args *f)
+{
+    return f->h2_fault == 1 ? "SETTINGS never acknowledged" : f->h2_fault == 2 ? "a malformed frame" : f->h2_code;
+}
+
 /* A gateway's failing health checks, "a:80 refused, b:80 answered 503", cut at 160 bytes. */
 static void checks_text(const struct why_fix_args *f, char *out, size_t size)
 {
@@ -192,7 +201,7 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         break;
     case WHY_P_H2_PROTOCOL:
         snprintf(out, size, "The HTTP/2 connection to %s broke on a protocol fault (%s, from %s) with stream %u open.",
-                 s0, s1, s2, (unsigned)n[0]);
+                 s0, h2_fault(fa), h2_by(fa->h2_by), (unsigned)n[0]);
         break;
     case WHY_P_GRPC_ORIGIN:
         if (n[0])
@@ -343,12 +352,19 @@ static void evidence(const struct why_words *w, char *out, size_t size)
         else
             snprintf(out, size, "HEADERS %s on stream %u to %s", s0, (unsigned)n[0], s1);
         break;
-    case WHY_P_EV_H2_RST: snprintf(out, size, "RST_STREAM %s on stream %u from %s", s0, (unsigned)n[0], s1); break;
-    case WHY_P_EV_H2_GOAWAY: snprintf(out, size, "GOAWAY %s last-stream-id %u from %s", s0, (unsigned)n[0], s1); break;
+    case WHY_P_EV_H2_RST:
+        snprintf(out, size, "RST_STREAM %s on stream %u from %s", s0, (unsigned)n[0], s1[0] ? s1 : "the gateway");
+        break;
+    case WHY_P_EV_H2_GOAWAY:
+        snprintf(out, size, "GOAWAY %s last-stream-id %u from %s", s0, (unsigned)n[0], s1[0] ? s1 : h2_by((int)n[1]));
+        break;
     case WHY_P_EV_H2_STALL:
         snprintf(out, size, "DATA on stream %u empties the %s's window", (unsigned)n[0], n[1] ? "origin" : "gateway");
         break;
-    case WHY_P_EV_H2_FAULT: snprintf(out, size, "%s from %s", s0, s1); break;
+    case WHY_P_EV_H2_FAULT:
+        snprintf(out, size, "%s from %s", n[0] == 1 ? "SETTINGS never acknowledged" : "malformed HTTP/2 frame",
+                 s1[0] ? s1 : "the gateway");
+        break;
     case WHY_P_EV_GRPC_END: snprintf(out, size, "origin ends the call with grpc-status %d", (int)n[0]); break;
     case WHY_P_EV_CLIENT_CONN_ALPN: {
         char open[32];
@@ -378,8 +394,8 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
         {"addr", f->addr}, {"port", f->port}, {"dns", f->dns}, {"icmp_from", f->icmp_from},
         {"who", f->who[0] ? f->who : "the gateway"},
         {"wait", wait}, {"got", f->got}, {"status", f->status}, {"alert", f->alert},
-        {"upstream_state", state}, {"cert", f->cert}, {"checks", checks}, {"h2_code", f->h2_code},
-        {"h2_who", f->h2_who}, {"stall_who", f->stall_who}, {"grpc", f->grpc},
+        {"upstream_state", state}, {"cert", f->cert}, {"checks", checks}, {"h2_code", h2_fault(f)},
+        {"h2_who", f->h2_by ? h2_by(f->h2_by) : ""}, {"stall_who", f->stall_gateway ? "The gateway" : f->stall_who}, {"grpc", f->grpc},
     };
     size_t o = 0;
     for (const char *p = tmpl; *p && o + 1 < size;) {

@@ -108,14 +108,16 @@ enum why_phrase {
     WHY_P_H2_UNANSWERED,    /* s0 destination, s1 error code; n0 stream, n1 wait us */
     WHY_P_H2_GOAWAY,        /* s0 destination, s1 error code; n0 last-stream-id, n1 stream */
     WHY_P_H2_STALL,         /* s0 destination; n0 stream, n1 wait us, n2 1 = the origin blocked */
-    WHY_P_H2_PROTOCOL,      /* s0 destination, s1 fault, s2 who; n0 stream */
+    WHY_P_H2_PROTOCOL,      /* s0 destination; n0 stream; the fault and who are the fix's
+                               (why_fix_args.h2_fault, h2_code, h2_by) */
     WHY_P_GRPC_ORIGIN,      /* s0 origin address, s1 port, s2 grpc status text; n0 1 = no gateway */
     WHY_P_EV_H2_HEADERS,    /* s0 method ("" for a response), s1 peer; n0 stream, n1 status,
                                n2 1 = from the peer */
-    WHY_P_EV_H2_RST,        /* s0 error code, s1 sender; n0 stream */
-    WHY_P_EV_H2_GOAWAY,     /* s0 error code, s1 sender; n0 last-stream-id */
+    WHY_P_EV_H2_RST,        /* s0 error code, s1 sender ("" the gateway); n0 stream */
+    WHY_P_EV_H2_GOAWAY,     /* s0 error code, s1 sender ("": n1 WHY_H2_BY_*); n0 last-stream-id */
     WHY_P_EV_H2_STALL,      /* n0 stream, n1 1 = the origin's window */
-    WHY_P_EV_H2_FAULT,      /* s0 what, s1 sender */
+    WHY_P_EV_H2_FAULT,      /* s1 sender ("" the gateway); n0 1 SETTINGS never acknowledged,
+                               2 a malformed frame */
     WHY_P_EV_GRPC_END,      /* n0 grpc-status */
     WHY_P_EV_CLIENT_CONN_ALPN, /* s0 client, s1 SNI; n0 open us, n1 bit 0: offered (TLS 1.3 hides
                                   the chosen one), bit 1: h2 (else http/1.1) */
@@ -134,7 +136,12 @@ struct why_fix_args {
     char got[24], status[8];     /* decimal numbers, "" when none */
     char who[64];                /* {who}: the host that acted when no gateway did ("": the
                                     gateway) */
-    char h2_code[32], h2_who[16], stall_who[64], grpc[120]; /* HTTP/2 and gRPC causes */
+    char h2_code[32], stall_who[64], grpc[120]; /* HTTP/2 and gRPC causes: an error code's name,
+                                                  the origin's address, a grpc-status */
+    int h2_fault;                /* {h2_code}: 0 the code in h2_code, 1 SETTINGS never
+                                    acknowledged, 2 a malformed frame */
+    int h2_by;                   /* {h2_who}: WHY_H2_BY_ORIGIN or WHY_H2_BY_GATEWAY */
+    int stall_gateway;           /* {stall_who}: 1 the gateway, 0 stall_who (the origin) */
     int64_t wait_us;             /* {wait}, -1 when none */
     int claim_none;              /* 1: an empty claim reads "no reason given" */
     int upstream_state;          /* {upstream_state}: 0 none, 1 nothing pending upstream,
@@ -148,6 +155,7 @@ struct why_fix_args {
     } checks[8];
 };
 
+enum { WHY_H2_BY_NONE = 0, WHY_H2_BY_ORIGIN, WHY_H2_BY_GATEWAY };
 enum { WHY_CHECK_ANSWERED = 0, WHY_CHECK_REFUSED, WHY_CHECK_ICMP, WHY_CHECK_SILENT };
 
 #endif
