@@ -221,6 +221,19 @@ static void pruning(void **state)
     assert_null(why_store_dns_by_name(&f->st, why_request_key("", "shop.lab")));
 }
 
+/* Record times carry their frame's time epoch: a wait between two epochs is not measured. */
+static void waits_within_an_epoch(void **state)
+{
+    (void)state;
+    struct why_ts a = {100, 0, 0}, b = {160, 500000000, 0};
+    assert_int_equal(why_ts_wait_us(a, b), 60500000);
+    b.epoch = 1; /* a time jump between them */
+    assert_int_equal(why_ts_wait_us(a, b), -1);
+    assert_int_equal(why_ts_diff_us(a, b), 60500000); /* the order and the skew checks still see it */
+    assert_int_equal(why_ts_cmp(a, b), -1);
+    assert_int_equal(why_ts_add_us(b, 1).epoch, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +242,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
+        cmocka_unit_test(waits_within_an_epoch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
