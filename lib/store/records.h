@@ -121,9 +121,10 @@ struct why_txn {
 
 struct why_dns_rec {
     struct why_dns_rec *next, *prev;     /* all, by creation */
-    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id) */
+    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id, name) */
+    struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
     struct why_dns_rec *nnext, *nprev;   /* index by name */
-    uint32_t kbucket, nbucket;
+    uint32_t kbucket, sbucket, nbucket;
     uint64_t nkey;                /* hash of qname */
     uint64_t id;
     struct why_addr cli, srv;

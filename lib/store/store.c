@@ -34,10 +34,28 @@ static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
     return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
 }
 
-static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
+/* The socket (client, client port, server): a resolver may send every query from one port,
+ * so this chain is walked only for an ICMP error, which quotes no more than the socket. */
+static uint64_t dns_sock_hash(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
-    h = (h ^ cport) * 1099511628211u;
+    return (h ^ cport) * 1099511628211u;
+}
+
+static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
+{
+    return (uint32_t)(dns_sock_hash(cli, cport, srv) >> 24) & (WHY_DNS_BUCKETS - 1);
+}
+
+/* The query key: the socket, the query id and the name (the type is compared only). */
+static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv,
+                               uint16_t qid, const char *qname)
+{
+    uint64_t h = dns_sock_hash(cli, cport, srv);
+    h = (h ^ (qid & 0xffu)) * 1099511628211u;
+    h = (h ^ (qid >> 8)) * 1099511628211u;
+    for (const char *p = qname; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
     return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
 }
 
@@ -61,9 +79,10 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
+    st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
-    if (!st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dname || !st->daddr) {
+    if (!st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -130,6 +149,12 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         st->dkey[d->kbucket] = d->knext;
     if (d->knext)
         d->knext->kprev = d->kprev;
+    if (d->sprev)
+        d->sprev->snext = d->snext;
+    else
+        st->dsock[d->sbucket] = d->snext;
+    if (d->snext)
+        d->snext->sprev = d->sprev;
     if (d->nprev)
         d->nprev->nnext = d->nnext;
     else
@@ -170,6 +195,7 @@ void why_store_fini(struct why_store *st)
     free(st->hindex);
     free(st->abuckets);
     free(st->dkey);
+    free(st->dsock);
     free(st->dname);
     free(st->daddr);
     memset(st, 0, sizeof *st);
@@ -372,9 +398,16 @@ struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct 
                                        uint16_t cport, const struct why_addr *srv, uint16_t qid,
                                        const char *qname, uint16_t qtype)
 {
-    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv)]; d; d = d->knext)
+    /* the copy of the name dns_new keeps is at most WHY_DNS_NAME_MAX bytes: so is the key's */
+    char name[WHY_DNS_NAME_MAX + 1];
+    size_t n = strlen(qname);
+    if (n > WHY_DNS_NAME_MAX)
+        n = WHY_DNS_NAME_MAX;
+    memcpy(name, qname, n);
+    name[n] = 0;
+    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv, qid, name)]; d; d = d->knext)
         if (d->qid == qid && d->cli_port == cport && d->qtype == qtype &&
-            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, qname) == 0)
+            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, name) == 0)
             return d;
     return NULL;
 }
@@ -382,7 +415,7 @@ struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct 
 struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const struct why_addr *cli,
                                              uint16_t cport, const struct why_addr *srv)
 {
-    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv)]; d; d = d->knext)
+    for (struct why_dns_rec *d = st->dsock[dns_sock_bucket(cli, cport, srv)]; d; d = d->snext)
         if (!d->answered && d->cli_port == cport && why_addr_eq(&d->cli, cli) &&
             why_addr_eq(&d->srv, srv))
             return d;
@@ -421,12 +454,17 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     else
         st->dhead = d;
     st->dtail = d;
-    /* newest first in both chains: a lookup finds the latest record */
-    d->kbucket = dns_key_bucket(cli, cport, srv);
+    /* newest first in every chain: a lookup finds the latest record */
+    d->kbucket = dns_key_bucket(cli, cport, srv, qid, d->qname);
     d->knext = st->dkey[d->kbucket];
     if (d->knext)
         d->knext->kprev = d;
     st->dkey[d->kbucket] = d;
+    d->sbucket = dns_sock_bucket(cli, cport, srv);
+    d->snext = st->dsock[d->sbucket];
+    if (d->snext)
+        d->snext->sprev = d;
+    st->dsock[d->sbucket] = d;
     d->nkey = why_request_key("", d->qname);
     d->nbucket = (uint32_t)(d->nkey >> 24) & (WHY_DNS_BUCKETS - 1);
     d->nnext = st->dname[d->nbucket];

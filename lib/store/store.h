@@ -2,7 +2,9 @@
  * that join them to requests, the queue of client requests waiting for a decision, and the
  * pruning of what no pending request can use any more. Answers the join's queries:
  *   - upstream requests by method + path (+ host), O(1): why_store_requests_*;
- *   - DNS records by query key (client, port, server), O(1): why_store_dns_find;
+ *   - DNS records by query key (client, port, server, id, name), O(1): why_store_dns_find;
+ *   - DNS records by socket (client, port, server), O(records of that socket):
+ *     why_store_dns_unanswered (ICMP errors only: a resolver may use one port for all);
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
  *   - connection records by server address, O(records to it): why_store_conns_to.
@@ -48,7 +50,8 @@ struct why_store {
     struct why_conn_rec **abuckets;   /* connection records by server address */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
-    struct why_dns_rec **dkey;        /* DNS records by (client, client port, server) */
+    struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
+    struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */

@@ -195,6 +195,50 @@ static void dns_records(void **state)
     assert_int_equal(by_addr(f, &addrs[5]), 0); /* not kept, not indexed */
 }
 
+/* A resolver that sends every query from one port (Squid): each query still has a short
+ * chain of its own in the index by query key, and an ICMP error quoting the socket finds the
+ * latest unanswered query of it. */
+static void dns_one_port(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53");
+    enum { N = 4000 };
+    static struct why_dns_rec *recs[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "n%04d.bench", i / 2);
+        recs[i] = why_store_dns_new(&f->st, &cli, 33333, &srv, 53, (uint16_t)(1000 + i), name,
+                                    i % 2 ? WHY_DNS_AAAA : WHY_DNS_A);
+        assert_non_null(recs[i]);
+        recs[i]->answered = i < N - 3; /* the last three wait for their answer */
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "n%04d.bench", i / 2);
+        assert_ptr_equal(why_store_dns_find(&f->st, &cli, 33333, &srv, (uint16_t)(1000 + i), name,
+                                            i % 2 ? WHY_DNS_AAAA : WHY_DNS_A),
+                         recs[i]);
+    }
+    assert_null(why_store_dns_find(&f->st, &cli, 33334, &srv, 1000, "n0000.bench", WHY_DNS_A));
+    /* no chain of the query-key index holds more than a few of the 4,000 records */
+    uint32_t longest = 0;
+    for (uint32_t b = 0; b < WHY_DNS_BUCKETS; b++) {
+        uint32_t n = 0;
+        for (const struct why_dns_rec *d = f->st.dkey[b]; d; d = d->knext)
+            n++;
+        if (n > longest)
+            longest = n;
+    }
+    assert_true(longest <= 8);
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, 33333, &srv), recs[N - 1]);
+    recs[N - 1]->answered = true;
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, 33333, &srv), recs[N - 2]);
+    assert_null(why_store_dns_unanswered(&f->st, &cli, 33334, &srv));
+    /* pruning unlinks them from both chains */
+    why_store_prune(&f->st, T(1000), true);
+    assert_int_equal(f->st.ndns, 0);
+    assert_null(why_store_dns_unanswered(&f->st, &cli, 33333, &srv));
+}
+
 static void pruning(void **state)
 {
     struct fixture *f = *state;
@@ -228,6 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
