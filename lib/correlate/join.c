@@ -255,6 +255,30 @@ static bool dns_in_window(const struct why_dns_rec *d, const void *arg)
     return during || pending;
 }
 
+/* DNS: queries for the host made while the request waited */
+static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, struct why_ts from,
+                     struct why_ts to, struct why_join *x)
+{
+    if (u->host[0] && !u->host_is_ip) {
+        struct window w = {from, to};
+        x->ndns = dns_oldest(cx, why_request_key("", u->host), u->host, dns_in_window, &w, x->dns);
+    }
+}
+
+void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, struct why_txn *up,
+                      struct why_join *x)
+{
+    memset(x, 0, sizeof *x);
+    x->client = client;
+    x->up = up;
+    x->end_ts = client_end(cx, client, &x->end_frame);
+    if (why_join_direct(cx, client))
+        return;
+    struct why_url u;
+    why_url_parse(client->method, client->target, client->target_len, client->host, &u);
+    join_dns(cx, &u, client->req_first_ts, x->end_ts, x);
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -284,11 +308,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             *cx->visible = x->upstream_visible;
     }
 
-    /* DNS: queries for the host made while the request waited */
-    if (u.host[0] && !u.host_is_ip) {
-        struct window w = {from, to};
-        x->ndns = dns_oldest(cx, why_request_key("", u.host), u.host, dns_in_window, &w, x->dns);
-    }
+    join_dns(cx, &u, from, to, x);
 
     /* The upstream request: from the index (same method and path), else any request whose
      * path ends like the client's (a reverse proxy's prefix). */

@@ -92,9 +92,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         bool up_fault = up && (up->not_http || (up->has_resp && !up->resp_done &&
                                                 (uc->half[WHY_S2C].rst_frame || uc->half[WHY_S2C].fin_frame)));
         if (!up_fault) {
-            memset(&x, 0, sizeof x);
-            x.client = t;
-            x.up = up;
+            why_join_settled(&cx, t, up, &x);
             why_join_apply(&s->st, &x);
             return;
         }
