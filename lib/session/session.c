@@ -196,6 +196,7 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
+    why_store_classify(&s->st); /* the gateway addresses may have changed since */
     sweep_queue(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
 }

@@ -81,6 +81,8 @@ struct why_txn {
     struct why_conn_rec *rc;
     struct why_txn *next;         /* next on the same connection */
     struct why_txn *qnext;        /* decision queue */
+    struct why_txn *tnext, *tprev; /* the store's list of transactions it is on, by creation */
+    bool cand;                    /* on the list of upstream candidates (else the other) */
     /* request */
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */

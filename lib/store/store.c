@@ -94,6 +94,18 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     if (!t)
         return;
     why_store_txn_unindex(st, t);
+    struct why_txn **head = t->cand ? &st->cand_head : &st->oth_head;
+    struct why_txn **tail = t->cand ? &st->cand_tail : &st->oth_tail;
+    if (t->tprev)
+        t->tprev->tnext = t->tnext;
+    else
+        *head = t->tnext;
+    if (t->tnext)
+        t->tnext->tprev = t->tprev;
+    else
+        *tail = t->tprev;
+    if (st->tlast == t)
+        st->tlast = NULL;
     t->rc->refs--;
     free(t->target);
     free(t);
@@ -277,6 +289,49 @@ struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct
 
 /* ---- transactions and the request index ---- */
 
+static void txn_append(struct why_store *st, struct why_txn *t, bool cand)
+{
+    struct why_txn **head = cand ? &st->cand_head : &st->oth_head;
+    struct why_txn **tail = cand ? &st->cand_tail : &st->oth_tail;
+    t->cand = cand;
+    t->tnext = NULL;
+    t->tprev = *tail;
+    if (*tail)
+        (*tail)->tnext = t;
+    else
+        *head = t;
+    *tail = t;
+}
+
+void why_store_classify(struct why_store *st)
+{
+    if (st->txns_gen == st->gw->gen + 1)
+        return;
+    /* both lists are in creation (id) order: merged by id, split again */
+    struct why_txn *a = st->cand_head, *b = st->oth_head;
+    st->cand_head = st->cand_tail = st->oth_head = st->oth_tail = NULL;
+    while (a || b) {
+        struct why_txn *t;
+        if (!b || (a && a->id < b->id)) {
+            t = a;
+            a = a->tnext;
+        } else {
+            t = b;
+            b = b->tnext;
+        }
+        why_gw_roles(st->gw, t->rc);
+        txn_append(st, t, t->rc->gw_cli && !t->rc->gw_srv);
+    }
+    st->txns_gen = st->gw->gen + 1;
+}
+
+bool why_store_cands_ordered(const struct why_store *st)
+{
+    if (st->txns_gen != st->gw->gen + 1 || st->txns_unordered)
+        return false;
+    return !st->tlast || why_ts_diff_us(st->tlast->req_ts, st->tlast_max) < WHY_ORDER_SLACK_US;
+}
+
 struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
@@ -290,6 +345,17 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
+    /* the caller sets req_ts after this: the one created before is checked now (and the
+     * newest by why_store_cands_ordered) */
+    if (st->tlast) {
+        if (why_ts_diff_us(st->tlast->req_ts, st->tlast_max) >= WHY_ORDER_SLACK_US)
+            st->txns_unordered = true; /* for good: the join then scans every record */
+        if (why_ts_cmp(st->tlast->req_ts, st->tlast_max) > 0)
+            st->tlast_max = st->tlast->req_ts;
+    }
+    st->tlast = t;
+    why_gw_roles(st->gw, rc);
+    txn_append(st, t, rc->gw_cli && !rc->gw_srv);
     t->expected_len = -1;
     rc->refs++;
     if (rc->txn_tail)

@@ -239,6 +239,57 @@ static void dns_one_port(void **state)
     assert_null(why_store_dns_unanswered(&f->st, &cli, 33333, &srv));
 }
 
+/* Transactions are split into upstream candidates (client side the gateway) and the others,
+ * each list in creation order; a change of the gateway addresses splits them again. */
+static void upstream_candidates(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn held = f->conns[0];
+    held.cli_addr = A("198.18.1.10");
+    held.srv_addr = A("198.18.1.1");
+    struct why_conn_rec *client = why_store_conn_new(&f->st, &held);
+    struct why_conn_rec *up = why_store_conn_new(&f->st, &f->conns[1]);
+    /* nothing known yet: no candidate */
+    struct why_txn *c1 = why_store_txn_new(&f->st, client);
+    struct why_txn *u1 = why_store_txn_new(&f->st, up);
+    why_store_classify(&f->st);
+    assert_null(f->st.cand_head);
+    assert_true(why_store_cands_ordered(&f->st));
+    /* 198.19.0.1 (the client side of `up`) serves HTTP and opens connections: the gateway */
+    struct why_addr gw = A("198.19.0.1");
+    why_gw_add_served(&f->gw, &gw);
+    why_gw_add_originator(&f->gw, &gw);
+    assert_false(why_store_cands_ordered(&f->st)); /* the split is stale */
+    why_store_classify(&f->st);
+    assert_true(why_store_cands_ordered(&f->st));
+    assert_ptr_equal(f->st.cand_head, u1);
+    assert_ptr_equal(f->st.cand_tail, u1);
+    assert_ptr_equal(f->st.oth_head, c1);
+    /* new ones go to their list at creation, in order; 100 held client requests stay out
+     * (each head's end time set at once, as the HTTP handler does) */
+    for (int i = 0; i < 100; i++) {
+        struct why_txn *c = why_store_txn_new(&f->st, client);
+        assert_non_null(c);
+        c->req_ts = T(10 + i * 0.01);
+    }
+    struct why_txn *u2 = why_store_txn_new(&f->st, up);
+    u2->req_ts = T(11);
+    assert_ptr_equal(f->st.cand_tail, u2);
+    assert_ptr_equal(u2->tprev, u1);
+    assert_null(u1->tprev);
+    assert_true(why_store_cands_ordered(&f->st));
+    /* a head ending seconds before an earlier-created one's: creation order is not time */
+    struct why_txn *u3 = why_store_txn_new(&f->st, up);
+    u3->req_ts = T(5);
+    assert_false(why_store_cands_ordered(&f->st));
+    u3->req_ts = T(12);
+    assert_true(why_store_cands_ordered(&f->st));
+    /* freeing unlinks */
+    why_store_trim_txns(&f->st, up, T(100), true);
+    assert_null(f->st.cand_head);
+    assert_null(f->st.cand_tail);
+}
+
 static void pruning(void **state)
 {
     struct fixture *f = *state;
@@ -273,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
