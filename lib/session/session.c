@@ -256,6 +256,7 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
     why_app_close(&s->env, rc, frame_of(s, p)); /* parsers are not needed any more */
     rc->live = NULL;
     rc->closed = true;
+    why_store_conn_active(&s->st, rc); /* pruning looks at it again */
     c->app = NULL;
 }
 

@@ -67,6 +67,10 @@ struct why_conn_rec {
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     bool in_reneg;                /* on that list */
+    struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
+                                               carrying transactions (any order) */
+    bool in_act;                  /* on that list */
+    uint64_t seq;                 /* creation order */
     uint32_t abucket;             /* its bucket in that index */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */

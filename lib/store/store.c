@@ -111,6 +111,32 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     free(t);
 }
 
+static void act_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->in_act)
+        return;
+    if (rc->actprev)
+        rc->actprev->actnext = rc->actnext;
+    else
+        st->act_head = rc->actnext;
+    if (rc->actnext)
+        rc->actnext->actprev = rc->actprev;
+    rc->actnext = rc->actprev = NULL;
+    rc->in_act = false;
+}
+
+void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->in_act)
+        return;
+    rc->in_act = true;
+    rc->actprev = NULL;
+    rc->actnext = st->act_head;
+    if (rc->actnext)
+        rc->actnext->actprev = rc;
+    st->act_head = rc;
+}
+
 static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->rprev)
@@ -127,6 +153,7 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
+    act_remove(st, rc);
     if (rc->in_reneg) {
         if (rc->reprev)
             rc->reprev->renext = rc->renext;
@@ -210,6 +237,7 @@ void why_store_fini(struct why_store *st)
     free(st->dsock);
     free(st->dname);
     free(st->daddr);
+    free(st->batch);
     memset(st, 0, sizeof *st);
 }
 
@@ -253,6 +281,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = *c;
     rc->live = c;
+    rc->seq = ++st->next_rec_seq;
     if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
         st->conns_unordered = true; /* for good: the join then scans every record */
     rc->rprev = st->rtail;
@@ -345,6 +374,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
+    why_store_conn_active(st, rc);
     /* the caller sets req_ts after this: the one created before is checked now (and the
      * newest by why_store_cands_ordered) */
     if (st->tlast) {
@@ -622,6 +652,12 @@ static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts hor
     return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(struct why_conn_rec *const *)a)->seq, y = (*(struct why_conn_rec *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
 void why_store_prune(struct why_store *st, struct why_ts now, bool all)
 {
     struct why_ts horizon = why_ts_add_us(oldest_pending(st, now), -(WHY_SKEW_US + st->settle_us));
@@ -630,11 +666,18 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         horizon = pin_limit;
     struct why_ts recent = why_ts_add_us(now, -WHY_HORIZON_US);
     struct why_ts settled = why_ts_add_us(now, -(WHY_SKEW_US + st->settle_us));
-    for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
-        next = rc->rnext;
+    /* Only the records on the active list (closed, or carrying transactions) can change;
+     * an open one without transactions leaves it until it closes or carries a request. */
+    size_t nbatch = 0;
+    bool batch_oom = false;
+    for (struct why_conn_rec *rc = all ? st->rhead : st->act_head, *next; rc; rc = next) {
+        next = all ? rc->rnext : rc->actnext;
         why_store_trim_txns(st, rc, now, false); /* open keep-alive connections carry many */
-        if (!rc->closed)
+        if (!rc->closed) {
+            if (!rc->txn_head)
+                act_remove(st, rc);
             continue;
+        }
         struct why_ts last = rc->c.half[0].last_ts;
         if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
             last = rc->c.half[1].last_ts;
@@ -660,18 +703,41 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
             txn_free(st, t);
         }
         rc->prunable = true;
+        if (nbatch == st->batch_cap && !batch_oom) {
+            size_t cap = st->batch_cap ? st->batch_cap * 2 : 256;
+            struct why_conn_rec **b = realloc(st->batch, cap * sizeof *b);
+            if (b) {
+                st->batch = b;
+                st->batch_cap = cap;
+            } else {
+                st->sum->oom++;
+                batch_oom = true; /* the walk of every record below does it */
+            }
+        }
+        if (!batch_oom)
+            st->batch[nbatch++] = rc;
     }
     /* Failures nothing was joined to are reported before any record goes, so they can still
-     * name the client connection they belong to. */
-    for (struct why_conn_rec *rc = st->rhead; rc && st->hooks.on_prune_conn; rc = rc->rnext)
-        if (rc->prunable)
-            st->hooks.on_prune_conn(st->hooks.ctx, rc);
-    for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
-        next = rc->rnext;
-        if (rc->prunable) {
-            rec_unlink(st, rc);
-            rec_free(st, rc);
+     * name the client connection they belong to; in creation order (the output's order). */
+    if (batch_oom) {
+        nbatch = 0;
+        for (struct why_conn_rec *rc = st->rhead; rc; rc = rc->rnext)
+            if (rc->prunable && st->hooks.on_prune_conn)
+                st->hooks.on_prune_conn(st->hooks.ctx, rc);
+        for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
+            next = rc->rnext;
+            if (rc->prunable) {
+                rec_unlink(st, rc);
+                rec_free(st, rc);
+            }
         }
+    }
+    qsort(st->batch, nbatch, sizeof *st->batch, by_seq);
+    for (size_t i = 0; i < nbatch && st->hooks.on_prune_conn; i++)
+        st->hooks.on_prune_conn(st->hooks.ctx, st->batch[i]);
+    for (size_t i = 0; i < nbatch; i++) {
+        rec_unlink(st, st->batch[i]);
+        rec_free(st, st->batch[i]);
     }
     /* unjoined failures first, while every record they are compared with is still here */
     for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next)

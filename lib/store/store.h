@@ -47,6 +47,11 @@ struct why_store {
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
     struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
+    struct why_conn_rec *act_head;    /* records pruning looks at (closed, or with
+                                         transactions): an idle open connection is not */
+    struct why_conn_rec **batch;      /* records a pruning pass frees, put in creation order */
+    size_t batch_cap;                 /* entries */
+    uint64_t next_rec_seq;
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went
                                          back): creation order is not time order */
@@ -100,6 +105,10 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
 {
     return rc->anext;
 }
+
+/* rc closed (the caller must say so: pruning walks only this list) or got a transaction
+ * (the store does that itself): pruning looks at it again. */
+void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
 
 /* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
