@@ -732,7 +732,8 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
             }
         }
     }
-    qsort(st->batch, nbatch, sizeof *st->batch, by_seq);
+    if (nbatch > 1)
+        qsort(st->batch, nbatch, sizeof *st->batch, by_seq);
     for (size_t i = 0; i < nbatch && st->hooks.on_prune_conn; i++)
         st->hooks.on_prune_conn(st->hooks.ctx, st->batch[i]);
     for (size_t i = 0; i < nbatch; i++) {
