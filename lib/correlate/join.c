@@ -189,6 +189,15 @@ static struct why_txn *pick_better(struct why_txn *best, int *best_score, struct
     return best;
 }
 
+/* Does the scan of every record (creation order, then each one's requests in order) meet a
+ * before b? Records are created in the order of the flow table's connection ids. */
+static bool scan_before(const struct why_txn *a, const struct why_txn *b)
+{
+    if (a->rc != b->rc)
+        return why_rec_conn(a->rc)->id < why_rec_conn(b->rc)->id;
+    return a->id < b->id;
+}
+
 /* upstream_score for a candidate of the index: its keys already say method, path (and
  * host) are the client's, so nothing is parsed again. */
 static int indexed_score(const struct why_join_ctx *cx, const struct why_txn *client, bool same_host,
@@ -255,6 +264,30 @@ static bool dns_in_window(const struct why_dns_rec *d, const void *arg)
     return during || pending;
 }
 
+/* DNS: queries for the host made while the request waited */
+static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, struct why_ts from,
+                     struct why_ts to, struct why_join *x)
+{
+    if (u->host[0] && !u->host_is_ip) {
+        struct window w = {from, to};
+        x->ndns = dns_oldest(cx, why_request_key("", u->host), u->host, dns_in_window, &w, x->dns);
+    }
+}
+
+void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, struct why_txn *up,
+                      struct why_join *x)
+{
+    memset(x, 0, sizeof *x);
+    x->client = client;
+    x->up = up;
+    x->end_ts = client_end(cx, client, &x->end_frame);
+    if (why_join_direct(cx, client))
+        return;
+    struct why_url u;
+    why_url_parse(client->method, client->target, client->target_len, client->host, &u);
+    join_dns(cx, &u, client->req_first_ts, x->end_ts, x);
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -299,19 +332,32 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             *cx->visible = x->upstream_visible;
     }
 
-    /* DNS: queries for the host made while the request waited */
-    if (u.host[0] && !u.host_is_ip) {
-        struct window w = {from, to};
-        x->ndns = dns_oldest(cx, why_request_key("", u.host), u.host, dns_in_window, &w, x->dns);
-    }
+    join_dns(cx, &u, from, to, x);
 
     /* The upstream request: from the index (same method and path), else any request whose
      * path ends like the client's (a reverse proxy's prefix). */
     struct why_txn *best = cx->exhaustive ? NULL : why_join_upstream_indexed(cx, client);
     int best_score = 0;
-    for (struct why_conn_rec *rc = best ? NULL : cx->st->rhead; rc; rc = rc->rnext)
-        for (struct why_txn *t = rc->txn_head; t; t = t->next)
-            best = pick_better(best, &best_score, t, upstream_score(cx, client, &u, from, to, t));
+    if (!best && !cx->exhaustive && why_store_cands_ordered(cx->st)) {
+        /* Requests on upstream candidates sent in the window only, newest first, down to the
+         * window (a head ends after it begins): held client connections' requests are not
+         * looked at. Ties are broken as the scan below meets them. */
+        struct why_ts oldest_req = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+        for (struct why_txn *t = cx->st->cand_tail; t && why_ts_cmp(t->req_ts, oldest_req) >= 0; t = t->tprev) {
+            int score = upstream_score(cx, client, &u, from, to, t);
+            if (score > 0 && best && score == best_score &&
+                why_ts_cmp(t->req_first_ts, best->req_first_ts) == 0) {
+                if (scan_before(t, best))
+                    best = t;
+                continue;
+            }
+            best = pick_better(best, &best_score, t, score);
+        }
+    } else {
+        for (struct why_conn_rec *rc = best ? NULL : cx->st->rhead; rc; rc = rc->rnext)
+            for (struct why_txn *t = rc->txn_head; t; t = t->next)
+                best = pick_better(best, &best_score, t, upstream_score(cx, client, &u, from, to, t));
+    }
     if (best) {
         x->up = best;
         x->up_conn = best->rc;

@@ -60,6 +60,12 @@ struct why_join_ctx {
 bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client);
 /* The upstream request that carried client's, from the index only (no scan). */
 struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const struct why_txn *client);
+/* The join of a request settled as a success without the full join: up (from the index, or
+ * NULL) and the DNS queries for its host the full join would take, so that the two paths
+ * claim the same lookups (an AAAA query answered without address for a name whose A query
+ * answered is then part of a request that worked, not a failure of its own). */
+void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, struct why_txn *up,
+                      struct why_join *x);
 /* The full join of a client request. */
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x);
 

@@ -93,9 +93,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         bool up_fault = up && (up->not_http || (up->has_resp && !up->resp_done &&
                                                 (uc->half[WHY_S2C].rst_frame || uc->half[WHY_S2C].fin_frame)));
         if (!up_fault) {
-            memset(&x, 0, sizeof x);
-            x.client = t;
-            x.up = up;
+            why_join_settled(&cx, t, up, &x);
             why_join_apply(&s->st, &x);
             return;
         }
@@ -229,6 +227,7 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
+    why_store_classify(&s->st); /* the gateway addresses may have changed since */
     sweep_queue(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
 }
@@ -304,6 +303,7 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
     why_app_close(&s->env, rc, frame_of(s, p)); /* parsers are not needed any more */
     rc->live = NULL;
     rc->closed = true;
+    why_store_conn_active(&s->st, rc); /* pruning looks at it again */
     c->app = NULL;
 }
 

@@ -68,6 +68,10 @@ struct why_conn_rec {
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     bool in_reneg;                /* on that list */
+    struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
+                                               carrying transactions (any order) */
+    bool in_act;                  /* on that list */
+    uint64_t seq;                 /* creation order */
     uint32_t abucket;             /* its bucket in that index */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */
@@ -82,6 +86,8 @@ struct why_txn {
     struct why_conn_rec *rc;
     struct why_txn *next;         /* next on the same connection */
     struct why_txn *qnext;        /* decision queue */
+    struct why_txn *tnext, *tprev; /* the store's list of transactions it is on, by creation */
+    bool cand;                    /* on the list of upstream candidates (else the other) */
     /* request */
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
@@ -143,9 +149,10 @@ struct why_txn {
 
 struct why_dns_rec {
     struct why_dns_rec *next, *prev;     /* all, by creation */
-    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id) */
+    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id, name) */
+    struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
     struct why_dns_rec *nnext, *nprev;   /* index by name */
-    uint32_t kbucket, nbucket;
+    uint32_t kbucket, sbucket, nbucket;
     uint64_t nkey;                /* hash of qname */
     uint64_t id;
     struct why_addr cli, srv;

@@ -34,10 +34,28 @@ static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
     return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
 }
 
-static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
+/* The socket (client, client port, server): a resolver may send every query from one port,
+ * so this chain is walked only for an ICMP error, which quotes no more than the socket. */
+static uint64_t dns_sock_hash(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
-    h = (h ^ cport) * 1099511628211u;
+    return (h ^ cport) * 1099511628211u;
+}
+
+static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
+{
+    return (uint32_t)(dns_sock_hash(cli, cport, srv) >> 24) & (WHY_DNS_BUCKETS - 1);
+}
+
+/* The query key: the socket, the query id and the name (the type is compared only). */
+static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv,
+                               uint16_t qid, const char *qname)
+{
+    uint64_t h = dns_sock_hash(cli, cport, srv);
+    h = (h ^ (qid & 0xffu)) * 1099511628211u;
+    h = (h ^ (qid >> 8)) * 1099511628211u;
+    for (const char *p = qname; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
     return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
 }
 
@@ -61,9 +79,10 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
+    st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
-    if (!st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dname || !st->daddr) {
+    if (!st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -75,9 +94,47 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     if (!t)
         return;
     why_store_txn_unindex(st, t);
+    struct why_txn **head = t->cand ? &st->cand_head : &st->oth_head;
+    struct why_txn **tail = t->cand ? &st->cand_tail : &st->oth_tail;
+    if (t->tprev)
+        t->tprev->tnext = t->tnext;
+    else
+        *head = t->tnext;
+    if (t->tnext)
+        t->tnext->tprev = t->tprev;
+    else
+        *tail = t->tprev;
+    if (st->tlast == t)
+        st->tlast = NULL;
     t->rc->refs--;
     free(t->target);
     free(t);
+}
+
+static void act_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->in_act)
+        return;
+    if (rc->actprev)
+        rc->actprev->actnext = rc->actnext;
+    else
+        st->act_head = rc->actnext;
+    if (rc->actnext)
+        rc->actnext->actprev = rc->actprev;
+    rc->actnext = rc->actprev = NULL;
+    rc->in_act = false;
+}
+
+void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->in_act)
+        return;
+    rc->in_act = true;
+    rc->actprev = NULL;
+    rc->actnext = st->act_head;
+    if (rc->actnext)
+        rc->actnext->actprev = rc;
+    st->act_head = rc;
 }
 
 static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
@@ -96,6 +153,7 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
+    act_remove(st, rc);
     if (rc->in_reneg) {
         if (rc->reprev)
             rc->reprev->renext = rc->renext;
@@ -130,6 +188,12 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         st->dkey[d->kbucket] = d->knext;
     if (d->knext)
         d->knext->kprev = d->kprev;
+    if (d->sprev)
+        d->sprev->snext = d->snext;
+    else
+        st->dsock[d->sbucket] = d->snext;
+    if (d->snext)
+        d->snext->sprev = d->sprev;
     if (d->nprev)
         d->nprev->nnext = d->nnext;
     else
@@ -170,8 +234,10 @@ void why_store_fini(struct why_store *st)
     free(st->hindex);
     free(st->abuckets);
     free(st->dkey);
+    free(st->dsock);
     free(st->dname);
     free(st->daddr);
+    free(st->batch);
     memset(st, 0, sizeof *st);
 }
 
@@ -215,6 +281,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = *c;
     rc->live = c;
+    rc->seq = ++st->next_rec_seq;
     if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
         st->conns_unordered = true; /* for good: the join then scans every record */
     rc->rprev = st->rtail;
@@ -251,6 +318,49 @@ struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct
 
 /* ---- transactions and the request index ---- */
 
+static void txn_append(struct why_store *st, struct why_txn *t, bool cand)
+{
+    struct why_txn **head = cand ? &st->cand_head : &st->oth_head;
+    struct why_txn **tail = cand ? &st->cand_tail : &st->oth_tail;
+    t->cand = cand;
+    t->tnext = NULL;
+    t->tprev = *tail;
+    if (*tail)
+        (*tail)->tnext = t;
+    else
+        *head = t;
+    *tail = t;
+}
+
+void why_store_classify(struct why_store *st)
+{
+    if (st->txns_gen == st->gw->gen + 1)
+        return;
+    /* both lists are in creation (id) order: merged by id, split again */
+    struct why_txn *a = st->cand_head, *b = st->oth_head;
+    st->cand_head = st->cand_tail = st->oth_head = st->oth_tail = NULL;
+    while (a || b) {
+        struct why_txn *t;
+        if (!b || (a && a->id < b->id)) {
+            t = a;
+            a = a->tnext;
+        } else {
+            t = b;
+            b = b->tnext;
+        }
+        why_gw_roles(st->gw, t->rc);
+        txn_append(st, t, t->rc->gw_cli && !t->rc->gw_srv);
+    }
+    st->txns_gen = st->gw->gen + 1;
+}
+
+bool why_store_cands_ordered(const struct why_store *st)
+{
+    if (st->txns_gen != st->gw->gen + 1 || st->txns_unordered)
+        return false;
+    return !st->tlast || why_ts_diff_us(st->tlast->req_ts, st->tlast_max) < WHY_ORDER_SLACK_US;
+}
+
 struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
@@ -264,6 +374,18 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
+    why_store_conn_active(st, rc);
+    /* the caller sets req_ts after this: the one created before is checked now (and the
+     * newest by why_store_cands_ordered) */
+    if (st->tlast) {
+        if (why_ts_diff_us(st->tlast->req_ts, st->tlast_max) >= WHY_ORDER_SLACK_US)
+            st->txns_unordered = true; /* for good: the join then scans every record */
+        if (why_ts_cmp(st->tlast->req_ts, st->tlast_max) > 0)
+            st->tlast_max = st->tlast->req_ts;
+    }
+    st->tlast = t;
+    why_gw_roles(st->gw, rc);
+    txn_append(st, t, rc->gw_cli && !rc->gw_srv);
     t->expected_len = -1;
     rc->refs++;
     if (rc->txn_tail)
@@ -372,9 +494,16 @@ struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct 
                                        uint16_t cport, const struct why_addr *srv, uint16_t qid,
                                        const char *qname, uint16_t qtype)
 {
-    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv)]; d; d = d->knext)
+    /* the copy of the name dns_new keeps is at most WHY_DNS_NAME_MAX bytes: so is the key's */
+    char name[WHY_DNS_NAME_MAX + 1];
+    size_t n = strlen(qname);
+    if (n > WHY_DNS_NAME_MAX)
+        n = WHY_DNS_NAME_MAX;
+    memcpy(name, qname, n);
+    name[n] = 0;
+    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv, qid, name)]; d; d = d->knext)
         if (d->qid == qid && d->cli_port == cport && d->qtype == qtype &&
-            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, qname) == 0)
+            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, name) == 0)
             return d;
     return NULL;
 }
@@ -382,7 +511,7 @@ struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct 
 struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const struct why_addr *cli,
                                              uint16_t cport, const struct why_addr *srv)
 {
-    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv)]; d; d = d->knext)
+    for (struct why_dns_rec *d = st->dsock[dns_sock_bucket(cli, cport, srv)]; d; d = d->snext)
         if (!d->answered && d->cli_port == cport && why_addr_eq(&d->cli, cli) &&
             why_addr_eq(&d->srv, srv))
             return d;
@@ -421,12 +550,17 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     else
         st->dhead = d;
     st->dtail = d;
-    /* newest first in both chains: a lookup finds the latest record */
-    d->kbucket = dns_key_bucket(cli, cport, srv);
+    /* newest first in every chain: a lookup finds the latest record */
+    d->kbucket = dns_key_bucket(cli, cport, srv, qid, d->qname);
     d->knext = st->dkey[d->kbucket];
     if (d->knext)
         d->knext->kprev = d;
     st->dkey[d->kbucket] = d;
+    d->sbucket = dns_sock_bucket(cli, cport, srv);
+    d->snext = st->dsock[d->sbucket];
+    if (d->snext)
+        d->snext->sprev = d;
+    st->dsock[d->sbucket] = d;
     d->nkey = why_request_key("", d->qname);
     d->nbucket = (uint32_t)(d->nkey >> 24) & (WHY_DNS_BUCKETS - 1);
     d->nnext = st->dname[d->nbucket];
@@ -518,6 +652,12 @@ static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts hor
     return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(struct why_conn_rec *const *)a)->seq, y = (*(struct why_conn_rec *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
 void why_store_prune(struct why_store *st, struct why_ts now, bool all)
 {
     struct why_ts horizon = why_ts_add_us(oldest_pending(st, now), -(WHY_SKEW_US + st->settle_us));
@@ -526,11 +666,18 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         horizon = pin_limit;
     struct why_ts recent = why_ts_add_us(now, -WHY_HORIZON_US);
     struct why_ts settled = why_ts_add_us(now, -(WHY_SKEW_US + st->settle_us));
-    for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
-        next = rc->rnext;
+    /* Only the records on the active list (closed, or carrying transactions) can change;
+     * an open one without transactions leaves it until it closes or carries a request. */
+    size_t nbatch = 0;
+    bool batch_oom = false;
+    for (struct why_conn_rec *rc = all ? st->rhead : st->act_head, *next; rc; rc = next) {
+        next = all ? rc->rnext : rc->actnext;
         why_store_trim_txns(st, rc, now, false); /* open keep-alive connections carry many */
-        if (!rc->closed)
+        if (!rc->closed) {
+            if (!rc->txn_head)
+                act_remove(st, rc);
             continue;
+        }
         struct why_ts last = rc->c.half[0].last_ts;
         if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
             last = rc->c.half[1].last_ts;
@@ -556,18 +703,42 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
             txn_free(st, t);
         }
         rc->prunable = true;
+        if (nbatch == st->batch_cap && !batch_oom) {
+            size_t cap = st->batch_cap ? st->batch_cap * 2 : 256;
+            struct why_conn_rec **b = realloc(st->batch, cap * sizeof *b);
+            if (b) {
+                st->batch = b;
+                st->batch_cap = cap;
+            } else {
+                st->sum->oom++;
+                batch_oom = true; /* the walk of every record below does it */
+            }
+        }
+        if (!batch_oom)
+            st->batch[nbatch++] = rc;
     }
     /* Failures nothing was joined to are reported before any record goes, so they can still
-     * name the client connection they belong to. */
-    for (struct why_conn_rec *rc = st->rhead; rc && st->hooks.on_prune_conn; rc = rc->rnext)
-        if (rc->prunable)
-            st->hooks.on_prune_conn(st->hooks.ctx, rc);
-    for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
-        next = rc->rnext;
-        if (rc->prunable) {
-            rec_unlink(st, rc);
-            rec_free(st, rc);
+     * name the client connection they belong to; in creation order (the output's order). */
+    if (batch_oom) {
+        nbatch = 0;
+        for (struct why_conn_rec *rc = st->rhead; rc; rc = rc->rnext)
+            if (rc->prunable && st->hooks.on_prune_conn)
+                st->hooks.on_prune_conn(st->hooks.ctx, rc);
+        for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
+            next = rc->rnext;
+            if (rc->prunable) {
+                rec_unlink(st, rc);
+                rec_free(st, rc);
+            }
         }
+    }
+    if (nbatch > 1)
+        qsort(st->batch, nbatch, sizeof *st->batch, by_seq);
+    for (size_t i = 0; i < nbatch && st->hooks.on_prune_conn; i++)
+        st->hooks.on_prune_conn(st->hooks.ctx, st->batch[i]);
+    for (size_t i = 0; i < nbatch; i++) {
+        rec_unlink(st, st->batch[i]);
+        rec_free(st, st->batch[i]);
     }
     /* unjoined failures first, while every record they are compared with is still here */
     for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next)

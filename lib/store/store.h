@@ -2,10 +2,15 @@
  * that join them to requests, the queue of client requests waiting for a decision, and the
  * pruning of what no pending request can use any more. Answers the join's queries:
  *   - upstream requests by method + path (+ host), O(1): why_store_requests_*;
- *   - DNS records by query key (client, port, server), O(1): why_store_dns_find;
+ *   - DNS records by query key (client, port, server, id, name), O(1): why_store_dns_find;
+ *   - DNS records by socket (client, port, server), O(records of that socket):
+ *     why_store_dns_unanswered (ICMP errors only: a resolver may use one port for all);
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
- *   - connection records by server address, O(records to it): why_store_conns_to.
+ *   - connection records by server address, O(records to it): why_store_conns_to;
+ *   - transactions on a connection whose client side is the gateway (upstream candidates),
+ *     by creation: walked newest first down to a time, the held client connections' requests
+ *     are not among them (valid while txns_gen is the gateways' gen + 1: why_store_classify).
  * The store calls nothing above it: the parsers' state of a record is released through the
  * `release` hook the session gives, and records about to be pruned are shown to `on_prune`
  * (unjoined failures are reported from there) before they go. Times are packet times. */
@@ -42,16 +47,29 @@ struct why_store {
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
     struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
+    struct why_conn_rec *act_head;    /* records pruning looks at (closed, or with
+                                         transactions): an idle open connection is not */
+    struct why_conn_rec **batch;      /* records a pruning pass frees, put in creation order */
+    size_t batch_cap;                 /* entries */
+    uint64_t next_rec_seq;
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went
                                          back): creation order is not time order */
     struct why_conn_rec **abuckets;   /* connection records by server address */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
-    struct why_dns_rec **dkey;        /* DNS records by (client, client port, server) */
+    struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
+    struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
+    struct why_txn *cand_head, *cand_tail; /* transactions of upstream candidates, by creation */
+    struct why_txn *oth_head, *oth_tail;   /* the other transactions, by creation */
+    uint32_t txns_gen;                /* the gateways' gen + 1 the lists were split at */
+    struct why_txn *tlast;            /* the transaction created last (NULL once freed) */
+    struct why_ts tlast_max;          /* the latest req_ts of those created before it */
+    bool txns_unordered;              /* a head ended WHY_ORDER_SLACK_US or more before one
+                                         created before it: creation order is not time order */
     uint64_t next_txn_id, next_dns_id;
 };
 
@@ -88,6 +106,10 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
     return rc->anext;
 }
 
+/* rc closed (the caller must say so: pruning walks only this list) or got a transaction
+ * (the store does that itself): pruning looks at it again. */
+void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
+
 /* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
 
@@ -106,6 +128,12 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
                                    bool by_host);
 struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
                                         bool by_host);
+/* Splits the transactions again into upstream candidates and others if the gateway
+ * addresses changed since (O(transactions); the sets are capped, so it happens rarely). */
+void why_store_classify(struct why_store *st);
+/* The newest upstream candidate's transaction may be walked down to a time: the split is
+ * current and creation order is time order (within WHY_ORDER_SLACK_US). */
+bool why_store_cands_ordered(const struct why_store *st);
 /* The decision queue. */
 void why_store_queue_push(struct why_store *st, struct why_txn *t);
 

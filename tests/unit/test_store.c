@@ -195,6 +195,101 @@ static void dns_records(void **state)
     assert_int_equal(by_addr(f, &addrs[5]), 0); /* not kept, not indexed */
 }
 
+/* A resolver that sends every query from one port (Squid): each query still has a short
+ * chain of its own in the index by query key, and an ICMP error quoting the socket finds the
+ * latest unanswered query of it. */
+static void dns_one_port(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53");
+    enum { N = 4000 };
+    static struct why_dns_rec *recs[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "n%04d.bench", i / 2);
+        recs[i] = why_store_dns_new(&f->st, &cli, 33333, &srv, 53, (uint16_t)(1000 + i), name,
+                                    i % 2 ? WHY_DNS_AAAA : WHY_DNS_A);
+        assert_non_null(recs[i]);
+        recs[i]->answered = i < N - 3; /* the last three wait for their answer */
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "n%04d.bench", i / 2);
+        assert_ptr_equal(why_store_dns_find(&f->st, &cli, 33333, &srv, (uint16_t)(1000 + i), name,
+                                            i % 2 ? WHY_DNS_AAAA : WHY_DNS_A),
+                         recs[i]);
+    }
+    assert_null(why_store_dns_find(&f->st, &cli, 33334, &srv, 1000, "n0000.bench", WHY_DNS_A));
+    /* no chain of the query-key index holds more than a few of the 4,000 records */
+    uint32_t longest = 0;
+    for (uint32_t b = 0; b < WHY_DNS_BUCKETS; b++) {
+        uint32_t n = 0;
+        for (const struct why_dns_rec *d = f->st.dkey[b]; d; d = d->knext)
+            n++;
+        if (n > longest)
+            longest = n;
+    }
+    assert_true(longest <= 8);
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, 33333, &srv), recs[N - 1]);
+    recs[N - 1]->answered = true;
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, 33333, &srv), recs[N - 2]);
+    assert_null(why_store_dns_unanswered(&f->st, &cli, 33334, &srv));
+    /* pruning unlinks them from both chains */
+    why_store_prune(&f->st, T(1000), true);
+    assert_int_equal(f->st.ndns, 0);
+    assert_null(why_store_dns_unanswered(&f->st, &cli, 33333, &srv));
+}
+
+/* Transactions are split into upstream candidates (client side the gateway) and the others,
+ * each list in creation order; a change of the gateway addresses splits them again. */
+static void upstream_candidates(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn held = f->conns[0];
+    held.cli_addr = A("198.18.1.10");
+    held.srv_addr = A("198.18.1.1");
+    struct why_conn_rec *client = why_store_conn_new(&f->st, &held);
+    struct why_conn_rec *up = why_store_conn_new(&f->st, &f->conns[1]);
+    /* nothing known yet: no candidate */
+    struct why_txn *c1 = why_store_txn_new(&f->st, client);
+    struct why_txn *u1 = why_store_txn_new(&f->st, up);
+    why_store_classify(&f->st);
+    assert_null(f->st.cand_head);
+    assert_true(why_store_cands_ordered(&f->st));
+    /* 198.19.0.1 (the client side of `up`) serves HTTP and opens connections: the gateway */
+    struct why_addr gw = A("198.19.0.1");
+    why_gw_add_served(&f->gw, &gw);
+    why_gw_add_originator(&f->gw, &gw);
+    assert_false(why_store_cands_ordered(&f->st)); /* the split is stale */
+    why_store_classify(&f->st);
+    assert_true(why_store_cands_ordered(&f->st));
+    assert_ptr_equal(f->st.cand_head, u1);
+    assert_ptr_equal(f->st.cand_tail, u1);
+    assert_ptr_equal(f->st.oth_head, c1);
+    /* new ones go to their list at creation, in order; 100 held client requests stay out
+     * (each head's end time set at once, as the HTTP handler does) */
+    for (int i = 0; i < 100; i++) {
+        struct why_txn *c = why_store_txn_new(&f->st, client);
+        assert_non_null(c);
+        c->req_ts = T(10 + i * 0.01);
+    }
+    struct why_txn *u2 = why_store_txn_new(&f->st, up);
+    u2->req_ts = T(11);
+    assert_ptr_equal(f->st.cand_tail, u2);
+    assert_ptr_equal(u2->tprev, u1);
+    assert_null(u1->tprev);
+    assert_true(why_store_cands_ordered(&f->st));
+    /* a head ending seconds before an earlier-created one's: creation order is not time */
+    struct why_txn *u3 = why_store_txn_new(&f->st, up);
+    u3->req_ts = T(5);
+    assert_false(why_store_cands_ordered(&f->st));
+    u3->req_ts = T(12);
+    assert_true(why_store_cands_ordered(&f->st));
+    /* freeing unlinks */
+    why_store_trim_txns(&f->st, up, T(100), true);
+    assert_null(f->st.cand_head);
+    assert_null(f->st.cand_tail);
+}
+
 static void pruning(void **state)
 {
     struct fixture *f = *state;
@@ -204,9 +299,9 @@ static void pruning(void **state)
     struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
     rc->live = NULL;
     rc->closed = true;
+    why_store_conn_active(&f->st, rc); /* as the session does when a connection closes */
     rc->c.half[0].last_ts = rc->c.half[1].last_ts = T(1);
     struct why_conn_rec *open = why_store_conn_new(&f->st, &f->conns[1]);
-    (void)open;
     /* soon after: nothing is old enough */
     why_store_prune(&f->st, T(2), false);
     assert_int_equal(f->pruned_conns, 0);
@@ -218,6 +313,9 @@ static void pruning(void **state)
     assert_int_equal(f->released, 1);
     assert_int_equal(f->st.nrecs, 1);
     assert_int_equal(f->st.ndns, 0);
+    /* the open record without transactions is not walked again until it changes */
+    assert_null(f->st.act_head);
+    assert_false(open->in_act);
     assert_null(why_store_dns_by_name(&f->st, why_request_key("", "shop.lab")));
 }
 
@@ -241,6 +339,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
     };
