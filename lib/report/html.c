@@ -27,6 +27,11 @@
  * incident closed) up to GROUPS_OPEN_MAX. */
 #define OPEN_ALL_MAX 30
 #define GROUPS_OPEN_MAX 200
+/* Full sections (facts, ladder, evidence) per group and in all; the other members of a group
+ * are one line each (time, client, request, answer, frames): their ladder has the shape of the
+ * group's first ones, and a page of 10,000 ladders takes Chromium half a minute to load. */
+#define FULL_PER_GROUP 10
+#define FULL_MAX 500
 
 static const char CSS[] =
     ":root{--fg:#1d1d1f;--mute:#666;--line:#d0d0d6;--bad:#c0172b;--dns:#7a3ea1;--cli:#1f5fa8}"
@@ -44,6 +49,7 @@ static const char CSS[] =
     "details.grp>summary{font-weight:600}"
     "details.inc{border-top:1px solid var(--line);padding:4px 0}"
     "details.inc>summary{overflow-wrap:anywhere}"
+    "ol.rows{list-style:none;padding:0;margin:4px 0}ol.rows li{border-top:1px solid var(--line);padding:2px 0;overflow-wrap:anywhere}"
     ".err{color:var(--bad);font-weight:600}.fix{color:#11622b}.mute{color:var(--mute)}"
     ".facts td{overflow-wrap:anywhere}"
     "svg.ladder{display:block;margin:8px 0;max-width:100%;height:auto;font:11px system-ui,sans-serif}"
@@ -78,6 +84,7 @@ struct hent {                  /* one incident kept for the page */
     uint32_t group;
     long off;                  /* its rendered section in the temporary file, bytes */
     size_t len, head;          /* section length; length of its opening tag before " open" */
+    bool row;                  /* a one-line member, not a full section */
 };
 
 struct hgroup {                /* incidents with one cause and one upstream */
@@ -91,7 +98,7 @@ struct why_html {
     FILE *out, *tmp;
     struct why_html_opts o;
     struct hent *ents;
-    size_t nents, cap_ents;
+    size_t nents, cap_ents, nfull;
     uint64_t left_out;         /* incidents past WHY_HTML_INCIDENTS_MAX */
     struct hgroup *groups;
     size_t ngroups, cap_groups;
@@ -362,7 +369,12 @@ static void ladder(FILE *o, const struct why_incident *inc, const struct why_htm
         cur += ROW_H + (brk[i] ? BREAK_H : 0);
         y[i] = cur - 8;
     }
-    int width = LADDER_LEFT + LANE_W * (int)L.n + 10, height = cur + 14;
+    /* a note drawn at the last lane writes its label past it: room for it on the right */
+    int last_x = LADDER_LEFT + LANE_W * ((int)L.n - 1) + LANE_W / 2, extra = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (lane_x(&L, &from[i], &to[i]) == last_x && lane_x(&L, &to[i], &from[i]) == last_x)
+            extra = 190;
+    int width = LADDER_LEFT + LANE_W * (int)L.n + 10 + extra, height = cur + 14;
     fprintf(o, "<svg class=\"ladder\" data-evidence=\"%u\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
                "role=\"img\" aria-label=\"ladder diagram of incident %" PRIu64 "\">",
             n, width, height, width, height, inc->id);
@@ -418,7 +430,7 @@ static void ladder(FILE *o, const struct why_incident *inc, const struct why_htm
         esc_cut(o, WHY_HTML_SVG, lab, room > (size_t)tl + 10 ? room - (size_t)tl : 10);
         fputs(tail, o);
         fputs("</text><title>", o);
-        why_esc_html(o, WHY_HTML_SVG, e->what);
+        why_esc_html(o, WHY_HTML_ATTR, e->what); /* a tooltip: plain text */
         fputs("</title></g>", o);
         fprintf(o, "<text class=\"t\" x=\"4\" y=\"%d\">%s</text>", y[i] + 4,
                 fmt_us(why_ts_diff_us(inc->ts, e->ts), true, t, sizeof t));
@@ -576,6 +588,31 @@ static void incident_section(FILE *o, const struct why_incident *inc, const stru
     fputs("</details>\n", o);
 }
 
+/* One line for a member of a large group: what tells it apart from the others. */
+static void incident_row(FILE *o, const struct why_incident *inc)
+{
+    char ts[40], a[64], t[32];
+    fprintf(o, "<li id=\"i%" PRIu64 "\"><b>#%" PRIu64 "</b> <span class=\"mono\">%s</span>", inc->id, inc->id,
+            why_ts_format(inc->ts, ts, sizeof ts));
+    if (inc->has_client)
+        fprintf(o, " %s", why_endpoint_str(&inc->client_addr, inc->client_port, a, sizeof a));
+    if (inc->method[0]) {
+        fputs(" <code>", o);
+        esc(o, inc->method);
+        fputc(' ', o);
+        esc_cut(o, WHY_HTML_TEXT, inc->url, 120);
+        fputs("</code>", o);
+    }
+    if (inc->status)
+        fprintf(o, " \xe2\x86\x92 %d", inc->status);
+    if (inc->wait_us >= 0)
+        fprintf(o, " \xc2\xb7 wait %s", fmt_us(inc->wait_us, false, t, sizeof t));
+    fputs(" <span class=\"mute\">frames", o);
+    for (uint32_t i = 0; i < inc->nevidence && i < WHY_EVIDENCE_MAX; i++)
+        fprintf(o, "%s%" PRIu64, i ? "," : " ", inc->evidence[i].frame);
+    fputs("</span></li>\n", o);
+}
+
 /* ---- the writer ---- */
 
 struct why_html *why_html_new(FILE *out, const struct why_html_opts *o)
@@ -697,7 +734,14 @@ int why_html_incident(struct why_html *h, const struct why_incident *inc)
     e->kind = inc->kind;
     e->group = (uint32_t)g;
     e->off = ftell(h->tmp);
-    incident_section(h->tmp, inc, &h->o, &e->head);
+    e->row = h->groups[g].count >= FULL_PER_GROUP || h->nfull >= FULL_MAX;
+    e->head = 0;
+    if (e->row) {
+        incident_row(h->tmp, inc);
+    } else {
+        incident_section(h->tmp, inc, &h->o, &e->head);
+        h->nfull++;
+    }
     long end = ftell(h->tmp);
     if (e->off < 0 || end < e->off || ferror(h->tmp)) {
         h->failed = true;
@@ -987,7 +1031,7 @@ static int copy_section(struct why_html *h, const struct hent *e, bool open)
         size_t want = e->len - done < sizeof buf ? e->len - done : sizeof buf;
         if (fread(buf, 1, want, h->tmp) != want)
             return -1;
-        if (done == 0 && open) {
+        if (done == 0 && open && !e->row) {
             fwrite(buf, 1, e->head, h->out);
             fputs(" open", h->out);
             fwrite(buf + e->head, 1, want - e->head, h->out);
@@ -1027,9 +1071,13 @@ static int incidents(struct why_html *h, const struct gref *order)
     }
     free(fill);
     bool open_all = h->nents <= OPEN_ALL_MAX, groups_open = h->nents <= GROUPS_OPEN_MAX;
-    fprintf(h->out, "<h2>Incidents</h2>\n<p class=\"mute\">%zu incident%s in %zu group%s of one cause and one upstream%s.</p>\n",
+    fprintf(h->out, "<h2>Incidents</h2>\n<p class=\"mute\">%zu incident%s in %zu group%s of one cause and one upstream%s",
             h->nents, h->nents == 1 ? "" : "s", h->ngroups, h->ngroups == 1 ? "" : "s",
             open_all ? "" : "; open a group, then an incident, to see its ladder");
+    if (h->nfull < h->nents)
+        fprintf(h->out, "; the first %d of a group (%d in all) are drawn, the others are one line each "
+                        "with their frames", FULL_PER_GROUP, FULL_MAX);
+    fputs(".</p>\n", h->out);
     int rc = 0;
     for (size_t r = 0; r < h->ngroups && rc == 0; r++) {
         const struct hgroup *g = order[r].g;
@@ -1043,8 +1091,16 @@ static int incidents(struct why_html *h, const struct gref *order)
             fputs("no upstream", h->out);
         }
         fputs("</summary>\n", h->out);
-        for (size_t m = start[order[r].idx]; m < start[order[r].idx + 1] && rc == 0; m++)
-            rc = copy_section(h, &h->ents[members[m]], open_all);
+        bool in_rows = false;
+        for (size_t m = start[order[r].idx]; m < start[order[r].idx + 1] && rc == 0; m++) {
+            const struct hent *e = &h->ents[members[m]];
+            if (e->row && !in_rows)
+                fputs("<ol class=\"rows\">\n", h->out);
+            in_rows = e->row;
+            rc = copy_section(h, e, open_all);
+        }
+        if (in_rows)
+            fputs("</ol>\n", h->out);
         fputs("</details>\n", h->out);
     }
     free(start);

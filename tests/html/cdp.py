@@ -132,6 +132,7 @@ class Browser:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, session)
+        page.target = target
         for dom in ("Page.enable", "Runtime.enable", "Log.enable"):
             page.send(dom)
         page.send("Emulation.setDeviceMetricsOverride",
@@ -141,6 +142,10 @@ class Browser:
         page.load_s = page.eval("(performance.getEntriesByType('navigation')[0].loadEventEnd)/1000")
         page.console = self.errors(session)
         return page
+
+    def close(self, page):
+        self.call("Target.closeTarget", {"targetId": page.target})
+        self.events = [m for m in self.events if m.get("sessionId") != page.session]
 
     def errors(self, session):
         """Console errors, uncaught exceptions and log entries of level error or warning seen so
