@@ -207,7 +207,7 @@ static void sink_incident(void *ctx, const struct why_incident *inc)
 {
     struct cli *c = ctx;
     if (c->json)
-        why_json_incident(c->out, inc, c->topts.nfiles > 1 ? c->files : NULL);
+        why_json_incident(c->out, inc, c->files);
     else
         why_text_incident(c->out, inc, &c->topts);
     if (c->html && why_html_incident(c->html, inc) < 0)
@@ -343,10 +343,14 @@ int main(int argc, char **argv)
     cli.topts.files = files;
     cli.topts.nfiles = nfiles;
     struct why_sink sink = {&cli, sink_incident};
-    struct why_session *s = why_session_new(&wo, &sink, err, sizeof err);
-    if (!s) {
+    if (why_options_check(&wo, err, sizeof err) < 0) {
         fprintf(stderr, "why502: %s\n", err);
         return WHY_EXIT_USAGE;
+    }
+    struct why_session *s = why_session_new(&wo, &sink, err, sizeof err);
+    if (!s) { /* the options passed: only memory is left to fail */
+        fprintf(stderr, "why502: %s\n", err);
+        return WHY_EXIT_INTERNAL;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
