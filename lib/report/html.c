@@ -386,11 +386,11 @@ static void ladder(FILE *o, const struct why_incident *inc, const struct why_htm
     char t[32];
     for (uint32_t i = 0; i < n; i++) {
         const struct why_evidence *e = &inc->evidence[i];
-        if (brk[i]) {
+        if (brk[i]) { /* red when the wait ends in the failure (not in the gateway's next try) */
             int64_t gap = why_ts_diff_us(inc->evidence[i - 1].ts, e->ts);
             fprintf(o, "<g class=\"brk%s\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
                        "<text x=\"%d\" y=\"%d\">wait %s</text></g>",
-                    (int)i == fail ? " fail" : "", LADDER_LEFT - 6, y[i] - ROW_H - BREAK_H + 14,
+                    (int)i == fail && e->kind != WHY_EVK_SYN && e->kind != WHY_EVK_SYN_RETRY ? " fail" : "", LADDER_LEFT - 6, y[i] - ROW_H - BREAK_H + 14,
                     width - LADDER_LEFT - 4, BREAK_H - 6, (width + LADDER_LEFT) / 2, y[i] - ROW_H + 4,
                     fmt_us(gap, false, t, sizeof t));
         }

@@ -86,27 +86,39 @@ def check_page(page, incs, errors, name, rows_allowed=False):
         errors.append(f"{name}: a script element")
 
 
-def shoot(page, art, name, errors):
-    """The page (its first 2400 px) and the first ladder, as PNG files in art."""
+def shoot(page, art, name, errors, pdf=False):
+    """The page (its first 2400 px) and its ladder with the most waits, then arrows, as
+    PNG files in art; with pdf, the page printed (A4) too."""
     try:
         h = min(page.eval("document.documentElement.scrollHeight"), 2400)
         page.screenshot(os.path.join(art, name + ".png"), clip={"x": 0, "y": 0, "width": 1280, "height": h})
-        r = page.eval("""(() => { const s = document.querySelector('svg.ladder'); if (!s) return null;
-            const d = s.closest('details.inc'); const r = d.getBoundingClientRect();
-            return {x: r.x + scrollX - 4, y: r.y + scrollY - 4, width: Math.min(r.width + 8, 1280),
-                    height: r.height + 8}; })()""")
+        r = page.eval("""(() => { let best = null, n = -1;  // a wait drawn counts most
+            for (const s of document.querySelectorAll('svg.ladder')) {
+              const k = s.querySelectorAll('g.arrow').length + 100 * s.querySelectorAll('g.brk').length;
+              if (k > n) { best = s; n = k; } }
+            if (!best) return null;
+            best.closest('details.grp').open = true; best.closest('details.inc').open = true;
+            const r = best.getBoundingClientRect();
+            return {x: r.x + scrollX - 6, y: r.y + scrollY - 6, width: r.width + 12, height: r.height + 12}; })()""")
         if r:
             page.screenshot(os.path.join(art, name + "-ladder.png"), clip=r)
-    except Exception as e:  # a screenshot is an artefact, not a check
+        if pdf:
+            data = page.send("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "printBackground": True},
+                             timeout=120)["data"]
+            with open(os.path.join(art, name + ".pdf"), "wb") as f:
+                f.write(__import__("base64").b64decode(data))
+    except Exception as e:  # a picture is an artefact, not a check
         errors.append(f"{name}: screenshot failed: {e}")
 
 
-def goldens(b, why, art, tmp):
+def goldens(b, why, art, tmp, only=None):
     passed = failed = skipped = 0
     for line in open(os.path.join(ROOT, "tests", "e2e", "TESTLIST")):
         if not line.strip() or line.startswith("#"):
             continue
         name, cap, opts, _ = [f.strip() for f in line.split("|")]
+        if only and name not in only:
+            continue
         cap = cap.replace("$CORPUS", CORPUS)
         if not os.path.isabs(cap):
             cap = os.path.join(ROOT, cap)
@@ -123,7 +135,7 @@ def goldens(b, why, art, tmp):
         incs = incidents_json(why, args)
         page = b.open("file://" + out2)
         check_page(page, incs, errors, name)
-        shoot(page, art, name, errors)
+        shoot(page, art, name, errors, pdf=(name == "lab-squid"))
         b.close(page)
         n_arrows = sum(len(i["evidence"]) for i in incs)
         print(f"{'ok  ' if not errors else 'FAIL'} golden {name}: {len(incs)} ladders, {n_arrows} arrows, "
@@ -242,6 +254,7 @@ def main():
     ap.add_argument("--artefacts", default=os.path.join(ROOT, "build", "html-artefacts"))
     ap.add_argument("what", nargs="*", default=["goldens", "hostile", "scale"])
     ap.add_argument("--incidents", type=int, default=10000)
+    ap.add_argument("--only", action="append", help="golden test name (repeatable)")
     ap.add_argument("--limit", type=float, default=5.0, help="seconds the big page may take to load")
     a = ap.parse_args()
     if not cdp.find_chromium():
@@ -254,7 +267,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="why502-html-") as tmp, cdp.Browser() as b:
         for w in a.what:
             if w == "goldens":
-                p, f = goldens(b, why, a.artefacts, tmp)
+                p, f = goldens(b, why, a.artefacts, tmp, a.only)
             elif w == "hostile":
                 p, f = hostile(b, why, a.artefacts, tmp)
             elif w == "scale":
