@@ -32,6 +32,7 @@
  * group's first ones, and a page of 10,000 ladders takes Chromium half a minute to load. */
 #define FULL_PER_GROUP 10
 #define FULL_MAX 500
+#define UPSTREAM_ROWS_MAX 50 /* hosts in the "by upstream" table; the rest are counted */
 
 static const char CSS[] =
     ":root{--fg:#1d1d1f;--mute:#666;--line:#d0d0d6;--bad:#c0172b;--dns:#7a3ea1;--cli:#1f5fa8}"
@@ -74,7 +75,7 @@ static const char CSS[] =
     "svg.bar rect{fill:var(--bad)}svg.bar{vertical-align:middle}"
     ".ev td{padding-right:14px}.ev .fail td{color:var(--bad);font-weight:600}"
     "svg.defs{position:absolute;width:0;height:0;overflow:hidden}"
-    "@media print{body{max-width:none;font-size:11px}details.inc,svg.ladder{break-inside:avoid}"
+    "@media print{body{max-width:none;font-size:11px}code,.mono{font-size:10px}details.inc,svg.ladder{break-inside:avoid}"
     "a{color:inherit;text-decoration:none}}";
 
 struct hent {                  /* one incident kept for the page */
@@ -951,7 +952,7 @@ static void by_upstream(FILE *o, const struct why_html *h, const struct gref *or
     }
     qsort(rows, nrows, sizeof *rows, host_by_total);
     fputs("<h2>Failures by upstream</h2>\n<table><tr><th>count</th><th>upstream</th><th>causes</th><th></th></tr>", o);
-    for (size_t i = 0; i < nrows; i++) {
+    for (size_t i = 0; i < nrows && i < UPSTREAM_ROWS_MAX; i++) {
         fprintf(o, "<tr><td class=\"n\">%" PRIu64 "</td><td>", rows[i].total);
         if (rows[i].name[0]) {
             fputs("<code>", o);
@@ -967,6 +968,13 @@ static void by_upstream(FILE *o, const struct why_html *h, const struct gref *or
         fputs("</td><td>", o);
         bar(o, rows[i].total, rows[0].total);
         fputs("</td></tr>", o);
+    }
+    if (nrows > UPSTREAM_ROWS_MAX) {
+        uint64_t rest = 0;
+        for (size_t i = UPSTREAM_ROWS_MAX; i < nrows; i++)
+            rest += rows[i].total;
+        fprintf(o, "<tr><td class=\"n\">%" PRIu64 "</td><td colspan=\"3\" class=\"mute\">%zu more upstreams</td></tr>",
+                rest, nrows - UPSTREAM_ROWS_MAX);
     }
     fputs("</table>\n", o);
 out:

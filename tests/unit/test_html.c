@@ -115,11 +115,11 @@ static void evidence_name(void *ctx, const struct why_incident *inc, char *buf, 
     snprintf(buf, size, "ev dir/%" PRIu64 "-\"x\".pcapng", inc->id);
 }
 
-static struct page render(struct why_incident *incs, size_t n, bool links)
+static struct page render_files(struct why_incident *incs, size_t n, bool links, size_t nfiles)
 {
     struct page p = {0};
     FILE *f = open_memstream(&p.buf, &p.len);
-    struct why_html_opts o = {.files = FILES, .nfiles = 1};
+    struct why_html_opts o = {.files = FILES, .nfiles = nfiles};
     if (links)
         o.evidence_name = evidence_name;
     struct why_html *h = why_html_new(f, &o);
@@ -137,6 +137,11 @@ static struct page render(struct why_incident *incs, size_t n, bool links)
     why_html_free(h);
     fclose(f);
     return p;
+}
+
+static struct page render(struct why_incident *incs, size_t n, bool links)
+{
+    return render_files(incs, n, links, 1);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -276,6 +281,38 @@ static void grouped_and_collapsed(void **state)
     free(incs);
 }
 
+static void several_files(void **state)
+{
+    (void)state;
+    struct why_incident inc;
+    syn_timeout(&inc, 1);
+    inc.evidence[4].file = 1; /* a retry seen in the second file */
+    struct page p = render_files(&inc, 1, false, 2);
+    assert_non_null(strstr(p.buf, "syn_retry after 1.00 s \xc2\xb7 [2]#5</text>"));
+    assert_non_null(strstr(p.buf, "request \xc2\xb7 [1]#1</text>"));
+    assert_non_null(strstr(p.buf, "<td class=\"n mono\">two.pcap 5</td>"));
+    assert_non_null(strstr(p.buf, "[2] <code>two.pcap</code>"));
+    free(p.buf);
+}
+
+static void many_upstreams(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    struct why_incident *incs = calloc(N, sizeof *incs);
+    for (int i = 0; i < N; i++) {
+        syn_timeout(&incs[i], (uint64_t)i + 1);
+        snprintf(incs[i].upstream_host, sizeof incs[i].upstream_host, "h%02d.lab", i);
+    }
+    struct page p = render(incs, N, false);
+    assert_non_null(strstr(p.buf, "<code>h49.lab</code>"));
+    assert_non_null(strstr(p.buf, ">10 more upstreams</td>"));
+    /* every group still has its section */
+    assert_int_equal(count(p.buf, "<details class=\"grp"), N);
+    free(p.buf);
+    free(incs);
+}
+
 static void deterministic(void **state)
 {
     (void)state;
@@ -294,7 +331,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(escaper_contexts),      cmocka_unit_test(page_structure),
         cmocka_unit_test(unknown_actors_by_frame), cmocka_unit_test(hostile_strings_escaped),
-        cmocka_unit_test(grouped_and_collapsed), cmocka_unit_test(deterministic),
+        cmocka_unit_test(grouped_and_collapsed), cmocka_unit_test(several_files),
+        cmocka_unit_test(many_upstreams),        cmocka_unit_test(deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
