@@ -66,7 +66,7 @@ static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_
     bool other = false;
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(&d->addrs[l - (const struct why_dns_alink *)(d + 1)], a))
+        if (!why_addr_eq(why_dns_alink_addr(l), a))
             continue;
         if (strcmp(d->qname, host) == 0)
             return false;

@@ -59,11 +59,8 @@ static void emit(struct why_session *s, struct why_incident *inc)
     inc->id = ++s->next_incident_id;
     s->sum.failed++;
     s->sum.by_kind[inc->kind]++;
-    size_t ncauses;
-    const struct why_cause *cat = why_causes(&ncauses);
-    const struct why_cause *cause = why_cause_find(inc->detail);
-    if (cause && (size_t)(cause - cat) < 64)
-        s->sum.by_cause[cause - cat]++;
+    if ((unsigned)inc->cause < 64)
+        s->sum.by_cause[inc->cause]++;
     if (s->sink.on_incident)
         s->sink.on_incident(s->sink.ctx, inc);
 }
@@ -104,13 +101,13 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_join_request(&cx, t, &x);
     why_join_apply(&s->st, &x);
     struct why_diag_ctx dx = {&s->gw, s->now};
-    struct why_incident inc;
-    enum why_verdict v = why_diagnose(&dx, &x, &inc);
+    struct why_diagnosis d;
+    enum why_verdict v = why_diagnose(&dx, &x, &d);
     if (v == WHY_VERDICT_UNREADABLE)
         s->sum.unreadable++;
     else if (v == WHY_VERDICT_FAILED) {
-        why_render_incident(&inc);
-        emit(s, &inc);
+        why_render(&d);
+        emit(s, &d.inc);
     }
 }
 
@@ -156,10 +153,10 @@ static void unjoined(struct why_session *s, struct why_join *x, bool report)
 {
     why_join_apply(&s->st, x);
     struct why_diag_ctx dx = {&s->gw, s->now};
-    struct why_incident inc;
-    if (report && why_diagnose_unjoined(&dx, x, &inc)) {
-        why_render_incident(&inc);
-        emit(s, &inc);
+    struct why_diagnosis d;
+    if (report && why_diagnose_unjoined(&dx, x, &d)) {
+        why_render(&d);
+        emit(s, &d.inc);
     }
 }
 

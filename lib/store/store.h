@@ -56,6 +56,12 @@ struct why_dns_alink {
     uint32_t bucket;
 };
 
+/* The address a link of the index by address stands for. */
+static inline const struct why_addr *why_dns_alink_addr(const struct why_dns_alink *l)
+{
+    return &l->rec->addrs[l - (const struct why_dns_alink *)(l->rec + 1)];
+}
+
 /* 0, or -1 on out of memory (st is then finalised). */
 int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
                    int64_t settle_us, const struct why_store_hooks *hooks);
