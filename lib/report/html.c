@@ -557,10 +557,18 @@ static void summary_facts(FILE *o, const struct why_html *h, const struct why_su
     }
     if (s->caps_hit) {
         row_start(o, "caps hit");
-        fprintf(o, "%" PRIu64 " connections evicted, %" PRIu64 " out-of-order bytes dropped, %" PRIu64
-                   " heads too long, %" PRIu64 " requests not tracked, %" PRIu64 " records dropped</td></tr>",
-                s->cap_conns_evicted, s->cap_ooo_dropped, s->cap_http_head_too_long, s->cap_pending_dropped,
-                s->cap_records_dropped);
+        struct why_cap_count caps[WHY_CAP_COUNTS];
+        why_report_caps(s, caps);
+        for (size_t i = 0, first = 1; i < WHY_CAP_COUNTS; i++)
+            if (caps[i].n) {
+                fprintf(o, "%s%" PRIu64 " %s", first ? "" : ", ", caps[i].n, caps[i].what);
+                first = 0;
+            }
+        fputs("</td></tr>", o);
+    }
+    if (s->oom) {
+        row_start(o, "memory");
+        fprintf(o, "%" PRIu64 " records not kept for want of memory</td></tr>", s->oom);
     }
     if (h->left_out) {
         row_start(o, "left out");

@@ -35,6 +35,14 @@ void why_text_summary(FILE *out, const struct why_summary *sum, const char *cons
 #define WHY_JSON_SCHEMA 2 /* docs/json.md: 1 had no schema field, no evidence kinds, no conns */
 
 /* files: the input file names, indexed by why_evidence.file (NULL: names not written). */
+/* The caps of the summary with their names, for the text and HTML summaries (text.c). */
+struct why_cap_count {
+    uint64_t n;
+    const char *what;
+};
+#define WHY_CAP_COUNTS 7
+void why_report_caps(const struct why_summary *s, struct why_cap_count out[WHY_CAP_COUNTS]);
+
 void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files);
 void why_json_summary(FILE *out, const struct why_summary *sum, const char *const *warnings,
                       size_t nwarn);

@@ -130,6 +130,8 @@ static struct page render_files(struct why_incident *incs, size_t n, bool links,
     s.first_ts = at(0);
     s.last_ts = at(20000000);
     s.failed = n;
+    s.caps_hit = 1;
+    s.cap_dns_addrs_dropped = 3;
     for (size_t i = 0; i < n; i++)
         assert_int_equal(why_html_incident(h, &incs[i]), 0);
     const char *warn[] = {HOSTILE};
@@ -210,6 +212,7 @@ static void page_structure(void **state)
     assert_int_equal(count(p.buf, "<details class=\"inc ik-gateway\" id=\"i1\" open>"), 1);
     assert_non_null(strstr(p.buf, "<h2>Failures by upstream</h2>"));
     assert_non_null(strstr(p.buf, "<h2>Timeline</h2>"));
+    assert_non_null(strstr(p.buf, "<tr><th>caps hit</th><td>3 DNS answer addresses not kept (4 per query are)</td></tr>"));
     assert_non_null(strstr(p.buf, "href=\"#i2\""));
     free(p.buf);
 }
