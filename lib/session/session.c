@@ -36,6 +36,7 @@ struct why_session {
     struct why_ts now;                /* latest packet time seen (never runs backwards) */
     struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
     uint64_t next_incident_id;
+    int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
 };
 
 void why_options_init(struct why_options *o)
@@ -67,7 +68,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
-    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive};
+    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible};
 }
 
 static void decide(struct why_session *s, struct why_txn *t)
@@ -196,6 +197,7 @@ static void on_release(void *ctx, struct why_conn_rec *rc)
 static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
+    s->upstream_visible = -1; /* records and roles changed since the last sweep */
     sweep_queue(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
 }

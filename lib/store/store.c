@@ -96,6 +96,14 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
+    if (rc->in_reneg) {
+        if (rc->reprev)
+            rc->reprev->renext = rc->renext;
+        else
+            st->reneg_head = rc->renext;
+        if (rc->renext)
+            rc->renext->reprev = rc->reprev;
+    }
     st->nrecs--;
 }
 
@@ -207,6 +215,8 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = *c;
     rc->live = c;
+    if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
+        st->conns_unordered = true; /* for good: the join then scans every record */
     rc->rprev = st->rtail;
     if (st->rtail)
         st->rtail->rnext = rc;
@@ -220,6 +230,18 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     st->abuckets[rc->abucket] = rc;
     st->nrecs++;
     return rc;
+}
+
+void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->in_reneg)
+        return;
+    rc->in_reneg = true;
+    rc->reprev = NULL;
+    rc->renext = st->reneg_head;
+    if (rc->renext)
+        rc->renext->reprev = rc;
+    st->reneg_head = rc;
 }
 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)
@@ -263,8 +285,11 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
      * bytes (any run with the same bytes will do), the host a lower-case copy */
     size_t plen = strlen(u.path);
     t->ipath = t->target && plen ? memmem(t->target, t->target_len, u.path, plen) : NULL;
-    if (!t->ipath)
-        t->ipath = plen ? (char *)"/" : (char *)"";
+    t->ipath_len = (uint32_t)plen;
+    if (!t->ipath) { /* the "/" of an absolute URL without a path, or none */
+        t->ipath = plen == 1 ? "/" : "";
+        t->ipath_len = plen == 1 ? 1 : 0;
+    }
     memcpy(t->ihost, u.host, sizeof t->ihost);
     struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
     t->inext = *b;
@@ -304,9 +329,7 @@ static bool same_request(const struct why_txn *t, const struct why_txn *like, bo
 {
     if (t->pkey != like->pkey || strcmp(t->method, like->method) != 0)
         return false;
-    size_t a = strlen(t->ipath), b = strlen(like->ipath);
-    size_t cap = 2047; /* why_url's path bound */
-    if ((a > cap ? cap : a) != (b > cap ? cap : b) || memcmp(t->ipath, like->ipath, a > cap ? cap : a) != 0)
+    if (t->ipath_len != like->ipath_len || memcmp(t->ipath, like->ipath, t->ipath_len) != 0)
         return false;
     return !by_host || (t->hkey == like->hkey && strcmp(t->ihost, like->ihost) == 0);
 }
