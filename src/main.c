@@ -19,6 +19,7 @@ enum opt_id {
     OPT_READ = 'r', OPT_JSON = 'j', OPT_OUT = 'o', OPT_GATEWAY = 'g', OPT_FILTER = 'f',
     OPT_QUIET = 'q', OPT_HELP = 'h', OPT_VERSION = 'V',
     OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_EXHAUSTIVE, OPT_KEYLOG, OPT_COLOR, OPT_CAUSES, OPT_MAN,
+    OPT_HTML,
 };
 
 struct opt_def {
@@ -33,6 +34,7 @@ static const struct opt_def opts[] = {
     {OPT_READ, "read", 1, "FILE", "Read this capture (pcap or pcapng; '-' is standard input). May be given several times; plain arguments are read too. Several files are merged by time, as written by tcpdump -C/-G."},
     {OPT_JSON, "json", 0, NULL, "Write JSON Lines (one object per incident, then a summary object) instead of text. Fields: docs/json.md."},
     {OPT_OUT, "output", 1, "FILE", "Write the report to FILE instead of standard output."},
+    {OPT_HTML, "html", 1, "FILE", "Also write a self-contained HTML report to FILE: a summary with a timeline of the failures, and for each one a ladder diagram of the packets that prove it (no script, no network access; opens from disk and prints)."},
     {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
     {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes."},
     {OPT_KEYLOG, "keylog", 1, "FILE", "Decrypt TLS with this key log (SSLKEYLOGFILE format, TLS 1.2 and 1.3): renegotiation requests are confirmed by type and HTTP inside HTTPS legs is diagnosed like HTTP in clear. A missing or partial key log is a warning; what cannot be decrypted is diagnosed without keys."},
@@ -198,6 +200,7 @@ struct cli {
     struct why_text_opts topts;
     const char *const *files;
     bool write_failed;
+    struct why_html *html;
 };
 
 static void sink_incident(void *ctx, const struct why_incident *inc)
@@ -207,6 +210,8 @@ static void sink_incident(void *ctx, const struct why_incident *inc)
         why_json_incident(c->out, inc, c->files);
     else
         why_text_incident(c->out, inc, &c->topts);
+    if (c->html && why_html_incident(c->html, inc) < 0)
+        c->write_failed = true;
     if (ferror(c->out))
         c->write_failed = true;
 }
@@ -265,7 +270,7 @@ int main(int argc, char **argv)
 
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t nfiles = 0;
-    const char *outpath = NULL, *color = "auto";
+    const char *outpath = NULL, *color = "auto", *htmlpath = NULL;
     bool json = false, quiet = false;
     struct why_options wo;
     why_options_init(&wo);
@@ -276,6 +281,7 @@ int main(int argc, char **argv)
         case OPT_READ: files[nfiles++] = optarg; break;
         case OPT_JSON: json = true; break;
         case OPT_OUT: outpath = optarg; break;
+        case OPT_HTML: htmlpath = optarg; break;
         case OPT_GATEWAY: wo.gateways = optarg; break;
         case OPT_FILTER: filt.expr = optarg; break;
         case OPT_QUIET: quiet = true; break;
@@ -327,6 +333,12 @@ int main(int argc, char **argv)
         return WHY_EXIT_OUTPUT;
     }
     struct cli cli = {.out = out, .json = json, .files = files};
+    FILE *html = NULL;
+    if (htmlpath && (!(html = fopen(htmlpath, "w")) ||
+                     !(cli.html = why_html_new(html, &(struct why_html_opts){.files = files, .nfiles = nfiles})))) {
+        fprintf(stderr, "why502: %s: %s\n", htmlpath, strerror(errno));
+        return WHY_EXIT_OUTPUT;
+    }
     cli.topts.color = !strcmp(color, "always") || (!strcmp(color, "auto") && !json && isatty(fileno(out)));
     cli.topts.files = files;
     cli.topts.nfiles = nfiles;
@@ -389,6 +401,12 @@ int main(int argc, char **argv)
         why_json_summary(out, sum, warn, nwarn);
     else
         why_text_summary(out, sum, warn, nwarn, &cli.topts);
+    if (cli.html) {
+        bool html_failed = why_html_finish(cli.html, sum, warn, nwarn) < 0;
+        if (fclose(html) != 0 || html_failed)
+            cli.write_failed = true;
+        why_html_free(cli.html);
+    }
     if (fflush(out) != 0 || ferror(out) || cli.write_failed) {
         fprintf(stderr, "why502: cannot write the report: %s\n", strerror(errno));
         rc = WHY_EXIT_OUTPUT;
