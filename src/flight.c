@@ -641,14 +641,6 @@ static void on_live_frame(void *ctx, const struct why_frame *f)
     why_session_frame(lc->s, f);
 }
 
-/* Decides what waits when no packet comes (wall clock = packet time on a live capture). */
-static void session_tick(struct why_session *s, struct why_ts now)
-{
-    /* why_session_tick(s, now) once the core provides it */
-    (void)s;
-    (void)now;
-}
-
 static void status_line(struct flight *fl)
 {
     read_stats(fl);
@@ -688,11 +680,13 @@ int flight_run(struct flight *fl, struct why_session *s, volatile sig_atomic_t *
             fprintf(stderr, "why502: %s\n", err);
             return WHY_EXIT_INPUT;
         }
+        /* decide what waits when no packet comes: on a live capture the wall clock is
+         * packet time */
+        why_session_tick(s, wall_now());
         time_t t = time(NULL);
         if (t != fl->last_stats) {
             fl->last_stats = t;
             read_stats(fl);
-            session_tick(s, wall_now());
         }
         fflush(out);
     }

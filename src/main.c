@@ -181,7 +181,9 @@ static void man(FILE *o)
         fprintf(o, ".TP\n.B %s\n%s\n", exits[i][0], exits[i][1]);
     fputs(".SH EXAMPLES\n.nf\ntcpdump \\-s 0 \\-i any \\-w x.pcap    # on the gateway, while the problem happens\n"
           "why502 x.pcap\nwhy502 \\-\\-json x.pcap | jq 'select(.type==\"incident\")'\n"
-          "why502 \\-\\-gateway 198.18.1.1,198.19.0.1 x.pcap\n.fi\n"
+          "why502 \\-\\-gateway 198.18.1.1,198.19.0.1 x.pcap\n"
+          "why502 \\-i any \\-\\-evidence /var/lib/why502 \\-\\-evidence\\-max 2G   # flight recorder\n"
+          "why502 \\-\\-evidence out x.pcap    # one pcapng per failed request\n.fi\n"
           ".SH SEE ALSO\n.BR tcpdump (1),\n.BR pcap\\-filter (7)\n",
           o);
 }
@@ -228,7 +230,7 @@ static void sink_incident(void *ctx, const struct why_incident *inc)
     struct why_incident annotated;
     inc = flight_annotate(c->fl, inc, &annotated);
     if (c->json)
-        why_json_incident(c->out, inc, c->topts.nfiles > 1 ? c->files : NULL);
+        why_json_incident(c->out, inc, c->files);
     else
         why_text_incident(c->out, inc, &c->topts);
     if (ferror(c->out))
@@ -448,10 +450,14 @@ int main(int argc, char **argv)
     cli.topts.files = files;
     cli.topts.nfiles = nfiles;
     struct why_sink sink = {&cli, sink_incident};
-    struct why_session *s = why_session_new(&wo, &sink, err, sizeof err);
-    if (!s) {
+    if (why_options_check(&wo, err, sizeof err) < 0) {
         fprintf(stderr, "why502: %s\n", err);
         return WHY_EXIT_USAGE;
+    }
+    struct why_session *s = why_session_new(&wo, &sink, err, sizeof err);
+    if (!s) { /* the options passed: only memory is left to fail */
+        fprintf(stderr, "why502: %s\n", err);
+        return WHY_EXIT_INTERNAL;
     }
     int frc = flight_start(&cli.fl, &fo); /* devices, evidence, then the privilege drop */
     if (frc) {

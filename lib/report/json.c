@@ -41,12 +41,42 @@ static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t
         fputs("null", o);
 }
 
+/* {"actor":..,"address":..,"port":..} */
+static void kactor(FILE *o, const char *k, enum why_actor a, const struct why_addr *addr,
+                   uint16_t port, bool *first)
+{
+    char buf[64];
+    bool g = true;
+    key(o, k, first);
+    fputc('{', o);
+    kstr(o, "actor", why_actor_name(a), &g);
+    kstr(o, "address", addr->family ? why_addr_str(addr, buf, sizeof buf) : NULL, &g);
+    kint(o, "port", port ? port : -1, true, &g);
+    fputc('}', o);
+}
+
+/* {"file":..,"file_name":..,"frame":..,"time":..} */
+static void kframe(FILE *o, const char *k, uint32_t file, uint64_t frame, struct why_ts ts,
+                   const char *const *files, bool *first)
+{
+    char t[40];
+    bool g = true;
+    key(o, k, first);
+    fputc('{', o);
+    kint(o, "file", file, false, &g);
+    kstr(o, "file_name", files ? files[file] : NULL, &g);
+    kint(o, "frame", (int64_t)frame, false, &g);
+    kstr(o, "time", why_ts_format(ts, t, sizeof t), &g);
+    fputc('}', o);
+}
+
 void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files)
 {
     bool f = true;
     char ts[40];
     fputc('{', out);
     kstr(out, "type", "incident", &f);
+    kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "id", (int64_t)inc->id, false, &f);
     kstr(out, "time", why_ts_format(inc->ts, ts, sizeof ts), &f);
     kstr(out, "kind", why_kind_name(inc->kind), &f);
@@ -111,9 +141,30 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     for (uint32_t i = 0; i < inc->nevidence; i++) {
         bool g = true;
         fputs(i ? ",{" : "{", out);
-        kint(out, "frame", (int64_t)inc->evidence[i].frame, false, &g);
-        kstr(out, "time", why_ts_format(inc->evidence[i].ts, ts, sizeof ts), &g);
-        kstr(out, "what", inc->evidence[i].what, &g);
+        const struct why_evidence *e = &inc->evidence[i];
+        kint(out, "frame", (int64_t)e->frame, false, &g);
+        kstr(out, "time", why_ts_format(e->ts, ts, sizeof ts), &g);
+        kstr(out, "what", e->what, &g);
+        kint(out, "file", e->file, false, &g);
+        kstr(out, "file_name", files ? files[e->file] : NULL, &g);
+        kstr(out, "kind", why_evidence_kind_name(e->kind), &g);
+        kactor(out, "from", e->from, &e->from_addr, e->from_port, &g);
+        kactor(out, "to", e->to, &e->to_addr, e->to_port, &g);
+        kstr(out, "text", e->what, &g);
+        fputc('}', out);
+    }
+    fputc(']', out);
+    key(out, "conns", &f);
+    fputc('[', out);
+    for (uint32_t i = 0; i < inc->nconns; i++) {
+        const struct why_incident_conn *c = &inc->conns[i];
+        bool g = true;
+        fputs(i ? ",{" : "{", out);
+        kstr(out, "proto", c->proto == 17 ? "udp" : "tcp", &g);
+        kactor(out, "a", c->a_role, &c->a, c->aport, &g);
+        kactor(out, "b", c->b_role, &c->b, c->bport, &g);
+        kframe(out, "first", c->first_file, c->first_frame, c->first_ts, files, &g);
+        kframe(out, "last", c->last_file, c->last_frame, c->last_ts, files, &g);
         fputc('}', out);
     }
     fputs("]}\n", out);
@@ -126,6 +177,7 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     char ts[40];
     fputc('{', out);
     kstr(out, "type", "summary", &f);
+    kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "frames", (int64_t)s->frames, false, &f);
     kint(out, "bytes", (int64_t)s->bytes, false, &f);
     kstr(out, "first_time", s->frames ? why_ts_format(s->first_ts, ts, sizeof ts) : NULL, &f);
@@ -194,8 +246,11 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "http_heads_too_long", (int64_t)s->cap_http_head_too_long, false, &g);
         kint(out, "requests_not_tracked", (int64_t)s->cap_pending_dropped, false, &g);
         kint(out, "records_dropped", (int64_t)s->cap_records_dropped, false, &g);
+        kint(out, "dns_addresses_dropped", (int64_t)s->cap_dns_addrs_dropped, false, &g);
+        kint(out, "pipelined_requests_unmatched", (int64_t)s->cap_http_pending_dropped, false, &g);
         fputc('}', out);
     }
+    kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
     key(out, "warnings", &f);
     fputc('[', out);
     for (size_t i = 0; i < nwarn; i++) {

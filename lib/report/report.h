@@ -24,6 +24,9 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
 void why_text_summary(FILE *out, const struct why_summary *sum, const char *const *warnings,
                       size_t nwarn, const struct why_text_opts *o);
 
+#define WHY_JSON_SCHEMA 2 /* docs/json.md: 1 had no schema field, no evidence kinds, no conns */
+
+/* files: the input file names, indexed by why_evidence.file (NULL: names not written). */
 void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files);
 void why_json_summary(FILE *out, const struct why_summary *sum, const char *const *warnings,
                       size_t nwarn);

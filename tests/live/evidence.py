@@ -73,11 +73,12 @@ FIELDS = ["frame.comment", "tcp.stream", "tcp.srcport", "tcp.dstport", "dns.qry.
 
 
 def check_dir(why, d, incs, label, keylog=None):
-    """Returns {file: set of ClientHello randoms} after checking every file of d."""
+    """Checks every file of d (tshark: one file per cause); returns (files naming the same
+    cause alone, {file read by tshark: set of its ClientHello randoms})."""
     files = sorted(f for f in os.listdir(d) if f.endswith(".pcapng"))
     check(len(files) == len(incs) and not [f for f in os.listdir(d) if f.startswith(".")],
           f"{label}: one file per incident ({len(files)} for {len(incs)}), no temporary file")
-    same, hellos = 0, {}
+    same, hellos, seen_causes = 0, {}, set()
     for inc in incs:
         name = [f for f in files if f"-{inc['id']}-" in f]
         if not name:
@@ -89,13 +90,7 @@ def check_dir(why, d, incs, label, keylog=None):
             layout = bl[0][0] == 0x0A0D0D0A and any(t == 1 for t, _ in bl) and any(t == 6 for t, _ in bl)
         except AssertionError:
             bl, layout = [(0, b"")], False
-        args = ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
-        for f in FIELDS:
-            args += ["-e", f]
-        r = tshark(path, *args)
-        rows = [l.split("\t") for l in r.stdout.splitlines()]
-        check(layout and r.returncode == 0 and any(row[0].strip() for row in rows),
-              f"{label} {name[0]}: well-formed pcapng, tshark shows its frame comments")
+        check(layout, f"{label} {name[0]}: well-formed pcapng")
         comment = shb_comment(bl)
         check(inc["detail"] in comment and "Fix:" in comment,
               f"{label} {name[0]}: section comment names the cause and the fix")
@@ -104,6 +99,17 @@ def check_dir(why, d, incs, label, keylog=None):
         want = ALONE_DIFFERS.get(inc["detail"], inc["detail"])
         check(want in alone, f"{label} {name[0]}: why502 on the file alone names {want} (got {alone})")
         same += inc["detail"] in alone
+        # tshark (slow to start) reads one file per cause
+        if inc["detail"] in seen_causes:
+            continue
+        seen_causes.add(inc["detail"])
+        args = ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
+        for f in FIELDS:
+            args += ["-e", f]
+        r = tshark(path, *args)
+        rows = [l.split("\t") for l in r.stdout.splitlines()]
+        check(r.returncode == 0 and any(row[0].strip() for row in rows),
+              f"{label} {name[0]}: tshark reads it and shows its frame comments")
         streams, names, randoms = {}, set(), set()
         for row in rows:
             row += [""] * (len(FIELDS) - len(row))
