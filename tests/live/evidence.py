@@ -11,6 +11,7 @@ For the bundled Squid capture and the TLS lab's captures with their key logs:
     ClientHellos in the file, and tshark decrypts the upstream HTTP with it alone;
   - --evidence-max keeps the directory under the bound, oldest first, counted;
   - a ring that no longer holds the evidence says so in the file's comment;
+  - a ring that wraps many times still gives whole files; -w -C -W rotate as tcpdump's;
   - a ring too small is refused with one line and exit status 2."""
 import argparse, json, os, shutil, struct, subprocess, sys, tempfile
 
@@ -187,6 +188,33 @@ def main():
         f = sorted(os.listdir(d))[0]
         check("Not in this file: frame" in shb_comment(blocks(os.path.join(d, f))),
               "--ring 1s: frames the ring no longer held are named in the file's comment")
+        # a ring that wraps many times (1M over ten copies of the capture, 3 MB): every file
+        # is still whole
+        if shutil.which("editcap") and shutil.which("mergecap"):
+            parts = []
+            for i in range(10):
+                parts.append(f"{work}/part{i}.pcap")
+                run(["editcap", "-t", str(i * 10), "examples/squid-forward-proxy.pcap", parts[-1]])
+            run(["mergecap", "-a", "-w", f"{work}/big.pcap"] + parts)
+            d = f"{work}/wrap"
+            r = run([why, "--json", "--ring", "1M", "--evidence", d, f"{work}/big.pcap"])
+            n = len([o for o in jsonl(r.stdout) if o.get("type") == "incident"])
+            bad = []
+            for f in os.listdir(d):
+                try:
+                    blocks(os.path.join(d, f))
+                except AssertionError:
+                    bad.append(f)
+            check(n > 100 and len(os.listdir(d)) == n and not bad,
+                  f"--ring 1M over 3 MB: {len(os.listdir(d))} files for {n} incidents, malformed {bad}")
+            # -w -C -W as tcpdump: FILE, FILE1, ... without -W; FILE0..FILE(N-1) rotating with it
+            for sub, extra, want in (("w1", [], ["y", "y1", "y2", "y3"]), ("w2", ["-W", "3"], ["y0", "y1", "y2"])):
+                os.makedirs(f"{work}/{sub}")
+                run([why, "-q", "-w", f"{work}/{sub}/y", "-C", "1"] + extra + [f"{work}/big.pcap"])
+                names = sorted(os.listdir(f"{work}/{sub}"))
+                sizes_ok = all(os.path.getsize(f"{work}/{sub}/{f}") < 1000000 + 300000 for f in names)
+                whole = all(blocks(f"{work}/{sub}/{f}") for f in names)
+                check(names == want and sizes_ok and whole, f"-w -C 1 {' '.join(extra)}: files {names}")
         r = run([why, "--ring", "100K", "--evidence", f"{work}/x", "examples/squid-forward-proxy.pcap"])
         lines = [l for l in r.stderr.splitlines() if l.strip()]
         check(r.returncode == 2 and len(lines) == 1 and "--ring" in lines[0], f"--ring 100K: exit {r.returncode}, {lines}")
