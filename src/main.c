@@ -69,7 +69,7 @@ static const char *const exits[][2] = {
     {"1", "At least one failed request (incident) found."},
     {"2", "Bad command line (also a filter that does not compile, a --ring below 1M, an unknown -Z user)."},
     {"3", "A capture could not be read at all (not a capture, cannot open; others given are still read), or a device could not be opened (no such device, no permission) or failed."},
-    {"4", "The report, an evidence file or the -w capture could not be written (the rest of the report is still written; files already written stay complete)."},
+    {"4", "The report, an evidence file or the -w capture could not be written, or the --metrics socket could not be opened (the rest of the report is still written; files already written stay complete)."},
     {"5", "Out of memory or an internal error."},
 };
 

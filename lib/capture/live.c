@@ -48,11 +48,8 @@ static int open_one(struct dev *d, const char *name, const struct why_live_opts 
     int rc = pcap_activate(d->p);
     if (rc < 0) {
         const char *why = pcap_geterr(d->p);
-        if (rc == PCAP_ERROR_NO_SUCH_DEVICE && (!why || !*why))
-            why = "no such device";
-        else if (rc == PCAP_ERROR_PERM_DENIED && (!why || !*why))
-            why = "permission denied (run as root or with CAP_NET_RAW)";
-        snprintf(err, errsize, "-i %s: %s", name, why && *why ? why : pcap_statustostr(rc));
+        snprintf(err, errsize, "-i %s: %s%s", name, why && *why ? why : pcap_statustostr(rc),
+                 rc == PCAP_ERROR_PERM_DENIED ? " (capturing needs root or CAP_NET_RAW)" : "");
         return WHY_LIVE_ERR_DEVICE;
     }
     d->linktype = (uint32_t)pcap_datalink(d->p);
