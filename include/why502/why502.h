@@ -33,6 +33,22 @@ enum why_kind {
     WHY_KIND_UNJOINED,      /* a failure seen with no client request to join it to */
 };
 
+/* The causes of the catalogue (docs/causes.md), in its order; why_causes()[id]. Append only. */
+enum why_cause_id {
+    WHY_CAUSE_NXDOMAIN = 0, WHY_CAUSE_SERVFAIL, WHY_CAUSE_REFUSED, WHY_CAUSE_DNS_RCODE,
+    WHY_CAUSE_NODATA, WHY_CAUSE_NO_ANSWER, WHY_CAUSE_DNS_UNREACHABLE, WHY_CAUSE_SYN_UNANSWERED,
+    WHY_CAUSE_RST, WHY_CAUSE_PORT_UNREACHABLE, WHY_CAUSE_ADMIN_PROHIBITED,
+    WHY_CAUSE_HOST_UNREACHABLE, WHY_CAUSE_NET_UNREACHABLE, WHY_CAUSE_TTL_EXCEEDED,
+    WHY_CAUSE_NOT_HTTP, WHY_CAUSE_CLOSED, WHY_CAUSE_RESET, WHY_CAUSE_RESET_IN_BODY,
+    WHY_CAUSE_CLOSED_IN_BODY, WHY_CAUSE_NO_RESPONSE, WHY_CAUSE_RENEGOTIATION_STALL,
+    WHY_CAUSE_RENEGOTIATION_REFUSED, WHY_CAUSE_TLS_ALERT, WHY_CAUSE_TLS_CERTIFICATE,
+    WHY_CAUSE_TLS_GATEWAY_LEFT, WHY_CAUSE_TLS_HANDSHAKE_CLOSED, WHY_CAUSE_NO_UPSTREAM_ATTEMPT,
+    WHY_CAUSE_GATEWAY_ERROR, WHY_CAUSE_CLOSED_WITHOUT_RESPONSE, WHY_CAUSE_GATEWAY_CLAIM,
+    WHY_CAUSE_CLIENT_RESET_RESPONSE, WHY_CAUSE_CLIENT_ABORT, WHY_CAUSE_ORIGIN_5XX,
+    WHY_CAUSE_NO_RESPONSE_IN_CAPTURE,
+    WHY_CAUSE_COUNT
+};
+
 #define WHY_EVIDENCE_MAX 24
 #define WHY_SCHEDULE_MAX 16
 #define WHY_INCIDENT_CONNS_MAX 8
@@ -100,6 +116,7 @@ struct why_incident {
     enum why_kind kind;
     const char *error;       /* RFC 9209 Proxy-Status error type, NULL when none applies */
     const char *detail;      /* our finer cause (catalogue id, docs/causes.md) */
+    enum why_cause_id cause; /* the same as an enum */
     char detail_text[200];   /* parameters of the detail: "tries=3 schedule=0,1.0,3.0s" */
     struct why_ts ts;        /* when the client's request was complete (or the failure began) */
     uint32_t file;           /* capture file of the client request */
@@ -217,6 +234,7 @@ struct why_cause {
 };
 const struct why_cause *why_causes(size_t *n);
 const struct why_cause *why_cause_find(const char *detail);
+const struct why_cause *why_cause_get(enum why_cause_id id); /* NULL when out of range */
 
 const char *why_kind_name(enum why_kind k);
 const char *why_actor_name(enum why_actor a);                 /* "client", "gateway", ... */

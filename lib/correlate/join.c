@@ -66,7 +66,7 @@ static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_
     bool other = false;
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(&d->addrs[l - (const struct why_dns_alink *)(d + 1)], a))
+        if (!why_addr_eq(why_dns_alink_addr(l), a))
             continue;
         if (strcmp(d->qname, host) == 0)
             return false;
@@ -273,10 +273,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     why_url_parse(client->method, client->target, client->target_len, client->host, &u);
     struct why_ts from = client->req_first_ts, to = x->end_ts;
 
-    for (struct why_conn_rec *rc = cx->st->rhead; rc && !x->upstream_visible; rc = rc->rnext)
-        x->upstream_visible = is_upstream_conn(cx, rc);
-    for (struct why_dns_rec *d = cx->st->dhead; d && !x->upstream_visible; d = d->next)
-        x->upstream_visible = why_gw_is_gateway(cx->gw, &d->cli);
+    if (cx->visible && *cx->visible >= 0) {
+        x->upstream_visible = *cx->visible;
+    } else {
+        for (struct why_conn_rec *rc = cx->st->rhead; rc && !x->upstream_visible; rc = rc->rnext)
+            x->upstream_visible = is_upstream_conn(cx, rc);
+        for (struct why_dns_rec *d = cx->st->dhead; d && !x->upstream_visible; d = d->next)
+            x->upstream_visible = why_gw_is_gateway(cx->gw, &d->cli);
+        if (cx->visible)
+            *cx->visible = x->upstream_visible;
+    }
 
     /* DNS: queries for the host made while the request waited */
     if (u.host[0] && !u.host_is_ip) {
@@ -301,10 +307,18 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * attempt there belongs to another request (gateways move on to the next address). */
     struct why_ts after = why_ts_add_us(from, -WHY_SKEW_US);
     const struct why_conn *refused = NULL;
+    /* Candidates opened in the window: records are in creation order, which is the order of
+     * their first packet (a SYN) unless the capture's clock went back; then, and with
+     * --exhaustive, every record is looked at. Walked newest first, down to the window. */
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     for (;;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
-        for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+        for (struct why_conn_rec *rc = windowed ? cx->st->rtail : cx->st->rhead; rc;
+             rc = windowed ? rc->rprev : rc->rnext) {
+            if (windowed && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) < 0)
+                break;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
                 why_rec_conn(rc)->srv_port == refused->srv_port)
                 continue;
@@ -359,8 +373,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
-            if (!pick || why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) < 0 ||
-                (why_ts_cmp(c->syn_ts[0], why_rec_conn(pick)->syn_ts[0]) == 0 && score > pick_score)) {
+            /* the earliest SYN, then the higher score, then the older record */
+            int cmp = why_ts_cmp(c->syn_ts[0], pick ? why_rec_conn(pick)->syn_ts[0] : c->syn_ts[0]);
+            if (!pick || cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))) {
                 pick = rc;
                 pick_score = score;
             }
@@ -384,12 +399,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (!x->up && !(x->up_conn && x->up_conn->app == WHY_APP_TLS && x->up_conn->tls.reneg_frame &&
                     !x->up_conn->tls.reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
-        for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+        /* the records that saw a renegotiation request (few), the older first on ties */
+        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->renext) {
             if (rc->app != WHY_APP_TLS || !rc->tls.reneg_frame || rc->tls.reneg_renegotiated || rc->claimed || taken(x, rc) ||
                 !is_upstream_conn(cx, rc) ||
                 !in_window(rc->tls.reneg_ts, from, to))
                 continue;
-            if (!tls || (strcmp(rc->tls.sni, u.host) == 0 && strcmp(tls->tls.sni, u.host) != 0))
+            bool match = strcmp(rc->tls.sni, u.host) == 0;
+            bool tls_match = tls && strcmp(tls->tls.sni, u.host) == 0;
+            if (!tls || (match && !tls_match) ||
+                (match == tls_match && why_rec_conn(rc)->id < why_rec_conn(tls)->id))
                 tls = rc;
         }
         if (tls)

@@ -41,6 +41,8 @@ struct why_join_ctx {
     const struct why_gateways *gw;
     struct why_ts now;            /* the latest packet time */
     bool exhaustive;              /* scan every record instead of the request index */
+    int *visible;                 /* NULL, or the session's cache of upstream_visible, valid
+                                     while no packet comes (-1: not known yet) */
 };
 
 /* The client talked straight to the server (no gateway hop in the capture). */

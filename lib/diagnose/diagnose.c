@@ -1,227 +1,19 @@
-/* Diagnosis: ordered rules over one exchange, first cause wins, phase by phase as a request
- * travels (DNS, connect, TLS, request/response), then the client and the capture. Each cause is
- * an entry of the catalogue below (RFC 9209 Proxy-Status error type + our detail); the
- * catalogue is the single source of docs/causes.md. */
+/* Diagnosis: ordered rules over one join, first cause wins, phase by phase as a request
+ * travels (DNS, connect, TLS, request/response), then the gateway, the client and the capture.
+ * Each cause is an entry of the catalogue (causes.c: RFC 9209 Proxy-Status error type + our
+ * detail); evidence is data (evidence.c); the words are lib/render's. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diagnose/diagnose.h"
+#include "diagnose/evidence.h"
+#include "proto/tls.h"
 #include "util/url.h"
-
-/* ---- evidence ---- */
-
-/* Adds an evidence item: frame is a frame id (0: none, nothing added; an item per frame). */
-static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum why_actor from,
-                   const struct why_addr *fa, uint16_t fp, enum why_actor to,
-                   const struct why_addr *ta, uint16_t tp, uint64_t frame, struct why_ts ts,
-                   const char *fmt, va_list ap) __attribute__((format(printf, 11, 0)));
-static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum why_actor from,
-                   const struct why_addr *fa, uint16_t fp, enum why_actor to,
-                   const struct why_addr *ta, uint16_t tp, uint64_t frame, struct why_ts ts,
-                   const char *fmt, va_list ap)
-{
-    if (!frame)
-        return;
-    uint32_t file = why_frame_file(frame);
-    uint64_t num = why_frame_num(frame);
-    for (uint32_t i = 0; i < inc->nevidence; i++)
-        if (inc->evidence[i].frame == num && inc->evidence[i].file == file)
-            return;
-    if (inc->nevidence >= WHY_EVIDENCE_MAX)
-        return;
-    struct why_evidence *e = &inc->evidence[inc->nevidence++];
-    memset(e, 0, sizeof *e);
-    e->file = file;
-    e->frame = num;
-    e->ts = ts;
-    e->kind = kind;
-    e->from = from;
-    e->to = to;
-    if (fa)
-        e->from_addr = *fa;
-    if (ta)
-        e->to_addr = *ta;
-    e->from_port = fp;
-    e->to_port = tp;
-    vsnprintf(e->what, sizeof e->what, fmt, ap);
-}
-
-/* The actors of a connection's two ends, from the gateway's addresses. */
-static enum why_actor cli_actor(const struct why_conn_rec *rc)
-{
-    return rc->gw_cli ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
-}
-static enum why_actor srv_actor(const struct why_conn_rec *rc)
-{
-    return rc->gw_srv ? WHY_ACTOR_GATEWAY : WHY_ACTOR_UPSTREAM;
-}
-
-/* Evidence on a TCP connection, sent in direction dir (WHY_C2S: by the side that opened it). */
-static void evc(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
-                enum why_dir dir, uint64_t frame, struct why_ts ts, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void evc(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
-                enum why_dir dir, uint64_t frame, struct why_ts ts, const char *fmt, ...)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    va_list ap;
-    va_start(ap, fmt);
-    if (dir == WHY_C2S)
-        ev_add(inc, kind, cli_actor(rc), &c->cli_addr, c->cli_port, srv_actor(rc), &c->srv_addr,
-               c->srv_port, frame, ts, fmt, ap);
-    else
-        ev_add(inc, kind, srv_actor(rc), &c->srv_addr, c->srv_port, cli_actor(rc), &c->cli_addr,
-               c->cli_port, frame, ts, fmt, ap);
-    va_end(ap);
-}
-
-/* An ICMP error about a connection's SYN: from the router or host that sent it. */
-static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const char *fmt, ...)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    enum why_actor from = why_addr_eq(&c->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
-    va_list ap;
-    va_start(ap, fmt);
-    ev_add(inc, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
-           c->icmp_ts, fmt, ap);
-    va_end(ap);
-}
-
-/* Evidence of a DNS exchange: dir WHY_C2S is the query's direction. The host asking is the
- * gateway when it is one of the gateway's addresses. */
-static void evd(struct why_incident *inc, enum why_evidence_kind kind, const struct why_gateways *gw,
-                const struct why_dns_rec *d, enum why_dir dir, uint64_t frame, struct why_ts ts,
-                const char *fmt, ...) __attribute__((format(printf, 8, 9)));
-static void evd(struct why_incident *inc, enum why_evidence_kind kind, const struct why_gateways *gw,
-                const struct why_dns_rec *d, enum why_dir dir, uint64_t frame, struct why_ts ts,
-                const char *fmt, ...)
-{
-    enum why_actor host = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
-    va_list ap;
-    va_start(ap, fmt);
-    if (kind == WHY_EVK_ICMP)
-        ev_add(inc, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, fmt, ap);
-    else if (dir == WHY_C2S)
-        ev_add(inc, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame, ts,
-               fmt, ap);
-    else
-        ev_add(inc, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame, ts,
-               fmt, ap);
-    va_end(ap);
-}
-
-static int ev_cmp(const void *a, const void *b)
-{
-    const struct why_evidence *x = a, *y = b;
-    if (x->file != y->file)
-        return x->file < y->file ? -1 : 1;
-    return x->frame < y->frame ? -1 : x->frame > y->frame;
-}
 
 static double secs(int64_t us) { return (double)us / 1e6; }
 
-/* "1.23 s" / "850 ms" / "0.4 ms" */
-static void fmt_wait(char *buf, size_t n, int64_t us)
-{
-    if (us < 0)
-        snprintf(buf, n, "?");
-    else if (us >= 10000000)
-        snprintf(buf, n, "%.0f s", secs(us));
-    else if (us >= 1000000)
-        snprintf(buf, n, "%.2f s", secs(us));
-    else if (us >= 1000)
-        snprintf(buf, n, "%.0f ms", (double)us / 1000.0);
-    else
-        snprintf(buf, n, "%.1f ms", (double)us / 1000.0);
-}
-
-struct fixctx {
-    const struct why_gateways *gw; /* for the actors of DNS evidence */
-    const char *host, *claim;
-    const char *who;              /* "The gateway", or the host's address for unjoined failures */
-    char addr[64], port[8], dns[64], icmp_from[64], wait[32], got[32], status[8], alert[48];
-    char upstream_state[160];
-    char cert[160];
-};
-
-/* Expands {name} placeholders of a catalogue fix. */
-static void expand(char *out, size_t size, const char *tmpl, const struct fixctx *f)
-{
-    size_t o = 0;
-    for (const char *p = tmpl; *p && o + 1 < size;) {
-        if (*p == '{') {
-            const char *end = strchr(p, '}');
-            if (end) {
-                char name[24];
-                size_t nl = (size_t)(end - p - 1);
-                if (nl < sizeof name) {
-                    memcpy(name, p + 1, nl);
-                    name[nl] = 0;
-                    const char *v = NULL;
-                    if (!strcmp(name, "host")) v = f->host;
-                    else if (!strcmp(name, "claim")) v = f->claim;
-                    else if (!strcmp(name, "addr")) v = f->addr;
-                    else if (!strcmp(name, "port")) v = f->port;
-                    else if (!strcmp(name, "dns")) v = f->dns;
-                    else if (!strcmp(name, "icmp_from")) v = f->icmp_from;
-                    else if (!strcmp(name, "wait")) v = f->wait;
-                    else if (!strcmp(name, "got")) v = f->got;
-                    else if (!strcmp(name, "status")) v = f->status;
-                    else if (!strcmp(name, "alert")) v = f->alert;
-                    else if (!strcmp(name, "upstream_state")) v = f->upstream_state;
-                    else if (!strcmp(name, "cert")) v = f->cert;
-                    if (v) {
-                        if (!v[0])
-                            v = "?";
-                        size_t vl = strlen(v);
-                        if (vl > size - 1 - o)
-                            vl = size - 1 - o;
-                        memcpy(out + o, v, vl);
-                        o += vl;
-                        p = end + 1;
-                        continue;
-                    }
-                }
-            }
-        }
-        out[o++] = *p++;
-    }
-    out[o] = 0;
-}
-
-static void set_cause(struct why_incident *inc, const char *detail)
-{
-    const struct why_cause *c = why_cause_find(detail);
-    inc->detail = c ? c->detail : detail;
-    inc->error = c ? c->error : NULL;
-    if (c && !strcmp(c->kind, "origin"))
-        inc->kind = WHY_KIND_ORIGIN;
-    else if (c && !strcmp(c->kind, "client"))
-        inc->kind = WHY_KIND_CLIENT;
-    else if (c && !strcmp(c->kind, "capture"))
-        inc->kind = WHY_KIND_CAPTURE;
-    else
-        inc->kind = WHY_KIND_GATEWAY;
-}
-
-static void dt(struct why_incident *inc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void dt(struct why_incident *inc, const char *fmt, ...)
-{
-    size_t used = strlen(inc->detail_text);
-    if (used + 2 >= sizeof inc->detail_text)
-        return;
-    if (used)
-        inc->detail_text[used++] = ' ';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(inc->detail_text + used, sizeof inc->detail_text - used, fmt, ap);
-    va_end(ap);
-}
 
 /* Renders wire bytes as a readable one-line sample, like a hex dump's text column: printable
  * ASCII kept, CR/LF shown as \r \n, anything else '.'. Not an escaper: the raw bytes travel
@@ -242,49 +34,30 @@ static void bytes_text(char *out, size_t size, const uint8_t *b, size_t n)
 
 /* ---- the rules ---- */
 
-static const char *icmp_detail(uint8_t ver, uint8_t type, uint8_t code)
+static enum why_cause_id icmp_cause(uint8_t ver, uint8_t type, uint8_t code)
 {
     if (ver == 4 && type == 3) {
         switch (code) {
-        case 0: case 6: case 11: return "net_unreachable";
-        case 1: case 7: case 12: return "host_unreachable";
-        case 2: case 3: return "port_unreachable";
-        case 9: case 10: case 13: return "admin_prohibited";
-        default: return "host_unreachable";
+        case 0: case 6: case 11: return WHY_CAUSE_NET_UNREACHABLE;
+        case 1: case 7: case 12: return WHY_CAUSE_HOST_UNREACHABLE;
+        case 2: case 3: return WHY_CAUSE_PORT_UNREACHABLE;
+        case 9: case 10: case 13: return WHY_CAUSE_ADMIN_PROHIBITED;
+        default: return WHY_CAUSE_HOST_UNREACHABLE;
         }
     }
     if (ver == 4 && type == 11)
-        return "ttl_exceeded";
+        return WHY_CAUSE_TTL_EXCEEDED;
     if (ver == 6 && type == 1) {
         switch (code) {
-        case 0: return "net_unreachable";
-        case 1: case 5: case 6: return "admin_prohibited";
-        case 4: return "port_unreachable";
-        default: return "host_unreachable";
+        case 0: return WHY_CAUSE_NET_UNREACHABLE;
+        case 1: case 5: case 6: return WHY_CAUSE_ADMIN_PROHIBITED;
+        case 4: return WHY_CAUSE_PORT_UNREACHABLE;
+        default: return WHY_CAUSE_HOST_UNREACHABLE;
         }
     }
     if (ver == 6 && type == 3)
-        return "ttl_exceeded";
-    return "host_unreachable";
-}
-
-static void conn_evidence(struct why_incident *inc, const struct why_conn_rec *rc)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    char dst[64];
-    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
-    for (uint32_t i = 0; i < n; i++)
-        evc(inc, i ? WHY_EVK_SYN_RETRY : WHY_EVK_SYN, rc, WHY_C2S, c->syn_frames[i], c->syn_ts[i],
-            i ? "SYN to %s retransmitted (try %u)" : "SYN to %s",
-           dst, i + 1);
-    evc(inc, WHY_EVK_SYN_ACK, rc, WHY_S2C, c->synack_frame, c->synack_ts, "SYN-ACK from %s", dst);
-    evi(inc, rc, "ICMP%s type %u code %u about the SYN to %s",
-       c->icmp_ipver == 6 ? "v6" : "", c->icmp_type, c->icmp_code, dst);
-    evc(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts, "RST from %s", dst);
-    evc(inc, WHY_EVK_FIN, rc, WHY_S2C, c->half[WHY_S2C].fin_frame, c->half[WHY_S2C].fin_ts, "FIN from %s", dst);
-    evc(inc, WHY_EVK_RST, rc, WHY_C2S, c->half[WHY_C2S].rst_frame, c->half[WHY_C2S].rst_ts, "RST to %s", dst);
-    evc(inc, WHY_EVK_FIN, rc, WHY_C2S, c->half[WHY_C2S].fin_frame, c->half[WHY_C2S].fin_ts, "FIN to %s", dst);
+        return WHY_CAUSE_TTL_EXCEEDED;
+    return WHY_CAUSE_HOST_UNREACHABLE;
 }
 
 /* What the client leg shows: who ended it, when. */
@@ -329,7 +102,7 @@ static struct client_end client_leg_end(const struct why_join *x)
     return e;
 }
 
-static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     uint32_t answered = 0, with_addr = 0, icmp = 0, tries = 0;
     const struct why_dns_rec *err = NULL, *nodata = NULL;
@@ -355,61 +128,51 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
     }
     if (x->ndns == 0 || with_addr > 0)
         return false;
-    why_addr_str(&x->dns[0]->srv, f->dns, sizeof f->dns);
+    why_addr_str(&x->dns[0]->srv, f->a->dns, sizeof f->a->dns);
     inc->dns_queries = x->ndns;
     inc->dns_us = why_ts_diff_us(first, last);
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
-        char tn[12];
-        const char *qt = why_dns_type_name(d->qtype, tn, sizeof tn);
-        evd(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->q_frame, d->q_ts, "DNS query %s %s to %s", qt, d->qname, f->dns);
+        why_dg_ev_dns(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->q_frame, d->q_ts, WHY_P_EV_DNS_QUERY, f->a->dns,
+            d->qtype, 0);
         if (d->last_q_frame != d->q_frame)
-            evd(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->last_q_frame, d->last_q_ts, "DNS query %s %s retransmitted (%u tries)", qt,
-               d->qname, d->tries);
+            why_dg_ev_dns(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->last_q_frame, d->last_q_ts, WHY_P_EV_DNS_RETRY,
+                NULL, d->qtype, d->tries);
         if (d->answered)
-            evd(inc, WHY_EVK_DNS_ANSWER, f->gw, d, WHY_S2C, d->a_frame, d->a_ts, "DNS answer %s for %s %s", why_dns_rcode_name(d->rcode), qt,
-               d->qname);
+            why_dg_ev_dns(inc, WHY_EVK_DNS_ANSWER, f->gw, d, WHY_S2C, d->a_frame, d->a_ts, WHY_P_EV_DNS_ANSWER, NULL,
+                d->qtype, d->rcode);
         if (d->icmp)
-            evd(inc, WHY_EVK_ICMP, f->gw, d, WHY_S2C, d->icmp_frame, d->last_q_ts, "ICMP error about the DNS query for %s", d->qname);
+            why_dg_ev_dns(inc, WHY_EVK_ICMP, f->gw, d, WHY_S2C, d->icmp_frame, d->last_q_ts, WHY_P_EV_DNS_ICMP, NULL, 0, 0);
     }
-    char w[32];
-    fmt_wait(w, sizeof w, inc->dns_us);
     if (err) {
         const char *name = why_dns_rcode_name(err->rcode);
         if (err->rcode == WHY_DNS_NXDOMAIN)
-            set_cause(inc, "nxdomain");
+            why_dg_cause(inc, WHY_CAUSE_NXDOMAIN);
         else if (err->rcode == WHY_DNS_SERVFAIL)
-            set_cause(inc, "servfail");
+            why_dg_cause(inc, WHY_CAUSE_SERVFAIL);
         else if (err->rcode == WHY_DNS_REFUSED)
-            set_cause(inc, "refused");
+            why_dg_cause(inc, WHY_CAUSE_REFUSED);
         else
-            set_cause(inc, "dns_rcode");
-        dt(inc, "rcode=%s queries=%u", name, x->ndns);
-        snprintf(inc->summary, sizeof inc->summary, "DNS server %s answered %s for %s (%u %s, %s).",
-                 f->dns, name, err->qname, x->ndns, x->ndns == 1 ? "query" : "queries", w);
+            why_dg_cause(inc, WHY_CAUSE_DNS_RCODE);
+        why_dg_param(inc, "rcode=%s queries=%u", name, x->ndns);
+        why_dg_say(inc, WHY_P_DNS_RCODE, f->a->dns, err->qname, NULL, err->rcode, x->ndns, inc->dns_us, 0);
         inc->wait_us = inc->dns_us;
     } else if (nodata) {
-        set_cause(inc, "nodata");
-        dt(inc, "queries=%u", x->ndns);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "DNS server %s answered %s with no address (NODATA) for every query (%u, %s).", f->dns,
-                 nodata->qname, x->ndns, w);
+        why_dg_cause(inc, WHY_CAUSE_NODATA);
+        why_dg_param(inc, "queries=%u", x->ndns);
+        why_dg_say(inc, WHY_P_DNS_NODATA, f->a->dns, nodata->qname, NULL, 0, x->ndns, inc->dns_us, 0);
         inc->wait_us = inc->dns_us;
     } else if (answered == 0 && !icmp && !x->end_frame && x->client) {
         return false; /* the capture ended while the gateway still waited: nothing to blame */
     } else if (answered == 0) {
-        set_cause(inc, icmp ? "dns_unreachable" : "no_answer");
+        why_dg_cause(inc, icmp ? WHY_CAUSE_DNS_UNREACHABLE : WHY_CAUSE_NO_ANSWER);
         /* the wait is until the gateway gave up on the name: its answer to the client (or the
          * client's leaving), not the last retransmission */
         int64_t waited = inc->dns_us;
         if (x->end_frame && why_ts_cmp(x->end_ts, first) > 0)
             waited = why_ts_diff_us(first, x->end_ts);
-        fmt_wait(w, sizeof w, waited);
-        dt(inc, "queries=%u sends=%u wait=%.3fs", x->ndns, tries, secs(waited));
-        snprintf(inc->summary, sizeof inc->summary,
-                 "DNS server %s never answered: %u %s for %s, %u %s in all, given up after %s.",
-                 f->dns, x->ndns, x->ndns == 1 ? "query" : "queries", x->dns[0]->qname, tries,
-                 tries == 1 ? "send" : "sends", w);
+        why_dg_param(inc, "queries=%u sends=%u wait=%.3fs", x->ndns, tries, secs(waited));
+        why_dg_say(inc, WHY_P_DNS_NO_ANSWER, f->a->dns, x->dns[0]->qname, NULL, x->ndns, tries, waited, 0);
         inc->wait_us = waited;
         inc->dns_us = waited;
     } else {
@@ -424,7 +187,7 @@ static struct why_ts attempt_last_syn(const struct why_conn *c)
     return n ? c->syn_ts[n - 1] : c->first_ts;
 }
 
-static bool connect_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+static bool connect_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     if (x->nattempts == 0)
         return false;
@@ -446,7 +209,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     uint32_t tries = 0;
     for (uint32_t i = 0; i < x->nattempts; i++) {
         tries += why_rec_conn(x->attempts[i])->syn_count;
-        conn_evidence(inc, x->attempts[i]);
+        why_dg_conn_evidence(inc, x->attempts[i]);
     }
     inc->syn_tries = tries;
     const struct why_conn *c0 = why_rec_conn(x->attempts[0]);
@@ -460,25 +223,19 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     if (c->icmp_frame) {
-        set_cause(inc, icmp_detail(c->icmp_ipver, c->icmp_type, c->icmp_code));
-        why_addr_str(&c->icmp_from, f->icmp_from, sizeof f->icmp_from);
-        dt(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
-           f->icmp_from, tries);
+        why_dg_cause(inc, icmp_cause(c->icmp_ipver, c->icmp_type, c->icmp_code));
+        why_addr_str(&c->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
+        why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
+           f->a->icmp_from, tries);
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->icmp_ts);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "%s's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).", f->who, dst,
-                 c->icmp_ipver == 6 ? "v6" : "", c->icmp_type, c->icmp_code, f->icmp_from, tries,
-                 tries == 1 ? "try" : "tries");
+        why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->icmp_ipver, c->icmp_type, c->icmp_code, tries);
     } else if (c->half[WHY_S2C].rst_frame) {
-        set_cause(inc, "rst");
-        dt(inc, "tries=%u", tries);
+        why_dg_cause(inc, WHY_CAUSE_RST);
+        why_dg_param(inc, "tries=%u", tries);
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "%s answered the SYN from %s with a reset (%u %s): connection refused.", dst,
-                 strcmp(f->who, "The gateway") == 0 ? "the gateway" : f->who, tries,
-                 tries == 1 ? "try" : "tries");
+        why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
     } else {
-        set_cause(inc, "syn_unanswered");
+        why_dg_cause(inc, WHY_CAUSE_SYN_UNANSWERED);
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
         struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], give_up);
@@ -488,19 +245,15 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
             o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "",
                                   secs(inc->schedule_us[i]));
-        dt(inc, "tries=%u schedule=%ss gave_up_after=%.1fs", tries, sched, secs(inc->connect_us));
-        char w[32];
-        fmt_wait(w, sizeof w, inc->connect_us);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "%s sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.", f->who,
-                 tries, dst, sched, w);
+        why_dg_param(inc, "tries=%u schedule=%ss gave_up_after=%.1fs", tries, sched, secs(inc->connect_us));
+        why_dg_say(inc, WHY_P_SYN_UNANSWERED, f->who, dst, NULL, tries, inc->connect_us, 0, 0);
     }
     return true;
 }
 
 /* The upstream request was sent: what came back. */
 static bool response_cause(struct why_incident *inc, const struct why_join *x,
-                           const struct client_end *ce, struct fixctx *f)
+                           const struct client_end *ce, struct why_dg_ctx *f)
 {
     const struct why_txn *u = x->up;
     if (!u)
@@ -511,24 +264,24 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     bool direct = x->up == x->client;
     if (!direct)
-        evc(inc, WHY_EVK_UPSTREAM_REQUEST, u->rc, WHY_C2S, u->req_frame, u->req_ts, "upstream request %s to %s", u->method, dst);
-    evc(inc, u->not_http ? WHY_EVK_DATA : direct ? WHY_EVK_RESPONSE : WHY_EVK_UPSTREAM_RESPONSE, u->rc,
-        WHY_S2C, u->resp_first_frame, u->resp_first_ts, "first response bytes from %s", dst);
+        why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, u->rc, WHY_C2S, u->req_frame, u->req_ts, WHY_P_EV_UPSTREAM_REQ,
+            u->method, dst, 0, 0);
+    why_dg_ev_conn(inc, u->not_http ? WHY_EVK_DATA : direct ? WHY_EVK_RESPONSE : WHY_EVK_UPSTREAM_RESPONSE, u->rc,
+        WHY_S2C, u->resp_first_frame, u->resp_first_ts, WHY_P_EV_FIRST_BYTES, dst, NULL, 0, 0);
     inc->upstream_status = u->status;
     if (u->resp_first_frame)
         inc->first_byte_us = why_ts_diff_us(u->req_ts, u->resp_first_ts);
 
     if (u->not_http) {
-        set_cause(inc, "not_http");
+        why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
         char b[200];
         bytes_text(b, sizeof b, u->first_bytes, u->first_len > 32 ? 32 : u->first_len);
         inc->first_len = u->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->first_len;
         memcpy(inc->first_bytes, u->first_bytes, inc->first_len);
-        dt(inc, "first_bytes=\"%s\"", b);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "%s answered the request with bytes that are not an HTTP status line: \"%s\".", dst, b);
-        evc(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->rst_frame, srv->rst_ts, "RST from %s", dst);
-        evc(inc, WHY_EVK_FIN, u->rc, WHY_S2C, srv->fin_frame, srv->fin_ts, "FIN from %s", dst);
+        why_dg_param(inc, "first_bytes=\"%s\"", b);
+        why_dg_say(inc, WHY_P_NOT_HTTP, dst, b, NULL, 0, 0, 0, 0);
+        why_dg_ev_conn(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->rst_frame, srv->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
+        why_dg_ev_conn(inc, WHY_EVK_FIN, u->rc, WHY_S2C, srv->fin_frame, srv->fin_ts, WHY_P_EV_FIN_FROM, dst, NULL, 0, 0);
         return true;
     }
     if (!u->has_resp) {
@@ -555,17 +308,12 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
                 rst = false;
                 t = srv->fin_ts;
             }
-            set_cause(inc, rst ? "reset" : "closed");
+            why_dg_cause(inc, rst ? WHY_CAUSE_RESET : WHY_CAUSE_CLOSED);
             inc->wait_us = why_ts_diff_us(u->req_ts, t);
-            evc(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
-                "%s from %s before any response",
-               rst ? "RST" : "FIN", dst);
-            char w[32];
-            fmt_wait(w, sizeof w, inc->wait_us);
-            dt(inc, "by=%s after=%.3fs", rst ? "RST" : "FIN", secs(inc->wait_us));
-            snprintf(inc->summary, sizeof inc->summary,
-                     "%s %s the connection %s after the request, without sending a response.", dst,
-                     rst ? "reset" : "closed", w);
+            why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
+                WHY_P_EV_CLOSE_EARLY, dst, NULL, rst, 0);
+            why_dg_param(inc, "by=%s after=%.3fs", rst ? "RST" : "FIN", secs(inc->wait_us));
+            why_dg_say(inc, WHY_P_CLOSED_EARLY, dst, NULL, NULL, rst, inc->wait_us, 0, 0);
             return true;
         }
         /* nothing from the origin: who gave up first? */
@@ -589,17 +337,14 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return false; /* the client left first: see client_abort */
         if (!gw_frame)
             return false; /* still waiting when the capture ended */
-        set_cause(inc, "no_response");
+        why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE);
         inc->wait_us = why_ts_diff_us(u->req_ts, gw_end);
-        evc(inc, WHY_EVK_GIVE_UP, gw_frame == x->client->resp_first_frame ? x->client->rc : u->rc,
+        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, gw_frame == x->client->resp_first_frame ? x->client->rc : u->rc,
             gw_frame == x->client->resp_first_frame ? WHY_S2C : WHY_C2S, gw_frame, gw_end,
-            "gateway gives up on %s", dst);
-        char w[32];
-        fmt_wait(w, sizeof w, inc->wait_us);
-        snprintf(f->wait, sizeof f->wait, "%s", w);
-        dt(inc, "wait=%.3fs", secs(inc->wait_us));
-        snprintf(inc->summary, sizeof inc->summary,
-                 "%s accepted the request and sent nothing for %s, until the gateway gave up.", dst, w);
+            WHY_P_EV_GIVES_UP, dst, NULL, 0, 0);
+        f->a->wait_us = inc->wait_us;
+        why_dg_param(inc, "wait=%.3fs", secs(inc->wait_us));
+        why_dg_say(inc, WHY_P_NO_RESPONSE, dst, NULL, NULL, inc->wait_us, 0, 0, 0);
         return true;
     }
     if (!u->resp_done) {
@@ -607,22 +352,18 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         bool fin = srv->fin_frame != 0;
         if (!rst && !fin)
             return false;
-        set_cause(inc, rst ? "reset_in_body" : "closed_in_body");
-        uint64_t got = u->rc->c.half[WHY_S2C].bytes;
-        (void)got;
-        snprintf(f->got, sizeof f->got, "%" PRIu64, u->body_bytes ? u->body_bytes : got);
+        why_dg_cause(inc, rst ? WHY_CAUSE_RESET_IN_BODY : WHY_CAUSE_CLOSED_IN_BODY);
+        uint64_t got = u->body_bytes ? u->body_bytes : u->rc->c.half[WHY_S2C].bytes;
+        snprintf(f->a->got, sizeof f->a->got, "%" PRIu64, got);
         if (u->expected_len >= 0)
-            dt(inc, "by=%s status=%d body=%s of %" PRId64, rst ? "RST" : "FIN", u->status, f->got,
+            why_dg_param(inc, "by=%s status=%d body=%s of %" PRId64, rst ? "RST" : "FIN", u->status, f->a->got,
                u->expected_len);
         else
-            dt(inc, "by=%s status=%d body=%s of unknown", rst ? "RST" : "FIN", u->status, f->got);
-        evc(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame,
+            why_dg_param(inc, "by=%s status=%d body=%s of unknown", rst ? "RST" : "FIN", u->status, f->a->got);
+        why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame,
             rst ? srv->rst_ts : srv->fin_ts,
-           "%s from %s in the middle of the response", rst ? "RST" : "FIN", dst);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "%s %s the connection in the middle of its %d response (%s body bytes of %s).", dst,
-                 rst ? "reset" : "closed", u->status, f->got,
-                 u->expected_len >= 0 ? "the announced length" : "an unknown length");
+            WHY_P_EV_CLOSE_IN_BODY, dst, NULL, rst, 0);
+        why_dg_say(inc, WHY_P_CUT_IN_BODY, dst, NULL, NULL, rst, u->status, (int64_t)got, u->expected_len >= 0);
         return true;
     }
     return false;
@@ -639,22 +380,21 @@ static bool banner_cause(struct why_incident *inc, const struct why_join *x)
     const struct why_conn *c = why_rec_conn(rc);
     char dst[64], b[200];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    set_cause(inc, "not_http");
+    why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
     bytes_text(b, sizeof b, rc->other.first, rc->other.first_len > 32 ? 32 : rc->other.first_len);
     inc->first_len = rc->other.first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes
                                                                    : rc->other.first_len;
     memcpy(inc->first_bytes, rc->other.first, inc->first_len);
-    dt(inc, "first_bytes=\"%s\" before_request=yes", b);
-    evc(inc, WHY_EVK_DATA, rc, WHY_S2C, rc->other.first_frame, c->half[WHY_S2C].first_data_ts, "first bytes from %s, before any request", dst);
-    conn_evidence(inc, rc);
-    snprintf(inc->summary, sizeof inc->summary,
-             "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
-             dst, b);
+    why_dg_param(inc, "first_bytes=\"%s\" before_request=yes", b);
+    why_dg_ev_conn(inc, WHY_EVK_DATA, rc, WHY_S2C, rc->other.first_frame, c->half[WHY_S2C].first_data_ts,
+        WHY_P_EV_BANNER, dst, NULL, 0, 0);
+    why_dg_conn_evidence(inc, rc);
+    why_dg_say(inc, WHY_P_BANNER, dst, b, NULL, 0, 0, 0, 0);
     return true;
 }
 
 /* TLS facts on the upstream connection (seen without keys). */
-static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
+static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_conn_rec *rc = x->up_conn;
     if (!rc || rc->app != WHY_APP_TLS)
@@ -663,7 +403,8 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated) {
-        evc(inc, WHY_EVK_TLS_HELLO_REQUEST, rc, WHY_S2C, rc->tls.reneg_frame, rc->tls.reneg_ts, "TLS handshake record from %s after its Finished (renegotiation request)", dst);
+        why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO_REQUEST, rc, WHY_S2C, rc->tls.reneg_frame, rc->tls.reneg_ts, WHY_P_EV_RENEG,
+            dst, NULL, 0, 0);
         /* refused: an alert back, or the gateway closing before the origin gave up */
         const struct why_tcp_half *gwh = &c->half[WHY_C2S], *srvh = &c->half[WHY_S2C];
         uint64_t gw_close = gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame;
@@ -682,26 +423,20 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
                 end = c->half[WHY_C2S].last_ts;
         }
         inc->wait_us = why_ts_diff_us(rc->tls.reneg_ts, end);
-        char w[32];
-        fmt_wait(w, sizeof w, inc->wait_us);
         if (refused) {
-            set_cause(inc, "renegotiation_refused");
+            why_dg_cause(inc, WHY_CAUSE_RENEGOTIATION_REFUSED);
             if (rc->tls.reneg_answered)
-                evc(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.reneg_answer_frame, rc->tls.reneg_ts, "the gateway's alert in answer to the renegotiation");
-            snprintf(inc->summary, sizeof inc->summary,
-                     "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
-                     dst, rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.reneg_answered ? "alert" : "closed the connection");
+                why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.reneg_answer_frame, rc->tls.reneg_ts,
+                    WHY_P_EV_RENEG_ALERT, NULL, NULL, 0, 0);
+            why_dg_say(inc, WHY_P_RENEG_REFUSED, dst, rc->tls.sni, NULL, rc->tls.reneg_answered, 0, 0, 0);
         } else {
-            set_cause(inc, "renegotiation_stall");
-            snprintf(inc->summary, sizeof inc->summary,
-                     "%s (SNI %s) asked for TLS renegotiation (HelloRequest) after the request; the "
-                     "gateway never answered and the origin waited %s.",
-                     dst, rc->tls.sni[0] ? rc->tls.sni : "-", w);
+            why_dg_cause(inc, WHY_CAUSE_RENEGOTIATION_STALL);
+            why_dg_say(inc, WHY_P_RENEG_STALL, dst, rc->tls.sni, NULL, inc->wait_us, 0, 0, 0);
         }
-        dt(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
+        why_dg_param(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
            rc->tls.reneg_answered ? "alert" : refused ? "close" : "no", secs(inc->wait_us),
            rc->tls.reneg_confirmed ? "HelloRequest" : "no_keys");
-        conn_evidence(inc, rc);
+        why_dg_conn_evidence(inc, rc);
         return true;
     }
     /* certificate: the gateway's certificate alert, or a bad certificate it then left */
@@ -711,54 +446,47 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         char an[40] = "";
         if (rc->tls.alert_frame)
             why_tls_alert_name(rc->tls.alert_desc, an, sizeof an);
-        set_cause(inc, "tls_certificate");
-        snprintf(f->cert, sizeof f->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
+        why_dg_cause(inc, WHY_CAUSE_TLS_CERTIFICATE);
+        snprintf(f->a->cert, sizeof f->a->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
         if (rc->tls.cert_frame)
-            evc(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls.cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
-               rc->tls.cert_problem ? rc->tls.cert_text : "accepted by its looks");
+            why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls.cert_frame, c->half[WHY_S2C].last_ts,
+                WHY_P_EV_CERT, dst, rc->tls.cert_problem ? rc->tls.cert_text : "", 0, 0);
         if (cert_alert)
-            evc(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from the gateway", an);
-        dt(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
+            why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.alert_frame, rc->tls.alert_ts, WHY_P_EV_GW_ALERT,
+                an, NULL, 0, 0);
+        why_dg_param(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
            rc->tls.cert_problem ? rc->tls.cert_text : "-", cert_alert ? an : "-");
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway refused the certificate of %s (SNI %s)%s%s%s.", dst, rc->tls.sni[0] ? rc->tls.sni : "-",
-                 rc->tls.cert_problem ? ": " : "", rc->tls.cert_problem ? rc->tls.cert_text : "",
-                 cert_alert ? (rc->tls.cert_problem ? "; it sent a certificate alert" : " with a certificate alert") : "");
-        conn_evidence(inc, rc);
+        why_dg_say(inc, WHY_P_CERT_REFUSED, dst, rc->tls.sni, rc->tls.cert_problem ? rc->tls.cert_text : "", cert_alert,
+            0, 0, 0);
+        why_dg_conn_evidence(inc, rc);
         return true;
     }
     if (rc->tls.alert_frame && rc->tls.alert_level == 2) {
         char an[40];
         const char *name = why_tls_alert_name(rc->tls.alert_desc, an, sizeof an);
-        snprintf(f->alert, sizeof f->alert, "%s", name);
-        set_cause(inc, "tls_alert");
-        dt(inc, "alert=%s from=%s", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
-        evc(inc, WHY_EVK_TLS_ALERT, rc, rc->tls.alert_dir == WHY_S2C ? WHY_S2C : WHY_C2S, rc->tls.alert_frame,
-            rc->tls.alert_ts, "TLS alert %s from %s", name,
-           rc->tls.alert_dir == WHY_S2C ? "the origin" : "the gateway");
-        snprintf(inc->summary, sizeof inc->summary, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.",
-                 dst, rc->tls.sni[0] ? rc->tls.sni : "-", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
+        snprintf(f->a->alert, sizeof f->a->alert, "%s", name);
+        why_dg_cause(inc, WHY_CAUSE_TLS_ALERT);
+        why_dg_param(inc, "alert=%s from=%s", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
+        why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, rc->tls.alert_dir == WHY_S2C ? WHY_S2C : WHY_C2S, rc->tls.alert_frame,
+            rc->tls.alert_ts, WHY_P_EV_ALERT, name, NULL, rc->tls.alert_dir == WHY_S2C, 0);
+        why_dg_say(inc, WHY_P_TLS_ALERT, dst, rc->tls.sni, name, rc->tls.alert_dir == WHY_S2C, 0, 0, 0);
         return true;
     }
     /* the gateway finished the handshake and left without sending the request */
     const struct why_tcp_half *gwh = &c->half[WHY_C2S];
     if (rc->tls.ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
-        set_cause(inc, "tls_gateway_left");
-        evc(inc, WHY_EVK_GIVE_UP, rc, WHY_C2S, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
-           "the gateway closes the TLS connection to %s without a request", dst);
-        dt(inc, "sni=%s version=%s", rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.version == 0x0304 ? "1.3" : "1.2");
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway finished the TLS handshake with %s (SNI %s) and closed without sending the request: it refused something in the handshake%s.",
-                 dst, rc->tls.sni[0] ? rc->tls.sni : "-",
-                 rc->tls.version == 0x0304 ? ", most often the certificate (hidden in TLS 1.3: --keylog shows it)" : "");
+        why_dg_cause(inc, WHY_CAUSE_TLS_GATEWAY_LEFT);
+        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, rc, WHY_C2S, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
+            WHY_P_EV_TLS_LEFT, dst, NULL, 0, 0);
+        why_dg_param(inc, "sni=%s version=%s", rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.version == 0x0304 ? "1.3" : "1.2");
+        why_dg_say(inc, WHY_P_TLS_GATEWAY_LEFT, dst, rc->tls.sni, NULL, rc->tls.version == 0x0304, 0, 0, 0);
         return true;
     }
     if (why_rec_tls_handshake_cut(rc)) {
-        set_cause(inc, "tls_handshake_closed");
-        conn_evidence(inc, rc);
-        dt(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
-        snprintf(inc->summary, sizeof inc->summary, "%s %s the connection during the TLS handshake (SNI %s).",
-                 dst, c->half[WHY_S2C].rst_frame ? "reset" : "closed", rc->tls.sni[0] ? rc->tls.sni : "-");
+        why_dg_cause(inc, WHY_CAUSE_TLS_HANDSHAKE_CLOSED);
+        why_dg_conn_evidence(inc, rc);
+        why_dg_param(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
+        why_dg_say(inc, WHY_P_TLS_CUT, dst, rc->tls.sni, NULL, c->half[WHY_S2C].rst_frame != 0, 0, 0, 0);
         return true;
     }
     return false;
@@ -768,11 +496,14 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
  * ERR_CONNECT_FAIL carries the connect(2) errno (Linux numbering) after the name:
  * "ERR_CONNECT_FAIL 110" is ETIMEDOUT, 111 ECONNREFUSED, 113 EHOSTUNREACH, 101 ENETUNREACH;
  * another errno, or none, names no finer cause. */
-static const char *connect_errno_detail(const char *s)
+#define NO_CAUSE WHY_CAUSE_COUNT
+
+/* -1: not an ERR_CONNECT_FAIL; NO_CAUSE: an errno naming no finer cause. */
+static int connect_errno_cause(const char *s)
 {
     const char *p = s ? strstr(s, "ERR_CONNECT_FAIL") : NULL;
     if (!p)
-        return NULL;
+        return -1;
     p += strlen("ERR_CONNECT_FAIL");
     while (*p == ' ')
         p++;
@@ -780,138 +511,54 @@ static const char *connect_errno_detail(const char *s)
     for (int i = 0; i < 4 && *p >= '0' && *p <= '9'; i++, p++)
         e = e * 10 + (*p - '0');
     switch (e) {
-    case 110: return "syn_unanswered";
-    case 111: return "rst";
-    case 113: return "host_unreachable";
-    case 101: return "net_unreachable";
-    default: return "";
+    case 110: return WHY_CAUSE_SYN_UNANSWERED; /* ETIMEDOUT */
+    case 111: return WHY_CAUSE_RST;            /* ECONNREFUSED */
+    case 113: return WHY_CAUSE_HOST_UNREACHABLE; /* EHOSTUNREACH */
+    case 101: return WHY_CAUSE_NET_UNREACHABLE;  /* ENETUNREACH */
+    default: return NO_CAUSE;
     }
 }
 
-static const char *claim_detail(const char *claim, const char *title)
+/* The cause the gateway's words name, NO_CAUSE when none. */
+static enum why_cause_id claim_cause_id(const char *claim, const char *title)
 {
-    static const struct { const char *key, *detail; } map[] = {
-        {"ERR_DNS_FAIL", "nxdomain"},        {"Host Not Resolvable", "nxdomain"},
-        {"Cannot Connect", "syn_unanswered"},
-        {"ERR_READ_TIMEOUT", "no_response"}, {"ERR_ZERO_SIZE_OBJECT", "closed"},
-        {"ERR_INVALID_RESP", "not_http"},    {"Bad Response", "not_http"},
-        {"ERR_READ_ERROR", "reset"},
+    static const struct { const char *key; enum why_cause_id id; } map[] = {
+        {"ERR_DNS_FAIL", WHY_CAUSE_NXDOMAIN},        {"Host Not Resolvable", WHY_CAUSE_NXDOMAIN},
+        {"Cannot Connect", WHY_CAUSE_SYN_UNANSWERED},
+        {"ERR_READ_TIMEOUT", WHY_CAUSE_NO_RESPONSE}, {"ERR_ZERO_SIZE_OBJECT", WHY_CAUSE_CLOSED},
+        {"ERR_INVALID_RESP", WHY_CAUSE_NOT_HTTP},    {"Bad Response", WHY_CAUSE_NOT_HTTP},
+        {"ERR_READ_ERROR", WHY_CAUSE_RESET},
     };
-    const char *d = connect_errno_detail(claim);
-    if (!d)
-        d = connect_errno_detail(title);
-    if (d)
-        return d[0] ? d : NULL;
+    int d = connect_errno_cause(claim);
+    if (d < 0)
+        d = connect_errno_cause(title);
+    if (d >= 0)
+        return (enum why_cause_id)d;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if ((claim && strstr(claim, map[i].key)) || (title && strstr(title, map[i].key)))
-            return map[i].detail;
-    return NULL;
+            return map[i].id;
+    return NO_CAUSE;
 }
 
 /* The gateway's own words are the only evidence (its upstream side is not in the capture):
  * gateway_claim, with the RFC 9209 type of the cause it names when it names one. */
-static void claim_cause(struct why_incident *inc, const struct why_txn *t, const char *claimed,
+static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum why_cause_id claimed,
                         const char *claim)
 {
-    set_cause(inc, "gateway_claim");
-    if (claimed) {
-        const struct why_cause *c = why_cause_find(claimed);
-        inc->error = c ? c->error : NULL;
-    }
-    dt(inc, "claimed=%s", claimed ? claimed : "unknown");
-    snprintf(inc->summary, sizeof inc->summary,
-             "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
-             t->status, claim);
-}
-
-/* A connection (or DNS exchange) of the incident, for cutting its slice of the capture. */
-static void add_conn(struct why_incident *inc, const struct why_conn_rec *rc)
-{
-    for (uint32_t i = 0; i < inc->nconns; i++)
-        if (inc->conns[i].proto == 6 && inc->conns[i].first_frame == why_frame_num(why_rec_conn(rc)->first_frame) &&
-            inc->conns[i].first_file == why_frame_file(why_rec_conn(rc)->first_frame))
-            return;
-    if (inc->nconns >= WHY_INCIDENT_CONNS_MAX)
-        return;
-    const struct why_conn *c = why_rec_conn(rc);
-    struct why_incident_conn *o = &inc->conns[inc->nconns++];
-    memset(o, 0, sizeof *o);
-    o->proto = 6;
-    o->a_role = cli_actor(rc);
-    o->b_role = srv_actor(rc);
-    o->a = c->cli_addr;
-    o->b = c->srv_addr;
-    o->aport = c->cli_port;
-    o->bport = c->srv_port;
-    uint64_t last = c->half[0].last_frame;
-    struct why_ts last_ts = c->half[0].last_ts;
-    if (c->half[1].last_frame > last) {
-        last = c->half[1].last_frame;
-        last_ts = c->half[1].last_ts;
-    }
-    o->first_file = why_frame_file(c->first_frame);
-    o->first_frame = why_frame_num(c->first_frame);
-    o->first_ts = c->first_ts;
-    o->last_file = why_frame_file(last ? last : c->first_frame);
-    o->last_frame = why_frame_num(last ? last : c->first_frame);
-    o->last_ts = last ? last_ts : c->first_ts;
-}
-
-static void add_dns(struct why_incident *inc, const struct why_gateways *gw, const struct why_dns_rec *d)
-{
-    if (inc->nconns >= WHY_INCIDENT_CONNS_MAX)
-        return;
-    struct why_incident_conn *o = &inc->conns[inc->nconns++];
-    memset(o, 0, sizeof *o);
-    o->proto = d->tcp ? 6 : 17;
-    o->a_role = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
-    o->b_role = WHY_ACTOR_DNS;
-    o->a = d->cli;
-    o->b = d->srv;
-    o->aport = d->cli_port;
-    o->bport = d->srv_port;
-    uint64_t last = d->answered ? d->a_frame : d->last_q_frame;
-    struct why_ts last_ts = d->answered ? d->a_ts : d->last_q_ts;
-    if (d->icmp_frame > last) {
-        last = d->icmp_frame;
-        last_ts = d->icmp_ts;
-    }
-    o->first_file = why_frame_file(d->q_frame);
-    o->first_frame = why_frame_num(d->q_frame);
-    o->first_ts = d->q_ts;
-    o->last_file = why_frame_file(last);
-    o->last_frame = why_frame_num(last);
-    o->last_ts = last_ts;
-}
-
-/* Frame ids become file + number; evidence in capture order; the connections involved,
- * the client leg first. */
-static void finish(struct why_incident *inc, const struct why_join *x, const struct why_gateways *gw)
-{
-    inc->file = why_frame_file(inc->request_frame);
-    inc->request_frame = why_frame_num(inc->request_frame);
-    inc->response_frame = why_frame_num(inc->response_frame);
-    qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
-    inc->nconns = 0;
-    if (x->client)
-        add_conn(inc, x->client->rc);
-    else if (x->client_conn)
-        add_conn(inc, x->client_conn);
-    for (uint32_t i = 0; i < x->ndns; i++)
-        add_dns(inc, gw, x->dns[i]);
-    for (uint32_t i = 0; i < x->nattempts; i++)
-        add_conn(inc, x->attempts[i]);
-    if (x->up && x->up != x->client)
-        add_conn(inc, x->up->rc);
-    if (x->up_conn)
-        add_conn(inc, x->up_conn);
+    why_dg_cause(inc, WHY_CAUSE_GATEWAY_CLAIM);
+    const struct why_cause *c = why_cause_get(claimed);
+    if (c)
+        inc->error = c->error;
+    why_dg_param(inc, "claimed=%s", c ? c->detail : "unknown");
+    why_dg_say(inc, WHY_P_CLAIM, claim, NULL, NULL, t->status, 0, 0, 0);
 }
 
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
-                              struct why_incident *inc)
+                              struct why_diagnosis *dg)
 {
     const struct why_txn *t = x->client;
-    memset(inc, 0, sizeof *inc);
+    memset(dg, 0, sizeof *dg);
+    struct why_incident *inc = &dg->inc;
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
     const struct why_conn *cc = why_rec_conn(t->rc);
     struct client_end ce = client_leg_end(x);
@@ -972,48 +619,45 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
 
     char cli[64];
     why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
-    evc(inc, WHY_EVK_REQUEST, t->rc, WHY_C2S, t->req_frame, t->req_ts, "request %s from %s", t->method, cli);
+    why_dg_ev_conn(inc, WHY_EVK_REQUEST, t->rc, WHY_C2S, t->req_frame, t->req_ts, WHY_P_EV_REQUEST, t->method, cli, 0, 0);
 
-    struct fixctx f;
-    memset(&f, 0, sizeof f);
-    f.who = "The gateway";
-    f.gw = cx->gw;
-    f.host = u.host;
-    f.claim = inc->claim[0] ? inc->claim : "no reason given";
+    struct why_dg_ctx f = {cx->gw, "", &dg->fix};
+    f.a->wait_us = -1;
+    snprintf(f.a->host, sizeof f.a->host, "%s", u.host);
+    snprintf(f.a->claim, sizeof f.a->claim, "%s", inc->claim);
+    f.a->claim_none = 1;
     if (x->up_conn) {
         const struct why_conn *uc = why_rec_conn(x->up_conn);
-        why_addr_str(&uc->srv_addr, f.addr, sizeof f.addr);
-        snprintf(f.port, sizeof f.port, "%u", uc->srv_port);
+        why_addr_str(&uc->srv_addr, f.a->addr, sizeof f.a->addr);
+        snprintf(f.a->port, sizeof f.a->port, "%u", uc->srv_port);
     } else if (u.host[0]) {
-        snprintf(f.addr, sizeof f.addr, "%s", u.host);
-        snprintf(f.port, sizeof f.port, "%u", u.port);
+        snprintf(f.a->addr, sizeof f.a->addr, "%s", u.host);
+        snprintf(f.a->port, sizeof f.a->port, "%u", u.port);
     }
-    snprintf(f.status, sizeof f.status, "%d", t->status);
+    snprintf(f.a->status, sizeof f.a->status, "%d", t->status);
 
     bool found = false;
     /* 1. origin's own 5xx passed through */
     if (x->up && !direct && x->up->has_resp && x->up->status >= 500 && t->has_resp &&
         t->status == x->up->status) {
-        set_cause(inc, "origin_5xx");
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The origin %s:%s answered %d itself; the gateway passed it on.", f.addr, f.port,
-                 x->up->status);
-        dt(inc, "status=%d", x->up->status);
-        evc(inc, WHY_EVK_UPSTREAM_REQUEST, x->up->rc, WHY_C2S, x->up->req_frame, x->up->req_ts,
-            "upstream request to %s", f.addr);
-        evc(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->resp_frame, x->up->resp_ts,
-            "origin answers %d", x->up->status);
+        why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
+        why_dg_say(inc, WHY_P_ORIGIN_5XX, f.a->addr, f.a->port, NULL, x->up->status, 0, 0, 0);
+        why_dg_param(inc, "status=%d", x->up->status);
+        why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, x->up->rc, WHY_C2S, x->up->req_frame, x->up->req_ts,
+            WHY_P_EV_UPSTREAM_REQ, NULL, f.a->addr, 0, 0);
+        why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->resp_frame, x->up->resp_ts,
+            WHY_P_EV_ORIGIN_ANSWERS, NULL, NULL, x->up->status, 0);
         found = true;
     }
     if (!found && direct && t->has_resp && t->status >= 500) {
         /* only the client leg is in the capture: take the gateway's word when it gives one */
-        const char *d = claim_detail(t->claim, t->title);
-        if (d || t->via[0] || t->claim[0]) {
-            claim_cause(inc, t, d, f.claim);
+        enum why_cause_id d = claim_cause_id(t->claim, t->title);
+        if (d != NO_CAUSE || t->via[0] || t->claim[0]) {
+            claim_cause(inc, t, d, f.a->claim);
         } else {
-            set_cause(inc, "origin_5xx");
-            dt(inc, "status=%d", t->status);
-            snprintf(inc->summary, sizeof inc->summary, "The server %s answered %d.", f.addr, t->status);
+            why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
+            why_dg_param(inc, "status=%d", t->status);
+            why_dg_say(inc, WHY_P_SERVER_5XX, f.a->addr, NULL, NULL, t->status, 0, 0, 0);
         }
         found = true;
     }
@@ -1033,59 +677,47 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     /* 3. the gateway answered 5xx and nothing upstream explains it */
     if (!found && t->has_resp && t->status >= 500 && !direct) {
         if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
-            set_cause(inc, "no_upstream_attempt");
-            snprintf(inc->summary, sizeof inc->summary,
-                     "The gateway answered %d without any DNS query, connection or request upstream.",
-                     t->status);
+            why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
+            why_dg_say(inc, WHY_P_NO_UPSTREAM, NULL, NULL, NULL, t->status, 0, 0, 0);
         } else if (!x->upstream_visible) {
-            claim_cause(inc, t, claim_detail(t->claim, t->title), f.claim);
+            claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
         } else {
-            set_cause(inc, "gateway_error");
-            snprintf(inc->summary, sizeof inc->summary,
-                     "The gateway answered %d although the upstream side shows no failure.", t->status);
+            why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
+            why_dg_say(inc, WHY_P_GATEWAY_ERROR, NULL, NULL, NULL, t->status, 0, 0, 0);
         }
         found = true;
     }
     /* 4. the client leg */
     if (!found && ce.client_reset_in_body) {
-        set_cause(inc, "client_reset_response");
-        evc(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, "client ends the connection during the response");
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The client ended the connection while the %d response was still coming.", t->status);
+        why_dg_cause(inc, WHY_CAUSE_CLIENT_RESET_RESPONSE);
+        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, WHY_P_EV_CLIENT_ENDS, NULL, NULL, 0, 0);
+        why_dg_say(inc, WHY_P_CLIENT_RESET, NULL, NULL, NULL, t->status, 0, 0, 0);
         found = true;
     }
     if (!found && ce.client_gave_up) {
-        set_cause(inc, "client_abort");
+        why_dg_cause(inc, WHY_CAUSE_CLIENT_ABORT);
         inc->wait_us = why_ts_diff_us(t->req_ts, ce.ts);
-        char w[32];
-        fmt_wait(w, sizeof w, inc->wait_us);
-        snprintf(f.wait, sizeof f.wait, "%s", w);
-        evc(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, "client gives up");
+        f.a->wait_us = inc->wait_us;
+        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, WHY_P_EV_CLIENT_GIVES_UP, NULL, NULL, 0, 0);
         if (x->up && !x->up->has_resp)
-            snprintf(f.upstream_state, sizeof f.upstream_state,
-                     "the origin %s had not answered the gateway's request: look at why it is slow.",
-                     f.addr);
+            f.a->upstream_state = 2; /* the origin had not answered */
         else if (!direct && x->nattempts == 0 && !x->up)
-            snprintf(f.upstream_state, sizeof f.upstream_state,
-                     "the gateway had not sent the request upstream yet.");
+            f.a->upstream_state = 3; /* not sent upstream yet */
         else
-            snprintf(f.upstream_state, sizeof f.upstream_state, "nothing upstream was pending.");
-        dt(inc, "waited=%.3fs", secs(inc->wait_us));
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The client gave up after %s without an answer (499).", w);
+            f.a->upstream_state = 1; /* nothing pending upstream */
+        why_dg_param(inc, "waited=%.3fs", secs(inc->wait_us));
+        why_dg_say(inc, WHY_P_CLIENT_ABORT, NULL, NULL, NULL, inc->wait_us, 0, 0, 0);
         found = true;
     }
     if (!found && ce.gateway_closed) {
-        set_cause(inc, "closed_without_response");
-        evc(inc, WHY_EVK_GIVE_UP, t->rc, WHY_S2C, ce.frame, ce.ts, "gateway closes the client connection");
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway closed the client's connection without answering.");
+        why_dg_cause(inc, WHY_CAUSE_CLOSED_WITHOUT_RESPONSE);
+        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_S2C, ce.frame, ce.ts, WHY_P_EV_GW_CLOSES, NULL, NULL, 0, 0);
+        why_dg_say(inc, WHY_P_CLOSED_NO_ANSWER, NULL, NULL, NULL, 0, 0, 0, 0);
         found = true;
     }
     if (!found && t->has_resp && !t->resp_done) {
-        set_cause(inc, direct ? "closed_in_body" : "gateway_error");
-        snprintf(inc->summary, sizeof inc->summary,
-                 "The %d response to the client was cut short.", t->status);
+        why_dg_cause(inc, direct ? WHY_CAUSE_CLOSED_IN_BODY : WHY_CAUSE_GATEWAY_ERROR);
+        why_dg_say(inc, WHY_P_CUT_SHORT, NULL, NULL, NULL, t->status, 0, 0, 0);
         found = true;
     }
     if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->resp_dead) {
@@ -1093,23 +725,20 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         return WHY_VERDICT_UNREADABLE;
     }
     if (!found) {
-        set_cause(inc, "no_response_in_capture");
+        why_dg_cause(inc, WHY_CAUSE_NO_RESPONSE_IN_CAPTURE);
         inc->wait_us = why_ts_diff_us(t->req_ts, cx->now);
-        snprintf(inc->summary, sizeof inc->summary,
-                 "No answer had arrived when the capture ended.");
+        why_dg_say(inc, WHY_P_CAPTURE_ENDED, NULL, NULL, NULL, 0, 0, 0, 0);
     }
     /* evidence of the upstream side and of the answer */
     for (uint32_t i = 0; i < x->ndns && inc->dns_queries == 0; i++)
-        evd(inc, WHY_EVK_DNS_QUERY, f.gw, x->dns[i], WHY_C2S, x->dns[i]->q_frame, x->dns[i]->q_ts, "DNS query for %s", x->dns[i]->qname);
+        why_dg_ev_dns(inc, WHY_EVK_DNS_QUERY, f.gw, x->dns[i], WHY_C2S, x->dns[i]->q_frame, x->dns[i]->q_ts,
+            WHY_P_EV_DNS_QUERY_FOR, NULL, 0, 0);
     for (uint32_t i = 0; i < x->nattempts && !direct; i++)
-        conn_evidence(inc, x->attempts[i]);
+        why_dg_conn_evidence(inc, x->attempts[i]);
     if (t->has_resp)
-        evc(inc, WHY_EVK_RESPONSE, t->rc, WHY_S2C, t->resp_first_frame, t->resp_first_ts, "%s answers %d", direct ? "server" : "gateway",
-           t->status);
-    const struct why_cause *cat = why_cause_find(inc->detail);
-    if (cat)
-        expand(inc->fix, sizeof inc->fix, cat->fix, &f);
-    finish(inc, x, f.gw);
+        why_dg_ev_conn(inc, WHY_EVK_RESPONSE, t->rc, WHY_S2C, t->resp_first_frame, t->resp_first_ts, WHY_P_EV_ANSWERS,
+            NULL, NULL, t->status, direct);
+    why_dg_finish(inc, x, f.gw);
     return WHY_VERDICT_FAILED;
 }
 
@@ -1117,26 +746,27 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
  * host's connection attempts to one address that never got through. In a capture taken on a
  * client (or of a gateway whose client leg is not in the capture) these are the whole story;
  * next to a client leg, they are whatever the joining could not place: never lost. */
-bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join *x, struct why_incident *inc)
+bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join *x,
+                           struct why_diagnosis *dg)
 {
-    (void)cx;
-    memset(inc, 0, sizeof *inc);
+    memset(dg, 0, sizeof *dg);
+    struct why_incident *inc = &dg->inc;
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
-    struct fixctx f;
-    memset(&f, 0, sizeof f);
     char who[64];
+    struct why_dg_ctx f = {cx->gw, who, &dg->fix};
+    f.a->wait_us = -1;
     const struct why_addr *origin = NULL;
     if (x->ndns) {
         origin = &x->dns[0]->cli;
-        f.host = x->dns[0]->qname;
+        snprintf(f.a->host, sizeof f.a->host, "%s", x->dns[0]->qname);
         inc->ts = x->dns[0]->q_ts;
         inc->request_frame = x->dns[0]->q_frame;
     } else if (x->nattempts) {
         const struct why_conn *c = why_rec_conn(x->attempts[0]);
         origin = &c->cli_addr;
-        why_addr_str(&c->srv_addr, f.addr, sizeof f.addr);
-        snprintf(f.port, sizeof f.port, "%u", c->srv_port);
-        f.host = f.addr;
+        why_addr_str(&c->srv_addr, f.a->addr, sizeof f.a->addr);
+        snprintf(f.a->port, sizeof f.a->port, "%u", c->srv_port);
+        snprintf(f.a->host, sizeof f.a->host, "%s", f.a->addr);
         inc->ts = c->first_ts;
         inc->request_frame = c->first_frame;
         inc->file = c->file;
@@ -1148,11 +778,8 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         return false;
     }
     why_addr_str(origin, who, sizeof who);
-    f.who = who;
-    f.gw = cx->gw;
-    f.claim = "";
     inc->client_addr = *origin;
-    snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.host);
+    snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.a->host);
     bool found;
     if (x->ndns)
         found = dns_cause(inc, x, &f);
@@ -1177,14 +804,10 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls.sni);
         inc->request_frame = cc->first_frame;
         char cli[64];
-        evc(inc, cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA,
-            x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)",
-           why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli),
-           x->client_conn->tls.sni[0] ? x->client_conn->tls.sni : "-");
+        why_dg_ev_conn(inc, cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA,
+            x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN,
+            why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli), x->client_conn->tls.sni, 0, 0);
     }
-    const struct why_cause *cat = why_cause_find(inc->detail);
-    if (cat)
-        expand(inc->fix, sizeof inc->fix, cat->fix, &f);
-    finish(inc, x, f.gw);
+    why_dg_finish(inc, x, f.gw);
     return true;
 }

@@ -1,7 +1,271 @@
-/* Rendering an incident's words. */
+/* The words of an incident: its summary, its fix (the catalogue's template filled in) and each
+ * evidence item's text, from the phrases and arguments the diagnosis chose (render/words.h).
+ * The only place in the library with English sentences; every writer shows these words. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/dns.h"
 #include "render/render.h"
 
-void why_render_incident(struct why_incident *inc)
+static double secs(int64_t us) { return (double)us / 1e6; }
+
+/* "1.23 s" / "850 ms" / "0.4 ms" */
+static void fmt_wait(char *buf, size_t n, int64_t us)
 {
-    (void)inc;
+    if (us < 0)
+        snprintf(buf, n, "?");
+    else if (us >= 10000000)
+        snprintf(buf, n, "%.0f s", secs(us));
+    else if (us >= 1000000)
+        snprintf(buf, n, "%.2f s", secs(us));
+    else if (us >= 1000)
+        snprintf(buf, n, "%.0f ms", (double)us / 1000.0);
+    else
+        snprintf(buf, n, "%.1f ms", (double)us / 1000.0);
+}
+
+static const char *plural(int64_t n, const char *one, const char *more) { return n == 1 ? one : more; }
+static const char *sni(const char *s) { return s[0] ? s : "-"; }
+
+static void summary(const struct why_incident *inc, const struct why_words *w, char *out, size_t size)
+{
+    char wt[32], rc[16];
+    const char *s0 = w->s[0], *s1 = w->s[1], *s2 = w->s[2];
+    const int64_t *n = w->n;
+    switch (w->phrase) {
+    case WHY_P_DNS_RCODE:
+        fmt_wait(wt, sizeof wt, n[2]);
+        snprintf(out, size, "DNS server %s answered %s for %s (%u %s, %s).", s0,
+                 why_dns_rcode_name((uint8_t)n[0]), s1, (unsigned)n[1], plural(n[1], "query", "queries"), wt);
+        break;
+    case WHY_P_DNS_NODATA:
+        fmt_wait(wt, sizeof wt, n[2]);
+        snprintf(out, size, "DNS server %s answered %s with no address (NODATA) for every query (%u, %s).",
+                 s0, s1, (unsigned)n[1], wt);
+        break;
+    case WHY_P_DNS_NO_ANSWER:
+        fmt_wait(wt, sizeof wt, n[2]);
+        snprintf(out, size, "DNS server %s never answered: %u %s for %s, %u %s in all, given up after %s.",
+                 s0, (unsigned)n[0], plural(n[0], "query", "queries"), s1, (unsigned)n[1],
+                 plural(n[1], "send", "sends"), wt);
+        break;
+    case WHY_P_SYN_ICMP:
+        snprintf(out, size, "%s's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).",
+                 s0[0] ? s0 : "The gateway", s1, n[0] == 6 ? "v6" : "", (unsigned)n[1], (unsigned)n[2], s2,
+                 (unsigned)n[3], plural(n[3], "try", "tries"));
+        break;
+    case WHY_P_SYN_RST:
+        snprintf(out, size, "%s answered the SYN from %s with a reset (%u %s): connection refused.", s0,
+                 s1[0] ? s1 : "the gateway", (unsigned)n[0], plural(n[0], "try", "tries"));
+        break;
+    case WHY_P_SYN_UNANSWERED: {
+        char sched[120] = "";
+        size_t o = 0;
+        for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
+            o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "", secs(inc->schedule_us[i]));
+        fmt_wait(wt, sizeof wt, n[1]);
+        snprintf(out, size, "%s sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.",
+                 s0[0] ? s0 : "The gateway", (unsigned)n[0], s1, sched, wt);
+        break;
+    }
+    case WHY_P_NOT_HTTP:
+        snprintf(out, size, "%s answered the request with bytes that are not an HTTP status line: \"%s\".", s0, s1);
+        break;
+    case WHY_P_CLOSED_EARLY:
+        fmt_wait(wt, sizeof wt, n[1]);
+        snprintf(out, size, "%s %s the connection %s after the request, without sending a response.", s0,
+                 n[0] ? "reset" : "closed", wt);
+        break;
+    case WHY_P_NO_RESPONSE:
+        fmt_wait(wt, sizeof wt, n[0]);
+        snprintf(out, size, "%s accepted the request and sent nothing for %s, until the gateway gave up.", s0, wt);
+        break;
+    case WHY_P_CUT_IN_BODY:
+        snprintf(out, size, "%s %s the connection in the middle of its %d response (%" PRId64 " body bytes of %s).",
+                 s0, n[0] ? "reset" : "closed", (int)n[1], n[2], n[3] ? "the announced length" : "an unknown length");
+        break;
+    case WHY_P_BANNER:
+        snprintf(out, size, "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
+                 s0, s1);
+        break;
+    case WHY_P_RENEG_REFUSED:
+        snprintf(out, size, "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
+                 s0, sni(s1), n[0] ? "alert" : "closed the connection");
+        break;
+    case WHY_P_RENEG_STALL:
+        fmt_wait(wt, sizeof wt, n[0]);
+        snprintf(out, size,
+                 "%s (SNI %s) asked for TLS renegotiation (HelloRequest) after the request; the "
+                 "gateway never answered and the origin waited %s.",
+                 s0, sni(s1), wt);
+        break;
+    case WHY_P_CERT_REFUSED:
+        snprintf(out, size, "The gateway refused the certificate of %s (SNI %s)%s%s%s.", s0, sni(s1),
+                 s2[0] ? ": " : "", s2,
+                 n[0] ? (s2[0] ? "; it sent a certificate alert" : " with a certificate alert") : "");
+        break;
+    case WHY_P_TLS_ALERT:
+        snprintf(out, size, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.", s0, sni(s1), s2,
+                 n[0] ? "origin" : "gateway");
+        break;
+    case WHY_P_TLS_GATEWAY_LEFT:
+        snprintf(out, size,
+                 "The gateway finished the TLS handshake with %s (SNI %s) and closed without sending the request: it refused something in the handshake%s.",
+                 s0, sni(s1), n[0] ? ", most often the certificate (hidden in TLS 1.3: --keylog shows it)" : "");
+        break;
+    case WHY_P_TLS_CUT:
+        snprintf(out, size, "%s %s the connection during the TLS handshake (SNI %s).", s0, n[0] ? "reset" : "closed",
+                 sni(s1));
+        break;
+    case WHY_P_CLAIM:
+        snprintf(out, size, "The gateway answered %d and says \"%s\"; its upstream side is not in the capture.",
+                 (int)n[0], s0[0] ? s0 : "no reason given");
+        break;
+    case WHY_P_ORIGIN_5XX:
+        snprintf(out, size, "The origin %s:%s answered %d itself; the gateway passed it on.", s0, s1, (int)n[0]);
+        break;
+    case WHY_P_SERVER_5XX:
+        snprintf(out, size, "The server %s answered %d.", s0, (int)n[0]);
+        break;
+    case WHY_P_NO_UPSTREAM:
+        snprintf(out, size, "The gateway answered %d without any DNS query, connection or request upstream.", (int)n[0]);
+        break;
+    case WHY_P_GATEWAY_ERROR:
+        snprintf(out, size, "The gateway answered %d although the upstream side shows no failure.", (int)n[0]);
+        break;
+    case WHY_P_CLIENT_RESET:
+        snprintf(out, size, "The client ended the connection while the %d response was still coming.", (int)n[0]);
+        break;
+    case WHY_P_CLIENT_ABORT:
+        fmt_wait(wt, sizeof wt, n[0]);
+        snprintf(out, size, "The client gave up after %s without an answer (499).", wt);
+        break;
+    case WHY_P_CLOSED_NO_ANSWER:
+        snprintf(out, size, "The gateway closed the client's connection without answering.");
+        break;
+    case WHY_P_CUT_SHORT:
+        snprintf(out, size, "The %d response to the client was cut short.", (int)n[0]);
+        break;
+    case WHY_P_CAPTURE_ENDED:
+        snprintf(out, size, "No answer had arrived when the capture ended.");
+        break;
+    default:
+        (void)rc;
+        out[0] = 0;
+        break;
+    }
+}
+
+static void evidence(const struct why_words *w, char *out, size_t size)
+{
+    char tn[12];
+    const char *s0 = w->s[0], *s1 = w->s[1];
+    const int64_t *n = w->n;
+    switch (w->phrase) {
+    case WHY_P_EV_SYN: snprintf(out, size, "SYN to %s", s0); break;
+    case WHY_P_EV_SYN_RETRY: snprintf(out, size, "SYN to %s retransmitted (try %u)", s0, (unsigned)n[0]); break;
+    case WHY_P_EV_SYN_ACK: snprintf(out, size, "SYN-ACK from %s", s0); break;
+    case WHY_P_EV_SYN_ICMP:
+        snprintf(out, size, "ICMP%s type %u code %u about the SYN to %s", n[0] == 6 ? "v6" : "", (unsigned)n[1],
+                 (unsigned)n[2], s0);
+        break;
+    case WHY_P_EV_RST_FROM: snprintf(out, size, "RST from %s", s0); break;
+    case WHY_P_EV_FIN_FROM: snprintf(out, size, "FIN from %s", s0); break;
+    case WHY_P_EV_RST_TO: snprintf(out, size, "RST to %s", s0); break;
+    case WHY_P_EV_FIN_TO: snprintf(out, size, "FIN to %s", s0); break;
+    case WHY_P_EV_DNS_QUERY:
+        snprintf(out, size, "DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn), s0, s1);
+        break;
+    case WHY_P_EV_DNS_RETRY:
+        snprintf(out, size, "DNS query %s %s retransmitted (%u tries)", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),
+                 s0, (unsigned)n[1]);
+        break;
+    case WHY_P_EV_DNS_ANSWER:
+        snprintf(out, size, "DNS answer %s for %s %s", why_dns_rcode_name((uint8_t)n[1]),
+                 why_dns_type_name((uint16_t)n[0], tn, sizeof tn), s0);
+        break;
+    case WHY_P_EV_DNS_ICMP: snprintf(out, size, "ICMP error about the DNS query for %s", s0); break;
+    case WHY_P_EV_DNS_QUERY_FOR: snprintf(out, size, "DNS query for %s", s0); break;
+    case WHY_P_EV_UPSTREAM_REQ:
+        if (s0[0])
+            snprintf(out, size, "upstream request %s to %s", s0, s1);
+        else
+            snprintf(out, size, "upstream request to %s", s1);
+        break;
+    case WHY_P_EV_FIRST_BYTES: snprintf(out, size, "first response bytes from %s", s0); break;
+    case WHY_P_EV_CLOSE_EARLY: snprintf(out, size, "%s from %s before any response", n[0] ? "RST" : "FIN", s0); break;
+    case WHY_P_EV_GIVES_UP: snprintf(out, size, "gateway gives up on %s", s0); break;
+    case WHY_P_EV_CLOSE_IN_BODY:
+        snprintf(out, size, "%s from %s in the middle of the response", n[0] ? "RST" : "FIN", s0);
+        break;
+    case WHY_P_EV_BANNER: snprintf(out, size, "first bytes from %s, before any request", s0); break;
+    case WHY_P_EV_RENEG:
+        snprintf(out, size, "TLS handshake record from %s after its Finished (renegotiation request)", s0);
+        break;
+    case WHY_P_EV_RENEG_ALERT: snprintf(out, size, "the gateway's alert in answer to the renegotiation"); break;
+    case WHY_P_EV_CERT: snprintf(out, size, "certificate from %s: %s", s0, s1[0] ? s1 : "accepted by its looks"); break;
+    case WHY_P_EV_GW_ALERT: snprintf(out, size, "TLS alert %s from the gateway", s0); break;
+    case WHY_P_EV_ALERT: snprintf(out, size, "TLS alert %s from %s", s0, n[0] ? "the origin" : "the gateway"); break;
+    case WHY_P_EV_TLS_LEFT: snprintf(out, size, "the gateway closes the TLS connection to %s without a request", s0); break;
+    case WHY_P_EV_REQUEST: snprintf(out, size, "request %s from %s", s0, s1); break;
+    case WHY_P_EV_ORIGIN_ANSWERS: snprintf(out, size, "origin answers %d", (int)n[0]); break;
+    case WHY_P_EV_CLIENT_ENDS: snprintf(out, size, "client ends the connection during the response"); break;
+    case WHY_P_EV_CLIENT_GIVES_UP: snprintf(out, size, "client gives up"); break;
+    case WHY_P_EV_GW_CLOSES: snprintf(out, size, "gateway closes the client connection"); break;
+    case WHY_P_EV_ANSWERS: snprintf(out, size, "%s answers %d", n[1] ? "server" : "gateway", (int)n[0]); break;
+    case WHY_P_EV_CLIENT_CONN: snprintf(out, size, "client connection from %s (TLS, SNI %s)", s0, sni(s1)); break;
+    default: out[0] = 0; break;
+    }
+}
+
+/* Expands {name} placeholders of a catalogue fix. */
+static void expand(char *out, size_t size, const char *tmpl, const struct why_fix_args *f)
+{
+    char wait[32], state[160];
+    fmt_wait(wait, sizeof wait, f->wait_us);
+    switch (f->upstream_state) {
+    case 1: snprintf(state, sizeof state, "nothing upstream was pending."); break;
+    case 2: snprintf(state, sizeof state, "the origin %s had not answered the gateway's request: look at why it is slow.", f->addr); break;
+    case 3: snprintf(state, sizeof state, "the gateway had not sent the request upstream yet."); break;
+    default: state[0] = 0; break;
+    }
+    const struct { const char *name, *value; } vars[] = {
+        {"host", f->host}, {"claim", f->claim[0] || !f->claim_none ? f->claim : "no reason given"},
+        {"addr", f->addr}, {"port", f->port}, {"dns", f->dns}, {"icmp_from", f->icmp_from},
+        {"wait", wait}, {"got", f->got}, {"status", f->status}, {"alert", f->alert},
+        {"upstream_state", state}, {"cert", f->cert},
+    };
+    size_t o = 0;
+    for (const char *p = tmpl; *p && o + 1 < size;) {
+        const char *end = *p == '{' ? strchr(p, '}') : NULL;
+        const char *v = NULL;
+        for (size_t i = 0; end && i < sizeof vars / sizeof vars[0] && !v; i++)
+            if (strlen(vars[i].name) == (size_t)(end - p - 1) && !strncmp(p + 1, vars[i].name, (size_t)(end - p - 1)))
+                v = vars[i].value;
+        if (!v) {
+            out[o++] = *p++;
+            continue;
+        }
+        if (!v[0])
+            v = "?";
+        size_t vl = strlen(v);
+        if (vl > size - 1 - o)
+            vl = size - 1 - o;
+        memcpy(out + o, v, vl);
+        o += vl;
+        p = end + 1;
+    }
+    out[o] = 0;
+}
+
+void why_render(struct why_diagnosis *d)
+{
+    struct why_incident *inc = &d->inc;
+    summary(inc, &d->summary, inc->summary, sizeof inc->summary);
+    for (uint32_t i = 0; i < inc->nevidence; i++)
+        evidence(&d->evidence[i], inc->evidence[i].what, sizeof inc->evidence[i].what);
+    const struct why_cause *cat = why_cause_get(inc->cause);
+    if (cat)
+        expand(inc->fix, sizeof inc->fix, cat->fix, &d->fix);
 }

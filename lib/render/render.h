@@ -1,11 +1,12 @@
-/* Words: the names of the result model's enums (also the JSON schema's names) and the
- * rendering of an incident's sentences. Shared by every writer (text, JSON, HTML, ...). */
+/* Words: the names of the result model's enums (also the JSON schema's names, names.c) and
+ * the sentences of an incident (render.c): summary, fix and evidence text, from what the
+ * diagnosis chose (render/words.h). Every writer shows these words; none makes its own. */
 #ifndef WHY_RENDER_RENDER_H
 #define WHY_RENDER_RENDER_H
 
-#include "why502/why502.h"
+#include "diagnose/diagnose.h"
 
-/* Fills the words of inc that are still empty from its cause, parameters and evidence. */
-void why_render_incident(struct why_incident *inc);
+/* Fills d->inc's summary, fix and evidence texts. */
+void why_render(struct why_diagnosis *d);
 
 #endif

@@ -36,6 +36,7 @@ struct why_session {
     struct why_ts now;                /* latest packet time seen (never runs backwards) */
     struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
     uint64_t next_incident_id;
+    int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
 };
 
 void why_options_init(struct why_options *o)
@@ -59,18 +60,15 @@ static void emit(struct why_session *s, struct why_incident *inc)
     inc->id = ++s->next_incident_id;
     s->sum.failed++;
     s->sum.by_kind[inc->kind]++;
-    size_t ncauses;
-    const struct why_cause *cat = why_causes(&ncauses);
-    const struct why_cause *cause = why_cause_find(inc->detail);
-    if (cause && (size_t)(cause - cat) < 64)
-        s->sum.by_cause[cause - cat]++;
+    if ((unsigned)inc->cause < 64)
+        s->sum.by_cause[inc->cause]++;
     if (s->sink.on_incident)
         s->sink.on_incident(s->sink.ctx, inc);
 }
 
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
-    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive};
+    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible};
 }
 
 static void decide(struct why_session *s, struct why_txn *t)
@@ -104,13 +102,13 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_join_request(&cx, t, &x);
     why_join_apply(&s->st, &x);
     struct why_diag_ctx dx = {&s->gw, s->now};
-    struct why_incident inc;
-    enum why_verdict v = why_diagnose(&dx, &x, &inc);
+    struct why_diagnosis d;
+    enum why_verdict v = why_diagnose(&dx, &x, &d);
     if (v == WHY_VERDICT_UNREADABLE)
         s->sum.unreadable++;
     else if (v == WHY_VERDICT_FAILED) {
-        why_render_incident(&inc);
-        emit(s, &inc);
+        why_render(&d);
+        emit(s, &d.inc);
     }
 }
 
@@ -156,10 +154,10 @@ static void unjoined(struct why_session *s, struct why_join *x, bool report)
 {
     why_join_apply(&s->st, x);
     struct why_diag_ctx dx = {&s->gw, s->now};
-    struct why_incident inc;
-    if (report && why_diagnose_unjoined(&dx, x, &inc)) {
-        why_render_incident(&inc);
-        emit(s, &inc);
+    struct why_diagnosis d;
+    if (report && why_diagnose_unjoined(&dx, x, &d)) {
+        why_render(&d);
+        emit(s, &d.inc);
     }
 }
 
@@ -199,6 +197,7 @@ static void on_release(void *ctx, struct why_conn_rec *rc)
 static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
+    s->upstream_visible = -1; /* records and roles changed since the last sweep */
     sweep_queue(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
 }

@@ -65,6 +65,8 @@ struct why_conn_rec {
     bool claimed;                 /* joined to a request (or to an unjoined incident) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
+    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
+    bool in_reneg;                /* on that list */
     uint32_t abucket;             /* its bucket in that index */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */

@@ -96,6 +96,14 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
+    if (rc->in_reneg) {
+        if (rc->reprev)
+            rc->reprev->renext = rc->renext;
+        else
+            st->reneg_head = rc->renext;
+        if (rc->renext)
+            rc->renext->reprev = rc->reprev;
+    }
     st->nrecs--;
 }
 
@@ -207,6 +215,8 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = *c;
     rc->live = c;
+    if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
+        st->conns_unordered = true; /* for good: the join then scans every record */
     rc->rprev = st->rtail;
     if (st->rtail)
         st->rtail->rnext = rc;
@@ -220,6 +230,18 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     st->abuckets[rc->abucket] = rc;
     st->nrecs++;
     return rc;
+}
+
+void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->in_reneg)
+        return;
+    rc->in_reneg = true;
+    rc->reprev = NULL;
+    rc->renext = st->reneg_head;
+    if (rc->renext)
+        rc->renext->reprev = rc;
+    st->reneg_head = rc;
 }
 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)

@@ -17,7 +17,9 @@
 
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
-#define WHY_ADDR_BUCKETS 16384u      /* connection-by-server-address buckets (power of two) */
+#define WHY_ADDR_BUCKETS 16384u
+#define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
+                                              previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
 struct why_store_hooks {
@@ -39,6 +41,10 @@ struct why_store {
     struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
+    struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
+    bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
+                                         one created before it (the capture's clock went
+                                         back): creation order is not time order */
     struct why_conn_rec **abuckets;   /* connection records by server address */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
@@ -55,6 +61,12 @@ struct why_dns_alink {
     struct why_dns_alink *next, *prev;
     uint32_t bucket;
 };
+
+/* The address a link of the index by address stands for. */
+static inline const struct why_addr *why_dns_alink_addr(const struct why_dns_alink *l)
+{
+    return &l->rec->addrs[l - (const struct why_dns_alink *)(l->rec + 1)];
+}
 
 /* 0, or -1 on out of memory (st is then finalised). */
 int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
@@ -75,6 +87,9 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
 {
     return rc->anext;
 }
+
+/* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
+void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
 
 /* ---- transactions ---- */
 /* A new transaction at the end of rc's list: NULL at WHY_TXN_PER_CONN_MAX (counted in

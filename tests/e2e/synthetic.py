@@ -4,6 +4,10 @@ project shows yet. Each case: the packets, and what why502 --json must say.
 
   search-list  a resolver's search list tries www.example.corp.test (NXDOMAIN) before
                www.example (answered): no failure; nosuch.example (NXDOMAIN): one.
+  dns-tcp      two lookups whose UDP answers are truncated (TC) are asked again over TCP
+               (RFC 7766: a 2-byte length before each message, split across segments): the
+               first is answered with an address (no failure, the TC answer is not NODATA),
+               the second NXDOMAIN over TCP (one incident, its exchange a TCP one).
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -36,6 +40,38 @@ def udp(sport, dport, payload):
     return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
 
 
+def tcp(sport, dport, seq, ack, flags, payload=b""):
+    return struct.pack(">HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+
+
+def dns_tcp(tmp):
+    cli, srv = [198, 18, 9, 2], [198, 18, 9, 53]
+    frames, t = [], 1700000000.0
+    for qid, name, rcode, addr in ((7, "a.example", 0, [198, 18, 9, 80]), (8, "b.example", 3, None)):
+        q = dns(qid, name, 1)
+        tc = bytearray(dns(qid, name, 1, 0))
+        tc[2] |= 0x02  # TC
+        frames.append((t, ipv4(cli, srv, 17, udp(40000 + qid, 53, q))))
+        frames.append((t + 0.001, ipv4(srv, cli, 17, udp(53, 40000 + qid, bytes(tc)))))
+        sp = 41000 + qid
+        ans = dns(qid, name, 1, rcode, addr)
+        qm, am = struct.pack(">H", len(q)) + q, struct.pack(">H", len(ans)) + ans
+        frames += [(t + 0.002, ipv4(cli, srv, 6, tcp(sp, 53, 1000, 0, 0x02))),
+                   (t + 0.003, ipv4(srv, cli, 6, tcp(53, sp, 5000, 1001, 0x12))),
+                   (t + 0.004, ipv4(cli, srv, 6, tcp(sp, 53, 1001, 5001, 0x10))),
+                   (t + 0.005, ipv4(cli, srv, 6, tcp(sp, 53, 1001, 5001, 0x18, qm[:1]))),
+                   (t + 0.006, ipv4(cli, srv, 6, tcp(sp, 53, 1002, 5001, 0x18, qm[1:]))),
+                   (t + 0.007, ipv4(srv, cli, 6, tcp(53, sp, 5001, 1001 + len(qm), 0x18, am))),
+                   (t + 0.008, ipv4(cli, srv, 6, tcp(sp, 53, 1001 + len(qm), 5001 + len(am), 0x11))),
+                   (t + 0.009, ipv4(srv, cli, 6, tcp(53, sp, 5001 + len(am), 1002 + len(qm), 0x11)))]
+        t += 1
+    path = os.path.join(tmp, "dns-tcp.pcap")
+    pcap(path, frames)
+    return path, lambda incs: [(i["detail"], i["upstream"]["host"], i["upstream"]["dns_queries"],
+                                sorted(c["proto"] for c in i.get("conns", []))) for i in incs] == \
+        [("nxdomain", "b.example", 1, ["tcp"])]
+
+
 def search_list(tmp):
     cli, srv = [198, 18, 9, 2], [198, 18, 9, 53]
     frames, t = [], 1700000000.0
@@ -56,7 +92,7 @@ def main():
     a = ap.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
-        for name, case in (("search-list", search_list),):
+        for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp)):
             path, ok = case(tmp)
             p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
             incs = [o for o in map(json.loads, p.stdout.decode().splitlines()) if o.get("type") == "incident"]

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "diagnose/diagnose.h"
+#include "render/render.h"
 
 static struct why_ts T(double s)
 {
@@ -32,8 +33,25 @@ struct fixture {
     struct why_txn client, up;
     struct why_dns_rec dns[4];
     struct why_join x;
-    struct why_incident inc;
+    struct why_diagnosis dg;
 };
+
+/* Diagnoses the fixture's join and words the incident, as the session does. */
+static int diag(struct fixture *f)
+{
+    enum why_verdict v = why_diagnose(&f->dx, &f->x, &f->dg);
+    if (v == WHY_VERDICT_FAILED)
+        why_render(&f->dg);
+    return v == WHY_VERDICT_FAILED;
+}
+
+static bool diag_unjoined(struct fixture *f)
+{
+    bool ok = why_diagnose_unjoined(&f->dx, &f->x, &f->dg);
+    if (ok)
+        why_render(&f->dg);
+    return ok;
+}
 
 static int setup(void **state)
 {
@@ -122,18 +140,18 @@ static void dns_nxdomain(void **state)
     }
     answer(&f->client, 503, 1.01, true);
     strcpy(f->client.claim, "ERR_DNS_FAIL 0");
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "dns_error");
-    assert_string_equal(f->inc.detail, "nxdomain");
-    assert_int_equal(f->inc.kind, WHY_KIND_GATEWAY);
-    assert_int_equal(f->inc.status, 503);
-    assert_int_equal(f->inc.dns_queries, 2);
-    assert_string_equal(f->inc.url, "http://nx.lab/x");
-    assert_non_null(strstr(f->inc.fix, "nx.lab"));
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "dns_error");
+    assert_string_equal(f->dg.inc.detail, "nxdomain");
+    assert_int_equal(f->dg.inc.kind, WHY_KIND_GATEWAY);
+    assert_int_equal(f->dg.inc.status, 503);
+    assert_int_equal(f->dg.inc.dns_queries, 2);
+    assert_string_equal(f->dg.inc.url, "http://nx.lab/x");
+    assert_non_null(strstr(f->dg.inc.fix, "nx.lab"));
     /* evidence sorted by frame, request first */
-    assert_int_equal(f->inc.evidence[0].frame, 10);
-    for (uint32_t i = 1; i < f->inc.nevidence; i++)
-        assert_true(f->inc.evidence[i - 1].frame < f->inc.evidence[i].frame);
+    assert_int_equal(f->dg.inc.evidence[0].frame, 10);
+    for (uint32_t i = 1; i < f->dg.inc.nevidence; i++)
+        assert_true(f->dg.inc.evidence[i - 1].frame < f->dg.inc.evidence[i].frame);
 }
 
 static void dns_nodata_and_timeout(void **state)
@@ -150,8 +168,8 @@ static void dns_nodata_and_timeout(void **state)
     d->a_ts = T(1.1);
     f->x.dns[f->x.ndns++] = d;
     answer(&f->client, 502, 1.2, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.detail, "nodata");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "nodata");
     /* unanswered, retransmitted: dns_timeout, wait measured first query -> last */
     d->answered = false;
     d->tries = 3;
@@ -161,16 +179,16 @@ static void dns_nodata_and_timeout(void **state)
     f->x.end_frame = 0;
     bool had = f->client.has_resp;
     f->client.has_resp = false;
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.detail, "no_response_in_capture");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_response_in_capture");
     f->client.has_resp = had;
     /* the gateway gave up (answered the client at 9 s): dns_timeout, wait measured */
     f->x.end_frame = 40;
     f->x.end_ts = T(9.0);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "dns_timeout");
-    assert_string_equal(f->inc.detail, "no_answer");
-    assert_int_equal(f->inc.dns_us, 8000000);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "dns_timeout");
+    assert_string_equal(f->dg.inc.detail, "no_answer");
+    assert_int_equal(f->dg.inc.dns_us, 8000000);
 }
 
 static void connect_timeout_schedule(void **state)
@@ -182,13 +200,13 @@ static void connect_timeout_schedule(void **state)
     f->x.end_ts = T(16.0);
     f->x.end_frame = 40;
     answer(&f->client, 503, 16.0, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "connection_timeout");
-    assert_string_equal(f->inc.detail, "syn_unanswered");
-    assert_int_equal(f->inc.syn_tries, 4);
-    assert_int_equal(f->inc.nschedule, 4);
-    assert_int_equal(f->inc.schedule_us[3], 7000000);
-    assert_int_equal(f->inc.connect_us, 15000000);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "connection_timeout");
+    assert_string_equal(f->dg.inc.detail, "syn_unanswered");
+    assert_int_equal(f->dg.inc.syn_tries, 4);
+    assert_int_equal(f->dg.inc.nschedule, 4);
+    assert_int_equal(f->dg.inc.schedule_us[3], 7000000);
+    assert_int_equal(f->dg.inc.connect_us, 15000000);
 }
 
 static void connect_refused_and_icmp(void **state)
@@ -201,9 +219,9 @@ static void connect_refused_and_icmp(void **state)
     f->x.attempts[f->x.nattempts++] = &f->att[0];
     f->x.up_conn = &f->att[0];
     answer(&f->client, 503, 1.01, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "connection_refused");
-    assert_string_equal(f->inc.detail, "rst");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "connection_refused");
+    assert_string_equal(f->dg.inc.detail, "rst");
     /* ICMP admin prohibited (v4 code 13, v6 code 1) wins over a RST in another attempt */
     struct why_conn *c2 = &f->att[1].c;
     syn(c2, 1, 1.1, 1.0);
@@ -214,17 +232,17 @@ static void connect_refused_and_icmp(void **state)
     c2->icmp_code = 13;
     c2->icmp_from = A("198.19.0.254");
     f->x.attempts[f->x.nattempts++] = &f->att[1];
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "destination_ip_prohibited");
-    assert_string_equal(f->inc.detail, "admin_prohibited");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "destination_ip_prohibited");
+    assert_string_equal(f->dg.inc.detail, "admin_prohibited");
     c2->icmp_ipver = 6;
     c2->icmp_type = 1;
     c2->icmp_code = 0;
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "destination_ip_unroutable");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "destination_ip_unroutable");
     c2->icmp_code = 4;
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "connection_refused");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "connection_refused");
 }
 
 static void with_upstream_request(struct fixture *f)
@@ -253,30 +271,30 @@ static void bad_responses(void **state)
     f->up.not_http = true;
     memcpy(f->up.first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
     f->up.first_len = 17;
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "http_protocol_error");
-    assert_int_equal(f->inc.first_len, 17);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "http_protocol_error");
+    assert_int_equal(f->dg.inc.first_len, 17);
     f->up.not_http = false;
     /* reset before any byte */
     struct why_tcp_half *srv = &f->up_conn.c.half[WHY_S2C];
     srv->rst_frame = 23;
     srv->rst_ts = T(1.2);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "connection_terminated");
-    assert_string_equal(f->inc.detail, "reset");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "connection_terminated");
+    assert_string_equal(f->dg.inc.detail, "reset");
     /* FIN instead */
     srv->rst_frame = 0;
     srv->fin_frame = 23;
     srv->fin_ts = T(1.2);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.detail, "closed");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "closed");
     /* head then FIN inside the body */
     answer(&f->up, 200, 1.1, false);
     f->up.expected_len = 200000;
     f->up.body_bytes = 20000;
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "http_response_incomplete");
-    assert_string_equal(f->inc.detail, "closed_in_body");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "http_response_incomplete");
+    assert_string_equal(f->dg.inc.detail, "closed_in_body");
 }
 
 static void response_timeout_measured(void **state)
@@ -288,9 +306,9 @@ static void response_timeout_measured(void **state)
     gw->fin_frame = 40;
     gw->fin_ts = T(6.002);
     answer(&f->client, 504, 6.003, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "http_response_timeout");
-    assert_int_equal(f->inc.wait_us, 5000000);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "http_response_timeout");
+    assert_int_equal(f->dg.inc.wait_us, 5000000);
 }
 
 static void client_abort_and_origin_5xx(void **state)
@@ -301,37 +319,37 @@ static void client_abort_and_origin_5xx(void **state)
     struct why_tcp_half *cl = &f->cli_conn.c.half[WHY_C2S];
     cl->rst_frame = 50;
     cl->rst_ts = T(3.0);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_null(f->inc.error);
-    assert_string_equal(f->inc.detail, "client_abort");
-    assert_int_equal(f->inc.kind, WHY_KIND_CLIENT);
-    assert_int_equal(f->inc.wait_us, 2000000);
+    assert_true(diag(f));
+    assert_null(f->dg.inc.error);
+    assert_string_equal(f->dg.inc.detail, "client_abort");
+    assert_int_equal(f->dg.inc.kind, WHY_KIND_CLIENT);
+    assert_int_equal(f->dg.inc.wait_us, 2000000);
     cl->rst_frame = 0;
     /* the origin's own 500, passed through: kind origin */
     answer(&f->up, 500, 1.1, true);
     answer(&f->client, 500, 1.2, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_int_equal(f->inc.kind, WHY_KIND_ORIGIN);
-    assert_string_equal(f->inc.detail, "origin_5xx");
+    assert_true(diag(f));
+    assert_int_equal(f->dg.inc.kind, WHY_KIND_ORIGIN);
+    assert_string_equal(f->dg.inc.detail, "origin_5xx");
     /* a 200 that completed is no incident */
     answer(&f->up, 200, 1.1, true);
     answer(&f->client, 200, 1.2, true);
-    assert_false(why_diagnose(&f->dx, &f->x, &f->inc));
+    assert_false(diag(f));
 }
 
 static void no_upstream_attempt(void **state)
 {
     struct fixture *f = *state;
     answer(&f->client, 503, 1.001, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "proxy_internal_response");
-    assert_string_equal(f->inc.detail, "no_upstream_attempt");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "proxy_internal_response");
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
     /* the same when the capture has no upstream side at all: the gateway's claim is used */
     f->x.upstream_visible = false;
     strcpy(f->client.claim, "ERR_DNS_FAIL 0");
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.detail, "gateway_claim");
-    assert_string_equal(f->inc.error, "dns_error");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "gateway_claim");
+    assert_string_equal(f->dg.inc.error, "dns_error");
 }
 
 static void tls_renegotiation_stall(void **state)
@@ -350,10 +368,10 @@ static void tls_renegotiation_stall(void **state)
     f->x.attempts[f->x.nattempts++] = &f->up_conn;
     f->x.end_ts = T(125);
     answer(&f->client, 504, 125, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "tls_protocol_error");
-    assert_string_equal(f->inc.detail, "renegotiation_stall");
-    assert_int_equal(f->inc.wait_us, 120000000);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "tls_protocol_error");
+    assert_string_equal(f->dg.inc.detail, "renegotiation_stall");
+    assert_int_equal(f->dg.inc.wait_us, 120000000);
 }
 
 /* The same origin, other gateways: one refuses (closes first), one renegotiates (no TLS
@@ -380,28 +398,77 @@ static void tls_refused_renegotiated_certificate(void **state)
     f->x.end_frame = 63;
     f->x.end_ts = T(1.21);
     answer(&f->client, 502, 1.21, true);
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.detail, "renegotiation_refused");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "renegotiation_refused");
 
     f->up_conn.tls.reneg_answered = f->up_conn.tls.reneg_renegotiated = true; /* a ClientHello back */
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_not_equal(f->inc.detail, "renegotiation_refused");
-    assert_string_not_equal(f->inc.detail, "renegotiation_stall");
+    assert_true(diag(f));
+    assert_string_not_equal(f->dg.inc.detail, "renegotiation_refused");
+    assert_string_not_equal(f->dg.inc.detail, "renegotiation_stall");
 
     f->up_conn.tls.reneg_frame = 0;
     f->up_conn.tls.data_records[WHY_C2S] = 0; /* no request sent */
     f->up_conn.tls.cert_problem = WHY_CERT_EXPIRED;
     f->up_conn.tls.cert_frame = 58;
     strcpy(f->up_conn.tls.cert_text, "expired: not after 2020-01-01T00:00:00Z");
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.error, "tls_certificate_error");
-    assert_string_equal(f->inc.detail, "tls_certificate");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "tls_certificate_error");
+    assert_string_equal(f->dg.inc.detail, "tls_certificate");
 
     f->up_conn.tls.cert_problem = WHY_CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
     f->up_conn.tls.version = 0x0304;
     f->up_conn.tls.data_records[WHY_C2S] = 1; /* its Finished only */
-    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
-    assert_string_equal(f->inc.detail, "tls_gateway_left");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "tls_gateway_left");
+}
+
+/* A failed lookup no request was joined to: an unjoined incident whose evidence is data
+ * (kind, actors, addresses, file and frame) and whose words come from lib/render. */
+static void unjoined_dns_as_data(void **state)
+{
+    struct fixture *f = *state;
+    struct why_dns_rec *d = &f->dns[0];
+    strcpy(d->qname, "nx.lab");
+    d->qtype = WHY_DNS_A;
+    d->cli = A("198.19.0.1");
+    d->srv = A("198.19.0.53");
+    d->cli_port = 40053;
+    d->srv_port = 53;
+    d->q_frame = d->last_q_frame = why_frame_id(1, 11);
+    d->q_ts = d->last_q_ts = T(1.001);
+    d->tries = 1;
+    d->answered = true;
+    d->a_frame = why_frame_id(1, 12);
+    d->a_ts = T(1.002);
+    d->rcode = WHY_DNS_NXDOMAIN;
+    memset(&f->x, 0, sizeof f->x);
+    f->x.dns[f->x.ndns++] = d;
+    assert_true(diag_unjoined(f));
+    const struct why_incident *inc = &f->dg.inc;
+    assert_int_equal(inc->cause, WHY_CAUSE_NXDOMAIN);
+    assert_string_equal(inc->detail, "nxdomain");
+    assert_int_equal(inc->kind, WHY_KIND_UNJOINED);
+    assert_int_equal(inc->file, 1);
+    assert_int_equal(inc->request_frame, 11);
+    assert_int_equal(inc->nevidence, 2);
+    const struct why_evidence *q = &inc->evidence[0], *a = &inc->evidence[1];
+    assert_int_equal(q->file, 1);
+    assert_int_equal(q->frame, 11);
+    assert_int_equal(q->kind, WHY_EVK_DNS_QUERY);
+    assert_int_equal(q->from, WHY_ACTOR_CLIENT);
+    assert_int_equal(q->to, WHY_ACTOR_DNS);
+    assert_int_equal(q->to_port, 53);
+    assert_int_equal(q->from_port, 40053);
+    assert_string_equal(q->what, "DNS query A nx.lab to 198.19.0.53");
+    assert_int_equal(a->kind, WHY_EVK_DNS_ANSWER);
+    assert_int_equal(a->from, WHY_ACTOR_DNS);
+    assert_string_equal(a->what, "DNS answer NXDOMAIN for A nx.lab");
+    assert_string_equal(inc->summary, "DNS server 198.19.0.53 answered NXDOMAIN for nx.lab (1 query, 1 ms).");
+    assert_int_equal(inc->nconns, 1);
+    assert_int_equal(inc->conns[0].proto, 17);
+    assert_int_equal(inc->conns[0].first_frame, 11);
+    assert_int_equal(inc->conns[0].last_frame, 12);
+    assert_int_equal(inc->conns[0].b_role, WHY_ACTOR_DNS);
 }
 
 int main(void)
@@ -411,7 +478,7 @@ int main(void)
         T_(dns_nxdomain), T_(dns_nodata_and_timeout), T_(connect_timeout_schedule),
         T_(connect_refused_and_icmp), T_(bad_responses), T_(response_timeout_measured),
         T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
-        T_(tls_refused_renegotiated_certificate),
+        T_(tls_refused_renegotiated_certificate), T_(unjoined_dns_as_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,208 @@
+/* The join on a hand-built store: a forward proxy (198.18.1.1 for clients, 198.19.0.1
+ * upstream) serving GET http://shop.lab/x. The join finds the DNS lookup, the attempt and the
+ * upstream request; it writes nothing (twice the same answer, no claim); why_join_apply
+ * claims, and a later request is not offered what an earlier one took; an address that
+ * refused is not tried again by the same request. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "correlate/join.h"
+
+static struct why_ts T(double s)
+{
+    struct why_ts t = {1700000000 + (int64_t)s, (uint32_t)((s - (double)(int64_t)s) * 1e9 + 0.5)};
+    return t;
+}
+
+static struct why_addr A(const char *s)
+{
+    struct why_addr a;
+    assert_int_equal(why_addr_parse(s, &a), 0);
+    return a;
+}
+
+struct fixture {
+    struct why_summary sum;
+    struct why_gateways gw;
+    struct why_store st;
+    struct why_join_ctx cx;
+    struct why_conn conns[8];
+    int nconns;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    char err[128];
+    assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
+    assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL};
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    why_store_fini(&f->st);
+    free(f);
+    return 0;
+}
+
+/* A connection from cli to srv:port whose first SYN left at `at`. */
+static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char *srv, uint16_t port,
+                                 double at, bool established)
+{
+    struct why_conn *c = &f->conns[f->nconns++];
+    c->id = (uint64_t)f->nconns;
+    c->cli_addr = A(cli);
+    c->srv_addr = A(srv);
+    c->cli_port = (uint16_t)(40000 + f->nconns);
+    c->srv_port = port;
+    c->syn_count = 1;
+    c->syn_frames[0] = c->first_frame = (uint64_t)(10 * f->nconns);
+    c->syn_ts[0] = c->first_ts = T(at);
+    c->established = established;
+    if (established) {
+        c->synack_frame = c->syn_frames[0] + 1;
+        c->synack_ts = T(at + 0.0001);
+    }
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
+    assert_non_null(rc);
+    rc->live = NULL; /* closed: the record's snapshot is what the join reads */
+    rc->closed = true;
+    return rc;
+}
+
+static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const char *target,
+                               const char *host, double at)
+{
+    rc->app = WHY_APP_HTTP;
+    struct why_txn *t = why_store_txn_new(&f->st, rc);
+    strcpy(t->method, "GET");
+    t->target = strdup(target);
+    t->target_len = (uint32_t)strlen(target);
+    strcpy(t->host, host);
+    why_store_txn_index(&f->st, t);
+    t->req_first_ts = t->req_ts = T(at);
+    t->req_first_frame = t->req_frame = 1;
+    return t;
+}
+
+static void answer(struct why_txn *t, int status, double at)
+{
+    t->has_resp = t->resp_done = true;
+    t->status = status;
+    t->resp_first_ts = t->resp_ts = t->resp_end_ts = T(at);
+    t->resp_first_frame = t->resp_frame = t->resp_end_frame = 99;
+}
+
+static void forward_proxy_join(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 1.0);
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53"), origin = A("198.19.0.10");
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 1, "shop.lab", WHY_DNS_A);
+    d->q_ts = d->last_q_ts = T(1.001);
+    d->answered = true;
+    d->a_ts = T(1.002);
+    why_store_dns_answer(&f->st, d, &origin, 1);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.003, true);
+    struct why_txn *up = request(f, uc, "/x", "shop.lab", 1.004);
+    answer(up, 502, 1.005);
+    answer(client, 502, 1.006);
+
+    assert_false(why_join_direct(&f->cx, client));
+    assert_ptr_equal(why_join_upstream_indexed(&f->cx, client), up);
+    struct why_join x, y;
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.up, up);
+    assert_ptr_equal(x.up_conn, uc);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], uc);
+    assert_int_equal(x.ndns, 1);
+    assert_ptr_equal(x.dns[0], d);
+    assert_true(x.upstream_visible);
+    /* pure: nothing claimed, the same answer again */
+    assert_false(uc->claimed || d->claimed || up->claimed_by);
+    why_join_request(&f->cx, client, &y);
+    assert_memory_equal(&x, &y, sizeof x);
+    /* applied: claimed, and out of the index */
+    why_join_apply(&f->st, &x);
+    assert_true(uc->claimed && d->claimed);
+    assert_ptr_equal(up->claimed_by, client);
+    /* a second client request for the same URL is offered neither */
+    struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 0.95, true);
+    struct why_txn *client2 = request(f, cc2, "http://shop.lab/x", "shop.lab", 1.0);
+    answer(client2, 502, 1.007);
+    why_join_request(&f->cx, client2, &y);
+    assert_null(y.up);
+    assert_int_equal(y.nattempts, 0);
+}
+
+static void refused_address_not_retried(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://198.19.0.10/x", "", 1.0);
+    (void)client;
+    struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.001, false);
+    a1->c.half[WHY_S2C].rst_frame = 25;
+    a1->c.half[WHY_S2C].rst_ts = T(1.0011);
+    struct why_conn_rec *a2 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.002, false);
+    a2->c.half[WHY_S2C].rst_frame = 35;
+    a2->c.half[WHY_S2C].rst_ts = T(1.0021);
+    answer(client, 503, 1.003);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1); /* the second attempt there is another request's */
+    assert_ptr_equal(x.attempts[0], a1);
+    assert_ptr_equal(x.up_conn, a1);
+    assert_false(a1->claimed);
+    why_join_apply(&f->st, &x);
+    assert_true(a1->claimed);
+    assert_false(a2->claimed);
+}
+
+static void unjoined_dns_groups_and_resolved(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("192.0.2.7"), dns = A("192.0.2.53"), addr = A("192.0.2.80");
+    struct why_dns_rec *d1 = why_store_dns_new(&f->st, &cli, 1000, &dns, 53, 1, "nx.example", WHY_DNS_A);
+    struct why_dns_rec *d2 = why_store_dns_new(&f->st, &cli, 1001, &dns, 53, 2, "nx.example", WHY_DNS_AAAA);
+    struct why_dns_rec *s1 = why_store_dns_new(&f->st, &cli, 1002, &dns, 53, 3, "www.corp.example", WHY_DNS_A);
+    struct why_dns_rec *s0 = why_store_dns_new(&f->st, &cli, 1003, &dns, 53, 4, "www", WHY_DNS_A);
+    for (struct why_dns_rec *d = d1; d; d = d->next) {
+        d->answered = true;
+        d->rcode = d == s0 ? WHY_DNS_NOERROR : WHY_DNS_NXDOMAIN;
+    }
+    why_store_dns_answer(&f->st, s0, &addr, 1);
+    assert_true(why_join_dns_failed(d1) && why_join_dns_failed(s1) && !why_join_dns_failed(s0));
+    struct why_join x;
+    assert_true(why_join_unjoined_dns(&f->cx, d1, &x));
+    assert_int_equal(x.ndns, 2);
+    assert_ptr_equal(x.dns[0], d1); /* oldest first */
+    assert_ptr_equal(x.dns[1], d2);
+    assert_false(d1->claimed);
+    why_join_apply(&f->st, &x);
+    assert_true(d1->claimed && d2->claimed);
+    /* "www.corp.example" failing is a search-list expansion: "www" resolved */
+    assert_false(why_join_unjoined_dns(&f->cx, s1, &x));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(forward_proxy_join, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

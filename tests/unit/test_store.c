@@ -1,0 +1,229 @@
+/* The record store on hand-made records: the request index (method + path, + host) compares
+ * strings, not only hashes; a claim takes a request out of it for good; DNS records are
+ * found by query key, by name and by answered address, retransmissions and ICMP errors find
+ * the latest record, addresses past the 4 kept are counted; pruning shows each record to
+ * its hook before freeing it and frees everything at the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static struct why_ts T(double s)
+{
+    struct why_ts t = {1700000000 + (int64_t)s, (uint32_t)((s - (double)(int64_t)s) * 1e9)};
+    return t;
+}
+
+static struct why_addr A(const char *s)
+{
+    struct why_addr a;
+    assert_int_equal(why_addr_parse(s, &a), 0);
+    return a;
+}
+
+struct fixture {
+    struct why_summary sum;
+    struct why_gateways gw;
+    struct why_store st;
+    struct why_conn conns[4];
+    int pruned_conns, pruned_dns, released;
+};
+
+static void on_release(void *ctx, struct why_conn_rec *rc)
+{
+    (void)rc;
+    ((struct fixture *)ctx)->released++;
+}
+static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
+{
+    (void)rc;
+    ((struct fixture *)ctx)->pruned_conns++;
+}
+static void on_prune_dns(void *ctx, struct why_dns_rec *d)
+{
+    (void)d;
+    ((struct fixture *)ctx)->pruned_dns++;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    struct why_store_hooks h = {f, on_release, on_prune_conn, on_prune_dns};
+    assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, &h), 0);
+    for (int i = 0; i < 4; i++) {
+        f->conns[i].cli_addr = A("198.19.0.1");
+        f->conns[i].srv_addr = A(i < 2 ? "198.19.0.10" : "198.19.0.11");
+        f->conns[i].cli_port = (uint16_t)(50000 + i);
+        f->conns[i].srv_port = 80;
+        f->conns[i].first_ts = T(1);
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    why_store_fini(&f->st);
+    free(f);
+    return 0;
+}
+
+static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const char *method,
+                               const char *target, const char *host)
+{
+    struct why_txn *t = why_store_txn_new(&f->st, rc);
+    assert_non_null(t);
+    strcpy(t->method, method);
+    t->target = strdup(target);
+    t->target_len = (uint32_t)strlen(target);
+    strcpy(t->host, host);
+    why_store_txn_index(&f->st, t);
+    return t;
+}
+
+static int count(const struct why_store *st, const struct why_txn *like, bool by_host)
+{
+    int n = 0;
+    for (struct why_txn *t = why_store_requests(st, like, by_host); t;
+         t = why_store_requests_next(by_host ? t->hnext : t->inext, like, by_host))
+        n++;
+    return n;
+}
+
+static void request_index(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_conn_rec *b = why_store_conn_new(&f->st, &f->conns[1]);
+    /* a forward proxy's client asks absolute-form; its upstream request is origin-form */
+    struct why_txn *client = request(f, a, "GET", "http://shop.lab/cart?id=1", "");
+    struct why_txn *up = request(f, b, "GET", "/cart?id=1", "shop.lab");
+    struct why_txn *other_host = request(f, b, "GET", "/cart?id=1", "blog.lab");
+    request(f, b, "POST", "/cart?id=1", "shop.lab");
+    request(f, b, "GET", "/cart?id=2", "shop.lab");
+    assert_int_equal(count(&f->st, client, true), 2);   /* the client's own and `up` */
+    assert_int_equal(count(&f->st, client, false), 3);  /* and the other host's */
+    (void)other_host;
+    /* a claim takes the request out for good */
+    why_store_claim_txn(&f->st, up, client);
+    assert_ptr_equal(up->claimed_by, client);
+    assert_int_equal(count(&f->st, client, true), 1);
+    why_store_txn_unindex(&f->st, client);
+    assert_int_equal(count(&f->st, client, true), 0);
+    why_store_txn_unindex(&f->st, client); /* idempotent */
+}
+
+static void connections_by_server(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 4; i++)
+        assert_non_null(why_store_conn_new(&f->st, &f->conns[i]));
+    struct why_addr srv = A("198.19.0.10");
+    int n = 0;
+    for (struct why_conn_rec *rc = why_store_conns_to(&f->st, &srv); rc; rc = why_store_conns_next(rc))
+        n += why_addr_eq(&rc->c.srv_addr, &srv);
+    assert_int_equal(n, 2);
+    assert_int_equal(f->st.nrecs, 4);
+}
+
+static void transactions_capped(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    for (int i = 0; i < WHY_TXN_PER_CONN_MAX; i++)
+        assert_non_null(why_store_txn_new(&f->st, rc));
+    assert_null(why_store_txn_new(&f->st, rc));
+    assert_int_equal(f->sum.cap_pending_dropped, 1);
+}
+
+static int by_addr(struct fixture *f, const struct why_addr *a)
+{
+    int hits = 0;
+    for (struct why_dns_alink *l = why_store_dns_by_addr(&f->st, a); l; l = l->next)
+        hits += why_addr_eq(why_dns_alink_addr(l), a);
+    return hits;
+}
+
+static void dns_records(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53");
+    struct why_dns_rec *d1 = why_store_dns_new(&f->st, &cli, 40000, &srv, 53, 7, "shop.lab", WHY_DNS_A);
+    struct why_dns_rec *d2 = why_store_dns_new(&f->st, &cli, 40001, &srv, 53, 8, "shop.lab", WHY_DNS_AAAA);
+    struct why_dns_rec *d3 = why_store_dns_new(&f->st, &cli, 40002, &srv, 53, 9, "blog.lab", WHY_DNS_A);
+    assert_non_null(d1);
+    assert_ptr_equal(why_store_dns_find(&f->st, &cli, 40000, &srv, 7, "shop.lab", WHY_DNS_A), d1);
+    assert_null(why_store_dns_find(&f->st, &cli, 40000, &srv, 7, "shop.lab", WHY_DNS_AAAA));
+    assert_null(why_store_dns_find(&f->st, &cli, 40000, &srv, 8, "shop.lab", WHY_DNS_A));
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, 40001, &srv), d2);
+    /* by name: both shop.lab records, newest first */
+    uint64_t key = why_request_key("", "shop.lab");
+    struct why_dns_rec *seen[4];
+    int n = 0;
+    for (struct why_dns_rec *d = why_store_dns_by_name(&f->st, key); d; d = why_store_dns_name_next(d))
+        if (d->nkey == key && strcmp(d->qname, "shop.lab") == 0)
+            seen[n++] = d;
+    assert_int_equal(n, 2);
+    assert_ptr_equal(seen[0], d2);
+    assert_ptr_equal(seen[1], d1);
+    /* by answered address; past 4 addresses counted */
+    struct why_addr addrs[6];
+    for (int i = 0; i < 6; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "198.19.1.%d", i + 1);
+        addrs[i] = A(s);
+    }
+    why_store_dns_answer(&f->st, d1, addrs, 6);
+    assert_int_equal(d1->naddrs, 4);
+    assert_int_equal(f->sum.cap_dns_addrs_dropped, 2);
+    why_store_dns_answer(&f->st, d3, &addrs[0], 1);
+    assert_int_equal(by_addr(f, &addrs[0]), 2);
+    assert_int_equal(by_addr(f, &addrs[3]), 1);
+    assert_int_equal(by_addr(f, &addrs[5]), 0); /* not kept, not indexed */
+}
+
+static void pruning(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53");
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &cli, 40000, &srv, 53, 7, "shop.lab", WHY_DNS_A);
+    d->q_ts = d->last_q_ts = T(1);
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    rc->live = NULL;
+    rc->closed = true;
+    rc->c.half[0].last_ts = rc->c.half[1].last_ts = T(1);
+    struct why_conn_rec *open = why_store_conn_new(&f->st, &f->conns[1]);
+    (void)open;
+    /* soon after: nothing is old enough */
+    why_store_prune(&f->st, T(2), false);
+    assert_int_equal(f->pruned_conns, 0);
+    assert_int_equal(f->pruned_dns, 0);
+    /* past the pin window: the closed record and the DNS record go, the open one stays */
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_conns, 1);
+    assert_int_equal(f->pruned_dns, 1);
+    assert_int_equal(f->released, 1);
+    assert_int_equal(f->st.nrecs, 1);
+    assert_int_equal(f->st.ndns, 0);
+    assert_null(why_store_dns_by_name(&f->st, why_request_key("", "shop.lab")));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(request_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(pruning, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
