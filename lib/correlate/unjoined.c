@@ -18,16 +18,23 @@ bool why_join_conn_failed(const struct why_conn_rec *rc)
 
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
-    (void)cx;
     memset(x, 0, sizeof *x);
-    /* in creation order from rc: the host retrying from new ports */
-    for (struct why_conn_rec *o = rc; o && x->nattempts < WHY_JOIN_MAX; o = o->rnext) {
-        if (o != rc && (!why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
-                        !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) ||
-                        o->c.srv_port != rc->c.srv_port || !why_join_conn_failed(o)))
+    /* rc, then the host's later failed attempts at the same address and port (retrying from
+     * new ports), oldest first: from the index by server address, newest first, a ring
+     * keeping the last ones walked */
+    struct why_conn_rec *ring[WHY_JOIN_MAX];
+    uint64_t seen = 0;
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &rc->c.srv_addr); o; o = o->anext) {
+        if (o == rc || o->c.id <= rc->c.id || !why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
+            !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) || o->c.srv_port != rc->c.srv_port ||
+            !why_join_conn_failed(o))
             continue;
-        x->attempts[x->nattempts++] = o;
+        ring[seen++ % WHY_JOIN_MAX] = o;
     }
+    x->attempts[x->nattempts++] = rc;
+    uint64_t n = seen < WHY_JOIN_MAX - 1 ? seen : WHY_JOIN_MAX - 1;
+    for (uint64_t i = 0; i < n; i++)
+        x->attempts[x->nattempts++] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
     x->up_conn = rc;
 }
 

@@ -107,7 +107,8 @@ struct why_txn {
     /* the request index (method + path), for joining without scanning every record */
     uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
-    char *ipath;                  /* the indexed path (points into `target` or is "/") */
+    const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
+    uint32_t ipath_len;           /* bytes */
     char ihost[256];              /* the indexed host (lower-case) */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */

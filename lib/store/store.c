@@ -285,8 +285,11 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
      * bytes (any run with the same bytes will do), the host a lower-case copy */
     size_t plen = strlen(u.path);
     t->ipath = t->target && plen ? memmem(t->target, t->target_len, u.path, plen) : NULL;
-    if (!t->ipath)
-        t->ipath = plen ? (char *)"/" : (char *)"";
+    t->ipath_len = (uint32_t)plen;
+    if (!t->ipath) { /* the "/" of an absolute URL without a path, or none */
+        t->ipath = plen == 1 ? "/" : "";
+        t->ipath_len = plen == 1 ? 1 : 0;
+    }
     memcpy(t->ihost, u.host, sizeof t->ihost);
     struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
     t->inext = *b;
@@ -326,9 +329,7 @@ static bool same_request(const struct why_txn *t, const struct why_txn *like, bo
 {
     if (t->pkey != like->pkey || strcmp(t->method, like->method) != 0)
         return false;
-    size_t a = strlen(t->ipath), b = strlen(like->ipath);
-    size_t cap = 2047; /* why_url's path bound */
-    if ((a > cap ? cap : a) != (b > cap ? cap : b) || memcmp(t->ipath, like->ipath, a > cap ? cap : a) != 0)
+    if (t->ipath_len != like->ipath_len || memcmp(t->ipath, like->ipath, t->ipath_len) != 0)
         return false;
     return !by_host || (t->hkey == like->hkey && strcmp(t->ihost, like->ihost) == 0);
 }

@@ -197,12 +197,34 @@ static void unjoined_dns_groups_and_resolved(void **state)
     assert_false(why_join_unjoined_dns(&f->cx, s1, &x));
 }
 
+static void unjoined_attempts_grouped(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = conn(f, "192.0.2.7", "192.0.2.80", i == 2 ? 8080 : 80, 1.0 + i, false);
+        a[i]->c.syn_count = 3; /* retried: a failure */
+    }
+    assert_true(why_join_conn_failed(a[0]));
+    struct why_join x;
+    why_join_unjoined_conn(&f->cx, a[1], &x);
+    assert_int_equal(x.nattempts, 2); /* a[1], then a[3]: not the earlier one, not port 8080 */
+    assert_ptr_equal(x.attempts[0], a[1]);
+    assert_ptr_equal(x.attempts[1], a[3]);
+    why_join_apply(&f->st, &x);
+    assert_true(a[1]->claimed && a[3]->claimed);
+    assert_false(why_join_conn_failed(a[3])); /* claimed: not failed on its own any more */
+    why_join_unjoined_conn(&f->cx, a[0], &x);
+    assert_int_equal(x.nattempts, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(forward_proxy_join, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
+        cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

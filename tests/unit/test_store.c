@@ -119,6 +119,11 @@ static void request_index(void **state)
     why_store_txn_unindex(&f->st, client);
     assert_int_equal(count(&f->st, client, true), 0);
     why_store_txn_unindex(&f->st, client); /* idempotent */
+    /* the path is compared by its bytes and length, not up to the target's end */
+    struct why_txn *root = request(f, a, "GET", "http://shop.lab/", "");
+    request(f, b, "GET", "/", "shop.lab");
+    request(f, b, "GET", "http://shop.lab", "");
+    assert_int_equal(count(&f->st, root, true), 3);
 }
 
 static void connections_by_server(void **state)
