@@ -152,6 +152,9 @@ struct why_options {
 };
 
 void why_options_init(struct why_options *o);
+/* Checks the options a session would refuse (a bad --gateway): 0, or -1 with a message in
+ * err. After it passed, why_session_new fails only for want of memory. */
+int why_options_check(const struct why_options *o, char *err, size_t errsize);
 
 /* Counters reported in the summary. */
 struct why_summary {
@@ -176,6 +179,9 @@ struct why_summary {
     uint32_t ngateways;
     struct why_addr gateways[8];
     struct why_ts first_ts, last_ts;
+    uint64_t cap_dns_addrs_dropped;  /* DNS answer addresses not kept (4 per query are) */
+    uint64_t cap_http_pending_dropped; /* pipelined requests not matched to responses */
+    uint64_t oom;                    /* records not kept for want of memory */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */
@@ -191,6 +197,11 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
                                     char *err, size_t errsize);
 /* One captured frame. */
 void why_session_frame(struct why_session *s, const struct why_frame *f);
+/* No packet came, and packet time is now `now` (a live capture's clock, mapped to packet
+ * time): requests whose evidence is complete are decided and handed to the sink, and what
+ * nothing pending can use is pruned, as a frame would. Connections the flow table holds only
+ * expire with the next frame. Cheap when called often (works every 0.5 s of packet time). */
+void why_session_tick(struct why_session *s, struct why_ts now);
 /* End of input: everything still pending is decided and handed to the sink. */
 void why_session_finish(struct why_session *s);
 const struct why_summary *why_session_summary(const struct why_session *s);

@@ -194,8 +194,11 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "http_heads_too_long", (int64_t)s->cap_http_head_too_long, false, &g);
         kint(out, "requests_not_tracked", (int64_t)s->cap_pending_dropped, false, &g);
         kint(out, "records_dropped", (int64_t)s->cap_records_dropped, false, &g);
+        kint(out, "dns_addresses_dropped", (int64_t)s->cap_dns_addrs_dropped, false, &g);
+        kint(out, "pipelined_requests_unmatched", (int64_t)s->cap_http_pending_dropped, false, &g);
         fputc('}', out);
     }
+    kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
     key(out, "warnings", &f);
     fputc('[', out);
     for (size_t i = 0; i < nwarn; i++) {

@@ -162,10 +162,28 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
     if (s->decode_truncated || s->decode_malformed || s->decode_unsupported)
         fprintf(out, "  anomalies   %" PRIu64 " truncated, %" PRIu64 " malformed, %" PRIu64 " unsupported frames\n",
                 s->decode_truncated, s->decode_malformed, s->decode_unsupported);
-    if (s->caps_hit)
-        fprintf(out, "  caps hit    %" PRIu64 " connections evicted, %" PRIu64 " out-of-order bytes dropped, %" PRIu64 " heads too long, %" PRIu64 " requests not tracked, %" PRIu64 " records dropped\n",
-                s->cap_conns_evicted, s->cap_ooo_dropped, s->cap_http_head_too_long,
-                s->cap_pending_dropped, s->cap_records_dropped);
+    if (s->caps_hit) {
+        /* only the caps that were hit */
+        const struct { uint64_t n; const char *what; } caps[] = {
+            {s->cap_conns_evicted, "connections evicted"},
+            {s->cap_ooo_dropped, "out-of-order bytes dropped"},
+            {s->cap_http_head_too_long, "heads too long"},
+            {s->cap_pending_dropped, "requests not tracked"},
+            {s->cap_records_dropped, "records dropped"},
+            {s->cap_dns_addrs_dropped, "DNS answer addresses not kept (4 per query are)"},
+            {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
+        };
+        fputs("  caps hit    ", out);
+        bool first = true;
+        for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+            if (caps[i].n) {
+                fprintf(out, "%s%" PRIu64 " %s", first ? "" : ", ", caps[i].n, caps[i].what);
+                first = false;
+            }
+        fputc('\n', out);
+    }
+    if (s->oom)
+        fprintf(out, "  memory      %" PRIu64 " records not kept for want of memory\n", s->oom);
     for (size_t i = 0; i < nwarn; i++) {
         fputs("  warning     ", out);
         why_esc_text(out, warnings[i]);

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "core/core.h"
+#include "diagnose/diagnose.h"
 
 static struct why_ts T(double s)
 {
@@ -26,20 +26,20 @@ static struct why_addr A(const char *s)
 }
 
 struct fixture {
-    struct why_session *s;
-    struct rec_conn cli_conn, up_conn, att[4];
-    struct txn client, up;
-    struct rec_dns dns[4];
-    struct why_exchange x;
+    struct why_gateways gw;
+    struct why_diag_ctx dx;
+    struct why_conn_rec cli_conn, up_conn, att[4];
+    struct why_txn client, up;
+    struct why_dns_rec dns[4];
+    struct why_join x;
     struct why_incident inc;
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    char err[128];
-    f->s = why_session_new(NULL, NULL, err, sizeof err);
-    f->s->now = T(100);
+    f->dx.gw = &f->gw;
+    f->dx.now = T(100);
     /* client 198.18.1.2 -> gateway 198.18.1.1:9090, GET http://nx.lab/x at t=1 */
     struct why_conn *c = &f->cli_conn.c;
     c->cli_addr = A("198.18.1.2");
@@ -47,7 +47,7 @@ static int setup(void **state)
     c->cli_port = 40000;
     c->srv_port = 9090;
     c->established = true;
-    f->cli_conn.app = APP_HTTP;
+    f->cli_conn.app = WHY_APP_HTTP;
     f->client.rc = &f->cli_conn;
     strcpy(f->client.method, "GET");
     f->client.target = strdup("http://nx.lab/x");
@@ -73,12 +73,11 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     free(f->client.target);
-    why_session_free(f->s);
     free(f);
     return 0;
 }
 
-static void answer(struct txn *t, int status, double at, bool done)
+static void answer(struct why_txn *t, int status, double at, bool done)
 {
     t->has_resp = true;
     t->status = status;
@@ -107,7 +106,7 @@ static void dns_nxdomain(void **state)
 {
     struct fixture *f = *state;
     for (int i = 0; i < 2; i++) {
-        struct rec_dns *d = &f->dns[i];
+        struct why_dns_rec *d = &f->dns[i];
         strcpy(d->qname, "nx.lab");
         d->qtype = i ? WHY_DNS_AAAA : WHY_DNS_A;
         d->cli = A("198.19.0.1");
@@ -123,7 +122,7 @@ static void dns_nxdomain(void **state)
     }
     answer(&f->client, 503, 1.01, true);
     strcpy(f->client.claim, "ERR_DNS_FAIL 0");
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "dns_error");
     assert_string_equal(f->inc.detail, "nxdomain");
     assert_int_equal(f->inc.kind, WHY_KIND_GATEWAY);
@@ -140,7 +139,7 @@ static void dns_nxdomain(void **state)
 static void dns_nodata_and_timeout(void **state)
 {
     struct fixture *f = *state;
-    struct rec_dns *d = &f->dns[0];
+    struct why_dns_rec *d = &f->dns[0];
     strcpy(d->qname, "nx.lab");
     d->qtype = WHY_DNS_A;
     d->q_frame = d->last_q_frame = 11;
@@ -151,7 +150,7 @@ static void dns_nodata_and_timeout(void **state)
     d->a_ts = T(1.1);
     f->x.dns[f->x.ndns++] = d;
     answer(&f->client, 502, 1.2, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.detail, "nodata");
     /* unanswered, retransmitted: dns_timeout, wait measured first query -> last */
     d->answered = false;
@@ -162,13 +161,13 @@ static void dns_nodata_and_timeout(void **state)
     f->x.end_frame = 0;
     bool had = f->client.has_resp;
     f->client.has_resp = false;
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.detail, "no_response_in_capture");
     f->client.has_resp = had;
     /* the gateway gave up (answered the client at 9 s): dns_timeout, wait measured */
     f->x.end_frame = 40;
     f->x.end_ts = T(9.0);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "dns_timeout");
     assert_string_equal(f->inc.detail, "no_answer");
     assert_int_equal(f->inc.dns_us, 8000000);
@@ -183,7 +182,7 @@ static void connect_timeout_schedule(void **state)
     f->x.end_ts = T(16.0);
     f->x.end_frame = 40;
     answer(&f->client, 503, 16.0, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "connection_timeout");
     assert_string_equal(f->inc.detail, "syn_unanswered");
     assert_int_equal(f->inc.syn_tries, 4);
@@ -202,7 +201,7 @@ static void connect_refused_and_icmp(void **state)
     f->x.attempts[f->x.nattempts++] = &f->att[0];
     f->x.up_conn = &f->att[0];
     answer(&f->client, 503, 1.01, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "connection_refused");
     assert_string_equal(f->inc.detail, "rst");
     /* ICMP admin prohibited (v4 code 13, v6 code 1) wins over a RST in another attempt */
@@ -215,16 +214,16 @@ static void connect_refused_and_icmp(void **state)
     c2->icmp_code = 13;
     c2->icmp_from = A("198.19.0.254");
     f->x.attempts[f->x.nattempts++] = &f->att[1];
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "destination_ip_prohibited");
     assert_string_equal(f->inc.detail, "admin_prohibited");
     c2->icmp_ipver = 6;
     c2->icmp_type = 1;
     c2->icmp_code = 0;
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "destination_ip_unroutable");
     c2->icmp_code = 4;
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "connection_refused");
 }
 
@@ -235,7 +234,7 @@ static void with_upstream_request(struct fixture *f)
     c->established = true;
     c->synack_frame = 21;
     c->synack_ts = T(1.001);
-    f->up_conn.app = APP_HTTP;
+    f->up_conn.app = WHY_APP_HTTP;
     f->up.rc = &f->up_conn;
     strcpy(f->up.method, "GET");
     f->up.req_first_frame = f->up.req_frame = 22;
@@ -254,7 +253,7 @@ static void bad_responses(void **state)
     f->up.not_http = true;
     memcpy(f->up.first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
     f->up.first_len = 17;
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "http_protocol_error");
     assert_int_equal(f->inc.first_len, 17);
     f->up.not_http = false;
@@ -262,20 +261,20 @@ static void bad_responses(void **state)
     struct why_tcp_half *srv = &f->up_conn.c.half[WHY_S2C];
     srv->rst_frame = 23;
     srv->rst_ts = T(1.2);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "connection_terminated");
     assert_string_equal(f->inc.detail, "reset");
     /* FIN instead */
     srv->rst_frame = 0;
     srv->fin_frame = 23;
     srv->fin_ts = T(1.2);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.detail, "closed");
     /* head then FIN inside the body */
     answer(&f->up, 200, 1.1, false);
     f->up.expected_len = 200000;
     f->up.body_bytes = 20000;
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "http_response_incomplete");
     assert_string_equal(f->inc.detail, "closed_in_body");
 }
@@ -289,7 +288,7 @@ static void response_timeout_measured(void **state)
     gw->fin_frame = 40;
     gw->fin_ts = T(6.002);
     answer(&f->client, 504, 6.003, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "http_response_timeout");
     assert_int_equal(f->inc.wait_us, 5000000);
 }
@@ -302,7 +301,7 @@ static void client_abort_and_origin_5xx(void **state)
     struct why_tcp_half *cl = &f->cli_conn.c.half[WHY_C2S];
     cl->rst_frame = 50;
     cl->rst_ts = T(3.0);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_null(f->inc.error);
     assert_string_equal(f->inc.detail, "client_abort");
     assert_int_equal(f->inc.kind, WHY_KIND_CLIENT);
@@ -311,26 +310,26 @@ static void client_abort_and_origin_5xx(void **state)
     /* the origin's own 500, passed through: kind origin */
     answer(&f->up, 500, 1.1, true);
     answer(&f->client, 500, 1.2, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_int_equal(f->inc.kind, WHY_KIND_ORIGIN);
     assert_string_equal(f->inc.detail, "origin_5xx");
     /* a 200 that completed is no incident */
     answer(&f->up, 200, 1.1, true);
     answer(&f->client, 200, 1.2, true);
-    assert_false(why_diagnose(f->s, &f->x, &f->inc));
+    assert_false(why_diagnose(&f->dx, &f->x, &f->inc));
 }
 
 static void no_upstream_attempt(void **state)
 {
     struct fixture *f = *state;
     answer(&f->client, 503, 1.001, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "proxy_internal_response");
     assert_string_equal(f->inc.detail, "no_upstream_attempt");
     /* the same when the capture has no upstream side at all: the gateway's claim is used */
     f->x.upstream_visible = false;
     strcpy(f->client.claim, "ERR_DNS_FAIL 0");
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.detail, "gateway_claim");
     assert_string_equal(f->inc.error, "dns_error");
 }
@@ -341,17 +340,17 @@ static void tls_renegotiation_stall(void **state)
     struct why_conn *c = &f->up_conn.c;
     syn(c, 1, 1.0, 1.0);
     c->established = true;
-    f->up_conn.app = APP_TLS;
-    strcpy(f->up_conn.sni, "hello.test.domain");
-    f->up_conn.reneg_frame = 60;
-    f->up_conn.reneg_ts = T(1.2);
+    f->up_conn.app = WHY_APP_TLS;
+    strcpy(f->up_conn.tls.sni, "hello.test.domain");
+    f->up_conn.tls.reneg_frame = 60;
+    f->up_conn.tls.reneg_ts = T(1.2);
     c->half[WHY_S2C].fin_frame = 70;
     c->half[WHY_S2C].fin_ts = T(121.2);
     f->x.up_conn = &f->up_conn;
     f->x.attempts[f->x.nattempts++] = &f->up_conn;
     f->x.end_ts = T(125);
     answer(&f->client, 504, 125, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "tls_protocol_error");
     assert_string_equal(f->inc.detail, "renegotiation_stall");
     assert_int_equal(f->inc.wait_us, 120000000);
@@ -365,13 +364,13 @@ static void tls_refused_renegotiated_certificate(void **state)
     struct why_conn *c = &f->up_conn.c;
     syn(c, 1, 1.0, 1.0);
     c->established = true;
-    f->up_conn.app = APP_TLS;
-    strcpy(f->up_conn.sni, "reneg.tls");
-    f->up_conn.tls_version = 0x0303;
-    f->up_conn.tls_ccs[WHY_S2C] = f->up_conn.tls_ccs[WHY_C2S] = true;
-    f->up_conn.tls_data_records[WHY_C2S] = 1;
-    f->up_conn.reneg_frame = 60;
-    f->up_conn.reneg_ts = T(1.2);
+    f->up_conn.app = WHY_APP_TLS;
+    strcpy(f->up_conn.tls.sni, "reneg.tls");
+    f->up_conn.tls.version = 0x0303;
+    f->up_conn.tls.ccs[WHY_S2C] = f->up_conn.tls.ccs[WHY_C2S] = true;
+    f->up_conn.tls.data_records[WHY_C2S] = 1;
+    f->up_conn.tls.reneg_frame = 60;
+    f->up_conn.tls.reneg_ts = T(1.2);
     c->half[WHY_C2S].fin_frame = 61; /* the gateway closes at once */
     c->half[WHY_C2S].fin_ts = T(1.201);
     c->half[WHY_S2C].fin_frame = 62;
@@ -381,27 +380,27 @@ static void tls_refused_renegotiated_certificate(void **state)
     f->x.end_frame = 63;
     f->x.end_ts = T(1.21);
     answer(&f->client, 502, 1.21, true);
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.detail, "renegotiation_refused");
 
-    f->up_conn.reneg_answered = f->up_conn.reneg_renegotiated = true; /* a ClientHello back */
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    f->up_conn.tls.reneg_answered = f->up_conn.tls.reneg_renegotiated = true; /* a ClientHello back */
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_not_equal(f->inc.detail, "renegotiation_refused");
     assert_string_not_equal(f->inc.detail, "renegotiation_stall");
 
-    f->up_conn.reneg_frame = 0;
-    f->up_conn.tls_data_records[WHY_C2S] = 0; /* no request sent */
-    f->up_conn.cert_problem = CERT_EXPIRED;
-    f->up_conn.cert_frame = 58;
-    strcpy(f->up_conn.cert_text, "expired: not after 2020-01-01T00:00:00Z");
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    f->up_conn.tls.reneg_frame = 0;
+    f->up_conn.tls.data_records[WHY_C2S] = 0; /* no request sent */
+    f->up_conn.tls.cert_problem = WHY_CERT_EXPIRED;
+    f->up_conn.tls.cert_frame = 58;
+    strcpy(f->up_conn.tls.cert_text, "expired: not after 2020-01-01T00:00:00Z");
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.error, "tls_certificate_error");
     assert_string_equal(f->inc.detail, "tls_certificate");
 
-    f->up_conn.cert_problem = CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
-    f->up_conn.tls_version = 0x0304;
-    f->up_conn.tls_data_records[WHY_C2S] = 1; /* its Finished only */
-    assert_true(why_diagnose(f->s, &f->x, &f->inc));
+    f->up_conn.tls.cert_problem = WHY_CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
+    f->up_conn.tls.version = 0x0304;
+    f->up_conn.tls.data_records[WHY_C2S] = 1; /* its Finished only */
+    assert_true(why_diagnose(&f->dx, &f->x, &f->inc));
     assert_string_equal(f->inc.detail, "tls_gateway_left");
 }
 

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "core/url.h"
+#include "util/url.h"
 
 static void parse(const char *method, const char *target, const char *host, struct why_url *u)
 {

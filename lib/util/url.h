@@ -1,8 +1,8 @@
 /* Request targets (RFC 9112 3.2): origin-form with Host, absolute-form (forward proxies),
  * authority-form (CONNECT). Gives the host (lower-case, no port), port, path and the absolute
  * URL as the client asked, all bounded copies. */
-#ifndef WHY_CORE_URL_H
-#define WHY_CORE_URL_H
+#ifndef WHY_UTIL_URL_H
+#define WHY_UTIL_URL_H
 
 #include <stdbool.h>
 #include <stddef.h>

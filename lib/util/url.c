@@ -1,5 +1,5 @@
 /* Request-target parsing for joining and reporting (RFC 9112 3.2, RFC 3986 3.2). */
-#include "core/url.h"
+#include "util/url.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -8,93 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
-#include "core/url.h"
-
-static const struct why_cause causes[] = {
-    {"nxdomain", "dns_error", "gateway", "The DNS server answered NXDOMAIN (no such name) for the host.",
-     "Add an A/AAAA record for {host} in DNS, or an entry in the gateway's hosts file; check the URL for a typo."},
-    {"servfail", "dns_error", "gateway", "The DNS server answered SERVFAIL for the host (it could not resolve it: its upstream or the zone's servers failed).",
-     "Check the resolver {dns} and the authoritative servers of {host} (DNSSEC, lame delegation, upstream reachability)."},
-    {"refused", "dns_error", "gateway", "The DNS server answered REFUSED: it will not resolve this name for the gateway.",
-     "Allow the gateway to query {dns} (ACL/recursion settings), or point the gateway at a resolver that serves it."},
-    {"dns_rcode", "dns_error", "gateway", "The DNS server answered with an error code other than NXDOMAIN, SERVFAIL or REFUSED.",
-     "Check the resolver {dns}: it answered {host} with an error."},
-    {"nodata", "dns_error", "gateway", "The name exists but DNS has no address record (A/AAAA) for it (NODATA).",
-     "Add an A (or AAAA) record for {host}, or fix the CNAME it points to."},
-    {"no_answer", "dns_timeout", "gateway", "DNS queries for the host went unanswered (retransmitted, then the gateway gave up).",
-     "The resolver {dns} does not answer: check that it runs and that a firewall lets UDP/TCP 53 through between the gateway and it."},
-    {"dns_unreachable", "dns_timeout", "gateway", "DNS queries drew an ICMP error (the resolver's port or host is unreachable).",
-     "Nothing listens on {dns} port 53, or it is unreachable: fix the gateway's resolver setting or the DNS server."},
-    {"syn_unanswered", "connection_timeout", "gateway", "The gateway's SYNs to the origin were never answered; it retransmitted with back-off and gave up.",
-     "A firewall between the gateway and {addr} drops the SYNs, or the host is down: allow {addr} port {port} from the gateway, check routing back."},
-    {"rst", "connection_refused", "gateway", "The origin (or a device in between) answered the gateway's SYN with a TCP reset.",
-     "Nothing listens on {addr} port {port}, or a firewall rejects the connection: check the service and the rules."},
-    {"port_unreachable", "connection_refused", "gateway", "The gateway's SYN drew an ICMP port unreachable.",
-     "Nothing accepts connections on {addr} port {port}: check the service and the rules in between."},
-    {"admin_prohibited", "destination_ip_prohibited", "gateway", "The gateway's SYN drew an ICMP/ICMPv6 'administratively prohibited' (host or network prohibited, communication prohibited).",
-     "A firewall ({icmp_from}) rejects connections from the gateway to {addr}: allow it, or use another path."},
-    {"host_unreachable", "destination_ip_unroutable", "gateway", "The gateway's SYN drew an ICMP host unreachable / ICMPv6 address unreachable.",
-     "{addr} is down or not reachable from the gateway's network: check the host and the route (ARP/ND fails next to it)."},
-    {"net_unreachable", "destination_ip_unroutable", "gateway", "The gateway's SYN drew an ICMP network unreachable / ICMPv6 no route.",
-     "The gateway has no route to {addr}: check its routes and default gateway."},
-    {"ttl_exceeded", "destination_ip_unroutable", "gateway", "The gateway's SYN drew an ICMP time exceeded: a routing loop.",
-     "Fix the routing loop on the path to {addr}."},
-    {"not_http", "http_protocol_error", "gateway", "The origin answered with bytes that are not an HTTP status line.",
-     "{addr} port {port} does not speak HTTP (wrong port or protocol, e.g. TLS or SSH): fix the URL or the gateway's upstream setting."},
-    {"closed", "connection_terminated", "gateway", "The origin closed the connection (FIN) after the request, before any response byte.",
-     "The origin {addr} dropped the request without answering: check its logs (crash, limits, request rejected); a keep-alive race if it followed idle time."},
-    {"reset", "connection_terminated", "gateway", "The origin reset the connection (RST) after the request, before any response byte.",
-     "The origin {addr} (or a device in between) aborted the request: check its logs and any IPS/WAF in the path."},
-    {"reset_in_body", "http_response_incomplete", "gateway", "The origin reset the connection in the middle of the response.",
-     "The response from {addr} was cut by a reset after {got} bytes: check the origin's logs and any device in between."},
-    {"closed_in_body", "http_response_incomplete", "gateway", "The origin closed the connection before the response was complete.",
-     "The response from {addr} ended after {got} bytes, short of its length: check the origin (crash, timeout while sending)."},
-    {"no_response", "http_response_timeout", "gateway", "The origin accepted the request and sent nothing until the gateway gave up.",
-     "The origin {addr} took longer than the gateway's timeout ({wait}): fix the slow endpoint, or raise the gateway's read timeout for it."},
-    {"renegotiation_stall", "tls_protocol_error", "gateway", "In a TLS 1.2 session the origin sent a handshake record after application data (a renegotiation request, HelloRequest) and the gateway never answered it; the origin waited.",
-     "Stop the origin asking for renegotiation (e.g. IIS: client certificate negotiation off / no per-path client certificates), or let the gateway answer renegotiation."},
-    {"renegotiation_refused", "tls_protocol_error", "gateway", "The origin asked for TLS renegotiation and the gateway refused it (no_renegotiation alert or close).",
-     "Stop the origin asking for renegotiation, or allow the gateway to renegotiate with it."},
-    {"tls_alert", "tls_protocol_error", "gateway", "The TLS handshake with the origin ended with an alert.",
-     "The TLS handshake between the gateway and {addr} failed ({alert}): compare versions, ciphers and certificates on both sides."},
-    {"tls_certificate", "tls_certificate_error", "gateway", "The origin's certificate was refused: expired, not yet valid, or not for the name the gateway asked for (seen in TLS 1.2, or TLS 1.3 with --keylog), or the gateway said so with a certificate alert.",
-     "Renew or fix the certificate of {addr} ({cert}), or make the gateway ask for a name it covers."},
-    {"tls_gateway_left", "tls_protocol_error", "gateway", "The gateway completed the TLS handshake with the origin and closed without sending the request: it refused something it saw, most often the certificate (which TLS 1.3 hides without keys).",
-     "Run why502 with --keylog to see the certificate of {addr}, or check the gateway's log for the verification error."},
-    {"tls_handshake_closed", "tls_protocol_error", "gateway", "The origin closed or reset the connection during the TLS handshake.",
-     "The origin {addr} dropped the TLS handshake: it may not speak TLS on port {port}, or rejects the gateway's versions/ciphers/SNI."},
-    {"no_upstream_attempt", "proxy_internal_response", "gateway", "The gateway answered 5xx without any DNS query, connection attempt or upstream request for it.",
-     "The gateway refused on its own ({claim}): check its configuration (no upstream available, ACL, limits, all upstreams marked down)."},
-    {"gateway_error", "proxy_internal_response", "gateway", "The origin answered correctly but the gateway still answered the client with 5xx.",
-     "The gateway failed after the origin answered: check its logs (content scanning, ICAP, header size limits)."},
-    {"closed_without_response", "proxy_internal_error", "gateway", "The gateway closed the client's connection without any response and nothing upstream explains it.",
-     "Check the gateway's logs: it dropped the request (crash, limit, policy)."},
-    {"gateway_claim", NULL, "gateway", "The capture has no upstream side; the cause is the one the gateway states in its answer (X-Squid-Error, Proxy-Status, block page).",
-     "Capture on the gateway with `tcpdump -i any` to see the upstream side; the gateway says: {claim}."},
-    {"client_reset_response", NULL, "client", "The client reset or closed the connection while the response was still coming.",
-     "The client gave up during the transfer (user navigated away, client timeout): not a gateway fault unless the transfer was slow."},
-    {"client_abort", NULL, "client", "The client gave up (FIN or RST) before any answer: what a gateway logs as 499.",
-     "The client waited {wait} and gave up; {upstream_state}"},
-    {"origin_5xx", NULL, "origin", "The origin answered 5xx itself and the gateway passed it on: not a gateway failure.",
-     "Look at the origin {addr}: it answered {status} itself."},
-    {"no_response_in_capture", NULL, "capture", "The capture ended before the request was answered.",
-     "Capture for longer (until the client sees its answer) to diagnose this request."},
-};
-
-const struct why_cause *why_causes(size_t *n)
-{
-    *n = sizeof causes / sizeof causes[0];
-    return causes;
-}
-
-const struct why_cause *why_cause_find(const char *detail)
-{
-    for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++)
-        if (strcmp(causes[i].detail, detail) == 0)
-            return &causes[i];
-    return NULL;
-}
+#include "diagnose/diagnose.h"
+#include "util/url.h"
 
 /* ---- evidence ---- */
 
@@ -271,9 +186,9 @@ static const char *icmp_detail(uint8_t ver, uint8_t type, uint8_t code)
     return "host_unreachable";
 }
 
-static void conn_evidence(struct why_incident *inc, const struct rec_conn *rc)
+static void conn_evidence(struct why_incident *inc, const struct why_conn_rec *rc)
 {
-    const struct why_conn *c = why_core_conn(rc);
+    const struct why_conn *c = why_rec_conn(rc);
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
@@ -298,11 +213,11 @@ struct client_end {
     uint64_t frame;
 };
 
-static struct client_end client_leg_end(const struct why_exchange *x)
+static struct client_end client_leg_end(const struct why_join *x)
 {
     struct client_end e = {0};
-    const struct txn *t = x->client;
-    const struct why_conn *c = why_core_conn(t->rc);
+    const struct why_txn *t = x->client;
+    const struct why_conn *c = why_rec_conn(t->rc);
     const struct why_tcp_half *cl = &c->half[WHY_C2S], *gw = &c->half[WHY_S2C];
     struct why_ts ct = {0, 0}, gt = {0, 0};
     uint64_t cf = cl->rst_frame ? cl->rst_frame : cl->fin_frame;
@@ -331,13 +246,13 @@ static struct client_end client_leg_end(const struct why_exchange *x)
     return e;
 }
 
-static bool dns_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
+static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
 {
     uint32_t answered = 0, with_addr = 0, icmp = 0, tries = 0;
-    const struct rec_dns *err = NULL, *nodata = NULL;
+    const struct why_dns_rec *err = NULL, *nodata = NULL;
     struct why_ts first = {0, 0}, last = {0, 0};
     for (uint32_t i = 0; i < x->ndns; i++) {
-        const struct rec_dns *d = x->dns[i];
+        const struct why_dns_rec *d = x->dns[i];
         tries += d->tries;
         if (i == 0 || why_ts_cmp(d->q_ts, first) < 0)
             first = d->q_ts;
@@ -361,7 +276,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_exchange *x, st
     inc->dns_queries = x->ndns;
     inc->dns_us = why_ts_diff_us(first, last);
     for (uint32_t i = 0; i < x->ndns; i++) {
-        const struct rec_dns *d = x->dns[i];
+        const struct why_dns_rec *d = x->dns[i];
         char tn[12];
         const char *qt = why_dns_type_name(d->qtype, tn, sizeof tn);
         ev(inc, d->q_frame, d->q_ts, "DNS query %s %s to %s", qt, d->qname, f->dns);
@@ -426,17 +341,17 @@ static struct why_ts attempt_last_syn(const struct why_conn *c)
     return n ? c->syn_ts[n - 1] : c->first_ts;
 }
 
-static bool connect_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
+static bool connect_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
 {
     if (x->nattempts == 0)
         return false;
     for (uint32_t i = 0; i < x->nattempts; i++)
-        if (why_core_conn(x->attempts[i])->established || why_core_conn(x->attempts[i])->syn_count == 0)
+        if (why_rec_conn(x->attempts[i])->established || why_rec_conn(x->attempts[i])->syn_count == 0)
             return false; /* connected, or no handshake in the capture to judge */
     /* the most telling attempt: ICMP, then RST, then silence */
-    const struct rec_conn *pick = x->attempts[x->nattempts - 1];
+    const struct why_conn_rec *pick = x->attempts[x->nattempts - 1];
     for (uint32_t i = 0; i < x->nattempts; i++) {
-        const struct why_conn *c = why_core_conn(x->attempts[i]);
+        const struct why_conn *c = why_rec_conn(x->attempts[i]);
         if (c->icmp_frame) {
             pick = x->attempts[i];
             break;
@@ -444,17 +359,17 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
         if (c->half[WHY_S2C].rst_frame)
             pick = x->attempts[i];
     }
-    const struct why_conn *c = why_core_conn(pick);
+    const struct why_conn *c = why_rec_conn(pick);
     uint32_t tries = 0;
     for (uint32_t i = 0; i < x->nattempts; i++) {
-        tries += why_core_conn(x->attempts[i])->syn_count;
+        tries += why_rec_conn(x->attempts[i])->syn_count;
         conn_evidence(inc, x->attempts[i]);
     }
     inc->syn_tries = tries;
-    const struct why_conn *c0 = why_core_conn(x->attempts[0]);
+    const struct why_conn *c0 = why_rec_conn(x->attempts[0]);
     inc->nschedule = 0;
     for (uint32_t i = 0; i < x->nattempts && inc->nschedule < WHY_SCHEDULE_MAX; i++) {
-        const struct why_conn *ci = why_core_conn(x->attempts[i]);
+        const struct why_conn *ci = why_rec_conn(x->attempts[i]);
         uint32_t n = ci->syn_count < WHY_SYN_TRIES_MAX ? ci->syn_count : WHY_SYN_TRIES_MAX;
         for (uint32_t k = 0; k < n && inc->nschedule < WHY_SCHEDULE_MAX; k++)
             inc->schedule_us[inc->nschedule++] = why_ts_diff_us(c0->syn_ts[0], ci->syn_ts[k]);
@@ -481,7 +396,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
     } else {
         set_cause(inc, "syn_unanswered");
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
-        struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_core_conn(x->attempts[x->nattempts - 1]));
+        struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
         inc->connect_us = why_ts_diff_us(c0->syn_ts[0], give_up);
         inc->wait_us = inc->connect_us;
         char sched[120] = "";
@@ -500,13 +415,13 @@ static bool connect_cause(struct why_incident *inc, const struct why_exchange *x
 }
 
 /* The upstream request was sent: what came back. */
-static bool response_cause(struct why_incident *inc, const struct why_exchange *x,
+static bool response_cause(struct why_incident *inc, const struct why_join *x,
                            const struct client_end *ce, struct fixctx *f)
 {
-    const struct txn *u = x->up;
+    const struct why_txn *u = x->up;
     if (!u)
         return false;
-    const struct why_conn *c = why_core_conn(u->rc);
+    const struct why_conn *c = why_rec_conn(u->rc);
     const struct why_tcp_half *srv = &c->half[WHY_S2C], *gw = &c->half[WHY_C2S];
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
@@ -626,22 +541,22 @@ static bool response_cause(struct why_incident *inc, const struct why_exchange *
 
 /* The origin spoke first, before the gateway sent any request, and not in HTTP (an SSH or
  * SMTP banner on the port the gateway was sent to): no upstream request could follow. */
-static bool banner_cause(struct why_incident *inc, const struct why_exchange *x)
+static bool banner_cause(struct why_incident *inc, const struct why_join *x)
 {
-    const struct rec_conn *rc = x->up_conn;
-    if (!rc || !rc->other_first_frame || rc->other_first_len == 0 ||
-        why_http1_looks_like_response(rc->other_first, rc->other_first_len))
+    const struct why_conn_rec *rc = x->up_conn;
+    if (!rc || !rc->other.first_frame || rc->other.first_len == 0 ||
+        why_http1_looks_like_response(rc->other.first, rc->other.first_len))
         return false;
-    const struct why_conn *c = why_core_conn(rc);
+    const struct why_conn *c = why_rec_conn(rc);
     char dst[64], b[200];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     set_cause(inc, "not_http");
-    bytes_text(b, sizeof b, rc->other_first, rc->other_first_len > 32 ? 32 : rc->other_first_len);
-    inc->first_len = rc->other_first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes
-                                                                   : rc->other_first_len;
-    memcpy(inc->first_bytes, rc->other_first, inc->first_len);
+    bytes_text(b, sizeof b, rc->other.first, rc->other.first_len > 32 ? 32 : rc->other.first_len);
+    inc->first_len = rc->other.first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes
+                                                                   : rc->other.first_len;
+    memcpy(inc->first_bytes, rc->other.first, inc->first_len);
     dt(inc, "first_bytes=\"%s\" before_request=yes", b);
-    ev(inc, rc->other_first_frame, c->half[WHY_S2C].first_data_ts, "first bytes from %s, before any request", dst);
+    ev(inc, rc->other.first_frame, c->half[WHY_S2C].first_data_ts, "first bytes from %s, before any request", dst);
     conn_evidence(inc, rc);
     snprintf(inc->summary, sizeof inc->summary,
              "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
@@ -650,110 +565,110 @@ static bool banner_cause(struct why_incident *inc, const struct why_exchange *x)
 }
 
 /* TLS facts on the upstream connection (seen without keys). */
-static bool tls_cause(struct why_incident *inc, const struct why_exchange *x, struct fixctx *f)
+static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct fixctx *f)
 {
-    const struct rec_conn *rc = x->up_conn;
-    if (!rc || rc->app != APP_TLS)
+    const struct why_conn_rec *rc = x->up_conn;
+    if (!rc || rc->app != WHY_APP_TLS)
         return false;
-    const struct why_conn *c = why_core_conn(rc);
+    const struct why_conn *c = why_rec_conn(rc);
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    if (rc->reneg_frame && !rc->reneg_renegotiated) {
-        ev(inc, rc->reneg_frame, rc->reneg_ts, "TLS handshake record from %s after its Finished (renegotiation request)", dst);
+    if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated) {
+        ev(inc, rc->tls.reneg_frame, rc->tls.reneg_ts, "TLS handshake record from %s after its Finished (renegotiation request)", dst);
         /* refused: an alert back, or the gateway closing before the origin gave up */
         const struct why_tcp_half *gwh = &c->half[WHY_C2S], *srvh = &c->half[WHY_S2C];
         uint64_t gw_close = gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame;
         uint64_t srv_close = srvh->fin_frame ? srvh->fin_frame : srvh->rst_frame;
-        bool refused = rc->reneg_answered ||
-                       (gw_close > rc->reneg_frame && (!srv_close || gw_close < srv_close));
+        bool refused = rc->tls.reneg_answered ||
+                       (gw_close > rc->tls.reneg_frame && (!srv_close || gw_close < srv_close));
         struct why_ts end = x->end_ts;
         const struct why_tcp_half *h = &c->half[WHY_S2C];
-        if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->reneg_ts) > 0)
+        if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->tls.reneg_ts) > 0)
             end = h->fin_ts;
-        if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
+        if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->tls.reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
             end = h->rst_ts;
-        if (why_ts_cmp(end, rc->reneg_ts) < 0) { /* nothing ended it: the last packet */
+        if (why_ts_cmp(end, rc->tls.reneg_ts) < 0) { /* nothing ended it: the last packet */
             end = c->half[WHY_S2C].last_ts;
             if (why_ts_cmp(c->half[WHY_C2S].last_ts, end) > 0)
                 end = c->half[WHY_C2S].last_ts;
         }
-        inc->wait_us = why_ts_diff_us(rc->reneg_ts, end);
+        inc->wait_us = why_ts_diff_us(rc->tls.reneg_ts, end);
         char w[32];
         fmt_wait(w, sizeof w, inc->wait_us);
         if (refused) {
             set_cause(inc, "renegotiation_refused");
-            if (rc->reneg_answered)
-                ev(inc, rc->reneg_answer_frame, rc->reneg_ts, "the gateway's alert in answer to the renegotiation");
+            if (rc->tls.reneg_answered)
+                ev(inc, rc->tls.reneg_answer_frame, rc->tls.reneg_ts, "the gateway's alert in answer to the renegotiation");
             snprintf(inc->summary, sizeof inc->summary,
                      "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
-                     dst, rc->sni[0] ? rc->sni : "-", rc->reneg_answered ? "alert" : "closed the connection");
+                     dst, rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.reneg_answered ? "alert" : "closed the connection");
         } else {
             set_cause(inc, "renegotiation_stall");
             snprintf(inc->summary, sizeof inc->summary,
                      "%s (SNI %s) asked for TLS renegotiation (HelloRequest) after the request; the "
                      "gateway never answered and the origin waited %s.",
-                     dst, rc->sni[0] ? rc->sni : "-", w);
+                     dst, rc->tls.sni[0] ? rc->tls.sni : "-", w);
         }
-        dt(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->sni[0] ? rc->sni : "-",
-           rc->reneg_answered ? "alert" : refused ? "close" : "no", secs(inc->wait_us),
-           rc->reneg_confirmed ? "HelloRequest" : "no_keys");
+        dt(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
+           rc->tls.reneg_answered ? "alert" : refused ? "close" : "no", secs(inc->wait_us),
+           rc->tls.reneg_confirmed ? "HelloRequest" : "no_keys");
         conn_evidence(inc, rc);
         return true;
     }
     /* certificate: the gateway's certificate alert, or a bad certificate it then left */
-    bool cert_alert = rc->alert_frame && rc->alert_dir == WHY_C2S &&
-                      ((rc->alert_desc >= 42 && rc->alert_desc <= 46) || rc->alert_desc == 48);
-    if (cert_alert || (rc->cert_problem && !why_core_tls_sent_data(rc))) {
+    bool cert_alert = rc->tls.alert_frame && rc->tls.alert_dir == WHY_C2S &&
+                      ((rc->tls.alert_desc >= 42 && rc->tls.alert_desc <= 46) || rc->tls.alert_desc == 48);
+    if (cert_alert || (rc->tls.cert_problem && !why_rec_tls_sent_data(rc))) {
         char an[40] = "";
-        if (rc->alert_frame)
-            why_tls_alert_name(rc->alert_desc, an, sizeof an);
+        if (rc->tls.alert_frame)
+            why_tls_alert_name(rc->tls.alert_desc, an, sizeof an);
         set_cause(inc, "tls_certificate");
-        snprintf(f->cert, sizeof f->cert, "%s", rc->cert_problem ? rc->cert_text : an);
-        if (rc->cert_frame)
-            ev(inc, rc->cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
-               rc->cert_problem ? rc->cert_text : "accepted by its looks");
+        snprintf(f->cert, sizeof f->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
+        if (rc->tls.cert_frame)
+            ev(inc, rc->tls.cert_frame, c->half[WHY_S2C].last_ts, "certificate from %s: %s", dst,
+               rc->tls.cert_problem ? rc->tls.cert_text : "accepted by its looks");
         if (cert_alert)
-            ev(inc, rc->alert_frame, rc->alert_ts, "TLS alert %s from the gateway", an);
-        dt(inc, "sni=%s certificate=\"%s\" alert=%s", rc->sni[0] ? rc->sni : "-",
-           rc->cert_problem ? rc->cert_text : "-", cert_alert ? an : "-");
+            ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from the gateway", an);
+        dt(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
+           rc->tls.cert_problem ? rc->tls.cert_text : "-", cert_alert ? an : "-");
         snprintf(inc->summary, sizeof inc->summary,
-                 "The gateway refused the certificate of %s (SNI %s)%s%s%s.", dst, rc->sni[0] ? rc->sni : "-",
-                 rc->cert_problem ? ": " : "", rc->cert_problem ? rc->cert_text : "",
-                 cert_alert ? (rc->cert_problem ? "; it sent a certificate alert" : " with a certificate alert") : "");
+                 "The gateway refused the certificate of %s (SNI %s)%s%s%s.", dst, rc->tls.sni[0] ? rc->tls.sni : "-",
+                 rc->tls.cert_problem ? ": " : "", rc->tls.cert_problem ? rc->tls.cert_text : "",
+                 cert_alert ? (rc->tls.cert_problem ? "; it sent a certificate alert" : " with a certificate alert") : "");
         conn_evidence(inc, rc);
         return true;
     }
-    if (rc->alert_frame && rc->alert_level == 2) {
+    if (rc->tls.alert_frame && rc->tls.alert_level == 2) {
         char an[40];
-        const char *name = why_tls_alert_name(rc->alert_desc, an, sizeof an);
+        const char *name = why_tls_alert_name(rc->tls.alert_desc, an, sizeof an);
         snprintf(f->alert, sizeof f->alert, "%s", name);
         set_cause(inc, "tls_alert");
-        dt(inc, "alert=%s from=%s", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
-        ev(inc, rc->alert_frame, rc->alert_ts, "TLS alert %s from %s", name,
-           rc->alert_dir == WHY_S2C ? "the origin" : "the gateway");
+        dt(inc, "alert=%s from=%s", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
+        ev(inc, rc->tls.alert_frame, rc->tls.alert_ts, "TLS alert %s from %s", name,
+           rc->tls.alert_dir == WHY_S2C ? "the origin" : "the gateway");
         snprintf(inc->summary, sizeof inc->summary, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.",
-                 dst, rc->sni[0] ? rc->sni : "-", name, rc->alert_dir == WHY_S2C ? "origin" : "gateway");
+                 dst, rc->tls.sni[0] ? rc->tls.sni : "-", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
         return true;
     }
     /* the gateway finished the handshake and left without sending the request */
     const struct why_tcp_half *gwh = &c->half[WHY_C2S];
-    if (rc->tls_ccs[WHY_S2C] && !why_core_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
+    if (rc->tls.ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
         set_cause(inc, "tls_gateway_left");
         ev(inc, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
            "the gateway closes the TLS connection to %s without a request", dst);
-        dt(inc, "sni=%s version=%s", rc->sni[0] ? rc->sni : "-", rc->tls_version == 0x0304 ? "1.3" : "1.2");
+        dt(inc, "sni=%s version=%s", rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.version == 0x0304 ? "1.3" : "1.2");
         snprintf(inc->summary, sizeof inc->summary,
                  "The gateway finished the TLS handshake with %s (SNI %s) and closed without sending the request: it refused something in the handshake%s.",
-                 dst, rc->sni[0] ? rc->sni : "-",
-                 rc->tls_version == 0x0304 ? ", most often the certificate (hidden in TLS 1.3: --keylog shows it)" : "");
+                 dst, rc->tls.sni[0] ? rc->tls.sni : "-",
+                 rc->tls.version == 0x0304 ? ", most often the certificate (hidden in TLS 1.3: --keylog shows it)" : "");
         return true;
     }
-    if (why_core_tls_handshake_cut(rc)) {
+    if (why_rec_tls_handshake_cut(rc)) {
         set_cause(inc, "tls_handshake_closed");
         conn_evidence(inc, rc);
         dt(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
         snprintf(inc->summary, sizeof inc->summary, "%s %s the connection during the TLS handshake (SNI %s).",
-                 dst, c->half[WHY_S2C].rst_frame ? "reset" : "closed", rc->sni[0] ? rc->sni : "-");
+                 dst, c->half[WHY_S2C].rst_frame ? "reset" : "closed", rc->tls.sni[0] ? rc->tls.sni : "-");
         return true;
     }
     return false;
@@ -777,7 +692,7 @@ static const char *claim_detail(const char *claim, const char *title)
 
 /* The gateway's own words are the only evidence (its upstream side is not in the capture):
  * gateway_claim, with the RFC 9209 type of the cause it names when it names one. */
-static void claim_cause(struct why_incident *inc, const struct txn *t, const char *claimed,
+static void claim_cause(struct why_incident *inc, const struct why_txn *t, const char *claimed,
                         const char *claim)
 {
     set_cause(inc, "gateway_claim");
@@ -791,28 +706,29 @@ static void claim_cause(struct why_incident *inc, const struct txn *t, const cha
              t->status, claim);
 }
 
-bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct why_incident *inc)
+enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
+                              struct why_incident *inc)
 {
-    const struct txn *t = x->client;
+    const struct why_txn *t = x->client;
     memset(inc, 0, sizeof *inc);
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
-    const struct why_conn *cc = why_core_conn(t->rc);
+    const struct why_conn *cc = why_rec_conn(t->rc);
     struct client_end ce = client_leg_end(x);
 
     /* A failure is a failure whatever the status: most gateways pass an origin's garbage or a
      * body cut by a reset on as a 200. */
     bool failed;
-    const struct txn *up = x->up != t ? x->up : NULL;
+    const struct why_txn *up = x->up != t ? x->up : NULL;
     if (t->has_resp)
         failed = t->status >= 500 || (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
                  (up && up->not_http) ||
                  (up && up->has_resp && !up->resp_done &&
-                  (why_core_conn(up->rc)->half[WHY_S2C].rst_frame ||
-                   why_core_conn(up->rc)->half[WHY_S2C].fin_frame));
+                  (why_rec_conn(up->rc)->half[WHY_S2C].rst_frame ||
+                   why_rec_conn(up->rc)->half[WHY_S2C].fin_frame));
     else
         failed = true;
     if (!failed)
-        return false;
+        return WHY_VERDICT_OK;
 
     bool direct = x->up == t;
     inc->has_client = true;
@@ -825,7 +741,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     inc->gateway_port = cc->srv_port;
     snprintf(inc->method, sizeof inc->method, "%s", t->method);
     struct why_url u;
-    if (t->rc->app == APP_TLS)
+    if (t->rc->app == WHY_APP_TLS)
         why_url_parse_https(t->method, t->target, t->target_len, t->host, &u);
     else
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
@@ -839,11 +755,11 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
     /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
-    snprintf(inc->sni, sizeof inc->sni, "%s", t->rc->sni);
+    snprintf(inc->sni, sizeof inc->sni, "%s", t->rc->tls.sni);
     inc->attempts = direct ? 0 : x->nattempts;
     snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", u.host);
     if (x->up_conn) {
-        const struct why_conn *uc = why_core_conn(x->up_conn);
+        const struct why_conn *uc = why_rec_conn(x->up_conn);
         inc->has_upstream = !direct;
         inc->upstream_addr = uc->srv_addr;
         inc->upstream_port = uc->srv_port;
@@ -863,7 +779,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     f.host = u.host;
     f.claim = inc->claim[0] ? inc->claim : "no reason given";
     if (x->up_conn) {
-        const struct why_conn *uc = why_core_conn(x->up_conn);
+        const struct why_conn *uc = why_rec_conn(x->up_conn);
         why_addr_str(&uc->srv_addr, f.addr, sizeof f.addr);
         snprintf(f.port, sizeof f.port, "%u", uc->srv_port);
     } else if (u.host[0]) {
@@ -902,7 +818,7 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
         found = dns_cause(inc, x, &f);
     if (!found && !x->up)
         found = connect_cause(inc, x, &f);
-    if (!found && direct && !why_core_conn(t->rc)->established)
+    if (!found && direct && !why_rec_conn(t->rc)->established)
         found = connect_cause(inc, x, &f);
     if (!found)
         found = tls_cause(inc, x, &f);
@@ -968,14 +884,13 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
                  "The %d response to the client was cut short.", t->status);
         found = true;
     }
-    if (!found && t->rc->gap_bytes[WHY_S2C] && (t->rc->resp_dead || (t->rc->hresp && t->rc->hresp->phase == WHY_HTTP_DEAD))) {
+    if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->resp_dead) {
         /* the answer's bytes went missing from the capture: nothing can be said about it */
-        s->sum.unreadable++;
-        return false;
+        return WHY_VERDICT_UNREADABLE;
     }
     if (!found) {
         set_cause(inc, "no_response_in_capture");
-        inc->wait_us = why_ts_diff_us(t->req_ts, s->now);
+        inc->wait_us = why_ts_diff_us(t->req_ts, cx->now);
         snprintf(inc->summary, sizeof inc->summary,
                  "No answer had arrived when the capture ended.");
     }
@@ -991,16 +906,16 @@ bool why_diagnose(struct why_session *s, const struct why_exchange *x, struct wh
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &f);
     qsort(inc->evidence, inc->nevidence, sizeof inc->evidence[0], ev_cmp);
-    return true;
+    return WHY_VERDICT_FAILED;
 }
 
 /* A failure no client request was joined to: DNS queries for one name that all failed, or a
  * host's connection attempts to one address that never got through. In a capture taken on a
  * client (or of a gateway whose client leg is not in the capture) these are the whole story;
  * next to a client leg, they are whatever the joining could not place: never lost. */
-bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, struct why_incident *inc)
+bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join *x, struct why_incident *inc)
 {
-    (void)s;
+    (void)cx;
     memset(inc, 0, sizeof *inc);
     inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
     struct fixctx f;
@@ -1013,7 +928,7 @@ bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, 
         inc->ts = x->dns[0]->q_ts;
         inc->request_frame = x->dns[0]->q_frame;
     } else if (x->nattempts) {
-        const struct why_conn *c = why_core_conn(x->attempts[0]);
+        const struct why_conn *c = why_rec_conn(x->attempts[0]);
         origin = &c->cli_addr;
         why_addr_str(&c->srv_addr, f.addr, sizeof f.addr);
         snprintf(f.port, sizeof f.port, "%u", c->srv_port);
@@ -1036,7 +951,7 @@ bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, 
     bool found;
     if (x->ndns)
         found = dns_cause(inc, x, &f);
-    else if (x->up_conn && x->up_conn->app == APP_TLS)
+    else if (x->up_conn && x->up_conn->app == WHY_APP_TLS)
         found = tls_cause(inc, x, &f);
     else
         found = connect_cause(inc, x, &f);
@@ -1045,7 +960,7 @@ bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, 
     inc->kind = WHY_KIND_UNJOINED;
     if (x->client_conn) {
         /* the client connection the gateway was serving then (HTTPS: its request is opaque) */
-        const struct why_conn *cc = why_core_conn(x->client_conn);
+        const struct why_conn *cc = why_rec_conn(x->client_conn);
         inc->kind = WHY_KIND_GATEWAY;
         inc->has_client = true;
         inc->via_gateway = true;
@@ -1054,12 +969,12 @@ bool why_diagnose_unjoined(struct why_session *s, const struct why_exchange *x, 
         inc->gateway_addr = cc->srv_addr;
         inc->gateway_port = cc->srv_port;
         inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
-        snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->sni);
+        snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls.sni);
         inc->request_frame = cc->first_frame;
         char cli[64];
         ev(inc, cc->first_frame, cc->first_ts, "client connection from %s (TLS, SNI %s)",
            why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli),
-           x->client_conn->sni[0] ? x->client_conn->sni : "-");
+           x->client_conn->tls.sni[0] ? x->client_conn->tls.sni : "-");
     }
     const struct why_cause *cat = why_cause_find(inc->detail);
     if (cat)

@@ -1,0 +1,56 @@
+/* What the protocol handlers (lib/app/) learn about a connection, kept in its record after
+ * the parsers are gone: the TLS handshake's facts (versions, SNI, renegotiation, alerts, the
+ * server's certificate) and the first bytes of a server that spoke something unknown.
+ * Written by app/ only; the join and the diagnosis read them. Frame numbers are frame ids
+ * (store/records.h: file index in the high bits). */
+#ifndef WHY_APP_FACTS_H
+#define WHY_APP_FACTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/wtime.h"
+
+/* The application protocol of a connection, decided from the first bytes the client sends
+ * (never from the port, except DNS over TCP on port 53). */
+enum why_app_id { WHY_APP_UNKNOWN = 0, WHY_APP_HTTP, WHY_APP_TLS, WHY_APP_OTHER, WHY_APP_DNS };
+
+enum why_cert_problem { WHY_CERT_OK = 0, WHY_CERT_EXPIRED, WHY_CERT_NOT_YET_VALID,
+                        WHY_CERT_NAME_MISMATCH };
+
+/* TLS facts (no keys needed): index 0 is the client's direction, 1 the server's. */
+struct why_tls_facts {
+    bool hello[2];                /* a hello seen from client (0) / server (1) */
+    char sni[256];                /* the client's server name, "" when none */
+    uint16_t version;             /* the server's chosen version (0x0303 TLS 1.2, 0x0304 1.3) */
+    bool appdata[2];              /* application data seen in each direction */
+    bool ccs[2];                  /* ChangeCipherSpec seen */
+    uint32_t data_records[2];     /* application-data records (TLS 1.3: not counting 19-byte
+                                     ones, the size of an encrypted alert) */
+    uint32_t dec_data_records[2]; /* decrypted records that held application data (--keylog) */
+    uint32_t enc_hs[2];           /* encrypted handshake records (the first is Finished) */
+    uint64_t reneg_frame;         /* first server handshake record after its Finished (1.2) */
+    struct why_ts reneg_ts;
+    bool reneg_answered;          /* client sent a handshake record or an alert after it */
+    bool reneg_renegotiated;      /* ...a handshake record: it renegotiated (no failure) */
+    uint64_t reneg_answer_frame;
+    bool reneg_confirmed;         /* a decrypted HelloRequest from the server (--keylog) */
+    uint8_t alert_desc, alert_level;
+    uint64_t alert_frame;         /* first alert, 0 when none */
+    struct why_ts alert_ts;
+    int alert_dir;                /* enum why_dir of the first alert */
+    /* the server's certificate, checked against packet time and the SNI (TLS 1.2 in clear,
+     * TLS 1.3 with --keylog) */
+    uint8_t cert_problem;         /* enum why_cert_problem */
+    uint64_t cert_frame;
+    char cert_text[160];          /* "expired: not after 2020-01-01T00:00:00Z", ... */
+};
+
+/* A server that spoke first, or a connection that is neither HTTP nor TLS. */
+struct why_other_facts {
+    uint64_t first_frame;         /* first bytes seen from the server, 0 when none */
+    uint8_t first[64];
+    uint32_t first_len;           /* bytes */
+};
+
+#endif

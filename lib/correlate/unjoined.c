@@ -1,0 +1,136 @@
+/* Failures no request was joined to, found when their records are pruned (a capture taken on
+ * a client, or a gateway whose client leg is not in the capture): failed connection attempts,
+ * TLS failures, failed DNS lookups. Each is grouped with its kin (a host's retries) into a
+ * join; like the request join it only reads. why_join_apply claims for both. */
+#include <string.h>
+
+#include "correlate/join.h"
+
+bool why_join_conn_failed(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = &rc->c;
+    if (rc->claimed || c->midstream || c->syn_count == 0 || c->established)
+        return false;
+    /* one unanswered SYN may just be the end of the capture; a retry, a RST or an ICMP
+     * error is a failure */
+    return c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count >= 2;
+}
+
+void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    (void)cx;
+    memset(x, 0, sizeof *x);
+    /* in creation order from rc: the host retrying from new ports */
+    for (struct why_conn_rec *o = rc; o && x->nattempts < WHY_JOIN_MAX; o = o->rnext) {
+        if (o != rc && (!why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
+                        !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) ||
+                        o->c.srv_port != rc->c.srv_port || !why_join_conn_failed(o)))
+            continue;
+        x->attempts[x->nattempts++] = o;
+    }
+    x->up_conn = rc;
+}
+
+bool why_join_tls_failed(const struct why_conn_rec *rc)
+{
+    if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated)
+        return true;
+    if (rc->tls.cert_problem && !why_rec_tls_sent_data(rc))
+        return true; /* the gateway left after seeing the certificate */
+    if (rc->tls.alert_frame && rc->tls.alert_level == 2 && !rc->tls.appdata[WHY_S2C])
+        return true;
+    return why_rec_tls_handshake_cut(rc);
+}
+
+/* rc is a gateway's TLS connection on which the origin failed and nothing claimed it (the
+ * client leg is HTTPS too, so no request could be read): the client's TLS connection the
+ * gateway was serving then goes with it (same SNI first). */
+void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    memset(x, 0, sizeof *x);
+    x->attempts[x->nattempts++] = rc;
+    x->up_conn = rc;
+    struct why_ts when = rc->tls.reneg_frame ? rc->tls.reneg_ts
+                         : rc->tls.alert_frame ? rc->tls.alert_ts : rc->c.first_ts;
+    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || o->app != WHY_APP_TLS || o->claimed ||
+            !why_gw_is_gateway(cx->gw, &oc->srv_addr) || why_gw_is_gateway(cx->gw, &oc->cli_addr) ||
+            !why_gw_is_gateway(cx->gw, &rc->c.cli_addr) ||
+            why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
+            continue;
+        struct why_ts last = oc->half[0].last_ts;
+        if (why_ts_cmp(oc->half[1].last_ts, last) > 0)
+            last = oc->half[1].last_ts;
+        if (o->closed && why_ts_cmp(last, when) < 0)
+            continue; /* gone before the failure */
+        if (!x->client_conn ||
+            (strcmp(o->tls.sni, rc->tls.sni) == 0 && strcmp(x->client_conn->tls.sni, rc->tls.sni) != 0))
+            x->client_conn = o;
+    }
+}
+
+bool why_join_dns_failed(const struct why_dns_rec *d)
+{
+    if (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)
+        return false; /* PTR lookups of clients, HTTPS/SVCB probes: not needed to connect */
+    if (d->answered)
+        return d->naddrs == 0;
+    return d->icmp || d->tries >= 2;
+}
+
+/* Did a query for `name` from cli get an address? (name: len bytes of a longer string) */
+static bool resolved(const struct why_store *st, const struct why_addr *cli, const char *name, size_t len)
+{
+    char buf[WHY_DNS_NAME_MAX + 1];
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    uint64_t key = why_request_key("", buf);
+    for (const struct why_dns_rec *o = why_store_dns_by_name(st, key); o; o = o->nnext)
+        if (o->nkey == key && o->answered && o->naddrs && why_addr_eq(&o->cli, cli) &&
+            strcmp(o->qname, buf) == 0)
+            return true;
+    return false;
+}
+
+bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d, struct why_join *x)
+{
+    memset(x, 0, sizeof *x);
+    x->self_dns = d;
+    /* a resolver's search list tries "name.corp.example" before "name": the expansion
+     * failing is not a failure when the name itself resolved */
+    size_t dl = strlen(d->qname);
+    bool ok = resolved(cx->st, &d->cli, d->qname, dl);
+    for (size_t i = 1; i < dl && !ok; i++)
+        if (d->qname[i] == '.')
+            ok = resolved(cx->st, &d->cli, d->qname, i);
+    /* the failed unclaimed queries for the name from that host, the oldest first */
+    struct why_dns_rec *ring[WHY_JOIN_MAX];
+    uint64_t seen = 0;
+    for (struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = o->nnext)
+        if (o->nkey == d->nkey && why_addr_eq(&o->cli, &d->cli) && strcmp(o->qname, d->qname) == 0 &&
+            !o->claimed && why_join_dns_failed(o))
+            ring[seen++ % WHY_JOIN_MAX] = o;
+    x->ndns = seen < WHY_JOIN_MAX ? (uint32_t)seen : WHY_JOIN_MAX;
+    for (uint32_t i = 0; i < x->ndns; i++)
+        x->dns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
+    return !ok && x->ndns > 0;
+}
+
+void why_join_apply(struct why_store *st, struct why_join *x)
+{
+    if (x->direct)
+        return; /* the request's own connection: nothing another request could take */
+    if (x->up && x->client && x->up != x->client)
+        why_store_claim_txn(st, x->up, x->client);
+    for (uint32_t i = 0; i < x->nattempts; i++)
+        x->attempts[i]->claimed = true;
+    for (uint32_t i = 0; i < x->ndns; i++)
+        x->dns[i]->claimed = true;
+    if (x->self_dns)
+        x->self_dns->claimed = true;
+    if (x->up_conn)
+        x->up_conn->claimed = true;
+    if (x->client_conn)
+        x->client_conn->claimed = true;
+}

@@ -1,0 +1,7 @@
+/* Rendering an incident's words. */
+#include "render/render.h"
+
+void why_render_incident(struct why_incident *inc)
+{
+    (void)inc;
+}

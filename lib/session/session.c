@@ -1,0 +1,404 @@
+/* The session: the driver of the pipeline. Each frame goes to decode and the flow table; the
+ * flow table's callbacks go to the protocol handlers (lib/app/), which fill the record store;
+ * a sweep every SWEEP_EVERY_US of packet time decides the client requests whose evidence is
+ * complete (their answer is in, or their connection is gone, plus --settle), each through the
+ * join (lib/correlate/), its claims, and the diagnosis (lib/diagnose/), and hands incidents to
+ * the sink; then the store prunes what nothing pending can use (failures nothing was joined
+ * to are reported on the way out). tick does the same when no packet comes (live capture);
+ * finish decides everything at the end of input. Time is packet time only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "correlate/join.h"
+#include "diagnose/diagnose.h"
+#include "render/render.h"
+#include "store/gateways.h"
+#include "store/store.h"
+#include "tlsdec/keylog.h"
+
+#define SETTLE_DEFAULT_US (2LL * 1000000)
+#define SWEEP_EVERY_US (500LL * 1000)
+
+struct why_session {
+    struct why_options opt;
+    struct why_sink sink;
+    struct why_summary sum;
+    struct why_gateways gw;
+    struct why_store st;
+    struct why_app_env env;
+    struct why_keylog *keylog;        /* --keylog, NULL without */
+    uint8_t *plain;                   /* one decrypted record (WHY_TLSDEC_OUT_MAX bytes) */
+    struct why_flow *flow;
+    struct why_frame last;            /* the latest frame (num a frame id, no data): what late
+                                         events (timers, the end of input) are dated with */
+    struct why_ts now;                /* latest packet time seen (never runs backwards) */
+    struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
+    uint64_t next_incident_id;
+};
+
+void why_options_init(struct why_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->include_unjoined = true;
+    o->settle_us = SETTLE_DEFAULT_US;
+}
+
+int why_options_check(const struct why_options *o, char *err, size_t errsize)
+{
+    struct why_gateways g;
+    memset(&g, 0, sizeof g);
+    return o->gateways ? why_gw_parse(&g, o->gateways, err, errsize) : 0;
+}
+
+/* ---- deciding ---- */
+
+static void emit(struct why_session *s, struct why_incident *inc)
+{
+    inc->id = ++s->next_incident_id;
+    s->sum.failed++;
+    s->sum.by_kind[inc->kind]++;
+    size_t ncauses;
+    const struct why_cause *cat = why_causes(&ncauses);
+    const struct why_cause *cause = why_cause_find(inc->detail);
+    if (cause && (size_t)(cause - cat) < 64)
+        s->sum.by_cause[cause - cat]++;
+    if (s->sink.on_incident)
+        s->sink.on_incident(s->sink.ctx, inc);
+}
+
+static struct why_join_ctx join_ctx(struct why_session *s)
+{
+    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive};
+}
+
+static void decide(struct why_session *s, struct why_txn *t)
+{
+    t->decided = true;
+    /* A request the gateway itself sent upstream is evidence for a client's request, not an
+     * incident of its own. */
+    why_gw_roles(&s->gw, t->rc);
+    if (t->rc->gw_cli && !t->rc->gw_srv)
+        return;
+    t->is_client_leg = true;
+    why_store_txn_unindex(&s->st, t); /* a client's request is never another's upstream one */
+    struct why_join_ctx cx = join_ctx(s);
+    struct why_join x;
+    /* Most requests succeed: a complete answer below 500 whose upstream request (found in
+     * the index) shows no fault is settled without the full join. */
+    if (t->has_resp && t->status < 500 && t->resp_done && !s->opt.exhaustive) {
+        bool direct = why_join_direct(&cx, t);
+        struct why_txn *up = direct ? NULL : why_join_upstream_indexed(&cx, t);
+        const struct why_conn *uc = up ? why_rec_conn(up->rc) : NULL;
+        bool up_fault = up && (up->not_http || (up->has_resp && !up->resp_done &&
+                                                (uc->half[WHY_S2C].rst_frame || uc->half[WHY_S2C].fin_frame)));
+        if (!up_fault) {
+            memset(&x, 0, sizeof x);
+            x.client = t;
+            x.up = up;
+            why_join_apply(&s->st, &x);
+            return;
+        }
+    }
+    why_join_request(&cx, t, &x);
+    why_join_apply(&s->st, &x);
+    struct why_diag_ctx dx = {&s->gw, s->now};
+    struct why_incident inc;
+    enum why_verdict v = why_diagnose(&dx, &x, &inc);
+    if (v == WHY_VERDICT_UNREADABLE)
+        s->sum.unreadable++;
+    else if (v == WHY_VERDICT_FAILED) {
+        why_render_incident(&inc);
+        emit(s, &inc);
+    }
+}
+
+/* A queued request is ready when answered completely, or when its connection is gone;
+ * then it waits settle_us more so the upstream side's closing packets are in too. */
+static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool finishing)
+{
+    if (finishing)
+        return true;
+    struct why_ts since;
+    if (t->resp_done)
+        since = t->resp_end_ts;
+    else if (t->rc->closed)
+        since = why_rec_conn(t->rc)->half[WHY_C2S].last_ts;
+    else
+        return false;
+    if (why_ts_cmp(t->rc->c.half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
+        since = t->rc->c.half[WHY_S2C].last_ts;
+    return why_ts_diff_us(since, s->now) >= s->opt.settle_us;
+}
+
+static void sweep_queue(struct why_session *s, bool finishing)
+{
+    struct why_txn **pp = &s->st.qhead, *prev = NULL;
+    while (*pp) {
+        struct why_txn *t = *pp;
+        if (txn_ready(s, t, finishing)) {
+            *pp = t->qnext;
+            if (s->st.qtail == t)
+                s->st.qtail = prev;
+            t->qnext = NULL;
+            decide(s, t);
+            continue;
+        }
+        prev = t;
+        pp = &t->qnext;
+    }
+}
+
+/* ---- failures no request was joined to, reported as their records go ---- */
+
+static void unjoined(struct why_session *s, struct why_join *x, bool report)
+{
+    why_join_apply(&s->st, x);
+    struct why_diag_ctx dx = {&s->gw, s->now};
+    struct why_incident inc;
+    if (report && why_diagnose_unjoined(&dx, x, &inc)) {
+        why_render_incident(&inc);
+        emit(s, &inc);
+    }
+}
+
+static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
+{
+    struct why_session *s = ctx;
+    struct why_join_ctx cx = join_ctx(s);
+    struct why_join x;
+    if (s->opt.include_unjoined && why_join_conn_failed(rc)) {
+        why_join_unjoined_conn(&cx, rc, &x);
+        unjoined(s, &x, true);
+    } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
+               (s->opt.include_unjoined || why_gw_is_gateway(&s->gw, &rc->c.cli_addr))) {
+        /* a gateway's TLS failure is reported even with --no-unjoined */
+        why_join_unjoined_tls(&cx, rc, &x);
+        unjoined(s, &x, true);
+    }
+}
+
+static void on_prune_dns(void *ctx, struct why_dns_rec *d)
+{
+    struct why_session *s = ctx;
+    if (!s->opt.include_unjoined || d->claimed || !why_join_dns_failed(d))
+        return;
+    struct why_join_ctx cx = join_ctx(s);
+    struct why_join x;
+    bool report = why_join_unjoined_dns(&cx, d, &x);
+    unjoined(s, &x, report);
+}
+
+static void on_release(void *ctx, struct why_conn_rec *rc)
+{
+    (void)ctx;
+    why_app_release(rc);
+}
+
+static void sweep(struct why_session *s, bool finishing)
+{
+    s->last_sweep = s->now;
+    sweep_queue(s, finishing);
+    why_store_prune(&s->st, s->now, finishing);
+}
+
+/* ---- flow callbacks: the frame is the packet's, or the latest one for late events ---- */
+
+static const struct why_frame *frame_of(const struct why_session *s, const struct why_pkt *p)
+{
+    return p ? p->frame : &s->last;
+}
+
+static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    (void)p;
+    struct why_conn_rec *rc = why_store_conn_new(&s->st, c);
+    if (!rc)
+        return; /* not followed (counted): c->app stays NULL */
+    c->app = rc;
+    s->sum.tcp_conns++;
+    if (!c->midstream)
+        why_gw_add_originator(&s->gw, &c->cli_addr);
+}
+
+static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum why_dir dir,
+                     const struct why_pkt *p)
+{
+    (void)ctx, (void)ev, (void)dir, (void)p;
+    struct why_conn_rec *rc = c->app;
+    if (rc)
+        rc->c = *c;
+}
+
+static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8_t *d, uint32_t n,
+                    const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    if (c->app)
+        why_app_data(&s->env, c->app, dir, d, n, frame_of(s, p));
+}
+
+static void fl_gap(void *ctx, struct why_conn *c, enum why_dir dir, uint32_t n, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    if (c->app)
+        why_app_gap(&s->env, c->app, dir, n, frame_of(s, p));
+}
+
+static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    struct why_conn_rec *rc = c->app;
+    if (!rc)
+        return;
+    rc->c = *c;
+    rc->c.app = NULL;
+    why_app_close(&s->env, rc, frame_of(s, p)); /* parsers are not needed any more */
+    rc->live = NULL;
+    rc->closed = true;
+    c->app = NULL;
+}
+
+static void fl_udp(void *ctx, const struct why_pkt *p)
+{
+    struct why_session *s = ctx;
+    why_app_dns_udp(&s->env, p);
+}
+
+/* ---- public API ---- */
+
+struct why_session *why_session_new(const struct why_options *o, const struct why_sink *sink,
+                                    char *err, size_t errsize)
+{
+    struct why_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errsize, "out of memory");
+        return NULL;
+    }
+    if (o)
+        s->opt = *o;
+    else
+        why_options_init(&s->opt);
+    if (sink)
+        s->sink = *sink;
+    if (s->opt.gateways && why_gw_parse(&s->gw, s->opt.gateways, err, errsize) < 0) {
+        free(s);
+        return NULL;
+    }
+    struct why_store_hooks hooks = {s, on_release, on_prune_conn, on_prune_dns};
+    if (why_store_init(&s->st, &s->sum, &s->gw, s->opt.settle_us, &hooks) < 0) {
+        snprintf(err, errsize, "out of memory");
+        free(s);
+        return NULL;
+    }
+    if (s->opt.keylog) {
+        /* a key log that cannot be read is a warning: the capture is diagnosed without keys */
+        char kerr[200];
+        s->sum.keylog_used = true;
+        if (why_keylog_load(s->opt.keylog, &s->keylog, kerr, sizeof kerr) < 0) {
+            snprintf(s->sum.keylog_warning, sizeof s->sum.keylog_warning, "%s", kerr);
+            s->keylog = NULL;
+        } else {
+            s->sum.keylog_lines_ignored = why_keylog_ignored(s->keylog);
+            s->plain = malloc(WHY_TLSDEC_OUT_MAX);
+            if (!s->plain) {
+                why_keylog_free(s->keylog);
+                s->keylog = NULL;
+                snprintf(s->sum.keylog_warning, sizeof s->sum.keylog_warning, "%s: out of memory",
+                         s->opt.keylog);
+            }
+        }
+    }
+    why_app_env_init(&s->env);
+    s->env.st = &s->st;
+    s->env.gw = &s->gw;
+    s->env.sum = &s->sum;
+    s->env.keylog = s->keylog;
+    s->env.plain = s->plain;
+    struct why_flow_cb cb = {s, fl_open, fl_event, fl_data, fl_gap, fl_close, fl_udp};
+    s->flow = why_flow_new(&cb);
+    if (!s->flow) {
+        snprintf(err, errsize, "out of memory");
+        why_session_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void why_session_frame(struct why_session *s, const struct why_frame *f)
+{
+    /* frame numbers travel as frame ids (file index in the high bits: store/records.h) */
+    struct why_frame g = *f;
+    g.num = why_frame_id(f->file, f->num);
+    s->last = g;
+    s->last.data = NULL;
+    s->last.caplen = 0;
+    s->sum.frames++;
+    s->sum.bytes += f->wirelen;
+    if (s->sum.frames == 1 || why_ts_cmp(f->ts, s->sum.first_ts) < 0)
+        s->sum.first_ts = f->ts;
+    if (why_ts_cmp(f->ts, s->sum.last_ts) > 0)
+        s->sum.last_ts = f->ts;
+    if (why_ts_cmp(f->ts, s->now) > 0)
+        s->now = f->ts;
+    struct why_pkt p;
+    switch (why_decode(&g, &p)) {
+    case WHY_DECODE_OK:
+        break;
+    case WHY_DECODE_TRUNCATED:
+        s->sum.decode_truncated++;
+        break;
+    case WHY_DECODE_MALFORMED:
+        s->sum.decode_malformed++;
+        return;
+    case WHY_DECODE_UNSUPPORTED:
+        s->sum.decode_unsupported++;
+        return;
+    case WHY_DECODE_NOT_IP:
+        return;
+    }
+    if (p.ipver == 0)
+        return;
+    why_gw_learn_local(&s->gw, &p);
+    why_flow_packet(s->flow, &p);
+    if (why_ts_zero(s->last_sweep) || why_ts_diff_us(s->last_sweep, s->now) >= SWEEP_EVERY_US)
+        sweep(s, false);
+}
+
+void why_session_tick(struct why_session *s, struct why_ts now)
+{
+    if (why_ts_cmp(now, s->now) > 0)
+        s->now = now;
+    if (!why_ts_zero(s->now) &&
+        (why_ts_zero(s->last_sweep) || why_ts_diff_us(s->last_sweep, s->now) >= SWEEP_EVERY_US))
+        sweep(s, false);
+}
+
+void why_session_finish(struct why_session *s)
+{
+    why_flow_finish(s->flow);
+    sweep(s, true);
+    const struct why_flow_stats *fs = why_flow_stats(s->flow);
+    s->sum.cap_conns_evicted = fs->conns_evicted;
+    s->sum.cap_ooo_dropped = fs->ooo_dropped;
+    s->sum.caps_hit = s->sum.cap_conns_evicted + s->sum.cap_ooo_dropped +
+                      s->sum.cap_http_head_too_long + s->sum.cap_pending_dropped +
+                      s->sum.cap_records_dropped + s->sum.cap_dns_addrs_dropped +
+                      s->sum.cap_http_pending_dropped;
+    s->sum.ngateways = why_gw_list(&s->gw, s->sum.gateways, 8);
+}
+
+const struct why_summary *why_session_summary(const struct why_session *s) { return &s->sum; }
+
+void why_session_free(struct why_session *s)
+{
+    if (!s)
+        return;
+    why_flow_free(s->flow);
+    why_store_fini(&s->st);
+    free(s->plain);
+    why_keylog_free(s->keylog);
+    free(s);
+}

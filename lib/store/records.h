@@ -1,0 +1,181 @@
+/* The records the store keeps for joining: a TCP connection's summary (with what its protocol
+ * handlers found), each HTTP transaction, each DNS query. Records outlive the flow table's
+ * connections: a connection summary stays until no pending request can still be joined to it.
+ *
+ * Frame ids: every frame number in a record is a frame id, the frame's number within its file
+ * with the file's index in the bits from WHY_FRAME_FILE_SHIFT up (file 0: the plain number).
+ * Ids of one file compare in file order; rotated files (tcpdump -C) compare in time order;
+ * 0 is "none". why_frame_file()/why_frame_num() split an id for the writers. */
+#ifndef WHY_STORE_RECORDS_H
+#define WHY_STORE_RECORDS_H
+
+#include "app/facts.h"
+#include "app/state.h"
+#include "flow/flow.h"
+#include "proto/dns.h"
+#include "why502/why502.h"
+
+#define WHY_FRAME_FILE_SHIFT 40       /* a file holds fewer than 2^40 frames */
+static inline uint64_t why_frame_id(uint32_t file, uint64_t num)
+{
+    return ((uint64_t)file << WHY_FRAME_FILE_SHIFT) | num;
+}
+static inline uint32_t why_frame_file(uint64_t id) { return (uint32_t)(id >> WHY_FRAME_FILE_SHIFT); }
+static inline uint64_t why_frame_num(uint64_t id)
+{
+    return id & ((1ull << WHY_FRAME_FILE_SHIFT) - 1);
+}
+
+#define WHY_TXN_PER_CONN_MAX 1024     /* HTTP transactions remembered per connection (cap) */
+#define WHY_STALE_US (10LL * 1000000) /* an answered upstream request nobody joined is dropped
+                                         this long after the settle time */
+#define WHY_RECORDS_MAX 100000        /* connection records, and DNS records, kept for joining
+                                         (cap each; the oldest closed ones go first) */
+#define WHY_HORIZON_US (30LL * 60 * 1000000) /* longest request we join (packet time) */
+#define WHY_PIN_US (120LL * 1000000)  /* closed records a pending request keeps alive at most:
+                                         memory follows this window, not the file; a request
+                                         pending longer is joined to what is left */
+#define WHY_CAUSAL_US 200             /* an effect may precede its cause by this much at most
+                                         (timestamps of one host, different CPUs) */
+#define WHY_SKEW_US 2000              /* -i any reorder tolerance when comparing times: packets
+                                         handled on different CPUs come out of order by
+                                         microseconds, rarely a millisecond */
+#define WHY_DNS_REC_ADDRS 4           /* addresses kept per DNS record (more: counted) */
+
+struct why_txn;
+
+/* A TCP connection as the join sees it. */
+struct why_conn_rec {
+    struct why_conn c;            /* snapshot; refreshed from the live connection on events */
+    struct why_conn *live;        /* the flow table's connection while it exists */
+    enum why_app_id app;          /* decided by the first bytes (app/) */
+    bool app_decided;
+    struct why_app_state st;      /* parsers: app/ only */
+    bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
+    bool dec_http;                /* --keylog: HTTP found inside the TLS records */
+    bool resp_dead;               /* the response stream could not be followed */
+    struct why_tls_facts tls;     /* app/tls.c */
+    struct why_other_facts other; /* app/app.c: first bytes of a server that spoke first */
+    uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
+    /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
+     * still waiting for a response head */
+    struct why_txn *txn_head, *txn_tail, *unanswered;
+    uint32_t ntxn;
+    /* joining */
+    bool claimed;                 /* joined to a request (or to an unjoined incident) */
+    struct why_conn_rec *rnext, *rprev; /* all records, by creation */
+    struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
+    uint32_t abucket;             /* its bucket in that index */
+    int refs;                     /* txns alive that point here */
+    bool closed;                  /* left the flow table */
+    bool prunable;                /* the next pruning pass frees it */
+    /* roles, cached until the gateway's address sets change (why_gw_roles) */
+    uint32_t gw_gen_seen;
+    bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
+};
+
+struct why_txn {
+    uint64_t id;                  /* creation order */
+    struct why_conn_rec *rc;
+    struct why_txn *next;         /* next on the same connection */
+    struct why_txn *qnext;        /* decision queue */
+    /* request */
+    char method[24];
+    char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
+    uint32_t target_len;          /* bytes */
+    char host[256];
+    char via[160];
+    uint64_t req_first_frame, req_frame; /* frame ids: first and last byte of the head */
+    struct why_ts req_first_ts, req_ts;
+    /* response */
+    bool has_resp;
+    int status;
+    uint64_t resp_first_frame, resp_frame, resp_end_frame;
+    struct why_ts resp_first_ts, resp_ts, resp_end_ts;
+    bool resp_done;               /* framing satisfied */
+    uint64_t body_bytes;
+    int64_t expected_len;         /* Content-Length, -1 unknown */
+    char claim[200];
+    char server[96];
+    char title[120];
+    /* a response that was not HTTP */
+    bool not_http;
+    uint8_t first_bytes[64];
+    uint32_t first_len;           /* bytes */
+    /* the request index (method + path), for joining without scanning every record */
+    uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
+                                     index compares the strings too (ipath, ihost) */
+    char *ipath;                  /* the indexed path (points into `target` or is "/") */
+    char ihost[256];              /* the indexed host (lower-case) */
+    struct why_txn *inext, *iprev; /* chain in the index by method + path */
+    struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
+    bool indexed;
+    /* decision */
+    bool queued, decided;
+    struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
+    bool is_client_leg;
+};
+
+struct why_dns_rec {
+    struct why_dns_rec *next, *prev;     /* all, by creation */
+    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id) */
+    struct why_dns_rec *nnext, *nprev;   /* index by name */
+    uint32_t kbucket, nbucket;
+    uint64_t nkey;                /* hash of qname */
+    uint64_t id;
+    struct why_addr cli, srv;
+    uint16_t cli_port, srv_port, qid;
+    bool tcp;                     /* over TCP (port 53) */
+    char qname[WHY_DNS_NAME_MAX + 1];
+    uint16_t qtype;
+    uint64_t q_frame;             /* frame id of the first query */
+    struct why_ts q_ts;
+    uint32_t tries;               /* queries with the same id and name (retransmissions) */
+    uint64_t last_q_frame;
+    struct why_ts last_q_ts;
+    bool answered;
+    uint64_t a_frame;
+    struct why_ts a_ts;
+    uint8_t rcode;
+    uint32_t naddrs;
+    struct why_addr addrs[WHY_DNS_REC_ADDRS];
+    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
+    uint64_t icmp_frame;
+    struct why_ts icmp_ts;
+    bool truncated;               /* the answer had TC set (the client retries over TCP) */
+    bool claimed;
+};
+
+/* The connection carries HTTP we can read: in clear, or decrypted with --keylog. */
+static inline bool why_rec_http(const struct why_conn_rec *rc)
+{
+    return rc->app == WHY_APP_HTTP || (rc->dec_http && rc->http_live);
+}
+
+static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)
+{
+    return rc->live ? rc->live : &rc->c;
+}
+
+/* The gateway (client side) sent application data (a request) on a TLS connection. */
+static inline bool why_rec_tls_sent_data(const struct why_conn_rec *rc)
+{
+    if (rc->tls.dec_data_records[WHY_C2S])
+        return true;
+    /* TLS 1.3: the client's Finished travels as application data */
+    return rc->tls.data_records[WHY_C2S] > (rc->tls.version == 0x0304 ? 1u : 0u);
+}
+
+/* The server closed a TLS connection before finishing its side of the handshake. */
+static inline bool why_rec_tls_handshake_cut(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    const struct why_tcp_half *srv = &c->half[WHY_S2C], *cli = &c->half[WHY_C2S];
+    if (!rc->tls.hello[WHY_C2S] || rc->tls.ccs[WHY_S2C] || rc->tls.appdata[WHY_S2C])
+        return false; /* the server finished its side of the handshake */
+    uint64_t sf = srv->rst_frame ? srv->rst_frame : srv->fin_frame;
+    uint64_t cf = cli->rst_frame ? cli->rst_frame : cli->fin_frame;
+    return sf && (!cf || sf < cf); /* the server closed first */
+}
+
+#endif

@@ -1,0 +1,560 @@
+/* The record store (see store.h): records, their indexes, claims, the decision queue and
+ * pruning by packet time. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/url.h"
+
+/* ---- hashing ---- */
+
+uint64_t why_request_key(const char *method, const char *path)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const char *p = method; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    h = (h ^ 0xffu) * 1099511628211u;
+    for (const char *p = path; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    return h;
+}
+
+static uint64_t addr_hash(uint64_t h, const struct why_addr *a)
+{
+    size_t n = a->family == 4 ? 4 : sizeof a->a;
+    h = (h ^ a->family) * 1099511628211u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a->a[i]) * 1099511628211u;
+    return h;
+}
+
+static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
+{
+    return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
+}
+
+static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
+{
+    uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
+    h = (h ^ cport) * 1099511628211u;
+    return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
+}
+
+static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
+{
+    return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
+}
+
+/* ---- life cycle ---- */
+
+int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
+                   int64_t settle_us, const struct why_store_hooks *hooks)
+{
+    memset(st, 0, sizeof *st);
+    st->sum = sum;
+    st->gw = gw;
+    st->settle_us = settle_us;
+    if (hooks)
+        st->hooks = *hooks;
+    st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
+    st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
+    st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
+    st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
+    st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
+    st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
+    if (!st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dname || !st->daddr) {
+        why_store_fini(st);
+        return -1;
+    }
+    return 0;
+}
+
+static void txn_free(struct why_store *st, struct why_txn *t)
+{
+    if (!t)
+        return;
+    why_store_txn_unindex(st, t);
+    t->rc->refs--;
+    free(t->target);
+    free(t);
+}
+
+static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->rprev)
+        rc->rprev->rnext = rc->rnext;
+    else
+        st->rhead = rc->rnext;
+    if (rc->rnext)
+        rc->rnext->rprev = rc->rprev;
+    else
+        st->rtail = rc->rprev;
+    if (rc->aprev)
+        rc->aprev->anext = rc->anext;
+    else
+        st->abuckets[rc->abucket] = rc->anext;
+    if (rc->anext)
+        rc->anext->aprev = rc->aprev;
+    st->nrecs--;
+}
+
+static void rec_free(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (st->hooks.release)
+        st->hooks.release(st->hooks.ctx, rc);
+    free(rc);
+}
+
+static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        st->dhead = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        st->dtail = d->prev;
+    if (d->kprev)
+        d->kprev->knext = d->knext;
+    else
+        st->dkey[d->kbucket] = d->knext;
+    if (d->knext)
+        d->knext->kprev = d->kprev;
+    if (d->nprev)
+        d->nprev->nnext = d->nnext;
+    else
+        st->dname[d->nbucket] = d->nnext;
+    if (d->nnext)
+        d->nnext->nprev = d->nprev;
+    struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
+    for (uint32_t i = 0; i < d->naddrs; i++) {
+        struct why_dns_alink *l = &links[i];
+        if (l->prev)
+            l->prev->next = l->next;
+        else
+            st->daddr[l->bucket] = l->next;
+        if (l->next)
+            l->next->prev = l->prev;
+    }
+    st->ndns--;
+}
+
+void why_store_fini(struct why_store *st)
+{
+    while (st->rhead) {
+        struct why_conn_rec *rc = st->rhead;
+        st->rhead = rc->rnext;
+        while (rc->txn_head) {
+            struct why_txn *t = rc->txn_head;
+            rc->txn_head = t->next;
+            txn_free(st, t);
+        }
+        rec_free(st, rc);
+    }
+    while (st->dhead) {
+        struct why_dns_rec *d = st->dhead;
+        st->dhead = d->next;
+        free(d);
+    }
+    free(st->index);
+    free(st->hindex);
+    free(st->abuckets);
+    free(st->dkey);
+    free(st->dname);
+    free(st->daddr);
+    memset(st, 0, sizeof *st);
+}
+
+/* ---- connection records ---- */
+
+/* At the cap, a closed record that no request holds makes room (counted): first one of a
+ * connection opened towards the capture host that never got an answer (a flood's), else the
+ * oldest. */
+static bool rec_make_room(struct why_store *st)
+{
+    int looked = 0;
+    struct why_conn_rec *any = NULL;
+    for (struct why_conn_rec *rc = st->rhead; rc && looked < 4096; rc = rc->rnext, looked++) {
+        if (!rc->closed || rc->refs > 0 || rc->txn_head || rc->claimed)
+            continue;
+        if (!any)
+            any = rc;
+        if (!rc->c.established && rc->c.srv_is_local && !rc->c.cli_is_local) {
+            any = rc;
+            break;
+        }
+    }
+    if (!any)
+        return false;
+    rec_unlink(st, any);
+    rec_free(st, any);
+    st->sum->cap_records_dropped++;
+    return true;
+}
+
+struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c)
+{
+    if (st->nrecs >= WHY_RECORDS_MAX && !rec_make_room(st)) {
+        st->sum->cap_records_dropped++;
+        return NULL;
+    }
+    struct why_conn_rec *rc = calloc(1, sizeof *rc);
+    if (!rc) {
+        st->sum->oom++;
+        return NULL;
+    }
+    rc->c = *c;
+    rc->live = c;
+    rc->rprev = st->rtail;
+    if (st->rtail)
+        st->rtail->rnext = rc;
+    else
+        st->rhead = rc;
+    st->rtail = rc;
+    rc->abucket = addr_bucket(&c->srv_addr, WHY_ADDR_BUCKETS);
+    rc->anext = st->abuckets[rc->abucket];
+    if (rc->anext)
+        rc->anext->aprev = rc;
+    st->abuckets[rc->abucket] = rc;
+    st->nrecs++;
+    return rc;
+}
+
+struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)
+{
+    return st->abuckets[addr_bucket(srv, WHY_ADDR_BUCKETS)];
+}
+
+/* ---- transactions and the request index ---- */
+
+struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->ntxn >= WHY_TXN_PER_CONN_MAX) {
+        st->sum->cap_pending_dropped++;
+        return NULL;
+    }
+    struct why_txn *t = calloc(1, sizeof *t);
+    if (!t) {
+        st->sum->oom++;
+        return NULL;
+    }
+    t->id = ++st->next_txn_id;
+    t->rc = rc;
+    t->expected_len = -1;
+    rc->refs++;
+    if (rc->txn_tail)
+        rc->txn_tail->next = t;
+    else
+        rc->txn_head = t;
+    rc->txn_tail = t;
+    rc->ntxn++;
+    return t;
+}
+
+void why_store_txn_index(struct why_store *st, struct why_txn *t)
+{
+    struct why_url u;
+    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
+    t->pkey = why_request_key(t->method, u.path);
+    t->hkey = why_request_key("", u.host);
+    /* the strings themselves, for comparing candidates: the path is a run of the target's
+     * bytes (any run with the same bytes will do), the host a lower-case copy */
+    size_t plen = strlen(u.path);
+    t->ipath = t->target && plen ? memmem(t->target, t->target_len, u.path, plen) : NULL;
+    if (!t->ipath)
+        t->ipath = plen ? (char *)"/" : (char *)"";
+    memcpy(t->ihost, u.host, sizeof t->ihost);
+    struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
+    t->inext = *b;
+    if (*b)
+        (*b)->iprev = t;
+    *b = t;
+    struct why_txn **hb = &st->hindex[host_bucket(t->pkey, t->hkey)];
+    t->hnext = *hb;
+    if (*hb)
+        (*hb)->hprev = t;
+    *hb = t;
+    t->indexed = true;
+}
+
+void why_store_txn_unindex(struct why_store *st, struct why_txn *t)
+{
+    if (!t->indexed)
+        return;
+    if (t->iprev)
+        t->iprev->inext = t->inext;
+    else
+        st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)] = t->inext;
+    if (t->inext)
+        t->inext->iprev = t->iprev;
+    if (t->hprev)
+        t->hprev->hnext = t->hnext;
+    else
+        st->hindex[host_bucket(t->pkey, t->hkey)] = t->hnext;
+    if (t->hnext)
+        t->hnext->hprev = t->hprev;
+    t->indexed = false;
+    t->inext = t->iprev = t->hnext = t->hprev = NULL;
+}
+
+/* Equal keys are not taken for equal strings: the strings are compared too. */
+static bool same_request(const struct why_txn *t, const struct why_txn *like, bool by_host)
+{
+    if (t->pkey != like->pkey || strcmp(t->method, like->method) != 0)
+        return false;
+    size_t a = strlen(t->ipath), b = strlen(like->ipath);
+    size_t cap = 2047; /* why_url's path bound */
+    if ((a > cap ? cap : a) != (b > cap ? cap : b) || memcmp(t->ipath, like->ipath, a > cap ? cap : a) != 0)
+        return false;
+    return !by_host || (t->hkey == like->hkey && strcmp(t->ihost, like->ihost) == 0);
+}
+
+struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
+                                        bool by_host)
+{
+    for (; t; t = by_host ? t->hnext : t->inext)
+        if (same_request(t, like, by_host))
+            return (struct why_txn *)t;
+    return NULL;
+}
+
+struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host)
+{
+    struct why_txn *first = by_host ? st->hindex[host_bucket(like->pkey, like->hkey)]
+                                    : st->index[like->pkey & (WHY_INDEX_BUCKETS - 1)];
+    return why_store_requests_next(first, like, by_host);
+}
+
+void why_store_queue_push(struct why_store *st, struct why_txn *t)
+{
+    t->queued = true;
+    if (st->qtail)
+        st->qtail->qnext = t;
+    else
+        st->qhead = t;
+    st->qtail = t;
+}
+
+void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client)
+{
+    up->claimed_by = client;
+    why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
+}
+
+/* ---- DNS records ---- */
+
+struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct why_addr *cli,
+                                       uint16_t cport, const struct why_addr *srv, uint16_t qid,
+                                       const char *qname, uint16_t qtype)
+{
+    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv)]; d; d = d->knext)
+        if (d->qid == qid && d->cli_port == cport && d->qtype == qtype &&
+            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, qname) == 0)
+            return d;
+    return NULL;
+}
+
+struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const struct why_addr *cli,
+                                             uint16_t cport, const struct why_addr *srv)
+{
+    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv)]; d; d = d->knext)
+        if (!d->answered && d->cli_port == cport && why_addr_eq(&d->cli, cli) &&
+            why_addr_eq(&d->srv, srv))
+            return d;
+    return NULL;
+}
+
+struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_addr *cli,
+                                      uint16_t cport, const struct why_addr *srv, uint16_t sport,
+                                      uint16_t qid, const char *qname, uint16_t qtype)
+{
+    if (st->ndns >= WHY_RECORDS_MAX) {
+        st->sum->cap_records_dropped++;
+        return NULL;
+    }
+    /* the record, then its links in the index by address */
+    struct why_dns_rec *d = calloc(1, sizeof *d + WHY_DNS_REC_ADDRS * sizeof(struct why_dns_alink));
+    if (!d) {
+        st->sum->oom++;
+        return NULL;
+    }
+    d->id = ++st->next_dns_id;
+    d->cli = *cli;
+    d->srv = *srv;
+    d->cli_port = cport;
+    d->srv_port = sport;
+    d->qid = qid;
+    size_t n = strlen(qname);
+    if (n > WHY_DNS_NAME_MAX)
+        n = WHY_DNS_NAME_MAX;
+    memcpy(d->qname, qname, n);
+    d->qtype = qtype;
+    d->tries = 1;
+    d->prev = st->dtail;
+    if (st->dtail)
+        st->dtail->next = d;
+    else
+        st->dhead = d;
+    st->dtail = d;
+    /* newest first in both chains: a lookup finds the latest record */
+    d->kbucket = dns_key_bucket(cli, cport, srv);
+    d->knext = st->dkey[d->kbucket];
+    if (d->knext)
+        d->knext->kprev = d;
+    st->dkey[d->kbucket] = d;
+    d->nkey = why_request_key("", d->qname);
+    d->nbucket = (uint32_t)(d->nkey >> 24) & (WHY_DNS_BUCKETS - 1);
+    d->nnext = st->dname[d->nbucket];
+    if (d->nnext)
+        d->nnext->nprev = d;
+    st->dname[d->nbucket] = d;
+    st->ndns++;
+    return d;
+}
+
+void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const struct why_addr *addrs,
+                          uint32_t n)
+{
+    if (n > WHY_DNS_REC_ADDRS) {
+        st->sum->cap_dns_addrs_dropped += n - WHY_DNS_REC_ADDRS;
+        n = WHY_DNS_REC_ADDRS;
+    }
+    struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        d->addrs[i] = addrs[i];
+        struct why_dns_alink *l = &links[i];
+        l->rec = d;
+        l->bucket = addr_bucket(&addrs[i], WHY_DNS_BUCKETS);
+        l->prev = NULL;
+        l->next = st->daddr[l->bucket];
+        if (l->next)
+            l->next->prev = l;
+        st->daddr[l->bucket] = l;
+    }
+    d->naddrs = n;
+}
+
+struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t key)
+{
+    return st->dname[(uint32_t)(key >> 24) & (WHY_DNS_BUCKETS - 1)];
+}
+
+struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a)
+{
+    return st->daddr[addr_bucket(a, WHY_DNS_BUCKETS)];
+}
+
+/* ---- pruning records no pending request can still use ---- */
+
+static struct why_ts oldest_pending(const struct why_store *st, struct why_ts now)
+{
+    struct why_ts o = now;
+    for (const struct why_txn *t = st->qhead; t; t = t->qnext)
+        if (why_ts_cmp(t->req_first_ts, o) < 0)
+            o = t->req_first_ts;
+    return o;
+}
+
+/* Frees the transactions of rc nothing needs any more: decided client requests, upstream
+ * requests already joined (or answered long ago and never joined: their client request was
+ * decided without them), anywhere in the list but never one still awaiting its response.
+ * With all, every transaction that is not a pending client request. */
+void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
+{
+    struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
+    struct why_txn **pp = &rc->txn_head, *prev = NULL;
+    bool waiting = false; /* at or after rc->unanswered: responses still to come */
+    while (*pp) {
+        struct why_txn *t = *pp;
+        if (t == rc->unanswered)
+            waiting = true;
+        bool done = t->decided ||
+                    (!t->queued && (t->claimed_by || all ||
+                                    (t->has_resp && why_ts_cmp(t->resp_ts, stale) < 0)));
+        if (!done || (waiting && !all) || (t->queued && !t->decided)) {
+            prev = t;
+            pp = &t->next;
+            continue;
+        }
+        *pp = t->next;
+        if (rc->txn_tail == t)
+            rc->txn_tail = prev;
+        if (rc->unanswered == t)
+            rc->unanswered = t->next;
+        rc->ntxn--;
+        txn_free(st, t);
+    }
+}
+
+/* A DNS record no pending request can use any more (or any, at the end). */
+static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts horizon, struct why_ts recent)
+{
+    struct why_ts last = d->answered ? d->a_ts : d->last_q_ts;
+    return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
+}
+
+void why_store_prune(struct why_store *st, struct why_ts now, bool all)
+{
+    struct why_ts horizon = why_ts_add_us(oldest_pending(st, now), -(WHY_SKEW_US + st->settle_us));
+    struct why_ts pin_limit = why_ts_add_us(now, -WHY_PIN_US);
+    if (why_ts_cmp(horizon, pin_limit) < 0)
+        horizon = pin_limit;
+    struct why_ts recent = why_ts_add_us(now, -WHY_HORIZON_US);
+    struct why_ts settled = why_ts_add_us(now, -(WHY_SKEW_US + st->settle_us));
+    for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
+        next = rc->rnext;
+        why_store_trim_txns(st, rc, now, false); /* open keep-alive connections carry many */
+        if (!rc->closed)
+            continue;
+        struct why_ts last = rc->c.half[0].last_ts;
+        if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
+            last = rc->c.half[1].last_ts;
+        /* A record already joined to a request, or a client's own connection, can be
+         * nothing else's evidence: it goes once settled, whatever is still pending. */
+        why_gw_roles(st->gw, rc);
+        bool spent = rc->claimed || (why_rec_http(rc) && rc->gw_srv && !rc->gw_cli);
+        /* (an opaque HTTPS client connection stays: a TLS failure upstream may name it) */
+        bool old = why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0 ||
+                   (spent && why_ts_cmp(last, settled) < 0);
+        /* queued (pending) transactions keep their connection */
+        bool pending = false;
+        for (struct why_txn *t = rc->txn_head; t && !pending; t = t->next)
+            pending = t->queued && !t->decided;
+        if (!all && (!old || pending))
+            continue;
+        why_store_trim_txns(st, rc, now, true);
+        if (rc->txn_head && !all)
+            continue;
+        while (rc->txn_head) { /* all: free whatever is left */
+            struct why_txn *t = rc->txn_head;
+            rc->txn_head = t->next;
+            txn_free(st, t);
+        }
+        rc->prunable = true;
+    }
+    /* Failures nothing was joined to are reported before any record goes, so they can still
+     * name the client connection they belong to. */
+    for (struct why_conn_rec *rc = st->rhead; rc && st->hooks.on_prune_conn; rc = rc->rnext)
+        if (rc->prunable)
+            st->hooks.on_prune_conn(st->hooks.ctx, rc);
+    for (struct why_conn_rec *rc = st->rhead, *next; rc; rc = next) {
+        next = rc->rnext;
+        if (rc->prunable) {
+            rec_unlink(st, rc);
+            rec_free(st, rc);
+        }
+    }
+    /* unjoined failures first, while every record they are compared with is still here */
+    for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next)
+        if (dns_expired(d, all, horizon, recent))
+            st->hooks.on_prune_dns(st->hooks.ctx, d);
+    for (struct why_dns_rec *d = st->dhead, *next; d; d = next) {
+        next = d->next;
+        if (!dns_expired(d, all, horizon, recent))
+            continue;
+        dns_unlink(st, d);
+        free(d);
+    }
+}

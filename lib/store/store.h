@@ -1,0 +1,134 @@
+/* The record store: owns connection, transaction and DNS records, their indexes, the claims
+ * that join them to requests, the queue of client requests waiting for a decision, and the
+ * pruning of what no pending request can use any more. Answers the join's queries:
+ *   - upstream requests by method + path (+ host), O(1): why_store_requests_*;
+ *   - DNS records by query key (client, port, server), O(1): why_store_dns_find;
+ *   - DNS records by name, O(records of that name): why_store_dns_by_name;
+ *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
+ *   - connection records by server address, O(records to it): why_store_conns_to.
+ * The store calls nothing above it: the parsers' state of a record is released through the
+ * `release` hook the session gives, and records about to be pruned are shown to `on_prune`
+ * (unjoined failures are reported from there) before they go. Times are packet times. */
+#ifndef WHY_STORE_STORE_H
+#define WHY_STORE_STORE_H
+
+#include "store/gateways.h"
+#include "store/records.h"
+
+#define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
+#define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
+#define WHY_ADDR_BUCKETS 16384u      /* connection-by-server-address buckets (power of two) */
+
+/* Hooks into the session (pointers, so that the store calls nothing above it). */
+struct why_store_hooks {
+    void *ctx;
+    void (*release)(void *ctx, struct why_conn_rec *rc); /* free rc's parsers */
+    /* A closed connection record goes at this pass (rc->prunable); called for each before any
+     * is freed, so an incident can still name the others. */
+    void (*on_prune_conn)(void *ctx, struct why_conn_rec *rc);
+    /* A DNS record goes at this pass; called for each before any is freed. */
+    void (*on_prune_dns)(void *ctx, struct why_dns_rec *d);
+};
+
+struct why_store {
+    struct why_store_hooks hooks;
+    struct why_summary *sum;          /* counters (caps, OOM) are added here */
+    const struct why_gateways *gw;    /* roles, for what a settled record can still serve */
+    int64_t settle_us;                /* --settle */
+    struct why_txn **index;           /* requests by why_request_key(method, path), chained */
+    struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
+    struct why_conn_rec *rhead, *rtail; /* connection records by creation */
+    uint64_t nrecs;
+    struct why_conn_rec **abuckets;   /* connection records by server address */
+    struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
+    uint64_t ndns;
+    struct why_dns_rec **dkey;        /* DNS records by (client, client port, server) */
+    struct why_dns_rec **dname;       /* DNS records by name */
+    struct why_dns_alink **daddr;     /* DNS records by answered address */
+    struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
+    uint64_t next_txn_id, next_dns_id;
+};
+
+/* A DNS record's place in the index by answered address (one per address kept). */
+struct why_dns_alink {
+    struct why_dns_rec *rec;
+    struct why_dns_alink *next, *prev;
+    uint32_t bucket;
+};
+
+/* 0, or -1 on out of memory (st is then finalised). */
+int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
+                   int64_t settle_us, const struct why_store_hooks *hooks);
+/* Frees every record (the parsers' state through hooks.release). */
+void why_store_fini(struct why_store *st);
+
+/* FNV-1a (64-bit) over method, a separator and path: the request index's key. */
+uint64_t why_request_key(const char *method, const char *path);
+
+/* ---- connection records ---- */
+/* A new record for a connection the flow table opened; NULL at the cap (counted in
+ * cap_records_dropped, after trying to make room) or on out of memory (counted). */
+struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c);
+/* The server-address index is filled when the record is created. */
+struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
+static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)
+{
+    return rc->anext;
+}
+
+/* ---- transactions ---- */
+/* A new transaction at the end of rc's list: NULL at WHY_TXN_PER_CONN_MAX (counted in
+ * cap_pending_dropped) or on out of memory (counted in oom). The request fields are the
+ * caller's to fill before why_store_txn_index. */
+struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc);
+/* Puts t in the request indexes (its method, target and host set). */
+void why_store_txn_index(struct why_store *st, struct why_txn *t);
+/* Takes t out of the request indexes: a client's request, or one already joined. */
+void why_store_txn_unindex(struct why_store *st, struct why_txn *t);
+/* Candidates of the index: same method and path (and host when by_host). Walk with
+ * why_store_requests_next. */
+struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like,
+                                   bool by_host);
+struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
+                                        bool by_host);
+/* The decision queue. */
+void why_store_queue_push(struct why_store *st, struct why_txn *t);
+
+/* ---- DNS records ---- */
+/* The latest record of the query (client, port, server, id, name, type); NULL if none. */
+struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct why_addr *cli,
+                                       uint16_t cport, const struct why_addr *srv, uint16_t qid,
+                                       const char *qname, uint16_t qtype);
+/* The latest unanswered record of a query from (client, port) to srv, for an ICMP error that
+ * quotes it; NULL if none. */
+struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const struct why_addr *cli,
+                                             uint16_t cport, const struct why_addr *srv);
+/* A new record, linked and indexed; NULL at the cap (counted) or out of memory (counted). */
+struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_addr *cli,
+                                      uint16_t cport, const struct why_addr *srv, uint16_t sport,
+                                      uint16_t qid, const char *qname, uint16_t qtype);
+/* Sets the addresses of an answer (the first WHY_DNS_REC_ADDRS; more are counted). */
+void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const struct why_addr *addrs,
+                          uint32_t n);
+/* Records for a name, newest first: key is why_request_key("", name). */
+struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t key);
+static inline struct why_dns_rec *why_store_dns_name_next(const struct why_dns_rec *d)
+{
+    return d->nnext;
+}
+/* Index links of the records that answered address a (walk ->next, use ->rec). */
+struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a);
+
+/* ---- claims ---- */
+/* up (an upstream request) carried client's: marked, and out of the index for good. */
+void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client);
+
+/* ---- pruning ---- */
+/* Frees what nothing needs: decided transactions, records older than the oldest pending
+ * request (at most WHY_PIN_US), records already joined once settled; `all` frees everything
+ * (end of input). Calls the on_prune hooks first. now: the latest packet time. */
+void why_store_prune(struct why_store *st, struct why_ts now, bool all);
+/* Frees rc's transactions nothing needs any more (open keep-alive connections carry many). */
+void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all);
+
+#endif
