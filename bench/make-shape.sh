@@ -32,6 +32,9 @@
 # Writes FILE and FILE.info (what went in). Exit: 0 ok, 1 failure, 77 skipped (not root, a tool
 # missing). Only 198.18.0.0/15 and fd00::/8 inside namespaces made here; ends only processes it
 # started and deletes its namespaces on exit, failure and Ctrl-C.
+# The whole script is one block, read before it runs: editing the file while a long capture runs
+# cannot change what that run does.
+{
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 export LC_ALL=C
@@ -83,8 +86,8 @@ isnum "$CONNS" && [ "$CONNS" -le 60000 ] || { echo "make-shape: --conns wants 1.
 [ -n "$OUT" ] || OUT="$HERE/out/$SHAPE-${SIZE_MB}m.pcap"
 [ "$SHAPE" = long ] && MAXTIME=$(( DURATION + 120 ))
 
-skip() { echo "make-shape: SKIP: $*"; exit 77; }
-die() { echo "make-shape: FAIL: $*" >&2; exit 1; }
+PROG=make-shape
+. "$HERE/capture-lib.sh"
 T0=$EPOCHREALTIME
 elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}'; }
 log() { printf 'make-shape %s: [%6ss] %s\n' "$TAG" "$(elapsed)" "$*"; }
@@ -97,93 +100,27 @@ done
 id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
 
 OUT="$(realpath -m "$OUT")"
-mkdir -p "$(dirname "$OUT")" || die "cannot create $(dirname "$OUT")"
-need=$(( SIZE_MB * 12 / 10 + 500 ))
-avail=$(df -Pm "$(dirname "$OUT")" | awk 'NR==2 {print $4}')
-[ "$avail" -gt "$need" ] || die "$(dirname "$OUT") has $avail MB free, needs about $need MB"
+check_space "$SIZE_MB"
 
 { exec 9>"/run/lock/w5b-shape-$TAG.lock"; } 2>/dev/null || exec 9>"/tmp/w5b-shape-$TAG.lock"
 flock -w 10 9 || die "another make-shape run with tag $TAG holds the lock"
 
 NSC="w5b-$TAG-cli"; NSG="w5b-$TAG-gw"; NSU="w5b-$TAG-up"
 NS_ALL="$NSC $NSG $NSU"
-PIDS=()
-WORK=""
 TMPOUT="$OUT.tmp"
-
-kill_ns_procs() { # every process still inside one of our namespaces: started by this script
-  local ns pid
-  for ns in $NS_ALL; do
-    ip netns list 2>/dev/null | grep -qw "^$ns" || continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-  done
-}
-wait_gone() { # wait_gone TENTHS PID...: 0 once every PID has ended, 1 after TENTHS x 0.1 s
-  local n="$1" i pid alive; shift
-  for i in $(seq 1 "$n"); do
-    alive=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ $alive -eq 0 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-cleanup() {
-  local rc=$? pid ns
-  trap - EXIT
-  trap '' INT TERM
-  [ -n "$WORK" ] && [ -d "$WORK" ] && touch "$WORK/STOP"
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  [ ${#PIDS[@]} -gt 0 ] && wait_gone 30 "${PIDS[@]}"
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  kill_ns_procs
-  for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
-  rm -f "$TMPOUT"
-  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-    if [ $KEEP_WORK -eq 1 ]; then echo "make-shape: work directory kept: $WORK"; else rm -rf "$WORK"; fi
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'echo "make-shape: interrupted" >&2; exit 130' INT
-trap 'exit 143' TERM
-
-kill_ns_procs
-for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
+capture_traps
 
 WORK="$(mktemp -d "/tmp/w5b-$TAG.XXXXXX")"
 chmod 755 "$WORK"
 mkdir -p "$WORK"/{squid,nginx,unbound,www/f,www/big,batches,res,tls}
 chown proxy "$WORK/squid"
 
-mkdir -p "$HERE/out"
-if [ ! -x "$HERE/out/pcap-loop" ] || [ "$HERE/pcap-loop.c" -nt "$HERE/out/pcap-loop" ]; then
-  gcc -std=c17 -O2 -Wall -Wextra -o "$HERE/out/pcap-loop" "$HERE/pcap-loop.c" -lpcap \
-    || die "cannot build pcap-loop"
-fi
-
-# ---------------------------------------------------------------- the origin's files
-# The 400 small files of make-capture.sh (same seed), and the large ones: 1, 2, 4, 8, 16, 32 MB.
-awk 'BEGIN {
-  srand(502); split("html css js png jpg json", ext, " ")
-  for (i = 0; i < 400; i++) {
-    u = rand()
-    if (u < 0.80) s = 1024 + int(rand() * 7168)
-    else if (u < 0.97) s = 8192 + int(rand() * 24576)
-    else if (u < 0.997) s = 32768 + int(rand() * 98304)
-    else s = 131072 + int(rand() * 73728)
-    if (i == 0) s = 1024; if (i == 1) s = 204800
-    printf "%03d.%s %d\n", i, ext[1 + i % 6], s
-  }
-}' > "$WORK/files.txt"
-head -c 210000 /dev/urandom > "$WORK/rand.bin"
-while read -r name size; do
-  head -c "$size" "$WORK/rand.bin" > "$WORK/www/f/$name"
-done < "$WORK/files.txt"
+build_pcap_loop
+# the 400 small files of make-capture.sh, and large ones for tunnel and conns: 1 .. 32 MB
+origin_files
 if [ "$SHAPE" = tunnel ] || [ "$SHAPE" = conns ]; then
   for m in 1 2 4 8 16 32; do head -c $(( m * 1048576 )) /dev/urandom > "$WORK/www/big/$m.bin"; done
 fi
-MEAN_BODY=$(awk '{s += $2} END {printf "%d", s / NR}' "$WORK/files.txt")
 
 # ---------------------------------------------------------------- topology
 #  cli 198.18.1.2-.33 ── cli0|gw-cli  gw (Squid)  gw-up|up-gw ── up
@@ -191,16 +128,9 @@ MEAN_BODY=$(awk '{s += $2} END {printf "%d", s / NR}' "$WORK/files.txt")
 #                                                           names: 198.19.1.1 ..
 ip netns add "$NSC" 2>/dev/null || skip "cannot create network namespaces here"
 for ns in "$NSG" "$NSU"; do ip netns add "$ns" || die "ip netns add $ns"; done
-nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+ns_settings
 for ns in $NS_ALL; do
-  for k in net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-           net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0 \
-           net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0; do
-    nsx "$ns" sysctl -qw "$k" 2>/dev/null
-  done
-  nsx "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 60999" net.ipv4.tcp_tw_reuse=1 2>/dev/null
   nsx "$ns" sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 2>/dev/null
-  ip -n "$ns" link set lo up
 done
 # origin addresses of the many-names shape: name i on 198.19.(1 + a/250).(1 + a%250), a = i % 1000
 NADDR=$(( NAMES < 1000 ? NAMES : 1000 ))
@@ -239,21 +169,6 @@ for l in "$NSC:cli0" "$NSG:gw-cli" "$NSG:gw-up" "$NSU:up-gw"; do
 done
 
 # ---------------------------------------------------------------- servers
-bg() { # bg NS LOG CMD...: start CMD in namespace NS, remember its PID
-  local ns="$1" logf="$2"; shift 2
-  ip netns exec "$ns" "$@" >"$logf" 2>&1 &
-  PIDS+=("$!")
-}
-wait_listen() { # wait_listen NS PROTO(t|u) SS-FILTER WHAT: bounded 10 s
-  local i
-  for i in $(seq 1 100); do
-    nsx "$1" ss -Hln"$2" "$3" 2>/dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-  die "$4 did not start listening on $3 (see $WORK; --keep-work keeps it)"
-}
-sub() { sed "s#@WORK@#$WORK#g" "$1" > "$2"; }
-
 # unbound: the eight names of make-capture.sh, plus the shape's own
 DTTL=5
 [ "$SHAPE" = names ] && DTTL=$TTL
@@ -400,13 +315,7 @@ EOF
 chmod +x "$WORK/worker.sh"
 
 # ---------------------------------------------------------------- capture and load
-CAPLOG="$WORK/tcpdump.log"
-ip netns exec "$NSG" tcpdump -s 0 -i any -B 524288 -Z root -w "$TMPOUT" >"$CAPLOG" 2>&1 &
-CAP_PID=$!
-PIDS+=("$CAP_PID")
-for i in $(seq 1 50); do grep -q "listening on" "$CAPLOG" 2>/dev/null && break; sleep 0.1; done
-grep -q "listening on" "$CAPLOG" || die "tcpdump did not start ($(cat "$CAPLOG"))"
-sleep 0.3
+capture_start "$NSG" 524288
 TL0=$EPOCHREALTIME
 HOLD_PID=""
 if [ "$SHAPE" = conns ]; then
@@ -465,26 +374,18 @@ if [ -n "$HOLD_PID" ]; then
   for i in $(seq 1 100); do [ -s "$WORK/hold.txt" ] && break; sleep 0.1; done
 fi
 TL1=$EPOCHREALTIME
-sleep 1.5
-kill -INT "$CAP_PID" 2>/dev/null
-wait_gone 300 "$CAP_PID" || { kill -KILL "$CAP_PID"; die "tcpdump did not stop"; }
-wait "$CAP_PID" 2>/dev/null
+capture_stop
 log "load stopped ($why_stop) after $(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}') s"
-grep -E 'captured|dropped' "$CAPLOG" | sed 's/^/make-shape: tcpdump: /'
-drops=$(awk '/dropped by kernel/ {print $1}' "$CAPLOG")
-[ "${drops:-0}" = 0 ] || echo "make-shape: WARNING: tcpdump lost $drops packets (kernel buffer)" >&2
 
 # ---------------------------------------------------------------- what went in
-read -r _ packets _ wirebytes _ _ < <("$HERE/out/pcap-loop" "$TMPOUT") || die "pcap-loop cannot read the capture"
+read -r _ packets _ wirebytes _ _ _ span < <("$HERE/out/pcap-loop" "$TMPOUT") || die "pcap-loop cannot read the capture"
 mv -f "$TMPOUT" "$OUT" || die "cannot write $OUT"
 fsize=$(stat -c %s "$OUT")
 ALOG="$WORK/squid/access.log"
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
 run_batches=$(ls "$WORK/res" | wc -l)
-awk -v d="$WORK/res" '{ if ((getline x < sprintf("%s/b%06d.cfg.res", d, $1)) > 0) print $2; }' \
-  "$WORK/failures.txt" 2>/dev/null | sort | uniq -c | awk '{printf "%s%s=%d", sep, $2, $1; sep=" "}' > "$WORK/fail-sent.txt"
+failures_sent > "$WORK/fail-sent.txt"
 dnsq=$(tcpdump -nr "$OUT" 'udp dst port 53' 2>/dev/null | wc -l)
-span=$(tcpdump -tt -nr "$OUT" 2>/dev/null | awk 'NR == 1 {a = $1} {b = $1} END {printf "%.1f", b - a}')
 {
   echo "file=$(basename "$OUT")"
   echo "shape=$SHAPE"
@@ -504,18 +405,15 @@ span=$(tcpdump -tt -nr "$OUT" 2>/dev/null | awk 'NR == 1 {a = $1} {b = $1} END {
   echo "clients_at_once=$PAR"
   echo "curl_runs=$run_batches"
   echo "client_requests=$(wc -l < "$WORK/client-results.txt")"
-  awk -v t0="$TL0" '$1 >= t0' "$ALOG" > "$WORK/access-captured.log"
+  squid_info "$ALOG" "$TL0"
   ALOG="$WORK/access-captured.log"
-  echo "squid_requests=$(wc -l < "$ALOG")"
-  echo "squid_5xx=$(awk '{split($4, a, "/"); if (a[2] >= 500) n++} END {print n + 0}' "$ALOG")"
-  echo "squid_status=$(awk '{split($4, a, "/"); print a[2]}' "$ALOG" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
-  echo "squid_errors=$(awk '$4 ~ /\/5/ {sub(/^err=/, "", $NF); print $NF}' "$ALOG" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
   echo "squid_connect=$(awk '$6 == "CONNECT"' "$ALOG" | wc -l) connect_bytes=$(awk '$6 == "CONNECT" {s += $5} END {printf "%d", s}' "$ALOG") all_bytes=$(awk '{s += $5} END {printf "%d", s}' "$ALOG")"
   echo "failures_sent=$(cat "$WORK/fail-sent.txt")"
-  echo "tcpdump_dropped=${drops:-0}"
+  echo "tcpdump_dropped=${DROPS:-0}"
   echo "made=$(date -u +%Y-%m-%dT%H:%M:%SZ) by bench/make-shape.sh --shape $SHAPE --size $SIZE_MB"
 } > "$OUT.info"
 cp "$ALOG" "$OUT.access.log" 2>/dev/null
 log "wrote $OUT ($(( fsize / 1000000 )) MB) and $OUT.info:"
 sed 's/^/  /' "$OUT.info"
 exit 0
+}

@@ -18,6 +18,9 @@
 #   --no-exhaustive skip the --exhaustive comparison (slow on purpose)
 #   --exhaustive-timeout S   give up one --exhaustive run after S seconds (default 900)
 #   --tshark        also time tshark on the proxy shape (about a minute for 2 GB)
+#   --scale DIR     also a second table: every DIR/*.pcap made by make-shape.sh (same size,
+#                   one knob turned: names, open connections, failure share), CPU ns per
+#                   packet and peak RSS against the knob, to show how the cost grows
 #
 # Page cache warmed (cat FILE >/dev/null) before each file; /usr/bin/time -v gives wall seconds
 # and peak RSS. Raw outputs and the table: bench/out/run-DATE/. Exit 0 when every program that
@@ -34,6 +37,7 @@ REPEAT=1
 EXH=1
 EXH_TIMEOUT=900
 TSHARK=0
+SCALE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --shapes) SHAPES="${2:-}"; shift 2 ;;
@@ -43,8 +47,9 @@ while [ $# -gt 0 ]; do
     --no-exhaustive) EXH=0; shift ;;
     --exhaustive-timeout) EXH_TIMEOUT="${2:-}"; shift 2 ;;
     --tshark) TSHARK=1; shift ;;
+    --scale) SCALE="${2:-}"; shift 2 ;;
     --no-tshark) TSHARK=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,29 +97,31 @@ done
 
 # ---------------------------------------------------------------- timing
 # timed NAME CMD...: CMD under /usr/bin/time -v; stdout to OUTDIR/NAME.out, stderr NAME.err;
-# sets T_WALL (s), T_RSS (MiB), T_RC.
+# sets T_WALL (s), T_CPU (user + system s), T_RSS (MiB), T_RC.
 timed() {
   local name="$1"; shift
   /usr/bin/time -v -o "$OUTDIR/$name.time" "$@" > "$OUTDIR/$name.out" 2> "$OUTDIR/$name.err"
   T_WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {
       n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' \
       "$OUTDIR/$name.time")
+  T_CPU=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {printf "%.2f", s}' "$OUTDIR/$name.time")
   T_RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$OUTDIR/$name.time")
   T_RC=$(awk -F': ' '/Exit status/ {print $2}' "$OUTDIR/$name.time")
   [ -n "$T_RC" ] || T_RC=255
 }
-# best NAME CMD...: timed REPEAT times, keeps the fastest run's figures and outputs
+# best NAME CMD...: timed REPEAT times, keeps the figures and outputs of the run that took the
+# least CPU time (on a shared machine CPU time moves far less than wall time)
 best() {
-  local name="$1" i bw="" br="" brc=""; shift
+  local name="$1" i bw="" bc="" br="" brc=""; shift
   for i in $(seq 1 "$REPEAT"); do
     timed "$name.$i" "$@"
-    if [ -z "$bw" ] || awk -v a="$T_WALL" -v b="$bw" 'BEGIN {exit !(a < b)}'; then
-      bw=$T_WALL; br=$T_RSS; brc=$T_RC
+    if [ -z "$bc" ] || awk -v a="$T_CPU" -v b="$bc" 'BEGIN {exit !(a < b)}'; then
+      bw=$T_WALL; bc=$T_CPU; br=$T_RSS; brc=$T_RC
       for x in out err time; do cp -f "$OUTDIR/$name.$i.$x" "$OUTDIR/$name.$x"; done
     fi
     rm -f "$OUTDIR/$name.$i".*
   done
-  T_WALL=$bw; T_RSS=$br; T_RC=$brc
+  T_WALL=$bw; T_CPU=$bc; T_RSS=$br; T_RC=$brc
 }
 mib() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
@@ -122,9 +129,10 @@ incidents() { grep -c '"type": *"incident"' "$1" 2>/dev/null; true; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 
 FAILED=0
-declare -A W R N F S      # [shape] or [shape.label]: wall, RSS, incidents, floor, small-file figures
+declare -A W C R N F FW S  # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
+[ -z "$SCALE" ] || [ -d "$SCALE" ] || die "--scale: no directory $SCALE"
 for s in "${SHAPE_LIST[@]}"; do
   case "$s" in
     proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
@@ -142,13 +150,13 @@ for s in "${SHAPE_LIST[@]}"; do
     echo "run: $s $which ($(basename "$f"), ${S[$k.mib]} MiB), load ${S[$k.load]}"
     best "loop.$k" "$LOOP" "$f"
     [ "$T_RC" = 0 ] || { echo "run: pcap-loop failed on $f" >&2; FAILED=1; continue; }
-    F[$k]=$T_WALL
+    F[$k]=$T_CPU; FW[$k]=$T_WALL
     read -r _ S[$k.packets] _ _ < "$OUTDIR/loop.$k.out"
     for l in "${LABELS[@]}"; do
       best "why.$k.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
       # exit 0: nothing failed, 1: failures found; both are a finished run
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
-        W[$k.$l]=$T_WALL; R[$k.$l]=$T_RSS; N[$k.$l]=$(incidents "$OUTDIR/why.$k.$l.jsonl")
+        W[$k.$l]=$T_WALL; C[$k.$l]=$T_CPU; R[$k.$l]=$T_RSS; N[$k.$l]=$(incidents "$OUTDIR/why.$k.$l.jsonl")
       else
         echo "run: why502 ($l) failed on $f (exit $T_RC, $OUTDIR/why.$k.$l.err)" >&2; FAILED=1
       fi
@@ -159,7 +167,7 @@ for s in "${SHAPE_LIST[@]}"; do
           --output "$OUTDIR/exh.$s.$l.jsonl" "$f"
         if [ "$T_RC" = 124 ]; then S[$s.$l.same]="timeout ${EXH_TIMEOUT}s"
         elif [ "$T_RC" != 0 ] && [ "$T_RC" != 1 ]; then S[$s.$l.same]="failed"; FAILED=1
-        elif cmp -s "$OUTDIR/why.$k.$l.jsonl" "$OUTDIR/exh.$s.$l.jsonl"; then S[$s.$l.same]="identical (${T_WALL} s)"
+        elif cmp -s "$OUTDIR/why.$k.$l.jsonl" "$OUTDIR/exh.$s.$l.jsonl"; then S[$s.$l.same]="identical (--exhaustive ${T_CPU} s CPU)"
         else S[$s.$l.same]="DIFFERENT"; FAILED=1
         fi
       fi
@@ -172,6 +180,36 @@ for s in "${SHAPE_LIST[@]}"; do
   fi
 done
 
+# ---------------------------------------------------------------- scale
+# knob FILE.info: what was turned in this capture
+knob() {
+  awk -F= '/^shape=/ {s = $2} /^names=/ {split($2, a, " "); k = ", " a[1] " names"}
+    /^held=/ {if (match($0, /open_at_stop=[0-9]+/)) k = ", " substr($0, RSTART + 13, RLENGTH - 13) " held open"}
+    /^squid_requests=/ {r = $2} /^squid_5xx=/ {f = $2}
+    END {printf "%s%s, %d requests, %.2f %% failing\n", s ? s : "proxy", k, r, r ? 100 * f / r : 0}' "$1"
+}
+SCALE_ROWS=()
+if [ -n "$SCALE" ]; then
+  for f in "$SCALE"/*.pcap; do
+    [ -r "$f" ] && [ -r "$f.info" ] || continue
+    b=$(basename "$f" .pcap)
+    cat "$f" > /dev/null
+    echo "run: scale $b, load $(load)"
+    best "loop.scale.$b" "$LOOP" "$f"
+    read -r _ pk _ _ < "$OUTDIR/loop.scale.$b.out"
+    row="| $(knob "$f.info") | $(mib "$f") | $pk | $T_CPU |"
+    for l in "${LABELS[@]}"; do
+      best "why.scale.$b.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
+      if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
+        row="$row $T_CPU | $(awk -v c="$T_CPU" -v p="$pk" 'BEGIN {printf "%.0f", c * 1e9 / p}') | $T_RSS | $(incidents "$OUTDIR/why.scale.$b.$l.jsonl") |"
+      else
+        row="$row failed | | | |"; FAILED=1
+      fi
+    done
+    SCALE_ROWS+=("$row")
+  done
+fi
+
 # ---------------------------------------------------------------- table
 v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
 {
@@ -181,12 +219,13 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   for l in "${LABELS[@]}"; do
     echo "why502 $l: ${BIN[$l]} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
-  [ "$REPEAT" -gt 1 ] && echo "each figure: fastest of $REPEAT runs; page cache warm"
+  [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
+  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU; load: 1-minute load average when the file was measured"
   echo
-  hdr="| shape | file MiB | packets | load | read floor s |"
+  hdr="| shape | file MiB | packets | load | read floor s (wall) |"
   sep="|---|---:|---:|---:|---:|"
   for l in "${LABELS[@]}"; do
-    hdr="$hdr $l s | $l ratio | $l RSS MiB | $l incidents |"
+    hdr="$hdr $l s (wall) | $l ratio | $l RSS MiB | $l incidents |"
     sep="$sep---:|---:|---:|---:|"
   done
   echo "$hdr"; echo "$sep"
@@ -194,21 +233,21 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     for which in big small; do
       k="$s.$which"
       [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
-      row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} |"
+      row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
       for l in "${LABELS[@]}"; do
-        row="$row $(v "${W[$k.$l]:-}") | $(ratio "${W[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
+        row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
       done
       echo "$row"
     done
   done
   echo
-  echo "flat when the file grows: peak RSS and seconds per MiB, small file -> large file"
+  echo "flat when the file grows: peak RSS and CPU ms per MiB, small file -> large file"
   for s in "${SHAPE_LIST[@]}"; do
     [ -n "${F[$s.big]:-}" ] && [ -n "${F[$s.small]:-}" ] || continue
     line="  $s (${S[$s.small.mib]} -> ${S[$s.big.mib]} MiB):"
     for l in "${LABELS[@]}"; do
-      [ -n "${W[$s.big.$l]:-}" ] && [ -n "${W[$s.small.$l]:-}" ] || continue
-      line="$line $l RSS ${R[$s.small.$l]} -> ${R[$s.big.$l]} MiB, ms/MiB $(awk -v a="${W[$s.small.$l]}" -v b="${S[$s.small.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}') -> $(awk -v a="${W[$s.big.$l]}" -v b="${S[$s.big.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}');"
+      [ -n "${C[$s.big.$l]:-}" ] && [ -n "${C[$s.small.$l]:-}" ] || continue
+      line="$line $l RSS ${R[$s.small.$l]} -> ${R[$s.big.$l]} MiB, ms/MiB $(awk -v a="${C[$s.small.$l]}" -v b="${S[$s.small.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}') -> $(awk -v a="${C[$s.big.$l]}" -v b="${S[$s.big.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}');"
     done
     echo "$line"
   done
@@ -220,6 +259,14 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
       for l in "${LABELS[@]}"; do line="$line $l $(v "${S[$s.$l.same]:-}" 'not run');"; done
       echo "$line"
     done
+  fi
+  if [ ${#SCALE_ROWS[@]} -gt 0 ]; then
+    echo
+    echo "how the cost grows ($SCALE): one knob turned per capture; CPU s, ns of CPU per packet"
+    hdr="| capture: shape, knob | MiB | packets | read floor s |"; sep="|---|---:|---:|---:|"
+    for l in "${LABELS[@]}"; do hdr="$hdr $l s | $l ns/packet | $l RSS MiB | $l incidents |"; sep="$sep---:|---:|---:|---:|"; done
+    echo "$hdr"; echo "$sep"
+    printf '%s\n' "${SCALE_ROWS[@]}" | sort
   fi
   [ -n "${S[tshark]:-}" ] && { echo; echo "${S[tshark]}"; }
 } | tee "$OUTDIR/table.txt"
