@@ -101,6 +101,13 @@ id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes 
 
 OUT="$(realpath -m "$OUT")"
 check_space "$SIZE_MB"
+# Squid and the connection holder each need a descriptor per held connection, and this shell
+# may not raise its hard limit (no CAP_SYS_RESOURCE in some VMs and containers)
+FDMAX=$(ulimit -Hn)
+[ "$FDMAX" = unlimited ] && FDMAX=1048576
+if [ "$SHAPE" = conns ] && [ $(( CONNS + 1500 )) -gt "$FDMAX" ]; then
+  die "--conns $CONNS needs $(( CONNS + 1500 )) open files per process, the hard limit here is $FDMAX (--conns $(( FDMAX - 1500 )) fits)"
+fi
 
 { exec 9>"/run/lock/w5b-shape-$TAG.lock"; } 2>/dev/null || exec 9>"/tmp/w5b-shape-$TAG.lock"
 flock -w 10 9 || die "another make-shape run with tag $TAG holds the lock"
@@ -201,7 +208,7 @@ if [ "$SHAPE" = tunnel ]; then
   # a second server block: TLS on 443, same files
   sed -i "s#^    server {#    server {\n        listen 443 ssl default_server;\n        ssl_certificate $WORK/tls/cert.pem;\n        ssl_certificate_key $WORK/tls/key.pem;\n        keepalive_requests 1000;#" "$WORK/nginx/nginx.conf"
 fi
-bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n 65536; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
+bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
 # Squid: make-capture.sh's configuration; CONNECT to 443 allowed; the shape's settings last
 # (for single-valued directives the last one wins)
@@ -218,7 +225,7 @@ bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n 65536; exec nginx -p '$WOR
     long) ;;
   esac
 } > "$WORK/squid/squid.conf"
-bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n 65536; exec squid -N -f '$WORK/squid/squid.conf'"
+bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n $FDMAX; exec squid -N -f '$WORK/squid/squid.conf'"
 wait_listen "$NSU" u 'src 198.19.0.53:53' unbound
 wait_listen "$NSU" t 'sport = :80' nginx
 wait_listen "$NSG" t 'sport = :9090' squid
@@ -320,7 +327,7 @@ TL0=$EPOCHREALTIME
 HOLD_PID=""
 if [ "$SHAPE" = conns ]; then
   # the idle connections first, then the ordinary load beside them
-  ip netns exec "$NSC" bash -c "ulimit -n 200000; exec python3 '$HERE/hold-conns.py' --conns $CONNS \
+  ip netns exec "$NSC" bash -c "ulimit -n $FDMAX; exec python3 '$HERE/hold-conns.py' --conns $CONNS \
       --slow 0 --stop '$WORK/STOP' --report '$WORK/hold.txt'" > "$WORK/hold.log" 2>&1 &
   HOLD_PID=$!
   PIDS+=("$HOLD_PID")
