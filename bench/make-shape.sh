@@ -270,6 +270,7 @@ function failing(   r) {   # outage: which failure, by share
 }
 BEGIN {
   srand(9091)
+  n = 0   # (an unset n as a subscript is "" in mawk, not 0)
   while ((getline line < files) > 0) { split(line, a, " "); f[n] = a[1]; if (a[2] <= 8192) sm[a[1]] = 1; n++ }
   split("www static img cdn api news shop media", host, " ")
   split("1 2 4 8 16 32", big, " ")
