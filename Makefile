@@ -1,5 +1,6 @@
 # Convenience wrapper around CMake; the two commands of the README live here.
-#   make example   install build dependencies, build, run why502 on the bundled capture
+#   make example   install build dependencies, build, run why502 on the bundled capture (text
+#                  report on the terminal, HTML report in $(BUILD)/example.html)
 #   make test      install everything the tests need, build (plain and sanitized), run ctest
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -21,7 +22,8 @@ build:
 	cmake --build $(BUILD) -j$(JOBS)
 
 example: deps build
-	$(BUILD)/why502 $(EXAMPLE); test $$? -le 1
+	$(BUILD)/why502 --html $(BUILD)/example.html $(EXAMPLE); test $$? -le 1
+	@echo "HTML report: $(BUILD)/example.html"
 
 asan:
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHY_SANITIZE=ON -DWHY_WERROR=ON -DWHY_LAB=OFF >/dev/null

@@ -24,9 +24,11 @@
 # address whose SYNs are dropped (iptables DROP in w5b-up), the origin's own 500/503.
 # Writes FILE and FILE.info (what went into it: requests, statuses, packets, time).
 #
+# The whole script is one block, read before it runs (an edit cannot change a run in progress).
 # Exit: 0 ok, 1 failure, 77 skipped (not root, a tool missing). Only addresses in
 # 198.18.0.0/15 and fd00::/8 inside namespaces made here; ends only processes it started (by
 # PID) and deletes its namespaces on exit, failure and Ctrl-C.
+{
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 export LC_ALL=C
@@ -60,8 +62,8 @@ isnum "$MAXTIME" && [ "$MAXTIME" -le 3600 ] || { echo "make-capture: --max-time 
 [ -n "$FAILURES" ] || FAILURES=$(( SIZE_MB * 40 / 2000 < 8 ? 8 : SIZE_MB * 40 / 2000 ))
 [[ "$FAILURES" =~ ^[0-9]+$ ]] && [ "$FAILURES" -le 1000 ] || { echo "make-capture: --failures wants 0..1000" >&2; exit 2; }
 
-skip() { echo "make-capture: SKIP: $*"; exit 77; }
-die() { echo "make-capture: FAIL: $*" >&2; exit 1; }
+PROG=make-capture
+. "$HERE/capture-lib.sh"
 T0=$EPOCHREALTIME
 elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}'; }
 log() { printf 'make-capture: [%6ss] %s\n' "$(elapsed)" "$*"; }
@@ -78,110 +80,30 @@ if [ $OFFLOAD -eq 0 ] && ! command -v ethtool >/dev/null 2>&1; then
 fi
 
 OUT="$(realpath -m "$OUT")"
-mkdir -p "$(dirname "$OUT")" || die "cannot create $(dirname "$OUT")"
-need=$(( SIZE_MB * 12 / 10 + 500 ))
-avail=$(df -Pm "$(dirname "$OUT")" | awk 'NR==2 {print $4}')
-[ "$avail" -gt "$need" ] || die "$(dirname "$OUT") has $avail MB free, needs about $need MB"
+check_space "$SIZE_MB"
 
 # One run at a time: the namespace names are fixed.
 { exec 9>/run/lock/w5b-bench.lock; } 2>/dev/null || exec 9>/tmp/w5b-bench.lock
 flock -w 10 9 || die "another make-capture run holds the lock"
 
 NS_ALL="w5b-cli w5b-gw w5b-up"
-PIDS=()
-WORK=""
 TMPOUT="$OUT.tmp"
-
-kill_ns_procs() { # every process still inside one of our namespaces: started by this script
-  local ns pid
-  for ns in $NS_ALL; do
-    ip netns list 2>/dev/null | grep -qw "^$ns" || continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-  done
-}
-wait_gone() { # wait_gone TENTHS PID...: 0 once every PID has ended, 1 after TENTHS x 0.1 s
-  local n="$1" i pid alive; shift
-  for i in $(seq 1 "$n"); do
-    alive=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ $alive -eq 0 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-cleanup() {
-  local rc=$? pid ns
-  trap - EXIT
-  trap '' INT TERM  # a second Ctrl-C must not leave namespaces behind
-  [ -n "$WORK" ] && [ -d "$WORK" ] && touch "$WORK/STOP"
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  [ ${#PIDS[@]} -gt 0 ] && wait_gone 30 "${PIDS[@]}"
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  kill_ns_procs
-  for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
-  rm -f "$TMPOUT"
-  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-    if [ $KEEP_WORK -eq 1 ]; then echo "make-capture: work directory kept: $WORK"; else rm -rf "$WORK"; fi
-  fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'echo "make-capture: interrupted" >&2; exit 130' INT
-trap 'exit 143' TERM
-
-# Left over from a run that was killed hard: same names, so ours.
-kill_ns_procs
-for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
+capture_traps
 
 WORK="$(mktemp -d /tmp/w5b-cap.XXXXXX)"
 chmod 755 "$WORK"
 mkdir -p "$WORK"/{squid,nginx,unbound,www/f,batches,res}
 chown proxy "$WORK/squid"
 
-# pcap-loop counts the packets at the end (and is the baseline of bench/run.sh).
-mkdir -p "$HERE/out"
-if [ ! -x "$HERE/out/pcap-loop" ] || [ "$HERE/pcap-loop.c" -nt "$HERE/out/pcap-loop" ]; then
-  gcc -std=c17 -O2 -Wall -Wextra -o "$HERE/out/pcap-loop" "$HERE/pcap-loop.c" -lpcap \
-    || die "cannot build pcap-loop"
-fi
-
-# ---------------------------------------------------------------- the origin's files
-# 400 files, 1 KB .. 200 KB, most of them small like a web page's parts: 80 % 1-8 KB, 17 %
-# 8-32 KB, 2.7 % 32-128 KB, 0.3 % 128-200 KB (mean about 10 KB). Fixed seed: same set each run.
-awk 'BEGIN {
-  srand(502); split("html css js png jpg json", ext, " ")
-  for (i = 0; i < 400; i++) {
-    u = rand()
-    if (u < 0.80) s = 1024 + int(rand() * 7168)
-    else if (u < 0.97) s = 8192 + int(rand() * 24576)
-    else if (u < 0.997) s = 32768 + int(rand() * 98304)
-    else s = 131072 + int(rand() * 73728)
-    if (i == 0) s = 1024; if (i == 1) s = 204800
-    printf "%03d.%s %d\n", i, ext[1 + i % 6], s
-  }
-}' > "$WORK/files.txt"
-head -c 210000 /dev/urandom > "$WORK/rand.bin"
-while read -r name size; do
-  head -c "$size" "$WORK/rand.bin" > "$WORK/www/f/$name"
-done < "$WORK/files.txt"
-MEAN_BODY=$(awk '{s += $2} END {printf "%d", s / NR}' "$WORK/files.txt")
+build_pcap_loop
+origin_files
 
 # ---------------------------------------------------------------- topology
 #  w5b-cli 198.18.1.2-.33 ── cli0|gw-cli  w5b-gw (Squid)  gw-up|up-gw ── w5b-up
 #          fd00:1::2-::5     198.18.1.1 fd00:1::1   198.19.0.1     198.19.0.53 (DNS) .10-.17 .99
 ip netns add w5b-cli 2>/dev/null || skip "cannot create network namespaces here"
 for ns in w5b-gw w5b-up; do ip netns add "$ns" || die "ip netns add $ns"; done
-nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
-for ns in $NS_ALL; do
-  for k in net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-           net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0 \
-           net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0; do
-    nsx "$ns" sysctl -qw "$k" 2>/dev/null
-  done
-  # many short client connections: a wide port range, reuse of TIME_WAIT ports
-  nsx "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 60999" net.ipv4.tcp_tw_reuse=1 2>/dev/null
-  ip -n "$ns" link set lo up
-done
+ns_settings
 set -e
 ip -n w5b-gw link add gw-cli type veth peer name cli0 netns w5b-cli
 ip -n w5b-gw link add gw-up type veth peer name up-gw netns w5b-up
@@ -209,20 +131,6 @@ if [ $OFFLOAD -eq 0 ]; then
 fi
 
 # ---------------------------------------------------------------- servers
-bg() { # bg NS LOG CMD...: start CMD in namespace NS, remember its PID
-  local ns="$1" logf="$2"; shift 2
-  ip netns exec "$ns" "$@" >"$logf" 2>&1 &
-  PIDS+=("$!")
-}
-wait_listen() { # wait_listen NS PROTO(t|u) SS-FILTER WHAT: bounded 10 s
-  local i
-  for i in $(seq 1 100); do
-    nsx "$1" ss -Hln"$2" "$3" 2>/dev/null | grep -q . && return 0
-    sleep 0.1
-  done
-  die "$4 did not start listening on $3 (see $WORK; --keep-work keeps it)"
-}
-sub() { sed "s#@WORK@#$WORK#g" "$1" > "$2"; }
 sub "$HERE/unbound.conf" "$WORK/unbound/unbound.conf"
 bg w5b-up "$WORK/unbound/stderr.log" unbound -d -c "$WORK/unbound/unbound.conf"
 sub "$HERE/nginx-origin.conf" "$WORK/nginx/nginx.conf"
@@ -302,13 +210,7 @@ EOF
 chmod +x "$WORK/worker.sh"
 
 # ---------------------------------------------------------------- capture and load
-CAPLOG="$WORK/tcpdump.log"
-ip netns exec w5b-gw tcpdump -s 0 -i any -B 262144 -Z root -w "$TMPOUT" >"$CAPLOG" 2>&1 &
-CAP_PID=$!
-PIDS+=("$CAP_PID")
-for i in $(seq 1 50); do grep -q "listening on" "$CAPLOG" 2>/dev/null && break; sleep 0.1; done
-grep -q "listening on" "$CAPLOG" || die "tcpdump did not start ($(cat "$CAPLOG"))"
-sleep 0.3
+capture_start w5b-gw 262144
 TL0=$EPOCHREALTIME
 ip netns exec w5b-cli xargs -P "$PAR" -L 1 -a "$WORK/batches.txt" "$WORK/worker.sh" &
 LOAD_PID=$!
@@ -334,14 +236,8 @@ if ! wait_gone 600 "$LOAD_PID"; then
 fi
 wait "$LOAD_PID" 2>/dev/null
 TL1=$EPOCHREALTIME
-sleep 1.5  # last FINs and ACKs
-kill -INT "$CAP_PID" 2>/dev/null
-wait_gone 100 "$CAP_PID" || { kill -KILL "$CAP_PID"; die "tcpdump did not stop"; }
-wait "$CAP_PID" 2>/dev/null
+capture_stop
 log "load stopped ($why_stop) after $(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}') s"
-grep -E 'captured|dropped' "$CAPLOG" | sed 's/^/make-capture: tcpdump: /'
-drops=$(awk '/dropped by kernel/ {print $1}' "$CAPLOG")
-[ "${drops:-0}" = 0 ] || echo "make-capture: WARNING: tcpdump lost $drops packets (kernel buffer)" >&2
 
 # ---------------------------------------------------------------- what went in
 read -r _ packets _ wirebytes _ _ < <("$HERE/out/pcap-loop" "$TMPOUT") || die "pcap-loop cannot read the capture"
@@ -350,9 +246,7 @@ fsize=$(stat -c %s "$OUT")
 ALOG="$WORK/squid/access.log"
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
 run_batches=$(ls "$WORK/res" | wc -l)
-# failures actually sent: those in batches that ran
-awk -v d="$WORK/res" '{ if ((getline x < sprintf("%s/b%06d.cfg.res", d, $1)) > 0) print $2; }' \
-  "$WORK/failures.txt" | sort | uniq -c | awk '{printf "%s%s=%d", sep, $2, $1; sep=" "}' > "$WORK/fail-sent.txt"
+failures_sent > "$WORK/fail-sent.txt"
 {
   echo "file=$(basename "$OUT")"
   echo "file_bytes=$fsize"
@@ -366,14 +260,10 @@ awk -v d="$WORK/res" '{ if ((getline x < sprintf("%s/b%06d.cfg.res", d, $1)) > 0
   echo "client_requests=$(wc -l < "$WORK/client-results.txt")"
   echo "client_status=$(awk '{print $1}' "$WORK/client-results.txt" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
   # Squid's log without the warm-up request (made before the capture started)
-  awk -v t0="$TL0" '$1 >= t0' "$ALOG" > "$WORK/access-captured.log"
+  squid_info "$ALOG" "$TL0"
   ALOG="$WORK/access-captured.log"
-  echo "squid_requests=$(wc -l < "$ALOG")"
-  echo "squid_5xx=$(awk '{split($4, a, "/"); if (a[2] >= 500) n++} END {print n + 0}' "$ALOG")"
-  echo "squid_status=$(awk '{split($4, a, "/"); print a[2]}' "$ALOG" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
-  echo "squid_errors=$(awk '$4 ~ /\/5/ {sub(/^err=/, "", $NF); print $NF}' "$ALOG" | sort | uniq -c | awk '{printf "%s%s:%d", sep, $2, $1; sep=" "}')"
   echo "failures_sent=$(cat "$WORK/fail-sent.txt")"
-  echo "tcpdump_dropped=${drops:-0}"
+  echo "tcpdump_dropped=${DROPS:-0}"
   echo "offloads=$([ $OFFLOAD -eq 1 ] && echo on || echo off)"
   echo "made=$(date -u +%Y-%m-%dT%H:%M:%SZ) by bench/make-capture.sh --size $SIZE_MB"
 } > "$OUT.info"
@@ -381,3 +271,4 @@ cp "$ALOG" "$OUT.access.log" 2>/dev/null
 log "wrote $OUT ($(( fsize / 1000000 )) MB) and $OUT.info:"
 sed 's/^/  /' "$OUT.info"
 exit 0
+}

@@ -4,7 +4,8 @@
  * pcap_next_ex(), count frames and their bytes. No decoding. The FILE gets a 1 MiB stdio buffer
  * (setvbuf before pcap_fopen_offline), so the loop is not held back by small reads.
  *
- *   pcap-loop FILE      prints "packets N bytes B caplen C" (B: bytes on the wire, C: captured)
+ *   pcap-loop FILE      prints "packets N bytes B caplen C span S" (B: bytes on the wire, C:
+ *                       captured, S: seconds of packet time from the first frame to the last)
  *
  * Build: gcc -std=c17 -O2 -Wall -Wextra -o pcap-loop pcap-loop.c -lpcap
  * Exit: 0 read to the end, 1 error (message on standard error).
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
         return 1;
     }
     uint64_t packets = 0, bytes = 0, caplen = 0;
+    double first = 0, last = 0; /* s, packet time (the span is printed) */
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc;
@@ -49,6 +51,9 @@ int main(int argc, char **argv)
         packets++;
         bytes += h->len;
         caplen += h->caplen;
+        last = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
+        if (packets == 1)
+            first = last;
     }
     if (rc == PCAP_ERROR) {
         fprintf(stderr, "pcap-loop: %s: %s (after %" PRIu64 " packets)\n", argv[1], pcap_geterr(p),
@@ -56,7 +61,8 @@ int main(int argc, char **argv)
         pcap_close(p);
         return 1;
     }
-    printf("packets %" PRIu64 " bytes %" PRIu64 " caplen %" PRIu64 "\n", packets, bytes, caplen);
+    printf("packets %" PRIu64 " bytes %" PRIu64 " caplen %" PRIu64 " span %.1f\n", packets, bytes,
+           caplen, last - first);
     pcap_close(p); /* closes f too */
     return 0;
 }

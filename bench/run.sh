@@ -1,48 +1,61 @@
 #!/usr/bin/env bash
-# The benchmark: why502 beside a bare libpcap read loop and tshark, on one large capture, and
-# why502 on a capture ten times smaller to show that its memory does not grow with the file.
+# Times why502 on every traffic shape beside the bare libpcap read, in one run, and prints ONE
+# table: shape x (why502 time, read floor, ratio, peak RSS, incidents), for one or several
+# why502 binaries side by side (old and new), plus, for each shape, the 200 MB version through
+# --exhaustive compared byte for byte with the default path, and the memory of the 200 MB
+# version against the large one (flat when the file grows).
 #
-#   bench/run.sh [--no-tshark] [--small FILE] [--why502 BIN] [--no-build] [--repeat N] [FILE]
+#   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH]... [--repeat N] [--no-build]
+#                [--no-exhaustive] [--exhaustive-timeout S] [--tshark]
 #
-#   FILE          the large capture (default bench/out/proxy-2g.pcap, from make-capture.sh)
-#   --small FILE  the small one for the memory comparison (default bench/out/proxy-200m.pcap;
-#                 skipped when missing)
-#   --no-tshark   skip tshark (it takes a minute or more and GBs of memory on 2 GB)
-#   --why502 BIN  time this binary instead of building build-release/why502
-#   --no-build    use build-release/why502 as it is
-#   --repeat N    run pcap-loop and why502 N times each and keep the fastest (default 1;
-#                 tshark runs once)
+#   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel. Files:
+#                   bench/out/SHAPE-1000m.pcap and SHAPE-200m.pcap (make-shape.sh), for proxy
+#                   proxy-2g.pcap and proxy-200m.pcap (make-capture.sh); a missing file: row
+#                   marked missing
+#   --why502 L=P    a why502 binary and its label (repeatable: columns side by side); default
+#                   the Release build of this tree (build-release/, built here) as "tree"
+#   --repeat N      each timing N times, the fastest kept (1..9, default 1)
+#   --no-exhaustive skip the --exhaustive comparison (slow on purpose)
+#   --exhaustive-timeout S   give up one --exhaustive run after S seconds (default 900)
+#   --tshark        also time tshark on the proxy shape (about a minute for 2 GB)
+#   --scale DIR     also a second table: every DIR/*.pcap made by make-shape.sh (same size,
+#                   one knob turned: names, open connections, failure share), CPU ns per
+#                   packet and peak RSS against the knob, to show how the cost grows
 #
-# Builds bench/out/pcap-loop (gcc -O2, libpcap) and why502 in Release (build-release/, no
-# tests), reads each file once into the page cache (cat FILE >/dev/null), then times every
-# program with /usr/bin/time -v: wall seconds and peak RSS. Prints a table and keeps it
-# with the raw outputs in bench/out/run-DATE/. Exit 0 when every program that ran succeeded.
+# Page cache warmed (cat FILE >/dev/null) before each file; /usr/bin/time -v gives wall seconds
+# and peak RSS. Raw outputs and the table: bench/out/run-DATE/. Exit 0 when every program that
+# ran succeeded and every --exhaustive comparison was identical.
 set -uo pipefail
 export LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-FILE="$HERE/out/proxy-2g.pcap"
-SMALL="$HERE/out/proxy-200m.pcap"
-TSHARK=1
-WHY=""
+SHAPES="proxy,names,conns,long,outage,tunnel"
+BINS=()
 BUILD=1
 REPEAT=1
+EXH=1
+EXH_TIMEOUT=900
+TSHARK=0
+SCALE=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --no-tshark) TSHARK=0; shift ;;
-    --small) SMALL="${2:-}"; shift 2 ;;
-    --why502) WHY="${2:-}"; BUILD=0; shift 2 ;;
+    --shapes) SHAPES="${2:-}"; shift 2 ;;
+    --why502) BINS+=("${2:-}"); BUILD=0; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --repeat) REPEAT="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    -*) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
-    *) FILE="$1"; shift ;;
+    --no-exhaustive) EXH=0; shift ;;
+    --exhaustive-timeout) EXH_TIMEOUT="${2:-}"; shift 2 ;;
+    --tshark) TSHARK=1; shift ;;
+    --scale) SCALE="${2:-}"; shift 2 ;;
+    --no-tshark) TSHARK=0; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    *) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 die() { echo "run: $*" >&2; exit 1; }
 [[ "$REPEAT" =~ ^[1-9]$ ]] || die "--repeat wants 1..9"
-[ -r "$FILE" ] || die "no capture $FILE (make one: bench/make-capture.sh; --size 200 --out bench/out/proxy-200m.pcap for the small one)"
+[[ "$EXH_TIMEOUT" =~ ^[0-9]+$ ]] || die "--exhaustive-timeout wants seconds"
 [ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 command -v gcc >/dev/null || die "gcc not installed"
 [ -e /usr/include/pcap/pcap.h ] || die "libpcap-dev not installed"
@@ -59,182 +72,203 @@ LOOP="$HERE/out/pcap-loop"
 if [ ! -x "$LOOP" ] || [ "$HERE/pcap-loop.c" -nt "$LOOP" ]; then
   gcc -std=c17 -O2 -Wall -Wextra -o "$LOOP" "$HERE/pcap-loop.c" -lpcap || die "cannot build pcap-loop"
 fi
-if [ -z "$WHY" ]; then
-  WHY="$ROOT/build-release/why502"
+if [ ${#BINS[@]} -eq 0 ]; then
   if [ $BUILD -eq 1 ]; then
     echo "run: building why502 (Release) in build-release/"
-    if ! { cmake -S "$ROOT" -B "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release -DWHY_TESTS=OFF \
-             > "$OUTDIR/build.log" 2>&1 &&
-           cmake --build "$ROOT/build-release" -j2 --target why502 >> "$OUTDIR/build.log" 2>&1; }; then
-      echo "run: why502 does not build (see $OUTDIR/build.log): its rows are pending" >&2
-      WHY=""
-    fi
+    { cmake -S "$ROOT" -B "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release -DWHY_TESTS=OFF \
+        > "$OUTDIR/build.log" 2>&1 &&
+      cmake --build "$ROOT/build-release" -j2 --target why502 >> "$OUTDIR/build.log" 2>&1; } \
+      || die "why502 does not build (see $OUTDIR/build.log)"
   fi
+  BINS=("tree=$ROOT/build-release/why502")
 fi
-if [ -n "$WHY" ] && [ ! -x "$WHY" ]; then
-  echo "run: no why502 binary at $WHY: its rows are pending" >&2
-  WHY=""
-fi
-# The flags used below (--json, --quiet, --output) must be in this why502's help.
-if [ -n "$WHY" ]; then
-  help="$("$WHY" --help 2>&1)"
-  for f in --json --quiet --output; do
-    grep -q -- "$f" <<<"$help" || { echo "run: $WHY --help does not list $f: rows pending" >&2; WHY=""; break; }
+LABELS=()
+declare -A BIN
+for b in "${BINS[@]}"; do
+  l="${b%%=*}"; p="${b#*=}"
+  [[ "$l" =~ ^[A-Za-z0-9._-]+$ ]] && [ "$l" != "$b" ] || die "--why502 wants LABEL=PATH"
+  [ -x "$p" ] || die "no why502 binary at $p"
+  help="$("$p" --help 2>&1)"
+  for f in --json --quiet --output --exhaustive; do
+    grep -q -- "$f" <<<"$help" || die "$p --help does not list $f"
   done
-fi
+  LABELS+=("$l"); BIN[$l]="$p"
+done
 
 # ---------------------------------------------------------------- timing
-# timed NAME CMD...: runs CMD under /usr/bin/time -v; stdout to OUTDIR/NAME.out, stderr to
-# NAME.err; sets T_WALL (s), T_RSS (MiB), T_RC.
+# timed NAME CMD...: CMD under /usr/bin/time -v; stdout to OUTDIR/NAME.out, stderr NAME.err;
+# sets T_WALL (s), T_CPU (user + system s), T_RSS (MiB), T_RC.
 timed() {
   local name="$1"; shift
   /usr/bin/time -v -o "$OUTDIR/$name.time" "$@" > "$OUTDIR/$name.out" 2> "$OUTDIR/$name.err"
-  T_RC=$?
   T_WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {
       n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' \
       "$OUTDIR/$name.time")
+  T_CPU=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {printf "%.2f", s}' "$OUTDIR/$name.time")
   T_RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$OUTDIR/$name.time")
   T_RC=$(awk -F': ' '/Exit status/ {print $2}' "$OUTDIR/$name.time")
   [ -n "$T_RC" ] || T_RC=255
 }
-# best NAME CMD...: timed REPEAT times, keeps the fastest run's figures (and its outputs)
+# best NAME CMD...: timed REPEAT times, keeps the figures and outputs of the run that took the
+# least CPU time (on a shared machine CPU time moves far less than wall time)
 best() {
-  local name="$1" i bw="" br="" brc=""; shift
+  local name="$1" i bw="" bc="" br="" brc=""; shift
   for i in $(seq 1 "$REPEAT"); do
     timed "$name.$i" "$@"
-    if [ -z "$bw" ] || awk -v a="$T_WALL" -v b="$bw" 'BEGIN {exit !(a < b)}'; then
-      bw=$T_WALL; br=$T_RSS; brc=$T_RC
+    if [ -z "$bc" ] || awk -v a="$T_CPU" -v b="$bc" 'BEGIN {exit !(a < b)}'; then
+      bw=$T_WALL; bc=$T_CPU; br=$T_RSS; brc=$T_RC
       for x in out err time; do cp -f "$OUTDIR/$name.$i.$x" "$OUTDIR/$name.$x"; done
     fi
     rm -f "$OUTDIR/$name.$i".*
   done
-  T_WALL=$bw; T_RSS=$br; T_RC=$brc
+  T_WALL=$bw; T_CPU=$bc; T_RSS=$br; T_RC=$brc
 }
-mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}'; }
+mib() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
-# incidents and requests from why502's JSON summary (last line)
-why_sum() { # why_sum FILE KEY
-  python3 - "$1" "$2" <<'EOF' 2>/dev/null || echo "?"
-import json, sys
-last = None
-for line in open(sys.argv[1], encoding="ascii", errors="replace"):
-    if line.strip():
-        last = line
-o = json.loads(last)
-v = o.get(sys.argv[2], "?") if o.get("type") == "summary" else "?"
-print(json.dumps(v, separators=(",", ":")) if isinstance(v, (dict, list)) else v)
-EOF
-}
+incidents() { grep -c '"type": *"incident"' "$1" 2>/dev/null; true; }
+load() { cut -d' ' -f1 /proc/loadavg; }
 
 FAILED=0
-declare -A W R
+declare -A W C R N F FW S  # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "run: reading $FILE into the page cache"
-cat "$FILE" > /dev/null
-SIZE_MIB=$(mib "$FILE")
-
-echo "run: pcap-loop"
-best pcap-loop "$LOOP" "$FILE"
-[ "$T_RC" = 0 ] || { echo "run: pcap-loop failed (exit $T_RC, $OUTDIR/pcap-loop.err)" >&2; FAILED=1; }
-W[loop]=$T_WALL; R[loop]=$T_RSS
-read -r _ PACKETS _ _ < "$OUTDIR/pcap-loop.out"
-
-INCIDENTS="pending"; REQUESTS="pending"; UPREQ="?"; CAPS="?"
-if [ -n "$WHY" ]; then
-  echo "run: why502 --json -q -o ... $FILE"
-  best why502 "$WHY" --json --quiet --output "$OUTDIR/why502.jsonl" "$FILE"
-  # exit 0: nothing failed, 1: failures found; both are a finished run
-  if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
-    W[why]=$T_WALL; R[why]=$T_RSS
-    INCIDENTS=$(grep -c '"type": *"incident"' "$OUTDIR/why502.jsonl")
-    REQUESTS=$(why_sum "$OUTDIR/why502.jsonl" requests)
-    UPREQ=$(why_sum "$OUTDIR/why502.jsonl" upstream_requests)
-    CAPS=$(why_sum "$OUTDIR/why502.jsonl" caps_hit)
-  else
-    echo "run: why502 failed (exit $T_RC, $OUTDIR/why502.err)" >&2; FAILED=1
+IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
+[ -z "$SCALE" ] || [ -d "$SCALE" ] || die "--scale: no directory $SCALE"
+for s in "${SHAPE_LIST[@]}"; do
+  case "$s" in
+    proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
+    names|conns|long|outage|tunnel) big="$HERE/out/$s-1000m.pcap"; small="$HERE/out/$s-200m.pcap" ;;
+    *) die "unknown shape $s" ;;
+  esac
+  S[$s.big]="$big"; S[$s.small]="$small"
+  for which in big small; do
+    f="${S[$s.$which]}"
+    [ -r "$f" ] || { echo "run: $s: no $f (make it with bench/make-shape.sh --shape $s)" >&2; continue; }
+    k="$s.$which"
+    cat "$f" > /dev/null
+    S[$k.mib]=$(mib "$f")
+    S[$k.load]=$(load)
+    echo "run: $s $which ($(basename "$f"), ${S[$k.mib]} MiB), load ${S[$k.load]}"
+    best "loop.$k" "$LOOP" "$f"
+    [ "$T_RC" = 0 ] || { echo "run: pcap-loop failed on $f" >&2; FAILED=1; continue; }
+    F[$k]=$T_CPU; FW[$k]=$T_WALL
+    read -r _ S[$k.packets] _ _ < "$OUTDIR/loop.$k.out"
+    for l in "${LABELS[@]}"; do
+      best "why.$k.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
+      # exit 0: nothing failed, 1: failures found; both are a finished run
+      if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
+        W[$k.$l]=$T_WALL; C[$k.$l]=$T_CPU; R[$k.$l]=$T_RSS; N[$k.$l]=$(incidents "$OUTDIR/why.$k.$l.jsonl")
+      else
+        echo "run: why502 ($l) failed on $f (exit $T_RC, $OUTDIR/why.$k.$l.err)" >&2; FAILED=1
+      fi
+      # the speed work must not change the diagnosis: the small file through the slow,
+      # obviously correct join gives the same bytes
+      if [ $which = small ] && [ $EXH -eq 1 ] && [ -n "${W[$k.$l]:-}" ]; then
+        timed "exh.$s.$l" timeout "$EXH_TIMEOUT" "${BIN[$l]}" --json --quiet --exhaustive \
+          --output "$OUTDIR/exh.$s.$l.jsonl" "$f"
+        if [ "$T_RC" = 124 ]; then S[$s.$l.same]="timeout ${EXH_TIMEOUT}s"
+        elif [ "$T_RC" != 0 ] && [ "$T_RC" != 1 ]; then S[$s.$l.same]="failed"; FAILED=1
+        elif cmp -s "$OUTDIR/why.$k.$l.jsonl" "$OUTDIR/exh.$s.$l.jsonl"; then S[$s.$l.same]="identical (--exhaustive ${T_CPU} s CPU)"
+        else S[$s.$l.same]="DIFFERENT"; FAILED=1
+        fi
+      fi
+    done
+  done
+  if [ $TSHARK -eq 1 ] && [ "$s" = proxy ] && [ -r "$big" ]; then
+    echo "run: tshark on $(basename "$big") (takes a while)"
+    timed tshark tshark -r "$big" -d tcp.port==9090,http -Y 'http.response.code >= 500' -T fields -e frame.number
+    [ "$T_RC" = 0 ] && S[tshark]="tshark -d tcp.port==9090,http -Y 'http.response.code >= 500' on $(basename "$big"): $T_WALL s, $T_RSS MiB, $(grep -c '^[0-9]' "$OUTDIR/tshark.out") frames with a 5xx status"
   fi
-fi
+done
 
-TSHARK_5XX="skipped"
-if [ $TSHARK -eq 1 ]; then
-  # -d: what a careful user adds so that port 9090 is read as HTTP (tshark 4.0 finds HTTP there
-  # by itself too; the count is the same without it).
-  echo "run: tshark -r FILE -d tcp.port==9090,http -Y 'http.response.code >= 500' (takes a while)"
-  timed tshark tshark -r "$FILE" -d tcp.port==9090,http -Y 'http.response.code >= 500' \
-    -T fields -e frame.number
-  if [ "$T_RC" = 0 ]; then
-    W[tshark]=$T_WALL; R[tshark]=$T_RSS
-    TSHARK_5XX=$(grep -c '^[0-9]' "$OUTDIR/tshark.out")
-  else
-    echo "run: tshark failed (exit $T_RC, $OUTDIR/tshark.err)" >&2; FAILED=1
-  fi
-fi
-
-SMALL_OK=0
-if [ -n "$WHY" ] && [ -r "$SMALL" ]; then
-  cat "$SMALL" > /dev/null
-  SMALL_MIB=$(mib "$SMALL")
-  echo "run: why502 on the small capture $SMALL"
-  best why502-small "$WHY" --json --quiet --output "$OUTDIR/why502-small.jsonl" "$SMALL"
-  if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
-    W[small]=$T_WALL; R[small]=$T_RSS; SMALL_OK=1
-  else
-    echo "run: why502 on $SMALL failed (exit $T_RC)" >&2; FAILED=1
-  fi
-elif [ -n "$WHY" ]; then
-  echo "run: no small capture $SMALL: memory comparison skipped" >&2
-fi
-# The speed work must not change the diagnosis: the small capture through the slow,
-# obviously correct join (--exhaustive: every request against every record) gives the same
-# bytes as the fast path.
-SAME=""
-if [ $SMALL_OK -eq 1 ]; then
-  echo "run: why502 --exhaustive on the small capture (slow on purpose)"
-  if "$WHY" --json --quiet --exhaustive --output "$OUTDIR/why502-small-exhaustive.jsonl" "$SMALL"; [ $? -le 1 ]; then
-    if cmp -s "$OUTDIR/why502-small.jsonl" "$OUTDIR/why502-small-exhaustive.jsonl"; then
-      SAME="same incidents as --exhaustive on $(basename "$SMALL"): yes (byte-identical JSON)"
-    else
-      SAME="same incidents as --exhaustive on $(basename "$SMALL"): NO (see $OUTDIR)"
-      FAILED=1
-    fi
-  fi
+# ---------------------------------------------------------------- scale
+# knob FILE.info: what was turned in this capture
+knob() {
+  awk -F= '/^shape=/ {s = $2} /^names=/ {split($2, a, " "); k = ", " a[1] " names"}
+    /^held=/ {if (match($0, /open_at_stop=[0-9]+/)) k = ", " substr($0, RSTART + 13, RLENGTH - 13) " held open"}
+    /^squid_requests=/ {r = $2} /^squid_5xx=/ {f = $2}
+    END {printf "%s%s, %d requests, %.2f %% failing\n", s ? s : "proxy", k, r, r ? 100 * f / r : 0}' "$1"
+}
+SCALE_ROWS=()
+if [ -n "$SCALE" ]; then
+  for f in "$SCALE"/*.pcap; do
+    [ -r "$f" ] && [ -r "$f.info" ] || continue
+    b=$(basename "$f" .pcap)
+    cat "$f" > /dev/null
+    echo "run: scale $b, load $(load)"
+    best "loop.scale.$b" "$LOOP" "$f"
+    read -r _ pk _ _ < "$OUTDIR/loop.scale.$b.out"
+    row="| $(knob "$f.info") | $(mib "$f") | $pk | $T_CPU |"
+    for l in "${LABELS[@]}"; do
+      best "why.scale.$b.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
+      if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
+        row="$row $T_CPU | $(awk -v c="$T_CPU" -v p="$pk" 'BEGIN {printf "%.0f", c * 1e9 / p}') | $T_RSS | $(incidents "$OUTDIR/why.scale.$b.$l.jsonl") |"
+      else
+        row="$row failed | | | |"; FAILED=1
+      fi
+    done
+    SCALE_ROWS+=("$row")
+  done
 fi
 
 # ---------------------------------------------------------------- table
-v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "${2:-pending}"; }
+v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
 {
   echo "why502 benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
-  echo "file: $FILE ($SIZE_MIB MiB, $PACKETS packets), page cache warm"
-  echo "load average before the run: $LOAD0 (other work on the machine skews the times)"
-  echo "why502: $([ -n "$WHY" ] && echo "$WHY, tree $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')" || echo "not built")"
-  [ "$REPEAT" -gt 1 ] && echo "pcap-loop and why502: fastest of $REPEAT runs; tshark: one run"
-  [ -r "$FILE.info" ] && echo "made: $(grep -E '^(squid_requests|squid_5xx|failures_sent)=' "$FILE.info" | tr '\n' ' ')"
+  echo "load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
+  for l in "${LABELS[@]}"; do
+    echo "why502 $l: ${BIN[$l]} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
+  done
+  [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
+  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU; load: 1-minute load average when the file was measured"
   echo
-  printf '| %-44s | %9s | %13s | %s |\n' "program" "wall s" "peak RSS MiB" "ratio"
-  printf '|%s|%s|%s|%s|\n' "----------------------------------------------" "----------:" "--------------:" "-------"
-  printf '| %-44s | %9s | %13s | %s |\n' "pcap-loop (bare libpcap read)" "$(v "${W[loop]:-}")" "$(v "${R[loop]:-}")" "1.0x"
-  printf '| %-44s | %9s | %13s | %s |\n' "why502 --json -q" "$(v "${W[why]:-}")" "$(v "${R[why]:-}")" \
-    "$( [ -n "${W[why]:-}" ] && echo "why502/pcap-loop $(ratio "${W[why]}" "${W[loop]}")" || echo pending)"
-  if [ $TSHARK -eq 1 ]; then
-    printf '| %-44s | %9s | %13s | %s |\n' "tshark -d tcp.port==9090,http -Y 5xx" "$(v "${W[tshark]:-}" failed)" "$(v "${R[tshark]:-}" failed)" \
-      "$( [ -n "${W[why]:-}" ] && echo "tshark/why502 $(ratio "${W[tshark]:-}" "${W[why]}")" || echo "tshark/pcap-loop $(ratio "${W[tshark]:-}" "${W[loop]}")")"
-  fi
+  hdr="| shape | file MiB | packets | load | read floor s (wall) |"
+  sep="|---|---:|---:|---:|---:|"
+  for l in "${LABELS[@]}"; do
+    hdr="$hdr $l s (wall) | $l ratio | $l RSS MiB | $l incidents |"
+    sep="$sep---:|---:|---:|---:|"
+  done
+  echo "$hdr"; echo "$sep"
+  for s in "${SHAPE_LIST[@]}"; do
+    for which in big small; do
+      k="$s.$which"
+      [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
+      row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
+      for l in "${LABELS[@]}"; do
+        row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
+      done
+      echo "$row"
+    done
+  done
   echo
-  echo "why502: $INCIDENTS incidents in $REQUESTS client requests; tshark: $TSHARK_5XX frames with a 5xx status"
-  [ -n "$WHY" ] && [ "$INCIDENTS" != pending ] && echo "why502 summary: upstream_requests $UPREQ, caps_hit $CAPS"
-  echo "(tshark counts 5xx response frames on both legs: an origin's own 5xx is there twice, once"
-  echo " from the origin and once relayed to the client; it cannot see a request that got no answer)"
-  if [ -n "$WHY" ]; then
+  echo "flat when the file grows: peak RSS and CPU ms per MiB, small file -> large file"
+  for s in "${SHAPE_LIST[@]}"; do
+    [ -n "${F[$s.big]:-}" ] && [ -n "${F[$s.small]:-}" ] || continue
+    line="  $s (${S[$s.small.mib]} -> ${S[$s.big.mib]} MiB):"
+    for l in "${LABELS[@]}"; do
+      [ -n "${C[$s.big.$l]:-}" ] && [ -n "${C[$s.small.$l]:-}" ] || continue
+      line="$line $l RSS ${R[$s.small.$l]} -> ${R[$s.big.$l]} MiB, ms/MiB $(awk -v a="${C[$s.small.$l]}" -v b="${S[$s.small.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}') -> $(awk -v a="${C[$s.big.$l]}" -v b="${S[$s.big.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}');"
+    done
+    echo "$line"
+  done
+  if [ $EXH -eq 1 ]; then
     echo
-    if [ $SMALL_OK -eq 1 ]; then
-      echo "memory flat: why502 peak RSS ${R[small]} MiB on $SMALL_MIB MiB ($(basename "$SMALL"), ${W[small]} s)," \
-           "${R[why]:-?} MiB on $SIZE_MIB MiB ($(basename "$FILE"))"
-    else
-      echo "memory flat: no small capture (bench/make-capture.sh --size 200 --out $SMALL)"
-    fi
-    [ -n "$SAME" ] && echo "$SAME"
+    echo "--exhaustive on the 200 MB version against the default path (JSON compared byte for byte):"
+    for s in "${SHAPE_LIST[@]}"; do
+      line="  $s:"
+      for l in "${LABELS[@]}"; do line="$line $l $(v "${S[$s.$l.same]:-}" 'not run');"; done
+      echo "$line"
+    done
   fi
+  if [ ${#SCALE_ROWS[@]} -gt 0 ]; then
+    echo
+    echo "how the cost grows ($SCALE): one knob turned per capture; CPU s, ns of CPU per packet"
+    hdr="| capture: shape, knob | MiB | packets | read floor s |"; sep="|---|---:|---:|---:|"
+    for l in "${LABELS[@]}"; do hdr="$hdr $l s | $l ns/packet | $l RSS MiB | $l incidents |"; sep="$sep---:|---:|---:|---:|"; done
+    echo "$hdr"; echo "$sep"
+    printf '%s\n' "${SCALE_ROWS[@]}" | sort
+  fi
+  [ -n "${S[tshark]:-}" ] && { echo; echo "${S[tshark]}"; }
 } | tee "$OUTDIR/table.txt"
 echo "run: raw outputs and /usr/bin/time -v reports in $OUTDIR"
 exit $FAILED

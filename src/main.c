@@ -12,13 +12,18 @@
 #include <unistd.h>
 
 #include "capture/filter.h"
+#include "flight.h"
 #include "report/report.h"
 #include "why502/why502.h"
 
 enum opt_id {
     OPT_READ = 'r', OPT_JSON = 'j', OPT_OUT = 'o', OPT_GATEWAY = 'g', OPT_FILTER = 'f',
     OPT_QUIET = 'q', OPT_HELP = 'h', OPT_VERSION = 'V',
+    OPT_IFACE = 'i', OPT_SNAPLEN = 's', OPT_BUFFER = 'B', OPT_COUNT = 'c', OPT_USER = 'Z',
+    OPT_WRITE = 'w', OPT_FILESIZE = 'C', OPT_FILECOUNT = 'W',
     OPT_SETTLE = 256, OPT_NO_UNJOINED, OPT_EXHAUSTIVE, OPT_KEYLOG, OPT_COLOR, OPT_CAUSES, OPT_MAN,
+    OPT_RING, OPT_EVIDENCE, OPT_EVIDENCE_MAX, OPT_METRICS,
+    OPT_HTML,
 };
 
 struct opt_def {
@@ -33,8 +38,21 @@ static const struct opt_def opts[] = {
     {OPT_READ, "read", 1, "FILE", "Read this capture (pcap or pcapng; '-' is standard input). May be given several times; plain arguments are read too. Several files are merged by time, as written by tcpdump -C/-G."},
     {OPT_JSON, "json", 0, NULL, "Write JSON Lines (one object per incident, then a summary object) instead of text. Fields: docs/json.md."},
     {OPT_OUT, "output", 1, "FILE", "Write the report to FILE instead of standard output."},
+    {OPT_HTML, "html", 1, "FILE", "Also write a self-contained HTML report to FILE: a summary with a timeline of the failures, and for each one a ladder diagram of the packets that prove it (no script, no network access; opens from disk and prints)."},
     {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
-    {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes."},
+    {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes. With -i the words after the options are the filter too, as for tcpdump."},
+    {OPT_IFACE, "interface", 1, "DEVICE", "Capture live on this device (may be given several times; 'any', the default when no capture file is given, is every device). Incidents are printed as soon as they are decided; Ctrl-C or SIGTERM decides what is pending, prints the summary and ends; SIGUSR1 prints a status line on standard error."},
+    {OPT_SNAPLEN, "snapshot-length", 1, "BYTES", "Live: keep at most this many bytes of each frame (default 262144, as tcpdump)."},
+    {OPT_BUFFER, "buffer-size", 1, "KIB", "Live: the kernel's capture buffer per device, in KiB (as tcpdump -B); raise it when the summary shows kernel drops."},
+    {OPT_COUNT, "count", 1, "N", "Stop after N frames."},
+    {OPT_USER, "relinquish-privileges", 1, "USER", "After opening the devices, the evidence directory, the -w file and the --metrics socket, change to this user before reading any packet. Started as root for a live capture without -Z, why502 changes to the user why502, or else nobody, and says which."},
+    {OPT_RING, "ring", 1, "LIMITS", "Keep the last stretch of traffic in memory for --evidence: a duration, a size or both ('120s', '256M', '10m,1G'). Default 120s,256M: whichever is reached first evicts the oldest frames. The ring and the session's named caps bound the memory used."},
+    {OPT_EVIDENCE, "evidence", 1, "DIR", "For each incident write DIR/TIME-ID-CAUSE.pcapng (created if missing): the frames of its connections (both legs), its DNS and ICMP frames, in its time window, with the summary and fix as the file's comment, each evidence frame's role as the frame's comment and, with --keylog, the TLS secrets of those connections (Wireshark opens it decrypted). Works for files and live capture."},
+    {OPT_EVIDENCE_MAX, "evidence-max", 1, "SIZE", "Keep at most SIZE ('500M', '2G') of .pcapng files in the --evidence directory: the oldest go first, counted in the summary."},
+    {OPT_WRITE, "write", 1, "FILE", "Also write every frame read to FILE (pcapng), for a full capture next to the evidence."},
+    {OPT_FILESIZE, "file-size", 1, "MB", "With -w: start a new file when this one exceeds MB millions of bytes; files after the first get a number (tcpdump -C)."},
+    {OPT_FILECOUNT, "file-count", 1, "N", "With -w -C: rotate through N files FILE0..FILE(N-1), overwriting the oldest (tcpdump -W)."},
+    {OPT_METRICS, "metrics", 1, "ADDR:PORT", "Serve Prometheus text exposition at http://ADDR:PORT/metrics: incidents by cause and by upstream, packets, drops, connections, ring and evidence use, memory."},
     {OPT_KEYLOG, "keylog", 1, "FILE", "Decrypt TLS with this key log (SSLKEYLOGFILE format, TLS 1.2 and 1.3): renegotiation requests are confirmed by type and HTTP inside HTTPS legs is diagnosed like HTTP in clear. A missing or partial key log is a warning; what cannot be decrypted is diagnosed without keys."},
     {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
     {OPT_EXHAUSTIVE, "exhaustive", 0, NULL, "Join every request by scanning every record, without the request index and the early settling of successful requests: slow, obviously correct; the tests compare it with the default."},
@@ -51,13 +69,16 @@ static const struct opt_def opts[] = {
 static const char *const exits[][2] = {
     {"0", "No failed request found."},
     {"1", "At least one failed request (incident) found."},
-    {"2", "Bad command line."},
-    {"3", "A capture could not be read at all (not a capture, cannot open); others given are still read."},
-    {"4", "The report could not be written."},
+    {"2", "Bad command line (also a filter that does not compile, a --ring below 1M, an unknown -Z user)."},
+    {"3", "A capture could not be read at all (not a capture, cannot open; others given are still read), or a device could not be opened (no such device, no permission) or failed."},
+    {"4", "The report, an evidence file or the -w capture could not be written, or the --metrics socket could not be opened (the rest of the report is still written; files already written stay complete)."},
     {"5", "Out of memory or an internal error."},
 };
 
-static void usage_line(FILE *o) { fprintf(o, "usage: why502 [OPTIONS] [-r] CAPTURE...\n"); }
+static void usage_line(FILE *o)
+{
+    fprintf(o, "usage: why502 [OPTIONS] [-r] CAPTURE...\n       why502 [OPTIONS] [-i DEVICE]... [FILTER WORDS]\n");
+}
 
 static void help(FILE *o)
 {
@@ -162,7 +183,9 @@ static void man(FILE *o)
         fprintf(o, ".TP\n.B %s\n%s\n", exits[i][0], exits[i][1]);
     fputs(".SH EXAMPLES\n.nf\ntcpdump \\-s 0 \\-i any \\-w x.pcap    # on the gateway, while the problem happens\n"
           "why502 x.pcap\nwhy502 \\-\\-json x.pcap | jq 'select(.type==\"incident\")'\n"
-          "why502 \\-\\-gateway 198.18.1.1,198.19.0.1 x.pcap\n.fi\n"
+          "why502 \\-\\-gateway 198.18.1.1,198.19.0.1 x.pcap\n"
+          "why502 \\-i any \\-\\-evidence /var/lib/why502 \\-\\-evidence\\-max 2G   # flight recorder\n"
+          "why502 \\-\\-evidence out x.pcap    # one pcapng per failed request\n.fi\n"
           ".SH SEE ALSO\n.BR tcpdump (1),\n.BR pcap\\-filter (7)\n",
           o);
 }
@@ -185,11 +208,13 @@ static void causes_md(FILE *o)
 
 /* ---- running ---- */
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, status_requested;
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGUSR1)
+        status_requested = 1;
+    else
+        stop_requested = 1;
 }
 
 struct cli {
@@ -198,17 +223,98 @@ struct cli {
     struct why_text_opts topts;
     const char *const *files;
     bool write_failed;
+    struct why_html *html;
+    const char *htmlpath;
+    struct flight *fl;
 };
 
 static void sink_incident(void *ctx, const struct why_incident *inc)
 {
     struct cli *c = ctx;
+    struct why_incident annotated;
+    inc = flight_annotate(c->fl, inc, &annotated);
     if (c->json)
         why_json_incident(c->out, inc, c->files);
     else
         why_text_incident(c->out, inc, &c->topts);
     if (ferror(c->out))
         c->write_failed = true;
+    flight_incident(c->fl, inc); /* first: the HTML links the evidence file it writes */
+    if (c->html && why_html_incident(c->html, inc) < 0)
+        c->write_failed = true;
+}
+
+/* The HTML report's link to an incident's evidence file (--evidence with --html). */
+static void html_evidence_name(void *ctx, const struct why_incident *inc, char *buf, size_t size)
+{
+    const struct cli *c = ctx;
+    (void)inc; /* called right after that incident's evidence file was written */
+    flight_evidence_link(c->fl, c->htmlpath, buf, size);
+}
+
+/* The live and evidence options into fo: 1 when c was one of them, 0 when not, -1 after a
+ * message for a bad value. */
+static int flight_option(int c, const char *arg, struct flight_opts *fo)
+{
+    char *end;
+    unsigned long long v = 0;
+    char err[256];
+    bool number = c == OPT_SNAPLEN || c == OPT_BUFFER || c == OPT_COUNT || c == OPT_FILESIZE || c == OPT_FILECOUNT;
+    if (number) {
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (!*arg || *end || errno || v > (c == OPT_COUNT ? UINT64_MAX / 2 : 1u << 30) || (v == 0 && c != OPT_COUNT)) {
+            fprintf(stderr, "why502: -%c: '%s' is not a positive number\n", c, arg);
+            return -1;
+        }
+    }
+    switch (c) {
+    case OPT_IFACE:
+        if (fo->ndevices == WHY_LIVE_DEVICES_MAX) {
+            fprintf(stderr, "why502: -i: at most %d devices\n", WHY_LIVE_DEVICES_MAX);
+            return -1;
+        }
+        fo->devices[fo->ndevices++] = arg;
+        fo->live = true;
+        return 1;
+    case OPT_SNAPLEN: fo->snaplen = (int)v; return 1;
+    case OPT_BUFFER: fo->buffer_bytes = (int)(v * 1024 > INT32_MAX ? INT32_MAX : v * 1024); return 1;
+    case OPT_COUNT: fo->count = v; return 1;
+    case OPT_USER: fo->user = arg; return 1;
+    case OPT_WRITE: fo->wfile = arg; return 1;
+    case OPT_FILESIZE: fo->wsize = v * 1000000; return 1;
+    case OPT_FILECOUNT: fo->wcount = (unsigned)v; return 1;
+    case OPT_EVIDENCE: fo->evidence_dir = arg; return 1;
+    case OPT_METRICS: fo->metrics = arg; return 1;
+    case OPT_EVIDENCE_MAX:
+        if (flight_parse_size(arg, &fo->evidence_max) < 0 || !fo->evidence_max) {
+            fprintf(stderr, "why502: --evidence-max: '%s' is not a size (e.g. 500M, 2G)\n", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_RING:
+        if (flight_parse_ring(arg, &fo->ring_bytes, &fo->ring_us, err, sizeof err) < 0) {
+            fprintf(stderr, "why502: %s\n", err);
+            return -1;
+        }
+        return 1;
+    default: return 0;
+    }
+}
+
+/* Joins the words after the options into one filter (tcpdump's trailing expression). */
+static char *join_words(char **w, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(w[i]) + 1;
+    char *s = calloc(len, 1);
+    for (int i = 0; s && i < n; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, w[i]);
+    }
+    return s;
 }
 
 int main(int argc, char **argv)
@@ -228,17 +334,20 @@ int main(int argc, char **argv)
 
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t nfiles = 0;
-    const char *outpath = NULL, *color = "auto";
+    const char *outpath = NULL, *color = "auto", *htmlpath = NULL;
     bool json = false, quiet = false;
     struct why_options wo;
     why_options_init(&wo);
     const char *filter_expr = NULL;
+    struct flight_opts fo = {.ring_bytes = WHY_RING_DEFAULT_BYTES, .ring_us = WHY_RING_DEFAULT_US};
+    char *words = NULL;
     int c;
     while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
         switch (c) {
         case OPT_READ: files[nfiles++] = optarg; break;
         case OPT_JSON: json = true; break;
         case OPT_OUT: outpath = optarg; break;
+        case OPT_HTML: htmlpath = optarg; break;
         case OPT_GATEWAY: wo.gateways = optarg; break;
         case OPT_FILTER: filter_expr = optarg; break;
         case OPT_QUIET: quiet = true; break;
@@ -261,18 +370,43 @@ int main(int argc, char **argv)
         case OPT_HELP: help(stdout); return WHY_EXIT_OK;
         case OPT_VERSION: printf("why502 %s\n", WHY502_VERSION); return WHY_EXIT_OK;
         default:
+            if ((c = flight_option(c, optarg, &fo)) != 0) {
+                if (c > 0)
+                    break;
+                return WHY_EXIT_USAGE;
+            }
             usage_line(stderr);
             fputs("Try 'why502 --help'.\n", stderr);
             return WHY_EXIT_USAGE;
         }
     }
-    for (int i = optind; i < argc; i++)
-        files[nfiles++] = argv[i];
-    if (nfiles == 0) {
-        usage_line(stderr);
-        fputs("why502: no capture given (try 'why502 --help')\n", stderr);
+    if (fo.live && optind < argc) { /* tcpdump's trailing filter words */
+        if (filter_expr) {
+            fputs("why502: give the filter either with -f or as trailing words, not both\n", stderr);
+            return WHY_EXIT_USAGE;
+        }
+        filter_expr = words = join_words(argv + optind, argc - optind);
+    } else {
+        for (int i = optind; i < argc; i++)
+            files[nfiles++] = argv[i];
+    }
+    if (nfiles == 0)
+        fo.live = true; /* no capture file: capture live, on 'any' unless -i says otherwise */
+    if (fo.live && nfiles) {
+        fputs("why502: -i and capture files cannot be mixed\n", stderr);
         return WHY_EXIT_USAGE;
     }
+    if ((fo.wsize || fo.wcount) && !fo.wfile) {
+        fputs("why502: -C and -W go with -w FILE\n", stderr);
+        return WHY_EXIT_USAGE;
+    }
+    if (fo.wcount && !fo.wsize) {
+        fputs("why502: -W needs -C (the size at which files rotate)\n", stderr);
+        return WHY_EXIT_USAGE;
+    }
+    fo.filter = filter_expr;
+    fo.keylog = wo.keylog;
+    fo.quiet = quiet;
     if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
         fprintf(stderr, "why502: --color: '%s' is not auto, always or never\n", color);
         return WHY_EXIT_USAGE;
@@ -285,7 +419,7 @@ int main(int argc, char **argv)
         return WHY_EXIT_INTERNAL;
     }
     struct why_reader *r = NULL;
-    if (why_reader_open(&r, files, nfiles, err, sizeof err) < 0) {
+    if (!fo.live && why_reader_open(&r, files, nfiles, err, sizeof err) < 0) {
         fprintf(stderr, "why502: %s\n", err);
         return WHY_EXIT_INPUT;
     }
@@ -294,7 +428,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "why502: %s: %s\n", outpath, strerror(errno));
         return WHY_EXIT_OUTPUT;
     }
-    struct cli cli = {.out = out, .json = json, .files = files};
+    struct cli cli = {.out = out, .json = json, .files = files, .htmlpath = htmlpath};
+    FILE *html = NULL;
+    if (htmlpath && (!(html = fopen(htmlpath, "w")) ||
+                     !(cli.html = why_html_new(html, &(struct why_html_opts){
+                         .files = files, .nfiles = nfiles, .evidence_ctx = &cli,
+                         .evidence_name = fo.evidence_dir ? html_evidence_name : NULL})))) {
+        fprintf(stderr, "why502: %s: %s\n", htmlpath, strerror(errno));
+        return WHY_EXIT_OUTPUT;
+    }
     cli.topts.color = !strcmp(color, "always") || (!strcmp(color, "auto") && !json && isatty(fileno(out)));
     cli.topts.files = files;
     cli.topts.nfiles = nfiles;
@@ -308,26 +450,40 @@ int main(int argc, char **argv)
         fprintf(stderr, "why502: %s\n", err);
         return WHY_EXIT_INTERNAL;
     }
+    int frc = flight_start(&cli.fl, &fo); /* devices, evidence, then the privilege drop */
+    if (frc) {
+        flight_free(cli.fl);
+        why_session_free(s);
+        return frc;
+    }
+    if (fo.live)
+        setvbuf(out, NULL, _IOLBF, 0); /* each incident as soon as it is decided */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
 
     bool progress = !quiet && isatty(STDERR_FILENO);
     time_t last_progress = time(NULL);
     int rc = WHY_EXIT_OK;
     struct why_frame fr;
-    enum why_read_status st;
+    enum why_read_status st = WHY_READ_EOF;
     uint64_t n = 0;
-    while (!stop_requested && (st = why_reader_next(r, &fr)) == WHY_READ_FRAME) {
+    if (fo.live)
+        rc = flight_run(cli.fl, s, &stop_requested, &status_requested, out);
+    while (!fo.live && !stop_requested && !flight_count_done(cli.fl) &&
+           (st = why_reader_next(r, &fr)) == WHY_READ_FRAME) {
         int m = filt ? why_filter_match(filt, &fr, err, sizeof err) : 1;
         if (m < 0) {
             fprintf(stderr, "why502: %s\n", err);
             return WHY_EXIT_USAGE;
         }
-        if (m)
+        if (m) {
+            flight_frame(cli.fl, &fr);
             why_session_frame(s, &fr);
+        }
         if (progress && (++n & 0xffff) == 0 && time(NULL) != last_progress) {
             uint64_t done, total;
             why_reader_progress(r, &done, &total);
@@ -346,7 +502,7 @@ int main(int argc, char **argv)
     }
     why_session_finish(s);
     size_t nwarn = 0;
-    const char *const *warn = why_reader_warnings(r, &nwarn);
+    const char *const *warn = r ? why_reader_warnings(r, &nwarn) : NULL;
     if (!quiet)
         for (size_t i = 0; i < nwarn; i++)
             fprintf(stderr, "why502: warning: %s\n", warn[i]);
@@ -357,17 +513,28 @@ int main(int argc, char **argv)
         why_json_summary(out, sum, warn, nwarn);
     else
         why_text_summary(out, sum, warn, nwarn, &cli.topts);
+    flight_summary(cli.fl, out, json);
+    if (cli.html) {
+        bool html_failed = why_html_finish(cli.html, sum, warn, nwarn) < 0;
+        if (fclose(html) != 0 || html_failed)
+            cli.write_failed = true;
+        why_html_free(cli.html);
+    }
     if (fflush(out) != 0 || ferror(out) || cli.write_failed) {
         fprintf(stderr, "why502: cannot write the report: %s\n", strerror(errno));
         rc = WHY_EXIT_OUTPUT;
     }
+    if (rc == WHY_EXIT_OK && flight_status(cli.fl))
+        rc = flight_status(cli.fl);
     if (rc == WHY_EXIT_OK && sum->failed)
         rc = WHY_EXIT_FOUND;
     why_session_free(s);
+    flight_free(cli.fl);
     why_reader_free(r);
     why_filter_free(filt);
     if (out != stdout)
         fclose(out);
     free(files);
+    free(words);
     return rc;
 }

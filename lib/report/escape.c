@@ -13,36 +13,39 @@
 
 #include "report/report.h"
 
-/* Length of the valid UTF-8 sequence at p (n bytes left) whose first byte is >= 0x80, or 0
- * when the byte starts none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+/* Length of the valid UTF-8 sequence at p (left bytes) whose first byte is >= 0x80, with its
+ * code point in *cp; 0 when the byte starts none (shortest form, no surrogates, <= U+10FFFF). */
+static size_t utf8_len(const unsigned char *p, size_t left, uint32_t *cp)
 {
     unsigned char b = p[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-    if (b >= 0xC2 && b <= 0xDF)
-        len = 2;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3;
-        if (b == 0xE0)
-            lo = 0xA0; /* no overlong forms */
-        else if (b == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4;
-        if (b == 0xF0)
+    size_t n;
+    uint32_t lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (b >= 0xc2 && b <= 0xdf)
+        n = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+        n = 3;
+        if (b == 0xe0)
+            lo = 0xa0;
+        else if (b == 0xed)
+            hi = 0x9f; /* no UTF-16 surrogates */
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        n = 4;
+        if (b == 0xf0)
             lo = 0x90;
-        else if (b == 0xF4)
-            hi = 0x8F; /* nothing past U+10FFFF */
-    } else {
+        else if (b == 0xf4)
+            hi = 0x8f;
+    } else
         return 0;
-    }
-    if (n < len || p[1] < lo || p[1] > hi)
+    if (left < n || p[1] < lo || p[1] > hi)
         return 0;
-    for (size_t i = 2; i < len; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
+    uint32_t c = b & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
             return 0;
-    return len;
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+    *cp = c;
+    return n;
 }
 
 void why_esc_json(FILE *out, const char *s) { why_esc_json_n(out, (const uint8_t *)s, strlen(s)); }
@@ -53,7 +56,8 @@ void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         if (c >= 0x80) {
-            size_t len = utf8_len(s + i, n - i);
+            uint32_t cp;
+            size_t len = utf8_len(s + i, n - i, &cp);
             if (len == 0) {
                 fputs("\\ufffd", out);
                 i++;
@@ -95,4 +99,78 @@ void why_esc_text(FILE *out, const char *s)
         else
             fprintf(out, "\\x%02x", *p);
     }
+}
+
+/* HTML: '&', '<', '>', '"', '\'' and '`' become character references in every context, so one
+ * function serves element text, double-quoted attribute values, <title> and SVG <text>.
+ * Well-formed UTF-8 passes through, except code points that hide or reorder text (C1
+ * controls, bidirectional overrides and isolates, line/paragraph separators, the BOM), which
+ * are shown as \u{XXXX}. Control characters, DEL and each byte of invalid UTF-8 (overlong
+ * forms, surrogates, truncated sequences) are shown as \xNN. In element text and SVG text the
+ * shown escapes are wrapped in a span/tspan of class "x" so the page can mark them. */
+static bool hidden_code_point(uint32_t c)
+{
+    return (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+           c == 0x200e || c == 0x200f || c == 0x061c || c == 0x2028 || c == 0x2029 || c == 0xfeff;
+}
+
+static void html_shown(FILE *out, enum why_html_ctx ctx, bool code_point, uint32_t v)
+{
+    if (ctx == WHY_HTML_TEXT)
+        fputs("<span class=\"x\">", out);
+    else if (ctx == WHY_HTML_SVG)
+        fputs("<tspan class=\"x\">", out);
+    if (code_point)
+        fprintf(out, "\\u{%04x}", (unsigned)v);
+    else
+        fprintf(out, "\\x%02x", (unsigned)v);
+    if (ctx == WHY_HTML_TEXT)
+        fputs("</span>", out);
+    else if (ctx == WHY_HTML_SVG)
+        fputs("</tspan>", out);
+}
+
+void why_esc_html_n(FILE *out, enum why_html_ctx ctx, const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char b = s[i];
+        const char *ref = NULL;
+        switch (b) {
+        case '&': ref = "&amp;"; break;
+        case '<': ref = "&lt;"; break;
+        case '>': ref = "&gt;"; break;
+        case '"': ref = "&quot;"; break;
+        case '\'': ref = "&#39;"; break;
+        case '`': ref = "&#96;"; break;
+        default: break;
+        }
+        if (ref) {
+            fputs(ref, out);
+            i++;
+        } else if (b >= 0x20 && b < 0x7f) {
+            fputc(b, out);
+            i++;
+        } else if (b < 0x80) {
+            html_shown(out, ctx, false, b);
+            i++;
+        } else {
+            uint32_t cp = 0;
+            size_t len = utf8_len(s + i, n - i, &cp);
+            if (len == 0) {
+                html_shown(out, ctx, false, b);
+                i++;
+            } else {
+                if (hidden_code_point(cp))
+                    html_shown(out, ctx, true, cp);
+                else
+                    fwrite(s + i, 1, len, out);
+                i += len;
+            }
+        }
+    }
+}
+
+void why_esc_html(FILE *out, enum why_html_ctx ctx, const char *s)
+{
+    why_esc_html_n(out, ctx, (const uint8_t *)s, strlen(s));
 }

@@ -186,6 +186,20 @@ static void capture_gaps(FILE *out, const struct why_summary *s)
     }
 }
 
+void why_report_caps(const struct why_summary *s, struct why_cap_count out[WHY_CAP_COUNTS])
+{
+    const struct why_cap_count caps[WHY_CAP_COUNTS] = {
+        {s->cap_conns_evicted, "connections evicted"},
+        {s->cap_ooo_dropped, "out-of-order bytes dropped"},
+        {s->cap_http_head_too_long, "heads too long"},
+        {s->cap_pending_dropped, "requests not tracked"},
+        {s->cap_records_dropped, "records dropped"},
+        {s->cap_dns_addrs_dropped, "DNS answer addresses not kept (4 per query are)"},
+        {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
+    };
+    memcpy(out, caps, sizeof caps);
+}
+
 void why_text_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
                       size_t nwarn, const struct why_text_opts *o)
 {
@@ -243,19 +257,11 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
                 s->decode_truncated, s->decode_malformed, s->decode_unsupported);
     tunnels(out, &s->decode);
     if (s->caps_hit) {
-        /* only the caps that were hit */
-        const struct { uint64_t n; const char *what; } caps[] = {
-            {s->cap_conns_evicted, "connections evicted"},
-            {s->cap_ooo_dropped, "out-of-order bytes dropped"},
-            {s->cap_http_head_too_long, "heads too long"},
-            {s->cap_pending_dropped, "requests not tracked"},
-            {s->cap_records_dropped, "records dropped"},
-            {s->cap_dns_addrs_dropped, "DNS answer addresses not kept (4 per query are)"},
-            {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
-        };
+        struct why_cap_count caps[WHY_CAP_COUNTS];
+        why_report_caps(s, caps);
         fputs("  caps hit    ", out);
         bool first = true;
-        for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+        for (size_t i = 0; i < WHY_CAP_COUNTS; i++)
             if (caps[i].n) {
                 fprintf(out, "%s%" PRIu64 " %s", first ? "" : ", ", caps[i].n, caps[i].what);
                 first = false;

@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# Makes one of the benchmark's traffic shapes: live traffic through a real Squid forward proxy,
+# captured on the gateway with tcpdump -s 0 -i any -w (Linux cooked SLL2), like make-capture.sh
+# but with the shapes a busy gateway has besides the plain one.
+#
+#   bench/make-shape.sh --shape SHAPE [--size MB] [--out FILE] [--tag TAG] [--max-time S]
+#                       [--duration S] [--names N] [--ttl S] [--conns N] [--fail-pct P]
+#                       [--parallel N] [--keep-work]
+#
+#   names    --names N host names (default 1200, n0000.bench ..) on as many origin addresses
+#            (at most 1000), --ttl S in unbound (default 30) and in Squid's DNS cache (which
+#            is kept small: ipcache_size 64), 3 % of requests to names that do not exist;
+#            small bodies, so DNS queries are a large share of the traffic.
+#   conns    --conns N idle keep-alive client connections (default 20000), each opened with one
+#            request and then held (a second request on some of them during the run), 64
+#            long-lived slow downloads (a 16 MB file read at 32 KB/s), ordinary load beside.
+#   long     the ordinary load at a low, steady rate for --duration S seconds of packet time
+#            (default 1860: 31 minutes), rate chosen so that the file reaches about --size MB;
+#            0.2 % of requests fail as in the outage shape, spread over the whole run.
+#   outage   --fail-pct P % of requests fail (default 10): an upstream refusing (RST, Squid
+#            503), names that do not exist (NXDOMAIN, 502), the origin's own 503, and a few
+#            that wait: a zone whose DNS server does not answer (queries dropped, Squid 503
+#            after dns_timeout) and an address whose SYNs are dropped.
+#   tunnel   large bodies: most bytes in CONNECT tunnels (HTTPS to the origin through Squid,
+#            files of 1..32 MB), plain HTTP downloads of 1..8 MB, small requests beside.
+#
+#   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
+#   --out FILE     default bench/out/SHAPE-SIZEm.pcap (bench/out/ is scratch)
+#   --tag TAG      namespaces are w5b-TAG-cli, w5b-TAG-gw, w5b-TAG-up (default: 2 letters of
+#                  the shape, plus the size): two shapes can be made at once with different tags
+#
+# Writes FILE and FILE.info (what went in). Exit: 0 ok, 1 failure, 77 skipped (not root, a tool
+# missing). Only 198.18.0.0/15 and fd00::/8 inside namespaces made here; ends only processes it
+# started and deletes its namespaces on exit, failure and Ctrl-C.
+# The whole script is one block, read before it runs: editing the file while a long capture runs
+# cannot change what that run does.
+{
+set -uo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+export LC_ALL=C
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SHAPE=""
+SIZE_MB=1000
+OUT=""
+TAG=""
+MAXTIME=900
+DURATION=1860
+NAMES=1200
+TTL=30
+CONNS=20000
+FAILPCT=10
+PAR=16
+KEEP_WORK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --shape) SHAPE="${2:-}"; shift 2 ;;
+    --size) SIZE_MB="${2:-}"; shift 2 ;;
+    --out) OUT="${2:-}"; shift 2 ;;
+    --tag) TAG="${2:-}"; shift 2 ;;
+    --max-time) MAXTIME="${2:-}"; shift 2 ;;
+    --duration) DURATION="${2:-}"; shift 2 ;;
+    --names) NAMES="${2:-}"; shift 2 ;;
+    --ttl) TTL="${2:-}"; shift 2 ;;
+    --conns) CONNS="${2:-}"; shift 2 ;;
+    --fail-pct) FAILPCT="${2:-}"; shift 2 ;;
+    --parallel) PAR="${2:-}"; shift 2 ;;
+    --keep-work) KEEP_WORK=1; shift ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    *) echo "make-shape: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+case "$SHAPE" in names|conns|long|outage|tunnel) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel" >&2; exit 2 ;; esac
+isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
+isnum "$PAR" && [ "$PAR" -le 64 ] || { echo "make-shape: --parallel wants 1..64" >&2; exit 2; }
+isnum "$MAXTIME" && [ "$MAXTIME" -le 3600 ] || { echo "make-shape: --max-time wants 1..3600" >&2; exit 2; }
+isnum "$DURATION" && [ "$DURATION" -le 7200 ] || { echo "make-shape: --duration wants 1..7200" >&2; exit 2; }
+isnum "$NAMES" && [ "$NAMES" -le 20000 ] || { echo "make-shape: --names wants 1..20000" >&2; exit 2; }
+isnum "$TTL" || { echo "make-shape: --ttl wants seconds" >&2; exit 2; }
+isnum "$CONNS" && [ "$CONNS" -le 60000 ] || { echo "make-shape: --conns wants 1..60000" >&2; exit 2; }
+[[ "$FAILPCT" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v p="$FAILPCT" 'BEGIN {exit !(p <= 50)}' \
+  || { echo "make-shape: --fail-pct wants 0..50" >&2; exit 2; }
+[ -n "$TAG" ] || TAG="${SHAPE:0:2}$SIZE_MB"
+[[ "$TAG" =~ ^[a-z0-9]{1,8}$ ]] || { echo "make-shape: --tag wants 1..8 of a-z0-9" >&2; exit 2; }
+[ -n "$OUT" ] || OUT="$HERE/out/$SHAPE-${SIZE_MB}m.pcap"
+[ "$SHAPE" = long ] && MAXTIME=$(( DURATION + 120 ))
+
+PROG=make-shape
+. "$HERE/capture-lib.sh"
+T0=$EPOCHREALTIME
+elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}'; }
+log() { printf 'make-shape %s: [%6ss] %s\n' "$TAG" "$(elapsed)" "$*"; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, iptables)"
+for c in ip iptables squid nginx unbound tcpdump curl gcc xargs flock ss awk python3 openssl ethtool; do
+  command -v "$c" >/dev/null 2>&1 || skip "$c not installed (apt-get install squid nginx-light unbound tcpdump curl iproute2 iptables gcc libpcap-dev python3 openssl ethtool)"
+done
+[ -e /usr/include/pcap/pcap.h ] || skip "libpcap-dev not installed"
+id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
+
+OUT="$(realpath -m "$OUT")"
+check_space "$SIZE_MB"
+# Squid and the connection holder each need a descriptor per held connection, and this shell
+# may not raise its hard limit (no CAP_SYS_RESOURCE in some VMs and containers)
+FDMAX=$(ulimit -Hn)
+[ "$FDMAX" = unlimited ] && FDMAX=1048576
+if [ "$SHAPE" = conns ] && [ $(( CONNS + 1500 )) -gt "$FDMAX" ]; then
+  die "--conns $CONNS needs $(( CONNS + 1500 )) open files per process, the hard limit here is $FDMAX (--conns $(( FDMAX - 1500 )) fits)"
+fi
+
+{ exec 9>"/run/lock/w5b-shape-$TAG.lock"; } 2>/dev/null || exec 9>"/tmp/w5b-shape-$TAG.lock"
+flock -w 10 9 || die "another make-shape run with tag $TAG holds the lock"
+
+NSC="w5b-$TAG-cli"; NSG="w5b-$TAG-gw"; NSU="w5b-$TAG-up"
+NS_ALL="$NSC $NSG $NSU"
+TMPOUT="$OUT.tmp"
+capture_traps
+
+WORK="$(mktemp -d "/tmp/w5b-$TAG.XXXXXX")"
+chmod 755 "$WORK"
+mkdir -p "$WORK"/{squid,nginx,unbound,www/f,www/big,batches,res,tls}
+chown proxy "$WORK/squid"
+
+build_pcap_loop
+# the 400 small files of make-capture.sh, and large ones for tunnel and conns: 1 .. 32 MB
+origin_files
+if [ "$SHAPE" = tunnel ] || [ "$SHAPE" = conns ]; then
+  for m in 1 2 4 8 16 32; do head -c $(( m * 1048576 )) /dev/urandom > "$WORK/www/big/$m.bin"; done
+fi
+
+# ---------------------------------------------------------------- topology
+#  cli 198.18.1.2-.33 ── cli0|gw-cli  gw (Squid)  gw-up|up-gw ── up
+#      fd00:1::2-::5     198.18.1.1 fd00:1::1   198.19.0.1   198.19.0.53 (DNS) .10-.17 .99,
+#                                                           names: 198.19.1.1 ..
+ip netns add "$NSC" 2>/dev/null || skip "cannot create network namespaces here"
+for ns in "$NSG" "$NSU"; do ip netns add "$ns" || die "ip netns add $ns"; done
+ns_settings
+for ns in $NS_ALL; do
+  nsx "$ns" sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 2>/dev/null
+done
+# origin addresses of the many-names shape: name i on 198.19.(1 + a/250).(1 + a%250), a = i % 1000
+NADDR=$(( NAMES < 1000 ? NAMES : 1000 ))
+set -e
+ip -n "$NSG" link add gw-cli type veth peer name cli0 netns "$NSC"
+ip -n "$NSG" link add gw-up type veth peer name up-gw netns "$NSU"
+for h in $(seq 2 33); do ip -n "$NSC" addr add "198.18.1.$h/24" dev cli0; done
+for h in 2 3 4 5; do ip -n "$NSC" addr add "fd00:1::$h/64" dev cli0 nodad; done
+ip -n "$NSG" addr add 198.18.1.1/24 dev gw-cli
+ip -n "$NSG" addr add fd00:1::1/64 dev gw-cli nodad
+ip -n "$NSG" addr add 198.19.0.1/16 dev gw-up
+ip -n "$NSU" addr add 198.19.0.53/16 dev up-gw
+for h in 10 11 12 13 14 15 16 17 18 99; do ip -n "$NSU" addr add "198.19.0.$h/16" dev up-gw; done
+if [ "$SHAPE" = names ]; then
+  awk -v n="$NADDR" 'BEGIN {for (a = 0; a < n; a++) printf "addr add 198.19.%d.%d/16 dev up-gw\n", 1 + int(a / 250), 1 + a % 250}' > "$WORK/addrs.batch"
+  ip -n "$NSU" -batch "$WORK/addrs.batch"
+fi
+for l in "$NSC:cli0" "$NSG:gw-cli" "$NSG:gw-up" "$NSU:up-gw"; do
+  ip -n "${l%%:*}" link set "${l##*:}" up
+done
+ip -n "$NSC" route add default via 198.18.1.1
+ip -n "$NSC" -6 route add default via fd00:1::1
+nsx "$NSG" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+nsx "$NSU" iptables -A INPUT -d 198.19.0.99 -p tcp --syn -j DROP
+# outage: the DNS server of zone down.bench does not answer (queries for it are dropped), and
+# the origin refuse.bench (198.19.0.18) refuses every connection with a RST
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
+  nsx "$NSU" iptables -A INPUT -d 198.19.0.53 -p udp --dport 53 -m string --algo bm \
+    --hex-string '|04|down|05|bench' -j DROP
+  nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
+fi
+set +e
+for l in "$NSC:cli0" "$NSG:gw-cli" "$NSG:gw-up" "$NSU:up-gw"; do
+  nsx "${l%%:*}" ethtool -K "${l##*:}" tso off gso off gro off >/dev/null 2>&1 \
+    || echo "make-shape: could not turn offloads off on ${l##*:}" >&2
+done
+
+# ---------------------------------------------------------------- servers
+# unbound: the eight names of make-capture.sh, plus the shape's own
+DTTL=5
+[ "$SHAPE" = names ] && DTTL=$TTL
+{
+  sed -e "s#@WORK@#$WORK#g" -e "s/cache-max-ttl: 5/cache-max-ttl: $DTTL/" \
+      -e '/^remote-control:/,$d' "$HERE/unbound.conf"
+  if [ "$SHAPE" = names ]; then
+    awk -v n="$NAMES" -v ttl="$TTL" 'BEGIN {for (i = 0; i < n; i++) { a = i % 1000
+      printf "    local-data: \"n%04d.bench. %d IN A 198.19.%d.%d\"\n", i, ttl, 1 + int(a / 250), 1 + a % 250 }}'
+  fi
+  if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
+    echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
+    echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
+  fi
+  if [ "$SHAPE" = tunnel ]; then
+    echo '    local-data: "secure.bench. 5 IN A 198.19.0.10"'
+    echo '    local-data: "dl.bench. 5 IN A 198.19.0.11"'
+  fi
+  printf '\nremote-control:\n    control-enable: no\n'
+} > "$WORK/unbound/unbound.conf"
+bg "$NSU" "$WORK/unbound/stderr.log" unbound -d -c "$WORK/unbound/unbound.conf"
+
+# nginx: make-capture.sh's origin, with /big/ and (tunnel) TLS on 443
+sub "$HERE/nginx-origin.conf" "$WORK/nginx/nginx.conf"
+sed -i 's/worker_connections 4096;/worker_connections 16384;/' "$WORK/nginx/nginx.conf"
+if [ "$SHAPE" = tunnel ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=secure.bench" \
+    -addext "subjectAltName=DNS:secure.bench" -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" \
+    >/dev/null 2>&1 || die "openssl cannot make a certificate"
+  # a second server block: TLS on 443, same files
+  sed -i "s#^    server {#    server {\n        listen 443 ssl default_server;\n        ssl_certificate $WORK/tls/cert.pem;\n        ssl_certificate_key $WORK/tls/key.pem;\n        keepalive_requests 1000;#" "$WORK/nginx/nginx.conf"
+fi
+bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
+
+# Squid: make-capture.sh's configuration; CONNECT to 443 allowed; the shape's settings last
+# (for single-valued directives the last one wins)
+{
+  sed -e "s#@WORK@#$WORK#g" \
+      -e 's/^acl Safe_ports port 80 81$/acl Safe_ports port 80 81 443\nacl SSL_ports port 443/' \
+      -e 's/^http_access deny CONNECT$/http_access deny CONNECT !SSL_ports/' "$HERE/squid.conf"
+  echo "# ---- shape $SHAPE"
+  case "$SHAPE" in
+    names) printf 'ipcache_size 64\nipcache_low 80\nipcache_high 90\npositive_dns_ttl %d seconds\n' "$TTL" ;;
+    conns) printf 'max_filedescriptors 65536\nclient_idle_pconn_timeout 15 minutes\nclient_lifetime 1 hour\nread_timeout 15 minutes\nrequest_timeout 15 minutes\n' ;;
+    outage) printf 'dns_timeout 3 seconds\nconnect_timeout 3 seconds\n' ;;
+    tunnel) printf 'read_timeout 60 seconds\nforward_timeout 60 seconds\n' ;;
+    long) ;;
+  esac
+} > "$WORK/squid/squid.conf"
+bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n $FDMAX; exec squid -N -f '$WORK/squid/squid.conf'"
+wait_listen "$NSU" u 'src 198.19.0.53:53' unbound
+wait_listen "$NSU" t 'sport = :80' nginx
+wait_listen "$NSG" t 'sport = :9090' squid
+nsx "$NSC" curl -s -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html \
+  || die "warm-up request through Squid failed (see $WORK/squid)"
+if [ "$SHAPE" = tunnel ]; then
+  wait_listen "$NSU" t 'sport = :443' nginx
+  nsx "$NSC" curl -s -k -o /dev/null -x http://198.18.1.1:9090 --max-time 10 https://secure.bench/f/000.html \
+    || die "warm-up CONNECT through Squid failed (see $WORK/squid)"
+fi
+log "topology up, servers listening (work: $WORK)"
+
+# ---------------------------------------------------------------- the requests
+# Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
+PER_CURL=50
+case "$SHAPE" in
+  names) MEAN=2600 ;;                                  # only the small files (1-8 KB)
+  tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
+  *) MEAN=$MEAN_BODY ;;
+esac
+BPR=$(( MEAN * 21 / 10 + 2600 ))
+EST=$(( SIZE_MB * 1000000 / BPR + 50 ))
+[ "$SHAPE" = tunnel ] && PER_CURL=8
+NB=$(( EST * 3 / 2 * 2 / (PER_CURL + 5) + 64 ))
+log "target $SIZE_MB MB: about $EST requests, $PAR clients at once"
+awk -v nb="$NB" -v per="$PER_CURL" -v dir="$WORK/batches" -v files="$WORK/files.txt" \
+    -v shape="$SHAPE" -v names="$NAMES" -v failpct="$FAILPCT" -v est="$EST" '
+function small() { return f[int(rand() * n)] }
+function tiny() { do x = f[int(rand() * n)]; while (!(x in sm)); return x }
+function plain() {
+  u = sprintf("http://%s.bench/f/%s", host[1 + int(rand() * 8)], small())
+  if (rand() < 0.5) u = u sprintf("?v=%d", int(rand() * 1000000))
+  return u
+}
+function failing(   r) {   # outage: which failure, by share
+  r = rand(); nfail++
+  if (r < 0.40) { kind = "refused";   return sprintf("http://refuse.bench/f/%s", small()) }
+  if (r < 0.70) { kind = "nxdomain";  return sprintf("http://nosuch-%d.bench/index.html", int(rand() * 1e9)) }
+  if (r < 0.96) { kind = "origin503"; return sprintf("http://%s.bench/err/503", host[1 + int(rand() * 8)]) }
+  if (r < 0.98) { kind = "dnsdown";   return sprintf("http://x.down.bench/f/%s", small()) }
+  kind = "dropsyn"; return sprintf("http://drop.bench/f/%s", small())
+}
+BEGIN {
+  srand(9091)
+  n = 0   # (an unset n as a subscript is "" in mawk, not 0)
+  while ((getline line < files) > 0) { split(line, a, " "); f[n] = a[1]; if (a[2] <= 8192) sm[a[1]] = 1; n++ }
+  split("www static img cdn api news shop media", host, " ")
+  split("1 2 4 8 16 32", big, " ")
+  for (b = 0; b < nb; b++) {
+    file = sprintf("%s/b%06d.cfg", dir, b)
+    len = 5 + int(rand() * (per - 4))
+    if (shape == "tunnel") len = 1 + int(rand() * per)
+    for (k = 0; k < len; k++) {
+      kind = "ok"
+      if (shape == "names") {
+        if (rand() < 0.03) { kind = "nxdomain"; u = sprintf("http://nosuch-%d.bench/f/%s", int(rand() * 1e9), tiny()) }
+        else u = sprintf("http://n%04d.bench/f/%s", int(rand() * names), tiny())
+      } else if (shape == "outage") {
+        if (rand() * 100 < failpct) u = failing(); else u = plain()
+      } else if (shape == "long") {
+        if (rand() < 0.002) u = failing(); else u = plain()
+      } else if (shape == "tunnel") {
+        r = rand()
+        if (r < 0.55) u = sprintf("https://secure.bench/big/%s.bin", big[1 + int(rand() * 6)])
+        else if (r < 0.70) u = sprintf("http://dl.bench/big/%s.bin", big[1 + int(rand() * 4)])
+        else if (r < 0.85) u = sprintf("https://secure.bench/f/%s", small())
+        else u = plain()
+      } else u = plain()
+      if (kind != "ok") print b, kind, u > (dir "/../failures.txt")
+      printf "url = \"%s\"\noutput = \"/dev/null\"\n", u > file
+    }
+    close(file)
+    if (b % 8 == 7) printf "%s fd00:1::%d http://[fd00:1::1]:9090\n", file, 2 + int(b / 8) % 4
+    else printf "%s 198.18.1.%d http://198.18.1.1:9090\n", file, 2 + b % 32
+  }
+}' > "$WORK/batches.txt" || die "cannot write the request lists"
+
+# long: a steady low rate (curl --rate between the transfers of one client), chosen so that
+# DURATION seconds make about SIZE_MB
+RATE_OPT=""
+if [ "$SHAPE" = long ]; then
+  PAR=4
+  per_min=$(( EST * 60 / DURATION / PAR + 1 ))
+  RATE_OPT="--rate $per_min/m"
+  log "long run: $PAR clients at $per_min requests a minute each for $DURATION s"
+fi
+cat > "$WORK/worker.sh" <<EOF
+#!/bin/sh
+# worker.sh BATCH CLIENT_ADDR PROXY: one client, keep-alive to the proxy
+[ -e "$WORK/STOP" ] && exit 0
+exec curl -s -k $RATE_OPT -K "\$1" --interface "\$2" -x "\$3" --connect-timeout 5 --max-time 120 \\
+  -A 'Mozilla/5.0 (X11; Linux x86_64) why502-bench' -H 'Accept: */*' \\
+  -w '%{http_code} %{exitcode} %{size_download}\n' > "$WORK/res/\$(basename "\$1").res" 2>/dev/null
+EOF
+chmod +x "$WORK/worker.sh"
+
+# ---------------------------------------------------------------- capture and load
+capture_start "$NSG" 524288
+TL0=$EPOCHREALTIME
+HOLD_PID=""
+if [ "$SHAPE" = conns ]; then
+  # the idle connections first, then the ordinary load beside them
+  ip netns exec "$NSC" bash -c "ulimit -n $FDMAX; exec python3 '$HERE/hold-conns.py' --conns $CONNS \
+      --slow 0 --stop '$WORK/STOP' --report '$WORK/hold.txt'" > "$WORK/hold.log" 2>&1 &
+  HOLD_PID=$!
+  PIDS+=("$HOLD_PID")
+  # long-lived: 64 slow downloads of the 16 MB file (32 KB/s: longer than the capture)
+  for k in $(seq 0 63); do
+    ip netns exec "$NSC" curl -s -o /dev/null --limit-rate 32k --max-time 3000 \
+      --interface "198.18.1.$(( 2 + k % 32 ))" -x http://198.18.1.1:9090 http://www.bench/big/16.bin &
+    PIDS+=("$!")
+  done
+  for i in $(seq 1 1200); do
+    grep -q '^open ' "$WORK/hold.log" 2>/dev/null && break
+    kill -0 "$HOLD_PID" 2>/dev/null || die "hold-conns.py ended ($(tail -3 "$WORK/hold.log"))"
+    sleep 0.25
+  done
+  log "$(grep '^open ' "$WORK/hold.log" | tail -1)"
+fi
+ip netns exec "$NSC" xargs -P "$PAR" -L 1 -a "$WORK/batches.txt" "$WORK/worker.sh" &
+LOAD_PID=$!
+PIDS+=("$LOAD_PID")
+TARGET=$(( SIZE_MB * 1000000 ))
+why_stop=""
+for i in $(seq 1 $(( MAXTIME * 4 ))); do
+  sleep 0.25
+  kill -0 "$LOAD_PID" 2>/dev/null || { why_stop="request lists done"; break; }
+  sz=$(stat -c %s "$TMPOUT" 2>/dev/null || echo 0)
+  if [ "$SHAPE" = long ]; then
+    awk -v a="$TL0" -v b="$EPOCHREALTIME" -v d="$DURATION" 'BEGIN {exit !(b - a >= d)}' \
+      && { why_stop="duration reached"; break; }
+    [ "$sz" -ge $(( TARGET * 3 / 2 )) ] && { why_stop="1.5 x size reached"; break; }
+  else
+    margin=$(( PAR * (PER_CURL + 5) / 2 * BPR / 2 ))
+    [ "$SHAPE" = tunnel ] && margin=$(( PAR * 3 * 1048576 ))
+    [ "$sz" -ge $(( TARGET - margin )) ] && { why_stop="size reached"; break; }
+  fi
+  if [ $(( i % 120 )) -eq 0 ]; then
+    log "$(( sz / 1000000 )) MB captured, $(ls "$WORK/res" | wc -l) client runs started"
+  fi
+done
+[ -n "$why_stop" ] || why_stop="--max-time $MAXTIME s reached"
+touch "$WORK/STOP"
+if ! wait_gone 1300 "$LOAD_PID"; then
+  echo "make-shape: clients still running after 130 s, ending them" >&2
+  for pid in $(ip netns pids "$NSC" 2>/dev/null); do
+    [ "$pid" = "$HOLD_PID" ] || kill -KILL "$pid" 2>/dev/null
+  done
+fi
+wait "$LOAD_PID" 2>/dev/null
+if [ -n "$HOLD_PID" ]; then
+  # hold-conns.py sees STOP, writes its report and keeps its connections open: they are still
+  # open when the capture ends, as on a gateway (cleanup ends it)
+  for i in $(seq 1 100); do [ -s "$WORK/hold.txt" ] && break; sleep 0.1; done
+fi
+TL1=$EPOCHREALTIME
+capture_stop
+log "load stopped ($why_stop) after $(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}') s"
+
+# ---------------------------------------------------------------- what went in
+read -r _ packets _ wirebytes _ _ _ span < <("$HERE/out/pcap-loop" "$TMPOUT") || die "pcap-loop cannot read the capture"
+mv -f "$TMPOUT" "$OUT" || die "cannot write $OUT"
+fsize=$(stat -c %s "$OUT")
+ALOG="$WORK/squid/access.log"
+cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
+run_batches=$(ls "$WORK/res" | wc -l)
+failures_sent > "$WORK/fail-sent.txt"
+dnsq=$(tcpdump -nr "$OUT" 'udp dst port 53' 2>/dev/null | wc -l)
+{
+  echo "file=$(basename "$OUT")"
+  echo "shape=$SHAPE"
+  echo "file_bytes=$fsize"
+  echo "packets=$packets"
+  echo "wire_bytes=$wirebytes"
+  echo "packet_time_span_s=$span"
+  echo "load_seconds=$(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}')"
+  echo "stop_reason=$why_stop"
+  echo "dns_queries=$dnsq"
+  case "$SHAPE" in
+    names) echo "names=$NAMES ttl_s=$TTL" ;;
+    conns) echo "held=$(cat "$WORK/hold.txt" 2>/dev/null | tr '\n' ' ')" ;;
+    outage) echo "fail_pct_asked=$FAILPCT" ;;
+    long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
+  esac
+  echo "clients_at_once=$PAR"
+  echo "curl_runs=$run_batches"
+  echo "client_requests=$(wc -l < "$WORK/client-results.txt")"
+  squid_info "$ALOG" "$TL0"
+  ALOG="$WORK/access-captured.log"
+  echo "squid_connect=$(awk '$6 == "CONNECT"' "$ALOG" | wc -l) connect_bytes=$(awk '$6 == "CONNECT" {s += $5} END {printf "%d", s}' "$ALOG") all_bytes=$(awk '{s += $5} END {printf "%d", s}' "$ALOG")"
+  echo "failures_sent=$(cat "$WORK/fail-sent.txt")"
+  echo "tcpdump_dropped=${DROPS:-0}"
+  echo "made=$(date -u +%Y-%m-%dT%H:%M:%SZ) by bench/make-shape.sh --shape $SHAPE --size $SIZE_MB"
+} > "$OUT.info"
+cp "$ALOG" "$OUT.access.log" 2>/dev/null
+log "wrote $OUT ($(( fsize / 1000000 )) MB) and $OUT.info:"
+sed 's/^/  /' "$OUT.info"
+exit 0
+}
