@@ -32,6 +32,13 @@ struct why_next {
 enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next);
 enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, struct why_next *next);
 
+/* Walks the IPv6 extension headers at c (captured bytes, at most `wire` long on the wire;
+ * ip6ext.c). On return *nh is the upper-layer protocol and *used the header bytes walked. A
+ * fragment that is not the first, or has more to come, stops the walk with *frag set (*first:
+ * it is the first, offset 0). */
+enum why_decode_status why_decode_ip6_ext(struct why_cur *c, uint32_t wire, uint8_t *nh, uint32_t *used,
+                                          bool *frag, bool *first);
+
 /* c covers the captured transport bytes (never beyond the IP length); wire is the transport
  * length in bytes the IP header declares. Decodes TCP, UDP, ICMP, ICMPv6 per p->proto, and
  * the tunnels IP protocols 4, 41, 47 and UDP 4789, 6081 announce (into *next). */

@@ -1,13 +1,12 @@
 /* IPv4 (RFC 791) and IPv6 (RFC 8200) headers: addresses, protocol, TTL, fragments, the IPv6
  * extension header chain (hop-by-hop, routing, fragment, destination options, AH; RFC 4302)
- * walked with a hard cap. Cuts the transport span to the length the IP header declares, so
- * Ethernet padding never reaches the payload. Also decodes the packet an ICMP error quotes.
+ * walked with a hard cap (ip6ext.c). Cuts the transport span to the length the IP header declares, so
+ * Ethernet padding never reaches the payload. The packet an ICMP error quotes: quoted.c.
  * A fragment is not reassembled; the first fragment of a tunnel packet is read (cut where it
  * ends), later ones are a named stop. */
 #include "decode/internal.h"
 
-enum { EXT_HOP = 0, EXT_ROUTING = 43, EXT_FRAGMENT = 44, EXT_AH = 51, EXT_DSTOPTS = 60 };
-enum { PROTO_IPV4 = 4, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_IPV6 = 41, PROTO_GRE = 47 };
+enum { PROTO_IPV4 = 4, PROTO_IPV6 = 41, PROTO_GRE = 47 };
 
 static bool tunnel_proto(uint8_t proto)
 {
@@ -27,56 +26,6 @@ static enum why_decode_status fragment(struct why_pkt *p, struct why_next *next)
 }
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
-
-static bool is_ext(uint8_t nh)
-{
-    return nh == EXT_HOP || nh == EXT_ROUTING || nh == EXT_FRAGMENT || nh == EXT_AH || nh == EXT_DSTOPTS;
-}
-
-/* Walks the extension headers at c (captured bytes, at most `wire` long on the wire).
- * On return *nh is the upper-layer protocol and *used the header bytes walked. A fragment
- * that is not the first, or has more to come, stops the walk with *frag set (*first: it is
- * the first, offset 0). */
-static enum why_decode_status ext_chain(struct why_cur *c, uint32_t wire, uint8_t *nh, uint32_t *used,
-                                        bool *frag, bool *first)
-{
-    *used = 0;
-    *frag = false;
-    *first = false;
-    for (unsigned i = 0; is_ext(*nh); i++) {
-        if (i == WHY_DECODE_EXT_MAX)
-            return WHY_DECODE_UNSUPPORTED;
-        struct why_cur h = *c;
-        uint8_t next = why_cur_u8(&h);
-        uint8_t hlen = why_cur_u8(&h);
-        uint32_t size;
-        if (*nh == EXT_FRAGMENT)
-            size = 8;
-        else if (*nh == EXT_AH)
-            size = ((uint32_t)hlen + 2) * 4;
-        else
-            size = ((uint32_t)hlen + 1) * 8;
-        if (!why_cur_ok(&h))
-            return wire - *used < 2 ? WHY_DECODE_MALFORMED : WHY_DECODE_TRUNCATED;
-        if (size > wire - *used)
-            return WHY_DECODE_MALFORMED;
-        if (*nh == EXT_FRAGMENT) {
-            uint16_t offflags = why_cur_be16(&h);
-            if (!why_cur_ok(&h))
-                return WHY_DECODE_TRUNCATED;
-            if ((offflags >> 3) != 0 || (offflags & 1))
-                *frag = true;
-            *first = (offflags >> 3) == 0;
-        }
-        if (!why_cur_skip(c, size))
-            return WHY_DECODE_TRUNCATED;
-        *used += size;
-        *nh = next;
-        if (*frag)
-            break;
-    }
-    return WHY_DECODE_OK;
-}
 
 enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
@@ -153,7 +102,7 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, str
     struct why_cur pl = why_cur_make(why_cur_ptr(c), min_size(why_cur_left(c), plen));
     uint32_t used;
     bool frag, first_frag;
-    enum why_decode_status st = ext_chain(&pl, plen, &nh, &used, &frag, &first_frag);
+    enum why_decode_status st = why_decode_ip6_ext(&pl, plen, &nh, &used, &frag, &first_frag);
     if (st != WHY_DECODE_OK)
         return st;
     p->proto = nh;
@@ -171,65 +120,3 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, str
 }
 
 /* The first 8 transport bytes of a quoted packet: ports, and the TCP sequence number. */
-static void quoted_ports(struct why_cur *c, struct why_quoted *q)
-{
-    if (q->proto != PROTO_TCP && q->proto != PROTO_UDP)
-        return;
-    uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
-    if (!why_cur_ok(c))
-        return;
-    q->sport = sport;
-    q->dport = dport;
-    q->ports = true;
-    uint32_t seq = why_cur_be32(c);
-    if (q->proto == PROTO_TCP && why_cur_ok(c))
-        q->tcp_seq = seq;
-}
-
-bool why_decode_quoted(struct why_cur *c, struct why_quoted *q)
-{
-    struct why_cur peek = *c;
-    uint8_t v = why_cur_u8(&peek) >> 4;
-    if (v == 4) {
-        uint8_t vihl = why_cur_u8(c);
-        why_cur_skip(c, 5); /* tos, total length, identification */
-        uint16_t offflags = why_cur_be16(c);
-        why_cur_skip(c, 1); /* ttl */
-        uint8_t proto = why_cur_u8(c);
-        why_cur_skip(c, 2);
-        struct why_addr src = {4, {0}}, dst = {4, {0}};
-        why_cur_copy(c, src.a, 4);
-        why_cur_copy(c, dst.a, 4);
-        uint32_t hlen = (uint32_t)(vihl & 0x0f) * 4;
-        if (!why_cur_ok(c) || hlen < 20)
-            return false;
-        q->valid = true;
-        q->src = src;
-        q->dst = dst;
-        q->proto = proto;
-        if ((offflags & 0x1fff) == 0 && why_cur_skip(c, hlen - 20))
-            quoted_ports(c, q);
-        return true;
-    }
-    if (v == 6) {
-        why_cur_skip(c, 6); /* version/class/flow, payload length: the quote is cut anyway */
-        uint8_t nh = why_cur_u8(c);
-        why_cur_skip(c, 1);
-        struct why_addr src = {6, {0}}, dst = {6, {0}};
-        why_cur_copy(c, src.a, 16);
-        why_cur_copy(c, dst.a, 16);
-        if (!why_cur_ok(c))
-            return false;
-        q->valid = true;
-        q->src = src;
-        q->dst = dst;
-        uint32_t used;
-        bool frag, first;
-        enum why_decode_status st = ext_chain(c, (uint32_t)why_cur_left(c), &nh, &used, &frag, &first);
-        q->proto = nh;
-        if (st == WHY_DECODE_OK && !frag)
-            quoted_ports(c, q);
-        return true;
-    }
-    return false;
-}

@@ -11,6 +11,35 @@
 
 #include "report/html.h"
 
+/* Text helpers shared with the page (html.c), kept here so that html.c -> html_ladder.c is
+ * the only direction between the two. */
+void why_html_text_cut(FILE *o, enum why_html_ctx ctx, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) {
+        why_esc_html_n(o, ctx, (const uint8_t *)s, n);
+        return;
+    }
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    why_esc_html_n(o, ctx, (const uint8_t *)s, max);
+    fputs("\xe2\x80\xa6", o);
+}
+
+char *why_html_dur(int64_t us, bool sign, char *buf, size_t n)
+{
+    const char *sg = us < 0 ? "-" : sign ? "+" : "";
+    double a = (double)(us < 0 ? -us : us);
+    if (a >= 10e6)
+        snprintf(buf, n, "%s%.0f s", sg, a / 1e6);
+    else if (a >= 1e6)
+        snprintf(buf, n, "%s%.2f s", sg, a / 1e6);
+    else
+        snprintf(buf, n, "%s%.1f ms", sg, a / 1e3);
+    return buf;
+}
+
+
 /* layout, in SVG user units (CSS pixels) */
 #define LANE_W 176         /* width of one lane */
 #define LADDER_LEFT 70     /* room for the time labels */

@@ -1,0 +1,54 @@
+/* An HTTP request read by a handler (HTTP/1 message or HTTP/2 stream) becomes a transaction
+ * in the store: bounded copies of method, target, Host and Via, its frames and times, the
+ * request index, and the decision queue when it came from a client. Shared by the HTTP
+ * handlers; apart from the dispatcher (app.c), which calls the handlers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "util/ascii.h"
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    why_ascii_copy(dst, size, (const uint8_t *)src, strlen(src));
+}
+
+struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_rec *rc,
+                                const struct why_http_head *h, const struct why_frame *f,
+                                uint64_t first_frame, struct why_ts first_ts)
+{
+    struct why_store *st = env->st;
+    if (rc->ntxn >= WHY_TXN_PER_CONN_MAX)
+        why_store_trim_txns(st, rc, f->ts, false);
+    struct why_txn *t = why_store_txn_new(st, rc);
+    if (!t)
+        return NULL;
+    copy_str(t->method, sizeof t->method, h->method);
+    t->target = malloc(h->target_len + 1u);
+    if (t->target) {
+        memcpy(t->target, h->target, h->target_len);
+        t->target[h->target_len] = 0;
+        t->target_len = h->target_len;
+    } else {
+        env->sum->oom++;
+    }
+    copy_str(t->host, sizeof t->host, h->host);
+    copy_str(t->via, sizeof t->via, h->via);
+    why_store_txn_index(st, t);
+    t->req_first_frame = first_frame;
+    t->req_first_ts = first_ts;
+    t->req_frame = f->num;
+    t->req_ts = f->ts;
+    if (!rc->unanswered)
+        rc->unanswered = t;
+    const struct why_conn *c = why_rec_conn(rc);
+    why_gw_add_served(env->gw, &c->srv_addr);
+    why_gw_roles(env->gw, rc);
+    if (rc->gw_cli && !rc->gw_srv) {
+        env->sum->upstream_requests++;
+    } else {
+        env->sum->requests++;
+        why_store_queue_push(st, t);
+    }
+    return t;
+}
