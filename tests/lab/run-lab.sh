@@ -378,10 +378,9 @@ fi
 [ -x "$WHY502" ] || { keep; die "why502 binary $WHY502 not found"; }
 python3 "$HERE/check.py" --why502 "$WHY502" --scenarios "$HERE/scenarios.tsv" \
   --results "$RESULTS" --captures "$WORK/cap" --json-out "$WORK/cap/json" \
-  $(for k in "$HERE"/../captures/lab/gateways/known-wrong.tsv "$HERE"/../captures/lab/races/*/known-wrong.tsv \
-             "$HERE"/races-live.tsv; do
+  $(for k in "$HERE"/../captures/lab/gateways/known-wrong.tsv "$HERE"/../captures/lab/races/*/known-wrong.tsv; do
       [ -f "$k" ] && printf -- '--known %s ' "$k"; done) \
-  --write-known "$WORK/cap/known-wrong.tsv"
+  --swaps --write-known "$WORK/cap/known-wrong.tsv"
 rc=$?
 python3 "$HERE/matrix.py" --results "$RESULTS" --scenarios "$HERE/scenarios.tsv" \
   --json "$WORK/cap/json" -o "$WORK/cap/matrix.md"
