@@ -150,6 +150,55 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
     return t;
 }
 
+#define WHY_FAILOVER_US 2000 /* a gateway moves on to its next server this soon after a
+                                  refusal (same event-loop turn: nginx, Apache, HAProxy's
+                                  redispatch); a retry of the same server waits a timer */
+
+/* n's first request upstream is a client's: one joined to it already, or one a client is
+ * still waiting for with the same method whose target ends like it (a reverse proxy may add
+ * a prefix). A health check (the gateway's own request) is not. */
+static bool carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
+{
+    const struct why_txn *t = n->txn_head;
+    if (!t || t->is_client_leg)
+        return false;
+    if (t->claimed_by)
+        return true;
+    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+        if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
+            q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
+            memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* rc, a failed attempt, is the first of another request's chain: the same gateway connected
+ * to a server right after rc ended (the next server of a balancer) and that connection
+ * carried an upstream request that is not this one's (x->up_conn). It goes with that
+ * connection, as a request's established connection that carried another request does. */
+static bool failover_of_other(const struct why_join_ctx *cx, const struct why_join *x,
+                              const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = attempt_end(rc);
+    if (!c->half[WHY_S2C].rst_frame && !c->icmp_frame)
+        return false; /* an unanswered SYN ends when the gateway gives up: not seen */
+    for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
+        const struct why_conn *nc = why_rec_conn(n);
+        int64_t gap = why_ts_diff_us(end, nc->first_ts);
+        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
+            break; /* records are in the order of their first packet */
+        if (n == x->up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
+            gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
+            why_addr_eq(&nc->srv_addr, &c->srv_addr) || !carries_client_request(cx, n))
+            continue;
+        return true;
+    }
+    return false;
+}
+
 bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client)
 {
     const struct why_conn *cc = why_rec_conn(client->rc);
@@ -436,6 +485,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
+            if (score < 4 && !direct_addr_known(cx, client) && attempt_failed(rc) &&
+                failover_of_other(cx, x, rc))
+                continue; /* ...and so did the connection the gateway moved on to (when
+                             nothing says where this request had to go: a reverse
+                             proxy's fixed servers) */
             /* the gateway's retry of the server that refused goes before another server's
              * attempt in between (HAProxy retries the same server; nothing else tells); then
              * the earliest SYN, then the higher score, then the older record */

@@ -872,12 +872,19 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
  * answers after the client gave up: the client's FIN came before the answer's first byte and
  * its RST after it (the socket was gone; a half-close would have read the answer). The
  * client saw nothing: client_abort, whatever the gateway wrote to it later. */
+bool why_diagnose_client_left_first(const struct why_txn *t)
+{
+    const struct why_tcp_half *cl = &why_rec_conn(t->rc)->half[WHY_C2S];
+    return t->has_resp && cl->fin_frame && cl->rst_frame &&
+           why_ts_cmp(cl->fin_ts, t->req_ts) >= 0 && why_ts_cmp(cl->fin_ts, t->resp_first_ts) < 0 &&
+           why_ts_cmp(cl->rst_ts, t->resp_first_ts) >= 0;
+}
+
 static void client_left_first(const struct why_join *x, struct client_end *ce)
 {
     const struct why_txn *t = x->client;
     const struct why_tcp_half *cl = &why_rec_conn(t->rc)->half[WHY_C2S];
-    if (!t->has_resp || !cl->fin_frame || !cl->rst_frame || why_ts_cmp(cl->fin_ts, t->req_ts) < 0 ||
-        why_ts_cmp(cl->fin_ts, t->resp_first_ts) >= 0 || why_ts_cmp(cl->rst_ts, t->resp_first_ts) < 0)
+    if (!why_diagnose_client_left_first(t))
         return;
     ce->client_gave_up = true;
     ce->ts = cl->fin_ts;
@@ -927,7 +934,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                  (up && up->not_http) ||
                  (up && up->has_resp && !up->resp_done &&
                   (why_rec_conn(up->rc)->half[WHY_S2C].rst_frame ||
-                   why_rec_conn(up->rc)->half[WHY_S2C].fin_frame));
+                   why_rec_conn(up->rc)->half[WHY_S2C].fin_frame)) ||
+                 ce.client_gave_up; /* a 200 written after the client left (Caddy) */
     else
         failed = true;
     if (!failed)

@@ -33,6 +33,9 @@ enum why_verdict {
 /* A client request's join. *d is filled only for WHY_VERDICT_FAILED. */
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_diagnosis *d);
+/* The client gave up before the answer's first byte (its FIN), and its RST answered the
+ * answer (the socket was gone): what a gateway logs as 499, whatever status it wrote after. */
+bool why_diagnose_client_left_first(const struct why_txn *t);
 /* A failure joined to no request: x holds only DNS records, or only attempts (and for TLS
  * the client connection served then). true when inc holds an incident. */
 bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join *x,

@@ -86,7 +86,8 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_join_mark_repeat(&cx, t);
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
-    if (t->has_resp && t->status < 500 && t->grpc_status <= 0 && t->resp_done && !s->opt.exhaustive) {
+    if (t->has_resp && t->status < 500 && t->grpc_status <= 0 && t->resp_done && !s->opt.exhaustive &&
+        !why_diagnose_client_left_first(t)) {
         bool direct = why_join_direct(&cx, t);
         struct why_txn *up = direct ? NULL : why_join_upstream_indexed(&cx, t);
         const struct why_conn *uc = up ? why_rec_conn(up->rc) : NULL;
