@@ -21,9 +21,10 @@
                                              request's own lookups are claimed by it first) */
 #define WHY_BG_PERIOD_MIN_US 250000       /* shorter spacing is a retry, not a schedule */
 
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
 /* The gateway's own connection to a server failed: refused, ICMP, unanswered SYNs, or the
  * server answered its own request (a check) with no 2xx/3xx. */
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 
 static bool check_failed(const struct why_conn_rec *rc)
 {
@@ -54,7 +55,7 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
         if (!why_join_background_dns(cx, d))
             return false;
         uint32_t earlier = 0;
-        for (const struct why_dns_rec *o = cx->st->dhead; o; o = o->next)
+        for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o))
             if (o != d && !o->claimed && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
                 strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, from) >= 0 &&
                 why_ts_cmp(o->q_ts, t->req_ts) < 0)
@@ -77,17 +78,34 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     /* periodic lookups of the request's host (the backend's name) that failed */
     struct why_url u;
     why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
-    for (struct why_dns_rec *d = cx->st->dhead; d && x->nbgdns < WHY_JOIN_MAX; d = d->next) {
+    /* the name index walks newest first: the ring keeps the oldest WHY_JOIN_MAX, in order */
+    struct why_dns_rec *ring[WHY_JOIN_MAX];
+    uint32_t seen = 0;
+    for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u.host)); d;
+         d = why_store_dns_name_next(d)) {
         if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0)
             continue;
         if (!why_gw_is_gateway(cx->gw, &d->cli) || !dns_failed(d) || strcasecmp(d->qname, u.host) != 0)
             continue;
-        x->bgdns[x->nbgdns++] = d;
+        ring[seen++ % WHY_JOIN_MAX] = d;
     }
+    x->nbgdns = seen < WHY_JOIN_MAX ? seen : WHY_JOIN_MAX;
+    for (uint32_t i = 0; i < x->nbgdns; i++)
+        x->bgdns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
     if (x->nbgdns)
         return;
-    /* the gateway's failed checks, the latest per server last */
-    for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+    /* the gateway's failed checks, the latest per server last: from the first record of
+     * the window on (records are in the order of their first packet unless the capture's
+     * clock went back; then every record is walked) */
+    struct why_conn_rec *start = cx->st->rhead;
+    if (!cx->exhaustive && !cx->st->conns_unordered) {
+        struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+        start = NULL;
+        for (struct why_conn_rec *rc = cx->st->rtail; rc && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) >= 0;
+             rc = rc->rprev)
+            start = rc;
+    }
+    for (struct why_conn_rec *rc = start; rc; rc = rc->rnext) {
         const struct why_conn *c = why_rec_conn(rc);
         why_gw_roles(cx->gw, rc);
         if (!rc->gw_cli || rc->gw_srv || rc->claimed || c->syn_count == 0 ||
@@ -156,7 +174,9 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
         return false;
     struct why_ts ts[WHY_BG_ATTEMPTS_MAX];
     uint32_t n = 0;
-    for (struct why_conn_rec *o = cx->st->rhead; o && n < WHY_BG_ATTEMPTS_MAX; o = o->rnext) {
+    /* the server-address index: the records to that address (and a few of its hash bucket) */
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
+         o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
             !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
@@ -183,7 +203,8 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
     /* the other lookups of this name (same type) by this host */
     struct why_ts ts[WHY_BG_ATTEMPTS_MAX];
     uint32_t n = 0;
-    for (const struct why_dns_rec *o = cx->st->dhead; o && n < WHY_BG_ATTEMPTS_MAX; o = o->next) {
+    for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o && n < WHY_BG_ATTEMPTS_MAX;
+         o = why_store_dns_name_next(o)) {
         if (o == d || o->qtype != d->qtype || !why_addr_eq(&o->cli, &d->cli) ||
             strcmp(o->qname, d->qname) != 0)
             continue;
