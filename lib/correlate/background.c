@@ -271,15 +271,16 @@ static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
            (!lost->target_len || memcmp(lost->target, ok->target, lost->target_len) == 0);
 }
 
-void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t)
+void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x)
 {
-    for (struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+    const struct why_txn *t = x->client;
+    for (struct why_txn *q = cx->st->qhead; q && x->nrepeated < WHY_JOIN_MAX; q = q->qnext) {
         if (q == t)
             continue;
         if (!q->decided && repeats(t, q))
-            q->repeated_ok = true;   /* t is the repeat: the lost one waits in the queue */
-        if (repeats(q, t))
-            t->repeated_ok = true;   /* t is the lost one: its repeat waits in the queue */
+            x->repeated[x->nrepeated++] = q;        /* t is the repeat: the lost one waits */
+        if (repeats(q, t) && x->nrepeated < WHY_JOIN_MAX)
+            x->repeated[x->nrepeated++] = x->client; /* t is the lost one: its repeat waits */
     }
 }
 

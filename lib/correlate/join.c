@@ -330,6 +330,7 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     x->client = client;
     x->up = up;
     x->end_ts = client_end(cx, client, &x->end_frame);
+    why_join_repeats(cx, x);
     if (why_join_direct(cx, client))
         return;
     struct why_url u;
@@ -342,6 +343,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     memset(x, 0, sizeof *x);
     x->client = client;
     x->end_ts = client_end(cx, client, &x->end_frame);
+    why_join_repeats(cx, x);
     if (why_join_direct(cx, client)) {
         /* no gateway in between: the request's own connection is the "upstream" */
         x->up = client;

@@ -44,6 +44,10 @@ struct why_join {
     uint32_t nchecks;
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
+    /* background.c: requests their clients lost and repeated (client itself, or queued ones
+     * it repeats), marked repeated_ok by why_join_apply */
+    struct why_txn *repeated[WHY_JOIN_MAX];
+    uint32_t nrepeated;
 };
 
 /* What the join reads. */
@@ -106,10 +110,10 @@ bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct wh
 /* rc, a gateway's failed attempt no request took, is one of attempts to that server on a
  * schedule (a health check): x gets rc alone (claimed, no incident). */
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
-/* Of t and a request still queued, one (answered below 500) repeats the other, which its
- * client lost on a connection the gateway closed: the lost one is marked repeated_ok (no
- * failure). */
-void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t);
+/* Of x->client and a request still queued, one (answered below 500) repeats the other, which
+ * its client lost on a connection the gateway closed: the lost ones go to x->repeated
+ * (why_join_apply marks them repeated_ok: no failure). Called by both joins. */
+void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x);
 /* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
 int64_t why_join_repeat_wait(const struct why_txn *t);
 /* rc, a gateway's failed attempt no request took, to one address of a name whose other
@@ -118,7 +122,8 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
 /* A gateway's failed lookup of a name it looks up on a schedule: background resolution. */
 bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d);
 
-/* Claims what x took (upstream request, attempts, DNS records, connections). */
+/* Claims what x took (upstream request, attempts, DNS records, connections) and marks the
+ * requests x->repeated says were repeated. */
 void why_join_apply(struct why_store *st, struct why_join *x);
 
 #endif

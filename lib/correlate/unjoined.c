@@ -139,6 +139,8 @@ bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d,
 
 void why_join_apply(struct why_store *st, struct why_join *x)
 {
+    for (uint32_t i = 0; i < x->nrepeated; i++)
+        x->repeated[i]->repeated_ok = true;
     if (x->direct)
         return; /* the request's own connection: nothing another request could take */
     if (x->up && x->client && x->up != x->client)

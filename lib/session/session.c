@@ -83,7 +83,6 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_store_txn_unindex(&s->st, t); /* a client's request is never another's upstream one */
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    why_join_mark_repeat(&cx, t);
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
     if (t->has_resp && t->status < 500 && t->grpc_status <= 0 && t->resp_done && !s->opt.exhaustive &&
