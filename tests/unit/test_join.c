@@ -2,7 +2,8 @@
  * upstream) serving GET http://shop.lab/x. The join finds the DNS lookup, the attempt and the
  * upstream request; it writes nothing (twice the same answer, no claim); why_join_apply
  * claims, and a later request is not offered what an earlier one took; an address that
- * refused is not tried again by the same request. */
+ * refused is not tried again by the same request; a balancer's failover stays with the
+ * request it carried. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,6 +219,45 @@ static void unjoined_attempts_grouped(void **state)
     assert_int_equal(x.nattempts, 1);
 }
 
+/* A reverse proxy with fixed servers: a request whose server drops SYNs (it retries until
+ * its 504) is not given another request's refusal that came in between, when the gateway
+ * moved on at once from that refusal to the next server, and that connection carried the
+ * other client's request (a balancer's failover, nginx and Apache "two"). A refusal the
+ * gateway followed with its own health check (no client's request) still may be. */
+static void failover_goes_with_its_request(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *client = request(f, cc, "/fixed", "fixed.lab", 1.0);
+    struct why_conn_rec *drop = conn(f, "198.19.0.1", "198.19.0.11", 80, 1.001, false);
+    drop->c.syn_count = 3;
+    drop->c.syn_ts[1] = T(2.001);
+    drop->c.syn_ts[2] = T(3.001);
+    /* the other client's request, waiting in the queue */
+    struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 3.4, true);
+    struct why_txn *two = request(f, cc2, "/two", "two.lab", 3.5);
+    why_store_queue_push(&f->st, two);
+    struct why_conn_rec *refused = conn(f, "198.19.0.1", "198.19.0.12", 80, 3.501, false);
+    refused->c.half[WHY_S2C].rst_frame = 77;
+    refused->c.half[WHY_S2C].rst_ts = T(3.5011);
+    struct why_conn_rec *next = conn(f, "198.19.0.1", "198.19.0.10", 80, 3.5012, true);
+    struct why_txn *up = request(f, next, "/two", "two.lab", 3.5013);
+    answer(up, 200, 3.6);
+    answer(client, 504, 4.0);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], drop);
+    /* the same refusal followed by a check of the gateway's own (/health): no client waits
+     * for it, so nothing says the refusal is another request's */
+    free(up->target);
+    up->target = strdup("/health");
+    up->target_len = 7;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[1], refused);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +265,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
+        cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
