@@ -201,6 +201,12 @@ static struct why_ts attempt_last_syn(const struct why_conn *c)
     return n ? c->syn_ts[n - 1] : c->first_ts;
 }
 
+#define WHY_ANSWERED_AFTER_US 2000 /* a gateway's 5xx this soon after its attempt failed is
+                                       its answer to that failure (Varnish, Apache, nginx at
+                                       once: 0.1-0.9 ms in the lab; later than this, a
+                                       refusal in between may be a check's or another
+                                       request's, 30 ms before HAProxy's answer seen) */
+
 static bool connect_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     if (x->nattempts == 0)
@@ -208,9 +214,19 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     for (uint32_t i = 0; i < x->nattempts; i++)
         if (why_rec_conn(x->attempts[i])->established || why_rec_conn(x->attempts[i])->syn_count == 0)
             return false; /* connected, or no handshake in the capture to judge */
-    /* the most telling attempt: ICMP, then RST, then silence */
+    /* the attempt the gateway answered: the last one, refused or unreachable right before the
+     * answer (a gateway answers its 5xx as soon as its last attempt fails; an earlier failure
+     * in the chain may be another parallel request's); else the most telling attempt: ICMP,
+     * then RST, then silence */
     const struct why_conn_rec *pick = x->attempts[x->nattempts - 1];
-    for (uint32_t i = 0; i < x->nattempts; i++) {
+    const struct why_conn *lc = why_rec_conn(pick);
+    const struct why_txn *t = x->client;
+    struct why_ts lend = lc->icmp_frame ? lc->icmp_ts : lc->half[WHY_S2C].rst_ts;
+    bool answered_last = t && t->has_resp && x->nattempts > 1 &&
+                         (lc->icmp_frame || lc->half[WHY_S2C].rst_frame) &&
+                         why_ts_diff_us(lend, t->resp_first_ts) >= -WHY_CAUSAL_US &&
+                         why_ts_diff_us(lend, t->resp_first_ts) <= WHY_ANSWERED_AFTER_US;
+    for (uint32_t i = 0; i < x->nattempts && !answered_last; i++) {
         const struct why_conn *c = why_rec_conn(x->attempts[i]);
         if (c->icmp_frame) {
             pick = x->attempts[i];
