@@ -502,7 +502,17 @@ int main(int argc, char **argv)
     }
     why_session_finish(s);
     size_t nwarn = 0;
-    const char *const *warn = r ? why_reader_warnings(r, &nwarn) : NULL;
+    const char *const *rwarn = r ? why_reader_warnings(r, &nwarn) : NULL;
+    /* the reader's warnings, then the live capture's drops */
+    const char **warn = calloc(nwarn + 1, sizeof *warn);
+    if (!warn) {
+        fputs("why502: out of memory\n", stderr);
+        return WHY_EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < nwarn; i++)
+        warn[i] = rwarn[i];
+    if ((warn[nwarn] = flight_drop_warning(cli.fl)) != NULL)
+        nwarn++;
     if (!quiet)
         for (size_t i = 0; i < nwarn; i++)
             fprintf(stderr, "why502: warning: %s\n", warn[i]);
@@ -536,5 +546,6 @@ int main(int argc, char **argv)
         fclose(out);
     free(files);
     free(words);
+    free(warn);
     return rc;
 }
