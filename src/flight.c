@@ -565,7 +565,8 @@ int flight_start(struct flight **out, const struct flight_opts *o)
             fprintf(stderr, "why502: --evidence %s: %s\n", o->evidence_dir, strerror(errno));
             return WHY_EXIT_OUTPUT;
         }
-        struct why_export_opts eo = {.dir = o->evidence_dir, .max_bytes = o->evidence_max, .keylog = o->keylog};
+        struct why_export_opts eo = {.dir = o->evidence_dir, .max_bytes = o->evidence_max, .keylog = o->keylog,
+                                     .second_pass = !o->live};
         if (!(fl->exp = why_export_new(&eo, err, sizeof err))) {
             fprintf(stderr, "why502: %s\n", err);
             return WHY_EXIT_OUTPUT;
@@ -805,8 +806,9 @@ void flight_summary(struct flight *fl, FILE *out, bool json)
                     fl->incidents_dropped);
         if (fl->exp)
             fprintf(out, ",\"evidence_files\":%" PRIu64 ",\"evidence_bytes\":%" PRIu64 ",\"evidence_removed\":%" PRIu64
-                         ",\"evidence_skipped\":%" PRIu64 ",\"evidence_failed\":%" PRIu64 ",\"evidence_missing_frames\":%" PRIu64,
-                    es.written, es.bytes_written, es.removed, es.skipped, es.failed, es.missing);
+                         ",\"evidence_skipped\":%" PRIu64 ",\"evidence_failed\":%" PRIu64 ",\"evidence_missing_frames\":%" PRIu64
+                         ",\"evidence_second_pass\":%" PRIu64,
+                    es.written, es.bytes_written, es.removed, es.skipped, es.failed, es.missing, es.deferred);
         fputs("}\n", out);
         return;
     }
@@ -822,9 +824,24 @@ void flight_summary(struct flight *fl, FILE *out, bool json)
             fprintf(out, ", %" PRIu64 " larger than --evidence-max not kept", es.skipped);
         if (es.failed)
             fprintf(out, ", %" PRIu64 " could not be written", es.failed);
+        if (es.deferred)
+            fprintf(out, ", %" PRIu64 " cut again from the capture files (their frames had left the ring)", es.deferred);
         if (es.missing)
-            fprintf(out, ", %" PRIu64 " evidence frames no longer in the ring", es.missing);
+            fprintf(out, ", %" PRIu64 " evidence frames %s", es.missing,
+                    fl->live ? "no longer in the ring" : "missing (named in their files)");
         fputc('\n', out);
+    }
+}
+
+void flight_files_done(struct flight *fl, const char *const *paths, size_t npaths)
+{
+    if (!fl || fl->live || !fl->exp)
+        return;
+    char err[4608];
+    if (why_export_second_pass(fl->exp, paths, npaths, err, sizeof err) < 0) {
+        if (!fl->evidence_failed)
+            fprintf(stderr, "why502: %s\n", err);
+        fl->evidence_failed = true;
     }
 }
 
