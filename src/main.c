@@ -454,6 +454,9 @@ int main(int argc, char **argv)
     if (frc) {
         flight_free(cli.fl);
         why_session_free(s);
+        why_filter_free(filt);
+        free(words);
+        free(files);
         return frc;
     }
     if (fo.live)

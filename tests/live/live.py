@@ -276,7 +276,7 @@ def run(why, work):
     t0 = time.time()
     ev = f"{work}/evidence"
     pcap = f"{work}/gw.pcap"
-    tcpd = spawn(["ip", "netns", "exec", "w5v-g", "tcpdump", "-s", "0", "-i", "any", "-w", pcap, "-U"],
+    tcpd = spawn(["ip", "netns", "exec", "w5v-g", "tcpdump", "-s", "0", "-i", "any", "-w", pcap, "-U", "not", "port", "9502"],
                  subprocess.DEVNULL, subprocess.DEVNULL)
     out = open(f"{work}/live.json", "w")
     err = open(f"{work}/live.err", "w")
