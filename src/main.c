@@ -504,8 +504,8 @@ int main(int argc, char **argv)
         rc = WHY_EXIT_INPUT;
     }
     why_session_finish(s);
-    if (!stop_requested && st == WHY_READ_EOF)
-        flight_files_done(cli.fl, files, nfiles);
+    flight_files_done(cli.fl, files, nfiles); /* also after -c, Ctrl-C or a read error: every
+                                                  incident decided gets its file */
     size_t nwarn = 0;
     const char *const *rwarn = r ? why_reader_warnings(r, &nwarn) : NULL;
     /* the reader's warnings, then the live capture's drops */

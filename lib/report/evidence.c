@@ -714,8 +714,7 @@ static int pass_over(struct why_export *x, const char *const *paths, size_t npat
     }
     int rc = 0;
     struct why_frame f;
-    enum why_read_status st;
-    while ((st = why_reader_next(r, &f)) == WHY_READ_FRAME) {
+    while (why_reader_next(r, &f) == WHY_READ_FRAME) {
         while (next < x->ndef && why_ts_cmp(x->def[next].lo, f.ts) <= 0)
             active[nact++] = next++;
         for (size_t k = 0; k < nact;) {
@@ -730,10 +729,8 @@ static int pass_over(struct why_export *x, const char *const *paths, size_t npat
             k++;
         }
     }
-    if (st == WHY_READ_ERROR && !rc) {
-        snprintf(err, errsize, "second pass for evidence: %s", why_reader_error(r));
-        rc = -1;
-    }
+    /* a read error ends the pass where it ended the first one (reported there): the windows
+     * still open are written with what was read */
     free(active);
     why_reader_free(r);
     return rc;

@@ -10,8 +10,10 @@ For the bundled Squid capture and the TLS lab's captures with their key logs:
   - with --keylog the Decryption Secrets Block holds exactly the key log lines of the
     ClientHellos in the file, and tshark decrypts the upstream HTTP with it alone;
   - --evidence-max keeps the directory under the bound, oldest first, counted;
-  - a ring that no longer holds the evidence says so in the file's comment;
-  - a ring that wraps many times still gives whole files; -w -C -W rotate as tcpdump's;
+  - a ring too short to hold the evidence (--ring 1s): the second pass over the file cuts
+    files byte-identical to those of a ring that held everything;
+  - a ring that wraps many times still gives whole files; -w -C -W write classic pcap and
+    rotate with tcpdump's names, every input frame kept;
   - a ring too small is refused with one line and exit status 2."""
 import argparse, json, os, shutil, struct, subprocess, sys, tempfile
 

@@ -10,9 +10,16 @@ gateway namespace while tcpdump records the same traffic; then:
   - every evidence file parses (tshark), carries its comments, names the same cause when
     why502 reads it alone, and holds no frame of another connection;
   - the process runs as the user it dropped to, with no capabilities (/proc/PID/status);
-  - SIGUSR1 prints a status line; --metrics answers; SIGINT and SIGTERM at random moments
-    leave a summary and only complete evidence files;
-  - bad input: no such device, a bad filter, a ring too small, a full evidence disk.
+  - SIGUSR1 prints a status line; --metrics answers; why502_open_connections rises by the
+    connections a client holds open and falls back after; SIGINT and SIGTERM at random
+    moments leave a summary and only complete evidence files;
+  - -w is classic pcap with tcpdump's link type and every analysed frame; -C and -C -W name
+    and size their files as tcpdump does;
+  - drops: a stopped why502 (SIGSTOP, -B 64) under a burst drops packets; the incident decided
+    after carries capture_drops equal to pcap_stats' count, as the status line, the capture
+    record and the summary's warning do;
+  - bad input: no such device, a bad filter, a ring too small, -w on devices of two link
+    types, a full evidence disk.
 Only 198.18.0.0/15 addresses inside namespaces made here; everything started is ended by PID
 and the namespaces are deleted on every exit."""
 import argparse, json, os, random, re, signal, subprocess, sys, tempfile, time
