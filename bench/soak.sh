@@ -96,7 +96,7 @@ capture_start() {
     > "$SOAK_OUT/samples.tsv"
   ( k=0; while kill -0 "$CAP_PID" 2>/dev/null && [ ! -e "$WORK/SAMPLER_STOP" ]; do
       sample; k=$(( k + 1 ))
-      sleep "$(awk -v a="$TS0" -v b="$EPOCHREALTIME" -v k="$k" 'BEGIN{d = a + 10 * k - b; printf "%.2f", d > 0 ? d : 0}')"
+      sleep "$(awk -v a="$TS0" -v b="$EPOCHREALTIME" -v k="$k" 'BEGIN{d = a + 10 * k - b; printf "%.2f", (d > 0 ? d : 0)}')"
     done ) &
   SAMPLER=$!
   PIDS+=("$SAMPLER")
