@@ -21,7 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture/pcapng_write.h"
+#include <pcap/pcap.h>
+
 #include "capture/ring.h"
 #include "flow/flow.h"
 #include "report/evidence.h"
@@ -42,14 +43,18 @@ struct drop_sample {
     uint64_t cum;              /* kernel + interface drops so far */
 };
 
-struct rotation {              /* -w FILE -C -W */
+struct rotation {              /* -w FILE -C -W, as tcpdump: classic pcap, one link type */
     const char *base;
     uint64_t size;             /* bytes per file, 0 = one file */
     unsigned count;            /* files in the rotation, 0 = no limit */
-    unsigned width;            /* digits of the file number (tcpdump's: those of -W) */
+    unsigned width;            /* digits of the file number (tcpdump's: those of count - 1) */
     unsigned idx;              /* current file number */
-    FILE *f;
-    struct why_pcapng_w *w;
+    int linktype;              /* DLT_* of every file, -1 until the first frame (files) */
+    int snaplen;
+    uid_t uid;                 /* owner of the files when started as root, else -1 */
+    gid_t gid;
+    pcap_t *dead;              /* the link type and snapshot length pcap_dump writes */
+    pcap_dumper_t *d;
     bool failed;
 };
 
@@ -63,6 +68,8 @@ struct flight {
     int metrics_fd;
     uint64_t frames;           /* frames handed to the session */
     uint64_t incidents;
+    uint64_t incidents_dropped; /* incidents decided while the capture had dropped packets */
+    char drop_warning[160];    /* the summary's warning, "" while nothing was dropped */
     bool evidence_failed;
     char last_evidence[4352];     /* the file written for the latest incident, "" for none */
     struct upstream_count *ups;
@@ -199,19 +206,30 @@ static const struct passwd *target_user(const struct flight_opts *o, int *rc)
 
 /* ---- the rotating capture (-w -C -W, as tcpdump means them) ---- */
 
+/* tcpdump's file names: FILE alone while no -W and no rotation yet, else FILE followed by the
+ * number padded to the digits of (-W) - 1. */
+static void rot_name(const struct rotation *r, char *name, size_t size)
+{
+    if (r->idx == 0 && r->width == 0)
+        snprintf(name, size, "%s", r->base);
+    else
+        snprintf(name, size, "%s%0*u", r->base, (int)r->width, r->idx);
+}
+
 static int rot_open(struct rotation *r)
 {
     char name[4096];
-    if (r->idx == 0 && r->width == 0)
-        snprintf(name, sizeof name, "%s", r->base);
-    else
-        snprintf(name, sizeof name, "%s%0*u", r->base, (int)r->width, r->idx);
-    r->f = fopen(name, "wb");
-    if (!r->f || why_pcapng_open(&r->w, r->f, "why502 full capture") < 0) {
-        fprintf(stderr, "why502: -w %s: %s\n", name, strerror(errno));
-        if (r->f)
-            fclose(r->f);
-        r->f = NULL;
+    rot_name(r, name, sizeof name);
+    if (!r->dead)
+        r->dead = pcap_open_dead_with_tstamp_precision(r->linktype, r->snaplen, PCAP_TSTAMP_PRECISION_MICRO);
+    FILE *f = r->dead ? fopen(name, "wb") : NULL;
+    if (f && r->uid != (uid_t)-1)
+        (void)!fchown(fileno(f), r->uid, r->gid);
+    r->d = f ? pcap_dump_fopen(r->dead, f) : NULL;
+    if (!r->d) {
+        fprintf(stderr, "why502: -w %s: %s\n", name, f ? pcap_geterr(r->dead) : strerror(errno));
+        if (f)
+            fclose(f);
         r->failed = true;
         return -1;
     }
@@ -220,33 +238,56 @@ static int rot_open(struct rotation *r)
 
 static void rot_close(struct rotation *r)
 {
-    if (!r->f)
-        return;
-    why_pcapng_free(r->w);
-    r->w = NULL;
-    if (fclose(r->f) != 0 && !r->failed) {
-        fprintf(stderr, "why502: -w %s: %s\n", r->base, strerror(errno));
-        r->failed = true;
+    if (r->d) {
+        pcap_dump_flush(r->d);
+        FILE *f = pcap_dump_file(r->d);
+        if ((ferror(f) || fflush(f) != 0) && !r->failed) {
+            fprintf(stderr, "why502: -w %s: %s\n", r->base, strerror(errno));
+            r->failed = true;
+        }
+        pcap_dump_close(r->d);
+        r->d = NULL;
     }
-    r->f = NULL;
 }
+
+/* pcap_dump wants a DLT_ value; the reader's frames carry LINKTYPE_ values, equal but for
+ * LINKTYPE_RAW. */
+static int frame_dlt(uint32_t linktype) { return linktype == 101 ? DLT_RAW : (int)linktype; }
 
 static void rot_write(struct rotation *r, const struct why_frame *f)
 {
-    if (!r->f)
+    if (r->failed)
         return;
-    if (why_pcapng_packet(r->w, f, NULL) < 0) {
-        fprintf(stderr, "why502: -w %s: %s; the full capture stops here\n", r->base, strerror(errno));
+    if (r->linktype < 0) { /* capture files: the first frame's link type */
+        r->linktype = frame_dlt(f->linktype);
+        if (rot_open(r) < 0)
+            return;
+    }
+    if (frame_dlt(f->linktype) != r->linktype) {
+        fprintf(stderr, "why502: -w %s: frame %" PRIu64 " has link type %u and the file %d; a pcap file "
+                        "holds one link type: the full capture stops here\n", r->base, f->num, f->linktype, r->linktype);
         r->failed = true;
         rot_close(r);
         return;
     }
-    if (r->size && why_pcapng_bytes(r->w) > r->size) {
+    /* as tcpdump: before a packet, a file already past -C is closed and the next one opened */
+    if (r->size && r->d && (uint64_t)pcap_dump_ftell64(r->d) > r->size) {
         rot_close(r);
         r->idx++;
         if (r->count && r->idx >= r->count)
             r->idx = 0;
-        rot_open(r);
+        if (rot_open(r) < 0)
+            return;
+    }
+    if (!r->d)
+        return;
+    struct pcap_pkthdr h = {.ts = {.tv_sec = (time_t)f->ts.sec, .tv_usec = (suseconds_t)(f->ts.nsec / 1000)},
+                            .caplen = f->caplen, .len = f->wirelen};
+    pcap_dump((u_char *)r->d, &h, f->data);
+    if (ferror(pcap_dump_file(r->d))) {
+        fprintf(stderr, "why502: -w %s: %s; the full capture stops here\n", r->base, strerror(errno));
+        r->failed = true;
+        rot_close(r);
     }
 }
 
@@ -369,6 +410,8 @@ static void exposition(struct flight *fl, struct buf *b)
     if (sum) {
         metric1(b, "why502_requests_total", "counter", "HTTP requests seen on client legs.", sum->requests);
         metric1(b, "why502_connections_total", "counter", "TCP connections seen.", sum->tcp_conns);
+        metric1(b, "why502_open_connections", "gauge", "TCP connections open now (seen, not yet closed or expired).",
+                why_session_open_conns(fl->s));
     }
     if (fl->ring) {
         struct why_ring_stats rs;
@@ -461,6 +504,24 @@ static uint64_t drops_since(const struct flight *fl, struct why_ts t)
 
 /* ---- start, frames, incidents ---- */
 
+/* -w on devices: one link type for the pcap file. Devices of different link types are refused
+ * with one line (classic pcap holds one; -i any gives one cooked link type for all). */
+static int rot_live_linktype(struct flight *fl)
+{
+    size_t n = why_live_ndevices(fl->live);
+    int lt = (int)why_live_linktype(fl->live, 0);
+    for (size_t i = 1; i < n; i++)
+        if ((int)why_live_linktype(fl->live, i) != lt) {
+            fprintf(stderr, "why502: -w: %s is %s and %s is %s: a pcap file holds one link type; capture with "
+                            "-i any (one cooked link type for every device) or run one why502 -w per device\n",
+                    why_live_device(fl->live, 0), pcap_datalink_val_to_name(lt), why_live_device(fl->live, i),
+                    pcap_datalink_val_to_name((int)why_live_linktype(fl->live, i)));
+            return WHY_EXIT_USAGE;
+        }
+    fl->rot.linktype = lt;
+    return 0;
+}
+
 int flight_start(struct flight **out, const struct flight_opts *o)
 {
     *out = NULL;
@@ -504,7 +565,8 @@ int flight_start(struct flight **out, const struct flight_opts *o)
             fprintf(stderr, "why502: --evidence %s: %s\n", o->evidence_dir, strerror(errno));
             return WHY_EXIT_OUTPUT;
         }
-        struct why_export_opts eo = {.dir = o->evidence_dir, .max_bytes = o->evidence_max, .keylog = o->keylog};
+        struct why_export_opts eo = {.dir = o->evidence_dir, .max_bytes = o->evidence_max, .keylog = o->keylog,
+                                     .second_pass = !o->live};
         if (!(fl->exp = why_export_new(&eo, err, sizeof err))) {
             fprintf(stderr, "why502: %s\n", err);
             return WHY_EXIT_OUTPUT;
@@ -520,13 +582,16 @@ int flight_start(struct flight **out, const struct flight_opts *o)
             return -fl->metrics_fd;
     }
     if (o->wfile) {
-        fl->rot = (struct rotation){.base = o->wfile, .size = o->wsize, .count = o->wcount};
-        for (unsigned n = o->wcount; n; n /= 10)
+        fl->rot = (struct rotation){.base = o->wfile, .size = o->wsize, .count = o->wcount, .linktype = -1,
+                                    .snaplen = o->snaplen > 0 ? o->snaplen : WHY_LIVE_DEFAULT_SNAPLEN,
+                                    .uid = pw && geteuid() == 0 ? pw->pw_uid : (uid_t)-1,
+                                    .gid = pw && geteuid() == 0 ? pw->pw_gid : (gid_t)-1};
+        for (unsigned n = o->wcount ? o->wcount - 1 : 0; n; n /= 10) /* tcpdump: digits of -W minus one */
             fl->rot.width++;
-        if (rot_open(&fl->rot) < 0)
+        if (fl->live && (rc = rot_live_linktype(fl)) != 0)
+            return rc;
+        if (fl->live && rot_open(&fl->rot) < 0)
             return WHY_EXIT_OUTPUT;
-        if (pw && geteuid() == 0)
-            (void)!fchown(fileno(fl->rot.f), pw->pw_uid, pw->pw_gid);
     }
     if (pw && (rc = drop_privileges(fl, pw)) != 0)
         return rc;
@@ -559,7 +624,7 @@ int flight_start(struct flight **out, const struct flight_opts *o)
     return 0;
 }
 
-bool flight_wants_frames(const struct flight *fl) { return fl && (fl->ring || fl->rot.f || fl->o.count); }
+bool flight_wants_frames(const struct flight *fl) { return fl && (fl->ring || fl->o.wfile || fl->o.count); }
 
 bool flight_count_done(const struct flight *fl) { return fl && fl->o.count && fl->frames >= fl->o.count; }
 
@@ -568,7 +633,7 @@ void flight_frame(struct flight *fl, const struct why_frame *f)
     fl->frames++;
     if (fl->ring)
         why_ring_push(fl->ring, f);
-    if (fl->rot.f)
+    if (fl->o.wfile)
         rot_write(&fl->rot, f);
 }
 
@@ -581,7 +646,9 @@ const struct why_incident *flight_annotate(struct flight *fl, const struct why_i
     uint64_t d = drops_since(fl, why_ts_add_us(inc->ts, -WHY_EXPORT_PAD_US));
     if (!d)
         return inc;
+    fl->incidents_dropped++;
     *copy = *inc;
+    copy->capture_drops = d;
     size_t n = strlen(copy->summary);
     snprintf(copy->summary + n, sizeof copy->summary - n,
              " (evidence may be incomplete: %" PRIu64 " packets dropped)", d);
@@ -674,9 +741,9 @@ static void status_line(struct flight *fl)
     const struct why_summary *sum = why_session_summary(fl->s);
     fprintf(stderr,
             "why502: %" PRIu64 " packets, %" PRIu64 " dropped (kernel %" PRIu64 ", interface %" PRIu64 "), %" PRIu64
-            " connections seen, %" PRIu64 " incidents, memory %" PRIu64 " KiB",
+            " connections seen, %" PRIu64 " open, %" PRIu64 " incidents, memory %" PRIu64 " KiB",
             fl->frames, fl->ls.kernel_drops + fl->ls.iface_drops, fl->ls.kernel_drops, fl->ls.iface_drops,
-            sum->tcp_conns, fl->incidents, status_field("VmRSS"));
+            sum->tcp_conns, why_session_open_conns(fl->s), fl->incidents, status_field("VmRSS"));
     if (fl->ring) {
         struct why_ring_stats rs;
         why_ring_get_stats(fl->ring, &rs);
@@ -733,12 +800,15 @@ void flight_summary(struct flight *fl, FILE *out, bool json)
     if (json) {
         fprintf(out, "{\"type\":\"capture\",\"live\":%s,\"packets\":%" PRIu64, fl->live ? "true" : "false", fl->frames);
         if (fl->live)
-            fprintf(out, ",\"kernel_drops\":%" PRIu64 ",\"interface_drops\":%" PRIu64, fl->ls.kernel_drops,
-                    fl->ls.iface_drops);
+            fprintf(out, ",\"kernel_drops\":%" PRIu64 ",\"interface_drops\":%" PRIu64 ",\"capture_drops\":%" PRIu64
+                         ",\"incidents_with_drops\":%" PRIu64,
+                    fl->ls.kernel_drops, fl->ls.iface_drops, fl->ls.kernel_drops + fl->ls.iface_drops,
+                    fl->incidents_dropped);
         if (fl->exp)
             fprintf(out, ",\"evidence_files\":%" PRIu64 ",\"evidence_bytes\":%" PRIu64 ",\"evidence_removed\":%" PRIu64
-                         ",\"evidence_skipped\":%" PRIu64 ",\"evidence_failed\":%" PRIu64 ",\"evidence_missing_frames\":%" PRIu64,
-                    es.written, es.bytes_written, es.removed, es.skipped, es.failed, es.missing);
+                         ",\"evidence_skipped\":%" PRIu64 ",\"evidence_failed\":%" PRIu64 ",\"evidence_missing_frames\":%" PRIu64
+                         ",\"evidence_second_pass\":%" PRIu64,
+                    es.written, es.bytes_written, es.removed, es.skipped, es.failed, es.missing, es.deferred);
         fputs("}\n", out);
         return;
     }
@@ -754,10 +824,40 @@ void flight_summary(struct flight *fl, FILE *out, bool json)
             fprintf(out, ", %" PRIu64 " larger than --evidence-max not kept", es.skipped);
         if (es.failed)
             fprintf(out, ", %" PRIu64 " could not be written", es.failed);
+        if (es.deferred)
+            fprintf(out, ", %" PRIu64 " cut again from the capture files (their frames had left the ring)", es.deferred);
         if (es.missing)
-            fprintf(out, ", %" PRIu64 " evidence frames no longer in the ring", es.missing);
+            fprintf(out, ", %" PRIu64 " evidence frames %s", es.missing,
+                    fl->live ? "no longer in the ring" : "missing (named in their files)");
         fputc('\n', out);
     }
+}
+
+void flight_files_done(struct flight *fl, const char *const *paths, size_t npaths)
+{
+    if (!fl || fl->live || !fl->exp)
+        return;
+    char err[4608];
+    if (why_export_second_pass(fl->exp, paths, npaths, err, sizeof err) < 0) {
+        if (!fl->evidence_failed)
+            fprintf(stderr, "why502: %s\n", err);
+        fl->evidence_failed = true;
+    }
+}
+
+const char *flight_drop_warning(struct flight *fl)
+{
+    if (!fl || !fl->live)
+        return NULL;
+    read_stats(fl);
+    uint64_t d = fl->ls.kernel_drops + fl->ls.iface_drops;
+    if (!d)
+        return NULL;
+    snprintf(fl->drop_warning, sizeof fl->drop_warning,
+             "evidence may be incomplete: %" PRIu64 " packets dropped (kernel %" PRIu64 ", interface %" PRIu64
+             "; %" PRIu64 " incidents decided while drops occurred)",
+             d, fl->ls.kernel_drops, fl->ls.iface_drops, fl->incidents_dropped);
+    return fl->drop_warning;
 }
 
 int flight_status(const struct flight *fl)
@@ -770,6 +870,8 @@ void flight_free(struct flight *fl)
     if (!fl)
         return;
     rot_close(&fl->rot);
+    if (fl->rot.dead)
+        pcap_close(fl->rot.dead);
     why_live_free(fl->live);
     why_ring_free(fl->ring);
     why_export_free(fl->exp);

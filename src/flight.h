@@ -70,6 +70,12 @@ bool flight_count_done(const struct flight *fl);
 /* Lines after the summary: capture drops, evidence files, ring. JSON: one object. */
 void flight_summary(struct flight *fl, FILE *out, bool json);
 /* WHY_EXIT_OUTPUT when an evidence file or the -w capture could not be written, else 0. */
+/* Capture files read to the end: the evidence files of incidents whose frames had left the
+ * ring are cut from a second pass over the same files. */
+void flight_files_done(struct flight *fl, const char *const *paths, size_t npaths);
+/* Live capture that dropped packets: the summary's warning ("evidence may be incomplete: N
+ * packets dropped ..."), kept in fl; NULL when nothing was dropped or not live. */
+const char *flight_drop_warning(struct flight *fl);
 int flight_status(const struct flight *fl);
 void flight_free(struct flight *fl);
 

@@ -41,18 +41,18 @@ static const struct opt_def opts[] = {
     {OPT_HTML, "html", 1, "FILE", "Also write a self-contained HTML report to FILE: a summary with a timeline of the failures, and for each one a ladder diagram of the packets that prove it (no script, no network access; opens from disk and prints)."},
     {OPT_GATEWAY, "gateway", 1, "ADDR[:PORT][,...]", "The gateway's addresses (all of them when it has one per side). By default they are found: the host the capture was taken on when the link layer tells direction (tcpdump -i any), else the host that both serves HTTP and opens connections."},
     {OPT_FILTER, "filter", 1, "EXPR", "Only frames matching this pcap-filter(7) expression (libpcap's compiler), e.g. 'host 198.18.1.2 or port 53'. Leaving out one leg of the gateway hides causes. With -i the words after the options are the filter too, as for tcpdump."},
-    {OPT_IFACE, "interface", 1, "DEVICE", "Capture live on this device (may be given several times; 'any', the default when no capture file is given, is every device). Incidents are printed as soon as they are decided; Ctrl-C or SIGTERM decides what is pending, prints the summary and ends; SIGUSR1 prints a status line on standard error."},
+    {OPT_IFACE, "interface", 1, "DEVICE", "Capture live on this device (may be given several times; 'any', the default when no capture file is given, is every device). Incidents are printed as soon as they are decided; Ctrl-C or SIGTERM decides what is pending, prints the summary and ends; SIGUSR1 prints a status line on standard error (packets, drops, connections seen and open, incidents, memory, ring). Packets the kernel or the interface dropped (pcap_stats) are named on every incident decided while drops occurred (JSON capture_drops) and in the summary: evidence may be incomplete."},
     {OPT_SNAPLEN, "snapshot-length", 1, "BYTES", "Live: keep at most this many bytes of each frame (default 262144, as tcpdump)."},
     {OPT_BUFFER, "buffer-size", 1, "KIB", "Live: the kernel's capture buffer per device, in KiB (as tcpdump -B); raise it when the summary shows kernel drops."},
     {OPT_COUNT, "count", 1, "N", "Stop after N frames."},
     {OPT_USER, "relinquish-privileges", 1, "USER", "After opening the devices, the evidence directory, the -w file and the --metrics socket, change to this user before reading any packet. Started as root for a live capture without -Z, why502 changes to the user why502, or else nobody, and says which."},
     {OPT_RING, "ring", 1, "LIMITS", "Keep the last stretch of traffic in memory for --evidence: a duration, a size or both ('120s', '256M', '10m,1G'). Default 120s,256M: whichever is reached first evicts the oldest frames. The ring and the session's named caps bound the memory used."},
-    {OPT_EVIDENCE, "evidence", 1, "DIR", "For each incident write DIR/TIME-ID-CAUSE.pcapng (created if missing): the frames of its connections (both legs), its DNS and ICMP frames, in its time window, with the summary and fix as the file's comment, each evidence frame's role as the frame's comment and, with --keylog, the TLS secrets of those connections (Wireshark opens it decrypted). Works for files and live capture."},
+    {OPT_EVIDENCE, "evidence", 1, "DIR", "For each incident write DIR/TIME-ID-CAUSE.pcapng (created if missing): the frames of its connections (both legs), its DNS and ICMP frames, in its time window, with the summary and fix as the file's comment, each evidence frame's role as the frame's comment and, with --keylog, the TLS secrets of those connections (Wireshark opens it decrypted). Works for files and live capture. Live, frames that left the --ring before the incident was decided are named as missing in the file's comment; from capture files, such incidents are cut again by a second pass over the files at the end, so their files are complete (at most 4096 such incidents, and at most 512 MiB of their frames held at once; past that the file's comment says where it was cut)."},
     {OPT_EVIDENCE_MAX, "evidence-max", 1, "SIZE", "Keep at most SIZE ('500M', '2G') of .pcapng files in the --evidence directory: the oldest go first, counted in the summary."},
-    {OPT_WRITE, "write", 1, "FILE", "Also write every frame read to FILE (pcapng), for a full capture next to the evidence."},
-    {OPT_FILESIZE, "file-size", 1, "MB", "With -w: start a new file when this one exceeds MB millions of bytes; files after the first get a number (tcpdump -C)."},
-    {OPT_FILECOUNT, "file-count", 1, "N", "With -w -C: rotate through N files FILE0..FILE(N-1), overwriting the oldest (tcpdump -W)."},
-    {OPT_METRICS, "metrics", 1, "ADDR:PORT", "Serve Prometheus text exposition at http://ADDR:PORT/metrics: incidents by cause and by upstream, packets, drops, connections, ring and evidence use, memory."},
+    {OPT_WRITE, "write", 1, "FILE", "Also write every frame read to FILE as tcpdump -w does: classic pcap (microsecond timestamps) of one link type; -i any gives Linux cooked v2 for every device. Devices of different link types are refused with one line (capture with -i any instead); from capture files, a frame of another link type than the first ends the -w file with one line."},
+    {OPT_FILESIZE, "file-size", 1, "MB", "With -w: before writing a frame, start a new file when this one exceeds MB millions of bytes; files after the first are named FILE1, FILE2, ... (tcpdump -C). Files opened after the change of user (-Z) are created as that user."},
+    {OPT_FILECOUNT, "file-count", 1, "N", "With -w -C: rotate through N files FILE0..FILE(N-1), overwriting the oldest; the number is padded with zeros to the digits of N-1 (-W 100: FILE00..FILE99), as tcpdump -W."},
+    {OPT_METRICS, "metrics", 1, "ADDR:PORT", "Serve Prometheus text exposition at http://ADDR:PORT/metrics: incidents by cause and by upstream, packets, drops, connections seen and open now (why502_open_connections), ring and evidence use, memory."},
     {OPT_KEYLOG, "keylog", 1, "FILE", "Decrypt TLS with this key log (SSLKEYLOGFILE format, TLS 1.2 and 1.3): renegotiation requests are confirmed by type and HTTP inside HTTPS legs is diagnosed like HTTP in clear. A missing or partial key log is a warning; what cannot be decrypted is diagnosed without keys."},
     {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
     {OPT_EXHAUSTIVE, "exhaustive", 0, NULL, "Join every request by scanning every record, without the request index and the early settling of successful requests: slow, obviously correct; the tests compare it with the default."},
@@ -454,6 +454,9 @@ int main(int argc, char **argv)
     if (frc) {
         flight_free(cli.fl);
         why_session_free(s);
+        why_filter_free(filt);
+        free(words);
+        free(files);
         return frc;
     }
     if (fo.live)
@@ -501,8 +504,20 @@ int main(int argc, char **argv)
         rc = WHY_EXIT_INPUT;
     }
     why_session_finish(s);
+    flight_files_done(cli.fl, files, nfiles); /* also after -c, Ctrl-C or a read error: every
+                                                  incident decided gets its file */
     size_t nwarn = 0;
-    const char *const *warn = r ? why_reader_warnings(r, &nwarn) : NULL;
+    const char *const *rwarn = r ? why_reader_warnings(r, &nwarn) : NULL;
+    /* the reader's warnings, then the live capture's drops */
+    const char **warn = calloc(nwarn + 1, sizeof *warn);
+    if (!warn) {
+        fputs("why502: out of memory\n", stderr);
+        return WHY_EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < nwarn; i++)
+        warn[i] = rwarn[i];
+    if ((warn[nwarn] = flight_drop_warning(cli.fl)) != NULL)
+        nwarn++;
     if (!quiet)
         for (size_t i = 0; i < nwarn; i++)
             fprintf(stderr, "why502: warning: %s\n", warn[i]);
@@ -536,5 +551,6 @@ int main(int argc, char **argv)
         fclose(out);
     free(files);
     free(words);
+    free(warn);
     return rc;
 }

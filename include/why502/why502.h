@@ -159,6 +159,9 @@ struct why_incident {
     uint32_t first_len;
     char summary[400];       /* one sentence: what happened */
     char fix[300];           /* one sentence: what to do */
+    uint64_t capture_drops;  /* live capture: packets it dropped (pcap_stats, kernel and
+                                interface) from shortly before the request to the decision;
+                                0 = none or not live */
     uint64_t request_frame, response_frame; /* client request / response frames, 0 if none */
     uint32_t nevidence;
     struct why_evidence evidence[WHY_EVIDENCE_MAX]; /* in time order */
@@ -247,6 +250,8 @@ void why_session_tick(struct why_session *s, struct why_ts now);
 /* End of input: everything still pending is decided and handed to the sink. */
 void why_session_finish(struct why_session *s);
 const struct why_summary *why_session_summary(const struct why_session *s);
+/* TCP connections open now (seen, not closed or expired): for a live gauge, not per frame. */
+uint64_t why_session_open_conns(const struct why_session *s);
 void why_session_free(struct why_session *s);
 
 /* The cause catalogue (docs/causes.md is generated from it). */

@@ -52,6 +52,11 @@ static int open_one(struct dev *d, const char *name, const struct why_live_opts 
                  rc == PCAP_ERROR_PERM_DENIED ? " (capturing needs root or CAP_NET_RAW)" : "");
         return WHY_LIVE_ERR_DEVICE;
     }
+    /* as tcpdump: the any device in Linux cooked v2 (it names the interface) where libpcap has it */
+#ifdef DLT_LINUX_SLL2
+    if (!strcmp(name, "any") && pcap_datalink(d->p) == DLT_LINUX_SLL)
+        (void)pcap_set_datalink(d->p, DLT_LINUX_SLL2);
+#endif
     d->linktype = (uint32_t)pcap_datalink(d->p);
     if (o->filter && *o->filter) {
         struct bpf_program prog;
@@ -169,6 +174,7 @@ void why_live_get_stats(struct why_live *l, struct why_live_stats *st)
 
 size_t why_live_ndevices(const struct why_live *l) { return l->n; }
 const char *why_live_device(const struct why_live *l, size_t i) { return i < l->n ? l->devs[i].name : ""; }
+uint32_t why_live_linktype(const struct why_live *l, size_t i) { return i < l->n ? l->devs[i].linktype : 0; }
 
 void why_live_free(struct why_live *l)
 {

@@ -58,6 +58,8 @@ void why_live_get_stats(struct why_live *l, struct why_live_stats *st);
 /* Number of devices open, and the name of device i. */
 size_t why_live_ndevices(const struct why_live *l);
 const char *why_live_device(const struct why_live *l, size_t i);
+/* The DLT_ link type of device i (pcap_datalink). */
+uint32_t why_live_linktype(const struct why_live *l, size_t i);
 void why_live_free(struct why_live *l);
 
 #endif

@@ -1096,6 +1096,14 @@ void why_flow_finish(struct why_flow *f)
 
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f) { return &f->st; }
 
+uint32_t why_flow_open_count(const struct why_flow *f)
+{
+    uint32_t lingering = 0;
+    for (const struct why_fconn *x = f->list[WHY_L_LINGER].head; x; x = x->link[WHY_L_LINGER].next)
+        lingering++;
+    return f->count - lingering;
+}
+
 void why_flow_free(struct why_flow *f)
 {
     if (!f)

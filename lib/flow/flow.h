@@ -193,6 +193,9 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p);
 /* Closes every connection still open (on_close with p = NULL), in creation order. */
 void why_flow_finish(struct why_flow *f);
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f);
+/* Connections in the table now that have not closed (closed ones lingering for stragglers
+ * left out). Walks the lingering list: for a metric or a status line, not per packet. */
+uint32_t why_flow_open_count(const struct why_flow *f);
 void why_flow_free(struct why_flow *f);
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */

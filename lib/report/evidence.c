@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "capture/pcapng_write.h"
+#include "capture/capture.h"
 #include "decode/decode.h"
 #include "proto/dns.h"
 #include "util/cursor.h"
@@ -53,6 +54,8 @@ struct why_export {
     struct tracked *files;      /* oldest first */
     size_t nfiles, cap;
     struct why_export_stats st;
+    struct deferred *def;       /* WHY_EXPORT_DEFER_MAX at most */
+    size_t ndef;
 };
 
 /* one incident being cut */
@@ -66,7 +69,19 @@ struct cut {
     struct picked *frames;
     size_t n, cap;
     bool capped;
+    bool copy;                  /* second pass: frames are copied (the reader reuses its buffer) */
+    uint64_t *held;             /* second pass: bytes copied, all incidents together */
     uint64_t seen;
+};
+
+/* An incident whose frames had left the ring: cut again from the capture files at the end. */
+struct deferred {
+    struct why_incident *inc;   /* a copy */
+    struct why_ts lo, hi;       /* its window, padded */
+    uint64_t drops;
+    bool found[WHY_EVIDENCE_MAX];
+    struct cut cut;
+    bool done;
 };
 
 /* ---- the files kept in dir ---- */
@@ -272,10 +287,12 @@ static bool pick(void *ctx, const struct why_frame *f)
 {
     struct cut *c = ctx;
     uint64_t order = c->seen++;
+    if (c->capped)
+        return false;
     int e = find_ev(c->inc, f);
     if (e < 0 && !wanted(c, f))
         return true;
-    if (c->n == WHY_EXPORT_FRAMES_MAX) {
+    if (c->n == WHY_EXPORT_FRAMES_MAX || (c->copy && *c->held + f->caplen > WHY_EXPORT_SECOND_BYTES)) {
         c->capped = true;
         return false;
     }
@@ -289,8 +306,30 @@ static bool pick(void *ctx, const struct why_frame *f)
         c->frames = np;
         c->cap = ncap;
     }
-    c->frames[c->n++] = (struct picked){*f, order, e};
+    c->frames[c->n] = (struct picked){*f, order, e};
+    if (c->copy) {
+        uint8_t *d = malloc(f->caplen ? f->caplen : 1);
+        if (!d) {
+            c->capped = true;
+            return false;
+        }
+        memcpy(d, f->data, f->caplen);
+        c->frames[c->n].f.data = d;
+        *c->held += f->caplen;
+    }
+    c->n++;
     return true;
+}
+
+static void cut_free(struct cut *c)
+{
+    for (size_t i = 0; c->copy && i < c->n; i++) {
+        *c->held -= c->frames[i].f.caplen;
+        free((void *)c->frames[i].f.data);
+    }
+    free(c->frames);
+    c->frames = NULL;
+    c->n = c->cap = 0;
 }
 
 static int picked_cmp(const void *a, const void *b)
@@ -437,11 +476,17 @@ static void section_comment(char *c, size_t size, const struct cut *cut, const s
         appendf(c, size, "Evidence may be incomplete: %" PRIu64 " packets dropped by the capture while the incident was under way.\n",
                 drops);
     if (cut->capped)
-        appendf(c, size, "Cut at %u frames.\n", WHY_EXPORT_FRAMES_MAX);
+        appendf(c, size, "Cut at %u frames%s.\n", WHY_EXPORT_FRAMES_MAX,
+                cut->copy ? " or at the second pass's memory bound" : "");
     for (uint32_t i = 0; i < inc->nevidence; i++) {
         const struct why_evidence *e = &inc->evidence[i];
         if (!e->frame || cut->ev_found[i])
             continue;
+        if (!rs) {
+            appendf(c, size, "Not in this file: frame %" PRIu64 " (%s): not found again in the capture file.\n",
+                    e->frame, e->what);
+            continue;
+        }
         appendf(c, size, "Not in this file: frame %" PRIu64 " (%s): the ring no longer held it", e->frame, e->what);
         if (rs->frames)
             appendf(c, size, " (it held %s .. %s)", why_ts_format(rs->oldest, t1, sizeof t1),
@@ -497,15 +542,10 @@ static int write_file(struct why_export *x, struct cut *cut, const char *tmp, co
     return rc;
 }
 
-int why_export_incident(struct why_export *x, const struct why_incident *inc,
-                        const struct why_ring *ring, uint64_t drops, char *path, size_t pathsize,
-                        char *err, size_t errsize)
+/* The incident's window and its first flows and names (before any frame is read). */
+static void cut_start(struct cut *cut, const struct why_incident *inc, struct why_ts *plo, struct why_ts *phi)
 {
-    path[0] = 0;
-    struct cut cut = {.inc = inc};
-    bool found[WHY_EVIDENCE_MAX] = {0};
-    cut.ev_found = found;
-    /* the window: every time the incident names */
+    cut->inc = inc;
     struct why_ts lo = {0}, hi = {0};
     widen(&lo, &hi, inc->ts);
     if (inc->total_us > 0)
@@ -517,46 +557,54 @@ int why_export_incident(struct why_export *x, const struct why_incident *inc,
         widen(&lo, &hi, k->first_ts);
         widen(&lo, &hi, k->last_ts);
         if (!(k->proto == 17 && (k->aport == 53 || k->bport == 53))) /* DNS: by question */
-            add_tuple(&cut, k->proto, &k->a, k->aport, &k->b, k->bport);
+            add_tuple(cut, k->proto, &k->a, k->aport, &k->b, k->bport);
     }
     if (inc->has_client)
-        add_tuple(&cut, 6, &inc->client_addr, inc->client_port, &inc->gateway_addr, inc->gateway_port);
-    add_name(&cut, inc->upstream_host);
-    lo = why_ts_add_us(lo, -WHY_EXPORT_PAD_US);
-    hi = why_ts_add_us(hi, WHY_EXPORT_PAD_US);
-    why_ring_each(ring, lo, hi, learn_flows, &cut);
-    why_ring_each(ring, lo, hi, pick, &cut);
-    if (cut.n > 1)
-        qsort(cut.frames, cut.n, sizeof *cut.frames, picked_cmp);
-    for (uint32_t i = 0; i < inc->nevidence; i++)
-        if (inc->evidence[i].frame && !found[i])
-            x->st.missing++;
+        add_tuple(cut, 6, &inc->client_addr, inc->client_port, &inc->gateway_addr, inc->gateway_port);
+    add_name(cut, inc->upstream_host);
+    *plo = why_ts_add_us(lo, -WHY_EXPORT_PAD_US);
+    *phi = why_ts_add_us(hi, WHY_EXPORT_PAD_US);
+}
 
-    struct why_ring_stats rs;
-    why_ring_get_stats(ring, &rs);
-    char *comment = malloc(COMMENT_SIZE);
-    if (!comment) {
-        free(cut.frames);
-        snprintf(err, errsize, "out of memory");
-        return -1;
-    }
-    section_comment(comment, COMMENT_SIZE, &cut, &rs, drops, lo, hi);
-
-    char stamp[40], cause[64], name[160], tmp[4096 + 200];
+/* The file's name: incident time, id and cause. */
+static void file_name(char *name, size_t size, const struct why_incident *inc)
+{
+    char stamp[40], cause[64];
     struct why_ts t = inc->ts;
     time_t sec = (time_t)t.sec;
     struct tm tm;
     gmtime_r(&sec, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
     safe_name(cause, sizeof cause, inc->detail);
-    snprintf(name, sizeof name, "%s.%06uZ-%" PRIu64 "-%s.pcapng", stamp, t.nsec / 1000, inc->id, cause);
+    snprintf(name, size, "%s.%06uZ-%" PRIu64 "-%s.pcapng", stamp, t.nsec / 1000, inc->id, cause);
+}
+
+/* Writes the cut frames (sorted here) as the incident's file. rs: the ring's stats, NULL on
+ * the second pass over the files. */
+static int cut_write(struct why_export *x, struct cut *cut, const struct why_ring_stats *rs, uint64_t drops,
+                     struct why_ts lo, struct why_ts hi, char *path, size_t pathsize, char *err, size_t errsize)
+{
+    const struct why_incident *inc = cut->inc;
+    path[0] = 0;
+    if (cut->n > 1)
+        qsort(cut->frames, cut->n, sizeof *cut->frames, picked_cmp);
+    for (uint32_t i = 0; i < inc->nevidence; i++)
+        if (inc->evidence[i].frame && !cut->ev_found[i])
+            x->st.missing++;
+    char *comment = malloc(COMMENT_SIZE);
+    if (!comment) {
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    section_comment(comment, COMMENT_SIZE, cut, rs, drops, lo, hi);
+    char name[160], tmp[4096 + 200];
+    file_name(name, sizeof name, inc);
     snprintf(path, pathsize, "%s/%s", x->dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", x->dir, name);
 
     uint64_t bytes = 0;
-    int rc = write_file(x, &cut, tmp, comment, &bytes);
+    int rc = write_file(x, cut, tmp, comment, &bytes);
     free(comment);
-    free(cut.frames);
     bool keep = !x->o.max_bytes || bytes <= x->o.max_bytes;
     if (rc == 0 && keep && x->o.max_bytes)
         make_room(x, bytes);
@@ -576,8 +624,143 @@ int why_export_incident(struct why_export *x, const struct why_incident *inc,
     track(x, name, bytes);
     x->st.written++;
     x->st.bytes_written += bytes;
-    x->st.frames_written += cut.n;
+    x->st.frames_written += cut->n;
     return 0;
+}
+
+/* Keeps inc for the second pass when the ring lost some of its frames. false when it is not
+ * kept (live input, the cap reached, out of memory): the ring's cut is written. */
+static bool defer(struct why_export *x, const struct why_incident *inc, uint64_t drops, struct why_ts lo,
+                  struct why_ts hi, char *path, size_t pathsize)
+{
+    if (!x->o.second_pass || x->ndef == WHY_EXPORT_DEFER_MAX)
+        return false;
+    if (!x->def && !(x->def = calloc(WHY_EXPORT_DEFER_MAX, sizeof *x->def)))
+        return false;
+    struct deferred *d = &x->def[x->ndef];
+    if (!(d->inc = malloc(sizeof *d->inc)))
+        return false;
+    *d->inc = *inc;
+    d->lo = lo;
+    d->hi = hi;
+    d->drops = drops;
+    x->ndef++;
+    x->st.deferred++;
+    char name[160];
+    file_name(name, sizeof name, inc);
+    snprintf(path, pathsize, "%s/%s", x->dir, name); /* written by why_export_second_pass */
+    return true;
+}
+
+int why_export_incident(struct why_export *x, const struct why_incident *inc,
+                        const struct why_ring *ring, uint64_t drops, char *path, size_t pathsize,
+                        char *err, size_t errsize)
+{
+    path[0] = 0;
+    struct cut cut = {0};
+    bool found[WHY_EVIDENCE_MAX] = {0};
+    cut.ev_found = found;
+    struct why_ts lo, hi;
+    cut_start(&cut, inc, &lo, &hi);
+    why_ring_each(ring, lo, hi, learn_flows, &cut);
+    why_ring_each(ring, lo, hi, pick, &cut);
+    struct why_ring_stats rs;
+    why_ring_get_stats(ring, &rs);
+    bool lost = rs.evicted && why_ts_cmp(lo, rs.oldest) < 0;
+    for (uint32_t i = 0; i < inc->nevidence && !lost; i++)
+        lost = inc->evidence[i].frame && !found[i];
+    if (lost && defer(x, inc, drops, lo, hi, path, pathsize)) {
+        cut_free(&cut);
+        return 0;
+    }
+    int rc = cut_write(x, &cut, &rs, drops, lo, hi, path, pathsize, err, errsize);
+    cut_free(&cut);
+    return rc;
+}
+
+/* ---- the second pass over the capture files ---- */
+
+static int def_lo_cmp(const void *a, const void *b)
+{
+    return why_ts_cmp(((const struct deferred *)a)->lo, ((const struct deferred *)b)->lo);
+}
+
+/* Writes d's file and frees its frames; keeps the first failure in err. */
+static void def_write(struct why_export *x, struct deferred *d, int *rc, char *err, size_t errsize)
+{
+    char path[4352], e2[4608];
+    if (cut_write(x, &d->cut, NULL, d->drops, d->lo, d->hi, path, sizeof path, e2, sizeof e2) < 0 && !*rc) {
+        snprintf(err, errsize, "%s", e2);
+        *rc = -1;
+    }
+    cut_free(&d->cut);
+    d->done = true;
+}
+
+/* One read of the files: fn on every frame for each incident whose window holds it; with
+ * write, an incident's file is written as soon as the read passes its window (the reader
+ * hands frames in time order). */
+static int pass_over(struct why_export *x, const char *const *paths, size_t npaths,
+                     bool (*fn)(void *ctx, const struct why_frame *f), bool write, char *err, size_t errsize)
+{
+    struct why_reader *r = NULL;
+    if (why_reader_open(&r, paths, npaths, err, errsize) < 0)
+        return -1;
+    size_t *active = malloc(x->ndef * sizeof *active), nact = 0, next = 0;
+    if (!active) {
+        why_reader_free(r);
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    struct why_frame f;
+    while (why_reader_next(r, &f) == WHY_READ_FRAME) {
+        while (next < x->ndef && why_ts_cmp(x->def[next].lo, f.ts) <= 0)
+            active[nact++] = next++;
+        for (size_t k = 0; k < nact;) {
+            struct deferred *d = &x->def[active[k]];
+            if (why_ts_cmp(f.ts, d->hi) > 0) {
+                if (write)
+                    def_write(x, d, &rc, err, errsize);
+                active[k] = active[--nact];
+                continue;
+            }
+            fn(&d->cut, &f);
+            k++;
+        }
+    }
+    /* a read error ends the pass where it ended the first one (reported there): the windows
+     * still open are written with what was read */
+    free(active);
+    why_reader_free(r);
+    return rc;
+}
+
+int why_export_second_pass(struct why_export *x, const char *const *paths, size_t npaths, char *err,
+                           size_t errsize)
+{
+    if (!x->ndef)
+        return 0;
+    qsort(x->def, x->ndef, sizeof *x->def, def_lo_cmp);
+    uint64_t held = 0;
+    for (size_t i = 0; i < x->ndef; i++) {
+        struct deferred *d = &x->def[i];
+        d->cut = (struct cut){.ev_found = d->found, .copy = true, .held = &held};
+        struct why_ts lo, hi;
+        cut_start(&d->cut, d->inc, &lo, &hi);
+    }
+    int rc = pass_over(x, paths, npaths, learn_flows, false, err, errsize);
+    if (rc == 0)
+        rc = pass_over(x, paths, npaths, pick, true, err, errsize);
+    for (size_t i = 0; i < x->ndef; i++) { /* windows that reach the end of the files */
+        if (!x->def[i].done)
+            def_write(x, &x->def[i], &rc, err, errsize);
+        free(x->def[i].inc);
+    }
+    free(x->def);
+    x->def = NULL;
+    x->ndef = 0;
+    return rc;
 }
 
 void why_export_get_stats(const struct why_export *x, struct why_export_stats *st) { *st = x->st; }
@@ -586,6 +769,9 @@ void why_export_free(struct why_export *x)
 {
     if (!x)
         return;
+    for (size_t i = 0; i < x->ndef; i++)
+        free(x->def[i].inc);
+    free(x->def);
     for (size_t i = 0; i < x->nfiles; i++)
         free(x->files[i].name);
     free(x->files);

@@ -143,6 +143,8 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         kstr(out, "file", files[inc->file], &f);
     kstr(out, "summary", inc->summary, &f);
     kstr(out, "fix", inc->fix, &f);
+    if (inc->capture_drops)
+        kint(out, "capture_drops", (int64_t)inc->capture_drops, false, &f);
     key(out, "evidence", &f);
     fputc('[', out);
     for (uint32_t i = 0; i < inc->nevidence; i++) {

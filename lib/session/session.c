@@ -457,6 +457,8 @@ void why_session_finish(struct why_session *s)
 
 const struct why_summary *why_session_summary(const struct why_session *s) { return &s->sum; }
 
+uint64_t why_session_open_conns(const struct why_session *s) { return why_flow_open_count(s->flow); }
+
 void why_session_free(struct why_session *s)
 {
     if (!s)

@@ -10,8 +10,10 @@ For the bundled Squid capture and the TLS lab's captures with their key logs:
   - with --keylog the Decryption Secrets Block holds exactly the key log lines of the
     ClientHellos in the file, and tshark decrypts the upstream HTTP with it alone;
   - --evidence-max keeps the directory under the bound, oldest first, counted;
-  - a ring that no longer holds the evidence says so in the file's comment;
-  - a ring that wraps many times still gives whole files; -w -C -W rotate as tcpdump's;
+  - a ring too short to hold the evidence (--ring 1s): the second pass over the file cuts
+    files byte-identical to those of a ring that held everything;
+  - a ring that wraps many times still gives whole files; -w -C -W write classic pcap and
+    rotate with tcpdump's names, every input frame kept;
   - a ring too small is refused with one line and exit status 2."""
 import argparse, json, os, shutil, struct, subprocess, sys, tempfile
 
@@ -44,6 +46,23 @@ def blocks(path):
         out.append((btype, data[off + 8: off + blen - 4]))
         off += blen
     return out
+
+
+def pcap_frames(path):
+    """(link type, frames) of a classic pcap file, as tcpdump -w writes it; AssertionError if it
+    is not one or is cut short."""
+    data = open(path, "rb").read()
+    assert len(data) >= 24 and data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4"), f"{path}: not pcap"
+    e = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    link = struct.unpack_from(e + "I", data, 20)[0]
+    off, n = 24, 0
+    while off < len(data):
+        assert off + 16 <= len(data), f"{path}: record header cut"
+        incl = struct.unpack_from(e + "I", data, off + 8)[0]
+        assert off + 16 + incl <= len(data), f"{path}: record cut"
+        off += 16 + incl
+        n += 1
+    return link, n
 
 
 def tshark(path, *args):
@@ -188,12 +207,18 @@ def main():
         newest = sorted(os.listdir(f"{work}/squid"))[-1]
         check(newest in os.listdir(d), "--evidence-max kept the newest file")
 
-        # a ring that lost the evidence says so
+        # a ring that lost the evidence: from capture files, a second pass over them cuts the
+        # same files as a ring that held everything, byte for byte
         d = f"{work}/short"
-        run([why, "--ring", "1s", "--evidence", d, "examples/squid-forward-proxy.pcap"])
-        f = sorted(os.listdir(d))[0]
-        check("Not in this file: frame" in shb_comment(blocks(os.path.join(d, f))),
-              "--ring 1s: frames the ring no longer held are named in the file's comment")
+        r = run([why, "--json", "--ring", "1s", "--evidence", d, "examples/squid-forward-proxy.pcap"])
+        cap = [o for o in jsonl(r.stdout) if o.get("type") == "capture"][0]
+        full = sorted(os.listdir(f"{work}/squid"))
+        same = [f for f in full if os.path.exists(os.path.join(d, f)) and
+                open(os.path.join(d, f), "rb").read() == open(os.path.join(work, "squid", f), "rb").read()]
+        check(sorted(os.listdir(d)) == full and same == full and cap["evidence_second_pass"] > 0
+              and cap["evidence_missing_frames"] == 0,
+              f"--ring 1s: {cap['evidence_second_pass']} incidents cut again from the file, {len(same)}/{len(full)} "
+              f"files byte-identical to those of a ring that held everything, {cap['evidence_missing_frames']} frames missing")
         # a ring that wraps many times (1M over ten copies of the capture, 3 MB): every file
         # is still whole
         if shutil.which("editcap") and shutil.which("mergecap"):
@@ -201,7 +226,7 @@ def main():
             for i in range(10):
                 parts.append(f"{work}/part{i}.pcap")
                 run(["editcap", "-t", str(i * 10), "examples/squid-forward-proxy.pcap", parts[-1]])
-            run(["mergecap", "-a", "-w", f"{work}/big.pcap"] + parts)
+            run(["mergecap", "-F", "pcap", "-a", "-w", f"{work}/big.pcap"] + parts)
             d = f"{work}/wrap"
             r = run([why, "--json", "--ring", "1M", "--evidence", d, f"{work}/big.pcap"])
             n = len([o for o in jsonl(r.stdout) if o.get("type") == "incident"])
@@ -213,14 +238,24 @@ def main():
                     bad.append(f)
             check(n > 100 and len(os.listdir(d)) == n and not bad,
                   f"--ring 1M over 3 MB: {len(os.listdir(d))} files for {n} incidents, malformed {bad}")
-            # -w -C -W as tcpdump: FILE, FILE1, ... without -W; FILE0..FILE(N-1) rotating with it
-            for sub, extra, want in (("w1", [], ["y", "y1", "y2", "y3"]), ("w2", ["-W", "3"], ["y0", "y1", "y2"])):
+            # -w -C -W as tcpdump: classic pcap; FILE, FILE1, ... without -W (every frame of
+            # the input, in order, nothing lost); FILE0..FILE(N-1) rotating with it
+            link, total = pcap_frames(f"{work}/big.pcap")
+            for sub, extra in (("w1", []), ("w2", ["-W", "3"])):
                 os.makedirs(f"{work}/{sub}")
                 run([why, "-q", "-w", f"{work}/{sub}/y", "-C", "1"] + extra + [f"{work}/big.pcap"])
-                names = sorted(os.listdir(f"{work}/{sub}"))
+                names = sorted(os.listdir(f"{work}/{sub}"), key=lambda n: int(n[1:] or 0))
                 sizes_ok = all(os.path.getsize(f"{work}/{sub}/{f}") < 1000000 + 300000 for f in names)
-                whole = all(blocks(f"{work}/{sub}/{f}") for f in names)
-                check(names == want and sizes_ok and whole, f"-w -C 1 {' '.join(extra)}: files {names}")
+                got = [pcap_frames(f"{work}/{sub}/{f}") for f in names]
+                links = {lk for lk, _ in got}
+                if extra:
+                    check(names == ["y0", "y1", "y2"] and sizes_ok and links == {link},
+                          f"-w -C 1 -W 3: pcap files {names} of link type {links}")
+                else:
+                    check(len(names) >= 3 and names == ["y"] + [f"y{i}" for i in range(1, len(names))] and sizes_ok
+                          and links == {link} and sum(n for _, n in got) == total,
+                          f"-w -C 1: pcap files {names} of link type {links} holding {sum(n for _, n in got)} "
+                          f"of the {total} frames")
         r = run([why, "--ring", "100K", "--evidence", f"{work}/x", "examples/squid-forward-proxy.pcap"])
         lines = [l for l in r.stderr.splitlines() if l.strip()]
         check(r.returncode == 2 and len(lines) == 1 and "--ring" in lines[0], f"--ring 100K: exit {r.returncode}, {lines}")

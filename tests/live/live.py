@@ -10,12 +10,19 @@ gateway namespace while tcpdump records the same traffic; then:
   - every evidence file parses (tshark), carries its comments, names the same cause when
     why502 reads it alone, and holds no frame of another connection;
   - the process runs as the user it dropped to, with no capabilities (/proc/PID/status);
-  - SIGUSR1 prints a status line; --metrics answers; SIGINT and SIGTERM at random moments
-    leave a summary and only complete evidence files;
-  - bad input: no such device, a bad filter, a ring too small, a full evidence disk.
+  - SIGUSR1 prints a status line; --metrics answers; why502_open_connections rises by the
+    connections a client holds open and falls back after; SIGINT and SIGTERM at random
+    moments leave a summary and only complete evidence files;
+  - -w is classic pcap with tcpdump's link type and every analysed frame; -C and -C -W name
+    and size their files as tcpdump does;
+  - drops: a stopped why502 (SIGSTOP, -B 64) under a burst drops packets; the incident decided
+    after carries capture_drops equal to pcap_stats' count, as the status line, the capture
+    record and the summary's warning do;
+  - bad input: no such device, a bad filter, a ring too small, -w on devices of two link
+    types, a full evidence disk.
 Only 198.18.0.0/15 addresses inside namespaces made here; everything started is ended by PID
 and the namespaces are deleted on every exit."""
-import argparse, json, os, random, signal, subprocess, sys, tempfile, time
+import argparse, json, os, random, re, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from evidence import check, check_dir, failures  # noqa: E402  the same file checks
@@ -145,6 +152,112 @@ def tshark_ok(path):
     return r.returncode == 0, r.stdout
 
 
+def capinfos(path):
+    r = sh(f"capinfos -t -E -c {path}", check=False)
+    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in r.stdout.splitlines() if ":" in l)}
+
+
+def metric(name):
+    m = sh(nsx("w5v-g", "curl -s -m 2 http://127.0.0.1:9502/metrics"), check=False).stdout
+    for line in m.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    return None
+
+
+def held_open_conns(pid, n=20):
+    """why502_open_connections rises by n while n client connections are held open, and falls
+    back once they are closed; the SIGUSR1 status line says the same."""
+    before = metric("why502_open_connections")
+    holder = spawn(["ip", "netns", "exec", "w5v-c", "python3", "-c",
+                    f"import socket, time\ns = [socket.create_connection(('198.18.60.1', 8080)) for _ in range({n})]\n"
+                    "print('held', flush=True)\ntime.sleep(20)"], subprocess.PIPE, subprocess.DEVNULL)
+    holder.stdout.readline()
+    time.sleep(1)
+    held = metric("why502_open_connections")
+    os.killpg(holder.pid, signal.SIGKILL)  # the kernel closes the sockets: FINs both ways
+    holder.wait()
+    time.sleep(1.5)
+    after = metric("why502_open_connections")
+    check(before is not None and held is not None and after is not None and held >= before + n
+          and after <= before + 1,
+          f"why502_open_connections: {before} before, {held} while {n} connections are held open, {after} after")
+
+
+def rotation(why, work):
+    """-w -C 1 (FILE, FILE1, FILE2...) and -w -C 1 -W 3 (FILE0..FILE2, overwritten in turn), as
+    tcpdump names them; every file is classic pcap that tcpdump reads."""
+    with open(f"{work}/www/okbig", "wb") as f:  # nginx's /ok prefix serves /okbig too
+        f.write(os.urandom(256 * 1024))
+    rd = f"{work}/rot"
+    os.makedirs(rd)
+    os.chmod(rd, 0o777)
+    ps = [spawn(["ip", "netns", "exec", "w5v-g", why, "-i", "any", "-q", "-w", f"{rd}/{name}", "-C", "1"] + extra,
+                subprocess.DEVNULL, subprocess.DEVNULL) for name, extra in (("seq", []), ("wrap", ["-W", "3"]))]
+    time.sleep(1.5)
+    sh(nsx("w5v-c", "sh -c 'for i in $(seq 1 24); do curl -s -o /dev/null -m 5 http://198.18.60.1:8080/okbig; done'"))
+    time.sleep(1)
+    for p in ps:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=10)
+    names = sorted(os.listdir(rd))
+    seq = sorted((n for n in names if n.startswith("seq")), key=lambda n: int(n[3:] or 0))
+    wrap = sorted(n for n in names if n.startswith("wrap"))
+    check(len(seq) >= 4 and seq == ["seq"] + [f"seq{i}" for i in range(1, len(seq))],
+          f"-C 1: files named as tcpdump's {seq}")
+    check(wrap == ["wrap0", "wrap1", "wrap2"], f"-C 1 -W 3: files named as tcpdump's {wrap}")
+    bad = []
+    for n in names:
+        ci = capinfos(f"{rd}/{n}")
+        r = sh(f"tcpdump -nr {rd}/{n} -c 1", check=False)
+        size = os.path.getsize(f"{rd}/{n}")
+        if ci.get("File type", "").endswith("- pcap") is False or r.returncode or size > 1000000 + 262144 + 16:
+            bad.append((n, ci.get("File type"), r.returncode, size))
+    check(not bad, f"-C: {len(names)} files are pcap that tcpdump reads, each at most -C plus one frame ({bad})")
+
+
+def drops(why, work):
+    """Kernel drops: why502 with a small buffer (-B 64) is stopped (SIGSTOP) while a refused
+    request and then a burst of downloads pass, then continued. The incident decided after
+    carries capture_drops, and the counts agree with pcap_stats' (status line, capture
+    record, summary warning)."""
+    d = f"{work}/evd"
+    o = open(f"{work}/drops.json", "w")
+    e = open(f"{work}/drops.err", "w")
+    p = spawn(["ip", "netns", "exec", "w5v-g", why, "-i", "any", "-B", "64", "-s", "2048", "--json",
+               "--evidence", d, "not", "port", "9502"], o, e)
+    time.sleep(1.5)
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        traffic(["/refused"])
+        sh(nsx("w5v-c", "sh -c 'for i in $(seq 1 16); do curl -s -o /dev/null -m 5 http://198.18.60.1:8080/okbig; done'"))
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    time.sleep(4)
+    os.kill(p.pid, signal.SIGUSR1)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=10)
+    o.close()
+    e.close()
+    objs = [json.loads(l) for l in open(f"{work}/drops.json") if l.startswith("{")]
+    inc = [x for x in objs if x.get("type") == "incident"]
+    cap = ([x for x in objs if x.get("type") == "capture"] or [{}])[0]
+    summ = ([x for x in objs if x.get("type") == "summary"] or [{}])[0]
+    total = cap.get("kernel_drops", 0) + cap.get("interface_drops", 0)
+    status = [re.search(r" \d+ packets, (\d+) dropped \(kernel ", l) for l in open(f"{work}/drops.err")]
+    status = [m for m in status if m]
+    st_total = int(status[-1].group(1)) if status else -1
+    warn = [w for w in summ.get("warnings", []) if w.startswith(f"evidence may be incomplete: {total} packets dropped")]
+    check(total > 0 and cap.get("capture_drops") == total and st_total == total and len(warn) == 1,
+          f"drops: pcap_stats counted {total} (status line {st_total}, capture record {cap.get('capture_drops')}), "
+          f"summary warning {warn}")
+    rst = [x for x in inc if x.get("detail") == "rst"]
+    check(rst and all(x.get("capture_drops") == total for x in rst) and cap.get("incidents_with_drops") == len(inc),
+          f"drops: the incident decided after them carries capture_drops "
+          f"{[x.get('capture_drops') for x in inc]} (want {total}), incidents_with_drops {cap.get('incidents_with_drops')}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", required=True)
@@ -170,12 +283,12 @@ def run(why, work):
     t0 = time.time()
     ev = f"{work}/evidence"
     pcap = f"{work}/gw.pcap"
-    tcpd = spawn(["ip", "netns", "exec", "w5v-g", "tcpdump", "-s", "0", "-i", "any", "-w", pcap, "-U"],
+    tcpd = spawn(["ip", "netns", "exec", "w5v-g", "tcpdump", "-s", "0", "-i", "any", "-w", pcap, "-U", "not", "port", "9502"],
                  subprocess.DEVNULL, subprocess.DEVNULL)
     out = open(f"{work}/live.json", "w")
     err = open(f"{work}/live.err", "w")
     live = spawn(["ip", "netns", "exec", "w5v-g", why, "-i", "any", "--json", "--evidence", ev,
-                  "--metrics", "127.0.0.1:9502", "not", "port", "9502"], out, err)
+                  "--metrics", "127.0.0.1:9502", "-w", f"{work}/why.pcap", "not", "port", "9502"], out, err)
     time.sleep(1.5)
     # privileges: dropped before any packet
     st = open(f"/proc/{live.pid}/status").read() if live.poll() is None else ""
@@ -195,6 +308,7 @@ def run(why, work):
     time.sleep(4)
     early = incidents(open(f"{work}/live.json").read())
     check(len(early) == 3, f"the 3 incidents were printed before the end, with no later packet ({len(early)})")
+    held_open_conns(pid)
     os.kill(pid, signal.SIGUSR1)
     time.sleep(0.3)
     m = sh(nsx("w5v-g", "curl -s -m 2 http://127.0.0.1:9502/metrics"), check=False).stdout
@@ -219,6 +333,16 @@ def run(why, work):
     check(sorted(o["detail"] for o in li) == ["rst", "rst", "syn_unanswered"],
           f"causes: {sorted(o['detail'] for o in li)}")
     check_dir(why, ev, li, "live")
+    # -w writes what tcpdump -w writes: classic pcap, the same link type, every frame analysed
+    capl = [json.loads(l) for l in lines.splitlines() if l.startswith('{"type":"capture"')]
+    ci_w, ci_t = capinfos(f"{work}/why.pcap"), capinfos(pcap)
+    check(ci_w.get("File type") == ci_t.get("File type") and "pcapng" not in ci_w.get("File type", "pcapng")
+          and ci_w.get("File encapsulation") == ci_t.get("File encapsulation")
+          and capl and int(ci_w.get("Number of packets", "-1")) == capl[0]["packets"],
+          f"-w: {ci_w.get('File type')}, {ci_w.get('File encapsulation')}, {ci_w.get('Number of packets')} packets "
+          f"(tcpdump: {ci_t.get('File type')}, {ci_t.get('File encapsulation')}; analysed: {capl[0]['packets'] if capl else None})")
+    rotation(why, work)
+    drops(why, work)
 
     # SIGINT / SIGTERM at random moments of a run with traffic
     rnd = random.Random(int(os.environ.get("W5V_SEED", time.time())))
@@ -250,6 +374,7 @@ def run(why, work):
         check(r.returncode == status and len(lines) == 1 and grep in lines[0],
               f"{what}: exit {r.returncode} (want {status}), stderr {lines}")
     bad(["-i", "w5v-nosuch0"], 3, "no such device", "w5v-nosuch0")
+    bad(["-i", "any", "-i", "lo", "-w", f"{work}/mixed.pcap"], 2, "-w on devices of two link types", "link type")
     r = subprocess.run(["su", "nobody", "-s", "/bin/sh", "-c", f"{why} -i any"], capture_output=True, text=True,
                        timeout=20)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
