@@ -5,7 +5,7 @@ and fails on any cycle (strongly connected component of more than one file), nam
 import argparse, os, subprocess, sys
 
 
-def graph(objdir):
+def graph(objdir, srcdir):
     defs, uses = {}, {}
     for root, _, names in os.walk(objdir):
         for n in names:
@@ -13,6 +13,8 @@ def graph(objdir):
                 continue
             path = os.path.join(root, n)
             name = os.path.relpath(path, objdir)[:-2]
+            if srcdir and not os.path.exists(os.path.join(srcdir, name)):
+                continue  # left in a reused build directory by a source that is gone
             out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
             d, u = set(), set()
             for line in out.splitlines():
@@ -61,8 +63,9 @@ def cycles(g):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("objdir", help="the library's object directory (CMakeFiles/why502lib.dir/lib)")
+    ap.add_argument("srcdir", nargs="?", help="lib/ of the sources: objects of files gone are skipped")
     a = ap.parse_args()
-    g = graph(a.objdir)
+    g = graph(a.objdir, a.srcdir)
     if len(g) < 10:
         print(f"only {len(g)} object files under {a.objdir}: wrong directory?")
         sys.exit(1)
