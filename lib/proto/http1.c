@@ -431,6 +431,12 @@ void why_http1_stream_init(struct why_http1_stream *s, bool request_side)
     s->expected_len = -1;
 }
 
+bool why_http1_stream_idle(const struct why_http1_stream *s)
+{
+    return s->phase == WHY_HTTP_IDLE && s->hlen == 0 && s->pend_count == 0 && !s->peeking &&
+           s->pending_dropped == 0;
+}
+
 void why_http1_stream_fini(struct why_http1_stream *s)
 {
     /* idempotent: the session may call it on close and again when freeing */

@@ -101,6 +101,10 @@ struct why_http1_stream {
 };
 
 void why_http1_stream_init(struct why_http1_stream *s, bool request_side);
+/* At a message boundary with nothing to remember (no head bytes, no request awaiting its
+ * answer, nothing counted): a stream fresh from why_http1_stream_init would behave the same,
+ * so the caller may free it and start a new one on the next byte. */
+bool why_http1_stream_idle(const struct why_http1_stream *s);
 void why_http1_stream_fini(struct why_http1_stream *s);
 /* Response side: a request with this method was sent (for HEAD/CONNECT framing). */
 void why_http1_stream_expect(struct why_http1_stream *s, const char *method);
