@@ -53,11 +53,11 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
 
 bool why_join_tls_failed(const struct why_conn_rec *rc)
 {
-    if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated)
+    if (rc->tls->reneg_frame && !rc->tls->reneg_renegotiated)
         return true;
-    if (rc->tls.cert_problem && !why_rec_tls_sent_data(rc))
+    if (rc->tls->cert_problem && !why_rec_tls_sent_data(rc))
         return true; /* the gateway left after seeing the certificate */
-    if (rc->tls.alert_frame && rc->tls.alert_level == 2 && !rc->tls.appdata[WHY_S2C])
+    if (rc->tls->alert_frame && rc->tls->alert_level == 2 && !rc->tls->appdata[WHY_S2C])
         return true;
     return why_rec_tls_handshake_cut(rc);
 }
@@ -70,8 +70,8 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
-    struct why_ts when = rc->tls.reneg_frame ? rc->tls.reneg_ts
-                         : rc->tls.alert_frame ? rc->tls.alert_ts : rc->c.first_ts;
+    struct why_ts when = rc->tls->reneg_frame ? rc->tls->reneg_ts
+                         : rc->tls->alert_frame ? rc->tls->alert_ts : rc->c.first_ts;
     for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->app != WHY_APP_TLS || o->claimed ||
@@ -85,7 +85,7 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
         if (o->closed && why_ts_cmp(last, when) < 0)
             continue; /* gone before the failure */
         if (!x->client_conn ||
-            (strcmp(o->tls.sni, rc->tls.sni) == 0 && strcmp(x->client_conn->tls.sni, rc->tls.sni) != 0))
+            (strcmp(o->tls->sni, rc->tls->sni) == 0 && strcmp(x->client_conn->tls->sni, rc->tls->sni) != 0))
             x->client_conn = o;
     }
 }

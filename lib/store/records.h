@@ -44,6 +44,9 @@ static inline uint64_t why_frame_num(uint64_t id)
 
 struct why_txn;
 
+/* The TLS facts of every record that saw no TLS: all zero, read only. */
+extern const struct why_tls_facts why_tls_facts_none;
+
 /* A TCP connection as the join sees it. */
 struct why_conn_rec {
     struct why_conn c;            /* snapshot; refreshed from the live connection on events */
@@ -54,7 +57,9 @@ struct why_conn_rec {
     bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
     bool dec_http;                /* --keylog: HTTP found inside the TLS records */
     bool resp_dead;               /* the response stream could not be followed */
-    struct why_tls_facts tls;     /* app/tls.c */
+    struct why_tls_facts *tls;    /* app/tls.c: allocated when TLS bytes are first seen
+                                     (why_store_tls_facts); until then the shared all-zero
+                                     why_tls_facts_none, never NULL, never written */
     struct why_h2_facts h2;       /* app/http2.c */
     struct why_other_facts other; /* app/app.c: first bytes of a server that spoke first */
     uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
@@ -192,10 +197,10 @@ static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)
 /* The gateway (client side) sent application data (a request) on a TLS connection. */
 static inline bool why_rec_tls_sent_data(const struct why_conn_rec *rc)
 {
-    if (rc->tls.dec_data_records[WHY_C2S])
+    if (rc->tls->dec_data_records[WHY_C2S])
         return true;
     /* TLS 1.3: the client's Finished travels as application data */
-    return rc->tls.data_records[WHY_C2S] > (rc->tls.version == 0x0304 ? 1u : 0u);
+    return rc->tls->data_records[WHY_C2S] > (rc->tls->version == 0x0304 ? 1u : 0u);
 }
 
 /* The server closed a TLS connection before finishing its side of the handshake. */
@@ -203,7 +208,7 @@ static inline bool why_rec_tls_handshake_cut(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     const struct why_tcp_half *srv = &c->half[WHY_S2C], *cli = &c->half[WHY_C2S];
-    if (!rc->tls.hello[WHY_C2S] || rc->tls.ccs[WHY_S2C] || rc->tls.appdata[WHY_S2C])
+    if (!rc->tls->hello[WHY_C2S] || rc->tls->ccs[WHY_S2C] || rc->tls->appdata[WHY_S2C])
         return false; /* the server finished its side of the handshake */
     uint64_t sf = srv->rst_frame ? srv->rst_frame : srv->fin_frame;
     uint64_t cf = cli->rst_frame ? cli->rst_frame : cli->fin_frame;

@@ -169,6 +169,8 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
     if (st->hooks.release)
         st->hooks.release(st->hooks.ctx, rc);
+    if (rc->tls != &why_tls_facts_none)
+        free(rc->tls);
     free(rc);
 }
 
@@ -243,6 +245,21 @@ void why_store_fini(struct why_store *st)
 
 /* ---- connection records ---- */
 
+const struct why_tls_facts why_tls_facts_none;
+
+struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->tls != &why_tls_facts_none)
+        return rc->tls;
+    struct why_tls_facts *t = calloc(1, sizeof *t);
+    if (!t) {
+        st->sum->oom++;
+        return NULL;
+    }
+    rc->tls = t;
+    return t;
+}
+
 /* At the cap, a closed record that no request holds makes room (counted): first one of a
  * connection opened towards the capture host that never got an answer (a flood's), else the
  * oldest. */
@@ -281,6 +298,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = *c;
     rc->live = c;
+    rc->tls = (struct why_tls_facts *)&why_tls_facts_none; /* read only until TLS is seen */
     rc->seq = ++st->next_rec_seq;
     if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
         st->conns_unordered = true; /* for good: the join then scans every record */

@@ -99,6 +99,9 @@ uint64_t why_request_key(const char *method, const char *path);
 /* A new record for a connection the flow table opened; NULL at the cap (counted in
  * cap_records_dropped, after trying to make room) or on out of memory (counted). */
 struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c);
+/* rc's TLS facts, to write: allocated on the first call (until then rc->tls is the shared
+ * why_tls_facts_none); NULL on out of memory (counted). */
+struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
 static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)

@@ -31,6 +31,7 @@ struct fixture {
     struct why_gateways gw;
     struct why_diag_ctx dx;
     struct why_conn_rec cli_conn, up_conn, att[4];
+    struct why_tls_facts tls[6];      /* the records' TLS facts */
     struct why_txn client, up;
     struct why_dns_rec dns[4];
     struct why_join x;
@@ -59,6 +60,10 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     f->dx.gw = &f->gw;
     f->dx.now = T(100);
+    f->cli_conn.tls = &f->tls[0];
+    f->up_conn.tls = &f->tls[1];
+    for (int i = 0; i < 4; i++)
+        f->att[i].tls = &f->tls[2 + i];
     /* client 198.18.1.2 -> gateway 198.18.1.1:9090, GET http://nx.lab/x at t=1 */
     struct why_conn *c = &f->cli_conn.c;
     c->cli_addr = A("198.18.1.2");
@@ -84,6 +89,7 @@ static int setup(void **state)
         u->srv_port = 80;
     }
     f->up_conn = f->att[0];
+    f->up_conn.tls = &f->tls[1]; /* its own facts, as a copy of the record had */
     *state = f;
     return 0;
 }
@@ -360,9 +366,9 @@ static void tls_renegotiation_stall(void **state)
     syn(c, 1, 1.0, 1.0);
     c->established = true;
     f->up_conn.app = WHY_APP_TLS;
-    strcpy(f->up_conn.tls.sni, "hello.test.domain");
-    f->up_conn.tls.reneg_frame = 60;
-    f->up_conn.tls.reneg_ts = T(1.2);
+    strcpy(f->up_conn.tls->sni, "hello.test.domain");
+    f->up_conn.tls->reneg_frame = 60;
+    f->up_conn.tls->reneg_ts = T(1.2);
     c->half[WHY_S2C].fin_frame = 70;
     c->half[WHY_S2C].fin_ts = T(121.2);
     f->x.up_conn = &f->up_conn;
@@ -384,12 +390,12 @@ static void tls_refused_renegotiated_certificate(void **state)
     syn(c, 1, 1.0, 1.0);
     c->established = true;
     f->up_conn.app = WHY_APP_TLS;
-    strcpy(f->up_conn.tls.sni, "reneg.tls");
-    f->up_conn.tls.version = 0x0303;
-    f->up_conn.tls.ccs[WHY_S2C] = f->up_conn.tls.ccs[WHY_C2S] = true;
-    f->up_conn.tls.data_records[WHY_C2S] = 1;
-    f->up_conn.tls.reneg_frame = 60;
-    f->up_conn.tls.reneg_ts = T(1.2);
+    strcpy(f->up_conn.tls->sni, "reneg.tls");
+    f->up_conn.tls->version = 0x0303;
+    f->up_conn.tls->ccs[WHY_S2C] = f->up_conn.tls->ccs[WHY_C2S] = true;
+    f->up_conn.tls->data_records[WHY_C2S] = 1;
+    f->up_conn.tls->reneg_frame = 60;
+    f->up_conn.tls->reneg_ts = T(1.2);
     c->half[WHY_C2S].fin_frame = 61; /* the gateway closes at once */
     c->half[WHY_C2S].fin_ts = T(1.201);
     c->half[WHY_S2C].fin_frame = 62;
@@ -402,23 +408,23 @@ static void tls_refused_renegotiated_certificate(void **state)
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "renegotiation_refused");
 
-    f->up_conn.tls.reneg_answered = f->up_conn.tls.reneg_renegotiated = true; /* a ClientHello back */
+    f->up_conn.tls->reneg_answered = f->up_conn.tls->reneg_renegotiated = true; /* a ClientHello back */
     assert_true(diag(f));
     assert_string_not_equal(f->dg.inc.detail, "renegotiation_refused");
     assert_string_not_equal(f->dg.inc.detail, "renegotiation_stall");
 
-    f->up_conn.tls.reneg_frame = 0;
-    f->up_conn.tls.data_records[WHY_C2S] = 0; /* no request sent */
-    f->up_conn.tls.cert_problem = WHY_CERT_EXPIRED;
-    f->up_conn.tls.cert_frame = 58;
-    strcpy(f->up_conn.tls.cert_text, "expired: not after 2020-01-01T00:00:00Z");
+    f->up_conn.tls->reneg_frame = 0;
+    f->up_conn.tls->data_records[WHY_C2S] = 0; /* no request sent */
+    f->up_conn.tls->cert_problem = WHY_CERT_EXPIRED;
+    f->up_conn.tls->cert_frame = 58;
+    strcpy(f->up_conn.tls->cert_text, "expired: not after 2020-01-01T00:00:00Z");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "tls_certificate_error");
     assert_string_equal(f->dg.inc.detail, "tls_certificate");
 
-    f->up_conn.tls.cert_problem = WHY_CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
-    f->up_conn.tls.version = 0x0304;
-    f->up_conn.tls.data_records[WHY_C2S] = 1; /* its Finished only */
+    f->up_conn.tls->cert_problem = WHY_CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
+    f->up_conn.tls->version = 0x0304;
+    f->up_conn.tls->data_records[WHY_C2S] = 1; /* its Finished only */
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "tls_gateway_left");
 }
