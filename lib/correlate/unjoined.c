@@ -8,7 +8,7 @@
 
 bool why_join_conn_failed(const struct why_conn_rec *rc)
 {
-    const struct why_conn *c = &rc->c;
+    const struct why_conn *c = rc->c;
     if (rc->claimed || c->midstream || c->syn_count == 0 || c->established)
         return false;
     /* one unanswered SYN may just be the end of the capture; a retry, a RST or an ICMP
@@ -19,9 +19,9 @@ bool why_join_conn_failed(const struct why_conn_rec *rc)
 /* o was opened after prev had sent its last SYN: a retry, not a parallel connection. */
 static bool attempt_follows(const struct why_conn_rec *prev, const struct why_conn_rec *o)
 {
-    const struct why_conn *p = &prev->c;
+    const struct why_conn *p = prev->c;
     uint32_t n = p->syn_count < WHY_SYN_TRIES_MAX ? p->syn_count : WHY_SYN_TRIES_MAX;
-    return n == 0 || why_ts_cmp(o->c.first_ts, p->syn_ts[n - 1]) > 0;
+    return n == 0 || why_ts_cmp(o->c->first_ts, p->syn_ts[n - 1]) > 0;
 }
 
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
@@ -32,9 +32,9 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
      * keeping the last ones walked */
     struct why_conn_rec *ring[WHY_JOIN_MAX];
     uint64_t seen = 0;
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &rc->c.srv_addr); o; o = o->anext) {
-        if (o == rc || o->c.id <= rc->c.id || !why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
-            !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) || o->c.srv_port != rc->c.srv_port ||
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &rc->c->srv_addr); o; o = o->anext) {
+        if (o == rc || o->c->id <= rc->c->id || !why_addr_eq(&o->c->cli_addr, &rc->c->cli_addr) ||
+            !why_addr_eq(&o->c->srv_addr, &rc->c->srv_addr) || o->c->srv_port != rc->c->srv_port ||
             !why_join_conn_failed(o))
             continue;
         ring[seen++ % WHY_JOIN_MAX] = o;
@@ -71,12 +71,12 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
     struct why_ts when = rc->tls->reneg_frame ? rc->tls->reneg_ts
-                         : rc->tls->alert_frame ? rc->tls->alert_ts : rc->c.first_ts;
+                         : rc->tls->alert_frame ? rc->tls->alert_ts : rc->c->first_ts;
     for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->app != WHY_APP_TLS || o->claimed ||
             !why_gw_is_gateway(cx->gw, &oc->srv_addr) || why_gw_is_gateway(cx->gw, &oc->cli_addr) ||
-            !why_gw_is_gateway(cx->gw, &rc->c.cli_addr) ||
+            !why_gw_is_gateway(cx->gw, &rc->c->cli_addr) ||
             why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
             continue;
         struct why_ts last = oc->half[0].last_ts;

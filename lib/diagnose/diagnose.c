@@ -574,7 +574,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         if (!rst && !fin)
             return false;
         why_dg_cause(inc, rst ? WHY_CAUSE_RESET_IN_BODY : WHY_CAUSE_CLOSED_IN_BODY);
-        uint64_t got = u->body_bytes ? u->body_bytes : u->rc->c.half[WHY_S2C].bytes;
+        uint64_t got = u->body_bytes ? u->body_bytes : u->rc->c->half[WHY_S2C].bytes;
         snprintf(f->a->got, sizeof f->a->got, "%" PRIu64, got);
         if (u->expected_len >= 0)
             why_dg_param(inc, "by=%s status=%d body=%s of %" PRId64, rst ? "RST" : "FIN", u->status, f->a->got,

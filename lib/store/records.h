@@ -46,11 +46,16 @@ struct why_txn;
 
 /* The TLS facts of every record that saw no TLS: all zero, read only. */
 extern const struct why_tls_facts why_tls_facts_none;
+/* The connection of a closed record whose copy could not be allocated: all zero, read only. */
+extern const struct why_conn why_conn_none;
 
 /* A TCP connection as the join sees it. */
 struct why_conn_rec {
-    struct why_conn c;            /* snapshot; refreshed from the live connection on events */
-    struct why_conn *live;        /* the flow table's connection while it exists */
+    struct why_conn *c;           /* the connection: the flow table's own while it lives (no
+                                     copy), then the record's copy from its close (c_owned) */
+    struct why_conn *live;        /* the flow table's connection while it exists, else NULL */
+    bool c_owned;                 /* c is the record's copy (why_store_conn_closed): freed
+                                     with the record */
     enum why_app_id app;          /* decided by the first bytes (app/) */
     bool app_decided;
     struct why_app_state st;      /* parsers: app/ only */
@@ -148,6 +153,9 @@ struct why_txn {
     struct why_ts h2_stall_ts;
     /* decision */
     bool queued, decided;
+    struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
+                                      connection ends (why_store_queued_like) */
+    uint32_t lbucket;
     struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
     bool is_client_leg;
 };
@@ -191,7 +199,7 @@ static inline bool why_rec_http(const struct why_conn_rec *rc)
 
 static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)
 {
-    return rc->live ? rc->live : &rc->c;
+    return rc->c;
 }
 
 /* The gateway (client side) sent application data (a request) on a TLS connection. */

@@ -75,7 +75,7 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     }
     struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
     assert_non_null(rc);
-    rc->live = NULL; /* closed: the record's snapshot is what the join reads */
+    rc->live = NULL; /* closed: the join reads rc->c (the fixture's connection) */
     rc->closed = true;
     return rc;
 }
@@ -154,11 +154,11 @@ static void refused_address_not_retried(void **state)
     struct why_txn *client = request(f, cc, "http://198.19.0.10/x", "", 1.0);
     (void)client;
     struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.001, false);
-    a1->c.half[WHY_S2C].rst_frame = 25;
-    a1->c.half[WHY_S2C].rst_ts = T(1.0011);
+    a1->c->half[WHY_S2C].rst_frame = 25;
+    a1->c->half[WHY_S2C].rst_ts = T(1.0011);
     struct why_conn_rec *a2 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.002, false);
-    a2->c.half[WHY_S2C].rst_frame = 35;
-    a2->c.half[WHY_S2C].rst_ts = T(1.0021);
+    a2->c->half[WHY_S2C].rst_frame = 35;
+    a2->c->half[WHY_S2C].rst_ts = T(1.0021);
     answer(client, 503, 1.003);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
@@ -203,7 +203,7 @@ static void unjoined_attempts_grouped(void **state)
     struct why_conn_rec *a[4];
     for (int i = 0; i < 4; i++) {
         a[i] = conn(f, "192.0.2.7", "192.0.2.80", i == 2 ? 8080 : 80, 1.0 + i, false);
-        a[i]->c.syn_count = 3; /* retried: a failure */
+        a[i]->c->syn_count = 3; /* retried: a failure */
     }
     assert_true(why_join_conn_failed(a[0]));
     struct why_join x;
