@@ -252,7 +252,8 @@ static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
 
 void why_join_mark_repeat(const struct why_join_ctx *cx, struct why_txn *t)
 {
-    for (struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+    /* only queued requests with t's method, host, target and connection ends can qualify */
+    for (struct why_txn *q = why_store_queued_like(cx->st, t); q; q = q->lnext) {
         if (q == t)
             continue;
         if (!q->decided && repeats(t, q))
