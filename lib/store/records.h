@@ -132,7 +132,8 @@ struct why_txn {
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
     uint32_t ipath_len;           /* bytes */
-    char ihost[256];              /* the indexed host (lower-case) */
+    const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): its own
+                                     allocation once indexed, the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     bool indexed;

@@ -102,10 +102,14 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     return 0;
 }
 
+static const char no_host[] = ""; /* a transaction's ihost before it is indexed */
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
         return;
+    if (t->ihost != no_host)
+        free((char *)t->ihost);
     why_store_txn_unindex(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
@@ -428,6 +432,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
+    t->ihost = no_host;
     why_store_conn_active(st, rc);
     /* the caller sets req_ts after this: the one created before is checked now (and the
      * newest by why_store_cands_ordered) */
@@ -466,7 +471,18 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         t->ipath = plen == 1 ? "/" : "";
         t->ipath_len = plen == 1 ? 1 : 0;
     }
-    memcpy(t->ihost, u.host, sizeof t->ihost);
+    size_t hl = strnlen(u.host, sizeof u.host - 1);
+    if (t->ihost != no_host)
+        free((char *)t->ihost);
+    char *h = malloc(hl + 1);
+    if (h) {
+        memcpy(h, u.host, hl);
+        h[hl] = 0;
+        t->ihost = h;
+    } else {
+        st->sum->oom++;
+        t->ihost = no_host;
+    }
     struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
     t->inext = *b;
     if (*b)
