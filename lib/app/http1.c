@@ -1,7 +1,11 @@
 /* The HTTP/1 handler: request and response heads become transactions of the store (one per
  * request, its response matched in order, RFC 9112); a CONNECT tunnel's payload goes to the
  * TLS handler (for the SNI). Client requests are queued for a decision; the gateway's own
- * upstream requests wait in the request index to be joined. */
+ * upstream requests wait in the request index to be joined.
+ * A parser stream exists only while a message is being read or a request awaits its answer:
+ * between messages (an idle keep-alive connection) rc->st.hreq / hresp point at a shared
+ * read-only stub in the state of a fresh stream, and a real one is allocated on the next
+ * byte, so an idle connection costs no parser memory. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +17,54 @@ struct http_ctx {
     struct why_conn_rec *rc;
     const struct why_frame *f;    /* the frame whose bytes are being parsed */
 };
+
+/* Read-only stubs: a fresh stream of each side, and one that can no longer be followed (a
+ * stream could not be allocated). Never written: every change goes through own_stream. */
+static const struct why_http1_stream idle_req = {.request_side = true, .phase = WHY_HTTP_IDLE,
+                                                 .expected_len = -1};
+static const struct why_http1_stream idle_resp = {.request_side = false, .phase = WHY_HTTP_IDLE,
+                                                  .expected_len = -1};
+static const struct why_http1_stream dead_stream = {.phase = WHY_HTTP_DEAD, .expected_len = -1};
+
+static bool is_stub(const struct why_http1_stream *s)
+{
+    return s == &idle_req || s == &idle_resp || s == &dead_stream;
+}
+
+/* The stream of dir to change: allocated if it was the idle stub; NULL when it cannot be
+ * followed (out of memory: counted, the stream is then dead). */
+static struct why_http1_stream *own_stream(const struct why_app_env *env, struct why_conn_rec *rc,
+                                           enum why_dir dir)
+{
+    struct why_http1_stream **p = dir == WHY_C2S ? &rc->st.hreq : &rc->st.hresp;
+    if (*p == &dead_stream)
+        return NULL;
+    if (!is_stub(*p))
+        return *p;
+    struct why_http1_stream *s = malloc(sizeof *s);
+    if (!s) {
+        env->sum->oom++;
+        *p = (struct why_http1_stream *)&dead_stream; /* read only, never written */
+        return NULL;
+    }
+    why_http1_stream_init(s, dir == WHY_C2S);
+    *p = s;
+    return s;
+}
+
+/* Streams between messages go back to the stub (their buffers with them). */
+static void park(struct why_conn_rec *rc)
+{
+    struct why_http1_stream **ps[2] = {&rc->st.hreq, &rc->st.hresp};
+    for (int i = 0; i < 2; i++) {
+        struct why_http1_stream *s = *ps[i];
+        if (s && !is_stub(s) && why_http1_stream_idle(s)) {
+            why_http1_stream_fini(s);
+            free(s);
+            *ps[i] = (struct why_http1_stream *)(i == 0 ? &idle_req : &idle_resp); /* read only */
+        }
+    }
+}
 
 static void copy_str(char *dst, size_t size, const char *src)
 {
@@ -28,7 +80,9 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     struct http_ctx *hc = ctx;
     struct why_conn_rec *rc = hc->rc;
     /* the response parser must know HEAD and CONNECT even when the transaction is not kept */
-    why_http1_stream_expect(rc->st.hresp, h->method);
+    struct why_http1_stream *resp = own_stream(hc->env, rc, WHY_S2C);
+    if (resp)
+        why_http1_stream_expect(resp, h->method);
     why_app_request(hc->env, rc, h, hc->f, rc->st.hreq_first_frame, rc->st.hreq_first_ts);
 }
 
@@ -141,16 +195,9 @@ static bool probe(const struct why_conn *c, const uint8_t *d, uint32_t n)
 static bool http_open(const struct why_app_env *env, struct why_conn_rec *rc)
 {
     (void)env;
-    rc->st.hreq = malloc(sizeof *rc->st.hreq);
-    rc->st.hresp = malloc(sizeof *rc->st.hresp);
-    if (!rc->st.hreq || !rc->st.hresp) {
-        free(rc->st.hreq);
-        free(rc->st.hresp);
-        rc->st.hreq = rc->st.hresp = NULL;
-        return false;
-    }
-    why_http1_stream_init(rc->st.hreq, true);
-    why_http1_stream_init(rc->st.hresp, false);
+    /* read-only stubs until the first byte of each side (own_stream) */
+    rc->st.hreq = (struct why_http1_stream *)&idle_req;
+    rc->st.hresp = (struct why_http1_stream *)&idle_resp;
     rc->http_live = true;
     return true;
 }
@@ -160,12 +207,12 @@ static void http_release(struct why_conn_rec *rc)
     if (!rc->st.hreq && !rc->st.hresp)
         return;
     note_dead(rc);
-    if (rc->st.hreq)
-        why_http1_stream_fini(rc->st.hreq);
-    if (rc->st.hresp)
-        why_http1_stream_fini(rc->st.hresp);
-    free(rc->st.hreq);
-    free(rc->st.hresp);
+    struct why_http1_stream *ss[2] = {rc->st.hreq, rc->st.hresp};
+    for (int i = 0; i < 2; i++)
+        if (ss[i] && !is_stub(ss[i])) {
+            why_http1_stream_fini(ss[i]);
+            free(ss[i]);
+        }
     rc->st.hreq = rc->st.hresp = NULL;
     rc->http_live = false;
 }
@@ -179,7 +226,7 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
     struct http_ctx hc;
     struct why_http1_cb req, resp;
     cbs(env, rc, f, &hc, &req, &resp);
-    struct why_http1_stream *s = dir == WHY_C2S ? rc->st.hreq : rc->st.hresp;
+    const struct why_http1_stream *s = dir == WHY_C2S ? rc->st.hreq : rc->st.hresp;
     if (rc->app == WHY_APP_HTTP &&
         (s->phase == WHY_HTTP_TUNNEL || rc->st.hresp->phase == WHY_HTTP_TUNNEL)) {
         /* CONNECT: what follows is the tunnel's payload, usually TLS (for the SNI) */
@@ -196,8 +243,11 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
             rc->st.hresp_first_ts = f->ts;
         }
     }
-    why_http1_stream_feed(s, d, n, dir == WHY_C2S ? &req : &resp);
+    struct why_http1_stream *w = own_stream(env, rc, dir);
+    if (w)
+        why_http1_stream_feed(w, d, n, dir == WHY_C2S ? &req : &resp);
     note_dead(rc);
+    park(rc);
 }
 
 static void http_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
@@ -208,23 +258,26 @@ static void http_gap(const struct why_app_env *env, struct why_conn_rec *rc, enu
     struct http_ctx hc;
     struct why_http1_cb req, resp;
     cbs(env, rc, f, &hc, &req, &resp);
-    why_http1_stream_gap(dir == WHY_C2S ? rc->st.hreq : rc->st.hresp, n, dir == WHY_C2S ? &req : &resp);
+    struct why_http1_stream *w = own_stream(env, rc, dir);
+    if (w)
+        why_http1_stream_gap(w, n, dir == WHY_C2S ? &req : &resp);
     note_dead(rc);
+    park(rc);
 }
 
 /* The end of the connection ends a response framed by close; the parsers go. */
 static void http_close(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f)
 {
-    if (why_rec_http(rc) && rc->st.hresp) {
+    if (why_rec_http(rc) && rc->st.hresp && !is_stub(rc->st.hresp)) {
         struct http_ctx hc;
         struct why_http1_cb req, resp;
         cbs(env, rc, f, &hc, &req, &resp);
         why_http1_stream_close(rc->st.hresp, &resp);
     }
-    if (rc->st.hresp)
+    if (rc->st.hresp && !is_stub(rc->st.hresp)) {
         env->sum->cap_http_pending_dropped += rc->st.hresp->pending_dropped;
-    if (rc->st.hresp)
         rc->st.hresp->pending_dropped = 0;
+    }
     http_release(rc);
 }
 

@@ -28,7 +28,7 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
 {
     struct tls_ctx *tc = ctx;
     struct why_conn_rec *rc = tc->rc;
-    struct why_tls_facts *t = &rc->tls;
+    struct why_tls_facts *t = rc->tls;
     (void)version;
     if (ctype == WHY_TLS_CT_APPDATA) {
         t->appdata[tc->dir] = true;
@@ -67,7 +67,7 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
 {
     struct tls_ctx *tc = ctx;
     struct why_conn_rec *rc = tc->rc;
-    rc->tls.hello[tc->dir] = true;
+    rc->tls->hello[tc->dir] = true;
     if (rc->st.dec && h->client)
         why_tlsdec_client_hello(rc->st.dec, h->random);
     else if (rc->st.dec)
@@ -75,18 +75,18 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
                                 h->cipher);
     if (h->client) {
         if (h->sni[0])
-            snprintf(rc->tls.sni, sizeof rc->tls.sni, "%s", h->sni);
-        snprintf(rc->tls.alpn_offered, sizeof rc->tls.alpn_offered, "%s", h->alpn);
+            snprintf(rc->tls->sni, sizeof rc->tls->sni, "%s", h->sni);
+        snprintf(rc->tls->alpn_offered, sizeof rc->tls->alpn_offered, "%s", h->alpn);
     } else {
-        rc->tls.version = h->version ? h->version : h->legacy_version;
-        snprintf(rc->tls.alpn, sizeof rc->tls.alpn, "%s", h->alpn);
+        rc->tls->version = h->version ? h->version : h->legacy_version;
+        snprintf(rc->tls->alpn, sizeof rc->tls->alpn, "%s", h->alpn);
     }
 }
 
 static void on_tls_alert(void *ctx, uint8_t level, uint8_t desc)
 {
     struct tls_ctx *tc = ctx;
-    struct why_tls_facts *t = &tc->rc->tls;
+    struct why_tls_facts *t = tc->rc->tls;
     if (t->alert_frame)
         return;
     t->alert_frame = tc->f->num;
@@ -100,9 +100,9 @@ static void on_tls_handshake(void *ctx, uint8_t type, uint32_t len)
 {
     struct tls_ctx *tc = ctx;
     (void)len;
-    if (type == WHY_TLS_HS_HELLO_REQUEST && tc->dir == WHY_S2C && !tc->rc->tls.reneg_frame) {
-        tc->rc->tls.reneg_frame = tc->f->num;
-        tc->rc->tls.reneg_ts = tc->f->ts;
+    if (type == WHY_TLS_HS_HELLO_REQUEST && tc->dir == WHY_S2C && !tc->rc->tls->reneg_frame) {
+        tc->rc->tls->reneg_frame = tc->f->num;
+        tc->rc->tls->reneg_ts = tc->f->ts;
         why_store_conn_reneg(tc->env->st, tc->rc);
     }
 }
@@ -119,7 +119,7 @@ static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t size)
 /* The server's certificate against packet time and the name the gateway asked for (SNI). */
 static void check_cert(struct why_conn_rec *rc, const struct why_frame *f, const uint8_t *der, size_t len)
 {
-    struct why_tls_facts *t = &rc->tls;
+    struct why_tls_facts *t = rc->tls;
     if (t->cert_frame || len > 65536)
         return;
     const unsigned char *p = der;
@@ -175,16 +175,16 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     if (n <= 0)
         return;
     if (inner == WHY_TLS_CT_HANDSHAKE && was_enc && tc->dir == WHY_S2C &&
-        plain[0] == WHY_TLS_HS_HELLO_REQUEST && rc->tls.version != 0x0304) {
-        rc->tls.reneg_confirmed = true;
-        if (!rc->tls.reneg_frame) {
-            rc->tls.reneg_frame = tc->f->num;
-            rc->tls.reneg_ts = tc->f->ts;
+        plain[0] == WHY_TLS_HS_HELLO_REQUEST && rc->tls->version != 0x0304) {
+        rc->tls->reneg_confirmed = true;
+        if (!rc->tls->reneg_frame) {
+            rc->tls->reneg_frame = tc->f->num;
+            rc->tls->reneg_ts = tc->f->ts;
             why_store_conn_reneg(env->st, rc);
         }
         return;
     }
-    if (inner == WHY_TLS_CT_HANDSHAKE && tc->dir == WHY_S2C && !rc->tls.cert_frame) {
+    if (inner == WHY_TLS_CT_HANDSHAKE && tc->dir == WHY_S2C && !rc->tls->cert_frame) {
         /* decrypted handshake messages (TLS 1.3 hides the certificate) */
         struct why_cur c = why_cur_make(plain, (size_t)n);
         while (why_cur_left(&c) >= 4) {
@@ -196,7 +196,7 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
             const uint8_t *der, *msg = why_cur_ptr(&c);
             size_t dlen;
             if (type == WHY_TLS_HS_CERTIFICATE &&
-                why_tls_first_cert(msg, mlen, rc->tls.version == 0x0304, &der, &dlen))
+                why_tls_first_cert(msg, mlen, rc->tls->version == 0x0304, &der, &dlen))
                 check_cert(rc, tc->f, der, dlen);
             why_cur_skip(&c, mlen);
         }
@@ -204,7 +204,7 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     }
     if (inner != WHY_TLS_CT_APPDATA)
         return;
-    rc->tls.dec_data_records[tc->dir]++;
+    rc->tls->dec_data_records[tc->dir]++;
     bool h2_start = tc->dir == WHY_C2S ? n >= 4 && why_h2_looks_like_preface(plain, (size_t)n)
                                        : why_h2_looks_like_server_start(plain, (size_t)n);
     if (rc->st.h2 || (!rc->st.hreq && h2_start)) {
@@ -244,6 +244,8 @@ static bool tls_open(const struct why_app_env *env, struct why_conn_rec *rc)
 static void tls_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                      const uint8_t *d, uint32_t n, const struct why_frame *f)
 {
+    if (!why_store_tls_facts(env->st, rc))
+        return; /* out of memory (counted): the handshake is not followed */
     struct tls_ctx tc = {env, rc, dir, f};
     struct why_tls_cb cb = {&tc, on_tls_record, on_tls_hello, on_tls_alert, on_tls_handshake,
                             on_tls_error, on_tls_certificate, on_tls_body};

@@ -274,7 +274,9 @@ static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
 void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
-    for (struct why_txn *q = cx->st->qhead; q && x->nrepeated < WHY_JOIN_MAX; q = q->qnext) {
+    /* only queued requests with t's method, host, target and connection ends can qualify */
+    for (struct why_txn *q = why_store_queued_like(cx->st, t); q && x->nrepeated < WHY_JOIN_MAX;
+         q = q->lnext) {
         if (q == t)
             continue;
         if (!q->decided && repeats(t, q))
@@ -285,7 +287,7 @@ void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x)
 }
 
 /* An unanswered request on a connection the gateway closed waits this much longer for its
- * decision: its client may repeat it (why_join_mark_repeat). */
+ * decision: its client may repeat it (why_join_repeats). */
 int64_t why_join_repeat_wait(const struct why_txn *t)
 {
     const struct why_conn *c = why_rec_conn(t->rc);

@@ -77,8 +77,8 @@ static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_
 
 static bool tls_healthy(const struct why_conn_rec *rc)
 {
-    return rc->tls.data_records[WHY_S2C] > (rc->tls.version == 0x0304 ? 1u : 0u) &&
-           why_rec_tls_sent_data(rc) && !rc->tls.alert_frame && !rc->tls.reneg_frame && !rc->tls.cert_problem;
+    return rc->tls->data_records[WHY_S2C] > (rc->tls->version == 0x0304 ? 1u : 0u) &&
+           why_rec_tls_sent_data(rc) && !rc->tls->alert_frame && !rc->tls->reneg_frame && !rc->tls->cert_problem;
 }
 
 /* A request joined without address knowledge (a reverse proxy's fixed upstream, no DNS of
@@ -470,9 +470,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 score = why_addr_eq(&u.ip, &c->srv_addr) ? 4 : -1;
             else if (x->ndns > 0 && !u.host_is_ip)
                 score = addr_in_dns(x, &c->srv_addr) ? 4 : -1;
-            else if (rc->app == WHY_APP_TLS && rc->tls.sni[0] && u.host[0] && !u.host_is_ip)
+            else if (rc->app == WHY_APP_TLS && rc->tls->sni[0] && u.host[0] && !u.host_is_ip)
                 /* an HTTPS upstream connection names its host in the SNI */
-                score = strcmp(rc->tls.sni, u.host) == 0 ? 4 : -1;
+                score = strcmp(rc->tls->sni, u.host) == 0 ? 4 : -1;
             else if (direct_addr_known(cx, client) && !u.host_is_ip && u.host[0] &&
                      addr_for_other_name(cx, &c->srv_addr, u.host))
                 /* a forward proxy connects where the name resolves, so an address the
@@ -522,17 +522,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     /* An HTTPS upstream leg is opaque without keys. A TLS connection of the gateway's on
      * which the origin asked for renegotiation while this request waited is what carried it
      * (the WAF/IIS stall): the one with the request's host as SNI first. */
-    if (!x->up && !(x->up_conn && x->up_conn->app == WHY_APP_TLS && x->up_conn->tls.reneg_frame &&
-                    !x->up_conn->tls.reneg_renegotiated)) {
+    if (!x->up && !(x->up_conn && x->up_conn->app == WHY_APP_TLS && x->up_conn->tls->reneg_frame &&
+                    !x->up_conn->tls->reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
         /* the records that saw a renegotiation request (few), the older first on ties */
         for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->renext) {
-            if (rc->app != WHY_APP_TLS || !rc->tls.reneg_frame || rc->tls.reneg_renegotiated || rc->claimed || taken(x, rc) ||
+            if (rc->app != WHY_APP_TLS || !rc->tls->reneg_frame || rc->tls->reneg_renegotiated || rc->claimed || taken(x, rc) ||
                 !is_upstream_conn(cx, rc) ||
-                !in_window(rc->tls.reneg_ts, from, to))
+                !in_window(rc->tls->reneg_ts, from, to))
                 continue;
-            bool match = strcmp(rc->tls.sni, u.host) == 0;
-            bool tls_match = tls && strcmp(tls->tls.sni, u.host) == 0;
+            bool match = strcmp(rc->tls->sni, u.host) == 0;
+            bool tls_match = tls && strcmp(tls->tls->sni, u.host) == 0;
             if (!tls || (match && !tls_match) ||
                 (match == tls_match && why_rec_conn(rc)->id < why_rec_conn(tls)->id))
                 tls = rc;

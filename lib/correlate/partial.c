@@ -17,7 +17,7 @@
  * application data both ways on another connection to the same server. */
 bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    const struct why_tls_facts *t = &rc->tls;
+    const struct why_tls_facts *t = rc->tls;
     if (!t->cert_frame || why_rec_tls_sent_data(rc) ||
         (t->alert_frame && t->alert_dir == WHY_C2S))
         return false;
@@ -29,9 +29,9 @@ bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec
         return true;
     for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o;
          o = why_store_conns_next(o))
-        if (o != rc && o->app == WHY_APP_TLS && o->tls.cert_frame &&
-            o->tls.cert_hash == t->cert_hash && why_rec_tls_sent_data(o) &&
-            o->tls.appdata[WHY_S2C] && why_rec_conn(o)->srv_port == c->srv_port)
+        if (o != rc && o->app == WHY_APP_TLS && o->tls->cert_frame &&
+            o->tls->cert_hash == t->cert_hash && why_rec_tls_sent_data(o) &&
+            o->tls->appdata[WHY_S2C] && why_rec_conn(o)->srv_port == c->srv_port)
             return true;
     return false;
 }

@@ -8,7 +8,7 @@
 
 bool why_join_conn_failed(const struct why_conn_rec *rc)
 {
-    const struct why_conn *c = &rc->c;
+    const struct why_conn *c = rc->c;
     if (rc->claimed || c->midstream || c->syn_count == 0 || c->established)
         return false;
     /* one unanswered SYN may just be the end of the capture; a retry, a RST or an ICMP
@@ -19,9 +19,9 @@ bool why_join_conn_failed(const struct why_conn_rec *rc)
 /* o was opened after prev had sent its last SYN: a retry, not a parallel connection. */
 static bool attempt_follows(const struct why_conn_rec *prev, const struct why_conn_rec *o)
 {
-    const struct why_conn *p = &prev->c;
+    const struct why_conn *p = prev->c;
     uint32_t n = p->syn_count < WHY_SYN_TRIES_MAX ? p->syn_count : WHY_SYN_TRIES_MAX;
-    return n == 0 || why_ts_cmp(o->c.first_ts, p->syn_ts[n - 1]) > 0;
+    return n == 0 || why_ts_cmp(o->c->first_ts, p->syn_ts[n - 1]) > 0;
 }
 
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
@@ -32,9 +32,9 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
      * keeping the last ones walked */
     struct why_conn_rec *ring[WHY_JOIN_MAX];
     uint64_t seen = 0;
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &rc->c.srv_addr); o; o = o->anext) {
-        if (o == rc || o->c.id <= rc->c.id || !why_addr_eq(&o->c.cli_addr, &rc->c.cli_addr) ||
-            !why_addr_eq(&o->c.srv_addr, &rc->c.srv_addr) || o->c.srv_port != rc->c.srv_port ||
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &rc->c->srv_addr); o; o = o->anext) {
+        if (o == rc || o->c->id <= rc->c->id || !why_addr_eq(&o->c->cli_addr, &rc->c->cli_addr) ||
+            !why_addr_eq(&o->c->srv_addr, &rc->c->srv_addr) || o->c->srv_port != rc->c->srv_port ||
             !why_join_conn_failed(o))
             continue;
         ring[seen++ % WHY_JOIN_MAX] = o;
@@ -53,11 +53,11 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
 
 bool why_join_tls_failed(const struct why_conn_rec *rc)
 {
-    if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated)
+    if (rc->tls->reneg_frame && !rc->tls->reneg_renegotiated)
         return true;
-    if (rc->tls.cert_problem && !why_rec_tls_sent_data(rc))
+    if (rc->tls->cert_problem && !why_rec_tls_sent_data(rc))
         return true; /* the gateway left after seeing the certificate */
-    if (rc->tls.alert_frame && rc->tls.alert_level == 2 && !rc->tls.appdata[WHY_S2C])
+    if (rc->tls->alert_frame && rc->tls->alert_level == 2 && !rc->tls->appdata[WHY_S2C])
         return true;
     return why_rec_tls_handshake_cut(rc);
 }
@@ -70,13 +70,13 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
-    struct why_ts when = rc->tls.reneg_frame ? rc->tls.reneg_ts
-                         : rc->tls.alert_frame ? rc->tls.alert_ts : rc->c.first_ts;
+    struct why_ts when = rc->tls->reneg_frame ? rc->tls->reneg_ts
+                         : rc->tls->alert_frame ? rc->tls->alert_ts : rc->c->first_ts;
     for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->app != WHY_APP_TLS || o->claimed ||
             !why_gw_is_gateway(cx->gw, &oc->srv_addr) || why_gw_is_gateway(cx->gw, &oc->cli_addr) ||
-            !why_gw_is_gateway(cx->gw, &rc->c.cli_addr) ||
+            !why_gw_is_gateway(cx->gw, &rc->c->cli_addr) ||
             why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
             continue;
         struct why_ts last = oc->half[0].last_ts;
@@ -85,7 +85,7 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
         if (o->closed && why_ts_cmp(last, when) < 0)
             continue; /* gone before the failure */
         if (!x->client_conn ||
-            (strcmp(o->tls.sni, rc->tls.sni) == 0 && strcmp(x->client_conn->tls.sni, rc->tls.sni) != 0))
+            (strcmp(o->tls->sni, rc->tls->sni) == 0 && strcmp(x->client_conn->tls->sni, rc->tls->sni) != 0))
             x->client_conn = o;
     }
 }

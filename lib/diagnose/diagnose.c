@@ -590,7 +590,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         if (!rst && !fin)
             return false;
         why_dg_cause(inc, rst ? WHY_CAUSE_RESET_IN_BODY : WHY_CAUSE_CLOSED_IN_BODY);
-        uint64_t got = u->body_bytes ? u->body_bytes : u->rc->c.half[WHY_S2C].bytes;
+        uint64_t got = u->body_bytes ? u->body_bytes : u->rc->c->half[WHY_S2C].bytes;
         snprintf(f->a->got, sizeof f->a->got, "%" PRIu64, got);
         if (u->expected_len >= 0)
             why_dg_param(inc, "by=%s status=%d body=%s of %" PRId64, rst ? "RST" : "FIN", u->status, f->a->got,
@@ -639,98 +639,98 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     const struct why_conn *c = why_rec_conn(rc);
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    if (rc->tls.reneg_frame && !rc->tls.reneg_renegotiated) {
-        why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO_REQUEST, rc, WHY_S2C, rc->tls.reneg_frame, rc->tls.reneg_ts, WHY_P_EV_RENEG,
+    if (rc->tls->reneg_frame && !rc->tls->reneg_renegotiated) {
+        why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO_REQUEST, rc, WHY_S2C, rc->tls->reneg_frame, rc->tls->reneg_ts, WHY_P_EV_RENEG,
             dst, NULL, 0, 0);
         /* refused: an alert back, or the gateway closing before the origin gave up */
         const struct why_tcp_half *gwh = &c->half[WHY_C2S], *srvh = &c->half[WHY_S2C];
         uint64_t gw_close = gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame;
         uint64_t srv_close = srvh->fin_frame ? srvh->fin_frame : srvh->rst_frame;
-        bool refused = rc->tls.reneg_answered ||
-                       (gw_close > rc->tls.reneg_frame && (!srv_close || gw_close < srv_close));
+        bool refused = rc->tls->reneg_answered ||
+                       (gw_close > rc->tls->reneg_frame && (!srv_close || gw_close < srv_close));
         struct why_ts end = x->end_ts;
         const struct why_tcp_half *h = &c->half[WHY_S2C];
-        if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->tls.reneg_ts) > 0)
+        if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->tls->reneg_ts) > 0)
             end = h->fin_ts;
-        if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->tls.reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
+        if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->tls->reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
             end = h->rst_ts;
-        if (why_ts_cmp(end, rc->tls.reneg_ts) < 0) { /* nothing ended it: the last packet */
+        if (why_ts_cmp(end, rc->tls->reneg_ts) < 0) { /* nothing ended it: the last packet */
             end = c->half[WHY_S2C].last_ts;
             if (why_ts_cmp(c->half[WHY_C2S].last_ts, end) > 0)
                 end = c->half[WHY_C2S].last_ts;
         }
-        inc->wait_us = why_ts_wait_us(rc->tls.reneg_ts, end);
+        inc->wait_us = why_ts_wait_us(rc->tls->reneg_ts, end);
         if (refused) {
             why_dg_cause(inc, WHY_CAUSE_RENEGOTIATION_REFUSED);
-            if (rc->tls.reneg_answered)
-                why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.reneg_answer_frame, rc->tls.reneg_ts,
+            if (rc->tls->reneg_answered)
+                why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls->reneg_answer_frame, rc->tls->reneg_ts,
                     WHY_P_EV_RENEG_ALERT, NULL, NULL, 0, 0);
-            why_dg_say(inc, WHY_P_RENEG_REFUSED, dst, rc->tls.sni, NULL, rc->tls.reneg_answered, 0, 0, 0);
+            why_dg_say(inc, WHY_P_RENEG_REFUSED, dst, rc->tls->sni, NULL, rc->tls->reneg_answered, 0, 0, 0);
         } else {
             why_dg_cause(inc, WHY_CAUSE_RENEGOTIATION_STALL);
-            why_dg_say(inc, WHY_P_RENEG_STALL, dst, rc->tls.sni, NULL, inc->wait_us, 0, 0, 0);
+            why_dg_say(inc, WHY_P_RENEG_STALL, dst, rc->tls->sni, NULL, inc->wait_us, 0, 0, 0);
         }
-        why_dg_param(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
-           rc->tls.reneg_answered ? "alert" : refused ? "close" : "no", secs(inc->wait_us),
-           rc->tls.reneg_confirmed ? "HelloRequest" : "no_keys");
+        why_dg_param(inc, "sni=%s answered=%s waited=%.3fs confirmed=%s", rc->tls->sni[0] ? rc->tls->sni : "-",
+           rc->tls->reneg_answered ? "alert" : refused ? "close" : "no", secs(inc->wait_us),
+           rc->tls->reneg_confirmed ? "HelloRequest" : "no_keys");
         why_dg_conn_evidence(inc, rc);
         return true;
     }
     /* certificate: the gateway's certificate alert, or a bad certificate it then left */
-    bool cert_alert = rc->tls.alert_frame && rc->tls.alert_dir == WHY_C2S &&
-                      ((rc->tls.alert_desc >= 42 && rc->tls.alert_desc <= 46) || rc->tls.alert_desc == 48);
-    if (cert_alert || (rc->tls.cert_problem && !why_rec_tls_sent_data(rc))) {
+    bool cert_alert = rc->tls->alert_frame && rc->tls->alert_dir == WHY_C2S &&
+                      ((rc->tls->alert_desc >= 42 && rc->tls->alert_desc <= 46) || rc->tls->alert_desc == 48);
+    if (cert_alert || (rc->tls->cert_problem && !why_rec_tls_sent_data(rc))) {
         char an[40] = "";
-        if (rc->tls.alert_frame)
-            why_tls_alert_name(rc->tls.alert_desc, an, sizeof an);
+        if (rc->tls->alert_frame)
+            why_tls_alert_name(rc->tls->alert_desc, an, sizeof an);
         why_dg_cause(inc, WHY_CAUSE_TLS_CERTIFICATE);
-        snprintf(f->a->cert, sizeof f->a->cert, "%s", rc->tls.cert_problem ? rc->tls.cert_text : an);
-        if (rc->tls.cert_frame)
-            why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls.cert_frame, rc->tls.cert_ts,
-                WHY_P_EV_CERT, dst, rc->tls.cert_problem ? rc->tls.cert_text : "", 0, 0);
+        snprintf(f->a->cert, sizeof f->a->cert, "%s", rc->tls->cert_problem ? rc->tls->cert_text : an);
+        if (rc->tls->cert_frame)
+            why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls->cert_frame, rc->tls->cert_ts,
+                WHY_P_EV_CERT, dst, rc->tls->cert_problem ? rc->tls->cert_text : "", 0, 0);
         if (cert_alert)
-            why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls.alert_frame, rc->tls.alert_ts, WHY_P_EV_GW_ALERT,
+            why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, WHY_C2S, rc->tls->alert_frame, rc->tls->alert_ts, WHY_P_EV_GW_ALERT,
                 an, NULL, 0, 0);
-        why_dg_param(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls.sni[0] ? rc->tls.sni : "-",
-           rc->tls.cert_problem ? rc->tls.cert_text : "-", cert_alert ? an : "-");
+        why_dg_param(inc, "sni=%s certificate=\"%s\" alert=%s", rc->tls->sni[0] ? rc->tls->sni : "-",
+           rc->tls->cert_problem ? rc->tls->cert_text : "-", cert_alert ? an : "-");
         if (f->who && f->who[0]) { /* no gateway: the host that refused it */
             char to[WHY_WORDS_S];
-            snprintf(to, sizeof to, "%s (SNI %s)", dst, rc->tls.sni[0] ? rc->tls.sni : "-");
+            snprintf(to, sizeof to, "%s (SNI %s)", dst, rc->tls->sni[0] ? rc->tls->sni : "-");
             why_dg_say(inc, WHY_P_CERT_REFUSED_BY, f->who, to,
-                       rc->tls.cert_problem ? rc->tls.cert_text : "", cert_alert, 0, 0, 0);
+                       rc->tls->cert_problem ? rc->tls->cert_text : "", cert_alert, 0, 0, 0);
         } else {
-            why_dg_say(inc, WHY_P_CERT_REFUSED, dst, rc->tls.sni,
-                       rc->tls.cert_problem ? rc->tls.cert_text : "", cert_alert, 0, 0, 0);
+            why_dg_say(inc, WHY_P_CERT_REFUSED, dst, rc->tls->sni,
+                       rc->tls->cert_problem ? rc->tls->cert_text : "", cert_alert, 0, 0, 0);
         }
         why_dg_conn_evidence(inc, rc);
         return true;
     }
-    if (rc->tls.alert_frame && rc->tls.alert_level == 2) {
+    if (rc->tls->alert_frame && rc->tls->alert_level == 2) {
         char an[40];
-        const char *name = why_tls_alert_name(rc->tls.alert_desc, an, sizeof an);
+        const char *name = why_tls_alert_name(rc->tls->alert_desc, an, sizeof an);
         snprintf(f->a->alert, sizeof f->a->alert, "%s", name);
         why_dg_cause(inc, WHY_CAUSE_TLS_ALERT);
-        why_dg_param(inc, "alert=%s from=%s", name, rc->tls.alert_dir == WHY_S2C ? "origin" : "gateway");
-        why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, rc->tls.alert_dir == WHY_S2C ? WHY_S2C : WHY_C2S, rc->tls.alert_frame,
-            rc->tls.alert_ts, WHY_P_EV_ALERT, name, NULL, rc->tls.alert_dir == WHY_S2C, 0);
-        why_dg_say(inc, WHY_P_TLS_ALERT, dst, rc->tls.sni, name, rc->tls.alert_dir == WHY_S2C, 0, 0, 0);
+        why_dg_param(inc, "alert=%s from=%s", name, rc->tls->alert_dir == WHY_S2C ? "origin" : "gateway");
+        why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, rc->tls->alert_dir == WHY_S2C ? WHY_S2C : WHY_C2S, rc->tls->alert_frame,
+            rc->tls->alert_ts, WHY_P_EV_ALERT, name, NULL, rc->tls->alert_dir == WHY_S2C, 0);
+        why_dg_say(inc, WHY_P_TLS_ALERT, dst, rc->tls->sni, name, rc->tls->alert_dir == WHY_S2C, 0, 0, 0);
         return true;
     }
     /* the gateway finished the handshake and left without sending the request */
     const struct why_tcp_half *gwh = &c->half[WHY_C2S];
-    if (rc->tls.ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
+    if (rc->tls->ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
         why_dg_cause(inc, WHY_CAUSE_TLS_GATEWAY_LEFT);
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, rc, WHY_C2S, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
             WHY_P_EV_TLS_LEFT, dst, NULL, 0, 0);
-        why_dg_param(inc, "sni=%s version=%s", rc->tls.sni[0] ? rc->tls.sni : "-", rc->tls.version == 0x0304 ? "1.3" : "1.2");
-        why_dg_say(inc, WHY_P_TLS_GATEWAY_LEFT, dst, rc->tls.sni, NULL, rc->tls.version == 0x0304, 0, 0, 0);
+        why_dg_param(inc, "sni=%s version=%s", rc->tls->sni[0] ? rc->tls->sni : "-", rc->tls->version == 0x0304 ? "1.3" : "1.2");
+        why_dg_say(inc, WHY_P_TLS_GATEWAY_LEFT, dst, rc->tls->sni, NULL, rc->tls->version == 0x0304, 0, 0, 0);
         return true;
     }
     if (why_rec_tls_handshake_cut(rc)) {
         why_dg_cause(inc, WHY_CAUSE_TLS_HANDSHAKE_CLOSED);
         why_dg_conn_evidence(inc, rc);
         why_dg_param(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
-        why_dg_say(inc, WHY_P_TLS_CUT, dst, rc->tls.sni, NULL, c->half[WHY_S2C].rst_frame != 0, 0, 0, 0);
+        why_dg_say(inc, WHY_P_TLS_CUT, dst, rc->tls->sni, NULL, c->half[WHY_S2C].rst_frame != 0, 0, 0, 0);
         return true;
     }
     return false;
@@ -988,7 +988,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
     /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
-    snprintf(inc->sni, sizeof inc->sni, "%s", t->rc->tls.sni);
+    snprintf(inc->sni, sizeof inc->sni, "%s", t->rc->tls->sni);
     inc->attempts = direct ? 0 : x->nattempts;
     snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", u.host);
     if (x->up_conn) {
@@ -1220,11 +1220,11 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->gateway_addr = cc->srv_addr;
         inc->gateway_port = cc->srv_port;
         inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
-        snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls.sni);
+        snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls->sni);
         inc->request_frame = cc->first_frame;
         char cli[64];
         enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
-        const struct why_tls_facts *ct = &x->client_conn->tls;
+        const struct why_tls_facts *ct = x->client_conn->tls;
         const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
         why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
         if (!strcmp(alpn, "h2") || !strcmp(alpn, "http/1.1")) {

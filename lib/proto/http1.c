@@ -431,32 +431,62 @@ void why_http1_stream_init(struct why_http1_stream *s, bool request_side)
     s->expected_len = -1;
 }
 
+bool why_http1_stream_idle(const struct why_http1_stream *s)
+{
+    return s->phase == WHY_HTTP_IDLE && s->hlen == 0 && s->pend_count == 0 && !s->peeking &&
+           s->pending_dropped == 0;
+}
+
 void why_http1_stream_fini(struct why_http1_stream *s)
 {
     /* idempotent: the session may call it on close and again when freeing */
     free(s->hbuf);
     free(s->peek);
+    free(s->pend_more);
     s->hbuf = NULL;
     s->peek = NULL;
+    s->pend_more = NULL;
+    s->pend_count = 0;
     s->hlen = 0;
     s->peek_len = 0;
     s->peeking = false;
     s->phase = WHY_HTTP_DEAD; /* a finished stream must not allocate again */
 }
 
+/* The FIFO's room and its entry i. */
+static uint32_t pend_cap(const struct why_http1_stream *s)
+{
+    return s->pend_more ? WHY_HTTP_PENDING_MAX : WHY_HTTP_PENDING_INLINE;
+}
+
+static char *pend_slot(struct why_http1_stream *s, uint32_t i)
+{
+    return s->pend_more ? s->pend_more[i] : s->pend_inline[i];
+}
+
 void why_http1_stream_expect(struct why_http1_stream *s, const char *method)
 {
-    if (s->pend_count >= WHY_HTTP_PENDING_MAX) {
+    if (s->pend_count >= pend_cap(s) && !s->pend_more && s->pend_count < WHY_HTTP_PENDING_MAX) {
+        /* more pipelined requests than fit in the stream: the FIFO moves out, in order */
+        char(*more)[8] = malloc(WHY_HTTP_PENDING_MAX * sizeof *more);
+        if (more) {
+            for (uint32_t k = 0; k < s->pend_count; k++)
+                memcpy(more[k], s->pend_inline[(s->pend_head + k) % WHY_HTTP_PENDING_INLINE], sizeof *more);
+            s->pend_more = more;
+            s->pend_head = 0;
+        }
+    }
+    if (s->pend_count >= pend_cap(s)) {
         s->pending_dropped++;
         return;
     }
-    uint32_t i = (s->pend_head + s->pend_count) % WHY_HTTP_PENDING_MAX;
+    char *slot = pend_slot(s, (s->pend_head + s->pend_count) % pend_cap(s));
     size_t n = method ? strlen(method) : 0;
-    if (n >= sizeof s->pending[i])
-        n = sizeof s->pending[i] - 1; /* only HEAD and CONNECT matter; both fit */
+    if (n >= sizeof s->pend_inline[0])
+        n = sizeof s->pend_inline[0] - 1; /* only HEAD and CONNECT matter; both fit */
     if (n)
-        memcpy(s->pending[i], method, n);
-    s->pending[i][n] = 0;
+        memcpy(slot, method, n);
+    slot[n] = 0;
     s->pend_count++;
 }
 
@@ -465,13 +495,13 @@ static void pop_pending(struct why_http1_stream *s, char *out, size_t size)
     out[0] = 0;
     if (!s->pend_count)
         return;
-    const char *m = s->pending[s->pend_head];
-    size_t n = strnlen(m, sizeof s->pending[0]);
+    const char *m = pend_slot(s, s->pend_head);
+    size_t n = strnlen(m, sizeof s->pend_inline[0]);
     if (n >= size)
         n = size - 1;
     memcpy(out, m, n);
     out[n] = 0;
-    s->pend_head = (s->pend_head + 1) % WHY_HTTP_PENDING_MAX;
+    s->pend_head = (s->pend_head + 1) % pend_cap(s);
     s->pend_count--;
 }
 

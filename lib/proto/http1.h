@@ -18,6 +18,8 @@
 #define WHY_HTTP_TARGET_MAX 2048        /* request-target bytes kept (longer is truncated, flagged) */
 #define WHY_HTTP_PEEK_MAX 1024          /* body bytes kept of a response with status >= 400 */
 #define WHY_HTTP_PENDING_MAX 64         /* requests awaiting a response on one connection (cap) */
+#define WHY_HTTP_PENDING_INLINE 2       /* of which kept in the stream itself; more pipelined
+                                           requests move the FIFO to an allocated one */
 
 enum why_http_err {
     WHY_HTTP_ERR_NONE = 0,
@@ -95,12 +97,18 @@ struct why_http1_stream {
     uint32_t peek_len;
     bool peeking;
     /* response side: methods of requests still awaiting a response, FIFO (HEAD, CONNECT) */
-    char pending[WHY_HTTP_PENDING_MAX][8];
-    uint32_t pend_head, pend_count;
+    char pend_inline[WHY_HTTP_PENDING_INLINE][8];
+    char (*pend_more)[8];           /* WHY_HTTP_PENDING_MAX entries once more than
+                                       WHY_HTTP_PENDING_INLINE wait (else NULL) */
+    uint32_t pend_head, pend_count; /* the FIFO: pend_more if allocated, else pend_inline */
     uint64_t pending_dropped;       /* requests not queued because the FIFO was full (cap) */
 };
 
 void why_http1_stream_init(struct why_http1_stream *s, bool request_side);
+/* At a message boundary with nothing to remember (no head bytes, no request awaiting its
+ * answer, nothing counted): a stream fresh from why_http1_stream_init would behave the same,
+ * so the caller may free it and start a new one on the next byte. */
+bool why_http1_stream_idle(const struct why_http1_stream *s);
 void why_http1_stream_fini(struct why_http1_stream *s);
 /* Response side: a request with this method was sent (for HEAD/CONNECT framing). */
 void why_http1_stream_expect(struct why_http1_stream *s, const char *method);

@@ -145,8 +145,8 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
         since = why_rec_conn(t->rc)->half[WHY_C2S].last_ts;
     else
         return false;
-    if (why_ts_cmp(t->rc->c.half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
-        since = t->rc->c.half[WHY_S2C].last_ts;
+    if (why_ts_cmp(t->rc->c->half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
+        since = t->rc->c->half[WHY_S2C].last_ts;
     return why_ts_diff_us(since, s->now) >= s->opt.settle_us + why_join_repeat_wait(t);
 }
 
@@ -160,6 +160,7 @@ static void sweep_queue(struct why_session *s, bool finishing)
             if (s->st.qtail == t)
                 s->st.qtail = prev;
             t->qnext = NULL;
+            why_store_queue_unindex(&s->st, t);
             decide(s, t);
             continue;
         }
@@ -194,7 +195,7 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
         unjoined(s, &x, true);
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
                !why_join_tls_spare(&cx, rc) &&
-               (s->opt.include_unjoined || why_gw_is_gateway(&s->gw, &rc->c.cli_addr))) {
+               (s->opt.include_unjoined || why_gw_is_gateway(&s->gw, &rc->c->cli_addr))) {
         /* a gateway's TLS failure is reported even with --no-unjoined */
         why_join_unjoined_tls(&cx, rc, &x);
         unjoined(s, &x, true);
@@ -272,9 +273,7 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
     (void)dir, (void)p;
     if (ev == WHY_EV_TRANSLATED && s->sum.nat_first[0].family == 0)
         note_translation(&s->sum, c);
-    struct why_conn_rec *rc = c->app;
-    if (rc)
-        rc->c = *c;
+    (void)c; /* the record reads the flow table's connection while it lives */
 }
 
 static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8_t *d, uint32_t n,
@@ -298,12 +297,8 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
     struct why_conn_rec *rc = c->app;
     if (!rc)
         return;
-    rc->c = *c;
-    rc->c.app = NULL;
     why_app_close(&s->env, rc, frame_of(s, p)); /* parsers are not needed any more */
-    rc->live = NULL;
-    rc->closed = true;
-    why_store_conn_active(&s->st, rc); /* pruning looks at it again */
+    why_store_conn_closed(&s->st, rc, c); /* the record keeps the connection's last state */
     c->app = NULL;
 }
 

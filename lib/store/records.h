@@ -44,17 +44,27 @@ static inline uint64_t why_frame_num(uint64_t id)
 
 struct why_txn;
 
+/* The TLS facts of every record that saw no TLS: all zero, read only. */
+extern const struct why_tls_facts why_tls_facts_none;
+/* The connection of a closed record whose copy could not be allocated: all zero, read only. */
+extern const struct why_conn why_conn_none;
+
 /* A TCP connection as the join sees it. */
 struct why_conn_rec {
-    struct why_conn c;            /* snapshot; refreshed from the live connection on events */
-    struct why_conn *live;        /* the flow table's connection while it exists */
+    struct why_conn *c;           /* the connection: the flow table's own while it lives (no
+                                     copy), then the record's copy from its close (c_owned) */
+    struct why_conn *live;        /* the flow table's connection while it exists, else NULL */
+    bool c_owned;                 /* c is the record's copy (why_store_conn_closed): freed
+                                     with the record */
     enum why_app_id app;          /* decided by the first bytes (app/) */
     bool app_decided;
     struct why_app_state st;      /* parsers: app/ only */
     bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
     bool dec_http;                /* --keylog: HTTP found inside the TLS records */
     bool resp_dead;               /* the response stream could not be followed */
-    struct why_tls_facts tls;     /* app/tls.c */
+    struct why_tls_facts *tls;    /* app/tls.c: allocated when TLS bytes are first seen
+                                     (why_store_tls_facts); until then the shared all-zero
+                                     why_tls_facts_none, never NULL, never written */
     struct why_h2_facts h2;       /* app/http2.c */
     struct why_other_facts other; /* app/app.c: first bytes of a server that spoke first */
     uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
@@ -122,7 +132,8 @@ struct why_txn {
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
     uint32_t ipath_len;           /* bytes */
-    char ihost[256];              /* the indexed host (lower-case) */
+    const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): its own
+                                     allocation once indexed, the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     bool indexed;
@@ -143,6 +154,9 @@ struct why_txn {
     struct why_ts h2_stall_ts;
     /* decision */
     bool queued, decided;
+    struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
+                                      connection ends (why_store_queued_like) */
+    uint32_t lbucket;
     struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
     bool is_client_leg;
 };
@@ -186,16 +200,16 @@ static inline bool why_rec_http(const struct why_conn_rec *rc)
 
 static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)
 {
-    return rc->live ? rc->live : &rc->c;
+    return rc->c;
 }
 
 /* The gateway (client side) sent application data (a request) on a TLS connection. */
 static inline bool why_rec_tls_sent_data(const struct why_conn_rec *rc)
 {
-    if (rc->tls.dec_data_records[WHY_C2S])
+    if (rc->tls->dec_data_records[WHY_C2S])
         return true;
     /* TLS 1.3: the client's Finished travels as application data */
-    return rc->tls.data_records[WHY_C2S] > (rc->tls.version == 0x0304 ? 1u : 0u);
+    return rc->tls->data_records[WHY_C2S] > (rc->tls->version == 0x0304 ? 1u : 0u);
 }
 
 /* The server closed a TLS connection before finishing its side of the handshake. */
@@ -203,7 +217,7 @@ static inline bool why_rec_tls_handshake_cut(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     const struct why_tcp_half *srv = &c->half[WHY_S2C], *cli = &c->half[WHY_C2S];
-    if (!rc->tls.hello[WHY_C2S] || rc->tls.ccs[WHY_S2C] || rc->tls.appdata[WHY_S2C])
+    if (!rc->tls->hello[WHY_C2S] || rc->tls->ccs[WHY_S2C] || rc->tls->appdata[WHY_S2C])
         return false; /* the server finished its side of the handshake */
     uint64_t sf = srv->rst_frame ? srv->rst_frame : srv->fin_frame;
     uint64_t cf = cli->rst_frame ? cli->rst_frame : cli->fin_frame;

@@ -59,6 +59,18 @@ static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const
     return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
 }
 
+/* The queue's index: method, host, target and the connection's addresses and server port. */
+static uint32_t like_bucket(const struct why_txn *t)
+{
+    const struct why_conn *c = why_rec_conn(t->rc);
+    uint64_t h = why_request_key(t->method, t->host);
+    for (uint32_t i = 0; i < t->target_len; i++)
+        h = (h ^ (uint8_t)t->target[i]) * 1099511628211u;
+    h = addr_hash(addr_hash(h, &c->cli_addr), &c->srv_addr);
+    h = (h ^ c->srv_port) * 1099511628211u;
+    return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
+}
+
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
 {
     return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
@@ -82,18 +94,25 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
-    if (!st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
+    st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
+    if (!st->qlike || !st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
     return 0;
 }
 
+static const char no_host[] = ""; /* a transaction's ihost before it is indexed */
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
         return;
+    if (t->ihost != no_host)
+        free((char *)t->ihost);
     why_store_txn_unindex(st, t);
+    if (t->queued && !t->decided)
+        why_store_queue_unindex(st, t);
     struct why_txn **head = t->cand ? &st->cand_head : &st->oth_head;
     struct why_txn **tail = t->cand ? &st->cand_tail : &st->oth_tail;
     if (t->tprev)
@@ -169,6 +188,10 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
     if (st->hooks.release)
         st->hooks.release(st->hooks.ctx, rc);
+    if (rc->tls != &why_tls_facts_none)
+        free(rc->tls);
+    if (rc->c_owned)
+        free(rc->c);
     free(rc);
 }
 
@@ -237,11 +260,45 @@ void why_store_fini(struct why_store *st)
     free(st->dsock);
     free(st->dname);
     free(st->daddr);
+    free(st->qlike);
     free(st->batch);
     memset(st, 0, sizeof *st);
 }
 
 /* ---- connection records ---- */
+
+const struct why_tls_facts why_tls_facts_none;
+const struct why_conn why_conn_none;
+
+void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)
+{
+    struct why_conn *copy = rc->c_owned ? rc->c : malloc(sizeof *copy);
+    if (copy) {
+        *copy = *c;
+        copy->app = NULL;
+        rc->c = copy;
+        rc->c_owned = true;
+    } else {
+        st->sum->oom++;
+        rc->c = (struct why_conn *)&why_conn_none; /* read only */
+    }
+    rc->live = NULL;
+    rc->closed = true;
+    why_store_conn_active(st, rc); /* pruning looks at it again */
+}
+
+struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->tls != &why_tls_facts_none)
+        return rc->tls;
+    struct why_tls_facts *t = calloc(1, sizeof *t);
+    if (!t) {
+        st->sum->oom++;
+        return NULL;
+    }
+    rc->tls = t;
+    return t;
+}
 
 /* At the cap, a closed record that no request holds makes room (counted): first one of a
  * connection opened towards the capture host that never got an answer (a flood's), else the
@@ -255,7 +312,7 @@ static bool rec_make_room(struct why_store *st)
             continue;
         if (!any)
             any = rc;
-        if (!rc->c.established && rc->c.srv_is_local && !rc->c.cli_is_local) {
+        if (!rc->c->established && rc->c->srv_is_local && !rc->c->cli_is_local) {
             any = rc;
             break;
         }
@@ -279,10 +336,11 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         st->sum->oom++;
         return NULL;
     }
-    rc->c = *c;
+    rc->c = c;
     rc->live = c;
+    rc->tls = (struct why_tls_facts *)&why_tls_facts_none; /* read only until TLS is seen */
     rc->seq = ++st->next_rec_seq;
-    if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c.first_ts) >= WHY_ORDER_SLACK_US)
+    if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c->first_ts) >= WHY_ORDER_SLACK_US)
         st->conns_unordered = true; /* for good: the join then scans every record */
     rc->rprev = st->rtail;
     if (st->rtail)
@@ -374,6 +432,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
+    t->ihost = no_host;
     why_store_conn_active(st, rc);
     /* the caller sets req_ts after this: the one created before is checked now (and the
      * newest by why_store_cands_ordered) */
@@ -412,7 +471,18 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         t->ipath = plen == 1 ? "/" : "";
         t->ipath_len = plen == 1 ? 1 : 0;
     }
-    memcpy(t->ihost, u.host, sizeof t->ihost);
+    size_t hl = strnlen(u.host, sizeof u.host - 1);
+    if (t->ihost != no_host)
+        free((char *)t->ihost);
+    char *h = malloc(hl + 1);
+    if (h) {
+        memcpy(h, u.host, hl);
+        h[hl] = 0;
+        t->ihost = h;
+    } else {
+        st->sum->oom++;
+        t->ihost = no_host;
+    }
     struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
     t->inext = *b;
     if (*b)
@@ -474,12 +544,38 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
 
 void why_store_queue_push(struct why_store *st, struct why_txn *t)
 {
+    if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) >= WHY_ORDER_SLACK_US)
+        st->queue_unordered = true; /* for good: oldest_pending walks the whole queue */
+    if (why_ts_cmp(t->req_first_ts, st->qfirst_max) > 0)
+        st->qfirst_max = t->req_first_ts;
     t->queued = true;
+    t->lbucket = like_bucket(t);
+    t->lprev = NULL;
+    t->lnext = st->qlike[t->lbucket];
+    if (t->lnext)
+        t->lnext->lprev = t;
+    st->qlike[t->lbucket] = t;
     if (st->qtail)
         st->qtail->qnext = t;
     else
         st->qhead = t;
     st->qtail = t;
+}
+
+void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
+{
+    if (t->lprev)
+        t->lprev->lnext = t->lnext;
+    else if (st->qlike[t->lbucket] == t)
+        st->qlike[t->lbucket] = t->lnext;
+    if (t->lnext)
+        t->lnext->lprev = t->lprev;
+    t->lnext = t->lprev = NULL;
+}
+
+struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)
+{
+    return st->qlike[like_bucket(t)];
 }
 
 void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client)
@@ -544,6 +640,14 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     memcpy(d->qname, qname, n);
     d->qtype = qtype;
     d->tries = 1;
+    /* the caller sets q_ts after this: the record created before is checked now (and the
+     * newest by dns_ordered) */
+    if (st->dtail) {
+        if (why_ts_diff_us(st->dtail->q_ts, st->dns_qmax) >= WHY_ORDER_SLACK_US)
+            st->dns_unordered = true; /* for good: pruning then walks every DNS record */
+        if (why_ts_cmp(st->dtail->q_ts, st->dns_qmax) > 0)
+            st->dns_qmax = st->dtail->q_ts;
+    }
     d->prev = st->dtail;
     if (st->dtail)
         st->dtail->next = d;
@@ -605,13 +709,30 @@ struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const st
 
 /* ---- pruning records no pending request can still use ---- */
 
+/* The queue is in push order, and (unless queue_unordered) every request pushed began less
+ * than WHY_ORDER_SLACK_US before any pushed earlier: once a request began that long after the
+ * oldest seen so far, none after it can be older. So the walk stops near the queue's head:
+ * O(requests pushed within that slack of the oldest), not O(queue). */
 static struct why_ts oldest_pending(const struct why_store *st, struct why_ts now)
 {
     struct why_ts o = now;
-    for (const struct why_txn *t = st->qhead; t; t = t->qnext)
+    for (const struct why_txn *t = st->qhead; t; t = t->qnext) {
         if (why_ts_cmp(t->req_first_ts, o) < 0)
             o = t->req_first_ts;
+        else if (!st->queue_unordered && why_ts_diff_us(o, t->req_first_ts) >= WHY_ORDER_SLACK_US)
+            break;
+    }
     return o;
+}
+
+/* DNS records are created in the order of their first query (within WHY_ORDER_SLACK_US, unless
+ * dns_unordered), and a record's last activity (answer or retry) is no earlier than its first
+ * query: a record first asked WHY_ORDER_SLACK_US after the expiry time or later, and every
+ * record after it, cannot have expired. The walk of the expired stops there. */
+static bool dns_ordered(const struct why_store *st)
+{
+    return !st->dns_unordered &&
+           (!st->dtail || why_ts_diff_us(st->dtail->q_ts, st->dns_qmax) < WHY_ORDER_SLACK_US);
 }
 
 /* Frees the transactions of rc nothing needs any more: decided client requests, upstream
@@ -678,9 +799,9 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
                 act_remove(st, rc);
             continue;
         }
-        struct why_ts last = rc->c.half[0].last_ts;
-        if (why_ts_cmp(rc->c.half[1].last_ts, last) > 0)
-            last = rc->c.half[1].last_ts;
+        struct why_ts last = rc->c->half[0].last_ts;
+        if (why_ts_cmp(rc->c->half[1].last_ts, last) > 0)
+            last = rc->c->half[1].last_ts;
         /* A record already joined to a request, or a client's own connection, can be
          * nothing else's evidence: it goes once settled, whatever is still pending. */
         why_gw_roles(st->gw, rc);
@@ -740,12 +861,22 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         rec_unlink(st, st->batch[i]);
         rec_free(st, st->batch[i]);
     }
+    /* only the old records can have expired (dns_ordered): the walk ends at the first one
+     * asked well after the expiry time */
+    bool dstop = !all && dns_ordered(st);
+    struct why_ts dlimit = why_ts_add_us(why_ts_cmp(horizon, recent) > 0 ? horizon : recent,
+                                         WHY_ORDER_SLACK_US);
     /* unjoined failures first, while every record they are compared with is still here */
-    for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next)
+    for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next) {
+        if (dstop && why_ts_cmp(d->q_ts, dlimit) >= 0)
+            break;
         if (dns_expired(d, all, horizon, recent))
             st->hooks.on_prune_dns(st->hooks.ctx, d);
+    }
     for (struct why_dns_rec *d = st->dhead, *next; d; d = next) {
         next = d->next;
+        if (dstop && why_ts_cmp(d->q_ts, dlimit) >= 0)
+            break;
         if (!dns_expired(d, all, horizon, recent))
             continue;
         dns_unlink(st, d);

@@ -58,11 +58,20 @@ struct why_store {
     struct why_conn_rec **abuckets;   /* connection records by server address */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
+    struct why_ts dns_qmax;           /* the latest q_ts of the records before dtail */
+    bool dns_unordered;               /* a record's first query came WHY_ORDER_SLACK_US or more
+                                         before one created before it: pruning then walks
+                                         every DNS record, not only the old ones */
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
+    struct why_txn **qlike;           /* the queue by request and connection ends */
+    struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
+    bool queue_unordered;             /* a request pushed began WHY_ORDER_SLACK_US or more
+                                         before one pushed earlier: the oldest pending request
+                                         is then found by walking the whole queue */
     struct why_txn *cand_head, *cand_tail; /* transactions of upstream candidates, by creation */
     struct why_txn *oth_head, *oth_tail;   /* the other transactions, by creation */
     uint32_t txns_gen;                /* the gateways' gen + 1 the lists were split at */
@@ -99,6 +108,13 @@ uint64_t why_request_key(const char *method, const char *path);
 /* A new record for a connection the flow table opened; NULL at the cap (counted in
  * cap_records_dropped, after trying to make room) or on out of memory (counted). */
 struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c);
+/* rc's connection left the flow table: the record keeps a copy of its last state (rc->c,
+ * until now the flow table's own) and is closed. On out of memory (counted) rc->c is the
+ * shared all-zero why_conn_none. */
+void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c);
+/* rc's TLS facts, to write: allocated on the first call (until then rc->tls is the shared
+ * why_tls_facts_none); NULL on out of memory (counted). */
+struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
 static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)
@@ -136,6 +152,12 @@ void why_store_classify(struct why_store *st);
 bool why_store_cands_ordered(const struct why_store *st);
 /* The decision queue. */
 void why_store_queue_push(struct why_store *st, struct why_txn *t);
+/* t leaves the queue (the caller unlinks it from qhead's list): out of its index too. */
+void why_store_queue_unindex(struct why_store *st, struct why_txn *t);
+/* Queued requests that may be the same request as t sent again by the same client to the same
+ * server (same method, host, target, client and server addresses and server port: the caller
+ * compares them), O(those); walk ->lnext. t need not be queued. */
+struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t);
 
 /* ---- DNS records ---- */
 /* The latest record of the query (client, port, server, id, name, type); NULL if none. */

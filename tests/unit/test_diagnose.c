@@ -31,6 +31,8 @@ struct fixture {
     struct why_gateways gw;
     struct why_diag_ctx dx;
     struct why_conn_rec cli_conn, up_conn, att[4];
+    struct why_tls_facts tls[6];      /* the records' TLS facts */
+    struct why_conn conns[6];         /* the records' connections */
     struct why_txn client, up;
     struct why_dns_rec dns[4];
     struct why_join x;
@@ -59,8 +61,16 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     f->dx.gw = &f->gw;
     f->dx.now = T(100);
+    f->cli_conn.tls = &f->tls[0];
+    f->up_conn.tls = &f->tls[1];
+    f->cli_conn.c = &f->conns[0];
+    f->up_conn.c = &f->conns[1];
+    for (int i = 0; i < 4; i++) {
+        f->att[i].tls = &f->tls[2 + i];
+        f->att[i].c = &f->conns[2 + i];
+    }
     /* client 198.18.1.2 -> gateway 198.18.1.1:9090, GET http://nx.lab/x at t=1 */
-    struct why_conn *c = &f->cli_conn.c;
+    struct why_conn *c = f->cli_conn.c;
     c->cli_addr = A("198.18.1.2");
     c->srv_addr = A("198.18.1.1");
     c->cli_port = 40000;
@@ -77,13 +87,16 @@ static int setup(void **state)
     f->x.upstream_visible = true;
     /* the gateway's upstream connection 198.19.0.1 -> 198.19.0.10:80 */
     for (int i = 0; i < 4; i++) {
-        struct why_conn *u = &f->att[i].c;
+        struct why_conn *u = f->att[i].c;
         u->cli_addr = A("198.19.0.1");
         u->srv_addr = A("198.19.0.10");
         u->cli_port = (uint16_t)(50000 + i);
         u->srv_port = 80;
     }
     f->up_conn = f->att[0];
+    f->up_conn.tls = &f->tls[1]; /* its own facts and connection, as a copy of the record had */
+    f->conns[1] = f->conns[2];
+    f->up_conn.c = &f->conns[1];
     *state = f;
     return 0;
 }
@@ -195,7 +208,7 @@ static void dns_nodata_and_timeout(void **state)
 static void connect_timeout_schedule(void **state)
 {
     struct fixture *f = *state;
-    syn(&f->att[0].c, 4, 1.0, 1.0); /* 1, 2, 4, 8 -> offsets 0,1,3,7 */
+    syn(f->att[0].c, 4, 1.0, 1.0); /* 1, 2, 4, 8 -> offsets 0,1,3,7 */
     f->x.attempts[f->x.nattempts++] = &f->att[0];
     f->x.up_conn = &f->att[0];
     f->x.end_ts = T(16.0);
@@ -213,7 +226,7 @@ static void connect_timeout_schedule(void **state)
 static void connect_refused_and_icmp(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn *c = &f->att[0].c;
+    struct why_conn *c = f->att[0].c;
     syn(c, 1, 1.0, 1.0);
     c->half[WHY_S2C].rst_frame = 21;
     c->half[WHY_S2C].rst_ts = T(1.0005);
@@ -224,7 +237,7 @@ static void connect_refused_and_icmp(void **state)
     assert_string_equal(f->dg.inc.error, "connection_refused");
     assert_string_equal(f->dg.inc.detail, "rst");
     /* ICMP admin prohibited (v4 code 13, v6 code 1) wins over a RST in another attempt */
-    struct why_conn *c2 = &f->att[1].c;
+    struct why_conn *c2 = f->att[1].c;
     syn(c2, 1, 1.1, 1.0);
     c2->icmp_frame = 30;
     c2->icmp_ts = T(1.1001);
@@ -248,7 +261,7 @@ static void connect_refused_and_icmp(void **state)
 
 static void with_upstream_request(struct fixture *f)
 {
-    struct why_conn *c = &f->up_conn.c;
+    struct why_conn *c = f->up_conn.c;
     syn(c, 1, 1.0, 1.0);
     c->established = true;
     c->synack_frame = 21;
@@ -277,7 +290,7 @@ static void bad_responses(void **state)
     assert_int_equal(f->dg.inc.first_len, 17);
     f->up.not_http = false;
     /* reset before any byte */
-    struct why_tcp_half *srv = &f->up_conn.c.half[WHY_S2C];
+    struct why_tcp_half *srv = &f->up_conn.c->half[WHY_S2C];
     srv->rst_frame = 23;
     srv->rst_ts = T(1.2);
     assert_true(diag(f));
@@ -303,7 +316,7 @@ static void response_timeout_measured(void **state)
     struct fixture *f = *state;
     with_upstream_request(f);
     /* the gateway closes its upstream connection 5 s after sending, then answers 504 */
-    struct why_tcp_half *gw = &f->up_conn.c.half[WHY_C2S];
+    struct why_tcp_half *gw = &f->up_conn.c->half[WHY_C2S];
     gw->fin_frame = 40;
     gw->fin_ts = T(6.002);
     answer(&f->client, 504, 6.003, true);
@@ -317,7 +330,7 @@ static void client_abort_and_origin_5xx(void **state)
     struct fixture *f = *state;
     with_upstream_request(f);
     /* client resets after 2 s, nothing answered */
-    struct why_tcp_half *cl = &f->cli_conn.c.half[WHY_C2S];
+    struct why_tcp_half *cl = &f->cli_conn.c->half[WHY_C2S];
     cl->rst_frame = 50;
     cl->rst_ts = T(3.0);
     assert_true(diag(f));
@@ -356,13 +369,13 @@ static void no_upstream_attempt(void **state)
 static void tls_renegotiation_stall(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn *c = &f->up_conn.c;
+    struct why_conn *c = f->up_conn.c;
     syn(c, 1, 1.0, 1.0);
     c->established = true;
     f->up_conn.app = WHY_APP_TLS;
-    strcpy(f->up_conn.tls.sni, "hello.test.domain");
-    f->up_conn.tls.reneg_frame = 60;
-    f->up_conn.tls.reneg_ts = T(1.2);
+    strcpy(f->up_conn.tls->sni, "hello.test.domain");
+    f->up_conn.tls->reneg_frame = 60;
+    f->up_conn.tls->reneg_ts = T(1.2);
     c->half[WHY_S2C].fin_frame = 70;
     c->half[WHY_S2C].fin_ts = T(121.2);
     f->x.up_conn = &f->up_conn;
@@ -380,16 +393,16 @@ static void tls_renegotiation_stall(void **state)
 static void tls_refused_renegotiated_certificate(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn *c = &f->up_conn.c;
+    struct why_conn *c = f->up_conn.c;
     syn(c, 1, 1.0, 1.0);
     c->established = true;
     f->up_conn.app = WHY_APP_TLS;
-    strcpy(f->up_conn.tls.sni, "reneg.tls");
-    f->up_conn.tls.version = 0x0303;
-    f->up_conn.tls.ccs[WHY_S2C] = f->up_conn.tls.ccs[WHY_C2S] = true;
-    f->up_conn.tls.data_records[WHY_C2S] = 1;
-    f->up_conn.tls.reneg_frame = 60;
-    f->up_conn.tls.reneg_ts = T(1.2);
+    strcpy(f->up_conn.tls->sni, "reneg.tls");
+    f->up_conn.tls->version = 0x0303;
+    f->up_conn.tls->ccs[WHY_S2C] = f->up_conn.tls->ccs[WHY_C2S] = true;
+    f->up_conn.tls->data_records[WHY_C2S] = 1;
+    f->up_conn.tls->reneg_frame = 60;
+    f->up_conn.tls->reneg_ts = T(1.2);
     c->half[WHY_C2S].fin_frame = 61; /* the gateway closes at once */
     c->half[WHY_C2S].fin_ts = T(1.201);
     c->half[WHY_S2C].fin_frame = 62;
@@ -402,23 +415,23 @@ static void tls_refused_renegotiated_certificate(void **state)
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "renegotiation_refused");
 
-    f->up_conn.tls.reneg_answered = f->up_conn.tls.reneg_renegotiated = true; /* a ClientHello back */
+    f->up_conn.tls->reneg_answered = f->up_conn.tls->reneg_renegotiated = true; /* a ClientHello back */
     assert_true(diag(f));
     assert_string_not_equal(f->dg.inc.detail, "renegotiation_refused");
     assert_string_not_equal(f->dg.inc.detail, "renegotiation_stall");
 
-    f->up_conn.tls.reneg_frame = 0;
-    f->up_conn.tls.data_records[WHY_C2S] = 0; /* no request sent */
-    f->up_conn.tls.cert_problem = WHY_CERT_EXPIRED;
-    f->up_conn.tls.cert_frame = 58;
-    strcpy(f->up_conn.tls.cert_text, "expired: not after 2020-01-01T00:00:00Z");
+    f->up_conn.tls->reneg_frame = 0;
+    f->up_conn.tls->data_records[WHY_C2S] = 0; /* no request sent */
+    f->up_conn.tls->cert_problem = WHY_CERT_EXPIRED;
+    f->up_conn.tls->cert_frame = 58;
+    strcpy(f->up_conn.tls->cert_text, "expired: not after 2020-01-01T00:00:00Z");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "tls_certificate_error");
     assert_string_equal(f->dg.inc.detail, "tls_certificate");
 
-    f->up_conn.tls.cert_problem = WHY_CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
-    f->up_conn.tls.version = 0x0304;
-    f->up_conn.tls.data_records[WHY_C2S] = 1; /* its Finished only */
+    f->up_conn.tls->cert_problem = WHY_CERT_OK; /* TLS 1.3 without keys: the certificate is hidden */
+    f->up_conn.tls->version = 0x0304;
+    f->up_conn.tls->data_records[WHY_C2S] = 1; /* its Finished only */
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "tls_gateway_left");
 }
@@ -540,7 +553,7 @@ static void h2_stream_rules(void **state)
     f->up.h2_stall_frame = 28;
     f->up.h2_stall_ts = T(1.15);
     answer(&f->client, 200, 1.2, false);
-    f->cli_conn.c.closed = true;
+    f->cli_conn.c->closed = true;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "h2_flow_stall");
     assert_int_equal(f->dg.inc.wait_us, 10000000);

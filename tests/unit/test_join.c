@@ -76,7 +76,7 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     }
     struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
     assert_non_null(rc);
-    rc->live = NULL; /* closed: the record's snapshot is what the join reads */
+    rc->live = NULL; /* closed: the join reads rc->c (the fixture's connection) */
     rc->closed = true;
     return rc;
 }
@@ -155,11 +155,11 @@ static void refused_address_not_retried(void **state)
     struct why_txn *client = request(f, cc, "http://198.19.0.10/x", "", 1.0);
     (void)client;
     struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.001, false);
-    a1->c.half[WHY_S2C].rst_frame = 25;
-    a1->c.half[WHY_S2C].rst_ts = T(1.0011);
+    a1->c->half[WHY_S2C].rst_frame = 25;
+    a1->c->half[WHY_S2C].rst_ts = T(1.0011);
     struct why_conn_rec *a2 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.002, false);
-    a2->c.half[WHY_S2C].rst_frame = 35;
-    a2->c.half[WHY_S2C].rst_ts = T(1.0021);
+    a2->c->half[WHY_S2C].rst_frame = 35;
+    a2->c->half[WHY_S2C].rst_ts = T(1.0021);
     answer(client, 503, 1.003);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
@@ -204,7 +204,7 @@ static void unjoined_attempts_grouped(void **state)
     struct why_conn_rec *a[4];
     for (int i = 0; i < 4; i++) {
         a[i] = conn(f, "192.0.2.7", "192.0.2.80", i == 2 ? 8080 : 80, 1.0 + i, false);
-        a[i]->c.syn_count = 3; /* retried: a failure */
+        a[i]->c->syn_count = 3; /* retried: a failure */
     }
     assert_true(why_join_conn_failed(a[0]));
     struct why_join x;
@@ -230,16 +230,16 @@ static void failover_goes_with_its_request(void **state)
     struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
     struct why_txn *client = request(f, cc, "/fixed", "fixed.lab", 1.0);
     struct why_conn_rec *drop = conn(f, "198.19.0.1", "198.19.0.11", 80, 1.001, false);
-    drop->c.syn_count = 3;
-    drop->c.syn_ts[1] = T(2.001);
-    drop->c.syn_ts[2] = T(3.001);
+    drop->c->syn_count = 3;
+    drop->c->syn_ts[1] = T(2.001);
+    drop->c->syn_ts[2] = T(3.001);
     /* the other client's request, waiting in the queue */
     struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 3.4, true);
     struct why_txn *two = request(f, cc2, "/two", "two.lab", 3.5);
     why_store_queue_push(&f->st, two);
     struct why_conn_rec *refused = conn(f, "198.19.0.1", "198.19.0.12", 80, 3.501, false);
-    refused->c.half[WHY_S2C].rst_frame = 77;
-    refused->c.half[WHY_S2C].rst_ts = T(3.5011);
+    refused->c->half[WHY_S2C].rst_frame = 77;
+    refused->c->half[WHY_S2C].rst_ts = T(3.5011);
     struct why_conn_rec *next = conn(f, "198.19.0.1", "198.19.0.10", 80, 3.5012, true);
     struct why_txn *up = request(f, next, "/two", "two.lab", 3.5013);
     answer(up, 200, 3.6);

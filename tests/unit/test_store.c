@@ -134,7 +134,7 @@ static void connections_by_server(void **state)
     struct why_addr srv = A("198.19.0.10");
     int n = 0;
     for (struct why_conn_rec *rc = why_store_conns_to(&f->st, &srv); rc; rc = why_store_conns_next(rc))
-        n += why_addr_eq(&rc->c.srv_addr, &srv);
+        n += why_addr_eq(&rc->c->srv_addr, &srv);
     assert_int_equal(n, 2);
     assert_int_equal(f->st.nrecs, 4);
 }
@@ -300,7 +300,7 @@ static void pruning(void **state)
     rc->live = NULL;
     rc->closed = true;
     why_store_conn_active(&f->st, rc); /* as the session does when a connection closes */
-    rc->c.half[0].last_ts = rc->c.half[1].last_ts = T(1);
+    rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(1);
     struct why_conn_rec *open = why_store_conn_new(&f->st, &f->conns[1]);
     /* soon after: nothing is old enough */
     why_store_prune(&f->st, T(2), false);
