@@ -105,6 +105,7 @@ struct why_flow {
     bool have_now;
     uint64_t next_id;
     uint64_t seed;
+    struct why_encap_chain *chains[WHY_FLOW_ENCAP_CHAINS_MAX]; /* distinct tunnel paths */
 };
 
 /* ---- small helpers ---- */
@@ -892,6 +893,63 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
     return true;
 }
 
+/* ---- tunnel paths ---- */
+
+static bool layer_same(const struct why_encap *a, const struct why_encap *b)
+{
+    enum { PER_PACKET = WHY_ENCAP_F_SEQ | WHY_ENCAP_F_FRAGMENT };
+    return a->kind == b->kind && (a->flags & ~PER_PACKET) == (b->flags & ~PER_PACKET) &&
+           a->proto == b->proto && addr_same(&a->src, &b->src) && addr_same(&a->dst, &b->dst) &&
+           a->id == b->id && a->key == b->key;
+}
+
+static bool chain_is(const struct why_encap_chain *ch, const struct why_pkt *p)
+{
+    if (!ch || ch->n != p->nencap)
+        return false;
+    for (uint8_t i = 0; i < ch->n; i++)
+        if (!layer_same(&ch->layer[i], &p->encap[i]))
+            return false;
+    return true;
+}
+
+const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p)
+{
+    if (!f || !p || p->nencap == 0 || p->nencap > WHY_ENCAP_MAX)
+        return NULL;
+    for (uint32_t i = 0; i < f->st.encap_chains; i++)
+        if (chain_is(f->chains[i], p))
+            return f->chains[i];
+    struct why_encap_chain *ch = NULL;
+    if (f->st.encap_chains < WHY_FLOW_ENCAP_CHAINS_MAX)
+        ch = calloc(1, sizeof *ch);
+    if (!ch) {
+        f->st.encap_chains_over++;
+        return NULL;
+    }
+    ch->n = p->nencap;
+    for (uint8_t i = 0; i < ch->n; i++) {
+        struct why_encap *l = &ch->layer[i];
+        *l = p->encap[i];
+        l->flags &= (uint8_t)~(WHY_ENCAP_F_SEQ | WHY_ENCAP_F_FRAGMENT);
+        l->seq = 0;
+    }
+    f->chains[f->st.encap_chains++] = ch;
+    return ch;
+}
+
+/* The first packet of a direction names its tunnels; a later one that crossed others is
+ * noted (a path that changed mid-connection), its path not kept. */
+static void conn_encap(struct why_flow *f, struct why_conn *c, enum why_dir dir, const struct why_pkt *p)
+{
+    if (c->half[dir].packets == 1) {
+        c->encap[dir] = why_flow_encap(f, p);
+        return;
+    }
+    if (p->nencap ? !chain_is(c->encap[dir], p) : c->encap[dir] != NULL)
+        c->encap_varied = true;
+}
+
 static void tcp_in(struct why_flow *f, const struct why_pkt *p)
 {
     uint8_t fl = p->tcp_flags;
@@ -945,6 +1003,7 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     else if (p->link_dir == WHY_LINK_DIR_IN)
         *(dir == WHY_C2S ? &c->srv_is_local : &c->cli_is_local) = true;
     inc32(&h->packets);
+    conn_encap(f, c, dir, p);
     h->last_frame = frame_num(p);
     h->last_ts = frame_ts(p);
     h->missing = false;
@@ -1114,6 +1173,8 @@ void why_flow_free(struct why_flow *f)
         free(x);
         x = nx;
     }
+    for (uint32_t i = 0; i < f->st.encap_chains; i++)
+        free(f->chains[i]);
     free(f->bucket);
     free(f->ibucket);
     free(f);

@@ -31,7 +31,19 @@
 #define WHY_FLOW_NAT_PAIR_US (5LL * 1000000) /* a translated answer pairs with a SYN sent at
                                                 most this long before it */
 
+#define WHY_FLOW_ENCAP_CHAINS_MAX 64  /* distinct tunnel paths kept (cap, counted): a mirror
+                                          session or two per capture is the usual case */
+
 enum why_dir { WHY_C2S = 0, WHY_S2C = 1 };
+
+/* The tunnels a packet crossed (outermost first, as why_pkt.encap), as evidence names them.
+ * The flow table keeps one copy of each distinct path and connections point to it, so a
+ * tunnelled capture costs a pointer per direction, not a copy per packet. What changes from
+ * packet to packet (GRE sequence numbers, the outer fragment flag) is not part of it. */
+struct why_encap_chain {
+    uint8_t n;                          /* layers, 1..WHY_ENCAP_MAX */
+    struct why_encap layer[WHY_ENCAP_MAX];
+};
 
 enum why_tcp_event {
     WHY_EV_SYN,          /* a SYN from the client (first or retransmitted: see syn_count) */
@@ -133,6 +145,10 @@ struct why_conn {
     uint8_t icmp_type, icmp_code, icmp_ipver;
     struct why_addr icmp_from;    /* who sent the ICMP error (a router or the host) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
+    /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
+     * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */
+    const struct why_encap_chain *encap[2];
+    bool encap_varied;            /* a later packet of a direction crossed other tunnels */
     /* set by the link layer when known: which side is this capture host (SLL direction) */
     bool cli_is_local, srv_is_local;
     void *app;                    /* consumer's state; consumer frees it in on_close */
@@ -181,6 +197,9 @@ struct why_flow_stats {
     uint64_t synack_unseen;       /* handshakes whose SYN-ACK an ACK proves, not captured */
     uint64_t challenge_acked;     /* connections whose SYN drew a challenge ACK (RFC 5961) */
     uint64_t icmp_unmatched;      /* ICMP errors quoting no known connection */
+    uint32_t encap_chains;        /* distinct tunnel paths kept (<= WHY_FLOW_ENCAP_CHAINS_MAX) */
+    uint64_t encap_chains_over;   /* packets whose tunnel path did not fit: their connection
+                                     names no tunnel in its evidence (cap) */
     uint32_t conns_peak;          /* most connections in the table at once */
 };
 
@@ -193,6 +212,9 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p);
 /* Closes every connection still open (on_close with p = NULL), in creation order. */
 void why_flow_finish(struct why_flow *f);
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f);
+/* The kept copy of the tunnels p crossed (added on first sight), NULL when p crossed none or
+ * the cap is reached: for consumers of UDP (DNS) that keep the path of what they record. */
+const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p);
 void why_flow_free(struct why_flow *f);
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */

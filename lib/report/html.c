@@ -128,6 +128,11 @@ static void evidence_table(FILE *o, const struct why_incident *inc, const struct
                 why_html_dur(why_ts_diff_us(inc->ts, e->ts), true, t, sizeof t), why_evidence_kind_name(e->kind),
                 why_actor_name(e->from), why_actor_name(e->to));
         esc(o, e->what);
+        if (e->encap && e->encap <= inc->nencaps) { /* a tunnelled frame: its outer layers */
+            fputs(" <span class=\"encap\">via ", o);
+            esc(o, inc->encaps[e->encap - 1]);
+            fputs("</span>", o);
+        }
         fputs("</td></tr>", o);
     }
     fputs("</table></details>", o);
