@@ -18,7 +18,7 @@
  * half-open (nothing heard from the server yet: what a SYN flood fills the table with, so
  * what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
  * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
-enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
+enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_ORPHAN, WHY_L_N };
 
 enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
 
@@ -91,6 +91,7 @@ struct why_fconn {
     bool half_open;             /* on a half-open list: half_list */
     int half_list;
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
+    bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
 };
 
 struct why_flow {
@@ -100,6 +101,7 @@ struct why_flow {
     struct why_fconn **ibucket; /* SYNs waiting for an answer, by ISN; nbucket slots too */
     uint32_t nbucket;           /* power of two */
     uint32_t count;
+    uint32_t norphan;           /* connections on the orphan list (<= WHY_FLOW_ORPHANS_MAX) */
     struct why_list list[WHY_L_N];
     struct why_ts now;          /* the flow clock: largest packet time seen */
     bool have_now;
@@ -623,6 +625,15 @@ static void gaps_count(struct why_flow *f, const struct why_conn *c)
     f->st.challenge_acked += c->challenge_acks != 0;
 }
 
+static void orphan_unlink(struct why_flow *f, struct why_fconn *x)
+{
+    if (!x->orphan)
+        return;
+    l_remove(&f->list[WHY_L_ORPHAN], x, WHY_L_ORPHAN);
+    x->orphan = false;
+    f->norphan--;
+}
+
 /* Removes x from the table: holes left in its streams are reported, then on_close. */
 static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
 {
@@ -632,6 +643,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     if (x->c.translated)
         hash_unlink(f, &x->key[1]);
     isn_unlink(f, x);
+    orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     if (x->lingering)
@@ -783,6 +795,22 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
     isn_unlink(f, x);
 }
 
+/* Records that the server's packets of x come as p does: from other addresses. */
+static void translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
+{
+    struct why_conn *c = &x->c;
+    c->translated = true;
+    c->nat_srv_addr = p->src;
+    c->nat_cli_addr = p->dst;
+    c->nat_srv_port = p->sport;
+    c->nat_cli_port = p->dport;
+    x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key[1].x = x;
+    x->key[1].nat = true;
+    hash_link(f, &x->key[1]);
+    f->st.nat_paired++;
+}
+
 /* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
  * waiting for its answer: the server's side of that connection, seen with other addresses
  * (a NAT or a virtual address between the capture's two vantage points). */
@@ -796,16 +824,31 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
             continue;
-        c->translated = true;
-        c->nat_srv_addr = p->src;
-        c->nat_cli_addr = p->dst;
-        c->nat_srv_port = p->sport;
-        c->nat_cli_port = p->dport;
-        x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-        x->key[1].x = x;
-        x->key[1].nat = true;
-        hash_link(f, &x->key[1]);
-        f->st.nat_paired++;
+        translate(f, x, p);
+        return x;
+    }
+    return NULL;
+}
+
+/* A packet whose tuple no connection has, neither SYN nor RST, that carries the sequence
+ * number a mid-stream connection's acknowledgements expect from its silent side and
+ * acknowledges that connection's bytes: the silent side, seen with other addresses (a NAT
+ * on a keep-alive connection older than the capture). Both numbers must fall within
+ * WHY_FLOW_NAT_SEQ_WINDOW of what the connection shows, so a chance match is about one in
+ * 2^22 squared per candidate. */
+static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why_pkt *p)
+{
+    for (struct why_fconn *x = f->list[WHY_L_ORPHAN].head; x; x = x->link[WHY_L_ORPHAN].next) {
+        const struct why_conn *c = &x->c;
+        const struct why_tcp_half *cl = &c->half[WHY_C2S], *sv = &c->half[WHY_S2C];
+        if (c->srv_addr.family != p->src.family || !cl->seq_known || !sv->peer_acked)
+            continue;
+        uint32_t want_seq = sv->acked_max, want_ack = cl->next_seq;
+        if ((uint32_t)(p->seq - want_seq + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW ||
+            (uint32_t)(p->ack - want_ack + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW)
+            continue;
+        orphan_unlink(f, x);
+        translate(f, x, p);
         return x;
     }
     return NULL;
@@ -980,6 +1023,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         dir = WHY_S2C;
         paired = true;
     }
+    if (!x && ack && !syn && !rst && f->norphan && (x = nat_pair_midstream(f, p)) != NULL) {
+        dir = WHY_S2C;
+        paired = true;
+    }
     if (!x) {
         bool cli_is_src = !(syn && ack && !rst); /* a SYN-ACK's receiver is the client */
         bool midstream = !(syn && !rst);
@@ -987,6 +1034,15 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         if (!x)
             return;
         dir = cli_is_src ? WHY_C2S : WHY_S2C;
+        if (midstream && !syn && !rst && f->norphan < WHY_FLOW_ORPHANS_MAX) {
+            l_push_back(&f->list[WHY_L_ORPHAN], x, WHY_L_ORPHAN); /* its other side may come translated */
+            x->orphan = true;
+            f->norphan++;
+        } else if (midstream && !syn && !rst) {
+            f->st.orphans_over++;
+        }
+    } else if (x->orphan && dir == WHY_S2C) {
+        orphan_unlink(f, x); /* its other side came untranslated */
     }
 
     struct why_conn *c = &x->c;

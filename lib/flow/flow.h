@@ -11,7 +11,9 @@
  * beyond what was captured, a SYN-ACK proven by the client's handshake ACK. Any answer to a SYN
  * is recorded (SYN-ACK, RFC 5961 challenge ACK, RST). A server's answer that carries other
  * addresses than the client's SYN (NAT, a virtual address) is paired by its acknowledgement
- * number and the translation recorded.
+ * number and the translation recorded; on a connection older than the capture (no SYN), the
+ * silent side's first packet is paired by its sequence and acknowledgement numbers. Not
+ * paired: a translated side seen before the other one mid-stream (two connections then).
  * Knows nothing of HTTP: consumers attach their state to why_conn.app.
  * Time is packet time; idle connections expire on a packet-time timer. RFC 9293, 5961. */
 #ifndef WHY_FLOW_FLOW_H
@@ -30,6 +32,11 @@
 #define WHY_FLOW_LINGER_US (5LL * 1000000)   /* a closed connection stays this long for stragglers */
 #define WHY_FLOW_NAT_PAIR_US (5LL * 1000000) /* a translated answer pairs with a SYN sent at
                                                 most this long before it */
+#define WHY_FLOW_NAT_SEQ_WINDOW (1u << 20)   /* mid-stream: a translated packet's sequence and
+                                                acknowledgement numbers within this of what the
+                                                connection's captured side shows (bytes) */
+#define WHY_FLOW_ORPHANS_MAX 256             /* mid-stream connections whose other side is
+                                                unseen, waiting to pair (cap, counted) */
 
 #define WHY_FLOW_ENCAP_CHAINS_MAX 64  /* distinct tunnel paths kept (cap, counted): a mirror
                                           session or two per capture is the usual case */
@@ -186,7 +193,10 @@ struct why_flow_stats {
     uint64_t nomem;               /* allocations refused: connections not followed, segments
                                      not stored (they become gaps) */
     uint64_t nat_paired;          /* connections whose server answered from other addresses,
-                                     paired by acknowledgement number */
+                                     paired by acknowledgement number (the SYN's ISN, or
+                                     mid-stream the sequence and acknowledgement numbers) */
+    uint64_t orphans_over;        /* mid-stream connections not offered for pairing: the
+                                     orphan list was at WHY_FLOW_ORPHANS_MAX */
     /* What the capture missed, summed over the connections that left the table (each
      * counted as it closes: read after why_flow_finish for the whole capture) */
     uint64_t one_sided[2];        /* connections whose direction (enum why_dir) was never
