@@ -113,8 +113,13 @@ static struct client_end client_leg_end(const struct why_join *x)
         /* a FIN from the client alone is not giving up (HTTP/1.0 half-close); a RST is, and a
          * FIN is when the gateway then answers nothing, unless it was written with the
          * request (a half-close: the client still reads) */
-        if (half_close(cl, gw, t->req_ts))
-            cf = 0;
+        if (half_close(cl, gw, t->req_ts)) {
+            cf = cl->rst_frame;
+            ct = cl->rst_ts;
+        } else if (cl->fin_frame && cl->rst_frame && cl->fin_frame < cl->rst_frame) {
+            cf = cl->fin_frame; /* the first close is the giving up: a RST may only answer */
+            ct = cl->fin_ts;    /* an answer the capture missed */
+        }
         if (cf && (!gf || why_ts_cmp(ct, gt) <= 0) && why_ts_cmp(ct, t->req_ts) >= 0) {
             e.client_gave_up = true;
             e.ts = ct;
