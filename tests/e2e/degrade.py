@@ -381,7 +381,7 @@ def check(why, captures, gateway, seed, rate, known=None, variants=VARIANTS):
     with tempfile.TemporaryDirectory(prefix="why502-degrade-") as tmp:
         for cap in captures:
             link, packets = read_capture(cap)
-            base, _ = run_json(why, cap)
+            base, base_summary = run_json(why, cap)
             base_keys = {key(i) for i in base}
             for variant in variants:
                 pk, account = degrade(variant, link, packets, gateway, seed, rate)
@@ -407,13 +407,20 @@ def check(why, captures, gateway, seed, rate, known=None, variants=VARIANTS):
                 elif variant == "loss":
                     # every cause is one the complete capture names (or one it still proves,
                     # LESS_KNOWING); every cause of the complete capture is still named, unless
-                    # the lost segment held what told it and its URL is reported all the same
+                    # the lost segment held what told it and its URL is reported all the same,
+                    # or the lost segment held the answer itself: a request whose answer the
+                    # capture missed is counted unreadable, not judged (as many URLs gone as
+                    # requests the summary adds to `unreadable`)
                     want = {str(k[0]) for k in base_keys}
                     got = {str(key(i)[0]) for i in inc}
                     urls_left = {key(i)[1] for i in inc}
                     new = got - want - set(LESS_KNOWING)
                     gone = {c for c in want - got
                             if not all(u in urls_left for cc, u in base_keys if cc == c and u)}
+                    urls_gone = {u for c, u in base_keys if str(c) in gone and u and u not in urls_left}
+                    unjudged = (summary.get("unreadable") or 0) - (base_summary.get("unreadable") or 0)
+                    if gone and len(urls_gone) <= unjudged:
+                        gone = set()
                     if new or gone:
                         errs.append(f"causes added {sorted(new)}, lost {sorted(gone)}")
                 else:
