@@ -66,6 +66,7 @@ static const char CSS[] =
     "svg.tl .m.ik-unjoined{fill:var(--dns)}"
     "svg.bar rect{fill:var(--bad)}svg.bar{vertical-align:middle}"
     ".ev td{padding-right:14px}.ev .fail td{color:var(--bad);font-weight:600}"
+    ".encap{color:var(--mute);font-size:90%}"
     "svg.defs{position:absolute;width:0;height:0;overflow:hidden}"
     "@media print{body{max-width:none;font-size:11px}code,.mono{font-size:10px}details.inc,svg.ladder{break-inside:avoid}"
     "a{color:inherit;text-decoration:none}}";
