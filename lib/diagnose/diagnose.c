@@ -1103,6 +1103,11 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     /* 4. the client leg */
     if (!found)
         found = stall_cause(inc, t, &ce, &f);
+    /* the client closed while the answer seemed unfinished, but the capture missed bytes of
+     * the gateway's direction: the answer may have ended inside the hole (or the stream past
+     * it is read out of step), so where it ended is not known: no claim on the client */
+    if (!found && ce.client_reset_in_body && !t->h2_stream && t->rc->gap_bytes[WHY_S2C])
+        return WHY_VERDICT_UNREADABLE;
     if (!found && ce.client_reset_in_body) {
         why_dg_cause(inc, WHY_CAUSE_CLIENT_RESET_RESPONSE);
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, WHY_P_EV_CLIENT_ENDS, NULL, NULL, 0, 0);
