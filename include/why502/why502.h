@@ -56,6 +56,8 @@ enum why_cause_id {
 #define WHY_EVIDENCE_MAX 24
 #define WHY_SCHEDULE_MAX 16
 #define WHY_INCIDENT_CONNS_MAX 8
+#define WHY_INCIDENT_ENCAPS_MAX 4  /* distinct tunnel paths named by one incident's evidence */
+#define WHY_ENCAP_TEXT_MAX 240     /* bytes of one tunnel path's text, NUL included */
 
 /* Who sent or received an evidence packet, as the join sees it. */
 enum why_actor {
@@ -104,6 +106,8 @@ struct why_evidence {
     struct why_addr from_addr, to_addr; /* family 0 when not known */
     uint16_t from_port, to_port; /* 0 for ICMP or when not known */
     char what[112];          /* rendered words; bytes from the wire escaped by the writers */
+    uint8_t encap;           /* the tunnels the frame crossed: encaps[encap - 1] of its
+                                incident; 0 when none (or not known: DNS, ICMP) */
 };
 
 /* A connection (or a DNS exchange over UDP) an incident involves: enough to cut a slice of
@@ -167,6 +171,10 @@ struct why_incident {
     struct why_evidence evidence[WHY_EVIDENCE_MAX]; /* in time order */
     uint32_t nconns;
     struct why_incident_conn conns[WHY_INCIDENT_CONNS_MAX]; /* client leg first */
+    /* the tunnel paths the evidence crossed, once each, innermost first: "ERSPAN II session 3
+     * in GRE 10.0.0.1->10.0.0.2" (a mirror's or an overlay's outer layers) */
+    uint32_t nencaps;
+    char encaps[WHY_INCIDENT_ENCAPS_MAX][WHY_ENCAP_TEXT_MAX];
 };
 
 struct why_options {

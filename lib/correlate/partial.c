@@ -79,6 +79,32 @@ bool why_join_dns_expected_miss(const char *qname)
 #define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
 #define BLIND_SCAN 4096             /* records looked at for a one-sided upstream leg (cap) */
 
+/* A server's RST to the gateway while the request waited, on a connection of which the
+ * capture holds no packet from the gateway: alone it proves no SYN (backscatter looks the
+ * same), but it is the answer the gateway got to an attempt the capture did not see, so its
+ * upstream side is not known to show no failure. */
+static bool lone_reset_in_wait(const struct why_join_ctx *cx, const struct why_join *x)
+{
+    if (!x->client || !x->end_frame)
+        return false;
+    int n = 0;
+    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
+        const struct why_conn *c = why_rec_conn(rc);
+        /* the roles of a connection seen from one RST are guessed: either side may be the
+         * gateway's */
+        for (int d = WHY_C2S; d <= WHY_S2C; d++) {
+            const struct why_tcp_half *rst = &c->half[d];
+            if (c->half[!d].packets || !rst->rst_frame ||
+                why_ts_cmp(rst->rst_ts, x->client->req_ts) < 0 || why_ts_cmp(rst->rst_ts, x->end_ts) > 0)
+                continue;
+            why_gw_roles(cx->gw, rc);
+            if (d == WHY_S2C ? rc->gw_cli && !rc->gw_srv : rc->gw_srv && !rc->gw_cli)
+                return true;
+        }
+    }
+    return false;
+}
+
 bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
 {
     for (uint32_t i = 0; i < x->nattempts; i++) {
@@ -104,5 +130,5 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
         if (rc->gw_cli && !rc->gw_srv)
             return true;
     }
-    return false;
+    return lone_reset_in_wait(cx, x);
 }

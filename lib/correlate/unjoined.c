@@ -99,15 +99,18 @@ bool why_join_dns_failed(const struct why_dns_rec *d)
     return d->icmp || d->tries >= 2;
 }
 
-/* Did a query for `name` from cli get an address? (name: len bytes of a longer string) */
-static bool resolved(const struct why_store *st, const struct why_addr *cli, const char *name, size_t len)
+/* Did cli ask for `name` (len bytes of a longer string), and get an address when
+ * need_addr? A shorter name asked tells how a search-list lookup ended: an address, or a
+ * failure reported for that name. */
+static bool asked(const struct why_store *st, const struct why_addr *cli, const char *name, size_t len,
+                  bool need_addr)
 {
     char buf[WHY_DNS_NAME_MAX + 1];
     memcpy(buf, name, len);
     buf[len] = 0;
     uint64_t key = why_request_key("", buf);
     for (const struct why_dns_rec *o = why_store_dns_by_name(st, key); o; o = o->nnext)
-        if (o->nkey == key && o->answered && o->naddrs && why_addr_eq(&o->cli, cli) &&
+        if (o->nkey == key && (!need_addr || (o->answered && o->naddrs)) && why_addr_eq(&o->cli, cli) &&
             strcmp(o->qname, buf) == 0)
             return true;
     return false;
@@ -117,13 +120,14 @@ bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d,
 {
     memset(x, 0, sizeof *x);
     x->self_dns = d;
-    /* a resolver's search list tries "name.corp.example" before "name": the expansion
-     * failing is not a failure when the name itself resolved */
+    /* a resolver's search list tries "name.corp.example" before (or after) "name": the
+     * expansion failing is not the failure of the lookup when the name itself was asked
+     * (it resolved, or its own failure is the one to report) */
     size_t dl = strlen(d->qname);
-    bool ok = resolved(cx->st, &d->cli, d->qname, dl);
+    bool ok = asked(cx->st, &d->cli, d->qname, dl, true);
     for (size_t i = 1; i < dl && !ok; i++)
         if (d->qname[i] == '.')
-            ok = resolved(cx->st, &d->cli, d->qname, i);
+            ok = asked(cx->st, &d->cli, d->qname, i, false);
     /* the failed unclaimed queries for the name from that host, the oldest first */
     struct why_dns_rec *ring[WHY_JOIN_MAX];
     uint64_t seen = 0;

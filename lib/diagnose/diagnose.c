@@ -71,6 +71,19 @@ struct client_end {
     uint64_t frame;
 };
 
+#define WHY_HALF_CLOSE_US 10000 /* a FIN this soon after the request's last byte was written
+                                   with it (shutdown for writing): no client or gateway gives
+                                   up that fast */
+
+/* A FIN written with the request (shutdown for writing: the sender still reads) rather than
+ * a close after waiting: sent within WHY_HALF_CLOSE_US of the request's last byte, before
+ * any data of the other side. */
+static bool half_close(const struct why_tcp_half *h, const struct why_tcp_half *other, struct why_ts req_ts)
+{
+    return h->fin_frame && !h->rst_frame && why_ts_diff_us(req_ts, h->fin_ts) < WHY_HALF_CLOSE_US &&
+           (!other->first_data_frame || other->first_data_frame > h->fin_frame);
+}
+
 static struct client_end client_leg_end(const struct why_join *x)
 {
     struct client_end e = {0};
@@ -98,7 +111,15 @@ static struct client_end client_leg_end(const struct why_join *x)
     }
     if (!t->has_resp) {
         /* a FIN from the client alone is not giving up (HTTP/1.0 half-close); a RST is, and a
-         * FIN is when the gateway then answers nothing */
+         * FIN is when the gateway then answers nothing, unless it was written with the
+         * request (a half-close: the client still reads) */
+        if (half_close(cl, gw, t->req_ts)) {
+            cf = cl->rst_frame;
+            ct = cl->rst_ts;
+        } else if (cl->fin_frame && cl->rst_frame && cl->fin_frame < cl->rst_frame) {
+            cf = cl->fin_frame; /* the first close is the giving up: a RST may only answer */
+            ct = cl->fin_ts;    /* an answer the capture missed */
+        }
         if (cf && (!gf || why_ts_cmp(ct, gt) <= 0) && why_ts_cmp(ct, t->req_ts) >= 0) {
             e.client_gave_up = true;
             e.ts = ct;
@@ -517,10 +538,12 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     }
     if (!u->has_resp) {
         /* The origin's FIN or RST is its fault only when it came first: a FIN answering the
-         * gateway's own close (timeout, client gone) is not. */
+         * gateway's own close (timeout, client gone) is not. A FIN sent with the request is
+         * a half-close (the sender is done writing and still reads): it ends no wait. */
+        bool half = half_close(gw, srv, u->req_ts);
         struct why_ts gw_close = {0};
         bool gw_closed = false;
-        if (gw->fin_frame && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
+        if (gw->fin_frame && !half && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
             gw_close = gw->fin_ts;
             gw_closed = true;
         }
@@ -542,6 +565,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             if (reuse_cause(inc, u, rst, t, rst ? srv->rst_frame : srv->fin_frame, dst, f))
                 return true;
             why_dg_cause(inc, rst ? WHY_CAUSE_RESET : WHY_CAUSE_CLOSED);
+            if (direct && !x->opaque_gateway)
+                inc->kind = WHY_KIND_ORIGIN; /* no gateway in the capture: the server's own act */
             inc->wait_us = why_ts_wait_us(u->req_ts, t);
             why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
                 WHY_P_EV_CLOSE_EARLY, dst, NULL, rst, 0);
@@ -552,7 +577,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         /* nothing from the origin: who gave up first? */
         struct why_ts gw_end = {0};
         uint64_t gw_frame = 0;
-        if (gw->fin_frame && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
+        if (gw->fin_frame && !half && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
             gw_end = gw->fin_ts;
             gw_frame = gw->fin_frame;
         }
@@ -1102,6 +1127,11 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     /* 4. the client leg */
     if (!found)
         found = stall_cause(inc, t, &ce, &f);
+    /* the client closed while the answer seemed unfinished, but the capture missed bytes of
+     * the gateway's direction: the answer may have ended inside the hole (or the stream past
+     * it is read out of step), so where it ended is not known: no claim on the client */
+    if (!found && ce.client_reset_in_body && !t->h2_stream && t->rc->gap_bytes[WHY_S2C])
+        return WHY_VERDICT_UNREADABLE;
     if (!found && ce.client_reset_in_body) {
         why_dg_cause(inc, WHY_CAUSE_CLIENT_RESET_RESPONSE);
         why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce.frame, ce.ts, WHY_P_EV_CLIENT_ENDS, NULL, NULL, 0, 0);

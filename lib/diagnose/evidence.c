@@ -33,8 +33,26 @@ void why_dg_say(struct why_incident *inc, enum why_phrase ph, const char *s0, co
     w->n[0] = n0, w->n[1] = n1, w->n[2] = n2, w->n[3] = n3;
 }
 
-/* Adds an evidence item: frame is a frame id (0: none, nothing added; an item per frame). */
-static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum why_actor from,
+/* The index (1-based) of a tunnel path in the incident's list, added on first use; 0 when
+ * there is none or the list is full. */
+static uint8_t encap_ref(struct why_incident *inc, const struct why_encap_chain *ch)
+{
+    if (!ch || ch->n == 0)
+        return 0;
+    char text[WHY_ENCAP_TEXT_MAX];
+    why_encap_str(ch->layer, ch->n, text, sizeof text);
+    for (uint32_t i = 0; i < inc->nencaps; i++)
+        if (!strcmp(inc->encaps[i], text))
+            return (uint8_t)(i + 1);
+    if (inc->nencaps >= WHY_INCIDENT_ENCAPS_MAX)
+        return 0;
+    memcpy(inc->encaps[inc->nencaps], text, sizeof text);
+    return (uint8_t)++inc->nencaps;
+}
+
+/* Adds an evidence item: frame is a frame id (0: none, nothing added; an item per frame);
+ * ch the tunnels its frame crossed (NULL: none or not known). */
+static void ev_add(struct why_incident *inc, const struct why_encap_chain *ch, enum why_evidence_kind kind, enum why_actor from,
                    const struct why_addr *fa, uint16_t fp, enum why_actor to,
                    const struct why_addr *ta, uint16_t tp, uint64_t frame, struct why_ts ts,
                    enum why_phrase ph, const char *s0, const char *s1, const char *s2, int64_t n0,
@@ -64,6 +82,7 @@ static void ev_add(struct why_incident *inc, enum why_evidence_kind kind, enum w
         e->to_addr = *ta;
     e->from_port = fp;
     e->to_port = tp;
+    e->encap = encap_ref(inc, ch);
     memset(w, 0, sizeof *w);
     w->phrase = ph;
     put(w->s[0], s0);
@@ -89,10 +108,10 @@ void why_dg_ev_conn3(struct why_incident *inc, enum why_evidence_kind kind, cons
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (dir == WHY_C2S)
-        ev_add(inc, kind, cli_actor(rc), &c->cli_addr, c->cli_port, srv_actor(rc), &c->srv_addr,
+        ev_add(inc, c->encap[dir], kind, cli_actor(rc), &c->cli_addr, c->cli_port, srv_actor(rc), &c->srv_addr,
                c->srv_port, frame, ts, ph, s0, s1, s2, n0, n1, 0);
     else
-        ev_add(inc, kind, srv_actor(rc), &c->srv_addr, c->srv_port, cli_actor(rc), &c->cli_addr,
+        ev_add(inc, c->encap[dir], kind, srv_actor(rc), &c->srv_addr, c->srv_port, cli_actor(rc), &c->cli_addr,
                c->cli_port, frame, ts, ph, s0, s1, s2, n0, n1, 0);
 }
 
@@ -108,7 +127,7 @@ static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const c
 {
     const struct why_conn *c = why_rec_conn(rc);
     enum why_actor from = why_addr_eq(&c->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
-    ev_add(inc, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
+    ev_add(inc, NULL, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
            c->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, NULL, c->icmp_ipver, c->icmp_type, c->icmp_code);
 }
 
@@ -120,13 +139,13 @@ void why_dg_ev_dns(struct why_incident *inc, enum why_evidence_kind kind, const 
 {
     enum why_actor host = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
     if (kind == WHY_EVK_ICMP)
-        ev_add(inc, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, ph, d->qname,
+        ev_add(inc, NULL, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, ph, d->qname,
                s1, NULL, n0, n1, 0);
     else if (dir == WHY_C2S)
-        ev_add(inc, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame, ts,
+        ev_add(inc, NULL, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame, ts,
                ph, d->qname, s1, NULL, n0, n1, 0);
     else
-        ev_add(inc, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame, ts,
+        ev_add(inc, NULL, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame, ts,
                ph, d->qname, s1, NULL, n0, n1, 0);
 }
 

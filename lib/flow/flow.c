@@ -18,7 +18,7 @@
  * half-open (nothing heard from the server yet: what a SYN flood fills the table with, so
  * what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
  * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
-enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
+enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_ORPHAN, WHY_L_N };
 
 enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
 
@@ -91,6 +91,7 @@ struct why_fconn {
     bool half_open;             /* on a half-open list: half_list */
     int half_list;
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
+    bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
 };
 
 struct why_flow {
@@ -100,11 +101,13 @@ struct why_flow {
     struct why_fconn **ibucket; /* SYNs waiting for an answer, by ISN; nbucket slots too */
     uint32_t nbucket;           /* power of two */
     uint32_t count;
+    uint32_t norphan;           /* connections on the orphan list (<= WHY_FLOW_ORPHANS_MAX) */
     struct why_list list[WHY_L_N];
     struct why_ts now;          /* the flow clock: largest packet time seen */
     bool have_now;
     uint64_t next_id;
     uint64_t seed;
+    struct why_encap_chain *chains[WHY_FLOW_ENCAP_CHAINS_MAX]; /* distinct tunnel paths */
 };
 
 /* ---- small helpers ---- */
@@ -622,6 +625,15 @@ static void gaps_count(struct why_flow *f, const struct why_conn *c)
     f->st.challenge_acked += c->challenge_acks != 0;
 }
 
+static void orphan_unlink(struct why_flow *f, struct why_fconn *x)
+{
+    if (!x->orphan)
+        return;
+    l_remove(&f->list[WHY_L_ORPHAN], x, WHY_L_ORPHAN);
+    x->orphan = false;
+    f->norphan--;
+}
+
 /* Removes x from the table: holes left in its streams are reported, then on_close. */
 static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
 {
@@ -631,6 +643,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     if (x->c.translated)
         hash_unlink(f, &x->key[1]);
     isn_unlink(f, x);
+    orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     if (x->lingering)
@@ -782,6 +795,22 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
     isn_unlink(f, x);
 }
 
+/* Records that the server's packets of x come as p does: from other addresses. */
+static void translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
+{
+    struct why_conn *c = &x->c;
+    c->translated = true;
+    c->nat_srv_addr = p->src;
+    c->nat_cli_addr = p->dst;
+    c->nat_srv_port = p->sport;
+    c->nat_cli_port = p->dport;
+    x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key[1].x = x;
+    x->key[1].nat = true;
+    hash_link(f, &x->key[1]);
+    f->st.nat_paired++;
+}
+
 /* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
  * waiting for its answer: the server's side of that connection, seen with other addresses
  * (a NAT or a virtual address between the capture's two vantage points). */
@@ -795,16 +824,31 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
             continue;
-        c->translated = true;
-        c->nat_srv_addr = p->src;
-        c->nat_cli_addr = p->dst;
-        c->nat_srv_port = p->sport;
-        c->nat_cli_port = p->dport;
-        x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-        x->key[1].x = x;
-        x->key[1].nat = true;
-        hash_link(f, &x->key[1]);
-        f->st.nat_paired++;
+        translate(f, x, p);
+        return x;
+    }
+    return NULL;
+}
+
+/* A packet whose tuple no connection has, neither SYN nor RST, that carries the sequence
+ * number a mid-stream connection's acknowledgements expect from its silent side and
+ * acknowledges that connection's bytes: the silent side, seen with other addresses (a NAT
+ * on a keep-alive connection older than the capture). Both numbers must fall within
+ * WHY_FLOW_NAT_SEQ_WINDOW of what the connection shows, so a chance match is about one in
+ * 2^22 squared per candidate. */
+static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why_pkt *p)
+{
+    for (struct why_fconn *x = f->list[WHY_L_ORPHAN].head; x; x = x->link[WHY_L_ORPHAN].next) {
+        const struct why_conn *c = &x->c;
+        const struct why_tcp_half *cl = &c->half[WHY_C2S], *sv = &c->half[WHY_S2C];
+        if (c->srv_addr.family != p->src.family || !cl->seq_known || !sv->peer_acked)
+            continue;
+        uint32_t want_seq = sv->acked_max, want_ack = cl->next_seq;
+        if ((uint32_t)(p->seq - want_seq + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW ||
+            (uint32_t)(p->ack - want_ack + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW)
+            continue;
+        orphan_unlink(f, x);
+        translate(f, x, p);
         return x;
     }
     return NULL;
@@ -892,6 +936,63 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
     return true;
 }
 
+/* ---- tunnel paths ---- */
+
+static bool layer_same(const struct why_encap *a, const struct why_encap *b)
+{
+    enum { PER_PACKET = WHY_ENCAP_F_SEQ | WHY_ENCAP_F_FRAGMENT };
+    return a->kind == b->kind && (a->flags & ~PER_PACKET) == (b->flags & ~PER_PACKET) &&
+           a->proto == b->proto && addr_same(&a->src, &b->src) && addr_same(&a->dst, &b->dst) &&
+           a->id == b->id && a->key == b->key;
+}
+
+static bool chain_is(const struct why_encap_chain *ch, const struct why_pkt *p)
+{
+    if (!ch || ch->n != p->nencap)
+        return false;
+    for (uint8_t i = 0; i < ch->n; i++)
+        if (!layer_same(&ch->layer[i], &p->encap[i]))
+            return false;
+    return true;
+}
+
+const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p)
+{
+    if (!f || !p || p->nencap == 0 || p->nencap > WHY_ENCAP_MAX)
+        return NULL;
+    for (uint32_t i = 0; i < f->st.encap_chains; i++)
+        if (chain_is(f->chains[i], p))
+            return f->chains[i];
+    struct why_encap_chain *ch = NULL;
+    if (f->st.encap_chains < WHY_FLOW_ENCAP_CHAINS_MAX)
+        ch = calloc(1, sizeof *ch);
+    if (!ch) {
+        f->st.encap_chains_over++;
+        return NULL;
+    }
+    ch->n = p->nencap;
+    for (uint8_t i = 0; i < ch->n; i++) {
+        struct why_encap *l = &ch->layer[i];
+        *l = p->encap[i];
+        l->flags &= (uint8_t)~(WHY_ENCAP_F_SEQ | WHY_ENCAP_F_FRAGMENT);
+        l->seq = 0;
+    }
+    f->chains[f->st.encap_chains++] = ch;
+    return ch;
+}
+
+/* The first packet of a direction names its tunnels; a later one that crossed others is
+ * noted (a path that changed mid-connection), its path not kept. */
+static void conn_encap(struct why_flow *f, struct why_conn *c, enum why_dir dir, const struct why_pkt *p)
+{
+    if (c->half[dir].packets == 1) {
+        c->encap[dir] = why_flow_encap(f, p);
+        return;
+    }
+    if (p->nencap ? !chain_is(c->encap[dir], p) : c->encap[dir] != NULL)
+        c->encap_varied = true;
+}
+
 static void tcp_in(struct why_flow *f, const struct why_pkt *p)
 {
     uint8_t fl = p->tcp_flags;
@@ -922,6 +1023,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         dir = WHY_S2C;
         paired = true;
     }
+    if (!x && ack && !syn && !rst && f->norphan && (x = nat_pair_midstream(f, p)) != NULL) {
+        dir = WHY_S2C;
+        paired = true;
+    }
     if (!x) {
         bool cli_is_src = !(syn && ack && !rst); /* a SYN-ACK's receiver is the client */
         bool midstream = !(syn && !rst);
@@ -929,6 +1034,15 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         if (!x)
             return;
         dir = cli_is_src ? WHY_C2S : WHY_S2C;
+        if (midstream && !syn && !rst && f->norphan < WHY_FLOW_ORPHANS_MAX) {
+            l_push_back(&f->list[WHY_L_ORPHAN], x, WHY_L_ORPHAN); /* its other side may come translated */
+            x->orphan = true;
+            f->norphan++;
+        } else if (midstream && !syn && !rst) {
+            f->st.orphans_over++;
+        }
+    } else if (x->orphan && dir == WHY_S2C) {
+        orphan_unlink(f, x); /* its other side came untranslated */
     }
 
     struct why_conn *c = &x->c;
@@ -945,6 +1059,7 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     else if (p->link_dir == WHY_LINK_DIR_IN)
         *(dir == WHY_C2S ? &c->srv_is_local : &c->cli_is_local) = true;
     inc32(&h->packets);
+    conn_encap(f, c, dir, p);
     h->last_frame = frame_num(p);
     h->last_ts = frame_ts(p);
     h->missing = false;
@@ -1122,6 +1237,8 @@ void why_flow_free(struct why_flow *f)
         free(x);
         x = nx;
     }
+    for (uint32_t i = 0; i < f->st.encap_chains; i++)
+        free(f->chains[i]);
     free(f->bucket);
     free(f->ibucket);
     free(f);

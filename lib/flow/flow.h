@@ -11,7 +11,9 @@
  * beyond what was captured, a SYN-ACK proven by the client's handshake ACK. Any answer to a SYN
  * is recorded (SYN-ACK, RFC 5961 challenge ACK, RST). A server's answer that carries other
  * addresses than the client's SYN (NAT, a virtual address) is paired by its acknowledgement
- * number and the translation recorded.
+ * number and the translation recorded; on a connection older than the capture (no SYN), the
+ * silent side's first packet is paired by its sequence and acknowledgement numbers. Not
+ * paired: a translated side seen before the other one mid-stream (two connections then).
  * Knows nothing of HTTP: consumers attach their state to why_conn.app.
  * Time is packet time; idle connections expire on a packet-time timer. RFC 9293, 5961. */
 #ifndef WHY_FLOW_FLOW_H
@@ -30,8 +32,25 @@
 #define WHY_FLOW_LINGER_US (5LL * 1000000)   /* a closed connection stays this long for stragglers */
 #define WHY_FLOW_NAT_PAIR_US (5LL * 1000000) /* a translated answer pairs with a SYN sent at
                                                 most this long before it */
+#define WHY_FLOW_NAT_SEQ_WINDOW (1u << 20)   /* mid-stream: a translated packet's sequence and
+                                                acknowledgement numbers within this of what the
+                                                connection's captured side shows (bytes) */
+#define WHY_FLOW_ORPHANS_MAX 256             /* mid-stream connections whose other side is
+                                                unseen, waiting to pair (cap, counted) */
+
+#define WHY_FLOW_ENCAP_CHAINS_MAX 64  /* distinct tunnel paths kept (cap, counted): a mirror
+                                          session or two per capture is the usual case */
 
 enum why_dir { WHY_C2S = 0, WHY_S2C = 1 };
+
+/* The tunnels a packet crossed (outermost first, as why_pkt.encap), as evidence names them.
+ * The flow table keeps one copy of each distinct path and connections point to it, so a
+ * tunnelled capture costs a pointer per direction, not a copy per packet. What changes from
+ * packet to packet (GRE sequence numbers, the outer fragment flag) is not part of it. */
+struct why_encap_chain {
+    uint8_t n;                          /* layers, 1..WHY_ENCAP_MAX */
+    struct why_encap layer[WHY_ENCAP_MAX];
+};
 
 enum why_tcp_event {
     WHY_EV_SYN,          /* a SYN from the client (first or retransmitted: see syn_count) */
@@ -133,6 +152,10 @@ struct why_conn {
     uint8_t icmp_type, icmp_code, icmp_ipver;
     struct why_addr icmp_from;    /* who sent the ICMP error (a router or the host) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
+    /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
+     * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */
+    const struct why_encap_chain *encap[2];
+    bool encap_varied;            /* a later packet of a direction crossed other tunnels */
     /* set by the link layer when known: which side is this capture host (SLL direction) */
     bool cli_is_local, srv_is_local;
     void *app;                    /* consumer's state; consumer frees it in on_close */
@@ -170,7 +193,10 @@ struct why_flow_stats {
     uint64_t nomem;               /* allocations refused: connections not followed, segments
                                      not stored (they become gaps) */
     uint64_t nat_paired;          /* connections whose server answered from other addresses,
-                                     paired by acknowledgement number */
+                                     paired by acknowledgement number (the SYN's ISN, or
+                                     mid-stream the sequence and acknowledgement numbers) */
+    uint64_t orphans_over;        /* mid-stream connections not offered for pairing: the
+                                     orphan list was at WHY_FLOW_ORPHANS_MAX */
     /* What the capture missed, summed over the connections that left the table (each
      * counted as it closes: read after why_flow_finish for the whole capture) */
     uint64_t one_sided[2];        /* connections whose direction (enum why_dir) was never
@@ -181,6 +207,9 @@ struct why_flow_stats {
     uint64_t synack_unseen;       /* handshakes whose SYN-ACK an ACK proves, not captured */
     uint64_t challenge_acked;     /* connections whose SYN drew a challenge ACK (RFC 5961) */
     uint64_t icmp_unmatched;      /* ICMP errors quoting no known connection */
+    uint32_t encap_chains;        /* distinct tunnel paths kept (<= WHY_FLOW_ENCAP_CHAINS_MAX) */
+    uint64_t encap_chains_over;   /* packets whose tunnel path did not fit: their connection
+                                     names no tunnel in its evidence (cap) */
     uint32_t conns_peak;          /* most connections in the table at once */
 };
 
@@ -196,6 +225,9 @@ const struct why_flow_stats *why_flow_stats(const struct why_flow *f);
 /* Connections in the table now that have not closed (closed ones lingering for stragglers
  * left out). Walks the lingering list: for a metric or a status line, not per packet. */
 uint32_t why_flow_open_count(const struct why_flow *f);
+/* The kept copy of the tunnels p crossed (added on first sight), NULL when p crossed none or
+ * the cap is reached: for consumers of UDP (DNS) that keep the path of what they record. */
+const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p);
 void why_flow_free(struct why_flow *f);
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */

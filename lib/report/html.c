@@ -66,6 +66,7 @@ static const char CSS[] =
     "svg.tl .m.ik-unjoined{fill:var(--dns)}"
     "svg.bar rect{fill:var(--bad)}svg.bar{vertical-align:middle}"
     ".ev td{padding-right:14px}.ev .fail td{color:var(--bad);font-weight:600}"
+    ".encap{color:var(--mute);font-size:90%}"
     "svg.defs{position:absolute;width:0;height:0;overflow:hidden}"
     "@media print{body{max-width:none;font-size:11px}code,.mono{font-size:10px}details.inc,svg.ladder{break-inside:avoid}"
     "a{color:inherit;text-decoration:none}}";
@@ -128,6 +129,11 @@ static void evidence_table(FILE *o, const struct why_incident *inc, const struct
                 why_html_dur(why_ts_diff_us(inc->ts, e->ts), true, t, sizeof t), why_evidence_kind_name(e->kind),
                 why_actor_name(e->from), why_actor_name(e->to));
         esc(o, e->what);
+        if (e->encap && e->encap <= inc->nencaps) { /* a tunnelled frame: its outer layers */
+            fputs(" <span class=\"encap\">via ", o);
+            esc(o, inc->encaps[e->encap - 1]);
+            fputs("</span>", o);
+        }
         fputs("</td></tr>", o);
     }
     fputs("</table></details>", o);

@@ -160,6 +160,8 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         kactor(out, "from", e->from, &e->from_addr, e->from_port, &g);
         kactor(out, "to", e->to, &e->to_addr, e->to_port, &g);
         kstr(out, "text", e->what, &g);
+        if (e->encap && e->encap <= inc->nencaps)
+            kstr(out, "encap", inc->encaps[e->encap - 1], &g);
         fputc('}', out);
     }
     fputc(']', out);

@@ -106,6 +106,11 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
             fputs("] ", out);
         }
         why_esc_text(out, e->what);
+        if (e->encap && e->encap <= inc->nencaps) { /* a tunnelled frame: its outer layers */
+            fputs("  [via ", out);
+            why_esc_text(out, inc->encaps[e->encap - 1]);
+            fputc(']', out);
+        }
         fputc('\n', out);
     }
     fprintf(out, "  %sfix%s       ", c_on(o, "\033[1;32m"), c_off(o));

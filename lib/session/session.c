@@ -276,10 +276,27 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
     (void)c; /* the record reads the flow table's connection while it lives */
 }
 
+/* A side whose first bytes are an HTTP status line, while the capture holds no packet of the
+ * other side but this side's acknowledgements prove that side sent (the requests went where
+ * the capture did not look), serves HTTP: a gateway is found by the answers it gives even when
+ * the client-to-gateway direction is missing. Only the sender's address is learnt, and only
+ * from a status line (a request line, TLS or other bytes teach nothing). */
+static void learn_served(struct why_session *s, const struct why_conn *c, enum why_dir dir,
+                         const uint8_t *d, uint32_t n)
+{
+    const struct why_tcp_half *h = &c->half[dir], *o = &c->half[!dir];
+    static const char status[] = "HTTP/1.";
+    if (h->bytes != n || h->gap_bytes || n < sizeof status - 1 || !o->missing ||
+        memcmp(d, status, sizeof status - 1) != 0)
+        return;
+    why_gw_add_served(&s->gw, dir == WHY_S2C ? &c->srv_addr : &c->cli_addr);
+}
+
 static void fl_data(void *ctx, struct why_conn *c, enum why_dir dir, const uint8_t *d, uint32_t n,
                     const struct why_pkt *p)
 {
     struct why_session *s = ctx;
+    learn_served(s, c, dir, d, n);
     if (c->app)
         why_app_data(&s->env, c->app, dir, d, n, frame_of(s, p));
 }

@@ -160,10 +160,15 @@ struct tuple {           /* a packet's addresses and ports when translated (NAT)
     uint16_t sport, dport; /* 0: by side */
 };
 
+static struct why_encap g_encap; /* the tunnel the next packets crossed, when g_nencap */
+static uint8_t g_nencap;
+
 static void tx_as(struct why_flow *f, struct seg s, struct tuple t)
 {
     struct why_frame fr = {0};
     struct why_pkt p = {0};
+    p.nencap = g_nencap;
+    p.encap[0] = g_encap;
     fr.num = s.num;
     fr.ts.sec = 1700000000 + s.ms / 1000;
     fr.ts.nsec = (uint32_t)((s.ms % 1000) * 1000000);
@@ -788,6 +793,70 @@ static void nat_pairing(void **state)
     done(f, &r);
 }
 
+/* A keep-alive connection older than the capture, its answers translated: the first answer
+ * is paired by its sequence and acknowledgement numbers; a packet whose numbers match
+ * nothing stays a connection of its own. */
+static void nat_pairing_midstream(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx_as(f, (struct seg){1, 0, FROM_C, 0, A | P, 1000, 5000, "GET /", 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){2, 1, FROM_S, 0, A | P, 5000, 1005, "200", 0, 0}, from_real(61000));
+    tx_as(f, (struct seg){3, 2, FROM_C, 0, A, 1005, 5003, NULL, 0, 0}, TO_VIP);
+    assert_int_equal(r.nopen, 1);
+    assert_int_equal(why_flow_stats(f)->nat_paired, 1);
+    assert_string_equal(logs(&r, 1, WHY_S2C), "200");
+    /* numbers far from anything the table holds */
+    tx_as(f, (struct seg){4, 3, FROM_C, 41000, A | P, 70000, 9000, "GET /", 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){5, 4, FROM_S, 0, A | P, 900000000, 1u << 31, "200", 0, 0}, from_real(61001));
+    assert_int_equal(r.nopen, 3);
+    why_flow_finish(f);
+    assert_true(r.closed[1].translated);
+    assert_int_equal(r.closed[1].nat_cli_port, 61000);
+    assert_false(r.closed[2].translated);
+    assert_int_equal(why_flow_stats(f)->nat_paired, 1);
+    done(f, &r);
+}
+
+/* Tunnelled packets: one kept path per distinct tunnel (GRE sequence numbers aside), shared
+ * by the connection's directions; a path that changes mid-connection is noted. */
+static void encap_paths(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    memset(&g_encap, 0, sizeof g_encap);
+    g_encap.kind = WHY_ENCAP_ERSPAN2;
+    g_encap.flags = WHY_ENCAP_F_ID | WHY_ENCAP_F_SEQ;
+    g_encap.id = 3;
+    v4(&g_encap.src, 0xc612ff01u);
+    v4(&g_encap.dst, 0xc612ff02u);
+    g_nencap = 1;
+    tx(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    g_encap.seq = 2;
+    tx(f, (struct seg){2, 1, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0});
+    g_encap.seq = 3;
+    tx(f, (struct seg){3, 2, FROM_C, 0, A, 1001, 5001, NULL, 0, 0});
+    assert_int_equal(why_flow_stats(f)->encap_chains, 1);
+    g_encap.id = 4; /* another mirror session from here on */
+    tx(f, (struct seg){4, 3, FROM_C, 0, A | P, 1001, 5001, "GET /", 0, 0});
+    g_nencap = 0;
+    tx(f, (struct seg){5, 4, FROM_C, 41000, S, 7000, 0, NULL, 0, 0});
+    why_flow_finish(f);
+    const struct why_conn *c = &r.closed[1];
+    assert_non_null(c->encap[WHY_C2S]);
+    assert_ptr_equal(c->encap[WHY_C2S], c->encap[WHY_S2C]);
+    assert_int_equal(c->encap[WHY_C2S]->n, 1);
+    assert_int_equal(c->encap[WHY_C2S]->layer[0].id, 3);
+    assert_int_equal(c->encap[WHY_C2S]->layer[0].seq, 0);
+    assert_true(c->encap_varied);
+    assert_null(r.closed[2].encap[WHY_C2S]);
+    assert_false(r.closed[2].encap_varied);
+    assert_int_equal(why_flow_stats(f)->encap_chains, 1); /* the varied path is not kept */
+    done(f, &r);
+}
+
 /* ndpi-alexa-app: connections on three ports, SYNs interleaved: one schedule each. */
 static void syn_schedules_per_connection(void **state)
 {
@@ -914,6 +983,8 @@ int main(void)
         cmocka_unit_test(challenge_ack_then_retry),
         cmocka_unit_test(server_ack_and_rst_answer),
         cmocka_unit_test(nat_pairing),
+        cmocka_unit_test(nat_pairing_midstream),
+        cmocka_unit_test(encap_paths),
         cmocka_unit_test(syn_schedules_per_connection),
         cmocka_unit_test(finish_in_id_order),
         cmocka_unit_test(cap_eviction),
