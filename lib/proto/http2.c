@@ -566,8 +566,9 @@ static void side_end(struct why_h2_conn *c, struct why_h2_stream *st, enum why_h
     st->ended[s] = true;
     st->t_end[s] = d->cur_ts;
     st->f_end[s] = d->cur_frame;
-    /* a side that ends its half was not waiting for window any more */
-    stream_stall_end(c, st, s, true, d->cur_ts, d->cur_frame, cb);
+    /* a side that ends its half waits for window no more; an empty END_STREAM while the
+     * window stands at 0 is giving up, not a reopened window: the stall ends unresolved */
+    stream_stall_end(c, st, s, false, d->cur_ts, d->cur_frame, cb);
     if (st->ended[other(s)])
         finish_stream(c, st, WHY_H2_END_COMPLETE, WHY_H2_NO_ERROR, s, d->cur_ts, d->cur_frame,
                       cb);
@@ -940,6 +941,8 @@ static void on_data(struct why_h2_conn *c, enum why_h2_side s, const struct why_
     struct why_h2_stream *st = find_stream(c, f->stream_id);
     if (st) {
         st->data_bytes[s] += f->length;
+        st->t_data[s] = d->cur_ts;
+        st->f_data[s] = d->cur_frame;
         st->window[s] -= f->length;
         if (st->window[s] <= 0 && !end && !st->stalled[s] && f->length > 0) {
             st->stalled[s] = true;
