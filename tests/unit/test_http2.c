@@ -945,7 +945,24 @@ static void upgrade_h2c(void **state)
     nghttp2_nv a[] = {NV(":status", "200"), NV("content-length", "2")};
     headers(&u->w, u->sd, 1, false, a, 2);
     frame(&u->w, WHY_H2_DATA, WHY_H2_FLAG_END_STREAM, 1, "ok", 2);
-    send_server(u, 100, 3, &cb);
+    /* the 101's head and the server's first frames in one segment: the HTTP/1 reader stops
+     * after the head and says so, the rest is HTTP/2 */
+    const char *sw = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+    size_t swl = strlen(sw);
+    uint8_t *seg = malloc(swl + u->w.n);
+    struct why_http1_stream *hs = malloc(sizeof *hs);
+    assert_non_null(seg);
+    assert_non_null(hs);
+    memcpy(seg, sw, swl);
+    memcpy(seg + swl, u->w.b, u->w.n);
+    why_http1_stream_init(hs, false);
+    size_t used = why_http1_stream_feed(hs, seg, swl + u->w.n, NULL);
+    assert_int_equal(used, swl);
+    assert_int_equal(hs->phase, WHY_HTTP_TUNNEL);
+    why_h2_conn_feed(&u->c, WHY_H2_SERVER, seg + used, u->w.n, T(100), 3, &cb);
+    why_http1_stream_fini(hs);
+    free(hs);
+    free(seg);
     u->w.n = 0;
     put(&u->w, preface, WHY_H2_PREFACE_LEN);
     frame(&u->w, WHY_H2_SETTINGS, 0, 0, NULL, 0);
