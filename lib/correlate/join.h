@@ -72,9 +72,6 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
 /* Unjoined failures, when their record is pruned (see unjoined.c). */
 bool why_join_conn_failed(const struct why_conn_rec *rc);  /* a failed connection attempt */
 bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen without keys */
-/* A failed upstream request of the gateway's that only an opaque (TLS, no keys) client
- * request can have carried: reported on its own (unjoined.c). */
-bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t);
 /* rc closed after the handshake without an alert or a byte of data, while the same
  * certificate carries data both ways on another connection to that server: a spare
  * connection, not a refusal (correlate/partial.c). */

@@ -90,45 +90,6 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
     }
 }
 
-/* The latest packet of a connection, either way. */
-static struct why_ts conn_last_ts(const struct why_conn *c)
-{
-    struct why_ts last = c->half[0].last_ts;
-    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
-        last = c->half[1].last_ts;
-    return last;
-}
-
-/* t is an upstream request of the gateway's that did not end in a plain answer below 500,
- * no client request took it, none of the readable client requests still waiting could (same
- * method, sent by then), and the gateway was then serving a TLS connection it cannot read (no
- * keys): the request behind it is opaque, so t is reported as a failure of its own, or it
- * would vanish. */
-bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
-{
-    if (t->claimed_by || (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0))
-        return false;
-    struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
-        if (q == t || q->decided || strcmp(q->method, t->method) != 0 ||
-            why_ts_cmp(q->req_first_ts, at) > 0)
-            continue;
-        why_gw_roles(cx->gw, q->rc);
-        if (q->rc->gw_srv && !q->rc->gw_cli)
-            return false; /* a readable client request may still take it */
-    }
-    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
-        const struct why_conn *oc = why_rec_conn(o);
-        if (o->app != WHY_APP_TLS || why_rec_http(o))
-            continue;
-        why_gw_roles(cx->gw, o);
-        if (o->gw_srv && !o->gw_cli && why_ts_diff_us(t->req_first_ts, oc->first_ts) <= WHY_SKEW_US &&
-            why_ts_diff_us(conn_last_ts(oc), t->req_first_ts) <= WHY_SKEW_US)
-            return true;
-    }
-    return false;
-}
-
 bool why_join_dns_failed(const struct why_dns_rec *d)
 {
     if (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)

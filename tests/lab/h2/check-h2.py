@@ -6,11 +6,7 @@ names that URL, otherwise the incident's detail must be one of the listed causes
 keys the client legs are opaque: the causes listed for that column must each appear, and no
 incident may name a cause the column does not list (no false incident).
 
-With --fetched-only only the scenarios of the URLs fetched are checked (a capture that holds a
-few of them).
-
-    check-h2.py --why502 BIN --scenarios TSV --results TSV --capture PCAP --keylog FILE
-                [--fetched-only]"""
+    check-h2.py --why502 BIN --scenarios TSV --results TSV --capture PCAP --keylog FILE"""
 import argparse
 import json
 import subprocess
@@ -42,17 +38,12 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--capture", required=True)
     ap.add_argument("--keylog", required=True)
-    ap.add_argument("--fetched-only", action="store_true")
     a = ap.parse_args()
     results = read_tsv(a.results)
     # the scenarios of the gateways this capture was taken for
     gateways = {r[0] for r in results}
     scen = [r for r in read_tsv(a.scenarios) if r[0] in gateways]
     bad = 0
-    if a.fetched_only:
-        paths = {(r[0], "/" + r[1].split("/", 3)[3]) for r in results}
-        scen = [r for r in scen if (r[0], r[1]) in paths or
-                any(g == r[0] and r[1].endswith("*") and p.startswith(r[1][:-1]) for g, p in paths)]
 
     def scenario(gw, path):
         # an exact path, or a prefix ending in '*' (a load of similar URLs)
