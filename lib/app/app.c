@@ -1,6 +1,8 @@
 /* The dispatcher of protocol handlers (see app.h): picks a connection's handler from the
  * client's first bytes and routes its bytes, gaps and close. A server that speaks first keeps
- * its first bytes as a fact (a banner: SSH, SMTP) for the diagnosis. */
+ * its first bytes as a fact (a banner: SSH, SMTP) for the diagnosis; an HTTP/2 server's
+ * SETTINGS sent on accept, before the client's preface, are handed to the HTTP/2 handler once
+ * the client's bytes chose it (or, when they did not fit, a gap: that side is not followed). */
 #include "app/app.h"
 
 #include <stdlib.h>
@@ -48,6 +50,22 @@ static void decide(const struct why_app_env *env, struct why_conn_rec *rc, const
     rc->app_decided = true;
 }
 
+/* HTTP/2 with prior knowledge: the server may send its SETTINGS at once (python3-h2,
+ * nghttpd), before the client's preface decides the handler. */
+static void replay_early(const struct why_app_env *env, struct why_conn_rec *rc,
+                         const struct why_app_handler *h, const struct why_frame *f)
+{
+    if (rc->app != WHY_APP_H2 || !rc->other.early_bytes)
+        return;
+    struct why_frame first = *f;
+    first.num = rc->other.first_frame;
+    first.ts = why_rec_conn(rc)->half[WHY_S2C].first_data_ts;
+    if (rc->other.early_bytes == rc->other.first_len)
+        h->feed(env, rc, WHY_S2C, rc->other.first, rc->other.first_len, &first);
+    else if (h->gap)
+        h->gap(env, rc, WHY_S2C, (uint32_t)rc->other.early_bytes, &first);
+}
+
 void why_app_data(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                   const uint8_t *d, uint32_t n, const struct why_frame *f)
 {
@@ -58,10 +76,14 @@ void why_app_data(const struct why_app_env *env, struct why_conn_rec *rc, enum w
             /* the server spoke first: keep its first bytes (a banner) for the diagnosis */
             if (!rc->other.first_frame)
                 keep_first(rc, d, n, f);
+            rc->other.early_bytes += n;
             if (!why_rec_conn(rc)->midstream)
                 return;
         }
         decide(env, rc, d, n);
+        const struct why_app_handler *h = handler_of(rc->app);
+        if (h && dir == WHY_C2S)
+            replay_early(env, rc, h, f);
     }
     const struct why_app_handler *h = handler_of(rc->app);
     if (h)

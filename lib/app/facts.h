@@ -72,6 +72,8 @@ struct why_other_facts {
     uint64_t first_frame;         /* first bytes seen from the server, 0 when none */
     uint8_t first[64];
     uint32_t first_len;           /* bytes */
+    uint64_t early_bytes;         /* bytes the server sent before the client's first (kept in
+                                   * first[] when they fit) */
 };
 
 #endif

@@ -1,7 +1,10 @@
 /* The HTTP/1 handler: request and response heads become transactions of the store (one per
  * request, its response matched in order, RFC 9112); a CONNECT tunnel's payload goes to the
  * TLS handler (for the SNI). Client requests are queued for a decision; the gateway's own
- * upstream requests wait in the request index to be joined.
+ * upstream requests wait in the request index to be joined. A cleartext request offering
+ * `Upgrade: h2c` is shown to the HTTP/2 handler (which keeps it as stream 1 if it is an h2c
+ * offer); when a 101 answers it with `Upgrade: h2c`, the connection becomes HTTP/2 from the
+ * byte after the 101's head (RFC 7540 3.2) and the HTTP/1 parsers go.
  * A parser stream exists only while a message is being read or a request awaits its answer:
  * between messages (an idle keep-alive connection) rc->st.hreq / hresp point at a shared
  * read-only stub in the state of a fresh stream, and a real one is allocated on the next
@@ -11,11 +14,14 @@
 
 #include "app/app.h"
 #include "proto/http1.h"
+#include "proto/http2.h"
 
 struct http_ctx {
     const struct why_app_env *env;
     struct why_conn_rec *rc;
     const struct why_frame *f;    /* the frame whose bytes are being parsed */
+    bool offers_upgrade;          /* a request head with Connection: upgrade + Upgrade */
+    bool switched;                /* a 101 accepted an h2c upgrade offer */
 };
 
 /* Read-only stubs: a fresh stream of each side, and one that can no longer be followed (a
@@ -83,6 +89,7 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     struct why_http1_stream *resp = own_stream(hc->env, rc, WHY_S2C);
     if (resp)
         why_http1_stream_expect(resp, h->method);
+    hc->offers_upgrade = hc->offers_upgrade || h->upgrade;
     why_app_request(hc->env, rc, h, hc->f, rc->st.hreq_first_frame, rc->st.hreq_first_ts);
 }
 
@@ -95,6 +102,11 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
         return; /* a response with no request seen (capture started mid-connection) */
     if (h->status >= 100 && h->status < 200 && h->status != 101)
         return; /* interim: the real answer follows */
+    if (h->status == 101 && h->upgrade && rc->st.h2 && rc->app == WHY_APP_HTTP) {
+        /* the h2c offer taken: the answer comes on HTTP/2 stream 1 (checked in http_feed) */
+        hc->switched = true;
+        return;
+    }
     t->has_resp = true;
     t->status = h->status;
     t->resp_first_frame = rc->st.hresp_first_frame;
@@ -174,6 +186,7 @@ static void cbs(const struct why_app_env *env, struct why_conn_rec *rc, const st
     hc->env = env;
     hc->rc = rc;
     hc->f = f;
+    hc->offers_upgrade = hc->switched = false;
     *req = (struct why_http1_cb){hc, on_req_head, on_req_end, on_req_peek, on_req_error};
     *resp = (struct why_http1_cb){hc, on_resp_head, on_resp_end, on_resp_peek, on_resp_error};
 }
@@ -217,6 +230,33 @@ static void http_release(struct why_conn_rec *rc)
     rc->http_live = false;
 }
 
+/* A 101 answered the h2c offer: if its Upgrade field names h2c (when the head is in this
+ * segment), the transaction of the offer becomes stream 1 and the bytes after the 101's head
+ * are HTTP/2's; otherwise the 101 ends the transaction like any other. */
+static void switch_h2(const struct why_app_env *env, struct why_conn_rec *rc, const uint8_t *d,
+                      size_t used, uint32_t n, bool head_here, const struct why_frame *f)
+{
+    struct why_txn *t = rc->unanswered;
+    if (!t)
+        return;
+    if (head_here && !why_h2_upgrade_h2c(d, used, NULL, NULL)) {
+        /* another protocol (websocket, say) was chosen */
+        t->has_resp = t->resp_done = true;
+        t->status = 101;
+        t->resp_first_frame = t->resp_frame = t->resp_end_frame = f->num;
+        t->resp_first_ts = t->resp_ts = t->resp_end_ts = f->ts;
+        rc->unanswered = t->next;
+        return;
+    }
+    t->h2_stream = 1;
+    t->grpc_status = -1;
+    http_release(rc);
+    rc->app = WHY_APP_H2;
+    rc->http_live = true;
+    if (used < n)
+        env->nested_feed(env, rc, WHY_APP_H2, WHY_S2C, d + used, (uint32_t)(n - used), f);
+}
+
 /* HTTP bytes of one direction, in clear or decrypted. */
 static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                       const uint8_t *d, uint32_t n, const struct why_frame *f)
@@ -243,10 +283,16 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
             rc->st.hresp_first_ts = f->ts;
         }
     }
+    bool at_start = s->phase == WHY_HTTP_IDLE;
     struct why_http1_stream *w = own_stream(env, rc, dir);
-    if (w)
-        why_http1_stream_feed(w, d, n, dir == WHY_C2S ? &req : &resp);
+    size_t used = w ? why_http1_stream_feed(w, d, n, dir == WHY_C2S ? &req : &resp) : 0;
     note_dead(rc);
+    if (rc->app == WHY_APP_HTTP) { /* h2c is cleartext only */
+        if (hc.offers_upgrade && at_start && !rc->st.h2 && env->nested_open(env, rc, WHY_APP_H2))
+            env->nested_feed(env, rc, WHY_APP_H2, dir, d, n, f); /* kept if an h2c offer */
+        if (hc.switched)
+            switch_h2(env, rc, d, used, n, at_start, f); /* the parsers go: park sees NULL */
+    }
     park(rc);
 }
 

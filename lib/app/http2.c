@@ -1,7 +1,9 @@
 /* The HTTP/2 handler (RFC 9113): each stream of a connection becomes a transaction of the
  * store, like an HTTP/1 request and its response, so the join and the diagnosis work whichever
  * HTTP version each leg of a gateway speaks. Found by the client preface (h2c prior knowledge)
- * or, with --keylog, in the decrypted records of a TLS connection (ALPN h2, from app/tls.c).
+ * or, with --keylog, in the decrypted records of a TLS connection (ALPN h2, from app/tls.c),
+ * or after a 101 answering an HTTP/1.1 `Upgrade: h2c` offer (app/http1.c shows it the offer's
+ * head while the connection is still HTTP/1: stream 1 is that request, RFC 7540 3.2).
  * How a stream ended (RST_STREAM with its code and sender, above a GOAWAY's last-stream-id,
  * the connection closing), its gRPC status and its flow-control stalls go into the
  * transaction; GOAWAY and protocol faults of the connection into its facts. */
@@ -98,6 +100,13 @@ static void on_stream_end(void *ctx, const struct why_h2_stream *s)
         t->resp_done = true;
         t->resp_end_frame = s->f_end[WHY_H2_SERVER];
         t->resp_end_ts = s->t_end[WHY_H2_SERVER];
+    } else if (t->has_resp && t->expected_len > 0 && s->end != WHY_H2_END_LOST &&
+               s->data_bytes[WHY_H2_SERVER] >= (uint64_t)t->expected_len) {
+        /* all the content-length came, the END_STREAM did not (Apache sends it apart; curl
+         * closes once it has the body): the answer is whole, as in HTTP/1 */
+        t->resp_done = true;
+        t->resp_end_frame = s->f_data[WHY_H2_SERVER];
+        t->resp_end_ts = s->t_data[WHY_H2_SERVER];
     }
     if (s->end == WHY_H2_END_LOST)
         hc->rc->resp_dead = true;
@@ -204,6 +213,30 @@ static void h2_release(struct why_conn_rec *rc)
     rc->http_live = rc->st.hreq != NULL;
 }
 
+/* While the connection is HTTP/1, the bytes are a request head offering an upgrade: kept as
+ * stream 1 (with its HTTP2-Settings) if it offers h2c, else the state goes. */
+static void take_offer(struct why_conn_rec *rc, enum why_dir dir, const uint8_t *d, uint32_t n,
+                       const struct why_frame *f, const struct why_h2_cb *cb)
+{
+    while (n && (d[0] == '\r' || d[0] == '\n'))
+        d++, n--;
+    const uint8_t *sv = NULL;
+    size_t sl = 0;
+    struct why_http_head *h = NULL;
+    if (dir == WHY_C2S && why_h2_upgrade_h2c(d, n, &sv, &sl) && (h = malloc(sizeof *h)) &&
+        why_http1_parse_head(d, n, true, h) > 0) {
+        if (why_h2_conn_upgrade(rc->st.h2, h, sv, sl, f->ts, f->num, cb) != 0 && !rc->h2.error_frame) {
+            rc->h2.error_frame = f->num; /* HTTP2-Settings that do not decode */
+            rc->h2.error_dir = WHY_C2S;
+            rc->h2.error = WHY_H2_ERR_PROTOCOL;
+        }
+        free(h);
+        return;
+    }
+    free(h);
+    h2_release(rc);
+}
+
 static void h2_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                     const uint8_t *d, uint32_t n, const struct why_frame *f)
 {
@@ -211,6 +244,10 @@ static void h2_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum
         return;
     struct h2_ctx hc;
     struct why_h2_cb cb = cbs(env, rc, f, &hc);
+    if (rc->app == WHY_APP_HTTP) {
+        take_offer(rc, dir, d, n, f, &cb);
+        return;
+    }
     enum why_h2_side side = dir == WHY_C2S ? WHY_H2_CLIENT : WHY_H2_SERVER;
     why_h2_conn_feed(rc->st.h2, side, d, n, f->ts, f->num, &cb);
     if (rc->st.h2->dir[WHY_H2_SERVER].dead)

@@ -869,12 +869,12 @@ static size_t feed_body(struct why_http1_stream *s, const uint8_t *d, size_t n,
     }
 }
 
-void why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, size_t len,
+size_t why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, size_t len,
                            const struct why_http1_cb *cb)
 {
     size_t i = 0;
     if (!data)
-        return;
+        return 0;
     while (i < len) {
         switch (s->phase) {
         case WHY_HTTP_IDLE:
@@ -895,9 +895,10 @@ void why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, size
         case WHY_HTTP_TUNNEL:
         case WHY_HTTP_DEAD:
         default:
-            return;
+            return i;
         }
     }
+    return i;
 }
 
 void why_http1_stream_gap(struct why_http1_stream *s, uint64_t n, const struct why_http1_cb *cb)

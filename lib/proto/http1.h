@@ -114,8 +114,10 @@ void why_http1_stream_fini(struct why_http1_stream *s);
 void why_http1_stream_expect(struct why_http1_stream *s, const char *method);
 /* Feeds in-order bytes. Calls back for every head, end and error found in them. After an
  * error the stream is DEAD and ignores further bytes. After a 2xx answer to CONNECT, or a
- * 101, the stream is TUNNEL and further bytes are not HTTP (the caller takes them over). */
-void why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, size_t len,
+ * 101, the stream is TUNNEL and further bytes are not HTTP (the caller takes them over).
+ * Returns the bytes read: len, or fewer when the stream turned TUNNEL or DEAD in them (the
+ * rest, after a 101's head say, belongs to the protocol that follows). */
+size_t why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, size_t len,
                            const struct why_http1_cb *cb);
 /* n bytes were lost. Inside a body of known length they are counted as body; anywhere else
  * the stream can no longer be followed and becomes DEAD (no error callback: a gap is a

@@ -177,6 +177,8 @@ struct why_h2_stream {
     struct why_ts t_end[2];
     uint64_t f_end[2];
     uint64_t data_bytes[2];         /* DATA payload bytes incl. padding, per sender */
+    struct why_ts t_data[2];        /* the side's last DATA frame */
+    uint64_t f_data[2];
     /* how it left the table */
     enum why_h2_end end;
     struct why_ts t_close;

@@ -807,6 +807,20 @@ static void grpc(void **state)
     assert_string_equal(r->end[1].grpc_message, "upstream connect error");
 }
 
+/* GET /big on stream 1, answered with 65535 bytes at 1 ms (frame 20): stream 1's window and
+ * the connection's are empty, the body is not over. */
+static void fill_window(struct setup *u, const struct why_h2_cb *cb)
+{
+    static uint8_t chunk[16384];
+    nghttp2_nv a[] = {NV(":status", "200")};
+    get(u, 1, "/big", 100, 10, cb);
+    headers(&u->w, u->sd, 1, false, a, 1);
+    for (int i = 0; i < 3; i++)
+        frame(&u->w, WHY_H2_DATA, 0, 1, chunk, 16384);
+    frame(&u->w, WHY_H2_DATA, 0, 1, chunk, 16383);
+    send_server(u, 1000, 20, cb);
+}
+
 static void flow_control_stall(void **state)
 {
     struct fx *fx = *state;
@@ -864,12 +878,7 @@ static void flow_control_stall(void **state)
 
     /* a SETTINGS raising the initial window reopens a stalled stream; one never ACKed is
      * reported at close */
-    get(u, 1, "/big", 100, 10, &cb);
-    headers(&u->w, u->sd, 1, false, a, 1);
-    for (int i = 0; i < 3; i++)
-        frame(&u->w, WHY_H2_DATA, 0, 1, chunk, 16384);
-    frame(&u->w, WHY_H2_DATA, 0, 1, chunk, 16383);
-    send_server(u, 1000, 20, &cb);
+    fill_window(u, &cb);
     uint16_t id[] = {WHY_H2_SET_INITIAL_WINDOW_SIZE};
     uint32_t val[] = {1 << 20};
     settings(&u->w, id, val, 1);
@@ -893,6 +902,20 @@ static void flow_control_stall(void **state)
     assert_int_equal(e->from, WHY_H2_CLIENT);
     assert_int_equal(e->wait_us, 2000);
     assert_int_equal(e->since_frame, 23);
+    fx_again(fx);
+
+    /* the sender gives up at 0 (HAProxy's empty END_STREAM, then RST_STREAM CANCEL): the
+     * stall ends there, unresolved */
+    fill_window(u, &cb);
+    frame(&u->w, WHY_H2_DATA, WHY_H2_FLAG_END_STREAM, 1, NULL, 0);
+    u32_frame(&u->w, WHY_H2_RST_STREAM, 1, WHY_H2_CANCEL);
+    send_server(u, 2001000, 21, &cb);
+    e = find_ev(r, WHY_H2_EV_STALL, 0);
+    assert_non_null(e);
+    assert_int_equal(e->stream_id, 1);
+    assert_false(e->resolved);
+    assert_int_equal(e->wait_us, 2000000);
+    assert_int_equal(e->frame, 21);
 }
 
 static void upgrade_h2c(void **state)
@@ -922,7 +945,24 @@ static void upgrade_h2c(void **state)
     nghttp2_nv a[] = {NV(":status", "200"), NV("content-length", "2")};
     headers(&u->w, u->sd, 1, false, a, 2);
     frame(&u->w, WHY_H2_DATA, WHY_H2_FLAG_END_STREAM, 1, "ok", 2);
-    send_server(u, 100, 3, &cb);
+    /* the 101's head and the server's first frames in one segment: the HTTP/1 reader stops
+     * after the head and says so, the rest is HTTP/2 */
+    const char *sw = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+    size_t swl = strlen(sw);
+    uint8_t *seg = malloc(swl + u->w.n);
+    struct why_http1_stream *hs = malloc(sizeof *hs);
+    assert_non_null(seg);
+    assert_non_null(hs);
+    memcpy(seg, sw, swl);
+    memcpy(seg + swl, u->w.b, u->w.n);
+    why_http1_stream_init(hs, false);
+    size_t used = why_http1_stream_feed(hs, seg, swl + u->w.n, NULL);
+    assert_int_equal(used, swl);
+    assert_int_equal(hs->phase, WHY_HTTP_TUNNEL);
+    why_h2_conn_feed(&u->c, WHY_H2_SERVER, seg + used, u->w.n, T(100), 3, &cb);
+    why_http1_stream_fini(hs);
+    free(hs);
+    free(seg);
     u->w.n = 0;
     put(&u->w, preface, WHY_H2_PREFACE_LEN);
     frame(&u->w, WHY_H2_SETTINGS, 0, 0, NULL, 0);

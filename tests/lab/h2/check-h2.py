@@ -39,7 +39,10 @@ def main():
     ap.add_argument("--capture", required=True)
     ap.add_argument("--keylog", required=True)
     a = ap.parse_args()
-    scen = read_tsv(a.scenarios)
+    results = read_tsv(a.results)
+    # the scenarios of the gateways this capture was taken for
+    gateways = {r[0] for r in results}
+    scen = [r for r in read_tsv(a.scenarios) if r[0] in gateways]
     bad = 0
 
     def scenario(gw, path):
@@ -56,7 +59,7 @@ def main():
         by_url.setdefault(inc.get("url") or "", []).append(inc)
     fetched = set()
     quiet = {}
-    for gw, url, got in read_tsv(a.results):
+    for gw, url, got in results:
         path = "/" + url.split("/", 3)[3]
         row = scenario(gw, path)
         if not row:
