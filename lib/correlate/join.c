@@ -274,6 +274,27 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
     return best;
 }
 
+/* The windowed walk's next record, newest first, down to the first one opened before oldest
+ * (records are in the order of their first packet, within WHY_ORDER_SLACK_US): from the
+ * store's vector by creation (*slot: the entry after it), where a held client connection is
+ * skipped without reading its record; rc (the list's next) when the vector is not kept. */
+static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, size_t *slot, struct why_ts oldest,
+                                        struct why_conn_rec *rc)
+{
+    if (!cx->st->slots_ok)
+        return rc && why_ts_cmp(rc->first_ts, oldest) >= 0 ? rc : NULL;
+    while (*slot > 0) {
+        struct why_rec_slot *s = &cx->st->slots[--*slot];
+        if (!s->rc)
+            continue;
+        if (why_ts_cmp(s->first_ts, oldest) < 0)
+            return NULL;
+        if (why_store_slot_upstream(cx->gw, s))
+            return s->rc;
+    }
+    return NULL;
+}
+
 /* Was rc taken by this join already? */
 static bool taken(const struct why_join *x, const struct why_conn_rec *rc)
 {
@@ -428,17 +449,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;
-        for (struct why_conn_rec *rc = windowed ? cx->st->rtail : cx->st->rhead; rc;
-             rc = windowed ? rc->rprev : rc->rnext) {
-            if (windowed && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) < 0)
-                break;
+        size_t slot = cx->st->nslots;
+        for (struct why_conn_rec *rc = windowed ? window_prev(cx, &slot, oldest, cx->st->rtail) : cx->st->rhead; rc;
+             rc = windowed ? window_prev(cx, &slot, oldest, rc->rprev) : rc->rnext) {
+            if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))
+                continue;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
                 why_rec_conn(rc)->srv_port == refused->srv_port &&
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
             const struct why_conn *c = why_rec_conn(rc);
-            if (rc->claimed || taken(x, rc) || rc == client->rc || c->midstream || c->syn_count == 0 ||
-                !is_upstream_conn(cx, rc))
+            if (c->midstream || c->syn_count == 0)
                 continue;
             /* a gateway cannot connect for a request it has not received: packet times are
              * exact to microseconds even when -i any hands packets out of order */

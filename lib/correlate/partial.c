@@ -105,6 +105,18 @@ static bool lone_reset_in_wait(const struct why_join_ctx *cx, const struct why_j
     return false;
 }
 
+static bool is_gateway_up(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    why_gw_roles(cx->gw, rc);
+    return rc->gw_cli && !rc->gw_srv;
+}
+
+static bool one_sided(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    return c->half[WHY_S2C].missing || c->half[WHY_C2S].missing;
+}
+
 bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
 {
     for (uint32_t i = 0; i < x->nattempts; i++) {
@@ -121,13 +133,19 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
             !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts[0], x->end_ts) < RTO_MIN_US)
             return true;
     }
+    /* the oldest BLIND_SCAN records, of them the gateway's upstream connections: from the
+     * store's vector by creation, which says the role without reading the record */
     int n = 0;
-    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
-        const struct why_conn *c = why_rec_conn(rc);
-        if (!c->half[WHY_S2C].missing && !c->half[WHY_C2S].missing)
+    size_t i = 0;
+    struct why_store *st = cx->st;
+    for (struct why_conn_rec *rc = st->slots_ok ? NULL : st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++)
+        if (is_gateway_up(cx, rc) && one_sided(rc))
+            return true;
+    for (; st->slots_ok && i < st->nslots && n < BLIND_SCAN; i++) {
+        if (!st->slots[i].rc)
             continue;
-        why_gw_roles(cx->gw, rc);
-        if (rc->gw_cli && !rc->gw_srv)
+        n++;
+        if (why_store_slot_upstream(cx->gw, &st->slots[i]) && one_sided(st->slots[i].rc))
             return true;
     }
     return lone_reset_in_wait(cx, x);

@@ -75,6 +75,8 @@ struct why_conn_rec {
     /* joining */
     bool claimed;                 /* joined to a request (or to an unjoined incident) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
+    struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
+                                     walk by time reads the record only */
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     bool in_reneg;                /* on that list */
@@ -82,6 +84,7 @@ struct why_conn_rec {
                                                carrying transactions (any order) */
     bool in_act;                  /* on that list */
     uint64_t seq;                 /* creation order */
+    uint32_t slot;                /* its entry in the store's vector by creation (slots) */
     uint32_t abucket;             /* its bucket in that index */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */

@@ -85,6 +85,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->sum = sum;
     st->gw = gw;
     st->settle_us = settle_us;
+    st->slots_ok = true;
     if (hooks)
         st->hooks = *hooks;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
@@ -186,6 +187,10 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
 
 static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
+    if (st->slots_ok) {
+        st->slots[rc->slot].rc = NULL;
+        st->slots_dead++;
+    }
     if (st->hooks.release)
         st->hooks.release(st->hooks.ctx, rc);
     if (rc->tls != &why_tls_facts_none)
@@ -253,6 +258,7 @@ void why_store_fini(struct why_store *st)
         st->dhead = d->next;
         free(d);
     }
+    free(st->slots);
     free(st->index);
     free(st->hindex);
     free(st->abuckets);
@@ -281,6 +287,9 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
     } else {
         st->sum->oom++;
         rc->c = (struct why_conn *)&why_conn_none; /* read only */
+        rc->first_ts = why_conn_none.first_ts;
+        if (st->slots_ok)
+            st->slots[rc->slot].first_ts = why_conn_none.first_ts;
     }
     rc->live = NULL;
     rc->closed = true;
@@ -338,6 +347,22 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     }
     rc->c = c;
     rc->live = c;
+    rc->first_ts = c->first_ts;
+    if (st->slots_ok && st->nslots == st->slots_cap) {
+        size_t cap = st->slots_cap ? st->slots_cap * 2 : 1024;
+        struct why_rec_slot *v = realloc(st->slots, cap * sizeof *v);
+        if (v) {
+            st->slots = v;
+            st->slots_cap = cap;
+        } else {
+            st->sum->oom++;
+            st->slots_ok = false;
+        }
+    }
+    if (st->slots_ok) {
+        rc->slot = (uint32_t)st->nslots;
+        st->slots[st->nslots++] = (struct why_rec_slot){.first_ts = c->first_ts, .rc = rc};
+    }
     rc->tls = (struct why_tls_facts *)&why_tls_facts_none; /* read only until TLS is seen */
     rc->seq = ++st->next_rec_seq;
     if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c->first_ts) >= WHY_ORDER_SLACK_US)
@@ -773,6 +798,23 @@ static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts hor
     return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
 }
 
+/* Freed records' entries out of the vector once they are a quarter of it (order kept). */
+static void slots_compact(struct why_store *st)
+{
+    if (!st->slots_ok || st->slots_dead * 4 < st->nslots)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < st->nslots; i++) {
+        if (!st->slots[i].rc)
+            continue;
+        st->slots[n] = st->slots[i];
+        st->slots[n].rc->slot = (uint32_t)n;
+        n++;
+    }
+    st->nslots = n;
+    st->slots_dead = 0;
+}
+
 static int by_seq(const void *a, const void *b)
 {
     uint64_t x = (*(struct why_conn_rec *const *)a)->seq, y = (*(struct why_conn_rec *const *)b)->seq;
@@ -861,6 +903,7 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         rec_unlink(st, st->batch[i]);
         rec_free(st, st->batch[i]);
     }
+    slots_compact(st);
     /* only the old records can have expired (dns_ordered): the walk ends at the first one
      * asked well after the expiry time */
     bool dstop = !all && dns_ordered(st);

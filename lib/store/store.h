@@ -8,6 +8,9 @@
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
  *   - connection records by server address, O(records to it): why_store_conns_to;
+ *   - connection records by creation in a vector (slots) that holds each one's first packet
+ *     time and cached role: a walk by time reads one 32-byte entry per record, and the
+ *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
  *   - transactions on a connection whose client side is the gateway (upstream candidates),
  *     by creation: walked newest first down to a time, the held client connections' requests
  *     are not among them (valid while txns_gen is the gateways' gen + 1: why_store_classify).
@@ -25,6 +28,15 @@
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
+
+/* One record in the vector by creation: what a walk by time reads without the record. */
+struct why_rec_slot {
+    struct why_ts first_ts;           /* why_rec_conn(rc)->first_ts */
+    struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
+                                         next compaction) */
+    uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
+    bool upstream;                    /* rc->gw_cli && !rc->gw_srv at that gen */
+};
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
 struct why_store_hooks {
@@ -46,6 +58,10 @@ struct why_store {
     struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
+    struct why_rec_slot *slots;       /* the records by creation (rhead..rtail), with freed ones */
+    size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
+    bool slots_ok;                    /* every record has its entry (false for good after an
+                                         allocation failed: walks then follow the list) */
     struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
     struct why_conn_rec *act_head;    /* records pruning looks at (closed, or with
                                          transactions): an idle open connection is not */
@@ -117,6 +133,18 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
+/* s's record is the gateway's upstream connection (client side the gateway, server side not):
+ * from the entry while the gateways' sets are unchanged, else from the record (refreshed). */
+static inline bool why_store_slot_upstream(const struct why_gateways *g, struct why_rec_slot *s)
+{
+    if (s->gw_gen != g->gen + 1) {
+        why_gw_roles(g, s->rc);
+        s->upstream = s->rc->gw_cli && !s->rc->gw_srv;
+        s->gw_gen = g->gen + 1;
+    }
+    return s->upstream;
+}
+
 static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)
 {
     return rc->anext;
