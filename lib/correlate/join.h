@@ -50,6 +50,18 @@ struct why_join {
     uint32_t nrepeated;
 };
 
+#define WHY_LONE_RST_MAX 64 /* resets the cache below holds; more: it is not used */
+
+/* The resets why_join_upstream_blind looks for (a connection's RST whose other direction
+ * the capture lacks, from the side a gateway's role allows, among its oldest records), read
+ * once while no packet comes: each request then compares their times only. */
+struct why_lone_rsts {
+    bool valid;                   /* read since the last packet */
+    bool overflow;                /* more than WHY_LONE_RST_MAX: each request walks the records */
+    uint32_t n;
+    struct why_ts ts[WHY_LONE_RST_MAX]; /* the resets' times */
+};
+
 /* What the join reads. */
 struct why_join_ctx {
     struct why_store *st;
@@ -58,6 +70,8 @@ struct why_join_ctx {
     bool exhaustive;              /* scan every record instead of the request index */
     int *visible;                 /* NULL, or the session's cache of upstream_visible, valid
                                      while no packet comes (-1: not known yet) */
+    struct why_lone_rsts *lone;   /* NULL, or the session's cache of the lone resets, valid
+                                     while no packet comes */
 };
 
 /* The client talked straight to the server (no gateway hop in the capture). */

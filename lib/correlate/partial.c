@@ -79,6 +79,41 @@ bool why_join_dns_expected_miss(const char *qname)
 #define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
 #define BLIND_SCAN 4096             /* records looked at for a one-sided upstream leg (cap) */
 
+/* t falls while x's request waited (from its last request byte to its end) */
+static bool in_wait(const struct why_join *x, struct why_ts t)
+{
+    return why_ts_cmp(t, x->client->req_ts) >= 0 && why_ts_cmp(t, x->end_ts) <= 0;
+}
+
+/* The oldest BLIND_SCAN records' resets of one direction whose other direction the capture
+ * lacks, sent from the side the gateway's role allows. With x: true at the first one sent
+ * while x waited. Without: their times go to lone (overflow past its cap). */
+static bool lone_scan(const struct why_join_ctx *cx, const struct why_join *x, struct why_lone_rsts *lone)
+{
+    int n = 0;
+    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
+        const struct why_conn *c = why_rec_conn(rc);
+        /* the roles of a connection seen from one RST are guessed: either side may be the
+         * gateway's */
+        for (int d = WHY_C2S; d <= WHY_S2C; d++) {
+            const struct why_tcp_half *rst = &c->half[d];
+            if (c->half[!d].packets || !rst->rst_frame || (x && !in_wait(x, rst->rst_ts)))
+                continue;
+            why_gw_roles(cx->gw, rc);
+            if (!(d == WHY_S2C ? rc->gw_cli && !rc->gw_srv : rc->gw_srv && !rc->gw_cli))
+                continue;
+            if (x)
+                return true;
+            if (lone->n == WHY_LONE_RST_MAX) {
+                lone->overflow = true;
+                return false;
+            }
+            lone->ts[lone->n++] = rst->rst_ts;
+        }
+    }
+    return false;
+}
+
 /* A server's RST to the gateway while the request waited, on a connection of which the
  * capture holds no packet from the gateway: alone it proves no SYN (backscatter looks the
  * same), but it is the answer the gateway got to an attempt the capture did not see, so its
@@ -87,21 +122,20 @@ static bool lone_reset_in_wait(const struct why_join_ctx *cx, const struct why_j
 {
     if (!x->client || !x->end_frame)
         return false;
-    int n = 0;
-    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
-        const struct why_conn *c = why_rec_conn(rc);
-        /* the roles of a connection seen from one RST are guessed: either side may be the
-         * gateway's */
-        for (int d = WHY_C2S; d <= WHY_S2C; d++) {
-            const struct why_tcp_half *rst = &c->half[d];
-            if (c->half[!d].packets || !rst->rst_frame ||
-                why_ts_cmp(rst->rst_ts, x->client->req_ts) < 0 || why_ts_cmp(rst->rst_ts, x->end_ts) > 0)
-                continue;
-            why_gw_roles(cx->gw, rc);
-            if (d == WHY_S2C ? rc->gw_cli && !rc->gw_srv : rc->gw_srv && !rc->gw_cli)
-                return true;
-        }
+    struct why_lone_rsts *lone = cx->lone;
+    if (!lone)
+        return lone_scan(cx, x, NULL);
+    if (!lone->valid) {
+        lone->n = 0;
+        lone->overflow = false;
+        lone_scan(cx, NULL, lone);
+        lone->valid = true;
     }
+    if (lone->overflow)
+        return lone_scan(cx, x, NULL);
+    for (uint32_t i = 0; i < lone->n; i++)
+        if (in_wait(x, lone->ts[i]))
+            return true;
     return false;
 }
 

@@ -37,6 +37,7 @@ struct why_session {
     struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
     uint64_t next_incident_id;
     int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
+    struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
 };
 
 void why_options_init(struct why_options *o)
@@ -68,7 +69,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
-    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible};
+    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone};
 }
 
 static void decide(struct why_session *s, struct why_txn *t)
@@ -228,6 +229,7 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
+    s->lone.valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
     sweep_queue(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
