@@ -135,8 +135,8 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
 {
     if (finishing)
         return true;
-    if (own_request_pending(s, t))
-        return false;
+    /* complete first: a held connection's request is passed over without the address
+     * lookups below */
     struct why_ts since;
     if (t->resp_done)
         since = t->resp_end_ts;
@@ -145,6 +145,8 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
     else if (t->rc->closed)
         since = why_rec_conn(t->rc)->half[WHY_C2S].last_ts;
     else
+        return false;
+    if (own_request_pending(s, t))
         return false;
     if (why_ts_cmp(t->rc->c->half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
         since = t->rc->c->half[WHY_S2C].last_ts;

@@ -99,6 +99,9 @@ struct why_txn {
     struct why_conn_rec *rc;
     struct why_txn *next;         /* next on the same connection */
     struct why_txn *qnext;        /* decision queue */
+    /* read by every sweep of the queue, kept in the first cache line with qnext */
+    bool resp_done;               /* framing satisfied */
+    uint8_t h2_end;               /* enum why_h2_end: how the stream ended, 0 while open */
     struct why_txn *tnext, *tprev; /* the store's list of transactions it is on, by creation */
     bool cand;                    /* on the list of upstream candidates (else the other) */
     /* request */
@@ -114,7 +117,6 @@ struct why_txn {
     int status;
     uint64_t resp_first_frame, resp_frame, resp_end_frame;
     struct why_ts resp_first_ts, resp_ts, resp_end_ts;
-    bool resp_done;               /* framing satisfied */
     uint64_t body_bytes;
     uint64_t resp_stream_at;      /* the answer stream's bytes delivered (gaps included) when
                                      the head was read: what came after is body (bytes) */
@@ -142,7 +144,6 @@ struct why_txn {
     bool indexed;
     /* HTTP/2: the stream that carried it (app/http2.c), 0 for HTTP/1 */
     uint32_t h2_stream;
-    uint8_t h2_end;               /* enum why_h2_end: how the stream ended, 0 while open */
     uint32_t h2_code;             /* RST_STREAM / GOAWAY error code */
     int h2_by;                    /* enum why_dir of the RST_STREAM / GOAWAY sender */
     uint64_t h2_end_frame;        /* frame id of the frame that ended it */
