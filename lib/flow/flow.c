@@ -102,6 +102,7 @@ struct why_flow {
     uint32_t nbucket;           /* power of two */
     uint32_t count;
     uint32_t norphan;           /* connections on the orphan list (<= WHY_FLOW_ORPHANS_MAX) */
+    uint32_t nlinger;           /* connections on the linger list (closed, kept for stragglers) */
     struct why_list list[WHY_L_N];
     struct why_ts now;          /* the flow clock: largest packet time seen */
     bool have_now;
@@ -608,6 +609,7 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
     x->c.closed = true;
     x->closed_at = f->now;
     x->lingering = true;
+    f->nlinger++;
     l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
 }
 
@@ -646,8 +648,10 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
-    if (x->lingering)
+    if (x->lingering) {
         l_remove(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
+        f->nlinger--;
+    }
     if (x->half_open)
         l_remove(&f->list[x->half_list], x, x->half_list);
     f->count--;
@@ -956,9 +960,11 @@ static bool chain_is(const struct why_encap_chain *ch, const struct why_pkt *p)
     return true;
 }
 
-const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p)
+/* The kept copy of the tunnels p crossed (added on first sight), NULL when p crossed none or
+ * the cap is reached. */
+static const struct why_encap_chain *flow_encap(struct why_flow *f, const struct why_pkt *p)
 {
-    if (!f || !p || p->nencap == 0 || p->nencap > WHY_ENCAP_MAX)
+    if (p->nencap == 0 || p->nencap > WHY_ENCAP_MAX)
         return NULL;
     for (uint32_t i = 0; i < f->st.encap_chains; i++)
         if (chain_is(f->chains[i], p))
@@ -986,7 +992,7 @@ const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct wh
 static void conn_encap(struct why_flow *f, struct why_conn *c, enum why_dir dir, const struct why_pkt *p)
 {
     if (c->half[dir].packets == 1) {
-        c->encap[dir] = why_flow_encap(f, p);
+        c->encap[dir] = flow_encap(f, p);
         return;
     }
     if (p->nencap ? !chain_is(c->encap[dir], p) : c->encap[dir] != NULL)
@@ -1213,10 +1219,7 @@ const struct why_flow_stats *why_flow_stats(const struct why_flow *f) { return &
 
 uint32_t why_flow_open_count(const struct why_flow *f)
 {
-    uint32_t lingering = 0;
-    for (const struct why_fconn *x = f->list[WHY_L_LINGER].head; x; x = x->link[WHY_L_LINGER].next)
-        lingering++;
-    return f->count - lingering;
+    return f->count - f->nlinger;
 }
 
 void why_flow_free(struct why_flow *f)

@@ -223,11 +223,8 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p);
 void why_flow_finish(struct why_flow *f);
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f);
 /* Connections in the table now that have not closed (closed ones lingering for stragglers
- * left out). Walks the lingering list: for a metric or a status line, not per packet. */
+ * left out), from two counters. */
 uint32_t why_flow_open_count(const struct why_flow *f);
-/* The kept copy of the tunnels p crossed (added on first sight), NULL when p crossed none or
- * the cap is reached: for consumers of UDP (DNS) that keep the path of what they record. */
-const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p);
 void why_flow_free(struct why_flow *f);
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */
