@@ -542,7 +542,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     }
     /* An HTTPS upstream leg is opaque without keys. A TLS connection of the gateway's on
      * which the origin asked for renegotiation while this request waited is what carried it
-     * (the WAF/IIS stall): the one with the request's host as SNI first. */
+     * (the WAF/IIS stall): the one with the request's host as SNI first, never one whose SNI
+     * names another host. */
     if (!x->up && !(x->up_conn && x->up_conn->app == WHY_APP_TLS && x->up_conn->tls->reneg_frame &&
                     !x->up_conn->tls->reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
@@ -553,6 +554,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 !in_window(rc->tls->reneg_ts, from, to))
                 continue;
             bool match = strcmp(rc->tls->sni, u.host) == 0;
+            /* an SNI that names another host is another request's connection */
+            if (!match && rc->tls->sni[0] && u.host[0] && !u.host_is_ip)
+                continue;
             bool tls_match = tls && strcmp(tls->tls->sni, u.host) == 0;
             if (!tls || (match && !tls_match) ||
                 (match == tls_match && why_rec_conn(rc)->id < why_rec_conn(tls)->id))

@@ -258,6 +258,46 @@ static void failover_goes_with_its_request(void **state)
     assert_ptr_equal(x.attempts[1], refused);
 }
 
+/* Two requests through one gateway to two HTTPS origins: the origin of one asks for
+ * renegotiation and the gateway never answers (a stall). The other request, to another host,
+ * fails on its own connection while the stall is under way: the stalled connection names
+ * another host in its SNI, so it is never the other request's (a slow first connection put
+ * the HelloRequest inside the other request's wait). */
+static void renegotiation_stall_keeps_its_host(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc1 = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.4, true);
+    struct why_txn *reneg = request(f, cc1, "http://reneg.tls/r", "reneg.tls", 0.5);
+    struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *alert = request(f, cc2, "http://alert.tls/a", "alert.tls", 1.0);
+    struct why_conn_rec *stall = conn(f, "198.19.0.1", "198.19.0.11", 443, 1.05, true);
+    stall->app = WHY_APP_TLS;
+    struct why_tls_facts *st = why_store_tls_facts(&f->st, stall);
+    assert_non_null(st);
+    strcpy(st->sni, "reneg.tls");
+    st->version = 0x0303;
+    st->reneg_frame = 60;
+    st->reneg_ts = T(1.1);
+    why_store_conn_reneg(&f->st, stall);
+    struct why_conn_rec *failed = conn(f, "198.19.0.1", "198.19.0.12", 443, 1.01, true);
+    failed->app = WHY_APP_TLS;
+    struct why_tls_facts *ft = why_store_tls_facts(&f->st, failed);
+    assert_non_null(ft);
+    strcpy(ft->sni, "alert.tls");
+    failed->c->half[WHY_S2C].fin_frame = 70;
+    failed->c->half[WHY_S2C].fin_ts = T(1.02);
+    answer(alert, 502, 1.2);
+    answer(reneg, 502, 9.1);
+    struct why_join x;
+    why_join_request(&f->cx, alert, &x);
+    assert_ptr_not_equal(x.up_conn, stall);
+    for (uint32_t i = 0; i < x.nattempts; i++)
+        assert_ptr_not_equal(x.attempts[i], stall);
+    why_join_apply(&f->st, &x);
+    why_join_request(&f->cx, reneg, &x);
+    assert_ptr_equal(x.up_conn, stall);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
