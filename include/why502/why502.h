@@ -235,6 +235,10 @@ struct why_summary {
     uint16_t nat_first_port[4];
     uint64_t dns_expected_misses;    /* failed lookups of names expected to fail (WPAD,
                                         ISATAP): noted, not failures */
+    uint64_t background_failed;      /* the gateway's own upstream TLS connections that failed
+                                        while no client request was failing and its client
+                                        leg was read (a probe of a peer marked down, a TLS
+                                        health check): noted, not incidents */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

@@ -179,6 +179,10 @@ static void capture_gaps(FILE *out, const struct why_summary *s)
     if (s->dns_expected_misses)
         fprintf(out, "  expected    %" PRIu64 " DNS lookups failed as expected (WPAD, ISATAP): not "
                      "failures\n", s->dns_expected_misses);
+    if (s->background_failed)
+        fprintf(out, "  background  %" PRIu64 " upstream TLS connections of the gateway's own failed "
+                     "while no client request failed (probes, checks): not failures\n",
+                s->background_failed);
     if (s->translated_conns) {
         char a[4][64];
         fprintf(out, "  translated  %" PRIu64 " connections answered from other addresses (NAT or a "

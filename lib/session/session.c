@@ -20,6 +20,16 @@
 
 #define SETTLE_DEFAULT_US (2LL * 1000000)
 #define SWEEP_EVERY_US (500LL * 1000)
+#define WHY_BG_SECONDS 256 /* seconds of client requests remembered for background work */
+
+/* One second of packet time on the gateways' client legs: how many client requests were read
+ * (sent in that second) and how many were failing (sent, not yet answered well, or answered
+ * with a failure, in that second). */
+struct why_bg_second {
+    int64_t sec;       /* packet time, s; 0: never used */
+    uint32_t readable; /* client requests sent in that second */
+    uint32_t failing;  /* failed client requests under way in that second */
+};
 
 struct why_session {
     struct why_options opt;
@@ -38,6 +48,9 @@ struct why_session {
     uint64_t next_incident_id;
     int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
+    struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
+                                                second modulo WHY_BG_SECONDS */
+    int64_t bg_latest;                /* the latest second marked in bg (packet time, s) */
 };
 
 void why_options_init(struct why_options *o)
@@ -72,6 +85,66 @@ static struct why_join_ctx join_ctx(struct why_session *s)
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone};
 }
 
+/* ---- what the client legs showed, second by second (background work) ---- */
+
+static void bg_mark(struct why_session *s, int64_t sec, bool failing)
+{
+    struct why_bg_second *b = &s->bg[(uint64_t)sec % WHY_BG_SECONDS];
+    if (b->sec > sec)
+        return; /* overwritten by a later second: bg_quiet finds it unknown */
+    if (b->sec < sec)
+        *b = (struct why_bg_second){sec, 0, 0};
+    if (sec > s->bg_latest)
+        s->bg_latest = sec;
+    if (failing)
+        b->failing++;
+    else
+        b->readable++;
+}
+
+/* A client request decided: its second is readable; a failed one marks every second it was
+ * under way as failing. */
+static void bg_request(struct why_session *s, const struct why_txn *t, bool failed)
+{
+    bg_mark(s, t->req_first_ts.sec, false);
+    if (!failed)
+        return;
+    struct why_ts end = t->has_resp ? t->resp_first_ts : s->now;
+    for (int64_t sec = t->req_first_ts.sec; sec <= end.sec && sec - t->req_first_ts.sec < WHY_BG_SECONDS; sec++)
+        bg_mark(s, sec, true);
+}
+
+/* Second `sec` as remembered: NULL when it is older than what the ring holds; a second in
+ * which no client request was under way reads as zeros. */
+static const struct why_bg_second *bg_second(const struct why_session *s, int64_t sec)
+{
+    static const struct why_bg_second none = {0, 0, 0};
+    if (sec <= s->bg_latest - WHY_BG_SECONDS)
+        return NULL;
+    const struct why_bg_second *b = &s->bg[(uint64_t)sec % WHY_BG_SECONDS];
+    return b->sec == sec ? b : &none;
+}
+
+/* From `from` to `to` (a second either side) no client request was failing, and client
+ * requests were read in the remembered seconds up to then (the client leg is in the capture);
+ * any second not remembered makes the answer no. */
+static bool bg_quiet(const struct why_session *s, struct why_ts from, struct why_ts to)
+{
+    for (int64_t sec = from.sec - 1; sec <= to.sec + 1; sec++) {
+        const struct why_bg_second *b = bg_second(s, sec);
+        if (!b || b->failing)
+            return false;
+    }
+    for (int64_t sec = to.sec + 1; sec > to.sec + 1 - WHY_BG_SECONDS; sec--) {
+        const struct why_bg_second *b = bg_second(s, sec);
+        if (!b)
+            return false;
+        if (b->readable)
+            return true;
+    }
+    return false;
+}
+
 static void decide(struct why_session *s, struct why_txn *t)
 {
     t->decided = true;
@@ -96,6 +169,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         if (!up_fault) {
             why_join_settled(&cx, t, up, &x);
             why_join_apply(&s->st, &x);
+            bg_request(s, t, false);
             return;
         }
     }
@@ -105,6 +179,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     struct why_diag_ctx dx = {&s->gw, s->now};
     struct why_diagnosis d;
     enum why_verdict v = why_diagnose(&dx, &x, &d);
+    bg_request(s, t, v != WHY_VERDICT_OK);
     if (v == WHY_VERDICT_UNREADABLE)
         s->sum.unreadable++;
     else if (v == WHY_VERDICT_FAILED) {
@@ -199,9 +274,19 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&
                !why_join_tls_spare(&cx, rc) &&
                (s->opt.include_unjoined || why_gw_is_gateway(&s->gw, &rc->c->cli_addr))) {
-        /* a gateway's TLS failure is reported even with --no-unjoined */
+        /* a gateway's TLS failure is reported even with --no-unjoined; but one that no
+         * opaque client connection can be waiting for, while the client leg was read and no
+         * client request failed, failed no request: the gateway's own background work (Squid
+         * probes a peer marked down on a later request's peer selection) */
         why_join_unjoined_tls(&cx, rc, &x);
-        unjoined(s, &x, true);
+        struct why_ts last = rc->c->half[0].last_ts;
+        if (why_ts_cmp(rc->c->half[1].last_ts, last) > 0)
+            last = rc->c->half[1].last_ts;
+        bool background = !x.client_conn && why_gw_is_gateway(&s->gw, &rc->c->cli_addr) &&
+                          bg_quiet(s, rc->c->first_ts, last);
+        if (background)
+            s->sum.background_failed++;
+        unjoined(s, &x, !background);
     }
 }
 
