@@ -81,7 +81,7 @@ WORK=""
 kill_ns_procs() { # processes still inside one of our namespaces (children of what we started)
   local ns pid
   for ns in $NS_ALL; do
-    ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+    grep -qw "^$ns" <<<"$(ip netns list 2>/dev/null)" || continue
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
   done
 }
@@ -400,7 +400,9 @@ if [ -z "$WHY502" ]; then
 fi
 [ -x "$WHY502" ] || { keep; die "why502 binary $WHY502 not found"; }
 KEYLOG_OPT=0
-"$WHY502" --help 2>&1 | grep -q -- '--keylog' && KEYLOG_OPT=1
+# (not a pipe into grep -q: under pipefail, grep leaving at the first match kills the long
+# --help with SIGPIPE and the keylog pass would be skipped at random)
+grep -q -- '--keylog' <<<"$("$WHY502" --help 2>&1)" && KEYLOG_OPT=1
 [ $KEYLOG_OPT -eq 1 ] || log "why502 has no --keylog option: only the run without keys"
 python3 "$HERE/tls-check.py" --why502 "$WHY502" --scenarios "$HERE/tls-scenarios.tsv" \
   --results "$RESULTS" --captures "$WORK/cap" --runs "$RUNS" --json-out "$WORK/cap/json" \
