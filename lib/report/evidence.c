@@ -23,12 +23,12 @@
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "proto/dns.h"
+#include "tlsdec/keylog.h"
 #include "util/cursor.h"
 
 #define TUPLES_MAX 64u          /* flows per incident */
 #define COMMENT_SIZE 8192u      /* section comment, bytes */
 #define FRAME_COMMENT_SIZE 512u /* one frame's comment, bytes */
-#define KEYLOG_LINE_MAX 1024u   /* longer key log lines are not key log lines */
 #define NAMES_MAX 4u            /* DNS names asked for an incident */
 
 struct tuple {
@@ -372,33 +372,6 @@ static bool client_random(const struct why_frame *f, uint8_t out[32])
     return true;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* The client random of a key log line ("LABEL <64 hex> <secret>"), false if none. */
-static bool line_random(const char *line, uint8_t out[32])
-{
-    const char *sp = strchr(line, ' ');
-    if (!sp)
-        return false;
-    sp++;
-    for (int i = 0; i < 32; i++) {
-        int hi = hexval(sp[2 * i]), lo = hi < 0 ? -1 : hexval(sp[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return sp[64] == ' ';
-}
-
 /* Key log lines for the randoms, appended to a growing buffer. Returns the byte count,
  * *out owned by the caller (NULL when none). */
 static size_t keylog_lines(const char *path, uint8_t (*randoms)[32], uint32_t nr, char **out)
@@ -407,12 +380,13 @@ static size_t keylog_lines(const char *path, uint8_t (*randoms)[32], uint32_t nr
     FILE *f = nr ? fopen(path, "r") : NULL;
     if (!f)
         return 0;
-    char line[KEYLOG_LINE_MAX + 2];
+    char line[WHY_KEYLOG_LINE_MAX + 2];
     char *buf = NULL;
     size_t len = 0, cap = 0;
     while (fgets(line, sizeof line, f)) {
         uint8_t r[32];
-        if (!strchr(line, '\n') || !line_random(line, r))
+        const char *nl = strchr(line, '\n');
+        if (!nl || !why_keylog_line_random(line, (size_t)(nl - line), r))
             continue;
         bool match = false;
         for (uint32_t i = 0; i < nr && !match; i++)

@@ -193,13 +193,32 @@ static void junk(struct why_keylog *kl)
         kl->st.first_ignored_line = kl->st.lines;
 }
 
-/* One complete line (without its newline). */
-static void do_line(struct why_keylog *kl, const char *s, size_t len)
+/* What one line of a key log is. */
+enum kl_kind {
+    KL_BLANK,
+    KL_COMMENT,
+    KL_JUNK,   /* unknown label, bad hex or length, wrong token count */
+    KL_RSA,    /* RSA <8 bytes of the encrypted pre-master> <48-byte pre-master>: unused */
+    KL_UNUSED, /* a well-formed secret not needed (exporters, early traffic) */
+    KL_MASTER, /* CLIENT_RANDOM: the TLS 1.2 master secret */
+    KL_T13,    /* a TLS 1.3 traffic secret (which: WHY_KL_*) */
+};
+
+struct kl_line {
+    enum kl_kind kind;
+    int which;                          /* KL_T13: WHY_KL_* */
+    uint8_t cr[32];                     /* the client random (KL_UNUSED, KL_MASTER, KL_T13) */
+    uint8_t sec[WHY_KEYLOG_SECRET_MAX]; /* the secret */
+    size_t slen;                        /* its length, bytes */
+};
+
+/* One complete line (without its newline), parsed into *l. */
+static void parse_line(const char *s, size_t len, struct kl_line *l)
 {
-    kl->st.lines++;
     const char *tok[4];
     size_t tl[4];
     size_t nt = 0, i = 0;
+    l->kind = KL_JUNK;
     while (i < len) {
         while (i < len && is_space(s[i]))
             i++;
@@ -215,68 +234,92 @@ static void do_line(struct why_keylog *kl, const char *s, size_t len)
             i++;
         tl[nt++] = i - start;
     }
-    if (nt == 0)
-        return;                                 /* blank line */
+    if (nt == 0) {
+        l->kind = KL_BLANK;
+        return;
+    }
     if (tok[0][0] == '#') {
-        kl->st.comments++;
+        l->kind = KL_COMMENT;
         return;
     }
-    if (nt != 3) {
-        junk(kl);
+    if (nt != 3)
         return;
-    }
-    int which;                      /* -1 master, 0..3 TLS 1.3, -2 unused, -3 RSA */
+    enum kl_kind kind = KL_T13;
     if (tok_is(tok[0], tl[0], "CLIENT_RANDOM"))
-        which = -1;
+        kind = KL_MASTER;
     else if (tok_is(tok[0], tl[0], "CLIENT_HANDSHAKE_TRAFFIC_SECRET"))
-        which = WHY_KL_CLIENT_HS;
+        l->which = WHY_KL_CLIENT_HS;
     else if (tok_is(tok[0], tl[0], "SERVER_HANDSHAKE_TRAFFIC_SECRET"))
-        which = WHY_KL_SERVER_HS;
+        l->which = WHY_KL_SERVER_HS;
     else if (tok_is(tok[0], tl[0], "CLIENT_TRAFFIC_SECRET_0"))
-        which = WHY_KL_CLIENT_AP;
+        l->which = WHY_KL_CLIENT_AP;
     else if (tok_is(tok[0], tl[0], "SERVER_TRAFFIC_SECRET_0"))
-        which = WHY_KL_SERVER_AP;
+        l->which = WHY_KL_SERVER_AP;
     else if (tok_is(tok[0], tl[0], "EXPORTER_SECRET") ||
              tok_is(tok[0], tl[0], "EARLY_EXPORTER_SECRET") ||
              tok_is(tok[0], tl[0], "CLIENT_EARLY_TRAFFIC_SECRET"))
-        which = -2;
+        kind = KL_UNUSED;
     else if (tok_is(tok[0], tl[0], "RSA"))
-        which = -3;
-    else {
+        kind = KL_RSA;
+    else
+        return;
+    if (kind == KL_RSA) {
+        if (unhex(tok[1], tl[1], l->cr, 8) && unhex(tok[2], tl[2], l->sec, 48))
+            l->kind = KL_RSA;
+        return;
+    }
+    l->slen = kind == KL_MASTER ? 48 : tl[2] / 2;
+    if (!unhex(tok[1], tl[1], l->cr, sizeof l->cr) || (l->slen != 32 && l->slen != 48) ||
+        !unhex(tok[2], tl[2], l->sec, l->slen))
+        return;
+    l->kind = kind;
+}
+
+bool why_keylog_line_random(const char *s, size_t len, uint8_t cr[32])
+{
+    struct kl_line l;
+    parse_line(s, len, &l);
+    if (l.kind != KL_UNUSED && l.kind != KL_MASTER && l.kind != KL_T13)
+        return false;
+    memcpy(cr, l.cr, sizeof l.cr);
+    return true;
+}
+
+/* One complete line (without its newline). */
+static void do_line(struct why_keylog *kl, const char *s, size_t len)
+{
+    kl->st.lines++;
+    struct kl_line l;
+    parse_line(s, len, &l);
+    switch (l.kind) {
+    case KL_BLANK:
+        return;
+    case KL_COMMENT:
+        kl->st.comments++;
+        return;
+    case KL_JUNK:
         junk(kl);
         return;
-    }
-    uint8_t cr[32], sec[WHY_KEYLOG_SECRET_MAX];
-    size_t slen = which == -1 ? 48 : tl[2] / 2;
-    if (which == -3) {                          /* RSA <8 bytes of the encrypted pre-master>
-                                                   <48-byte pre-master> */
-        if (unhex(tok[1], tl[1], cr, 8) && unhex(tok[2], tl[2], sec, 48))
-            kl->st.unused++;
-        else
-            junk(kl);
-        return;
-    }
-    if (!unhex(tok[1], tl[1], cr, sizeof cr) ||
-        (slen != 32 && slen != 48) || !unhex(tok[2], tl[2], sec, slen)) {
-        junk(kl);
-        return;
-    }
-    if (which == -2) {
+    case KL_RSA:
+    case KL_UNUSED:
         kl->st.unused++;
         return;
+    case KL_MASTER:
+    case KL_T13:
+        break;
     }
-    struct kl_entry *e = entry_get(kl, cr);
+    struct kl_entry *e = entry_get(kl, l.cr);
     if (!e)
         return;
-    if (which == -1) {
-        memcpy(e->master, sec, 48);
+    if (l.kind == KL_MASTER) {
+        memcpy(e->master, l.sec, 48);
         e->has_master = true;
     } else {
         struct kl_t13 *t = t13_get(kl, e);
         if (!t)
             return;
-        memcpy(t->secret[which], sec, slen);
-        t->len[which] = (uint8_t)slen;
+        memcpy(t->secret[l.which], l.sec, l.slen);
+        t->len[l.which] = (uint8_t)l.slen;
     }
     kl->st.used++;
 }

@@ -58,6 +58,10 @@ int why_keylog_load(const char *path, struct why_keylog **out, char *err, size_t
 int why_keylog_parse(const char *text, size_t len, struct why_keylog **out, char *err,
                      size_t errsize);
 void why_keylog_free(struct why_keylog *kl);
+/* The client random of one key log line (len bytes, without its newline) that holds a
+ * well-formed secret of a known label, as the loader reads it; false for anything else
+ * (comments, RSA lines, junk). For copying the lines of chosen connections elsewhere. */
+bool why_keylog_line_random(const char *s, size_t len, uint8_t cr[32]);
 
 /* Copies the secrets known for a client random into *keys; false (keys zeroed) if none. */
 bool why_keylog_find(const struct why_keylog *kl, const uint8_t client_random[32],
