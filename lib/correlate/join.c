@@ -352,37 +352,33 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
  * attempt failed (at once after a refusal; after its connect timeout when the SYNs go
  * unanswered or draw ICMP), and it tries a server again after a timer (HAProxy's retries),
  * so one request's attempts form a chain to one server. Each such request's final attempt is
- * matched over all of them at once: of every (request, attempt) pair the one whose attempt
- * ended closest before the gateway's answer first, then the next of the rest (the answer
- * that came first on ties). The request then gets the chain that ends with its attempt. */
+ * matched over all of them at once: as many requests as can be get one, each request in the
+ * order of its closest pair taking the attempt that ended closest before its answer unless
+ * another request needs it and this one has another (the answer that came first on ties).
+ * The request then gets the chain that ends with its attempt. */
 
 #define WHY_FINAL_REQS_MAX 32   /* requests matched at once; more: none is matched (the walk
                                    below decides, as for any request) */
 #define WHY_FINAL_CANDS_MAX 128 /* failed attempts looked at in their windows; more: likewise */
 #define WHY_FINAL_PAIRS_MAX 512 /* (request, attempt) pairs that could match; more: likewise */
 #define WHY_FINAL_CHAIN_MAX WHY_JOIN_MAX /* attempts of one chain */
-#define WHY_GIVEUP_RACE_US 100000 /* a SYN the kernel retransmits this soon after the
+#define WHY_GIVEUP_RACE_US 50000 /* a SYN the kernel retransmits this soon after the
                                      gateway answered, its last, raced the gateway's give-up
-                                     (both ~1 s timers; HAProxy: 6.5 and 32 ms seen) */
+                                     (both ~1 s timers; HAProxy: 6.5 and 32 ms seen; 67 ms was
+                                     another request's attempt living on) */
 #define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
                                             this soon after the previous one ended (HAProxy:
                                             its connect timeout, then min(timeout connect,
                                             1 s); Squid and nginx move on at once) */
 
 struct finals {
-    struct why_conn_rec *own;  /* the client's final attempt, or NULL */
-    uint32_t nres;                   /* attempts of the other requests' chains */
+    struct why_conn_rec *own; /* the client's final attempt, or NULL */
+    uint32_t nres;            /* attempts of the other requests' chains */
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
 
 /* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
  * upstream request of its own: its attempts all failed. */
-static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const char *name,
-                           bool (*keep)(const struct why_dns_rec *d, const void *arg), const void *arg,
-                           struct why_dns_rec **out);
-static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, struct why_ts from,
-                     struct why_ts to, struct why_join *x);
-
 static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
 {
     if (!q->has_resp || q->status < 500 || why_join_direct(cx, q) || direct_addr_known(cx, q) ||
@@ -524,6 +520,32 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     return gap < 0 ? 0 : gap;
 }
 
+struct match {
+    const struct final_pair *pairs; /* by gap, closest first */
+    uint32_t npairs;
+    uint32_t owner[WHY_FINAL_CANDS_MAX]; /* the request holding each attempt, or UINT32_MAX */
+    bool seen[WHY_FINAL_CANDS_MAX];      /* looked at in this augmenting search */
+};
+
+/* Request r gets an attempt: a free one, or one whose holder gets another (Kuhn's augmenting
+ * path), its closest first; depth bounds the search by the number of requests. */
+static bool augment(struct match *m, uint32_t r, uint32_t depth)
+{
+    if (depth >= WHY_FINAL_REQS_MAX)
+        return false;
+    for (uint32_t k = 0; k < m->npairs; k++) {
+        const struct final_pair *p = &m->pairs[k];
+        if (p->req != r || m->seen[p->cand])
+            continue;
+        m->seen[p->cand] = true;
+        if (m->owner[p->cand] == UINT32_MAX || augment(m, m->owner[p->cand], depth + 1)) {
+            m->owner[p->cand] = r;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The match of final attempts for client (final_matched) and the requests still queued
  * whose wait overlaps its own: f->own, and the chains of the others (f->res). */
 static void match_finals(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
@@ -574,14 +596,23 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
                                                       why_rec_conn(cands[j])->id, i, j};
         }
     qsort(pairs, npairs, sizeof pairs[0], final_pair_cmp);
-    struct why_conn_rec *final[WHY_FINAL_REQS_MAX] = {0};
-    bool used[WHY_FINAL_CANDS_MAX] = {0};
+    /* requests in the order of their closest pair; each takes its closest free attempt, or
+     * one another request holds when that one can move to its next (an augmenting path): as
+     * many requests as can be get a final attempt, the closer pairs first */
+    struct match m = {.pairs = pairs, .npairs = npairs};
+    memset(m.owner, 0xff, sizeof m.owner);
+    bool queued[WHY_FINAL_REQS_MAX] = {0};
     for (uint32_t k = 0; k < npairs; k++) {
-        if (final[pairs[k].req] || used[pairs[k].cand])
+        if (queued[pairs[k].req])
             continue;
-        final[pairs[k].req] = cands[pairs[k].cand];
-        used[pairs[k].cand] = true;
+        queued[pairs[k].req] = true;
+        memset(m.seen, 0, sizeof m.seen);
+        augment(&m, pairs[k].req, 0);
     }
+    struct why_conn_rec *final[WHY_FINAL_REQS_MAX] = {0};
+    for (uint32_t j = 0; j < ncands; j++)
+        if (m.owner[j] != UINT32_MAX)
+            final[m.owner[j]] = cands[j];
     f->own = final[0];
     for (uint32_t i = 1; i < nreqs; i++)
         for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];
