@@ -361,6 +361,31 @@ static void parallel_failures_matched_at_once(void **state)
     assert_ptr_equal(x.attempts[2], i3);
 }
 
+/* The match is a maximum one, not greedy: /early's closest attempt (1.0 ms before its answer)
+ * is the only one /late can own (the other began before /late's request), so /early takes its
+ * next closest (1.5 ms) and /late gets its own. */
+static void final_attempts_matched_for_all(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ce = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *early = request(f, ce, "/early", "early.lab", 1.0);
+    struct why_conn_rec *cl = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.9, true);
+    struct why_txn *late = request(f, cl, "/late", "late.lab", 2.0);
+    struct why_conn_rec *x = attempt(f, "198.19.0.11", (const double[]){1.1, 2.9995, 0}, 0);
+    struct why_conn_rec *y = attempt(f, "198.19.0.14", (const double[]){2.1, 3.0, 0}, 0);
+    answer(early, 503, 3.001);
+    answer(late, 503, 3.2);
+    why_store_queue_push(&f->st, early);
+    why_store_queue_push(&f->st, late);
+    struct why_join j;
+    why_join_request(&f->cx, early, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], x);
+    why_join_request(&f->cx, late, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
