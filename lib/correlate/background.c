@@ -21,7 +21,6 @@
                                              request's own lookups are claimed by it first) */
 #define WHY_BG_PERIOD_MIN_US 250000       /* shorter spacing is a retry, not a schedule */
 
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 
 /* The gateway's own connection to a server failed: refused, ICMP, unanswered SYNs, or the
  * server answered its own request (a check) with no 2xx/3xx. */
@@ -115,7 +114,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
          * to that server on a schedule; a failed attempt of another request is not one */
         bool own_http = c->established && rc->txn_head && !rc->txn_head->claimed_by &&
                         !rc->txn_head->is_client_leg;
-        if (!own_http && !scheduled(cx, rc))
+        if (!own_http && !why_join_scheduled(cx, rc))
             continue;
         bool failed = check_failed(rc);
         /* one server's later check replaces its earlier ones */
@@ -166,8 +165,7 @@ static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, ui
     return false;
 }
 
-/* rc, a gateway's connection, is one of its connections to that server on a schedule. */
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
@@ -188,7 +186,7 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
 
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
-    if (!scheduled(cx, rc))
+    if (!why_join_scheduled(cx, rc))
         return false;
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */
@@ -304,5 +302,5 @@ bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct wh
 {
     struct why_ts end = refused->half[WHY_S2C].rst_frame ? refused->half[WHY_S2C].rst_ts : refused->icmp_ts;
     int64_t wait = why_ts_diff_us(end, why_rec_conn(rc)->first_ts);
-    return wait >= WHY_RETRY_TIMER_MIN_US && wait <= WHY_RETRY_TIMER_MAX_US && !scheduled(cx, rc);
+    return wait >= WHY_RETRY_TIMER_MIN_US && wait <= WHY_RETRY_TIMER_MAX_US && !why_join_scheduled(cx, rc);
 }

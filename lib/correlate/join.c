@@ -344,6 +344,302 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
     }
 }
 
+/* ---- a gateway's 5xx with no upstream request: the final attempts, matched at once ----
+ *
+ * A reverse proxy's fixed servers are named by nothing in the packets (no DNS, no Host that
+ * says an address), so parallel requests that fail at once cannot be told apart by where
+ * they went. What the packets do say: a gateway answers a request right after its last
+ * attempt failed (at once after a refusal; after its connect timeout when the SYNs go
+ * unanswered or draw ICMP), and it tries a server again after a timer (HAProxy's retries),
+ * so one request's attempts form a chain to one server. Each such request's final attempt is
+ * matched over all of them at once: as many requests as can be get one, each request in the
+ * order of its closest pair taking the attempt that ended closest before its answer unless
+ * another request needs it and this one has another (the answer that came first on ties).
+ * The request then gets the chain that ends with its attempt. */
+
+#define WHY_FINAL_REQS_MAX 32   /* requests matched at once; more: none is matched (the walk
+                                   below decides, as for any request) */
+#define WHY_FINAL_CANDS_MAX 128 /* failed attempts looked at in their windows; more: likewise */
+#define WHY_FINAL_PAIRS_MAX 512 /* (request, attempt) pairs that could match; more: likewise */
+#define WHY_FINAL_CHAIN_MAX WHY_JOIN_MAX /* attempts of one chain */
+#define WHY_GIVEUP_RACE_US 50000 /* a SYN the kernel retransmits this soon after the
+                                     gateway answered, its last, raced the gateway's give-up
+                                     (both ~1 s timers; HAProxy: 6.5 and 32 ms seen; 67 ms was
+                                     another request's attempt living on) */
+#define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
+                                            this soon after the previous one ended (HAProxy:
+                                            its connect timeout, then min(timeout connect,
+                                            1 s); Squid and nginx move on at once) */
+
+struct finals {
+    struct why_conn_rec *own; /* the client's final attempt, or NULL */
+    uint32_t nres;            /* attempts of the other requests' chains */
+    struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
+};
+
+/* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
+ * upstream request of its own: its attempts all failed. */
+static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
+{
+    if (!q->has_resp || q->status < 500 || why_join_direct(cx, q) || direct_addr_known(cx, q) ||
+        why_join_upstream_indexed(cx, q))
+        return false;
+    /* the gateway looked the host up while q waited: its answer says where q went */
+    struct why_url u;
+    why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
+    struct why_join dns;
+    dns.ndns = 0;
+    join_dns(cx, &u, q->req_first_ts, q->resp_first_ts, &dns);
+    return dns.ndns == 0;
+}
+
+static bool same_path(const struct why_conn *a, const struct why_conn *b)
+{
+    return why_addr_eq(&a->srv_addr, &b->srv_addr) && a->srv_port == b->srv_port &&
+           why_addr_eq(&a->cli_addr, &b->cli_addr);
+}
+
+static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc);
+
+/* rc's previous attempt in its chain, the latest failed attempt from the same gateway
+ * address, not claimed, no health check, that ended before rc began: at the same server
+ * within WHY_CHAIN_GAP_US (a retry); else, at another server, one the gateway moved on from
+ * (refused, rc within WHY_FAILOVER_US; SYNs unanswered, rc within WHY_CHAIN_GAP_US of the
+ * last) that it did not try again. */
+static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_conn_rec *best = NULL;
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
+            !same_path(oc, c) || why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) >= 0)
+            continue;
+        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts[0]);
+        if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US ||
+            (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || why_join_scheduled(cx, o))
+            continue;
+        best = o;
+    }
+    if (best)
+        return best;
+    /* another server: records are in the order of their first packet, walked back from rc */
+    struct why_ts oldest = why_ts_add_us(c->syn_ts[0], -(WHY_CHAIN_GAP_US + WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    for (struct why_conn_rec *o = rc->rprev; o; o = o->rprev) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
+            break;
+        if (o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
+            !why_addr_eq(&oc->cli_addr, &c->cli_addr) || why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
+            why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) >= 0)
+            continue;
+        bool seen_end = oc->half[WHY_S2C].rst_frame || oc->icmp_frame;
+        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts[0]);
+        if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
+            (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
+            why_join_scheduled(cx, o))
+            continue;
+        best = o;
+    }
+    return best;
+}
+
+/* The gateway tried rc's server again soon after rc ended (not a health check): rc is
+ * inside a chain, not where one ends. */
+static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = attempt_end(rc);
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || oc->syn_count == 0 || oc->midstream || !same_path(oc, c))
+            continue;
+        int64_t gap = why_ts_diff_us(end, oc->syn_ts[0]);
+        if (gap >= -WHY_CAUSAL_US && gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) > 0 &&
+            !why_join_scheduled(cx, o))
+            return true;
+    }
+    return false;
+}
+
+/* When rc's chain began (its first try). */
+static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    for (uint32_t n = 1; n < WHY_FINAL_CHAIN_MAX; n++) {
+        struct why_conn_rec *p = chain_prev(cx, rc);
+        if (!p)
+            break;
+        rc = p;
+    }
+    return why_rec_conn(rc)->syn_ts[0];
+}
+
+struct final_pair {
+    int64_t gap_us;        /* the answer after the attempt's end (>= 0) */
+    struct why_ts answer;  /* the request's answer */
+    uint64_t conn_id;      /* the attempt's connection (ties) */
+    uint32_t req, cand;
+};
+
+static int final_pair_cmp(const void *pa, const void *pb)
+{
+    const struct final_pair *a = pa, *b = pb;
+    if (a->gap_us != b->gap_us)
+        return a->gap_us < b->gap_us ? -1 : 1;
+    int c = why_ts_cmp(a->answer, b->answer);
+    if (c)
+        return c;
+    return a->conn_id < b->conn_id ? -1 : a->conn_id > b->conn_id;
+}
+
+/* rc can be q's final attempt: it began after q's request, and ended before the answer, at
+ * once before it or, sooner, as the end of a chain that is no health check and began after
+ * q's request. Returns the gap (us), or -1. */
+static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    int64_t gap = why_ts_diff_us(attempt_end(rc), q->resp_first_ts);
+    if (why_ts_diff_us(q->req_first_ts, c->syn_ts[0]) < -WHY_CAUSAL_US ||
+        why_ts_cmp(c->syn_ts[0], q->resp_first_ts) > 0)
+        return -1; /* a gateway does not answer for an attempt it makes after */
+    if (gap < -WHY_CAUSAL_US) {
+        /* a SYN retransmitted right after the answer: the gateway had given up on the
+         * attempt (its connect timeout) as the kernel's timer fired; it ended at the answer */
+        uint32_t n = c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX : c->syn_count;
+        if (n < 2 || why_ts_cmp(c->syn_ts[n - 2], q->resp_first_ts) > 0 ||
+            why_ts_diff_us(q->resp_first_ts, c->syn_ts[n - 1]) > WHY_GIVEUP_RACE_US ||
+            why_ts_diff_us(q->resp_first_ts, attempt_end(rc)) > WHY_GIVEUP_RACE_US)
+            return -1;
+        return -gap; /* as far from the answer as an attempt that ended this much before */
+    }
+    if (gap > WHY_FAILOVER_US && why_join_scheduled(cx, rc))
+        return -1;
+    struct why_join none = {0};
+    if (chain_goes_on(cx, rc) || failover_of_other(cx, &none, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc)) < -WHY_CAUSAL_US)
+        return -1;
+    return gap < 0 ? 0 : gap;
+}
+
+struct match {
+    const struct final_pair *pairs; /* by gap, closest first */
+    uint32_t npairs;
+    uint32_t owner[WHY_FINAL_CANDS_MAX]; /* the request holding each attempt, or UINT32_MAX */
+    bool seen[WHY_FINAL_CANDS_MAX];      /* looked at in this augmenting search */
+};
+
+/* Request r gets an attempt: a free one, or one whose holder gets another (Kuhn's augmenting
+ * path), its closest first; depth bounds the search by the number of requests. */
+static bool augment(struct match *m, uint32_t r, uint32_t depth)
+{
+    if (depth >= WHY_FINAL_REQS_MAX)
+        return false;
+    for (uint32_t k = 0; k < m->npairs; k++) {
+        const struct final_pair *p = &m->pairs[k];
+        if (p->req != r || m->seen[p->cand])
+            continue;
+        m->seen[p->cand] = true;
+        if (m->owner[p->cand] == UINT32_MAX || augment(m, m->owner[p->cand], depth + 1)) {
+            m->owner[p->cand] = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The match of final attempts for client (final_matched) and the requests still queued
+ * whose wait overlaps its own: f->own, and the chains of the others (f->res). */
+static void match_finals(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
+{
+    memset(f, 0, sizeof *f);
+    const struct why_txn *reqs[WHY_FINAL_REQS_MAX];
+    uint32_t nreqs = 0;
+    reqs[nreqs++] = client;
+    struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
+    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+        if (q == client || q->decided || !q->has_resp || q->status < 500 ||
+            why_ts_cmp(q->req_first_ts, client->resp_first_ts) > 0 ||
+            why_ts_cmp(q->resp_first_ts, client->req_first_ts) < 0 || !final_matched(cx, q))
+            continue;
+        if (nreqs == WHY_FINAL_REQS_MAX)
+            return;
+        reqs[nreqs++] = q;
+        if (why_ts_cmp(q->req_first_ts, from) < 0)
+            from = q->req_first_ts;
+        if (why_ts_cmp(q->resp_first_ts, to) > 0)
+            to = q->resp_first_ts;
+    }
+    /* the failed attempts that began in the windows: newest first, down to the oldest
+     * request (records are in the order of their first packet unless the clock went back) */
+    struct why_conn_rec *cands[WHY_FINAL_CANDS_MAX];
+    uint32_t ncands = 0;
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    for (struct why_conn_rec *rc = cx->st->rtail; rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+         rc = rc->rprev) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if (rc->claimed || c->midstream || c->syn_count == 0 || !attempt_failed(rc) || !is_upstream_conn(cx, rc) ||
+            !in_window(c->syn_ts[0], from, to))
+            continue;
+        if (ncands == WHY_FINAL_CANDS_MAX)
+            return;
+        cands[ncands++] = rc;
+    }
+    struct final_pair pairs[WHY_FINAL_PAIRS_MAX];
+    uint32_t npairs = 0;
+    for (uint32_t i = 0; i < nreqs; i++)
+        for (uint32_t j = 0; j < ncands; j++) {
+            int64_t gap = final_gap(cx, reqs[i], cands[j]);
+            if (gap >= 0 && npairs == WHY_FINAL_PAIRS_MAX)
+                return;
+            if (gap >= 0)
+                pairs[npairs++] = (struct final_pair){gap, reqs[i]->resp_first_ts,
+                                                      why_rec_conn(cands[j])->id, i, j};
+        }
+    qsort(pairs, npairs, sizeof pairs[0], final_pair_cmp);
+    /* requests in the order of their closest pair; each takes its closest free attempt, or
+     * one another request holds when that one can move to its next (an augmenting path): as
+     * many requests as can be get a final attempt, the closer pairs first */
+    struct match m = {.pairs = pairs, .npairs = npairs};
+    memset(m.owner, 0xff, sizeof m.owner);
+    bool queued[WHY_FINAL_REQS_MAX] = {0};
+    for (uint32_t k = 0; k < npairs; k++) {
+        if (queued[pairs[k].req])
+            continue;
+        queued[pairs[k].req] = true;
+        memset(m.seen, 0, sizeof m.seen);
+        augment(&m, pairs[k].req, 0);
+    }
+    struct why_conn_rec *final[WHY_FINAL_REQS_MAX] = {0};
+    for (uint32_t j = 0; j < ncands; j++)
+        if (m.owner[j] != UINT32_MAX)
+            final[m.owner[j]] = cands[j];
+    f->own = final[0];
+    for (uint32_t i = 1; i < nreqs; i++)
+        for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];
+             rc = chain_prev(cx, rc))
+            f->res[f->nres++] = rc;
+}
+
+static bool in_other_chain(const struct finals *f, struct why_conn_rec *rc)
+{
+    for (uint32_t i = 0; i < f->nres; i++)
+        if (f->res[i] == rc)
+            return true;
+    return false;
+}
+
+/* x gets the chain that ends with `final`, oldest first. */
+static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final, struct why_join *x)
+{
+    struct why_conn_rec *chain[WHY_FINAL_CHAIN_MAX];
+    uint32_t n = 0;
+    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX; rc = chain_prev(cx, rc))
+        chain[n++] = rc;
+    for (uint32_t i = 0; i < n; i++)
+        x->attempts[x->nattempts++] = chain[n - 1 - i];
+    x->up_conn = x->attempts[x->nattempts - 1];
+}
+
 void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, struct why_txn *up,
                       struct why_join *x)
 {
@@ -434,6 +730,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         x->up = best;
         x->up_conn = best->rc;
     }
+    /* A gateway's own 5xx, no upstream request, a server nothing names: the chain of the
+     * final attempt matched over every such request (above); without one, the walk below,
+     * which leaves the other requests' chains alone. */
+    struct finals fin;
+    bool matched = !x->up && final_matched(cx, client);
+    if (matched) {
+        match_finals(cx, client, &fin);
+        if (fin.own)
+            take_chain(cx, fin.own, x);
+    }
 
     /* Connection attempts, one after another: each starts after the previous one ended.
      * An address that refused (RST, ICMP) is not tried again by the same request: a second
@@ -445,7 +751,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * --exhaustive, every record is looked at. Walked newest first, down to the window. */
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    for (;;) {
+    for (bool chained = matched && fin.own; !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;
@@ -453,6 +759,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         for (struct why_conn_rec *rc = windowed ? window_prev(cx, &slot, oldest, cx->st->rtail) : cx->st->rhead; rc;
              rc = windowed ? window_prev(cx, &slot, oldest, rc->rprev) : rc->rnext) {
             if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))
+                continue;
+            /* a request the match left without a final attempt: not another's chain, not an
+             * attempt begun after the answer (Apache's check of the next second) */
+            if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(why_rec_conn(rc)->syn_ts[0], client->resp_first_ts) > 0))
                 continue;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
                 why_rec_conn(rc)->srv_port == refused->srv_port &&

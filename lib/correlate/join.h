@@ -7,7 +7,11 @@
  *
  * Tie rule: requests are decided one at a time, in the order their evidence became complete
  * (the decision queue's order), so when two requests could own the same record the one
- * decided first takes it. Within one join, of two candidate upstream requests the higher
+ * decided first takes it. Except for a gateway's own 5xx to requests whose server is named
+ * by nothing in the packets (a reverse proxy's fixed servers, no upstream request): the
+ * final failed attempt of each is matched over all such requests at once (the pair whose
+ * attempt ended closest before the gateway's answer first: a gateway answers right after its
+ * last attempt fails), and each request gets the chain that ends there (correlate/join.c). Within one join, of two candidate upstream requests the higher
  * score wins (same host over another host), then the earlier sent; of two connection attempts
  * the one whose first SYN is earlier, then the higher score, then the older record. */
 #ifndef WHY_CORRELATE_JOIN_H
@@ -117,6 +121,9 @@ bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d,
 /* background.c. A 5xx with no attempt: the gateway's failed checks and failed lookups of the
  * host in the 30 s before (x->checks, x->bgdns). */
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
+/* rc, a gateway's connection, is one of its connections to that server on a schedule (a
+ * health check's period). */
+bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 /* rc goes to the address that refused the request's previous attempt, after a retry timer
  * (HAProxy's retries wait ~1 s and try the same server again), and is not a health check. */
 bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,

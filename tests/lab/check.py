@@ -166,7 +166,8 @@ def main():
     ap.add_argument("--known-exact", action="store_true")
     ap.add_argument("--swaps", action="store_true",
                     help="live runs: a URL named with the expected cause of another fault of the same "
-                         "gateway's run (the known race of parallel failures, docs/lab-matrix.md), "
+                         "gateway's run (the races still seen live, docs/lab-matrix.md: a health check "
+                         "refused inside a request's wait, an origin's banner before the request), "
                          "or a failing name named as the request's lookup instead of the gateway's "
                          "background round (or the reverse), counts as known wrong, not failed")
     ap.add_argument("--write-known", help="write every failure of this run as known-wrong lines")
@@ -287,7 +288,7 @@ def main():
             for k, said in t.failures:
                 f.write(f"{k}\t{said}\n")
     if t.swapped:
-        print(f"{t.swapped} of the known wrong were swapped by the race of parallel failures (--swaps)")
+        print(f"{t.swapped} of the known wrong were swapped by a race of the live lab (--swaps)")
     print(f"{t.passed} passed, {t.known_wrong} known wrong, {t.failed} failed")
     return 1 if t.failed else 0
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The live lab as ctest runs it: run-lab.sh, and once more only when the first run failed.
-# Live gateways race (parallel failures to servers by address, HAProxy's background DNS rounds
-# falling inside a request's window: docs/lab-matrix.md), so one run can name a cell wrong that
-# the kept captures hold right. A second failure fails the test; a first failure is always
+# Live gateways race (a health check refused inside a request's wait, HAProxy's background DNS
+# rounds falling inside a request's window, an origin's banner before the request:
+# docs/lab-matrix.md), so one run can name a cell wrong that the kept captures hold right. A second failure fails the test; a first failure is always
 # printed with its cells (the FAIL lines above) and said again on the last lines, so it is seen.
 # Arguments are run-lab.sh's; a skip (77) is passed through.
 here=$(cd "$(dirname "$0")" && pwd)

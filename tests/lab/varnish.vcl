@@ -34,8 +34,10 @@ backend err500 { .host = "198.19.0.27"; .port = "80"; }
 backend slow { .host = "198.19.0.28"; .port = "80"; }
 backend ka { .host = "198.19.0.29"; .port = "80"; }
 backend bighead { .host = "198.19.0.30"; .port = "80"; }
-# Health-checked: one refuses, one answers 500: both sick
-backend hc_a { .host = "198.19.0.12"; .port = "80"; .probe = fails; }
+# Health-checked: one refuses, one answers 500: both sick. The refusing one is not the `rst`
+# backend's address: Varnish's refusal holddown (backend_remote_error_holddown, 0.25 s) is kept
+# per address, so its probes' refusals would fail `rst` and `two` with no packet
+backend hc_a { .host = "198.19.0.17"; .port = "80"; .probe = fails; }
 backend hc_b { .host = "198.19.0.27"; .port = "80"; .probe = fails; }
 
 sub vcl_init {

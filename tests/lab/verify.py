@@ -122,8 +122,9 @@ def checks_for(run):
              and tcp_from(p, "198.19.0.24", "tcp.flags.reset")),
             ("198.19.0.26 never sends data", lambda p: syns_to(p, "198.19.0.26")
              and not tcp_from(p, "198.19.0.26", data=True)),
-            ("health checks sent to 198.19.0.12 and 198.19.0.27 (GET /health or SYN)",
-             lambda p: syns_to(p, "198.19.0.12") and syns_to(p, "198.19.0.27")),
+            ("health checks sent to 198.19.0.12 (Varnish: .17) and 198.19.0.27 (GET /health or SYN)",
+             lambda p: syns_to(p, "198.19.0.17" if run == "varnish" else "198.19.0.12")
+             and syns_to(p, "198.19.0.27")),
         ]
     if run in ("haproxy", "caddy", "apache", "nginx"):
         c += [("bighead origin 198.19.0.30 sent its 24 KB head",

@@ -3,7 +3,7 @@
  * upstream request; it writes nothing (twice the same answer, no claim); why_join_apply
  * claims, and a later request is not offered what an earlier one took; an address that
  * refused is not tried again by the same request; a balancer's failover stays with the
- * request it carried. */
+ * request it carried; parallel failures to servers named by address are matched at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,6 +298,94 @@ static void renegotiation_stall_keeps_its_host(void **state)
     assert_ptr_equal(x.up_conn, stall);
 }
 
+/* A failed attempt: SYNs at the times given (0 ends the list), then ICMP at `icmp` (0: none). */
+static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const double *syns, double icmp)
+{
+    struct why_conn_rec *rc = conn(f, "198.19.0.1", srv, 80, syns[0], false);
+    uint32_t n = 0;
+    for (; syns[n] > 0; n++) {
+        rc->c->syn_ts[n] = T(syns[n]);
+        rc->c->syn_frames[n] = rc->c->first_frame + n;
+    }
+    rc->c->syn_count = n;
+    if (icmp > 0) {
+        rc->c->icmp_frame = rc->c->first_frame + 5;
+        rc->c->icmp_ts = T(icmp);
+    }
+    return rc;
+}
+
+/* A reverse proxy with fixed servers named by address (HAProxy, Varnish): two requests fail
+ * at once. /drop's server drops SYNs (two tries, 1 s apart, the last SYN retransmitted 20 ms
+ * after the gateway gave up and answered); /icmp's server answers ICMP, tried three times
+ * after a retry timer; the gateway answers each ~1 s after its last attempt began. Decided
+ * one at a time, /drop took /icmp's second attempt (the next SYN after its first one ended).
+ * Matched at once, each request gets the chain that ends right before its own answer, in
+ * whichever order they are decided. */
+static void parallel_failures_matched_at_once(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cd = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *drop = request(f, cd, "/drop", "drop.lab", 1.0);
+    struct why_conn_rec *ci = conn(f, "198.18.1.3", "198.18.1.1", 80, 0.95, true);
+    struct why_txn *icmp = request(f, ci, "/icmp", "icmp.lab", 1.05);
+    struct why_conn_rec *d1 = attempt(f, "198.19.0.11", (const double[]){1.01, 2.01, 0}, 0);
+    struct why_conn_rec *i1 = attempt(f, "198.19.0.13", (const double[]){1.06, 0}, 1.0601);
+    struct why_conn_rec *i2 = attempt(f, "198.19.0.13", (const double[]){2.10, 0}, 2.1001);
+    struct why_conn_rec *d2 = attempt(f, "198.19.0.11", (const double[]){3.05, 4.10, 0}, 0);
+    struct why_conn_rec *i3 = attempt(f, "198.19.0.13", (const double[]){3.20, 0}, 3.2001);
+    answer(drop, 503, 4.08);
+    answer(icmp, 503, 4.20);
+    why_store_queue_push(&f->st, drop);
+    why_store_queue_push(&f->st, icmp);
+    struct why_join x;
+    for (int round = 0; round < 2; round++) { /* /icmp decided first, then /drop first */
+        why_join_request(&f->cx, round ? drop : icmp, &x);
+        if (round) {
+            assert_int_equal(x.nattempts, 2);
+            assert_ptr_equal(x.attempts[0], d1);
+            assert_ptr_equal(x.attempts[1], d2);
+            assert_ptr_equal(x.up_conn, d2);
+        } else {
+            assert_int_equal(x.nattempts, 3);
+            assert_ptr_equal(x.attempts[0], i1);
+            assert_ptr_equal(x.attempts[1], i2);
+            assert_ptr_equal(x.attempts[2], i3);
+        }
+    }
+    /* once /drop is decided and its chain claimed, /icmp's join is the same */
+    drop->decided = true;
+    why_join_apply(&f->st, &x);
+    why_join_request(&f->cx, icmp, &x);
+    assert_int_equal(x.nattempts, 3);
+    assert_ptr_equal(x.attempts[2], i3);
+}
+
+/* The match is a maximum one, not greedy: /early's closest attempt (1.0 ms before its answer)
+ * is the only one /late can own (the other began before /late's request), so /early takes its
+ * next closest (1.5 ms) and /late gets its own. */
+static void final_attempts_matched_for_all(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ce = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *early = request(f, ce, "/early", "early.lab", 1.0);
+    struct why_conn_rec *cl = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.9, true);
+    struct why_txn *late = request(f, cl, "/late", "late.lab", 2.0);
+    struct why_conn_rec *x = attempt(f, "198.19.0.11", (const double[]){1.1, 2.9995, 0}, 0);
+    struct why_conn_rec *y = attempt(f, "198.19.0.14", (const double[]){2.1, 3.0, 0}, 0);
+    answer(early, 503, 3.001);
+    answer(late, 503, 3.2);
+    why_store_queue_push(&f->st, early);
+    why_store_queue_push(&f->st, late);
+    struct why_join j;
+    why_join_request(&f->cx, early, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], x);
+    why_join_request(&f->cx, late, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +395,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
