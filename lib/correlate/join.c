@@ -387,6 +387,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                                 why_ts_cmp(c->first_ts, client->req_first_ts) <= 0 &&
                                 why_ts_cmp(last, client->req_first_ts) >= 0;
         }
+        /* one such connection spans the request: it carried the client's request (said
+         * with its ALPN and timing) */
+        struct why_conn_rec *one;
+        if (x->opaque_gateway && why_join_opaque_client(cx, client, &one) == 1)
+            x->client_conn = one;
         return;
     }
     struct why_url u;

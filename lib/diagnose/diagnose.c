@@ -953,6 +953,30 @@ static bool head_too_big_cause(struct why_incident *inc, const struct why_join *
     return true;
 }
 
+/* The client's TLS connection the gateway served (no keys: its request is opaque): what the
+ * client spoke (ALPN) and how long its connection stayed. */
+static void opaque_client_evidence(struct why_incident *inc, const struct why_conn_rec *client_conn)
+{
+    const struct why_conn *cc = why_rec_conn(client_conn);
+    char cli[64];
+    enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
+    const struct why_tls_facts *ct = client_conn->tls;
+    const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
+    why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
+    if (!strcmp(alpn, "h2") || !strcmp(alpn, "http/1.1")) {
+        struct why_ts last = cc->half[WHY_C2S].last_ts;
+        if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
+            last = cc->half[WHY_S2C].last_ts;
+        int64_t open_us = why_ts_wait_us(cc->first_ts, last);
+        why_dg_ev_conn(inc, k, client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN_ALPN,
+            cli, ct->sni, open_us, (ct->alpn[0] ? 0 : 1) | (!strcmp(alpn, "h2") ? 2 : 0));
+        why_dg_param(inc, "client_alpn=%s%s client_open=%.3fs", ct->alpn[0] ? "" : "offered:", alpn, secs(open_us));
+    } else {
+        why_dg_ev_conn(inc, k, client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN, cli,
+            ct->sni, 0, 0);
+    }
+}
+
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_diagnosis *dg)
 {
@@ -1186,6 +1210,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (t->has_resp)
         why_dg_ev_conn(inc, WHY_EVK_RESPONSE, t->rc, WHY_S2C, t->resp_first_frame, t->resp_first_ts, WHY_P_EV_ANSWERS,
             NULL, NULL, t->status, direct);
+    /* the gateway's own request behind an opaque (TLS, no keys) client connection: the one
+     * connection open then carried the client's request, hidden in TLS */
+    if (direct && x->opaque_gateway && x->client_conn)
+        opaque_client_evidence(inc, x->client_conn);
     why_dg_finish(inc, x, f.gw);
     return WHY_VERDICT_FAILED;
 }
@@ -1252,24 +1280,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
         snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls->sni);
         inc->request_frame = cc->first_frame;
-        char cli[64];
-        enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
-        const struct why_tls_facts *ct = x->client_conn->tls;
-        const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
-        why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
-        if (!strcmp(alpn, "h2") || !strcmp(alpn, "http/1.1")) {
-            /* without keys: what the client spoke (ALPN) and how long its connection stayed */
-            struct why_ts last = cc->half[WHY_C2S].last_ts;
-            if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
-                last = cc->half[WHY_S2C].last_ts;
-            int64_t open_us = why_ts_wait_us(cc->first_ts, last);
-            why_dg_ev_conn(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN_ALPN,
-                cli, ct->sni, open_us, (ct->alpn[0] ? 0 : 1) | (!strcmp(alpn, "h2") ? 2 : 0));
-            why_dg_param(inc, "client_alpn=%s%s client_open=%.3fs", ct->alpn[0] ? "" : "offered:", alpn, secs(open_us));
-        } else {
-            why_dg_ev_conn(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN, cli,
-                ct->sni, 0, 0);
-        }
+        opaque_client_evidence(inc, x->client_conn);
     }
     why_dg_finish(inc, x, f.gw);
     return true;
