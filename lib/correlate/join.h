@@ -39,6 +39,9 @@ struct why_join {
     bool opaque_gateway;          /* direct, but its requester serves TLS connections we cannot
                                      read: a gateway whose client leg is opaque */
     struct why_dns_rec *self_dns; /* unjoined DNS: the record that started it (claimed too) */
+    struct why_conn_rec *goaway_conn; /* no attempt for the request: the gateway's HTTP/2 upstream
+                                         connection the origin sent GOAWAY on before the gateway
+                                         answered (not claimed: it may explain several) */
     /* background.c: what the gateway did on its own schedule, for a 5xx with no attempt
      * (not claimed: it explains every request of that time) */
     struct why_conn_rec *checks[WHY_JOIN_MAX]; /* its failed checks, the last per server */
@@ -97,6 +100,9 @@ bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_tx
 /* A later upstream request for the same method, host and target, begun within WHY_GW_RETRY_US
  * of t's end, was answered below 500: the gateway retried t with success. */
 #define WHY_GW_RETRY_US (1000LL * 1000)
+/* How long before a request a GOAWAY on the gateway's upstream connection may have come and
+ * still explain an answer without any attempt (the connection closed since). */
+#define WHY_GOAWAY_BEFORE_US (1000LL * 1000)
 bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_txn *t);
 /* How many TLS connections the gateway served without keys were open when t began (the
  * first in *one, if not NULL). */

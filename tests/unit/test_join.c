@@ -346,6 +346,35 @@ static void upstream_retried_or_lost(void **state)
     assert_false(why_join_upstream_orphan(&f->cx, lost));
 }
 
+/* A 502 with no attempt: the gateway's HTTP/2 connection to the origin got GOAWAY just before
+ * the request (the one connection that fits); one that got it seconds before does not. */
+static void goaway_before_request_found(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *old = conn(f, "198.19.0.1", "198.19.0.21", 8001, 0.1, true);
+    old->app = WHY_APP_H2;
+    old->h2.goaway_frame = 5;
+    old->h2.goaway_ts = T(0.2);
+    old->h2.goaway_dir = WHY_S2C;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 2.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 3.0);
+    answer(client, 502, 3.01);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_null(x.goaway_conn);
+    struct why_conn_rec *h2 = conn(f, "198.19.0.1", "198.19.0.20", 8001, 0.3, true);
+    h2->app = WHY_APP_H2;
+    h2->h2.goaway_frame = 40;
+    h2->h2.goaway_ts = T(2.95);
+    h2->h2.goaway_dir = WHY_S2C;
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.goaway_conn, h2);
+    h2->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.goaway_conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
