@@ -7,8 +7,8 @@ keys the client legs are opaque: the causes listed for that column must each app
 incident may name a cause the column does not list (no false incident). Every failure named
 with keys whose upstream request is in the clear must be named without keys too, on the same
 upstream request (the gateway's own request, its client request hidden in TLS), by a cause
-the scenario's no-keys column lists: a cleartext client leg in the same capture does not hide
-them.
+the scenario's no-keys column lists and the same cause as with keys (the upstream leg is read
+the same way): a cleartext client leg in the same capture does not hide them.
 
     check-h2.py --why502 BIN --scenarios TSV --results TSV --capture PCAP --keylog FILE"""
 import argparse
@@ -125,11 +125,11 @@ def main():
         if not up or not row:
             continue
         got = [i["detail"] for i in by_frame.get(up[0], [])]
-        ok = any(d in row[3].split("|") for d in got)
+        ok = inc["detail"] in got and inc["detail"] in row[3].split("|")
         same += ok
         if not ok:
             print(f"FAIL no-keys {url}: upstream request frame {up[0]} ({inc['detail']} with keys) "
-                  f"named {', '.join(got) or 'by nothing'} without keys (want {row[3]})")
+                  f"named {', '.join(got) or 'by nothing'} without keys (want {inc['detail']}, one of {row[3]})")
             bad += 1
     print(f"ok   no-keys {same} failures named with keys named on the same upstream request without")
     print(f"h2-check: {len(scen)} URLs, {len(keyed)} incidents with keys, {len(plain)} without, "
