@@ -137,10 +137,43 @@ bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_t
     return false;
 }
 
+/* One of the two targets ends with the other (a reverse proxy may add or strip a prefix). */
+static bool target_like(const struct why_txn *a, const struct why_txn *b)
+{
+    const struct why_txn *lo = a->target_len <= b->target_len ? a : b, *hi = lo == a ? b : a;
+    return lo->target_len && memcmp(hi->target + (hi->target_len - lo->target_len), lo->target, lo->target_len) == 0;
+}
+
+/* A readable client request, decided or not, that t can have carried: the same method and a
+ * target like t's, sent by the time t was and not answered before t was sent (the client
+ * connection was still waiting). Its own decision covers t (joined, or settled on its
+ * answer): t is no orphan, whatever became of it (the gateway may have got the answer on a
+ * stream the capture cannot read, after a renegotiation say). Walks the other transactions
+ * back from the newest, WHY_TXN_LOOK_MAX at most. */
+#define WHY_TXN_LOOK_MAX 4096
+static bool readable_client_spans(const struct why_join_ctx *cx, const struct why_txn *t)
+{
+    struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
+    struct why_ts oldest = why_ts_add_us(t->req_first_ts, -WHY_PIN_US);
+    uint32_t looked = 0;
+    for (const struct why_txn *q = cx->st->oth_tail; q && looked < WHY_TXN_LOOK_MAX; q = q->tprev, looked++) {
+        if (why_ts_cmp(q->req_first_ts, oldest) < 0)
+            break;
+        if (q == t || why_ts_cmp(q->req_first_ts, at) > 0 || strcmp(q->method, t->method) != 0 ||
+            !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US))
+            continue;
+        why_gw_roles(cx->gw, q->rc);
+        if (q->rc->gw_srv && !q->rc->gw_cli)
+            return true;
+    }
+    return false;
+}
+
 /* t is an upstream request of the gateway's that did not end in a plain answer below 500,
  * the gateway did not send again with success (why_join_upstream_retried), no client request
  * took it, none of the readable client requests still waiting could (same method, sent by
- * then), and the gateway was then serving a TLS connection it cannot read (no keys): the
+ * then), no readable client request waiting then was for it (readable_client_spans), and the
+ * gateway was then serving a TLS connection it cannot read (no keys): the
  * request behind it is opaque, so t is reported as a failure of its own, or it would vanish. */
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
 {
@@ -155,7 +188,7 @@ bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_tx
         if (q->rc->gw_srv && !q->rc->gw_cli)
             return false; /* a readable client request may still take it */
     }
-    if (why_join_opaque_client(cx, t, NULL) == 0)
+    if (why_join_opaque_client(cx, t, NULL) == 0 || readable_client_spans(cx, t))
         return false;
     return !why_join_upstream_retried(cx, t);
 }

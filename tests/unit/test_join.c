@@ -334,6 +334,15 @@ static void upstream_retried_or_lost(void **state)
         assert_false(why_join_upstream_retried(&f->cx, *t));
         assert_true(why_join_upstream_orphan(&f->cx, *t));
     }
+    /* a readable client request for it waited then (answered later, settled on its own): its
+     * decision covers the attempt, whatever the capture could read of it */
+    struct why_conn_rec *rc7 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 6.9, true);
+    struct why_txn *c7 = request(f, rc7, "http://shop.lab/g", "shop.lab", 7.0);
+    answer(c7, 200, 7.5);
+    struct why_txn *spanned = up_attempt(f, "/g", 7.01, 7.3, 0);
+    assert_false(why_join_upstream_orphan(&f->cx, spanned));
+    c7->resp_first_ts = T(7.005); /* answered before the attempt: another request's */
+    assert_true(why_join_upstream_orphan(&f->cx, spanned));
     struct why_conn_rec *one = NULL;
     assert_int_equal(why_join_opaque_client(&f->cx, lost, &one), 1);
     assert_ptr_equal(one, cc);
