@@ -100,10 +100,10 @@ bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_tx
 /* A later upstream request for the same method, host and target, begun within WHY_GW_RETRY_US
  * of t's end, was answered below 500: the gateway retried t with success. */
 #define WHY_GW_RETRY_US (1000LL * 1000)
-/* How long before a request a GOAWAY on the gateway's upstream connection may have come and
- * still explain an answer without any attempt (the connection closed since). */
-#define WHY_GOAWAY_BEFORE_US (1000LL * 1000)
 bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_txn *t);
+/* How long before a request a GOAWAY on the gateway's upstream connection may have come and
+ * still explain an answer without any attempt (why_join.goaway_conn). */
+#define WHY_GOAWAY_BEFORE_US (1000LL * 1000)
 /* How many TLS connections the gateway served without keys were open when t began (the
  * first in *one, if not NULL). */
 uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_txn *t,
