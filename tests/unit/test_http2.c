@@ -1015,7 +1015,8 @@ static void seg(struct pkts *p, int from, uint8_t flags, const void *data, size_
     be32(b + 24, p->seq[from]);
     be32(b + 28, (flags & 0x02) && !from ? 0 : p->seq[!from]);
     b[32] = 5 << 4, b[33] = flags | (flags & 0x02 && !from ? 0 : 0x10), b[34] = 0xff, b[35] = 0xff;
-    memcpy(b + 40, data, n);
+    if (n)
+        memcpy(b + 40, data, n);
     p->seq[from] += (uint32_t)n + ((flags & 0x03) ? 1u : 0u);
     p->off[p->n] = at;
     p->len[p->n++] = tot;
