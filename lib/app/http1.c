@@ -21,6 +21,7 @@ struct http_ctx {
     struct why_conn_rec *rc;
     const struct why_frame *f;    /* the frame whose bytes are being parsed */
     bool offers_upgrade;          /* a request head with Connection: upgrade + Upgrade */
+    uint32_t offer_len;           /* bytes of that head */
     bool switched;                /* a 101 accepted an h2c upgrade offer */
 };
 
@@ -89,6 +90,8 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     struct why_http1_stream *resp = own_stream(hc->env, rc, WHY_S2C);
     if (resp)
         why_http1_stream_expect(resp, h->method);
+    if (h->upgrade && !hc->offers_upgrade)
+        hc->offer_len = h->head_len;
     hc->offers_upgrade = hc->offers_upgrade || h->upgrade;
     why_app_request(hc->env, rc, h, hc->f, rc->st.hreq_first_frame, rc->st.hreq_first_ts);
 }
@@ -187,6 +190,7 @@ static void cbs(const struct why_app_env *env, struct why_conn_rec *rc, const st
     hc->rc = rc;
     hc->f = f;
     hc->offers_upgrade = hc->switched = false;
+    hc->offer_len = 0;
     *req = (struct why_http1_cb){hc, on_req_head, on_req_end, on_req_peek, on_req_error};
     *resp = (struct why_http1_cb){hc, on_resp_head, on_resp_end, on_resp_peek, on_resp_error};
 }
@@ -284,12 +288,18 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         }
     }
     bool at_start = s->phase == WHY_HTTP_IDLE;
+    uint32_t held = s->hlen; /* head bytes of earlier segments: a head split across them */
     struct why_http1_stream *w = own_stream(env, rc, dir);
     size_t used = w ? why_http1_stream_feed(w, d, n, dir == WHY_C2S ? &req : &resp) : 0;
     note_dead(rc);
     if (rc->app == WHY_APP_HTTP) { /* h2c is cleartext only */
+        /* the offer, kept if h2c: in this segment, or whole in the parser's head buffer when
+         * it began in an earlier one (the buffer holds it until the next head) */
         if (hc.offers_upgrade && at_start && !rc->st.h2 && env->nested_open(env, rc, WHY_APP_H2))
-            env->nested_feed(env, rc, WHY_APP_H2, dir, d, n, f); /* kept if an h2c offer */
+            env->nested_feed(env, rc, WHY_APP_H2, dir, d, n, f);
+        else if (hc.offers_upgrade && held && w && w->hbuf && hc.offer_len <= WHY_HTTP_HEAD_MAX &&
+                 !rc->st.h2 && env->nested_open(env, rc, WHY_APP_H2))
+            env->nested_feed(env, rc, WHY_APP_H2, dir, w->hbuf, hc.offer_len, f);
         if (hc.switched)
             switch_h2(env, rc, d, used, n, at_start, f); /* the parsers go: park sees NULL */
     }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "correlate/join.h"
 #include "util/url.h"
 
@@ -655,6 +657,35 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     join_dns(cx, &u, client->req_first_ts, x->end_ts, x);
 }
 
+/* No attempt for the request: the gateway's HTTP/2 upstream connection on which the origin
+ * sent GOAWAY from WHY_GOAWAY_BEFORE_US before the request until the gateway answered it: the
+ * gateway answered on its own instead of opening a new connection. One that carried a request
+ * for the same host first (the latest GOAWAY on ties); without such, only when it is the one
+ * connection that fits. */
+static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const struct why_txn *client,
+                                          const struct why_url *u, struct why_ts from, struct why_ts to)
+{
+    struct why_conn_rec *pick = NULL;
+    uint32_t n = 0;
+    bool pick_host = false;
+    struct why_ts early = why_ts_add_us(from, -WHY_GOAWAY_BEFORE_US);
+    for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+        if (rc->app != WHY_APP_H2 || !rc->h2.goaway_frame || rc->h2.goaway_dir != WHY_S2C ||
+            !is_upstream_conn(cx, rc) || !in_window(rc->h2.goaway_ts, early, to))
+            continue;
+        bool host = false;
+        for (const struct why_txn *t = rc->txn_head; t && !host; t = t->next)
+            host = t != client && u->host[0] && strcasecmp(t->host, u->host) == 0;
+        n++;
+        if (!pick || (host && !pick_host) ||
+            (host == pick_host && why_ts_cmp(rc->h2.goaway_ts, pick->h2.goaway_ts) > 0)) {
+            pick = rc;
+            pick_host = host;
+        }
+    }
+    return pick && (pick_host || n == 1) ? pick : NULL;
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -683,6 +714,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                                 why_ts_cmp(c->first_ts, client->req_first_ts) <= 0 &&
                                 why_ts_cmp(last, client->req_first_ts) >= 0;
         }
+        /* one such connection spans the request: it carried the client's request (said
+         * with its ALPN and timing) */
+        struct why_conn_rec *one;
+        if (x->opaque_gateway && why_join_opaque_client(cx, client, &one) == 1)
+            x->client_conn = one;
         return;
     }
     struct why_url u;
@@ -877,5 +913,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     }
     if (!x->up_conn && x->nattempts)
         x->up_conn = x->attempts[x->nattempts - 1];
+    if (!x->up && !x->nattempts && !x->ndns)
+        x->goaway_conn = goaway_before(cx, client, &u, from, to);
     why_join_background(cx, x);
 }

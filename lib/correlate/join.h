@@ -35,13 +35,17 @@ struct why_join {
     bool upstream_blind;          /* ...but one of its directions is missing (one-sided, or an
                                      answer the gateway acted on that the capture missed): what
                                      the upstream did cannot be read from it (correlate/partial.c) */
-    struct why_conn_rec *client_conn; /* unjoined TLS: the client's TLS connection served then */
+    struct why_conn_rec *client_conn; /* unjoined TLS, or a direct request of an opaque gateway:
+                                         the client's TLS connection served then */
     struct why_ts end_ts;         /* when the client leg was answered / given up */
     uint64_t end_frame;           /* frame id of that, 0 if none */
     bool direct;                  /* no gateway hop: `up` is the client's own request */
     bool opaque_gateway;          /* direct, but its requester serves TLS connections we cannot
                                      read: a gateway whose client leg is opaque */
     struct why_dns_rec *self_dns; /* unjoined DNS: the record that started it (claimed too) */
+    struct why_conn_rec *goaway_conn; /* no attempt for the request: the gateway's HTTP/2 upstream
+                                         connection the origin sent GOAWAY on before the gateway
+                                         answered (not claimed: it may explain several) */
     /* background.c: what the gateway did on its own schedule, for a 5xx with no attempt
      * (not claimed: it explains every request of that time) */
     struct why_conn_rec *checks[WHY_JOIN_MAX]; /* its failed checks, the last per server */
@@ -94,6 +98,20 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
 /* Unjoined failures, when their record is pruned (see unjoined.c). */
 bool why_join_conn_failed(const struct why_conn_rec *rc);  /* a failed connection attempt */
 bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen without keys */
+/* A failed upstream request of the gateway's that only an opaque (TLS, no keys) client
+ * request can have carried: reported on its own (unjoined.c). */
+bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t);
+/* A later upstream request for the same method, host and target, begun within WHY_GW_RETRY_US
+ * of t's end, was answered below 500: the gateway retried t with success. */
+#define WHY_GW_RETRY_US (1000LL * 1000)
+bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_txn *t);
+/* How long before a request a GOAWAY on the gateway's upstream connection may have come and
+ * still explain an answer without any attempt (why_join.goaway_conn). */
+#define WHY_GOAWAY_BEFORE_US (1000LL * 1000)
+/* How many TLS connections the gateway served without keys were open when t began (the
+ * first in *one, if not NULL). */
+uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_txn *t,
+                                struct why_conn_rec **one);
 /* rc closed after the handshake without an alert or a byte of data, while the same
  * certificate carries data both ways on another connection to that server: a spare
  * connection, not a refusal (correlate/partial.c). */

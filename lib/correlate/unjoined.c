@@ -3,6 +3,7 @@
  * TLS failures, failed DNS lookups. Each is grouped with its kin (a host's retries) into a
  * join; like the request join it only reads. why_join_apply claims for both. */
 #include <string.h>
+#include <strings.h>
 
 #include "correlate/join.h"
 
@@ -88,6 +89,131 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
             (strcmp(o->tls->sni, rc->tls->sni) == 0 && strcmp(x->client_conn->tls->sni, rc->tls->sni) != 0))
             x->client_conn = o;
     }
+}
+
+/* The latest packet of a connection, either way. */
+static struct why_ts conn_last_ts(const struct why_conn *c)
+{
+    struct why_ts last = c->half[0].last_ts;
+    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
+        last = c->half[1].last_ts;
+    return last;
+}
+
+/* When t's attempt ended: its answer's end, its stream's end, or its connection's last
+ * packet. */
+static struct why_ts attempt_end(const struct why_txn *t)
+{
+    if (t->resp_done)
+        return t->resp_end_ts;
+    if (t->h2_end)
+        return t->h2_end_ts;
+    return conn_last_ts(why_rec_conn(t->rc));
+}
+
+/* A later upstream request of the gateway's for the same method, host and target as t,
+ * begun after t's and no later than WHY_GW_RETRY_US after t's attempt ended, answered in full
+ * below 500: the gateway sent t again and its client got that answer (nginx and HAProxy
+ * retry an idempotent request on a fresh connection when a kept-alive one closes under it).
+ * Walks the upstream candidates created after t, until one begins past the window (creation
+ * order is time order within WHY_ORDER_SLACK_US). */
+bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_txn *t)
+{
+    struct why_ts until = why_ts_add_us(attempt_end(t), WHY_GW_RETRY_US);
+    struct why_ts stop = why_ts_add_us(until, WHY_ORDER_SLACK_US);
+    for (const struct why_txn *u = t->tnext; u && why_ts_cmp(u->req_first_ts, stop) <= 0; u = u->tnext) {
+        if (u->rc == t->rc && u->h2_stream == 0)
+            continue; /* HTTP/1.1 on the same connection: the next request, not a retry */
+        if (why_ts_cmp(u->req_first_ts, t->req_first_ts) <= 0 || why_ts_cmp(u->req_first_ts, until) > 0 ||
+            strcmp(u->method, t->method) != 0 || u->target_len != t->target_len ||
+            (t->target_len && memcmp(u->target, t->target, t->target_len) != 0) ||
+            strcasecmp(u->host, t->host) != 0)
+            continue;
+        why_gw_roles(cx->gw, u->rc);
+        if (u->rc->gw_cli && !u->rc->gw_srv && u->has_resp && u->resp_done && u->status < 500 &&
+            u->grpc_status <= 0)
+            return true;
+    }
+    return false;
+}
+
+/* One of the two targets ends with the other (a reverse proxy may add or strip a prefix). */
+static bool target_like(const struct why_txn *a, const struct why_txn *b)
+{
+    const struct why_txn *lo = a->target_len <= b->target_len ? a : b, *hi = lo == a ? b : a;
+    return lo->target_len && memcmp(hi->target + (hi->target_len - lo->target_len), lo->target, lo->target_len) == 0;
+}
+
+/* A readable client request, decided or not, that t can have carried: the same method and a
+ * target like t's, sent by the time t was and not answered before t was sent (the client
+ * connection was still waiting). Its own decision covers t (joined, or settled on its
+ * answer): t is no orphan, whatever became of it (the gateway may have got the answer on a
+ * stream the capture cannot read, after a renegotiation say). Walks the other transactions
+ * back from the newest, WHY_TXN_LOOK_MAX at most. */
+#define WHY_TXN_LOOK_MAX 4096
+static bool readable_client_spans(const struct why_join_ctx *cx, const struct why_txn *t)
+{
+    struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
+    struct why_ts oldest = why_ts_add_us(t->req_first_ts, -WHY_PIN_US);
+    uint32_t looked = 0;
+    for (const struct why_txn *q = cx->st->oth_tail; q && looked < WHY_TXN_LOOK_MAX; q = q->tprev, looked++) {
+        if (why_ts_cmp(q->req_first_ts, oldest) < 0)
+            break;
+        if (q == t || why_ts_cmp(q->req_first_ts, at) > 0 || strcmp(q->method, t->method) != 0 ||
+            !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US))
+            continue;
+        why_gw_roles(cx->gw, q->rc);
+        if (q->rc->gw_srv && !q->rc->gw_cli)
+            return true;
+    }
+    return false;
+}
+
+/* t is an upstream request of the gateway's that did not end in a plain answer below 500,
+ * the gateway did not send again with success (why_join_upstream_retried), no client request
+ * took it, none of the readable client requests still waiting could (same method, sent by
+ * then), no readable client request waiting then was for it (readable_client_spans), and the
+ * gateway was then serving a TLS connection it cannot read (no keys): the
+ * request behind it is opaque, so t is reported as a failure of its own, or it would vanish. */
+bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
+{
+    if (t->claimed_by || (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0))
+        return false;
+    struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
+    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+        if (q == t || q->decided || strcmp(q->method, t->method) != 0 ||
+            why_ts_cmp(q->req_first_ts, at) > 0)
+            continue;
+        why_gw_roles(cx->gw, q->rc);
+        if (q->rc->gw_srv && !q->rc->gw_cli)
+            return false; /* a readable client request may still take it */
+    }
+    if (why_join_opaque_client(cx, t, NULL) == 0 || readable_client_spans(cx, t))
+        return false;
+    return !why_join_upstream_retried(cx, t);
+}
+
+/* The TLS connections the gateway served, that it cannot read (no keys), open when t began:
+ * how many (the first in *one when one is not NULL). */
+uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_txn *t,
+                                struct why_conn_rec **one)
+{
+    uint32_t n = 0;
+    if (one)
+        *one = NULL;
+    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o->app != WHY_APP_TLS || why_rec_http(o))
+            continue;
+        why_gw_roles(cx->gw, o);
+        if (o->gw_srv && !o->gw_cli && why_ts_diff_us(t->req_first_ts, oc->first_ts) <= WHY_SKEW_US &&
+            why_ts_diff_us(conn_last_ts(oc), t->req_first_ts) <= WHY_SKEW_US) {
+            if (one && !n)
+                *one = o;
+            n++;
+        }
+    }
+    return n;
 }
 
 bool why_join_dns_failed(const struct why_dns_rec *d)

@@ -953,6 +953,58 @@ static bool head_too_big_cause(struct why_incident *inc, const struct why_join *
     return true;
 }
 
+/* The gateway answered without any attempt, after the origin sent GOAWAY on its HTTP/2
+ * connection: named by that GOAWAY (its code, its last-stream-id, how long before the
+ * request), the request the gateway did not send on a new connection. */
+static bool goaway_before_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_conn_rec *rc = x->goaway_conn;
+    if (!rc)
+        return false;
+    const struct why_conn *c = why_rec_conn(rc);
+    char dst[64], code[32];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    h2_code_name(rc->h2.goaway_code, code, sizeof code);
+    struct why_fix_args *a = f->a;
+    snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
+    a->h2_by = WHY_H2_BY_ORIGIN;
+    why_addr_str(&c->srv_addr, a->addr, sizeof a->addr);
+    snprintf(a->port, sizeof a->port, "%u", c->srv_port);
+    why_dg_cause(inc, h2_protocol_code(rc->h2.goaway_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR
+                                                           : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
+    why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, WHY_S2C, rc->h2.goaway_frame, rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY,
+        code, dst, rc->h2.goaway_last_id, 0);
+    int64_t before = why_ts_diff_us(rc->h2.goaway_ts, x->client->req_first_ts);
+    why_dg_param(inc, "stream=none last_stream_id=%u code=%s goaway_before_request=%.3fs", rc->h2.goaway_last_id,
+        code, secs(before));
+    why_dg_say(inc, WHY_P_H2_GOAWAY, dst, code, NULL, rc->h2.goaway_last_id, 0, 0, 0);
+    return true;
+}
+
+/* The client's TLS connection the gateway served (no keys: its request is opaque): what the
+ * client spoke (ALPN) and how long its connection stayed. */
+static void opaque_client_evidence(struct why_incident *inc, const struct why_conn_rec *client_conn)
+{
+    const struct why_conn *cc = why_rec_conn(client_conn);
+    char cli[64];
+    enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
+    const struct why_tls_facts *ct = client_conn->tls;
+    const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
+    why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
+    if (!strcmp(alpn, "h2") || !strcmp(alpn, "http/1.1")) {
+        struct why_ts last = cc->half[WHY_C2S].last_ts;
+        if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
+            last = cc->half[WHY_S2C].last_ts;
+        int64_t open_us = why_ts_wait_us(cc->first_ts, last);
+        why_dg_ev_conn(inc, k, client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN_ALPN,
+            cli, ct->sni, open_us, (ct->alpn[0] ? 0 : 1) | (!strcmp(alpn, "h2") ? 2 : 0));
+        why_dg_param(inc, "client_alpn=%s%s client_open=%.3fs", ct->alpn[0] ? "" : "offered:", alpn, secs(open_us));
+    } else {
+        why_dg_ev_conn(inc, k, client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN, cli,
+            ct->sni, 0, 0);
+    }
+}
+
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_diagnosis *dg)
 {
@@ -1113,7 +1165,9 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!found && t->has_resp && failed5 && !direct && !x->up && x->nattempts == 0 && x->ndns == 0)
         found = background_dns_cause(inc, x, &f) || health_check_cause(inc, x, &f);
     if (!found && t->has_resp && failed5 && !direct && !ce.client_gave_up) {
-        if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
+        if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible && goaway_before_cause(inc, x, &f)) {
+            /* named by the GOAWAY the origin sent before */
+        } else if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             why_dg_say(inc, WHY_P_NO_UPSTREAM, NULL, NULL, NULL, t->status, 0, 0, 0);
         } else if (!x->upstream_visible) {
@@ -1186,6 +1240,10 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (t->has_resp)
         why_dg_ev_conn(inc, WHY_EVK_RESPONSE, t->rc, WHY_S2C, t->resp_first_frame, t->resp_first_ts, WHY_P_EV_ANSWERS,
             NULL, NULL, t->status, direct);
+    /* the gateway's own request behind an opaque (TLS, no keys) client connection: the one
+     * connection open then carried the client's request, hidden in TLS */
+    if (direct && x->opaque_gateway && x->client_conn)
+        opaque_client_evidence(inc, x->client_conn);
     why_dg_finish(inc, x, f.gw);
     return WHY_VERDICT_FAILED;
 }
@@ -1252,24 +1310,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
         snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls->sni);
         inc->request_frame = cc->first_frame;
-        char cli[64];
-        enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
-        const struct why_tls_facts *ct = x->client_conn->tls;
-        const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
-        why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
-        if (!strcmp(alpn, "h2") || !strcmp(alpn, "http/1.1")) {
-            /* without keys: what the client spoke (ALPN) and how long its connection stayed */
-            struct why_ts last = cc->half[WHY_C2S].last_ts;
-            if (why_ts_cmp(cc->half[WHY_S2C].last_ts, last) > 0)
-                last = cc->half[WHY_S2C].last_ts;
-            int64_t open_us = why_ts_wait_us(cc->first_ts, last);
-            why_dg_ev_conn(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN_ALPN,
-                cli, ct->sni, open_us, (ct->alpn[0] ? 0 : 1) | (!strcmp(alpn, "h2") ? 2 : 0));
-            why_dg_param(inc, "client_alpn=%s%s client_open=%.3fs", ct->alpn[0] ? "" : "offered:", alpn, secs(open_us));
-        } else {
-            why_dg_ev_conn(inc, k, x->client_conn, WHY_C2S, cc->first_frame, cc->first_ts, WHY_P_EV_CLIENT_CONN, cli,
-                ct->sni, 0, 0);
-        }
+        opaque_client_evidence(inc, x->client_conn);
     }
     why_dg_finish(inc, x, f.gw);
     return true;

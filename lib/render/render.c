@@ -191,8 +191,13 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
                  s0, (unsigned)n[0], wt, s1);
         break;
     case WHY_P_H2_GOAWAY:
-        snprintf(out, size, "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never processed "
-                 "and the gateway did not retry it.", s0, s1, (unsigned)n[0], (unsigned)n[1]);
+        if (n[1])
+            snprintf(out, size, "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never "
+                     "processed and the gateway did not retry it.", s0, s1, (unsigned)n[0], (unsigned)n[1]);
+        else
+            snprintf(out, size, "%s sent GOAWAY (%s) with last-stream-id %u on the gateway's connection before this "
+                     "request: the gateway answered it without sending it on a new connection.", s0, s1,
+                     (unsigned)n[0]);
         break;
     case WHY_P_H2_STALL:
         fmt_wait(wt, sizeof wt, n[1]);

@@ -106,7 +106,8 @@ enum why_phrase {
     WHY_P_H2_RESET,         /* s0 destination, s1 error code; n0 stream, n1 wait us, n2 1 = in the
                                body, n3 1 = by the gateway */
     WHY_P_H2_UNANSWERED,    /* s0 destination, s1 error code; n0 stream, n1 wait us */
-    WHY_P_H2_GOAWAY,        /* s0 destination, s1 error code; n0 last-stream-id, n1 stream */
+    WHY_P_H2_GOAWAY,        /* s0 destination, s1 error code; n0 last-stream-id, n1 stream (0: GOAWAY
+                               came before the gateway sent the request) */
     WHY_P_H2_STALL,         /* s0 destination; n0 stream, n1 wait us, n2 1 = the origin blocked */
     WHY_P_H2_PROTOCOL,      /* s0 destination; n0 stream; the fault and who are the fix's
                                (why_fix_args.h2_fault, h2_code, h2_by) */

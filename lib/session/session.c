@@ -149,13 +149,15 @@ static void decide(struct why_session *s, struct why_txn *t)
 {
     t->decided = true;
     /* A request the gateway itself sent upstream is evidence for a client's request, not an
-     * incident of its own. */
+     * incident of its own; unless it failed behind a client leg that cannot be read (TLS
+     * without keys): then it is judged as the gateway's own request, as when nothing shows
+     * the gateway (else the failure would vanish). */
+    struct why_join_ctx cx = join_ctx(s);
     why_gw_roles(&s->gw, t->rc);
-    if (t->rc->gw_cli && !t->rc->gw_srv)
+    if (t->rc->gw_cli && !t->rc->gw_srv && !why_join_upstream_orphan(&cx, t))
         return;
     t->is_client_leg = true;
     why_store_txn_unindex(&s->st, t); /* a client's request is never another's upstream one */
-    struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index) shows no fault is settled without the full join. */
@@ -247,6 +249,19 @@ static void sweep_queue(struct why_session *s, bool finishing)
     }
 }
 
+/* The gateway's upstream requests are not queued once its address is known. Those that
+ * failed, settled, and that no client request took while only an opaque client leg (TLS
+ * without keys) was there to carry them go through decide() as the gateway's own requests,
+ * or they would vanish (why_join_upstream_orphan). */
+static void sweep_orphans(struct why_session *s, bool finishing)
+{
+    struct why_join_ctx cx = join_ctx(s);
+    for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
+        if (!t->queued && !t->decided && !t->claimed_by && txn_ready(s, t, finishing) &&
+            why_join_upstream_orphan(&cx, t))
+            decide(s, t);
+}
+
 /* ---- failures no request was joined to, reported as their records go ---- */
 
 static void unjoined(struct why_session *s, struct why_join *x, bool report)
@@ -319,6 +334,7 @@ static void sweep(struct why_session *s, bool finishing)
     s->lone.valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
     sweep_queue(s, finishing);
+    sweep_orphans(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
 }
 

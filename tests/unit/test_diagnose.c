@@ -609,6 +609,37 @@ static void h2_client_gives_up(void **state)
     assert_false(diag(f));
 }
 
+/* The gateway answered without an attempt after the origin sent GOAWAY on its HTTP/2
+ * connection: named by the GOAWAY, its code deciding between an unprocessed request and a
+ * protocol error. */
+static void h2_goaway_before_request(void **state)
+{
+    struct fixture *f = *state;
+    answer(&f->client, 502, 1.001, true);
+    f->up_conn.app = WHY_APP_H2;
+    f->up_conn.h2.goaway_frame = 8;
+    f->up_conn.h2.goaway_ts = T(0.75);
+    f->up_conn.h2.goaway_dir = WHY_S2C;
+    f->up_conn.h2.goaway_last_id = 5;
+    f->up_conn.h2.goaway_code = WHY_H2_NO_ERROR;
+    f->x.goaway_conn = &f->up_conn;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_goaway_unprocessed");
+    assert_string_equal(f->dg.inc.detail_text, "stream=none last_stream_id=5 code=NO_ERROR goaway_before_request=0.250s");
+    assert_non_null(strstr(f->dg.inc.summary, "before this request"));
+    bool ev = false;
+    for (uint32_t i = 0; i < f->dg.inc.nevidence; i++)
+        ev |= f->dg.inc.evidence[i].frame == 8;
+    assert_true(ev);
+    f->up_conn.h2.goaway_code = WHY_H2_PROTOCOL_ERROR;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "h2_protocol_error");
+    /* no GOAWAY found: the gateway's own answer */
+    f->x.goaway_conn = NULL;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+}
+
 int main(void)
 {
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -617,7 +648,7 @@ int main(void)
         T_(connect_refused_and_icmp), T_(bad_responses), T_(response_timeout_measured),
         T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
         T_(tls_refused_renegotiated_certificate), T_(unjoined_dns_as_data), T_(h2_stream_rules),
-        T_(grpc_rules), T_(h2_client_gives_up),
+        T_(grpc_rules), T_(h2_client_gives_up), T_(h2_goaway_before_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

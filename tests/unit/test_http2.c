@@ -16,6 +16,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "proto/http2.h"
+#include "why502/why502.h"
 
 /* ---- building frames ---- */
 
@@ -987,6 +988,131 @@ static void upgrade_h2c(void **state)
     free(r);
 }
 
+/* ---- the Upgrade: h2c offer through the whole pipeline, whole or split across segments ---- */
+
+struct pkts {
+    uint8_t buf[8192];
+    size_t off[32], len[32];
+    int n;
+    uint32_t seq[2];                  /* next sequence number of client (0) and server (1) */
+};
+
+/* An IPv4 (raw link type) TCP segment from the client (0) or the server (1). */
+static void seg(struct pkts *p, int from, uint8_t flags, const void *data, size_t n)
+{
+    static const uint8_t cli[4] = {198, 18, 5, 2}, srv[4] = {198, 18, 5, 1};
+    assert_true(p->n < 32);
+    size_t at = p->n ? p->off[p->n - 1] + p->len[p->n - 1] : 0;
+    assert_true(at + 40 + n <= sizeof p->buf);
+    uint8_t *b = p->buf + at;
+    memset(b, 0, 40);
+    size_t tot = 40 + n;
+    b[0] = 0x45, b[2] = (uint8_t)(tot >> 8), b[3] = (uint8_t)tot, b[8] = 64, b[9] = 6;
+    memcpy(b + 12, from ? srv : cli, 4);
+    memcpy(b + 16, from ? cli : srv, 4);
+    uint16_t sp = from ? 8081 : 40000, dp = from ? 40000 : 8081;
+    b[20] = (uint8_t)(sp >> 8), b[21] = (uint8_t)sp, b[22] = (uint8_t)(dp >> 8), b[23] = (uint8_t)dp;
+    be32(b + 24, p->seq[from]);
+    be32(b + 28, (flags & 0x02) && !from ? 0 : p->seq[!from]);
+    b[32] = 5 << 4, b[33] = flags | (flags & 0x02 && !from ? 0 : 0x10), b[34] = 0xff, b[35] = 0xff;
+    if (n)
+        memcpy(b + 40, data, n);
+    p->seq[from] += (uint32_t)n + ((flags & 0x03) ? 1u : 0u);
+    p->off[p->n] = at;
+    p->len[p->n++] = tot;
+}
+
+struct sink_rec {
+    int n;
+    int status;
+    bool url_up;                      /* the incident's URL names /up */
+};
+
+static void on_inc(void *ctx, const struct why_incident *inc)
+{
+    struct sink_rec *k = ctx;
+    k->n++;
+    k->status = inc->status;
+    k->url_up = strstr(inc->url, "/up") != NULL;
+}
+
+/* curl's h2c upgrade answered 101, then 503 on stream 1; the offer cut at `cut` bytes (0:
+ * whole). */
+static struct sink_rec run_upgrade(size_t cut)
+{
+    struct pkts *p = calloc(1, sizeof *p);
+    struct wire *w = calloc(1, sizeof *w);
+    assert_non_null(p);
+    assert_non_null(w);
+    p->seq[0] = 1000, p->seq[1] = 5000;
+    const char *up = "GET /up HTTP/1.1\r\nHost: h2c.lab:8081\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+                     "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                     "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
+    size_t ul = strlen(up);
+    seg(p, 0, 0x02, NULL, 0);
+    seg(p, 1, 0x12, NULL, 0);
+    seg(p, 0, 0x10, NULL, 0);
+    if (cut) {
+        seg(p, 0, 0x18, up, cut);
+        seg(p, 1, 0x10, NULL, 0);
+        seg(p, 0, 0x18, up + cut, ul - cut);
+    } else {
+        seg(p, 0, 0x18, up, ul);
+    }
+    const char *sw = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+    nghttp2_hd_deflater *def;
+    assert_int_equal(nghttp2_hd_deflate_new(&def, 4096), 0);
+    put(w, sw, strlen(sw));
+    frame(w, WHY_H2_SETTINGS, 0, 0, NULL, 0);
+    nghttp2_nv a[] = {NV(":status", "503"), NV("content-length", "0")};
+    headers(w, def, 1, true, a, 2);
+    nghttp2_hd_deflate_del(def);
+    seg(p, 1, 0x18, w->b, w->n);
+    w->n = 0;
+    put(w, preface, WHY_H2_PREFACE_LEN);
+    frame(w, WHY_H2_SETTINGS, 0, 0, NULL, 0);
+    frame(w, WHY_H2_SETTINGS, WHY_H2_FLAG_ACK, 0, NULL, 0);
+    seg(p, 0, 0x18, w->b, w->n);
+    seg(p, 0, 0x11, NULL, 0);
+    seg(p, 1, 0x11, NULL, 0);
+    seg(p, 0, 0x10, NULL, 0);
+
+    struct sink_rec k = {0, 0, false};
+    struct why_sink sink = {&k, on_inc};
+    struct why_options o;
+    why_options_init(&o);
+    char err[128];
+    struct why_session *s = why_session_new(&o, &sink, err, sizeof err);
+    assert_non_null(s);
+    for (int i = 0; i < p->n; i++) {
+        struct why_frame f = {0};
+        f.num = (uint64_t)i + 1;
+        f.ts = T(1000 * (int64_t)i);
+        f.linktype = 101;
+        f.caplen = f.wirelen = (uint32_t)p->len[i];
+        f.data = p->buf + p->off[i];
+        why_session_frame(s, &f);
+    }
+    why_session_finish(s);
+    why_session_free(s);
+    free(w);
+    free(p);
+    return k;
+}
+
+static void upgrade_h2c_split_offer(void **state)
+{
+    (void)state;
+    /* whole, cut inside "Upgrade: h2c", before the blank line, and after the request line */
+    size_t cuts[] = {0, 100, 160, 18};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        struct sink_rec k = run_upgrade(cuts[i]);
+        assert_int_equal(k.n, 1); /* the 503 on stream 1, read as HTTP/2 after the 101 */
+        assert_int_equal(k.status, 503);
+        assert_true(k.url_up);
+    }
+}
+
 static void not_h2(void **state)
 {
     (void)state;
@@ -1299,6 +1425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(grpc, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(flow_control_stall, fx_up, fx_down),
         cmocka_unit_test(upgrade_h2c),
+        cmocka_unit_test(upgrade_h2c_split_offer),
         cmocka_unit_test(not_h2),
         cmocka_unit_test_setup_teardown(hostile_hpack, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(hpack_table_cap, fx_up, fx_down),

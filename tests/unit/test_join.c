@@ -33,7 +33,7 @@ struct fixture {
     struct why_gateways gw;
     struct why_store st;
     struct why_join_ctx cx;
-    struct why_conn conns[8];
+    struct why_conn conns[16];
     int nconns;
 };
 
@@ -386,6 +386,92 @@ static void final_attempts_matched_for_all(void **state)
     assert_ptr_equal(j.attempts[0], y);
 }
 
+/* An upstream request of the gateway's behind an opaque client leg (TLS, no keys): lost when
+ * nothing follows it, retried when the gateway sent the same request again within
+ * WHY_GW_RETRY_US of its end and got an answer below 500. */
+static struct why_txn *up_attempt(struct fixture *f, const char *target, double at, double end, int status)
+{
+    struct why_conn_rec *rc = conn(f, "198.19.0.1", "198.19.0.20", 80, at, true);
+    rc->c->half[WHY_C2S].last_ts = rc->c->half[WHY_S2C].last_ts = T(end);
+    struct why_txn *t = request(f, rc, target, "shop.lab", at);
+    if (status)
+        answer(t, status, end);
+    else
+        rc->c->half[WHY_S2C].fin_ts = T(end), rc->c->half[WHY_S2C].fin_frame = 77;
+    return t;
+}
+
+static void upstream_retried_or_lost(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 443, 0.5, true);
+    cc->app = WHY_APP_TLS;
+    cc->c->half[WHY_C2S].last_ts = cc->c->half[WHY_S2C].last_ts = T(9);
+    struct why_txn *kept = up_attempt(f, "/a", 1.0, 1.01, 0);  /* closed under it ... */
+    up_attempt(f, "/a", 1.02, 1.05, 200);                       /* ... sent again: 200 */
+    struct why_txn *late = up_attempt(f, "/d", 2.0, 2.01, 0);   /* again 1.49 s later */
+    up_attempt(f, "/d", 3.5, 3.6, 200);
+    struct why_txn *lost = up_attempt(f, "/b", 4.0, 4.5, 0);    /* nothing follows */
+    struct why_txn *again = up_attempt(f, "/c", 5.0, 5.01, 0);  /* sent again: 502 */
+    up_attempt(f, "/c", 5.1, 5.2, 502);
+    struct why_txn *other = up_attempt(f, "/e", 6.0, 6.01, 0);  /* another path follows */
+    up_attempt(f, "/f", 6.02, 6.05, 200);
+    assert_true(why_join_upstream_retried(&f->cx, kept));
+    assert_false(why_join_upstream_orphan(&f->cx, kept));
+    for (struct why_txn **t = (struct why_txn *[]){late, lost, again, other, NULL}; *t; t++) {
+        assert_false(why_join_upstream_retried(&f->cx, *t));
+        assert_true(why_join_upstream_orphan(&f->cx, *t));
+    }
+    /* a readable client request for it waited then (answered later, settled on its own): its
+     * decision covers the attempt, whatever the capture could read of it */
+    struct why_conn_rec *rc7 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 6.9, true);
+    struct why_txn *c7 = request(f, rc7, "http://shop.lab/g", "shop.lab", 7.0);
+    answer(c7, 200, 7.5);
+    struct why_txn *spanned = up_attempt(f, "/g", 7.01, 7.3, 0);
+    assert_false(why_join_upstream_orphan(&f->cx, spanned));
+    c7->resp_first_ts = T(7.005); /* answered before the attempt: another request's */
+    assert_true(why_join_upstream_orphan(&f->cx, spanned));
+    struct why_conn_rec *one = NULL;
+    assert_int_equal(why_join_opaque_client(&f->cx, lost, &one), 1);
+    assert_ptr_equal(one, cc);
+    /* a client request that took it, or keys that open the client leg: not an orphan */
+    lost->claimed_by = kept;
+    assert_false(why_join_upstream_orphan(&f->cx, lost));
+    lost->claimed_by = NULL;
+    cc->dec_http = cc->http_live = true;
+    assert_int_equal(why_join_opaque_client(&f->cx, lost, NULL), 0);
+    assert_false(why_join_upstream_orphan(&f->cx, lost));
+}
+
+/* A 502 with no attempt: the gateway's HTTP/2 connection to the origin got GOAWAY just before
+ * the request (the one connection that fits); one that got it seconds before does not. */
+static void goaway_before_request_found(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *old = conn(f, "198.19.0.1", "198.19.0.21", 8001, 0.1, true);
+    old->app = WHY_APP_H2;
+    old->h2.goaway_frame = 5;
+    old->h2.goaway_ts = T(0.2);
+    old->h2.goaway_dir = WHY_S2C;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 2.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 3.0);
+    answer(client, 502, 3.01);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_null(x.goaway_conn);
+    struct why_conn_rec *h2 = conn(f, "198.19.0.1", "198.19.0.20", 8001, 0.3, true);
+    h2->app = WHY_APP_H2;
+    h2->h2.goaway_frame = 40;
+    h2->h2.goaway_ts = T(2.95);
+    h2->h2.goaway_dir = WHY_S2C;
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.goaway_conn, h2);
+    h2->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.goaway_conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +483,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

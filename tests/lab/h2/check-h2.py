@@ -4,7 +4,11 @@
 With the key log every URL the client fetched is judged on its own: `ok` means no incident
 names that URL, otherwise the incident's detail must be one of the listed causes. Without
 keys the client legs are opaque: the causes listed for that column must each appear, and no
-incident may name a cause the column does not list (no false incident).
+incident may name a cause the column does not list (no false incident). Every failure named
+with keys whose upstream request is in the clear must be named without keys too, on the same
+upstream request (the gateway's own request, its client request hidden in TLS), by a cause
+the scenario's no-keys column lists and the same cause as with keys (the upstream leg is read
+the same way): a cleartext client leg in the same capture does not hide them.
 
     check-h2.py --why502 BIN --scenarios TSV --results TSV --capture PCAP --keylog FILE"""
 import argparse
@@ -54,6 +58,7 @@ def main():
         return None
 
     keyed = incidents(a.why502, a.capture, a.keylog)
+    url_gw = {url: gw for gw, url, _ in results}
     by_url = {}
     for inc in keyed:
         by_url.setdefault(inc.get("url") or "", []).append(inc)
@@ -107,6 +112,26 @@ def main():
         if d not in allowed:
             print(f"FAIL no-keys extra incident {d}")
             bad += 1
+    # the same upstream request named with and without keys
+    by_frame = {}
+    for inc in plain:
+        for fr in inc.get("frames", []):
+            by_frame.setdefault(fr, []).append(inc)
+    same = 0
+    for inc in keyed:
+        up = [e["frame"] for e in inc.get("evidence", []) if e.get("kind") == "upstream_request"]
+        url = inc.get("url") or ""
+        row = scenario(url_gw.get(url, ""), "/" + url.split("/", 3)[3]) if url.count("/") >= 3 else None
+        if not up or not row:
+            continue
+        got = [i["detail"] for i in by_frame.get(up[0], [])]
+        ok = inc["detail"] in got and inc["detail"] in row[3].split("|")
+        same += ok
+        if not ok:
+            print(f"FAIL no-keys {url}: upstream request frame {up[0]} ({inc['detail']} with keys) "
+                  f"named {', '.join(got) or 'by nothing'} without keys (want {inc['detail']}, one of {row[3]})")
+            bad += 1
+    print(f"ok   no-keys {same} failures named with keys named on the same upstream request without")
     print(f"h2-check: {len(scen)} URLs, {len(keyed)} incidents with keys, {len(plain)} without, "
           f"{bad} failures")
     return 1 if bad else 0
