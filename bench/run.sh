@@ -227,6 +227,7 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   for l in "${LABELS[@]}"; do
     hdr="$hdr $l s (wall) | $l ratio | $l RSS MiB | $l incidents |"
     sep="$sep---:|---:|---:|---:|"
+    [ $EXH -eq 1 ] && { hdr="$hdr $l = --exhaustive |"; sep="$sep---|"; }
   done
   echo "$hdr"; echo "$sep"
   for s in "${SHAPE_LIST[@]}"; do
@@ -236,6 +237,8 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
       row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
       for l in "${LABELS[@]}"; do
         row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
+        # the parity of the 200 MB file, in its row: identical, DIFFERENT, timeout, failed
+        [ $EXH -eq 1 ] && row="$row $([ $which = small ] && v "${S[$s.$l.same]%% (*}" || echo '')  |"
       done
       echo "$row"
     done

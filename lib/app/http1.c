@@ -129,6 +129,7 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
         t->resp_end_frame = t->resp_frame;
         t->resp_end_ts = t->resp_ts;
         rc->unanswered = t->next;
+        why_store_txn_complete(hc->env->st, t);
     }
 }
 
@@ -144,6 +145,7 @@ static void on_resp_end(void *ctx, uint64_t body_bytes)
     t->resp_end_frame = hc->f->num;
     t->resp_end_ts = hc->f->ts;
     rc->unanswered = t->next;
+    why_store_txn_complete(hc->env->st, t);
 }
 
 static void on_resp_peek(void *ctx, const uint8_t *body, size_t n)
@@ -250,6 +252,7 @@ static void switch_h2(const struct why_app_env *env, struct why_conn_rec *rc, co
         t->resp_first_frame = t->resp_frame = t->resp_end_frame = f->num;
         t->resp_first_ts = t->resp_ts = t->resp_end_ts = f->ts;
         rc->unanswered = t->next;
+        why_store_txn_complete(env->st, t);
         return;
     }
     t->h2_stream = 1;

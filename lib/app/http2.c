@@ -111,6 +111,7 @@ static void on_stream_end(void *ctx, const struct why_h2_stream *s)
     if (s->end == WHY_H2_END_LOST)
         hc->rc->resp_dead = true;
     advance_unanswered(hc->rc);
+    why_store_txn_complete(hc->env->st, t);
 }
 
 /* A window stood at 0: kept on the stream's transaction (the longest, and whether it was

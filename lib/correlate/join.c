@@ -648,6 +648,9 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     memset(x, 0, sizeof *x);
     x->client = client;
     x->up = up;
+    /* the connection that carried it is the request's, as the full join has it: claimed, a
+     * request waiting at the same time cannot take it as an attempt of its own */
+    x->up_conn = up ? up->rc : NULL;
     x->end_ts = client_end(cx, client, &x->end_frame);
     why_join_repeats(cx, x);
     if (why_join_direct(cx, client))

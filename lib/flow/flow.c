@@ -56,6 +56,11 @@ struct why_span {              /* sequence range [lo, hi) */
 
 #define WHY_SPANS 4            /* holes remembered per direction for each purpose (cap) */
 
+struct why_spans {             /* the holes of one direction */
+    struct why_span holes[WHY_SPANS];  /* gaps the peer has not acknowledged yet, in order */
+    struct why_span gaveup[WHY_SPANS]; /* holes given up at the store's cap (a ring) */
+};
+
 struct why_fhalf {             /* flow-private state of one direction */
     uint32_t base;             /* first sequence number the capture knows (ISN + 1, or where a
                                   mid-stream capture started), valid with seq_known */
@@ -63,10 +68,9 @@ struct why_fhalf {             /* flow-private state of one direction */
     uint32_t fin_seq;          /* the FIN's sequence number, when fin_frame */
     uint32_t ack_step;         /* how far the peer's last new acknowledgement moved (bytes) */
     uint32_t ooo_used;         /* bytes charged to the out-of-order store */
-    struct why_span holes[WHY_SPANS];  /* gaps the peer has not acknowledged yet, in order */
-    uint8_t nholes;
-    struct why_span gaveup[WHY_SPANS]; /* holes given up at the store's cap (a ring) */
-    uint8_t ngaveup, gaveup_next;
+    struct why_spans *sp;      /* allocated at the direction's first hole: most have none */
+    uint8_t nholes;            /* of sp->holes */
+    uint8_t ngaveup, gaveup_next; /* of sp->gaveup */
 };
 
 struct why_link {
@@ -318,14 +322,14 @@ static void proof_update(struct why_fconn *x, enum why_dir d)
                  (a != fh->base || (d == WHY_S2C && x->c.syn_answer == WHY_SYN_SYNACK_UNSEEN));
     if (!h->peer_acked)
         return;
-    while (fh->nholes && why_seq_lt(fh->holes[0].lo, a)) {
-        struct why_span *s = &fh->holes[0];
+    while (fh->nholes && why_seq_lt(fh->sp->holes[0].lo, a)) {
+        struct why_span *s = &fh->sp->holes[0];
         uint32_t to = why_seq_lt(a, s->hi) ? a : s->hi;
         h->gap_acked_bytes += to - s->lo;
         s->lo = to;
         if (s->lo != s->hi)
             break;
-        memmove(&fh->holes[0], &fh->holes[1], (size_t)(fh->nholes - 1) * sizeof fh->holes[0]);
+        memmove(&fh->sp->holes[0], &fh->sp->holes[1], (size_t)(fh->nholes - 1) * sizeof fh->sp->holes[0]);
         fh->nholes--;
     }
     bool fin_seen = h->fin_frame != 0;
@@ -366,14 +370,24 @@ static void seen_to(struct why_fconn *x, enum why_dir d, uint32_t end)
     proof_update(x, d);
 }
 
+/* The holes of direction d, allocated at its first; NULL when memory was refused (counted in
+ * nomem: the hole is then not remembered, as past the cap). */
+static struct why_spans *spans_of(struct why_flow *f, struct why_fconn *x, enum why_dir d)
+{
+    struct why_fhalf *fh = &x->fh[d];
+    if (!fh->sp && !(fh->sp = calloc(1, sizeof *fh->sp)))
+        f->st.nomem++;
+    return fh->sp;
+}
+
 /* A gap [lo, lo+n) of direction d: proven by the peer at once, or remembered until it is. */
-static void hole_add(struct why_fconn *x, enum why_dir d, uint32_t lo, uint32_t n)
+static void hole_add(struct why_flow *f, struct why_fconn *x, enum why_dir d, uint32_t lo, uint32_t n)
 {
     struct why_fhalf *fh = &x->fh[d];
     if (n == 0)
         return;
-    if (fh->nholes < WHY_SPANS)
-        fh->holes[fh->nholes++] = (struct why_span){lo, lo + n};
+    if (fh->nholes < WHY_SPANS && spans_of(f, x, d))
+        fh->sp->holes[fh->nholes++] = (struct why_span){lo, lo + n};
     proof_update(x, d); /* a hole past the cap stays unproven: gap_acked_bytes undercounts */
 }
 
@@ -385,7 +399,9 @@ static void gave_up(struct why_flow *f, struct why_fconn *x, enum why_dir d, uin
     if (n == 0)
         return;
     f->st.ooo_unseen += n;
-    fh->gaveup[fh->gaveup_next] = (struct why_span){lo, lo + n};
+    if (!spans_of(f, x, d))
+        return;
+    fh->sp->gaveup[fh->gaveup_next] = (struct why_span){lo, lo + n};
     fh->gaveup_next = (uint8_t)((fh->gaveup_next + 1) % WHY_SPANS);
     if (fh->ngaveup < WHY_SPANS)
         fh->ngaveup++;
@@ -398,7 +414,7 @@ static void late_fill(struct why_flow *f, struct why_fconn *x, enum why_dir d, u
 {
     struct why_fhalf *fh = &x->fh[d];
     for (uint8_t i = 0; i < fh->ngaveup && clen; i++) {
-        struct why_span *s = &fh->gaveup[i];
+        struct why_span *s = &fh->sp->gaveup[i];
         uint32_t lo = why_seq_lt(seq, s->lo) ? s->lo : seq;
         uint32_t hi = why_seq_lt(seq + clen, s->hi) ? seq + clen : s->hi;
         if (!why_seq_lt(lo, hi))
@@ -435,7 +451,7 @@ static void emit_gap(struct why_flow *f, struct why_fconn *x, enum why_dir dir, 
     h->next_seq += n;
     h->bytes += n;
     h->gap_bytes += n;
-    hole_add(x, dir, lo, n);
+    hole_add(f, x, dir, lo, n);
     if (f->cb.on_gap)
         f->cb.on_gap(f->cb.ctx, &x->c, dir, n, p);
 }
@@ -658,6 +674,8 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     gaps_count(f, &x->c);
     if (f->cb.on_close)
         f->cb.on_close(f->cb.ctx, &x->c, p);
+    free(x->fh[WHY_C2S].sp);
+    free(x->fh[WHY_S2C].sp);
     free(x);
 }
 
@@ -1236,6 +1254,7 @@ void why_flow_free(struct why_flow *f)
                 free(s);
                 s = sn;
             }
+            free(x->fh[d].sp);
         }
         free(x);
         x = nx;

@@ -230,22 +230,31 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
     return why_ts_diff_us(since, s->now) >= s->opt.settle_us + why_join_repeat_wait(t);
 }
 
+static bool txn_due(const void *arg, const struct why_txn *t)
+{
+    return txn_ready(arg, t, false);
+}
+
+/* Decides the queued requests that are ready, in queue order: at the end every one (the
+ * whole queue); else those of the list of complete requests whose settle time has passed,
+ * so a sweep does not touch the requests still waiting for their answer (a held
+ * connection's). */
 static void sweep_queue(struct why_session *s, bool finishing)
 {
-    struct why_txn **pp = &s->st.qhead, *prev = NULL;
-    while (*pp) {
-        struct why_txn *t = *pp;
-        if (txn_ready(s, t, finishing)) {
-            *pp = t->qnext;
-            if (s->st.qtail == t)
-                s->st.qtail = prev;
-            t->qnext = NULL;
-            why_store_queue_unindex(&s->st, t);
-            decide(s, t);
-            continue;
+    size_t n = finishing ? SIZE_MAX : why_store_complete_due(&s->st, txn_due, s);
+    if (n != SIZE_MAX) {
+        for (size_t i = 0; i < n; i++) {
+            why_store_queue_remove(&s->st, s->st.ready[i]);
+            decide(s, s->st.ready[i]);
         }
-        prev = t;
-        pp = &t->qnext;
+        return;
+    }
+    for (struct why_txn *t = s->st.qhead, *next; t; t = next) {
+        next = t->qnext;
+        if (txn_ready(s, t, finishing)) {
+            why_store_queue_remove(&s->st, t);
+            decide(s, t);
+        }
     }
 }
 

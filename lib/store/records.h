@@ -158,6 +158,10 @@ struct why_txn {
     struct why_ts h2_stall_ts;
     /* decision */
     bool queued, decided;
+    struct why_txn *qprev;        /* decision queue, the other way */
+    uint64_t qseq;                /* its place in the queue: pushed qseq-th */
+    bool in_complete;             /* on the store's list of queued requests made complete */
+    struct why_txn *cnext, *cprev; /* that list, in the order they were made complete */
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
     uint32_t lbucket;

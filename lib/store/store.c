@@ -105,6 +105,22 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
 
 static const char no_host[] = ""; /* a transaction's ihost before it is indexed */
 
+static void complete_unlink(struct why_store *st, struct why_txn *t)
+{
+    if (!t->in_complete)
+        return;
+    if (t->cprev)
+        t->cprev->cnext = t->cnext;
+    else
+        st->chead = t->cnext;
+    if (t->cnext)
+        t->cnext->cprev = t->cprev;
+    else
+        st->ctail = t->cprev;
+    t->cnext = t->cprev = NULL;
+    t->in_complete = false;
+}
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
@@ -114,6 +130,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     why_store_txn_unindex(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
+    complete_unlink(st, t);
     struct why_txn **head = t->cand ? &st->cand_head : &st->oth_head;
     struct why_txn **tail = t->cand ? &st->cand_tail : &st->oth_tail;
     if (t->tprev)
@@ -259,6 +276,7 @@ void why_store_fini(struct why_store *st)
         free(d);
     }
     free(st->slots);
+    free(st->ready);
     free(st->index);
     free(st->hindex);
     free(st->abuckets);
@@ -294,6 +312,8 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
     rc->live = NULL;
     rc->closed = true;
     why_store_conn_active(st, rc); /* pruning looks at it again */
+    for (struct why_txn *t = rc->txn_head; t; t = t->next)
+        why_store_txn_complete(st, t); /* a request whose connection is gone is complete */
 }
 
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc)
@@ -574,17 +594,81 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     if (why_ts_cmp(t->req_first_ts, st->qfirst_max) > 0)
         st->qfirst_max = t->req_first_ts;
     t->queued = true;
+    t->qseq = ++st->qseq;
     t->lbucket = like_bucket(t);
     t->lprev = NULL;
     t->lnext = st->qlike[t->lbucket];
     if (t->lnext)
         t->lnext->lprev = t;
     st->qlike[t->lbucket] = t;
+    t->qprev = st->qtail;
     if (st->qtail)
         st->qtail->qnext = t;
     else
         st->qhead = t;
     st->qtail = t;
+    if (t->resp_done || t->h2_end || t->rc->closed)
+        why_store_txn_complete(st, t);
+}
+
+void why_store_txn_complete(struct why_store *st, struct why_txn *t)
+{
+    if (!t->queued || t->decided || t->in_complete)
+        return;
+    t->in_complete = true;
+    t->cnext = NULL;
+    t->cprev = st->ctail;
+    if (st->ctail)
+        st->ctail->cnext = t;
+    else
+        st->chead = t;
+    st->ctail = t;
+}
+
+void why_store_queue_remove(struct why_store *st, struct why_txn *t)
+{
+    if (t->qprev)
+        t->qprev->qnext = t->qnext;
+    else if (st->qhead == t)
+        st->qhead = t->qnext;
+    if (t->qnext)
+        t->qnext->qprev = t->qprev;
+    else if (st->qtail == t)
+        st->qtail = t->qprev;
+    t->qnext = t->qprev = NULL;
+    why_store_queue_unindex(st, t);
+    complete_unlink(st, t);
+    why_store_conn_active(st, t->rc); /* decided: pruning may trim it */
+}
+
+static int by_qseq(const void *a, const void *b)
+{
+    uint64_t x = (*(struct why_txn *const *)a)->qseq, y = (*(struct why_txn *const *)b)->qseq;
+    return x < y ? -1 : x > y;
+}
+
+size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg, const struct why_txn *t),
+                              const void *arg)
+{
+    size_t n = 0;
+    for (struct why_txn *t = st->chead; t; t = t->cnext) {
+        if (!due(arg, t))
+            continue;
+        if (n == st->ready_cap) {
+            size_t cap = st->ready_cap ? st->ready_cap * 2 : 256;
+            struct why_txn **v = realloc(st->ready, cap * sizeof *v);
+            if (!v) {
+                st->sum->oom++;
+                return SIZE_MAX;
+            }
+            st->ready = v;
+            st->ready_cap = cap;
+        }
+        st->ready[n++] = t;
+    }
+    if (n > 1)
+        qsort(st->ready, n, sizeof *st->ready, by_qseq); /* decided in queue order */
+    return n;
 }
 
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
@@ -837,7 +921,12 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         next = all ? rc->rnext : rc->actnext;
         why_store_trim_txns(st, rc, now, false); /* open keep-alive connections carry many */
         if (!rc->closed) {
-            if (!rc->txn_head)
+            /* nothing to trim until it closes, gets a transaction or one of its requests
+             * is decided (each puts it back): a held connection waiting for its answer */
+            bool idle = true;
+            for (const struct why_txn *t = rc->txn_head; t && idle; t = t->next)
+                idle = t->queued && !t->decided;
+            if (idle)
                 act_remove(st, rc);
             continue;
         }

@@ -83,6 +83,12 @@ struct why_store {
     struct why_dns_rec **dname;       /* DNS records by name */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
+    uint64_t qseq;                    /* requests pushed on the queue so far */
+    struct why_txn *chead, *ctail;    /* queued requests made complete (answered, stream
+                                         ended, connection gone), in that order: the only
+                                         ones a sweep needs to look at */
+    struct why_txn **ready;           /* a sweep's requests due for a decision (ready_cap) */
+    size_t ready_cap;
     struct why_txn **qlike;           /* the queue by request and connection ends */
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
     bool queue_unordered;             /* a request pushed began WHY_ORDER_SLACK_US or more
@@ -182,6 +188,18 @@ bool why_store_cands_ordered(const struct why_store *st);
 void why_store_queue_push(struct why_store *st, struct why_txn *t);
 /* t leaves the queue (the caller unlinks it from qhead's list): out of its index too. */
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t);
+/* t leaves the queue for its decision: out of the queue's list, its index and the list of
+ * complete requests; its record is looked at by the next pruning again. O(1). */
+void why_store_queue_remove(struct why_store *st, struct why_txn *t);
+/* The protocol readers say t was made complete (its answer ended, its HTTP/2 stream ended;
+ * the store itself does it when its connection goes): a queued request joins the list of
+ * complete ones, once. O(1). */
+void why_store_txn_complete(struct why_store *st, struct why_txn *t);
+/* The queued requests on the list of complete ones for which due(t) holds, put in queue
+ * order in st->ready; their number. SIZE_MAX when the vector could not grow (counted in
+ * oom): the caller then walks the whole queue. O(complete requests not yet decided). */
+size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg, const struct why_txn *t),
+                              const void *arg);
 /* Queued requests that may be the same request as t sent again by the same client to the same
  * server (same method, host, target, client and server addresses and server port: the caller
  * compares them), O(those); walk ->lnext. t need not be queued. */
