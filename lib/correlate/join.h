@@ -80,6 +80,9 @@ struct why_join_ctx {
                                      while no packet comes (-1: not known yet) */
     struct why_lone_rsts *lone;   /* NULL, or the session's cache of the lone resets, valid
                                      while no packet comes */
+    int *opaque;                  /* NULL, or the session's cache of whether the store holds a
+                                     TLS connection a gateway served and nothing can read (-1:
+                                     not known yet), valid while no packet comes */
 };
 
 /* The client talked straight to the server (no gateway hop in the capture). */

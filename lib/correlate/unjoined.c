@@ -175,9 +175,27 @@ static bool readable_client_spans(const struct why_join_ctx *cx, const struct wh
  * then), no readable client request waiting then was for it (readable_client_spans), and the
  * gateway was then serving a TLS connection it cannot read (no keys): the
  * request behind it is opaque, so t is reported as a failure of its own, or it would vanish. */
+/* A TLS connection a gateway served that nothing can read (no keys) is held. */
+static bool any_opaque_client(const struct why_join_ctx *cx)
+{
+    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
+        if (o->app != WHY_APP_TLS || why_rec_http(o))
+            continue;
+        why_gw_roles(cx->gw, o);
+        if (o->gw_srv && !o->gw_cli)
+            return true;
+    }
+    return false;
+}
+
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
 {
     if (t->claimed_by || (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0))
+        return false;
+    /* no opaque client leg held at all (the usual capture): nothing to walk, each sweep */
+    if (cx->opaque && *cx->opaque < 0)
+        *cx->opaque = any_opaque_client(cx);
+    if (cx->opaque && *cx->opaque == 0)
         return false;
     struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
     for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {

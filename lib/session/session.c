@@ -47,6 +47,8 @@ struct why_session {
     struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
     uint64_t next_incident_id;
     int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
+    int opaque;                       /* the join's cache for one sweep: an opaque TLS client
+                                         leg of a gateway is held (-1: not known) */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
                                                 second modulo WHY_BG_SECONDS */
@@ -82,7 +84,8 @@ static void emit(struct why_session *s, struct why_incident *inc)
 
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
-    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone};
+    return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
+                                 &s->opaque};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -340,6 +343,7 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
+    s->opaque = -1;
     s->lone.valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
     sweep_queue(s, finishing);
