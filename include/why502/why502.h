@@ -216,6 +216,12 @@ struct why_summary {
     struct why_ts first_ts, last_ts;
     uint64_t cap_dns_addrs_dropped;  /* DNS answer addresses not kept (4 per query are) */
     uint64_t cap_http_pending_dropped; /* pipelined requests not matched to responses */
+    uint64_t cap_encap_chains_over;  /* packets whose tunnel path was not kept: their evidence
+                                        names no tunnel (flow/flow.h WHY_FLOW_ENCAP_CHAINS_MAX) */
+    uint64_t cap_orphans_over;       /* mid-stream connections not offered for NAT pairing
+                                        (WHY_FLOW_ORPHANS_MAX) */
+    uint64_t cap_bg_names_over;      /* names on a gateway's lookup schedule forgotten for a
+                                        newer one (store/store.h WHY_BG_NAMES_MAX) */
     uint64_t oom;                    /* records not kept for want of memory */
     struct why_decode_stats decode;  /* every frame's decode: tunnels crossed per kind, tunnels
                                         not read per reason (decode/decode.h) */

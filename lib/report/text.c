@@ -201,6 +201,9 @@ void why_report_caps(const struct why_summary *s, struct why_cap_count out[WHY_C
         {s->cap_records_dropped, "records dropped"},
         {s->cap_dns_addrs_dropped, "DNS answer addresses not kept (4 per query are)"},
         {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
+        {s->cap_encap_chains_over, "packets whose tunnel path was not kept (their evidence names no tunnel)"},
+        {s->cap_orphans_over, "mid-stream connections not offered for NAT pairing"},
+        {s->cap_bg_names_over, "names on the gateway's lookup schedule forgotten"},
     };
     memcpy(out, caps, sizeof caps);
 }
