@@ -326,7 +326,7 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
 static void fl_udp(void *ctx, const struct why_pkt *p)
 {
     struct why_session *s = ctx;
-    why_app_dns_udp(&s->env, p);
+    why_app_dns_udp(&s->env, p, p->nencap ? why_flow_encap(s->flow, p) : NULL);
 }
 
 /* ---- public API ---- */
