@@ -241,6 +241,11 @@ struct why_summary {
     uint16_t nat_first_port[4];
     uint64_t dns_expected_misses;    /* failed lookups of names expected to fail (WPAD,
                                         ISATAP): noted, not failures */
+    uint64_t dns_background_failed;  /* failed lookups the gateway made on its own schedule
+                                        (its servers' names), not claimed by an incident's
+                                        request: noted, no incident of their own */
+    char dns_background_name[256];   /* the first of their names (a DNS name is 255 bytes
+                                        at most) */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

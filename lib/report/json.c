@@ -307,6 +307,7 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);
     kint(out, "challenge_acks", (int64_t)s->challenge_acked, false, &f);
     kint(out, "dns_expected_misses", (int64_t)s->dns_expected_misses, false, &f);
+    kint(out, "dns_background_failed", (int64_t)s->dns_background_failed, false, &f);
     key(out, "warnings", &f);
     fputc('[', out);
     for (size_t i = 0; i < nwarn; i++) {

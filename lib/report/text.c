@@ -179,6 +179,13 @@ static void capture_gaps(FILE *out, const struct why_summary *s)
     if (s->dns_expected_misses)
         fprintf(out, "  expected    %" PRIu64 " DNS lookups failed as expected (WPAD, ISATAP): not "
                      "failures\n", s->dns_expected_misses);
+    if (s->dns_background_failed) {
+        fprintf(out, "  background  %" PRIu64 " DNS lookups the gateway made on its own schedule failed (",
+                s->dns_background_failed);
+        why_esc_text(out, s->dns_background_name);
+        fputs(s->dns_background_failed > 1 ? ", ...)" : ")", out);
+        fputs(": a request is an incident only where the capture shows one waiting on them\n", out);
+    }
     if (s->translated_conns) {
         char a[4][64];
         fprintf(out, "  translated  %" PRIu64 " connections answered from other addresses (NAT or a "

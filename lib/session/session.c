@@ -216,8 +216,13 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
     }
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    bool report = why_join_unjoined_dns(&cx, d, &x) &&
-                  !why_join_background_dns(&cx, d); /* the gateway's schedule, no request's */
+    bool failed = why_join_unjoined_dns(&cx, d, &x);
+    bool report = failed && !why_join_background_dns(&cx, d); /* the gateway's schedule */
+    if (failed && !report) {
+        s->sum.dns_background_failed += x.ndns;
+        if (!s->sum.dns_background_name[0])
+            snprintf(s->sum.dns_background_name, sizeof s->sum.dns_background_name, "%s", d->qname);
+    }
     unjoined(s, &x, report);
 }
 
