@@ -216,6 +216,12 @@ struct why_summary {
     struct why_ts first_ts, last_ts;
     uint64_t cap_dns_addrs_dropped;  /* DNS answer addresses not kept (4 per query are) */
     uint64_t cap_http_pending_dropped; /* pipelined requests not matched to responses */
+    uint64_t cap_encap_chains_over;  /* packets whose tunnel path was not kept: their evidence
+                                        names no tunnel (flow/flow.h WHY_FLOW_ENCAP_CHAINS_MAX) */
+    uint64_t cap_orphans_over;       /* mid-stream connections not offered for NAT pairing
+                                        (WHY_FLOW_ORPHANS_MAX) */
+    uint64_t cap_bg_names_over;      /* names on a gateway's lookup schedule forgotten for a
+                                        newer one (store/store.h WHY_BG_NAMES_MAX) */
     uint64_t oom;                    /* records not kept for want of memory */
     struct why_decode_stats decode;  /* every frame's decode: tunnels crossed per kind, tunnels
                                         not read per reason (decode/decode.h) */
@@ -235,10 +241,15 @@ struct why_summary {
     uint16_t nat_first_port[4];
     uint64_t dns_expected_misses;    /* failed lookups of names expected to fail (WPAD,
                                         ISATAP): noted, not failures */
-    uint64_t background_failed;      /* the gateway's own upstream TLS connections that failed
+    uint64_t tls_background_failed;  /* the gateway's own upstream TLS connections that failed
                                         while no client request was failing and its client
                                         leg was read (a probe of a peer marked down, a TLS
                                         health check): noted, not incidents */
+    uint64_t dns_background_failed;  /* failed lookups the gateway made on its own schedule
+                                        (its servers' names), not claimed by an incident's
+                                        request: noted, no incident of their own */
+    char dns_background_name[256];   /* the first of their names (a DNS name is 255 bytes
+                                        at most) */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

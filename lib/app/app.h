@@ -82,6 +82,7 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
                                 uint64_t first_frame, struct why_ts first_ts);
 
 /* dns.c: a UDP datagram to or from port 53, or an ICMP error quoting one. */
-void why_app_dns_udp(const struct why_app_env *env, const struct why_pkt *p);
+/* encap: the tunnels p crossed (flow/flow.h why_flow_encap; NULL: none) */
+void why_app_dns_udp(const struct why_app_env *env, const struct why_pkt *p, const struct why_encap_chain *encap);
 
 #endif

@@ -14,7 +14,7 @@
 
 static void on_message(const struct why_app_env *env, const struct why_addr *src, uint16_t sport,
                        const struct why_addr *dst, uint16_t dport, bool tcp, const uint8_t *msg,
-                       size_t len, const struct why_frame *f)
+                       size_t len, const struct why_frame *f, const struct why_encap_chain *encap)
 {
     struct why_dns_msg m;
     if (why_dns_parse(msg, len, &m) < 0 || !m.has_question)
@@ -33,6 +33,7 @@ static void on_message(const struct why_app_env *env, const struct why_addr *src
         if (!d)
             return;
         d->tcp = tcp;
+        d->q_encap = encap;
         d->q_frame = d->last_q_frame = f->num;
         d->q_ts = d->last_q_ts = f->ts;
     } else {
@@ -45,6 +46,7 @@ static void on_message(const struct why_app_env *env, const struct why_addr *src
             return;
         }
         d->answered = true;
+        d->a_encap = encap;
         d->a_frame = f->num;
         d->a_ts = f->ts;
         d->rcode = m.rcode;
@@ -54,7 +56,7 @@ static void on_message(const struct why_app_env *env, const struct why_addr *src
     }
 }
 
-void why_app_dns_udp(const struct why_app_env *env, const struct why_pkt *p)
+void why_app_dns_udp(const struct why_app_env *env, const struct why_pkt *p, const struct why_encap_chain *encap)
 {
     if (p->icmp_error) {
         /* an ICMP error quoting a DNS query: the resolver is not listening/reachable */
@@ -65,13 +67,14 @@ void why_app_dns_udp(const struct why_app_env *env, const struct why_pkt *p)
                 d->icmp = true;
                 d->icmp_frame = p->frame->num;
                 d->icmp_ts = p->frame->ts;
+                d->icmp_encap = encap;
             }
         }
         return;
     }
     if (p->sport != 53 && p->dport != 53)
         return;
-    on_message(env, &p->src, p->sport, &p->dst, p->dport, false, p->payload, p->paylen, p->frame);
+    on_message(env, &p->src, p->sport, &p->dst, p->dport, false, p->payload, p->paylen, p->frame, encap);
 }
 
 /* ---- over TCP ---- */
@@ -124,10 +127,10 @@ static void tcp_feed(const struct why_app_env *env, struct why_conn_rec *rc, enu
         size_t kept = s->dns_got[dir] < WHY_DNS_TCP_KEEP ? s->dns_got[dir] : WHY_DNS_TCP_KEEP;
         if (dir == WHY_C2S)
             on_message(env, &c->cli_addr, c->cli_port, &c->srv_addr, c->srv_port, true,
-                       s->dns_buf[dir], kept, f);
+                       s->dns_buf[dir], kept, f, c->encap[dir]);
         else
             on_message(env, &c->srv_addr, c->srv_port, &c->cli_addr, c->cli_port, true,
-                       s->dns_buf[dir], kept, f);
+                       s->dns_buf[dir], kept, f, c->encap[dir]);
         s->dns_pfx[dir] = 0;
         s->dns_need[dir] = 0;
         s->dns_got[dir] = 0;

@@ -6,6 +6,7 @@
  * why_join_background() reads the store only (like the request join): the records it lists are
  * not claimed, since one failing check explains every request of that time. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -194,12 +195,93 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
     return true;
 }
 
+static int by_time(const void *a, const void *b)
+{
+    return why_ts_cmp(*(const struct why_ts *)a, *(const struct why_ts *)b);
+}
+
+/* t and ts[0..n) hold at least min lookups within WHY_BG_PERIOD_MAX_US of t, each at least
+ * WHY_BG_PERIOD_MIN_US after the one before: the gateway asks again and again on its own
+ * (HAProxy's resolvers retry a failing name every timeout.retry, then every hold period, so
+ * the spacing drifts between 0.5 and 1.2 s and no single period fits; a request's own retries
+ * come sooner, and its lookups are claimed by it before this is asked). */
+static bool repeated(struct why_ts t, struct why_ts *ts, uint32_t n, uint32_t min)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t d = why_ts_diff_us(t, ts[i]);
+        if ((d < 0 ? -d : d) <= WHY_BG_PERIOD_MAX_US)
+            ts[k++] = ts[i];
+    }
+    ts[k++] = t;
+    qsort(ts, k, sizeof ts[0], by_time);
+    uint32_t lookups = 1;
+    struct why_ts last = ts[0];
+    for (uint32_t i = 1; i < k && lookups < min; i++)
+        if (why_ts_diff_us(last, ts[i]) >= WHY_BG_PERIOD_MIN_US) {
+            lookups++;
+            last = ts[i];
+        }
+    return lookups >= min;
+}
+
+/* a is the gateway; or the capture's own host while nothing has told yet who the gateway is
+ * (a capture missing the gateway's upstream leg judges its first lookups before the first
+ * request reaches it). */
+static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a)
+{
+    struct why_addr any;
+    return why_gw_is_gateway(g, a) || (why_gw_is_local(g, a) && why_gw_list(g, &any, 1) == 0);
+}
+
+/* The remembered schedule of d's name, or NULL. */
+static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d)
+{
+    for (uint32_t i = 0; i < st->nbg_names; i++) {
+        struct why_bg_name *b = &st->bg_names[i];
+        if (b->nkey == d->nkey && b->qtype == d->qtype && why_addr_eq(&b->cli, &d->cli))
+            return b;
+    }
+    return NULL;
+}
+
+/* d is on its name's schedule: remembered, so that a later lookup still counts once the
+ * records that proved it are gone (the name seen longest ago gives way at the cap). */
+static void bg_name_keep(struct why_store *st, const struct why_dns_rec *d)
+{
+    struct why_bg_name *b = bg_name(st, d);
+    if (!b && st->nbg_names < WHY_BG_NAMES_MAX)
+        b = &st->bg_names[st->nbg_names++];
+    if (!b) {
+        b = &st->bg_names[0];
+        for (uint32_t i = 1; i < st->nbg_names; i++)
+            if (why_ts_cmp(st->bg_names[i].last, b->last) < 0)
+                b = &st->bg_names[i];
+        st->bg_names_over++;
+    }
+    if (b->nkey != d->nkey || b->qtype != d->qtype || !why_addr_eq(&b->cli, &d->cli) ||
+        why_ts_cmp(d->q_ts, b->last) > 0)
+        b->last = d->q_ts;
+    b->nkey = d->nkey;
+    b->qtype = d->qtype;
+    b->cli = d->cli;
+}
+
 bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d)
 {
-    if (!why_gw_is_gateway(cx->gw, &d->cli))
+    if (!gateway_asks(cx->gw, &d->cli))
         return false;
-    /* the other lookups of this name (same type) by this host */
-    struct why_ts ts[WHY_BG_ATTEMPTS_MAX];
+    /* a name already known on the schedule: a lookup within a period of its last one */
+    const struct why_bg_name *known = bg_name(cx->st, d);
+    if (known) {
+        int64_t since = why_ts_diff_us(known->last, d->q_ts);
+        if ((since < 0 ? -since : since) <= WHY_BG_PERIOD_MAX_US) {
+            bg_name_keep(cx->st, d);
+            return true;
+        }
+    }
+    /* the other lookups of this name (same type) by this host (and room for d's own) */
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + 1];
     uint32_t n = 0;
     for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o && n < WHY_BG_ATTEMPTS_MAX;
          o = why_store_dns_name_next(o)) {
@@ -208,7 +290,10 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
             continue;
         ts[n++] = o->q_ts;
     }
-    return on_schedule(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN);
+    if (!on_schedule(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN) && !repeated(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN))
+        return false;
+    bg_name_keep(cx->st, d);
+    return true;
 }
 
 #define WHY_FALLBACK_US (3LL * 1000000) /* the next address is tried within this */

@@ -127,7 +127,7 @@ static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const c
 {
     const struct why_conn *c = why_rec_conn(rc);
     enum why_actor from = why_addr_eq(&c->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
-    ev_add(inc, NULL, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
+    ev_add(inc, c->icmp_encap, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
            c->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, NULL, c->icmp_ipver, c->icmp_type, c->icmp_code);
 }
 
@@ -139,14 +139,14 @@ void why_dg_ev_dns(struct why_incident *inc, enum why_evidence_kind kind, const 
 {
     enum why_actor host = gw && why_gw_is_gateway(gw, &d->cli) ? WHY_ACTOR_GATEWAY : WHY_ACTOR_CLIENT;
     if (kind == WHY_EVK_ICMP)
-        ev_add(inc, NULL, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, ph, d->qname,
-               s1, NULL, n0, n1, 0);
+        ev_add(inc, d->icmp_encap, kind, WHY_ACTOR_OTHER, NULL, 0, host, &d->cli, d->cli_port, frame, ts, ph,
+               d->qname, s1, NULL, n0, n1, 0);
     else if (dir == WHY_C2S)
-        ev_add(inc, NULL, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame, ts,
-               ph, d->qname, s1, NULL, n0, n1, 0);
+        ev_add(inc, d->q_encap, kind, host, &d->cli, d->cli_port, WHY_ACTOR_DNS, &d->srv, d->srv_port, frame,
+               ts, ph, d->qname, s1, NULL, n0, n1, 0);
     else
-        ev_add(inc, NULL, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame, ts,
-               ph, d->qname, s1, NULL, n0, n1, 0);
+        ev_add(inc, d->a_encap, kind, WHY_ACTOR_DNS, &d->srv, d->srv_port, host, &d->cli, d->cli_port, frame,
+               ts, ph, d->qname, s1, NULL, n0, n1, 0);
 }
 
 static int ev_cmp(const void *a, const void *b)

@@ -1162,6 +1162,7 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         c->icmp_code = p->icmp_code;
         c->icmp_ipver = p->ipver;
         c->icmp_from = p->src;
+        c->icmp_encap = flow_encap(f, p);
     }
     inc32(&c->icmp_count);
     event(f, x, WHY_EV_ICMP, dir, p);
@@ -1234,6 +1235,8 @@ void why_flow_finish(struct why_flow *f)
 }
 
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f) { return &f->st; }
+
+const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p) { return flow_encap(f, p); }
 
 uint32_t why_flow_open_count(const struct why_flow *f)
 {

@@ -151,6 +151,8 @@ struct why_conn {
     struct why_ts icmp_ts;
     uint8_t icmp_type, icmp_code, icmp_ipver;
     struct why_addr icmp_from;    /* who sent the ICMP error (a router or the host) */
+    const struct why_encap_chain *icmp_encap; /* the tunnels that ICMP error crossed (NULL:
+                                     none, or past WHY_FLOW_ENCAP_CHAINS_MAX; as encap[]) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
     /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
      * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */
@@ -222,6 +224,10 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p);
 /* Closes every connection still open (on_close with p = NULL), in creation order. */
 void why_flow_finish(struct why_flow *f);
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f);
+/* The kept copy of the tunnels p crossed, for a record made from a packet outside the
+ * connection table (a DNS message over UDP): NULL when p crossed none or past
+ * WHY_FLOW_ENCAP_CHAINS_MAX (counted). Owned by the flow table, valid until why_flow_free. */
+const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p);
 /* Connections in the table now that have not closed (closed ones lingering for stragglers
  * left out), from two counters. */
 uint32_t why_flow_open_count(const struct why_flow *f);

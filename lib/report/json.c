@@ -286,6 +286,9 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "records_dropped", (int64_t)s->cap_records_dropped, false, &g);
         kint(out, "dns_addresses_dropped", (int64_t)s->cap_dns_addrs_dropped, false, &g);
         kint(out, "pipelined_requests_unmatched", (int64_t)s->cap_http_pending_dropped, false, &g);
+        kint(out, "tunnel_paths_not_kept", (int64_t)s->cap_encap_chains_over, false, &g);
+        kint(out, "midstream_not_paired", (int64_t)s->cap_orphans_over, false, &g);
+        kint(out, "schedule_names_forgotten", (int64_t)s->cap_bg_names_over, false, &g);
         fputc('}', out);
     }
     kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
@@ -304,7 +307,8 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);
     kint(out, "challenge_acks", (int64_t)s->challenge_acked, false, &f);
     kint(out, "dns_expected_misses", (int64_t)s->dns_expected_misses, false, &f);
-    kint(out, "background_failures", (int64_t)s->background_failed, false, &f);
+    kint(out, "tls_background_failed", (int64_t)s->tls_background_failed, false, &f);
+    kint(out, "dns_background_failed", (int64_t)s->dns_background_failed, false, &f);
     key(out, "warnings", &f);
     fputc('[', out);
     for (size_t i = 0; i < nwarn; i++) {

@@ -179,10 +179,17 @@ static void capture_gaps(FILE *out, const struct why_summary *s)
     if (s->dns_expected_misses)
         fprintf(out, "  expected    %" PRIu64 " DNS lookups failed as expected (WPAD, ISATAP): not "
                      "failures\n", s->dns_expected_misses);
-    if (s->background_failed)
+    if (s->dns_background_failed) {
+        fprintf(out, "  background  %" PRIu64 " DNS lookups the gateway made on its own schedule failed (",
+                s->dns_background_failed);
+        why_esc_text(out, s->dns_background_name);
+        fputs(s->dns_background_failed > 1 ? ", ...)" : ")", out);
+        fputs(": a request is an incident only where the capture shows one waiting on them\n", out);
+    }
+    if (s->tls_background_failed)
         fprintf(out, "  background  %" PRIu64 " upstream TLS connections of the gateway's own failed "
                      "while no client request failed (probes, checks): not failures\n",
-                s->background_failed);
+                s->tls_background_failed);
     if (s->translated_conns) {
         char a[4][64];
         fprintf(out, "  translated  %" PRIu64 " connections answered from other addresses (NAT or a "
@@ -205,6 +212,9 @@ void why_report_caps(const struct why_summary *s, struct why_cap_count out[WHY_C
         {s->cap_records_dropped, "records dropped"},
         {s->cap_dns_addrs_dropped, "DNS answer addresses not kept (4 per query are)"},
         {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
+        {s->cap_encap_chains_over, "packets whose tunnel path was not kept (their evidence names no tunnel)"},
+        {s->cap_orphans_over, "mid-stream connections not offered for NAT pairing"},
+        {s->cap_bg_names_over, "names on the gateway's lookup schedule forgotten"},
     };
     memcpy(out, caps, sizeof caps);
 }

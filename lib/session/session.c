@@ -312,7 +312,7 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
         bool background = !x.client_conn && why_gw_is_gateway(&s->gw, &rc->c->cli_addr) &&
                           bg_quiet(s, rc->c->first_ts, last);
         if (background)
-            s->sum.background_failed++;
+            s->sum.tls_background_failed++;
         unjoined(s, &x, !background);
     }
 }
@@ -328,8 +328,13 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
     }
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    bool report = why_join_unjoined_dns(&cx, d, &x) &&
-                  !why_join_background_dns(&cx, d); /* the gateway's schedule, no request's */
+    bool failed = why_join_unjoined_dns(&cx, d, &x);
+    bool report = failed && !why_join_background_dns(&cx, d); /* the gateway's schedule */
+    if (failed && !report) {
+        s->sum.dns_background_failed += x.ndns;
+        if (!s->sum.dns_background_name[0])
+            snprintf(s->sum.dns_background_name, sizeof s->sum.dns_background_name, "%s", d->qname);
+    }
     unjoined(s, &x, report);
 }
 
@@ -440,7 +445,7 @@ static void fl_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
 static void fl_udp(void *ctx, const struct why_pkt *p)
 {
     struct why_session *s = ctx;
-    why_app_dns_udp(&s->env, p);
+    why_app_dns_udp(&s->env, p, p->nencap ? why_flow_encap(s->flow, p) : NULL);
 }
 
 /* ---- public API ---- */
@@ -577,11 +582,15 @@ void why_session_finish(struct why_session *s)
     const struct why_flow_stats *fs = why_flow_stats(s->flow);
     s->sum.cap_conns_evicted = fs->conns_evicted;
     s->sum.cap_ooo_dropped = fs->ooo_dropped;
+    s->sum.cap_encap_chains_over = fs->encap_chains_over;
+    s->sum.cap_orphans_over = fs->orphans_over;
+    s->sum.cap_bg_names_over = s->st.bg_names_over;
     capture_gaps(&s->sum, fs);
     s->sum.caps_hit = s->sum.cap_conns_evicted + s->sum.cap_ooo_dropped +
                       s->sum.cap_http_head_too_long + s->sum.cap_pending_dropped +
                       s->sum.cap_records_dropped + s->sum.cap_dns_addrs_dropped +
-                      s->sum.cap_http_pending_dropped;
+                      s->sum.cap_http_pending_dropped + s->sum.cap_encap_chains_over +
+                      s->sum.cap_orphans_over + s->sum.cap_bg_names_over;
     s->sum.ngateways = why_gw_list(&s->gw, s->sum.gateways, 8);
 }
 

@@ -198,6 +198,9 @@ struct why_dns_rec {
     struct why_ts icmp_ts;
     bool truncated;               /* the answer had TC set (the client retries over TCP) */
     bool claimed;
+    /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's
+     * copies, NULL: none or not kept) */
+    const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;
 };
 
 /* The connection carries HTTP we can read: in clear, or decrypted with --keylog. */

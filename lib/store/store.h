@@ -26,6 +26,7 @@
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_ADDR_BUCKETS 16384u
+#define WHY_BG_NAMES_MAX 64u         /* names remembered on a gateway's lookup schedule (cap) */
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
@@ -102,6 +103,16 @@ struct why_store {
     bool txns_unordered;              /* a head ended WHY_ORDER_SLACK_US or more before one
                                          created before it: creation order is not time order */
     uint64_t next_txn_id, next_dns_id;
+    /* names a gateway was seen looking up on its own schedule (correlate/background.c): the
+     * schedule outlives the records that proved it, which pruning frees */
+    struct why_bg_name {
+        uint64_t nkey;                /* hash of the name (why_dns_rec.nkey) */
+        struct why_addr cli;          /* the host asking */
+        uint16_t qtype;
+        struct why_ts last;           /* its latest lookup known to be on the schedule */
+    } bg_names[WHY_BG_NAMES_MAX];
+    uint32_t nbg_names;
+    uint64_t bg_names_over;           /* names that replaced the one seen longest ago */
 };
 
 /* A DNS record's place in the index by answered address (one per address kept). */

@@ -33,9 +33,11 @@ a gateway address is on the upstream leg.
 
 --check runs why502 --json on each capture and on each of its variants and asserts:
   direction removed: no incident the complete capture does not have (same cause and URL; an
-                     unjoined one, whose client request was removed, by its cause; for a URL
-                     the complete capture reports, a cause the partial capture still proves:
-                     LESS_KNOWING below), and the
+                     unjoined one, whose client request was removed, by its cause, or by its
+                     packets: an unjoined failed attempt whose SYNs and their answers are all
+                     evidence of an incident of the complete capture, which named the request
+                     from another of its attempts; for a URL the complete capture reports, a
+                     cause the partial capture still proves: LESS_KNOWING below), and the
                      summary says the capture is partial (warnings or a capture gap count)
   loss:              the same causes; a cause the lost segments hid may give way to one the
                      partial capture still proves (LESS_KNOWING) for the same URL
@@ -352,6 +354,25 @@ def key(i):
     return (i.get("detail") or i.get("error"), i.get("url"))
 
 
+# The packets that make an upstream failure: the gateway's SYNs and what answered them.
+FAILURE_KINDS = ("syn", "syn_retry", "icmp", "rst", "syn_ack")
+
+
+def failure_packets(i):
+    """{(time, kind)} of an incident's evidence lines that tell a connection attempt's fate."""
+    return {(e.get("time"), e.get("kind")) for e in i.get("evidence") or []
+            if e.get("kind") in FAILURE_KINDS}
+
+
+def told_inside(i, base):
+    """An unjoined failed attempt the complete capture tells as part of a request's incident
+    (its SYNs and their answers are evidence there, the request's cause named from another of
+    its attempts): the same failure, its request lost with the client direction."""
+    own = failure_packets(i)
+    seen = set().union(*(failure_packets(b) for b in base)) if base else set()
+    return bool(own) and own <= seen
+
+
 def says_partial(summary):
     """The summary names the gap: a one-sided capture, holes the ACKs prove, or a warning."""
     cap = summary.get("capture_gaps") or {}
@@ -396,9 +417,10 @@ def check(why, captures, gateway, seed, rate, known=None, variants=VARIANTS):
                     # upstream side is half captured) is the same failure, not a false one
                     base_causes = {c for c, _ in base_keys}
                     base_urls = {u for _, u in base_keys if u}
-                    extra = [k for k in (key(i) for i in inc)
+                    extra = [k for k, i in ((key(i), i) for i in inc)
                              if k not in base_keys and not (k[1] is None and k[0] in base_causes)
-                             and not (k[0] in LESS_KNOWING and k[1] in base_urls)]
+                             and not (k[0] in LESS_KNOWING and k[1] in base_urls)
+                             and not (k[1] is None and told_inside(i, base))]
                     if extra:
                         errs.append(f"{len(extra)} incidents the complete capture does not have: "
                                     + "; ".join(f"{c} {u}" for c, u in extra[:4]))

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "flow/flow.h"
+#include "report/report.h"
 
 #define MAXID 16
 #define LOGSZ 300000
@@ -961,6 +962,41 @@ static void other_protocols(void **state)
     done(f, &r);
 }
 
+/* The flow table's caps reach the summary, text and JSON: a tunnel path not kept, a
+ * mid-stream connection not offered for pairing. */
+static char *summary_of(const struct why_summary *sum, bool json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    if (json)
+        why_json_summary(f, sum, NULL, 0);
+    else
+        why_text_summary(f, sum, NULL, 0, &(struct why_text_opts){0});
+    fclose(f);
+    return buf;
+}
+
+static void flow_caps_in_summary(void **state)
+{
+    (void)state;
+    static struct why_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.cap_encap_chains_over = 5;
+    sum.cap_orphans_over = 2;
+    sum.caps_hit = 7;
+    char *t = summary_of(&sum, false);
+    assert_non_null(strstr(t, "5 packets whose tunnel path was not kept"));
+    assert_non_null(strstr(t, "2 mid-stream connections not offered for NAT pairing"));
+    char *j = summary_of(&sum, true);
+    assert_non_null(strstr(j, "\"tunnel_paths_not_kept\":5"));
+    assert_non_null(strstr(j, "\"midstream_not_paired\":2"));
+    assert_non_null(strstr(j, "\"schedule_names_forgotten\":0"));
+    free(t);
+    free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -989,6 +1025,7 @@ int main(void)
         cmocka_unit_test(finish_in_id_order),
         cmocka_unit_test(cap_eviction),
         cmocka_unit_test(other_protocols),
+        cmocka_unit_test(flow_caps_in_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
