@@ -1,6 +1,7 @@
 /* An HTTP/2 connection read from both directions (RFC 9113): the streaming reader of each
- * side's frames, its header blocks, and the table of streams they open, answer and end, with
- * SETTINGS and their ACKs, PING, GOAWAY and the flow-control windows. Every byte is attacker
+ * side's frames and its header blocks, with SETTINGS and their ACKs, PING, GOAWAY and the
+ * connection's flow-control windows; the streams they open, answer and end are kept by the
+ * stream table (http2_stream.c), which this reader drives. Every byte is attacker
  * controlled: frame heads and fixed fields are collected (at most 9 and 8 bytes) and read
  * through the bounded cursor by the frame layer (http2_frame.c), payloads are skipped by
  * count, header block fragments go straight to libnghttp2's HPACK inflater (RFC 7541), whose
@@ -9,6 +10,7 @@
  * WHY_H2_STREAMS_MAX open streams. */
 #include "proto/http2.h"
 #include "proto/http2_frame.h"
+#include "proto/http2_stream.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,6 @@ enum {
 
 #define INFLATE_ROUNDS_MIN 16u /* inflater calls allowed per fragment besides one per byte */
 
-static enum why_h2_side other(enum why_h2_side s)
-{
-    return s == WHY_H2_CLIENT ? WHY_H2_SERVER : WHY_H2_CLIENT;
-}
-
 /* Non-negative decimal, at most 9 digits (statuses, grpc-status); -1 otherwise. */
 static int small_int(const uint8_t *v, size_t n)
 {
@@ -51,152 +48,23 @@ static int small_int(const uint8_t *v, size_t n)
 
 /* ---- connections: helpers ---- */
 
-static void emit(const struct why_h2_cb *cb, const struct why_h2_event *ev)
-{
-    if (cb && cb->on_event)
-        cb->on_event(cb->ctx, ev);
-}
-
-static struct why_h2_event event_at(const struct why_h2_dir *d, enum why_h2_ev_kind kind,
-                                    enum why_h2_side from)
-{
-    struct why_h2_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    ev.from = from;
-    ev.stream_id = d->cur.stream_id;
-    ev.frame_type = d->cur.type;
-    ev.ts = d->cur_ts;
-    ev.frame = d->cur_frame;
-    return ev;
-}
-
 static void anomaly(struct why_h2_conn *c, enum why_h2_side from, enum why_h2_err err,
                     uint32_t code, const struct why_h2_cb *cb)
 {
     struct why_h2_dir *d = &c->dir[from];
-    struct why_h2_event ev = event_at(d, WHY_H2_EV_ERROR, from);
+    struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_ERROR, from);
     ev.err = err;
     ev.code = code;
     d->errors++;
-    emit(cb, &ev);
+    why_h2_emit(cb, &ev);
 }
 
-static void cap_hit(struct why_h2_conn *c, enum why_h2_side from, enum why_h2_cap cap,
-                    const struct why_h2_cb *cb)
-{
-    struct why_h2_event ev = event_at(&c->dir[from], WHY_H2_EV_CAP, from);
-    ev.cap = cap;
-    emit(cb, &ev);
-}
 
-static struct why_h2_stream *find_stream(struct why_h2_conn *c, uint32_t id)
-{
-    for (uint32_t i = 0; i < c->nstreams; i++)
-        if (c->streams[i].id == id)
-            return &c->streams[i];
-    return NULL;
-}
 
-/* A new stream opened by `by` (the id is its own), or NULL when not tracked (cap, memory). */
-static struct why_h2_stream *open_stream(struct why_h2_conn *c, enum why_h2_side by,
-                                         uint32_t id, const struct why_h2_cb *cb)
-{
-    if (id > c->max_id[by])
-        c->max_id[by] = id;
-    c->streams_total++;
-    if (c->nstreams >= WHY_H2_STREAMS_MAX) {
-        c->streams_dropped++;
-        cap_hit(c, by, WHY_H2_CAP_STREAMS, cb);
-        return NULL;
-    }
-    if (c->nstreams == c->cap_streams) {
-        uint32_t n = c->cap_streams ? c->cap_streams * 2 : 4;
-        if (n > WHY_H2_STREAMS_MAX)
-            n = WHY_H2_STREAMS_MAX;
-        struct why_h2_stream *s = realloc(c->streams, n * sizeof *s);
-        if (!s) {
-            c->streams_dropped++;
-            return NULL;
-        }
-        c->streams = s;
-        c->cap_streams = n;
-    }
-    struct why_h2_stream *st = &c->streams[c->nstreams++];
-    memset(st, 0, sizeof *st);
-    st->id = id;
-    st->grpc_status = -1;
-    /* a side's send window starts at what its peer announced */
-    st->window[WHY_H2_CLIENT] = c->dir[WHY_H2_SERVER].settings.initial_window_size;
-    st->window[WHY_H2_SERVER] = c->dir[WHY_H2_CLIENT].settings.initial_window_size;
-    return st;
-}
 
-/* A window stuck at 0 ends (resolved by a WINDOW_UPDATE or SETTINGS, or not: the stream or
- * connection ended first). `blocked` is the side that could not send. */
-static void stall_end(struct why_h2_dir *at, enum why_h2_side blocked, uint32_t stream_id,
-                      bool *stalled, struct why_ts since, uint64_t since_frame, int64_t *total,
-                      bool resolved, struct why_ts ts, uint64_t frame, const struct why_h2_cb *cb)
-{
-    if (!*stalled)
-        return;
-    *stalled = false;
-    struct why_h2_event ev = event_at(at, WHY_H2_EV_STALL, blocked);
-    ev.stream_id = stream_id;
-    ev.ts = ts;
-    ev.frame = frame;
-    ev.since = since;
-    ev.since_frame = since_frame;
-    ev.wait_us = why_ts_diff_us(since, ts);
-    if (ev.wait_us < 0)
-        ev.wait_us = 0;
-    ev.resolved = resolved;
-    *total += ev.wait_us;
-    emit(cb, &ev);
-}
 
-static void stream_stall_end(struct why_h2_conn *c, struct why_h2_stream *st,
-                             enum why_h2_side s, bool resolved, struct why_ts ts,
-                             uint64_t frame, const struct why_h2_cb *cb)
-{
-    stall_end(&c->dir[s], s, st->id, &st->stalled[s], st->stall_since[s], st->stall_frame[s],
-              &st->stall_us[s], resolved, ts, frame, cb);
-}
 
-/* The stream leaves the table: stalls still open end unresolved, the caller learns why. */
-static void finish_stream(struct why_h2_conn *c, struct why_h2_stream *st, enum why_h2_end end,
-                          uint32_t code, enum why_h2_side by, struct why_ts ts, uint64_t frame,
-                          const struct why_h2_cb *cb)
-{
-    st->end = end;
-    st->code = code;
-    st->closed_by = by;
-    st->t_close = ts;
-    st->f_close = frame;
-    for (int s = 0; s < 2; s++)
-        stream_stall_end(c, st, (enum why_h2_side)s, false, ts, frame, cb);
-    if (cb && cb->on_stream_end)
-        cb->on_stream_end(cb->ctx, st);
-    size_t i = (size_t)(st - c->streams);
-    c->streams[i] = c->streams[--c->nstreams];
-}
 
-static void side_end(struct why_h2_conn *c, struct why_h2_stream *st, enum why_h2_side s,
-                     const struct why_h2_cb *cb)
-{
-    const struct why_h2_dir *d = &c->dir[s];
-    if (st->ended[s])
-        return;
-    st->ended[s] = true;
-    st->t_end[s] = d->cur_ts;
-    st->f_end[s] = d->cur_frame;
-    /* a side that ends its half waits for window no more; an empty END_STREAM while the
-     * window stands at 0 is giving up, not a reopened window: the stall ends unresolved */
-    stream_stall_end(c, st, s, false, d->cur_ts, d->cur_frame, cb);
-    if (st->ended[other(s)])
-        finish_stream(c, st, WHY_H2_END_COMPLETE, WHY_H2_NO_ERROR, s, d->cur_ts, d->cur_frame,
-                      cb);
-}
 
 /* ---- header blocks ---- */
 
@@ -205,7 +73,7 @@ static void hd_table_sync(struct why_h2_conn *c, enum why_h2_side s)
     struct why_h2_dir *d = &c->dir[s];
     if (!d->hd || d->in_block)
         return; /* applied when the inflater is made, or when the block ends */
-    uint32_t v = c->dir[other(s)].settings.header_table_size;
+    uint32_t v = c->dir[why_h2_other(s)].settings.header_table_size;
     if (v > WHY_H2_HPACK_TABLE_MAX)
         v = WHY_H2_HPACK_TABLE_MAX;
     if (nghttp2_hd_inflate_get_max_dynamic_table_size(d->hd) != v &&
@@ -268,7 +136,7 @@ static void take_field(struct why_h2_conn *c, enum why_h2_side s, const uint8_t 
         if (!d->block_capped) {
             d->block_capped = true;
             c->header_lists_capped++;
-            cap_hit(c, s, WHY_H2_CAP_HEADER_LIST, cb);
+            why_h2_cap_hit(c, s, WHY_H2_CAP_HEADER_LIST, cb);
         }
         return; /* still inflated (the table must stay in step), no longer kept */
     }
@@ -321,9 +189,9 @@ static void hpack_failed(struct why_h2_conn *c, enum why_h2_side s, const struct
     struct why_h2_dir *d = &c->dir[s];
     d->hpack_broken = true;
     /* a table the peer announced past the cap may be what the encoder used: say so */
-    uint32_t announced = c->dir[other(s)].settings.header_table_size;
+    uint32_t announced = c->dir[why_h2_other(s)].settings.header_table_size;
     if (announced > WHY_H2_HPACK_TABLE_MAX)
-        cap_hit(c, s, WHY_H2_CAP_HPACK_TABLE, cb);
+        why_h2_cap_hit(c, s, WHY_H2_CAP_HPACK_TABLE, cb);
     anomaly(c, s, WHY_H2_ERR_HPACK, WHY_H2_COMPRESSION_ERROR, cb);
 }
 
@@ -375,19 +243,6 @@ static void emit_headers(const struct why_h2_cb *cb, const struct why_h2_stream 
         cb->on_headers(cb->ctx, st, from, kind, h);
 }
 
-static void stream_take_request(struct why_h2_stream *st, const struct why_http_head *h,
-                                const char *scheme)
-{
-    st->have_request = true;
-    why_ascii_copy(st->method, sizeof st->method, (const uint8_t *)h->method, strlen(h->method));
-    why_ascii_copy(st->authority, sizeof st->authority, (const uint8_t *)h->host, strlen(h->host));
-    why_ascii_copy(st->scheme, sizeof st->scheme, (const uint8_t *)scheme, strlen(scheme));
-    size_t k = h->target_len > WHY_H2_PATH_MAX ? WHY_H2_PATH_MAX : h->target_len;
-    memcpy(st->path, h->target, k);
-    st->path[k] = 0;
-    st->path_len = (uint32_t)k;
-    st->path_truncated = h->target_truncated || h->target_len > k;
-}
 
 /* The whole block is in: it opens a stream, answers one, or ends one with trailers. */
 static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
@@ -414,7 +269,7 @@ static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct w
             anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
             return;
         }
-        st = open_stream(c, WHY_H2_SERVER, d->block_promised, cb);
+        st = why_h2_stream_open(c, WHY_H2_SERVER, d->block_promised, cb);
         if (st) {
             st->pushed = true;
             st->ended[WHY_H2_CLIENT] = true; /* a promised request has no body */
@@ -423,13 +278,13 @@ static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct w
             st->headers_unread = unread;
             st->headers_capped = d->block_capped;
             if (h)
-                stream_take_request(st, h, d->block_scheme);
+                why_h2_stream_take_request(st, h, d->block_scheme);
         }
         emit_headers(cb, st, s, WHY_H2_BLOCK_REQUEST, h);
         return;
     }
 
-    st = find_stream(c, id);
+    st = why_h2_stream_find(c, id);
     enum why_h2_block kind;
     if (!st) {
         if (s != WHY_H2_CLIENT || id <= c->max_id[WHY_H2_CLIENT] || id % 2 == 0) {
@@ -438,61 +293,28 @@ static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct w
                 anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
             return;
         }
-        st = open_stream(c, WHY_H2_CLIENT, id, cb);
+        st = why_h2_stream_open(c, WHY_H2_CLIENT, id, cb);
         if (st) {
             st->t_head[s] = d->cur_ts;
             st->f_head[s] = d->cur_frame;
             st->headers_unread = unread;
             st->headers_capped = d->block_capped;
             if (h)
-                stream_take_request(st, h, d->block_scheme);
+                why_h2_stream_take_request(st, h, d->block_scheme);
         }
         emit_headers(cb, st, s, WHY_H2_BLOCK_REQUEST, h);
         if (st && d->block_end_stream)
-            side_end(c, st, s, cb);
+            why_h2_stream_side_end(c, st, s, cb);
         return;
     }
 
-    st->headers_unread = st->headers_unread || unread;
-    st->headers_capped = st->headers_capped || d->block_capped;
-    if (why_ts_zero(st->t_head[s]) && st->f_head[s] == 0) {
-        st->t_head[s] = d->cur_ts;
-        st->f_head[s] = d->cur_frame;
-    }
-    if (s == WHY_H2_CLIENT) {
-        kind = st->have_request ? WHY_H2_BLOCK_TRAILERS : WHY_H2_BLOCK_REQUEST;
-        if (!st->have_request && h)
-            stream_take_request(st, h, d->block_scheme);
-    } else if (st->status >= 200) {
-        kind = WHY_H2_BLOCK_TRAILERS;
-        st->trailers = true;
-    } else if (h && h->status >= 100 && h->status < 200) {
-        kind = WHY_H2_BLOCK_INTERIM;
-        st->interim = h->status;
-    } else {
-        kind = WHY_H2_BLOCK_RESPONSE;
-        if (h && h->status == 0 && !unread)
-            anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb); /* no :status */
-        st->status = h && h->status ? h->status : st->status;
-        st->t_final = d->cur_ts;
-        st->f_final = d->cur_frame;
-        if (h) {
-            st->grpc = strncmp(h->content_type, "application/grpc", 16) == 0;
-            why_ascii_copy(h->req_method, sizeof h->req_method, (const uint8_t *)st->method,
-                     strlen(st->method));
-        }
-    }
-    if (s == WHY_H2_SERVER && d->block_grpc_status >= 0 &&
-        (kind == WHY_H2_BLOCK_TRAILERS || kind == WHY_H2_BLOCK_RESPONSE)) {
-        /* trailers, or a Trailers-Only answer (some gateways split it into HEADERS and an
-         * empty DATA with END_STREAM) */
-        st->grpc_status = d->block_grpc_status;
-        why_ascii_copy(st->grpc_message, sizeof st->grpc_message, (const uint8_t *)d->block_grpc_message,
-                 strlen(d->block_grpc_message));
-    }
+    bool no_status;
+    kind = why_h2_stream_block(st, s, d, h, unread, &no_status);
+    if (no_status)
+        anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb); /* no :status */
     emit_headers(cb, st, s, kind, h);
     if (d->block_end_stream)
-        side_end(c, st, s, cb);
+        why_h2_stream_side_end(c, st, s, cb);
 }
 
 /* ---- frames of a side ---- */
@@ -502,19 +324,14 @@ static void settings_apply(struct why_h2_conn *c, enum why_h2_side to,
                            const struct why_h2_settings *v, const struct why_h2_cb *cb)
 {
     struct why_h2_dir *d = &c->dir[to];
-    enum why_h2_side peer = other(to);
+    enum why_h2_side peer = why_h2_other(to);
     int64_t delta = (int64_t)v->initial_window_size - (int64_t)d->settings.initial_window_size;
     d->settings = *v;
     hd_table_sync(c, peer);
     if (delta == 0)
         return;
     const struct why_h2_dir *pd = &c->dir[peer];
-    for (uint32_t i = 0; i < c->nstreams; i++) {
-        struct why_h2_stream *st = &c->streams[i];
-        st->window[peer] += delta;
-        if (st->window[peer] > 0)
-            stream_stall_end(c, st, peer, true, pd->cur_ts, pd->cur_frame, cb);
-    }
+    why_h2_streams_shift(c, peer, delta, pd->cur_ts, pd->cur_frame, cb);
 }
 
 static void on_settings(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
@@ -523,14 +340,14 @@ static void on_settings(struct why_h2_conn *c, enum why_h2_side s, const struct 
     d->settings_seen = true;
     if (d->announced.header_table_size > WHY_H2_HPACK_TABLE_MAX) {
         c->hpack_table_capped++;
-        cap_hit(c, s, WHY_H2_CAP_HPACK_TABLE, cb);
+        why_h2_cap_hit(c, s, WHY_H2_CAP_HPACK_TABLE, cb);
     }
-    struct why_h2_event ev = event_at(d, WHY_H2_EV_SETTINGS, s);
+    struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_SETTINGS, s);
     ev.settings = &d->announced;
-    emit(cb, &ev);
+    why_h2_emit(cb, &ev);
     if (d->npending >= WHY_H2_SETTINGS_PENDING_MAX) {
         c->settings_dropped++;
-        cap_hit(c, s, WHY_H2_CAP_SETTINGS_PENDING, cb);
+        why_h2_cap_hit(c, s, WHY_H2_CAP_SETTINGS_PENDING, cb);
         settings_apply(c, s, &d->announced, cb);
         return;
     }
@@ -542,18 +359,18 @@ static void on_settings(struct why_h2_conn *c, enum why_h2_side s, const struct 
 
 static void on_settings_ack(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
 {
-    struct why_h2_dir *pd = &c->dir[other(s)];
+    struct why_h2_dir *pd = &c->dir[why_h2_other(s)];
     if (pd->npending == 0)
         return; /* its SETTINGS was not captured */
     struct why_h2_pending_settings p = pd->pending[0];
     memmove(&pd->pending[0], &pd->pending[1], (pd->npending - 1) * sizeof pd->pending[0]);
     pd->npending--;
-    struct why_h2_event ev = event_at(&c->dir[s], WHY_H2_EV_SETTINGS_ACK, s);
+    struct why_h2_event ev = why_h2_event_at(&c->dir[s], WHY_H2_EV_SETTINGS_ACK, s);
     ev.since = p.ts;
     ev.since_frame = p.frame;
     ev.wait_us = why_ts_diff_us(p.ts, ev.ts);
-    settings_apply(c, other(s), &p.values, cb);
-    emit(cb, &ev);
+    settings_apply(c, why_h2_other(s), &p.values, cb);
+    why_h2_emit(cb, &ev);
 }
 
 static void on_data(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
@@ -562,52 +379,43 @@ static void on_data(struct why_h2_conn *c, enum why_h2_side s, const struct why_
     const struct why_h2_frame *f = &d->cur;
     bool end = (f->flags & WHY_H2_FLAG_END_STREAM) != 0;
     d->window -= f->length;
-    struct why_h2_stream *st = find_stream(c, f->stream_id);
-    if (st) {
-        st->data_bytes[s] += f->length;
-        st->t_data[s] = d->cur_ts;
-        st->f_data[s] = d->cur_frame;
-        st->window[s] -= f->length;
-        if (st->window[s] <= 0 && !end && !st->stalled[s] && f->length > 0) {
-            st->stalled[s] = true;
-            st->stall_since[s] = d->cur_ts;
-            st->stall_frame[s] = d->cur_frame;
-        }
-    }
+    struct why_h2_stream *st = why_h2_stream_find(c, f->stream_id);
+    if (st)
+        why_h2_stream_data(st, s, d, f->length, end);
     if (d->window <= 0 && !end && !d->stalled && f->length > 0) {
         d->stalled = true;
         d->stall_since = d->cur_ts;
         d->stall_frame = d->cur_frame;
     }
     if (st && end)
-        side_end(c, st, s, cb);
+        why_h2_stream_side_end(c, st, s, cb);
 }
 
 static void on_window_update(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
 {
     struct why_h2_dir *d = &c->dir[s];
-    enum why_h2_side peer = other(s);
+    enum why_h2_side peer = why_h2_other(s);
     const struct why_h2_frame *f = &d->cur;
-    int64_t *w;
+    int64_t w;
     struct why_h2_stream *st = NULL;
     if (f->stream_id == 0) {
-        w = &c->dir[peer].window;
+        c->dir[peer].window += f->increment;
+        w = c->dir[peer].window;
     } else {
-        st = find_stream(c, f->stream_id);
+        st = why_h2_stream_find(c, f->stream_id);
         if (!st)
             return;
-        w = &st->window[peer];
+        w = why_h2_stream_credit(st, peer, f->increment);
     }
-    *w += f->increment;
-    if (*w > WHY_H2_WINDOW_LIMIT)
+    if (w > WHY_H2_WINDOW_LIMIT)
         anomaly(c, s, WHY_H2_ERR_FLOW, WHY_H2_FLOW_CONTROL_ERROR, cb);
-    if (*w <= 0)
+    if (w <= 0)
         return;
     if (st) {
-        stream_stall_end(c, st, peer, true, d->cur_ts, d->cur_frame, cb);
+        why_h2_stream_stall_end(c, st, peer, true, d->cur_ts, d->cur_frame, cb);
     } else {
         struct why_h2_dir *pd = &c->dir[peer];
-        stall_end(pd, peer, 0, &pd->stalled, pd->stall_since, pd->stall_frame, &pd->stall_us,
+        why_h2_stall_end(pd, peer, 0, &pd->stalled, pd->stall_since, pd->stall_frame, &pd->stall_us,
                   true, d->cur_ts, d->cur_frame, cb);
     }
 }
@@ -619,43 +427,37 @@ static void on_goaway(struct why_h2_conn *c, enum why_h2_side s, const struct wh
     d->goaway = true;
     d->goaway_last_id = f->last_stream_id;
     d->goaway_code = f->error_code;
-    struct why_h2_event ev = event_at(d, WHY_H2_EV_GOAWAY, s);
+    struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_GOAWAY, s);
     ev.code = f->error_code;
     ev.last_stream_id = f->last_stream_id;
     ev.debug = d->debug;
     ev.debug_len = d->debug_len;
-    emit(cb, &ev);
+    why_h2_emit(cb, &ev);
     /* the peer's streams above last-stream-id were never processed (RFC 9113 6.8) */
-    unsigned peer_parity = s == WHY_H2_SERVER ? 1u : 0u;
-    for (uint32_t i = c->nstreams; i-- > 0;) {
-        struct why_h2_stream *st = &c->streams[i];
-        if (st->id % 2 == peer_parity && st->id > f->last_stream_id)
-            finish_stream(c, st, WHY_H2_END_GOAWAY, f->error_code, s, d->cur_ts, d->cur_frame,
-                          cb);
-    }
+    why_h2_streams_goaway(c, s, f->last_stream_id, f->error_code, d->cur_ts, d->cur_frame, cb);
 }
 
 static void on_ping(struct why_h2_conn *c, enum why_h2_side s, const struct why_h2_cb *cb)
 {
     struct why_h2_dir *d = &c->dir[s];
-    struct why_h2_dir *pd = &c->dir[other(s)];
+    struct why_h2_dir *pd = &c->dir[why_h2_other(s)];
     if (!(d->cur.flags & WHY_H2_FLAG_ACK)) {
         d->ping_out = true;
         memcpy(d->ping_opaque, d->cur.opaque, 8);
         d->ping_ts = d->cur_ts;
         d->ping_frame = d->cur_frame;
-        struct why_h2_event ev = event_at(d, WHY_H2_EV_PING, s);
-        emit(cb, &ev);
+        struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_PING, s);
+        why_h2_emit(cb, &ev);
         return;
     }
     if (!pd->ping_out || memcmp(pd->ping_opaque, d->cur.opaque, 8) != 0)
         return;
     pd->ping_out = false;
-    struct why_h2_event ev = event_at(d, WHY_H2_EV_PING_ACK, s);
+    struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_PING_ACK, s);
     ev.since = pd->ping_ts;
     ev.since_frame = pd->ping_frame;
     ev.wait_us = why_ts_diff_us(pd->ping_ts, ev.ts);
-    emit(cb, &ev);
+    why_h2_emit(cb, &ev);
 }
 
 /* The fixed fields are in (or there are none): act on frames that are only that, and set
@@ -689,12 +491,12 @@ static void fixed_done(struct why_h2_conn *c, enum why_h2_side s, const struct w
         d->phase = PH_FRAG;
         return;
     case WHY_H2_RST_STREAM: {
-        struct why_h2_event ev = event_at(d, WHY_H2_EV_RST_STREAM, s);
+        struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_RST_STREAM, s);
         ev.code = f->error_code;
-        emit(cb, &ev);
-        struct why_h2_stream *st = find_stream(c, f->stream_id);
+        why_h2_emit(cb, &ev);
+        struct why_h2_stream *st = why_h2_stream_find(c, f->stream_id);
         if (st)
-            finish_stream(c, st, WHY_H2_END_RST, f->error_code, s, d->cur_ts, d->cur_frame, cb);
+            why_h2_stream_finish(c, st, WHY_H2_END_RST, f->error_code, s, d->cur_ts, d->cur_frame, cb);
         break;
     }
     case WHY_H2_WINDOW_UPDATE:
@@ -759,7 +561,7 @@ static void head_done(struct why_h2_conn *c, enum why_h2_side s, const struct wh
         }
         anomaly(c, s, WHY_H2_ERR_PROTOCOL, WHY_H2_PROTOCOL_ERROR, cb);
     }
-    if (f->length > c->dir[other(s)].settings.max_frame_size) {
+    if (f->length > c->dir[why_h2_other(s)].settings.max_frame_size) {
         c->frames_oversize++;
         anomaly(c, s, WHY_H2_ERR_FRAME_SIZE, WHY_H2_FRAME_SIZE_ERROR, cb);
     }
@@ -903,8 +705,8 @@ static void feed_dir(struct why_h2_conn *c, enum why_h2_side s, const uint8_t *p
                 d->phase = PH_HEAD;
                 d->cur_ts = d->pkt_ts;
                 d->cur_frame = d->pkt_frame;
-                struct why_h2_event ev = event_at(d, WHY_H2_EV_PREFACE, s);
-                emit(cb, &ev);
+                struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_PREFACE, s);
+                why_h2_emit(cb, &ev);
             }
             break;
         case PH_HEAD:
@@ -976,9 +778,7 @@ void why_h2_conn_fini(struct why_h2_conn *c)
         d->head = NULL;
         d->dead = true;
     }
-    free(c->streams);
-    c->streams = NULL;
-    c->nstreams = c->cap_streams = 0;
+    why_h2_streams_free(c);
 }
 
 int why_h2_conn_upgrade(struct why_h2_conn *c, const struct why_http_head *req,
@@ -1006,15 +806,15 @@ int why_h2_conn_upgrade(struct why_h2_conn *c, const struct why_http_head *req,
             settings_apply(c, WHY_H2_CLIENT, &cd->announced, cb);
         }
     }
-    struct why_h2_stream *st = find_stream(c, 1);
+    struct why_h2_stream *st = why_h2_stream_find(c, 1);
     if (!st && c->max_id[WHY_H2_CLIENT] < 1)
-        st = open_stream(c, WHY_H2_CLIENT, 1, cb);
+        st = why_h2_stream_open(c, WHY_H2_CLIENT, 1, cb);
     if (st) {
         st->t_head[WHY_H2_CLIENT] = st->t_end[WHY_H2_CLIENT] = ts;
         st->f_head[WHY_H2_CLIENT] = st->f_end[WHY_H2_CLIENT] = frame;
         st->ended[WHY_H2_CLIENT] = true;
         if (req)
-            stream_take_request(st, req, "http");
+            why_h2_stream_take_request(st, req, "http");
     }
     return rc;
 }
@@ -1056,8 +856,7 @@ void why_h2_conn_gap(struct why_h2_conn *c, enum why_h2_side from, uint64_t n,
     }
     d->dead = true;
     d->hpack_broken = true;
-    for (uint32_t i = c->nstreams; i-- > 0;)
-        finish_stream(c, &c->streams[i], WHY_H2_END_LOST, 0, from, d->cur_ts, d->cur_frame, cb);
+    why_h2_streams_end_all(c, WHY_H2_END_LOST, from, d->cur_ts, d->cur_frame, cb);
 }
 
 void why_h2_conn_close(struct why_h2_conn *c, struct why_ts ts, uint64_t frame,
@@ -1067,10 +866,10 @@ void why_h2_conn_close(struct why_h2_conn *c, struct why_ts ts, uint64_t frame,
         return;
     for (int s = 0; s < 2; s++) {
         struct why_h2_dir *d = &c->dir[s];
-        stall_end(d, (enum why_h2_side)s, 0, &d->stalled, d->stall_since, d->stall_frame,
+        why_h2_stall_end(d, (enum why_h2_side)s, 0, &d->stalled, d->stall_since, d->stall_frame,
                   &d->stall_us, false, ts, frame, cb);
         for (uint32_t i = 0; i < d->npending; i++) {
-            struct why_h2_event ev = event_at(d, WHY_H2_EV_SETTINGS_UNACKED, (enum why_h2_side)s);
+            struct why_h2_event ev = why_h2_event_at(d, WHY_H2_EV_SETTINGS_UNACKED, (enum why_h2_side)s);
             ev.stream_id = 0;
             ev.frame_type = WHY_H2_SETTINGS;
             ev.ts = ts;
@@ -1078,10 +877,9 @@ void why_h2_conn_close(struct why_h2_conn *c, struct why_ts ts, uint64_t frame,
             ev.since = d->pending[i].ts;
             ev.since_frame = d->pending[i].frame;
             ev.wait_us = why_ts_diff_us(ev.since, ts);
-            emit(cb, &ev);
+            why_h2_emit(cb, &ev);
         }
     }
-    for (uint32_t i = c->nstreams; i-- > 0;)
-        finish_stream(c, &c->streams[i], WHY_H2_END_CLOSED, 0, WHY_H2_CLIENT, ts, frame, cb);
+    why_h2_streams_end_all(c, WHY_H2_END_CLOSED, WHY_H2_CLIENT, ts, frame, cb);
     c->closed = true;
 }

@@ -3,11 +3,14 @@
  * upgrade with stream 1 open). The rest is a list of records, each a byte b then bytes:
  * b & 1 is the side (0 client, 1 server); b >> 1 == 127 is a gap of the next byte's value on
  * that side; otherwise (b >> 1) + 1 bytes of that side follow. The whole-frame parser and the
- * recognisers also run over the raw input. */
+ * recognisers also run over the raw input. After every step the stream table is held to its
+ * contract (http2_stream.h): within its cap, every open stream found by its id. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "proto/http2.h"
+#include "proto/http2_stream.h"
 
 static void on_headers(void *ctx, const struct why_h2_stream *st, enum why_h2_side from,
                        enum why_h2_block kind, const struct why_http_head *h)
@@ -21,6 +24,8 @@ static void on_headers(void *ctx, const struct why_h2_stream *st, enum why_h2_si
 static void on_end(void *ctx, const struct why_h2_stream *st)
 {
     (void)ctx;
+    if (st->end == WHY_H2_END_NONE)
+        abort(); /* a stream leaves the table with the reason why */
     (void)strnlen(st->path, sizeof st->path);
     (void)strnlen(st->grpc_message, sizeof st->grpc_message);
 }
@@ -31,6 +36,18 @@ static void on_event(void *ctx, const struct why_h2_event *ev)
     char buf[16];
     why_h2_error_name(ev->code, buf, sizeof buf);
     why_h2_type_name(ev->frame_type, buf, sizeof buf);
+}
+
+static void check_table(struct why_h2_conn *c)
+{
+    if (c->nstreams > c->cap_streams || c->cap_streams > WHY_H2_STREAMS_MAX ||
+        c->streams_dropped > c->streams_total || c->nstreams > c->streams_total)
+        abort();
+    for (uint32_t i = 0; i < c->nstreams; i++) {
+        const struct why_h2_stream *st = why_h2_stream_find(c, c->streams[i].id);
+        if (!st || st->id != c->streams[i].id || st->end != WHY_H2_END_NONE)
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -75,15 +92,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((b >> 1) == 127) {
             if (i < size)
                 why_h2_conn_gap(&c, side, data[i++], &cb);
+            check_table(&c);
             continue;
         }
         size_t n = (size_t)(b >> 1) + 1;
         if (n > size - i)
             n = size - i;
         why_h2_conn_feed(&c, side, data + i, n, ts, frame++, &cb);
+        check_table(&c);
         i += n;
     }
     why_h2_conn_close(&c, ts, frame, &cb);
+    if (c.nstreams != 0)
+        abort(); /* the end of the connection ends every stream */
     why_h2_conn_fini(&c);
     return 0;
 }

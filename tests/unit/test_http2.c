@@ -16,6 +16,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "proto/http2.h"
+#include "proto/http2_stream.h"
 #include "why502/why502.h"
 
 /* ---- building frames ---- */
@@ -1413,6 +1414,184 @@ static void gaps(void **state)
     assert_int_equal(r->end[2].end, WHY_H2_END_LOST);
 }
 
+/* ---- the stream table on its own (http2_stream.h) ---- */
+
+/* Sets the packet a side's current frame came in (what the table stamps on its changes). */
+static void at(struct why_h2_conn *c, enum why_h2_side s, int64_t us, uint64_t fno)
+{
+    c->dir[s].cur_ts = T(us);
+    c->dir[s].cur_frame = fno;
+}
+
+static void stream_table(void **state)
+{
+    (void)state;
+    struct rec *r = malloc(sizeof *r);
+    assert_non_null(r);
+    struct why_h2_cb cb = cbs(r);
+    struct why_h2_conn *c = malloc(sizeof *c);
+    assert_non_null(c);
+    why_h2_conn_init(c);
+
+    /* open: ids and windows; lookups of an unknown id find nothing */
+    assert_null(why_h2_stream_find(c, 1));
+    struct why_h2_stream *st = why_h2_stream_open(c, WHY_H2_CLIENT, 1, &cb);
+    assert_non_null(st);
+    assert_int_equal(st->id, 1);
+    assert_int_equal(st->grpc_status, -1);
+    assert_int_equal(st->window[WHY_H2_CLIENT], WHY_H2_DEFAULT_WINDOW);
+    assert_int_equal(st->window[WHY_H2_SERVER], WHY_H2_DEFAULT_WINDOW);
+    assert_int_equal(c->max_id[WHY_H2_CLIENT], 1);
+    assert_int_equal(c->nstreams, 1);
+    assert_int_equal(c->streams_total, 1);
+    assert_ptr_equal(why_h2_stream_find(c, 1), st);
+    assert_null(why_h2_stream_find(c, 3));
+    assert_null(why_h2_stream_find(c, 0));
+    assert_null(why_h2_stream_find(c, 0x7fffffff));
+
+    /* close: END_STREAM from both sides ends it COMPLETE, once, and it is gone */
+    at(c, WHY_H2_CLIENT, 100, 2);
+    why_h2_stream_side_end(c, st, WHY_H2_CLIENT, &cb);
+    why_h2_stream_side_end(c, st, WHY_H2_CLIENT, &cb); /* twice: once only */
+    assert_int_equal(r->nend, 0);
+    assert_true(st->ended[WHY_H2_CLIENT]);
+    assert_int_equal(st->f_end[WHY_H2_CLIENT], 2);
+    at(c, WHY_H2_SERVER, 300, 3);
+    why_h2_stream_side_end(c, st, WHY_H2_SERVER, &cb);
+    assert_int_equal(r->nend, 1);
+    assert_int_equal(r->end[0].id, 1);
+    assert_int_equal(r->end[0].end, WHY_H2_END_COMPLETE);
+    assert_int_equal(r->end[0].code, WHY_H2_NO_ERROR);
+    assert_int_equal(r->end[0].closed_by, WHY_H2_SERVER);
+    assert_int_equal(r->end[0].f_close, 3);
+    assert_int_equal(c->nstreams, 0);
+    assert_null(why_h2_stream_find(c, 1));
+
+    /* reset: RST_STREAM ends it with the code and its sender; the other stream stays */
+    struct why_h2_stream *a = why_h2_stream_open(c, WHY_H2_CLIENT, 3, &cb);
+    assert_non_null(why_h2_stream_open(c, WHY_H2_CLIENT, 5, &cb));
+    assert_non_null(a);
+    why_h2_stream_finish(c, a, WHY_H2_END_RST, WHY_H2_CANCEL, WHY_H2_SERVER, T(400), 4, &cb);
+    assert_int_equal(r->nend, 2);
+    assert_int_equal(r->end[1].id, 3);
+    assert_int_equal(r->end[1].end, WHY_H2_END_RST);
+    assert_int_equal(r->end[1].code, WHY_H2_CANCEL);
+    assert_int_equal(r->end[1].closed_by, WHY_H2_SERVER);
+    assert_null(why_h2_stream_find(c, 3));
+    assert_non_null(why_h2_stream_find(c, 5)); /* moved into the freed slot, still found */
+    assert_int_equal(c->nstreams, 1);
+
+    /* window to 0 and back: DATA empties it (a stall starts), WINDOW_UPDATE reopens it */
+    st = why_h2_stream_find(c, 5);
+    at(c, WHY_H2_CLIENT, 1000, 5);
+    why_h2_stream_data(st, WHY_H2_CLIENT, &c->dir[WHY_H2_CLIENT], 65000, false);
+    assert_false(st->stalled[WHY_H2_CLIENT]);
+    at(c, WHY_H2_CLIENT, 2000, 6);
+    why_h2_stream_data(st, WHY_H2_CLIENT, &c->dir[WHY_H2_CLIENT], 535, false);
+    assert_int_equal(st->window[WHY_H2_CLIENT], 0);
+    assert_int_equal(st->data_bytes[WHY_H2_CLIENT], 65535);
+    assert_true(st->stalled[WHY_H2_CLIENT]);
+    assert_int_equal(st->stall_frame[WHY_H2_CLIENT], 6);
+    int nev = r->nev;
+    assert_int_equal(why_h2_stream_credit(st, WHY_H2_CLIENT, 1000), 1000);
+    why_h2_stream_stall_end(c, st, WHY_H2_CLIENT, true, T(52000), 7, &cb);
+    assert_false(st->stalled[WHY_H2_CLIENT]);
+    assert_int_equal(st->stall_us[WHY_H2_CLIENT], 50000);
+    assert_int_equal(r->nev, nev + 1);
+    const struct why_h2_event *ev = &r->ev[nev];
+    assert_int_equal(ev->kind, WHY_H2_EV_STALL);
+    assert_int_equal(ev->from, WHY_H2_CLIENT);
+    assert_int_equal(ev->stream_id, 5);
+    assert_true(ev->resolved);
+    assert_int_equal(ev->wait_us, 50000);
+    assert_int_equal(ev->since_frame, 6);
+    assert_int_equal(ev->frame, 7);
+    why_h2_stream_stall_end(c, st, WHY_H2_CLIENT, true, T(60000), 8, &cb); /* not stalled */
+    assert_int_equal(r->nev, nev + 1);
+    /* a smaller SETTINGS_INITIAL_WINDOW_SIZE takes it below 0 (a stall again when DATA is
+     * sent at 0 or less); a larger one brings it back above 0, resolved */
+    why_h2_streams_shift(c, WHY_H2_CLIENT, -2000, T(61000), 9, &cb);
+    assert_int_equal(st->window[WHY_H2_CLIENT], -1000);
+    at(c, WHY_H2_CLIENT, 62000, 10);
+    why_h2_stream_data(st, WHY_H2_CLIENT, &c->dir[WHY_H2_CLIENT], 0, false);
+    assert_false(st->stalled[WHY_H2_CLIENT]); /* an empty DATA does not start one */
+    why_h2_stream_data(st, WHY_H2_CLIENT, &c->dir[WHY_H2_CLIENT], 10, false);
+    assert_true(st->stalled[WHY_H2_CLIENT]);
+    why_h2_streams_shift(c, WHY_H2_CLIENT, 5000, T(72000), 11, &cb);
+    assert_int_equal(st->window[WHY_H2_CLIENT], 3990);
+    assert_false(st->stalled[WHY_H2_CLIENT]);
+    assert_int_equal(r->nev, nev + 2);
+    assert_true(r->ev[nev + 1].resolved);
+    assert_int_equal(r->ev[nev + 1].wait_us, 10000);
+    assert_int_equal(st->stall_us[WHY_H2_CLIENT], 60000);
+    /* a stall still open when the stream ends is reported unresolved */
+    at(c, WHY_H2_SERVER, 80000, 12);
+    why_h2_stream_data(st, WHY_H2_SERVER, &c->dir[WHY_H2_SERVER], 65535, false);
+    assert_true(st->stalled[WHY_H2_SERVER]);
+    why_h2_stream_finish(c, st, WHY_H2_END_RST, WHY_H2_FLOW_CONTROL_ERROR, WHY_H2_CLIENT,
+                         T(90000), 13, &cb);
+    assert_int_equal(r->nev, nev + 3);
+    assert_false(r->ev[nev + 2].resolved);
+    assert_int_equal(r->ev[nev + 2].from, WHY_H2_SERVER);
+    assert_int_equal(r->ev[nev + 2].wait_us, 10000);
+    assert_int_equal(r->nend, 3);
+    assert_int_equal(r->end[2].stall_us[WHY_H2_SERVER], 10000);
+    assert_int_equal(c->nstreams, 0);
+
+    /* cap reached: WHY_H2_STREAMS_MAX open, the next is not tracked, counted and reported */
+    uint32_t id = 7;
+    for (int i = 0; i < WHY_H2_STREAMS_MAX; i++, id += 2)
+        assert_non_null(why_h2_stream_open(c, WHY_H2_CLIENT, id, &cb));
+    assert_int_equal(c->nstreams, WHY_H2_STREAMS_MAX);
+    assert_int_equal(c->cap_streams, WHY_H2_STREAMS_MAX);
+    nev = r->nev;
+    at(c, WHY_H2_CLIENT, 100000, 14);
+    assert_null(why_h2_stream_open(c, WHY_H2_CLIENT, id, &cb));
+    assert_int_equal(c->max_id[WHY_H2_CLIENT], id); /* the id is used all the same */
+    assert_null(why_h2_stream_find(c, id));
+    assert_int_equal(c->streams_dropped, 1);
+    assert_int_equal(c->streams_total, 3 + WHY_H2_STREAMS_MAX + 1);
+    assert_int_equal(r->nev, nev + 1);
+    assert_int_equal(r->ev[nev].kind, WHY_H2_EV_CAP);
+    assert_int_equal(r->ev[nev].cap, WHY_H2_CAP_STREAMS);
+    assert_int_equal(r->ev[nev].frame, 14);
+    /* a server's push past the cap is not tracked either */
+    assert_null(why_h2_stream_open(c, WHY_H2_SERVER, 2, &cb));
+    assert_int_equal(c->streams_dropped, 2);
+    assert_int_equal(c->max_id[WHY_H2_SERVER], 2);
+
+    /* GOAWAY from the server: the client's streams above last-stream-id end GOAWAY */
+    uint32_t last = 7 + 2 * (WHY_H2_STREAMS_MAX / 2 - 1); /* half of them were processed */
+    int nend = r->nend;
+    why_h2_streams_goaway(c, WHY_H2_SERVER, last, WHY_H2_NO_ERROR, T(110000), 15, &cb);
+    assert_int_equal(c->nstreams, WHY_H2_STREAMS_MAX / 2);
+    assert_int_equal(r->nend, nend + WHY_H2_STREAMS_MAX / 2);
+    for (int i = nend; i < r->nend && i < REC_MAX; i++) {
+        assert_int_equal(r->end[i].end, WHY_H2_END_GOAWAY);
+        assert_true(r->end[i].id > last);
+        assert_int_equal(r->end[i].closed_by, WHY_H2_SERVER);
+    }
+    assert_non_null(why_h2_stream_find(c, last));
+    assert_null(why_h2_stream_find(c, last + 2));
+    /* room again under the cap */
+    assert_non_null(why_h2_stream_open(c, WHY_H2_CLIENT, id + 2, &cb));
+
+    /* the end of the connection ends every open stream CLOSED */
+    nend = r->nend;
+    why_h2_streams_end_all(c, WHY_H2_END_CLOSED, WHY_H2_CLIENT, T(120000), 16, &cb);
+    assert_int_equal(c->nstreams, 0);
+    assert_int_equal(r->nend, nend + WHY_H2_STREAMS_MAX / 2 + 1);
+    assert_int_equal(r->end[nend].end, WHY_H2_END_CLOSED);
+    assert_int_equal(r->end[nend].f_close, 16);
+
+    why_h2_streams_free(c);
+    assert_null(c->streams);
+    assert_int_equal(c->cap_streams, 0);
+    why_h2_conn_fini(c);
+    free(c);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1433,6 +1612,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(protocol_faults, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(push_promise, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(gaps, fx_up, fx_down),
+        cmocka_unit_test(stream_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
