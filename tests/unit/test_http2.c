@@ -1375,6 +1375,28 @@ static void push_promise(void **state)
     assert_int_equal(r->end[1].status, 200);
 }
 
+/* A promised stream id must be a new even one (RFC 9113 8.4): an odd one (a client's id) is
+ * the server's protocol error (the frame reader's check), and no stream is opened for it. */
+static void push_promise_odd_id(void **state)
+{
+    struct fx *fx = *state;
+    struct rec *r = &fx->r;
+    struct setup *u = &fx->u;
+    struct why_h2_cb cb = fx->cb;
+    get(u, 1, "/page", 100, 10, &cb);
+    nghttp2_nv pr[] = {NV(":method", "GET"), NV(":scheme", "https"), NV(":authority", "a"),
+                       NV(":path", "/style.css")};
+    uint8_t b[128], p[140];
+    size_t bl = block(u->sd, pr, 4, b, sizeof b);
+    be32(p, 3);
+    memcpy(p + 4, b, bl);
+    frame(&u->w, WHY_H2_PUSH_PROMISE, WHY_H2_FLAG_END_HEADERS, 1, p, 4 + bl);
+    send_server(u, 200, 11, &cb);
+    assert_int_equal(count_ev(r, WHY_H2_EV_ERROR), 1);
+    for (int i = 0; i < r->nend; i++)
+        assert_false(r->end[i].pushed);
+}
+
 static void gaps(void **state)
 {
     struct fx *fx = *state;
@@ -1611,6 +1633,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(caps, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(protocol_faults, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(push_promise, fx_up, fx_down),
+        cmocka_unit_test_setup_teardown(push_promise_odd_id, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(gaps, fx_up, fx_down),
         cmocka_unit_test(stream_table),
     };
