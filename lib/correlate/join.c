@@ -412,7 +412,7 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;
-    for (struct why_conn_rec *o = why_store_attempts_to(cx->st, &c->srv_addr); o;
+    for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o;
          o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||

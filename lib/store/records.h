@@ -79,7 +79,7 @@ struct why_conn_rec {
                                      walk by time reads the record only */
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
-                                           connect, by server address (why_store_attempts_to) */
+                                           connect, by path (why_store_attempts) */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     bool in_reneg;                /* on that list */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
@@ -87,7 +87,8 @@ struct why_conn_rec {
     bool in_act;                  /* on that list */
     uint64_t seq;                 /* creation order */
     uint32_t slot;                /* its entry in the store's vector by creation (slots) */
-    uint32_t abucket;             /* its bucket in that index (and in the attempts') */
+    uint32_t abucket;             /* its bucket in that index */
+    uint32_t ubucket;             /* its bucket in the index of attempts */
     bool in_attempts;             /* on the index of attempts not yet seen to connect */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */

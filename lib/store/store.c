@@ -76,6 +76,14 @@ static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
     return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
 }
 
+/* The index of attempts: client address, server address and port. */
+static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *srv, uint16_t port)
+{
+    uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
+    h = (h ^ port) * 1099511628211u;
+    return (uint32_t)(h >> 24) & (WHY_ADDR_BUCKETS - 1);
+}
+
 /* ---- life cycle ---- */
 
 int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
@@ -157,7 +165,7 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     if (rc->uprev)
         rc->uprev->unext = rc->unext;
     else
-        st->ubuckets[rc->abucket] = rc->unext;
+        st->ubuckets[rc->ubucket] = rc->unext;
     if (rc->unext)
         rc->unext->uprev = rc->uprev;
     rc->unext = rc->uprev = NULL;
@@ -417,10 +425,11 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         rc->anext->aprev = rc;
     st->abuckets[rc->abucket] = rc;
     if (!c->midstream && !c->established) {
-        rc->unext = st->ubuckets[rc->abucket];
+        rc->ubucket = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);
+        rc->unext = st->ubuckets[rc->ubucket];
         if (rc->unext)
             rc->unext->uprev = rc;
-        st->ubuckets[rc->abucket] = rc;
+        st->ubuckets[rc->ubucket] = rc;
         rc->in_attempts = true;
     }
     st->nrecs++;
@@ -459,9 +468,9 @@ static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_r
     return o;
 }
 
-struct why_conn_rec *why_store_attempts_to(struct why_store *st, const struct why_addr *srv)
+struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like)
 {
-    return attempt_live(st, st->ubuckets[addr_bucket(srv, WHY_ADDR_BUCKETS)]);
+    return attempt_live(st, st->ubuckets[path_bucket(&like->cli_addr, &like->srv_addr, like->srv_port)]);
 }
 
 struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc)
