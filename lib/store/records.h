@@ -88,14 +88,14 @@ struct why_conn_rec {
     uint64_t seq;                 /* creation order */
     uint32_t slot;                /* its entry in the store's vector by creation (slots) */
     uint32_t abucket;             /* its bucket in that index */
-    uint32_t ubucket;             /* its bucket in the index of attempts */
-    bool in_attempts;             /* on the index of attempts not yet seen to connect */
     int refs;                     /* txns alive that point here */
     bool closed;                  /* left the flow table */
     bool prunable;                /* the next pruning pass frees it */
     /* roles, cached until the gateway's address sets change (why_gw_roles) */
     uint32_t gw_gen_seen;
     bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
+    bool in_attempts;             /* on the index of attempts not yet seen to connect (its
+                                     bucket: the path of why_rec_conn(rc)) */
 };
 
 struct why_txn {

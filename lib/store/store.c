@@ -165,7 +165,7 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     if (rc->uprev)
         rc->uprev->unext = rc->unext;
     else
-        st->ubuckets[rc->ubucket] = rc->unext;
+        st->ubuckets[path_bucket(&rc->c->cli_addr, &rc->c->srv_addr, rc->c->srv_port)] = rc->unext;
     if (rc->unext)
         rc->unext->uprev = rc->uprev;
     rc->unext = rc->uprev = NULL;
@@ -330,6 +330,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
         rc->c_owned = true;
     } else {
         st->sum->oom++;
+        attempt_remove(st, rc); /* its path is lost (and it has no SYN now) */
         rc->c = (struct why_conn *)&why_conn_none; /* read only */
         rc->first_ts = why_conn_none.first_ts;
         if (st->slots_ok)
@@ -425,11 +426,11 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         rc->anext->aprev = rc;
     st->abuckets[rc->abucket] = rc;
     if (!c->midstream && !c->established) {
-        rc->ubucket = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);
-        rc->unext = st->ubuckets[rc->ubucket];
+        uint32_t b = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);
+        rc->unext = st->ubuckets[b];
         if (rc->unext)
             rc->unext->uprev = rc;
-        st->ubuckets[rc->ubucket] = rc;
+        st->ubuckets[b] = rc;
         rc->in_attempts = true;
     }
     st->nrecs++;
