@@ -412,7 +412,8 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+    for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o;
+         o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
             !same_path(oc, c) || why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) >= 0)

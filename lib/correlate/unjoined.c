@@ -29,11 +29,12 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
 {
     memset(x, 0, sizeof *x);
     /* rc, then the host's later failed attempts at the same address and port (retrying from
-     * new ports), oldest first: from the index by server address, newest first, a ring
-     * keeping the last ones walked */
+     * new ports), oldest first: from the index of attempts not seen to connect, by path,
+     * newest first, a ring keeping the last ones walked */
     struct why_conn_rec *ring[WHY_JOIN_MAX];
     uint64_t seen = 0;
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &rc->c->srv_addr); o; o = o->anext) {
+    for (struct why_conn_rec *o = why_store_attempts(cx->st, rc->c); o;
+         o = why_store_attempts_next(cx->st, o)) {
         if (o == rc || o->c->id <= rc->c->id || !why_addr_eq(&o->c->cli_addr, &rc->c->cli_addr) ||
             !why_addr_eq(&o->c->srv_addr, &rc->c->srv_addr) || o->c->srv_port != rc->c->srv_port ||
             !why_join_conn_failed(o))

@@ -78,6 +78,8 @@ struct why_conn_rec {
     struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
                                      walk by time reads the record only */
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
+    struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
+                                           connect, by path (why_store_attempts) */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     bool in_reneg;                /* on that list */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
@@ -92,6 +94,8 @@ struct why_conn_rec {
     /* roles, cached until the gateway's address sets change (why_gw_roles) */
     uint32_t gw_gen_seen;
     bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
+    bool in_attempts;             /* on the index of attempts not yet seen to connect (its
+                                     bucket: the path of why_rec_conn(rc)) */
 };
 
 struct why_txn {

@@ -76,6 +76,14 @@ static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
     return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
 }
 
+/* The index of attempts: client address, server address and port. */
+static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *srv, uint16_t port)
+{
+    uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
+    h = (h ^ port) * 1099511628211u;
+    return (uint32_t)(h >> 24) & (WHY_ADDR_BUCKETS - 1);
+}
+
 /* ---- life cycle ---- */
 
 int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
@@ -91,12 +99,13 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
+    st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
-    if (!st->qlike || !st->index || !st->hindex || !st->abuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
+    if (!st->qlike || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -148,6 +157,21 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     free(t);
 }
 
+/* rc leaves the index of attempts not yet seen to connect (if on it). O(1). */
+static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->in_attempts)
+        return;
+    if (rc->uprev)
+        rc->uprev->unext = rc->unext;
+    else
+        st->ubuckets[path_bucket(&rc->c->cli_addr, &rc->c->srv_addr, rc->c->srv_port)] = rc->unext;
+    if (rc->unext)
+        rc->unext->uprev = rc->uprev;
+    rc->unext = rc->uprev = NULL;
+    rc->in_attempts = false;
+}
+
 static void act_remove(struct why_store *st, struct why_conn_rec *rc)
 {
     if (!rc->in_act)
@@ -190,6 +214,7 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
+    attempt_remove(st, rc);
     act_remove(st, rc);
     if (rc->in_reneg) {
         if (rc->reprev)
@@ -280,6 +305,7 @@ void why_store_fini(struct why_store *st)
     free(st->index);
     free(st->hindex);
     free(st->abuckets);
+    free(st->ubuckets);
     free(st->dkey);
     free(st->dsock);
     free(st->dname);
@@ -304,6 +330,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
         rc->c_owned = true;
     } else {
         st->sum->oom++;
+        attempt_remove(st, rc); /* its path is lost (and it has no SYN now) */
         rc->c = (struct why_conn *)&why_conn_none; /* read only */
         rc->first_ts = why_conn_none.first_ts;
         if (st->slots_ok)
@@ -398,6 +425,14 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     if (rc->anext)
         rc->anext->aprev = rc;
     st->abuckets[rc->abucket] = rc;
+    if (!c->midstream && !c->established) {
+        uint32_t b = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);
+        rc->unext = st->ubuckets[b];
+        if (rc->unext)
+            rc->unext->uprev = rc;
+        st->ubuckets[b] = rc;
+        rc->in_attempts = true;
+    }
     st->nrecs++;
     return rc;
 }
@@ -412,6 +447,36 @@ void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc)
     if (rc->renext)
         rc->renext->reprev = rc;
     st->reneg_head = rc;
+}
+
+/* rc can never again be an attempt that did not connect: claimed, midstream, or connected
+ * (each is for good; a record whose state was lost to an allocation failure has no SYN). */
+static bool attempt_over(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    return rc->claimed || c->midstream || c->established;
+}
+
+/* o, or the first record after it on its chain of attempts that is not over; those over are
+ * taken off on the way (each once). */
+static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_rec *o)
+{
+    while (o && attempt_over(o)) {
+        struct why_conn_rec *n = o->unext;
+        attempt_remove(st, o);
+        o = n;
+    }
+    return o;
+}
+
+struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like)
+{
+    return attempt_live(st, st->ubuckets[path_bucket(&like->cli_addr, &like->srv_addr, like->srv_port)]);
+}
+
+struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc)
+{
+    return attempt_live(st, rc->unext);
 }
 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)

@@ -8,6 +8,10 @@
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
  *   - connection records by server address, O(records to it): why_store_conns_to;
+ *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
+ *     path (client address, server address and port), newest first, O(such records on
+ *     it) amortised: why_store_attempts; a record that connects or is claimed leaves at
+ *     the next walk that meets it (the flow table does not tell the store), O(1), once;
  *   - connection records by creation in a vector (slots) that holds each one's first packet
  *     time and cached role: a walk by time reads one 32-byte entry per record, and the
  *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
@@ -73,6 +77,8 @@ struct why_store {
                                          one created before it (the capture's clock went
                                          back): creation order is not time order */
     struct why_conn_rec **abuckets;   /* connection records by server address */
+    struct why_conn_rec **ubuckets;   /* attempts not seen to connect, by client address,
+                                         server address and port (WHY_ADDR_BUCKETS) */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
     struct why_ts dns_qmax;           /* the latest q_ts of the records before dtail */
@@ -161,6 +167,14 @@ static inline bool why_store_slot_upstream(const struct why_gateways *g, struct 
     }
     return s->upstream;
 }
+
+/* The records in the bucket of like's path (client address, server address, server port)
+ * that are not claimed, not midstream and not established, newest first (creation order):
+ * every such record on that path, and maybe others of the bucket (callers test the path
+ * and the rest). Walk with why_store_attempts_next. Takes records found connected or
+ * claimed off the index (hence not const). */
+struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like);
+struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc);
 
 static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)
 {
