@@ -47,8 +47,11 @@ struct why_session {
     struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
     uint64_t next_incident_id;
     int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
-    int opaque;                       /* the join's cache for one sweep: an opaque TLS client
-                                         leg of a gateway is held (-1: not known) */
+    int opaque;                       /* the join's cache: an opaque TLS client leg of a
+                                         gateway is held (-1: not known); a 0 is kept while
+                                         no TLS connection comes and the gateways stay */
+    uint64_t opaque_tls;              /* st.tls_opened when opaque was last reset */
+    uint32_t opaque_gen;              /* gw.gen then */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
                                                 second modulo WHY_BG_SECONDS */
@@ -348,9 +351,14 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
-    s->opaque = -1;
     s->lone.valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
+    /* "no opaque client leg" holds until a TLS connection comes or the gateways change */
+    if (s->opaque != 0 || s->st.tls_opened != s->opaque_tls || s->gw.gen != s->opaque_gen) {
+        s->opaque = -1;
+        s->opaque_tls = s->st.tls_opened;
+        s->opaque_gen = s->gw.gen;
+    }
     sweep_queue(s, finishing);
     sweep_orphans(s, finishing);
     why_store_prune(&s->st, s->now, finishing);

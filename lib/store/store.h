@@ -63,6 +63,8 @@ struct why_store {
     struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
+    uint64_t tls_opened;              /* connections whose bytes were found to be TLS, ever
+                                         (the join looks for an opaque client leg only then) */
     struct why_rec_slot *slots;       /* the records by creation (rhead..rtail), with freed ones */
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
