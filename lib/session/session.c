@@ -270,6 +270,8 @@ static void sweep_queue(struct why_session *s, bool finishing)
  * or they would vanish (why_join_upstream_orphan). */
 static void sweep_orphans(struct why_session *s, bool finishing)
 {
+    if (s->opaque == 0)
+        return; /* no opaque client leg held: no upstream request can be an orphan */
     struct why_join_ctx cx = join_ctx(s);
     for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
         if (!t->queued && !t->decided && !t->claimed_by && txn_ready(s, t, finishing) &&
