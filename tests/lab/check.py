@@ -169,7 +169,8 @@ def main():
                          "gateway's run (the races still seen live, docs/lab-matrix.md: a health check "
                          "refused inside a request's wait, an origin's banner before the request), "
                          "or a failing name named as the request's lookup instead of the gateway's "
-                         "background round (or the reverse), counts as known wrong, not failed")
+                         "background round (or the reverse), counts as known wrong, not failed; so "
+                         "does an attempt of one of the run's faults left unjoined by such a swap")
     ap.add_argument("--write-known", help="write every failure of this run as known-wrong lines")
     ap.add_argument("--verbose", "-v", action="store_true")
     a = ap.parse_args()
@@ -269,11 +270,16 @@ def main():
                 for inc in incs:  # (a CONNECT's incident names host:port)
                     k = f"{run}/unexpected/{inc.get('error')}/{inc.get('detail')}/{url}"
                     unexpected.setdefault(k, []).append(inc)
+        faults = {(x["error"], x["detail"]) for x in rows if x["run"] == run and x["detail"] != "none"}
         for k, incs in sorted(unexpected.items()):
             inc = incs[0]
+            # --swaps: attempts of the run's own faults left unjoined when parallel failures
+            # were matched to the wrong requests (the other side of a swap)
+            left = a.swaps and inc.get("url") is None and inc.get("status") is None and \
+                (inc.get("error"), inc.get("detail")) in faults
             t.check(False, f"{run}: {len(incs)} unexpected incident(s) for {inc.get('url')}: "
                     f"{inc.get('error')}/{inc.get('detail')} status {inc.get('status')} client "
-                    f"{inc.get('client')}", key=k, said=f"{len(incs)}x")
+                    f"{inc.get('client')}", key=k, said=f"{len(incs)}x", swap=left)
 
     if a.known:
         for k in sorted(set(t.known) - t.seen):
