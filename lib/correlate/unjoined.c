@@ -176,16 +176,21 @@ static bool readable_client_spans(const struct why_join_ctx *cx, const struct wh
  * then), no readable client request waiting then was for it (readable_client_spans), and the
  * gateway was then serving a TLS connection it cannot read (no keys): the
  * request behind it is opaque, so t is reported as a failure of its own, or it would vanish. */
-/* A TLS connection a gateway served that nothing can read (no keys) is held. */
+/* o is a TLS connection a gateway served that nothing can read (no keys). */
+static bool opaque_client_leg(const struct why_join_ctx *cx, struct why_conn_rec *o)
+{
+    if (o->app != WHY_APP_TLS || why_rec_http(o))
+        return false;
+    why_gw_roles(cx->gw, o);
+    return o->gw_srv && !o->gw_cli;
+}
+
+/* Such a connection is held. */
 static bool any_opaque_client(const struct why_join_ctx *cx)
 {
-    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
-        if (o->app != WHY_APP_TLS || why_rec_http(o))
-            continue;
-        why_gw_roles(cx->gw, o);
-        if (o->gw_srv && !o->gw_cli)
+    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext)
+        if (opaque_client_leg(cx, o))
             return true;
-    }
     return false;
 }
 
@@ -222,10 +227,7 @@ uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_
         *one = NULL;
     for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
         const struct why_conn *oc = why_rec_conn(o);
-        if (o->app != WHY_APP_TLS || why_rec_http(o))
-            continue;
-        why_gw_roles(cx->gw, o);
-        if (o->gw_srv && !o->gw_cli && why_ts_diff_us(t->req_first_ts, oc->first_ts) <= WHY_SKEW_US &&
+        if (opaque_client_leg(cx, o) && why_ts_diff_us(t->req_first_ts, oc->first_ts) <= WHY_SKEW_US &&
             why_ts_diff_us(conn_last_ts(oc), t->req_first_ts) <= WHY_SKEW_US) {
             if (one && !n)
                 *one = o;

@@ -1349,20 +1349,27 @@ static void protocol_faults(void **state)
     why_h2_conn_fini(&c);
 }
 
+/* The client's GET /page on stream 1, then the server's PUSH_PROMISE of /style.css on it,
+ * promising stream `promised` (written, not yet fed). */
+static void get_and_promise(struct setup *u, uint32_t promised, const struct why_h2_cb *cb)
+{
+    get(u, 1, "/page", 100, 10, cb);
+    nghttp2_nv pr[] = {NV(":method", "GET"), NV(":scheme", "https"), NV(":authority", "a"),
+                       NV(":path", "/style.css")};
+    uint8_t b[128], p[140];
+    size_t bl = block(u->sd, pr, 4, b, sizeof b);
+    be32(p, promised);
+    memcpy(p + 4, b, bl);
+    frame(&u->w, WHY_H2_PUSH_PROMISE, WHY_H2_FLAG_END_HEADERS, 1, p, 4 + bl);
+}
+
 static void push_promise(void **state)
 {
     struct fx *fx = *state;
     struct rec *r = &fx->r;
     struct setup *u = &fx->u;
     struct why_h2_cb cb = fx->cb;
-    get(u, 1, "/page", 100, 10, &cb);
-    nghttp2_nv pr[] = {NV(":method", "GET"), NV(":scheme", "https"), NV(":authority", "a"),
-                       NV(":path", "/style.css")};
-    uint8_t b[128], p[140];
-    size_t bl = block(u->sd, pr, 4, b, sizeof b);
-    be32(p, 2);
-    memcpy(p + 4, b, bl);
-    frame(&u->w, WHY_H2_PUSH_PROMISE, WHY_H2_FLAG_END_HEADERS, 1, p, 4 + bl);
+    get_and_promise(u, 2, &cb);
     nghttp2_nv a[] = {NV(":status", "200")};
     headers(&u->w, u->sd, 1, true, a, 1);
     headers(&u->w, u->sd, 2, true, a, 1);
@@ -1383,14 +1390,7 @@ static void push_promise_odd_id(void **state)
     struct rec *r = &fx->r;
     struct setup *u = &fx->u;
     struct why_h2_cb cb = fx->cb;
-    get(u, 1, "/page", 100, 10, &cb);
-    nghttp2_nv pr[] = {NV(":method", "GET"), NV(":scheme", "https"), NV(":authority", "a"),
-                       NV(":path", "/style.css")};
-    uint8_t b[128], p[140];
-    size_t bl = block(u->sd, pr, 4, b, sizeof b);
-    be32(p, 3);
-    memcpy(p + 4, b, bl);
-    frame(&u->w, WHY_H2_PUSH_PROMISE, WHY_H2_FLAG_END_HEADERS, 1, p, 4 + bl);
+    get_and_promise(u, 3, &cb);
     send_server(u, 200, 11, &cb);
     assert_int_equal(count_ev(r, WHY_H2_EV_ERROR), 1);
     for (int i = 0; i < r->nend; i++)
