@@ -406,7 +406,7 @@ dnsq=$(tcpdump -nr "$OUT" 'udp dst port 53' 2>/dev/null | wc -l)
   echo "dns_queries=$dnsq"
   case "$SHAPE" in
     names) echo "names=$NAMES ttl_s=$TTL" ;;
-    conns) echo "held=$(cat "$WORK/hold.txt" 2>/dev/null | tr '\n' ' ')" ;;
+    conns) echo "conns_asked=$CONNS"; echo "held=$(cat "$WORK/hold.txt" 2>/dev/null | tr '\n' ' ')" ;;
     outage) echo "fail_pct_asked=$FAILPCT" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac

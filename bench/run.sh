@@ -181,12 +181,14 @@ for s in "${SHAPE_LIST[@]}"; do
 done
 
 # ---------------------------------------------------------------- scale
-# knob FILE.info: what was turned in this capture
+# knob FILE.info: "SHAPE VALUE<tab>what was turned in this capture" (the first part sorts the
+# rows by shape, then by the knob's value as asked of make-shape.sh)
 knob() {
-  awk -F= '/^shape=/ {s = $2} /^names=/ {split($2, a, " "); k = ", " a[1] " names"}
-    /^held=/ {if (match($0, /open_at_stop=[0-9]+/)) k = ", " substr($0, RSTART + 13, RLENGTH - 13) " held open"}
+  awk -F= '/^shape=/ {s = $2} /^names=/ {split($2, a, " "); v = a[1]; k = ", " a[1] " names"}
+    /^fail_pct_asked=/ {v = $2; k = ", " $2 " % asked"} /^conns_asked=/ {v = $2; k = ", " $2 " asked"}
+    /^held=/ {if (match($0, /open_at_stop=[0-9]+/)) k = k ", " substr($0, RSTART + 13, RLENGTH - 13) " held open"}
     /^squid_requests=/ {r = $2} /^squid_5xx=/ {f = $2}
-    END {printf "%s%s, %d requests, %.2f %% failing\n", s ? s : "proxy", k, r, r ? 100 * f / r : 0}' "$1"
+    END {if (!s) s = "proxy"; printf "%s %s\t%s%s, %d requests, %.2f %% failing\n", s, v + 0, s, k, r, r ? 100 * f / r : 0}' "$1"
 }
 SCALE_ROWS=()
 if [ -n "$SCALE" ]; then
@@ -197,7 +199,8 @@ if [ -n "$SCALE" ]; then
     echo "run: scale $b, load $(load)"
     best "loop.scale.$b" "$LOOP" "$f"
     read -r _ pk _ _ < "$OUTDIR/loop.scale.$b.out"
-    row="| $(knob "$f.info") | $(mib "$f") | $pk | $T_CPU |"
+    kn="$(knob "$f.info")"
+    row="${kn%%$'\t'*}"$'\t'"| ${kn#*$'\t'} | $(mib "$f") | $pk | $T_CPU |"
     for l in "${LABELS[@]}"; do
       best "why.scale.$b.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
@@ -269,7 +272,7 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     hdr="| capture: shape, knob | MiB | packets | read floor s |"; sep="|---|---:|---:|---:|"
     for l in "${LABELS[@]}"; do hdr="$hdr $l s | $l ns/packet | $l RSS MiB | $l incidents |"; sep="$sep---:|---:|---:|---:|"; done
     echo "$hdr"; echo "$sep"
-    printf '%s\n' "${SCALE_ROWS[@]}" | sort
+    printf '%s\n' "${SCALE_ROWS[@]}" | sort -k1,1 -k2,2g | cut -f2-
   fi
   [ -n "${S[tshark]:-}" ] && { echo; echo "${S[tshark]}"; }
 } | tee "$OUTDIR/table.txt"

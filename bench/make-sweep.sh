@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Makes the captures of run.sh --scale: one shape at a fixed size with one knob turned, so that
+# the cost of why502 can be read against that knob alone (make-shape.sh does each capture).
+#
+#   bench/make-sweep.sh [--size MB] [--dir DIR] [--jobs 1|2] [--tag PREFIX] [--force] [SET...]
+#
+#   SET      names (--names 100 400 1200 3000), outage (--fail-pct 0.01 1 10 20),
+#            conns (--conns 2000 6000 12000 18000); default: all three, in that order
+#   --size   MB of each capture (default 100). A conns capture grows past it: the held
+#            connections are opened (and the slow downloads run) before the size is looked at
+#   --dir    where the captures go (default bench/out/sweep): DIR/SHAPE-KNOB.pcap, .info, .log
+#   --jobs   captures made at once (default 1; 2 is safe on 2 cores: tcpdump drops nothing)
+#   --tag    namespace tags are PREFIX0, PREFIX1, ... (default sw: w5b-sw0-gw, ...)
+#   --force  make a capture again even when DIR/SHAPE-KNOB.pcap and its .info exist
+#
+# Prints one line per capture (made, kept, failed: see DIR/SHAPE-KNOB.log). Exit 0 when every
+# capture exists at the end, 1 otherwise.
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SIZE=100
+DIR="$HERE/out/sweep"
+JOBS=1
+PREFIX=sw
+FORCE=0
+SETS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) SIZE="${2:-}"; shift 2 ;;
+    --dir) DIR="${2:-}"; shift 2 ;;
+    --jobs) JOBS="${2:-}"; shift 2 ;;
+    --tag) PREFIX="${2:-}"; shift 2 ;;
+    --force) FORCE=1; shift ;;
+    names|outage|conns) SETS+=("$1"); shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "make-sweep: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$SIZE" =~ ^[0-9]+$ ]] && [ "$SIZE" -gt 0 ] || { echo "make-sweep: --size wants MB" >&2; exit 2; }
+[[ "$JOBS" =~ ^[12]$ ]] || { echo "make-sweep: --jobs wants 1 or 2" >&2; exit 2; }
+[[ "$PREFIX" =~ ^[a-z0-9]{1,5}$ ]] || { echo "make-sweep: --tag wants 1..5 of a-z0-9" >&2; exit 2; }
+[ ${#SETS[@]} -gt 0 ] || SETS=(names outage conns)
+mkdir -p "$DIR" || exit 1
+DIR="$(realpath "$DIR")"
+
+# one line per capture: SHAPE OPTION VALUE TAG
+list() {
+  local i=0 s v
+  for s in "${SETS[@]}"; do
+    case "$s" in
+      names) for v in 100 400 1200 3000; do echo "names --names $v $PREFIX$i"; i=$((i + 1)); done ;;
+      outage) for v in 0.01 1 10 20; do echo "outage --fail-pct $v $PREFIX$i"; i=$((i + 1)); done ;;
+      conns) for v in 2000 6000 12000 18000; do echo "conns --conns $v $PREFIX$i"; i=$((i + 1)); done ;;
+    esac
+  done
+}
+one() { # one SHAPE OPTION VALUE TAG
+  local f="$DIR/$1-$3.pcap" t0=$SECONDS rc
+  if [ $FORCE -eq 0 ] && [ -s "$f" ] && [ -s "$f.info" ]; then echo "kept   $f"; return 0; fi
+  "$HERE/make-shape.sh" --shape "$1" --size "$SIZE" --tag "$4" --out "$f" "$2" "$3" \
+    > "$DIR/$1-$3.log" 2>&1 < /dev/null
+  rc=$?
+  if [ $rc -eq 0 ]; then echo "made   $f ($(( $(stat -c %s "$f") / 1000000 )) MB, $(( SECONDS - t0 )) s)"
+  else echo "FAILED $f (exit $rc, $(( SECONDS - t0 )) s): $(tail -1 "$DIR/$1-$3.log")"; fi
+  return $rc
+}
+export -f one
+export HERE DIR SIZE FORCE
+list | xargs -P "$JOBS" -L 1 bash -c 'one "$@"' one
+ok=1
+while read -r s _ v _; do [ -s "$DIR/$s-$v.pcap" ] || ok=0; done < <(list)
+[ $ok -eq 1 ]
