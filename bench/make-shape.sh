@@ -369,6 +369,22 @@ for i in $(seq 1 $(( MAXTIME * 4 ))); do
 done
 [ -n "$why_stop" ] || why_stop="--max-time $MAXTIME s reached"
 touch "$WORK/STOP"
+CUT=0
+if [ "$SHAPE" = tunnel ]; then
+  # each client finishes its list (up to 8 files of 1-32 MB) after STOP, which passed the size
+  # several times over (884 MiB for --size 200): the capture ends at the size instead, cutting
+  # the transfers under way as any capture does (they finish uncaptured)
+  for i in $(seq 1 1300); do
+    kill -0 "$LOAD_PID" 2>/dev/null || break
+    [ "$(stat -c %s "$TMPOUT" 2>/dev/null || echo 0)" -ge "$TARGET" ] && { CUT=1; break; }
+    sleep 0.1
+  done
+  if [ $CUT -eq 1 ]; then
+    TL1=$EPOCHREALTIME
+    capture_stop
+    why_stop="$why_stop; transfers under way cut at the size"
+  fi
+fi
 if ! wait_gone 1300 "$LOAD_PID"; then
   echo "make-shape: clients still running after 130 s, ending them" >&2
   for pid in $(ip netns pids "$NSC" 2>/dev/null); do
@@ -381,8 +397,10 @@ if [ -n "$HOLD_PID" ]; then
   # open when the capture ends, as on a gateway (cleanup ends it)
   for i in $(seq 1 100); do [ -s "$WORK/hold.txt" ] && break; sleep 0.1; done
 fi
-TL1=$EPOCHREALTIME
-capture_stop
+if [ $CUT -eq 0 ]; then
+  TL1=$EPOCHREALTIME
+  capture_stop
+fi
 log "load stopped ($why_stop) after $(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}') s"
 
 # ---------------------------------------------------------------- what went in
@@ -413,7 +431,7 @@ dnsq=$(tcpdump -nr "$OUT" 'udp dst port 53' 2>/dev/null | wc -l)
   echo "clients_at_once=$PAR"
   echo "curl_runs=$run_batches"
   echo "client_requests=$(wc -l < "$WORK/client-results.txt")"
-  squid_info "$ALOG" "$TL0"
+  squid_info "$ALOG" "$TL0" "$([ $CUT -eq 1 ] && echo "$TL1")"
   ALOG="$WORK/access-captured.log"
   echo "squid_connect=$(awk '$6 == "CONNECT"' "$ALOG" | wc -l) connect_bytes=$(awk '$6 == "CONNECT" {s += $5} END {printf "%d", s}' "$ALOG") all_bytes=$(awk '{s += $5} END {printf "%d", s}' "$ALOG")"
   echo "failures_sent=$(cat "$WORK/fail-sent.txt")"
