@@ -8,7 +8,7 @@
 #   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH]... [--repeat N] [--no-build]
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark]
 #
-#   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel. Files:
+#   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel ('': none). Files:
 #                   bench/out/SHAPE-1000m.pcap and SHAPE-200m.pcap (make-shape.sh), for proxy
 #                   proxy-2g.pcap and proxy-200m.pcap (make-capture.sh); a missing file: row
 #                   marked missing
@@ -225,46 +225,48 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
   echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU; load: 1-minute load average when the file was measured"
   echo
-  hdr="| shape | file MiB | packets | load | read floor s (wall) |"
-  sep="|---|---:|---:|---:|---:|"
-  for l in "${LABELS[@]}"; do
-    hdr="$hdr $l s (wall) | $l ratio | $l RSS MiB | $l incidents |"
-    sep="$sep---:|---:|---:|---:|"
-    [ $EXH -eq 1 ] && { hdr="$hdr $l = --exhaustive |"; sep="$sep---|"; }
-  done
-  echo "$hdr"; echo "$sep"
-  for s in "${SHAPE_LIST[@]}"; do
-    for which in big small; do
-      k="$s.$which"
-      [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
-      row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
-      for l in "${LABELS[@]}"; do
-        row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
-        # the parity of the 200 MB file, in its row: identical, DIFFERENT, timeout, failed
-        [ $EXH -eq 1 ] && row="$row $([ $which = small ] && v "${S[$s.$l.same]%% (*}" || echo '')  |"
-      done
-      echo "$row"
-    done
-  done
-  echo
-  echo "flat when the file grows: peak RSS and CPU ms per MiB, small file -> large file"
-  for s in "${SHAPE_LIST[@]}"; do
-    [ -n "${F[$s.big]:-}" ] && [ -n "${F[$s.small]:-}" ] || continue
-    line="  $s (${S[$s.small.mib]} -> ${S[$s.big.mib]} MiB):"
+  if [ ${#SHAPE_LIST[@]} -gt 0 ]; then   # --shapes '': the scale table alone
+    hdr="| shape | file MiB | packets | load | read floor s (wall) |"
+    sep="|---|---:|---:|---:|---:|"
     for l in "${LABELS[@]}"; do
-      [ -n "${C[$s.big.$l]:-}" ] && [ -n "${C[$s.small.$l]:-}" ] || continue
-      line="$line $l RSS ${R[$s.small.$l]} -> ${R[$s.big.$l]} MiB, ms/MiB $(awk -v a="${C[$s.small.$l]}" -v b="${S[$s.small.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}') -> $(awk -v a="${C[$s.big.$l]}" -v b="${S[$s.big.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}');"
+      hdr="$hdr $l s (wall) | $l ratio | $l RSS MiB | $l incidents |"
+      sep="$sep---:|---:|---:|---:|"
+      [ $EXH -eq 1 ] && { hdr="$hdr $l = --exhaustive |"; sep="$sep---|"; }
     done
-    echo "$line"
-  done
-  if [ $EXH -eq 1 ]; then
-    echo
-    echo "--exhaustive on the 200 MB version against the default path (JSON compared byte for byte):"
+    echo "$hdr"; echo "$sep"
     for s in "${SHAPE_LIST[@]}"; do
-      line="  $s:"
-      for l in "${LABELS[@]}"; do line="$line $l $(v "${S[$s.$l.same]:-}" 'not run');"; done
+      for which in big small; do
+        k="$s.$which"
+        [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
+        row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
+        for l in "${LABELS[@]}"; do
+          row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
+          # the parity of the 200 MB file, in its row: identical, DIFFERENT, timeout, failed
+          [ $EXH -eq 1 ] && row="$row $([ $which = small ] && v "${S[$s.$l.same]%% (*}" || echo '')  |"
+        done
+        echo "$row"
+      done
+    done
+    echo
+    echo "flat when the file grows: peak RSS and CPU ms per MiB, small file -> large file"
+    for s in "${SHAPE_LIST[@]}"; do
+      [ -n "${F[$s.big]:-}" ] && [ -n "${F[$s.small]:-}" ] || continue
+      line="  $s (${S[$s.small.mib]} -> ${S[$s.big.mib]} MiB):"
+      for l in "${LABELS[@]}"; do
+        [ -n "${C[$s.big.$l]:-}" ] && [ -n "${C[$s.small.$l]:-}" ] || continue
+        line="$line $l RSS ${R[$s.small.$l]} -> ${R[$s.big.$l]} MiB, ms/MiB $(awk -v a="${C[$s.small.$l]}" -v b="${S[$s.small.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}') -> $(awk -v a="${C[$s.big.$l]}" -v b="${S[$s.big.mib]}" 'BEGIN {printf "%.2f", a * 1000 / b}');"
+      done
       echo "$line"
     done
+    if [ $EXH -eq 1 ]; then
+      echo
+      echo "--exhaustive on the 200 MB version against the default path (JSON compared byte for byte):"
+      for s in "${SHAPE_LIST[@]}"; do
+        line="  $s:"
+        for l in "${LABELS[@]}"; do line="$line $l $(v "${S[$s.$l.same]:-}" 'not run');"; done
+        echo "$line"
+      done
+    fi
   fi
   if [ ${#SCALE_ROWS[@]} -gt 0 ]; then
     echo
