@@ -332,18 +332,21 @@ if [ "$SHAPE" = conns ]; then
       --slow 0 --stop '$WORK/STOP' --report '$WORK/hold.txt'" > "$WORK/hold.log" 2>&1 &
   HOLD_PID=$!
   PIDS+=("$HOLD_PID")
-  # long-lived: 64 slow downloads of the 16 MB file (32 KB/s: longer than the capture)
-  for k in $(seq 0 63); do
-    ip netns exec "$NSC" curl -s -o /dev/null --limit-rate 32k --max-time 3000 \
-      --interface "198.18.1.$(( 2 + k % 32 ))" -x http://198.18.1.1:9090 http://www.bench/big/16.bin &
-    PIDS+=("$!")
-  done
-  for i in $(seq 1 1200); do
+  for i in $(seq 1 2400); do   # 10 minutes: 18,000 took 278 s at a load of 30
     grep -q '^open ' "$WORK/hold.log" 2>/dev/null && break
     kill -0 "$HOLD_PID" 2>/dev/null || die "hold-conns.py ended ($(tail -3 "$WORK/hold.log"))"
     sleep 0.25
   done
   log "$(grep '^open ' "$WORK/hold.log" | tail -1)"
+  # long-lived: 64 slow downloads of the 16 MB file (32 KB/s: longer than the capture), once
+  # the held connections are open. Started with them, they filled the file at 4 MB/s (both
+  # legs) while a loaded Squid accepted 60-70 connections a second: 811 MiB for --size 100
+  # --conns 2000, 2 GB for --size 200 --conns 18000
+  for k in $(seq 0 63); do
+    ip netns exec "$NSC" curl -s -o /dev/null --limit-rate 32k --max-time 3000 \
+      --interface "198.18.1.$(( 2 + k % 32 ))" -x http://198.18.1.1:9090 http://www.bench/big/16.bin &
+    PIDS+=("$!")
+  done
 fi
 ip netns exec "$NSC" xargs -P "$PAR" -L 1 -a "$WORK/batches.txt" "$WORK/worker.sh" &
 LOAD_PID=$!
