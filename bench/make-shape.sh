@@ -373,10 +373,12 @@ done
 [ -n "$why_stop" ] || why_stop="--max-time $MAXTIME s reached"
 touch "$WORK/STOP"
 CUT=0
-if [ "$SHAPE" = tunnel ]; then
-  # each client finishes its list (up to 8 files of 1-32 MB) after STOP, which passed the size
-  # several times over (884 MiB for --size 200): the capture ends at the size instead, cutting
-  # the transfers under way as any capture does (they finish uncaptured)
+if [ "$SHAPE" = tunnel ] || [ "$SHAPE" = conns ]; then
+  # tunnel: each client finishes its list (up to 8 files of 1-32 MB) after STOP, which passed
+  # the size several times over (884 MiB for --size 200); conns: the 64 slow downloads go on
+  # (4-7 MB/s with both legs) while the other clients end, 40 s on a loaded machine (660 MB
+  # for --size 200). The capture ends at the size instead, cutting the transfers under way as
+  # any capture does (they finish uncaptured)
   for i in $(seq 1 1300); do
     kill -0 "$LOAD_PID" 2>/dev/null || break
     [ "$(stat -c %s "$TMPOUT" 2>/dev/null || echo 0)" -ge "$TARGET" ] && { CUT=1; break; }
