@@ -12,8 +12,9 @@
 #            is kept small: ipcache_size 64), 3 % of requests to names that do not exist;
 #            small bodies, so DNS queries are a large share of the traffic.
 #   conns    --conns N idle keep-alive client connections (default 20000), each opened with one
-#            request and then held (a second request on some of them during the run), 64
-#            long-lived slow downloads (a 16 MB file read at 32 KB/s), ordinary load beside.
+#            request and then held (a second request on some of them during the run); once
+#            they are open, 64 long-lived slow downloads (a 16 MB file read at 32 KB/s) and
+#            the ordinary load beside. The capture ends at --size, everything still open.
 #   long     the ordinary load at a low, steady rate for --duration S seconds of packet time
 #            (default 1860: 31 minutes), rate chosen so that the file reaches about --size MB;
 #            0.2 % of requests fail as in the outage shape, spread over the whole run.
@@ -22,7 +23,8 @@
 #            that wait: a zone whose DNS server does not answer (queries dropped, Squid 503
 #            after dns_timeout) and an address whose SYNs are dropped.
 #   tunnel   large bodies: most bytes in CONNECT tunnels (HTTPS to the origin through Squid,
-#            files of 1..32 MB), plain HTTP downloads of 1..8 MB, small requests beside.
+#            files of 1..32 MB), plain HTTP downloads of 1..8 MB, small requests beside. The
+#            capture ends at --size, in the middle of the transfers.
 #
 #   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
 #   --out FILE     default bench/out/SHAPE-SIZEm.pcap (bench/out/ is scratch)
@@ -66,7 +68,7 @@ while [ $# -gt 0 ]; do
     --fail-pct) FAILPCT="${2:-}"; shift 2 ;;
     --parallel) PAR="${2:-}"; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "make-shape: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
