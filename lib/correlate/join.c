@@ -478,6 +478,28 @@ static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_
     return why_rec_conn(rc)->syn_ts[0];
 }
 
+/* rc went to an address the capture shows resolved for another name only, never for q's
+ * host, and a request for that name was waiting when rc began: the gateway connected there
+ * for that name's server (HAProxy's `he` server, named he.lab and resolved in the
+ * background), so rc is that request's, not q's (a live run gave `prohib6`, answered 0.3 ms
+ * after `he`'s last refusal, he's chain while he, with lookups of its own, was not matched). */
+static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!q->host[0] || !addr_for_other_name(cx, &c->srv_addr, q->host))
+        return false;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr))
+            continue;
+        for (const struct why_txn *o = cx->st->qhead; o; o = o->qnext)
+            if (o != q && !o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
+                why_ts_diff_us(o->req_first_ts, c->syn_ts[0]) >= -WHY_CAUSAL_US &&
+                (!o->has_resp || why_ts_cmp(c->syn_ts[0], o->resp_first_ts) <= 0))
+                return true;
+    }
+    return false;
+}
+
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
@@ -488,6 +510,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts[0]) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts[0], q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
+    if (named_for_other(cx, q, rc))
+        return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
          * attempt (its connect timeout) as the kernel's timer fired; it ended at the answer */

@@ -104,6 +104,17 @@ static void answer(struct why_txn *t, int status, double at)
     t->resp_first_frame = t->resp_frame = t->resp_end_frame = 99;
 }
 
+/* The gateway's lookup of name, asked at `at`, answered 1 ms later with addr. */
+static void resolved(struct fixture *f, const char *name, const char *addr, double at)
+{
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53"), a = A(addr);
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 1, name, WHY_DNS_A);
+    d->q_ts = d->last_q_ts = T(at);
+    d->answered = true;
+    d->a_ts = T(at + 0.001);
+    why_store_dns_answer(&f->st, d, &a, 1);
+}
+
 static void forward_proxy_join(void **state)
 {
     struct fixture *f = *state;
@@ -486,6 +497,40 @@ static void timed_out_chain_not_blind(void **state)
     assert_true(why_join_upstream_blind(&f->cx, &x));
 }
 
+/* A live HAProxy run on a loaded machine: prohib6's chain (ICMP, tries 2.1 s apart) ended
+ * 1.1 s before its answer, `he`'s last refusal 0.3 ms before it. he's server is named he.lab
+ * and resolved while he waited (so he is not in the match): an address the capture shows
+ * resolved for he.lab only, while a request for he.lab waited, is not prohib6's. */
+static void attempt_named_for_waiting_request(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cp = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.99, true);
+    struct why_txn *p6 = request(f, cp, "/p", "prohib6.lab", 1.0);
+    struct why_conn_rec *p1 = attempt(f, "198.19.0.15", (const double[]){1.01, 0}, 1.0101);
+    struct why_conn_rec *ch = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.99, true);
+    struct why_txn *he = request(f, ch, "/he", "he.lab", 2.0);
+    resolved(f, "he.lab", "198.19.0.12", 2.001);
+    struct why_conn_rec *h[3];
+    const double at[3] = {2.01, 3.05, 4.2997};
+    struct why_conn_rec *p2 = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (k == 2)
+            p2 = attempt(f, "198.19.0.15", (const double[]){3.1, 0}, 3.1001);
+        h[k] = attempt(f, "198.19.0.12", (const double[]){at[k], 0}, 0);
+        h[k]->c->half[WHY_S2C].rst_frame = h[k]->c->first_frame + 1;
+        h[k]->c->half[WHY_S2C].rst_ts = T(at[k] + 0.00002);
+    }
+    answer(he, 503, 4.2999);
+    answer(p6, 503, 4.3000);
+    why_store_queue_push(&f->st, p6);
+    why_store_queue_push(&f->st, he);
+    struct why_join x;
+    why_join_request(&f->cx, p6, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], p1);
+    assert_ptr_equal(x.attempts[1], p2);
+}
+
 /* An upstream request of the gateway's behind an opaque client leg (TLS, no keys): lost when
  * nothing follows it, retried when the gateway sent the same request again within
  * WHY_GW_RETRY_US of its end and got an answer below 500. */
@@ -585,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
         cmocka_unit_test_setup_teardown(haproxy_fixed_time_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_out_chain_not_blind, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
     };
