@@ -354,10 +354,9 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
  * attempt failed (at once after a refusal; after its connect timeout when the SYNs go
  * unanswered or draw ICMP), and it tries a server again after a timer (HAProxy's retries),
  * so one request's attempts form a chain to one server. Each such request's final attempt is
- * matched over all of them at once: as many requests as can be get one, each request in the
- * order of its closest pair taking the attempt that ended closest before its answer unless
- * another request needs it and this one has another (the answer that came first on ties).
- * The request then gets the chain that ends with its attempt. */
+ * matched over all of them at once: as many requests as can be get one, and of those matches
+ * the one whose answers are closest to when the gateway gave up (the sum of squared costs,
+ * match_finals). The request then gets the chain that ends with its attempt. */
 
 #define WHY_FINAL_REQS_MAX 32   /* requests matched at once; more: none is matched (the walk
                                    below decides, as for any request) */
@@ -368,6 +367,8 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
                                      gateway answered, its last, raced the gateway's give-up
                                      (both ~1 s timers; HAProxy: 6.5 and 32 ms seen; 67 ms was
                                      another request's attempt living on) */
+#define WHY_FINAL_COST_MAX_US (8LL * 1000000) /* a pair's cost is capped here (its square
+                                                 stays below 2^46) */
 #define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
                                             this soon after the previous one ended (HAProxy:
                                             its connect timeout, then min(timeout connect,
@@ -477,22 +478,26 @@ static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_
     return why_rec_conn(rc)->syn_ts[0];
 }
 
-struct final_pair {
-    int64_t gap_us;        /* the answer after the attempt's end (>= 0) */
-    struct why_ts answer;  /* the request's answer */
-    uint64_t conn_id;      /* the attempt's connection (ties) */
-    uint32_t req, cand;
-};
-
-static int final_pair_cmp(const void *pa, const void *pb)
+/* rc went to an address the capture shows resolved for another name only, never for q's
+ * host, and a request for that name was waiting when rc began: the gateway connected there
+ * for that name's server (HAProxy's `he` server, named he.lab and resolved in the
+ * background), so rc is that request's, not q's (a live run gave `prohib6`, answered 0.3 ms
+ * after `he`'s last refusal, he's chain while he, with lookups of its own, was not matched). */
+static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
 {
-    const struct final_pair *a = pa, *b = pb;
-    if (a->gap_us != b->gap_us)
-        return a->gap_us < b->gap_us ? -1 : 1;
-    int c = why_ts_cmp(a->answer, b->answer);
-    if (c)
-        return c;
-    return a->conn_id < b->conn_id ? -1 : a->conn_id > b->conn_id;
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!q->host[0] || !addr_for_other_name(cx, &c->srv_addr, q->host))
+        return false;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr))
+            continue;
+        for (const struct why_txn *o = cx->st->qhead; o; o = o->qnext)
+            if (o != q && !o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
+                why_ts_diff_us(o->req_first_ts, c->syn_ts[0]) >= -WHY_CAUSAL_US &&
+                (!o->has_resp || why_ts_cmp(c->syn_ts[0], o->resp_first_ts) <= 0))
+                return true;
+    }
+    return false;
 }
 
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
@@ -505,6 +510,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts[0]) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts[0], q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
+    if (named_for_other(cx, q, rc))
+        return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
          * attempt (its connect timeout) as the kernel's timer fired; it ended at the answer */
@@ -523,30 +530,107 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     return gap < 0 ? 0 : gap;
 }
 
-struct match {
-    const struct final_pair *pairs; /* by gap, closest first */
-    uint32_t npairs;
-    uint32_t owner[WHY_FINAL_CANDS_MAX]; /* the request holding each attempt, or UINT32_MAX */
-    bool seen[WHY_FINAL_CANDS_MAX];      /* looked at in this augmenting search */
-};
-
-/* Request r gets an attempt: a free one, or one whose holder gets another (Kuhn's augmenting
- * path), its closest first; depth bounds the search by the number of requests. */
-static bool augment(struct match *m, uint32_t r, uint32_t depth)
+/* An attempt the gateway gave up on after its connect timeout: no SYN-ACK, no refusal (SYNs
+ * unanswered or drawing ICMP, which HAProxy waits out like silence). */
+static bool attempt_timed_out(const struct why_conn_rec *rc)
 {
-    if (depth >= WHY_FINAL_REQS_MAX)
-        return false;
-    for (uint32_t k = 0; k < m->npairs; k++) {
-        const struct final_pair *p = &m->pairs[k];
-        if (p->req != r || m->seen[p->cand])
-            continue;
-        m->seen[p->cand] = true;
-        if (m->owner[p->cand] == UINT32_MAX || augment(m, m->owner[p->cand], depth + 1)) {
-            m->owner[p->cand] = r;
-            return true;
-        }
+    const struct why_conn *c = why_rec_conn(rc);
+    return !c->synack_frame && !c->half[WHY_S2C].rst_frame;
+}
+
+/* rc is a retry of the same server after an attempt that timed out: the previous attempt of
+ * its chain (or NULL). */
+static struct why_conn_rec *timed_out_before(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    struct why_conn_rec *p = chain_prev(cx, rc);
+    if (!p || !attempt_timed_out(p) || !same_path(why_rec_conn(p), why_rec_conn(rc)))
+        return NULL;
+    return p;
+}
+
+static int by_us(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The gateway's connect timeout as its chains show it: the median time from one timed-out
+ * attempt to the retry of the same server (HAProxy retries at once when its `timeout
+ * connect` fires), over the chains of the attempts in cands[] marked used; 0 when no chain
+ * has such a retry. */
+static int64_t chains_timeout(const struct why_join_ctx *cx, struct why_conn_rec *const *cands,
+                              const bool *used, uint32_t ncands)
+{
+    int64_t iv[WHY_FINAL_CANDS_MAX];
+    uint32_t n = 0;
+    for (uint32_t j = 0; j < ncands; j++) {
+        struct why_conn_rec *rc = cands[j], *p;
+        for (uint32_t k = 1; used[j] && k < WHY_FINAL_CHAIN_MAX && n < WHY_FINAL_CANDS_MAX &&
+                             (p = timed_out_before(cx, rc));
+             k++, rc = p)
+            iv[n++] = why_ts_diff_us(why_rec_conn(p)->syn_ts[0], why_rec_conn(rc)->syn_ts[0]);
     }
-    return false;
+    if (n == 0)
+        return 0;
+    qsort(iv, n, sizeof iv[0], by_us);
+    return iv[n / 2];
+}
+
+#define WHY_FINAL_NO_PAIR (1LL << 50) /* cost of leaving a request without an attempt: more
+                                         than any sum of squared real costs (< 2^46 each) */
+#define WHY_FINAL_COLS (WHY_FINAL_CANDS_MAX + WHY_FINAL_REQS_MAX) /* attempts, then "none" */
+
+/* Minimum-cost assignment of every request (row) to a distinct column (Hungarian method,
+ * potentials and shortest augmenting paths: O(rows^2 * cols)); col[i] gets row i's column. */
+static void assign_min_cost(int64_t (*cost)[WHY_FINAL_COLS], uint32_t rows, uint32_t cols, uint32_t *col)
+{
+    int64_t u[WHY_FINAL_REQS_MAX + 1] = {0}, v[WHY_FINAL_COLS + 1] = {0}, minv[WHY_FINAL_COLS + 1];
+    uint32_t row_of[WHY_FINAL_COLS + 1] = {0}, way[WHY_FINAL_COLS + 1] = {0};
+    bool used[WHY_FINAL_COLS + 1];
+    const int64_t inf = INT64_MAX / 4;
+    for (uint32_t i = 1; i <= rows; i++) {
+        row_of[0] = i;
+        uint32_t j0 = 0;
+        for (uint32_t j = 0; j <= cols; j++) {
+            minv[j] = inf;
+            used[j] = false;
+        }
+        do { /* at most cols + 1 steps: each marks a column used */
+            used[j0] = true;
+            uint32_t i0 = row_of[j0], j1 = 0;
+            int64_t delta = inf;
+            for (uint32_t j = 1; j <= cols; j++) {
+                if (used[j])
+                    continue;
+                int64_t cur = cost[i0 - 1][j - 1] - u[i0] - v[j];
+                if (cur < minv[j]) {
+                    minv[j] = cur;
+                    way[j] = j0;
+                }
+                if (minv[j] < delta) {
+                    delta = minv[j];
+                    j1 = j;
+                }
+            }
+            for (uint32_t j = 0; j <= cols; j++) {
+                if (used[j]) {
+                    u[row_of[j]] += delta;
+                    v[j] -= delta;
+                } else {
+                    minv[j] -= delta;
+                }
+            }
+            j0 = j1;
+        } while (row_of[j0] != 0);
+        do {
+            uint32_t j1 = way[j0];
+            row_of[j0] = row_of[j1];
+            j0 = j1;
+        } while (j0);
+    }
+    for (uint32_t j = 1; j <= cols; j++)
+        if (row_of[j])
+            col[row_of[j] - 1] = j - 1;
 }
 
 /* The match of final attempts for client (final_matched) and the requests still queued
@@ -587,35 +671,54 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             return;
         cands[ncands++] = rc;
     }
-    struct final_pair pairs[WHY_FINAL_PAIRS_MAX];
+    /* the pairs that can be: gap[i][j] >= 0 (final_gap) */
+    int64_t gap[WHY_FINAL_REQS_MAX][WHY_FINAL_CANDS_MAX];
+    bool used[WHY_FINAL_CANDS_MAX] = {0};
     uint32_t npairs = 0;
     for (uint32_t i = 0; i < nreqs; i++)
         for (uint32_t j = 0; j < ncands; j++) {
-            int64_t gap = final_gap(cx, reqs[i], cands[j]);
-            if (gap >= 0 && npairs == WHY_FINAL_PAIRS_MAX)
+            gap[i][j] = final_gap(cx, reqs[i], cands[j]);
+            if (gap[i][j] >= 0 && npairs == WHY_FINAL_PAIRS_MAX)
                 return;
-            if (gap >= 0)
-                pairs[npairs++] = (struct final_pair){gap, reqs[i]->resp_first_ts,
-                                                      why_rec_conn(cands[j])->id, i, j};
+            if (gap[i][j] >= 0) {
+                npairs++;
+                used[j] = true;
+            }
         }
-    qsort(pairs, npairs, sizeof pairs[0], final_pair_cmp);
-    /* requests in the order of their closest pair; each takes its closest free attempt, or
-     * one another request holds when that one can move to its next (an augmenting path): as
-     * many requests as can be get a final attempt, the closer pairs first */
-    struct match m = {.pairs = pairs, .npairs = npairs};
-    memset(m.owner, 0xff, sizeof m.owner);
-    bool queued[WHY_FINAL_REQS_MAX] = {0};
-    for (uint32_t k = 0; k < npairs; k++) {
-        if (queued[pairs[k].req])
-            continue;
-        queued[pairs[k].req] = true;
-        memset(m.seen, 0, sizeof m.seen);
-        augment(&m, pairs[k].req, 0);
+    /* A pair's cost: how far the answer is from when the gateway gave up. After a refusal,
+     * or a single attempt, that is the attempt's end (the gap). After a retry of a server
+     * whose previous attempt timed out, the gateway gave up on this one too after its
+     * connect timeout (T, measured between the chains' own tries): HAProxy answers T after
+     * its last SYN, however soon another request's chain ended before the answer (a gap
+     * rule took a chain that ended 0.7 s before for one that ended T = 1 s before). The
+     * match minimises the sum of squared costs over as many requests as can get an attempt:
+     * with equal sums (two answers, two chain ends all before them) the squares keep the
+     * order, the earlier answer with the earlier end. */
+    int64_t timeout = chains_timeout(cx, cands, used, ncands);
+    int64_t cost[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS];
+    uint32_t cols = ncands + nreqs;
+    for (uint32_t i = 0; i < nreqs; i++) {
+        for (uint32_t j = 0; j < ncands; j++) {
+            int64_t c = gap[i][j];
+            if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
+                c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts[0], timeout),
+                                   reqs[i]->resp_first_ts);
+                c = c < 0 ? -c : c;
+            }
+            if (c > WHY_FINAL_COST_MAX_US)
+                c = WHY_FINAL_COST_MAX_US;
+            cost[i][j] = c < 0 ? 2 * WHY_FINAL_NO_PAIR : c * c;
+        }
+        for (uint32_t j = ncands; j < cols; j++)
+            cost[i][j] = j - ncands == i ? WHY_FINAL_NO_PAIR : 2 * WHY_FINAL_NO_PAIR;
     }
+    uint32_t col[WHY_FINAL_REQS_MAX];
+    memset(col, 0xff, sizeof col);
+    assign_min_cost(cost, nreqs, cols, col);
     struct why_conn_rec *final[WHY_FINAL_REQS_MAX] = {0};
-    for (uint32_t j = 0; j < ncands; j++)
-        if (m.owner[j] != UINT32_MAX)
-            final[m.owner[j]] = cands[j];
+    for (uint32_t i = 0; i < nreqs; i++)
+        if (col[i] < ncands && gap[i][col[i]] >= 0)
+            final[i] = cands[col[i]];
     f->own = final[0];
     for (uint32_t i = 1; i < nreqs; i++)
         for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];

@@ -33,7 +33,7 @@ struct fixture {
     struct why_gateways gw;
     struct why_store st;
     struct why_join_ctx cx;
-    struct why_conn conns[16];
+    struct why_conn conns[32];
     int nconns;
 };
 
@@ -102,6 +102,17 @@ static void answer(struct why_txn *t, int status, double at)
     t->status = status;
     t->resp_first_ts = t->resp_ts = t->resp_end_ts = T(at);
     t->resp_first_frame = t->resp_frame = t->resp_end_frame = 99;
+}
+
+/* The gateway's lookup of name, asked at `at`, answered 1 ms later with addr. */
+static void resolved(struct fixture *f, const char *name, const char *addr, double at)
+{
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53"), a = A(addr);
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 1, name, WHY_DNS_A);
+    d->q_ts = d->last_q_ts = T(at);
+    d->answered = true;
+    d->a_ts = T(at + 0.001);
+    why_store_dns_answer(&f->st, d, &a, 1);
 }
 
 static void forward_proxy_join(void **state)
@@ -386,6 +397,140 @@ static void final_attempts_matched_for_all(void **state)
     assert_ptr_equal(j.attempts[0], y);
 }
 
+/* HAProxy answers a request whose attempts time out (SYNs unanswered or drawing ICMP) its
+ * `timeout connect` (1 s) after its last SYN, whenever other requests' chains ended: five
+ * requests bunched within 0.25 s, each with a chain of three attempts 1 s apart, answered
+ * 2.99-3.00 s after they came (races/run8's syndrop, adminprohib, prohib6, unreach and
+ * hostprohib, to the microsecond). The drop request's own chain ended 0.991 s before its
+ * answer, prohib6's 0.798 s before it: taking the attempt that ended closest before the
+ * answer gave it prohib6's chain, and the others each other's. Matched on the timeout the
+ * chains show (the median time from a timed-out try to the retry), each gets its own. A
+ * sixth chain, refused three times (the `he` request's, which the match does not hold: its
+ * host was looked up), ended 0.17-0.42 s before the five answers; closest-first, every
+ * request reached for it and the augmenting paths pushed each onto another's chain. */
+struct chain_spec {
+    const char *cli, *srv;
+    double req, ans, syn[3], icmp[3];
+};
+
+static void haproxy_fixed_time_answers(void **state)
+{
+    struct fixture *f = *state;
+    static const struct chain_spec sp[] = {
+        {"198.18.1.2", "198.19.0.11", 1.661307, 4.652489, {1.661532, 2.662345, 3.661512}, {0, 0, 0}},
+        {"198.18.1.3", "198.19.0.13", 1.861803, 4.864430, {1.873271, 2.873270, 3.864877}, {1.873325, 2.873328, 3.865005}},
+        {"198.18.1.4", "198.19.0.15", 1.863791, 4.853444, {1.863990, 2.863143, 3.854772}, {1.864032, 2.863192, 3.854814}},
+        {"198.18.1.5", "198.19.0.16", 1.903868, 4.900970, {1.909507, 2.908933, 3.901081}, {1.909583, 2.908977, 3.901120}},
+        {"198.18.1.6", "198.19.0.14", 1.905542, 4.893896, {1.921454, 2.901965, 3.893836}, {1.921505, 2.902021, 3.893891}},
+    };
+    enum { N = sizeof sp / sizeof sp[0] };
+    struct why_txn *req[N];
+    struct why_conn_rec *att[N][3];
+    /* records in the order of their first packet, as the store keeps them */
+    struct ev { double at; int who, k; } evs[N * 4 + 3];
+    int nev = 0;
+    for (int i = 0; i < N; i++) {
+        evs[nev++] = (struct ev){sp[i].req - 0.0001, i, -1};
+        for (int k = 0; k < 3; k++)
+            evs[nev++] = (struct ev){sp[i].syn[k], i, k};
+    }
+    static const double refused[3] = {2.491810, 3.490535, 4.481720};
+    for (int k = 0; k < 3; k++)
+        evs[nev++] = (struct ev){refused[k], N, k};
+    for (int a = 1; a < nev; a++)
+        for (int b = a; b > 0 && evs[b].at < evs[b - 1].at; b--) {
+            struct ev t = evs[b];
+            evs[b] = evs[b - 1];
+            evs[b - 1] = t;
+        }
+    for (int e = 0; e < nev; e++) {
+        if (evs[e].who == N) {
+            struct why_conn_rec *r = attempt(f, "198.19.0.12", (const double[]){evs[e].at, 0}, 0);
+            r->c->half[WHY_S2C].rst_frame = r->c->first_frame + 1;
+            r->c->half[WHY_S2C].rst_ts = T(evs[e].at + 0.00003);
+            continue;
+        }
+        const struct chain_spec *c = &sp[evs[e].who];
+        if (evs[e].k < 0) {
+            struct why_conn_rec *cc = conn(f, c->cli, "198.18.1.1", 80, evs[e].at, true);
+            req[evs[e].who] = request(f, cc, "/x", "x.lab", c->req);
+            answer(req[evs[e].who], 503, c->ans);
+        } else {
+            att[evs[e].who][evs[e].k] =
+                attempt(f, c->srv, (const double[]){c->syn[evs[e].k], 0}, c->icmp[evs[e].k]);
+        }
+    }
+    for (int i = 0; i < N; i++)
+        why_store_queue_push(&f->st, req[i]);
+    struct why_join x;
+    for (int i = 0; i < N; i++) {
+        why_join_request(&f->cx, req[i], &x);
+        assert_int_equal(x.nattempts, 3);
+        for (int k = 0; k < 3; k++)
+            assert_ptr_equal(x.attempts[k], att[i][k]);
+    }
+}
+
+/* races/run8's drop request: three tries of a server that drops SYNs, 1 s apart, and the
+ * answer 0.991 s after the last, before the kernel would send that SYN again. Not a RST the
+ * capture missed: the gateway's own timer ended the last try as it ended the others. A lone
+ * unanswered SYN answered that soon still is (nothing shows a timer). */
+static void timed_out_chain_not_blind(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.66, true);
+    struct why_txn *t = request(f, cc, "/x", "drop.lab", 1.661307);
+    answer(t, 503, 4.652489);
+    struct why_join x = {.client = t, .end_frame = 99, .end_ts = T(4.652489), .nattempts = 3};
+    x.attempts[0] = attempt(f, "198.19.0.11", (const double[]){1.661532, 0}, 0);
+    x.attempts[1] = attempt(f, "198.19.0.11", (const double[]){2.662345, 0}, 0);
+    x.attempts[2] = attempt(f, "198.19.0.11", (const double[]){3.661512, 0}, 0);
+    x.up_conn = x.attempts[2];
+    assert_false(why_join_upstream_blind(&f->cx, &x));
+    x.attempts[0] = x.attempts[2];
+    x.nattempts = 1;
+    assert_true(why_join_upstream_blind(&f->cx, &x));
+    /* tries 0.5 s apart: not the timer that ended the last one */
+    x.nattempts = 2;
+    x.attempts[0] = attempt(f, "198.19.0.11", (const double[]){3.161512, 0}, 0);
+    x.attempts[1] = attempt(f, "198.19.0.11", (const double[]){3.661512, 0}, 0);
+    assert_true(why_join_upstream_blind(&f->cx, &x));
+}
+
+/* A live HAProxy run on a loaded machine: prohib6's chain (ICMP, tries 2.1 s apart) ended
+ * 1.1 s before its answer, `he`'s last refusal 0.3 ms before it. he's server is named he.lab
+ * and resolved while he waited (so he is not in the match): an address the capture shows
+ * resolved for he.lab only, while a request for he.lab waited, is not prohib6's. */
+static void attempt_named_for_waiting_request(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cp = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.99, true);
+    struct why_txn *p6 = request(f, cp, "/p", "prohib6.lab", 1.0);
+    struct why_conn_rec *p1 = attempt(f, "198.19.0.15", (const double[]){1.01, 0}, 1.0101);
+    struct why_conn_rec *ch = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.99, true);
+    struct why_txn *he = request(f, ch, "/he", "he.lab", 2.0);
+    resolved(f, "he.lab", "198.19.0.12", 2.001);
+    struct why_conn_rec *h[3];
+    const double at[3] = {2.01, 3.05, 4.2997};
+    struct why_conn_rec *p2 = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (k == 2)
+            p2 = attempt(f, "198.19.0.15", (const double[]){3.1, 0}, 3.1001);
+        h[k] = attempt(f, "198.19.0.12", (const double[]){at[k], 0}, 0);
+        h[k]->c->half[WHY_S2C].rst_frame = h[k]->c->first_frame + 1;
+        h[k]->c->half[WHY_S2C].rst_ts = T(at[k] + 0.00002);
+    }
+    answer(he, 503, 4.2999);
+    answer(p6, 503, 4.3000);
+    why_store_queue_push(&f->st, p6);
+    why_store_queue_push(&f->st, he);
+    struct why_join x;
+    why_join_request(&f->cx, p6, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], p1);
+    assert_ptr_equal(x.attempts[1], p2);
+}
+
 /* An upstream request of the gateway's behind an opaque client leg (TLS, no keys): lost when
  * nothing follows it, retried when the gateway sent the same request again within
  * WHY_GW_RETRY_US of its end and got an answer below 500. */
@@ -483,6 +628,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(haproxy_fixed_time_answers, setup, teardown),
+        cmocka_unit_test_setup_teardown(timed_out_chain_not_blind, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
     };
