@@ -196,7 +196,7 @@ static bool any_opaque_client(const struct why_join_ctx *cx)
 
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
 {
-    if (t->claimed_by || (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0))
+    if (t->claimed_by || why_join_answered_ok(t))
         return false;
     /* no opaque client leg held at all (the usual capture): nothing to walk, each sweep */
     if (cx->opaque && *cx->opaque < 0)

@@ -274,7 +274,8 @@ static void sweep_orphans(struct why_session *s, bool finishing)
         return; /* no opaque client leg held: no upstream request can be an orphan */
     struct why_join_ctx cx = join_ctx(s);
     for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
-        if (!t->queued && !t->decided && !t->claimed_by && txn_ready(s, t, finishing) &&
+        if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
+            txn_ready(s, t, finishing) &&
             why_join_upstream_orphan(&cx, t))
             decide(s, t);
 }
