@@ -34,6 +34,27 @@
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
+/* freed records of each kind kept for reuse (cap); none under AddressSanitizer, so that it
+ * still sees a record used after it was freed */
+#if defined(__SANITIZE_ADDRESS__)
+#define WHY_SPARE_MAX 0u
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WHY_SPARE_MAX 0u
+#endif
+#endif
+#ifndef WHY_SPARE_MAX
+#define WHY_SPARE_MAX 1024u
+#endif
+
+/* Freed records of one size kept for the next one (a request, an answer, a connection per
+ * packet or so would otherwise each be a malloc and a free): chained through their first
+ * bytes, at most WHY_SPARE_MAX. */
+struct why_spare {
+    void *head;
+    uint32_t n;
+};
+
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
     struct why_ts first_ts;           /* why_rec_conn(rc)->first_ts */
@@ -111,6 +132,9 @@ struct why_store {
     bool txns_unordered;              /* a head ended WHY_ORDER_SLACK_US or more before one
                                          created before it: creation order is not time order */
     uint64_t next_txn_id, next_dns_id;
+    struct why_spare spare_txn, spare_dns, spare_rec, spare_conn; /* struct why_txn, a DNS
+                                         record with its links, struct why_conn_rec, the
+                                         copy of a closed connection (struct why_conn) */
     /* names a gateway was seen looking up on its own schedule (correlate/background.c): the
      * schedule outlives the records that proved it, which pruning frees */
     struct why_bg_name {
