@@ -134,6 +134,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->gw = gw;
     st->settle_us = settle_us;
     st->slots_ok = true;
+    st->tls_ok = true;
     if (hooks)
         st->hooks = *hooks;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
@@ -267,9 +268,22 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
     st->nrecs--;
 }
 
+/* rc leaves the index of TLS records (if on it): the last entry takes its place. O(1). */
+static void tls_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    uint32_t pos = st->slots[rc->slot].tls_pos;
+    if (!pos)
+        return;
+    struct why_conn_rec *last = st->tls_recs[--st->ntls];
+    st->tls_recs[pos - 1] = last;
+    st->slots[last->slot].tls_pos = pos;
+    st->slots[rc->slot].tls_pos = 0;
+}
+
 static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
     if (st->slots_ok) {
+        tls_remove(st, rc);
         st->slots[rc->slot].rc = NULL;
         st->slots_dead++;
     }
@@ -345,6 +359,7 @@ void why_store_fini(struct why_store *st)
     spare_drain(&st->spare_rec);
     spare_drain(&st->spare_conn);
     free(st->slots);
+    free(st->tls_recs);
     free(st->ready);
     free(st->index);
     free(st->hindex);
@@ -526,6 +541,31 @@ struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)
 {
     return st->abuckets[addr_bucket(srv, WHY_ADDR_BUCKETS)];
+}
+
+void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!st->slots_ok || !st->tls_ok || st->slots[rc->slot].tls_pos)
+        return;
+    if (st->ntls == st->tls_cap) {
+        size_t cap = st->tls_cap ? st->tls_cap * 2 : 64;
+        struct why_conn_rec **v = realloc(st->tls_recs, cap * sizeof *v);
+        if (!v) {
+            st->sum->oom++;
+            st->tls_ok = false; /* for good: the walks go over every record */
+            return;
+        }
+        st->tls_recs = v;
+        st->tls_cap = cap;
+    }
+    st->tls_recs[st->ntls++] = rc;
+    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls;
+}
+
+struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)
+{
+    *n = st->ntls;
+    return st->slots_ok && st->tls_ok ? st->tls_recs : NULL;
 }
 
 /* ---- transactions and the request index ---- */

@@ -8,6 +8,7 @@
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
  *   - connection records by server address, O(records to it): why_store_conns_to;
+ *   - connection records found to be TLS, O(such records): why_store_tls_recs;
  *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
  *     path (client address, server address and port), newest first, O(such records on
  *     it) amortised: why_store_attempts; a record that connects or is claimed leaves at
@@ -62,6 +63,7 @@ struct why_rec_slot {
                                          next compaction) */
     uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
     bool upstream;                    /* rc->gw_cli && !rc->gw_srv at that gen */
+    uint32_t tls_pos;                 /* rc's place in tls_recs + 1; 0: not there */
 };
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
@@ -86,6 +88,10 @@ struct why_store {
     uint64_t nrecs;
     uint64_t tls_opened;              /* connections whose bytes were found to be TLS, ever
                                          (the join looks for an opaque client leg only then) */
+    struct why_conn_rec **tls_recs;   /* the records found to be TLS, in no order (their
+                                         slot holds the place): valid while tls_ok */
+    size_t ntls, tls_cap;
+    bool tls_ok;                      /* false for good after an allocation failed */
     struct why_rec_slot *slots;       /* the records by creation (rhead..rtail), with freed ones */
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
@@ -182,6 +188,11 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
+/* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
+void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
+/* The records found to be TLS, in no order (*n of them); NULL when the index is not kept
+ * (an allocation failed): then every record must be walked. */
+struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n);
 /* s's record is the gateway's upstream connection (client side the gateway, server side not):
  * from the entry while the gateways' sets are unchanged, else from the record (refreshed). */
 static inline bool why_store_slot_upstream(const struct why_gateways *g, struct why_rec_slot *s)
