@@ -68,6 +68,9 @@ struct why_lone_rsts {
     bool overflow;                /* more than WHY_LONE_RST_MAX: each request walks the records */
     uint32_t n;
     struct why_ts ts[WHY_LONE_RST_MAX]; /* the resets' times */
+    bool up_valid;                /* up_one_sided read since the last packet */
+    bool up_one_sided;            /* one of the oldest records is an upstream connection of
+                                     the gateway's of which the capture lacks a side */
 };
 
 /* What the join reads. */

@@ -354,7 +354,7 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
-    s->lone.valid = false;
+    s->lone.valid = s->lone.up_valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
     /* "no opaque client leg" holds until a TLS connection comes or the gateways change */
     if (s->opaque != 0 || s->st.tls_opened != s->opaque_tls || s->gw.gen != s->opaque_gen) {
