@@ -235,6 +235,7 @@ static bool tls_open(const struct why_app_env *env, struct why_conn_rec *rc)
 {
     /* (the record streams start zeroed with the record: a CONNECT tunnel uses them too) */
     env->st->tls_opened++;
+    why_store_tls_add(env->st, rc);
     if (env->keylog) { /* --keylog: keep whole records for the decryptor */
         rc->st.dec = why_tlsdec_new(env->keylog);
         rc->st.tls[0].keep_bodies = rc->st.tls[1].keep_bodies = rc->st.dec != NULL;

@@ -793,6 +793,18 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
     return pick && (pick_host || n == 1) ? pick : NULL;
 }
 
+/* rc is a TLS connection the capture host served (to another host), open at `at`. */
+static bool local_tls_server_at(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct why_ts at)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts last = c->half[0].last_ts;
+    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
+        last = c->half[1].last_ts;
+    return rc->app == WHY_APP_TLS && why_gw_is_local(cx->gw, &c->srv_addr) &&
+           !why_gw_is_local(cx->gw, &c->cli_addr) && why_ts_cmp(c->first_ts, at) <= 0 &&
+           why_ts_cmp(last, at) >= 0;
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -810,16 +822,13 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
          * (by any of its addresses): a gateway whose client leg is opaque (no keys), not a
          * client on its own */
         const struct why_conn *me = why_rec_conn(client->rc);
-        for (struct why_conn_rec *rc = cx->st->rhead;
-             rc && !x->opaque_gateway && why_gw_is_local(cx->gw, &me->cli_addr); rc = rc->rnext) {
-            const struct why_conn *c = why_rec_conn(rc);
-            struct why_ts last = c->half[0].last_ts;
-            if (why_ts_cmp(c->half[1].last_ts, last) > 0)
-                last = c->half[1].last_ts;
-            x->opaque_gateway = rc->app == WHY_APP_TLS && why_gw_is_local(cx->gw, &c->srv_addr) &&
-                                !why_gw_is_local(cx->gw, &c->cli_addr) &&
-                                why_ts_cmp(c->first_ts, client->req_first_ts) <= 0 &&
-                                why_ts_cmp(last, client->req_first_ts) >= 0;
+        if (why_gw_is_local(cx->gw, &me->cli_addr)) {
+            size_t ntls; /* the TLS records, or every record when that index is not kept */
+            struct why_conn_rec *const *v = why_store_tls_recs(cx->st, &ntls);
+            for (size_t i = 0; v && i < ntls && !x->opaque_gateway; i++)
+                x->opaque_gateway = local_tls_server_at(cx, v[i], client->req_first_ts);
+            for (struct why_conn_rec *rc = v ? NULL : cx->st->rhead; rc && !x->opaque_gateway; rc = rc->rnext)
+                x->opaque_gateway = local_tls_server_at(cx, rc, client->req_first_ts);
         }
         /* one such connection spans the request: it carried the client's request (said
          * with its ALPN and timing) */

@@ -68,6 +68,9 @@ struct why_lone_rsts {
     bool overflow;                /* more than WHY_LONE_RST_MAX: each request walks the records */
     uint32_t n;
     struct why_ts ts[WHY_LONE_RST_MAX]; /* the resets' times */
+    bool up_valid;                /* up_one_sided read since the last packet */
+    bool up_one_sided;            /* one of the oldest records is an upstream connection of
+                                     the gateway's of which the capture lacks a side */
 };
 
 /* What the join reads. */
@@ -104,6 +107,11 @@ bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen
 /* A failed upstream request of the gateway's that only an opaque (TLS, no keys) client
  * request can have carried: reported on its own (unjoined.c). */
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t);
+/* t got a complete answer below 500 (and no gRPC error): never an orphan. */
+static inline bool why_join_answered_ok(const struct why_txn *t)
+{
+    return t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0;
+}
 /* A later upstream request for the same method, host and target, begun within WHY_GW_RETRY_US
  * of t's end, was answered below 500: the gateway retried t with success. */
 #define WHY_GW_RETRY_US (1000LL * 1000)

@@ -171,6 +171,26 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
     return timer > 0 && off * 100 <= timer * TIMER_SLACK_PCT;
 }
 
+/* The oldest BLIND_SCAN records, of them the gateway's upstream connections: one lacks a
+ * side. From the store's vector by creation, which says the role without reading the record. */
+static bool oldest_up_one_sided(const struct why_join_ctx *cx)
+{
+    int n = 0;
+    size_t i = 0;
+    struct why_store *st = cx->st;
+    for (struct why_conn_rec *rc = st->slots_ok ? NULL : st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++)
+        if (is_gateway_up(cx, rc) && one_sided(rc))
+            return true;
+    for (; st->slots_ok && i < st->nslots && n < BLIND_SCAN; i++) {
+        if (!st->slots[i].rc)
+            continue;
+        n++;
+        if (why_store_slot_upstream(cx->gw, &st->slots[i]) && one_sided(st->slots[i].rc))
+            return true;
+    }
+    return false;
+}
+
 bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
 {
     for (uint32_t i = 0; i < x->nattempts; i++) {
@@ -188,20 +208,13 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
             !gave_up_on_timer(x, i))
             return true;
     }
-    /* the oldest BLIND_SCAN records, of them the gateway's upstream connections: from the
-     * store's vector by creation, which says the role without reading the record */
-    int n = 0;
-    size_t i = 0;
-    struct why_store *st = cx->st;
-    for (struct why_conn_rec *rc = st->slots_ok ? NULL : st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++)
-        if (is_gateway_up(cx, rc) && one_sided(rc))
-            return true;
-    for (; st->slots_ok && i < st->nslots && n < BLIND_SCAN; i++) {
-        if (!st->slots[i].rc)
-            continue;
-        n++;
-        if (why_store_slot_upstream(cx->gw, &st->slots[i]) && one_sided(st->slots[i].rc))
-            return true;
+    /* the oldest records: the same for every request while no packet comes (read once) */
+    struct why_lone_rsts *lone = cx->lone;
+    if (lone && !lone->up_valid) {
+        lone->up_one_sided = oldest_up_one_sided(cx);
+        lone->up_valid = true;
     }
+    if (lone ? lone->up_one_sided : oldest_up_one_sided(cx))
+        return true;
     return lone_reset_in_wait(cx, x);
 }

@@ -185,10 +185,16 @@ static bool opaque_client_leg(const struct why_join_ctx *cx, struct why_conn_rec
     return o->gw_srv && !o->gw_cli;
 }
 
-/* Such a connection is held. */
+/* Such a connection is held: one of the TLS records (O(TLS records held)), or any record
+ * when that index is not kept. */
 static bool any_opaque_client(const struct why_join_ctx *cx)
 {
-    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext)
+    size_t n;
+    struct why_conn_rec *const *v = why_store_tls_recs(cx->st, &n);
+    for (size_t i = 0; v && i < n; i++)
+        if (opaque_client_leg(cx, v[i]))
+            return true;
+    for (struct why_conn_rec *o = v ? NULL : cx->st->rhead; o; o = o->rnext)
         if (opaque_client_leg(cx, o))
             return true;
     return false;
@@ -196,7 +202,7 @@ static bool any_opaque_client(const struct why_join_ctx *cx)
 
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
 {
-    if (t->claimed_by || (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0))
+    if (t->claimed_by || why_join_answered_ok(t))
         return false;
     /* no opaque client leg held at all (the usual capture): nothing to walk, each sweep */
     if (cx->opaque && *cx->opaque < 0)
@@ -217,6 +223,20 @@ bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_tx
     return !why_join_upstream_retried(cx, t);
 }
 
+/* o is an opaque client leg open when t began: 1 (the oldest such in *one, when one is not
+ * NULL), else 0. */
+static uint32_t opaque_open_at(const struct why_join_ctx *cx, struct why_conn_rec *o,
+                               const struct why_txn *t, struct why_conn_rec **one)
+{
+    const struct why_conn *oc = why_rec_conn(o);
+    if (!opaque_client_leg(cx, o) || why_ts_diff_us(t->req_first_ts, oc->first_ts) > WHY_SKEW_US ||
+        why_ts_diff_us(conn_last_ts(oc), t->req_first_ts) > WHY_SKEW_US)
+        return 0;
+    if (one && (!*one || o->seq < (*one)->seq))
+        *one = o;
+    return 1;
+}
+
 /* The TLS connections the gateway served, that it cannot read (no keys), open when t began:
  * how many (the first in *one when one is not NULL). */
 uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_txn *t,
@@ -225,15 +245,14 @@ uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_
     uint32_t n = 0;
     if (one)
         *one = NULL;
-    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
-        const struct why_conn *oc = why_rec_conn(o);
-        if (opaque_client_leg(cx, o) && why_ts_diff_us(t->req_first_ts, oc->first_ts) <= WHY_SKEW_US &&
-            why_ts_diff_us(conn_last_ts(oc), t->req_first_ts) <= WHY_SKEW_US) {
-            if (one && !n)
-                *one = o;
-            n++;
-        }
-    }
+    /* the TLS records, or every record when that index is not kept; the first is the oldest
+     * (records are created in seq order) */
+    size_t ntls;
+    struct why_conn_rec *const *v = why_store_tls_recs(cx->st, &ntls);
+    for (size_t i = 0; v && i < ntls; i++)
+        n += opaque_open_at(cx, v[i], t, one);
+    for (struct why_conn_rec *o = v ? NULL : cx->st->rhead; o; o = o->rnext)
+        n += opaque_open_at(cx, o, t, one);
     return n;
 }
 

@@ -54,6 +54,15 @@ void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
 {
     fputc('"', out);
     for (size_t i = 0; i < n;) {
+        size_t run = 0; /* printable ASCII that needs no escape: written in one call */
+        while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x7f && s[i + run] != '"' &&
+               s[i + run] != '\\')
+            run++;
+        if (run) {
+            fwrite(s + i, 1, run, out);
+            i += run;
+            continue;
+        }
         unsigned char c = s[i];
         if (c >= 0x80) {
             uint32_t cp;

@@ -8,7 +8,11 @@
 
 static void key(FILE *o, const char *k, bool *first)
 {
-    fprintf(o, "%s\"%s\":", *first ? "" : ",", k);
+    if (!*first)
+        fputc(',', o);
+    fputc('"', o);
+    fputs(k, o);
+    fputs("\":", o);
     *first = false;
 }
 

@@ -274,7 +274,8 @@ static void sweep_orphans(struct why_session *s, bool finishing)
         return; /* no opaque client leg held: no upstream request can be an orphan */
     struct why_join_ctx cx = join_ctx(s);
     for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
-        if (!t->queued && !t->decided && !t->claimed_by && txn_ready(s, t, finishing) &&
+        if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
+            txn_ready(s, t, finishing) &&
             why_join_upstream_orphan(&cx, t))
             decide(s, t);
 }
@@ -353,7 +354,7 @@ static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
-    s->lone.valid = false;
+    s->lone.valid = s->lone.up_valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
     /* "no opaque client leg" holds until a TLS connection comes or the gateways change */
     if (s->opaque != 0 || s->st.tls_opened != s->opaque_tls || s->gw.gen != s->opaque_gen) {

@@ -13,6 +13,27 @@ bool why_addr_in(const struct why_addr *set, uint32_t n, const struct why_addr *
     return false;
 }
 
+/* The local addresses count as the gateway when one of them serves HTTP (a capture taken on
+ * the gateway, where the link layer tells direction), or when given with --gateway.
+ * Otherwise a gateway is an address that both serves HTTP and opens connections/DNS.
+ * Computed once per change of the sets, so that the question, asked per request and per
+ * sweep, is a look at the one or two addresses it makes. */
+static void gws_compute(struct why_gateways *g)
+{
+    bool local_serves = g->from_option;
+    for (uint32_t i = 0; i < g->nlocal && !local_serves; i++)
+        local_serves = why_addr_in(g->served, g->nserved, &g->local[i]);
+    g->ngws = 0;
+    if (local_serves) {
+        for (uint32_t i = 0; i < g->nlocal && g->ngws < WHY_GW_SEEN_MAX; i++)
+            g->gws[g->ngws++] = g->local[i];
+        return;
+    }
+    for (uint32_t i = 0; i < g->nserved; i++)
+        if (why_addr_in(g->originators, g->norig, &g->served[i]))
+            g->gws[g->ngws++] = g->served[i];
+}
+
 /* Adds a to one of the sets that decide who the gateway is; a change invalidates the roles
  * cached in the connection records. */
 static void addr_add(struct why_gateways *g, struct why_addr *set, uint32_t *n, uint32_t cap,
@@ -22,6 +43,7 @@ static void addr_add(struct why_gateways *g, struct why_addr *set, uint32_t *n, 
         return;
     set[(*n)++] = *a;
     g->gen++;
+    gws_compute(g);
 }
 
 void why_gw_add_served(struct why_gateways *g, const struct why_addr *a)
@@ -49,19 +71,9 @@ bool why_gw_is_local(const struct why_gateways *g, const struct why_addr *a)
     return why_addr_in(g->local, g->nlocal, a);
 }
 
-/* The local addresses count as the gateway when one of them serves HTTP (a capture taken on
- * the gateway, where the link layer tells direction), or when given with --gateway.
- * Otherwise a gateway is an address that both serves HTTP and opens connections/DNS. */
 bool why_gw_is_gateway(const struct why_gateways *g, const struct why_addr *a)
 {
-    if (g->from_option)
-        return why_gw_is_local(g, a);
-    bool local_serves = false;
-    for (uint32_t i = 0; i < g->nlocal && !local_serves; i++)
-        local_serves = why_addr_in(g->served, g->nserved, &g->local[i]);
-    if (local_serves)
-        return why_gw_is_local(g, a);
-    return why_addr_in(g->served, g->nserved, a) && why_addr_in(g->originators, g->norig, a);
+    return why_addr_in(g->gws, g->ngws, a);
 }
 
 /* Multicast, broadcast and link-local addresses say nothing about which host is the gateway
@@ -132,6 +144,7 @@ int why_gw_parse(struct why_gateways *g, const char *spec, char *err, size_t err
         }
     }
     g->from_option = true;
+    gws_compute(g);
     return 0;
 }
 

@@ -22,6 +22,9 @@ struct why_gateways {
     struct why_addr originators[WHY_GW_SEEN_MAX]; /* addresses that opened connections/DNS */
     uint32_t norig;
     uint32_t gen;                /* bumped when any of the sets above changes */
+    struct why_addr gws[WHY_GW_SEEN_MAX]; /* the gateway addresses the sets above make,
+                                             recomputed at each change (why_gw_is_gateway) */
+    uint32_t ngws;
     struct why_addr last_local;  /* the local address seen last (why_gw_learn_local) */
 };
 

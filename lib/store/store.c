@@ -84,6 +84,46 @@ static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *s
     return (uint32_t)(h >> 24) & (WHY_ADDR_BUCKETS - 1);
 }
 
+/* ---- spare records ---- */
+
+/* A record of `size` bytes: a spare one, or a new one; zeroed when `zero`. */
+static void *spare_take(struct why_spare *sp, size_t size, bool zero)
+{
+    void *p = sp->head;
+    if (!p)
+        return zero ? calloc(1, size) : malloc(size);
+    memcpy(&sp->head, p, sizeof sp->head);
+    sp->n--;
+    if (zero)
+        memset(p, 0, size);
+    return p;
+}
+
+static void spare_put(struct why_spare *sp, void *p)
+{
+    if (!p)
+        return;
+    if (sp->n + 1 > WHY_SPARE_MAX) { /* (not ">=": the cap may be 0) */
+        free(p);
+        return;
+    }
+    memcpy(p, &sp->head, sizeof sp->head);
+    sp->head = p;
+    sp->n++;
+}
+
+static void spare_drain(struct why_spare *sp)
+{
+    while (sp->head) {
+        void *p = sp->head;
+        memcpy(&sp->head, p, sizeof sp->head);
+        free(p);
+    }
+    sp->n = 0;
+}
+
+#define DNS_REC_SIZE (sizeof(struct why_dns_rec) + WHY_DNS_REC_ADDRS * sizeof(struct why_dns_alink))
+
 /* ---- life cycle ---- */
 
 int why_store_init(struct why_store *st, struct why_summary *sum, const struct why_gateways *gw,
@@ -94,6 +134,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->gw = gw;
     st->settle_us = settle_us;
     st->slots_ok = true;
+    st->tls_ok = true;
     if (hooks)
         st->hooks = *hooks;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
@@ -154,7 +195,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
         st->tlast = NULL;
     t->rc->refs--;
     free(t->target);
-    free(t);
+    spare_put(&st->spare_txn, t);
 }
 
 /* rc leaves the index of attempts not yet seen to connect (if on it). O(1). */
@@ -227,9 +268,22 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
     st->nrecs--;
 }
 
+/* rc leaves the index of TLS records (if on it): the last entry takes its place. O(1). */
+static void tls_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    uint32_t pos = st->slots[rc->slot].tls_pos;
+    if (!pos)
+        return;
+    struct why_conn_rec *last = st->tls_recs[--st->ntls];
+    st->tls_recs[pos - 1] = last;
+    st->slots[last->slot].tls_pos = pos;
+    st->slots[rc->slot].tls_pos = 0;
+}
+
 static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
     if (st->slots_ok) {
+        tls_remove(st, rc);
         st->slots[rc->slot].rc = NULL;
         st->slots_dead++;
     }
@@ -238,8 +292,8 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     if (rc->tls != &why_tls_facts_none)
         free(rc->tls);
     if (rc->c_owned)
-        free(rc->c);
-    free(rc);
+        spare_put(&st->spare_conn, rc->c);
+    spare_put(&st->spare_rec, rc);
 }
 
 static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
@@ -300,7 +354,12 @@ void why_store_fini(struct why_store *st)
         st->dhead = d->next;
         free(d);
     }
+    spare_drain(&st->spare_txn);
+    spare_drain(&st->spare_dns);
+    spare_drain(&st->spare_rec);
+    spare_drain(&st->spare_conn);
     free(st->slots);
+    free(st->tls_recs);
     free(st->ready);
     free(st->index);
     free(st->hindex);
@@ -322,7 +381,7 @@ const struct why_conn why_conn_none;
 
 void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)
 {
-    struct why_conn *copy = rc->c_owned ? rc->c : malloc(sizeof *copy);
+    struct why_conn *copy = rc->c_owned ? rc->c : spare_take(&st->spare_conn, sizeof *copy, false);
     if (copy) {
         *copy = *c;
         copy->app = NULL;
@@ -387,7 +446,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         st->sum->cap_records_dropped++;
         return NULL;
     }
-    struct why_conn_rec *rc = calloc(1, sizeof *rc);
+    struct why_conn_rec *rc = spare_take(&st->spare_rec, sizeof *rc, true);
     if (!rc) {
         st->sum->oom++;
         return NULL;
@@ -484,6 +543,31 @@ struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct
     return st->abuckets[addr_bucket(srv, WHY_ADDR_BUCKETS)];
 }
 
+void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!st->slots_ok || !st->tls_ok || st->slots[rc->slot].tls_pos)
+        return;
+    if (st->ntls == st->tls_cap) {
+        size_t cap = st->tls_cap ? st->tls_cap * 2 : 64;
+        struct why_conn_rec **v = realloc(st->tls_recs, cap * sizeof *v);
+        if (!v) {
+            st->sum->oom++;
+            st->tls_ok = false; /* for good: the walks go over every record */
+            return;
+        }
+        st->tls_recs = v;
+        st->tls_cap = cap;
+    }
+    st->tls_recs[st->ntls++] = rc;
+    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls;
+}
+
+struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)
+{
+    *n = st->ntls;
+    return st->slots_ok && st->tls_ok ? st->tls_recs : NULL;
+}
+
 /* ---- transactions and the request index ---- */
 
 static void txn_append(struct why_store *st, struct why_txn *t, bool cand)
@@ -535,7 +619,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
         st->sum->cap_pending_dropped++;
         return NULL;
     }
-    struct why_txn *t = calloc(1, sizeof *t);
+    struct why_txn *t = spare_take(&st->spare_txn, sizeof *t, true);
     if (!t) {
         st->sum->oom++;
         return NULL;
@@ -797,7 +881,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         return NULL;
     }
     /* the record, then its links in the index by address */
-    struct why_dns_rec *d = calloc(1, sizeof *d + WHY_DNS_REC_ADDRS * sizeof(struct why_dns_alink));
+    struct why_dns_rec *d = spare_take(&st->spare_dns, DNS_REC_SIZE, true);
     if (!d) {
         st->sum->oom++;
         return NULL;
@@ -1077,6 +1161,6 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         if (!dns_expired(d, all, horizon, recent))
             continue;
         dns_unlink(st, d);
-        free(d);
+        spare_put(&st->spare_dns, d);
     }
 }

@@ -8,6 +8,7 @@
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
  *   - connection records by server address, O(records to it): why_store_conns_to;
+ *   - connection records found to be TLS, O(such records): why_store_tls_recs;
  *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
  *     path (client address, server address and port), newest first, O(such records on
  *     it) amortised: why_store_attempts; a record that connects or is claimed leaves at
@@ -34,6 +35,27 @@
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
+/* freed records of each kind kept for reuse (cap); none under AddressSanitizer, so that it
+ * still sees a record used after it was freed */
+#if defined(__SANITIZE_ADDRESS__)
+#define WHY_SPARE_MAX 0u
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WHY_SPARE_MAX 0u
+#endif
+#endif
+#ifndef WHY_SPARE_MAX
+#define WHY_SPARE_MAX 1024u
+#endif
+
+/* Freed records of one size kept for the next one (a request, an answer, a connection per
+ * packet or so would otherwise each be a malloc and a free): chained through their first
+ * bytes, at most WHY_SPARE_MAX. */
+struct why_spare {
+    void *head;
+    uint32_t n;
+};
+
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
     struct why_ts first_ts;           /* why_rec_conn(rc)->first_ts */
@@ -41,6 +63,7 @@ struct why_rec_slot {
                                          next compaction) */
     uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
     bool upstream;                    /* rc->gw_cli && !rc->gw_srv at that gen */
+    uint32_t tls_pos;                 /* rc's place in tls_recs + 1; 0: not there */
 };
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
@@ -65,6 +88,10 @@ struct why_store {
     uint64_t nrecs;
     uint64_t tls_opened;              /* connections whose bytes were found to be TLS, ever
                                          (the join looks for an opaque client leg only then) */
+    struct why_conn_rec **tls_recs;   /* the records found to be TLS, in no order (their
+                                         slot holds the place): valid while tls_ok */
+    size_t ntls, tls_cap;
+    bool tls_ok;                      /* false for good after an allocation failed */
     struct why_rec_slot *slots;       /* the records by creation (rhead..rtail), with freed ones */
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
@@ -111,6 +138,9 @@ struct why_store {
     bool txns_unordered;              /* a head ended WHY_ORDER_SLACK_US or more before one
                                          created before it: creation order is not time order */
     uint64_t next_txn_id, next_dns_id;
+    struct why_spare spare_txn, spare_dns, spare_rec, spare_conn; /* struct why_txn, a DNS
+                                         record with its links, struct why_conn_rec, the
+                                         copy of a closed connection (struct why_conn) */
     /* names a gateway was seen looking up on its own schedule (correlate/background.c): the
      * schedule outlives the records that proved it, which pruning frees */
     struct why_bg_name {
@@ -158,6 +188,11 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
+/* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
+void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
+/* The records found to be TLS, in no order (*n of them); NULL when the index is not kept
+ * (an allocation failed): then every record must be walked. */
+struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n);
 /* s's record is the gateway's upstream connection (client side the gateway, server side not):
  * from the entry while the gateways' sets are unchanged, else from the record (refreshed). */
 static inline bool why_store_slot_upstream(const struct why_gateways *g, struct why_rec_slot *s)
