@@ -37,6 +37,30 @@ static bool check_failed(const struct why_conn_rec *rc)
     return false;
 }
 
+#define WHY_BG_SERVERS_MAX 64 /* servers whose last check is kept (cap: later ones are not) */
+
+/* rc, a connection of the gateway, was refused (RST to its SYN, or an ICMP error) from
+ * WHY_HOLDDOWN_US before t to t's answer, and some request's attempt went to that address and
+ * port too (a claimed record): Varnish then held every backend there down, the request's may
+ * be one. A refusal of an address only the gateway's checks go to holds down only the
+ * checked server, which its checks mark down anyway. */
+static bool refused_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->established || (!c->half[WHY_S2C].rst_frame && !c->icmp_frame))
+        return false;
+    struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+    if (why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) < 0 || why_ts_cmp(end, t->resp_first_ts) > 0)
+        return false;
+    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o->claimed && why_addr_eq(&oc->srv_addr, &c->srv_addr) && oc->srv_port == c->srv_port &&
+            why_addr_eq(&oc->cli_addr, &c->cli_addr))
+            return true;
+    }
+    return false;
+}
+
 static bool dns_failed(const struct why_dns_rec *d)
 {
     return !d->answered || d->rcode != 0 || d->naddrs == 0;
@@ -105,11 +129,17 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
              rc = rc->rprev)
             start = rc;
     }
+    /* the last check of each server, in the order of those last checks */
+    struct why_conn_rec *last[WHY_BG_SERVERS_MAX];
+    uint32_t nlast = 0;
     for (struct why_conn_rec *rc = start; rc; rc = rc->rnext) {
         const struct why_conn *c = why_rec_conn(rc);
         why_gw_roles(cx->gw, rc);
-        if (!rc->gw_cli || rc->gw_srv || rc->claimed || c->syn_count == 0 ||
-            why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
+        if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0)
+            continue;
+        if (!x->refused_near && refused_near(cx, rc, t))
+            x->refused_near = rc;
+        if (rc->claimed || why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
             continue;
         /* a check: the gateway's own HTTP request (no client's), or one of its connections
          * to that server on a schedule; a failed attempt of another request is not one */
@@ -117,20 +147,29 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
                         !rc->txn_head->is_client_leg;
         if (!own_http && !why_join_scheduled(cx, rc))
             continue;
-        bool failed = check_failed(rc);
         /* one server's later check replaces its earlier ones */
         uint32_t i;
-        for (i = 0; i < x->nchecks; i++) {
-            const struct why_conn *o = why_rec_conn(x->checks[i]);
+        for (i = 0; i < nlast; i++) {
+            const struct why_conn *o = why_rec_conn(last[i]);
             if (why_addr_eq(&o->srv_addr, &c->srv_addr) && o->srv_port == c->srv_port)
                 break;
         }
-        if (i < x->nchecks) {
-            memmove(&x->checks[i], &x->checks[i + 1], (x->nchecks - i - 1) * sizeof x->checks[0]);
-            x->nchecks--;
+        if (i < nlast) {
+            memmove(&last[i], &last[i + 1], (nlast - i - 1) * sizeof last[0]);
+            nlast--;
         }
-        if (failed && x->nchecks < WHY_JOIN_MAX)
-            x->checks[x->nchecks++] = rc;
+        if (nlast < WHY_BG_SERVERS_MAX)
+            last[nlast++] = rc;
+    }
+    for (uint32_t i = 0; i < nlast; i++) {
+        if (!check_failed(last[i])) {
+            /* passed: a check only on a schedule (an answered request of a client not yet
+             * decided is the gateway's own HTTP too, until its request claims it) */
+            if (why_join_scheduled(cx, last[i]))
+                x->nchecks_ok++;
+        }
+        else if (x->nchecks < WHY_JOIN_MAX)
+            x->checks[x->nchecks++] = last[i];
     }
 }
 

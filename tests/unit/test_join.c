@@ -298,6 +298,17 @@ static void renegotiation_stall_keeps_its_host(void **state)
     assert_ptr_equal(x.up_conn, stall);
 }
 
+/* A client's request to the gateway at `at` (its connection opened 0.1 s before), answered
+ * `status` at `answered`. */
+static struct why_txn *answered_request(struct fixture *f, uint16_t port, const char *target, const char *host,
+                                        double at, int status, double answered)
+{
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", port, at - 0.1, true);
+    struct why_txn *t = request(f, cc, target, host, at);
+    answer(t, status, answered);
+    return t;
+}
+
 /* A failed attempt: SYNs at the times given (0 ends the list), then ICMP at `icmp` (0: none). */
 static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const double *syns, double icmp)
 {
@@ -453,9 +464,7 @@ static void goaway_before_request_found(void **state)
     old->h2.goaway_frame = 5;
     old->h2.goaway_ts = T(0.2);
     old->h2.goaway_dir = WHY_S2C;
-    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 2.9, true);
-    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 3.0);
-    answer(client, 502, 3.01);
+    struct why_txn *client = answered_request(f, 9090, "http://shop.lab/x", "shop.lab", 3.0, 502, 3.01);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
@@ -472,6 +481,58 @@ static void goaway_before_request_found(void **state)
     assert_null(x.goaway_conn);
 }
 
+/* A refused attempt (RST to its SYN at `at` + 0.1 ms). */
+static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at)
+{
+    const double syns[] = {at, 0};
+    struct why_conn_rec *rc = attempt(f, srv, syns, 0);
+    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
+    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
+    return rc;
+}
+
+/* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.5 s gets
+ * a 503 with no attempt. The background gives the last probe as a failed check, no server
+ * passing, no refusal near: a probe refused 0.05 s before the request, of an address only
+ * the probes go to, holds down only the probed server. A refusal then of an address a
+ * request's attempt went to (claimed) may hold another backend down: it is found. A server
+ * passing checks on a schedule is counted. */
+static void checks_and_refusals_near(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    for (int i = 0; i < 6; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_txn *client = answered_request(f, 80, "/hc", "hc.lab", 3.5, 503, 3.52);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.nchecks, 1);
+    assert_int_equal(x.nchecks_ok, 0);
+    assert_null(x.refused_near);
+    struct why_conn_rec *probe = refused(f, "198.19.0.17", 3.45); /* off the schedule */
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.refused_near);
+    /* a request's refused attempt to 198.19.0.12 0.2 s before: held down maybe */
+    struct why_conn_rec *rst = refused(f, "198.19.0.12", 3.3);
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.refused_near); /* not claimed by a request yet: nothing says one goes there */
+    rst->claimed = true;
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.refused_near, rst);
+    /* 0.3 s before: the holddown (0.25 s) was over */
+    rst->c->half[WHY_S2C].rst_ts = T(3.2);
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.refused_near);
+    (void)probe;
+    /* a server passing its checks on a schedule (connected, nothing wrong) */
+    for (int i = 0; i < 5; i++)
+        conn(f, "198.19.0.1", "198.19.0.10", 80, 0.7 + 0.5 * i, true);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nchecks, 1);
+    assert_int_equal(x.nchecks_ok, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_and_refusals_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
