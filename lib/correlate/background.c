@@ -39,18 +39,26 @@ static bool check_failed(const struct why_conn_rec *rc)
 
 #define WHY_BG_SERVERS_MAX 64 /* servers whose last check is kept (cap: later ones are not) */
 
-/* rc, a connection of the gateway, was refused (RST to its SYN, or an ICMP error) from
- * WHY_HOLDDOWN_US before t to t's answer, and some request's attempt went to that address and
- * port too (a claimed record): Varnish then held every backend there down, the request's may
- * be one. A refusal of an address only the gateway's checks go to holds down only the
- * checked server, which its checks mark down anyway. */
-static bool refused_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
+/* rc, a connection attempt of the gateway, may be t's own (begun while t waited, taken by
+ * another request or not yet) or may have held t's server down (refused, by RST to its SYN or
+ * an ICMP error, from WHY_HOLDDOWN_US before t to t's answer: Varnish then holds every backend
+ * at that address and port down). A check on the gateway's schedule is neither, unless it was
+ * refused and some request's attempt went to that address and port too (a claimed record): a
+ * refusal of an address only the checks go to holds down only the checked server, which its
+ * checks mark down anyway. */
+static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (c->established || (!c->half[WHY_S2C].rst_frame && !c->icmp_frame))
-        return false;
+    bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
     struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
-    if (why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) < 0 || why_ts_cmp(end, t->resp_first_ts) > 0)
+    bool holds = refused && why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) >= 0 &&
+                 why_ts_cmp(end, t->resp_first_ts) <= 0;
+    bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
+    if (!holds && !during)
+        return false;
+    if (!why_join_scheduled(cx, rc))
+        return true;
+    if (!holds)
         return false;
     for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
@@ -137,8 +145,8 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         why_gw_roles(cx->gw, rc);
         if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0)
             continue;
-        if (!x->refused_near && refused_near(cx, rc, t))
-            x->refused_near = rc;
+        if (!x->attempt_near && attempt_near(cx, rc, t))
+            x->attempt_near = rc;
         if (rc->claimed || why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
             continue;
         /* a check: the gateway's own HTTP request (no client's), or one of its connections

@@ -54,10 +54,10 @@ struct why_join {
     struct why_conn_rec *checks[WHY_JOIN_MAX]; /* its failed checks, the last per server */
     uint32_t nchecks;
     uint32_t nchecks_ok;          /* servers whose last check in the window passed */
-    struct why_conn_rec *refused_near; /* a connection of the gateway refused (RST or ICMP)
-                                     from WHY_HOLDDOWN_US before the request to its answer, to
-                                     an address some request's attempt also went to: it may
-                                     hold the request's server down (Varnish), NULL if none */
+    struct why_conn_rec *attempt_near; /* an attempt of the gateway (not a check) begun while
+                                     the request waited, or one refused from WHY_HOLDDOWN_US
+                                     before the request to its answer: the request's own, or
+                                     one that held its server down (Varnish), NULL if none */
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
     /* background.c: requests their clients lost and repeated (client itself, or queued ones

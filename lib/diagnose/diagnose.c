@@ -912,13 +912,14 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
 }
 
 /* The gateway's answer says no server was available (HAProxy, Caddy); or Varnish's says the
- * fetch failed, the last check of every server it checks failed, and no connection to an
- * address a request's attempt also went to was refused in the 0.25 s before (so no backend
- * was held down after a refusal: not tried because its probes marked it sick). */
+ * fetch failed, the last check of every server it checks failed, no attempt began while the
+ * request waited, and no connection to an address a request's attempt also went to was
+ * refused in the 0.25 s before (so no backend was held down after a refusal: not tried
+ * because its probes marked it sick). */
 static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_txn *t = x->client;
-    bool varnish = varnish_fetch_failed(t) && !x->nchecks_ok && !x->refused_near;
+    bool varnish = varnish_fetch_failed(t) && !x->nchecks_ok && !x->attempt_near;
     if (!x->nchecks || !(says_no_server(t) || varnish))
         return false;
     why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
@@ -931,25 +932,28 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
 /* No attempt and nothing that names why, but the gateway's own checks were failing then
  * (Apache's 503 page is the same for a balancer whose members all failed their checks and for
  * any 503 of its own): they are listed, with their frames, as what the capture shows of that
- * time; and a refusal that may have held a Varnish backend down, with its frames. */
+ * time; and for Varnish an attempt near the request (correlate/background.c: its own, taken by
+ * another request, or a refusal that held its backend down), with its frames. */
 static void no_upstream_context(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_txn *t = x->client;
     check_evidence(inc, x, f);
-    const struct why_conn_rec *rf = varnish_fetch_failed(t) ? x->refused_near : NULL;
+    const struct why_conn_rec *an = varnish_fetch_failed(t) ? x->attempt_near : NULL;
     char sv[64] = "";
-    int64_t before = 0;
-    if (rf) {
-        const struct why_conn *c = why_rec_conn(rf);
+    int64_t before = 0, how = 0; /* words.h WHY_P_NO_UPSTREAM n2: 1 refused, 2 begun during */
+    if (an) {
+        const struct why_conn *c = why_rec_conn(an);
         why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
-        why_dg_conn_evidence(inc, rf);
-        struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
-        before = why_ts_diff_us(end, t->req_ts);
-        why_dg_param(inc, "refused_before=%s", sv);
+        why_dg_conn_evidence(inc, an);
+        bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
+        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+        before = why_ts_diff_us(at, t->req_ts);
+        how = refused ? 1 : 2;
+        why_dg_param(inc, "attempt_near=%s", sv);
     }
     if (x->nchecks)
         why_dg_param(inc, "checks_failing=%u", x->nchecks);
-    why_dg_say(inc, WHY_P_NO_UPSTREAM, sv, NULL, NULL, t->status, x->nchecks, rf != NULL, before);
+    why_dg_say(inc, WHY_P_NO_UPSTREAM, sv, NULL, NULL, t->status, x->nchecks, how, before);
 }
 
 /* A gateway that does not watch its client (HAProxy without abortonclose, Apache, Varnish)

@@ -167,9 +167,14 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
                      "say which server the request was for.", list);
         }
         if (n[2]) {
-            fmt_wait(wt, sizeof wt, n[3]);
-            snprintf(refused, sizeof refused, " Its connection to %s was refused %s before the request: "
-                     "Varnish holds every backend at that address down for 0.25 s after a refusal.", s0, wt);
+            fmt_wait(wt, sizeof wt, n[3] < 0 ? -n[3] : n[3]);
+            if (n[2] == 1)
+                snprintf(refused, sizeof refused, " Its connection to %s was refused %s %s the request: "
+                         "Varnish holds every backend at that address down for 0.25 s after a refusal.", s0, wt,
+                         n[3] < 0 ? "after" : "before");
+            else
+                snprintf(refused, sizeof refused, " Its connection attempt to %s began %s after the request: "
+                         "it may be this request's own.", s0, wt);
         }
         snprintf(out, size, "The gateway answered %d without any DNS query, connection or request upstream.%s%s",
                  (int)n[0], checks, refused);
@@ -274,8 +279,9 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         snprintf(out, size,
                  "The gateway answered %d without trying a server (\"%s\"): its own health checks "
                  "were failing: %s.%s", (int)n[0], s0[0] ? s0 : "no server available", checks,
-                 n[1] ? " No connection to a server it sends requests to was refused in the 0.25 s "
-                        "before, so none was held down after a refusal." : "");
+                 n[1] ? " No attempt began while the request waited, and no connection to a server it "
+                        "sends requests to was refused in the 0.25 s before, so none was held down "
+                        "after a refusal." : "");
         break;
     }
     case WHY_P_HEAD_TOO_BIG:

@@ -37,8 +37,9 @@ enum why_phrase {
     WHY_P_ORIGIN_5XX,       /* s0 origin address, s1 port; n0 status */
     WHY_P_SERVER_5XX,       /* s0 server; n0 status */
     WHY_P_NO_UPSTREAM,      /* n0 status, n1 servers whose health checks were failing (the
-                               fix's checks), n2 1 = a refusal of s0 that may have held a Varnish
-                               backend down, n3 from it to the request us */
+                               fix's checks), n2 an attempt to s0 near the request (Varnish):
+                               1 refused (it may have held the backend down), 2 begun while the
+                               request waited; n3 from it to the request us (< 0: after) */
     WHY_P_GATEWAY_ERROR,    /* n0 status */
     WHY_P_CLIENT_RESET,     /* n0 status */
     WHY_P_CLIENT_ABORT,     /* n0 wait us */

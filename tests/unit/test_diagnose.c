@@ -677,13 +677,13 @@ static void checks_with_no_attempt(void **state)
     assert_string_equal(f->dg.inc.detail_text, "checks_failing=2");
     f->x.nchecks_ok = 0;
     /* a refusal 0.3 s before the request, of an address a request went to: held down maybe */
-    f->x.refused_near = &f->att[2];
+    f->x.attempt_near = &f->att[2];
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
-    assert_string_equal(f->dg.inc.detail_text, "refused_before=198.19.0.10:80 checks_failing=2");
+    assert_string_equal(f->dg.inc.detail_text, "attempt_near=198.19.0.10:80 checks_failing=2");
     assert_non_null(strstr(f->dg.inc.summary, "Its own health checks were failing then"));
     assert_non_null(strstr(f->dg.inc.summary, "refused 300 ms before the request"));
-    f->x.refused_near = NULL;
+    f->x.attempt_near = NULL;
     /* Varnish's own synthetic 503 (vcl_synth): no backend fetch was asked for */
     strcpy(f->client.title, "503 Maintenance");
     assert_true(diag(f));

@@ -491,46 +491,54 @@ static struct why_conn_rec *refused(struct fixture *f, const char *srv, double a
     return rc;
 }
 
-/* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.5 s gets
- * a 503 with no attempt. The background gives the last probe as a failed check, no server
- * passing, no refusal near: a probe refused 0.05 s before the request, of an address only
- * the probes go to, holds down only the probed server. A refusal then of an address a
- * request's attempt went to (claimed) may hold another backend down: it is found. A server
- * passing checks on a schedule is counted. */
-static void checks_and_refusals_near(void **state)
+/* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
+ * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
+ * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
+ * on the schedule of an address only the probes go to (it holds down only the probed server).
+ * Near: that probe once a request's attempt went to 198.19.0.17 too (a claimed record); an
+ * attempt off any schedule refused 0.25 s before the request (Varnish's holddown), not 0.35 s;
+ * an attempt begun while the request waited (its own, maybe, taken by another request). A
+ * server passing its checks on a schedule is counted. */
+static void checks_and_attempts_near(void **state)
 {
     struct fixture *f = *state;
     f->cx.exhaustive = true;
-    for (int i = 0; i < 6; i++)
+    struct why_conn_rec *first = refused(f, "198.19.0.17", 0.6);
+    for (int i = 1; i < 7; i++)
         refused(f, "198.19.0.17", 0.6 + 0.5 * i);
-    struct why_txn *client = answered_request(f, 80, "/hc", "hc.lab", 3.5, 503, 3.52);
+    struct why_txn *client = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
     assert_int_equal(x.nchecks, 1);
     assert_int_equal(x.nchecks_ok, 0);
-    assert_null(x.refused_near);
-    struct why_conn_rec *probe = refused(f, "198.19.0.17", 3.45); /* off the schedule */
+    assert_null(x.attempt_near);
+    first->claimed = true;
     why_join_request(&f->cx, client, &x);
-    assert_null(x.refused_near);
-    /* a request's refused attempt to 198.19.0.12 0.2 s before: held down maybe */
-    struct why_conn_rec *rst = refused(f, "198.19.0.12", 3.3);
+    assert_non_null(x.attempt_near);
+    struct why_addr probed = A("198.19.0.17");
+    assert_true(why_addr_eq(&x.attempt_near->c->srv_addr, &probed));
+    first->claimed = false;
+    /* a request's refused attempt to 198.19.0.12 0.25 s before: held down maybe */
+    struct why_conn_rec *rst = refused(f, "198.19.0.12", 3.05);
     why_join_request(&f->cx, client, &x);
-    assert_null(x.refused_near); /* not claimed by a request yet: nothing says one goes there */
-    rst->claimed = true;
+    assert_ptr_equal(x.attempt_near, rst);
+    rst->c->half[WHY_S2C].rst_ts = T(2.95); /* 0.35 s before: the holddown was over */
     why_join_request(&f->cx, client, &x);
-    assert_ptr_equal(x.refused_near, rst);
-    /* 0.3 s before: the holddown (0.25 s) was over */
-    rst->c->half[WHY_S2C].rst_ts = T(3.2);
-    why_join_request(&f->cx, client, &x);
-    assert_null(x.refused_near);
-    (void)probe;
+    assert_null(x.attempt_near);
     /* a server passing its checks on a schedule (connected, nothing wrong) */
     for (int i = 0; i < 5; i++)
         conn(f, "198.19.0.1", "198.19.0.10", 80, 0.7 + 0.5 * i, true);
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nchecks, 1);
     assert_int_equal(x.nchecks_ok, 1);
+    assert_null(x.attempt_near);
+    /* an attempt begun while the request waited, another request's (claimed): maybe its own */
+    struct why_conn_rec *during = conn(f, "198.19.0.1", "198.19.0.16", 80, 3.31, false);
+    during->claimed = true;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_ptr_equal(x.attempt_near, during);
 }
 
 int main(void)
@@ -546,7 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
-        cmocka_unit_test_setup_teardown(checks_and_refusals_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
