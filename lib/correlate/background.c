@@ -4,7 +4,11 @@
  * they were failing then; and they are no incident of their own.
  *
  * why_join_background() reads the store only (like the request join): the records it lists are
- * not claimed, since one failing check explains every request of that time. */
+ * not claimed, since one failing check explains every request of that time. It also counts the
+ * servers whose last scheduled check passed, and finds an attempt near the request (begun while
+ * it waited, or refused just before it: Varnish's holddown), so that an answer which does not
+ * say no server was up (Varnish's "Backend fetch failed") is tied to the checks only when every
+ * checked server was failing and nothing else could have kept the request from its server. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +47,8 @@ static bool check_failed(const struct why_conn_rec *rc)
  * another request or not yet) or may have held t's server down (refused, by RST to its SYN or
  * an ICMP error, from WHY_HOLDDOWN_US before t to t's answer: Varnish then holds every backend
  * at that address and port down). A check on the gateway's schedule is neither, unless it was
- * refused and some request's attempt went to that address and port too (a claimed record): a
+ * refused and some record to that address and port was claimed (a request's attempt, or a
+ * check a request or its unjoined report took: which one is not told, so any claim counts): a
  * refusal of an address only the checks go to holds down only the checked server, which its
  * checks mark down anyway. */
 static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
@@ -175,9 +180,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
              * decided is the gateway's own HTTP too, until its request claims it) */
             if (why_join_scheduled(cx, last[i]))
                 x->nchecks_ok++;
-        }
-        else if (x->nchecks < WHY_JOIN_MAX)
+        } else if (x->nchecks < WHY_JOIN_MAX) {
             x->checks[x->nchecks++] = last[i];
+        }
     }
 }
 

@@ -495,7 +495,7 @@ static struct why_conn_rec *refused(struct fixture *f, const char *srv, double a
  * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
  * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
  * on the schedule of an address only the probes go to (it holds down only the probed server).
- * Near: that probe once a request's attempt went to 198.19.0.17 too (a claimed record); an
+ * Near: that probe once a record to 198.19.0.17 is claimed (a request's attempt maybe); an
  * attempt off any schedule refused 0.25 s before the request (Varnish's holddown), not 0.35 s;
  * an attempt begun while the request waited (its own, maybe, taken by another request). A
  * server passing its checks on a schedule is counted. */
@@ -513,7 +513,7 @@ static void checks_and_attempts_near(void **state)
     assert_int_equal(x.nchecks, 1);
     assert_int_equal(x.nchecks_ok, 0);
     assert_null(x.attempt_near);
-    first->claimed = true;
+    first->claimed = true; /* a record there claimed: a request may go there too */
     why_join_request(&f->cx, client, &x);
     assert_non_null(x.attempt_near);
     struct why_addr probed = A("198.19.0.17");
