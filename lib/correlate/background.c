@@ -4,7 +4,11 @@
  * they were failing then; and they are no incident of their own.
  *
  * why_join_background() reads the store only (like the request join): the records it lists are
- * not claimed, since one failing check explains every request of that time. */
+ * not claimed, since one failing check explains every request of that time. It also counts the
+ * servers whose last scheduled check passed, and finds an attempt near the request (begun while
+ * it waited, or refused just before it: Varnish's holddown), so that an answer which does not
+ * say no server was up (Varnish's "Backend fetch failed") is tied to the checks only when every
+ * checked server was failing and nothing else could have kept the request from its server. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,39 @@ static bool check_failed(const struct why_conn_rec *rc)
     for (const struct why_txn *t = rc->txn_head; t; t = t->next)
         if (!t->claimed_by && !t->is_client_leg && t->has_resp && (t->status < 200 || t->status >= 400))
             return true;
+    return false;
+}
+
+#define WHY_BG_SERVERS_MAX 64 /* servers whose last check is kept (cap: later ones are not) */
+
+/* rc, a connection attempt of the gateway, may be t's own (begun while t waited, taken by
+ * another request or not yet) or may have held t's server down (refused, by RST to its SYN or
+ * an ICMP error, from WHY_HOLDDOWN_US before t to t's answer: Varnish then holds every backend
+ * at that address and port down). A check on the gateway's schedule is neither, unless it was
+ * refused and some record to that address and port was claimed (a request's attempt, or a
+ * check a request or its unjoined report took: which one is not told, so any claim counts): a
+ * refusal of an address only the checks go to holds down only the checked server, which its
+ * checks mark down anyway. */
+static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
+    struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+    bool holds = refused && why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) >= 0 &&
+                 why_ts_cmp(end, t->resp_first_ts) <= 0;
+    bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
+    if (!holds && !during)
+        return false;
+    if (!why_join_scheduled(cx, rc))
+        return true;
+    if (!holds)
+        return false;
+    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o->claimed && why_addr_eq(&oc->srv_addr, &c->srv_addr) && oc->srv_port == c->srv_port &&
+            why_addr_eq(&oc->cli_addr, &c->cli_addr))
+            return true;
+    }
     return false;
 }
 
@@ -105,11 +142,17 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
              rc = rc->rprev)
             start = rc;
     }
+    /* the last check of each server, in the order of those last checks */
+    struct why_conn_rec *last[WHY_BG_SERVERS_MAX];
+    uint32_t nlast = 0;
     for (struct why_conn_rec *rc = start; rc; rc = rc->rnext) {
         const struct why_conn *c = why_rec_conn(rc);
         why_gw_roles(cx->gw, rc);
-        if (!rc->gw_cli || rc->gw_srv || rc->claimed || c->syn_count == 0 ||
-            why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
+        if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0)
+            continue;
+        if (!x->attempt_near && attempt_near(cx, rc, t))
+            x->attempt_near = rc;
+        if (rc->claimed || why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
             continue;
         /* a check: the gateway's own HTTP request (no client's), or one of its connections
          * to that server on a schedule; a failed attempt of another request is not one */
@@ -117,20 +160,29 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
                         !rc->txn_head->is_client_leg;
         if (!own_http && !why_join_scheduled(cx, rc))
             continue;
-        bool failed = check_failed(rc);
         /* one server's later check replaces its earlier ones */
         uint32_t i;
-        for (i = 0; i < x->nchecks; i++) {
-            const struct why_conn *o = why_rec_conn(x->checks[i]);
+        for (i = 0; i < nlast; i++) {
+            const struct why_conn *o = why_rec_conn(last[i]);
             if (why_addr_eq(&o->srv_addr, &c->srv_addr) && o->srv_port == c->srv_port)
                 break;
         }
-        if (i < x->nchecks) {
-            memmove(&x->checks[i], &x->checks[i + 1], (x->nchecks - i - 1) * sizeof x->checks[0]);
-            x->nchecks--;
+        if (i < nlast) {
+            memmove(&last[i], &last[i + 1], (nlast - i - 1) * sizeof last[0]);
+            nlast--;
         }
-        if (failed && x->nchecks < WHY_JOIN_MAX)
-            x->checks[x->nchecks++] = rc;
+        if (nlast < WHY_BG_SERVERS_MAX)
+            last[nlast++] = rc;
+    }
+    for (uint32_t i = 0; i < nlast; i++) {
+        if (!check_failed(last[i])) {
+            /* passed: a check only on a schedule (an answered request of a client not yet
+             * decided is the gateway's own HTTP too, until its request claims it) */
+            if (why_join_scheduled(cx, last[i]))
+                x->nchecks_ok++;
+        } else if (x->nchecks < WHY_JOIN_MAX) {
+            x->checks[x->nchecks++] = last[i];
+        }
     }
 }
 

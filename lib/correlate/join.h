@@ -22,6 +22,9 @@
 
 #define WHY_JOIN_MAX 16
 
+#define WHY_HOLDDOWN_US 260000 /* Varnish holds a refused address down this long (its
+                                  backend_remote_error_holddown, 0.25 s, and 10 ms of clocks) */
+
 struct why_join {
     struct why_txn *client;       /* the client's request (NULL for an unjoined failure) */
     struct why_txn *up;           /* the upstream request that carried it, if found (== client
@@ -50,6 +53,11 @@ struct why_join {
      * (not claimed: it explains every request of that time) */
     struct why_conn_rec *checks[WHY_JOIN_MAX]; /* its failed checks, the last per server */
     uint32_t nchecks;
+    uint32_t nchecks_ok;          /* servers whose last check in the window passed */
+    struct why_conn_rec *attempt_near; /* an attempt of the gateway (not a check) begun while
+                                     the request waited, or one refused from WHY_HOLDDOWN_US
+                                     before the request to its answer: the request's own, or
+                                     one that held its server down (Varnish), NULL if none */
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
     /* background.c: requests their clients lost and repeated (client itself, or queued ones

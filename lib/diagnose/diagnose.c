@@ -864,12 +864,17 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
     return true;
 }
 
-static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+/* Varnish's page when a backend fetch failed (its built-in vcl_backend_error): with no
+ * attempt, the backend was not usable: sick (its probes), held down after a refusal of its
+ * address (0.25 s), or busy. */
+static bool varnish_fetch_failed(const struct why_txn *t)
 {
-    const struct why_txn *t = x->client;
-    if (!x->nchecks || !says_no_server(t))
-        return false;
-    why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
+    return t->status == 503 && strcmp(t->server, "Varnish") == 0 && strstr(t->title, "Backend fetch failed");
+}
+
+/* The gateway's failing checks, one per server, as evidence and as the fix's list. */
+static void check_evidence(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
     struct why_fix_args *a = f->a;
     for (uint32_t i = 0; i < x->nchecks && a->nchecks < sizeof a->checks / sizeof a->checks[0]; i++) {
         const struct why_conn_rec *rc = x->checks[i];
@@ -904,9 +909,51 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
         a->checks[a->nchecks].status = status;
         a->nchecks++; /* the words list them up to 160 bytes (render.c) */
     }
+}
+
+/* The gateway's answer says no server was available (HAProxy, Caddy); or Varnish's says the
+ * fetch failed, the last check of every server it checks failed, no attempt began while the
+ * request waited, and no connection to an address a request's attempt also went to was
+ * refused in the 0.25 s before (so no backend was held down after a refusal: not tried
+ * because its probes marked it sick). */
+static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_txn *t = x->client;
+    bool varnish = varnish_fetch_failed(t) && !x->nchecks_ok && !x->attempt_near;
+    if (!x->nchecks || !(says_no_server(t) || varnish))
+        return false;
+    why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
+    check_evidence(inc, x, f);
     why_dg_param(inc, "servers=%u", x->nchecks);
-    why_dg_say(inc, WHY_P_HEALTH_CHECKS, inc->claim, NULL, NULL, t->status, 0, 0, 0);
+    why_dg_say(inc, WHY_P_HEALTH_CHECKS, inc->claim, NULL, NULL, t->status, varnish && !says_no_server(t), 0, 0);
     return true;
+}
+
+/* No attempt and nothing that names why, but the gateway's own checks were failing then
+ * (Apache's 503 page is the same for a balancer whose members all failed their checks and for
+ * any 503 of its own): they are listed, with their frames, as what the capture shows of that
+ * time; and for Varnish an attempt near the request (correlate/background.c: its own, taken by
+ * another request, or a refusal that held its backend down), with its frames. */
+static void no_upstream_context(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_txn *t = x->client;
+    check_evidence(inc, x, f);
+    const struct why_conn_rec *an = varnish_fetch_failed(t) ? x->attempt_near : NULL;
+    char sv[64] = "";
+    int64_t before = 0, how = 0; /* words.h WHY_P_NO_UPSTREAM n2: 1 refused, 2 begun during */
+    if (an) {
+        const struct why_conn *c = why_rec_conn(an);
+        why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
+        why_dg_conn_evidence(inc, an);
+        bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
+        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+        before = why_ts_diff_us(at, t->req_ts);
+        how = refused ? 1 : 2;
+        why_dg_param(inc, "attempt_near=%s", sv);
+    }
+    if (x->nchecks)
+        why_dg_param(inc, "checks_failing=%u", x->nchecks);
+    why_dg_say(inc, WHY_P_NO_UPSTREAM, sv, NULL, NULL, t->status, x->nchecks, how, before);
 }
 
 /* A gateway that does not watch its client (HAProxy without abortonclose, Apache, Varnish)
@@ -1169,7 +1216,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             /* named by the GOAWAY the origin sent before */
         } else if (!x->up && x->nattempts == 0 && x->ndns == 0 && x->upstream_visible) {
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
-            why_dg_say(inc, WHY_P_NO_UPSTREAM, NULL, NULL, NULL, t->status, 0, 0, 0);
+            no_upstream_context(inc, x, &f);
         } else if (!x->upstream_visible) {
             claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
         } else if (!head_too_big_cause(inc, x, &f)) {

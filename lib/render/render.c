@@ -158,9 +158,28 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
     case WHY_P_SERVER_5XX:
         snprintf(out, size, "The server %s answered %d.", s0, (int)n[0]);
         break;
-    case WHY_P_NO_UPSTREAM:
-        snprintf(out, size, "The gateway answered %d without any DNS query, connection or request upstream.", (int)n[0]);
+    case WHY_P_NO_UPSTREAM: {
+        char checks[160] = "", refused[160] = "";
+        if (n[1]) {
+            char list[160];
+            checks_text(fa, list, sizeof list);
+            snprintf(checks, sizeof checks, " Its own health checks were failing then (%s); its answer does not "
+                     "say which server the request was for.", list);
+        }
+        if (n[2]) {
+            fmt_wait(wt, sizeof wt, n[3] < 0 ? -n[3] : n[3]);
+            if (n[2] == 1)
+                snprintf(refused, sizeof refused, " Its connection to %s was refused %s %s the request: "
+                         "Varnish holds every backend at that address down for 0.25 s after a refusal.", s0, wt,
+                         n[3] < 0 ? "after" : "before");
+            else
+                snprintf(refused, sizeof refused, " Its connection attempt to %s began %s after the request: "
+                         "it may be this request's own.", s0, wt);
+        }
+        snprintf(out, size, "The gateway answered %d without any DNS query, connection or request upstream.%s%s",
+                 (int)n[0], checks, refused);
         break;
+    }
     case WHY_P_GATEWAY_ERROR:
         snprintf(out, size, "The gateway answered %d although the upstream side shows no failure.", (int)n[0]);
         break;
@@ -259,7 +278,10 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         checks_text(fa, checks, sizeof checks);
         snprintf(out, size,
                  "The gateway answered %d without trying a server (\"%s\"): its own health checks "
-                 "were failing: %s.", (int)n[0], s0[0] ? s0 : "no server available", checks);
+                 "were failing: %s.%s", (int)n[0], s0[0] ? s0 : "no server available", checks,
+                 n[1] ? " No attempt began while the request waited, and no connection to a server it "
+                        "sends requests to was refused in the 0.25 s before, so none was held down "
+                        "after a refusal." : "");
         break;
     }
     case WHY_P_HEAD_TOO_BIG:

@@ -36,7 +36,10 @@ enum why_phrase {
     WHY_P_CLAIM,            /* s0 the gateway's words; n0 status */
     WHY_P_ORIGIN_5XX,       /* s0 origin address, s1 port; n0 status */
     WHY_P_SERVER_5XX,       /* s0 server; n0 status */
-    WHY_P_NO_UPSTREAM,      /* n0 status */
+    WHY_P_NO_UPSTREAM,      /* n0 status, n1 servers whose health checks were failing (the
+                               fix's checks), n2 an attempt to s0 near the request (Varnish):
+                               1 refused (it may have held the backend down), 2 begun while the
+                               request waited; n3 from it to the request us (< 0: after) */
     WHY_P_GATEWAY_ERROR,    /* n0 status */
     WHY_P_CLIENT_RESET,     /* n0 status */
     WHY_P_CLIENT_ABORT,     /* n0 wait us */
@@ -91,8 +94,9 @@ enum why_phrase {
     WHY_P_BACKEND_DNS,      /* s0 name, s1 rcode name (n3 2); n0 status, n1 lookups, n2 last
                                lookup to the request us (< 0: after it), n3 0 no answer,
                                1 no address, 2 an error rcode */
-    WHY_P_HEALTH_CHECKS,    /* s0 the gateway's words ("" none); n0 status; the checks are the
-                               fix's (why_fix_args.checks) */
+    WHY_P_HEALTH_CHECKS,    /* s0 the gateway's words ("" none); n0 status, n1 1 = Varnish (no
+                               refusal in its holddown before); the checks are the fix's
+                               (why_fix_args.checks) */
     WHY_P_HEAD_TOO_BIG,     /* n0 the origin's status, n1 head bytes */
     WHY_P_EV_LAST_ANSWER,   /* the last answer on a kept-alive connection ends */
     WHY_P_EV_OWN_DNS_QUERY, /* s0 name, s1 server; n0 type */

@@ -640,6 +640,71 @@ static void h2_goaway_before_request(void **state)
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
 }
 
+/* A 503 with no attempt while the gateway's checks of both servers were refused. Varnish's
+ * "Backend fetch failed" then names the checks, unless a server it checks passed its last one
+ * or a connection to an address a request also went to was refused just before (a backend
+ * held down); its own synthetic 503 ("Maintenance") and Apache's 503 page, the same for a
+ * balancer whose members failed their checks as for any 503 of its own, name no cause beyond
+ * no_upstream_attempt but list the failing checks with their frames. */
+static void checks_with_no_attempt(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 3; i++) {
+        struct why_conn *c = f->att[i].c;
+        c->syn_count = 1;
+        c->first_frame = c->syn_frames[0] = (uint64_t)(30 + 2 * i);
+        c->first_ts = c->syn_ts[0] = T(0.5 + 0.1 * i);
+        c->half[WHY_S2C].rst_frame = c->first_frame + 1;
+        c->half[WHY_S2C].rst_ts = T(0.5001 + 0.1 * i);
+    }
+    f->att[1].c->srv_addr = A("198.19.0.27");
+    f->x.checks[0] = &f->att[0];
+    f->x.checks[1] = &f->att[1];
+    f->x.nchecks = 2;
+    strcpy(f->client.server, "Varnish");
+    strcpy(f->client.title, "503 Backend fetch failed");
+    answer(&f->client, 503, 1.001, true);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "destination_unavailable");
+    assert_string_equal(f->dg.inc.detail, "health_check_failed");
+    assert_non_null(strstr(f->dg.inc.summary, "198.19.0.10:80 refused, 198.19.0.27:80 refused"));
+    assert_non_null(strstr(f->dg.inc.summary, "none was held down"));
+    assert_int_equal(f->dg.inc.nevidence, 6); /* 2 x (SYN, RST), the request, the answer */
+    /* a server it checks passed its last check: not every server was marked down */
+    f->x.nchecks_ok = 1;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+    assert_string_equal(f->dg.inc.detail_text, "checks_failing=2");
+    f->x.nchecks_ok = 0;
+    /* a refusal 0.3 s before the request, of an address a request went to: held down maybe */
+    f->x.attempt_near = &f->att[2];
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+    assert_string_equal(f->dg.inc.detail_text, "attempt_near=198.19.0.10:80 checks_failing=2");
+    assert_non_null(strstr(f->dg.inc.summary, "Its own health checks were failing then"));
+    assert_non_null(strstr(f->dg.inc.summary, "refused 300 ms before the request"));
+    f->x.attempt_near = NULL;
+    /* Varnish's own synthetic 503 (vcl_synth): no backend fetch was asked for */
+    strcpy(f->client.title, "503 Maintenance");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+    /* Apache's 503 page: the checks are context, not the cause */
+    strcpy(f->client.server, "Apache/2.4.71 (Debian)");
+    strcpy(f->client.title, "503 Service Unavailable");
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "proxy_internal_response");
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+    assert_int_equal(f->dg.inc.nevidence, 6);
+    assert_non_null(strstr(f->dg.inc.summary, "(198.19.0.10:80 refused, 198.19.0.27:80 refused); its answer "
+                                              "does not say which server"));
+    /* no checks failing: nothing more is said */
+    f->x.nchecks = 0;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.summary,
+                        "The gateway answered 503 without any DNS query, connection or request upstream.");
+    assert_string_equal(f->dg.inc.detail_text, "");
+}
+
 int main(void)
 {
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -649,6 +714,7 @@ int main(void)
         T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
         T_(tls_refused_renegotiated_certificate), T_(unjoined_dns_as_data), T_(h2_stream_rules),
         T_(grpc_rules), T_(h2_client_gives_up), T_(h2_goaway_before_request),
+        T_(checks_with_no_attempt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

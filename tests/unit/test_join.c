@@ -309,6 +309,17 @@ static void renegotiation_stall_keeps_its_host(void **state)
     assert_ptr_equal(x.up_conn, stall);
 }
 
+/* A client's request to the gateway at `at` (its connection opened 0.1 s before), answered
+ * `status` at `answered`. */
+static struct why_txn *answered_request(struct fixture *f, uint16_t port, const char *target, const char *host,
+                                        double at, int status, double answered)
+{
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", port, at - 0.1, true);
+    struct why_txn *t = request(f, cc, target, host, at);
+    answer(t, status, answered);
+    return t;
+}
+
 /* A failed attempt: SYNs at the times given (0 ends the list), then ICMP at `icmp` (0: none). */
 static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const double *syns, double icmp)
 {
@@ -598,9 +609,7 @@ static void goaway_before_request_found(void **state)
     old->h2.goaway_frame = 5;
     old->h2.goaway_ts = T(0.2);
     old->h2.goaway_dir = WHY_S2C;
-    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 2.9, true);
-    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 3.0);
-    answer(client, 502, 3.01);
+    struct why_txn *client = answered_request(f, 9090, "http://shop.lab/x", "shop.lab", 3.0, 502, 3.01);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
@@ -615,6 +624,66 @@ static void goaway_before_request_found(void **state)
     h2->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
     why_join_request(&f->cx, client, &x);
     assert_null(x.goaway_conn);
+}
+
+/* A refused attempt (RST to its SYN at `at` + 0.1 ms). */
+static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at)
+{
+    const double syns[] = {at, 0};
+    struct why_conn_rec *rc = attempt(f, srv, syns, 0);
+    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
+    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
+    return rc;
+}
+
+/* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
+ * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
+ * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
+ * on the schedule of an address only the probes go to (it holds down only the probed server).
+ * Near: that probe once a record to 198.19.0.17 is claimed (a request's attempt maybe); an
+ * attempt off any schedule refused 0.25 s before the request (Varnish's holddown), not 0.35 s;
+ * an attempt begun while the request waited (its own, maybe, taken by another request). A
+ * server passing its checks on a schedule is counted. */
+static void checks_and_attempts_near(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    struct why_conn_rec *first = refused(f, "198.19.0.17", 0.6);
+    for (int i = 1; i < 7; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_txn *client = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.nchecks, 1);
+    assert_int_equal(x.nchecks_ok, 0);
+    assert_null(x.attempt_near);
+    first->claimed = true; /* a record there claimed: a request may go there too */
+    why_join_request(&f->cx, client, &x);
+    assert_non_null(x.attempt_near);
+    struct why_addr probed = A("198.19.0.17");
+    assert_true(why_addr_eq(&x.attempt_near->c->srv_addr, &probed));
+    first->claimed = false;
+    /* a request's refused attempt to 198.19.0.12 0.25 s before: held down maybe */
+    struct why_conn_rec *rst = refused(f, "198.19.0.12", 3.05);
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.attempt_near, rst);
+    rst->c->half[WHY_S2C].rst_ts = T(2.95); /* 0.35 s before: the holddown was over */
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.attempt_near);
+    /* a server passing its checks on a schedule (connected, nothing wrong) */
+    for (int i = 0; i < 5; i++)
+        conn(f, "198.19.0.1", "198.19.0.10", 80, 0.7 + 0.5 * i, true);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nchecks, 1);
+    assert_int_equal(x.nchecks_ok, 1);
+    assert_null(x.attempt_near);
+    /* an attempt begun while the request waited, another request's (claimed): maybe its own */
+    struct why_conn_rec *during = conn(f, "198.19.0.1", "198.19.0.16", 80, 3.31, false);
+    during->claimed = true;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_ptr_equal(x.attempt_near, during);
 }
 
 int main(void)
@@ -633,6 +702,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
