@@ -527,9 +527,9 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     if (u->not_http) {
         why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
         char b[200];
-        bytes_text(b, sizeof b, u->first_bytes, u->first_len > 32 ? 32 : u->first_len);
-        inc->first_len = u->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->first_len;
-        memcpy(inc->first_bytes, u->first_bytes, inc->first_len);
+        bytes_text(b, sizeof b, u->resp->first_bytes, u->resp->first_len > 32 ? 32 : u->resp->first_len);
+        inc->first_len = u->resp->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->resp->first_len;
+        memcpy(inc->first_bytes, u->resp->first_bytes, inc->first_len);
         why_dg_param(inc, "first_bytes=\"%s\"", b);
         why_dg_say(inc, WHY_P_NOT_HTTP, dst, b, NULL, 0, 0, 0, 0);
         why_dg_ev_conn(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->rst_frame, srv->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
@@ -830,7 +830,7 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum 
 static bool says_no_server(const struct why_txn *t)
 {
     return t->says_no_server ||
-           (strcmp(t->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
+           (strcmp(t->resp->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
 }
 
 static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
@@ -1057,11 +1057,11 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
     snprintf(inc->url, sizeof inc->url, "%s", u.abs);
     inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
-    if (t->claim[0] && t->title[0])
-        snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->claim, t->title);
+    if (t->resp->claim[0] && t->resp->title[0])
+        snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->resp->claim, t->resp->title);
     else
-        snprintf(inc->claim, sizeof inc->claim, "%s", t->claim[0] ? t->claim : t->title);
-    snprintf(inc->server, sizeof inc->server, "%s", t->server);
+        snprintf(inc->claim, sizeof inc->claim, "%s", t->resp->claim[0] ? t->resp->claim : t->resp->title);
+    snprintf(inc->server, sizeof inc->server, "%s", t->resp->server);
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
     /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
@@ -1101,7 +1101,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     bool found = false;
     if (grpc_failed(t->grpc_status))
         snprintf(f.a->grpc, sizeof f.a->grpc, "grpc-status %d%s%s", t->grpc_status,
-                 t->grpc_message[0] ? " " : "", t->grpc_message);
+                 t->resp->grpc_message[0] ? " " : "", t->resp->grpc_message);
     /* 1. origin's own 5xx (or failing gRPC status) passed through */
     if (grpc_failed(t->grpc_status) && t->status < 500 &&
         (direct || (x->up && x->up->grpc_status == t->grpc_status))) {
@@ -1129,8 +1129,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     if (!found && direct && t->has_resp && t->status >= 500) {
         /* only the client leg is in the capture: take the gateway's word when it gives one */
-        enum why_cause_id d = claim_cause_id(t->claim, t->title);
-        if (d != NO_CAUSE || t->via[0] || t->claim[0]) {
+        enum why_cause_id d = claim_cause_id(t->resp->claim, t->resp->title);
+        if (d != NO_CAUSE || t->via[0] || t->resp->claim[0]) {
             claim_cause(inc, t, d, f.a->claim);
         } else {
             why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
@@ -1143,7 +1143,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * that can be told of it; no upstream phase is judged on half of it */
     bool blind = !direct && x->upstream_blind;
     if (!found && blind && t->has_resp && t->status >= 500) {
-        claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
+        claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
         found = true;
     }
     /* 2. phases: DNS, connect, TLS, response */
@@ -1171,7 +1171,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             why_dg_say(inc, WHY_P_NO_UPSTREAM, NULL, NULL, NULL, t->status, 0, 0, 0);
         } else if (!x->upstream_visible) {
-            claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
+            claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
         } else if (!head_too_big_cause(inc, x, &f)) {
             why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
             why_dg_say(inc, WHY_P_GATEWAY_ERROR, NULL, NULL, NULL, t->status, 0, 0, 0);

@@ -115,6 +115,27 @@ struct why_tcp_half {             /* one direction of a connection */
                                      prove it sent (a one-sided capture) */
 };
 
+/* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
+ * connections send one), a challenge ACK's reset, a translation. */
+struct why_conn_more {
+    uint64_t syn_frames[WHY_SYN_TRIES_MAX - 1]; /* the 2nd to WHY_SYN_TRIES_MAX-th SYN frames */
+    struct why_ts syn_ts[WHY_SYN_TRIES_MAX - 1];
+    uint64_t challenge_rst_frame; /* the client's reset of the stale connection a challenge ACK
+                                     spoke of (RFC 5961 4.2), 0 if none: not an abort of this
+                                     connection (not in rst_frame); its SYN is retried */
+    struct why_ts challenge_rst_ts;
+    /* Translation (NAT, a virtual address in front of a real server): when why_conn's
+     * `translated`, the server's packets go from nat_srv_addr:nat_srv_port to
+     * nat_cli_addr:nat_cli_port, not from srv_addr:srv_port to cli_addr:cli_port (which are
+     * the client's SYN's). The two were paired by the server's acknowledgement of the
+     * client's ISN. */
+    struct why_addr nat_srv_addr, nat_cli_addr;
+    uint16_t nat_srv_port, nat_cli_port;
+};
+
+/* The part apart of every connection that has none: all zero, read only. */
+extern const struct why_conn_more why_conn_more_none;
+
 struct why_conn {
     uint64_t id;                  /* 1-based, in creation order: stable across runs */
     struct why_addr cli_addr, srv_addr;
@@ -124,8 +145,9 @@ struct why_conn {
     bool established;             /* SYN-ACK seen (or mid-stream data both ways) */
     bool closed;                  /* RST seen, or FIN both ways */
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
-    uint64_t syn_frames[WHY_SYN_TRIES_MAX];  /* first WHY_SYN_TRIES_MAX SYN frames */
-    struct why_ts syn_ts[WHY_SYN_TRIES_MAX];
+    uint64_t syn_frame;           /* the first SYN's frame (0 if none); the next ones up to
+                                     WHY_SYN_TRIES_MAX in more: why_conn_syn_frame/_ts */
+    struct why_ts syn_ts0;
     uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
     enum why_syn_answer syn_answer; /* first answer to the client's SYN */
@@ -133,17 +155,12 @@ struct why_conn {
                                      that proves it); 0 if no answer */
     struct why_ts answer_ts;
     uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
-    uint64_t challenge_rst_frame; /* the client's reset of the stale connection a challenge ACK
-                                     spoke of (RFC 5961 4.2), 0 if none: not an abort of this
-                                     connection (not in rst_frame); its SYN is retried */
-    struct why_ts challenge_rst_ts;
-    /* Translation (NAT, a virtual address in front of a real server): when `translated`,
-     * the server's packets go from nat_srv_addr:nat_srv_port to nat_cli_addr:nat_cli_port,
-     * not from srv_addr:srv_port to cli_addr:cli_port (which are the client's SYN's). The
-     * two were paired by the server's acknowledgement of the client's ISN. */
-    bool translated;
-    struct why_addr nat_srv_addr, nat_cli_addr;
-    uint16_t nat_srv_port, nat_cli_port;
+    bool translated;              /* the server answers from other addresses: more->nat_* */
+    /* what few connections carry: allocated by the flow table at its first use (then owned
+     * by it, valid until on_close returns: a copy of c must copy it too), until then the
+     * shared why_conn_more_none; never NULL. Not allocated: the facts are lost (counted in
+     * nomem) */
+    const struct why_conn_more *more;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
     uint32_t icmp_count;          /* ICMP errors quoting this connection */
@@ -232,6 +249,17 @@ const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct wh
  * left out), from two counters. */
 uint32_t why_flow_open_count(const struct why_flow *f);
 void why_flow_free(struct why_flow *f);
+
+/* The i-th SYN of c (0-based, i < WHY_SYN_TRIES_MAX): its frame and time, 0 past what was
+ * captured. */
+static inline uint64_t why_conn_syn_frame(const struct why_conn *c, uint32_t i)
+{
+    return i == 0 ? c->syn_frame : c->more->syn_frames[i - 1];
+}
+static inline struct why_ts why_conn_syn_ts(const struct why_conn *c, uint32_t i)
+{
+    return i == 0 ? c->syn_ts0 : c->more->syn_ts[i - 1];
+}
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */
 static inline bool why_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }

@@ -98,6 +98,22 @@ struct why_conn_rec {
                                      bucket: the path of why_rec_conn(rc)) */
 };
 
+#define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
+#define WHY_TXN_VIA_MAX 159           /* bytes of its Via kept (longer: truncated) */
+
+/* The strings of a transaction's answer, apart: a request awaiting its answer has none. */
+struct why_txn_resp {
+    char claim[200];              /* Proxy-Status, else X-Squid-Error */
+    char server[96];
+    char title[120];              /* of the HTML page of the answer */
+    char grpc_message[96];        /* HTTP/2: grpc-message of the answer */
+    uint8_t first_bytes[64];      /* a response that was not HTTP: its first bytes */
+    uint32_t first_len;           /* bytes */
+};
+
+/* The answer's strings of every transaction that has none: all zero, read only. */
+extern const struct why_txn_resp why_txn_resp_none;
+
 struct why_txn {
     uint64_t id;                  /* creation order */
     struct why_conn_rec *rc;
@@ -112,8 +128,11 @@ struct why_txn {
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
     uint32_t target_len;          /* bytes */
-    char host[256];
-    char via[160];
+    const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
+                                     WHY_TXN_VIA_MAX: one allocation sized to them
+                                     (why_store_txn_names), the shared "" while both empty;
+                                     never NULL */
+    const char *via;
     uint64_t req_first_frame, req_frame; /* frame ids: first and last byte of the head */
     struct why_ts req_first_ts, req_ts;
     /* response */
@@ -126,16 +145,13 @@ struct why_txn {
                                      the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
     uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
-    char claim[200];
-    char server[96];
-    char title[120];
+    struct why_txn_resp *resp;    /* the answer's strings: allocated when the first of them
+                                     is written (why_store_txn_resp); until then the shared
+                                     all-zero why_txn_resp_none, never NULL, never written */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
                                      answered below 500 (correlate/background.c) */
-    /* a response that was not HTTP */
-    bool not_http;
-    uint8_t first_bytes[64];
-    uint32_t first_len;           /* bytes */
+    bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     /* the request index (method + path), for joining without scanning every record */
     uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
@@ -153,8 +169,7 @@ struct why_txn {
     uint64_t h2_end_frame;        /* frame id of the frame that ended it */
     struct why_ts h2_end_ts;
     struct why_ts h2_req_end_ts;  /* the request's END_STREAM (its body sent) */
-    int grpc_status;              /* grpc-status of the answer, -1 none */
-    char grpc_message[96];
+    int grpc_status;              /* grpc-status of the answer, -1 none (its message: resp) */
     int64_t h2_stall_us;          /* longest time a window of this stream stood at 0 (us) */
     int h2_stall_dir;             /* enum why_dir of the side that could not send */
     bool h2_stall_open;           /* still at 0 when the stream ended */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ascii.h"
 #include "util/url.h"
 
 /* ---- hashing ---- */
@@ -136,6 +137,10 @@ static void txn_free(struct why_store *st, struct why_txn *t)
         return;
     if (t->ihost != no_host)
         free((char *)t->ihost);
+    if (t->host != no_host)
+        free((char *)t->host); /* via is in the same allocation */
+    if (t->resp != &why_txn_resp_none)
+        free(t->resp);
     why_store_txn_unindex(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
@@ -542,7 +547,8 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
-    t->ihost = no_host;
+    t->ihost = t->host = t->via = no_host;
+    t->resp = (struct why_txn_resp *)&why_txn_resp_none; /* read only until an answer */
     why_store_conn_active(st, rc);
     /* the caller sets req_ts after this: the one created before is checked now (and the
      * newest by why_store_cands_ordered) */
@@ -564,6 +570,39 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     rc->txn_tail = t;
     rc->ntxn++;
     return t;
+}
+
+const struct why_txn_resp why_txn_resp_none;
+
+void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via)
+{
+    size_t hl = strnlen(host, WHY_TXN_HOST_MAX), vl = strnlen(via, WHY_TXN_VIA_MAX);
+    if (t->host != no_host || (!hl && !vl))
+        return;
+    char *b = malloc(hl + vl + 2);
+    if (!b) {
+        st->sum->oom++;
+        return;
+    }
+    why_ascii_copy(b, hl + 1, (const uint8_t *)host, hl);
+    why_ascii_copy(b + hl + 1, vl + 1, (const uint8_t *)via, vl);
+    t->host = b;
+    t->via = b + hl + 1;
+}
+
+struct why_txn_resp *why_store_txn_resp(struct why_store *st, struct why_txn *t, bool need)
+{
+    if (t->resp != &why_txn_resp_none)
+        return t->resp;
+    if (!need)
+        return NULL;
+    struct why_txn_resp *r = calloc(1, sizeof *r);
+    if (!r) {
+        st->sum->oom++;
+        return NULL;
+    }
+    t->resp = r;
+    return r;
 }
 
 void why_store_txn_index(struct why_store *st, struct why_txn *t)

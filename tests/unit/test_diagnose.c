@@ -34,6 +34,7 @@ struct fixture {
     struct why_tls_facts tls[6];      /* the records' TLS facts */
     struct why_conn conns[6];         /* the records' connections */
     struct why_txn client, up;
+    struct why_txn_resp resp[2];      /* the transactions' answer strings */
     struct why_dns_rec dns[4];
     struct why_join x;
     struct why_diagnosis dg;
@@ -78,6 +79,9 @@ static int setup(void **state)
     c->established = true;
     f->cli_conn.app = WHY_APP_HTTP;
     f->client.rc = &f->cli_conn;
+    f->client.resp = &f->resp[0];
+    f->up.resp = &f->resp[1];
+    f->client.host = f->client.via = f->up.host = f->up.via = "";
     strcpy(f->client.method, "GET");
     f->client.target = strdup("http://nx.lab/x");
     f->client.target_len = (uint32_t)strlen(f->client.target);
@@ -153,7 +157,7 @@ static void dns_nxdomain(void **state)
         f->x.dns[f->x.ndns++] = d;
     }
     answer(&f->client, 503, 1.01, true);
-    strcpy(f->client.claim, "ERR_DNS_FAIL 0");
+    strcpy(f->client.resp->claim, "ERR_DNS_FAIL 0");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "dns_error");
     assert_string_equal(f->dg.inc.detail, "nxdomain");
@@ -283,8 +287,8 @@ static void bad_responses(void **state)
     answer(&f->client, 502, 1.5, true);
     /* not HTTP */
     f->up.not_http = true;
-    memcpy(f->up.first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
-    f->up.first_len = 17;
+    memcpy(f->up.resp->first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
+    f->up.resp->first_len = 17;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "http_protocol_error");
     assert_int_equal(f->dg.inc.first_len, 17);
@@ -360,7 +364,7 @@ static void no_upstream_attempt(void **state)
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
     /* the same when the capture has no upstream side at all: the gateway's claim is used */
     f->x.upstream_visible = false;
-    strcpy(f->client.claim, "ERR_DNS_FAIL 0");
+    strcpy(f->client.resp->claim, "ERR_DNS_FAIL 0");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "gateway_claim");
     assert_string_equal(f->dg.inc.error, "dns_error");

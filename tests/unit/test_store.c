@@ -84,7 +84,7 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     strcpy(t->method, method);
     t->target = strdup(target);
     t->target_len = (uint32_t)strlen(target);
-    strcpy(t->host, host);
+    why_store_txn_names(&f->st, t, host, "");
     why_store_txn_index(&f->st, t);
     return t;
 }
