@@ -164,7 +164,7 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
         /* one SYN, nothing back in the capture, and the gateway answered its client before
          * a SYN could have been sent again: it had an answer (a RST) the capture missed */
         if (!c->established && c->syn_count == 1 && !c->icmp_frame && x->end_frame &&
-            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts[0], x->end_ts) < RTO_MIN_US)
+            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US)
             return true;
     }
     /* the oldest BLIND_SCAN records, of them the gateway's upstream connections: from the

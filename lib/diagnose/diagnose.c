@@ -219,7 +219,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
 static struct why_ts attempt_last_syn(const struct why_conn *c)
 {
     uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
-    return n ? c->syn_ts[n - 1] : c->first_ts;
+    return n ? why_conn_syn_ts(c, n - 1) : c->first_ts;
 }
 
 #define WHY_ANSWERED_AFTER_US 2000 /* a gateway's 5xx this soon after its attempt failed is
@@ -269,7 +269,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         const struct why_conn *ci = why_rec_conn(x->attempts[i]);
         uint32_t n = ci->syn_count < WHY_SYN_TRIES_MAX ? ci->syn_count : WHY_SYN_TRIES_MAX;
         for (uint32_t k = 0; k < n && inc->nschedule < WHY_SCHEDULE_MAX; k++)
-            inc->schedule_us[inc->nschedule++] = why_ts_wait_us(c0->syn_ts[0], ci->syn_ts[k]);
+            inc->schedule_us[inc->nschedule++] = why_ts_wait_us(c0->syn_ts0, why_conn_syn_ts(ci, k));
     }
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
@@ -278,18 +278,18 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         why_addr_str(&c->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
         why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
            f->a->icmp_from, tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], c->icmp_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->icmp_ts);
         why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->icmp_ipver, c->icmp_type, c->icmp_code, tries);
     } else if (c->half[WHY_S2C].rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
         why_dg_param(inc, "tries=%u", tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->half[WHY_S2C].rst_ts);
         why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
     } else {
         why_dg_cause(inc, WHY_CAUSE_SYN_UNANSWERED);
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
         struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
-        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], give_up);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, give_up);
         inc->wait_us = inc->connect_us;
         char sched[120] = "";
         size_t o = 0;
@@ -987,7 +987,7 @@ static void opaque_client_evidence(struct why_incident *inc, const struct why_co
 {
     const struct why_conn *cc = why_rec_conn(client_conn);
     char cli[64];
-    enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
+    enum why_evidence_kind k = cc->syn_count && cc->syn_frame == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
     const struct why_tls_facts *ct = client_conn->tls;
     const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
     why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);

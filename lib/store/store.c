@@ -329,8 +329,18 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 {
     struct why_conn *copy = rc->c_owned ? rc->c : malloc(sizeof *copy);
     if (copy) {
+        if (rc->c_owned && copy->more != &why_conn_more_none)
+            free((struct why_conn_more *)copy->more);
         *copy = *c;
         copy->app = NULL;
+        if (c->more != &why_conn_more_none) { /* the flow table frees its own */
+            struct why_conn_more *more = malloc(sizeof *more);
+            if (more)
+                *more = *c->more;
+            else
+                st->sum->oom++; /* its later SYNs and translation are lost */
+            copy->more = more ? more : &why_conn_more_none;
+        }
         rc->c = copy;
         rc->c_owned = true;
     } else {

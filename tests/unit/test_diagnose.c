@@ -33,6 +33,7 @@ struct fixture {
     struct why_conn_rec cli_conn, up_conn, att[4];
     struct why_tls_facts tls[6];      /* the records' TLS facts */
     struct why_conn conns[6];         /* the records' connections */
+    struct why_conn_more more[6];     /* their parts apart */
     struct why_txn client, up;
     struct why_txn_resp resp[2];      /* the transactions' answer strings */
     struct why_dns_rec dns[4];
@@ -65,6 +66,8 @@ static int setup(void **state)
     f->cli_conn.tls = &f->tls[0];
     f->up_conn.tls = &f->tls[1];
     f->cli_conn.c = &f->conns[0];
+    for (int i = 0; i < 6; i++)
+        f->conns[i].more = &f->more[i];
     f->up_conn.c = &f->conns[1];
     for (int i = 0; i < 4; i++) {
         f->att[i].tls = &f->tls[2 + i];
@@ -100,6 +103,7 @@ static int setup(void **state)
     f->up_conn = f->att[0];
     f->up_conn.tls = &f->tls[1]; /* its own facts and connection, as a copy of the record had */
     f->conns[1] = f->conns[2];
+    f->conns[1].more = &f->more[1];
     f->up_conn.c = &f->conns[1];
     *state = f;
     return 0;
@@ -130,9 +134,10 @@ static void syn(struct why_conn *c, int n, double first, double backoff)
 {
     double t = first, step = backoff;
     c->syn_count = (uint32_t)n;
+    struct why_conn_more *m = (struct why_conn_more *)c->more; /* the fixture's own */
     for (int i = 0; i < n; i++) {
-        c->syn_frames[i] = (uint64_t)(20 + i);
-        c->syn_ts[i] = T(t);
+        *(i ? &m->syn_frames[i - 1] : &c->syn_frame) = (uint64_t)(20 + i);
+        *(i ? &m->syn_ts[i - 1] : &c->syn_ts0) = T(t);
         t += step;
         step *= 2;
     }

@@ -63,6 +63,7 @@ static int setup(void **state)
         f->conns[i].cli_port = (uint16_t)(50000 + i);
         f->conns[i].srv_port = 80;
         f->conns[i].first_ts = T(1);
+        f->conns[i].more = &why_conn_more_none;
     }
     *state = f;
     return 0;
