@@ -85,7 +85,6 @@ struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
     struct why_hent key[2];     /* the SYN's tuple; the translated one when c.translated */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
-    bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
     struct why_link link[WHY_L_N];
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
@@ -96,6 +95,7 @@ struct why_fconn {
     int half_list;
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
     bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
+    bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
 };
 
 struct why_flow {

@@ -77,13 +77,13 @@ enum why_syn_answer {
                                 is the client's: see half[WHY_C2S].rst_frame) */
 };
 
-struct why_tcp_half {             /* one direction of a connection */
-    bool seq_known;               /* next_seq is valid */
+struct why_tcp_half {             /* one direction of a connection (fields by size: no holes) */
     uint32_t isn;                 /* initial sequence number (the SYN's seq), if seen */
-    uint32_t next_seq;            /* next in-order byte expected */
+    uint32_t next_seq;            /* next in-order byte expected, valid with seq_known */
     uint64_t bytes;               /* payload bytes delivered in order, gaps included */
     uint64_t gap_bytes;           /* of which never captured */
     uint32_t retrans;             /* segments that carried only bytes already delivered */
+    uint32_t packets;
     uint64_t first_data_frame;    /* 0 if no payload yet */
     struct why_ts first_data_ts;
     uint64_t last_data_frame;
@@ -94,12 +94,9 @@ struct why_tcp_half {             /* one direction of a connection */
     struct why_ts rst_ts;
     uint64_t last_frame;          /* last packet in this direction */
     struct why_ts last_ts;
-    uint32_t packets;
     void *ooo;                    /* flow-private out-of-order store */
     /* What the other direction's acknowledgements prove about this one. Valid when
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
-    bool peer_acked;              /* the peer acknowledged bytes of this direction */
-    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence) */
     uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
     struct why_ts acked_ts;
     uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
@@ -109,10 +106,13 @@ struct why_tcp_half {             /* one direction of a connection */
                                      received, but the capture missed them (bytes) */
     uint64_t gap_acked_bytes;     /* of gap_bytes, those the peer acknowledged: holes proven to
                                      be the capture's loss, not the network's (bytes) */
+    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence) */
+    bool peer_acked;              /* the peer acknowledged bytes of this direction */
     bool fin_acked_unseen;        /* the peer acknowledged a FIN the capture never saw (a last
                                      pure ACK one past the stream: the FIN's sequence number) */
     bool missing;                 /* no packet of this direction captured, yet the peer's ACKs
                                      prove it sent (a one-sided capture) */
+    bool seq_known;               /* next_seq is valid */
 };
 
 /* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
@@ -144,6 +144,7 @@ struct why_conn {
     bool midstream;               /* no SYN seen from the client: roles guessed */
     bool established;             /* SYN-ACK seen (or mid-stream data both ways) */
     bool closed;                  /* RST seen, or FIN both ways */
+    bool translated;              /* the server answers from other addresses: more->nat_* */
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
     uint64_t syn_frame;           /* the first SYN's frame (0 if none); the next ones up to
                                      WHY_SYN_TRIES_MAX in more: why_conn_syn_frame/_ts */
@@ -151,11 +152,10 @@ struct why_conn {
     uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
     enum why_syn_answer syn_answer; /* first answer to the client's SYN */
+    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
     uint64_t answer_frame;        /* its frame (for WHY_SYN_SYNACK_UNSEEN: the client's ACK
                                      that proves it); 0 if no answer */
     struct why_ts answer_ts;
-    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
-    bool translated;              /* the server answers from other addresses: more->nat_* */
     /* what few connections carry: allocated by the flow table at its first use (then owned
      * by it, valid until on_close returns: a copy of c must copy it too), until then the
      * shared why_conn_more_none; never NULL. Not allocated: the facts are lost (counted in
@@ -164,10 +164,10 @@ struct why_conn {
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
     uint32_t icmp_count;          /* ICMP errors quoting this connection */
-    uint64_t icmp_frame;          /* the first one */
+    uint8_t icmp_type, icmp_code, icmp_ipver; /* of the first one */
+    struct why_addr icmp_from;    /* who sent it (a router or the host) */
+    uint64_t icmp_frame;          /* its frame */
     struct why_ts icmp_ts;
-    uint8_t icmp_type, icmp_code, icmp_ipver;
-    struct why_addr icmp_from;    /* who sent the ICMP error (a router or the host) */
     const struct why_encap_chain *icmp_encap; /* the tunnels that ICMP error crossed (NULL:
                                      none, or past WHY_FLOW_ENCAP_CHAINS_MAX; as encap[]) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
