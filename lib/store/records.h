@@ -49,19 +49,13 @@ extern const struct why_tls_facts why_tls_facts_none;
 /* The connection of a closed record whose copy could not be allocated: all zero, read only. */
 extern const struct why_conn why_conn_none;
 
-/* A TCP connection as the join sees it. */
+/* A TCP connection as the join sees it. Pointers and larger fields first, then the 4-byte
+ * ones, then the flags: no padding holes. */
 struct why_conn_rec {
     struct why_conn *c;           /* the connection: the flow table's own while it lives (no
                                      copy), then the record's copy from its close (c_owned) */
     struct why_conn *live;        /* the flow table's connection while it exists, else NULL */
-    bool c_owned;                 /* c is the record's copy (why_store_conn_closed): freed
-                                     with the record */
-    enum why_app_id app;          /* decided by the first bytes (app/) */
-    bool app_decided;
     struct why_app_state st;      /* parsers: app/ only */
-    bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
-    bool dec_http;                /* --keylog: HTTP found inside the TLS records */
-    bool resp_dead;               /* the response stream could not be followed */
     struct why_tls_facts *tls;    /* app/tls.c: allocated when TLS bytes are first seen
                                      (why_store_tls_facts); until then the shared all-zero
                                      why_tls_facts_none, never NULL, never written */
@@ -71,9 +65,7 @@ struct why_conn_rec {
     /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
      * still waiting for a response head */
     struct why_txn *txn_head, *txn_tail, *unanswered;
-    uint32_t ntxn;
     /* joining */
-    bool claimed;                 /* joined to a request (or to an unjoined incident) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
     struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
                                      walk by time reads the record only */
@@ -81,19 +73,28 @@ struct why_conn_rec {
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
                                            connect, by path (why_store_attempts) */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
-    bool in_reneg;                /* on that list */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
-    bool in_act;                  /* on that list */
     uint64_t seq;                 /* creation order */
+    enum why_app_id app;          /* decided by the first bytes (app/) */
+    uint32_t ntxn;                /* transactions on the list above */
     uint32_t slot;                /* its entry in the store's vector by creation (slots) */
-    uint32_t abucket;             /* its bucket in that index */
+    uint32_t abucket;             /* its bucket in the index by server address */
     int refs;                     /* txns alive that point here */
+    uint32_t gw_gen_seen;         /* roles, cached until the gateway's address sets change
+                                     (why_gw_roles): the gen they were read at */
+    bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
+    bool c_owned;                 /* c is the record's copy (why_store_conn_closed): freed
+                                     with the record */
+    bool app_decided;
+    bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
+    bool dec_http;                /* --keylog: HTTP found inside the TLS records */
+    bool resp_dead;               /* the response stream could not be followed */
+    bool claimed;                 /* joined to a request (or to an unjoined incident) */
+    bool in_reneg;                /* on the list of records with a renegotiation request */
+    bool in_act;                  /* on the list of records pruning looks at */
     bool closed;                  /* left the flow table */
     bool prunable;                /* the next pruning pass frees it */
-    /* roles, cached until the gateway's address sets change (why_gw_roles) */
-    uint32_t gw_gen_seen;
-    bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
     bool in_attempts;             /* on the index of attempts not yet seen to connect (its
                                      bucket: the path of why_rec_conn(rc)) */
 };
