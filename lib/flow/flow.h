@@ -77,13 +77,19 @@ enum why_syn_answer {
                                 is the client's: see half[WHY_C2S].rst_frame) */
 };
 
-struct why_tcp_half {             /* one direction of a connection (fields by size: no holes) */
+struct why_tcp_half {             /* one direction of a connection (no padding holes; the
+                                     fields read by every packet first) */
+    bool seq_known;               /* next_seq is valid */
+    bool peer_acked;              /* the peer acknowledged bytes of this direction (below) */
+    bool fin_acked_unseen;        /* the peer acknowledged a FIN the capture never saw (a last
+                                     pure ACK one past the stream: the FIN's sequence number) */
+    bool missing;                 /* no packet of this direction captured, yet the peer's ACKs
+                                     prove it sent (a one-sided capture) */
     uint32_t isn;                 /* initial sequence number (the SYN's seq), if seen */
-    uint32_t next_seq;            /* next in-order byte expected, valid with seq_known */
+    uint32_t next_seq;            /* next in-order byte expected */
+    uint32_t retrans;             /* segments that carried only bytes already delivered */
     uint64_t bytes;               /* payload bytes delivered in order, gaps included */
     uint64_t gap_bytes;           /* of which never captured */
-    uint32_t retrans;             /* segments that carried only bytes already delivered */
-    uint32_t packets;
     uint64_t first_data_frame;    /* 0 if no payload yet */
     struct why_ts first_data_ts;
     uint64_t last_data_frame;
@@ -94,6 +100,9 @@ struct why_tcp_half {             /* one direction of a connection (fields by si
     struct why_ts rst_ts;
     uint64_t last_frame;          /* last packet in this direction */
     struct why_ts last_ts;
+    uint32_t packets;
+    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence;
+                                     valid when peer_acked, as the fields below) */
     void *ooo;                    /* flow-private out-of-order store */
     /* What the other direction's acknowledgements prove about this one. Valid when
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
@@ -106,13 +115,6 @@ struct why_tcp_half {             /* one direction of a connection (fields by si
                                      received, but the capture missed them (bytes) */
     uint64_t gap_acked_bytes;     /* of gap_bytes, those the peer acknowledged: holes proven to
                                      be the capture's loss, not the network's (bytes) */
-    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence) */
-    bool peer_acked;              /* the peer acknowledged bytes of this direction */
-    bool fin_acked_unseen;        /* the peer acknowledged a FIN the capture never saw (a last
-                                     pure ACK one past the stream: the FIN's sequence number) */
-    bool missing;                 /* no packet of this direction captured, yet the peer's ACKs
-                                     prove it sent (a one-sided capture) */
-    bool seq_known;               /* next_seq is valid */
 };
 
 /* What few connections carry, kept apart (why_conn.more): SYNs after the first (most

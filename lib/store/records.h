@@ -49,8 +49,8 @@ extern const struct why_tls_facts why_tls_facts_none;
 /* The connection of a closed record whose copy could not be allocated: all zero, read only. */
 extern const struct why_conn why_conn_none;
 
-/* A TCP connection as the join sees it. Pointers and larger fields first, then the 4-byte
- * ones, then the flags: no padding holes. */
+/* A TCP connection as the join sees it. The 4-byte fields and the flags together, beside the
+ * list links the walks follow: no padding holes. */
 struct why_conn_rec {
     struct why_conn *c;           /* the connection: the flow table's own while it lives (no
                                      copy), then the record's copy from its close (c_owned) */
@@ -66,15 +66,6 @@ struct why_conn_rec {
      * still waiting for a response head */
     struct why_txn *txn_head, *txn_tail, *unanswered;
     /* joining */
-    struct why_conn_rec *rnext, *rprev; /* all records, by creation */
-    struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
-                                     walk by time reads the record only */
-    struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
-    struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
-                                           connect, by path (why_store_attempts) */
-    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
-    struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
-                                               carrying transactions (any order) */
     uint64_t seq;                 /* creation order */
     enum why_app_id app;          /* decided by the first bytes (app/) */
     uint32_t ntxn;                /* transactions on the list above */
@@ -97,6 +88,15 @@ struct why_conn_rec {
     bool prunable;                /* the next pruning pass frees it */
     bool in_attempts;             /* on the index of attempts not yet seen to connect (its
                                      bucket: the path of why_rec_conn(rc)) */
+    struct why_conn_rec *rnext, *rprev; /* all records, by creation */
+    struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
+                                     walk by time reads the record only */
+    struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
+    struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
+                                           connect, by path (why_store_attempts) */
+    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
+    struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
+                                               carrying transactions (any order) */
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
