@@ -242,8 +242,11 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
         st->hooks.release(st->hooks.ctx, rc);
     if (rc->tls != &why_tls_facts_none)
         free(rc->tls);
-    if (rc->c_owned)
+    if (rc->c_owned) {
+        if (rc->c->more != &why_conn_more_none)
+            free((struct why_conn_more *)rc->c->more);
         free(rc->c);
+    }
     free(rc);
 }
 
