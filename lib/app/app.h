@@ -80,6 +80,10 @@ void why_app_release(struct why_conn_rec *rc);
 struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_rec *rc,
                                 const struct why_http_head *h, const struct why_frame *f,
                                 uint64_t first_frame, struct why_ts first_ts);
+/* request.c: the strings of a response head h to t (Server, and Proxy-Status or else
+ * X-Squid-Error as its claim), allocated only when one of them is not empty. */
+void why_app_response_strings(const struct why_app_env *env, struct why_txn *t,
+                              const struct why_http_head *h);
 
 /* dns.c: a UDP datagram to or from port 53, or an ICMP error quoting one. */
 /* encap: the tunnels p crossed (flow/flow.h why_flow_encap; NULL: none) */

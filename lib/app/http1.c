@@ -73,15 +73,6 @@ static void park(struct why_conn_rec *rc)
     }
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 static void on_req_head(void *ctx, const struct why_http_head *h)
 {
     struct http_ctx *hc = ctx;
@@ -119,11 +110,7 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
     t->expected_len = h->content_length;
     t->resp_stream_at = rc->live ? rc->live->half[WHY_S2C].bytes : 0;
     t->resp_head_bytes = h->head_len;
-    copy_str(t->server, sizeof t->server, h->server);
-    if (h->proxy_status[0])
-        copy_str(t->claim, sizeof t->claim, h->proxy_status);
-    else if (h->x_squid_error[0])
-        copy_str(t->claim, sizeof t->claim, h->x_squid_error);
+    why_app_response_strings(hc->env, t, h);
     if (rc->st.hresp->phase == WHY_HTTP_TUNNEL || h->status == 101) {
         t->resp_done = true;
         t->resp_end_frame = t->resp_frame;
@@ -153,7 +140,11 @@ static void on_resp_peek(void *ctx, const uint8_t *body, size_t n)
     struct http_ctx *hc = ctx;
     struct why_txn *t = hc->rc->unanswered;
     if (t && t->has_resp) {
-        why_http1_html_title(body, n, t->title, sizeof t->title);
+        char title[sizeof why_txn_resp_none.title];
+        why_http1_html_title(body, n, title, sizeof title);
+        struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, title[0] != 0);
+        if (r)
+            memcpy(r->title, title, strlen(title) + 1);
         /* HAProxy's built-in 503 page: every server of the backend is down */
         static const char no_server[] = "No server is available to handle this request";
         t->says_no_server = memmem(body, n, no_server, sizeof no_server - 1) != NULL;
@@ -171,8 +162,11 @@ static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first
     t->not_http = true;
     t->resp_first_frame = hc->rc->st.hresp_first_frame;
     t->resp_first_ts = hc->rc->st.hresp_first_ts;
-    t->first_len = (uint32_t)(n > sizeof t->first_bytes ? sizeof t->first_bytes : n);
-    memcpy(t->first_bytes, first, t->first_len);
+    struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, n > 0);
+    if (r) {
+        r->first_len = (uint32_t)(n > sizeof r->first_bytes ? sizeof r->first_bytes : n);
+        memcpy(r->first_bytes, first, r->first_len);
+    }
 }
 
 static void on_req_error(void *ctx, enum why_http_err err, const uint8_t *first, size_t n)

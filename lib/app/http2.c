@@ -74,11 +74,7 @@ static void on_headers(void *ctx, const struct why_h2_stream *s, enum why_h2_sid
     t->resp_first_frame = t->resp_frame = hc->f->num;
     t->resp_first_ts = t->resp_ts = hc->f->ts;
     t->expected_len = h->content_length;
-    copy_str(t->server, sizeof t->server, h->server);
-    if (h->proxy_status[0])
-        copy_str(t->claim, sizeof t->claim, h->proxy_status);
-    else if (h->x_squid_error[0])
-        copy_str(t->claim, sizeof t->claim, h->x_squid_error);
+    why_app_response_strings(hc->env, t, h);
 }
 
 static void on_stream_end(void *ctx, const struct why_h2_stream *s)
@@ -94,7 +90,9 @@ static void on_stream_end(void *ctx, const struct why_h2_stream *s)
     t->h2_end_ts = s->t_close;
     t->h2_req_end_ts = s->ended[WHY_H2_CLIENT] ? s->t_end[WHY_H2_CLIENT] : t->req_ts;
     t->grpc_status = s->grpc_status;
-    copy_str(t->grpc_message, sizeof t->grpc_message, s->grpc_message);
+    struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, s->grpc_message[0] != 0);
+    if (r)
+        copy_str(r->grpc_message, sizeof r->grpc_message, s->grpc_message);
     t->body_bytes = s->data_bytes[WHY_H2_SERVER];
     if (s->end == WHY_H2_END_COMPLETE && t->has_resp) {
         t->resp_done = true;

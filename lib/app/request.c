@@ -1,7 +1,8 @@
 /* An HTTP request read by a handler (HTTP/1 message or HTTP/2 stream) becomes a transaction
  * in the store: bounded copies of method, target, Host and Via, its frames and times, the
  * request index, and the decision queue when it came from a client. Shared by the HTTP
- * handlers; apart from the dispatcher (app.c), which calls the handlers. */
+ * handlers; apart from the dispatcher (app.c), which calls the handlers. The strings of a
+ * response head go with the transaction too (why_app_response_strings). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,7 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
     } else {
         env->sum->oom++;
     }
-    copy_str(t->host, sizeof t->host, h->host);
-    copy_str(t->via, sizeof t->via, h->via);
+    why_store_txn_names(st, t, h->host, h->via);
     why_store_txn_index(st, t);
     t->req_first_frame = first_frame;
     t->req_first_ts = first_ts;
@@ -51,4 +51,18 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
         why_store_queue_push(st, t);
     }
     return t;
+}
+
+void why_app_response_strings(const struct why_app_env *env, struct why_txn *t,
+                              const struct why_http_head *h)
+{
+    struct why_txn_resp *r = why_store_txn_resp(env->st, t, h->server[0] || h->proxy_status[0] ||
+                                                                h->x_squid_error[0]);
+    if (!r)
+        return;
+    copy_str(r->server, sizeof r->server, h->server);
+    if (h->proxy_status[0])
+        copy_str(r->claim, sizeof r->claim, h->proxy_status);
+    else if (h->x_squid_error[0])
+        copy_str(r->claim, sizeof r->claim, h->x_squid_error);
 }

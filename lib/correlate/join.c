@@ -100,7 +100,7 @@ static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_j
         for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, q->hkey); d; d = d->nnext) {
             if (!d->answered || d->nkey != q->hkey || strcmp(d->qname, q->ihost) != 0 ||
                 why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_CAUSAL_US ||
-                why_ts_cmp(d->a_ts, c->syn_ts[0]) > 0)
+                why_ts_cmp(d->a_ts, c->syn_ts0) > 0)
                 continue;
             bool has = false;
             for (uint32_t j = 0; j < d->naddrs && !has; j++)
@@ -112,11 +112,11 @@ static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_j
             for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = o->anext) {
                 const struct why_conn *oc = why_rec_conn(o);
                 if (o->claimed || taken(x, o) || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
-                    why_ts_cmp(oc->syn_ts[0], d->a_ts) < 0)
+                    why_ts_cmp(oc->syn_ts0, d->a_ts) < 0)
                     continue;
                 const struct why_conn *fc = first ? why_rec_conn(first) : NULL;
-                if (!first || why_ts_cmp(oc->syn_ts[0], fc->syn_ts[0]) < 0 ||
-                    (why_ts_cmp(oc->syn_ts[0], fc->syn_ts[0]) == 0 && oc->id < fc->id))
+                if (!first || why_ts_cmp(oc->syn_ts0, fc->syn_ts0) < 0 ||
+                    (why_ts_cmp(oc->syn_ts0, fc->syn_ts0) == 0 && oc->id < fc->id))
                     first = o;
             }
             if (first == rc)
@@ -143,8 +143,8 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
     const struct why_conn *c = why_rec_conn(rc);
     if (c->synack_frame)
         return c->synack_ts;
-    struct why_ts t = c->syn_ts[c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
-                                                                 : (c->syn_count ? c->syn_count - 1 : 0)];
+    struct why_ts t = why_conn_syn_ts(c, c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
+                                                                       : (c->syn_count ? c->syn_count - 1 : 0));
     if (c->icmp_frame && why_ts_cmp(c->icmp_ts, t) > 0)
         t = c->icmp_ts;
     if (c->half[WHY_S2C].rst_frame && why_ts_cmp(c->half[WHY_S2C].rst_ts, t) > 0)
@@ -417,9 +417,9 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
          o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
-            !same_path(oc, c) || why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) >= 0)
+            !same_path(oc, c) || why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
-        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts[0]);
+        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US ||
             (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || why_join_scheduled(cx, o))
             continue;
@@ -428,17 +428,17 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
     if (best)
         return best;
     /* another server: records are in the order of their first packet, walked back from rc */
-    struct why_ts oldest = why_ts_add_us(c->syn_ts[0], -(WHY_CHAIN_GAP_US + WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    struct why_ts oldest = why_ts_add_us(c->syn_ts0, -(WHY_CHAIN_GAP_US + WHY_SKEW_US + WHY_ORDER_SLACK_US));
     for (struct why_conn_rec *o = rc->rprev; o; o = o->rprev) {
         const struct why_conn *oc = why_rec_conn(o);
         if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
             break;
         if (o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
             !why_addr_eq(&oc->cli_addr, &c->cli_addr) || why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
-            why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) >= 0)
+            why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
         bool seen_end = oc->half[WHY_S2C].rst_frame || oc->icmp_frame;
-        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts[0]);
+        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
             (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
             why_join_scheduled(cx, o))
@@ -458,8 +458,8 @@ static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || oc->syn_count == 0 || oc->midstream || !same_path(oc, c))
             continue;
-        int64_t gap = why_ts_diff_us(end, oc->syn_ts[0]);
-        if (gap >= -WHY_CAUSAL_US && gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts[0], c->syn_ts[0]) > 0 &&
+        int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
+        if (gap >= -WHY_CAUSAL_US && gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts0, c->syn_ts0) > 0 &&
             !why_join_scheduled(cx, o))
             return true;
     }
@@ -475,7 +475,7 @@ static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_
             break;
         rc = p;
     }
-    return why_rec_conn(rc)->syn_ts[0];
+    return why_rec_conn(rc)->syn_ts0;
 }
 
 /* rc went to an address the capture shows resolved for another name only, never for q's
@@ -493,8 +493,8 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
             continue;
         for (const struct why_txn *o = cx->st->qhead; o; o = o->qnext)
             if (o != q && !o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
-                why_ts_diff_us(o->req_first_ts, c->syn_ts[0]) >= -WHY_CAUSAL_US &&
-                (!o->has_resp || why_ts_cmp(c->syn_ts[0], o->resp_first_ts) <= 0))
+                why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
+                (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0))
                 return true;
     }
     return false;
@@ -507,8 +507,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
 {
     const struct why_conn *c = why_rec_conn(rc);
     int64_t gap = why_ts_diff_us(attempt_end(rc), q->resp_first_ts);
-    if (why_ts_diff_us(q->req_first_ts, c->syn_ts[0]) < -WHY_CAUSAL_US ||
-        why_ts_cmp(c->syn_ts[0], q->resp_first_ts) > 0)
+    if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
+        why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
     if (named_for_other(cx, q, rc))
         return -1;
@@ -516,8 +516,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
         /* a SYN retransmitted right after the answer: the gateway had given up on the
          * attempt (its connect timeout) as the kernel's timer fired; it ended at the answer */
         uint32_t n = c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX : c->syn_count;
-        if (n < 2 || why_ts_cmp(c->syn_ts[n - 2], q->resp_first_ts) > 0 ||
-            why_ts_diff_us(q->resp_first_ts, c->syn_ts[n - 1]) > WHY_GIVEUP_RACE_US ||
+        if (n < 2 || why_ts_cmp(why_conn_syn_ts(c, n - 2), q->resp_first_ts) > 0 ||
+            why_ts_diff_us(q->resp_first_ts, why_conn_syn_ts(c, n - 1)) > WHY_GIVEUP_RACE_US ||
             why_ts_diff_us(q->resp_first_ts, attempt_end(rc)) > WHY_GIVEUP_RACE_US)
             return -1;
         return -gap; /* as far from the answer as an attempt that ended this much before */
@@ -568,7 +568,7 @@ static int64_t chains_timeout(const struct why_join_ctx *cx, struct why_conn_rec
         for (uint32_t k = 1; used[j] && k < WHY_FINAL_CHAIN_MAX && n < WHY_FINAL_CANDS_MAX &&
                              (p = timed_out_before(cx, rc));
              k++, rc = p)
-            iv[n++] = why_ts_diff_us(why_rec_conn(p)->syn_ts[0], why_rec_conn(rc)->syn_ts[0]);
+            iv[n++] = why_ts_diff_us(why_rec_conn(p)->syn_ts0, why_rec_conn(rc)->syn_ts0);
     }
     if (n == 0)
         return 0;
@@ -665,7 +665,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
          rc = rc->rprev) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->claimed || c->midstream || c->syn_count == 0 || !attempt_failed(rc) || !is_upstream_conn(cx, rc) ||
-            !in_window(c->syn_ts[0], from, to))
+            !in_window(c->syn_ts0, from, to))
             continue;
         if (ncands == WHY_FINAL_CANDS_MAX)
             return;
@@ -701,7 +701,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
         for (uint32_t j = 0; j < ncands; j++) {
             int64_t c = gap[i][j];
             if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
-                c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts[0], timeout),
+                c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, timeout),
                                    reqs[i]->resp_first_ts);
                 c = c < 0 ? -c : c;
             }
@@ -914,7 +914,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             /* a request the match left without a final attempt: not another's chain, not an
              * attempt begun after the answer (Apache's check of the next second) */
-            if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(why_rec_conn(rc)->syn_ts[0], client->resp_first_ts) > 0))
+            if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(why_rec_conn(rc)->syn_ts0, client->resp_first_ts) > 0))
                 continue;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
                 why_rec_conn(rc)->srv_port == refused->srv_port &&
@@ -925,8 +925,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             /* a gateway cannot connect for a request it has not received: packet times are
              * exact to microseconds even when -i any hands packets out of order */
-            if (!in_window(c->syn_ts[0], from, to) || why_ts_diff_us(from, c->syn_ts[0]) < -WHY_CAUSAL_US ||
-                why_ts_diff_us(after, c->syn_ts[0]) < -WHY_SKEW_US)
+            if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US ||
+                why_ts_diff_us(after, c->syn_ts0) < -WHY_SKEW_US)
                 continue;
             /* An opaque HTTPS connection that carried data both ways without a TLS fault
              * served a request that worked: not the one of a request the gateway failed. */
@@ -940,7 +940,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (x->up && rc != x->up_conn && !attempt_failed(rc))
                 continue; /* a working connection that did not carry our request */
-            if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts[0], why_rec_conn(x->up_conn)->syn_ts[0]) > 0)
+            if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
                 continue; /* after the connection that carried it */
             /* Where the request had to go, when that is known: the literal address, or what
              * the gateway's DNS answered for the host. A name that did not resolve leads
@@ -980,7 +980,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * the earliest SYN, then the higher score, then the older record */
             bool retry = refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) &&
                          c->srv_port == refused->srv_port;
-            int cmp = why_ts_cmp(c->syn_ts[0], pick ? why_rec_conn(pick)->syn_ts[0] : c->syn_ts[0]);
+            int cmp = why_ts_cmp(c->syn_ts0, pick ? why_rec_conn(pick)->syn_ts0 : c->syn_ts0);
             if (!pick || (retry && !pick_retry) ||
                 (retry == pick_retry &&
                  (cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))))) {

@@ -165,8 +165,8 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
     if (p->established || p->syn_count == 0 || p->half[WHY_S2C].packets || p->icmp_frame ||
         !why_addr_eq(&p->srv_addr, &c->srv_addr) || p->srv_port != c->srv_port)
         return false;
-    int64_t timer = why_ts_diff_us(p->syn_ts[0], c->syn_ts[0]);
-    int64_t wait = why_ts_diff_us(c->syn_ts[0], x->end_ts);
+    int64_t timer = why_ts_diff_us(p->syn_ts0, c->syn_ts0);
+    int64_t wait = why_ts_diff_us(c->syn_ts0, x->end_ts);
     int64_t off = timer > wait ? timer - wait : wait - timer;
     return timer > 0 && off * 100 <= timer * TIMER_SLACK_PCT;
 }
@@ -204,7 +204,7 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
         /* one SYN, nothing back in the capture, and the gateway answered its client before
          * a SYN could have been sent again: it had an answer (a RST) the capture missed */
         if (!c->established && c->syn_count == 1 && !c->icmp_frame && x->end_frame &&
-            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts[0], x->end_ts) < RTO_MIN_US &&
+            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US &&
             !gave_up_on_timer(x, i))
             return true;
     }

@@ -22,7 +22,7 @@ static bool attempt_follows(const struct why_conn_rec *prev, const struct why_co
 {
     const struct why_conn *p = prev->c;
     uint32_t n = p->syn_count < WHY_SYN_TRIES_MAX ? p->syn_count : WHY_SYN_TRIES_MAX;
-    return n == 0 || why_ts_cmp(o->c->first_ts, p->syn_ts[n - 1]) > 0;
+    return n == 0 || why_ts_cmp(o->c->first_ts, why_conn_syn_ts(p, n - 1)) > 0;
 }
 
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)

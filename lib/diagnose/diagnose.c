@@ -219,7 +219,7 @@ static bool dns_cause(struct why_incident *inc, const struct why_join *x, struct
 static struct why_ts attempt_last_syn(const struct why_conn *c)
 {
     uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
-    return n ? c->syn_ts[n - 1] : c->first_ts;
+    return n ? why_conn_syn_ts(c, n - 1) : c->first_ts;
 }
 
 #define WHY_ANSWERED_AFTER_US 2000 /* a gateway's 5xx this soon after its attempt failed is
@@ -269,7 +269,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         const struct why_conn *ci = why_rec_conn(x->attempts[i]);
         uint32_t n = ci->syn_count < WHY_SYN_TRIES_MAX ? ci->syn_count : WHY_SYN_TRIES_MAX;
         for (uint32_t k = 0; k < n && inc->nschedule < WHY_SCHEDULE_MAX; k++)
-            inc->schedule_us[inc->nschedule++] = why_ts_wait_us(c0->syn_ts[0], ci->syn_ts[k]);
+            inc->schedule_us[inc->nschedule++] = why_ts_wait_us(c0->syn_ts0, why_conn_syn_ts(ci, k));
     }
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
@@ -278,18 +278,18 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         why_addr_str(&c->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
         why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
            f->a->icmp_from, tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], c->icmp_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->icmp_ts);
         why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->icmp_ipver, c->icmp_type, c->icmp_code, tries);
     } else if (c->half[WHY_S2C].rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
         why_dg_param(inc, "tries=%u", tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], c->half[WHY_S2C].rst_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->half[WHY_S2C].rst_ts);
         why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
     } else {
         why_dg_cause(inc, WHY_CAUSE_SYN_UNANSWERED);
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
         struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
-        inc->connect_us = why_ts_wait_us(c0->syn_ts[0], give_up);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, give_up);
         inc->wait_us = inc->connect_us;
         char sched[120] = "";
         size_t o = 0;
@@ -527,9 +527,9 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     if (u->not_http) {
         why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
         char b[200];
-        bytes_text(b, sizeof b, u->first_bytes, u->first_len > 32 ? 32 : u->first_len);
-        inc->first_len = u->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->first_len;
-        memcpy(inc->first_bytes, u->first_bytes, inc->first_len);
+        bytes_text(b, sizeof b, u->resp->first_bytes, u->resp->first_len > 32 ? 32 : u->resp->first_len);
+        inc->first_len = u->resp->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->resp->first_len;
+        memcpy(inc->first_bytes, u->resp->first_bytes, inc->first_len);
         why_dg_param(inc, "first_bytes=\"%s\"", b);
         why_dg_say(inc, WHY_P_NOT_HTTP, dst, b, NULL, 0, 0, 0, 0);
         why_dg_ev_conn(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->rst_frame, srv->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
@@ -830,7 +830,7 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum 
 static bool says_no_server(const struct why_txn *t)
 {
     return t->says_no_server ||
-           (strcmp(t->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
+           (strcmp(t->resp->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
 }
 
 static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
@@ -869,7 +869,7 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
  * address (0.25 s), or busy. */
 static bool varnish_fetch_failed(const struct why_txn *t)
 {
-    return t->status == 503 && strcmp(t->server, "Varnish") == 0 && strstr(t->title, "Backend fetch failed");
+    return t->status == 503 && strcmp(t->resp->server, "Varnish") == 0 && strstr(t->resp->title, "Backend fetch failed");
 }
 
 /* The gateway's failing checks, one per server, as evidence and as the fix's list. */
@@ -1034,7 +1034,7 @@ static void opaque_client_evidence(struct why_incident *inc, const struct why_co
 {
     const struct why_conn *cc = why_rec_conn(client_conn);
     char cli[64];
-    enum why_evidence_kind k = cc->syn_count && cc->syn_frames[0] == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
+    enum why_evidence_kind k = cc->syn_count && cc->syn_frame == cc->first_frame ? WHY_EVK_SYN : WHY_EVK_DATA;
     const struct why_tls_facts *ct = client_conn->tls;
     const char *alpn = ct->alpn[0] ? ct->alpn : ct->alpn_offered;
     why_endpoint_str(&cc->cli_addr, cc->cli_port, cli, sizeof cli);
@@ -1104,11 +1104,11 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
     snprintf(inc->url, sizeof inc->url, "%s", u.abs);
     inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
-    if (t->claim[0] && t->title[0])
-        snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->claim, t->title);
+    if (t->resp->claim[0] && t->resp->title[0])
+        snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->resp->claim, t->resp->title);
     else
-        snprintf(inc->claim, sizeof inc->claim, "%s", t->claim[0] ? t->claim : t->title);
-    snprintf(inc->server, sizeof inc->server, "%s", t->server);
+        snprintf(inc->claim, sizeof inc->claim, "%s", t->resp->claim[0] ? t->resp->claim : t->resp->title);
+    snprintf(inc->server, sizeof inc->server, "%s", t->resp->server);
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
     /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
@@ -1148,7 +1148,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     bool found = false;
     if (grpc_failed(t->grpc_status))
         snprintf(f.a->grpc, sizeof f.a->grpc, "grpc-status %d%s%s", t->grpc_status,
-                 t->grpc_message[0] ? " " : "", t->grpc_message);
+                 t->resp->grpc_message[0] ? " " : "", t->resp->grpc_message);
     /* 1. origin's own 5xx (or failing gRPC status) passed through */
     if (grpc_failed(t->grpc_status) && t->status < 500 &&
         (direct || (x->up && x->up->grpc_status == t->grpc_status))) {
@@ -1176,8 +1176,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     if (!found && direct && t->has_resp && t->status >= 500) {
         /* only the client leg is in the capture: take the gateway's word when it gives one */
-        enum why_cause_id d = claim_cause_id(t->claim, t->title);
-        if (d != NO_CAUSE || t->via[0] || t->claim[0]) {
+        enum why_cause_id d = claim_cause_id(t->resp->claim, t->resp->title);
+        if (d != NO_CAUSE || t->via[0] || t->resp->claim[0]) {
             claim_cause(inc, t, d, f.a->claim);
         } else {
             why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
@@ -1190,7 +1190,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * that can be told of it; no upstream phase is judged on half of it */
     bool blind = !direct && x->upstream_blind;
     if (!found && blind && t->has_resp && t->status >= 500) {
-        claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
+        claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
         found = true;
     }
     /* 2. phases: DNS, connect, TLS, response */
@@ -1218,7 +1218,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             no_upstream_context(inc, x, &f);
         } else if (!x->upstream_visible) {
-            claim_cause(inc, t, claim_cause_id(t->claim, t->title), f.a->claim);
+            claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
         } else if (!head_too_big_cause(inc, x, &f)) {
             why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
             why_dg_say(inc, WHY_P_GATEWAY_ERROR, NULL, NULL, NULL, t->status, 0, 0, 0);

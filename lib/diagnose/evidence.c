@@ -193,7 +193,7 @@ void why_dg_conn_evidence(struct why_incident *inc, const struct why_conn_rec *r
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     uint32_t n = c->syn_count < WHY_SYN_TRIES_MAX ? c->syn_count : WHY_SYN_TRIES_MAX;
     for (uint32_t i = 0; i < n; i++)
-        why_dg_ev_conn(inc, i ? WHY_EVK_SYN_RETRY : WHY_EVK_SYN, rc, WHY_C2S, c->syn_frames[i], c->syn_ts[i],
+        why_dg_ev_conn(inc, i ? WHY_EVK_SYN_RETRY : WHY_EVK_SYN, rc, WHY_C2S, why_conn_syn_frame(c, i), why_conn_syn_ts(c, i),
             i ? WHY_P_EV_SYN_RETRY : WHY_P_EV_SYN, dst, NULL, i + 1, 0);
     why_dg_ev_conn(inc, WHY_EVK_SYN_ACK, rc, WHY_S2C, c->synack_frame, c->synack_ts, WHY_P_EV_SYN_ACK, dst, NULL, 0, 0);
     evi(inc, rc, dst);

@@ -85,7 +85,6 @@ struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
     struct why_hent key[2];     /* the SYN's tuple; the translated one when c.translated */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
-    bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
     struct why_link link[WHY_L_N];
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
@@ -96,6 +95,7 @@ struct why_fconn {
     int half_list;
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
     bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
+    bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
 };
 
 struct why_flow {
@@ -116,6 +116,22 @@ struct why_flow {
 };
 
 /* ---- small helpers ---- */
+
+const struct why_conn_more why_conn_more_none;
+
+/* c's part apart, to write: allocated at its first use; NULL on out of memory (counted). */
+static struct why_conn_more *more_of(struct why_flow *f, struct why_conn *c)
+{
+    if (c->more == &why_conn_more_none) {
+        struct why_conn_more *m = calloc(1, sizeof *m);
+        if (!m) {
+            f->st.nomem++;
+            return NULL;
+        }
+        c->more = m;
+    }
+    return (struct why_conn_more *)c->more;
+}
 
 static void inc32(uint32_t *v)
 {
@@ -211,10 +227,10 @@ static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr 
         if (e->hash != h)
             continue;
         const struct why_conn *c = &e->x->c;
-        const struct why_addr *ca = e->nat ? &c->nat_cli_addr : &c->cli_addr;
-        const struct why_addr *sa = e->nat ? &c->nat_srv_addr : &c->srv_addr;
-        uint16_t cp = e->nat ? c->nat_cli_port : c->cli_port;
-        uint16_t sp = e->nat ? c->nat_srv_port : c->srv_port;
+        const struct why_addr *ca = e->nat ? &c->more->nat_cli_addr : &c->cli_addr;
+        const struct why_addr *sa = e->nat ? &c->more->nat_srv_addr : &c->srv_addr;
+        uint16_t cp = e->nat ? c->more->nat_cli_port : c->cli_port;
+        uint16_t sp = e->nat ? c->more->nat_srv_port : c->srv_port;
         if (cp == sport && sp == dport && addr_same(ca, src) && addr_same(sa, dst)) {
             *dir = WHY_C2S;
             return e->x;
@@ -676,6 +692,8 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         f->cb.on_close(f->cb.ctx, &x->c, p);
     free(x->fh[WHY_C2S].sp);
     free(x->fh[WHY_S2C].sp);
+    if (x->c.more != &why_conn_more_none)
+        free((struct why_conn_more *)x->c.more);
     free(x);
 }
 
@@ -723,6 +741,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->midstream = midstream;
     c->first_frame = frame_num(p);
     c->first_ts = frame_ts(p);
+    c->more = &why_conn_more_none;
     x->key[0].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
     x->key[0].x = x;
     x->last_act = f->now;
@@ -817,20 +836,25 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
     isn_unlink(f, x);
 }
 
-/* Records that the server's packets of x come as p does: from other addresses. */
-static void translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
+/* Records that the server's packets of x come as p does: from other addresses. False when
+ * that could not be kept (out of memory, counted): the answer is not paired. */
+static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
 {
     struct why_conn *c = &x->c;
+    struct why_conn_more *m = more_of(f, c);
+    if (!m)
+        return false;
     c->translated = true;
-    c->nat_srv_addr = p->src;
-    c->nat_cli_addr = p->dst;
-    c->nat_srv_port = p->sport;
-    c->nat_cli_port = p->dport;
+    m->nat_srv_addr = p->src;
+    m->nat_cli_addr = p->dst;
+    m->nat_srv_port = p->sport;
+    m->nat_cli_port = p->dport;
     x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
     x->key[1].x = x;
     x->key[1].nat = true;
     hash_link(f, &x->key[1]);
     f->st.nat_paired++;
+    return true;
 }
 
 /* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
@@ -846,8 +870,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
             continue;
-        translate(f, x, p);
-        return x;
+        return translate(f, x, p) ? x : NULL;
     }
     return NULL;
 }
@@ -869,8 +892,9 @@ static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why
         if ((uint32_t)(p->seq - want_seq + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW ||
             (uint32_t)(p->ack - want_ack + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW)
             continue;
+        if (!translate(f, x, p))
+            return NULL;
         orphan_unlink(f, x);
-        translate(f, x, p);
         return x;
     }
     return NULL;
@@ -911,9 +935,15 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
             seq_start(x, WHY_C2S, p->seq + 1);
             isn_link(f, x);
         }
-        if (c->syn_count < WHY_SYN_TRIES_MAX) {
-            c->syn_frames[c->syn_count] = frame_num(p);
-            c->syn_ts[c->syn_count] = frame_ts(p);
+        if (c->syn_count == 0) {
+            c->syn_frame = frame_num(p);
+            c->syn_ts0 = frame_ts(p);
+        } else if (c->syn_count < WHY_SYN_TRIES_MAX) {
+            struct why_conn_more *m = more_of(f, c);
+            if (m) {
+                m->syn_frames[c->syn_count - 1] = frame_num(p);
+                m->syn_ts[c->syn_count - 1] = frame_ts(p);
+            }
         }
         inc32(&c->syn_count);
         x->last_syn_ts = frame_ts(p);
@@ -1093,9 +1123,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     if (rst && dir == WHY_C2S && c->syn_answer == WHY_SYN_CHALLENGE_ACK && !c->established) {
         /* the client resets the stale connection the challenge ACK spoke of (RFC 5961 4.2),
          * then retries its SYN: this connection is not aborted */
-        if (!c->challenge_rst_frame) {
-            c->challenge_rst_frame = frame_num(p);
-            c->challenge_rst_ts = frame_ts(p);
+        struct why_conn_more *m = c->more->challenge_rst_frame ? NULL : more_of(f, c);
+        if (m) {
+            m->challenge_rst_frame = frame_num(p);
+            m->challenge_rst_ts = frame_ts(p);
         }
         return;
     }
@@ -1259,6 +1290,8 @@ void why_flow_free(struct why_flow *f)
             }
             free(x->fh[d].sp);
         }
+        if (x->c.more != &why_conn_more_none)
+            free((struct why_conn_more *)x->c.more);
         free(x);
         x = nx;
     }

@@ -77,13 +77,19 @@ enum why_syn_answer {
                                 is the client's: see half[WHY_C2S].rst_frame) */
 };
 
-struct why_tcp_half {             /* one direction of a connection */
+struct why_tcp_half {             /* one direction of a connection (no padding holes; the
+                                     fields read by every packet first) */
     bool seq_known;               /* next_seq is valid */
+    bool peer_acked;              /* the peer acknowledged bytes of this direction (below) */
+    bool fin_acked_unseen;        /* the peer acknowledged a FIN the capture never saw (a last
+                                     pure ACK one past the stream: the FIN's sequence number) */
+    bool missing;                 /* no packet of this direction captured, yet the peer's ACKs
+                                     prove it sent (a one-sided capture) */
     uint32_t isn;                 /* initial sequence number (the SYN's seq), if seen */
     uint32_t next_seq;            /* next in-order byte expected */
+    uint32_t retrans;             /* segments that carried only bytes already delivered */
     uint64_t bytes;               /* payload bytes delivered in order, gaps included */
     uint64_t gap_bytes;           /* of which never captured */
-    uint32_t retrans;             /* segments that carried only bytes already delivered */
     uint64_t first_data_frame;    /* 0 if no payload yet */
     struct why_ts first_data_ts;
     uint64_t last_data_frame;
@@ -95,11 +101,11 @@ struct why_tcp_half {             /* one direction of a connection */
     uint64_t last_frame;          /* last packet in this direction */
     struct why_ts last_ts;
     uint32_t packets;
+    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence;
+                                     valid when peer_acked, as the fields below) */
     void *ooo;                    /* flow-private out-of-order store */
     /* What the other direction's acknowledgements prove about this one. Valid when
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
-    bool peer_acked;              /* the peer acknowledged bytes of this direction */
-    uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence) */
     uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
     struct why_ts acked_ts;
     uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
@@ -109,11 +115,28 @@ struct why_tcp_half {             /* one direction of a connection */
                                      received, but the capture missed them (bytes) */
     uint64_t gap_acked_bytes;     /* of gap_bytes, those the peer acknowledged: holes proven to
                                      be the capture's loss, not the network's (bytes) */
-    bool fin_acked_unseen;        /* the peer acknowledged a FIN the capture never saw (a last
-                                     pure ACK one past the stream: the FIN's sequence number) */
-    bool missing;                 /* no packet of this direction captured, yet the peer's ACKs
-                                     prove it sent (a one-sided capture) */
 };
+
+/* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
+ * connections send one), a challenge ACK's reset, a translation. */
+struct why_conn_more {
+    uint64_t syn_frames[WHY_SYN_TRIES_MAX - 1]; /* the 2nd to WHY_SYN_TRIES_MAX-th SYN frames */
+    struct why_ts syn_ts[WHY_SYN_TRIES_MAX - 1];
+    uint64_t challenge_rst_frame; /* the client's reset of the stale connection a challenge ACK
+                                     spoke of (RFC 5961 4.2), 0 if none: not an abort of this
+                                     connection (not in rst_frame); its SYN is retried */
+    struct why_ts challenge_rst_ts;
+    /* Translation (NAT, a virtual address in front of a real server): when why_conn's
+     * `translated`, the server's packets go from nat_srv_addr:nat_srv_port to
+     * nat_cli_addr:nat_cli_port, not from srv_addr:srv_port to cli_addr:cli_port (which are
+     * the client's SYN's). The two were paired by the server's acknowledgement of the
+     * client's ISN. */
+    struct why_addr nat_srv_addr, nat_cli_addr;
+    uint16_t nat_srv_port, nat_cli_port;
+};
+
+/* The part apart of every connection that has none: all zero, read only. */
+extern const struct why_conn_more why_conn_more_none;
 
 struct why_conn {
     uint64_t id;                  /* 1-based, in creation order: stable across runs */
@@ -123,34 +146,30 @@ struct why_conn {
     bool midstream;               /* no SYN seen from the client: roles guessed */
     bool established;             /* SYN-ACK seen (or mid-stream data both ways) */
     bool closed;                  /* RST seen, or FIN both ways */
+    bool translated;              /* the server answers from other addresses: more->nat_* */
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
-    uint64_t syn_frames[WHY_SYN_TRIES_MAX];  /* first WHY_SYN_TRIES_MAX SYN frames */
-    struct why_ts syn_ts[WHY_SYN_TRIES_MAX];
+    uint64_t syn_frame;           /* the first SYN's frame (0 if none); the next ones up to
+                                     WHY_SYN_TRIES_MAX in more: why_conn_syn_frame/_ts */
+    struct why_ts syn_ts0;
     uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
     enum why_syn_answer syn_answer; /* first answer to the client's SYN */
+    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
     uint64_t answer_frame;        /* its frame (for WHY_SYN_SYNACK_UNSEEN: the client's ACK
                                      that proves it); 0 if no answer */
     struct why_ts answer_ts;
-    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
-    uint64_t challenge_rst_frame; /* the client's reset of the stale connection a challenge ACK
-                                     spoke of (RFC 5961 4.2), 0 if none: not an abort of this
-                                     connection (not in rst_frame); its SYN is retried */
-    struct why_ts challenge_rst_ts;
-    /* Translation (NAT, a virtual address in front of a real server): when `translated`,
-     * the server's packets go from nat_srv_addr:nat_srv_port to nat_cli_addr:nat_cli_port,
-     * not from srv_addr:srv_port to cli_addr:cli_port (which are the client's SYN's). The
-     * two were paired by the server's acknowledgement of the client's ISN. */
-    bool translated;
-    struct why_addr nat_srv_addr, nat_cli_addr;
-    uint16_t nat_srv_port, nat_cli_port;
+    /* what few connections carry: allocated by the flow table at its first use (then owned
+     * by it, valid until on_close returns: a copy of c must copy it too), until then the
+     * shared why_conn_more_none; never NULL. Not allocated: the facts are lost (counted in
+     * nomem) */
+    const struct why_conn_more *more;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
     uint32_t icmp_count;          /* ICMP errors quoting this connection */
-    uint64_t icmp_frame;          /* the first one */
+    uint8_t icmp_type, icmp_code, icmp_ipver; /* of the first one */
+    struct why_addr icmp_from;    /* who sent it (a router or the host) */
+    uint64_t icmp_frame;          /* its frame */
     struct why_ts icmp_ts;
-    uint8_t icmp_type, icmp_code, icmp_ipver;
-    struct why_addr icmp_from;    /* who sent the ICMP error (a router or the host) */
     const struct why_encap_chain *icmp_encap; /* the tunnels that ICMP error crossed (NULL:
                                      none, or past WHY_FLOW_ENCAP_CHAINS_MAX; as encap[]) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
@@ -232,6 +251,17 @@ const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct wh
  * left out), from two counters. */
 uint32_t why_flow_open_count(const struct why_flow *f);
 void why_flow_free(struct why_flow *f);
+
+/* The i-th SYN of c (0-based, i < WHY_SYN_TRIES_MAX): its frame and time, 0 past what was
+ * captured. */
+static inline uint64_t why_conn_syn_frame(const struct why_conn *c, uint32_t i)
+{
+    return i == 0 ? c->syn_frame : c->more->syn_frames[i - 1];
+}
+static inline struct why_ts why_conn_syn_ts(const struct why_conn *c, uint32_t i)
+{
+    return i == 0 ? c->syn_ts0 : c->more->syn_ts[i - 1];
+}
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */
 static inline bool why_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }

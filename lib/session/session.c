@@ -392,12 +392,12 @@ static void note_translation(struct why_summary *sum, const struct why_conn *c)
 {
     sum->nat_first[0] = c->cli_addr;
     sum->nat_first[1] = c->srv_addr;
-    sum->nat_first[2] = c->nat_srv_addr;
-    sum->nat_first[3] = c->nat_cli_addr;
+    sum->nat_first[2] = c->more->nat_srv_addr;
+    sum->nat_first[3] = c->more->nat_cli_addr;
     sum->nat_first_port[0] = c->cli_port;
     sum->nat_first_port[1] = c->srv_port;
-    sum->nat_first_port[2] = c->nat_srv_port;
-    sum->nat_first_port[3] = c->nat_cli_port;
+    sum->nat_first_port[2] = c->more->nat_srv_port;
+    sum->nat_first_port[3] = c->more->nat_cli_port;
 }
 
 static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum why_dir dir,

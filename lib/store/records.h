@@ -49,19 +49,13 @@ extern const struct why_tls_facts why_tls_facts_none;
 /* The connection of a closed record whose copy could not be allocated: all zero, read only. */
 extern const struct why_conn why_conn_none;
 
-/* A TCP connection as the join sees it. */
+/* A TCP connection as the join sees it. The 4-byte fields and the flags together, beside the
+ * list links the walks follow: no padding holes. */
 struct why_conn_rec {
     struct why_conn *c;           /* the connection: the flow table's own while it lives (no
                                      copy), then the record's copy from its close (c_owned) */
     struct why_conn *live;        /* the flow table's connection while it exists, else NULL */
-    bool c_owned;                 /* c is the record's copy (why_store_conn_closed): freed
-                                     with the record */
-    enum why_app_id app;          /* decided by the first bytes (app/) */
-    bool app_decided;
     struct why_app_state st;      /* parsers: app/ only */
-    bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
-    bool dec_http;                /* --keylog: HTTP found inside the TLS records */
-    bool resp_dead;               /* the response stream could not be followed */
     struct why_tls_facts *tls;    /* app/tls.c: allocated when TLS bytes are first seen
                                      (why_store_tls_facts); until then the shared all-zero
                                      why_tls_facts_none, never NULL, never written */
@@ -71,9 +65,29 @@ struct why_conn_rec {
     /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
      * still waiting for a response head */
     struct why_txn *txn_head, *txn_tail, *unanswered;
-    uint32_t ntxn;
     /* joining */
+    uint64_t seq;                 /* creation order */
+    enum why_app_id app;          /* decided by the first bytes (app/) */
+    uint32_t ntxn;                /* transactions on the list above */
+    uint32_t slot;                /* its entry in the store's vector by creation (slots) */
+    uint32_t abucket;             /* its bucket in the index by server address */
+    int refs;                     /* txns alive that point here */
+    uint32_t gw_gen_seen;         /* roles, cached until the gateway's address sets change
+                                     (why_gw_roles): the gen they were read at */
+    bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
+    bool c_owned;                 /* c is the record's copy (why_store_conn_closed): freed
+                                     with the record */
+    bool app_decided;
+    bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
+    bool dec_http;                /* --keylog: HTTP found inside the TLS records */
+    bool resp_dead;               /* the response stream could not be followed */
     bool claimed;                 /* joined to a request (or to an unjoined incident) */
+    bool in_reneg;                /* on the list of records with a renegotiation request */
+    bool in_act;                  /* on the list of records pruning looks at */
+    bool closed;                  /* left the flow table */
+    bool prunable;                /* the next pruning pass frees it */
+    bool in_attempts;             /* on the index of attempts not yet seen to connect (its
+                                     bucket: the path of why_rec_conn(rc)) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
     struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
                                      walk by time reads the record only */
@@ -81,22 +95,25 @@ struct why_conn_rec {
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
                                            connect, by path (why_store_attempts) */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
-    bool in_reneg;                /* on that list */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
-    bool in_act;                  /* on that list */
-    uint64_t seq;                 /* creation order */
-    uint32_t slot;                /* its entry in the store's vector by creation (slots) */
-    uint32_t abucket;             /* its bucket in that index */
-    int refs;                     /* txns alive that point here */
-    bool closed;                  /* left the flow table */
-    bool prunable;                /* the next pruning pass frees it */
-    /* roles, cached until the gateway's address sets change (why_gw_roles) */
-    uint32_t gw_gen_seen;
-    bool gw_cli, gw_srv;          /* the client / the server side is the gateway */
-    bool in_attempts;             /* on the index of attempts not yet seen to connect (its
-                                     bucket: the path of why_rec_conn(rc)) */
 };
+
+#define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
+#define WHY_TXN_VIA_MAX 159           /* bytes of its Via kept (longer: truncated) */
+
+/* The strings of a transaction's answer, apart: a request awaiting its answer has none. */
+struct why_txn_resp {
+    char claim[200];              /* Proxy-Status, else X-Squid-Error */
+    char server[96];
+    char title[120];              /* of the HTML page of the answer */
+    char grpc_message[96];        /* HTTP/2: grpc-message of the answer */
+    uint8_t first_bytes[64];      /* a response that was not HTTP: its first bytes */
+    uint32_t first_len;           /* bytes */
+};
+
+/* The answer's strings of every transaction that has none: all zero, read only. */
+extern const struct why_txn_resp why_txn_resp_none;
 
 struct why_txn {
     uint64_t id;                  /* creation order */
@@ -112,8 +129,11 @@ struct why_txn {
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
     uint32_t target_len;          /* bytes */
-    char host[256];
-    char via[160];
+    const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
+                                     WHY_TXN_VIA_MAX: one allocation sized to them
+                                     (why_store_txn_names), the shared "" while both empty;
+                                     never NULL */
+    const char *via;
     uint64_t req_first_frame, req_frame; /* frame ids: first and last byte of the head */
     struct why_ts req_first_ts, req_ts;
     /* response */
@@ -126,16 +146,13 @@ struct why_txn {
                                      the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
     uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
-    char claim[200];
-    char server[96];
-    char title[120];
+    struct why_txn_resp *resp;    /* the answer's strings: allocated when the first of them
+                                     is written (why_store_txn_resp); until then the shared
+                                     all-zero why_txn_resp_none, never NULL, never written */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
                                      answered below 500 (correlate/background.c) */
-    /* a response that was not HTTP */
-    bool not_http;
-    uint8_t first_bytes[64];
-    uint32_t first_len;           /* bytes */
+    bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     /* the request index (method + path), for joining without scanning every record */
     uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
@@ -153,8 +170,7 @@ struct why_txn {
     uint64_t h2_end_frame;        /* frame id of the frame that ended it */
     struct why_ts h2_end_ts;
     struct why_ts h2_req_end_ts;  /* the request's END_STREAM (its body sent) */
-    int grpc_status;              /* grpc-status of the answer, -1 none */
-    char grpc_message[96];
+    int grpc_status;              /* grpc-status of the answer, -1 none (its message: resp) */
     int64_t h2_stall_us;          /* longest time a window of this stream stood at 0 (us) */
     int h2_stall_dir;             /* enum why_dir of the side that could not send */
     bool h2_stall_open;           /* still at 0 when the stream ended */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ascii.h"
 #include "util/url.h"
 
 /* ---- hashing ---- */
@@ -177,6 +178,10 @@ static void txn_free(struct why_store *st, struct why_txn *t)
         return;
     if (t->ihost != no_host)
         free((char *)t->ihost);
+    if (t->host != no_host)
+        free((char *)t->host); /* via is in the same allocation */
+    if (t->resp != &why_txn_resp_none)
+        free(t->resp);
     why_store_txn_unindex(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
@@ -291,8 +296,11 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
         st->hooks.release(st->hooks.ctx, rc);
     if (rc->tls != &why_tls_facts_none)
         free(rc->tls);
-    if (rc->c_owned)
+    if (rc->c_owned) {
+        if (rc->c->more != &why_conn_more_none)
+            free((struct why_conn_more *)rc->c->more);
         spare_put(&st->spare_conn, rc->c);
+    }
     spare_put(&st->spare_rec, rc);
 }
 
@@ -383,8 +391,18 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 {
     struct why_conn *copy = rc->c_owned ? rc->c : spare_take(&st->spare_conn, sizeof *copy, false);
     if (copy) {
+        if (rc->c_owned && copy->more != &why_conn_more_none)
+            free((struct why_conn_more *)copy->more);
         *copy = *c;
         copy->app = NULL;
+        if (c->more != &why_conn_more_none) { /* the flow table frees its own */
+            struct why_conn_more *more = malloc(sizeof *more);
+            if (more)
+                *more = *c->more;
+            else
+                st->sum->oom++; /* its later SYNs and translation are lost */
+            copy->more = more ? more : &why_conn_more_none;
+        }
         rc->c = copy;
         rc->c_owned = true;
     } else {
@@ -626,7 +644,8 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     }
     t->id = ++st->next_txn_id;
     t->rc = rc;
-    t->ihost = no_host;
+    t->ihost = t->host = t->via = no_host;
+    t->resp = (struct why_txn_resp *)&why_txn_resp_none; /* read only until an answer */
     why_store_conn_active(st, rc);
     /* the caller sets req_ts after this: the one created before is checked now (and the
      * newest by why_store_cands_ordered) */
@@ -648,6 +667,39 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     rc->txn_tail = t;
     rc->ntxn++;
     return t;
+}
+
+const struct why_txn_resp why_txn_resp_none;
+
+void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via)
+{
+    size_t hl = strnlen(host, WHY_TXN_HOST_MAX), vl = strnlen(via, WHY_TXN_VIA_MAX);
+    if (t->host != no_host || (!hl && !vl))
+        return;
+    char *b = malloc(hl + vl + 2);
+    if (!b) {
+        st->sum->oom++;
+        return;
+    }
+    why_ascii_copy(b, hl + 1, (const uint8_t *)host, hl);
+    why_ascii_copy(b + hl + 1, vl + 1, (const uint8_t *)via, vl);
+    t->host = b;
+    t->via = b + hl + 1;
+}
+
+struct why_txn_resp *why_store_txn_resp(struct why_store *st, struct why_txn *t, bool need)
+{
+    if (t->resp != &why_txn_resp_none)
+        return t->resp;
+    if (!need)
+        return NULL;
+    struct why_txn_resp *r = calloc(1, sizeof *r);
+    if (!r) {
+        st->sum->oom++;
+        return NULL;
+    }
+    t->resp = r;
+    return r;
 }
 
 void why_store_txn_index(struct why_store *st, struct why_txn *t)

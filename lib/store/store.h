@@ -230,6 +230,12 @@ void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
  * cap_pending_dropped) or on out of memory (counted in oom). The request fields are the
  * caller's to fill before why_store_txn_index. */
 struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc);
+/* t's Host and Via: bounded copies (WHY_TXN_HOST_MAX, WHY_TXN_VIA_MAX bytes) in one
+ * allocation sized to them; both "" when empty or on out of memory (counted). Once. */
+void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via);
+/* t's answer strings, to write: t->resp when already allocated; else allocated when `need`
+ * (a string to write is not empty), NULL when not `need` or on out of memory (counted). */
+struct why_txn_resp *why_store_txn_resp(struct why_store *st, struct why_txn *t, bool need);
 /* Puts t in the request indexes (its method, target and host set). */
 void why_store_txn_index(struct why_store *st, struct why_txn *t);
 /* Takes t out of the request indexes: a client's request, or one already joined. */

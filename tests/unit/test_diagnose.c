@@ -33,7 +33,9 @@ struct fixture {
     struct why_conn_rec cli_conn, up_conn, att[4];
     struct why_tls_facts tls[6];      /* the records' TLS facts */
     struct why_conn conns[6];         /* the records' connections */
+    struct why_conn_more more[6];     /* their parts apart */
     struct why_txn client, up;
+    struct why_txn_resp resp[2];      /* the transactions' answer strings */
     struct why_dns_rec dns[4];
     struct why_join x;
     struct why_diagnosis dg;
@@ -64,6 +66,8 @@ static int setup(void **state)
     f->cli_conn.tls = &f->tls[0];
     f->up_conn.tls = &f->tls[1];
     f->cli_conn.c = &f->conns[0];
+    for (int i = 0; i < 6; i++)
+        f->conns[i].more = &f->more[i];
     f->up_conn.c = &f->conns[1];
     for (int i = 0; i < 4; i++) {
         f->att[i].tls = &f->tls[2 + i];
@@ -78,6 +82,9 @@ static int setup(void **state)
     c->established = true;
     f->cli_conn.app = WHY_APP_HTTP;
     f->client.rc = &f->cli_conn;
+    f->client.resp = &f->resp[0];
+    f->up.resp = &f->resp[1];
+    f->client.host = f->client.via = f->up.host = f->up.via = "";
     strcpy(f->client.method, "GET");
     f->client.target = strdup("http://nx.lab/x");
     f->client.target_len = (uint32_t)strlen(f->client.target);
@@ -96,6 +103,7 @@ static int setup(void **state)
     f->up_conn = f->att[0];
     f->up_conn.tls = &f->tls[1]; /* its own facts and connection, as a copy of the record had */
     f->conns[1] = f->conns[2];
+    f->conns[1].more = &f->more[1];
     f->up_conn.c = &f->conns[1];
     *state = f;
     return 0;
@@ -126,9 +134,10 @@ static void syn(struct why_conn *c, int n, double first, double backoff)
 {
     double t = first, step = backoff;
     c->syn_count = (uint32_t)n;
+    struct why_conn_more *m = (struct why_conn_more *)c->more; /* the fixture's own */
     for (int i = 0; i < n; i++) {
-        c->syn_frames[i] = (uint64_t)(20 + i);
-        c->syn_ts[i] = T(t);
+        *(i ? &m->syn_frames[i - 1] : &c->syn_frame) = (uint64_t)(20 + i);
+        *(i ? &m->syn_ts[i - 1] : &c->syn_ts0) = T(t);
         t += step;
         step *= 2;
     }
@@ -153,7 +162,7 @@ static void dns_nxdomain(void **state)
         f->x.dns[f->x.ndns++] = d;
     }
     answer(&f->client, 503, 1.01, true);
-    strcpy(f->client.claim, "ERR_DNS_FAIL 0");
+    strcpy(f->client.resp->claim, "ERR_DNS_FAIL 0");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "dns_error");
     assert_string_equal(f->dg.inc.detail, "nxdomain");
@@ -283,8 +292,8 @@ static void bad_responses(void **state)
     answer(&f->client, 502, 1.5, true);
     /* not HTTP */
     f->up.not_http = true;
-    memcpy(f->up.first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
-    f->up.first_len = 17;
+    memcpy(f->up.resp->first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
+    f->up.resp->first_len = 17;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "http_protocol_error");
     assert_int_equal(f->dg.inc.first_len, 17);
@@ -360,7 +369,7 @@ static void no_upstream_attempt(void **state)
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
     /* the same when the capture has no upstream side at all: the gateway's claim is used */
     f->x.upstream_visible = false;
-    strcpy(f->client.claim, "ERR_DNS_FAIL 0");
+    strcpy(f->client.resp->claim, "ERR_DNS_FAIL 0");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "gateway_claim");
     assert_string_equal(f->dg.inc.error, "dns_error");
@@ -652,8 +661,8 @@ static void checks_with_no_attempt(void **state)
     for (int i = 0; i < 3; i++) {
         struct why_conn *c = f->att[i].c;
         c->syn_count = 1;
-        c->first_frame = c->syn_frames[0] = (uint64_t)(30 + 2 * i);
-        c->first_ts = c->syn_ts[0] = T(0.5 + 0.1 * i);
+        c->first_frame = c->syn_frame = (uint64_t)(30 + 2 * i);
+        c->first_ts = c->syn_ts0 = T(0.5 + 0.1 * i);
         c->half[WHY_S2C].rst_frame = c->first_frame + 1;
         c->half[WHY_S2C].rst_ts = T(0.5001 + 0.1 * i);
     }
@@ -661,8 +670,8 @@ static void checks_with_no_attempt(void **state)
     f->x.checks[0] = &f->att[0];
     f->x.checks[1] = &f->att[1];
     f->x.nchecks = 2;
-    strcpy(f->client.server, "Varnish");
-    strcpy(f->client.title, "503 Backend fetch failed");
+    strcpy(f->client.resp->server, "Varnish");
+    strcpy(f->client.resp->title, "503 Backend fetch failed");
     answer(&f->client, 503, 1.001, true);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "destination_unavailable");
@@ -685,12 +694,12 @@ static void checks_with_no_attempt(void **state)
     assert_non_null(strstr(f->dg.inc.summary, "refused 300 ms before the request"));
     f->x.attempt_near = NULL;
     /* Varnish's own synthetic 503 (vcl_synth): no backend fetch was asked for */
-    strcpy(f->client.title, "503 Maintenance");
+    strcpy(f->client.resp->title, "503 Maintenance");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
     /* Apache's 503 page: the checks are context, not the cause */
-    strcpy(f->client.server, "Apache/2.4.71 (Debian)");
-    strcpy(f->client.title, "503 Service Unavailable");
+    strcpy(f->client.resp->server, "Apache/2.4.71 (Debian)");
+    strcpy(f->client.resp->title, "503 Service Unavailable");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "proxy_internal_response");
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");

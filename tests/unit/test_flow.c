@@ -37,6 +37,7 @@ struct rec {
     bool close_order_ok;
     int nopen, nudp;
     struct why_conn last_open, closed[MAXID];
+    struct why_conn_more closed_more[MAXID]; /* the closed ones' part apart, copied */
 };
 
 static void log_add(struct rec *r, uint64_t id, enum why_dir d, const char *s, size_t n)
@@ -97,8 +98,11 @@ static void cb_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
         r->close_null[r->nclose] = p == NULL;
         r->closes[r->nclose++] = c->id;
     }
-    if (c->id < MAXID)
+    if (c->id < MAXID) {
         r->closed[c->id] = *c;
+        r->closed_more[c->id] = *c->more; /* the flow table frees its own */
+        r->closed[c->id].more = &r->closed_more[c->id];
+    }
     r->nclose_all++;
     r->last_close_id = c->id;
 }
@@ -242,7 +246,7 @@ static void full_exchange(void **state)
     assert_true(c->cli_is_local);
     assert_false(c->srv_is_local);
     assert_int_equal(c->syn_count, 1);
-    assert_int_equal(c->syn_frames[0], 1);
+    assert_int_equal(why_conn_syn_frame(c, 0), 1);
     assert_int_equal(c->synack_frame, 2);
     assert_int_equal(c->half[WHY_C2S].isn, 1000);
     assert_int_equal(c->half[WHY_S2C].isn, 5000);
@@ -357,10 +361,10 @@ static void syn_retries(void **state)
     why_flow_finish(f);
     const struct why_conn *c = &r.closed[1];
     assert_int_equal(c->syn_count, 3);
-    assert_int_equal(c->syn_frames[0], 10);
-    assert_int_equal(c->syn_frames[1], 20);
-    assert_int_equal(c->syn_frames[2], 30);
-    assert_int_equal(why_ts_diff_us(c->syn_ts[0], c->syn_ts[2]), 3000000);
+    assert_int_equal(why_conn_syn_frame(c, 0), 10);
+    assert_int_equal(why_conn_syn_frame(c, 1), 20);
+    assert_int_equal(why_conn_syn_frame(c, 2), 30);
+    assert_int_equal(why_ts_diff_us(why_conn_syn_ts(c, 0), why_conn_syn_ts(c, 2)), 3000000);
     assert_int_equal(c->synack_frame, 0);
     assert_false(c->established);
     done(f, &r);
@@ -708,9 +712,9 @@ static void challenge_ack_then_retry(void **state)
     why_flow_finish(f);
     const struct why_conn *c = &r.closed[1];
     assert_int_equal(c->syn_count, 2);
-    assert_int_equal(c->syn_frames[1], 4);
+    assert_int_equal(why_conn_syn_frame(c, 1), 4);
     assert_int_equal(c->challenge_acks, 1);
-    assert_int_equal(c->challenge_rst_frame, 3);
+    assert_int_equal(c->more->challenge_rst_frame, 3);
     assert_int_equal(c->half[WHY_C2S].rst_frame, 0);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK); /* the better answer */
     assert_int_equal(c->answer_frame, 5);
@@ -777,11 +781,11 @@ static void nat_pairing(void **state)
     const struct why_conn *c = &r.closed[1];
     assert_true(c->translated);
     assert_int_equal(c->srv_addr.a[3], 1);
-    assert_int_equal(c->nat_srv_addr.a[1], 0x13);
-    assert_int_equal(c->nat_srv_addr.a[3], 2);
-    assert_int_equal(c->nat_cli_addr.a[3], 1);
-    assert_int_equal(c->nat_srv_port, 80);
-    assert_int_equal(c->nat_cli_port, 61000);
+    assert_int_equal(c->more->nat_srv_addr.a[1], 0x13);
+    assert_int_equal(c->more->nat_srv_addr.a[3], 2);
+    assert_int_equal(c->more->nat_cli_addr.a[3], 1);
+    assert_int_equal(c->more->nat_srv_port, 80);
+    assert_int_equal(c->more->nat_cli_port, 61000);
     assert_int_equal(c->srv_port, SPORT);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK);
     assert_int_equal(c->half[WHY_S2C].rst_frame, 5);
@@ -814,7 +818,7 @@ static void nat_pairing_midstream(void **state)
     assert_int_equal(r.nopen, 3);
     why_flow_finish(f);
     assert_true(r.closed[1].translated);
-    assert_int_equal(r.closed[1].nat_cli_port, 61000);
+    assert_int_equal(r.closed[1].more->nat_cli_port, 61000);
     assert_false(r.closed[2].translated);
     assert_int_equal(why_flow_stats(f)->nat_paired, 1);
     done(f, &r);
@@ -875,7 +879,7 @@ static void syn_schedules_per_connection(void **state)
         const struct why_conn *c = &r.closed[id];
         assert_int_equal(c->syn_count, 4);
         for (int i = 1; i < 4; i++)
-            assert_int_equal(why_ts_diff_us(c->syn_ts[0], c->syn_ts[i]), at[i] * 1000);
+            assert_int_equal(why_ts_diff_us(why_conn_syn_ts(c, 0), why_conn_syn_ts(c, i)), at[i] * 1000);
         assert_int_equal(c->syn_answer, WHY_SYN_NO_ANSWER);
     }
     done(f, &r);

@@ -34,6 +34,7 @@ struct fixture {
     struct why_store st;
     struct why_join_ctx cx;
     struct why_conn conns[32];
+    struct why_conn_more more[32];    /* their parts apart */
     int nconns;
 };
 
@@ -66,12 +67,13 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     c->srv_addr = A(srv);
     c->cli_port = (uint16_t)(40000 + f->nconns);
     c->srv_port = port;
+    c->more = &f->more[f->nconns - 1];
     c->syn_count = 1;
-    c->syn_frames[0] = c->first_frame = (uint64_t)(10 * f->nconns);
-    c->syn_ts[0] = c->first_ts = T(at);
+    c->syn_frame = c->first_frame = (uint64_t)(10 * f->nconns);
+    c->syn_ts0 = c->first_ts = T(at);
     c->established = established;
     if (established) {
-        c->synack_frame = c->syn_frames[0] + 1;
+        c->synack_frame = c->syn_frame + 1;
         c->synack_ts = T(at + 0.0001);
     }
     struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
@@ -89,7 +91,7 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     strcpy(t->method, "GET");
     t->target = strdup(target);
     t->target_len = (uint32_t)strlen(target);
-    strcpy(t->host, host);
+    why_store_txn_names(&f->st, t, host, "");
     why_store_txn_index(&f->st, t);
     t->req_first_ts = t->req_ts = T(at);
     t->req_first_frame = t->req_frame = 1;
@@ -242,8 +244,8 @@ static void failover_goes_with_its_request(void **state)
     struct why_txn *client = request(f, cc, "/fixed", "fixed.lab", 1.0);
     struct why_conn_rec *drop = conn(f, "198.19.0.1", "198.19.0.11", 80, 1.001, false);
     drop->c->syn_count = 3;
-    drop->c->syn_ts[1] = T(2.001);
-    drop->c->syn_ts[2] = T(3.001);
+    f->more[drop->c->id - 1].syn_ts[0] = T(2.001);
+    f->more[drop->c->id - 1].syn_ts[1] = T(3.001);
     /* the other client's request, waiting in the queue */
     struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 3.4, true);
     struct why_txn *two = request(f, cc2, "/two", "two.lab", 3.5);
@@ -326,8 +328,10 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     struct why_conn_rec *rc = conn(f, "198.19.0.1", srv, 80, syns[0], false);
     uint32_t n = 0;
     for (; syns[n] > 0; n++) {
-        rc->c->syn_ts[n] = T(syns[n]);
-        rc->c->syn_frames[n] = rc->c->first_frame + n;
+        struct why_ts *ts = n ? &f->more[rc->c->id - 1].syn_ts[n - 1] : &rc->c->syn_ts0;
+        uint64_t *frame = n ? &f->more[rc->c->id - 1].syn_frames[n - 1] : &rc->c->syn_frame;
+        *ts = T(syns[n]);
+        *frame = rc->c->first_frame + n;
     }
     rc->c->syn_count = n;
     if (icmp > 0) {

@@ -63,6 +63,7 @@ static int setup(void **state)
         f->conns[i].cli_port = (uint16_t)(50000 + i);
         f->conns[i].srv_port = 80;
         f->conns[i].first_ts = T(1);
+        f->conns[i].more = &why_conn_more_none;
     }
     *state = f;
     return 0;
@@ -84,7 +85,7 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     strcpy(t->method, method);
     t->target = strdup(target);
     t->target_len = (uint32_t)strlen(target);
-    strcpy(t->host, host);
+    why_store_txn_names(&f->st, t, host, "");
     why_store_txn_index(&f->st, t);
     return t;
 }
