@@ -132,6 +132,12 @@ struct why_conn {
     uint64_t answer_frame;        /* its frame (for WHY_SYN_SYNACK_UNSEEN: the client's ACK
                                      that proves it); 0 if no answer */
     struct why_ts answer_ts;
+    uint32_t syn_others_answered; /* SYN-ACKs the same server address and port sent to other
+                                     connections between this one's first SYN and its last
+                                     counted one (the server was up and listening), as far
+                                     as the flow table's listener slots tell: 0 when unknown */
+    uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
+    struct why_ts syn_other_ts;
     uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
     uint64_t challenge_rst_frame; /* the client's reset of the stale connection a challenge ACK
                                      spoke of (RFC 5961 4.2), 0 if none: not an abort of this
