@@ -101,6 +101,8 @@ static const struct why_cause causes[WHY_CAUSE_COUNT] = {
      "The gateway and {addr} disagree on HTTP/2 ({h2_code} from {h2_who}): compare their HTTP/2 settings and versions; speak HTTP/1.1 to the origin as a workaround."},
     [WHY_CAUSE_GRPC_ORIGIN_STATUS] = {"grpc_origin_status", NULL, "origin", "The origin ended the gRPC call with a failing grpc-status (UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS) and the gateway passed it on: the origin's answer, not a gateway failure. A gateway's own gRPC error is diagnosed like a 503.",
      "Look at the gRPC service on {addr}: it answered {grpc}."},
+    [WHY_CAUSE_NOT_ACCEPTING] = {"not_accepting", "connection_timeout", "gateway", "SYNs to a server went unanswered while the same address and port answered other connections' SYNs: it was reachable and listening but did not take these (a full accept queue drops SYNs; so does a load balancer's dead backend, or a rule for some clients).",
+     "{addr}:{port} took other connections meanwhile, not {who}'s: a full accept queue there (nstat TcpExtListenOverflows; raise the backlog and somaxconn, find why it accepts slowly), a load balancer sending these to a dead server, or a rule dropping them."},
 };
 
 const struct why_cause *why_causes(size_t *n)

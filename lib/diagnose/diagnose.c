@@ -286,7 +286,19 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->half[WHY_S2C].rst_ts);
         why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
     } else {
-        why_dg_cause(inc, WHY_CAUSE_SYN_UNANSWERED);
+        /* the server answered other connections' SYNs while these went unanswered: it was up
+         * and listening, and did not take these (accept queue full, or a rule on it) */
+        uint32_t others = 0;
+        for (uint32_t i = 0; i < x->nattempts; i++) {
+            uint32_t o = why_rec_conn(x->attempts[i])->more->syn_others_answered;
+            others = o > others ? o : others;
+        }
+        why_dg_cause(inc, others ? WHY_CAUSE_NOT_ACCEPTING : WHY_CAUSE_SYN_UNANSWERED);
+        for (uint32_t i = 0; i < x->nattempts && others; i++)
+            if (why_rec_conn(x->attempts[i])->more->syn_others_answered == others) {
+                why_dg_ev_other_synack(inc, x->attempts[i]);
+                break;
+            }
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
         struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
         inc->connect_us = why_ts_wait_us(c0->syn_ts0, give_up);
@@ -296,8 +308,12 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
             o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "",
                                   secs(inc->schedule_us[i]));
-        why_dg_param(inc, "tries=%u schedule=%ss gave_up_after=%.1fs", tries, sched, secs(inc->connect_us));
-        why_dg_say(inc, WHY_P_SYN_UNANSWERED, f->who, dst, NULL, tries, inc->connect_us, 0, 0);
+        if (others)
+            why_dg_param(inc, "tries=%u schedule=%ss gave_up_after=%.1fs others_answered=%u", tries, sched,
+                         secs(inc->connect_us), others);
+        else
+            why_dg_param(inc, "tries=%u schedule=%ss gave_up_after=%.1fs", tries, sched, secs(inc->connect_us));
+        why_dg_say(inc, WHY_P_SYN_UNANSWERED, f->who, dst, NULL, tries, inc->connect_us, others, 0);
     }
     return true;
 }

@@ -122,6 +122,18 @@ void why_dg_ev_conn(struct why_incident *inc, enum why_evidence_kind kind, const
     why_dg_ev_conn3(inc, kind, rc, dir, frame, ts, ph, s0, s1, NULL, n0, n1);
 }
 
+/* The server's answer to another connection's SYN while rc's SYNs went unanswered: from the
+ * server, to a client the connection does not name. */
+void why_dg_ev_other_synack(struct why_incident *inc, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    char dst[64];
+    why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
+    ev_add(inc, c->encap[WHY_S2C], WHY_EVK_SYN_ACK, srv_actor(rc), &c->srv_addr, c->srv_port, WHY_ACTOR_OTHER,
+           NULL, 0, c->more->syn_other_frame, c->more->syn_other_ts, WHY_P_EV_SYN_ACK_OTHER, dst, NULL, NULL,
+           c->more->syn_others_answered, 0, 0);
+}
+
 /* An ICMP error about a connection's SYN: from the router or host that sent it. */
 static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const char *dst)
 {

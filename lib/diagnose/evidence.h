@@ -25,6 +25,7 @@ void why_dg_ev_conn(struct why_incident *inc, enum why_evidence_kind kind, const
          enum why_dir dir, uint64_t frame, struct why_ts ts, enum why_phrase ph, const char *s0,
          const char *s1, int64_t n0, int64_t n1);
 /* The same with a third string argument (s2). */
+void why_dg_ev_other_synack(struct why_incident *inc, const struct why_conn_rec *rc);
 void why_dg_ev_conn3(struct why_incident *inc, enum why_evidence_kind kind, const struct why_conn_rec *rc,
          enum why_dir dir, uint64_t frame, struct why_ts ts, enum why_phrase ph, const char *s0,
          const char *s1, const char *s2, int64_t n0, int64_t n1);

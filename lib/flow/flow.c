@@ -90,12 +90,28 @@ struct why_fconn {
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
     struct why_ts closed_at;    /* flow clock when `closed` became true */
     struct why_ts last_syn_ts;  /* packet time of the last counted SYN */
+    uint32_t listen_gen;        /* the listener slot of the server at the first SYN: its gen */
+    uint32_t listen_answered;   /* and its count of answered SYNs then */
     bool lingering;             /* on the linger list */
     bool half_open;             /* on a half-open list: half_list */
     int half_list;
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
     bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
     bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
+};
+
+/* A server's answers to SYNs, by address and port: a direct-mapped table (a slot taken by
+ * another server starts again at a new gen), so that a connection whose SYNs go unanswered
+ * can tell whether the same server answered other SYNs meanwhile (c.syn_others_answered). */
+#define WHY_FLOW_LISTEN_SLOTS 1024 /* power of two */
+struct why_listen {
+    struct why_addr addr;
+    uint16_t port;
+    uint32_t gen;               /* 0: the slot was never taken */
+    uint32_t answered;          /* SYNs of distinct connections answered (SYN-ACK, seen or
+                                   proven by the client's ACK) */
+    uint64_t last_frame;        /* the last of those answers: its frame and time */
+    struct why_ts last_ts;
 };
 
 struct why_flow {
@@ -113,6 +129,8 @@ struct why_flow {
     uint64_t next_id;
     uint64_t seed;
     struct why_encap_chain *chains[WHY_FLOW_ENCAP_CHAINS_MAX]; /* distinct tunnel paths */
+    struct why_listen listen[WHY_FLOW_LISTEN_SLOTS];
+    uint32_t listen_gen;        /* the last gen given to a slot */
 };
 
 /* ---- small helpers ---- */
@@ -216,6 +234,23 @@ static uint64_t key_hash(const struct why_flow *f, const struct why_addr *a, uin
 {
     uint64_t x = ep_hash(f->seed, a, ap), y = ep_hash(f->seed, b, bp);
     return mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The listener slot of c's server; taken for it (a new gen) when find is false. NULL when
+ * another server holds it and find is true. */
+static struct why_listen *listen_slot(struct why_flow *f, const struct why_conn *c, bool find)
+{
+    struct why_listen *l = &f->listen[ep_hash(f->seed, &c->srv_addr, c->srv_port) & (WHY_FLOW_LISTEN_SLOTS - 1)];
+    if (l->gen && l->port == c->srv_port && addr_same(&l->addr, &c->srv_addr))
+        return l;
+    if (find)
+        return NULL;
+    l->addr = c->srv_addr;
+    l->port = c->srv_port;
+    l->gen = ++f->listen_gen ? f->listen_gen : ++f->listen_gen;
+    l->answered = 0;
+    l->last_frame = 0;
+    return l;
 }
 
 static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr *src,
@@ -822,12 +857,43 @@ static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, ui
 
 /* The first answer to the client's SYN (a SYN-ACK, seen or proven, replaces a challenge
  * ACK): the SYN no longer waits in the ISN index. */
+/* A SYN of x (syn_count not yet counted): the first takes note of how many SYNs its server
+ * had answered; a retransmission learns how many it answered since. */
+static void syn_listen(struct why_flow *f, struct why_fconn *x)
+{
+    struct why_conn *c = &x->c;
+    if (c->midstream)
+        return;
+    if (c->syn_count == 0) {
+        struct why_listen *l = listen_slot(f, c, false);
+        x->listen_gen = l->gen;
+        x->listen_answered = l->answered;
+        return;
+    }
+    struct why_listen *l = listen_slot(f, c, true);
+    struct why_conn_more *m;
+    if (l && l->gen == x->listen_gen && l->answered != x->listen_answered && (m = more_of(f, c))) {
+        m->syn_others_answered = l->answered - x->listen_answered;
+        m->syn_other_frame = l->last_frame;
+        m->syn_other_ts = l->last_ts;
+    }
+}
+
 static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_answer a,
                          const struct why_pkt *p)
 {
     struct why_conn *c = &x->c;
     bool better = c->syn_answer == WHY_SYN_CHALLENGE_ACK &&
                   (a == WHY_SYN_SYNACK || a == WHY_SYN_SYNACK_UNSEEN);
+    if ((a == WHY_SYN_SYNACK || a == WHY_SYN_SYNACK_UNSEEN) && c->syn_count &&
+        (c->syn_answer == WHY_SYN_NO_ANSWER || better)) {
+        struct why_listen *l = listen_slot(f, c, true);
+        if (l) {
+            inc32(&l->answered);
+            l->last_frame = frame_num(p);
+            l->last_ts = frame_ts(p);
+        }
+    }
     if (c->syn_answer == WHY_SYN_NO_ANSWER || better) {
         c->syn_answer = a;
         c->answer_frame = frame_num(p);
@@ -945,6 +1011,7 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
                 m->syn_ts[c->syn_count - 1] = frame_ts(p);
             }
         }
+        syn_listen(f, x);
         inc32(&c->syn_count);
         x->last_syn_ts = frame_ts(p);
         event(f, x, WHY_EV_SYN, WHY_C2S, p);

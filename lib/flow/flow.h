@@ -133,6 +133,12 @@ struct why_conn_more {
      * client's ISN. */
     struct why_addr nat_srv_addr, nat_cli_addr;
     uint16_t nat_srv_port, nat_cli_port;
+    uint32_t syn_others_answered; /* SYN-ACKs the same server address and port sent to other
+                                     connections between this one's first SYN and its last
+                                     counted one (the server was up and listening), as far
+                                     as the flow table's listener slots tell: 0 when unknown */
+    uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
+    struct why_ts syn_other_ts;
 };
 
 /* The part apart of every connection that has none: all zero, read only. */

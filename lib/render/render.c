@@ -95,8 +95,13 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
             o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "", secs(inc->schedule_us[i]));
         fmt_wait(wt, sizeof wt, n[1]);
-        snprintf(out, size, "%s sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.",
-                 s0[0] ? s0 : "The gateway", (unsigned)n[0], s1, sched, wt);
+        if (n[2])
+            snprintf(out, size, "%s sent %u SYNs to %s (at %ss) and got no answer, while %s answered %u other %s "
+                     "meanwhile; it gave up after %s.", s0[0] ? s0 : "The gateway", (unsigned)n[0], s1, sched, s1,
+                     (unsigned)n[2], plural(n[2], "connection's SYN", "connections' SYNs"), wt);
+        else
+            snprintf(out, size, "%s sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.",
+                     s0[0] ? s0 : "The gateway", (unsigned)n[0], s1, sched, wt);
         break;
     }
     case WHY_P_NOT_HTTP:
@@ -305,6 +310,10 @@ static void evidence(const struct why_words *w, char *out, size_t size)
     case WHY_P_EV_SYN: snprintf(out, size, "SYN to %s", s0); break;
     case WHY_P_EV_SYN_RETRY: snprintf(out, size, "SYN to %s retransmitted (try %u)", s0, (unsigned)n[0]); break;
     case WHY_P_EV_SYN_ACK: snprintf(out, size, "SYN-ACK from %s", s0); break;
+    case WHY_P_EV_SYN_ACK_OTHER:
+        snprintf(out, size, "SYN-ACK from %s to another client (the last of %u it answered meanwhile)", s0,
+                 (unsigned)n[0]);
+        break;
     case WHY_P_EV_SYN_ICMP:
         snprintf(out, size, "ICMP%s type %u code %u about the SYN to %s", n[0] == 6 ? "v6" : "", (unsigned)n[1],
                  (unsigned)n[2], s0);

@@ -18,8 +18,9 @@ enum why_phrase {
     WHY_P_SYN_ICMP,         /* s0 who, s1 destination, s2 ICMP sender; n0 IP version,
                                n1 type, n2 code, n3 tries; who "" = the gateway */
     WHY_P_SYN_RST,          /* s0 destination, s1 who; n0 tries */
-    WHY_P_SYN_UNANSWERED,   /* s0 who, s1 destination; n0 tries, n1 wait us; the schedule
-                               is the incident's */
+    WHY_P_SYN_UNANSWERED,   /* s0 who, s1 destination; n0 tries, n1 wait us, n2 other
+                               connections' SYNs the destination answered meanwhile; the
+                               schedule is the incident's */
     WHY_P_NOT_HTTP,         /* s0 destination, s1 first bytes (sample) */
     WHY_P_CLOSED_EARLY,     /* s0 destination; n0 1 = reset, n1 wait us */
     WHY_P_NO_RESPONSE,      /* s0 destination; n0 wait us */
@@ -56,6 +57,7 @@ enum why_phrase {
     WHY_P_EV_SYN,           /* s0 destination */
     WHY_P_EV_SYN_RETRY,     /* s0 destination; n0 try */
     WHY_P_EV_SYN_ACK,       /* s0 destination */
+    WHY_P_EV_SYN_ACK_OTHER, /* s0 the server; n0 other connections' SYNs it answered */
     WHY_P_EV_SYN_ICMP,      /* s0 destination; n0 IP version, n1 type, n2 code */
     WHY_P_EV_RST_FROM,      /* s0 peer */
     WHY_P_EV_FIN_FROM,      /* s0 peer */

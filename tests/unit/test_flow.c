@@ -370,6 +370,37 @@ static void syn_retries(void **state)
     done(f, &r);
 }
 
+/* A connection whose SYNs go unanswered learns how many other connections' SYNs the same
+ * server answered between its first SYN and its last one (an accept queue that overflows),
+ * not those answered before its first SYN, and a retransmitted SYN-ACK once. */
+static void syn_others_answered(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx(f, (struct seg){1, 0, FROM_C, 40002, S, 100, 0, NULL, 0, 0});        /* B, id 1 */
+    tx(f, (struct seg){2, 1, FROM_S, 40002, S | A, 500, 101, NULL, 0, 0});  /* before A */
+    tx(f, (struct seg){3, 5, FROM_C, 40001, S, 777, 0, NULL, 0, 0});        /* A, id 2 */
+    tx(f, (struct seg){4, 1005, FROM_C, 40001, S, 777, 0, NULL, 0, 0});
+    tx(f, (struct seg){5, 1500, FROM_C, 40003, S, 900, 0, NULL, 0, 0});     /* C, id 3 */
+    tx(f, (struct seg){6, 1501, FROM_S, 40003, S | A, 600, 901, NULL, 0, 0});
+    tx(f, (struct seg){7, 1600, FROM_S, 40003, S | A, 600, 901, NULL, 0, 0}); /* C's again */
+    tx(f, (struct seg){8, 3005, FROM_C, 40001, S, 777, 0, NULL, 0, 0});
+    tx(f, (struct seg){9, 3006, FROM_C, 40004, S, 300, 0, NULL, 0, 0});     /* D, id 4 */
+    tx(f, (struct seg){10, 4006, FROM_C, 40004, S, 300, 0, NULL, 0, 0});
+    why_flow_finish(f);
+    const struct why_conn *a = &r.closed[2], *d = &r.closed[4];
+    assert_int_equal(a->syn_count, 3);
+    assert_int_equal(a->more->syn_others_answered, 1);
+    assert_int_equal(a->more->syn_other_frame, 6);
+    assert_int_equal(why_ts_diff_us(a->syn_ts0, a->more->syn_other_ts), 1496000);
+    assert_int_equal(d->syn_count, 2);
+    assert_int_equal(d->more->syn_others_answered, 0);
+    assert_int_equal(d->more->syn_other_frame, 0);
+    assert_int_equal(r.closed[1].more->syn_others_answered, 0);
+    done(f, &r);
+}
+
 static void rst_answers_syn(void **state)
 {
     (void)state;
@@ -1010,6 +1041,7 @@ int main(void)
         cmocka_unit_test(hole_at_fin),
         cmocka_unit_test(snaplen_cut),
         cmocka_unit_test(syn_retries),
+        cmocka_unit_test(syn_others_answered),
         cmocka_unit_test(rst_answers_syn),
         cmocka_unit_test(icmp_join),
         cmocka_unit_test(port_reuse),
