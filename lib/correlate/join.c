@@ -52,6 +52,40 @@ static bool addr_in_dns(const struct why_join *x, const struct why_addr *a)
     return false;
 }
 
+/* The gateway's resolver still held a for host when it connected there at syn: the latest
+ * answer for host with an address of a's family received before syn gave it (a resolver
+ * caches answers; a lookup made while the request waited may be of the other family only,
+ * or fail, while the gateway connects where its cache says). */
+static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr *a, const char *host,
+                            struct why_ts syn)
+{
+    const struct why_dns_rec *latest = NULL;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!why_addr_eq(why_dns_alink_addr(l), a) || strcmp(d->qname, host) != 0 || !d->answered ||
+            why_ts_cmp(d->a_ts, syn) > 0)
+            continue;
+        if (!latest || why_ts_cmp(d->a_ts, latest->a_ts) > 0)
+            latest = d;
+    }
+    if (!latest)
+        return false;
+    /* no later answer for host (before syn) that gave other addresses of a's family only */
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d; d = d->nnext) {
+        if (strcmp(d->qname, host) != 0 || !d->answered || why_ts_cmp(d->a_ts, latest->a_ts) <= 0 ||
+            why_ts_cmp(d->a_ts, syn) > 0)
+            continue;
+        bool family = false, has = false;
+        for (uint32_t j = 0; j < d->naddrs; j++) {
+            family |= d->addrs[j].family == a->family;
+            has |= why_addr_eq(&d->addrs[j], a);
+        }
+        if (family && !has)
+            return false;
+    }
+    return true;
+}
+
 /* A forward proxy's client names the address itself; a reverse proxy's Host does not tell
  * where the gateway connects. Absolute-form (and CONNECT) requests are forward proxying. */
 static bool direct_addr_known(const struct why_join_ctx *cx, const struct why_txn *client)
@@ -952,7 +986,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             else if (u.host_is_ip && direct_addr_known(cx, client))
                 score = why_addr_eq(&u.ip, &c->srv_addr) ? 4 : -1;
             else if (x->ndns > 0 && !u.host_is_ip)
-                score = addr_in_dns(x, &c->srv_addr) ? 4 : -1;
+                score = addr_in_dns(x, &c->srv_addr) || addr_cached_for(cx, &c->srv_addr, u.host, c->syn_ts0) ? 4 : -1;
             else if (rc->app == WHY_APP_TLS && rc->tls->sni[0] && u.host[0] && !u.host_is_ip)
                 /* an HTTPS upstream connection names its host in the SNI */
                 score = strcmp(rc->tls->sni, u.host) == 0 ? 4 : -1;

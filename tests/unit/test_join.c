@@ -690,6 +690,46 @@ static void checks_and_attempts_near(void **state)
     assert_ptr_equal(x.attempt_near, during);
 }
 
+/* The gateway connects where its resolver's cache says: the A answer came before the request
+ * (another request's lookup), the lookup made while this one waited was for AAAA only and
+ * found none. The refused attempt to the cached address is still this request's; not when a
+ * later A answer had moved the name to another address. */
+static void cached_address_attempt_joined(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53"), origin = A("198.19.0.10");
+    struct why_dns_rec *a = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 1, "shop.lab", WHY_DNS_A);
+    a->q_ts = a->last_q_ts = T(0.5);
+    a->answered = true;
+    a->a_ts = T(0.501);
+    why_store_dns_answer(&f->st, a, &origin, 1);
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 1.0);
+    struct why_dns_rec *aaaa = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 2, "shop.lab", WHY_DNS_AAAA);
+    aaaa->q_ts = aaaa->last_q_ts = T(1.01);
+    aaaa->answered = true;
+    aaaa->a_ts = T(1.03);
+    struct why_conn_rec *at = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.02, false);
+    f->conns[f->nconns - 1].half[WHY_S2C].rst_frame = 77;
+    f->conns[f->nconns - 1].half[WHY_S2C].rst_ts = T(1.0201);
+    answer(client, 503, 1.05);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_ptr_equal(x.dns[0], aaaa);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], at);
+    /* a later A answer gave another address: the cache no longer held 198.19.0.10 */
+    struct why_addr moved = A("198.19.0.11");
+    struct why_dns_rec *b = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 3, "shop.lab", WHY_DNS_A);
+    b->q_ts = b->last_q_ts = T(0.8);
+    b->answered = true;
+    b->a_ts = T(0.801);
+    why_store_dns_answer(&f->st, b, &moved, 1);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +747,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
