@@ -17,6 +17,7 @@
 #include "correlate/join.h"
 #include "util/url.h"
 
+#define WHY_BG_ROUND_US (1LL * 1000000) /* lookups of one round (A and AAAA) this close */
 #define WHY_BG_WINDOW_US (30LL * 1000000) /* background activity this long before a request
                                              may explain it (HAProxy's default hold times) */
 #define WHY_BG_PERIODIC_MIN 5             /* lookups / attempts that make a schedule: more
@@ -118,14 +119,28 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     /* the name index walks newest first: the ring keeps the oldest WHY_JOIN_MAX, in order */
     struct why_dns_rec *ring[WHY_JOIN_MAX];
     uint32_t seen = 0;
+    struct why_ts failed_last = {0}, ok_last = {0};
+    bool ok = false;
     for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u.host)); d;
          d = why_store_dns_name_next(d)) {
         if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0)
             continue;
-        if (!why_gw_is_gateway(cx->gw, &d->cli) || !dns_failed(d) || strcasecmp(d->qname, u.host) != 0)
+        if (!why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, u.host) != 0)
             continue;
+        if (!dns_failed(d)) {
+            if (!ok || why_ts_cmp(d->q_ts, ok_last) > 0)
+                ok_last = d->q_ts;
+            ok = true;
+            continue;
+        }
+        if (!seen || why_ts_cmp(d->q_ts, failed_last) > 0)
+            failed_last = d->q_ts;
         ring[seen++ % WHY_JOIN_MAX] = d;
     }
+    /* a lookup of the same round (the other address family) or a later one found an
+     * address: the name resolved, its failing lookups did not leave the server without one */
+    if (seen && ok && why_ts_diff_us(failed_last, ok_last) >= -WHY_BG_ROUND_US)
+        seen = 0;
     x->nbgdns = seen < WHY_JOIN_MAX ? seen : WHY_JOIN_MAX;
     for (uint32_t i = 0; i < x->nbgdns; i++)
         x->bgdns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];

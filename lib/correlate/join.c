@@ -839,6 +839,23 @@ static bool local_tls_server_at(const struct why_join_ctx *cx, const struct why_
            why_ts_cmp(last, at) >= 0;
 }
 
+/* The request's lookups gave addresses and no connection to any of them began between the
+ * request and its end (from the index by server address). */
+static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join *x, struct why_ts from,
+                            struct why_ts to)
+{
+    uint32_t naddrs = 0;
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct why_dns_rec *d = x->dns[i];
+        uint32_t n = d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS;
+        for (uint32_t k = 0; k < n; k++, naddrs++)
+            for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &d->addrs[k]); o; o = why_store_conns_next(o))
+                if (why_addr_eq(&why_rec_conn(o)->srv_addr, &d->addrs[k]) && in_window(o->first_ts, from, to))
+                    return false;
+    }
+    return naddrs > 0;
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -1065,5 +1082,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         x->up_conn = x->attempts[x->nattempts - 1];
     if (!x->up && !x->nattempts && !x->ndns)
         x->goaway_conn = goaway_before(cx, client, &u, from, to);
+    if (!x->up && !x->nattempts && x->ndns)
+        x->resolved_unused = resolved_unused(cx, x, from, to);
     why_join_background(cx, x);
 }

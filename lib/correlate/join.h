@@ -46,6 +46,9 @@ struct why_join {
     bool opaque_gateway;          /* direct, but its requester serves TLS connections we cannot
                                      read: a gateway whose client leg is opaque */
     struct why_dns_rec *self_dns; /* unjoined DNS: the record that started it (claimed too) */
+    bool resolved_unused;         /* no attempt for the request, its lookups gave addresses, and
+                                     no connection to any of them began while it waited (the
+                                     gateway gave up before a SYN reached the wire) */
     struct why_conn_rec *goaway_conn; /* no attempt for the request: the gateway's HTTP/2 upstream
                                          connection the origin sent GOAWAY on before the gateway
                                          answered (not claimed: it may explain several) */

@@ -67,7 +67,7 @@ static const struct why_cause causes[WHY_CAUSE_COUNT] = {
      "Make the servers pass the gateway's health check ({checks}), or fix the check (its URI, expected status, interval)."},
     [WHY_CAUSE_HEAD_TOO_BIG] = {"head_too_big", "http_response_header_section_size", "gateway", "The origin answered with a complete, valid response head larger than the gateway's buffer for it, and the gateway answered 502 (nginx: \"upstream sent too big header\", proxy_buffer_size 4 KB; HAProxy: tune.bufsize 16 KB).",
      "The origin's response head is {got} bytes: raise the gateway's buffer (nginx proxy_buffer_size / proxy_buffers, HAProxy tune.bufsize) or make the origin send fewer or shorter header fields (cookies)."},
-    [WHY_CAUSE_NO_UPSTREAM_ATTEMPT] = {"no_upstream_attempt", "proxy_internal_response", "gateway", "The gateway answered 5xx without any DNS query, connection attempt or upstream request for it.",
+    [WHY_CAUSE_NO_UPSTREAM_ATTEMPT] = {"no_upstream_attempt", "proxy_internal_response", "gateway", "The gateway answered 5xx without any connection attempt or upstream request for it: without a DNS query either, or after one that gave the address.",
      "The gateway refused on its own ({claim}): check its configuration (no upstream available, ACL, limits, all upstreams marked down)."},
     [WHY_CAUSE_GATEWAY_ERROR] = {"gateway_error", "proxy_internal_response", "gateway", "The origin answered correctly but the gateway still answered the client with 5xx.",
      "The gateway failed after the origin answered: check its logs (content scanning, ICAP, header size limits)."},

@@ -1235,6 +1235,17 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             no_upstream_context(inc, x, &f);
         } else if (!x->upstream_visible) {
             claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
+        } else if (x->resolved_unused) {
+            /* it found the address and never connected: its words say why, if anything */
+            const struct why_dns_rec *d = NULL;
+            for (uint32_t i = 0; i < x->ndns && !d; i++)
+                d = x->dns[i]->naddrs ? x->dns[i] : NULL;
+            char ad[64] = "";
+            if (d)
+                why_addr_str(&d->addrs[0], ad, sizeof ad);
+            why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
+            why_dg_param(inc, "resolved=%s", ad);
+            why_dg_say(inc, WHY_P_NO_CONNECT, d ? d->qname : "", ad, NULL, t->status, 0, 0, 0);
         } else if (!head_too_big_cause(inc, x, &f)) {
             why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
             why_dg_say(inc, WHY_P_GATEWAY_ERROR, NULL, NULL, NULL, t->status, 0, 0, 0);

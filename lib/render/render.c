@@ -185,6 +185,10 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
                  (int)n[0], checks, refused);
         break;
     }
+    case WHY_P_NO_CONNECT:
+        snprintf(out, size, "The gateway resolved %s to %s and answered %d without any connection to it in the "
+                 "capture: it gave up before a SYN reached the wire.", s0, s1, (int)n[0]);
+        break;
     case WHY_P_GATEWAY_ERROR:
         snprintf(out, size, "The gateway answered %d although the upstream side shows no failure.", (int)n[0]);
         break;

@@ -37,6 +37,7 @@ enum why_phrase {
     WHY_P_CLAIM,            /* s0 the gateway's words; n0 status */
     WHY_P_ORIGIN_5XX,       /* s0 origin address, s1 port; n0 status */
     WHY_P_SERVER_5XX,       /* s0 server; n0 status */
+    WHY_P_NO_CONNECT,       /* s0 host, s1 the address it resolved to; n0 status */
     WHY_P_NO_UPSTREAM,      /* n0 status, n1 servers whose health checks were failing (the
                                fix's checks), n2 an attempt to s0 near the request (Varnish):
                                1 refused (it may have held the backend down), 2 begun while the

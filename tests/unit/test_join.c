@@ -106,15 +106,24 @@ static void answer(struct why_txn *t, int status, double at)
     t->resp_first_frame = t->resp_frame = t->resp_end_frame = 99;
 }
 
-/* The gateway's lookup of name, asked at `at`, answered 1 ms later with addr. */
-static void resolved(struct fixture *f, const char *name, const char *addr, double at)
+/* A lookup of the backend's name by the gateway, at `at`, answered `addr` (NULL: NODATA). */
+static void lookup(struct fixture *f, const char *name, uint16_t qtype, const char *addr, double at)
 {
-    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53"), a = A(addr);
-    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, 1, name, WHY_DNS_A);
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53");
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, (uint16_t)(at * 100), name, qtype);
     d->q_ts = d->last_q_ts = T(at);
     d->answered = true;
     d->a_ts = T(at + 0.001);
-    why_store_dns_answer(&f->st, d, &a, 1);
+    if (addr) {
+        struct why_addr a = A(addr);
+        why_store_dns_answer(&f->st, d, &a, 1);
+    }
+}
+
+/* The gateway's lookup of name, asked at `at`, answered 1 ms later with addr. */
+static void resolved(struct fixture *f, const char *name, const char *addr, double at)
+{
+    lookup(f, name, WHY_DNS_A, addr, at);
 }
 
 static void forward_proxy_join(void **state)
@@ -730,6 +739,48 @@ static void cached_address_attempt_joined(void **state)
     assert_int_equal(x.nattempts, 0);
 }
 
+/* A 503 with no attempt after the gateway's lookups of the name failed: its failing lookups
+ * are the cause (backend_dns_failed) only when no lookup of the same round, the other address
+ * family, found an address: a name whose A record resolves did not leave the server without
+ * one because it has no AAAA. */
+static void background_lookups_that_resolved(void **state)
+{
+    struct fixture *f = *state;
+    lookup(f, "be.lab", WHY_DNS_AAAA, NULL, 0.5);
+    lookup(f, "be.lab", WHY_DNS_AAAA, NULL, 1.0);
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.4, true);
+    struct why_txn *client = request(f, cc, "/x", "be.lab", 1.5);
+    answer(client, 503, 1.52);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.nbgdns, 2);
+    lookup(f, "be.lab", WHY_DNS_A, "198.19.0.10", 1.0);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 0);
+}
+
+/* A forward proxy resolved the host while the request waited and answered 503 with no
+ * connection to the address (its connect gave up before a SYN reached the wire): said so,
+ * and not once a connection to that address began while the request waited. */
+static void resolved_and_never_connected(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 1.0);
+    resolved(f, "shop.lab", "198.19.0.10", 1.01);
+    answer(client, 503, 4.0);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_int_equal(x.nattempts, 0);
+    assert_true(x.resolved_unused);
+    conn(f, "198.19.0.1", "198.19.0.10", 80, 3.9, true); /* another request's, taken */
+    f->st.rtail->claimed = true;
+    why_join_request(&f->cx, client, &x);
+    assert_false(x.resolved_unused);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -748,6 +799,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
+        cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
+        cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
