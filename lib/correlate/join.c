@@ -522,9 +522,13 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
     const struct why_conn *c = why_rec_conn(rc);
     if (!q->host[0] || !addr_for_other_name(cx, &c->srv_addr, q->host))
         return false;
+    /* a name looked up on a schedule has one answer per round: its run of answers in the
+     * address's list is walked for once (the queue's walk is the same for each) */
+    const char *walked = NULL;
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
-        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr))
+        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
             continue;
+        walked = l->rec->qname;
         for (const struct why_txn *o = cx->st->qhead; o; o = o->qnext)
             if (o != q && !o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
                 why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
