@@ -288,17 +288,18 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     } else {
         /* the server answered other connections' SYNs while these went unanswered: it was up
          * and listening, and did not take these (accept queue full, or a rule on it) */
+        const struct why_conn_rec *most = NULL; /* the attempt that saw the most */
         uint32_t others = 0;
         for (uint32_t i = 0; i < x->nattempts; i++) {
             uint32_t o = why_rec_conn(x->attempts[i])->more->syn_others_answered;
-            others = o > others ? o : others;
+            if (o > others) {
+                others = o;
+                most = x->attempts[i];
+            }
         }
         why_dg_cause(inc, others ? WHY_CAUSE_NOT_ACCEPTING : WHY_CAUSE_SYN_UNANSWERED);
-        for (uint32_t i = 0; i < x->nattempts && others; i++)
-            if (why_rec_conn(x->attempts[i])->more->syn_others_answered == others) {
-                why_dg_ev_other_synack(inc, x->attempts[i]);
-                break;
-            }
+        if (most)
+            why_dg_ev_other_synack(inc, most);
         /* the give-up is the gateway's answer to the client; without a client, the last SYN */
         struct why_ts give_up = x->end_frame ? x->end_ts : attempt_last_syn(why_rec_conn(x->attempts[x->nattempts - 1]));
         inc->connect_us = why_ts_wait_us(c0->syn_ts0, give_up);
