@@ -75,15 +75,19 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
     return false;
 }
 
+static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d);
+
 static bool dns_failed(const struct why_dns_rec *d)
 {
     return !d->answered || d->rcode != 0 || d->naddrs == 0;
 }
 
 /* The lookups the join gave the request are the gateway's schedule, not its own: the
- * gateway was already looking the name up, unasked (no request claimed them), at least twice
- * in the 30 s before the request, on a schedule (HAProxy's resolvers: a request arriving
- * between two rounds finds the failure of the next one in its window). */
+ * gateway was already looking the name up, unasked, at least twice in the 30 s before the
+ * request, on a schedule (HAProxy's resolvers: a request arriving between two rounds finds
+ * the failure of the next one in its window, or the round still retrying at its start).
+ * Unasked: no request claimed them; claimed as the schedule's own when pruned counts too
+ * (asked by none), or whether a round counts would depend on when pruning passed. */
 static bool dns_in_background(const struct why_join_ctx *cx, const struct why_join *x)
 {
     const struct why_txn *t = x->client;
@@ -92,11 +96,18 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
         const struct why_dns_rec *d = x->dns[i];
         if (!why_join_background_dns(cx, d))
             return false;
-        uint32_t earlier = 0;
+        /* d itself, begun before the request (still retrying at its start): no request of
+         * this one's, asked by none unless another request claimed it */
+        uint32_t earlier = why_ts_cmp(d->q_ts, t->req_first_ts) < 0 && (!d->claimed || d->scheduled);
         for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o))
-            if (o != d && !o->claimed && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
+            if (o != d && (!o->claimed || o->scheduled) && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
                 strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, from) >= 0 &&
                 why_ts_cmp(o->q_ts, t->req_ts) < 0)
+                earlier++;
+        /* and those pruning took already (no record of theirs is left to count twice) */
+        const struct why_bg_name *b = bg_name(cx->st, d);
+        for (uint32_t k = 0; b && k < b->ngone && k < WHY_BG_GONE_MAX; k++)
+            if (why_ts_cmp(b->gone[k], from) >= 0 && why_ts_cmp(b->gone[k], t->req_ts) < 0)
                 earlier++;
         if (earlier < 2)
             return false;
@@ -301,7 +312,7 @@ static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a)
     return why_gw_is_gateway(g, a) || (why_gw_is_local(g, a) && why_gw_list(g, &any, 1) == 0);
 }
 
-/* The remembered schedule of d's name, or NULL. */
+/* The remembered lookups of d's name, or NULL. */
 static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d)
 {
     for (uint32_t i = 0; i < st->nbg_names; i++) {
@@ -312,26 +323,64 @@ static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_re
     return NULL;
 }
 
-/* d is on its name's schedule: remembered, so that a later lookup still counts once the
- * records that proved it are gone (the name seen longest ago gives way at the cap). */
-static void bg_name_keep(struct why_store *st, const struct why_dns_rec *d)
+/* The latest of b's times (what it was last told). */
+static struct why_ts bg_name_seen(const struct why_bg_name *b)
+{
+    struct why_ts t = b->last;
+    for (uint32_t k = 0; k < b->ngone && k < WHY_BG_GONE_MAX; k++)
+        if (why_ts_cmp(b->gone[k], t) > 0)
+            t = b->gone[k];
+    return t;
+}
+
+/* The entry of d's name, made if there is none (the name told longest ago gives way at the
+ * cap). */
+static struct why_bg_name *bg_name_get(struct why_store *st, const struct why_dns_rec *d)
 {
     struct why_bg_name *b = bg_name(st, d);
-    if (!b && st->nbg_names < WHY_BG_NAMES_MAX)
+    if (b)
+        return b;
+    if (st->nbg_names < WHY_BG_NAMES_MAX) {
         b = &st->bg_names[st->nbg_names++];
-    if (!b) {
+    } else {
         b = &st->bg_names[0];
         for (uint32_t i = 1; i < st->nbg_names; i++)
-            if (why_ts_cmp(st->bg_names[i].last, b->last) < 0)
+            if (why_ts_cmp(bg_name_seen(&st->bg_names[i]), bg_name_seen(b)) < 0)
                 b = &st->bg_names[i];
         st->bg_names_over++;
     }
-    if (b->nkey != d->nkey || b->qtype != d->qtype || !why_addr_eq(&b->cli, &d->cli) ||
-        why_ts_cmp(d->q_ts, b->last) > 0)
-        b->last = d->q_ts;
+    memset(b, 0, sizeof *b);
     b->nkey = d->nkey;
     b->qtype = d->qtype;
     b->cli = d->cli;
+    return b;
+}
+
+/* d is on its name's schedule: remembered, so that a later lookup still counts once the
+ * records that proved it are gone. */
+static void bg_name_keep(struct why_store *st, const struct why_dns_rec *d)
+{
+    struct why_bg_name *b = bg_name_get(st, d);
+    if (!b->known || why_ts_cmp(d->q_ts, b->last) > 0)
+        b->last = d->q_ts;
+    b->known = true;
+}
+
+void why_join_background_gone(const struct why_join_ctx *cx, const struct why_dns_rec *d)
+{
+    if (!gateway_asks(cx->gw, &d->cli) || (d->claimed && !d->scheduled) || !why_join_dns_failed(d))
+        return;
+    struct why_bg_name *b = bg_name_get(cx->st, d);
+    /* the latest WHY_BG_GONE_MAX: the oldest gives way */
+    uint32_t k = 0;
+    if (b->ngone < WHY_BG_GONE_MAX)
+        k = b->ngone++;
+    else
+        for (uint32_t i = 1; i < WHY_BG_GONE_MAX; i++)
+            if (why_ts_cmp(b->gone[i], b->gone[k]) < 0)
+                k = i;
+    if (b->ngone < WHY_BG_GONE_MAX || why_ts_cmp(d->q_ts, b->gone[k]) > 0)
+        b->gone[k] = d->q_ts;
 }
 
 bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d)
@@ -340,7 +389,7 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
         return false;
     /* a name already known on the schedule: a lookup within a period of its last one */
     const struct why_bg_name *known = bg_name(cx->st, d);
-    if (known) {
+    if (known && known->known) {
         int64_t since = why_ts_diff_us(known->last, d->q_ts);
         if ((since < 0 ? -since : since) <= WHY_BG_PERIOD_MAX_US) {
             bg_name_keep(cx->st, d);
@@ -348,7 +397,7 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
         }
     }
     /* the other lookups of this name (same type) by this host (and room for d's own) */
-    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + 1];
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + WHY_BG_GONE_MAX + 1];
     uint32_t n = 0;
     for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o && n < WHY_BG_ATTEMPTS_MAX;
          o = why_store_dns_name_next(o)) {
@@ -357,6 +406,9 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
             continue;
         ts[n++] = o->q_ts;
     }
+    /* and those no request asked that pruning took already */
+    for (uint32_t k = 0; known && k < known->ngone && k < WHY_BG_GONE_MAX; k++)
+        ts[n++] = known->gone[k];
     if (!on_schedule(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN) && !repeated(d->q_ts, ts, n, WHY_BG_LOOKUPS_MIN))
         return false;
     bg_name_keep(cx->st, d);

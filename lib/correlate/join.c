@@ -343,7 +343,7 @@ static bool taken(const struct why_join *x, const struct why_conn_rec *rc)
 /* Up to WHY_JOIN_MAX records, the oldest, of those `keep` accepts on the name chain of key
  * (newest first): a ring keeps the last ones walked, then they are put oldest first. */
 static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const char *name,
-                           bool (*keep)(const struct why_dns_rec *d, const void *arg), const void *arg,
+                           bool (*keep)(const struct why_dns_rec *d, void *arg), void *arg,
                            struct why_dns_rec **out)
 {
     struct why_dns_rec *ring[WHY_JOIN_MAX];
@@ -358,15 +358,56 @@ static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const ch
     return n;
 }
 
-struct window { struct why_ts from, to; };
+#define WHY_WINDOW_ASKERS 8 /* (host, type) pairs a window tracks for later lookups (cap:
+                               more ask that name at once: their queries stay pending) */
 
-static bool dns_in_window(const struct why_dns_rec *d, const void *arg)
+struct window {
+    struct why_ts from, to;
+    /* of the lookups walked so far (created later than the one looked at), per host and
+     * query type, the latest that began before the request */
+    uint32_t nlater;
+    struct {
+        struct why_addr cli;
+        uint16_t qtype;
+        struct why_ts q_ts;
+    } later[WHY_WINDOW_ASKERS];
+};
+
+/* A host asked d's name and type again, before the request began, with a query created after
+ * d's: it had given d up (a resolver sends a new query, new id, only when the previous one
+ * timed out: HAProxy's next round, a stub's next attempt). Then records d for the lookups
+ * walked after it (created before it). */
+static bool replaced_before(struct window *w, const struct why_dns_rec *d)
 {
-    const struct window *w = arg;
+    bool replaced = false;
+    uint32_t i;
+    for (i = 0; i < w->nlater; i++)
+        if (w->later[i].qtype == d->qtype && why_addr_eq(&w->later[i].cli, &d->cli))
+            break;
+    if (i < w->nlater)
+        replaced = why_ts_cmp(w->later[i].q_ts, d->q_ts) > 0;
+    if (why_ts_cmp(d->q_ts, w->from) < 0) {
+        if (i == w->nlater && w->nlater < WHY_WINDOW_ASKERS) {
+            w->later[w->nlater].cli = d->cli;
+            w->later[w->nlater].qtype = d->qtype;
+            w->later[w->nlater++].q_ts = d->q_ts;
+        } else if (i < w->nlater && why_ts_cmp(d->q_ts, w->later[i].q_ts) > 0) {
+            w->later[i].q_ts = d->q_ts;
+        }
+    }
+    return replaced;
+}
+
+/* Walked newest first (why_store_dns_by_name's order): replaced_before needs it. */
+static bool dns_in_window(const struct why_dns_rec *d, void *arg)
+{
+    struct window *w = arg;
+    bool replaced = replaced_before(w, d);
     /* queries made while the request waited, or still pending at its start (resolvers
-     * coalesce concurrent lookups of one name) */
+     * coalesce concurrent lookups of one name), unless given up before it began */
     bool during = in_window(d->q_ts, w->from, w->to);
-    bool pending = why_ts_cmp(d->q_ts, w->from) < 0 && (!d->answered || why_ts_cmp(d->a_ts, w->from) >= 0);
+    bool pending = why_ts_cmp(d->q_ts, w->from) < 0 && (!d->answered || why_ts_cmp(d->a_ts, w->from) >= 0) &&
+                   !replaced;
     return during || pending;
 }
 
@@ -375,7 +416,7 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
                      struct why_ts to, struct why_join *x)
 {
     if (u->host[0] && !u->host_is_ip) {
-        struct window w = {from, to};
+        struct window w = {.from = from, .to = to};
         x->ndns = dns_oldest(cx, why_request_key("", u->host), u->host, dns_in_window, &w, x->dns);
     }
 }

@@ -182,6 +182,11 @@ int64_t why_join_repeat_wait(const struct why_txn *t);
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
 /* A gateway's failed lookup of a name it looks up on a schedule: background resolution. */
 bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d);
+/* d, about to be pruned, is a gateway's failed lookup no request asked (unclaimed, or claimed
+ * as the schedule's): its name's memory keeps its time, so that the schedule is still seen
+ * (why_join_background_dns) and still counts before a later request (why_join_background)
+ * once the record is gone. */
+void why_join_background_gone(const struct why_join_ctx *cx, const struct why_dns_rec *d);
 
 /* Claims what x took (upstream request, attempts, DNS records, connections) and marks the
  * requests x->repeated says were repeated. */

@@ -323,9 +323,8 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
     }
 }
 
-static void on_prune_dns(void *ctx, struct why_dns_rec *d)
+static void prune_dns_report(struct why_session *s, struct why_dns_rec *d)
 {
-    struct why_session *s = ctx;
     if (!s->opt.include_unjoined || d->claimed || !why_join_dns_failed(d))
         return;
     if (why_join_dns_expected_miss(d->qname)) {
@@ -337,11 +336,23 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
     bool failed = why_join_unjoined_dns(&cx, d, &x);
     bool report = failed && !why_join_background_dns(&cx, d); /* the gateway's schedule */
     if (failed && !report) {
+        /* claimed, but asked by no request: still the schedule a later request meets */
+        for (uint32_t i = 0; i < x.ndns; i++)
+            x.dns[i]->scheduled = true;
+        d->scheduled = true;
         s->sum.dns_background_failed += x.ndns;
         if (!s->sum.dns_background_name[0])
             snprintf(s->sum.dns_background_name, sizeof s->sum.dns_background_name, "%s", d->qname);
     }
     unjoined(s, &x, report);
+}
+
+static void on_prune_dns(void *ctx, struct why_dns_rec *d)
+{
+    struct why_session *s = ctx;
+    prune_dns_report(s, d);
+    struct why_join_ctx cx = join_ctx(s);
+    why_join_background_gone(&cx, d); /* no request asked it: the schedule keeps its time */
 }
 
 static void on_release(void *ctx, struct why_conn_rec *rc)

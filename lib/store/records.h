@@ -218,6 +218,8 @@ struct why_dns_rec {
     struct why_ts icmp_ts;
     bool truncated;               /* the answer had TC set (the client retries over TCP) */
     bool claimed;
+    bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
+                                     (no request asked it: correlate/background.c) */
     /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;

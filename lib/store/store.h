@@ -32,6 +32,7 @@
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_BG_NAMES_MAX 64u         /* names remembered on a gateway's lookup schedule (cap) */
+#define WHY_BG_GONE_MAX 4u           /* pruned lookups remembered per name (cap) */
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
@@ -141,13 +142,18 @@ struct why_store {
     struct why_spare spare_txn, spare_dns, spare_rec, spare_conn; /* struct why_txn, a DNS
                                          record with its links, struct why_conn_rec, the
                                          copy of a closed connection (struct why_conn) */
-    /* names a gateway was seen looking up on its own schedule (correlate/background.c): the
-     * schedule outlives the records that proved it, which pruning frees */
+    /* names a gateway was seen looking up on its own schedule, or asking with no request
+     * (correlate/background.c): the schedule outlives the records that proved it, which
+     * pruning frees */
     struct why_bg_name {
         uint64_t nkey;                /* hash of the name (why_dns_rec.nkey) */
         struct why_addr cli;          /* the host asking */
         uint16_t qtype;
+        bool known;                   /* `last` is set: the name is known on the schedule */
         struct why_ts last;           /* its latest lookup known to be on the schedule */
+        uint32_t ngone;               /* of gone[] (at most WHY_BG_GONE_MAX) */
+        struct why_ts gone[WHY_BG_GONE_MAX]; /* first queries of its latest failed lookups that
+                                         no request asked, pruned (any order) */
     } bg_names[WHY_BG_NAMES_MAX];
     uint32_t nbg_names;
     uint64_t bg_names_over;           /* names that replaced the one seen longest ago */
