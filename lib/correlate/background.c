@@ -76,10 +76,33 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
 }
 
 static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d);
+static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a);
 
 static bool dns_failed(const struct why_dns_rec *d)
 {
     return !d->answered || d->rcode != 0 || d->naddrs == 0;
+}
+
+#define WHY_BG_QUEUE_WALK_MAX 4096 /* waiting requests looked at for one lookup (cap: more,
+                                      and it counts as asked by one of them) */
+
+/* A client request for d's name other than self was waiting when d was first asked: from
+ * the queue of requests not decided yet (a decided request claimed its lookups). */
+static bool asked_by_waiting(const struct why_join_ctx *cx, const struct why_dns_rec *d, const struct why_txn *self)
+{
+    uint32_t n = 0;
+    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+        if (++n > WHY_BG_QUEUE_WALK_MAX)
+            return true;
+        struct why_ts end = q->has_resp ? q->resp_first_ts : cx->now;
+        if (q == self || why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_SKEW_US || why_ts_cmp(d->q_ts, end) > 0)
+            continue;
+        struct why_url u;
+        why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
+        if (strcasecmp(u.host, d->qname) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* The lookups the join gave the request are the gateway's schedule, not its own: the
@@ -94,11 +117,14 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
     struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
+        /* begun before the request, while no request for the name waited: the gateway
+         * asked on its own (the first round a capture shows, its schedule not seen yet) */
+        if (why_ts_cmp(d->q_ts, t->req_first_ts) < 0 && (!d->claimed || d->scheduled) &&
+            gateway_asks(cx->gw, &d->cli) && !asked_by_waiting(cx, d, t))
+            continue;
         if (!why_join_background_dns(cx, d))
             return false;
-        /* d itself, begun before the request (still retrying at its start): no request of
-         * this one's, asked by none unless another request claimed it */
-        uint32_t earlier = why_ts_cmp(d->q_ts, t->req_first_ts) < 0 && (!d->claimed || d->scheduled);
+        uint32_t earlier = 0;
         for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o))
             if (o != d && (!o->claimed || o->scheduled) && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
                 strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, from) >= 0 &&

@@ -760,6 +760,118 @@ static void background_lookups_that_resolved(void **state)
     assert_int_equal(x.nbgdns, 0);
 }
 
+/* A lookup of name by the gateway first asked at `at`, sent again 0.5 s later with the same
+ * id, never answered (HAProxy's resolvers: timeout retry, resolve_retries 2). */
+static struct why_dns_rec *unanswered(struct fixture *f, const char *name, double at)
+{
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53");
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, (uint16_t)(at * 100 + 1), name,
+                                              WHY_DNS_AAAA);
+    d->q_ts = T(at);
+    d->last_q_ts = T(at + 0.5);
+    d->tries = 2;
+    return d;
+}
+
+/* An unanswered query is pending at the request's start (resolvers coalesce lookups of one
+ * name), but not one the gateway gave up before the request began: it asked the same name
+ * again with a new query (HAProxy's next round). The request joins the one still retrying. */
+static void replaced_query_not_pending(void **state)
+{
+    struct fixture *f = *state;
+    unanswered(f, "be.lab", 1.0);
+    struct why_dns_rec *last = unanswered(f, "be.lab", 3.0);
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 3.1, true);
+    struct why_txn *client = request(f, cc, "/x", "be.lab", 3.2);
+    answer(client, 200, 3.25); /* (a 5xx would be the background's question) */
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_ptr_equal(x.dns[0], last);
+}
+
+/* The first round a capture shows (HAProxy's, at 1.0, sent again at 1.5), the only lookup of
+ * the name before a request at 2.35 that gets a 503: begun while no request for the name
+ * waited, it is the gateway's own (backend_dns_failed), though its schedule is not seen yet.
+ * Not when a request for the name was waiting then (a resolver asking for that one). */
+static void first_round_asked_by_none(void **state)
+{
+    struct fixture *f = *state;
+    struct why_dns_rec *r = unanswered(f, "be.lab", 1.0);
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 2.3, true);
+    struct why_txn *client = request(f, cc, "/x", "be.lab", 2.35);
+    answer(client, 503, 2.36);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 0);
+    assert_int_equal(x.nbgdns, 1);
+    assert_ptr_equal(x.bgdns[0], r);
+    struct why_conn_rec *oc = conn(f, "198.18.1.5", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *other = request(f, oc, "/y", "be.lab", 0.95); /* waiting at 1.0 */
+    why_store_queue_push(&f->st, other);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_int_equal(x.nbgdns, 0);
+}
+
+static void gone_hook(void *ctx, struct why_dns_rec *d)
+{
+    struct fixture *f = ctx;
+    why_join_background_gone(&f->cx, d);
+}
+
+/* HAProxy's rounds of a name that never answers, every 2 s (0.0, 2.0, 4.0); a request at
+ * 4.7 gets a 503 while the round of 4.0 still retries. That round is the gateway's schedule
+ * (backend_dns_failed), not the request's own lookup: the rounds before it were asked by no
+ * request, and count once pruning has freed them (the name's memory keeps their times) or
+ * claimed them as the schedule's own; not when requests claimed them as theirs (a resolver
+ * that looks the name up for each request, while another request for it waited). */
+static void background_rounds_claimed_or_pruned(void **state)
+{
+    struct fixture *f = *state;
+    struct why_dns_rec *r1 = unanswered(f, "be.lab", 0.0);
+    struct why_dns_rec *r2 = unanswered(f, "be.lab", 2.0);
+    struct why_dns_rec *r3 = unanswered(f, "be.lab", 4.0);
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 4.6, true);
+    struct why_txn *client = request(f, cc, "/x", "be.lab", 4.7);
+    answer(client, 503, 4.75);
+    /* a request for the name waiting when the round of 4.0 began (it may be its own) */
+    struct why_conn_rec *oc = conn(f, "198.18.1.5", "198.18.1.1", 80, 3.8, true);
+    why_store_queue_push(&f->st, request(f, oc, "/y", "be.lab", 3.9));
+    struct why_join x;
+    r1->claimed = r2->claimed = true; /* taken by requests: their own lookups */
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_ptr_equal(x.dns[0], r3);
+    assert_int_equal(x.nbgdns, 0);
+    r1->scheduled = r2->scheduled = true; /* claimed as the schedule's: asked by none */
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 0);
+    assert_int_equal(x.nbgdns, 3);
+}
+
+static void background_rounds_pruned(void **state)
+{
+    struct fixture *f = *state;
+    f->st.hooks.ctx = f;
+    f->st.hooks.on_prune_dns = gone_hook;
+    unanswered(f, "be.lab", 0.0);
+    unanswered(f, "be.lab", 2.0);
+    struct why_dns_rec *r3 = unanswered(f, "be.lab", 4.0);
+    why_store_prune(&f->st, T(4.6), false); /* the rounds of 0.0 and 2.0 go */
+    assert_int_equal(f->st.ndns, 1);
+    struct why_conn_rec *oc = conn(f, "198.18.1.5", "198.18.1.1", 80, 3.8, true);
+    why_store_queue_push(&f->st, request(f, oc, "/y", "be.lab", 3.9)); /* waiting at 4.0 */
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 4.6, true);
+    struct why_txn *client = request(f, cc, "/x", "be.lab", 4.7);
+    answer(client, 503, 4.75);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 0);
+    assert_int_equal(x.nbgdns, 1);
+    assert_ptr_equal(x.bgdns[0], r3);
+}
+
 /* A forward proxy resolved the host while the request waited and answered 503 with no
  * connection to the address (its connect gave up before a SYN reached the wire): said so,
  * and not once a connection to that address began while the request waited. */
@@ -801,6 +913,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(replaced_query_not_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(background_rounds_claimed_or_pruned, setup, teardown),
+        cmocka_unit_test_setup_teardown(background_rounds_pruned, setup, teardown),
+        cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
