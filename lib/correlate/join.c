@@ -414,12 +414,17 @@ struct finals {
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
 
+bool why_join_varnish_synth(const struct why_txn *t)
+{
+    return t->has_resp && !t->resp->via && strcmp(t->resp->server, "Varnish") == 0;
+}
+
 /* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
  * upstream request of its own: its attempts all failed. */
 static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
 {
-    if (!q->has_resp || q->status < 500 || why_join_direct(cx, q) || direct_addr_known(cx, q) ||
-        why_join_upstream_indexed(cx, q))
+    if (!q->has_resp || q->status < 500 || why_join_varnish_synth(q) || why_join_direct(cx, q) ||
+        direct_addr_known(cx, q) || why_join_upstream_indexed(cx, q))
         return false;
     /* the gateway looked the host up while q waited: its answer says where q went */
     struct why_url u;
@@ -958,7 +963,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * --exhaustive, every record is looked at. Walked newest first, down to the window. */
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    for (bool chained = matched && fin.own; !chained;) {
+    /* Varnish's own synthetic answer made no attempt (why_join_varnish_synth) */
+    for (bool chained = (matched && fin.own) || (!x->up && why_join_varnish_synth(client)); !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;

@@ -699,6 +699,28 @@ static void checks_and_attempts_near(void **state)
     assert_ptr_equal(x.attempt_near, during);
 }
 
+/* races/run5's `maint`: Varnish's own 503 (vcl_synth: "Server: Varnish", no Via) came 0.6 ms
+ * after a refusal of 198.19.0.12 (a probe's). An answer without Via had no backend fetch: no
+ * attempt is its own. The same answer with Via (its backend error page, "Backend fetch
+ * failed") is a fetch's, and the refusal right before it is its attempt. */
+static void varnish_synth_has_no_attempt(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/maint", "maint.lab", 1.0, 503, 1.0044);
+    struct why_txn_resp *r = why_store_txn_resp(&f->st, client, true);
+    assert_non_null(r);
+    strcpy(r->server, "Varnish");
+    struct why_conn_rec *probe = refused(f, "198.19.0.12", 1.0037);
+    why_store_queue_push(&f->st, client);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    r->via = true;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], probe);
+}
+
 /* The gateway connects where its resolver's cache says: the A answer came before the request
  * (another request's lookup), the lookup made while this one waited was for AAAA only and
  * found none. The refused attempt to the cached address is still this request's; not when a
@@ -798,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
