@@ -505,11 +505,47 @@ static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc
     return false;
 }
 
-/* When rc's chain began (its first try). */
-static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+#define WHY_SYN_RTO_MIN_US (1LL * 1000000) /* RFC 6298: a SYN is sent again no sooner */
+
+/* How long after its last SYN an attempt whose SYNs got nothing back (no SYN-ACK, RST or ICMP)
+ * may still have been alive: the gateway gave up on it then or later, and before the kernel
+ * would have sent the next SYN, which no packet shows (no sooner than the last interval
+ * between two, Linux's linear SYN timeouts; 1 s after a lone SYN). 0 for any other attempt,
+ * or one with more SYNs than remembered. */
+static int64_t silent_tail(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->synack_frame || c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count == 0 ||
+        c->syn_count > WHY_SYN_TRIES_MAX)
+        return 0;
+    if (c->syn_count == 1)
+        return WHY_SYN_RTO_MIN_US;
+    return why_ts_diff_us(why_conn_syn_ts(c, c->syn_count - 2), why_conn_syn_ts(c, c->syn_count - 1));
+}
+
+/* rc's previous attempt in the chain of a request that came at `from`: chain_prev, except an
+ * attempt to another server whose SYNs got nothing back, begun before that request, that may
+ * still have been alive when rc began (silent_tail). Nothing says the gateway moved on from
+ * it: it is an older request's attempt still waiting out its connect timeout, rc a new
+ * request's (races/run4: Varnish's unreach refused by ICMP 0.77 s after the drop request's
+ * third SYN, 3 s connect timeout; chained to it, unreach's attempt began before unreach and
+ * the drop request took it). */
+static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from)
+{
+    struct why_conn_rec *p = chain_prev(cx, rc);
+    if (!p || same_path(why_rec_conn(p), why_rec_conn(rc)) || why_ts_diff_us(from, why_rec_conn(p)->syn_ts0) >= -WHY_CAUSAL_US)
+        return p;
+    int64_t tail = silent_tail(p);
+    if (tail && why_ts_cmp(why_rec_conn(rc)->syn_ts0, why_ts_add_us(attempt_end(p), tail)) < 0)
+        return NULL;
+    return p;
+}
+
+/* When rc's chain began (its first try), for a request that came at `from`. */
+static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from)
 {
     for (uint32_t n = 1; n < WHY_FINAL_CHAIN_MAX; n++) {
-        struct why_conn_rec *p = chain_prev(cx, rc);
+        struct why_conn_rec *p = chain_link(cx, rc, from);
         if (!p)
             break;
         rc = p;
@@ -568,7 +604,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (gap > WHY_FAILOVER_US && why_join_scheduled(cx, rc))
         return -1;
     struct why_join none = {0};
-    if (chain_goes_on(cx, rc) || failover_of_other(cx, &none, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc)) < -WHY_CAUSAL_US)
+    if (chain_goes_on(cx, rc) || failover_of_other(cx, &none, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
         return -1;
     return gap < 0 ? 0 : gap;
 }
@@ -765,7 +801,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     f->own = final[0];
     for (uint32_t i = 1; i < nreqs; i++)
         for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];
-             rc = chain_prev(cx, rc))
+             rc = chain_link(cx, rc, reqs[i]->req_first_ts))
             f->res[f->nres++] = rc;
 }
 
@@ -782,7 +818,7 @@ static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final
 {
     struct why_conn_rec *chain[WHY_FINAL_CHAIN_MAX];
     uint32_t n = 0;
-    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX; rc = chain_prev(cx, rc))
+    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX; rc = chain_link(cx, rc, x->client->req_first_ts))
         chain[n++] = rc;
     for (uint32_t i = 0; i < n; i++)
         x->attempts[x->nattempts++] = chain[n - 1 - i];

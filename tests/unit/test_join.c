@@ -396,6 +396,15 @@ static void parallel_failures_matched_at_once(void **state)
     assert_ptr_equal(x.attempts[2], i3);
 }
 
+/* t's join takes one attempt: rc. */
+static void joins_one(struct fixture *f, struct why_txn *t, const struct why_conn_rec *rc)
+{
+    struct why_join j;
+    why_join_request(&f->cx, t, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], rc);
+}
+
 /* The match is a maximum one, not greedy: /early's closest attempt (1.0 ms before its answer)
  * is the only one /late can own (the other began before /late's request), so /early takes its
  * next closest (1.5 ms) and /late gets its own. */
@@ -412,13 +421,8 @@ static void final_attempts_matched_for_all(void **state)
     answer(late, 503, 3.2);
     why_store_queue_push(&f->st, early);
     why_store_queue_push(&f->st, late);
-    struct why_join j;
-    why_join_request(&f->cx, early, &j);
-    assert_int_equal(j.nattempts, 1);
-    assert_ptr_equal(j.attempts[0], x);
-    why_join_request(&f->cx, late, &j);
-    assert_int_equal(j.nattempts, 1);
-    assert_ptr_equal(j.attempts[0], y);
+    joins_one(f, early, x);
+    joins_one(f, late, y);
 }
 
 /* HAProxy answers a request whose attempts time out (SYNs unanswered or drawing ICMP) its
@@ -493,6 +497,41 @@ static void haproxy_fixed_time_answers(void **state)
         for (int k = 0; k < 3; k++)
             assert_ptr_equal(x.attempts[k], att[i][k]);
     }
+}
+
+/* races/run4 (Varnish, 3 s connect timeout, a loaded machine): the drop request's server
+ * drops SYNs (sent at 0, 1.03 and 2.06 s), its 503 comes 3.08 s after the first; unreach's
+ * request comes after the third SYN and its attempt draws ICMP 0.77 s after it, its 503 0.36 s
+ * later. The drop attempt may still have been alive when unreach's began (the kernel's next
+ * SYN was not due before 3.08 s): nothing says the gateway moved on from one to the other, so
+ * unreach's attempt is no link of a chain begun before unreach. Chained, it could only be the
+ * drop request's, which took it as its final attempt and left unreach none. */
+static void silent_attempt_not_chained_across_requests(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cd = conn(f, "198.18.1.2", "198.18.1.1", 80, 5.9, true);
+    struct why_txn *drop = request(f, cd, "/drop", "drop.lab", 6.031395);
+    struct why_conn_rec *d = attempt(f, "198.19.0.11", (const double[]){6.303808, 7.334897, 8.358896, 0}, 0);
+    struct why_conn_rec *cu = conn(f, "198.18.1.3", "198.18.1.1", 80, 8.8, true);
+    struct why_txn *unreach = request(f, cu, "/unreach", "unreach.lab", 8.891185);
+    struct why_conn_rec *u = attempt(f, "198.19.0.16", (const double[]){9.127055, 0}, 9.127135);
+    answer(drop, 503, 9.379095);
+    answer(unreach, 503, 9.487135);
+    why_store_queue_push(&f->st, drop);
+    why_store_queue_push(&f->st, unreach);
+    joins_one(f, drop, d);
+    joins_one(f, unreach, u);
+    /* begun once the drop attempt was surely over (its next SYN would have shown): the
+     * gateway moved on from it, and the chain is the drop request's, as before */
+    u->c->syn_ts0 = u->c->first_ts = T(9.4);
+    u->c->icmp_ts = T(9.4001);
+    answer(drop, 503, 9.41);
+    unreach->has_resp = false;
+    struct why_join x;
+    why_join_request(&f->cx, drop, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], d);
+    assert_ptr_equal(x.attempts[1], u);
 }
 
 /* races/run8's drop request: three tries of a server that drops SYNs, 1 s apart, and the
@@ -821,6 +860,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
