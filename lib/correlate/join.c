@@ -774,11 +774,22 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
      * with equal sums (two answers, two chain ends all before them) the squares keep the
      * order, the earlier answer with the earlier end. */
     int64_t timeout = chains_timeout(cx, cands, used, ncands);
+    /* A check (an attempt on its server's schedule) is a final attempt only within
+     * WHY_FAILOVER_US of the answer (final_gap), and there as if it ended that long before:
+     * an attempt off any schedule that ended within that time is more likely the request's
+     * own (races/run6: Varnish's hostprohib answered 0.16 ms after a probe's refusal of
+     * 198.19.0.12 and 0.66 ms after its own attempt drew ICMP; the probe was taken, and the
+     * ICMP left to no request). */
+    bool check[WHY_FINAL_CANDS_MAX];
+    for (uint32_t j = 0; j < ncands; j++)
+        check[j] = used[j] && why_join_scheduled(cx, cands[j]);
     int64_t cost[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS];
     uint32_t cols = ncands + nreqs;
     for (uint32_t i = 0; i < nreqs; i++) {
         for (uint32_t j = 0; j < ncands; j++) {
             int64_t c = gap[i][j];
+            if (c >= 0 && c < WHY_FAILOVER_US && check[j])
+                c = WHY_FAILOVER_US;
             if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
                 c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, timeout),
                                    reqs[i]->resp_first_ts);

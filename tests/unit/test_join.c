@@ -350,6 +350,16 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     return rc;
 }
 
+/* A refused attempt (RST to its SYN at `at` + 0.1 ms). */
+static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at)
+{
+    const double syns[] = {at, 0};
+    struct why_conn_rec *rc = attempt(f, srv, syns, 0);
+    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
+    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
+    return rc;
+}
+
 /* A reverse proxy with fixed servers named by address (HAProxy, Varnish): two requests fail
  * at once. /drop's server drops SYNs (two tries, 1 s apart, the last SYN retransmitted 20 ms
  * after the gateway gave up and answered); /icmp's server answers ICMP, tried three times
@@ -497,6 +507,24 @@ static void haproxy_fixed_time_answers(void **state)
         for (int k = 0; k < 3; k++)
             assert_ptr_equal(x.attempts[k], att[i][k]);
     }
+}
+
+/* races/run6's hostprohib (Varnish): its attempt drew ICMP 0.66 ms before its 503, and a probe
+ * of 198.19.0.12 (refused every 0.5 s) was refused 0.16 ms before it. A check is a final
+ * attempt only within 2 ms of the answer, and there after any attempt off a schedule. */
+static void check_after_own_attempt(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 5; i++)
+        refused(f, "198.19.0.12", 3.865 + 0.5 * i);
+    struct why_txn *client = answered_request(f, 80, "/hostprohib", "hostprohib.lab", 5.990048, 503, 6.365276);
+    why_store_queue_push(&f->st, client);
+    struct why_conn_rec *own = attempt(f, "198.19.0.14", (const double[]){6.364487, 0}, 6.364619);
+    struct why_conn_rec *probe = refused(f, "198.19.0.12", 6.3651);
+    joins_one(f, client, own);
+    /* its own attempt taken by another request: the probe, within 2 ms, still may be */
+    own->claimed = true;
+    joins_one(f, client, probe);
 }
 
 /* races/run4 (Varnish, 3 s connect timeout, a loaded machine): the drop request's server
@@ -678,16 +706,6 @@ static void goaway_before_request_found(void **state)
     assert_null(x.goaway_conn);
 }
 
-/* A refused attempt (RST to its SYN at `at` + 0.1 ms). */
-static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at)
-{
-    const double syns[] = {at, 0};
-    struct why_conn_rec *rc = attempt(f, srv, syns, 0);
-    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
-    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
-    return rc;
-}
-
 /* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
  * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
  * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
@@ -861,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
