@@ -778,6 +778,29 @@ static void varnish_synth_has_no_attempt(void **state)
     assert_ptr_equal(x.attempts[0], probe);
 }
 
+/* Apache's checks of a refusing server on a loaded machine (races/run1): 1.07, 1.18, 1.14 and
+ * 1.37 s apart. No fixed period fits the first with the four others (the store held only
+ * those when it was pruned), yet each follows the one before after a period that drifts
+ * within a quarter of their median: a schedule. Attempts whose gaps do not keep to one
+ * period (a request's among them, 0.5 s after one) are none. */
+static void drifting_checks_scheduled(void **state)
+{
+    struct fixture *f = *state;
+    const double at[] = {1.0, 2.069714, 3.25204, 4.392047, 5.761362};
+    struct why_conn_rec *first = NULL;
+    for (int i = 0; i < 5; i++) {
+        struct why_conn_rec *rc = refused(f, "198.19.0.12", at[i]);
+        first = first ? first : rc;
+    }
+    assert_true(why_join_scheduled(&f->cx, first));
+    const double odd[] = {1.0, 2.0, 2.5, 4.0, 5.3};
+    for (int i = 0; i < 5; i++) {
+        struct why_conn_rec *rc = refused(f, "198.19.0.13", odd[i]);
+        first = i ? first : rc;
+    }
+    assert_false(why_join_scheduled(&f->cx, first));
+}
+
 /* The gateway connects where its resolver's cache says: the A answer came before the request
  * (another request's lookup), the lookup made while this one waited was for AAAA only and
  * found none. The refused attempt to the cached address is still this request's; not when a
@@ -880,6 +903,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
