@@ -61,6 +61,7 @@ void why_app_response_strings(const struct why_app_env *env, struct why_txn *t,
     if (!r)
         return;
     copy_str(r->server, sizeof r->server, h->server);
+    r->via = h->via[0] != 0;
     if (h->proxy_status[0])
         copy_str(r->claim, sizeof r->claim, h->proxy_status);
     else if (h->x_squid_error[0])

@@ -455,12 +455,17 @@ struct finals {
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
 
+bool why_join_varnish_synth(const struct why_txn *t)
+{
+    return t->has_resp && !t->resp->via && strcmp(t->resp->server, "Varnish") == 0;
+}
+
 /* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
  * upstream request of its own: its attempts all failed. */
 static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
 {
-    if (!q->has_resp || q->status < 500 || why_join_direct(cx, q) || direct_addr_known(cx, q) ||
-        why_join_upstream_indexed(cx, q))
+    if (!q->has_resp || q->status < 500 || why_join_varnish_synth(q) || why_join_direct(cx, q) ||
+        direct_addr_known(cx, q) || why_join_upstream_indexed(cx, q))
         return false;
     /* the gateway looked the host up while q waited: its answer says where q went */
     struct why_url u;
@@ -541,11 +546,47 @@ static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc
     return false;
 }
 
-/* When rc's chain began (its first try). */
-static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+#define WHY_SYN_RTO_MIN_US (1LL * 1000000) /* RFC 6298: a SYN is sent again no sooner */
+
+/* How long after its last SYN an attempt whose SYNs got nothing back (no SYN-ACK, RST or ICMP)
+ * may still have been alive: the gateway gave up on it then or later, and before the kernel
+ * would have sent the next SYN, which no packet shows (no sooner than the last interval
+ * between two, Linux's linear SYN timeouts; 1 s after a lone SYN). 0 for any other attempt,
+ * or one with more SYNs than remembered. */
+static int64_t silent_tail(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->synack_frame || c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count == 0 ||
+        c->syn_count > WHY_SYN_TRIES_MAX)
+        return 0;
+    if (c->syn_count == 1)
+        return WHY_SYN_RTO_MIN_US;
+    return why_ts_diff_us(why_conn_syn_ts(c, c->syn_count - 2), why_conn_syn_ts(c, c->syn_count - 1));
+}
+
+/* rc's previous attempt in the chain of a request that came at `from`: chain_prev, except an
+ * attempt to another server whose SYNs got nothing back, begun before that request, that may
+ * still have been alive when rc began (silent_tail). Nothing says the gateway moved on from
+ * it: it is an older request's attempt still waiting out its connect timeout, rc a new
+ * request's (races/run4: Varnish's unreach refused by ICMP 0.77 s after the drop request's
+ * third SYN, 3 s connect timeout; chained to it, unreach's attempt began before unreach and
+ * the drop request took it). */
+static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from)
+{
+    struct why_conn_rec *p = chain_prev(cx, rc);
+    if (!p || same_path(why_rec_conn(p), why_rec_conn(rc)) || why_ts_diff_us(from, why_rec_conn(p)->syn_ts0) >= -WHY_CAUSAL_US)
+        return p;
+    int64_t tail = silent_tail(p);
+    if (tail && why_ts_cmp(why_rec_conn(rc)->syn_ts0, why_ts_add_us(attempt_end(p), tail)) < 0)
+        return NULL;
+    return p;
+}
+
+/* When rc's chain began (its first try), for a request that came at `from`. */
+static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from)
 {
     for (uint32_t n = 1; n < WHY_FINAL_CHAIN_MAX; n++) {
-        struct why_conn_rec *p = chain_prev(cx, rc);
+        struct why_conn_rec *p = chain_link(cx, rc, from);
         if (!p)
             break;
         rc = p;
@@ -604,7 +645,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (gap > WHY_FAILOVER_US && why_join_scheduled(cx, rc))
         return -1;
     struct why_join none = {0};
-    if (chain_goes_on(cx, rc) || failover_of_other(cx, &none, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc)) < -WHY_CAUSAL_US)
+    if (chain_goes_on(cx, rc) || failover_of_other(cx, &none, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
         return -1;
     return gap < 0 ? 0 : gap;
 }
@@ -774,11 +815,22 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
      * with equal sums (two answers, two chain ends all before them) the squares keep the
      * order, the earlier answer with the earlier end. */
     int64_t timeout = chains_timeout(cx, cands, used, ncands);
+    /* A check (an attempt on its server's schedule) is a final attempt only within
+     * WHY_FAILOVER_US of the answer (final_gap), and there as if it ended that long before:
+     * an attempt off any schedule that ended within that time is more likely the request's
+     * own (races/run6: Varnish's hostprohib answered 0.16 ms after a probe's refusal of
+     * 198.19.0.12 and 0.66 ms after its own attempt drew ICMP; the probe was taken, and the
+     * ICMP left to no request). */
+    bool check[WHY_FINAL_CANDS_MAX];
+    for (uint32_t j = 0; j < ncands; j++)
+        check[j] = used[j] && why_join_scheduled(cx, cands[j]);
     int64_t cost[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS];
     uint32_t cols = ncands + nreqs;
     for (uint32_t i = 0; i < nreqs; i++) {
         for (uint32_t j = 0; j < ncands; j++) {
             int64_t c = gap[i][j];
+            if (c >= 0 && c < WHY_FAILOVER_US && check[j])
+                c = WHY_FAILOVER_US;
             if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
                 c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, timeout),
                                    reqs[i]->resp_first_ts);
@@ -801,7 +853,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     f->own = final[0];
     for (uint32_t i = 1; i < nreqs; i++)
         for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];
-             rc = chain_prev(cx, rc))
+             rc = chain_link(cx, rc, reqs[i]->req_first_ts))
             f->res[f->nres++] = rc;
 }
 
@@ -818,7 +870,7 @@ static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final
 {
     struct why_conn_rec *chain[WHY_FINAL_CHAIN_MAX];
     uint32_t n = 0;
-    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX; rc = chain_prev(cx, rc))
+    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX; rc = chain_link(cx, rc, x->client->req_first_ts))
         chain[n++] = rc;
     for (uint32_t i = 0; i < n; i++)
         x->attempts[x->nattempts++] = chain[n - 1 - i];
@@ -999,7 +1051,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * --exhaustive, every record is looked at. Walked newest first, down to the window. */
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    for (bool chained = matched && fin.own; !chained;) {
+    /* Varnish's own synthetic answer made no attempt (why_join_varnish_synth) */
+    for (bool chained = (matched && fin.own) || (!x->up && why_join_varnish_synth(client)); !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;

@@ -109,6 +109,11 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
  * answered is then part of a request that worked, not a failure of its own). */
 void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, struct why_txn *up,
                       struct why_join *x);
+/* Varnish answered t itself, from the client side (vcl_synth: a `return (synth(...))` in
+ * vcl_recv): "Server: Varnish" and no Via. Varnish puts Via on every answer it delivers from a
+ * fetch, its backend error page ("503 Backend fetch failed") included: an answer without it
+ * had no backend fetch, so no connection attempt is its own. */
+bool why_join_varnish_synth(const struct why_txn *t);
 /* The full join of a client request. */
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x);
 

@@ -110,6 +110,7 @@ struct why_txn_resp {
     char grpc_message[96];        /* HTTP/2: grpc-message of the answer */
     uint8_t first_bytes[64];      /* a response that was not HTTP: its first bytes */
     uint32_t first_len;           /* bytes */
+    bool via;                     /* the answer carries a Via field */
 };
 
 /* The answer's strings of every transaction that has none: all zero, read only. */

@@ -350,6 +350,16 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     return rc;
 }
 
+/* A refused attempt (RST to its SYN at `at` + 0.1 ms). */
+static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at)
+{
+    const double syns[] = {at, 0};
+    struct why_conn_rec *rc = attempt(f, srv, syns, 0);
+    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
+    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
+    return rc;
+}
+
 /* A reverse proxy with fixed servers named by address (HAProxy, Varnish): two requests fail
  * at once. /drop's server drops SYNs (two tries, 1 s apart, the last SYN retransmitted 20 ms
  * after the gateway gave up and answered); /icmp's server answers ICMP, tried three times
@@ -396,6 +406,15 @@ static void parallel_failures_matched_at_once(void **state)
     assert_ptr_equal(x.attempts[2], i3);
 }
 
+/* t's join takes one attempt: rc. */
+static void joins_one(struct fixture *f, struct why_txn *t, const struct why_conn_rec *rc)
+{
+    struct why_join j;
+    why_join_request(&f->cx, t, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], rc);
+}
+
 /* The match is a maximum one, not greedy: /early's closest attempt (1.0 ms before its answer)
  * is the only one /late can own (the other began before /late's request), so /early takes its
  * next closest (1.5 ms) and /late gets its own. */
@@ -412,13 +431,8 @@ static void final_attempts_matched_for_all(void **state)
     answer(late, 503, 3.2);
     why_store_queue_push(&f->st, early);
     why_store_queue_push(&f->st, late);
-    struct why_join j;
-    why_join_request(&f->cx, early, &j);
-    assert_int_equal(j.nattempts, 1);
-    assert_ptr_equal(j.attempts[0], x);
-    why_join_request(&f->cx, late, &j);
-    assert_int_equal(j.nattempts, 1);
-    assert_ptr_equal(j.attempts[0], y);
+    joins_one(f, early, x);
+    joins_one(f, late, y);
 }
 
 /* HAProxy answers a request whose attempts time out (SYNs unanswered or drawing ICMP) its
@@ -493,6 +507,59 @@ static void haproxy_fixed_time_answers(void **state)
         for (int k = 0; k < 3; k++)
             assert_ptr_equal(x.attempts[k], att[i][k]);
     }
+}
+
+/* races/run6's hostprohib (Varnish): its attempt drew ICMP 0.66 ms before its 503, and a probe
+ * of 198.19.0.12 (refused every 0.5 s) was refused 0.16 ms before it. A check is a final
+ * attempt only within 2 ms of the answer, and there after any attempt off a schedule. */
+static void check_after_own_attempt(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 5; i++)
+        refused(f, "198.19.0.12", 3.865 + 0.5 * i);
+    struct why_txn *client = answered_request(f, 80, "/hostprohib", "hostprohib.lab", 5.990048, 503, 6.365276);
+    why_store_queue_push(&f->st, client);
+    struct why_conn_rec *own = attempt(f, "198.19.0.14", (const double[]){6.364487, 0}, 6.364619);
+    struct why_conn_rec *probe = refused(f, "198.19.0.12", 6.3651);
+    joins_one(f, client, own);
+    /* its own attempt taken by another request: the probe, within 2 ms, still may be */
+    own->claimed = true;
+    joins_one(f, client, probe);
+}
+
+/* races/run4 (Varnish, 3 s connect timeout, a loaded machine): the drop request's server
+ * drops SYNs (sent at 0, 1.03 and 2.06 s), its 503 comes 3.08 s after the first; unreach's
+ * request comes after the third SYN and its attempt draws ICMP 0.77 s after it, its 503 0.36 s
+ * later. The drop attempt may still have been alive when unreach's began (the kernel's next
+ * SYN was not due before 3.08 s): nothing says the gateway moved on from one to the other, so
+ * unreach's attempt is no link of a chain begun before unreach. Chained, it could only be the
+ * drop request's, which took it as its final attempt and left unreach none. */
+static void silent_attempt_not_chained_across_requests(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cd = conn(f, "198.18.1.2", "198.18.1.1", 80, 5.9, true);
+    struct why_txn *drop = request(f, cd, "/drop", "drop.lab", 6.031395);
+    struct why_conn_rec *d = attempt(f, "198.19.0.11", (const double[]){6.303808, 7.334897, 8.358896, 0}, 0);
+    struct why_conn_rec *cu = conn(f, "198.18.1.3", "198.18.1.1", 80, 8.8, true);
+    struct why_txn *unreach = request(f, cu, "/unreach", "unreach.lab", 8.891185);
+    struct why_conn_rec *u = attempt(f, "198.19.0.16", (const double[]){9.127055, 0}, 9.127135);
+    answer(drop, 503, 9.379095);
+    answer(unreach, 503, 9.487135);
+    why_store_queue_push(&f->st, drop);
+    why_store_queue_push(&f->st, unreach);
+    joins_one(f, drop, d);
+    joins_one(f, unreach, u);
+    /* begun once the drop attempt was surely over (its next SYN would have shown): the
+     * gateway moved on from it, and the chain is the drop request's, as before */
+    u->c->syn_ts0 = u->c->first_ts = T(9.4);
+    u->c->icmp_ts = T(9.4001);
+    answer(drop, 503, 9.41);
+    unreach->has_resp = false;
+    struct why_join x;
+    why_join_request(&f->cx, drop, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], d);
+    assert_ptr_equal(x.attempts[1], u);
 }
 
 /* races/run8's drop request: three tries of a server that drops SYNs, 1 s apart, and the
@@ -639,16 +706,6 @@ static void goaway_before_request_found(void **state)
     assert_null(x.goaway_conn);
 }
 
-/* A refused attempt (RST to its SYN at `at` + 0.1 ms). */
-static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at)
-{
-    const double syns[] = {at, 0};
-    struct why_conn_rec *rc = attempt(f, srv, syns, 0);
-    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
-    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
-    return rc;
-}
-
 /* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
  * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
  * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
@@ -697,6 +754,51 @@ static void checks_and_attempts_near(void **state)
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
     assert_ptr_equal(x.attempt_near, during);
+}
+
+/* races/run5's `maint`: Varnish's own 503 (vcl_synth: "Server: Varnish", no Via) came 0.6 ms
+ * after a refusal of 198.19.0.12 (a probe's). An answer without Via had no backend fetch: no
+ * attempt is its own. The same answer with Via (its backend error page, "Backend fetch
+ * failed") is a fetch's, and the refusal right before it is its attempt. */
+static void varnish_synth_has_no_attempt(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/maint", "maint.lab", 1.0, 503, 1.0044);
+    struct why_txn_resp *r = why_store_txn_resp(&f->st, client, true);
+    assert_non_null(r);
+    strcpy(r->server, "Varnish");
+    struct why_conn_rec *probe = refused(f, "198.19.0.12", 1.0037);
+    why_store_queue_push(&f->st, client);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    r->via = true;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], probe);
+}
+
+/* Apache's checks of a refusing server on a loaded machine (races/run1): 1.07, 1.18, 1.14 and
+ * 1.37 s apart. No fixed period fits the first with the four others (the store held only
+ * those when it was pruned), yet each follows the one before after a period that drifts
+ * within a quarter of their median: a schedule. Attempts whose gaps do not keep to one
+ * period (a request's among them, 0.5 s after one) are none. */
+static void drifting_checks_scheduled(void **state)
+{
+    struct fixture *f = *state;
+    const double at[] = {1.0, 2.069714, 3.25204, 4.392047, 5.761362};
+    struct why_conn_rec *first = NULL;
+    for (int i = 0; i < 5; i++) {
+        struct why_conn_rec *rc = refused(f, "198.19.0.12", at[i]);
+        first = first ? first : rc;
+    }
+    assert_true(why_join_scheduled(&f->cx, first));
+    const double odd[] = {1.0, 2.0, 2.5, 4.0, 5.3};
+    for (int i = 0; i < 5; i++) {
+        struct why_conn_rec *rc = refused(f, "198.19.0.13", odd[i]);
+        first = i ? first : rc;
+    }
+    assert_false(why_join_scheduled(&f->cx, first));
 }
 
 /* The gateway connects where its resolver's cache says: the A answer came before the request
@@ -910,6 +1012,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
