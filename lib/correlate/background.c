@@ -62,7 +62,7 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
     bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
     if (!holds && !during)
         return false;
-    if (!why_join_scheduled(cx, rc))
+    if (!why_join_scheduled_loose(cx, rc))
         return true;
     if (!holds)
         return false;
@@ -230,7 +230,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         if (!check_failed(last[i])) {
             /* passed: a check only on a schedule (an answered request of a client not yet
              * decided is the gateway's own HTTP too, until its request claims it) */
-            if (why_join_scheduled(cx, last[i]))
+            if (why_join_scheduled_loose(cx, last[i]))
                 x->nchecks_ok++;
         } else if (x->nchecks < WHY_JOIN_MAX) {
             x->checks[x->nchecks++] = last[i];
@@ -242,32 +242,43 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 
 #define WHY_BG_PERIOD_MAX_US (30LL * 1000000) /* longest schedule looked for */
 
-/* t is on a schedule among ts[0..n): some period P in [WHY_BG_PERIOD_MIN_US,
- * WHY_BG_PERIOD_MAX_US], the distance from t to one of ts, with at least min - 1 more of ts at
- * t + k*P (k = -6..6, within P/4: Apache's checks drift by up to a quarter of their
- * interval, and a request's own attempt may fall between two checks). */
-static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min)
+/* t is on a schedule among ts[0..n) at period p: at least min - 1 of ts at t + k*p (k = -6..6,
+ * k != 0), each within p/div. */
+static bool on_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t p, int64_t div)
 {
+    uint32_t hits = 0;
+    for (uint32_t i = 0; i < n && hits + 1 < min; i++) {
+        int64_t d = why_ts_diff_us(t, ts[i]);
+        for (int k = -6; k <= 6; k++) {
+            int64_t off = d - (int64_t)k * p;
+            if (k != 0 && (off < 0 ? -off : off) <= p / div) {
+                hits++;
+                break;
+            }
+        }
+    }
+    return hits + 1 >= min;
+}
+
+/* A period P in [WHY_BG_PERIOD_MIN_US, WHY_BG_PERIOD_MAX_US], the distance from t to one of
+ * ts, at which t is on a schedule among ts[0..n) within P/div (on_period): the shortest, or
+ * with `any` the first found; 0 if none. */
+static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t div,
+                               bool any)
+{
+    int64_t best = 0;
     for (uint32_t c = 0; c < n; c++) {
         int64_t p = why_ts_diff_us(t, ts[c]);
         p = p < 0 ? -p : p;
-        if (p < WHY_BG_PERIOD_MIN_US || p > WHY_BG_PERIOD_MAX_US)
+        if (p < WHY_BG_PERIOD_MIN_US || p > WHY_BG_PERIOD_MAX_US || (best && p >= best))
             continue;
-        uint32_t hits = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            int64_t d = why_ts_diff_us(t, ts[i]);
-            for (int k = -6; k <= 6; k++) {
-                int64_t off = d - (int64_t)k * p;
-                if (k != 0 && (off < 0 ? -off : off) <= p / 4) {
-                    hits++;
-                    break;
-                }
-            }
+        if (on_period(t, ts, n, min, p, div)) {
+            best = p;
+            if (any)
+                break;
         }
-        if (hits + 1 >= min)
-            return true;
     }
-    return false;
+    return best;
 }
 
 static int by_time(const void *a, const void *b);
@@ -314,7 +325,79 @@ static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, u
     return false;
 }
 
-bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+
+#define WHY_BG_LOOSE 4  /* Apache's checks drift by up to a quarter of their interval (each
+                           is due an interval after the last one ended, on a 100 ms watchdog) */
+#define WHY_BG_TIGHT 16 /* HAProxy's keep their interval within a few ms while unloaded */
+#define WHY_BG_EARLY 8  /* where they keep time, a check comes no sooner than 1/8 of their
+                           period before its due time after the last one */
+#define WHY_BG_NEIGHBOURS 8 /* attempts nearest a loose one that say whether its path keeps time */
+
+/* On a schedule within p/4 (WHY_BG_LOOSE), some period p. */
+static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min)
+{
+    return schedule_period(t, ts, n, min, WHY_BG_LOOSE, true) != 0;
+}
+
+/* Of ts[0..n) (t's path, t left out), the attempts nearest t keep time: at least
+ * WHY_BG_PERIODIC_MIN of the WHY_BG_NEIGHBOURS nearest are on a tight schedule (p/16) of one
+ * period P (within P/16 of each other). Returns P, or 0. ts is reordered. */
+static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t n)
+{
+    uint32_t k = n < WHY_BG_NEIGHBOURS ? n : WHY_BG_NEIGHBOURS;
+    int64_t period[WHY_BG_NEIGHBOURS];
+    /* the k nearest to t first (selection: k passes) */
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t best = i;
+        int64_t bd = INT64_MAX;
+        for (uint32_t j = i; j < n; j++) {
+            int64_t d = why_ts_diff_us(t, ts[j]);
+            d = d < 0 ? -d : d;
+            if (d < bd) {
+                bd = d;
+                best = j;
+            }
+        }
+        struct why_ts tmp = ts[i];
+        ts[i] = ts[best];
+        ts[best] = tmp;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        struct why_ts r = ts[i];
+        ts[i] = t; /* the others of r: t in its place */
+        period[i] = schedule_period(r, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, false);
+        ts[i] = r;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t agree = 0;
+        for (uint32_t j = 0; j < k && period[i]; j++) {
+            int64_t d = period[j] - period[i];
+            agree += period[j] && (d < 0 ? -d : d) <= period[i] / WHY_BG_TIGHT;
+        }
+        if (agree >= WHY_BG_PERIODIC_MIN)
+            return period[i];
+    }
+    return 0;
+}
+
+/* Where attempts keep time at period p, t follows the beat on side dir (-1: before, 1:
+ * after): an attempt of ts[0..n) from p - p/WHY_BG_EARLY to 3p/2 away there (a check is due an interval
+ * after the last one, or a little later when the gateway is busy), or none at all nearer
+ * (the edge of what the store holds, or a pause). An attempt nearer with none in that range
+ * puts t off the beat. */
+static bool beat(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t p, int dir)
+{
+    bool nearer = false;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t d = dir * why_ts_diff_us(t, ts[i]);
+        if (d >= p - p / WHY_BG_EARLY && d <= p + p / 2)
+            return true;
+        nearer |= d > 0 && d < p - p / WHY_BG_EARLY;
+    }
+    return !nearer;
+}
+
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
@@ -330,13 +413,36 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
             continue;
         ts[n++] = oc->first_ts;
     }
-    return on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN) ||
-           drifting_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
+    if (!on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN))
+        /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
+         * checks on a loaded machine) keeps no time, so its neighbours could not say more */
+        return drifting_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
+    if (!strict || schedule_period(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true))
+        return true;
+    /* On a schedule only within a quarter of its period. Where the checks keep time, a
+     * quarter of a period around each check covers half the timeline (a server checked
+     * every 0.5 s fills every window of any grid of 1 s or more), so any attempt there fits
+     * some loose grid: a request's retry (HAProxy's, 1 s after the refusal, between two
+     * checks 0.1 s from one) is no check. There t must follow their beat on both sides
+     * (beat); where the attempts around t do not keep time (Apache's drifting checks) the
+     * loose fit says t is one. */
+    int64_t p = neighbours_keep_time(c->first_ts, ts, n);
+    return !p || (beat(c->first_ts, ts, n, p, -1) && beat(c->first_ts, ts, n, p, 1));
+}
+
+bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return scheduled(cx, rc, true);
+}
+
+bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return scheduled(cx, rc, false);
 }
 
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
-    if (!why_join_scheduled(cx, rc))
+    if (!why_join_scheduled_loose(cx, rc))
         return false;
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */

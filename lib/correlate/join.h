@@ -169,6 +169,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
 /* rc, a gateway's connection, is one of its connections to that server on a schedule (a
  * health check's period). */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* ...within a quarter of its period only, even where the attempts around it keep time (no
+ * request's attempt of the join can be told by it): for what no request took. */
+bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 /* rc goes to the address that refused the request's previous attempt, after a retry timer
  * (HAProxy's retries wait ~1 s and try the same server again), and is not a health check. */
 bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,

@@ -995,6 +995,59 @@ static void resolved_and_never_connected(void **state)
     assert_false(x.resolved_unused);
 }
 
+/* HAProxy checks 198.19.0.12 every 0.5 s (at .29 and .79, each refused); /rst's server is
+ * that address too, refused at 1.6856 and retried 1 s after each refusal (2.6850, 3.6844,
+ * 0.1 s before a check), then answered 503. /hc arrives at 2.6845, 0.5 ms before /rst's
+ * retry, and gets HAProxy's own 503 at 2.6868 (every server down): no attempt of its own.
+ * Within a quarter of a period any attempt there fits some grid (the checks fill every
+ * window of a 1 s grid), so the retries are checks to that loose test only: where the checks
+ * keep time the retries are off their beat, no checks, and /rst's chain goes on past the
+ * retry /hc would take. A drifting schedule (Apache: 1.0 to 1.6 s) stays one. */
+static void retries_between_checks_not_checks(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    struct why_conn_rec *check = NULL;
+    for (int i = 0; i < 12; i++) {
+        struct why_conn_rec *c = refused(f, "198.19.0.12", 0.29 + 0.5 * i);
+        if (i == 5)
+            check = c; /* 2.79 */
+    }
+    struct why_txn *rst = answered_request(f, 80, "/rst", "rst.lab", 1.685, 503, 3.6845);
+    struct why_conn_rec *r1 = refused(f, "198.19.0.12", 1.6856);
+    struct why_conn_rec *r2 = refused(f, "198.19.0.12", 2.6850);
+    struct why_conn_rec *r3 = refused(f, "198.19.0.12", 3.6844);
+    struct why_txn *hc = answered_request(f, 80, "/hc", "hc.lab", 2.6845, 503, 2.6868);
+    why_store_queue_push(&f->st, rst);
+    why_store_queue_push(&f->st, hc);
+    assert_true(why_join_scheduled(&f->cx, check));
+    assert_true(why_join_scheduled_loose(&f->cx, r2));
+    assert_false(why_join_scheduled(&f->cx, r1));
+    assert_false(why_join_scheduled(&f->cx, r2));
+    assert_false(why_join_scheduled(&f->cx, r3));
+    struct why_join x;
+    why_join_request(&f->cx, hc, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_true(x.nchecks >= 1);
+    hc->decided = true;
+    why_join_apply(&f->st, &x);
+    why_join_request(&f->cx, rst, &x);
+    assert_int_equal(x.nattempts, 3);
+    assert_ptr_equal(x.attempts[0], r1);
+    assert_ptr_equal(x.attempts[1], r2);
+    assert_ptr_equal(x.attempts[2], r3);
+    /* checks that drift, one of them 0.1 s from a request's attempt */
+    static const double drift[] = {0.5, 1.5, 2.8, 3.9, 5.5, 6.7, 7.8};
+    struct why_conn_rec *d = NULL;
+    for (size_t i = 0; i < sizeof drift / sizeof drift[0]; i++) {
+        struct why_conn_rec *c = refused(f, "198.19.0.27", drift[i]);
+        if (i == 2)
+            d = c; /* 2.8 */
+    }
+    refused(f, "198.19.0.27", 2.7);
+    assert_true(why_join_scheduled(&f->cx, d));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1023,6 +1076,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(background_rounds_claimed_or_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(background_rounds_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
