@@ -242,37 +242,61 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 
 #define WHY_BG_PERIOD_MAX_US (30LL * 1000000) /* longest schedule looked for */
 
-/* t is on a schedule among ts[0..n) at period p: at least min - 1 of ts at t + k*p (k = -6..6,
- * k != 0), each within p/div. */
-static bool on_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t p, int64_t div)
+#define WHY_BG_TS_MAX (WHY_BG_ATTEMPTS_MAX + 8) /* times a schedule test looks at (cap) */
+
+static int by_us64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The first of d[0..n) (sorted) at or above v. */
+static uint32_t lower_us(const int64_t *d, uint32_t n, int64_t v)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (d[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* t is on a schedule at period p: at least min - 1 of the times at t + k*p (k = -6..6,
+ * k != 0), each within p/div. d[0..n) are those times less t's, sorted. div > 2, so the
+ * windows of the k do not overlap and each time counts for one k at most: two binary
+ * searches per k, not a walk of every time. */
+static bool on_period(const int64_t *d, uint32_t n, uint32_t min, int64_t p, int64_t div)
 {
     uint32_t hits = 0;
-    for (uint32_t i = 0; i < n && hits + 1 < min; i++) {
-        int64_t d = why_ts_diff_us(t, ts[i]);
-        for (int k = -6; k <= 6; k++) {
-            int64_t off = d - (int64_t)k * p;
-            if (k != 0 && (off < 0 ? -off : off) <= p / div) {
-                hits++;
-                break;
-            }
-        }
+    for (int k = -6; k <= 6 && hits + 1 < min; k++) {
+        if (k == 0)
+            continue;
+        int64_t at = (int64_t)k * p, q = p / div;
+        hits += lower_us(d, n, at + q + 1) - lower_us(d, n, at - q);
     }
     return hits + 1 >= min;
 }
 
 /* A period P in [WHY_BG_PERIOD_MIN_US, WHY_BG_PERIOD_MAX_US], the distance from t to one of
  * ts, at which t is on a schedule among ts[0..n) within P/div (on_period): the shortest, or
- * with `any` the first found; 0 if none. */
+ * with `any` one found; 0 if none. At most WHY_BG_TS_MAX of ts are looked at. */
 static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t div,
                                bool any)
 {
+    int64_t d[WHY_BG_TS_MAX];
+    n = n < WHY_BG_TS_MAX ? n : WHY_BG_TS_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = why_ts_diff_us(t, ts[i]);
+    qsort(d, n, sizeof d[0], by_us64);
     int64_t best = 0;
     for (uint32_t c = 0; c < n; c++) {
-        int64_t p = why_ts_diff_us(t, ts[c]);
-        p = p < 0 ? -p : p;
+        int64_t p = d[c] < 0 ? -d[c] : d[c];
         if (p < WHY_BG_PERIOD_MIN_US || p > WHY_BG_PERIOD_MAX_US || (best && p >= best))
             continue;
-        if (on_period(t, ts, n, min, p, div)) {
+        if (on_period(d, n, min, p, div)) {
             best = p;
             if (any)
                 break;
@@ -283,11 +307,6 @@ static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_
 
 static int by_time(const void *a, const void *b);
 
-static int by_us64(const void *pa, const void *pb)
-{
-    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-    return (a > b) - (a < b);
-}
 
 /* t and ts[0..n) hold a run of min attempts in a row, t among them, each following the one
  * before after a period that drifts: every gap between WHY_BG_PERIOD_MIN_US and
