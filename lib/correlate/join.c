@@ -815,15 +815,15 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
     bool pick_host = false;
     struct why_ts early = why_ts_add_us(from, -WHY_GOAWAY_BEFORE_US);
     for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
-        if (rc->app != WHY_APP_H2 || !rc->h2.goaway_frame || rc->h2.goaway_dir != WHY_S2C ||
-            !is_upstream_conn(cx, rc) || !in_window(rc->h2.goaway_ts, early, to))
+        if (rc->app != WHY_APP_H2 || !rc->more->h2.goaway_frame || rc->more->h2.goaway_dir != WHY_S2C ||
+            !is_upstream_conn(cx, rc) || !in_window(rc->more->h2.goaway_ts, early, to))
             continue;
         bool host = false;
         for (const struct why_txn *t = rc->txn_head; t && !host; t = t->next)
             host = t != client && u->host[0] && strcasecmp(t->host, u->host) == 0;
         n++;
         if (!pick || (host && !pick_host) ||
-            (host == pick_host && why_ts_cmp(rc->h2.goaway_ts, pick->h2.goaway_ts) > 0)) {
+            (host == pick_host && why_ts_cmp(rc->more->h2.goaway_ts, pick->more->h2.goaway_ts) > 0)) {
             pick = rc;
             pick_host = host;
         }

@@ -406,7 +406,6 @@ static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack, const stru
     fh->ack_step = h->peer_acked ? ack - h->acked_max : ack - fh->base;
     h->acked_max = ack;
     h->acked_frame = frame_num(p);
-    h->acked_ts = frame_ts(p);
     h->peer_acked = true;
     proof_update(x, d);
 }

@@ -107,7 +107,6 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
     /* What the other direction's acknowledgements prove about this one. Valid when
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
     uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
-    struct why_ts acked_ts;
     uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
                                      knows (after the SYN, or the stream start mid-stream);
                                      a FIN's sequence number excluded (bytes) */

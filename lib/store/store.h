@@ -186,6 +186,9 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 /* rc's TLS facts, to write: allocated on the first call (until then rc->tls is the shared
  * why_tls_facts_none); NULL on out of memory (counted). */
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
+/* rc's part apart (HTTP/2 facts, a first speaker's bytes), to write: allocated at its first
+ * use (until then rc->more is the shared why_rec_more_none); NULL on out of memory (counted). */
+struct why_rec_more *why_store_rec_more(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
