@@ -179,8 +179,8 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
         return c->synack_ts;
     struct why_ts t = why_conn_syn_ts(c, c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
                                                                        : (c->syn_count ? c->syn_count - 1 : 0));
-    if (c->icmp_frame && why_ts_cmp(c->icmp_ts, t) > 0)
-        t = c->icmp_ts;
+    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
+        t = c->more->icmp_ts;
     if (c->half[WHY_S2C].rst_frame && why_ts_cmp(c->half[WHY_S2C].rst_ts, t) > 0)
         t = c->half[WHY_S2C].rst_ts;
     return t;

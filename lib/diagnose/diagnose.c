@@ -242,7 +242,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     const struct why_conn_rec *pick = x->attempts[x->nattempts - 1];
     const struct why_conn *lc = why_rec_conn(pick);
     const struct why_txn *t = x->client;
-    struct why_ts lend = lc->icmp_frame ? lc->icmp_ts : lc->half[WHY_S2C].rst_ts;
+    struct why_ts lend = lc->icmp_frame ? lc->more->icmp_ts : lc->half[WHY_S2C].rst_ts;
     bool answered_last = t && t->has_resp && x->nattempts > 1 &&
                          (lc->icmp_frame || lc->half[WHY_S2C].rst_frame) &&
                          why_ts_diff_us(lend, t->resp_first_ts) >= -WHY_CAUSAL_US &&
@@ -274,12 +274,12 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     if (c->icmp_frame) {
-        why_dg_cause(inc, icmp_cause(c->icmp_ipver, c->icmp_type, c->icmp_code));
-        why_addr_str(&c->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
-        why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
+        why_dg_cause(inc, icmp_cause(c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code));
+        why_addr_str(&c->more->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
+        why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->more->icmp_type, c->more->icmp_code,
            f->a->icmp_from, tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->icmp_ts);
-        why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->icmp_ipver, c->icmp_type, c->icmp_code, tries);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->more->icmp_ts);
+        why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code, tries);
     } else if (c->half[WHY_S2C].rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
         why_dg_param(inc, "tries=%u", tries);
@@ -914,7 +914,7 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
                                WHY_P_EV_RST_FROM, sv, NULL, 0, 0);
                 outcome = WHY_CHECK_REFUSED;
             } else if (c->icmp_frame) {
-                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->icmp_frame, c->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
+                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->icmp_frame, c->more->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
                                NULL, 0, 0);
                 outcome = WHY_CHECK_ICMP;
             } else {
@@ -963,7 +963,7 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
         why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
         why_dg_conn_evidence(inc, an);
         bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
-        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->more->icmp_ts;
         before = why_ts_diff_us(at, t->req_ts);
         how = refused ? 1 : 2;
         why_dg_param(inc, "attempt_near=%s", sv);

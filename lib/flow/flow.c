@@ -1252,14 +1252,15 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         return;
     }
     struct why_conn *c = &x->c;
-    if (c->icmp_count == 0) {
+    struct why_conn_more *m;
+    if (c->icmp_count == 0 && (m = more_of(f, c)) != NULL) { /* else counted */
         c->icmp_frame = frame_num(p);
-        c->icmp_ts = frame_ts(p);
-        c->icmp_type = p->icmp_type;
-        c->icmp_code = p->icmp_code;
-        c->icmp_ipver = p->ipver;
-        c->icmp_from = p->src;
-        c->icmp_encap = flow_encap(f, p);
+        m->icmp_ts = frame_ts(p);
+        m->icmp_type = p->icmp_type;
+        m->icmp_code = p->icmp_code;
+        m->icmp_ipver = p->ipver;
+        m->icmp_from = p->src;
+        m->icmp_encap = flow_encap(f, p);
     }
     inc32(&c->icmp_count);
     event(f, x, WHY_EV_ICMP, dir, p);

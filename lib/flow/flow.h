@@ -117,7 +117,7 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
 };
 
 /* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
- * connections send one), a challenge ACK's reset, a translation. */
+ * connections send one), a challenge ACK's reset, a translation, an ICMP error. */
 struct why_conn_more {
     uint64_t syn_frames[WHY_SYN_TRIES_MAX - 1]; /* the 2nd to WHY_SYN_TRIES_MAX-th SYN frames */
     struct why_ts syn_ts[WHY_SYN_TRIES_MAX - 1];
@@ -138,6 +138,12 @@ struct why_conn_more {
                                      as the flow table's listener slots tell: 0 when unknown */
     uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
     struct why_ts syn_other_ts;
+    /* the first ICMP error quoting the connection, when why_conn's icmp_frame */
+    struct why_ts icmp_ts;
+    const struct why_encap_chain *icmp_encap; /* the tunnels it crossed (NULL: none, or past
+                                     WHY_FLOW_ENCAP_CHAINS_MAX; as why_conn's encap[]) */
+    struct why_addr icmp_from;    /* who sent it (a router or the host) */
+    uint8_t icmp_type, icmp_code, icmp_ipver;
 };
 
 /* The part apart of every connection that has none: all zero, read only. */
@@ -153,6 +159,7 @@ struct why_conn {
     bool closed;                  /* RST seen, or FIN both ways */
     bool translated;              /* the server answers from other addresses: more->nat_* */
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
+    uint32_t icmp_count;          /* ICMP errors quoting this connection */
     uint64_t syn_frame;           /* the first SYN's frame (0 if none); the next ones up to
                                      WHY_SYN_TRIES_MAX in more: why_conn_syn_frame/_ts */
     struct why_ts syn_ts0;
@@ -170,13 +177,7 @@ struct why_conn {
     const struct why_conn_more *more;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
-    uint32_t icmp_count;          /* ICMP errors quoting this connection */
-    uint8_t icmp_type, icmp_code, icmp_ipver; /* of the first one */
-    struct why_addr icmp_from;    /* who sent it (a router or the host) */
-    uint64_t icmp_frame;          /* its frame */
-    struct why_ts icmp_ts;
-    const struct why_encap_chain *icmp_encap; /* the tunnels that ICMP error crossed (NULL:
-                                     none, or past WHY_FLOW_ENCAP_CHAINS_MAX; as encap[]) */
+    uint64_t icmp_frame;          /* the first one's frame, 0 if none (its facts: more->icmp_*) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
     /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
      * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */

@@ -467,10 +467,10 @@ static void icmp_join(void **state)
     const struct why_conn *c = &r.closed[1];
     assert_int_equal(c->icmp_count, 2);
     assert_int_equal(c->icmp_frame, 2);
-    assert_int_equal(c->icmp_type, 3);
-    assert_int_equal(c->icmp_code, 1);
-    assert_int_equal(c->icmp_ipver, 4);
-    assert_int_equal(c->icmp_from.a[3], 0xfe);
+    assert_int_equal(c->more->icmp_type, 3);
+    assert_int_equal(c->more->icmp_code, 1);
+    assert_int_equal(c->more->icmp_ipver, 4);
+    assert_int_equal(c->more->icmp_from.a[3], 0xfe);
     done(f, &r);
 }
 

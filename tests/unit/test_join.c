@@ -345,7 +345,7 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     rc->c->syn_count = n;
     if (icmp > 0) {
         rc->c->icmp_frame = rc->c->first_frame + 5;
-        rc->c->icmp_ts = T(icmp);
+        f->more[rc->c->id - 1].icmp_ts = T(icmp);
     }
     return rc;
 }
