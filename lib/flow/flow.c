@@ -68,9 +68,9 @@ struct why_fhalf {             /* flow-private state of one direction */
     uint32_t fin_seq;          /* the FIN's sequence number, when fin_frame */
     uint32_t ack_step;         /* how far the peer's last new acknowledgement moved (bytes) */
     uint32_t ooo_used;         /* bytes charged to the out-of-order store */
-    struct why_spans *sp;      /* allocated at the direction's first hole: most have none */
     uint8_t nholes;            /* of sp->holes */
     uint8_t ngaveup, gaveup_next; /* of sp->gaveup */
+    struct why_spans *sp;      /* allocated at the direction's first hole: most have none */
 };
 
 struct why_link {
@@ -83,7 +83,8 @@ struct why_list {
 
 struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
-    struct why_hent key[2];     /* the SYN's tuple; the translated one when c.translated */
+    struct why_hent key;        /* the SYN's tuple */
+    struct why_hent *nat_key;   /* the translated one, when c.translated (allocated then) */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
     struct why_link link[WHY_L_N];
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
@@ -94,7 +95,7 @@ struct why_fconn {
     uint32_t listen_answered;   /* and its count of answered SYNs then */
     bool lingering;             /* on the linger list */
     bool half_open;             /* on a half-open list: half_list */
-    int half_list;
+    uint8_t half_list;          /* WHY_L_HALF_IN or WHY_L_HALF */
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
     bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
     bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
@@ -338,9 +339,9 @@ static void grow(struct why_flow *f)
     f->ibucket = ib;
     f->nbucket = n;
     for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
-        hash_link(f, &x->key[0]);
+        hash_link(f, &x->key);
         if (x->c.translated)
-            hash_link(f, &x->key[1]);
+            hash_link(f, x->nat_key);
         if (x->in_isn) {
             x->in_isn = false;
             isn_link(f, x);
@@ -707,9 +708,9 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
 {
     flush_all(f, x, WHY_C2S, p);
     flush_all(f, x, WHY_S2C, p);
-    hash_unlink(f, &x->key[0]);
+    hash_unlink(f, &x->key);
     if (x->c.translated)
-        hash_unlink(f, &x->key[1]);
+        hash_unlink(f, x->nat_key);
     isn_unlink(f, x);
     orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
@@ -726,6 +727,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         f->cb.on_close(f->cb.ctx, &x->c, p);
     free(x->fh[WHY_C2S].sp);
     free(x->fh[WHY_S2C].sp);
+    free(x->nat_key);
     if (x->c.more != &why_conn_more_none)
         free((struct why_conn_more *)x->c.more);
     free(x);
@@ -776,10 +778,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->first_frame = frame_num(p);
     c->first_ts = frame_ts(p);
     c->more = &why_conn_more_none;
-    x->key[0].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-    x->key[0].x = x;
+    x->key.hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key.x = x;
     x->last_act = f->now;
-    hash_link(f, &x->key[0]);
+    hash_link(f, &x->key);
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
@@ -909,15 +911,19 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
     struct why_conn_more *m = more_of(f, c);
     if (!m)
         return false;
+    if (!x->nat_key && !(x->nat_key = calloc(1, sizeof *x->nat_key))) {
+        f->st.nomem++;
+        return false;
+    }
     c->translated = true;
     m->nat_srv_addr = p->src;
     m->nat_cli_addr = p->dst;
     m->nat_srv_port = p->sport;
     m->nat_cli_port = p->dport;
-    x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-    x->key[1].x = x;
-    x->key[1].nat = true;
-    hash_link(f, &x->key[1]);
+    x->nat_key->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->nat_key->x = x;
+    x->nat_key->nat = true;
+    hash_link(f, x->nat_key);
     f->st.nat_paired++;
     return true;
 }
