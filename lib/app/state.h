@@ -31,9 +31,8 @@ struct why_app_dns {
 
 struct why_app_state {
     struct why_http1_stream *hreq, *hresp; /* NULL until HTTP is found (in clear, in a CONNECT
-                                              tunnel's peer, or decrypted) */
-    uint64_t hreq_first_frame, hresp_first_frame; /* first byte of the message being parsed */
-    struct why_ts hreq_first_ts, hresp_first_ts;
+                                              tunnel's peer, or decrypted); with the frame of
+                                              the message's first byte (app/http1.c) */
     struct why_h2_conn *h2;        /* HTTP/2 (prior knowledge, or decrypted after ALPN h2), NULL
                                       until found */
     struct why_app_tls *tls;       /* NULL until TLS is found */
