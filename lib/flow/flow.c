@@ -90,7 +90,6 @@ struct why_fconn {
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
     struct why_ts closed_at;    /* flow clock when `closed` became true */
-    struct why_ts last_syn_ts;  /* packet time of the last counted SYN */
     uint32_t listen_gen;        /* the listener slot of the server at the first SYN: its gen */
     uint32_t listen_answered;   /* and its count of answered SYNs then */
     bool lingering;             /* on the linger list */
@@ -811,10 +810,22 @@ static bool conn_over(const struct why_conn *c)
            c->half[0].rst_frame || c->half[1].rst_frame;
 }
 
+/* The packet time of x's last counted SYN (zero before the first): the first one's, the
+ * WHY_SYN_TRIES_MAX - 1 next ones' in the part apart, then one kept there. */
+static struct why_ts last_syn_ts(const struct why_fconn *x)
+{
+    const struct why_conn *c = &x->c;
+    if (c->syn_count <= 1)
+        return c->syn_ts0;
+    if (c->syn_count <= WHY_SYN_TRIES_MAX)
+        return c->more->syn_ts[c->syn_count - 2];
+    return c->more->last_syn_ts;
+}
+
 /* A second copy of the SYN just counted, not a retransmission. */
 static bool syn_dup(const struct why_fconn *x, const struct why_pkt *p)
 {
-    int64_t dt = why_ts_diff_us(x->last_syn_ts, frame_ts(p));
+    int64_t dt = why_ts_diff_us(last_syn_ts(x), frame_ts(p));
     return dt > -WHY_SYN_DUP_US && dt < WHY_SYN_DUP_US;
 }
 
@@ -936,7 +947,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
     uint32_t isn = p->ack - 1;
     for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->inext) {
         struct why_conn *c = &x->c;
-        int64_t dt = why_ts_diff_us(x->last_syn_ts, frame_ts(p));
+        int64_t dt = why_ts_diff_us(last_syn_ts(x), frame_ts(p));
         if (c->half[WHY_C2S].isn != isn || c->half[WHY_S2C].packets || c->closed ||
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
@@ -1018,7 +1029,9 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
         }
         syn_listen(f, x);
         inc32(&c->syn_count);
-        x->last_syn_ts = frame_ts(p);
+        struct why_conn_more *m;
+        if (c->syn_count > WHY_SYN_TRIES_MAX && (m = more_of(f, c)))
+            m->last_syn_ts = frame_ts(p); /* past those kept */
         event(f, x, WHY_EV_SYN, WHY_C2S, p);
     } else if (syn && ack && dir == WHY_S2C && !c->synack_frame) {
         c->synack_frame = frame_num(p);

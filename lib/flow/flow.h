@@ -138,6 +138,7 @@ struct why_conn_more {
                                      as the flow table's listener slots tell: 0 when unknown */
     uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
     struct why_ts syn_other_ts;
+    struct why_ts last_syn_ts;    /* the last SYN's time once more than WHY_SYN_TRIES_MAX came */
     /* the first ICMP error quoting the connection, when why_conn's icmp_frame */
     struct why_ts icmp_ts;
     const struct why_encap_chain *icmp_encap; /* the tunnels it crossed (NULL: none, or past
