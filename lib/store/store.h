@@ -62,8 +62,9 @@ struct why_rec_slot {
     struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
                                          next compaction) */
     uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
-    bool upstream;                    /* rc->gw_cli && !rc->gw_srv at that gen */
-    uint32_t tls_pos;                 /* rc's place in tls_recs + 1; 0: not there */
+    uint32_t tls_pos : 31;            /* rc's place in tls_recs + 1; 0: not there (fewer than
+                                         2^31: at most WHY_RECORDS_MAX records) */
+    uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
 };
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
