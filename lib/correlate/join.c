@@ -1065,7 +1065,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                     !x->up_conn->tls->reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
         /* the records that saw a renegotiation request (few), the older first on ties */
-        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->renext) {
+        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->more->renext) {
             if (rc->app != WHY_APP_TLS || !rc->tls->reneg_frame || rc->tls->reneg_renegotiated || rc->claimed || taken(x, rc) ||
                 !is_upstream_conn(cx, rc) ||
                 !in_window(rc->tls->reneg_ts, from, to))

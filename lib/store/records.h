@@ -46,11 +46,14 @@ struct why_txn;
 
 /* The TLS facts of every record that saw no TLS: all zero, read only. */
 extern const struct why_tls_facts why_tls_facts_none;
-/* What few records carry, kept apart (why_conn_rec.more): HTTP/2 connection facts, and the
- * first bytes of a server that spoke first or of a protocol no handler reads. */
+/* What few records carry, kept apart (why_conn_rec.more): HTTP/2 connection facts, the
+ * first bytes of a server that spoke first or of a protocol no handler reads, and the links
+ * of a TLS renegotiation request's list. */
 struct why_rec_more {
     struct why_h2_facts h2;       /* app/http2.c */
     struct why_other_facts other; /* app/app.c */
+    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request,
+                                             while in_reneg */
 };
 
 /* The part apart of every record that has none: all zero, read only. */
@@ -105,7 +108,6 @@ struct why_conn_rec {
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
                                            connect, by path (why_store_attempts) */
-    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
 };

@@ -263,12 +263,13 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
     attempt_remove(st, rc);
     act_remove(st, rc);
     if (rc->in_reneg) {
-        if (rc->reprev)
-            rc->reprev->renext = rc->renext;
+        struct why_rec_more *m = rc->more;
+        if (m->reprev)
+            m->reprev->more->renext = m->renext;
         else
-            st->reneg_head = rc->renext;
-        if (rc->renext)
-            rc->renext->reprev = rc->reprev;
+            st->reneg_head = m->renext;
+        if (m->renext)
+            m->renext->more->reprev = m->reprev;
     }
     st->nrecs--;
 }
@@ -530,13 +531,14 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
 
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc)
 {
-    if (rc->in_reneg)
-        return;
+    struct why_rec_more *m;
+    if (rc->in_reneg || !(m = why_store_rec_more(st, rc)))
+        return; /* on the list already, or out of memory (counted) */
     rc->in_reneg = true;
-    rc->reprev = NULL;
-    rc->renext = st->reneg_head;
-    if (rc->renext)
-        rc->renext->reprev = rc;
+    m->reprev = NULL;
+    m->renext = st->reneg_head;
+    if (m->renext)
+        m->renext->more->reprev = rc;
     st->reneg_head = rc;
 }
 
