@@ -101,7 +101,6 @@ void why_app_data(const struct why_app_env *env, struct why_conn_rec *rc, enum w
 void why_app_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                  uint32_t n, const struct why_frame *f)
 {
-    rc->gap_bytes[dir] += n;
     if (!rc->app_decided)
         return;
     const struct why_app_handler *h = handler_of(rc->app);

@@ -75,7 +75,6 @@ struct why_conn_rec {
                                      first of them is written (why_store_rec_more); until then
                                      the shared all-zero why_rec_more_none, never NULL, never
                                      written */
-    uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
     /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
      * still waiting for a response head */
     struct why_txn *txn_head, *txn_tail, *unanswered;
