@@ -45,8 +45,8 @@ struct why_fconn;
 
 struct why_hent {              /* one key of a connection in the hash table */
     struct why_hent *next;     /* hash chain */
-    uint64_t hash;
     struct why_fconn *x;
+    uint32_t hash;
     bool nat;                  /* the translated tuple (why_conn.nat_*), not the SYN's */
 };
 
@@ -228,12 +228,13 @@ static uint64_t ep_hash(uint64_t seed, const struct why_addr *a, uint16_t port)
     return mix64(h ^ ((uint64_t)port << 8 | a->family));
 }
 
-/* Symmetric in its two endpoints so both directions land in the same bucket. */
-static uint64_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
+/* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
+ * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
+static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
                          const struct why_addr *b, uint16_t bp)
 {
     uint64_t x = ep_hash(f->seed, a, ap), y = ep_hash(f->seed, b, bp);
-    return mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
+    return (uint32_t)mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
 }
 
 /* The listener slot of c's server; taken for it (a new gen) when find is false. NULL when
@@ -257,7 +258,7 @@ static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr 
                                 uint16_t sport, const struct why_addr *dst, uint16_t dport,
                                 enum why_dir *dir)
 {
-    uint64_t h = key_hash(f, src, sport, dst, dport);
+    uint32_t h = key_hash(f, src, sport, dst, dport);
     for (struct why_hent *e = f->bucket[h & (f->nbucket - 1)]; e; e = e->next) {
         if (e->hash != h)
             continue;
@@ -907,7 +908,7 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
         }
     }
     if (c->syn_answer == WHY_SYN_NO_ANSWER || better) {
-        c->syn_answer = a;
+        c->syn_answer = (uint8_t)a;
         c->answer_frame = frame_num(p);
         c->answer_ts = frame_ts(p);
     }

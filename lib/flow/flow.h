@@ -154,6 +154,8 @@ struct why_conn {
     uint64_t id;                  /* 1-based, in creation order: stable across runs */
     struct why_addr cli_addr, srv_addr;
     uint16_t cli_port, srv_port;
+    uint8_t syn_answer;           /* enum why_syn_answer: first answer to the client's SYN */
+    bool encap_varied;            /* a later packet of a direction crossed other tunnels (encap) */
     uint32_t file;                /* capture file index of the first packet */
     bool midstream;               /* no SYN seen from the client: roles guessed */
     bool established;             /* SYN-ACK seen (or mid-stream data both ways) */
@@ -166,10 +168,8 @@ struct why_conn {
     struct why_ts syn_ts0;
     uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
-    enum why_syn_answer syn_answer; /* first answer to the client's SYN */
-    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
-    uint64_t answer_frame;        /* its frame (for WHY_SYN_SYNACK_UNSEEN: the client's ACK
-                                     that proves it); 0 if no answer */
+    uint64_t answer_frame;        /* the frame of syn_answer (for WHY_SYN_SYNACK_UNSEEN: the
+                                     client's ACK that proves it); 0 if no answer */
     struct why_ts answer_ts;
     /* what few connections carry: allocated by the flow table at its first use (then owned
      * by it, valid until on_close returns: a copy of c must copy it too), until then the
@@ -183,9 +183,9 @@ struct why_conn {
     /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
      * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */
     const struct why_encap_chain *encap[2];
-    bool encap_varied;            /* a later packet of a direction crossed other tunnels */
     /* set by the link layer when known: which side is this capture host (SLL direction) */
     bool cli_is_local, srv_is_local;
+    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
     void *app;                    /* consumer's state; consumer frees it in on_close */
 };
 
