@@ -26,11 +26,15 @@ static const struct why_app_handler *handler_of(enum why_app_id id)
     return NULL;
 }
 
-static void keep_first(struct why_conn_rec *rc, const uint8_t *d, uint32_t n, const struct why_frame *f)
+static void keep_first(const struct why_app_env *env, struct why_conn_rec *rc, const uint8_t *d,
+                       uint32_t n, const struct why_frame *f)
 {
-    rc->other.first_frame = f->num;
-    rc->other.first_len = n > sizeof rc->other.first ? (uint32_t)sizeof rc->other.first : n;
-    memcpy(rc->other.first, d, rc->other.first_len);
+    struct why_rec_more *m = why_store_rec_more(env->st, rc);
+    if (!m)
+        return; /* out of memory (counted) */
+    m->other.first_frame = f->num;
+    m->other.first_len = n > sizeof m->other.first ? (uint32_t)sizeof m->other.first : n;
+    memcpy(m->other.first, d, m->other.first_len);
 }
 
 static void decide(const struct why_app_env *env, struct why_conn_rec *rc, const uint8_t *d, uint32_t n)
@@ -55,15 +59,16 @@ static void decide(const struct why_app_env *env, struct why_conn_rec *rc, const
 static void replay_early(const struct why_app_env *env, struct why_conn_rec *rc,
                          const struct why_app_handler *h, const struct why_frame *f)
 {
-    if (rc->app != WHY_APP_H2 || !rc->other.early_bytes)
+    const struct why_other_facts *o = &rc->more->other;
+    if (rc->app != WHY_APP_H2 || !o->early_bytes)
         return;
     struct why_frame first = *f;
-    first.num = rc->other.first_frame;
+    first.num = o->first_frame;
     first.ts = why_rec_conn(rc)->half[WHY_S2C].first_data_ts;
-    if (rc->other.early_bytes == rc->other.first_len)
-        h->feed(env, rc, WHY_S2C, rc->other.first, rc->other.first_len, &first);
+    if (o->early_bytes == o->first_len)
+        h->feed(env, rc, WHY_S2C, o->first, o->first_len, &first);
     else if (h->gap)
-        h->gap(env, rc, WHY_S2C, (uint32_t)rc->other.early_bytes, &first);
+        h->gap(env, rc, WHY_S2C, (uint32_t)o->early_bytes, &first);
 }
 
 void why_app_data(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
@@ -74,9 +79,10 @@ void why_app_data(const struct why_app_env *env, struct why_conn_rec *rc, enum w
     if (!rc->app_decided) {
         if (dir == WHY_S2C) {
             /* the server spoke first: keep its first bytes (a banner) for the diagnosis */
-            if (!rc->other.first_frame)
-                keep_first(rc, d, n, f);
-            rc->other.early_bytes += n;
+            if (!rc->more->other.first_frame)
+                keep_first(env, rc, d, n, f);
+            if (rc->more != &why_rec_more_none) /* else out of memory (counted) */
+                rc->more->other.early_bytes += n;
             if (!why_rec_conn(rc)->midstream)
                 return;
         }
@@ -88,14 +94,13 @@ void why_app_data(const struct why_app_env *env, struct why_conn_rec *rc, enum w
     const struct why_app_handler *h = handler_of(rc->app);
     if (h)
         h->feed(env, rc, dir, d, n, f);
-    else if (dir == WHY_S2C && !rc->other.first_frame)
-        keep_first(rc, d, n, f);
+    else if (dir == WHY_S2C && !rc->more->other.first_frame)
+        keep_first(env, rc, d, n, f);
 }
 
 void why_app_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                  uint32_t n, const struct why_frame *f)
 {
-    rc->gap_bytes[dir] += n;
     if (!rc->app_decided)
         return;
     const struct why_app_handler *h = handler_of(rc->app);

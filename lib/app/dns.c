@@ -89,12 +89,14 @@ static bool tcp_open(const struct why_app_env *env, struct why_conn_rec *rc)
 {
     (void)env;
     for (int i = 0; i < 2; i++) {
-        rc->st.dns_buf[i] = malloc(WHY_DNS_TCP_KEEP);
-        if (!rc->st.dns_buf[i]) {
-            free(rc->st.dns_buf[0]);
-            rc->st.dns_buf[0] = NULL;
+        rc->st.dns[i] = malloc(sizeof *rc->st.dns[i] + WHY_DNS_TCP_KEEP);
+        if (!rc->st.dns[i]) {
+            free(rc->st.dns[0]);
+            rc->st.dns[0] = NULL;
             return false;
         }
+        rc->st.dns[i]->need = rc->st.dns[i]->got = 0;
+        rc->st.dns[i]->pfx = 0;
     }
     return true;
 }
@@ -102,38 +104,38 @@ static bool tcp_open(const struct why_app_env *env, struct why_conn_rec *rc)
 static void tcp_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                      const uint8_t *d, uint32_t n, const struct why_frame *f)
 {
-    struct why_app_state *s = &rc->st;
-    if (!s->dns_buf[dir])
+    struct why_app_dns *s = rc->st.dns[dir];
+    if (!s)
         return;
     const struct why_conn *c = why_rec_conn(rc);
     while (n > 0) {
-        if (s->dns_pfx[dir] < 2) { /* the length prefix, maybe split */
-            s->dns_need[dir] = (uint16_t)(s->dns_need[dir] << 8 | *d);
-            s->dns_pfx[dir]++;
+        if (s->pfx < 2) { /* the length prefix, maybe split */
+            s->need = (uint16_t)(s->need << 8 | *d);
+            s->pfx++;
             d++, n--;
-            s->dns_got[dir] = 0;
+            s->got = 0;
             continue;
         }
-        uint32_t want = (uint32_t)s->dns_need[dir] - s->dns_got[dir];
+        uint32_t want = (uint32_t)s->need - s->got;
         uint32_t take = n < want ? n : want;
-        if (s->dns_got[dir] < WHY_DNS_TCP_KEEP) {
-            uint32_t room = WHY_DNS_TCP_KEEP - s->dns_got[dir];
-            memcpy(s->dns_buf[dir] + s->dns_got[dir], d, take < room ? take : room);
+        if (s->got < WHY_DNS_TCP_KEEP) {
+            uint32_t room = WHY_DNS_TCP_KEEP - s->got;
+            memcpy(s->buf + s->got, d, take < room ? take : room);
         }
-        s->dns_got[dir] = (uint16_t)(s->dns_got[dir] + take);
+        s->got = (uint16_t)(s->got + take);
         d += take, n -= take;
-        if (s->dns_got[dir] < s->dns_need[dir])
+        if (s->got < s->need)
             break;
-        size_t kept = s->dns_got[dir] < WHY_DNS_TCP_KEEP ? s->dns_got[dir] : WHY_DNS_TCP_KEEP;
+        size_t kept = s->got < WHY_DNS_TCP_KEEP ? s->got : WHY_DNS_TCP_KEEP;
         if (dir == WHY_C2S)
             on_message(env, &c->cli_addr, c->cli_port, &c->srv_addr, c->srv_port, true,
-                       s->dns_buf[dir], kept, f, c->encap[dir]);
+                       s->buf, kept, f, c->encap[dir]);
         else
             on_message(env, &c->srv_addr, c->srv_port, &c->cli_addr, c->cli_port, true,
-                       s->dns_buf[dir], kept, f, c->encap[dir]);
-        s->dns_pfx[dir] = 0;
-        s->dns_need[dir] = 0;
-        s->dns_got[dir] = 0;
+                       s->buf, kept, f, c->encap[dir]);
+        s->pfx = 0;
+        s->need = 0;
+        s->got = 0;
     }
 }
 
@@ -142,15 +144,15 @@ static void tcp_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum
 {
     (void)env, (void)n, (void)f;
     /* lost bytes: the framing cannot be trusted any more */
-    free(rc->st.dns_buf[dir]);
-    rc->st.dns_buf[dir] = NULL;
+    free(rc->st.dns[dir]);
+    rc->st.dns[dir] = NULL;
 }
 
 static void tcp_release(struct why_conn_rec *rc)
 {
     for (int i = 0; i < 2; i++) {
-        free(rc->st.dns_buf[i]);
-        rc->st.dns_buf[i] = NULL;
+        free(rc->st.dns[i]);
+        rc->st.dns[i] = NULL;
     }
 }
 

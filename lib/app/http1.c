@@ -25,6 +25,19 @@ struct http_ctx {
     bool switched;                /* a 101 accepted an h2c upgrade offer */
 };
 
+/* A parser stream and where the message it is reading began (the frame of its first byte) */
+struct http_msg {
+    struct why_http1_stream s;    /* first: a stream is freed as its http_msg */
+    uint64_t first_frame;
+    struct why_ts first_ts;
+};
+
+/* The message of an allocated (not stub) stream. */
+static struct http_msg *msg_of(struct why_http1_stream *s)
+{
+    return (struct http_msg *)s;
+}
+
 /* Read-only stubs: a fresh stream of each side, and one that can no longer be followed (a
  * stream could not be allocated). Never written: every change goes through own_stream. */
 static const struct why_http1_stream idle_req = {.request_side = true, .phase = WHY_HTTP_IDLE,
@@ -48,12 +61,13 @@ static struct why_http1_stream *own_stream(const struct why_app_env *env, struct
         return NULL;
     if (!is_stub(*p))
         return *p;
-    struct why_http1_stream *s = malloc(sizeof *s);
-    if (!s) {
+    struct http_msg *m = malloc(sizeof *m);
+    if (!m) {
         env->sum->oom++;
         *p = (struct why_http1_stream *)&dead_stream; /* read only, never written */
         return NULL;
     }
+    struct why_http1_stream *s = &m->s;
     why_http1_stream_init(s, dir == WHY_C2S);
     *p = s;
     return s;
@@ -84,7 +98,8 @@ static void on_req_head(void *ctx, const struct why_http_head *h)
     if (h->upgrade && !hc->offers_upgrade)
         hc->offer_len = h->head_len;
     hc->offers_upgrade = hc->offers_upgrade || h->upgrade;
-    why_app_request(hc->env, rc, h, hc->f, rc->st.hreq_first_frame, rc->st.hreq_first_ts);
+    const struct http_msg *m = msg_of(rc->st.hreq); /* the stream being fed */
+    why_app_request(hc->env, rc, h, hc->f, m->first_frame, m->first_ts);
 }
 
 static void on_resp_head(void *ctx, const struct why_http_head *h)
@@ -103,8 +118,8 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
     }
     t->has_resp = true;
     t->status = h->status;
-    t->resp_first_frame = rc->st.hresp_first_frame;
-    t->resp_first_ts = rc->st.hresp_first_ts;
+    t->resp_first_frame = msg_of(rc->st.hresp)->first_frame; /* the stream being fed */
+    t->resp_first_ts = msg_of(rc->st.hresp)->first_ts;
     t->resp_frame = hc->f->num;
     t->resp_ts = hc->f->ts;
     t->expected_len = h->content_length;
@@ -160,8 +175,8 @@ static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first
     if (!t || t->has_resp)
         return;
     t->not_http = true;
-    t->resp_first_frame = hc->rc->st.hresp_first_frame;
-    t->resp_first_ts = hc->rc->st.hresp_first_ts;
+    t->resp_first_frame = msg_of(hc->rc->st.hresp)->first_frame; /* the stream being fed */
+    t->resp_first_ts = msg_of(hc->rc->st.hresp)->first_ts;
     struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, n > 0);
     if (r) {
         r->first_len = (uint32_t)(n > sizeof r->first_bytes ? sizeof r->first_bytes : n);
@@ -274,19 +289,14 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         env->nested_feed(env, rc, WHY_APP_TLS, dir, d, n, f);
         return;
     }
-    if (s->phase == WHY_HTTP_IDLE) {
-        /* IDLE is only seen at a message boundary: this frame holds the message's first byte */
-        if (dir == WHY_C2S) {
-            rc->st.hreq_first_frame = f->num;
-            rc->st.hreq_first_ts = f->ts;
-        } else {
-            rc->st.hresp_first_frame = f->num;
-            rc->st.hresp_first_ts = f->ts;
-        }
-    }
     bool at_start = s->phase == WHY_HTTP_IDLE;
     uint32_t held = s->hlen; /* head bytes of earlier segments: a head split across them */
     struct why_http1_stream *w = own_stream(env, rc, dir);
+    if (w && at_start) {
+        /* IDLE is only seen at a message boundary: this frame holds the message's first byte */
+        msg_of(w)->first_frame = f->num;
+        msg_of(w)->first_ts = f->ts;
+    }
     size_t used = w ? why_http1_stream_feed(w, d, n, dir == WHY_C2S ? &req : &resp) : 0;
     note_dead(rc);
     if (rc->app == WHY_APP_HTTP) { /* h2c is cleartext only */

@@ -129,7 +129,15 @@ static void on_event(void *ctx, const struct why_h2_event *ev)
 {
     struct h2_ctx *hc = ctx;
     struct why_conn_rec *rc = hc->rc;
-    struct why_h2_facts *fx = &rc->h2;
+    /* the connection's facts, allocated when the first is written (NULL: out of memory) */
+    struct why_h2_facts *fx = NULL;
+    if (ev->kind == WHY_H2_EV_GOAWAY || ev->kind == WHY_H2_EV_ERROR ||
+        ev->kind == WHY_H2_EV_SETTINGS_UNACKED) {
+        struct why_rec_more *m = why_store_rec_more(hc->env->st, rc);
+        if (!m)
+            return; /* counted */
+        fx = &m->h2;
+    }
     switch (ev->kind) {
     case WHY_H2_EV_GOAWAY:
         if (!fx->goaway_frame) {
@@ -214,7 +222,7 @@ static void h2_release(struct why_conn_rec *rc)
 
 /* While the connection is HTTP/1, the bytes are a request head offering an upgrade: kept as
  * stream 1 (with its HTTP2-Settings) if it offers h2c, else the state goes. */
-static void take_offer(struct why_conn_rec *rc, enum why_dir dir, const uint8_t *d, uint32_t n,
+static void take_offer(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir, const uint8_t *d, uint32_t n,
                        const struct why_frame *f, const struct why_h2_cb *cb)
 {
     while (n && (d[0] == '\r' || d[0] == '\n'))
@@ -224,10 +232,12 @@ static void take_offer(struct why_conn_rec *rc, enum why_dir dir, const uint8_t 
     struct why_http_head *h = NULL;
     if (dir == WHY_C2S && why_h2_upgrade_h2c(d, n, &sv, &sl) && (h = malloc(sizeof *h)) &&
         why_http1_parse_head(d, n, true, h) > 0) {
-        if (why_h2_conn_upgrade(rc->st.h2, h, sv, sl, f->ts, f->num, cb) != 0 && !rc->h2.error_frame) {
-            rc->h2.error_frame = f->num; /* HTTP2-Settings that do not decode */
-            rc->h2.error_dir = WHY_C2S;
-            rc->h2.error = WHY_H2_ERR_PROTOCOL;
+        struct why_rec_more *m;
+        if (why_h2_conn_upgrade(rc->st.h2, h, sv, sl, f->ts, f->num, cb) != 0 &&
+            !rc->more->h2.error_frame && (m = why_store_rec_more(env->st, rc))) {
+            m->h2.error_frame = f->num; /* HTTP2-Settings that do not decode */
+            m->h2.error_dir = WHY_C2S;
+            m->h2.error = WHY_H2_ERR_PROTOCOL;
         }
         free(h);
         return;
@@ -244,7 +254,7 @@ static void h2_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum
     struct h2_ctx hc;
     struct why_h2_cb cb = cbs(env, rc, f, &hc);
     if (rc->app == WHY_APP_HTTP) {
-        take_offer(rc, dir, d, n, f, &cb);
+        take_offer(env, rc, dir, d, n, f, &cb);
         return;
     }
     enum why_h2_side side = dir == WHY_C2S ? WHY_H2_CLIENT : WHY_H2_SERVER;

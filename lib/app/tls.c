@@ -36,8 +36,8 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
             t->data_records[tc->dir]++;
     }
     if (ctype == WHY_TLS_CT_CCS) {
-        if (rc->st.dec && !enc)
-            why_tlsdec_ccs(rc->st.dec, tc->dir);
+        if (rc->st.tls->dec && !enc)
+            why_tlsdec_ccs(rc->st.tls->dec, tc->dir);
         t->ccs[tc->dir] = true;
     }
     /* TLS 1.2: after a side's ChangeCipherSpec its first encrypted handshake record is its
@@ -68,10 +68,10 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
     struct tls_ctx *tc = ctx;
     struct why_conn_rec *rc = tc->rc;
     rc->tls->hello[tc->dir] = true;
-    if (rc->st.dec && h->client)
-        why_tlsdec_client_hello(rc->st.dec, h->random);
-    else if (rc->st.dec)
-        why_tlsdec_server_hello(rc->st.dec, h->random, h->version ? h->version : h->legacy_version,
+    if (rc->st.tls->dec && h->client)
+        why_tlsdec_client_hello(rc->st.tls->dec, h->random);
+    else if (rc->st.tls->dec)
+        why_tlsdec_server_hello(rc->st.tls->dec, h->random, h->version ? h->version : h->legacy_version,
                                 h->cipher);
     if (h->client) {
         if (h->sni[0])
@@ -167,11 +167,11 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
     struct why_conn_rec *rc = tc->rc;
     const struct why_app_env *env = tc->env;
     uint8_t *plain = env->plain;
-    if (!rc->st.dec || !plain || ctype == WHY_TLS_CT_CCS)
+    if (!rc->st.tls->dec || !plain || ctype == WHY_TLS_CT_CCS)
         return; /* ChangeCipherSpec is never protected (it switched the keys on already) */
-    bool was_enc = why_tlsdec_encrypted(rc->st.dec, tc->dir);
+    bool was_enc = why_tlsdec_encrypted(rc->st.tls->dec, tc->dir);
     uint8_t inner = 0;
-    int n = why_tlsdec_record(rc->st.dec, tc->dir, ctype, body, len, plain, WHY_TLSDEC_OUT_MAX, &inner);
+    int n = why_tlsdec_record(rc->st.tls->dec, tc->dir, ctype, body, len, plain, WHY_TLSDEC_OUT_MAX, &inner);
     if (n <= 0)
         return;
     if (inner == WHY_TLS_CT_HANDSHAKE && was_enc && tc->dir == WHY_S2C &&
@@ -231,14 +231,22 @@ static bool probe(const struct why_conn *c, const uint8_t *d, uint32_t n)
     return why_tls_looks_like(d, n);
 }
 
+/* rc's TLS part: allocated when TLS is first seen; NULL on out of memory (counted) */
+static struct why_app_tls *tls_part(const struct why_app_env *env, struct why_conn_rec *rc)
+{
+    if (!rc->st.tls && !(rc->st.tls = calloc(1, sizeof *rc->st.tls)))
+        env->sum->oom++;
+    return rc->st.tls;
+}
+
 static bool tls_open(const struct why_app_env *env, struct why_conn_rec *rc)
 {
-    /* (the record streams start zeroed with the record: a CONNECT tunnel uses them too) */
+    /* (the record streams start zeroed with the part: a CONNECT tunnel uses them too) */
     env->st->tls_opened++;
     why_store_tls_add(env->st, rc);
-    if (env->keylog) { /* --keylog: keep whole records for the decryptor */
-        rc->st.dec = why_tlsdec_new(env->keylog);
-        rc->st.tls[0].keep_bodies = rc->st.tls[1].keep_bodies = rc->st.dec != NULL;
+    if (env->keylog && tls_part(env, rc)) { /* --keylog: keep whole records for the decryptor */
+        rc->st.tls->dec = why_tlsdec_new(env->keylog);
+        rc->st.tls->s[0].keep_bodies = rc->st.tls->s[1].keep_bodies = rc->st.tls->dec != NULL;
     }
     return true;
 }
@@ -246,42 +254,48 @@ static bool tls_open(const struct why_app_env *env, struct why_conn_rec *rc)
 static void tls_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                      const uint8_t *d, uint32_t n, const struct why_frame *f)
 {
-    if (!why_store_tls_facts(env->st, rc))
+    if (!why_store_tls_facts(env->st, rc) || !tls_part(env, rc))
         return; /* out of memory (counted): the handshake is not followed */
     struct tls_ctx tc = {env, rc, dir, f};
     struct why_tls_cb cb = {&tc, on_tls_record, on_tls_hello, on_tls_alert, on_tls_handshake,
                             on_tls_error, on_tls_certificate, on_tls_body};
-    why_tls_stream_feed(&rc->st.tls[dir], d, n, &cb);
+    why_tls_stream_feed(&rc->st.tls->s[dir], d, n, &cb);
 }
 
 static void tls_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                     uint32_t n, const struct why_frame *f)
 {
-    (void)env, (void)f;
-    why_tls_stream_gap(&rc->st.tls[dir], n);
+    (void)f;
+    if (tls_part(env, rc))
+        why_tls_stream_gap(&rc->st.tls->s[dir], n);
 }
 
 static void tls_close(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f)
 {
     (void)f;
-    if (rc->st.dec) {
+    if (!rc->st.tls)
+        return;
+    if (rc->st.tls->dec) {
         struct why_tlsdec_info info;
-        why_tlsdec_get_info(rc->st.dec, &info);
+        why_tlsdec_get_info(rc->st.tls->dec, &info);
         if (info.decrypted)
             env->sum->tls_decrypted++;
         else
             env->sum->tls_keyless++;
     }
-    why_tls_stream_fini(&rc->st.tls[0]);
-    why_tls_stream_fini(&rc->st.tls[1]);
+    why_tls_stream_fini(&rc->st.tls->s[0]);
+    why_tls_stream_fini(&rc->st.tls->s[1]);
 }
 
 static void tls_release(struct why_conn_rec *rc)
 {
-    why_tlsdec_free(rc->st.dec);
-    rc->st.dec = NULL;
-    why_tls_stream_fini(&rc->st.tls[0]);
-    why_tls_stream_fini(&rc->st.tls[1]);
+    if (!rc->st.tls)
+        return;
+    why_tlsdec_free(rc->st.tls->dec);
+    why_tls_stream_fini(&rc->st.tls->s[0]);
+    why_tls_stream_fini(&rc->st.tls->s[1]);
+    free(rc->st.tls);
+    rc->st.tls = NULL;
 }
 
 const struct why_app_handler why_app_tls = {

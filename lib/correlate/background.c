@@ -56,7 +56,7 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
 {
     const struct why_conn *c = why_rec_conn(rc);
     bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
-    struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+    struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->more->icmp_ts;
     bool holds = refused && why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) >= 0 &&
                  why_ts_cmp(end, t->resp_first_ts) <= 0;
     bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
@@ -700,7 +700,7 @@ int64_t why_join_repeat_wait(const struct why_txn *t)
 bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
                                   const struct why_conn_rec *rc)
 {
-    struct why_ts end = refused->half[WHY_S2C].rst_frame ? refused->half[WHY_S2C].rst_ts : refused->icmp_ts;
+    struct why_ts end = refused->half[WHY_S2C].rst_frame ? refused->half[WHY_S2C].rst_ts : refused->more->icmp_ts;
     int64_t wait = why_ts_diff_us(end, why_rec_conn(rc)->first_ts);
     return wait >= WHY_RETRY_TIMER_MIN_US && wait <= WHY_RETRY_TIMER_MAX_US && !why_join_scheduled(cx, rc);
 }

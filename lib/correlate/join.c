@@ -179,8 +179,8 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
         return c->synack_ts;
     struct why_ts t = why_conn_syn_ts(c, c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
                                                                        : (c->syn_count ? c->syn_count - 1 : 0));
-    if (c->icmp_frame && why_ts_cmp(c->icmp_ts, t) > 0)
-        t = c->icmp_ts;
+    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
+        t = c->more->icmp_ts;
     if (c->half[WHY_S2C].rst_frame && why_ts_cmp(c->half[WHY_S2C].rst_ts, t) > 0)
         t = c->half[WHY_S2C].rst_ts;
     return t;
@@ -908,15 +908,15 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
     bool pick_host = false;
     struct why_ts early = why_ts_add_us(from, -WHY_GOAWAY_BEFORE_US);
     for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
-        if (rc->app != WHY_APP_H2 || !rc->h2.goaway_frame || rc->h2.goaway_dir != WHY_S2C ||
-            !is_upstream_conn(cx, rc) || !in_window(rc->h2.goaway_ts, early, to))
+        if (rc->app != WHY_APP_H2 || !rc->more->h2.goaway_frame || rc->more->h2.goaway_dir != WHY_S2C ||
+            !is_upstream_conn(cx, rc) || !in_window(rc->more->h2.goaway_ts, early, to))
             continue;
         bool host = false;
         for (const struct why_txn *t = rc->txn_head; t && !host; t = t->next)
             host = t != client && u->host[0] && strcasecmp(t->host, u->host) == 0;
         n++;
         if (!pick || (host && !pick_host) ||
-            (host == pick_host && why_ts_cmp(rc->h2.goaway_ts, pick->h2.goaway_ts) > 0)) {
+            (host == pick_host && why_ts_cmp(rc->more->h2.goaway_ts, pick->more->h2.goaway_ts) > 0)) {
             pick = rc;
             pick_host = host;
         }
@@ -1159,7 +1159,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                     !x->up_conn->tls->reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
         /* the records that saw a renegotiation request (few), the older first on ties */
-        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->renext) {
+        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->more->renext) {
             if (rc->app != WHY_APP_TLS || !rc->tls->reneg_frame || rc->tls->reneg_renegotiated || rc->claimed || taken(x, rc) ||
                 !is_upstream_conn(cx, rc) ||
                 !in_window(rc->tls->reneg_ts, from, to))

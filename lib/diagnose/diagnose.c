@@ -242,7 +242,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     const struct why_conn_rec *pick = x->attempts[x->nattempts - 1];
     const struct why_conn *lc = why_rec_conn(pick);
     const struct why_txn *t = x->client;
-    struct why_ts lend = lc->icmp_frame ? lc->icmp_ts : lc->half[WHY_S2C].rst_ts;
+    struct why_ts lend = lc->icmp_frame ? lc->more->icmp_ts : lc->half[WHY_S2C].rst_ts;
     bool answered_last = t && t->has_resp && x->nattempts > 1 &&
                          (lc->icmp_frame || lc->half[WHY_S2C].rst_frame) &&
                          why_ts_diff_us(lend, t->resp_first_ts) >= -WHY_CAUSAL_US &&
@@ -274,12 +274,12 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     if (c->icmp_frame) {
-        why_dg_cause(inc, icmp_cause(c->icmp_ipver, c->icmp_type, c->icmp_code));
-        why_addr_str(&c->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
-        why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->icmp_type, c->icmp_code,
+        why_dg_cause(inc, icmp_cause(c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code));
+        why_addr_str(&c->more->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
+        why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->more->icmp_type, c->more->icmp_code,
            f->a->icmp_from, tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->icmp_ts);
-        why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->icmp_ipver, c->icmp_type, c->icmp_code, tries);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->more->icmp_ts);
+        why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code, tries);
     } else if (c->half[WHY_S2C].rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
         why_dg_param(inc, "tries=%u", tries);
@@ -464,10 +464,10 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
     snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
     if (u->h2_end == WHY_H2_END_GOAWAY) {
         why_dg_cause(inc, h2_protocol_code(u->h2_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
-        why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
-            rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, code, dst, rc->h2.goaway_last_id, 0);
-        why_dg_param(inc, "stream=%u last_stream_id=%u code=%s", u->h2_stream, rc->h2.goaway_last_id, code);
-        why_dg_say(inc, WHY_P_H2_GOAWAY, dst, code, NULL, rc->h2.goaway_last_id, u->h2_stream, 0, 0);
+        why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->more->h2.goaway_dir, rc->more->h2.goaway_frame,
+            rc->more->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, code, dst, rc->more->h2.goaway_last_id, 0);
+        why_dg_param(inc, "stream=%u last_stream_id=%u code=%s", u->h2_stream, rc->more->h2.goaway_last_id, code);
+        why_dg_say(inc, WHY_P_H2_GOAWAY, dst, code, NULL, rc->more->h2.goaway_last_id, u->h2_stream, 0, 0);
         return true;
     }
     if (u->h2_end == WHY_H2_END_RST) {
@@ -492,26 +492,26 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         return true;
     }
     /* the connection ended with the stream open: a protocol fault or unacknowledged SETTINGS */
-    bool proto = rc->h2.error_frame || rc->h2.settings_unacked_frame ||
-                 (rc->h2.goaway_frame && h2_protocol_code(rc->h2.goaway_code));
+    bool proto = rc->more->h2.error_frame || rc->more->h2.settings_unacked_frame ||
+                 (rc->more->h2.goaway_frame && h2_protocol_code(rc->more->h2.goaway_code));
     if (u->h2_end != WHY_H2_END_CLOSED || !proto)
         return false;
     why_dg_cause(inc, WHY_CAUSE_H2_PROTOCOL_ERROR);
-    if (rc->h2.goaway_frame) {
-        h2_code_name(rc->h2.goaway_code, a->h2_code, sizeof a->h2_code);
-        a->h2_by = rc->h2.goaway_dir == WHY_S2C ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
-        why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->h2.goaway_dir, rc->h2.goaway_frame,
-            rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, a->h2_code, "", rc->h2.goaway_last_id, a->h2_by);
-    } else if (rc->h2.settings_unacked_frame) {
+    if (rc->more->h2.goaway_frame) {
+        h2_code_name(rc->more->h2.goaway_code, a->h2_code, sizeof a->h2_code);
+        a->h2_by = rc->more->h2.goaway_dir == WHY_S2C ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
+        why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->more->h2.goaway_dir, rc->more->h2.goaway_frame,
+            rc->more->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, a->h2_code, "", rc->more->h2.goaway_last_id, a->h2_by);
+    } else if (rc->more->h2.settings_unacked_frame) {
         a->h2_fault = 1;
-        a->h2_by = rc->h2.settings_unacked_dir == WHY_S2C ? WHY_H2_BY_GATEWAY : WHY_H2_BY_ORIGIN;
-        why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.settings_unacked_dir, rc->h2.settings_unacked_frame,
-            u->req_ts, WHY_P_EV_H2_FAULT, NULL, rc->h2.settings_unacked_dir == WHY_S2C ? dst : "", 1, 0);
+        a->h2_by = rc->more->h2.settings_unacked_dir == WHY_S2C ? WHY_H2_BY_GATEWAY : WHY_H2_BY_ORIGIN;
+        why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->more->h2.settings_unacked_dir, rc->more->h2.settings_unacked_frame,
+            u->req_ts, WHY_P_EV_H2_FAULT, NULL, rc->more->h2.settings_unacked_dir == WHY_S2C ? dst : "", 1, 0);
     } else {
         a->h2_fault = 2;
-        a->h2_by = rc->h2.error_dir == WHY_S2C ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
-        why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->h2.error_dir, rc->h2.error_frame, u->req_ts,
-            WHY_P_EV_H2_FAULT, NULL, rc->h2.error_dir == WHY_S2C ? dst : "", 2, 0);
+        a->h2_by = rc->more->h2.error_dir == WHY_S2C ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
+        why_dg_ev_conn(inc, WHY_EVK_DATA, rc, (enum why_dir)rc->more->h2.error_dir, rc->more->h2.error_frame, u->req_ts,
+            WHY_P_EV_H2_FAULT, NULL, rc->more->h2.error_dir == WHY_S2C ? dst : "", 2, 0);
     }
     /* parameters: the fault as a token (the words say it, render.c) */
     why_dg_param(inc, "stream=%u fault=%s by=%s", u->h2_stream,
@@ -653,19 +653,19 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
 static bool banner_cause(struct why_incident *inc, const struct why_join *x)
 {
     const struct why_conn_rec *rc = x->up_conn;
-    if (!rc || !rc->other.first_frame || rc->other.first_len == 0 ||
-        why_http1_looks_like_response(rc->other.first, rc->other.first_len))
+    if (!rc || !rc->more->other.first_frame || rc->more->other.first_len == 0 ||
+        why_http1_looks_like_response(rc->more->other.first, rc->more->other.first_len))
         return false;
     const struct why_conn *c = why_rec_conn(rc);
     char dst[64], b[200];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
-    bytes_text(b, sizeof b, rc->other.first, rc->other.first_len > 32 ? 32 : rc->other.first_len);
-    inc->first_len = rc->other.first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes
-                                                                   : rc->other.first_len;
-    memcpy(inc->first_bytes, rc->other.first, inc->first_len);
+    bytes_text(b, sizeof b, rc->more->other.first, rc->more->other.first_len > 32 ? 32 : rc->more->other.first_len);
+    inc->first_len = rc->more->other.first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes
+                                                                   : rc->more->other.first_len;
+    memcpy(inc->first_bytes, rc->more->other.first, inc->first_len);
     why_dg_param(inc, "first_bytes=\"%s\" before_request=yes", b);
-    why_dg_ev_conn(inc, WHY_EVK_DATA, rc, WHY_S2C, rc->other.first_frame, c->half[WHY_S2C].first_data_ts,
+    why_dg_ev_conn(inc, WHY_EVK_DATA, rc, WHY_S2C, rc->more->other.first_frame, c->half[WHY_S2C].first_data_ts,
         WHY_P_EV_BANNER, dst, NULL, 0, 0);
     why_dg_conn_evidence(inc, rc);
     why_dg_say(inc, WHY_P_BANNER, dst, b, NULL, 0, 0, 0, 0);
@@ -914,7 +914,7 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
                                WHY_P_EV_RST_FROM, sv, NULL, 0, 0);
                 outcome = WHY_CHECK_REFUSED;
             } else if (c->icmp_frame) {
-                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->icmp_frame, c->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
+                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->icmp_frame, c->more->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
                                NULL, 0, 0);
                 outcome = WHY_CHECK_ICMP;
             } else {
@@ -963,7 +963,7 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
         why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
         why_dg_conn_evidence(inc, an);
         bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
-        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->icmp_ts;
+        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->more->icmp_ts;
         before = why_ts_diff_us(at, t->req_ts);
         how = refused ? 1 : 2;
         why_dg_param(inc, "attempt_near=%s", sv);
@@ -1028,20 +1028,20 @@ static bool goaway_before_cause(struct why_incident *inc, const struct why_join 
     const struct why_conn *c = why_rec_conn(rc);
     char dst[64], code[32];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    h2_code_name(rc->h2.goaway_code, code, sizeof code);
+    h2_code_name(rc->more->h2.goaway_code, code, sizeof code);
     struct why_fix_args *a = f->a;
     snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
     a->h2_by = WHY_H2_BY_ORIGIN;
     why_addr_str(&c->srv_addr, a->addr, sizeof a->addr);
     snprintf(a->port, sizeof a->port, "%u", c->srv_port);
-    why_dg_cause(inc, h2_protocol_code(rc->h2.goaway_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR
+    why_dg_cause(inc, h2_protocol_code(rc->more->h2.goaway_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR
                                                            : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
-    why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, WHY_S2C, rc->h2.goaway_frame, rc->h2.goaway_ts, WHY_P_EV_H2_GOAWAY,
-        code, dst, rc->h2.goaway_last_id, 0);
-    int64_t before = why_ts_diff_us(rc->h2.goaway_ts, x->client->req_first_ts);
-    why_dg_param(inc, "stream=none last_stream_id=%u code=%s goaway_before_request=%.3fs", rc->h2.goaway_last_id,
+    why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, WHY_S2C, rc->more->h2.goaway_frame, rc->more->h2.goaway_ts, WHY_P_EV_H2_GOAWAY,
+        code, dst, rc->more->h2.goaway_last_id, 0);
+    int64_t before = why_ts_diff_us(rc->more->h2.goaway_ts, x->client->req_first_ts);
+    why_dg_param(inc, "stream=none last_stream_id=%u code=%s goaway_before_request=%.3fs", rc->more->h2.goaway_last_id,
         code, secs(before));
-    why_dg_say(inc, WHY_P_H2_GOAWAY, dst, code, NULL, rc->h2.goaway_last_id, 0, 0, 0);
+    why_dg_say(inc, WHY_P_H2_GOAWAY, dst, code, NULL, rc->more->h2.goaway_last_id, 0, 0, 0);
     return true;
 }
 
@@ -1259,7 +1259,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     /* the client closed while the answer seemed unfinished, but the capture missed bytes of
      * the gateway's direction: the answer may have ended inside the hole (or the stream past
      * it is read out of step), so where it ended is not known: no claim on the client */
-    if (!found && ce.client_reset_in_body && !t->h2_stream && t->rc->gap_bytes[WHY_S2C])
+    if (!found && ce.client_reset_in_body && !t->h2_stream && why_rec_conn(t->rc)->half[WHY_S2C].gap_bytes)
         return WHY_VERDICT_UNREADABLE;
     if (!found && ce.client_reset_in_body) {
         why_dg_cause(inc, WHY_CAUSE_CLIENT_RESET_RESPONSE);
@@ -1295,7 +1295,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                    t->status, 0, 0, 0);
         found = true;
     }
-    if (!found && t->rc->gap_bytes[WHY_S2C] && t->rc->resp_dead) {
+    if (!found && why_rec_conn(t->rc)->half[WHY_S2C].gap_bytes && t->rc->resp_dead) {
         /* the answer's bytes went missing from the capture: nothing can be said about it */
         return WHY_VERDICT_UNREADABLE;
     }

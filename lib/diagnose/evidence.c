@@ -138,9 +138,9 @@ void why_dg_ev_other_synack(struct why_incident *inc, const struct why_conn_rec 
 static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const char *dst)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    enum why_actor from = why_addr_eq(&c->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
-    ev_add(inc, c->icmp_encap, WHY_EVK_ICMP, from, &c->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
-           c->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, NULL, c->icmp_ipver, c->icmp_type, c->icmp_code);
+    enum why_actor from = why_addr_eq(&c->more->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
+    ev_add(inc, c->more->icmp_encap, WHY_EVK_ICMP, from, &c->more->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
+           c->more->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, NULL, c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code);
 }
 
 /* Evidence of a DNS exchange: dir WHY_C2S is the query's direction. The host asking is the

@@ -45,8 +45,8 @@ struct why_fconn;
 
 struct why_hent {              /* one key of a connection in the hash table */
     struct why_hent *next;     /* hash chain */
-    uint64_t hash;
     struct why_fconn *x;
+    uint32_t hash;
     bool nat;                  /* the translated tuple (why_conn.nat_*), not the SYN's */
 };
 
@@ -68,9 +68,9 @@ struct why_fhalf {             /* flow-private state of one direction */
     uint32_t fin_seq;          /* the FIN's sequence number, when fin_frame */
     uint32_t ack_step;         /* how far the peer's last new acknowledgement moved (bytes) */
     uint32_t ooo_used;         /* bytes charged to the out-of-order store */
-    struct why_spans *sp;      /* allocated at the direction's first hole: most have none */
     uint8_t nholes;            /* of sp->holes */
     uint8_t ngaveup, gaveup_next; /* of sp->gaveup */
+    struct why_spans *sp;      /* allocated at the direction's first hole: most have none */
 };
 
 struct why_link {
@@ -83,18 +83,18 @@ struct why_list {
 
 struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
-    struct why_hent key[2];     /* the SYN's tuple; the translated one when c.translated */
+    struct why_hent key;        /* the SYN's tuple */
+    struct why_hent *nat_key;   /* the translated one, when c.translated (allocated then) */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
     struct why_link link[WHY_L_N];
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
     struct why_ts closed_at;    /* flow clock when `closed` became true */
-    struct why_ts last_syn_ts;  /* packet time of the last counted SYN */
     uint32_t listen_gen;        /* the listener slot of the server at the first SYN: its gen */
     uint32_t listen_answered;   /* and its count of answered SYNs then */
     bool lingering;             /* on the linger list */
     bool half_open;             /* on a half-open list: half_list */
-    int half_list;
+    uint8_t half_list;          /* WHY_L_HALF_IN or WHY_L_HALF */
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
     bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
     bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
@@ -228,12 +228,13 @@ static uint64_t ep_hash(uint64_t seed, const struct why_addr *a, uint16_t port)
     return mix64(h ^ ((uint64_t)port << 8 | a->family));
 }
 
-/* Symmetric in its two endpoints so both directions land in the same bucket. */
-static uint64_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
+/* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
+ * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
+static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
                          const struct why_addr *b, uint16_t bp)
 {
     uint64_t x = ep_hash(f->seed, a, ap), y = ep_hash(f->seed, b, bp);
-    return mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
+    return (uint32_t)mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
 }
 
 /* The listener slot of c's server; taken for it (a new gen) when find is false. NULL when
@@ -257,7 +258,7 @@ static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr 
                                 uint16_t sport, const struct why_addr *dst, uint16_t dport,
                                 enum why_dir *dir)
 {
-    uint64_t h = key_hash(f, src, sport, dst, dport);
+    uint32_t h = key_hash(f, src, sport, dst, dport);
     for (struct why_hent *e = f->bucket[h & (f->nbucket - 1)]; e; e = e->next) {
         if (e->hash != h)
             continue;
@@ -338,9 +339,9 @@ static void grow(struct why_flow *f)
     f->ibucket = ib;
     f->nbucket = n;
     for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
-        hash_link(f, &x->key[0]);
+        hash_link(f, &x->key);
         if (x->c.translated)
-            hash_link(f, &x->key[1]);
+            hash_link(f, x->nat_key);
         if (x->in_isn) {
             x->in_isn = false;
             isn_link(f, x);
@@ -406,7 +407,6 @@ static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack, const stru
     fh->ack_step = h->peer_acked ? ack - h->acked_max : ack - fh->base;
     h->acked_max = ack;
     h->acked_frame = frame_num(p);
-    h->acked_ts = frame_ts(p);
     h->peer_acked = true;
     proof_update(x, d);
 }
@@ -708,9 +708,9 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
 {
     flush_all(f, x, WHY_C2S, p);
     flush_all(f, x, WHY_S2C, p);
-    hash_unlink(f, &x->key[0]);
+    hash_unlink(f, &x->key);
     if (x->c.translated)
-        hash_unlink(f, &x->key[1]);
+        hash_unlink(f, x->nat_key);
     isn_unlink(f, x);
     orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
@@ -727,6 +727,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         f->cb.on_close(f->cb.ctx, &x->c, p);
     free(x->fh[WHY_C2S].sp);
     free(x->fh[WHY_S2C].sp);
+    free(x->nat_key);
     if (x->c.more != &why_conn_more_none)
         free((struct why_conn_more *)x->c.more);
     free(x);
@@ -777,10 +778,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->first_frame = frame_num(p);
     c->first_ts = frame_ts(p);
     c->more = &why_conn_more_none;
-    x->key[0].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-    x->key[0].x = x;
+    x->key.hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key.x = x;
     x->last_act = f->now;
-    hash_link(f, &x->key[0]);
+    hash_link(f, &x->key);
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
@@ -810,10 +811,22 @@ static bool conn_over(const struct why_conn *c)
            c->half[0].rst_frame || c->half[1].rst_frame;
 }
 
+/* The packet time of x's last counted SYN (zero before the first): the first one's, the
+ * WHY_SYN_TRIES_MAX - 1 next ones' in the part apart, then one kept there. */
+static struct why_ts last_syn_ts(const struct why_fconn *x)
+{
+    const struct why_conn *c = &x->c;
+    if (c->syn_count <= 1)
+        return c->syn_ts0;
+    if (c->syn_count <= WHY_SYN_TRIES_MAX)
+        return c->more->syn_ts[c->syn_count - 2];
+    return c->more->last_syn_ts;
+}
+
 /* A second copy of the SYN just counted, not a retransmission. */
 static bool syn_dup(const struct why_fconn *x, const struct why_pkt *p)
 {
-    int64_t dt = why_ts_diff_us(x->last_syn_ts, frame_ts(p));
+    int64_t dt = why_ts_diff_us(last_syn_ts(x), frame_ts(p));
     return dt > -WHY_SYN_DUP_US && dt < WHY_SYN_DUP_US;
 }
 
@@ -895,7 +908,7 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
         }
     }
     if (c->syn_answer == WHY_SYN_NO_ANSWER || better) {
-        c->syn_answer = a;
+        c->syn_answer = (uint8_t)a;
         c->answer_frame = frame_num(p);
         c->answer_ts = frame_ts(p);
     }
@@ -910,15 +923,19 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
     struct why_conn_more *m = more_of(f, c);
     if (!m)
         return false;
+    if (!x->nat_key && !(x->nat_key = calloc(1, sizeof *x->nat_key))) {
+        f->st.nomem++;
+        return false;
+    }
     c->translated = true;
     m->nat_srv_addr = p->src;
     m->nat_cli_addr = p->dst;
     m->nat_srv_port = p->sport;
     m->nat_cli_port = p->dport;
-    x->key[1].hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-    x->key[1].x = x;
-    x->key[1].nat = true;
-    hash_link(f, &x->key[1]);
+    x->nat_key->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->nat_key->x = x;
+    x->nat_key->nat = true;
+    hash_link(f, x->nat_key);
     f->st.nat_paired++;
     return true;
 }
@@ -931,7 +948,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
     uint32_t isn = p->ack - 1;
     for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->inext) {
         struct why_conn *c = &x->c;
-        int64_t dt = why_ts_diff_us(x->last_syn_ts, frame_ts(p));
+        int64_t dt = why_ts_diff_us(last_syn_ts(x), frame_ts(p));
         if (c->half[WHY_C2S].isn != isn || c->half[WHY_S2C].packets || c->closed ||
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
@@ -1013,7 +1030,9 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
         }
         syn_listen(f, x);
         inc32(&c->syn_count);
-        x->last_syn_ts = frame_ts(p);
+        struct why_conn_more *m;
+        if (c->syn_count > WHY_SYN_TRIES_MAX && (m = more_of(f, c)))
+            m->last_syn_ts = frame_ts(p); /* past those kept */
         event(f, x, WHY_EV_SYN, WHY_C2S, p);
     } else if (syn && ack && dir == WHY_S2C && !c->synack_frame) {
         c->synack_frame = frame_num(p);
@@ -1253,14 +1272,15 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         return;
     }
     struct why_conn *c = &x->c;
-    if (c->icmp_count == 0) {
+    struct why_conn_more *m;
+    if (c->icmp_count == 0 && (m = more_of(f, c)) != NULL) { /* else counted */
         c->icmp_frame = frame_num(p);
-        c->icmp_ts = frame_ts(p);
-        c->icmp_type = p->icmp_type;
-        c->icmp_code = p->icmp_code;
-        c->icmp_ipver = p->ipver;
-        c->icmp_from = p->src;
-        c->icmp_encap = flow_encap(f, p);
+        m->icmp_ts = frame_ts(p);
+        m->icmp_type = p->icmp_type;
+        m->icmp_code = p->icmp_code;
+        m->icmp_ipver = p->ipver;
+        m->icmp_from = p->src;
+        m->icmp_encap = flow_encap(f, p);
     }
     inc32(&c->icmp_count);
     event(f, x, WHY_EV_ICMP, dir, p);

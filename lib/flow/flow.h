@@ -107,7 +107,6 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
     /* What the other direction's acknowledgements prove about this one. Valid when
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
     uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
-    struct why_ts acked_ts;
     uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
                                      knows (after the SYN, or the stream start mid-stream);
                                      a FIN's sequence number excluded (bytes) */
@@ -118,7 +117,7 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
 };
 
 /* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
- * connections send one), a challenge ACK's reset, a translation. */
+ * connections send one), a challenge ACK's reset, a translation, an ICMP error. */
 struct why_conn_more {
     uint64_t syn_frames[WHY_SYN_TRIES_MAX - 1]; /* the 2nd to WHY_SYN_TRIES_MAX-th SYN frames */
     struct why_ts syn_ts[WHY_SYN_TRIES_MAX - 1];
@@ -139,6 +138,13 @@ struct why_conn_more {
                                      as the flow table's listener slots tell: 0 when unknown */
     uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
     struct why_ts syn_other_ts;
+    struct why_ts last_syn_ts;    /* the last SYN's time once more than WHY_SYN_TRIES_MAX came */
+    /* the first ICMP error quoting the connection, when why_conn's icmp_frame */
+    struct why_ts icmp_ts;
+    const struct why_encap_chain *icmp_encap; /* the tunnels it crossed (NULL: none, or past
+                                     WHY_FLOW_ENCAP_CHAINS_MAX; as why_conn's encap[]) */
+    struct why_addr icmp_from;    /* who sent it (a router or the host) */
+    uint8_t icmp_type, icmp_code, icmp_ipver;
 };
 
 /* The part apart of every connection that has none: all zero, read only. */
@@ -148,21 +154,22 @@ struct why_conn {
     uint64_t id;                  /* 1-based, in creation order: stable across runs */
     struct why_addr cli_addr, srv_addr;
     uint16_t cli_port, srv_port;
+    uint8_t syn_answer;           /* enum why_syn_answer: first answer to the client's SYN */
+    bool encap_varied;            /* a later packet of a direction crossed other tunnels (encap) */
     uint32_t file;                /* capture file index of the first packet */
     bool midstream;               /* no SYN seen from the client: roles guessed */
     bool established;             /* SYN-ACK seen (or mid-stream data both ways) */
     bool closed;                  /* RST seen, or FIN both ways */
     bool translated;              /* the server answers from other addresses: more->nat_* */
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
+    uint32_t icmp_count;          /* ICMP errors quoting this connection */
     uint64_t syn_frame;           /* the first SYN's frame (0 if none); the next ones up to
                                      WHY_SYN_TRIES_MAX in more: why_conn_syn_frame/_ts */
     struct why_ts syn_ts0;
     uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
-    enum why_syn_answer syn_answer; /* first answer to the client's SYN */
-    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
-    uint64_t answer_frame;        /* its frame (for WHY_SYN_SYNACK_UNSEEN: the client's ACK
-                                     that proves it); 0 if no answer */
+    uint64_t answer_frame;        /* the frame of syn_answer (for WHY_SYN_SYNACK_UNSEEN: the
+                                     client's ACK that proves it); 0 if no answer */
     struct why_ts answer_ts;
     /* what few connections carry: allocated by the flow table at its first use (then owned
      * by it, valid until on_close returns: a copy of c must copy it too), until then the
@@ -171,20 +178,14 @@ struct why_conn {
     const struct why_conn_more *more;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
-    uint32_t icmp_count;          /* ICMP errors quoting this connection */
-    uint8_t icmp_type, icmp_code, icmp_ipver; /* of the first one */
-    struct why_addr icmp_from;    /* who sent it (a router or the host) */
-    uint64_t icmp_frame;          /* its frame */
-    struct why_ts icmp_ts;
-    const struct why_encap_chain *icmp_encap; /* the tunnels that ICMP error crossed (NULL:
-                                     none, or past WHY_FLOW_ENCAP_CHAINS_MAX; as encap[]) */
+    uint64_t icmp_frame;          /* the first one's frame, 0 if none (its facts: more->icmp_*) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
     /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
      * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */
     const struct why_encap_chain *encap[2];
-    bool encap_varied;            /* a later packet of a direction crossed other tunnels */
     /* set by the link layer when known: which side is this capture host (SLL direction) */
     bool cli_is_local, srv_is_local;
+    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
     void *app;                    /* consumer's state; consumer frees it in on_close */
 };
 

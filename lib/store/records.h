@@ -46,6 +46,18 @@ struct why_txn;
 
 /* The TLS facts of every record that saw no TLS: all zero, read only. */
 extern const struct why_tls_facts why_tls_facts_none;
+/* What few records carry, kept apart (why_conn_rec.more): HTTP/2 connection facts, the
+ * first bytes of a server that spoke first or of a protocol no handler reads, and the links
+ * of a TLS renegotiation request's list. */
+struct why_rec_more {
+    struct why_h2_facts h2;       /* app/http2.c */
+    struct why_other_facts other; /* app/app.c */
+    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request,
+                                             while in_reneg */
+};
+
+/* The part apart of every record that has none: all zero, read only. */
+extern const struct why_rec_more why_rec_more_none;
 /* The connection of a closed record whose copy could not be allocated: all zero, read only. */
 extern const struct why_conn why_conn_none;
 
@@ -59,9 +71,10 @@ struct why_conn_rec {
     struct why_tls_facts *tls;    /* app/tls.c: allocated when TLS bytes are first seen
                                      (why_store_tls_facts); until then the shared all-zero
                                      why_tls_facts_none, never NULL, never written */
-    struct why_h2_facts h2;       /* app/http2.c */
-    struct why_other_facts other; /* app/app.c: first bytes of a server that spoke first */
-    uint64_t gap_bytes[2];        /* bytes of each direction the capture missed */
+    struct why_rec_more *more;    /* HTTP/2 facts, a first speaker's bytes: allocated when the
+                                     first of them is written (why_store_rec_more); until then
+                                     the shared all-zero why_rec_more_none, never NULL, never
+                                     written */
     /* HTTP transactions on this connection, oldest first; `unanswered` is the first one
      * still waiting for a response head */
     struct why_txn *txn_head, *txn_tail, *unanswered;
@@ -94,7 +107,6 @@ struct why_conn_rec {
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
                                            connect, by path (why_store_attempts) */
-    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
 };

@@ -263,12 +263,13 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
     attempt_remove(st, rc);
     act_remove(st, rc);
     if (rc->in_reneg) {
-        if (rc->reprev)
-            rc->reprev->renext = rc->renext;
+        struct why_rec_more *m = rc->more;
+        if (m->reprev)
+            m->reprev->more->renext = m->renext;
         else
-            st->reneg_head = rc->renext;
-        if (rc->renext)
-            rc->renext->reprev = rc->reprev;
+            st->reneg_head = m->renext;
+        if (m->renext)
+            m->renext->more->reprev = m->reprev;
     }
     st->nrecs--;
 }
@@ -281,7 +282,7 @@ static void tls_remove(struct why_store *st, struct why_conn_rec *rc)
         return;
     struct why_conn_rec *last = st->tls_recs[--st->ntls];
     st->tls_recs[pos - 1] = last;
-    st->slots[last->slot].tls_pos = pos;
+    st->slots[last->slot].tls_pos = pos & 0x7fffffffu;
     st->slots[rc->slot].tls_pos = 0;
 }
 
@@ -296,6 +297,8 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
         st->hooks.release(st->hooks.ctx, rc);
     if (rc->tls != &why_tls_facts_none)
         free(rc->tls);
+    if (rc->more != &why_rec_more_none)
+        free(rc->more);
     if (rc->c_owned) {
         if (rc->c->more != &why_conn_more_none)
             free((struct why_conn_more *)rc->c->more);
@@ -385,6 +388,7 @@ void why_store_fini(struct why_store *st)
 /* ---- connection records ---- */
 
 const struct why_tls_facts why_tls_facts_none;
+const struct why_rec_more why_rec_more_none;
 const struct why_conn why_conn_none;
 
 void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)
@@ -420,17 +424,27 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
         why_store_txn_complete(st, t); /* a request whose connection is gone is complete */
 }
 
+/* A record's part apart, zeroed; NULL on out of memory (counted). */
+static void *part_new(struct why_store *st, size_t size)
+{
+    void *p = calloc(1, size);
+    if (!p)
+        st->sum->oom++;
+    return p;
+}
+
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc)
 {
-    if (rc->tls != &why_tls_facts_none)
-        return rc->tls;
-    struct why_tls_facts *t = calloc(1, sizeof *t);
-    if (!t) {
-        st->sum->oom++;
-        return NULL;
-    }
-    rc->tls = t;
-    return t;
+    if (rc->tls == &why_tls_facts_none && (rc->tls = part_new(st, sizeof *rc->tls)) == NULL)
+        rc->tls = (struct why_tls_facts *)&why_tls_facts_none;
+    return rc->tls == &why_tls_facts_none ? NULL : rc->tls;
+}
+
+struct why_rec_more *why_store_rec_more(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->more == &why_rec_more_none && (rc->more = part_new(st, sizeof *rc->more)) == NULL)
+        rc->more = (struct why_rec_more *)&why_rec_more_none;
+    return rc->more == &why_rec_more_none ? NULL : rc->more;
 }
 
 /* At the cap, a closed record that no request holds makes room (counted): first one of a
@@ -488,6 +502,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         st->slots[st->nslots++] = (struct why_rec_slot){.first_ts = c->first_ts, .rc = rc};
     }
     rc->tls = (struct why_tls_facts *)&why_tls_facts_none; /* read only until TLS is seen */
+    rc->more = (struct why_rec_more *)&why_rec_more_none;  /* read only until written */
     rc->seq = ++st->next_rec_seq;
     if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c->first_ts) >= WHY_ORDER_SLACK_US)
         st->conns_unordered = true; /* for good: the join then scans every record */
@@ -516,13 +531,14 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
 
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc)
 {
-    if (rc->in_reneg)
-        return;
+    struct why_rec_more *m;
+    if (rc->in_reneg || !(m = why_store_rec_more(st, rc)))
+        return; /* on the list already, or out of memory (counted) */
     rc->in_reneg = true;
-    rc->reprev = NULL;
-    rc->renext = st->reneg_head;
-    if (rc->renext)
-        rc->renext->reprev = rc;
+    m->reprev = NULL;
+    m->renext = st->reneg_head;
+    if (m->renext)
+        m->renext->more->reprev = rc;
     st->reneg_head = rc;
 }
 
@@ -577,7 +593,7 @@ void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
         st->tls_cap = cap;
     }
     st->tls_recs[st->ntls++] = rc;
-    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls;
+    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls & 0x7fffffffu;
 }
 
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)

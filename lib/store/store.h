@@ -63,8 +63,9 @@ struct why_rec_slot {
     struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
                                          next compaction) */
     uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
-    bool upstream;                    /* rc->gw_cli && !rc->gw_srv at that gen */
-    uint32_t tls_pos;                 /* rc's place in tls_recs + 1; 0: not there */
+    uint32_t tls_pos : 31;            /* rc's place in tls_recs + 1; 0: not there (fewer than
+                                         2^31: at most WHY_RECORDS_MAX records) */
+    uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
 };
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
@@ -192,6 +193,9 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
 /* rc's TLS facts, to write: allocated on the first call (until then rc->tls is the shared
  * why_tls_facts_none); NULL on out of memory (counted). */
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc);
+/* rc's part apart (HTTP/2 facts, a first speaker's bytes), to write: allocated at its first
+ * use (until then rc->more is the shared why_rec_more_none); NULL on out of memory (counted). */
+struct why_rec_more *why_store_rec_more(struct why_store *st, struct why_conn_rec *rc);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */

@@ -32,6 +32,7 @@ struct fixture {
     struct why_diag_ctx dx;
     struct why_conn_rec cli_conn, up_conn, att[4];
     struct why_tls_facts tls[6];      /* the records' TLS facts */
+    struct why_rec_more rmore[6];     /* the records' parts apart */
     struct why_conn conns[6];         /* the records' connections */
     struct why_conn_more more[6];     /* their parts apart */
     struct why_txn client, up;
@@ -65,12 +66,15 @@ static int setup(void **state)
     f->dx.now = T(100);
     f->cli_conn.tls = &f->tls[0];
     f->up_conn.tls = &f->tls[1];
+    f->cli_conn.more = &f->rmore[0];
+    f->up_conn.more = &f->rmore[1];
     f->cli_conn.c = &f->conns[0];
     for (int i = 0; i < 6; i++)
         f->conns[i].more = &f->more[i];
     f->up_conn.c = &f->conns[1];
     for (int i = 0; i < 4; i++) {
         f->att[i].tls = &f->tls[2 + i];
+        f->att[i].more = &f->rmore[2 + i];
         f->att[i].c = &f->conns[2 + i];
     }
     /* client 198.18.1.2 -> gateway 198.18.1.1:9090, GET http://nx.lab/x at t=1 */
@@ -102,6 +106,7 @@ static int setup(void **state)
     }
     f->up_conn = f->att[0];
     f->up_conn.tls = &f->tls[1]; /* its own facts and connection, as a copy of the record had */
+    f->up_conn.more = &f->rmore[1];
     f->conns[1] = f->conns[2];
     f->conns[1].more = &f->more[1];
     f->up_conn.c = &f->conns[1];
@@ -249,21 +254,21 @@ static void connect_refused_and_icmp(void **state)
     struct why_conn *c2 = f->att[1].c;
     syn(c2, 1, 1.1, 1.0);
     c2->icmp_frame = 30;
-    c2->icmp_ts = T(1.1001);
-    c2->icmp_ipver = 4;
-    c2->icmp_type = 3;
-    c2->icmp_code = 13;
-    c2->icmp_from = A("198.19.0.254");
+    f->more[3].icmp_ts = T(1.1001);
+    f->more[3].icmp_ipver = 4;
+    f->more[3].icmp_type = 3;
+    f->more[3].icmp_code = 13;
+    f->more[3].icmp_from = A("198.19.0.254");
     f->x.attempts[f->x.nattempts++] = &f->att[1];
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "destination_ip_prohibited");
     assert_string_equal(f->dg.inc.detail, "admin_prohibited");
-    c2->icmp_ipver = 6;
-    c2->icmp_type = 1;
-    c2->icmp_code = 0;
+    f->more[3].icmp_ipver = 6;
+    f->more[3].icmp_type = 1;
+    f->more[3].icmp_code = 0;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "destination_ip_unroutable");
-    c2->icmp_code = 4;
+    f->more[3].icmp_code = 4;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "connection_refused");
 }
@@ -546,9 +551,9 @@ static void h2_stream_rules(void **state)
     assert_int_equal(f->dg.inc.wait_us, 5000000);
     /* above the last-stream-id of the origin's GOAWAY: never processed */
     h2_end(&f->up, WHY_H2_END_GOAWAY, WHY_H2_NO_ERROR, WHY_S2C, 1.2);
-    f->up_conn.h2.goaway_frame = 29;
-    f->up_conn.h2.goaway_last_id = 1;
-    f->up_conn.h2.goaway_dir = WHY_S2C;
+    f->up_conn.more->h2.goaway_frame = 29;
+    f->up_conn.more->h2.goaway_last_id = 1;
+    f->up_conn.more->h2.goaway_dir = WHY_S2C;
     answer(&f->client, 502, 1.3, true);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "h2_goaway_unprocessed");
@@ -626,11 +631,11 @@ static void h2_goaway_before_request(void **state)
     struct fixture *f = *state;
     answer(&f->client, 502, 1.001, true);
     f->up_conn.app = WHY_APP_H2;
-    f->up_conn.h2.goaway_frame = 8;
-    f->up_conn.h2.goaway_ts = T(0.75);
-    f->up_conn.h2.goaway_dir = WHY_S2C;
-    f->up_conn.h2.goaway_last_id = 5;
-    f->up_conn.h2.goaway_code = WHY_H2_NO_ERROR;
+    f->up_conn.more->h2.goaway_frame = 8;
+    f->up_conn.more->h2.goaway_ts = T(0.75);
+    f->up_conn.more->h2.goaway_dir = WHY_S2C;
+    f->up_conn.more->h2.goaway_last_id = 5;
+    f->up_conn.more->h2.goaway_code = WHY_H2_NO_ERROR;
     f->x.goaway_conn = &f->up_conn;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "h2_goaway_unprocessed");
@@ -640,7 +645,7 @@ static void h2_goaway_before_request(void **state)
     for (uint32_t i = 0; i < f->dg.inc.nevidence; i++)
         ev |= f->dg.inc.evidence[i].frame == 8;
     assert_true(ev);
-    f->up_conn.h2.goaway_code = WHY_H2_PROTOCOL_ERROR;
+    f->up_conn.more->h2.goaway_code = WHY_H2_PROTOCOL_ERROR;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "h2_protocol_error");
     /* no GOAWAY found: the gateway's own answer */

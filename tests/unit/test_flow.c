@@ -370,6 +370,25 @@ static void syn_retries(void **state)
     done(f, &r);
 }
 
+/* A copy of a SYN (-i any on a bridge: the same packet twice within WHY_SYN_DUP_US) is not a
+ * retransmission, also past the WHY_SYN_TRIES_MAX SYNs whose times are kept. */
+static void syn_copies_past_kept(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    uint64_t frame = 10;
+    for (uint32_t i = 0; i < WHY_SYN_TRIES_MAX + 3; i++) {
+        tx(f, (struct seg){frame++, 1000 * i, FROM_C, 0, S, 777, 0, NULL, 0, 0});
+        tx(f, (struct seg){frame++, 1000 * i + 1, FROM_C, 0, S, 777, 0, NULL, 0, 0}); /* copy */
+    }
+    why_flow_finish(f);
+    const struct why_conn *c = &r.closed[1];
+    assert_int_equal(c->syn_count, WHY_SYN_TRIES_MAX + 3);
+    assert_int_equal(why_conn_syn_frame(c, WHY_SYN_TRIES_MAX - 1), 10 + 2 * (WHY_SYN_TRIES_MAX - 1));
+    done(f, &r);
+}
+
 /* A connection whose SYNs go unanswered learns how many other connections' SYNs the same
  * server answered between its first SYN and its last one (an accept queue that overflows),
  * not those answered before its first SYN, and a retransmitted SYN-ACK once. */
@@ -467,10 +486,10 @@ static void icmp_join(void **state)
     const struct why_conn *c = &r.closed[1];
     assert_int_equal(c->icmp_count, 2);
     assert_int_equal(c->icmp_frame, 2);
-    assert_int_equal(c->icmp_type, 3);
-    assert_int_equal(c->icmp_code, 1);
-    assert_int_equal(c->icmp_ipver, 4);
-    assert_int_equal(c->icmp_from.a[3], 0xfe);
+    assert_int_equal(c->more->icmp_type, 3);
+    assert_int_equal(c->more->icmp_code, 1);
+    assert_int_equal(c->more->icmp_ipver, 4);
+    assert_int_equal(c->more->icmp_from.a[3], 0xfe);
     done(f, &r);
 }
 
@@ -1041,6 +1060,7 @@ int main(void)
         cmocka_unit_test(hole_at_fin),
         cmocka_unit_test(snaplen_cut),
         cmocka_unit_test(syn_retries),
+        cmocka_unit_test(syn_copies_past_kept),
         cmocka_unit_test(syn_others_answered),
         cmocka_unit_test(rst_answers_syn),
         cmocka_unit_test(icmp_join),

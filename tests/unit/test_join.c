@@ -345,7 +345,7 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     rc->c->syn_count = n;
     if (icmp > 0) {
         rc->c->icmp_frame = rc->c->first_frame + 5;
-        rc->c->icmp_ts = T(icmp);
+        f->more[rc->c->id - 1].icmp_ts = T(icmp);
     }
     return rc;
 }
@@ -686,9 +686,10 @@ static void goaway_before_request_found(void **state)
     struct fixture *f = *state;
     struct why_conn_rec *old = conn(f, "198.19.0.1", "198.19.0.21", 8001, 0.1, true);
     old->app = WHY_APP_H2;
-    old->h2.goaway_frame = 5;
-    old->h2.goaway_ts = T(0.2);
-    old->h2.goaway_dir = WHY_S2C;
+    assert_non_null(why_store_rec_more(&f->st, old));
+    old->more->h2.goaway_frame = 5;
+    old->more->h2.goaway_ts = T(0.2);
+    old->more->h2.goaway_dir = WHY_S2C;
     struct why_txn *client = answered_request(f, 9090, "http://shop.lab/x", "shop.lab", 3.0, 502, 3.01);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
@@ -696,12 +697,13 @@ static void goaway_before_request_found(void **state)
     assert_null(x.goaway_conn);
     struct why_conn_rec *h2 = conn(f, "198.19.0.1", "198.19.0.20", 8001, 0.3, true);
     h2->app = WHY_APP_H2;
-    h2->h2.goaway_frame = 40;
-    h2->h2.goaway_ts = T(2.95);
-    h2->h2.goaway_dir = WHY_S2C;
+    assert_non_null(why_store_rec_more(&f->st, h2));
+    h2->more->h2.goaway_frame = 40;
+    h2->more->h2.goaway_ts = T(2.95);
+    h2->more->h2.goaway_dir = WHY_S2C;
     why_join_request(&f->cx, client, &x);
     assert_ptr_equal(x.goaway_conn, h2);
-    h2->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
+    h2->more->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
     why_join_request(&f->cx, client, &x);
     assert_null(x.goaway_conn);
 }
