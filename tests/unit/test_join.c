@@ -552,7 +552,7 @@ static void silent_attempt_not_chained_across_requests(void **state)
     /* begun once the drop attempt was surely over (its next SYN would have shown): the
      * gateway moved on from it, and the chain is the drop request's, as before */
     u->c->syn_ts0 = u->c->first_ts = T(9.4);
-    u->c->icmp_ts = T(9.4001);
+    f->more[u->c->id - 1].icmp_ts = T(9.4001);
     answer(drop, 503, 9.41);
     unreach->has_resp = false;
     struct why_join x;
