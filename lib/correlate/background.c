@@ -233,7 +233,28 @@ static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, ui
     return false;
 }
 
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
+/* A refused address draws many attempts, and each request's join asks this of each of them
+ * (why_join_retry_after_refusal, chain_prev): the answer is kept until a packet comes. */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    if (!cx->sched)
+        return scheduled(cx, rc);
+    uintptr_t h = (uintptr_t)rc;
+    h = (h >> 4) ^ (h >> 12);
+    struct why_sched_cache *k = cx->sched;
+    size_t i = h & (WHY_SCHED_CACHE - 1);
+    if (k->e[i].rc == rc && k->e[i].gen == k->gen)
+        return k->e[i].scheduled;
+    bool v = scheduled(cx, rc);
+    k->e[i].rc = rc;
+    k->e[i].gen = k->gen;
+    k->e[i].scheduled = v;
+    return v;
+}
+
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))

@@ -60,10 +60,12 @@ static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr
                             struct why_ts syn)
 {
     const struct why_dns_rec *latest = NULL;
+    /* the address's list holds every name answered with it: the name's hash first */
+    uint64_t hkey = why_request_key("", host);
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(why_dns_alink_addr(l), a) || strcmp(d->qname, host) != 0 || !d->answered ||
-            why_ts_cmp(d->a_ts, syn) > 0)
+        if (d->nkey != hkey || !d->answered || why_ts_cmp(d->a_ts, syn) > 0 ||
+            !why_addr_eq(why_dns_alink_addr(l), a) || strcmp(d->qname, host) != 0)
             continue;
         if (!latest || why_ts_cmp(d->a_ts, latest->a_ts) > 0)
             latest = d;
@@ -71,8 +73,8 @@ static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr
     if (!latest)
         return false;
     /* no later answer for host (before syn) that gave other addresses of a's family only */
-    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d; d = d->nnext) {
-        if (strcmp(d->qname, host) != 0 || !d->answered || why_ts_cmp(d->a_ts, latest->a_ts) <= 0 ||
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, hkey); d; d = d->nnext) {
+        if (d->nkey != hkey || strcmp(d->qname, host) != 0 || !d->answered || why_ts_cmp(d->a_ts, latest->a_ts) <= 0 ||
             why_ts_cmp(d->a_ts, syn) > 0)
             continue;
         bool family = false, has = false;

@@ -84,6 +84,19 @@ struct why_lone_rsts {
                                      the gateway's of which the capture lacks a side */
 };
 
+#define WHY_SCHED_CACHE 256 /* entries of the cache below (direct-mapped by record) */
+
+/* why_join_scheduled's answers, valid while gen stays: the session moves gen on at every
+ * packet, sweep and freed record, the only times the records to a server change. */
+struct why_sched_cache {
+    uint64_t gen;
+    struct {
+        const struct why_conn_rec *rc;
+        uint64_t gen;             /* gen when answered */
+        bool scheduled;
+    } e[WHY_SCHED_CACHE];
+};
+
 /* What the join reads. */
 struct why_join_ctx {
     struct why_store *st;
@@ -97,6 +110,7 @@ struct why_join_ctx {
     int *opaque;                  /* NULL, or the session's cache of whether the store holds a
                                      TLS connection a gateway served and nothing can read (-1:
                                      not known yet), valid while no packet comes */
+    struct why_sched_cache *sched; /* NULL, or the session's cache of why_join_scheduled */
 };
 
 /* The client talked straight to the server (no gateway hop in the capture). */

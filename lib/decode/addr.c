@@ -6,13 +6,6 @@
 
 #include "decode/decode.h"
 
-bool why_addr_eq(const struct why_addr *a, const struct why_addr *b)
-{
-    if (a->family != b->family)
-        return false;
-    return memcmp(a->a, b->a, a->family == 4 ? 4 : sizeof a->a) == 0;
-}
-
 char *why_addr_str(const struct why_addr *a, char *buf, size_t size)
 {
     if (size == 0)
