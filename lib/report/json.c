@@ -28,10 +28,18 @@ static void kstr(FILE *o, const char *k, const char *v, bool *first)
 static void kint(FILE *o, const char *k, int64_t v, bool null_if_negative, bool *first)
 {
     key(o, k, first);
-    if (null_if_negative && v < 0)
+    if (null_if_negative && v < 0) {
         fputs("null", o);
-    else
-        fprintf(o, "%" PRId64, v);
+        return;
+    }
+    char b[24], *e = b + sizeof b, *p = e; /* by hand: an incident has dozens of numbers */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    fwrite(p, 1, (size_t)(e - p), o);
 }
 
 static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t port, bool *first)
