@@ -241,10 +241,8 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
 {
     if (!cx->sched)
         return scheduled(cx, rc);
-    uintptr_t h = (uintptr_t)rc;
-    h = (h >> 4) ^ (h >> 12);
     struct why_sched_cache *k = cx->sched;
-    size_t i = h & (WHY_SCHED_CACHE - 1);
+    size_t i = why_sched_slot(rc);
     if (k->e[i].rc == rc && k->e[i].gen == k->gen)
         return k->e[i].scheduled;
     bool v = scheduled(cx, rc);

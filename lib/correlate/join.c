@@ -486,7 +486,26 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
 
 /* The gateway tried rc's server again soon after rc ended (not a health check): rc is
  * inside a chain, not where one ends. */
+static bool goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc);
+
+/* Asked of every attempt a chain walks back over, for each request's match: kept until a
+ * packet comes (cx->sched). */
 static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    struct why_sched_cache *k = cx->sched;
+    if (!k)
+        return goes_on(cx, rc);
+    size_t i = why_sched_slot(rc);
+    if (k->on[i].rc == rc && k->on[i].gen == k->gen)
+        return k->on[i].goes_on;
+    bool v = goes_on(cx, rc);
+    k->on[i].rc = rc;
+    k->on[i].gen = k->gen;
+    k->on[i].goes_on = v;
+    return v;
+}
+
+static bool goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = attempt_end(rc);
@@ -519,38 +538,59 @@ static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_
  * for that name's server (HAProxy's `he` server, named he.lab and resolved in the
  * background), so rc is that request's, not q's (a live run gave `prohib6`, answered 0.3 ms
  * after `he`'s last refusal, he's chain while he, with lookups of its own, was not matched). */
-static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+/* The queued requests (up to two) waiting, when rc began, for a name the capture shows
+ * answered with rc's address: what named_for_other asks of every pair with rc, found once per
+ * candidate (the queue's walk does not depend on the pair's request). */
+struct named_memo {
+    bool done;
+    uint32_t n;
+    const struct why_txn *o[2];
+};
+
+static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct named_memo *m)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    m->done = true;
+    m->n = 0;
+    /* a name looked up on a schedule has one answer per round: its run of answers in the
+     * address's list is walked for once (the queue's walk is the same for each) */
+    const char *walked = NULL;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l && m->n < 2; l = l->next) {
+        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
+            continue;
+        walked = l->rec->qname;
+        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2; o = o->qnext)
+            if (!o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
+                why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
+                (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0) &&
+                (m->n == 0 || m->o[0] != o))
+                m->o[m->n++] = o;
+    }
+}
+
+static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc,
+                            struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!q->host[0] || !addr_for_other_name(cx, &c->srv_addr, q->host))
         return false;
-    /* a name looked up on a schedule has one answer per round: its run of answers in the
-     * address's list is walked for once (the queue's walk is the same for each) */
-    const char *walked = NULL;
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
-        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
-            continue;
-        walked = l->rec->qname;
-        for (const struct why_txn *o = cx->st->qhead; o; o = o->qnext)
-            if (o != q && !o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
-                why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
-                (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0))
-                return true;
-    }
-    return false;
+    if (!m->done)
+        named_waiting(cx, rc, m);
+    return m->n == 2 || (m->n == 1 && m->o[0] != q);
 }
 
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
-static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc,
+                         struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
     int64_t gap = why_ts_diff_us(attempt_end(rc), q->resp_first_ts);
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
-    if (named_for_other(cx, q, rc))
+    if (named_for_other(cx, q, rc, m))
         return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
@@ -714,10 +754,13 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     /* the pairs that can be: gap[i][j] >= 0 (final_gap) */
     int64_t gap[WHY_FINAL_REQS_MAX][WHY_FINAL_CANDS_MAX];
     bool used[WHY_FINAL_CANDS_MAX] = {0};
+    struct named_memo memo[WHY_FINAL_CANDS_MAX];
+    for (uint32_t j = 0; j < ncands; j++)
+        memo[j].done = false;
     uint32_t npairs = 0;
     for (uint32_t i = 0; i < nreqs; i++)
         for (uint32_t j = 0; j < ncands; j++) {
-            gap[i][j] = final_gap(cx, reqs[i], cands[j]);
+            gap[i][j] = final_gap(cx, reqs[i], cands[j], &memo[j]);
             if (gap[i][j] >= 0 && npairs == WHY_FINAL_PAIRS_MAX)
                 return;
             if (gap[i][j] >= 0) {

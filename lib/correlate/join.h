@@ -86,16 +86,30 @@ struct why_lone_rsts {
 
 #define WHY_SCHED_CACHE 256 /* entries of the cache below (direct-mapped by record) */
 
-/* why_join_scheduled's answers, valid while gen stays: the session moves gen on at every
- * packet, sweep and freed record, the only times the records to a server change. */
+/* Answers about an attempt that read only the records to its server (why_join_scheduled,
+ * and whether the gateway tried that server again after it: join.c), valid while gen stays:
+ * the session moves gen on at every packet, sweep and freed record, the only times the
+ * records to a server change. */
 struct why_sched_cache {
     uint64_t gen;
     struct {
         const struct why_conn_rec *rc;
-        uint64_t gen;             /* gen when answered */
+        uint64_t gen;             /* gen when scheduled was found */
         bool scheduled;
     } e[WHY_SCHED_CACHE];
+    struct {
+        const struct why_conn_rec *rc;
+        uint64_t gen;
+        bool goes_on;
+    } on[WHY_SCHED_CACHE];
 };
+
+/* The slot of rc in a WHY_SCHED_CACHE table. */
+static inline size_t why_sched_slot(const struct why_conn_rec *rc)
+{
+    uintptr_t h = (uintptr_t)rc;
+    return ((h >> 4) ^ (h >> 12)) & (WHY_SCHED_CACHE - 1);
+}
 
 /* What the join reads. */
 struct why_join_ctx {
