@@ -235,21 +235,28 @@ static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, ui
 
 static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 
+bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
+                     bool (*answer)(const struct why_join_ctx *cx, const struct why_conn_rec *rc))
+{
+    struct why_sched_cache *k = cx->sched;
+    if (!k)
+        return answer(cx, rc);
+    uintptr_t h = (uintptr_t)rc;
+    size_t i = ((h >> 4) ^ (h >> 12)) & (WHY_SCHED_CACHE - 1);
+    if (k->e[q][i].rc == rc && k->e[q][i].gen == k->gen)
+        return k->e[q][i].yes;
+    bool v = answer(cx, rc);
+    k->e[q][i].rc = rc;
+    k->e[q][i].gen = k->gen;
+    k->e[q][i].yes = v;
+    return v;
+}
+
 /* A refused address draws many attempts, and each request's join asks this of each of them
  * (why_join_retry_after_refusal, chain_prev): the answer is kept until a packet comes. */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    if (!cx->sched)
-        return scheduled(cx, rc);
-    struct why_sched_cache *k = cx->sched;
-    size_t i = why_sched_slot(rc);
-    if (k->e[i].rc == rc && k->e[i].gen == k->gen)
-        return k->e[i].scheduled;
-    bool v = scheduled(cx, rc);
-    k->e[i].rc = rc;
-    k->e[i].gen = k->gen;
-    k->e[i].scheduled = v;
-    return v;
+    return why_join_cached(cx, WHY_SCHED_Q_SCHEDULED, rc, scheduled);
 }
 
 static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)

@@ -486,26 +486,16 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
 
 /* The gateway tried rc's server again soon after rc ended (not a health check): rc is
  * inside a chain, not where one ends. */
-static bool goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc);
+static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 
 /* Asked of every attempt a chain walks back over, for each request's match: kept until a
  * packet comes (cx->sched). */
 static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
-    struct why_sched_cache *k = cx->sched;
-    if (!k)
-        return goes_on(cx, rc);
-    size_t i = why_sched_slot(rc);
-    if (k->on[i].rc == rc && k->on[i].gen == k->gen)
-        return k->on[i].goes_on;
-    bool v = goes_on(cx, rc);
-    k->on[i].rc = rc;
-    k->on[i].gen = k->gen;
-    k->on[i].goes_on = v;
-    return v;
+    return why_join_cached(cx, WHY_SCHED_Q_GOES_ON, rc, goes_on);
 }
 
-static bool goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = attempt_end(rc);

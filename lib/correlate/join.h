@@ -90,26 +90,16 @@ struct why_lone_rsts {
  * and whether the gateway tried that server again after it: join.c), valid while gen stays:
  * the session moves gen on at every packet, sweep and freed record, the only times the
  * records to a server change. */
+enum why_sched_q { WHY_SCHED_Q_SCHEDULED, WHY_SCHED_Q_GOES_ON, WHY_SCHED_QS };
+
 struct why_sched_cache {
     uint64_t gen;
     struct {
         const struct why_conn_rec *rc;
-        uint64_t gen;             /* gen when scheduled was found */
-        bool scheduled;
-    } e[WHY_SCHED_CACHE];
-    struct {
-        const struct why_conn_rec *rc;
-        uint64_t gen;
-        bool goes_on;
-    } on[WHY_SCHED_CACHE];
+        uint64_t gen;             /* gen when answered */
+        bool yes;
+    } e[WHY_SCHED_QS][WHY_SCHED_CACHE];
 };
-
-/* The slot of rc in a WHY_SCHED_CACHE table. */
-static inline size_t why_sched_slot(const struct why_conn_rec *rc)
-{
-    uintptr_t h = (uintptr_t)rc;
-    return ((h >> 4) ^ (h >> 12)) & (WHY_SCHED_CACHE - 1);
-}
 
 /* What the join reads. */
 struct why_join_ctx {
@@ -192,6 +182,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
 /* rc, a gateway's connection, is one of its connections to that server on a schedule (a
  * health check's period). */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* answer(cx, rc), from cx->sched's table q while its gen stays (answer computed otherwise). */
+bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
+                     bool (*answer)(const struct why_join_ctx *cx, const struct why_conn_rec *rc));
 /* rc goes to the address that refused the request's previous attempt, after a retry timer
  * (HAProxy's retries wait ~1 s and try the same server again), and is not a health check. */
 bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
