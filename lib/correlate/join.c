@@ -252,16 +252,31 @@ static int upstream_score(const struct why_join_ctx *cx, const struct why_txn *c
                           struct why_ts from, struct why_ts to, const struct why_txn *t)
 {
     struct why_conn_rec *rc = t->rc;
-    if (t->claimed_by || rc == client->rc || !why_rec_http(rc) || !is_upstream_conn(cx, rc) ||
-        strcmp(t->method, client->method) != 0 || !in_window(t->req_first_ts, from, to))
+    /* the window first: the walk meets every upstream request sent since the client's began,
+     * up to the decision, most of them after its answer */
+    if (!in_window(t->req_first_ts, from, to) || t->claimed_by || rc == client->rc || !why_rec_http(rc) ||
+        !is_upstream_conn(cx, rc) || strcmp(t->method, client->method) != 0)
         return 0;
-    struct why_url tu;
-    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &tu);
-    if (strcmp(tu.path, u->path) != 0 && !why_url_path_suffix(u->path, tu.path))
-        return 0;
+    /* t's path and host as the request index took them from its URL (ipath: a run of its
+     * target's bytes; ihost, lower-case), not parsed again for each request's walk; parsed
+     * when the index has no host for it (none, or out of memory) */
+    bool same_host;
+    if (t->ipath && t->ihost[0]) {
+        size_t cn = strlen(u->path), un = t->ipath_len;
+        if (!(un == cn && memcmp(t->ipath, u->path, cn) == 0) &&
+            !(cn > 1 && un > cn && memcmp(t->ipath + un - cn, u->path, cn) == 0))
+            return 0;
+        same_host = strcmp(t->ihost, u->host) == 0;
+    } else {
+        struct why_url tu;
+        why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &tu);
+        if (strcmp(tu.path, u->path) != 0 && !why_url_path_suffix(u->path, tu.path))
+            return 0;
+        same_host = strcmp(tu.host, u->host) == 0;
+    }
     /* forward proxies keep the host (the same path on another host is another request);
      * reverse proxies may rewrite it */
-    if (strcmp(tu.host, u->host) == 0)
+    if (same_host)
         return 2;
     return direct_addr_known(cx, client) ? 0 : 1;
 }
