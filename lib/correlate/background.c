@@ -416,6 +416,46 @@ static bool beat(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t p
     return !nearer;
 }
 
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict);
+static bool scheduled_strict(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return scheduled(cx, rc, true);
+}
+
+static bool scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return scheduled(cx, rc, false);
+}
+
+bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
+                     bool (*answer)(const struct why_join_ctx *cx, const struct why_conn_rec *rc))
+{
+    struct why_sched_cache *k = cx->sched;
+    if (!k)
+        return answer(cx, rc);
+    uintptr_t h = (uintptr_t)rc;
+    size_t i = ((h >> 4) ^ (h >> 12)) & (WHY_SCHED_CACHE - 1);
+    if (k->e[q][i].rc == rc && k->e[q][i].gen == k->gen)
+        return k->e[q][i].yes;
+    bool v = answer(cx, rc);
+    k->e[q][i].rc = rc;
+    k->e[q][i].gen = k->gen;
+    k->e[q][i].yes = v;
+    return v;
+}
+
+/* A refused address draws many attempts, and each request's join asks this of each of them
+ * (why_join_retry_after_refusal, chain_prev): the answer is kept until a packet comes. */
+bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return why_join_cached(cx, WHY_SCHED_Q_SCHEDULED, rc, scheduled_strict);
+}
+
+bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return why_join_cached(cx, WHY_SCHED_Q_LOOSE, rc, scheduled_loose);
+}
+
 static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -447,16 +487,6 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
      * loose fit says t is one. */
     int64_t p = neighbours_keep_time(c->first_ts, ts, n);
     return !p || (beat(c->first_ts, ts, n, p, -1) && beat(c->first_ts, ts, n, p, 1));
-}
-
-bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
-{
-    return scheduled(cx, rc, true);
-}
-
-bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
-{
-    return scheduled(cx, rc, false);
 }
 
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)

@@ -60,10 +60,12 @@ static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr
                             struct why_ts syn)
 {
     const struct why_dns_rec *latest = NULL;
+    /* the address's list holds every name answered with it: the name's hash first */
+    uint64_t hkey = why_request_key("", host);
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(why_dns_alink_addr(l), a) || strcmp(d->qname, host) != 0 || !d->answered ||
-            why_ts_cmp(d->a_ts, syn) > 0)
+        if (d->nkey != hkey || !d->answered || why_ts_cmp(d->a_ts, syn) > 0 ||
+            !why_addr_eq(why_dns_alink_addr(l), a) || strcmp(d->qname, host) != 0)
             continue;
         if (!latest || why_ts_cmp(d->a_ts, latest->a_ts) > 0)
             latest = d;
@@ -71,8 +73,8 @@ static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr
     if (!latest)
         return false;
     /* no later answer for host (before syn) that gave other addresses of a's family only */
-    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d; d = d->nnext) {
-        if (strcmp(d->qname, host) != 0 || !d->answered || why_ts_cmp(d->a_ts, latest->a_ts) <= 0 ||
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, hkey); d; d = d->nnext) {
+        if (d->nkey != hkey || strcmp(d->qname, host) != 0 || !d->answered || why_ts_cmp(d->a_ts, latest->a_ts) <= 0 ||
             why_ts_cmp(d->a_ts, syn) > 0)
             continue;
         bool family = false, has = false;
@@ -250,16 +252,31 @@ static int upstream_score(const struct why_join_ctx *cx, const struct why_txn *c
                           struct why_ts from, struct why_ts to, const struct why_txn *t)
 {
     struct why_conn_rec *rc = t->rc;
-    if (t->claimed_by || rc == client->rc || !why_rec_http(rc) || !is_upstream_conn(cx, rc) ||
-        strcmp(t->method, client->method) != 0 || !in_window(t->req_first_ts, from, to))
+    /* the window first: the walk meets every upstream request sent since the client's began,
+     * up to the decision, most of them after its answer */
+    if (!in_window(t->req_first_ts, from, to) || t->claimed_by || rc == client->rc || !why_rec_http(rc) ||
+        !is_upstream_conn(cx, rc) || strcmp(t->method, client->method) != 0)
         return 0;
-    struct why_url tu;
-    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &tu);
-    if (strcmp(tu.path, u->path) != 0 && !why_url_path_suffix(u->path, tu.path))
-        return 0;
+    /* t's path and host as the request index took them from its URL (ipath: a run of its
+     * target's bytes; ihost, lower-case), not parsed again for each request's walk; parsed
+     * when the index has no host for it (none, or out of memory) */
+    bool same_host;
+    if (t->ipath && t->ihost[0]) {
+        size_t cn = strlen(u->path), un = t->ipath_len;
+        if (!(un == cn && memcmp(t->ipath, u->path, cn) == 0) &&
+            !(cn > 1 && un > cn && memcmp(t->ipath + un - cn, u->path, cn) == 0))
+            return 0;
+        same_host = strcmp(t->ihost, u->host) == 0;
+    } else {
+        struct why_url tu;
+        why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &tu);
+        if (strcmp(tu.path, u->path) != 0 && !why_url_path_suffix(u->path, tu.path))
+            return 0;
+        same_host = strcmp(tu.host, u->host) == 0;
+    }
     /* forward proxies keep the host (the same path on another host is another request);
      * reverse proxies may rewrite it */
-    if (strcmp(tu.host, u->host) == 0)
+    if (same_host)
         return 2;
     return direct_addr_known(cx, client) ? 0 : 1;
 }
@@ -530,7 +547,16 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
 
 /* The gateway tried rc's server again soon after rc ended (not a health check): rc is
  * inside a chain, not where one ends. */
+static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
+/* Asked of every attempt a chain walks back over, for each request's match: kept until a
+ * packet comes (cx->sched). */
 static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    return why_join_cached(cx, WHY_SCHED_Q_GOES_ON, rc, goes_on);
+}
+
+static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = attempt_end(rc);
@@ -599,38 +625,59 @@ static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_
  * for that name's server (HAProxy's `he` server, named he.lab and resolved in the
  * background), so rc is that request's, not q's (a live run gave `prohib6`, answered 0.3 ms
  * after `he`'s last refusal, he's chain while he, with lookups of its own, was not matched). */
-static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+/* The queued requests (up to two) waiting, when rc began, for a name the capture shows
+ * answered with rc's address: what named_for_other asks of every pair with rc, found once per
+ * candidate (the queue's walk does not depend on the pair's request). */
+struct named_memo {
+    bool done;
+    uint32_t n;
+    const struct why_txn *o[2];
+};
+
+static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct named_memo *m)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    m->done = true;
+    m->n = 0;
+    /* a name looked up on a schedule has one answer per round: its run of answers in the
+     * address's list is walked for once (the queue's walk is the same for each) */
+    const char *walked = NULL;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l && m->n < 2; l = l->next) {
+        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
+            continue;
+        walked = l->rec->qname;
+        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2; o = o->qnext)
+            if (!o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
+                why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
+                (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0) &&
+                (m->n == 0 || m->o[0] != o))
+                m->o[m->n++] = o;
+    }
+}
+
+static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc,
+                            struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!q->host[0] || !addr_for_other_name(cx, &c->srv_addr, q->host))
         return false;
-    /* a name looked up on a schedule has one answer per round: its run of answers in the
-     * address's list is walked for once (the queue's walk is the same for each) */
-    const char *walked = NULL;
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
-        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
-            continue;
-        walked = l->rec->qname;
-        for (const struct why_txn *o = cx->st->qhead; o; o = o->qnext)
-            if (o != q && !o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
-                why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
-                (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0))
-                return true;
-    }
-    return false;
+    if (!m->done)
+        named_waiting(cx, rc, m);
+    return m->n == 2 || (m->n == 1 && m->o[0] != q);
 }
 
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
-static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc,
+                         struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
     int64_t gap = why_ts_diff_us(attempt_end(rc), q->resp_first_ts);
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
-    if (named_for_other(cx, q, rc))
+    if (named_for_other(cx, q, rc, m))
         return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
@@ -794,10 +841,13 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     /* the pairs that can be: gap[i][j] >= 0 (final_gap) */
     int64_t gap[WHY_FINAL_REQS_MAX][WHY_FINAL_CANDS_MAX];
     bool used[WHY_FINAL_CANDS_MAX] = {0};
+    struct named_memo memo[WHY_FINAL_CANDS_MAX];
+    for (uint32_t j = 0; j < ncands; j++)
+        memo[j].done = false;
     uint32_t npairs = 0;
     for (uint32_t i = 0; i < nreqs; i++)
         for (uint32_t j = 0; j < ncands; j++) {
-            gap[i][j] = final_gap(cx, reqs[i], cands[j]);
+            gap[i][j] = final_gap(cx, reqs[i], cands[j], &memo[j]);
             if (gap[i][j] >= 0 && npairs == WHY_FINAL_PAIRS_MAX)
                 return;
             if (gap[i][j] >= 0) {

@@ -84,6 +84,23 @@ struct why_lone_rsts {
                                      the gateway's of which the capture lacks a side */
 };
 
+#define WHY_SCHED_CACHE 256 /* entries of the cache below (direct-mapped by record) */
+
+/* Answers about an attempt that read only the records to its server (why_join_scheduled,
+ * and whether the gateway tried that server again after it: join.c), valid while gen stays:
+ * the session moves gen on at every packet, sweep and freed record, the only times the
+ * records to a server change. */
+enum why_sched_q { WHY_SCHED_Q_SCHEDULED, WHY_SCHED_Q_LOOSE, WHY_SCHED_Q_GOES_ON, WHY_SCHED_QS };
+
+struct why_sched_cache {
+    uint64_t gen;
+    struct {
+        const struct why_conn_rec *rc;
+        uint64_t gen;             /* gen when answered */
+        bool yes;
+    } e[WHY_SCHED_QS][WHY_SCHED_CACHE];
+};
+
 /* What the join reads. */
 struct why_join_ctx {
     struct why_store *st;
@@ -97,6 +114,7 @@ struct why_join_ctx {
     int *opaque;                  /* NULL, or the session's cache of whether the store holds a
                                      TLS connection a gateway served and nothing can read (-1:
                                      not known yet), valid while no packet comes */
+    struct why_sched_cache *sched; /* NULL, or the session's cache of why_join_scheduled */
 };
 
 /* The client talked straight to the server (no gateway hop in the capture). */
@@ -172,6 +190,9 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
 /* ...within a quarter of its period only, even where the attempts around it keep time (no
  * request's attempt of the join can be told by it): for what no request took. */
 bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* answer(cx, rc), from cx->sched's table q while its gen stays (answer computed otherwise). */
+bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
+                     bool (*answer)(const struct why_join_ctx *cx, const struct why_conn_rec *rc));
 /* rc goes to the address that refused the request's previous attempt, after a retry timer
  * (HAProxy's retries wait ~1 s and try the same server again), and is not a health check. */
 bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,

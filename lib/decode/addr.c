@@ -6,11 +6,40 @@
 
 #include "decode/decode.h"
 
-bool why_addr_eq(const struct why_addr *a, const struct why_addr *b)
+/* s into buf as snprintf("%s") would: cut to size, always terminated. */
+static void put_str(char *buf, size_t size, const char *s, size_t n)
 {
-    if (a->family != b->family)
-        return false;
-    return memcmp(a->a, b->a, a->family == 4 ? 4 : sizeof a->a) == 0;
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+}
+
+/* tmp gets the text of a (>= INET6_ADDRSTRLEN bytes); its length. IPv4 by hand (every
+ * evidence line has two addresses), IPv6 through inet_ntop (RFC 5952's compression). */
+static size_t addr_text(const struct why_addr *a, char *tmp)
+{
+    if (a->family == 4) {
+        char *p = tmp;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            if (i < 3)
+                *p++ = '.';
+        }
+        *p = 0;
+        return (size_t)(p - tmp);
+    }
+    const char *s = a->family == 6 ? inet_ntop(AF_INET6, a->a, tmp, INET6_ADDRSTRLEN) : NULL;
+    if (!s)
+        strcpy(tmp, "-");
+    return strlen(tmp);
 }
 
 char *why_addr_str(const struct why_addr *a, char *buf, size_t size)
@@ -18,21 +47,28 @@ char *why_addr_str(const struct why_addr *a, char *buf, size_t size)
     if (size == 0)
         return buf;
     char tmp[INET6_ADDRSTRLEN];
-    const char *s = NULL;
-    if (a->family == 4)
-        s = inet_ntop(AF_INET, a->a, tmp, sizeof tmp);
-    else if (a->family == 6)
-        s = inet_ntop(AF_INET6, a->a, tmp, sizeof tmp);
-    snprintf(buf, size, "%s", s ? s : "-");
+    put_str(buf, size, tmp, addr_text(a, tmp));
     return buf;
 }
 
 char *why_endpoint_str(const struct why_addr *a, uint16_t port, char *buf, size_t size)
 {
-    char host[INET6_ADDRSTRLEN];
-    why_addr_str(a, host, sizeof host);
-    if (size)
-        snprintf(buf, size, a->family == 6 ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
+    char s[INET6_ADDRSTRLEN + 8], *p = s;
+    if (a->family == 6)
+        *p++ = '[';
+    p += addr_text(a, p);
+    if (a->family == 6)
+        *p++ = ']';
+    *p++ = ':';
+    char d[5];
+    int n = 0;
+    unsigned v = port;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = d[--n];
+    put_str(buf, size, s, (size_t)(p - s));
     return buf;
 }
 

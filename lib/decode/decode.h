@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "capture/capture.h"
 
@@ -182,7 +183,23 @@ const char *why_encap_stop_name(enum why_encap_stop s);
 char *why_encap_str(const struct why_encap *layers, unsigned n, char *buf, size_t size);
 
 /* Address helpers. */
-bool why_addr_eq(const struct why_addr *a, const struct why_addr *b);
+/* Same family and address (IPv4: the first 4 bytes; otherwise all 16). Inline: the joins and
+ * the gateway sets compare addresses in their walks. */
+static inline bool why_addr_eq(const struct why_addr *a, const struct why_addr *b)
+{
+    if (a->family != b->family)
+        return false;
+    if (a->family == 4) {
+        uint32_t x, y;
+        memcpy(&x, a->a, 4);
+        memcpy(&y, b->a, 4);
+        return x == y;
+    }
+    uint64_t x[2], y[2];
+    memcpy(x, a->a, 16);
+    memcpy(y, b->a, 16);
+    return x[0] == y[0] && x[1] == y[1];
+}
 /* "198.18.0.1" or "fd00::1"; buf >= 46 bytes. Returns buf. */
 char *why_addr_str(const struct why_addr *a, char *buf, size_t size);
 /* "198.18.0.1:80" or "[fd00::1]:80"; buf >= 54 bytes. */

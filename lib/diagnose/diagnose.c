@@ -1119,7 +1119,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         why_url_parse_https(t->method, t->target, t->target_len, t->host, &u);
     else
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
-    snprintf(inc->url, sizeof inc->url, "%s", u.abs);
+    snprintf(inc->url, sizeof inc->url, "%s", why_url_abs(&u));
     inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
     if (t->resp->claim[0] && t->resp->title[0])
         snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->resp->claim, t->resp->title);

@@ -99,8 +99,20 @@ static int dns_name(const uint8_t *msg, size_t len, size_t off, size_t *end, cha
         size_t before = o.len;
         if (labels > 1)
             out_put(&o, ".", 1);
-        for (size_t i = 0; i < b; i++)
-            out_byte(&o, msg[pos + 1 + i]);
+        /* plain bytes (printable, not '.' or '\\') written in place, lower-cased, with one
+         * NUL at the end; any other byte, or one that does not fit, through out_byte */
+        for (size_t i = 0; o.buf && i < b; i++) {
+            uint8_t ch = msg[pos + 1 + i];
+            if (!o.full && ch > 0x20 && ch < 0x7f && ch != '.' && ch != '\\' && o.len + 2 <= o.size) {
+                o.buf[o.len++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+                continue;
+            }
+            if (!o.full)
+                o.buf[o.len] = '\0';
+            out_byte(&o, ch);
+        }
+        if (o.buf && !o.full)
+            o.buf[o.len] = '\0';
         if (o.buf && o.full && labels > 1 && o.len == before + 1) {
             o.len = before; /* no separator before a label that did not fit */
             o.buf[before] = '\0';

@@ -37,11 +37,19 @@ static bool is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
 static bool is_alpha(uint8_t c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
 static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
 
+/* RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", as a bit per byte value (every
+ * byte of every field name goes through it) */
 static bool is_tchar(uint8_t c)
 {
-    if (is_alpha(c) || is_digit(c))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    static const uint64_t set[4] = {0x03ff6cfa00000000u, 0x57ffffffc7fffffeu, 0, 0};
+    return (set[c >> 6] >> (c & 63)) & 1;
+}
+
+/* The first '\n' in buf[from..end), or end. */
+static size_t line_end(const uint8_t *buf, size_t from, size_t end)
+{
+    const uint8_t *nl = from < end ? memchr(buf + from, '\n', end - from) : NULL;
+    return nl ? (size_t)(nl - buf) : end;
 }
 
 static uint8_t lower(uint8_t c) { return is_upper(c) ? (uint8_t)(c + 32) : c; }
@@ -208,6 +216,12 @@ struct field_state {
 static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
                        size_t nl, const uint8_t *v, size_t vl)
 {
+    /* the names below are 3-17 bytes and start with c, h, p, s, t, u, v or x: most fields
+     * of a head (Accept, User-Agent, Date, ...) are passed over without a comparison */
+    uint8_t c0 = why_ascii_lower(name[0]);
+    if (nl < 3 || nl > 17 || !(c0 == 'c' || c0 == 'h' || c0 == 'p' || c0 == 's' || c0 == 't' || c0 == 'u' ||
+                               c0 == 'v' || c0 == 'x'))
+        return;
     if (why_ascii_ieq(name, nl, "host")) {
         if (!h->host[0])
             why_ascii_copy(h->host, sizeof h->host, v, vl);
@@ -361,9 +375,7 @@ int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct wh
 static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
 {
     /* first line: find_head_end saw a '\n' before `end`, but the scan is bounded anyway */
-    size_t q = 0;
-    while (q < end && buf[q] != '\n')
-        q++;
+    size_t q = line_end(buf, 0, end);
     if (q == end)
         return WHY_HTTP_ERR_BAD_HEAD;
     size_t l = q;
@@ -376,9 +388,7 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
     struct field_state fs = {0};
     size_t p = q + 1;
     while (p < end) {
-        q = p;
-        while (q < end && buf[q] != '\n')
-            q++;
+        q = line_end(buf, p, end);
         size_t le = q;
         if (le > p && buf[le - 1] == '\r')
             le--;

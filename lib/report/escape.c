@@ -48,18 +48,24 @@ static size_t utf8_len(const unsigned char *p, size_t left, uint32_t *cp)
     return n;
 }
 
+/* printable ASCII but '"' and '\\', as a bit per byte value */
+static bool json_plain(uint8_t c)
+{
+    static const uint64_t set[4] = {0xfffffffb00000000u, 0x7fffffffefffffffu, 0, 0};
+    return (set[c >> 6] >> (c & 63)) & 1;
+}
+
 void why_esc_json(FILE *out, const char *s) { why_esc_json_n(out, (const uint8_t *)s, strlen(s)); }
 
 void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
 {
-    fputc('"', out);
+    putc_unlocked('"', out);
     for (size_t i = 0; i < n;) {
         size_t run = 0; /* printable ASCII that needs no escape: written in one call */
-        while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x7f && s[i + run] != '"' &&
-               s[i + run] != '\\')
+        while (i + run < n && json_plain(s[i + run]))
             run++;
         if (run) {
-            fwrite(s + i, 1, run, out);
+            fwrite_unlocked(s + i, 1, run, out);
             i += run;
             continue;
         }
@@ -68,7 +74,7 @@ void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
             uint32_t cp;
             size_t len = utf8_len(s + i, n - i, &cp);
             if (len == 0) {
-                fputs("\\ufffd", out);
+                fputs_unlocked("\\ufffd", out);
                 i++;
                 continue;
             }
@@ -79,32 +85,32 @@ void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
             else if (sep)
                 fprintf(out, "\\u%04x", 0x2000u | (s[i + 2] & 0x3Fu));
             else
-                fwrite(s + i, 1, len, out);
+                fwrite_unlocked(s + i, 1, len, out);
             i += len;
             continue;
         }
         switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
+        case '"': fputs_unlocked("\\\"", out); break;
+        case '\\': fputs_unlocked("\\\\", out); break;
+        case '\n': fputs_unlocked("\\n", out); break;
+        case '\r': fputs_unlocked("\\r", out); break;
+        case '\t': fputs_unlocked("\\t", out); break;
         default:
             if (c < 0x20 || c == 0x7f)
                 fprintf(out, "\\u%04x", c);
             else
-                fputc(c, out);
+                putc_unlocked(c, out);
         }
         i++;
     }
-    fputc('"', out);
+    putc_unlocked('"', out);
 }
 
 void why_esc_text(FILE *out, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p >= 0x20 && *p < 0x7f)
-            fputc(*p, out);
+            putc_unlocked(*p, out);
         else
             fprintf(out, "\\x%02x", *p);
     }
@@ -126,17 +132,17 @@ static bool hidden_code_point(uint32_t c)
 static void html_shown(FILE *out, enum why_html_ctx ctx, bool code_point, uint32_t v)
 {
     if (ctx == WHY_HTML_TEXT)
-        fputs("<span class=\"x\">", out);
+        fputs_unlocked("<span class=\"x\">", out);
     else if (ctx == WHY_HTML_SVG)
-        fputs("<tspan class=\"x\">", out);
+        fputs_unlocked("<tspan class=\"x\">", out);
     if (code_point)
         fprintf(out, "\\u{%04x}", (unsigned)v);
     else
         fprintf(out, "\\x%02x", (unsigned)v);
     if (ctx == WHY_HTML_TEXT)
-        fputs("</span>", out);
+        fputs_unlocked("</span>", out);
     else if (ctx == WHY_HTML_SVG)
-        fputs("</tspan>", out);
+        fputs_unlocked("</tspan>", out);
 }
 
 void why_esc_html_n(FILE *out, enum why_html_ctx ctx, const uint8_t *s, size_t n)
@@ -154,10 +160,10 @@ void why_esc_html_n(FILE *out, enum why_html_ctx ctx, const uint8_t *s, size_t n
         default: break;
         }
         if (ref) {
-            fputs(ref, out);
+            fputs_unlocked(ref, out);
             i++;
         } else if (b >= 0x20 && b < 0x7f) {
-            fputc(b, out);
+            putc_unlocked(b, out);
             i++;
         } else if (b < 0x80) {
             html_shown(out, ctx, false, b);
@@ -172,7 +178,7 @@ void why_esc_html_n(FILE *out, enum why_html_ctx ctx, const uint8_t *s, size_t n
                 if (hidden_code_point(cp))
                     html_shown(out, ctx, true, cp);
                 else
-                    fwrite(s + i, 1, len, out);
+                    fwrite_unlocked(s + i, 1, len, out);
                 i += len;
             }
         }

@@ -9,10 +9,10 @@
 static void key(FILE *o, const char *k, bool *first)
 {
     if (!*first)
-        fputc(',', o);
-    fputc('"', o);
-    fputs(k, o);
-    fputs("\":", o);
+        putc_unlocked(',', o);
+    putc_unlocked('"', o);
+    fputs_unlocked(k, o);
+    fputs_unlocked("\":", o);
     *first = false;
 }
 
@@ -22,16 +22,24 @@ static void kstr(FILE *o, const char *k, const char *v, bool *first)
     if (v && v[0])
         why_esc_json(o, v);
     else
-        fputs("null", o);
+        fputs_unlocked("null", o);
 }
 
 static void kint(FILE *o, const char *k, int64_t v, bool null_if_negative, bool *first)
 {
     key(o, k, first);
-    if (null_if_negative && v < 0)
-        fputs("null", o);
-    else
-        fprintf(o, "%" PRId64, v);
+    if (null_if_negative && v < 0) {
+        fputs_unlocked("null", o);
+        return;
+    }
+    char b[24], *e = b + sizeof b, *p = e; /* by hand: an incident has dozens of numbers */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    fwrite_unlocked(p, 1, (size_t)(e - p), o);
 }
 
 static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t port, bool *first)
@@ -43,7 +51,7 @@ static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t
     else if (a->family)
         why_esc_json(o, why_endpoint_str(a, port, buf, sizeof buf));
     else
-        fputs("null", o);
+        fputs_unlocked("null", o);
 }
 
 /* {"actor":..,"address":..,"port":..} */
@@ -53,11 +61,11 @@ static void kactor(FILE *o, const char *k, enum why_actor a, const struct why_ad
     char buf[64];
     bool g = true;
     key(o, k, first);
-    fputc('{', o);
+    putc_unlocked('{', o);
     kstr(o, "actor", why_actor_name(a), &g);
     kstr(o, "address", addr->family ? why_addr_str(addr, buf, sizeof buf) : NULL, &g);
     kint(o, "port", port ? port : -1, true, &g);
-    fputc('}', o);
+    putc_unlocked('}', o);
 }
 
 /* {"file":..,"file_name":..,"frame":..,"time":..} */
@@ -67,19 +75,19 @@ static void kframe(FILE *o, const char *k, uint32_t file, uint64_t frame, struct
     char t[40];
     bool g = true;
     key(o, k, first);
-    fputc('{', o);
+    putc_unlocked('{', o);
     kint(o, "file", file, false, &g);
     kstr(o, "file_name", files ? files[file] : NULL, &g);
     kint(o, "frame", (int64_t)frame, false, &g);
     kstr(o, "time", why_ts_format(ts, t, sizeof t), &g);
-    fputc('}', o);
+    putc_unlocked('}', o);
 }
 
 void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files)
 {
     bool f = true;
     char ts[40];
-    fputc('{', out);
+    putc_unlocked('{', out);
     kstr(out, "type", "incident", &f);
     kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "id", (int64_t)inc->id, false, &f);
@@ -94,7 +102,7 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     bool direct = inc->has_client && !inc->via_gateway;
     kendpoint(out, "gateway", direct ? &none : &inc->gateway_addr, inc->gateway_port, &f);
     key(out, "via_gateway", &f);
-    fputs(inc->has_client ? (inc->via_gateway ? "true" : "false") : "null", out);
+    fputs_unlocked(inc->has_client ? (inc->via_gateway ? "true" : "false") : "null", out);
     kendpoint(out, "direct_server", direct ? &inc->gateway_addr : &none, inc->gateway_port, &f);
     kstr(out, "method", inc->method, &f);
     kstr(out, "url", inc->url, &f);
@@ -105,44 +113,44 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     key(out, "upstream", &f);
     if (inc->has_upstream || inc->upstream_host[0]) {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kstr(out, "host", inc->upstream_host, &g);
         kendpoint(out, "address", &inc->upstream_addr, inc->upstream_port, &g);
         kint(out, "status", inc->upstream_status ? inc->upstream_status : -1, true, &g);
         kint(out, "attempts", inc->attempts, false, &g);
         kint(out, "syn_tries", inc->syn_tries, false, &g);
         key(out, "syn_schedule_us", &g);
-        fputc('[', out);
+        putc_unlocked('[', out);
         for (uint32_t i = 0; i < inc->nschedule; i++)
             fprintf(out, "%s%" PRId64, i ? "," : "", inc->schedule_us[i]);
-        fputc(']', out);
+        putc_unlocked(']', out);
         kint(out, "dns_queries", inc->dns_queries, false, &g);
         if (inc->first_len) {
             key(out, "first_bytes", &g);
             why_esc_json_n(out, inc->first_bytes, inc->first_len);
         }
-        fputc('}', out);
+        putc_unlocked('}', out);
     } else {
-        fputs("null", out);
+        fputs_unlocked("null", out);
     }
     key(out, "timings_us", &f);
     {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kint(out, "dns", inc->dns_us, true, &g);
         kint(out, "connect", inc->connect_us, true, &g);
         kint(out, "first_byte", inc->first_byte_us, true, &g);
         kint(out, "wait", inc->wait_us, true, &g);
         kint(out, "total", inc->total_us, true, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     kint(out, "request_frame", (int64_t)inc->request_frame, true, &f);
     kint(out, "response_frame", inc->response_frame ? (int64_t)inc->response_frame : -1, true, &f);
     key(out, "frames", &f);
-    fputc('[', out);
+    putc_unlocked('[', out);
     for (uint32_t i = 0; i < inc->nevidence; i++)
         fprintf(out, "%s%" PRIu64, i ? "," : "", inc->evidence[i].frame);
-    fputc(']', out);
+    putc_unlocked(']', out);
     if (files)
         kstr(out, "file", files[inc->file], &f);
     kstr(out, "summary", inc->summary, &f);
@@ -150,10 +158,10 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     if (inc->capture_drops)
         kint(out, "capture_drops", (int64_t)inc->capture_drops, false, &f);
     key(out, "evidence", &f);
-    fputc('[', out);
+    putc_unlocked('[', out);
     for (uint32_t i = 0; i < inc->nevidence; i++) {
         bool g = true;
-        fputs(i ? ",{" : "{", out);
+        fputs_unlocked(i ? ",{" : "{", out);
         const struct why_evidence *e = &inc->evidence[i];
         kint(out, "frame", (int64_t)e->frame, false, &g);
         kstr(out, "time", why_ts_format(e->ts, ts, sizeof ts), &g);
@@ -166,23 +174,23 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         kstr(out, "text", e->what, &g);
         if (e->encap && e->encap <= inc->nencaps)
             kstr(out, "encap", inc->encaps[e->encap - 1], &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
-    fputc(']', out);
+    putc_unlocked(']', out);
     key(out, "conns", &f);
-    fputc('[', out);
+    putc_unlocked('[', out);
     for (uint32_t i = 0; i < inc->nconns; i++) {
         const struct why_incident_conn *c = &inc->conns[i];
         bool g = true;
-        fputs(i ? ",{" : "{", out);
+        fputs_unlocked(i ? ",{" : "{", out);
         kstr(out, "proto", c->proto == 17 ? "udp" : "tcp", &g);
         kactor(out, "a", c->a_role, &c->a, c->aport, &g);
         kactor(out, "b", c->b_role, &c->b, c->bport, &g);
         kframe(out, "first", c->first_file, c->first_frame, c->first_ts, files, &g);
         kframe(out, "last", c->last_file, c->last_frame, c->last_ts, files, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
-    fputs("]}\n", out);
+    fputs_unlocked("]}\n", out);
 }
 
 void why_json_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
@@ -190,7 +198,7 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
 {
     bool f = true;
     char ts[40];
-    fputc('{', out);
+    putc_unlocked('{', out);
     kstr(out, "type", "summary", &f);
     kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "frames", (int64_t)s->frames, false, &f);
@@ -198,73 +206,73 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kstr(out, "first_time", s->frames ? why_ts_format(s->first_ts, ts, sizeof ts) : NULL, &f);
     kstr(out, "last_time", s->frames ? why_ts_format(s->last_ts, ts, sizeof ts) : NULL, &f);
     key(out, "gateways", &f);
-    fputc('[', out);
+    putc_unlocked('[', out);
     for (uint32_t i = 0; i < s->ngateways; i++) {
         char a[64];
         if (i)
-            fputc(',', out);
+            putc_unlocked(',', out);
         why_esc_json(out, why_addr_str(&s->gateways[i], a, sizeof a));
     }
-    fputc(']', out);
+    putc_unlocked(']', out);
     kint(out, "requests", (int64_t)s->requests, false, &f);
     kint(out, "upstream_requests", (int64_t)s->upstream_requests, false, &f);
     kint(out, "failed", (int64_t)s->failed, false, &f);
     kint(out, "unreadable", (int64_t)s->unreadable, false, &f);
     key(out, "keylog", &f);
     if (!s->keylog_used) {
-        fputs("null", out);
+        fputs_unlocked("null", out);
     } else {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kstr(out, "warning", s->keylog_warning[0] ? s->keylog_warning : NULL, &g);
         kint(out, "lines_ignored", (int64_t)s->keylog_lines_ignored, false, &g);
         kint(out, "tls_decrypted", (int64_t)s->tls_decrypted, false, &g);
         kint(out, "tls_without_keys", (int64_t)s->tls_keyless, false, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     key(out, "by_kind", &f);
     {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         for (int k = 0; k < 5; k++)
             kint(out, why_kind_name((enum why_kind)k), (int64_t)s->by_kind[k], false, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     key(out, "by_cause", &f);
     {
         bool g = true;
         size_t ncauses;
         const struct why_cause *cat = why_causes(&ncauses);
-        fputc('{', out);
+        putc_unlocked('{', out);
         for (size_t i = 0; i < ncauses && i < 64; i++)
             if (s->by_cause[i])
                 kint(out, cat[i].detail, (int64_t)s->by_cause[i], false, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     kint(out, "tcp_connections", (int64_t)s->tcp_conns, false, &f);
     kint(out, "dns_queries", (int64_t)s->dns_queries, false, &f);
     key(out, "anomalies", &f);
     {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kint(out, "truncated_frames", (int64_t)s->decode_truncated, false, &g);
         kint(out, "malformed_frames", (int64_t)s->decode_malformed, false, &g);
         kint(out, "unsupported_frames", (int64_t)s->decode_unsupported, false, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     key(out, "tunnels", &f);
     {
         /* frames read through tunnels, tunnels per kind, and those not read by reason+value */
         const struct why_decode_stats *d = &s->decode;
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kint(out, "frames", (int64_t)d->tunnelled, false, &g);
         kint(out, "first_fragment_only", (int64_t)d->tunnel_fragment_heads, false, &g);
         for (int k = WHY_ENCAP_NONE + 1; k < WHY_ENCAP_KINDS; k++)
             if (d->by_encap[k])
                 kint(out, why_encap_kind_name((enum why_encap_kind)k), (int64_t)d->by_encap[k], false, &g);
         key(out, "not_read", &g);
-        fputc('{', out);
+        putc_unlocked('{', out);
         bool h = true;
         for (uint32_t i = 0; i < d->nnamed && i < WHY_DECODE_NAMED_MAX; i++) {
             char name[96];
@@ -276,13 +284,13 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         }
         if (d->named_over)
             kint(out, "other", (int64_t)d->named_over, false, &h);
-        fputc('}', out);
-        fputc('}', out);
+        putc_unlocked('}', out);
+        putc_unlocked('}', out);
     }
     key(out, "caps_hit", &f);
     {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kint(out, "connections_evicted", (int64_t)s->cap_conns_evicted, false, &g);
         kint(out, "out_of_order_bytes_dropped", (int64_t)s->cap_ooo_dropped, false, &g);
         kint(out, "http_heads_too_long", (int64_t)s->cap_http_head_too_long, false, &g);
@@ -293,20 +301,20 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "tunnel_paths_not_kept", (int64_t)s->cap_encap_chains_over, false, &g);
         kint(out, "midstream_not_paired", (int64_t)s->cap_orphans_over, false, &g);
         kint(out, "schedule_names_forgotten", (int64_t)s->cap_bg_names_over, false, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
     key(out, "capture_gaps", &f);
     {
         bool g = true;
-        fputc('{', out);
+        putc_unlocked('{', out);
         kint(out, "client_direction_missing", (int64_t)s->gap_one_sided[0], false, &g);
         kint(out, "server_direction_missing", (int64_t)s->gap_one_sided[1], false, &g);
         kint(out, "hole_bytes", (int64_t)s->gap_hole_bytes, false, &g);
         kint(out, "hole_bytes_acknowledged", (int64_t)s->gap_hole_acked_bytes, false, &g);
         kint(out, "acknowledged_bytes_after_capture", (int64_t)s->gap_tail_bytes, false, &g);
         kint(out, "synack_not_captured", (int64_t)s->gap_synack_unseen, false, &g);
-        fputc('}', out);
+        putc_unlocked('}', out);
     }
     kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);
     kint(out, "challenge_acks", (int64_t)s->challenge_acked, false, &f);
@@ -314,11 +322,11 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kint(out, "tls_background_failed", (int64_t)s->tls_background_failed, false, &f);
     kint(out, "dns_background_failed", (int64_t)s->dns_background_failed, false, &f);
     key(out, "warnings", &f);
-    fputc('[', out);
+    putc_unlocked('[', out);
     for (size_t i = 0; i < nwarn; i++) {
         if (i)
-            fputc(',', out);
+            putc_unlocked(',', out);
         why_esc_json(out, warnings[i]);
     }
-    fputs("]}\n", out);
+    fputs_unlocked("]}\n", out);
 }

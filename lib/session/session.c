@@ -53,6 +53,8 @@ struct why_session {
     uint64_t opaque_tls;              /* st.tls_opened when opaque was last reset */
     uint32_t opaque_gen;              /* gw.gen then */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
+    struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
+                                         on at each packet, sweep and freed record) */
     struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
                                                 second modulo WHY_BG_SECONDS */
     int64_t bg_latest;                /* the latest second marked in bg (packet time, s) */
@@ -88,7 +90,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque};
+                                 &s->opaque, &s->sched};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -357,13 +359,15 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
 
 static void on_release(void *ctx, struct why_conn_rec *rc)
 {
-    (void)ctx;
+    struct why_session *s = ctx;
+    s->sched.gen++; /* the records to rc's server change, and rc's memory may be reused */
     why_app_release(rc);
 }
 
 static void sweep(struct why_session *s, bool finishing)
 {
     s->last_sweep = s->now;
+    s->sched.gen++;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
     s->lone.valid = s->lone.up_valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
@@ -539,6 +543,7 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
     s->last = g;
     s->last.data = NULL;
     s->last.caplen = 0;
+    s->sched.gen++; /* records change with the packet */
     s->sum.frames++;
     s->sum.bytes += f->wirelen;
     if (s->sum.frames == 1 || why_ts_cmp(g.ts, s->sum.first_ts) < 0)

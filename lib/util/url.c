@@ -75,12 +75,27 @@ static void build_abs(struct why_url *u)
     const char *rb = u->host_is_ip && u->ip.family == 6 ? "]" : "";
     snprintf(u->abs, sizeof u->abs, "%s://%s%s%s%s%s", u->scheme, lb, u->host[0] ? u->host : "-",
              rb, port, u->path);
+    u->abs_later = false;
+}
+
+const char *why_url_abs(struct why_url *u)
+{
+    if (u->abs_later)
+        build_abs(u);
+    return u->abs;
 }
 
 void why_url_parse(const char *method, const char *target, size_t target_len, const char *host_hdr,
                    struct why_url *u)
 {
-    memset(u, 0, sizeof *u);
+    /* the fields one by one, not the 4.7 KB of buffers: the join parses a URL per candidate */
+    memset(u->scheme, 0, sizeof u->scheme);
+    u->host[0] = 0;
+    u->host_is_ip = false;
+    memset(&u->ip, 0, sizeof u->ip);
+    u->path[0] = 0;
+    u->abs[0] = 0;
+    u->abs_later = false;
     if (!target)
         target_len = 0;
     strcpy(u->scheme, "http");
@@ -117,7 +132,7 @@ void why_url_parse(const char *method, const char *target, size_t target_len, co
         parse_authority(u, host_hdr, strlen(host_hdr));
     if (target_len == 1 && target[0] == '*')
         strcpy(u->path, "*");
-    build_abs(u);
+    u->abs_later = true; /* built by why_url_abs: only a report needs it */
 }
 
 void why_url_parse_https(const char *method, const char *target, size_t target_len,
@@ -131,7 +146,7 @@ void why_url_parse_https(const char *method, const char *target, size_t target_l
     snprintf(u->scheme, sizeof u->scheme, "https");
     if (!explicit_port)
         u->port = 443;
-    build_abs(u);
+    u->abs_later = true;
 }
 
 bool why_url_path_suffix(const char *client, const char *up)

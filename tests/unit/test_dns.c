@@ -330,6 +330,24 @@ static void too_many_labels(void **state)
     assert_true(l <= WHY_DNS_NAME_MAX);
     assert_true(l > 200);
     assert_string_equal(d.qname + l - 4, "\\255");
+    /* plain upper-case labels over 255 bytes: lower-cased, cut inside the label that does not
+     * fit, the name's own prefix (no dot at the end) */
+    header(&m, 0x8180, 1, 0, 0, 0);
+    char full[5 * 64 + 1] = "";
+    memset(lab, 'B', sizeof lab);
+    for (int i = 0; i < 5; i++) {
+        put8(&m, sizeof lab);
+        putbytes(&m, lab, sizeof lab);
+        strcat(full, i ? ".bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+                       : "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    }
+    put8(&m, 0);
+    put16(&m, 1);
+    put16(&m, 1);
+    assert_int_equal(why_dns_parse(m.b, m.n, &d), 0);
+    l = strlen(d.qname);
+    assert_int_equal(l, WHY_DNS_NAME_MAX);
+    assert_memory_equal(d.qname, full, l);
     /* an extended label type */
     header(&m, 0x8180, 1, 0, 0, 0);
     put8(&m, 0x41);

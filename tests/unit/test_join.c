@@ -44,7 +44,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL};
     *state = f;
     return 0;
 }
@@ -708,6 +708,27 @@ static void goaway_before_request_found(void **state)
     assert_null(x.goaway_conn);
 }
 
+/* why_join_scheduled's answer is kept while the cache's gen stays (no packet, no sweep, no
+ * freed record: the records to the server cannot change then) and asked again once it moves:
+ * four refusals 0.5 s apart are no schedule (five make one), a fifth counts after gen moves. */
+static void scheduled_kept_until_gen_moves(void **state)
+{
+    struct fixture *f = *state;
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    f->cx.sched = k;
+    struct why_conn_rec *first = refused(f, "198.19.0.17", 0.6);
+    for (int i = 1; i < 4; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    assert_false(why_join_scheduled(&f->cx, first));
+    refused(f, "198.19.0.17", 2.6);
+    assert_false(why_join_scheduled(&f->cx, first)); /* kept: gen did not move */
+    k->gen++;
+    assert_true(why_join_scheduled(&f->cx, first));
+    f->cx.sched = NULL;
+    assert_true(why_join_scheduled(&f->cx, first));
+    free(k);
+}
+
 /* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
  * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
  * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
@@ -1071,6 +1092,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
+        cmocka_unit_test_setup_teardown(scheduled_kept_until_gen_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),

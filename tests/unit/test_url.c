@@ -1,13 +1,19 @@
-/* Request-target parsing: absolute-form, origin-form + Host, CONNECT, IPv6 literals, ports. */
+/* Request-target parsing: absolute-form, origin-form + Host, CONNECT, IPv6 literals, ports;
+ * the report's time and address text (util/wtime.c, decode/addr.c) against the libc's. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "decode/decode.h"
 #include "util/url.h"
+#include "util/wtime.h"
 
 static void parse(const char *method, const char *target, const char *host, struct why_url *u)
 {
@@ -22,7 +28,7 @@ static void absolute_form(void **state)
     assert_string_equal(u.host, "example.lab");
     assert_int_equal(u.port, 8080);
     assert_string_equal(u.path, "/a/b?c=d");
-    assert_string_equal(u.abs, "http://Example.LAB:8080/a/b?c=d");
+    assert_string_equal(why_url_abs(&u), "http://Example.LAB:8080/a/b?c=d");
     parse("GET", "http://nx.lab", "", &u);
     assert_string_equal(u.path, "/");
     assert_int_equal(u.port, 80);
@@ -38,13 +44,13 @@ static void origin_form(void **state)
     parse("GET", "/index.html", "shop.lab:8443", &u);
     assert_string_equal(u.host, "shop.lab");
     assert_int_equal(u.port, 8443);
-    assert_string_equal(u.abs, "http://shop.lab:8443/index.html");
+    assert_string_equal(why_url_abs(&u), "http://shop.lab:8443/index.html");
     parse("GET", "/x", "", &u);
-    assert_string_equal(u.abs, "http://-/x");
+    assert_string_equal(why_url_abs(&u), "http://-/x");
     parse("GET", "/x", "[fd00::10]:81", &u);
     assert_true(u.host_is_ip);
     assert_int_equal(u.ip.family, 6);
-    assert_string_equal(u.abs, "http://[fd00::10]:81/x");
+    assert_string_equal(why_url_abs(&u), "http://[fd00::10]:81/x");
 }
 
 static void connect_form(void **state)
@@ -54,7 +60,7 @@ static void connect_form(void **state)
     parse("CONNECT", "secure.lab:443", "", &u);
     assert_string_equal(u.host, "secure.lab");
     assert_int_equal(u.port, 443);
-    assert_string_equal(u.abs, "secure.lab:443");
+    assert_string_equal(why_url_abs(&u), "secure.lab:443");
     assert_string_equal(u.path, "");
 }
 
@@ -67,12 +73,69 @@ static void hostile(void **state)
     memcpy(big, "http://", 7);
     why_url_parse("GET", big, sizeof big, NULL, &u); /* not NUL-terminated, longer than fields */
     assert_true(strlen(u.host) < sizeof u.host);
-    assert_true(strlen(u.abs) < sizeof u.abs);
+    assert_true(strlen(why_url_abs(&u)) < sizeof u.abs);
     why_url_parse("GET", "http://[", 8, NULL, &u);
     why_url_parse("GET", "http:", 5, "[::1", &u);
     why_url_parse(NULL, NULL, 0, NULL, &u);
     assert_true(why_url_path_suffix("/a", "/prefix/a"));
     assert_false(why_url_path_suffix("/", "/prefix/"));
+}
+
+/* what gmtime_r and snprintf give, the way the times were written before */
+static void libc_ts(int64_t sec, uint32_t nsec, char *buf, size_t size)
+{
+    if (sec < -62135596800LL)
+        sec = -62135596800LL;
+    if (sec > 253402300799LL)
+        sec = 253402300799LL;
+    time_t tt = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)((nsec % 1000000000u) / 1000));
+}
+
+static void ts_text_as_libc(void **state)
+{
+    (void)state;
+    static const int64_t edges[] = {0, -1, 59, 86399, 86400, -86400, -86401, 951782400, 951868800,
+                                    4107542400, 1798761599, 1798761600, -62135596800LL,
+                                    -62135596801LL, 253402300799LL, 253402300800LL, INT64_MAX / 2,
+                                    -INT64_MAX / 2};
+    char want[96], got[96];
+    uint64_t x = 88172645463325252u;
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0] + 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t sec = i < sizeof edges / sizeof edges[0] ? edges[i]
+                                                          : (int64_t)(x % 320000000000u) - 64000000000LL;
+        uint32_t nsec = (uint32_t)(x >> 20) % 1000000000u;
+        libc_ts(sec, nsec, want, sizeof want);
+        assert_string_equal(why_ts_format((struct why_ts){sec, nsec, 0}, got, sizeof got), want);
+    }
+    why_ts_format((struct why_ts){0, 0, 0}, got, 5); /* cut like snprintf */
+    assert_string_equal(got, "1970");
+}
+
+static void addr_text_as_libc(void **state)
+{
+    (void)state;
+    char want[64], got[64], host[INET6_ADDRSTRLEN];
+    uint64_t x = 2463534242u;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        struct why_addr a = {.family = 4};
+        memcpy(a.a, &x, 4);
+        if (i < 256)
+            memset(a.a, i, 4); /* 0.0.0.0, 9.9.9.9, 10.10.10.10, 100..., 255... */
+        inet_ntop(AF_INET, a.a, host, sizeof host);
+        assert_string_equal(why_addr_str(&a, got, sizeof got), host);
+        uint16_t port = (uint16_t)(x >> 40);
+        snprintf(want, sizeof want, "%s:%u", host, (unsigned)port);
+        assert_string_equal(why_endpoint_str(&a, port, got, sizeof got), want);
+        why_endpoint_str(&a, port, got, 8);
+        want[7] = 0;
+        assert_string_equal(got, want);
+    }
 }
 
 int main(void)
@@ -82,6 +145,8 @@ int main(void)
         cmocka_unit_test(origin_form),
         cmocka_unit_test(connect_form),
         cmocka_unit_test(hostile),
+        cmocka_unit_test(ts_text_as_libc),
+        cmocka_unit_test(addr_text_as_libc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
