@@ -178,6 +178,27 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
      * address: the name resolved, its failing lookups did not leave the server without one */
     if (seen && ok && why_ts_diff_us(failed_last, ok_last) >= -WHY_BG_ROUND_US)
         seen = 0;
+    /* none before the answer (the capture began between two rounds): the gateway's lookups
+     * of the name begun within a round after the answer, asked by no request, all failed
+     * (races/run8: HAProxy's first lookup of noanswer.lab came 0.23 s after the request's
+     * 503, unanswered; the request was decided after, once it settled) */
+    if (!seen && !ok) {
+        struct why_ts until = why_ts_add_us(t->resp_first_ts, WHY_BG_ROUND_US);
+        for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u.host)); d;
+             d = why_store_dns_name_next(d)) {
+            if (why_ts_cmp(d->q_ts, t->resp_first_ts) <= 0 || why_ts_cmp(d->q_ts, until) > 0 ||
+                !why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, u.host) != 0)
+                continue;
+            if (!dns_failed(d)) {
+                seen = 0;
+                break;
+            }
+            if ((d->claimed && !d->scheduled) || asked_by_waiting(cx, d, t) || seen >= WHY_JOIN_MAX)
+                continue;
+            ring[seen++] = d;
+        }
+        x->bgdns_after = seen > 0;
+    }
     x->nbgdns = seen < WHY_JOIN_MAX ? seen : WHY_JOIN_MAX;
     for (uint32_t i = 0; i < x->nbgdns; i++)
         x->bgdns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];

@@ -620,6 +620,37 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
     return false;
 }
 
+/* The gateway looked host up before rc began and none of those lookups gave an address (it had
+ * none for the name in the capture), no lookup of host ever gave rc's address, and rc is on a
+ * check's schedule: a reverse proxy whose server is named host had nowhere to connect, and rc
+ * is a check of a server configured by address (races/run6: HAProxy's check of 198.19.0.12,
+ * another backend's server, refused 0.1 ms before `servfail`'s 503, its lookups of
+ * servfail.lab all SERVFAIL). Only where the capture shows the gateway resolving this very
+ * name: a server set by address has no lookup of the Host's name, and a forward proxy's
+ * attempt may go to a parent. */
+static bool check_while_unresolved(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_url *u,
+                                   struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!u->host[0] || u->host_is_ip || direct_addr_known(cx, q))
+        return false;
+    uint32_t failed = 0;
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u->host)); d; d = d->nnext) {
+        if (strcasecmp(d->qname, u->host) != 0 || !why_addr_eq(&d->cli, &c->cli_addr) ||
+            (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA))
+            continue;
+        for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)
+            if (why_addr_eq(&d->addrs[j], &c->srv_addr))
+                return false;
+        if (why_ts_cmp(d->q_ts, c->syn_ts0) >= 0)
+            continue;
+        if (d->answered && d->rcode == 0 && d->naddrs > 0)
+            return false;
+        failed++;
+    }
+    return failed > 0 && why_join_scheduled(cx, rc);
+}
+
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
@@ -631,6 +662,10 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
     if (named_for_other(cx, q, rc))
+        return -1;
+    struct why_url u;
+    why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
+    if (check_while_unresolved(cx, q, &u, rc))
         return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
@@ -1112,6 +1147,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
+            if (score > 0 && score < 4 && check_while_unresolved(cx, client, &u, rc))
+                score = -1; /* a check while the request's name had no address */
             if (score > 0 && score < 4 && !direct_addr_known(cx, client) &&
                 reserved_for_other(cx, x, client, rc))
                 score = -1; /* (forward proxies: addr_for_other_name above says it) */

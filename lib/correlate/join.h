@@ -63,6 +63,7 @@ struct why_join {
                                      one that held its server down (Varnish), NULL if none */
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
+    bool bgdns_after;             /* ...begun after the answer (none came before it) */
     /* background.c: requests their clients lost and repeated (client itself, or queued ones
      * it repeats), marked repeated_ok by why_join_apply */
     struct why_txn *repeated[WHY_JOIN_MAX];
