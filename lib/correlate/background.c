@@ -141,6 +141,15 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
     return x->ndns > 0;
 }
 
+static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_url *u, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!u->host[0] || u->host_is_ip)
+        return false;
+    struct why_host_lookups l = why_join_host_lookups(cx, u->host, &c->cli_addr, &c->srv_addr, cx->now);
+    return l.before > 0 && !l.gave_addr;
+}
+
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
@@ -232,6 +241,12 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         bool own_http = c->established && rc->txn_head && !rc->txn_head->claimed_by &&
                         !rc->txn_head->is_client_leg;
         if (!own_http && !why_join_scheduled(cx, rc))
+            continue;
+        /* the gateway looks the request's host up and no lookup of it ever gave this
+         * address: a check of another server (one set by address, or another name's), which
+         * says nothing of the request's own (races/run8: HAProxy's `noanswer` was named after
+         * the failing checks of another backend's servers) */
+        if (named_elsewhere(cx, &u, rc))
             continue;
         /* one server's later check replaces its earlier ones */
         uint32_t i;

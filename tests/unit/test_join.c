@@ -1055,6 +1055,30 @@ static void lookup_after_answer(void **state)
     assert_int_equal(x.nbgdns, 0);
 }
 
+/* A 503 with no attempt for be.lab, a name the gateway looks up (resolved to 198.19.0.10),
+ * while the checks of 198.19.0.17, an address no lookup of be.lab gave, fail: they are another
+ * server's and say nothing of the request's (races/run8: HAProxy's `noanswer` was named after
+ * another backend's failing checks). For a name the gateway never looks up (a server set by
+ * address) they still count, and so they do once a lookup of be.lab gave that address. */
+static void checks_of_other_name(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    resolved(f, "be.lab", "198.19.0.10", 1.0);
+    for (double at = 0.6; at < 3.7; at += 0.5)
+        refused(f, "198.19.0.17", at);
+    struct why_join x;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 3.3, 503, 3.32);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nchecks + x.nbgdns + x.nattempts, 0);
+    struct why_txn *byaddr = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    why_join_request(&f->cx, byaddr, &x);
+    assert_int_equal(x.nchecks, 1);
+    resolved(f, "be.lab", "198.19.0.17", 2.0);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nchecks, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1085,6 +1109,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
