@@ -141,6 +141,26 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
     return x->ndns > 0;
 }
 
+struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const char *host,
+                                              const struct why_addr *gw, const struct why_addr *a,
+                                              struct why_ts before)
+{
+    struct why_host_lookups r = {0};
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d; d = d->nnext) {
+        if (strcasecmp(d->qname, host) != 0 || !why_addr_eq(&d->cli, gw) ||
+            (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA))
+            continue;
+        for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)
+            r.gave_addr |= why_addr_eq(&d->addrs[j], a);
+        if (why_ts_cmp(d->q_ts, before) >= 0)
+            continue;
+        if (d->answered && d->rcode == 0 && d->naddrs > 0)
+            r.resolved = true;
+        r.before++;
+    }
+    return r;
+}
+
 static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_url *u, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -179,6 +199,8 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
             ok = true;
             continue;
         }
+        if (d->claimed && !d->scheduled)
+            continue; /* a request's own lookup (a resolver asking for it), no schedule's */
         if (!seen || why_ts_cmp(d->q_ts, failed_last) > 0)
             failed_last = d->q_ts;
         ring[seen++ % WHY_JOIN_MAX] = d;

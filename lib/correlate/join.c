@@ -620,26 +620,6 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
     return false;
 }
 
-struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const char *host,
-                                              const struct why_addr *gw, const struct why_addr *a,
-                                              struct why_ts before)
-{
-    struct why_host_lookups r = {0};
-    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d; d = d->nnext) {
-        if (strcasecmp(d->qname, host) != 0 || !why_addr_eq(&d->cli, gw) ||
-            (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA))
-            continue;
-        for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)
-            r.gave_addr |= why_addr_eq(&d->addrs[j], a);
-        if (why_ts_cmp(d->q_ts, before) >= 0)
-            continue;
-        if (d->answered && d->rcode == 0 && d->naddrs > 0)
-            r.resolved = true;
-        r.before++;
-    }
-    return r;
-}
-
 /* The gateway looked host up before rc began and none of those lookups gave an address (it had
  * none for the name in the capture), no lookup of host ever gave rc's address, and rc is on a
  * check's schedule: a reverse proxy whose server is named host had nowhere to connect, and rc

@@ -1079,6 +1079,25 @@ static void checks_of_other_name(void **state)
     assert_int_equal(x.nchecks, 1);
 }
 
+/* A failed lookup of be.lab that a request claimed as its own (a resolver asking for that
+ * request) says nothing of a schedule: a later 503 for be.lab with no attempt is not put down
+ * to the gateway's periodic lookups; it is once that lookup was claimed as the schedule's. */
+static void claimed_lookup_not_background(void **state)
+{
+    struct fixture *f = *state;
+    lookup(f, "be.lab", WHY_DNS_A, NULL, 1.0);
+    struct why_dns_rec *own = f->st.dtail;
+    own->claimed = true;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 2.35, 503, 2.36);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns + x.nbgdns, 0);
+    own->scheduled = true;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 1);
+    assert_ptr_equal(x.bgdns[0], own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1129,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
