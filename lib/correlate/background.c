@@ -141,13 +141,15 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
     return x->ndns > 0;
 }
 
-struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const char *host,
+struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
                                               const struct why_addr *gw, const struct why_addr *a,
                                               struct why_ts before)
 {
     struct why_host_lookups r = {0};
-    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d; d = d->nnext) {
-        if (strcasecmp(d->qname, host) != 0 || !why_addr_eq(&d->cli, gw) ||
+    if (!t->ihost[0])
+        return r;
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, t->hkey); d; d = d->nnext) {
+        if (d->nkey != t->hkey || strcasecmp(d->qname, t->ihost) != 0 || !why_addr_eq(&d->cli, gw) ||
             (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA))
             continue;
         for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)
@@ -161,12 +163,10 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
     return r;
 }
 
-static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_url *u, const struct why_conn_rec *rc)
+static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn *t, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (!u->host[0] || u->host_is_ip)
-        return false;
-    struct why_host_lookups l = why_join_host_lookups(cx, u->host, &c->cli_addr, &c->srv_addr, cx->now);
+    struct why_host_lookups l = why_join_host_lookups(cx, t, &c->cli_addr, &c->srv_addr, cx->now);
     return l.before > 0 && !l.gave_addr;
 }
 
@@ -268,7 +268,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
          * address: a check of another server (one set by address, or another name's), which
          * says nothing of the request's own (races/run8: HAProxy's `noanswer` was named after
          * the failing checks of another backend's servers) */
-        if (named_elsewhere(cx, &u, rc))
+        if (named_elsewhere(cx, t, rc))
             continue;
         /* one server's later check replaces its earlier ones */
         uint32_t i;

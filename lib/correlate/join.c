@@ -628,13 +628,13 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
  * servfail.lab all SERVFAIL). Only where the capture shows the gateway resolving this very
  * name: a server set by address has no lookup of the Host's name, and a forward proxy's
  * attempt may go to a parent. */
-static bool check_while_unresolved(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_url *u,
-                                   struct why_conn_rec *rc)
+static bool check_while_unresolved(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (!u->host[0] || u->host_is_ip || direct_addr_known(cx, q))
+    if (direct_addr_known(cx, q))
         return false;
-    struct why_host_lookups l = why_join_host_lookups(cx, u->host, &c->cli_addr, &c->srv_addr, c->syn_ts0);
+    /* (a host that is an address has no lookups: none before) */
+    struct why_host_lookups l = why_join_host_lookups(cx, q, &c->cli_addr, &c->srv_addr, c->syn_ts0);
     return l.before > 0 && !l.resolved && !l.gave_addr && why_join_scheduled(cx, rc);
 }
 
@@ -650,9 +650,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
         return -1; /* a gateway does not answer for an attempt it makes after */
     if (named_for_other(cx, q, rc))
         return -1;
-    struct why_url u;
-    why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
-    if (check_while_unresolved(cx, q, &u, rc))
+    if (check_while_unresolved(cx, q, rc))
         return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
@@ -1134,7 +1132,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
-            if (score > 0 && score < 4 && check_while_unresolved(cx, client, &u, rc))
+            if (score > 0 && score < 4 && check_while_unresolved(cx, client, rc))
                 score = -1; /* a check while the request's name had no address */
             if (score > 0 && score < 4 && !direct_addr_known(cx, client) &&
                 reserved_for_other(cx, x, client, rc))

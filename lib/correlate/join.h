@@ -164,14 +164,15 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
  * name (or a shorter name of its search list) resolved for that host: no incident. */
 bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d, struct why_join *x);
 
-/* background.c. The gateway gw's A/AAAA lookups of host in the store: how many began before
- * `before`, whether one of those found an address, whether any (at any time) gave a. */
+/* background.c. The gateway gw's A/AAAA lookups of t's host (its indexed name) in the store:
+ * how many began before `before`, whether one of those found an address, whether any (at any
+ * time) gave a. */
 struct why_host_lookups {
     uint32_t before;
     bool resolved;
     bool gave_addr;
 };
-struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const char *host,
+struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
                                               const struct why_addr *gw, const struct why_addr *a,
                                               struct why_ts before);
 
