@@ -141,6 +141,35 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
     return x->ndns > 0;
 }
 
+struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
+                                              const struct why_addr *gw, const struct why_addr *a,
+                                              struct why_ts before)
+{
+    struct why_host_lookups r = {0};
+    if (!t->ihost[0])
+        return r;
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, t->hkey); d; d = d->nnext) {
+        if (d->nkey != t->hkey || strcasecmp(d->qname, t->ihost) != 0 || !why_addr_eq(&d->cli, gw) ||
+            (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA))
+            continue;
+        for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)
+            r.gave_addr |= why_addr_eq(&d->addrs[j], a);
+        if (why_ts_cmp(d->q_ts, before) >= 0)
+            continue;
+        if (d->answered && d->rcode == 0 && d->naddrs > 0)
+            r.resolved = true;
+        r.before++;
+    }
+    return r;
+}
+
+static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn *t, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_host_lookups l = why_join_host_lookups(cx, t, &c->cli_addr, &c->srv_addr, cx->now);
+    return l.before > 0 && !l.gave_addr;
+}
+
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
@@ -170,6 +199,8 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
             ok = true;
             continue;
         }
+        if (d->claimed && !d->scheduled)
+            continue; /* a request's own lookup (a resolver asking for it), no schedule's */
         if (!seen || why_ts_cmp(d->q_ts, failed_last) > 0)
             failed_last = d->q_ts;
         ring[seen++ % WHY_JOIN_MAX] = d;
@@ -178,6 +209,27 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
      * address: the name resolved, its failing lookups did not leave the server without one */
     if (seen && ok && why_ts_diff_us(failed_last, ok_last) >= -WHY_BG_ROUND_US)
         seen = 0;
+    /* none before the answer (the capture began between two rounds): the gateway's lookups
+     * of the name begun within a round after the answer, asked by no request, all failed
+     * (races/run8: HAProxy's first lookup of noanswer.lab came 0.23 s after the request's
+     * 503, unanswered; the request was decided after, once it settled) */
+    if (!seen && !ok) {
+        struct why_ts until = why_ts_add_us(t->resp_first_ts, WHY_BG_ROUND_US);
+        for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u.host)); d;
+             d = why_store_dns_name_next(d)) {
+            if (why_ts_cmp(d->q_ts, t->resp_first_ts) <= 0 || why_ts_cmp(d->q_ts, until) > 0 ||
+                !why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, u.host) != 0)
+                continue;
+            if (!dns_failed(d)) {
+                seen = 0;
+                break;
+            }
+            if ((d->claimed && !d->scheduled) || asked_by_waiting(cx, d, t) || seen >= WHY_JOIN_MAX)
+                continue;
+            ring[seen++] = d;
+        }
+        x->bgdns_after = seen > 0;
+    }
     x->nbgdns = seen < WHY_JOIN_MAX ? seen : WHY_JOIN_MAX;
     for (uint32_t i = 0; i < x->nbgdns; i++)
         x->bgdns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
@@ -211,6 +263,12 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         bool own_http = c->established && rc->txn_head && !rc->txn_head->claimed_by &&
                         !rc->txn_head->is_client_leg;
         if (!own_http && !why_join_scheduled(cx, rc))
+            continue;
+        /* the gateway looks the request's host up and no lookup of it ever gave this
+         * address: a check of another server (one set by address, or another name's), which
+         * says nothing of the request's own (races/run8: HAProxy's `noanswer` was named after
+         * the failing checks of another backend's servers) */
+        if (named_elsewhere(cx, t, rc))
             continue;
         /* one server's later check replaces its earlier ones */
         uint32_t i;

@@ -666,6 +666,24 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
     return m->n == 2 || (m->n == 1 && m->o[0] != q);
 }
 
+/* The gateway looked host up before rc began and none of those lookups gave an address (it had
+ * none for the name in the capture), no lookup of host ever gave rc's address, and rc is on a
+ * check's schedule: a reverse proxy whose server is named host had nowhere to connect, and rc
+ * is a check of a server configured by address (races/run6: HAProxy's check of 198.19.0.12,
+ * another backend's server, refused 0.1 ms before `servfail`'s 503, its lookups of
+ * servfail.lab all SERVFAIL). Only where the capture shows the gateway resolving this very
+ * name: a server set by address has no lookup of the Host's name, and a forward proxy's
+ * attempt may go to a parent. */
+static bool check_while_unresolved(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (direct_addr_known(cx, q))
+        return false;
+    /* (a host that is an address has no lookups: none before) */
+    struct why_host_lookups l = why_join_host_lookups(cx, q, &c->cli_addr, &c->srv_addr, c->syn_ts0);
+    return l.before > 0 && !l.resolved && !l.gave_addr && why_join_scheduled(cx, rc);
+}
+
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
@@ -678,6 +696,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
     if (named_for_other(cx, q, rc, m))
+        return -1;
+    if (check_while_unresolved(cx, q, rc))
         return -1;
     if (gap < -WHY_CAUSAL_US) {
         /* a SYN retransmitted right after the answer: the gateway had given up on the
@@ -1162,6 +1182,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
+            if (score > 0 && score < 4 && check_while_unresolved(cx, client, rc))
+                score = -1; /* a check while the request's name had no address */
             if (score > 0 && score < 4 && !direct_addr_known(cx, client) &&
                 reserved_for_other(cx, x, client, rc))
                 score = -1; /* (forward proxies: addr_for_other_name above says it) */

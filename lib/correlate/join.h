@@ -63,6 +63,7 @@ struct why_join {
                                      one that held its server down (Varnish), NULL if none */
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
+    bool bgdns_after;             /* ...begun after the answer (none came before it) */
     /* background.c: requests their clients lost and repeated (client itself, or queued ones
      * it repeats), marked repeated_ok by why_join_apply */
     struct why_txn *repeated[WHY_JOIN_MAX];
@@ -180,6 +181,18 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
 /* d failed: every unclaimed failed query for its name from its host. Returns false when the
  * name (or a shorter name of its search list) resolved for that host: no incident. */
 bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d, struct why_join *x);
+
+/* background.c. The gateway gw's A/AAAA lookups of t's host (its indexed name) in the store:
+ * how many began before `before`, whether one of those found an address, whether any (at any
+ * time) gave a. */
+struct why_host_lookups {
+    uint32_t before;
+    bool resolved;
+    bool gave_addr;
+};
+struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
+                                              const struct why_addr *gw, const struct why_addr *a,
+                                              struct why_ts before);
 
 /* background.c. A 5xx with no attempt: the gateway's failed checks and failed lookups of the
  * host in the 30 s before (x->checks, x->bgdns). */

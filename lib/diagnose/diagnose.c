@@ -863,7 +863,7 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
     if (!answered)
         inc->error = "dns_timeout";
     why_addr_str(&last->srv, f->a->dns, sizeof f->a->dns);
-    /* the last lookups (at most 4) before the request */
+    /* the last lookups (at most 4) before the request (or the first after its answer) */
     for (uint32_t i = x->nbgdns > 4 ? x->nbgdns - 4 : 0; i < x->nbgdns; i++) {
         const struct why_dns_rec *d = x->bgdns[i];
         why_dg_ev_dns(inc, WHY_EVK_DNS_QUERY, f->gw, d, WHY_C2S, d->q_frame, d->q_ts, WHY_P_EV_OWN_DNS_QUERY,
@@ -877,7 +877,9 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
     const char *rcode = last->rcode ? why_dns_rcode_name(last->rcode) : "";
     why_dg_param(inc, "lookups=%u last=%s", x->nbgdns,
                  state == 2 ? rcode : state == 1 ? "no_address" : "no_answer");
-    why_dg_say(inc, WHY_P_BACKEND_DNS, last->qname, rcode, NULL, t->status, x->nbgdns, gap, state);
+    why_dg_say(inc, WHY_P_BACKEND_DNS, last->qname, rcode,
+               x->bgdns_after ? "within 1 s after the answer, none before it in the capture" : NULL, t->status,
+               x->nbgdns, gap, state);
     return true;
 }
 

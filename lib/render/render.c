@@ -278,8 +278,9 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         const char *what = n[3] == 2 ? s1 : n[3] == 1 ? "no address" : "no answer";
         snprintf(out, size,
                  "The gateway answered %d without trying a server: its own periodic lookups of %s were "
-                 "failing (%u from 30 s before the request to the answer, the last %s %s the request: %s).",
-                 (int)n[0], s0, (unsigned)n[1], wt, n[2] < 0 ? "after" : "before", what);
+                 "failing (%u %s, the last %s %s the request: %s).",
+                 (int)n[0], s0, (unsigned)n[1],
+                 s2 && s2[0] ? s2 : "from 30 s before the request to the answer", wt, n[2] < 0 ? "after" : "before", what);
         break;
     }
     case WHY_P_HEALTH_CHECKS: {

@@ -96,7 +96,8 @@ enum why_phrase {
                                (>= 0), n3 1 = the close came before the request left */
     WHY_P_BACKEND_DNS,      /* s0 name, s1 rcode name (n3 2); n0 status, n1 lookups, n2 last
                                lookup to the request us (< 0: after it), n3 0 no answer,
-                               1 no address, 2 an error rcode */
+                               1 no address, 2 an error rcode; s2 NULL, or when they were
+                               asked when not before the answer */
     WHY_P_HEALTH_CHECKS,    /* s0 the gateway's words ("" none); n0 status, n1 1 = Varnish (no
                                refusal in its holddown before); the checks are the fix's
                                (why_fix_args.checks) */

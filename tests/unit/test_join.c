@@ -1071,6 +1071,109 @@ static void retries_between_checks_not_checks(void **state)
     assert_true(why_join_scheduled(&f->cx, d));
 }
 
+/* A reverse proxy whose server is named be.lab, every lookup of it SERVFAIL, answers 503 0.4 ms
+ * after the request; a check of 198.19.0.12 (another server's, every 0.5 s) was refused inside
+ * that wait (races/run6's HAProxy `servfail`). The check is not the request's attempt: the
+ * gateway had no address for be.lab, and none of its lookups ever gave 198.19.0.12; its
+ * failing lookups are the cause. A request for a name the gateway never looks up (a server
+ * set by address) still takes it, and so does one for a name that once resolved there. */
+static void check_while_name_failed(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *checks[6];
+    for (int k = 0; k < 6; k++)
+        checks[k] = refused(f, "198.19.0.12", 0.5 + 0.5 * k);
+    for (int k = 0; k < 2; k++) {
+        lookup(f, "be.lab", WHY_DNS_A, NULL, 1.2 + k);
+        f->st.dtail->rcode = 2; /* SERVFAIL */
+    }
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 2.9996, 503, 3.0004);
+    why_store_queue_push(&f->st, client);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.nbgdns, 2);
+    struct why_txn *byaddr = answered_request(f, 80, "/y", "rst.lab", 2.9996, 503, 3.0004);
+    joins_one(f, byaddr, checks[5]);
+    lookup(f, "be.lab", WHY_DNS_A, "198.19.0.12", 0.2);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], checks[5]);
+}
+
+/* The capture began between two of HAProxy's rounds: the request for be.lab got its 503 with
+ * no attempt 0.23 s before the gateway's first lookup of the name, unanswered (races/run8's
+ * `noanswer`). That lookup, within a round after the answer and asked by no request, is the
+ * cause; not one a later request for the name was waiting for, nor when a lookup of that
+ * round found an address. */
+static void lookup_after_answer(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 1.0, 503, 1.0005);
+    struct why_dns_rec *r = unanswered(f, "be.lab", 1.23);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.nbgdns, 1);
+    assert_ptr_equal(x.bgdns[0], r);
+    assert_true(x.bgdns_after);
+    struct why_conn_rec *oc = conn(f, "198.18.1.5", "198.18.1.1", 80, 1.1, true);
+    struct why_txn *other = request(f, oc, "/y", "be.lab", 1.2); /* waiting at 1.23 */
+    why_store_queue_push(&f->st, other);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 0);
+    other->decided = true;
+    why_store_queue_remove(&f->st, other);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 1);
+    lookup(f, "be.lab", WHY_DNS_A, "198.19.0.10", 1.24);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 0);
+}
+
+/* A 503 with no attempt for be.lab, a name the gateway looks up (resolved to 198.19.0.10),
+ * while the checks of 198.19.0.17, an address no lookup of be.lab gave, fail: they are another
+ * server's and say nothing of the request's (races/run8: HAProxy's `noanswer` was named after
+ * another backend's failing checks). For a name the gateway never looks up (a server set by
+ * address) they still count, and so they do once a lookup of be.lab gave that address. */
+static void checks_of_other_name(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    resolved(f, "be.lab", "198.19.0.10", 1.0);
+    for (double at = 0.6; at < 3.7; at += 0.5)
+        refused(f, "198.19.0.17", at);
+    struct why_join x;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 3.3, 503, 3.32);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nchecks + x.nbgdns + x.nattempts, 0);
+    struct why_txn *byaddr = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    why_join_request(&f->cx, byaddr, &x);
+    assert_int_equal(x.nchecks, 1);
+    resolved(f, "be.lab", "198.19.0.17", 2.0);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nchecks, 1);
+}
+
+/* A failed lookup of be.lab that a request claimed as its own (a resolver asking for that
+ * request) says nothing of a schedule: a later 503 for be.lab with no attempt is not put down
+ * to the gateway's periodic lookups; it is once that lookup was claimed as the schedule's. */
+static void claimed_lookup_not_background(void **state)
+{
+    struct fixture *f = *state;
+    lookup(f, "be.lab", WHY_DNS_A, NULL, 1.0);
+    struct why_dns_rec *own = f->st.dtail;
+    own->claimed = true;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 2.35, 503, 2.36);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns + x.nbgdns, 0);
+    own->scheduled = true;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 1);
+    assert_ptr_equal(x.bgdns[0], own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1101,6 +1204,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(background_rounds_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
