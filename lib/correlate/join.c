@@ -501,6 +501,97 @@ static bool same_path(const struct why_conn *a, const struct why_conn *b)
 
 static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc);
 
+/* The requests not yet decided: the one being decided (out of the queue), then the queue. */
+static const struct why_txn *waiting_first(const struct why_join_ctx *cx)
+{
+    return cx->deciding ? cx->deciding : cx->st->qhead;
+}
+
+static const struct why_txn *waiting_next(const struct why_join_ctx *cx, const struct why_txn *w)
+{
+    const struct why_txn *n = w == cx->deciding ? cx->st->qhead : w->qnext;
+    return n && n == cx->deciding ? n->qnext : n;
+}
+
+/* q was waiting when t came (its request before, its answer, if any, not before). */
+static bool waiting_at(const struct why_txn *q, struct why_ts t)
+{
+    return why_ts_diff_us(q->req_first_ts, t) >= -WHY_CAUSAL_US &&
+           (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
+}
+
+/* q had an attempt of its own to another server going on after o ended: one from o's gateway
+ * address, no check, begun after q's request and before o, while q was the only request
+ * waiting (no other could own it), whose SYNs went on after o ended and before `until`. A
+ * request's attempts come one after another (Varnish, HAProxy, nginx alike do not try a second
+ * server while the connect to the first is still retransmitting SYNs): o is not q's, nor is a
+ * retry of o's path begun at `until` part of a chain of q's. Requests already decided are out
+ * of the queue (one that made an attempt has claimed it). */
+static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_conn_rec *o,
+                         struct why_ts until)
+{
+    const struct why_conn *a = why_rec_conn(o);
+    struct why_ts gap_from = attempt_end(o);
+    for (const struct why_conn_rec *x = o->rprev; x; x = x->rprev) {
+        const struct why_conn *xc = why_rec_conn(x);
+        if (!cx->st->conns_unordered &&
+            why_ts_cmp(x->first_ts, why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US))) < 0)
+            break;
+        if (x->claimed || xc->syn_count == 0 || xc->midstream || !attempt_failed(x) ||
+            !why_addr_eq(&xc->cli_addr, &a->cli_addr) || why_addr_eq(&xc->srv_addr, &a->srv_addr) ||
+            why_ts_diff_us(q->req_first_ts, xc->syn_ts0) < -WHY_CAUSAL_US || why_ts_cmp(xc->syn_ts0, a->syn_ts0) >= 0)
+            continue;
+        uint32_t n = xc->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX : xc->syn_count;
+        bool between = false;
+        for (uint32_t i = 1; i < n && !between; i++) {
+            struct why_ts t = why_conn_syn_ts(xc, i);
+            between = why_ts_cmp(t, gap_from) > 0 && why_ts_cmp(t, until) < 0;
+        }
+        if (!between || why_join_scheduled(cx, x))
+            continue;
+        bool alone = true;
+        for (const struct why_txn *w = waiting_first(cx); w && alone; w = waiting_next(cx, w))
+            alone = w == q || !waiting_at(w, xc->syn_ts0);
+        if (alone)
+            return true;
+    }
+    return false;
+}
+
+/* Every request but q waiting when rc began (queued or being decided) was busy then with an
+ * attempt of its own elsewhere (busy_between, SYNs still sent after rc ended): none of them
+ * made rc. */
+static bool only_free_request(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_conn_rec *rc)
+{
+    struct why_ts at = why_rec_conn(rc)->syn_ts0;
+    for (const struct why_txn *w = waiting_first(cx); w; w = waiting_next(cx, w)) {
+        if (w == q || !waiting_at(w, at))
+            continue;
+        if (!busy_between(cx, w, rc, w->has_resp ? w->resp_first_ts : cx->now))
+            return false;
+    }
+    return true;
+}
+
+/* o and rc, two tries of the same path, can be one request's retry chain: some request waited
+ * from before o to rc without an attempt of its own elsewhere in between, or none in the queue
+ * waited across (nothing to tell). races/run10: Varnish's refusals of 198.19.0.12 for `rst`
+ * and, 1.46 s later, for `two` were read as one chain the drop request (waiting across both)
+ * took, while its own SYNs to 198.19.0.11 went on between them. */
+static bool retry_link(const struct why_join_ctx *cx, const struct why_conn_rec *o, const struct why_conn_rec *rc)
+{
+    struct why_ts from = why_rec_conn(o)->syn_ts0, to = why_rec_conn(rc)->syn_ts0;
+    bool any = false;
+    for (const struct why_txn *q = waiting_first(cx); q; q = waiting_next(cx, q)) {
+        if (!waiting_at(q, from) || !waiting_at(q, to))
+            continue;
+        if (!busy_between(cx, q, o, why_rec_conn(rc)->syn_ts0))
+            return true;
+        any = true;
+    }
+    return !any;
+}
+
 /* rc's previous attempt in its chain, the latest failed attempt from the same gateway
  * address, not claimed, no health check, that ended before rc began: at the same server
  * within WHY_CHAIN_GAP_US (a retry); else, at another server, one the gateway moved on from
@@ -518,7 +609,8 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
             continue;
         int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US ||
-            (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || why_join_scheduled(cx, o))
+            (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || why_join_scheduled(cx, o) ||
+            !retry_link(cx, o, rc))
             continue;
         best = o;
     }
@@ -548,15 +640,17 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
 /* The gateway tried rc's server again soon after rc ended (not a health check): rc is
  * inside a chain, not where one ends. */
 static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool linked);
 
 /* Asked of every attempt a chain walks back over, for each request's match: kept until a
  * packet comes (cx->sched). */
 static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
-    return why_join_cached(cx, WHY_SCHED_Q_GOES_ON, rc, goes_on);
+    /* the cache keeps what does not depend on the requests waiting (retry_link does) */
+    return why_join_cached(cx, WHY_SCHED_Q_GOES_ON, rc, goes_on) && goes_on_from(cx, rc, true);
 }
 
-static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool linked)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = attempt_end(rc);
@@ -566,10 +660,15 @@ static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc
             continue;
         int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
         if (gap >= -WHY_CAUSAL_US && gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts0, c->syn_ts0) > 0 &&
-            !why_join_scheduled(cx, o))
+            !why_join_scheduled(cx, o) && (!linked || retry_link(cx, rc, o)))
             return true;
     }
     return false;
+}
+
+static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return goes_on_from(cx, rc, false);
 }
 
 #define WHY_SYN_RTO_MIN_US (1LL * 1000000) /* RFC 6298: a SYN is sent again no sooner */
@@ -897,10 +996,19 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     int64_t cost[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS];
     uint32_t cols = ncands + nreqs;
     for (uint32_t i = 0; i < nreqs; i++) {
+        /* an attempt off any schedule the request alone could have made (every other one
+         * waiting then was busy with its own elsewhere) is its own, rather than a check
+         * (races/run10: Varnish's rst refused 14 ms before its 503, a probe of 198.19.0.17
+         * 0.2 ms before it; the drop request, also waiting, was retransmitting its SYNs) */
+        bool own_off_schedule = false;
+        for (uint32_t k = 0; k < ncands && !own_off_schedule; k++) {
+            if (gap[i][k] >= 0 && !check[k] && used[k])
+                own_off_schedule = only_free_request(cx, reqs[i], cands[k]);
+        }
         for (uint32_t j = 0; j < ncands; j++) {
             int64_t c = gap[i][j];
             if (c >= 0 && c < WHY_FAILOVER_US && check[j])
-                c = WHY_FAILOVER_US;
+                c = own_off_schedule ? WHY_FINAL_COST_MAX_US : WHY_FAILOVER_US;
             if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
                 c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, timeout),
                                    reqs[i]->resp_first_ts);

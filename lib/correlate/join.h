@@ -116,6 +116,7 @@ struct why_join_ctx {
                                      TLS connection a gateway served and nothing can read (-1:
                                      not known yet), valid while no packet comes */
     struct why_sched_cache *sched; /* NULL, or the session's cache of why_join_scheduled */
+    const struct why_txn *deciding; /* NULL, or the request being decided (out of the queue) */
 };
 
 /* The client talked straight to the server (no gateway hop in the capture). */

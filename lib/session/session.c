@@ -90,7 +90,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque, &s->sched};
+                                 &s->opaque, &s->sched, NULL};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -161,6 +161,7 @@ static void decide(struct why_session *s, struct why_txn *t)
      * without keys): then it is judged as the gateway's own request, as when nothing shows
      * the gateway (else the failure would vanish). */
     struct why_join_ctx cx = join_ctx(s);
+    cx.deciding = t;
     why_gw_roles(&s->gw, t->rc);
     if (t->rc->gw_cli && !t->rc->gw_srv && !why_join_upstream_orphan(&cx, t))
         return;

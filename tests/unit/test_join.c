@@ -44,7 +44,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL};
     *state = f;
     return 0;
 }
@@ -525,6 +525,54 @@ static void check_after_own_attempt(void **state)
     /* its own attempt taken by another request: the probe, within 2 ms, still may be */
     own->claimed = true;
     joins_one(f, client, probe);
+}
+
+/* races/run10 (Varnish, a loaded machine): the drop request's SYNs to 198.19.0.11 (1.875,
+ * 2.904, 3.928 s) went unanswered and its 503 came 3 s after the first; rst's attempt was
+ * refused by 198.19.0.12 (2.667) and its 503 came 14 ms later, 0.2 ms after a probe of
+ * 198.19.0.17 (every ~0.5 s, each refused); two's attempt was refused by 198.19.0.12 1.46 s
+ * after rst's. The two refusals are no retry chain: the one request waiting across both (the
+ * drop request) had its own attempt retransmitting SYNs between them, and a request's attempts
+ * come one after another; so two gets its refusal, the drop request its SYNs. And rst's own
+ * refusal, which no other request waiting then could have made (the drop request was busy
+ * with its SYNs), is its final attempt rather than the probe 0.2 ms before its answer. */
+static void attempts_one_after_another(void **state)
+{
+    struct fixture *f = *state;
+    static const double probes[] = {0.0, 0.5006, 1.0643, 1.58, 2.132, 2.681031, 3.188, 3.6923, 4.204, 4.7165};
+    struct why_conn_rec *probe_rst = NULL, *a = NULL, *b = NULL, *x = NULL;
+    struct why_txn *drop = NULL, *rst = NULL, *two = NULL;
+    for (int i = 0; i < 5; i++)
+        refused(f, "198.19.0.17", probes[i]);
+    drop = request(f, conn(f, "198.18.1.2", "198.18.1.1", 80, 1.7348, true), "/varnish/syndrop", "drop.lab", 1.852155);
+    x = attempt(f, "198.19.0.11", (const double[]){1.875158, 2.90379, 3.927734, 0}, 0);
+    rst = request(f, conn(f, "198.18.1.3", "198.18.1.1", 80, 2.579229, true), "/varnish/rst", "rst.lab", 2.579362);
+    a = refused(f, "198.19.0.12", 2.667103);
+    probe_rst = refused(f, "198.19.0.17", probes[5]);
+    for (int i = 6; i < 9; i++)
+        refused(f, "198.19.0.17", probes[i]);
+    two = request(f, conn(f, "198.18.1.4", "198.18.1.1", 80, 4.059256, true), "/varnish/two", "two.lab", 4.131001);
+    b = refused(f, "198.19.0.12", 4.131471);
+    refused(f, "198.19.0.17", probes[9]);
+    answer(rst, 503, 2.681258);
+    answer(two, 503, 4.138919);
+    answer(drop, 503, 4.878469);
+    why_store_queue_push(&f->st, drop);
+    why_store_queue_push(&f->st, rst);
+    why_store_queue_push(&f->st, two);
+    /* decided as their answers settle, each out of the queue */
+    struct why_txn *order[] = {rst, two, drop};
+    struct why_conn_rec *own[] = {a, b, x};
+    for (int i = 0; i < 3; i++) {
+        struct why_join j;
+        why_store_queue_remove(&f->st, order[i]);
+        f->cx.deciding = order[i];
+        why_join_request(&f->cx, order[i], &j);
+        assert_int_equal(j.nattempts, 1);
+        assert_ptr_equal(j.attempts[0], own[i]);
+        why_join_apply(&f->st, &j);
+    }
+    assert_false(probe_rst->claimed);
 }
 
 /* races/run4 (Varnish, 3 s connect timeout, a loaded machine): the drop request's server
@@ -1194,6 +1242,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_kept_until_gen_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
