@@ -1000,15 +1000,17 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
          * waiting then was busy with its own elsewhere) is its own, rather than a check
          * (races/run10: Varnish's rst refused 14 ms before its 503, a probe of 198.19.0.17
          * 0.2 ms before it; the drop request, also waiting, was retransmitting its SYNs) */
-        bool own_off_schedule = false;
-        for (uint32_t k = 0; k < ncands && !own_off_schedule; k++) {
-            if (gap[i][k] >= 0 && !check[k] && used[k])
-                own_off_schedule = only_free_request(cx, reqs[i], cands[k]);
-        }
+        int own_off_schedule = -1; /* not known yet: asked only where a check is near */
         for (uint32_t j = 0; j < ncands; j++) {
             int64_t c = gap[i][j];
-            if (c >= 0 && c < WHY_FAILOVER_US && check[j])
+            if (c >= 0 && c < WHY_FAILOVER_US && check[j]) {
+                for (uint32_t k = 0; k < ncands && own_off_schedule < 0; k++)
+                    if (gap[i][k] >= 0 && !check[k] && used[k] && only_free_request(cx, reqs[i], cands[k]))
+                        own_off_schedule = 1;
+                if (own_off_schedule < 0)
+                    own_off_schedule = 0;
                 c = own_off_schedule ? WHY_FINAL_COST_MAX_US : WHY_FAILOVER_US;
+            }
             if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
                 c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, timeout),
                                    reqs[i]->resp_first_ts);
