@@ -228,12 +228,25 @@ static uint64_t ep_hash(uint64_t seed, const struct why_addr *a, uint16_t port)
     return mix64(h ^ ((uint64_t)port << 8 | a->family));
 }
 
+/* One endpoint of a tuple, cheaply: key_hash mixes the pair in full, so this only has to
+ * keep endpoints apart (each step is one-to-one on its word). The seed keeps an attacker
+ * from choosing colliding tuples. */
+static uint64_t ep_key(uint64_t seed, const struct why_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->a, 8);
+    memcpy(&w1, a->a + 8, 8);
+    uint64_t h = (w0 ^ seed) * 0x9e3779b97f4a7c15ULL;
+    h = ((h ^ h >> 32) + w1) * 0xbf58476d1ce4e5b9ULL;
+    return (h ^ h >> 29) + ((uint64_t)port << 8 | a->family);
+}
+
 /* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
  * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
 static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
                          const struct why_addr *b, uint16_t bp)
 {
-    uint64_t x = ep_hash(f->seed, a, ap), y = ep_hash(f->seed, b, bp);
+    uint64_t x = ep_key(f->seed, a, ap), y = ep_key(f->seed, b, bp);
     return (uint32_t)mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
 }
 
