@@ -746,13 +746,24 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     free(x);
 }
 
+/* why_ts_diff_us(a, now) > us, us a whole number of seconds. Whole seconds apart fewer than
+ * us's (the usual answer, asked twice a packet) settle it without the microseconds: the
+ * nanoseconds add less than one second. */
+_Static_assert(WHY_FLOW_IDLE_US % 1000000 == 0 && WHY_FLOW_LINGER_US % 1000000 == 0,
+               "older_than takes whole seconds");
+static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
+{
+    if (now.sec - a.sec < us / 1000000)
+        return false;
+    return why_ts_diff_us(a, now) > us;
+}
+
 static void sweep(struct why_flow *f)
 {
     struct why_fconn *x;
-    while ((x = f->list[WHY_L_LINGER].head) &&
-           why_ts_diff_us(x->closed_at, f->now) > WHY_FLOW_LINGER_US)
+    while ((x = f->list[WHY_L_LINGER].head) && older_than(x->closed_at, f->now, WHY_FLOW_LINGER_US))
         conn_close(f, x, NULL);
-    while ((x = f->list[WHY_L_LRU].tail) && why_ts_diff_us(x->last_act, f->now) > WHY_FLOW_IDLE_US)
+    while ((x = f->list[WHY_L_LRU].tail) && older_than(x->last_act, f->now, WHY_FLOW_IDLE_US))
         conn_close(f, x, NULL);
 }
 
@@ -1201,8 +1212,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     struct why_conn *c = &x->c;
     struct why_tcp_half *h = &c->half[dir];
     x->last_act = f->now;
-    l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
-    l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    if (f->list[WHY_L_LRU].head != x) { /* a run of one connection's packets moves nothing */
+        l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+        l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    }
     if (x->half_open && (dir == WHY_S2C || p->paylen_wire || p->paylen)) {
         l_remove(&f->list[x->half_list], x, x->half_list);
         x->half_open = false;
