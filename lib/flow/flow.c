@@ -375,7 +375,7 @@ static void seq_start(struct why_fconn *x, enum why_dir d, uint32_t seq)
 }
 
 /* Recomputes direction d's proof fields from the peer's highest acknowledgement. */
-static void proof_update(struct why_fconn *x, enum why_dir d)
+static inline __attribute__((always_inline)) void proof_update(struct why_fconn *x, enum why_dir d)
 {
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
