@@ -147,8 +147,20 @@ static int skip_bytes(struct src *s, uint64_t n)
 
 static struct why_cur cur_at(const struct src *s, size_t n) { return why_cur_make(s->buf + s->start, n); }
 
-static uint16_t rd16(struct why_cur *c, bool be) { return be ? why_cur_be16(c) : why_cur_le16(c); }
-static uint32_t rd32(struct why_cur *c, bool be) { return be ? why_cur_be32(c) : why_cur_le32(c); }
+static inline __attribute__((always_inline)) uint16_t rd16(struct why_cur *c, bool be)
+{
+    return be ? why_cur_be16(c) : why_cur_le16(c);
+}
+static inline __attribute__((always_inline)) uint32_t rd32(struct why_cur *c, bool be)
+{
+    return be ? why_cur_be32(c) : why_cur_le32(c);
+}
+/* Four bytes known to be there (a header fill() brought in whole). */
+static inline uint32_t u32_at(const uint8_t *b, bool be)
+{
+    return be ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
+              : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
 static uint64_t rd64(struct why_cur *c, bool be)
 {
     uint64_t a = rd32(c, be), b = rd32(c, be);
@@ -224,9 +236,9 @@ static enum step next_pcap(struct src *s, char *err, size_t errsize)
         }
         return stop_cut(s, true, at);
     }
-    struct why_cur c = cur_at(s, s->rec_len);
-    uint32_t sec = rd32(&c, s->be), frac = rd32(&c, s->be);
-    uint32_t caplen = rd32(&c, s->be), wirelen = rd32(&c, s->be);
+    const uint8_t *h = s->buf + s->start; /* fill() brought the whole record header, >= 16 bytes */
+    uint32_t sec = u32_at(h, s->be), frac = u32_at(h + 4, s->be);
+    uint32_t caplen = u32_at(h + 8, s->be), wirelen = u32_at(h + 12, s->be);
     if (caplen > WHY_FRAME_MAX) {
         char why[96];
         msgf(why, sizeof why, "frame %" PRIu64 " has caplen %" PRIu32 " (limit %u)", s->frames + 1, caplen,

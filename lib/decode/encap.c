@@ -70,6 +70,10 @@ static int stop_value(enum why_encap_stop s, uint16_t v, char *buf, size_t size)
 void why_decode_stats_add(struct why_decode_stats *s, enum why_decode_status st, const struct why_pkt *p)
 {
     s->frames++;
+    /* most frames: a plain TCP or UDP packet, nothing else to count */
+    if (st == WHY_DECODE_OK && p->nencap == 0 && p->encap_stop == WHY_ENCAP_STOP_NONE &&
+        (p->proto == PROTO_TCP || p->proto == PROTO_UDP))
+        return;
     switch (st) {
     case WHY_DECODE_OK: break;
     case WHY_DECODE_NOT_IP: s->not_ip++; break;

@@ -30,26 +30,45 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
     p->ipver = 4;
-    uint8_t vihl = why_cur_u8(c);
-    if (!why_cur_ok(c))
-        return WHY_DECODE_TRUNCATED;
-    if (vihl >> 4 != 4)
-        return WHY_DECODE_MALFORMED;
-    uint32_t hlen = (uint32_t)(vihl & 0x0f) * 4;
-    if (hlen < 20)
-        return WHY_DECODE_MALFORMED;
-    why_cur_skip(c, 1); /* type of service */
-    uint32_t total = why_cur_be16(c);
-    why_cur_skip(c, 2); /* identification */
-    uint16_t offflags = why_cur_be16(c);
-    uint8_t ttl = why_cur_u8(c);
-    uint8_t proto = why_cur_u8(c);
-    why_cur_skip(c, 2); /* checksum: never trusted (offload) */
     struct why_addr src = {4, {0}}, dst = {4, {0}};
-    why_cur_copy(c, src.a, 4);
-    why_cur_copy(c, dst.a, 4);
-    if (!why_cur_ok(c))
-        return WHY_DECODE_TRUNCATED;
+    uint32_t hlen, total;
+    uint16_t offflags;
+    uint8_t ttl, proto;
+    const uint8_t *b = why_cur_peek(c, 20);
+    if (b) { /* the whole fixed header captured: one check for every field */
+        if (b[0] >> 4 != 4)
+            return WHY_DECODE_MALFORMED;
+        hlen = (uint32_t)(b[0] & 0x0f) * 4;
+        if (hlen < 20)
+            return WHY_DECODE_MALFORMED;
+        total = (uint32_t)b[2] << 8 | b[3];
+        offflags = (uint16_t)(b[6] << 8 | b[7]);
+        ttl = b[8];
+        proto = b[9];
+        memcpy(src.a, b + 12, 4);
+        memcpy(dst.a, b + 16, 4);
+        c->off += 20;
+    } else {
+        uint8_t vihl = why_cur_u8(c);
+        if (!why_cur_ok(c))
+            return WHY_DECODE_TRUNCATED;
+        if (vihl >> 4 != 4)
+            return WHY_DECODE_MALFORMED;
+        hlen = (uint32_t)(vihl & 0x0f) * 4;
+        if (hlen < 20)
+            return WHY_DECODE_MALFORMED;
+        why_cur_skip(c, 1); /* type of service */
+        total = why_cur_be16(c);
+        why_cur_skip(c, 2); /* identification */
+        offflags = why_cur_be16(c);
+        ttl = why_cur_u8(c);
+        proto = why_cur_u8(c);
+        why_cur_skip(c, 2); /* checksum: never trusted (offload) */
+        why_cur_copy(c, src.a, 4);
+        why_cur_copy(c, dst.a, 4);
+        if (!why_cur_ok(c))
+            return WHY_DECODE_TRUNCATED;
+    }
     p->src = src;
     p->dst = dst;
     p->ttl = ttl;

@@ -25,8 +25,31 @@ static enum why_decode_status short_header(uint32_t wire, uint32_t need)
     return wire < need ? WHY_DECODE_MALFORMED : WHY_DECODE_TRUNCATED;
 }
 
+static enum why_decode_status tcp_tail(struct why_cur *c, uint32_t wire, struct why_pkt *p, uint16_t offflags)
+{
+    uint32_t hlen = (uint32_t)(offflags >> 12) * 4;
+    if (wire < 20 || hlen < 20 || hlen > wire)
+        return WHY_DECODE_MALFORMED;
+    if (!why_cur_skip(c, hlen - 16)) /* checksum, urgent pointer, options */
+        return WHY_DECODE_TRUNCATED;
+    set_payload(c, wire - hlen, p);
+    return WHY_DECODE_OK;
+}
+
 static enum why_decode_status tcp(struct why_cur *c, uint32_t wire, struct why_pkt *p)
 {
+    const uint8_t *b = why_cur_peek(c, 16);
+    if (b) { /* ports to window captured: one check for them all */
+        p->sport = (uint16_t)(b[0] << 8 | b[1]);
+        p->dport = (uint16_t)(b[2] << 8 | b[3]);
+        p->seq = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+        p->ack = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+        uint16_t offflags = (uint16_t)(b[12] << 8 | b[13]);
+        p->tcp_flags = (uint8_t)(offflags & 0xff);
+        p->window = (uint16_t)(b[14] << 8 | b[15]);
+        c->off += 16;
+        return tcp_tail(c, wire, p, offflags);
+    }
     uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
     if (!why_cur_ok(c))
         return short_header(wire, 20);
@@ -42,26 +65,29 @@ static enum why_decode_status tcp(struct why_cur *c, uint32_t wire, struct why_p
         return short_header(wire, 20);
     p->tcp_flags = (uint8_t)(offflags & 0xff);
     p->window = window;
-    uint32_t hlen = (uint32_t)(offflags >> 12) * 4;
-    if (wire < 20 || hlen < 20 || hlen > wire)
-        return WHY_DECODE_MALFORMED;
-    if (!why_cur_skip(c, hlen - 16)) /* checksum, urgent pointer, options */
-        return WHY_DECODE_TRUNCATED;
-    set_payload(c, wire - hlen, p);
-    return WHY_DECODE_OK;
+    return tcp_tail(c, wire, p, offflags);
 }
 
 static enum why_decode_status udp(struct why_cur *c, uint32_t wire, struct why_pkt *p)
 {
-    uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
-    if (!why_cur_ok(c))
-        return short_header(wire, 8);
-    p->sport = sport;
-    p->dport = dport;
-    uint32_t ulen = why_cur_be16(c);
-    why_cur_skip(c, 2); /* checksum */
-    if (!why_cur_ok(c))
-        return short_header(wire, 8);
+    uint32_t ulen;
+    const uint8_t *b = why_cur_peek(c, 8);
+    if (b) { /* the whole header captured: one check */
+        p->sport = (uint16_t)(b[0] << 8 | b[1]);
+        p->dport = (uint16_t)(b[2] << 8 | b[3]);
+        ulen = (uint32_t)b[4] << 8 | b[5];
+        c->off += 8; /* and the checksum */
+    } else {
+        uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
+        if (!why_cur_ok(c))
+            return short_header(wire, 8);
+        p->sport = sport;
+        p->dport = dport;
+        ulen = why_cur_be16(c);
+        why_cur_skip(c, 2); /* checksum */
+        if (!why_cur_ok(c))
+            return short_header(wire, 8);
+    }
     if (ulen == 0 && wire > 0xffff) /* inside an IPv6 jumbogram (RFC 2675) */
         ulen = wire;
     if (wire < 8 || ulen < 8 || ulen > wire)

@@ -51,10 +51,14 @@ static enum why_decode_status vlan_stack(struct why_cur *c, struct why_pkt *p, u
 
 static enum why_decode_status ethernet(struct why_cur *c, struct why_pkt *p, uint16_t *et)
 {
-    why_cur_skip(c, 12); /* destination, source */
-    *et = why_cur_be16(c);
-    if (!why_cur_ok(c))
+    const uint8_t *b = why_cur_peek(c, 14);
+    if (!b) {
+        why_cur_fail(c);
+        *et = 0;
         return WHY_DECODE_TRUNCATED;
+    }
+    *et = (uint16_t)(b[12] << 8 | b[13]); /* after destination, source */
+    c->off += 14;
     return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
@@ -70,12 +74,16 @@ static enum why_link_dir sll_dir(uint16_t pkttype)
 
 static enum why_decode_status sll(struct why_cur *c, struct why_pkt *p, uint16_t *et)
 {
-    uint16_t pkttype = why_cur_be16(c);
-    uint16_t hatype = why_cur_be16(c);
-    why_cur_skip(c, 10); /* address length, 8 address bytes */
-    *et = why_cur_be16(c);
-    if (!why_cur_ok(c))
+    const uint8_t *b = why_cur_peek(c, 16);
+    if (!b) {
+        why_cur_fail(c);
+        *et = 0;
         return WHY_DECODE_TRUNCATED;
+    }
+    uint16_t pkttype = (uint16_t)(b[0] << 8 | b[1]);
+    uint16_t hatype = (uint16_t)(b[2] << 8 | b[3]);
+    *et = (uint16_t)(b[14] << 8 | b[15]); /* after address length, 8 address bytes */
+    c->off += 16;
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;
@@ -84,13 +92,17 @@ static enum why_decode_status sll(struct why_cur *c, struct why_pkt *p, uint16_t
 
 static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_t *et)
 {
-    *et = why_cur_be16(c);
-    why_cur_skip(c, 6); /* reserved, interface index */
-    uint16_t hatype = why_cur_be16(c);
-    uint8_t pkttype = why_cur_u8(c);
-    why_cur_skip(c, 9); /* address length, 8 address bytes */
-    if (!why_cur_ok(c))
+    const uint8_t *b = why_cur_peek(c, 20);
+    if (!b) {
+        why_cur_fail(c);
+        *et = 0;
         return WHY_DECODE_TRUNCATED;
+    }
+    *et = (uint16_t)(b[0] << 8 | b[1]);
+    /* reserved, interface index */
+    uint16_t hatype = (uint16_t)(b[8] << 8 | b[9]);
+    uint8_t pkttype = b[10];
+    c->off += 20; /* address length, 8 address bytes */
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;

@@ -228,12 +228,25 @@ static uint64_t ep_hash(uint64_t seed, const struct why_addr *a, uint16_t port)
     return mix64(h ^ ((uint64_t)port << 8 | a->family));
 }
 
+/* One endpoint of a tuple, cheaply: key_hash mixes the pair in full, so this only has to
+ * keep endpoints apart (each step is one-to-one on its word). The seed keeps an attacker
+ * from choosing colliding tuples. */
+static uint64_t ep_key(uint64_t seed, const struct why_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->a, 8);
+    memcpy(&w1, a->a + 8, 8);
+    uint64_t h = (w0 ^ seed) * 0x9e3779b97f4a7c15ULL;
+    h = ((h ^ h >> 32) + w1) * 0xbf58476d1ce4e5b9ULL;
+    return (h ^ h >> 29) + ((uint64_t)port << 8 | a->family);
+}
+
 /* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
  * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
 static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
                          const struct why_addr *b, uint16_t bp)
 {
-    uint64_t x = ep_hash(f->seed, a, ap), y = ep_hash(f->seed, b, bp);
+    uint64_t x = ep_key(f->seed, a, ap), y = ep_key(f->seed, b, bp);
     return (uint32_t)mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
 }
 
@@ -362,7 +375,7 @@ static void seq_start(struct why_fconn *x, enum why_dir d, uint32_t seq)
 }
 
 /* Recomputes direction d's proof fields from the peer's highest acknowledgement. */
-static void proof_update(struct why_fconn *x, enum why_dir d)
+static inline __attribute__((always_inline)) void proof_update(struct why_fconn *x, enum why_dir d)
 {
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
@@ -733,13 +746,24 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     free(x);
 }
 
+/* why_ts_diff_us(a, now) > us, us a whole number of seconds. Whole seconds apart fewer than
+ * us's (the usual answer, asked twice a packet) settle it without the microseconds: the
+ * nanoseconds add less than one second. */
+_Static_assert(WHY_FLOW_IDLE_US % 1000000 == 0 && WHY_FLOW_LINGER_US % 1000000 == 0,
+               "older_than takes whole seconds");
+static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
+{
+    if (now.sec - a.sec < us / 1000000)
+        return false;
+    return why_ts_diff_us(a, now) > us;
+}
+
 static void sweep(struct why_flow *f)
 {
     struct why_fconn *x;
-    while ((x = f->list[WHY_L_LINGER].head) &&
-           why_ts_diff_us(x->closed_at, f->now) > WHY_FLOW_LINGER_US)
+    while ((x = f->list[WHY_L_LINGER].head) && older_than(x->closed_at, f->now, WHY_FLOW_LINGER_US))
         conn_close(f, x, NULL);
-    while ((x = f->list[WHY_L_LRU].tail) && why_ts_diff_us(x->last_act, f->now) > WHY_FLOW_IDLE_US)
+    while ((x = f->list[WHY_L_LRU].tail) && older_than(x->last_act, f->now, WHY_FLOW_IDLE_US))
         conn_close(f, x, NULL);
 }
 
@@ -1188,8 +1212,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     struct why_conn *c = &x->c;
     struct why_tcp_half *h = &c->half[dir];
     x->last_act = f->now;
-    l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
-    l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    if (f->list[WHY_L_LRU].head != x) { /* a run of one connection's packets moves nothing */
+        l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+        l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
+    }
     if (x->half_open && (dir == WHY_S2C || p->paylen_wire || p->paylen)) {
         l_remove(&f->list[x->half_list], x, x->half_list);
         x->half_open = false;

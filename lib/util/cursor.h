@@ -103,6 +103,14 @@ static inline bool why_cur_skip(struct why_cur *c, size_t n)
     return true;
 }
 
+/* The next n bytes when that many are left (the cursor is not moved), else NULL and the
+ * cursor untouched: a fixed header read in one check, the reads it replaces left for the
+ * short case (where each field up to the cut still counts). */
+static inline const uint8_t *why_cur_peek(const struct why_cur *c, size_t n)
+{
+    return !c->err && c->len - c->off >= n ? c->p + c->off : NULL;
+}
+
 /* Copies n bytes into dst (which must hold n); false and dst zeroed on a short read. */
 static inline bool why_cur_copy(struct why_cur *c, void *dst, size_t n)
 {

@@ -561,10 +561,16 @@ static void timers(void **state)
     assert_int_equal(r.nclose, 0);
     /* a stamp from the past (`-i any`): no expiry, no trouble */
     tx(f, (struct seg){7, 1, FROM_C, 41002, S, 1, 0, NULL, 0, 0});
+    /* exactly 5 s after the reset: not yet past the linger (the bound is strict) */
+    tx(f, (struct seg){8, 5011, FROM_C, 41002, A, 2, 0, NULL, 0, 0});
+    assert_int_equal(r.nclose, 0);
     tx(f, (struct seg){8, 5012, FROM_C, 41002, A, 2, 0, NULL, 0, 0});
     assert_int_equal(r.nclose, 1); /* the reset one lingered 5 s */
     assert_int_equal(r.closes[0], 2);
     assert_true(r.close_null[0]);
+    /* id 1 idle exactly 300 s (its last packet at 2 ms): kept; 1 ms more: expired */
+    tx(f, (struct seg){9, 300002, FROM_C, 41002, A, 2, 0, NULL, 0, 0});
+    assert_int_equal(r.nclose, 1);
     tx(f, (struct seg){9, 300003, FROM_C, 41002, A, 2, 0, NULL, 0, 0});
     assert_int_equal(r.nclose, 2);
     assert_int_equal(r.closes[1], 1);
