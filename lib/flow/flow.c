@@ -20,9 +20,9 @@
  * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
 enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_ORPHAN, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
 /* A connection's links: one per list, but the two half-open lists share one (a connection is
- * on one of them at most: half_list). */
+ * on one of them at most: half_list), link[WHY_LK_HALF]. */
 #define WHY_LINKS WHY_L_HALF
-static inline int link_slot(int k) { return k == WHY_L_HALF ? WHY_L_HALF_IN : k; }
+#define WHY_LK_HALF WHY_L_HALF_IN
 
 enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
 
@@ -90,7 +90,7 @@ struct why_fconn {
     struct why_hent key;        /* the SYN's tuple */
     struct why_hent *nat_key;   /* the translated one, when c.translated (allocated then) */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
-    struct why_link link[WHY_LINKS]; /* by link_slot */
+    struct why_link link[WHY_LINKS]; /* by list, the half-open ones' WHY_LK_HALF */
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
     uint32_t listen_gen;        /* the listener slot of the server at the first SYN: its gen */
@@ -213,7 +213,6 @@ static bool addr_same(const struct why_addr *a, const struct why_addr *b)
 
 static void l_remove(struct why_list *l, struct why_fconn *x, int k)
 {
-    k = link_slot(k);
     struct why_link *lk = &x->link[k];
     if (lk->prev)
         lk->prev->link[k].next = lk->next;
@@ -228,7 +227,6 @@ static void l_remove(struct why_list *l, struct why_fconn *x, int k)
 
 static void l_push_front(struct why_list *l, struct why_fconn *x, int k)
 {
-    k = link_slot(k);
     x->link[k].prev = NULL;
     x->link[k].next = l->head;
     if (l->head)
@@ -240,7 +238,6 @@ static void l_push_front(struct why_list *l, struct why_fconn *x, int k)
 
 static void l_push_back(struct why_list *l, struct why_fconn *x, int k)
 {
-    k = link_slot(k);
     x->link[k].next = NULL;
     x->link[k].prev = l->tail;
     if (l->tail)
@@ -766,7 +763,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         f->nlinger--;
     }
     if (x->half_open)
-        l_remove(&f->list[x->half_list], x, x->half_list);
+        l_remove(&f->list[x->half_list], x, WHY_LK_HALF);
     f->count--;
     gaps_count(f, &x->c);
     if (f->cb.on_close)
@@ -834,7 +831,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
     x->half_list = p->link_dir == WHY_LINK_DIR_IN ? WHY_L_HALF_IN : WHY_L_HALF;
-    l_push_back(&f->list[x->half_list], x, x->half_list);
+    l_push_back(&f->list[x->half_list], x, WHY_LK_HALF);
     x->half_open = true;
     f->count++;
     f->st.conns++;
@@ -1241,7 +1238,7 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     if (x->half_open && (dir == WHY_S2C || p->paylen_wire || p->paylen)) {
-        l_remove(&f->list[x->half_list], x, x->half_list);
+        l_remove(&f->list[x->half_list], x, WHY_LK_HALF);
         x->half_open = false;
     }
     if (p->link_dir == WHY_LINK_DIR_OUT)
