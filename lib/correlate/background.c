@@ -35,7 +35,7 @@ static bool check_failed(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!c->established)
-        return c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count >= 2;
+        return c->half[WHY_S2C].end->rst_frame || c->icmp_frame || c->syn_count >= 2;
     for (const struct why_txn *t = rc->txn_head; t; t = t->next)
         if (!t->claimed_by && !t->is_client_leg && t->has_resp && (t->status < 200 || t->status >= 400))
             return true;
@@ -55,8 +55,8 @@ static bool check_failed(const struct why_conn_rec *rc)
 static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
-    struct why_ts end = c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->more->icmp_ts;
+    bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
+    struct why_ts end = c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
     bool holds = refused && why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) >= 0 &&
                  why_ts_cmp(end, t->resp_first_ts) <= 0;
     bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
@@ -750,7 +750,7 @@ static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
     int64_t before = why_ts_diff_us(lost->req_ts, ok->req_ts);
     return ok->has_resp && ok->status < 500 && !lost->has_resp && lost->rc != ok->rc &&
            before >= 0 && before <= WHY_RETRY_US &&
-           (qc->half[WHY_S2C].fin_frame || qc->half[WHY_S2C].rst_frame) &&
+           (qc->half[WHY_S2C].end->fin_frame || qc->half[WHY_S2C].end->rst_frame) &&
            why_addr_eq(&qc->cli_addr, &oc->cli_addr) && why_addr_eq(&qc->srv_addr, &oc->srv_addr) &&
            qc->srv_port == oc->srv_port && strcmp(lost->method, ok->method) == 0 &&
            strcmp(lost->host, ok->host) == 0 && lost->target_len == ok->target_len &&
@@ -777,7 +777,7 @@ void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x)
 int64_t why_join_repeat_wait(const struct why_txn *t)
 {
     const struct why_conn *c = why_rec_conn(t->rc);
-    if (t->has_resp || (!c->half[WHY_S2C].fin_frame && !c->half[WHY_S2C].rst_frame))
+    if (t->has_resp || (!c->half[WHY_S2C].end->fin_frame && !c->half[WHY_S2C].end->rst_frame))
         return 0;
     return WHY_RETRY_US;
 }
@@ -788,7 +788,8 @@ int64_t why_join_repeat_wait(const struct why_txn *t)
 bool why_join_retry_after_refusal(const struct why_join_ctx *cx, const struct why_conn *refused,
                                   const struct why_conn_rec *rc)
 {
-    struct why_ts end = refused->half[WHY_S2C].rst_frame ? refused->half[WHY_S2C].rst_ts : refused->more->icmp_ts;
+    struct why_ts end = refused->half[WHY_S2C].end->rst_frame ? refused->half[WHY_S2C].end->rst_ts
+                                                               : refused->more->icmp_ts;
     int64_t wait = why_ts_diff_us(end, why_rec_conn(rc)->first_ts);
     return wait >= WHY_RETRY_TIMER_MIN_US && wait <= WHY_RETRY_TIMER_MAX_US && !why_join_scheduled(cx, rc);
 }

@@ -29,15 +29,15 @@ static struct why_ts client_end(const struct why_join_ctx *cx, const struct why_
     *frame = 0;
     for (int d = 0; d < 2; d++) {
         const struct why_tcp_half *h = &cc->half[d];
-        if (h->fin_frame && why_ts_cmp(h->fin_ts, best) < 0 &&
-            why_ts_cmp(h->fin_ts, c->req_ts) >= 0) {
-            best = h->fin_ts;
-            *frame = h->fin_frame;
+        if (h->end->fin_frame && why_ts_cmp(h->end->fin_ts, best) < 0 &&
+            why_ts_cmp(h->end->fin_ts, c->req_ts) >= 0) {
+            best = h->end->fin_ts;
+            *frame = h->end->fin_frame;
         }
-        if (h->rst_frame && why_ts_cmp(h->rst_ts, best) < 0 &&
-            why_ts_cmp(h->rst_ts, c->req_ts) >= 0) {
-            best = h->rst_ts;
-            *frame = h->rst_frame;
+        if (h->end->rst_frame && why_ts_cmp(h->end->rst_ts, best) < 0 &&
+            why_ts_cmp(h->end->rst_ts, c->req_ts) >= 0) {
+            best = h->end->rst_ts;
+            *frame = h->end->rst_frame;
         }
     }
     return best;
@@ -183,8 +183,8 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
                                                                        : (c->syn_count ? c->syn_count - 1 : 0));
     if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
         t = c->more->icmp_ts;
-    if (c->half[WHY_S2C].rst_frame && why_ts_cmp(c->half[WHY_S2C].rst_ts, t) > 0)
-        t = c->half[WHY_S2C].rst_ts;
+    if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, t) > 0)
+        t = c->half[WHY_S2C].end->rst_ts;
     return t;
 }
 
@@ -221,7 +221,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = attempt_end(rc);
-    if (!c->half[WHY_S2C].rst_frame && !c->icmp_frame)
+    if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
         return false; /* an unanswered SYN ends when the gateway gives up: not seen */
     for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
         const struct why_conn *nc = why_rec_conn(n);
@@ -626,7 +626,7 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
             !why_addr_eq(&oc->cli_addr, &c->cli_addr) || why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
             why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
-        bool seen_end = oc->half[WHY_S2C].rst_frame || oc->icmp_frame;
+        bool seen_end = oc->half[WHY_S2C].end->rst_frame || oc->icmp_frame;
         int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
             (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
@@ -681,7 +681,7 @@ static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc
 static int64_t silent_tail(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (c->synack_frame || c->half[WHY_S2C].rst_frame || c->icmp_frame || c->syn_count == 0 ||
+    if (c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame || c->syn_count == 0 ||
         c->syn_count > WHY_SYN_TRIES_MAX)
         return 0;
     if (c->syn_count == 1)
@@ -821,7 +821,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
 static bool attempt_timed_out(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    return !c->synack_frame && !c->half[WHY_S2C].rst_frame;
+    return !c->synack_frame && !c->half[WHY_S2C].end->rst_frame;
 }
 
 /* rc is a retry of the same server after an attempt that timed out: the previous attempt of
@@ -1330,7 +1330,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         }
         after = attempt_end(pick);
         const struct why_conn *pc = why_rec_conn(pick);
-        if (pc->half[WHY_S2C].rst_frame || pc->icmp_frame)
+        if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)
             refused = pc;
     }
     /* An HTTPS upstream leg is opaque without keys. A TLS connection of the gateway's on

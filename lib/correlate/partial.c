@@ -23,9 +23,9 @@ bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec
         return false;
     const struct why_conn *c = why_rec_conn(rc);
     const struct why_tcp_half *cl = &c->half[WHY_C2S];
-    struct why_ts left = cl->fin_frame ? cl->fin_ts : cl->rst_ts;
+    struct why_ts left = cl->end->fin_frame ? cl->end->fin_ts : cl->end->rst_ts;
     if (t->version != 0x0304 && t->ccs[WHY_C2S] && t->ccs[WHY_S2C] &&
-        (cl->fin_frame || cl->rst_frame) && why_ts_diff_us(t->cert_ts, left) > SPARE_IDLE_US)
+        (cl->end->fin_frame || cl->end->rst_frame) && why_ts_diff_us(t->cert_ts, left) > SPARE_IDLE_US)
         return true;
     for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o;
          o = why_store_conns_next(o))
@@ -97,7 +97,7 @@ static bool lone_scan(const struct why_join_ctx *cx, const struct why_join *x, s
          * gateway's */
         for (int d = WHY_C2S; d <= WHY_S2C; d++) {
             const struct why_tcp_half *rst = &c->half[d];
-            if (c->half[!d].packets || !rst->rst_frame || (x && !in_wait(x, rst->rst_ts)))
+            if (c->half[!d].packets || !rst->end->rst_frame || (x && !in_wait(x, rst->end->rst_ts)))
                 continue;
             why_gw_roles(cx->gw, rc);
             if (!(d == WHY_S2C ? rc->gw_cli && !rc->gw_srv : rc->gw_srv && !rc->gw_cli))
@@ -108,7 +108,7 @@ static bool lone_scan(const struct why_join_ctx *cx, const struct why_join *x, s
                 lone->overflow = true;
                 return false;
             }
-            lone->ts[lone->n++] = rst->rst_ts;
+            lone->ts[lone->n++] = rst->end->rst_ts;
         }
     }
     return false;

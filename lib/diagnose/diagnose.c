@@ -80,8 +80,8 @@ struct client_end {
  * any data of the other side. */
 static bool half_close(const struct why_tcp_half *h, const struct why_tcp_half *other, struct why_ts req_ts)
 {
-    return h->fin_frame && !h->rst_frame && why_ts_diff_us(req_ts, h->fin_ts) < WHY_HALF_CLOSE_US &&
-           (!other->first_data_frame || other->first_data_frame > h->fin_frame);
+    return h->end->fin_frame && !h->end->rst_frame && why_ts_diff_us(req_ts, h->end->fin_ts) < WHY_HALF_CLOSE_US &&
+           (!other->first_data_frame || other->first_data_frame > h->end->fin_frame);
 }
 
 static struct client_end client_leg_end(const struct why_join *x)
@@ -91,12 +91,12 @@ static struct client_end client_leg_end(const struct why_join *x)
     const struct why_conn *c = why_rec_conn(t->rc);
     const struct why_tcp_half *cl = &c->half[WHY_C2S], *gw = &c->half[WHY_S2C];
     struct why_ts ct = {0}, gt = {0};
-    uint64_t cf = cl->rst_frame ? cl->rst_frame : cl->fin_frame;
-    uint64_t gf = gw->rst_frame ? gw->rst_frame : gw->fin_frame;
+    uint64_t cf = cl->end->rst_frame ? cl->end->rst_frame : cl->end->fin_frame;
+    uint64_t gf = gw->end->rst_frame ? gw->end->rst_frame : gw->end->fin_frame;
     if (cf)
-        ct = cl->rst_frame ? cl->rst_ts : cl->fin_ts;
+        ct = cl->end->rst_frame ? cl->end->rst_ts : cl->end->fin_ts;
     if (gf)
-        gt = gw->rst_frame ? gw->rst_ts : gw->fin_ts;
+        gt = gw->end->rst_frame ? gw->end->rst_ts : gw->end->fin_ts;
     if (t->h2_stream && t->h2_end == WHY_H2_END_RST) {
         /* HTTP/2: the stream's RST_STREAM ends this request, not the connection */
         e.ts = t->h2_end_ts;
@@ -114,11 +114,11 @@ static struct client_end client_leg_end(const struct why_join *x)
          * FIN is when the gateway then answers nothing, unless it was written with the
          * request (a half-close: the client still reads) */
         if (half_close(cl, gw, t->req_ts)) {
-            cf = cl->rst_frame;
-            ct = cl->rst_ts;
-        } else if (cl->fin_frame && cl->rst_frame && cl->fin_frame < cl->rst_frame) {
-            cf = cl->fin_frame; /* the first close is the giving up: a RST may only answer */
-            ct = cl->fin_ts;    /* an answer the capture missed */
+            cf = cl->end->rst_frame;
+            ct = cl->end->rst_ts;
+        } else if (cl->end->fin_frame && cl->end->rst_frame && cl->end->fin_frame < cl->end->rst_frame) {
+            cf = cl->end->fin_frame; /* the first close is the giving up: a RST may only answer */
+            ct = cl->end->fin_ts;    /* an answer the capture missed */
         }
         if (cf && (!gf || why_ts_cmp(ct, gt) <= 0) && why_ts_cmp(ct, t->req_ts) >= 0) {
             e.client_gave_up = true;
@@ -242,9 +242,9 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     const struct why_conn_rec *pick = x->attempts[x->nattempts - 1];
     const struct why_conn *lc = why_rec_conn(pick);
     const struct why_txn *t = x->client;
-    struct why_ts lend = lc->icmp_frame ? lc->more->icmp_ts : lc->half[WHY_S2C].rst_ts;
+    struct why_ts lend = lc->icmp_frame ? lc->more->icmp_ts : lc->half[WHY_S2C].end->rst_ts;
     bool answered_last = t && t->has_resp && x->nattempts > 1 &&
-                         (lc->icmp_frame || lc->half[WHY_S2C].rst_frame) &&
+                         (lc->icmp_frame || lc->half[WHY_S2C].end->rst_frame) &&
                          why_ts_diff_us(lend, t->resp_first_ts) >= -WHY_CAUSAL_US &&
                          why_ts_diff_us(lend, t->resp_first_ts) <= WHY_ANSWERED_AFTER_US;
     for (uint32_t i = 0; i < x->nattempts && !answered_last; i++) {
@@ -253,7 +253,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
             pick = x->attempts[i];
             break;
         }
-        if (c->half[WHY_S2C].rst_frame)
+        if (c->half[WHY_S2C].end->rst_frame)
             pick = x->attempts[i];
     }
     const struct why_conn *c = why_rec_conn(pick);
@@ -280,10 +280,10 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
            f->a->icmp_from, tries);
         inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->more->icmp_ts);
         why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code, tries);
-    } else if (c->half[WHY_S2C].rst_frame) {
+    } else if (c->half[WHY_S2C].end->rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
         why_dg_param(inc, "tries=%u", tries);
-        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->half[WHY_S2C].rst_ts);
+        inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->half[WHY_S2C].end->rst_ts);
         why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
     } else {
         /* the server answered other connections' SYNs while these went unanswered: it was up
@@ -549,8 +549,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         memcpy(inc->first_bytes, u->resp->first_bytes, inc->first_len);
         why_dg_param(inc, "first_bytes=\"%s\"", b);
         why_dg_say(inc, WHY_P_NOT_HTTP, dst, b, NULL, 0, 0, 0, 0);
-        why_dg_ev_conn(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->rst_frame, srv->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
-        why_dg_ev_conn(inc, WHY_EVK_FIN, u->rc, WHY_S2C, srv->fin_frame, srv->fin_ts, WHY_P_EV_FIN_FROM, dst, NULL, 0, 0);
+        why_dg_ev_conn(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->end->rst_frame, srv->end->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
+        why_dg_ev_conn(inc, WHY_EVK_FIN, u->rc, WHY_S2C, srv->end->fin_frame, srv->end->fin_ts, WHY_P_EV_FIN_FROM, dst, NULL, 0, 0);
         return true;
     }
     if (!u->has_resp) {
@@ -560,32 +560,32 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         bool half = half_close(gw, srv, u->req_ts);
         struct why_ts gw_close = {0};
         bool gw_closed = false;
-        if (gw->fin_frame && !half && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
-            gw_close = gw->fin_ts;
+        if (gw->end->fin_frame && !half && why_ts_cmp(gw->end->fin_ts, u->req_ts) >= 0) {
+            gw_close = gw->end->fin_ts;
             gw_closed = true;
         }
-        if (gw->rst_frame && why_ts_cmp(gw->rst_ts, u->req_ts) >= 0 &&
-            (!gw_closed || why_ts_cmp(gw->rst_ts, gw_close) < 0)) {
-            gw_close = gw->rst_ts;
+        if (gw->end->rst_frame && why_ts_cmp(gw->end->rst_ts, u->req_ts) >= 0 &&
+            (!gw_closed || why_ts_cmp(gw->end->rst_ts, gw_close) < 0)) {
+            gw_close = gw->end->rst_ts;
             gw_closed = true;
         }
-        bool rst = srv->rst_frame && why_ts_diff_us(u->req_first_ts, srv->rst_ts) >= -WHY_SKEW_US &&
-                   (!gw_closed || why_ts_cmp(srv->rst_ts, gw_close) < 0);
-        bool fin = srv->fin_frame && why_ts_diff_us(u->req_first_ts, srv->fin_ts) >= -WHY_SKEW_US &&
-                   (!gw_closed || why_ts_cmp(srv->fin_ts, gw_close) < 0);
+        bool rst = srv->end->rst_frame && why_ts_diff_us(u->req_first_ts, srv->end->rst_ts) >= -WHY_SKEW_US &&
+                   (!gw_closed || why_ts_cmp(srv->end->rst_ts, gw_close) < 0);
+        bool fin = srv->end->fin_frame && why_ts_diff_us(u->req_first_ts, srv->end->fin_ts) >= -WHY_SKEW_US &&
+                   (!gw_closed || why_ts_cmp(srv->end->fin_ts, gw_close) < 0);
         if (rst || fin) {
-            struct why_ts t = rst ? srv->rst_ts : srv->fin_ts;
-            if (rst && fin && why_ts_cmp(srv->fin_ts, srv->rst_ts) < 0) {
+            struct why_ts t = rst ? srv->end->rst_ts : srv->end->fin_ts;
+            if (rst && fin && why_ts_cmp(srv->end->fin_ts, srv->end->rst_ts) < 0) {
                 rst = false;
-                t = srv->fin_ts;
+                t = srv->end->fin_ts;
             }
-            if (reuse_cause(inc, u, rst, t, rst ? srv->rst_frame : srv->fin_frame, dst, f))
+            if (reuse_cause(inc, u, rst, t, rst ? srv->end->rst_frame : srv->end->fin_frame, dst, f))
                 return true;
             why_dg_cause(inc, rst ? WHY_CAUSE_RESET : WHY_CAUSE_CLOSED);
             if (direct && !x->opaque_gateway)
                 inc->kind = WHY_KIND_ORIGIN; /* no gateway in the capture: the server's own act */
             inc->wait_us = why_ts_wait_us(u->req_ts, t);
-            why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame, t,
+            why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->end->rst_frame : srv->end->fin_frame, t,
                 WHY_P_EV_CLOSE_EARLY, dst, NULL, rst, 0);
             why_dg_param(inc, "by=%s after=%.3fs", rst ? "RST" : "FIN", secs(inc->wait_us));
             why_dg_say(inc, WHY_P_CLOSED_EARLY, dst, NULL, NULL, rst, inc->wait_us, 0, 0);
@@ -594,14 +594,14 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         /* nothing from the origin: who gave up first? */
         struct why_ts gw_end = {0};
         uint64_t gw_frame = 0;
-        if (gw->fin_frame && !half && why_ts_cmp(gw->fin_ts, u->req_ts) >= 0) {
-            gw_end = gw->fin_ts;
-            gw_frame = gw->fin_frame;
+        if (gw->end->fin_frame && !half && why_ts_cmp(gw->end->fin_ts, u->req_ts) >= 0) {
+            gw_end = gw->end->fin_ts;
+            gw_frame = gw->end->fin_frame;
         }
-        if (gw->rst_frame && why_ts_cmp(gw->rst_ts, u->req_ts) >= 0 &&
-            (!gw_frame || why_ts_cmp(gw->rst_ts, gw_end) < 0)) {
-            gw_end = gw->rst_ts;
-            gw_frame = gw->rst_frame;
+        if (gw->end->rst_frame && why_ts_cmp(gw->end->rst_ts, u->req_ts) >= 0 &&
+            (!gw_frame || why_ts_cmp(gw->end->rst_ts, gw_end) < 0)) {
+            gw_end = gw->end->rst_ts;
+            gw_frame = gw->end->rst_frame;
         }
         if (!direct && x->client->has_resp &&
             (!gw_frame || why_ts_cmp(x->client->resp_first_ts, gw_end) < 0)) {
@@ -627,8 +627,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
         return true;
     }
     if (!u->resp_done) {
-        bool rst = srv->rst_frame != 0;
-        bool fin = srv->fin_frame != 0;
+        bool rst = srv->end->rst_frame != 0;
+        bool fin = srv->end->fin_frame != 0;
         if (!rst && !fin)
             return false;
         why_dg_cause(inc, rst ? WHY_CAUSE_RESET_IN_BODY : WHY_CAUSE_CLOSED_IN_BODY);
@@ -639,8 +639,8 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
                u->expected_len);
         else
             why_dg_param(inc, "by=%s status=%d body=%s of unknown", rst ? "RST" : "FIN", u->status, f->a->got);
-        why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->rst_frame : srv->fin_frame,
-            rst ? srv->rst_ts : srv->fin_ts,
+        why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, u->rc, WHY_S2C, rst ? srv->end->rst_frame : srv->end->fin_frame,
+            rst ? srv->end->rst_ts : srv->end->fin_ts,
             WHY_P_EV_CLOSE_IN_BODY, dst, NULL, rst, 0);
         why_dg_say(inc, WHY_P_CUT_IN_BODY, dst, NULL, NULL, rst, u->status, (int64_t)got, u->expected_len >= 0);
         return true;
@@ -686,16 +686,16 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
             dst, NULL, 0, 0);
         /* refused: an alert back, or the gateway closing before the origin gave up */
         const struct why_tcp_half *gwh = &c->half[WHY_C2S], *srvh = &c->half[WHY_S2C];
-        uint64_t gw_close = gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame;
-        uint64_t srv_close = srvh->fin_frame ? srvh->fin_frame : srvh->rst_frame;
+        uint64_t gw_close = gwh->end->fin_frame ? gwh->end->fin_frame : gwh->end->rst_frame;
+        uint64_t srv_close = srvh->end->fin_frame ? srvh->end->fin_frame : srvh->end->rst_frame;
         bool refused = rc->tls->reneg_answered ||
                        (gw_close > rc->tls->reneg_frame && (!srv_close || gw_close < srv_close));
         struct why_ts end = x->end_ts;
         const struct why_tcp_half *h = &c->half[WHY_S2C];
-        if (h->fin_frame && why_ts_cmp(h->fin_ts, rc->tls->reneg_ts) > 0)
-            end = h->fin_ts;
-        if (h->rst_frame && why_ts_cmp(h->rst_ts, rc->tls->reneg_ts) > 0 && why_ts_cmp(h->rst_ts, end) < 0)
-            end = h->rst_ts;
+        if (h->end->fin_frame && why_ts_cmp(h->end->fin_ts, rc->tls->reneg_ts) > 0)
+            end = h->end->fin_ts;
+        if (h->end->rst_frame && why_ts_cmp(h->end->rst_ts, rc->tls->reneg_ts) > 0 && why_ts_cmp(h->end->rst_ts, end) < 0)
+            end = h->end->rst_ts;
         if (why_ts_cmp(end, rc->tls->reneg_ts) < 0) { /* nothing ended it: the last packet */
             end = c->half[WHY_S2C].last_ts;
             if (why_ts_cmp(c->half[WHY_C2S].last_ts, end) > 0)
@@ -760,9 +760,9 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     }
     /* the gateway finished the handshake and left without sending the request */
     const struct why_tcp_half *gwh = &c->half[WHY_C2S];
-    if (rc->tls->ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->fin_frame || gwh->rst_frame)) {
+    if (rc->tls->ccs[WHY_S2C] && !why_rec_tls_sent_data(rc) && (gwh->end->fin_frame || gwh->end->rst_frame)) {
         why_dg_cause(inc, WHY_CAUSE_TLS_GATEWAY_LEFT);
-        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, rc, WHY_C2S, gwh->fin_frame ? gwh->fin_frame : gwh->rst_frame, gwh->fin_frame ? gwh->fin_ts : gwh->rst_ts,
+        why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, rc, WHY_C2S, gwh->end->fin_frame ? gwh->end->fin_frame : gwh->end->rst_frame, gwh->end->fin_frame ? gwh->end->fin_ts : gwh->end->rst_ts,
             WHY_P_EV_TLS_LEFT, dst, NULL, 0, 0);
         why_dg_param(inc, "sni=%s version=%s", rc->tls->sni[0] ? rc->tls->sni : "-", rc->tls->version == 0x0304 ? "1.3" : "1.2");
         why_dg_say(inc, WHY_P_TLS_GATEWAY_LEFT, dst, rc->tls->sni, NULL, rc->tls->version == 0x0304, 0, 0, 0);
@@ -771,8 +771,8 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     if (why_rec_tls_handshake_cut(rc)) {
         why_dg_cause(inc, WHY_CAUSE_TLS_HANDSHAKE_CLOSED);
         why_dg_conn_evidence(inc, rc);
-        why_dg_param(inc, "by=%s", c->half[WHY_S2C].rst_frame ? "RST" : "FIN");
-        why_dg_say(inc, WHY_P_TLS_CUT, dst, rc->tls->sni, NULL, c->half[WHY_S2C].rst_frame != 0, 0, 0, 0);
+        why_dg_param(inc, "by=%s", c->half[WHY_S2C].end->rst_frame ? "RST" : "FIN");
+        why_dg_say(inc, WHY_P_TLS_CUT, dst, rc->tls->sni, NULL, c->half[WHY_S2C].end->rst_frame != 0, 0, 0, 0);
         return true;
     }
     return false;
@@ -911,8 +911,8 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
             status = ct->status;
         } else {
             why_dg_ev_conn(inc, WHY_EVK_SYN, rc, WHY_C2S, c->first_frame, c->first_ts, WHY_P_EV_CHECK_SYN, sv, NULL, 0, 0);
-            if (c->half[WHY_S2C].rst_frame) {
-                why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts,
+            if (c->half[WHY_S2C].end->rst_frame) {
+                why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].end->rst_frame, c->half[WHY_S2C].end->rst_ts,
                                WHY_P_EV_RST_FROM, sv, NULL, 0, 0);
                 outcome = WHY_CHECK_REFUSED;
             } else if (c->icmp_frame) {
@@ -964,8 +964,8 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
         const struct why_conn *c = why_rec_conn(an);
         why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
         why_dg_conn_evidence(inc, an);
-        bool refused = !c->established && (c->half[WHY_S2C].rst_frame || c->icmp_frame);
-        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].rst_frame ? c->half[WHY_S2C].rst_ts : c->more->icmp_ts;
+        bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
+        struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
         before = why_ts_diff_us(at, t->req_ts);
         how = refused ? 1 : 2;
         why_dg_param(inc, "attempt_near=%s", sv);
@@ -982,9 +982,9 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
 bool why_diagnose_client_left_first(const struct why_txn *t)
 {
     const struct why_tcp_half *cl = &why_rec_conn(t->rc)->half[WHY_C2S];
-    return t->has_resp && cl->fin_frame && cl->rst_frame &&
-           why_ts_cmp(cl->fin_ts, t->req_ts) >= 0 && why_ts_cmp(cl->fin_ts, t->resp_first_ts) < 0 &&
-           why_ts_cmp(cl->rst_ts, t->resp_first_ts) >= 0;
+    return t->has_resp && cl->end->fin_frame && cl->end->rst_frame &&
+           why_ts_cmp(cl->end->fin_ts, t->req_ts) >= 0 && why_ts_cmp(cl->end->fin_ts, t->resp_first_ts) < 0 &&
+           why_ts_cmp(cl->end->rst_ts, t->resp_first_ts) >= 0;
 }
 
 static void client_left_first(const struct why_join *x, struct client_end *ce)
@@ -994,8 +994,8 @@ static void client_left_first(const struct why_join *x, struct client_end *ce)
     if (!why_diagnose_client_left_first(t))
         return;
     ce->client_gave_up = true;
-    ce->ts = cl->fin_ts;
-    ce->frame = cl->fin_frame;
+    ce->ts = cl->end->fin_ts;
+    ce->frame = cl->end->fin_frame;
 }
 
 #define WHY_GW_HEAD_BUF 4096 /* the smallest response-head buffer of a common gateway (nginx's
@@ -1092,8 +1092,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                  (!t->resp_done && (cc->closed || ce.client_reset_in_body)) ||
                  (up && up->not_http) ||
                  (up && up->has_resp && !up->resp_done &&
-                  (why_rec_conn(up->rc)->half[WHY_S2C].rst_frame ||
-                   why_rec_conn(up->rc)->half[WHY_S2C].fin_frame)) ||
+                  (why_rec_conn(up->rc)->half[WHY_S2C].end->rst_frame ||
+                   why_rec_conn(up->rc)->half[WHY_S2C].end->fin_frame)) ||
                  ce.client_gave_up; /* a 200 written after the client left (Caddy) */
     else
         failed = true;

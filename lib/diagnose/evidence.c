@@ -209,10 +209,10 @@ void why_dg_conn_evidence(struct why_incident *inc, const struct why_conn_rec *r
             i ? WHY_P_EV_SYN_RETRY : WHY_P_EV_SYN, dst, NULL, i + 1, 0);
     why_dg_ev_conn(inc, WHY_EVK_SYN_ACK, rc, WHY_S2C, c->synack_frame, c->synack_ts, WHY_P_EV_SYN_ACK, dst, NULL, 0, 0);
     evi(inc, rc, dst);
-    why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].rst_frame, c->half[WHY_S2C].rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
-    why_dg_ev_conn(inc, WHY_EVK_FIN, rc, WHY_S2C, c->half[WHY_S2C].fin_frame, c->half[WHY_S2C].fin_ts, WHY_P_EV_FIN_FROM, dst, NULL, 0, 0);
-    why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_C2S, c->half[WHY_C2S].rst_frame, c->half[WHY_C2S].rst_ts, WHY_P_EV_RST_TO, dst, NULL, 0, 0);
-    why_dg_ev_conn(inc, WHY_EVK_FIN, rc, WHY_C2S, c->half[WHY_C2S].fin_frame, c->half[WHY_C2S].fin_ts, WHY_P_EV_FIN_TO, dst, NULL, 0, 0);
+    why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].end->rst_frame, c->half[WHY_S2C].end->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
+    why_dg_ev_conn(inc, WHY_EVK_FIN, rc, WHY_S2C, c->half[WHY_S2C].end->fin_frame, c->half[WHY_S2C].end->fin_ts, WHY_P_EV_FIN_FROM, dst, NULL, 0, 0);
+    why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_C2S, c->half[WHY_C2S].end->rst_frame, c->half[WHY_C2S].end->rst_ts, WHY_P_EV_RST_TO, dst, NULL, 0, 0);
+    why_dg_ev_conn(inc, WHY_EVK_FIN, rc, WHY_C2S, c->half[WHY_C2S].end->fin_frame, c->half[WHY_C2S].end->fin_ts, WHY_P_EV_FIN_TO, dst, NULL, 0, 0);
 }
 
 /* A connection (or DNS exchange) of the incident, for cutting its slice of the capture. */

@@ -18,7 +18,11 @@
  * half-open (nothing heard from the server yet: what a SYN flood fills the table with, so
  * what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
  * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
-enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_ORPHAN, WHY_L_N };
+enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_ORPHAN, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
+/* A connection's links: one per list, but the two half-open lists share one (a connection is
+ * on one of them at most: half_list), link[WHY_LK_HALF]. */
+#define WHY_LINKS WHY_L_HALF
+#define WHY_LK_HALF WHY_L_HALF_IN
 
 enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
 
@@ -86,10 +90,9 @@ struct why_fconn {
     struct why_hent key;        /* the SYN's tuple */
     struct why_hent *nat_key;   /* the translated one, when c.translated (allocated then) */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
-    struct why_link link[WHY_L_N];
+    struct why_link link[WHY_LINKS]; /* by list, the half-open ones' WHY_LK_HALF */
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
-    struct why_ts closed_at;    /* flow clock when `closed` became true */
     uint32_t listen_gen;        /* the listener slot of the server at the first SYN: its gen */
     uint32_t listen_answered;   /* and its count of answered SYNs then */
     bool lingering;             /* on the linger list */
@@ -149,6 +152,44 @@ static struct why_conn_more *more_of(struct why_flow *f, struct why_conn *c)
         c->more = m;
     }
     return (struct why_conn_more *)c->more;
+}
+
+const struct why_conn_end why_conn_end_none;
+
+/* A connection's ends as the flow table allocates them: with when it closed, which only a
+ * FIN or a RST does. */
+struct why_fend {
+    struct why_conn_end e;      /* first: why_conn_ends(c) is the allocation */
+    struct why_ts closed_at;    /* flow clock when `closed` became true */
+};
+
+/* c's ends, to write: both directions' allocated at the first FIN or RST; NULL on out of
+ * memory (counted). */
+static struct why_conn_end *ends_of(struct why_flow *f, struct why_conn *c)
+{
+    if (why_conn_ends(c) == &why_conn_end_none) {
+        struct why_fend *e = calloc(1, sizeof *e);
+        if (!e) {
+            f->st.nomem++;
+            return NULL;
+        }
+        why_conn_set_ends(c, &e->e);
+    }
+    return (struct why_conn_end *)why_conn_ends(c);
+}
+
+/* When x closed; zero when its ends could not be allocated (it leaves at the next sweep). */
+static struct why_ts closed_at(const struct why_fconn *x)
+{
+    const struct why_conn_end *e = why_conn_ends(&x->c);
+    struct why_ts z = {0};
+    return e == &why_conn_end_none ? z : ((const struct why_fend *)(const void *)e)->closed_at;
+}
+
+static void free_ends(struct why_conn *c)
+{
+    if (why_conn_ends(c) != &why_conn_end_none)
+        free((struct why_conn_end *)why_conn_ends(c));
 }
 
 static void inc32(uint32_t *v)
@@ -397,7 +438,7 @@ static inline __attribute__((always_inline)) void proof_update(struct why_fconn 
         memmove(&fh->sp->holes[0], &fh->sp->holes[1], (size_t)(fh->nholes - 1) * sizeof fh->sp->holes[0]);
         fh->nholes--;
     }
-    bool fin_seen = h->fin_frame != 0;
+    bool fin_seen = h->end->fin_frame != 0;
     uint32_t beyond = why_seq_lt(fh->seen_end, a) ? a - fh->seen_end : 0;
     /* a FIN takes one sequence number and is the last thing sent: a final step of one past
      * the stream is its acknowledgement (a single data byte would look the same: rare) */
@@ -686,8 +727,10 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
 {
     if (x->c.closed)
         return;
+    struct why_fend *e = (struct why_fend *)(void *)ends_of(f, &x->c); /* made by its FIN or RST */
     x->c.closed = true;
-    x->closed_at = f->now;
+    if (e)
+        e->closed_at = f->now;
     x->lingering = true;
     f->nlinger++;
     l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
@@ -733,7 +776,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         f->nlinger--;
     }
     if (x->half_open)
-        l_remove(&f->list[x->half_list], x, x->half_list);
+        l_remove(&f->list[x->half_list], x, WHY_LK_HALF);
     f->count--;
     gaps_count(f, &x->c);
     if (f->cb.on_close)
@@ -743,6 +786,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     free(x->nat_key);
     if (x->c.more != &why_conn_more_none)
         free((struct why_conn_more *)x->c.more);
+    free_ends(&x->c);
     free(x);
 }
 
@@ -761,7 +805,7 @@ static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
 static void sweep(struct why_flow *f)
 {
     struct why_fconn *x;
-    while ((x = f->list[WHY_L_LINGER].head) && older_than(x->closed_at, f->now, WHY_FLOW_LINGER_US))
+    while ((x = f->list[WHY_L_LINGER].head) && older_than(closed_at(x), f->now, WHY_FLOW_LINGER_US))
         conn_close(f, x, NULL);
     while ((x = f->list[WHY_L_LRU].tail) && older_than(x->last_act, f->now, WHY_FLOW_IDLE_US))
         conn_close(f, x, NULL);
@@ -802,6 +846,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->first_frame = frame_num(p);
     c->first_ts = frame_ts(p);
     c->more = &why_conn_more_none;
+    why_conn_set_ends(c, &why_conn_end_none);
     x->key.hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
     x->key.x = x;
     x->last_act = f->now;
@@ -810,7 +855,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
     x->half_list = p->link_dir == WHY_LINK_DIR_IN ? WHY_L_HALF_IN : WHY_L_HALF;
-    l_push_back(&f->list[x->half_list], x, x->half_list);
+    l_push_back(&f->list[x->half_list], x, WHY_LK_HALF);
     x->half_open = true;
     f->count++;
     f->st.conns++;
@@ -831,8 +876,8 @@ static void event(struct why_flow *f, struct why_fconn *x, enum why_tcp_event ev
 /* Over for the purpose of a new SYN: the 5-tuple may be reused (TIME_WAIT and after). */
 static bool conn_over(const struct why_conn *c)
 {
-    return c->closed || c->midstream || c->half[0].fin_frame || c->half[1].fin_frame ||
-           c->half[0].rst_frame || c->half[1].rst_frame;
+    return c->closed || c->midstream || c->half[0].end->fin_frame || c->half[1].end->fin_frame ||
+           c->half[0].end->rst_frame || c->half[1].end->rst_frame;
 }
 
 /* The packet time of x's last counted SYN (zero before the first): the first one's, the
@@ -861,9 +906,10 @@ static void on_rst(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
     /* an aborted connection never fills its holes */
     flush_all(f, x, WHY_C2S, p);
     flush_all(f, x, WHY_S2C, p);
-    if (!h->rst_frame) {
-        h->rst_frame = frame_num(p);
-        h->rst_ts = frame_ts(p);
+    struct why_conn_end *e = h->end->rst_frame ? NULL : ends_of(f, &x->c);
+    if (e) {
+        e->half[dir].rst_frame = frame_num(p);
+        e->half[dir].rst_ts = frame_ts(p);
         event(f, x, WHY_EV_RST, dir, p);
     }
     mark_closed(f, x);
@@ -881,14 +927,15 @@ static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, ui
         emit_gap(f, x, dir, fseq - h->next_seq, p);
     if (h->next_seq == fseq)
         h->next_seq++; /* the FIN's own sequence number */
-    if (!h->fin_frame) {
-        h->fin_frame = frame_num(p);
-        h->fin_ts = frame_ts(p);
+    struct why_conn_end *e = h->end->fin_frame ? NULL : ends_of(f, &x->c);
+    if (e) {
+        e->half[dir].fin_frame = frame_num(p);
+        e->half[dir].fin_ts = frame_ts(p);
         x->fh[dir].fin_seq = fseq;
         seen_to(x, dir, fseq + 1);
         event(f, x, WHY_EV_FIN, dir, p);
     }
-    if (x->c.half[0].fin_frame && x->c.half[1].fin_frame)
+    if (x->c.half[0].end->fin_frame && x->c.half[1].end->fin_frame)
         mark_closed(f, x);
 }
 
@@ -1217,7 +1264,7 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     }
     if (x->half_open && (dir == WHY_S2C || p->paylen_wire || p->paylen)) {
-        l_remove(&f->list[x->half_list], x, x->half_list);
+        l_remove(&f->list[x->half_list], x, WHY_LK_HALF);
         x->half_open = false;
     }
     if (p->link_dir == WHY_LINK_DIR_OUT)
@@ -1405,6 +1452,7 @@ void why_flow_free(struct why_flow *f)
         }
         if (x->c.more != &why_conn_more_none)
             free((struct why_conn_more *)x->c.more);
+        free_ends(&x->c);
         free(x);
         x = nx;
     }

@@ -77,6 +77,23 @@ enum why_syn_answer {
                                 is the client's: see half[WHY_C2S].rst_frame) */
 };
 
+/* A direction's first FIN and first RST, kept apart (why_tcp_half.end): a connection idle
+ * open has neither. */
+struct why_half_end {
+    uint64_t fin_frame;           /* 0 if no FIN */
+    struct why_ts fin_ts;
+    uint64_t rst_frame;           /* 0 if no RST */
+    struct why_ts rst_ts;
+};
+
+/* Both directions' ends in one allocation, made at the connection's first FIN or RST. */
+struct why_conn_end {
+    struct why_half_end half[2];  /* indexed by enum why_dir */
+};
+
+/* The ends of every connection without a FIN or RST yet: all zero, read only. */
+extern const struct why_conn_end why_conn_end_none;
+
 struct why_tcp_half {             /* one direction of a connection (no padding holes; the
                                      fields read by every packet first) */
     bool seq_known;               /* next_seq is valid */
@@ -94,16 +111,17 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
     struct why_ts first_data_ts;
     uint64_t last_data_frame;
     struct why_ts last_data_ts;
-    uint64_t fin_frame;           /* 0 if no FIN */
-    struct why_ts fin_ts;
-    uint64_t rst_frame;           /* 0 if no RST */
-    struct why_ts rst_ts;
     uint64_t last_frame;          /* last packet in this direction */
     struct why_ts last_ts;
     uint32_t packets;
     uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence;
                                      valid when peer_acked, as the fields below) */
     void *ooo;                    /* flow-private out-of-order store */
+    /* this direction's FIN and RST: &why_conn_end_none.half[dir] until the connection's first
+     * FIN or RST in either direction, then both directions' in one allocation (struct
+     * why_conn_end, half[WHY_C2S].end its start; owned by whoever owns why_conn.more: a copy
+     * of the connection must copy it too); never NULL. Not allocated: lost (nomem) */
+    const struct why_half_end *end;
     /* What the other direction's acknowledgements prove about this one. Valid when
      * peer_acked; sequence numbers compare modulo 2^32 (why_seq_lt). */
     uint64_t acked_frame;         /* the peer's packet that last moved acked_max forward */
@@ -268,6 +286,19 @@ static inline uint64_t why_conn_syn_frame(const struct why_conn *c, uint32_t i)
 static inline struct why_ts why_conn_syn_ts(const struct why_conn *c, uint32_t i)
 {
     return i == 0 ? c->syn_ts0 : c->more->syn_ts[i - 1];
+}
+
+/* c's ends (both directions' FIN and RST), &why_conn_end_none while it has none. */
+static inline const struct why_conn_end *why_conn_ends(const struct why_conn *c)
+{
+    return (const struct why_conn_end *)(const void *)c->half[WHY_C2S].end;
+}
+
+/* Points c's halves at e (why_conn_end_none, or a copy c owns). */
+static inline void why_conn_set_ends(struct why_conn *c, const struct why_conn_end *e)
+{
+    c->half[WHY_C2S].end = &e->half[WHY_C2S];
+    c->half[WHY_S2C].end = &e->half[WHY_S2C];
 }
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */

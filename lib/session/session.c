@@ -176,7 +176,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         struct why_txn *up = direct ? NULL : why_join_upstream_indexed(&cx, t);
         const struct why_conn *uc = up ? why_rec_conn(up->rc) : NULL;
         bool up_fault = up && (up->not_http || (up->has_resp && !up->resp_done &&
-                                                (uc->half[WHY_S2C].rst_frame || uc->half[WHY_S2C].fin_frame)));
+                                                (uc->half[WHY_S2C].end->rst_frame || uc->half[WHY_S2C].end->fin_frame)));
         if (!up_fault) {
             why_join_settled(&cx, t, up, &x);
             why_join_apply(&s->st, &x);

@@ -265,8 +265,8 @@ static inline bool why_rec_tls_handshake_cut(const struct why_conn_rec *rc)
     const struct why_tcp_half *srv = &c->half[WHY_S2C], *cli = &c->half[WHY_C2S];
     if (!rc->tls->hello[WHY_C2S] || rc->tls->ccs[WHY_S2C] || rc->tls->appdata[WHY_S2C])
         return false; /* the server finished its side of the handshake */
-    uint64_t sf = srv->rst_frame ? srv->rst_frame : srv->fin_frame;
-    uint64_t cf = cli->rst_frame ? cli->rst_frame : cli->fin_frame;
+    uint64_t sf = srv->end->rst_frame ? srv->end->rst_frame : srv->end->fin_frame;
+    uint64_t cf = cli->end->rst_frame ? cli->end->rst_frame : cli->end->fin_frame;
     return sf && (!cf || sf < cf); /* the server closed first */
 }
 

@@ -302,6 +302,8 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     if (rc->c_owned) {
         if (rc->c->more != &why_conn_more_none)
             free((struct why_conn_more *)rc->c->more);
+        if (why_conn_ends(rc->c) != &why_conn_end_none)
+            free((struct why_conn_end *)why_conn_ends(rc->c));
         spare_put(&st->spare_conn, rc->c);
     }
     spare_put(&st->spare_rec, rc);
@@ -389,7 +391,8 @@ void why_store_fini(struct why_store *st)
 
 const struct why_tls_facts why_tls_facts_none;
 const struct why_rec_more why_rec_more_none;
-const struct why_conn why_conn_none;
+const struct why_conn why_conn_none = {.half = {{.end = &why_conn_end_none.half[WHY_C2S]},
+                                                 {.end = &why_conn_end_none.half[WHY_S2C]}}};
 
 void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)
 {
@@ -397,6 +400,8 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
     if (copy) {
         if (rc->c_owned && copy->more != &why_conn_more_none)
             free((struct why_conn_more *)copy->more);
+        if (rc->c_owned && why_conn_ends(copy) != &why_conn_end_none)
+            free((struct why_conn_end *)why_conn_ends(copy));
         *copy = *c;
         copy->app = NULL;
         if (c->more != &why_conn_more_none) { /* the flow table frees its own */
@@ -406,6 +411,14 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
             else
                 st->sum->oom++; /* its later SYNs and translation are lost */
             copy->more = more ? more : &why_conn_more_none;
+        }
+        if (why_conn_ends(c) != &why_conn_end_none) { /* as more */
+            struct why_conn_end *e = malloc(sizeof *e);
+            if (e)
+                *e = *why_conn_ends(c);
+            else
+                st->sum->oom++; /* its FINs and RSTs are lost */
+            why_conn_set_ends(copy, e ? e : &why_conn_end_none);
         }
         rc->c = copy;
         rc->c_owned = true;

@@ -20,6 +20,12 @@ static struct why_ts T(double s)
     return t;
 }
 
+/* A half's FIN and RST to write: the fixture gives each connection its own ends. */
+static struct why_half_end *wend(const struct why_tcp_half *h)
+{
+    return (struct why_half_end *)h->end;
+}
+
 static struct why_addr A(const char *s)
 {
     struct why_addr a;
@@ -35,6 +41,7 @@ struct fixture {
     struct why_rec_more rmore[6];     /* the records' parts apart */
     struct why_conn conns[6];         /* the records' connections */
     struct why_conn_more more[6];     /* their parts apart */
+    struct why_conn_end ends[6];      /* their FINs and RSTs */
     struct why_txn client, up;
     struct why_txn_resp resp[2];      /* the transactions' answer strings */
     struct why_dns_rec dns[4];
@@ -69,8 +76,10 @@ static int setup(void **state)
     f->cli_conn.more = &f->rmore[0];
     f->up_conn.more = &f->rmore[1];
     f->cli_conn.c = &f->conns[0];
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 6; i++) {
         f->conns[i].more = &f->more[i];
+        why_conn_set_ends(&f->conns[i], &f->ends[i]);
+    }
     f->up_conn.c = &f->conns[1];
     for (int i = 0; i < 4; i++) {
         f->att[i].tls = &f->tls[2 + i];
@@ -109,6 +118,7 @@ static int setup(void **state)
     f->up_conn.more = &f->rmore[1];
     f->conns[1] = f->conns[2];
     f->conns[1].more = &f->more[1];
+    why_conn_set_ends(&f->conns[1], &f->ends[1]);
     f->up_conn.c = &f->conns[1];
     *state = f;
     return 0;
@@ -242,8 +252,8 @@ static void connect_refused_and_icmp(void **state)
     struct fixture *f = *state;
     struct why_conn *c = f->att[0].c;
     syn(c, 1, 1.0, 1.0);
-    c->half[WHY_S2C].rst_frame = 21;
-    c->half[WHY_S2C].rst_ts = T(1.0005);
+    wend(&c->half[WHY_S2C])->rst_frame = 21;
+    wend(&c->half[WHY_S2C])->rst_ts = T(1.0005);
     f->x.attempts[f->x.nattempts++] = &f->att[0];
     f->x.up_conn = &f->att[0];
     answer(&f->client, 503, 1.01, true);
@@ -305,15 +315,15 @@ static void bad_responses(void **state)
     f->up.not_http = false;
     /* reset before any byte */
     struct why_tcp_half *srv = &f->up_conn.c->half[WHY_S2C];
-    srv->rst_frame = 23;
-    srv->rst_ts = T(1.2);
+    wend(srv)->rst_frame = 23;
+    wend(srv)->rst_ts = T(1.2);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "connection_terminated");
     assert_string_equal(f->dg.inc.detail, "reset");
     /* FIN instead */
-    srv->rst_frame = 0;
-    srv->fin_frame = 23;
-    srv->fin_ts = T(1.2);
+    wend(srv)->rst_frame = 0;
+    wend(srv)->fin_frame = 23;
+    wend(srv)->fin_ts = T(1.2);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "closed");
     /* head then FIN inside the body */
@@ -331,8 +341,8 @@ static void response_timeout_measured(void **state)
     with_upstream_request(f);
     /* the gateway closes its upstream connection 5 s after sending, then answers 504 */
     struct why_tcp_half *gw = &f->up_conn.c->half[WHY_C2S];
-    gw->fin_frame = 40;
-    gw->fin_ts = T(6.002);
+    wend(gw)->fin_frame = 40;
+    wend(gw)->fin_ts = T(6.002);
     answer(&f->client, 504, 6.003, true);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "http_response_timeout");
@@ -345,14 +355,14 @@ static void client_abort_and_origin_5xx(void **state)
     with_upstream_request(f);
     /* client resets after 2 s, nothing answered */
     struct why_tcp_half *cl = &f->cli_conn.c->half[WHY_C2S];
-    cl->rst_frame = 50;
-    cl->rst_ts = T(3.0);
+    wend(cl)->rst_frame = 50;
+    wend(cl)->rst_ts = T(3.0);
     assert_true(diag(f));
     assert_null(f->dg.inc.error);
     assert_string_equal(f->dg.inc.detail, "client_abort");
     assert_int_equal(f->dg.inc.kind, WHY_KIND_CLIENT);
     assert_int_equal(f->dg.inc.wait_us, 2000000);
-    cl->rst_frame = 0;
+    wend(cl)->rst_frame = 0;
     /* the origin's own 500, passed through: kind origin */
     answer(&f->up, 500, 1.1, true);
     answer(&f->client, 500, 1.2, true);
@@ -390,8 +400,8 @@ static void tls_renegotiation_stall(void **state)
     strcpy(f->up_conn.tls->sni, "hello.test.domain");
     f->up_conn.tls->reneg_frame = 60;
     f->up_conn.tls->reneg_ts = T(1.2);
-    c->half[WHY_S2C].fin_frame = 70;
-    c->half[WHY_S2C].fin_ts = T(121.2);
+    wend(&c->half[WHY_S2C])->fin_frame = 70;
+    wend(&c->half[WHY_S2C])->fin_ts = T(121.2);
     f->x.up_conn = &f->up_conn;
     f->x.attempts[f->x.nattempts++] = &f->up_conn;
     f->x.end_ts = T(125);
@@ -417,10 +427,10 @@ static void tls_refused_renegotiated_certificate(void **state)
     f->up_conn.tls->data_records[WHY_C2S] = 1;
     f->up_conn.tls->reneg_frame = 60;
     f->up_conn.tls->reneg_ts = T(1.2);
-    c->half[WHY_C2S].fin_frame = 61; /* the gateway closes at once */
-    c->half[WHY_C2S].fin_ts = T(1.201);
-    c->half[WHY_S2C].fin_frame = 62;
-    c->half[WHY_S2C].fin_ts = T(1.202);
+    wend(&c->half[WHY_C2S])->fin_frame = 61; /* the gateway closes at once */
+    wend(&c->half[WHY_C2S])->fin_ts = T(1.201);
+    wend(&c->half[WHY_S2C])->fin_frame = 62;
+    wend(&c->half[WHY_S2C])->fin_ts = T(1.202);
     f->x.up_conn = &f->up_conn;
     f->x.attempts[f->x.nattempts++] = &f->up_conn;
     f->x.end_frame = 63;
@@ -668,8 +678,8 @@ static void checks_with_no_attempt(void **state)
         c->syn_count = 1;
         c->first_frame = c->syn_frame = (uint64_t)(30 + 2 * i);
         c->first_ts = c->syn_ts0 = T(0.5 + 0.1 * i);
-        c->half[WHY_S2C].rst_frame = c->first_frame + 1;
-        c->half[WHY_S2C].rst_ts = T(0.5001 + 0.1 * i);
+        wend(&c->half[WHY_S2C])->rst_frame = c->first_frame + 1;
+        wend(&c->half[WHY_S2C])->rst_ts = T(0.5001 + 0.1 * i);
     }
     f->att[1].c->srv_addr = A("198.19.0.27");
     f->x.checks[0] = &f->att[0];

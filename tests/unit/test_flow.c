@@ -38,6 +38,8 @@ struct rec {
     int nopen, nudp;
     struct why_conn last_open, closed[MAXID];
     struct why_conn_more closed_more[MAXID]; /* the closed ones' part apart, copied */
+    struct why_conn_end closed_ends[MAXID];  /* and their ends, copied */
+    bool closed_ends_none[MAXID];            /* their ends were the shared empty ones */
 };
 
 static void log_add(struct rec *r, uint64_t id, enum why_dir d, const char *s, size_t n)
@@ -102,6 +104,9 @@ static void cb_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
         r->closed[c->id] = *c;
         r->closed_more[c->id] = *c->more; /* the flow table frees its own */
         r->closed[c->id].more = &r->closed_more[c->id];
+        r->closed_ends_none[c->id] = why_conn_ends(c) == &why_conn_end_none;
+        r->closed_ends[c->id] = *why_conn_ends(c); /* and its ends */
+        why_conn_set_ends(&r->closed[c->id], &r->closed_ends[c->id]);
     }
     r->nclose_all++;
     r->last_close_id = c->id;
@@ -252,8 +257,8 @@ static void full_exchange(void **state)
     assert_int_equal(c->half[WHY_S2C].isn, 5000);
     assert_int_equal(c->half[WHY_C2S].bytes, 18);
     assert_int_equal(c->half[WHY_S2C].bytes, 17);
-    assert_int_equal(c->half[WHY_S2C].fin_frame, 6);
-    assert_int_equal(c->half[WHY_C2S].fin_frame, 7);
+    assert_int_equal(c->half[WHY_S2C].end->fin_frame, 6);
+    assert_int_equal(c->half[WHY_C2S].end->fin_frame, 7);
     assert_int_equal(c->half[WHY_C2S].first_data_frame, 4);
     assert_int_equal(c->half[WHY_S2C].packets, 4);
     assert_int_equal(c->half[WHY_S2C].last_frame, 8);
@@ -435,8 +440,8 @@ static void rst_answers_syn(void **state)
     const struct why_conn *c = &r.closed[1];
     assert_true(c->closed);
     assert_false(c->established);
-    assert_int_equal(c->half[WHY_S2C].rst_frame, 2);
-    assert_int_equal(c->half[WHY_C2S].rst_frame, 0);
+    assert_int_equal(c->half[WHY_S2C].end->rst_frame, 2);
+    assert_int_equal(c->half[WHY_C2S].end->rst_frame, 0);
     done(f, &r);
 }
 
@@ -771,7 +776,7 @@ static void challenge_ack_then_retry(void **state)
     assert_int_equal(why_conn_syn_frame(c, 1), 4);
     assert_int_equal(c->challenge_acks, 1);
     assert_int_equal(c->more->challenge_rst_frame, 3);
-    assert_int_equal(c->half[WHY_C2S].rst_frame, 0);
+    assert_int_equal(c->half[WHY_C2S].end->rst_frame, 0);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK); /* the better answer */
     assert_int_equal(c->answer_frame, 5);
     assert_true(c->established);
@@ -844,7 +849,7 @@ static void nat_pairing(void **state)
     assert_int_equal(c->more->nat_cli_port, 61000);
     assert_int_equal(c->srv_port, SPORT);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK);
-    assert_int_equal(c->half[WHY_S2C].rst_frame, 5);
+    assert_int_equal(c->half[WHY_S2C].end->rst_frame, 5);
     assert_int_equal(c->half[WHY_C2S].acked_bytes, 5);
     assert_false(r.closed[2].translated);
     assert_int_equal(r.closed[2].syn_answer, WHY_SYN_NO_ANSWER);
@@ -954,6 +959,30 @@ static void finish_in_id_order(void **state)
     assert_int_equal(r.nclose, 3);
     for (int i = 0; i < 3; i++)
         assert_int_equal(r.closes[i], (uint64_t)i + 1);
+    done(f, &r);
+}
+
+/* A connection without FIN or RST allocates no ends (an idle one costs none); its first FIN
+ * or RST allocates both directions', which hold it. */
+static void ends_at_first_close(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    handshake(f, 40001, 1, 0);
+    tx(f, (struct seg){4, 3, FROM_C, 40001, A | P, 1001, 5001, "GET / HTTP/1.1\r\n\r\n", 0, 0});
+    handshake(f, 40002, 5, 10);
+    tx(f, (struct seg){8, 13, FROM_S, 40002, A | R, 5001, 1001, NULL, 0, 0});
+    why_flow_finish(f);
+    assert_int_equal(r.nclose, 2);
+    assert_true(r.closed_ends_none[1]);
+    assert_int_equal(r.closed[1].half[WHY_C2S].end->fin_frame, 0);
+    assert_int_equal(r.closed[1].half[WHY_S2C].end->rst_frame, 0);
+    assert_false(r.closed_ends_none[2]);
+    assert_true(r.closed[2].closed);
+    assert_int_equal(r.closed[2].half[WHY_S2C].end->rst_frame, 8);
+    assert_int_equal(r.closed[2].half[WHY_C2S].end->rst_frame, 0);
+    assert_int_equal(r.closed[2].half[WHY_C2S].end->fin_frame, 0);
     done(f, &r);
 }
 
@@ -1085,6 +1114,7 @@ int main(void)
         cmocka_unit_test(encap_paths),
         cmocka_unit_test(syn_schedules_per_connection),
         cmocka_unit_test(finish_in_id_order),
+        cmocka_unit_test(ends_at_first_close),
         cmocka_unit_test(cap_eviction),
         cmocka_unit_test(other_protocols),
         cmocka_unit_test(flow_caps_in_summary),

@@ -21,6 +21,12 @@ static struct why_ts T(double s)
     return t;
 }
 
+/* A half's FIN and RST to write: the fixture gives each connection its own ends. */
+static struct why_half_end *wend(const struct why_tcp_half *h)
+{
+    return (struct why_half_end *)h->end;
+}
+
 static struct why_addr A(const char *s)
 {
     struct why_addr a;
@@ -35,6 +41,7 @@ struct fixture {
     struct why_join_ctx cx;
     struct why_conn conns[32];
     struct why_conn_more more[32];    /* their parts apart */
+    struct why_conn_end ends[32];     /* their FINs and RSTs */
     int nconns;
 };
 
@@ -68,6 +75,7 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     c->cli_port = (uint16_t)(40000 + f->nconns);
     c->srv_port = port;
     c->more = &f->more[f->nconns - 1];
+    why_conn_set_ends(c, &f->ends[f->nconns - 1]);
     c->syn_count = 1;
     c->syn_frame = c->first_frame = (uint64_t)(10 * f->nconns);
     c->syn_ts0 = c->first_ts = T(at);
@@ -177,11 +185,11 @@ static void refused_address_not_retried(void **state)
     struct why_txn *client = request(f, cc, "http://198.19.0.10/x", "", 1.0);
     (void)client;
     struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.001, false);
-    a1->c->half[WHY_S2C].rst_frame = 25;
-    a1->c->half[WHY_S2C].rst_ts = T(1.0011);
+    wend(&a1->c->half[WHY_S2C])->rst_frame = 25;
+    wend(&a1->c->half[WHY_S2C])->rst_ts = T(1.0011);
     struct why_conn_rec *a2 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.002, false);
-    a2->c->half[WHY_S2C].rst_frame = 35;
-    a2->c->half[WHY_S2C].rst_ts = T(1.0021);
+    wend(&a2->c->half[WHY_S2C])->rst_frame = 35;
+    wend(&a2->c->half[WHY_S2C])->rst_ts = T(1.0021);
     answer(client, 503, 1.003);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
@@ -260,8 +268,8 @@ static void failover_goes_with_its_request(void **state)
     struct why_txn *two = request(f, cc2, "/two", "two.lab", 3.5);
     why_store_queue_push(&f->st, two);
     struct why_conn_rec *refused = conn(f, "198.19.0.1", "198.19.0.12", 80, 3.501, false);
-    refused->c->half[WHY_S2C].rst_frame = 77;
-    refused->c->half[WHY_S2C].rst_ts = T(3.5011);
+    wend(&refused->c->half[WHY_S2C])->rst_frame = 77;
+    wend(&refused->c->half[WHY_S2C])->rst_ts = T(3.5011);
     struct why_conn_rec *next = conn(f, "198.19.0.1", "198.19.0.10", 80, 3.5012, true);
     struct why_txn *up = request(f, next, "/two", "two.lab", 3.5013);
     answer(up, 200, 3.6);
@@ -306,8 +314,8 @@ static void renegotiation_stall_keeps_its_host(void **state)
     struct why_tls_facts *ft = why_store_tls_facts(&f->st, failed);
     assert_non_null(ft);
     strcpy(ft->sni, "alert.tls");
-    failed->c->half[WHY_S2C].fin_frame = 70;
-    failed->c->half[WHY_S2C].fin_ts = T(1.02);
+    wend(&failed->c->half[WHY_S2C])->fin_frame = 70;
+    wend(&failed->c->half[WHY_S2C])->fin_ts = T(1.02);
     answer(alert, 502, 1.2);
     answer(reneg, 502, 9.1);
     struct why_join x;
@@ -355,8 +363,8 @@ static struct why_conn_rec *refused(struct fixture *f, const char *srv, double a
 {
     const double syns[] = {at, 0};
     struct why_conn_rec *rc = attempt(f, srv, syns, 0);
-    rc->c->half[WHY_S2C].rst_frame = rc->c->first_frame + 1;
-    rc->c->half[WHY_S2C].rst_ts = T(at + 0.0001);
+    wend(&rc->c->half[WHY_S2C])->rst_frame = rc->c->first_frame + 1;
+    wend(&rc->c->half[WHY_S2C])->rst_ts = T(at + 0.0001);
     return rc;
 }
 
@@ -484,8 +492,8 @@ static void haproxy_fixed_time_answers(void **state)
     for (int e = 0; e < nev; e++) {
         if (evs[e].who == N) {
             struct why_conn_rec *r = attempt(f, "198.19.0.12", (const double[]){evs[e].at, 0}, 0);
-            r->c->half[WHY_S2C].rst_frame = r->c->first_frame + 1;
-            r->c->half[WHY_S2C].rst_ts = T(evs[e].at + 0.00003);
+            wend(&r->c->half[WHY_S2C])->rst_frame = r->c->first_frame + 1;
+            wend(&r->c->half[WHY_S2C])->rst_ts = T(evs[e].at + 0.00003);
             continue;
         }
         const struct chain_spec *c = &sp[evs[e].who];
@@ -656,8 +664,8 @@ static void attempt_named_for_waiting_request(void **state)
         if (k == 2)
             p2 = attempt(f, "198.19.0.15", (const double[]){3.1, 0}, 3.1001);
         h[k] = attempt(f, "198.19.0.12", (const double[]){at[k], 0}, 0);
-        h[k]->c->half[WHY_S2C].rst_frame = h[k]->c->first_frame + 1;
-        h[k]->c->half[WHY_S2C].rst_ts = T(at[k] + 0.00002);
+        wend(&h[k]->c->half[WHY_S2C])->rst_frame = h[k]->c->first_frame + 1;
+        wend(&h[k]->c->half[WHY_S2C])->rst_ts = T(at[k] + 0.00002);
     }
     answer(he, 503, 4.2999);
     answer(p6, 503, 4.3000);
@@ -681,7 +689,7 @@ static struct why_txn *up_attempt(struct fixture *f, const char *target, double 
     if (status)
         answer(t, status, end);
     else
-        rc->c->half[WHY_S2C].fin_ts = T(end), rc->c->half[WHY_S2C].fin_frame = 77;
+        wend(&rc->c->half[WHY_S2C])->fin_ts = T(end), wend(&rc->c->half[WHY_S2C])->fin_frame = 77;
     return t;
 }
 
@@ -809,7 +817,7 @@ static void checks_and_attempts_near(void **state)
     struct why_conn_rec *rst = refused(f, "198.19.0.12", 3.05);
     why_join_request(&f->cx, client, &x);
     assert_ptr_equal(x.attempt_near, rst);
-    rst->c->half[WHY_S2C].rst_ts = T(2.95); /* 0.35 s before: the holddown was over */
+    wend(&rst->c->half[WHY_S2C])->rst_ts = T(2.95); /* 0.35 s before: the holddown was over */
     why_join_request(&f->cx, client, &x);
     assert_null(x.attempt_near);
     /* a server passing its checks on a schedule (connected, nothing wrong) */
@@ -892,8 +900,8 @@ static void cached_address_attempt_joined(void **state)
     aaaa->answered = true;
     aaaa->a_ts = T(1.03);
     struct why_conn_rec *at = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.02, false);
-    f->conns[f->nconns - 1].half[WHY_S2C].rst_frame = 77;
-    f->conns[f->nconns - 1].half[WHY_S2C].rst_ts = T(1.0201);
+    wend(&f->conns[f->nconns - 1].half[WHY_S2C])->rst_frame = 77;
+    wend(&f->conns[f->nconns - 1].half[WHY_S2C])->rst_ts = T(1.0201);
     answer(client, 503, 1.05);
     struct why_join x;
     why_join_request(&f->cx, client, &x);

@@ -64,6 +64,7 @@ static int setup(void **state)
         f->conns[i].srv_port = 80;
         f->conns[i].first_ts = T(1);
         f->conns[i].more = &why_conn_more_none;
+        why_conn_set_ends(&f->conns[i], &why_conn_end_none);
     }
     *state = f;
     return 0;
