@@ -391,7 +391,8 @@ void why_store_fini(struct why_store *st)
 
 const struct why_tls_facts why_tls_facts_none;
 const struct why_rec_more why_rec_more_none;
-const struct why_conn why_conn_none = {.half = {{.end = &why_conn_end_none.half[WHY_C2S]},
+const struct why_conn why_conn_none = {.more = &why_conn_more_none,
+                                       .half = {{.end = &why_conn_end_none.half[WHY_C2S]},
                                                  {.end = &why_conn_end_none.half[WHY_S2C]}}};
 
 void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)

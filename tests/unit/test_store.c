@@ -334,9 +334,26 @@ static void waits_within_an_epoch(void **state)
     assert_int_equal(why_ts_add_us(b, 1).epoch, 1);
 }
 
+/* A record whose connection the table no longer holds reads the shared empty connection: its
+ * parts apart (more, the halves' ends) are the shared empty ones, never NULL, so any reader of
+ * a SYN past the first, an ICMP fact or a FIN reads zeros. */
+static void empty_connection_parts(void **state)
+{
+    (void)state;
+    const struct why_conn *c = &why_conn_none;
+    assert_non_null(c->more);
+    assert_non_null(c->half[WHY_C2S].end);
+    assert_non_null(c->half[WHY_S2C].end);
+    for (uint32_t i = 1; i < WHY_SYN_TRIES_MAX; i++) {
+        assert_int_equal(why_conn_syn_frame(c, i), 0);
+        assert_int_equal(why_conn_syn_ts(c, i).sec, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
