@@ -156,11 +156,7 @@ static inline __attribute__((always_inline)) uint32_t rd32(struct why_cur *c, bo
     return be ? why_cur_be32(c) : why_cur_le32(c);
 }
 /* Four bytes known to be there (a header fill() brought in whole). */
-static inline uint32_t u32_at(const uint8_t *b, bool be)
-{
-    return be ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
-              : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
-}
+static inline uint32_t u32_at(const uint8_t *b, bool be) { return be ? why_be32_at(b) : why_le32_at(b); }
 static uint64_t rd64(struct why_cur *c, bool be)
 {
     uint64_t a = rd32(c, be), b = rd32(c, be);

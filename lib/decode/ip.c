@@ -41,13 +41,13 @@ enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, str
         hlen = (uint32_t)(b[0] & 0x0f) * 4;
         if (hlen < 20)
             return WHY_DECODE_MALFORMED;
-        total = (uint32_t)b[2] << 8 | b[3];
-        offflags = (uint16_t)(b[6] << 8 | b[7]);
+        total = why_be16_at(b + 2);
+        offflags = why_be16_at(b + 6);
         ttl = b[8];
         proto = b[9];
         memcpy(src.a, b + 12, 4);
         memcpy(dst.a, b + 16, 4);
-        c->off += 20;
+        why_cur_skip(c, 20);
     } else {
         uint8_t vihl = why_cur_u8(c);
         if (!why_cur_ok(c))

@@ -40,14 +40,14 @@ static enum why_decode_status tcp(struct why_cur *c, uint32_t wire, struct why_p
 {
     const uint8_t *b = why_cur_peek(c, 16);
     if (b) { /* ports to window captured: one check for them all */
-        p->sport = (uint16_t)(b[0] << 8 | b[1]);
-        p->dport = (uint16_t)(b[2] << 8 | b[3]);
-        p->seq = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
-        p->ack = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
-        uint16_t offflags = (uint16_t)(b[12] << 8 | b[13]);
+        p->sport = why_be16_at(b);
+        p->dport = why_be16_at(b + 2);
+        p->seq = why_be32_at(b + 4);
+        p->ack = why_be32_at(b + 8);
+        uint16_t offflags = why_be16_at(b + 12);
         p->tcp_flags = (uint8_t)(offflags & 0xff);
-        p->window = (uint16_t)(b[14] << 8 | b[15]);
-        c->off += 16;
+        p->window = why_be16_at(b + 14);
+        why_cur_skip(c, 16);
         return tcp_tail(c, wire, p, offflags);
     }
     uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
@@ -73,10 +73,10 @@ static enum why_decode_status udp(struct why_cur *c, uint32_t wire, struct why_p
     uint32_t ulen;
     const uint8_t *b = why_cur_peek(c, 8);
     if (b) { /* the whole header captured: one check */
-        p->sport = (uint16_t)(b[0] << 8 | b[1]);
-        p->dport = (uint16_t)(b[2] << 8 | b[3]);
-        ulen = (uint32_t)b[4] << 8 | b[5];
-        c->off += 8; /* and the checksum */
+        p->sport = why_be16_at(b);
+        p->dport = why_be16_at(b + 2);
+        ulen = why_be16_at(b + 4);
+        why_cur_skip(c, 8); /* and the checksum */
     } else {
         uint16_t sport = why_cur_be16(c), dport = why_cur_be16(c);
         if (!why_cur_ok(c))

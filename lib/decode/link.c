@@ -57,8 +57,8 @@ static enum why_decode_status ethernet(struct why_cur *c, struct why_pkt *p, uin
         *et = 0;
         return WHY_DECODE_TRUNCATED;
     }
-    *et = (uint16_t)(b[12] << 8 | b[13]); /* after destination, source */
-    c->off += 14;
+    *et = why_be16_at(b + 12); /* after destination, source */
+    why_cur_skip(c, 14);
     return is_vlan(*et) ? vlan_stack(c, p, et) : WHY_DECODE_OK;
 }
 
@@ -80,10 +80,10 @@ static enum why_decode_status sll(struct why_cur *c, struct why_pkt *p, uint16_t
         *et = 0;
         return WHY_DECODE_TRUNCATED;
     }
-    uint16_t pkttype = (uint16_t)(b[0] << 8 | b[1]);
-    uint16_t hatype = (uint16_t)(b[2] << 8 | b[3]);
-    *et = (uint16_t)(b[14] << 8 | b[15]); /* after address length, 8 address bytes */
-    c->off += 16;
+    uint16_t pkttype = why_be16_at(b);
+    uint16_t hatype = why_be16_at(b + 2);
+    *et = why_be16_at(b + 14); /* after address length, 8 address bytes */
+    why_cur_skip(c, 16);
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;
@@ -98,11 +98,11 @@ static enum why_decode_status sll2(struct why_cur *c, struct why_pkt *p, uint16_
         *et = 0;
         return WHY_DECODE_TRUNCATED;
     }
-    *et = (uint16_t)(b[0] << 8 | b[1]);
+    *et = why_be16_at(b);
     /* reserved, interface index */
-    uint16_t hatype = (uint16_t)(b[8] << 8 | b[9]);
+    uint16_t hatype = why_be16_at(b + 8);
     uint8_t pkttype = b[10];
-    c->off += 20; /* address length, 8 address bytes */
+    why_cur_skip(c, 20); /* address length, 8 address bytes */
     p->link_dir = sll_dir(pkttype);
     if (hatype == ARPHRD_NETLINK)
         *et = 0;

@@ -18,6 +18,18 @@ struct why_cur {
     bool err;         /* sticky: set by any read past len */
 };
 
+/* Big- and little-endian loads of bytes known to be there (a why_cur_peek, a header a reader
+ * brought in whole): the one definition the cursor's reads use too. */
+static inline uint16_t why_be16_at(const uint8_t *b) { return (uint16_t)((uint16_t)b[0] << 8 | b[1]); }
+static inline uint32_t why_be32_at(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+static inline uint32_t why_le32_at(const uint8_t *b)
+{
+    return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
+
 static inline struct why_cur why_cur_make(const uint8_t *p, size_t len)
 {
     struct why_cur c = {p, len, 0, false};
@@ -54,7 +66,7 @@ static inline uint16_t why_cur_be16(struct why_cur *c)
 {
     if (!why_cur_need(c, 2))
         return 0;
-    uint16_t v = (uint16_t)((uint16_t)c->p[c->off] << 8 | c->p[c->off + 1]);
+    uint16_t v = why_be16_at(c->p + c->off);
     c->off += 2;
     return v;
 }
@@ -74,7 +86,7 @@ static inline uint32_t why_cur_be32(struct why_cur *c)
         return 0;
     const uint8_t *b = c->p + c->off;
     c->off += 4;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return why_be32_at(b);
 }
 
 static inline uint16_t why_cur_le16(struct why_cur *c)
@@ -92,7 +104,7 @@ static inline uint32_t why_cur_le32(struct why_cur *c)
         return 0;
     const uint8_t *b = c->p + c->off;
     c->off += 4;
-    return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+    return why_le32_at(b);
 }
 
 static inline bool why_cur_skip(struct why_cur *c, size_t n)
