@@ -218,9 +218,10 @@ static void take_field(struct why_http_head *h, struct field_state *fs, const ui
 {
     /* the names below are 3-17 bytes and start with c, h, p, s, t, u, v or x: most fields
      * of a head (Accept, User-Agent, Date, ...) are passed over without a comparison */
+    if (nl < 3 || nl > 17)
+        return;
     uint8_t c0 = why_ascii_lower(name[0]);
-    if (nl < 3 || nl > 17 || !(c0 == 'c' || c0 == 'h' || c0 == 'p' || c0 == 's' || c0 == 't' || c0 == 'u' ||
-                               c0 == 'v' || c0 == 'x'))
+    if (!(c0 == 'c' || c0 == 'h' || c0 == 'p' || c0 == 's' || c0 == 't' || c0 == 'u' || c0 == 'v' || c0 == 'x'))
         return;
     if (why_ascii_ieq(name, nl, "host")) {
         if (!h->host[0])
