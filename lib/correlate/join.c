@@ -188,6 +188,34 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
     return t;
 }
 
+#define WHY_UNHEARD_US 10000 /* an attempt begun this little before the gateway answered was not
+                                 given up on by a timer: no gateway's connect timeout is near
+                                 this short (HAProxy advises > 3 s, Caddy's dial_timeout and
+                                 Varnish's connect_timeout are 3 and 3.5 s, nginx's, Squid's and
+                                 Apache's 60 s by default; the lab's shortest is 1 s) */
+
+/* rc, a failed attempt, had begun less than WHY_UNHEARD_US before `answer` and nothing had
+ * come back for it yet (no SYN-ACK, RST or ICMP stamped before the answer): the gateway had
+ * neither heard it fail nor waited out a connect timeout on it, so it is not why the gateway
+ * answered then. A packet is stamped as it arrives, before the gateway can act on it, so an
+ * outcome stamped after the answer was not known when the answer left. races/run11: HAProxy
+ * answered `nxdomain` 13 us after another request's SYN, whose ICMP came 28 us after the
+ * answer (41 us round trip). A client that gave up has no answer: its attempt stays. */
+static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answer)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    int64_t age = why_ts_diff_us(c->syn_ts0, answer);
+    if (!attempt_failed(rc) || c->syn_count == 0 || age < 0 || age >= WHY_UNHEARD_US)
+        return false;
+    if (c->synack_frame && why_ts_cmp(c->synack_ts, answer) <= 0)
+        return false;
+    if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, answer) <= 0)
+        return false;
+    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, answer) <= 0)
+        return false;
+    return true;
+}
+
 #define WHY_FAILOVER_US 2000 /* a gateway moves on to its next server this soon after a
                                   refusal (same event-loop turn: nginx, Apache, HAProxy's
                                   redispatch); a retry of the same server waits a timer */
@@ -794,6 +822,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
+    if (unheard_at_answer(rc, q->resp_first_ts))
+        return -1;
     if (named_for_other(cx, q, rc, m))
         return -1;
     if (check_while_unresolved(cx, q, rc))
@@ -1266,6 +1296,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * why it answered: it belongs to another request. */
             if (attempt_failed(rc) && client->has_resp &&
                 why_ts_diff_us(client->resp_first_ts, attempt_end(rc)) > WHY_SKEW_US)
+                continue;
+            /* ...nor is one the gateway had neither heard back from nor waited on */
+            if (client->has_resp && unheard_at_answer(rc, client->resp_first_ts))
                 continue;
             if (x->up && rc != x->up_conn && !attempt_failed(rc))
                 continue; /* a working connection that did not carry our request */

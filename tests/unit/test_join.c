@@ -1230,6 +1230,99 @@ static void claimed_lookup_not_background(void **state)
     assert_ptr_equal(x.bgdns[0], own);
 }
 
+/* races/run11 (HAProxy): hostprohib's first SYN to 198.19.0.14 left 13 us before HAProxy's
+ * own 503 for nxdomain (a name that never resolves), and its ICMP came 28 us after that 503.
+ * When nxdomain is decided, hostprohib is still waiting (its 503 comes 3 s later), so the
+ * match has nxdomain alone and the walk offered it that attempt. HAProxy had heard nothing
+ * back for it when it answered, and had not waited out a connect timeout on it: it is not
+ * nxdomain's (which gets none), and hostprohib keeps its three tries. With the ICMP stamped
+ * before the answer it could have been nxdomain's. */
+static void answer_before_outcome_not_final(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ch = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.5, true);
+    struct why_txn *hp = request(f, ch, "/haproxy/hostprohib", "hostprohib.lab", 1.639847);
+    struct why_conn_rec *cn = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.6, true);
+    struct why_txn *nx = request(f, cn, "/haproxy/nxdomain", "nx.lab", 1.640033);
+    struct why_conn_rec *a[3];
+    a[0] = attempt(f, "198.19.0.14", (const double[]){1.640138, 0}, 1.640179);
+    a[1] = attempt(f, "198.19.0.14", (const double[]){2.639171, 0}, 2.639221);
+    answer(nx, 503, 1.640151);
+    why_store_queue_push(&f->st, hp);
+    struct why_join j;
+    f->cx.deciding = nx;
+    why_join_request(&f->cx, nx, &j);
+    assert_int_equal(j.nattempts, 0);
+    why_join_apply(&f->st, &j);
+    a[2] = attempt(f, "198.19.0.14", (const double[]){3.638587, 0}, 3.638642);
+    answer(hp, 503, 4.637706);
+    why_store_queue_remove(&f->st, hp);
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &j);
+    assert_int_equal(j.nattempts, 3);
+    for (int i = 0; i < 3; i++)
+        assert_ptr_equal(j.attempts[i], a[i]);
+    f->more[a[0]->c->id - 1].icmp_ts = T(1.640145);
+    f->cx.deciding = nx;
+    why_join_request(&f->cx, nx, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], a[0]);
+}
+
+/* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
+ * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
+ * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
+ * took the attempt and hostprohib was left with none. */
+static void unheard_attempt_not_matched(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ch = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.5, true);
+    struct why_txn *hp = request(f, ch, "/varnish/hostprohib", "hostprohib.lab", 1.639847);
+    struct why_conn_rec *cn = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.6, true);
+    struct why_txn *other = request(f, cn, "/varnish/other", "other.lab", 1.640033);
+    struct why_conn_rec *a = attempt(f, "198.19.0.14", (const double[]){1.640138, 0}, 1.640179);
+    answer(other, 503, 1.640151);
+    answer(hp, 503, 1.640679);
+    why_store_queue_push(&f->st, hp);
+    why_store_queue_push(&f->st, other);
+    struct why_join j;
+    why_store_queue_remove(&f->st, other);
+    f->cx.deciding = other;
+    why_join_request(&f->cx, other, &j);
+    assert_int_equal(j.nattempts, 0);
+    why_join_apply(&f->st, &j);
+    other->decided = true;
+    why_store_queue_remove(&f->st, hp);
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], a);
+}
+
+/* A forward proxy's 504 after its connect timeout (SYNs to 198.19.0.14 unanswered for 3.5 s)
+ * keeps its silent SYNs, and not another request's SYN to the same address sent 13 us before
+ * that 504 (its ICMP 28 us after the 504): the gateway gave up on its own attempt, not on one
+ * it had just begun. The other request, whose client gave up with no answer, keeps it. */
+static void unheard_attempt_not_why_answered(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ca = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.4, true);
+    struct why_txn *ta = request(f, ca, "http://198.19.0.14/a", "", 0.5);
+    struct why_conn_rec *d = attempt(f, "198.19.0.14", (const double[]){0.5001, 1.5001, 3.5001, 0}, 0);
+    struct why_conn_rec *cb = conn(f, "198.18.1.3", "198.18.1.1", 9090, 3.9, true);
+    struct why_txn *tb = request(f, cb, "http://198.19.0.14/b", "", 3.995);
+    struct why_conn_rec *b = attempt(f, "198.19.0.14", (const double[]){3.999987, 0}, 4.000028);
+    answer(ta, 504, 4.0);
+    struct why_join j;
+    why_join_request(&f->cx, ta, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], d);
+    why_join_apply(&f->st, &j);
+    why_join_request(&f->cx, tb, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1265,6 +1358,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
+        cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
