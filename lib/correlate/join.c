@@ -223,7 +223,7 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
 /* n's first request upstream is a client's: one joined to it already, or one a client is
  * still waiting for with the same method whose target ends like it (a reverse proxy may add
  * a prefix). A health check (the gateway's own request) is not. */
-static bool carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
+bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
 {
     const struct why_txn *t = n->txn_head;
     if (!t || t->is_client_leg)
@@ -258,7 +258,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
             break; /* records are in the order of their first packet */
         if (n == x->up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
             gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
-            why_addr_eq(&nc->srv_addr, &c->srv_addr) || !carries_client_request(cx, n))
+            why_addr_eq(&nc->srv_addr, &c->srv_addr) || !why_join_carries_client_request(cx, n))
             continue;
         return true;
     }
@@ -1075,6 +1075,24 @@ static bool in_other_chain(const struct finals *f, struct why_conn_rec *rc)
     return false;
 }
 
+/* The gateway connected elsewhere (another server, from rc's address) right after rc ended:
+ * it moved on from rc in the same turn, as a balancer does after a refusal. */
+static bool moved_on_at_once(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = attempt_end(rc);
+    for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
+        const struct why_conn *nc = why_rec_conn(n);
+        int64_t gap = why_ts_diff_us(end, nc->first_ts);
+        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
+            break; /* records are in the order of their first packet */
+        if (nc->syn_count && gap >= -WHY_CAUSAL_US && gap <= WHY_FAILOVER_US &&
+            why_addr_eq(&nc->cli_addr, &c->cli_addr) && !why_addr_eq(&nc->srv_addr, &c->srv_addr))
+            return true;
+    }
+    return false;
+}
+
 /* x gets the chain that ends with `final`, oldest first. */
 static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final, struct why_join *x)
 {
@@ -1302,6 +1320,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (x->up && rc != x->up_conn && !attempt_failed(rc))
                 continue; /* a working connection that did not carry our request */
+            /* A failed attempt on a check's schedule before the connection that carried the
+             * request, which the gateway did not move on from at once, is the check: a chain
+             * of the request's own tries has no check in it (chain_prev), and a balancer
+             * moves on after a refusal in the same turn (races/run10: Varnish's probe of
+             * 198.19.0.17, refused 65 ms before origin500's connection to 198.19.0.27, was
+             * taken as origin500's first attempt, and made 198.19.0.17 an address requests
+             * go to) */
+            if (x->up && rc != x->up_conn && attempt_failed(rc) && why_join_scheduled(cx, rc) &&
+                !moved_on_at_once(cx, rc))
+                continue;
             if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
                 continue; /* after the connection that carried it */
             /* Where the request had to go, when that is known: the literal address, or what

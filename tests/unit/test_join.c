@@ -1323,6 +1323,99 @@ static void unheard_attempt_not_why_answered(void **state)
     assert_ptr_equal(j.attempts[0], b);
 }
 
+/* races/run10 (Varnish): a probe of 198.19.0.17 (every 0.5 s, each refused) was refused
+ * 15 ms after origin500's request and 65 ms before Varnish connected to 198.19.0.27 for it
+ * (its 500 passed on); the join took the probe as origin500's first, failed attempt. A chain
+ * of a request's own tries has no check in it, and a gateway moves on after a refusal in the
+ * same turn: a check it did not move on from at once is the check. One it did move on from at
+ * once (a balancer's failover to the connection that carried the request) stays the
+ * request's. */
+static void check_before_carrier_not_attempt(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *probe[9];
+    for (int i = 0; i < 9; i++)
+        probe[i] = refused(f, "198.19.0.17", 0.6923 + 0.5 * i);
+    struct why_txn *o500 = answered_request(f, 80, "/varnish/origin500", "err500.lab", 3.6778, 500, 3.8686);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.27", 80, 3.7579, true);
+    answer(request(f, uc, "/varnish/origin500", "err500.lab", 3.7582), 500, 3.838);
+    struct why_join x;
+    why_join_request(&f->cx, o500, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], uc);
+    /* the gateway connected to another server 0.2 ms after the probe's refusal, and that
+     * connection carried the request: a failover, the refusal the request's */
+    struct why_txn *two = answered_request(f, 80, "/varnish/two", "two.lab", 4.68, 200, 4.70);
+    struct why_conn_rec *tc = conn(f, "198.19.0.1", "198.19.0.10", 80, 4.6925, true);
+    answer(request(f, tc, "/varnish/two", "two.lab", 4.6926), 200, 4.699);
+    why_join_request(&f->cx, two, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], probe[8]);
+    assert_ptr_equal(x.attempts[1], tc);
+}
+
+/* Varnish holds every backend at an address down after a refusal there; a probe's refusal
+ * of an address only the probes go to holds down only the probed backend. Whether a request
+ * goes there was read from the records claimed to it, and a claimed record is pruned once
+ * its request settled (races/run1 and run5: rst's refusal of 198.19.0.12 was gone when two
+ * came, 7 s later). The path a request's attempt took is remembered past that. */
+static void request_path_remembered(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    for (int i = 0; i < 7; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_txn *hc = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    struct why_join x;
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* an unjoined report's claim is no request's */
+    struct why_conn_rec *old = refused(f, "198.19.0.17", 0.3);
+    struct why_join u = {.nattempts = 1, .attempts = {old}, .up_conn = old};
+    why_join_apply(&f->st, &u);
+    old->claimed = false; /* pruned */
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* a request's attempt took that path, its record pruned since */
+    struct why_txn *rst = answered_request(f, 80, "/rst", "rst.lab", 0.29, 503, 0.31);
+    struct why_join r = {.client = rst, .nattempts = 1, .attempts = {old}, .up_conn = old};
+    why_join_apply(&f->st, &r);
+    old->claimed = false; /* pruned */
+    why_join_request(&f->cx, hc, &x);
+    assert_non_null(x.attempt_near);
+    struct why_addr probed = A("198.19.0.17");
+    assert_true(why_addr_eq(&x.attempt_near->c->srv_addr, &probed));
+}
+
+/* races/run10: Varnish's new connection to 198.19.0.29, begun 9 ms after hc's request, carried
+ * ka-get/2's request upstream (the client's retry of it): it is that request's, not an
+ * attempt hc may have made. A connection that carried nothing of a client's still is one. */
+static void carrier_of_other_not_near(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    for (int i = 0; i < 7; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_txn *hc = answered_request(f, 80, "/varnish/hc", "hc.lab", 3.3, 503, 3.33);
+    struct why_txn *ka = answered_request(f, 80, "/varnish/ka-get/2", "ka.lab", 3.308, 200, 3.35);
+    why_store_queue_push(&f->st, ka);
+    struct why_conn_rec *kc = conn(f, "198.19.0.1", "198.19.0.29", 80, 3.309, true);
+    answer(request(f, kc, "/varnish/ka-get/2", "ka.lab", 3.3091), 200, 3.34);
+    struct why_join x;
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* once joined to ka-get/2 (claimed), the same */
+    kc->txn_head->claimed_by = ka;
+    ka->decided = true;
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* carrying nothing a client asked for: maybe hc's own */
+    kc->txn_head->claimed_by = NULL;
+    strcpy(kc->txn_head->method, "HEAD");
+    why_join_request(&f->cx, hc, &x);
+    assert_ptr_equal(x.attempt_near, kc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1361,6 +1454,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_path_remembered, setup, teardown),
+        cmocka_unit_test_setup_teardown(carrier_of_other_not_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
