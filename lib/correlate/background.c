@@ -62,10 +62,18 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
     bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
     if (!holds && !during)
         return false;
+    /* a connection that carried another client's request upstream was that one's (races/run10:
+     * ka-get/2's new connection to 198.19.0.29, 9 ms after hc's request) */
+    if (!holds && c->established && why_join_carries_client_request(cx, rc) &&
+        (!rc->txn_head->claimed_by || rc->txn_head->claimed_by != t))
+        return false;
     if (!why_join_scheduled_loose(cx, rc))
         return true;
     if (!holds)
         return false;
+    /* a request's attempt took that path, its record perhaps pruned since */
+    if (why_store_req_path_seen(cx->st, c))
+        return true;
     for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o->claimed && why_addr_eq(&oc->srv_addr, &c->srv_addr) && oc->srv_port == c->srv_port &&

@@ -188,6 +188,34 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
     return t;
 }
 
+#define WHY_UNHEARD_US 10000 /* an attempt begun this little before the gateway answered was not
+                                 given up on by a timer: no gateway's connect timeout is near
+                                 this short (HAProxy advises > 3 s, Caddy's dial_timeout and
+                                 Varnish's connect_timeout are 3 and 3.5 s, nginx's, Squid's and
+                                 Apache's 60 s by default; the lab's shortest is 1 s) */
+
+/* rc, a failed attempt, had begun less than WHY_UNHEARD_US before `answer` and nothing had
+ * come back for it yet (no SYN-ACK, RST or ICMP stamped before the answer): the gateway had
+ * neither heard it fail nor waited out a connect timeout on it, so it is not why the gateway
+ * answered then. A packet is stamped as it arrives, before the gateway can act on it, so an
+ * outcome stamped after the answer was not known when the answer left. races/run11: HAProxy
+ * answered `nxdomain` 13 us after another request's SYN, whose ICMP came 28 us after the
+ * answer (41 us round trip). A client that gave up has no answer: its attempt stays. */
+static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answer)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    int64_t age = why_ts_diff_us(c->syn_ts0, answer);
+    if (!attempt_failed(rc) || c->syn_count == 0 || age < 0 || age >= WHY_UNHEARD_US)
+        return false;
+    if (c->synack_frame && why_ts_cmp(c->synack_ts, answer) <= 0)
+        return false;
+    if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, answer) <= 0)
+        return false;
+    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, answer) <= 0)
+        return false;
+    return true;
+}
+
 #define WHY_FAILOVER_US 2000 /* a gateway moves on to its next server this soon after a
                                   refusal (same event-loop turn: nginx, Apache, HAProxy's
                                   redispatch); a retry of the same server waits a timer */
@@ -195,7 +223,7 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
 /* n's first request upstream is a client's: one joined to it already, or one a client is
  * still waiting for with the same method whose target ends like it (a reverse proxy may add
  * a prefix). A health check (the gateway's own request) is not. */
-static bool carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
+bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
 {
     const struct why_txn *t = n->txn_head;
     if (!t || t->is_client_leg)
@@ -230,7 +258,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
             break; /* records are in the order of their first packet */
         if (n == x->up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
             gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
-            why_addr_eq(&nc->srv_addr, &c->srv_addr) || !carries_client_request(cx, n))
+            why_addr_eq(&nc->srv_addr, &c->srv_addr) || !why_join_carries_client_request(cx, n))
             continue;
         return true;
     }
@@ -794,6 +822,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
+    if (unheard_at_answer(rc, q->resp_first_ts))
+        return -1;
     if (named_for_other(cx, q, rc, m))
         return -1;
     if (check_while_unresolved(cx, q, rc))
@@ -1045,6 +1075,24 @@ static bool in_other_chain(const struct finals *f, struct why_conn_rec *rc)
     return false;
 }
 
+/* The gateway connected elsewhere (another server, from rc's address) right after rc ended:
+ * it moved on from rc in the same turn, as a balancer does after a refusal. */
+static bool moved_on_at_once(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = attempt_end(rc);
+    for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
+        const struct why_conn *nc = why_rec_conn(n);
+        int64_t gap = why_ts_diff_us(end, nc->first_ts);
+        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
+            break; /* records are in the order of their first packet */
+        if (nc->syn_count && gap >= -WHY_CAUSAL_US && gap <= WHY_FAILOVER_US &&
+            why_addr_eq(&nc->cli_addr, &c->cli_addr) && !why_addr_eq(&nc->srv_addr, &c->srv_addr))
+            return true;
+    }
+    return false;
+}
+
 /* x gets the chain that ends with `final`, oldest first. */
 static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final, struct why_join *x)
 {
@@ -1267,8 +1315,21 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             if (attempt_failed(rc) && client->has_resp &&
                 why_ts_diff_us(client->resp_first_ts, attempt_end(rc)) > WHY_SKEW_US)
                 continue;
+            /* ...nor is one the gateway had neither heard back from nor waited on */
+            if (client->has_resp && unheard_at_answer(rc, client->resp_first_ts))
+                continue;
             if (x->up && rc != x->up_conn && !attempt_failed(rc))
                 continue; /* a working connection that did not carry our request */
+            /* A failed attempt on a check's schedule before the connection that carried the
+             * request, which the gateway did not move on from at once, is the check: a chain
+             * of the request's own tries has no check in it (chain_prev), and a balancer
+             * moves on after a refusal in the same turn (races/run10: Varnish's probe of
+             * 198.19.0.17, refused 65 ms before origin500's connection to 198.19.0.27, was
+             * taken as origin500's first attempt, and made 198.19.0.17 an address requests
+             * go to) */
+            if (x->up && rc != x->up_conn && attempt_failed(rc) && why_join_scheduled(cx, rc) &&
+                !moved_on_at_once(cx, rc))
+                continue;
             if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
                 continue; /* after the connection that carried it */
             /* Where the request had to go, when that is known: the literal address, or what

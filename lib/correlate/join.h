@@ -201,6 +201,10 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
 /* rc, a gateway's connection, is one of its connections to that server on a schedule (a
  * health check's period). */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* n's first upstream request is a client's: one joined to it already, or one a client still
+ * waits for with the same method and a target it ends (a reverse proxy's prefix); a health
+ * check (the gateway's own request) is not. */
+bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n);
 /* ...within a quarter of its period only, even where the attempts around it keep time (no
  * request's attempt of the join can be told by it): for what no request took. */
 bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc);

@@ -315,14 +315,20 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         return; /* the request's own connection: nothing another request could take */
     if (x->up && x->client && x->up != x->client)
         why_store_claim_txn(st, x->up, x->client);
-    for (uint32_t i = 0; i < x->nattempts; i++)
+    for (uint32_t i = 0; i < x->nattempts; i++) {
         x->attempts[i]->claimed = true;
+        if (x->client) /* a request's, not an unjoined report's */
+            why_store_note_req_path(st, why_rec_conn(x->attempts[i]));
+    }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;
     if (x->self_dns)
         x->self_dns->claimed = true;
-    if (x->up_conn)
+    if (x->up_conn) {
         x->up_conn->claimed = true;
+        if (x->client)
+            why_store_note_req_path(st, why_rec_conn(x->up_conn));
+    }
     if (x->client_conn)
         x->client_conn->claimed = true;
 }

@@ -586,6 +586,58 @@ struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct 
     return attempt_live(st, rc->unext);
 }
 
+/* A path's home slot in the memory of requests' paths, mixed to the last bit: servers whose
+ * addresses differ in their last byte only must not share one. A path is kept in one of the
+ * WHY_REQ_PATH_PROBES slots from its home on; with all of them taken by others, it replaces
+ * the one at home. */
+#define WHY_REQ_PATH_PROBES 16
+
+static size_t req_path_at(const struct why_conn *c)
+{
+    uint64_t h = addr_hash(addr_hash(14695981039346656037u, &c->cli_addr), &c->srv_addr);
+    h = (h ^ c->srv_port) * 1099511628211u;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return (size_t)h & (WHY_REQ_PATHS - 1);
+}
+
+static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
+{
+    return p->port == c->srv_port && why_addr_eq(&p->srv, &c->srv_addr) && why_addr_eq(&p->cli, &c->cli_addr);
+}
+
+void why_store_note_req_path(struct why_store *st, const struct why_conn *c)
+{
+    size_t home = req_path_at(c);
+    struct why_req_path *p = &st->req_paths[home];
+    for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
+        struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
+        if (q->srv.family && req_path_is(q, c))
+            return;
+        if (!q->srv.family) {
+            p = q;
+            break;
+        }
+    }
+    p->cli = c->cli_addr;
+    p->srv = c->srv_addr;
+    p->port = c->srv_port;
+}
+
+bool why_store_req_path_seen(const struct why_store *st, const struct why_conn *c)
+{
+    size_t home = req_path_at(c);
+    for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
+        const struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
+        if (!q->srv.family)
+            return false;
+        if (req_path_is(q, c))
+            return true;
+    }
+    return false;
+}
+
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)
 {
     return st->abuckets[addr_bucket(srv, WHY_ADDR_BUCKETS)];

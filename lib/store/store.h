@@ -79,6 +79,16 @@ struct why_store_hooks {
     void (*on_prune_dns)(void *ctx, struct why_dns_rec *d);
 };
 
+#define WHY_REQ_PATHS 1024 /* paths (gateway address, server address and port) remembered as
+                              ones a request's attempt took, beyond their records' pruning
+                              (open addressing; a path that finds no room replaces another) */
+
+/* A path a request's attempt took (its record may be gone). */
+struct why_req_path {
+    struct why_addr cli, srv;
+    uint16_t port;
+};
+
 struct why_store {
     struct why_store_hooks hooks;
     struct why_summary *sum;          /* counters (caps, OOM) are added here */
@@ -88,6 +98,7 @@ struct why_store {
     struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
+    struct why_req_path req_paths[WHY_REQ_PATHS]; /* why_store_note_req_path (family 0: none) */
     uint64_t tls_opened;              /* connections whose bytes were found to be TLS, ever
                                          (the join looks for an opaque client leg only then) */
     struct why_conn_rec **tls_recs;   /* the records found to be TLS, in no order (their
@@ -196,6 +207,11 @@ struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_
 /* rc's part apart (HTTP/2 facts, a first speaker's bytes), to write: allocated at its first
  * use (until then rc->more is the shared why_rec_more_none); NULL on out of memory (counted). */
 struct why_rec_more *why_store_rec_more(struct why_store *st, struct why_conn_rec *rc);
+/* c's path (gateway address, server address and port) was taken by a request's attempt:
+ * remembered past the record's pruning (WHY_REQ_PATHS). */
+void why_store_note_req_path(struct why_store *st, const struct why_conn *c);
+/* A request's attempt took c's path, as far as why_store_note_req_path remembers. */
+bool why_store_req_path_seen(const struct why_store *st, const struct why_conn *c);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */

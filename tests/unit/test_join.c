@@ -1230,6 +1230,192 @@ static void claimed_lookup_not_background(void **state)
     assert_ptr_equal(x.bgdns[0], own);
 }
 
+/* races/run11 (HAProxy): hostprohib's first SYN to 198.19.0.14 left 13 us before HAProxy's
+ * own 503 for nxdomain (a name that never resolves), and its ICMP came 28 us after that 503.
+ * When nxdomain is decided, hostprohib is still waiting (its 503 comes 3 s later), so the
+ * match has nxdomain alone and the walk offered it that attempt. HAProxy had heard nothing
+ * back for it when it answered, and had not waited out a connect timeout on it: it is not
+ * nxdomain's (which gets none), and hostprohib keeps its three tries. With the ICMP stamped
+ * before the answer it could have been nxdomain's. */
+static void answer_before_outcome_not_final(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ch = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.5, true);
+    struct why_txn *hp = request(f, ch, "/haproxy/hostprohib", "hostprohib.lab", 1.639847);
+    struct why_conn_rec *cn = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.6, true);
+    struct why_txn *nx = request(f, cn, "/haproxy/nxdomain", "nx.lab", 1.640033);
+    struct why_conn_rec *a[3];
+    a[0] = attempt(f, "198.19.0.14", (const double[]){1.640138, 0}, 1.640179);
+    a[1] = attempt(f, "198.19.0.14", (const double[]){2.639171, 0}, 2.639221);
+    answer(nx, 503, 1.640151);
+    why_store_queue_push(&f->st, hp);
+    struct why_join j;
+    f->cx.deciding = nx;
+    why_join_request(&f->cx, nx, &j);
+    assert_int_equal(j.nattempts, 0);
+    why_join_apply(&f->st, &j);
+    a[2] = attempt(f, "198.19.0.14", (const double[]){3.638587, 0}, 3.638642);
+    answer(hp, 503, 4.637706);
+    why_store_queue_remove(&f->st, hp);
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &j);
+    assert_int_equal(j.nattempts, 3);
+    for (int i = 0; i < 3; i++)
+        assert_ptr_equal(j.attempts[i], a[i]);
+    f->more[a[0]->c->id - 1].icmp_ts = T(1.640145);
+    f->cx.deciding = nx;
+    why_join_request(&f->cx, nx, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], a[0]);
+}
+
+/* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
+ * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
+ * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
+ * took the attempt and hostprohib was left with none. */
+static void unheard_attempt_not_matched(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ch = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.5, true);
+    struct why_txn *hp = request(f, ch, "/varnish/hostprohib", "hostprohib.lab", 1.639847);
+    struct why_conn_rec *cn = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.6, true);
+    struct why_txn *other = request(f, cn, "/varnish/other", "other.lab", 1.640033);
+    struct why_conn_rec *a = attempt(f, "198.19.0.14", (const double[]){1.640138, 0}, 1.640179);
+    answer(other, 503, 1.640151);
+    answer(hp, 503, 1.640679);
+    why_store_queue_push(&f->st, hp);
+    why_store_queue_push(&f->st, other);
+    struct why_join j;
+    why_store_queue_remove(&f->st, other);
+    f->cx.deciding = other;
+    why_join_request(&f->cx, other, &j);
+    assert_int_equal(j.nattempts, 0);
+    why_join_apply(&f->st, &j);
+    other->decided = true;
+    why_store_queue_remove(&f->st, hp);
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], a);
+}
+
+/* A forward proxy's 504 after its connect timeout (SYNs to 198.19.0.14 unanswered for 3.5 s)
+ * keeps its silent SYNs, and not another request's SYN to the same address sent 13 us before
+ * that 504 (its ICMP 28 us after the 504): the gateway gave up on its own attempt, not on one
+ * it had just begun. The other request, whose client gave up with no answer, keeps it. */
+static void unheard_attempt_not_why_answered(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ca = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.4, true);
+    struct why_txn *ta = request(f, ca, "http://198.19.0.14/a", "", 0.5);
+    struct why_conn_rec *d = attempt(f, "198.19.0.14", (const double[]){0.5001, 1.5001, 3.5001, 0}, 0);
+    struct why_conn_rec *cb = conn(f, "198.18.1.3", "198.18.1.1", 9090, 3.9, true);
+    struct why_txn *tb = request(f, cb, "http://198.19.0.14/b", "", 3.995);
+    struct why_conn_rec *b = attempt(f, "198.19.0.14", (const double[]){3.999987, 0}, 4.000028);
+    answer(ta, 504, 4.0);
+    struct why_join j;
+    why_join_request(&f->cx, ta, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], d);
+    why_join_apply(&f->st, &j);
+    why_join_request(&f->cx, tb, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], b);
+}
+
+/* races/run10 (Varnish): a probe of 198.19.0.17 (every 0.5 s, each refused) was refused
+ * 15 ms after origin500's request and 65 ms before Varnish connected to 198.19.0.27 for it
+ * (its 500 passed on); the join took the probe as origin500's first, failed attempt. A chain
+ * of a request's own tries has no check in it, and a gateway moves on after a refusal in the
+ * same turn: a check it did not move on from at once is the check. One it did move on from at
+ * once (a balancer's failover to the connection that carried the request) stays the
+ * request's. */
+static void check_before_carrier_not_attempt(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *probe[9];
+    for (int i = 0; i < 9; i++)
+        probe[i] = refused(f, "198.19.0.17", 0.6923 + 0.5 * i);
+    struct why_txn *o500 = answered_request(f, 80, "/varnish/origin500", "err500.lab", 3.6778, 500, 3.8686);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.27", 80, 3.7579, true);
+    answer(request(f, uc, "/varnish/origin500", "err500.lab", 3.7582), 500, 3.838);
+    struct why_join x;
+    why_join_request(&f->cx, o500, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], uc);
+    /* the gateway connected to another server 0.2 ms after the probe's refusal, and that
+     * connection carried the request: a failover, the refusal the request's */
+    struct why_txn *two = answered_request(f, 80, "/varnish/two", "two.lab", 4.68, 200, 4.70);
+    struct why_conn_rec *tc = conn(f, "198.19.0.1", "198.19.0.10", 80, 4.6925, true);
+    answer(request(f, tc, "/varnish/two", "two.lab", 4.6926), 200, 4.699);
+    why_join_request(&f->cx, two, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], probe[8]);
+    assert_ptr_equal(x.attempts[1], tc);
+}
+
+/* Varnish holds every backend at an address down after a refusal there; a probe's refusal
+ * of an address only the probes go to holds down only the probed backend. Whether a request
+ * goes there was read from the records claimed to it, and a claimed record is pruned once
+ * its request settled (races/run1 and run5: rst's refusal of 198.19.0.12 was gone when two
+ * came, 7 s later). The path a request's attempt took is remembered past that. */
+static void request_path_remembered(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    for (int i = 0; i < 7; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_txn *hc = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    struct why_join x;
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* an unjoined report's claim is no request's */
+    struct why_conn_rec *old = refused(f, "198.19.0.17", 0.3);
+    struct why_join u = {.nattempts = 1, .attempts = {old}, .up_conn = old};
+    why_join_apply(&f->st, &u);
+    old->claimed = false; /* pruned */
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* a request's attempt took that path, its record pruned since */
+    struct why_txn *rst = answered_request(f, 80, "/rst", "rst.lab", 0.29, 503, 0.31);
+    struct why_join r = {.client = rst, .nattempts = 1, .attempts = {old}, .up_conn = old};
+    why_join_apply(&f->st, &r);
+    old->claimed = false; /* pruned */
+    why_join_request(&f->cx, hc, &x);
+    assert_non_null(x.attempt_near);
+    struct why_addr probed = A("198.19.0.17");
+    assert_true(why_addr_eq(&x.attempt_near->c->srv_addr, &probed));
+}
+
+/* races/run10: Varnish's new connection to 198.19.0.29, begun 9 ms after hc's request, carried
+ * ka-get/2's request upstream (the client's retry of it): it is that request's, not an
+ * attempt hc may have made. A connection that carried nothing of a client's still is one. */
+static void carrier_of_other_not_near(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    for (int i = 0; i < 7; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_txn *hc = answered_request(f, 80, "/varnish/hc", "hc.lab", 3.3, 503, 3.33);
+    struct why_txn *ka = answered_request(f, 80, "/varnish/ka-get/2", "ka.lab", 3.308, 200, 3.35);
+    why_store_queue_push(&f->st, ka);
+    struct why_conn_rec *kc = conn(f, "198.19.0.1", "198.19.0.29", 80, 3.309, true);
+    answer(request(f, kc, "/varnish/ka-get/2", "ka.lab", 3.3091), 200, 3.34);
+    struct why_join x;
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* once joined to ka-get/2 (claimed), the same */
+    kc->txn_head->claimed_by = ka;
+    ka->decided = true;
+    why_join_request(&f->cx, hc, &x);
+    assert_null(x.attempt_near);
+    /* carrying nothing a client asked for: maybe hc's own */
+    kc->txn_head->claimed_by = NULL;
+    strcpy(kc->txn_head->method, "HEAD");
+    why_join_request(&f->cx, hc, &x);
+    assert_ptr_equal(x.attempt_near, kc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1265,6 +1451,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
+        cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
+        cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_path_remembered, setup, teardown),
+        cmocka_unit_test_setup_teardown(carrier_of_other_not_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
