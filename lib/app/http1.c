@@ -155,11 +155,14 @@ static void on_resp_peek(void *ctx, const uint8_t *body, size_t n)
     struct http_ctx *hc = ctx;
     struct why_txn *t = hc->rc->unanswered;
     if (t && t->has_resp) {
-        char title[sizeof why_txn_resp_none.title];
+        char title[WHY_RESP_TITLE_SIZE];
         why_http1_html_title(body, n, title, sizeof title);
-        struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, title[0] != 0);
-        if (r)
-            memcpy(r->title, title, strlen(title) + 1);
+        if (title[0] || why_resp_str(t->resp, WHY_RESP_TITLE)[0]) {
+            struct why_resp_view v;
+            why_resp_view_of(t->resp, &v);
+            v.str[WHY_RESP_TITLE] = title;
+            why_store_txn_resp_put(hc->env->st, t, &v);
+        }
         /* HAProxy's built-in 503 page: every server of the backend is down */
         static const char no_server[] = "No server is available to handle this request";
         t->says_no_server = memmem(body, n, no_server, sizeof no_server - 1) != NULL;
@@ -177,10 +180,12 @@ static void on_resp_error(void *ctx, enum why_http_err err, const uint8_t *first
     t->not_http = true;
     t->resp_first_frame = msg_of(hc->rc->st.hresp)->first_frame; /* the stream being fed */
     t->resp_first_ts = msg_of(hc->rc->st.hresp)->first_ts;
-    struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, n > 0);
-    if (r) {
-        r->first_len = (uint32_t)(n > sizeof r->first_bytes ? sizeof r->first_bytes : n);
-        memcpy(r->first_bytes, first, r->first_len);
+    if (n > 0 || t->resp->first_len) {
+        struct why_resp_view v;
+        why_resp_view_of(t->resp, &v);
+        v.first = first;
+        v.first_len = n; /* cut at WHY_RESP_FIRST_MAX */
+        why_store_txn_resp_put(hc->env->st, t, &v);
     }
 }
 

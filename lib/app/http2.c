@@ -84,15 +84,23 @@ static void on_stream_end(void *ctx, const struct why_h2_stream *s)
     if (!t)
         return;
     t->h2_end = (uint8_t)s->end;
-    t->h2_code = s->code;
-    t->h2_by = dir_of(s->closed_by);
-    t->h2_end_frame = s->f_close;
-    t->h2_end_ts = s->t_close;
-    t->h2_req_end_ts = s->ended[WHY_H2_CLIENT] ? s->t_end[WHY_H2_CLIENT] : t->req_ts;
+    struct why_txn_h2 *h2 = why_store_txn_h2(hc->env->st, t);
+    if (h2) { /* else out of memory (counted): read as a stream that ended without a code */
+        h2->code = s->code;
+        h2->by = dir_of(s->closed_by);
+        h2->end_frame = s->f_close;
+        h2->end_ts = s->t_close;
+        h2->req_end_ts = s->ended[WHY_H2_CLIENT] ? s->t_end[WHY_H2_CLIENT] : t->req_ts;
+    }
     t->grpc_status = s->grpc_status;
-    struct why_txn_resp *r = why_store_txn_resp(hc->env->st, t, s->grpc_message[0] != 0);
-    if (r)
-        copy_str(r->grpc_message, sizeof r->grpc_message, s->grpc_message);
+    if (s->grpc_message[0] || why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE)[0]) {
+        struct why_resp_view v;
+        why_resp_view_of(t->resp, &v);
+        char msg[WHY_RESP_GRPC_MESSAGE_SIZE];
+        copy_str(msg, sizeof msg, s->grpc_message);
+        v.str[WHY_RESP_GRPC_MESSAGE] = msg;
+        why_store_txn_resp_put(hc->env->st, t, &v);
+    }
     t->body_bytes = s->data_bytes[WHY_H2_SERVER];
     if (s->end == WHY_H2_END_COMPLETE && t->has_resp) {
         t->resp_done = true;
@@ -114,14 +122,17 @@ static void on_stream_end(void *ctx, const struct why_h2_stream *s)
 
 /* A window stood at 0: kept on the stream's transaction (the longest, and whether it was
  * still at 0 when the stream ended); a connection window on every stream still open. */
-static void note_stall(struct why_txn *t, const struct why_h2_event *ev)
+static void note_stall(struct why_store *st, struct why_txn *t, const struct why_h2_event *ev)
 {
-    if (!ev->resolved || ev->wait_us > t->h2_stall_us) {
-        t->h2_stall_us = ev->wait_us > t->h2_stall_us ? ev->wait_us : t->h2_stall_us;
-        t->h2_stall_dir = dir_of(ev->from);
-        t->h2_stall_open = t->h2_stall_open || !ev->resolved;
-        t->h2_stall_frame = ev->since_frame;
-        t->h2_stall_ts = ev->since;
+    if (!ev->resolved || ev->wait_us > t->h2->stall_us) {
+        struct why_txn_h2 *h2 = why_store_txn_h2(st, t);
+        if (!h2)
+            return; /* counted */
+        h2->stall_us = ev->wait_us > h2->stall_us ? ev->wait_us : h2->stall_us;
+        h2->stall_dir = dir_of(ev->from);
+        h2->stall_open = h2->stall_open || !ev->resolved;
+        h2->stall_frame = ev->since_frame;
+        h2->stall_ts = ev->since;
     }
 }
 
@@ -166,11 +177,11 @@ static void on_event(void *ctx, const struct why_h2_event *ev)
         if (ev->stream_id) {
             struct why_txn *t = txn_of(rc, ev->stream_id);
             if (t)
-                note_stall(t, ev);
+                note_stall(hc->env->st, t, ev);
         } else {
             for (struct why_txn *t = rc->unanswered; t; t = t->next)
                 if (!t->h2_end && t->h2_stream)
-                    note_stall(t, ev);
+                    note_stall(hc->env->st, t, ev);
         }
         break;
     case WHY_H2_EV_CAP:

@@ -56,14 +56,17 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
 void why_app_response_strings(const struct why_app_env *env, struct why_txn *t,
                               const struct why_http_head *h)
 {
-    struct why_txn_resp *r = why_store_txn_resp(env->st, t, h->server[0] || h->proxy_status[0] ||
-                                                                h->x_squid_error[0]);
-    if (!r)
+    if (t->resp == &why_txn_resp_none && !h->server[0] && !h->proxy_status[0] && !h->x_squid_error[0])
         return;
-    copy_str(r->server, sizeof r->server, h->server);
-    r->via = h->via[0] != 0;
-    if (h->proxy_status[0])
-        copy_str(r->claim, sizeof r->claim, h->proxy_status);
-    else if (h->x_squid_error[0])
-        copy_str(r->claim, sizeof r->claim, h->x_squid_error);
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    char server[WHY_RESP_SERVER_SIZE], claim[WHY_RESP_CLAIM_SIZE];
+    copy_str(server, sizeof server, h->server);
+    v.str[WHY_RESP_SERVER] = server;
+    v.via = h->via[0] != 0;
+    if (h->proxy_status[0] || h->x_squid_error[0]) {
+        copy_str(claim, sizeof claim, h->proxy_status[0] ? h->proxy_status : h->x_squid_error);
+        v.str[WHY_RESP_CLAIM] = claim;
+    }
+    why_store_txn_resp_put(env->st, t, &v);
 }

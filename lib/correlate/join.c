@@ -502,7 +502,7 @@ struct finals {
 
 bool why_join_varnish_synth(const struct why_txn *t)
 {
-    return t->has_resp && !t->resp->via && strcmp(t->resp->server, "Varnish") == 0;
+    return t->has_resp && !t->resp->via && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0;
 }
 
 /* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no

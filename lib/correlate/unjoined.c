@@ -108,7 +108,7 @@ static struct why_ts attempt_end(const struct why_txn *t)
     if (t->resp_done)
         return t->resp_end_ts;
     if (t->h2_end)
-        return t->h2_end_ts;
+        return t->h2->end_ts;
     return conn_last_ts(why_rec_conn(t->rc));
 }
 

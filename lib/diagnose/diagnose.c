@@ -99,11 +99,11 @@ static struct client_end client_leg_end(const struct why_join *x)
         gt = gw->end->rst_frame ? gw->end->rst_ts : gw->end->fin_ts;
     if (t->h2_stream && t->h2_end == WHY_H2_END_RST) {
         /* HTTP/2: the stream's RST_STREAM ends this request, not the connection */
-        e.ts = t->h2_end_ts;
-        e.frame = t->h2_end_frame;
-        if (t->h2_by == WHY_C2S && !t->has_resp)
+        e.ts = t->h2->end_ts;
+        e.frame = t->h2->end_frame;
+        if (t->h2->by == WHY_C2S && !t->has_resp)
             e.client_gave_up = true;
-        else if (t->h2_by == WHY_C2S)
+        else if (t->h2->by == WHY_C2S)
             e.client_reset_in_body = true;
         else if (!t->has_resp)
             e.gateway_closed = true;
@@ -431,13 +431,13 @@ static void h2_code_name(uint32_t code, char *buf, size_t size)
 static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_txn *u = x->up;
-    if (!u || !u->h2_stream || (u->resp_done && !u->h2_stall_open))
+    if (!u || !u->h2_stream || (u->resp_done && !u->h2->stall_open))
         return false;
     const struct why_conn_rec *rc = u->rc;
     const struct why_conn *c = why_rec_conn(rc);
     char dst[64], code[32];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    bool from_origin = u->h2_by == WHY_S2C;
+    bool from_origin = u->h2->by == WHY_S2C;
     struct why_fix_args *a = f->a;
     a->h2_by = from_origin ? WHY_H2_BY_ORIGIN : WHY_H2_BY_GATEWAY;
     why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, rc, WHY_C2S, u->req_frame, u->req_ts, WHY_P_EV_H2_HEADERS,
@@ -446,24 +446,24 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, rc, WHY_S2C, u->resp_frame, u->resp_ts, WHY_P_EV_H2_HEADERS,
             NULL, dst, u->h2_stream, u->status);
     /* a window at 0 that was never reopened: the stall, whoever reset the stream after it */
-    if (u->h2_stall_open && u->h2_stall_us > 0) {
-        bool origin_blocked = u->h2_stall_dir == WHY_S2C;
+    if (u->h2->stall_open && u->h2->stall_us > 0) {
+        bool origin_blocked = u->h2->stall_dir == WHY_S2C;
         why_dg_cause(inc, WHY_CAUSE_H2_FLOW_STALL);
-        inc->wait_us = u->h2_stall_us;
+        inc->wait_us = u->h2->stall_us;
         a->wait_us = inc->wait_us;
         a->stall_gateway = origin_blocked;
         snprintf(a->stall_who, sizeof a->stall_who, "%s", dst);
-        why_dg_ev_conn(inc, WHY_EVK_H2_STALL, rc, origin_blocked ? WHY_S2C : WHY_C2S, u->h2_stall_frame,
-            u->h2_stall_ts, WHY_P_EV_H2_STALL, NULL, NULL, u->h2_stream, origin_blocked);
+        why_dg_ev_conn(inc, WHY_EVK_H2_STALL, rc, origin_blocked ? WHY_S2C : WHY_C2S, u->h2->stall_frame,
+            u->h2->stall_ts, WHY_P_EV_H2_STALL, NULL, NULL, u->h2_stream, origin_blocked);
         why_dg_param(inc, "stream=%u blocked=%s stalled=%.3fs", u->h2_stream, origin_blocked ? "origin" : "gateway",
-            secs(u->h2_stall_us));
-        why_dg_say(inc, WHY_P_H2_STALL, dst, NULL, NULL, u->h2_stream, u->h2_stall_us, origin_blocked, 0);
+            secs(u->h2->stall_us));
+        why_dg_say(inc, WHY_P_H2_STALL, dst, NULL, NULL, u->h2_stream, u->h2->stall_us, origin_blocked, 0);
         return true;
     }
-    h2_code_name(u->h2_code, code, sizeof code);
+    h2_code_name(u->h2->code, code, sizeof code);
     snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
     if (u->h2_end == WHY_H2_END_GOAWAY) {
-        why_dg_cause(inc, h2_protocol_code(u->h2_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
+        why_dg_cause(inc, h2_protocol_code(u->h2->code) ? WHY_CAUSE_H2_PROTOCOL_ERROR : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
         why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->more->h2.goaway_dir, rc->more->h2.goaway_frame,
             rc->more->h2.goaway_ts, WHY_P_EV_H2_GOAWAY, code, dst, rc->more->h2.goaway_last_id, 0);
         why_dg_param(inc, "stream=%u last_stream_id=%u code=%s", u->h2_stream, rc->more->h2.goaway_last_id, code);
@@ -471,13 +471,13 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         return true;
     }
     if (u->h2_end == WHY_H2_END_RST) {
-        why_dg_ev_conn(inc, WHY_EVK_H2_RST_STREAM, rc, (enum why_dir)u->h2_by, u->h2_end_frame, u->h2_end_ts,
+        why_dg_ev_conn(inc, WHY_EVK_H2_RST_STREAM, rc, (enum why_dir)u->h2->by, u->h2->end_frame, u->h2->end_ts,
             WHY_P_EV_H2_RST, code, from_origin ? dst : "", u->h2_stream, 0);
-        inc->wait_us = why_ts_wait_us(u->req_ts, u->h2_end_ts);
+        inc->wait_us = why_ts_wait_us(u->req_ts, u->h2->end_ts);
         a->wait_us = inc->wait_us;
         why_dg_param(inc, "stream=%u code=%s by=%s after=%.3fs", u->h2_stream, code, from_origin ? "origin" : "gateway",
             secs(inc->wait_us));
-        if (h2_protocol_code(u->h2_code)) {
+        if (h2_protocol_code(u->h2->code)) {
             why_dg_cause(inc, WHY_CAUSE_H2_PROTOCOL_ERROR);
             why_dg_say(inc, WHY_P_H2_RESET, dst, code, NULL, u->h2_stream, inc->wait_us, u->has_resp, !from_origin);
         } else if (from_origin) {
@@ -544,9 +544,9 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     if (u->not_http) {
         why_dg_cause(inc, WHY_CAUSE_NOT_HTTP);
         char b[200];
-        bytes_text(b, sizeof b, u->resp->first_bytes, u->resp->first_len > 32 ? 32 : u->resp->first_len);
+        bytes_text(b, sizeof b, why_resp_first(u->resp), u->resp->first_len > 32 ? 32 : u->resp->first_len);
         inc->first_len = u->resp->first_len > sizeof inc->first_bytes ? (uint32_t)sizeof inc->first_bytes : u->resp->first_len;
-        memcpy(inc->first_bytes, u->resp->first_bytes, inc->first_len);
+        memcpy(inc->first_bytes, why_resp_first(u->resp), inc->first_len);
         why_dg_param(inc, "first_bytes=\"%s\"", b);
         why_dg_say(inc, WHY_P_NOT_HTTP, dst, b, NULL, 0, 0, 0, 0);
         why_dg_ev_conn(inc, WHY_EVK_RST, u->rc, WHY_S2C, srv->end->rst_frame, srv->end->rst_ts, WHY_P_EV_RST_FROM, dst, NULL, 0, 0);
@@ -847,7 +847,7 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum 
 static bool says_no_server(const struct why_txn *t)
 {
     return t->says_no_server ||
-           (strcmp(t->resp->server, "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
+           (strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
 }
 
 static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
@@ -888,7 +888,7 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
  * address (0.25 s), or busy. */
 static bool varnish_fetch_failed(const struct why_txn *t)
 {
-    return t->status == 503 && strcmp(t->resp->server, "Varnish") == 0 && strstr(t->resp->title, "Backend fetch failed");
+    return t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0 && strstr(why_resp_str(t->resp, WHY_RESP_TITLE), "Backend fetch failed");
 }
 
 /* The gateway's failing checks, one per server, as evidence and as the fix's list. */
@@ -1123,11 +1123,12 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
     snprintf(inc->url, sizeof inc->url, "%s", why_url_abs(&u));
     inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
-    if (t->resp->claim[0] && t->resp->title[0])
-        snprintf(inc->claim, sizeof inc->claim, "%s | %s", t->resp->claim, t->resp->title);
+    const char *claim = why_resp_str(t->resp, WHY_RESP_CLAIM), *title = why_resp_str(t->resp, WHY_RESP_TITLE);
+    if (claim[0] && title[0])
+        snprintf(inc->claim, sizeof inc->claim, "%s | %s", claim, title);
     else
-        snprintf(inc->claim, sizeof inc->claim, "%s", t->resp->claim[0] ? t->resp->claim : t->resp->title);
-    snprintf(inc->server, sizeof inc->server, "%s", t->resp->server);
+        snprintf(inc->claim, sizeof inc->claim, "%s", claim[0] ? claim : title);
+    snprintf(inc->server, sizeof inc->server, "%s", why_resp_str(t->resp, WHY_RESP_SERVER));
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
     /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
@@ -1167,7 +1168,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     bool found = false;
     if (grpc_failed(t->grpc_status))
         snprintf(f.a->grpc, sizeof f.a->grpc, "grpc-status %d%s%s", t->grpc_status,
-                 t->resp->grpc_message[0] ? " " : "", t->resp->grpc_message);
+                 why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE)[0] ? " " : "", why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE));
     /* 1. origin's own 5xx (or failing gRPC status) passed through */
     if (grpc_failed(t->grpc_status) && t->status < 500 &&
         (direct || (x->up && x->up->grpc_status == t->grpc_status))) {
@@ -1177,8 +1178,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         if (!direct) {
             why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_REQUEST, x->up->rc, WHY_C2S, x->up->req_frame, x->up->req_ts,
                 WHY_P_EV_UPSTREAM_REQ, NULL, f.a->addr, 0, 0);
-            why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->h2_end_frame,
-                x->up->h2_end_ts, WHY_P_EV_GRPC_END, NULL, NULL, x->up->grpc_status, 0);
+            why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, x->up->rc, WHY_S2C, x->up->h2->end_frame,
+                x->up->h2->end_ts, WHY_P_EV_GRPC_END, NULL, NULL, x->up->grpc_status, 0);
         }
         found = true;
     }
@@ -1195,8 +1196,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     }
     if (!found && direct && t->has_resp && t->status >= 500) {
         /* only the client leg is in the capture: take the gateway's word when it gives one */
-        enum why_cause_id d = claim_cause_id(t->resp->claim, t->resp->title);
-        if (d != NO_CAUSE || t->via[0] || t->resp->claim[0]) {
+        enum why_cause_id d = claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE));
+        if (d != NO_CAUSE || t->via[0] || why_resp_str(t->resp, WHY_RESP_CLAIM)[0]) {
             claim_cause(inc, t, d, f.a->claim);
         } else {
             why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
@@ -1209,7 +1210,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * that can be told of it; no upstream phase is judged on half of it */
     bool blind = !direct && x->upstream_blind;
     if (!found && blind && t->has_resp && t->status >= 500) {
-        claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
+        claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a->claim);
         found = true;
     }
     /* 2. phases: DNS, connect, TLS, response */
@@ -1237,7 +1238,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             no_upstream_context(inc, x, &f);
         } else if (!x->upstream_visible) {
-            claim_cause(inc, t, claim_cause_id(t->resp->claim, t->resp->title), f.a->claim);
+            claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a->claim);
         } else if (x->resolved_unused) {
             /* it found the address and never connected: its words say why, if anything */
             const struct why_dns_rec *d = NULL;

@@ -227,7 +227,7 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
     if (t->resp_done)
         since = t->resp_end_ts;
     else if (t->h2_end)
-        since = t->h2_end_ts; /* an HTTP/2 stream reset or dropped: complete too */
+        since = t->h2->end_ts; /* an HTTP/2 stream reset or dropped: complete too */
     else if (t->rc->closed)
         since = why_rec_conn(t->rc)->half[WHY_C2S].last_ts;
     else

@@ -114,34 +114,117 @@ struct why_conn_rec {
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
 #define WHY_TXN_VIA_MAX 159           /* bytes of its Via kept (longer: truncated) */
 
-/* The strings of a transaction's answer, apart: a request awaiting its answer has none. */
+/* The strings of a transaction's answer, apart, in one allocation sized to them
+ * (why_txn_resp_make): a request awaiting its answer has none, and an answer carries a Server
+ * of a few bytes far more often than a claim, a title or first bytes. The strings follow the
+ * header, each NUL-terminated, in the order of enum why_resp_str, then the first bytes; read
+ * them with why_resp_str() and why_resp_first(). Rewritten whole when one changes
+ * (why_store_txn_resp_put): each is written once or twice per answer. */
+enum why_resp_str {
+    WHY_RESP_CLAIM,               /* Proxy-Status, else X-Squid-Error */
+    WHY_RESP_SERVER,
+    WHY_RESP_TITLE,               /* of the HTML page of the answer */
+    WHY_RESP_GRPC_MESSAGE,        /* HTTP/2: grpc-message of the answer */
+    WHY_RESP_NSTR
+};
+#define WHY_RESP_CLAIM_SIZE 200       /* bytes kept of each, its NUL included (longer: cut) */
+#define WHY_RESP_SERVER_SIZE 96
+#define WHY_RESP_TITLE_SIZE 120
+#define WHY_RESP_GRPC_MESSAGE_SIZE 96
+#define WHY_RESP_FIRST_MAX 64         /* first bytes kept of a response that was not HTTP */
+
 struct why_txn_resp {
-    char claim[200];              /* Proxy-Status, else X-Squid-Error */
-    char server[96];
-    char title[120];              /* of the HTML page of the answer */
-    char grpc_message[96];        /* HTTP/2: grpc-message of the answer */
-    uint8_t first_bytes[64];      /* a response that was not HTTP: its first bytes */
-    uint32_t first_len;           /* bytes */
+    uint8_t len[WHY_RESP_NSTR];   /* bytes of each string, its NUL not counted */
+    uint8_t first_len;            /* a response that was not HTTP: bytes of its first bytes */
     bool via;                     /* the answer carries a Via field */
+    char s[];                     /* the strings, then the first bytes */
 };
 
 /* The answer's strings of every transaction that has none: all zero, read only. */
 extern const struct why_txn_resp why_txn_resp_none;
 
+/* String k of an answer, "" when empty (why_txn_resp_none has no bytes after its header). */
+static inline const char *why_resp_str(const struct why_txn_resp *r, enum why_resp_str k)
+{
+    if (!r->len[k])
+        return "";
+    size_t off = 0;
+    for (int i = 0; i < (int)k; i++)
+        off += r->len[i] + 1u;
+    return r->s + off;
+}
+
+/* The first bytes of a response that was not HTTP (r->first_len of them). */
+static inline const uint8_t *why_resp_first(const struct why_txn_resp *r)
+{
+    static const uint8_t none[1];
+    if (!r->first_len)
+        return none;
+    size_t off = 0;
+    for (int i = 0; i < WHY_RESP_NSTR; i++)
+        off += r->len[i] + 1u;
+    return (const uint8_t *)r->s + off;
+}
+
+/* An answer's strings as values, to read them or to make new ones from them (each string at
+ * most its size - 1 bytes, first_len at most WHY_RESP_FIRST_MAX: longer ones are cut). */
+struct why_resp_view {
+    const char *str[WHY_RESP_NSTR];
+    const uint8_t *first;
+    size_t first_len;
+    bool via;
+};
+
+static inline void why_resp_view_of(const struct why_txn_resp *r, struct why_resp_view *v)
+{
+    for (int i = 0; i < WHY_RESP_NSTR; i++)
+        v->str[i] = why_resp_str(r, (enum why_resp_str)i);
+    v->first = why_resp_first(r);
+    v->first_len = r->first_len;
+    v->via = r->via;
+}
+
+/* A new allocation holding v (free() it), NULL when out of memory. */
+struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v);
+
+/* What only a request carried by HTTP/2 has (why_txn.h2), kept apart: how its stream ended
+ * (app/http2.c) and the longest time one of its flow-control windows stood at 0. */
+struct why_txn_h2 {
+    uint32_t code;                /* RST_STREAM / GOAWAY error code */
+    int by;                       /* enum why_dir of the RST_STREAM / GOAWAY sender */
+    uint64_t end_frame;           /* frame id of the frame that ended it */
+    struct why_ts end_ts;
+    struct why_ts req_end_ts;     /* the request's END_STREAM (its body sent) */
+    int64_t stall_us;             /* longest time a window of this stream stood at 0 (us) */
+    uint64_t stall_frame;         /* the DATA frame that emptied it */
+    struct why_ts stall_ts;
+    int stall_dir;                /* enum why_dir of the side that could not send */
+    bool stall_open;              /* still at 0 when the stream ended */
+};
+
+/* The HTTP/2 part of every transaction that has none: all zero, read only. */
+extern const struct why_txn_h2 why_txn_h2_none;
+
+/* Fields ordered by size, the flags together: no padding holes. */
 struct why_txn {
     uint64_t id;                  /* creation order */
     struct why_conn_rec *rc;
     struct why_txn *next;         /* next on the same connection */
     struct why_txn *qnext;        /* decision queue */
+    struct why_txn *tnext, *tprev; /* the store's list of transactions it is on, by creation */
     /* read by every sweep of the queue, kept in the first cache line with qnext */
     bool resp_done;               /* framing satisfied */
     uint8_t h2_end;               /* enum why_h2_end: how the stream ended, 0 while open */
-    struct why_txn *tnext, *tprev; /* the store's list of transactions it is on, by creation */
     bool cand;                    /* on the list of upstream candidates (else the other) */
+    bool has_resp;
+    bool queued, decided;         /* decision */
+    bool in_complete;             /* on the store's list of queued requests made complete */
+    bool indexed;                 /* in the request index below */
+    int status;
     /* request */
+    uint32_t target_len;          /* bytes */
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
-    uint32_t target_len;          /* bytes */
     const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
                                      WHY_TXN_VIA_MAX: one allocation sized to them
                                      (why_store_txn_names), the shared "" while both empty;
@@ -150,55 +233,44 @@ struct why_txn {
     uint64_t req_first_frame, req_frame; /* frame ids: first and last byte of the head */
     struct why_ts req_first_ts, req_ts;
     /* response */
-    bool has_resp;
-    int status;
     uint64_t resp_first_frame, resp_frame, resp_end_frame;
     struct why_ts resp_first_ts, resp_ts, resp_end_ts;
     uint64_t body_bytes;
     uint64_t resp_stream_at;      /* the answer stream's bytes delivered (gaps included) when
                                      the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
-    uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     struct why_txn_resp *resp;    /* the answer's strings: allocated when the first of them
-                                     is written (why_store_txn_resp); until then the shared
+                                     is written (why_store_txn_resp_put); until then the shared
                                      all-zero why_txn_resp_none, never NULL, never written */
-    bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
-    bool repeated_ok;             /* lost, then repeated by its client on a new connection and
-                                     answered below 500 (correlate/background.c) */
-    bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
+    uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     /* the request index (method + path), for joining without scanning every record */
+    uint32_t ipath_len;           /* bytes of ipath */
     uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
-    uint32_t ipath_len;           /* bytes */
     const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): its own
                                      allocation once indexed, the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
-    bool indexed;
     /* HTTP/2: the stream that carried it (app/http2.c), 0 for HTTP/1 */
     uint32_t h2_stream;
-    uint32_t h2_code;             /* RST_STREAM / GOAWAY error code */
-    int h2_by;                    /* enum why_dir of the RST_STREAM / GOAWAY sender */
-    uint64_t h2_end_frame;        /* frame id of the frame that ended it */
-    struct why_ts h2_end_ts;
-    struct why_ts h2_req_end_ts;  /* the request's END_STREAM (its body sent) */
     int grpc_status;              /* grpc-status of the answer, -1 none (its message: resp) */
-    int64_t h2_stall_us;          /* longest time a window of this stream stood at 0 (us) */
-    int h2_stall_dir;             /* enum why_dir of the side that could not send */
-    bool h2_stall_open;           /* still at 0 when the stream ended */
-    uint64_t h2_stall_frame;      /* the DATA frame that emptied it */
-    struct why_ts h2_stall_ts;
+    struct why_txn_h2 *h2;        /* how its stream ended or stalled: allocated when first
+                                     written (why_store_txn_h2); until then the shared all-zero
+                                     why_txn_h2_none, never NULL, never written */
     /* decision */
-    bool queued, decided;
     struct why_txn *qprev;        /* decision queue, the other way */
     uint64_t qseq;                /* its place in the queue: pushed qseq-th */
-    bool in_complete;             /* on the store's list of queued requests made complete */
-    struct why_txn *cnext, *cprev; /* that list, in the order they were made complete */
+    struct why_txn *cnext, *cprev; /* the list of complete ones, in the order they were made
+                                      complete (in_complete) */
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
-    uint32_t lbucket;
     struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
+    uint32_t lbucket;             /* while queued: its bucket of the queue's index (lnext) */
+    bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
+    bool repeated_ok;             /* lost, then repeated by its client on a new connection and
+                                     answered below 500 (correlate/background.c) */
+    bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     bool is_client_leg;
 };
 

@@ -182,6 +182,8 @@ static void txn_free(struct why_store *st, struct why_txn *t)
         free((char *)t->host); /* via is in the same allocation */
     if (t->resp != &why_txn_resp_none)
         free(t->resp);
+    if (t->h2 != &why_txn_h2_none)
+        free(t->h2);
     why_store_txn_unindex(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
@@ -728,6 +730,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
     t->rc = rc;
     t->ihost = t->host = t->via = no_host;
     t->resp = (struct why_txn_resp *)&why_txn_resp_none; /* read only until an answer */
+    t->h2 = (struct why_txn_h2 *)&why_txn_h2_none; /* read only until HTTP/2 writes it */
     why_store_conn_active(st, rc);
     /* the caller sets req_ts after this: the one created before is checked now (and the
      * newest by why_store_cands_ordered) */
@@ -752,6 +755,20 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
 }
 
 const struct why_txn_resp why_txn_resp_none;
+const struct why_txn_h2 why_txn_h2_none;
+
+struct why_txn_h2 *why_store_txn_h2(struct why_store *st, struct why_txn *t)
+{
+    if (t->h2 == &why_txn_h2_none) {
+        struct why_txn_h2 *h2 = calloc(1, sizeof *h2);
+        if (!h2) {
+            st->sum->oom++;
+            return NULL;
+        }
+        t->h2 = h2;
+    }
+    return t->h2;
+}
 
 void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via)
 {
@@ -769,19 +786,44 @@ void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *ho
     t->via = b + hl + 1;
 }
 
-struct why_txn_resp *why_store_txn_resp(struct why_store *st, struct why_txn *t, bool need)
+struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
 {
-    if (t->resp != &why_txn_resp_none)
-        return t->resp;
-    if (!need)
+    static const size_t size[WHY_RESP_NSTR] = {WHY_RESP_CLAIM_SIZE, WHY_RESP_SERVER_SIZE,
+                                               WHY_RESP_TITLE_SIZE, WHY_RESP_GRPC_MESSAGE_SIZE};
+    size_t len[WHY_RESP_NSTR], total = 0;
+    for (int i = 0; i < WHY_RESP_NSTR; i++) {
+        len[i] = strnlen(v->str[i], size[i] - 1);
+        total += len[i] + 1;
+    }
+    size_t first = v->first_len > WHY_RESP_FIRST_MAX ? WHY_RESP_FIRST_MAX : v->first_len;
+    struct why_txn_resp *r = malloc(sizeof *r + total + first);
+    if (!r)
         return NULL;
-    struct why_txn_resp *r = calloc(1, sizeof *r);
+    char *p = r->s;
+    for (int i = 0; i < WHY_RESP_NSTR; i++) {
+        r->len[i] = (uint8_t)len[i];
+        memcpy(p, v->str[i], len[i]);
+        p[len[i]] = 0;
+        p += len[i] + 1;
+    }
+    r->first_len = (uint8_t)first;
+    if (first)
+        memcpy(p, v->first, first);
+    r->via = v->via;
+    return r;
+}
+
+bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struct why_resp_view *v)
+{
+    struct why_txn_resp *r = why_txn_resp_make(v); /* v may point into the old one */
     if (!r) {
         st->sum->oom++;
-        return NULL;
+        return false;
     }
+    if (t->resp != &why_txn_resp_none)
+        free(t->resp);
     t->resp = r;
-    return r;
+    return true;
 }
 
 void why_store_txn_index(struct why_store *st, struct why_txn *t)

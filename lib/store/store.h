@@ -259,9 +259,13 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
 /* t's Host and Via: bounded copies (WHY_TXN_HOST_MAX, WHY_TXN_VIA_MAX bytes) in one
  * allocation sized to them; both "" when empty or on out of memory (counted). Once. */
 void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via);
-/* t's answer strings, to write: t->resp when already allocated; else allocated when `need`
- * (a string to write is not empty), NULL when not `need` or on out of memory (counted). */
-struct why_txn_resp *why_store_txn_resp(struct why_store *st, struct why_txn *t, bool need);
+/* t's HTTP/2 part, to write: allocated at the first call (all zero), NULL on out of memory
+ * (counted; t->h2 then stays the shared why_txn_h2_none). */
+struct why_txn_h2 *why_store_txn_h2(struct why_store *st, struct why_txn *t);
+/* t's answer strings become v's (why_txn_resp_make; v may be read from t->resp): false on out
+ * of memory (counted), t->resp then unchanged. The callers leave t->resp the shared
+ * why_txn_resp_none while every string of the answer is empty. */
+bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struct why_resp_view *v);
 /* Puts t in the request indexes (its method, target and host set). */
 void why_store_txn_index(struct why_store *st, struct why_txn *t);
 /* Takes t out of the request indexes: a client's request, or one already joined. */

@@ -43,7 +43,7 @@ struct fixture {
     struct why_conn_more more[6];     /* their parts apart */
     struct why_conn_end ends[6];      /* their FINs and RSTs */
     struct why_txn client, up;
-    struct why_txn_resp resp[2];      /* the transactions' answer strings */
+    struct why_txn_h2 h2[2];          /* the transactions' HTTP/2 parts */
     struct why_dns_rec dns[4];
     struct why_join x;
     struct why_diagnosis dg;
@@ -64,6 +64,34 @@ static bool diag_unjoined(struct fixture *f)
     if (ok)
         why_render(&f->dg);
     return ok;
+}
+
+/* t's answer strings become v's, as the handlers write them. */
+static void resp_replace(struct why_txn *t, const struct why_resp_view *v)
+{
+    struct why_txn_resp *r = why_txn_resp_make(v);
+    assert_non_null(r);
+    if (t->resp != &why_txn_resp_none)
+        free(t->resp);
+    t->resp = r;
+}
+
+/* t's answer string k becomes s, the others kept. */
+static void resp_set(struct why_txn *t, enum why_resp_str k, const char *s)
+{
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    v.str[k] = s;
+    resp_replace(t, &v);
+}
+
+static void resp_first(struct why_txn *t, const char *bytes, size_t n)
+{
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    v.first = (const uint8_t *)bytes;
+    v.first_len = n;
+    resp_replace(t, &v);
 }
 
 static int setup(void **state)
@@ -95,8 +123,9 @@ static int setup(void **state)
     c->established = true;
     f->cli_conn.app = WHY_APP_HTTP;
     f->client.rc = &f->cli_conn;
-    f->client.resp = &f->resp[0];
-    f->up.resp = &f->resp[1];
+    f->client.resp = f->up.resp = (struct why_txn_resp *)&why_txn_resp_none;
+    f->client.h2 = &f->h2[0];
+    f->up.h2 = &f->h2[1];
     f->client.host = f->client.via = f->up.host = f->up.via = "";
     strcpy(f->client.method, "GET");
     f->client.target = strdup("http://nx.lab/x");
@@ -128,6 +157,10 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     free(f->client.target);
+    if (f->client.resp != &why_txn_resp_none)
+        free(f->client.resp);
+    if (f->up.resp != &why_txn_resp_none)
+        free(f->up.resp);
     free(f);
     return 0;
 }
@@ -177,7 +210,7 @@ static void dns_nxdomain(void **state)
         f->x.dns[f->x.ndns++] = d;
     }
     answer(&f->client, 503, 1.01, true);
-    strcpy(f->client.resp->claim, "ERR_DNS_FAIL 0");
+    resp_set(&f->client, WHY_RESP_CLAIM, "ERR_DNS_FAIL 0");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "dns_error");
     assert_string_equal(f->dg.inc.detail, "nxdomain");
@@ -307,8 +340,7 @@ static void bad_responses(void **state)
     answer(&f->client, 502, 1.5, true);
     /* not HTTP */
     f->up.not_http = true;
-    memcpy(f->up.resp->first_bytes, "SSH-2.0-OpenSSH\r\n", 17);
-    f->up.resp->first_len = 17;
+    resp_first(&f->up, "SSH-2.0-OpenSSH\r\n", 17);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "http_protocol_error");
     assert_int_equal(f->dg.inc.first_len, 17);
@@ -384,7 +416,7 @@ static void no_upstream_attempt(void **state)
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
     /* the same when the capture has no upstream side at all: the gateway's claim is used */
     f->x.upstream_visible = false;
-    strcpy(f->client.resp->claim, "ERR_DNS_FAIL 0");
+    resp_set(&f->client, WHY_RESP_CLAIM, "ERR_DNS_FAIL 0");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "gateway_claim");
     assert_string_equal(f->dg.inc.error, "dns_error");
@@ -523,10 +555,10 @@ static void with_h2_upstream(struct fixture *f)
 static void h2_end(struct why_txn *t, int end, uint32_t code, int by, double at)
 {
     t->h2_end = (uint8_t)end;
-    t->h2_code = code;
-    t->h2_by = by;
-    t->h2_end_frame = 30;
-    t->h2_end_ts = T(at);
+    t->h2->code = code;
+    t->h2->by = by;
+    t->h2->end_frame = 30;
+    t->h2->end_ts = T(at);
 }
 
 static void h2_stream_rules(void **state)
@@ -542,12 +574,12 @@ static void h2_stream_rules(void **state)
     assert_in_range(f->dg.inc.wait_us, 197990, 198010); /* T() rounds to the nanosecond */
     assert_non_null(strstr(f->dg.inc.detail_text, "code=REFUSED_STREAM by=origin"));
     /* the same with PROTOCOL_ERROR: a protocol fault */
-    f->up.h2_code = WHY_H2_PROTOCOL_ERROR;
+    f->up.h2->code = WHY_H2_PROTOCOL_ERROR;
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "h2_protocol_error");
     assert_string_equal(f->dg.inc.error, "http_protocol_error");
     /* after the response head: cut in the body */
-    f->up.h2_code = WHY_H2_INTERNAL_ERROR;
+    f->up.h2->code = WHY_H2_INTERNAL_ERROR;
     answer(&f->up, 200, 1.1, false);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "h2_stream_reset_in_body");
@@ -571,11 +603,11 @@ static void h2_stream_rules(void **state)
     /* the origin's window stood at 0 for 10 s and the stream died with it */
     h2_end(&f->up, WHY_H2_END_CLOSED, 0, WHY_C2S, 11.2);
     answer(&f->up, 200, 1.1, false);
-    f->up.h2_stall_us = 10000000;
-    f->up.h2_stall_open = true;
-    f->up.h2_stall_dir = WHY_S2C;
-    f->up.h2_stall_frame = 28;
-    f->up.h2_stall_ts = T(1.15);
+    f->up.h2->stall_us = 10000000;
+    f->up.h2->stall_open = true;
+    f->up.h2->stall_dir = WHY_S2C;
+    f->up.h2->stall_frame = 28;
+    f->up.h2->stall_ts = T(1.15);
     answer(&f->client, 200, 1.2, false);
     f->cli_conn.c->closed = true;
     assert_true(diag(f));
@@ -685,8 +717,8 @@ static void checks_with_no_attempt(void **state)
     f->x.checks[0] = &f->att[0];
     f->x.checks[1] = &f->att[1];
     f->x.nchecks = 2;
-    strcpy(f->client.resp->server, "Varnish");
-    strcpy(f->client.resp->title, "503 Backend fetch failed");
+    resp_set(&f->client, WHY_RESP_SERVER, "Varnish");
+    resp_set(&f->client, WHY_RESP_TITLE, "503 Backend fetch failed");
     answer(&f->client, 503, 1.001, true);
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "destination_unavailable");
@@ -709,12 +741,12 @@ static void checks_with_no_attempt(void **state)
     assert_non_null(strstr(f->dg.inc.summary, "refused 300 ms before the request"));
     f->x.attempt_near = NULL;
     /* Varnish's own synthetic 503 (vcl_synth): no backend fetch was asked for */
-    strcpy(f->client.resp->title, "503 Maintenance");
+    resp_set(&f->client, WHY_RESP_TITLE, "503 Maintenance");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
     /* Apache's 503 page: the checks are context, not the cause */
-    strcpy(f->client.resp->server, "Apache/2.4.71 (Debian)");
-    strcpy(f->client.resp->title, "503 Service Unavailable");
+    resp_set(&f->client, WHY_RESP_SERVER, "Apache/2.4.71 (Debian)");
+    resp_set(&f->client, WHY_RESP_TITLE, "503 Service Unavailable");
     assert_true(diag(f));
     assert_string_equal(f->dg.inc.error, "proxy_internal_response");
     assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");

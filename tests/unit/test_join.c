@@ -843,15 +843,18 @@ static void varnish_synth_has_no_attempt(void **state)
 {
     struct fixture *f = *state;
     struct why_txn *client = answered_request(f, 80, "/maint", "maint.lab", 1.0, 503, 1.0044);
-    struct why_txn_resp *r = why_store_txn_resp(&f->st, client, true);
-    assert_non_null(r);
-    strcpy(r->server, "Varnish");
+    struct why_resp_view v;
+    why_resp_view_of(client->resp, &v);
+    v.str[WHY_RESP_SERVER] = "Varnish";
+    assert_true(why_store_txn_resp_put(&f->st, client, &v));
     struct why_conn_rec *probe = refused(f, "198.19.0.12", 1.0037);
     why_store_queue_push(&f->st, client);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
-    r->via = true;
+    why_resp_view_of(client->resp, &v);
+    v.via = true;
+    assert_true(why_store_txn_resp_put(&f->st, client, &v));
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 1);
     assert_ptr_equal(x.attempts[0], probe);

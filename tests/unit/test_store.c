@@ -321,6 +321,84 @@ static void pruning(void **state)
     assert_null(why_store_dns_by_name(&f->st, why_request_key("", "shop.lab")));
 }
 
+/* An answer's strings are one allocation sized to them, rewritten whole when one changes: a
+ * reader sees each string written, the others kept, each cut at its size as the fixed
+ * arrays cut them, and the first bytes of an answer that was not HTTP; a request with no
+ * answer reads the shared empty strings. */
+static void answer_strings(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *t = request(f, rc, "GET", "/a", "shop.lab");
+    assert_ptr_equal(t->resp, &why_txn_resp_none);
+    for (int k = 0; k < WHY_RESP_NSTR; k++)
+        assert_string_equal(why_resp_str(t->resp, (enum why_resp_str)k), "");
+    assert_int_equal(t->resp->first_len, 0);
+
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    v.str[WHY_RESP_SERVER] = "squid/6.13";
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+    assert_ptr_not_equal(t->resp, &why_txn_resp_none);
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_SERVER), "squid/6.13");
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_CLAIM), "");
+
+    /* a title read from the body later, then a claim: the server stays */
+    char longclaim[300];
+    memset(longclaim, 'c', sizeof longclaim - 1);
+    longclaim[sizeof longclaim - 1] = 0;
+    why_resp_view_of(t->resp, &v);
+    v.str[WHY_RESP_TITLE] = "ERROR: The requested URL could not be retrieved";
+    v.via = true;
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+    why_resp_view_of(t->resp, &v); /* the view reads the allocation it replaces */
+    v.str[WHY_RESP_CLAIM] = longclaim;
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_SERVER), "squid/6.13");
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_TITLE), "ERROR: The requested URL could not be retrieved");
+    assert_int_equal(strlen(why_resp_str(t->resp, WHY_RESP_CLAIM)), WHY_RESP_CLAIM_SIZE - 1);
+    assert_true(t->resp->via);
+
+    /* first bytes, cut at WHY_RESP_FIRST_MAX; an emptied string reads "" and the rest stay */
+    uint8_t first[100];
+    for (size_t i = 0; i < sizeof first; i++)
+        first[i] = (uint8_t)i;
+    why_resp_view_of(t->resp, &v);
+    v.first = first;
+    v.first_len = sizeof first;
+    v.str[WHY_RESP_SERVER] = "";
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+    assert_int_equal(t->resp->first_len, WHY_RESP_FIRST_MAX);
+    assert_memory_equal(why_resp_first(t->resp), first, WHY_RESP_FIRST_MAX);
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_SERVER), "");
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_TITLE), "ERROR: The requested URL could not be retrieved");
+    assert_string_equal(why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE), "");
+    assert_true(t->resp->via);
+    assert_int_equal(f->sum.oom, 0); /* freed with the store (the sanitizer sees a leak) */
+}
+
+/* A transaction's HTTP/2 part is allocated at its first write and only then: the shared empty
+ * one stays all zero, and every other transaction keeps reading it. */
+static void http2_part(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *a = request(f, rc, "GET", "/a", "shop.lab");
+    struct why_txn *b = request(f, rc, "GET", "/b", "shop.lab");
+    assert_ptr_equal(a->h2, &why_txn_h2_none);
+    struct why_txn_h2 *h2 = why_store_txn_h2(&f->st, a);
+    assert_non_null(h2);
+    assert_ptr_equal(a->h2, h2);
+    assert_int_equal(h2->code, 0);
+    h2->code = 7;
+    h2->stall_us = 1000;
+    assert_ptr_equal(why_store_txn_h2(&f->st, a), h2); /* once */
+    assert_int_equal(a->h2->code, 7);
+    assert_ptr_equal(b->h2, &why_txn_h2_none);
+    assert_int_equal(b->h2->code, 0);
+    assert_int_equal(why_txn_h2_none.stall_us, 0);
+}
+
 /* Record times carry their frame's time epoch: a wait between two epochs is not measured. */
 static void waits_within_an_epoch(void **state)
 {
@@ -362,6 +440,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
+        cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(http2_part, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
