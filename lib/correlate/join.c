@@ -125,41 +125,49 @@ static bool tls_healthy(const struct why_conn_rec *rc)
  * answer is that request's. */
 static bool taken(const struct why_join *x, const struct why_conn_rec *rc);
 
+/* A queued request other than client, with a Host, waiting for d's name since before d was
+ * asked: from the queue's index by host, the one that began first (the others began later). */
+static bool dns_waited_for(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_dns_rec *d)
+{
+    for (const struct why_txn *q = why_store_queued_host(cx->st, d->nkey); q; q = q->hqnext) {
+        if (q == client || q->decided || !q->host[0] || q->hkey != d->nkey || strcmp(d->qname, q->ihost) != 0)
+            continue;
+        return why_ts_diff_us(q->req_first_ts, d->q_ts) >= -WHY_CAUSAL_US;
+    }
+    return false;
+}
+
 static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_join *x,
                                const struct why_txn *client, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
-        if (q == client || q->decided || !q->host[0])
+    /* rc is the first attempt there after some answer a waiting request asked for exactly
+     * when it is after the latest such answer (before rc): the answers that gave the address
+     * (its index), of them the latest a queued request waited for; then no other attempt
+     * there between that answer and rc. */
+    bool any = false;
+    struct why_ts latest = {0};
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!d->answered || why_ts_cmp(d->a_ts, c->syn_ts0) > 0 || (any && why_ts_cmp(d->a_ts, latest) <= 0) ||
+            !why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || !dns_waited_for(cx, client, d))
             continue;
-        /* q->hkey: the key of q's host, as the request index made it */
-        for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, q->hkey); d; d = d->nnext) {
-            if (!d->answered || d->nkey != q->hkey || strcmp(d->qname, q->ihost) != 0 ||
-                why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_CAUSAL_US ||
-                why_ts_cmp(d->a_ts, c->syn_ts0) > 0)
-                continue;
-            bool has = false;
-            for (uint32_t j = 0; j < d->naddrs && !has; j++)
-                has = why_addr_eq(&d->addrs[j], &c->srv_addr);
-            if (!has)
-                continue;
-            /* is rc the first attempt to that address after the answer? (ties: the older) */
-            const struct why_conn_rec *first = NULL;
-            for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = o->anext) {
-                const struct why_conn *oc = why_rec_conn(o);
-                if (o->claimed || taken(x, o) || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
-                    why_ts_cmp(oc->syn_ts0, d->a_ts) < 0)
-                    continue;
-                const struct why_conn *fc = first ? why_rec_conn(first) : NULL;
-                if (!first || why_ts_cmp(oc->syn_ts0, fc->syn_ts0) < 0 ||
-                    (why_ts_cmp(oc->syn_ts0, fc->syn_ts0) == 0 && oc->id < fc->id))
-                    first = o;
-            }
-            if (first == rc)
-                return true;
-        }
+        latest = d->a_ts;
+        any = true;
     }
-    return false;
+    if (!any)
+        return false;
+    /* an attempt there between that answer and rc (ties: the older goes first) */
+    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = o->anext) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || o->claimed || taken(x, o) || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
+            why_ts_cmp(oc->syn_ts0, latest) < 0)
+            continue;
+        int cmp = why_ts_cmp(oc->syn_ts0, c->syn_ts0);
+        if (cmp < 0 || (cmp == 0 && oc->id < c->id))
+            return false;
+    }
+    return true;
 }
 
 static bool is_upstream_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc)

@@ -198,6 +198,8 @@ struct why_txn {
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
     uint32_t lbucket;
+    bool in_qhost;                /* on the queue's index by host (queued with a Host) */
+    struct why_txn *hqnext, *hqprev; /* that index's chain (why_store_queued_host) */
     struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
     bool is_client_leg;
 };

@@ -72,6 +72,11 @@ static uint32_t like_bucket(const struct why_txn *t)
     return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
 }
 
+static uint32_t qhost_bucket(uint64_t hkey)
+{
+    return (uint32_t)(hkey >> 24) & (WHY_QHOST_BUCKETS - 1);
+}
+
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
 {
     return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
@@ -147,7 +152,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
-    if (!st->qlike || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
+    st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
+    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -383,6 +389,7 @@ void why_store_fini(struct why_store *st)
     free(st->dname);
     free(st->daddr);
     free(st->qlike);
+    free(st->qhost);
     free(st->batch);
     memset(st, 0, sizeof *st);
 }
@@ -832,6 +839,25 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     if (t->lnext)
         t->lnext->lprev = t;
     st->qlike[t->lbucket] = t;
+    if (t->host[0]) {
+        /* after the last one that did not begin later (from the newest: pushes come nearly
+         * in the order requests began) */
+        struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
+        struct why_txn *after = b->tail;
+        while (after && why_ts_cmp(after->req_first_ts, t->req_first_ts) > 0)
+            after = after->hqprev;
+        t->hqprev = after;
+        t->hqnext = after ? after->hqnext : b->head;
+        if (t->hqnext)
+            t->hqnext->hqprev = t;
+        else
+            b->tail = t;
+        if (after)
+            after->hqnext = t;
+        else
+            b->head = t;
+        t->in_qhost = true;
+    }
     t->qprev = st->qtail;
     if (st->qtail)
         st->qtail->qnext = t;
@@ -911,6 +937,24 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
     if (t->lnext)
         t->lnext->lprev = t->lprev;
     t->lnext = t->lprev = NULL;
+    if (t->in_qhost) {
+        struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
+        if (t->hqprev)
+            t->hqprev->hqnext = t->hqnext;
+        else
+            b->head = t->hqnext;
+        if (t->hqnext)
+            t->hqnext->hqprev = t->hqprev;
+        else
+            b->tail = t->hqprev;
+        t->hqnext = t->hqprev = NULL;
+        t->in_qhost = false;
+    }
+}
+
+struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey)
+{
+    return st->qhost[qhost_bucket(hkey)].head;
 }
 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)

@@ -288,6 +288,44 @@ static void failover_goes_with_its_request(void **state)
     assert_ptr_equal(x.attempts[1], refused);
 }
 
+/* A reverse proxy with a fixed server (no lookup of its own for /fixed) and a request for
+ * named.lab waiting in the queue whose name the gateway looked up after it came: the first
+ * attempt to the answered address after the answer is named.lab's, not /fixed's; a later one
+ * there is not reserved. The request that waits must have come before the lookup, and be
+ * another than the one joined; once decided (out of the queue) it reserves nothing. */
+static void attempt_reserved_for_waiting_lookup(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *client = request(f, cc, "/fixed", "fixed.lab", 1.0);
+    struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.05, true);
+    struct why_txn *named = request(f, cc2, "/n", "named.lab", 1.1);
+    /* another request for the name, begun after the lookup: it reserves nothing */
+    struct why_conn_rec *cc3 = conn(f, "198.18.1.4", "198.18.1.1", 80, 1.5, true);
+    struct why_txn *late = request(f, cc3, "/n", "named.lab", 1.6);
+    why_store_queue_push(&f->st, late);
+    resolved(f, "named.lab", "198.19.0.20", 1.2);
+    struct why_conn_rec *first = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.3, false);
+    struct why_conn_rec *second = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.7, false);
+    first->c->syn_count = second->c->syn_count = 3;
+    answer(client, 504, 1.75);
+    struct why_join x;
+    /* nothing waits for named.lab from before its lookup: the earliest attempt is taken */
+    why_join_request(&f->cx, client, &x);
+    assert_true(x.nattempts >= 1);
+    assert_ptr_equal(x.attempts[0], first);
+    why_store_queue_push(&f->st, named);
+    why_join_request(&f->cx, client, &x);
+    assert_true(x.nattempts >= 1);
+    assert_ptr_equal(x.attempts[0], second);
+    for (uint32_t i = 0; i < x.nattempts; i++)
+        assert_ptr_not_equal(x.attempts[i], first);
+    /* decided: it reserves nothing any more */
+    why_store_queue_remove(&f->st, named);
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.attempts[0], first);
+}
+
 /* Two requests through one gateway to two HTTPS origins: the origin of one asks for
  * renegotiation and the gateway never answers (a stall). The other request, to another host,
  * fails on its own connection while the stall is under way: the stalled connection names
@@ -1238,6 +1276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_reserved_for_waiting_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),

@@ -292,6 +292,65 @@ static void upstream_candidates(void **state)
     assert_null(f->st.cand_tail);
 }
 
+/* The queued requests of one host from the index by host, in the order they began. */
+static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
+{
+    int n = 0;
+    uint64_t key = why_request_key("", host);
+    for (struct why_txn *t = why_store_queued_host(&f->st, key); t; t = t->hqnext)
+        if (t->hkey == key && strcmp(t->ihost, host) == 0 && n < max)
+            out[n++] = t;
+    return n;
+}
+
+/* The queue's index by host: requests with a Host only, the one that began first first
+ * whatever the order they were pushed in (equal times: push order), and out of it when they
+ * leave the queue (decided, or freed with their record). */
+static void queue_by_host(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *r[5], *got[8];
+    const double began[5] = {2.0, 1.0, 3.0, 1.0, 2.5};
+    for (int i = 0; i < 5; i++) {
+        r[i] = request(f, a, "GET", "/x", i == 4 ? "other.lab" : "shop.lab");
+        r[i]->req_first_ts = r[i]->req_ts = T(began[i]);
+    }
+    struct why_txn *nohost = request(f, a, "GET", "http://shop.lab/y", "");
+    nohost->req_first_ts = T(0.5);
+    for (int i = 0; i < 5; i++)
+        why_store_queue_push(&f->st, r[i]);
+    why_store_queue_push(&f->st, nohost);
+    assert_int_equal(queued_of(f, "shop.lab", got, 8), 4);
+    assert_ptr_equal(got[0], r[1]); /* 1.0, pushed before r[3] (1.0) */
+    assert_ptr_equal(got[1], r[3]);
+    assert_ptr_equal(got[2], r[0]);
+    assert_ptr_equal(got[3], r[2]);
+    assert_false(nohost->in_qhost); /* no Host: never on it */
+    assert_int_equal(queued_of(f, "other.lab", got, 8), 1);
+    /* decided: out of the queue and of the index (the first, a middle one, the last) */
+    why_store_queue_remove(&f->st, r[1]);
+    why_store_queue_remove(&f->st, r[0]);
+    why_store_queue_remove(&f->st, r[2]);
+    assert_int_equal(queued_of(f, "shop.lab", got, 8), 1);
+    assert_ptr_equal(got[0], r[3]);
+    assert_null(r[3]->hqprev);
+    assert_null(r[3]->hqnext);
+    /* one pushed later that began earlier goes first */
+    struct why_txn *early = request(f, a, "GET", "/z", "shop.lab");
+    early->req_first_ts = T(0.1);
+    why_store_queue_push(&f->st, early);
+    assert_int_equal(queued_of(f, "shop.lab", got, 8), 2);
+    assert_ptr_equal(got[0], early);
+    assert_ptr_equal(got[1], r[3]);
+    /* freed while still queued (the end of input): out of the index with its record */
+    a->live = NULL;
+    a->closed = true;
+    why_store_prune(&f->st, T(1000), true);
+    assert_null(why_store_queued_host(&f->st, why_request_key("", "shop.lab")));
+    assert_null(why_store_queued_host(&f->st, why_request_key("", "other.lab")));
+}
+
 static void pruning(void **state)
 {
     struct fixture *f = *state;
@@ -360,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
     };
