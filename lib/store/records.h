@@ -84,6 +84,7 @@ struct why_conn_rec {
     uint32_t ntxn;                /* transactions on the list above */
     uint32_t slot;                /* its entry in the store's vector by creation (slots) */
     uint32_t abucket;             /* its bucket in the index by server address */
+    uint32_t fbucket;             /* ...in the index of attempts by client address */
     int refs;                     /* txns alive that point here */
     uint32_t gw_gen_seen;         /* roles, cached until the gateway's address sets change
                                      (why_gw_roles): the gen they were read at */
@@ -107,6 +108,8 @@ struct why_conn_rec {
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
                                            connect, by path (why_store_attempts) */
+    struct why_conn_rec *fnext, *fprev; /* ...and of the same index by client address (its
+                                           bucket: fbucket) */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
 };

@@ -147,13 +147,14 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
+    st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
-    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
+    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -220,7 +221,13 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
         st->ubuckets[path_bucket(&rc->c->cli_addr, &rc->c->srv_addr, rc->c->srv_port)] = rc->unext;
     if (rc->unext)
         rc->unext->uprev = rc->uprev;
-    rc->unext = rc->uprev = NULL;
+    if (rc->fprev)
+        rc->fprev->fnext = rc->fnext;
+    else
+        st->fbuckets[rc->fbucket] = rc->fnext;
+    if (rc->fnext)
+        rc->fnext->fprev = rc->fprev;
+    rc->unext = rc->uprev = rc->fnext = rc->fprev = NULL;
     rc->in_attempts = false;
 }
 
@@ -384,6 +391,7 @@ void why_store_fini(struct why_store *st)
     free(st->hindex);
     free(st->abuckets);
     free(st->ubuckets);
+    free(st->fbuckets);
     free(st->dkey);
     free(st->dsock);
     free(st->dname);
@@ -544,6 +552,11 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         if (rc->unext)
             rc->unext->uprev = rc;
         st->ubuckets[b] = rc;
+        rc->fbucket = addr_bucket(&c->cli_addr, WHY_ADDR_BUCKETS);
+        rc->fnext = st->fbuckets[rc->fbucket];
+        if (rc->fnext)
+            rc->fnext->fprev = rc;
+        st->fbuckets[rc->fbucket] = rc;
         rc->in_attempts = true;
     }
     st->nrecs++;
@@ -571,12 +584,12 @@ static bool attempt_over(const struct why_conn_rec *rc)
     return rc->claimed || c->midstream || c->established;
 }
 
-/* o, or the first record after it on its chain of attempts that is not over; those over are
- * taken off on the way (each once). */
-static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_rec *o)
+/* o, or the first record after it on its chain of attempts (by path, or with `from` by client
+ * address) that is not over; those over are taken off on the way (each once). */
+static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_rec *o, bool from)
 {
     while (o && attempt_over(o)) {
-        struct why_conn_rec *n = o->unext;
+        struct why_conn_rec *n = from ? o->fnext : o->unext;
         attempt_remove(st, o);
         o = n;
     }
@@ -585,12 +598,17 @@ static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_r
 
 struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like)
 {
-    return attempt_live(st, st->ubuckets[path_bucket(&like->cli_addr, &like->srv_addr, like->srv_port)]);
+    return attempt_live(st, st->ubuckets[path_bucket(&like->cli_addr, &like->srv_addr, like->srv_port)], false);
 }
 
 struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc)
 {
-    return attempt_live(st, rc->unext);
+    return attempt_live(st, rc->unext, false);
+}
+
+struct why_conn_rec *why_store_attempts_from_next(struct why_store *st, const struct why_conn_rec *rc)
+{
+    return attempt_live(st, rc->fnext, true);
 }
 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)

@@ -14,7 +14,9 @@
  *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
  *     path (client address, server address and port), newest first, O(such records on
  *     it) amortised: why_store_attempts; a record that connects or is claimed leaves at
- *     the next walk that meets it (the flow table does not tell the store), O(1), once;
+ *     the next walk that meets it (the flow table does not tell the store), O(1), once; the
+ *     same records by client address, from one of them to the older ones:
+ *     why_store_attempts_from_next;
  *   - connection records by creation in a vector (slots) that holds each one's first packet
  *     time and cached role: a walk by time reads one 32-byte entry per record, and the
  *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
@@ -113,6 +115,7 @@ struct why_store {
     struct why_conn_rec **abuckets;   /* connection records by server address */
     struct why_conn_rec **ubuckets;   /* attempts not seen to connect, by client address,
                                          server address and port (WHY_ADDR_BUCKETS) */
+    struct why_conn_rec **fbuckets;   /* the same records by client address, newest first */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
     struct why_ts dns_qmax;           /* the latest q_ts of the records before dtail */
@@ -230,6 +233,11 @@ static inline bool why_store_slot_upstream(const struct why_gateways *g, struct 
  * claimed off the index (hence not const). */
 struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like);
 struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc);
+/* The records of the same index made before rc (rc on it: in_attempts) whose client address
+ * may be rc's (callers compare it), newest first: each such record that is not claimed, not
+ * midstream, not established, and maybe others of the bucket. Walk on with the record
+ * returned; records found connected or claimed leave the index on the way. */
+struct why_conn_rec *why_store_attempts_from_next(struct why_store *st, const struct why_conn_rec *rc);
 
 static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)
 {

@@ -141,6 +141,61 @@ static void connections_by_server(void **state)
     assert_int_equal(f->st.nrecs, 4);
 }
 
+/* The records from cli before rc on the index of attempts by client address, newest first. */
+static int attempts_from(struct fixture *f, struct why_conn_rec *rc, struct why_conn_rec **out, int max)
+{
+    int n = 0;
+    for (struct why_conn_rec *o = why_store_attempts_from_next(&f->st, rc); o; o = why_store_attempts_from_next(&f->st, o))
+        if (why_addr_eq(&o->c->cli_addr, &rc->c->cli_addr) && n < max)
+            out[n++] = o;
+    return n;
+}
+
+/* The index of attempts not seen to connect by client address: from a record to the older
+ * ones of its client, never a connection established when made nor another client's; one
+ * found connected or claimed leaves it at the walk that meets it, a freed one with its record. */
+static void attempts_by_client(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn c[6];
+    static const char *const cli[6] = {"198.19.0.1", "198.19.0.1", "198.19.0.2", "198.19.0.1", "198.19.0.1", "198.19.0.1"};
+    struct why_conn_rec *r[6], *got[8];
+    for (int i = 0; i < 6; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].cli_addr = A(cli[i]);
+        c[i].srv_addr = A("198.19.0.10");
+        c[i].srv_addr.a[3] = (uint8_t)(10 + i);
+        c[i].srv_port = 80;
+        c[i].syn_count = 1;
+        c[i].first_ts = c[i].syn_ts0 = T(1 + i);
+        c[i].established = i == 1; /* connected at once: never on the index */
+        c[i].more = &why_conn_more_none;
+        why_conn_set_ends(&c[i], &why_conn_end_none);
+        r[i] = why_store_conn_new(&f->st, &c[i]);
+        assert_non_null(r[i]);
+    }
+    assert_false(r[1]->in_attempts);
+    assert_int_equal(attempts_from(f, r[5], got, 8), 3);
+    assert_ptr_equal(got[0], r[4]);
+    assert_ptr_equal(got[1], r[3]);
+    assert_ptr_equal(got[2], r[0]);
+    assert_int_equal(attempts_from(f, r[3], got, 8), 1); /* only the older ones */
+    /* connected, claimed: off the index at the next walk */
+    c[4].established = true;
+    r[3]->claimed = true;
+    assert_int_equal(attempts_from(f, r[5], got, 8), 1);
+    assert_ptr_equal(got[0], r[0]);
+    assert_false(r[4]->in_attempts || r[3]->in_attempts);
+    /* freed (closed long ago): out of the index with its record */
+    r[0]->live = NULL;
+    r[0]->closed = true;
+    why_store_conn_active(&f->st, r[0]);
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_conns, 1);
+    assert_int_equal(attempts_from(f, r[5], got, 8), 0);
+    assert_true(r[5]->in_attempts);
+}
+
 static void transactions_capped(void **state)
 {
     struct fixture *f = *state;
@@ -415,6 +470,7 @@ int main(void)
         cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
