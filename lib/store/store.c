@@ -72,14 +72,26 @@ static uint32_t like_bucket(const struct why_txn *t)
     return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
 }
 
-static uint32_t qhost_bucket(uint64_t hkey)
-{
-    return (uint32_t)(hkey >> 24) & (WHY_QHOST_BUCKETS - 1);
-}
-
+/* (Not spread as below: the addresses of one /24 share a bucket of the index by server
+ * address and of DNS records by address, and two walks take what shares it without comparing
+ * the address, why_join_unjoined_fallback and why_join_tls_spare: the lab's gateways' results
+ * rest on the fallback's.) */
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
 {
     return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
+}
+
+/* A bucket of an FNV-1a hash whose keys may differ in their last byte only (host names that
+ * end in a number, the addresses of one /24): FNV's last multiply moves that byte's bits up by
+ * a few only, so the bits above share one value; a multiply by 2^64 / phi spreads them. */
+static uint32_t spread_bucket(uint64_t h, uint32_t nbuckets)
+{
+    return (uint32_t)((h * 0x9e3779b97f4a7c15u) >> 40) & (nbuckets - 1);
+}
+
+static uint32_t qhost_bucket(uint64_t hkey)
+{
+    return spread_bucket(hkey, WHY_QHOST_BUCKETS);
 }
 
 /* The index of attempts: client address, server address and port. */
@@ -87,7 +99,7 @@ static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *s
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
     h = (h ^ port) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_ADDR_BUCKETS - 1);
+    return spread_bucket(h, WHY_ADDR_BUCKETS);
 }
 
 /* ---- spare records ---- */
@@ -552,7 +564,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         if (rc->unext)
             rc->unext->uprev = rc;
         st->ubuckets[b] = rc;
-        rc->fbucket = addr_bucket(&c->cli_addr, WHY_ADDR_BUCKETS);
+        rc->fbucket = spread_bucket(addr_hash(14695981039346656037u, &c->cli_addr), WHY_ADDR_BUCKETS);
         rc->fnext = st->fbuckets[rc->fbucket];
         if (rc->fnext)
             rc->fnext->fprev = rc;

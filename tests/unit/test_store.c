@@ -398,6 +398,12 @@ static void queue_by_host(void **state)
     assert_int_equal(queued_of(f, "shop.lab", got, 8), 2);
     assert_ptr_equal(got[0], early);
     assert_ptr_equal(got[1], r[3]);
+    /* hosts that differ in their last byte only have buckets of their own */
+    struct why_txn *n1 = request(f, a, "GET", "/", "node1"), *n2 = request(f, a, "GET", "/", "node2");
+    why_store_queue_push(&f->st, n1);
+    why_store_queue_push(&f->st, n2);
+    assert_ptr_equal(why_store_queued_host(&f->st, n1->hkey), n1);
+    assert_ptr_equal(why_store_queued_host(&f->st, n2->hkey), n2);
     /* freed while still queued (the end of input): out of the index with its record */
     a->live = NULL;
     a->closed = true;
