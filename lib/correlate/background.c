@@ -709,6 +709,19 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
 
 #define WHY_FALLBACK_US (3LL * 1000000) /* the next address is tried within this */
 
+#define WHY_FALLBACK_SEEN 16 /* names and addresses a fallback test remembers having looked at */
+
+/* a is among seen[0..n) (n at most WHY_FALLBACK_SEEN); else it is added while there is room. */
+static bool fallback_seen(struct why_addr *seen, uint32_t *n, const struct why_addr *a)
+{
+    for (uint32_t i = 0; i < *n; i++)
+        if (why_addr_eq(&seen[i], a))
+            return true;
+    if (*n < WHY_FALLBACK_SEEN)
+        seen[(*n)++] = *a;
+    return false;
+}
+
 /* rc, a gateway's failed attempt no request took, went to one address of a name whose other
  * address the same gateway reached right after (happy eyeballs, the next address of a list):
  * the request went on there; x gets rc alone (claimed, no incident). */
@@ -717,16 +730,30 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
+    /* A name's lookups (by one host) and an address's connections give the same answer each
+     * time they are looked at: each is looked at once (a name looked up on every request has
+     * as many records at the address, each with the same other addresses). */
+    const struct why_dns_rec *names[WHY_FALLBACK_SEEN];
+    uint32_t nnames = 0;
+    struct why_addr addrs[WHY_FALLBACK_SEEN];
+    uint32_t naddrs = 0;
     for (struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
         if (!why_gw_is_gateway(cx->gw, &d->cli))
             continue;
+        bool seen = false;
+        for (uint32_t i = 0; i < nnames && !seen; i++)
+            seen = names[i]->nkey == d->nkey && why_addr_eq(&names[i]->cli, &d->cli) && strcmp(names[i]->qname, d->qname) == 0;
+        if (seen)
+            continue;
+        if (nnames < WHY_FALLBACK_SEEN)
+            names[nnames++] = d;
         /* the name's other addresses: in this answer, or in the other type's answer */
         for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o)) {
             if (strcmp(o->qname, d->qname) != 0 || !why_addr_eq(&o->cli, &d->cli))
                 continue;
             for (uint32_t i = 0; i < o->naddrs && i < WHY_DNS_REC_ADDRS; i++) {
-                if (why_addr_eq(&o->addrs[i], &c->srv_addr))
+                if (why_addr_eq(&o->addrs[i], &c->srv_addr) || fallback_seen(addrs, &naddrs, &o->addrs[i]))
                     continue;
                 for (const struct why_conn_rec *n = why_store_conns_to(cx->st, &o->addrs[i]); n; n = n->anext) {
                     const struct why_conn *nc = why_rec_conn(n);

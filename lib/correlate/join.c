@@ -125,41 +125,49 @@ static bool tls_healthy(const struct why_conn_rec *rc)
  * answer is that request's. */
 static bool taken(const struct why_join *x, const struct why_conn_rec *rc);
 
+/* A queued request other than client, with a Host, waiting for d's name since before d was
+ * asked: from the queue's index by host, the one that began first (the others began later). */
+static bool dns_waited_for(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_dns_rec *d)
+{
+    for (const struct why_txn *q = why_store_queued_host(cx->st, d->nkey); q; q = q->hqnext) {
+        if (q == client || q->decided || !q->host[0] || q->hkey != d->nkey || strcmp(d->qname, q->ihost) != 0)
+            continue;
+        return why_ts_diff_us(q->req_first_ts, d->q_ts) >= -WHY_CAUSAL_US;
+    }
+    return false;
+}
+
 static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_join *x,
                                const struct why_txn *client, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
-        if (q == client || q->decided || !q->host[0])
+    /* rc is the first attempt there after some answer a waiting request asked for exactly
+     * when it is after the latest such answer (before rc): the answers that gave the address
+     * (its index), of them the latest a queued request waited for; then no other attempt
+     * there between that answer and rc. */
+    bool any = false;
+    struct why_ts latest = {0};
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!d->answered || why_ts_cmp(d->a_ts, c->syn_ts0) > 0 || (any && why_ts_cmp(d->a_ts, latest) <= 0) ||
+            !why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || !dns_waited_for(cx, client, d))
             continue;
-        /* q->hkey: the key of q's host, as the request index made it */
-        for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, q->hkey); d; d = d->nnext) {
-            if (!d->answered || d->nkey != q->hkey || strcmp(d->qname, q->ihost) != 0 ||
-                why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_CAUSAL_US ||
-                why_ts_cmp(d->a_ts, c->syn_ts0) > 0)
-                continue;
-            bool has = false;
-            for (uint32_t j = 0; j < d->naddrs && !has; j++)
-                has = why_addr_eq(&d->addrs[j], &c->srv_addr);
-            if (!has)
-                continue;
-            /* is rc the first attempt to that address after the answer? (ties: the older) */
-            const struct why_conn_rec *first = NULL;
-            for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = o->anext) {
-                const struct why_conn *oc = why_rec_conn(o);
-                if (o->claimed || taken(x, o) || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
-                    why_ts_cmp(oc->syn_ts0, d->a_ts) < 0)
-                    continue;
-                const struct why_conn *fc = first ? why_rec_conn(first) : NULL;
-                if (!first || why_ts_cmp(oc->syn_ts0, fc->syn_ts0) < 0 ||
-                    (why_ts_cmp(oc->syn_ts0, fc->syn_ts0) == 0 && oc->id < fc->id))
-                    first = o;
-            }
-            if (first == rc)
-                return true;
-        }
+        latest = d->a_ts;
+        any = true;
     }
-    return false;
+    if (!any)
+        return false;
+    /* an attempt there between that answer and rc (ties: the older goes first) */
+    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = o->anext) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || o->claimed || taken(x, o) || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
+            why_ts_cmp(oc->syn_ts0, latest) < 0)
+            continue;
+        int cmp = why_ts_cmp(oc->syn_ts0, c->syn_ts0);
+        if (cmp < 0 || (cmp == 0 && oc->id < c->id))
+            return false;
+    }
+    return true;
 }
 
 static bool is_upstream_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc)
@@ -220,6 +228,16 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
                                   refusal (same event-loop turn: nginx, Apache, HAProxy's
                                   redispatch); a retry of the same server waits a timer */
 
+/* The queue is in push order, and unless queue_unordered every request pushed began less than
+ * WHY_ORDER_SLACK_US before any pushed earlier: once a queued w began `after` +
+ * WHY_ORDER_SLACK_US or more past t, every request after it in the queue began more than
+ * `after` past t. The walks of the queue for requests begun by some time stop there. */
+static bool queue_past(const struct why_join_ctx *cx, const struct why_txn *w, struct why_ts t, int64_t after)
+{
+    return !cx->st->queue_unordered && w != cx->deciding &&
+           why_ts_diff_us(t, w->req_first_ts) >= after + WHY_ORDER_SLACK_US;
+}
+
 /* n's first request upstream is a client's: one joined to it already, or one a client is
  * still waiting for with the same method whose target ends like it (a reverse proxy may add
  * a prefix). A health check (the gateway's own request) is not. */
@@ -230,7 +248,7 @@ bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct
         return false;
     if (t->claimed_by)
         return true;
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+    for (const struct why_txn *q = cx->st->qhead; q && !queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
         if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
             q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
             memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
@@ -560,7 +578,12 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
 {
     const struct why_conn *a = why_rec_conn(o);
     struct why_ts gap_from = attempt_end(o);
-    for (const struct why_conn_rec *x = o->rprev; x; x = x->rprev) {
+    /* the failed attempts made before o: from the index of attempts not seen to connect by
+     * client address, which o is on (it failed and nothing claimed it, as every caller's
+     * attempt), else every record before o */
+    bool from_index = o->in_attempts;
+    for (const struct why_conn_rec *x = from_index ? why_store_attempts_from_next(cx->st, o) : o->rprev; x;
+         x = from_index ? why_store_attempts_from_next(cx->st, x) : x->rprev) {
         const struct why_conn *xc = why_rec_conn(x);
         if (!cx->st->conns_unordered &&
             why_ts_cmp(x->first_ts, why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US))) < 0)
@@ -578,7 +601,8 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
         if (!between || why_join_scheduled(cx, x))
             continue;
         bool alone = true;
-        for (const struct why_txn *w = waiting_first(cx); w && alone; w = waiting_next(cx, w))
+        for (const struct why_txn *w = waiting_first(cx); w && alone && !queue_past(cx, w, xc->syn_ts0, WHY_CAUSAL_US);
+             w = waiting_next(cx, w))
             alone = w == q || !waiting_at(w, xc->syn_ts0);
         if (alone)
             return true;
@@ -592,7 +616,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
 static bool only_free_request(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_conn_rec *rc)
 {
     struct why_ts at = why_rec_conn(rc)->syn_ts0;
-    for (const struct why_txn *w = waiting_first(cx); w; w = waiting_next(cx, w)) {
+    for (const struct why_txn *w = waiting_first(cx); w && !queue_past(cx, w, at, WHY_CAUSAL_US); w = waiting_next(cx, w)) {
         if (w == q || !waiting_at(w, at))
             continue;
         if (!busy_between(cx, w, rc, w->has_resp ? w->resp_first_ts : cx->now))
@@ -610,7 +634,8 @@ static bool retry_link(const struct why_join_ctx *cx, const struct why_conn_rec 
 {
     struct why_ts from = why_rec_conn(o)->syn_ts0, to = why_rec_conn(rc)->syn_ts0;
     bool any = false;
-    for (const struct why_txn *q = waiting_first(cx); q; q = waiting_next(cx, q)) {
+    for (const struct why_txn *q = waiting_first(cx); q && !queue_past(cx, q, from, WHY_CAUSAL_US);
+         q = waiting_next(cx, q)) {
         if (!waiting_at(q, from) || !waiting_at(q, to))
             continue;
         if (!busy_between(cx, q, o, why_rec_conn(rc)->syn_ts0))
@@ -773,7 +798,8 @@ static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_r
         if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
             continue;
         walked = l->rec->qname;
-        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2; o = o->qnext)
+        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2 && !queue_past(cx, o, c->syn_ts0, WHY_CAUSAL_US);
+             o = o->qnext)
             if (!o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
                 why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
                 (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0) &&
@@ -958,7 +984,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     uint32_t nreqs = 0;
     reqs[nreqs++] = client;
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+    for (const struct why_txn *q = cx->st->qhead; q && !queue_past(cx, q, client->resp_first_ts, 0); q = q->qnext) {
         if (q == client || q->decided || !q->has_resp || q->status < 500 ||
             why_ts_cmp(q->req_first_ts, client->resp_first_ts) > 0 ||
             why_ts_cmp(q->resp_first_ts, client->req_first_ts) < 0 || !final_matched(cx, q))

@@ -210,7 +210,10 @@ bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_tx
     if (cx->opaque && *cx->opaque == 0)
         return false;
     struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
+    /* the queue in push order: none after one begun WHY_ORDER_SLACK_US past `at` began by it
+     * (unless queue_unordered) */
+    for (const struct why_txn *q = cx->st->qhead;
+         q && (cx->st->queue_unordered || why_ts_diff_us(at, q->req_first_ts) < WHY_ORDER_SLACK_US); q = q->qnext) {
         if (q == t || q->decided || strcmp(q->method, t->method) != 0 ||
             why_ts_cmp(q->req_first_ts, at) > 0)
             continue;

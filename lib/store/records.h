@@ -84,6 +84,7 @@ struct why_conn_rec {
     uint32_t ntxn;                /* transactions on the list above */
     uint32_t slot;                /* its entry in the store's vector by creation (slots) */
     uint32_t abucket;             /* its bucket in the index by server address */
+    uint32_t fbucket;             /* ...in the index of attempts by client address */
     int refs;                     /* txns alive that point here */
     uint32_t gw_gen_seen;         /* roles, cached until the gateway's address sets change
                                      (why_gw_roles): the gen they were read at */
@@ -107,6 +108,8 @@ struct why_conn_rec {
     struct why_conn_rec *anext, *aprev; /* chain of the index by server address */
     struct why_conn_rec *unext, *uprev; /* chain of the index of attempts not yet seen to
                                            connect, by path (why_store_attempts) */
+    struct why_conn_rec *fnext, *fprev; /* ...and of the same index by client address (its
+                                           bucket: fbucket) */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
 };
@@ -265,12 +268,15 @@ struct why_txn {
                                       complete (in_complete) */
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
+    struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
+                                        host (why_store_queued_host; in_qhost) */
     struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
     uint32_t lbucket;             /* while queued: its bucket of the queue's index (lnext) */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
                                      answered below 500 (correlate/background.c) */
     bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
+    bool in_qhost;                /* on the queue's index by host (hqnext) */
     bool is_client_leg;
 };
 

@@ -72,9 +72,26 @@ static uint32_t like_bucket(const struct why_txn *t)
     return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
 }
 
+/* (Not spread as below: the addresses of one /24 share a bucket of the index by server
+ * address and of DNS records by address, and two walks take what shares it without comparing
+ * the address, why_join_unjoined_fallback and why_join_tls_spare: the lab's gateways' results
+ * rest on the fallback's.) */
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
 {
     return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
+}
+
+/* A bucket of an FNV-1a hash whose keys may differ in their last byte only (host names that
+ * end in a number, the addresses of one /24): FNV's last multiply moves that byte's bits up by
+ * a few only, so the bits above share one value; a multiply by 2^64 / phi spreads them. */
+static uint32_t spread_bucket(uint64_t h, uint32_t nbuckets)
+{
+    return (uint32_t)((h * 0x9e3779b97f4a7c15u) >> 40) & (nbuckets - 1);
+}
+
+static uint32_t qhost_bucket(uint64_t hkey)
+{
+    return spread_bucket(hkey, WHY_QHOST_BUCKETS);
 }
 
 /* The index of attempts: client address, server address and port. */
@@ -82,7 +99,7 @@ static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *s
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
     h = (h ^ port) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_ADDR_BUCKETS - 1);
+    return spread_bucket(h, WHY_ADDR_BUCKETS);
 }
 
 /* ---- spare records ---- */
@@ -142,12 +159,14 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
+    st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
-    if (!st->qlike || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
+    st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
+    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -216,7 +235,13 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
         st->ubuckets[path_bucket(&rc->c->cli_addr, &rc->c->srv_addr, rc->c->srv_port)] = rc->unext;
     if (rc->unext)
         rc->unext->uprev = rc->uprev;
-    rc->unext = rc->uprev = NULL;
+    if (rc->fprev)
+        rc->fprev->fnext = rc->fnext;
+    else
+        st->fbuckets[rc->fbucket] = rc->fnext;
+    if (rc->fnext)
+        rc->fnext->fprev = rc->fprev;
+    rc->unext = rc->uprev = rc->fnext = rc->fprev = NULL;
     rc->in_attempts = false;
 }
 
@@ -380,11 +405,13 @@ void why_store_fini(struct why_store *st)
     free(st->hindex);
     free(st->abuckets);
     free(st->ubuckets);
+    free(st->fbuckets);
     free(st->dkey);
     free(st->dsock);
     free(st->dname);
     free(st->daddr);
     free(st->qlike);
+    free(st->qhost);
     free(st->batch);
     memset(st, 0, sizeof *st);
 }
@@ -539,6 +566,11 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         if (rc->unext)
             rc->unext->uprev = rc;
         st->ubuckets[b] = rc;
+        rc->fbucket = spread_bucket(addr_hash(14695981039346656037u, &c->cli_addr), WHY_ADDR_BUCKETS);
+        rc->fnext = st->fbuckets[rc->fbucket];
+        if (rc->fnext)
+            rc->fnext->fprev = rc;
+        st->fbuckets[rc->fbucket] = rc;
         rc->in_attempts = true;
     }
     st->nrecs++;
@@ -566,12 +598,12 @@ static bool attempt_over(const struct why_conn_rec *rc)
     return rc->claimed || c->midstream || c->established;
 }
 
-/* o, or the first record after it on its chain of attempts that is not over; those over are
- * taken off on the way (each once). */
-static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_rec *o)
+/* o, or the first record after it on its chain of attempts (by path, or with `from` by client
+ * address) that is not over; those over are taken off on the way (each once). */
+static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_rec *o, bool from)
 {
     while (o && attempt_over(o)) {
-        struct why_conn_rec *n = o->unext;
+        struct why_conn_rec *n = from ? o->fnext : o->unext;
         attempt_remove(st, o);
         o = n;
     }
@@ -580,12 +612,17 @@ static struct why_conn_rec *attempt_live(struct why_store *st, struct why_conn_r
 
 struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like)
 {
-    return attempt_live(st, st->ubuckets[path_bucket(&like->cli_addr, &like->srv_addr, like->srv_port)]);
+    return attempt_live(st, st->ubuckets[path_bucket(&like->cli_addr, &like->srv_addr, like->srv_port)], false);
 }
 
 struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc)
 {
-    return attempt_live(st, rc->unext);
+    return attempt_live(st, rc->unext, false);
+}
+
+struct why_conn_rec *why_store_attempts_from_next(struct why_store *st, const struct why_conn_rec *rc)
+{
+    return attempt_live(st, rc->fnext, true);
 }
 
 /* A path's home slot in the memory of requests' paths, mixed to the last bit: servers whose
@@ -926,6 +963,25 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     if (t->lnext)
         t->lnext->lprev = t;
     st->qlike[t->lbucket] = t;
+    if (t->host[0]) {
+        /* after the last one that did not begin later (from the newest: pushes come nearly
+         * in the order requests began) */
+        struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
+        struct why_txn *after = b->tail;
+        while (after && why_ts_cmp(after->req_first_ts, t->req_first_ts) > 0)
+            after = after->hqprev;
+        t->hqprev = after;
+        t->hqnext = after ? after->hqnext : b->head;
+        if (t->hqnext)
+            t->hqnext->hqprev = t;
+        else
+            b->tail = t;
+        if (after)
+            after->hqnext = t;
+        else
+            b->head = t;
+        t->in_qhost = true;
+    }
     t->qprev = st->qtail;
     if (st->qtail)
         st->qtail->qnext = t;
@@ -1005,6 +1061,24 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
     if (t->lnext)
         t->lnext->lprev = t->lprev;
     t->lnext = t->lprev = NULL;
+    if (t->in_qhost) {
+        struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
+        if (t->hqprev)
+            t->hqprev->hqnext = t->hqnext;
+        else
+            b->head = t->hqnext;
+        if (t->hqnext)
+            t->hqnext->hqprev = t->hqprev;
+        else
+            b->tail = t->hqprev;
+        t->hqnext = t->hqprev = NULL;
+        t->in_qhost = false;
+    }
+}
+
+struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey)
+{
+    return st->qhost[qhost_bucket(hkey)].head;
 }
 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)

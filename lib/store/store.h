@@ -6,13 +6,17 @@
  *   - DNS records by socket (client, port, server), O(records of that socket):
  *     why_store_dns_unanswered (ICMP errors only: a resolver may use one port for all);
  *   - DNS records by name, O(records of that name): why_store_dns_by_name;
+ *   - queued requests with a Host by their indexed host, oldest request first, O(those of the
+ *     bucket): why_store_queued_host;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
  *   - connection records by server address, O(records to it): why_store_conns_to;
  *   - connection records found to be TLS, O(such records): why_store_tls_recs;
  *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
  *     path (client address, server address and port), newest first, O(such records on
  *     it) amortised: why_store_attempts; a record that connects or is claimed leaves at
- *     the next walk that meets it (the flow table does not tell the store), O(1), once;
+ *     the next walk that meets it (the flow table does not tell the store), O(1), once; the
+ *     same records by client address, from one of them to the older ones:
+ *     why_store_attempts_from_next;
  *   - connection records by creation in a vector (slots) that holds each one's first packet
  *     time and cached role: a walk by time reads one 32-byte entry per record, and the
  *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
@@ -31,6 +35,7 @@
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_ADDR_BUCKETS 16384u
+#define WHY_QHOST_BUCKETS 4096u      /* queued requests by host buckets (power of two) */
 #define WHY_BG_NAMES_MAX 64u         /* names remembered on a gateway's lookup schedule (cap) */
 #define WHY_BG_GONE_MAX 4u           /* pruned lookups remembered per name (cap) */
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
@@ -121,6 +126,7 @@ struct why_store {
     struct why_conn_rec **abuckets;   /* connection records by server address */
     struct why_conn_rec **ubuckets;   /* attempts not seen to connect, by client address,
                                          server address and port (WHY_ADDR_BUCKETS) */
+    struct why_conn_rec **fbuckets;   /* the same records by client address, newest first */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
     struct why_ts dns_qmax;           /* the latest q_ts of the records before dtail */
@@ -139,6 +145,11 @@ struct why_store {
     struct why_txn **ready;           /* a sweep's requests due for a decision (ready_cap) */
     size_t ready_cap;
     struct why_txn **qlike;           /* the queue by request and connection ends */
+    struct why_qhost {                /* the queued requests with a Host, by the key of their
+                                         indexed host (hkey), in the order they began
+                                         (req_first_ts; equal times in push order) */
+        struct why_txn *head, *tail;
+    } *qhost;
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
     bool queue_unordered;             /* a request pushed began WHY_ORDER_SLACK_US or more
                                          before one pushed earlier: the oldest pending request
@@ -238,6 +249,11 @@ static inline bool why_store_slot_upstream(const struct why_gateways *g, struct 
  * claimed off the index (hence not const). */
 struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like);
 struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc);
+/* The records of the same index made before rc (rc on it: in_attempts) whose client address
+ * may be rc's (callers compare it), newest first: each such record that is not claimed, not
+ * midstream, not established, and maybe others of the bucket. Walk on with the record
+ * returned; records found connected or claimed leave the index on the way. */
+struct why_conn_rec *why_store_attempts_from_next(struct why_store *st, const struct why_conn_rec *rc);
 
 static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_rec *rc)
 {
@@ -298,6 +314,12 @@ void why_store_txn_complete(struct why_store *st, struct why_txn *t);
  * oom): the caller then walks the whole queue. O(complete requests not yet decided). */
 size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg, const struct why_txn *t),
                               const void *arg);
+/* The queued requests with a Host whose indexed host may be the one of key hkey (the callers
+ * compare hkey and ihost), the one that began first first: walk ->hqnext. O(1) to the first;
+ * a request joins its bucket at its push in the order of req_first_ts, walked from the
+ * bucket's newest (O(those of the bucket that began later): requests are pushed nearly in
+ * the order they began), and leaves it with the queue (why_store_queue_unindex). */
+struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey);
 /* Queued requests that may be the same request as t sent again by the same client to the same
  * server (same method, host, target, client and server addresses and server port: the caller
  * compares them), O(those); walk ->lnext. t need not be queued. */

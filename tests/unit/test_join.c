@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,6 +289,44 @@ static void failover_goes_with_its_request(void **state)
     assert_ptr_equal(x.attempts[1], refused);
 }
 
+/* A reverse proxy with a fixed server (no lookup of its own for /fixed) and a request for
+ * named.lab waiting in the queue whose name the gateway looked up after it came: the first
+ * attempt to the answered address after the answer is named.lab's, not /fixed's; a later one
+ * there is not reserved. The request that waits must have come before the lookup, and be
+ * another than the one joined; once decided (out of the queue) it reserves nothing. */
+static void attempt_reserved_for_waiting_lookup(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *client = request(f, cc, "/fixed", "fixed.lab", 1.0);
+    struct why_conn_rec *cc2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.05, true);
+    struct why_txn *named = request(f, cc2, "/n", "named.lab", 1.1);
+    /* another request for the name, begun after the lookup: it reserves nothing */
+    struct why_conn_rec *cc3 = conn(f, "198.18.1.4", "198.18.1.1", 80, 1.5, true);
+    struct why_txn *late = request(f, cc3, "/n", "named.lab", 1.6);
+    why_store_queue_push(&f->st, late);
+    resolved(f, "named.lab", "198.19.0.20", 1.2);
+    struct why_conn_rec *first = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.3, false);
+    struct why_conn_rec *second = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.7, false);
+    first->c->syn_count = second->c->syn_count = 3;
+    answer(client, 504, 1.75);
+    struct why_join x;
+    /* nothing waits for named.lab from before its lookup: the earliest attempt is taken */
+    why_join_request(&f->cx, client, &x);
+    assert_true(x.nattempts >= 1);
+    assert_ptr_equal(x.attempts[0], first);
+    why_store_queue_push(&f->st, named);
+    why_join_request(&f->cx, client, &x);
+    assert_true(x.nattempts >= 1);
+    assert_ptr_equal(x.attempts[0], second);
+    for (uint32_t i = 0; i < x.nattempts; i++)
+        assert_ptr_not_equal(x.attempts[i], first);
+    /* decided: it reserves nothing any more */
+    why_store_queue_remove(&f->st, named);
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.attempts[0], first);
+}
+
 /* Two requests through one gateway to two HTTPS origins: the origin of one asks for
  * renegotiation and the gateway never answers (a stall). The other request, to another host,
  * fails on its own connection while the stall is under way: the stalled connection names
@@ -366,6 +405,34 @@ static struct why_conn_rec *refused(struct fixture *f, const char *srv, double a
     wend(&rc->c->half[WHY_S2C])->rst_frame = rc->c->first_frame + 1;
     wend(&rc->c->half[WHY_S2C])->rst_ts = T(at + 0.0001);
     return rc;
+}
+
+/* A gateway's failed attempt no request took, to one address of a name it looks up on every
+ * request (many answers with the same two addresses, among answers of other names with that
+ * address), and its connection to the name's other address right after: the next address of
+ * the list, no failure of its own. Without that connection (or one too late) it is one. */
+static void unjoined_next_address(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53");
+    struct why_addr two[2] = {A("198.19.0.30"), A("198.19.0.31")};
+    for (int i = 0; i < 40; i++) {
+        char name[32];
+        snprintf(name, sizeof name, i % 2 ? "other%d.lab" : "dual.lab", i);
+        struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, (uint16_t)(50000 + i), &dns, 53, (uint16_t)i, name, WHY_DNS_A);
+        d->q_ts = d->last_q_ts = T(0.1 * i);
+        d->answered = true;
+        d->a_ts = T(0.1 * i + 0.001);
+        why_store_dns_answer(&f->st, d, two, i % 2 ? 1 : 2);
+    }
+    struct why_conn_rec *failed = refused(f, "198.19.0.30", 5.0);
+    conn(f, "198.19.0.1", "198.19.0.31", 80, 5.001, true);
+    struct why_conn_rec *alone = refused(f, "198.19.0.30", 10.0);
+    struct why_join x;
+    assert_true(why_join_unjoined_fallback(&f->cx, failed, &x));
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], failed);
+    assert_false(why_join_unjoined_fallback(&f->cx, alone, &x));
 }
 
 /* A reverse proxy with fixed servers named by address (HAProxy, Varnish): two requests fail
@@ -1427,6 +1494,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_reserved_for_waiting_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),

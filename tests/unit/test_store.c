@@ -141,6 +141,61 @@ static void connections_by_server(void **state)
     assert_int_equal(f->st.nrecs, 4);
 }
 
+/* The records from cli before rc on the index of attempts by client address, newest first. */
+static int attempts_from(struct fixture *f, struct why_conn_rec *rc, struct why_conn_rec **out, int max)
+{
+    int n = 0;
+    for (struct why_conn_rec *o = why_store_attempts_from_next(&f->st, rc); o; o = why_store_attempts_from_next(&f->st, o))
+        if (why_addr_eq(&o->c->cli_addr, &rc->c->cli_addr) && n < max)
+            out[n++] = o;
+    return n;
+}
+
+/* The index of attempts not seen to connect by client address: from a record to the older
+ * ones of its client, never a connection established when made nor another client's; one
+ * found connected or claimed leaves it at the walk that meets it, a freed one with its record. */
+static void attempts_by_client(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn c[6];
+    static const char *const cli[6] = {"198.19.0.1", "198.19.0.1", "198.19.0.2", "198.19.0.1", "198.19.0.1", "198.19.0.1"};
+    struct why_conn_rec *r[6], *got[8];
+    for (int i = 0; i < 6; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].cli_addr = A(cli[i]);
+        c[i].srv_addr = A("198.19.0.10");
+        c[i].srv_addr.a[3] = (uint8_t)(10 + i);
+        c[i].srv_port = 80;
+        c[i].syn_count = 1;
+        c[i].first_ts = c[i].syn_ts0 = T(1 + i);
+        c[i].established = i == 1; /* connected at once: never on the index */
+        c[i].more = &why_conn_more_none;
+        why_conn_set_ends(&c[i], &why_conn_end_none);
+        r[i] = why_store_conn_new(&f->st, &c[i]);
+        assert_non_null(r[i]);
+    }
+    assert_false(r[1]->in_attempts);
+    assert_int_equal(attempts_from(f, r[5], got, 8), 3);
+    assert_ptr_equal(got[0], r[4]);
+    assert_ptr_equal(got[1], r[3]);
+    assert_ptr_equal(got[2], r[0]);
+    assert_int_equal(attempts_from(f, r[3], got, 8), 1); /* only the older ones */
+    /* connected, claimed: off the index at the next walk */
+    c[4].established = true;
+    r[3]->claimed = true;
+    assert_int_equal(attempts_from(f, r[5], got, 8), 1);
+    assert_ptr_equal(got[0], r[0]);
+    assert_false(r[4]->in_attempts || r[3]->in_attempts);
+    /* freed (closed long ago): out of the index with its record */
+    r[0]->live = NULL;
+    r[0]->closed = true;
+    why_store_conn_active(&f->st, r[0]);
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_conns, 1);
+    assert_int_equal(attempts_from(f, r[5], got, 8), 0);
+    assert_true(r[5]->in_attempts);
+}
+
 static void transactions_capped(void **state)
 {
     struct fixture *f = *state;
@@ -292,6 +347,71 @@ static void upstream_candidates(void **state)
     assert_null(f->st.cand_tail);
 }
 
+/* The queued requests of one host from the index by host, in the order they began. */
+static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
+{
+    int n = 0;
+    uint64_t key = why_request_key("", host);
+    for (struct why_txn *t = why_store_queued_host(&f->st, key); t; t = t->hqnext)
+        if (t->hkey == key && strcmp(t->ihost, host) == 0 && n < max)
+            out[n++] = t;
+    return n;
+}
+
+/* The queue's index by host: requests with a Host only, the one that began first first
+ * whatever the order they were pushed in (equal times: push order), and out of it when they
+ * leave the queue (decided, or freed with their record). */
+static void queue_by_host(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *r[5], *got[8];
+    const double began[5] = {2.0, 1.0, 3.0, 1.0, 2.5};
+    for (int i = 0; i < 5; i++) {
+        r[i] = request(f, a, "GET", "/x", i == 4 ? "other.lab" : "shop.lab");
+        r[i]->req_first_ts = r[i]->req_ts = T(began[i]);
+    }
+    struct why_txn *nohost = request(f, a, "GET", "http://shop.lab/y", "");
+    nohost->req_first_ts = T(0.5);
+    for (int i = 0; i < 5; i++)
+        why_store_queue_push(&f->st, r[i]);
+    why_store_queue_push(&f->st, nohost);
+    assert_int_equal(queued_of(f, "shop.lab", got, 8), 4);
+    assert_ptr_equal(got[0], r[1]); /* 1.0, pushed before r[3] (1.0) */
+    assert_ptr_equal(got[1], r[3]);
+    assert_ptr_equal(got[2], r[0]);
+    assert_ptr_equal(got[3], r[2]);
+    assert_false(nohost->in_qhost); /* no Host: never on it */
+    assert_int_equal(queued_of(f, "other.lab", got, 8), 1);
+    /* decided: out of the queue and of the index (the first, a middle one, the last) */
+    why_store_queue_remove(&f->st, r[1]);
+    why_store_queue_remove(&f->st, r[0]);
+    why_store_queue_remove(&f->st, r[2]);
+    assert_int_equal(queued_of(f, "shop.lab", got, 8), 1);
+    assert_ptr_equal(got[0], r[3]);
+    assert_null(r[3]->hqprev);
+    assert_null(r[3]->hqnext);
+    /* one pushed later that began earlier goes first */
+    struct why_txn *early = request(f, a, "GET", "/z", "shop.lab");
+    early->req_first_ts = T(0.1);
+    why_store_queue_push(&f->st, early);
+    assert_int_equal(queued_of(f, "shop.lab", got, 8), 2);
+    assert_ptr_equal(got[0], early);
+    assert_ptr_equal(got[1], r[3]);
+    /* hosts that differ in their last byte only have buckets of their own */
+    struct why_txn *n1 = request(f, a, "GET", "/", "node1"), *n2 = request(f, a, "GET", "/", "node2");
+    why_store_queue_push(&f->st, n1);
+    why_store_queue_push(&f->st, n2);
+    assert_ptr_equal(why_store_queued_host(&f->st, n1->hkey), n1);
+    assert_ptr_equal(why_store_queued_host(&f->st, n2->hkey), n2);
+    /* freed while still queued (the end of input): out of the index with its record */
+    a->live = NULL;
+    a->closed = true;
+    why_store_prune(&f->st, T(1000), true);
+    assert_null(why_store_queued_host(&f->st, why_request_key("", "shop.lab")));
+    assert_null(why_store_queued_host(&f->st, why_request_key("", "other.lab")));
+}
+
 static void pruning(void **state)
 {
     struct fixture *f = *state;
@@ -434,10 +554,12 @@ int main(void)
         cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
