@@ -21,17 +21,15 @@ uint64_t why_request_key(const char *method, const char *path)
     return h;
 }
 
+/* The segment is hashed from its end back to the '/': one pass over it. */
 uint64_t why_request_ending_key(const char *method, const char *path, size_t len)
 {
-    size_t from = len;
-    while (from > 0 && path[from - 1] != '/')
-        from--;
     uint64_t h = 14695981039346656037u;
     for (const char *p = method; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211u;
     h = (h ^ 0xffu) * 1099511628211u;
-    for (size_t i = from; i < len; i++)
-        h = (h ^ (uint8_t)path[i]) * 1099511628211u;
+    for (size_t i = len; i > 0 && path[i - 1] != '/'; i--)
+        h = (h ^ (uint8_t)path[i - 1]) * 1099511628211u;
     return h;
 }
 
