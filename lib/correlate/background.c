@@ -316,6 +316,32 @@ static int by_us64(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* Sorts d[0..n) ascending. The times come from the server-address index newest first, so d
+ * is mostly descending: reversed, then an insertion sort moves the few out of place (the
+ * nearest ones neighbours_keep_time puts first, a capture's times out of order), O(n) where
+ * qsort made O(n log n) comparator calls at each of a join's many questions; qsort again
+ * when more are out of place than that. */
+static void sort_us64(int64_t *d, uint32_t n)
+{
+    if (n > 1 && d[0] > d[n - 1])
+        for (uint32_t i = 0, j = n - 1; i < j; i++, j--) {
+            int64_t v = d[i];
+            d[i] = d[j];
+            d[j] = v;
+        }
+    uint64_t moves = 0, budget = 8u * (uint64_t)n;
+    for (uint32_t i = 1; i < n && moves <= budget; i++) {
+        int64_t v = d[i];
+        uint32_t j = i;
+        for (; j > 0 && d[j - 1] > v; j--)
+            d[j] = d[j - 1];
+        d[j] = v;
+        moves += i - j;
+    }
+    if (moves > budget)
+        qsort(d, n, sizeof d[0], by_us64);
+}
+
 /* The first of d[0..n) (sorted) at or above v. */
 static uint32_t lower_us(const int64_t *d, uint32_t n, int64_t v)
 {
@@ -356,7 +382,7 @@ static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_
     n = n < WHY_BG_TS_MAX ? n : WHY_BG_TS_MAX;
     for (uint32_t i = 0; i < n; i++)
         d[i] = why_ts_diff_us(t, ts[i]);
-    qsort(d, n, sizeof d[0], by_us64);
+    sort_us64(d, n);
     int64_t best = 0;
     for (uint32_t c = 0; c < n; c++) {
         int64_t p = d[c] < 0 ? -d[c] : d[c];

@@ -55,37 +55,26 @@ static bool addr_in_dns(const struct why_join *x, const struct why_addr *a)
 /* The gateway's resolver still held a for host when it connected there at syn: the latest
  * answer for host with an address of a's family received before syn gave it (a resolver
  * caches answers; a lookup made while the request waited may be of the other family only,
- * or fail, while the gateway connects where its cache says). */
+ * or fail, while the gateway connects where its cache says). Of answers of one time, any
+ * that gave a will do. The index by name and family holds them latest first: those after
+ * syn are passed, then the walk stops at the first answer older than the latest. */
 static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr *a, const char *host,
                             struct why_ts syn)
 {
     const struct why_dns_rec *latest = NULL;
-    /* the address's list holds every name answered with it: the name's hash first */
     uint64_t hkey = why_request_key("", host);
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
-        const struct why_dns_rec *d = l->rec;
-        if (d->nkey != hkey || !d->answered || why_ts_cmp(d->a_ts, syn) > 0 ||
-            !why_addr_eq(why_dns_alink_addr(l), a) || strcmp(d->qname, host) != 0)
+    for (const struct why_dns_rec *d = why_store_dns_answers(cx->st, hkey, a->family); d;
+         d = why_store_dns_answers_next(d, a->family)) {
+        if (d->nkey != hkey || !d->answered || why_ts_cmp(d->a_ts, syn) > 0 || strcmp(d->qname, host) != 0)
             continue;
-        if (!latest || why_ts_cmp(d->a_ts, latest->a_ts) > 0)
-            latest = d;
-    }
-    if (!latest)
-        return false;
-    /* no later answer for host (before syn) that gave other addresses of a's family only */
-    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, hkey); d; d = d->nnext) {
-        if (d->nkey != hkey || strcmp(d->qname, host) != 0 || !d->answered || why_ts_cmp(d->a_ts, latest->a_ts) <= 0 ||
-            why_ts_cmp(d->a_ts, syn) > 0)
-            continue;
-        bool family = false, has = false;
-        for (uint32_t j = 0; j < d->naddrs; j++) {
-            family |= d->addrs[j].family == a->family;
-            has |= why_addr_eq(&d->addrs[j], a);
-        }
-        if (family && !has)
+        if (latest && why_ts_cmp(d->a_ts, latest->a_ts) < 0)
             return false;
+        latest = d;
+        for (uint32_t j = 0; j < d->naddrs; j++)
+            if (why_addr_eq(&d->addrs[j], a))
+                return true;
     }
-    return true;
+    return false;
 }
 
 /* A forward proxy's client names the address itself; a reverse proxy's Host does not tell
@@ -98,19 +87,24 @@ static bool direct_addr_known(const struct why_join_ctx *cx, const struct why_tx
 }
 
 /* The capture shows DNS answering this address for another name (and never for host): a
- * connection to it was made for a request to that other name. */
+ * connection to it was made for a request to that other name. Host's answers of a's family
+ * (the index by name and family) say whether one gave a; then any record that did is for
+ * another name. */
 static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_addr *a, const char *host)
 {
-    bool other = false;
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
-        const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(why_dns_alink_addr(l), a))
+    uint64_t hkey = why_request_key("", host);
+    for (const struct why_dns_rec *d = why_store_dns_answers(cx->st, hkey, a->family); d;
+         d = why_store_dns_answers_next(d, a->family)) {
+        if (d->nkey != hkey || strcmp(d->qname, host) != 0)
             continue;
-        if (strcmp(d->qname, host) == 0)
-            return false;
-        other = true;
+        for (uint32_t j = 0; j < d->naddrs; j++)
+            if (why_addr_eq(&d->addrs[j], a))
+                return false;
     }
-    return other;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next)
+        if (why_addr_eq(why_dns_alink_addr(l), a))
+            return true;
+    return false;
 }
 
 static bool tls_healthy(const struct why_conn_rec *rc)
@@ -344,6 +338,31 @@ static bool scan_before(const struct why_txn *a, const struct why_txn *b)
     if (a->rc != b->rc)
         return why_rec_conn(a->rc)->id < why_rec_conn(b->rc)->id;
     return a->id < b->id;
+}
+
+/* The walk of the upstream candidates' list, newest first down to the first request whose
+ * head ended before oldest, meets t (a candidate). Requests are on it by creation, and
+ * each one's head ended less than WHY_ORDER_SLACK_US before any created earlier
+ * (why_store_cands_ordered): so when t's ended more than that after oldest, every one
+ * after it ended after oldest too. Else (a head that began in the window but ended before
+ * it: packet times out of order) the list is walked from t. */
+static bool cands_walk_meets(const struct why_txn *t, struct why_ts oldest)
+{
+    if (why_ts_diff_us(oldest, t->req_ts) > WHY_ORDER_SLACK_US)
+        return true;
+    for (const struct why_txn *e = t; e; e = e->tnext)
+        if (why_ts_cmp(e->req_ts, oldest) < 0)
+            return false;
+    return true;
+}
+
+/* A chain of the index by path ending (creation order, newest first) walked down to oldest
+ * may stop at t, whose head ended before oldest: the candidates' walk stops at t when t is
+ * one, and none created before t ended at or after oldest when t's ended more than
+ * WHY_ORDER_SLACK_US before it (as above). */
+static bool ending_walk_done(const struct why_txn *t, struct why_ts oldest)
+{
+    return t->cand || why_ts_diff_us(t->req_ts, oldest) > WHY_ORDER_SLACK_US;
 }
 
 /* upstream_score for a candidate of the index: its keys already say method, path (and
@@ -1263,10 +1282,25 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (!best && !cx->exhaustive && why_store_cands_ordered(cx->st)) {
         /* Requests on upstream candidates sent in the window only, newest first, down to the
          * window (a head ends after it begins): held client connections' requests are not
-         * looked at. Ties are broken as the scan below meets them. */
+         * looked at. Ties are broken as the scan below meets them. Only the requests whose
+         * path can end like the client's are looked at (the index by path ending), unless
+         * the client's path has no '/' to say its last segment. */
         struct why_ts oldest_req = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-        for (struct why_txn *t = cx->st->cand_tail; t && why_ts_cmp(t->req_ts, oldest_req) >= 0; t = t->tprev) {
+        size_t plen = strlen(u.path);
+        bool by_ending = plen < 2 || memchr(u.path, '/', plen);
+        uint64_t ekey = by_ending ? why_request_ending_key(client->method, u.path, plen) : 0;
+        for (struct why_txn *t = by_ending ? why_store_requests_ending(cx->st, ekey) : cx->st->cand_tail; t;
+             t = by_ending ? t->xnext : t->tprev) {
+            if (why_ts_cmp(t->req_ts, oldest_req) < 0) {
+                if (!by_ending || ending_walk_done(t, oldest_req))
+                    break;
+                continue;
+            }
+            if (by_ending && (t->xkey != ekey || !t->cand))
+                continue;
             int score = upstream_score(cx, client, &u, from, to, t);
+            if (score > 0 && by_ending && !cands_walk_meets(t, oldest_req))
+                continue;
             if (score > 0 && best && score == best_score &&
                 why_ts_cmp(t->req_first_ts, best->req_first_ts) == 0) {
                 if (scan_before(t, best))

@@ -255,6 +255,10 @@ struct why_txn {
                                      allocation once indexed, the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
+    /* the index by method and the path's last segment (why_request_ending_key), newest first:
+     * from why_store_txn_index until claimed or freed (xindexed) */
+    uint64_t xkey;
+    struct why_txn *xnext, *xprev;
     /* HTTP/2: the stream that carried it (app/http2.c), 0 for HTTP/1 */
     uint32_t h2_stream;
     int grpc_status;              /* grpc-status of the answer, -1 none (its message: resp) */
@@ -277,6 +281,7 @@ struct why_txn {
                                      answered below 500 (correlate/background.c) */
     bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     bool in_qhost;                /* on the queue's index by host (hqnext) */
+    bool xindexed;                /* on the index by the path's last segment (xnext) */
     bool is_client_leg;
 };
 
@@ -285,6 +290,10 @@ struct why_dns_rec {
     struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id, name) */
     struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
     struct why_dns_rec *nnext, *nprev;   /* index by name */
+    /* index by name and the family of an address answered ([0]: IPv4, [1]: IPv6), in the
+     * order of the answers' times, newest first; in one only when the answer gave both */
+    struct why_dns_rec *fnext[2], *fprev[2];
+    bool findexed[2];
     uint32_t kbucket, sbucket, nbucket;
     uint64_t nkey;                /* hash of qname */
     uint64_t id;

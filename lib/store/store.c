@@ -21,6 +21,18 @@ uint64_t why_request_key(const char *method, const char *path)
     return h;
 }
 
+/* The segment is hashed from its end back to the '/': one pass over it. */
+uint64_t why_request_ending_key(const char *method, const char *path, size_t len)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const char *p = method; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    h = (h ^ 0xffu) * 1099511628211u;
+    for (size_t i = len; i > 0 && path[i - 1] != '/'; i--)
+        h = (h ^ (uint8_t)path[i - 1]) * 1099511628211u;
+    return h;
+}
+
 static uint64_t addr_hash(uint64_t h, const struct why_addr *a)
 {
     size_t n = a->family == 4 ? 4 : sizeof a->a;
@@ -157,6 +169,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
         st->hooks = *hooks;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
+    st->xindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->xindex);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
@@ -164,9 +177,12 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
+    st->dfam[0] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[0]);
+    st->dfam[1] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[1]);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
-    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->abuckets || !st->ubuckets || !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr) {
+    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
+        !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr || !st->dfam[0] || !st->dfam[1]) {
         why_store_fini(st);
         return -1;
     }
@@ -191,6 +207,44 @@ static void complete_unlink(struct why_store *st, struct why_txn *t)
     t->in_complete = false;
 }
 
+/* t leaves the index by path ending. */
+static void ending_unlink(struct why_store *st, struct why_txn *t)
+{
+    if (!t->xindexed)
+        return;
+    if (t->xprev)
+        t->xprev->xnext = t->xnext;
+    else
+        st->xindex[t->xkey & (WHY_INDEX_BUCKETS - 1)] = t->xnext;
+    if (t->xnext)
+        t->xnext->xprev = t->xprev;
+    t->xnext = t->xprev = NULL;
+    t->xindexed = false;
+}
+
+/* t joins the index by path ending, in its place by creation (newest first): the join walks
+ * a chain down to a time as it walks the list of candidates. t is the newest but in tests. */
+static void ending_link(struct why_store *st, struct why_txn *t, const char *path, size_t len)
+{
+    ending_unlink(st, t);
+    t->xkey = why_request_ending_key(t->method, path, len);
+    struct why_txn **b = &st->xindex[t->xkey & (WHY_INDEX_BUCKETS - 1)];
+    struct why_txn *prev = NULL, *n = *b;
+    while (n && n->id > t->id) {
+        prev = n;
+        n = n->xnext;
+    }
+    t->xprev = prev;
+    t->xnext = n;
+    if (prev)
+        prev->xnext = t;
+    else
+        *b = t;
+    if (n)
+        n->xprev = t;
+    t->xindexed = true;
+}
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
@@ -204,6 +258,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     if (t->h2 != &why_txn_h2_none)
         free(t->h2);
     why_store_txn_unindex(st, t);
+    ending_unlink(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
     complete_unlink(st, t);
@@ -364,6 +419,16 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         st->dname[d->nbucket] = d->nnext;
     if (d->nnext)
         d->nnext->nprev = d->nprev;
+    for (int f = 0; f < 2; f++) {
+        if (!d->findexed[f])
+            continue;
+        if (d->fprev[f])
+            d->fprev[f]->fnext[f] = d->fnext[f];
+        else
+            st->dfam[f][d->nbucket] = d->fnext[f];
+        if (d->fnext[f])
+            d->fnext[f]->fprev[f] = d->fprev[f];
+    }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
     for (uint32_t i = 0; i < d->naddrs; i++) {
         struct why_dns_alink *l = &links[i];
@@ -403,6 +468,7 @@ void why_store_fini(struct why_store *st)
     free(st->ready);
     free(st->index);
     free(st->hindex);
+    free(st->xindex);
     free(st->abuckets);
     free(st->ubuckets);
     free(st->fbuckets);
@@ -410,6 +476,8 @@ void why_store_fini(struct why_store *st)
     free(st->dsock);
     free(st->dname);
     free(st->daddr);
+    free(st->dfam[0]);
+    free(st->dfam[1]);
     free(st->qlike);
     free(st->qhost);
     free(st->batch);
@@ -901,6 +969,11 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         (*hb)->hprev = t;
     *hb = t;
     t->indexed = true;
+    /* the path the join compares: ipath, or the one parsed again when there is no ihost */
+    if (t->ihost[0])
+        ending_link(st, t, t->ipath, t->ipath_len);
+    else
+        ending_link(st, t, u.path, plen);
 }
 
 void why_store_txn_unindex(struct why_store *st, struct why_txn *t)
@@ -940,6 +1013,11 @@ struct why_txn *why_store_requests_next(const struct why_txn *t, const struct wh
         if (same_request(t, like, by_host))
             return (struct why_txn *)t;
     return NULL;
+}
+
+struct why_txn *why_store_requests_ending(const struct why_store *st, uint64_t key)
+{
+    return st->xindex[key & (WHY_INDEX_BUCKETS - 1)];
 }
 
 struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host)
@@ -1090,6 +1168,7 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 {
     up->claimed_by = client;
     why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
+    ending_unlink(st, up);
 }
 
 /* ---- DNS records ---- */
@@ -1203,6 +1282,36 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
         st->daddr[l->bucket] = l;
     }
     d->naddrs = n;
+    /* by name and family, in its place by answer time: from the newest, so an answer in
+     * packet order goes first at once */
+    for (int f = 0; f < 2; f++) {
+        bool has = false;
+        for (uint32_t i = 0; i < n && !has; i++)
+            has = addrs[i].family == (f ? 6 : 4);
+        if (!has || d->findexed[f])
+            continue;
+        struct why_dns_rec **b = &st->dfam[f][d->nbucket], *prev = NULL, *o = *b;
+        while (o && why_ts_cmp(o->a_ts, d->a_ts) > 0) {
+            prev = o;
+            o = o->fnext[f];
+        }
+        d->fprev[f] = prev;
+        d->fnext[f] = o;
+        if (prev)
+            prev->fnext[f] = d;
+        else
+            *b = d;
+        if (o)
+            o->fprev[f] = d;
+        d->findexed[f] = true;
+    }
+}
+
+struct why_dns_rec *why_store_dns_answers(const struct why_store *st, uint64_t key, uint8_t family)
+{
+    if (family != 4 && family != 6)
+        return NULL;
+    return st->dfam[family == 6][(uint32_t)(key >> 24) & (WHY_DNS_BUCKETS - 1)];
 }
 
 struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t key)

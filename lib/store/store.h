@@ -2,6 +2,8 @@
  * that join them to requests, the queue of client requests waiting for a decision, and the
  * pruning of what no pending request can use any more. Answers the join's queries:
  *   - upstream requests by method + path (+ host), O(1): why_store_requests_*;
+ *   - requests by method and the path's last segment, newest first, O(those):
+ *     why_store_requests_ending (a reverse proxy's prefixed path ends like the client's);
  *   - DNS records by query key (client, port, server, id, name), O(1): why_store_dns_find;
  *   - DNS records by socket (client, port, server), O(records of that socket):
  *     why_store_dns_unanswered (ICMP errors only: a resolver may use one port for all);
@@ -9,6 +11,9 @@
  *   - queued requests with a Host by their indexed host, oldest request first, O(those of the
  *     bucket): why_store_queued_host;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
+ *   - answers by name and the family of an address they gave, newest answer first, so the
+ *     latest before a time is found from the newest, O(answers after it in that chain):
+ *     why_store_dns_answers;
  *   - connection records by server address, O(records to it): why_store_conns_to;
  *   - connection records found to be TLS, O(such records): why_store_tls_recs;
  *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
@@ -101,6 +106,7 @@ struct why_store {
     int64_t settle_us;                /* --settle */
     struct why_txn **index;           /* requests by why_request_key(method, path), chained */
     struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
+    struct why_txn **xindex;          /* requests by why_request_ending_key, chained newest first */
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
     struct why_req_path req_paths[WHY_REQ_PATHS]; /* why_store_note_req_path (family 0: none) */
@@ -136,6 +142,8 @@ struct why_store {
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */
+    struct why_dns_rec **dfam[2];     /* answers by name and family (IPv4, IPv6), newest
+                                         answer first (the buckets of dname) */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
     uint64_t qseq;                    /* requests pushed on the queue so far */
@@ -203,6 +211,11 @@ void why_store_fini(struct why_store *st);
 
 /* FNV-1a (64-bit) over method, a separator and path: the request index's key. */
 uint64_t why_request_key(const char *method, const char *path);
+/* The same over method and the last segment of path (len bytes: those after its last '/',
+ * all of them without one; its bytes from the last back): the key of the index by path
+ * ending. A path that ends with another which holds a '/' (a reverse proxy's prefix before
+ * the client's path) has the same last segment, so the same key. */
+uint64_t why_request_ending_key(const char *method, const char *path, size_t len);
 
 /* ---- connection records ---- */
 /* A new record for a connection the flow table opened; NULL at the cap (counted in
@@ -270,7 +283,8 @@ void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
 /* ---- transactions ---- */
 /* A new transaction at the end of rc's list: NULL at WHY_TXN_PER_CONN_MAX (counted in
  * cap_pending_dropped) or on out of memory (counted in oom). The request fields are the
- * caller's to fill before why_store_txn_index. */
+ * caller's to fill before why_store_txn_index, which must come before any join runs: the
+ * join's walk by path ending meets only indexed transactions. */
 struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc);
 /* t's Host and Via: bounded copies (WHY_TXN_HOST_MAX, WHY_TXN_VIA_MAX bytes) in one
  * allocation sized to them; both "" when empty or on out of memory (counted). Once. */
@@ -292,6 +306,11 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
                                    bool by_host);
 struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
                                         bool by_host);
+/* The transactions whose key by path ending (why_request_ending_key of the method and the path
+ * the join compares: ipath, or the parsed path when there is no ihost) may be key: the chain
+ * of key's bucket, newest first by creation (callers compare ->xkey); walk ->xnext. Every
+ * transaction indexed by why_store_txn_index is there until it is claimed or freed. */
+struct why_txn *why_store_requests_ending(const struct why_store *st, uint64_t key);
 /* Splits the transactions again into upstream candidates and others if the gateway
  * addresses changed since (O(transactions); the sets are capped, so it happens rarely). */
 void why_store_classify(struct why_store *st);
@@ -338,7 +357,8 @@ struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const s
 struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_addr *cli,
                                       uint16_t cport, const struct why_addr *srv, uint16_t sport,
                                       uint16_t qid, const char *qname, uint16_t qtype);
-/* Sets the addresses of an answer (the first WHY_DNS_REC_ADDRS; more are counted). */
+/* Sets the addresses of an answer (the first WHY_DNS_REC_ADDRS; more are counted), d->a_ts
+ * already set (the index by name and family is in its order). Once per record. */
 void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const struct why_addr *addrs,
                           uint32_t n);
 /* Records for a name, newest first: key is why_request_key("", name). */
@@ -346,6 +366,15 @@ struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t k
 static inline struct why_dns_rec *why_store_dns_name_next(const struct why_dns_rec *d)
 {
     return d->nnext;
+}
+/* Records whose answer gave an address of family (4 or 6) for a name of key's bucket (key:
+ * why_request_key("", name)), latest answer (a_ts) first (of one time, the one set last
+ * first); NULL for another family. Walk with why_store_dns_answers_next (callers compare
+ * ->nkey and the name). */
+struct why_dns_rec *why_store_dns_answers(const struct why_store *st, uint64_t key, uint8_t family);
+static inline struct why_dns_rec *why_store_dns_answers_next(const struct why_dns_rec *d, uint8_t family)
+{
+    return d->fnext[family == 6];
 }
 /* Index links of the records that answered address a (walk ->next, use ->rec). */
 struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a);

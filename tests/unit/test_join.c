@@ -115,18 +115,27 @@ static void answer(struct why_txn *t, int status, double at)
     t->resp_first_frame = t->resp_frame = t->resp_end_frame = 99;
 }
 
-/* A lookup of the backend's name by the gateway, at `at`, answered `addr` (NULL: NODATA). */
-static void lookup(struct fixture *f, const char *name, uint16_t qtype, const char *addr, double at)
+/* A lookup of the backend's name by the gateway, asked at q, answered `addr` (NULL: NODATA)
+ * at a. */
+static struct why_dns_rec *lookup_at(struct fixture *f, const char *name, uint16_t qtype, const char *addr,
+                                     double q, double a)
 {
     struct why_addr gw = A("198.19.0.1"), dns = A("198.19.0.53");
-    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, (uint16_t)(at * 100), name, qtype);
-    d->q_ts = d->last_q_ts = T(at);
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &gw, 50000, &dns, 53, (uint16_t)(q * 100), name, qtype);
+    d->q_ts = d->last_q_ts = T(q);
     d->answered = true;
-    d->a_ts = T(at + 0.001);
+    d->a_ts = T(a);
     if (addr) {
-        struct why_addr a = A(addr);
-        why_store_dns_answer(&f->st, d, &a, 1);
+        struct why_addr ad = A(addr);
+        why_store_dns_answer(&f->st, d, &ad, 1);
     }
+    return d;
+}
+
+/* The same answered 1 ms after `at`. */
+static void lookup(struct fixture *f, const char *name, uint16_t qtype, const char *addr, double at)
+{
+    lookup_at(f, name, qtype, addr, at, at + 0.001);
 }
 
 /* The gateway's lookup of name, asked at `at`, answered 1 ms later with addr. */
@@ -990,6 +999,114 @@ static void cached_address_attempt_joined(void **state)
     assert_int_equal(x.nattempts, 0);
 }
 
+/* The resolver's cache is its latest answer by answer time, whatever order the answers were
+ * read in (a capture's times out of order), and of answers of one time any that gave the
+ * address: the attempt there is the request's until a later answer gave another one. */
+static void cached_address_latest_answer(void **state)
+{
+    struct fixture *f = *state;
+    lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.10", 0.5, 0.7);
+    /* read after that one, answered before it */
+    lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.11", 0.6, 0.61);
+    lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.11", 0.6, 0.62);
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 1.0);
+    lookup(f, "shop.lab", WHY_DNS_AAAA, NULL, 1.01); /* NODATA while the request waited */
+    struct why_conn_rec *at = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.02, false);
+    wend(&f->conns[f->nconns - 1].half[WHY_S2C])->rst_frame = 77;
+    wend(&f->conns[f->nconns - 1].half[WHY_S2C])->rst_ts = T(1.0201);
+    answer(client, 503, 1.05);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], at);
+    /* another address in an answer of the same time: either may be in the cache */
+    lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.11", 0.65, 0.7);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    /* an answer after the attempt began says nothing of it; one before it does */
+    lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.11", 1.015, 1.03);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.11", 0.8, 0.801);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+}
+
+/* A forward proxy connects where the name resolves: with no lookup of the name in the
+ * request's window, an attempt to an address the capture shows answered for another name
+ * only is not the request's; it is once a lookup of the name gave that address too. */
+static void address_of_other_name(void **state)
+{
+    struct fixture *f = *state;
+    resolved(f, "blog.lab", "198.19.0.10", 0.3);
+    lookup(f, "shop.lab", WHY_DNS_AAAA, "fd00::10", 0.35); /* the name, the other family */
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 1.0);
+    struct why_conn_rec *at = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.02, false);
+    wend(&f->conns[f->nconns - 1].half[WHY_S2C])->rst_frame = 77;
+    wend(&f->conns[f->nconns - 1].half[WHY_S2C])->rst_ts = T(1.0201);
+    answer(client, 503, 1.05);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 0);
+    assert_int_equal(x.nattempts, 0);
+    resolved(f, "shop.lab", "198.19.0.10", 0.2);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], at);
+}
+
+/* A reverse proxy's upstream request whose path ends like the client's (a prefix added), not
+ * found in the index by path: the walk of the requests sent in the window finds it, through
+ * the index by path ending. The same as the scan of every record: ties of one time go to the
+ * record the scan meets first, a head read after another created before it (times out of
+ * order) is still looked at, and one on the gateway's own host is preferred. */
+static void prefixed_upstream_joined(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *client = request(f, cc, "/cart?id=1", "shop.lab", 1.0);
+    answer(client, 502, 1.5);
+    struct why_conn_rec *first = conn(f, "198.19.0.1", "198.19.0.10", 8080, 0.2, true);
+    struct why_conn_rec *second = conn(f, "198.19.0.1", "198.19.0.10", 8080, 0.3, true);
+    struct why_conn_rec *third = conn(f, "198.19.0.1", "198.19.0.10", 8080, 0.4, true);
+    request(f, first, "/shop/cart?id=1", "backend.lab", 0.5); /* before the request */
+    for (int i = 0; i < 20; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "/shop/item/%d", i);
+        request(f, first, path, "backend.lab", 1.0 + i * 0.001);
+    }
+    request(f, first, "/shop/cart?id=2", "backend.lab", 1.02);
+    request(f, first, "/shopcart?id=1", "backend.lab", 1.02); /* not a path ending */
+    request(f, first, "/cart?id=1", "shop.lab", 1.6);         /* after the answer */
+    struct why_txn *on_second = request(f, second, "/shop/cart?id=1", "backend.lab", 1.03);
+    struct why_txn *on_third = request(f, third, "/shop/cart?id=1", "backend.lab", 1.03); /* newer */
+    struct why_join x, y;
+    why_store_classify(&f->st);
+    assert_true(why_store_cands_ordered(&f->st));
+    assert_null(why_join_upstream_indexed(&f->cx, client));
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.up, on_second); /* of one time: the older record, not the newer request */
+    assert_true(on_third->id > on_second->id);
+    f->cx.exhaustive = true;
+    why_join_request(&f->cx, client, &y);
+    assert_ptr_equal(y.up, x.up);
+    f->cx.exhaustive = false;
+    /* a head that began earlier, read after the others */
+    struct why_txn *late = request(f, third, "/v2/cart?id=1", "backend.lab", 1.025);
+    late->req_ts = T(1.031);
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.up, late);
+    /* the same host is more than a path's ending */
+    struct why_txn *same_host = request(f, second, "/shop/cart?id=1", "shop.lab", 1.2);
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.up, same_host);
+    f->cx.exhaustive = true;
+    why_join_request(&f->cx, client, &y);
+    assert_ptr_equal(y.up, same_host);
+}
+
 /* A 503 with no attempt after the gateway's lookups of the name failed: its failing lookups
  * are the cause (backend_dns_failed) only when no lookup of the same round, the other address
  * family, found an address: a name whose A record resolves did not leave the server without
@@ -1512,6 +1629,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_kept_until_gen_moves, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
+        cmocka_unit_test_setup_teardown(cached_address_latest_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(address_of_other_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(prefixed_upstream_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(background_lookups_that_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(resolved_and_never_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(replaced_query_not_pending, setup, teardown),

@@ -128,6 +128,72 @@ static void request_index(void **state)
     assert_int_equal(count(&f->st, root, true), 3);
 }
 
+/* The requests of a key by path ending (compared, as the join does), newest first. */
+static int ending(const struct why_store *st, const char *method, const char *path, struct why_txn **out)
+{
+    uint64_t key = why_request_ending_key(method, path, strlen(path));
+    int n = 0;
+    for (struct why_txn *t = why_store_requests_ending(st, key); t; t = t->xnext)
+        if (t->xkey == key)
+            out[n++] = t;
+    return n;
+}
+
+/* The index by path ending: a reverse proxy's prefixed path has the key of the client's path
+ * (its last segment, the query with it), the method in the key too; a chain is in creation
+ * order however the requests were indexed; a claim or a free takes a request out. */
+static void requests_by_path_ending(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(why_request_ending_key("GET", "/app/v1/cart?id=1", 17) == why_request_ending_key("GET", "/cart?id=1", 10));
+    assert_true(why_request_ending_key("GET", "/cart?id=1", 10) != why_request_ending_key("POST", "/cart?id=1", 10));
+    assert_true(why_request_ending_key("GET", "/cart?id=1", 10) != why_request_ending_key("GET", "/cart?id=2", 10));
+    /* only len bytes count; a path without '/' is all last segment */
+    assert_true(why_request_ending_key("GET", "/a/cartXX", 7) == why_request_ending_key("GET", "cart", 4));
+    assert_true(why_request_ending_key("GET", "", 0) == why_request_ending_key("GET", "/", 1));
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_conn_rec *b = why_store_conn_new(&f->st, &f->conns[1]);
+    struct why_txn *client = request(f, a, "GET", "http://shop.lab/cart?id=1", "");
+    struct why_txn *up = request(f, b, "GET", "/shop/cart?id=1", "backend.lab");
+    request(f, b, "GET", "/shop/cart?id=2", "backend.lab");
+    request(f, b, "POST", "/shop/cart?id=1", "backend.lab");
+    /* no Host: the path the join parses again is the one indexed */
+    struct why_txn *bare = request(f, b, "GET", "/v2/cart?id=1", "");
+    struct why_txn *seen[8];
+    assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 3);
+    assert_ptr_equal(seen[0], bare);
+    assert_ptr_equal(seen[1], up);
+    assert_ptr_equal(seen[2], client);
+    /* created before the newest, indexed after it: in its place by creation */
+    struct why_txn *early = why_store_txn_new(&f->st, b);
+    struct why_txn *late = request(f, b, "GET", "/old/cart?id=1", "backend.lab");
+    strcpy(early->method, "GET");
+    early->target = strdup("/new/cart?id=1");
+    early->target_len = (uint32_t)strlen(early->target);
+    why_store_txn_names(&f->st, early, "backend.lab", "");
+    why_store_txn_index(&f->st, early);
+    assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 5);
+    assert_ptr_equal(seen[0], late);
+    assert_ptr_equal(seen[1], early);
+    assert_ptr_equal(seen[2], bare);
+    assert_ptr_equal(early->xprev, late);
+    /* a claim takes the request out; the client's leaving the request index does not (a
+     * request judged on its own may still be another's upstream one) */
+    why_store_claim_txn(&f->st, up, client);
+    why_store_txn_unindex(&f->st, bare);
+    assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 4);
+    assert_ptr_equal(seen[2], bare);
+    assert_ptr_equal(seen[3], client);
+    /* freed with their connection's transactions */
+    why_store_trim_txns(&f->st, b, T(100), true);
+    assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 1);
+    assert_ptr_equal(seen[0], client);
+    assert_null(client->xnext);
+    assert_null(client->xprev);
+    why_store_trim_txns(&f->st, a, T(100), true);
+    assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 0);
+}
+
 static void connections_by_server(void **state)
 {
     struct fixture *f = *state;
@@ -250,6 +316,84 @@ static void dns_records(void **state)
     assert_int_equal(by_addr(f, &addrs[0]), 2);
     assert_int_equal(by_addr(f, &addrs[3]), 1);
     assert_int_equal(by_addr(f, &addrs[5]), 0); /* not kept, not indexed */
+}
+
+/* The answers of a name by family, latest answer first (of one family each). */
+static int answers(const struct why_store *st, const char *name, uint8_t family, struct why_dns_rec **out)
+{
+    uint64_t key = why_request_key("", name);
+    int n = 0;
+    for (struct why_dns_rec *d = why_store_dns_answers(st, key, family); d; d = why_store_dns_answers_next(d, family))
+        if (d->nkey == key && strcmp(d->qname, name) == 0)
+            out[n++] = d;
+    return n;
+}
+
+static struct why_dns_rec *answered(struct fixture *f, const char *name, uint16_t qtype, double q, double a,
+                                    const char *a1, const char *a2)
+{
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53"), addrs[2];
+    static uint16_t qid;
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &cli, 40000, &srv, 53, ++qid, name, qtype);
+    assert_non_null(d);
+    d->q_ts = d->last_q_ts = T(q);
+    d->answered = true;
+    d->a_ts = T(a);
+    uint32_t n = 0;
+    if (a1)
+        addrs[n++] = A(a1);
+    if (a2)
+        addrs[n++] = A(a2);
+    why_store_dns_answer(&f->st, d, addrs, n);
+    return d;
+}
+
+/* Answers by name and family: in answer-time order whatever order they were read in (a
+ * capture's times out of order), an answer with both families in both chains, one with no
+ * address in none; pruning takes them out and the chains stay whole. */
+static void dns_answers_by_family(void **state)
+{
+    struct fixture *f = *state;
+    struct why_dns_rec *a3 = answered(f, "shop.lab", WHY_DNS_A, 3, 3.001, "198.19.1.3", NULL);
+    struct why_dns_rec *a1 = answered(f, "shop.lab", WHY_DNS_A, 1, 1.001, "198.19.1.1", NULL); /* read late */
+    struct why_dns_rec *six = answered(f, "shop.lab", WHY_DNS_AAAA, 2, 2.001, "fd00::1", NULL);
+    struct why_dns_rec *both = answered(f, "shop.lab", WHY_DNS_A, 2.5, 2.501, "198.19.1.2", "fd00::2");
+    answered(f, "shop.lab", WHY_DNS_A, 4, 4.001, NULL, NULL); /* NODATA */
+    answered(f, "blog.lab", WHY_DNS_A, 5, 5.001, "198.19.1.3", NULL);
+    struct why_dns_rec *seen[8];
+    assert_int_equal(answers(&f->st, "shop.lab", 4, seen), 3);
+    assert_ptr_equal(seen[0], a3);
+    assert_ptr_equal(seen[1], both);
+    assert_ptr_equal(seen[2], a1);
+    assert_int_equal(answers(&f->st, "shop.lab", 6, seen), 2);
+    assert_ptr_equal(seen[0], both);
+    assert_ptr_equal(seen[1], six);
+    assert_null(why_store_dns_answers(&f->st, why_request_key("", "shop.lab"), 0));
+    /* the oldest go at pruning (they were answered long before); a later answer read
+     * after that takes its place among those left */
+    for (struct why_dns_rec *d = f->st.dhead; d; d = d->next)
+        if (d != a1 && d != six) {
+            d->q_ts = d->last_q_ts = T(d->q_ts.sec - 1700000000 + 200);
+            d->a_ts = T(d->a_ts.sec - 1700000000 + 200 + d->a_ts.nsec / 1e9);
+        }
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_dns, 2);
+    assert_int_equal(answers(&f->st, "shop.lab", 4, seen), 2);
+    assert_ptr_equal(seen[0], a3);
+    assert_ptr_equal(seen[1], both);
+    assert_null(both->fnext[0]);
+    assert_int_equal(answers(&f->st, "shop.lab", 6, seen), 1);
+    assert_null(both->fnext[1]);
+    assert_null(both->fprev[1]);
+    struct why_dns_rec *mid = answered(f, "shop.lab", WHY_DNS_A, 202.6, 202.7, "198.19.1.4", NULL);
+    assert_int_equal(answers(&f->st, "shop.lab", 4, seen), 3);
+    assert_ptr_equal(seen[0], a3);
+    assert_ptr_equal(seen[1], mid);
+    assert_ptr_equal(seen[2], both);
+    assert_ptr_equal(both->fprev[0], mid);
+    why_store_prune(&f->st, T(1000), true);
+    assert_null(why_store_dns_answers(&f->st, why_request_key("", "shop.lab"), 4));
+    assert_null(why_store_dns_answers(&f->st, why_request_key("", "shop.lab"), 6));
 }
 
 /* A resolver that sends every query from one port (Squid): each query still has a short
@@ -553,8 +697,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_answers_by_family, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
