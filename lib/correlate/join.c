@@ -202,7 +202,8 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
  * answered then. A packet is stamped as it arrives, before the gateway can act on it, so an
  * outcome stamped after the answer was not known when the answer left. races/run11: HAProxy
  * answered `nxdomain` 13 us after another request's SYN, whose ICMP came 28 us after the
- * answer (41 us round trip). A client that gave up has no answer: its attempt stays. */
+ * answer (41 us round trip). A client that gave up has no answer: its attempt stays. An
+ * attempt with no outcome in the capture at all is not judged so. */
 static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answer)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -215,42 +216,15 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
         return false;
     if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, answer) <= 0)
         return false;
-    return true;
+    /* and its outcome is in the capture, after the answer: an attempt with none at all may be
+     * one whose answers the capture lacks (one direction of the upstream leg lost), and then
+     * nothing says when the gateway heard back */
+    return c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame;
 }
 
 #define WHY_FAILOVER_US 2000 /* a gateway moves on to its next server this soon after a
                                   refusal (same event-loop turn: nginx, Apache, HAProxy's
                                   redispatch); a retry of the same server waits a timer */
-
-/* The queue is in push order, and unless queue_unordered every request pushed began less than
- * WHY_ORDER_SLACK_US before any pushed earlier: once a queued w began `after` +
- * WHY_ORDER_SLACK_US or more past t, every request after it in the queue began more than
- * `after` past t. The walks of the queue for requests begun by some time stop there. */
-static bool queue_past(const struct why_join_ctx *cx, const struct why_txn *w, struct why_ts t, int64_t after)
-{
-    return !cx->st->queue_unordered && w != cx->deciding &&
-           why_ts_diff_us(t, w->req_first_ts) >= after + WHY_ORDER_SLACK_US;
-}
-
-/* n's first request upstream is a client's: one joined to it already, or one a client is
- * still waiting for with the same method whose target ends like it (a reverse proxy may add
- * a prefix). A health check (the gateway's own request) is not. */
-bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
-{
-    const struct why_txn *t = n->txn_head;
-    if (!t || t->is_client_leg)
-        return false;
-    if (t->claimed_by)
-        return true;
-    for (const struct why_txn *q = cx->st->qhead; q && !queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
-        if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
-            q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
-            memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
-            continue;
-        return true;
-    }
-    return false;
-}
 
 /* rc, a failed attempt, is the first of another request's chain: the same gateway connected
  * to a server right after rc ended (the next server of a balancer) and that connection
@@ -620,7 +594,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
         if (!between || why_join_scheduled(cx, x))
             continue;
         bool alone = true;
-        for (const struct why_txn *w = waiting_first(cx); w && alone && !queue_past(cx, w, xc->syn_ts0, WHY_CAUSAL_US);
+        for (const struct why_txn *w = waiting_first(cx); w && alone && !why_join_queue_past(cx, w, xc->syn_ts0, WHY_CAUSAL_US);
              w = waiting_next(cx, w))
             alone = w == q || !waiting_at(w, xc->syn_ts0);
         if (alone)
@@ -635,7 +609,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
 static bool only_free_request(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_conn_rec *rc)
 {
     struct why_ts at = why_rec_conn(rc)->syn_ts0;
-    for (const struct why_txn *w = waiting_first(cx); w && !queue_past(cx, w, at, WHY_CAUSAL_US); w = waiting_next(cx, w)) {
+    for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, at, WHY_CAUSAL_US); w = waiting_next(cx, w)) {
         if (w == q || !waiting_at(w, at))
             continue;
         if (!busy_between(cx, w, rc, w->has_resp ? w->resp_first_ts : cx->now))
@@ -653,7 +627,7 @@ static bool retry_link(const struct why_join_ctx *cx, const struct why_conn_rec 
 {
     struct why_ts from = why_rec_conn(o)->syn_ts0, to = why_rec_conn(rc)->syn_ts0;
     bool any = false;
-    for (const struct why_txn *q = waiting_first(cx); q && !queue_past(cx, q, from, WHY_CAUSAL_US);
+    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, from, WHY_CAUSAL_US);
          q = waiting_next(cx, q)) {
         if (!waiting_at(q, from) || !waiting_at(q, to))
             continue;
@@ -817,7 +791,7 @@ static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_r
         if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
             continue;
         walked = l->rec->qname;
-        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2 && !queue_past(cx, o, c->syn_ts0, WHY_CAUSAL_US);
+        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2 && !why_join_queue_past(cx, o, c->syn_ts0, WHY_CAUSAL_US);
              o = o->qnext)
             if (!o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
                 why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
@@ -1003,7 +977,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     uint32_t nreqs = 0;
     reqs[nreqs++] = client;
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
-    for (const struct why_txn *q = cx->st->qhead; q && !queue_past(cx, q, client->resp_first_ts, 0); q = q->qnext) {
+    for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, client->resp_first_ts, 0); q = q->qnext) {
         if (q == client || q->decided || !q->has_resp || q->status < 500 ||
             why_ts_cmp(q->req_first_ts, client->resp_first_ts) > 0 ||
             why_ts_cmp(q->resp_first_ts, client->req_first_ts) < 0 || !final_matched(cx, q))

@@ -1456,6 +1456,24 @@ static void answer_before_outcome_not_final(void **state)
     assert_ptr_equal(j.attempts[0], a[0]);
 }
 
+/* The capture lacks the upstream leg's answers (one direction lost: lab-nginx with every
+ * packet from the servers removed): an attempt begun 13 us before the answer shows no outcome
+ * at all, before or after it, so nothing says the gateway had not heard back; it stays the
+ * answered request's. */
+static void attempt_without_outcome_judged(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cn = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.6, true);
+    struct why_txn *rst = request(f, cn, "/nginx/rst", "rst.lab", 1.640033);
+    struct why_conn_rec *a = attempt(f, "198.19.0.12", (const double[]){1.640138, 0}, 0);
+    answer(rst, 502, 1.640151);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], a);
+}
+
 /* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
  * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
  * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
@@ -1644,6 +1662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
         cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
