@@ -119,6 +119,17 @@ struct why_join_ctx {
     const struct why_txn *deciding; /* NULL, or the request being decided (out of the queue) */
 };
 
+/* The queue is in push order, and unless queue_unordered every request pushed began less than
+ * WHY_ORDER_SLACK_US before any pushed earlier: once a queued w began `after` +
+ * WHY_ORDER_SLACK_US or more past t, every request after it in the queue began more than
+ * `after` past t. The walks of the queue for requests begun by some time stop there. */
+static inline bool why_join_queue_past(const struct why_join_ctx *cx, const struct why_txn *w, struct why_ts t,
+                                       int64_t after)
+{
+    return !cx->st->queue_unordered && w != cx->deciding &&
+           why_ts_diff_us(t, w->req_first_ts) >= after + WHY_ORDER_SLACK_US;
+}
+
 /* The client talked straight to the server (no gateway hop in the capture). */
 bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client);
 /* The upstream request that carried client's, from the index only (no scan). */
