@@ -709,17 +709,49 @@ bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns
 
 #define WHY_FALLBACK_US (3LL * 1000000) /* the next address is tried within this */
 
+#define WHY_NEXT_SERVER_US 2000 /* a balancer connects to its next server this soon after a
+                                    refusal (same event-loop turn: nginx's proxy_next_upstream,
+                                    Apache's next member, HAProxy's redispatch) */
+
+/* The same gateway connected to another server within WHY_NEXT_SERVER_US of rc's end, and
+ * that connection carried HTTP (or TLS) upstream: a balancer moved on from rc to its next server
+ * (nginx's and Apache's `two`: 198.19.0.12 refused, 198.19.0.10 answered 96 us later). */
+static bool next_server_took_over(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = why_join_attempt_end(rc);
+    for (const struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
+        const struct why_conn *nc = why_rec_conn(n);
+        int64_t gap = why_ts_diff_us(end, nc->first_ts);
+        if (gap > WHY_NEXT_SERVER_US && !cx->st->conns_unordered)
+            break; /* records are in the order of their first packet */
+        if (nc->syn_count && nc->established && gap >= -WHY_SKEW_US && gap <= WHY_NEXT_SERVER_US &&
+            why_addr_eq(&nc->cli_addr, &c->cli_addr) && !why_addr_eq(&nc->srv_addr, &c->srv_addr) &&
+            (why_rec_http(n) || n->app == WHY_APP_TLS))
+            return true; /* its requests may be gone already: the protocol it spoke says it carried one */
+    }
+    return false;
+}
+
 /* rc, a gateway's failed attempt no request took, went to one address of a name whose other
- * address the same gateway reached right after (happy eyeballs, the next address of a list):
- * the request went on there; x gets rc alone (claimed, no incident). */
+ * address the same gateway reached right after (happy eyeballs, the next address of a list),
+ * or to a server a balancer moved on from at once: the request went on there; x gets rc alone
+ * (claimed, no incident). */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
+    if (next_server_took_over(cx, rc)) {
+        memset(x, 0, sizeof *x);
+        x->attempts[x->nattempts++] = rc;
+        x->up_conn = rc;
+        return true;
+    }
     for (struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
-        if (!why_gw_is_gateway(cx->gw, &d->cli))
+        /* the index's list holds the other addresses of its bucket too */
+        if (!why_gw_is_gateway(cx->gw, &d->cli) || !why_addr_eq(why_dns_alink_addr(l), &c->srv_addr))
             continue;
         /* the name's other addresses: in this answer, or in the other type's answer */
         for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o)) {
@@ -731,7 +763,7 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
                 for (const struct why_conn_rec *n = why_store_conns_to(cx->st, &o->addrs[i]); n; n = n->anext) {
                     const struct why_conn *nc = why_rec_conn(n);
                     int64_t after = why_ts_diff_us(c->first_ts, nc->first_ts);
-                    if (nc->established && nc->srv_port == c->srv_port &&
+                    if (nc->established && nc->srv_port == c->srv_port && why_addr_eq(&nc->srv_addr, &o->addrs[i]) &&
                         why_addr_eq(&nc->cli_addr, &c->cli_addr) && after >= -WHY_SKEW_US &&
                         after <= WHY_FALLBACK_US) {
                         memset(x, 0, sizeof *x);

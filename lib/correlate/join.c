@@ -188,6 +188,11 @@ static struct why_ts attempt_end(const struct why_conn_rec *rc)
     return t;
 }
 
+struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
+{
+    return attempt_end(rc);
+}
+
 #define WHY_UNHEARD_US 10000 /* an attempt begun this little before the gateway answered was not
                                  given up on by a timer: no gateway's connect timeout is near
                                  this short (HAProxy advises > 3 s, Caddy's dial_timeout and

@@ -224,6 +224,9 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
 void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x);
 /* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
 int64_t why_join_repeat_wait(const struct why_txn *t);
+/* When rc, an attempt, ended: its SYN-ACK, else the last of its SYNs, its ICMP error or its
+ * reset. */
+struct why_ts why_join_attempt_end(const struct why_conn_rec *rc);
 /* rc, a gateway's failed attempt no request took, to one address of a name whose other
  * address it reached right after (happy eyeballs, next address): x gets rc alone. */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

@@ -30,6 +30,17 @@ static uint64_t addr_hash(uint64_t h, const struct why_addr *a)
     return h;
 }
 
+/* A bucket from an FNV-1a hash: its last byte only moves the hash's low bits and the bits from
+ * 40 up, so the bits between are mixed first (MurmurHash3's finaliser), or servers that differ
+ * in the last byte of their address (a /24) would share one bucket. */
+static uint32_t bucket_of(uint64_t h, uint32_t nbuckets)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return (uint32_t)(h >> 24) & (nbuckets - 1);
+}
+
 static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
 {
     return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
@@ -45,7 +56,7 @@ static uint64_t dns_sock_hash(const struct why_addr *cli, uint16_t cport, const 
 
 static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
 {
-    return (uint32_t)(dns_sock_hash(cli, cport, srv) >> 24) & (WHY_DNS_BUCKETS - 1);
+    return bucket_of(dns_sock_hash(cli, cport, srv), WHY_DNS_BUCKETS);
 }
 
 /* The query key: the socket, the query id and the name (the type is compared only). */
@@ -57,7 +68,7 @@ static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const
     h = (h ^ (qid >> 8)) * 1099511628211u;
     for (const char *p = qname; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
+    return bucket_of(h, WHY_DNS_BUCKETS);
 }
 
 /* The queue's index: method, host, target and the connection's addresses and server port. */
@@ -69,12 +80,12 @@ static uint32_t like_bucket(const struct why_txn *t)
         h = (h ^ (uint8_t)t->target[i]) * 1099511628211u;
     h = addr_hash(addr_hash(h, &c->cli_addr), &c->srv_addr);
     h = (h ^ c->srv_port) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
+    return bucket_of(h, WHY_DNS_BUCKETS);
 }
 
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
 {
-    return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
+    return bucket_of(addr_hash(14695981039346656037u, a), nbuckets);
 }
 
 /* The index of attempts: client address, server address and port. */
@@ -82,7 +93,7 @@ static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *s
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
     h = (h ^ port) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_ADDR_BUCKETS - 1);
+    return bucket_of(h, WHY_ADDR_BUCKETS);
 }
 
 /* ---- spare records ---- */
@@ -1058,7 +1069,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         d->snext->sprev = d;
     st->dsock[d->sbucket] = d;
     d->nkey = why_request_key("", d->qname);
-    d->nbucket = (uint32_t)(d->nkey >> 24) & (WHY_DNS_BUCKETS - 1);
+    d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
     d->nnext = st->dname[d->nbucket];
     if (d->nnext)
         d->nnext->nprev = d;
@@ -1091,7 +1102,7 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
 
 struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t key)
 {
-    return st->dname[(uint32_t)(key >> 24) & (WHY_DNS_BUCKETS - 1)];
+    return st->dname[bucket_of(key, WHY_DNS_BUCKETS)];
 }
 
 struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a)

@@ -141,6 +141,29 @@ static void connections_by_server(void **state)
     assert_int_equal(f->st.nrecs, 4);
 }
 
+/* Servers whose addresses differ only in the last byte (one /24) do not share a list of the
+ * server-address index: the walk for one of them meets its own records, not the subnet's. */
+static void servers_of_a_subnet_apart(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn cs[254];
+    char buf[32];
+    for (int i = 0; i < 254; i++) {
+        cs[i] = f->conns[0];
+        snprintf(buf, sizeof buf, "198.19.7.%d", i + 1);
+        cs[i].srv_addr = A(buf);
+        assert_non_null(why_store_conn_new(&f->st, &cs[i]));
+    }
+    int longest = 0;
+    for (int i = 0; i < 254; i++) {
+        int n = 0;
+        for (struct why_conn_rec *rc = why_store_conns_to(&f->st, &cs[i].srv_addr); rc; rc = why_store_conns_next(rc))
+            n++;
+        longest = n > longest ? n : longest;
+    }
+    assert_true(longest <= 4); /* 254 in one list before the bucket's bits were mixed */
+}
+
 static void transactions_capped(void **state)
 {
     struct fixture *f = *state;
@@ -356,6 +379,7 @@ int main(void)
         cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(servers_of_a_subnet_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
