@@ -482,15 +482,15 @@ static bool beat(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t p
     return !nearer;
 }
 
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict);
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict, bool gone);
 static bool scheduled_strict(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    return scheduled(cx, rc, true);
+    return scheduled(cx, rc, true, false);
 }
 
 static bool scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    return scheduled(cx, rc, false);
+    return scheduled(cx, rc, false, false);
 }
 
 bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
@@ -522,12 +522,14 @@ bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_co
     return why_join_cached(cx, WHY_SCHED_Q_LOOSE, rc, scheduled_loose);
 }
 
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict)
+/* With `gone`, the path's checks already pruned count too (why_store_checks_gone). */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict, bool gone)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
-    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + 1]; /* + 1: drifting_schedule adds rc's */
+    /* + WHY_PATH_CHECKS: the checks gone; + 1: drifting_schedule adds rc's */
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + WHY_PATH_CHECKS + 1];
     uint32_t n = 0;
     /* the server-address index: the records to that address (and a few of its hash bucket) */
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
@@ -537,6 +539,16 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
             !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
             continue;
         ts[n++] = oc->first_ts;
+    }
+    uint32_t held = n;
+    struct why_ts old[WHY_PATH_CHECKS];
+    uint32_t nold = gone ? why_store_checks_gone(cx->st, c, old, WHY_PATH_CHECKS) : 0;
+    for (uint32_t i = 0; i < nold; i++) {
+        bool dup = false; /* pruned with rc: still held */
+        for (uint32_t k = 0; k < held && !dup; k++)
+            dup = why_ts_cmp(ts[k], old[i]) == 0;
+        if (!dup)
+            ts[n++] = old[i];
     }
     if (!on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN))
         /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
@@ -557,7 +569,12 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
 
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
-    if (!why_join_scheduled_loose(cx, rc))
+    /* Judged as it goes, when the checks before it on its path may be gone already: those
+     * found to be checks as they went count too (races/run1: Apache's checks of 198.19.0.12
+     * at 0, 1.07, 2.25, 3.39 and 4.76 s, drifting, the first three pruned before the fourth
+     * was judged; the store held only those after it). The requests around them were decided
+     * while they were held: only this judgement needs them. */
+    if (!scheduled(cx, rc, false, true))
         return false;
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */

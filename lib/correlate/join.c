@@ -494,10 +494,6 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
                                      another request's attempt living on) */
 #define WHY_FINAL_COST_MAX_US (8LL * 1000000) /* a pair's cost is capped here (its square
                                                  stays below 2^46) */
-#define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
-                                            this soon after the previous one ended (HAProxy:
-                                            its connect timeout, then min(timeout connect,
-                                            1 s); Squid and nginx move on at once) */
 
 struct finals {
     struct why_conn_rec *own; /* the client's final attempt, or NULL */

@@ -21,6 +21,10 @@
 #include "store/store.h"
 
 #define WHY_JOIN_MAX 16
+#define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
+                                            this soon after the previous one ended (HAProxy:
+                                            its connect timeout, then min(timeout connect,
+                                            1 s); Squid and nginx move on at once) */
 
 #define WHY_HOLDDOWN_US 260000 /* Varnish holds a refused address down this long (its
                                   backend_remote_error_holddown, 0.25 s, and 10 ms of clocks) */
@@ -227,6 +231,12 @@ int64_t why_join_repeat_wait(const struct why_txn *t);
 /* When rc, an attempt, ended: its SYN-ACK, else the last of its SYNs, its ICMP error or its
  * reset. */
 struct why_ts why_join_attempt_end(const struct why_conn_rec *rc);
+/* rc, a gateway's failed attempt no request took, went the path a request's attempt took
+ * while that request waited (after its request, by its answer): another try of that request's
+ * (a gateway tries a server again for one request: HAProxy's retries, Squid's
+ * forward_max_tries, a balancer back at a member; the join gave the request another of them),
+ * whose failure the request's own report tells. x gets rc alone (claimed, no incident). */
+bool why_join_unjoined_covered(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
 /* rc, a gateway's failed attempt no request took, to one address of a name whose other
  * address it reached right after (happy eyeballs, next address): x gets rc alone. */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

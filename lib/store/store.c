@@ -618,35 +618,103 @@ static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
     return p->port == c->srv_port && why_addr_eq(&p->srv, &c->srv_addr) && why_addr_eq(&p->cli, &c->cli_addr);
 }
 
-void why_store_note_req_path(struct why_store *st, const struct why_conn *c)
+/* c's entry: found, or when `make` taken (an empty slot, else the home one given over). */
+static struct why_req_path *path_entry(struct why_store *st, const struct why_conn *c, bool make)
 {
     size_t home = req_path_at(c);
-    struct why_req_path *p = &st->req_paths[home];
     for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
         struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
         if (q->srv.family && req_path_is(q, c))
-            return;
+            return q;
         if (!q->srv.family) {
-            p = q;
-            break;
+            if (!make)
+                return NULL;
+            memset(q, 0, sizeof *q);
+            q->cli = c->cli_addr;
+            q->srv = c->srv_addr;
+            q->port = c->srv_port;
+            return q;
         }
     }
+    if (!make)
+        return NULL;
+    struct why_req_path *p = &st->req_paths[home];
+    memset(p, 0, sizeof *p);
     p->cli = c->cli_addr;
     p->srv = c->srv_addr;
     p->port = c->srv_port;
+    return p;
+}
+
+static const struct why_req_path *path_find(const struct why_store *st, const struct why_conn *c)
+{
+    return path_entry((struct why_store *)st, c, false);
+}
+
+/* The slot of n kept times (cap max) that a new one takes: the next, or the oldest. */
+static uint32_t time_slot(const struct why_ts *ts, uint8_t *n, uint32_t max)
+{
+    if (*n < max)
+        return (*n)++;
+    uint32_t k = 0;
+    for (uint32_t i = 1; i < max; i++)
+        if (why_ts_cmp(ts[i], ts[k]) < 0)
+            k = i;
+    return k;
+}
+
+void why_store_note_req_path(struct why_store *st, const struct why_conn *c, struct why_ts from, struct why_ts to)
+{
+    struct why_req_path *p = path_entry(st, c, true);
+    p->taken = true;
+    for (uint32_t i = 0; i < p->nwaits; i++)
+        if (why_ts_cmp(p->wait_from[i], from) == 0) {
+            if (why_ts_cmp(to, p->wait_to[i]) > 0)
+                p->wait_to[i] = to;
+            return; /* the same request's other attempt */
+        }
+    uint8_t n = p->nwaits;
+    uint32_t k = time_slot(p->wait_from, &p->nwaits, WHY_PATH_WAITS);
+    if (n < WHY_PATH_WAITS || why_ts_cmp(from, p->wait_from[k]) > 0) {
+        p->wait_from[k] = from;
+        p->wait_to[k] = to;
+    }
 }
 
 bool why_store_req_path_seen(const struct why_store *st, const struct why_conn *c)
 {
-    size_t home = req_path_at(c);
-    for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
-        const struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
-        if (!q->srv.family)
-            return false;
-        if (req_path_is(q, c))
+    const struct why_req_path *p = path_find(st, c);
+    return p && p->taken;
+}
+
+bool why_store_req_path_waited(const struct why_store *st, const struct why_conn *c, struct why_ts at, int64_t slack)
+{
+    const struct why_req_path *p = path_find(st, c);
+    for (uint32_t i = 0; p && i < p->nwaits; i++)
+        if (why_ts_diff_us(p->wait_from[i], at) >= -slack && why_ts_diff_us(at, p->wait_to[i]) >= -slack)
             return true;
-    }
     return false;
+}
+
+void why_store_note_check(struct why_store *st, const struct why_conn *c)
+{
+    struct why_req_path *p = path_entry(st, c, true);
+    for (uint32_t i = 0; i < p->nchecks; i++)
+        if (why_ts_cmp(p->checks[i], c->first_ts) == 0)
+            return;
+    uint8_t n = p->nchecks;
+    uint32_t k = time_slot(p->checks, &p->nchecks, WHY_PATH_CHECKS);
+    if (n < WHY_PATH_CHECKS || why_ts_cmp(c->first_ts, p->checks[k]) > 0)
+        p->checks[k] = c->first_ts;
+}
+
+uint32_t why_store_checks_gone(const struct why_store *st, const struct why_conn *c, struct why_ts *out, uint32_t max)
+{
+    const struct why_req_path *p = path_find(st, c);
+    uint32_t n = 0;
+    for (uint32_t i = 0; p && i < p->nchecks && n < max; i++)
+        out[n++] = p->checks[i];
+    return n;
 }
 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)

@@ -164,6 +164,35 @@ static void servers_of_a_subnet_apart(void **state)
     assert_true(longest <= 4); /* 254 in one list before the bucket's bits were mixed */
 }
 
+/* What is remembered of a path past its records: the latest WHY_PATH_CHECKS checks' times, the
+ * latest WHY_PATH_WAITS waits of requests that took it; a path only checked is no request's. */
+static void path_memory_keeps_latest(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn c = f->conns[0];
+    struct why_ts got[WHY_PATH_CHECKS + 2];
+    for (int i = 0; i < WHY_PATH_CHECKS + 2; i++) {
+        c.first_ts = T(1.0 + i);
+        why_store_note_check(&f->st, &c);
+    }
+    why_store_note_check(&f->st, &c); /* the same check again */
+    uint32_t n = why_store_checks_gone(&f->st, &c, got, WHY_PATH_CHECKS + 2);
+    assert_int_equal(n, WHY_PATH_CHECKS);
+    for (uint32_t i = 0; i < n; i++)
+        assert_true(why_ts_cmp(got[i], T(3.0)) >= 0); /* the two oldest gave way */
+    assert_false(why_store_req_path_seen(&f->st, &c));
+    for (int i = 0; i < WHY_PATH_WAITS + 1; i++)
+        why_store_note_req_path(&f->st, &c, T(20.0 + i), T(20.5 + i));
+    assert_true(why_store_req_path_seen(&f->st, &c));
+    assert_false(why_store_req_path_waited(&f->st, &c, T(20.2), 0)); /* the oldest gave way */
+    assert_true(why_store_req_path_waited(&f->st, &c, T(20.0 + WHY_PATH_WAITS + 0.2), 0));
+    assert_false(why_store_req_path_waited(&f->st, &c, T(20.0 + WHY_PATH_WAITS + 0.7), 0));
+    struct why_conn other = c;
+    other.srv_port++;
+    assert_false(why_store_req_path_waited(&f->st, &other, T(20.0 + WHY_PATH_WAITS + 0.2), 0));
+    assert_int_equal(why_store_checks_gone(&f->st, &other, got, WHY_PATH_CHECKS), 0);
+}
+
 static void transactions_capped(void **state)
 {
     struct fixture *f = *state;
@@ -380,6 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(servers_of_a_subnet_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(path_memory_keeps_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
