@@ -528,15 +528,15 @@ static bool beat(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t p
     return !nearer;
 }
 
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict);
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict, bool gone);
 static bool scheduled_strict(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    return scheduled(cx, rc, true);
+    return scheduled(cx, rc, true, false);
 }
 
 static bool scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    return scheduled(cx, rc, false);
+    return scheduled(cx, rc, false, false);
 }
 
 bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
@@ -568,12 +568,14 @@ bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_co
     return why_join_cached(cx, WHY_SCHED_Q_LOOSE, rc, scheduled_loose);
 }
 
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict)
+/* With `gone`, the path's checks already pruned count too (why_store_checks_gone). */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict, bool gone)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
-    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + 1]; /* + 1: drifting_schedule adds rc's */
+    /* + WHY_PATH_CHECKS: the checks gone; + 1: drifting_schedule adds rc's */
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX + WHY_PATH_CHECKS + 1];
     uint32_t n = 0;
     /* the server-address index: the records to that address (and a few of its hash bucket) */
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
@@ -583,6 +585,16 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
             !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
             continue;
         ts[n++] = oc->first_ts;
+    }
+    uint32_t held = n;
+    struct why_ts old[WHY_PATH_CHECKS];
+    uint32_t nold = gone ? why_store_checks_gone(cx->st, c, old, WHY_PATH_CHECKS) : 0;
+    for (uint32_t i = 0; i < nold; i++) {
+        bool dup = false; /* pruned with rc: still held */
+        for (uint32_t k = 0; k < held && !dup; k++)
+            dup = why_ts_cmp(ts[k], old[i]) == 0;
+        if (!dup)
+            ts[n++] = old[i];
     }
     if (!on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN))
         /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
@@ -603,7 +615,12 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
 
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
-    if (!why_join_scheduled_loose(cx, rc))
+    /* Judged as it goes, when the checks before it on its path may be gone already: those
+     * found to be checks as they went count too (races/run1: Apache's checks of 198.19.0.12
+     * at 0, 1.07, 2.25, 3.39 and 4.76 s, drifting, the first three pruned before the fourth
+     * was judged; the store held only those after it). The requests around them were decided
+     * while they were held: only this judgement needs them. */
+    if (!scheduled(cx, rc, false, true))
         return false;
     memset(x, 0, sizeof *x);
     x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */
@@ -768,14 +785,45 @@ static bool fallback_seen(struct why_addr *seen, uint32_t *n, const struct why_a
     return false;
 }
 
+#define WHY_NEXT_SERVER_US 2000 /* a balancer connects to its next server this soon after a
+                                    refusal (same event-loop turn: nginx's proxy_next_upstream,
+                                    Apache's next member, HAProxy's redispatch) */
+
+/* The same gateway connected to another server within WHY_NEXT_SERVER_US of rc's end, and
+ * that connection carried HTTP (or TLS) upstream: a balancer moved on from rc to its next server
+ * (nginx's and Apache's `two`: 198.19.0.12 refused, 198.19.0.10 answered 96 us later). */
+static bool next_server_took_over(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = why_join_attempt_end(rc);
+    for (const struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
+        const struct why_conn *nc = why_rec_conn(n);
+        int64_t gap = why_ts_diff_us(end, nc->first_ts);
+        if (gap > WHY_NEXT_SERVER_US && !cx->st->conns_unordered)
+            break; /* records are in the order of their first packet */
+        if (nc->syn_count && nc->established && gap >= -WHY_SKEW_US && gap <= WHY_NEXT_SERVER_US &&
+            why_addr_eq(&nc->cli_addr, &c->cli_addr) && !why_addr_eq(&nc->srv_addr, &c->srv_addr) &&
+            (why_rec_http(n) || n->app == WHY_APP_TLS))
+            return true; /* its requests may be gone already: the protocol it spoke says it carried one */
+    }
+    return false;
+}
+
 /* rc, a gateway's failed attempt no request took, went to one address of a name whose other
- * address the same gateway reached right after (happy eyeballs, the next address of a list):
- * the request went on there; x gets rc alone (claimed, no incident). */
+ * address the same gateway reached right after (happy eyeballs, the next address of a list),
+ * or to a server a balancer moved on from at once: the request went on there; x gets rc alone
+ * (claimed, no incident). */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
+    if (next_server_took_over(cx, rc)) {
+        memset(x, 0, sizeof *x);
+        x->attempts[x->nattempts++] = rc;
+        x->up_conn = rc;
+        return true;
+    }
     /* A name's lookups (by one host) and an address's connections give the same answer each
      * time they are looked at: each is looked at once (a name looked up on every request has
      * as many records at the address, each with the same other addresses). */
@@ -785,7 +833,8 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
     uint32_t naddrs = 0;
     for (struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
-        if (!why_gw_is_gateway(cx->gw, &d->cli))
+        /* the index's list holds the other addresses of its bucket too */
+        if (!why_gw_is_gateway(cx->gw, &d->cli) || !why_addr_eq(why_dns_alink_addr(l), &c->srv_addr))
             continue;
         bool seen = false;
         for (uint32_t i = 0; i < nnames && !seen; i++)
@@ -804,7 +853,7 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
                 for (const struct why_conn_rec *n = why_store_conns_to(cx->st, &o->addrs[i]); n; n = n->anext) {
                     const struct why_conn *nc = why_rec_conn(n);
                     int64_t after = why_ts_diff_us(c->first_ts, nc->first_ts);
-                    if (nc->established && nc->srv_port == c->srv_port &&
+                    if (nc->established && nc->srv_port == c->srv_port && why_addr_eq(&nc->srv_addr, &o->addrs[i]) &&
                         why_addr_eq(&nc->cli_addr, &c->cli_addr) && after >= -WHY_SKEW_US &&
                         after <= WHY_FALLBACK_US) {
                         memset(x, 0, sizeof *x);

@@ -175,21 +175,6 @@ static bool attempt_failed(const struct why_conn_rec *rc)
     return !why_rec_conn(rc)->established;
 }
 
-/* When an attempt was over, so the next one of the same request must start after it. */
-static struct why_ts attempt_end(const struct why_conn_rec *rc)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    if (c->synack_frame)
-        return c->synack_ts;
-    struct why_ts t = why_conn_syn_ts(c, c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
-                                                                       : (c->syn_count ? c->syn_count - 1 : 0));
-    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
-        t = c->more->icmp_ts;
-    if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, t) > 0)
-        t = c->half[WHY_S2C].end->rst_ts;
-    return t;
-}
-
 #define WHY_UNHEARD_US 10000 /* an attempt begun this little before the gateway answered was not
                                  given up on by a timer: no gateway's connect timeout is near
                                  this short (HAProxy advises > 3 s, Caddy's dial_timeout and
@@ -234,7 +219,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
                               const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts end = attempt_end(rc);
+    struct why_ts end = why_join_attempt_end(rc);
     if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
         return false; /* an unanswered SYN ends when the gateway gives up: not seen */
     for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
@@ -500,10 +485,6 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
                                      another request's attempt living on) */
 #define WHY_FINAL_COST_MAX_US (8LL * 1000000) /* a pair's cost is capped here (its square
                                                  stays below 2^46) */
-#define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
-                                            this soon after the previous one ended (HAProxy:
-                                            its connect timeout, then min(timeout connect,
-                                            1 s); Squid and nginx move on at once) */
 
 struct finals {
     struct why_conn_rec *own; /* the client's final attempt, or NULL */
@@ -570,7 +551,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
                          struct why_ts until)
 {
     const struct why_conn *a = why_rec_conn(o);
-    struct why_ts gap_from = attempt_end(o);
+    struct why_ts gap_from = why_join_attempt_end(o);
     /* the failed attempts made before o: from the index of attempts not seen to connect by
      * client address, which o is on (it failed and nothing claimed it, as every caller's
      * attempt), else every record before o */
@@ -653,9 +634,9 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
             !same_path(oc, c) || why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
-        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts0);
+        int64_t gap = why_ts_diff_us(why_join_attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US ||
-            (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || why_join_scheduled(cx, o) ||
+            (best && why_ts_cmp(why_join_attempt_end(o), why_join_attempt_end(best)) <= 0) || why_join_scheduled(cx, o) ||
             !retry_link(cx, o, rc))
             continue;
         best = o;
@@ -673,9 +654,9 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
             why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
         bool seen_end = oc->half[WHY_S2C].end->rst_frame || oc->icmp_frame;
-        int64_t gap = why_ts_diff_us(attempt_end(o), c->syn_ts0);
+        int64_t gap = why_ts_diff_us(why_join_attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
-            (best && why_ts_cmp(attempt_end(o), attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
+            (best && why_ts_cmp(why_join_attempt_end(o), why_join_attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
             why_join_scheduled(cx, o))
             continue;
         best = o;
@@ -699,7 +680,7 @@ static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc
 static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool linked)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts end = attempt_end(rc);
+    struct why_ts end = why_join_attempt_end(rc);
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || oc->syn_count == 0 || oc->midstream || !same_path(oc, c))
@@ -748,7 +729,7 @@ static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why
     if (!p || same_path(why_rec_conn(p), why_rec_conn(rc)) || why_ts_diff_us(from, why_rec_conn(p)->syn_ts0) >= -WHY_CAUSAL_US)
         return p;
     int64_t tail = silent_tail(p);
-    if (tail && why_ts_cmp(why_rec_conn(rc)->syn_ts0, why_ts_add_us(attempt_end(p), tail)) < 0)
+    if (tail && why_ts_cmp(why_rec_conn(rc)->syn_ts0, why_ts_add_us(why_join_attempt_end(p), tail)) < 0)
         return NULL;
     return p;
 }
@@ -837,7 +818,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
                          struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    int64_t gap = why_ts_diff_us(attempt_end(rc), q->resp_first_ts);
+    int64_t gap = why_ts_diff_us(why_join_attempt_end(rc), q->resp_first_ts);
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
@@ -853,7 +834,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
         uint32_t n = c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX : c->syn_count;
         if (n < 2 || why_ts_cmp(why_conn_syn_ts(c, n - 2), q->resp_first_ts) > 0 ||
             why_ts_diff_us(q->resp_first_ts, why_conn_syn_ts(c, n - 1)) > WHY_GIVEUP_RACE_US ||
-            why_ts_diff_us(q->resp_first_ts, attempt_end(rc)) > WHY_GIVEUP_RACE_US)
+            why_ts_diff_us(q->resp_first_ts, why_join_attempt_end(rc)) > WHY_GIVEUP_RACE_US)
             return -1;
         return -gap; /* as far from the answer as an attempt that ended this much before */
     }
@@ -1099,7 +1080,7 @@ static bool in_other_chain(const struct finals *f, struct why_conn_rec *rc)
 static bool moved_on_at_once(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts end = attempt_end(rc);
+    struct why_ts end = why_join_attempt_end(rc);
     for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
         const struct why_conn *nc = why_rec_conn(n);
         int64_t gap = why_ts_diff_us(end, nc->first_ts);
@@ -1347,7 +1328,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             /* A failed attempt still retrying after the gateway answered the client is not
              * why it answered: it belongs to another request. */
             if (attempt_failed(rc) && client->has_resp &&
-                why_ts_diff_us(client->resp_first_ts, attempt_end(rc)) > WHY_SKEW_US)
+                why_ts_diff_us(client->resp_first_ts, why_join_attempt_end(rc)) > WHY_SKEW_US)
                 continue;
             /* ...nor is one the gateway had neither heard back from nor waited on */
             if (client->has_resp && unheard_at_answer(rc, client->resp_first_ts))
@@ -1423,7 +1404,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 x->up_conn = pick;
             break;
         }
-        after = attempt_end(pick);
+        after = why_join_attempt_end(pick);
         const struct why_conn *pc = why_rec_conn(pick);
         if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)
             refused = pc;

@@ -21,6 +21,10 @@
 #include "store/store.h"
 
 #define WHY_JOIN_MAX 16
+#define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
+                                            this soon after the previous one ended (HAProxy:
+                                            its connect timeout, then min(timeout connect,
+                                            1 s); Squid and nginx move on at once) */
 
 #define WHY_HOLDDOWN_US 260000 /* Varnish holds a refused address down this long (its
                                   backend_remote_error_holddown, 0.25 s, and 10 ms of clocks) */
@@ -185,7 +189,15 @@ bool why_join_dns_expected_miss(const char *qname);
  * answer the capture missed (one SYN given up sooner than any retransmission timer), or
  * carried a hole where the request to read would be. */
 bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
-bool why_join_dns_failed(const struct why_dns_rec *d);     /* a failed A/AAAA lookup */
+/* A failed A/AAAA lookup. */
+static inline bool why_join_dns_failed(const struct why_dns_rec *d)
+{
+    if (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)
+        return false; /* PTR lookups of clients, HTTPS/SVCB probes: not needed to connect */
+    if (d->answered)
+        return d->naddrs == 0;
+    return d->icmp || d->tries >= 2;
+}
 /* rc failed: it and the host's further failed attempts at the same address and port. */
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
 /* rc is a gateway's failed TLS connection: it and the client TLS connection served then. */
@@ -235,6 +247,28 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
 void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x);
 /* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
 int64_t why_join_repeat_wait(const struct why_txn *t);
+/* When rc, an attempt, ended: its SYN-ACK, else the last of its SYNs, its ICMP error or its
+ * reset. */
+static inline struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->synack_frame)
+        return c->synack_ts;
+    struct why_ts t = why_conn_syn_ts(c, c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
+                                                                       : (c->syn_count ? c->syn_count - 1 : 0));
+    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
+        t = c->more->icmp_ts;
+    if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, t) > 0)
+        t = c->half[WHY_S2C].end->rst_ts;
+    return t;
+}
+
+/* rc, a gateway's failed attempt no request took, went the path a request's attempt took
+ * while that request waited (after its request, by its answer): another try of that request's
+ * (a gateway tries a server again for one request: HAProxy's retries, Squid's
+ * forward_max_tries, a balancer back at a member; the join gave the request another of them),
+ * whose failure the request's own report tells. x gets rc alone (claimed, no incident). */
+bool why_join_unjoined_covered(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
 /* rc, a gateway's failed attempt no request took, to one address of a name whose other
  * address it reached right after (happy eyeballs, next address): x gets rc alone. */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);

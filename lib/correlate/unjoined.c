@@ -25,6 +25,39 @@ static bool attempt_follows(const struct why_conn_rec *prev, const struct why_co
     return n == 0 || why_ts_cmp(o->c->first_ts, why_conn_syn_ts(p, n - 1)) > 0;
 }
 
+/* A client request not decided yet was waiting when o began: o may still be its attempt (its
+ * join takes it, or tells why not, when it is decided). */
+static bool undecided_waiting(const struct why_join_ctx *cx, const struct why_conn_rec *o)
+{
+    struct why_ts at = why_rec_conn(o)->syn_ts0;
+    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext)
+        if (why_ts_diff_us(q->req_first_ts, at) >= -WHY_CAUSAL_US &&
+            (!q->has_resp || why_ts_diff_us(at, q->resp_first_ts) >= -WHY_CAUSAL_US))
+            return true;
+    return false;
+}
+
+/* o, a later failure of the gateway's at last's path, is a retry of last's: begun within
+ * WHY_CHAIN_GAP_US of last's end (a gateway tries a server again at once or after a short
+ * timer: HAProxy's retries, Squid's forward_max_tries, nginx's proxy_next_upstream; what comes
+ * later is another failure's). Any other host's later failures at the path all are (a
+ * client's own retries back off as its program likes). */
+static bool chain_gap_ok(const struct why_join_ctx *cx, const struct why_conn_rec *last, const struct why_conn_rec *o)
+{
+    if (!why_gw_is_gateway(cx->gw, &why_rec_conn(o)->cli_addr))
+        return true;
+    return why_ts_diff_us(why_join_attempt_end(last), why_rec_conn(o)->syn_ts0) <= WHY_CHAIN_GAP_US;
+}
+
+/* o, a gateway's attempt within a chain's reach, is not the chain's: one of the gateway's own
+ * checks (its schedule is not a request's retrying), or one a request still waiting may claim
+ * (races/run1: a chain begun by a check took the refusal of `rst`, decided later, 4.4 s on). */
+static bool chain_skips(const struct why_join_ctx *cx, const struct why_conn_rec *o)
+{
+    return why_gw_is_gateway(cx->gw, &why_rec_conn(o)->cli_addr) &&
+           (why_join_scheduled(cx, o) || undecided_waiting(cx, o));
+}
+
 void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -47,10 +80,26 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
      * are not retries of one another (each keeps its own SYN schedule, RFC 6298) */
     for (uint64_t i = 0; i < n; i++) {
         struct why_conn_rec *o = ring[(seen - 1 - i) % WHY_JOIN_MAX];
-        if (attempt_follows(x->attempts[x->nattempts - 1], o))
-            x->attempts[x->nattempts++] = o;
+        struct why_conn_rec *last = x->attempts[x->nattempts - 1];
+        if (!attempt_follows(last, o) || chain_skips(cx, o))
+            continue;
+        if (!chain_gap_ok(cx, last, o))
+            break; /* the chain ended: what comes after is another failure's */
+        x->attempts[x->nattempts++] = o;
     }
     x->up_conn = rc;
+}
+
+bool why_join_unjoined_covered(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!why_gw_is_gateway(cx->gw, &c->cli_addr) ||
+        !why_store_req_path_waited(cx->st, c, c->syn_ts0, WHY_CAUSAL_US))
+        return false;
+    memset(x, 0, sizeof *x);
+    x->attempts[x->nattempts++] = rc;
+    x->up_conn = rc;
+    return true;
 }
 
 bool why_join_tls_failed(const struct why_conn_rec *rc)
@@ -259,15 +308,6 @@ uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_
     return n;
 }
 
-bool why_join_dns_failed(const struct why_dns_rec *d)
-{
-    if (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)
-        return false; /* PTR lookups of clients, HTTPS/SVCB probes: not needed to connect */
-    if (d->answered)
-        return d->naddrs == 0;
-    return d->icmp || d->tries >= 2;
-}
-
 /* Did cli ask for `name` (len bytes of a longer string), and get an address when
  * need_addr? A shorter name asked tells how a search-list lookup ended: an address, or a
  * failure reported for that name. */
@@ -318,10 +358,16 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         return; /* the request's own connection: nothing another request could take */
     if (x->up && x->client && x->up != x->client)
         why_store_claim_txn(st, x->up, x->client);
+    /* a request's paths, with how long it waited (not an unjoined report's) */
+    struct why_ts from = {0, 0, 0}, to = {0, 0, 0};
+    if (x->client) {
+        from = x->client->req_first_ts;
+        to = x->client->has_resp ? x->client->resp_first_ts : conn_last_ts(why_rec_conn(x->client->rc));
+    }
     for (uint32_t i = 0; i < x->nattempts; i++) {
         x->attempts[i]->claimed = true;
-        if (x->client) /* a request's, not an unjoined report's */
-            why_store_note_req_path(st, why_rec_conn(x->attempts[i]));
+        if (x->client)
+            why_store_note_req_path(st, why_rec_conn(x->attempts[i]), from, to);
     }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;
@@ -330,7 +376,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     if (x->up_conn) {
         x->up_conn->claimed = true;
         if (x->client)
-            why_store_note_req_path(st, why_rec_conn(x->up_conn));
+            why_store_note_req_path(st, why_rec_conn(x->up_conn), from, to);
     }
     if (x->client_conn)
         x->client_conn->claimed = true;

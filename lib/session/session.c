@@ -301,10 +301,15 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
     struct why_session *s = ctx;
     struct why_join_ctx cx = join_ctx(s);
     struct why_join x;
-    if (s->opt.include_unjoined && why_join_conn_failed(rc) &&
-        (why_join_unjoined_check(&cx, rc, &x) || why_join_unjoined_fallback(&cx, rc, &x))) {
-        unjoined(s, &x, false); /* a health check, or an address the gateway moved on from */
-    } else if (s->opt.include_unjoined && why_join_conn_failed(rc) && !why_join_family_fallback(&cx, rc)) {
+    bool failed = why_join_conn_failed(rc);
+    bool check = failed && why_join_unjoined_check(&cx, rc, &x);
+    if (check) /* its path's later attempts still find the schedule */
+        why_store_note_check(&s->st, why_rec_conn(rc));
+    if (s->opt.include_unjoined && failed &&
+        (check || why_join_unjoined_covered(&cx, rc, &x) || why_join_unjoined_fallback(&cx, rc, &x))) {
+        /* a health check, another try of a request's, or an address the gateway moved on from */
+        unjoined(s, &x, false);
+    } else if (s->opt.include_unjoined && failed && !why_join_family_fallback(&cx, rc)) {
         why_join_unjoined_conn(&cx, rc, &x);
         unjoined(s, &x, true);
     } else if (rc->app == WHY_APP_TLS && !rc->claimed && why_join_tls_failed(rc) &&

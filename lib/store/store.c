@@ -42,6 +42,18 @@ static uint64_t addr_hash(uint64_t h, const struct why_addr *a)
     return h;
 }
 
+/* A bucket from an FNV-1a hash: its last byte only moves the hash's low bits and the bits from
+ * 40 up, so the bits between are mixed first (MurmurHash3's finaliser), or keys that differ in
+ * their last byte only (the servers of a /24, host names that end in a number) would share one
+ * bucket. */
+static uint32_t bucket_of(uint64_t h, uint32_t nbuckets)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return (uint32_t)(h >> 24) & (nbuckets - 1);
+}
+
 static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
 {
     return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
@@ -57,7 +69,7 @@ static uint64_t dns_sock_hash(const struct why_addr *cli, uint16_t cport, const 
 
 static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
 {
-    return (uint32_t)(dns_sock_hash(cli, cport, srv) >> 24) & (WHY_DNS_BUCKETS - 1);
+    return bucket_of(dns_sock_hash(cli, cport, srv), WHY_DNS_BUCKETS);
 }
 
 /* The query key: the socket, the query id and the name (the type is compared only). */
@@ -69,7 +81,7 @@ static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const
     h = (h ^ (qid >> 8)) * 1099511628211u;
     for (const char *p = qname; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
+    return bucket_of(h, WHY_DNS_BUCKETS);
 }
 
 /* The queue's index: method, host, target and the connection's addresses and server port. */
@@ -81,29 +93,17 @@ static uint32_t like_bucket(const struct why_txn *t)
         h = (h ^ (uint8_t)t->target[i]) * 1099511628211u;
     h = addr_hash(addr_hash(h, &c->cli_addr), &c->srv_addr);
     h = (h ^ c->srv_port) * 1099511628211u;
-    return (uint32_t)(h >> 24) & (WHY_DNS_BUCKETS - 1);
+    return bucket_of(h, WHY_DNS_BUCKETS);
 }
 
-/* (Not spread as below: the addresses of one /24 share a bucket of the index by server
- * address and of DNS records by address, and two walks take what shares it without comparing
- * the address, why_join_unjoined_fallback and why_join_tls_spare: the lab's gateways' results
- * rest on the fallback's.) */
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
 {
-    return (uint32_t)(addr_hash(14695981039346656037u, a) >> 24) & (nbuckets - 1);
-}
-
-/* A bucket of an FNV-1a hash whose keys may differ in their last byte only (host names that
- * end in a number, the addresses of one /24): FNV's last multiply moves that byte's bits up by
- * a few only, so the bits above share one value; a multiply by 2^64 / phi spreads them. */
-static uint32_t spread_bucket(uint64_t h, uint32_t nbuckets)
-{
-    return (uint32_t)((h * 0x9e3779b97f4a7c15u) >> 40) & (nbuckets - 1);
+    return bucket_of(addr_hash(14695981039346656037u, a), nbuckets);
 }
 
 static uint32_t qhost_bucket(uint64_t hkey)
 {
-    return spread_bucket(hkey, WHY_QHOST_BUCKETS);
+    return bucket_of(hkey, WHY_QHOST_BUCKETS);
 }
 
 /* The index of attempts: client address, server address and port. */
@@ -111,7 +111,7 @@ static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *s
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, cli), srv);
     h = (h ^ port) * 1099511628211u;
-    return spread_bucket(h, WHY_ADDR_BUCKETS);
+    return bucket_of(h, WHY_ADDR_BUCKETS);
 }
 
 /* ---- spare records ---- */
@@ -634,7 +634,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         if (rc->unext)
             rc->unext->uprev = rc;
         st->ubuckets[b] = rc;
-        rc->fbucket = spread_bucket(addr_hash(14695981039346656037u, &c->cli_addr), WHY_ADDR_BUCKETS);
+        rc->fbucket = addr_bucket(&c->cli_addr, WHY_ADDR_BUCKETS);
         rc->fnext = st->fbuckets[rc->fbucket];
         if (rc->fnext)
             rc->fnext->fprev = rc;
@@ -714,35 +714,103 @@ static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
     return p->port == c->srv_port && why_addr_eq(&p->srv, &c->srv_addr) && why_addr_eq(&p->cli, &c->cli_addr);
 }
 
-void why_store_note_req_path(struct why_store *st, const struct why_conn *c)
+/* c's entry: found, or when `make` taken (an empty slot, else the home one given over). */
+static struct why_req_path *path_entry(struct why_store *st, const struct why_conn *c, bool make)
 {
     size_t home = req_path_at(c);
-    struct why_req_path *p = &st->req_paths[home];
     for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
         struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
         if (q->srv.family && req_path_is(q, c))
-            return;
+            return q;
         if (!q->srv.family) {
-            p = q;
-            break;
+            if (!make)
+                return NULL;
+            memset(q, 0, sizeof *q);
+            q->cli = c->cli_addr;
+            q->srv = c->srv_addr;
+            q->port = c->srv_port;
+            return q;
         }
     }
+    if (!make)
+        return NULL;
+    struct why_req_path *p = &st->req_paths[home];
+    memset(p, 0, sizeof *p);
     p->cli = c->cli_addr;
     p->srv = c->srv_addr;
     p->port = c->srv_port;
+    return p;
+}
+
+static const struct why_req_path *path_find(const struct why_store *st, const struct why_conn *c)
+{
+    return path_entry((struct why_store *)st, c, false);
+}
+
+/* The slot of n kept times (cap max) that a new one takes: the next, or the oldest. */
+static uint32_t time_slot(const struct why_ts *ts, uint8_t *n, uint32_t max)
+{
+    if (*n < max)
+        return (*n)++;
+    uint32_t k = 0;
+    for (uint32_t i = 1; i < max; i++)
+        if (why_ts_cmp(ts[i], ts[k]) < 0)
+            k = i;
+    return k;
+}
+
+void why_store_note_req_path(struct why_store *st, const struct why_conn *c, struct why_ts from, struct why_ts to)
+{
+    struct why_req_path *p = path_entry(st, c, true);
+    p->taken = true;
+    for (uint32_t i = 0; i < p->nwaits; i++)
+        if (why_ts_cmp(p->wait_from[i], from) == 0) {
+            if (why_ts_cmp(to, p->wait_to[i]) > 0)
+                p->wait_to[i] = to;
+            return; /* the same request's other attempt */
+        }
+    uint8_t n = p->nwaits;
+    uint32_t k = time_slot(p->wait_from, &p->nwaits, WHY_PATH_WAITS);
+    if (n < WHY_PATH_WAITS || why_ts_cmp(from, p->wait_from[k]) > 0) {
+        p->wait_from[k] = from;
+        p->wait_to[k] = to;
+    }
 }
 
 bool why_store_req_path_seen(const struct why_store *st, const struct why_conn *c)
 {
-    size_t home = req_path_at(c);
-    for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
-        const struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
-        if (!q->srv.family)
-            return false;
-        if (req_path_is(q, c))
+    const struct why_req_path *p = path_find(st, c);
+    return p && p->taken;
+}
+
+bool why_store_req_path_waited(const struct why_store *st, const struct why_conn *c, struct why_ts at, int64_t slack)
+{
+    const struct why_req_path *p = path_find(st, c);
+    for (uint32_t i = 0; p && i < p->nwaits; i++)
+        if (why_ts_diff_us(p->wait_from[i], at) >= -slack && why_ts_diff_us(at, p->wait_to[i]) >= -slack)
             return true;
-    }
     return false;
+}
+
+void why_store_note_check(struct why_store *st, const struct why_conn *c)
+{
+    struct why_req_path *p = path_entry(st, c, true);
+    for (uint32_t i = 0; i < p->nchecks; i++)
+        if (why_ts_cmp(p->checks[i], c->first_ts) == 0)
+            return;
+    uint8_t n = p->nchecks;
+    uint32_t k = time_slot(p->checks, &p->nchecks, WHY_PATH_CHECKS);
+    if (n < WHY_PATH_CHECKS || why_ts_cmp(c->first_ts, p->checks[k]) > 0)
+        p->checks[k] = c->first_ts;
+}
+
+uint32_t why_store_checks_gone(const struct why_store *st, const struct why_conn *c, struct why_ts *out, uint32_t max)
+{
+    const struct why_req_path *p = path_find(st, c);
+    uint32_t n = 0;
+    for (uint32_t i = 0; p && i < p->nchecks && n < max; i++)
+        out[n++] = p->checks[i];
+    return n;
 }
 
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv)
@@ -1253,7 +1321,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         d->snext->sprev = d;
     st->dsock[d->sbucket] = d;
     d->nkey = why_request_key("", d->qname);
-    d->nbucket = (uint32_t)(d->nkey >> 24) & (WHY_DNS_BUCKETS - 1);
+    d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
     d->nnext = st->dname[d->nbucket];
     if (d->nnext)
         d->nnext->nprev = d;
@@ -1311,12 +1379,12 @@ struct why_dns_rec *why_store_dns_answers(const struct why_store *st, uint64_t k
 {
     if (family != 4 && family != 6)
         return NULL;
-    return st->dfam[family == 6][(uint32_t)(key >> 24) & (WHY_DNS_BUCKETS - 1)];
+    return st->dfam[family == 6][bucket_of(key, WHY_DNS_BUCKETS)];
 }
 
 struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t key)
 {
-    return st->dname[(uint32_t)(key >> 24) & (WHY_DNS_BUCKETS - 1)];
+    return st->dname[bucket_of(key, WHY_DNS_BUCKETS)];
 }
 
 struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a)

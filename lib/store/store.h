@@ -93,10 +93,18 @@ struct why_store_hooks {
                               ones a request's attempt took, beyond their records' pruning
                               (open addressing; a path that finds no room replaces another) */
 
-/* A path a request's attempt took (its record may be gone). */
+#define WHY_PATH_WAITS 4  /* the latest waits of requests that took a path, kept */
+#define WHY_PATH_CHECKS 8 /* the latest checks of a path, kept */
+
+/* A path a request's attempt took, or the gateway checked (its records may be gone). */
 struct why_req_path {
     struct why_addr cli, srv;
     uint16_t port;
+    bool taken;                               /* by a request's attempt */
+    uint8_t nwaits, nchecks;                  /* filled (then the oldest gives way) */
+    struct why_ts wait_from[WHY_PATH_WAITS];  /* such a request's first byte */
+    struct why_ts wait_to[WHY_PATH_WAITS];    /* its answer (or its connection's last packet) */
+    struct why_ts checks[WHY_PATH_CHECKS];    /* first SYNs of failed checks pruned */
 };
 
 struct why_store {
@@ -231,11 +239,19 @@ struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_
 /* rc's part apart (HTTP/2 facts, a first speaker's bytes), to write: allocated at its first
  * use (until then rc->more is the shared why_rec_more_none); NULL on out of memory (counted). */
 struct why_rec_more *why_store_rec_more(struct why_store *st, struct why_conn_rec *rc);
-/* c's path (gateway address, server address and port) was taken by a request's attempt:
- * remembered past the record's pruning (WHY_REQ_PATHS). */
-void why_store_note_req_path(struct why_store *st, const struct why_conn *c);
+/* c's path (gateway address, server address and port) was taken by the attempt of a request
+ * that waited from `from` to `to`: remembered past the record's pruning (WHY_REQ_PATHS). */
+void why_store_note_req_path(struct why_store *st, const struct why_conn *c, struct why_ts from, struct why_ts to);
 /* A request's attempt took c's path, as far as why_store_note_req_path remembers. */
 bool why_store_req_path_seen(const struct why_store *st, const struct why_conn *c);
+/* A request whose attempt took c's path was waiting at `at` (within slack us either side), as
+ * far as the latest WHY_PATH_WAITS remembered say. */
+bool why_store_req_path_waited(const struct why_store *st, const struct why_conn *c, struct why_ts at, int64_t slack);
+/* c, a failed attempt found to be one of the gateway's checks, goes: its time is remembered,
+ * so that its path's later attempts still find the schedule (the latest WHY_PATH_CHECKS). */
+void why_store_note_check(struct why_store *st, const struct why_conn *c);
+/* The remembered checks of c's path: their times in out[0..max), how many. */
+uint32_t why_store_checks_gone(const struct why_store *st, const struct why_conn *c, struct why_ts *out, uint32_t max);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */

@@ -1621,6 +1621,113 @@ static void carrier_of_other_not_near(void **state)
     assert_ptr_equal(x.attempt_near, kc);
 }
 
+/* races/run1: Apache's checks of 198.19.0.12 drift (1.07, 1.18, 1.14, 1.37 s apart); the first
+ * three went as checks before the fourth was judged, and the store held only the attempts
+ * after it (one of them a request's). No run of five in a row fits those alone; with the
+ * checks gone remembered, the fourth is one of them too (claimed, no incident). Another
+ * path's checks say nothing of it. */
+static void checks_gone_still_scheduled(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = refused(f, "198.19.0.12", 4.392047);
+    const double after[] = {5.761362, 6.855144, 7.878792, 8.745012, 9.264554};
+    for (int i = 0; i < 5; i++)
+        refused(f, "198.19.0.12", after[i]);
+    struct why_join x;
+    assert_false(why_join_unjoined_check(&f->cx, rc, &x));
+    const double gone[] = {1.0, 2.069714, 3.25204};
+    struct why_conn c = *rc->c, o = *rc->c;
+    o.srv_addr = A("198.19.0.13");
+    for (int i = 0; i < 3; i++) {
+        o.first_ts = o.syn_ts0 = T(gone[i]);
+        why_store_note_check(&f->st, &o);
+    }
+    assert_false(why_join_unjoined_check(&f->cx, rc, &x));
+    for (int i = 0; i < 3; i++) {
+        c.first_ts = c.syn_ts0 = T(gone[i]);
+        why_store_note_check(&f->st, &c);
+    }
+    assert_true(why_join_unjoined_check(&f->cx, rc, &x));
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.up_conn, rc);
+}
+
+/* The gateway tried a server twice while one request waited (Apache's `rst`: the join named a
+ * check of that server, begun while the request waited, as its attempt; its own came 92 ms
+ * later): the try no request took is covered by that request's report, no incident of its
+ * own. Not one begun after the answer, nor one to another server; nor when only an unjoined
+ * report took the path. */
+static void request_retry_covered(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *rst = answered_request(f, 80, "/apache/rst", "rst.lab", 4.88, 503, 5.1722);
+    struct why_conn_rec *taken = refused(f, "198.19.0.12", 5.080);
+    struct why_conn_rec *own = refused(f, "198.19.0.12", 5.1719);
+    struct why_conn_rec *later = refused(f, "198.19.0.12", 6.285);
+    struct why_conn_rec *other = refused(f, "198.19.0.13", 5.1);
+    struct why_join x;
+    struct why_join u = {.nattempts = 1, .attempts = {taken}, .up_conn = taken};
+    why_join_apply(&f->st, &u);
+    assert_false(why_join_unjoined_covered(&f->cx, own, &x));
+    struct why_join r = {.client = rst, .nattempts = 1, .attempts = {taken}, .up_conn = taken};
+    why_join_apply(&f->st, &r);
+    assert_true(why_join_unjoined_covered(&f->cx, own, &x));
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.up_conn, own);
+    assert_false(why_join_unjoined_covered(&f->cx, later, &x));
+    assert_false(why_join_unjoined_covered(&f->cx, other, &x));
+}
+
+/* The gateway's later refusals of a path join an unjoined one's chain while each follows the
+ * one before within WHY_CHAIN_GAP_US (4 s later is another failure); one begun while a request
+ * not decided yet waited is left to that request (races/run1: `rst`'s own attempt, 4.4 s into
+ * a chain); the gateway's own checks are no retries. */
+static void unjoined_chain_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a[5];
+    const double at[] = {1.0, 1.5, 2.0, 6.0, 6.5};
+    for (int i = 0; i < 5; i++)
+        a[i] = refused(f, "198.19.0.12", at[i]);
+    struct why_join x;
+    why_join_unjoined_conn(&f->cx, a[0], &x);
+    assert_int_equal(x.nattempts, 3);
+    assert_ptr_equal(x.attempts[2], a[2]);
+    struct why_txn *q = answered_request(f, 80, "/apache/rst", "rst.lab", 1.9, 503, 2.1);
+    why_store_queue_push(&f->st, q);
+    why_join_unjoined_conn(&f->cx, a[0], &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[1], a[1]);
+    /* checks every second, and one refusal of no request's between */
+    struct why_conn_rec *lone = refused(f, "198.19.0.13", 10.3);
+    for (int i = 0; i < 6; i++)
+        refused(f, "198.19.0.13", 10.0 + i);
+    why_join_unjoined_conn(&f->cx, lone, &x);
+    assert_int_equal(x.nattempts, 1);
+}
+
+/* A balancer moved on at once: 198.19.0.12 refused the gateway and 96 us later its connection
+ * to 198.19.0.10 carried HTTP (nginx's and Apache's `two`): the refusal is claimed, no
+ * incident (why_join_unjoined_fallback). Not when the next server's connection came 0.5 s
+ * later, nor when it carried nothing readable as HTTP or TLS. */
+static void next_server_took_over(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = refused(f, "198.19.0.12", 1.0);
+    struct why_conn_rec *next = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.0002, true);
+    next->app = WHY_APP_HTTP;
+    struct why_join x;
+    assert_true(why_join_unjoined_fallback(&f->cx, rc, &x));
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.up_conn, rc);
+    struct why_conn_rec *slow = refused(f, "198.19.0.12", 3.0);
+    conn(f, "198.19.0.1", "198.19.0.10", 80, 3.5, true)->app = WHY_APP_HTTP;
+    assert_false(why_join_unjoined_fallback(&f->cx, slow, &x));
+    struct why_conn_rec *mute = refused(f, "198.19.0.12", 5.0);
+    conn(f, "198.19.0.1", "198.19.0.10", 80, 5.0002, true);
+    assert_false(why_join_unjoined_fallback(&f->cx, mute, &x));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1668,6 +1775,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(request_path_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(carrier_of_other_not_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_gone_still_scheduled, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_retry_covered, setup, teardown),
+        cmocka_unit_test_setup_teardown(unjoined_chain_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(next_server_took_over, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

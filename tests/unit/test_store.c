@@ -262,6 +262,58 @@ static void attempts_by_client(void **state)
     assert_true(r[5]->in_attempts);
 }
 
+/* Servers whose addresses differ only in the last byte (one /24) do not share a list of the
+ * server-address index: the walk for one of them meets its own records, not the subnet's. */
+static void servers_of_a_subnet_apart(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn cs[254];
+    char buf[32];
+    for (int i = 0; i < 254; i++) {
+        cs[i] = f->conns[0];
+        snprintf(buf, sizeof buf, "198.19.7.%d", i + 1);
+        cs[i].srv_addr = A(buf);
+        assert_non_null(why_store_conn_new(&f->st, &cs[i]));
+    }
+    int longest = 0;
+    for (int i = 0; i < 254; i++) {
+        int n = 0;
+        for (struct why_conn_rec *rc = why_store_conns_to(&f->st, &cs[i].srv_addr); rc; rc = why_store_conns_next(rc))
+            n++;
+        longest = n > longest ? n : longest;
+    }
+    assert_true(longest <= 4); /* 254 in one list before the bucket's bits were mixed */
+}
+
+/* What is remembered of a path past its records: the latest WHY_PATH_CHECKS checks' times, the
+ * latest WHY_PATH_WAITS waits of requests that took it; a path only checked is no request's. */
+static void path_memory_keeps_latest(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn c = f->conns[0];
+    struct why_ts got[WHY_PATH_CHECKS + 2];
+    for (int i = 0; i < WHY_PATH_CHECKS + 2; i++) {
+        c.first_ts = T(1.0 + i);
+        why_store_note_check(&f->st, &c);
+    }
+    why_store_note_check(&f->st, &c); /* the same check again */
+    uint32_t n = why_store_checks_gone(&f->st, &c, got, WHY_PATH_CHECKS + 2);
+    assert_int_equal(n, WHY_PATH_CHECKS);
+    for (uint32_t i = 0; i < n; i++)
+        assert_true(why_ts_cmp(got[i], T(3.0)) >= 0); /* the two oldest gave way */
+    assert_false(why_store_req_path_seen(&f->st, &c));
+    for (int i = 0; i < WHY_PATH_WAITS + 1; i++)
+        why_store_note_req_path(&f->st, &c, T(20.0 + i), T(20.5 + i));
+    assert_true(why_store_req_path_seen(&f->st, &c));
+    assert_false(why_store_req_path_waited(&f->st, &c, T(20.2), 0)); /* the oldest gave way */
+    assert_true(why_store_req_path_waited(&f->st, &c, T(20.0 + WHY_PATH_WAITS + 0.2), 0));
+    assert_false(why_store_req_path_waited(&f->st, &c, T(20.0 + WHY_PATH_WAITS + 0.7), 0));
+    struct why_conn other = c;
+    other.srv_port++;
+    assert_false(why_store_req_path_waited(&f->st, &other, T(20.0 + WHY_PATH_WAITS + 0.2), 0));
+    assert_int_equal(why_store_checks_gone(&f->st, &other, got, WHY_PATH_CHECKS), 0);
+}
+
 static void transactions_capped(void **state)
 {
     struct fixture *f = *state;
@@ -701,6 +753,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_answers_by_family, setup, teardown),
+        cmocka_unit_test_setup_teardown(servers_of_a_subnet_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(path_memory_keeps_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
