@@ -371,6 +371,13 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;
+    /* the gateway's own failing lookups a request's answer rests on: its schedule, which a later
+     * request may meet too, and no failure of their own to report again */
+    for (uint32_t i = 0; x->client && i < x->nbgdns; i++) {
+        struct why_dns_rec *d = x->bgdns[i];
+        d->bg_evidence |= !d->claimed; /* one the schedule's chain took was counted there */
+        d->claimed = d->scheduled = true;
+    }
     if (x->self_dns)
         x->self_dns->claimed = true;
     if (x->up_conn) {

@@ -333,6 +333,8 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
 
 static void prune_dns_report(struct why_session *s, struct why_dns_rec *d)
 {
+    if (d->bg_evidence && s->opt.include_unjoined && why_join_dns_failed(d))
+        s->sum.dns_background_failed++; /* a request took it as the schedule's, not a chain */
     if (!s->opt.include_unjoined || d->claimed || !why_join_dns_failed(d))
         return;
     if (why_join_dns_expected_miss(d->qname)) {

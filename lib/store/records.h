@@ -320,6 +320,8 @@ struct why_dns_rec {
     bool claimed;
     bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
                                      (no request asked it: correlate/background.c) */
+    bool bg_evidence;             /* claimed as such by a request whose answer rests on it (not
+                                     counted with the schedule's failures yet) */
     /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;

@@ -1374,6 +1374,29 @@ static void lookup_after_answer(void **state)
     assert_int_equal(x.nbgdns, 0);
 }
 
+/* races/run12 (HAProxy): noanswer's 503 rests on the gateway's lookup of its name 0.9 s after
+ * the answer; once the request is decided that lookup is the schedule's, claimed, so that its
+ * pruning does not report it again as a failure of its own (it was an unjoined dns_timeout),
+ * and counted once with the schedule's failures; a lookup a chain of the schedule took (and
+ * counted) already is not counted again. */
+static void lookup_after_answer_claimed(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 1.0, 503, 1.0005);
+    struct why_dns_rec *r = unanswered(f, "be.lab", 1.9);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 1);
+    why_join_apply(&f->st, &x);
+    assert_true(r->claimed && r->scheduled && r->bg_evidence);
+    struct why_txn *again = answered_request(f, 80, "/y", "be.lab", 1.2, 503, 1.2005);
+    r->bg_evidence = false; /* as if a chain of the schedule had claimed and counted it */
+    why_join_request(&f->cx, again, &x);
+    assert_int_equal(x.nbgdns, 1); /* the schedule's still */
+    why_join_apply(&f->st, &x);
+    assert_false(r->bg_evidence);
+}
+
 /* A 503 with no attempt for be.lab, a name the gateway looks up (resolved to 198.19.0.10),
  * while the checks of 198.19.0.17, an address no lookup of be.lab gave, fail: they are another
  * server's and say nothing of the request's (races/run8: HAProxy's `noanswer` was named after
@@ -1766,6 +1789,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
