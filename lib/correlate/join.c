@@ -1367,6 +1367,13 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
                 continue; /* after the connection that carried it */
+            /* SYNs that got nothing back, begun less than any connect timeout before the
+             * connection that carried the request: the gateway had not given up on them when it
+             * made that one, so they were another request's, made beside it (races/run13: HAProxy's garbage took drop's SYN sent 0.1 ms before its own) */
+            if (x->up_conn && rc != x->up_conn && attempt_failed(rc) && !c->half[WHY_S2C].end->rst_frame &&
+                !c->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
+                why_ts_diff_us(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) < WHY_UNHEARD_US)
+                continue;
             /* Where the request had to go, when that is known: the literal address, or what
              * the gateway's DNS answered for the host. A name that did not resolve leads
              * nowhere, so no attempt belongs to it. Otherwise (reverse proxy with fixed

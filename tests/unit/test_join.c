@@ -1525,6 +1525,42 @@ static void answered_on_failure_not_failover(void **state)
     assert_int_equal(j.nattempts, 0);
 }
 
+/* races/run13 (HAProxy, loaded): drop's SYN to 198.19.0.11 (never answered) left 0.14 ms
+ * before garbage's connection to 198.19.0.20, which carried garbage's request. No gateway gives
+ * up on a SYN that soon, so the two were made beside each other: the silent SYN is not one of
+ * garbage's tries. Begun 23 ms before, it could have been (a connect timeout run out). */
+static void silent_syn_beside_carrier_not_tried(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cg = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.0, true);
+    struct why_txn *g = request(f, cg, "/haproxy/garbage", "garbage.lab", 1.0);
+    struct why_conn_rec *s11 = attempt(f, "198.19.0.11", (const double[]){1.002266, 0}, 0);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.002406, true);
+    request(f, uc, "/haproxy/garbage", "garbage.lab", 1.002471);
+    answer(g, 502, 1.0206);
+    struct why_join j;
+    f->cx.deciding = g;
+    why_join_request(&f->cx, g, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], uc);
+    (void)s11;
+    why_join_apply(&f->st, &j);
+    g->decided = true;
+    /* 23 ms between the two: a connect timeout that short is still no reason to call them
+     * beside each other, so the silent SYN stays a try of the request */
+    struct why_conn_rec *cg2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 5.0, true);
+    struct why_txn *g2 = request(f, cg2, "/haproxy/garbage2", "garbage.lab", 5.0);
+    struct why_conn_rec *s2 = attempt(f, "198.19.0.11", (const double[]){5.002, 0}, 0);
+    struct why_conn_rec *uc2 = conn(f, "198.19.0.1", "198.19.0.20", 80, 5.025, true);
+    request(f, uc2, "/haproxy/garbage2", "garbage.lab", 5.0251);
+    answer(g2, 502, 5.04);
+    f->cx.deciding = g2;
+    why_join_request(&f->cx, g2, &j);
+    assert_int_equal(j.nattempts, 2);
+    assert_ptr_equal(j.attempts[0], s2);
+    assert_ptr_equal(j.attempts[1], uc2);
+}
+
 /* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
  * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
  * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
@@ -1823,6 +1859,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_on_failure_not_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(silent_syn_beside_carrier_not_tried, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
         cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
