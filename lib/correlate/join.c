@@ -1113,6 +1113,26 @@ static bool moved_on_at_once(const struct why_join_ctx *cx, const struct why_con
     return false;
 }
 
+/* b, a try of the request begun after a failed try a, followed it as a gateway's tries
+ * follow one another: the same server again within WHY_CHAIN_GAP_US (a timer); another server
+ * within WHY_FAILOVER_US of a refusal (a balancer moves on in the same turn), or, after SYNs
+ * that got nothing back, once the gateway gave up on them (no sooner than WHY_UNHEARD_US after
+ * the first) and within WHY_CHAIN_GAP_US of the last. Varnish sent binary's request 34 ms after
+ * its client's, on a new connection 128 us after adminprohib's SYN drew ICMP; hostprohib's SYN
+ * had drawn ICMP 18 ms before that: no balancer waits 18 ms after a refusal (races/run14). */
+static bool tries_linked(const struct why_conn_rec *a, const struct why_conn_rec *b)
+{
+    const struct why_conn *ac = why_rec_conn(a), *bc = why_rec_conn(b);
+    int64_t gap = why_ts_diff_us(why_join_attempt_end(a), bc->syn_ts0);
+    if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US)
+        return false;
+    if (same_path(ac, bc))
+        return true;
+    if (ac->half[WHY_S2C].end->rst_frame || ac->icmp_frame)
+        return gap <= WHY_FAILOVER_US;
+    return why_ts_diff_us(ac->syn_ts0, bc->syn_ts0) >= WHY_UNHEARD_US || ac->srv_addr.family != bc->srv_addr.family;
+}
+
 /* x gets the chain that ends with `final`, oldest first. */
 static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final, struct why_join *x)
 {
@@ -1435,6 +1455,18 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         const struct why_conn *pc = why_rec_conn(pick);
         if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)
             refused = pc;
+    }
+    /* The tries before the connection that carried the request are the chain that ends there:
+     * each next one began when the one before it ended, and the first that did not is where
+     * the request's tries begin (tries_linked; races/run14) */
+    if (x->up && x->nattempts > 1 && x->attempts[x->nattempts - 1] == x->up_conn) {
+        uint32_t first = x->nattempts - 1;
+        while (first > 0 && tries_linked(x->attempts[first - 1], x->attempts[first]))
+            first--;
+        if (first > 0) {
+            memmove(x->attempts, x->attempts + first, (x->nattempts - first) * sizeof x->attempts[0]);
+            x->nattempts -= first;
+        }
     }
     /* An HTTPS upstream leg is opaque without keys. A TLS connection of the gateway's on
      * which the origin asked for renegotiation while this request waited is what carried it

@@ -1561,6 +1561,29 @@ static void silent_syn_beside_carrier_not_tried(void **state)
     assert_ptr_equal(j.attempts[1], uc2);
 }
 
+/* races/run14 (Varnish, loaded): binary's upstream request went out on a new connection to
+ * 198.19.0.21, 128 us after a SYN to 198.19.0.13 drew ICMP; a SYN to 198.19.0.14 had drawn
+ * ICMP 18 ms before that. A balancer moves on at once after a refusal, so the later one may be
+ * binary's first try, the earlier one cannot (it was hostprohib's). */
+static void tries_before_carrier_linked(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cb = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.0, true);
+    struct why_txn *b = request(f, cb, "/varnish/binary", "binary.lab", 1.174);
+    struct why_conn_rec *a14 = attempt(f, "198.19.0.14", (const double[]){1.190156, 0}, 1.190191);
+    struct why_conn_rec *a13 = attempt(f, "198.19.0.13", (const double[]){1.208332, 0}, 1.208365);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.21", 80, 1.208493, true);
+    request(f, uc, "/varnish/binary", "binary.lab", 1.208534);
+    answer(b, 502, 1.25);
+    struct why_join j;
+    f->cx.deciding = b;
+    why_join_request(&f->cx, b, &j);
+    assert_int_equal(j.nattempts, 2);
+    assert_ptr_equal(j.attempts[0], a13);
+    assert_ptr_equal(j.attempts[1], uc);
+    (void)a14;
+}
+
 /* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
  * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
  * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
@@ -1860,6 +1883,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_on_failure_not_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_syn_beside_carrier_not_tried, setup, teardown),
+        cmocka_unit_test_setup_teardown(tries_before_carrier_linked, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
         cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
