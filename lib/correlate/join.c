@@ -215,9 +215,6 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
  * to a server right after rc ended (the next server of a balancer) and that connection
  * carried an upstream request that is not this one's (x->up_conn). It goes with that
  * connection, as a request's established connection that carried another request does. */
-static bool answered_between(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct why_ts from,
-                             struct why_ts to);
-
 static bool failover_of_other(const struct why_join_ctx *cx, const struct why_join *x,
                               const struct why_conn_rec *rc)
 {
@@ -234,10 +231,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
             gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
             why_addr_eq(&nc->srv_addr, &c->srv_addr) || !why_join_carries_client_request(cx, n))
             continue;
-        /* a request waiting on rc was answered between rc's end and n: the gateway answered on
-         * rc's failure, it did not move on from it (races/run13: Varnish's hostprohib 503
-         * came 0.2 ms after its SYN's ICMP, garbage's own connection 1.8 ms after) */
-        return !answered_between(cx, rc, end, nc->first_ts);
+        return true;
     }
     return false;
 }
@@ -544,20 +538,6 @@ static bool waiting_at(const struct why_txn *q, struct why_ts t)
 {
     return why_ts_diff_us(q->req_first_ts, t) >= -WHY_CAUSAL_US &&
            (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
-}
-
-/* A request not decided yet, waiting when rc began, was answered with a 5xx between from and
- * to (from: rc's end). */
-static bool answered_between(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct why_ts from,
-                             struct why_ts to)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, c->syn_ts0, WHY_CAUSAL_US);
-         q = waiting_next(cx, q))
-        if (q->has_resp && q->status >= 500 && waiting_at(q, c->syn_ts0) &&
-            why_ts_diff_us(from, q->resp_first_ts) >= -WHY_CAUSAL_US && why_ts_cmp(q->resp_first_ts, to) < 0)
-            return true;
-    return false;
 }
 
 /* q had an attempt of its own to another server going on after o ended: one from o's gateway

@@ -1497,34 +1497,6 @@ static void attempt_without_outcome_judged(void **state)
     assert_ptr_equal(j.attempts[0], a);
 }
 
-/* races/run13 (Varnish, loaded): hostprohib's SYN to 198.19.0.14 drew ICMP and its 503 came
- * 0.22 ms later; garbage's own connection to 198.19.0.20 began 1.76 ms after the ICMP and
- * carried garbage's request. The gateway answered on the failure: it did not move on from it,
- * so the SYN is hostprohib's, not the first try of garbage's chain. Without the answer in
- * between, a balancer moving on to its next server is what the packets show. */
-static void answered_on_failure_not_failover(void **state)
-{
-    struct fixture *f = *state;
-    struct why_conn_rec *ch = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.0, true);
-    struct why_txn *hp = request(f, ch, "/varnish/hostprohib", "hostprohib.lab", 1.0);
-    struct why_conn_rec *cg = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.0, true);
-    struct why_txn *g = request(f, cg, "/varnish/garbage", "garbage.lab", 1.0002);
-    struct why_conn_rec *a = attempt(f, "198.19.0.14", (const double[]){1.009075, 0}, 1.009110);
-    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.010868, true);
-    request(f, uc, "/varnish/garbage", "garbage.lab", 1.0109);
-    answer(hp, 503, 1.009329);
-    why_store_queue_push(&f->st, g);
-    struct why_join j;
-    f->cx.deciding = hp;
-    why_join_request(&f->cx, hp, &j);
-    assert_int_equal(j.nattempts, 1);
-    assert_ptr_equal(j.attempts[0], a);
-    /* no answer between the ICMP and the next connection: garbage's balancer moved on */
-    hp->resp_first_ts = T(1.0205);
-    why_join_request(&f->cx, hp, &j);
-    assert_int_equal(j.nattempts, 0);
-}
-
 /* races/run13 (HAProxy, loaded): drop's SYN to 198.19.0.11 (never answered) left 0.14 ms
  * before garbage's connection to 198.19.0.20, which carried garbage's request. No gateway gives
  * up on a SYN that soon, so the two were made beside each other: the silent SYN is not one of
@@ -1881,7 +1853,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),
-        cmocka_unit_test_setup_teardown(answered_on_failure_not_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_syn_beside_carrier_not_tried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_before_carrier_linked, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
