@@ -794,8 +794,8 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
 }
 
 /* The gateway looked host up before rc began and none of those lookups gave an address (it had
- * none for the name in the capture), no lookup of host ever gave rc's address, and rc is on a
- * check's schedule: a reverse proxy whose server is named host had nowhere to connect, and rc
+ * none for the name in the capture), or it looked host up only after and never got an address,
+ * no lookup of host ever gave rc's address, and rc is on a check's schedule: a reverse proxy whose server is named host had nowhere to connect, and rc
  * is a check of a server configured by address (races/run6: HAProxy's check of 198.19.0.12,
  * another backend's server, refused 0.1 ms before `servfail`'s 503, its lookups of
  * servfail.lab all SERVFAIL). Only where the capture shows the gateway resolving this very
@@ -808,7 +808,14 @@ static bool check_while_unresolved(const struct why_join_ctx *cx, const struct w
         return false;
     /* (a host that is an address has no lookups: none before) */
     struct why_host_lookups l = why_join_host_lookups(cx, q, &c->cli_addr, &c->srv_addr, c->syn_ts0);
-    return l.before > 0 && !l.resolved && !l.gave_addr && why_join_scheduled(cx, rc);
+    if (l.before > 0 && !l.resolved && !l.gave_addr)
+        return why_join_scheduled(cx, rc);
+    /* ...or the capture's first lookups of host came after rc, and none of them, nor any
+     * other so far, resolved it: the name never had an address in the capture (races/run15:
+     * HAProxy answered `noanswer` in the same turn as a check's refusal of 198.19.0.12, its
+     * resolvers' first lookup of noanswer.lab 0.8 s later, unanswered) */
+    struct why_host_lookups all = why_join_host_lookups(cx, q, &c->cli_addr, &c->srv_addr, cx->now);
+    return l.before == 0 && all.before > 0 && !all.resolved && !all.gave_addr && why_join_scheduled(cx, rc);
 }
 
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at

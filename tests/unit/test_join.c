@@ -1344,6 +1344,30 @@ static void check_while_name_failed(void **state)
     assert_ptr_equal(x.attempts[0], checks[5]);
 }
 
+/* races/run15 (HAProxy): the capture's first lookup of be.lab came 0.8 s after the request's
+ * 503, unanswered, and a check of 198.19.0.12 (every 0.5 s) was refused in the same turn as
+ * that 503. The name never had an address in the capture: the check is not the request's, the
+ * lookup after the answer is its cause. Once a lookup of be.lab resolved (to another address)
+ * the check may have been its attempt again. */
+static void check_while_name_never_resolved(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *checks[6];
+    for (int k = 0; k < 6; k++)
+        checks[k] = refused(f, "198.19.0.12", 0.5 + 0.5 * k);
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 2.9996, 503, 3.0002);
+    lookup(f, "be.lab", WHY_DNS_AAAA, NULL, 3.8);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.nbgdns, 1);
+    assert_true(x.bgdns_after);
+    lookup(f, "be.lab", WHY_DNS_A, "198.19.0.10", 3.9);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], checks[5]);
+}
+
 /* The capture began between two of HAProxy's rounds: the request for be.lab got its 503 with
  * no attempt 0.23 s before the gateway's first lookup of the name, unanswered (races/run8's
  * `noanswer`). That lookup, within a round after the answer and asked by no request, is the
@@ -1847,6 +1871,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
