@@ -259,6 +259,28 @@ static void unjoined_attempts_grouped(void **state)
     assert_int_equal(x.nattempts, 1);
 }
 
+/* The evidence of an unjoined failure names each end by the roles cached in its records: the
+ * join refreshes them for every attempt it takes. A client's retry to the gateway that no
+ * other join had looked at kept the roles of no gateway known ("upstream" for the gateway's
+ * own port) by default, and had them right with --exhaustive, whose scans look at every
+ * record (bench long shape: six connection_timeout incidents). */
+static void unjoined_attempts_roles_current(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a[2];
+    for (int i = 0; i < 2; i++) {
+        a[i] = conn(f, "192.0.2.7", "198.18.1.1", 80, 1.0 + 5 * i, false);
+        a[i]->c->syn_count = 3;
+    }
+    struct why_join x;
+    why_join_unjoined_conn(&f->cx, a[0], &x);
+    assert_int_equal(x.nattempts, 2);
+    for (uint32_t i = 0; i < x.nattempts; i++) {
+        assert_true(x.attempts[i]->gw_srv); /* 198.18.1.1 is the gateway */
+        assert_false(x.attempts[i]->gw_cli);
+    }
+}
+
 /* A reverse proxy with fixed servers: a request whose server drops SYNs (it retries until
  * its 504) is not given another request's refusal that came in between, when the gateway
  * moved on at once from that refusal to the next server, and that connection carried the
@@ -1610,6 +1632,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
+        cmocka_unit_test_setup_teardown(unjoined_attempts_roles_current, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_reserved_for_waiting_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
