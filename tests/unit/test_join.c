@@ -541,6 +541,40 @@ static void final_attempts_matched_for_all(void **state)
     joins_one(f, late, y);
 }
 
+/* A reverse proxy whose fixed server refuses: /fixed's two tries of it 1 s apart, answered
+ * 503 1.3 ms after the second refusal; long polls arrive 12 us after each try began, and the
+ * gateway opens each one's connection to a working server right after the refusal. The
+ * second try is no failover of the second poll: it retried a try begun before that poll
+ * came, and /fixed, which waited across both with no attempt elsewhere, was answered right
+ * after it. Taken for the poll's failover, it left /fixed with no attempt
+ * (no_upstream_attempt), and the refusals were reported unjoined by default, or taken by the
+ * polls' full joins with --exhaustive. */
+static void retry_not_failover_of_later_request(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cf = conn(f, "198.18.2.2", "198.18.1.1", 80, 0.9999, true);
+    struct why_txn *fixed = request(f, cf, "/fixed/27", "app.example", 1.0);
+    why_store_queue_push(&f->st, fixed);
+    struct why_conn_rec *r[2];
+    for (int k = 0; k < 2; k++) {
+        double at = 1.0 + k;
+        r[k] = refused(f, "198.19.1.28", at + 0.0003);
+        char target[16];
+        snprintf(target, sizeof target, "/poll/%d", k);
+        struct why_conn_rec *cp = conn(f, "198.18.0.2", "198.18.1.1", 80, at + 0.000302, true);
+        struct why_txn *poll = request(f, cp, target, "app.example", at + 0.000312);
+        why_store_queue_push(&f->st, poll);
+        struct why_conn_rec *up = conn(f, "198.19.0.1", "198.19.0.10", 80, at + 0.0006, true);
+        request(f, up, target, "app.example", at + 0.0009);
+    }
+    answer(fixed, 503, 2.0017);
+    struct why_join x;
+    why_join_request(&f->cx, fixed, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], r[0]);
+    assert_ptr_equal(x.attempts[1], r[1]);
+}
+
 /* HAProxy answers a request whose attempts time out (SYNs unanswered or drawing ICMP) its
  * `timeout connect` (1 s) after its last SYN, whenever other requests' chains ended: five
  * requests bunched within 0.25 s, each with a chain of three attempts 1 s apart, answered
@@ -1639,6 +1673,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(retry_not_failover_of_later_request, setup, teardown),
         cmocka_unit_test_setup_teardown(haproxy_fixed_time_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_out_chain_not_blind, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
