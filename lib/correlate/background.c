@@ -89,21 +89,26 @@ static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a)
 /* n's first request upstream is a client's: one joined to it already, or one a client is
  * still waiting for with the same method whose target ends like it (a reverse proxy may add
  * a prefix). A health check (the gateway's own request) is not. */
-bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
+const struct why_txn *why_join_carried_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
 {
     const struct why_txn *t = n->txn_head;
     if (!t || t->is_client_leg)
-        return false;
+        return NULL;
     if (t->claimed_by)
-        return true;
+        return t->claimed_by;
     for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
         if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
             q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
             memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
             continue;
-        return true;
+        return q;
     }
-    return false;
+    return NULL;
+}
+
+bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
+{
+    return why_join_carried_client_request(cx, n) != NULL;
 }
 
 static bool dns_failed(const struct why_dns_rec *d)

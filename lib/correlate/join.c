@@ -211,12 +211,21 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
                                   refusal (same event-loop turn: nginx, Apache, HAProxy's
                                   redispatch); a retry of the same server waits a timer */
 
+static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from);
+static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc);
+
 /* rc, a failed attempt, is the first of another request's chain: the same gateway connected
  * to a server right after rc ended (the next server of a balancer) and that connection
  * carried an upstream request that is not this one's (x->up_conn). It goes with that
- * connection, as a request's established connection that carried another request does. */
+ * connection, as a request's established connection that carried another request does;
+ * unless rc is the retry of an attempt begun before that request came, and a request that
+ * waited across both tries was answered right after rc ended (chain_answered): rc was the last
+ * try of that request's chain (a long poll arriving as each of a refused request's two tries
+ * began, its connection opened right after each refusal, was taken as the one that failed
+ * over, and left the refused request, answered 1.2 ms after the second refusal, with no
+ * attempt). */
 static bool failover_of_other(const struct why_join_ctx *cx, const struct why_join *x,
-                              const struct why_conn_rec *rc)
+                              struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = why_join_attempt_end(rc);
@@ -229,7 +238,10 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
             break; /* records are in the order of their first packet */
         if (n == x->up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
             gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
-            why_addr_eq(&nc->srv_addr, &c->srv_addr) || !why_join_carries_client_request(cx, n))
+            why_addr_eq(&nc->srv_addr, &c->srv_addr))
+            continue;
+        const struct why_txn *q = why_join_carried_client_request(cx, n);
+        if (!q || chain_answered(cx, q, rc))
             continue;
         return true;
     }
@@ -579,6 +591,71 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
              w = waiting_next(cx, w))
             alone = w == q || !waiting_at(w, xc->syn_ts0);
         if (alone)
+            return true;
+    }
+    return false;
+}
+
+/* Another failed attempt than rc, to another server, begun after w came, ended right before
+ * w's answer: an ending of w's chain as good as rc's. */
+static bool other_final(const struct why_join_ctx *cx, const struct why_txn *w, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts oldest = why_ts_add_us(w->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    for (struct why_conn_rec *o = cx->st->rtail; o && (cx->st->conns_unordered || why_ts_cmp(o->first_ts, oldest) >= 0);
+         o = o->rprev) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
+            !why_addr_eq(&oc->cli_addr, &c->cli_addr) || same_path(oc, c) ||
+            why_ts_diff_us(w->req_first_ts, oc->syn_ts0) < -WHY_CAUSAL_US)
+            continue;
+        int64_t after = why_ts_diff_us(why_join_attempt_end(o), w->resp_first_ts);
+        if (after >= -WHY_CAUSAL_US && after <= WHY_FAILOVER_US)
+            return true;
+    }
+    return false;
+}
+
+/* w waited from p's first SYN to rc's, after no other failed attempt (other_final), was not
+ * yet sent upstream when p began (why_join_upstream_indexed: a request a server was already
+ * serving had no attempt to make) and had no attempt of its own elsewhere in between
+ * (busy_between). */
+static bool waited_for_chain(const struct why_join_ctx *cx, const struct why_txn *w, const struct why_conn_rec *p,
+                             const struct why_conn_rec *rc)
+{
+    struct why_ts from = why_rec_conn(p)->syn_ts0, to = why_rec_conn(rc)->syn_ts0;
+    if (!waiting_at(w, from) || !waiting_at(w, to))
+        return false;
+    const struct why_txn *up = why_join_upstream_indexed(cx, w);
+    return (!up || why_ts_cmp(up->req_first_ts, from) > 0) && !busy_between(cx, w, p, to) && !other_final(cx, w, rc);
+}
+
+/* rc is the retry of an attempt p begun before q came (chain_link), and a request other than
+ * q that waited for that chain (waited_for_chain) was answered right after rc ended (a gateway
+ * answers at once after its last attempt failed): p and rc were its tries, rc its last. The
+ * requests waiting are walked (the one being decided, then the queue) for such an answer
+ * first; rc's chain is read only when one is found. */
+static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc)
+{
+    struct why_ts end = why_join_attempt_end(rc);
+    struct why_conn_rec *p = NULL;
+    bool p_read = false;
+    for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, q->req_first_ts, 0);
+         w = waiting_next(cx, w)) {
+        if (w == q || !w->has_resp || why_ts_cmp(w->req_first_ts, q->req_first_ts) >= 0)
+            continue;
+        int64_t after = why_ts_diff_us(end, w->resp_first_ts);
+        if (after < -WHY_CAUSAL_US || after > WHY_FAILOVER_US)
+            continue;
+        if (!p_read) {
+            p_read = true;
+            p = chain_link(cx, rc, q->req_first_ts);
+            if (p && why_ts_diff_us(q->req_first_ts, why_rec_conn(p)->syn_ts0) >= -WHY_CAUSAL_US)
+                p = NULL; /* begun when q had come: it can be q's chain */
+        }
+        if (!p)
+            return false;
+        if (waited_for_chain(cx, w, p, rc))
             return true;
     }
     return false;

@@ -74,6 +74,9 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
             continue;
         ring[seen++ % WHY_JOIN_MAX] = o;
     }
+    /* the evidence names each end by the roles cached in the records: a retry no join looked
+     * at since the gateway's addresses were learnt would still hold the older ones */
+    why_gw_roles(cx->gw, rc);
     x->attempts[x->nattempts++] = rc;
     uint64_t n = seen < WHY_JOIN_MAX - 1 ? seen : WHY_JOIN_MAX - 1;
     /* each retry after the last SYN of the one before: connections open at the same time
@@ -85,6 +88,7 @@ void why_join_unjoined_conn(const struct why_join_ctx *cx, struct why_conn_rec *
             continue;
         if (!chain_gap_ok(cx, last, o))
             break; /* the chain ended: what comes after is another failure's */
+        why_gw_roles(cx->gw, o);
         x->attempts[x->nattempts++] = o;
     }
     x->up_conn = rc;
@@ -119,6 +123,7 @@ bool why_join_tls_failed(const struct why_conn_rec *rc)
 void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
+    why_gw_roles(cx->gw, rc);
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
     struct why_ts when = rc->tls->reneg_frame ? rc->tls->reneg_ts
@@ -139,6 +144,8 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
             (strcmp(o->tls->sni, rc->tls->sni) == 0 && strcmp(x->client_conn->tls->sni, rc->tls->sni) != 0))
             x->client_conn = o;
     }
+    if (x->client_conn)
+        why_gw_roles(cx->gw, x->client_conn);
 }
 
 /* The latest packet of a connection, either way. */

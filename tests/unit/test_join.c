@@ -259,6 +259,28 @@ static void unjoined_attempts_grouped(void **state)
     assert_int_equal(x.nattempts, 1);
 }
 
+/* The evidence of an unjoined failure names each end by the roles cached in its records: the
+ * join refreshes them for every attempt it takes. A client's retry to the gateway that no
+ * other join had looked at kept the roles of no gateway known ("upstream" for the gateway's
+ * own port) by default, and had them right with --exhaustive, whose scans look at every
+ * record (bench long shape: six connection_timeout incidents). */
+static void unjoined_attempts_roles_current(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a[2];
+    for (int i = 0; i < 2; i++) {
+        a[i] = conn(f, "192.0.2.7", "198.18.1.1", 80, 1.0 + 5 * i, false);
+        a[i]->c->syn_count = 3;
+    }
+    struct why_join x;
+    why_join_unjoined_conn(&f->cx, a[0], &x);
+    assert_int_equal(x.nattempts, 2);
+    for (uint32_t i = 0; i < x.nattempts; i++) {
+        assert_true(x.attempts[i]->gw_srv); /* 198.18.1.1 is the gateway */
+        assert_false(x.attempts[i]->gw_cli);
+    }
+}
+
 /* A reverse proxy with fixed servers: a request whose server drops SYNs (it retries until
  * its 504) is not given another request's refusal that came in between, when the gateway
  * moved on at once from that refusal to the next server, and that connection carried the
@@ -517,6 +539,40 @@ static void final_attempts_matched_for_all(void **state)
     why_store_queue_push(&f->st, late);
     joins_one(f, early, x);
     joins_one(f, late, y);
+}
+
+/* A reverse proxy whose fixed server refuses: /fixed's two tries of it 1 s apart, answered
+ * 503 1.3 ms after the second refusal; long polls arrive 12 us after each try began, and the
+ * gateway opens each one's connection to a working server right after the refusal. The
+ * second try is no failover of the second poll: it retried a try begun before that poll
+ * came, and /fixed, which waited across both with no attempt elsewhere, was answered right
+ * after it. Taken for the poll's failover, it left /fixed with no attempt
+ * (no_upstream_attempt), and the refusals were reported unjoined by default, or taken by the
+ * polls' full joins with --exhaustive. */
+static void retry_not_failover_of_later_request(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cf = conn(f, "198.18.2.2", "198.18.1.1", 80, 0.9999, true);
+    struct why_txn *fixed = request(f, cf, "/fixed/27", "app.example", 1.0);
+    why_store_queue_push(&f->st, fixed);
+    struct why_conn_rec *r[2];
+    for (int k = 0; k < 2; k++) {
+        double at = 1.0 + k;
+        r[k] = refused(f, "198.19.1.28", at + 0.0003);
+        char target[16];
+        snprintf(target, sizeof target, "/poll/%d", k);
+        struct why_conn_rec *cp = conn(f, "198.18.0.2", "198.18.1.1", 80, at + 0.000302, true);
+        struct why_txn *poll = request(f, cp, target, "app.example", at + 0.000312);
+        why_store_queue_push(&f->st, poll);
+        struct why_conn_rec *up = conn(f, "198.19.0.1", "198.19.0.10", 80, at + 0.0006, true);
+        request(f, up, target, "app.example", at + 0.0009);
+    }
+    answer(fixed, 503, 2.0017);
+    struct why_join x;
+    why_join_request(&f->cx, fixed, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], r[0]);
+    assert_ptr_equal(x.attempts[1], r[1]);
 }
 
 /* HAProxy answers a request whose attempts time out (SYNs unanswered or drawing ICMP) its
@@ -1841,12 +1897,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
+        cmocka_unit_test_setup_teardown(unjoined_attempts_roles_current, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_reserved_for_waiting_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(retry_not_failover_of_later_request, setup, teardown),
         cmocka_unit_test_setup_teardown(haproxy_fixed_time_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_out_chain_not_blind, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
