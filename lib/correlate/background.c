@@ -545,19 +545,23 @@ bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const st
     struct why_sched_cache *k = cx->sched;
     if (!k)
         return answer(cx, rc);
-    uintptr_t h = (uintptr_t)rc;
-    size_t i = ((h >> 4) ^ (h >> 12)) & (WHY_SCHED_CACHE - 1);
-    if (k->e[q][i].rc == rc && k->e[q][i].gen == k->gen)
+    size_t i = rc->seq & (WHY_SCHED_CACHE - 1);
+    bool by_server = q != WHY_SCHED_Q_GOES_ON;
+    uint64_t ver = by_server ? why_store_conns_version(cx->st, rc) : k->gen;
+    uint32_t gw_gen = by_server ? cx->gw->gen : 0;
+    if (k->e[q][i].seq == rc->seq && k->e[q][i].ver == ver && k->e[q][i].gw_gen == gw_gen)
         return k->e[q][i].yes;
     bool v = answer(cx, rc);
-    k->e[q][i].rc = rc;
-    k->e[q][i].gen = k->gen;
+    k->e[q][i].seq = rc->seq;
+    k->e[q][i].ver = ver;
+    k->e[q][i].gw_gen = gw_gen;
     k->e[q][i].yes = v;
     return v;
 }
 
 /* A refused address draws many attempts, and each request's join asks this of each of them
- * (why_join_retry_after_refusal, chain_prev): the answer is kept until a packet comes. */
+ * (why_join_retry_after_refusal, chain_prev): the answer is kept while the records to that
+ * server stay as they were. */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     return why_join_cached(cx, WHY_SCHED_Q_SCHEDULED, rc, scheduled_strict);
