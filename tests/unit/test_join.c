@@ -620,6 +620,28 @@ static void check_after_own_attempt(void **state)
  * come one after another; so two gets its refusal, the drop request its SYNs. And rst's own
  * refusal, which no other request waiting then could have made (the drop request was busy
  * with its SYNs), is its final attempt rather than the probe 0.2 ms before its answer. */
+/* A request is joined once its answer settled: the records opened since (the settle time's)
+ * are passed over, not its attempt, even one made after a record that opened later (records
+ * are in the order of their first packet within WHY_ORDER_SLACK_US only: -i any). */
+static void attempt_found_past_newer_records(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://198.19.0.10/x", "", 1.0);
+    conn(f, "198.19.0.1", "198.19.0.20", 80, 1.9, false);
+    struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.001, false);
+    wend(&a1->c->half[WHY_S2C])->rst_frame = 25;
+    wend(&a1->c->half[WHY_S2C])->rst_ts = T(1.0011);
+    for (int i = 0; i < 4; i++)
+        conn(f, "198.19.0.1", "198.19.0.20", 80, 2.1 + 0.05 * i, false);
+    answer(client, 503, 1.003);
+    assert_false(f->st.conns_unordered);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], a1);
+}
+
 static void attempts_one_after_another(void **state)
 {
     struct fixture *f = *state;
@@ -1831,6 +1853,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
