@@ -397,17 +397,22 @@ static bool on_period(const int64_t *d, uint32_t n, uint32_t min, int64_t p, int
     return hits + 1 >= min;
 }
 
-/* A period P in [WHY_BG_PERIOD_MIN_US, WHY_BG_PERIOD_MAX_US], the distance from t to one of
- * ts, at which t is on a schedule among ts[0..n) within P/div (on_period): the shortest, or
- * with `any` one found; 0 if none. At most WHY_BG_TS_MAX of ts are looked at. */
-static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t div,
-                               bool any)
+/* The distances from t to ts[0..n), at most WHY_BG_TS_MAX of them, sorted into d: what
+ * period_in looks at. Returns how many. */
+static uint32_t distances(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t *d)
 {
-    int64_t d[WHY_BG_TS_MAX];
     n = n < WHY_BG_TS_MAX ? n : WHY_BG_TS_MAX;
     for (uint32_t i = 0; i < n; i++)
         d[i] = why_ts_diff_us(t, ts[i]);
     sort_us64(d, n);
+    return n;
+}
+
+/* A period P in [WHY_BG_PERIOD_MIN_US, WHY_BG_PERIOD_MAX_US], one of the distances d[0..n)
+ * (distances()), at which t is on a schedule within P/div (on_period): the shortest, or with
+ * `any` one found; 0 if none. */
+static int64_t period_in(const int64_t *d, uint32_t n, uint32_t min, int64_t div, bool any)
+{
     int64_t best = 0;
     for (uint32_t c = 0; c < n; c++) {
         int64_t p = d[c] < 0 ? -d[c] : d[c];
@@ -420,6 +425,14 @@ static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_
         }
     }
     return best;
+}
+
+/* period_in over the distances from t to ts[0..n). */
+static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t div,
+                               bool any)
+{
+    int64_t d[WHY_BG_TS_MAX];
+    return period_in(d, distances(t, ts, n, d), min, div, any);
 }
 
 static int by_time(const void *a, const void *b);
@@ -550,19 +563,23 @@ bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const st
     struct why_sched_cache *k = cx->sched;
     if (!k)
         return answer(cx, rc);
-    uintptr_t h = (uintptr_t)rc;
-    size_t i = ((h >> 4) ^ (h >> 12)) & (WHY_SCHED_CACHE - 1);
-    if (k->e[q][i].rc == rc && k->e[q][i].gen == k->gen)
+    size_t i = rc->seq & (WHY_SCHED_CACHE - 1);
+    bool by_server = q != WHY_SCHED_Q_GOES_ON;
+    uint64_t ver = by_server ? why_store_conns_version(cx->st, rc) : k->gen;
+    uint32_t gw_gen = by_server ? cx->gw->gen : 0;
+    if (k->e[q][i].seq == rc->seq && k->e[q][i].ver == ver && k->e[q][i].gw_gen == gw_gen)
         return k->e[q][i].yes;
     bool v = answer(cx, rc);
-    k->e[q][i].rc = rc;
-    k->e[q][i].gen = k->gen;
+    k->e[q][i].seq = rc->seq;
+    k->e[q][i].ver = ver;
+    k->e[q][i].gw_gen = gw_gen;
     k->e[q][i].yes = v;
     return v;
 }
 
 /* A refused address draws many attempts, and each request's join asks this of each of them
- * (why_join_retry_after_refusal, chain_prev): the answer is kept until a packet comes. */
+ * (why_join_retry_after_refusal, chain_prev): the answer is kept while the records to that
+ * server stay as they were. */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     return why_join_cached(cx, WHY_SCHED_Q_SCHEDULED, rc, scheduled_strict);
@@ -601,11 +618,14 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
         if (!dup)
             ts[n++] = old[i];
     }
-    if (!on_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN))
+    /* on_schedule, then the tight fit, over the same distances sorted once */
+    int64_t d[WHY_BG_TS_MAX];
+    uint32_t nd = distances(c->first_ts, ts, n, d);
+    if (!period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_LOOSE, true))
         /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
          * checks on a loaded machine) keeps no time, so its neighbours could not say more */
         return drifting_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
-    if (!strict || schedule_period(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true))
+    if (!strict || period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true))
         return true;
     /* On a schedule only within a quarter of its period. Where the checks keep time, a
      * quarter of a period around each check covers half the timeline (a server checked

@@ -384,6 +384,40 @@ static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, size_t *s
     return NULL;
 }
 
+/* Where the windowed walk starts (the *slot of window_prev): past the records that opened
+ * after `latest`, the window's end, which the walk from the newest passed over one by one (a
+ * request is joined once it settled: the records of that time, and of the sweep's, are
+ * newer). Records are in the order of their first packet within WHY_ORDER_SLACK_US (as the
+ * walk's stop below the window holds), and a SYN read after its SYN-ACK may precede its
+ * connection's first packet by the reorder tolerance: so a record that opened later than
+ * `latest` by more than both has only records after it that opened after `latest`. Found
+ * by probing back from the newest at doubling distances, then halving between. */
+static size_t window_top(const struct why_join_ctx *cx, struct why_ts latest)
+{
+    const struct why_store *st = cx->st;
+    size_t top = st->nslots;
+    if (!st->slots_ok)
+        return top;
+    struct why_ts limit = why_ts_add_us(latest, WHY_ORDER_SLACK_US + WHY_SKEW_US);
+    size_t lo = 0; /* a slot not past the limit (or 0) */
+    for (size_t step = 1; step <= st->nslots; step *= 2) {
+        size_t at = st->nslots - step;
+        if (why_ts_cmp(st->slots[at].first_ts, limit) <= 0) {
+            lo = at;
+            break;
+        }
+        top = at;
+    }
+    while (top - lo > 1) {
+        size_t mid = lo + (top - lo) / 2;
+        if (why_ts_cmp(st->slots[mid].first_ts, limit) > 0)
+            top = mid;
+        else
+            lo = mid;
+    }
+    return top;
+}
+
 /* Was rc taken by this join already? */
 static bool taken(const struct why_join *x, const struct why_conn_rec *rc)
 {
@@ -1398,12 +1432,13 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * --exhaustive, every record is looked at. Walked newest first, down to the window. */
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    size_t top = windowed ? window_top(cx, why_ts_add_us(to, WHY_SKEW_US)) : 0;
     /* Varnish's own synthetic answer made no attempt (why_join_varnish_synth) */
     for (bool chained = (matched && fin.own) || (!x->up && why_join_varnish_synth(client)); !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;
-        size_t slot = cx->st->nslots;
+        size_t slot = top;
         for (struct why_conn_rec *rc = windowed ? window_prev(cx, &slot, oldest, cx->st->rtail) : cx->st->rhead; rc;
              rc = windowed ? window_prev(cx, &slot, oldest, rc->rprev) : rc->rnext) {
             if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))

@@ -89,19 +89,23 @@ struct why_lone_rsts {
                                      the gateway's of which the capture lacks a side */
 };
 
-#define WHY_SCHED_CACHE 256 /* entries of the cache below (direct-mapped by record) */
+#define WHY_SCHED_CACHE 1024 /* entries of the cache below (direct-mapped by record sequence) */
 
-/* Answers about an attempt that read only the records to its server (why_join_scheduled,
- * and whether the gateway tried that server again after it: join.c), valid while gen stays:
- * the session moves gen on at every packet, sweep and freed record, the only times the
- * records to a server change. */
+/* Answers about an attempt, by its record's sequence number (never reused). SCHEDULED and
+ * LOOSE read only the gateway set and the records to the attempt's server (their paths,
+ * first times, whether they sent a SYN): valid while the store's version of that server's
+ * records (why_store_conns_version) and the gateway set's gen stay, across packets and
+ * sweeps. GOES_ON (whether the gateway tried that server again after it: join.c) reads the
+ * attempts' ends too: valid while gen stays, which the session moves on at every packet,
+ * sweep and freed record. */
 enum why_sched_q { WHY_SCHED_Q_SCHEDULED, WHY_SCHED_Q_LOOSE, WHY_SCHED_Q_GOES_ON, WHY_SCHED_QS };
 
 struct why_sched_cache {
     uint64_t gen;
     struct {
-        const struct why_conn_rec *rc;
-        uint64_t gen;             /* gen when answered */
+        uint64_t seq;             /* the record's (why_conn_rec.seq), 0: none */
+        uint64_t ver;             /* gen, or the version of its server's records, when answered */
+        uint32_t gw_gen;          /* the gateway set's gen then */
         bool yes;
     } e[WHY_SCHED_QS][WHY_SCHED_CACHE];
 };
@@ -233,7 +237,8 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
 /* ...within a quarter of its period only, even where the attempts around it keep time (no
  * request's attempt of the join can be told by it): for what no request took. */
 bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
-/* answer(cx, rc), from cx->sched's table q while its gen stays (answer computed otherwise). */
+/* answer(cx, rc), from cx->sched's table q while it holds (see why_sched_q; answer computed
+ * otherwise). */
 bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
                      bool (*answer)(const struct why_join_ctx *cx, const struct why_conn_rec *rc));
 /* rc goes to the address that refused the request's previous attempt, after a retry timer

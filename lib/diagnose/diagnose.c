@@ -4,6 +4,7 @@
  * detail); evidence is data (evidence.c); the words are lib/render's. */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1071,13 +1072,24 @@ static void opaque_client_evidence(struct why_incident *inc, const struct why_co
     }
 }
 
+/* dg zeroed, no duration measured yet; but for the entries past the counts of the evidence
+ * (and its words), the connections and the tunnel paths, which evidence.c writes whole as it
+ * adds each: most of dg's size, which zeroing took at every incident. */
+static void diagnosis_clear(struct why_diagnosis *dg)
+{
+    struct why_incident *inc = &dg->inc;
+    memset(inc, 0, offsetof(struct why_incident, evidence));
+    inc->nconns = 0;
+    inc->nencaps = 0;
+    memset(&dg->summary, 0, sizeof dg->summary);
+    memset(&dg->fix, 0, sizeof dg->fix);
+    inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
+}
+
 enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_join *x,
                               struct why_diagnosis *dg)
 {
     const struct why_txn *t = x->client;
-    memset(dg, 0, sizeof *dg);
-    struct why_incident *inc = &dg->inc;
-    inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
     const struct why_conn *cc = why_rec_conn(t->rc);
     struct client_end ce = client_leg_end(x);
     client_left_first(x, &ce);
@@ -1106,6 +1118,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (!t->has_resp && why_partial_answer_unseen(t))
         return why_partial_tunnel_open(t) ? WHY_VERDICT_OK : WHY_VERDICT_UNREADABLE;
 
+    diagnosis_clear(dg);
+    struct why_incident *inc = &dg->inc;
     bool direct = x->up == t;
     inc->has_client = true;
     inc->via_gateway = !direct;
@@ -1333,9 +1347,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
 bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join *x,
                            struct why_diagnosis *dg)
 {
-    memset(dg, 0, sizeof *dg);
+    diagnosis_clear(dg);
     struct why_incident *inc = &dg->inc;
-    inc->dns_us = inc->connect_us = inc->first_byte_us = inc->wait_us = inc->total_us = -1;
     char who[64];
     struct why_dg_ctx f = {cx->gw, who, &dg->fix};
     f.a->wait_us = -1;

@@ -291,7 +291,7 @@ void why_dg_finish(struct why_incident *inc, const struct why_join *x, const str
     }
     qsort(order, inc->nevidence, sizeof order[0], ev_cmp);
     struct why_words words[WHY_EVIDENCE_MAX];
-    memcpy(words, dg->evidence, sizeof words);
+    memcpy(words, dg->evidence, inc->nevidence * sizeof words[0]);
     for (uint32_t i = 0; i < inc->nevidence; i++) {
         inc->evidence[i] = order[i].e;
         dg->evidence[i] = words[order[i].i];

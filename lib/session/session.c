@@ -54,7 +54,8 @@ struct why_session {
     uint32_t opaque_gen;              /* gw.gen then */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
-                                         on at each packet, sweep and freed record) */
+                                         on at each packet, sweep and freed record; see
+                                         why_sched_q) */
     struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
                                                 second modulo WHY_BG_SECONDS */
     int64_t bg_latest;                /* the latest second marked in bg (packet time, s) */
@@ -368,7 +369,7 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
 static void on_release(void *ctx, struct why_conn_rec *rc)
 {
     struct why_session *s = ctx;
-    s->sched.gen++; /* the records to rc's server change, and rc's memory may be reused */
+    s->sched.gen++; /* the records to rc's server change (the store moves their version on) */
     why_app_release(rc);
 }
 
@@ -430,6 +431,8 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
     (void)dir, (void)p;
     if (ev == WHY_EV_TRANSLATED && s->sum.nat_first[0].family == 0)
         note_translation(&s->sum, c);
+    if (ev == WHY_EV_SYN && c->syn_count == 1 && c->app)
+        why_store_conn_syn(&s->st, c->app); /* it counts among its server's attempts now */
     (void)c; /* the record reads the flow table's connection while it lives */
 }
 

@@ -326,6 +326,17 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
     st->act_head = rc;
 }
 
+/* The records to rc's server address changed (why_store_conns_version). */
+static void conns_touch(struct why_store *st, const struct why_conn_rec *rc)
+{
+    st->conns_ver[rc->abucket & (WHY_CONNS_VERS - 1)] = ++st->conns_stamp;
+}
+
+void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc)
+{
+    conns_touch(st, rc);
+}
+
 static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->rprev)
@@ -342,6 +353,7 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
+    conns_touch(st, rc);
     attempt_remove(st, rc);
     act_remove(st, rc);
     if (rc->in_reneg) {
@@ -523,6 +535,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
     } else {
         st->sum->oom++;
         attempt_remove(st, rc); /* its path is lost (and it has no SYN now) */
+        conns_touch(st, rc);
         rc->c = (struct why_conn *)&why_conn_none; /* read only */
         rc->first_ts = why_conn_none.first_ts;
         if (st->slots_ok)
@@ -628,6 +641,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     if (rc->anext)
         rc->anext->aprev = rc;
     st->abuckets[rc->abucket] = rc;
+    conns_touch(st, rc);
     if (!c->midstream && !c->established) {
         uint32_t b = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);
         rc->unext = st->ubuckets[b];

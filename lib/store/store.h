@@ -40,6 +40,7 @@
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_ADDR_BUCKETS 16384u
+#define WHY_CONNS_VERS 1024u        /* versions of the server-address index (power of two) */
 #define WHY_QHOST_BUCKETS 4096u      /* queued requests by host buckets (power of two) */
 #define WHY_BG_NAMES_MAX 64u         /* names remembered on a gateway's lookup schedule (cap) */
 #define WHY_BG_GONE_MAX 4u           /* pruned lookups remembered per name (cap) */
@@ -138,6 +139,8 @@ struct why_store {
                                          one created before it (the capture's clock went
                                          back): creation order is not time order */
     struct why_conn_rec **abuckets;   /* connection records by server address */
+    uint64_t conns_ver[WHY_CONNS_VERS]; /* versions of those buckets (why_store_conns_version) */
+    uint64_t conns_stamp;             /* the last version given */
     struct why_conn_rec **ubuckets;   /* attempts not seen to connect, by client address,
                                          server address and port (WHY_ADDR_BUCKETS) */
     struct why_conn_rec **fbuckets;   /* the same records by client address, newest first */
@@ -254,6 +257,16 @@ void why_store_note_check(struct why_store *st, const struct why_conn *c);
 uint32_t why_store_checks_gone(const struct why_store *st, const struct why_conn *c, struct why_ts *out, uint32_t max);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
+/* The version of the records to rc's server address: moved on whenever one comes or goes, or
+ * one's connection sends its first SYN (why_store_conn_syn), or its copy is lost; never
+ * given twice (a few addresses share one). What reads only those records' paths, first times
+ * and SYN counts holds while it stays. */
+static inline uint64_t why_store_conns_version(const struct why_store *st, const struct why_conn_rec *rc)
+{
+    return st->conns_ver[rc->abucket & (WHY_CONNS_VERS - 1)];
+}
+/* rc's connection sent its first SYN (syn_count went from 0). */
+void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
 /* The records found to be TLS, in no order (*n of them); NULL when the index is not kept

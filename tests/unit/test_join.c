@@ -676,6 +676,28 @@ static void check_after_own_attempt(void **state)
  * come one after another; so two gets its refusal, the drop request its SYNs. And rst's own
  * refusal, which no other request waiting then could have made (the drop request was busy
  * with its SYNs), is its final attempt rather than the probe 0.2 ms before its answer. */
+/* A request is joined once its answer settled: the records opened since (the settle time's)
+ * are passed over, not its attempt, even one made after a record that opened later (records
+ * are in the order of their first packet within WHY_ORDER_SLACK_US only: -i any). */
+static void attempt_found_past_newer_records(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://198.19.0.10/x", "", 1.0);
+    conn(f, "198.19.0.1", "198.19.0.20", 80, 1.9, false);
+    struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.001, false);
+    wend(&a1->c->half[WHY_S2C])->rst_frame = 25;
+    wend(&a1->c->half[WHY_S2C])->rst_ts = T(1.0011);
+    for (int i = 0; i < 4; i++)
+        conn(f, "198.19.0.1", "198.19.0.20", 80, 2.1 + 0.05 * i, false);
+    answer(client, 503, 1.003);
+    assert_false(f->st.conns_unordered);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], a1);
+}
+
 static void attempts_one_after_another(void **state)
 {
     struct fixture *f = *state;
@@ -896,23 +918,51 @@ static void goaway_before_request_found(void **state)
     assert_null(x.goaway_conn);
 }
 
-/* why_join_scheduled's answer is kept while the cache's gen stays (no packet, no sweep, no
- * freed record: the records to the server cannot change then) and asked again once it moves:
- * four refusals 0.5 s apart are no schedule (five make one), a fifth counts after gen moves. */
-static void scheduled_kept_until_gen_moves(void **state)
+/* Four refusals of 198.19.0.17 0.5 s apart from 0.6 s (no schedule: five make one), the join
+ * asking through the cache k: the first. */
+static struct why_conn_rec *four_refusals(struct fixture *f, struct why_sched_cache *k)
 {
-    struct fixture *f = *state;
-    struct why_sched_cache *k = calloc(1, sizeof *k);
     f->cx.sched = k;
     struct why_conn_rec *first = refused(f, "198.19.0.17", 0.6);
     for (int i = 1; i < 4; i++)
         refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    return first;
+}
+
+/* why_join_scheduled's answer is kept across packets and sweeps (the cache's gen) while the
+ * records to the server stay, and asked again once one comes: four refusals 0.5 s apart are
+ * no schedule (five make one), a fifth counts as soon as its record is made. */
+static void scheduled_asked_again_when_a_record_comes(void **state)
+{
+    struct fixture *f = *state;
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    struct why_conn_rec *first = four_refusals(f, k);
+    assert_false(why_join_scheduled(&f->cx, first));
+    assert_false(why_join_scheduled_loose(&f->cx, first));
+    k->gen++; /* a packet that changed nothing to that server */
     assert_false(why_join_scheduled(&f->cx, first));
     refused(f, "198.19.0.17", 2.6);
-    assert_false(why_join_scheduled(&f->cx, first)); /* kept: gen did not move */
-    k->gen++;
     assert_true(why_join_scheduled(&f->cx, first));
+    assert_true(why_join_scheduled_loose(&f->cx, first));
     f->cx.sched = NULL;
+    assert_true(why_join_scheduled(&f->cx, first));
+    free(k);
+}
+
+/* ...and once one of them sends its first SYN (why_store_conn_syn): a record made before its
+ * SYN (no SYN: not an attempt yet) changes the answer only then. Until the store is told, the
+ * answer is the one kept (what shows it is kept at all). */
+static void scheduled_asked_again_after_a_first_syn(void **state)
+{
+    struct fixture *f = *state;
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    struct why_conn_rec *first = four_refusals(f, k);
+    struct why_conn_rec *fifth = refused(f, "198.19.0.17", 2.6);
+    fifth->c->syn_count = 0;
+    assert_false(why_join_scheduled(&f->cx, first));
+    fifth->c->syn_count = 1;
+    assert_false(why_join_scheduled(&f->cx, first)); /* kept: the store was not told */
+    why_store_conn_syn(&f->st, fifth);
     assert_true(why_join_scheduled(&f->cx, first));
     free(k);
 }
@@ -1916,7 +1966,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
-        cmocka_unit_test_setup_teardown(scheduled_kept_until_gen_moves, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
+        cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_latest_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(address_of_other_name, setup, teardown),
