@@ -92,10 +92,8 @@ static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a)
 const struct why_txn *why_join_carried_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
 {
     const struct why_txn *t = n->txn_head;
-    if (!t || t->is_client_leg)
-        return NULL;
-    if (t->claimed_by)
-        return t->claimed_by;
+    if (!t || t->is_client_leg || t->claimed_by)
+        return NULL; /* a decided request's (claimed_by may be freed since: not read) */
     for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
         if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
             q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
@@ -108,7 +106,8 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
 
 bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
 {
-    return why_join_carried_client_request(cx, n) != NULL;
+    const struct why_txn *t = n->txn_head;
+    return (t && !t->is_client_leg && t->claimed_by) || why_join_carried_client_request(cx, n) != NULL;
 }
 
 static bool dns_failed(const struct why_dns_rec *d)

@@ -240,6 +240,9 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
             gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
             why_addr_eq(&nc->srv_addr, &c->srv_addr))
             continue;
+        const struct why_txn *t = n->txn_head;
+        if (t && !t->is_client_leg && t->claimed_by)
+            return true; /* a request decided already took it */
         const struct why_txn *q = why_join_carried_client_request(cx, n);
         if (!q || chain_answered(cx, q, rc))
             continue;

@@ -232,7 +232,8 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
  * waits for with the same method and a target it ends (a reverse proxy's prefix); a health
  * check (the gateway's own request) is not. */
 bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n);
-/* ...that client request (the one joined to it, or the one still waiting), or NULL. */
+/* ...that client request while it waits (not decided yet), or NULL; NULL too for a request
+ * decided already (joined to n's: it may have been freed since). */
 const struct why_txn *why_join_carried_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n);
 /* ...within a quarter of its period only, even where the attempts around it keep time (no
  * request's attempt of the join can be told by it): for what no request took. */
