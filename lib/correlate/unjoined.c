@@ -30,7 +30,7 @@ static bool attempt_follows(const struct why_conn_rec *prev, const struct why_co
 static bool undecided_waiting(const struct why_join_ctx *cx, const struct why_conn_rec *o)
 {
     struct why_ts at = why_rec_conn(o)->syn_ts0;
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext)
+    for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, at, WHY_CAUSAL_US); q = q->qnext)
         if (why_ts_diff_us(q->req_first_ts, at) >= -WHY_CAUSAL_US &&
             (!q->has_resp || why_ts_diff_us(at, q->resp_first_ts) >= -WHY_CAUSAL_US))
             return true;
