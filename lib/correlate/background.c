@@ -186,10 +186,12 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
             continue;
         for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)
             r.gave_addr |= why_addr_eq(&d->addrs[j], a);
+        bool resolved = d->answered && d->rcode == 0 && d->naddrs > 0;
+        r.all++;
+        r.resolved_ever |= resolved;
         if (why_ts_cmp(d->q_ts, before) >= 0)
             continue;
-        if (d->answered && d->rcode == 0 && d->naddrs > 0)
-            r.resolved = true;
+        r.resolved |= resolved;
         r.before++;
     }
     return r;
@@ -646,10 +648,7 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
      * while they were held: only this judgement needs them. */
     if (!scheduled(cx, rc, false, true))
         return false;
-    memset(x, 0, sizeof *x);
-    x->attempts[x->nattempts++] = rc; /* this check alone: the others may be requests' */
-    x->up_conn = rc;
-    return true;
+    return why_join_alone(x, rc); /* this check alone: the others may be requests' */
 }
 
 static int by_time(const void *a, const void *b)
@@ -809,26 +808,19 @@ static bool fallback_seen(struct why_addr *seen, uint32_t *n, const struct why_a
     return false;
 }
 
-#define WHY_NEXT_SERVER_US 2000 /* a balancer connects to its next server this soon after a
-                                    refusal (same event-loop turn: nginx's proxy_next_upstream,
-                                    Apache's next member, HAProxy's redispatch) */
-
-/* The same gateway connected to another server within WHY_NEXT_SERVER_US of rc's end, and
- * that connection carried HTTP (or TLS) upstream: a balancer moved on from rc to its next server
- * (nginx's and Apache's `two`: 198.19.0.12 refused, 198.19.0.10 answered 96 us later). */
-static bool next_server_took_over(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+bool why_join_moved_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc, int64_t early, bool spoke)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = why_join_attempt_end(rc);
     for (const struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
         const struct why_conn *nc = why_rec_conn(n);
         int64_t gap = why_ts_diff_us(end, nc->first_ts);
-        if (gap > WHY_NEXT_SERVER_US && !cx->st->conns_unordered)
+        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
             break; /* records are in the order of their first packet */
-        if (nc->syn_count && nc->established && gap >= -WHY_SKEW_US && gap <= WHY_NEXT_SERVER_US &&
-            why_addr_eq(&nc->cli_addr, &c->cli_addr) && !why_addr_eq(&nc->srv_addr, &c->srv_addr) &&
-            (why_rec_http(n) || n->app == WHY_APP_TLS))
-            return true; /* its requests may be gone already: the protocol it spoke says it carried one */
+        if (nc->syn_count && gap >= -early && gap <= WHY_FAILOVER_US && why_addr_eq(&nc->cli_addr, &c->cli_addr) &&
+            !why_addr_eq(&nc->srv_addr, &c->srv_addr) &&
+            (!spoke || (nc->established && (why_rec_http(n) || n->app == WHY_APP_TLS))))
+            return true;
     }
     return false;
 }
@@ -842,12 +834,10 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
-    if (next_server_took_over(cx, rc)) {
-        memset(x, 0, sizeof *x);
-        x->attempts[x->nattempts++] = rc;
-        x->up_conn = rc;
-        return true;
-    }
+    /* a balancer's next server (nginx's and Apache's `two`: 198.19.0.12 refused, 198.19.0.10
+     * answered 96 us later) */
+    if (why_join_moved_on(cx, rc, WHY_SKEW_US, true))
+        return why_join_alone(x, rc);
     /* A name's lookups (by one host) and an address's connections give the same answer each
      * time they are looked at: each is looked at once (a name looked up on every request has
      * as many records at the address, each with the same other addresses). */
@@ -862,7 +852,8 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
             continue;
         bool seen = false;
         for (uint32_t i = 0; i < nnames && !seen; i++)
-            seen = names[i]->nkey == d->nkey && why_addr_eq(&names[i]->cli, &d->cli) && strcmp(names[i]->qname, d->qname) == 0;
+            seen = names[i]->nkey == d->nkey && why_addr_eq(&names[i]->cli, &d->cli) &&
+                   strcmp(names[i]->qname, d->qname) == 0;
         if (seen)
             continue;
         if (nnames < WHY_FALLBACK_SEEN)
@@ -879,12 +870,8 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
                     int64_t after = why_ts_diff_us(c->first_ts, nc->first_ts);
                     if (nc->established && nc->srv_port == c->srv_port && why_addr_eq(&nc->srv_addr, &o->addrs[i]) &&
                         why_addr_eq(&nc->cli_addr, &c->cli_addr) && after >= -WHY_SKEW_US &&
-                        after <= WHY_FALLBACK_US) {
-                        memset(x, 0, sizeof *x);
-                        x->attempts[x->nattempts++] = rc;
-                        x->up_conn = rc;
-                        return true;
-                    }
+                        after <= WHY_FALLBACK_US)
+                        return why_join_alone(x, rc);
                 }
             }
         }

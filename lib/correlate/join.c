@@ -207,10 +207,6 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
     return c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame;
 }
 
-#define WHY_FAILOVER_US 2000 /* a gateway moves on to its next server this soon after a
-                                  refusal (same event-loop turn: nginx, Apache, HAProxy's
-                                  redispatch); a retry of the same server waits a timer */
-
 static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from);
 static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc);
 
@@ -908,9 +904,10 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
 }
 
 /* The gateway looked host up before rc began and none of those lookups gave an address (it had
- * none for the name in the capture), or it looked host up only after and never got an address,
- * no lookup of host ever gave rc's address, and rc is on a check's schedule: a reverse proxy whose server is named host had nowhere to connect, and rc
- * is a check of a server configured by address (races/run6: HAProxy's check of 198.19.0.12,
+ * none for the name in the capture), or it looked host up only after and never got an
+ * address, no lookup of host ever gave rc's address, and rc is on a check's schedule: a
+ * reverse proxy whose server is named host had nowhere to connect, and rc is a check of a
+ * server configured by address (races/run6: HAProxy's check of 198.19.0.12,
  * another backend's server, refused 0.1 ms before `servfail`'s 503, its lookups of
  * servfail.lab all SERVFAIL). Only where the capture shows the gateway resolving this very
  * name: a server set by address has no lookup of the Host's name, and a forward proxy's
@@ -928,8 +925,7 @@ static bool check_while_unresolved(const struct why_join_ctx *cx, const struct w
      * other so far, resolved it: the name never had an address in the capture (races/run15:
      * HAProxy answered `noanswer` in the same turn as a check's refusal of 198.19.0.12, its
      * resolvers' first lookup of noanswer.lab 0.8 s later, unanswered) */
-    struct why_host_lookups all = why_join_host_lookups(cx, q, &c->cli_addr, &c->srv_addr, cx->now);
-    return l.before == 0 && all.before > 0 && !all.resolved && !all.gave_addr && why_join_scheduled(cx, rc);
+    return l.before == 0 && l.all > 0 && !l.resolved_ever && !l.gave_addr && why_join_scheduled(cx, rc);
 }
 
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
@@ -1193,24 +1189,6 @@ static bool in_other_chain(const struct finals *f, struct why_conn_rec *rc)
     for (uint32_t i = 0; i < f->nres; i++)
         if (f->res[i] == rc)
             return true;
-    return false;
-}
-
-/* The gateway connected elsewhere (another server, from rc's address) right after rc ended:
- * it moved on from rc in the same turn, as a balancer does after a refusal. */
-static bool moved_on_at_once(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts end = why_join_attempt_end(rc);
-    for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
-        const struct why_conn *nc = why_rec_conn(n);
-        int64_t gap = why_ts_diff_us(end, nc->first_ts);
-        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
-            break; /* records are in the order of their first packet */
-        if (nc->syn_count && gap >= -WHY_CAUSAL_US && gap <= WHY_FAILOVER_US &&
-            why_addr_eq(&nc->cli_addr, &c->cli_addr) && !why_addr_eq(&nc->srv_addr, &c->srv_addr))
-            return true;
-    }
     return false;
 }
 
@@ -1485,13 +1463,14 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * taken as origin500's first attempt, and made 198.19.0.17 an address requests
              * go to) */
             if (x->up && rc != x->up_conn && attempt_failed(rc) && why_join_scheduled(cx, rc) &&
-                !moved_on_at_once(cx, rc))
+                !why_join_moved_on(cx, rc, WHY_CAUSAL_US, false))
                 continue;
             if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
                 continue; /* after the connection that carried it */
             /* SYNs that got nothing back, begun less than any connect timeout before the
              * connection that carried the request: the gateway had not given up on them when it
-             * made that one, so they were another request's, made beside it (races/run13: HAProxy's garbage took drop's SYN sent 0.1 ms before its own) */
+             * made that one, so they were another request's, made beside it (races/run13:
+             * HAProxy's garbage took drop's SYN sent 0.1 ms before its own) */
             if (x->up_conn && rc != x->up_conn && attempt_failed(rc) && !c->half[WHY_S2C].end->rst_frame &&
                 !c->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
                 why_ts_diff_us(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) < WHY_UNHEARD_US)

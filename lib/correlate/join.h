@@ -26,6 +26,11 @@
                                             its connect timeout, then min(timeout connect,
                                             1 s); Squid and nginx move on at once) */
 
+#define WHY_FAILOVER_US 2000 /* a gateway moves on to its next server this soon after a
+                                  refusal (same event-loop turn: nginx's proxy_next_upstream,
+                                  Apache's next member, HAProxy's redispatch); a retry of the
+                                  same server waits a timer */
+
 #define WHY_HOLDDOWN_US 260000 /* Varnish holds a refused address down this long (its
                                   backend_remote_error_holddown, 0.25 s, and 10 ms of clocks) */
 
@@ -214,9 +219,11 @@ bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d,
  * how many began before `before`, whether one of those found an address, whether any (at any
  * time) gave a. */
 struct why_host_lookups {
-    uint32_t before;
-    bool resolved;
-    bool gave_addr;
+    uint32_t before;              /* lookups asked before `before` */
+    bool resolved;                /* one of those gave an address */
+    uint32_t all;                 /* lookups so far */
+    bool resolved_ever;           /* one of those gave an address */
+    bool gave_addr;               /* one of those gave a */
 };
 struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
                                               const struct why_addr *gw, const struct why_addr *a,
@@ -271,6 +278,21 @@ static inline struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
     return t;
 }
 
+/* x gets rc alone (claimed with no incident of its own by why_join_apply). */
+static inline bool why_join_alone(struct why_join *x, struct why_conn_rec *rc)
+{
+    memset(x, 0, sizeof *x);
+    x->attempts[x->nattempts++] = rc;
+    x->up_conn = rc;
+    return true;
+}
+
+/* The same gateway began a connection to another server within WHY_FAILOVER_US after rc ended
+ * (or up to `early` us before: the reorder tolerance asked for): a balancer moved on from rc in
+ * the same turn. With `spoke`, only a connection that connected and spoke HTTP or TLS (its
+ * requests may be gone already: the protocol says it carried one). */
+bool why_join_moved_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc, int64_t early, bool spoke);
+
 /* rc, a gateway's failed attempt no request took, went the path a request's attempt took
  * while that request waited (after its request, by its answer): another try of that request's
  * (a gateway tries a server again for one request: HAProxy's retries, Squid's
@@ -278,7 +300,8 @@ static inline struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
  * whose failure the request's own report tells. x gets rc alone (claimed, no incident). */
 bool why_join_unjoined_covered(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
 /* rc, a gateway's failed attempt no request took, to one address of a name whose other
- * address it reached right after (happy eyeballs, next address): x gets rc alone. */
+ * address it reached right after (happy eyeballs, next address), or to a server a balancer
+ * moved on from at once (why_join_moved_on): x gets rc alone. */
 bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x);
 /* A gateway's failed lookup of a name it looks up on a schedule: background resolution. */
 bool why_join_background_dns(const struct why_join_ctx *cx, const struct why_dns_rec *d);

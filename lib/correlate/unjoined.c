@@ -100,10 +100,7 @@ bool why_join_unjoined_covered(const struct why_join_ctx *cx, struct why_conn_re
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr) ||
         !why_store_req_path_waited(cx->st, c, c->syn_ts0, WHY_CAUSAL_US))
         return false;
-    memset(x, 0, sizeof *x);
-    x->attempts[x->nattempts++] = rc;
-    x->up_conn = rc;
-    return true;
+    return why_join_alone(x, rc);
 }
 
 bool why_join_tls_failed(const struct why_conn_rec *rc)

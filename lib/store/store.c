@@ -46,12 +46,16 @@ static uint64_t addr_hash(uint64_t h, const struct why_addr *a)
  * 40 up, so the bits between are mixed first (MurmurHash3's finaliser), or keys that differ in
  * their last byte only (the servers of a /24, host names that end in a number) would share one
  * bucket. */
-static uint32_t bucket_of(uint64_t h, uint32_t nbuckets)
+static uint64_t mix64(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    return (uint32_t)(h >> 24) & (nbuckets - 1);
+    return h ^ (h >> 33);
+}
+
+static uint32_t bucket_of(uint64_t h, uint32_t nbuckets)
+{
+    return (uint32_t)(mix64(h) >> 24) & (nbuckets - 1);
 }
 
 static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
@@ -717,10 +721,7 @@ static size_t req_path_at(const struct why_conn *c)
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, &c->cli_addr), &c->srv_addr);
     h = (h ^ c->srv_port) * 1099511628211u;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    return (size_t)h & (WHY_REQ_PATHS - 1);
+    return (size_t)mix64(h) & (WHY_REQ_PATHS - 1);
 }
 
 static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
@@ -732,23 +733,18 @@ static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
 static struct why_req_path *path_entry(struct why_store *st, const struct why_conn *c, bool make)
 {
     size_t home = req_path_at(c);
+    struct why_req_path *p = &st->req_paths[home]; /* replaced when the probes find no room */
     for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
         struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
-        if (q->srv.family && req_path_is(q, c))
-            return q;
         if (!q->srv.family) {
-            if (!make)
-                return NULL;
-            memset(q, 0, sizeof *q);
-            q->cli = c->cli_addr;
-            q->srv = c->srv_addr;
-            q->port = c->srv_port;
-            return q;
+            p = q;
+            break;
         }
+        if (req_path_is(q, c))
+            return q;
     }
     if (!make)
         return NULL;
-    struct why_req_path *p = &st->req_paths[home];
     memset(p, 0, sizeof *p);
     p->cli = c->cli_addr;
     p->srv = c->srv_addr;
