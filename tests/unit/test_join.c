@@ -1627,6 +1627,29 @@ static void attempt_without_outcome_judged(void **state)
     assert_ptr_equal(j.attempts[0], a);
 }
 
+/* A client's request for path from cli at `at`, on a new connection to the gateway. */
+static struct why_txn *asked(struct fixture *f, const char *cli, const char *path, const char *host, double at)
+{
+    return request(f, conn(f, cli, "198.18.1.1", 80, at, true), path, host, at);
+}
+
+/* The gateway's connection to srv opened at `at`, carrying path upstream at sent. */
+static struct why_conn_rec *carrier(struct fixture *f, const char *srv, const char *path, const char *host, double at,
+                                    double sent)
+{
+    struct why_conn_rec *rc = conn(f, "198.19.0.1", srv, 80, at, true);
+    request(f, rc, path, host, sent);
+    return rc;
+}
+
+/* t answered `status` at `answered`, then decided: x gets its join. */
+static void decided(struct fixture *f, struct why_txn *t, int status, double answered, struct why_join *x)
+{
+    answer(t, status, answered);
+    f->cx.deciding = t;
+    why_join_request(&f->cx, t, x);
+}
+
 /* races/run13 (HAProxy, loaded): drop's SYN to 198.19.0.11 (never answered) left 0.14 ms
  * before garbage's connection to 198.19.0.20, which carried garbage's request. No gateway gives
  * up on a SYN that soon, so the two were made beside each other: the silent SYN is not one of
@@ -1634,30 +1657,21 @@ static void attempt_without_outcome_judged(void **state)
 static void silent_syn_beside_carrier_not_tried(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn_rec *cg = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.0, true);
-    struct why_txn *g = request(f, cg, "/haproxy/garbage", "garbage.lab", 1.0);
-    struct why_conn_rec *s11 = attempt(f, "198.19.0.11", (const double[]){1.002266, 0}, 0);
-    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.20", 80, 1.002406, true);
-    request(f, uc, "/haproxy/garbage", "garbage.lab", 1.002471);
-    answer(g, 502, 1.0206);
+    struct why_txn *g = asked(f, "198.18.1.2", "/haproxy/garbage", "garbage.lab", 1.0);
+    attempt(f, "198.19.0.11", (const double[]){1.002266, 0}, 0);
+    struct why_conn_rec *uc = carrier(f, "198.19.0.20", "/haproxy/garbage", "garbage.lab", 1.002406, 1.002471);
     struct why_join j;
-    f->cx.deciding = g;
-    why_join_request(&f->cx, g, &j);
+    decided(f, g, 502, 1.0206, &j);
     assert_int_equal(j.nattempts, 1);
     assert_ptr_equal(j.attempts[0], uc);
-    (void)s11;
     why_join_apply(&f->st, &j);
     g->decided = true;
     /* 23 ms between the two: a connect timeout that short is still no reason to call them
      * beside each other, so the silent SYN stays a try of the request */
-    struct why_conn_rec *cg2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 5.0, true);
-    struct why_txn *g2 = request(f, cg2, "/haproxy/garbage2", "garbage.lab", 5.0);
+    struct why_txn *g2 = asked(f, "198.18.1.3", "/haproxy/garbage2", "garbage.lab", 5.0);
     struct why_conn_rec *s2 = attempt(f, "198.19.0.11", (const double[]){5.002, 0}, 0);
-    struct why_conn_rec *uc2 = conn(f, "198.19.0.1", "198.19.0.20", 80, 5.025, true);
-    request(f, uc2, "/haproxy/garbage2", "garbage.lab", 5.0251);
-    answer(g2, 502, 5.04);
-    f->cx.deciding = g2;
-    why_join_request(&f->cx, g2, &j);
+    struct why_conn_rec *uc2 = carrier(f, "198.19.0.20", "/haproxy/garbage2", "garbage.lab", 5.025, 5.0251);
+    decided(f, g2, 502, 5.04, &j);
     assert_int_equal(j.nattempts, 2);
     assert_ptr_equal(j.attempts[0], s2);
     assert_ptr_equal(j.attempts[1], uc2);
@@ -1670,20 +1684,15 @@ static void silent_syn_beside_carrier_not_tried(void **state)
 static void tries_before_carrier_linked(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn_rec *cb = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.0, true);
-    struct why_txn *b = request(f, cb, "/varnish/binary", "binary.lab", 1.174);
-    struct why_conn_rec *a14 = attempt(f, "198.19.0.14", (const double[]){1.190156, 0}, 1.190191);
+    struct why_txn *b = asked(f, "198.18.1.2", "/varnish/binary", "binary.lab", 1.174);
+    attempt(f, "198.19.0.14", (const double[]){1.190156, 0}, 1.190191);
     struct why_conn_rec *a13 = attempt(f, "198.19.0.13", (const double[]){1.208332, 0}, 1.208365);
-    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.21", 80, 1.208493, true);
-    request(f, uc, "/varnish/binary", "binary.lab", 1.208534);
-    answer(b, 502, 1.25);
+    struct why_conn_rec *uc = carrier(f, "198.19.0.21", "/varnish/binary", "binary.lab", 1.208493, 1.208534);
     struct why_join j;
-    f->cx.deciding = b;
-    why_join_request(&f->cx, b, &j);
+    decided(f, b, 502, 1.25, &j);
     assert_int_equal(j.nattempts, 2);
     assert_ptr_equal(j.attempts[0], a13);
     assert_ptr_equal(j.attempts[1], uc);
-    (void)a14;
 }
 
 /* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
