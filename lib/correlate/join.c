@@ -531,8 +531,23 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
 #define WHY_FINAL_COST_MAX_US (8LL * 1000000) /* a pair's cost is capped here (its square
                                                  stays below 2^46) */
 
+#define WHY_AMBIG_RATIO 4 /* another pairing whose squared costs, over the requests it
+                             changes, stay within this factor of the chosen one's (gaps within
+                             twice) fits the packets as well: gateways answer a few ms after a
+                             failure on a loaded machine, in an order of their own (races/run17:
+                             Varnish answered rst 0.17 ms after its refusal, hostprohib 3.7 ms
+                             after its ICMP; the match paired them the other way, at 2.2 and
+                             1.6 ms) */
+#define WHY_SAME_TURN_US 500 /* costs below this are all "at once": a gateway's event loop
+                                answers several failures in one turn, in any order */
+#define WHY_AMBIG_TRIES 8 /* alternatives tried for one request */
+
 struct finals {
     struct why_conn_rec *own; /* the client's final attempt, or NULL */
+    uint32_t nalt;            /* other pairings that fit as well, the cheapest first: */
+    struct why_conn_rec *alt[WHY_JOIN_ALTS]; /* the client's final attempt in each, or NULL */
+    uint64_t alt_with[WHY_JOIN_ALTS];        /* the request whose pair changes too: its frame */
+    int64_t alt_cost[WHY_JOIN_ALTS];
     uint32_t nres;            /* attempts of the other requests' chains */
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
@@ -540,6 +555,12 @@ struct finals {
 bool why_join_varnish_synth(const struct why_txn *t)
 {
     return t->has_resp && !t->resp->via && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0;
+}
+
+bool why_join_varnish_fetch_failed(const struct why_txn *t)
+{
+    return t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0 &&
+           strstr(why_resp_str(t->resp, WHY_RESP_TITLE), "Backend fetch failed");
 }
 
 /* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
@@ -1066,6 +1087,84 @@ static void assign_min_cost(int64_t (*cost)[WHY_FINAL_COLS], uint32_t rows, uint
             col[row_of[j] - 1] = j - 1;
 }
 
+/* Keeps (rc, with) among the n other readings alt[] and with[], ranked by rank[] (the lowest
+ * first, the earlier kept on ties), at most WHY_JOIN_ALTS. */
+static void alt_keep(struct why_conn_rec **alt, uint64_t *with, int64_t *rank, uint32_t *n, struct why_conn_rec *rc,
+                     uint64_t w, int64_t r)
+{
+    uint32_t at = *n;
+    while (at > 0 && rank[at - 1] > r)
+        at--;
+    if (at == WHY_JOIN_ALTS)
+        return;
+    uint32_t keep = *n < WHY_JOIN_ALTS ? *n : WHY_JOIN_ALTS - 1;
+    for (uint32_t k = keep; k > at; k--) {
+        alt[k] = alt[k - 1];
+        with[k] = with[k - 1];
+        rank[k] = rank[k - 1];
+    }
+    alt[at] = rc;
+    with[at] = w;
+    rank[at] = r;
+    *n = keep + 1;
+}
+
+/* Another pairing the packets fit as well as the chosen one (col): as many requests paired,
+ * the client's final attempt another one (on another server) or none, and the squared costs of
+ * the requests it changes within WHY_AMBIG_RATIO of theirs in the chosen pairing (costs under
+ * WHY_SAME_TURN_US counting as that): the WHY_JOIN_ALTS cheapest. Nothing in the packets names a
+ * reverse proxy's fixed servers, so such a pairing is as true as the chosen one: the client's
+ * cause is one of the two, and the report says so rather than claim one. */
+static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[WHY_FINAL_CANDS_MAX],
+                               uint32_t nreqs, uint32_t ncands, const uint32_t *col,
+                               struct why_conn_rec *const *cands, const struct why_txn *const *reqs,
+                               struct finals *f)
+{
+    uint32_t cols = ncands + nreqs, npaired = 0;
+    for (uint32_t i = 0; i < nreqs; i++)
+        npaired += col[i] < ncands && gap[i][col[i]] >= 0;
+    const struct why_conn *own = col[0] < ncands && gap[0][col[0]] >= 0 ? why_rec_conn(cands[col[0]]) : NULL;
+    static int64_t alt[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS]; /* (one decision at a time) */
+    uint32_t tries = 0;
+    for (uint32_t j = 0; j <= ncands && tries < WHY_AMBIG_TRIES; j++) {
+        /* j == ncands: the client's own "none" column */
+        uint32_t jj = j;
+        if (j < ncands && (gap[0][j] < 0 || j == col[0] ||
+                           (own && why_addr_eq(&why_rec_conn(cands[j])->srv_addr, &own->srv_addr) &&
+                            why_rec_conn(cands[j])->srv_port == own->srv_port)))
+            continue;
+        if (j == ncands && !own)
+            continue;
+        tries++;
+        memcpy(alt, cost, sizeof alt[0] * nreqs);
+        for (uint32_t k = 0; k < cols; k++)
+            if (k != jj)
+                alt[0][k] = 2 * WHY_FINAL_NO_PAIR;
+        uint32_t acol[WHY_FINAL_REQS_MAX];
+        memset(acol, 0xff, sizeof acol);
+        assign_min_cost(alt, nreqs, cols, acol);
+        uint32_t n = 0;
+        int64_t was = 0, now = 0;
+        uint64_t with = 0;
+        for (uint32_t i = 0; i < nreqs; i++) {
+            bool a = acol[i] < ncands && gap[i][acol[i]] >= 0, c = col[i] < ncands && gap[i][col[i]] >= 0;
+            n += a;
+            if (acol[i] == col[i] || (!a && !c))
+                continue;
+            int64_t floor = (int64_t)WHY_SAME_TURN_US * WHY_SAME_TURN_US;
+            if (c)
+                was += cost[i][col[i]] > floor ? cost[i][col[i]] : floor;
+            if (a)
+                now += cost[i][acol[i]] > floor ? cost[i][acol[i]] : floor;
+            if (i > 0 && !with)
+                with = reqs[i]->req_frame;
+        }
+        if (n < npaired || !with || now > WHY_AMBIG_RATIO * was)
+            continue;
+        alt_keep(f->alt, f->alt_with, f->alt_cost, &f->nalt, j < ncands ? cands[j] : NULL, with, now);
+    }
+}
+
 /* The match of final attempts for client (final_matched) and the requests still queued
  * whose wait overlaps its own: f->own, and the chains of the others (f->res). */
 static void match_finals(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
@@ -1178,6 +1277,8 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
         if (col[i] < ncands && gap[i][col[i]] >= 0)
             final[i] = cands[col[i]];
     f->own = final[0];
+    if (nreqs > 1 && !cx->forced)
+        finals_alternative(cost, gap, nreqs, ncands, col, cands, reqs, f);
     for (uint32_t i = 1; i < nreqs; i++)
         for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];
              rc = chain_link(cx, rc, reqs[i]->req_first_ts))
@@ -1300,6 +1401,38 @@ static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join
     return naddrs > 0;
 }
 
+/* A request the gateway answered with no attempt of its own (none matched, none found): the
+ * failed attempts off any schedule made after it came that ended at once before its answer,
+ * which the match gave to no request because their chain went on, or another request took as
+ * its try before the connection that carried it. A balancer moves on in the same turn as a
+ * failure, so either request may have made each (races/run14: Varnish answered adminprohib
+ * 0.4 ms after its SYN drew ICMP, binary's connection began 128 us after that ICMP, and
+ * binary took the try as its first; races/run15: hostprohib's and adminprohib's ICMP, garbage's
+ * and binary's connections and drop's SYN within 0.5 ms, read as one chain of drop's). They
+ * are x's other readings, the latest first. */
+static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *client, struct why_join *x)
+{
+    int64_t rank[WHY_JOIN_ALTS];
+    struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    for (struct why_conn_rec *rc = cx->st->rtail; rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+         rc = rc->rprev) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if ((rc->claimed && !rc->more->tried_for) || c->midstream || c->syn_count == 0 || !attempt_failed(rc) ||
+            !is_upstream_conn(cx, rc) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US)
+            continue;
+        int64_t gap = why_ts_diff_us(why_join_attempt_end(rc), to);
+        struct named_memo m = {.done = false};
+        if (gap < -WHY_CAUSAL_US || gap > WHY_FAILOVER_US || unheard_at_answer(rc, to) ||
+            why_join_scheduled(cx, rc) || named_for_other(cx, client, rc, &m) ||
+            check_while_unresolved(cx, client, rc))
+            continue;
+        /* the latest end first: the answer follows the last failure */
+        alt_keep(x->alt_final, x->alt_with_frame, rank, &x->nalt, rc, rc->more->tried_for, -gap);
+    }
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -1399,8 +1532,13 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     bool matched = !x->up && final_matched(cx, client);
     if (matched) {
         match_finals(cx, client, &fin);
+        if (cx->forced)
+            fin.own = cx->force_final;
         if (fin.own)
             take_chain(cx, fin.own, x);
+        x->nalt = fin.nalt;
+        memcpy(x->alt_final, fin.alt, sizeof fin.alt);
+        memcpy(x->alt_with_frame, fin.alt_with, sizeof fin.alt_with);
     }
 
     /* Connection attempts, one after another: each starts after the previous one ended.
@@ -1415,7 +1553,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     size_t top = windowed ? window_top(cx, why_ts_add_us(to, WHY_SKEW_US)) : 0;
     /* Varnish's own synthetic answer made no attempt (why_join_varnish_synth) */
-    for (bool chained = (matched && fin.own) || (!x->up && why_join_varnish_synth(client)); !chained;) {
+    for (bool chained = (matched && (fin.own || cx->forced)) || (!x->up && why_join_varnish_synth(client)); !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;
@@ -1581,4 +1719,33 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (!x->up && !x->nattempts && x->ndns)
         x->resolved_unused = resolved_unused(cx, x, from, to);
     why_join_background(cx, x);
+    if (cx->forced && !cx->force_final)
+        x->attempt_near = NULL; /* the reading in which no attempt of the gateway's was near */
+    /* (a name whose lookups failed leads nowhere: no attempt was its) */
+    if (matched && !x->nattempts && !x->nalt && !x->nbgdns && !cx->forced)
+        tried_by_other(cx, client, x);
+    /* Varnish's fetch with no attempt, an attempt of the gateway's near (background.c): the
+     * request's own, taken by another, or a refusal that held its backend down; or its backend
+     * was sick (its probes). One reading each: that attempt, and none near. */
+    if (!x->up && !x->nattempts && x->attempt_near && !cx->forced && why_join_varnish_fetch_failed(client)) {
+        bool have = false;
+        for (uint32_t i = 0; i < x->nalt; i++)
+            have |= x->alt_final[i] == x->attempt_near;
+        if (!have && x->nalt < WHY_JOIN_ALTS) {
+            x->alt_final[x->nalt] = x->attempt_near;
+            x->alt_with_frame[x->nalt++] = x->attempt_near->more->tried_for;
+        }
+        if (x->nalt < WHY_JOIN_ALTS) {
+            x->alt_final[x->nalt] = NULL;
+            x->alt_with_frame[x->nalt++] = 0;
+        }
+    }
+}
+
+void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *x, uint32_t i, struct why_join *alt)
+{
+    struct why_join_ctx forced = *cx;
+    forced.forced = true;
+    forced.force_final = x->alt_final[i];
+    why_join_request(&forced, x->client, alt);
 }

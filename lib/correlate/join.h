@@ -21,6 +21,7 @@
 #include "store/store.h"
 
 #define WHY_JOIN_MAX 16
+#define WHY_JOIN_ALTS 3 /* other readings of an ambiguous pairing kept */
 #define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
                                             this soon after the previous one ended (HAProxy:
                                             its connect timeout, then min(timeout connect,
@@ -77,6 +78,16 @@ struct why_join {
      * it repeats), marked repeated_ok by why_join_apply */
     struct why_txn *repeated[WHY_JOIN_MAX];
     uint32_t nrepeated;
+    /* Parallel requests the gateway failed at once, to servers nothing in the packets names:
+     * other pairings of their final attempts fit the packets as well (correlate/join.c
+     * finals_alternative), in which this request's final attempt is alt_final[i] (NULL: it
+     * made none) and the pair of request alt_with_frame[i] changes too; or it got none, and a
+     * failed attempt begun after it ended at once before its answer (tried_by_other: another
+     * request's try, alt_with_frame its frame once that one took it, else 0).
+     * why_join_alternative builds the join of each. */
+    uint32_t nalt;
+    struct why_conn_rec *alt_final[WHY_JOIN_ALTS];
+    uint64_t alt_with_frame[WHY_JOIN_ALTS];
 };
 
 #define WHY_LONE_RST_MAX 64 /* resets the cache below holds; more: it is not used */
@@ -130,6 +141,9 @@ struct why_join_ctx {
                                      not known yet), valid while no packet comes */
     struct why_sched_cache *sched; /* NULL, or the session's cache of why_join_scheduled */
     const struct why_txn *deciding; /* NULL, or the request being decided (out of the queue) */
+    bool forced;                  /* this join takes force_final as the final attempt (NULL:
+                                     none) of an ambiguous pairing (why_join_alternative) */
+    struct why_conn_rec *force_final;
 };
 
 /* The queue is in push order, and unless queue_unordered every request pushed began less than
@@ -158,8 +172,12 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
  * fetch, its backend error page ("503 Backend fetch failed") included: an answer without it
  * had no backend fetch, so no connection attempt is its own. */
 bool why_join_varnish_synth(const struct why_txn *t);
+/* Varnish's own page for a backend fetch that failed ("503 Backend fetch failed"). */
+bool why_join_varnish_fetch_failed(const struct why_txn *t);
 /* The full join of a client request. */
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x);
+/* The join of x's request in its other reading i < x->nalt (alt), read only like any join. */
+void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *x, uint32_t i, struct why_join *alt);
 
 /* Unjoined failures, when their record is pruned (see unjoined.c). */
 bool why_join_conn_failed(const struct why_conn_rec *rc);  /* a failed connection attempt */

@@ -372,6 +372,11 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         x->attempts[i]->claimed = true;
         if (x->client)
             why_store_note_req_path(st, why_rec_conn(x->attempts[i]), from, to);
+        /* a try before the connection that carried the request: a request answered at once
+         * after it with no attempt of its own may have made it (why_join_request) */
+        struct why_rec_more *m;
+        if (x->client && x->up && x->attempts[i] != x->up_conn && (m = why_store_rec_more(st, x->attempts[i])))
+            m->tried_for = x->client->req_frame;
     }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;

@@ -889,7 +889,7 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
  * address (0.25 s), or busy. */
 static bool varnish_fetch_failed(const struct why_txn *t)
 {
-    return t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0 && strstr(why_resp_str(t->resp, WHY_RESP_TITLE), "Backend fetch failed");
+    return why_join_varnish_fetch_failed(t);
 }
 
 /* The gateway's failing checks, one per server, as evidence and as the fix's list. */

@@ -54,6 +54,8 @@ struct why_rec_more {
     struct why_other_facts other; /* app/app.c */
     struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request,
                                              while in_reneg */
+    uint64_t tried_for;           /* a failed try a request took before the connection that
+                                     carried it: that request's frame (0: none) */
 };
 
 /* The part apart of every record that has none: all zero, read only. */

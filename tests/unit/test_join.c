@@ -52,7 +52,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL};
     *state = f;
     return 0;
 }
@@ -1695,6 +1695,74 @@ static void tries_before_carrier_linked(void **state)
     assert_ptr_equal(j.attempts[1], uc);
 }
 
+/* races/run17 (Varnish, loaded): rst's request, then hostprohib's 14 ms later; the gateway's
+ * SYN to 198.19.0.14 drew ICMP, its SYN to 198.19.0.12 was refused 2 ms later, and it answered
+ * rst 0.17 ms after that refusal and hostprohib 1.5 ms after it. The match pairs them in time
+ * order (rst with the ICMP 2.2 ms before its answer), the true pairing is the other (rst's
+ * answer 0.17 ms after its refusal, hostprohib's 3.7 ms after its ICMP): nothing in the packets
+ * says which. Each join keeps the other pairing as its other reading. */
+static void swapped_pairing_is_other_reading(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 1.080398);
+    struct why_txn *hp = asked(f, "198.18.1.3", "/varnish/hostprohib", "hostprohib.lab", 1.094009);
+    struct why_conn_rec *icmp = attempt(f, "198.19.0.14", (const double[]){1.100952, 0}, 1.100994);
+    struct why_conn_rec *ref = refused(f, "198.19.0.12", 1.102950);
+    answer(rst, 503, 1.103221);
+    answer(hp, 503, 1.104691);
+    why_store_queue_push(&f->st, rst);
+    why_store_queue_push(&f->st, hp);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], icmp);
+    assert_int_equal(j.nalt, 1);
+    assert_ptr_equal(j.alt_final[0], ref);
+    assert_int_equal(j.alt_with_frame[0], hp->req_frame);
+    struct why_join a;
+    why_join_alternative(&f->cx, &j, 0, &a); /* (the ICMP 2 ms before is a failover's try) */
+    assert_true(a.nattempts >= 1);
+    assert_ptr_equal(a.attempts[a.nattempts - 1], ref);
+    assert_int_equal(a.nalt, 0);
+    /* hostprohib answered 0.2 ms after the ICMP, before the SYN refused: it cannot have been
+     * that refusal's, and nothing fits another way */
+    answer(hp, 503, 1.1012);
+    why_join_request(&f->cx, rst, &j);
+    assert_ptr_equal(j.attempts[j.nattempts - 1], ref);
+    assert_int_equal(j.nalt, 0);
+}
+
+/* races/run14 (Varnish, loaded): binary's request, then adminprohib's; the SYN to 198.19.0.13
+ * drew ICMP, binary's connection to 198.19.0.21 began 128 us later and carried its request,
+ * and adminprohib was answered 0.4 ms after that ICMP. binary, decided first, took the ICMP
+ * as its first try; adminprohib, with no attempt left, keeps it as its other reading. */
+static void try_taken_by_carried_request_is_other_reading(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *b = asked(f, "198.18.1.2", "/varnish/binary", "binary.lab", 1.174015);
+    struct why_txn *ap = asked(f, "198.18.1.3", "/varnish/adminprohib", "adminprohib.lab", 1.206068);
+    struct why_conn_rec *a13 = attempt(f, "198.19.0.13", (const double[]){1.208332, 0}, 1.208365);
+    carrier(f, "198.19.0.21", "/varnish/binary", "binary.lab", 1.208493, 1.208534);
+    answer(ap, 503, 1.208760);
+    struct why_join j;
+    decided(f, b, 503, 1.227652, &j);
+    assert_int_equal(j.nattempts, 2);
+    assert_ptr_equal(j.attempts[0], a13);
+    why_join_apply(&f->st, &j);
+    b->decided = true;
+    f->cx.deciding = ap;
+    why_join_request(&f->cx, ap, &j);
+    assert_int_equal(j.nattempts, 0);
+    assert_int_equal(j.nalt, 1);
+    assert_ptr_equal(j.alt_final[0], a13);
+    assert_int_equal(j.alt_with_frame[0], b->req_frame);
+    /* answered 5 ms after the ICMP: not at once, no other reading */
+    answer(ap, 503, 1.2134);
+    why_join_request(&f->cx, ap, &j);
+    assert_int_equal(j.nalt, 0);
+}
+
 /* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
  * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
  * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
@@ -1999,6 +2067,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_syn_beside_carrier_not_tried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_before_carrier_linked, setup, teardown),
+        cmocka_unit_test_setup_teardown(swapped_pairing_is_other_reading, setup, teardown),
+        cmocka_unit_test_setup_teardown(try_taken_by_carried_request_is_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
         cmocka_unit_test_setup_teardown(check_before_carrier_not_attempt, setup, teardown),
