@@ -175,7 +175,10 @@ static void man(FILE *o)
     fputs(".SH OUTPUT\nThe text report has one block per failed request (cause, detail, timings, evidence\n"
           "frames, fix) and a summary. With \\fB\\-\\-json\\fR each incident is one JSON object per line;\n"
           "the fields are documented in docs/json.md. Output is deterministic: times are UTC and ids\n"
-          "follow the order in which incidents are decided.\n"
+          "follow the order in which incidents are decided. Where the packets fit another pairing of\n"
+          "parallel failures as well (requests failed at once, to servers nothing in the packets\n"
+          "names), the block adds each other reading on an \\fBor\\fR line (JSON \\fBalternatives\\fR):\n"
+          "the cause is the one named or one of those.\n"
           ".SH CAUSES\nEach cause is listed by \\fBwhy502 \\-\\-causes\\fR and in docs/causes.md.\n"
           ".SH EXIT STATUS\n",
           o);

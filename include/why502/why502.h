@@ -122,6 +122,8 @@ struct why_incident_conn {
     struct why_ts first_ts, last_ts;
 };
 
+#define WHY_INCIDENT_ALTS_MAX 3 /* other readings kept per incident */
+
 struct why_incident {
     uint64_t id;             /* 1-based, in decision order: stable for the same input */
     enum why_kind kind;
@@ -163,6 +165,22 @@ struct why_incident {
     uint32_t first_len;
     char summary[400];       /* one sentence: what happened */
     char fix[300];           /* one sentence: what to do */
+    /* Other readings the packets fit as well (docs/json.md `alternatives`): requests the
+     * gateway failed at once, to servers nothing in the packets names, whose attempts pair
+     * with them in more than one way; this request's cause is the one above or one of these. */
+    uint32_t nalt;
+    struct why_alternative {
+        uint64_t with_request_frame; /* the other request whose pairing changes; 0 = not known */
+        const char *error, *detail;
+        enum why_cause_id cause;
+        char detail_text[200];
+        bool has_upstream;
+        struct why_addr upstream_addr;
+        uint16_t upstream_port;
+        uint32_t nframes;
+        uint64_t frames[8];      /* its upstream evidence frames */
+        char summary[400];
+    } alt[WHY_INCIDENT_ALTS_MAX];
     uint64_t capture_drops;  /* live capture: packets it dropped (pcap_stats, kernel and
                                 interface) from shortly before the request to the decision;
                                 0 = none or not live */

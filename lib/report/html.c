@@ -173,6 +173,18 @@ static void incident_section(FILE *o, const struct why_incident *inc, const stru
         esc(o, inc->detail_text);
         fputs("</code></td></tr>", o);
     }
+    for (uint32_t k = 0; k < inc->nalt; k++) {
+        /* another reading the packets fit as well (parallel failures paired another way) */
+        const struct why_alternative *alt = &inc->alt[k];
+        row_start(o, "or");
+        esc(o, alt->summary);
+        fprintf(o, " <span class=\"mute\">[%s (%s)", alt->error ? alt->error : "-", alt->detail);
+        if (alt->with_request_frame)
+            fprintf(o, "; request frame %" PRIu64 " failed at the same time", alt->with_request_frame);
+        for (uint32_t i = 0; i < alt->nframes; i++)
+            fprintf(o, "%s%" PRIu64, i ? ", " : "; frames ", alt->frames[i]);
+        fputs("]</span></td></tr>", o);
+    }
     if (inc->has_client) {
         row_start(o, "client");
         fprintf(o, "%s \xe2\x86\x92 %s %s</td></tr>", why_endpoint_str(&inc->client_addr, inc->client_port, a, sizeof a),

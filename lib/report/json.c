@@ -155,6 +155,26 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         kstr(out, "file", files[inc->file], &f);
     kstr(out, "summary", inc->summary, &f);
     kstr(out, "fix", inc->fix, &f);
+    key(out, "alternatives", &f);
+    putc_unlocked('[', out);
+    for (uint32_t k = 0; k < inc->nalt; k++) {
+        const struct why_alternative *a = &inc->alt[k];
+        bool g = true;
+        fputs_unlocked(k ? ",{" : "{", out);
+        kint(out, "with_request_frame", a->with_request_frame ? (int64_t)a->with_request_frame : -1, true, &g);
+        kstr(out, "error", a->error, &g);
+        kstr(out, "detail", a->detail, &g);
+        kstr(out, "detail_text", a->detail_text, &g);
+        kendpoint(out, "upstream", a->has_upstream ? &a->upstream_addr : &none, a->upstream_port, &g);
+        key(out, "frames", &g);
+        putc_unlocked('[', out);
+        for (uint32_t i = 0; i < a->nframes; i++)
+            fprintf(out, "%s%" PRIu64, i ? "," : "", a->frames[i]);
+        putc_unlocked(']', out);
+        kstr(out, "summary", a->summary, &g);
+        putc_unlocked('}', out);
+    }
+    putc_unlocked(']', out);
     if (inc->capture_drops)
         kint(out, "capture_drops", (int64_t)inc->capture_drops, false, &f);
     key(out, "evidence", &f);

@@ -91,7 +91,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque, &s->sched, NULL};
+                                 &s->opaque, &s->sched, NULL, false, NULL};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -154,6 +154,41 @@ static bool bg_quiet(const struct why_session *s, struct why_ts from, struct why
     return false;
 }
 
+/* An ambiguous pairing's other reading (why_join_alternative), kept in inc when it names
+ * another cause or another server than inc and its readings kept before. */
+static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa, uint64_t with,
+                        struct why_diagnosis *da, struct why_incident *inc)
+{
+    if (inc->nalt == WHY_INCIDENT_ALTS_MAX || why_diagnose(dx, xa, da) != WHY_VERDICT_FAILED)
+        return;
+    const struct why_incident *a = &da->inc;
+    for (uint32_t k = 0; k <= inc->nalt; k++) {
+        const struct why_alternative *b = k < inc->nalt ? &inc->alt[k] : NULL;
+        enum why_cause_id cause = b ? b->cause : inc->cause;
+        bool has = b ? b->has_upstream : inc->has_upstream;
+        const struct why_addr *addr = b ? &b->upstream_addr : &inc->upstream_addr;
+        uint16_t port = b ? b->upstream_port : inc->upstream_port;
+        if (a->cause == cause && a->has_upstream == has &&
+            (!has || (why_addr_eq(&a->upstream_addr, addr) && a->upstream_port == port)))
+            return; /* says what is said already */
+    }
+    why_render(da);
+    struct why_alternative *n = &inc->alt[inc->nalt++];
+    memset(n, 0, sizeof *n);
+    n->with_request_frame = with;
+    n->error = a->error;
+    n->detail = a->detail;
+    n->cause = a->cause;
+    memcpy(n->detail_text, a->detail_text, sizeof n->detail_text);
+    n->has_upstream = a->has_upstream;
+    n->upstream_addr = a->upstream_addr;
+    n->upstream_port = a->upstream_port;
+    for (uint32_t i = 0; i < a->nevidence && n->nframes < sizeof n->frames / sizeof n->frames[0]; i++)
+        if (a->evidence[i].kind >= WHY_EVK_SYN && a->evidence[i].kind <= WHY_EVK_ICMP)
+            n->frames[n->nframes++] = a->evidence[i].frame;
+    memcpy(n->summary, a->summary, sizeof n->summary);
+}
+
 static void decide(struct why_session *s, struct why_txn *t)
 {
     t->decided = true;
@@ -187,6 +222,14 @@ static void decide(struct why_session *s, struct why_txn *t)
     }
     why_join_request(&cx, t, &x);
     x.upstream_blind = !x.direct && why_join_upstream_blind(&cx, &x);
+    /* parallel failures the packets pair two ways: the other pairing's join, read before
+     * this one claims its records */
+    struct why_join *xa = x.nalt ? malloc(x.nalt * sizeof *xa) : NULL;
+    uint32_t nalt = xa ? x.nalt : 0; /* (without memory: said without its other readings) */
+    for (uint32_t i = 0; i < nalt; i++) {
+        why_join_alternative(&cx, &x, i, &xa[i]);
+        xa[i].upstream_blind = !xa[i].direct && why_join_upstream_blind(&cx, &xa[i]);
+    }
     why_join_apply(&s->st, &x);
     struct why_diag_ctx dx = {&s->gw, s->now};
     struct why_diagnosis d;
@@ -196,8 +239,13 @@ static void decide(struct why_session *s, struct why_txn *t)
         s->sum.unreadable++;
     else if (v == WHY_VERDICT_FAILED) {
         why_render(&d);
+        struct why_diagnosis *da = nalt ? malloc(sizeof *da) : NULL;
+        for (uint32_t i = 0; da && i < nalt; i++)
+            alternative(&dx, &xa[i], x.alt_with_frame[i], da, &d.inc);
+        free(da);
         emit(s, &d.inc);
     }
+    free(xa);
 }
 
 #define WHY_OWN_WAIT_US WHY_PIN_US /* how long a request of the capture host waits to learn
