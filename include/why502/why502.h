@@ -124,6 +124,17 @@ struct why_incident_conn {
 
 #define WHY_INCIDENT_ALTS_MAX 3 /* other readings kept per incident */
 
+/* Why another reading of an incident fits the packets (JSON names: why_alt_basis_name). */
+enum why_alt_basis {
+    WHY_ALT_SWAPPED_PAIRING = 0, /* parallel requests' final attempts paired another way */
+    WHY_ALT_TAKEN_TRY,           /* an attempt another request took as a try, or a chain went
+                                    on from, failed at once before this request's answer */
+    WHY_ALT_ATTEMPT_NEAR,        /* Varnish: an attempt near the request (its own, taken, or
+                                    a refusal that held its backend down) */
+    WHY_ALT_NO_ATTEMPT_NEAR,     /* Varnish: that attempt not this request's, nothing held down */
+};
+const char *why_alt_basis_name(enum why_alt_basis b);
+
 struct why_incident {
     uint64_t id;             /* 1-based, in decision order: stable for the same input */
     enum why_kind kind;
@@ -170,6 +181,7 @@ struct why_incident {
      * with them in more than one way; this request's cause is the one above or one of these. */
     uint32_t nalt;
     struct why_alternative {
+        enum why_alt_basis basis;
         uint64_t with_request_frame; /* the other request whose pairing changes; 0 = not known */
         const char *error, *detail;
         enum why_cause_id cause;
@@ -180,6 +192,7 @@ struct why_incident {
         uint32_t nframes;
         uint64_t frames[8];      /* its upstream evidence frames */
         char summary[400];
+        char why[240];           /* one sentence: why the packets fit it as well */
     } alt[WHY_INCIDENT_ALTS_MAX];
     uint64_t capture_drops;  /* live capture: packets it dropped (pcap_stats, kernel and
                                 interface) from shortly before the request to the decision;

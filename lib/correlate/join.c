@@ -1431,6 +1431,8 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
         /* the latest end first: the answer follows the last failure */
         alt_keep(x->alt_final, x->alt_with_frame, rank, &x->nalt, rc, rc->more->tried_for, -gap);
     }
+    for (uint32_t i = 0; i < x->nalt; i++)
+        x->alt_basis[i] = WHY_ALT_TAKEN_TRY;
 }
 
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
@@ -1539,6 +1541,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         x->nalt = fin.nalt;
         memcpy(x->alt_final, fin.alt, sizeof fin.alt);
         memcpy(x->alt_with_frame, fin.alt_with, sizeof fin.alt_with);
+        for (uint32_t i = 0; i < x->nalt; i++)
+            x->alt_basis[i] = WHY_ALT_SWAPPED_PAIRING;
     }
 
     /* Connection attempts, one after another: each starts after the previous one ended.
@@ -1733,10 +1737,12 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             have |= x->alt_final[i] == x->attempt_near;
         if (!have && x->nalt < WHY_JOIN_ALTS) {
             x->alt_final[x->nalt] = x->attempt_near;
+            x->alt_basis[x->nalt] = WHY_ALT_ATTEMPT_NEAR;
             x->alt_with_frame[x->nalt++] = x->attempt_near->more->tried_for;
         }
         if (x->nalt < WHY_JOIN_ALTS) {
             x->alt_final[x->nalt] = NULL;
+            x->alt_basis[x->nalt] = WHY_ALT_NO_ATTEMPT_NEAR;
             x->alt_with_frame[x->nalt++] = 0;
         }
     }
@@ -1748,4 +1754,5 @@ void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *
     forced.forced = true;
     forced.force_final = x->alt_final[i];
     why_join_request(&forced, x->client, alt);
+    alt->reading = true;
 }

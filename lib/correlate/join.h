@@ -35,6 +35,7 @@
 #define WHY_HOLDDOWN_US 260000 /* Varnish holds a refused address down this long (its
                                   backend_remote_error_holddown, 0.25 s, and 10 ms of clocks) */
 
+/* Why another reading fits (include/why502/why502.h: the incident's alternatives). */
 struct why_join {
     struct why_txn *client;       /* the client's request (NULL for an unjoined failure) */
     struct why_txn *up;           /* the upstream request that carried it, if found (== client
@@ -88,6 +89,9 @@ struct why_join {
     uint32_t nalt;
     struct why_conn_rec *alt_final[WHY_JOIN_ALTS];
     uint64_t alt_with_frame[WHY_JOIN_ALTS];
+    enum why_alt_basis alt_basis[WHY_JOIN_ALTS]; /* why each reading fits */
+    bool reading;                 /* this join is another reading (why_join_alternative): the
+                                     diagnosis says what it rests on, not what rules others out */
 };
 
 #define WHY_LONE_RST_MAX 64 /* resets the cache below holds; more: it is not used */

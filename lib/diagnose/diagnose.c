@@ -945,7 +945,8 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
     why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
     check_evidence(inc, x, f);
     why_dg_param(inc, "servers=%u", x->nchecks);
-    why_dg_say(inc, WHY_P_HEALTH_CHECKS, inc->claim, NULL, NULL, t->status, varnish && !says_no_server(t), 0, 0);
+    why_dg_say(inc, WHY_P_HEALTH_CHECKS, inc->claim, NULL, NULL, t->status,
+               varnish && !says_no_server(t) && !x->reading, 0, 0);
     return true;
 }
 

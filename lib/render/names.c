@@ -8,6 +8,12 @@ const char *why_kind_name(enum why_kind k)
     return (unsigned)k < 5 ? names[k] : "gateway";
 }
 
+const char *why_alt_basis_name(enum why_alt_basis b)
+{
+    static const char *const names[] = {"swapped_pairing", "taken_try", "attempt_near", "no_attempt_near"};
+    return (unsigned)b < 4 ? names[b] : "swapped_pairing";
+}
+
 const char *why_actor_name(enum why_actor a)
 {
     static const char *const names[] = {"other", "client", "gateway", "upstream", "dns_server"};

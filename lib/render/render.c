@@ -471,3 +471,28 @@ void why_render(struct why_diagnosis *d)
     if (cat)
         expand(inc->fix, sizeof inc->fix, cat->fix, &d->fix);
 }
+
+void why_render_alternative(struct why_alternative *a)
+{
+    char with[48] = "another request";
+    if (a->with_request_frame)
+        snprintf(with, sizeof with, "request frame %" PRIu64, a->with_request_frame);
+    switch (a->basis) {
+    case WHY_ALT_SWAPPED_PAIRING:
+        snprintf(a->why, sizeof a->why, "%s failed at the same time, and nothing in the packets says which "
+                 "attempt was whose", with);
+        break;
+    case WHY_ALT_TAKEN_TRY:
+        snprintf(a->why, sizeof a->why, "an attempt begun after the request failed at once before the answer; "
+                 "%s %s, and either may have made it", with,
+                 a->with_request_frame ? "had it as a try before its own connection" : "went on from it");
+        break;
+    case WHY_ALT_ATTEMPT_NEAR:
+        snprintf(a->why, sizeof a->why, "the gateway's attempt near the request: its own, taken by %s, or a "
+                 "refusal that held its backend down for 0.25 s", with);
+        break;
+    case WHY_ALT_NO_ATTEMPT_NEAR:
+        snprintf(a->why, sizeof a->why, "if that attempt was another request's and held nothing down");
+        break;
+    }
+}

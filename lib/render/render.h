@@ -8,5 +8,7 @@
 
 /* Fills d->inc's summary, fix and evidence texts. */
 void why_render(struct why_diagnosis *d);
+/* Fills a->why from its basis and the request whose pairing changes with it. */
+void why_render_alternative(struct why_alternative *a);
 
 #endif

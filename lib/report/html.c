@@ -178,9 +178,8 @@ static void incident_section(FILE *o, const struct why_incident *inc, const stru
         const struct why_alternative *alt = &inc->alt[k];
         row_start(o, "or");
         esc(o, alt->summary);
-        fprintf(o, " <span class=\"mute\">[%s (%s)", alt->error ? alt->error : "-", alt->detail);
-        if (alt->with_request_frame)
-            fprintf(o, "; request frame %" PRIu64 " failed at the same time", alt->with_request_frame);
+        fprintf(o, " <span class=\"mute\">[%s (%s): ", alt->error ? alt->error : "-", alt->detail);
+        esc(o, alt->why);
         for (uint32_t i = 0; i < alt->nframes; i++)
             fprintf(o, "%s%" PRIu64, i ? ", " : "; frames ", alt->frames[i]);
         fputs("]</span></td></tr>", o);

@@ -161,6 +161,7 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         const struct why_alternative *a = &inc->alt[k];
         bool g = true;
         fputs_unlocked(k ? ",{" : "{", out);
+        kstr(out, "basis", why_alt_basis_name(a->basis), &g);
         kint(out, "with_request_frame", a->with_request_frame ? (int64_t)a->with_request_frame : -1, true, &g);
         kstr(out, "error", a->error, &g);
         kstr(out, "detail", a->detail, &g);
@@ -172,6 +173,7 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
             fprintf(out, "%s%" PRIu64, i ? "," : "", a->frames[i]);
         putc_unlocked(']', out);
         kstr(out, "summary", a->summary, &g);
+        kstr(out, "why", a->why, &g);
         putc_unlocked('}', out);
     }
     putc_unlocked(']', out);

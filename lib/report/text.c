@@ -86,16 +86,12 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
         fputc('\n', out);
     }
     for (uint32_t k = 0; k < inc->nalt; k++) {
-        /* the packets fit other pairings as well: the cause is one of these */
+        /* the packets fit other readings as well: the cause is one of these */
         const struct why_alternative *alt = &inc->alt[k];
         fprintf(out, "  %sor%s        ", c_on(o, "\033[1;33m"), c_off(o));
         why_esc_text(out, alt->summary);
         fputs("\n            (", out);
-        if (alt->with_request_frame)
-            fprintf(out, "request frame %" PRIu64 " failed", alt->with_request_frame);
-        else
-            fputs("another request failed", out);
-        fputs(" at the same time, and nothing in the packets says which attempt was whose", out);
+        why_esc_text(out, alt->why);
         for (uint32_t i = 0; i < alt->nframes; i++)
             fprintf(out, "%s%" PRIu64, i ? ", " : "; frames ", alt->frames[i]);
         fputs(")\n", out);

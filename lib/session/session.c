@@ -157,7 +157,7 @@ static bool bg_quiet(const struct why_session *s, struct why_ts from, struct why
 /* An ambiguous pairing's other reading (why_join_alternative), kept in inc when it names
  * another cause or another server than inc and its readings kept before. */
 static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa, uint64_t with,
-                        struct why_diagnosis *da, struct why_incident *inc)
+                        enum why_alt_basis basis, struct why_diagnosis *da, struct why_incident *inc)
 {
     if (inc->nalt == WHY_INCIDENT_ALTS_MAX || why_diagnose(dx, xa, da) != WHY_VERDICT_FAILED)
         return;
@@ -175,6 +175,7 @@ static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa
     why_render(da);
     struct why_alternative *n = &inc->alt[inc->nalt++];
     memset(n, 0, sizeof *n);
+    n->basis = basis;
     n->with_request_frame = with;
     n->error = a->error;
     n->detail = a->detail;
@@ -187,6 +188,7 @@ static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa
         if (a->evidence[i].kind >= WHY_EVK_SYN && a->evidence[i].kind <= WHY_EVK_ICMP)
             n->frames[n->nframes++] = a->evidence[i].frame;
     memcpy(n->summary, a->summary, sizeof n->summary);
+    why_render_alternative(n);
 }
 
 static void decide(struct why_session *s, struct why_txn *t)
@@ -241,7 +243,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         why_render(&d);
         struct why_diagnosis *da = nalt ? malloc(sizeof *da) : NULL;
         for (uint32_t i = 0; da && i < nalt; i++)
-            alternative(&dx, &xa[i], x.alt_with_frame[i], da, &d.inc);
+            alternative(&dx, &xa[i], x.alt_with_frame[i], x.alt_basis[i], da, &d.inc);
         free(da);
         emit(s, &d.inc);
     }

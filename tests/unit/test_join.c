@@ -1042,6 +1042,52 @@ static void varnish_synth_has_no_attempt(void **state)
     assert_ptr_equal(x.attempts[0], probe);
 }
 
+/* Varnish's "503 Backend fetch failed" with no attempt (races/run1 `two`, live runs of
+ * 2026-12-02: `two` and `hc`): its probes of 198.19.0.17 refused all along, and a request's
+ * refusal of 198.19.0.12 90 ms before it came. The packets fit two readings: that refusal
+ * held its backend down (connection_refused), or its backend was sick (its probes). Both are
+ * kept as other readings, the second without the attempt; any other gateway's 503 keeps
+ * none. */
+static void varnish_attempt_near_two_readings(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 7; i++)
+        refused(f, "198.19.0.17", 0.6 + 0.5 * i);
+    struct why_conn_rec *rst = refused(f, "198.19.0.12", 3.21);
+    rst->claimed = true;
+    struct why_txn *client = answered_request(f, 80, "/two", "two.lab", 3.3, 503, 3.3047);
+    struct why_resp_view v;
+    why_resp_view_of(client->resp, &v);
+    v.str[WHY_RESP_SERVER] = "Varnish";
+    v.str[WHY_RESP_TITLE] = "503 Backend fetch failed";
+    v.via = true;
+    assert_true(why_store_txn_resp_put(&f->st, client, &v));
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_ptr_equal(x.attempt_near, rst);
+    assert_int_equal(x.nalt, 2);
+    assert_ptr_equal(x.alt_final[0], rst);
+    assert_int_equal(x.alt_basis[0], WHY_ALT_ATTEMPT_NEAR);
+    assert_null(x.alt_final[1]);
+    assert_int_equal(x.alt_basis[1], WHY_ALT_NO_ATTEMPT_NEAR);
+    struct why_join a;
+    why_join_alternative(&f->cx, &x, 0, &a);
+    assert_int_equal(a.nattempts, 1);
+    assert_ptr_equal(a.attempts[0], rst);
+    why_join_alternative(&f->cx, &x, 1, &a);
+    assert_int_equal(a.nattempts, 0);
+    assert_null(a.attempt_near);
+    assert_int_equal(a.nchecks, 1);
+    assert_int_equal(a.nalt, 0);
+    /* another gateway's own 503 at that time: no reading beside it */
+    why_resp_view_of(client->resp, &v);
+    v.str[WHY_RESP_SERVER] = "nginx";
+    assert_true(why_store_txn_resp_put(&f->st, client, &v));
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nalt, 0);
+}
+
 /* Apache's checks of a refusing server on a loaded machine (races/run1): 1.07, 1.18, 1.14 and
  * 1.37 s apart. No fixed period fits the first with the four others (the store held only
  * those when it was pruned), yet each follows the one before after a period that drifts
@@ -2068,6 +2114,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(silent_syn_beside_carrier_not_tried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_before_carrier_linked, setup, teardown),
         cmocka_unit_test_setup_teardown(swapped_pairing_is_other_reading, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_attempt_near_two_readings, setup, teardown),
         cmocka_unit_test_setup_teardown(try_taken_by_carried_request_is_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
