@@ -46,18 +46,22 @@ static bool check_failed(const struct why_conn_rec *rc)
 
 /* rc, a connection attempt of the gateway, may be t's own (begun while t waited, taken by
  * another request or not yet) or may have held t's server down (refused, by RST to its SYN or
- * an ICMP error, from WHY_HOLDDOWN_US before t to t's answer: Varnish then holds every backend
- * at that address and port down). A check on the gateway's schedule is neither, unless it was
+ * an ICMP error that makes Varnish hold it down, from that holddown before t to t's answer:
+ * every backend at that address and port is held down then, why_join_holddown_us). A check on the gateway's schedule is neither, unless it was
  * refused and some record to that address and port was claimed (a request's attempt, or a
  * check a request or its unjoined report took: which one is not told, so any claim counts): a
  * refusal of an address only the checks go to holds down only the checked server, which its
  * checks mark down anyway. */
-static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t)
+static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_rec *rc, const struct why_txn *t,
+                         int64_t max_hd)
 {
     const struct why_conn *c = why_rec_conn(rc);
     bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
     struct why_ts end = c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
-    bool holds = refused && why_ts_cmp(end, why_ts_add_us(t->req_ts, -WHY_HOLDDOWN_US)) >= 0 &&
+    int64_t hd = refused ? why_join_holddown_us(c) : 0;
+    if (hd > max_hd)
+        hd = max_hd;
+    bool holds = hd > 0 && why_ts_cmp(end, why_ts_add_us(t->req_ts, -hd)) >= 0 &&
                  why_ts_cmp(end, t->resp_first_ts) <= 0;
     bool during = why_ts_cmp(c->first_ts, t->req_ts) >= 0 && why_ts_cmp(c->first_ts, t->resp_first_ts) <= 0;
     if (!holds && !during)
@@ -81,6 +85,29 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
             return true;
     }
     return false;
+}
+
+/* rc in x->near[], once per server: those within the remote holddown (first) before the others */
+static void keep_near(struct why_join *x, struct why_conn_rec *rc, bool first)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    for (uint32_t i = 0; i < x->nnear; i++)
+        if (why_addr_eq(&why_rec_conn(x->near[i])->srv_addr, &c->srv_addr) &&
+            why_rec_conn(x->near[i])->srv_port == c->srv_port)
+            return;
+    uint32_t at = x->nnear;
+    while (first && at > 0 && !x->near_first[at - 1])
+        at--;
+    if (at == WHY_JOIN_ALTS)
+        return;
+    uint32_t keep = x->nnear < WHY_JOIN_ALTS ? x->nnear : WHY_JOIN_ALTS - 1;
+    for (uint32_t k = keep; k > at; k--) {
+        x->near[k] = x->near[k - 1];
+        x->near_first[k] = x->near_first[k - 1];
+    }
+    x->near[at] = rc;
+    x->near_first[at] = first;
+    x->nnear = keep + 1;
 }
 
 static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d);
@@ -288,8 +315,14 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         why_gw_roles(cx->gw, rc);
         if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0)
             continue;
-        if (!x->attempt_near && attempt_near(cx, rc, t))
+        /* near within the remote holddown: the diagnosis weighs it; held down longer (a
+         * local error, 10 s): another reading only, or every request of those 10 s would be
+         * in doubt for a backend few of them use */
+        bool near = attempt_near(cx, rc, t, WHY_HOLDDOWN_US);
+        if (near && !x->attempt_near)
             x->attempt_near = rc;
+        if (near || attempt_near(cx, rc, t, WHY_HOLDDOWN_LOCAL_US))
+            keep_near(x, rc, near);
         if (rc->claimed || why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
             continue;
         /* a check: the gateway's own HTTP request (no client's), or one of its connections

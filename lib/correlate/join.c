@@ -1723,22 +1723,26 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (!x->up && !x->nattempts && x->ndns)
         x->resolved_unused = resolved_unused(cx, x, from, to);
     why_join_background(cx, x);
-    if (cx->forced && !cx->force_final)
+    if (cx->forced && !cx->force_final) {
         x->attempt_near = NULL; /* the reading in which no attempt of the gateway's was near */
+        x->nnear = 0;
+    }
     /* (a name whose lookups failed leads nowhere: no attempt was its) */
     if (matched && !x->nattempts && !x->nalt && !x->nbgdns && !cx->forced)
         tried_by_other(cx, client, x);
     /* Varnish's fetch with no attempt, an attempt of the gateway's near (background.c): the
      * request's own, taken by another, or a refusal that held its backend down; or its backend
      * was sick (its probes). One reading each: that attempt, and none near. */
-    if (!x->up && !x->nattempts && x->attempt_near && !cx->forced && why_join_varnish_fetch_failed(client)) {
-        bool have = false;
-        for (uint32_t i = 0; i < x->nalt; i++)
-            have |= x->alt_final[i] == x->attempt_near;
-        if (!have && x->nalt < WHY_JOIN_ALTS) {
-            x->alt_final[x->nalt] = x->attempt_near;
-            x->alt_basis[x->nalt] = WHY_ALT_ATTEMPT_NEAR;
-            x->alt_with_frame[x->nalt++] = x->attempt_near->more->tried_for;
+    if (!x->up && !x->nattempts && x->nnear && !cx->forced && why_join_varnish_fetch_failed(client)) {
+        for (uint32_t k = 0; k < x->nnear; k++) {
+            bool have = false;
+            for (uint32_t i = 0; i < x->nalt; i++)
+                have |= x->alt_final[i] == x->near[k];
+            if (!have && x->nalt < WHY_JOIN_ALTS - 1) { /* (a place left for the reading without) */
+                x->alt_final[x->nalt] = x->near[k];
+                x->alt_basis[x->nalt] = WHY_ALT_ATTEMPT_NEAR;
+                x->alt_with_frame[x->nalt++] = x->near[k]->more->tried_for;
+            }
         }
         if (x->nalt < WHY_JOIN_ALTS) {
             x->alt_final[x->nalt] = NULL;

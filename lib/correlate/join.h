@@ -34,6 +34,31 @@
 
 #define WHY_HOLDDOWN_US 260000 /* Varnish holds a refused address down this long (its
                                   backend_remote_error_holddown, 0.25 s, and 10 ms of clocks) */
+#define WHY_HOLDDOWN_LOCAL_US 10010000 /* ...and this long after a local error (its
+                                         backend_local_error_holddown, 10 s) */
+
+/* How long Varnish holds every backend at c's address and port down after c's connect failed
+ * as it did, 0 if it does not. Varnish (VCP_Open) holds down after ECONNREFUSED and ENETUNREACH
+ * (backend_remote_error_holddown) and after EACCES, EPERM and EADDRNOTAVAIL
+ * (backend_local_error_holddown); Linux gives a connect those from a RST and from ICMP
+ * (icmp_err_convert, icmpv6_err_convert): port unreachable ECONNREFUSED; net unreachable,
+ * unknown, prohibited and unreachable for its TOS, and ICMPv6 no route, ENETUNREACH; ICMPv6
+ * administratively prohibited, policy failed and reject route EACCES. Host unreachable and
+ * host or communication administratively prohibited over IPv4 (EHOSTUNREACH) hold nothing
+ * down: the next fetch tries again. */
+static inline int64_t why_join_holddown_us(const struct why_conn *c)
+{
+    if (c->half[WHY_S2C].end->rst_frame)
+        return WHY_HOLDDOWN_US;
+    if (!c->icmp_frame)
+        return 0;
+    uint8_t v = c->more->icmp_ipver, type = c->more->icmp_type, code = c->more->icmp_code;
+    if (v == 4 && type == 3)
+        return code == 0 || code == 3 || code == 6 || code == 9 || code == 11 ? WHY_HOLDDOWN_US : 0;
+    if (v == 6 && type == 1)
+        return code == 0 || code == 4 ? WHY_HOLDDOWN_US : code == 1 || code == 5 || code == 6 ? WHY_HOLDDOWN_LOCAL_US : 0;
+    return 0;
+}
 
 /* Why another reading fits (include/why502/why502.h: the incident's alternatives). */
 struct why_join {
@@ -72,6 +97,12 @@ struct why_join {
                                      the request waited, or one refused from WHY_HOLDDOWN_US
                                      before the request to its answer: the request's own, or
                                      one that held its server down (Varnish), NULL if none */
+    struct why_conn_rec *near[WHY_JOIN_ALTS]; /* such attempts, one per server, those within
+                                                 WHY_HOLDDOWN_US first (near_first), then any
+                                                 refused within the holddown its error makes
+                                                 (why_join_holddown_us: 10 s for a local one) */
+    bool near_first[WHY_JOIN_ALTS];
+    uint32_t nnear;
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
     bool bgdns_after;             /* ...begun after the answer (none came before it) */

@@ -173,10 +173,10 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         }
         if (n[2]) {
             fmt_wait(wt, sizeof wt, n[3] < 0 ? -n[3] : n[3]);
-            if (n[2] == 1)
+            if (n[2] == 1 || n[2] == 3)
                 snprintf(refused, sizeof refused, " Its connection to %s was refused %s %s the request: "
-                         "Varnish holds every backend at that address down for 0.25 s after a refusal.", s0, wt,
-                         n[3] < 0 ? "after" : "before");
+                         "Varnish holds every backend at that address down for %s after that error.", s0, wt,
+                         n[3] < 0 ? "after" : "before", n[2] == 3 ? "10 s" : "0.25 s");
             else
                 snprintf(refused, sizeof refused, " Its connection attempt to %s began %s after the request: "
                          "it may be this request's own.", s0, wt);
@@ -489,7 +489,7 @@ void why_render_alternative(struct why_alternative *a)
         break;
     case WHY_ALT_ATTEMPT_NEAR:
         snprintf(a->why, sizeof a->why, "the gateway's attempt near the request: its own, taken by %s, or a "
-                 "refusal that held its backend down for 0.25 s", with);
+                 "refusal that held its backend down", with);
         break;
     case WHY_ALT_NO_ATTEMPT_NEAR:
         snprintf(a->why, sizeof a->why, "if that attempt was another request's and held nothing down");

@@ -40,8 +40,9 @@ enum why_phrase {
     WHY_P_NO_CONNECT,       /* s0 host, s1 the address it resolved to; n0 status */
     WHY_P_NO_UPSTREAM,      /* n0 status, n1 servers whose health checks were failing (the
                                fix's checks), n2 an attempt to s0 near the request (Varnish):
-                               1 refused (it may have held the backend down), 2 begun while the
-                               request waited; n3 from it to the request us (< 0: after) */
+                               1 refused (it may have held the backend down 0.25 s), 2 begun
+                               while the request waited, 3 refused by a local error (10 s); n3
+                               from it to the request us (< 0: after) */
     WHY_P_GATEWAY_ERROR,    /* n0 status */
     WHY_P_CLIENT_RESET,     /* n0 status */
     WHY_P_CLIENT_ABORT,     /* n0 wait us */

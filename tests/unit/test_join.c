@@ -1080,6 +1080,37 @@ static void varnish_attempt_near_two_readings(void **state)
     assert_null(a.attempt_near);
     assert_int_equal(a.nchecks, 1);
     assert_int_equal(a.nalt, 0);
+    /* Varnish holds down after ECONNREFUSED and ENETUNREACH (0.25 s) and after EACCES (10 s),
+     * which Linux gives for ICMPv6 administratively prohibited; ICMP host prohibited is
+     * EHOSTUNREACH, which holds nothing down: the same refusal by that is not near */
+    wend(&rst->c->half[WHY_S2C])->rst_frame = 0;
+    rst->c->icmp_frame = rst->c->first_frame + 5;
+    f->more[rst->c->id - 1].icmp_ts = T(3.2101);
+    f->more[rst->c->id - 1].icmp_ipver = 4;
+    f->more[rst->c->id - 1].icmp_type = 3;
+    f->more[rst->c->id - 1].icmp_code = 10;
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.attempt_near);
+    assert_int_equal(x.nnear, 0);
+    /* ICMPv6 administratively prohibited 5 s before: held down, beyond the remote holddown;
+     * another reading, not weighed by the diagnosis */
+    char err[128];
+    assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1,fd00:19::1", err, sizeof err), 0);
+    struct why_conn_rec *p6 = conn(f, "fd00:19::1", "fd00:19::15", 80, 0.3, false);
+    p6->c->syn_count = 1;
+    p6->c->icmp_frame = p6->c->first_frame + 5;
+    f->more[p6->c->id - 1].icmp_ts = T(0.3001);
+    f->more[p6->c->id - 1].icmp_ipver = 6;
+    f->more[p6->c->id - 1].icmp_type = 1;
+    f->more[p6->c->id - 1].icmp_code = 1;
+    p6->claimed = true;
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.attempt_near);
+    assert_int_equal(x.nnear, 1);
+    assert_ptr_equal(x.near[0], p6);
+    assert_int_equal(x.nalt, 2);
+    assert_ptr_equal(x.alt_final[0], p6);
+    assert_null(x.alt_final[1]);
     /* another gateway's own 503 at that time: no reading beside it */
     why_resp_view_of(client->resp, &v);
     v.str[WHY_RESP_SERVER] = "nginx";
