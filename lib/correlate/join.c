@@ -557,6 +557,12 @@ bool why_join_varnish_synth(const struct why_txn *t)
     return t->has_resp && !t->resp->via && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0;
 }
 
+bool why_join_no_dial(const struct why_txn *t)
+{
+    return why_join_varnish_synth(t) ||
+           (t->has_resp && t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Caddy") == 0);
+}
+
 bool why_join_varnish_fetch_failed(const struct why_txn *t)
 {
     return t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0 &&
@@ -567,7 +573,7 @@ bool why_join_varnish_fetch_failed(const struct why_txn *t)
  * upstream request of its own: its attempts all failed. */
 static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
 {
-    if (!q->has_resp || q->status < 500 || why_join_varnish_synth(q) || why_join_direct(cx, q) ||
+    if (!q->has_resp || q->status < 500 || why_join_no_dial(q) || why_join_direct(cx, q) ||
         direct_addr_known(cx, q) || why_join_upstream_indexed(cx, q))
         return false;
     /* the gateway looked the host up while q waited: its answer says where q went */
@@ -1556,8 +1562,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     size_t top = windowed ? window_top(cx, why_ts_add_us(to, WHY_SKEW_US)) : 0;
-    /* Varnish's own synthetic answer made no attempt (why_join_varnish_synth) */
-    for (bool chained = (matched && (fin.own || cx->forced)) || (!x->up && why_join_varnish_synth(client)); !chained;) {
+    /* an answer that says no server was dialled (Varnish's own, Caddy's 503) has no attempt */
+    for (bool chained = (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client)); !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;

@@ -207,6 +207,12 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
  * fetch, its backend error page ("503 Backend fetch failed") included: an answer without it
  * had no backend fetch, so no connection attempt is its own. */
 bool why_join_varnish_synth(const struct why_txn *t);
+/* t's answer says the gateway dialled no server for it: Varnish's own synthetic answer
+ * (why_join_varnish_synth), or Caddy's 503: Caddy's reverse_proxy answers a failed dial with
+ * the dial's error as 502 (504 for a timeout), also when it tried again and found no upstream
+ * left, and 503 only when no upstream was available before any dial (all unhealthy), as for a
+ * `respond ... 503` of its own. */
+bool why_join_no_dial(const struct why_txn *t);
 /* Varnish's own page for a backend fetch that failed ("503 Backend fetch failed"). */
 bool why_join_varnish_fetch_failed(const struct why_txn *t);
 /* The full join of a client request. */

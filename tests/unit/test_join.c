@@ -1017,6 +1017,16 @@ static void checks_and_attempts_near(void **state)
     assert_ptr_equal(x.attempt_near, during);
 }
 
+/* t's answer came from `server` (its Server header); t queued for its decision. */
+static void served_by(struct fixture *f, struct why_txn *t, const char *server)
+{
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    v.str[WHY_RESP_SERVER] = server;
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+    why_store_queue_push(&f->st, t);
+}
+
 /* races/run5's `maint`: Varnish's own 503 (vcl_synth: "Server: Varnish", no Via) came 0.6 ms
  * after a refusal of 198.19.0.12 (a probe's). An answer without Via had no backend fetch: no
  * attempt is its own. The same answer with Via (its backend error page, "Backend fetch
@@ -1025,21 +1035,38 @@ static void varnish_synth_has_no_attempt(void **state)
 {
     struct fixture *f = *state;
     struct why_txn *client = answered_request(f, 80, "/maint", "maint.lab", 1.0, 503, 1.0044);
-    struct why_resp_view v;
-    why_resp_view_of(client->resp, &v);
-    v.str[WHY_RESP_SERVER] = "Varnish";
-    assert_true(why_store_txn_resp_put(&f->st, client, &v));
+    served_by(f, client, "Varnish");
     struct why_conn_rec *probe = refused(f, "198.19.0.12", 1.0037);
-    why_store_queue_push(&f->st, client);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
+    struct why_resp_view v;
     why_resp_view_of(client->resp, &v);
     v.via = true;
     assert_true(why_store_txn_resp_put(&f->st, client, &v));
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 1);
     assert_ptr_equal(x.attempts[0], probe);
+}
+
+/* races/run16 (Caddy): its own `respond "maintenance" 503` came 0.18 ms after a refusal of
+ * 198.19.0.12 (another request's first try), and the match took it as its attempt. Caddy
+ * answers a failed dial with 502 (504 for a timeout), also when it tried again and found no
+ * upstream left; 503 only when no upstream was available before any dial: no attempt is a 503's.
+ * Its 502 right after the refusal is that refusal's. */
+static void caddy_503_has_no_attempt(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/caddy/maint", "maint.lab", 0.097763, 503, 0.106564);
+    served_by(f, client, "Caddy");
+    struct why_conn_rec *r = refused(f, "198.19.0.12", 0.106373);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    client->status = 502;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], r);
 }
 
 /* Varnish's "503 Backend fetch failed" with no attempt (races/run1 `two`, live runs of
@@ -2146,6 +2173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tries_before_carrier_linked, setup, teardown),
         cmocka_unit_test_setup_teardown(swapped_pairing_is_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_attempt_near_two_readings, setup, teardown),
+        cmocka_unit_test_setup_teardown(caddy_503_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(try_taken_by_carried_request_is_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_why_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(unheard_attempt_not_matched, setup, teardown),
