@@ -237,8 +237,8 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_jo
             why_addr_eq(&nc->srv_addr, &c->srv_addr))
             continue;
         const struct why_txn *t = n->txn_head;
-        if (t && !t->is_client_leg && t->claimed_by)
-            return true; /* a request decided already took it */
+        if (n->carried || (t && !t->is_client_leg && t->claimed_by))
+            return true; /* a request decided already took it (its request trimmed since, or not) */
         const struct why_txn *q = why_join_carried_client_request(cx, n);
         if (!q || chain_answered(cx, q, rc))
             continue;
@@ -563,6 +563,15 @@ bool why_join_no_dial(const struct why_txn *t)
            (t->has_resp && t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Caddy") == 0);
 }
 
+/* t was answered with a page of Varnish's own ("Server: Varnish"). Varnish dials one backend
+ * per fetch: the director picks it (a fallback picks the first healthy by its probes, not by a
+ * failed dial), and it dials another only when the VCL says retry, which the packets do not
+ * show: a try of another server before the connection that carried the request is not its. */
+static bool why_join_varnish_page(const struct why_txn *t)
+{
+    return t->has_resp && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0;
+}
+
 bool why_join_varnish_fetch_failed(const struct why_txn *t)
 {
     return t->status == 503 && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0 &&
@@ -760,9 +769,13 @@ static bool retry_link(const struct why_join_ctx *cx, const struct why_conn_rec 
  * address, not claimed, no health check, that ended before rc began: at the same server
  * within WHY_CHAIN_GAP_US (a retry); else, at another server, one the gateway moved on from
  * (refused, rc within WHY_FAILOVER_US; SYNs unanswered, rc within WHY_CHAIN_GAP_US of the
- * last) that it did not try again. */
+ * last) that it did not try again, and not to a connection that carried another request
+ * (live lab, 2 December: nginx refused by 198.19.0.12 moved on to 198.19.0.10 with two's
+ * request 0.14 ms later and began fixeddrop's SYN to 198.19.0.11 0.31 ms later; the refusal
+ * was two's, not fixeddrop's first try). */
 static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
+    static const struct why_join none; /* failover_of_other: no connection of its own */
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;
     for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o;
@@ -794,7 +807,7 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
         int64_t gap = why_ts_diff_us(why_join_attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
             (best && why_ts_cmp(why_join_attempt_end(o), why_join_attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
-            why_join_scheduled(cx, o))
+            why_join_scheduled(cx, o) || failover_of_other(cx, &none, o))
             continue;
         best = o;
     }
@@ -1690,7 +1703,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * the request's tries begin (tries_linked; races/run14) */
     if (x->up && x->nattempts > 1 && x->attempts[x->nattempts - 1] == x->up_conn) {
         uint32_t first = x->nattempts - 1;
-        while (first > 0 && tries_linked(x->attempts[first - 1], x->attempts[first]))
+        bool varnish = why_join_varnish_page(client);
+        while (first > 0 && tries_linked(x->attempts[first - 1], x->attempts[first]) &&
+               (!varnish || same_path(why_rec_conn(x->attempts[first - 1]), why_rec_conn(x->attempts[first]))))
             first--;
         if (first > 0) {
             memmove(x->attempts, x->attempts + first, (x->nattempts - first) * sizeof x->attempts[0]);

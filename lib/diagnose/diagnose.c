@@ -969,7 +969,8 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
         bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
         struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
         before = why_ts_diff_us(at, t->req_ts);
-        how = !refused ? 2 : why_join_holddown_us(c) > WHY_HOLDDOWN_US ? 3 : 1;
+        int64_t hd = refused ? why_join_holddown_us(c) : 0;
+        how = hd > WHY_HOLDDOWN_US ? 3 : hd ? 1 : 2; /* a refusal that held nothing down: begun during */
         why_dg_param(inc, "attempt_near=%s", sv);
     }
     if (x->nchecks)

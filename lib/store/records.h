@@ -104,6 +104,8 @@ struct why_conn_rec {
     bool prunable;                /* the next pruning pass frees it */
     bool in_attempts;             /* on the index of attempts not yet seen to connect (its
                                      bucket: the path of why_rec_conn(rc)) */
+    bool carried;                 /* an upstream request on it was joined to a client's (kept
+                                     after the request itself is trimmed) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
     struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
                                      walk by time reads the record only */

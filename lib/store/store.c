@@ -1245,6 +1245,7 @@ struct why_txn *why_store_queued_like(const struct why_store *st, const struct w
 void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client)
 {
     up->claimed_by = client;
+    up->rc->carried = true;
     why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
     ending_unlink(st, up);
 }

@@ -1867,6 +1867,52 @@ static void try_taken_by_carried_request_is_other_reading(void **state)
     assert_int_equal(j.nalt, 0);
 }
 
+/* The same with Varnish's own page as the answer: Varnish dials one backend per fetch (its
+ * director picks it; another only on a VCL retry), so the refusal of another server before the
+ * carrying connection is not binary's try (live runs of 2026-12-02: garbage, binary, reset,
+ * midreset and close each listed another request's refusal as their first try). */
+static void varnish_fetch_one_backend(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *b = asked(f, "198.18.1.2", "/varnish/binary", "binary.lab", 1.174);
+    struct why_conn_rec *a13 = attempt(f, "198.19.0.13", (const double[]){1.208332, 0}, 1.208365);
+    struct why_conn_rec *uc = carrier(f, "198.19.0.21", "/varnish/binary", "binary.lab", 1.208493, 1.208534);
+    answer(b, 503, 1.25);
+    served_by(f, b, "Varnish");
+    struct why_join j;
+    f->cx.deciding = b;
+    why_join_request(&f->cx, b, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], uc);
+    /* another gateway's page: a balancer moving on at once, the try stays */
+    struct why_resp_view v;
+    why_resp_view_of(b->resp, &v);
+    v.str[WHY_RESP_SERVER] = "nginx";
+    assert_true(why_store_txn_resp_put(&f->st, b, &v));
+    why_join_request(&f->cx, b, &j);
+    assert_int_equal(j.nattempts, 2);
+    assert_ptr_equal(j.attempts[0], a13);
+}
+
+/* Live lab of 2026-12-02 (nginx): two's first try was refused by 198.19.0.12, nginx moved on to
+ * 198.19.0.10 with two's request 0.14 ms later, and began fixeddrop's SYN to 198.19.0.11 (its
+ * only server, never answered) 0.31 ms later; fixeddrop's 504 came 3 s after. The refusal is a
+ * balancer moving on to a connection that carried another request (two, decided and trimmed
+ * long before), not fixeddrop's first try: its one attempt timed out. */
+static void failover_to_carried_not_chained(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *fd = asked(f, "198.18.1.2", "/nginx/fixeddrop", "fixeddrop.lab", 0.157405);
+    refused(f, "198.19.0.12", 0.159978);
+    struct why_conn_rec *two = conn(f, "198.19.0.1", "198.19.0.10", 80, 0.160217, true);
+    two->carried = true; /* its request joined to two's, trimmed since */
+    struct why_conn_rec *d = attempt(f, "198.19.0.11", (const double[]){0.160392, 1.181, 2.205, 0}, 0);
+    struct why_join j;
+    decided(f, fd, 504, 3.160, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], d);
+}
+
 /* The same in the match of final attempts, both requests answered: Varnish's hostprohib (its
  * SYN to 198.19.0.14 drew ICMP 41 us later, its 503 0.5 ms after that) and another request
  * answered 503 13 us after that SYN, 28 us before its ICMP. The other request, nearest in time,
@@ -2171,6 +2217,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_syn_beside_carrier_not_tried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_before_carrier_linked, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_fetch_one_backend, setup, teardown),
+        cmocka_unit_test_setup_teardown(failover_to_carried_not_chained, setup, teardown),
         cmocka_unit_test_setup_teardown(swapped_pairing_is_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_attempt_near_two_readings, setup, teardown),
         cmocka_unit_test_setup_teardown(caddy_503_has_no_attempt, setup, teardown),
