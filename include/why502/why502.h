@@ -132,6 +132,8 @@ enum why_alt_basis {
     WHY_ALT_ATTEMPT_NEAR,        /* Varnish: an attempt near the request (its own, taken, or
                                     a refusal that held its backend down) */
     WHY_ALT_NO_ATTEMPT_NEAR,     /* Varnish: that attempt not this request's, nothing held down */
+    WHY_ALT_NAME_UNRESOLVED,     /* no attempt: the gateway's lookups of the request's host
+                                    never gave an address (its server may be named so) */
 };
 const char *why_alt_basis_name(enum why_alt_basis b);
 

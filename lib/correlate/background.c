@@ -208,7 +208,8 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
     if (!t->ihost[0])
         return r;
     for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, t->hkey); d; d = d->nnext) {
-        if (d->nkey != t->hkey || strcasecmp(d->qname, t->ihost) != 0 || !why_addr_eq(&d->cli, gw) ||
+        if (d->nkey != t->hkey || strcasecmp(d->qname, t->ihost) != 0 ||
+            (gw ? !why_addr_eq(&d->cli, gw) : !why_gw_is_gateway(cx->gw, &d->cli)) ||
             (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA))
             continue;
         for (uint32_t j = 0; j < d->naddrs && j < WHY_DNS_REC_ADDRS; j++)

@@ -1751,6 +1751,24 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     /* (a name whose lookups failed leads nowhere: no attempt was its) */
     if (matched && !x->nattempts && !x->nalt && !x->nbgdns && !cx->forced)
         tried_by_other(cx, client, x);
+    /* An attempt taken while every lookup of the request's host before it failed, to an
+     * address no lookup of the host ever gave: the request's if its server is another of the
+     * backend's, set by address; none, if its server is named as the host (HAProxy's
+     * resolvers put a server whose name does not resolve in maintenance). The checks of such
+     * an address are ruled out (check_while_unresolved); for another attempt, the reading
+     * with no attempt is kept (races/run13 and run15 `refused`: a refusal of [fd00:19::12],
+     * another request's, 6 ms before HAProxy's 503). */
+    if (!x->up && x->nattempts && x->nalt < WHY_JOIN_ALTS && !cx->forced && !direct_addr_known(cx, client)) {
+        const struct why_conn *fc = why_rec_conn(x->attempts[x->nattempts - 1]);
+        /* (the gateway's lookups from any of its addresses: an IPv6 attempt's own is not the
+         * one its resolvers ask from) */
+        struct why_host_lookups l = why_join_host_lookups(cx, client, NULL, &fc->srv_addr, fc->syn_ts0);
+        if (l.before > 0 && !l.resolved && !l.gave_addr) {
+            x->alt_final[x->nalt] = NULL;
+            x->alt_basis[x->nalt] = WHY_ALT_NAME_UNRESOLVED;
+            x->alt_with_frame[x->nalt++] = 0;
+        }
+    }
     /* Varnish's fetch with no attempt, an attempt of the gateway's near (background.c): the
      * request's own, taken by another, or a refusal that held its backend down; or its backend
      * was sick (its probes). One reading each: that attempt, and none near. */

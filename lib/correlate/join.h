@@ -274,9 +274,9 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
  * name (or a shorter name of its search list) resolved for that host: no incident. */
 bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d, struct why_join *x);
 
-/* background.c. The gateway gw's A/AAAA lookups of t's host (its indexed name) in the store:
- * how many began before `before`, whether one of those found an address, whether any (at any
- * time) gave a. */
+/* background.c. The gateway gw's (NULL: any of the gateway's addresses) A/AAAA lookups of t's
+ * host (its indexed name) in the store: how many began before `before`, whether one of those
+ * found an address, whether any (at any time) gave a. */
 struct why_host_lookups {
     uint32_t before;              /* lookups asked before `before` */
     bool resolved;                /* one of those gave an address */

@@ -10,8 +10,9 @@ const char *why_kind_name(enum why_kind k)
 
 const char *why_alt_basis_name(enum why_alt_basis b)
 {
-    static const char *const names[] = {"swapped_pairing", "taken_try", "attempt_near", "no_attempt_near"};
-    return (unsigned)b < 4 ? names[b] : "swapped_pairing";
+    static const char *const names[] = {"swapped_pairing", "taken_try", "attempt_near", "no_attempt_near",
+                                        "name_unresolved"};
+    return (unsigned)b < 5 ? names[b] : "swapped_pairing";
 }
 
 const char *why_actor_name(enum why_actor a)

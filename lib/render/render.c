@@ -494,5 +494,9 @@ void why_render_alternative(struct why_alternative *a)
     case WHY_ALT_NO_ATTEMPT_NEAR:
         snprintf(a->why, sizeof a->why, "if that attempt was another request's and held nothing down");
         break;
+    case WHY_ALT_NAME_UNRESOLVED:
+        snprintf(a->why, sizeof a->why, "if the request's server is named as its host, whose lookups gave no "
+                 "address: the gateway had nowhere to connect, and the attempt was another request's");
+        break;
     }
 }

@@ -1554,6 +1554,41 @@ static void check_while_name_failed(void **state)
     assert_ptr_equal(x.attempts[0], checks[5]);
 }
 
+/* races/run15 (HAProxy): every lookup of refused.lab by the gateway (from its IPv4 address)
+ * was REFUSED, and 6 ms before its 503 another request's attempt to [fd00:19::12] (from the
+ * gateway's IPv6 address, on no check's schedule) was refused; the join takes it. The request
+ * went there if its server is another of the backend's, set by address; nowhere, if its server
+ * is named refused.lab: the reading with no attempt is kept. Not once a lookup resolved. */
+static void attempt_while_name_failed_other_reading(void **state)
+{
+    struct fixture *f = *state;
+    char err[128];
+    assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1,fd00:19::1", err, sizeof err), 0);
+    for (int k = 0; k < 2; k++) {
+        lookup(f, "refused.lab", WHY_DNS_A, NULL, 1.2 + k);
+        f->st.dtail->rcode = 5; /* REFUSED */
+    }
+    struct why_txn *client = answered_request(f, 80, "/haproxy/refused", "refused.lab", 2.99, 503, 3.0004);
+    why_store_queue_push(&f->st, client);
+    struct why_conn_rec *v6 = conn(f, "fd00:19::1", "fd00:19::12", 80, 2.9942, false);
+    wend(&v6->c->half[WHY_S2C])->rst_frame = v6->c->first_frame + 1;
+    wend(&v6->c->half[WHY_S2C])->rst_ts = T(2.9943);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], v6);
+    assert_int_equal(x.nalt, 1);
+    assert_null(x.alt_final[0]);
+    assert_int_equal(x.alt_basis[0], WHY_ALT_NAME_UNRESOLVED);
+    struct why_join a;
+    why_join_alternative(&f->cx, &x, 0, &a);
+    assert_int_equal(a.nattempts, 0);
+    assert_int_equal(a.nbgdns, 2);
+    lookup(f, "refused.lab", WHY_DNS_A, "198.19.0.12", 0.2);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nalt, 0);
+}
+
 /* races/run15 (HAProxy): the capture's first lookup of be.lab came 0.8 s after the request's
  * 503, unanswered, and a check of 198.19.0.12 (every 0.5 s) was refused in the same turn as
  * that 503. The name never had an address in the capture: the check is not the request's, the
@@ -2208,6 +2243,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_while_name_failed_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
