@@ -548,6 +548,10 @@ struct finals {
     struct why_conn_rec *alt[WHY_JOIN_ALTS]; /* the client's final attempt in each, or NULL */
     uint64_t alt_with[WHY_JOIN_ALTS];        /* the request whose pair changes too: its frame */
     int64_t alt_cost[WHY_JOIN_ALTS];
+    uint64_t swap_for;        /* the request that takes the client's final in the cheapest
+                                 other pairing (frame; 0: none), and its file */
+    uint32_t swap_for_file;
+    int64_t swap_cost;
     uint32_t nres;            /* attempts of the other requests' chains */
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
@@ -1164,12 +1168,17 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
         assign_min_cost(alt, nreqs, cols, acol);
         uint32_t n = 0;
         int64_t was = 0, now = 0;
-        uint64_t with = 0;
+        uint64_t with = 0, takes_own = 0;
+        uint32_t takes_file = 0;
         for (uint32_t i = 0; i < nreqs; i++) {
             bool a = acol[i] < ncands && gap[i][acol[i]] >= 0, c = col[i] < ncands && gap[i][col[i]] >= 0;
             n += a;
             if (acol[i] == col[i] || (!a && !c))
                 continue;
+            if (i > 0 && own && a && acol[i] == col[0]) {
+                takes_own = reqs[i]->req_frame;
+                takes_file = why_rec_conn(reqs[i]->rc)->file;
+            }
             int64_t floor = (int64_t)WHY_SAME_TURN_US * WHY_SAME_TURN_US;
             if (c)
                 was += cost[i][col[i]] > floor ? cost[i][col[i]] : floor;
@@ -1181,6 +1190,11 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
         if (n < npaired || !with || now > WHY_AMBIG_RATIO * was)
             continue;
         alt_keep(f->alt, f->alt_with, f->alt_cost, &f->nalt, j < ncands ? cands[j] : NULL, with, now);
+        if (takes_own && (!f->swap_for || now < f->swap_cost)) {
+            f->swap_for = takes_own;
+            f->swap_for_file = takes_file;
+            f->swap_cost = now;
+        }
     }
 }
 
@@ -1420,6 +1434,29 @@ static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join
     return naddrs > 0;
 }
 
+/* The final attempts requests decided before took, marked as client's in their cheapest other
+ * pairing (why_join_apply: alt_for), from the client's request on: x's other readings too. */
+static void swapped_with_decided(const struct why_join_ctx *cx, const struct why_txn *client, struct why_join *x)
+{
+    struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    for (struct why_conn_rec *rc = cx->st->rtail; rc && x->nalt < WHY_JOIN_ALTS &&
+                                                  (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+         rc = rc->rprev) {
+        if (!rc->claimed || rc->more->alt_for != client->req_frame ||
+            rc->more->alt_for_file != why_rec_conn(client->rc)->file || taken(x, rc))
+            continue;
+        bool have = false;
+        for (uint32_t i = 0; i < x->nalt; i++)
+            have |= x->alt_final[i] == rc;
+        if (have)
+            continue;
+        x->alt_final[x->nalt] = rc;
+        x->alt_basis[x->nalt] = WHY_ALT_SWAPPED_PAIRING;
+        x->alt_with_frame[x->nalt++] = rc->more->alt_by;
+    }
+}
+
 /* A request the gateway answered with no attempt of its own (none matched, none found): the
  * failed attempts off any schedule made after it came that ended at once before its answer,
  * which the match gave to no request because their chain went on, or another request took as
@@ -1558,6 +1595,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         if (fin.own)
             take_chain(cx, fin.own, x);
         x->nalt = fin.nalt;
+        x->swap_for = fin.swap_for;
+        x->swap_for_file = fin.swap_for_file;
         memcpy(x->alt_final, fin.alt, sizeof fin.alt);
         memcpy(x->alt_with_frame, fin.alt_with, sizeof fin.alt_with);
         for (uint32_t i = 0; i < x->nalt; i++)
@@ -1748,6 +1787,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         x->attempt_near = NULL; /* the reading in which no attempt of the gateway's was near */
         x->nnear = 0;
     }
+    /* the final attempt a request decided before took, which this one has in that request's
+     * cheapest other pairing: the same reading, seen from this side */
+    if (matched && !cx->forced)
+        swapped_with_decided(cx, client, x);
     /* (a name whose lookups failed leads nowhere: no attempt was its) */
     if (matched && !x->nattempts && !x->nalt && !x->nbgdns && !cx->forced)
         tried_by_other(cx, client, x);

@@ -121,6 +121,10 @@ struct why_join {
     struct why_conn_rec *alt_final[WHY_JOIN_ALTS];
     uint64_t alt_with_frame[WHY_JOIN_ALTS];
     enum why_alt_basis alt_basis[WHY_JOIN_ALTS]; /* why each reading fits */
+    uint32_t swap_for_file;       /* ...its capture file */
+    uint64_t swap_for;            /* the request (frame) that has this one's final attempt in
+                                     its cheapest other pairing, 0 if none: marked on that
+                                     attempt when claimed, so its join finds the reading too */
     bool reading;                 /* this join is another reading (why_join_alternative): the
                                      diagnosis says what it rests on, not what rules others out */
 };

@@ -389,6 +389,13 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     }
     if (x->self_dns)
         x->self_dns->claimed = true;
+    /* the other pairing's request finds this attempt among its readings (why_join_request) */
+    struct why_rec_more *sm;
+    if (x->swap_for && x->client && x->nattempts && (sm = why_store_rec_more(st, x->attempts[x->nattempts - 1]))) {
+        sm->alt_for = x->swap_for;
+        sm->alt_for_file = x->swap_for_file;
+        sm->alt_by = x->client->req_frame;
+    }
     if (x->up_conn) {
         x->up_conn->claimed = true;
         if (x->client)

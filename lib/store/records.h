@@ -56,6 +56,10 @@ struct why_rec_more {
                                              while in_reneg */
     uint64_t tried_for;           /* a failed try a request took before the connection that
                                      carried it: that request's frame (0: none) */
+    uint64_t alt_for, alt_by;     /* the final attempt request alt_by took, which request
+                                     alt_for (its frame; 0: none) has in another pairing of
+                                     the two (correlate/join.c finals_alternative) */
+    uint32_t alt_for_file;        /* ...its capture file (frames count per file) */
 };
 
 /* The part apart of every record that has none: all zero, read only. */

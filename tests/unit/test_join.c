@@ -1864,6 +1864,23 @@ static void swapped_pairing_is_other_reading(void **state)
     assert_true(a.nattempts >= 1);
     assert_ptr_equal(a.attempts[a.nattempts - 1], ref);
     assert_int_equal(a.nalt, 0);
+    /* rst decided, its attempt claimed: hostprohib, decided after, has the same reading from
+     * its side (rst's ICMP), though that attempt is no longer offered to the match */
+    assert_int_equal(j.swap_for, hp->req_frame);
+    why_store_queue_remove(&f->st, rst);
+    why_join_apply(&f->st, &j);
+    rst->decided = true;
+    struct why_join h;
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &h);
+    assert_ptr_equal(h.attempts[h.nattempts - 1], ref);
+    assert_int_equal(h.nalt, 1);
+    assert_ptr_equal(h.alt_final[0], icmp);
+    assert_int_equal(h.alt_with_frame[0], rst->req_frame);
+    why_store_queue_push(&f->st, rst); /* (back, for the case below) */
+    rst->decided = false;
+    icmp->claimed = false;
+    ref->claimed = false;
     /* hostprohib answered 0.2 ms after the ICMP, before the SYN refused: it cannot have been
      * that refusal's, and nothing fits another way */
     answer(hp, 503, 1.1012);
