@@ -154,9 +154,9 @@ capture_start() {
   grep -q "listening on" "$CAPLOG" || die "tcpdump did not start ($(cat "$CAPLOG"))"
   sleep 0.3
 }
-# capture_stop: last FINs and ACKs, then tcpdump ends; sets DROPS
+# capture_stop [SETTLE_S]: last FINs and ACKs (SETTLE_S, 1.5 s), then tcpdump ends; sets DROPS
 capture_stop() {
-  sleep 1.5
+  sleep "${1:-1.5}"
   kill -INT "$CAP_PID" 2>/dev/null
   wait_gone 300 "$CAP_PID" || { kill -KILL "$CAP_PID"; die "tcpdump did not stop"; }
   wait "$CAP_PID" 2>/dev/null
