@@ -7,8 +7,8 @@ capture itself (not from what the clients or Squid say they did), as FILE.info l
                    by the last packet), peak_open (the most established and not yet closed at
                    one time)
   dns_*            UDP DNS: queries (QR 0, to port 53), answers, NXDOMAIN answers, queries per
-                   second over the packet-time span, and the fewest and median in one whole
-                   second of packet time (is the rate sustained or only a burst)
+                   second over the packet-time span, and the fewest, median and most in one
+                   whole second while queries were made (is the rate sustained or a burst)
   dns_packet_share DNS packets / all packets
 
 Standard library only; reads pcap (microsecond or nanosecond) with the link types tcpdump
@@ -146,14 +146,15 @@ def main():
     print("client_conns_peak_open=%d" % peak)
     print("dns_queries=%d dns_answers=%d dns_nxdomain=%d" % (queries, answers, nxdomain))
     print("dns_queries_per_s=%.0f" % (queries / span if span > 0 else 0))
-    # whole seconds only: the first and the last second of packet time are partial
-    whole = [per_second.get(s, 0) for s in range(int(first) + 1, int(last))] if first is not None else []
+    # whole seconds between the first and the last query (the first and the last are partial,
+    # and after the load stops a capture goes on quietly for its last FINs)
+    whole = [per_second.get(s, 0) for s in range(min(per_second) + 1, max(per_second))] if per_second else []
     if whole:
         whole.sort()
         print("dns_queries_per_whole_s_min=%d median=%d max=%d seconds=%d"
               % (whole[0], whole[len(whole) // 2], whole[-1], len(whole)))
     else:
-        print("dns_queries_per_whole_s_min=- (under 2 s of packet time)")
+        print("dns_queries_per_whole_s_min=- (no whole second with queries)")
     print("dns_packet_share=%.3f" % (dns_packets / total if total else 0))
     return 0
 
