@@ -195,11 +195,34 @@ if [ "$SHAPE" = names ]; then
   # instead of one ARP entry each: the kernel's ARP table is one for all namespaces
   # (gc_thresh3, 1,024 entries by default), and with 1,000 origins it overflowed, dropped SYNs
   # before they reached the wire, and requests waited connect_timeout for a 503 until every
-  # client waited (2 s without a packet every 5 s: 630-860 DNS queries a second)
+  # client waited (2 s without a packet every 5 s: 630-860 DNS queries a second). The next
+  # hop's entry is permanent, as below
   for n in $(seq 1 $(( 1 + (NADDR - 1) / 250 ))); do
     ip -n "$NSG" route add "198.19.$n.0/24" via 198.19.0.53 dev gw-up
   done
 fi
+# Every neighbour is a permanent entry: permanent entries are exempt from the ARP and NDP
+# tables' limit (gc_thresh3), which is one for all namespaces of the machine, so another
+# namespace's 1,000 on-link addresses cannot starve these (on 2026-12-02 a names capture that
+# did not make one entry of its own still lost 135 requests to "neighbor table overflow" and
+# stood still for 2-5 s at a time). No ARP or neighbour solicitation in the capture.
+mac() { ip -n "$1" -o link show dev "$2" | sed -n 's#.*link/ether \([0-9a-f:]*\).*#\1#p'; }
+{
+  m=$(mac "$NSG" gw-cli)
+  echo "neigh replace 198.18.1.1 lladdr $m dev cli0 nud permanent"
+  echo "neigh replace fd00:1::1 lladdr $m dev cli0 nud permanent"
+} > "$WORK/neigh-cli.batch"
+{
+  m=$(mac "$NSC" cli0)
+  for h in $(seq 2 33); do echo "neigh replace 198.18.1.$h lladdr $m dev gw-cli nud permanent"; done
+  for h in 2 3 4 5; do echo "neigh replace fd00:1::$h lladdr $m dev gw-cli nud permanent"; done
+  m=$(mac "$NSU" up-gw)
+  for h in 53 10 11 12 13 14 15 16 17 18 99; do echo "neigh replace 198.19.0.$h lladdr $m dev gw-up nud permanent"; done
+} > "$WORK/neigh-gw.batch"
+echo "neigh replace 198.19.0.1 lladdr $(mac "$NSG" gw-up) dev up-gw nud permanent" > "$WORK/neigh-up.batch"
+ip -n "$NSC" -batch "$WORK/neigh-cli.batch"
+ip -n "$NSG" -batch "$WORK/neigh-gw.batch"
+ip -n "$NSU" -batch "$WORK/neigh-up.batch"
 ip -n "$NSC" route add default via 198.18.1.1
 ip -n "$NSC" -6 route add default via fd00:1::1
 nsx "$NSG" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
