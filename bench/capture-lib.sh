@@ -3,12 +3,15 @@
 # and the Squid figures of FILE.info.
 #
 # The sourcing script sets PROG (its name in messages), HERE (bench/), NS_ALL (its namespaces),
-# KEEP_WORK, OUT, and uses PIDS, WORK and TMPOUT as set here; it calls capture_traps once its
-# namespace names are known.
+# KEEP_WORK, OUT, and uses PIDS, WORK, TMPOUT and LEFTOVERS as set here; it calls capture_traps
+# once its namespace names are known (and its LEFTOVERS).
 
 PIDS=()
 WORK=""
 TMPOUT=""
+# files outside WORK that the servers leave when they are killed (glob patterns, expanded when
+# removed): an SMP Squid's IPC sockets and shared memory segments
+LEFTOVERS=()
 
 skip() { echo "$PROG: SKIP: $*"; exit 77; }
 die() { echo "$PROG: FAIL: $*" >&2; exit 1; }
@@ -41,11 +44,18 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   kill_ns_procs
   for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
+  remove_leftovers
   [ -n "$TMPOUT" ] && rm -f "$TMPOUT"
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ "$KEEP_WORK" -eq 1 ]; then echo "$PROG: work directory kept: $WORK"; else rm -rf "$WORK"; fi
   fi
   exit $rc
+}
+remove_leftovers() {
+  local pat f
+  for pat in "${LEFTOVERS[@]}"; do
+    for f in $pat; do [ -e "$f" ] && rm -f -- "$f"; done
+  done
 }
 # capture_traps: cleanup on exit, failure and Ctrl-C; removes what a run killed hard left
 # behind (same names, so ours)
@@ -56,6 +66,7 @@ capture_traps() {
   kill_ns_procs
   local ns
   for ns in $NS_ALL; do ip netns del "$ns" 2>/dev/null; done
+  remove_leftovers
 }
 
 # check_space SIZE_MB: the output's file system holds the capture
@@ -143,9 +154,9 @@ capture_start() {
   grep -q "listening on" "$CAPLOG" || die "tcpdump did not start ($(cat "$CAPLOG"))"
   sleep 0.3
 }
-# capture_stop: last FINs and ACKs, then tcpdump ends; sets DROPS
+# capture_stop [SETTLE_S]: last FINs and ACKs (SETTLE_S, 1.5 s), then tcpdump ends; sets DROPS
 capture_stop() {
-  sleep 1.5
+  sleep "${1:-1.5}"
   kill -INT "$CAP_PID" 2>/dev/null
   wait_gone 300 "$CAP_PID" || { kill -KILL "$CAP_PID"; die "tcpdump did not stop"; }
   wait "$CAP_PID" 2>/dev/null

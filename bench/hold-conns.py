@@ -8,6 +8,9 @@ and --slow connections each download a 16 MB file at about 32 KB/s, so they stay
 whole time. When the file --stop exists, writes counts to --report and keeps every socket open
 until it is killed: the capture ends with the connections still open, as on a gateway.
 
+Each socket is an open file: where one process may not have --conns of them, several run, each
+with its share and its own --id (in the requests' query strings, so no two ask the same URL).
+
 Standard library only (selectors over non-blocking sockets, one thread). Bounded: at most
 --conns + --slow sockets, at most 600 connecting at once, every loop ends on --stop or after
 --max-time seconds.
@@ -47,6 +50,7 @@ def main():
     ap.add_argument("--stop", required=True)
     ap.add_argument("--report", required=True)
     ap.add_argument("--max-time", type=float, default=3600)
+    ap.add_argument("--id", type=int, default=0)
     a = ap.parse_args()
     sel = selectors.DefaultSelector()
     t0 = time.monotonic()
@@ -132,7 +136,7 @@ def main():
                     pending -= 1
                     continue
                 stats["opened"] += 1
-                path = "/big/16.bin" if c.slow else "/f/000.html?c=%d" % stats["opened"]
+                path = "/big/16.bin" if c.slow else "/f/000.html?c=%d-%d" % (a.id, stats["opened"])
                 c.sock.send(request(path))
                 c.state = "first"
                 if c.slow:   # read on the clock only, below
@@ -158,7 +162,7 @@ def main():
             c = idle.pop(0)
             considered += 1
             if considered % 4 == 0:
-                c.sock.send(request("/f/001.css?second=%d" % stats["second_sent"]))
+                c.sock.send(request("/f/001.css?second=%d-%d" % (a.id, stats["second_sent"])))
                 c.state = "second"
                 stats["second_sent"] += 1
         if os.path.exists(a.stop):

@@ -5,16 +5,21 @@
 #
 #   bench/make-shape.sh --shape SHAPE [--size MB] [--out FILE] [--tag TAG] [--max-time S]
 #                       [--duration S] [--names N] [--ttl S] [--conns N] [--fail-pct P]
-#                       [--parallel N] [--keep-work]
+#                       [--parallel N] [--workers N] [--keep-work]
 #
-#   names    --names N host names (default 1200, n0000.bench ..) on as many origin addresses
-#            (at most 1000), --ttl S in unbound (default 30) and in Squid's DNS cache (which
-#            is kept small: ipcache_size 64), 3 % of requests to names that do not exist;
-#            small bodies, so DNS queries are a large share of the traffic.
+#   names    --names N host names (default 5000, n0000.bench ..) on as many origin addresses
+#            (at most 1000, reached through one next hop), --ttl S in unbound (default 30) and
+#            in Squid's DNS cache (which is kept small: ipcache_size 64, trimmed every 10 s),
+#            Squid with 2 SMP workers (each its own DNS cache), 3 % of requests to names that
+#            do not exist; small bodies, so nearly every request makes Squid ask A and AAAA:
+#            2,000-3,000 DNS queries a second, NXDOMAIN among them, 15-17 % of the packets.
 #   conns    --conns N idle keep-alive client connections (default 20000), each opened with one
 #            request and then held (a second request on some of them during the run); once
 #            they are open, 64 long-lived slow downloads (a 16 MB file read at 32 KB/s) and
 #            the ordinary load beside. The capture ends at --size, everything still open.
+#            One descriptor per connection in Squid and in the holder, and the hard limit is
+#            per process (20,000 here, and it cannot be raised): Squid runs enough SMP workers
+#            (--workers, default one per 10,000 held) and hold-conns.py enough processes.
 #   long     the ordinary load at a low, steady rate for --duration S seconds of packet time
 #            (default 1860: 31 minutes), rate chosen so that the file reaches about --size MB;
 #            0.2 % of requests fail as in the outage shape, spread over the whole run.
@@ -30,10 +35,15 @@
 #   --out FILE     default bench/out/SHAPE-SIZEm.pcap (bench/out/ is scratch)
 #   --tag TAG      namespaces are w5b-TAG-cli, w5b-TAG-gw, w5b-TAG-up (default: 2 letters of
 #                  the shape, plus the size): two shapes can be made at once with different tags
+#   --workers N    Squid's SMP workers (default: conns one per 10,000 held connections, names 2,
+#                  others 1); with more than one, Squid's service name is w5bTAG
 #
-# Writes FILE and FILE.info (what went in). Exit: 0 ok, 1 failure, 77 skipped (not root, a tool
-# missing). Only 198.18.0.0/15 and fd00::/8 inside namespaces made here; ends only processes it
-# started and deletes its namespaces on exit, failure and Ctrl-C.
+# Writes FILE and FILE.info (what went in, and what capture-figures.py reads from the capture
+# itself: client connections held open at the end and at the peak, DNS queries a second).
+# Exit: 0 ok, 1 failure, 77 skipped (not root, a tool missing). Only 198.18.0.0/15 and fd00::/8
+# inside namespaces made here; ends only processes it started and deletes its namespaces on
+# exit, failure and Ctrl-C, with an SMP Squid's IPC sockets (/var/run/squid/w5bTAG-*) and
+# shared memory (/dev/shm/w5bTAG-*).
 # The whole script is one block, read before it runs: editing the file while a long capture runs
 # cannot change what that run does.
 {
@@ -48,11 +58,12 @@ OUT=""
 TAG=""
 MAXTIME=900
 DURATION=1860
-NAMES=1200
+NAMES=5000
 TTL=30
 CONNS=20000
 FAILPCT=10
 PAR=16
+WORKERS=""
 KEEP_WORK=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -67,8 +78,9 @@ while [ $# -gt 0 ]; do
     --conns) CONNS="${2:-}"; shift 2 ;;
     --fail-pct) FAILPCT="${2:-}"; shift 2 ;;
     --parallel) PAR="${2:-}"; shift 2 ;;
+    --workers) WORKERS="${2:-}"; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
     *) echo "make-shape: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +88,7 @@ isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
 case "$SHAPE" in names|conns|long|outage|tunnel) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel" >&2; exit 2 ;; esac
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
 isnum "$PAR" && [ "$PAR" -le 64 ] || { echo "make-shape: --parallel wants 1..64" >&2; exit 2; }
+[ -z "$WORKERS" ] || { isnum "$WORKERS" && [ "$WORKERS" -le 8 ]; } || { echo "make-shape: --workers wants 1..8" >&2; exit 2; }
 isnum "$MAXTIME" && [ "$MAXTIME" -le 3600 ] || { echo "make-shape: --max-time wants 1..3600" >&2; exit 2; }
 isnum "$DURATION" && [ "$DURATION" -le 7200 ] || { echo "make-shape: --duration wants 1..7200" >&2; exit 2; }
 isnum "$NAMES" && [ "$NAMES" -le 20000 ] || { echo "make-shape: --names wants 1..20000" >&2; exit 2; }
@@ -104,12 +117,25 @@ id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes 
 OUT="$(realpath -m "$OUT")"
 check_space "$SIZE_MB"
 # Squid and the connection holder each need a descriptor per held connection, and this shell
-# may not raise its hard limit (no CAP_SYS_RESOURCE in some VMs and containers)
+# may not raise its hard limit (no CAP_SYS_RESOURCE in some VMs and containers: 20,000 on the
+# benchmark machine). The limit is per process, so both are split over processes: Squid into
+# SMP workers (the kernel spreads accepted connections over the workers' own listening queues,
+# SO_REUSEPORT), each left with at most half its limit of held connections (the rest for the
+# load's connections both ways and an uneven spread), and the holder into processes of at most
+# the limit less 1,500.
 FDMAX=$(ulimit -Hn)
 [ "$FDMAX" = unlimited ] && FDMAX=1048576
-if [ "$SHAPE" = conns ] && [ $(( CONNS + 1500 )) -gt "$FDMAX" ]; then
-  die "--conns $CONNS needs $(( CONNS + 1500 )) open files per process, the hard limit here is $FDMAX (--conns $(( FDMAX - 1500 )) fits)"
+HOLDERS=1
+if [ "$SHAPE" = conns ]; then
+  [ "$FDMAX" -ge 4000 ] || die "the hard limit on open files here is $FDMAX, the conns shape wants 4,000 or more"
+  HOLDERS=$(( (CONNS + FDMAX - 1501) / (FDMAX - 1500) ))
+  [ -n "$WORKERS" ] || WORKERS=$(( (CONNS + FDMAX / 2 - 1) / (FDMAX / 2) ))
+  per=$(( (CONNS + WORKERS - 1) / WORKERS ))
+  [ $(( per + 1500 )) -le "$FDMAX" ] \
+    || die "--workers $WORKERS leaves $per of --conns $CONNS to a Squid worker, and a process may have $FDMAX open files here (--workers $(( (CONNS + FDMAX - 1501) / (FDMAX - 1500) )) fits)"
 fi
+# names: Squid with two workers, each with its own DNS cache, as an SMP Squid has
+[ -n "$WORKERS" ] || { [ "$SHAPE" = names ] && WORKERS=2 || WORKERS=1; }
 
 { exec 9>"/run/lock/w5b-shape-$TAG.lock"; } 2>/dev/null || exec 9>"/tmp/w5b-shape-$TAG.lock"
 flock -w 10 9 || die "another make-shape run with tag $TAG holds the lock"
@@ -117,6 +143,10 @@ flock -w 10 9 || die "another make-shape run with tag $TAG holds the lock"
 NSC="w5b-$TAG-cli"; NSG="w5b-$TAG-gw"; NSU="w5b-$TAG-up"
 NS_ALL="$NSC $NSG $NSU"
 TMPOUT="$OUT.tmp"
+# an SMP Squid names its IPC sockets (in the directory compiled in, /var/run/squid) and shared
+# memory segments after its service name (-n): one per tag, removed with the namespaces
+SQUID_SVC="w5b$TAG"
+[ "$WORKERS" -gt 1 ] && LEFTOVERS=("/var/run/squid/$SQUID_SVC-*.ipc" "/dev/shm/$SQUID_SVC-*")
 capture_traps
 
 WORK="$(mktemp -d "/tmp/w5b-$TAG.XXXXXX")"
@@ -160,6 +190,39 @@ fi
 for l in "$NSC:cli0" "$NSG:gw-cli" "$NSG:gw-up" "$NSU:up-gw"; do
   ip -n "${l%%:*}" link set "${l##*:}" up
 done
+if [ "$SHAPE" = names ]; then
+  # the gateway reaches them through one next hop, as a gateway reaches the Internet's origins,
+  # instead of one ARP entry each: the kernel's ARP table is one for all namespaces
+  # (gc_thresh3, 1,024 entries by default), and with 1,000 origins it overflowed, dropped SYNs
+  # before they reached the wire, and requests waited connect_timeout for a 503 until every
+  # client waited (2 s without a packet every 5 s: 630-860 DNS queries a second). The next
+  # hop's entry is permanent, as below
+  for n in $(seq 1 $(( 1 + (NADDR - 1) / 250 ))); do
+    ip -n "$NSG" route add "198.19.$n.0/24" via 198.19.0.53 dev gw-up
+  done
+fi
+# Every neighbour is a permanent entry: permanent entries are exempt from the ARP and NDP
+# tables' limit (gc_thresh3), which is one for all namespaces of the machine, so another
+# namespace's 1,000 on-link addresses cannot starve these (on 2026-12-02 a names capture that
+# did not make one entry of its own still lost 135 requests to "neighbor table overflow" and
+# stood still for 2-5 s at a time). No ARP or neighbour solicitation in the capture.
+mac() { ip -n "$1" -o link show dev "$2" | sed -n 's#.*link/ether \([0-9a-f:]*\).*#\1#p'; }
+{
+  m=$(mac "$NSG" gw-cli)
+  echo "neigh replace 198.18.1.1 lladdr $m dev cli0 nud permanent"
+  echo "neigh replace fd00:1::1 lladdr $m dev cli0 nud permanent"
+} > "$WORK/neigh-cli.batch"
+{
+  m=$(mac "$NSC" cli0)
+  for h in $(seq 2 33); do echo "neigh replace 198.18.1.$h lladdr $m dev gw-cli nud permanent"; done
+  for h in 2 3 4 5; do echo "neigh replace fd00:1::$h lladdr $m dev gw-cli nud permanent"; done
+  m=$(mac "$NSU" up-gw)
+  for h in 53 10 11 12 13 14 15 16 17 18 99; do echo "neigh replace 198.19.0.$h lladdr $m dev gw-up nud permanent"; done
+} > "$WORK/neigh-gw.batch"
+echo "neigh replace 198.19.0.1 lladdr $(mac "$NSG" gw-up) dev up-gw nud permanent" > "$WORK/neigh-up.batch"
+ip -n "$NSC" -batch "$WORK/neigh-cli.batch"
+ip -n "$NSG" -batch "$WORK/neigh-gw.batch"
+ip -n "$NSU" -batch "$WORK/neigh-up.batch"
 ip -n "$NSC" route add default via 198.18.1.1
 ip -n "$NSC" -6 route add default via fd00:1::1
 nsx "$NSG" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
@@ -226,11 +289,32 @@ bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WO
     tunnel) printf 'read_timeout 60 seconds\nforward_timeout 60 seconds\n' ;;
     long) ;;
   esac
+  if [ "$WORKERS" -gt 1 ]; then
+    # SMP: each worker listens on its own queue and writes its own access log
+    echo "workers $WORKERS"
+    echo 'http_port 9090 worker-queues'
+    echo 'access_log stdio:'"$WORK"'/squid/access-${process_number}.log bench'
+  fi
 } > "$WORK/squid/squid.conf"
-bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n $FDMAX; exec squid -N -f '$WORK/squid/squid.conf'"
+if [ "$WORKERS" -gt 1 ]; then
+  # (http_port and access_log add up instead of replacing: the plain ones go)
+  sed -i -e '/^http_port 9090$/d' -e '\#^access_log stdio:.*/access.log bench$#d' "$WORK/squid/squid.conf"
+  mkdir -p /var/run/squid && chown proxy /var/run/squid
+  # -N would be one process whatever workers says; --foreground keeps the master in front, so
+  # its PID is the one to end
+  bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n $FDMAX; exec squid --foreground -n $SQUID_SVC -f '$WORK/squid/squid.conf'"
+else
+  bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n $FDMAX; exec squid -N -f '$WORK/squid/squid.conf'"
+fi
 wait_listen "$NSU" u 'src 198.19.0.53:53' unbound
 wait_listen "$NSU" t 'sport = :80' nginx
 wait_listen "$NSG" t 'sport = :9090' squid
+for i in $(seq 1 100); do   # every worker's queue
+  [ "$(nsx "$NSG" ss -Hlnt 'sport = :9090' | wc -l)" -ge "$WORKERS" ] && break
+  sleep 0.1
+done
+[ "$(nsx "$NSG" ss -Hlnt 'sport = :9090' | wc -l)" -ge "$WORKERS" ] \
+  || die "Squid's $WORKERS workers did not all start listening (see $WORK/squid; --keep-work keeps it)"
 nsx "$NSC" curl -s -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html \
   || die "warm-up request through Squid failed (see $WORK/squid)"
 if [ "$SHAPE" = tunnel ]; then
@@ -327,28 +411,34 @@ chmod +x "$WORK/worker.sh"
 # ---------------------------------------------------------------- capture and load
 capture_start "$NSG" 524288
 TL0=$EPOCHREALTIME
-HOLD_PID=""
+HOLD_PIDS=()
 if [ "$SHAPE" = conns ]; then
-  # the idle connections first, then the ordinary load beside them
-  ip netns exec "$NSC" bash -c "ulimit -n $FDMAX; exec python3 '$HERE/hold-conns.py' --conns $CONNS \
-      --slow 0 --stop '$WORK/STOP' --report '$WORK/hold.txt'" > "$WORK/hold.log" 2>&1 &
-  HOLD_PID=$!
-  PIDS+=("$HOLD_PID")
+  # the idle connections first (HOLDERS processes, each its share), then the ordinary load
+  for k in $(seq 0 $(( HOLDERS - 1 ))); do
+    n=$(( CONNS / HOLDERS + (k < CONNS % HOLDERS ? 1 : 0) ))
+    ip netns exec "$NSC" bash -c "ulimit -n $FDMAX; exec python3 '$HERE/hold-conns.py' --conns $n \
+        --id $k --slow 0 --stop '$WORK/STOP' --report '$WORK/hold-$k.txt'" > "$WORK/hold-$k.log" 2>&1 &
+    HOLD_PIDS+=("$!")
+    PIDS+=("$!")
+  done
   for i in $(seq 1 2400); do   # 10 minutes: 18,000 took 278 s at a load of 30
-    grep -q '^open ' "$WORK/hold.log" 2>/dev/null && break
-    kill -0 "$HOLD_PID" 2>/dev/null || die "hold-conns.py ended ($(tail -3 "$WORK/hold.log"))"
+    [ "$(cat "$WORK"/hold-*.log 2>/dev/null | grep -c '^open ')" -ge "$HOLDERS" ] && break
+    for pid in "${HOLD_PIDS[@]}"; do
+      kill -0 "$pid" 2>/dev/null || die "hold-conns.py ended ($(tail -n 3 "$WORK"/hold-*.log))"
+    done
     sleep 0.25
   done
-  log "$(grep '^open ' "$WORK/hold.log" | tail -1)"
+  log "held connections: $(grep -h '^open ' "$WORK"/hold-*.log | paste -sd ';' -)"
   # long-lived: 64 slow downloads of the 16 MB file (32 KB/s: longer than the capture), once
   # the held connections are open. Started with them, they filled the file at 4 MB/s (both
   # legs) while a loaded Squid accepted 60-70 connections a second: 811 MiB for --size 100
-  # --conns 2000, 2 GB for --size 200 --conns 18000
-  for k in $(seq 0 63); do
-    ip netns exec "$NSC" curl -s -o /dev/null --limit-rate 32k --max-time 3000 \
-      --interface "198.18.1.$(( 2 + k % 32 ))" -x http://198.18.1.1:9090 http://www.bench/big/16.bin &
-    PIDS+=("$!")
-  done
+  # --conns 2000, 2 GB for --size 200 --conns 18000. hold-conns.py reads them with an 8 KB
+  # receive buffer: curl --limit-rate reads slowly, but the kernel's window grew to MBs and
+  # the 64 sent 330 MB in their first 3 s (401 MB for --size 200, most of it theirs)
+  ip netns exec "$NSC" python3 "$HERE/hold-conns.py" --conns 0 --slow 64 --id "$HOLDERS" \
+      --stop "$WORK/STOP" --report "$WORK/slow.txt" > "$WORK/slow.log" 2>&1 &
+  HOLD_PIDS+=("$!")
+  PIDS+=("$!")
 fi
 ip netns exec "$NSC" xargs -P "$PAR" -L 1 -a "$WORK/batches.txt" "$WORK/worker.sh" &
 LOAD_PID=$!
@@ -387,22 +477,30 @@ if [ "$SHAPE" = tunnel ] || [ "$SHAPE" = conns ]; then
     sleep 0.1
   done
   if [ $CUT -eq 1 ]; then
+    # at once: no FIN is coming, and the 1.5 s of a plain stop took a --size 50 tunnel
+    # capture to 561 MB (the clients download at 300 MB/s on an idle machine)
     TL1=$EPOCHREALTIME
-    capture_stop
+    capture_stop 0
     why_stop="$why_stop; transfers under way cut at the size"
   fi
 fi
 if ! wait_gone 1300 "$LOAD_PID"; then
   echo "make-shape: clients still running after 130 s, ending them" >&2
   for pid in $(ip netns pids "$NSC" 2>/dev/null); do
-    [ "$pid" = "$HOLD_PID" ] || kill -KILL "$pid" 2>/dev/null
+    [[ " ${HOLD_PIDS[*]} " = *" $pid "* ]] || kill -KILL "$pid" 2>/dev/null
   done
 fi
 wait "$LOAD_PID" 2>/dev/null
-if [ -n "$HOLD_PID" ]; then
+if [ ${#HOLD_PIDS[@]} -gt 0 ]; then
   # hold-conns.py sees STOP, writes its report and keeps its connections open: they are still
   # open when the capture ends, as on a gateway (cleanup ends it)
-  for i in $(seq 1 100); do [ -s "$WORK/hold.txt" ] && break; sleep 0.1; done
+  for i in $(seq 1 100); do
+    [ "$(ls "$WORK"/hold-*.txt 2>/dev/null | wc -l)" -ge "$HOLDERS" ] && break
+    sleep 0.1
+  done
+  # the holders' counts added up, in the order the first one writes them
+  awk -F= '!($1 in s) {o[++n] = $1} {s[$1] += $2} END {for (i = 1; i <= n; i++) print o[i] "=" s[o[i]]}' \
+    "$WORK"/hold-*.txt > "$WORK/hold.txt" 2>/dev/null
 fi
 if [ $CUT -eq 0 ]; then
   TL1=$EPOCHREALTIME
@@ -415,10 +513,13 @@ read -r _ packets _ wirebytes _ _ _ span < <("$HERE/out/pcap-loop" "$TMPOUT") ||
 mv -f "$TMPOUT" "$OUT" || die "cannot write $OUT"
 fsize=$(stat -c %s "$OUT")
 ALOG="$WORK/squid/access.log"
+# SMP: the workers' logs in one, by time
+[ "$WORKERS" -gt 1 ] && sort -n -s -k1,1 "$WORK"/squid/access-*.log > "$ALOG" 2>/dev/null
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
 run_batches=$(ls "$WORK/res" | wc -l)
 failures_sent > "$WORK/fail-sent.txt"
-dnsq=$(tcpdump -nr "$OUT" 'udp dst port 53' 2>/dev/null | wc -l)
+# read from the capture: the client connections to Squid held open, DNS queries a second
+python3 "$HERE/capture-figures.py" "$OUT" > "$WORK/figures.txt" || die "capture-figures.py cannot read $OUT"
 {
   echo "file=$(basename "$OUT")"
   echo "shape=$SHAPE"
@@ -428,14 +529,15 @@ dnsq=$(tcpdump -nr "$OUT" 'udp dst port 53' 2>/dev/null | wc -l)
   echo "packet_time_span_s=$span"
   echo "load_seconds=$(awk -v a="$TL0" -v b="$TL1" 'BEGIN{printf "%.1f", b - a}')"
   echo "stop_reason=$why_stop"
-  echo "dns_queries=$dnsq"
+  cat "$WORK/figures.txt"
   case "$SHAPE" in
     names) echo "names=$NAMES ttl_s=$TTL" ;;
-    conns) echo "conns_asked=$CONNS"; echo "held=$(cat "$WORK/hold.txt" 2>/dev/null | tr '\n' ' ')" ;;
+    conns) echo "conns_asked=$CONNS"; echo "held=$(cat "$WORK/hold.txt" 2>/dev/null | tr '\n' ' ')"
+           echo "slow=$(cat "$WORK/slow.txt" 2>/dev/null | grep -E '^(opened|slow_bytes|slow_open_at_stop)=' | tr '\n' ' ')" ;;
     outage) echo "fail_pct_asked=$FAILPCT" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac
-  echo "clients_at_once=$PAR"
+  echo "clients_at_once=$PAR squid_workers=$WORKERS$([ "$SHAPE" = conns ] && echo " holders=$HOLDERS")"
   echo "curl_runs=$run_batches"
   echo "client_requests=$(wc -l < "$WORK/client-results.txt")"
   squid_info "$ALOG" "$TL0" "$([ $CUT -eq 1 ] && echo "$TL1")"
