@@ -1057,9 +1057,9 @@ static void varnish_synth_has_no_attempt(void **state)
 static void caddy_503_has_no_attempt(void **state)
 {
     struct fixture *f = *state;
-    struct why_txn *client = answered_request(f, 80, "/caddy/maint", "maint.lab", 0.097763, 503, 0.106564);
+    struct why_txn *client = answered_request(f, 80, "/caddy/maint", "maint.lab", 1.097763, 503, 1.106564);
     served_by(f, client, "Caddy");
-    struct why_conn_rec *r = refused(f, "198.19.0.12", 0.106373);
+    struct why_conn_rec *r = refused(f, "198.19.0.12", 1.106373);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
