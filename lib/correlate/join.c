@@ -449,6 +449,7 @@ static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const ch
 
 struct window {
     struct why_ts from, to;
+    bool answered;                /* the gateway answered a failure at `to` */
     /* of the lookups walked so far (created later than the one looked at), per host and
      * query type, the latest that began before the request */
     uint32_t nlater;
@@ -494,15 +495,22 @@ static bool dns_in_window(const struct why_dns_rec *d, void *arg)
     bool during = in_window(d->q_ts, w->from, w->to);
     bool pending = why_ts_cmp(d->q_ts, w->from) < 0 && (!d->answered || why_ts_cmp(d->a_ts, w->from) >= 0) &&
                    !replaced;
+    /* a query sent less than WHY_UNHEARD_US before the gateway answered, whose answer came
+     * after it (or never), is not why it answered: no resolver gives up that soon (races/run13:
+     * HAProxy answered refused.lab's 503 0.09 ms after its resolvers' query, REFUSED 4 ms after
+     * the 503, a round of their own schedule, named as the request's own lookup) */
+    if (during && w->answered && why_ts_diff_us(d->q_ts, w->to) < WHY_UNHEARD_US &&
+        (!d->answered || why_ts_cmp(d->a_ts, w->to) > 0))
+        return false;
     return during || pending;
 }
 
 /* DNS: queries for the host made while the request waited */
 static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, struct why_ts from,
-                     struct why_ts to, struct why_join *x)
+                     struct why_ts to, bool answered, struct why_join *x)
 {
     if (u->host[0] && !u->host_is_ip) {
-        struct window w = {.from = from, .to = to};
+        struct window w = {.from = from, .to = to, .answered = answered};
         x->ndns = dns_oldest(cx, why_request_key("", u->host), u->host, dns_in_window, &w, x->dns);
     }
 }
@@ -594,7 +602,7 @@ static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q
     why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
     struct why_join dns;
     dns.ndns = 0;
-    join_dns(cx, &u, q->req_first_ts, q->resp_first_ts, &dns);
+    join_dns(cx, &u, q->req_first_ts, q->resp_first_ts, true, &dns);
     return dns.ndns == 0;
 }
 
@@ -1373,7 +1381,7 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
         return;
     struct why_url u;
     why_url_parse(client->method, client->target, client->target_len, client->host, &u);
-    join_dns(cx, &u, client->req_first_ts, x->end_ts, x);
+    join_dns(cx, &u, client->req_first_ts, x->end_ts, false, x); /* (its lookups, all of them) */
 }
 
 /* No attempt for the request: the gateway's HTTP/2 upstream connection on which the origin
@@ -1538,7 +1546,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             *cx->visible = x->upstream_visible;
     }
 
-    join_dns(cx, &u, from, to, x);
+    join_dns(cx, &u, from, to, client->has_resp && client->status >= 500, x);
 
     /* The upstream request: from the index (same method and path), else any request whose
      * path ends like the client's (a reverse proxy's prefix). */

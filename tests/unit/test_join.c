@@ -1554,6 +1554,39 @@ static void check_while_name_failed(void **state)
     assert_ptr_equal(x.attempts[0], checks[5]);
 }
 
+/* races/run13 (HAProxy): its resolvers asked for refused.lab 0.09 ms before the 503 and got
+ * REFUSED 4 ms after it. No resolver gives up 0.09 ms after asking: that query is no lookup of
+ * the request's (a round of the resolvers' own schedule, which the background then names). One
+ * sent 20 ms before the 503, answered after it, or one answered before it, is. */
+static struct why_dns_rec *refused_at(struct fixture *f, const char *name, double asked, double answered)
+{
+    struct why_dns_rec *d = unanswered(f, name, asked);
+    d->answered = true;
+    d->a_ts = T(answered);
+    d->rcode = 5; /* REFUSED */
+    return d;
+}
+
+static void query_unheard_at_answer_not_own(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/haproxy/refused", "refused.lab", 1.2475, 503, 1.25546);
+    why_store_queue_push(&f->st, client);
+    struct why_dns_rec *d = refused_at(f, "refused.lab", 1.255381, 1.259593);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 0);
+    d->a_ts = T(1.25540); /* the same query answered before the 503 */
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    /* a request whose query went out 20 ms before the 503, answered after it */
+    struct why_txn *c2 = answered_request(f, 81, "/haproxy/refused2", "refused2.lab", 5.0, 503, 5.03);
+    why_store_queue_push(&f->st, c2);
+    refused_at(f, "refused2.lab", 5.01, 5.04);
+    why_join_request(&f->cx, c2, &x);
+    assert_int_equal(x.ndns, 1);
+}
+
 /* races/run15 (HAProxy): every lookup of refused.lab by the gateway (from its IPv4 address)
  * was REFUSED, and 6 ms before its 503 another request's attempt to [fd00:19::12] (from the
  * gateway's IPv6 address, on no check's schedule) was refused; the join takes it. The request
@@ -2261,6 +2294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_while_name_failed_other_reading, setup, teardown),
+        cmocka_unit_test_setup_teardown(query_unheard_at_answer_not_own, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
