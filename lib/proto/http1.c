@@ -37,13 +37,23 @@ static bool is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
 static bool is_alpha(uint8_t c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
 static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
 
-/* RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", as a bit per byte value (every
- * byte of every field name goes through it) */
-static bool is_tchar(uint8_t c)
-{
-    static const uint64_t set[4] = {0x03ff6cfa00000000u, 0x57ffffffc7fffffeu, 0, 0};
-    return (set[c >> 6] >> (c & 63)) & 1;
-}
+/* RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", one byte per byte value (every
+ * byte of every field name goes through it: a load and a test each) */
+#define T1(c) [c] = 1
+static const uint8_t tchar_tab[256] = {
+    T1('!'), T1('#'), T1('$'), T1('%'), T1('&'), T1('\''), T1('*'), T1('+'), T1('-'), T1('.'),
+    T1('^'), T1('_'), T1('`'), T1('|'), T1('~'),
+    T1('0'), T1('1'), T1('2'), T1('3'), T1('4'), T1('5'), T1('6'), T1('7'), T1('8'), T1('9'),
+    T1('A'), T1('B'), T1('C'), T1('D'), T1('E'), T1('F'), T1('G'), T1('H'), T1('I'), T1('J'),
+    T1('K'), T1('L'), T1('M'), T1('N'), T1('O'), T1('P'), T1('Q'), T1('R'), T1('S'), T1('T'),
+    T1('U'), T1('V'), T1('W'), T1('X'), T1('Y'), T1('Z'),
+    T1('a'), T1('b'), T1('c'), T1('d'), T1('e'), T1('f'), T1('g'), T1('h'), T1('i'), T1('j'),
+    T1('k'), T1('l'), T1('m'), T1('n'), T1('o'), T1('p'), T1('q'), T1('r'), T1('s'), T1('t'),
+    T1('u'), T1('v'), T1('w'), T1('x'), T1('y'), T1('z'),
+};
+#undef T1
+
+static bool is_tchar(uint8_t c) { return tchar_tab[c]; }
 
 /* The first '\n' in buf[from..end), or end. */
 static size_t line_end(const uint8_t *buf, size_t from, size_t end)
@@ -352,6 +362,24 @@ static void head_init(struct why_http_head *out, bool request)
     out->content_length = -1;
 }
 
+/* The same state for the stream's heads (one per message), the strings cleared by their first
+ * byte only: every reader of a head stops at the NUL, and the kilobyte of string buffers
+ * after the target is then not written for each message. */
+static void head_start(struct why_http_head *h, bool request)
+{
+    h->is_request = request;
+    h->version_minor = 9;
+    h->method[0] = h->target[0] = 0;
+    h->target_len = 0;
+    h->target_truncated = false;
+    h->status = 0;
+    h->reason[0] = h->req_method[0] = h->host[0] = h->server[0] = h->via[0] = 0;
+    h->x_squid_error[0] = h->proxy_status[0] = h->content_type[0] = 0;
+    h->content_length = -1;
+    h->chunked = h->conn_close = h->upgrade = false;
+    h->nfields = h->head_len = 0;
+}
+
 static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out);
 
 int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct why_http_head *out)
@@ -375,7 +403,10 @@ int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct wh
 /* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
 static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
 {
-    /* first line: find_head_end saw a '\n' before `end`, but the scan is bounded anyway */
+    /* find_head_end ends a head just past a LF: every line below ends with a LF before
+     * `end`, so line_end never returns `end` (checked here, the field scan relies on it) */
+    if (end == 0 || buf[end - 1] != '\n')
+        return WHY_HTTP_ERR_BAD_HEAD;
     size_t q = line_end(buf, 0, end);
     if (q == end)
         return WHY_HTTP_ERR_BAD_HEAD;
@@ -400,8 +431,10 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
             p = next; /* obsolete line folding: the continuation is dropped, not fatal */
             continue;
         }
+        /* buf[le] is the line's CR or LF (every line of the head ends with a LF before
+         * `end`, see above), which is no tchar: the scan stops there without a bound */
         size_t n = p;
-        while (n < le && is_tchar(buf[n]))
+        while (tchar_tab[buf[n]])
             n++;
         if (n == p || n >= le || buf[n] != ':')
             return WHY_HTTP_ERR_BAD_HEAD;
@@ -642,7 +675,7 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
         size_t end = ok ? find_head_end(d, 0, lim) : 0;
         if (end) {
             struct why_http_head h;
-            head_init(&h, s->request_side);
+            head_start(&h, s->request_side);
             int rc = parse_head_to(d, end, s->request_side, &h);
             if (rc <= 0) {
                 s->phase = WHY_HTTP_DEAD;
@@ -691,7 +724,7 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
     s->hlen = (uint32_t)end;
 
     struct why_http_head h;
-    head_init(&h, s->request_side);
+    head_start(&h, s->request_side);
     int rc = parse_head_to(s->hbuf, end, s->request_side, &h);
     s->hlen = 0; /* the next message starts afresh */
     if (rc <= 0) {
