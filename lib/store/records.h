@@ -251,8 +251,9 @@ struct why_txn {
     uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
-    const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): its own
-                                     allocation once indexed, the shared "" before */
+    const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): once
+                                     indexed `host` itself when the two are the same, else its
+                                     own allocation; the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     /* the index by method and the path's last segment (why_request_ending_key), newest first:
@@ -283,6 +284,10 @@ struct why_txn {
     bool in_qhost;                /* on the queue's index by host (hqnext) */
     bool xindexed;                /* on the index by the path's last segment (xnext) */
     bool is_client_leg;
+    bool ihost_whole;             /* ihost is the host of the URL as parsed for the index,
+                                     whole (not "" for want of memory): the join reads it
+                                     there instead of parsing the URL again */
+    bool ihost_ip;                /* ...and that host is an address literal */
 };
 
 struct why_dns_rec {

@@ -253,7 +253,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
         return;
-    if (t->ihost != no_host)
+    if (t->ihost != no_host && t->ihost != t->host)
         free((char *)t->ihost);
     if (t->host != no_host)
         free((char *)t->host); /* via is in the same allocation */
@@ -1025,17 +1025,23 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         t->ipath_len = plen == 1 ? 1 : 0;
     }
     size_t hl = strnlen(u.host, sizeof u.host - 1);
-    if (t->ihost != no_host)
+    if (t->ihost != no_host && t->ihost != t->host)
         free((char *)t->ihost);
-    char *h = malloc(hl + 1);
-    if (h) {
-        memcpy(h, u.host, hl);
-        h[hl] = 0;
-        t->ihost = h;
+    if (strcmp(t->host, u.host) == 0) {
+        t->ihost = t->host; /* the Host as sent is the URL's host (or both are ""): shared */
     } else {
-        st->sum->oom++;
-        t->ihost = no_host;
+        char *h = malloc(hl + 1);
+        if (h) {
+            memcpy(h, u.host, hl);
+            h[hl] = 0;
+            t->ihost = h;
+        } else {
+            st->sum->oom++;
+            t->ihost = no_host;
+        }
     }
+    t->ihost_whole = strcmp(t->ihost, u.host) == 0;
+    t->ihost_ip = u.host_is_ip;
     struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
     t->inext = *b;
     if (*b)

@@ -91,6 +91,38 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     return t;
 }
 
+/* The index keeps the URL's host (ihost) for the join, which then does not parse the URL
+ * again: the Host itself when it is that host, a copy when it differs (a port, upper case),
+ * and says whether it is whole and an address literal. */
+static void indexed_host(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *same = request(f, a, "GET", "/x", "shop.lab");
+    assert_ptr_equal(same->ihost, same->host);
+    assert_true(same->ihost_whole);
+    assert_false(same->ihost_ip);
+    struct why_txn *port = request(f, a, "GET", "/x", "Shop.lab:8080");
+    assert_ptr_not_equal(port->ihost, port->host);
+    assert_string_equal(port->ihost, "shop.lab");
+    assert_string_equal(port->host, "Shop.lab:8080");
+    assert_true(port->ihost_whole);
+    struct why_txn *abs = request(f, a, "GET", "http://198.19.0.10:8080/x", "");
+    assert_string_equal(abs->ihost, "198.19.0.10");
+    assert_true(abs->ihost_whole);
+    assert_true(abs->ihost_ip);
+    struct why_txn *none = request(f, a, "GET", "/x", "");
+    assert_string_equal(none->ihost, "");
+    assert_true(none->ihost_whole);
+    /* indexed again: the copy is freed, the shared one is not (ASan tells) */
+    why_store_txn_unindex(&f->st, port);
+    why_store_txn_index(&f->st, port);
+    assert_string_equal(port->ihost, "shop.lab");
+    why_store_txn_unindex(&f->st, same);
+    why_store_txn_index(&f->st, same);
+    assert_ptr_equal(same->ihost, same->host);
+}
+
 static int count(const struct why_store *st, const struct why_txn *like, bool by_host)
 {
     int n = 0;
@@ -761,6 +793,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
+        cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(http2_part, setup, teardown),
