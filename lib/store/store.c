@@ -1190,6 +1190,28 @@ static int by_qseq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The list of complete requests is nearly in queue order (answers come in about the order
+ * the requests were sent): an insertion sort does it in one pass and a few moves, without
+ * a call per comparison; past 8 moves per request on average, qsort finishes the job. */
+static void sort_by_qseq(struct why_txn **v, size_t n)
+{
+    size_t moves = 0;
+    for (size_t i = 1; i < n; i++) {
+        struct why_txn *t = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1]->qseq > t->qseq) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+        moves += i - j;
+        if (moves > 8 * n) {
+            qsort(v, n, sizeof *v, by_qseq);
+            return;
+        }
+    }
+}
+
 size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg, const struct why_txn *t),
                               const void *arg)
 {
@@ -1209,8 +1231,7 @@ size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg,
         }
         st->ready[n++] = t;
     }
-    if (n > 1)
-        qsort(st->ready, n, sizeof *st->ready, by_qseq); /* decided in queue order */
+    sort_by_qseq(st->ready, n); /* decided in queue order */
     return n;
 }
 
