@@ -277,6 +277,12 @@ static void sweep_orphans(struct why_session *s, bool finishing)
     if (s->opaque == 0)
         return; /* no opaque client leg held: no upstream request can be an orphan */
     struct why_join_ctx cx = join_ctx(s);
+    /* the same question the first orphan's check would ask, asked before the walk over every
+     * upstream request still kept (most answered below 500, which never asks it): without
+     * an opaque client leg (the usual capture) the walk is skipped, and the 0 is kept for
+     * the next sweeps */
+    if (!why_join_opaque_held(&cx))
+        return;
     for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
         if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
             txn_ready(s, t, finishing) &&
