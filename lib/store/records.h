@@ -269,8 +269,6 @@ struct why_txn {
     /* decision */
     struct why_txn *qprev;        /* decision queue, the other way */
     uint64_t qseq;                /* its place in the queue: pushed qseq-th */
-    struct why_txn *cnext, *cprev; /* the list of complete ones, in the order they were made
-                                      complete (in_complete) */
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
     struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
@@ -288,6 +286,8 @@ struct why_txn {
                                      whole (not "" for want of memory): the join reads it
                                      there instead of parsing the URL again */
     bool ihost_ip;                /* ...and that host is an address literal */
+    uint32_t cpos;                /* while in_complete: its entry in the store's vector of
+                                     complete requests (complete) */
 };
 
 struct why_dns_rec {

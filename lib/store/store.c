@@ -195,19 +195,15 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
 
 static const char no_host[] = ""; /* a transaction's ihost before it is indexed */
 
+/* t leaves the vector of complete requests: the last entry takes its place. O(1). */
 static void complete_unlink(struct why_store *st, struct why_txn *t)
 {
     if (!t->in_complete)
         return;
-    if (t->cprev)
-        t->cprev->cnext = t->cnext;
-    else
-        st->chead = t->cnext;
-    if (t->cnext)
-        t->cnext->cprev = t->cprev;
-    else
-        st->ctail = t->cprev;
-    t->cnext = t->cprev = NULL;
+    struct why_complete *last = &st->complete[--st->ncomplete];
+    st->complete[t->cpos] = *last;
+    last->t->cpos = t->cpos;
+    t->cpos = 0;
     t->in_complete = false;
 }
 
@@ -482,6 +478,7 @@ void why_store_fini(struct why_store *st)
     free(st->slots);
     free(st->tls_recs);
     free(st->ready);
+    free(st->complete);
     free(st->index);
     free(st->hindex);
     free(st->xindex);
@@ -1156,16 +1153,22 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
 
 void why_store_txn_complete(struct why_store *st, struct why_txn *t)
 {
-    if (!t->queued || t->decided || t->in_complete)
+    if (!t->queued || t->decided || t->in_complete || st->complete_lost)
         return;
+    if (st->ncomplete == st->complete_cap) {
+        size_t cap = st->complete_cap ? st->complete_cap * 2 : 256;
+        struct why_complete *v = realloc(st->complete, cap * sizeof *v);
+        if (!v) {
+            st->sum->oom++;
+            st->complete_lost = true; /* why_store_complete_due says so: the queue is walked */
+            return;
+        }
+        st->complete = v;
+        st->complete_cap = cap;
+    }
     t->in_complete = true;
-    t->cnext = NULL;
-    t->cprev = st->ctail;
-    if (st->ctail)
-        st->ctail->cnext = t;
-    else
-        st->chead = t;
-    st->ctail = t;
+    t->cpos = (uint32_t)st->ncomplete;
+    st->complete[st->ncomplete++] = (struct why_complete){INT64_MIN, t};
 }
 
 void why_store_queue_remove(struct why_store *st, struct why_txn *t)
@@ -1212,12 +1215,21 @@ static void sort_by_qseq(struct why_txn **v, size_t n)
     }
 }
 
-size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg, const struct why_txn *t),
-                              const void *arg)
+size_t why_store_complete_due(struct why_store *st,
+                              bool (*due)(const void *arg, const struct why_txn *t, int64_t *not_before),
+                              const void *arg, struct why_ts now)
 {
+    if (st->complete_lost)
+        return SIZE_MAX;
     size_t n = 0;
-    for (struct why_txn *t = st->chead; t; t = t->cnext) {
-        if (!due(arg, t))
+    int64_t now_us = why_ts_us(now);
+    for (size_t i = 0; i < st->ncomplete; i++) {
+        struct why_complete *e = &st->complete[i];
+        if (now_us < e->not_before)
+            continue; /* not due yet, and not read: most of those settling */
+        struct why_txn *t = e->t;
+        e->not_before = INT64_MIN;
+        if (!due(arg, t, &e->not_before))
             continue;
         if (n == st->ready_cap) {
             size_t cap = st->ready_cap ? st->ready_cap * 2 : 256;
