@@ -223,56 +223,83 @@ struct field_state {
     int64_t cl;
 };
 
+/* A field name (tchar only, n bytes) equals the lower-case literal `lit` of n bytes, ignoring
+ * ASCII case. Every tchar but the upper-case letters and '^' '_' has the 0x20 bit set, so
+ * OR-ing it in lowers the letters and leaves the rest, and '^' '_' become bytes no literal
+ * below holds (they are letters and '-'): the same answer as why_ascii_ieq, without a
+ * comparison and a branch per case. */
+static bool name_is(const uint8_t *name, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)(name[i] | 0x20) != (uint8_t)lit[i])
+            return false;
+    return true;
+}
+
 static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
                        size_t nl, const uint8_t *v, size_t vl)
 {
-    /* the names below are 3-17 bytes and start with c, h, p, s, t, u, v or x: most fields
-     * of a head (Accept, User-Agent, Date, ...) are passed over without a comparison */
-    if (nl < 3 || nl > 17)
-        return;
-    uint8_t c0 = why_ascii_lower(name[0]);
-    if (!(c0 == 'c' || c0 == 'h' || c0 == 'p' || c0 == 's' || c0 == 't' || c0 == 'u' || c0 == 'v' || c0 == 'x'))
-        return;
-    if (why_ascii_ieq(name, nl, "host")) {
-        if (!h->host[0])
+    /* by length first: one name or two to compare, most fields of a head (Accept,
+     * User-Agent, Date, ...) none */
+    switch (nl) {
+    case 3:
+        if (name_is(name, "via", 3))
+            why_ascii_append(h->via, sizeof h->via, v, vl);
+        break;
+    case 4:
+        if (name_is(name, "host", 4) && !h->host[0])
             why_ascii_copy(h->host, sizeof h->host, v, vl);
-    } else if (why_ascii_ieq(name, nl, "server")) {
-        if (!h->server[0])
+        break;
+    case 6:
+        if (name_is(name, "server", 6) && !h->server[0])
             why_ascii_copy(h->server, sizeof h->server, v, vl);
-    } else if (why_ascii_ieq(name, nl, "via")) {
-        why_ascii_append(h->via, sizeof h->via, v, vl);
-    } else if (why_ascii_ieq(name, nl, "x-squid-error")) {
-        if (!h->x_squid_error[0])
-            why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
-    } else if (why_ascii_ieq(name, nl, "proxy-status")) {
-        why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
-    } else if (why_ascii_ieq(name, nl, "content-type")) {
-        if (!h->content_type[0])
-            why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
-    } else if (why_ascii_ieq(name, nl, "content-length")) {
-        int64_t x = parse_content_length(v, vl);
-        if (x < 0 || (fs->cl_seen && x != fs->cl))
-            fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
-        fs->cl_seen = true;
-        fs->cl = x;
-    } else if (why_ascii_ieq(name, nl, "transfer-encoding")) {
-        /* with several TE lines the combined list's last coding is the last line's */
-        fs->te_seen = true;
-        h->chunked = last_coding_chunked(v, vl);
-    } else if (why_ascii_ieq(name, nl, "connection")) {
-        const uint8_t *p = v, *e;
-        size_t left = vl, elen;
-        while (list_next(&p, &left, &e, &elen)) {
-            if (why_ascii_ieq(e, elen, "close"))
-                fs->close = true;
-            else if (why_ascii_ieq(e, elen, "keep-alive"))
-                fs->ka = true;
-            else if (why_ascii_ieq(e, elen, "upgrade"))
-                fs->conn_upgrade = true;
-        }
-    } else if (why_ascii_ieq(name, nl, "upgrade")) {
-        if (vl)
+        break;
+    case 7:
+        if (name_is(name, "upgrade", 7) && vl)
             fs->upgrade_hdr = true;
+        break;
+    case 10:
+        if (name_is(name, "connection", 10)) {
+            const uint8_t *p = v, *e;
+            size_t left = vl, elen;
+            while (list_next(&p, &left, &e, &elen)) {
+                if (why_ascii_ieq(e, elen, "close"))
+                    fs->close = true;
+                else if (why_ascii_ieq(e, elen, "keep-alive"))
+                    fs->ka = true;
+                else if (why_ascii_ieq(e, elen, "upgrade"))
+                    fs->conn_upgrade = true;
+            }
+        }
+        break;
+    case 12:
+        if (name_is(name, "proxy-status", 12))
+            why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
+        else if (name_is(name, "content-type", 12) && !h->content_type[0])
+            why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
+        break;
+    case 13:
+        if (name_is(name, "x-squid-error", 13) && !h->x_squid_error[0])
+            why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
+        break;
+    case 14:
+        if (name_is(name, "content-length", 14)) {
+            int64_t x = parse_content_length(v, vl);
+            if (x < 0 || (fs->cl_seen && x != fs->cl))
+                fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
+            fs->cl_seen = true;
+            fs->cl = x;
+        }
+        break;
+    case 17:
+        if (name_is(name, "transfer-encoding", 17)) {
+            /* with several TE lines the combined list's last coding is the last line's */
+            fs->te_seen = true;
+            h->chunked = last_coding_chunked(v, vl);
+        }
+        break;
+    default:
+        break;
     }
 }
 

@@ -100,6 +100,31 @@ static int parse(const char *s, bool req, struct why_http_head *h)
 
 /* ---- heads ---- */
 
+/* Field names are matched ignoring case only: a name whose '-' is a '_' or a '^' (tchar
+ * both, one bit away from letters' case) is another field. */
+static void field_names_case(void **state)
+{
+    (void)state;
+    struct why_http_head *h = malloc(sizeof *h);
+    assert_non_null(h);
+    const char *resp = "HTTP/1.1 200 OK\r\n"
+                       "CONTENT-LENGTH: 5\r\n"
+                       "Content_Length: 9\r\n"
+                       "sErVeR: edge\r\n"
+                       "X-Squid^Error: no\r\n"
+                       "X-SQUID-ERROR: ERR_X 0\r\n"
+                       "Transfer_Encoding: chunked\r\n"
+                       "HOST: h.lab\r\n"
+                       "\r\n";
+    assert_true(parse(resp, false, h) > 0);
+    assert_int_equal(h->content_length, 5);
+    assert_false(h->chunked);
+    assert_string_equal(h->server, "edge");
+    assert_string_equal(h->x_squid_error, "ERR_X 0");
+    assert_string_equal(h->host, "h.lab");
+    free(h);
+}
+
 static void request_head(void **state)
 {
     (void)state;
@@ -784,6 +809,7 @@ int main(void)
         cmocka_unit_test(peek_and_title),
         cmocka_unit_test(html_title),
         cmocka_unit_test(robustness),
+        cmocka_unit_test(field_names_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
