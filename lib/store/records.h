@@ -291,36 +291,42 @@ struct why_txn {
 };
 
 struct why_dns_rec {
+    /* What the walks read of every record they pass, first: the chains by name (the join's
+     * lookups of a request's host) and by query key, and what a lookup's time window and
+     * pruning test, in the first 64 bytes; then the asker and the name's first bytes. */
+    struct why_dns_rec *nnext;    /* index by name */
+    struct why_dns_rec *knext;    /* index by query key (client, port, server, id, name) */
+    uint64_t nkey;                /* hash of qname */
+    struct why_ts q_ts;           /* the first query */
+    struct why_ts a_ts;
+    uint16_t qtype;
+    uint16_t qid;
+    uint16_t cli_port;
+    bool answered;
+    uint8_t rcode;
+    struct why_ts last_q_ts;
+    struct why_addr cli, srv;
+    char qname[WHY_DNS_NAME_MAX + 1];
+    struct why_dns_rec *nprev, *kprev;
     struct why_dns_rec *next, *prev;     /* all, by creation */
-    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id, name) */
     struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
-    struct why_dns_rec *nnext, *nprev;   /* index by name */
     /* index by name and the family of an address answered ([0]: IPv4, [1]: IPv6), in the
      * order of the answers' times, newest first; in one only when the answer gave both */
     struct why_dns_rec *fnext[2], *fprev[2];
     bool findexed[2];
+    uint16_t srv_port;
     uint32_t kbucket, sbucket, nbucket;
-    uint64_t nkey;                /* hash of qname */
     uint64_t id;
-    struct why_addr cli, srv;
-    uint16_t cli_port, srv_port, qid;
-    bool tcp;                     /* over TCP (port 53) */
-    char qname[WHY_DNS_NAME_MAX + 1];
-    uint16_t qtype;
     uint64_t q_frame;             /* frame id of the first query */
-    struct why_ts q_ts;
-    uint32_t tries;               /* queries with the same id and name (retransmissions) */
     uint64_t last_q_frame;
-    struct why_ts last_q_ts;
-    bool answered;
     uint64_t a_frame;
-    struct why_ts a_ts;
-    uint8_t rcode;
-    uint32_t naddrs;
-    struct why_addr addrs[WHY_DNS_REC_ADDRS];
-    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
     uint64_t icmp_frame;
     struct why_ts icmp_ts;
+    uint32_t tries;               /* queries with the same id and name (retransmissions) */
+    uint32_t naddrs;
+    struct why_addr addrs[WHY_DNS_REC_ADDRS];
+    bool tcp;                     /* over TCP (port 53) */
+    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
     bool truncated;               /* the answer had TC set (the client retries over TCP) */
     bool claimed;
     bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
