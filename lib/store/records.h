@@ -221,11 +221,11 @@ struct why_txn {
     bool cand;                    /* on the list of upstream candidates (else the other) */
     bool has_resp;
     bool queued, decided;         /* decision */
-    bool in_complete;             /* on the store's list of queued requests made complete */
+    bool in_complete;             /* in the store's vector of complete requests (cpos) */
     bool indexed;                 /* in the request index below */
-    int status;
+    struct why_txn *claimed_by;   /* client txn this upstream txn was joined to (read with
+                                     the flags above by every pruning pass) */
     /* request */
-    uint32_t target_len;          /* bytes */
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
     const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
@@ -273,7 +273,8 @@ struct why_txn {
                                       connection ends (why_store_queued_like) */
     struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
                                         host (why_store_queued_host; in_qhost) */
-    struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
+    int status;                   /* of the answer */
+    uint32_t target_len;          /* bytes of target */
     uint32_t lbucket;             /* while queued: its bucket of the queue's index (lnext) */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
