@@ -427,16 +427,16 @@ int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct wh
     return parse_head_to(buf, end, request, out);
 }
 
-/* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
-static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
+/* The head at buf[0..lim), line by line up to its blank line: its length (the blank line
+ * included), 0 when no blank line ends it before lim, or an error for the first line that is
+ * not HTTP (then the head may still be incomplete: find_head_end tells). One pass over the
+ * bytes; the lines before the first blank line are the same whether or not the caller looked
+ * for it first, so a complete head gives the same answer either way. */
+static int parse_head_scan(const uint8_t *buf, size_t lim, bool request, struct why_http_head *out)
 {
-    /* find_head_end ends a head just past a LF: every line below ends with a LF before
-     * `end`, so line_end never returns `end` (checked here, the field scan relies on it) */
-    if (end == 0 || buf[end - 1] != '\n')
-        return WHY_HTTP_ERR_BAD_HEAD;
-    size_t q = line_end(buf, 0, end);
-    if (q == end)
-        return WHY_HTTP_ERR_BAD_HEAD;
+    size_t q = line_end(buf, 0, lim);
+    if (q == lim)
+        return 0;
     size_t l = q;
     if (l && buf[l - 1] == '\r')
         l--;
@@ -446,8 +446,10 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
 
     struct field_state fs = {0};
     size_t p = q + 1;
-    while (p < end) {
-        q = line_end(buf, p, end);
+    for (;;) {
+        q = line_end(buf, p, lim);
+        if (q == lim)
+            return 0; /* (p == lim too: nothing after the last LF yet) */
         size_t le = q;
         if (le > p && buf[le - 1] == '\r')
             le--;
@@ -458,8 +460,8 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
             p = next; /* obsolete line folding: the continuation is dropped, not fatal */
             continue;
         }
-        /* buf[le] is the line's CR or LF (every line of the head ends with a LF before
-         * `end`, see above), which is no tchar: the scan stops there without a bound */
+        /* buf[le] is the line's CR or LF, which is no tchar: the scan stops there without a
+         * bound */
         size_t n = p;
         while (tchar_tab[buf[n]])
             n++;
@@ -475,6 +477,7 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
         take_field(out, &fs, buf + p, n - p, v, vl);
         p = next;
     }
+    size_t end = q + 1;
 
     /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3): report it as unusable */
     if (fs.cl_seen && !fs.cl_bad && !fs.te_seen)
@@ -483,6 +486,13 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
     out->upgrade = fs.conn_upgrade && fs.upgrade_hdr;
     out->head_len = (uint32_t)end;
     return (int)end;
+}
+
+/* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
+static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
+{
+    int rc = parse_head_scan(buf, end, request, out);
+    return rc == 0 ? WHY_HTTP_ERR_BAD_HEAD : rc; /* (0: not a head that find_head_end ends) */
 }
 
 /* ---- streaming ---- */
@@ -699,18 +709,22 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
         bool ok = s->request_side ? why_http1_looks_like_request(d, sn)
                                   : why_http1_looks_like_response(d, sn);
         size_t lim = n < WHY_HTTP_HEAD_MAX ? n : WHY_HTTP_HEAD_MAX;
-        size_t end = ok ? find_head_end(d, 0, lim) : 0;
-        if (end) {
+        if (ok) {
+            /* parsed while its end is looked for: an error counts only once the head is
+             * whole (else it is buffered as any incomplete head, and parsed when whole) */
             struct why_http_head h;
             head_start(&h, s->request_side);
-            int rc = parse_head_to(d, end, s->request_side, &h);
-            if (rc <= 0) {
+            int rc = parse_head_scan(d, lim, s->request_side, &h);
+            if (rc > 0) {
+                start_message(s, &h, cb);
+                return (size_t)rc;
+            }
+            size_t end = rc < 0 ? find_head_end(d, 0, lim) : 0;
+            if (end) {
                 s->phase = WHY_HTTP_DEAD;
-                cb_error(cb, rc < 0 ? (enum why_http_err)rc : WHY_HTTP_ERR_BAD_HEAD, d, end);
+                cb_error(cb, (enum why_http_err)rc, d, end);
                 return n;
             }
-            start_message(s, &h, cb);
-            return end;
         }
     }
     if (!s->hbuf) {
