@@ -1015,7 +1015,13 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
     /* the strings themselves, for comparing candidates: the path is a run of the target's
      * bytes (any run with the same bytes will do), the host a lower-case copy */
     size_t plen = strlen(u.path);
-    t->ipath = t->target && plen ? memmem(t->target, t->target_len, u.path, plen) : NULL;
+    /* the path is the target's end in origin-form and absolute-form alike: tried first,
+     * then anywhere (the bytes are what counts, not where they are) */
+    const char *tail = t->target && plen && plen <= t->target_len ? t->target + t->target_len - plen : NULL;
+    if (tail && memcmp(tail, u.path, plen) == 0)
+        t->ipath = tail;
+    else
+        t->ipath = t->target && plen ? memmem(t->target, t->target_len, u.path, plen) : NULL;
     t->ipath_len = (uint32_t)plen;
     if (!t->ipath) { /* the "/" of an absolute URL without a path, or none */
         t->ipath = plen == 1 ? "/" : "";
