@@ -210,8 +210,22 @@ static int64_t clamp_sec(int64_t v) { return v > SEC_MAX ? SEC_MAX : v < -SEC_MA
 static struct why_ts ts_from_units(uint64_t v, uint64_t units, int64_t offset)
 {
     struct why_ts t;
-    uint64_t sec = v / units, frac = v % units;
-    t.nsec = (uint32_t)((u128)frac * NSEC_PER_SEC / units);
+    uint64_t sec, frac;
+    /* the two resolutions of nearly every capture by constants (multiplications), the
+     * others through the 128-bit division; the same values either way */
+    if (units == 1000000) {
+        sec = v / 1000000;
+        frac = v % 1000000;
+        t.nsec = (uint32_t)(frac * 1000);
+    } else if (units == NSEC_PER_SEC) {
+        sec = v / NSEC_PER_SEC;
+        frac = v % NSEC_PER_SEC;
+        t.nsec = (uint32_t)frac;
+    } else {
+        sec = v / units;
+        frac = v % units;
+        t.nsec = (uint32_t)((u128)frac * NSEC_PER_SEC / units);
+    }
     int64_t s = sec > (uint64_t)SEC_MAX ? SEC_MAX : (int64_t)sec;
     t.sec = clamp_sec(s + clamp_sec(offset)); /* both within 2^40: the sum cannot overflow */
     return t;

@@ -156,9 +156,13 @@ static bool asked_by_waiting(const struct why_join_ctx *cx, const struct why_dns
         struct why_ts end = q->has_resp ? q->resp_first_ts : cx->now;
         if (q == self || why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_SKEW_US || why_ts_cmp(d->q_ts, end) > 0)
             continue;
+        const char *host = q->ihost; /* the URL's host as the index parsed it */
         struct why_url u;
-        why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
-        if (strcasecmp(u.host, d->qname) == 0)
+        if (!q->ihost_whole) {
+            why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
+            host = u.host;
+        }
+        if (strcasecmp(host, d->qname) == 0)
             return true;
     }
     return false;
@@ -242,18 +246,22 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     x->ndns = 0; /* the schedule's lookups, gathered below with the earlier ones */
     struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
     /* periodic lookups of the request's host (the backend's name) that failed */
+    const char *host = t->ihost; /* the URL's host as the index parsed it */
     struct why_url u;
-    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
+    if (!t->ihost_whole) {
+        why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
+        host = u.host;
+    }
     /* the name index walks newest first: the ring keeps the oldest WHY_JOIN_MAX, in order */
     struct why_dns_rec *ring[WHY_JOIN_MAX];
     uint32_t seen = 0;
     struct why_ts failed_last = {0}, ok_last = {0};
     bool ok = false;
-    for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u.host)); d;
+    for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d;
          d = why_store_dns_name_next(d)) {
         if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0)
             continue;
-        if (!why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, u.host) != 0)
+        if (!why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, host) != 0)
             continue;
         if (!dns_failed(d)) {
             if (!ok || why_ts_cmp(d->q_ts, ok_last) > 0)
@@ -277,10 +285,10 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
      * 503, unanswered; the request was decided after, once it settled) */
     if (!seen && !ok) {
         struct why_ts until = why_ts_add_us(t->resp_first_ts, WHY_BG_ROUND_US);
-        for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", u.host)); d;
+        for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d;
              d = why_store_dns_name_next(d)) {
             if (why_ts_cmp(d->q_ts, t->resp_first_ts) <= 0 || why_ts_cmp(d->q_ts, until) > 0 ||
-                !why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, u.host) != 0)
+                !why_gw_is_gateway(cx->gw, &d->cli) || strcasecmp(d->qname, host) != 0)
                 continue;
             if (!dns_failed(d)) {
                 seen = 0;

@@ -505,14 +505,20 @@ static bool dns_in_window(const struct why_dns_rec *d, void *arg)
     return during || pending;
 }
 
-/* DNS: queries for the host made while the request waited */
+/* DNS: queries for the host (an address literal asks none) made while the request waited */
+static void join_dns_host(const struct why_join_ctx *cx, const char *host, bool host_is_ip,
+                          struct why_ts from, struct why_ts to, bool answered, struct why_join *x)
+{
+    if (host[0] && !host_is_ip) {
+        struct window w = {.from = from, .to = to, .answered = answered};
+        x->ndns = dns_oldest(cx, why_request_key("", host), host, dns_in_window, &w, x->dns);
+    }
+}
+
 static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, struct why_ts from,
                      struct why_ts to, bool answered, struct why_join *x)
 {
-    if (u->host[0] && !u->host_is_ip) {
-        struct window w = {.from = from, .to = to, .answered = answered};
-        x->ndns = dns_oldest(cx, why_request_key("", u->host), u->host, dns_in_window, &w, x->dns);
-    }
+    join_dns_host(cx, u->host, u->host_is_ip, from, to, answered, x);
 }
 
 /* ---- a gateway's 5xx with no upstream request: the final attempts, matched at once ----
@@ -1379,6 +1385,10 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     why_join_repeats(cx, x);
     if (why_join_direct(cx, client))
         return;
+    if (client->ihost_whole) { /* the URL's host as the index parsed it */
+        join_dns_host(cx, client->ihost, client->ihost_ip, client->req_first_ts, x->end_ts, false, x);
+        return;
+    }
     struct why_url u;
     why_url_parse(client->method, client->target, client->target_len, client->host, &u);
     join_dns(cx, &u, client->req_first_ts, x->end_ts, false, x); /* (its lookups, all of them) */

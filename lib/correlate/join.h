@@ -230,6 +230,9 @@ bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen
 /* A failed upstream request of the gateway's that only an opaque (TLS, no keys) client
  * request can have carried: reported on its own (unjoined.c). */
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t);
+/* A gateway holds an opaque client leg (O(TLS records held)), through the cache cx->opaque
+ * when it is given: no upstream request can be an orphan without one. */
+bool why_join_opaque_held(const struct why_join_ctx *cx);
 /* t got a complete answer below 500 (and no gRPC error): never an orphan. */
 static inline bool why_join_answered_ok(const struct why_txn *t)
 {

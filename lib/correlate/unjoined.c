@@ -253,14 +253,21 @@ static bool any_opaque_client(const struct why_join_ctx *cx)
     return false;
 }
 
+bool why_join_opaque_held(const struct why_join_ctx *cx)
+{
+    if (!cx->opaque)
+        return any_opaque_client(cx);
+    if (*cx->opaque < 0)
+        *cx->opaque = any_opaque_client(cx);
+    return *cx->opaque != 0;
+}
+
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t)
 {
     if (t->claimed_by || why_join_answered_ok(t))
         return false;
     /* no opaque client leg held at all (the usual capture): nothing to walk, each sweep */
-    if (cx->opaque && *cx->opaque < 0)
-        *cx->opaque = any_opaque_client(cx);
-    if (cx->opaque && *cx->opaque == 0)
+    if (cx->opaque && !why_join_opaque_held(cx))
         return false;
     struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
     /* the queue in push order: none after one begun WHY_ORDER_SLACK_US past `at` began by it

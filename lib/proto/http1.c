@@ -37,13 +37,23 @@ static bool is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
 static bool is_alpha(uint8_t c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
 static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
 
-/* RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", as a bit per byte value (every
- * byte of every field name goes through it) */
-static bool is_tchar(uint8_t c)
-{
-    static const uint64_t set[4] = {0x03ff6cfa00000000u, 0x57ffffffc7fffffeu, 0, 0};
-    return (set[c >> 6] >> (c & 63)) & 1;
-}
+/* RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", one byte per byte value (every
+ * byte of every field name goes through it: a load and a test each) */
+#define T1(c) [c] = 1
+static const uint8_t tchar_tab[256] = {
+    T1('!'), T1('#'), T1('$'), T1('%'), T1('&'), T1('\''), T1('*'), T1('+'), T1('-'), T1('.'),
+    T1('^'), T1('_'), T1('`'), T1('|'), T1('~'),
+    T1('0'), T1('1'), T1('2'), T1('3'), T1('4'), T1('5'), T1('6'), T1('7'), T1('8'), T1('9'),
+    T1('A'), T1('B'), T1('C'), T1('D'), T1('E'), T1('F'), T1('G'), T1('H'), T1('I'), T1('J'),
+    T1('K'), T1('L'), T1('M'), T1('N'), T1('O'), T1('P'), T1('Q'), T1('R'), T1('S'), T1('T'),
+    T1('U'), T1('V'), T1('W'), T1('X'), T1('Y'), T1('Z'),
+    T1('a'), T1('b'), T1('c'), T1('d'), T1('e'), T1('f'), T1('g'), T1('h'), T1('i'), T1('j'),
+    T1('k'), T1('l'), T1('m'), T1('n'), T1('o'), T1('p'), T1('q'), T1('r'), T1('s'), T1('t'),
+    T1('u'), T1('v'), T1('w'), T1('x'), T1('y'), T1('z'),
+};
+#undef T1
+
+static bool is_tchar(uint8_t c) { return tchar_tab[c]; }
 
 /* The first '\n' in buf[from..end), or end. */
 static size_t line_end(const uint8_t *buf, size_t from, size_t end)
@@ -213,56 +223,83 @@ struct field_state {
     int64_t cl;
 };
 
+/* A field name (tchar only, n bytes) equals the lower-case literal `lit` of n bytes, ignoring
+ * ASCII case. Every tchar but the upper-case letters and '^' '_' has the 0x20 bit set, so
+ * OR-ing it in lowers the letters and leaves the rest, and '^' '_' become bytes no literal
+ * below holds (they are letters and '-'): the same answer as why_ascii_ieq, without a
+ * comparison and a branch per case. */
+static bool name_is(const uint8_t *name, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)(name[i] | 0x20) != (uint8_t)lit[i])
+            return false;
+    return true;
+}
+
 static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
                        size_t nl, const uint8_t *v, size_t vl)
 {
-    /* the names below are 3-17 bytes and start with c, h, p, s, t, u, v or x: most fields
-     * of a head (Accept, User-Agent, Date, ...) are passed over without a comparison */
-    if (nl < 3 || nl > 17)
-        return;
-    uint8_t c0 = why_ascii_lower(name[0]);
-    if (!(c0 == 'c' || c0 == 'h' || c0 == 'p' || c0 == 's' || c0 == 't' || c0 == 'u' || c0 == 'v' || c0 == 'x'))
-        return;
-    if (why_ascii_ieq(name, nl, "host")) {
-        if (!h->host[0])
+    /* by length first: one name or two to compare, most fields of a head (Accept,
+     * User-Agent, Date, ...) none */
+    switch (nl) {
+    case 3:
+        if (name_is(name, "via", 3))
+            why_ascii_append(h->via, sizeof h->via, v, vl);
+        break;
+    case 4:
+        if (name_is(name, "host", 4) && !h->host[0])
             why_ascii_copy(h->host, sizeof h->host, v, vl);
-    } else if (why_ascii_ieq(name, nl, "server")) {
-        if (!h->server[0])
+        break;
+    case 6:
+        if (name_is(name, "server", 6) && !h->server[0])
             why_ascii_copy(h->server, sizeof h->server, v, vl);
-    } else if (why_ascii_ieq(name, nl, "via")) {
-        why_ascii_append(h->via, sizeof h->via, v, vl);
-    } else if (why_ascii_ieq(name, nl, "x-squid-error")) {
-        if (!h->x_squid_error[0])
-            why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
-    } else if (why_ascii_ieq(name, nl, "proxy-status")) {
-        why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
-    } else if (why_ascii_ieq(name, nl, "content-type")) {
-        if (!h->content_type[0])
-            why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
-    } else if (why_ascii_ieq(name, nl, "content-length")) {
-        int64_t x = parse_content_length(v, vl);
-        if (x < 0 || (fs->cl_seen && x != fs->cl))
-            fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
-        fs->cl_seen = true;
-        fs->cl = x;
-    } else if (why_ascii_ieq(name, nl, "transfer-encoding")) {
-        /* with several TE lines the combined list's last coding is the last line's */
-        fs->te_seen = true;
-        h->chunked = last_coding_chunked(v, vl);
-    } else if (why_ascii_ieq(name, nl, "connection")) {
-        const uint8_t *p = v, *e;
-        size_t left = vl, elen;
-        while (list_next(&p, &left, &e, &elen)) {
-            if (why_ascii_ieq(e, elen, "close"))
-                fs->close = true;
-            else if (why_ascii_ieq(e, elen, "keep-alive"))
-                fs->ka = true;
-            else if (why_ascii_ieq(e, elen, "upgrade"))
-                fs->conn_upgrade = true;
-        }
-    } else if (why_ascii_ieq(name, nl, "upgrade")) {
-        if (vl)
+        break;
+    case 7:
+        if (name_is(name, "upgrade", 7) && vl)
             fs->upgrade_hdr = true;
+        break;
+    case 10:
+        if (name_is(name, "connection", 10)) {
+            const uint8_t *p = v, *e;
+            size_t left = vl, elen;
+            while (list_next(&p, &left, &e, &elen)) {
+                if (why_ascii_ieq(e, elen, "close"))
+                    fs->close = true;
+                else if (why_ascii_ieq(e, elen, "keep-alive"))
+                    fs->ka = true;
+                else if (why_ascii_ieq(e, elen, "upgrade"))
+                    fs->conn_upgrade = true;
+            }
+        }
+        break;
+    case 12:
+        if (name_is(name, "proxy-status", 12))
+            why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
+        else if (name_is(name, "content-type", 12) && !h->content_type[0])
+            why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
+        break;
+    case 13:
+        if (name_is(name, "x-squid-error", 13) && !h->x_squid_error[0])
+            why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
+        break;
+    case 14:
+        if (name_is(name, "content-length", 14)) {
+            int64_t x = parse_content_length(v, vl);
+            if (x < 0 || (fs->cl_seen && x != fs->cl))
+                fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
+            fs->cl_seen = true;
+            fs->cl = x;
+        }
+        break;
+    case 17:
+        if (name_is(name, "transfer-encoding", 17)) {
+            /* with several TE lines the combined list's last coding is the last line's */
+            fs->te_seen = true;
+            h->chunked = last_coding_chunked(v, vl);
+        }
+        break;
+    default:
+        break;
     }
 }
 
@@ -352,6 +389,24 @@ static void head_init(struct why_http_head *out, bool request)
     out->content_length = -1;
 }
 
+/* The same state for the stream's heads (one per message), the strings cleared by their first
+ * byte only: every reader of a head stops at the NUL, and the kilobyte of string buffers
+ * after the target is then not written for each message. */
+static void head_start(struct why_http_head *h, bool request)
+{
+    h->is_request = request;
+    h->version_minor = 9;
+    h->method[0] = h->target[0] = 0;
+    h->target_len = 0;
+    h->target_truncated = false;
+    h->status = 0;
+    h->reason[0] = h->req_method[0] = h->host[0] = h->server[0] = h->via[0] = 0;
+    h->x_squid_error[0] = h->proxy_status[0] = h->content_type[0] = 0;
+    h->content_length = -1;
+    h->chunked = h->conn_close = h->upgrade = false;
+    h->nfields = h->head_len = 0;
+}
+
 static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out);
 
 int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct why_http_head *out)
@@ -372,13 +427,16 @@ int why_http1_parse_head(const uint8_t *buf, size_t len, bool request, struct wh
     return parse_head_to(buf, end, request, out);
 }
 
-/* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
-static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
+/* The head at buf[0..lim), line by line up to its blank line: its length (the blank line
+ * included), 0 when no blank line ends it before lim, or an error for the first line that is
+ * not HTTP (then the head may still be incomplete: find_head_end tells). One pass over the
+ * bytes; the lines before the first blank line are the same whether or not the caller looked
+ * for it first, so a complete head gives the same answer either way. */
+static int parse_head_scan(const uint8_t *buf, size_t lim, bool request, struct why_http_head *out)
 {
-    /* first line: find_head_end saw a '\n' before `end`, but the scan is bounded anyway */
-    size_t q = line_end(buf, 0, end);
-    if (q == end)
-        return WHY_HTTP_ERR_BAD_HEAD;
+    size_t q = line_end(buf, 0, lim);
+    if (q == lim)
+        return 0;
     size_t l = q;
     if (l && buf[l - 1] == '\r')
         l--;
@@ -388,8 +446,10 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
 
     struct field_state fs = {0};
     size_t p = q + 1;
-    while (p < end) {
-        q = line_end(buf, p, end);
+    for (;;) {
+        q = line_end(buf, p, lim);
+        if (q == lim)
+            return 0; /* (p == lim too: nothing after the last LF yet) */
         size_t le = q;
         if (le > p && buf[le - 1] == '\r')
             le--;
@@ -400,8 +460,10 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
             p = next; /* obsolete line folding: the continuation is dropped, not fatal */
             continue;
         }
+        /* buf[le] is the line's CR or LF, which is no tchar: the scan stops there without a
+         * bound */
         size_t n = p;
-        while (n < le && is_tchar(buf[n]))
+        while (tchar_tab[buf[n]])
             n++;
         if (n == p || n >= le || buf[n] != ':')
             return WHY_HTTP_ERR_BAD_HEAD;
@@ -415,6 +477,7 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
         take_field(out, &fs, buf + p, n - p, v, vl);
         p = next;
     }
+    size_t end = q + 1;
 
     /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3): report it as unusable */
     if (fs.cl_seen && !fs.cl_bad && !fs.te_seen)
@@ -423,6 +486,13 @@ static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct wh
     out->upgrade = fs.conn_upgrade && fs.upgrade_hdr;
     out->head_len = (uint32_t)end;
     return (int)end;
+}
+
+/* buf[0..end) is a whole head, ending with its blank line (the caller found it). */
+static int parse_head_to(const uint8_t *buf, size_t end, bool request, struct why_http_head *out)
+{
+    int rc = parse_head_scan(buf, end, request, out);
+    return rc == 0 ? WHY_HTTP_ERR_BAD_HEAD : rc; /* (0: not a head that find_head_end ends) */
 }
 
 /* ---- streaming ---- */
@@ -639,18 +709,22 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
         bool ok = s->request_side ? why_http1_looks_like_request(d, sn)
                                   : why_http1_looks_like_response(d, sn);
         size_t lim = n < WHY_HTTP_HEAD_MAX ? n : WHY_HTTP_HEAD_MAX;
-        size_t end = ok ? find_head_end(d, 0, lim) : 0;
-        if (end) {
+        if (ok) {
+            /* parsed while its end is looked for: an error counts only once the head is
+             * whole (else it is buffered as any incomplete head, and parsed when whole) */
             struct why_http_head h;
-            head_init(&h, s->request_side);
-            int rc = parse_head_to(d, end, s->request_side, &h);
-            if (rc <= 0) {
+            head_start(&h, s->request_side);
+            int rc = parse_head_scan(d, lim, s->request_side, &h);
+            if (rc > 0) {
+                start_message(s, &h, cb);
+                return (size_t)rc;
+            }
+            size_t end = rc < 0 ? find_head_end(d, 0, lim) : 0;
+            if (end) {
                 s->phase = WHY_HTTP_DEAD;
-                cb_error(cb, rc < 0 ? (enum why_http_err)rc : WHY_HTTP_ERR_BAD_HEAD, d, end);
+                cb_error(cb, (enum why_http_err)rc, d, end);
                 return n;
             }
-            start_message(s, &h, cb);
-            return end;
         }
     }
     if (!s->hbuf) {
@@ -691,7 +765,7 @@ static size_t feed_head(struct why_http1_stream *s, const uint8_t *d, size_t n,
     s->hlen = (uint32_t)end;
 
     struct why_http_head h;
-    head_init(&h, s->request_side);
+    head_start(&h, s->request_side);
     int rc = parse_head_to(s->hbuf, end, s->request_side, &h);
     s->hlen = 0; /* the next message starts afresh */
     if (rc <= 0) {

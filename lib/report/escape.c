@@ -48,24 +48,41 @@ static size_t utf8_len(const unsigned char *p, size_t left, uint32_t *cp)
     return n;
 }
 
-/* printable ASCII but '"' and '\\', as a bit per byte value */
-static bool json_plain(uint8_t c)
+/* printable ASCII but '"' (0x22) and '\\' (0x5c), one byte per byte value */
+#define P8(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, [c + 5] = 1, [c + 6] = 1, [c + 7] = 1
+static const uint8_t json_plain_tab[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x26] = 1, [0x27] = 1,
+    P8(0x28), P8(0x30), P8(0x38), P8(0x40), P8(0x48), P8(0x50),
+    [0x58] = 1, [0x59] = 1, [0x5a] = 1, [0x5b] = 1, [0x5d] = 1, [0x5e] = 1, [0x5f] = 1,
+    P8(0x60), P8(0x68), P8(0x70),
+    [0x78] = 1, [0x79] = 1, [0x7a] = 1, [0x7b] = 1, [0x7c] = 1, [0x7d] = 1, [0x7e] = 1,
+};
+#undef P8
+
+void why_jbuf_flush(struct why_jbuf *j)
 {
-    static const uint64_t set[4] = {0xfffffffb00000000u, 0x7fffffffefffffffu, 0, 0};
-    return (set[c >> 6] >> (c & 63)) & 1;
+    if (j->n)
+        fwrite_unlocked(j->b, 1, j->n, j->f);
+    j->n = 0;
 }
 
-void why_esc_json(FILE *out, const char *s) { why_esc_json_n(out, (const uint8_t *)s, strlen(s)); }
-
-void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
+/* \uXXXX for a code point below 0x10000 */
+static void jbuf_u4(struct why_jbuf *j, unsigned v)
 {
-    putc_unlocked('"', out);
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15], hex[(v >> 4) & 15], hex[v & 15]};
+    why_jbuf_write(j, e, sizeof e);
+}
+
+void why_jbuf_esc(struct why_jbuf *j, const uint8_t *s, size_t n)
+{
+    why_jbuf_put(j, '"');
     for (size_t i = 0; i < n;) {
-        size_t run = 0; /* printable ASCII that needs no escape: written in one call */
-        while (i + run < n && json_plain(s[i + run]))
+        size_t run = 0; /* printable ASCII that needs no escape: copied at once */
+        while (i + run < n && json_plain_tab[s[i + run]])
             run++;
         if (run) {
-            fwrite_unlocked(s + i, 1, run, out);
+            why_jbuf_write(j, s + i, run);
             i += run;
             continue;
         }
@@ -74,36 +91,43 @@ void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
             uint32_t cp;
             size_t len = utf8_len(s + i, n - i, &cp);
             if (len == 0) {
-                fputs_unlocked("\\ufffd", out);
+                why_jbuf_write(j, "\\ufffd", 6);
                 i++;
                 continue;
             }
             bool c1 = c == 0xC2 && s[i + 1] < 0xA0;                                  /* U+0080-U+009F */
             bool sep = c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9); /* U+2028/9 */
             if (c1)
-                fprintf(out, "\\u%04x", (unsigned)s[i + 1]);
+                jbuf_u4(j, s[i + 1]);
             else if (sep)
-                fprintf(out, "\\u%04x", 0x2000u | (s[i + 2] & 0x3Fu));
+                jbuf_u4(j, 0x2000u | (s[i + 2] & 0x3Fu));
             else
-                fwrite_unlocked(s + i, 1, len, out);
+                why_jbuf_write(j, s + i, len);
             i += len;
             continue;
         }
         switch (c) {
-        case '"': fputs_unlocked("\\\"", out); break;
-        case '\\': fputs_unlocked("\\\\", out); break;
-        case '\n': fputs_unlocked("\\n", out); break;
-        case '\r': fputs_unlocked("\\r", out); break;
-        case '\t': fputs_unlocked("\\t", out); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(out, "\\u%04x", c);
-            else
-                putc_unlocked(c, out);
+        case '"': why_jbuf_write(j, "\\\"", 2); break;
+        case '\\': why_jbuf_write(j, "\\\\", 2); break;
+        case '\n': why_jbuf_write(j, "\\n", 2); break;
+        case '\r': why_jbuf_write(j, "\\r", 2); break;
+        case '\t': why_jbuf_write(j, "\\t", 2); break;
+        default: jbuf_u4(j, c); break; /* the other controls and DEL */
         }
         i++;
     }
-    putc_unlocked('"', out);
+    why_jbuf_put(j, '"');
+}
+
+void why_esc_json(FILE *out, const char *s) { why_esc_json_n(out, (const uint8_t *)s, strlen(s)); }
+
+void why_esc_json_n(FILE *out, const uint8_t *s, size_t n)
+{
+    struct why_jbuf j;
+    j.f = out;
+    j.n = 0;
+    why_jbuf_esc(&j, s, n);
+    why_jbuf_flush(&j);
 }
 
 void why_esc_text(FILE *out, const char *s)

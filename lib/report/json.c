@@ -1,93 +1,100 @@
 /* JSON Lines writer: one object per incident, then one summary object (docs/json.md).
  * Field order is fixed and numbers are integers (microseconds) so output is byte-identical
- * for the same input. Wire strings go through why_esc_json only. */
-#include <inttypes.h>
+ * for the same input. Wire strings go through why_jbuf_esc (escape.c) only. */
 #include <string.h>
 
 #include "report/report.h"
 
-static void key(FILE *o, const char *k, bool *first)
+/* a JSON string (escape.c) */
+static void jstr(struct why_jbuf *o, const char *v) { why_jbuf_esc(o, (const uint8_t *)v, strlen(v)); }
+
+static void key(struct why_jbuf *o, const char *k, bool *first)
 {
     if (!*first)
-        putc_unlocked(',', o);
-    putc_unlocked('"', o);
-    fputs_unlocked(k, o);
-    fputs_unlocked("\":", o);
+        why_jbuf_put(o, ',');
+    why_jbuf_put(o, '"');
+    why_jbuf_puts(o, k);
+    why_jbuf_puts(o, "\":");
     *first = false;
 }
 
-static void kstr(FILE *o, const char *k, const char *v, bool *first)
+static void kstr(struct why_jbuf *o, const char *k, const char *v, bool *first)
 {
     key(o, k, first);
     if (v && v[0])
-        why_esc_json(o, v);
+        jstr(o, v);
     else
-        fputs_unlocked("null", o);
+        why_jbuf_puts(o, "null");
 }
 
-static void kint(FILE *o, const char *k, int64_t v, bool null_if_negative, bool *first)
+/* by hand: an incident has dozens of numbers */
+static void num(struct why_jbuf *o, int64_t v)
 {
-    key(o, k, first);
-    if (null_if_negative && v < 0) {
-        fputs_unlocked("null", o);
-        return;
-    }
-    char b[24], *e = b + sizeof b, *p = e; /* by hand: an incident has dozens of numbers */
+    char b[24], *e = b + sizeof b, *p = e;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     do
         *--p = (char)('0' + u % 10);
     while ((u /= 10) != 0);
     if (v < 0)
         *--p = '-';
-    fwrite_unlocked(p, 1, (size_t)(e - p), o);
+    why_jbuf_write(o, p, (size_t)(e - p));
 }
 
-static void kendpoint(FILE *o, const char *k, const struct why_addr *a, uint16_t port, bool *first)
+static void kint(struct why_jbuf *o, const char *k, int64_t v, bool null_if_negative, bool *first)
+{
+    key(o, k, first);
+    if (null_if_negative && v < 0)
+        why_jbuf_puts(o, "null");
+    else
+        num(o, v);
+}
+
+static void kendpoint(struct why_jbuf *o, const char *k, const struct why_addr *a, uint16_t port, bool *first)
 {
     char buf[64];
     key(o, k, first);
     if (a->family && port == 0) /* a host without a connection (unjoined DNS failure) */
-        why_esc_json(o, why_addr_str(a, buf, sizeof buf));
+        jstr(o, why_addr_str(a, buf, sizeof buf));
     else if (a->family)
-        why_esc_json(o, why_endpoint_str(a, port, buf, sizeof buf));
+        jstr(o, why_endpoint_str(a, port, buf, sizeof buf));
     else
-        fputs_unlocked("null", o);
+        why_jbuf_puts(o, "null");
 }
 
 /* {"actor":..,"address":..,"port":..} */
-static void kactor(FILE *o, const char *k, enum why_actor a, const struct why_addr *addr,
+static void kactor(struct why_jbuf *o, const char *k, enum why_actor a, const struct why_addr *addr,
                    uint16_t port, bool *first)
 {
     char buf[64];
     bool g = true;
     key(o, k, first);
-    putc_unlocked('{', o);
+    why_jbuf_put(o, '{');
     kstr(o, "actor", why_actor_name(a), &g);
     kstr(o, "address", addr->family ? why_addr_str(addr, buf, sizeof buf) : NULL, &g);
     kint(o, "port", port ? port : -1, true, &g);
-    putc_unlocked('}', o);
+    why_jbuf_put(o, '}');
 }
 
 /* {"file":..,"file_name":..,"frame":..,"time":..} */
-static void kframe(FILE *o, const char *k, uint32_t file, uint64_t frame, struct why_ts ts,
+static void kframe(struct why_jbuf *o, const char *k, uint32_t file, uint64_t frame, struct why_ts ts,
                    const char *const *files, bool *first)
 {
     char t[40];
     bool g = true;
     key(o, k, first);
-    putc_unlocked('{', o);
+    why_jbuf_put(o, '{');
     kint(o, "file", file, false, &g);
     kstr(o, "file_name", files ? files[file] : NULL, &g);
     kint(o, "frame", (int64_t)frame, false, &g);
     kstr(o, "time", why_ts_format(ts, t, sizeof t), &g);
-    putc_unlocked('}', o);
+    why_jbuf_put(o, '}');
 }
 
-void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files)
+static void incident(struct why_jbuf *out, const struct why_incident *inc, const char *const *files)
 {
     bool f = true;
     char ts[40];
-    putc_unlocked('{', out);
+    why_jbuf_put(out, '{');
     kstr(out, "type", "incident", &f);
     kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "id", (int64_t)inc->id, false, &f);
@@ -102,7 +109,7 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     bool direct = inc->has_client && !inc->via_gateway;
     kendpoint(out, "gateway", direct ? &none : &inc->gateway_addr, inc->gateway_port, &f);
     key(out, "via_gateway", &f);
-    fputs_unlocked(inc->has_client ? (inc->via_gateway ? "true" : "false") : "null", out);
+    why_jbuf_puts(out, inc->has_client ? (inc->via_gateway ? "true" : "false") : "null");
     kendpoint(out, "direct_server", direct ? &inc->gateway_addr : &none, inc->gateway_port, &f);
     kstr(out, "method", inc->method, &f);
     kstr(out, "url", inc->url, &f);
@@ -113,54 +120,60 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
     key(out, "upstream", &f);
     if (inc->has_upstream || inc->upstream_host[0]) {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kstr(out, "host", inc->upstream_host, &g);
         kendpoint(out, "address", &inc->upstream_addr, inc->upstream_port, &g);
         kint(out, "status", inc->upstream_status ? inc->upstream_status : -1, true, &g);
         kint(out, "attempts", inc->attempts, false, &g);
         kint(out, "syn_tries", inc->syn_tries, false, &g);
         key(out, "syn_schedule_us", &g);
-        putc_unlocked('[', out);
-        for (uint32_t i = 0; i < inc->nschedule; i++)
-            fprintf(out, "%s%" PRId64, i ? "," : "", inc->schedule_us[i]);
-        putc_unlocked(']', out);
+        why_jbuf_put(out, '[');
+        for (uint32_t i = 0; i < inc->nschedule; i++) {
+            if (i)
+                why_jbuf_put(out, ',');
+            num(out, inc->schedule_us[i]);
+        }
+        why_jbuf_put(out, ']');
         kint(out, "dns_queries", inc->dns_queries, false, &g);
         if (inc->first_len) {
             key(out, "first_bytes", &g);
-            why_esc_json_n(out, inc->first_bytes, inc->first_len);
+            why_jbuf_esc(out, inc->first_bytes, inc->first_len);
         }
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     } else {
-        fputs_unlocked("null", out);
+        why_jbuf_puts(out, "null");
     }
     key(out, "timings_us", &f);
     {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kint(out, "dns", inc->dns_us, true, &g);
         kint(out, "connect", inc->connect_us, true, &g);
         kint(out, "first_byte", inc->first_byte_us, true, &g);
         kint(out, "wait", inc->wait_us, true, &g);
         kint(out, "total", inc->total_us, true, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     kint(out, "request_frame", (int64_t)inc->request_frame, true, &f);
     kint(out, "response_frame", inc->response_frame ? (int64_t)inc->response_frame : -1, true, &f);
     key(out, "frames", &f);
-    putc_unlocked('[', out);
-    for (uint32_t i = 0; i < inc->nevidence; i++)
-        fprintf(out, "%s%" PRIu64, i ? "," : "", inc->evidence[i].frame);
-    putc_unlocked(']', out);
+    why_jbuf_put(out, '[');
+    for (uint32_t i = 0; i < inc->nevidence; i++) {
+        if (i)
+            why_jbuf_put(out, ',');
+        num(out, (int64_t)inc->evidence[i].frame);
+    }
+    why_jbuf_put(out, ']');
     if (files)
         kstr(out, "file", files[inc->file], &f);
     kstr(out, "summary", inc->summary, &f);
     kstr(out, "fix", inc->fix, &f);
     key(out, "alternatives", &f);
-    putc_unlocked('[', out);
+    why_jbuf_put(out, '[');
     for (uint32_t k = 0; k < inc->nalt; k++) {
         const struct why_alternative *a = &inc->alt[k];
         bool g = true;
-        fputs_unlocked(k ? ",{" : "{", out);
+        why_jbuf_puts(out, k ? ",{" : "{");
         kstr(out, "basis", why_alt_basis_name(a->basis), &g);
         kint(out, "with_request_frame", a->with_request_frame ? (int64_t)a->with_request_frame : -1, true, &g);
         kstr(out, "error", a->error, &g);
@@ -168,22 +181,25 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         kstr(out, "detail_text", a->detail_text, &g);
         kendpoint(out, "upstream", a->has_upstream ? &a->upstream_addr : &none, a->upstream_port, &g);
         key(out, "frames", &g);
-        putc_unlocked('[', out);
-        for (uint32_t i = 0; i < a->nframes; i++)
-            fprintf(out, "%s%" PRIu64, i ? "," : "", a->frames[i]);
-        putc_unlocked(']', out);
+        why_jbuf_put(out, '[');
+        for (uint32_t i = 0; i < a->nframes; i++) {
+            if (i)
+                why_jbuf_put(out, ',');
+            num(out, (int64_t)a->frames[i]);
+        }
+        why_jbuf_put(out, ']');
         kstr(out, "summary", a->summary, &g);
         kstr(out, "why", a->why, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
-    putc_unlocked(']', out);
+    why_jbuf_put(out, ']');
     if (inc->capture_drops)
         kint(out, "capture_drops", (int64_t)inc->capture_drops, false, &f);
     key(out, "evidence", &f);
-    putc_unlocked('[', out);
+    why_jbuf_put(out, '[');
     for (uint32_t i = 0; i < inc->nevidence; i++) {
         bool g = true;
-        fputs_unlocked(i ? ",{" : "{", out);
+        why_jbuf_puts(out, i ? ",{" : "{");
         const struct why_evidence *e = &inc->evidence[i];
         kint(out, "frame", (int64_t)e->frame, false, &g);
         kstr(out, "time", why_ts_format(e->ts, ts, sizeof ts), &g);
@@ -196,31 +212,31 @@ void why_json_incident(FILE *out, const struct why_incident *inc, const char *co
         kstr(out, "text", e->what, &g);
         if (e->encap && e->encap <= inc->nencaps)
             kstr(out, "encap", inc->encaps[e->encap - 1], &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
-    putc_unlocked(']', out);
+    why_jbuf_put(out, ']');
     key(out, "conns", &f);
-    putc_unlocked('[', out);
+    why_jbuf_put(out, '[');
     for (uint32_t i = 0; i < inc->nconns; i++) {
         const struct why_incident_conn *c = &inc->conns[i];
         bool g = true;
-        fputs_unlocked(i ? ",{" : "{", out);
+        why_jbuf_puts(out, i ? ",{" : "{");
         kstr(out, "proto", c->proto == 17 ? "udp" : "tcp", &g);
         kactor(out, "a", c->a_role, &c->a, c->aport, &g);
         kactor(out, "b", c->b_role, &c->b, c->bport, &g);
         kframe(out, "first", c->first_file, c->first_frame, c->first_ts, files, &g);
         kframe(out, "last", c->last_file, c->last_frame, c->last_ts, files, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
-    fputs_unlocked("]}\n", out);
+    why_jbuf_puts(out, "]}\n");
 }
 
-void why_json_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
-                      size_t nwarn)
+static void summary(struct why_jbuf *out, const struct why_summary *s, const char *const *warnings,
+                    size_t nwarn)
 {
     bool f = true;
     char ts[40];
-    putc_unlocked('{', out);
+    why_jbuf_put(out, '{');
     kstr(out, "type", "summary", &f);
     kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "frames", (int64_t)s->frames, false, &f);
@@ -228,73 +244,73 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kstr(out, "first_time", s->frames ? why_ts_format(s->first_ts, ts, sizeof ts) : NULL, &f);
     kstr(out, "last_time", s->frames ? why_ts_format(s->last_ts, ts, sizeof ts) : NULL, &f);
     key(out, "gateways", &f);
-    putc_unlocked('[', out);
+    why_jbuf_put(out, '[');
     for (uint32_t i = 0; i < s->ngateways; i++) {
         char a[64];
         if (i)
-            putc_unlocked(',', out);
-        why_esc_json(out, why_addr_str(&s->gateways[i], a, sizeof a));
+            why_jbuf_put(out, ',');
+        jstr(out, why_addr_str(&s->gateways[i], a, sizeof a));
     }
-    putc_unlocked(']', out);
+    why_jbuf_put(out, ']');
     kint(out, "requests", (int64_t)s->requests, false, &f);
     kint(out, "upstream_requests", (int64_t)s->upstream_requests, false, &f);
     kint(out, "failed", (int64_t)s->failed, false, &f);
     kint(out, "unreadable", (int64_t)s->unreadable, false, &f);
     key(out, "keylog", &f);
     if (!s->keylog_used) {
-        fputs_unlocked("null", out);
+        why_jbuf_puts(out, "null");
     } else {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kstr(out, "warning", s->keylog_warning[0] ? s->keylog_warning : NULL, &g);
         kint(out, "lines_ignored", (int64_t)s->keylog_lines_ignored, false, &g);
         kint(out, "tls_decrypted", (int64_t)s->tls_decrypted, false, &g);
         kint(out, "tls_without_keys", (int64_t)s->tls_keyless, false, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     key(out, "by_kind", &f);
     {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         for (int k = 0; k < 5; k++)
             kint(out, why_kind_name((enum why_kind)k), (int64_t)s->by_kind[k], false, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     key(out, "by_cause", &f);
     {
         bool g = true;
         size_t ncauses;
         const struct why_cause *cat = why_causes(&ncauses);
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         for (size_t i = 0; i < ncauses && i < 64; i++)
             if (s->by_cause[i])
                 kint(out, cat[i].detail, (int64_t)s->by_cause[i], false, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     kint(out, "tcp_connections", (int64_t)s->tcp_conns, false, &f);
     kint(out, "dns_queries", (int64_t)s->dns_queries, false, &f);
     key(out, "anomalies", &f);
     {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kint(out, "truncated_frames", (int64_t)s->decode_truncated, false, &g);
         kint(out, "malformed_frames", (int64_t)s->decode_malformed, false, &g);
         kint(out, "unsupported_frames", (int64_t)s->decode_unsupported, false, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     key(out, "tunnels", &f);
     {
         /* frames read through tunnels, tunnels per kind, and those not read by reason+value */
         const struct why_decode_stats *d = &s->decode;
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kint(out, "frames", (int64_t)d->tunnelled, false, &g);
         kint(out, "first_fragment_only", (int64_t)d->tunnel_fragment_heads, false, &g);
         for (int k = WHY_ENCAP_NONE + 1; k < WHY_ENCAP_KINDS; k++)
             if (d->by_encap[k])
                 kint(out, why_encap_kind_name((enum why_encap_kind)k), (int64_t)d->by_encap[k], false, &g);
         key(out, "not_read", &g);
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         bool h = true;
         for (uint32_t i = 0; i < d->nnamed && i < WHY_DECODE_NAMED_MAX; i++) {
             char name[96];
@@ -306,13 +322,13 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         }
         if (d->named_over)
             kint(out, "other", (int64_t)d->named_over, false, &h);
-        putc_unlocked('}', out);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
+        why_jbuf_put(out, '}');
     }
     key(out, "caps_hit", &f);
     {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kint(out, "connections_evicted", (int64_t)s->cap_conns_evicted, false, &g);
         kint(out, "out_of_order_bytes_dropped", (int64_t)s->cap_ooo_dropped, false, &g);
         kint(out, "http_heads_too_long", (int64_t)s->cap_http_head_too_long, false, &g);
@@ -323,20 +339,20 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
         kint(out, "tunnel_paths_not_kept", (int64_t)s->cap_encap_chains_over, false, &g);
         kint(out, "midstream_not_paired", (int64_t)s->cap_orphans_over, false, &g);
         kint(out, "schedule_names_forgotten", (int64_t)s->cap_bg_names_over, false, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     kint(out, "out_of_memory", (int64_t)s->oom, false, &f);
     key(out, "capture_gaps", &f);
     {
         bool g = true;
-        putc_unlocked('{', out);
+        why_jbuf_put(out, '{');
         kint(out, "client_direction_missing", (int64_t)s->gap_one_sided[0], false, &g);
         kint(out, "server_direction_missing", (int64_t)s->gap_one_sided[1], false, &g);
         kint(out, "hole_bytes", (int64_t)s->gap_hole_bytes, false, &g);
         kint(out, "hole_bytes_acknowledged", (int64_t)s->gap_hole_acked_bytes, false, &g);
         kint(out, "acknowledged_bytes_after_capture", (int64_t)s->gap_tail_bytes, false, &g);
         kint(out, "synack_not_captured", (int64_t)s->gap_synack_unseen, false, &g);
-        putc_unlocked('}', out);
+        why_jbuf_put(out, '}');
     }
     kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);
     kint(out, "challenge_acks", (int64_t)s->challenge_acked, false, &f);
@@ -344,11 +360,32 @@ void why_json_summary(FILE *out, const struct why_summary *s, const char *const 
     kint(out, "tls_background_failed", (int64_t)s->tls_background_failed, false, &f);
     kint(out, "dns_background_failed", (int64_t)s->dns_background_failed, false, &f);
     key(out, "warnings", &f);
-    putc_unlocked('[', out);
+    why_jbuf_put(out, '[');
     for (size_t i = 0; i < nwarn; i++) {
         if (i)
-            putc_unlocked(',', out);
-        why_esc_json(out, warnings[i]);
+            why_jbuf_put(out, ',');
+        jstr(out, warnings[i]);
     }
-    fputs_unlocked("]}\n", out);
+    why_jbuf_puts(out, "]}\n");
+}
+
+/* Each object gathered in a buffer on the stack (not cleared: only its first n bytes are
+ * read), written with one call when done. */
+void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files)
+{
+    struct why_jbuf j;
+    j.f = out;
+    j.n = 0;
+    incident(&j, inc, files);
+    why_jbuf_flush(&j);
+}
+
+void why_json_summary(FILE *out, const struct why_summary *s, const char *const *warnings,
+                      size_t nwarn)
+{
+    struct why_jbuf j;
+    j.f = out;
+    j.n = 0;
+    summary(&j, s, warnings, nwarn);
+    why_jbuf_flush(&j);
 }

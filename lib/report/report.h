@@ -8,12 +8,43 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "why502/why502.h"
+
+/* A JSON document's bytes gathered before they go to `f` (an incident has hundreds of
+ * pieces: one stdio call each cost more than the bytes): appended with the inline functions
+ * below, written when the buffer fills and by why_jbuf_flush. */
+struct why_jbuf {
+    FILE *f;
+    size_t n;
+    char b[8192];
+};
+void why_jbuf_flush(struct why_jbuf *j);
+static inline void why_jbuf_put(struct why_jbuf *j, char c)
+{
+    if (j->n == sizeof j->b)
+        why_jbuf_flush(j);
+    j->b[j->n++] = c;
+}
+static inline void why_jbuf_write(struct why_jbuf *j, const void *s, size_t n)
+{
+    if (n > sizeof j->b - j->n) {
+        why_jbuf_flush(j);
+        if (n > sizeof j->b) {
+            fwrite_unlocked(s, 1, n, j->f);
+            return;
+        }
+    }
+    memcpy(j->b + j->n, s, n);
+    j->n += n;
+}
+static inline void why_jbuf_puts(struct why_jbuf *j, const char *s) { why_jbuf_write(j, s, strlen(s)); }
 
 /* escape.c: the only functions that write wire-derived strings. */
 void why_esc_json(FILE *out, const char *s);   /* a JSON string with quotes; valid UTF-8 kept, other bytes \ufffd */
 void why_esc_json_n(FILE *out, const uint8_t *s, size_t n); /* the same for n raw bytes (NUL too) */
+void why_jbuf_esc(struct why_jbuf *j, const uint8_t *s, size_t n); /* the same, into j */
 void why_esc_text(FILE *out, const char *s);   /* printable ASCII as is, others as \xNN */
 /* Where an HTML string lands: element text, an attribute value in double quotes (or <title>),
  * SVG <text>. The same characters are escaped in all three; only the mark around a shown

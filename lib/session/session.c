@@ -268,7 +268,12 @@ static bool own_request_pending(const struct why_session *s, const struct why_tx
 
 /* A queued request is ready when answered completely, or when its connection is gone;
  * then it waits settle_us more so the upstream side's closing packets are in too. */
-static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool finishing)
+/* When t is not ready for want of time only, *not_before (if not NULL) gets the packet time
+ * (us) before which it cannot be: for an HTTP/1 answer, whose end is written once, while the
+ * connection's last packet only moves later, so `since` never goes back and the wait never
+ * shrinks (why_ts_diff_us and a difference of why_ts_us part by at most 1 us: 2 us of margin). */
+static bool txn_ready_at(const struct why_session *s, const struct why_txn *t, bool finishing,
+                         int64_t *not_before)
 {
     if (finishing)
         return true;
@@ -287,12 +292,22 @@ static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool
         return false;
     if (why_ts_cmp(t->rc->c->half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
         since = t->rc->c->half[WHY_S2C].last_ts;
-    return why_ts_diff_us(since, s->now) >= s->opt.settle_us + why_join_repeat_wait(t);
+    int64_t wait = s->opt.settle_us + why_join_repeat_wait(t);
+    if (why_ts_diff_us(since, s->now) >= wait)
+        return true;
+    if (not_before && t->resp_done && !t->h2_stream)
+        *not_before = why_ts_us(since) + wait - 2;
+    return false;
 }
 
-static bool txn_due(const void *arg, const struct why_txn *t)
+static bool txn_ready(const struct why_session *s, const struct why_txn *t, bool finishing)
 {
-    return txn_ready(arg, t, false);
+    return txn_ready_at(s, t, finishing, NULL);
+}
+
+static bool txn_due(const void *arg, const struct why_txn *t, int64_t *not_before)
+{
+    return txn_ready_at(arg, t, false, not_before);
 }
 
 /* Decides the queued requests that are ready, in queue order: at the end every one (the
@@ -301,7 +316,7 @@ static bool txn_due(const void *arg, const struct why_txn *t)
  * connection's). */
 static void sweep_queue(struct why_session *s, bool finishing)
 {
-    size_t n = finishing ? SIZE_MAX : why_store_complete_due(&s->st, txn_due, s);
+    size_t n = finishing ? SIZE_MAX : why_store_complete_due(&s->st, txn_due, s, s->now);
     if (n != SIZE_MAX) {
         for (size_t i = 0; i < n; i++) {
             why_store_queue_remove(&s->st, s->st.ready[i]);
@@ -327,6 +342,12 @@ static void sweep_orphans(struct why_session *s, bool finishing)
     if (s->opaque == 0)
         return; /* no opaque client leg held: no upstream request can be an orphan */
     struct why_join_ctx cx = join_ctx(s);
+    /* the same question the first orphan's check would ask, asked before the walk over every
+     * upstream request still kept (most answered below 500, which never asks it): without
+     * an opaque client leg (the usual capture) the walk is skipped, and the 0 is kept for
+     * the next sweeps */
+    if (!why_join_opaque_held(&cx))
+        return;
     for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
         if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
             txn_ready(s, t, finishing) &&

@@ -229,11 +229,11 @@ struct why_txn {
     bool cand;                    /* on the list of upstream candidates (else the other) */
     bool has_resp;
     bool queued, decided;         /* decision */
-    bool in_complete;             /* on the store's list of queued requests made complete */
+    bool in_complete;             /* in the store's vector of complete requests (cpos) */
     bool indexed;                 /* in the request index below */
-    int status;
+    struct why_txn *claimed_by;   /* client txn this upstream txn was joined to (read with
+                                     the flags above by every pruning pass) */
     /* request */
-    uint32_t target_len;          /* bytes */
     char method[24];
     char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
     const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
@@ -259,8 +259,9 @@ struct why_txn {
     uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
-    const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): its own
-                                     allocation once indexed, the shared "" before */
+    const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): once
+                                     indexed `host` itself when the two are the same, else its
+                                     own allocation; the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     /* the index by method and the path's last segment (why_request_ending_key), newest first:
@@ -276,13 +277,12 @@ struct why_txn {
     /* decision */
     struct why_txn *qprev;        /* decision queue, the other way */
     uint64_t qseq;                /* its place in the queue: pushed qseq-th */
-    struct why_txn *cnext, *cprev; /* the list of complete ones, in the order they were made
-                                      complete (in_complete) */
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
     struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
                                         host (why_store_queued_host; in_qhost) */
-    struct why_txn *claimed_by;   /* client txn this upstream txn was joined to */
+    int status;                   /* of the answer */
+    uint32_t target_len;          /* bytes of target */
     uint32_t lbucket;             /* while queued: its bucket of the queue's index (lnext) */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
@@ -291,39 +291,51 @@ struct why_txn {
     bool in_qhost;                /* on the queue's index by host (hqnext) */
     bool xindexed;                /* on the index by the path's last segment (xnext) */
     bool is_client_leg;
+    bool ihost_whole;             /* ihost is the host of the URL as parsed for the index,
+                                     whole (not "" for want of memory): the join reads it
+                                     there instead of parsing the URL again */
+    bool ihost_ip;                /* ...and that host is an address literal */
+    uint32_t cpos;                /* while in_complete: its entry in the store's vector of
+                                     complete requests (complete) */
 };
 
 struct why_dns_rec {
+    /* What the walks read of every record they pass, first: the chains by name (the join's
+     * lookups of a request's host) and by query key, and what a lookup's time window and
+     * pruning test, in the first 64 bytes; then the asker and the name's first bytes. */
+    struct why_dns_rec *nnext;    /* index by name */
+    struct why_dns_rec *knext;    /* index by query key (client, port, server, id, name) */
+    uint64_t nkey;                /* hash of qname */
+    struct why_ts q_ts;           /* the first query */
+    struct why_ts a_ts;
+    uint16_t qtype;
+    uint16_t qid;
+    uint16_t cli_port;
+    bool answered;
+    uint8_t rcode;
+    struct why_ts last_q_ts;
+    struct why_addr cli, srv;
+    char qname[WHY_DNS_NAME_MAX + 1];
+    struct why_dns_rec *nprev, *kprev;
     struct why_dns_rec *next, *prev;     /* all, by creation */
-    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id, name) */
     struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
-    struct why_dns_rec *nnext, *nprev;   /* index by name */
     /* index by name and the family of an address answered ([0]: IPv4, [1]: IPv6), in the
      * order of the answers' times, newest first; in one only when the answer gave both */
     struct why_dns_rec *fnext[2], *fprev[2];
     bool findexed[2];
+    uint16_t srv_port;
     uint32_t kbucket, sbucket, nbucket;
-    uint64_t nkey;                /* hash of qname */
     uint64_t id;
-    struct why_addr cli, srv;
-    uint16_t cli_port, srv_port, qid;
-    bool tcp;                     /* over TCP (port 53) */
-    char qname[WHY_DNS_NAME_MAX + 1];
-    uint16_t qtype;
     uint64_t q_frame;             /* frame id of the first query */
-    struct why_ts q_ts;
-    uint32_t tries;               /* queries with the same id and name (retransmissions) */
     uint64_t last_q_frame;
-    struct why_ts last_q_ts;
-    bool answered;
     uint64_t a_frame;
-    struct why_ts a_ts;
-    uint8_t rcode;
-    uint32_t naddrs;
-    struct why_addr addrs[WHY_DNS_REC_ADDRS];
-    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
     uint64_t icmp_frame;
     struct why_ts icmp_ts;
+    uint32_t tries;               /* queries with the same id and name (retransmissions) */
+    uint32_t naddrs;
+    struct why_addr addrs[WHY_DNS_REC_ADDRS];
+    bool tcp;                     /* over TCP (port 53) */
+    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
     bool truncated;               /* the answer had TC set (the client retries over TCP) */
     bool claimed;
     bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule

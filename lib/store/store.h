@@ -158,9 +158,16 @@ struct why_store {
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
     uint64_t qseq;                    /* requests pushed on the queue so far */
-    struct why_txn *chead, *ctail;    /* queued requests made complete (answered, stream
-                                         ended, connection gone), in that order: the only
-                                         ones a sweep needs to look at */
+    struct why_complete {             /* queued requests made complete (answered, stream
+                                         ended, connection gone), in no order: the only ones
+                                         a sweep needs to look at */
+        int64_t not_before;           /* packet time (us) before which it cannot be due, as
+                                         the last look at it found (INT64_MIN: look) */
+        struct why_txn *t;            /* its place here: t->cpos */
+    } *complete;
+    size_t ncomplete, complete_cap;
+    bool complete_lost;               /* an entry could not be added (out of memory): the
+                                         sweeps walk the whole queue from then on */
     struct why_txn **ready;           /* a sweep's requests due for a decision (ready_cap) */
     size_t ready_cap;
     struct why_txn **qlike;           /* the queue by request and connection ends */
@@ -357,11 +364,14 @@ void why_store_queue_remove(struct why_store *st, struct why_txn *t);
  * the store itself does it when its connection goes): a queued request joins the list of
  * complete ones, once. O(1). */
 void why_store_txn_complete(struct why_store *st, struct why_txn *t);
-/* The queued requests on the list of complete ones for which due(t) holds, put in queue
- * order in st->ready; their number. SIZE_MAX when the vector could not grow (counted in
- * oom): the caller then walks the whole queue. O(complete requests not yet decided). */
-size_t why_store_complete_due(struct why_store *st, bool (*due)(const void *arg, const struct why_txn *t),
-                              const void *arg);
+/* The queued requests among the complete ones for which due(t) holds, put in queue order in
+ * st->ready; their number. due() may set *not_before, when t is not due, to a packet time
+ * (us, as why_ts_us) before which it cannot be: until `now` reaches it t is passed over
+ * without being read. SIZE_MAX when a vector could not grow (counted in oom): the caller
+ * then walks the whole queue. O(complete requests not yet decided). */
+size_t why_store_complete_due(struct why_store *st,
+                              bool (*due)(const void *arg, const struct why_txn *t, int64_t *not_before),
+                              const void *arg, struct why_ts now);
 /* The queued requests with a Host whose indexed host may be the one of key hkey (the callers
  * compare hkey and ihost), the one that began first first: walk ->hqnext. O(1) to the first;
  * a request joins its bucket at its push in the order of req_first_ts, walked from the

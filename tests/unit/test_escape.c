@@ -45,6 +45,40 @@ static void json_escapes(void **state)
     free(buf);
 }
 
+/* The escaper gathers its output in a buffer of its own: a string longer than the buffer,
+ * with escapes on either side of where it fills, comes out whole and in order. */
+static void json_longer_than_buffer(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    uint8_t *in = malloc(N);
+    char *want = malloc(2 * N + 3);
+    assert_non_null(in);
+    assert_non_null(want);
+    size_t w = 0;
+    want[w++] = '"';
+    for (size_t i = 0; i < N; i++) {
+        in[i] = (i % 4093 == 7) ? '"' : (uint8_t)('a' + i % 26);
+        if (in[i] == '"')
+            want[w++] = '\\';
+        want[w++] = (char)in[i];
+    }
+    want[w++] = '"';
+    want[w] = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs("x", f); /* what the stream held before stays first */
+    why_esc_json_n(f, in, N);
+    fclose(f);
+    assert_int_equal(len, w + 1);
+    assert_int_equal(buf[0], 'x');
+    assert_string_equal(buf + 1, want);
+    free(buf);
+    free(want);
+    free(in);
+}
+
 /* Valid UTF-8 goes out as it is; each byte of an invalid sequence is \ufffd; controls and the
  * JavaScript line separators are escaped. */
 static void json_utf8(void **state)
@@ -83,6 +117,7 @@ int main(void)
         cmocka_unit_test(text_escapes_controls),
         cmocka_unit_test(json_escapes),
         cmocka_unit_test(json_utf8),
+        cmocka_unit_test(json_longer_than_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

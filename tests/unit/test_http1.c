@@ -100,6 +100,79 @@ static int parse(const char *s, bool req, struct why_http_head *h)
 
 /* ---- heads ---- */
 
+/* A head is parsed while its end is looked for: a broken line in a head that has not ended
+ * yet is not an error until the head's end comes (the head is kept, and parsed whole), and
+ * a whole head with a broken line is an error at once, the same as when fed in one piece or
+ * byte by byte. */
+static void broken_line_counts_once_whole(void **state)
+{
+    (void)state;
+    struct why_http1_stream s;
+    struct rec r;
+    why_http1_stream_init(&s, true);
+    struct why_http1_cb cb = cbs(&r, &s);
+    feed_str(&s, "GET /a HTTP/1.1\r\nHost: a.lab\r\nbroken line\r\n", &cb);
+    assert_int_equal(r.nerr, 0); /* no end yet */
+    assert_int_equal(r.nhead, 0);
+    assert_int_not_equal(s.phase, WHY_HTTP_DEAD);
+    feed_str(&s, "\r\n", &cb);
+    assert_int_equal(r.nerr, 1);
+    assert_int_equal(r.err, WHY_HTTP_ERR_BAD_HEAD);
+    assert_int_equal(s.phase, WHY_HTTP_DEAD);
+    why_http1_stream_fini(&s);
+
+    const char *whole = "GET /a HTTP/1.1\r\nHost: a.lab\r\nbroken line\r\n\r\n";
+    why_http1_stream_init(&s, true);
+    cb = cbs(&r, &s);
+    feed_str(&s, whole, &cb);
+    assert_int_equal(r.nerr, 1);
+    assert_int_equal(r.err, WHY_HTTP_ERR_BAD_HEAD);
+    assert_int_equal(r.first_n, strlen(whole)); /* the head up to its end */
+    why_http1_stream_fini(&s);
+    why_http1_stream_init(&s, true);
+    cb = cbs(&r, &s);
+    feed_bytewise(&s, whole, &cb);
+    assert_int_equal(r.nerr, 1);
+    assert_int_equal(r.err, WHY_HTTP_ERR_BAD_HEAD);
+    why_http1_stream_fini(&s);
+
+    /* a whole head, then the next message's first bytes in the same segment */
+    why_http1_stream_init(&s, true);
+    cb = cbs(&r, &s);
+    feed_str(&s, "GET /a HTTP/1.1\r\nHost: a.lab\r\n\r\nGET /b HTTP/1.1\r\nHo", &cb);
+    assert_int_equal(r.nhead, 1);
+    assert_string_equal(r.method[0], "GET");
+    feed_str(&s, "st: a.lab\r\n\r\n", &cb);
+    assert_int_equal(r.nhead, 2);
+    assert_int_equal(r.nerr, 0);
+    why_http1_stream_fini(&s);
+}
+
+/* Field names are matched ignoring case only: a name whose '-' is a '_' or a '^' (tchar
+ * both, one bit away from letters' case) is another field. */
+static void field_names_case(void **state)
+{
+    (void)state;
+    struct why_http_head *h = malloc(sizeof *h);
+    assert_non_null(h);
+    const char *resp = "HTTP/1.1 200 OK\r\n"
+                       "CONTENT-LENGTH: 5\r\n"
+                       "Content_Length: 9\r\n"
+                       "sErVeR: edge\r\n"
+                       "X-Squid^Error: no\r\n"
+                       "X-SQUID-ERROR: ERR_X 0\r\n"
+                       "Transfer_Encoding: chunked\r\n"
+                       "HOST: h.lab\r\n"
+                       "\r\n";
+    assert_true(parse(resp, false, h) > 0);
+    assert_int_equal(h->content_length, 5);
+    assert_false(h->chunked);
+    assert_string_equal(h->server, "edge");
+    assert_string_equal(h->x_squid_error, "ERR_X 0");
+    assert_string_equal(h->host, "h.lab");
+    free(h);
+}
+
 static void request_head(void **state)
 {
     (void)state;
@@ -784,6 +857,8 @@ int main(void)
         cmocka_unit_test(peek_and_title),
         cmocka_unit_test(html_title),
         cmocka_unit_test(robustness),
+        cmocka_unit_test(field_names_case),
+        cmocka_unit_test(broken_line_counts_once_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

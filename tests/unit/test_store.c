@@ -91,6 +91,38 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     return t;
 }
 
+/* The index keeps the URL's host (ihost) for the join, which then does not parse the URL
+ * again: the Host itself when it is that host, a copy when it differs (a port, upper case),
+ * and says whether it is whole and an address literal. */
+static void indexed_host(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *same = request(f, a, "GET", "/x", "shop.lab");
+    assert_ptr_equal(same->ihost, same->host);
+    assert_true(same->ihost_whole);
+    assert_false(same->ihost_ip);
+    struct why_txn *port = request(f, a, "GET", "/x", "Shop.lab:8080");
+    assert_ptr_not_equal(port->ihost, port->host);
+    assert_string_equal(port->ihost, "shop.lab");
+    assert_string_equal(port->host, "Shop.lab:8080");
+    assert_true(port->ihost_whole);
+    struct why_txn *abs = request(f, a, "GET", "http://198.19.0.10:8080/x", "");
+    assert_string_equal(abs->ihost, "198.19.0.10");
+    assert_true(abs->ihost_whole);
+    assert_true(abs->ihost_ip);
+    struct why_txn *none = request(f, a, "GET", "/x", "");
+    assert_string_equal(none->ihost, "");
+    assert_true(none->ihost_whole);
+    /* indexed again: the copy is freed, the shared one is not (ASan tells) */
+    why_store_txn_unindex(&f->st, port);
+    why_store_txn_index(&f->st, port);
+    assert_string_equal(port->ihost, "shop.lab");
+    why_store_txn_unindex(&f->st, same);
+    why_store_txn_index(&f->st, same);
+    assert_ptr_equal(same->ihost, same->host);
+}
+
 static int count(const struct why_store *st, const struct why_txn *like, bool by_host)
 {
     int n = 0;
@@ -557,6 +589,71 @@ static int queued_of(const struct fixture *f, const char *host, struct why_txn *
 /* The queue's index by host: requests with a Host only, the one that began first first
  * whatever the order they were pushed in (equal times: push order), and out of it when they
  * leave the queue (decided, or freed with their record). */
+/* due() for complete_due: requests whose resp_end_ts is at or before the given time are due;
+ * the others say they cannot be before their resp_end_ts (us). Counts its calls. */
+struct due_probe {
+    struct why_ts now;
+    int calls;
+};
+
+static bool due_by_end(const void *arg, const struct why_txn *t, int64_t *not_before)
+{
+    struct due_probe *p = (struct due_probe *)arg;
+    p->calls++;
+    if (why_ts_cmp(t->resp_end_ts, p->now) <= 0)
+        return true;
+    *not_before = why_ts_us(t->resp_end_ts);
+    return false;
+}
+
+/* The complete requests due at a sweep, in queue order; one that said it cannot be due before
+ * a time is not looked at (not read) until then; leaving the queue takes one out of the middle
+ * of the store's vector without losing the others. */
+static void complete_due(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *r[4];
+    const double end[4] = {5.0, 1.0, 3.0, 2.0};
+    for (int i = 0; i < 4; i++) {
+        r[i] = request(f, a, "GET", "/x", "shop.lab");
+        r[i]->req_first_ts = r[i]->req_ts = T(0.5);
+        why_store_queue_push(&f->st, r[i]);
+    }
+    /* made complete in another order than the queue's */
+    const int order[4] = {2, 0, 3, 1};
+    for (int k = 0; k < 4; k++) {
+        struct why_txn *t = r[order[k]];
+        t->resp_done = true;
+        t->resp_end_ts = T(end[order[k]]);
+        why_store_txn_complete(&f->st, t);
+    }
+    struct due_probe p = {T(2.5), 0};
+    assert_int_equal(why_store_complete_due(&f->st, due_by_end, &p, p.now), 2);
+    assert_int_equal(p.calls, 4);
+    assert_ptr_equal(f->st.ready[0], r[1]); /* queue order, not completion order */
+    assert_ptr_equal(f->st.ready[1], r[3]);
+    why_store_queue_remove(&f->st, r[3]); /* decided: out of the middle of the vector */
+    why_store_queue_remove(&f->st, r[1]);
+    /* r[0] (5.0) and r[2] (3.0) said when they could be due: before then, neither is read */
+    p.calls = 0;
+    p.now = T(2.9);
+    assert_int_equal(why_store_complete_due(&f->st, due_by_end, &p, p.now), 0);
+    assert_int_equal(p.calls, 0);
+    p.now = T(3.0);
+    assert_int_equal(why_store_complete_due(&f->st, due_by_end, &p, p.now), 1);
+    assert_int_equal(p.calls, 1);
+    assert_ptr_equal(f->st.ready[0], r[2]);
+    why_store_queue_remove(&f->st, r[2]);
+    p.calls = 0;
+    p.now = T(6.0);
+    assert_int_equal(why_store_complete_due(&f->st, due_by_end, &p, p.now), 1);
+    assert_int_equal(p.calls, 1);
+    assert_ptr_equal(f->st.ready[0], r[0]);
+    why_store_queue_remove(&f->st, r[0]);
+    assert_int_equal(f->st.ncomplete, 0);
+}
+
 static void queue_by_host(void **state)
 {
     struct fixture *f = *state;
@@ -761,6 +858,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
+        cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(http2_part, setup, teardown),
