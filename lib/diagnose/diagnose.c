@@ -1240,6 +1240,13 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         found = tls_cause(inc, x, &f);
     if (!found && !blind)
         found = h2_cause(inc, x, &f);
+    /* the server spoke first, not HTTP, and nothing came after the request: the gateway read
+     * those bytes as the answer (races/run17: HAProxy, loaded, sent garbage's request 12 ms
+     * after the origin's SSH banner and answered 502 54 us later) */
+    if (!found && !blind && !direct && x->up && x->up != t && !x->up->has_resp && !x->up->not_http &&
+        x->up_conn == x->up->rc && x->up_conn->more->other.first_frame &&
+        x->up_conn->more->other.first_frame < x->up->req_first_frame)
+        found = banner_cause(inc, x);
     if (!found && !blind)
         found = response_cause(inc, x, &ce, &f);
     if (!found && !blind && !direct && !x->up)

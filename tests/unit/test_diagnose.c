@@ -367,6 +367,30 @@ static void bad_responses(void **state)
     assert_string_equal(f->dg.inc.detail, "closed_in_body");
 }
 
+/* races/run17 (HAProxy, loaded): the origin sent an SSH banner right after the handshake; the
+ * gateway sent the request 12 ms later and answered 502 54 us after it, the banner read as the
+ * answer. Not a response timeout of 0.1 ms: the server spoke first, not HTTP. */
+static void banner_before_request_is_the_answer(void **state)
+{
+    struct fixture *f = *state;
+    with_upstream_request(f);
+    static const char banner[] = "SSH-2.0-OpenSSH_9.2p1\r\n";
+    f->up_conn.more->other.first_frame = 21; /* before the request (22) */
+    f->up_conn.more->other.first_len = sizeof banner - 1;
+    memcpy(f->up_conn.more->other.first, banner, sizeof banner - 1);
+    struct why_tcp_half *gw = &f->up_conn.c->half[WHY_C2S];
+    wend(gw)->rst_frame = 24;
+    wend(gw)->rst_ts = T(1.0021);
+    answer(&f->client, 502, 1.00205, true);
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "http_protocol_error");
+    assert_string_equal(f->dg.inc.detail, "not_http");
+    /* bytes that only came after the request are the response's, judged as before */
+    f->up_conn.more->other.first_frame = 23;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.error, "http_response_timeout");
+}
+
 static void response_timeout_measured(void **state)
 {
     struct fixture *f = *state;
@@ -766,7 +790,7 @@ int main(void)
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T_(dns_nxdomain), T_(dns_nodata_and_timeout), T_(connect_timeout_schedule),
-        T_(connect_refused_and_icmp), T_(bad_responses), T_(response_timeout_measured),
+        T_(connect_refused_and_icmp), T_(bad_responses), T_(banner_before_request_is_the_answer), T_(response_timeout_measured),
         T_(client_abort_and_origin_5xx), T_(no_upstream_attempt), T_(tls_renegotiation_stall),
         T_(tls_refused_renegotiated_certificate), T_(unjoined_dns_as_data), T_(h2_stream_rules),
         T_(grpc_rules), T_(h2_client_gives_up), T_(h2_goaway_before_request),
