@@ -5,7 +5,7 @@
 #   bench/make-sweep.sh [--size MB] [--dir DIR] [--jobs 1|2] [--tag PREFIX] [--force] [SET...]
 #
 #   SET      names (--names 100 400 1200 3000), outage (--fail-pct 0.01 1 10 20),
-#            conns (--conns 2000 6000 12000 18000); default: all three, in that order
+#            conns (--conns 2000 6000 12000 18000 24000); default: all three, in that order
 #   --size   MB of each capture (default 100). A conns capture grows past it: the held
 #            connections are opened (and the slow downloads run) before the size is looked at
 #   --dir    where the captures go (default bench/out/sweep): DIR/SHAPE-KNOB.pcap, .info, .log
@@ -49,7 +49,7 @@ list() {
     case "$s" in
       names) for v in 100 400 1200 3000; do echo "names --names $v $PREFIX$i"; i=$((i + 1)); done ;;
       outage) for v in 0.01 1 10 20; do echo "outage --fail-pct $v $PREFIX$i"; i=$((i + 1)); done ;;
-      conns) for v in 2000 6000 12000 18000; do echo "conns --conns $v $PREFIX$i"; i=$((i + 1)); done ;;
+      conns) for v in 2000 6000 12000 18000 24000; do echo "conns --conns $v $PREFIX$i"; i=$((i + 1)); done ;;
     esac
   done
 }
