@@ -1161,7 +1161,7 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
     for (uint32_t i = 0; i < nreqs; i++)
         npaired += col[i] < ncands && gap[i][col[i]] >= 0;
     const struct why_conn *own = col[0] < ncands && gap[0][col[0]] >= 0 ? why_rec_conn(cands[col[0]]) : NULL;
-    static int64_t alt[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS]; /* (one decision at a time) */
+    int64_t alt[WHY_FINAL_REQS_MAX][WHY_FINAL_COLS]; /* (40 KiB of stack, as the match's own costs) */
     uint32_t tries = 0;
     for (uint32_t j = 0; j <= ncands && tries < WHY_AMBIG_TRIES; j++) {
         /* j == ncands: the client's own "none" column */
