@@ -1824,7 +1824,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         /* (the gateway's lookups from any of its addresses: an IPv6 attempt's own is not the
          * one its resolvers ask from) */
         struct why_host_lookups l = why_join_host_lookups(cx, client, NULL, &fc->srv_addr, fc->syn_ts0);
-        if (l.before > 0 && !l.resolved && !l.gave_addr) {
+        /* (or the capture's first lookups of host came after the attempt, and none of them
+         * ever resolved it: a live run of 2 December, HAProxy's `noanswer` taking another
+         * request's ICMP in the same turn, its resolvers' first query 0.4 s later) */
+        if (!l.gave_addr && ((l.before > 0 && !l.resolved) || (l.before == 0 && l.all > 0 && !l.resolved_ever))) {
             x->alt_final[x->nalt] = NULL;
             x->alt_basis[x->nalt] = WHY_ALT_NAME_UNRESOLVED;
             x->alt_with_frame[x->nalt++] = 0;

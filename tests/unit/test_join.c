@@ -1620,6 +1620,20 @@ static void attempt_while_name_failed_other_reading(void **state)
     lookup(f, "refused.lab", WHY_DNS_A, "198.19.0.12", 0.2);
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nalt, 0);
+    /* live, 2 December (HAProxy `noanswer`): the resolvers' first lookup of the name came
+     * 0.4 s after the attempt, unanswered, and none ever resolved it: the same reading */
+    struct why_txn *na = answered_request(f, 81, "/haproxy/noanswer", "noanswer.lab", 5.99, 503, 6.0004);
+    why_store_queue_push(&f->st, na);
+    struct why_conn_rec *p6 = conn(f, "fd00:19::1", "fd00:19::15", 80, 5.9942, false);
+    p6->c->icmp_frame = p6->c->first_frame + 5;
+    f->more[p6->c->id - 1].icmp_ts = T(5.9943);
+    unanswered(f, "noanswer.lab", 6.4);
+    f->cx.deciding = na;
+    why_join_request(&f->cx, na, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], p6);
+    assert_int_equal(x.nalt, 1);
+    assert_int_equal(x.alt_basis[0], WHY_ALT_NAME_UNRESOLVED);
 }
 
 /* races/run15 (HAProxy): the capture's first lookup of be.lab came 0.8 s after the request's
