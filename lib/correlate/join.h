@@ -380,5 +380,9 @@ void why_join_background_gone(const struct why_join_ctx *cx, const struct why_dn
 /* Claims what x took (upstream request, attempts, DNS records, connections) and marks the
  * requests x->repeated says were repeated. */
 void why_join_apply(struct why_store *st, struct why_join *x);
+/* An other reading of a request (why_join_alternative) rests on the gateway's failing lookups
+ * of its host: they are claimed as the schedule's, as the request's own would be, and are not
+ * reported again as a failure no request was joined to. Nothing else of the reading is. */
+void why_join_apply_reading(struct why_store *st, struct why_join *alt);
 
 #endif

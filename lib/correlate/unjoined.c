@@ -361,6 +361,23 @@ bool why_join_unjoined_dns(const struct why_join_ctx *cx, struct why_dns_rec *d,
     return !ok && x->ndns > 0;
 }
 
+static void claim_bgdns(struct why_join *x)
+{
+    /* the gateway's own failing lookups a request's answer rests on: its schedule, which a later
+     * request may meet too, and no failure of their own to report again */
+    for (uint32_t i = 0; x->client && i < x->nbgdns; i++) {
+        struct why_dns_rec *d = x->bgdns[i];
+        d->bg_evidence |= !d->claimed; /* one the schedule's chain took was counted there */
+        d->claimed = d->scheduled = true;
+    }
+}
+
+void why_join_apply_reading(struct why_store *st, struct why_join *alt)
+{
+    (void)st;
+    claim_bgdns(alt);
+}
+
 void why_join_apply(struct why_store *st, struct why_join *x)
 {
     for (uint32_t i = 0; i < x->nrepeated; i++)
@@ -387,13 +404,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;
-    /* the gateway's own failing lookups a request's answer rests on: its schedule, which a later
-     * request may meet too, and no failure of their own to report again */
-    for (uint32_t i = 0; x->client && i < x->nbgdns; i++) {
-        struct why_dns_rec *d = x->bgdns[i];
-        d->bg_evidence |= !d->claimed; /* one the schedule's chain took was counted there */
-        d->claimed = d->scheduled = true;
-    }
+    claim_bgdns(x);
     if (x->self_dns)
         x->self_dns->claimed = true;
     /* the other pairing's request finds this attempt among its readings (why_join_request) */

@@ -233,6 +233,8 @@ static void decide(struct why_session *s, struct why_txn *t)
         xa[i].upstream_blind = !xa[i].direct && why_join_upstream_blind(&cx, &xa[i]);
     }
     why_join_apply(&s->st, &x);
+    for (uint32_t i = 0; i < nalt; i++)
+        why_join_apply_reading(&s->st, &xa[i]);
     struct why_diag_ctx dx = {&s->gw, s->now};
     struct why_diagnosis d;
     enum why_verdict v = why_diagnose(&dx, &x, &d);

@@ -1617,6 +1617,11 @@ static void attempt_while_name_failed_other_reading(void **state)
     why_join_alternative(&f->cx, &x, 0, &a);
     assert_int_equal(a.nattempts, 0);
     assert_int_equal(a.nbgdns, 2);
+    /* the reading rests on those lookups: claimed as the schedule's, not reported again as
+     * an unjoined failure (a live run's HAProxy `noanswer`) */
+    assert_false(a.bgdns[0]->claimed);
+    why_join_apply_reading(&f->st, &a);
+    assert_true(a.bgdns[0]->claimed && a.bgdns[1]->claimed && a.bgdns[0]->scheduled);
     lookup(f, "refused.lab", WHY_DNS_A, "198.19.0.12", 0.2);
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nalt, 0);
