@@ -330,7 +330,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         bool near = attempt_near(cx, rc, t, WHY_HOLDDOWN_US);
         if (near && !x->attempt_near)
             x->attempt_near = rc;
-        if (near || attempt_near(cx, rc, t, WHY_HOLDDOWN_LOCAL_US))
+        if (near || (why_join_holddown_us(c) > WHY_HOLDDOWN_US && attempt_near(cx, rc, t, WHY_HOLDDOWN_LOCAL_US)))
             keep_near(x, rc, near);
         if (rc->claimed || why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
             continue;

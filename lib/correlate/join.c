@@ -585,7 +585,7 @@ bool why_join_no_dial(const struct why_txn *t)
  * per fetch: the director picks it (a fallback picks the first healthy by its probes, not by a
  * failed dial), and it dials another only when the VCL says retry, which the packets do not
  * show: a try of another server before the connection that carried the request is not its. */
-static bool why_join_varnish_page(const struct why_txn *t)
+static bool varnish_page(const struct why_txn *t)
 {
     return t->has_resp && strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Varnish") == 0;
 }
@@ -1165,7 +1165,6 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
     uint32_t tries = 0;
     for (uint32_t j = 0; j <= ncands && tries < WHY_AMBIG_TRIES; j++) {
         /* j == ncands: the client's own "none" column */
-        uint32_t jj = j;
         if (j < ncands && (gap[0][j] < 0 || j == col[0] ||
                            (own && why_addr_eq(&why_rec_conn(cands[j])->srv_addr, &own->srv_addr) &&
                             why_rec_conn(cands[j])->srv_port == own->srv_port)))
@@ -1175,7 +1174,7 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
         tries++;
         memcpy(alt, cost, sizeof alt[0] * nreqs);
         for (uint32_t k = 0; k < cols; k++)
-            if (k != jj)
+            if (k != j)
                 alt[0][k] = 2 * WHY_FINAL_NO_PAIR;
         uint32_t acol[WHY_FINAL_REQS_MAX];
         memset(acol, 0xff, sizeof acol);
@@ -1454,6 +1453,22 @@ static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join
 
 /* The final attempts requests decided before took, marked as client's in their cheapest other
  * pairing (why_join_apply: alt_for), from the client's request on: x's other readings too. */
+/* x's reading in which its final attempt is rc (NULL: none at all), for that basis and with that
+ * request's frame, while fewer than `room` are kept; an attempt already read is not added
+ * again. */
+static void alt_add(struct why_join *x, uint32_t room, struct why_conn_rec *rc, enum why_alt_basis basis,
+                    uint64_t with)
+{
+    if (x->nalt >= room)
+        return;
+    for (uint32_t i = 0; rc && i < x->nalt; i++)
+        if (x->alt_final[i] == rc)
+            return;
+    x->alt_final[x->nalt] = rc;
+    x->alt_basis[x->nalt] = basis;
+    x->alt_with_frame[x->nalt++] = with;
+}
+
 static void swapped_with_decided(const struct why_join_ctx *cx, const struct why_txn *client, struct why_join *x)
 {
     struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
@@ -1464,14 +1479,7 @@ static void swapped_with_decided(const struct why_join_ctx *cx, const struct why
         if (!rc->claimed || rc->more->alt_for != client->req_frame ||
             rc->more->alt_for_file != why_rec_conn(client->rc)->file || taken(x, rc))
             continue;
-        bool have = false;
-        for (uint32_t i = 0; i < x->nalt; i++)
-            have |= x->alt_final[i] == rc;
-        if (have)
-            continue;
-        x->alt_final[x->nalt] = rc;
-        x->alt_basis[x->nalt] = WHY_ALT_SWAPPED_PAIRING;
-        x->alt_with_frame[x->nalt++] = rc->more->alt_by;
+        alt_add(x, WHY_JOIN_ALTS, rc, WHY_ALT_SWAPPED_PAIRING, rc->more->alt_by);
     }
 }
 
@@ -1760,7 +1768,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * the request's tries begin (tries_linked; races/run14) */
     if (x->up && x->nattempts > 1 && x->attempts[x->nattempts - 1] == x->up_conn) {
         uint32_t first = x->nattempts - 1;
-        bool varnish = why_join_varnish_page(client);
+        bool varnish = varnish_page(client);
         while (first > 0 && tries_linked(x->attempts[first - 1], x->attempts[first]) &&
                (!varnish || same_path(why_rec_conn(x->attempts[first - 1]), why_rec_conn(x->attempts[first]))))
             first--;
@@ -1827,31 +1835,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         /* (or the capture's first lookups of host came after the attempt, and none of them
          * ever resolved it: a live run of 2 December, HAProxy's `noanswer` taking another
          * request's ICMP in the same turn, its resolvers' first query 0.4 s later) */
-        if (!l.gave_addr && ((l.before > 0 && !l.resolved) || (l.before == 0 && l.all > 0 && !l.resolved_ever))) {
-            x->alt_final[x->nalt] = NULL;
-            x->alt_basis[x->nalt] = WHY_ALT_NAME_UNRESOLVED;
-            x->alt_with_frame[x->nalt++] = 0;
-        }
+        if (!l.gave_addr && ((l.before > 0 && !l.resolved) || (l.before == 0 && l.all > 0 && !l.resolved_ever)))
+            alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_NAME_UNRESOLVED, 0);
     }
     /* Varnish's fetch with no attempt, an attempt of the gateway's near (background.c): the
      * request's own, taken by another, or a refusal that held its backend down; or its backend
      * was sick (its probes). One reading each: that attempt, and none near. */
     if (!x->up && !x->nattempts && x->nnear && !cx->forced && why_join_varnish_fetch_failed(client)) {
-        for (uint32_t k = 0; k < x->nnear; k++) {
-            bool have = false;
-            for (uint32_t i = 0; i < x->nalt; i++)
-                have |= x->alt_final[i] == x->near[k];
-            if (!have && x->nalt < WHY_JOIN_ALTS - 1) { /* (a place left for the reading without) */
-                x->alt_final[x->nalt] = x->near[k];
-                x->alt_basis[x->nalt] = WHY_ALT_ATTEMPT_NEAR;
-                x->alt_with_frame[x->nalt++] = x->near[k]->more->tried_for;
-            }
-        }
-        if (x->nalt < WHY_JOIN_ALTS) {
-            x->alt_final[x->nalt] = NULL;
-            x->alt_basis[x->nalt] = WHY_ALT_NO_ATTEMPT_NEAR;
-            x->alt_with_frame[x->nalt++] = 0;
-        }
+        for (uint32_t k = 0; k < x->nnear; k++) /* (a place left for the reading without) */
+            alt_add(x, WHY_JOIN_ALTS - 1, x->near[k], WHY_ALT_ATTEMPT_NEAR, x->near[k]->more->tried_for);
+        alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_NO_ATTEMPT_NEAR, 0);
     }
 }
 

@@ -217,7 +217,9 @@ bool why_join_varnish_synth(const struct why_txn *t);
  * left, and 503 only when no upstream was available before any dial (all unhealthy), as for a
  * `respond ... 503` of its own. */
 bool why_join_no_dial(const struct why_txn *t);
-/* Varnish's own page for a backend fetch that failed ("503 Backend fetch failed"). */
+/* Varnish's own page for a backend fetch that failed ("503 Backend fetch failed", its built-in
+ * vcl_backend_error): with no attempt, the backend was not usable: sick (its probes), held down
+ * after a refusal of its address, or busy. */
 bool why_join_varnish_fetch_failed(const struct why_txn *t);
 /* The full join of a client request. */
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x);

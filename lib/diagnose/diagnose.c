@@ -884,13 +884,6 @@ static bool background_dns_cause(struct why_incident *inc, const struct why_join
     return true;
 }
 
-/* Varnish's page when a backend fetch failed (its built-in vcl_backend_error): with no
- * attempt, the backend was not usable: sick (its probes), held down after a refusal of its
- * address (0.25 s), or busy. */
-static bool varnish_fetch_failed(const struct why_txn *t)
-{
-    return why_join_varnish_fetch_failed(t);
-}
 
 /* The gateway's failing checks, one per server, as evidence and as the fix's list. */
 static void check_evidence(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
@@ -939,7 +932,7 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
 static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_txn *t = x->client;
-    bool varnish = varnish_fetch_failed(t) && !x->nchecks_ok && !x->attempt_near;
+    bool varnish = why_join_varnish_fetch_failed(t) && !x->nchecks_ok && !x->attempt_near;
     if (!x->nchecks || !(says_no_server(t) || varnish))
         return false;
     why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
@@ -959,7 +952,7 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
 {
     const struct why_txn *t = x->client;
     check_evidence(inc, x, f);
-    const struct why_conn_rec *an = varnish_fetch_failed(t) ? x->attempt_near : NULL;
+    const struct why_conn_rec *an = why_join_varnish_fetch_failed(t) ? x->attempt_near : NULL;
     char sv[64] = "";
     int64_t before = 0, how = 0; /* words.h WHY_P_NO_UPSTREAM n2: 1 refused, 2 begun during */
     if (an) {

@@ -460,10 +460,8 @@ static int parse_head_scan(const uint8_t *buf, size_t lim, bool request, struct 
             p = next; /* obsolete line folding: the continuation is dropped, not fatal */
             continue;
         }
-        /* buf[le] is the line's CR or LF, which is no tchar: the scan stops there without a
-         * bound */
         size_t n = p;
-        while (tchar_tab[buf[n]])
+        while (n < le && is_tchar(buf[n]))
             n++;
         if (n == p || n >= le || buf[n] != ':')
             return WHY_HTTP_ERR_BAD_HEAD;
