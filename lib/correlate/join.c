@@ -596,20 +596,27 @@ bool why_join_varnish_fetch_failed(const struct why_txn *t)
            strstr(why_resp_str(t->resp, WHY_RESP_TITLE), "Backend fetch failed");
 }
 
-/* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
- * upstream request of its own: its attempts all failed. */
-static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
+/* Nothing in the capture names the server q was forwarded to, up to `until`: no gateway in
+ * between, nor an address in its URL or a lookup of its host while it waited, nor an upstream
+ * request of its own. */
+static bool unnamed_server(const struct why_join_ctx *cx, const struct why_txn *q, struct why_ts until)
 {
-    if (!q->has_resp || q->status < 500 || why_join_no_dial(q) || why_join_direct(cx, q) ||
-        direct_addr_known(cx, q) || why_join_upstream_indexed(cx, q))
+    if (why_join_direct(cx, q) || direct_addr_known(cx, q) || why_join_upstream_indexed(cx, q))
         return false;
     /* the gateway looked the host up while q waited: its answer says where q went */
     struct why_url u;
     why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
     struct why_join dns;
     dns.ndns = 0;
-    join_dns(cx, &u, q->req_first_ts, q->resp_first_ts, true, &dns);
+    join_dns(cx, &u, q->req_first_ts, until, true, &dns);
     return dns.ndns == 0;
+}
+
+/* A gateway's own 5xx (answered) to a request forwarded to a server nothing names, with no
+ * upstream request of its own: its attempts all failed. */
+static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q)
+{
+    return q->has_resp && q->status >= 500 && !why_join_no_dial(q) && unnamed_server(cx, q, q->resp_first_ts);
 }
 
 static bool same_path(const struct why_conn *a, const struct why_conn *b)
@@ -781,6 +788,105 @@ static bool retry_link(const struct why_join_ctx *cx, const struct why_conn_rec 
         any = true;
     }
     return !any;
+}
+
+static bool attempt_timed_out(const struct why_conn_rec *rc);
+#define WHY_CHAIN_CHECKS_SKIPPED 4 /* checks passed over between two tries of a chain */
+#define WHY_CHAIN_TIMER_TOL 16 /* a gateway's connect timer keeps time within 1/16 (HAProxy's, a
+                                  few ms in 1 s while unloaded) */
+
+/* A request other than client, not decided yet, that nothing names the server of
+ * (unnamed_server), came after `from` and by `to`, and was not answered before `to`. */
+static bool came_between(const struct why_join_ctx *cx, const struct why_txn *client, struct why_ts from,
+                         struct why_ts to)
+{
+    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, to, WHY_CAUSAL_US);
+         q = waiting_next(cx, q))
+        if (q != client && why_ts_cmp(q->req_first_ts, from) > 0 &&
+            why_ts_diff_us(q->req_first_ts, to) >= -WHY_CAUSAL_US &&
+            (!q->has_resp || why_ts_diff_us(to, q->resp_first_ts) >= -WHY_CAUSAL_US) && unnamed_server(cx, q, cx->now))
+            return true;
+    return false;
+}
+
+/* rc begins a chain that runs past client's answer, and is another request's: the gateway
+ * tried rc's path again after it answered client, each try within a retry's gap of the last,
+ * none on a check's schedule, none where a request came since the last that could have made
+ * it its first (came_between). A gateway does not go on retrying for a request it has
+ * answered. Another request owns it where one waited since before rc, with no attempt of its
+ * own elsewhere, nothing naming its server, and either answered 5xx at once after the chain's
+ * last try (after its connect timeout, where the tries drew no answer or ICMP), or not
+ * answered yet while the chain may still go on (live lab, HAProxy with retries 2: `unreach`
+ * drew ICMP 5 ms before `maint`'s own 503 and was tried again 1 s and 2 s later, its 503 1 s
+ * after the third; maint, decided before, took the first try. `he`, refused 39 us before
+ * `hc`'s 503 and twice again: hc took the first). */
+static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_txn *client,
+                                const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    const struct why_conn_rec *last = rc, *prev = NULL;
+    bool past = false;
+    for (uint32_t n = 1; n < WHY_FINAL_CHAIN_MAX; n++) {
+        struct why_ts end = why_join_attempt_end(last);
+        /* the earliest try after the last that is no check (asked of that one only: the
+         * schedule's test walks the server's records) */
+        struct why_conn_rec *next = NULL;
+        struct why_ts after = why_rec_conn(last)->syn_ts0;
+        for (uint32_t k = 0; k < WHY_CHAIN_CHECKS_SKIPPED; k++) {
+            next = NULL;
+            /* newest first, in the order of their first packet unless the clock went back */
+            struct why_ts oldest = why_ts_add_us(after, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+            for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+                if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
+                    break;
+                const struct why_conn *oc = why_rec_conn(o);
+                int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
+                if (o == last || oc->syn_count == 0 || oc->midstream || !same_path(oc, c) || gap < -WHY_CAUSAL_US ||
+                    gap > WHY_CHAIN_GAP_US || why_ts_cmp(oc->syn_ts0, after) <= 0 ||
+                    (next && why_ts_cmp(oc->syn_ts0, why_rec_conn(next)->syn_ts0) >= 0))
+                    continue;
+                next = o;
+            }
+            if (!next || !why_join_scheduled(cx, next))
+                break;
+            after = why_rec_conn(next)->syn_ts0;
+            next = NULL;
+        }
+        if (!next || came_between(cx, client, end, why_rec_conn(next)->syn_ts0))
+            break;
+        prev = last;
+        last = next;
+        past |= why_ts_diff_us(client->resp_first_ts, why_rec_conn(last)->syn_ts0) > WHY_SKEW_US;
+    }
+    if (!past)
+        return false;
+    /* its next try is due an interval after the last (HAProxy's retry delay); where the tries
+     * drew no answer, or ICMP, the gateway gave up on the last after its connect timeout, as
+     * it did on each before (the chain's own interval) */
+    struct why_ts end = why_join_attempt_end(last), going_on = end;
+    int64_t slack = WHY_FAILOVER_US;
+    if (prev)
+        going_on = why_ts_add_us(why_rec_conn(last)->syn_ts0,
+                                 why_ts_diff_us(why_rec_conn(prev)->syn_ts0, why_rec_conn(last)->syn_ts0));
+    if (prev && attempt_timed_out(last) && attempt_timed_out(prev)) {
+        int64_t t = why_ts_diff_us(why_rec_conn(prev)->syn_ts0, why_rec_conn(last)->syn_ts0);
+        end = going_on = why_ts_add_us(why_rec_conn(last)->syn_ts0, t);
+        if (t / WHY_CHAIN_TIMER_TOL > slack)
+            slack = t / WHY_CHAIN_TIMER_TOL;
+    }
+    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, c->syn_ts0, WHY_CAUSAL_US);
+         q = waiting_next(cx, q)) {
+        if (q == client || !waiting_at(q, c->syn_ts0) || (q->has_resp && q->status < 500))
+            continue;
+        /* answered at once after the chain's end, or not answered yet while the chain may
+         * still go on (the request is decided before the gateway gave up on the other) */
+        int64_t gap = why_ts_diff_us(q->has_resp ? end : going_on, q->has_resp ? q->resp_first_ts : cx->now);
+        if ((!q->has_resp || gap >= -slack) && gap <= slack &&
+            !busy_between(cx, q, rc, q->has_resp ? q->resp_first_ts : cx->now) &&
+            (q->has_resp ? final_matched(cx, q) : unnamed_server(cx, q, cx->now)))
+            return true;
+    }
+    return false;
 }
 
 /* rc's previous attempt in its chain, the latest failed attempt from the same gateway
@@ -1742,9 +1848,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             bool retry = refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) &&
                          c->srv_port == refused->srv_port;
             int cmp = why_ts_cmp(c->syn_ts0, pick ? why_rec_conn(pick)->syn_ts0 : c->syn_ts0);
-            if (!pick || (retry && !pick_retry) ||
-                (retry == pick_retry &&
-                 (cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))))) {
+            bool better = !pick || (retry && !pick_retry) ||
+                          (retry == pick_retry &&
+                           (cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))));
+            /* ...nor is one nothing names for it whose chain went on after the answer (asked
+             * last: it walks; a forward proxy's requests name their servers, in their URLs,
+             * so another of them could not own the chain as one nothing names) */
+            if (better && score < 4 && attempt_failed(rc) && client->has_resp && !direct_addr_known(cx, client) &&
+                chain_ends_at_other(cx, client, rc))
+                continue;
+            if (better) {
                 pick = rc;
                 pick_score = score;
                 pick_retry = retry;

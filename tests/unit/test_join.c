@@ -2271,6 +2271,77 @@ static void next_server_took_over(void **state)
     assert_false(why_join_unjoined_fallback(&f->cx, mute, &x));
 }
 
+/* Live lab (HAProxy, retries 2): `unreach` came 5 ms before `maint`, whose 503 is HAProxy's
+ * own `return`; unreach's SYN to 198.19.0.16 drew ICMP 0.2 ms after maint came, and HAProxy
+ * tried again 1 s and 2 s later, unreach still waiting. maint is decided before the chain
+ * ends: a gateway does not go on retrying for a request it has answered, so the first try is
+ * unreach's. When unreach is decided, its chain has all three. A chain that ended long before
+ * (no retry since, nobody waiting on it) stays the answered request's. */
+static void chain_past_answer_is_others(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *unreach = asked(f, "198.18.1.2", "/haproxy/unreach", "unreach.lab", 0.441511);
+    struct why_txn *maint = asked(f, "198.18.1.3", "/haproxy/maint", "maint.lab", 0.446366);
+    struct why_conn_rec *t[3];
+    static const double syn[3] = {0.446618, 1.444221, 2.439970};
+    for (int k = 0; k < 3; k++)
+        t[k] = attempt(f, "198.19.0.16", (const double[]){syn[k], 0}, syn[k] + 0.00005);
+    why_store_queue_push(&f->st, unreach);
+    f->cx.now = T(2.9);
+    struct why_join j;
+    decided(f, maint, 503, 0.451508, &j);
+    assert_int_equal(j.nattempts, 0);
+    why_join_apply(&f->st, &j);
+    f->cx.now = T(5.5);
+    decided(f, unreach, 503, 3.4398, &j);
+    assert_int_equal(j.nattempts, 3);
+    for (int k = 0; k < 3; k++)
+        assert_ptr_equal(j.attempts[k], t[k]);
+}
+
+/* The same with refusals: HAProxy's `he` refused by [fd00:19::12] (here 198.19.0.12) 39 us
+ * before `hc`'s 503 (its servers all down by their checks), and again 1 s later; hc is decided
+ * before he's third try is due. */
+static void refused_chain_past_answer_is_others(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *he = asked(f, "198.18.1.2", "/haproxy/he", "he.lab", 0.397421);
+    struct why_txn *hc = asked(f, "198.18.1.3", "/haproxy/hc", "hc.lab", 0.402288);
+    refused(f, "198.19.0.12", 0.404715);
+    refused(f, "198.19.0.12", 1.404217);
+    why_store_queue_push(&f->st, he);
+    f->cx.now = T(2.35);
+    struct why_join j;
+    decided(f, hc, 503, 0.404854, &j);
+    assert_int_equal(j.nattempts, 0);
+}
+
+/* Kept: requests to a refusing server one after another, each refused once and answered 502
+ * at once, while a request waits on something else (a SYN never answered). Each next refusal
+ * follows a request that came since the last: it can be that request's first try, so the
+ * first request keeps its own refusal. */
+static void next_try_of_new_request_not_chain(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *drop = asked(f, "198.18.1.2", "/drop", "drop.lab", 0.030547);
+    attempt(f, "198.19.0.11", (const double[]){0.030800, 0}, 0);
+    struct why_txn *r[3];
+    struct why_conn_rec *own[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = asked(f, "198.18.1.3", "/rst", "rst.lab", 0.0698 + i);
+        own[i] = refused(f, "198.19.0.12", 0.0705 + i);
+        answer(r[i], 502, 0.0707 + i);
+    }
+    why_store_queue_push(&f->st, drop);
+    why_store_queue_push(&f->st, r[1]);
+    why_store_queue_push(&f->st, r[2]);
+    f->cx.now = T(2.1);
+    struct why_join j;
+    decided(f, r[0], 502, 0.0707, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], own[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2338,6 +2409,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(request_retry_covered, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_chain_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(next_server_took_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(chain_past_answer_is_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_chain_past_answer_is_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(next_try_of_new_request_not_chain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
