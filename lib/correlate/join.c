@@ -1922,7 +1922,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (!x->up && !x->nattempts && x->ndns)
         x->resolved_unused = resolved_unused(cx, x, from, to);
     why_join_background(cx, x);
-    if (cx->forced && !cx->force_final) {
+    if (cx->forced && !cx->force_final && cx->force_none_near) {
         x->attempt_near = NULL; /* the reading in which no attempt of the gateway's was near */
         x->nnear = 0;
     }
@@ -1951,6 +1951,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         if (!l.gave_addr && ((l.before > 0 && !l.resolved) || (l.before == 0 && l.all > 0 && !l.resolved_ever)))
             alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_NAME_UNRESOLVED, 0);
     }
+    /* Varnish's fetch in another pairing with no attempt: the attempts near it in that
+     * reading are readings too (a refusal that held its backend down, as below) */
+    for (uint32_t i = 0, n = x->nalt; i < n && x->nattempts && !cx->forced && why_join_varnish_fetch_failed(client); i++) {
+        if (x->alt_final[i] || x->alt_basis[i] != WHY_ALT_SWAPPED_PAIRING)
+            continue;
+        struct why_join none;
+        why_join_alternative(cx, x, i, &none);
+        for (uint32_t k = 0; k < none.nnear; k++)
+            if (none.near[k] != x->attempts[x->nattempts - 1])
+                alt_add(x, WHY_JOIN_ALTS, none.near[k], WHY_ALT_ATTEMPT_NEAR, none.near[k]->more->tried_for);
+    }
     /* Varnish's fetch with no attempt, an attempt of the gateway's near (background.c): the
      * request's own, taken by another, or a refusal that held its backend down; or its backend
      * was sick (its probes). One reading each: that attempt, and none near. */
@@ -1966,6 +1977,11 @@ void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *
     struct why_join_ctx forced = *cx;
     forced.forced = true;
     forced.force_final = x->alt_final[i];
+    /* another pairing that leaves the request none keeps the attempts near it: Varnish's
+     * backend held down by a refusal just before is that reading's cause (a live run of 2
+     * December: `rst`, answered 60 us before `unreach`, both after unreach's ICMP, 25 ms after
+     * `two`'s refusal of rst's server) */
+    forced.force_none_near = x->alt_basis[i] == WHY_ALT_NO_ATTEMPT_NEAR;
     why_join_request(&forced, x->client, alt);
     alt->reading = true;
 }

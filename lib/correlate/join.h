@@ -183,6 +183,8 @@ struct why_join_ctx {
     bool forced;                  /* this join takes force_final as the final attempt (NULL:
                                      none) of an ambiguous pairing (why_join_alternative) */
     struct why_conn_rec *force_final;
+    bool force_none_near;         /* ...and no attempt near either (the reading with none:
+                                     otherwise Varnish's attempts near stay, background.c) */
 };
 
 /* The queue is in push order, and unless queue_unordered every request pushed began less than

@@ -52,7 +52,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false};
     *state = f;
     return 0;
 }
@@ -2342,6 +2342,49 @@ static void next_try_of_new_request_not_chain(void **state)
     assert_ptr_equal(j.attempts[0], own[0]);
 }
 
+/* A live run of 2 December (Varnish): `rst` came 25 ms after `two`'s refusal of 198.19.0.12
+ * (Varnish holds every backend there down for 0.25 s), `unreach` 14 ms after rst; unreach's
+ * SYN to 198.19.0.16 drew ICMP, and both got "Backend fetch failed" 0.4 ms later. rst, the
+ * earlier, took the ICMP; in the other pairing it had no attempt, and then the refusal that
+ * held its backend down is a reading of its own. */
+static void varnish_swapped_none_keeps_near(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *two = refused(f, "198.19.0.12", 0.138042);
+    two->claimed = true;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.163377);
+    struct why_txn *unreach = asked(f, "198.18.1.3", "/varnish/unreach", "unreach.lab", 0.177389);
+    struct why_conn_rec *icmp = attempt(f, "198.19.0.16", (const double[]){0.181633, 0}, 0.181682);
+    answer(rst, 503, 0.182050);
+    answer(unreach, 503, 0.182111);
+    struct why_txn *both[2] = {rst, unreach};
+    for (int i = 0; i < 2; i++) {
+        struct why_resp_view v;
+        why_resp_view_of(both[i]->resp, &v);
+        v.str[WHY_RESP_SERVER] = "Varnish";
+        v.str[WHY_RESP_TITLE] = "503 Backend fetch failed";
+        v.via = true;
+        assert_true(why_store_txn_resp_put(&f->st, both[i], &v));
+        why_store_queue_push(&f->st, both[i]);
+    }
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], icmp);
+    assert_int_equal(j.nalt, 2);
+    assert_null(j.alt_final[0]);
+    assert_int_equal(j.alt_basis[0], WHY_ALT_SWAPPED_PAIRING);
+    assert_ptr_equal(j.alt_final[1], two);
+    assert_int_equal(j.alt_basis[1], WHY_ALT_ATTEMPT_NEAR);
+    /* the swapped reading itself still sees the refusal near; the reading with none near
+     * (Varnish's own fetch with no attempt) does not */
+    struct why_join a;
+    why_join_alternative(&f->cx, &j, 0, &a);
+    assert_int_equal(a.nattempts, 0);
+    assert_ptr_equal(a.attempt_near, two);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2412,6 +2455,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chain_past_answer_is_others, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_chain_past_answer_is_others, setup, teardown),
         cmocka_unit_test_setup_teardown(next_try_of_new_request_not_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
