@@ -146,6 +146,16 @@ static void spare_put(struct why_spare *sp, void *p)
     sp->n++;
 }
 
+void *why_spare_take(struct why_spare *sp, size_t size)
+{
+    return spare_take(sp, size, false);
+}
+
+void why_spare_put(struct why_spare *sp, void *p)
+{
+    spare_put(sp, p);
+}
+
 static void spare_drain(struct why_spare *sp)
 {
     while (sp->head) {
@@ -475,6 +485,7 @@ void why_store_fini(struct why_store *st)
     spare_drain(&st->spare_dns);
     spare_drain(&st->spare_rec);
     spare_drain(&st->spare_conn);
+    spare_drain(&st->spare_http1);
     free(st->slots);
     free(st->tls_recs);
     free(st->ready);

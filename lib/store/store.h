@@ -48,7 +48,10 @@
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
 /* freed records of each kind kept for reuse (cap); none under AddressSanitizer, so that it
- * still sees a record used after it was freed */
+ * still sees a record used after it was freed. A list only ever holds records that were in
+ * use at once, so it never holds more than the peak of that kind; the cap is high enough for
+ * a pruning pass's burst of frees (thousands of requests at once) to be taken again by the
+ * requests that follow, instead of going back to malloc one by one. */
 #if defined(__SANITIZE_ADDRESS__)
 #define WHY_SPARE_MAX 0u
 #elif defined(__has_feature)
@@ -57,7 +60,7 @@
 #endif
 #endif
 #ifndef WHY_SPARE_MAX
-#define WHY_SPARE_MAX 1024u
+#define WHY_SPARE_MAX 65536u
 #endif
 
 /* Freed records of one size kept for the next one (a request, an answer, a connection per
@@ -67,6 +70,12 @@ struct why_spare {
     void *head;
     uint32_t n;
 };
+
+/* The same for objects of other modules kept with the store's (the HTTP/1 parsers of
+ * lib/app/): a block of `size` bytes, spare or new, not zeroed (NULL on out of memory); and
+ * one given back, freed when the list is full. Every block of one list has one size. */
+void *why_spare_take(struct why_spare *sp, size_t size);
+void why_spare_put(struct why_spare *sp, void *p);
 
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
@@ -191,6 +200,8 @@ struct why_store {
     struct why_spare spare_txn, spare_dns, spare_rec, spare_conn; /* struct why_txn, a DNS
                                          record with its links, struct why_conn_rec, the
                                          copy of a closed connection (struct why_conn) */
+    struct why_spare spare_http1;     /* a parser stream of app/http1.c (one per message being
+                                         read: taken and given back per request) */
     /* names a gateway was seen looking up on its own schedule, or asking with no request
      * (correlate/background.c): the schedule outlives the records that proved it, which
      * pruning frees */
