@@ -295,6 +295,8 @@ struct why_txn {
                                      whole (not "" for want of memory): the join reads it
                                      there instead of parsing the URL again */
     bool ihost_ip;                /* ...and that host is an address literal */
+    bool names_in_target;         /* host and via are in target's allocation
+                                     (why_store_txn_request): freed with it */
     uint32_t cpos;                /* while in_complete: its entry in the store's vector of
                                      complete requests (complete) */
 };

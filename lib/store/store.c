@@ -261,7 +261,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
         return;
     if (t->ihost != no_host && t->ihost != t->host)
         free((char *)t->ihost);
-    if (t->host != no_host)
+    if (t->host != no_host && !t->names_in_target)
         free((char *)t->host); /* via is in the same allocation */
     if (t->resp != &why_txn_resp_none)
         free(t->resp);
@@ -975,6 +975,31 @@ void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *ho
     why_ascii_copy(b + hl + 1, vl + 1, (const uint8_t *)via, vl);
     t->host = b;
     t->via = b + hl + 1;
+}
+
+void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *target,
+                           size_t target_len, const char *host, const char *via)
+{
+    size_t hl = strnlen(host, WHY_TXN_HOST_MAX), vl = strnlen(via, WHY_TXN_VIA_MAX);
+    bool names = t->host == no_host && (hl || vl);
+    char *b = malloc(target_len + 1 + (names ? hl + vl + 2 : 0));
+    if (!b) {
+        st->sum->oom++;
+        why_store_txn_names(st, t, host, via);
+        return;
+    }
+    memcpy(b, target, target_len);
+    b[target_len] = 0;
+    t->target = b;
+    t->target_len = (uint32_t)target_len;
+    if (!names)
+        return;
+    char *n = b + target_len + 1;
+    why_ascii_copy(n, hl + 1, (const uint8_t *)host, hl);
+    why_ascii_copy(n + hl + 1, vl + 1, (const uint8_t *)via, vl);
+    t->host = n;
+    t->via = n + hl + 1;
+    t->names_in_target = true;
 }
 
 struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)

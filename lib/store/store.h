@@ -336,6 +336,12 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
 /* t's Host and Via: bounded copies (WHY_TXN_HOST_MAX, WHY_TXN_VIA_MAX bytes) in one
  * allocation sized to them; both "" when empty or on out of memory (counted). Once. */
 void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via);
+/* t's target (target_len bytes, at most WHY_HTTP_TARGET_MAX) with its Host and Via (as
+ * why_store_txn_names), all three in one allocation (t->target's): a request costs one
+ * malloc for its strings, not two. On out of memory (counted) target is NULL and the names
+ * are tried on their own. */
+void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *target,
+                           size_t target_len, const char *host, const char *via);
 /* t's HTTP/2 part, to write: allocated at the first call (all zero), NULL on out of memory
  * (counted; t->h2 then stays the shared why_txn_h2_none). */
 struct why_txn_h2 *why_store_txn_h2(struct why_store *st, struct why_txn *t);

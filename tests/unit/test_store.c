@@ -91,6 +91,46 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     return t;
 }
 
+/* A request's target, Host and Via come in one allocation (the target's), the target read
+ * from a longer buffer without its NUL; the names bounded as why_store_txn_names bounds them,
+ * the shared "" when both are empty. Freeing the transaction frees them all (ASan, leaks). */
+static void request_strings(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    const char line[] = "/cart?id=1 HTTP/1.1";
+    struct why_txn *t = why_store_txn_new(&f->st, a);
+    strcpy(t->method, "GET");
+    why_store_txn_request(&f->st, t, line, 10, "Shop.lab", "1.1 squid");
+    assert_string_equal(t->target, "/cart?id=1");
+    assert_int_equal(t->target_len, 10);
+    assert_string_equal(t->host, "Shop.lab");
+    assert_string_equal(t->via, "1.1 squid");
+    why_store_txn_index(&f->st, t);
+    assert_string_equal(t->ihost, "shop.lab");
+    assert_ptr_equal(t->ipath, t->target); /* the path is a run of the target's bytes */
+    assert_int_equal(t->ipath_len, 10);
+
+    struct why_txn *bare = why_store_txn_new(&f->st, a);
+    strcpy(bare->method, "GET");
+    why_store_txn_request(&f->st, bare, "/", 1, "", "");
+    assert_string_equal(bare->target, "/");
+    assert_string_equal(bare->host, "");
+    assert_string_equal(bare->via, "");
+    why_store_txn_names(&f->st, bare, "late.lab", ""); /* the names may still come on their own */
+    assert_string_equal(bare->host, "late.lab");
+
+    char host[WHY_TXN_HOST_MAX + 50];
+    memset(host, 'h', sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    struct why_txn *longer = why_store_txn_new(&f->st, a);
+    why_store_txn_request(&f->st, longer, "/x", 2, host, "v");
+    assert_int_equal(strlen(longer->host), WHY_TXN_HOST_MAX);
+    assert_string_equal(longer->via, "v");
+    why_store_trim_txns(&f->st, a, T(10), true);
+    assert_null(a->txn_head);
+}
+
 /* The index keeps the URL's host (ihost) for the join, which then does not parse the URL
  * again: the Host itself when it is that host, a copy when it differs (a port, upper case),
  * and says whether it is whole and an address literal. */
@@ -859,6 +899,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
