@@ -137,7 +137,7 @@ static void spare_put(struct why_spare *sp, void *p)
 {
     if (!p)
         return;
-    if (sp->n + 1 > WHY_SPARE_MAX) { /* (not ">=": the cap may be 0) */
+    if (sp->n >= sp->max) {
         free(p);
         return;
     }
@@ -181,6 +181,9 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->tls_ok = true;
     if (hooks)
         st->hooks = *hooks;
+    st->spare_txn.max = WHY_SPARE_TXN_MAX;
+    st->spare_dns.max = st->spare_rec.max = st->spare_conn.max = WHY_SPARE_MAX;
+    st->spare_http1.max = WHY_SPARE_MAX;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->xindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->xindex);
