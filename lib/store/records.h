@@ -123,6 +123,11 @@ struct why_conn_rec {
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
+#define WHY_TXN_STR_ROOM 96u          /* bytes of a transaction for its strings: a target,
+                                         Host and Via of some 70 bytes and an answer's Server;
+                                         the transaction is then 552 bytes, a malloc chunk of
+                                         560 as were the 456 of its fields (464) with the two
+                                         chunks its strings took apart (64 and 32) */
 #define WHY_TXN_VIA_MAX 159           /* bytes of its Via kept (longer: truncated) */
 
 /* The strings of a transaction's answer, apart, in one allocation sized to them
@@ -297,8 +302,13 @@ struct why_txn {
     bool ihost_ip;                /* ...and that host is an address literal */
     bool names_in_target;         /* host and via are in target's allocation
                                      (why_store_txn_request): freed with it */
+    uint8_t str_used;             /* bytes of str taken */
     uint32_t cpos;                /* while in_complete: its entry in the store's vector of
                                      complete requests (complete) */
+    /* the request's strings (target, Host, Via) and the answer's (resp), here when they fit:
+     * most requests then allocate nothing of their own. Last, and not cleared when a spare
+     * transaction is taken again (str_used is). */
+    char str[WHY_TXN_STR_ROOM];
 };
 
 struct why_dns_rec {

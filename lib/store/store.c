@@ -2,6 +2,7 @@
  * pruning by packet time. */
 #include "store/store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,6 +259,23 @@ static void ending_link(struct why_store *st, struct why_txn *t, const char *pat
     t->xindexed = true;
 }
 
+/* n bytes of t's own room for strings (str), NULL when they no longer fit there (the caller
+ * allocates them). Bytes given up (an answer's strings replaced) are not taken again. */
+static void *txn_room(struct why_txn *t, size_t n)
+{
+    if (n > sizeof t->str - t->str_used)
+        return NULL;
+    void *p = t->str + t->str_used;
+    t->str_used = (uint8_t)(t->str_used + n);
+    return p;
+}
+
+/* p is in t's room: freed with t, never on its own */
+static bool in_room(const struct why_txn *t, const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)t->str < sizeof t->str;
+}
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
@@ -266,7 +284,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
         free((char *)t->ihost);
     if (t->host != no_host && !t->names_in_target)
         free((char *)t->host); /* via is in the same allocation */
-    if (t->resp != &why_txn_resp_none)
+    if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
         free(t->resp);
     if (t->h2 != &why_txn_h2_none)
         free(t->h2);
@@ -288,7 +306,8 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     if (st->tlast == t)
         st->tlast = NULL;
     t->rc->refs--;
-    free(t->target);
+    if (!in_room(t, t->target))
+        free(t->target);
     spare_put(&st->spare_txn, t);
 }
 
@@ -915,11 +934,12 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
         st->sum->cap_pending_dropped++;
         return NULL;
     }
-    struct why_txn *t = spare_take(&st->spare_txn, sizeof *t, true);
+    struct why_txn *t = spare_take(&st->spare_txn, sizeof *t, false);
     if (!t) {
         st->sum->oom++;
         return NULL;
     }
+    memset(t, 0, offsetof(struct why_txn, str)); /* the room is read up to str_used only */
     t->id = ++st->next_txn_id;
     t->rc = rc;
     t->ihost = t->host = t->via = no_host;
@@ -985,7 +1005,10 @@ void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *
 {
     size_t hl = strnlen(host, WHY_TXN_HOST_MAX), vl = strnlen(via, WHY_TXN_VIA_MAX);
     bool names = t->host == no_host && (hl || vl);
-    char *b = malloc(target_len + 1 + (names ? hl + vl + 2 : 0));
+    size_t need = target_len + 1 + (names ? hl + vl + 2 : 0);
+    char *b = txn_room(t, need);
+    if (!b)
+        b = malloc(need);
     if (!b) {
         st->sum->oom++;
         why_store_txn_names(st, t, host, via);
@@ -1005,19 +1028,23 @@ void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *
     t->names_in_target = true;
 }
 
-struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
+/* The bytes of v's answer strings (why_txn_resp_make), with each string's length in len. */
+static size_t resp_size(const struct why_resp_view *v, size_t len[WHY_RESP_NSTR])
 {
     static const size_t size[WHY_RESP_NSTR] = {WHY_RESP_CLAIM_SIZE, WHY_RESP_SERVER_SIZE,
                                                WHY_RESP_TITLE_SIZE, WHY_RESP_GRPC_MESSAGE_SIZE};
-    size_t len[WHY_RESP_NSTR], total = 0;
+    size_t total = 0;
     for (int i = 0; i < WHY_RESP_NSTR; i++) {
         len[i] = strnlen(v->str[i], size[i] - 1);
         total += len[i] + 1;
     }
     size_t first = v->first_len > WHY_RESP_FIRST_MAX ? WHY_RESP_FIRST_MAX : v->first_len;
-    struct why_txn_resp *r = malloc(sizeof *r + total + first);
-    if (!r)
-        return NULL;
+    return sizeof(struct why_txn_resp) + total + first;
+}
+
+static void resp_fill(struct why_txn_resp *r, const struct why_resp_view *v,
+                      const size_t len[WHY_RESP_NSTR])
+{
     char *p = r->s;
     for (int i = 0; i < WHY_RESP_NSTR; i++) {
         r->len[i] = (uint8_t)len[i];
@@ -1025,21 +1052,36 @@ struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
         p[len[i]] = 0;
         p += len[i] + 1;
     }
+    size_t first = v->first_len > WHY_RESP_FIRST_MAX ? WHY_RESP_FIRST_MAX : v->first_len;
     r->first_len = (uint8_t)first;
     if (first)
         memcpy(p, v->first, first);
     r->via = v->via;
+}
+
+struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
+{
+    size_t len[WHY_RESP_NSTR];
+    struct why_txn_resp *r = malloc(resp_size(v, len));
+    if (r)
+        resp_fill(r, v, len);
     return r;
 }
 
 bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struct why_resp_view *v)
 {
-    struct why_txn_resp *r = why_txn_resp_make(v); /* v may point into the old one */
+    /* v may point into the old one: the new one is written apart from it (the room is never
+     * given back before t goes) */
+    size_t len[WHY_RESP_NSTR], size = resp_size(v, len);
+    struct why_txn_resp *r = txn_room(t, size);
+    if (!r)
+        r = malloc(size);
     if (!r) {
         st->sum->oom++;
         return false;
     }
-    if (t->resp != &why_txn_resp_none)
+    resp_fill(r, v, len);
+    if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
         free(t->resp);
     t->resp = r;
     return true;
