@@ -280,7 +280,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
         return;
-    if (t->ihost != no_host && t->ihost != t->host)
+    if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
         free((char *)t->ihost);
     if (t->host != no_host && !t->names_in_target)
         free((char *)t->host); /* via is in the same allocation */
@@ -1109,12 +1109,14 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         t->ipath_len = plen == 1 ? 1 : 0;
     }
     size_t hl = strnlen(u.host, sizeof u.host - 1);
-    if (t->ihost != no_host && t->ihost != t->host)
+    if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
         free((char *)t->ihost);
     if (strcmp(t->host, u.host) == 0) {
         t->ihost = t->host; /* the Host as sent is the URL's host (or both are ""): shared */
     } else {
-        char *h = malloc(hl + 1);
+        char *h = txn_room(t, hl + 1); /* a Host with a port, in upper case: the URL's apart */
+        if (!h)
+            h = malloc(hl + 1);
         if (h) {
             memcpy(h, u.host, hl);
             h[hl] = 0;

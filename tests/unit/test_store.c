@@ -186,6 +186,15 @@ static void strings_in_room(void **state)
     assert_true(in_txn(again, again->target));
     assert_string_equal(again->target, "/b");
     assert_string_equal(again->host, "");
+
+    /* the URL's host apart from the Host as sent (a port, upper case): in the room too */
+    struct why_txn *port = why_store_txn_new(&f->st, a);
+    strcpy(port->method, "GET");
+    why_store_txn_request(&f->st, port, "/c", 2, "Shop.lab:8080", "");
+    why_store_txn_index(&f->st, port);
+    assert_string_equal(port->ihost, "shop.lab");
+    assert_ptr_not_equal(port->ihost, port->host);
+    assert_true(in_txn(port, port->ihost));
 }
 
 /* The index keeps the URL's host (ihost) for the join, which then does not parse the URL
