@@ -259,6 +259,18 @@ static void ending_link(struct why_store *st, struct why_txn *t, const char *pat
     t->xindexed = true;
 }
 
+/* Under AddressSanitizer the room's bytes not handed out, and those given up, are poisoned:
+ * a string read past its end, or an answer's strings read after they were replaced, is then
+ * seen as it would be in an allocation of its own. */
+#ifdef WHY_STORE_ASAN
+#include <sanitizer/asan_interface.h>
+#define ROOM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define ROOM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ROOM_POISON(p, n) ((void)0)
+#define ROOM_UNPOISON(p, n) ((void)0)
+#endif
+
 /* n bytes of t's own room for strings (str), NULL when they no longer fit there (the caller
  * allocates them). Bytes given up (an answer's strings replaced) are not taken again. */
 static void *txn_room(struct why_txn *t, size_t n)
@@ -267,6 +279,7 @@ static void *txn_room(struct why_txn *t, size_t n)
         return NULL;
     void *p = t->str + t->str_used;
     t->str_used = (uint8_t)(t->str_used + n);
+    ROOM_UNPOISON(p, n);
     return p;
 }
 
@@ -940,6 +953,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
         return NULL;
     }
     memset(t, 0, offsetof(struct why_txn, str)); /* the room is read up to str_used only */
+    ROOM_POISON(t->str, sizeof t->str);
     t->id = ++st->next_txn_id;
     t->rc = rc;
     t->ihost = t->host = t->via = no_host;
@@ -1028,6 +1042,15 @@ void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *
     t->names_in_target = true;
 }
 
+/* The bytes of answer strings made by resp_fill. */
+static inline size_t resp_bytes(const struct why_txn_resp *r)
+{
+    size_t n = sizeof *r + r->first_len;
+    for (int i = 0; i < WHY_RESP_NSTR; i++)
+        n += r->len[i] + 1u;
+    return n;
+}
+
 /* The bytes of v's answer strings (why_txn_resp_make), with each string's length in len. */
 static size_t resp_size(const struct why_resp_view *v, size_t len[WHY_RESP_NSTR])
 {
@@ -1083,6 +1106,8 @@ bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struc
     resp_fill(r, v, len);
     if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
         free(t->resp);
+    else if (t->resp != &why_txn_resp_none)
+        ROOM_POISON(t->resp, resp_bytes(t->resp));
     t->resp = r;
     return true;
 }
@@ -1111,6 +1136,8 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
     size_t hl = strnlen(u.host, sizeof u.host - 1);
     if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
         free((char *)t->ihost);
+    else if (t->ihost != no_host && t->ihost != t->host)
+        ROOM_POISON(t->ihost, strlen(t->ihost) + 1);
     if (strcmp(t->host, u.host) == 0) {
         t->ihost = t->host; /* the Host as sent is the URL's host (or both are ""): shared */
     } else {

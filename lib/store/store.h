@@ -55,15 +55,16 @@
  * the spares start to keep memory that records of other kinds would have reused (peak RSS
  * +4 % on a capture of many short connections with 65536). */
 #if defined(__SANITIZE_ADDRESS__)
-#define WHY_SPARE_MAX 0u
-#define WHY_SPARE_TXN_MAX 0u
+#define WHY_STORE_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
+#define WHY_STORE_ASAN 1
+#endif
+#endif
+#ifdef WHY_STORE_ASAN
 #define WHY_SPARE_MAX 0u
 #define WHY_SPARE_TXN_MAX 0u
-#endif
-#endif
-#ifndef WHY_SPARE_MAX
+#else
 #define WHY_SPARE_MAX 1024u
 #define WHY_SPARE_TXN_MAX 4096u
 #endif
