@@ -7,8 +7,9 @@
  * byte after the 101's head (RFC 7540 3.2) and the HTTP/1 parsers go.
  * A parser stream exists only while a message is being read or a request awaits its answer:
  * between messages (an idle keep-alive connection) rc->st.hreq / hresp point at a shared
- * read-only stub in the state of a fresh stream, and a real one is allocated on the next
- * byte, so an idle connection costs no parser memory. */
+ * read-only stub in the state of a fresh stream, and a real one is taken on the next byte
+ * (from the store's spares: a keep-alive connection takes and gives back one per message),
+ * so an idle connection costs no parser memory. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -240,10 +240,12 @@ struct why_txn {
                                      the flags above by every pruning pass) */
     /* request */
     char method[24];
-    char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
+    char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes): in str
+                                     when it fits, else allocated (why_store_txn_request) */
     const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
-                                     WHY_TXN_VIA_MAX: one allocation sized to them
-                                     (why_store_txn_names), the shared "" while both empty;
+                                     WHY_TXN_VIA_MAX: after target (why_store_txn_request),
+                                     or one allocation sized to them (why_store_txn_names),
+                                     the shared "" while both empty;
                                      never NULL */
     const char *via;
     uint64_t req_first_frame, req_frame; /* frame ids: first and last byte of the head */
@@ -255,9 +257,10 @@ struct why_txn {
     uint64_t resp_stream_at;      /* the answer stream's bytes delivered (gaps included) when
                                      the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
-    struct why_txn_resp *resp;    /* the answer's strings: allocated when the first of them
-                                     is written (why_store_txn_resp_put); until then the shared
-                                     all-zero why_txn_resp_none, never NULL, never written */
+    struct why_txn_resp *resp;    /* the answer's strings: in str, or allocated, when the
+                                     first of them is written (why_store_txn_resp_put); until
+                                     then the shared all-zero why_txn_resp_none, never NULL,
+                                     never written */
     uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     /* the request index (method + path), for joining without scanning every record */
     uint32_t ipath_len;           /* bytes of ipath */
@@ -265,8 +268,8 @@ struct why_txn {
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
     const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): once
-                                     indexed `host` itself when the two are the same, else its
-                                     own allocation; the shared "" before */
+                                     indexed `host` itself when the two are the same, else in
+                                     str or its own allocation; the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     /* the index by method and the path's last segment (why_request_ending_key), newest first:
