@@ -7,8 +7,9 @@
  * byte after the 101's head (RFC 7540 3.2) and the HTTP/1 parsers go.
  * A parser stream exists only while a message is being read or a request awaits its answer:
  * between messages (an idle keep-alive connection) rc->st.hreq / hresp point at a shared
- * read-only stub in the state of a fresh stream, and a real one is allocated on the next
- * byte, so an idle connection costs no parser memory. */
+ * read-only stub in the state of a fresh stream, and a real one is taken on the next byte
+ * (from the store's spares: a keep-alive connection takes and gives back one per message),
+ * so an idle connection costs no parser memory. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,8 @@ static struct why_http1_stream *own_stream(const struct why_app_env *env, struct
         return NULL;
     if (!is_stub(*p))
         return *p;
-    struct http_msg *m = malloc(sizeof *m);
+    /* a spare of the store's (a keep-alive connection takes one and gives it back per message) */
+    struct http_msg *m = why_spare_take(&env->st->spare_http1, sizeof *m);
     if (!m) {
         env->sum->oom++;
         *p = (struct why_http1_stream *)&dead_stream; /* read only, never written */
@@ -73,15 +75,16 @@ static struct why_http1_stream *own_stream(const struct why_app_env *env, struct
     return s;
 }
 
-/* Streams between messages go back to the stub (their buffers with them). */
-static void park(struct why_conn_rec *rc)
+/* Streams between messages go back to the stub (their buffers with them), the stream to the
+ * store's spares. */
+static void park(const struct why_app_env *env, struct why_conn_rec *rc)
 {
     struct why_http1_stream **ps[2] = {&rc->st.hreq, &rc->st.hresp};
     for (int i = 0; i < 2; i++) {
         struct why_http1_stream *s = *ps[i];
         if (s && !is_stub(s) && why_http1_stream_idle(s)) {
             why_http1_stream_fini(s);
-            free(s);
+            why_spare_put(&env->st->spare_http1, s);
             *ps[i] = (struct why_http1_stream *)(i == 0 ? &idle_req : &idle_resp); /* read only */
         }
     }
@@ -235,7 +238,9 @@ static bool http_open(const struct why_app_env *env, struct why_conn_rec *rc)
     return true;
 }
 
-static void http_release(struct why_conn_rec *rc)
+/* The parsers go: their streams to the store's spares when env is known (the connection
+ * closed or switched protocol), else freed (the record itself is being freed). */
+static void streams_go(const struct why_app_env *env, struct why_conn_rec *rc)
 {
     if (!rc->st.hreq && !rc->st.hresp)
         return;
@@ -244,10 +249,18 @@ static void http_release(struct why_conn_rec *rc)
     for (int i = 0; i < 2; i++)
         if (ss[i] && !is_stub(ss[i])) {
             why_http1_stream_fini(ss[i]);
-            free(ss[i]);
+            if (env)
+                why_spare_put(&env->st->spare_http1, ss[i]);
+            else
+                free(ss[i]);
         }
     rc->st.hreq = rc->st.hresp = NULL;
     rc->http_live = false;
+}
+
+static void http_release(struct why_conn_rec *rc)
+{
+    streams_go(NULL, rc);
 }
 
 /* A 101 answered the h2c offer: if its Upgrade field names h2c (when the head is in this
@@ -271,7 +284,7 @@ static void switch_h2(const struct why_app_env *env, struct why_conn_rec *rc, co
     }
     t->h2_stream = 1;
     t->grpc_status = -1;
-    http_release(rc);
+    streams_go(env, rc);
     rc->app = WHY_APP_H2;
     rc->http_live = true;
     if (used < n)
@@ -315,7 +328,7 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         if (hc.switched)
             switch_h2(env, rc, d, used, n, at_start, f); /* the parsers go: park sees NULL */
     }
-    park(rc);
+    park(env, rc);
 }
 
 static void http_gap(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
@@ -330,7 +343,7 @@ static void http_gap(const struct why_app_env *env, struct why_conn_rec *rc, enu
     if (w)
         why_http1_stream_gap(w, n, dir == WHY_C2S ? &req : &resp);
     note_dead(rc);
-    park(rc);
+    park(env, rc);
 }
 
 /* The end of the connection ends a response framed by close; the parsers go. */
@@ -346,7 +359,7 @@ static void http_close(const struct why_app_env *env, struct why_conn_rec *rc, c
         env->sum->cap_http_pending_dropped += rc->st.hresp->pending_dropped;
         rc->st.hresp->pending_dropped = 0;
     }
-    http_release(rc);
+    streams_go(env, rc);
 }
 
 const struct why_app_handler why_app_http1 = {

@@ -25,15 +25,7 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
     if (!t)
         return NULL;
     copy_str(t->method, sizeof t->method, h->method);
-    t->target = malloc(h->target_len + 1u);
-    if (t->target) {
-        memcpy(t->target, h->target, h->target_len);
-        t->target[h->target_len] = 0;
-        t->target_len = h->target_len;
-    } else {
-        env->sum->oom++;
-    }
-    why_store_txn_names(st, t, h->host, h->via);
+    why_store_txn_request(st, t, h->target, h->target_len, h->host, h->via);
     why_store_txn_index(st, t);
     t->req_first_frame = first_frame;
     t->req_first_ts = first_ts;

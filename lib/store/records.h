@@ -123,6 +123,11 @@ struct why_conn_rec {
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
+#define WHY_TXN_STR_ROOM 96u          /* bytes of a transaction for its strings: a target,
+                                         Host and Via of some 70 bytes and an answer's Server;
+                                         the transaction is then 552 bytes, a malloc chunk of
+                                         560 as were the 456 of its fields (464) with the two
+                                         chunks its strings took apart (64 and 32) */
 #define WHY_TXN_VIA_MAX 159           /* bytes of its Via kept (longer: truncated) */
 
 /* The strings of a transaction's answer, apart, in one allocation sized to them
@@ -235,10 +240,12 @@ struct why_txn {
                                      the flags above by every pruning pass) */
     /* request */
     char method[24];
-    char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes) */
+    char *target;                 /* bounded copy (<= WHY_HTTP_TARGET_MAX bytes): in str
+                                     when it fits, else allocated (why_store_txn_request) */
     const char *host;             /* Host, at most WHY_TXN_HOST_MAX bytes, and Via, at most
-                                     WHY_TXN_VIA_MAX: one allocation sized to them
-                                     (why_store_txn_names), the shared "" while both empty;
+                                     WHY_TXN_VIA_MAX: after target (why_store_txn_request),
+                                     or one allocation sized to them (why_store_txn_names),
+                                     the shared "" while both empty;
                                      never NULL */
     const char *via;
     uint64_t req_first_frame, req_frame; /* frame ids: first and last byte of the head */
@@ -250,9 +257,10 @@ struct why_txn {
     uint64_t resp_stream_at;      /* the answer stream's bytes delivered (gaps included) when
                                      the head was read: what came after is body (bytes) */
     int64_t expected_len;         /* Content-Length, -1 unknown */
-    struct why_txn_resp *resp;    /* the answer's strings: allocated when the first of them
-                                     is written (why_store_txn_resp_put); until then the shared
-                                     all-zero why_txn_resp_none, never NULL, never written */
+    struct why_txn_resp *resp;    /* the answer's strings: in str, or allocated, when the
+                                     first of them is written (why_store_txn_resp_put); until
+                                     then the shared all-zero why_txn_resp_none, never NULL,
+                                     never written */
     uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     /* the request index (method + path), for joining without scanning every record */
     uint32_t ipath_len;           /* bytes of ipath */
@@ -260,8 +268,8 @@ struct why_txn {
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
     const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): once
-                                     indexed `host` itself when the two are the same, else its
-                                     own allocation; the shared "" before */
+                                     indexed `host` itself when the two are the same, else in
+                                     str or its own allocation; the shared "" before */
     struct why_txn *inext, *iprev; /* chain in the index by method + path */
     struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
     /* the index by method and the path's last segment (why_request_ending_key), newest first:
@@ -295,8 +303,15 @@ struct why_txn {
                                      whole (not "" for want of memory): the join reads it
                                      there instead of parsing the URL again */
     bool ihost_ip;                /* ...and that host is an address literal */
+    bool names_in_target;         /* host and via are in target's allocation
+                                     (why_store_txn_request): freed with it */
+    uint8_t str_used;             /* bytes of str taken */
     uint32_t cpos;                /* while in_complete: its entry in the store's vector of
                                      complete requests (complete) */
+    /* the request's strings (target, Host, Via) and the answer's (resp), here when they fit:
+     * most requests then allocate nothing of their own. Last, and not cleared when a spare
+     * transaction is taken again (str_used is). */
+    char str[WHY_TXN_STR_ROOM];
 };
 
 struct why_dns_rec {

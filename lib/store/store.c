@@ -2,6 +2,7 @@
  * pruning by packet time. */
 #include "store/store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,13 +138,23 @@ static void spare_put(struct why_spare *sp, void *p)
 {
     if (!p)
         return;
-    if (sp->n + 1 > WHY_SPARE_MAX) { /* (not ">=": the cap may be 0) */
+    if (sp->n >= sp->max) {
         free(p);
         return;
     }
     memcpy(p, &sp->head, sizeof sp->head);
     sp->head = p;
     sp->n++;
+}
+
+void *why_spare_take(struct why_spare *sp, size_t size)
+{
+    return spare_take(sp, size, false);
+}
+
+void why_spare_put(struct why_spare *sp, void *p)
+{
+    spare_put(sp, p);
 }
 
 static void spare_drain(struct why_spare *sp)
@@ -171,6 +182,9 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->tls_ok = true;
     if (hooks)
         st->hooks = *hooks;
+    st->spare_txn.max = WHY_SPARE_TXN_MAX;
+    st->spare_dns.max = st->spare_rec.max = st->spare_conn.max = WHY_SPARE_MAX;
+    st->spare_http1.max = WHY_SPARE_MAX;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->xindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->xindex);
@@ -245,15 +259,45 @@ static void ending_link(struct why_store *st, struct why_txn *t, const char *pat
     t->xindexed = true;
 }
 
+/* Under AddressSanitizer the room's bytes not handed out, and those given up, are poisoned:
+ * a string read past its end, or an answer's strings read after they were replaced, is then
+ * seen as it would be in an allocation of its own. */
+#ifdef WHY_STORE_ASAN
+#include <sanitizer/asan_interface.h>
+#define ROOM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define ROOM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ROOM_POISON(p, n) ((void)0)
+#define ROOM_UNPOISON(p, n) ((void)0)
+#endif
+
+/* n bytes of t's own room for strings (str), NULL when they no longer fit there (the caller
+ * allocates them). Bytes given up (an answer's strings replaced) are not taken again. */
+static void *txn_room(struct why_txn *t, size_t n)
+{
+    if (n > sizeof t->str - t->str_used)
+        return NULL;
+    void *p = t->str + t->str_used;
+    t->str_used = (uint8_t)(t->str_used + n);
+    ROOM_UNPOISON(p, n);
+    return p;
+}
+
+/* p is in t's room: freed with t, never on its own */
+static bool in_room(const struct why_txn *t, const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)t->str < sizeof t->str;
+}
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
         return;
-    if (t->ihost != no_host && t->ihost != t->host)
+    if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
         free((char *)t->ihost);
-    if (t->host != no_host)
+    if (t->host != no_host && !t->names_in_target)
         free((char *)t->host); /* via is in the same allocation */
-    if (t->resp != &why_txn_resp_none)
+    if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
         free(t->resp);
     if (t->h2 != &why_txn_h2_none)
         free(t->h2);
@@ -275,7 +319,8 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     if (st->tlast == t)
         st->tlast = NULL;
     t->rc->refs--;
-    free(t->target);
+    if (!in_room(t, t->target))
+        free(t->target);
     spare_put(&st->spare_txn, t);
 }
 
@@ -475,6 +520,7 @@ void why_store_fini(struct why_store *st)
     spare_drain(&st->spare_dns);
     spare_drain(&st->spare_rec);
     spare_drain(&st->spare_conn);
+    spare_drain(&st->spare_http1);
     free(st->slots);
     free(st->tls_recs);
     free(st->ready);
@@ -901,11 +947,13 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
         st->sum->cap_pending_dropped++;
         return NULL;
     }
-    struct why_txn *t = spare_take(&st->spare_txn, sizeof *t, true);
+    struct why_txn *t = spare_take(&st->spare_txn, sizeof *t, false);
     if (!t) {
         st->sum->oom++;
         return NULL;
     }
+    memset(t, 0, offsetof(struct why_txn, str)); /* the room is read up to str_used only */
+    ROOM_POISON(t->str, sizeof t->str);
     t->id = ++st->next_txn_id;
     t->rc = rc;
     t->ihost = t->host = t->via = no_host;
@@ -966,19 +1014,60 @@ void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *ho
     t->via = b + hl + 1;
 }
 
-struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
+void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *target,
+                           size_t target_len, const char *host, const char *via)
+{
+    size_t hl = strnlen(host, WHY_TXN_HOST_MAX), vl = strnlen(via, WHY_TXN_VIA_MAX);
+    bool names = t->host == no_host && (hl || vl);
+    size_t need = target_len + 1 + (names ? hl + vl + 2 : 0);
+    char *b = txn_room(t, need);
+    if (!b)
+        b = malloc(need);
+    if (!b) {
+        st->sum->oom++;
+        why_store_txn_names(st, t, host, via);
+        return;
+    }
+    memcpy(b, target, target_len);
+    b[target_len] = 0;
+    t->target = b;
+    t->target_len = (uint32_t)target_len;
+    if (!names)
+        return;
+    char *n = b + target_len + 1;
+    why_ascii_copy(n, hl + 1, (const uint8_t *)host, hl);
+    why_ascii_copy(n + hl + 1, vl + 1, (const uint8_t *)via, vl);
+    t->host = n;
+    t->via = n + hl + 1;
+    t->names_in_target = true;
+}
+
+/* The bytes of answer strings made by resp_fill. */
+static inline size_t resp_bytes(const struct why_txn_resp *r)
+{
+    size_t n = sizeof *r + r->first_len;
+    for (int i = 0; i < WHY_RESP_NSTR; i++)
+        n += r->len[i] + 1u;
+    return n;
+}
+
+/* The bytes of v's answer strings (why_txn_resp_make), with each string's length in len. */
+static size_t resp_size(const struct why_resp_view *v, size_t len[WHY_RESP_NSTR])
 {
     static const size_t size[WHY_RESP_NSTR] = {WHY_RESP_CLAIM_SIZE, WHY_RESP_SERVER_SIZE,
                                                WHY_RESP_TITLE_SIZE, WHY_RESP_GRPC_MESSAGE_SIZE};
-    size_t len[WHY_RESP_NSTR], total = 0;
+    size_t total = 0;
     for (int i = 0; i < WHY_RESP_NSTR; i++) {
         len[i] = strnlen(v->str[i], size[i] - 1);
         total += len[i] + 1;
     }
     size_t first = v->first_len > WHY_RESP_FIRST_MAX ? WHY_RESP_FIRST_MAX : v->first_len;
-    struct why_txn_resp *r = malloc(sizeof *r + total + first);
-    if (!r)
-        return NULL;
+    return sizeof(struct why_txn_resp) + total + first;
+}
+
+static void resp_fill(struct why_txn_resp *r, const struct why_resp_view *v,
+                      const size_t len[WHY_RESP_NSTR])
+{
     char *p = r->s;
     for (int i = 0; i < WHY_RESP_NSTR; i++) {
         r->len[i] = (uint8_t)len[i];
@@ -986,22 +1075,39 @@ struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
         p[len[i]] = 0;
         p += len[i] + 1;
     }
+    size_t first = v->first_len > WHY_RESP_FIRST_MAX ? WHY_RESP_FIRST_MAX : v->first_len;
     r->first_len = (uint8_t)first;
     if (first)
         memcpy(p, v->first, first);
     r->via = v->via;
+}
+
+struct why_txn_resp *why_txn_resp_make(const struct why_resp_view *v)
+{
+    size_t len[WHY_RESP_NSTR];
+    struct why_txn_resp *r = malloc(resp_size(v, len));
+    if (r)
+        resp_fill(r, v, len);
     return r;
 }
 
 bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struct why_resp_view *v)
 {
-    struct why_txn_resp *r = why_txn_resp_make(v); /* v may point into the old one */
+    /* v may point into the old one: the new one is written apart from it (the room is never
+     * given back before t goes) */
+    size_t len[WHY_RESP_NSTR], size = resp_size(v, len);
+    struct why_txn_resp *r = txn_room(t, size);
+    if (!r)
+        r = malloc(size);
     if (!r) {
         st->sum->oom++;
         return false;
     }
-    if (t->resp != &why_txn_resp_none)
+    resp_fill(r, v, len);
+    if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
         free(t->resp);
+    else if (t->resp != &why_txn_resp_none)
+        ROOM_POISON(t->resp, resp_bytes(t->resp));
     t->resp = r;
     return true;
 }
@@ -1028,12 +1134,16 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         t->ipath_len = plen == 1 ? 1 : 0;
     }
     size_t hl = strnlen(u.host, sizeof u.host - 1);
-    if (t->ihost != no_host && t->ihost != t->host)
+    if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
         free((char *)t->ihost);
+    else if (t->ihost != no_host && t->ihost != t->host)
+        ROOM_POISON(t->ihost, strlen(t->ihost) + 1);
     if (strcmp(t->host, u.host) == 0) {
         t->ihost = t->host; /* the Host as sent is the URL's host (or both are ""): shared */
     } else {
-        char *h = malloc(hl + 1);
+        char *h = txn_room(t, hl + 1); /* a Host with a port, in upper case: the URL's apart */
+        if (!h)
+            h = malloc(hl + 1);
         if (h) {
             memcpy(h, u.host, hl);
             h[hl] = 0;

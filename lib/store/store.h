@@ -47,26 +47,41 @@
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
                                               previous record's and still count as in order */      /* connection-by-server-address buckets (power of two) */
 
-/* freed records of each kind kept for reuse (cap); none under AddressSanitizer, so that it
- * still sees a record used after it was freed */
+/* freed records of each kind kept for reuse (caps); none under AddressSanitizer, so that it
+ * still sees a record used after it was freed. A list only ever holds records that were in
+ * use at once, so it never holds more than the peak of its kind, and never more than its
+ * cap. Requests get a higher cap: a pruning pass frees thousands at once, and the requests
+ * that follow take them again instead of going back to calloc one by one; above some 4096
+ * the spares start to keep memory that records of other kinds would have reused (peak RSS
+ * +4 % on a capture of many short connections with 65536). */
 #if defined(__SANITIZE_ADDRESS__)
-#define WHY_SPARE_MAX 0u
+#define WHY_STORE_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
+#define WHY_STORE_ASAN 1
+#endif
+#endif
+#ifdef WHY_STORE_ASAN
 #define WHY_SPARE_MAX 0u
-#endif
-#endif
-#ifndef WHY_SPARE_MAX
+#define WHY_SPARE_TXN_MAX 0u
+#else
 #define WHY_SPARE_MAX 1024u
+#define WHY_SPARE_TXN_MAX 4096u
 #endif
 
 /* Freed records of one size kept for the next one (a request, an answer, a connection per
  * packet or so would otherwise each be a malloc and a free): chained through their first
- * bytes, at most WHY_SPARE_MAX. */
+ * bytes, at most max (set with the store). */
 struct why_spare {
     void *head;
-    uint32_t n;
+    uint32_t n, max;
 };
+
+/* The same for objects of other modules kept with the store's (the HTTP/1 parsers of
+ * lib/app/): a block of `size` bytes, spare or new, not zeroed (NULL on out of memory); and
+ * one given back, freed when the list is full. Every block of one list has one size. */
+void *why_spare_take(struct why_spare *sp, size_t size);
+void why_spare_put(struct why_spare *sp, void *p);
 
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
@@ -191,6 +206,8 @@ struct why_store {
     struct why_spare spare_txn, spare_dns, spare_rec, spare_conn; /* struct why_txn, a DNS
                                          record with its links, struct why_conn_rec, the
                                          copy of a closed connection (struct why_conn) */
+    struct why_spare spare_http1;     /* a parser stream of app/http1.c (one per message being
+                                         read: taken and given back per request) */
     /* names a gateway was seen looking up on its own schedule, or asking with no request
      * (correlate/background.c): the schedule outlives the records that proved it, which
      * pruning frees */
@@ -325,6 +342,12 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
 /* t's Host and Via: bounded copies (WHY_TXN_HOST_MAX, WHY_TXN_VIA_MAX bytes) in one
  * allocation sized to them; both "" when empty or on out of memory (counted). Once. */
 void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *host, const char *via);
+/* t's target (target_len bytes, at most WHY_HTTP_TARGET_MAX) with its Host and Via (as
+ * why_store_txn_names), all three in one allocation (t->target's): a request costs one
+ * malloc for its strings, not two. On out of memory (counted) target is NULL and the names
+ * are tried on their own. */
+void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *target,
+                           size_t target_len, const char *host, const char *via);
 /* t's HTTP/2 part, to write: allocated at the first call (all zero), NULL on out of memory
  * (counted; t->h2 then stays the shared why_txn_h2_none). */
 struct why_txn_h2 *why_store_txn_h2(struct why_store *st, struct why_txn *t);

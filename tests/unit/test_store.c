@@ -91,6 +91,112 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     return t;
 }
 
+/* A request's target, Host and Via come in one allocation (the target's), the target read
+ * from a longer buffer without its NUL; the names bounded as why_store_txn_names bounds them,
+ * the shared "" when both are empty. Freeing the transaction frees them all (ASan, leaks). */
+static void request_strings(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    const char line[] = "/cart?id=1 HTTP/1.1";
+    struct why_txn *t = why_store_txn_new(&f->st, a);
+    strcpy(t->method, "GET");
+    why_store_txn_request(&f->st, t, line, 10, "Shop.lab", "1.1 squid");
+    assert_string_equal(t->target, "/cart?id=1");
+    assert_int_equal(t->target_len, 10);
+    assert_string_equal(t->host, "Shop.lab");
+    assert_string_equal(t->via, "1.1 squid");
+    why_store_txn_index(&f->st, t);
+    assert_string_equal(t->ihost, "shop.lab");
+    assert_ptr_equal(t->ipath, t->target); /* the path is a run of the target's bytes */
+    assert_int_equal(t->ipath_len, 10);
+
+    struct why_txn *bare = why_store_txn_new(&f->st, a);
+    strcpy(bare->method, "GET");
+    why_store_txn_request(&f->st, bare, "/", 1, "", "");
+    assert_string_equal(bare->target, "/");
+    assert_string_equal(bare->host, "");
+    assert_string_equal(bare->via, "");
+    why_store_txn_names(&f->st, bare, "late.lab", ""); /* the names may still come on their own */
+    assert_string_equal(bare->host, "late.lab");
+
+    char host[WHY_TXN_HOST_MAX + 50];
+    memset(host, 'h', sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    struct why_txn *longer = why_store_txn_new(&f->st, a);
+    why_store_txn_request(&f->st, longer, "/x", 2, host, "v");
+    assert_int_equal(strlen(longer->host), WHY_TXN_HOST_MAX);
+    assert_string_equal(longer->via, "v");
+    why_store_trim_txns(&f->st, a, T(10), true);
+    assert_null(a->txn_head);
+}
+
+static bool in_txn(const struct why_txn *t, const void *p)
+{
+    return (const char *)p >= (const char *)t && (const char *)p < (const char *)(t + 1);
+}
+
+/* A request's strings and its answer's are kept in the transaction's own room when they fit
+ * (no allocation of their own), else allocated: a long target, answers replaced until the
+ * room is spent. Every combination reads back the same and is freed with the transaction
+ * (ASan); a transaction made again after one was freed (a spare) starts with its room empty. */
+static void strings_in_room(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *t = why_store_txn_new(&f->st, a);
+    why_store_txn_request(&f->st, t, "/a", 2, "shop.lab", "");
+    assert_true(in_txn(t, t->target));
+    assert_true(in_txn(t, t->host));
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    v.str[WHY_RESP_SERVER] = "nginx";
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+    assert_true(in_txn(t, t->resp));
+    for (int i = 0; i < 8; i++) { /* the room runs out: the answer goes apart, then replaced */
+        why_resp_view_of(t->resp, &v);
+        v.str[WHY_RESP_TITLE] = i % 2 ? "Service Unavailable" : "Bad Gateway";
+        assert_true(why_store_txn_resp_put(&f->st, t, &v));
+        assert_string_equal(why_resp_str(t->resp, WHY_RESP_SERVER), "nginx");
+        assert_string_equal(why_resp_str(t->resp, WHY_RESP_TITLE), i % 2 ? "Service Unavailable" : "Bad Gateway");
+    }
+    assert_false(in_txn(t, t->resp));
+    assert_string_equal(t->target, "/a");
+    assert_string_equal(t->host, "shop.lab");
+
+    char target[WHY_TXN_STR_ROOM + 20];
+    memset(target, 'p', sizeof target);
+    target[0] = '/';
+    struct why_txn *big = why_store_txn_new(&f->st, a);
+    why_store_txn_request(&f->st, big, target, sizeof target, "shop.lab", "1.1 proxy");
+    assert_false(in_txn(big, big->target));
+    assert_memory_equal(big->target, target, sizeof target);
+    assert_string_equal(big->via, "1.1 proxy");
+    why_resp_view_of(big->resp, &v);
+    v.str[WHY_RESP_SERVER] = "squid";
+    assert_true(why_store_txn_resp_put(&f->st, big, &v));
+    assert_true(in_txn(big, big->resp)); /* the room is still the answer's */
+    why_store_trim_txns(&f->st, a, T(10), true);
+    assert_null(a->txn_head);
+
+    struct why_txn *again = why_store_txn_new(&f->st, a);
+    assert_ptr_equal(again->resp, &why_txn_resp_none);
+    assert_int_equal(again->str_used, 0);
+    why_store_txn_request(&f->st, again, "/b", 2, "", "");
+    assert_true(in_txn(again, again->target));
+    assert_string_equal(again->target, "/b");
+    assert_string_equal(again->host, "");
+
+    /* the URL's host apart from the Host as sent (a port, upper case): in the room too */
+    struct why_txn *port = why_store_txn_new(&f->st, a);
+    strcpy(port->method, "GET");
+    why_store_txn_request(&f->st, port, "/c", 2, "Shop.lab:8080", "");
+    why_store_txn_index(&f->st, port);
+    assert_string_equal(port->ihost, "shop.lab");
+    assert_ptr_not_equal(port->ihost, port->host);
+    assert_true(in_txn(port, port->ihost));
+}
+
 /* The index keeps the URL's host (ihost) for the join, which then does not parse the URL
  * again: the Host itself when it is that host, a copy when it differs (a port, upper case),
  * and says whether it is whole and an address literal. */
@@ -859,6 +965,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(strings_in_room, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
