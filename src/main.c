@@ -320,7 +320,8 @@ static char *join_words(char **w, int n)
     return s;
 }
 
-int main(int argc, char **argv)
+/* main's body: `files` (room for every argument) is main's, freed there on every way out. */
+static int run(int argc, char **argv, const char **files)
 {
     struct option lopts[NOPTS + 1];
     char short_opts[64] = "";
@@ -335,7 +336,6 @@ int main(int argc, char **argv)
     }
     lopts[NOPTS] = (struct option){NULL, 0, NULL, 0};
 
-    const char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t nfiles = 0;
     const char *outpath = NULL, *color = "auto", *htmlpath = NULL;
     bool json = false, quiet = false;
@@ -459,7 +459,6 @@ int main(int argc, char **argv)
         why_session_free(s);
         why_filter_free(filt);
         free(words);
-        free(files);
         return frc;
     }
     if (fo.live)
@@ -552,8 +551,19 @@ int main(int argc, char **argv)
     why_filter_free(filt);
     if (out != stdout)
         fclose(out);
-    free(files);
     free(words);
     free(warn);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    if (!files) {
+        fputs("why502: out of memory\n", stderr);
+        return WHY_EXIT_INTERNAL;
+    }
+    int rc = run(argc, argv, files);
+    free(files);
     return rc;
 }
