@@ -76,16 +76,27 @@ static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, cons
     return bucket_of(dns_sock_hash(cli, cport, srv), WHY_DNS_BUCKETS);
 }
 
-/* The query key: the socket, the query id and the name (the type is compared only). */
-static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv,
-                               uint16_t qid, const char *qname)
+/* The query key: the socket, the query id and the name's key (nkey, hashed once per message
+ * for both indexes; the type is compared only). */
+static uint64_t dns_key_hash(uint64_t sock_hash, uint16_t qid, uint64_t nkey)
 {
-    uint64_t h = dns_sock_hash(cli, cport, srv);
-    h = (h ^ (qid & 0xffu)) * 1099511628211u;
-    h = (h ^ (qid >> 8)) * 1099511628211u;
-    for (const char *p = qname; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
-    return bucket_of(h, WHY_DNS_BUCKETS);
+    return mix64(sock_hash ^ qid) ^ nkey;
+}
+
+/* The name as a record keeps it: at most WHY_DNS_NAME_MAX bytes. */
+static size_t dns_name_len(const char *qname)
+{
+    const char *end = memchr(qname, '\0', WHY_DNS_NAME_MAX + 1);
+    return end ? (size_t)(end - qname) : WHY_DNS_NAME_MAX;
+}
+
+/* why_request_key("", name) of the name's first n bytes. */
+static uint64_t dns_name_key(const char *qname, size_t n)
+{
+    uint64_t h = (14695981039346656037u ^ 0xffu) * 1099511628211u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)qname[i]) * 1099511628211u;
+    return h;
 }
 
 /* The queue's index: method, host, target and the connection's addresses and server port. */
@@ -178,6 +189,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
+    st->nkbuckets = WHY_DNS_BUCKETS;
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
@@ -1297,20 +1309,49 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 
 /* ---- DNS records ---- */
 
+/* A record's bucket in the index by query key (nkbuckets of them). */
+static uint32_t dns_kbucket(const struct why_store *st, const struct why_dns_rec *d)
+{
+    uint64_t h = dns_key_hash(dns_sock_hash(&d->cli, d->cli_port, &d->srv), d->qid, d->nkey);
+    return bucket_of(h, st->nkbuckets);
+}
+
+/* Doubles the index by query key once it holds more records than buckets, so a lookup (two
+ * per query: the query's own and its answer's) passes about one record; relinked from the
+ * oldest, every chain stays newest first. On failure the chains grow longer, no more. */
+static void dns_key_grow(struct why_store *st)
+{
+    if (st->ndns < st->nkbuckets || st->nkbuckets >= WHY_DNS_KEY_BUCKETS_MAX)
+        return;
+    uint32_t n = st->nkbuckets * 2;
+    struct why_dns_rec **b = calloc(n, sizeof *b);
+    if (!b)
+        return;
+    free(st->dkey);
+    st->dkey = b;
+    st->nkbuckets = n;
+    for (struct why_dns_rec *d = st->dhead; d; d = d->next) {
+        d->kbucket = dns_kbucket(st, d);
+        d->kprev = NULL;
+        d->knext = b[d->kbucket];
+        if (d->knext)
+            d->knext->kprev = d;
+        b[d->kbucket] = d;
+    }
+}
+
 struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct why_addr *cli,
                                        uint16_t cport, const struct why_addr *srv, uint16_t qid,
                                        const char *qname, uint16_t qtype)
 {
     /* the copy of the name dns_new keeps is at most WHY_DNS_NAME_MAX bytes: so is the key's */
-    char name[WHY_DNS_NAME_MAX + 1];
-    size_t n = strlen(qname);
-    if (n > WHY_DNS_NAME_MAX)
-        n = WHY_DNS_NAME_MAX;
-    memcpy(name, qname, n);
-    name[n] = 0;
-    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv, qid, name)]; d; d = d->knext)
-        if (d->qid == qid && d->cli_port == cport && d->qtype == qtype &&
-            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, name) == 0)
+    size_t n = dns_name_len(qname);
+    uint64_t nkey = dns_name_key(qname, n);
+    uint64_t h = dns_key_hash(dns_sock_hash(cli, cport, srv), qid, nkey);
+    for (struct why_dns_rec *d = st->dkey[bucket_of(h, st->nkbuckets)]; d; d = d->knext)
+        if (d->qid == qid && d->cli_port == cport && d->qtype == qtype && d->nkey == nkey &&
+            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && d->qname[n] == '\0' &&
+            memcmp(d->qname, qname, n) == 0)
             return d;
     return NULL;
 }
@@ -1345,10 +1386,9 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     d->cli_port = cport;
     d->srv_port = sport;
     d->qid = qid;
-    size_t n = strlen(qname);
-    if (n > WHY_DNS_NAME_MAX)
-        n = WHY_DNS_NAME_MAX;
+    size_t n = dns_name_len(qname);
     memcpy(d->qname, qname, n);
+    d->nkey = dns_name_key(qname, n);
     d->qtype = qtype;
     d->tries = 1;
     /* the caller sets q_ts after this: the record created before is checked now (and the
@@ -1366,23 +1406,24 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         st->dhead = d;
     st->dtail = d;
     /* newest first in every chain: a lookup finds the latest record */
-    d->kbucket = dns_key_bucket(cli, cport, srv, qid, d->qname);
+    uint64_t sh = dns_sock_hash(cli, cport, srv);
+    d->kbucket = bucket_of(dns_key_hash(sh, qid, d->nkey), st->nkbuckets);
     d->knext = st->dkey[d->kbucket];
     if (d->knext)
         d->knext->kprev = d;
     st->dkey[d->kbucket] = d;
-    d->sbucket = dns_sock_bucket(cli, cport, srv);
+    d->sbucket = bucket_of(sh, WHY_DNS_BUCKETS);
     d->snext = st->dsock[d->sbucket];
     if (d->snext)
         d->snext->sprev = d;
     st->dsock[d->sbucket] = d;
-    d->nkey = why_request_key("", d->qname);
     d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
     d->nnext = st->dname[d->nbucket];
     if (d->nnext)
         d->nnext->nprev = d;
     st->dname[d->nbucket] = d;
     st->ndns++;
+    dns_key_grow(st);
     return d;
 }
 

@@ -39,6 +39,8 @@
 
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
+#define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* the index by query key grows up to this (above
+                                               WHY_RECORDS_MAX: chains stay ~1 long) */
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_CONNS_VERS 1024u        /* versions of the server-address index (power of two) */
 #define WHY_QHOST_BUCKETS 4096u      /* queued requests by host buckets (power of two) */
@@ -151,6 +153,7 @@ struct why_store {
                                          before one created before it: pruning then walks
                                          every DNS record, not only the old ones */
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
+    uint32_t nkbuckets;               /* of dkey (power of two, grows with ndns) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */
     struct why_dns_rec **dfam[2];     /* answers by name and family (IPv4, IPv6), newest
