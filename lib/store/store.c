@@ -192,13 +192,15 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->nkbuckets = WHY_DNS_BUCKETS;
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
+    st->dnvec = calloc(WHY_DNS_BUCKETS, sizeof *st->dnvec);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->dfam[0] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[0]);
     st->dfam[1] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[1]);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
-        !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr || !st->dfam[0] || !st->dfam[1]) {
+        !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->dnvec || !st->daddr || !st->dfam[0] ||
+        !st->dfam[1]) {
         why_store_fini(st);
         return -1;
     }
@@ -415,6 +417,52 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     spare_put(&st->spare_rec, rc);
 }
 
+/* The latest first query up to each entry, from the first not set yet. */
+static void dns_nvec_bound(struct why_dns_nvec *v)
+{
+    int64_t run = v->nmax ? v->e[v->nmax - 1].qmax_us : INT64_MIN;
+    for (uint32_t i = v->nmax; i < v->n; i++) {
+        if (v->e[i].d && why_ts_us(v->e[i].d->q_ts) > run)
+            run = why_ts_us(v->e[i].d->q_ts);
+        v->e[i].qmax_us = run;
+    }
+    v->nmax = v->n;
+}
+
+/* d leaves its vector; once half of it is pruned entries, they go (order kept: the bounds
+ * are taken again over the records left, still bounds of what came before each). */
+static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
+{
+    if (d->npos == UINT32_MAX)
+        return;
+    struct why_dns_nvec *v = &st->dnvec[d->nbucket];
+    v->e[d->npos].d = NULL;
+    d->npos = UINT32_MAX;
+    if (++v->dead * 2 <= v->n)
+        return;
+    uint32_t k = 0, nmax = 0, open_from = 0;
+    int64_t run = INT64_MIN;
+    for (uint32_t i = 0; i < v->n; i++) {
+        struct why_dns_rec *r = v->e[i].d;
+        if (!r)
+            continue;
+        if (i < v->nmax) {
+            if (why_ts_us(r->q_ts) > run)
+                run = why_ts_us(r->q_ts);
+            v->e[k].qmax_us = run;
+            nmax = k + 1;
+        }
+        if (i < v->open_from)
+            open_from = k + 1;
+        v->e[k].d = r;
+        r->npos = k++;
+    }
+    v->n = k;
+    v->nmax = nmax;
+    v->open_from = open_from;
+    v->dead = 0;
+}
+
 static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
 {
     if (d->prev)
@@ -443,6 +491,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         st->dname[d->nbucket] = d->nnext;
     if (d->nnext)
         d->nnext->nprev = d->nprev;
+    dns_nvec_remove(st, d);
     for (int f = 0; f < 2; f++) {
         if (!d->findexed[f])
             continue;
@@ -500,6 +549,9 @@ void why_store_fini(struct why_store *st)
     free(st->dkey);
     free(st->dsock);
     free(st->dname);
+    for (uint32_t i = 0; st->dnvec && i < WHY_DNS_BUCKETS; i++)
+        free(st->dnvec[i].e);
+    free(st->dnvec);
     free(st->daddr);
     free(st->dfam[0]);
     free(st->dfam[1]);
@@ -1422,6 +1474,23 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     if (d->nnext)
         d->nnext->nprev = d;
     st->dname[d->nbucket] = d;
+    d->npos = UINT32_MAX;
+    struct why_dns_nvec *v = &st->dnvec[d->nbucket];
+    if (!st->dnvec_lost && v->n == v->cap) {
+        uint32_t cap = v->cap ? v->cap * 2 : 4;
+        struct why_dns_nent *e = realloc(v->e, cap * sizeof *e);
+        if (e) {
+            v->e = e;
+            v->cap = cap;
+        } else {
+            st->sum->oom++;
+            st->dnvec_lost = true;
+        }
+    }
+    if (!st->dnvec_lost) {
+        d->npos = v->n;
+        v->e[v->n++] = (struct why_dns_nent){d, 0};
+    }
     st->ndns++;
     dns_key_grow(st);
     return d;
@@ -1447,6 +1516,13 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
         st->daddr[l->bucket] = l;
     }
     d->naddrs = n;
+    /* the vector's bound for walks by time (why_store_dns_span) */
+    if (d->answered && !d->a_indexed) {
+        d->a_indexed = true;
+        int64_t took = why_ts_diff_us(d->q_ts, d->a_ts);
+        if (took > st->dnvec[d->nbucket].late_us)
+            st->dnvec[d->nbucket].late_us = took;
+    }
     /* by name and family, in its place by answer time: from the newest, so an answer in
      * packet order goes first at once */
     for (int f = 0; f < 2; f++) {
@@ -1470,6 +1546,45 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
             o->fprev[f] = d;
         d->findexed[f] = true;
     }
+}
+
+static bool dns_ordered(const struct why_store *st);
+
+/* The first entry whose bound is at least t (n if none): the bounds only grow. */
+static uint32_t dns_nvec_search(const struct why_dns_nvec *v, int64_t t)
+{
+    uint32_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->e[mid].qmax_us < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Before lo: each record c was asked at c.q_ts <= its bound < done_before - late_us - 1 ms and
+ * answered (a_indexed, before open_from) at c.a_ts <= c.q_ts + late_us: both before
+ * done_before (1 ms for the rounding of microseconds). From hi on, when creation order is
+ * time order (dns_ordered: each record asked less than WHY_ORDER_SLACK_US before any created
+ * before it): the record at hi set the bound, above `after` by more than that slack, and each
+ * later one was asked less than the slack before it. */
+bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts done_before,
+                        struct why_ts after, struct why_dns_span *sp)
+{
+    if (st->dnvec_lost)
+        return false;
+    struct why_dns_nvec *v = &st->dnvec[bucket_of(key, WHY_DNS_BUCKETS)];
+    dns_nvec_bound(v);
+    while (v->open_from < v->n && (!v->e[v->open_from].d || v->e[v->open_from].d->a_indexed))
+        v->open_from++;
+    uint32_t lo = dns_nvec_search(v, why_ts_us(done_before) - v->late_us - 1000);
+    uint32_t hi = dns_ordered(st) ? dns_nvec_search(v, why_ts_us(after) + WHY_ORDER_SLACK_US + 1001) : v->n;
+    if (lo > v->open_from)
+        lo = v->open_from;
+    *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n};
+    return true;
 }
 
 struct why_dns_rec *why_store_dns_answers(const struct why_store *st, uint64_t key, uint8_t family)
