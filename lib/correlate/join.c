@@ -493,8 +493,9 @@ static bool dns_in_window(const struct why_dns_rec *d, struct window *w)
  * tolerance), none of them in it, during or pending; those after it were asked after the
  * request began, so dns_in_window takes or leaves each on its own, and only the oldest it
  * takes are needed: read oldest first up to the ones asked after the window, once the ring
- * holds fewer than WHY_JOIN_MAX. A request thus reads the lookups of its time, not every
- * lookup of its name the store holds. */
+ * holds fewer than WHY_JOIN_MAX. A request thus reads the lookups of its time (and of the
+ * chain's longest wait for an answer and its disorder before it), not every lookup of its
+ * name the store holds. */
 static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const char *name, struct window *w,
                            struct why_dns_rec **out)
 {
@@ -519,7 +520,7 @@ static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const ch
         out[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
     int64_t last_us = why_ts_us(w->to) + WHY_SKEW_US;
     for (uint32_t k = span ? sp.hi : 0; span && k < sp.n && n < WHY_JOIN_MAX; k++) {
-        if (k > sp.hi && sp.e[k - 1].qmax_us - WHY_ORDER_SLACK_US - 1000 > last_us)
+        if (k > sp.hi && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
             break; /* this one and every later one asked after the window */
         struct why_dns_rec *d = sp.e[k].d;
         if (d && d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))

@@ -417,13 +417,19 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     spare_put(&st->spare_rec, rc);
 }
 
-/* The latest first query up to each entry, from the first not set yet. */
+/* The latest first query up to each entry, from the first not set yet, and how far a record
+ * was asked before that of the records before it (the vector's disorder). */
 static void dns_nvec_bound(struct why_dns_nvec *v)
 {
     int64_t run = v->nmax ? v->e[v->nmax - 1].qmax_us : INT64_MIN;
     for (uint32_t i = v->nmax; i < v->n; i++) {
-        if (v->e[i].d && why_ts_us(v->e[i].d->q_ts) > run)
-            run = why_ts_us(v->e[i].d->q_ts);
+        if (v->e[i].d) {
+            int64_t q = why_ts_us(v->e[i].d->q_ts);
+            if (run != INT64_MIN && run - q > v->slack_us)
+                v->slack_us = run - q;
+            if (q > run)
+                run = q;
+        }
         v->e[i].qmax_us = run;
     }
     v->nmax = v->n;
@@ -1548,8 +1554,6 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
     }
 }
 
-static bool dns_ordered(const struct why_store *st);
-
 /* The first entry whose bound is at least t (n if none): the bounds only grow. */
 static uint32_t dns_nvec_search(const struct why_dns_nvec *v, int64_t t)
 {
@@ -1566,10 +1570,10 @@ static uint32_t dns_nvec_search(const struct why_dns_nvec *v, int64_t t)
 
 /* Before lo: each record c was asked at c.q_ts <= its bound < done_before - late_us - 1 ms and
  * answered (a_indexed, before open_from) at c.a_ts <= c.q_ts + late_us: both before
- * done_before (1 ms for the rounding of microseconds). From hi on, when creation order is
- * time order (dns_ordered: each record asked less than WHY_ORDER_SLACK_US before any created
- * before it): the record at hi set the bound, above `after` by more than that slack, and each
- * later one was asked less than the slack before it. */
+ * done_before (1 ms for the rounding of microseconds). From hi on: the record at hi set the
+ * bound, above `after` by more than the vector's disorder (slack_us), and each later one was
+ * asked no more than that before the bound of those before it. The disorder is measured over
+ * the records as they were when bounded: packing drops records, which only lowers the bounds. */
 bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts done_before,
                         struct why_ts after, struct why_dns_span *sp)
 {
@@ -1580,10 +1584,10 @@ bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts 
     while (v->open_from < v->n && (!v->e[v->open_from].d || v->e[v->open_from].d->a_indexed))
         v->open_from++;
     uint32_t lo = dns_nvec_search(v, why_ts_us(done_before) - v->late_us - 1000);
-    uint32_t hi = dns_ordered(st) ? dns_nvec_search(v, why_ts_us(after) + WHY_ORDER_SLACK_US + 1001) : v->n;
+    uint32_t hi = dns_nvec_search(v, why_ts_us(after) + v->slack_us + 1001);
     if (lo > v->open_from)
         lo = v->open_from;
-    *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n};
+    *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n, v->slack_us};
     return true;
 }
 

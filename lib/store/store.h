@@ -233,15 +233,18 @@ struct why_dns_nvec {
     uint32_t open_from;               /* every record before it was pruned or is a_indexed */
     int64_t late_us;                  /* the longest wait for an answer of its records so far
                                          (never lowered) */
+    int64_t slack_us;                 /* the most a record was asked before the latest first
+                                         query of those before it (never lowered) */
 };
 
-/* The part of a name chain's vector a walk by time reads: records [lo, hi) were first asked
- * before `after` plus WHY_ORDER_SLACK_US, those from hi on after `after` (so in no order that
- * matters to a window starting then); before lo, each was first asked and answered before
- * done_before (and given to the store). Entries may be NULL (pruned). */
+/* The part of a name chain's vector a walk by time reads: records from hi on were first asked
+ * after `after` (so in no order that matters to a window starting then), each record at k > hi
+ * after e[k - 1].qmax_us - slack_us - 1000 (us); before lo, each was first asked and answered
+ * before done_before (and given to the store). Entries may be NULL (pruned). */
 struct why_dns_span {
     const struct why_dns_nent *e;
     uint32_t lo, hi, n;
+    int64_t slack_us;
 };
 
 /* A DNS record's place in the index by answered address (one per address kept). */
@@ -442,10 +445,8 @@ static inline struct why_dns_rec *why_store_dns_name_next(const struct why_dns_r
 {
     return d->nnext;
 }
-/* The span of key's chain for a window from `after` (see struct why_dns_span); hi is the
- * vector's end when creation order may not be time order. False when the vectors are lost:
- * walk the chain. The records from hi on are asked after e[k - 1].qmax_us -
- * WHY_ORDER_SLACK_US - 1000 (us) from any k > hi (creation order is time order then). */
+/* The span of key's chain for a window from `after` (see struct why_dns_span). False when the
+ * vectors are lost: walk the chain. */
 bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts done_before,
                         struct why_ts after, struct why_dns_span *sp);
 /* Records whose answer gave an address of family (4 or 6) for a name of key's bucket (key:

@@ -434,8 +434,7 @@ static struct why_dns_rec *answered(struct fixture *f, const char *name, uint16_
 
 /* The span of a name's records a window needs: from the oldest not answered, or else the first
  * asked too late to have been answered before the window (by their longest wait and 1 ms of
- * rounding), to the first asked more than the order slack (and 1 ms) after the window began;
- * to the end once creation order is not time order. */
+ * rounding), to the first asked more than their disorder (and 1 ms) after the window began. */
 static void dns_span_of_window(void **state)
 {
     struct fixture *f = *state;
@@ -449,7 +448,7 @@ static void dns_span_of_window(void **state)
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
     assert_int_equal(sp.n, 101);
     assert_int_equal(sp.lo, 0);  /* the one not answered */
-    assert_int_equal(sp.hi, 52); /* 52 > 50.5 + 1.001 */
+    assert_int_equal(sp.hi, 51); /* 51 > 50.5 + 0.001: in order */
     first->answered = true;
     first->a_ts = T(0.001);
     why_store_dns_answer(&f->st, first, &addr, 1);
@@ -459,13 +458,14 @@ static void dns_span_of_window(void **state)
     answered(f, "shop.lab", WHY_DNS_A, 101, 111, "198.19.0.10", NULL);
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
     assert_int_equal(sp.lo, 41);
-    assert_int_equal(sp.hi, 52);
-    /* creation order stops being time order: the span reaches the end */
+    assert_int_equal(sp.hi, 51);
+    /* one asked 51 s before the latest asked before it: the span reaches past all asked
+     * within 51 s of the window's start */
     answered(f, "shop.lab", WHY_DNS_A, 50, 50.001, "198.19.0.10", NULL);
     answered(f, "shop.lab", WHY_DNS_A, 112, 112.001, "198.19.0.10", NULL);
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
     assert_int_equal(sp.n, 104);
-    assert_int_equal(sp.hi, 104);
+    assert_int_equal(sp.hi, 103); /* 112, past 50.5 + 51 */
     assert_int_equal(sp.lo, 41);
 }
 
