@@ -426,24 +426,6 @@ static bool taken(const struct why_join *x, const struct why_conn_rec *rc)
     return false;
 }
 
-/* Up to WHY_JOIN_MAX records, the oldest, of those `keep` accepts on the name chain of key
- * (newest first): a ring keeps the last ones walked, then they are put oldest first. */
-static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const char *name,
-                           bool (*keep)(const struct why_dns_rec *d, void *arg), void *arg,
-                           struct why_dns_rec **out)
-{
-    struct why_dns_rec *ring[WHY_JOIN_MAX];
-    uint64_t seen = 0;
-    for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, key); d; d = d->nnext)
-        if (d->nkey == key && strcmp(d->qname, name) == 0 && keep(d, arg))
-            ring[seen++ % WHY_JOIN_MAX] = d;
-    uint32_t n = seen < WHY_JOIN_MAX ? (uint32_t)seen : WHY_JOIN_MAX;
-    /* the last walked is the oldest: ring[(seen - 1) % MAX], going back */
-    for (uint32_t i = 0; i < n; i++)
-        out[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
-    return n;
-}
-
 #define WHY_WINDOW_ASKERS 8 /* (host, type) pairs a window tracks for later lookups (cap:
                                more ask that name at once: their queries stay pending) */
 
@@ -486,9 +468,8 @@ static bool replaced_before(struct window *w, const struct why_dns_rec *d)
 }
 
 /* Walked newest first (why_store_dns_by_name's order): replaced_before needs it. */
-static bool dns_in_window(const struct why_dns_rec *d, void *arg)
+static bool dns_in_window(const struct why_dns_rec *d, struct window *w)
 {
-    struct window *w = arg;
     bool replaced = replaced_before(w, d);
     /* queries made while the request waited, or still pending at its start (resolvers
      * coalesce concurrent lookups of one name), unless given up before it began */
@@ -505,13 +486,56 @@ static bool dns_in_window(const struct why_dns_rec *d, void *arg)
     return during || pending;
 }
 
+/* Up to WHY_JOIN_MAX records, the oldest, of the lookups of name in w, of those on the name
+ * chain of key, put oldest first. Walked newest first (dns_in_window's order), the last ones
+ * accepted are kept in a ring. The walk reads only the span of the chain's vector the window
+ * needs: the records before it were asked and answered before the window (less the reorder
+ * tolerance), none of them in it, during or pending; those after it were asked after the
+ * request began, so dns_in_window takes or leaves each on its own, and only the oldest it
+ * takes are needed: read oldest first up to the ones asked after the window, once the ring
+ * holds fewer than WHY_JOIN_MAX. A request thus reads the lookups of its time (and of the
+ * chain's longest wait for an answer and its disorder before it), not every lookup of its
+ * name the store holds. */
+static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const char *name, struct window *w,
+                           struct why_dns_rec **out)
+{
+    struct why_dns_rec *ring[WHY_JOIN_MAX];
+    uint64_t seen = 0;
+    struct why_dns_span sp;
+    bool span = why_store_dns_span(cx->st, key, why_ts_add_us(w->from, -WHY_SKEW_US), w->from, &sp);
+    if (span) {
+        for (uint32_t k = sp.hi; k-- > sp.lo;) {
+            struct why_dns_rec *d = sp.e[k].d;
+            if (d && d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))
+                ring[seen++ % WHY_JOIN_MAX] = d;
+        }
+    } else {
+        for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, key); d; d = d->nnext)
+            if (d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))
+                ring[seen++ % WHY_JOIN_MAX] = d;
+    }
+    uint32_t n = seen < WHY_JOIN_MAX ? (uint32_t)seen : WHY_JOIN_MAX;
+    /* the last walked is the oldest: ring[(seen - 1) % MAX], going back */
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
+    int64_t last_us = why_ts_us(w->to) + WHY_SKEW_US;
+    for (uint32_t k = span ? sp.hi : 0; span && k < sp.n && n < WHY_JOIN_MAX; k++) {
+        if (k > sp.hi && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
+            break; /* this one and every later one asked after the window */
+        struct why_dns_rec *d = sp.e[k].d;
+        if (d && d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))
+            out[n++] = d;
+    }
+    return n;
+}
+
 /* DNS: queries for the host (an address literal asks none) made while the request waited */
 static void join_dns_host(const struct why_join_ctx *cx, const char *host, bool host_is_ip,
                           struct why_ts from, struct why_ts to, bool answered, struct why_join *x)
 {
     if (host[0] && !host_is_ip) {
         struct window w = {.from = from, .to = to, .answered = answered};
-        x->ndns = dns_oldest(cx, why_request_key("", host), host, dns_in_window, &w, x->dns);
+        x->ndns = dns_oldest(cx, why_request_key("", host), host, &w, x->dns);
     }
 }
 

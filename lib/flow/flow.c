@@ -1,5 +1,5 @@
-/* Flow table: chained hash of TCP connections keyed by the symmetric 5-tuple, three intrusive
- * lists per connection (LRU by activity, creation order, lingering after close), and per
+/* Flow table: open-addressed hash of TCP connections keyed by the symmetric 5-tuple, three
+ * intrusive lists per connection (LRU by activity, creation order, lingering after close), and per
  * direction in-order delivery with a small sorted out-of-order store. Every list is ordered
  * by the flow clock (the largest packet time seen), so expiry only ever looks at list ends:
  * O(1) per packet whatever the capture's size or its timestamps' disorder. A connection is
@@ -36,6 +36,9 @@ enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMP
 #define WHY_FIN_GAP_MAX (1u << 30)
 #define WHY_BUCKETS_MIN 1024u
 #define WHY_BUCKETS_MAX (1u << 18) /* >= WHY_FLOW_CONN_MAX: chains stay ~1 long at the cap */
+#define WHY_KSLOTS_MIN 2048u
+#define WHY_KSLOTS_MAX (1u << 20)  /* > 2 * 2 * WHY_FLOW_CONN_MAX (a tuple and a translated
+                                      one each): at most half full at the cap */
 
 struct why_seg {           /* one buffered out-of-order segment */
     struct why_seg *next;  /* sorted by sequence, relative to next_seq */
@@ -48,10 +51,17 @@ struct why_seg {           /* one buffered out-of-order segment */
 struct why_fconn;
 
 struct why_hent {              /* one key of a connection in the hash table */
-    struct why_hent *next;     /* hash chain */
     struct why_fconn *x;
     uint32_t hash;
     bool nat;                  /* the translated tuple (why_conn.nat_*), not the SYN's */
+};
+
+/* A slot of the table of keys: the key's hash and what the tuple compare needs, so a probe
+ * reads only slots (four to a cache line) until the hash matches, then the one connection. */
+struct why_kslot {
+    struct why_fconn *x;       /* NULL: empty */
+    uint32_t hash;
+    bool nat;
 };
 
 struct why_span {              /* sequence range [lo, hi) */
@@ -120,8 +130,10 @@ struct why_listen {
 struct why_flow {
     struct why_flow_cb cb;
     struct why_flow_stats st;
-    struct why_hent **bucket;
-    struct why_fconn **ibucket; /* SYNs waiting for an answer, by ISN; nbucket slots too */
+    struct why_kslot *kslot;    /* the keys (linear probing, at most half full) */
+    uint32_t nkslot;            /* power of two */
+    uint32_t nkeys;
+    struct why_fconn **ibucket; /* SYNs waiting for an answer, by ISN */
     uint32_t nbucket;           /* power of two */
     uint32_t count;
     uint32_t norphan;           /* connections on the orphan list (<= WHY_FLOW_ORPHANS_MAX) */
@@ -312,42 +324,87 @@ static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr 
                                 uint16_t sport, const struct why_addr *dst, uint16_t dport,
                                 enum why_dir *dir)
 {
-    uint32_t h = key_hash(f, src, sport, dst, dport);
-    for (struct why_hent *e = f->bucket[h & (f->nbucket - 1)]; e; e = e->next) {
-        if (e->hash != h)
+    uint32_t h = key_hash(f, src, sport, dst, dport), mask = f->nkslot - 1;
+    for (uint32_t i = h & mask; f->kslot[i].x; i = (i + 1) & mask) {
+        const struct why_kslot *k = &f->kslot[i];
+        if (k->hash != h)
             continue;
-        const struct why_conn *c = &e->x->c;
-        const struct why_addr *ca = e->nat ? &c->more->nat_cli_addr : &c->cli_addr;
-        const struct why_addr *sa = e->nat ? &c->more->nat_srv_addr : &c->srv_addr;
-        uint16_t cp = e->nat ? c->more->nat_cli_port : c->cli_port;
-        uint16_t sp = e->nat ? c->more->nat_srv_port : c->srv_port;
+        const struct why_conn *c = &k->x->c;
+        const struct why_addr *ca = k->nat ? &c->more->nat_cli_addr : &c->cli_addr;
+        const struct why_addr *sa = k->nat ? &c->more->nat_srv_addr : &c->srv_addr;
+        uint16_t cp = k->nat ? c->more->nat_cli_port : c->cli_port;
+        uint16_t sp = k->nat ? c->more->nat_srv_port : c->srv_port;
         if (cp == sport && sp == dport && addr_same(ca, src) && addr_same(sa, dst)) {
             *dir = WHY_C2S;
-            return e->x;
+            return k->x;
         }
         if (sp == sport && cp == dport && addr_same(sa, src) && addr_same(ca, dst)) {
             *dir = WHY_S2C;
-            return e->x;
+            return k->x;
         }
     }
     return NULL;
 }
 
-static void hash_link(struct why_flow *f, struct why_hent *e)
+static void kslot_put(struct why_kslot *slots, uint32_t n, const struct why_hent *e)
 {
-    struct why_hent **slot = &f->bucket[e->hash & (f->nbucket - 1)];
-    e->next = *slot;
-    *slot = e;
+    uint32_t i = e->hash & (n - 1);
+    while (slots[i].x)
+        i = (i + 1) & (n - 1);
+    slots[i] = (struct why_kslot){.x = e->x, .hash = e->hash, .nat = e->nat};
 }
 
-static void hash_unlink(struct why_flow *f, struct why_hent *e)
+/* Doubles the table of keys; false when that fails (out of memory). */
+static bool kslot_grow(struct why_flow *f)
 {
-    struct why_hent **pp = &f->bucket[e->hash & (f->nbucket - 1)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = e->next;
-    e->next = NULL;
+    uint32_t n = f->nkslot * 2;
+    struct why_kslot *s = calloc(n, sizeof *s);
+    if (!s)
+        return false;
+    for (uint32_t i = 0; i < f->nkslot; i++)
+        if (f->kslot[i].x)
+            kslot_put(s, n, f->kslot[i].nat ? f->kslot[i].x->nat_key : &f->kslot[i].x->key);
+    free(f->kslot);
+    f->kslot = s;
+    f->nkslot = n;
+    return true;
+}
+
+/* A key in the table (no tuple is in it twice: a connection or a translated tuple is keyed
+ * only when the lookup of its tuple found nothing). False when it cannot be: the table is
+ * half full and cannot grow (out of memory, counted by the caller), or at its cap. */
+static bool hash_link(struct why_flow *f, struct why_hent *e)
+{
+    if ((f->nkeys + 1) * 2 > f->nkslot) {
+        if (f->nkslot >= WHY_KSLOTS_MAX || !kslot_grow(f)) {
+            if (f->nkeys + 1 >= f->nkslot)
+                return false; /* one slot stays empty: a probe always ends */
+        }
+    }
+    kslot_put(f->kslot, f->nkslot, e);
+    f->nkeys++;
+    return true;
+}
+
+/* Takes e out; the slots after it in its run move back so every probe still reaches its key
+ * before an empty slot. */
+static void hash_unlink(struct why_flow *f, const struct why_hent *e)
+{
+    uint32_t mask = f->nkslot - 1, i = e->hash & mask;
+    while (f->kslot[i].x && !(f->kslot[i].x == e->x && f->kslot[i].nat == e->nat))
+        i = (i + 1) & mask;
+    if (!f->kslot[i].x)
+        return; /* not in the table */
+    for (uint32_t j = (i + 1) & mask; f->kslot[j].x; j = (j + 1) & mask) {
+        uint32_t home = f->kslot[j].hash & mask;
+        /* the slot at j may move to i when its home is not in (i, j] (cyclically) */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            f->kslot[i] = f->kslot[j];
+            i = j;
+        }
+    }
+    f->kslot[i].x = NULL;
+    f->nkeys--;
 }
 
 static uint32_t isn_slot(const struct why_flow *f, uint32_t isn)
@@ -376,26 +433,17 @@ static void isn_unlink(struct why_flow *f, struct why_fconn *x)
     x->in_isn = false;
 }
 
-/* Doubles the bucket arrays; on failure the table keeps working with longer chains. */
+/* Doubles the ISN index; on failure it keeps working with longer chains. */
 static void grow(struct why_flow *f)
 {
     uint32_t n = f->nbucket * 2;
-    struct why_hent **b = calloc(n, sizeof *b);
     struct why_fconn **ib = calloc(n, sizeof *ib);
-    if (!b || !ib) {
-        free(b);
-        free(ib);
+    if (!ib)
         return;
-    }
-    free(f->bucket);
     free(f->ibucket);
-    f->bucket = b;
     f->ibucket = ib;
     f->nbucket = n;
     for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
-        hash_link(f, &x->key);
-        if (x->c.translated)
-            hash_link(f, x->nat_key);
         if (x->in_isn) {
             x->in_isn = false;
             isn_link(f, x);
@@ -850,7 +898,11 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     x->key.hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
     x->key.x = x;
     x->last_act = f->now;
-    hash_link(f, &x->key);
+    if (!hash_link(f, &x->key)) {
+        f->st.nomem++;
+        free(x);
+        return NULL;
+    }
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
     l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
@@ -998,15 +1050,18 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
         f->st.nomem++;
         return false;
     }
+    x->nat_key->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->nat_key->x = x;
+    x->nat_key->nat = true;
+    if (!hash_link(f, x->nat_key)) {
+        f->st.nomem++;
+        return false;
+    }
     c->translated = true;
     m->nat_srv_addr = p->src;
     m->nat_cli_addr = p->dst;
     m->nat_srv_port = p->sport;
     m->nat_cli_port = p->dport;
-    x->nat_key->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
-    x->nat_key->x = x;
-    x->nat_key->nat = true;
-    hash_link(f, x->nat_key);
     f->st.nat_paired++;
     return true;
 }
@@ -1366,15 +1421,16 @@ struct why_flow *why_flow_new(const struct why_flow_cb *cb)
     struct why_flow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->bucket = calloc(WHY_BUCKETS_MIN, sizeof *f->bucket);
+    f->kslot = calloc(WHY_KSLOTS_MIN, sizeof *f->kslot);
     f->ibucket = calloc(WHY_BUCKETS_MIN, sizeof *f->ibucket);
-    if (!f->bucket || !f->ibucket) {
-        free(f->bucket);
+    if (!f->kslot || !f->ibucket) {
+        free(f->kslot);
         free(f->ibucket);
         free(f);
         return NULL;
     }
     f->nbucket = WHY_BUCKETS_MIN;
+    f->nkslot = WHY_KSLOTS_MIN;
     if (cb)
         f->cb = *cb;
     /* per-table seed: bucket order never reaches the output (lists decide every order) */
@@ -1458,7 +1514,7 @@ void why_flow_free(struct why_flow *f)
     }
     for (uint32_t i = 0; i < f->st.encap_chains; i++)
         free(f->chains[i]);
-    free(f->bucket);
+    free(f->kslot);
     free(f->ibucket);
     free(f);
 }

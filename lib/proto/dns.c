@@ -100,8 +100,20 @@ static int dns_name(const uint8_t *msg, size_t len, size_t off, size_t *end, cha
         if (labels > 1)
             out_put(&o, ".", 1);
         /* plain bytes (printable, not '.' or '\\') written in place, lower-cased, with one
-         * NUL at the end; any other byte, or one that does not fit, through out_byte */
-        for (size_t i = 0; o.buf && i < b; i++) {
+         * NUL at the end; any other byte, or one that does not fit, through out_byte. A label
+         * of plain bytes only that fits whole (the usual one) is copied in one pass. */
+        size_t i = 0;
+        if (o.buf && !o.full && o.len + b + 1 <= o.size) {
+            char *w = o.buf + o.len;
+            for (; i < b; i++) {
+                uint8_t ch = msg[pos + 1 + i];
+                if (ch <= 0x20 || ch >= 0x7f || ch == '.' || ch == '\\')
+                    break;
+                w[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+            }
+            o.len += i;
+        }
+        for (; o.buf && i < b; i++) {
             uint8_t ch = msg[pos + 1 + i];
             if (!o.full && ch > 0x20 && ch < 0x7f && ch != '.' && ch != '\\' && o.len + 2 <= o.size) {
                 o.buf[o.len++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);

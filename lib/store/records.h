@@ -352,6 +352,9 @@ struct why_dns_rec {
     bool tcp;                     /* over TCP (port 53) */
     bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
     bool truncated;               /* the answer had TC set (the client retries over TCP) */
+    bool a_indexed;               /* answered, and the answer given to the store
+                                     (why_store_dns_answer) */
+    uint32_t npos;                /* its entry in its name chain's vector (UINT32_MAX: none) */
     bool claimed;
     bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
                                      (no request asked it: correlate/background.c) */

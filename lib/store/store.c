@@ -77,16 +77,27 @@ static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, cons
     return bucket_of(dns_sock_hash(cli, cport, srv), WHY_DNS_BUCKETS);
 }
 
-/* The query key: the socket, the query id and the name (the type is compared only). */
-static uint32_t dns_key_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv,
-                               uint16_t qid, const char *qname)
+/* The query key: the socket, the query id and the name's key (nkey, hashed once per message
+ * for both indexes; the type is compared only). */
+static uint64_t dns_key_hash(uint64_t sock_hash, uint16_t qid, uint64_t nkey)
 {
-    uint64_t h = dns_sock_hash(cli, cport, srv);
-    h = (h ^ (qid & 0xffu)) * 1099511628211u;
-    h = (h ^ (qid >> 8)) * 1099511628211u;
-    for (const char *p = qname; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
-    return bucket_of(h, WHY_DNS_BUCKETS);
+    return mix64(sock_hash ^ qid) ^ nkey;
+}
+
+/* The name as a record keeps it: at most WHY_DNS_NAME_MAX bytes. */
+static size_t dns_name_len(const char *qname)
+{
+    const char *end = memchr(qname, '\0', WHY_DNS_NAME_MAX + 1);
+    return end ? (size_t)(end - qname) : WHY_DNS_NAME_MAX;
+}
+
+/* why_request_key("", name) of the name's first n bytes. */
+static uint64_t dns_name_key(const char *qname, size_t n)
+{
+    uint64_t h = (14695981039346656037u ^ 0xffu) * 1099511628211u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)qname[i]) * 1099511628211u;
+    return h;
 }
 
 /* The queue's index: method, host, target and the connection's addresses and server port. */
@@ -192,15 +203,18 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
+    st->nkbuckets = WHY_DNS_BUCKETS;
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
     st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
+    st->dnvec = calloc(WHY_DNS_BUCKETS, sizeof *st->dnvec);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->dfam[0] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[0]);
     st->dfam[1] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[1]);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
-        !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->daddr || !st->dfam[0] || !st->dfam[1]) {
+        !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->dnvec || !st->daddr || !st->dfam[0] ||
+        !st->dfam[1]) {
         why_store_fini(st);
         return -1;
     }
@@ -448,6 +462,58 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     spare_put(&st->spare_rec, rc);
 }
 
+/* The latest first query up to each entry, from the first not set yet, and how far a record
+ * was asked before that of the records before it (the vector's disorder). */
+static void dns_nvec_bound(struct why_dns_nvec *v)
+{
+    int64_t run = v->nmax ? v->e[v->nmax - 1].qmax_us : INT64_MIN;
+    for (uint32_t i = v->nmax; i < v->n; i++) {
+        if (v->e[i].d) {
+            int64_t q = why_ts_us(v->e[i].d->q_ts);
+            if (run != INT64_MIN && run - q > v->slack_us)
+                v->slack_us = run - q;
+            if (q > run)
+                run = q;
+        }
+        v->e[i].qmax_us = run;
+    }
+    v->nmax = v->n;
+}
+
+/* d leaves its vector; once half of it is pruned entries, they go (order kept: the bounds
+ * are taken again over the records left, still bounds of what came before each). */
+static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
+{
+    if (d->npos == UINT32_MAX)
+        return;
+    struct why_dns_nvec *v = &st->dnvec[d->nbucket];
+    v->e[d->npos].d = NULL;
+    d->npos = UINT32_MAX;
+    if (++v->dead * 2 <= v->n)
+        return;
+    uint32_t k = 0, nmax = 0, open_from = 0;
+    int64_t run = INT64_MIN;
+    for (uint32_t i = 0; i < v->n; i++) {
+        struct why_dns_rec *r = v->e[i].d;
+        if (!r)
+            continue;
+        if (i < v->nmax) {
+            if (why_ts_us(r->q_ts) > run)
+                run = why_ts_us(r->q_ts);
+            v->e[k].qmax_us = run;
+            nmax = k + 1;
+        }
+        if (i < v->open_from)
+            open_from = k + 1;
+        v->e[k].d = r;
+        r->npos = k++;
+    }
+    v->n = k;
+    v->nmax = nmax;
+    v->open_from = open_from;
+    v->dead = 0;
+}
+
 static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
 {
     if (d->prev)
@@ -476,6 +542,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         st->dname[d->nbucket] = d->nnext;
     if (d->nnext)
         d->nnext->nprev = d->nprev;
+    dns_nvec_remove(st, d);
     for (int f = 0; f < 2; f++) {
         if (!d->findexed[f])
             continue;
@@ -534,6 +601,9 @@ void why_store_fini(struct why_store *st)
     free(st->dkey);
     free(st->dsock);
     free(st->dname);
+    for (uint32_t i = 0; st->dnvec && i < WHY_DNS_BUCKETS; i++)
+        free(st->dnvec[i].e);
+    free(st->dnvec);
     free(st->daddr);
     free(st->dfam[0]);
     free(st->dfam[1]);
@@ -1407,20 +1477,49 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 
 /* ---- DNS records ---- */
 
+/* A record's bucket in the index by query key (nkbuckets of them). */
+static uint32_t dns_kbucket(const struct why_store *st, const struct why_dns_rec *d)
+{
+    uint64_t h = dns_key_hash(dns_sock_hash(&d->cli, d->cli_port, &d->srv), d->qid, d->nkey);
+    return bucket_of(h, st->nkbuckets);
+}
+
+/* Doubles the index by query key once it holds more records than buckets, so a lookup (two
+ * per query: the query's own and its answer's) passes about one record; relinked from the
+ * oldest, every chain stays newest first. On failure the chains grow longer, no more. */
+static void dns_key_grow(struct why_store *st)
+{
+    if (st->ndns < st->nkbuckets || st->nkbuckets >= WHY_DNS_KEY_BUCKETS_MAX)
+        return;
+    uint32_t n = st->nkbuckets * 2;
+    struct why_dns_rec **b = calloc(n, sizeof *b);
+    if (!b)
+        return;
+    free(st->dkey);
+    st->dkey = b;
+    st->nkbuckets = n;
+    for (struct why_dns_rec *d = st->dhead; d; d = d->next) {
+        d->kbucket = dns_kbucket(st, d);
+        d->kprev = NULL;
+        d->knext = b[d->kbucket];
+        if (d->knext)
+            d->knext->kprev = d;
+        b[d->kbucket] = d;
+    }
+}
+
 struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct why_addr *cli,
                                        uint16_t cport, const struct why_addr *srv, uint16_t qid,
                                        const char *qname, uint16_t qtype)
 {
     /* the copy of the name dns_new keeps is at most WHY_DNS_NAME_MAX bytes: so is the key's */
-    char name[WHY_DNS_NAME_MAX + 1];
-    size_t n = strlen(qname);
-    if (n > WHY_DNS_NAME_MAX)
-        n = WHY_DNS_NAME_MAX;
-    memcpy(name, qname, n);
-    name[n] = 0;
-    for (struct why_dns_rec *d = st->dkey[dns_key_bucket(cli, cport, srv, qid, name)]; d; d = d->knext)
-        if (d->qid == qid && d->cli_port == cport && d->qtype == qtype &&
-            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && strcmp(d->qname, name) == 0)
+    size_t n = dns_name_len(qname);
+    uint64_t nkey = dns_name_key(qname, n);
+    uint64_t h = dns_key_hash(dns_sock_hash(cli, cport, srv), qid, nkey);
+    for (struct why_dns_rec *d = st->dkey[bucket_of(h, st->nkbuckets)]; d; d = d->knext)
+        if (d->qid == qid && d->cli_port == cport && d->qtype == qtype && d->nkey == nkey &&
+            why_addr_eq(&d->cli, cli) && why_addr_eq(&d->srv, srv) && d->qname[n] == '\0' &&
+            memcmp(d->qname, qname, n) == 0)
             return d;
     return NULL;
 }
@@ -1455,10 +1554,9 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     d->cli_port = cport;
     d->srv_port = sport;
     d->qid = qid;
-    size_t n = strlen(qname);
-    if (n > WHY_DNS_NAME_MAX)
-        n = WHY_DNS_NAME_MAX;
+    size_t n = dns_name_len(qname);
     memcpy(d->qname, qname, n);
+    d->nkey = dns_name_key(qname, n);
     d->qtype = qtype;
     d->tries = 1;
     /* the caller sets q_ts after this: the record created before is checked now (and the
@@ -1476,23 +1574,41 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         st->dhead = d;
     st->dtail = d;
     /* newest first in every chain: a lookup finds the latest record */
-    d->kbucket = dns_key_bucket(cli, cport, srv, qid, d->qname);
+    uint64_t sh = dns_sock_hash(cli, cport, srv);
+    d->kbucket = bucket_of(dns_key_hash(sh, qid, d->nkey), st->nkbuckets);
     d->knext = st->dkey[d->kbucket];
     if (d->knext)
         d->knext->kprev = d;
     st->dkey[d->kbucket] = d;
-    d->sbucket = dns_sock_bucket(cli, cport, srv);
+    d->sbucket = bucket_of(sh, WHY_DNS_BUCKETS);
     d->snext = st->dsock[d->sbucket];
     if (d->snext)
         d->snext->sprev = d;
     st->dsock[d->sbucket] = d;
-    d->nkey = why_request_key("", d->qname);
     d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
     d->nnext = st->dname[d->nbucket];
     if (d->nnext)
         d->nnext->nprev = d;
     st->dname[d->nbucket] = d;
+    d->npos = UINT32_MAX;
+    struct why_dns_nvec *v = &st->dnvec[d->nbucket];
+    if (!st->dnvec_lost && v->n == v->cap) {
+        uint32_t cap = v->cap ? v->cap * 2 : 4;
+        struct why_dns_nent *e = realloc(v->e, cap * sizeof *e);
+        if (e) {
+            v->e = e;
+            v->cap = cap;
+        } else {
+            st->sum->oom++;
+            st->dnvec_lost = true;
+        }
+    }
+    if (!st->dnvec_lost) {
+        d->npos = v->n;
+        v->e[v->n++] = (struct why_dns_nent){d, 0};
+    }
     st->ndns++;
+    dns_key_grow(st);
     return d;
 }
 
@@ -1516,6 +1632,13 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
         st->daddr[l->bucket] = l;
     }
     d->naddrs = n;
+    /* the vector's bound for walks by time (why_store_dns_span) */
+    if (d->answered && !d->a_indexed) {
+        d->a_indexed = true;
+        int64_t took = why_ts_diff_us(d->q_ts, d->a_ts);
+        if (took > st->dnvec[d->nbucket].late_us)
+            st->dnvec[d->nbucket].late_us = took;
+    }
     /* by name and family, in its place by answer time: from the newest, so an answer in
      * packet order goes first at once */
     for (int f = 0; f < 2; f++) {
@@ -1539,6 +1662,43 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
             o->fprev[f] = d;
         d->findexed[f] = true;
     }
+}
+
+/* The first entry whose bound is at least t (n if none): the bounds only grow. */
+static uint32_t dns_nvec_search(const struct why_dns_nvec *v, int64_t t)
+{
+    uint32_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->e[mid].qmax_us < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Before lo: each record c was asked at c.q_ts <= its bound < done_before - late_us - 1 ms and
+ * answered (a_indexed, before open_from) at c.a_ts <= c.q_ts + late_us: both before
+ * done_before (1 ms for the rounding of microseconds). From hi on: the record at hi set the
+ * bound, above `after` by more than the vector's disorder (slack_us), and each later one was
+ * asked no more than that before the bound of those before it. The disorder is measured over
+ * the records as they were when bounded: packing drops records, which only lowers the bounds. */
+bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts done_before,
+                        struct why_ts after, struct why_dns_span *sp)
+{
+    if (st->dnvec_lost)
+        return false;
+    struct why_dns_nvec *v = &st->dnvec[bucket_of(key, WHY_DNS_BUCKETS)];
+    dns_nvec_bound(v);
+    while (v->open_from < v->n && (!v->e[v->open_from].d || v->e[v->open_from].d->a_indexed))
+        v->open_from++;
+    uint32_t lo = dns_nvec_search(v, why_ts_us(done_before) - v->late_us - 1000);
+    uint32_t hi = dns_nvec_search(v, why_ts_us(after) + v->slack_us + 1001);
+    if (lo > v->open_from)
+        lo = v->open_from;
+    *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n, v->slack_us};
+    return true;
 }
 
 struct why_dns_rec *why_store_dns_answers(const struct why_store *st, uint64_t key, uint8_t family)

@@ -7,7 +7,10 @@
  *   - DNS records by query key (client, port, server, id, name), O(1): why_store_dns_find;
  *   - DNS records by socket (client, port, server), O(records of that socket):
  *     why_store_dns_unanswered (ICMP errors only: a resolver may use one port for all);
- *   - DNS records by name, O(records of that name): why_store_dns_by_name;
+ *   - DNS records by name, O(records of that name): why_store_dns_by_name; the same in
+ *     vectors by creation with the latest first query up to each record, where a search
+ *     bounds the part a window of time needs, O(log records of that name):
+ *     why_store_dns_span;
  *   - queued requests with a Host by their indexed host, oldest request first, O(those of the
  *     bucket): why_store_queued_host;
  *   - DNS records by an address they answered, O(records with it): why_store_dns_by_addr;
@@ -39,6 +42,8 @@
 
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
+#define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* the index by query key grows up to this (above
+                                               WHY_RECORDS_MAX: chains stay ~1 long) */
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_CONNS_VERS 1024u        /* versions of the server-address index (power of two) */
 #define WHY_QHOST_BUCKETS 4096u      /* queued requests by host buckets (power of two) */
@@ -166,8 +171,12 @@ struct why_store {
                                          before one created before it: pruning then walks
                                          every DNS record, not only the old ones */
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
+    uint32_t nkbuckets;               /* of dkey (power of two, grows with ndns) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */
+    struct why_dns_nvec *dnvec;       /* per dname chain: its records by creation */
+    bool dnvec_lost;                  /* a record could not be added to one (out of memory):
+                                         the chains serve every walk from then on */
     struct why_dns_rec **dfam[2];     /* answers by name and family (IPv4, IPv6), newest
                                          answer first (the buckets of dname) */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
@@ -223,6 +232,36 @@ struct why_store {
     } bg_names[WHY_BG_NAMES_MAX];
     uint32_t nbg_names;
     uint64_t bg_names_over;           /* names that replaced the one seen longest ago */
+};
+
+/* A record of a name chain's vector: the record (NULL once pruned) and the latest first query
+ * (us) of the records up to it, a bound that only grows along the vector. */
+struct why_dns_nent {
+    struct why_dns_rec *d;
+    int64_t qmax_us;
+};
+
+struct why_dns_nvec {
+    struct why_dns_nent *e;
+    uint32_t n, cap;
+    uint32_t dead;                    /* entries whose record was pruned */
+    uint32_t nmax;                    /* entries whose qmax_us is set (a record's q_ts is set
+                                         after why_store_dns_new: the bound is taken later) */
+    uint32_t open_from;               /* every record before it was pruned or is a_indexed */
+    int64_t late_us;                  /* the longest wait for an answer of its records so far
+                                         (never lowered) */
+    int64_t slack_us;                 /* the most a record was asked before the latest first
+                                         query of those before it (never lowered) */
+};
+
+/* The part of a name chain's vector a walk by time reads: records from hi on were first asked
+ * after `after` (so in no order that matters to a window starting then), each record at k > hi
+ * after e[k - 1].qmax_us - slack_us - 1000 (us); before lo, each was first asked and answered
+ * before done_before (and given to the store). Entries may be NULL (pruned). */
+struct why_dns_span {
+    const struct why_dns_nent *e;
+    uint32_t lo, hi, n;
+    int64_t slack_us;
 };
 
 /* A DNS record's place in the index by answered address (one per address kept). */
@@ -429,6 +468,10 @@ static inline struct why_dns_rec *why_store_dns_name_next(const struct why_dns_r
 {
     return d->nnext;
 }
+/* The span of key's chain for a window from `after` (see struct why_dns_span). False when the
+ * vectors are lost: walk the chain. */
+bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts done_before,
+                        struct why_ts after, struct why_dns_span *sp);
 /* Records whose answer gave an address of family (4 or 6) for a name of key's bucket (key:
  * why_request_key("", name)), latest answer (a_ts) first (of one time, the one set last
  * first); NULL for another family. Walk with why_store_dns_answers_next (callers compare

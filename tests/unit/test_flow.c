@@ -986,6 +986,51 @@ static void ends_at_first_close(void **state)
     done(f, &r);
 }
 
+/* Connection i's client side (11.0.x.y, port 1000 + i) sends flags at `sec`. */
+static void from_client(struct why_flow *f, uint32_t i, uint8_t flags, int64_t sec)
+{
+    struct why_frame fr = {0};
+    struct why_pkt p = {0};
+    fr.num = i + 1;
+    fr.ts.sec = 1700000000 + sec;
+    p.frame = &fr;
+    p.ipver = 4;
+    p.proto = 6;
+    v4(&p.src, 0x0b000000u + i);
+    v4(&p.dst, SRV);
+    p.sport = (uint16_t)(1000 + i);
+    p.dport = 80;
+    p.seq = 1;
+    p.tcp_flags = flags;
+    why_flow_packet(f, &p);
+}
+
+/* The table of keys through removals all over it (every other connection expires): the
+ * connections left are still found by their tuples, the removed ones' tuples are new. */
+static void keys_through_removals(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    const uint32_t n = 3000;
+    for (uint32_t i = 0; i < n; i++)
+        from_client(f, i, S, 0);
+    for (uint32_t i = 1; i < n; i += 2) /* the odd ones stay active */
+        from_client(f, i, A, 200);
+    assert_int_equal(why_flow_stats(f)->conns, n);
+    from_client(f, n, S, 301); /* the even ones idle past 300 s */
+    assert_int_equal(r.nclose_all, n / 2);
+    assert_int_equal(why_flow_stats(f)->conns, n + 1);
+    for (uint32_t i = 1; i < n; i += 2)
+        from_client(f, i, A, 302);
+    assert_int_equal(why_flow_stats(f)->conns, n + 1);
+    for (uint32_t i = 0; i < n; i += 2)
+        from_client(f, i, S, 303);
+    assert_int_equal(why_flow_stats(f)->conns, n + 1 + n / 2);
+    why_flow_finish(f);
+    done(f, &r);
+}
+
 static void cap_eviction(void **state)
 {
     (void)state;
@@ -1115,6 +1160,7 @@ int main(void)
         cmocka_unit_test(syn_schedules_per_connection),
         cmocka_unit_test(finish_in_id_order),
         cmocka_unit_test(ends_at_first_close),
+        cmocka_unit_test(keys_through_removals),
         cmocka_unit_test(cap_eviction),
         cmocka_unit_test(other_protocols),
         cmocka_unit_test(flow_caps_in_summary),

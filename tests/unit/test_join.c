@@ -188,6 +188,72 @@ static void forward_proxy_join(void **state)
     assert_int_equal(y.nattempts, 0);
 }
 
+/* The index by name: a request's lookup is found past many newer lookups of its name, and a
+ * lookup still pending at its start past many older ones, whatever other names share the
+ * name's chain and whatever pruning took from the middle of it (more than half of it: its
+ * vector is packed again). */
+static void lookup_found_past_many_of_its_name(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr gw = A("198.19.0.1"), other = A("198.19.0.2"), dns = A("198.19.0.53"),
+                    origin = A("198.19.0.10");
+    uint64_t key = why_request_key("", "shop.lab");
+    /* another host's query, retried but never answered: pending when the request begins */
+    struct why_dns_rec *pend = why_store_dns_new(&f->st, &other, 40000, &dns, 53, 7, "shop.lab", WHY_DNS_A);
+    pend->q_ts = T(0.5);
+    pend->last_q_ts = T(9.95);
+    /* a name whose records share shop.lab's chain */
+    char coll[32] = "";
+    for (unsigned i = 0; !coll[0]; i++) {
+        char cand[32];
+        snprintf(cand, sizeof cand, "c%u.lab", i);
+        if (why_store_dns_by_name(&f->st, why_request_key("", cand)) == pend)
+            memcpy(coll, cand, sizeof cand);
+    }
+    for (int i = 0; i < 200; i++) {
+        double q = 1.0 + i * 0.04;
+        lookup(f, "shop.lab", WHY_DNS_A, "198.19.0.10", q);
+        if (i % 50 == 10) { /* open ones of the other name, gone by the prune below */
+            struct why_dns_rec *c =
+                why_store_dns_new(&f->st, &gw, 50001, &dns, 53, (uint16_t)i, coll, WHY_DNS_A);
+            c->q_ts = c->last_q_ts = T(q + 0.01);
+        } else if (i % 50 == 20) {
+            lookup(f, coll, WHY_DNS_A, "198.19.0.11", q + 0.01);
+        }
+    }
+    struct why_dns_rec *own = lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.10", 10.001, 10.002);
+    for (int i = 0; i < 200; i++)
+        lookup(f, "shop.lab", WHY_DNS_A, "198.19.0.10", 10.1 + i * 0.0045);
+    uint32_t n = 0;
+    /* the answered lookups (before 9.498) and the other name's go, the middle of the chain:
+     * the pending one, retried at 9.95, stays */
+    why_store_prune(&f->st, T(11.5), false);
+    for (struct why_dns_rec *d = why_store_dns_by_name(&f->st, key); d; d = d->nnext, n++)
+        assert_true(d->nkey == key && strcmp(d->qname, "shop.lab") == 0);
+    assert_int_equal(n, 1 + 1 + 200); /* pending, own, newer */
+
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 9.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 10.0);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.10", 80, 10.003, true);
+    struct why_txn *up = request(f, uc, "/x", "shop.lab", 10.004);
+    answer(up, 502, 10.005);
+    answer(client, 502, 10.006);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.up, up);
+    assert_int_equal(x.ndns, 2);
+    assert_ptr_equal(x.dns[0], pend);
+    assert_ptr_equal(x.dns[1], own);
+    /* answered before the request began: no longer its lookup, only its own is */
+    pend->answered = true;
+    pend->a_ts = T(9.97);
+    why_store_dns_answer(&f->st, pend, &origin, 1);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_ptr_equal(x.dns[0], own);
+    (void)gw;
+}
+
 static void refused_address_not_retried(void **state)
 {
     struct fixture *f = *state;
@@ -2390,6 +2456,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(forward_proxy_join, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookup_found_past_many_of_its_name, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_roles_current, setup, teardown),

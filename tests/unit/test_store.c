@@ -538,6 +538,43 @@ static struct why_dns_rec *answered(struct fixture *f, const char *name, uint16_
     return d;
 }
 
+/* The span of a name's records a window needs: from the oldest not answered, or else the first
+ * asked too late to have been answered before the window (by their longest wait and 1 ms of
+ * rounding), to the first asked more than their disorder (and 1 ms) after the window began. */
+static void dns_span_of_window(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("198.19.0.2"), srv = A("198.19.0.53"), addr = A("198.19.0.10");
+    uint64_t key = why_request_key("", "shop.lab");
+    struct why_dns_span sp;
+    struct why_dns_rec *first = why_store_dns_new(&f->st, &cli, 40001, &srv, 53, 9, "shop.lab", WHY_DNS_A);
+    first->q_ts = first->last_q_ts = T(0);
+    for (int i = 1; i <= 100; i++) /* one a second, answered in 1 ms */
+        answered(f, "shop.lab", WHY_DNS_A, i, i + 0.001, "198.19.0.10", NULL);
+    assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
+    assert_int_equal(sp.n, 101);
+    assert_int_equal(sp.lo, 0);  /* the one not answered */
+    assert_int_equal(sp.hi, 51); /* 51 > 50.5 + 0.001: in order */
+    first->answered = true;
+    first->a_ts = T(0.001);
+    why_store_dns_answer(&f->st, first, &addr, 1);
+    assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
+    assert_int_equal(sp.lo, 51); /* 51 >= 50.5 - 0.001 - 0.001 */
+    /* an answer that came 10 s after its query: so may any other have */
+    answered(f, "shop.lab", WHY_DNS_A, 101, 111, "198.19.0.10", NULL);
+    assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
+    assert_int_equal(sp.lo, 41);
+    assert_int_equal(sp.hi, 51);
+    /* one asked 51 s before the latest asked before it: the span reaches past all asked
+     * within 51 s of the window's start */
+    answered(f, "shop.lab", WHY_DNS_A, 50, 50.001, "198.19.0.10", NULL);
+    answered(f, "shop.lab", WHY_DNS_A, 112, 112.001, "198.19.0.10", NULL);
+    assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
+    assert_int_equal(sp.n, 104);
+    assert_int_equal(sp.hi, 103); /* 112, past 50.5 + 51 */
+    assert_int_equal(sp.lo, 41);
+}
+
 /* Answers by name and family: in answer-time order whatever order they were read in (a
  * capture's times out of order), an answer with both families in both chains, one with no
  * address in none; pruning takes them out and the chains stay whole. */
@@ -953,6 +990,7 @@ int main(void)
         cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_answers_by_family, setup, teardown),
