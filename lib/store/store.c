@@ -1118,6 +1118,8 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
 {
     if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) >= WHY_ORDER_SLACK_US)
         st->queue_unordered = true; /* for good: oldest_pending walks the whole queue */
+    else if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) > st->qlag_us)
+        st->qlag_us = why_ts_diff_us(t->req_first_ts, st->qfirst_max);
     if (why_ts_cmp(t->req_first_ts, st->qfirst_max) > 0)
         st->qfirst_max = t->req_first_ts;
     t->queued = true;
@@ -1450,17 +1452,19 @@ struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const st
 
 /* ---- pruning records no pending request can still use ---- */
 
-/* The queue is in push order, and (unless queue_unordered) every request pushed began less
- * than WHY_ORDER_SLACK_US before any pushed earlier: once a request began that long after the
- * oldest seen so far, none after it can be older. So the walk stops near the queue's head:
- * O(requests pushed within that slack of the oldest), not O(queue). */
+/* The queue is in push order, and (unless queue_unordered) every request pushed began at
+ * most qlag_us (< WHY_ORDER_SLACK_US) before any pushed earlier: once a request began more
+ * than that after the oldest seen so far, none after it can be older. So the walk stops near
+ * the queue's head: O(requests pushed within that lag of the oldest), not O(queue); requests
+ * pushed in the order they began (the usual gateway) make it a few. (+ 2: the lags are
+ * truncated to the microsecond.) */
 static struct why_ts oldest_pending(const struct why_store *st, struct why_ts now)
 {
     struct why_ts o = now;
     for (const struct why_txn *t = st->qhead; t; t = t->qnext) {
         if (why_ts_cmp(t->req_first_ts, o) < 0)
             o = t->req_first_ts;
-        else if (!st->queue_unordered && why_ts_diff_us(o, t->req_first_ts) >= WHY_ORDER_SLACK_US)
+        else if (!st->queue_unordered && why_ts_diff_us(o, t->req_first_ts) >= st->qlag_us + 2)
             break;
     }
     return o;

@@ -177,6 +177,8 @@ struct why_store {
         struct why_txn *head, *tail;
     } *qhost;
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
+    int64_t qlag_us;                  /* the most any request pushed began before qfirst_max
+                                         (us, truncated): how far oldest_pending must look */
     bool queue_unordered;             /* a request pushed began WHY_ORDER_SLACK_US or more
                                          before one pushed earlier: the oldest pending request
                                          is then found by walking the whole queue */

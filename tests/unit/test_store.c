@@ -734,6 +734,37 @@ static void pruning(void **state)
     assert_null(why_store_dns_by_name(&f->st, why_request_key("", "shop.lab")));
 }
 
+/* A request queued after one that began later (within the queue's lag) still holds the
+ * horizon back: a closed record from just before it stays until it is decided. */
+static void horizon_held_by_a_late_push(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cli = why_store_conn_new(&f->st, &f->conns[1]);
+    const double begun[4] = {10.0, 10.5, 10.8, 10.4}; /* pushed in this order */
+    struct why_txn *q[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = request(f, cli, "GET", "/q", "shop.lab");
+        q[i]->req_first_ts = q[i]->req_ts = T(begun[i]);
+        why_store_queue_push(&f->st, q[i]);
+    }
+    why_store_queue_remove(&f->st, q[0]);
+    q[0]->decided = true;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    rc->live = NULL;
+    rc->closed = true;
+    why_store_conn_active(&f->st, rc);
+    /* after the horizon of the request begun at 10.4 (10.4 - settle - skew), before 10.5's */
+    rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(8.45);
+    why_store_prune(&f->st, T(11), false);
+    assert_int_equal(f->pruned_conns, 0);
+    /* the request begun at 10.4, walked past the one begun at 10.8, decided: the horizon
+     * moves on and the record is due */
+    why_store_queue_remove(&f->st, q[3]);
+    q[3]->decided = true;
+    why_store_prune(&f->st, T(11.5), false);
+    assert_int_equal(f->pruned_conns, 1);
+}
+
 /* An answer's strings are one allocation sized to them, rewritten whole when one changes: a
  * reader sees each string written, the others kept, each cut at its size as the fixed
  * arrays cut them, and the first bytes of an answer that was not HTTP; a request with no
@@ -858,6 +889,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
+        cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
