@@ -120,6 +120,9 @@ struct why_conn_rec {
                                            bucket: fbucket) */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
+    uint32_t ppos;                /* place + 1 in the store's heap of parked records (0: not
+                                     there): open, its transactions all answered and waiting
+                                     to become stale (why_store_prune) */
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */

@@ -300,8 +300,83 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     rc->in_attempts = false;
 }
 
+/* ---- the heap of parked records: by the answer that goes stale first ---- */
+
+static bool park_before(const struct why_park *a, const struct why_park *b)
+{
+    return why_ts_cmp(a->at, b->at) < 0;
+}
+
+static void park_set(struct why_store *st, size_t i, struct why_park e)
+{
+    st->park[i] = e;
+    e.rc->ppos = (uint32_t)i + 1;
+}
+
+static void park_up(struct why_store *st, size_t i)
+{
+    struct why_park e = st->park[i];
+    while (i > 0 && park_before(&e, &st->park[(i - 1) / 2])) {
+        park_set(st, i, st->park[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    park_set(st, i, e);
+}
+
+static void park_down(struct why_store *st, size_t i)
+{
+    struct why_park e = st->park[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= st->npark)
+            break;
+        if (c + 1 < st->npark && park_before(&st->park[c + 1], &st->park[c]))
+            c++;
+        if (!park_before(&st->park[c], &e))
+            break;
+        park_set(st, i, st->park[c]);
+        i = c;
+    }
+    park_set(st, i, e);
+}
+
+/* rc leaves the heap of parked records (if there). O(log n). */
+static void park_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->ppos)
+        return;
+    size_t i = rc->ppos - 1;
+    rc->ppos = 0;
+    struct why_park last = st->park[--st->npark];
+    if (i == st->npark)
+        return;
+    park_set(st, i, last);
+    if (i > 0 && park_before(&last, &st->park[(i - 1) / 2]))
+        park_up(st, i);
+    else
+        park_down(st, i);
+}
+
+/* rc (off the active list) goes on the heap until at; false if there is no room (then it
+ * stays where it is). O(log n). */
+static bool park_add(struct why_store *st, struct why_conn_rec *rc, struct why_ts at)
+{
+    if (st->npark == st->park_cap) {
+        size_t cap = st->park_cap ? st->park_cap * 2 : 256;
+        struct why_park *p = realloc(st->park, cap * sizeof *p);
+        if (!p)
+            return false;
+        st->park = p;
+        st->park_cap = cap;
+    }
+    st->park[st->npark] = (struct why_park){at, rc};
+    park_up(st, st->npark++);
+    return true;
+}
+
 static void act_remove(struct why_store *st, struct why_conn_rec *rc)
 {
+    park_remove(st, rc);
     if (!rc->in_act)
         return;
     if (rc->actprev)
@@ -318,6 +393,7 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->in_act)
         return;
+    park_remove(st, rc); /* something changed before its answers went stale: looked at again */
     rc->in_act = true;
     rc->actprev = NULL;
     rc->actnext = st->act_head;
@@ -494,6 +570,7 @@ void why_store_fini(struct why_store *st)
     free(st->qlike);
     free(st->qhost);
     free(st->batch);
+    free(st->park);
     memset(st, 0, sizeof *st);
 }
 
@@ -1293,6 +1370,7 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 {
     up->claimed_by = client;
     up->rc->carried = true;
+    why_store_conn_active(st, up->rc); /* joined: pruning may trim it */
     why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
     ending_unlink(st, up);
 }
@@ -1535,6 +1613,28 @@ static void slots_compact(struct why_store *st)
     st->slots_dead = 0;
 }
 
+/* Whether the open record rc (just trimmed, not idle) can leave the active list until the
+ * sweep whose stale time (why_store_trim_txns) passes *at: every transaction it keeps is a
+ * pending client request or an answered one nobody joined, with no answer still to come.
+ * Until then a sweep would trim nothing there and leave it as it is; what else can change
+ * that (a new transaction, a decision, a join, the close) puts it back on the list. */
+static bool parkable(const struct why_conn_rec *rc, struct why_ts *at)
+{
+    if (rc->unanswered)
+        return false;
+    bool any = false;
+    for (const struct why_txn *t = rc->txn_head; t; t = t->next) {
+        if (t->queued && !t->decided)
+            continue;
+        if (t->queued || t->decided || t->claimed_by || !t->has_resp)
+            return false;
+        if (!any || why_ts_cmp(t->resp_ts, *at) < 0)
+            *at = t->resp_ts;
+        any = true;
+    }
+    return any;
+}
+
 static int by_seq(const void *a, const void *b)
 {
     uint64_t x = (*(struct why_conn_rec *const *)a)->seq, y = (*(struct why_conn_rec *const *)b)->seq;
@@ -1549,6 +1649,10 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         horizon = pin_limit;
     struct why_ts recent = why_ts_add_us(now, -WHY_HORIZON_US);
     struct why_ts settled = why_ts_add_us(now, -(WHY_SKEW_US + st->settle_us));
+    struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
+    /* parked records whose oldest answer is stale now are looked at again */
+    while (!all && st->npark && why_ts_cmp(st->park[0].at, stale) < 0)
+        why_store_conn_active(st, st->park[0].rc);
     /* Only the records on the active list (closed, or carrying transactions) can change;
      * an open one without transactions leaves it until it closes or carries a request. */
     size_t nbatch = 0;
@@ -1562,8 +1666,14 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
             bool idle = true;
             for (const struct why_txn *t = rc->txn_head; t && idle; t = t->next)
                 idle = t->queued && !t->decided;
+            struct why_ts at = now;
             if (idle)
                 act_remove(st, rc);
+            else if (!all && parkable(rc, &at)) { /* nothing to trim before at goes stale */
+                act_remove(st, rc);
+                if (!park_add(st, rc, at))
+                    why_store_conn_active(st, rc); /* no room: looked at every sweep */
+            }
             continue;
         }
         struct why_ts last = rc->c->half[0].last_ts;

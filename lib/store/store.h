@@ -79,6 +79,12 @@ struct why_rec_slot {
     uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
 };
 
+/* An open record parked until its oldest answer goes stale (at: that answer's resp_ts). */
+struct why_park {
+    struct why_ts at;
+    struct why_conn_rec *rc;
+};
+
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
 struct why_store_hooks {
     void *ctx;
@@ -134,6 +140,9 @@ struct why_store {
                                          transactions): an idle open connection is not */
     struct why_conn_rec **batch;      /* records a pruning pass frees, put in creation order */
     size_t batch_cap;                 /* entries */
+    struct why_park *park;            /* open records off the active list until their oldest
+                                         answer goes stale (min-heap by it; why_store_prune) */
+    size_t npark, park_cap;
     uint64_t next_rec_seq;
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went

@@ -765,6 +765,130 @@ static void horizon_held_by_a_late_push(void **state)
     assert_int_equal(f->pruned_conns, 1);
 }
 
+/* An open connection whose requests are all answered and nobody joined rests off the
+ * active list until the first answer goes stale (settle + WHY_STALE_US), in that order among
+ * such connections; a join, a decision or a new request puts it back at once. */
+static struct why_txn *answered_request(struct fixture *f, struct why_conn_rec *rc, double at)
+{
+    struct why_txn *t = request(f, rc, "GET", "/up", "shop.lab");
+    t->req_first_ts = t->req_ts = T(at - 0.01);
+    t->has_resp = t->resp_done = true;
+    t->resp_first_ts = t->resp_ts = t->resp_end_ts = T(at);
+    return t;
+}
+
+static void answered_connections_rest(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc[4];
+    const double at[4] = {7, 5, 6, 4};
+    for (int i = 0; i < 4; i++) {
+        rc[i] = why_store_conn_new(&f->st, &f->conns[i]);
+        answered_request(f, rc[i], at[i]);
+    }
+    why_store_prune(&f->st, T(8), false);
+    for (int i = 0; i < 4; i++) {
+        assert_false(rc[i]->in_act);
+        assert_int_equal(rc[i]->ntxn, 1);
+    }
+    /* rc[3]: joined while resting, trimmed at the next pass */
+    struct why_txn *client = request(f, rc[0], "GET", "/c", "shop.lab");
+    why_store_claim_txn(&f->st, rc[3]->txn_head, client);
+    why_store_prune(&f->st, T(8.5), false);
+    assert_int_equal(rc[3]->ntxn, 0);
+    /* rc[1] (answered at 5) got a new request: looked at again, and the new one waits for
+     * its answer while the old one goes stale on time */
+    struct why_txn *more = request(f, rc[1], "GET", "/more", "shop.lab");
+    rc[1]->unanswered = more;
+    why_store_prune(&f->st, T(9), false);
+    assert_true(rc[1]->in_act);
+    /* stale once the answer is settle + 10 s old: 5 at 17.5, 6 at 18.5, 7 not yet */
+    why_store_prune(&f->st, T(16.9), false);
+    assert_int_equal(rc[1]->ntxn, 2);
+    why_store_prune(&f->st, T(17.5), false);
+    assert_int_equal(rc[1]->ntxn, 1);
+    assert_ptr_equal(rc[1]->txn_head, more);
+    assert_int_equal(rc[2]->ntxn, 1);
+    why_store_prune(&f->st, T(18.5), false);
+    assert_int_equal(rc[2]->ntxn, 0);
+    assert_int_equal(rc[0]->ntxn, 2); /* 7 and the client request, not answered */
+    why_store_prune(&f->st, T(19.5), false);
+    assert_int_equal(rc[0]->ntxn, 1);
+    /* a pending request decided on a resting connection: trimmed at the next pass */
+    struct why_conn_rec *p = why_store_conn_new(&f->st, &f->conns[3]);
+    answered_request(f, p, 19);
+    struct why_txn *pend = request(f, p, "GET", "/p", "shop.lab");
+    pend->req_first_ts = pend->req_ts = T(19.1);
+    why_store_queue_push(&f->st, pend);
+    why_store_prune(&f->st, T(20), false);
+    assert_false(p->in_act);
+    assert_int_equal(p->ntxn, 2);
+    why_store_queue_remove(&f->st, pend);
+    pend->decided = true;
+    why_store_prune(&f->st, T(20.5), false);
+    assert_int_equal(p->ntxn, 1);
+}
+
+/* Many resting connections, answered in a scrambled order, some joined while resting: at
+ * each pass exactly those whose answer went stale are trimmed. */
+static void resting_connections_in_order(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 64 };
+    static struct why_conn conns[N];
+    struct why_conn_rec *rc[N];
+    double at[N];
+    for (int i = 0; i < N; i++) {
+        conns[i] = f->conns[0];
+        conns[i].cli_port = (uint16_t)(40000 + i);
+        rc[i] = why_store_conn_new(&f->st, &conns[i]);
+        at[i] = 5 + (double)((i * 37) % N) / 8; /* 5 .. 12.875, each once */
+        answered_request(f, rc[i], at[i]);
+    }
+    why_store_prune(&f->st, T(13), false);
+    struct why_txn *client = request(f, rc[0], "GET", "/c", "shop.lab");
+    client->has_resp = true;
+    client->resp_ts = T(100);
+    for (int i = 1; i < N; i++) /* some from deep in the heap, last in first */
+        if (i % 5 == 1 || at[i] > 11.5)
+            why_store_claim_txn(&f->st, rc[i]->txn_head, client);
+    for (double now = 13.5; now < 26; now += 0.5) {
+        why_store_prune(&f->st, T(now), false);
+        for (int i = 1; i < N; i++) {
+            bool gone = i % 5 == 1 || at[i] > 11.5 || at[i] < now - 12;
+            assert_int_equal(rc[i]->ntxn, gone ? 0 : 1);
+        }
+    }
+}
+
+/* One joined from the middle of the resting connections: the last in their order takes its
+ * place and must still come out when its answer goes stale, before the later ones. */
+static void resting_connection_joined_from_the_middle(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 10 };
+    static struct why_conn conns[N];
+    /* looked at newest first: they come to rest answered at 1, 10, 2, 11, 12, 3, 4 (+ 5 s),
+     * then 20, 21, 22 after the one at 11 is joined */
+    const double at[N] = {4, 3, 12, 11, 2, 10, 1, 22, 21, 20};
+    struct why_conn_rec *rc[N];
+    for (int i = 0; i < N; i++) {
+        if (i == 7) {
+            struct why_conn_rec *cli = why_store_conn_new(&f->st, &f->conns[1]);
+            why_store_prune(&f->st, T(10.9), false);
+            why_store_claim_txn(&f->st, rc[3]->txn_head, request(f, cli, "GET", "/c", "shop.lab"));
+        }
+        conns[i] = f->conns[0];
+        conns[i].cli_port = (uint16_t)(40000 + i);
+        rc[i] = why_store_conn_new(&f->st, &conns[i]);
+        answered_request(f, rc[i], 5 + at[i]);
+    }
+    why_store_prune(&f->st, T(10.95), false);
+    why_store_prune(&f->st, T(21.5), false); /* stale: answered before 4.5 (+ 5) */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(rc[i]->ntxn, at[i] < 4.5 || i == 3 ? 0 : 1);
+}
+
 /* An answer's strings are one allocation sized to them, rewritten whole when one changes: a
  * reader sees each string written, the others kept, each cut at its size as the fixed
  * arrays cut them, and the first bytes of an answer that was not HTTP; a request with no
@@ -890,6 +1014,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(answered_connections_rest, setup, teardown),
+        cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
         cmocka_unit_test(waits_within_an_epoch),
