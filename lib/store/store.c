@@ -571,6 +571,7 @@ void why_store_fini(struct why_store *st)
     free(st->qhost);
     free(st->batch);
     free(st->park);
+    free(st->dbatch);
     memset(st, 0, sizeof *st);
 }
 
@@ -1744,12 +1745,35 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
     bool dstop = !all && dns_ordered(st);
     struct why_ts dlimit = why_ts_add_us(why_ts_cmp(horizon, recent) > 0 ? horizon : recent,
                                          WHY_ORDER_SLACK_US);
-    /* unjoined failures first, while every record they are compared with is still here */
+    /* unjoined failures first, while every record they are compared with is still here; the
+     * expired ones are kept in dbatch, so that freeing them does not walk the others again */
+    size_t ndbatch = 0;
+    bool dbatch_ok = st->hooks.on_prune_dns != NULL;
     for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next) {
         if (dstop && why_ts_cmp(d->q_ts, dlimit) >= 0)
             break;
-        if (dns_expired(d, all, horizon, recent))
-            st->hooks.on_prune_dns(st->hooks.ctx, d);
+        if (!dns_expired(d, all, horizon, recent))
+            continue;
+        st->hooks.on_prune_dns(st->hooks.ctx, d);
+        if (dbatch_ok && ndbatch == st->dbatch_cap) {
+            size_t cap = st->dbatch_cap ? st->dbatch_cap * 2 : 256;
+            struct why_dns_rec **b = realloc(st->dbatch, cap * sizeof *b);
+            if (b) {
+                st->dbatch = b;
+                st->dbatch_cap = cap;
+            } else {
+                dbatch_ok = false; /* the walk below finds them again */
+            }
+        }
+        if (dbatch_ok)
+            st->dbatch[ndbatch++] = d;
+    }
+    if (dbatch_ok) {
+        for (size_t i = 0; i < ndbatch; i++) {
+            dns_unlink(st, st->dbatch[i]);
+            spare_put(&st->spare_dns, st->dbatch[i]);
+        }
+        return;
     }
     for (struct why_dns_rec *d = st->dhead, *next; d; d = next) {
         next = d->next;

@@ -143,6 +143,8 @@ struct why_store {
     struct why_park *park;            /* open records off the active list until their oldest
                                          answer goes stale (min-heap by it; why_store_prune) */
     size_t npark, park_cap;
+    struct why_dns_rec **dbatch;      /* DNS records a pruning pass frees */
+    size_t dbatch_cap;
     uint64_t next_rec_seq;
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went
