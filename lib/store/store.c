@@ -1559,6 +1559,26 @@ static bool dns_ordered(const struct why_store *st)
            (!st->dtail || why_ts_diff_us(st->dtail->q_ts, st->dns_qmax) < WHY_ORDER_SLACK_US);
 }
 
+/* How far any DNS record was first asked before one created earlier (dlag_us), reading the
+ * records created since the last call once each: from the newest back to the first not read,
+ * then forward. */
+static int64_t dns_lag(struct why_store *st)
+{
+    struct why_dns_rec *d = st->dtail;
+    if (!d || d->id <= st->dscan_id)
+        return st->dlag_us;
+    while (d->prev && d->prev->id > st->dscan_id)
+        d = d->prev;
+    for (; d; d = d->next) {
+        if (st->dscan_id && why_ts_diff_us(d->q_ts, st->dscan_max) > st->dlag_us)
+            st->dlag_us = why_ts_diff_us(d->q_ts, st->dscan_max);
+        if (!st->dscan_id || why_ts_cmp(d->q_ts, st->dscan_max) > 0)
+            st->dscan_max = d->q_ts;
+        st->dscan_id = d->id;
+    }
+    return st->dlag_us;
+}
+
 /* Frees the transactions of rc nothing needs any more: decided client requests, upstream
  * requests already joined (or answered long ago and never joined: their client request was
  * decided without them), anywhere in the list but never one still awaiting its response.
@@ -1741,10 +1761,10 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
     }
     slots_compact(st);
     /* only the old records can have expired (dns_ordered): the walk ends at the first one
-     * asked well after the expiry time */
+     * asked more than the records' lag after the expiry time (+ 2: the lag is truncated) */
     bool dstop = !all && dns_ordered(st);
     struct why_ts dlimit = why_ts_add_us(why_ts_cmp(horizon, recent) > 0 ? horizon : recent,
-                                         WHY_ORDER_SLACK_US);
+                                         dstop ? dns_lag(st) + 2 : WHY_ORDER_SLACK_US);
     /* unjoined failures first, while every record they are compared with is still here; the
      * expired ones are kept in dbatch, so that freeing them does not walk the others again */
     size_t ndbatch = 0;

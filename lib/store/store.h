@@ -161,6 +161,10 @@ struct why_store {
     bool dns_unordered;               /* a record's first query came WHY_ORDER_SLACK_US or more
                                          before one created before it: pruning then walks
                                          every DNS record, not only the old ones */
+    uint64_t dscan_id;                /* the newest DNS record dns_lag has read (its id) */
+    struct why_ts dscan_max;          /* the latest first query of those */
+    int64_t dlag_us;                  /* the most one of them was first asked before an earlier
+                                         one (us, truncated): how far pruning's walk must look */
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
     struct why_dns_rec **dname;       /* DNS records by name */

@@ -765,6 +765,23 @@ static void horizon_held_by_a_late_push(void **state)
     assert_int_equal(f->pruned_conns, 1);
 }
 
+/* DNS records first asked out of order (within the lag of the records): one asked after a
+ * later one expires at the same pass as the records asked before it. */
+static void dns_expiry_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    answered(f, "a.lab", WHY_DNS_A, 10.0, 10.01, "198.19.1.1", NULL);
+    answered(f, "b.lab", WHY_DNS_A, 10.6, 10.61, "198.19.1.2", NULL);
+    answered(f, "c.lab", WHY_DNS_A, 10.3, 10.31, "198.19.1.3", NULL);
+    /* nothing pending: the horizon is now - settle - skew = 10.398 */
+    why_store_prune(&f->st, T(12.4), false);
+    assert_int_equal(f->pruned_dns, 2);
+    assert_int_equal(f->st.ndns, 1);
+    assert_non_null(why_store_dns_by_name(&f->st, why_request_key("", "b.lab")));
+    why_store_prune(&f->st, T(13), false);
+    assert_int_equal(f->pruned_dns, 3);
+}
+
 /* An open connection whose requests are all answered and nobody joined rests off the
  * active list until the first answer goes stale (settle + WHY_STALE_US), in that order among
  * such connections; a join, a decision or a new request puts it back at once. */
@@ -1014,6 +1031,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_expiry_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_connections_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
