@@ -355,7 +355,7 @@ static void sweep_orphans(struct why_session *s, bool finishing)
             txn_ready(s, t, finishing) &&
             why_join_upstream_orphan(&cx, t)) {
             decide(s, t);
-            why_store_conn_active(&s->st, t->rc); /* decided: pruning may trim it */
+            why_store_txn_decided(&s->st, t);
         }
 }
 

@@ -120,6 +120,11 @@ struct why_conn_rec {
                                            bucket: fbucket) */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
+    struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
+                                     last trim kept and only time (trim_at), a decision or a
+                                     join can free: the next trim goes on after it (NULL:
+                                     none, or a decision or join since) */
+    struct why_ts trim_at;        /* the oldest answer among them (sec INT64_MAX: none) */
     uint32_t ppos;                /* place + 1 in the store's heap of parked records (0: not
                                      there): open, its transactions all answered and waiting
                                      to become stale (why_store_prune) */

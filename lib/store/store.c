@@ -402,6 +402,12 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
     st->act_head = rc;
 }
 
+void why_store_txn_decided(struct why_store *st, struct why_txn *t)
+{
+    t->rc->trim_kept = NULL;
+    why_store_conn_active(st, t->rc);
+}
+
 /* The records to rc's server address changed (why_store_conns_version). */
 static void conns_touch(struct why_store *st, const struct why_conn_rec *rc)
 {
@@ -1270,7 +1276,7 @@ void why_store_queue_remove(struct why_store *st, struct why_txn *t)
     t->qnext = t->qprev = NULL;
     why_store_queue_unindex(st, t);
     complete_unlink(st, t);
-    why_store_conn_active(st, t->rc); /* decided: pruning may trim it */
+    why_store_txn_decided(st, t); /* pruning may trim it */
 }
 
 static int by_qseq(const void *a, const void *b)
@@ -1371,7 +1377,8 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 {
     up->claimed_by = client;
     up->rc->carried = true;
-    why_store_conn_active(st, up->rc); /* joined: pruning may trim it */
+    up->rc->trim_kept = NULL; /* joined: pruning may trim it */
+    why_store_conn_active(st, up->rc);
     why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
     ending_unlink(st, up);
 }
@@ -1582,12 +1589,24 @@ static int64_t dns_lag(struct why_store *st)
 /* Frees the transactions of rc nothing needs any more: decided client requests, upstream
  * requests already joined (or answered long ago and never joined: their client request was
  * decided without them), anywhere in the list but never one still awaiting its response.
- * With all, every transaction that is not a pending client request. */
+ * With all, every transaction that is not a pending client request.
+ * The ones at the list's head that only a decision, a join or time can free (pending
+ * requests, answered ones before rc->unanswered) are remembered (trim_kept, trim_at): until
+ * one of them is decided or joined, or the oldest answer among them is stale, the next trim
+ * reads only the transactions after them (a keep-alive connection carries many). */
 void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
 {
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
     struct why_txn **pp = &rc->txn_head, *prev = NULL;
     bool waiting = false; /* at or after rc->unanswered: responses still to come */
+    struct why_txn *kept = NULL;
+    struct why_ts kept_at = {INT64_MAX, 0, 0};
+    if (!all && rc->trim_kept && why_ts_cmp(rc->trim_at, stale) >= 0) {
+        kept = prev = rc->trim_kept; /* before rc->unanswered, which only moves on */
+        kept_at = rc->trim_at;
+        pp = &prev->next;
+    }
+    bool extend = !all; /* the kept ones at the head go on */
     while (*pp) {
         struct why_txn *t = *pp;
         if (t == rc->unanswered)
@@ -1596,6 +1615,14 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
                     (!t->queued && (t->claimed_by || all ||
                                     (t->has_resp && why_ts_cmp(t->resp_ts, stale) < 0)));
         if (!done || (waiting && !all) || (t->queued && !t->decided)) {
+            bool pending = t->queued && !t->decided;
+            if (extend && !waiting && (pending || (!done && t->has_resp))) {
+                kept = t;
+                if (!pending && why_ts_cmp(t->resp_ts, kept_at) < 0)
+                    kept_at = t->resp_ts;
+            } else {
+                extend = false;
+            }
             prev = t;
             pp = &t->next;
             continue;
@@ -1608,6 +1635,8 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         rc->ntxn--;
         txn_free(st, t);
     }
+    rc->trim_kept = kept;
+    rc->trim_at = kept_at;
 }
 
 /* A DNS record no pending request can use any more (or any, at the end). */
@@ -1641,19 +1670,11 @@ static void slots_compact(struct why_store *st)
  * that (a new transaction, a decision, a join, the close) puts it back on the list. */
 static bool parkable(const struct why_conn_rec *rc, struct why_ts *at)
 {
-    if (rc->unanswered)
+    /* the trim's kept ones at the head are such transactions: all of them here */
+    if (rc->unanswered || !rc->trim_kept || rc->trim_kept != rc->txn_tail || rc->trim_at.sec == INT64_MAX)
         return false;
-    bool any = false;
-    for (const struct why_txn *t = rc->txn_head; t; t = t->next) {
-        if (t->queued && !t->decided)
-            continue;
-        if (t->queued || t->decided || t->claimed_by || !t->has_resp)
-            return false;
-        if (!any || why_ts_cmp(t->resp_ts, *at) < 0)
-            *at = t->resp_ts;
-        any = true;
-    }
-    return any;
+    *at = rc->trim_at;
+    return true;
 }
 
 static int by_seq(const void *a, const void *b)

@@ -330,6 +330,10 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
  * (the store does that itself): pruning looks at it again. */
 void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
 
+/* t was decided (or is about to be): pruning looks at its record again, from its first
+ * transaction. */
+void why_store_txn_decided(struct why_store *st, struct why_txn *t);
+
 /* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
 

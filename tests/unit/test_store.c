@@ -844,6 +844,43 @@ static void answered_connections_rest(void **state)
     pend->decided = true;
     why_store_prune(&f->st, T(20.5), false);
     assert_int_equal(p->ntxn, 1);
+    /* an upstream request decided as the gateway's own (an orphan): trimmed at the next pass */
+    p->txn_head->decided = true;
+    why_store_txn_decided(&f->st, p->txn_head);
+    why_store_prune(&f->st, T(21), false);
+    assert_int_equal(p->ntxn, 0);
+}
+
+/* A request that had no answer at a pass is read again at the next: answered since (streams
+ * answer out of order), it goes stale on its own answer's time, before the one ahead. */
+static void answered_after_a_pass(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    answered_request(f, rc, 8);
+    struct why_txn *t = request(f, rc, "GET", "/late", "shop.lab");
+    why_store_prune(&f->st, T(9), false);
+    assert_int_equal(rc->ntxn, 2);
+    t->has_resp = true;
+    t->resp_first_ts = t->resp_ts = T(6);
+    why_store_prune(&f->st, T(18.5), false);
+    assert_int_equal(rc->ntxn, 1);
+    assert_ptr_not_equal(rc->txn_head, t);
+}
+
+/* Nothing at or after the request still being answered is trimmed, at any pass. */
+static void kept_behind_the_unanswered(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *head = answered_request(f, rc, 8); /* its answer's head, not its end */
+    rc->unanswered = head;
+    struct why_txn *next = request(f, rc, "GET", "/next", "shop.lab");
+    why_store_prune(&f->st, T(9), false);
+    next->has_resp = true; /* (out of order, as streams may) */
+    next->resp_first_ts = next->resp_ts = T(5);
+    why_store_prune(&f->st, T(17.5), false);
+    assert_int_equal(rc->ntxn, 2);
 }
 
 /* Many resting connections, answered in a scrambled order, some joined while resting: at
@@ -1033,6 +1070,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_expiry_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_connections_rest, setup, teardown),
+        cmocka_unit_test_setup_teardown(answered_after_a_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_behind_the_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
