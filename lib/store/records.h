@@ -123,8 +123,10 @@ struct why_conn_rec {
     struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
                                      last trim kept and only time (trim_at), a decision or a
                                      join can free: the next trim goes on after it (NULL:
-                                     none, or a decision or join since) */
+                                     none) */
     struct why_ts trim_at;        /* the oldest answer among them (sec INT64_MAX: none) */
+    uint64_t trim_redo;           /* the newest of them decided or joined since (its id; 0:
+                                     none): the next trim reads the list up to it again */
     uint32_t ppos;                /* place + 1 in the store's heap of parked records (0: not
                                      there): open, its transactions all answered and waiting
                                      to become stale (why_store_prune) */

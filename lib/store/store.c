@@ -402,9 +402,18 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
     st->act_head = rc;
 }
 
+/* t may be freed now: if it is one the last trim kept at the head of its list, the next
+ * trim reads the list up to it again (ids grow along the list). */
+static void trim_again(const struct why_txn *t)
+{
+    struct why_conn_rec *rc = t->rc;
+    if (rc->trim_kept && t->id <= rc->trim_kept->id && t->id > rc->trim_redo)
+        rc->trim_redo = t->id;
+}
+
 void why_store_txn_decided(struct why_store *st, struct why_txn *t)
 {
-    t->rc->trim_kept = NULL;
+    trim_again(t);
     why_store_conn_active(st, t->rc);
 }
 
@@ -1377,7 +1386,7 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 {
     up->claimed_by = client;
     up->rc->carried = true;
-    up->rc->trim_kept = NULL; /* joined: pruning may trim it */
+    trim_again(up); /* joined: pruning may trim it */
     why_store_conn_active(st, up->rc);
     why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
     ending_unlink(st, up);
@@ -1592,23 +1601,42 @@ static int64_t dns_lag(struct why_store *st)
  * With all, every transaction that is not a pending client request.
  * The ones at the list's head that only a decision, a join or time can free (pending
  * requests, answered ones before rc->unanswered) are remembered (trim_kept, trim_at): until
- * one of them is decided or joined, or the oldest answer among them is stale, the next trim
- * reads only the transactions after them (a keep-alive connection carries many). */
+ * the oldest answer among them is stale, the next trim reads only the transactions after
+ * them, and those up to the newest of them decided or joined since (trim_redo): a
+ * keep-alive connection carries many, decided nearly in order. */
 void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
 {
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
     struct why_txn **pp = &rc->txn_head, *prev = NULL;
     bool waiting = false; /* at or after rc->unanswered: responses still to come */
-    struct why_txn *kept = NULL;
+    struct why_txn *kept = NULL, *resume = NULL;
     struct why_ts kept_at = {INT64_MAX, 0, 0};
+    uint64_t redo = rc->trim_redo;
+    rc->trim_redo = 0;
     if (!all && rc->trim_kept && why_ts_cmp(rc->trim_at, stale) >= 0) {
-        kept = prev = rc->trim_kept; /* before rc->unanswered, which only moves on */
-        kept_at = rc->trim_at;
-        pp = &prev->next;
+        if (!redo) {
+            kept = prev = rc->trim_kept; /* before rc->unanswered, which only moves on */
+            kept_at = rc->trim_at;
+            pp = &prev->next;
+        } else if (rc->trim_kept->id > redo) {
+            resume = rc->trim_kept; /* once past the ones decided or joined */
+        }
     }
     bool extend = !all; /* the kept ones at the head go on */
     while (*pp) {
         struct why_txn *t = *pp;
+        if (resume && t->id > redo) {
+            /* the rest up to resume are kept ones the last trim read, unchanged */
+            if (extend) {
+                kept = prev = resume;
+                if (why_ts_cmp(rc->trim_at, kept_at) < 0)
+                    kept_at = rc->trim_at;
+                pp = &prev->next;
+                resume = NULL;
+                continue;
+            }
+            resume = NULL;
+        }
         if (t == rc->unanswered)
             waiting = true;
         bool done = t->decided ||

@@ -883,6 +883,67 @@ static void kept_behind_the_unanswered(void **state)
     assert_int_equal(rc->ntxn, 2);
 }
 
+/* A keep-alive connection's requests decided out of order, one at a time or a few: each
+ * is trimmed at the next pass, the others kept, and an answer ahead of them still goes
+ * stale on time. */
+static void decided_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    enum { N = 6 };
+    struct why_txn *p[N], *up = NULL;
+    for (int i = 0; i < N; i++) {
+        if (i == 1)
+            up = answered_request(f, rc, 5); /* after the first one decided */
+        p[i] = request(f, rc, "GET", "/p", "shop.lab");
+        p[i]->req_first_ts = p[i]->req_ts = T(6 + i * 0.1);
+        why_store_queue_push(&f->st, p[i]);
+    }
+    why_store_prune(&f->st, T(7), false);
+    assert_int_equal(rc->ntxn, N + 1);
+    const int order[N] = {0, 2, 4, 5, 3, 1};
+    for (int k = 0; k < N; k++) {
+        why_store_queue_remove(&f->st, p[order[k]]);
+        p[order[k]]->decided = true;
+        if (k == 1 || k == 4)
+            continue; /* two at this pass */
+        why_store_prune(&f->st, T(7.5 + k * 0.5), false);
+        int left = 0;
+        for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+            left += t != up;
+        assert_int_equal(left, N - 1 - k);
+        for (int j = 0; j <= k; j++)
+            for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+                assert_ptr_not_equal(t, p[order[j]]);
+        bool kept = false; /* not stale before 17 */
+        for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+            kept |= t == up;
+        assert_true(kept);
+    }
+    why_store_prune(&f->st, T(17.5), false);
+    assert_int_equal(rc->ntxn, 0);
+}
+
+/* An answer kept behind a request decided since still goes stale on time. */
+static void answer_behind_a_decided_one(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *first = request(f, rc, "GET", "/1", "shop.lab");
+    why_store_queue_push(&f->st, first);
+    struct why_txn *up = answered_request(f, rc, 5);
+    struct why_txn *last = request(f, rc, "GET", "/2", "shop.lab");
+    why_store_queue_push(&f->st, last);
+    why_store_prune(&f->st, T(7), false);
+    why_store_queue_remove(&f->st, first);
+    first->decided = true;
+    why_store_prune(&f->st, T(7.5), false);
+    assert_ptr_equal(rc->txn_head, up);
+    why_store_prune(&f->st, T(17.5), false);
+    assert_ptr_equal(rc->txn_head, last);
+    assert_int_equal(rc->ntxn, 1);
+}
+
 /* Many resting connections, answered in a scrambled order, some joined while resting: at
  * each pass exactly those whose answer went stale are trimmed. */
 static void resting_connections_in_order(void **state)
@@ -1072,6 +1133,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(answered_connections_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_after_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(kept_behind_the_unanswered, setup, teardown),
+        cmocka_unit_test_setup_teardown(decided_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(answer_behind_a_decided_one, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
