@@ -127,9 +127,9 @@ struct why_conn_rec {
     struct why_ts trim_at;        /* the oldest answer among them (sec INT64_MAX: none) */
     uint64_t trim_redo;           /* the newest of them decided or joined since (its id; 0:
                                      none): the next trim reads the list up to it again */
-    uint32_t ppos;                /* place + 1 in the store's heap of parked records (0: not
-                                     there): open, its transactions all answered and waiting
-                                     to become stale (why_store_prune) */
+    uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
+                                     (0: on none; why_store_prune) */
+    uint8_t pheap;
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */

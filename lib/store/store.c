@@ -300,78 +300,89 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     rc->in_attempts = false;
 }
 
-/* ---- the heap of parked records: by the answer that goes stale first ---- */
+/* ---- the heaps of parked records, each by the time its records may be due ---- */
 
 static bool park_before(const struct why_park *a, const struct why_park *b)
 {
     return why_ts_cmp(a->at, b->at) < 0;
 }
 
-static void park_set(struct why_store *st, size_t i, struct why_park e)
+static void park_set(struct why_parked *h, size_t i, struct why_park e)
 {
-    st->park[i] = e;
+    h->v[i] = e;
     e.rc->ppos = (uint32_t)i + 1;
 }
 
-static void park_up(struct why_store *st, size_t i)
+static void park_up(struct why_parked *h, size_t i)
 {
-    struct why_park e = st->park[i];
-    while (i > 0 && park_before(&e, &st->park[(i - 1) / 2])) {
-        park_set(st, i, st->park[(i - 1) / 2]);
+    struct why_park e = h->v[i];
+    while (i > 0 && park_before(&e, &h->v[(i - 1) / 2])) {
+        park_set(h, i, h->v[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
-    park_set(st, i, e);
+    park_set(h, i, e);
 }
 
-static void park_down(struct why_store *st, size_t i)
+static void park_down(struct why_parked *h, size_t i)
 {
-    struct why_park e = st->park[i];
+    struct why_park e = h->v[i];
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= st->npark)
+        if (c >= h->n)
             break;
-        if (c + 1 < st->npark && park_before(&st->park[c + 1], &st->park[c]))
+        if (c + 1 < h->n && park_before(&h->v[c + 1], &h->v[c]))
             c++;
-        if (!park_before(&st->park[c], &e))
+        if (!park_before(&h->v[c], &e))
             break;
-        park_set(st, i, st->park[c]);
+        park_set(h, i, h->v[c]);
         i = c;
     }
-    park_set(st, i, e);
+    park_set(h, i, e);
 }
 
-/* rc leaves the heap of parked records (if there). O(log n). */
+/* rc leaves its heap of parked records (if on one). O(log n). */
 static void park_remove(struct why_store *st, struct why_conn_rec *rc)
 {
     if (!rc->ppos)
         return;
+    struct why_parked *h = &st->park[rc->pheap];
     size_t i = rc->ppos - 1;
     rc->ppos = 0;
-    struct why_park last = st->park[--st->npark];
-    if (i == st->npark)
+    struct why_park last = h->v[--h->n];
+    if (i == h->n)
         return;
-    park_set(st, i, last);
-    if (i > 0 && park_before(&last, &st->park[(i - 1) / 2]))
-        park_up(st, i);
+    park_set(h, i, last);
+    if (i > 0 && park_before(&last, &h->v[(i - 1) / 2]))
+        park_up(h, i);
     else
-        park_down(st, i);
+        park_down(h, i);
 }
 
-/* rc (off the active list) goes on the heap until at; false if there is no room (then it
+/* rc (off the active list) goes on heap k until at; false if there is no room (then it
  * stays where it is). O(log n). */
-static bool park_add(struct why_store *st, struct why_conn_rec *rc, struct why_ts at)
+static bool park_add(struct why_store *st, int k, struct why_conn_rec *rc, struct why_ts at)
 {
-    if (st->npark == st->park_cap) {
-        size_t cap = st->park_cap ? st->park_cap * 2 : 256;
-        struct why_park *p = realloc(st->park, cap * sizeof *p);
+    struct why_parked *h = &st->park[k];
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        struct why_park *p = realloc(h->v, cap * sizeof *p);
         if (!p)
             return false;
-        st->park = p;
-        st->park_cap = cap;
+        h->v = p;
+        h->cap = cap;
     }
-    st->park[st->npark] = (struct why_park){at, rc};
-    park_up(st, st->npark++);
+    h->v[h->n] = (struct why_park){at, rc};
+    rc->pheap = (uint8_t)k;
+    park_up(h, h->n++);
     return true;
+}
+
+/* The records of heap k due by limit (at before it) back on the active list. */
+static void park_due(struct why_store *st, int k, struct why_ts limit)
+{
+    struct why_parked *h = &st->park[k];
+    while (h->n && why_ts_cmp(h->v[0].at, limit) < 0)
+        why_store_conn_active(st, h->v[0].rc);
 }
 
 static void act_remove(struct why_store *st, struct why_conn_rec *rc)
@@ -409,6 +420,13 @@ static void trim_again(const struct why_txn *t)
     struct why_conn_rec *rc = t->rc;
     if (rc->trim_kept && t->id <= rc->trim_kept->id && t->id > rc->trim_redo)
         rc->trim_redo = t->id;
+}
+
+void why_store_conn_claimed(struct why_store *st, struct why_conn_rec *rc)
+{
+    rc->claimed = true;
+    if (rc->ppos && rc->pheap == WHY_PARK_CLOSED)
+        why_store_conn_active(st, rc); /* spent: due once settled */
 }
 
 void why_store_txn_decided(struct why_store *st, struct why_txn *t)
@@ -585,7 +603,8 @@ void why_store_fini(struct why_store *st)
     free(st->qlike);
     free(st->qhost);
     free(st->batch);
-    free(st->park);
+    for (int k = 0; k < WHY_PARK_HEAPS; k++)
+        free(st->park[k].v);
     free(st->dbatch);
     memset(st, 0, sizeof *st);
 }
@@ -1720,9 +1739,21 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
     struct why_ts recent = why_ts_add_us(now, -WHY_HORIZON_US);
     struct why_ts settled = why_ts_add_us(now, -(WHY_SKEW_US + st->settle_us));
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
-    /* parked records whose oldest answer is stale now are looked at again */
-    while (!all && st->npark && why_ts_cmp(st->park[0].at, stale) < 0)
-        why_store_conn_active(st, st->park[0].rc);
+    /* parked records that may be due now are looked at again: open ones whose oldest answer
+     * is stale, closed ones old by the horizon, or settled if spent; closed ones parked as
+     * not spent all when the gateway's roles changed (they may be spent now) */
+    if (!all) {
+        struct why_ts old = why_ts_cmp(horizon, recent) > 0 ? horizon : recent;
+        park_due(st, WHY_PARK_OPEN, stale);
+        park_due(st, WHY_PARK_SPENT, why_ts_cmp(settled, old) > 0 ? settled : old);
+        park_due(st, WHY_PARK_CLOSED, old);
+        if (st->park_gen != st->gw->gen + 1) {
+            struct why_parked *h = &st->park[WHY_PARK_CLOSED];
+            while (h->n)
+                why_store_conn_active(st, h->v[h->n - 1].rc);
+            st->park_gen = st->gw->gen + 1;
+        }
+    }
     /* Only the records on the active list (closed, or carrying transactions) can change;
      * an open one without transactions leaves it until it closes or carries a request. */
     size_t nbatch = 0;
@@ -1741,7 +1772,7 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
                 act_remove(st, rc);
             else if (!all && parkable(rc, &at)) { /* nothing to trim before at goes stale */
                 act_remove(st, rc);
-                if (!park_add(st, rc, at))
+                if (!park_add(st, WHY_PARK_OPEN, rc, at))
                     why_store_conn_active(st, rc); /* no room: looked at every sweep */
             }
             continue;
@@ -1760,6 +1791,14 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         bool pending = false;
         for (struct why_txn *t = rc->txn_head; t && !pending; t = t->next)
             pending = t->queued && !t->decided;
+        if (!all && !old && !rc->txn_head) {
+            /* nothing changes until it is old (by last: the horizon or its settling), or
+             * claimed (why_store_conn_claimed) */
+            act_remove(st, rc);
+            if (!park_add(st, spent ? WHY_PARK_SPENT : WHY_PARK_CLOSED, rc, last))
+                why_store_conn_active(st, rc); /* no room: looked at every sweep */
+            continue;
+        }
         if (!all && (!old || pending))
             continue;
         why_store_trim_txns(st, rc, now, true);

@@ -79,10 +79,24 @@ struct why_rec_slot {
     uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
 };
 
-/* An open record parked until its oldest answer goes stale (at: that answer's resp_ts). */
+/* A record parked off the active list until at: an open one until its oldest answer goes
+ * stale (that answer's resp_ts), a closed one until it is old (its last packet). */
 struct why_park {
     struct why_ts at;
     struct why_conn_rec *rc;
+};
+
+/* A min-heap of parked records by at. */
+struct why_parked {
+    struct why_park *v;
+    size_t n, cap;
+};
+
+enum {
+    WHY_PARK_OPEN,   /* open, their transactions all answered (due when the oldest is stale) */
+    WHY_PARK_SPENT,  /* closed and spent (due when settled, or past the horizon) */
+    WHY_PARK_CLOSED, /* closed, other (due past the horizon) */
+    WHY_PARK_HEAPS
 };
 
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
@@ -140,9 +154,10 @@ struct why_store {
                                          transactions): an idle open connection is not */
     struct why_conn_rec **batch;      /* records a pruning pass frees, put in creation order */
     size_t batch_cap;                 /* entries */
-    struct why_park *park;            /* open records off the active list until their oldest
-                                         answer goes stale (min-heap by it; why_store_prune) */
-    size_t npark, park_cap;
+    struct why_parked park[WHY_PARK_HEAPS]; /* records off the active list until they may be
+                                         due (why_store_prune) */
+    uint32_t park_gen;                /* the gateways' gen + 1 the closed ones not spent were
+                                         parked at (their roles) */
     struct why_dns_rec **dbatch;      /* DNS records a pruning pass frees */
     size_t dbatch_cap;
     uint64_t next_rec_seq;
@@ -333,6 +348,10 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
 /* t was decided (or is about to be): pruning looks at its record again, from its first
  * transaction. */
 void why_store_txn_decided(struct why_store *st, struct why_txn *t);
+
+/* rc was joined to a request (or to an unjoined incident): claimed, and pruning looks at it
+ * again (a closed record claimed is due once settled). */
+void why_store_conn_claimed(struct why_store *st, struct why_conn_rec *rc);
 
 /* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);

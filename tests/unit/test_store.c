@@ -765,6 +765,54 @@ static void horizon_held_by_a_late_push(void **state)
     assert_int_equal(f->pruned_conns, 1);
 }
 
+static struct why_conn_rec *closed_at(struct fixture *f, int i, double last)
+{
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[i]);
+    rc->live = NULL;
+    rc->closed = true;
+    why_store_conn_active(&f->st, rc);
+    rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(last);
+    return rc;
+}
+
+/* A closed record held by an old pending request (by the horizon) rests until it may be
+ * due: claimed, or read as the gateway's client connection once the gateway is known, it
+ * is spent and goes once settled; a spent one goes once settled, not before. */
+static void closed_records_rest_until_due(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cli = why_store_conn_new(&f->st, &f->conns[3]);
+    struct why_txn *held = request(f, cli, "GET", "/held", "shop.lab");
+    held->req_first_ts = held->req_ts = T(5);
+    why_store_queue_push(&f->st, held); /* the horizon: 5 - settle - skew = 2.998 */
+    struct why_conn_rec *claimed = closed_at(f, 0, 9);
+    struct why_conn_rec *served = closed_at(f, 1, 9.5);
+    served->app = WHY_APP_HTTP;
+    struct why_conn_rec *spent = closed_at(f, 2, 10);
+    spent->app = WHY_APP_HTTP;
+    spent->claimed = true;
+    why_store_prune(&f->st, T(11), false);
+    assert_int_equal(f->pruned_conns, 0);
+    assert_false(claimed->in_act);
+    assert_false(served->in_act);
+    assert_false(spent->in_act);
+    why_store_conn_claimed(&f->st, claimed);
+    why_store_prune(&f->st, T(11.1), false); /* settled: before 9.098 */
+    assert_int_equal(f->pruned_conns, 1);
+    assert_int_equal(f->st.nrecs, 3);
+    why_store_prune(&f->st, T(11.6), false); /* 9.598: the server is not the gateway yet */
+    assert_int_equal(f->pruned_conns, 1);
+    why_gw_add_served(&f->gw, &f->conns[1].srv_addr);
+    why_gw_add_originator(&f->gw, &f->conns[1].srv_addr);
+    why_store_prune(&f->st, T(11.7), false);
+    assert_int_equal(f->pruned_conns, 2);
+    why_store_prune(&f->st, T(12), false); /* 9.998 */
+    assert_int_equal(f->pruned_conns, 2);
+    why_store_prune(&f->st, T(12.1), false);
+    assert_int_equal(f->pruned_conns, 3);
+    assert_int_equal(f->st.nrecs, 1);
+}
+
 /* DNS records first asked out of order (within the lag of the records): one asked after a
  * later one expires at the same pass as the records asked before it. */
 static void dns_expiry_out_of_order(void **state)
@@ -1129,6 +1177,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_records_rest_until_due, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_expiry_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_connections_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_after_a_pass, setup, teardown),
