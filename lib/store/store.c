@@ -404,7 +404,7 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->in_act)
         return;
-    park_remove(st, rc); /* something changed before its answers went stale: looked at again */
+    park_remove(st, rc); /* something changed before it was due: looked at now */
     rc->in_act = true;
     rc->actprev = NULL;
     rc->actnext = st->act_head;

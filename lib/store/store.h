@@ -345,8 +345,8 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
  * (the store does that itself): pruning looks at it again. */
 void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
 
-/* t was decided (or is about to be): pruning looks at its record again, from its first
- * transaction. */
+/* t was decided (or is about to be): pruning looks at its record again, and reads its
+ * transactions up to t again. */
 void why_store_txn_decided(struct why_store *st, struct why_txn *t);
 
 /* rc was joined to a request (or to an unjoined incident): claimed, and pruning looks at it
