@@ -1760,8 +1760,8 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
     bool batch_oom = false;
     for (struct why_conn_rec *rc = all ? st->rhead : st->act_head, *next; rc; rc = next) {
         next = all ? rc->rnext : rc->actnext;
-        why_store_trim_txns(st, rc, now, false); /* open keep-alive connections carry many */
         if (!rc->closed) {
+            why_store_trim_txns(st, rc, now, false); /* keep-alive connections carry many */
             /* nothing to trim until it closes, gets a transaction or one of its requests
              * is decided (each puts it back): a held connection waiting for its answer */
             bool idle = true;
@@ -1791,6 +1791,8 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         bool pending = false;
         for (struct why_txn *t = rc->txn_head; t && !pending; t = t->next)
             pending = t->queued && !t->decided;
+        if (!all && (!old || pending)) /* (else all go below) */
+            why_store_trim_txns(st, rc, now, false);
         if (!all && !old && !rc->txn_head) {
             /* nothing changes until it is old (by last: the horizon or its settling), or
              * claimed (why_store_conn_claimed) */
