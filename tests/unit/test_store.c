@@ -2,7 +2,9 @@
  * strings, not only hashes; a claim takes a request out of it for good; DNS records are
  * found by query key, by name and by answered address, retransmissions and ICMP errors find
  * the latest record, addresses past the 4 kept are counted; pruning shows each record to
- * its hook before freeing it and frees everything at the end. */
+ * its hook before freeing it and frees everything at the end; records resting off its active
+ * list (answered, closed not old yet) and DNS records or requests out of order are taken at
+ * the pass where they are due, not later. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
