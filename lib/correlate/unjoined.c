@@ -393,7 +393,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         to = x->client->has_resp ? x->client->resp_first_ts : conn_last_ts(why_rec_conn(x->client->rc));
     }
     for (uint32_t i = 0; i < x->nattempts; i++) {
-        x->attempts[i]->claimed = true;
+        why_store_conn_claimed(st, x->attempts[i]);
         if (x->client)
             why_store_note_req_path(st, why_rec_conn(x->attempts[i]), from, to);
         /* a try before the connection that carried the request: a request answered at once
@@ -415,10 +415,10 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         sm->alt_by = x->client->req_frame;
     }
     if (x->up_conn) {
-        x->up_conn->claimed = true;
+        why_store_conn_claimed(st, x->up_conn);
         if (x->client)
             why_store_note_req_path(st, why_rec_conn(x->up_conn), from, to);
     }
     if (x->client_conn)
-        x->client_conn->claimed = true;
+        why_store_conn_claimed(st, x->client_conn);
 }

@@ -353,8 +353,10 @@ static void sweep_orphans(struct why_session *s, bool finishing)
     for (struct why_txn *t = s->st.cand_head; t; t = t->tnext)
         if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
             txn_ready(s, t, finishing) &&
-            why_join_upstream_orphan(&cx, t))
+            why_join_upstream_orphan(&cx, t)) {
             decide(s, t);
+            why_store_txn_decided(&s->st, t);
+        }
 }
 
 /* ---- failures no request was joined to, reported as their records go ---- */

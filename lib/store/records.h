@@ -120,6 +120,16 @@ struct why_conn_rec {
                                            bucket: fbucket) */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
+    struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
+                                     last trim kept and only time (trim_at), a decision or a
+                                     join can free: the next trim goes on after it (NULL:
+                                     none) */
+    struct why_ts trim_at;        /* the oldest answer among them (sec INT64_MAX: none) */
+    uint64_t trim_redo;           /* the newest of them decided or joined since (its id; 0:
+                                     none): the next trim reads the list up to it again */
+    uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
+                                     (0: on none; why_store_prune) */
+    uint8_t pheap;
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */

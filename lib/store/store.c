@@ -359,8 +359,94 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     rc->in_attempts = false;
 }
 
+/* ---- the heaps of parked records, each by the time its records may be due ---- */
+
+static bool park_before(const struct why_park *a, const struct why_park *b)
+{
+    return why_ts_cmp(a->at, b->at) < 0;
+}
+
+static void park_set(struct why_parked *h, size_t i, struct why_park e)
+{
+    h->v[i] = e;
+    e.rc->ppos = (uint32_t)i + 1;
+}
+
+static void park_up(struct why_parked *h, size_t i)
+{
+    struct why_park e = h->v[i];
+    while (i > 0 && park_before(&e, &h->v[(i - 1) / 2])) {
+        park_set(h, i, h->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    park_set(h, i, e);
+}
+
+static void park_down(struct why_parked *h, size_t i)
+{
+    struct why_park e = h->v[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && park_before(&h->v[c + 1], &h->v[c]))
+            c++;
+        if (!park_before(&h->v[c], &e))
+            break;
+        park_set(h, i, h->v[c]);
+        i = c;
+    }
+    park_set(h, i, e);
+}
+
+/* rc leaves its heap of parked records (if on one). O(log n). */
+static void park_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->ppos)
+        return;
+    struct why_parked *h = &st->park[rc->pheap];
+    size_t i = rc->ppos - 1;
+    rc->ppos = 0;
+    struct why_park last = h->v[--h->n];
+    if (i == h->n)
+        return;
+    park_set(h, i, last);
+    if (i > 0 && park_before(&last, &h->v[(i - 1) / 2]))
+        park_up(h, i);
+    else
+        park_down(h, i);
+}
+
+/* rc (off the active list) goes on heap k until at; false if there is no room (then it
+ * stays where it is). O(log n). */
+static bool park_add(struct why_store *st, int k, struct why_conn_rec *rc, struct why_ts at)
+{
+    struct why_parked *h = &st->park[k];
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        struct why_park *p = realloc(h->v, cap * sizeof *p);
+        if (!p)
+            return false;
+        h->v = p;
+        h->cap = cap;
+    }
+    h->v[h->n] = (struct why_park){at, rc};
+    rc->pheap = (uint8_t)k;
+    park_up(h, h->n++);
+    return true;
+}
+
+/* The records of heap k due by limit (at before it) back on the active list. */
+static void park_due(struct why_store *st, int k, struct why_ts limit)
+{
+    struct why_parked *h = &st->park[k];
+    while (h->n && why_ts_cmp(h->v[0].at, limit) < 0)
+        why_store_conn_active(st, h->v[0].rc);
+}
+
 static void act_remove(struct why_store *st, struct why_conn_rec *rc)
 {
+    park_remove(st, rc);
     if (!rc->in_act)
         return;
     if (rc->actprev)
@@ -377,12 +463,35 @@ void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc)
 {
     if (rc->in_act)
         return;
+    park_remove(st, rc); /* something changed before it was due: looked at now */
     rc->in_act = true;
     rc->actprev = NULL;
     rc->actnext = st->act_head;
     if (rc->actnext)
         rc->actnext->actprev = rc;
     st->act_head = rc;
+}
+
+/* t may be freed now: if it is one the last trim kept at the head of its list, the next
+ * trim reads the list up to it again (ids grow along the list). */
+static void trim_again(const struct why_txn *t)
+{
+    struct why_conn_rec *rc = t->rc;
+    if (rc->trim_kept && t->id <= rc->trim_kept->id && t->id > rc->trim_redo)
+        rc->trim_redo = t->id;
+}
+
+void why_store_conn_claimed(struct why_store *st, struct why_conn_rec *rc)
+{
+    rc->claimed = true;
+    if (rc->ppos && rc->pheap == WHY_PARK_CLOSED)
+        why_store_conn_active(st, rc); /* spent: due once settled */
+}
+
+void why_store_txn_decided(struct why_store *st, struct why_txn *t)
+{
+    trim_again(t);
+    why_store_conn_active(st, t->rc);
 }
 
 /* The records to rc's server address changed (why_store_conns_version). */
@@ -610,6 +719,9 @@ void why_store_fini(struct why_store *st)
     free(st->qlike);
     free(st->qhost);
     free(st->batch);
+    for (int k = 0; k < WHY_PARK_HEAPS; k++)
+        free(st->park[k].v);
+    free(st->dbatch);
     memset(st, 0, sizeof *st);
 }
 
@@ -1298,6 +1410,8 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
 {
     if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) >= WHY_ORDER_SLACK_US)
         st->queue_unordered = true; /* for good: oldest_pending walks the whole queue */
+    else if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) > st->qlag_us)
+        st->qlag_us = why_ts_diff_us(t->req_first_ts, st->qfirst_max);
     if (why_ts_cmp(t->req_first_ts, st->qfirst_max) > 0)
         st->qfirst_max = t->req_first_ts;
     t->queued = true;
@@ -1370,7 +1484,7 @@ void why_store_queue_remove(struct why_store *st, struct why_txn *t)
     t->qnext = t->qprev = NULL;
     why_store_queue_unindex(st, t);
     complete_unlink(st, t);
-    why_store_conn_active(st, t->rc); /* decided: pruning may trim it */
+    why_store_txn_decided(st, t); /* pruning may trim it */
 }
 
 static int by_qseq(const void *a, const void *b)
@@ -1471,6 +1585,8 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 {
     up->claimed_by = client;
     up->rc->carried = true;
+    trim_again(up); /* joined: pruning may trim it */
+    why_store_conn_active(st, up->rc);
     why_store_txn_unindex(st, up); /* joined once: no other request may look at it again */
     ending_unlink(st, up);
 }
@@ -1720,17 +1836,19 @@ struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const st
 
 /* ---- pruning records no pending request can still use ---- */
 
-/* The queue is in push order, and (unless queue_unordered) every request pushed began less
- * than WHY_ORDER_SLACK_US before any pushed earlier: once a request began that long after the
- * oldest seen so far, none after it can be older. So the walk stops near the queue's head:
- * O(requests pushed within that slack of the oldest), not O(queue). */
+/* The queue is in push order, and (unless queue_unordered) every request pushed began at
+ * most qlag_us (< WHY_ORDER_SLACK_US) before any pushed earlier: once a request began more
+ * than that after the oldest seen so far, none after it can be older. So the walk stops near
+ * the queue's head: O(requests pushed within that lag of the oldest), not O(queue); requests
+ * pushed in the order they began (the usual gateway) make it a few. (+ 2: the lags are
+ * truncated to the microsecond.) */
 static struct why_ts oldest_pending(const struct why_store *st, struct why_ts now)
 {
     struct why_ts o = now;
     for (const struct why_txn *t = st->qhead; t; t = t->qnext) {
         if (why_ts_cmp(t->req_first_ts, o) < 0)
             o = t->req_first_ts;
-        else if (!st->queue_unordered && why_ts_diff_us(o, t->req_first_ts) >= WHY_ORDER_SLACK_US)
+        else if (!st->queue_unordered && why_ts_diff_us(o, t->req_first_ts) >= st->qlag_us + 2)
             break;
     }
     return o;
@@ -1746,23 +1864,82 @@ static bool dns_ordered(const struct why_store *st)
            (!st->dtail || why_ts_diff_us(st->dtail->q_ts, st->dns_qmax) < WHY_ORDER_SLACK_US);
 }
 
+/* How far any DNS record was first asked before one created earlier (dlag_us), reading the
+ * records created since the last call once each: from the newest back to the first not read,
+ * then forward. */
+static int64_t dns_lag(struct why_store *st)
+{
+    struct why_dns_rec *d = st->dtail;
+    if (!d || d->id <= st->dscan_id)
+        return st->dlag_us;
+    while (d->prev && d->prev->id > st->dscan_id)
+        d = d->prev;
+    for (; d; d = d->next) {
+        if (st->dscan_id && why_ts_diff_us(d->q_ts, st->dscan_max) > st->dlag_us)
+            st->dlag_us = why_ts_diff_us(d->q_ts, st->dscan_max);
+        if (!st->dscan_id || why_ts_cmp(d->q_ts, st->dscan_max) > 0)
+            st->dscan_max = d->q_ts;
+        st->dscan_id = d->id;
+    }
+    return st->dlag_us;
+}
+
 /* Frees the transactions of rc nothing needs any more: decided client requests, upstream
  * requests already joined (or answered long ago and never joined: their client request was
  * decided without them), anywhere in the list but never one still awaiting its response.
- * With all, every transaction that is not a pending client request. */
+ * With all, every transaction that is not a pending client request.
+ * The ones at the list's head that only a decision, a join or time can free (pending
+ * requests, answered ones before rc->unanswered) are remembered (trim_kept, trim_at): until
+ * the oldest answer among them is stale, the next trim reads only the transactions after
+ * them, and those up to the newest of them decided or joined since (trim_redo): a
+ * keep-alive connection carries many, decided nearly in order. */
 void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
 {
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
     struct why_txn **pp = &rc->txn_head, *prev = NULL;
     bool waiting = false; /* at or after rc->unanswered: responses still to come */
+    struct why_txn *kept = NULL, *resume = NULL;
+    struct why_ts kept_at = {INT64_MAX, 0, 0};
+    uint64_t redo = rc->trim_redo;
+    rc->trim_redo = 0;
+    if (!all && rc->trim_kept && why_ts_cmp(rc->trim_at, stale) >= 0) {
+        if (!redo) {
+            kept = prev = rc->trim_kept; /* before rc->unanswered, which only moves on */
+            kept_at = rc->trim_at;
+            pp = &prev->next;
+        } else if (rc->trim_kept->id > redo) {
+            resume = rc->trim_kept; /* once past the ones decided or joined */
+        }
+    }
+    bool extend = !all; /* the kept ones at the head go on */
     while (*pp) {
         struct why_txn *t = *pp;
+        if (resume && t->id > redo) {
+            /* the rest up to resume are kept ones the last trim read, unchanged */
+            if (extend) {
+                kept = prev = resume;
+                if (why_ts_cmp(rc->trim_at, kept_at) < 0)
+                    kept_at = rc->trim_at;
+                pp = &prev->next;
+                resume = NULL;
+                continue;
+            }
+            resume = NULL;
+        }
         if (t == rc->unanswered)
             waiting = true;
         bool done = t->decided ||
                     (!t->queued && (t->claimed_by || all ||
                                     (t->has_resp && why_ts_cmp(t->resp_ts, stale) < 0)));
         if (!done || (waiting && !all) || (t->queued && !t->decided)) {
+            bool pending = t->queued && !t->decided;
+            if (extend && !waiting && (pending || (!done && t->has_resp))) {
+                kept = t;
+                if (!pending && why_ts_cmp(t->resp_ts, kept_at) < 0)
+                    kept_at = t->resp_ts;
+            } else {
+                extend = false;
+            }
             prev = t;
             pp = &t->next;
             continue;
@@ -1775,6 +1952,8 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         rc->ntxn--;
         txn_free(st, t);
     }
+    rc->trim_kept = kept;
+    rc->trim_at = kept_at;
 }
 
 /* A DNS record no pending request can use any more (or any, at the end). */
@@ -1801,6 +1980,20 @@ static void slots_compact(struct why_store *st)
     st->slots_dead = 0;
 }
 
+/* Whether the open record rc (just trimmed, not idle) can leave the active list until the
+ * sweep whose stale time (why_store_trim_txns) passes *at: every transaction it keeps is a
+ * pending client request or an answered one nobody joined, with no answer still to come.
+ * Until then a sweep would trim nothing there and leave it as it is; what else can change
+ * that (a new transaction, a decision, a join, the close) puts it back on the list. */
+static bool parkable(const struct why_conn_rec *rc, struct why_ts *at)
+{
+    /* the trim's kept ones at the head are such transactions: all of them here */
+    if (rc->unanswered || !rc->trim_kept || rc->trim_kept != rc->txn_tail || rc->trim_at.sec == INT64_MAX)
+        return false;
+    *at = rc->trim_at;
+    return true;
+}
+
 static int by_seq(const void *a, const void *b)
 {
     uint64_t x = (*(struct why_conn_rec *const *)a)->seq, y = (*(struct why_conn_rec *const *)b)->seq;
@@ -1815,21 +2008,43 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         horizon = pin_limit;
     struct why_ts recent = why_ts_add_us(now, -WHY_HORIZON_US);
     struct why_ts settled = why_ts_add_us(now, -(WHY_SKEW_US + st->settle_us));
+    struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
+    /* parked records that may be due now are looked at again: open ones whose oldest answer
+     * is stale, closed ones old by the horizon, or settled if spent; closed ones parked as
+     * not spent all when the gateway's roles changed (they may be spent now) */
+    if (!all) {
+        struct why_ts old = why_ts_cmp(horizon, recent) > 0 ? horizon : recent;
+        park_due(st, WHY_PARK_OPEN, stale);
+        park_due(st, WHY_PARK_SPENT, why_ts_cmp(settled, old) > 0 ? settled : old);
+        park_due(st, WHY_PARK_CLOSED, old);
+        if (st->park_gen != st->gw->gen + 1) {
+            struct why_parked *h = &st->park[WHY_PARK_CLOSED];
+            while (h->n)
+                why_store_conn_active(st, h->v[h->n - 1].rc);
+            st->park_gen = st->gw->gen + 1;
+        }
+    }
     /* Only the records on the active list (closed, or carrying transactions) can change;
      * an open one without transactions leaves it until it closes or carries a request. */
     size_t nbatch = 0;
     bool batch_oom = false;
     for (struct why_conn_rec *rc = all ? st->rhead : st->act_head, *next; rc; rc = next) {
         next = all ? rc->rnext : rc->actnext;
-        why_store_trim_txns(st, rc, now, false); /* open keep-alive connections carry many */
         if (!rc->closed) {
+            why_store_trim_txns(st, rc, now, false); /* keep-alive connections carry many */
             /* nothing to trim until it closes, gets a transaction or one of its requests
              * is decided (each puts it back): a held connection waiting for its answer */
             bool idle = true;
             for (const struct why_txn *t = rc->txn_head; t && idle; t = t->next)
                 idle = t->queued && !t->decided;
+            struct why_ts at = now;
             if (idle)
                 act_remove(st, rc);
+            else if (!all && parkable(rc, &at)) { /* nothing to trim before at goes stale */
+                act_remove(st, rc);
+                if (!park_add(st, WHY_PARK_OPEN, rc, at))
+                    why_store_conn_active(st, rc); /* no room: looked at every sweep */
+            }
             continue;
         }
         struct why_ts last = rc->c->half[0].last_ts;
@@ -1846,6 +2061,16 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         bool pending = false;
         for (struct why_txn *t = rc->txn_head; t && !pending; t = t->next)
             pending = t->queued && !t->decided;
+        if (!all && (!old || pending)) /* (else all go below) */
+            why_store_trim_txns(st, rc, now, false);
+        if (!all && !old && !rc->txn_head) {
+            /* nothing changes until it is old (by last: the horizon or its settling), or
+             * claimed (why_store_conn_claimed) */
+            act_remove(st, rc);
+            if (!park_add(st, spent ? WHY_PARK_SPENT : WHY_PARK_CLOSED, rc, last))
+                why_store_conn_active(st, rc); /* no room: looked at every sweep */
+            continue;
+        }
         if (!all && (!old || pending))
             continue;
         why_store_trim_txns(st, rc, now, true);
@@ -1896,16 +2121,39 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
     }
     slots_compact(st);
     /* only the old records can have expired (dns_ordered): the walk ends at the first one
-     * asked well after the expiry time */
+     * asked more than the records' lag after the expiry time (+ 2: the lag is truncated) */
     bool dstop = !all && dns_ordered(st);
     struct why_ts dlimit = why_ts_add_us(why_ts_cmp(horizon, recent) > 0 ? horizon : recent,
-                                         WHY_ORDER_SLACK_US);
-    /* unjoined failures first, while every record they are compared with is still here */
+                                         dstop ? dns_lag(st) + 2 : WHY_ORDER_SLACK_US);
+    /* unjoined failures first, while every record they are compared with is still here; the
+     * expired ones are kept in dbatch, so that freeing them does not walk the others again */
+    size_t ndbatch = 0;
+    bool dbatch_ok = st->hooks.on_prune_dns != NULL;
     for (struct why_dns_rec *d = st->dhead; d && st->hooks.on_prune_dns; d = d->next) {
         if (dstop && why_ts_cmp(d->q_ts, dlimit) >= 0)
             break;
-        if (dns_expired(d, all, horizon, recent))
-            st->hooks.on_prune_dns(st->hooks.ctx, d);
+        if (!dns_expired(d, all, horizon, recent))
+            continue;
+        st->hooks.on_prune_dns(st->hooks.ctx, d);
+        if (dbatch_ok && ndbatch == st->dbatch_cap) {
+            size_t cap = st->dbatch_cap ? st->dbatch_cap * 2 : 256;
+            struct why_dns_rec **b = realloc(st->dbatch, cap * sizeof *b);
+            if (b) {
+                st->dbatch = b;
+                st->dbatch_cap = cap;
+            } else {
+                dbatch_ok = false; /* the walk below finds them again */
+            }
+        }
+        if (dbatch_ok)
+            st->dbatch[ndbatch++] = d;
+    }
+    if (dbatch_ok) {
+        for (size_t i = 0; i < ndbatch; i++) {
+            dns_unlink(st, st->dbatch[i]);
+            spare_put(&st->spare_dns, st->dbatch[i]);
+        }
+        return;
     }
     for (struct why_dns_rec *d = st->dhead, *next; d; d = next) {
         next = d->next;

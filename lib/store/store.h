@@ -99,6 +99,26 @@ struct why_rec_slot {
     uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
 };
 
+/* A record parked off the active list until at: an open one until its oldest answer goes
+ * stale (that answer's resp_ts), a closed one until it is old (its last packet). */
+struct why_park {
+    struct why_ts at;
+    struct why_conn_rec *rc;
+};
+
+/* A min-heap of parked records by at. */
+struct why_parked {
+    struct why_park *v;
+    size_t n, cap;
+};
+
+enum {
+    WHY_PARK_OPEN,   /* open, their transactions all answered (due when the oldest is stale) */
+    WHY_PARK_SPENT,  /* closed and spent (due when settled, or past the horizon) */
+    WHY_PARK_CLOSED, /* closed, other (due past the horizon) */
+    WHY_PARK_HEAPS
+};
+
 /* Hooks into the session (pointers, so that the store calls nothing above it). */
 struct why_store_hooks {
     void *ctx;
@@ -154,6 +174,12 @@ struct why_store {
                                          transactions): an idle open connection is not */
     struct why_conn_rec **batch;      /* records a pruning pass frees, put in creation order */
     size_t batch_cap;                 /* entries */
+    struct why_parked park[WHY_PARK_HEAPS]; /* records off the active list until they may be
+                                         due (why_store_prune) */
+    uint32_t park_gen;                /* the gateways' gen + 1 the closed ones not spent were
+                                         parked at (their roles) */
+    struct why_dns_rec **dbatch;      /* DNS records a pruning pass frees */
+    size_t dbatch_cap;
     uint64_t next_rec_seq;
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went
@@ -170,6 +196,10 @@ struct why_store {
     bool dns_unordered;               /* a record's first query came WHY_ORDER_SLACK_US or more
                                          before one created before it: pruning then walks
                                          every DNS record, not only the old ones */
+    uint64_t dscan_id;                /* the newest DNS record dns_lag has read (its id) */
+    struct why_ts dscan_max;          /* the latest first query of those */
+    int64_t dlag_us;                  /* the most one of them was first asked before an earlier
+                                         one (us, truncated): how far pruning's walk must look */
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
     uint32_t nkbuckets;               /* of dkey (power of two, grows with ndns) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
@@ -201,6 +231,8 @@ struct why_store {
         struct why_txn *head, *tail;
     } *qhost;
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
+    int64_t qlag_us;                  /* the most any request pushed began before qfirst_max
+                                         (us, truncated): how far oldest_pending must look */
     bool queue_unordered;             /* a request pushed began WHY_ORDER_SLACK_US or more
                                          before one pushed earlier: the oldest pending request
                                          is then found by walking the whole queue */
@@ -368,6 +400,14 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
 /* rc closed (the caller must say so: pruning walks only this list) or got a transaction
  * (the store does that itself): pruning looks at it again. */
 void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
+
+/* t was decided (or is about to be): pruning looks at its record again, and reads its
+ * transactions up to t again. */
+void why_store_txn_decided(struct why_store *st, struct why_txn *t);
+
+/* rc was joined to a request (or to an unjoined incident): claimed, and pruning looks at it
+ * again (a closed record claimed is due once settled). */
+void why_store_conn_claimed(struct why_store *st, struct why_conn_rec *rc);
 
 /* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
 void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);

@@ -2,7 +2,9 @@
  * strings, not only hashes; a claim takes a request out of it for good; DNS records are
  * found by query key, by name and by answered address, retransmissions and ICMP errors find
  * the latest record, addresses past the 4 kept are counted; pruning shows each record to
- * its hook before freeing it and frees everything at the end. */
+ * its hook before freeing it and frees everything at the end; records resting off its active
+ * list (answered, closed not old yet) and DNS records or requests out of order are taken at
+ * the pass where they are due, not later. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -877,6 +879,324 @@ static void pruning(void **state)
     assert_null(why_store_dns_by_name(&f->st, why_request_key("", "shop.lab")));
 }
 
+/* A request queued after one that began later (within the queue's lag) still holds the
+ * horizon back: a closed record from just before it stays until it is decided. */
+static void horizon_held_by_a_late_push(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cli = why_store_conn_new(&f->st, &f->conns[1]);
+    const double begun[4] = {10.0, 10.5, 10.8, 10.4}; /* pushed in this order */
+    struct why_txn *q[4];
+    for (int i = 0; i < 4; i++) {
+        q[i] = request(f, cli, "GET", "/q", "shop.lab");
+        q[i]->req_first_ts = q[i]->req_ts = T(begun[i]);
+        why_store_queue_push(&f->st, q[i]);
+    }
+    why_store_queue_remove(&f->st, q[0]);
+    q[0]->decided = true;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    rc->live = NULL;
+    rc->closed = true;
+    why_store_conn_active(&f->st, rc);
+    /* after the horizon of the request begun at 10.4 (10.4 - settle - skew), before 10.5's */
+    rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(8.45);
+    why_store_prune(&f->st, T(11), false);
+    assert_int_equal(f->pruned_conns, 0);
+    /* the request begun at 10.4, walked past the one begun at 10.8, decided: the horizon
+     * moves on and the record is due */
+    why_store_queue_remove(&f->st, q[3]);
+    q[3]->decided = true;
+    why_store_prune(&f->st, T(11.5), false);
+    assert_int_equal(f->pruned_conns, 1);
+}
+
+static struct why_conn_rec *closed_at(struct fixture *f, int i, double last)
+{
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[i]);
+    rc->live = NULL;
+    rc->closed = true;
+    why_store_conn_active(&f->st, rc);
+    rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(last);
+    return rc;
+}
+
+/* A closed record held by an old pending request (by the horizon) rests until it may be
+ * due: claimed, or read as the gateway's client connection once the gateway is known, it
+ * is spent and goes once settled; a spent one goes once settled, not before. */
+static void closed_records_rest_until_due(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cli = why_store_conn_new(&f->st, &f->conns[3]);
+    struct why_txn *held = request(f, cli, "GET", "/held", "shop.lab");
+    held->req_first_ts = held->req_ts = T(5);
+    why_store_queue_push(&f->st, held); /* the horizon: 5 - settle - skew = 2.998 */
+    struct why_conn_rec *claimed = closed_at(f, 0, 9);
+    struct why_conn_rec *served = closed_at(f, 1, 9.5);
+    served->app = WHY_APP_HTTP;
+    struct why_conn_rec *spent = closed_at(f, 2, 10);
+    spent->app = WHY_APP_HTTP;
+    spent->claimed = true;
+    why_store_prune(&f->st, T(11), false);
+    assert_int_equal(f->pruned_conns, 0);
+    assert_false(claimed->in_act);
+    assert_false(served->in_act);
+    assert_false(spent->in_act);
+    why_store_conn_claimed(&f->st, claimed);
+    why_store_prune(&f->st, T(11.1), false); /* settled: before 9.098 */
+    assert_int_equal(f->pruned_conns, 1);
+    assert_int_equal(f->st.nrecs, 3);
+    why_store_prune(&f->st, T(11.6), false); /* 9.598: the server is not the gateway yet */
+    assert_int_equal(f->pruned_conns, 1);
+    why_gw_add_served(&f->gw, &f->conns[1].srv_addr);
+    why_gw_add_originator(&f->gw, &f->conns[1].srv_addr);
+    why_store_prune(&f->st, T(11.7), false);
+    assert_int_equal(f->pruned_conns, 2);
+    why_store_prune(&f->st, T(12), false); /* 9.998 */
+    assert_int_equal(f->pruned_conns, 2);
+    why_store_prune(&f->st, T(12.1), false);
+    assert_int_equal(f->pruned_conns, 3);
+    assert_int_equal(f->st.nrecs, 1);
+}
+
+/* DNS records first asked out of order (within the lag of the records): one asked after a
+ * later one expires at the same pass as the records asked before it. */
+static void dns_expiry_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    answered(f, "a.lab", WHY_DNS_A, 10.0, 10.01, "198.19.1.1", NULL);
+    answered(f, "b.lab", WHY_DNS_A, 10.6, 10.61, "198.19.1.2", NULL);
+    answered(f, "c.lab", WHY_DNS_A, 10.3, 10.31, "198.19.1.3", NULL);
+    /* nothing pending: the horizon is now - settle - skew = 10.398 */
+    why_store_prune(&f->st, T(12.4), false);
+    assert_int_equal(f->pruned_dns, 2);
+    assert_int_equal(f->st.ndns, 1);
+    assert_non_null(why_store_dns_by_name(&f->st, why_request_key("", "b.lab")));
+    why_store_prune(&f->st, T(13), false);
+    assert_int_equal(f->pruned_dns, 3);
+}
+
+/* An open connection whose requests are all answered and nobody joined rests off the
+ * active list until the first answer goes stale (settle + WHY_STALE_US), in that order among
+ * such connections; a join, a decision or a new request puts it back at once. */
+static struct why_txn *answered_request(struct fixture *f, struct why_conn_rec *rc, double at)
+{
+    struct why_txn *t = request(f, rc, "GET", "/up", "shop.lab");
+    t->req_first_ts = t->req_ts = T(at - 0.01);
+    t->has_resp = t->resp_done = true;
+    t->resp_first_ts = t->resp_ts = t->resp_end_ts = T(at);
+    return t;
+}
+
+static void answered_connections_rest(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc[4];
+    const double at[4] = {7, 5, 6, 4};
+    for (int i = 0; i < 4; i++) {
+        rc[i] = why_store_conn_new(&f->st, &f->conns[i]);
+        answered_request(f, rc[i], at[i]);
+    }
+    why_store_prune(&f->st, T(8), false);
+    for (int i = 0; i < 4; i++) {
+        assert_false(rc[i]->in_act);
+        assert_int_equal(rc[i]->ntxn, 1);
+    }
+    /* rc[3]: joined while resting, trimmed at the next pass */
+    struct why_txn *client = request(f, rc[0], "GET", "/c", "shop.lab");
+    why_store_claim_txn(&f->st, rc[3]->txn_head, client);
+    why_store_prune(&f->st, T(8.5), false);
+    assert_int_equal(rc[3]->ntxn, 0);
+    /* rc[1] (answered at 5) got a new request: looked at again, and the new one waits for
+     * its answer while the old one goes stale on time */
+    struct why_txn *more = request(f, rc[1], "GET", "/more", "shop.lab");
+    rc[1]->unanswered = more;
+    why_store_prune(&f->st, T(9), false);
+    assert_true(rc[1]->in_act);
+    /* stale once the answer is settle + 10 s old: 5 at 17.5, 6 at 18.5, 7 not yet */
+    why_store_prune(&f->st, T(16.9), false);
+    assert_int_equal(rc[1]->ntxn, 2);
+    why_store_prune(&f->st, T(17.5), false);
+    assert_int_equal(rc[1]->ntxn, 1);
+    assert_ptr_equal(rc[1]->txn_head, more);
+    assert_int_equal(rc[2]->ntxn, 1);
+    why_store_prune(&f->st, T(18.5), false);
+    assert_int_equal(rc[2]->ntxn, 0);
+    assert_int_equal(rc[0]->ntxn, 2); /* 7 and the client request, not answered */
+    why_store_prune(&f->st, T(19.5), false);
+    assert_int_equal(rc[0]->ntxn, 1);
+    /* a pending request decided on a resting connection: trimmed at the next pass */
+    struct why_conn_rec *p = why_store_conn_new(&f->st, &f->conns[3]);
+    answered_request(f, p, 19);
+    struct why_txn *pend = request(f, p, "GET", "/p", "shop.lab");
+    pend->req_first_ts = pend->req_ts = T(19.1);
+    why_store_queue_push(&f->st, pend);
+    why_store_prune(&f->st, T(20), false);
+    assert_false(p->in_act);
+    assert_int_equal(p->ntxn, 2);
+    why_store_queue_remove(&f->st, pend);
+    pend->decided = true;
+    why_store_prune(&f->st, T(20.5), false);
+    assert_int_equal(p->ntxn, 1);
+    /* an upstream request decided as the gateway's own (an orphan): trimmed at the next pass */
+    p->txn_head->decided = true;
+    why_store_txn_decided(&f->st, p->txn_head);
+    why_store_prune(&f->st, T(21), false);
+    assert_int_equal(p->ntxn, 0);
+}
+
+/* A request that had no answer at a pass is read again at the next: answered since (streams
+ * answer out of order), it goes stale on its own answer's time, before the one ahead. */
+static void answered_after_a_pass(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    answered_request(f, rc, 8);
+    struct why_txn *t = request(f, rc, "GET", "/late", "shop.lab");
+    why_store_prune(&f->st, T(9), false);
+    assert_int_equal(rc->ntxn, 2);
+    t->has_resp = true;
+    t->resp_first_ts = t->resp_ts = T(6);
+    why_store_prune(&f->st, T(18.5), false);
+    assert_int_equal(rc->ntxn, 1);
+    assert_ptr_not_equal(rc->txn_head, t);
+}
+
+/* Nothing at or after the request still being answered is trimmed, at any pass. */
+static void kept_behind_the_unanswered(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *head = answered_request(f, rc, 8); /* its answer's head, not its end */
+    rc->unanswered = head;
+    struct why_txn *next = request(f, rc, "GET", "/next", "shop.lab");
+    why_store_prune(&f->st, T(9), false);
+    next->has_resp = true; /* (out of order, as streams may) */
+    next->resp_first_ts = next->resp_ts = T(5);
+    why_store_prune(&f->st, T(17.5), false);
+    assert_int_equal(rc->ntxn, 2);
+}
+
+/* A keep-alive connection's requests decided out of order, one at a time or a few: each
+ * is trimmed at the next pass, the others kept, and an answer ahead of them still goes
+ * stale on time. */
+static void decided_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    enum { N = 6 };
+    struct why_txn *p[N], *up = NULL;
+    for (int i = 0; i < N; i++) {
+        if (i == 1)
+            up = answered_request(f, rc, 5); /* after the first one decided */
+        p[i] = request(f, rc, "GET", "/p", "shop.lab");
+        p[i]->req_first_ts = p[i]->req_ts = T(6 + i * 0.1);
+        why_store_queue_push(&f->st, p[i]);
+    }
+    why_store_prune(&f->st, T(7), false);
+    assert_int_equal(rc->ntxn, N + 1);
+    const int order[N] = {0, 2, 4, 5, 3, 1};
+    for (int k = 0; k < N; k++) {
+        why_store_queue_remove(&f->st, p[order[k]]);
+        p[order[k]]->decided = true;
+        if (k == 1 || k == 4)
+            continue; /* two at this pass */
+        why_store_prune(&f->st, T(7.5 + k * 0.5), false);
+        int left = 0;
+        for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+            left += t != up;
+        assert_int_equal(left, N - 1 - k);
+        for (int j = 0; j <= k; j++)
+            for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+                assert_ptr_not_equal(t, p[order[j]]);
+        bool kept = false; /* not stale before 17 */
+        for (const struct why_txn *t = rc->txn_head; t; t = t->next)
+            kept |= t == up;
+        assert_true(kept);
+    }
+    why_store_prune(&f->st, T(17.5), false);
+    assert_int_equal(rc->ntxn, 0);
+}
+
+/* An answer kept behind a request decided since still goes stale on time. */
+static void answer_behind_a_decided_one(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *first = request(f, rc, "GET", "/1", "shop.lab");
+    why_store_queue_push(&f->st, first);
+    struct why_txn *up = answered_request(f, rc, 5);
+    struct why_txn *last = request(f, rc, "GET", "/2", "shop.lab");
+    why_store_queue_push(&f->st, last);
+    why_store_prune(&f->st, T(7), false);
+    why_store_queue_remove(&f->st, first);
+    first->decided = true;
+    why_store_prune(&f->st, T(7.5), false);
+    assert_ptr_equal(rc->txn_head, up);
+    why_store_prune(&f->st, T(17.5), false);
+    assert_ptr_equal(rc->txn_head, last);
+    assert_int_equal(rc->ntxn, 1);
+}
+
+/* Many resting connections, answered in a scrambled order, some joined while resting: at
+ * each pass exactly those whose answer went stale are trimmed. */
+static void resting_connections_in_order(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 64 };
+    static struct why_conn conns[N];
+    struct why_conn_rec *rc[N];
+    double at[N];
+    for (int i = 0; i < N; i++) {
+        conns[i] = f->conns[0];
+        conns[i].cli_port = (uint16_t)(40000 + i);
+        rc[i] = why_store_conn_new(&f->st, &conns[i]);
+        at[i] = 5 + (double)((i * 37) % N) / 8; /* 5 .. 12.875, each once */
+        answered_request(f, rc[i], at[i]);
+    }
+    why_store_prune(&f->st, T(13), false);
+    struct why_txn *client = request(f, rc[0], "GET", "/c", "shop.lab");
+    client->has_resp = true;
+    client->resp_ts = T(100);
+    for (int i = 1; i < N; i++) /* some from deep in the heap, last in first */
+        if (i % 5 == 1 || at[i] > 11.5)
+            why_store_claim_txn(&f->st, rc[i]->txn_head, client);
+    for (double now = 13.5; now < 26; now += 0.5) {
+        why_store_prune(&f->st, T(now), false);
+        for (int i = 1; i < N; i++) {
+            bool gone = i % 5 == 1 || at[i] > 11.5 || at[i] < now - 12;
+            assert_int_equal(rc[i]->ntxn, gone ? 0 : 1);
+        }
+    }
+}
+
+/* One joined from the middle of the resting connections: the last in their order takes its
+ * place and must still come out when its answer goes stale, before the later ones. */
+static void resting_connection_joined_from_the_middle(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 10 };
+    static struct why_conn conns[N];
+    /* looked at newest first: they come to rest answered at 1, 10, 2, 11, 12, 3, 4 (+ 5 s),
+     * then 20, 21, 22 after the one at 11 is joined */
+    const double at[N] = {4, 3, 12, 11, 2, 10, 1, 22, 21, 20};
+    struct why_conn_rec *rc[N];
+    for (int i = 0; i < N; i++) {
+        if (i == 7) {
+            struct why_conn_rec *cli = why_store_conn_new(&f->st, &f->conns[1]);
+            why_store_prune(&f->st, T(10.9), false);
+            why_store_claim_txn(&f->st, rc[3]->txn_head, request(f, cli, "GET", "/c", "shop.lab"));
+        }
+        conns[i] = f->conns[0];
+        conns[i].cli_port = (uint16_t)(40000 + i);
+        rc[i] = why_store_conn_new(&f->st, &conns[i]);
+        answered_request(f, rc[i], 5 + at[i]);
+    }
+    why_store_prune(&f->st, T(10.95), false);
+    why_store_prune(&f->st, T(21.5), false); /* stale: answered before 4.5 (+ 5) */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(rc[i]->ntxn, at[i] < 4.5 || i == 3 ? 0 : 1);
+}
+
 /* An answer's strings are one allocation sized to them, rewritten whole when one changes: a
  * reader sees each string written, the others kept, each cut at its size as the fixed
  * arrays cut them, and the first bytes of an answer that was not HTTP; a request with no
@@ -1002,6 +1322,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
+        cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_records_rest_until_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_expiry_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(answered_connections_rest, setup, teardown),
+        cmocka_unit_test_setup_teardown(answered_after_a_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(kept_behind_the_unanswered, setup, teardown),
+        cmocka_unit_test_setup_teardown(decided_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(answer_behind_a_decided_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(strings_in_room, setup, teardown),
