@@ -892,6 +892,13 @@ static enum step load(struct why_reader *r, struct src *s)
         s->pending = true;
         s->frame.file = (uint32_t)(s - r->srcs);
         s->last_ts = s->frame.ts;
+        /* The next record's header and the start of its frame, while this frame is analysed:
+         * bytes read ahead by the other thread are in its caches, not this one's. */
+        size_t next = s->start + s->consume;
+        if (next <= s->end && s->end - next >= 128) {
+            __builtin_prefetch(s->buf + next);
+            __builtin_prefetch(s->buf + next + 64);
+        }
     } else if (s->warn[0]) {
         r->warns[r->nwarn++] = s->warn;
     }
