@@ -73,7 +73,8 @@ struct ahead {
     struct rblk blk[RA_BLOCKS]; /* block i is blk[i % RA_BLOCKS]; only blk[0] until the parser
                                    leaves it (a file that waits its turn in a merge holds one) */
     uint64_t rd, wr;  /* rd <= wr <= rd + RA_BLOCKS */
-    bool ended;       /* the thread met the end of the file or a read error */
+    bool ended;       /* the thread met the end of the file or a read error, or the parser
+                         is done with the file: the thread leaves it */
     int err;          /* errno of that read error, 0 at the end of the file */
     size_t seen;      /* parser's own: data bytes of block rd already in buf[start..end) */
 };
@@ -85,6 +86,7 @@ struct feeder {
     pthread_cond_t wake_main;   /* a block got bytes or was sealed */
     pthread_cond_t wake_thread; /* a block came back, a file was added, or stop */
     bool started, failed, stop;
+    struct ahead *busy; /* the file the thread is reading into, outside the lock */
     size_t block;     /* data bytes per block */
     struct src *srcs; /* the reader's files; srcs[0..n) are the thread's to look at (shared) */
     size_t n;
@@ -273,6 +275,7 @@ static void *feeder_main(void *arg)
         }
         struct rblk *b = &a->blk[a->wr % RA_BLOCKS];
         size_t len = b->len;
+        f->busy = a;
         pthread_mutex_unlock(&f->mu);
         ssize_t k;
         do
@@ -280,6 +283,7 @@ static void *feeder_main(void *arg)
         while (k < 0 && errno == EINTR);
         int e = errno;
         pthread_mutex_lock(&f->mu);
+        f->busy = NULL;
         if (k > 0) {
             b->len = len + (size_t)k;
             if (b->len == f->block) {
@@ -355,6 +359,25 @@ static bool ahead_start(struct feeder *f, struct src *srcs, size_t i)
     pthread_cond_signal(&f->wake_thread);
     pthread_mutex_unlock(&f->mu);
     return true;
+}
+
+/* Frees the blocks of a file the parser is done with (at its end, or at damage before it),
+ * once the thread has left it: in a merge of rotated files, only the files still to be read
+ * hold memory. */
+static void ahead_retire(struct src *s)
+{
+    struct ahead *a = s->ra;
+    struct feeder *f = a->feed;
+    pthread_mutex_lock(&f->mu);
+    a->ended = true;
+    while (f->busy == a)
+        pthread_cond_wait(&f->wake_main, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+    for (unsigned i = 0; i < RA_BLOCKS; i++) {
+        free(a->blk[i].mem);
+        a->blk[i].mem = NULL;
+    }
+    s->buf = NULL;
 }
 
 static void ahead_free(struct ahead *a)
@@ -904,8 +927,11 @@ static enum step load(struct why_reader *r, struct src *s)
         for (; at < to; at += 64)
             __builtin_prefetch(s->buf + at);
         s->pf = at;
-    } else if (s->warn[0]) {
-        r->warns[r->nwarn++] = s->warn;
+    } else {
+        if (s->warn[0])
+            r->warns[r->nwarn++] = s->warn;
+        if (s->ra)
+            ahead_retire(s);
     }
     return st;
 }
