@@ -1,13 +1,20 @@
 /* Capture file reader: classic pcap (micro/nanosecond, both byte orders, Kuznetsov's
  * "modified" 24-byte records) and pcapng (SHB/IDB/EPB/SPB/OPB, several sections of either
- * byte order), streamed through one 1 MiB buffer per file with read(2), several files merged
- * by timestamp. Formats: draft-ietf-opsawg-pcap, draft-ietf-opsawg-pcapng. File headers are
- * hostile input too, so every header byte is read through the bounded cursor. */
+ * byte order), streamed with read(2), several files merged by timestamp. Formats:
+ * draft-ietf-opsawg-pcap, draft-ietf-opsawg-pcapng. File headers are hostile input too, so every
+ * header byte is read through the bounded cursor.
+ *
+ * A regular file of at least one block is read ahead: one thread for all of a reader's files
+ * reads each into a small ring of blocks while frames are parsed out of the blocks already
+ * read, so the kernel's copy overlaps the analysis. Anything else (standard input, pipes, small
+ * files, or no thread to be had) goes through one 1 MiB buffer read on the calling thread. */
 #include "capture/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/readahead.h"
 #include "util/cursor.h"
 
 #define BUF_SIZE (1u << 20)           /* bytes buffered per file; a packet block must fit */
+#define RA_BLOCKS 4u                  /* read-ahead blocks per file */
+#define PF_AHEAD 1024u                /* bytes after the record handed out kept prefetched */
+#define RA_PAD BUF_SIZE               /* room before a block for the unread tail of the one before */
 #define BLOCK_MAX (64u << 20)         /* pcapng blocks larger than this are corruption */
 #define IFACE_MAX 4096u               /* interfaces per pcapng section */
 #define OPTION_MAX 1024u              /* options read per IDB/SHB */
@@ -44,13 +55,51 @@ struct iface {
     int64_t tsoffset;  /* seconds added to every timestamp (if_tsoffset) */
 };
 
+/* One read-ahead block: RA_PAD bytes of room, then the data the thread reads. */
+struct rblk {
+    uint8_t *mem;
+    size_t len;  /* data bytes read into it */
+    bool sealed; /* the thread is done with it: full, or the file ended in it */
+    bool last;   /* the file ended in it (end of file or read error) */
+};
+
+struct feeder;
+
+/* A file read ahead. The thread fills blocks wr, wr+1... while the parser reads block rd; a
+ * block goes back to the thread when the parser moves on. rd, wr, ended, err and the blocks'
+ * len, sealed and last are shared: under the feeder's lock. */
+struct ahead {
+    struct feeder *feed;
+    struct rblk blk[RA_BLOCKS]; /* block i is blk[i % RA_BLOCKS]; only blk[0] until the parser
+                                   leaves it (a file that waits its turn in a merge holds one) */
+    uint64_t rd, wr;  /* rd <= wr <= rd + RA_BLOCKS */
+    bool ended;       /* the thread met the end of the file or a read error, or the parser
+                         is done with the file: the thread leaves it */
+    int err;          /* errno of that read error, 0 at the end of the file */
+    size_t seen;      /* parser's own: data bytes of block rd already in buf[start..end) */
+};
+
+/* The read-ahead thread of a reader, started by the first file read ahead. */
+struct feeder {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake_main;   /* a block got bytes or was sealed */
+    pthread_cond_t wake_thread; /* a block came back, a file was added, or stop */
+    bool started, failed, stop;
+    struct ahead *busy; /* the file the thread is reading into, outside the lock */
+    size_t block;     /* data bytes per block */
+    struct src *srcs; /* the reader's files; srcs[0..n) are the thread's to look at (shared) */
+    size_t n;
+};
+
 /* One input file and its read position. */
 struct src {
     const char *name;  /* as given to why_reader_open */
     const char *label; /* for messages: name, or "stdin" for "-" */
     int fd;
     bool own_fd;       /* false for stdin */
-    uint8_t *buf;      /* BUF_SIZE bytes */
+    struct ahead *ra;  /* read ahead by the thread, or NULL */
+    uint8_t *buf;      /* BUF_SIZE bytes; with ra, the memory of the block being parsed */
     size_t start, end; /* unread bytes are buf[start..end) */
     bool eof;          /* read(2) returned 0 */
     uint64_t off;      /* file offset of buf[start] (bytes) */
@@ -70,6 +119,7 @@ struct src {
     bool pending;      /* `frame` holds this file's next frame */
     struct why_frame frame;
     size_t consume;    /* bytes of the pending record still in the buffer */
+    size_t pf;         /* buf[..pf) has been prefetched (0 when buf moved) */
     char warn[MSG_SIZE];
 };
 
@@ -88,20 +138,21 @@ struct why_reader {
     bool primed;        /* every file has been asked for its first frame */
     long last;          /* file whose frame went out last, -1 none */
     char err[MSG_SIZE];
+    struct feeder feed;
 };
 
 enum step { STEP_IOERR = -1, STEP_END = 0, STEP_FRAME = 1 };
 
 /* ---- buffered input ---------------------------------------------------------------- */
 
-/* Makes at least n (<= BUF_SIZE) bytes available at buf+start. Returns 1, 0 when the file
- * ends first (what is there stays), -1 on a read error (errno kept). */
-static int fill(struct src *s, size_t n)
+/* fill() on the calling thread, into the one buffer. */
+static int fill_plain(struct src *s, size_t n)
 {
-    if (s->end - s->start >= n)
-        return 1;
+    if (s->start == s->end) /* drained: the whole buffer is free again */
+        s->start = s->end = s->pf = 0;
     if (s->start + n > BUF_SIZE) {
         memmove(s->buf, s->buf + s->start, s->end - s->start);
+        s->pf = 0;
         s->end -= s->start;
         s->start = 0;
     }
@@ -119,14 +170,223 @@ static int fill(struct src *s, size_t n)
     return s->end - s->start >= n ? 1 : 0;
 }
 
+/* Gives the parser the rest of a file's blocks: blocks 1.. once it leaves block 0. */
+static int ahead_grow(struct ahead *a)
+{
+    for (unsigned i = 1; i < RA_BLOCKS; i++)
+        if (!a->blk[i].mem && !(a->blk[i].mem = malloc(RA_PAD + a->feed->block)))
+            return -1;
+    return 0;
+}
+
+/* fill() from the blocks read ahead: takes what the thread has read into block rd since,
+ * waiting when there is nothing new; at the end of a block moves the unread tail (fewer than
+ * n <= RA_PAD bytes) into the room before the next block's data, so that a record straddling
+ * the two is whole, and gives the block back. */
+static int fill_ahead(struct src *s, size_t n)
+{
+    struct ahead *a = s->ra;
+    struct feeder *f = a->feed;
+    while (s->end - s->start < n) {
+        struct rblk *b = &a->blk[a->rd % RA_BLOCKS];
+        pthread_mutex_lock(&f->mu);
+        while (b->len == a->seen && !b->sealed)
+            pthread_cond_wait(&f->wake_main, &f->mu);
+        size_t len = b->len;
+        bool last = b->last;
+        int err = a->err;
+        pthread_mutex_unlock(&f->mu);
+        if (len > a->seen) {
+            s->end += len - a->seen;
+            a->seen = len;
+            continue;
+        }
+        if (last) { /* b is sealed and wholly seen */
+            if (err) {
+                errno = err;
+                return -1;
+            }
+            s->eof = true;
+            return 0;
+        }
+        if (a->rd == 0 && ahead_grow(a) < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        struct rblk *next = &a->blk[(a->rd + 1) % RA_BLOCKS];
+        size_t left = s->end - s->start;
+        memcpy(next->mem + RA_PAD - left, s->buf + s->start, left);
+        pthread_mutex_lock(&f->mu);
+        b->len = 0;
+        b->sealed = b->last = false;
+        a->rd++;
+        pthread_cond_signal(&f->wake_thread);
+        pthread_mutex_unlock(&f->mu);
+        s->buf = next->mem;
+        s->start = RA_PAD - left;
+        s->end = RA_PAD;
+        s->pf = 0;
+        a->seen = 0;
+    }
+    return 1;
+}
+
+/* Makes at least n (<= BUF_SIZE) bytes available at buf+start. Returns 1, 0 when the file
+ * ends first (what is there stays), -1 on a read error (errno kept). */
+static inline int fill(struct src *s, size_t n)
+{
+    if (s->end - s->start >= n)
+        return 1;
+    return s->ra ? fill_ahead(s, n) : fill_plain(s, n);
+}
+
 static size_t avail(const struct src *s) { return s->end - s->start; }
 
 static void consume(struct src *s, size_t n)
 {
     s->start += n;
     s->off += n;
-    if (s->start == s->end)
-        s->start = s->end = 0;
+}
+
+/* ---- the read-ahead thread --------------------------------------------------------- */
+
+/* Reads, one read(2) at a time, into the file with the fewest blocks ready ahead of its
+ * parser (the one the parser waits for has none), up to RA_BLOCKS blocks ahead, one while
+ * the parser is still in the first block. */
+static void *feeder_main(void *arg)
+{
+    struct feeder *f = arg;
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop) {
+        struct ahead *a = NULL;
+        int fd = -1;
+        for (size_t i = 0; i < f->n; i++) {
+            struct ahead *x = f->srcs[i].ra;
+            if (!x || x->ended || x->wr - x->rd >= (x->rd ? RA_BLOCKS : 1u))
+                continue;
+            if (!a || x->wr - x->rd < a->wr - a->rd) {
+                a = x;
+                fd = f->srcs[i].fd;
+            }
+        }
+        if (!a) {
+            pthread_cond_wait(&f->wake_thread, &f->mu);
+            continue;
+        }
+        struct rblk *b = &a->blk[a->wr % RA_BLOCKS];
+        size_t len = b->len;
+        f->busy = a;
+        pthread_mutex_unlock(&f->mu);
+        ssize_t k;
+        do
+            k = read(fd, b->mem + RA_PAD + len, f->block - len);
+        while (k < 0 && errno == EINTR);
+        int e = errno;
+        pthread_mutex_lock(&f->mu);
+        f->busy = NULL;
+        if (k > 0) {
+            b->len = len + (size_t)k;
+            if (b->len == f->block) {
+                b->sealed = true;
+                a->wr++;
+            }
+        } else {
+            b->sealed = b->last = true;
+            a->ended = true;
+            a->err = k < 0 ? e : 0;
+        }
+        pthread_cond_signal(&f->wake_main);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* Starts the thread, with every signal blocked in it: signals stay the caller's. 0 or -1. */
+static int feeder_start(struct feeder *f, struct src *srcs)
+{
+    f->failed = true; /* until the thread runs: no second try */
+    if (pthread_mutex_init(&f->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&f->wake_main, NULL) != 0) {
+        pthread_mutex_destroy(&f->mu);
+        return -1;
+    }
+    if (pthread_cond_init(&f->wake_thread, NULL) != 0) {
+        pthread_cond_destroy(&f->wake_main);
+        pthread_mutex_destroy(&f->mu);
+        return -1;
+    }
+    f->srcs = srcs;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&f->thread, NULL, feeder_main, f);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&f->wake_thread);
+        pthread_cond_destroy(&f->wake_main);
+        pthread_mutex_destroy(&f->mu);
+        return -1;
+    }
+    f->failed = false;
+    f->started = true;
+    return 0;
+}
+
+/* Hands file s (at index i) to the thread, starting it for the first. false: no memory or no
+ * thread, and s is to be read on the calling thread. */
+static bool ahead_start(struct feeder *f, struct src *srcs, size_t i)
+{
+    if (f->failed)
+        return false;
+    struct ahead *a = calloc(1, sizeof *a);
+    if (!a || !(a->blk[0].mem = malloc(RA_PAD + f->block))) {
+        free(a);
+        return false;
+    }
+    a->feed = f;
+    if (!f->started && feeder_start(f, srcs) < 0) {
+        free(a->blk[0].mem);
+        free(a);
+        return false;
+    }
+    struct src *s = &srcs[i];
+    s->ra = a;
+    s->buf = a->blk[0].mem;
+    s->start = s->end = RA_PAD;
+    pthread_mutex_lock(&f->mu);
+    f->n = i + 1;
+    pthread_cond_signal(&f->wake_thread);
+    pthread_mutex_unlock(&f->mu);
+    return true;
+}
+
+/* Frees the blocks of a file the parser is done with (at its end, or at damage before it),
+ * once the thread has left it: in a merge of rotated files, only the files still to be read
+ * hold memory. */
+static void ahead_retire(struct src *s)
+{
+    struct ahead *a = s->ra;
+    struct feeder *f = a->feed;
+    pthread_mutex_lock(&f->mu);
+    a->ended = true;
+    while (f->busy == a)
+        pthread_cond_wait(&f->wake_main, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+    for (unsigned i = 0; i < RA_BLOCKS; i++) {
+        free(a->blk[i].mem);
+        a->blk[i].mem = NULL;
+    }
+    s->buf = NULL;
+}
+
+static void ahead_free(struct ahead *a)
+{
+    if (!a)
+        return;
+    for (unsigned i = 0; i < RA_BLOCKS; i++)
+        free(a->blk[i].mem);
+    free(a);
 }
 
 /* Skips n bytes (which may exceed the buffer). 1, 0 if the file ends first, -1 read error. */
@@ -559,9 +819,11 @@ static int read_header(struct src *s, char *err, size_t errsize)
     return 0;
 }
 
-static int open_one(struct src *s, const char *path, bool *stdin_used, uint64_t *total, char *err,
-                    size_t errsize)
+static int open_one(struct why_reader *r, size_t i, const char *path, bool *stdin_used, uint64_t *total,
+                    char *err, size_t errsize)
 {
+    struct src *s = &r->srcs[i];
+    bool ahead = false;
     s->name = path;
     s->label = path;
     s->fd = -1;
@@ -582,21 +844,22 @@ static int open_one(struct src *s, const char *path, bool *stdin_used, uint64_t 
         }
         s->own_fd = true;
         struct stat st;
-        if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && *total)
+        bool regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+        if (regular && *total)
             *total += (uint64_t)st.st_size;
         else
             *total = 0;
+        ahead = regular && (uint64_t)st.st_size >= r->feed.block;
     }
-    s->buf = malloc(BUF_SIZE);
-    if (!s->buf) {
+    if (!(ahead && ahead_start(&r->feed, r->srcs, i)) && !(s->buf = malloc(BUF_SIZE))) {
         msgf(err, errsize, "%s: out of memory", s->label);
         return -1;
     }
     return read_header(s, err, errsize);
 }
 
-int why_reader_open(struct why_reader **out, const char *const *paths, size_t npaths, char *err,
-                    size_t errsize)
+int why_reader_open_ahead(struct why_reader **out, const char *const *paths, size_t npaths, size_t block,
+                          char *err, size_t errsize)
 {
     *out = NULL;
     if (errsize)
@@ -616,12 +879,13 @@ int why_reader_open(struct why_reader **out, const char *const *paths, size_t np
         return -1;
     }
     r->last = -1;
+    r->feed.block = block ? block : 1;
     bool stdin_used = false;
     uint64_t total = 1; /* 1 stands for "known so far"; subtracted below */
     for (size_t i = 0; i < npaths; i++) {
         r->n = i + 1;
         r->srcs[i].fd = -1;
-        if (open_one(&r->srcs[i], paths[i], &stdin_used, &total, err, errsize) < 0) {
+        if (open_one(r, i, paths[i], &stdin_used, &total, err, errsize) < 0) {
             why_reader_free(r);
             return -1;
         }
@@ -629,6 +893,12 @@ int why_reader_open(struct why_reader **out, const char *const *paths, size_t np
     r->total = total ? total - 1 : 0;
     *out = r;
     return 0;
+}
+
+int why_reader_open(struct why_reader **out, const char *const *paths, size_t npaths, char *err,
+                    size_t errsize)
+{
+    return why_reader_open_ahead(out, paths, npaths, WHY_READAHEAD_BLOCK, err, errsize);
 }
 
 /* ---- reading ----------------------------------------------------------------------- */
@@ -649,8 +919,19 @@ static enum step load(struct why_reader *r, struct src *s)
         s->pending = true;
         s->frame.file = (uint32_t)(s - r->srcs);
         s->last_ts = s->frame.ts;
-    } else if (s->warn[0]) {
-        r->warns[r->nwarn++] = s->warn;
+        /* The bytes after this record, while this frame is analysed: bytes read ahead by
+         * the other thread are in its caches, not this one's. */
+        size_t to = s->start + s->consume + PF_AHEAD, at = s->pf > s->start ? s->pf : s->start;
+        if (to > s->end)
+            to = s->end;
+        for (; at < to; at += 64)
+            __builtin_prefetch(s->buf + at);
+        s->pf = at;
+    } else {
+        if (s->warn[0])
+            r->warns[r->nwarn++] = s->warn;
+        if (s->ra)
+            ahead_retire(s);
     }
     return st;
 }
@@ -777,15 +1058,37 @@ void why_reader_progress(const struct why_reader *r, uint64_t *done, uint64_t *t
     *total = r->total;
 }
 
+size_t why_reader_ahead_files(const struct why_reader *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->srcs[i].ra != NULL;
+    return n;
+}
+
 void why_reader_free(struct why_reader *r)
 {
     if (!r)
         return;
+    struct feeder *f = &r->feed;
+    if (f->started) { /* the thread is at most one read(2) from seeing stop */
+        pthread_mutex_lock(&f->mu);
+        f->stop = true;
+        pthread_cond_signal(&f->wake_thread);
+        pthread_mutex_unlock(&f->mu);
+        pthread_join(f->thread, NULL);
+        pthread_cond_destroy(&f->wake_thread);
+        pthread_cond_destroy(&f->wake_main);
+        pthread_mutex_destroy(&f->mu);
+    }
     for (size_t i = 0; r->srcs && i < r->n; i++) {
         struct src *s = &r->srcs[i];
         if (s->own_fd && s->fd >= 0)
             close(s->fd);
-        free(s->buf);
+        if (s->ra)
+            ahead_free(s->ra);
+        else
+            free(s->buf);
         free(s->ifs);
     }
     free(r->srcs);

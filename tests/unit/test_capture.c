@@ -4,7 +4,9 @@
  * before the damage, then one warning naming the file and the last good frame), files that are
  * not captures (one-line error at open), standard input, and the merge of several files by
  * time, with time that steps back or jumps ahead counted, numbered into epochs and warned about.
- * Every file is written byte by byte into a temporary directory. */
+ * Files read ahead on the reader's thread, in blocks made tiny so that records straddle them,
+ * give what the plain read gives. Every file is written byte by byte into a temporary
+ * directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 
 #include "capture/capture.h"
 #include "capture/filter.h"
+#include "capture/readahead.h"
 
 /* ---- temporary directory ---------------------------------------------------------- */
 
@@ -232,6 +235,20 @@ static void spb(struct bb *b, uint32_t wirelen, uint32_t datalen, uint8_t seed)
     size_t at = blk_begin(b, 3);
     u32(b, wirelen);
     pattern(b, datalen, seed);
+    blk_end(b, at);
+}
+
+/* The obsolete packet block: a 2-byte interface id, a drops count. */
+static void opb(struct bb *b, uint16_t ifid, uint64_t stamp, uint32_t caplen, uint8_t seed)
+{
+    size_t at = blk_begin(b, 2);
+    u16(b, ifid);
+    u16(b, 0); /* drops */
+    u32(b, (uint32_t)(stamp >> 32));
+    u32(b, (uint32_t)stamp);
+    u32(b, caplen);
+    u32(b, caplen);
+    pattern(b, caplen, seed);
     blk_end(b, at);
 }
 
@@ -625,18 +642,10 @@ static void pcapng_opb_snaplen_offset(void **state)
     shb(&b);
     idb(&b, 1, 16, 3, -100); /* snaplen 16, milliseconds, 100 s earlier */
     idb(&b, 0, 0, -1, 0);
-    size_t at = blk_begin(&b, 2);
-    u16(&b, 1);  /* interface */
-    u16(&b, 0);  /* drops */
-    u32(&b, 0);
-    u32(&b, 1234567);
-    u32(&b, 9);
-    u32(&b, 9);
-    pattern(&b, 9, 0x12);
-    blk_end(&b, at);
+    opb(&b, 1, 1234567, 9, 0x12);
     spb(&b, 100, 100, 0x13);
     epb(&b, 0, 1234567, 10, 10, 0x14);
-    at = b.n;
+    size_t at = b.n;
     epb(&b, 0, 0, 10, 10, 0x15);
     set32(&b, at + 20, 200); /* caplen 200 in a block with 10 bytes of data */
     const char *path = write_bb("opb.pcapng", &b);
@@ -1202,6 +1211,226 @@ static void standard_input_pipe(void **state)
     bb_free(&b);
 }
 
+/* ---- read ahead ------------------------------------------------------------------- */
+
+/* Opens paths with read-ahead blocks of `block` bytes; `ahead` files must be read ahead. */
+static struct why_reader *open_ahead(const char *const *paths, size_t n, size_t block, size_t ahead)
+{
+    struct why_reader *r = NULL;
+    char err[512];
+    if (why_reader_open_ahead(&r, paths, n, block, err, sizeof err) != 0)
+        fail_msg("open failed: %s", err);
+    assert_int_equal(why_reader_ahead_files(r), ahead);
+    return r;
+}
+
+/* Reads paths to the end through blocks of each size given (0-terminated) and through the
+ * plain path (blocks larger than any file), and wants the same frames, bytes, warnings,
+ * error and progress from each; but for a file that stops at damage before its end, the
+ * plain read counts the bytes it had buffered past the damage as read, the read ahead only
+ * those handed to the parser. Returns the frames read. */
+static uint64_t same_as_plain(const char *const *paths, size_t n, size_t ahead, const size_t *blocks, bool damaged)
+{
+    uint64_t frames = 0;
+    for (const size_t *blk = blocks; *blk; blk++) {
+        struct why_reader *plain = open_ahead(paths, n, SIZE_MAX, 0);
+        struct why_reader *r = open_ahead(paths, n, *blk, ahead);
+        uint64_t k = 0;
+        for (;; k++) {
+            struct why_frame a, b;
+            memset(&a, 0, sizeof a);
+            memset(&b, 0, sizeof b);
+            enum why_read_status sa = why_reader_next(plain, &a), sb = why_reader_next(r, &b);
+            if (sa != sb)
+                fail_msg("block %zu, frame %llu: status %d, plain %d", *blk, (unsigned long long)k, (int)sb, (int)sa);
+            if (sa != WHY_READ_FRAME)
+                break;
+            if (a.num != b.num || a.file != b.file || a.epoch != b.epoch || a.ts.sec != b.ts.sec ||
+                a.ts.nsec != b.ts.nsec || a.linktype != b.linktype || a.ifindex != b.ifindex ||
+                a.caplen != b.caplen || a.wirelen != b.wirelen || (a.caplen && memcmp(a.data, b.data, a.caplen)))
+                fail_msg("block %zu: frame %llu of file %u differs from the plain read", *blk,
+                         (unsigned long long)a.num, a.file);
+        }
+        assert_string_equal(why_reader_error(r), why_reader_error(plain));
+        size_t nw = 0, nwp = 0;
+        const char *const *w = why_reader_warnings(r, &nw), *const *wp = why_reader_warnings(plain, &nwp);
+        assert_int_equal(nw, nwp);
+        for (size_t i = 0; i < nw; i++)
+            assert_string_equal(w[i], wp[i]);
+        uint64_t done, total, pdone, ptotal;
+        why_reader_progress(r, &done, &total);
+        why_reader_progress(plain, &pdone, &ptotal);
+        if (damaged)
+            assert_true(done < pdone);
+        else
+            assert_int_equal(done, pdone);
+        assert_int_equal(total, ptotal);
+        why_reader_free(r);
+        why_reader_free(plain);
+        if (blk != blocks)
+            assert_int_equal(k, frames);
+        frames = k;
+    }
+    return frames;
+}
+
+/* Classic pcap records of every size from empty to a few hundred bytes, and a few of the
+ * largest: the 16-byte record headers and the data straddle blocks at every offset, and
+ * a largest record spans many blocks. */
+static void ahead_pcap_blocks(void **state)
+{
+    (void)state;
+    struct bb b = {.be = false};
+    pcap_hdr(&b, 0xa1b23c4du, 1);
+    uint32_t n = 0;
+    for (uint32_t len = 0; len < 300; len++, n++)
+        pcap_rec(&b, 1000 + n, n, len, len + 4, (uint8_t)n);
+    pcap_rec(&b, 1000 + n, 0, WHY_FRAME_MAX, WHY_FRAME_MAX, (uint8_t)n);
+    n++;
+    for (uint32_t len = 300; len >= 7; len -= 7, n++)
+        pcap_rec(&b, 1000 + n, n, len, len, (uint8_t)n);
+    const char *path = write_bb("ahead.pcap", &b);
+    static const size_t big[] = {4096, 65536, 300000, 0};
+    assert_int_equal(same_as_plain(&path, 1, 1, big, false), n);
+    /* tiny blocks on the small records only (a largest one through 1-byte blocks is slow) */
+    const char *small = write_file("ahead-small.pcap", b.p, 24 + 300 * 16 + 299 * 300 / 2);
+    static const size_t tiny[] = {1, 2, 3, 5, 16, 17, 23, 100, 0};
+    assert_int_equal(same_as_plain(&small, 1, 1, tiny, false), 300);
+
+    /* and the frames are the ones written, not merely the plain read's */
+    struct why_reader *r = open_ahead(&path, 1, 7, 1);
+    struct why_frame f;
+    for (uint32_t i = 0; i < n; i++) {
+        next_frame(r, &f);
+        assert_int_equal(f.num, i + 1);
+        assert_int_equal(f.ts.sec, 1000 + i);
+        check_pattern(&f, (uint8_t)i);
+    }
+    expect_eof(r);
+    why_reader_free(r);
+
+    /* the modified format's 24-byte record headers */
+    bb_free(&b);
+    pcap_hdr(&b, 0xa1b2cd34u, 1);
+    for (uint32_t i = 0; i < 100; i++) {
+        u32(&b, 100 + i);
+        u32(&b, 1);
+        u32(&b, i);
+        u32(&b, i);
+        zeros(&b, 8);
+        pattern(&b, i, (uint8_t)i);
+    }
+    path = write_bb("ahead-modified.pcap", &b);
+    static const size_t some[] = {1, 5, 24, 25, 64, 0};
+    assert_int_equal(same_as_plain(&path, 1, 1, some, false), 100);
+    bb_free(&b);
+}
+
+/* pcapng: section headers, interfaces, EPBs, SPBs, an OPB, skipped blocks longer than a
+ * block, a second section of the other byte order: each straddling blocks somewhere. */
+static void ahead_pcapng_blocks(void **state)
+{
+    (void)state;
+    struct bb b = {.be = false};
+    shb(&b);
+    idb(&b, 1, 0, -1, 0);
+    idb(&b, 276, 0, 9, 0);
+    for (uint32_t i = 0; i < 120; i++) {
+        epb(&b, i % 2, 1700000000000000ull + i, i * 3, i * 3 + 1, (uint8_t)i);
+        if (i % 10 == 0)
+            spb(&b, i, i, (uint8_t)(i + 1));
+        if (i % 25 == 0)
+            other_block(&b, 5, 4 * i + 300); /* statistics, skipped */
+    }
+    opb(&b, 1, 1234567, 9, 0x12);
+    b.be = true;
+    shb(&b);
+    idb(&b, 113, 0, 6, 0);
+    for (uint32_t i = 0; i < 60; i++)
+        epb(&b, 0, 1800000000000000ull + i, 100 + i, 200, (uint8_t)(0x80 + i));
+    const char *path = write_bb("ahead.pcapng", &b);
+    static const size_t blocks[] = {1, 3, 4, 7, 12, 28, 64, 333, 4096, 0};
+    assert_int_equal(same_as_plain(&path, 1, 1, blocks, false), 120 + 12 + 1 + 60);
+    bb_free(&b);
+}
+
+/* Several files each read ahead (and one too small to be), merged by time; files cut inside
+ * their last record, in its header or its data, read ahead to the same warnings; a file
+ * damaged early, merged with a whole one. */
+static void ahead_merged_and_cut(void **state)
+{
+    (void)state;
+    struct bb a = {.be = false}, c = {.be = false}, t = {.be = false};
+    pcap_hdr(&a, 0xa1b2c3d4u, 1);
+    shb(&c);
+    idb(&c, 1, 0, 9, 0);
+    size_t a_last = 0, c_last = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        a_last = a.n;
+        c_last = c.n;
+        pcap_rec(&a, 10 + 2 * i, 0, (i * 37) % 200, 200, (uint8_t)i);
+        epb(&c, 0, (11 + 2ull * i) * 1000000000ull, (i * 53) % 180, 180, (uint8_t)(i + 9));
+    }
+    pcap_hdr(&t, 0xa1b2c3d4u, 1);
+    pcap_rec(&t, 15, 0, 10, 10, 1);
+    const char *paths[3] = {write_bb("ahead-a.pcap", &a), write_bb("ahead-c.pcapng", &c),
+                            write_bb("ahead-tiny.pcap", &t)};
+    static const size_t blocks[] = {64, 97, 1000, 0}, tiny[] = {1, 5, 13, 0};
+    assert_int_equal(same_as_plain(paths, 3, 2, blocks, false), 401);
+    assert_int_equal(same_as_plain(paths, 2, 2, tiny, false), 400);
+
+    /* cut inside the last record's data, inside its header, at its start */
+    const char *cut[3] = {write_file("ahead-cut-data.pcap", a.p, a.n - 5),
+                          write_file("ahead-cut-hdr.pcapng", c.p, c_last + 6),
+                          write_file("ahead-cut-rec.pcap", a.p, a_last + 9)};
+    for (int i = 0; i < 3; i++) {
+        static const size_t few[] = {7, 64, 0};
+        assert_int_equal(same_as_plain(&cut[i], 1, 1, few, false), 199);
+        struct why_reader *r = open_ahead(&cut[i], 1, 7, 1);
+        struct why_frame f;
+        for (int k = 0; k < 199; k++)
+            next_frame(r, &f);
+        expect_eof(r);
+        expect_one_warning(r, cut[i], "last good frame 199", NULL);
+        why_reader_free(r);
+    }
+
+    /* damage early in a long file ends it while the thread may still be reading it; the
+     * other file goes on */
+    struct bb d = {.be = false};
+    pcap_hdr(&d, 0xa1b2c3d4u, 1);
+    pcap_rec(&d, 9, 0, 10, 10, 1);
+    pcap_rec(&d, 10, 0, WHY_FRAME_MAX + 1, 10, 2);
+    zeros(&d, 20000);
+    const char *damaged[2] = {write_bb("ahead-damaged.pcap", &d), paths[0]};
+    static const size_t some[] = {16, 64, 1000, 0};
+    assert_int_equal(same_as_plain(damaged, 2, 2, some, true), 201);
+    bb_free(&d);
+    bb_free(&a);
+    bb_free(&c);
+    bb_free(&t);
+}
+
+/* A reader freed before its files end, or before any frame, stops its thread. */
+static void ahead_early_free(void **state)
+{
+    (void)state;
+    struct bb b = {.be = false};
+    pcap_hdr(&b, 0xa1b2c3d4u, 1);
+    for (uint32_t i = 0; i < 2000; i++)
+        pcap_rec(&b, i, 0, 100, 100, (uint8_t)i);
+    const char *path = write_bb("ahead-stop.pcap", &b);
+    const char *two[2] = {path, path};
+    for (int k = 0; k < 20; k++) {
+        struct why_reader *r = open_ahead(two, 2, (size_t)(k + 1) * 97, 2);
+        struct why_frame f;
+        for (int i = 0; i < k * 50; i++)
+            next_frame(r, &f);
+        why_reader_free(r);
+    }
+    bb_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1227,6 +1456,10 @@ int main(void)
         cmocka_unit_test(filter_many_linktypes),
         cmocka_unit_test(standard_input),
         cmocka_unit_test(standard_input_pipe),
+        cmocka_unit_test(ahead_pcap_blocks),
+        cmocka_unit_test(ahead_pcapng_blocks),
+        cmocka_unit_test(ahead_merged_and_cut),
+        cmocka_unit_test(ahead_early_free),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
