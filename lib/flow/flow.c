@@ -113,10 +113,15 @@ struct why_fconn {
     bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
 };
 
-/* A server's answers to SYNs, by address and port: a direct-mapped table (a slot taken by
- * another server starts again at a new gen), so that a connection whose SYNs go unanswered
- * can tell whether the same server answered other SYNs meanwhile (c.syn_others_answered). */
+/* A server's answers to SYNs, by address and port: a set-associative table (a set's oldest
+ * slot taken by another server starts again at a new gen), so that a connection whose SYNs
+ * go unanswered can tell whether the same server answered other SYNs meanwhile
+ * (c.syn_others_answered). Its sets come from a hash with no per-run seed: which servers
+ * share a set, and so which slot goes, reaches the output (not_accepting against
+ * syn_unanswered), which must not depend on where the table lies in memory. */
 #define WHY_FLOW_LISTEN_SLOTS 1024 /* power of two */
+#define WHY_FLOW_LISTEN_WAYS 4     /* slots of a set, a power of two */
+#define WHY_FLOW_LISTEN_HASH 0x2545f4914f6cdd1dULL /* the sets' fixed hash key */
 struct why_listen {
     struct why_addr addr;
     uint16_t port;
@@ -307,9 +312,16 @@ static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uin
  * another server holds it and find is true. */
 static struct why_listen *listen_slot(struct why_flow *f, const struct why_conn *c, bool find)
 {
-    struct why_listen *l = &f->listen[ep_hash(f->seed, &c->srv_addr, c->srv_port) & (WHY_FLOW_LISTEN_SLOTS - 1)];
-    if (l->gen && l->port == c->srv_port && addr_same(&l->addr, &c->srv_addr))
-        return l;
+    uint64_t h = ep_hash(WHY_FLOW_LISTEN_HASH, &c->srv_addr, c->srv_port);
+    struct why_listen *set = &f->listen[h & (WHY_FLOW_LISTEN_SLOTS - WHY_FLOW_LISTEN_WAYS)];
+    struct why_listen *l = set; /* the free slot, else the one taken longest ago */
+    for (uint32_t i = 0; i < WHY_FLOW_LISTEN_WAYS; i++) {
+        struct why_listen *w = &set[i];
+        if (w->gen && w->port == c->srv_port && addr_same(&w->addr, &c->srv_addr))
+            return w;
+        if (l->gen && (!w->gen || w->gen < l->gen))
+            l = w;
+    }
     if (find)
         return NULL;
     l->addr = c->srv_addr;
