@@ -223,13 +223,13 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     echo "why502 $l: ${BIN[$l]} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
   [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
-  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU; load: 1-minute load average when the file was measured"
+  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; why502 reads a file ahead on a second thread, so its CPU counts both); load: 1-minute load average when the file was measured"
   echo
   if [ ${#SHAPE_LIST[@]} -gt 0 ]; then   # --shapes '': the scale table alone
     hdr="| shape | file MiB | packets | load | read floor s (wall) |"
     sep="|---|---:|---:|---:|---:|"
     for l in "${LABELS[@]}"; do
-      hdr="$hdr $l s (wall) | $l ratio | $l RSS MiB | $l incidents |"
+      hdr="$hdr $l s (wall) | $l ratio (wall) | $l RSS MiB | $l incidents |"
       sep="$sep---:|---:|---:|---:|"
       [ $EXH -eq 1 ] && { hdr="$hdr $l = --exhaustive |"; sep="$sep---|"; }
     done
@@ -240,7 +240,7 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
         [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
         row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
         for l in "${LABELS[@]}"; do
-          row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
+          row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") ($(ratio "${W[$k.$l]:-}" "${FW[$k]}")) | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
           # the parity of the 200 MB file, in its row: identical, DIFFERENT, timeout, failed
           [ $EXH -eq 1 ] && row="$row $([ $which = small ] && v "${S[$s.$l.same]%% (*}" || echo '')  |"
         done
