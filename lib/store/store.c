@@ -1928,7 +1928,11 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         }
         if (t == rc->unanswered)
             waiting = true;
-        bool done = t->decided ||
+        /* (a request the gateway sent on its own, decided as no client's and joined to none,
+         * a health check, stays until stale like an unjoined one: a later request's
+         * background reads it) */
+        bool own = t->decided && !t->is_client_leg && !t->claimed_by && t->has_resp;
+        bool done = (t->decided && (!own || all)) || (own && why_ts_cmp(t->resp_ts, stale) < 0) ||
                     (!t->queued && (t->claimed_by || all ||
                                     (t->has_resp && why_ts_cmp(t->resp_ts, stale) < 0)));
         if (!done || (waiting && !all) || (t->queued && !t->decided)) {

@@ -1034,11 +1034,12 @@ static void answered_connections_rest(void **state)
     assert_false(p->in_act);
     assert_int_equal(p->ntxn, 2);
     why_store_queue_remove(&f->st, pend);
-    pend->decided = true;
+    pend->decided = pend->is_client_leg = true;
     why_store_prune(&f->st, T(20.5), false);
     assert_int_equal(p->ntxn, 1);
-    /* an upstream request decided as the gateway's own (an orphan): trimmed at the next pass */
-    p->txn_head->decided = true;
+    /* an upstream request decided as the gateway's own (an orphan, judged as a client's):
+     * trimmed at the next pass */
+    p->txn_head->decided = p->txn_head->is_client_leg = true;
     why_store_txn_decided(&f->st, p->txn_head);
     why_store_prune(&f->st, T(21), false);
     assert_int_equal(p->ntxn, 0);
@@ -1097,7 +1098,7 @@ static void decided_out_of_order(void **state)
     const int order[N] = {0, 2, 4, 5, 3, 1};
     for (int k = 0; k < N; k++) {
         why_store_queue_remove(&f->st, p[order[k]]);
-        p[order[k]]->decided = true;
+        p[order[k]]->decided = p[order[k]]->is_client_leg = true;
         if (k == 1 || k == 4)
             continue; /* two at this pass */
         why_store_prune(&f->st, T(7.5 + k * 0.5), false);
@@ -1129,12 +1130,42 @@ static void answer_behind_a_decided_one(void **state)
     why_store_queue_push(&f->st, last);
     why_store_prune(&f->st, T(7), false);
     why_store_queue_remove(&f->st, first);
-    first->decided = true;
+    first->decided = first->is_client_leg = true;
     why_store_prune(&f->st, T(7.5), false);
     assert_ptr_equal(rc->txn_head, up);
     why_store_prune(&f->st, T(17.5), false);
     assert_ptr_equal(rc->txn_head, last);
     assert_int_equal(rc->ntxn, 1);
+}
+
+/* A request the gateway sent on its own (a health check's GET), decided as no client's and
+ * joined to none, stays until its answer is stale, as an unjoined one does: a request decided
+ * after it reads it as a failing check (a live run: Varnish's probe of 198.19.0.27 answered
+ * 500 2 s before `hc` was decided, trimmed the pass before, and `hc` named one failing check
+ * of two). One a client's request took goes at the next pass. */
+static void own_request_stays_until_stale(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *check = answered_request(f, rc, 5);
+    why_store_queue_push(&f->st, check);
+    why_store_queue_remove(&f->st, check);
+    check->decided = true; /* the gateway's own: not a client leg */
+    why_store_txn_decided(&f->st, check);
+    why_store_prune(&f->st, T(7.5), false);
+    assert_ptr_equal(rc->txn_head, check);
+    why_store_prune(&f->st, T(16.9), false);
+    assert_ptr_equal(rc->txn_head, check);
+    why_store_prune(&f->st, T(17.5), false); /* settle + 10 s after its answer */
+    assert_null(rc->txn_head);
+    struct why_txn *up = answered_request(f, rc, 18);
+    why_store_queue_push(&f->st, up);
+    why_store_queue_remove(&f->st, up);
+    up->decided = true;
+    up->claimed_by = up; /* (any request) */
+    why_store_txn_decided(&f->st, up);
+    why_store_prune(&f->st, T(18.5), false);
+    assert_null(rc->txn_head);
 }
 
 /* Many resting connections, answered in a scrambled order, some joined while resting: at
@@ -1330,6 +1361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(kept_behind_the_unanswered, setup, teardown),
         cmocka_unit_test_setup_teardown(decided_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_behind_a_decided_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(own_request_stays_until_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
