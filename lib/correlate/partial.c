@@ -77,7 +77,7 @@ bool why_join_dns_expected_miss(const char *qname)
 }
 
 #define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
-#define BLIND_SCAN 4096             /* records looked at for a one-sided upstream leg (cap) */
+#define BLIND_SCAN WHY_STORE_OLDEST /* records looked at for a one-sided upstream leg (cap) */
 
 /* t falls while x's request waited (from its last request byte to its end) */
 static bool in_wait(const struct why_join *x, struct why_ts t)
@@ -85,13 +85,31 @@ static bool in_wait(const struct why_join *x, struct why_ts t)
     return why_ts_cmp(t, x->client->req_ts) >= 0 && why_ts_cmp(t, x->end_ts) <= 0;
 }
 
+/* From rc on the store's list of records seen one way (by creation): the first still seen one
+ * way among the oldest BLIND_SCAN records, NULL past them. Those seen both ways on the way
+ * leave the list. */
+static struct why_conn_rec *oldest_one_way(struct why_store *st, struct why_conn_rec *rc)
+{
+    while (rc && why_store_in_oldest(st, rc)) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if (!c->half[WHY_C2S].packets || !c->half[WHY_S2C].packets)
+            return rc;
+        struct why_conn_rec *next = rc->onext;
+        why_store_one_drop(st, rc);
+        rc = next;
+    }
+    return NULL;
+}
+
 /* The oldest BLIND_SCAN records' resets of one direction whose other direction the capture
  * lacks, sent from the side the gateway's role allows. With x: true at the first one sent
- * while x waited. Without: their times go to lone (overflow past its cap). */
+ * while x waited. Without: their times go to lone (overflow past its cap). Such a record has
+ * a direction without a packet: only those are read. */
 static bool lone_scan(const struct why_join_ctx *cx, const struct why_join *x, struct why_lone_rsts *lone)
 {
-    int n = 0;
-    for (struct why_conn_rec *rc = cx->st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++) {
+    struct why_store *st = cx->st;
+    for (struct why_conn_rec *rc = oldest_one_way(st, why_store_one_head(st)); rc;
+         rc = oldest_one_way(st, rc->onext)) {
         const struct why_conn *c = why_rec_conn(rc);
         /* the roles of a connection seen from one RST are guessed: either side may be the
          * gateway's */
@@ -172,22 +190,14 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
 }
 
 /* The oldest BLIND_SCAN records, of them the gateway's upstream connections: one lacks a
- * side. From the store's vector by creation, which says the role without reading the record. */
+ * side. Such a record has a direction without a packet: only those are read. */
 static bool oldest_up_one_sided(const struct why_join_ctx *cx)
 {
-    int n = 0;
-    size_t i = 0;
     struct why_store *st = cx->st;
-    for (struct why_conn_rec *rc = st->slots_ok ? NULL : st->rhead; rc && n < BLIND_SCAN; rc = rc->rnext, n++)
-        if (is_gateway_up(cx, rc) && one_sided(rc))
+    for (struct why_conn_rec *rc = oldest_one_way(st, why_store_one_head(st)); rc;
+         rc = oldest_one_way(st, rc->onext))
+        if (one_sided(rc) && is_gateway_up(cx, rc))
             return true;
-    for (; st->slots_ok && i < st->nslots && n < BLIND_SCAN; i++) {
-        if (!st->slots[i].rc)
-            continue;
-        n++;
-        if (why_store_slot_upstream(cx->gw, &st->slots[i]) && one_sided(st->slots[i].rc))
-            return true;
-    }
     return false;
 }
 

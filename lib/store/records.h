@@ -110,6 +110,7 @@ struct why_conn_rec {
                                      bucket: the path of why_rec_conn(rc)) */
     bool carried;                 /* an upstream request on it was joined to a client's (kept
                                      after the request itself is trimmed) */
+    bool in_one;                  /* on the list of records not known to be seen both ways */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
     struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
                                      walk by time reads the record only */
@@ -120,6 +121,8 @@ struct why_conn_rec {
                                            bucket: fbucket) */
     struct why_conn_rec *actnext, *actprev; /* list of records pruning looks at: closed, or
                                                carrying transactions (any order) */
+    struct why_conn_rec *onext, *oprev; /* list of records not known to be seen both ways, by
+                                           creation (why_store_one_head) */
     struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
                                      last trim kept and only time (trim_at), a decision or a
                                      join can free: the next trim goes on after it (NULL:

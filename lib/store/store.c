@@ -505,8 +505,28 @@ void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc)
     conns_touch(st, rc);
 }
 
+void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->in_one)
+        return;
+    if (rc->oprev)
+        rc->oprev->onext = rc->onext;
+    else
+        st->one_head = rc->onext;
+    if (rc->onext)
+        rc->onext->oprev = rc->oprev;
+    else
+        st->one_tail = rc->oprev;
+    rc->onext = rc->oprev = NULL;
+    rc->in_one = false;
+}
+
 static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
 {
+    /* one of the oldest goes: the next record by creation joins them */
+    if (st->oldest_last && rc->seq <= st->oldest_last->seq)
+        st->oldest_last = st->oldest_last->rnext;
+    why_store_one_drop(st, rc);
     if (rc->rprev)
         rc->rprev->rnext = rc->rnext;
     else
@@ -884,7 +904,16 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         st->fbuckets[rc->fbucket] = rc;
         rc->in_attempts = true;
     }
+    rc->oprev = st->one_tail; /* a direction has no packet yet */
+    if (st->one_tail)
+        st->one_tail->onext = rc;
+    else
+        st->one_head = rc;
+    st->one_tail = rc;
+    rc->in_one = true;
     st->nrecs++;
+    if (st->nrecs == WHY_STORE_OLDEST)
+        st->oldest_last = rc;
     return rc;
 }
 

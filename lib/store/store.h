@@ -28,6 +28,10 @@
  *   - connection records by creation in a vector (slots) that holds each one's first packet
  *     time and cached role: a walk by time reads one 32-byte entry per record, and the
  *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
+ *   - connection records of which a direction may have no packet, by creation, down to the
+ *     WHY_STORE_OLDEST oldest records held (why_store_in_oldest), O(such records there)
+ *     amortised: why_store_one_head; a record seen both ways leaves at the next walk that
+ *     meets it (the flow table does not tell the store), O(1), once;
  *   - transactions on a connection whose client side is the gateway (upstream candidates),
  *     by creation: walked newest first down to a time, the held client connections' requests
  *     are not among them (valid while txns_gen is the gateways' gen + 1: why_store_classify).
@@ -169,6 +173,11 @@ struct why_store {
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
                                          allocation failed: walks then follow the list) */
+    struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
+                                         when last looked at, by creation (a direction that
+                                         had one always has: seen both ways, a record leaves) */
+    struct why_conn_rec *oldest_last; /* the WHY_STORE_OLDEST-th record by creation (NULL:
+                                         fewer held) */
     struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
     struct why_conn_rec *act_head;    /* records pruning looks at (closed, or with
                                          transactions): an idle open connection is not */
@@ -360,6 +369,23 @@ static inline uint64_t why_store_conns_version(const struct why_store *st, const
 {
     return st->conns_ver[rc->abucket & (WHY_CONNS_VERS - 1)];
 }
+#define WHY_STORE_OLDEST 4096 /* the records "the oldest" names (why_store_in_oldest) */
+
+/* rc is one of the WHY_STORE_OLDEST oldest records held (by creation). */
+static inline bool why_store_in_oldest(const struct why_store *st, const struct why_conn_rec *rc)
+{
+    return !st->oldest_last || rc->seq <= st->oldest_last->seq;
+}
+/* The records of which a direction may have no packet (every such record, and others not
+ * looked at since both directions had one), by creation: walk with rc->onext. What asks about
+ * a record seen one way only reads these, not every record. */
+static inline struct why_conn_rec *why_store_one_head(const struct why_store *st)
+{
+    return st->one_head;
+}
+/* rc (on that list) was seen both ways: it leaves the list for good (packets are never
+ * taken back). */
+void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
 /* rc's connection sent its first SYN (syn_count went from 0). */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */

@@ -864,6 +864,114 @@ static void timed_out_chain_not_blind(void **state)
     assert_true(why_join_upstream_blind(&f->cx, &x));
 }
 
+/* What why_join_upstream_blind finds among the oldest records, read the plain way: the first
+ * WHY_STORE_OLDEST records by creation, of them an upstream connection of the gateway's that
+ * lacks a side, or a server's RST to the gateway while x waited on one with no packet from
+ * the gateway (the mirror case, a client's RST, does not arise below). */
+static bool oldest_blind_walk(struct fixture *f, const struct why_join *x)
+{
+    int n = 0;
+    for (struct why_conn_rec *rc = f->st.rhead; rc && n < WHY_STORE_OLDEST; rc = rc->rnext, n++) {
+        const struct why_conn *c = why_rec_conn(rc);
+        why_gw_roles(&f->gw, rc);
+        if (!rc->gw_cli || rc->gw_srv)
+            continue;
+        if (c->half[WHY_C2S].missing || c->half[WHY_S2C].missing)
+            return true;
+        struct why_ts t = c->half[WHY_S2C].end->rst_ts;
+        if (!c->half[WHY_C2S].packets && c->half[WHY_S2C].end->rst_frame &&
+            why_ts_cmp(t, x->client->req_ts) >= 0 && why_ts_cmp(t, x->end_ts) <= 0)
+            return true;
+    }
+    return false;
+}
+
+/* The answer of why_join_upstream_blind at a new sweep (its cache read again) and without
+ * the cache, checked against the plain walk. */
+static bool blind_at_sweep(struct fixture *f, const struct why_join *x, struct why_lone_rsts *lone)
+{
+    lone->valid = lone->up_valid = false;
+    f->cx.lone = lone;
+    bool got = why_join_upstream_blind(&f->cx, x);
+    f->cx.lone = NULL;
+    assert_true(why_join_upstream_blind(&f->cx, x) == got);
+    assert_true(oldest_blind_walk(f, x) == got);
+    return got;
+}
+
+/* Only the oldest WHY_STORE_OLDEST records are looked at for a side the capture lacks. Which
+ * ones those are changes as older records are pruned, and whether one lacks a side as its
+ * packets come: a server's RST on a connection the capture shows nothing of from the gateway,
+ * the first record past the oldest, counts once an older record goes, and no longer once the
+ * gateway's packet on it comes; a connection of which the capture misses the server's side,
+ * two further, once three go; the next one, once the last of the oldest goes. */
+static void oldest_records_follow_pruning(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = WHY_STORE_OLDEST + 4, LONE = WHY_STORE_OLDEST - 1, MISSING = WHY_STORE_OLDEST + 1 };
+    static struct why_conn cs[N + 8];
+    static struct why_conn_end es[N + 8];
+    struct why_conn_rec *r[N + 8];
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 99.0, true);
+    struct why_txn *t = request(f, cc, "/x", "shop.lab", 100.0);
+    answer(t, 502, 101.0);
+    why_store_queue_push(&f->st, t); /* not decided yet: kept */
+    struct why_join x = {.client = t, .end_frame = 99, .end_ts = T(101.0)};
+    for (int i = 0; i < N + 8; i++) {
+        struct why_conn *c = &cs[i];
+        c->id = 1000 + (uint64_t)i;
+        c->cli_addr = A("198.19.0.1");
+        c->srv_addr = A("198.19.0.20");
+        c->cli_port = (uint16_t)(1024 + i);
+        c->srv_port = 80;
+        c->more = &why_conn_more_none;
+        why_conn_set_ends(c, &es[i]);
+        c->syn_count = 1;
+        c->syn_frame = c->first_frame = 1000 + (uint64_t)i;
+        c->syn_ts0 = c->first_ts = T(1.0 + i * 0.001);
+        c->established = true;
+        c->half[WHY_C2S].packets = c->half[WHY_S2C].packets = 3;
+        if (i == LONE) { /* the server's RST while x waited, nothing from the gateway */
+            c->established = false;
+            c->half[WHY_C2S].packets = 0;
+            c->half[WHY_S2C].packets = 1;
+            es[i].half[WHY_S2C].rst_frame = 5000;
+            es[i].half[WHY_S2C].rst_ts = T(100.5);
+        } else if (i == MISSING || i == MISSING + 1) {
+            c->half[WHY_S2C].packets = 0;
+            c->half[WHY_S2C].missing = true;
+        }
+        if (i == N) /* the records after: they come once the oldest were read */
+            assert_false(blind_at_sweep(f, &x, &(struct why_lone_rsts){0}));
+        r[i] = why_store_conn_new(&f->st, c);
+        assert_non_null(r[i]);
+        r[i]->live = NULL;
+        r[i]->closed = true;
+    }
+    struct why_lone_rsts lone = {0};
+    /* the client's connection is the oldest: LONE is the first past the oldest */
+    assert_false(blind_at_sweep(f, &x, &lone));
+    why_store_conn_active(&f->st, r[0]);
+    why_store_prune(&f->st, T(1000), false);
+    assert_ptr_equal(f->st.rhead, cc);
+    assert_true(blind_at_sweep(f, &x, &lone));
+    assert_int_equal(lone.n, 1);
+    cs[LONE].half[WHY_C2S].packets = 1; /* the gateway's packet comes */
+    assert_false(blind_at_sweep(f, &x, &lone));
+    why_store_conn_active(&f->st, r[1]);
+    why_store_prune(&f->st, T(1000), false);
+    assert_false(blind_at_sweep(f, &x, &lone)); /* MISSING: the first past the oldest */
+    why_store_conn_active(&f->st, r[2]);
+    why_store_prune(&f->st, T(1000), false);
+    assert_true(blind_at_sweep(f, &x, &lone));
+    cs[MISSING].half[WHY_S2C].missing = false;
+    cs[MISSING].half[WHY_S2C].packets = 1;
+    assert_false(blind_at_sweep(f, &x, &lone)); /* MISSING + 1: the first past the oldest */
+    why_store_conn_active(&f->st, r[MISSING]); /* the last of the oldest goes */
+    why_store_prune(&f->st, T(1000), false);
+    assert_true(blind_at_sweep(f, &x, &lone));
+}
+
 /* A live HAProxy run on a loaded machine: prohib6's chain (ICMP, tries 2.1 s apart) ended
  * 1.1 s before its answer, `he`'s last refusal 0.3 ms before it. he's server is named he.lab
  * and resolved while he waited (so he is not in the match): an address the capture shows
@@ -2469,6 +2577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retry_not_failover_of_later_request, setup, teardown),
         cmocka_unit_test_setup_teardown(haproxy_fixed_time_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_out_chain_not_blind, setup, teardown),
+        cmocka_unit_test_setup_teardown(oldest_records_follow_pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
