@@ -320,8 +320,9 @@ static char *join_words(char **w, int n)
     return s;
 }
 
-/* main's body: `files` (room for every argument) is main's, freed there on every way out. */
-static int run(int argc, char **argv, const char **files)
+/* main's body: `files` (room for every argument) and the joined filter words are main's,
+ * freed there on every way out. */
+static int run(int argc, char **argv, const char **files, char **words)
 {
     struct option lopts[NOPTS + 1];
     char short_opts[64] = "";
@@ -343,7 +344,6 @@ static int run(int argc, char **argv, const char **files)
     why_options_init(&wo);
     const char *filter_expr = NULL;
     struct flight_opts fo = {.ring_bytes = WHY_RING_DEFAULT_BYTES, .ring_us = WHY_RING_DEFAULT_US};
-    char *words = NULL;
     int c;
     while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
         switch (c) {
@@ -388,7 +388,7 @@ static int run(int argc, char **argv, const char **files)
             fputs("why502: give the filter either with -f or as trailing words, not both\n", stderr);
             return WHY_EXIT_USAGE;
         }
-        filter_expr = words = join_words(argv + optind, argc - optind);
+        filter_expr = *words = join_words(argv + optind, argc - optind);
     } else {
         for (int i = optind; i < argc; i++)
             files[nfiles++] = argv[i];
@@ -458,7 +458,6 @@ static int run(int argc, char **argv, const char **files)
         flight_free(cli.fl);
         why_session_free(s);
         why_filter_free(filt);
-        free(words);
         return frc;
     }
     if (fo.live)
@@ -551,7 +550,6 @@ static int run(int argc, char **argv, const char **files)
     why_filter_free(filt);
     if (out != stdout)
         fclose(out);
-    free(words);
     free(warn);
     return rc;
 }
@@ -563,7 +561,9 @@ int main(int argc, char **argv)
         fputs("why502: out of memory\n", stderr);
         return WHY_EXIT_INTERNAL;
     }
-    int rc = run(argc, argv, files);
+    char *words = NULL;
+    int rc = run(argc, argv, files, &words);
+    free(words);
     free(files);
     return rc;
 }

@@ -496,6 +496,11 @@ static bool dns_in_window(const struct why_dns_rec *d, struct window *w)
  * holds fewer than WHY_JOIN_MAX. A request thus reads the lookups of its time (and of the
  * chain's longest wait for an answer and its disorder before it), not every lookup of its
  * name the store holds. */
+static bool lookup_in_window(const struct why_dns_rec *d, uint64_t key, const char *name, struct window *w)
+{
+    return d && d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w);
+}
+
 static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const char *name, struct window *w,
                            struct why_dns_rec **out)
 {
@@ -504,14 +509,12 @@ static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const ch
     struct why_dns_span sp;
     bool span = why_store_dns_span(cx->st, key, why_ts_add_us(w->from, -WHY_SKEW_US), w->from, &sp);
     if (span) {
-        for (uint32_t k = sp.hi; k-- > sp.lo;) {
-            struct why_dns_rec *d = sp.e[k].d;
-            if (d && d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))
-                ring[seen++ % WHY_JOIN_MAX] = d;
-        }
+        for (uint32_t k = sp.hi; k-- > sp.lo;)
+            if (lookup_in_window(sp.e[k].d, key, name, w))
+                ring[seen++ % WHY_JOIN_MAX] = sp.e[k].d;
     } else {
         for (struct why_dns_rec *d = why_store_dns_by_name(cx->st, key); d; d = d->nnext)
-            if (d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))
+            if (lookup_in_window(d, key, name, w))
                 ring[seen++ % WHY_JOIN_MAX] = d;
     }
     uint32_t n = seen < WHY_JOIN_MAX ? (uint32_t)seen : WHY_JOIN_MAX;
@@ -522,9 +525,8 @@ static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const ch
     for (uint32_t k = span ? sp.hi : 0; span && k < sp.n && n < WHY_JOIN_MAX; k++) {
         if (k > sp.hi && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
             break; /* this one and every later one asked after the window */
-        struct why_dns_rec *d = sp.e[k].d;
-        if (d && d->nkey == key && strcmp(d->qname, name) == 0 && dns_in_window(d, w))
-            out[n++] = d;
+        if (lookup_in_window(sp.e[k].d, key, name, w))
+            out[n++] = sp.e[k].d;
     }
     return n;
 }
@@ -904,10 +906,10 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
             continue;
         /* answered at once after the chain's end, or not answered yet while the chain may
          * still go on (the request is decided before the gateway gave up on the other) */
-        int64_t gap = why_ts_diff_us(q->has_resp ? end : going_on, q->has_resp ? q->resp_first_ts : cx->now);
-        if ((!q->has_resp || gap >= -slack) && gap <= slack &&
-            !busy_between(cx, q, rc, q->has_resp ? q->resp_first_ts : cx->now) &&
-            (q->has_resp ? final_matched(cx, q) : unnamed_server(cx, q, cx->now)))
+        struct why_ts until = q->has_resp ? q->resp_first_ts : cx->now;
+        int64_t gap = why_ts_diff_us(q->has_resp ? end : going_on, until);
+        if ((!q->has_resp || gap >= -slack) && gap <= slack && !busy_between(cx, q, rc, until) &&
+            (q->has_resp ? final_matched(cx, q) : unnamed_server(cx, q, until)))
             return true;
     }
     return false;
@@ -1977,15 +1979,16 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     }
     /* Varnish's fetch in another pairing with no attempt: the attempts near it in that
      * reading are readings too (a refusal that held its backend down, as below) */
-    for (uint32_t i = 0, n = x->nalt; i < n && x->nattempts && !cx->forced && why_join_varnish_fetch_failed(client); i++) {
-        if (x->alt_final[i] || x->alt_basis[i] != WHY_ALT_SWAPPED_PAIRING)
-            continue;
-        struct why_join none;
-        why_join_alternative(cx, x, i, &none);
-        for (uint32_t k = 0; k < none.nnear; k++)
-            if (none.near[k] != x->attempts[x->nattempts - 1])
-                alt_add(x, WHY_JOIN_ALTS, none.near[k], WHY_ALT_ATTEMPT_NEAR, none.near[k]->more->tried_for);
-    }
+    if (x->nattempts && !cx->forced && why_join_varnish_fetch_failed(client))
+        for (uint32_t i = 0, n = x->nalt; i < n; i++) {
+            if (x->alt_final[i] || x->alt_basis[i] != WHY_ALT_SWAPPED_PAIRING)
+                continue;
+            struct why_join none;
+            why_join_alternative(cx, x, i, &none);
+            for (uint32_t k = 0; k < none.nnear; k++)
+                if (none.near[k] != x->attempts[x->nattempts - 1])
+                    alt_add(x, WHY_JOIN_ALTS, none.near[k], WHY_ALT_ATTEMPT_NEAR, none.near[k]->more->tried_for);
+        }
     /* Varnish's fetch with no attempt, an attempt of the gateway's near (background.c): the
      * request's own, taken by another, or a refusal that held its backend down; or its backend
      * was sick (its probes). One reading each: that attempt, and none near. */
