@@ -77,7 +77,6 @@ bool why_join_dns_expected_miss(const char *qname)
 }
 
 #define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
-#define BLIND_SCAN WHY_STORE_OLDEST /* records looked at for a one-sided upstream leg (cap) */
 
 /* t falls while x's request waited (from its last request byte to its end) */
 static bool in_wait(const struct why_join *x, struct why_ts t)
@@ -86,7 +85,7 @@ static bool in_wait(const struct why_join *x, struct why_ts t)
 }
 
 /* From rc on the store's list of records seen one way (by creation): the first still seen one
- * way among the oldest BLIND_SCAN records, NULL past them. Those seen both ways on the way
+ * way among the oldest WHY_STORE_OLDEST records, NULL past them. Those seen both ways on the way
  * leave the list. */
 static struct why_conn_rec *oldest_one_way(struct why_store *st, struct why_conn_rec *rc)
 {
@@ -101,7 +100,7 @@ static struct why_conn_rec *oldest_one_way(struct why_store *st, struct why_conn
     return NULL;
 }
 
-/* The oldest BLIND_SCAN records' resets of one direction whose other direction the capture
+/* The oldest WHY_STORE_OLDEST records' resets of one direction whose other direction the capture
  * lacks, sent from the side the gateway's role allows. With x: true at the first one sent
  * while x waited. Without: their times go to lone (overflow past its cap). Such a record has
  * a direction without a packet: only those are read. */
@@ -189,7 +188,7 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
     return timer > 0 && off * 100 <= timer * TIMER_SLACK_PCT;
 }
 
-/* The oldest BLIND_SCAN records, of them the gateway's upstream connections: one lacks a
+/* The oldest WHY_STORE_OLDEST records, of them the gateway's upstream connections: one lacks a
  * side. Such a record has a direction without a packet: only those are read. */
 static bool oldest_up_one_sided(const struct why_join_ctx *cx)
 {

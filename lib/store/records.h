@@ -141,6 +141,7 @@ struct why_conn_rec {
                                          the transaction is then 552 bytes, a malloc chunk of
                                          560 as were the 456 of its fields (464) with the two
                                          chunks its strings took apart (64 and 32) */
+_Static_assert(WHY_TXN_STR_ROOM <= UINT8_MAX, "str_used counts the room in a byte");
 #define WHY_TXN_VIA_MAX 159           /* bytes of its Via kept (longer: truncated) */
 
 /* The strings of a transaction's answer, apart, in one allocation sized to them
@@ -316,8 +317,6 @@ struct why_txn {
                                      whole (not "" for want of memory): the join reads it
                                      there instead of parsing the URL again */
     bool ihost_ip;                /* ...and that host is an address literal */
-    bool names_in_target;         /* host and via are in target's allocation
-                                     (why_store_txn_request): freed with it */
     uint8_t str_used;             /* bytes of str taken */
     uint32_t cpos;                /* while in_complete: its entry in the store's vector of
                                      complete requests (complete) */

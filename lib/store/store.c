@@ -11,26 +11,40 @@
 
 /* ---- hashing ---- */
 
-uint64_t why_request_key(const char *method, const char *path)
+/* The request key's hash (FNV-1a): the method, a separator, then the path's bytes. */
+static inline uint64_t key_start(const char *method)
 {
     uint64_t h = 14695981039346656037u;
     for (const char *p = method; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211u;
-    h = (h ^ 0xffu) * 1099511628211u;
+    return (h ^ 0xffu) * 1099511628211u;
+}
+
+static inline uint64_t key_add(uint64_t h, uint8_t c) { return (h ^ c) * 1099511628211u; }
+
+uint64_t why_request_key(const char *method, const char *path)
+{
+    uint64_t h = key_start(method);
     for (const char *p = path; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
+        h = key_add(h, (uint8_t)*p);
+    return h;
+}
+
+/* why_request_key of path's first n bytes (a path without its NUL: a DNS name as sent). */
+static uint64_t request_key_n(const char *method, const char *path, size_t n)
+{
+    uint64_t h = key_start(method);
+    for (size_t i = 0; i < n; i++)
+        h = key_add(h, (uint8_t)path[i]);
     return h;
 }
 
 /* The segment is hashed from its end back to the '/': one pass over it. */
 uint64_t why_request_ending_key(const char *method, const char *path, size_t len)
 {
-    uint64_t h = 14695981039346656037u;
-    for (const char *p = method; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
-    h = (h ^ 0xffu) * 1099511628211u;
+    uint64_t h = key_start(method);
     for (size_t i = len; i > 0 && path[i - 1] != '/'; i--)
-        h = (h ^ (uint8_t)path[i - 1]) * 1099511628211u;
+        h = key_add(h, (uint8_t)path[i - 1]);
     return h;
 }
 
@@ -94,10 +108,7 @@ static size_t dns_name_len(const char *qname)
 /* why_request_key("", name) of the name's first n bytes. */
 static uint64_t dns_name_key(const char *qname, size_t n)
 {
-    uint64_t h = (14695981039346656037u ^ 0xffu) * 1099511628211u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)qname[i]) * 1099511628211u;
-    return h;
+    return request_key_n("", qname, n);
 }
 
 /* The queue's index: method, host, target and the connection's addresses and server port. */
@@ -303,13 +314,39 @@ static bool in_room(const struct why_txn *t, const void *p)
     return (uintptr_t)p - (uintptr_t)t->str < sizeof t->str;
 }
 
+/* A string of t's (n bytes) that t no longer uses: freed, or poisoned where it is in the room
+ * (the room is not given back before t goes). */
+static void room_release(const struct why_txn *t, void *p, size_t n)
+{
+    if (!in_room(t, p))
+        free(p);
+    else
+        ROOM_POISON(p, n);
+    (void)n;
+}
+
+/* t's Host and Via, already measured, written at b (hl + vl + 2 bytes). */
+static void names_fill(struct why_txn *t, char *b, const char *host, size_t hl, const char *via, size_t vl)
+{
+    why_ascii_copy(b, hl + 1, (const uint8_t *)host, hl);
+    why_ascii_copy(b + hl + 1, vl + 1, (const uint8_t *)via, vl);
+    t->host = b;
+    t->via = b + hl + 1;
+}
+
+/* Host and Via were written right after the target, in its allocation (why_store_txn_request) */
+static bool names_in_target(const struct why_txn *t)
+{
+    return t->target && t->host == t->target + t->target_len + 1;
+}
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
         return;
     if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
         free((char *)t->ihost);
-    if (t->host != no_host && !t->names_in_target)
+    if (t->host != no_host && !names_in_target(t))
         free((char *)t->host); /* via is in the same allocation */
     if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
         free(t->resp);
@@ -1219,10 +1256,7 @@ void why_store_txn_names(struct why_store *st, struct why_txn *t, const char *ho
         st->sum->oom++;
         return;
     }
-    why_ascii_copy(b, hl + 1, (const uint8_t *)host, hl);
-    why_ascii_copy(b + hl + 1, vl + 1, (const uint8_t *)via, vl);
-    t->host = b;
-    t->via = b + hl + 1;
+    names_fill(t, b, host, hl, via, vl);
 }
 
 void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *target,
@@ -1245,12 +1279,7 @@ void why_store_txn_request(struct why_store *st, struct why_txn *t, const char *
     t->target_len = (uint32_t)target_len;
     if (!names)
         return;
-    char *n = b + target_len + 1;
-    why_ascii_copy(n, hl + 1, (const uint8_t *)host, hl);
-    why_ascii_copy(n + hl + 1, vl + 1, (const uint8_t *)via, vl);
-    t->host = n;
-    t->via = n + hl + 1;
-    t->names_in_target = true;
+    names_fill(t, b + target_len + 1, host, hl, via, vl);
 }
 
 /* The bytes of answer strings made by resp_fill. */
@@ -1315,10 +1344,8 @@ bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struc
         return false;
     }
     resp_fill(r, v, len);
-    if (t->resp != &why_txn_resp_none && !in_room(t, t->resp))
-        free(t->resp);
-    else if (t->resp != &why_txn_resp_none)
-        ROOM_POISON(t->resp, resp_bytes(t->resp));
+    if (t->resp != &why_txn_resp_none)
+        room_release(t, t->resp, resp_bytes(t->resp));
     t->resp = r;
     return true;
 }
@@ -1345,10 +1372,8 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         t->ipath_len = plen == 1 ? 1 : 0;
     }
     size_t hl = strnlen(u.host, sizeof u.host - 1);
-    if (t->ihost != no_host && t->ihost != t->host && !in_room(t, t->ihost))
-        free((char *)t->ihost);
-    else if (t->ihost != no_host && t->ihost != t->host)
-        ROOM_POISON(t->ihost, strlen(t->ihost) + 1);
+    if (t->ihost != no_host && t->ihost != t->host)
+        room_release(t, (char *)t->ihost, strlen(t->ihost) + 1);
     if (strcmp(t->host, u.host) == 0) {
         t->ihost = t->host; /* the Host as sent is the URL's host (or both are ""): shared */
     } else {
@@ -2094,18 +2119,17 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         bool pending = false;
         for (struct why_txn *t = rc->txn_head; t && !pending; t = t->next)
             pending = t->queued && !t->decided;
-        if (!all && (!old || pending)) /* (else all go below) */
+        if (!all && (!old || pending)) { /* (else all go below) */
             why_store_trim_txns(st, rc, now, false);
-        if (!all && !old && !rc->txn_head) {
-            /* nothing changes until it is old (by last: the horizon or its settling), or
-             * claimed (why_store_conn_claimed) */
-            act_remove(st, rc);
-            if (!park_add(st, spent ? WHY_PARK_SPENT : WHY_PARK_CLOSED, rc, last))
-                why_store_conn_active(st, rc); /* no room: looked at every sweep */
+            if (!old && !rc->txn_head) {
+                /* nothing changes until it is old (by last: the horizon or its settling), or
+                 * claimed (why_store_conn_claimed) */
+                act_remove(st, rc);
+                if (!park_add(st, spent ? WHY_PARK_SPENT : WHY_PARK_CLOSED, rc, last))
+                    why_store_conn_active(st, rc); /* no room: looked at every sweep */
+            }
             continue;
         }
-        if (!all && (!old || pending))
-            continue;
         why_store_trim_txns(st, rc, now, true);
         if (rc->txn_head && !all)
             continue;
