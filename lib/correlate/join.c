@@ -77,6 +77,25 @@ static bool addr_cached_for(const struct why_join_ctx *cx, const struct why_addr
     return false;
 }
 
+/* No attempt can score for the request in the walk of why_join_request: its host is a name
+ * it looked up, none of its lookups gave an address, and no answer the store holds for the
+ * name gave one (addr_in_dns and addr_cached_for are false for every address). The walk,
+ * O(records opened in the window), is then not made: a request to a name that does not
+ * exist costs its own lookups, not every connection of its time. */
+static bool name_leads_nowhere(const struct why_join_ctx *cx, const struct why_join *x, const char *host)
+{
+    for (uint32_t i = 0; i < x->ndns; i++)
+        if (x->dns[i]->naddrs)
+            return false;
+    uint64_t hkey = why_request_key("", host);
+    for (uint8_t fam = 4; fam <= 6; fam += 2)
+        for (const struct why_dns_rec *d = why_store_dns_answers(cx->st, hkey, fam); d;
+             d = why_store_dns_answers_next(d, fam))
+            if (d->nkey == hkey && d->answered && strcmp(d->qname, host) == 0)
+                return false;
+    return true;
+}
+
 /* A forward proxy's client names the address itself; a reverse proxy's Host does not tell
  * where the gateway connects. Absolute-form (and CONNECT) requests are forward proxying. */
 static bool direct_addr_known(const struct why_join_ctx *cx, const struct why_txn *client)
@@ -1773,7 +1792,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     size_t top = windowed ? window_top(cx, why_ts_add_us(to, WHY_SKEW_US)) : 0;
     /* an answer that says no server was dialled (Varnish's own, Caddy's 503) has no attempt */
-    for (bool chained = (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client)); !chained;) {
+    bool nowhere = !cx->exhaustive && !x->up_conn && x->ndns > 0 && !u.host_is_ip &&
+                   name_leads_nowhere(cx, x, u.host);
+    for (bool chained = nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
+         !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
         bool pick_retry = false;
