@@ -1645,6 +1645,35 @@ static void resolved_and_never_connected(void **state)
     assert_false(x.resolved_unused);
 }
 
+/* The live lab of 2 December: HAProxy's checks of 198.19.0.12 every 0.5 s, /two's try 0.25 s
+ * after one of them, /rst's three tries 1 s apart, each 0.18 s after a check (the capture's
+ * times). The check beside /two's try reads its shortest tight period as 0.25 s, half the
+ * others' 0.5 s: four of the eight attempts nearest /rst's middle retry agreed, the path was
+ * taken not to keep time, and the retry passed as a check on the loose fit (then /syndrop
+ * took /rst's refusal). A period read at half the others' is the same beat: the retries are
+ * off it, the checks on it. */
+static void half_period_neighbours_keep_time(void **state)
+{
+    struct fixture *f = *state;
+    const double checks[] = {0.257795, 0.756475, 1.255958, 1.755220, 2.254622,
+                             2.754068, 3.252846, 3.754590, 4.256626, 4.758041};
+    struct why_conn_rec *check = NULL;
+    for (int i = 0; i < 10; i++) {
+        struct why_conn_rec *c = refused(f, "198.19.0.12", checks[i]);
+        if (i == 4)
+            check = c;
+    }
+    refused(f, "198.19.0.12", 0.509212); /* /two's first try */
+    struct why_conn_rec *r1 = refused(f, "198.19.0.12", 0.439205);
+    struct why_conn_rec *r2 = refused(f, "198.19.0.12", 1.437679);
+    struct why_conn_rec *r3 = refused(f, "198.19.0.12", 2.436421);
+    assert_true(why_join_scheduled(&f->cx, check));
+    assert_true(why_join_scheduled_loose(&f->cx, r2));
+    assert_false(why_join_scheduled(&f->cx, r1));
+    assert_false(why_join_scheduled(&f->cx, r2));
+    assert_false(why_join_scheduled(&f->cx, r3));
+}
+
 /* HAProxy checks 198.19.0.12 every 0.5 s (at .29 and .79, each refused); /rst's server is
  * that address too, refused at 1.6856 and retried 1 s after each refusal (2.6850, 3.6844,
  * 0.1 s before a check), then answered 503. /hc arrives at 2.6845, 0.5 ms before /rst's
@@ -2601,6 +2630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(background_rounds_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(half_period_neighbours_keep_time, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_while_name_failed_other_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(query_unheard_at_answer_not_own, setup, teardown),
