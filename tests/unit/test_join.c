@@ -2519,6 +2519,29 @@ static void refused_chain_past_answer_is_others(void **state)
     assert_int_equal(j.nattempts, 0);
 }
 
+/* A live run of 2 December (HAProxy, retries 2): `adminprohib`'s first try drew ICMP 46 us
+ * before `hc`'s own 503 (every server down by its checks); `unreach` came 24 ms later and was
+ * dialled at once (its own server), and HAProxy tried 198.19.0.13 again 1 s and 2 s later.
+ * unreach, waiting when those came, could not have made them its first tries: it came ~1 s
+ * before each. The chain goes on past hc's answer, so the first try is adminprohib's. */
+static void chain_past_newcomers_dialled_at_once(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *admin = asked(f, "198.18.1.2", "/haproxy/adminprohib", "adminprohib.lab", 0.074957);
+    struct why_txn *hc = asked(f, "198.18.1.3", "/haproxy/hc", "hc.lab", 0.078952);
+    static const double syn[3] = {0.085015, 1.078043, 2.077006};
+    for (int k = 0; k < 3; k++)
+        attempt(f, "198.19.0.13", (const double[]){syn[k], 0}, syn[k] + 0.000033);
+    struct why_txn *unreach = asked(f, "198.18.1.4", "/haproxy/unreach", "unreach.lab", 0.108690);
+    attempt(f, "198.19.0.16", (const double[]){0.108911, 0}, 0.108960);
+    why_store_queue_push(&f->st, admin);
+    why_store_queue_push(&f->st, unreach);
+    f->cx.now = T(2.5);
+    struct why_join j;
+    decided(f, hc, 503, 0.085094, &j);
+    assert_int_equal(j.nattempts, 0);
+}
+
 /* Kept: requests to a refusing server one after another, each refused once and answered 502
  * at once, while a request waits on something else (a SYN never answered). Each next refusal
  * follows a request that came since the last: it can be that request's first try, so the
@@ -2661,6 +2684,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chain_past_answer_is_others, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_chain_past_answer_is_others, setup, teardown),
         cmocka_unit_test_setup_teardown(next_try_of_new_request_not_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(chain_past_newcomers_dialled_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
