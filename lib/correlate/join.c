@@ -231,7 +231,8 @@ static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *
 
 /* rc, a failed attempt, is the first of another request's chain: the same gateway connected
  * to a server right after rc ended (the next server of a balancer) and that connection
- * carried an upstream request that is not this one's (x->up_conn). It goes with that
+ * carried an upstream request that is not this one's (up_conn; client: the request asking,
+ * or NULL). Never where client was answered by Varnish, which does not move on. It goes with that
  * connection, as a request's established connection that carried another request does;
  * unless rc is the retry of an attempt begun before that request came, and a request that
  * waited across both tries was answered right after rc ended (chain_answered): rc was the last
@@ -239,19 +240,22 @@ static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *
  * began, its connection opened right after each refusal, was taken as the one that failed
  * over, and left the refused request, answered 1.2 ms after the second refusal, with no
  * attempt). */
-static bool failover_of_other(const struct why_join_ctx *cx, const struct why_join *x,
-                              struct why_conn_rec *rc)
+static bool varnish_page(const struct why_txn *t);
+static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
+                              const struct why_txn *client, struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = why_join_attempt_end(rc);
     if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
         return false; /* an unanswered SYN ends when the gateway gives up: not seen */
+    if (client && varnish_page(client))
+        return false; /* Varnish does not move on after a failed dial (varnish_page) */
     for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
         const struct why_conn *nc = why_rec_conn(n);
         int64_t gap = why_ts_diff_us(end, nc->first_ts);
         if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
             break; /* records are in the order of their first packet */
-        if (n == x->up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
+        if (n == up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
             gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
             why_addr_eq(&nc->srv_addr, &c->srv_addr))
             continue;
@@ -953,7 +957,6 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
  * was two's, not fixeddrop's first try). */
 static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
-    static const struct why_join none; /* failover_of_other: no connection of its own */
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;
     for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o;
@@ -985,7 +988,7 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
         int64_t gap = why_ts_diff_us(why_join_attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
             (best && why_ts_cmp(why_join_attempt_end(o), why_join_attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
-            why_join_scheduled(cx, o) || failover_of_other(cx, &none, o))
+            why_join_scheduled(cx, o) || failover_of_other(cx, NULL, NULL, o))
             continue;
         best = o;
     }
@@ -1175,8 +1178,11 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     }
     if (gap > WHY_FAILOVER_US && why_join_scheduled(cx, rc))
         return -1;
-    struct why_join none = {0};
-    if (chain_goes_on(cx, rc) || failover_of_other(cx, &none, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
+    /* (asked for any gateway, Varnish too: a refusal followed at once by a connection to
+     * another server stays out of the match, and a Varnish request gets it in the walk, where
+     * parallel failures of one turn go to requests in the order they are decided; matched,
+     * their near-equal costs swapped them: races/run19, a live run of 2 December) */
+    if (chain_goes_on(cx, rc) || failover_of_other(cx, NULL, NULL, rc) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
         return -1;
     return gap < 0 ? 0 : gap;
 }
@@ -1524,7 +1530,10 @@ static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final
 {
     struct why_conn_rec *chain[WHY_FINAL_CHAIN_MAX];
     uint32_t n = 0;
-    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX; rc = chain_link(cx, rc, x->client->req_first_ts))
+    bool varnish = varnish_page(x->client); /* (its fetch moves on to no other server) */
+    for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX &&
+                                          (!varnish || !n || same_path(why_rec_conn(rc), why_rec_conn(chain[0])));
+         rc = chain_link(cx, rc, x->client->req_first_ts))
         chain[n++] = rc;
     for (uint32_t i = 0; i < n; i++)
         x->attempts[x->nattempts++] = chain[n - 1 - i];
@@ -1803,6 +1812,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     /* an answer that says no server was dialled (Varnish's own, Caddy's 503) has no attempt */
     bool nowhere = !cx->exhaustive && !x->up_conn && x->ndns > 0 && !u.host_is_ip &&
                    name_leads_nowhere(cx, x, u.host);
+    const struct why_conn *one_path = NULL; /* the only path a next try may take */
     for (bool chained = nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
         struct why_conn_rec *pick = NULL;
@@ -1822,7 +1832,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
             const struct why_conn *c = why_rec_conn(rc);
-            if (c->midstream || c->syn_count == 0)
+            if (c->midstream || c->syn_count == 0 || (one_path && !same_path(c, one_path)))
                 continue;
             /* a gateway cannot connect for a request it has not received: packet times are
              * exact to microseconds even when -i any hands packets out of order */
@@ -1895,7 +1905,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
             if (score < 4 && !direct_addr_known(cx, client) && attempt_failed(rc) &&
-                failover_of_other(cx, x, rc))
+                failover_of_other(cx, x->up_conn, client, rc))
                 continue; /* ...and so did the connection the gateway moved on to (when
                              nothing says where this request had to go: a reverse
                              proxy's fixed servers) */
@@ -1928,6 +1938,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 x->up_conn = pick;
             break;
         }
+        if (!x->up && varnish_page(client))
+            one_path = why_rec_conn(pick); /* Varnish moves on to no other server */
         after = why_join_attempt_end(pick);
         const struct why_conn *pc = why_rec_conn(pick);
         if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)

@@ -2611,6 +2611,59 @@ static void varnish_swapped_none_keeps_near(void **state)
     assert_ptr_equal(a.attempt_near, two);
 }
 
+/* t answered 503 with Varnish's own "Backend fetch failed" page. */
+static void varnish_fetch_failed(struct fixture *f, struct why_txn *t, double at)
+{
+    answer(t, 503, at);
+    struct why_resp_view v;
+    why_resp_view_of(t->resp, &v);
+    v.str[WHY_RESP_SERVER] = "Varnish";
+    v.str[WHY_RESP_TITLE] = "503 Backend fetch failed";
+    v.via = true;
+    assert_true(why_store_txn_resp_put(&f->st, t, &v));
+}
+
+/* A live run of 2 December (Varnish): `rst`'s dial of 198.19.0.12 was refused, and 96 us later
+ * Varnish dialled 198.19.0.22 for `close`, whose request went out on it. A balancer that moves
+ * on after a refusal makes such a refusal the other request's first try; Varnish dials one
+ * backend per fetch and never moves on, so the refusal stays rst's. */
+static void varnish_refusal_not_failover(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.060598);
+    struct why_txn *close = asked(f, "198.18.1.3", "/varnish/close", "close.lab", 0.060717);
+    struct why_conn_rec *own = refused(f, "198.19.0.12", 0.084947);
+    carrier(f, "198.19.0.22", "/varnish/close", "close.lab", 0.085043, 0.085150);
+    varnish_fetch_failed(f, rst, 0.085231);
+    why_store_queue_push(&f->st, close);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], own);
+}
+
+/* races/run19 (Varnish on a loaded machine): `rst` and `unreach` came 10 ms apart; 0.1 s later
+ * Varnish's dial of 198.19.0.12 was refused and its dial of 198.19.0.16, 0.26 ms after, drew
+ * ICMP; each got "Backend fetch failed" 75-82 ms later. Varnish dials once per fetch: the
+ * second dial is not the next try of the first's request. */
+static void varnish_fetch_dials_once(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.753305);
+    struct why_txn *unreach = asked(f, "198.18.1.3", "/varnish/unreach", "unreach.lab", 0.763731);
+    struct why_conn_rec *rf = refused(f, "198.19.0.12", 0.855525);
+    struct why_conn_rec *icmp = attempt(f, "198.19.0.16", (const double[]){0.855787, 0}, 0.855796);
+    varnish_fetch_failed(f, unreach, 0.930379);
+    varnish_fetch_failed(f, rst, 0.937272);
+    why_store_queue_push(&f->st, unreach);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_true(j.attempts[0] == rf || j.attempts[0] == icmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2685,6 +2738,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_chain_past_answer_is_others, setup, teardown),
         cmocka_unit_test_setup_teardown(next_try_of_new_request_not_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(chain_past_newcomers_dialled_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_refusal_not_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_fetch_dials_once, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
