@@ -624,15 +624,21 @@ static bool beat(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t p
     return !nearer;
 }
 
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict, bool gone);
+enum sched_mode { SCHED_LOOSE, SCHED_STRICT, SCHED_TIGHT };
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode, bool gone);
 static bool scheduled_strict(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    return scheduled(cx, rc, true, false);
+    return scheduled(cx, rc, SCHED_STRICT, false);
+}
+
+static bool scheduled_tight(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return scheduled(cx, rc, SCHED_TIGHT, false);
 }
 
 static bool scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
-    return scheduled(cx, rc, false, false);
+    return scheduled(cx, rc, SCHED_LOOSE, false);
 }
 
 bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const struct why_conn_rec *rc,
@@ -668,8 +674,16 @@ bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_co
     return why_join_cached(cx, WHY_SCHED_Q_LOOSE, rc, scheduled_loose);
 }
 
-/* With `gone`, the path's checks already pruned count too (why_store_checks_gone). */
-static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, bool strict, bool gone)
+bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return why_join_cached(cx, WHY_SCHED_Q_TIGHT, rc, scheduled_tight);
+}
+
+/* With `gone`, the path's checks already pruned count too (why_store_checks_gone). SCHED_LOOSE:
+ * any grid within a quarter of its period, or a drifting run; SCHED_STRICT: and, where the
+ * attempts around keep time, on their beat; SCHED_TIGHT: only a grid within 1/16, or the beat
+ * of neighbours that keep time. */
+static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode, bool gone)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
@@ -702,8 +716,8 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
     if (!period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_LOOSE, true))
         /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
          * checks on a loaded machine) keeps no time, so its neighbours could not say more */
-        return drifting_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
-    if (!strict || period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true))
+        return mode != SCHED_TIGHT && drifting_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
+    if (mode == SCHED_LOOSE || period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true))
         return true;
     /* On a schedule only within a quarter of its period. Where the checks keep time, a
      * quarter of a period around each check covers half the timeline (a server checked
@@ -713,7 +727,9 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
      * (beat); where the attempts around t do not keep time (Apache's drifting checks) the
      * loose fit says t is one. */
     int64_t p = neighbours_keep_time(c->first_ts, ts, n);
-    return !p || (beat(c->first_ts, ts, n, p, -1) && beat(c->first_ts, ts, n, p, 1));
+    if (!p)
+        return mode != SCHED_TIGHT;
+    return beat(c->first_ts, ts, n, p, -1) && beat(c->first_ts, ts, n, p, 1);
 }
 
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
@@ -723,7 +739,7 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
      * at 0, 1.07, 2.25, 3.39 and 4.76 s, drifting, the first three pruned before the fourth
      * was judged; the store held only those after it). The requests around them were decided
      * while they were held: only this judgement needs them. */
-    if (!scheduled(cx, rc, false, true))
+    if (!scheduled(cx, rc, SCHED_LOOSE, true))
         return false;
     return why_join_alone(x, rc); /* this check alone: the others may be requests' */
 }

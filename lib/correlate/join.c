@@ -1176,7 +1176,14 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
             return -1;
         return -gap; /* as far from the answer as an attempt that ended this much before */
     }
+    /* A check is a final attempt only at once before the answer: within WHY_FAILOVER_US where
+     * the schedule drifts (a loaded machine's checks, among which a request's dial can pass
+     * for one), within WHY_SAME_TURN_US where it keeps time (races/run25: HAProxy's check of
+     * 198.19.0.12, on its 0.5 s beat, refused 1.8 ms before unreach's 503 and was taken as
+     * unreach's final try; unreach's own third try timed out 4.6 ms before the answer) */
     if (gap > WHY_FAILOVER_US && why_join_scheduled(cx, rc))
+        return -1;
+    if (gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
         return -1;
     /* (asked for any gateway, Varnish too: a refusal followed at once by a connection to
      * another server stays out of the match, and a Varnish request gets it in the walk, where

@@ -150,10 +150,10 @@ struct why_lone_rsts {
  * LOOSE read only the gateway set and the records to the attempt's server (their paths,
  * first times, whether they sent a SYN): valid while the store's version of that server's
  * records (why_store_conns_version) and the gateway set's gen stay, across packets and
- * sweeps. GOES_ON (whether the gateway tried that server again after it: join.c) reads the
+ * sweeps; so do TIGHT's. GOES_ON (whether the gateway tried that server again after it: join.c) reads the
  * attempts' ends too: valid while gen stays, which the session moves on at every packet,
  * sweep and freed record. */
-enum why_sched_q { WHY_SCHED_Q_SCHEDULED, WHY_SCHED_Q_LOOSE, WHY_SCHED_Q_GOES_ON, WHY_SCHED_QS };
+enum why_sched_q { WHY_SCHED_Q_SCHEDULED, WHY_SCHED_Q_LOOSE, WHY_SCHED_Q_TIGHT, WHY_SCHED_Q_GOES_ON, WHY_SCHED_QS };
 
 struct why_sched_cache {
     uint64_t gen;
@@ -305,6 +305,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
 /* rc, a gateway's connection, is one of its connections to that server on a schedule (a
  * health check's period). */
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* ...on a schedule that keeps time (within 1/16 of its period, or on the beat of neighbours
+ * that do), not on a drifting or loose one: surely a check. */
+bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 /* n's first upstream request is a client's: one joined to it already, or one a client still
  * waits for with the same method and a target it ends (a reverse proxy's prefix); a health
  * check (the gateway's own request) is not. */

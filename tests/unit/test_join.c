@@ -2611,6 +2611,40 @@ static void varnish_swapped_none_keeps_near(void **state)
     assert_ptr_equal(a.attempt_near, two);
 }
 
+/* races/run25 (HAProxy, retries 2): hostprohib and unreach came 82 us apart; their three
+ * tries each (198.19.0.14 and .16, ICMP, 1 s apart) ran side by side and HAProxy answered each
+ * about 1 s after its third try. A check of 198.19.0.12 on its tight 0.5 s beat was refused
+ * 1.8 ms before unreach's 503: a check that keeps time is a final try only in the same turn as
+ * the answer, so each request ends with its own third try. */
+static void check_on_beat_not_final(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 10; i++)
+        refused(f, "198.19.0.12", 0.2875 + 0.5008 * i);
+    struct why_txn *hp = asked(f, "198.18.1.2", "/haproxy/hostprohib", "hostprohib.lab", 0.772661);
+    struct why_txn *un = asked(f, "198.18.1.3", "/haproxy/unreach", "unreach.lab", 0.772743);
+    static const double t14[3] = {0.784936, 1.784016, 2.784037}, t16[3] = {0.791035, 1.790280, 2.790002};
+    struct why_conn_rec *a14[3], *a16[3];
+    for (int k = 0; k < 3; k++) {
+        a14[k] = attempt(f, "198.19.0.14", (const double[]){t14[k], 0}, t14[k] + 0.00005);
+        a16[k] = attempt(f, "198.19.0.16", (const double[]){t16[k], 0}, t16[k] + 0.00002);
+    }
+    answer(un, 503, 3.794572);
+    why_store_queue_push(&f->st, un);
+    f->cx.now = T(5.0);
+    struct why_join j;
+    decided(f, hp, 503, 3.787532, &j);
+    assert_true(j.nattempts >= 1);
+    assert_ptr_equal(j.attempts[j.nattempts - 1], a14[2]);
+    hp->decided = true;
+    why_join_apply(&f->st, &j);
+    why_store_queue_remove(&f->st, un);
+    f->cx.deciding = un;
+    why_join_request(&f->cx, un, &j);
+    assert_true(j.nattempts >= 1);
+    assert_ptr_equal(j.attempts[j.nattempts - 1], a16[2]);
+}
+
 /* t answered 503 with Varnish's own "Backend fetch failed" page. */
 static void varnish_fetch_failed(struct fixture *f, struct why_txn *t, double at)
 {
@@ -2740,6 +2774,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chain_past_newcomers_dialled_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_refusal_not_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_fetch_dials_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
