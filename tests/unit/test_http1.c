@@ -838,6 +838,87 @@ static void head_flush_against_page(void **state)
     guard_free(&g);
 }
 
+/* The last head a stream reported. */
+static struct why_http_head split_head;
+static int split_nhead, split_nerr;
+static enum why_http_err split_err;
+
+static void split_on_head(void *ctx, const struct why_http_head *h)
+{
+    (void)ctx;
+    split_head = *h;
+    split_nhead++;
+}
+
+static void split_on_error(void *ctx, enum why_http_err e, const uint8_t *first, size_t n)
+{
+    (void)ctx, (void)first, (void)n;
+    split_err = e;
+    split_nerr++;
+}
+
+/* text fed in two segments split at k, each flush against the page */
+static void feed_split(struct guard *g, const char *text, size_t k, bool request)
+{
+    static const struct why_http1_cb cb = {NULL, split_on_head, NULL, NULL, split_on_error};
+    struct why_http1_stream s;
+    why_http1_stream_init(&s, request);
+    split_nhead = split_nerr = 0;
+    size_t len = strlen(text);
+    const uint8_t *at = guard_put(g, text, k);
+    size_t used = k ? why_http1_stream_feed(&s, at, k, &cb) : 0;
+    assert_int_equal(used, k);
+    at = guard_put(g, text + k, len - k);
+    why_http1_stream_feed(&s, at, len - k, &cb);
+    why_http1_stream_fini(&s);
+}
+
+/* A head split anywhere (in a name, at its ':', in the OWS, in a value, between CR and LF, in
+ * a folded line) is parsed as when whole: a segment's partial last line is left for the next
+ * segment, and never read past. A broken line is an error once, when its head is whole. */
+static void head_split_everywhere(void **state)
+{
+    (void)state;
+    const char *resp = "HTTP/1.1 200 OK\r\n"
+                       "Server:\t squid/5.7 \t\r\n"
+                       "X-Folded: a\r\n"
+                       " \tcontinued: here\r\n"
+                       "Via: 1.1 a\n"
+                       "X-Empty:\r\n"
+                       "X-Ows: \t \r\n"
+                       "X-Cr: a\rb\r\r\n"
+                       "Content-Length: 3\r\n"
+                       "Connection: close\r\n"
+                       "\r\n"
+                       "abc";
+    struct guard g = guard_new();
+    for (size_t k = 0; k <= strlen(resp); k++) {
+        feed_split(&g, resp, k, false);
+        assert_int_equal(split_nerr, 0);
+        assert_int_equal(split_nhead, 1);
+        assert_string_equal(split_head.server, "squid/5.7");
+        assert_string_equal(split_head.via, "1.1 a");
+        assert_int_equal(split_head.content_length, 3);
+        assert_true(split_head.conn_close);
+        assert_int_equal(split_head.nfields, 8);
+        assert_int_equal(split_head.head_len, strlen(resp) - 3);
+    }
+    const char *broken[] = {
+        "GET / HTTP/1.1\r\nHost: a\r\nBad name: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nNo-colon\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n:empty-name\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\rX: y\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
+        for (size_t k = 0; k <= strlen(broken[i]); k++) {
+            feed_split(&g, broken[i], k, true);
+            assert_int_equal(split_nhead, 0);
+            assert_int_equal(split_nerr, 1);
+            assert_int_equal(split_err, WHY_HTTP_ERR_BAD_HEAD);
+        }
+    guard_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -859,6 +940,7 @@ int main(void)
         cmocka_unit_test(robustness),
         cmocka_unit_test(field_names_case),
         cmocka_unit_test(broken_line_counts_once_whole),
+        cmocka_unit_test(head_split_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
