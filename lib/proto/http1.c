@@ -239,17 +239,31 @@ struct field_state {
     int64_t cl;
 };
 
+/* name[0..k) equals lit[0..k) with 0x20 OR-ed into every byte of both (k <= 8): the
+ * bytes of a literal below have it already, and the bytes past k are 0 on both sides. */
+static inline bool word_ieq(const uint8_t *name, const char *lit, size_t k)
+{
+    const uint64_t m = 0x2020202020202020u;
+    uint64_t a = 0, b = 0;
+    memcpy(&a, name, k);
+    memcpy(&b, lit, k);
+    return (a | m) == (b | m);
+}
+
 /* A field name (tchar only, n bytes) equals the lower-case literal `lit` of n bytes, ignoring
  * ASCII case. Every tchar but the upper-case letters and '^' '_' has the 0x20 bit set, so
  * OR-ing it in lowers the letters and leaves the rest, and '^' '_' become bytes no literal
  * below holds (they are letters and '-'): the same answer as why_ascii_ieq, without a
  * comparison and a branch per case. */
-static bool name_is(const uint8_t *name, const char *lit, size_t n)
+static inline bool name_is(const uint8_t *name, const char *lit, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((uint8_t)(name[i] | 0x20) != (uint8_t)lit[i])
+    /* a word at a time, the last word overlapping the one before: n and lit are constants
+     * where it is called, so this is one to three loads and compares with immediates */
+    size_t k = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+    for (size_t i = 0; i + k < n; i += k)
+        if (!word_ieq(name + i, lit + i, k))
             return false;
-    return true;
+    return word_ieq(name + n - k, lit + n - k, k);
 }
 
 static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,

@@ -173,6 +173,57 @@ static void field_names_case(void **state)
     free(h);
 }
 
+/* The parsed fields a head's readers see, as one string. */
+static void fields_text(const struct why_http_head *h, char *out, size_t size)
+{
+    snprintf(out, size, "%s|%s|%s|%s|%s|%s|%lld|%d%d%d", h->host, h->server, h->via,
+             h->x_squid_error, h->proxy_status, h->content_type, (long long)h->content_length,
+             h->chunked, h->conn_close, h->upgrade);
+}
+
+/* Each known field name is taken in any case, and not with any one byte changed to another
+ * tchar: names are compared a word at a time, the last word overlapping. */
+static void field_names_each_byte(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *value;
+    } known[] = {
+        {"via", "1.1 a"}, {"host", "h.lab"}, {"server", "edge"}, {"upgrade", "h2c"},
+        {"connection", "close"}, {"proxy-status", "edge; error=x"},
+        {"content-type", "text/html"}, {"x-squid-error", "ERR_X 0"},
+        {"content-length", "7"}, {"transfer-encoding", "chunked"},
+    };
+    struct why_http_head *h = malloc(sizeof *h);
+    assert_non_null(h);
+    char head[256], name[32], none[1024], got[1024];
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        const char *v = known[i].value;
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: upgrade\r\nX-Other: %s\r\n\r\n", v);
+        assert_true(parse(head, false, h) > 0);
+        fields_text(h, none, sizeof none);
+        size_t n = strlen(known[i].name);
+        for (size_t k = 0; k <= n; k++) {
+            strcpy(name, known[i].name);
+            if (k < n) /* k == n: the name as it is */
+                name[k] = name[k] == 'q' ? 'z' : 'q';
+            for (int upper = 0; upper < 2; upper++) {
+                for (size_t j = 0; upper && j < n; j++)
+                    name[j] = name[j] >= 'a' && name[j] <= 'z' ? (char)(name[j] - 32) : name[j];
+                snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: upgrade\r\n%s: %s\r\n\r\n",
+                         name, v);
+                assert_true(parse(head, false, h) > 0);
+                fields_text(h, got, sizeof got);
+                if (k < n)
+                    assert_string_equal(got, none);
+                else
+                    assert_string_not_equal(got, none);
+            }
+        }
+    }
+    free(h);
+}
+
 static void request_head(void **state)
 {
     (void)state;
@@ -939,6 +990,7 @@ int main(void)
         cmocka_unit_test(html_title),
         cmocka_unit_test(robustness),
         cmocka_unit_test(field_names_case),
+        cmocka_unit_test(field_names_each_byte),
         cmocka_unit_test(broken_line_counts_once_whole),
         cmocka_unit_test(head_split_everywhere),
     };
