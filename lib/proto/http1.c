@@ -90,7 +90,7 @@ static int hex_val(uint8_t c)
     return -1;
 }
 
-static void trim_ows(const uint8_t **s, size_t *n)
+static inline void trim_ows(const uint8_t **s, size_t *n)
 {
     while (*n && is_ows((*s)[0]))
         (*s)++, (*n)--;
@@ -100,7 +100,7 @@ static void trim_ows(const uint8_t **s, size_t *n)
 
 /* Iterates the elements of a comma-separated list: returns false when none is left. Elements
  * come back OWS-trimmed and may be empty (the list grammar allows empty elements). */
-static bool list_next(const uint8_t **p, size_t *left, const uint8_t **e, size_t *elen)
+static inline bool list_next(const uint8_t **p, size_t *left, const uint8_t **e, size_t *elen)
 {
     if (*left == 0 && *p == NULL)
         return false;
@@ -239,31 +239,54 @@ struct field_state {
     int64_t cl;
 };
 
-/* name[0..k) equals lit[0..k) with 0x20 OR-ed into every byte of both (k <= 8): the
- * bytes of a literal below have it already, and the bytes past k are 0 on both sides. */
-static inline bool word_ieq(const uint8_t *name, const char *lit, size_t k)
+/* The word a with its upper-case ASCII letters lowered, why_ascii_lower on each byte: the
+ * high bit of a byte is set where its low seven bits are 'A'..'Z' (no carry leaves a byte),
+ * then cleared where the byte itself has it. */
+static inline uint64_t word_lower(uint64_t a)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t low7 = a & 0x7f * ones;
+    uint64_t upper = (low7 + 0x3f * ones) & ~(low7 + 0x25 * ones) & ~a & 0x80 * ones;
+    return a | upper >> 2;
+}
+
+/* s[0..k) equals the lower-case literal lit[0..k) ignoring ASCII case (k <= 8), as one word;
+ * the bytes past k are 0 on both sides. For tchar-only bytes (a field name) OR-ing 0x20 into
+ * both is enough: every tchar but the upper-case letters and '^' '_' has that bit set, so the
+ * letters are lowered and the rest left, and '^' '_' become bytes no literal below holds
+ * (they are letters and '-'). Any other bytes are lowered exactly. */
+static inline bool word_ieq(const uint8_t *s, const char *lit, size_t k, bool tchar_only)
 {
     const uint64_t m = 0x2020202020202020u;
     uint64_t a = 0, b = 0;
-    memcpy(&a, name, k);
+    memcpy(&a, s, k);
     memcpy(&b, lit, k);
-    return (a | m) == (b | m);
+    return tchar_only ? (a | m) == (b | m) : word_lower(a) == b;
 }
 
-/* A field name (tchar only, n bytes) equals the lower-case literal `lit` of n bytes, ignoring
- * ASCII case. Every tchar but the upper-case letters and '^' '_' has the 0x20 bit set, so
- * OR-ing it in lowers the letters and leaves the rest, and '^' '_' become bytes no literal
- * below holds (they are letters and '-'): the same answer as why_ascii_ieq, without a
- * comparison and a branch per case. */
-static inline bool name_is(const uint8_t *name, const char *lit, size_t n)
+/* s[0..n) equals the lower-case literal `lit` of n bytes, ignoring ASCII case (the answer of
+ * why_ascii_ieq), a word at a time, the last word overlapping the one before. n and lit are
+ * constants where it is called, so this is one to three loads and compares with immediates
+ * instead of a comparison and a branch per byte and case. */
+static inline bool lit_ieq(const uint8_t *s, const char *lit, size_t n, bool tchar_only)
 {
-    /* a word at a time, the last word overlapping the one before: n and lit are constants
-     * where it is called, so this is one to three loads and compares with immediates */
     size_t k = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
     for (size_t i = 0; i + k < n; i += k)
-        if (!word_ieq(name + i, lit + i, k))
+        if (!word_ieq(s + i, lit + i, k, tchar_only))
             return false;
-    return word_ieq(name + n - k, lit + n - k, k);
+    return word_ieq(s + n - k, lit + n - k, k, tchar_only);
+}
+
+/* A field name (tchar only, n bytes) is the field `lit`. */
+static inline bool name_is(const uint8_t *name, const char *lit, size_t n)
+{
+    return lit_ieq(name, lit, n, true);
+}
+
+/* An element of a list value (any bytes) is the token `lit` of n bytes. */
+static inline bool token_is(const uint8_t *e, size_t elen, const char *lit, size_t n)
+{
+    return elen == n && lit_ieq(e, lit, n, false);
 }
 
 static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
@@ -293,11 +316,11 @@ static void take_field(struct why_http_head *h, struct field_state *fs, const ui
             const uint8_t *p = v, *e;
             size_t left = vl, elen;
             while (list_next(&p, &left, &e, &elen)) {
-                if (why_ascii_ieq(e, elen, "close"))
+                if (token_is(e, elen, "close", 5))
                     fs->close = true;
-                else if (why_ascii_ieq(e, elen, "keep-alive"))
+                else if (token_is(e, elen, "keep-alive", 10))
                     fs->ka = true;
-                else if (why_ascii_ieq(e, elen, "upgrade"))
+                else if (token_is(e, elen, "upgrade", 7))
                     fs->conn_upgrade = true;
             }
         }

@@ -224,6 +224,39 @@ static void field_names_each_byte(void **state)
     free(h);
 }
 
+/* Connection's tokens are matched ignoring case only, whatever the bytes: a byte that is a
+ * letter's other case is that letter, and no other byte is (not '\r' for '-', nor a byte with
+ * the high bit set for the letter in its low bits). */
+static void connection_tokens_case(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        bool close; /* conn_close of an HTTP/1.0 request: keep-alive unset, or close set */
+        bool upgrade;
+    } cases[] = {
+        {"keep-alive", false, false},  {"KEEP-ALIVE", false, false},
+        {"Keep-Alive", false, false},  {"keep\ralive", true, false},
+        {"\xcb" "eep-alive", true, false}, {"keep-alivE", false, false},
+        {"keep-aliv", true, false},    {"keep-alive, close", true, false},
+        {"CLOSE", true, false},        {"\xc3lose", true, false},
+        {"clos\xc5", true, false},     {"keep-alive,  UPGRADE ", false, true},
+        {"keep-alive, upgradE", false, true}, {"keep-alive, upgrad\x05", false, false},
+        {"keep-alive, up\x07rade", false, false},
+    };
+    struct why_http_head *h = malloc(sizeof *h);
+    assert_non_null(h);
+    char head[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(head, sizeof head, "GET / HTTP/1.0\r\nUpgrade: h2c\r\nConnection: %s\r\n\r\n",
+                 cases[i].value);
+        assert_true(parse(head, true, h) > 0);
+        assert_int_equal(h->conn_close, cases[i].close);
+        assert_int_equal(h->upgrade, cases[i].upgrade);
+    }
+    free(h);
+}
+
 static void request_head(void **state)
 {
     (void)state;
@@ -991,6 +1024,7 @@ int main(void)
         cmocka_unit_test(robustness),
         cmocka_unit_test(field_names_case),
         cmocka_unit_test(field_names_each_byte),
+        cmocka_unit_test(connection_tokens_case),
         cmocka_unit_test(broken_line_counts_once_whole),
         cmocka_unit_test(head_split_everywhere),
     };
