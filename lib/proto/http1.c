@@ -289,68 +289,91 @@ static inline bool token_is(const uint8_t *e, size_t elen, const char *lit, size
     return elen == n && lit_ieq(e, lit, n, false);
 }
 
-static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
-                       size_t nl, const uint8_t *v, size_t vl)
+/* The fields a head's readers look at; the others are only counted. */
+enum field {
+    F_OTHER, F_VIA, F_HOST, F_SERVER, F_UPGRADE, F_CONNECTION, F_PROXY_STATUS, F_CONTENT_TYPE,
+    F_X_SQUID_ERROR, F_CONTENT_LENGTH, F_TRANSFER_ENCODING,
+};
+
+static enum field field_of(const uint8_t *name, size_t nl)
 {
     /* by length first: one name or two to compare, most fields of a head (Accept,
      * User-Agent, Date, ...) none */
     switch (nl) {
-    case 3:
-        if (name_is(name, "via", 3))
-            why_ascii_append(h->via, sizeof h->via, v, vl);
-        break;
-    case 4:
-        if (name_is(name, "host", 4) && !h->host[0])
-            why_ascii_copy(h->host, sizeof h->host, v, vl);
-        break;
-    case 6:
-        if (name_is(name, "server", 6) && !h->server[0])
-            why_ascii_copy(h->server, sizeof h->server, v, vl);
-        break;
-    case 7:
-        if (name_is(name, "upgrade", 7) && vl)
-            fs->upgrade_hdr = true;
-        break;
-    case 10:
-        if (name_is(name, "connection", 10)) {
-            const uint8_t *p = v, *e;
-            size_t left = vl, elen;
-            while (list_next(&p, &left, &e, &elen)) {
-                if (token_is(e, elen, "close", 5))
-                    fs->close = true;
-                else if (token_is(e, elen, "keep-alive", 10))
-                    fs->ka = true;
-                else if (token_is(e, elen, "upgrade", 7))
-                    fs->conn_upgrade = true;
-            }
-        }
-        break;
+    case 3: return name_is(name, "via", 3) ? F_VIA : F_OTHER;
+    case 4: return name_is(name, "host", 4) ? F_HOST : F_OTHER;
+    case 6: return name_is(name, "server", 6) ? F_SERVER : F_OTHER;
+    case 7: return name_is(name, "upgrade", 7) ? F_UPGRADE : F_OTHER;
+    case 10: return name_is(name, "connection", 10) ? F_CONNECTION : F_OTHER;
     case 12:
         if (name_is(name, "proxy-status", 12))
-            why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
-        else if (name_is(name, "content-type", 12) && !h->content_type[0])
+            return F_PROXY_STATUS;
+        return name_is(name, "content-type", 12) ? F_CONTENT_TYPE : F_OTHER;
+    case 13: return name_is(name, "x-squid-error", 13) ? F_X_SQUID_ERROR : F_OTHER;
+    case 14: return name_is(name, "content-length", 14) ? F_CONTENT_LENGTH : F_OTHER;
+    case 17: return name_is(name, "transfer-encoding", 17) ? F_TRANSFER_ENCODING : F_OTHER;
+    default: return F_OTHER;
+    }
+}
+
+/* The value v[0..vl) (OWS-trimmed) of field f. */
+static void take_field(struct why_http_head *h, struct field_state *fs, enum field f,
+                       const uint8_t *v, size_t vl)
+{
+    switch (f) {
+    case F_VIA:
+        why_ascii_append(h->via, sizeof h->via, v, vl);
+        break;
+    case F_HOST:
+        if (!h->host[0])
+            why_ascii_copy(h->host, sizeof h->host, v, vl);
+        break;
+    case F_SERVER:
+        if (!h->server[0])
+            why_ascii_copy(h->server, sizeof h->server, v, vl);
+        break;
+    case F_UPGRADE:
+        if (vl)
+            fs->upgrade_hdr = true;
+        break;
+    case F_CONNECTION: {
+        const uint8_t *p = v, *e;
+        size_t left = vl, elen;
+        while (list_next(&p, &left, &e, &elen)) {
+            if (token_is(e, elen, "close", 5))
+                fs->close = true;
+            else if (token_is(e, elen, "keep-alive", 10))
+                fs->ka = true;
+            else if (token_is(e, elen, "upgrade", 7))
+                fs->conn_upgrade = true;
+        }
+        break;
+    }
+    case F_PROXY_STATUS:
+        why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
+        break;
+    case F_CONTENT_TYPE:
+        if (!h->content_type[0])
             why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
         break;
-    case 13:
-        if (name_is(name, "x-squid-error", 13) && !h->x_squid_error[0])
+    case F_X_SQUID_ERROR:
+        if (!h->x_squid_error[0])
             why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
         break;
-    case 14:
-        if (name_is(name, "content-length", 14)) {
-            int64_t x = parse_content_length(v, vl);
-            if (x < 0 || (fs->cl_seen && x != fs->cl))
-                fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
-            fs->cl_seen = true;
-            fs->cl = x;
-        }
+    case F_CONTENT_LENGTH: {
+        int64_t x = parse_content_length(v, vl);
+        if (x < 0 || (fs->cl_seen && x != fs->cl))
+            fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
+        fs->cl_seen = true;
+        fs->cl = x;
         break;
-    case 17:
-        if (name_is(name, "transfer-encoding", 17)) {
-            /* with several TE lines the combined list's last coding is the last line's */
-            fs->te_seen = true;
-            h->chunked = last_coding_chunked(v, vl);
-        }
+    }
+    case F_TRANSFER_ENCODING:
+        /* with several TE lines the combined list's last coding is the last line's */
+        fs->te_seen = true;
+        h->chunked = last_coding_chunked(v, vl);
         break;
+    case F_OTHER:
     default:
         break;
     }
@@ -500,8 +523,8 @@ static int parse_head_scan(const uint8_t *buf, size_t lim, bool request, struct 
     struct field_state fs = {0};
     const uint8_t *e = buf + lim, *s = buf + q + 1, *nl;
     for (;;) {
-        /* A field line is read once from its start: the name, ':', OWS, then the value's
-         * line end. Any other line (blank, folded, incomplete, broken) goes the slow way. */
+        /* A field line is read once from its start: the name, ':', then the line end from
+         * there. Any other line (blank, folded, incomplete, broken) goes the slow way. */
         const uint8_t *n = tchar_run(s, e);
         if (n == s || n == e || *n != ':') {
             nl = s < e ? memchr(s, '\n', (size_t)(e - s)) : NULL;
@@ -515,21 +538,22 @@ static int parse_head_scan(const uint8_t *buf, size_t lim, bool request, struct 
             s = nl + 1; /* obsolete line folding: the continuation is dropped, not fatal */
             continue;
         }
-        const uint8_t *v = n + 1;
-        while (v < e && is_ows(*v))
-            v++;
-        nl = v < e ? memchr(v, '\n', (size_t)(e - v)) : NULL;
+        nl = n + 1 < e ? memchr(n + 1, '\n', (size_t)(e - n - 1)) : NULL;
         if (!nl)
             return 0;
-        /* the CR and OWS before the LF: none is before v, which stopped at a non-OWS byte */
-        const uint8_t *ve = nl > v && nl[-1] == '\r' ? nl - 1 : nl;
-        while (ve > v && is_ows(ve[-1]))
-            ve--;
         if (out->nfields < WHY_HTTP_HEADERS_MAX)
             out->nfields++;
         /* fields past the cap are still looked at: ignoring a late Content-Length would
-         * desynchronise the framing, which is worse than the (bounded) cost */
-        take_field(out, &fs, s, (size_t)(n - s), v, (size_t)(ve - v));
+         * desynchronise the framing, which is worse than the (bounded) cost. Only the value
+         * of a field that is read is trimmed (of its CR, nl[-1] being at worst the ':', and
+         * OWS). */
+        enum field f = field_of(s, (size_t)(n - s));
+        if (f != F_OTHER) {
+            const uint8_t *v = n + 1;
+            size_t vl = (size_t)((nl[-1] == '\r' ? nl - 1 : nl) - v);
+            trim_ows(&v, &vl);
+            take_field(out, &fs, f, v, vl);
+        }
         s = nl + 1;
     }
     size_t end = (size_t)(nl + 1 - buf);

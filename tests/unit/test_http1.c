@@ -319,6 +319,15 @@ static void request_head(void **state)
             continue; /* the name ends, or the line: another head */
         assert_int_equal(parse(head, true, h) > 0, tchar);
     }
+    /* a value right at the line end (CR or not), or only OWS, is empty; no OWS is needed */
+    assert_true(parse("GET / HTTP/1.1\r\nVia:\r\nVia:\nVia: \t\r\nVia:x\r\nHost:\t\n"
+                      "Content-Length:5\r\n\r\n", true, h) > 0);
+    assert_string_equal(h->via, "x");
+    assert_string_equal(h->host, "");
+    assert_int_equal(h->content_length, 5);
+    assert_int_equal(h->nfields, 6);
+    assert_true(parse("GET / HTTP/1.1\r\nContent-Length:\r\n\r\n", true, h) > 0);
+    assert_int_equal(h->content_length, -1);
     /* obsolete folding is skipped, not fatal */
     assert_true(parse("GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\nHost: h\r\n\r\n", true, h) > 0);
     assert_string_equal(h->host, "h");
