@@ -202,16 +202,19 @@ static void on_req_error(void *ctx, enum why_http_err err, const uint8_t *first,
 static void on_req_end(void *ctx, uint64_t b) { (void)ctx, (void)b; }
 static void on_req_peek(void *ctx, const uint8_t *b, size_t n) { (void)ctx, (void)b, (void)n; }
 
-static void cbs(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f,
-                struct http_ctx *hc, struct why_http1_cb *req, struct why_http1_cb *resp)
+/* The context of one feed and the callbacks of the stream of dir on it: only the stream of
+ * dir is fed, so only its callbacks are set (once per segment). */
+static struct why_http1_cb cbs(const struct why_app_env *env, struct why_conn_rec *rc,
+                               const struct why_frame *f, struct http_ctx *hc, enum why_dir dir)
 {
     hc->env = env;
     hc->rc = rc;
     hc->f = f;
     hc->offers_upgrade = hc->switched = false;
     hc->offer_len = 0;
-    *req = (struct why_http1_cb){hc, on_req_head, on_req_end, on_req_peek, on_req_error};
-    *resp = (struct why_http1_cb){hc, on_resp_head, on_resp_end, on_resp_peek, on_resp_error};
+    if (dir == WHY_C2S)
+        return (struct why_http1_cb){hc, on_req_head, on_req_end, on_req_peek, on_req_error};
+    return (struct why_http1_cb){hc, on_resp_head, on_resp_end, on_resp_peek, on_resp_error};
 }
 
 /* A response stream that cannot be followed any more (DEAD is final): kept as a fact. */
@@ -298,8 +301,7 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
     if (!rc->st.hreq)
         return;
     struct http_ctx hc;
-    struct why_http1_cb req, resp;
-    cbs(env, rc, f, &hc, &req, &resp);
+    struct why_http1_cb cb = cbs(env, rc, f, &hc, dir);
     const struct why_http1_stream *s = dir == WHY_C2S ? rc->st.hreq : rc->st.hresp;
     if (rc->app == WHY_APP_HTTP &&
         (s->phase == WHY_HTTP_TUNNEL || rc->st.hresp->phase == WHY_HTTP_TUNNEL)) {
@@ -315,7 +317,7 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         msg_of(w)->first_frame = f->num;
         msg_of(w)->first_ts = f->ts;
     }
-    size_t used = w ? why_http1_stream_feed(w, d, n, dir == WHY_C2S ? &req : &resp) : 0;
+    size_t used = w ? why_http1_stream_feed(w, d, n, &cb) : 0;
     note_dead(rc);
     if (rc->app == WHY_APP_HTTP) { /* h2c is cleartext only */
         /* the offer, kept if h2c: in this segment, or whole in the parser's head buffer when
@@ -337,11 +339,10 @@ static void http_gap(const struct why_app_env *env, struct why_conn_rec *rc, enu
     if (!rc->st.hreq)
         return;
     struct http_ctx hc;
-    struct why_http1_cb req, resp;
-    cbs(env, rc, f, &hc, &req, &resp);
+    struct why_http1_cb cb = cbs(env, rc, f, &hc, dir);
     struct why_http1_stream *w = own_stream(env, rc, dir);
     if (w)
-        why_http1_stream_gap(w, n, dir == WHY_C2S ? &req : &resp);
+        why_http1_stream_gap(w, n, &cb);
     note_dead(rc);
     park(env, rc);
 }
@@ -351,9 +352,8 @@ static void http_close(const struct why_app_env *env, struct why_conn_rec *rc, c
 {
     if (why_rec_http(rc) && rc->st.hresp && !is_stub(rc->st.hresp)) {
         struct http_ctx hc;
-        struct why_http1_cb req, resp;
-        cbs(env, rc, f, &hc, &req, &resp);
-        why_http1_stream_close(rc->st.hresp, &resp);
+        struct why_http1_cb cb = cbs(env, rc, f, &hc, WHY_S2C);
+        why_http1_stream_close(rc->st.hresp, &cb);
     }
     if (rc->st.hresp && !is_stub(rc->st.hresp)) {
         env->sum->cap_http_pending_dropped += rc->st.hresp->pending_dropped;

@@ -55,6 +55,22 @@ static const uint8_t tchar_tab[256] = {
 
 static bool is_tchar(uint8_t c) { return tchar_tab[c]; }
 
+/* The first byte of s[0..e-s) that is not a tchar, or e. A field name is checked eight bytes
+ * per bound test: each byte is then a load and a table test, the loop's own cost spread. */
+static const uint8_t *tchar_run(const uint8_t *s, const uint8_t *e)
+{
+    while (e - s >= 8) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++)
+            if (!is_tchar(s[k]))
+                return s + k;
+        s += 8;
+    }
+    while (s < e && is_tchar(*s))
+        s++;
+    return s;
+}
+
 /* The first '\n' in buf[from..end), or end. */
 static size_t line_end(const uint8_t *buf, size_t from, size_t end)
 {
@@ -74,7 +90,7 @@ static int hex_val(uint8_t c)
     return -1;
 }
 
-static void trim_ows(const uint8_t **s, size_t *n)
+static inline void trim_ows(const uint8_t **s, size_t *n)
 {
     while (*n && is_ows((*s)[0]))
         (*s)++, (*n)--;
@@ -84,7 +100,7 @@ static void trim_ows(const uint8_t **s, size_t *n)
 
 /* Iterates the elements of a comma-separated list: returns false when none is left. Elements
  * come back OWS-trimmed and may be empty (the list grammar allows empty elements). */
-static bool list_next(const uint8_t **p, size_t *left, const uint8_t **e, size_t *elen)
+static inline bool list_next(const uint8_t **p, size_t *left, const uint8_t **e, size_t *elen)
 {
     if (*left == 0 && *p == NULL)
         return false;
@@ -223,81 +239,141 @@ struct field_state {
     int64_t cl;
 };
 
-/* A field name (tchar only, n bytes) equals the lower-case literal `lit` of n bytes, ignoring
- * ASCII case. Every tchar but the upper-case letters and '^' '_' has the 0x20 bit set, so
- * OR-ing it in lowers the letters and leaves the rest, and '^' '_' become bytes no literal
- * below holds (they are letters and '-'): the same answer as why_ascii_ieq, without a
- * comparison and a branch per case. */
-static bool name_is(const uint8_t *name, const char *lit, size_t n)
+/* The word a with its upper-case ASCII letters lowered, why_ascii_lower on each byte: the
+ * high bit of a byte is set where its low seven bits are 'A'..'Z' (no carry leaves a byte),
+ * then cleared where the byte itself has it. */
+static inline uint64_t word_lower(uint64_t a)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((uint8_t)(name[i] | 0x20) != (uint8_t)lit[i])
-            return false;
-    return true;
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t low7 = a & 0x7f * ones;
+    uint64_t upper = (low7 + 0x3f * ones) & ~(low7 + 0x25 * ones) & ~a & 0x80 * ones;
+    return a | upper >> 2;
 }
 
-static void take_field(struct why_http_head *h, struct field_state *fs, const uint8_t *name,
-                       size_t nl, const uint8_t *v, size_t vl)
+/* s[0..k) equals the lower-case literal lit[0..k) ignoring ASCII case (k <= 8), as one word;
+ * the bytes past k are 0 on both sides. For tchar-only bytes (a field name) OR-ing 0x20 into
+ * both is enough: every tchar but the upper-case letters and '^' '_' has that bit set, so the
+ * letters are lowered and the rest left, and '^' '_' become bytes no literal below holds
+ * (they are letters and '-'). Any other bytes are lowered exactly. */
+static inline bool word_ieq(const uint8_t *s, const char *lit, size_t k, bool tchar_only)
+{
+    const uint64_t m = 0x2020202020202020u;
+    uint64_t a = 0, b = 0;
+    memcpy(&a, s, k);
+    memcpy(&b, lit, k);
+    return tchar_only ? (a | m) == (b | m) : word_lower(a) == b;
+}
+
+/* s[0..n) equals the lower-case literal `lit` of n bytes, ignoring ASCII case (the answer of
+ * why_ascii_ieq), a word at a time, the last word overlapping the one before. n and lit are
+ * constants where it is called, so this is one to three loads and compares with immediates
+ * instead of a comparison and a branch per byte and case. */
+static inline bool lit_ieq(const uint8_t *s, const char *lit, size_t n, bool tchar_only)
+{
+    size_t k = n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+    for (size_t i = 0; i + k < n; i += k)
+        if (!word_ieq(s + i, lit + i, k, tchar_only))
+            return false;
+    return word_ieq(s + n - k, lit + n - k, k, tchar_only);
+}
+
+/* A field name (tchar only, n bytes) is the field `lit`. */
+static inline bool name_is(const uint8_t *name, const char *lit, size_t n)
+{
+    return lit_ieq(name, lit, n, true);
+}
+
+/* An element of a list value (any bytes) is the token `lit` of n bytes. */
+static inline bool token_is(const uint8_t *e, size_t elen, const char *lit, size_t n)
+{
+    return elen == n && lit_ieq(e, lit, n, false);
+}
+
+/* The fields a head's readers look at; the others are only counted. */
+enum field {
+    F_OTHER, F_VIA, F_HOST, F_SERVER, F_UPGRADE, F_CONNECTION, F_PROXY_STATUS, F_CONTENT_TYPE,
+    F_X_SQUID_ERROR, F_CONTENT_LENGTH, F_TRANSFER_ENCODING,
+};
+
+static enum field field_of(const uint8_t *name, size_t nl)
 {
     /* by length first: one name or two to compare, most fields of a head (Accept,
      * User-Agent, Date, ...) none */
     switch (nl) {
-    case 3:
-        if (name_is(name, "via", 3))
-            why_ascii_append(h->via, sizeof h->via, v, vl);
-        break;
-    case 4:
-        if (name_is(name, "host", 4) && !h->host[0])
-            why_ascii_copy(h->host, sizeof h->host, v, vl);
-        break;
-    case 6:
-        if (name_is(name, "server", 6) && !h->server[0])
-            why_ascii_copy(h->server, sizeof h->server, v, vl);
-        break;
-    case 7:
-        if (name_is(name, "upgrade", 7) && vl)
-            fs->upgrade_hdr = true;
-        break;
-    case 10:
-        if (name_is(name, "connection", 10)) {
-            const uint8_t *p = v, *e;
-            size_t left = vl, elen;
-            while (list_next(&p, &left, &e, &elen)) {
-                if (why_ascii_ieq(e, elen, "close"))
-                    fs->close = true;
-                else if (why_ascii_ieq(e, elen, "keep-alive"))
-                    fs->ka = true;
-                else if (why_ascii_ieq(e, elen, "upgrade"))
-                    fs->conn_upgrade = true;
-            }
-        }
-        break;
+    case 3: return name_is(name, "via", 3) ? F_VIA : F_OTHER;
+    case 4: return name_is(name, "host", 4) ? F_HOST : F_OTHER;
+    case 6: return name_is(name, "server", 6) ? F_SERVER : F_OTHER;
+    case 7: return name_is(name, "upgrade", 7) ? F_UPGRADE : F_OTHER;
+    case 10: return name_is(name, "connection", 10) ? F_CONNECTION : F_OTHER;
     case 12:
         if (name_is(name, "proxy-status", 12))
-            why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
-        else if (name_is(name, "content-type", 12) && !h->content_type[0])
+            return F_PROXY_STATUS;
+        return name_is(name, "content-type", 12) ? F_CONTENT_TYPE : F_OTHER;
+    case 13: return name_is(name, "x-squid-error", 13) ? F_X_SQUID_ERROR : F_OTHER;
+    case 14: return name_is(name, "content-length", 14) ? F_CONTENT_LENGTH : F_OTHER;
+    case 17: return name_is(name, "transfer-encoding", 17) ? F_TRANSFER_ENCODING : F_OTHER;
+    default: return F_OTHER;
+    }
+}
+
+/* The value v[0..vl) (OWS-trimmed) of field f. */
+static void take_field(struct why_http_head *h, struct field_state *fs, enum field f,
+                       const uint8_t *v, size_t vl)
+{
+    switch (f) {
+    case F_VIA:
+        why_ascii_append(h->via, sizeof h->via, v, vl);
+        break;
+    case F_HOST:
+        if (!h->host[0])
+            why_ascii_copy(h->host, sizeof h->host, v, vl);
+        break;
+    case F_SERVER:
+        if (!h->server[0])
+            why_ascii_copy(h->server, sizeof h->server, v, vl);
+        break;
+    case F_UPGRADE:
+        if (vl)
+            fs->upgrade_hdr = true;
+        break;
+    case F_CONNECTION: {
+        const uint8_t *p = v, *e;
+        size_t left = vl, elen;
+        while (list_next(&p, &left, &e, &elen)) {
+            if (token_is(e, elen, "close", 5))
+                fs->close = true;
+            else if (token_is(e, elen, "keep-alive", 10))
+                fs->ka = true;
+            else if (token_is(e, elen, "upgrade", 7))
+                fs->conn_upgrade = true;
+        }
+        break;
+    }
+    case F_PROXY_STATUS:
+        why_ascii_append(h->proxy_status, sizeof h->proxy_status, v, vl);
+        break;
+    case F_CONTENT_TYPE:
+        if (!h->content_type[0])
             why_ascii_copy(h->content_type, sizeof h->content_type, v, vl);
         break;
-    case 13:
-        if (name_is(name, "x-squid-error", 13) && !h->x_squid_error[0])
+    case F_X_SQUID_ERROR:
+        if (!h->x_squid_error[0])
             why_ascii_copy(h->x_squid_error, sizeof h->x_squid_error, v, vl);
         break;
-    case 14:
-        if (name_is(name, "content-length", 14)) {
-            int64_t x = parse_content_length(v, vl);
-            if (x < 0 || (fs->cl_seen && x != fs->cl))
-                fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
-            fs->cl_seen = true;
-            fs->cl = x;
-        }
+    case F_CONTENT_LENGTH: {
+        int64_t x = parse_content_length(v, vl);
+        if (x < 0 || (fs->cl_seen && x != fs->cl))
+            fs->cl_bad = true; /* conflicting lengths: the framing cannot be trusted */
+        fs->cl_seen = true;
+        fs->cl = x;
         break;
-    case 17:
-        if (name_is(name, "transfer-encoding", 17)) {
-            /* with several TE lines the combined list's last coding is the last line's */
-            fs->te_seen = true;
-            h->chunked = last_coding_chunked(v, vl);
-        }
+    }
+    case F_TRANSFER_ENCODING:
+        /* with several TE lines the combined list's last coding is the last line's */
+        fs->te_seen = true;
+        h->chunked = last_coding_chunked(v, vl);
         break;
+    case F_OTHER:
     default:
         break;
     }
@@ -445,37 +521,42 @@ static int parse_head_scan(const uint8_t *buf, size_t lim, bool request, struct 
         return rc;
 
     struct field_state fs = {0};
-    size_t p = q + 1;
+    const uint8_t *e = buf + lim, *s = buf + q + 1, *nl;
     for (;;) {
-        q = line_end(buf, p, lim);
-        if (q == lim)
-            return 0; /* (p == lim too: nothing after the last LF yet) */
-        size_t le = q;
-        if (le > p && buf[le - 1] == '\r')
-            le--;
-        size_t next = q + 1;
-        if (le == p)
-            break; /* the blank line */
-        if (is_ows(buf[p])) {
-            p = next; /* obsolete line folding: the continuation is dropped, not fatal */
+        /* A field line is read once from its start: the name, ':', then the line end from
+         * there. Any other line (blank, folded, incomplete, broken) goes the slow way. */
+        const uint8_t *n = tchar_run(s, e);
+        if (n == s || n == e || *n != ':') {
+            nl = s < e ? memchr(s, '\n', (size_t)(e - s)) : NULL;
+            if (!nl)
+                return 0; /* (s == e too: nothing after the last LF yet) */
+            const uint8_t *le = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
+            if (le == s)
+                break; /* the blank line */
+            if (!is_ows(*s))
+                return WHY_HTTP_ERR_BAD_HEAD;
+            s = nl + 1; /* obsolete line folding: the continuation is dropped, not fatal */
             continue;
         }
-        size_t n = p;
-        while (n < le && is_tchar(buf[n]))
-            n++;
-        if (n == p || n >= le || buf[n] != ':')
-            return WHY_HTTP_ERR_BAD_HEAD;
-        const uint8_t *v = buf + n + 1;
-        size_t vl = le - n - 1;
-        trim_ows(&v, &vl);
+        nl = n + 1 < e ? memchr(n + 1, '\n', (size_t)(e - n - 1)) : NULL;
+        if (!nl)
+            return 0;
         if (out->nfields < WHY_HTTP_HEADERS_MAX)
             out->nfields++;
         /* fields past the cap are still looked at: ignoring a late Content-Length would
-         * desynchronise the framing, which is worse than the (bounded) cost */
-        take_field(out, &fs, buf + p, n - p, v, vl);
-        p = next;
+         * desynchronise the framing, which is worse than the (bounded) cost. Only the value
+         * of a field that is read is trimmed (of its CR, nl[-1] being at worst the ':', and
+         * OWS). */
+        enum field f = field_of(s, (size_t)(n - s));
+        if (f != F_OTHER) {
+            const uint8_t *v = n + 1;
+            size_t vl = (size_t)((nl[-1] == '\r' ? nl - 1 : nl) - v);
+            trim_ows(&v, &vl);
+            take_field(out, &fs, f, v, vl);
+        }
+        s = nl + 1;
     }
-    size_t end = q + 1;
+    size_t end = (size_t)(nl + 1 - buf);
 
     /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3): report it as unusable */
     if (fs.cl_seen && !fs.cl_bad && !fs.te_seen)

@@ -173,6 +173,90 @@ static void field_names_case(void **state)
     free(h);
 }
 
+/* The parsed fields a head's readers see, as one string. */
+static void fields_text(const struct why_http_head *h, char *out, size_t size)
+{
+    snprintf(out, size, "%s|%s|%s|%s|%s|%s|%lld|%d%d%d", h->host, h->server, h->via,
+             h->x_squid_error, h->proxy_status, h->content_type, (long long)h->content_length,
+             h->chunked, h->conn_close, h->upgrade);
+}
+
+/* Each known field name is taken in any case, and not with any one byte changed to another
+ * tchar: names are compared a word at a time, the last word overlapping. */
+static void field_names_each_byte(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *value;
+    } known[] = {
+        {"via", "1.1 a"}, {"host", "h.lab"}, {"server", "edge"}, {"upgrade", "h2c"},
+        {"connection", "close"}, {"proxy-status", "edge; error=x"},
+        {"content-type", "text/html"}, {"x-squid-error", "ERR_X 0"},
+        {"content-length", "7"}, {"transfer-encoding", "chunked"},
+    };
+    struct why_http_head *h = malloc(sizeof *h);
+    assert_non_null(h);
+    char head[256], name[32], none[1024], got[1024];
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        const char *v = known[i].value;
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: upgrade\r\nX-Other: %s\r\n\r\n", v);
+        assert_true(parse(head, false, h) > 0);
+        fields_text(h, none, sizeof none);
+        size_t n = strlen(known[i].name);
+        for (size_t k = 0; k <= n; k++) {
+            strcpy(name, known[i].name);
+            if (k < n) /* k == n: the name as it is */
+                name[k] = name[k] == 'q' ? 'z' : 'q';
+            for (int upper = 0; upper < 2; upper++) {
+                for (size_t j = 0; upper && j < n; j++)
+                    name[j] = name[j] >= 'a' && name[j] <= 'z' ? (char)(name[j] - 32) : name[j];
+                snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: upgrade\r\n%s: %s\r\n\r\n",
+                         name, v);
+                assert_true(parse(head, false, h) > 0);
+                fields_text(h, got, sizeof got);
+                if (k < n)
+                    assert_string_equal(got, none);
+                else
+                    assert_string_not_equal(got, none);
+            }
+        }
+    }
+    free(h);
+}
+
+/* Connection's tokens are matched ignoring case only, whatever the bytes: a byte that is a
+ * letter's other case is that letter, and no other byte is (not '\r' for '-', nor a byte with
+ * the high bit set for the letter in its low bits). */
+static void connection_tokens_case(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        bool close; /* conn_close of an HTTP/1.0 request: keep-alive unset, or close set */
+        bool upgrade;
+    } cases[] = {
+        {"keep-alive", false, false},  {"KEEP-ALIVE", false, false},
+        {"Keep-Alive", false, false},  {"keep\ralive", true, false},
+        {"\xcb" "eep-alive", true, false}, {"keep-alivE", false, false},
+        {"keep-aliv", true, false},    {"keep-alive, close", true, false},
+        {"CLOSE", true, false},        {"\xc3lose", true, false},
+        {"clos\xc5", true, false},     {"keep-alive,  UPGRADE ", false, true},
+        {"keep-alive, upgradE", false, true}, {"keep-alive, upgrad\x05", false, false},
+        {"keep-alive, up\x07rade", false, false},
+    };
+    struct why_http_head *h = malloc(sizeof *h);
+    assert_non_null(h);
+    char head[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(head, sizeof head, "GET / HTTP/1.0\r\nUpgrade: h2c\r\nConnection: %s\r\n\r\n",
+                 cases[i].value);
+        assert_true(parse(head, true, h) > 0);
+        assert_int_equal(h->conn_close, cases[i].close);
+        assert_int_equal(h->upgrade, cases[i].upgrade);
+    }
+    free(h);
+}
+
 static void request_head(void **state)
 {
     (void)state;
@@ -235,6 +319,15 @@ static void request_head(void **state)
             continue; /* the name ends, or the line: another head */
         assert_int_equal(parse(head, true, h) > 0, tchar);
     }
+    /* a value right at the line end (CR or not), or only OWS, is empty; no OWS is needed */
+    assert_true(parse("GET / HTTP/1.1\r\nVia:\r\nVia:\nVia: \t\r\nVia:x\r\nHost:\t\n"
+                      "Content-Length:5\r\n\r\n", true, h) > 0);
+    assert_string_equal(h->via, "x");
+    assert_string_equal(h->host, "");
+    assert_int_equal(h->content_length, 5);
+    assert_int_equal(h->nfields, 6);
+    assert_true(parse("GET / HTTP/1.1\r\nContent-Length:\r\n\r\n", true, h) > 0);
+    assert_int_equal(h->content_length, -1);
     /* obsolete folding is skipped, not fatal */
     assert_true(parse("GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\nHost: h\r\n\r\n", true, h) > 0);
     assert_string_equal(h->host, "h");
@@ -838,6 +931,87 @@ static void head_flush_against_page(void **state)
     guard_free(&g);
 }
 
+/* The last head a stream reported. */
+static struct why_http_head split_head;
+static int split_nhead, split_nerr;
+static enum why_http_err split_err;
+
+static void split_on_head(void *ctx, const struct why_http_head *h)
+{
+    (void)ctx;
+    split_head = *h;
+    split_nhead++;
+}
+
+static void split_on_error(void *ctx, enum why_http_err e, const uint8_t *first, size_t n)
+{
+    (void)ctx, (void)first, (void)n;
+    split_err = e;
+    split_nerr++;
+}
+
+/* text fed in two segments split at k, each flush against the page */
+static void feed_split(struct guard *g, const char *text, size_t k, bool request)
+{
+    static const struct why_http1_cb cb = {NULL, split_on_head, NULL, NULL, split_on_error};
+    struct why_http1_stream s;
+    why_http1_stream_init(&s, request);
+    split_nhead = split_nerr = 0;
+    size_t len = strlen(text);
+    const uint8_t *at = guard_put(g, text, k);
+    size_t used = k ? why_http1_stream_feed(&s, at, k, &cb) : 0;
+    assert_int_equal(used, k);
+    at = guard_put(g, text + k, len - k);
+    why_http1_stream_feed(&s, at, len - k, &cb);
+    why_http1_stream_fini(&s);
+}
+
+/* A head split anywhere (in a name, at its ':', in the OWS, in a value, between CR and LF, in
+ * a folded line) is parsed as when whole: a segment's partial last line is left for the next
+ * segment, and never read past. A broken line is an error once, when its head is whole. */
+static void head_split_everywhere(void **state)
+{
+    (void)state;
+    const char *resp = "HTTP/1.1 200 OK\r\n"
+                       "Server:\t squid/5.7 \t\r\n"
+                       "X-Folded: a\r\n"
+                       " \tcontinued: here\r\n"
+                       "Via: 1.1 a\n"
+                       "X-Empty:\r\n"
+                       "X-Ows: \t \r\n"
+                       "X-Cr: a\rb\r\r\n"
+                       "Content-Length: 3\r\n"
+                       "Connection: close\r\n"
+                       "\r\n"
+                       "abc";
+    struct guard g = guard_new();
+    for (size_t k = 0; k <= strlen(resp); k++) {
+        feed_split(&g, resp, k, false);
+        assert_int_equal(split_nerr, 0);
+        assert_int_equal(split_nhead, 1);
+        assert_string_equal(split_head.server, "squid/5.7");
+        assert_string_equal(split_head.via, "1.1 a");
+        assert_int_equal(split_head.content_length, 3);
+        assert_true(split_head.conn_close);
+        assert_int_equal(split_head.nfields, 8);
+        assert_int_equal(split_head.head_len, strlen(resp) - 3);
+    }
+    const char *broken[] = {
+        "GET / HTTP/1.1\r\nHost: a\r\nBad name: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nNo-colon\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n:empty-name\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\rX: y\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
+        for (size_t k = 0; k <= strlen(broken[i]); k++) {
+            feed_split(&g, broken[i], k, true);
+            assert_int_equal(split_nhead, 0);
+            assert_int_equal(split_nerr, 1);
+            assert_int_equal(split_err, WHY_HTTP_ERR_BAD_HEAD);
+        }
+    guard_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,7 +1032,10 @@ int main(void)
         cmocka_unit_test(html_title),
         cmocka_unit_test(robustness),
         cmocka_unit_test(field_names_case),
+        cmocka_unit_test(field_names_each_byte),
+        cmocka_unit_test(connection_tokens_case),
         cmocka_unit_test(broken_line_counts_once_whole),
+        cmocka_unit_test(head_split_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
