@@ -223,9 +223,13 @@ static struct why_ts frame_ts(const struct why_pkt *p)
     return p && p->frame ? p->frame->ts : z;
 }
 
+/* All 16 bytes, as two words: the flow table's lookups compare four addresses a packet. */
 static bool addr_same(const struct why_addr *a, const struct why_addr *b)
 {
-    return a->family == b->family && memcmp(a->a, b->a, sizeof a->a) == 0;
+    uint64_t x[2], y[2];
+    memcpy(x, a->a, sizeof x);
+    memcpy(y, b->a, sizeof y);
+    return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 static void l_remove(struct why_list *l, struct why_fconn *x, int k)
@@ -301,7 +305,7 @@ static uint64_t ep_key(uint64_t seed, const struct why_addr *a, uint16_t port)
 
 /* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
  * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
-static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
+static inline __attribute__((always_inline)) uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
                          const struct why_addr *b, uint16_t bp)
 {
     uint64_t x = ep_key(f->seed, a, ap), y = ep_key(f->seed, b, bp);
@@ -332,11 +336,14 @@ static struct why_listen *listen_slot(struct why_flow *f, const struct why_conn 
     return l;
 }
 
+/* The connection keyed by the tuple, its direction in *dir; *hash gets the tuple's key hash
+ * either way, for the caller that keys a new connection or a translation on it. */
 static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr *src,
                                 uint16_t sport, const struct why_addr *dst, uint16_t dport,
-                                enum why_dir *dir)
+                                enum why_dir *dir, uint32_t *hash)
 {
     uint32_t h = key_hash(f, src, sport, dst, dport), mask = f->nkslot - 1;
+    *hash = h;
     for (uint32_t i = h & mask; f->kslot[i].x; i = (i + 1) & mask) {
         const struct why_kslot *k = &f->kslot[i];
         if (k->hash != h)
@@ -871,8 +878,9 @@ static void sweep(struct why_flow *f)
         conn_close(f, x, NULL);
 }
 
-static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, bool cli_is_src,
-                                  bool midstream)
+/* A connection for p, whose tuple hashes to hash (lookup's). */
+static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, uint32_t hash,
+                                  bool cli_is_src, bool midstream)
 {
     if (f->count >= WHY_FLOW_CONN_MAX) {
         /* a finished connection is the cheapest loss, then the oldest half-open one (a
@@ -907,7 +915,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->first_ts = frame_ts(p);
     c->more = &why_conn_more_none;
     why_conn_set_ends(c, &why_conn_end_none);
-    x->key.hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key.hash = hash;
     x->key.x = x;
     x->last_act = f->now;
     if (!hash_link(f, &x->key)) {
@@ -1050,9 +1058,10 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
     isn_unlink(f, x);
 }
 
-/* Records that the server's packets of x come as p does: from other addresses. False when
- * that could not be kept (out of memory, counted): the answer is not paired. */
-static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
+/* Records that the server's packets of x come as p does: from other addresses (p's tuple
+ * hashes to hash). False when that could not be kept (out of memory, counted): the answer is
+ * not paired. */
+static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p, uint32_t hash)
 {
     struct why_conn *c = &x->c;
     struct why_conn_more *m = more_of(f, c);
@@ -1062,7 +1071,7 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
         f->st.nomem++;
         return false;
     }
-    x->nat_key->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->nat_key->hash = hash;
     x->nat_key->x = x;
     x->nat_key->nat = true;
     if (!hash_link(f, x->nat_key)) {
@@ -1081,7 +1090,7 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
 /* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
  * waiting for its answer: the server's side of that connection, seen with other addresses
  * (a NAT or a virtual address between the capture's two vantage points). */
-static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
+static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p, uint32_t hash)
 {
     uint32_t isn = p->ack - 1;
     for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->inext) {
@@ -1091,7 +1100,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
             continue;
-        return translate(f, x, p) ? x : NULL;
+        return translate(f, x, p, hash) ? x : NULL;
     }
     return NULL;
 }
@@ -1102,7 +1111,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
  * on a keep-alive connection older than the capture). Both numbers must fall within
  * WHY_FLOW_NAT_SEQ_WINDOW of what the connection shows, so a chance match is about one in
  * 2^22 squared per candidate. */
-static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why_pkt *p)
+static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why_pkt *p, uint32_t hash)
 {
     for (struct why_fconn *x = f->list[WHY_L_ORPHAN].head; x; x = x->link[WHY_L_ORPHAN].next) {
         const struct why_conn *c = &x->c;
@@ -1113,7 +1122,7 @@ static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why
         if ((uint32_t)(p->seq - want_seq + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW ||
             (uint32_t)(p->ack - want_ack + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW)
             continue;
-        if (!translate(f, x, p))
+        if (!translate(f, x, p, hash))
             return NULL;
         orphan_unlink(f, x);
         return x;
@@ -1279,7 +1288,8 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     bool syn = fl & WHY_TCP_SYN, ack = fl & WHY_TCP_ACK, rst = fl & WHY_TCP_RST,
          fin = fl & WHY_TCP_FIN;
     enum why_dir dir = WHY_C2S;
-    struct why_fconn *x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir);
+    uint32_t hash;
+    struct why_fconn *x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir, &hash);
 
     /* port reuse: a handshake packet that cannot belong to the connection in the table */
     if (x && syn && !rst) {
@@ -1297,18 +1307,18 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         }
     }
     bool paired = false;
-    if (!x && ack && (syn != rst) && (x = nat_pair(f, p)) != NULL) {
+    if (!x && ack && (syn != rst) && (x = nat_pair(f, p, hash)) != NULL) {
         dir = WHY_S2C;
         paired = true;
     }
-    if (!x && ack && !syn && !rst && f->norphan && (x = nat_pair_midstream(f, p)) != NULL) {
+    if (!x && ack && !syn && !rst && f->norphan && (x = nat_pair_midstream(f, p, hash)) != NULL) {
         dir = WHY_S2C;
         paired = true;
     }
     if (!x) {
         bool cli_is_src = !(syn && ack && !rst); /* a SYN-ACK's receiver is the client */
         bool midstream = !(syn && !rst);
-        x = conn_new(f, p, cli_is_src, midstream);
+        x = conn_new(f, p, hash, cli_is_src, midstream);
         if (!x)
             return;
         dir = cli_is_src ? WHY_C2S : WHY_S2C;
@@ -1405,8 +1415,9 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
     }
     enum why_dir dir = WHY_C2S;
     struct why_fconn *x = NULL;
+    uint32_t hash;
     if (q->valid && q->proto == WHY_PROTO_TCP && q->ports)
-        x = lookup(f, &q->src, q->sport, &q->dst, q->dport, &dir);
+        x = lookup(f, &q->src, q->sport, &q->dst, q->dport, &dir, &hash);
     if (!x) {
         f->st.icmp_unmatched++;
         return;
