@@ -146,6 +146,11 @@ struct why_flow {
     struct why_list list[WHY_L_N];
     struct why_ts now;          /* the flow clock: largest packet time seen */
     bool have_now;
+    int64_t now_us;             /* the flow clock in microseconds (why_ts_us) */
+    int64_t sweep_at;           /* no connection expires before the flow clock reaches this
+                                   (microseconds): the earliest the ends of the linger and
+                                   activity lists may (a lower bound, lowered as they are
+                                   pushed) */
     uint64_t next_id;
     uint64_t seed;
     struct why_encap_chain *chains[WHY_FLOW_ENCAP_CHAINS_MAX]; /* distinct tunnel paths */
@@ -790,6 +795,29 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
 
 /* ---- connection life ---- */
 
+/* why_ts_diff_us(a, now) > us, us a whole number of seconds. Whole seconds apart fewer than
+ * us's (the usual answer, asked twice a packet) settle it without the microseconds: the
+ * nanoseconds add less than one second. */
+_Static_assert(WHY_FLOW_IDLE_US % 1000000 == 0 && WHY_FLOW_LINGER_US % 1000000 == 0,
+               "older_than takes whole seconds");
+static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
+{
+    if (now.sec - a.sec < us / 1000000)
+        return false;
+    return why_ts_diff_us(a, now) > us;
+}
+
+/* A list end stamped a, which expires us after it, is not older_than while the flow clock is
+ * below why_ts_us(a) + us - 1: the two stamps' microseconds, floored, are then at most
+ * us - 2 apart, their nanoseconds less than us - 1, and why_ts_diff_us (which rounds the
+ * nanoseconds toward zero) at most us. The sweep is due from there at the latest. */
+static void sweep_due(struct why_flow *f, struct why_ts a, int64_t us)
+{
+    int64_t at = why_ts_us(a) + us - 1;
+    if (at < f->sweep_at)
+        f->sweep_at = at;
+}
+
 static void mark_closed(struct why_flow *f, struct why_fconn *x)
 {
     if (x->c.closed)
@@ -801,6 +829,7 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
     x->lingering = true;
     f->nlinger++;
     l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
+    sweep_due(f, closed_at(x), WHY_FLOW_LINGER_US);
 }
 
 /* What a connection leaving the table says the capture missed. */
@@ -857,25 +886,23 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     free(x);
 }
 
-/* why_ts_diff_us(a, now) > us, us a whole number of seconds. Whole seconds apart fewer than
- * us's (the usual answer, asked twice a packet) settle it without the microseconds: the
- * nanoseconds add less than one second. */
-_Static_assert(WHY_FLOW_IDLE_US % 1000000 == 0 && WHY_FLOW_LINGER_US % 1000000 == 0,
-               "older_than takes whole seconds");
-static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
-{
-    if (now.sec - a.sec < us / 1000000)
-        return false;
-    return why_ts_diff_us(a, now) > us;
-}
-
+/* Closes the connections past their time. Run for every packet, it looks at the lists
+ * only once the flow clock reaches sweep_at: both lists are ordered by the flow clock, so
+ * until then neither end can be past its time. */
 static void sweep(struct why_flow *f)
 {
+    if (f->now_us < f->sweep_at)
+        return;
     struct why_fconn *x;
     while ((x = f->list[WHY_L_LINGER].head) && older_than(closed_at(x), f->now, WHY_FLOW_LINGER_US))
         conn_close(f, x, NULL);
     while ((x = f->list[WHY_L_LRU].tail) && older_than(x->last_act, f->now, WHY_FLOW_IDLE_US))
         conn_close(f, x, NULL);
+    f->sweep_at = INT64_MAX;
+    if ((x = f->list[WHY_L_LINGER].head))
+        sweep_due(f, closed_at(x), WHY_FLOW_LINGER_US);
+    if ((x = f->list[WHY_L_LRU].tail))
+        sweep_due(f, x->last_act, WHY_FLOW_IDLE_US);
 }
 
 /* A connection for p, whose tuple hashes to hash (lookup's). */
@@ -918,6 +945,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     x->key.hash = hash;
     x->key.x = x;
     x->last_act = f->now;
+    sweep_due(f, x->last_act, WHY_FLOW_IDLE_US); /* the activity list may have been empty */
     if (!hash_link(f, &x->key)) {
         f->st.nomem++;
         free(x);
@@ -1467,6 +1495,7 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p)
         return;
     if (p->frame && (!f->have_now || why_ts_cmp(p->frame->ts, f->now) > 0)) {
         f->now = p->frame->ts; /* never backwards: `-i any` stamps are not ordered */
+        f->now_us = why_ts_us(f->now);
         f->have_now = true;
     }
     sweep(f);
