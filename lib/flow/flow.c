@@ -1428,7 +1428,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         on_fin(f, x, dir, seq + wlen, p);
     if (ack)
         ack_in(x, (enum why_dir)!dir, p->ack, p);
-    proof_update(x, dir);
+    /* seen_to brought dir's proof up to date, and ack_in only touches the other direction's:
+     * a FIN or a packet without data changed what it rests on since */
+    if (!wlen || fin)
+        proof_update(x, dir);
 }
 
 static void icmp_in(struct why_flow *f, const struct why_pkt *p)
