@@ -310,8 +310,8 @@ static uint64_t ep_key(uint64_t seed, const struct why_addr *a, uint16_t port)
 
 /* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
  * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
-static inline __attribute__((always_inline)) uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
-                         const struct why_addr *b, uint16_t bp)
+static inline __attribute__((always_inline)) uint32_t
+key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap, const struct why_addr *b, uint16_t bp)
 {
     uint64_t x = ep_key(f->seed, a, ap), y = ep_key(f->seed, b, bp);
     return (uint32_t)mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
@@ -342,10 +342,11 @@ static struct why_listen *listen_slot(struct why_flow *f, const struct why_conn 
 }
 
 /* The connection keyed by the tuple, its direction in *dir; *hash gets the tuple's key hash
- * either way, for the caller that keys a new connection or a translation on it. */
-static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr *src,
-                                uint16_t sport, const struct why_addr *dst, uint16_t dport,
-                                enum why_dir *dir, uint32_t *hash)
+ * either way, for the caller that keys a new connection or a translation on it. Inlined:
+ * every TCP packet asks it once. */
+static inline __attribute__((always_inline)) struct why_fconn *
+lookup(const struct why_flow *f, const struct why_addr *src, uint16_t sport, const struct why_addr *dst,
+       uint16_t dport, enum why_dir *dir, uint32_t *hash)
 {
     uint32_t h = key_hash(f, src, sport, dst, dport), mask = f->nkslot - 1;
     *hash = h;
