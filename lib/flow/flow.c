@@ -371,6 +371,29 @@ lookup(const struct why_flow *f, const struct why_addr *src, uint16_t sport, con
     return NULL;
 }
 
+/* The connection of the last TCP packet (the activity list's head) when p is of it too, by
+ * its SYN's tuple, in lookup's order (a packet to itself is the client's): a run of one
+ * connection's packets is found without hashing. Its tuple is keyed (every connection's
+ * is) and no other key has it, so lookup would give the same answer. NULL: ask lookup. */
+static struct why_fconn *lookup_recent(const struct why_flow *f, const struct why_pkt *p, enum why_dir *dir)
+{
+    struct why_fconn *x = f->list[WHY_L_LRU].head;
+    if (!x)
+        return NULL;
+    const struct why_conn *c = &x->c;
+    if (c->cli_port == p->sport && c->srv_port == p->dport && addr_same(&c->cli_addr, &p->src) &&
+        addr_same(&c->srv_addr, &p->dst)) {
+        *dir = WHY_C2S;
+        return x;
+    }
+    if (c->srv_port == p->sport && c->cli_port == p->dport && addr_same(&c->srv_addr, &p->src) &&
+        addr_same(&c->cli_addr, &p->dst)) {
+        *dir = WHY_S2C;
+        return x;
+    }
+    return NULL;
+}
+
 static void kslot_put(struct why_kslot *slots, uint32_t n, const struct why_hent *e)
 {
     uint32_t i = e->hash & (n - 1);
@@ -1317,8 +1340,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     bool syn = fl & WHY_TCP_SYN, ack = fl & WHY_TCP_ACK, rst = fl & WHY_TCP_RST,
          fin = fl & WHY_TCP_FIN;
     enum why_dir dir = WHY_C2S;
-    uint32_t hash;
-    struct why_fconn *x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir, &hash);
+    uint32_t hash = 0; /* the tuple's key hash, when x is NULL below */
+    struct why_fconn *x = lookup_recent(f, p, &dir);
+    if (!x)
+        x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir, &hash);
 
     /* port reuse: a handshake packet that cannot belong to the connection in the table */
     if (x && syn && !rst) {
@@ -1333,6 +1358,7 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         if (replace) {
             conn_close(f, x, p);
             x = NULL;
+            hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport); /* lookup_recent has none */
         }
     }
     bool paired = false;

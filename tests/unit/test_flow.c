@@ -566,6 +566,39 @@ static void port_reuse(void **state)
     done(f, &r);
 }
 
+/* The last packet's connection is found without the hash: a new connection that replaces it
+ * (port reuse) is keyed all the same, so a packet after another connection's finds it; and a
+ * packet to its own address and port stays the client's, as the hashed lookup has it. */
+static void recent_connection(void **state)
+{
+    (void)state;
+    const struct tuple self = {CLI, CLI, 5000, 5000};
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    handshake(f, 0, 1, 0);
+    tx(f, (struct seg){4, 10, FROM_C, 0, R | A, 1001, 5001, NULL, 0, 0});
+    tx(f, (struct seg){6, 100, FROM_C, 0, S, 90000, 0, NULL, 0, 0}); /* replaces id 1 */
+    assert_int_equal(r.nopen, 2);
+    tx(f, (struct seg){7, 101, FROM_S, 0, S | A, 123, 90001, NULL, 0, 0});
+    tx(f, (struct seg){8, 102, FROM_C, 41000, S, 7, 0, NULL, 0, 0}); /* id 3 goes last */
+    tx(f, (struct seg){9, 103, FROM_C, 41000, S, 7, 0, NULL, 0, 0});
+    tx(f, (struct seg){10, 104, FROM_C, 0, A, 90001, 124, "hi", 0, 0});
+    tx(f, (struct seg){11, 105, FROM_C, 41000, S, 7, 0, NULL, 0, 0});
+    tx(f, (struct seg){12, 106, FROM_S, 0, A, 124, 90003, "yo", 0, 0});
+    assert_int_equal(r.nopen, 3);
+    assert_string_equal(logs(&r, 2, WHY_C2S), "hi");
+    assert_string_equal(logs(&r, 2, WHY_S2C), "yo");
+    tx_as(f, (struct seg){13, 107, FROM_C, 0, S, 1, 0, NULL, 0, 0}, self);
+    tx_as(f, (struct seg){14, 108, FROM_C, 0, A, 2, 2, "a", 0, 0}, self); /* found as the last */
+    tx(f, (struct seg){15, 109, FROM_C, 41000, S, 7, 0, NULL, 0, 0});
+    tx_as(f, (struct seg){16, 110, FROM_C, 0, A, 3, 2, "b", 0, 0}, self); /* found by its hash */
+    assert_int_equal(r.nopen, 4);
+    assert_string_equal(logs(&r, 4, WHY_C2S), "ab");
+    assert_string_equal(logs(&r, 4, WHY_S2C), "");
+    why_flow_finish(f);
+    done(f, &r);
+}
+
 static void midstream_roles(void **state)
 {
     (void)state;
@@ -1222,6 +1255,7 @@ int main(void)
         cmocka_unit_test(rst_answers_syn),
         cmocka_unit_test(icmp_join),
         cmocka_unit_test(port_reuse),
+        cmocka_unit_test(recent_connection),
         cmocka_unit_test(midstream_roles),
         cmocka_unit_test(timers),
         cmocka_unit_test(timers_to_the_nanosecond),
