@@ -798,7 +798,8 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
         }
         if (why_seq_leq(seq, h->next_seq)) {
             deliver(f, x, dir, d, clen, wlen, h->next_seq - seq, p);
-            drain(f, x, dir, p);
+            if (*ooo_head(x, dir)) /* most streams come in order: nothing stored */
+                drain(f, x, dir, p);
             return;
         }
         if ((uint64_t)x->fh[dir].ooo_used + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
