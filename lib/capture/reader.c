@@ -493,6 +493,17 @@ static struct why_ts ts_from_units(uint64_t v, uint64_t units, int64_t offset)
 
 /* ---- classic pcap ------------------------------------------------------------------ */
 
+/* A record's stamp, sec and frac in the file's units (1000000 or NSEC_PER_SEC): a fraction
+ * under one second, as every writer's, is the nanoseconds without a division; one of a
+ * second or more (seen in the wild) carries into the seconds. */
+static struct why_ts pcap_ts(uint32_t sec, uint32_t frac, uint64_t units)
+{
+    if (frac >= units)
+        return ts_from_units((uint64_t)sec * units + frac, units, 0);
+    struct why_ts t = {sec, units == 1000000 ? frac * 1000u : frac, 0};
+    return t;
+}
+
 static enum step next_pcap(struct src *s, char *err, size_t errsize)
 {
     uint64_t at = s->off;
@@ -522,8 +533,7 @@ static enum step next_pcap(struct src *s, char *err, size_t errsize)
         return stop_cut(s, true, at);
     struct why_frame *f = &s->frame;
     f->num = ++s->frames;
-    /* A fraction of a second >= 1 s (seen in the wild) carries into the seconds. */
-    f->ts = ts_from_units((uint64_t)sec * s->units + frac, s->units, 0);
+    f->ts = pcap_ts(sec, frac, s->units);
     f->linktype = s->linktype;
     f->ifindex = 0;
     f->caplen = caplen;
@@ -824,6 +834,7 @@ static int open_one(struct why_reader *r, size_t i, const char *path, bool *stdi
 {
     struct src *s = &r->srcs[i];
     bool ahead = false;
+    s->frame.file = (uint32_t)i; /* every frame of the file carries it */
     s->name = path;
     s->label = path;
     s->fd = -1;
@@ -917,7 +928,6 @@ static enum step load(struct why_reader *r, struct src *s)
                                       : next_pcapng(s, r->err, sizeof r->err);
     if (st == STEP_FRAME) {
         s->pending = true;
-        s->frame.file = (uint32_t)(s - r->srcs);
         s->last_ts = s->frame.ts;
         /* The bytes after this record, while this frame is analysed: bytes read ahead by
          * the other thread are in its caches, not this one's. */
@@ -1023,8 +1033,8 @@ enum why_read_status why_reader_next(struct why_reader *r, struct why_frame *out
     r->last = -1;
     if (ioerr)
         return WHY_READ_ERROR;
-    struct src *best = NULL;
-    for (size_t i = 0; i < r->n; i++) { /* strict < keeps the lower file index on ties */
+    struct src *best = r->srcs[0].pending ? &r->srcs[0] : NULL; /* one file: the only choice */
+    for (size_t i = 1; i < r->n; i++) { /* strict < keeps the lower file index on ties */
         struct src *s = &r->srcs[i];
         if (s->pending && (!best || why_ts_cmp(s->frame.ts, best->frame.ts) < 0))
             best = s;

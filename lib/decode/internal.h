@@ -31,6 +31,12 @@ struct why_next {
  * of p and goes on into the transport header; a tunnel fills *next (may be NULL: none read). */
 enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next);
 enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, struct why_next *next);
+/* The packet nearly every capture is made of, read with one bounds check: IPv4 without
+ * options, not a fragment, carrying TCP whose whole header was captured and fits the lengths
+ * the headers declare. Fills p as why_decode_ipv4 would (status OK) and returns true; returns
+ * false with p untouched for anything else, which why_decode_ipv4 reads field by field. c as
+ * for why_decode_ipv4 (not moved). */
+bool why_decode_ipv4_tcp(const struct why_cur *c, struct why_pkt *p);
 
 /* Walks the IPv6 extension headers at c (captured bytes, at most `wire` long on the wire;
  * ip6ext.c). On return *nh is the upper-layer protocol and *used the header bytes walked. A

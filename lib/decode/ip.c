@@ -6,7 +6,7 @@
  * ends), later ones are a named stop. */
 #include "decode/internal.h"
 
-enum { PROTO_IPV4 = 4, PROTO_IPV6 = 41, PROTO_GRE = 47 };
+enum { PROTO_IPV4 = 4, PROTO_TCP = 6, PROTO_IPV6 = 41, PROTO_GRE = 47 };
 
 static bool tunnel_proto(uint8_t proto)
 {
@@ -94,6 +94,41 @@ enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, str
     if (head && next->set)
         next->layer.flags |= WHY_ENCAP_F_FRAGMENT;
     return st;
+}
+
+bool why_decode_ipv4_tcp(const struct why_cur *c, struct why_pkt *p)
+{
+    const uint8_t *b = why_cur_peek(c, 40); /* both fixed headers: one check */
+    if (!b || b[0] != 0x45 || b[9] != PROTO_TCP || (why_be16_at(b + 6) & 0x3fff) != 0)
+        return false; /* options, another protocol, a fragment: the general path */
+    size_t len = c->len - c->off;
+    uint32_t total = why_be16_at(b + 2);
+    if (total == 0) /* a TSO super-segment, as why_decode_ipv4 reads it */
+        total = (uint32_t)len;
+    const uint8_t *t = b + 20;
+    uint32_t wire = total - 20, thlen = (uint32_t)(t[12] >> 4) * 4;
+    size_t cap = min_size(len, total) - 20;
+    /* a length that cannot hold both headers, or a TCP header longer than what was sent or
+     * captured: malformed or truncated, which the general path tells apart */
+    if (total < 40 || thlen < 20 || thlen > wire || thlen > cap)
+        return false;
+    p->ipver = 4;
+    p->src = (struct why_addr){4, {0}};
+    p->dst = (struct why_addr){4, {0}};
+    memcpy(p->src.a, b + 12, 4);
+    memcpy(p->dst.a, b + 16, 4);
+    p->ttl = b[8];
+    p->proto = PROTO_TCP;
+    p->sport = why_be16_at(t);
+    p->dport = why_be16_at(t + 2);
+    p->seq = why_be32_at(t + 4);
+    p->ack = why_be32_at(t + 8);
+    p->tcp_flags = t[13];
+    p->window = why_be16_at(t + 14);
+    p->payload = t + thlen;
+    p->paylen = (uint32_t)min_size(cap - thlen, wire - thlen);
+    p->paylen_wire = wire - thlen;
+    return true;
 }
 
 enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, struct why_next *next)

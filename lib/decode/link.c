@@ -222,6 +222,8 @@ enum why_decode_status why_decode(const struct why_frame *f, struct why_pkt *p)
     case LT_NETLINK: return WHY_DECODE_NOT_IP;
     default: return WHY_DECODE_UNSUPPORTED;
     }
+    if (st == WHY_DECODE_OK && et == ET_IPV4 && why_decode_ipv4_tcp(&c, p))
+        return WHY_DECODE_OK; /* no tunnel: TCP carries none */
     /* One turn per tunnel: each adds a layer to p->encap, so the loop ends by the cap. */
     while (st == WHY_DECODE_OK) {
         struct why_next next;

@@ -146,6 +146,11 @@ struct why_flow {
     struct why_list list[WHY_L_N];
     struct why_ts now;          /* the flow clock: largest packet time seen */
     bool have_now;
+    int64_t now_us;             /* the flow clock in microseconds (why_ts_us) */
+    int64_t sweep_at;           /* no connection expires before the flow clock reaches this
+                                   (microseconds): the earliest the ends of the linger and
+                                   activity lists may (a lower bound, lowered as they are
+                                   pushed) */
     uint64_t next_id;
     uint64_t seed;
     struct why_encap_chain *chains[WHY_FLOW_ENCAP_CHAINS_MAX]; /* distinct tunnel paths */
@@ -223,9 +228,13 @@ static struct why_ts frame_ts(const struct why_pkt *p)
     return p && p->frame ? p->frame->ts : z;
 }
 
+/* All 16 bytes, as two words: the flow table's lookups compare four addresses a packet. */
 static bool addr_same(const struct why_addr *a, const struct why_addr *b)
 {
-    return a->family == b->family && memcmp(a->a, b->a, sizeof a->a) == 0;
+    uint64_t x[2], y[2];
+    memcpy(x, a->a, sizeof x);
+    memcpy(y, b->a, sizeof y);
+    return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 static void l_remove(struct why_list *l, struct why_fconn *x, int k)
@@ -301,8 +310,8 @@ static uint64_t ep_key(uint64_t seed, const struct why_addr *a, uint16_t port)
 
 /* Symmetric in its two endpoints so both directions land in the same bucket. 32 bits: more
  * than the buckets use (WHY_BUCKETS_MAX), and a match is checked on the whole tuple. */
-static uint32_t key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap,
-                         const struct why_addr *b, uint16_t bp)
+static inline __attribute__((always_inline)) uint32_t
+key_hash(const struct why_flow *f, const struct why_addr *a, uint16_t ap, const struct why_addr *b, uint16_t bp)
 {
     uint64_t x = ep_key(f->seed, a, ap), y = ep_key(f->seed, b, bp);
     return (uint32_t)mix64((x ^ y) + (x + y) * 0x9e3779b97f4a7c15ULL);
@@ -332,11 +341,15 @@ static struct why_listen *listen_slot(struct why_flow *f, const struct why_conn 
     return l;
 }
 
-static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr *src,
-                                uint16_t sport, const struct why_addr *dst, uint16_t dport,
-                                enum why_dir *dir)
+/* The connection keyed by the tuple, its direction in *dir; *hash gets the tuple's key hash
+ * either way, for the caller that keys a new connection or a translation on it. Inlined:
+ * every TCP packet asks it once. */
+static inline __attribute__((always_inline)) struct why_fconn *
+lookup(const struct why_flow *f, const struct why_addr *src, uint16_t sport, const struct why_addr *dst,
+       uint16_t dport, enum why_dir *dir, uint32_t *hash)
 {
     uint32_t h = key_hash(f, src, sport, dst, dport), mask = f->nkslot - 1;
+    *hash = h;
     for (uint32_t i = h & mask; f->kslot[i].x; i = (i + 1) & mask) {
         const struct why_kslot *k = &f->kslot[i];
         if (k->hash != h)
@@ -354,6 +367,29 @@ static struct why_fconn *lookup(const struct why_flow *f, const struct why_addr 
             *dir = WHY_S2C;
             return k->x;
         }
+    }
+    return NULL;
+}
+
+/* The connection of the last TCP packet (the activity list's head) when p is of it too, by
+ * its SYN's tuple, in lookup's order (a packet to itself is the client's): a run of one
+ * connection's packets is found without hashing. Its tuple is keyed (every connection's
+ * is) and no other key has it, so lookup would give the same answer. NULL: ask lookup. */
+static struct why_fconn *lookup_recent(const struct why_flow *f, const struct why_pkt *p, enum why_dir *dir)
+{
+    struct why_fconn *x = f->list[WHY_L_LRU].head;
+    if (!x)
+        return NULL;
+    const struct why_conn *c = &x->c;
+    if (c->cli_port == p->sport && c->srv_port == p->dport && addr_same(&c->cli_addr, &p->src) &&
+        addr_same(&c->srv_addr, &p->dst)) {
+        *dir = WHY_C2S;
+        return x;
+    }
+    if (c->srv_port == p->sport && c->cli_port == p->dport && addr_same(&c->srv_addr, &p->src) &&
+        addr_same(&c->cli_addr, &p->dst)) {
+        *dir = WHY_S2C;
+        return x;
     }
     return NULL;
 }
@@ -762,7 +798,8 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
         }
         if (why_seq_leq(seq, h->next_seq)) {
             deliver(f, x, dir, d, clen, wlen, h->next_seq - seq, p);
-            drain(f, x, dir, p);
+            if (*ooo_head(x, dir)) /* most streams come in order: nothing stored */
+                drain(f, x, dir, p);
             return;
         }
         if ((uint64_t)x->fh[dir].ooo_used + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
@@ -783,6 +820,29 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
 
 /* ---- connection life ---- */
 
+/* why_ts_diff_us(a, now) > us, us a whole number of seconds. Whole seconds apart fewer than
+ * us's (the usual answer, asked twice a packet) settle it without the microseconds: the
+ * nanoseconds add less than one second. */
+_Static_assert(WHY_FLOW_IDLE_US % 1000000 == 0 && WHY_FLOW_LINGER_US % 1000000 == 0,
+               "older_than takes whole seconds");
+static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
+{
+    if (now.sec - a.sec < us / 1000000)
+        return false;
+    return why_ts_diff_us(a, now) > us;
+}
+
+/* A list end stamped a, which expires us after it, is not older_than while the flow clock is
+ * below why_ts_us(a) + us - 1: the two stamps' microseconds, floored, are then at most
+ * us - 2 apart, their nanoseconds less than us - 1, and why_ts_diff_us (which rounds the
+ * nanoseconds toward zero) at most us. The sweep is due from there at the latest. */
+static void sweep_due(struct why_flow *f, struct why_ts a, int64_t us)
+{
+    int64_t at = why_ts_us(a) + us - 1;
+    if (at < f->sweep_at)
+        f->sweep_at = at;
+}
+
 static void mark_closed(struct why_flow *f, struct why_fconn *x)
 {
     if (x->c.closed)
@@ -794,6 +854,7 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
     x->lingering = true;
     f->nlinger++;
     l_push_back(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
+    sweep_due(f, closed_at(x), WHY_FLOW_LINGER_US);
 }
 
 /* What a connection leaving the table says the capture missed. */
@@ -850,29 +911,28 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     free(x);
 }
 
-/* why_ts_diff_us(a, now) > us, us a whole number of seconds. Whole seconds apart fewer than
- * us's (the usual answer, asked twice a packet) settle it without the microseconds: the
- * nanoseconds add less than one second. */
-_Static_assert(WHY_FLOW_IDLE_US % 1000000 == 0 && WHY_FLOW_LINGER_US % 1000000 == 0,
-               "older_than takes whole seconds");
-static bool older_than(struct why_ts a, struct why_ts now, int64_t us)
-{
-    if (now.sec - a.sec < us / 1000000)
-        return false;
-    return why_ts_diff_us(a, now) > us;
-}
-
+/* Closes the connections past their time. Run for every packet, it looks at the lists
+ * only once the flow clock reaches sweep_at: both lists are ordered by the flow clock, so
+ * until then neither end can be past its time. */
 static void sweep(struct why_flow *f)
 {
+    if (f->now_us < f->sweep_at)
+        return;
     struct why_fconn *x;
     while ((x = f->list[WHY_L_LINGER].head) && older_than(closed_at(x), f->now, WHY_FLOW_LINGER_US))
         conn_close(f, x, NULL);
     while ((x = f->list[WHY_L_LRU].tail) && older_than(x->last_act, f->now, WHY_FLOW_IDLE_US))
         conn_close(f, x, NULL);
+    f->sweep_at = INT64_MAX;
+    if ((x = f->list[WHY_L_LINGER].head))
+        sweep_due(f, closed_at(x), WHY_FLOW_LINGER_US);
+    if ((x = f->list[WHY_L_LRU].tail))
+        sweep_due(f, x->last_act, WHY_FLOW_IDLE_US);
 }
 
-static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, bool cli_is_src,
-                                  bool midstream)
+/* A connection for p, whose tuple hashes to hash (lookup's). */
+static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, uint32_t hash,
+                                  bool cli_is_src, bool midstream)
 {
     if (f->count >= WHY_FLOW_CONN_MAX) {
         /* a finished connection is the cheapest loss, then the oldest half-open one (a
@@ -907,9 +967,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, b
     c->first_ts = frame_ts(p);
     c->more = &why_conn_more_none;
     why_conn_set_ends(c, &why_conn_end_none);
-    x->key.hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->key.hash = hash;
     x->key.x = x;
     x->last_act = f->now;
+    sweep_due(f, x->last_act, WHY_FLOW_IDLE_US); /* the activity list may have been empty */
     if (!hash_link(f, &x->key)) {
         f->st.nomem++;
         free(x);
@@ -1050,9 +1111,10 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
     isn_unlink(f, x);
 }
 
-/* Records that the server's packets of x come as p does: from other addresses. False when
- * that could not be kept (out of memory, counted): the answer is not paired. */
-static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p)
+/* Records that the server's packets of x come as p does: from other addresses (p's tuple
+ * hashes to hash). False when that could not be kept (out of memory, counted): the answer is
+ * not paired. */
+static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_pkt *p, uint32_t hash)
 {
     struct why_conn *c = &x->c;
     struct why_conn_more *m = more_of(f, c);
@@ -1062,7 +1124,7 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
         f->st.nomem++;
         return false;
     }
-    x->nat_key->hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport);
+    x->nat_key->hash = hash;
     x->nat_key->x = x;
     x->nat_key->nat = true;
     if (!hash_link(f, x->nat_key)) {
@@ -1081,7 +1143,7 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
 /* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
  * waiting for its answer: the server's side of that connection, seen with other addresses
  * (a NAT or a virtual address between the capture's two vantage points). */
-static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
+static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p, uint32_t hash)
 {
     uint32_t isn = p->ack - 1;
     for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->inext) {
@@ -1091,7 +1153,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
             c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
             dt > WHY_FLOW_NAT_PAIR_US)
             continue;
-        return translate(f, x, p) ? x : NULL;
+        return translate(f, x, p, hash) ? x : NULL;
     }
     return NULL;
 }
@@ -1102,7 +1164,7 @@ static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p)
  * on a keep-alive connection older than the capture). Both numbers must fall within
  * WHY_FLOW_NAT_SEQ_WINDOW of what the connection shows, so a chance match is about one in
  * 2^22 squared per candidate. */
-static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why_pkt *p)
+static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why_pkt *p, uint32_t hash)
 {
     for (struct why_fconn *x = f->list[WHY_L_ORPHAN].head; x; x = x->link[WHY_L_ORPHAN].next) {
         const struct why_conn *c = &x->c;
@@ -1113,7 +1175,7 @@ static struct why_fconn *nat_pair_midstream(struct why_flow *f, const struct why
         if ((uint32_t)(p->seq - want_seq + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW ||
             (uint32_t)(p->ack - want_ack + WHY_FLOW_NAT_SEQ_WINDOW) > 2u * WHY_FLOW_NAT_SEQ_WINDOW)
             continue;
-        if (!translate(f, x, p))
+        if (!translate(f, x, p, hash))
             return NULL;
         orphan_unlink(f, x);
         return x;
@@ -1279,7 +1341,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     bool syn = fl & WHY_TCP_SYN, ack = fl & WHY_TCP_ACK, rst = fl & WHY_TCP_RST,
          fin = fl & WHY_TCP_FIN;
     enum why_dir dir = WHY_C2S;
-    struct why_fconn *x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir);
+    uint32_t hash = 0; /* the tuple's key hash, when x is NULL below */
+    struct why_fconn *x = lookup_recent(f, p, &dir);
+    if (!x)
+        x = lookup(f, &p->src, p->sport, &p->dst, p->dport, &dir, &hash);
 
     /* port reuse: a handshake packet that cannot belong to the connection in the table */
     if (x && syn && !rst) {
@@ -1294,21 +1359,22 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         if (replace) {
             conn_close(f, x, p);
             x = NULL;
+            hash = key_hash(f, &p->src, p->sport, &p->dst, p->dport); /* lookup_recent has none */
         }
     }
     bool paired = false;
-    if (!x && ack && (syn != rst) && (x = nat_pair(f, p)) != NULL) {
+    if (!x && ack && (syn != rst) && (x = nat_pair(f, p, hash)) != NULL) {
         dir = WHY_S2C;
         paired = true;
     }
-    if (!x && ack && !syn && !rst && f->norphan && (x = nat_pair_midstream(f, p)) != NULL) {
+    if (!x && ack && !syn && !rst && f->norphan && (x = nat_pair_midstream(f, p, hash)) != NULL) {
         dir = WHY_S2C;
         paired = true;
     }
     if (!x) {
         bool cli_is_src = !(syn && ack && !rst); /* a SYN-ACK's receiver is the client */
         bool midstream = !(syn && !rst);
-        x = conn_new(f, p, cli_is_src, midstream);
+        x = conn_new(f, p, hash, cli_is_src, midstream);
         if (!x)
             return;
         dir = cli_is_src ? WHY_C2S : WHY_S2C;
@@ -1390,7 +1456,10 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         on_fin(f, x, dir, seq + wlen, p);
     if (ack)
         ack_in(x, (enum why_dir)!dir, p->ack, p);
-    proof_update(x, dir);
+    /* seen_to brought dir's proof up to date, and ack_in only touches the other direction's:
+     * a FIN or a packet without data changed what it rests on since */
+    if (!wlen || fin)
+        proof_update(x, dir);
 }
 
 static void icmp_in(struct why_flow *f, const struct why_pkt *p)
@@ -1405,8 +1474,9 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
     }
     enum why_dir dir = WHY_C2S;
     struct why_fconn *x = NULL;
+    uint32_t hash;
     if (q->valid && q->proto == WHY_PROTO_TCP && q->ports)
-        x = lookup(f, &q->src, q->sport, &q->dst, q->dport, &dir);
+        x = lookup(f, &q->src, q->sport, &q->dst, q->dport, &dir, &hash);
     if (!x) {
         f->st.icmp_unmatched++;
         return;
@@ -1456,6 +1526,7 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p)
         return;
     if (p->frame && (!f->have_now || why_ts_cmp(p->frame->ts, f->now) > 0)) {
         f->now = p->frame->ts; /* never backwards: `-i any` stamps are not ordered */
+        f->now_us = why_ts_us(f->now);
         f->have_now = true;
     }
     sweep(f);

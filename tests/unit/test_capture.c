@@ -437,6 +437,40 @@ static void pcap_nsec_be(void **state)
     bb_free(&b);
 }
 
+/* A record's fraction at the edges of one second, in both units: just under it is the
+ * nanoseconds as they are, one second or more carries; the largest seconds stay unsigned. */
+static void pcap_fraction_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t magic, sec, frac;
+        int64_t want_sec;
+        uint32_t want_nsec;
+    } t[] = {
+        {0xa1b2c3d4u, 10, 999999, 10, 999999000},
+        {0xa1b2c3d4u, 10, 1000000, 11, 0},
+        {0xa1b2c3d4u, 0xffffffffu, 999999, 4294967295LL, 999999000},
+        {0xa1b2c3d4u, 0xffffffffu, 0xffffffffu, 4294967295LL + 4294, 967295000},
+        {0xa1b23c4du, 10, 999999999, 10, 999999999},
+        {0xa1b23c4du, 10, 1000000000, 11, 0},
+        {0xa1b23c4du, 0xffffffffu, 0xffffffffu, 4294967295LL + 4, 294967295},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct bb b = {.be = false};
+        pcap_hdr(&b, t[i].magic, 1);
+        pcap_rec(&b, t[i].sec, t[i].frac, 4, 4, 0x40);
+        const char *path = write_bb("frac.pcap", &b);
+        struct why_reader *r = open1(path);
+        struct why_frame f;
+        next_frame(r, &f);
+        assert_int_equal(f.ts.sec, t[i].want_sec);
+        assert_int_equal(f.ts.nsec, t[i].want_nsec);
+        expect_eof(r);
+        why_reader_free(r);
+        bb_free(&b);
+    }
+}
+
 /* The other two magic/order pairs: µs big-endian, ns little-endian. */
 static void pcap_other_orders(void **state)
 {
@@ -1436,6 +1470,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pcap_usec_le),
         cmocka_unit_test(pcap_nsec_be),
+        cmocka_unit_test(pcap_fraction_edges),
         cmocka_unit_test(pcap_other_orders),
         cmocka_unit_test(pcap_modified),
         cmocka_unit_test(pcap_big_and_many),

@@ -236,6 +236,55 @@ static void ethernet_padding(void **state)
     assert_memory_equal(p.payload, "hi", 2);
 }
 
+/* IPv4/TCP is read on a fast path with one bounds check; PPPoE in front of the same packet
+ * takes the general one. Both give the same view and status for every capture cut, declared
+ * IP length (0: a TSO super-segment) and TCP data offset. */
+static void ipv4_tcp_fast_path_same_view(void **state)
+{
+    (void)state;
+    static const uint16_t totals[] = {0, 19, 20, 39, 40, 59, 60, 69, 70, 71, 100, 0xffff};
+    static const uint8_t offsets[] = {0, 4, 5, 9, 10, 11, 15};
+    for (size_t ti = 0; ti < sizeof totals / sizeof totals[0]; ti++) {
+        for (size_t oi = 0; oi < sizeof offsets / sizeof offsets[0]; oi++) {
+            struct pk ip = {0};
+            ipv4_syn(&ip);
+            put(&ip, "0123456789", 10); /* 70 bytes in all */
+            set16(&ip, 2, totals[ti]);
+            ip.b[32] = (uint8_t)(offsets[oi] << 4);
+            struct pk pp = {0};
+            eth(&pp, 0x8864);
+            put(&pp, "\x11\x00\x00\x01\x00\x48", 6); /* PPPoE session */
+            p16(&pp, 0x0021);                         /* PPP: IPv4 */
+            size_t hdr = pp.n;
+            put(&pp, ip.b, ip.n);
+            for (size_t cut = 0; cut <= ip.n; cut++) {
+                struct why_frame f1, f2;
+                struct why_pkt a, b;
+                enum why_decode_status sa = decode_n(LT_RAW, &ip, cut, &f1, &a);
+                enum why_decode_status sb = decode_n(LT_ETH, &pp, hdr + cut, &f2, &b);
+                assert_int_equal(sa, sb);
+                if (cut == 0)
+                    continue; /* raw IP of no byte is told before the IP header */
+                assert_int_equal(a.ipver, b.ipver);
+                assert_memory_equal(&a.src, &b.src, sizeof a.src);
+                assert_memory_equal(&a.dst, &b.dst, sizeof a.dst);
+                assert_int_equal(a.ttl, b.ttl);
+                assert_int_equal(a.proto, b.proto);
+                assert_int_equal(a.fragment, b.fragment);
+                assert_int_equal(a.sport, b.sport);
+                assert_int_equal(a.dport, b.dport);
+                assert_int_equal(a.seq, b.seq);
+                assert_int_equal(a.ack, b.ack);
+                assert_int_equal(a.tcp_flags, b.tcp_flags);
+                assert_int_equal(a.window, b.window);
+                assert_int_equal(a.paylen, b.paylen);
+                assert_int_equal(a.paylen_wire, b.paylen_wire);
+                assert_int_equal(a.payload ? a.payload - ip.b : -1, b.payload ? b.payload - pp.b - (ptrdiff_t)hdr : -1);
+            }
+        }
+    }
+}
+
 static void vlan_and_qinq(void **state)
 {
     (void)state;
@@ -1609,6 +1658,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ethernet_ipv4_tcp_syn),
         cmocka_unit_test(ethernet_padding),
+        cmocka_unit_test(ipv4_tcp_fast_path_same_view),
         cmocka_unit_test(vlan_and_qinq),
         cmocka_unit_test(linux_cooked),
         cmocka_unit_test(null_and_loop),

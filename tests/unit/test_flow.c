@@ -173,15 +173,15 @@ struct tuple {           /* a packet's addresses and ports when translated (NAT)
 static struct why_encap g_encap; /* the tunnel the next packets crossed, when g_nencap */
 static uint8_t g_nencap;
 
-static void tx_as(struct why_flow *f, struct seg s, struct tuple t)
+/* s at the stamp ts (s.ms unused). */
+static void tx_ts(struct why_flow *f, struct seg s, struct tuple t, struct why_ts ts)
 {
     struct why_frame fr = {0};
     struct why_pkt p = {0};
     p.nencap = g_nencap;
     p.encap[0] = g_encap;
     fr.num = s.num;
-    fr.ts.sec = 1700000000 + s.ms / 1000;
-    fr.ts.nsec = (uint32_t)((s.ms % 1000) * 1000000);
+    fr.ts = ts;
     p.frame = &fr;
     p.link_dir = s.link;
     p.ipver = 4;
@@ -198,6 +198,12 @@ static void tx_as(struct why_flow *f, struct seg s, struct tuple t)
     p.paylen = s.data ? (uint32_t)strlen(s.data) : 0;
     p.paylen_wire = s.wire ? s.wire : p.paylen;
     why_flow_packet(f, &p);
+}
+
+static void tx_as(struct why_flow *f, struct seg s, struct tuple t)
+{
+    struct why_ts ts = {1700000000 + s.ms / 1000, (uint32_t)((s.ms % 1000) * 1000000), 0};
+    tx_ts(f, s, t, ts);
 }
 
 static void tx(struct why_flow *f, struct seg s) { tx_as(f, s, (struct tuple){0, 0, 0, 0}); }
@@ -560,6 +566,39 @@ static void port_reuse(void **state)
     done(f, &r);
 }
 
+/* The last packet's connection is found without the hash: a new connection that replaces it
+ * (port reuse) is keyed all the same, so a packet after another connection's finds it; and a
+ * packet to its own address and port stays the client's, as the hashed lookup has it. */
+static void recent_connection(void **state)
+{
+    (void)state;
+    const struct tuple self = {CLI, CLI, 5000, 5000};
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    handshake(f, 0, 1, 0);
+    tx(f, (struct seg){4, 10, FROM_C, 0, R | A, 1001, 5001, NULL, 0, 0});
+    tx(f, (struct seg){6, 100, FROM_C, 0, S, 90000, 0, NULL, 0, 0}); /* replaces id 1 */
+    assert_int_equal(r.nopen, 2);
+    tx(f, (struct seg){7, 101, FROM_S, 0, S | A, 123, 90001, NULL, 0, 0});
+    tx(f, (struct seg){8, 102, FROM_C, 41000, S, 7, 0, NULL, 0, 0}); /* id 3 goes last */
+    tx(f, (struct seg){9, 103, FROM_C, 41000, S, 7, 0, NULL, 0, 0});
+    tx(f, (struct seg){10, 104, FROM_C, 0, A, 90001, 124, "hi", 0, 0});
+    tx(f, (struct seg){11, 105, FROM_C, 41000, S, 7, 0, NULL, 0, 0});
+    tx(f, (struct seg){12, 106, FROM_S, 0, A, 124, 90003, "yo", 0, 0});
+    assert_int_equal(r.nopen, 3);
+    assert_string_equal(logs(&r, 2, WHY_C2S), "hi");
+    assert_string_equal(logs(&r, 2, WHY_S2C), "yo");
+    tx_as(f, (struct seg){13, 107, FROM_C, 0, S, 1, 0, NULL, 0, 0}, self);
+    tx_as(f, (struct seg){14, 108, FROM_C, 0, A, 2, 2, "a", 0, 0}, self); /* found as the last */
+    tx(f, (struct seg){15, 109, FROM_C, 41000, S, 7, 0, NULL, 0, 0});
+    tx_as(f, (struct seg){16, 110, FROM_C, 0, A, 3, 2, "b", 0, 0}, self); /* found by its hash */
+    assert_int_equal(r.nopen, 4);
+    assert_string_equal(logs(&r, 4, WHY_C2S), "ab");
+    assert_string_equal(logs(&r, 4, WHY_S2C), "");
+    why_flow_finish(f);
+    done(f, &r);
+}
+
 static void midstream_roles(void **state)
 {
     (void)state;
@@ -620,6 +659,44 @@ static void timers(void **state)
     assert_int_equal(r.closes[2], 3);
     assert_int_equal(r.closes[3], 4);
     done(f, &r);
+}
+
+/* The linger and idle bounds to the nanosecond: a connection leaves at the first packet
+ * whose stamp is more than 5 s (closed) or 300 s (idle) after its own by why_ts_diff_us,
+ * which rounds the nanoseconds toward zero, never at one before. */
+static void timers_to_the_nanosecond(void **state)
+{
+    (void)state;
+    static const struct {
+        bool rst;                  /* the connection is reset (lingers), else idles */
+        uint32_t nsec;             /* its stamp's nanoseconds, second 0 */
+        int64_t sec[3];            /* probe stamps: the last closes it, the others do not */
+        uint32_t psec_nsec[3];
+    } t[] = {
+        {true, 999999999, {5, 5, 6}, {999999000, 999999999, 0}},
+        {true, 500, {5, 5, 5}, {0, 1499, 1500}},
+        {true, 0, {4, 5, 5}, {999999999, 999, 1000}},
+        {false, 999999999, {300, 300, 301}, {999999000, 999999999, 0}},
+        {false, 500, {300, 300, 300}, {0, 1499, 1500}},
+    };
+    const int64_t base = 1700000000;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct rec r;
+        struct why_flow *f = mk(&r);
+        struct why_ts at = {base, t[i].nsec, 0};
+        tx_ts(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0}, (struct tuple){0, 0, 0, 0}, at);
+        if (t[i].rst)
+            tx_ts(f, (struct seg){2, 0, FROM_S, 0, R | A, 0, 1001, NULL, 0, 0}, (struct tuple){0, 0, 0, 0}, at);
+        for (int k = 0; k < 3; k++) { /* another connection's packets move the clock */
+            struct why_ts probe = {base + t[i].sec[k], t[i].psec_nsec[k], 0};
+            tx_ts(f, (struct seg){3 + (uint64_t)k, 0, FROM_C, 41000, S, 7, 0, NULL, 0, 0},
+                  (struct tuple){0, 0, 0, 0}, probe);
+            assert_int_equal(r.nclose, k == 2 ? 1 : 0);
+        }
+        assert_int_equal(r.closes[0], 1);
+        why_flow_finish(f);
+        done(f, &r);
+    }
 }
 
 static void ooo_cap(void **state)
@@ -1178,8 +1255,10 @@ int main(void)
         cmocka_unit_test(rst_answers_syn),
         cmocka_unit_test(icmp_join),
         cmocka_unit_test(port_reuse),
+        cmocka_unit_test(recent_connection),
         cmocka_unit_test(midstream_roles),
         cmocka_unit_test(timers),
+        cmocka_unit_test(timers_to_the_nanosecond),
         cmocka_unit_test(ooo_cap),
         cmocka_unit_test(one_sided_client),
         cmocka_unit_test(one_sided_server),
