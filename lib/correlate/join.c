@@ -232,7 +232,8 @@ static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *
 /* rc, a failed attempt, is the first of another request's chain: the same gateway connected
  * to a server right after rc ended (the next server of a balancer) and that connection
  * carried an upstream request that is not this one's (up_conn; client: the request asking,
- * or NULL). Never where client was answered by Varnish, which does not move on. It goes with that
+ * or NULL). Not where client was answered by Varnish, which does not move on, unless another
+ * failed fetch waited beside it (other_fetch_waiting). It goes with that
  * connection, as a request's established connection that carried another request does;
  * unless rc is the retry of an attempt begun before that request came, and a request that
  * waited across both tries was answered right after rc ended (chain_answered): rc was the last
@@ -241,6 +242,28 @@ static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *
  * over, and left the refused request, answered 1.2 ms after the second refusal, with no
  * attempt). */
 static bool varnish_page(const struct why_txn *t);
+static const struct why_txn *waiting_first(const struct why_join_ctx *cx);
+static const struct why_txn *waiting_next(const struct why_join_ctx *cx, const struct why_txn *w);
+static bool waiting_at(const struct why_txn *q, struct why_ts t);
+
+/* Another request than client, still waiting when rc began, whose fetch failed at Varnish
+ * too ("Backend fetch failed", or no answer yet) and that no upstream request names: rc may
+ * be its dial as well. Which of such dials was whose is then not said by the gateway's habit
+ * alone (live runs of 2 December on a loaded machine: rst, adminprohib and unreach dialled
+ * within a few ms, in the reverse of their order, and were answered in another; each read as
+ * the next one's), and the failover reading stays, with the readings it brings. */
+static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_txn *client,
+                                const struct why_conn_rec *rc)
+{
+    struct why_ts syn = why_rec_conn(rc)->syn_ts0;
+    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, syn, WHY_CAUSAL_US);
+         q = waiting_next(cx, q))
+        if (q != client && waiting_at(q, syn) && (!q->has_resp || why_join_varnish_fetch_failed(q)) &&
+            !why_join_upstream_indexed(cx, q))
+            return true;
+    return false;
+}
+
 static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
                               const struct why_txn *client, struct why_conn_rec *rc)
 {
@@ -248,7 +271,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_co
     struct why_ts end = why_join_attempt_end(rc);
     if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
         return false; /* an unanswered SYN ends when the gateway gives up: not seen */
-    if (client && varnish_page(client))
+    if (client && varnish_page(client) && !other_fetch_waiting(cx, client, rc))
         return false; /* Varnish does not move on after a failed dial (varnish_page) */
     for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
         const struct why_conn *nc = why_rec_conn(n);

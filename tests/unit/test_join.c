@@ -2677,6 +2677,26 @@ static void varnish_refusal_not_failover(void **state)
     assert_ptr_equal(j.attempts[0], own);
 }
 
+/* The same refusal while another fetch that failed at Varnish waits beside rst (adminprohib,
+ * no upstream request of its own): which failed dial was whose is not Varnish's habit to
+ * say, so the refusal is not rst's by that rule alone. */
+static void varnish_refusal_beside_other_fetch(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *admin = asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.055000);
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.060598);
+    struct why_txn *close = asked(f, "198.18.1.3", "/varnish/close", "close.lab", 0.060717);
+    refused(f, "198.19.0.12", 0.084947);
+    carrier(f, "198.19.0.22", "/varnish/close", "close.lab", 0.085043, 0.085150);
+    varnish_fetch_failed(f, rst, 0.085231);
+    why_store_queue_push(&f->st, admin);
+    why_store_queue_push(&f->st, close);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 0);
+}
+
 /* races/run19 (Varnish on a loaded machine): `rst` and `unreach` came 10 ms apart; 0.1 s later
  * Varnish's dial of 198.19.0.12 was refused and its dial of 198.19.0.16, 0.26 ms after, drew
  * ICMP; each got "Backend fetch failed" 75-82 ms later. Varnish dials once per fetch: the
@@ -2774,6 +2794,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chain_past_newcomers_dialled_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_refusal_not_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_fetch_dials_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_refusal_beside_other_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
