@@ -574,31 +574,24 @@ static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t
         period[i] = schedule_period(r, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, false);
         ts[i] = r;
     }
-    for (uint32_t i = 0; i < k; i++) {
-        uint32_t agree = 0;
-        for (uint32_t j = 0; j < k && period[i]; j++) {
-            int64_t d = period[j] - period[i];
-            agree += period[j] && (d < 0 ? -d : d) <= period[i] / WHY_BG_TIGHT;
-        }
-        if (agree >= WHY_BG_PERIODIC_MIN)
-            return period[i];
-    }
-    /* A neighbour's shortest tight period may be half the others': another attempt half a
-     * period from it (a request's try) fills every other slot of the half grid, which then
-     * fits as well as the whole (live lab, 2 December: HAProxy's checks of
-     * 198.19.0.12 every 0.5 s, two of them read at 0.25 s beside two's try; four agreeing of
-     * eight, the path was taken not to keep time and rst's retry between two checks passed as
-     * a check on the loose fit). They keep the same time: the period most of them found,
-     * when enough agree up to that half. */
+    /* The first whose period enough of them share. Failing that: a neighbour's shortest
+     * tight period may be half the others', another attempt half a period from it (a
+     * request's try) filling every other slot of the half grid, which then fits as well as
+     * the whole (live lab, 2 December: HAProxy's checks of 198.19.0.12 every 0.5 s, two of
+     * them read at 0.25 s beside two's try; four agreeing of eight, the path was taken not to
+     * keep time and rst's retry between two checks passed as a check on the loose fit). They
+     * keep the same time: the period most of them found, when enough agree up to that half. */
     int64_t best = 0;
     uint32_t best_same = 0;
     for (uint32_t i = 0; i < k; i++) {
-        uint32_t agree = 0, same = 0;
+        uint32_t same = 0, agree = 0;
         for (uint32_t j = 0; j < k && period[i]; j++) {
             int64_t d = period[j] - period[i];
             same += period[j] && (d < 0 ? -d : d) <= period[i] / WHY_BG_TIGHT;
             agree += same_beat(period[i], period[j]);
         }
+        if (same >= WHY_BG_PERIODIC_MIN)
+            return period[i];
         if (agree >= WHY_BG_PERIODIC_MIN && same > best_same) {
             best = period[i];
             best_same = same;

@@ -229,70 +229,6 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
 static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from);
 static bool chain_answered(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc);
 
-/* rc, a failed attempt, is the first of another request's chain: the same gateway connected
- * to a server right after rc ended (the next server of a balancer) and that connection
- * carried an upstream request that is not this one's (up_conn; client: the request asking,
- * or NULL). Not where client was answered by Varnish, which does not move on, unless another
- * failed fetch waited beside it (other_fetch_waiting). It goes with that
- * connection, as a request's established connection that carried another request does;
- * unless rc is the retry of an attempt begun before that request came, and a request that
- * waited across both tries was answered right after rc ended (chain_answered): rc was the last
- * try of that request's chain (a long poll arriving as each of a refused request's two tries
- * began, its connection opened right after each refusal, was taken as the one that failed
- * over, and left the refused request, answered 1.2 ms after the second refusal, with no
- * attempt). */
-static bool varnish_page(const struct why_txn *t);
-static const struct why_txn *waiting_first(const struct why_join_ctx *cx);
-static const struct why_txn *waiting_next(const struct why_join_ctx *cx, const struct why_txn *w);
-static bool waiting_at(const struct why_txn *q, struct why_ts t);
-
-/* Another request than client, still waiting when rc began, whose fetch failed at Varnish
- * too ("Backend fetch failed", or no answer yet) and that no upstream request names: rc may
- * be its dial as well. Which of such dials was whose is then not said by the gateway's habit
- * alone (live runs of 2 December on a loaded machine: rst, adminprohib and unreach dialled
- * within a few ms, in the reverse of their order, and were answered in another; each read as
- * the next one's), and the failover reading stays, with the readings it brings. */
-static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_txn *client,
-                                const struct why_conn_rec *rc)
-{
-    struct why_ts syn = why_rec_conn(rc)->syn_ts0;
-    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, syn, WHY_CAUSAL_US);
-         q = waiting_next(cx, q))
-        if (q != client && waiting_at(q, syn) && (!q->has_resp || why_join_varnish_fetch_failed(q)) &&
-            !why_join_upstream_indexed(cx, q))
-            return true;
-    return false;
-}
-
-static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
-                              const struct why_txn *client, struct why_conn_rec *rc)
-{
-    const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts end = why_join_attempt_end(rc);
-    if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
-        return false; /* an unanswered SYN ends when the gateway gives up: not seen */
-    if (client && varnish_page(client) && !other_fetch_waiting(cx, client, rc))
-        return false; /* Varnish does not move on after a failed dial (varnish_page) */
-    for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
-        const struct why_conn *nc = why_rec_conn(n);
-        int64_t gap = why_ts_diff_us(end, nc->first_ts);
-        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
-            break; /* records are in the order of their first packet */
-        if (n == up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
-            gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
-            why_addr_eq(&nc->srv_addr, &c->srv_addr))
-            continue;
-        const struct why_txn *t = n->txn_head;
-        if (n->carried || (t && !t->is_client_leg && t->claimed_by))
-            return true; /* a request decided already took it (its request trimmed since, or not) */
-        const struct why_txn *q = why_join_carried_client_request(cx, n);
-        if (!q || chain_answered(cx, q, rc))
-            continue;
-        return true;
-    }
-    return false;
-}
-
 bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client)
 {
     const struct why_conn *cc = why_rec_conn(client->rc);
@@ -716,6 +652,65 @@ static bool waiting_at(const struct why_txn *q, struct why_ts t)
 {
     return why_ts_diff_us(q->req_first_ts, t) >= -WHY_CAUSAL_US &&
            (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
+}
+
+/* rc, a failed attempt, is the first of another request's chain: the same gateway connected
+ * to a server right after rc ended (the next server of a balancer) and that connection
+ * carried an upstream request that is not this one's (up_conn; client: the request asking,
+ * or NULL). Not where client was answered by Varnish, which does not move on, unless another
+ * failed fetch waited beside it (other_fetch_waiting). It goes with that
+ * connection, as a request's established connection that carried another request does;
+ * unless rc is the retry of an attempt begun before that request came, and a request that
+ * waited across both tries was answered right after rc ended (chain_answered): rc was the last
+ * try of that request's chain (a long poll arriving as each of a refused request's two tries
+ * began, its connection opened right after each refusal, was taken as the one that failed
+ * over, and left the refused request, answered 1.2 ms after the second refusal, with no
+ * attempt). */
+/* Another request than client, still waiting when rc began, whose fetch failed at Varnish
+ * too ("Backend fetch failed", or no answer yet) and that no upstream request names: rc may
+ * be its dial as well. Which of such dials was whose is then not said by the gateway's habit
+ * alone (live runs of 2 December on a loaded machine: rst, adminprohib and unreach dialled
+ * within a few ms, in the reverse of their order, and were answered in another; each read as
+ * the next one's), and the failover reading stays, with the readings it brings. */
+static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_txn *client,
+                                const struct why_conn_rec *rc)
+{
+    struct why_ts syn = why_rec_conn(rc)->syn_ts0;
+    for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, syn, WHY_CAUSAL_US);
+         q = waiting_next(cx, q))
+        if (q != client && waiting_at(q, syn) && (!q->has_resp || why_join_varnish_fetch_failed(q)) &&
+            !why_join_upstream_indexed(cx, q))
+            return true;
+    return false;
+}
+
+static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
+                              const struct why_txn *client, struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts end = why_join_attempt_end(rc);
+    if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
+        return false; /* an unanswered SYN ends when the gateway gives up: not seen */
+    if (client && varnish_page(client) && !other_fetch_waiting(cx, client, rc))
+        return false; /* Varnish does not move on after a failed dial (varnish_page) */
+    for (struct why_conn_rec *n = rc->rnext; n; n = n->rnext) {
+        const struct why_conn *nc = why_rec_conn(n);
+        int64_t gap = why_ts_diff_us(end, nc->first_ts);
+        if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
+            break; /* records are in the order of their first packet */
+        if (n == up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
+            gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
+            why_addr_eq(&nc->srv_addr, &c->srv_addr))
+            continue;
+        const struct why_txn *t = n->txn_head;
+        if (n->carried || (t && !t->is_client_leg && t->claimed_by))
+            return true; /* a request decided already took it (its request trimmed since, or not) */
+        const struct why_txn *q = why_join_carried_client_request(cx, n);
+        if (!q || chain_answered(cx, q, rc))
+            continue;
+        return true;
+    }
+    return false;
 }
 
 /* q had an attempt of its own to another server going on after o ended: one from o's gateway
@@ -1843,6 +1838,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     bool nowhere = !cx->exhaustive && !x->up_conn && x->ndns > 0 && !u.host_is_ip &&
                    name_leads_nowhere(cx, x, u.host);
     const struct why_conn *one_path = NULL; /* the only path a next try may take */
+    bool one_dial = !x->up && varnish_page(client); /* Varnish's fetch: no next server */
     for (bool chained = nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
         struct why_conn_rec *pick = NULL;
@@ -1968,8 +1964,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 x->up_conn = pick;
             break;
         }
-        if (!x->up && varnish_page(client))
-            one_path = why_rec_conn(pick); /* Varnish moves on to no other server */
+        if (one_dial)
+            one_path = why_rec_conn(pick);
         after = why_join_attempt_end(pick);
         const struct why_conn *pc = why_rec_conn(pick);
         if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)

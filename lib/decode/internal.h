@@ -38,6 +38,20 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, str
  * for why_decode_ipv4 (not moved). */
 bool why_decode_ipv4_tcp(const struct why_cur *c, struct why_pkt *p);
 
+/* The TCP header's first 16 bytes at b (captured: the caller checked) into p, from the ports
+ * to the window; returns the data offset and flags word. */
+static inline uint16_t why_tcp_fixed(const uint8_t *b, struct why_pkt *p)
+{
+    p->sport = why_be16_at(b);
+    p->dport = why_be16_at(b + 2);
+    p->seq = why_be32_at(b + 4);
+    p->ack = why_be32_at(b + 8);
+    uint16_t offflags = why_be16_at(b + 12);
+    p->tcp_flags = (uint8_t)(offflags & 0xff);
+    p->window = why_be16_at(b + 14);
+    return offflags;
+}
+
 /* Walks the IPv6 extension headers at c (captured bytes, at most `wire` long on the wire;
  * ip6ext.c). On return *nh is the upper-layer protocol and *used the header bytes walked. A
  * fragment that is not the first, or has more to come, stops the walk with *frag set (*first:

@@ -119,12 +119,7 @@ bool why_decode_ipv4_tcp(const struct why_cur *c, struct why_pkt *p)
     memcpy(p->dst.a, b + 16, 4);
     p->ttl = b[8];
     p->proto = PROTO_TCP;
-    p->sport = why_be16_at(t);
-    p->dport = why_be16_at(t + 2);
-    p->seq = why_be32_at(t + 4);
-    p->ack = why_be32_at(t + 8);
-    p->tcp_flags = t[13];
-    p->window = why_be16_at(t + 14);
+    why_tcp_fixed(t, p);
     p->payload = t + thlen;
     p->paylen = (uint32_t)min_size(cap - thlen, wire - thlen);
     p->paylen_wire = wire - thlen;

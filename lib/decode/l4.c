@@ -40,13 +40,7 @@ static enum why_decode_status tcp(struct why_cur *c, uint32_t wire, struct why_p
 {
     const uint8_t *b = why_cur_peek(c, 16);
     if (b) { /* ports to window captured: one check for them all */
-        p->sport = why_be16_at(b);
-        p->dport = why_be16_at(b + 2);
-        p->seq = why_be32_at(b + 4);
-        p->ack = why_be32_at(b + 8);
-        uint16_t offflags = why_be16_at(b + 12);
-        p->tcp_flags = (uint8_t)(offflags & 0xff);
-        p->window = why_be16_at(b + 14);
+        uint16_t offflags = why_tcp_fixed(b, p);
         why_cur_skip(c, 16);
         return tcp_tail(c, wire, p, offflags);
     }
