@@ -305,7 +305,7 @@ struct why_txn {
                                         host (why_store_queued_host; in_qhost) */
     int status;                   /* of the answer */
     uint32_t target_len;          /* bytes of target */
-    uint32_t lbucket;             /* while queued: its bucket of the queue's index (lnext) */
+    uint32_t lbucket;             /* its bucket of the queue's index (lnext), set when pushed */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
                                      answered below 500 (correlate/background.c) */

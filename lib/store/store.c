@@ -1632,7 +1632,8 @@ struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey)
 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)
 {
-    return st->qlike[like_bucket(t)];
+    /* (a request pushed once keeps its bucket: what it hashes is set before the push) */
+    return st->qlike[t->qseq ? t->lbucket : like_bucket(t)];
 }
 
 void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client)
