@@ -9,13 +9,21 @@ static void set_host(struct why_url *u, const char *h, size_t n)
 {
     if (n >= sizeof u->host)
         n = sizeof u->host - 1;
-    for (size_t i = 0; i < n; i++)
-        u->host[i] = (char)tolower((unsigned char)h[i]);
+    bool maybe_ip = true; /* only hex digits, '.' and ':' (an address literal's bytes) so far */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)h[i];
+        char l = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+        u->host[i] = l;
+        maybe_ip = maybe_ip && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f') || l == '.' || l == ':');
+    }
     u->host[n] = 0;
     /* a trailing dot names the same host */
     if (n > 1 && u->host[n - 1] == '.')
         u->host[n - 1] = 0;
-    u->host_is_ip = why_addr_parse(u->host, &u->ip) == 0;
+    /* (a name with another letter is no address: inet_pton is not asked twice) */
+    u->host_is_ip = maybe_ip && why_addr_parse(u->host, &u->ip) == 0;
+    if (!u->host_is_ip)
+        memset(&u->ip, 0, sizeof u->ip);
 }
 
 /* authority = [userinfo@]host[:port]; IPv6 in brackets. */

@@ -138,12 +138,39 @@ static void addr_text_as_libc(void **state)
     }
 }
 
+/* A host is an address exactly when inet_pton takes it, whatever its case, however near a
+ * name it looks: hex-only names, a trailing dot, zones and stray letters. */
+static void host_literal_or_name(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *host; /* as a Host header has it */
+        int family;       /* 0: a name */
+    } cases[] = {
+        {"198.19.0.10", 4},  {"198.19.0.10.", 4},   {"[DEAD::BEEF]", 6}, {"[::ffff:198.19.0.1]", 6},
+        {"[fd00::10]:81", 6}, {"cafe.bad", 0},      {"abc", 0},          {"[fe80::1%eth0]", 0},
+        {"198.19.0.1x", 0},  {"1.2.3", 0},          {"[g::1]", 0},       {"[face:b00c::]", 6},
+        {"", 0},             {"CAFE.BAD:8080", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct why_url u;
+        parse("GET", "/", cases[i].host, &u);
+        assert_int_equal(u.host_is_ip, cases[i].family != 0);
+        assert_int_equal(u.ip.family, cases[i].family);
+        struct why_addr want; /* what the parser makes of the host it kept */
+        if (why_addr_parse(u.host, &want) != 0)
+            memset(&want, 0, sizeof want);
+        assert_memory_equal(&u.ip, &want, sizeof want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(absolute_form),
         cmocka_unit_test(origin_form),
         cmocka_unit_test(connect_form),
+        cmocka_unit_test(host_literal_or_name),
         cmocka_unit_test(hostile),
         cmocka_unit_test(ts_text_as_libc),
         cmocka_unit_test(addr_text_as_libc),
