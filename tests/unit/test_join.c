@@ -2678,15 +2678,17 @@ static void varnish_refusal_not_failover(void **state)
 }
 
 /* The same refusal while another fetch that failed at Varnish waits beside rst (adminprohib,
- * no upstream request of its own): which failed dial was whose is not Varnish's habit to
- * say, so the refusal is not rst's by that rule alone. */
+ * not answered yet, no upstream request of its own). The walk does not give rst the refusal
+ * by Varnish's habit alone (which failed dial was whose is not its habit to say), but the
+ * match of final attempts does: rst was answered 0.28 ms after it, adminprohib not yet, and
+ * a fetch's dial is never another request's first try. The answer's time says whose it was. */
 static void varnish_refusal_beside_other_fetch(void **state)
 {
     struct fixture *f = *state;
     struct why_txn *admin = asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.055000);
     struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.060598);
     struct why_txn *close = asked(f, "198.18.1.3", "/varnish/close", "close.lab", 0.060717);
-    refused(f, "198.19.0.12", 0.084947);
+    struct why_conn_rec *own = refused(f, "198.19.0.12", 0.084947);
     carrier(f, "198.19.0.22", "/varnish/close", "close.lab", 0.085043, 0.085150);
     varnish_fetch_failed(f, rst, 0.085231);
     why_store_queue_push(&f->st, admin);
@@ -2694,7 +2696,47 @@ static void varnish_refusal_beside_other_fetch(void **state)
     struct why_join j;
     f->cx.deciding = rst;
     why_join_request(&f->cx, rst, &j);
-    assert_int_equal(j.nattempts, 0);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], own);
+}
+
+/* races/run24 (Varnish, loaded): adminprohib and unreach came 4.4 ms apart; Varnish's dial of
+ * 198.19.0.13 drew ICMP, 5.5 ms later its dial of 198.19.0.16 drew ICMP, and 1.6 ms after
+ * that it connected to 198.19.0.29 for another client's request (ka-get). unreach was
+ * answered 0.2 ms after the second ICMP, adminprohib 6.5 ms after it. Read as a balancer's,
+ * the second dial was ka-get's first try and unreach took the first ICMP with no other
+ * reading. Varnish does not move on: both dials are fetches', paired with the two answers
+ * (in order of time, the other pairing fitting as well: each request's join names the
+ * other dial as its other reading). */
+static bool names_attempt(const struct why_join *j, const struct why_conn_rec *rc)
+{
+    if (j->nattempts && j->attempts[j->nattempts - 1] == rc)
+        return true;
+    for (uint32_t i = 0; i < j->nalt; i++)
+        if (j->alt_final[i] == rc)
+            return true;
+    return false;
+}
+
+static void varnish_dial_before_other_connection_paired(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *admin = asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.382243);
+    struct why_txn *un = asked(f, "198.18.1.2", "/varnish/unreach", "unreach.lab", 0.386666);
+    struct why_txn *ka = asked(f, "198.18.1.3", "/varnish/ka-get/1", "ka.lab", 0.387000);
+    struct why_conn_rec *a13 = attempt(f, "198.19.0.13", (const double[]){0.389862, 0}, 0.389901);
+    struct why_conn_rec *a16 = attempt(f, "198.19.0.16", (const double[]){0.395365, 0}, 0.395397);
+    carrier(f, "198.19.0.29", "/varnish/ka-get/1", "ka.lab", 0.397043, 0.397300);
+    varnish_fetch_failed(f, un, 0.395647);
+    varnish_fetch_failed(f, admin, 0.401899);
+    why_store_queue_push(&f->st, admin);
+    why_store_queue_push(&f->st, ka);
+    struct why_join j;
+    f->cx.deciding = un;
+    why_join_request(&f->cx, un, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_true(names_attempt(&j, a13));
+    assert_true(names_attempt(&j, a16));
 }
 
 /* races/run19 (Varnish on a loaded machine): `rst` and `unreach` came 10 ms apart; 0.1 s later
@@ -2795,6 +2837,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_refusal_not_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_fetch_dials_once, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_refusal_beside_other_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_dial_before_other_connection_paired, setup, teardown),
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
