@@ -1204,15 +1204,18 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     if (gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
         return -1;
     /* A failure followed at once by a connection to another server that carried another
-     * request is that request's first try (a balancer moving on), and stays out of the match;
-     * not for a request Varnish answered, as Varnish does not move on: the dial is a fetch's
-     * own, and the match pairs it by when each fetch was answered (races/run24: Varnish's dial
-     * of 198.19.0.16 drew ICMP 0.2 ms before `unreach` was answered; a fetch of ka-get
-     * connected to 198.19.0.29 1.6 ms after it, so the dial was read as ka-get's first try and
-     * unreach took adminprohib's ICMP of 5.7 ms before). Over the 23 live runs of 2 December:
-     * 17 Varnish cells read two ways became right, one named wrong and one right became read
-     * two ways; races/run19's burst, answered 75-82 ms after its dials, stays wrong in one. */
-    if (chain_goes_on(cx, rc) || (!varnish_page(q) && failover_of_other(cx, NULL, NULL, rc)) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
+     * request is that request's first try (a balancer moving on), and one whose path was tried
+     * again is not a chain's last try; both stay out of the match. Not for a request Varnish
+     * answered, as Varnish neither moves on nor dials again: each dial is a fetch's own, and
+     * the match pairs it by when each fetch was answered (races/run28: rst's refusal, 0.47 s
+     * before `two` dialled the same server, was read as a first try, and rst took a probe's;
+     * races/run24: Varnish's dial of 198.19.0.16 drew ICMP 0.2 ms before `unreach` was
+     * answered; a fetch of ka-get connected to 198.19.0.29 1.6 ms after it, so the dial was
+     * read as ka-get's first try and unreach took adminprohib's ICMP of 5.7 ms before). Over
+     * the 23 live runs of 2 December: 17 Varnish cells read two ways and two named wrong
+     * became right or read two ways, one right became read two ways; races/run19's burst,
+     * answered 75-82 ms after its dials, stays wrong in one cell. */
+    if ((!varnish_page(q) && (chain_goes_on(cx, rc) || failover_of_other(cx, NULL, NULL, rc))) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
         return -1;
     return gap < 0 ? 0 : gap;
 }

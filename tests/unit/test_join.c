@@ -2739,6 +2739,30 @@ static void varnish_dial_before_other_connection_paired(void **state)
     assert_true(names_attempt(&j, a16));
 }
 
+/* races/run28 (Varnish, loaded): rst's dial of 198.19.0.12 came 158 ms after its request and
+ * was refused 31 ms before its answer; 15 ms before that a probe of 198.19.0.17 (every 0.5 s)
+ * was refused; 0.47 s later `two` dialled 198.19.0.12 and was refused. Read as a retry of the
+ * first dial, the second made the first no final attempt: rst took the probe, and its own
+ * refusal was reported as an unjoined failure. Varnish does not retry a dial: each is a fetch's. */
+static void varnish_dial_not_chained_to_next(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 9; i++)
+        refused(f, "198.19.0.17", 0.205500 + 0.5 * i);
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 1.061738);
+    struct why_conn_rec *own = refused(f, "198.19.0.12", 1.220095);
+    varnish_fetch_failed(f, rst, 1.251149);
+    struct why_txn *two = asked(f, "198.18.1.3", "/varnish/two", "two.lab", 1.692319);
+    refused(f, "198.19.0.12", 1.692551);
+    varnish_fetch_failed(f, two, 1.692689);
+    why_store_queue_push(&f->st, two);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], own);
+}
+
 /* races/run19 (Varnish on a loaded machine): `rst` and `unreach` came 10 ms apart; 0.1 s later
  * Varnish's dial of 198.19.0.12 was refused and its dial of 198.19.0.16, 0.26 ms after, drew
  * ICMP; each got "Backend fetch failed" 75-82 ms later. Varnish dials once per fetch: the
@@ -2838,6 +2862,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_fetch_dials_once, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_refusal_beside_other_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_dial_before_other_connection_paired, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_dial_not_chained_to_next, setup, teardown),
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
