@@ -469,7 +469,7 @@ static int64_t clamp_sec(int64_t v) { return v > SEC_MAX ? SEC_MAX : v < -SEC_MA
 /* v units of 1/units second since the epoch, plus offset seconds; clamped, never overflows. */
 static struct why_ts ts_from_units(uint64_t v, uint64_t units, int64_t offset)
 {
-    struct why_ts t;
+    struct why_ts t = {.epoch = 0}; /* (the frame's epoch is why_frame.epoch: the session sets it) */
     uint64_t sec, frac;
     /* the two resolutions of nearly every capture by constants (multiplications), the
      * others through the 128-bit division; the same values either way */
