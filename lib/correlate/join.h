@@ -335,8 +335,10 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
 void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x);
 /* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
 int64_t why_join_repeat_wait(const struct why_txn *t);
-/* When rc, an attempt, ended: its SYN-ACK, else the last of its SYNs, its ICMP error or its
- * reset. */
+/* When rc, an attempt, ended: its SYN-ACK, else the last of its SYNs, its last ICMP error or
+ * its reset (races/run29: HAProxy's third try of 198.19.0.16 reused the second's source port,
+ * its SYN drew ICMP 3.3 ms later, 0.4 ms before the 503; the first ICMP's time put the end
+ * at that SYN, 3.7 ms before, and a check's refusal 0.1 ms before the answer took it). */
 static inline struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -346,6 +348,8 @@ static inline struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
                                                                        : (c->syn_count ? c->syn_count - 1 : 0));
     if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
         t = c->more->icmp_ts;
+    if (c->icmp_frame && why_ts_cmp(c->more->icmp_last_ts, t) > 0)
+        t = c->more->icmp_last_ts;
     if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, t) > 0)
         t = c->half[WHY_S2C].end->rst_ts;
     return t;

@@ -159,6 +159,7 @@ struct why_conn_more {
     struct why_ts last_syn_ts;    /* the last SYN's time once more than WHY_SYN_TRIES_MAX came */
     /* the first ICMP error quoting the connection, when why_conn's icmp_frame */
     struct why_ts icmp_ts;
+    struct why_ts icmp_last_ts;   /* the last one's time (a SYN sent again drew another) */
     const struct why_encap_chain *icmp_encap; /* the tunnels it crossed (NULL: none, or past
                                      WHY_FLOW_ENCAP_CHAINS_MAX; as why_conn's encap[]) */
     struct why_addr icmp_from;    /* who sent it (a router or the host) */

@@ -490,6 +490,7 @@ static void icmp(struct why_flow *f, uint64_t num, uint8_t qproto, uint32_t qsrc
     struct why_pkt p = {0};
     fr.num = num;
     fr.ts.sec = 1700000000;
+    fr.ts.nsec = (uint32_t)num * 1000; /* frame n at n us */
     p.frame = &fr;
     p.ipver = 4;
     p.proto = 1;
@@ -533,6 +534,10 @@ static void icmp_join(void **state)
     assert_int_equal(c->more->icmp_code, 1);
     assert_int_equal(c->more->icmp_ipver, 4);
     assert_int_equal(c->more->icmp_from.a[3], 0xfe);
+    /* the first error's time, and the last one's: a SYN sent again drew another (the
+     * attempt ended then) */
+    assert_int_equal(c->more->icmp_ts.nsec, 2000);
+    assert_int_equal(c->more->icmp_last_ts.nsec, 3000);
     done(f, &r);
 }
 

@@ -490,6 +490,7 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     if (icmp > 0) {
         rc->c->icmp_frame = rc->c->first_frame + 5;
         f->more[rc->c->id - 1].icmp_ts = T(icmp);
+        f->more[rc->c->id - 1].icmp_last_ts = T(icmp);
     }
     return rc;
 }
@@ -2763,6 +2764,18 @@ static void varnish_dial_not_chained_to_next(void **state)
     assert_ptr_equal(j.attempts[0], own);
 }
 
+/* races/run29: HAProxy's third try of 198.19.0.16 reused its second's source port; that SYN
+ * drew ICMP 3.3 ms later, 0.4 ms before the 503. The attempt ended with its last ICMP, not
+ * its first. */
+static void attempt_ends_at_last_icmp(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = attempt(f, "198.19.0.16", (const double[]){2.780218, 3.792192, 0}, 2.780234);
+    assert_int_equal(why_ts_cmp(why_join_attempt_end(rc), T(3.792192)), 0);
+    f->more[rc->c->id - 1].icmp_last_ts = T(3.795506);
+    assert_int_equal(why_ts_cmp(why_join_attempt_end(rc), T(3.795506)), 0);
+}
+
 /* races/run19 (Varnish on a loaded machine): `rst` and `unreach` came 10 ms apart; 0.1 s later
  * Varnish's dial of 198.19.0.12 was refused and its dial of 198.19.0.16, 0.26 ms after, drew
  * ICMP; each got "Backend fetch failed" 75-82 ms later. Varnish dials once per fetch: the
@@ -2863,6 +2876,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_refusal_beside_other_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_dial_before_other_connection_paired, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_dial_not_chained_to_next, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_ends_at_last_icmp, setup, teardown),
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
