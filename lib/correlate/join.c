@@ -654,18 +654,6 @@ static bool waiting_at(const struct why_txn *q, struct why_ts t)
            (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
 }
 
-/* rc, a failed attempt, is the first of another request's chain: the same gateway connected
- * to a server right after rc ended (the next server of a balancer) and that connection
- * carried an upstream request that is not this one's (up_conn; client: the request asking,
- * or NULL). Not where client was answered by Varnish, which does not move on, unless another
- * failed fetch waited beside it (other_fetch_waiting). It goes with that
- * connection, as a request's established connection that carried another request does;
- * unless rc is the retry of an attempt begun before that request came, and a request that
- * waited across both tries was answered right after rc ended (chain_answered): rc was the last
- * try of that request's chain (a long poll arriving as each of a refused request's two tries
- * began, its connection opened right after each refusal, was taken as the one that failed
- * over, and left the refused request, answered 1.2 ms after the second refusal, with no
- * attempt). */
 /* Another request than client, still waiting when rc began, whose fetch failed at Varnish
  * too ("Backend fetch failed", or no answer yet) and that no upstream request names: rc may
  * be its dial as well. Which of such dials was whose is then not said by the gateway's habit
@@ -684,6 +672,18 @@ static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_
     return false;
 }
 
+/* rc, a failed attempt, is the first of another request's chain: the same gateway connected
+ * to a server right after rc ended (the next server of a balancer) and that connection
+ * carried an upstream request that is not this one's (up_conn; client: the request asking,
+ * or NULL). Not where client was answered by Varnish, which does not move on, unless another
+ * failed fetch waited beside it (other_fetch_waiting). It goes with that
+ * connection, as a request's established connection that carried another request does;
+ * unless rc is the retry of an attempt begun before that request came, and a request that
+ * waited across both tries was answered right after rc ended (chain_answered): rc was the last
+ * try of that request's chain (a long poll arriving as each of a refused request's two tries
+ * began, its connection opened right after each refusal, was taken as the one that failed
+ * over, and left the refused request, answered 1.2 ms after the second refusal, with no
+ * attempt). */
 static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
                               const struct why_txn *client, struct why_conn_rec *rc)
 {
@@ -1215,7 +1215,9 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * the 23 live runs of 2 December: 17 Varnish cells read two ways and two named wrong
      * became right or read two ways, one right became read two ways; races/run19's burst,
      * answered 75-82 ms after its dials, stays wrong in one cell. */
-    if ((!varnish_page(q) && (chain_goes_on(cx, rc) || failover_of_other(cx, NULL, NULL, rc))) || why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
+    if (!varnish_page(q) && (chain_goes_on(cx, rc) || failover_of_other(cx, NULL, NULL, rc)))
+        return -1;
+    if (why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
         return -1;
     return gap < 0 ? 0 : gap;
 }

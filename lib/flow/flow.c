@@ -1492,8 +1492,8 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         m->icmp_from = p->src;
         m->icmp_encap = flow_encap(f, p);
     }
-    if (c->icmp_frame && c->more != &why_conn_more_none)
-        ((struct why_conn_more *)c->more)->icmp_last_ts = frame_ts(p);
+    if (c->icmp_frame && (m = more_of(f, c)) != NULL) /* (it has one: the first error's) */
+        m->icmp_last_ts = frame_ts(p);
     inc32(&c->icmp_count);
     event(f, x, WHY_EV_ICMP, dir, p);
 }

@@ -57,8 +57,6 @@ static void out_byte(struct name_out *o, uint8_t b)
     }
 }
 
-/* Decodes the name at `off` of msg[0..len). On success returns 0 and sets *end to the offset
- * just after the name as it appears at `off` (after the first pointer, if any). */
 /* A name's plain bytes (printable ASCII but ' ', '.' and '\\') lower-cased; 0 for the others,
  * which go through out_byte. */
 static const uint8_t dns_plain_lc[256] = {
@@ -80,6 +78,8 @@ static const uint8_t dns_plain_lc[256] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
+/* Decodes the name at `off` of msg[0..len). On success returns 0 and sets *end to the offset
+ * just after the name as it appears at `off` (after the first pointer, if any). */
 static int dns_name(const uint8_t *msg, size_t len, size_t off, size_t *end, char *buf,
                     size_t size)
 {

@@ -1,5 +1,6 @@
 /* Request-target parsing for joining and reporting (RFC 9112 3.2, RFC 3986 3.2). */
 #include "util/url.h"
+#include "util/ascii.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -11,8 +12,7 @@ static void set_host(struct why_url *u, const char *h, size_t n)
         n = sizeof u->host - 1;
     bool maybe_ip = true; /* only hex digits, '.' and ':' (an address literal's bytes) so far */
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)h[i];
-        char l = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+        char l = (char)why_ascii_lower((uint8_t)h[i]);
         u->host[i] = l;
         maybe_ip = maybe_ip && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f') || l == '.' || l == ':');
     }
@@ -20,10 +20,9 @@ static void set_host(struct why_url *u, const char *h, size_t n)
     /* a trailing dot names the same host */
     if (n > 1 && u->host[n - 1] == '.')
         u->host[n - 1] = 0;
-    /* (a name with another letter is no address: inet_pton is not asked twice) */
+    /* (a name with another letter is no address: inet_pton is not asked twice; u->ip stays
+     * as why_url_parse cleared it, or as a failed parse clears it) */
     u->host_is_ip = maybe_ip && why_addr_parse(u->host, &u->ip) == 0;
-    if (!u->host_is_ip)
-        memset(&u->ip, 0, sizeof u->ip);
 }
 
 /* authority = [userinfo@]host[:port]; IPv6 in brackets. */

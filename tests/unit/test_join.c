@@ -2658,24 +2658,36 @@ static void varnish_fetch_failed(struct fixture *f, struct why_txn *t, double at
     assert_true(why_store_txn_resp_put(&f->st, t, &v));
 }
 
-/* A live run of 2 December (Varnish): `rst`'s dial of 198.19.0.12 was refused, and 96 us later
- * Varnish dialled 198.19.0.22 for `close`, whose request went out on it. A balancer that moves
- * on after a refusal makes such a refusal the other request's first try; Varnish dials one
- * backend per fetch and never moves on, so the refusal stays rst's. */
-static void varnish_refusal_not_failover(void **state)
+/* rst's dial of 198.19.0.12 refused, 96 us later Varnish's dial of 198.19.0.22 for close,
+ * whose request went out on it, rst answered 0.28 ms after its refusal; with admin_waits, an
+ * earlier fetch (adminprohib) waits beside it, not answered yet, no upstream request of its
+ * own. The refusal is rst's either way. */
+static void rst_refused_before_close(struct fixture *f, bool admin_waits)
 {
-    struct fixture *f = *state;
+    struct why_txn *admin =
+        admin_waits ? asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.055000) : NULL;
     struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.060598);
     struct why_txn *close = asked(f, "198.18.1.3", "/varnish/close", "close.lab", 0.060717);
     struct why_conn_rec *own = refused(f, "198.19.0.12", 0.084947);
     carrier(f, "198.19.0.22", "/varnish/close", "close.lab", 0.085043, 0.085150);
     varnish_fetch_failed(f, rst, 0.085231);
+    if (admin)
+        why_store_queue_push(&f->st, admin);
     why_store_queue_push(&f->st, close);
     struct why_join j;
     f->cx.deciding = rst;
     why_join_request(&f->cx, rst, &j);
     assert_int_equal(j.nattempts, 1);
     assert_ptr_equal(j.attempts[0], own);
+}
+
+/* A live run of 2 December (Varnish): `rst`'s dial of 198.19.0.12 was refused, and 96 us later
+ * Varnish dialled 198.19.0.22 for `close`, whose request went out on it. A balancer that moves
+ * on after a refusal makes such a refusal the other request's first try; Varnish dials one
+ * backend per fetch and never moves on, so the refusal stays rst's. */
+static void varnish_refusal_not_failover(void **state)
+{
+    rst_refused_before_close(*state, false);
 }
 
 /* The same refusal while another fetch that failed at Varnish waits beside rst (adminprohib,
@@ -2685,20 +2697,7 @@ static void varnish_refusal_not_failover(void **state)
  * a fetch's dial is never another request's first try. The answer's time says whose it was. */
 static void varnish_refusal_beside_other_fetch(void **state)
 {
-    struct fixture *f = *state;
-    struct why_txn *admin = asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.055000);
-    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.060598);
-    struct why_txn *close = asked(f, "198.18.1.3", "/varnish/close", "close.lab", 0.060717);
-    struct why_conn_rec *own = refused(f, "198.19.0.12", 0.084947);
-    carrier(f, "198.19.0.22", "/varnish/close", "close.lab", 0.085043, 0.085150);
-    varnish_fetch_failed(f, rst, 0.085231);
-    why_store_queue_push(&f->st, admin);
-    why_store_queue_push(&f->st, close);
-    struct why_join j;
-    f->cx.deciding = rst;
-    why_join_request(&f->cx, rst, &j);
-    assert_int_equal(j.nattempts, 1);
-    assert_ptr_equal(j.attempts[0], own);
+    rst_refused_before_close(*state, true);
 }
 
 /* races/run24 (Varnish, loaded): adminprohib and unreach came 4.4 ms apart; Varnish's dial of
