@@ -77,6 +77,7 @@ bool why_join_dns_expected_miss(const char *qname)
 }
 
 #define RTO_MIN_US (1LL * 1000000)  /* RFC 6298: no SYN is given up on sooner without an answer */
+#define TIMER_SLACK_PCT 5 /* the same timer, seen twice, within this share of it */
 
 /* t falls while x's request waited (from its last request byte to its end) */
 static bool in_wait(const struct why_join *x, struct why_ts t)
@@ -168,8 +169,6 @@ static bool one_sided(const struct why_conn_rec *rc)
     return c->half[WHY_S2C].missing || c->half[WHY_C2S].missing;
 }
 
-#define TIMER_SLACK_PCT 5 /* the same timer, seen twice, within this share of it */
-
 /* Attempt i is a retry of the server its previous attempt tried, which got nothing back
  * either, and the gateway answered as long after i began as i began after that one: its own
  * connect timer (HAProxy's `timeout connect` 1 s, shorter than the kernel's first SYN
@@ -211,9 +210,14 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
         if (!x->up && (c->half[WHY_C2S].gap_bytes || c->half[WHY_S2C].gap_bytes))
             return true;
         /* one SYN, nothing back in the capture, and the gateway answered its client before
-         * a SYN could have been sent again: it had an answer (a RST) the capture missed */
+         * a SYN could have been sent again: it had an answer (a RST) the capture missed.
+         * Not when it answered in the last TIMER_SLACK_PCT of that second: a connect timer
+         * of the kernel's own 1 s (HAProxy's `timeout connect 1s`) ends there, racing the
+         * SYN's first retransmission; an answer the capture missed would have come a round
+         * trip after the SYN, and no round trip is that close to the RTO it would race. */
         if (!c->established && c->syn_count == 1 && !c->icmp_frame && x->end_frame &&
-            !c->half[WHY_S2C].packets && why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US &&
+            !c->half[WHY_S2C].packets &&
+            why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US * (100 - TIMER_SLACK_PCT) / 100 &&
             !gave_up_on_timer(x, i))
             return true;
     }
