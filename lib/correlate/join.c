@@ -965,6 +965,42 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
     return false;
 }
 
+#define WHY_BEAT_TRIES 16 /* earlier tries of rc's path read for its beat */
+
+/* rc keeps the beat of two earlier failed tries of its own path: they and rc are spaced alike
+ * (within 1/WHY_CHAIN_TIMER_TOL), rc within a retry's gap of the later one. It is that run's
+ * next try (a retry on the gateway's timer, or a check), not one the gateway moved on to
+ * from another server whose try happened to end just before it (live lab, 2 December:
+ * HAProxy retried `rst` at 198.19.0.12 at 0.397, 1.395 and 2.396 s, each refused, and
+ * `adminprohib`'s third try of 198.19.0.13, 1.6 ms before the last, drew ICMP; linked as
+ * rst's first server, adminprohib's chain went to rst and adminprohib took .12's). The
+ * WHY_BEAT_TRIES latest tries within WHY_CHAIN_GAP_US are read. */
+static bool keeps_own_beat(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts t[WHY_BEAT_TRIES];
+    uint32_t n = 0;
+    for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o && n < WHY_BEAT_TRIES;
+         o = why_store_attempts_next(cx->st, o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (o == rc || oc->syn_count == 0 || !same_path(oc, c))
+            continue;
+        int64_t back = why_ts_diff_us(oc->syn_ts0, c->syn_ts0);
+        if (back > 0 && back <= WHY_CHAIN_GAP_US)
+            t[n++] = oc->syn_ts0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t d1 = why_ts_diff_us(t[i], c->syn_ts0);
+        for (uint32_t k = 0; k < n; k++) {
+            int64_t d2 = why_ts_diff_us(t[k], t[i]);
+            int64_t off = d1 > d2 ? d1 - d2 : d2 - d1;
+            if (d2 > 0 && off * WHY_CHAIN_TIMER_TOL <= d2)
+                return true;
+        }
+    }
+    return false;
+}
+
 /* rc's previous attempt in its chain, the latest failed attempt from the same gateway
  * address, not claimed, no health check, that ended before rc began: at the same server
  * within WHY_CHAIN_GAP_US (a retry); else, at another server, one the gateway moved on from
@@ -1010,7 +1046,7 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
             continue;
         best = o;
     }
-    return best;
+    return best && keeps_own_beat(cx, rc) ? NULL : best;
 }
 
 /* The gateway tried rc's server again soon after rc ended (not a health check): rc is
@@ -1268,6 +1304,21 @@ static int64_t chains_timeout(const struct why_join_ctx *cx, struct why_conn_rec
     return iv[n / 2];
 }
 
+/* The kernel sent rc's SYN again less than WHY_UNHEARD_US before `answer`, with no SYN-ACK or
+ * reset: the gateway had not given up on rc then (a closed socket sends nothing), and its
+ * answer is where it did, on its timer or at the SYN's ICMP (races/run29: HAProxy's third try
+ * of 198.19.0.16 was sent again 3.7 ms before the 503 and drew ICMP 0.4 ms before it; a check
+ * of 198.19.0.12, on its beat, was refused 0.1 ms before it). */
+static bool still_dialling(const struct why_conn_rec *rc, struct why_ts answer)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->syn_count < 2 || c->syn_count > WHY_SYN_TRIES_MAX)
+        return false;
+    struct why_ts last = why_conn_syn_ts(c, c->syn_count - 1);
+    int64_t before = why_ts_diff_us(last, answer);
+    return before >= 0 && before < WHY_UNHEARD_US;
+}
+
 #define WHY_FINAL_NO_PAIR (1LL << 50) /* cost of leaving a request without an attempt: more
                                          than any sum of squared real costs (< 2^46 each) */
 #define WHY_FINAL_COLS (WHY_FINAL_CANDS_MAX + WHY_FINAL_REQS_MAX) /* attempts, then "none" */
@@ -1498,7 +1549,8 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             int64_t c = gap[i][j];
             if (c >= 0 && c < WHY_FAILOVER_US && check[j]) {
                 for (uint32_t k = 0; k < ncands && own_off_schedule < 0; k++)
-                    if (gap[i][k] >= 0 && !check[k] && used[k] && only_free_request(cx, reqs[i], cands[k]))
+                    if (gap[i][k] >= 0 && !check[k] && used[k] &&
+                        (only_free_request(cx, reqs[i], cands[k]) || still_dialling(cands[k], reqs[i]->resp_first_ts)))
                         own_off_schedule = 1;
                 if (own_off_schedule < 0)
                     own_off_schedule = 0;

@@ -2621,6 +2621,26 @@ static void varnish_swapped_none_keeps_near(void **state)
     assert_ptr_equal(a.attempt_near, two);
 }
 
+/* first, answered 503 at `answered`, is decided while second (answered already) waits in the
+ * queue, then second: each join ends with the attempt given. */
+static void decided_in_turn(struct fixture *f, struct why_txn *first, double answered, struct why_conn_rec *first_last,
+                            struct why_txn *second, struct why_conn_rec *second_last)
+{
+    why_store_queue_push(&f->st, second);
+    f->cx.now = T(5.0);
+    struct why_join j;
+    decided(f, first, 503, answered, &j);
+    assert_true(j.nattempts >= 1);
+    assert_ptr_equal(j.attempts[j.nattempts - 1], first_last);
+    first->decided = true;
+    why_join_apply(&f->st, &j);
+    why_store_queue_remove(&f->st, second);
+    f->cx.deciding = second;
+    why_join_request(&f->cx, second, &j);
+    assert_true(j.nattempts >= 1);
+    assert_ptr_equal(j.attempts[j.nattempts - 1], second_last);
+}
+
 /* races/run25 (HAProxy, retries 2): hostprohib and unreach came 82 us apart; their three
  * tries each (198.19.0.14 and .16, ICMP, 1 s apart) ran side by side and HAProxy answered each
  * about 1 s after its third try. A check of 198.19.0.12 on its tight 0.5 s beat was refused
@@ -2640,19 +2660,32 @@ static void check_on_beat_not_final(void **state)
         a16[k] = attempt(f, "198.19.0.16", (const double[]){t16[k], 0}, t16[k] + 0.00002);
     }
     answer(un, 503, 3.794572);
-    why_store_queue_push(&f->st, un);
-    f->cx.now = T(5.0);
-    struct why_join j;
-    decided(f, hp, 503, 3.787532, &j);
-    assert_true(j.nattempts >= 1);
-    assert_ptr_equal(j.attempts[j.nattempts - 1], a14[2]);
-    hp->decided = true;
-    why_join_apply(&f->st, &j);
-    why_store_queue_remove(&f->st, un);
-    f->cx.deciding = un;
-    why_join_request(&f->cx, un, &j);
-    assert_true(j.nattempts >= 1);
-    assert_ptr_equal(j.attempts[j.nattempts - 1], a16[2]);
+    decided_in_turn(f, hp, 3.787532, a14[2], un, a16[2]);
+}
+
+/* races/run29 (HAProxy, retries 2): unreach's three tries of 198.19.0.16 drew ICMP, 1 s
+ * apart; the third reused the second's port and the kernel sent its SYN again 3.7 ms before
+ * the 503 (ICMP 0.4 ms before it). A check of 198.19.0.12 on its 0.5 s beat was refused 0.1
+ * ms before the 503, while adminprohib waited beside with its own tries of 198.19.0.13. The
+ * gateway had not given up on the third try when the check was refused: that try is
+ * unreach's last, not the check. */
+static void check_in_turn_not_final_while_dialling(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 10; i++)
+        refused(f, "198.19.0.12", 0.398566 + 0.5 * i);
+    struct why_txn *un = asked(f, "198.18.1.2", "/haproxy/unreach", "unreach.lab", 0.332376);
+    struct why_txn *ap = asked(f, "198.18.1.3", "/haproxy/adminprohib", "adminprohib.lab", 0.338000);
+    static const double t16[2] = {0.374054, 1.373772}, t13[3] = {0.385148, 1.384000, 2.385148};
+    struct why_conn_rec *a16[3], *a13[3];
+    for (int k = 0; k < 2; k++)
+        a16[k] = attempt(f, "198.19.0.16", (const double[]){t16[k], 0}, t16[k] + 0.00002);
+    a16[2] = attempt(f, "198.19.0.16", (const double[]){2.383080, 3.395054, 0}, 2.383096);
+    f->more[a16[2]->c->id - 1].icmp_last_ts = T(3.398368);
+    for (int k = 0; k < 3; k++)
+        a13[k] = attempt(f, "198.19.0.13", (const double[]){t13[k], 0}, t13[k] + 0.00003);
+    answer(ap, 503, 3.406130);
+    decided_in_turn(f, un, 3.398784, a16[2], ap, a13[2]);
 }
 
 /* t answered 503 with Varnish's own "Backend fetch failed" page. */
@@ -2886,6 +2919,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_dial_not_chained_to_next, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_ends_at_last_icmp, setup, teardown),
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_in_turn_not_final_while_dialling, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
