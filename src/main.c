@@ -415,30 +415,39 @@ static int run(int argc, char **argv, const char **files, char **words)
         return WHY_EXIT_USAGE;
     }
 
+    /* from here every exit goes through `done`, which frees what was made */
     char err[512] = "";
+    int rc = WHY_EXIT_OK;
     struct why_filter *filt = NULL;
+    struct why_reader *r = NULL;
+    struct why_session *s = NULL;
+    FILE *out = stdout, *html = NULL;
+    const char **warn = NULL;
+    struct cli cli = {.json = json, .files = files, .htmlpath = htmlpath};
     if (filter_expr && !(filt = why_filter_new(filter_expr))) {
         fprintf(stderr, "why502: out of memory\n");
-        return WHY_EXIT_INTERNAL;
+        rc = WHY_EXIT_INTERNAL;
+        goto done;
     }
-    struct why_reader *r = NULL;
     if (!fo.live && why_reader_open(&r, files, nfiles, err, sizeof err) < 0) {
         fprintf(stderr, "why502: %s\n", err);
-        return WHY_EXIT_INPUT;
+        rc = WHY_EXIT_INPUT;
+        goto done;
     }
-    FILE *out = stdout;
     if (outpath && !(out = fopen(outpath, "w"))) {
+        out = stdout;
         fprintf(stderr, "why502: %s: %s\n", outpath, strerror(errno));
-        return WHY_EXIT_OUTPUT;
+        rc = WHY_EXIT_OUTPUT;
+        goto done;
     }
-    struct cli cli = {.out = out, .json = json, .files = files, .htmlpath = htmlpath};
-    FILE *html = NULL;
+    cli.out = out;
     if (htmlpath && (!(html = fopen(htmlpath, "w")) ||
                      !(cli.html = why_html_new(html, &(struct why_html_opts){
                          .files = files, .nfiles = nfiles, .evidence_ctx = &cli,
                          .evidence_name = fo.evidence_dir ? html_evidence_name : NULL})))) {
         fprintf(stderr, "why502: %s: %s\n", htmlpath, strerror(errno));
-        return WHY_EXIT_OUTPUT;
+        rc = WHY_EXIT_OUTPUT;
+        goto done;
     }
     cli.topts.color = !strcmp(color, "always") || (!strcmp(color, "auto") && !json && isatty(fileno(out)));
     cli.topts.files = files;
@@ -446,20 +455,16 @@ static int run(int argc, char **argv, const char **files, char **words)
     struct why_sink sink = {&cli, sink_incident};
     if (why_options_check(&wo, err, sizeof err) < 0) {
         fprintf(stderr, "why502: %s\n", err);
-        return WHY_EXIT_USAGE;
+        rc = WHY_EXIT_USAGE;
+        goto done;
     }
-    struct why_session *s = why_session_new(&wo, &sink, err, sizeof err);
-    if (!s) { /* the options passed: only memory is left to fail */
+    if (!(s = why_session_new(&wo, &sink, err, sizeof err))) { /* the options passed: only memory is left to fail */
         fprintf(stderr, "why502: %s\n", err);
-        return WHY_EXIT_INTERNAL;
+        rc = WHY_EXIT_INTERNAL;
+        goto done;
     }
-    int frc = flight_start(&cli.fl, &fo); /* devices, evidence, then the privilege drop */
-    if (frc) {
-        flight_free(cli.fl);
-        why_session_free(s);
-        why_filter_free(filt);
-        return frc;
-    }
+    if ((rc = flight_start(&cli.fl, &fo)) != 0) /* devices, evidence, then the privilege drop */
+        goto done;
     if (fo.live)
         setvbuf(out, NULL, _IOLBF, 0); /* each incident as soon as it is decided */
     struct sigaction sa;
@@ -471,7 +476,6 @@ static int run(int argc, char **argv, const char **files, char **words)
 
     bool progress = !quiet && isatty(STDERR_FILENO);
     time_t last_progress = time(NULL);
-    int rc = WHY_EXIT_OK;
     struct why_frame fr;
     enum why_read_status st = WHY_READ_EOF;
     uint64_t n = 0;
@@ -482,7 +486,8 @@ static int run(int argc, char **argv, const char **files, char **words)
         int m = filt ? why_filter_match(filt, &fr, err, sizeof err) : 1;
         if (m < 0) {
             fprintf(stderr, "why502: %s\n", err);
-            return WHY_EXIT_USAGE;
+            rc = WHY_EXIT_USAGE;
+            goto done;
         }
         if (m) {
             flight_frame(cli.fl, &fr);
@@ -510,10 +515,10 @@ static int run(int argc, char **argv, const char **files, char **words)
     size_t nwarn = 0;
     const char *const *rwarn = r ? why_reader_warnings(r, &nwarn) : NULL;
     /* the reader's warnings, then the live capture's drops */
-    const char **warn = calloc(nwarn + 1, sizeof *warn);
-    if (!warn) {
+    if (!(warn = calloc(nwarn + 1, sizeof *warn))) {
         fputs("why502: out of memory\n", stderr);
-        return WHY_EXIT_INTERNAL;
+        rc = WHY_EXIT_INTERNAL;
+        goto done;
     }
     for (size_t i = 0; i < nwarn; i++)
         warn[i] = rwarn[i];
@@ -534,7 +539,7 @@ static int run(int argc, char **argv, const char **files, char **words)
         bool html_failed = why_html_finish(cli.html, sum, warn, nwarn) < 0;
         if (fclose(html) != 0 || html_failed)
             cli.write_failed = true;
-        why_html_free(cli.html);
+        html = NULL;
     }
     if (fflush(out) != 0 || ferror(out) || cli.write_failed) {
         fprintf(stderr, "why502: cannot write the report: %s\n", strerror(errno));
@@ -544,10 +549,14 @@ static int run(int argc, char **argv, const char **files, char **words)
         rc = flight_status(cli.fl);
     if (rc == WHY_EXIT_OK && sum->failed)
         rc = WHY_EXIT_FOUND;
+done:
     why_session_free(s);
     flight_free(cli.fl);
     why_reader_free(r);
     why_filter_free(filt);
+    why_html_free(cli.html);
+    if (html)
+        fclose(html);
     if (out != stdout)
         fclose(out);
     free(warn);
