@@ -1482,8 +1482,10 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         return;
     }
     struct why_conn *c = &x->c;
-    struct why_conn_more *m;
-    if (c->icmp_count == 0 && (m = more_of(f, c)) != NULL) { /* else counted */
+    /* the first error's details, and every error's time as the last; NULL: out of memory
+     * (counted) at the first, so nothing of the later ones is kept either */
+    struct why_conn_more *m = c->icmp_count == 0 || c->icmp_frame ? more_of(f, c) : NULL;
+    if (m && c->icmp_count == 0) {
         c->icmp_frame = frame_num(p);
         m->icmp_ts = frame_ts(p);
         m->icmp_type = p->icmp_type;
@@ -1492,7 +1494,7 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         m->icmp_from = p->src;
         m->icmp_encap = flow_encap(f, p);
     }
-    if (c->icmp_frame && (m = more_of(f, c)) != NULL) /* (it has one: the first error's) */
+    if (m)
         m->icmp_last_ts = frame_ts(p);
     inc32(&c->icmp_count);
     event(f, x, WHY_EV_ICMP, dir, p);
