@@ -725,6 +725,103 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
     return beat(c->first_ts, ts, n, p, -1) && beat(c->first_ts, ts, n, p, 1);
 }
 
+#define WHY_BG_ROUND_GAP_US 2000 /* one check round's connections to a balancer's servers begin
+                                    this close (Apache's mod_proxy_hcheck checks each member on
+                                    one watchdog tick: 0.13-0.19 ms apart in races/run26) */
+#define WHY_BG_ROUND_WALK 64      /* records walked each way from one for its round (cap) */
+
+static bool own_check(const struct why_join_ctx *cx, const struct why_conn_rec *o)
+{
+    const struct why_conn *oc = why_rec_conn(o);
+    return oc->established && o->txn_head && !o->txn_head->claimed_by && !o->txn_head->is_client_leg &&
+           !why_join_carries_client_request(cx, o);
+}
+
+static bool same_path(const struct why_conn *a, const struct why_conn *b)
+{
+    return why_addr_eq(&a->cli_addr, &b->cli_addr) && why_addr_eq(&a->srv_addr, &b->srv_addr) &&
+           a->srv_port == b->srv_port;
+}
+
+/* The gateway's own check (its own HTTP request, no client's) to another server than c's,
+ * begun within WHY_BG_ROUND_GAP_US of c, while c is its path's only attempt that close: the
+ * connection, or NULL. Records are walked in their order of creation from rc, which is that of
+ * their first packet unless the capture's clock went back (then none is looked for). */
+static const struct why_conn_rec *round_partner(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    const struct why_conn_rec *found = NULL;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        const struct why_conn_rec *o = dir < 0 ? rc->rprev : rc->rnext;
+        for (int k = 0; o && k < WHY_BG_ROUND_WALK; k++, o = dir < 0 ? o->rprev : o->rnext) {
+            const struct why_conn *oc = why_rec_conn(o);
+            int64_t d = why_ts_diff_us(c->first_ts, oc->first_ts);
+            if ((d < 0 ? -d : d) > WHY_BG_ROUND_GAP_US)
+                break;
+            if (oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr))
+                continue;
+            if (same_path(oc, c))
+                return NULL; /* two attempts of its path in one round: which is the check? */
+            if (!found && own_check(cx, o))
+                found = o;
+        }
+    }
+    return found;
+}
+
+/* c's path has exactly one attempt begun within WHY_BG_ROUND_GAP_US of t. */
+static bool one_attempt_at(const struct why_join_ctx *cx, const struct why_conn *c, struct why_ts t)
+{
+    uint32_t n = 0, looked = 0;
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && looked < WHY_BG_ATTEMPTS_MAX;
+         o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (oc->syn_count == 0 || !same_path(oc, c))
+            continue;
+        looked++;
+        int64_t d = why_ts_diff_us(t, oc->first_ts);
+        n += (d < 0 ? -d : d) <= WHY_BG_ROUND_GAP_US;
+    }
+    return n == 1;
+}
+
+bool why_join_check_round(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->established || cx->st->conns_unordered || !why_gw_is_gateway(cx->gw, &c->cli_addr))
+        return false;
+    const struct why_conn_rec *p = round_partner(cx, rc);
+    if (!p)
+        return false;
+    /* the partner's server's checks, in time order */
+    const struct why_conn *pc = why_rec_conn(p);
+    struct why_ts ts[WHY_BG_ATTEMPTS_MAX];
+    uint32_t n = 0;
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &pc->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
+         o = why_store_conns_next(o))
+        if (o != p && same_path(why_rec_conn(o), pc) && own_check(cx, o))
+            ts[n++] = why_rec_conn(o)->first_ts;
+    qsort(ts, n, sizeof ts[0], by_time);
+    /* the check before the partner's and the one after (or the two before or after, at the
+     * store's edge) were each made in one round with one attempt of c's path: the two paths
+     * are checked together, round after round, not met by chance (HAProxy's checks of two
+     * servers drift into one millisecond and out again: races/run7) */
+    uint32_t at = 0;
+    while (at < n && why_ts_cmp(ts[at], pc->first_ts) < 0)
+        at++;
+    uint32_t lo = at >= 1 ? at - 1 : at, hi = at + 1 <= n ? at + 1 : at; /* ts[lo..hi): the two nearest */
+    if (hi - lo < 2 && lo > 0)
+        lo--;
+    if (hi - lo < 2 && hi < n)
+        hi++;
+    if (hi - lo < 2)
+        return false;
+    for (uint32_t i = lo; i < hi; i++)
+        if (!one_attempt_at(cx, c, ts[i]))
+            return false;
+    return true;
+}
+
 bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     /* Judged as it goes, when the checks before it on its path may be gone already: those

@@ -1235,7 +1235,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * for one), within WHY_SAME_TURN_US where it keeps time (races/run25: HAProxy's check of
      * 198.19.0.12, on its 0.5 s beat, refused 1.8 ms before unreach's 503 and was taken as
      * unreach's final try; unreach's own third try timed out 4.6 ms before the answer) */
-    if (gap > WHY_FAILOVER_US && why_join_scheduled(cx, rc))
+    if (gap > WHY_FAILOVER_US && (why_join_scheduled(cx, rc) || why_join_check_round(cx, rc)))
         return -1;
     if (gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
         return -1;
@@ -1914,6 +1914,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             /* a request the match left without a final attempt: not another's chain, not an
              * attempt begun after the answer (Apache's check of the next second) */
             if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(why_rec_conn(rc)->syn_ts0, client->resp_first_ts) > 0))
+                continue;
+            /* ...nor a check made in one round with the gateway's checks of another server
+             * (why_join_check_round), which the match left out as no final try (final_gap):
+             * the walk would offer it as a try of the request's own (races/run26: Apache's
+             * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
+             * `maint`'s request and 97 ms before the gateway's own 503). Not every check
+             * on a schedule: a request's own try to a server its checks go to can fit
+             * theirs (Varnish's fetches and probes of 198.19.0.12). */
+            if (matched && client->has_resp && attempt_failed(rc) &&
+                why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts) > WHY_FAILOVER_US &&
+                why_join_check_round(cx, rc))
                 continue;
             if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
                 why_rec_conn(rc)->srv_port == refused->srv_port &&

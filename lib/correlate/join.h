@@ -308,6 +308,11 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
 /* ...on a schedule that keeps time (within 1/16 of its period, or on the beat of neighbours
  * that do), not on a drifting or loose one: surely a check. */
 bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* rc, a gateway's attempt that did not connect, began in one round with the gateway's own
+ * check of another server (its HTTP request, no client's), and so did at least two more of
+ * its path's attempts, each with a check of that same server: the checks of a balancer's
+ * members made on one tick, rc one of them. */
+bool why_join_check_round(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 /* n's first upstream request is a client's: one joined to it already, or one a client still
  * waits for with the same method and a target it ends (a reverse proxy's prefix); a health
  * check (the gateway's own request) is not. */

@@ -1353,6 +1353,45 @@ static void drifting_checks_scheduled(void **state)
     assert_false(why_join_scheduled(&f->cx, first));
 }
 
+/* The gateway's check of 198.27 (its own GET /health) at `at` + 0.13 ms, and its attempt to
+ * 198.12 at `at`, refused: one round of checks of a balancer's two members (Apache's
+ * mod_proxy_hcheck). Returns the attempt. */
+static struct why_conn_rec *check_round(struct fixture *f, double at, bool with_12)
+{
+    struct why_conn_rec *a = with_12 ? refused(f, "198.19.0.12", at) : NULL;
+    struct why_conn_rec *b = conn(f, "198.19.0.1", "198.19.0.27", 80, at + 0.00013, true);
+    answer(request(f, b, "/health", "198.19.0.27", at + 0.0002), 500, at + 0.0005);
+    return a;
+}
+
+/* A refusal made in one round with the gateway's checks of another server, round after round,
+ * is a check, though too few rounds are held for a schedule: a request the gateway answered
+ * itself meanwhile (a rewrite's 503) has no attempt (races/run26, Apache's `maint`). Not when
+ * the other server's checks before and after came alone (HAProxy's checks of two servers
+ * drifting into one millisecond), nor when two attempts of the path fall in the round. */
+static void check_round_read_as_check(void **state)
+{
+    struct fixture *f = *state;
+    check_round(f, 1.0, true);
+    struct why_txn *maint = answered_request(f, 80, "/apache/maint", "maint.lab", 2.0474, 503, 2.147);
+    struct why_conn_rec *mid = check_round(f, 2.05, true);
+    check_round(f, 3.1, true);
+    assert_false(why_join_scheduled(&f->cx, mid)); /* three rounds: no schedule yet */
+    assert_true(why_join_check_round(&f->cx, mid));
+    struct why_join x;
+    why_join_request(&f->cx, maint, &x);
+    assert_int_equal(x.nattempts, 0);
+    /* checks of 198.27 alone before and after: a refusal of 198.12 that met one of them */
+    check_round(f, 5.0, false);
+    struct why_conn_rec *met = check_round(f, 5.5, true);
+    check_round(f, 6.0, false);
+    assert_false(why_join_check_round(&f->cx, met));
+    /* a second attempt of 198.12 in the round of 3.1: which one is the check? */
+    struct why_conn_rec *again = refused(f, "198.19.0.12", 3.1008);
+    assert_false(why_join_check_round(&f->cx, again));
+    assert_false(why_join_check_round(&f->cx, mid)); /* its round after has two now */
+}
+
 /* The gateway connects where its resolver's cache says: the A answer came before the request
  * (another request's lookup), the lookup made while this one waited was for AAAA only and
  * found none. The refused attempt to the cached address is still this request's; not when a
@@ -2866,6 +2905,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
