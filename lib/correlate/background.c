@@ -427,15 +427,17 @@ static uint32_t lower_us(const int64_t *d, uint32_t n, int64_t v)
 /* t is on a schedule at period p: at least min - 1 of the times at t + k*p (k = -6..6,
  * k != 0), each within p/div. d[0..n) are those times less t's, sorted. div > 2, so the
  * windows of the k do not overlap and each time counts for one k at most: two binary
- * searches per k, not a walk of every time. */
-static bool on_period(const int64_t *d, uint32_t n, uint32_t min, int64_t p, int64_t div)
+ * searches per k, not a walk of every time. With `slots`, a slot counts once however many
+ * times fall in it (for the beat a path keeps: neighbours_keep_time). */
+static bool on_period(const int64_t *d, uint32_t n, uint32_t min, int64_t p, int64_t div, bool slots)
 {
     uint32_t hits = 0;
     for (int k = -6; k <= 6 && hits + 1 < min; k++) {
         if (k == 0)
             continue;
         int64_t at = (int64_t)k * p, q = p / div;
-        hits += lower_us(d, n, at + q + 1) - lower_us(d, n, at - q);
+        uint32_t in = lower_us(d, n, at + q + 1) - lower_us(d, n, at - q);
+        hits += slots && in > 1 ? 1 : in;
     }
     return hits + 1 >= min;
 }
@@ -454,14 +456,14 @@ static uint32_t distances(struct why_ts t, const struct why_ts *ts, uint32_t n, 
 /* A period P in [WHY_BG_PERIOD_MIN_US, WHY_BG_PERIOD_MAX_US], one of the distances d[0..n)
  * (distances()), at which t is on a schedule within P/div (on_period): the shortest, or with
  * `any` one found; 0 if none. */
-static int64_t period_in(const int64_t *d, uint32_t n, uint32_t min, int64_t div, bool any)
+static int64_t period_in(const int64_t *d, uint32_t n, uint32_t min, int64_t div, bool any, bool slots)
 {
     int64_t best = 0;
     for (uint32_t c = 0; c < n; c++) {
         int64_t p = d[c] < 0 ? -d[c] : d[c];
         if (p < WHY_BG_PERIOD_MIN_US || p > WHY_BG_PERIOD_MAX_US || (best && p >= best))
             continue;
-        if (on_period(d, n, min, p, div)) {
+        if (on_period(d, n, min, p, div, slots)) {
             best = p;
             if (any)
                 break;
@@ -472,10 +474,10 @@ static int64_t period_in(const int64_t *d, uint32_t n, uint32_t min, int64_t div
 
 /* period_in over the distances from t to ts[0..n). */
 static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min, int64_t div,
-                               bool any)
+                               bool any, bool slots)
 {
     int64_t d[WHY_BG_TS_MAX];
-    return period_in(d, distances(t, ts, n, d), min, div, any);
+    return period_in(d, distances(t, ts, n, d), min, div, any, slots);
 }
 
 static int by_time(const void *a, const void *b);
@@ -518,6 +520,7 @@ static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, u
 }
 
 
+
 #define WHY_BG_LOOSE 4  /* Apache's checks drift by up to a quarter of their interval (each
                            is due an interval after the last one ended, on a 100 ms watchdog) */
 #define WHY_BG_TIGHT 16 /* HAProxy's keep their interval within a few ms while unloaded */
@@ -528,7 +531,7 @@ static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, u
 /* On a schedule within p/4 (WHY_BG_LOOSE), some period p. */
 static bool on_schedule(struct why_ts t, const struct why_ts *ts, uint32_t n, uint32_t min)
 {
-    return schedule_period(t, ts, n, min, WHY_BG_LOOSE, true) != 0;
+    return schedule_period(t, ts, n, min, WHY_BG_LOOSE, true, false) != 0;
 }
 
 /* a and b are within the shorter/WHY_BG_TIGHT of each other, or the longer of twice the
@@ -571,7 +574,12 @@ static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t
     for (uint32_t i = 0; i < k; i++) {
         struct why_ts r = ts[i];
         ts[i] = t; /* the others of r: t in its place */
-        period[i] = schedule_period(r, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, false);
+        /* slots: two attempts in one slot are one beat at most (races/run31, live lab 3 December:
+         * beside HAProxy's checks of 198.19.0.12 every 0.5 s, rst's and two's tries 18 ms
+         * apart, counted twice in one slot, gave a check a 0.4 s period nothing keeps, the
+         * checks were taken not to keep time, and rst's retries 1 s apart passed as checks
+         * on the loose fit) */
+        period[i] = schedule_period(r, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, false, true);
         ts[i] = r;
     }
     /* The first whose period enough of them share. Failing that: a neighbour's shortest
@@ -706,11 +714,11 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
     /* on_schedule, then the tight fit, over the same distances sorted once */
     int64_t d[WHY_BG_TS_MAX];
     uint32_t nd = distances(c->first_ts, ts, n, d);
-    if (!period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_LOOSE, true))
+    if (!period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_LOOSE, true, false))
         /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
          * checks on a loaded machine) keeps no time, so its neighbours could not say more */
         return mode != SCHED_TIGHT && drifting_schedule(c->first_ts, ts, n, WHY_BG_PERIODIC_MIN);
-    if (mode == SCHED_LOOSE || period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true))
+    if (mode == SCHED_LOOSE || period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true, false))
         return true;
     /* On a schedule only within a quarter of its period. Where the checks keep time, a
      * quarter of a period around each check covers half the timeline (a server checked

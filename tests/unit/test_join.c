@@ -1353,6 +1353,29 @@ static void drifting_checks_scheduled(void **state)
     assert_false(why_join_scheduled(&f->cx, first));
 }
 
+/* HAProxy's checks of 198.19.0.12 every 0.5 s, and between them the tries of two requests
+ * 18 ms apart and one request's retries 1 s apart (races/run31): the retry is no
+ * check. The two tries in one slot are one beat at most; counted twice, they gave a check a
+ * 0.4 s period nothing keeps, the checks seemed not to keep time, and the loose fit made
+ * the retry a check. */
+static void retries_between_checks_not_scheduled(void **state)
+{
+    struct fixture *f = *state;
+    /* what the store held when rst was decided (with the next two checks held too, the
+     * retry's own tight fit still counts those two tries as two beats: not mended) */
+    const double checks[] = {9.419422, 9.918324, 10.417570, 10.916782, 11.416356, 11.915806};
+    const double tries[] = {9.500216, 9.517974, 10.498429, 11.497211};
+    struct why_conn_rec *retry = NULL;
+    for (int i = 0; i < 6; i++)
+        refused(f, "198.19.0.12", checks[i]);
+    for (int i = 0; i < 4; i++) {
+        struct why_conn_rec *rc = refused(f, "198.19.0.12", tries[i]);
+        retry = i == 2 ? rc : retry;
+    }
+    assert_false(why_join_scheduled(&f->cx, retry));
+    assert_true(why_join_scheduled(&f->cx, f->st.rhead)); /* the first check */
+}
+
 /* The gateway's check of 198.27 (its own GET /health) at `at` + 0.13 ms, and its attempt to
  * 198.12 at `at`, refused: one round of checks of a balancer's two members (Apache's
  * mod_proxy_hcheck). Returns the attempt. */
@@ -2906,6 +2929,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(retries_between_checks_not_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
