@@ -1638,6 +1638,34 @@ static void first_round_asked_by_none(void **state)
     assert_int_equal(x.nbgdns, 0);
 }
 
+/* HAProxy's rounds of nx.lab (NXDOMAIN), the capture's first 0.8 s before a request, the next
+ * 32 ms after it, inside its wait (a loaded machine answered 211 ms later). One round before
+ * is not yet a schedule: the lookup reads as the request's own. Two more after the answer,
+ * asked by no request waiting, make it the gateway's schedule (races/run26); not when a
+ * request for the name waited then (a resolver asking for that one). */
+static void one_round_before_and_rounds_after(void **state)
+{
+    struct fixture *f = *state;
+    lookup_at(f, "nx.lab", WHY_DNS_A, NULL, 0.267, 0.268)->rcode = 3;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 1.08, true);
+    struct why_txn *client = request(f, cc, "/x", "nx.lab", 1.09);
+    lookup_at(f, "nx.lab", WHY_DNS_A, NULL, 1.122, 1.1222)->rcode = 3;
+    answer(client, 503, 1.333);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+    lookup_at(f, "nx.lab", WHY_DNS_A, NULL, 2.166, 2.1662)->rcode = 3;
+    lookup_at(f, "nx.lab", WHY_DNS_A, NULL, 2.853, 2.8532)->rcode = 3;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 0);
+    assert_true(x.nbgdns >= 2);
+    struct why_conn_rec *oc = conn(f, "198.18.1.5", "198.18.1.1", 80, 2.1, true);
+    struct why_txn *other = request(f, oc, "/y", "nx.lab", 2.15); /* waiting at 2.166 and 2.853 */
+    why_store_queue_push(&f->st, other);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.ndns, 1);
+}
+
 static void gone_hook(void *ctx, struct why_dns_rec *d)
 {
     struct fixture *f = ctx;
@@ -2943,6 +2971,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(background_rounds_claimed_or_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(background_rounds_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(first_round_asked_by_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_round_before_and_rounds_after, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(half_period_neighbours_keep_time, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_failed, setup, teardown),
