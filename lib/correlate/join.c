@@ -1253,7 +1253,12 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * answered 75-82 ms after its dials, stays wrong in one cell. */
     if (!varnish_page(q) && (chain_goes_on(cx, rc) || failover_of_other(cx, NULL, NULL, rc)))
         return -1;
-    if (why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
+    /* ...nor is a chain that began before the request its own; a dial of Varnish's is a
+     * chain of one (live lab, 3 December: Varnish dialled adminprohib's server 181 us after
+     * its request and 0.41 ms after unreach's dial of another server drew ICMP; read as a
+     * balancer moving on from it, that chain began before adminprohib came, and unreach took
+     * adminprohib's ICMP) */
+    if (!varnish_page(q) && why_ts_diff_us(q->req_first_ts, chain_start(cx, rc, q->req_first_ts)) < -WHY_CAUSAL_US)
         return -1;
     return gap < 0 ? 0 : gap;
 }
@@ -1620,8 +1625,13 @@ static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final
     bool varnish = varnish_page(x->client); /* (its fetch moves on to no other server) */
     for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX &&
                                           (!varnish || !n || same_path(why_rec_conn(rc), why_rec_conn(chain[0])));
-         rc = chain_link(cx, rc, x->client->req_first_ts))
+         rc = chain_link(cx, rc, x->client->req_first_ts)) {
+        /* no try begun before the request (final_gap leaves such chains out, but for
+         * Varnish's dials, each a chain of one) */
+        if (n && why_ts_diff_us(x->client->req_first_ts, why_rec_conn(rc)->syn_ts0) < -WHY_CAUSAL_US)
+            break;
         chain[n++] = rc;
+    }
     for (uint32_t i = 0; i < n; i++)
         x->attempts[x->nattempts++] = chain[n - 1 - i];
     x->up_conn = x->attempts[x->nattempts - 1];

@@ -2871,6 +2871,38 @@ static void varnish_dial_before_other_connection_paired(void **state)
     assert_true(names_attempt(&j, a16));
 }
 
+/* t's join as its decision makes it, which must name one attempt: that attempt. */
+static const struct why_conn_rec *only_attempt(struct fixture *f, struct why_txn *t)
+{
+    struct why_join j;
+    f->cx.deciding = t;
+    why_join_request(&f->cx, t, &j);
+    assert_int_equal(j.nattempts, 1);
+    return j.attempts[0];
+}
+
+/* Live lab, 3 December (Varnish): unreach dialled 198.19.0.16, ICMP at once; adminprohib came
+ * 0.23 ms later and its dial of 198.19.0.13 0.41 ms after that ICMP drew ICMP too; both were
+ * answered within 32 us. Read as a balancer moving on from .16 to .13, the chain ending at .13
+ * began before adminprohib came, which left .13 to unreach. A Varnish dial is a chain of one:
+ * each request takes its own. */
+static void varnish_dial_after_other_icmp_own(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *un = asked(f, "198.18.1.2", "/varnish/unreach", "unreach.lab", 0.650153);
+    struct why_conn_rec *a16 = attempt(f, "198.19.0.16", (const double[]){0.651387, 0}, 0.651420);
+    struct why_txn *admin = asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.651652);
+    struct why_conn_rec *a13 = attempt(f, "198.19.0.13", (const double[]){0.651833, 0}, 0.651845);
+    struct why_txn *both[] = {admin, un};
+    const double answered[] = {0.651896, 0.651928};
+    for (int i = 0; i < 2; i++) {
+        varnish_fetch_failed(f, both[i], answered[i]);
+        why_store_queue_push(&f->st, both[i]);
+    }
+    assert_ptr_equal(only_attempt(f, un), a16);
+    assert_ptr_equal(only_attempt(f, admin), a13);
+}
+
 /* races/run28 (Varnish, loaded): rst's dial of 198.19.0.12 came 158 ms after its request and
  * was refused 31 ms before its answer; 15 ms before that a probe of 198.19.0.17 (every 0.5 s)
  * was refused; 0.47 s later `two` dialled 198.19.0.12 and was refused. Read as a retry of the
@@ -3010,6 +3042,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_refusal_beside_other_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_dial_before_other_connection_paired, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_dial_not_chained_to_next, setup, teardown),
+        cmocka_unit_test_setup_teardown(varnish_dial_after_other_icmp_own, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_ends_at_last_icmp, setup, teardown),
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(check_in_turn_not_final_while_dialling, setup, teardown),
