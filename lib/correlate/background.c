@@ -534,7 +534,6 @@ static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, u
 }
 
 
-
 #define WHY_BG_LOOSE 4  /* Apache's checks drift by up to a quarter of their interval (each
                            is due an interval after the last one ended, on a 100 ms watchdog) */
 #define WHY_BG_TIGHT 16 /* HAProxy's keep their interval within a few ms while unloaded */
