@@ -684,6 +684,27 @@ static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_
  * began, its connection opened right after each refusal, was taken as the one that failed
  * over, and left the refused request, answered 1.2 ms after the second refusal, with no
  * attempt). */
+/* The name n's first upstream request was for (its URL's host) was answered with a and with
+ * n's server address by the gateway's lookups. */
+static bool other_family_of_name(const struct why_join_ctx *cx, const struct why_conn_rec *n, const struct why_addr *a)
+{
+    const struct why_txn *t = n->txn_head;
+    if (!t || t->is_client_leg || !t->ihost || !t->ihost[0] || t->ihost_ip)
+        return false;
+    const struct why_addr *want[2] = {a, &why_rec_conn(n)->srv_addr};
+    uint64_t hkey = why_request_key("", t->ihost);
+    for (int k = 0; k < 2; k++) {
+        bool gave = false;
+        for (const struct why_dns_rec *d = why_store_dns_answers(cx->st, hkey, want[k]->family); d && !gave;
+             d = why_store_dns_answers_next(d, want[k]->family))
+            for (uint32_t j = 0; j < d->naddrs && !gave; j++)
+                gave = d->nkey == hkey && strcasecmp(d->qname, t->ihost) == 0 && why_addr_eq(&d->addrs[j], want[k]);
+        if (!gave)
+            return false;
+    }
+    return true;
+}
+
 static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
                               const struct why_txn *client, struct why_conn_rec *rc)
 {
@@ -699,8 +720,17 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_co
         if (gap > WHY_FAILOVER_US && !cx->st->conns_unordered)
             break; /* records are in the order of their first packet */
         if (n == up_conn || !nc->established || nc->syn_count == 0 || gap < -WHY_CAUSAL_US ||
-            gap > WHY_FAILOVER_US || !why_addr_eq(&nc->cli_addr, &c->cli_addr) ||
-            why_addr_eq(&nc->srv_addr, &c->srv_addr))
+            gap > WHY_FAILOVER_US || why_addr_eq(&nc->srv_addr, &c->srv_addr))
+            continue;
+        /* from the same gateway address; or from its address of the other family, to the
+         * other family's address of the name the request it carried was for: a refusal over
+         * IPv6 and the fallback to IPv4 at once (Happy Eyeballs, RFC 8305; a live run of 3
+         * December: Apache's `he` refused on [fd00:19::12], its connection to 198.19.0.10 28
+         * us later, the two addresses of he.lab; `maint`, answered by Apache itself 0.3 ms
+         * after, took the refusal) */
+        if (!why_addr_eq(&nc->cli_addr, &c->cli_addr) &&
+            (nc->cli_addr.family == c->cli_addr.family || !why_gw_is_gateway(cx->gw, &nc->cli_addr) ||
+             !why_gw_is_gateway(cx->gw, &c->cli_addr) || !other_family_of_name(cx, n, &c->srv_addr)))
             continue;
         const struct why_txn *t = n->txn_head;
         if (n->carried || (t && !t->is_client_leg && t->claimed_by))

@@ -2881,6 +2881,34 @@ static const struct why_conn_rec *only_attempt(struct fixture *f, struct why_txn
     return j.attempts[0];
 }
 
+/* A live run of 3 December (Apache, races/run33): `he` refused on [fd00:19::12], its
+ * connection to 198.19.0.10 from the gateway's IPv4 address 28 us later (he.lab's A and AAAA);
+ * `maint`, answered by Apache itself 0.3 ms after the refusal, took it. Falling back to the
+ * name's other family at once is he's (decided already, its upstream request joined), not
+ * maint's: maint has no attempt. Without the lookups that gave both addresses, nothing ties
+ * the two, and the refusal is maint's. */
+static void family_fallback_of_other_request(void **state)
+{
+    struct fixture *f = *state;
+    char err[128];
+    assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1,fd00:19::1", err, sizeof err), 0);
+    struct why_txn *he = asked(f, "198.18.1.3", "/apache/he", "he.lab", 0.8705);
+    struct why_txn *maint = asked(f, "198.18.1.2", "/apache/maint", "maint.lab", 0.873259);
+    struct why_conn_rec *v6 = conn(f, "fd00:19::1", "fd00:19::12", 80, 0.880789, false);
+    wend(&v6->c->half[WHY_S2C])->rst_frame = v6->c->first_frame + 1;
+    wend(&v6->c->half[WHY_S2C])->rst_ts = T(0.880803);
+    /* he's upstream request, joined to it when he was decided */
+    carrier(f, "198.19.0.10", "/apache/he", "he.lab", 0.880831, 0.880885)->txn_head->claimed_by = he;
+    answer(maint, 503, 0.881138);
+    why_store_queue_push(&f->st, maint);
+    assert_ptr_equal(only_attempt(f, maint), v6);
+    lookup_at(f, "he.lab", WHY_DNS_A, "198.19.0.10", 0.870699, 0.870745);
+    lookup_at(f, "he.lab", WHY_DNS_AAAA, "fd00:19::12", 0.870709, 0.870755);
+    struct why_join j;
+    why_join_request(&f->cx, maint, &j);
+    assert_int_equal(j.nattempts, 0);
+}
+
 /* Live lab, 3 December (Varnish): unreach dialled 198.19.0.16, ICMP at once; adminprohib came
  * 0.23 ms later and its dial of 198.19.0.13 0.41 ms after that ICMP drew ICMP too; both were
  * answered within 32 us. Read as a balancer moving on from .16 to .13, the chain ending at .13
@@ -2990,6 +3018,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_scheduled, setup, teardown),
+        cmocka_unit_test_setup_teardown(family_fallback_of_other_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
