@@ -110,6 +110,14 @@ static void keep_near(struct why_join *x, struct why_conn_rec *rc, bool first)
     x->nnear = keep + 1;
 }
 
+/* rc connected and its first upstream request is the gateway's own so far: joined to no
+ * client request, no client leg (a check, or a client's request not yet decided). */
+static bool own_http(const struct why_conn_rec *rc)
+{
+    return why_rec_conn(rc)->established && rc->txn_head && !rc->txn_head->claimed_by &&
+           !rc->txn_head->is_client_leg;
+}
+
 static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d);
 static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a);
 
@@ -350,9 +358,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
             continue;
         /* a check: the gateway's own HTTP request (no client's), or one of its connections
          * to that server on a schedule; a failed attempt of another request is not one */
-        bool own_http = c->established && rc->txn_head && !rc->txn_head->claimed_by &&
-                        !rc->txn_head->is_client_leg;
-        if (!own_http && !why_join_scheduled(cx, rc))
+        if (!own_http(rc) && !why_join_scheduled(cx, rc))
             continue;
         /* the gateway looks the request's host up and no lookup of it ever gave this
          * address: a check of another server (one set by address, or another name's), which
@@ -753,15 +759,7 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
 
 static bool own_check(const struct why_join_ctx *cx, const struct why_conn_rec *o)
 {
-    const struct why_conn *oc = why_rec_conn(o);
-    return oc->established && o->txn_head && !o->txn_head->claimed_by && !o->txn_head->is_client_leg &&
-           !why_join_carries_client_request(cx, o);
-}
-
-static bool same_path(const struct why_conn *a, const struct why_conn *b)
-{
-    return why_addr_eq(&a->cli_addr, &b->cli_addr) && why_addr_eq(&a->srv_addr, &b->srv_addr) &&
-           a->srv_port == b->srv_port;
+    return own_http(o) && !why_join_carries_client_request(cx, o);
 }
 
 /* The gateway's own check (its own HTTP request, no client's) to another server than c's,
@@ -781,7 +779,7 @@ static const struct why_conn_rec *round_partner(const struct why_join_ctx *cx, c
                 break;
             if (oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr))
                 continue;
-            if (same_path(oc, c))
+            if (why_join_same_path(oc, c))
                 return NULL; /* two attempts of its path in one round: which is the check? */
             if (!found && own_check(cx, o))
                 found = o;
@@ -797,7 +795,7 @@ static bool one_attempt_at(const struct why_join_ctx *cx, const struct why_conn 
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && looked < WHY_BG_ATTEMPTS_MAX;
          o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
-        if (oc->syn_count == 0 || !same_path(oc, c))
+        if (oc->syn_count == 0 || !why_join_same_path(oc, c))
             continue;
         looked++;
         int64_t d = why_ts_diff_us(t, oc->first_ts);
@@ -820,7 +818,7 @@ bool why_join_check_round(const struct why_join_ctx *cx, const struct why_conn_r
     uint32_t n = 0;
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &pc->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
          o = why_store_conns_next(o))
-        if (o != p && same_path(why_rec_conn(o), pc) && own_check(cx, o))
+        if (o != p && why_join_same_path(why_rec_conn(o), pc) && own_check(cx, o))
             ts[n++] = why_rec_conn(o)->first_ts;
     qsort(ts, n, sizeof ts[0], by_time);
     /* the check before the partner's and the one after (or the two before or after, at the

@@ -109,7 +109,8 @@ static bool direct_addr_known(const struct why_join_ctx *cx, const struct why_tx
  * connection to it was made for a request to that other name. Host's answers of a's family
  * (the index by name and family) say whether one gave a; then any record that did is for
  * another name. */
-static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_addr *a, const char *host)
+/* A lookup of host (its index by name and family) answered a. */
+static bool name_gave(const struct why_join_ctx *cx, const char *host, const struct why_addr *a)
 {
     uint64_t hkey = why_request_key("", host);
     for (const struct why_dns_rec *d = why_store_dns_answers(cx->st, hkey, a->family); d;
@@ -118,8 +119,15 @@ static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_
             continue;
         for (uint32_t j = 0; j < d->naddrs; j++)
             if (why_addr_eq(&d->addrs[j], a))
-                return false;
+                return true;
     }
+    return false;
+}
+
+static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_addr *a, const char *host)
+{
+    if (name_gave(cx, host, a))
+        return false;
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next)
         if (why_addr_eq(why_dns_alink_addr(l), a))
             return true;
@@ -627,12 +635,6 @@ static bool final_matched(const struct why_join_ctx *cx, const struct why_txn *q
     return q->has_resp && q->status >= 500 && !why_join_no_dial(q) && unnamed_server(cx, q, q->resp_first_ts);
 }
 
-static bool same_path(const struct why_conn *a, const struct why_conn *b)
-{
-    return why_addr_eq(&a->srv_addr, &b->srv_addr) && a->srv_port == b->srv_port &&
-           why_addr_eq(&a->cli_addr, &b->cli_addr);
-}
-
 static bool chain_goes_on(const struct why_join_ctx *cx, struct why_conn_rec *rc);
 
 /* The requests not yet decided: the one being decided (out of the queue), then the queue. */
@@ -672,6 +674,15 @@ static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_
     return false;
 }
 
+/* The name n's first upstream request was for (its URL's host, lower case) was answered
+ * with a and with n's server address by the gateway's lookups. */
+static bool other_family_of_name(const struct why_join_ctx *cx, const struct why_conn_rec *n, const struct why_addr *a)
+{
+    const struct why_txn *t = n->txn_head;
+    return t && !t->is_client_leg && t->ihost && t->ihost[0] && !t->ihost_ip && name_gave(cx, t->ihost, a) &&
+           name_gave(cx, t->ihost, &why_rec_conn(n)->srv_addr);
+}
+
 /* rc, a failed attempt, is the first of another request's chain: the same gateway connected
  * to a server right after rc ended (the next server of a balancer) and that connection
  * carried an upstream request that is not this one's (up_conn; client: the request asking,
@@ -684,27 +695,6 @@ static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_
  * began, its connection opened right after each refusal, was taken as the one that failed
  * over, and left the refused request, answered 1.2 ms after the second refusal, with no
  * attempt). */
-/* The name n's first upstream request was for (its URL's host) was answered with a and with
- * n's server address by the gateway's lookups. */
-static bool other_family_of_name(const struct why_join_ctx *cx, const struct why_conn_rec *n, const struct why_addr *a)
-{
-    const struct why_txn *t = n->txn_head;
-    if (!t || t->is_client_leg || !t->ihost || !t->ihost[0] || t->ihost_ip)
-        return false;
-    const struct why_addr *want[2] = {a, &why_rec_conn(n)->srv_addr};
-    uint64_t hkey = why_request_key("", t->ihost);
-    for (int k = 0; k < 2; k++) {
-        bool gave = false;
-        for (const struct why_dns_rec *d = why_store_dns_answers(cx->st, hkey, want[k]->family); d && !gave;
-             d = why_store_dns_answers_next(d, want[k]->family))
-            for (uint32_t j = 0; j < d->naddrs && !gave; j++)
-                gave = d->nkey == hkey && strcasecmp(d->qname, t->ihost) == 0 && why_addr_eq(&d->addrs[j], want[k]);
-        if (!gave)
-            return false;
-    }
-    return true;
-}
-
 static bool failover_of_other(const struct why_join_ctx *cx, const struct why_conn_rec *up_conn,
                               const struct why_txn *client, struct why_conn_rec *rc)
 {
@@ -797,7 +787,7 @@ static bool other_final(const struct why_join_ctx *cx, const struct why_txn *w, 
          o = o->rprev) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
-            !why_addr_eq(&oc->cli_addr, &c->cli_addr) || same_path(oc, c) ||
+            !why_addr_eq(&oc->cli_addr, &c->cli_addr) || why_join_same_path(oc, c) ||
             why_ts_diff_us(w->req_first_ts, oc->syn_ts0) < -WHY_CAUSAL_US)
             continue;
         int64_t after = why_ts_diff_us(why_join_attempt_end(o), w->resp_first_ts);
@@ -947,7 +937,7 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
                     break;
                 const struct why_conn *oc = why_rec_conn(o);
                 int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
-                if (o == last || oc->syn_count == 0 || oc->midstream || !same_path(oc, c) || gap < -WHY_CAUSAL_US ||
+                if (o == last || oc->syn_count == 0 || oc->midstream || !why_join_same_path(oc, c) || gap < -WHY_CAUSAL_US ||
                     gap > WHY_CHAIN_GAP_US || why_ts_cmp(oc->syn_ts0, after) <= 0 ||
                     (next && why_ts_cmp(oc->syn_ts0, why_rec_conn(next)->syn_ts0) >= 0))
                     continue;
@@ -1013,7 +1003,7 @@ static bool keeps_own_beat(const struct why_join_ctx *cx, const struct why_conn_
     for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o && n < WHY_BEAT_TRIES;
          o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
-        if (o == rc || oc->syn_count == 0 || !same_path(oc, c))
+        if (o == rc || oc->syn_count == 0 || !why_join_same_path(oc, c))
             continue;
         int64_t back = why_ts_diff_us(oc->syn_ts0, c->syn_ts0);
         if (back > 0 && back <= WHY_CHAIN_GAP_US)
@@ -1047,7 +1037,7 @@ static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why
          o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
-            !same_path(oc, c) || why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
+            !why_join_same_path(oc, c) || why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
         int64_t gap = why_ts_diff_us(why_join_attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US ||
@@ -1098,7 +1088,7 @@ static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_re
     struct why_ts end = why_join_attempt_end(rc);
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
-        if (o == rc || oc->syn_count == 0 || oc->midstream || !same_path(oc, c))
+        if (o == rc || oc->syn_count == 0 || oc->midstream || !why_join_same_path(oc, c))
             continue;
         int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
         if (gap >= -WHY_CAUSAL_US && gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts0, c->syn_ts0) > 0 &&
@@ -1141,7 +1131,7 @@ static int64_t silent_tail(const struct why_conn_rec *rc)
 static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from)
 {
     struct why_conn_rec *p = chain_prev(cx, rc);
-    if (!p || same_path(why_rec_conn(p), why_rec_conn(rc)) || why_ts_diff_us(from, why_rec_conn(p)->syn_ts0) >= -WHY_CAUSAL_US)
+    if (!p || why_join_same_path(why_rec_conn(p), why_rec_conn(rc)) || why_ts_diff_us(from, why_rec_conn(p)->syn_ts0) >= -WHY_CAUSAL_US)
         return p;
     int64_t tail = silent_tail(p);
     if (tail && why_ts_cmp(why_rec_conn(rc)->syn_ts0, why_ts_add_us(why_join_attempt_end(p), tail)) < 0)
@@ -1306,7 +1296,7 @@ static bool attempt_timed_out(const struct why_conn_rec *rc)
 static struct why_conn_rec *timed_out_before(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
     struct why_conn_rec *p = chain_prev(cx, rc);
-    if (!p || !attempt_timed_out(p) || !same_path(why_rec_conn(p), why_rec_conn(rc)))
+    if (!p || !attempt_timed_out(p) || !why_join_same_path(why_rec_conn(p), why_rec_conn(rc)))
         return NULL;
     return p;
 }
@@ -1640,7 +1630,7 @@ static bool tries_linked(const struct why_conn_rec *a, const struct why_conn_rec
     int64_t gap = why_ts_diff_us(why_join_attempt_end(a), bc->syn_ts0);
     if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US)
         return false;
-    if (same_path(ac, bc))
+    if (why_join_same_path(ac, bc))
         return true;
     if (ac->half[WHY_S2C].end->rst_frame || ac->icmp_frame)
         return gap <= WHY_FAILOVER_US;
@@ -1654,7 +1644,7 @@ static void take_chain(const struct why_join_ctx *cx, struct why_conn_rec *final
     uint32_t n = 0;
     bool varnish = varnish_page(x->client); /* (its fetch moves on to no other server) */
     for (struct why_conn_rec *rc = final; rc && n < WHY_FINAL_CHAIN_MAX &&
-                                          (!varnish || !n || same_path(why_rec_conn(rc), why_rec_conn(chain[0])));
+                                          (!varnish || !n || why_join_same_path(why_rec_conn(rc), why_rec_conn(chain[0])));
          rc = chain_link(cx, rc, x->client->req_first_ts)) {
         /* no try begun before the request (final_gap leaves such chains out, but for
          * Varnish's dials, each a chain of one) */
@@ -1971,7 +1961,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
             const struct why_conn *c = why_rec_conn(rc);
-            if (c->midstream || c->syn_count == 0 || (one_path && !same_path(c, one_path)))
+            if (c->midstream || c->syn_count == 0 || (one_path && !why_join_same_path(c, one_path)))
                 continue;
             /* a gateway cannot connect for a request it has not received: packet times are
              * exact to microseconds even when -i any hands packets out of order */
@@ -2091,7 +2081,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         uint32_t first = x->nattempts - 1;
         bool varnish = varnish_page(client);
         while (first > 0 && tries_linked(x->attempts[first - 1], x->attempts[first]) &&
-               (!varnish || same_path(why_rec_conn(x->attempts[first - 1]), why_rec_conn(x->attempts[first]))))
+               (!varnish || why_join_same_path(why_rec_conn(x->attempts[first - 1]), why_rec_conn(x->attempts[first]))))
             first--;
         if (first > 0) {
             memmove(x->attempts, x->attempts + first, (x->nattempts - first) * sizeof x->attempts[0]);

@@ -308,6 +308,12 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
 /* ...on a schedule that keeps time (within 1/16 of its period, or on the beat of neighbours
  * that do), not on a drifting or loose one: surely a check. */
 bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* a and b leave from one gateway address to one server address and port. */
+static inline bool why_join_same_path(const struct why_conn *a, const struct why_conn *b)
+{
+    return why_addr_eq(&a->srv_addr, &b->srv_addr) && a->srv_port == b->srv_port &&
+           why_addr_eq(&a->cli_addr, &b->cli_addr);
+}
 /* rc, a gateway's attempt that did not connect, began in one round with the gateway's own
  * check of another server (its HTTP request, no client's), and so did at least two more of
  * its path's attempts, each with a check of that same server: the checks of a balancer's
