@@ -134,6 +134,8 @@ enum why_alt_basis {
     WHY_ALT_NO_ATTEMPT_NEAR,     /* Varnish: that attempt not this request's, nothing held down */
     WHY_ALT_NAME_UNRESOLVED,     /* no attempt: the gateway's lookups of the request's host
                                     never gave an address (its server may be named so) */
+    WHY_ALT_CHECK_SCHEDULE,      /* no attempt: the request's one attempt fits the gateway's
+                                    own check schedule of that server (a check, then) */
 };
 const char *why_alt_basis_name(enum why_alt_basis b);
 

@@ -1737,6 +1737,16 @@ static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join
     return naddrs > 0;
 }
 
+/* rc began at once after client's request, and the answer came at once after rc ended: the
+ * request waited for nothing else */
+static bool own_answer_at_once(const struct why_txn *client, const struct why_conn_rec *rc)
+{
+    int64_t begun = why_ts_diff_us(client->req_first_ts, why_rec_conn(rc)->syn_ts0);
+    int64_t answered = why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts);
+    return client->has_resp && begun >= -WHY_CAUSAL_US && begun <= WHY_FAILOVER_US &&
+           answered >= -WHY_CAUSAL_US && answered <= WHY_FAILOVER_US;
+}
+
 /* The final attempts requests decided before took, marked as client's in their cheapest other
  * pairing (why_join_apply: alt_for), from the client's request on: x's other readings too. */
 /* x's reading in which its final attempt is rc (NULL: none at all), for that basis and with that
@@ -2149,6 +2159,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         if (!l.gave_addr && ((l.before > 0 && !l.resolved) || (l.before == 0 && l.all > 0 && !l.resolved_ever)))
             alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_NAME_UNRESOLVED, 0);
     }
+    /* A gateway's 5xx at once after the request and after its one attempt, to a server
+     * nothing names, that fits the gateway's own checks of that server: the attempt may have
+     * been a check, and the answer the gateway's own (races/run9: HAProxy answered maint's
+     * rewrite 87 us after a refusal of 198.19.0.12 begun 0.24 ms after the request, whose
+     * checks every 0.5 s drifted on a loaded machine among rst's and two's retries; the
+     * refusal was not maint's). Not after a wait: a gateway that answers on its own answers
+     * at once, and a request that waited had tries of its own (HAProxy's retries of a server
+     * it also checks, read as checks, leave the last) */
+    if (matched && x->nattempts == 1 && !cx->forced && own_answer_at_once(client, x->attempts[0]) &&
+        (why_join_scheduled(cx, x->attempts[0]) || why_join_check_round(cx, x->attempts[0])))
+        alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_CHECK_SCHEDULE, 0);
     /* Varnish's fetch in another pairing with no attempt: the attempts near it in that
      * reading are readings too (a refusal that held its backend down, as below) */
     if (x->nattempts && !cx->forced && why_join_varnish_fetch_failed(client))

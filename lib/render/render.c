@@ -494,6 +494,10 @@ void why_render_alternative(struct why_alternative *a)
     case WHY_ALT_NO_ATTEMPT_NEAR:
         snprintf(a->why, sizeof a->why, "if that attempt was another request's and held nothing down");
         break;
+    case WHY_ALT_CHECK_SCHEDULE:
+        snprintf(a->why, sizeof a->why, "the request's one attempt fits the gateway's own checks of that server, "
+                 "on their schedule: if it was a check, the gateway answered without trying a server");
+        break;
     case WHY_ALT_NAME_UNRESOLVED:
         snprintf(a->why, sizeof a->why, "if the request's server is named as its host, whose lookups gave no "
                  "address: the gateway had nowhere to connect, and the attempt was another request's");

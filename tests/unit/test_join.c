@@ -1415,6 +1415,38 @@ static void check_round_read_as_check(void **state)
     assert_false(why_join_check_round(&f->cx, mid)); /* its round after has two now */
 }
 
+/* HAProxy's checks of 198.19.0.12 every 0.5 s; a request answered 0.36 ms after it came, at
+ * once after a refusal on that beat (races/run9, `maint`, answered by a rewrite): the
+ * refusal is the request's one attempt, and the reading with none (it was a check) is
+ * kept beside it. Not for a request that waited: its answer came long after it, so the
+ * gateway did not answer on its own at once. */
+static void attempt_on_check_beat_read_both_ways(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 8; i++)
+        refused(f, "198.19.0.12", 1.0 + 0.5 * i);
+    struct why_txn *maint = answered_request(f, 80, "/haproxy/maint", "maint.lab", 4.99976, 503, 5.00019);
+    refused(f, "198.19.0.12", 5.0);
+    struct why_join x;
+    why_join_request(&f->cx, maint, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_true(why_join_scheduled(&f->cx, x.attempts[0]));
+    uint32_t k = 0;
+    while (k < x.nalt && x.alt_basis[k] != WHY_ALT_CHECK_SCHEDULE)
+        k++;
+    assert_true(k < x.nalt);
+    assert_null(x.alt_final[k]);
+    struct why_join alt;
+    why_join_alternative(&f->cx, &x, k, &alt);
+    assert_int_equal(alt.nattempts, 0);
+    /* the same answer to a request that came 2 s before: no such reading */
+    struct why_txn *waited = answered_request(f, 81, "/haproxy/rst", "rst.lab", 3.00012, 503, 5.00019);
+    maint->status = 200;
+    why_join_request(&f->cx, waited, &x);
+    for (uint32_t i = 0; i < x.nalt; i++)
+        assert_int_not_equal(x.alt_basis[i], WHY_ALT_CHECK_SCHEDULE);
+}
+
 /* The gateway connects where its resolver's cache says: the A answer came before the request
  * (another request's lookup), the lookup made while this one waited was for AAAA only and
  * found none. The refused attempt to the cached address is still this request's; not when a
@@ -3017,6 +3049,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(attempt_on_check_beat_read_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(family_fallback_of_other_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
