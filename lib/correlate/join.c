@@ -582,6 +582,10 @@ struct finals {
                                  other pairing (frame; 0: none), and its file */
     uint32_t swap_for_file;
     int64_t swap_cost;
+    uint32_t nalso;           /* the attempts other requests have in those pairings */
+    struct why_conn_rec *also[WHY_JOIN_ALSO];
+    uint64_t also_for[WHY_JOIN_ALSO];
+    uint32_t also_file[WHY_JOIN_ALSO];
     uint32_t nres;            /* attempts of the other requests' chains */
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
@@ -1423,6 +1427,20 @@ static void alt_keep(struct why_conn_rec **alt, uint64_t *with, int64_t *rank, u
     *n = keep + 1;
 }
 
+/* rc is q's final attempt in another pairing: kept once per (attempt, request) */
+static void also_keep(struct finals *f, struct why_conn_rec *rc, const struct why_txn *q)
+{
+    uint32_t file = why_rec_conn(q->rc)->file;
+    for (uint32_t k = 0; k < f->nalso; k++)
+        if (f->also[k] == rc && f->also_for[k] == q->req_frame && f->also_file[k] == file)
+            return;
+    if (f->nalso == WHY_JOIN_ALSO)
+        return;
+    f->also[f->nalso] = rc;
+    f->also_for[f->nalso] = q->req_frame;
+    f->also_file[f->nalso++] = file;
+}
+
 /* Another pairing the packets fit as well as the chosen one (col): as many requests paired,
  * the client's final attempt another one (on another server) or none, and the squared costs of
  * the requests it changes within WHY_AMBIG_RATIO of theirs in the chosen pairing (costs under
@@ -1480,6 +1498,13 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
         if (n < npaired || !with || now > WHY_AMBIG_RATIO * was)
             continue;
         alt_keep(f->alt, f->alt_with, f->alt_cost, &f->nalt, j < ncands ? cands[j] : NULL, with, now);
+        /* the other requests' attempts in this pairing: theirs as well as the client's is
+         * (races: Varnish answered rst, hostprohib and adminprohib within 3 ms of three
+         * refusals; rst took adminprohib's, and hostprohib, left the other two, could not
+         * have its own in a pairing of its own match) */
+        for (uint32_t i = 1; i < nreqs; i++)
+            if (acol[i] != col[i] && acol[i] < ncands && gap[i][acol[i]] >= 0 && acol[i] != col[0])
+                also_keep(f, cands[acol[i]], reqs[i]);
         if (takes_own && (!f->swap_for || now < f->swap_cost)) {
             f->swap_for = takes_own;
             f->swap_for_file = takes_file;
@@ -1747,8 +1772,6 @@ static bool own_answer_at_once(const struct why_txn *client, const struct why_co
            answered >= -WHY_CAUSAL_US && answered <= WHY_FAILOVER_US;
 }
 
-/* The final attempts requests decided before took, marked as client's in their cheapest other
- * pairing (why_join_apply: alt_for), from the client's request on: x's other readings too. */
 /* x's reading in which its final attempt is rc (NULL: none at all), for that basis and with that
  * request's frame, while fewer than `room` are kept; an attempt already read is not added
  * again. */
@@ -1765,17 +1788,24 @@ static void alt_add(struct why_join *x, uint32_t room, struct why_conn_rec *rc, 
     x->alt_with_frame[x->nalt++] = with;
 }
 
+/* The final attempts requests decided before took, marked as client's in their cheapest other
+ * pairing (why_join_apply: alt_for), and the attempts client has in any other pairing of their
+ * matches (also_for), from the client's request on: x's other readings too. */
 static void swapped_with_decided(const struct why_join_ctx *cx, const struct why_txn *client, struct why_join *x)
 {
     struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    uint32_t file = why_rec_conn(client->rc)->file;
     for (struct why_conn_rec *rc = cx->st->rtail; rc && x->nalt < WHY_JOIN_ALTS &&
                                                   (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
          rc = rc->rprev) {
-        if (!rc->claimed || rc->more->alt_for != client->req_frame ||
-            rc->more->alt_for_file != why_rec_conn(client->rc)->file || taken(x, rc))
-            continue;
-        alt_add(x, WHY_JOIN_ALTS, rc, WHY_ALT_SWAPPED_PAIRING, rc->more->alt_by);
+        const struct why_rec_more *m = rc->more;
+        uint64_t by = rc->claimed && m->alt_for == client->req_frame && m->alt_for_file == file ? m->alt_by : 0;
+        for (uint32_t k = 0; k < WHY_ALSO_MARKS && !by; k++)
+            if (m->also_for[k] == client->req_frame && m->also_file[k] == file)
+                by = m->also_by[k];
+        if (by && !taken(x, rc))
+            alt_add(x, WHY_JOIN_ALTS, rc, WHY_ALT_SWAPPED_PAIRING, by);
     }
 }
 
@@ -1919,6 +1949,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         x->nalt = fin.nalt;
         x->swap_for = fin.swap_for;
         x->swap_for_file = fin.swap_for_file;
+        x->nalso = fin.nalso;
+        memcpy(x->also, fin.also, sizeof fin.also);
+        memcpy(x->also_for, fin.also_for, sizeof fin.also_for);
+        memcpy(x->also_for_file, fin.also_file, sizeof fin.also_file);
         memcpy(x->alt_final, fin.alt, sizeof fin.alt);
         memcpy(x->alt_with_frame, fin.alt_with, sizeof fin.alt_with);
         for (uint32_t i = 0; i < x->nalt; i++)

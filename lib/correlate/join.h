@@ -22,6 +22,7 @@
 
 #define WHY_JOIN_MAX 16
 #define WHY_JOIN_ALTS 3 /* other readings of an ambiguous pairing kept */
+#define WHY_JOIN_ALSO 4 /* other requests' attempts in those pairings kept */
 #define WHY_CHAIN_GAP_US (3LL * 1000000) /* a gateway's next try of the same server begins
                                             this soon after the previous one ended (HAProxy:
                                             its connect timeout, then min(timeout connect,
@@ -125,6 +126,13 @@ struct why_join {
     uint64_t swap_for;            /* the request (frame) that has this one's final attempt in
                                      its cheapest other pairing, 0 if none: marked on that
                                      attempt when claimed, so its join finds the reading too */
+    /* the attempts other requests than swap_for have in those pairings (a request's whose
+     * final is another's in a pairing of three or more): marked on each when this join is
+     * applied, so the later join of that request finds the reading too */
+    uint32_t nalso;
+    struct why_conn_rec *also[WHY_JOIN_ALSO];
+    uint64_t also_for[WHY_JOIN_ALSO];
+    uint32_t also_for_file[WHY_JOIN_ALSO];
     bool reading;                 /* this join is another reading (why_join_alternative): the
                                      diagnosis says what it rests on, not what rules others out */
 };

@@ -414,6 +414,16 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         sm->alt_for_file = x->swap_for_file;
         sm->alt_by = x->client->req_frame;
     }
+    for (uint32_t i = 0; x->client && i < x->nalso; i++) {
+        struct why_rec_more *m = why_store_rec_more(st, x->also[i]);
+        for (uint32_t k = 0; m && k < WHY_ALSO_MARKS; k++)
+            if (!m->also_for[k]) {
+                m->also_for[k] = x->also_for[i];
+                m->also_file[k] = x->also_for_file[i];
+                m->also_by[k] = x->client->req_frame;
+                break;
+            }
+    }
     if (x->up_conn) {
         why_store_conn_claimed(st, x->up_conn);
         if (x->client)

@@ -41,6 +41,7 @@ static inline uint64_t why_frame_num(uint64_t id)
                                          handled on different CPUs come out of order by
                                          microseconds, rarely a millisecond */
 #define WHY_DNS_REC_ADDRS 4           /* addresses kept per DNS record (more: counted) */
+#define WHY_ALSO_MARKS 2              /* other pairings' requests marked per attempt */
 
 struct why_txn;
 
@@ -60,6 +61,11 @@ struct why_rec_more {
                                      alt_for (its frame; 0: none) has in another pairing of
                                      the two (correlate/join.c finals_alternative) */
     uint32_t alt_for_file;        /* ...its capture file (frames count per file) */
+    /* an attempt another request than alt_by's and alt_for's has in another pairing of the
+     * match request also_by[k] was decided in (its own final and the others changed with
+     * it): that request's frame also_for[k] and file (0: none) */
+    uint64_t also_for[WHY_ALSO_MARKS], also_by[WHY_ALSO_MARKS];
+    uint32_t also_file[WHY_ALSO_MARKS];
 };
 
 /* The part apart of every record that has none: all zero, read only. */

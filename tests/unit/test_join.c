@@ -2822,6 +2822,48 @@ static void varnish_fetch_failed(struct fixture *f, struct why_txn *t, double at
     assert_true(why_store_txn_resp_put(&f->st, t, &v));
 }
 
+/* A live run of 3 December (Varnish, a burst): rst, hostprohib and adminprohib came within
+ * 18 ms; Varnish dialled 198.19.0.12 (refused), .14 and .13 (ICMP) within 1 ms and answered
+ * hostprohib 0.16 ms after .14's ICMP, adminprohib and rst 1.7 and 3 ms after .13's. The
+ * cheapest pairing gives rst .13, hostprohib .12 and adminprohib .14; in rst's other pairing
+ * (each its own) hostprohib has .14. rst is decided first; hostprohib's own match, with .13
+ * taken, has no pairing that leaves adminprohib an attempt (.12 began before it came), so the
+ * reading comes from rst's match: marked on .14 when rst's join is applied. */
+static void pairing_of_three_read_by_each(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 0.550488);
+    struct why_txn *hp = asked(f, "198.18.1.3", "/varnish/hostprohib", "hostprohib.lab", 0.558156);
+    struct why_txn *ap = asked(f, "198.18.1.4", "/varnish/adminprohib", "adminprohib.lab", 0.568721);
+    struct why_conn_rec *r12 = refused(f, "198.19.0.12", 0.568426);
+    struct why_conn_rec *i14 = attempt(f, "198.19.0.14", (const double[]){0.569056, 0}, 0.569075);
+    struct why_conn_rec *i13 = attempt(f, "198.19.0.13", (const double[]){0.569387, 0}, 0.569397);
+    varnish_fetch_failed(f, hp, 0.569236);
+    varnish_fetch_failed(f, ap, 0.571111);
+    varnish_fetch_failed(f, rst, 0.572397);
+    why_store_queue_push(&f->st, hp);
+    why_store_queue_push(&f->st, ap);
+    f->cx.now = T(5.0);
+    struct why_join j;
+    f->cx.deciding = rst;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], i13);
+    rst->decided = true;
+    why_join_apply(&f->st, &j);
+    why_store_queue_remove(&f->st, hp);
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], r12);
+    uint32_t k = 0;
+    while (k < j.nalt && j.alt_final[k] != i14)
+        k++;
+    assert_true(k < j.nalt);
+    assert_int_equal(j.alt_basis[k], WHY_ALT_SWAPPED_PAIRING);
+    assert_int_equal(j.alt_with_frame[k], rst->req_frame);
+}
+
 /* rst's dial of 198.19.0.12 refused, 96 us later Varnish's dial of 198.19.0.22 for close,
  * whose request went out on it, rst answered 0.28 ms after its refusal; with admin_waits, an
  * earlier fetch (adminprohib) waits beside it, not answered yet, no upstream request of its
@@ -3050,6 +3092,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_on_check_beat_read_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(pairing_of_three_read_by_each, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(family_fallback_of_other_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
