@@ -2012,6 +2012,14 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US ||
                 why_ts_diff_us(after, c->syn_ts0) < -WHY_SKEW_US)
                 continue;
+            /* ...and one sent before the request reached it (within that reordering) is the
+             * request's only if nothing else can have made it: not a check on its schedule
+             * (live run of 3 December, loaded: Varnish's probe of 198.19.0.17 left 29 us before
+             * hc's request, refused 5 us after it; hc, its backend sick, was answered 2.9 ms
+             * later without a dial, and took the probe) */
+            if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) &&
+                (why_join_scheduled(cx, rc) || why_join_check_round(cx, rc)))
+                continue;
             /* An opaque HTTPS connection that carried data both ways without a TLS fault
              * served a request that worked: not the one of a request the gateway failed. */
             if (client->has_resp && client->status >= 500 && rc->app == WHY_APP_TLS &&

@@ -2822,6 +2822,31 @@ static void varnish_fetch_failed(struct fixture *f, struct why_txn *t, double at
     assert_true(why_store_txn_resp_put(&f->st, t, &v));
 }
 
+/* A live run of 3 December (Varnish, loaded): its probe of 198.19.0.17 (every 0.5 s) left 29 us
+ * before hc's request reached it and was refused just after; hc, its backends sick, was
+ * answered 2.9 ms later with no dial. A SYN before the request is the request's only within the
+ * capture's reordering, and not when it is a check on its schedule. A lone refusal as early is
+ * still the request's. */
+static void check_sent_before_request_not_its_own(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 8; i++)
+        refused(f, "198.19.0.17", 1.000515 + 0.5 * i);
+    struct why_txn *hc = asked(f, "198.18.1.2", "/varnish/hc", "hc.lab", 4.500544);
+    varnish_fetch_failed(f, hc, 4.50349);
+    struct why_join j;
+    f->cx.deciding = hc;
+    why_join_request(&f->cx, hc, &j);
+    assert_int_equal(j.nattempts, 0);
+    struct why_txn *other = asked(f, "198.18.1.3", "/varnish/rst", "rst.lab", 6.000544);
+    struct why_conn_rec *own = refused(f, "198.19.0.12", 6.000515);
+    varnish_fetch_failed(f, other, 6.00349);
+    f->cx.deciding = other;
+    why_join_request(&f->cx, other, &j);
+    assert_int_equal(j.nattempts, 1);
+    assert_ptr_equal(j.attempts[0], own);
+}
+
 /* A live run of 3 December (Varnish, a burst): rst, hostprohib and adminprohib came within
  * 18 ms; Varnish dialled 198.19.0.12 (refused), .14 and .13 (ICMP) within 1 ms and answered
  * hostprohib 0.16 ms after .14's ICMP, adminprohib and rst 1.7 and 3 ms after .13's. The
@@ -3093,6 +3118,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_on_check_beat_read_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(pairing_of_three_read_by_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_sent_before_request_not_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(family_fallback_of_other_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
