@@ -1143,12 +1143,18 @@ static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why
     return p;
 }
 
-/* When rc's chain began (its first try), for a request that came at `from`. */
+/* When rc's chain began (its first try), for a request that came at `from`. A try of the same
+ * server begun before the request that another request's balancer moved on from at once was
+ * that request's: the chain begins after it (a live run of 3 December, loaded: HAProxy refused
+ * `two` at 198.19.0.12 and connected it to 198.19.0.10 49 us later; rst's first try of .12,
+ * 26 ms after that refusal and 14 ms after rst came, linked to it, rst's chain began before rst
+ * and was no final of rst's, and rst took adminprohib's). */
 static struct why_ts chain_start(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from)
 {
     for (uint32_t n = 1; n < WHY_FINAL_CHAIN_MAX; n++) {
         struct why_conn_rec *p = chain_link(cx, rc, from);
-        if (!p)
+        if (!p || (why_ts_diff_us(from, why_rec_conn(p)->syn_ts0) < -WHY_CAUSAL_US &&
+                   why_join_same_path(why_rec_conn(p), why_rec_conn(rc)) && failover_of_other(cx, NULL, NULL, p)))
             break;
         rc = p;
     }

@@ -2785,6 +2785,30 @@ static void check_on_beat_not_final(void **state)
     decided_in_turn(f, hp, 3.787532, a14[2], un, a16[2]);
 }
 
+/* A live run of 3 December (HAProxy, retries 2, loaded): `two` was refused by 198.19.0.12 and
+ * connected to 198.19.0.10 49 us later (its balancer moving on); rst came 12 ms after, and its
+ * tries of .12 followed 1 s apart, adminprohib's of 198.19.0.13 (ICMP) beside them. rst was
+ * answered 0.16 ms after its third refusal, adminprohib 1 s after its third ICMP (HAProxy waits
+ * out an ICMP'd SYN). two's refusal is no try of rst's chain, which begins after rst came: the
+ * refusals are rst's own, the ICMPs adminprohib's. */
+static void failover_try_not_chain_start(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *ap = asked(f, "198.18.1.3", "/haproxy/adminprohib", "adminprohib.lab", 8.729489);
+    refused(f, "198.19.0.12", 8.729658);
+    struct why_conn_rec *moved = carrier(f, "198.19.0.10", "/haproxy/two", "two.lab", 8.729729, 8.729795);
+    moved->carried = true;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/haproxy/rst", "rst.lab", 8.741237);
+    static const double t13[3] = {8.755034, 9.753366, 10.753760}, t12[3] = {8.755299, 9.754430, 10.753835};
+    struct why_conn_rec *a13[3], *a12[3];
+    for (int k = 0; k < 3; k++) {
+        a13[k] = attempt(f, "198.19.0.13", (const double[]){t13[k], 0}, t13[k] + 0.00003);
+        a12[k] = refused(f, "198.19.0.12", t12[k]);
+    }
+    answer(ap, 503, 11.752229);
+    decided_in_turn(f, rst, 10.754091, a12[2], ap, a13[2]);
+}
+
 /* races/run29 (HAProxy, retries 2): unreach's three tries of 198.19.0.16 drew ICMP, 1 s
  * apart; the third reused the second's port and the kernel sent its SYN again 3.7 ms before
  * the 503 (ICMP 0.4 ms before it). A check of 198.19.0.12 on its 0.5 s beat was refused 0.1
@@ -3119,6 +3143,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_on_check_beat_read_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(pairing_of_three_read_by_each, setup, teardown),
         cmocka_unit_test_setup_teardown(check_sent_before_request_not_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(failover_try_not_chain_start, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_between_checks_not_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(family_fallback_of_other_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
