@@ -650,11 +650,14 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
 }
 
 /* The origin spoke first, before the gateway sent any request, and not in HTTP (an SSH or
- * SMTP banner on the port the gateway was sent to): no upstream request could follow. */
+ * SMTP banner on the port the gateway was sent to): no upstream request could follow. Not on
+ * a connection the client's preface made HTTP/2: a server there may send its SETTINGS on
+ * accept, and they came first when the gateway's preface was late (lab-h2 on a loaded machine:
+ * Apache's h2c preface 2.3 ms after the origin's SETTINGS, `/hang` named not_http). */
 static bool banner_cause(struct why_incident *inc, const struct why_join *x)
 {
     const struct why_conn_rec *rc = x->up_conn;
-    if (!rc || !rc->more->other.first_frame || rc->more->other.first_len == 0 ||
+    if (!rc || rc->app == WHY_APP_H2 || !rc->more->other.first_frame || rc->more->other.first_len == 0 ||
         why_http1_looks_like_response(rc->more->other.first, rc->more->other.first_len))
         return false;
     const struct why_conn *c = why_rec_conn(rc);
