@@ -1236,6 +1236,13 @@ static bool check_while_unresolved(const struct why_join_ctx *cx, const struct w
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
+/* rc fits the gateway's own checks of its server: on their schedule, or in a round of its
+ * checks of another server (why_join_check_round) */
+static bool fits_checks(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return why_join_scheduled(cx, rc) || why_join_check_round(cx, rc);
+}
+
 static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc,
                          struct named_memo *m)
 {
@@ -1265,7 +1272,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * for one), within WHY_SAME_TURN_US where it keeps time (races/run25: HAProxy's check of
      * 198.19.0.12, on its 0.5 s beat, refused 1.8 ms before unreach's 503 and was taken as
      * unreach's final try; unreach's own third try timed out 4.6 ms before the answer) */
-    if (gap > WHY_FAILOVER_US && (why_join_scheduled(cx, rc) || why_join_check_round(cx, rc)))
+    if (gap > WHY_FAILOVER_US && fits_checks(cx, rc))
         return -1;
     if (gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
         return -1;
@@ -1504,10 +1511,10 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
         if (n < npaired || !with || now > WHY_AMBIG_RATIO * was)
             continue;
         alt_keep(f->alt, f->alt_with, f->alt_cost, &f->nalt, j < ncands ? cands[j] : NULL, with, now);
-        /* the other requests' attempts in this pairing: theirs as well as the client's is
-         * (races: Varnish answered rst, hostprohib and adminprohib within 3 ms of three
-         * refusals; rst took adminprohib's, and hostprohib, left the other two, could not
-         * have its own in a pairing of its own match) */
+        /* the other requests' attempts in this pairing are readings of theirs too (a live
+         * run of 3 December: Varnish answered rst, hostprohib and adminprohib within 3 ms of
+         * three failed dials; rst took adminprohib's, and hostprohib, left the other two,
+         * had its own in no pairing of its own match) */
         for (uint32_t i = 1; i < nreqs; i++)
             if (acol[i] != col[i] && acol[i] < ncands && gap[i][acol[i]] >= 0 && acol[i] != col[0])
                 also_keep(f, cands[acol[i]], reqs[i]);
@@ -2023,8 +2030,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * (live run of 3 December, loaded: Varnish's probe of 198.19.0.17 left 29 us before
              * hc's request, refused 5 us after it; hc, its backend sick, was answered 2.9 ms
              * later without a dial, and took the probe) */
-            if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) &&
-                (why_join_scheduled(cx, rc) || why_join_check_round(cx, rc)))
+            if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) && fits_checks(cx, rc))
                 continue;
             /* An opaque HTTPS connection that carried data both ways without a TLS fault
              * served a request that worked: not the one of a request the gateway failed. */
@@ -2216,7 +2222,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * at once, and a request that waited had tries of its own (HAProxy's retries of a server
      * it also checks, read as checks, leave the last) */
     if (matched && x->nattempts == 1 && !cx->forced && own_answer_at_once(client, x->attempts[0]) &&
-        (why_join_scheduled(cx, x->attempts[0]) || why_join_check_round(cx, x->attempts[0])))
+        fits_checks(cx, x->attempts[0]))
         alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_CHECK_SCHEDULE, 0);
     /* Varnish's fetch in another pairing with no attempt: the attempts near it in that
      * reading are readings too (a refusal that held its backend down, as below) */
