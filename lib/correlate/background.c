@@ -176,6 +176,16 @@ static bool asked_by_waiting(const struct why_join_ctx *cx, const struct why_dns
     return false;
 }
 
+/* o is another lookup like d (same name, type and asking address) that no request claimed,
+ * or that was claimed as the schedule's own */
+static bool unasked_same_lookup(const struct why_dns_rec *o, const struct why_dns_rec *d)
+{
+    return o != d && (!o->claimed || o->scheduled) && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
+           strcmp(o->qname, d->qname) == 0;
+}
+
+#define WHY_BG_LOOKUPS_WALK 256 /* lookups of one name walked for the rounds after an answer (cap) */
+
 /* The lookups the join gave the request are the gateway's schedule, not its own: the
  * gateway was already looking the name up, unasked, at least twice in the 30 s before the
  * request, on a schedule (HAProxy's resolvers: a request arriving between two rounds finds
@@ -202,9 +212,7 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
             return false;
         uint32_t earlier = 0;
         for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o; o = why_store_dns_name_next(o))
-            if (o != d && (!o->claimed || o->scheduled) && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
-                strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, from) >= 0 &&
-                why_ts_cmp(o->q_ts, t->req_ts) < 0)
+            if (unasked_same_lookup(o, d) && why_ts_cmp(o->q_ts, from) >= 0 && why_ts_cmp(o->q_ts, t->req_ts) < 0)
                 earlier++;
         /* and those pruning took already (no record of theirs is left to count twice) */
         const struct why_bg_name *b = bg_name(cx->st, d);
@@ -213,10 +221,10 @@ static bool dns_in_background(const struct why_join_ctx *cx, const struct why_jo
                 earlier++;
         if (earlier == 1) {
             struct why_ts until = why_ts_add_us(t->resp_first_ts, WHY_BG_WINDOW_US);
-            for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey); o && earlier < 2;
-                 o = why_store_dns_name_next(o))
-                if (o != d && (!o->claimed || o->scheduled) && o->qtype == d->qtype && why_addr_eq(&o->cli, &d->cli) &&
-                    strcmp(o->qname, d->qname) == 0 && why_ts_cmp(o->q_ts, t->resp_first_ts) > 0 &&
+            uint32_t looked = 0;
+            for (const struct why_dns_rec *o = why_store_dns_by_name(cx->st, d->nkey);
+                 o && earlier < 2 && looked < WHY_BG_LOOKUPS_WALK; o = why_store_dns_name_next(o), looked++)
+                if (unasked_same_lookup(o, d) && why_ts_cmp(o->q_ts, t->resp_first_ts) > 0 &&
                     why_ts_cmp(o->q_ts, until) <= 0 && !asked_by_waiting(cx, o, t))
                     earlier++;
         }
