@@ -13,7 +13,9 @@
 #                   proxy-2g.pcap and proxy-200m.pcap (make-capture.sh); a missing file: row
 #                   marked missing
 #   --why502 L=P    a why502 binary and its label (repeatable: columns side by side); default
-#                   the Release build of this tree (build-release/, built here) as "tree"
+#                   the Release build of this tree (build-release/, built here by
+#                   scripts/build-release.sh, profile-guided) as "tree"
+#   --no-pgo        build it without profile-guided optimisation
 #   --repeat N      each timing N times, the fastest kept (1..9, default 1)
 #   --no-exhaustive skip the --exhaustive comparison (slow on purpose)
 #   --exhaustive-timeout S   give up one --exhaustive run after S seconds (default 900)
@@ -33,6 +35,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 SHAPES="proxy,names,conns,long,outage,tunnel"
 BINS=()
 BUILD=1
+PGO=1
 REPEAT=1
 EXH=1
 EXH_TIMEOUT=900
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
     --shapes) SHAPES="${2:-}"; shift 2 ;;
     --why502) BINS+=("${2:-}"); BUILD=0; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --no-pgo) PGO=0; shift ;;
     --repeat) REPEAT="${2:-}"; shift 2 ;;
     --no-exhaustive) EXH=0; shift ;;
     --exhaustive-timeout) EXH_TIMEOUT="${2:-}"; shift 2 ;;
@@ -74,11 +78,9 @@ if [ ! -x "$LOOP" ] || [ "$HERE/pcap-loop.c" -nt "$LOOP" ]; then
 fi
 if [ ${#BINS[@]} -eq 0 ]; then
   if [ $BUILD -eq 1 ]; then
-    echo "run: building why502 (Release) in build-release/"
-    { cmake -S "$ROOT" -B "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release -DWHY_TESTS=OFF \
-        > "$OUTDIR/build.log" 2>&1 &&
-      cmake --build "$ROOT/build-release" -j2 --target why502 >> "$OUTDIR/build.log" 2>&1; } \
-      || die "why502 does not build (see $OUTDIR/build.log)"
+    echo "run: building why502 (Release$([ $PGO -eq 1 ] && echo ', profile-guided')) in build-release/"
+    "$ROOT/scripts/build-release.sh" --dir "$ROOT/build-release" $([ $PGO -eq 1 ] || echo --no-pgo) \
+      > "$OUTDIR/build.log" 2>&1 || die "why502 does not build (see $OUTDIR/build.log)"
   fi
   BINS=("tree=$ROOT/build-release/why502")
 fi
