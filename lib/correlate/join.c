@@ -352,25 +352,48 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
     return best;
 }
 
-/* The windowed walk's next record, newest first, down to the first one opened before oldest
- * (records are in the order of their first packet, within WHY_ORDER_SLACK_US): from the
- * store's vector by creation (*slot: the entry after it), where a held client connection is
- * skipped without reading its record; rc (the list's next) when the vector is not kept. */
-static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, size_t *slot, struct why_ts oldest,
-                                        struct why_conn_rec *rc)
+/* The windowed walk's next upstream record, newest first, down to the first one opened
+ * before oldest (records are in the order of their first packet, within
+ * WHY_ORDER_SLACK_US): from the store's places of upstream connections (us, *slot: the
+ * place after it), so that the client connections opened between them, however many are
+ * held open, are not read; from the vector by creation when those places are not kept
+ * (us NULL: each held client connection is one entry read and skipped); rc (the list's
+ * next) when the vector is not kept either. Stopping at the first upstream record opened
+ * before oldest instead of at the first record of any kind walks at most the upstream
+ * records opened within WHY_ORDER_SLACK_US before it, which began before the window:
+ * the walk's own test of the window leaves them. */
+static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, const uint32_t *us, size_t *slot,
+                                        struct why_ts oldest, struct why_conn_rec *rc)
 {
     if (!cx->st->slots_ok)
         return rc && why_ts_cmp(rc->first_ts, oldest) >= 0 ? rc : NULL;
     while (*slot > 0) {
-        struct why_rec_slot *s = &cx->st->slots[--*slot];
+        --*slot;
+        struct why_rec_slot *s = &cx->st->slots[us ? us[*slot] : *slot];
         if (!s->rc)
             continue;
         if (why_ts_cmp(s->first_ts, oldest) < 0)
             return NULL;
-        if (why_store_slot_upstream(cx->gw, s))
+        if (us || why_store_slot_upstream(cx->gw, s))
             return s->rc;
     }
     return NULL;
+}
+
+/* The place in us (n of them, slot places in increasing order) of the first at or above
+ * the vector's place top: the upstream records the walk from top down reads are those
+ * below it. */
+static size_t upstream_top(const uint32_t *us, size_t n, size_t top)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (us[mid] < top)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* Where the windowed walk starts (the *slot of window_prev): past the records that opened
@@ -1983,6 +2006,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     size_t top = windowed ? window_top(cx, why_ts_add_us(to, WHY_SKEW_US)) : 0;
+    size_t nus = 0;
+    const uint32_t *us = windowed ? why_store_upstream_slots(cx->st, cx->gw, &nus) : NULL;
+    if (us)
+        top = upstream_top(us, nus, top);
     /* an answer that says no server was dialled (Varnish's own, Caddy's 503) has no attempt */
     bool nowhere = !cx->exhaustive && !x->up_conn && x->ndns > 0 && !u.host_is_ip &&
                    name_leads_nowhere(cx, x, u.host);
@@ -1994,8 +2021,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         int pick_score = 0;
         bool pick_retry = false;
         size_t slot = top;
-        for (struct why_conn_rec *rc = windowed ? window_prev(cx, &slot, oldest, cx->st->rtail) : cx->st->rhead; rc;
-             rc = windowed ? window_prev(cx, &slot, oldest, rc->rprev) : rc->rnext) {
+        for (struct why_conn_rec *rc = windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail) : cx->st->rhead; rc;
+             rc = windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext) {
             if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))
                 continue;
             /* a request the match left without a final attempt: not another's chain, not an

@@ -201,6 +201,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->gw = gw;
     st->settle_us = settle_us;
     st->slots_ok = true;
+    st->uslots_ok = true;
     st->tls_ok = true;
     if (hooks)
         st->hooks = *hooks;
@@ -755,6 +756,7 @@ void why_store_fini(struct why_store *st)
     spare_drain(&st->spare_conn);
     spare_drain(&st->spare_http1);
     free(st->slots);
+    free(st->uslots);
     free(st->tls_recs);
     free(st->ready);
     free(st->complete);
@@ -2037,6 +2039,45 @@ static void slots_compact(struct why_store *st)
     }
     st->nslots = n;
     st->slots_dead = 0;
+    st->uslots_gen = 0; /* the places moved */
+}
+
+/* Room for one more place in uslots (false, and the places not kept, when refused). */
+static bool uslots_room(struct why_store *st)
+{
+    if (st->uslots && st->nuslots < st->uslots_cap)
+        return true;
+    size_t cap = st->uslots_cap ? st->uslots_cap * 2 : 256;
+    uint32_t *v = realloc(st->uslots, cap * sizeof *v);
+    if (!v) {
+        st->sum->oom++;
+        st->uslots_ok = false;
+        return false;
+    }
+    st->uslots = v;
+    st->uslots_cap = cap;
+    return true;
+}
+
+const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_gateways *g, size_t *n)
+{
+    *n = 0;
+    if (!st->slots_ok || !st->uslots_ok || !uslots_room(st))
+        return NULL;
+    if (st->uslots_gen != g->gen + 1) {
+        st->nuslots = st->uslots_upto = 0;
+        st->uslots_gen = g->gen + 1;
+    }
+    for (; st->uslots_upto < st->nslots; st->uslots_upto++) {
+        struct why_rec_slot *s = &st->slots[st->uslots_upto];
+        if (!s->rc || !why_store_slot_upstream(g, s))
+            continue;
+        if (!uslots_room(st))
+            return NULL;
+        st->uslots[st->nuslots++] = (uint32_t)st->uslots_upto;
+    }
+    *n = st->nuslots;
+    return st->uslots;
 }
 
 /* Whether the open record rc (just trimmed, not idle) can leave the active list until the

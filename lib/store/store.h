@@ -28,6 +28,11 @@
  *   - connection records by creation in a vector (slots) that holds each one's first packet
  *     time and cached role: a walk by time reads one 32-byte entry per record, and the
  *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
+ *     the places of the gateway's upstream connections among them, by creation, for the
+ *     gateways' current gen (why_store_upstream_slots): a walk by time of the upstream
+ *     connections reads none of the client connections between them, however many are held
+ *     open; O(records added since) amortised, O(records) after the gen changed or the
+ *     vector was compacted;
  *   - connection records of which a direction may have no packet, by creation, down to the
  *     WHY_STORE_OLDEST oldest records held (why_store_in_oldest), O(such records there)
  *     amortised: why_store_one_head; a record seen both ways leaves at the next walk that
@@ -173,6 +178,11 @@ struct why_store {
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
                                          allocation failed: walks then follow the list) */
+    uint32_t *uslots;                 /* places in slots of the upstream connections' entries,
+                                         in slots' order (why_store_upstream_slots) */
+    size_t nuslots, uslots_cap, uslots_upto; /* places held, allocated; slots looked at */
+    uint32_t uslots_gen;              /* the gateways' gen + 1 uslots holds (0: none held) */
+    bool uslots_ok;                   /* false for good after an allocation failed */
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -404,6 +414,12 @@ static inline bool why_store_slot_upstream(const struct why_gateways *g, struct 
     }
     return s->upstream;
 }
+
+/* The places in st->slots of the gateway's upstream connections (why_store_slot_upstream at
+ * the gateways' current gen), in the vector's order, *n of them: a place's entry may since
+ * have been freed (rc NULL). NULL when not kept (the slots are not, or an allocation
+ * failed): then walk every slot. Valid until a record is added or pruned. */
+const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_gateways *g, size_t *n);
 
 /* The records in the bucket of like's path (client address, server address, server port)
  * that are not claimed, not midstream and not established, newest first (creation order):

@@ -720,6 +720,54 @@ static void upstream_candidates(void **state)
     assert_null(f->st.cand_tail);
 }
 
+/* The places of the gateway's upstream connections in the vector by creation: the held
+ * client connections between them are not among them; a record added later is, at the next
+ * call; a change of the gateway addresses builds them again. */
+static void upstream_slots_skip_held_clients(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn held = f->conns[0];
+    held.cli_addr = A("198.18.1.10");
+    held.srv_addr = A("198.18.1.1");
+    struct why_conn_rec *first = why_store_conn_new(&f->st, &held);
+    struct why_conn_rec *up1 = why_store_conn_new(&f->st, &f->conns[1]);
+    for (int i = 0; i < 100; i++) {
+        held.cli_port = (uint16_t)(40000 + i);
+        assert_non_null(why_store_conn_new(&f->st, &held));
+    }
+    struct why_conn_rec *up2 = why_store_conn_new(&f->st, &f->conns[2]);
+    size_t n = 99;
+    /* no gateway known: no upstream connection */
+    assert_non_null(why_store_upstream_slots(&f->st, &f->gw, &n));
+    assert_int_equal(n, 0);
+    /* 198.19.0.1 serves HTTP and opens connections: the gateway, client side of up1, up2 */
+    struct why_addr gw = A("198.19.0.1");
+    why_gw_add_served(&f->gw, &gw);
+    why_gw_add_originator(&f->gw, &gw);
+    const uint32_t *us = why_store_upstream_slots(&f->st, &f->gw, &n);
+    assert_non_null(us);
+    assert_int_equal(n, 2);
+    assert_int_equal(us[0], up1->slot);
+    assert_int_equal(us[1], up2->slot);
+    assert_int_equal(f->st.slots[us[1]].rc, up2);
+    /* one more upstream connection: found at the next call, after the others */
+    struct why_conn_rec *up3 = why_store_conn_new(&f->st, &f->conns[3]);
+    us = why_store_upstream_slots(&f->st, &f->gw, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(us[2], up3->slot);
+    /* the held clients' address turns out to be a gateway too (a chain of proxies): their
+     * connections to 198.18.1.1 are that gateway's upstream connections now */
+    struct why_addr inner = A("198.18.1.10");
+    why_gw_add_served(&f->gw, &inner);
+    why_gw_add_originator(&f->gw, &inner);
+    us = why_store_upstream_slots(&f->st, &f->gw, &n);
+    assert_int_equal(n, 104);
+    assert_int_equal(us[0], first->slot);
+    assert_int_equal(us[1], up1->slot);
+    for (size_t i = 1; i < n; i++)
+        assert_true(us[i - 1] < us[i]);
+}
+
 /* The queued requests of one host from the index by host, in the order they began. */
 static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
 {
@@ -1351,6 +1399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
+        cmocka_unit_test_setup_teardown(upstream_slots_skip_held_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
