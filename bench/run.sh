@@ -9,9 +9,9 @@
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark]
 #
 #   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel ('': none). Files:
-#                   bench/out/SHAPE-1000m.pcap and SHAPE-200m.pcap (make-shape.sh), for proxy
-#                   proxy-2g.pcap and proxy-200m.pcap (make-capture.sh); a missing file: row
-#                   marked missing
+#                   bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap) and SHAPE-200m.pcap
+#                   (make-shape.sh), for proxy proxy-2g.pcap and proxy-200m.pcap
+#                   (make-capture.sh); a missing file: row marked missing
 #   --why502 L=P    a why502 binary and its label (repeatable: columns side by side); default
 #                   the Release build of this tree (build-release/, built here by
 #                   scripts/build-release.sh, profile-guided) as "tree"
@@ -138,7 +138,10 @@ IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
 for s in "${SHAPE_LIST[@]}"; do
   case "$s" in
     proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
-    names|conns|long|outage|tunnel) big="$HERE/out/$s-1000m.pcap"; small="$HERE/out/$s-200m.pcap" ;;
+    names|conns|long|outage|tunnel)
+      big="$HERE/out/$s-2000m.pcap" # tenfold the small one; the 1000m one when not made
+      [ -e "$big" ] || big="$HERE/out/$s-1000m.pcap"
+      small="$HERE/out/$s-200m.pcap" ;;
     *) die "unknown shape $s" ;;
   esac
   S[$s.big]="$big"; S[$s.small]="$small"
