@@ -8,6 +8,8 @@ prior knowledge). What it does depends on the path:
   /grpc    a trailers-only gRPC answer, grpc-status 14 UNAVAILABLE
   /*/Ok    a gRPC answer: an empty message, then trailers with grpc-status 0
   /*/Down  as /grpc
+  (the gRPC answers, /grpc, /*/Ok and /*/Down, come once the request has ended, as a unary
+  gRPC server's do)
   /stall   reads the upload but never opens the window (no WINDOW_UPDATE) and never answers:
            the sender stalls at 0; when the stream is reset the connection window comes back
 The data of other streams is acknowledged at once (WINDOW_UPDATE). On port+1 an HTTP/1.1
@@ -49,8 +51,13 @@ def answer(conn, sid, path):
         conn.send_data(sid, b"ok\n", end_stream=True)
 
 
+def grpc_call(path):
+    return path.startswith("/grpc") or path.endswith("/Ok") or path.endswith("/Down")
+
+
 def serve_h2(sock):
     stalled = {}  # stream -> bytes held without WINDOW_UPDATE
+    calls = {}  # stream -> path of a gRPC call whose request message has not all come
     conn = h2.connection.H2Connection(
         h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
     conn.initiate_connection()
@@ -65,8 +72,15 @@ def serve_h2(sock):
                     path = dict(ev.headers).get(":path", "/")
                     if path.startswith("/stall"):
                         stalled[ev.stream_id] = 0
+                    elif grpc_call(path):
+                        # a unary gRPC server answers once the request message has come: an
+                        # answer before the client's DATA makes nginx reset the client's
+                        # stream (its request unfinished), a race the lab would lose at times
+                        calls[ev.stream_id] = path
                     else:
                         answer(conn, ev.stream_id, path)
+                elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id in calls:
+                    answer(conn, ev.stream_id, calls.pop(ev.stream_id))
                 elif isinstance(ev, h2.events.DataReceived):
                     if ev.stream_id in stalled:
                         stalled[ev.stream_id] += ev.flow_controlled_length
