@@ -77,6 +77,49 @@ static void on_headers(void *ctx, const struct why_h2_stream *s, enum why_h2_sid
     why_app_response_strings(hc->env, t, h);
 }
 
+/* What the stream's server side said of the answer once it ended it, or once the stream
+ * left: the gRPC status, the body's size, and whether the answer is whole. */
+static void take_answer_end(struct h2_ctx *hc, struct why_txn *t, const struct why_h2_stream *s)
+{
+    t->grpc_status = s->grpc_status;
+    if (s->grpc_message[0] || why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE)[0]) {
+        struct why_resp_view v;
+        why_resp_view_of(t->resp, &v);
+        char msg[WHY_RESP_GRPC_MESSAGE_SIZE];
+        copy_str(msg, sizeof msg, s->grpc_message);
+        v.str[WHY_RESP_GRPC_MESSAGE] = msg;
+        why_store_txn_resp_put(hc->env->st, t, &v);
+    }
+    t->body_bytes = s->data_bytes[WHY_H2_SERVER];
+    /* the server's END_STREAM ends its answer, whatever ends the stream after it: a server
+     * may answer before the request has all come and then reset the stream with NO_ERROR to
+     * stop the upload (RFC 9113 8.1; nginx's gRPC proxy after an early trailers-only answer),
+     * and the connection may close with the request unfinished */
+    if (t->has_resp && s->ended[WHY_H2_SERVER] && s->end != WHY_H2_END_LOST) {
+        t->resp_done = true;
+        t->resp_end_frame = s->f_end[WHY_H2_SERVER];
+        t->resp_end_ts = s->t_end[WHY_H2_SERVER];
+    } else if (t->has_resp && t->expected_len > 0 && s->end != WHY_H2_END_LOST &&
+               s->data_bytes[WHY_H2_SERVER] >= (uint64_t)t->expected_len) {
+        /* all the content-length came, the END_STREAM did not (Apache sends it apart; curl
+         * closes once it has the body): the answer is whole, as in HTTP/1 */
+        t->resp_done = true;
+        t->resp_end_frame = s->f_data[WHY_H2_SERVER];
+        t->resp_end_ts = s->t_data[WHY_H2_SERVER];
+    }
+}
+
+/* The server ended its side, the client's still open: the answer is whole now (the stream
+ * leaves when the client ends too, resets it, or the connection goes). */
+static void on_side_end(void *ctx, const struct why_h2_stream *s, enum why_h2_side side)
+{
+    struct h2_ctx *hc = ctx;
+    struct why_txn *t;
+    if (side != WHY_H2_SERVER || s->ended[WHY_H2_CLIENT] || (t = txn_of(hc->rc, s->id)) == NULL || !t->has_resp)
+        return;
+    take_answer_end(hc, t, s);
+}
+
 static void on_stream_end(void *ctx, const struct why_h2_stream *s)
 {
     struct h2_ctx *hc = ctx;
@@ -92,28 +135,7 @@ static void on_stream_end(void *ctx, const struct why_h2_stream *s)
         h2->end_ts = s->t_close;
         h2->req_end_ts = s->ended[WHY_H2_CLIENT] ? s->t_end[WHY_H2_CLIENT] : t->req_ts;
     }
-    t->grpc_status = s->grpc_status;
-    if (s->grpc_message[0] || why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE)[0]) {
-        struct why_resp_view v;
-        why_resp_view_of(t->resp, &v);
-        char msg[WHY_RESP_GRPC_MESSAGE_SIZE];
-        copy_str(msg, sizeof msg, s->grpc_message);
-        v.str[WHY_RESP_GRPC_MESSAGE] = msg;
-        why_store_txn_resp_put(hc->env->st, t, &v);
-    }
-    t->body_bytes = s->data_bytes[WHY_H2_SERVER];
-    if (s->end == WHY_H2_END_COMPLETE && t->has_resp) {
-        t->resp_done = true;
-        t->resp_end_frame = s->f_end[WHY_H2_SERVER];
-        t->resp_end_ts = s->t_end[WHY_H2_SERVER];
-    } else if (t->has_resp && t->expected_len > 0 && s->end != WHY_H2_END_LOST &&
-               s->data_bytes[WHY_H2_SERVER] >= (uint64_t)t->expected_len) {
-        /* all the content-length came, the END_STREAM did not (Apache sends it apart; curl
-         * closes once it has the body): the answer is whole, as in HTTP/1 */
-        t->resp_done = true;
-        t->resp_end_frame = s->f_data[WHY_H2_SERVER];
-        t->resp_end_ts = s->t_data[WHY_H2_SERVER];
-    }
+    take_answer_end(hc, t, s);
     if (s->end == WHY_H2_END_LOST)
         hc->rc->resp_dead = true;
     advance_unanswered(hc->rc);
@@ -199,7 +221,7 @@ static struct why_h2_cb cbs(const struct why_app_env *env, struct why_conn_rec *
     hc->env = env;
     hc->rc = rc;
     hc->f = f;
-    return (struct why_h2_cb){hc, on_headers, on_stream_end, on_event};
+    return (struct why_h2_cb){hc, on_headers, on_stream_end, on_event, on_side_end};
 }
 
 static bool probe(const struct why_conn *c, const uint8_t *d, uint32_t n)

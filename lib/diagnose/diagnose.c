@@ -406,10 +406,13 @@ static bool grpc_failed(int s) { return s == 2 || s == 4 || s == 13 || s == 14 |
 
 /* A stream that ended other than complete: reset, dropped by GOAWAY, or its connection
  * closed (RST, or FIN both ways) with it open. A stream still open when the capture ended, or
- * lost to a gap, is not cut: nothing says it failed. */
+ * lost to a gap, is not cut: nothing says it failed; nor is one whose answer was whole before
+ * it ended (the server's END_STREAM, then a RST_STREAM NO_ERROR that stops the upload, RFC
+ * 9113 8.1, or the client's reset of a stream it had its answer on). */
 static bool h2_cut(const struct why_txn *t)
 {
-    if (!t->h2_stream || !t->h2_end || t->h2_end == WHY_H2_END_COMPLETE || t->h2_end == WHY_H2_END_LOST)
+    if (!t->h2_stream || !t->h2_end || t->h2_end == WHY_H2_END_COMPLETE || t->h2_end == WHY_H2_END_LOST ||
+        t->resp_done)
         return false;
     return t->h2_end != WHY_H2_END_CLOSED || why_rec_conn(t->rc)->closed;
 }

@@ -257,6 +257,10 @@ struct why_h2_cb {
     /* A stream left the table (st->end says why); st is gone after the call. */
     void (*on_stream_end)(void *ctx, const struct why_h2_stream *st);
     void (*on_event)(void *ctx, const struct why_h2_event *ev);
+    /* One side sent its END_STREAM (st->ended[side] is set; the stream may stay open for the
+     * other side: a server's complete answer before the request's end, RFC 9113 8.1).
+     * Optional. */
+    void (*on_side_end)(void *ctx, const struct why_h2_stream *st, enum why_h2_side side);
 };
 
 struct why_h2_pending_settings {

@@ -140,6 +140,8 @@ void why_h2_stream_side_end(struct why_h2_conn *c, struct why_h2_stream *st, enu
     /* a side that ends its half waits for window no more; an empty END_STREAM while the
      * window stands at 0 is giving up, not a reopened window: the stall ends unresolved */
     why_h2_stream_stall_end(c, st, s, false, d->cur_ts, d->cur_frame, cb);
+    if (cb && cb->on_side_end)
+        cb->on_side_end(cb->ctx, st, s);
     if (st->ended[why_h2_other(s)])
         why_h2_stream_finish(c, st, WHY_H2_END_COMPLETE, WHY_H2_NO_ERROR, s, d->cur_ts,
                              d->cur_frame, cb);

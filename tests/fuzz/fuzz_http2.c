@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t sl;
     why_h2_upgrade_h2c(data, size, &sv, &sl);
 
-    struct why_h2_cb cb = {NULL, on_headers, on_end, on_event};
+    struct why_h2_cb cb = {NULL, on_headers, on_end, on_event, NULL};
     struct why_h2_conn c;
     why_h2_conn_init(&c);
     struct why_ts ts = {1700000000, 0};

@@ -687,6 +687,17 @@ static void h2_client_gives_up(void **state)
     answer(&f->client, 200, 1.2, true);
     answer(&f->up, 200, 1.1, true);
     assert_false(diag(f));
+    /* a whole 200 (the gateway's END_STREAM), then the gateway resets the stream with NO_ERROR
+     * to stop the client's upload (RFC 9113 8.1): answered, no incident; likewise when the
+     * client resets a stream whose answer it has whole */
+    h2_end(&f->client, WHY_H2_END_RST, WHY_H2_NO_ERROR, WHY_S2C, 1.3);
+    assert_false(diag(f));
+    h2_end(&f->client, WHY_H2_END_RST, WHY_H2_CANCEL, WHY_C2S, 1.3);
+    assert_false(diag(f));
+    /* ...but not one cut before its end */
+    f->client.resp_done = false;
+    h2_end(&f->client, WHY_H2_END_RST, WHY_H2_INTERNAL_ERROR, WHY_S2C, 1.3);
+    assert_true(diag(f));
 }
 
 /* The gateway answered without an attempt after the origin sent GOAWAY on its HTTP/2

@@ -192,7 +192,7 @@ static void r_event(void *ctx, const struct why_h2_event *ev)
 static struct why_h2_cb cbs(struct rec *r)
 {
     memset(r, 0, sizeof *r);
-    return (struct why_h2_cb){r, r_headers, r_end, r_event};
+    return (struct why_h2_cb){r, r_headers, r_end, r_event, NULL};
 }
 
 static int count_ev(const struct rec *r, enum why_h2_ev_kind k)
