@@ -2005,7 +2005,15 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * --exhaustive, every record is looked at. Walked newest first, down to the window. */
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    size_t top = windowed ? window_top(cx, why_ts_add_us(to, WHY_SKEW_US)) : 0;
+    /* With the connection that carried the request known, no record whose SYN came after that
+     * connection's is one of the request's attempts (the walk's test below): the walk starts
+     * there, not at the window's end. A request that waited a minute for an answer reads the
+     * tries before its connection, not every connection the gateway opened while it waited
+     * (a reverse proxy without upstream keep-alive opens one per request). */
+    struct why_ts latest = to;
+    if (x->up_conn && why_ts_cmp(why_rec_conn(x->up_conn)->syn_ts0, latest) < 0)
+        latest = why_rec_conn(x->up_conn)->syn_ts0;
+    size_t top = windowed ? window_top(cx, why_ts_add_us(latest, WHY_SKEW_US)) : 0;
     size_t nus = 0;
     const uint32_t *us = windowed ? why_store_upstream_slots(cx->st, cx->gw, &nus) : NULL;
     if (us)
