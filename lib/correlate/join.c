@@ -1256,9 +1256,6 @@ static bool check_while_unresolved(const struct why_join_ctx *cx, const struct w
     return l.before == 0 && l.all > 0 && !l.resolved_ever && !l.gave_addr && why_join_scheduled(cx, rc);
 }
 
-/* rc can be q's final attempt: it began after q's request, and ended before the answer, at
- * once before it or, sooner, as the end of a chain that is no health check and began after
- * q's request. Returns the gap (us), or -1. */
 /* rc fits the gateway's own checks of its server: on their schedule, or in a round of its
  * checks of another server (why_join_check_round) */
 static bool fits_checks(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
@@ -1266,6 +1263,9 @@ static bool fits_checks(const struct why_join_ctx *cx, const struct why_conn_rec
     return why_join_scheduled(cx, rc) || why_join_check_round(cx, rc);
 }
 
+/* rc can be q's final attempt: it began after q's request, and ended before the answer, at
+ * once before it or, sooner, as the end of a chain that is no health check and began after
+ * q's request. Returns the gap (us), or -1. */
 static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q, struct why_conn_rec *rc,
                          struct named_memo *m)
 {
