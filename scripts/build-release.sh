@@ -55,9 +55,10 @@ build --clean-first
 say "training on examples/ and tests/captures/"
 n=0
 while IFS= read -r -d '' f; do
-  keys="${f%.*}.keys"
+  keys="${f%.*}.keys" # the TLS lab's key logs; the HTTP/2 lab's is keys.log beside its capture
+  [ -f "$keys" ] || keys="$(dirname "$f")/keys.log"
   args=(--quiet --output /dev/null)
-  [ -f "$keys" ] && args+=(--keylog "$keys")
+  [ -s "$keys" ] && args+=(--keylog "$keys")
   # exit 1 (failures found) and 2 (an unusable file: some captures are broken on purpose)
   # are answers, not errors of the training
   "$DIR/why502" --json "${args[@]}" "$f" >/dev/null 2>&1 || true

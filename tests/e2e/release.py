@@ -11,8 +11,10 @@ CORPUS = os.environ.get("WHY_CORPUS_DIR", os.path.join(os.path.dirname(ROOT), "s
 
 
 def run(binary, args, cap):
-    keys = os.path.splitext(cap)[0] + ".keys"
-    extra = ["--keylog", keys] if os.path.exists(keys) else []
+    keys = os.path.splitext(cap)[0] + ".keys"  # the TLS lab's; the HTTP/2 lab's is keys.log beside
+    if not os.path.exists(keys):
+        keys = os.path.join(os.path.dirname(cap), "keys.log")
+    extra = ["--keylog", keys] if os.path.exists(keys) and os.path.getsize(keys) else []
     r = subprocess.run([binary] + args + extra + [cap], capture_output=True, timeout=300)
     return r.returncode, r.stdout
 
