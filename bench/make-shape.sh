@@ -30,11 +30,21 @@
 #   tunnel   large bodies: most bytes in CONNECT tunnels (HTTPS to the origin through Squid,
 #            files of 1..32 MB), plain HTTP downloads of 1..8 MB, small requests beside. The
 #            capture ends at --size, in the middle of the transfers.
+#   hang     nginx as the gateway instead of Squid (nginx-gateway.conf: one upstream connection
+#            per request, its own resolver cache), small files, and --fail-pct P % of requests
+#            (default 2) that wait: half to an origin that accepts and never answers (port
+#            8081 of stall.bench, stall-origin.py: nginx the origin has port 80 there; 504
+#            after proxy_read_timeout, 30 s), 30 % to an address whose SYNs are dropped (504
+#            after proxy_connect_timeout, 10 s), 20 % to an origin refusing (RST, 502);
+#            --parallel clients (default 128) keep the rate up while many wait.
 #
 #   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
+#   --max-time S   stop the load after S seconds when the size is not reached (default 900;
+#                  hang 2400; long --duration + 120)
 #   --out FILE     default bench/out/SHAPE-SIZEm.pcap (bench/out/ is scratch)
 #   --tag TAG      namespaces are w5b-TAG-cli, w5b-TAG-gw, w5b-TAG-up (default: 2 letters of
 #                  the shape, plus the size): two shapes can be made at once with different tags
+#   --parallel N   clients at once (default 16; hang 128)
 #   --workers N    Squid's SMP workers (default: conns one per 10,000 held connections, names 2,
 #                  others 1); with more than one, Squid's service name is w5bTAG
 #
@@ -56,13 +66,13 @@ SHAPE=""
 SIZE_MB=1000
 OUT=""
 TAG=""
-MAXTIME=900
+MAXTIME=""
 DURATION=1860
 NAMES=5000
 TTL=30
 CONNS=20000
-FAILPCT=10
-PAR=16
+FAILPCT=""
+PAR=""
 WORKERS=""
 KEEP_WORK=0
 while [ $# -gt 0 ]; do
@@ -85,10 +95,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-case "$SHAPE" in names|conns|long|outage|tunnel) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel" >&2; exit 2 ;; esac
+case "$SHAPE" in names|conns|long|outage|tunnel|hang) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang" >&2; exit 2 ;; esac
+[ -n "$FAILPCT" ] || { [ "$SHAPE" = hang ] && FAILPCT=2 || FAILPCT=10; }
+[ -n "$PAR" ] || { [ "$SHAPE" = hang ] && PAR=128 || PAR=16; }
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
-isnum "$PAR" && [ "$PAR" -le 64 ] || { echo "make-shape: --parallel wants 1..64" >&2; exit 2; }
+isnum "$PAR" && [ "$PAR" -le 256 ] || { echo "make-shape: --parallel wants 1..256" >&2; exit 2; }
 [ -z "$WORKERS" ] || { isnum "$WORKERS" && [ "$WORKERS" -le 8 ]; } || { echo "make-shape: --workers wants 1..8" >&2; exit 2; }
+[ -n "$MAXTIME" ] || { [ "$SHAPE" = hang ] && MAXTIME=2400 || MAXTIME=900; } # hang: 2000 MB take about 15 minutes
 isnum "$MAXTIME" && [ "$MAXTIME" -le 3600 ] || { echo "make-shape: --max-time wants 1..3600" >&2; exit 2; }
 isnum "$DURATION" && [ "$DURATION" -le 7200 ] || { echo "make-shape: --duration wants 1..7200" >&2; exit 2; }
 isnum "$NAMES" && [ "$NAMES" -le 20000 ] || { echo "make-shape: --names wants 1..20000" >&2; exit 2; }
@@ -151,7 +164,7 @@ capture_traps
 
 WORK="$(mktemp -d "/tmp/w5b-$TAG.XXXXXX")"
 chmod 755 "$WORK"
-mkdir -p "$WORK"/{squid,nginx,unbound,www/f,www/big,batches,res,tls}
+mkdir -p "$WORK"/{squid,nginx,gw,unbound,www/f,www/big,batches,res,tls}
 chown proxy "$WORK/squid"
 
 build_pcap_loop
@@ -182,7 +195,7 @@ ip -n "$NSG" addr add 198.18.1.1/24 dev gw-cli
 ip -n "$NSG" addr add fd00:1::1/64 dev gw-cli nodad
 ip -n "$NSG" addr add 198.19.0.1/16 dev gw-up
 ip -n "$NSU" addr add 198.19.0.53/16 dev up-gw
-for h in 10 11 12 13 14 15 16 17 18 99; do ip -n "$NSU" addr add "198.19.0.$h/16" dev up-gw; done
+for h in 10 11 12 13 14 15 16 17 18 19 99; do ip -n "$NSU" addr add "198.19.0.$h/16" dev up-gw; done
 if [ "$SHAPE" = names ]; then
   awk -v n="$NADDR" 'BEGIN {for (a = 0; a < n; a++) printf "addr add 198.19.%d.%d/16 dev up-gw\n", 1 + int(a / 250), 1 + a % 250}' > "$WORK/addrs.batch"
   ip -n "$NSU" -batch "$WORK/addrs.batch"
@@ -217,7 +230,7 @@ mac() { ip -n "$1" -o link show dev "$2" | sed -n 's#.*link/ether \([0-9a-f:]*\)
   for h in $(seq 2 33); do echo "neigh replace 198.18.1.$h lladdr $m dev gw-cli nud permanent"; done
   for h in 2 3 4 5; do echo "neigh replace fd00:1::$h lladdr $m dev gw-cli nud permanent"; done
   m=$(mac "$NSU" up-gw)
-  for h in 53 10 11 12 13 14 15 16 17 18 99; do echo "neigh replace 198.19.0.$h lladdr $m dev gw-up nud permanent"; done
+  for h in 53 10 11 12 13 14 15 16 17 18 19 99; do echo "neigh replace 198.19.0.$h lladdr $m dev gw-up nud permanent"; done
 } > "$WORK/neigh-gw.batch"
 echo "neigh replace 198.19.0.1 lladdr $(mac "$NSG" gw-up) dev up-gw nud permanent" > "$WORK/neigh-up.batch"
 ip -n "$NSC" -batch "$WORK/neigh-cli.batch"
@@ -232,6 +245,9 @@ nsx "$NSU" iptables -A INPUT -d 198.19.0.99 -p tcp --syn -j DROP
 if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.53 -p udp --dport 53 -m string --algo bm \
     --hex-string '|04|down|05|bench' -j DROP
+fi
+# (hang: refuse.bench as well; its waits are stall.bench, 198.19.0.19, and drop.bench)
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
 fi
 set +e
@@ -255,6 +271,10 @@ DTTL=5
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
   fi
+  if [ "$SHAPE" = hang ]; then
+    echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
+    echo '    local-data: "stall.bench. 5 IN A 198.19.0.19"'
+  fi
   if [ "$SHAPE" = tunnel ]; then
     echo '    local-data: "secure.bench. 5 IN A 198.19.0.10"'
     echo '    local-data: "dl.bench. 5 IN A 198.19.0.11"'
@@ -275,6 +295,16 @@ if [ "$SHAPE" = tunnel ]; then
 fi
 bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
+GW=squid
+if [ "$SHAPE" = hang ]; then
+  # nginx as the gateway on Squid's port, and the origin that never answers
+  GW=nginx
+  sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
+  bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
+  bg "$NSU" "$WORK/stall.log" python3 "$HERE/stall-origin.py" --addr 198.19.0.19 --port 8081 --stop "$WORK/STOP" --report "$WORK/stall.txt" \
+    --max-time $(( MAXTIME + 300 ))
+  wait_listen "$NSU" t 'src 198.19.0.19:8081' stall-origin.py
+else
 # Squid: make-capture.sh's configuration; CONNECT to 443 allowed; the shape's settings last
 # (for single-valued directives the last one wins)
 {
@@ -306,17 +336,18 @@ if [ "$WORKERS" -gt 1 ]; then
 else
   bg "$NSG" "$WORK/squid/stderr.log" bash -c "ulimit -n $FDMAX; exec squid -N -f '$WORK/squid/squid.conf'"
 fi
+fi
 wait_listen "$NSU" u 'src 198.19.0.53:53' unbound
 wait_listen "$NSU" t 'sport = :80' nginx
-wait_listen "$NSG" t 'sport = :9090' squid
+wait_listen "$NSG" t 'sport = :9090' "$GW"
 for i in $(seq 1 100); do   # every worker's queue
   [ "$(nsx "$NSG" ss -Hlnt 'sport = :9090' | wc -l)" -ge "$WORKERS" ] && break
   sleep 0.1
 done
 [ "$(nsx "$NSG" ss -Hlnt 'sport = :9090' | wc -l)" -ge "$WORKERS" ] \
   || die "Squid's $WORKERS workers did not all start listening (see $WORK/squid; --keep-work keeps it)"
-nsx "$NSC" curl -s -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html \
-  || die "warm-up request through Squid failed (see $WORK/squid)"
+nsx "$NSC" curl -sf -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html \
+  || die "warm-up request through $GW failed (see $WORK/$([ $GW = squid ] && echo squid || echo gw))"
 if [ "$SHAPE" = tunnel ]; then
   wait_listen "$NSU" t 'sport = :443' nginx
   nsx "$NSC" curl -s -k -o /dev/null -x http://198.18.1.1:9090 --max-time 10 https://secure.bench/f/000.html \
@@ -328,7 +359,7 @@ log "topology up, servers listening (work: $WORK)"
 # Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
 PER_CURL=50
 case "$SHAPE" in
-  names) MEAN=2600 ;;                                  # only the small files (1-8 KB)
+  names|hang) MEAN=2600 ;;                             # only the small files (1-8 KB)
   tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
   *) MEAN=$MEAN_BODY ;;
 esac
@@ -354,6 +385,12 @@ function failing(   r) {   # outage: which failure, by share
   if (r < 0.98) { kind = "dnsdown";   return sprintf("http://x.down.bench/f/%s", small()) }
   kind = "dropsyn"; return sprintf("http://drop.bench/f/%s", small())
 }
+function waiting(   r) {   # hang: which failure, by share
+  r = rand(); nfail++
+  if (r < 0.50) { kind = "stall";   return sprintf("http://stall.bench:8081/f/%s", tiny()) }
+  if (r < 0.80) { kind = "dropsyn"; return sprintf("http://drop.bench/f/%s", tiny()) }
+  kind = "refused"; return sprintf("http://refuse.bench/f/%s", tiny())
+}
 BEGIN {
   srand(9091)
   n = 0   # (an unset n as a subscript is "" in mawk, not 0)
@@ -371,6 +408,9 @@ BEGIN {
         else u = sprintf("http://n%04d.bench/f/%s", int(rand() * names), tiny())
       } else if (shape == "outage") {
         if (rand() * 100 < failpct) u = failing(); else u = plain()
+      } else if (shape == "hang") {
+        if (rand() * 100 < failpct) u = waiting()
+        else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
       } else if (shape == "long") {
         if (rand() < 0.002) u = failing(); else u = plain()
       } else if (shape == "tunnel") {
@@ -513,6 +553,7 @@ read -r _ packets _ wirebytes _ _ _ span < <("$HERE/out/pcap-loop" "$TMPOUT") ||
 mv -f "$TMPOUT" "$OUT" || die "cannot write $OUT"
 fsize=$(stat -c %s "$OUT")
 ALOG="$WORK/squid/access.log"
+[ "$GW" = nginx ] && ALOG="$WORK/gw/access.log"
 # SMP: the workers' logs in one, by time
 [ "$WORKERS" -gt 1 ] && sort -n -s -k1,1 "$WORK"/squid/access-*.log > "$ALOG" 2>/dev/null
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
@@ -535,6 +576,8 @@ python3 "$HERE/capture-figures.py" "$OUT" > "$WORK/figures.txt" || die "capture-
     conns) echo "conns_asked=$CONNS"; echo "held=$(cat "$WORK/hold.txt" 2>/dev/null | tr '\n' ' ')"
            echo "slow=$(cat "$WORK/slow.txt" 2>/dev/null | grep -E '^(opened|slow_bytes|slow_open_at_stop)=' | tr '\n' ' ')" ;;
     outage) echo "fail_pct_asked=$FAILPCT" ;;
+    hang) echo "fail_pct_asked=$FAILPCT"; echo "gateway=nginx (nginx-gateway.conf; the squid_ lines below are read from its access log)"
+          echo "stall_origin=$(cat "$WORK/stall.txt" 2>/dev/null) (at the load's stop; the connections open stay open past the capture)" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac
   echo "clients_at_once=$PAR squid_workers=$WORKERS$([ "$SHAPE" = conns ] && echo " holders=$HOLDERS")"
