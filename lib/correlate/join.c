@@ -1016,14 +1016,15 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
  * it), was followed at once (within WHY_FAILOVER_US) by the gateway's 5xx to another request
  * for the same host that was waiting then, while client's own answer came later; and another
  * failed try of that server and port, which no request has, began after client's request and
- * ended at once before client's answer, while none ended so before the other's. The pairing
- * in which each answer follows its own try at once is the cheaper one (match_finals'
- * measure): rc is the other's final try, not client's. Bench `hang` shape (nginx with two
- * workers, each with its own resolver cache): refuse.bench, asked for at 0.582 s and looked
- * up by one worker, asked for again at 0.637 s and served from the other's cache; the second
- * request's try was refused at 0.6478 s and answered 0.7 ms later, the first's at 0.6756 s
- * and answered 1.0 ms later. In the order of their SYNs the first request took the second's
- * try, and the second was read as answered with no try at all. */
+ * ended nearer before client's answer, while none but rc ended at once before the other's.
+ * The pairing in which each answer follows its own try the sooner is the cheaper one
+ * (match_finals' measure), and the other is not left with no try at all: rc is the other's
+ * final try, not client's. Bench `hang` shape (nginx with two workers, each with its own
+ * resolver cache): refuse.bench, asked for at 0.582 s and looked up by one worker, asked for
+ * again at 0.637 s and served from the other's cache; the second request's try was refused
+ * at 0.6478 s and answered 0.7 ms later, the first's at 0.6611 s and answered 1.0 ms later.
+ * In the order of their SYNs the first request took the second's try, and the second was
+ * read as answered with no try at all. */
 static bool answered_for_other(const struct why_join_ctx *cx, const struct why_txn *client,
                                const struct why_join *x, const struct why_conn_rec *rc)
 {
@@ -1032,7 +1033,8 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
         !(c->half[WHY_S2C].end->rst_frame || c->icmp_frame))
         return false;
     struct why_ts end = why_join_attempt_end(rc);
-    if (why_ts_diff_us(end, client->resp_first_ts) <= WHY_FAILOVER_US)
+    int64_t own_gap = why_ts_diff_us(end, client->resp_first_ts);
+    if (own_gap <= WHY_FAILOVER_US)
         return false; /* client's own answer followed it at once too */
     const struct why_txn *other = NULL;
     for (const struct why_txn *q = waiting_first(cx); q && !other && !why_join_queue_past(cx, q, c->syn_ts0, WHY_CAUSAL_US);
@@ -1047,7 +1049,7 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
     /* the server's tries, newest first (in the order of their first packet unless the clock
      * went back), down to client's request */
     struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    bool own = false;
+    bool nearer = false;
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
             break;
@@ -1059,12 +1061,12 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
         int64_t g = why_ts_diff_us(oend, other->resp_first_ts);
         if (why_ts_diff_us(other->req_first_ts, oc->syn_ts0) >= -WHY_CAUSAL_US && g >= -WHY_CAUSAL_US &&
             g <= WHY_FAILOVER_US)
-            return false; /* the other has a try of its own as near its answer */
+            return false; /* the other has a try of its own at once before its answer */
         g = why_ts_diff_us(oend, client->resp_first_ts);
-        own |= why_ts_diff_us(client->req_first_ts, oc->syn_ts0) >= -WHY_CAUSAL_US && g >= -WHY_CAUSAL_US &&
-               g <= WHY_FAILOVER_US;
+        nearer |= why_ts_diff_us(client->req_first_ts, oc->syn_ts0) >= -WHY_CAUSAL_US && g >= -WHY_CAUSAL_US &&
+                  g < own_gap;
     }
-    return own;
+    return nearer;
 }
 
 #define WHY_BEAT_TRIES 16 /* earlier tries of rc's path read for its beat */
