@@ -380,6 +380,32 @@ static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, const uin
     return NULL;
 }
 
+/* The walk of a request's tries when no connection is known to have carried it, newest
+ * first from the upstream place `top` down to oldest (window_prev's stop): the upstream
+ * places not sorted yet (why_store_try_slots' front and above), then the sorted ones that
+ * could be a try. The records it leaves out are established connections that carried HTTP,
+ * which the walk's own tests leave out for such a request (a working connection that
+ * carried other requests), so it picks what the walk of every upstream record picks. */
+struct try_walk {
+    const uint32_t *us, *ts; /* upstream places (NULL: the walk of window_prev), sorted tries */
+    size_t i, front, j;      /* next place in us (i > front), the sort's front, next in ts */
+};
+
+static struct why_conn_rec *try_prev(const struct why_join_ctx *cx, struct try_walk *w, struct why_ts oldest)
+{
+    while (w->i > w->front) {
+        const struct why_rec_slot *s = &cx->st->slots[w->us[--w->i]];
+        if (!s->rc)
+            continue;
+        if (why_ts_cmp(s->first_ts, oldest) < 0) {
+            w->j = 0; /* (the stop holds for the sorted places below) */
+            return NULL;
+        }
+        return s->rc;
+    }
+    return window_prev(cx, w->ts, &w->j, oldest, NULL);
+}
+
 /* The place in us (n of them, slot places in increasing order) of the first at or above
  * the vector's place top: the upstream records the walk from top down reads are those
  * below it. */
@@ -2073,8 +2099,20 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     size_t top = windowed ? window_top(cx, why_ts_add_us(latest, WHY_SKEW_US)) : 0;
     size_t nus = 0;
     const uint32_t *us = windowed ? why_store_upstream_slots(cx->st, cx->gw, &nus) : NULL;
+    /* no connection known to have carried it (none gets known in the walk before it ends):
+     * the walk reads the records that could be a try (try_walk) */
+    size_t nts = 0, front = 0;
+    const uint32_t *ts = us && !x->up_conn ? why_store_try_slots(cx->st, cx->gw, &nts, &front) : NULL;
+    if (ts)
+        us = why_store_upstream_slots(cx->st, cx->gw, &nus); /* (the same places, extended) */
     if (us)
         top = upstream_top(us, nus, top);
+    size_t ts_top = 0; /* where the sorted places start for a walk from top */
+    if (ts) {
+        if (front > top)
+            front = top;
+        ts_top = upstream_top(ts, nts, front < nus ? us[front] : cx->st->nslots);
+    }
     /* an answer that says no server was dialled (Varnish's own, Caddy's 503) has no attempt */
     bool nowhere = !cx->exhaustive && !x->up_conn && x->ndns > 0 && !u.host_is_ip &&
                    name_leads_nowhere(cx, x, u.host);
@@ -2086,8 +2124,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         int pick_score = 0;
         bool pick_retry = false;
         size_t slot = top;
-        for (struct why_conn_rec *rc = windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail) : cx->st->rhead; rc;
-             rc = windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext) {
+        struct try_walk tw = {us, ts, top, front, ts_top};
+        for (struct why_conn_rec *rc = ts        ? try_prev(cx, &tw, oldest)
+                                       : windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail)
+                                                  : cx->st->rhead;
+             rc; rc = ts ? try_prev(cx, &tw, oldest) : windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext) {
             if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))
                 continue;
             /* a request the match left without a final attempt: not another's chain, not an

@@ -757,6 +757,7 @@ void why_store_fini(struct why_store *st)
     spare_drain(&st->spare_http1);
     free(st->slots);
     free(st->uslots);
+    free(st->tslots);
     free(st->tls_recs);
     free(st->ready);
     free(st->complete);
@@ -2042,21 +2043,27 @@ static void slots_compact(struct why_store *st)
     st->uslots_gen = 0; /* the places moved */
 }
 
-/* Room for one more place in uslots (false, and the places not kept, when refused). */
-static bool uslots_room(struct why_store *st)
+/* Room for one more place in a vector of places (uslots, tslots) holding n of *cap (false,
+ * and neither vector kept, when refused: the walks then read every slot). */
+static bool places_room(struct why_store *st, uint32_t **v, size_t *cap, size_t n)
 {
-    if (st->uslots && st->nuslots < st->uslots_cap)
+    if (*v && n < *cap)
         return true;
-    size_t cap = st->uslots_cap ? st->uslots_cap * 2 : 256;
-    uint32_t *v = realloc(st->uslots, cap * sizeof *v);
-    if (!v) {
+    size_t c = *cap ? *cap * 2 : 256;
+    uint32_t *nv = realloc(*v, c * sizeof *nv);
+    if (!nv) {
         st->sum->oom++;
         st->uslots_ok = false;
         return false;
     }
-    st->uslots = v;
-    st->uslots_cap = cap;
+    *v = nv;
+    *cap = c;
     return true;
+}
+
+static bool uslots_room(struct why_store *st)
+{
+    return places_room(st, &st->uslots, &st->uslots_cap, st->nuslots);
 }
 
 const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_gateways *g, size_t *n)
@@ -2066,6 +2073,7 @@ const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_
         return NULL;
     if (st->uslots_gen != g->gen + 1) {
         st->nuslots = st->uslots_upto = 0;
+        st->ntslots = st->tslots_upto = 0;
         st->uslots_gen = g->gen + 1;
     }
     for (; st->uslots_upto < st->nslots; st->uslots_upto++) {
@@ -2078,6 +2086,30 @@ const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_
     }
     *n = st->nuslots;
     return st->uslots;
+}
+
+const uint32_t *why_store_try_slots(struct why_store *st, const struct why_gateways *g, size_t *n, size_t *front)
+{
+    *n = *front = 0;
+    size_t nus;
+    const uint32_t *us = why_store_upstream_slots(st, g, &nus);
+    if (!us || !places_room(st, &st->tslots, &st->tslots_cap, st->ntslots))
+        return NULL;
+    struct why_ts by = st->nslots ? why_ts_add_us(st->slots[st->nslots - 1].first_ts, -WHY_TRY_SLOTS_AGE_US)
+                                  : (struct why_ts){0};
+    for (; st->tslots_upto < nus; st->tslots_upto++) {
+        const struct why_rec_slot *s = &st->slots[us[st->tslots_upto]];
+        if (s->rc && why_ts_cmp(s->first_ts, by) > 0)
+            break;
+        if (!s->rc || (why_rec_conn(s->rc)->established && (s->rc->app == WHY_APP_HTTP || s->rc->app == WHY_APP_H2)))
+            continue;
+        if (!places_room(st, &st->tslots, &st->tslots_cap, st->ntslots))
+            return NULL;
+        st->tslots[st->ntslots++] = us[st->tslots_upto];
+    }
+    *n = st->ntslots;
+    *front = st->tslots_upto;
+    return st->tslots;
 }
 
 /* Whether the open record rc (just trimmed, not idle) can leave the active list until the

@@ -183,6 +183,9 @@ struct why_store {
     size_t nuslots, uslots_cap, uslots_upto; /* places held, allocated; slots looked at */
     uint32_t uslots_gen;              /* the gateways' gen + 1 uslots holds (0: none held) */
     bool uslots_ok;                   /* false for good after an allocation failed */
+    uint32_t *tslots;                 /* of uslots[0..tslots_upto), the places of the records
+                                         that could still be a try (why_store_try_slots) */
+    size_t ntslots, tslots_cap, tslots_upto; /* places held, allocated; uslots looked at */
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -420,6 +423,23 @@ static inline bool why_store_slot_upstream(const struct why_gateways *g, struct 
  * have been freed (rc NULL). NULL when not kept (the slots are not, or an allocation
  * failed): then walk every slot. Valid until a record is added or pruned. */
 const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_gateways *g, size_t *n);
+
+#define WHY_TRY_SLOTS_AGE_US 1000000 /* an upstream record is sorted into why_store_try_slots
+                                        once it opened this long before the newest record:
+                                        a connection a gateway opens for a request carries it
+                                        at once after its handshake */
+
+/* Of the upstream places (why_store_upstream_slots, which it extends first), the records that
+ * could be a request's try when no connection is known to have carried it: all but the
+ * established connections found to carry HTTP (an established connection that carried HTTP
+ * stays so: rc->app is decided once, and HTTP/1 only becomes HTTP/2). A record is sorted once,
+ * when it opened WHY_TRY_SLOTS_AGE_US before the newest record; the first *front upstream
+ * places are sorted (the others are to be read from the upstream places), *n of them kept.
+ * The same validity as why_store_upstream_slots; NULL when not kept. A walk of the tries of
+ * a request that waited reads the gateway's failed and unused connections, not the thousands
+ * that carried other requests while it waited (a reverse proxy without upstream keep-alive
+ * opens one per request). */
+const uint32_t *why_store_try_slots(struct why_store *st, const struct why_gateways *g, size_t *n, size_t *front);
 
 /* The records in the bucket of like's path (client address, server address, server port)
  * that are not claimed, not midstream and not established, newest first (creation order):

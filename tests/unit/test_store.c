@@ -768,6 +768,63 @@ static void upstream_slots_skip_held_clients(void **state)
         assert_true(us[i - 1] < us[i]);
 }
 
+/* The places of the upstream records that could be a try: an established connection that
+ * carried HTTP is left out once it is WHY_TRY_SLOTS_AGE_US older than the newest record; a
+ * failed attempt, or a connection that carried something else, stays; a record is sorted
+ * once, and the ones not sorted yet are beyond the front. */
+static void try_slots_leave_out_carried_http(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr gw = A("198.19.0.1");
+    why_gw_add_served(&f->gw, &gw);
+    why_gw_add_originator(&f->gw, &gw);
+    struct why_conn c[5];
+    struct why_conn_rec *rc[5];
+    for (int i = 0; i < 5; i++) {
+        c[i] = f->conns[0];
+        c[i].cli_port = (uint16_t)(51000 + i);
+        c[i].first_ts = T(1 + i * 0.1);
+    }
+    c[4].first_ts = T(1.9); /* newer than the others by less than the age */
+    for (int i = 0; i < 5; i++)
+        assert_non_null(rc[i] = why_store_conn_new(&f->st, &c[i]));
+    c[0].established = c[2].established = c[3].established = c[4].established = true;
+    rc[0]->app = rc[4]->app = WHY_APP_HTTP;
+    rc[2]->app = WHY_APP_TLS; /* carried something else */
+    rc[3]->app = WHY_APP_H2;  /* (c[1]: SYNs unanswered) */
+    size_t n = 99, front = 99;
+    const uint32_t *ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
+    assert_non_null(ts);
+    /* 1.9 s is the newest: the records of 0.9 s and before are sorted, none is */
+    assert_int_equal(front, 0);
+    assert_int_equal(n, 0);
+    struct why_conn late = f->conns[0];
+    late.cli_port = 52000;
+    late.first_ts = T(2.25);
+    assert_non_null(why_store_conn_new(&f->st, &late));
+    ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
+    assert_int_equal(front, 3); /* 1.0, 1.1, 1.2 sorted (by 1.25) */
+    assert_int_equal(n, 2);
+    assert_int_equal(ts[0], rc[1]->slot);
+    assert_int_equal(ts[1], rc[2]->slot);
+    /* sorted once: the failed attempt that connects and carries HTTP later stays */
+    c[1].established = true;
+    rc[1]->app = WHY_APP_HTTP;
+    struct why_conn later = f->conns[0];
+    later.cli_port = 52001;
+    later.first_ts = T(4);
+    assert_non_null(why_store_conn_new(&f->st, &later));
+    ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
+    assert_int_equal(front, 6);
+    assert_int_equal(n, 3);
+    assert_int_equal(ts[0], rc[1]->slot);
+    assert_int_equal(ts[2], f->st.slots[f->st.uslots[5]].rc->slot);
+    size_t nus;
+    const uint32_t *us = why_store_upstream_slots(&f->st, &f->gw, &nus);
+    assert_int_equal(nus, 7);
+    assert_int_equal(us[5], ts[2]);
+}
+
 /* The queued requests of one host from the index by host, in the order they began. */
 static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
 {
@@ -1400,6 +1457,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_slots_skip_held_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(try_slots_leave_out_carried_http, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
