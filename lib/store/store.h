@@ -32,7 +32,9 @@
  *     gateways' current gen (why_store_upstream_slots): a walk by time of the upstream
  *     connections reads none of the client connections between them, however many are held
  *     open; O(records added since) amortised, O(records) after the gen changed or the
- *     vector was compacted;
+ *     vector was compacted; and of those, the ones that can still be a try, sorted once a
+ *     second after they open (why_store_try_slots): the walk of the tries of a request no
+ *     connection carried reads none of the connections that carried other requests;
  *   - connection records of which a direction may have no packet, by creation, down to the
  *     WHY_STORE_OLDEST oldest records held (why_store_in_oldest), O(such records there)
  *     amortised: why_store_one_head; a record seen both ways leaves at the next walk that
