@@ -32,9 +32,9 @@
  *     gateways' current gen (why_store_upstream_slots): a walk by time of the upstream
  *     connections reads none of the client connections between them, however many are held
  *     open; O(records added since) amortised, O(records) after the gen changed or the
- *     vector was compacted; and of those, the ones that can still be a try, sorted once a
- *     second after they open (why_store_try_slots): the walk of the tries of a request no
- *     connection carried reads none of the connections that carried other requests;
+ *     vector was compacted; and of those, the ones that can still be a try, sorted once,
+ *     a tenth of a second after they open (why_store_try_slots): the walk of the tries of
+ *     a request no connection carried reads none of the connections that carried others;
  *   - connection records of which a direction may have no packet, by creation, down to the
  *     WHY_STORE_OLDEST oldest records held (why_store_in_oldest), O(such records there)
  *     amortised: why_store_one_head; a record seen both ways leaves at the next walk that
@@ -426,10 +426,13 @@ static inline bool why_store_slot_upstream(const struct why_gateways *g, struct 
  * failed): then walk every slot. Valid until a record is added or pruned. */
 const uint32_t *why_store_upstream_slots(struct why_store *st, const struct why_gateways *g, size_t *n);
 
-#define WHY_TRY_SLOTS_AGE_US 1000000 /* an upstream record is sorted into why_store_try_slots
-                                        once it opened this long before the newest record:
-                                        a connection a gateway opens for a request carries it
-                                        at once after its handshake */
+#define WHY_TRY_SLOTS_AGE_US 100000 /* an upstream record is sorted into why_store_try_slots
+                                       once it opened this long before the newest record: a
+                                       connection a gateway opens for a request carries it at
+                                       once after its handshake (one that has not by then is
+                                       kept, and only read). The walks read the newest records
+                                       unsorted: 1 s made that 1,300 records a try on a busy
+                                       `hang` capture, most of the walk */
 
 /* Of the upstream places (why_store_upstream_slots, which it extends first), the records that
  * could be a request's try when no connection is known to have carried it: all but the

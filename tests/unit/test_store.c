@@ -783,9 +783,9 @@ static void try_slots_leave_out_carried_http(void **state)
     for (int i = 0; i < 5; i++) {
         c[i] = f->conns[0];
         c[i].cli_port = (uint16_t)(51000 + i);
-        c[i].first_ts = T(1 + i * 0.1);
+        c[i].first_ts = T(1 + i * 0.01);
     }
-    c[4].first_ts = T(1.9); /* newer than the others by less than the age */
+    c[4].first_ts = T(1.09); /* newer than the others by less than the age (0.1 s) */
     for (int i = 0; i < 5; i++)
         assert_non_null(rc[i] = why_store_conn_new(&f->st, &c[i]));
     c[0].established = c[2].established = c[3].established = c[4].established = true;
@@ -795,15 +795,15 @@ static void try_slots_leave_out_carried_http(void **state)
     size_t n = 99, front = 99;
     const uint32_t *ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
     assert_non_null(ts);
-    /* 1.9 s is the newest: the records of 0.9 s and before are sorted, none is */
+    /* 1.09 s is the newest: the records of 0.99 s and before are sorted, none is */
     assert_int_equal(front, 0);
     assert_int_equal(n, 0);
     struct why_conn late = f->conns[0];
     late.cli_port = 52000;
-    late.first_ts = T(2.25);
+    late.first_ts = T(1.125);
     assert_non_null(why_store_conn_new(&f->st, &late));
     ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
-    assert_int_equal(front, 3); /* 1.0, 1.1, 1.2 sorted (by 1.25) */
+    assert_int_equal(front, 3); /* 1.00, 1.01, 1.02 sorted (by 1.025) */
     assert_int_equal(n, 2);
     assert_int_equal(ts[0], rc[1]->slot);
     assert_int_equal(ts[1], rc[2]->slot);
