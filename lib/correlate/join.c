@@ -2104,7 +2104,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     size_t nts = 0, front = 0;
     const uint32_t *ts = us && !x->up_conn ? why_store_try_slots(cx->st, cx->gw, &nts, &front) : NULL;
     if (ts)
-        us = why_store_upstream_slots(cx->st, cx->gw, &nus); /* (the same places, extended) */
+        us = why_store_upstream_slots(cx->st, cx->gw, &nus); /* (the same places; the vector
+                                                                 may have moved) */
     if (us)
         top = upstream_top(us, nus, top);
     size_t ts_top = 0; /* where the sorted places start for a walk from top */
