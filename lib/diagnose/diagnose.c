@@ -1337,9 +1337,18 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             WHY_P_EV_DNS_QUERY_FOR, NULL, 0, 0);
     for (uint32_t i = 0; i < x->nattempts && !direct; i++)
         why_dg_conn_evidence(inc, x->attempts[i]);
-    if (t->has_resp)
+    if (t->has_resp) {
         why_dg_ev_conn(inc, WHY_EVK_RESPONSE, t->rc, WHY_S2C, t->resp_first_frame, t->resp_first_ts, WHY_P_EV_ANSWERS,
             NULL, NULL, t->status, direct);
+    } else if (t->h2_stream && t->h2_end == WHY_H2_END_RST && t->h2->by == WHY_S2C) {
+        /* no answer, the client's stream reset by the gateway: how the request ended for the
+         * client, whatever the cause upstream (HAProxy refused the stream, REFUSED_STREAM, 2 s
+         * after its upstream window stalled, and curl sent the request again) */
+        char code[32];
+        h2_code_name(t->h2->code, code, sizeof code);
+        why_dg_ev_conn(inc, WHY_EVK_H2_RST_STREAM, t->rc, WHY_S2C, t->h2->end_frame, t->h2->end_ts, WHY_P_EV_H2_RST,
+            code, "", t->h2_stream, 0);
+    }
     /* the gateway's own request behind an opaque (TLS, no keys) client connection: the one
      * connection open then carried the client's request, hidden in TLS */
     if (direct && x->opaque_gateway && x->client_conn)
