@@ -2115,15 +2115,14 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     if (x->up_conn && why_ts_cmp(why_rec_conn(x->up_conn)->syn_ts0, latest) < 0)
         latest = why_rec_conn(x->up_conn)->syn_ts0;
     size_t top = windowed ? window_top(cx, why_ts_add_us(latest, WHY_SKEW_US)) : 0;
-    size_t nus = 0;
-    const uint32_t *us = windowed ? why_store_upstream_slots(cx->st, cx->gw, &nus) : NULL;
     /* no connection known to have carried it (none gets known in the walk before it ends):
-     * the walk reads the records that could be a try (try_walk) */
-    size_t nts = 0, front = 0;
-    const uint32_t *ts = us && !x->up_conn ? why_store_try_slots(cx->st, cx->gw, &nts, &front) : NULL;
-    if (ts)
-        us = why_store_upstream_slots(cx->st, cx->gw, &nus); /* (the same places; the vector
-                                                                 may have moved) */
+     * the walk reads the records that could be a try (try_walk); the sort extends the
+     * upstream places first, so they are taken after it */
+    size_t nts = 0, front = 0, nus = 0;
+    const uint32_t *ts = windowed && !x->up_conn ? why_store_try_slots(cx->st, cx->gw, &nts, &front) : NULL;
+    const uint32_t *us = windowed ? why_store_upstream_slots(cx->st, cx->gw, &nus) : NULL;
+    if (!us)
+        ts = NULL;
     if (us)
         top = upstream_top(us, nus, top);
     size_t ts_top = 0; /* where the sorted places start for a walk from top */
