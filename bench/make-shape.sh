@@ -37,6 +37,15 @@
 #            after proxy_read_timeout, 30 s), 30 % to an address whose SYNs are dropped (504
 #            after proxy_connect_timeout, 10 s), 20 % to an origin refusing (RST, 502);
 #            --parallel clients (default 128) keep the rate up while many wait.
+#   retry    HAProxy as the gateway instead of Squid (haproxy-gateway.conf: servers named by
+#            DNS names resolved in the background, server connections shared between
+#            clients, retries 2 + option redispatch, health checks), small files, one backend
+#            (shop.bench) whose first server refuses: half its requests are refused twice and
+#            then answered by the second server, a success. --fail-pct P % of requests (default
+#            2) fail: 25 % on an origin that never answers (504 after timeout server, 5 s),
+#            20 % on dropped SYNs (503 after three connect timeouts of 1 s), 20 % refused on
+#            every try (503), 20 % to a backend whose server's name does not exist (503 with
+#            no try), 15 % to one down by health check (503); --parallel default 64.
 #
 #   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
 #   --max-time S   stop the load after S seconds when the size is not reached (default 900;
@@ -44,7 +53,7 @@
 #   --out FILE     default bench/out/SHAPE-SIZEm.pcap (bench/out/ is scratch)
 #   --tag TAG      namespaces are w5b-TAG-cli, w5b-TAG-gw, w5b-TAG-up (default: 2 letters of
 #                  the shape, plus the size): two shapes can be made at once with different tags
-#   --parallel N   clients at once (default 16; hang 128)
+#   --parallel N   clients at once (default 16; hang 128, retry 64)
 #   --workers N    Squid's SMP workers (default: conns one per 10,000 held connections, names 2,
 #                  others 1); with more than one, Squid's service name is w5bTAG
 #
@@ -90,14 +99,14 @@ while [ $# -gt 0 ]; do
     --parallel) PAR="${2:-}"; shift 2 ;;
     --workers) WORKERS="${2:-}"; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,55p' "$0"; exit 0 ;;
     *) echo "make-shape: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-case "$SHAPE" in names|conns|long|outage|tunnel|hang) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang" >&2; exit 2 ;; esac
-[ -n "$FAILPCT" ] || { [ "$SHAPE" = hang ] && FAILPCT=2 || FAILPCT=10; }
-[ -n "$PAR" ] || { [ "$SHAPE" = hang ] && PAR=128 || PAR=16; }
+case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry" >&2; exit 2 ;; esac
+[ -n "$FAILPCT" ] || { [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] && FAILPCT=2 || FAILPCT=10; }
+[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry) PAR=64 ;; *) PAR=16 ;; esac
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
 isnum "$PAR" && [ "$PAR" -le 256 ] || { echo "make-shape: --parallel wants 1..256" >&2; exit 2; }
 [ -z "$WORKERS" ] || { isnum "$WORKERS" && [ "$WORKERS" -le 8 ]; } || { echo "make-shape: --workers wants 1..8" >&2; exit 2; }
@@ -124,6 +133,7 @@ log() { printf 'make-shape %s: [%6ss] %s\n' "$TAG" "$(elapsed)" "$*"; }
 for c in ip iptables squid nginx unbound tcpdump curl gcc xargs flock ss awk python3 openssl ethtool; do
   command -v "$c" >/dev/null 2>&1 || skip "$c not installed (apt-get install squid nginx-light unbound tcpdump curl iproute2 iptables gcc libpcap-dev python3 openssl ethtool)"
 done
+[ "$SHAPE" != retry ] || command -v haproxy >/dev/null 2>&1 || skip "haproxy not installed (apt-get install haproxy)"
 [ -e /usr/include/pcap/pcap.h ] || skip "libpcap-dev not installed"
 id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
 
@@ -247,7 +257,7 @@ if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
     --hex-string '|04|down|05|bench' -j DROP
 fi
 # (hang: refuse.bench as well; its waits are stall.bench, 198.19.0.19, and drop.bench)
-if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ]; then
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
 fi
 set +e
@@ -271,7 +281,7 @@ DTTL=5
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
   fi
-  if [ "$SHAPE" = hang ]; then
+  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ]; then
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "stall.bench. 5 IN A 198.19.0.19"'
   fi
@@ -301,6 +311,15 @@ if [ "$SHAPE" = hang ]; then
   GW=nginx
   sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
   bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
+  bg "$NSU" "$WORK/stall.log" python3 "$HERE/stall-origin.py" --addr 198.19.0.19 --port 8081 --stop "$WORK/STOP" --report "$WORK/stall.txt" \
+    --max-time $(( MAXTIME + 300 ))
+  wait_listen "$NSU" t 'src 198.19.0.19:8081' stall-origin.py
+elif [ "$SHAPE" = retry ]; then
+  # HAProxy on Squid's port, in front (-db: no daemon, its log on standard error), and the
+  # origin that never answers
+  GW=haproxy
+  sub "$HERE/haproxy-gateway.conf" "$WORK/gw/haproxy.conf"
+  bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec haproxy -db -f '$WORK/gw/haproxy.conf'"
   bg "$NSU" "$WORK/stall.log" python3 "$HERE/stall-origin.py" --addr 198.19.0.19 --port 8081 --stop "$WORK/STOP" --report "$WORK/stall.txt" \
     --max-time $(( MAXTIME + 300 ))
   wait_listen "$NSU" t 'src 198.19.0.19:8081' stall-origin.py
@@ -346,6 +365,12 @@ for i in $(seq 1 100); do   # every worker's queue
 done
 [ "$(nsx "$NSG" ss -Hlnt 'sport = :9090' | wc -l)" -ge "$WORKERS" ] \
   || die "Squid's $WORKERS workers did not all start listening (see $WORK/squid; --keep-work keeps it)"
+# (HAProxy resolves its servers' names in the background, within a second or two of starting)
+for i in $(seq 1 20); do
+  nsx "$NSC" curl -sf -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html && break
+  [ "$GW" = haproxy ] || break
+  sleep 0.5
+done
 nsx "$NSC" curl -sf -o /dev/null -x http://198.18.1.1:9090 --max-time 10 http://www.bench/f/000.html \
   || die "warm-up request through $GW failed (see $WORK/$([ $GW = squid ] && echo squid || echo gw))"
 if [ "$SHAPE" = tunnel ]; then
@@ -359,7 +384,7 @@ log "topology up, servers listening (work: $WORK)"
 # Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
 PER_CURL=50
 case "$SHAPE" in
-  names|hang) MEAN=2600 ;;                             # only the small files (1-8 KB)
+  names|hang|retry) MEAN=2600 ;;                             # only the small files (1-8 KB)
   tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
   *) MEAN=$MEAN_BODY ;;
 esac
@@ -384,6 +409,14 @@ function failing(   r) {   # outage: which failure, by share
   if (r < 0.96) { kind = "origin503"; return sprintf("http://%s.bench/err/503", host[1 + int(rand() * 8)]) }
   if (r < 0.98) { kind = "dnsdown";   return sprintf("http://x.down.bench/f/%s", small()) }
   kind = "dropsyn"; return sprintf("http://drop.bench/f/%s", small())
+}
+function retrying(   r) {   # retry: which failure, by share
+  r = rand(); nfail++
+  if (r < 0.25) { kind = "stall";   return sprintf("http://stall.bench:8081/f/%s", tiny()) }
+  if (r < 0.45) { kind = "dropsyn"; return sprintf("http://drop.bench/f/%s", tiny()) }
+  if (r < 0.65) { kind = "refused"; return sprintf("http://refuse.bench/f/%s", tiny()) }
+  if (r < 0.85) { kind = "nxserver"; return sprintf("http://nx.bench/f/%s", tiny()) }
+  kind = "hcdown"; return sprintf("http://hc.bench/f/%s", tiny())
 }
 function waiting(   r) {   # hang: which failure, by share
   r = rand(); nfail++
@@ -410,6 +443,9 @@ BEGIN {
         if (rand() * 100 < failpct) u = failing(); else u = plain()
       } else if (shape == "hang") {
         if (rand() * 100 < failpct) u = waiting()
+        else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
+      } else if (shape == "retry") {
+        if (rand() * 100 < failpct) u = retrying()
         else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
       } else if (shape == "long") {
         if (rand() < 0.002) u = failing(); else u = plain()
@@ -554,6 +590,8 @@ mv -f "$TMPOUT" "$OUT" || die "cannot write $OUT"
 fsize=$(stat -c %s "$OUT")
 ALOG="$WORK/squid/access.log"
 [ "$GW" = nginx ] && ALOG="$WORK/gw/access.log"
+# HAProxy's log lines on its standard error, apart from its warnings
+[ "$GW" = haproxy ] && { ALOG="$WORK/gw/access.log"; grep -E '^[0-9]+\.[0-9]+ ' "$WORK/gw/stderr.log" > "$ALOG"; }
 # SMP: the workers' logs in one, by time
 [ "$WORKERS" -gt 1 ] && sort -n -s -k1,1 "$WORK"/squid/access-*.log > "$ALOG" 2>/dev/null
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
@@ -578,6 +616,7 @@ python3 "$HERE/capture-figures.py" "$OUT" > "$WORK/figures.txt" || die "capture-
     outage) echo "fail_pct_asked=$FAILPCT" ;;
     hang) echo "fail_pct_asked=$FAILPCT"; echo "gateway=nginx (nginx-gateway.conf; the squid_ lines below are read from its access log)"
           echo "stall_origin=$(cat "$WORK/stall.txt" 2>/dev/null) (at the load's stop; the connections open stay open past the capture)" ;;
+    retry) echo "fail_pct_asked=$FAILPCT"; echo "gateway=haproxy (haproxy-gateway.conf; the squid_ lines below are read from its log)" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac
   echo "clients_at_once=$PAR squid_workers=$WORKERS$([ "$SHAPE" = conns ] && echo " holders=$HOLDERS")"
