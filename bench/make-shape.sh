@@ -474,11 +474,16 @@ if [ "$SHAPE" = long ]; then
   RATE_OPT="--rate $per_min/m"
   log "long run: $PAR clients at $per_min requests a minute each for $DURATION s"
 fi
+# retry: HAProxy is a reverse proxy, and its clients send origin-form requests ("GET /f/x",
+# Host: www.bench) to its address, as browsers do to a site's balancer; the others are
+# forward proxies, sent absolute-form requests (-x)
+VIA='-x "$3"'
+[ "$SHAPE" = retry ] && VIA='--connect-to "::${3#http://}"'
 cat > "$WORK/worker.sh" <<EOF
 #!/bin/sh
 # worker.sh BATCH CLIENT_ADDR PROXY: one client, keep-alive to the proxy
 [ -e "$WORK/STOP" ] && exit 0
-exec curl -s -k $RATE_OPT -K "\$1" --interface "\$2" -x "\$3" --connect-timeout 5 --max-time 120 \\
+exec curl -s -k $RATE_OPT -K "\$1" --interface "\$2" $VIA --connect-timeout 5 --max-time 120 \\
   -A 'Mozilla/5.0 (X11; Linux x86_64) why502-bench' -H 'Accept: */*' \\
   -w '%{http_code} %{exitcode} %{size_download}\n' > "$WORK/res/\$(basename "\$1").res" 2>/dev/null
 EOF
