@@ -1979,6 +1979,239 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
         x->alt_basis[i] = WHY_ALT_TAKEN_TRY;
 }
 
+#define WHY_TIMER_CANDS 128       /* unanswered tries looked at for one request's timer chain */
+#define WHY_TIMER_MIN_US 200000   /* no gateway's connect timer is shorter (HAProxy advises more
+                                     than 3 s; Squid's spare attempt of happy eyeballs comes
+                                     250 ms after the first, which it does not give up on) */
+
+/* An attempt to which nothing came back (no SYN-ACK, reset or ICMP): the gateway gave up on
+ * it on a timer. */
+static bool silent_try(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    return c->syn_count > 0 && !c->midstream && !c->established && !c->synack_frame &&
+           !c->half[WHY_S2C].end->rst_frame && !c->icmp_frame;
+}
+
+/* The first try of a chain began at once after the request came, or after a lookup of its host
+ * answered while it waited (a gateway dials when it has an address): within tol. */
+static bool starts_chain(const struct why_join *x, struct why_ts r, const struct why_conn *f, int64_t tol)
+{
+    int64_t d = why_ts_diff_us(r, f->syn_ts0);
+    if (d >= -WHY_CAUSAL_US && d <= tol)
+        return true;
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct why_dns_rec *q = x->dns[i];
+        if (!q->answered || why_ts_cmp(q->a_ts, r) < 0)
+            continue;
+        d = why_ts_diff_us(q->a_ts, f->syn_ts0);
+        if (d >= -WHY_CAUSAL_US && d <= tol)
+            return true;
+    }
+    return false;
+}
+
+/* rc was not sent again after the gateway's timer t ran out (a closed socket sends nothing;
+ * the kernel's retransmission may race the timer by WHY_GIVEUP_RACE_US). */
+static bool given_up_after(const struct why_conn_rec *rc, int64_t t)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    return why_ts_diff_us(why_ts_add_us(c->syn_ts0, t), why_join_attempt_end(rc)) <= WHY_GIVEUP_RACE_US;
+}
+
+/* The other failed requests for client's host waiting beside it whose last try, by the
+ * timer t, is among cand: one of cand began t (within tol) before their answer (a gateway
+ * answers in the turn its last timer runs out). A gateway's
+ * connect timer is one setting for all its requests to a server: the true one fits them all,
+ * one that a chain fits by chance (tries of two requests half a period apart) fits few. */
+static uint32_t timer_support(const struct why_join_ctx *cx, const struct why_txn *client,
+                              struct why_conn_rec *const *cand, uint32_t n, int64_t t, int64_t tol)
+{
+    uint32_t support = 0;
+    for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, client->resp_first_ts, 0);
+         w = waiting_next(cx, w)) {
+        if (w == client || !w->has_resp || w->status < 500 || strcasecmp(w->ihost, client->ihost) != 0)
+            continue;
+        struct why_ts want = why_ts_add_us(w->resp_first_ts, -t);
+        for (uint32_t j = 0; j < n; j++) {
+            int64_t o = why_ts_diff_us(want, why_rec_conn(cand[j])->syn_ts0);
+            if (o >= -tol && o <= tol) {
+                support++;
+                break;
+            }
+        }
+    }
+    return support;
+}
+
+/* A gateway that tries a server again on a fresh connection after its connect timer T ran out
+ * (HAProxy's `timeout connect` with `retries`; Squid's connect_timeout over a name's addresses)
+ * dials at once, tries again every T and answers T after the last try. Where several requests
+ * wait on one dead server at once their tries interleave, and taking the earliest try after
+ * each one (the walk) takes the other requests' (a retry shape's capture, HAProxy, 15 requests
+ * to drop.bench at once, three tries each 1 s apart: the first request took 16 tries and the
+ * later ones none, read as the gateway's own 503). The chain: a last try L, to an address the
+ * host's lookups gave, T = answer - L, and before it one try every T back to the request (each
+ * within T/100, at least 2 ms, at most WHY_GIVEUP_RACE_US), none sent again after its T ran
+ * out, the first at once after the request (starts_chain; a first try dialled late is found
+ * apart); two tries at least, and none missing where one was due. Of such chains the one whose
+ * T fits most other requests for the host (timer_support), then whose tries sit nearest to
+ * their times (relative to that tolerance), then the longer. */
+static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_url *u,
+                        struct why_join *x)
+{
+    if (!client->has_resp || client->status < 500 || x->nattempts)
+        return false;
+    struct why_ts r = client->req_first_ts, a = client->resp_first_ts;
+    struct why_conn_rec *cand[WHY_TIMER_CANDS];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < x->ndns; i++) {
+        const struct why_dns_rec *d = x->dns[i];
+        uint32_t na = d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS;
+        for (uint32_t k = 0; k < na; k++)
+            for (struct why_conn_rec *o = why_store_conns_to(cx->st, &d->addrs[k]); o; o = why_store_conns_next(o)) {
+                const struct why_conn *oc = why_rec_conn(o);
+                if (!why_addr_eq(&oc->srv_addr, &d->addrs[k]) || oc->srv_port != u->port || o->claimed ||
+                    !silent_try(o) || !is_upstream_conn(cx, o) || why_ts_diff_us(r, oc->syn_ts0) < -WHY_CAUSAL_US ||
+                    why_ts_cmp(oc->syn_ts0, a) > 0)
+                    continue;
+                bool dup = false;
+                for (uint32_t j = 0; j < n && !dup; j++)
+                    dup = cand[j] == o;
+                if (dup)
+                    continue;
+                if (n == WHY_TIMER_CANDS)
+                    return false; /* more than a chain can be told apart in */
+                cand[n++] = o;
+            }
+    }
+    struct why_conn_rec *best[WHY_JOIN_MAX], *chain[WHY_JOIN_MAX];
+    uint32_t nbest = 0, best_support = 0;
+    int64_t best_score = 0; /* in millionths: each try but the last, 1 at its time, 0 at tol */
+    for (uint32_t l = 0; l < n; l++) {
+        const struct why_conn *lc = why_rec_conn(cand[l]);
+        int64_t t = why_ts_diff_us(lc->syn_ts0, a);
+        if (t < WHY_TIMER_MIN_US || !given_up_after(cand[l], t))
+            continue;
+        int64_t tol = t / 100 < 2000 ? 2000 : t / 100 > WHY_GIVEUP_RACE_US ? WHY_GIVEUP_RACE_US : t / 100;
+        uint32_t len = 0;
+        int64_t score = 0;
+        chain[len++] = cand[l];
+        bool ok = true;
+        struct why_ts at = lc->syn_ts0;
+        for (; ok && len < WHY_JOIN_MAX;) {
+            struct why_ts want = why_ts_add_us(at, -t);
+            if (why_ts_diff_us(r, want) < -(WHY_CAUSAL_US + tol))
+                break; /* the chain reaches back to the request */
+            struct why_conn_rec *p = NULL;
+            int64_t off = 0;
+            for (uint32_t j = 0; j < n; j++) {
+                int64_t o = why_ts_diff_us(want, why_rec_conn(cand[j])->syn_ts0);
+                o = o < 0 ? -o : o;
+                if (o > tol || (p && o >= off) || !given_up_after(cand[j], t))
+                    continue;
+                p = cand[j];
+                off = o;
+            }
+            if (!p) {
+                /* no try where one was due, the request being there already: not this chain */
+                ok = why_ts_diff_us(r, want) < tol;
+                break;
+            }
+            chain[len++] = p;
+            score += 1000000 - off * 1000000 / tol;
+            at = why_rec_conn(p)->syn_ts0;
+        }
+        /* a first try dialled late, its timer counted from the request (HAProxy, loaded: the
+         * SYN 6.7 ms after the request, the next try 0.989 s after the SYN, T after the
+         * request): the try the request began with */
+        int64_t late = why_ts_diff_us(why_ts_add_us(r, t), at);
+        if (ok && len < WHY_JOIN_MAX && !starts_chain(x, r, why_rec_conn(chain[len - 1]), WHY_GIVEUP_RACE_US) &&
+            late >= -tol && late <= tol) {
+            struct why_conn_rec *p = NULL;
+            for (uint32_t j = 0; j < n; j++) {
+                const struct why_conn *pc = why_rec_conn(cand[j]);
+                if (!starts_chain(x, r, pc, WHY_GIVEUP_RACE_US) || why_ts_diff_us(pc->syn_ts0, at) < t / 2 ||
+                    why_ts_diff_us(why_join_attempt_end(cand[j]), at) < -WHY_GIVEUP_RACE_US ||
+                    (p && why_ts_cmp(pc->syn_ts0, why_rec_conn(p)->syn_ts0) >= 0))
+                    continue;
+                p = cand[j];
+            }
+            if (p)
+                chain[len++] = p;
+        }
+        if (!ok || len < 2 || !starts_chain(x, r, why_rec_conn(chain[len - 1]), WHY_GIVEUP_RACE_US))
+            continue;
+        uint32_t support = timer_support(cx, client, cand, n, t, WHY_FAILOVER_US);
+        if (nbest && (support < best_support ||
+                      (support == best_support && (score < best_score || (score == best_score && len <= nbest)))))
+            continue;
+        memcpy(best, chain, len * sizeof chain[0]);
+        nbest = len;
+        best_score = score;
+        best_support = support;
+    }
+    if (nbest < 2)
+        return false;
+    for (uint32_t i = 0; i < nbest; i++)
+        x->attempts[x->nattempts++] = best[nbest - 1 - i];
+    x->up_conn = x->attempts[x->nattempts - 1];
+    return true;
+}
+
+#define WHY_TIMER_MEMO 8 /* other requests' timer chains kept for one request's walk */
+
+/* The timer chains of other requests one walk asked for (timer_chain), each read once. */
+struct timer_memo {
+    const struct why_txn *w[WHY_TIMER_MEMO];
+    struct why_conn_rec *chain[WHY_TIMER_MEMO][WHY_JOIN_MAX];
+    uint32_t n[WHY_TIMER_MEMO];
+    uint32_t used;
+};
+
+/* rc, a try nothing came back to, is in the timer chain (timer_chain) of another failed
+ * request waiting when it began whose host's lookups gave rc's address: that request's,
+ * not a try of a request no lookup names a server for (a retry shape's capture, HAProxy: a
+ * request for a server set by address, refused on each of its tries, took 17 unanswered SYNs
+ * that 15 requests for drop.bench, a name HAProxy's resolvers look up, sent meanwhile, and
+ * left those requests none). Past WHY_TIMER_MEMO such requests, the rest are not asked. */
+static bool in_others_timer_chain(const struct why_join_ctx *cx, const struct why_txn *client,
+                                  struct why_conn_rec *rc, struct timer_memo *tm)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!silent_try(rc))
+        return false;
+    for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, c->syn_ts0, WHY_CAUSAL_US);
+         w = waiting_next(cx, w)) {
+        if (w == client || !w->has_resp || w->status < 500 || !waiting_at(w, c->syn_ts0) || !w->ihost[0] ||
+            w->ihost_ip || !name_gave(cx, w->ihost, &c->srv_addr))
+            continue;
+        uint32_t k = 0;
+        while (k < tm->used && tm->w[k] != w)
+            k++;
+        if (k == tm->used) {
+            if (tm->used == WHY_TIMER_MEMO)
+                return false;
+            struct why_url u;
+            why_url_parse(w->method, w->target ? w->target : "", w->target_len, w->host, &u);
+            struct why_join *wx = calloc(1, sizeof *wx);
+            if (!wx)
+                return false;
+            wx->client = (struct why_txn *)w;
+            join_dns(cx, &u, w->req_first_ts, w->resp_first_ts, true, wx);
+            tm->n[k] = !u.host_is_ip && timer_chain(cx, w, &u, wx) ? wx->nattempts : 0;
+            memcpy(tm->chain[k], wx->attempts, tm->n[k] * sizeof wx->attempts[0]);
+            free(wx);
+            tm->w[k] = w;
+            tm->used++;
+        }
+        for (uint32_t i = 0; i < tm->n[k]; i++)
+            if (tm->chain[k][i] == rc)
+                return true;
+    }
+    return false;
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -2136,7 +2369,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                    name_leads_nowhere(cx, x, u.host);
     const struct why_conn *one_path = NULL; /* the only path a next try may take */
     bool one_dial = !x->up && varnish_page(client); /* Varnish's fetch: no next server */
-    for (bool chained = nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
+    struct timer_memo tmemo;
+    tmemo.used = 0;
+    bool timed = !nowhere && !matched && !x->up && !cx->forced && x->ndns > 0 && !u.host_is_ip &&
+                 !varnish_page(client) && timer_chain(cx, client, &u, x);
+    for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
         struct why_conn_rec *pick = NULL;
         int pick_score = 0;
@@ -2244,6 +2481,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             if (score > 0 && score < 4 && !direct_addr_known(cx, client) &&
                 reserved_for_other(cx, x, client, rc))
                 score = -1; /* (forward proxies: addr_for_other_name above says it) */
+            if (score > 0 && score < 4 && !direct_addr_known(cx, client) && in_others_timer_chain(cx, client, rc, &tmemo))
+                score = -1;
             if (score < 0)
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
