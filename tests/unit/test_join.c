@@ -505,6 +505,48 @@ static struct why_conn_rec *refused(struct fixture *f, const char *srv, double a
     return rc;
 }
 
+/* HAProxy's retries of a server whose SYNs are dropped: /w (drop.example, a name the gateway's
+ * resolvers look up every second) has three tries 1 s apart and its 503 1 s after the third, a
+ * timer chain (timer_chain). /x, for a server set by address (no lookup names one), came
+ * between and was answered 503 with no try the capture shows as its own (another request
+ * took its refusal): the match leaves it no final attempt (named_for_other), and the walk of
+ * /x leaves /w's tries to /w (in_others_timer_chain). Before /w was answered nothing says the
+ * tries are its, and the walk takes the earliest. */
+static void unnamed_leaves_timer_chain_of_named(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *c1 = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.95, true);
+    struct why_txn *w = request(f, c1, "/w", "drop.example", 1.0);
+    struct why_conn_rec *c3 = conn(f, "198.18.1.4", "198.18.1.1", 80, 1.25, true);
+    struct why_txn *w2 = request(f, c3, "/w2", "drop.example", 1.3);
+    for (int k = 0; k < 4; k++)
+        resolved(f, "drop.example", "198.19.0.99", 0.9 + k);
+    struct why_conn_rec *t[3], *t2[3];
+    for (int k = 0; k < 3; k++) {
+        t[k] = attempt(f, "198.19.0.99", (const double[]){1.0004 + k, 0}, 0);
+        t2[k] = attempt(f, "198.19.0.99", (const double[]){1.3004 + k, 0}, 0);
+    }
+    struct why_conn_rec *c2 = conn(f, "198.18.1.3", "198.18.1.1", 80, 1.9, true);
+    struct why_txn *x = request(f, c2, "/x", "fixed.example", 2.0);
+    answer(x, 503, 3.2003);
+    why_store_queue_push(&f->st, w);
+    why_store_queue_push(&f->st, w2);
+    struct why_join j;
+    /* (the first try after each lookup is the one a waiting request asked for: reserved) */
+    why_join_request(&f->cx, x, &j);
+    assert_true(j.nattempts >= 1);
+    assert_ptr_equal(j.attempts[0], t2[1]);
+    answer(w, 503, 4.0006);
+    answer(w2, 503, 4.3006);
+    why_join_request(&f->cx, x, &j);
+    assert_int_equal(j.nattempts, 0);
+    why_store_queue_remove(&f->st, w);
+    why_join_request(&f->cx, w, &j);
+    assert_int_equal(j.nattempts, 3);
+    for (int k = 0; k < 3; k++)
+        assert_ptr_equal(j.attempts[k], t[k]);
+}
+
 /* A gateway's failed attempt no request took, to one address of a name it looks up on every
  * request (many answers with the same two addresses, among answers of other names with that
  * address), and its connection to the name's other address right after: the next address of
@@ -3203,6 +3245,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_on_beat_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(check_in_turn_not_final_while_dialling, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(unnamed_leaves_timer_chain_of_named, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
