@@ -134,7 +134,9 @@ def goldens(b, why, art, tmp, only=None):
             errors.append(f"{name}: two runs gave different bytes")
         incs = incidents_json(why, args)
         page = b.open("file://" + out2)
-        check_page(page, incs, errors, name)
+        # (a group of many incidents of one cause shows its later members as rows, as the
+        # scale check's page does: haproxy-drop-chains has 21 of one cause)
+        check_page(page, incs, errors, name, rows_allowed=True)
         shoot(page, art, name, errors, pdf=(name == "lab-squid"))
         b.close(page)
         n_arrows = sum(len(i["evidence"]) for i in incs)
