@@ -248,6 +248,29 @@ bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client
 /* Is t (a request on another connection) the gateway's upstream request for client's? Same
  * method, a path that is the same or a suffix (reverse proxies may add a prefix), sent while
  * client's request waited, not joined before. Returns a score (0 = no). */
+/* t, an upstream request whose host is not client's, went out while a client's request for t's
+ * own host and t's method and path waited, not answered before t went: that request's. A
+ * reverse proxy may rewrite the Host, but does not send one client's request with the Host of
+ * another that waits for the same path (a retry shape's capture, HAProxy: requests for
+ * drop.bench, whose tries all timed out, took the upstream request for /f/381.png that
+ * stall.bench's request of the same file made, and read as no response). The queue by host,
+ * oldest first, down to the requests that began after t. */
+static bool same_host_owner_waiting(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_txn *t)
+{
+    if (!t->ihost[0])
+        return false;
+    for (const struct why_txn *q = why_store_queued_host(cx->st, t->hkey); q; q = q->hqnext) {
+        if (why_ts_diff_us(t->req_first_ts, q->req_first_ts) > WHY_CAUSAL_US)
+            break;
+        if (q == client || q->decided || q->hkey != t->hkey || q->pkey != t->pkey || strcmp(q->ihost, t->ihost) != 0 ||
+            strcmp(q->method, t->method) != 0 ||
+            (q->has_resp && why_ts_diff_us(t->req_first_ts, q->resp_first_ts) < -WHY_CAUSAL_US))
+            continue;
+        return true;
+    }
+    return false;
+}
+
 static int upstream_score(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_url *u,
                           struct why_ts from, struct why_ts to, const struct why_txn *t)
 {
@@ -278,7 +301,7 @@ static int upstream_score(const struct why_join_ctx *cx, const struct why_txn *c
      * reverse proxies may rewrite it */
     if (same_host)
         return 2;
-    return direct_addr_known(cx, client) ? 0 : 1;
+    return direct_addr_known(cx, client) || same_host_owner_waiting(cx, client, t) ? 0 : 1;
 }
 
 static struct why_txn *pick_better(struct why_txn *best, int *best_score, struct why_txn *t, int score)
@@ -336,7 +359,7 @@ static int indexed_score(const struct why_join_ctx *cx, const struct why_txn *cl
         return 0;
     if (t->hkey == client->hkey)
         return 2;
-    return same_host ? 0 : 1;
+    return same_host || same_host_owner_waiting(cx, client, t) ? 0 : 1;
 }
 
 struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const struct why_txn *client)

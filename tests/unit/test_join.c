@@ -547,6 +547,30 @@ static void unnamed_leaves_timer_chain_of_named(void **state)
         assert_ptr_equal(j.attempts[k], t[k]);
 }
 
+/* A reverse proxy may rewrite the Host, so an upstream request for the same path on another
+ * host can be a client's: not when a client's request for that host and path waits beside
+ * it, whose it is (a retry shape's capture, HAProxy: drop.bench's /f/381.png, whose tries all
+ * timed out, took stall.bench's upstream request for /f/381.png and read as no response). */
+static void upstream_of_same_host_request_not_taken(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ca = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *a = request(f, ca, "/f/381.png", "drop.example", 1.0);
+    struct why_conn_rec *cb = conn(f, "198.18.1.3", "198.18.1.1", 80, 0.95, true);
+    struct why_txn *b = request(f, cb, "/f/381.png", "stall.example", 1.01);
+    struct why_conn_rec *up = conn(f, "198.19.0.1", "198.19.0.19", 8081, 1.0102, true);
+    struct why_txn *t = request(f, up, "/f/381.png", "stall.example", 1.0105);
+    answer(a, 503, 4.0);
+    /* alone, the upstream request may be a's with its Host rewritten */
+    assert_ptr_equal(why_join_upstream_indexed(&f->cx, a), t);
+    why_store_queue_push(&f->st, b);
+    assert_null(why_join_upstream_indexed(&f->cx, a));
+    assert_ptr_equal(why_join_upstream_indexed(&f->cx, b), t);
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_null(x.up);
+}
+
 /* A gateway's failed attempt no request took, to one address of a name it looks up on every
  * request (many answers with the same two addresses, among answers of other names with that
  * address), and its connection to the name's other address right after: the next address of
@@ -3246,6 +3270,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_in_turn_not_final_while_dialling, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
         cmocka_unit_test_setup_teardown(unnamed_leaves_timer_chain_of_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(upstream_of_same_host_request_not_taken, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
