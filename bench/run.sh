@@ -8,7 +8,7 @@
 #   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH]... [--repeat N] [--no-build]
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark]
 #
-#   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel,hang ('': none). Files:
+#   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel,hang,retry ('': none). Files:
 #                   bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap) and SHAPE-200m.pcap
 #                   (make-shape.sh), for proxy proxy-2g.pcap and proxy-200m.pcap
 #                   (make-capture.sh); a missing file: row marked missing
@@ -32,7 +32,7 @@ export LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-SHAPES="proxy,names,conns,long,outage,tunnel,hang"
+SHAPES="proxy,names,conns,long,outage,tunnel,hang,retry"
 BINS=()
 BUILD=1
 PGO=1
@@ -138,7 +138,7 @@ IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
 for s in "${SHAPE_LIST[@]}"; do
   case "$s" in
     proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
-    names|conns|long|outage|tunnel|hang)
+    names|conns|long|outage|tunnel|hang|retry)
       big="$HERE/out/$s-2000m.pcap" # tenfold the small one; the 1000m one when not made
       [ -e "$big" ] || big="$HERE/out/$s-1000m.pcap"
       small="$HERE/out/$s-200m.pcap" ;;
