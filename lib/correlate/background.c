@@ -711,6 +711,53 @@ bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *
  * any grid within a quarter of its period, or a drifting run; SCHED_STRICT: and, where the
  * attempts around keep time, on their beat; SCHED_TIGHT: only a grid within 1/16, or the beat
  * of neighbours that keep time. */
+/* The attempts of rc's path as scheduled() reads them (the first WHY_SCHED_PATH_HELD records
+ * of the server-address index on that path, rc among them or not), kept in the join's cache
+ * while that server's records stay as they were: a join asks the schedule of each of a
+ * refused server's many attempts, and each read the same records and sorted the same times.
+ * NULL without the cache. */
+static const struct why_sched_path *sched_path(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    if (!cx->sched)
+        return NULL;
+    const struct why_conn *c = why_rec_conn(rc);
+    uint32_t h = c->srv_port;
+    for (size_t i = 0; i < sizeof c->srv_addr.a; i++)
+        h = h * 31u + c->srv_addr.a[i];
+    struct why_sched_path *sp = &cx->sched->path[h & (WHY_SCHED_PATHS - 1)];
+    uint64_t ver = why_store_conns_version(cx->st, rc);
+    if (sp->valid && sp->ver == ver && sp->port == c->srv_port && why_addr_eq(&sp->srv, &c->srv_addr) &&
+        why_addr_eq(&sp->cli, &c->cli_addr))
+        return sp;
+    sp->valid = true;
+    sp->ver = ver;
+    sp->cli = c->cli_addr;
+    sp->srv = c->srv_addr;
+    sp->port = c->srv_port;
+    sp->n = 0;
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && sp->n < WHY_SCHED_PATH_HELD;
+         o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        if (oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
+            !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
+            continue;
+        sp->rec[sp->n] = o;
+        sp->ts[sp->n] = oc->first_ts;
+        sp->n++;
+    }
+    /* their places by time: inserted oldest first (the index holds them newest first, so
+     * each insertion moves the few out of order) */
+    for (uint32_t k = 0; k < sp->n; k++) {
+        uint32_t i = sp->n - 1 - k, j = k;
+        while (j > 0 && why_ts_cmp(sp->ts[sp->by_time[j - 1]], sp->ts[i]) > 0) {
+            sp->by_time[j] = sp->by_time[j - 1];
+            j--;
+        }
+        sp->by_time[j] = (uint16_t)i;
+    }
+    return sp;
+}
+
 static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode, bool gone)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -718,15 +765,35 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
         return false;
     /* + WHY_PATH_CHECKS: the checks gone; + 1: drifting_schedule adds rc's */
     struct why_ts ts[WHY_BG_ATTEMPTS_MAX + WHY_PATH_CHECKS + 1];
-    uint32_t n = 0;
-    /* the server-address index: the records to that address (and a few of its hash bucket) */
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
-         o = why_store_conns_next(o)) {
-        const struct why_conn *oc = why_rec_conn(o);
-        if (o == rc || oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
-            !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
-            continue;
-        ts[n++] = oc->first_ts;
+    int64_t d[WHY_BG_TS_MAX];
+    uint32_t n = 0, nd = 0;
+    const struct why_sched_path *sp = sched_path(cx, rc);
+    if (sp) {
+        /* the path's attempts without rc: the first WHY_BG_ATTEMPTS_MAX others in the
+         * index's order, and, from the ones sorted once, the distances in order (d is each
+         * time less rc's: ascending with the times) */
+        uint32_t skip = WHY_SCHED_PATH_HELD; /* the one left out: rc, or the last held */
+        for (uint32_t i = 0; i < sp->n && skip == WHY_SCHED_PATH_HELD; i++)
+            if (sp->rec[i] == rc)
+                skip = i;
+        if (skip == WHY_SCHED_PATH_HELD && sp->n > WHY_BG_ATTEMPTS_MAX)
+            skip = sp->n - 1;
+        for (uint32_t i = 0; i < sp->n; i++)
+            if (i != skip)
+                ts[n++] = sp->ts[i];
+        for (uint32_t k = 0; k < sp->n; k++)
+            if (sp->by_time[k] != skip)
+                d[nd++] = why_ts_diff_us(c->first_ts, sp->ts[sp->by_time[k]]);
+    } else {
+        /* the server-address index: the records to that address (and a few of its hash bucket) */
+        for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
+             o = why_store_conns_next(o)) {
+            const struct why_conn *oc = why_rec_conn(o);
+            if (o == rc || oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
+                !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
+                continue;
+            ts[n++] = oc->first_ts;
+        }
     }
     uint32_t held = n;
     struct why_ts old[WHY_PATH_CHECKS];
@@ -738,9 +805,10 @@ static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *
         if (!dup)
             ts[n++] = old[i];
     }
-    /* on_schedule, then the tight fit, over the same distances sorted once */
-    int64_t d[WHY_BG_TS_MAX];
-    uint32_t nd = distances(c->first_ts, ts, n, d);
+    /* on_schedule, then the tight fit, over the same distances sorted once (the checks gone
+     * added to the held ones' sorted distances: a few) */
+    if (!sp || n > held)
+        nd = distances(c->first_ts, ts, n, d);
     if (!period_in(d, nd, WHY_BG_PERIODIC_MIN, WHY_BG_LOOSE, true, false))
         /* no grid fits even loosely: a run of attempts in a row whose period drifts (Apache's
          * checks on a loaded machine) keeps no time, so its neighbours could not say more */

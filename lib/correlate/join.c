@@ -1162,7 +1162,27 @@ static bool keeps_own_beat(const struct why_join_ctx *cx, const struct why_conn_
  * (live lab, 2 December: nginx refused by 198.19.0.12 moved on to 198.19.0.10 with two's
  * request 0.14 ms later and began fixeddrop's SYN to 198.19.0.11 0.31 ms later; the refusal
  * was two's, not fixeddrop's first try). */
+static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struct why_conn_rec *rc);
+
+/* chain_prev_read, kept in the join's cache (why_sched_cache.cp) for one state of the
+ * records, claims and queue */
 static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    struct why_sched_cache *k = cx->sched;
+    if (!k)
+        return chain_prev_read(cx, rc);
+    size_t i = rc->seq & (WHY_SCHED_CACHE - 1);
+    if (k->cp[i].seq == rc->seq && k->cp[i].gen == k->gen && k->cp[i].dgen == k->dgen)
+        return k->cp[i].prev;
+    struct why_conn_rec *p = chain_prev_read(cx, rc);
+    k->cp[i].seq = rc->seq;
+    k->cp[i].gen = k->gen;
+    k->cp[i].dgen = k->dgen;
+    k->cp[i].prev = p;
+    return p;
+}
+
+static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;

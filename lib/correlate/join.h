@@ -152,7 +152,9 @@ struct why_lone_rsts {
                                      the gateway's of which the capture lacks a side */
 };
 
-#define WHY_SCHED_CACHE 1024 /* entries of the cache below (direct-mapped by record sequence) */
+#define WHY_SCHED_PATH_HELD 257 /* a path's attempts a schedule test reads: 256 besides its own */
+#define WHY_SCHED_PATHS 8       /* paths whose attempts are kept (power of two) */
+#define WHY_SCHED_CACHE 8192 /* entries of the cache below (direct-mapped by record sequence) */
 
 /* Answers about an attempt, by its record's sequence number (never reused). SCHEDULED and
  * LOOSE read only the gateway set and the records to the attempt's server (their paths,
@@ -171,6 +173,28 @@ struct why_sched_cache {
         uint32_t gw_gen;          /* the gateway set's gen then */
         bool yes;
     } e[WHY_SCHED_QS][WHY_SCHED_CACHE];
+    /* the attempts of a path (client, server address and port) as the schedule test takes
+     * them from the server-address index, the first WHY_SCHED_PATH_HELD in its order, while
+     * the version of that server's records is ver (background.c: sched_path); one path per
+     * entry, the entry by the server's address and port */
+    struct why_sched_path {
+        bool valid;
+        struct why_addr cli, srv;
+        uint16_t port;
+        uint64_t ver;
+        uint32_t n;
+        const struct why_conn_rec *rec[WHY_SCHED_PATH_HELD]; /* in the index's order */
+        struct why_ts ts[WHY_SCHED_PATH_HELD];
+        uint16_t by_time[WHY_SCHED_PATH_HELD];  /* their places, earliest first */
+    } path[WHY_SCHED_PATHS]; /* by server address and port */
+    /* chain_prev's answers while neither records (gen) nor claims and the queue (dgen: moved on
+     * at each decision) change: a join walks the chains of many attempts of one server, each
+     * of which reads that server's attempts */
+    uint64_t dgen;
+    struct {
+        uint64_t seq, gen, dgen;  /* the record's, and the gens then (seq 0: none) */
+        struct why_conn_rec *prev;
+    } cp[WHY_SCHED_CACHE];
 };
 
 /* What the join reads. */

@@ -194,6 +194,7 @@ static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa
 static void decide(struct why_session *s, struct why_txn *t)
 {
     t->decided = true;
+    s->sched.dgen++; /* the claims and the queue change with each decision */
     /* A request the gateway itself sent upstream is evidence for a client's request, not an
      * incident of its own; unless it failed behind a client leg that cannot be read (TLS
      * without keys): then it is judged as the gateway's own request, as when nothing shows
