@@ -130,6 +130,9 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
     if (!t || t->is_client_leg || t->claimed_by)
         return NULL; /* a decided request's (claimed_by may be freed since: not read) */
     for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
+        /* (a target that ends with t's has t's last path segment: its key by ending is t's) */
+        if (q->xindexed && t->xindexed && q->xkey != t->xkey)
+            continue;
         if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
             q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
             memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
