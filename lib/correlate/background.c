@@ -129,6 +129,25 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
     const struct why_txn *t = n->txn_head;
     if (!t || t->is_client_leg || t->claimed_by)
         return NULL; /* a decided request's (claimed_by may be freed since: not read) */
+    if (t->xindexed && !cx->st->queue_unordered) {
+        /* The index by path ending holds every queued request (each is indexed before it is
+         * queued, and leaves the index when decided), and a target that ends with t's has
+         * t's key. The walk of the queue below returns the first in the queue that fits, and
+         * stops at the first request begun WHY_ORDER_SLACK_US after t: with the queue in
+         * order (each request pushed begins less than that before the latest before it), no
+         * request that began before t comes after that one. So: of those that fit, the one
+         * pushed first. */
+        const struct why_txn *first = NULL;
+        for (const struct why_txn *q = why_store_requests_ending(cx->st, t->xkey); q; q = q->xnext) {
+            if (q->xkey != t->xkey || !q->queued || q->decided || q->rc == n || strcmp(q->method, t->method) != 0 ||
+                !q->target_len || q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
+                memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
+                continue;
+            if (!first || q->qseq < first->qseq)
+                first = q;
+        }
+        return first;
+    }
     for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
         /* (a target that ends with t's has t's last path segment: its key by ending is t's) */
         if (q->xindexed && t->xindexed && q->xkey != t->xkey)
