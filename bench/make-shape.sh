@@ -306,20 +306,18 @@ fi
 bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
 GW=squid
-if [ "$SHAPE" = hang ]; then
-  # nginx as the gateway on Squid's port, and the origin that never answers
-  GW=nginx
-  sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
-  bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
-  bg "$NSU" "$WORK/stall.log" python3 "$HERE/stall-origin.py" --addr 198.19.0.19 --port 8081 --stop "$WORK/STOP" --report "$WORK/stall.txt" \
-    --max-time $(( MAXTIME + 300 ))
-  wait_listen "$NSU" t 'src 198.19.0.19:8081' stall-origin.py
-elif [ "$SHAPE" = retry ]; then
-  # HAProxy on Squid's port, in front (-db: no daemon, its log on standard error), and the
-  # origin that never answers
-  GW=haproxy
-  sub "$HERE/haproxy-gateway.conf" "$WORK/gw/haproxy.conf"
-  bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec haproxy -db -f '$WORK/gw/haproxy.conf'"
+if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ]; then
+  # nginx (hang) or HAProxy (retry; -db: no daemon, its log on standard error) as the gateway
+  # on Squid's port, and the origin that never answers
+  if [ "$SHAPE" = hang ]; then
+    GW=nginx
+    sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
+    bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
+  else
+    GW=haproxy
+    sub "$HERE/haproxy-gateway.conf" "$WORK/gw/haproxy.conf"
+    bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec haproxy -db -f '$WORK/gw/haproxy.conf'"
+  fi
   bg "$NSU" "$WORK/stall.log" python3 "$HERE/stall-origin.py" --addr 198.19.0.19 --port 8081 --stop "$WORK/STOP" --report "$WORK/stall.txt" \
     --max-time $(( MAXTIME + 300 ))
   wait_listen "$NSU" t 'src 198.19.0.19:8081' stall-origin.py

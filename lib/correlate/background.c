@@ -121,6 +121,17 @@ static bool own_http(const struct why_conn_rec *rc)
 static struct why_bg_name *bg_name(struct why_store *st, const struct why_dns_rec *d);
 static bool gateway_asks(const struct why_gateways *g, const struct why_addr *a);
 
+/* t, the first request upstream on n, can be q's: q waits (not decided) on another connection,
+ * with t's method and a target that ends with t's, and began before t. (A target that ends with
+ * t's has t's last path segment, so its key by ending is t's: another key is passed at once.) */
+static bool carried_for(const struct why_txn *q, const struct why_txn *t, const struct why_conn_rec *n)
+{
+    return !(q->xindexed && t->xindexed && q->xkey != t->xkey) && !q->decided && q->rc != n &&
+           strcmp(q->method, t->method) == 0 && q->target_len && q->target_len >= t->target_len &&
+           why_ts_cmp(q->req_first_ts, t->req_first_ts) <= 0 &&
+           memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) == 0;
+}
+
 /* n's first request upstream is a client's: one joined to it already, or one a client is
  * still waiting for with the same method whose target ends like it (a reverse proxy may add
  * a prefix). A health check (the gateway's own request) is not. */
@@ -138,26 +149,14 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
          * request that began before t comes after that one. So: of those that fit, the one
          * pushed first. */
         const struct why_txn *first = NULL;
-        for (const struct why_txn *q = why_store_requests_ending(cx->st, t->xkey); q; q = q->xnext) {
-            if (q->xkey != t->xkey || !q->queued || q->decided || q->rc == n || strcmp(q->method, t->method) != 0 ||
-                !q->target_len || q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
-                memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
-                continue;
-            if (!first || q->qseq < first->qseq)
+        for (const struct why_txn *q = why_store_requests_ending(cx->st, t->xkey); q; q = q->xnext)
+            if (q->xkey == t->xkey && q->queued && carried_for(q, t, n) && (!first || q->qseq < first->qseq))
                 first = q;
-        }
         return first;
     }
-    for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, t->req_first_ts, 0); q = q->qnext) {
-        /* (a target that ends with t's has t's last path segment: its key by ending is t's) */
-        if (q->xindexed && t->xindexed && q->xkey != t->xkey)
-            continue;
-        if (q->decided || q->rc == n || strcmp(q->method, t->method) != 0 || !q->target_len ||
-            q->target_len < t->target_len || why_ts_cmp(q->req_first_ts, t->req_first_ts) > 0 ||
-            memcmp(q->target + q->target_len - t->target_len, t->target, t->target_len) != 0)
-            continue;
-        return q;
-    }
+    for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, t->req_first_ts, 0); q = q->qnext)
+        if (carried_for(q, t, n))
+            return q;
     return NULL;
 }
 
@@ -729,10 +728,6 @@ bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *
     return why_join_cached(cx, WHY_SCHED_Q_TIGHT, rc, scheduled_tight);
 }
 
-/* With `gone`, the path's checks already pruned count too (why_store_checks_gone). SCHED_LOOSE:
- * any grid within a quarter of its period, or a drifting run; SCHED_STRICT: and, where the
- * attempts around keep time, on their beat; SCHED_TIGHT: only a grid within 1/16, or the beat
- * of neighbours that keep time. */
 /* The attempts of rc's path as scheduled() reads them (the first WHY_SCHED_PATH_HELD records
  * of the server-address index on that path, rc among them or not), kept in the join's cache
  * while that server's records stay as they were: a join asks the schedule of each of a
@@ -780,6 +775,10 @@ static const struct why_sched_path *sched_path(const struct why_join_ctx *cx, co
     return sp;
 }
 
+/* With `gone`, the path's checks already pruned count too (why_store_checks_gone). SCHED_LOOSE:
+ * any grid within a quarter of its period, or a drifting run; SCHED_STRICT: and, where the
+ * attempts around keep time, on their beat; SCHED_TIGHT: only a grid within 1/16, or the beat
+ * of neighbours that keep time. */
 static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode, bool gone)
 {
     const struct why_conn *c = why_rec_conn(rc);

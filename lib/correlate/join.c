@@ -245,9 +245,6 @@ bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client
     return !client->rc->gw_srv || why_addr_eq(&cc->cli_addr, &cc->srv_addr);
 }
 
-/* Is t (a request on another connection) the gateway's upstream request for client's? Same
- * method, a path that is the same or a suffix (reverse proxies may add a prefix), sent while
- * client's request waited, not joined before. Returns a score (0 = no). */
 /* t, an upstream request whose host is not client's, went out while a client's request for t's
  * own host and t's method and path waited, not answered before t went: that request's. A
  * reverse proxy may rewrite the Host, but does not send one client's request with the Host of
@@ -271,6 +268,9 @@ static bool same_host_owner_waiting(const struct why_join_ctx *cx, const struct 
     return false;
 }
 
+/* Is t (a request on another connection) the gateway's upstream request for client's? Same
+ * method, a path that is the same or a suffix (reverse proxies may add a prefix), sent while
+ * client's request waited, not joined before. Returns a score (0 = no). */
 static int upstream_score(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_url *u,
                           struct why_ts from, struct why_ts to, const struct why_txn *t)
 {
@@ -1162,26 +1162,6 @@ static bool keeps_own_beat(const struct why_join_ctx *cx, const struct why_conn_
  * (live lab, 2 December: nginx refused by 198.19.0.12 moved on to 198.19.0.10 with two's
  * request 0.14 ms later and began fixeddrop's SYN to 198.19.0.11 0.31 ms later; the refusal
  * was two's, not fixeddrop's first try). */
-static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struct why_conn_rec *rc);
-
-/* chain_prev_read, kept in the join's cache (why_sched_cache.cp) for one state of the
- * records, claims and queue */
-static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why_conn_rec *rc)
-{
-    struct why_sched_cache *k = cx->sched;
-    if (!k)
-        return chain_prev_read(cx, rc);
-    size_t i = rc->seq & (WHY_SCHED_CACHE - 1);
-    if (k->cp[i].seq == rc->seq && k->cp[i].gen == k->gen && k->cp[i].dgen == k->dgen)
-        return k->cp[i].prev;
-    struct why_conn_rec *p = chain_prev_read(cx, rc);
-    k->cp[i].seq = rc->seq;
-    k->cp[i].gen = k->gen;
-    k->cp[i].dgen = k->dgen;
-    k->cp[i].prev = p;
-    return p;
-}
-
 static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -1220,6 +1200,24 @@ static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struc
         best = o;
     }
     return best && keeps_own_beat(cx, rc) ? NULL : best;
+}
+
+/* chain_prev_read, kept in the join's cache (why_sched_cache.cp) for one state of the
+ * records, claims and queue */
+static struct why_conn_rec *chain_prev(const struct why_join_ctx *cx, struct why_conn_rec *rc)
+{
+    struct why_sched_cache *k = cx->sched;
+    if (!k)
+        return chain_prev_read(cx, rc);
+    size_t i = rc->seq & (WHY_SCHED_CACHE - 1);
+    if (k->cp[i].seq == rc->seq && k->cp[i].gen == k->gen && k->cp[i].dgen == k->dgen)
+        return k->cp[i].prev;
+    struct why_conn_rec *p = chain_prev_read(cx, rc);
+    k->cp[i].seq = rc->seq;
+    k->cp[i].gen = k->gen;
+    k->cp[i].dgen = k->dgen;
+    k->cp[i].prev = p;
+    return p;
 }
 
 /* The gateway tried rc's server again soon after rc ended (not a health check): rc is
