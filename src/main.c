@@ -55,7 +55,7 @@ static const struct opt_def opts[] = {
     {OPT_METRICS, "metrics", 1, "ADDR:PORT", "Serve Prometheus text exposition at http://ADDR:PORT/metrics: incidents by cause and by upstream, packets, drops, connections seen and open now (why502_open_connections), ring and evidence use, memory."},
     {OPT_KEYLOG, "keylog", 1, "FILE", "Decrypt TLS with this key log (SSLKEYLOGFILE format, TLS 1.2 and 1.3): renegotiation requests are confirmed by type and HTTP inside HTTPS legs is diagnosed like HTTP in clear. A missing or partial key log is a warning; what cannot be decrypted is diagnosed without keys."},
     {OPT_SETTLE, "settle", 1, "SECONDS", "Packet-time wait after an answer before a request is decided (default 2), so late closing packets are counted."},
-    {OPT_EXHAUSTIVE, "exhaustive", 0, NULL, "Join every request by scanning every record, without the request index and the early settling of successful requests: slow, obviously correct; the tests compare it with the default."},
+    {OPT_EXHAUSTIVE, "exhaustive", 0, NULL, "Join every request by scanning every record, without the request indexes and windows (a successful request is still settled as by default, its upstream request found by the scan): slow, obviously correct; the tests compare it with the default."},
     {OPT_NO_UNJOINED, "no-unjoined", 0, NULL, "Report only failed requests: leave out DNS failures and failed connection attempts that no request was joined to."},
     {OPT_COLOR, "color", 1, "WHEN", "Colour in the text report: auto (default: when writing to a terminal), always, never."},
     {OPT_QUIET, "quiet", 0, NULL, "No progress and no warnings on standard error."},

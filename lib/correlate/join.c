@@ -362,6 +362,15 @@ static int indexed_score(const struct why_join_ctx *cx, const struct why_txn *cl
     return same_host || same_host_owner_waiting(cx, client, t) ? 0 : 1;
 }
 
+/* pick_better, ties (same score, same first byte) going to the one the scan of every record
+ * meets first: the index's order (newest first) and the scan's give the same answer. */
+static struct why_txn *pick_indexed(struct why_txn *best, int *best_score, struct why_txn *t, int score)
+{
+    if (score > 0 && best && score == *best_score && why_ts_cmp(t->req_first_ts, best->req_first_ts) == 0)
+        return scan_before(t, best) ? t : best;
+    return pick_better(best, best_score, t, score);
+}
+
 struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const struct why_txn *client)
 {
     uint64_t end_frame;
@@ -369,9 +378,17 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
     bool same_host = direct_addr_known(cx, client); /* forward proxy: the host must match */
     struct why_txn *best = NULL;
     int best_score = 0;
+    if (cx->exhaustive) {
+        /* every record's requests, for the same answer without the index */
+        for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext)
+            for (struct why_txn *t = rc->txn_head; t; t = t->next)
+                if (t->indexed && why_store_request_like(t, client, same_host))
+                    best = pick_indexed(best, &best_score, t, indexed_score(cx, client, same_host, to, t));
+        return best;
+    }
     for (struct why_txn *t = why_store_requests(cx->st, client, same_host); t;
          t = why_store_requests_next(same_host ? t->hnext : t->inext, client, same_host))
-        best = pick_better(best, &best_score, t, indexed_score(cx, client, same_host, to, t));
+        best = pick_indexed(best, &best_score, t, indexed_score(cx, client, same_host, to, t));
     return best;
 }
 

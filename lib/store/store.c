@@ -1433,7 +1433,7 @@ void why_store_txn_unindex(struct why_store *st, struct why_txn *t)
 }
 
 /* Equal keys are not taken for equal strings: the strings are compared too. */
-static bool same_request(const struct why_txn *t, const struct why_txn *like, bool by_host)
+bool why_store_request_like(const struct why_txn *t, const struct why_txn *like, bool by_host)
 {
     if (t->pkey != like->pkey || strcmp(t->method, like->method) != 0)
         return false;
@@ -1446,7 +1446,7 @@ struct why_txn *why_store_requests_next(const struct why_txn *t, const struct wh
                                         bool by_host)
 {
     for (; t; t = by_host ? t->hnext : t->inext)
-        if (same_request(t, like, by_host))
+        if (why_store_request_like(t, like, by_host))
             return (struct why_txn *)t;
     return NULL;
 }

@@ -511,6 +511,8 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
                                    bool by_host);
 struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
                                         bool by_host);
+/* t is one of those candidates (the index's test, for a walk without it). */
+bool why_store_request_like(const struct why_txn *t, const struct why_txn *like, bool by_host);
 /* The transactions whose key by path ending (why_request_ending_key of the method and the path
  * the join compares: ipath, or the parsed path when there is no ihost) may be key: the chain
  * of key's bucket, newest first by creation (callers compare ->xkey); walk ->xnext. Every

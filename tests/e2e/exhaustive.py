@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The fast path changes nothing: on every lab capture and every public gateway-failure
 capture, `why502 --json` prints exactly what `why502 --json --exhaustive` prints (every
-request joined by scanning every record, no index, no early settling of successes).
+request joined by scanning every record, no index, no window). Every kept capture, at any
+depth under tests/captures/ (the lab's races/ and gateways/ runs included).
 Last line: "N passed, N failed"."""
 import argparse, glob, os, subprocess, sys
 
@@ -13,7 +14,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
     a = ap.parse_args()
-    caps = sorted(glob.glob(os.path.join(ROOT, "tests", "captures", "*", "*.pcap*")))
+    caps = sorted(glob.glob(os.path.join(ROOT, "tests", "captures", "**", "*.pcap*"), recursive=True))
     caps += sorted(glob.glob(os.path.join(CORPUS, "gateway-failures", "*.pcap*")))
     passed = failed = 0
     for cap in caps:
