@@ -998,6 +998,63 @@ static bool came_between(const struct why_join_ctx *cx, const struct why_txn *cl
     return false;
 }
 
+/* o can be the next try of c's path after `after` (the SYN of at, a try or a check passed
+ * over), within a retry's gap of end (last's): an attempt of that path, not last. */
+static bool next_try_fits(const struct why_conn *c, const struct why_conn_rec *last, const struct why_conn_rec *o,
+                          struct why_ts after, struct why_ts end)
+{
+    const struct why_conn *oc = why_rec_conn(o);
+    int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
+    return o != last && oc->syn_count && !oc->midstream && why_join_same_path(oc, c) && gap >= -WHY_CAUSAL_US &&
+           gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts0, after) > 0;
+}
+
+/* o goes before the next try found so far: the earlier SYN, on ties the newer record (the
+ * one a walk of the index, newest first, meets first) */
+static bool next_try_before(const struct why_conn_rec *o, const struct why_conn_rec *next)
+{
+    if (!next)
+        return true;
+    int cmp = why_ts_cmp(why_rec_conn(o)->syn_ts0, why_rec_conn(next)->syn_ts0);
+    return cmp < 0 || (cmp == 0 && o->seq > next->seq);
+}
+
+/* The earliest try of c's path begun after `after` (at's SYN) and within a retry's gap of
+ * end (next_try_fits), or NULL. From at, on the index by server address: records are on it
+ * by creation, and none began more than rlag_us before one created earlier, so the walk goes
+ * older down to `after` and newer up to the earliest found (or the gap's end), each less
+ * that lag, not from the newest record to that server down to a second before `after` (a
+ * refused server draws hundreds a second, and the join asks this of each of a chain's
+ * tries); every record when the clock went back. */
+static struct why_conn_rec *next_try_after(const struct why_join_ctx *cx, const struct why_conn *c,
+                                           const struct why_conn_rec *last, const struct why_conn_rec *at,
+                                           struct why_ts after, struct why_ts end)
+{
+    struct why_conn_rec *next = NULL;
+    if (cx->st->conns_unordered) {
+        for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o))
+            if (next_try_fits(c, last, o, after, end) && next_try_before(o, next))
+                next = o;
+        return next;
+    }
+    int64_t lag = cx->st->rlag_us + WHY_SKEW_US; /* (a SYN-ACK seen before its SYN: the SYN later) */
+    struct why_ts oldest = why_ts_add_us(after, -lag);
+    for (struct why_conn_rec *o = (struct why_conn_rec *)at; o && why_ts_cmp(o->first_ts, oldest) >= 0;
+         o = why_store_conns_next(o))
+        if (next_try_fits(c, last, o, after, end) && next_try_before(o, next))
+            next = o;
+    struct why_ts newest = why_ts_add_us(end, WHY_CHAIN_GAP_US + lag);
+    for (struct why_conn_rec *o = at->aprev; o; o = o->aprev) {
+        if (next && why_ts_cmp(why_rec_conn(next)->syn_ts0, why_ts_add_us(newest, -lag)) < 0)
+            newest = why_ts_add_us(why_rec_conn(next)->syn_ts0, lag);
+        if (why_ts_cmp(o->first_ts, newest) > 0)
+            break;
+        if (next_try_fits(c, last, o, after, end) && next_try_before(o, next))
+            next = o;
+    }
+    return next;
+}
+
 /* rc begins a chain that runs past client's answer, and is another request's: the gateway
  * tried rc's path again after it answered client, each try within a retry's gap of the last,
  * none on a check's schedule, none where a request came since the last that could have made
@@ -1020,24 +1077,13 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
         /* the earliest try after the last that is no check (asked of that one only: the
          * schedule's test walks the server's records) */
         struct why_conn_rec *next = NULL;
+        const struct why_conn_rec *at = last; /* the record whose SYN is `after` */
         struct why_ts after = why_rec_conn(last)->syn_ts0;
         for (uint32_t k = 0; k < WHY_CHAIN_CHECKS_SKIPPED; k++) {
-            next = NULL;
-            /* newest first, in the order of their first packet unless the clock went back */
-            struct why_ts oldest = why_ts_add_us(after, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-            for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
-                if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
-                    break;
-                const struct why_conn *oc = why_rec_conn(o);
-                int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
-                if (o == last || oc->syn_count == 0 || oc->midstream || !why_join_same_path(oc, c) || gap < -WHY_CAUSAL_US ||
-                    gap > WHY_CHAIN_GAP_US || why_ts_cmp(oc->syn_ts0, after) <= 0 ||
-                    (next && why_ts_cmp(oc->syn_ts0, why_rec_conn(next)->syn_ts0) >= 0))
-                    continue;
-                next = o;
-            }
+            next = next_try_after(cx, c, last, at, after, end);
             if (!next || !why_join_scheduled(cx, next))
                 break;
+            at = next;
             after = why_rec_conn(next)->syn_ts0;
             next = NULL;
         }

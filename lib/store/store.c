@@ -919,6 +919,10 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     rc->seq = ++st->next_rec_seq;
     if (st->rtail && why_ts_diff_us(c->first_ts, st->rtail->c->first_ts) >= WHY_ORDER_SLACK_US)
         st->conns_unordered = true; /* for good: the join then scans every record */
+    if (why_ts_diff_us(c->first_ts, st->rfirst_max) > st->rlag_us && st->rhead)
+        st->rlag_us = why_ts_diff_us(c->first_ts, st->rfirst_max);
+    if (!st->rhead || why_ts_cmp(c->first_ts, st->rfirst_max) > 0)
+        st->rfirst_max = c->first_ts;
     rc->rprev = st->rtail;
     if (st->rtail)
         st->rtail->rnext = rc;

@@ -208,6 +208,10 @@ struct why_store {
     bool conns_unordered;             /* a record began WHY_ORDER_SLACK_US or more before the
                                          one created before it (the capture's clock went
                                          back): creation order is not time order */
+    struct why_ts rfirst_max;         /* the latest first_ts of a record created */
+    int64_t rlag_us;                  /* the most any record began before rfirst_max when it
+                                         was created (us): a record created after one that
+                                         began at t began at t - rlag_us or later */
     struct why_conn_rec **abuckets;   /* connection records by server address */
     uint64_t conns_ver[WHY_CONNS_VERS]; /* versions of those buckets (why_store_conns_version) */
     uint64_t conns_stamp;             /* the last version given */
