@@ -1418,6 +1418,75 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
     return m->n == 2 || (m->n == 1 && m->o[0] != q);
 }
 
+static bool silent_try(const struct why_conn_rec *rc);
+
+/* host (an indexed host) has a lookup in the store: the gateway resolved it (a name its
+ * server is known by) */
+static bool host_looked_up(const struct why_join_ctx *cx, const char *host)
+{
+    for (const struct why_dns_rec *d = why_store_dns_by_name(cx->st, why_request_key("", host)); d;
+         d = why_store_dns_name_next(d))
+        if (strcasecmp(d->qname, host) == 0)
+            return true;
+    return false;
+}
+
+/* A request for qname queued and not decided, other than u, that may own rc: begun before u's
+ * answer, and not answered before rc began, or answered 5xx. */
+static bool named_owner_queued(const struct why_join_ctx *cx, const struct why_txn *u, const struct why_dns_rec *d,
+                               const struct why_conn *rc)
+{
+    for (const struct why_txn *q = why_store_queued_host(cx->st, d->nkey); q; q = q->hqnext) {
+        if (why_ts_cmp(q->req_first_ts, u->resp_first_ts) > 0)
+            break; /* oldest first */
+        if (q == u || q->decided || q->hkey != d->nkey || strcasecmp(q->ihost, d->qname) != 0)
+            continue;
+        if (!q->has_resp || (q->status >= 500 && why_ts_cmp(q->resp_first_ts, rc->syn_ts0) >= 0))
+            return true;
+    }
+    return false;
+}
+
+bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
+{
+    if (!u->has_resp || u->status < 500 || !u->ihost[0] || u->ihost_ip || cx->st->conns_unordered ||
+        why_join_direct(cx, u) || host_looked_up(cx, u->ihost))
+        return false;
+    /* the names that gave the address of a failed attempt no request has, begun in u's wait,
+     * each with its earliest such attempt (the walk is newest first) */
+    const struct why_dns_rec *name[WHY_DEFER_NAMES];
+    const struct why_conn *first[WHY_DEFER_NAMES];
+    uint32_t n = 0;
+    struct why_ts oldest = why_ts_add_us(u->req_first_ts, -(WHY_SKEW_US + cx->st->rlag_us));
+    for (struct why_conn_rec *rc = cx->st->rtail; rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = rc->rprev) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if (rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 || why_ts_diff_us(u->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
+            !is_upstream_conn(cx, rc))
+            continue;
+        const char *walked = NULL; /* (one look per run of a name's answers) */
+        for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+            if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
+                continue;
+            walked = l->rec->qname;
+            uint32_t i = 0;
+            while (i < n && strcasecmp(name[i]->qname, l->rec->qname) != 0)
+                i++;
+            if (i == n && n == WHY_DEFER_NAMES)
+                continue; /* (the first names found only) */
+            if (i == n) {
+                name[n++] = l->rec;
+                first[i] = c;
+            } else if (why_ts_cmp(c->syn_ts0, first[i]->syn_ts0) < 0) {
+                first[i] = c;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (named_owner_queued(cx, u, name[i], first[i]))
+            return true;
+    return false;
+}
+
 /* The gateway looked host up before rc began and none of those lookups gave an address (it had
  * none for the name in the capture), or it looked host up only after and never got an
  * address, no lookup of host ever gave rc's address, and rc is on a check's schedule: a
@@ -2158,7 +2227,8 @@ static uint32_t timer_support(const struct why_join_ctx *cx, const struct why_tx
  * host's lookups gave, T = answer - L, and before it one try every T back to the request (each
  * within T/100, at least 2 ms, at most WHY_GIVEUP_RACE_US), none sent again after its T ran
  * out, the first at once after the request (starts_chain; a first try dialled late is found
- * apart); two tries at least, and none missing where one was due. Of such chains the one whose
+ * apart; of the tries within the tolerance of its time, the one dialled nearest after the
+ * request); two tries at least, and none missing where one was due. Of such chains the one whose
  * T fits most other requests for the host (timer_support), then whose tries sit nearest to
  * their times (relative to that tolerance), then the longer. */
 static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_url *u,
@@ -2207,15 +2277,22 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
             struct why_ts want = why_ts_add_us(at, -t);
             if (why_ts_diff_us(r, want) < -(WHY_CAUSAL_US + tol))
                 break; /* the chain reaches back to the request */
+            /* the nearest try to its time; the first (the chain reaches the request before
+             * the next): of those within tol, the one dialled nearest after the request (two
+             * requests 2 ms apart, their tries 1 s apart within 3 ms: the nearest to the
+             * time took the other's first try) */
+            bool first = why_ts_diff_us(r, why_ts_add_us(want, -t)) < -(WHY_CAUSAL_US + tol);
             struct why_conn_rec *p = NULL;
-            int64_t off = 0;
+            int64_t off = 0, key = 0;
             for (uint32_t j = 0; j < n; j++) {
                 int64_t o = why_ts_diff_us(want, why_rec_conn(cand[j])->syn_ts0);
                 o = o < 0 ? -o : o;
-                if (o > tol || (p && o >= off) || !given_up_after(cand[j], t))
+                int64_t k = first ? why_ts_diff_us(r, why_rec_conn(cand[j])->syn_ts0) : o;
+                if (o > tol || (p && k >= key) || !given_up_after(cand[j], t))
                     continue;
                 p = cand[j];
                 off = o;
+                key = k;
             }
             if (!p) {
                 /* no try where one was due, the request being there already: not this chain */

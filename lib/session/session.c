@@ -273,6 +273,17 @@ static bool own_request_pending(const struct why_session *s, const struct why_tx
 
 /* A queued request is ready when answered completely, or when its connection is gone;
  * then it waits settle_us more so the upstream side's closing packets are in too. */
+/* t, a 5xx, waits for other requests to be decided first (why_join_defer); the join reads
+ * the store only (the session's caches are not passed: they hold for a decision) */
+static bool deferred(const struct why_session *s, const struct why_txn *t)
+{
+    if (!t->has_resp || t->status < 500)
+        return false;
+    struct why_join_ctx cx = {(struct why_store *)&s->st, &s->gw, s->now, s->opt.exhaustive, NULL, NULL,
+                              NULL, NULL, NULL, false, NULL, false};
+    return why_join_defer(&cx, t);
+}
+
 /* When t is not ready for want of time only, *not_before (if not NULL) gets the packet time
  * (us) before which it cannot be: for an HTTP/1 answer, whose end is written once, while the
  * connection's last packet only moves later, so `since` never goes back and the wait never
@@ -298,8 +309,15 @@ static bool txn_ready_at(const struct why_session *s, const struct why_txn *t, b
     if (why_ts_cmp(t->rc->c->half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
         since = t->rc->c->half[WHY_S2C].last_ts;
     int64_t wait = s->opt.settle_us + why_join_repeat_wait(t);
-    if (why_ts_diff_us(since, s->now) >= wait)
-        return true;
+    if (why_ts_diff_us(since, s->now) >= wait) {
+        /* a 5xx to a server nothing names waits for the requests whose named server's tries
+         * fall in its window (why_join_defer), a while at most */
+        if (why_ts_diff_us(t->resp_first_ts, s->now) >= WHY_DEFER_MAX_US || !deferred(s, t))
+            return true;
+        if (not_before && t->resp_done && !t->h2_stream)
+            *not_before = why_ts_us(s->now) + WHY_DEFER_STEP_US;
+        return false;
+    }
     if (not_before && t->resp_done && !t->h2_stream)
         *not_before = why_ts_us(since) + wait - 2;
     return false;
@@ -329,13 +347,17 @@ static void sweep_queue(struct why_session *s, bool finishing)
         }
         return;
     }
-    for (struct why_txn *t = s->st.qhead, *next; t; t = next) {
-        next = t->qnext;
-        if (txn_ready(s, t, finishing)) {
-            why_store_queue_remove(&s->st, t);
-            decide(s, t);
+    /* at the end, those that would wait for others (why_join_defer) after the others */
+    for (int pass = finishing ? 0 : 1; pass < 2; pass++)
+        for (struct why_txn *t = s->st.qhead, *next; t; t = next) {
+            next = t->qnext;
+            if (pass == 0 && deferred(s, t))
+                continue;
+            if (txn_ready(s, t, finishing)) {
+                why_store_queue_remove(&s->st, t);
+                decide(s, t);
+            }
         }
-    }
 }
 
 /* The gateway's upstream requests are not queued once its address is known. Those that

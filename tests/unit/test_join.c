@@ -547,6 +547,94 @@ static void unnamed_leaves_timer_chain_of_named(void **state)
         assert_ptr_equal(j.attempts[k], t[k]);
 }
 
+/* A 5xx to a server set by address (no lookup names one) is decided after a request waiting
+ * for a named server whose unanswered SYN came while it waited (why_join_defer): its walk
+ * takes any failed attempt, and decided first it took the named request's tries (the bench's
+ * retry shape, HAProxy: refuse.bench's requests took drop.bench's SYNs). Not for a refusal,
+ * nor once the named request is decided, nor for a request whose own host is looked up. */
+/* x, for a server set by address (fixed.example, answered 503 at 1.5), and w, for
+ * drop.example (looked up at 0.9), begun during x's wait; x queued. */
+static struct why_txn *unnamed_beside_named(struct fixture *f, struct why_txn **w)
+{
+    resolved(f, "drop.example", "198.19.0.99", 0.9);
+    struct why_conn_rec *cx = conn(f, "198.18.1.3", "198.18.1.1", 80, 0.94, true);
+    struct why_txn *x = request(f, cx, "/x", "fixed.example", 0.95);
+    struct why_conn_rec *cw = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.99, true);
+    *w = request(f, cw, "/w", "drop.example", 1.0);
+    answer(x, 503, 1.5);
+    why_store_queue_push(&f->st, x);
+    return x;
+}
+
+static void unnamed_failure_waits_for_named(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *w, *x = unnamed_beside_named(f, &w);
+    attempt(f, "198.19.0.99", (const double[]){1.0004, 0}, 0);
+    /* nothing named waits */
+    assert_false(why_join_defer(&f->cx, x));
+    why_store_queue_push(&f->st, w);
+    assert_true(why_join_defer(&f->cx, x));
+    answer(w, 503, 4.0);
+    assert_true(why_join_defer(&f->cx, x)); /* answered 5xx after the SYN: still its owner */
+    why_store_queue_remove(&f->st, w);
+    assert_false(why_join_defer(&f->cx, x));
+}
+
+static void refused_try_does_not_defer(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *w, *x = unnamed_beside_named(f, &w);
+    refused(f, "198.19.0.99", 1.0004);
+    why_store_queue_push(&f->st, w);
+    assert_false(why_join_defer(&f->cx, x));
+    /* a silent one, but x's own host is looked up: its tries have an address too */
+    attempt(f, "198.19.0.99", (const double[]){1.2, 0}, 0);
+    assert_true(why_join_defer(&f->cx, x));
+    resolved(f, "fixed.example", "198.19.0.12", 1.3);
+    assert_false(why_join_defer(&f->cx, x));
+}
+
+/* Two requests for a named server 2.2 ms apart, each tried three times 1 s apart and answered
+ * 1 s after its third try (HAProxy, `timeout connect 1s`, `retries 2`), the tries' times
+ * jittering by 2-3 ms (the bench's retry shape, 200 MB capture at 14:33:08 UTC, times kept
+ * to the microsecond). Matched from the answer, the try nearest each due time took the other
+ * request's first try; the first try of a chain is the one dialled nearest after its request. */
+static void timer_chain_first_try_at_once(void **state)
+{
+    struct fixture *f = *state;
+    for (int k = 0; k < 4; k++)
+        resolved(f, "drop.example", "198.19.0.99", 0.9 + k);
+    struct why_conn_rec *ca = conn(f, "198.18.1.19", "198.18.1.1", 80, 1.0, true);
+    struct why_txn *a = request(f, ca, "/346.jpg", "drop.example", 1.026325);
+    struct why_conn_rec *a1 = attempt(f, "198.19.0.99", (const double[]){1.026357, 0}, 0);
+    struct why_conn_rec *cb = conn(f, "198.18.1.20", "198.18.1.1", 80, 1.0, true);
+    struct why_txn *b = request(f, cb, "/116.js", "drop.example", 1.028525);
+    struct why_conn_rec *b1 = attempt(f, "198.19.0.99", (const double[]){1.028602, 0}, 0);
+    struct why_conn_rec *a2 = attempt(f, "198.19.0.99", (const double[]){2.026196, 0}, 0);
+    struct why_conn_rec *b2 = attempt(f, "198.19.0.99", (const double[]){2.028768, 0}, 0);
+    struct why_conn_rec *a3 = attempt(f, "198.19.0.99", (const double[]){3.028425, 0}, 0);
+    struct why_conn_rec *b3 = attempt(f, "198.19.0.99", (const double[]){3.029989, 0}, 0);
+    answer(a, 503, 4.027918);
+    answer(b, 503, 4.029533);
+    why_store_queue_push(&f->st, a);
+    why_store_queue_push(&f->st, b);
+    why_store_queue_remove(&f->st, a);
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_int_equal(x.nattempts, 3);
+    assert_ptr_equal(x.attempts[0], a1);
+    why_join_apply(&f->st, &x);
+    why_store_queue_remove(&f->st, b);
+    why_join_request(&f->cx, b, &x);
+    assert_int_equal(x.nattempts, 3);
+    assert_ptr_equal(x.attempts[0], b1);
+    /* each try went to one request: the later two of each pair, one each */
+    struct why_conn_rec *mid = x.attempts[1], *last = x.attempts[2];
+    assert_true(mid == a2 || mid == b2);
+    assert_true(last == a3 || last == b3);
+}
+
 /* A reverse proxy may rewrite the Host, so an upstream request for the same path on another
  * host can be a client's: not when a client's request for that host and path waits beside
  * it, whose it is (a retry shape's capture, HAProxy: drop.bench's /f/381.png, whose tries all
@@ -3188,6 +3276,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(unjoined_attempts_roles_current, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_goes_with_its_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_reserved_for_waiting_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(unnamed_failure_waits_for_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_try_does_not_defer, setup, teardown),
+        cmocka_unit_test_setup_teardown(timer_chain_first_try_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
