@@ -2217,6 +2217,32 @@ static uint32_t timer_support(const struct why_join_ctx *cx, const struct why_tx
     return support;
 }
 
+/* rc is the first of the tries cand[0..n) begun after another request for client's host
+ * that waits (queued), within WHY_GIVEUP_RACE_US of it: that request's first try, dialled at
+ * once (two requests for drop.bench 1.0013 s apart, their tries every 1 s: the first one's
+ * second try and the second one's first came 1.9 ms apart, and the first took the second's) */
+static bool first_try_of_other(const struct why_join_ctx *cx, const struct why_txn *client,
+                               struct why_conn_rec *const *cand, uint32_t n, const struct why_conn_rec *rc)
+{
+    struct why_ts syn = why_rec_conn(rc)->syn_ts0;
+    for (const struct why_txn *w = why_store_queued_host(cx->st, client->hkey); w; w = w->hqnext) {
+        int64_t d = why_ts_diff_us(w->req_first_ts, syn);
+        if (d < -WHY_CAUSAL_US)
+            break; /* oldest first: the rest began after rc */
+        if (w == client || w->decided || d > WHY_GIVEUP_RACE_US || w->hkey != client->hkey ||
+            strcmp(w->ihost, client->ihost) != 0 || (w->has_resp && w->status < 500))
+            continue;
+        bool earliest = true;
+        for (uint32_t j = 0; j < n && earliest; j++) {
+            struct why_ts o = why_rec_conn(cand[j])->syn_ts0;
+            earliest = cand[j] == rc || why_ts_cmp(o, syn) >= 0 || why_ts_diff_us(w->req_first_ts, o) < -WHY_CAUSAL_US;
+        }
+        if (earliest)
+            return true;
+    }
+    return false;
+}
+
 /* A gateway that tries a server again on a fresh connection after its connect timer T ran out
  * (HAProxy's `timeout connect` with `retries`; Squid's connect_timeout over a name's addresses)
  * dials at once, tries again every T and answers T after the last try. Where several requests
@@ -2237,43 +2263,50 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
     if (!client->has_resp || client->status < 500 || x->nattempts)
         return false;
     struct why_ts r = client->req_first_ts, a = client->resp_first_ts;
-    struct why_conn_rec *cand[WHY_TIMER_CANDS];
-    uint32_t n = 0;
+    struct why_conn_rec *cand[WHY_TIMER_CANDS], *gone[WHY_TIMER_CANDS]; /* (gone: taken already) */
+    uint32_t n = 0, ngone = 0;
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
         uint32_t na = d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS;
         for (uint32_t k = 0; k < na; k++)
             for (struct why_conn_rec *o = why_store_conns_to(cx->st, &d->addrs[k]); o; o = why_store_conns_next(o)) {
                 const struct why_conn *oc = why_rec_conn(o);
-                if (!why_addr_eq(&oc->srv_addr, &d->addrs[k]) || oc->srv_port != u->port || o->claimed ||
+                if (!why_addr_eq(&oc->srv_addr, &d->addrs[k]) || oc->srv_port != u->port ||
                     !silent_try(o) || !is_upstream_conn(cx, o) || why_ts_diff_us(r, oc->syn_ts0) < -WHY_CAUSAL_US ||
                     why_ts_cmp(oc->syn_ts0, a) > 0)
                     continue;
+                struct why_conn_rec **v = o->claimed ? gone : cand;
+                uint32_t *nv = o->claimed ? &ngone : &n;
                 bool dup = false;
-                for (uint32_t j = 0; j < n && !dup; j++)
-                    dup = cand[j] == o;
+                for (uint32_t j = 0; j < *nv && !dup; j++)
+                    dup = v[j] == o;
                 if (dup)
                     continue;
-                if (n == WHY_TIMER_CANDS)
+                if (*nv == WHY_TIMER_CANDS) {
+                    if (o->claimed)
+                        continue; /* (the first ones kept) */
                     return false; /* more than a chain can be told apart in */
-                cand[n++] = o;
+                }
+                v[(*nv)++] = o;
             }
     }
     struct why_conn_rec *best[WHY_JOIN_MAX], *chain[WHY_JOIN_MAX];
     uint32_t nbest = 0, best_support = 0;
     int64_t best_score = 0; /* in millionths: each try but the last, 1 at its time, 0 at tol */
+    uint32_t best_others = 0;
     for (uint32_t l = 0; l < n; l++) {
         const struct why_conn *lc = why_rec_conn(cand[l]);
         int64_t t = why_ts_diff_us(lc->syn_ts0, a);
         if (t < WHY_TIMER_MIN_US || !given_up_after(cand[l], t))
             continue;
         int64_t tol = t / 100 < 2000 ? 2000 : t / 100 > WHY_GIVEUP_RACE_US ? WHY_GIVEUP_RACE_US : t / 100;
-        uint32_t len = 0;
+        uint32_t len = 0, gaps = 0;
         int64_t score = 0;
         chain[len++] = cand[l];
+        struct why_conn_rec *earliest = cand[l]; /* the chain's first try, its own or taken */
         bool ok = true;
         struct why_ts at = lc->syn_ts0;
-        for (; ok && len < WHY_JOIN_MAX;) {
+        for (; ok && len + gaps < WHY_JOIN_MAX;) {
             struct why_ts want = why_ts_add_us(at, -t);
             if (why_ts_diff_us(r, want) < -(WHY_CAUSAL_US + tol))
                 break; /* the chain reaches back to the request */
@@ -2287,19 +2320,43 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
             for (uint32_t j = 0; j < n; j++) {
                 int64_t o = why_ts_diff_us(want, why_rec_conn(cand[j])->syn_ts0);
                 o = o < 0 ? -o : o;
-                int64_t k = first ? why_ts_diff_us(r, why_rec_conn(cand[j])->syn_ts0) : o;
-                if (o > tol || (p && k >= key) || !given_up_after(cand[j], t))
+                if (o > tol || !given_up_after(cand[j], t))
+                    continue;
+                /* a later try: the nearest, one that is another waiting request's first after
+                 * the others (first_try_of_other) */
+                int64_t k = first ? why_ts_diff_us(r, why_rec_conn(cand[j])->syn_ts0)
+                                  : o + (first_try_of_other(cx, client, cand, n, cand[j]) ? tol + 1 : 0);
+                if (p && k >= key)
                     continue;
                 p = cand[j];
                 off = o;
                 key = k;
             }
             if (!p) {
+                /* a try due there that a request decided before took (its chain read wrong,
+                 * or a request nothing names took it): the chain goes on past it, the try
+                 * not counted (many requests waiting at once: one chain read wrong left
+                 * each later one with a try missing, and their walks took every try) */
+                for (uint32_t j = 0; j < ngone; j++) {
+                    int64_t o = why_ts_diff_us(want, why_rec_conn(gone[j])->syn_ts0);
+                    o = o < 0 ? -o : o;
+                    if (o > tol || (p && o >= off) || !given_up_after(gone[j], t))
+                        continue;
+                    p = gone[j];
+                    off = o;
+                }
+                if (p) {
+                    gaps++;
+                    earliest = p;
+                    at = why_rec_conn(p)->syn_ts0;
+                    continue;
+                }
                 /* no try where one was due, the request being there already: not this chain */
                 ok = why_ts_diff_us(r, want) < tol;
                 break;
             }
             chain[len++] = p;
+            earliest = p;
             score += 1000000 - off * 1000000 / tol;
             at = why_rec_conn(p)->syn_ts0;
         }
@@ -2307,7 +2364,7 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
          * SYN 6.7 ms after the request, the next try 0.989 s after the SYN, T after the
          * request): the try the request began with */
         int64_t late = why_ts_diff_us(why_ts_add_us(r, t), at);
-        if (ok && len < WHY_JOIN_MAX && !starts_chain(x, r, why_rec_conn(chain[len - 1]), WHY_GIVEUP_RACE_US) &&
+        if (ok && len + gaps < WHY_JOIN_MAX && !starts_chain(x, r, why_rec_conn(earliest), WHY_GIVEUP_RACE_US) &&
             late >= -tol && late <= tol) {
             struct why_conn_rec *p = NULL;
             for (uint32_t j = 0; j < n; j++) {
@@ -2319,20 +2376,27 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                 p = cand[j];
             }
             if (p)
-                chain[len++] = p;
+                chain[len++] = earliest = p;
         }
-        if (!ok || len < 2 || !starts_chain(x, r, why_rec_conn(chain[len - 1]), WHY_GIVEUP_RACE_US))
+        if (!ok || len + gaps < 2 || !starts_chain(x, r, why_rec_conn(earliest), WHY_GIVEUP_RACE_US))
             continue;
+        /* tries of the chain after its first that are another waiting request's first */
+        uint32_t others = 0;
+        for (uint32_t i = 0; i + 1 < len; i++)
+            others += first_try_of_other(cx, client, cand, n, chain[i]);
         uint32_t support = timer_support(cx, client, cand, n, t, WHY_FAILOVER_US);
-        if (nbest && (support < best_support ||
-                      (support == best_support && (score < best_score || (score == best_score && len <= nbest)))))
+        if (nbest && (others > best_others ||
+                      (others == best_others &&
+                       (support < best_support ||
+                        (support == best_support && (score < best_score || (score == best_score && len <= nbest)))))))
             continue;
         memcpy(best, chain, len * sizeof chain[0]);
         nbest = len;
         best_score = score;
         best_support = support;
+        best_others = others;
     }
-    if (nbest < 2)
+    if (nbest < 1)
         return false;
     for (uint32_t i = 0; i < nbest; i++)
         x->attempts[x->nattempts++] = best[nbest - 1 - i];

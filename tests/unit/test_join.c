@@ -595,6 +595,34 @@ static void refused_try_does_not_defer(void **state)
     assert_false(why_join_defer(&f->cx, x));
 }
 
+/* drop.example, looked up every second from 0.9 s for n rounds, resolving to 198.19.0.99 */
+static void drop_named(struct fixture *f, int n)
+{
+    for (int k = 0; k < n; k++)
+        resolved(f, "drop.example", "198.19.0.99", 0.9 + k);
+}
+
+/* A request for drop.example from cli at `at` (its connection opened 50 ms before), and an
+ * unanswered SYN to 198.19.0.99 at `syn`. */
+static struct why_txn *drop_request(struct fixture *f, const char *cli, const char *target, double at, double syn,
+                                    struct why_conn_rec **try0)
+{
+    struct why_conn_rec *c = conn(f, cli, "198.18.1.1", 80, at - 0.05, true);
+    struct why_txn *t = request(f, c, target, "drop.example", at);
+    *try0 = attempt(f, "198.19.0.99", (const double[]){syn, 0}, 0);
+    return t;
+}
+
+/* a and b wait (queued); a is decided: its join, of three tries */
+static void decide_first_of_two(struct fixture *f, struct why_txn *a, struct why_txn *b, struct why_join *x)
+{
+    why_store_queue_push(&f->st, a);
+    why_store_queue_push(&f->st, b);
+    why_store_queue_remove(&f->st, a);
+    why_join_request(&f->cx, a, x);
+    assert_int_equal(x->nattempts, 3);
+}
+
 /* Two requests for a named server 2.2 ms apart, each tried three times 1 s apart and answered
  * 1 s after its third try (HAProxy, `timeout connect 1s`, `retries 2`), the tries' times
  * jittering by 2-3 ms (the bench's retry shape, 200 MB capture at 14:33:08 UTC, times kept
@@ -603,26 +631,18 @@ static void refused_try_does_not_defer(void **state)
 static void timer_chain_first_try_at_once(void **state)
 {
     struct fixture *f = *state;
-    for (int k = 0; k < 4; k++)
-        resolved(f, "drop.example", "198.19.0.99", 0.9 + k);
-    struct why_conn_rec *ca = conn(f, "198.18.1.19", "198.18.1.1", 80, 1.0, true);
-    struct why_txn *a = request(f, ca, "/346.jpg", "drop.example", 1.026325);
-    struct why_conn_rec *a1 = attempt(f, "198.19.0.99", (const double[]){1.026357, 0}, 0);
-    struct why_conn_rec *cb = conn(f, "198.18.1.20", "198.18.1.1", 80, 1.0, true);
-    struct why_txn *b = request(f, cb, "/116.js", "drop.example", 1.028525);
-    struct why_conn_rec *b1 = attempt(f, "198.19.0.99", (const double[]){1.028602, 0}, 0);
+    drop_named(f, 4);
+    struct why_conn_rec *a1, *b1;
+    struct why_txn *a = drop_request(f, "198.18.1.19", "/346.jpg", 1.026325, 1.026357, &a1);
+    struct why_txn *b = drop_request(f, "198.18.1.20", "/116.js", 1.028525, 1.028602, &b1);
     struct why_conn_rec *a2 = attempt(f, "198.19.0.99", (const double[]){2.026196, 0}, 0);
     struct why_conn_rec *b2 = attempt(f, "198.19.0.99", (const double[]){2.028768, 0}, 0);
     struct why_conn_rec *a3 = attempt(f, "198.19.0.99", (const double[]){3.028425, 0}, 0);
     struct why_conn_rec *b3 = attempt(f, "198.19.0.99", (const double[]){3.029989, 0}, 0);
     answer(a, 503, 4.027918);
     answer(b, 503, 4.029533);
-    why_store_queue_push(&f->st, a);
-    why_store_queue_push(&f->st, b);
-    why_store_queue_remove(&f->st, a);
     struct why_join x;
-    why_join_request(&f->cx, a, &x);
-    assert_int_equal(x.nattempts, 3);
+    decide_first_of_two(f, a, b, &x);
     assert_ptr_equal(x.attempts[0], a1);
     why_join_apply(&f->st, &x);
     why_store_queue_remove(&f->st, b);
@@ -633,6 +653,57 @@ static void timer_chain_first_try_at_once(void **state)
     struct why_conn_rec *mid = x.attempts[1], *last = x.attempts[2];
     assert_true(mid == a2 || mid == b2);
     assert_true(last == a3 || last == b3);
+}
+
+/* A chain's due try that a request decided before took: the chain goes on past it (many
+ * requests waiting at once on one dead server, one read wrong left each later one a try
+ * short, and the walk of each then took every try of the others). /v came 0.3 s after /w and
+ * waits; its tries are not /w's. */
+static void timer_chain_past_taken_try(void **state)
+{
+    struct fixture *f = *state;
+    drop_named(f, 4);
+    struct why_conn_rec *t[3], *u[3];
+    struct why_txn *w = drop_request(f, "198.18.1.2", "/w", 1.0, 1.0004, &t[0]);
+    struct why_txn *v = drop_request(f, "198.18.1.3", "/v", 1.3, 1.3004, &u[0]);
+    for (int k = 1; k < 3; k++) {
+        t[k] = attempt(f, "198.19.0.99", (const double[]){1.0004 + k, 0}, 0);
+        u[k] = attempt(f, "198.19.0.99", (const double[]){1.3004 + k, 0}, 0);
+    }
+    answer(w, 503, 4.0006);
+    why_store_queue_push(&f->st, w);
+    why_store_queue_push(&f->st, v);
+    t[1]->claimed = true; /* taken by a request decided before */
+    why_store_queue_remove(&f->st, w);
+    struct why_join x;
+    why_join_request(&f->cx, w, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], t[0]);
+    assert_ptr_equal(x.attempts[1], t[2]);
+    for (int k = 0; k < 3; k++)
+        assert_true(x.attempts[0] != u[k] && x.attempts[1] != u[k]);
+}
+
+/* /b came 1.0010 s after /a, both waiting on one dead server tried every second: /a's second
+ * try is due when /b's first is dialled (the bench's retry shape at 2 GB: 1.9 ms apart). The
+ * try dialled at once after /b is /b's first, and /a takes its own, 2.5 ms from its time. */
+static void timer_chain_leaves_first_try_of_other(void **state)
+{
+    struct fixture *f = *state;
+    drop_named(f, 5);
+    struct why_conn_rec *a1, *b1;
+    struct why_txn *a = drop_request(f, "198.18.1.2", "/a", 1.0, 1.00005, &a1);
+    struct why_conn_rec *a2 = attempt(f, "198.19.0.99", (const double[]){1.9975, 0}, 0);
+    struct why_txn *b = drop_request(f, "198.18.1.3", "/b", 2.0010, 2.0011, &b1);
+    struct why_conn_rec *a3 = attempt(f, "198.19.0.99", (const double[]){3.0, 0}, 0);
+    attempt(f, "198.19.0.99", (const double[]){3.0015, 0}, 0);
+    answer(a, 503, 4.0001);
+    struct why_join x;
+    decide_first_of_two(f, a, b, &x);
+    assert_ptr_equal(x.attempts[0], a1);
+    assert_ptr_equal(x.attempts[1], a2);
+    assert_ptr_equal(x.attempts[2], a3);
+    (void)b1;
 }
 
 /* A reverse proxy may rewrite the Host, so an upstream request for the same path on another
@@ -3279,6 +3350,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(unnamed_failure_waits_for_named, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_try_does_not_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(timer_chain_past_taken_try, setup, teardown),
+        cmocka_unit_test_setup_teardown(timer_chain_leaves_first_try_of_other, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
         cmocka_unit_test_setup_teardown(renegotiation_stall_keeps_its_host, setup, teardown),
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
