@@ -267,6 +267,11 @@ struct why_summary {
     uint64_t gap_hole_acked_bytes;   /* of which the receiver acknowledged (bytes) */
     uint64_t gap_tail_bytes;         /* bytes acknowledged past the last one captured */
     uint64_t gap_synack_unseen;      /* handshakes whose SYN-ACK an ACK proves, not captured */
+    uint64_t pauses;                 /* silences of WHY_PAUSE_MIN_US or more in packet time right
+                                        after WHY_PAUSE_RATE packets or more within a second:
+                                        the capturing host stalled (a paused VM, a lost buffer) */
+    int64_t pause_longest_us;        /* the longest of them (us) */
+    struct why_ts pause_longest_at;  /* ...and its last packet before it */
     uint64_t translated_conns;       /* connections whose answers carry other addresses (NAT,
                                         virtual address), paired by sequence numbers */
     uint64_t challenge_acked;        /* SYNs answered by a challenge ACK (RFC 5961) */

@@ -356,6 +356,10 @@ static void summary(struct why_jbuf *out, const struct why_summary *s, const cha
         kint(out, "hole_bytes_acknowledged", (int64_t)s->gap_hole_acked_bytes, false, &g);
         kint(out, "acknowledged_bytes_after_capture", (int64_t)s->gap_tail_bytes, false, &g);
         kint(out, "synack_not_captured", (int64_t)s->gap_synack_unseen, false, &g);
+        kint(out, "pauses", (int64_t)s->pauses, false, &g);
+        kint(out, "longest_pause_us", s->pauses ? s->pause_longest_us : -1, true, &g);
+        char pt[40];
+        kstr(out, "longest_pause_at", s->pauses ? why_ts_format(s->pause_longest_at, pt, sizeof pt) : NULL, &g);
         why_jbuf_put(out, '}');
     }
     kint(out, "translated_connections", (int64_t)s->translated_conns, false, &f);

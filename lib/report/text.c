@@ -187,6 +187,15 @@ static void capture_gaps(FILE *out, const struct why_summary *s)
                     s->gap_synack_unseen);
         fputc('\n', out);
     }
+    if (s->pauses) {
+        char at[40];
+        fprintf(out, "  paused      no packet for %.1f s after %s, which came after 1000 or more a second",
+                (double)s->pause_longest_us / 1e6, why_ts_format(s->pause_longest_at, at, sizeof at));
+        if (s->pauses > 1)
+            fprintf(out, " (the longest of %" PRIu64 " such silences of 5 s or more)", s->pauses);
+        fputs(": the capturing host stalled (a paused VM, a lost buffer); the times of requests that "
+              "waited across it are the capture's\n", out);
+    }
     if (s->dns_expected_misses)
         fprintf(out, "  expected    %" PRIu64 " DNS lookups failed as expected (WPAD, ISATAP): not "
                      "failures\n", s->dns_expected_misses);

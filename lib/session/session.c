@@ -31,6 +31,9 @@ struct why_bg_second {
     uint32_t failing;  /* failed client requests under way in that second */
 };
 
+#define WHY_PAUSE_RATE 1000            /* packets within a second before a silence that */
+#define WHY_PAUSE_MIN_US (5LL * 1000000) /* ...lasts this long or more: a pause of the capture */
+
 struct why_session {
     struct why_options opt;
     struct why_sink sink;
@@ -44,6 +47,9 @@ struct why_session {
     struct why_frame last;            /* the latest frame (num a frame id, no data): what late
                                          events (timers, the end of input) are dated with */
     struct why_ts now;                /* latest packet time seen (never runs backwards) */
+    int64_t pause_ring[WHY_PAUSE_RATE]; /* the latest packets' times (us), of one epoch */
+    uint32_t pause_i, pause_n;        /* the ring's next place and fill */
+    uint32_t pause_epoch;
     struct why_ts last_sweep;         /* packet time of the last decision sweep and pruning */
     uint64_t next_incident_id;
     int upstream_visible;             /* the join's cache for one sweep (-1: not known) */
@@ -645,6 +651,37 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
     return s;
 }
 
+/* A frame at t after a silence of WHY_PAUSE_MIN_US or more since the latest one (s->now, same
+ * epoch), which came with WHY_PAUSE_RATE - 1 others within the second before it: a busy
+ * capture that stopped, then went on (the bench's retry shape at 2 GB: no packet for 49.6 s
+ * after 14:44:27.70, then HAProxy's timers all ran out at once). Counted for the summary,
+ * never an incident: the times of requests waiting across it are the capture's, not the
+ * gateway's. Packets out of order (-i any) are not in the ring. */
+static void pause_seen(struct why_session *s, struct why_ts t)
+{
+    if (t.epoch != s->pause_epoch || s->pause_n == 0) {
+        s->pause_epoch = t.epoch;
+        s->pause_n = s->pause_i = 0;
+    } else if (why_ts_cmp(t, s->now) <= 0) {
+        return;
+    }
+    int64_t us = why_ts_us(t);
+    if (s->pause_n >= WHY_PAUSE_RATE) {
+        int64_t last = why_ts_us(s->now), gap = us - last;
+        if (gap >= WHY_PAUSE_MIN_US && last - s->pause_ring[s->pause_i] <= 1000000) {
+            s->sum.pauses++;
+            if (gap > s->sum.pause_longest_us) {
+                s->sum.pause_longest_us = gap;
+                s->sum.pause_longest_at = s->now;
+            }
+        }
+    }
+    s->pause_ring[s->pause_i] = us;
+    s->pause_i = (s->pause_i + 1) % WHY_PAUSE_RATE;
+    if (s->pause_n < WHY_PAUSE_RATE)
+        s->pause_n++;
+}
+
 void why_session_frame(struct why_session *s, const struct why_frame *f)
 {
     /* frame numbers travel as frame ids (file index in the high bits: store/records.h) */
@@ -661,6 +698,7 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
         s->sum.first_ts = g.ts;
     if (why_ts_cmp(g.ts, s->sum.last_ts) > 0)
         s->sum.last_ts = g.ts;
+    pause_seen(s, g.ts);
     if (why_ts_cmp(g.ts, s->now) > 0)
         s->now = g.ts;
     struct why_pkt p;
