@@ -666,7 +666,7 @@ static void pause_seen(struct why_session *s, struct why_ts t)
         return;
     }
     int64_t us = why_ts_us(t);
-    if (s->pause_n >= WHY_PAUSE_RATE) {
+    if (s->pause_n >= WHY_PAUSE_RATE && t.sec - s->now.sec >= WHY_PAUSE_MIN_US / 1000000) {
         int64_t last = why_ts_us(s->now), gap = us - last;
         if (gap >= WHY_PAUSE_MIN_US && last - s->pause_ring[s->pause_i] <= 1000000) {
             s->sum.pauses++;
@@ -677,7 +677,8 @@ static void pause_seen(struct why_session *s, struct why_ts t)
         }
     }
     s->pause_ring[s->pause_i] = us;
-    s->pause_i = (s->pause_i + 1) % WHY_PAUSE_RATE;
+    if (++s->pause_i == WHY_PAUSE_RATE)
+        s->pause_i = 0;
     if (s->pause_n < WHY_PAUSE_RATE)
         s->pause_n++;
 }
