@@ -2326,6 +2326,8 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                  * the others (first_try_of_other) */
                 int64_t k = first ? why_ts_diff_us(r, why_rec_conn(cand[j])->syn_ts0)
                                   : o + (first_try_of_other(cx, client, cand, n, cand[j]) ? tol + 1 : 0);
+                if (k < 0)
+                    k = -k; /* (a first try seen before its request: reordered, within WHY_CAUSAL_US) */
                 if (p && k >= key)
                     continue;
                 p = cand[j];

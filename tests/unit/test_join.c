@@ -655,6 +655,27 @@ static void timer_chain_first_try_at_once(void **state)
     assert_true(last == a3 || last == b3);
 }
 
+/* A first try seen 180 us before the request (another request's, begun just before: -i any
+ * may show a SYN up to WHY_CAUSAL_US before the request that caused it) and one 30 us after:
+ * the nearer one is the request's first, not the one seen before it. */
+static void timer_chain_first_try_nearest_either_side(void **state)
+{
+    struct fixture *f = *state;
+    drop_named(f, 4);
+    struct why_conn_rec *z1, *a1;
+    struct why_txn *z = drop_request(f, "198.18.1.3", "/z", 0.9998, 0.99982, &z1);
+    struct why_txn *a = drop_request(f, "198.18.1.2", "/a", 1.0, 1.00003, &a1);
+    for (int k = 1; k < 3; k++) {
+        attempt(f, "198.19.0.99", (const double[]){0.99982 + k, 0}, 0);
+        attempt(f, "198.19.0.99", (const double[]){1.00003 + k, 0}, 0);
+    }
+    answer(a, 503, 4.00003);
+    struct why_join x;
+    decide_first_of_two(f, a, z, &x);
+    assert_ptr_equal(x.attempts[0], a1);
+    (void)z1;
+}
+
 /* A chain's due try that a request decided before took: the chain goes on past it (many
  * requests waiting at once on one dead server, one read wrong left each later one a try
  * short, and the walk of each then took every try of the others). /v came 0.3 s after /w and
@@ -3350,6 +3371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unnamed_failure_waits_for_named, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_try_does_not_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(timer_chain_first_try_nearest_either_side, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_past_taken_try, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_leaves_first_try_of_other, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
