@@ -2243,6 +2243,22 @@ static bool first_try_of_other(const struct why_join_ctx *cx, const struct why_t
     return false;
 }
 
+/* first_try_of_other of cand[j], kept in memo[j] (-1: not asked yet) */
+static bool other_first_at(const struct why_join_ctx *cx, const struct why_txn *client, struct why_conn_rec *const *cand,
+                           uint32_t n, int8_t *memo, uint32_t j)
+{
+    if (memo[j] < 0)
+        memo[j] = first_try_of_other(cx, client, cand, n, cand[j]);
+    return memo[j];
+}
+
+/* How far rc's SYN is from t, either side (us). */
+static int64_t syn_off(struct why_ts t, const struct why_conn_rec *rc)
+{
+    int64_t o = why_ts_diff_us(t, why_rec_conn(rc)->syn_ts0);
+    return o < 0 ? -o : o;
+}
+
 /* A gateway that tries a server again on a fresh connection after its connect timer T ran out
  * (HAProxy's `timeout connect` with `retries`; Squid's connect_timeout over a name's addresses)
  * dials at once, tries again every T and answers T after the last try. Where several requests
@@ -2253,10 +2269,14 @@ static bool first_try_of_other(const struct why_join_ctx *cx, const struct why_t
  * host's lookups gave, T = answer - L, and before it one try every T back to the request (each
  * within T/100, at least 2 ms, at most WHY_GIVEUP_RACE_US), none sent again after its T ran
  * out, the first at once after the request (starts_chain; a first try dialled late is found
- * apart; of the tries within the tolerance of its time, the one dialled nearest after the
- * request); two tries at least, and none missing where one was due. Of such chains the one whose
- * T fits most other requests for the host (timer_support), then whose tries sit nearest to
- * their times (relative to that tolerance), then the longer. */
+ * apart; of the tries within the tolerance of its time, the one dialled nearest the request);
+ * a later try, the nearest to its time, one that is another waiting request's first try
+ * (first_try_of_other) counted as beyond the tolerance; none missing where one was due but
+ * for a try there that a request decided before took (passed over, not counted); two places
+ * at least, one of them a try of its own. Of such chains the one with the fewest other
+ * requests' first tries, then whose T fits most other requests for the host
+ * (timer_support), then whose tries sit nearest to their times (relative to that
+ * tolerance), then the longer. */
 static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_url *u,
                         struct why_join *x)
 {
@@ -2290,7 +2310,11 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                 v[(*nv)++] = o;
             }
     }
+    /* first_try_of_other of each of cand, asked once (-1: not yet) */
+    int8_t other_first[WHY_TIMER_CANDS];
+    memset(other_first, -1, sizeof other_first);
     struct why_conn_rec *best[WHY_JOIN_MAX], *chain[WHY_JOIN_MAX];
+    uint32_t chain_at[WHY_JOIN_MAX]; /* each try's place in cand */
     uint32_t nbest = 0, best_support = 0;
     int64_t best_score = 0; /* in millionths: each try but the last, 1 at its time, 0 at tol */
     uint32_t best_others = 0;
@@ -2302,6 +2326,7 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
         int64_t tol = t / 100 < 2000 ? 2000 : t / 100 > WHY_GIVEUP_RACE_US ? WHY_GIVEUP_RACE_US : t / 100;
         uint32_t len = 0, gaps = 0;
         int64_t score = 0;
+        chain_at[len] = l;
         chain[len++] = cand[l];
         struct why_conn_rec *earliest = cand[l]; /* the chain's first try, its own or taken */
         bool ok = true;
@@ -2316,21 +2341,21 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
              * time took the other's first try) */
             bool first = why_ts_diff_us(r, why_ts_add_us(want, -t)) < -(WHY_CAUSAL_US + tol);
             struct why_conn_rec *p = NULL;
+            uint32_t pj = 0;
             int64_t off = 0, key = 0;
             for (uint32_t j = 0; j < n; j++) {
-                int64_t o = why_ts_diff_us(want, why_rec_conn(cand[j])->syn_ts0);
-                o = o < 0 ? -o : o;
+                int64_t o = syn_off(want, cand[j]);
                 if (o > tol || !given_up_after(cand[j], t))
                     continue;
                 /* a later try: the nearest, one that is another waiting request's first after
-                 * the others (first_try_of_other) */
-                int64_t k = first ? why_ts_diff_us(r, why_rec_conn(cand[j])->syn_ts0)
-                                  : o + (first_try_of_other(cx, client, cand, n, cand[j]) ? tol + 1 : 0);
-                if (k < 0)
-                    k = -k; /* (a first try seen before its request: reordered, within WHY_CAUSAL_US) */
+                 * the others (first_try_of_other); the first: the nearest the request, either
+                 * side (seen before it: reordered, within WHY_CAUSAL_US) */
+                int64_t k = first ? syn_off(r, cand[j])
+                                  : o + (other_first_at(cx, client, cand, n, other_first, j) ? tol + 1 : 0);
                 if (p && k >= key)
                     continue;
                 p = cand[j];
+                pj = j;
                 off = o;
                 key = k;
             }
@@ -2340,8 +2365,7 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                  * not counted (many requests waiting at once: one chain read wrong left
                  * each later one with a try missing, and their walks took every try) */
                 for (uint32_t j = 0; j < ngone; j++) {
-                    int64_t o = why_ts_diff_us(want, why_rec_conn(gone[j])->syn_ts0);
-                    o = o < 0 ? -o : o;
+                    int64_t o = syn_off(want, gone[j]);
                     if (o > tol || (p && o >= off) || !given_up_after(gone[j], t))
                         continue;
                     p = gone[j];
@@ -2357,6 +2381,7 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                 ok = why_ts_diff_us(r, want) < tol;
                 break;
             }
+            chain_at[len] = pj;
             chain[len++] = p;
             earliest = p;
             score += 1000000 - off * 1000000 / tol;
@@ -2378,14 +2403,14 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                 p = cand[j];
             }
             if (p)
-                chain[len++] = earliest = p;
+                chain[len++] = earliest = p; /* (the first try: the ranking asks the later ones) */
         }
         if (!ok || len + gaps < 2 || !starts_chain(x, r, why_rec_conn(earliest), WHY_GIVEUP_RACE_US))
             continue;
         /* tries of the chain after its first that are another waiting request's first */
         uint32_t others = 0;
         for (uint32_t i = 0; i + 1 < len; i++)
-            others += first_try_of_other(cx, client, cand, n, chain[i]);
+            others += other_first_at(cx, client, cand, n, other_first, chain_at[i]);
         uint32_t support = timer_support(cx, client, cand, n, t, WHY_FAILOVER_US);
         if (nbest && (others > best_others ||
                       (others == best_others &&

@@ -277,19 +277,19 @@ static bool own_request_pending(const struct why_session *s, const struct why_tx
     return why_ts_diff_us(t->req_ts, s->now) < WHY_OWN_WAIT_US;
 }
 
-/* A queued request is ready when answered completely, or when its connection is gone;
- * then it waits settle_us more so the upstream side's closing packets are in too. */
 /* t, a 5xx, waits for other requests to be decided first (why_join_defer); the join reads
  * the store only (the session's caches are not passed: they hold for a decision) */
 static bool deferred(const struct why_session *s, const struct why_txn *t)
 {
     if (!t->has_resp || t->status < 500)
         return false;
-    struct why_join_ctx cx = {(struct why_store *)&s->st, &s->gw, s->now, s->opt.exhaustive, NULL, NULL,
-                              NULL, NULL, NULL, false, NULL, false};
+    struct why_join_ctx cx = {.st = (struct why_store *)&s->st, .gw = &s->gw, .now = s->now,
+                              .exhaustive = s->opt.exhaustive};
     return why_join_defer(&cx, t);
 }
 
+/* A queued request is ready when answered completely, or when its connection is gone;
+ * then it waits settle_us more so the upstream side's closing packets are in too. */
 /* When t is not ready for want of time only, *not_before (if not NULL) gets the packet time
  * (us) before which it cannot be: for an HTTP/1 answer, whose end is written once, while the
  * connection's last packet only moves later, so `since` never goes back and the wait never
