@@ -539,16 +539,25 @@ static int by_time(const void *a, const void *b);
  * watchdog's 100 ms tick) came 1.07, 1.18, 1.14 and 1.37 s apart on a loaded machine
  * (races/run1): no fixed period fits the first of them with four others, while the store
  * still holds only those four. all[0..n) are the others; t is put at all[n], then all sorted. */
+static bool drifting_sorted(struct why_ts t, const struct why_ts *all, uint32_t total, uint32_t min);
 static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, uint32_t min)
 {
     if (n + 1 < min || min < 2 || min > WHY_BG_PERIODIC_MIN)
         return false;
     all[n] = t; /* (room for it: see the caller) */
     qsort(all, n + 1, sizeof all[0], by_time);
+    return drifting_sorted(t, all, n + 1, min);
+}
+
+/* drifting_schedule over all[0..total), t among them, sorted by time. */
+static bool drifting_sorted(struct why_ts t, const struct why_ts *all, uint32_t total, uint32_t min)
+{
+    if (total < min || min < 2 || min > WHY_BG_PERIODIC_MIN)
+        return false;
     uint32_t at = 0; /* t's place (the first of equal times) */
     while (why_ts_cmp(all[at], t) < 0)
         at++;
-    for (uint32_t s = at + 1 >= min ? at + 1 - min : 0; s <= at && s + min <= n + 1; s++) {
+    for (uint32_t s = at + 1 >= min ? at + 1 - min : 0; s <= at && s + min <= total; s++) {
         int64_t gap[WHY_BG_PERIODIC_MIN], sorted[WHY_BG_PERIODIC_MIN];
         bool ok = true;
         for (uint32_t k = 0; k + 1 < min && ok; k++) {
@@ -599,6 +608,7 @@ static bool same_beat(int64_t a, int64_t b)
  * WHY_BG_PERIODIC_MIN of the WHY_BG_NEIGHBOURS nearest are on a tight schedule (p/16) of one
  * period P (within P/16 of each other, or else one of them twice the other: same_beat).
  * Returns P, or 0. ts is reordered. */
+static int64_t keeping_period(const int64_t *period, uint32_t k);
 static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t n)
 {
     uint32_t k = n < WHY_BG_NEIGHBOURS ? n : WHY_BG_NEIGHBOURS;
@@ -630,6 +640,13 @@ static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t
         period[i] = schedule_period(r, ts, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, false, true);
         ts[i] = r;
     }
+    return keeping_period(period, k);
+}
+
+/* Of the periods of t's k nearest attempts (nearest first), the one they keep, or 0: what
+ * neighbours_keep_time returns. */
+static int64_t keeping_period(const int64_t *period, uint32_t k)
+{
     /* The first whose period enough of them share. Failing that: a neighbour's shortest
      * tight period may be half the others', another attempt half a period from it (a
      * request's try) filling every other slot of the half grid, which then fits as well as
@@ -671,6 +688,18 @@ static bool beat(struct why_ts t, const struct why_ts *ts, uint32_t n, int64_t p
         nearer |= d > 0 && d < p - p / WHY_BG_EARLY;
     }
     return !nearer;
+}
+
+/* beat() over d[0..n), the distances from t to the others, sorted: two binary searches. */
+static bool beat_sorted(const int64_t *d, uint32_t n, int64_t p, int dir)
+{
+    int64_t lo = p - p / WHY_BG_EARLY, hi = p + p / 2;
+    uint32_t i = dir > 0 ? lower_us(d, n, lo) : lower_us(d, n, -hi);
+    if (i < n && d[i] <= (dir > 0 ? hi : -lo))
+        return true;
+    /* nearer: one in (0, lo) on that side */
+    i = dir > 0 ? lower_us(d, n, 1) : lower_us(d, n, -lo + 1);
+    return !(i < n && (dir > 0 ? d[i] < lo : d[i] < 0));
 }
 
 enum sched_mode { SCHED_LOOSE, SCHED_STRICT, SCHED_TIGHT };
@@ -733,7 +762,7 @@ bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *
  * while that server's records stay as they were: a join asks the schedule of each of a
  * refused server's many attempts, and each read the same records and sorted the same times.
  * NULL without the cache. */
-static const struct why_sched_path *sched_path(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     if (!cx->sched)
         return NULL;
@@ -772,23 +801,232 @@ static const struct why_sched_path *sched_path(const struct why_join_ctx *cx, co
         }
         sp->by_time[j] = (uint16_t)i;
     }
+    sp->us_exact = true;
+    for (uint32_t k = 0; k < sp->n; k++) {
+        struct why_ts t = sp->ts[sp->by_time[k]];
+        sp->place[sp->by_time[k]] = (uint16_t)k;
+        sp->period_known[k] = false;
+        sp->tt[k] = t;
+        sp->us[k] = t.sec * 1000000 + t.nsec / 1000;
+        sp->us_exact &= t.nsec % 1000 == 0;
+    }
     return sp;
 }
+
+/* rc's place among the path's held attempts, or WHY_SCHED_PATH_HELD: the index lists records
+ * newest first, so their sequence numbers fall (why_store_conns_to). */
+static uint32_t held_place(const struct why_sched_path *sp, const struct why_conn_rec *rc)
+{
+    uint32_t lo = 0, hi = sp->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (sp->rec[mid]->seq > rc->seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sp->n && sp->rec[lo] == rc ? lo : WHY_SCHED_PATH_HELD;
+}
+
+/* The attempts a schedule test reads besides the one it judges, sorted once: tt[0..n) by time
+ * but the one at place skip (n: none), us the same in microseconds where `exact` (all on whole
+ * microseconds: their differences are why_ts_diff_us's). With `memo` (a path's held attempts,
+ * the one judged at skip), the neighbours' periods are kept in it. */
+struct sched_set {
+    const struct why_ts *tt;
+    const int64_t *us;
+    uint32_t n, skip;
+    bool exact;
+    struct why_sched_path *memo;
+};
+
+/* The distances from t to the set's attempts but the one at place a, in time order (so
+ * ascending) into d; how many. */
+static uint32_t set_distances(const struct sched_set *s, struct why_ts t, uint32_t a, int64_t *d)
+{
+    uint32_t n = 0;
+    if (s->exact && t.nsec % 1000 == 0) {
+        /* the three runs around a and skip, one subtraction an attempt */
+        int64_t ut = t.sec * 1000000 + t.nsec / 1000;
+        uint32_t cut[3] = {a < s->skip ? a : s->skip, a < s->skip ? s->skip : a, s->n};
+        for (uint32_t r = 0, k = 0; r < 3; r++) {
+            uint32_t end = cut[r] < s->n ? cut[r] : s->n;
+            for (; k < end; k++)
+                d[n++] = s->us[k] - ut;
+            k = end + 1;
+        }
+        return n;
+    }
+    for (uint32_t k = 0; k < s->n; k++)
+        if (k != a && k != s->skip)
+            d[n++] = why_ts_diff_us(t, s->tt[k]);
+    return n;
+}
+
+/* The shortest tight period of the attempt at place q among the others of the test that
+ * judges t (the set but q, and t): neighbours_keep_time's question of a neighbour. With a memo,
+ * t is the one at skip, so the answer is the path's own, kept while the path is. */
+static int64_t set_period(const struct sched_set *s, uint32_t q, struct why_ts t)
+{
+    if (s->memo && s->memo->period_known[q])
+        return s->memo->period[q];
+    int64_t d[WHY_BG_TS_MAX + 1];
+    uint32_t n = set_distances(s, s->tt[q], q, d);
+    /* t in its place: the distances grow with the times */
+    int64_t dt = why_ts_diff_us(s->tt[q], t);
+    uint32_t at = lower_us(d, n, dt);
+    memmove(&d[at + 1], &d[at], (n - at) * sizeof d[0]);
+    d[at] = dt;
+    int64_t p = period_in(d, n + 1, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, false, true);
+    if (s->memo) {
+        s->memo->period[q] = p;
+        s->memo->period_known[q] = true;
+    }
+    return p;
+}
+
+/* neighbours_keep_time over the set, d[0..n) t's distances to it in time order: t's nearest
+ * found from its place outwards (d[j] is the attempt at place j, or j + 1 past skip). -1 where
+ * two at one distance on either side (not at one time) make their order one that
+ * neighbours_keep_time takes from the index's. */
+static int64_t set_neighbours(const struct sched_set *s, struct why_ts t, const int64_t *d, uint32_t n)
+{
+    uint32_t k = n < WHY_BG_NEIGHBOURS ? n : WHY_BG_NEIGHBOURS;
+    int64_t period[WHY_BG_NEIGHBOURS];
+    uint32_t lo = lower_us(d, n, 0), hi = lo; /* d[lo..hi) taken; at one time, either side */
+    for (uint32_t i = 0; i < k; i++) {
+        int64_t dl = lo > 0 ? -d[lo - 1] : INT64_MAX, dh = hi < n ? d[hi] : INT64_MAX;
+        if (dl == dh && dl != 0)
+            return -1;
+        uint32_t j = dl < dh ? --lo : hi++;
+        period[i] = set_period(s, j < s->skip ? j : j + 1, t);
+    }
+    return keeping_period(period, k);
+}
+
+/* scheduled() for t judged against the set: the same answer as scheduled_any over those
+ * times, with no copy or sort of them, binary searches where it walked them, and the
+ * neighbours' periods kept with a memo; -1 where it cannot say (set_neighbours). */
+static int scheduled_set(const struct sched_set *s, struct why_ts t, enum sched_mode mode)
+{
+    int64_t d[WHY_BG_TS_MAX];
+    uint32_t n = set_distances(s, t, s->skip, d);
+    if (!period_in(d, n, WHY_BG_PERIODIC_MIN, WHY_BG_LOOSE, true, false)) {
+        if (mode == SCHED_TIGHT)
+            return 0;
+        /* the set with t in its place */
+        struct why_ts all[WHY_BG_TS_MAX + 1];
+        uint32_t m = 0;
+        bool put = false;
+        for (uint32_t k = 0; k < s->n; k++) {
+            if (k == s->skip)
+                continue;
+            if (!put && why_ts_cmp(s->tt[k], t) >= 0) {
+                all[m++] = t;
+                put = true;
+            }
+            all[m++] = s->tt[k];
+        }
+        if (!put)
+            all[m++] = t;
+        return drifting_sorted(t, all, m, WHY_BG_PERIODIC_MIN);
+    }
+    if (mode == SCHED_LOOSE || period_in(d, n, WHY_BG_PERIODIC_MIN, WHY_BG_TIGHT, true, false))
+        return 1;
+    int64_t p = set_neighbours(s, t, d, n);
+    if (p < 0)
+        return -1;
+    if (!p)
+        return mode != SCHED_TIGHT;
+    return beat_sorted(d, n, p, -1) && beat_sorted(d, n, p, 1);
+}
+
+/* The set scheduled_any reads for rc, from its path's held attempts (sched_path): rc left
+ * out, or, where rc is not held and more than WHY_BG_ATTEMPTS_MAX are, the last held in the
+ * index's order; with `gone`, and the path's checks already pruned, merged into tt and us
+ * (room for WHY_BG_TS_MAX). A memo where rc is held and nothing is added. */
+static void path_set(const struct why_join_ctx *cx, struct why_sched_path *sp, const struct why_conn_rec *rc,
+                     bool gone, struct sched_set *s, struct why_ts *tt, int64_t *us)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    uint32_t self = held_place(sp, rc);
+    uint32_t skip = self < WHY_SCHED_PATH_HELD     ? sp->place[self]
+                    : sp->n > WHY_BG_ATTEMPTS_MAX ? sp->place[sp->n - 1]
+                                                  : sp->n;
+    *s = (struct sched_set){sp->tt, sp->us, sp->n, skip, sp->us_exact, self < WHY_SCHED_PATH_HELD ? sp : NULL};
+    struct why_ts old[WHY_PATH_CHECKS];
+    uint32_t nold = gone ? why_store_checks_gone(cx->st, c, old, WHY_PATH_CHECKS) : 0, nadd = 0;
+    /* those not held (one held at the same time is the same check, pruned with rc) */
+    for (uint32_t i = 0; i < nold; i++) {
+        uint32_t lo = 0, hi = sp->n; /* the first held at old[i] or after */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (why_ts_cmp(sp->tt[mid], old[i]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        bool dup = false;
+        for (uint32_t k = lo; k < sp->n && !dup && why_ts_cmp(sp->tt[k], old[i]) == 0; k++)
+            dup = k != skip;
+        if (!dup)
+            old[nadd++] = old[i];
+    }
+    if (!nadd)
+        return;
+    qsort(old, nadd, sizeof old[0], by_time);
+    uint32_t m = 0, j = 0;
+    bool exact = sp->us_exact;
+    for (uint32_t k = 0; k <= sp->n; k++) {
+        while (j < nadd && (k == sp->n || why_ts_cmp(old[j], sp->tt[k]) < 0)) {
+            exact &= old[j].nsec % 1000 == 0;
+            us[m] = old[j].sec * 1000000 + old[j].nsec / 1000;
+            tt[m++] = old[j++];
+        }
+        if (k < sp->n && k != skip) {
+            us[m] = sp->us[k];
+            tt[m++] = sp->tt[k];
+        }
+    }
+    *s = (struct sched_set){tt, us, m, m, exact, NULL};
+}
+
+static bool scheduled_any(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode,
+                          bool gone, const struct why_sched_path *sp);
 
 /* With `gone`, the path's checks already pruned count too (why_store_checks_gone). SCHED_LOOSE:
  * any grid within a quarter of its period, or a drifting run; SCHED_STRICT: and, where the
  * attempts around keep time, on their beat; SCHED_TIGHT: only a grid within 1/16, or the beat
- * of neighbours that keep time. */
+ * of neighbours that keep time. From the path's times as the cache sorted them (scheduled_set),
+ * else by a walk of the index (scheduled_any): the same answers. */
 static bool scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode, bool gone)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!why_gw_is_gateway(cx->gw, &c->cli_addr))
         return false;
+    struct why_sched_path *sp = sched_path(cx, rc);
+    if (sp) {
+        struct sched_set set;
+        struct why_ts tt[WHY_BG_TS_MAX];
+        int64_t us[WHY_BG_TS_MAX];
+        path_set(cx, sp, rc, gone, &set, tt, us);
+        int v = scheduled_set(&set, c->first_ts, mode);
+        if (v >= 0)
+            return v != 0;
+    }
+    return scheduled_any(cx, rc, mode, gone, sp);
+}
+
+/* scheduled() by the attempts' times copied and sorted for each question: without the cache,
+ * and where scheduled_set cannot say. */
+static bool scheduled_any(const struct why_join_ctx *cx, const struct why_conn_rec *rc, enum sched_mode mode,
+                          bool gone, const struct why_sched_path *sp)
+{
+    const struct why_conn *c = why_rec_conn(rc);
     /* + WHY_PATH_CHECKS: the checks gone; + 1: drifting_schedule adds rc's */
     struct why_ts ts[WHY_BG_ATTEMPTS_MAX + WHY_PATH_CHECKS + 1];
     int64_t d[WHY_BG_TS_MAX];
     uint32_t n = 0, nd = 0;
-    const struct why_sched_path *sp = sched_path(cx, rc);
     if (sp) {
         /* the path's attempts without rc: the first WHY_BG_ATTEMPTS_MAX others in the
          * index's order, and, from the ones sorted once, the distances in order (d is each

@@ -186,6 +186,15 @@ struct why_sched_cache {
         const struct why_conn_rec *rec[WHY_SCHED_PATH_HELD]; /* in the index's order */
         struct why_ts ts[WHY_SCHED_PATH_HELD];
         uint16_t by_time[WHY_SCHED_PATH_HELD];  /* their places, earliest first */
+        uint16_t place[WHY_SCHED_PATH_HELD];    /* each one's place in by_time */
+        struct why_ts tt[WHY_SCHED_PATH_HELD];  /* their times by time */
+        int64_t us[WHY_SCHED_PATH_HELD];        /* the same in microseconds */
+        bool us_exact;                          /* all on whole microseconds: the distances
+                                                   are differences of us (why_ts_diff_us) */
+        /* each one's shortest tight period among the others (background.c: neighbours_keep_time
+         * asks it of the attempts nearest the one it judges), once asked */
+        int64_t period[WHY_SCHED_PATH_HELD];
+        bool period_known[WHY_SCHED_PATH_HELD];
     } path[WHY_SCHED_PATHS]; /* by server address and port */
     /* chain_prev's answers while neither records (gen) nor claims and the queue (dgen: moved on
      * at each decision) change: a join walks the chains of many attempts of one server, each

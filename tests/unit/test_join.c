@@ -40,9 +40,9 @@ struct fixture {
     struct why_gateways gw;
     struct why_store st;
     struct why_join_ctx cx;
-    struct why_conn conns[32];
-    struct why_conn_more more[32];    /* their parts apart */
-    struct why_conn_end ends[32];     /* their FINs and RSTs */
+    struct why_conn conns[320];
+    struct why_conn_more more[320];    /* their parts apart */
+    struct why_conn_end ends[320];     /* their FINs and RSTs */
     int nconns;
 };
 
@@ -1395,6 +1395,88 @@ static void scheduled_asked_again_after_a_first_syn(void **state)
     why_store_conn_syn(&f->st, fifth);
     assert_true(why_join_scheduled(&f->cx, first));
     free(k);
+}
+
+/* Refused attempts of the gateway's, into rc; how many. 290 to one path, more than the
+ * schedule test reads (257): a check every second with up to 3 ms of jitter, a request's retry
+ * 0.55-0.8 s after a third of them, two at one time, two at one distance either side of a
+ * third. Then small paths the other schedule tests hold: HAProxy's checks every 0.5 s with
+ * requests' tries between them (races/run31), Apache's drifting checks (races/run1), five
+ * attempts that keep no time. With `ns`, every seventh of the 290 is off whole microseconds by
+ * 1 ns. */
+static int many_attempts(struct fixture *f, struct why_conn_rec **rc, bool ns)
+{
+    uint32_t seed = 12345;
+    double at = 0.6;
+    int n = 0;
+    while (n < 290) {
+        seed = seed * 1103515245u + 12345u;
+        double t = at + (double)((seed >> 16) % 3000) / 1e6 + (ns && n % 7 == 0 ? 1e-9 : 0);
+        rc[n++] = refused(f, "198.19.0.17", t);
+        if ((seed >> 20) % 3 == 0 && n < 290)
+            rc[n++] = refused(f, "198.19.0.17", t + 0.55 + (double)((seed >> 8) % 250) / 1000);
+        if (n == 100)
+            rc[n++] = refused(f, "198.19.0.17", t); /* at one time */
+        if (n == 150) {
+            rc[n++] = refused(f, "198.19.0.17", t + 0.2); /* one distance either side */
+            rc[n++] = refused(f, "198.19.0.17", t + 0.4);
+        }
+        at += 1.0;
+    }
+    const double checks[] = {9.419422, 9.918324, 10.417570, 10.916782, 11.416356, 11.915806,
+                             9.500216, 9.517974, 10.498429, 11.497211};
+    for (int i = 0; i < 10; i++)
+        rc[n++] = refused(f, "198.19.0.12", checks[i]);
+    const double drift[] = {1.0, 2.069714, 3.25204, 4.392047, 5.761362};
+    const double odd[] = {1.0, 2.0, 2.5, 4.0, 5.3};
+    for (int i = 0; i < 5; i++) {
+        rc[n++] = refused(f, "198.19.0.13", drift[i]);
+        rc[n++] = refused(f, "198.19.0.14", odd[i]);
+    }
+    return n;
+}
+
+/* The schedule test reads a path's attempts from their times sorted once per path
+ * (background.c: scheduled_set), and keeps their neighbours' periods: for each attempt, the
+ * same answers as its walk of the server-address index without the cache (scheduled_any),
+ * strict, loose and on the beat, and with checks already pruned added
+ * (why_join_unjoined_check); on whole microseconds and off them. */
+static void schedule_same_from_sorted_times(void **state)
+{
+    for (int ns = 0; ns < 2; ns++) {
+        if (ns) {
+            teardown(state);
+            setup(state);
+        }
+        struct fixture *f = *state;
+        struct why_conn_rec *rc[320];
+        int n = many_attempts(f, rc, ns);
+        struct why_sched_cache *k = calloc(1, sizeof *k);
+        uint32_t yes = 0, no = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass) { /* checks gone: four of the first ones, one held, two of the small paths */
+                for (int i = 0; i < 7; i++)
+                    why_store_note_check(&f->st, rc[i < 4 ? 3 * i : i == 4 ? 250 : 290 + i]->c);
+                for (int i = 0; i < 10; i++) /* and the path's records change: answers asked anew */
+                    rc[n++] = refused(f, "198.19.0.17", 200.25 + 0.1 * i);
+            }
+            for (int i = 0; i < n; i++) {
+                struct why_join x1, x2;
+                f->cx.sched = k;
+                bool s = why_join_scheduled(&f->cx, rc[i]), l = why_join_scheduled_loose(&f->cx, rc[i]),
+                     b = why_join_on_beat(&f->cx, rc[i]), g = why_join_unjoined_check(&f->cx, rc[i], &x1);
+                f->cx.sched = NULL;
+                assert_int_equal(s, why_join_scheduled(&f->cx, rc[i]));
+                assert_int_equal(l, why_join_scheduled_loose(&f->cx, rc[i]));
+                assert_int_equal(b, why_join_on_beat(&f->cx, rc[i]));
+                assert_int_equal(g, why_join_unjoined_check(&f->cx, rc[i], &x2));
+                yes += s;
+                no += !s;
+            }
+        }
+        assert_true(yes > 100 && no >= 4); /* on a schedule and off (the retry, the odd ones) */
+        free(k);
+    }
 }
 
 /* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
@@ -3401,6 +3483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
+        cmocka_unit_test_setup_teardown(schedule_same_from_sorted_times, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_latest_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(address_of_other_name, setup, teardown),
