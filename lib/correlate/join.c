@@ -1458,7 +1458,9 @@ bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
     const struct why_conn *first[WHY_DEFER_NAMES];
     uint32_t n = 0;
     struct why_ts oldest = why_ts_add_us(u->req_first_ts, -(WHY_SKEW_US + cx->st->rlag_us));
-    for (struct why_conn_rec *rc = cx->st->rtail; rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = rc->rprev) {
+    /* from the records begun by its answer (a silent try's first packet is its SYN) */
+    struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(u->resp_first_ts, WHY_SKEW_US));
+    for (struct why_conn_rec *rc = upto; rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = rc->rprev) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 || why_ts_diff_us(u->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
             !is_upstream_conn(cx, rc))

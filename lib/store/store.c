@@ -1126,6 +1126,34 @@ struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct
     return st->abuckets[addr_bucket(srv, WHY_ADDR_BUCKETS)];
 }
 
+struct why_conn_rec *why_store_rec_upto(const struct why_store *st, struct why_ts t)
+{
+    if (!st->slots_ok || st->conns_unordered || st->nslots == 0)
+        return st->rtail;
+    /* a slot begun after t + 2 lag: every record created after it began after its time less
+     * the lag (rlag_us), so after t. The search finds such a slot whose one before began by
+     * then (the times are not sorted, but any such boundary will do), and the walk starts at
+     * the newest record held before it. */
+    struct why_ts lim = why_ts_add_us(t, 2 * st->rlag_us);
+    size_t hi = st->nslots - 1;
+    if (why_ts_cmp(st->slots[hi].first_ts, lim) <= 0)
+        return st->rtail;
+    size_t lo = 0;
+    if (why_ts_cmp(st->slots[0].first_ts, lim) > 0)
+        return NULL;
+    while (hi - lo > 1) { /* slots[lo] by lim, slots[hi] after */
+        size_t mid = lo + (hi - lo) / 2;
+        if (why_ts_cmp(st->slots[mid].first_ts, lim) > 0)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    for (size_t i = hi; i-- > 0;)
+        if (st->slots[i].rc)
+            return st->slots[i].rc;
+    return NULL;
+}
+
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
 {
     if (!st->slots_ok || !st->tls_ok || st->slots[rc->slot].tls_pos)

@@ -380,6 +380,11 @@ void why_store_note_check(struct why_store *st, const struct why_conn *c);
 uint32_t why_store_checks_gone(const struct why_store *st, const struct why_conn *c, struct why_ts *out, uint32_t max);
 /* The server-address index is filled when the record is created. */
 struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct why_addr *srv);
+/* Where a walk of the records newest first (rprev) that wants those begun at t or before may
+ * start: no record created after the one returned began by t (NULL: none began by t). A
+ * binary search of the slots by first packet time, which is in order within the records' lag
+ * (rlag_us); rtail when the slots are not kept or the clock went back. O(log records). */
+struct why_conn_rec *why_store_rec_upto(const struct why_store *st, struct why_ts t);
 /* The version of the records to rc's server address: moved on whenever one comes or goes, or
  * one's connection sends its first SYN (why_store_conn_syn), or its copy is lost; never
  * given twice (a few addresses share one). What reads only those records' paths, first times
