@@ -347,6 +347,33 @@ static void connections_by_server(void **state)
     assert_int_equal(f->st.nrecs, 4);
 }
 
+/* why_store_rec_upto: where a walk newest first for the records begun by t may start. No
+ * record created after it began by t, however out of order the first times come within the
+ * lag the store measured (every tenth here 35 ms early), and it began at most two lags past t:
+ * the walk reads none of the records made long after. NULL before the first, the newest after
+ * the last. */
+static void records_begun_by_a_time(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn cs[200];
+    for (int i = 0; i < 200; i++) {
+        cs[i] = f->conns[0];
+        cs[i].cli_port = (uint16_t)(1000 + i);
+        cs[i].first_ts = T(1 + 0.01 * i - (i % 10 == 9 ? 0.035 : 0));
+        assert_non_null(why_store_conn_new(&f->st, &cs[i]));
+    }
+    assert_true(f->st.rlag_us >= 25000 && f->st.rlag_us <= 26000);
+    for (double t = 0.95; t < 3.1; t += 0.0037) {
+        struct why_conn_rec *r = why_store_rec_upto(&f->st, T(t));
+        for (struct why_conn_rec *o = r ? r->rnext : f->st.rhead; o; o = o->rnext)
+            assert_true(why_ts_cmp(o->c->first_ts, T(t)) > 0);
+        if (r)
+            assert_true(why_ts_diff_us(T(t), r->c->first_ts) <= 2 * f->st.rlag_us);
+    }
+    assert_null(why_store_rec_upto(&f->st, T(0.9)));
+    assert_ptr_equal(why_store_rec_upto(&f->st, T(3.1)), f->st.rtail);
+}
+
 /* The records from cli before rc on the index of attempts by client address, newest first. */
 static int attempts_from(struct fixture *f, struct why_conn_rec *rc, struct why_conn_rec **out, int max)
 {
@@ -1448,6 +1475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_begun_by_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_answers_by_family, setup, teardown),
         cmocka_unit_test_setup_teardown(servers_of_a_subnet_apart, setup, teardown),
