@@ -359,18 +359,21 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     /* the gateway's failed checks, the latest per server last: from the first record of
      * the window on (records are in the order of their first packet unless the capture's
      * clock went back; then every record is walked) */
-    struct why_conn_rec *start = cx->st->rhead;
+    struct why_conn_rec *start = cx->st->rhead, *stop = NULL;
     if (!cx->exhaustive && !cx->st->conns_unordered) {
+        /* up to the records begun by t's answer: a later one is neither near t nor a check
+         * before it (its refusal or ICMP came after its SYN, within the reorder tolerance) */
         struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+        struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(t->resp_first_ts, WHY_SKEW_US));
         start = NULL;
-        for (struct why_conn_rec *rc = cx->st->rtail; rc && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) >= 0;
-             rc = rc->rprev)
+        stop = upto ? upto->rnext : NULL;
+        for (struct why_conn_rec *rc = upto; rc && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) >= 0; rc = rc->rprev)
             start = rc;
     }
     /* the last check of each server, in the order of those last checks */
     struct why_conn_rec *last[WHY_BG_SERVERS_MAX];
     uint32_t nlast = 0;
-    for (struct why_conn_rec *rc = start; rc; rc = rc->rnext) {
+    for (struct why_conn_rec *rc = start; rc && rc != stop; rc = rc->rnext) {
         const struct why_conn *c = why_rec_conn(rc);
         why_gw_roles(cx->gw, rc);
         if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0)
