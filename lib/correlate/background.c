@@ -484,10 +484,12 @@ static uint32_t lower_us(const int64_t *d, uint32_t n, int64_t v)
 static bool on_period(const int64_t *d, uint32_t n, uint32_t min, int64_t p, int64_t div, bool slots)
 {
     uint32_t hits = 0;
+    if (n == 0)
+        return hits + 1 >= min;
     for (int k = -6; k <= 6 && hits + 1 < min; k++) {
-        if (k == 0)
-            continue;
         int64_t at = (int64_t)k * p, q = p / div;
+        if (k == 0 || at + q < d[0] || at - q > d[n - 1])
+            continue; /* (a window past either end holds none) */
         uint32_t in = lower_us(d, n, at + q + 1) - lower_us(d, n, at - q);
         hits += slots && in > 1 ? 1 : in;
     }
