@@ -42,7 +42,7 @@ static bool check_failed(const struct why_conn_rec *rc)
     return false;
 }
 
-#define WHY_BG_SERVERS_MAX 64 /* servers whose last check is kept (cap: later ones are not) */
+#define WHY_BG_SERVERS_MAX 64 /* servers whose last check is kept (cap: those checked latest) */
 
 /* rc, a connection attempt of the gateway, may be t's own (begun while t waited, taken by
  * another request or not yet) or may have held t's server down (refused, by RST to its SYN or
@@ -287,6 +287,59 @@ static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn 
     return l.before > 0 && !l.gave_addr;
 }
 
+/* rc, one of the gateway's attempts made from `from` to t's request and no request's, is a
+ * check: the gateway's own HTTP request (no client's), or one of its connections to that
+ * server on a schedule (a failed attempt of another request is not one), of a server t's host
+ * may be. */
+static bool check_before(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
+                         const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0 || rc->claimed || why_ts_cmp(c->first_ts, from) < 0 ||
+        why_ts_cmp(c->first_ts, t->req_ts) > 0)
+        return false;
+    if (!own_http(rc) && !why_join_scheduled(cx, rc))
+        return false;
+    /* the gateway looks the request's host up and no lookup of it ever gave this address: a
+     * check of another server (one set by address, or another name's), which says nothing of
+     * the request's own (races/run8: HAProxy's `noanswer` was named after the failing checks
+     * of another backend's servers) */
+    return !named_elsewhere(cx, t, rc);
+}
+
+static bool same_server(const struct why_conn_rec *a, const struct why_conn_rec *b)
+{
+    const struct why_conn *x = why_rec_conn(a), *y = why_rec_conn(b);
+    return why_addr_eq(&x->srv_addr, &y->srv_addr) && x->srv_port == y->srv_port;
+}
+
+/* The last check (check_before) of each server among the records from start to before stop,
+ * in the order they were made, into last; how many: of the WHY_BG_SERVERS_MAX servers whose
+ * last checks came latest. Found newest first, so a server with a later check is not asked
+ * the schedule of its earlier attempts (a refusing server draws one every few milliseconds,
+ * its checks come one a second or two). */
+static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
+                            struct why_conn_rec *start, struct why_conn_rec *stop, struct why_conn_rec **last)
+{
+    uint32_t n = 0;
+    for (struct why_conn_rec *rc = start ? (stop ? stop->rprev : cx->st->rtail) : NULL; rc && n < WHY_BG_SERVERS_MAX;
+         rc = rc == start ? NULL : rc->rprev) {
+        uint32_t i = 0;
+        while (i < n && !same_server(last[i], rc))
+            i++;
+        if (i == n && check_before(cx, t, from, rc))
+            last[n++] = rc;
+    }
+    /* made first, first (their order of creation: sequence numbers) */
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && last[j - 1]->seq > last[j]->seq; j--) {
+            struct why_conn_rec *v = last[j];
+            last[j] = last[j - 1];
+            last[j - 1] = v;
+        }
+    return n;
+}
+
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
@@ -370,9 +423,6 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         for (struct why_conn_rec *rc = upto; rc && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) >= 0; rc = rc->rprev)
             start = rc;
     }
-    /* the last check of each server, in the order of those last checks */
-    struct why_conn_rec *last[WHY_BG_SERVERS_MAX];
-    uint32_t nlast = 0;
     for (struct why_conn_rec *rc = start; rc && rc != stop; rc = rc->rnext) {
         const struct why_conn *c = why_rec_conn(rc);
         why_gw_roles(cx->gw, rc);
@@ -386,32 +436,10 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
             x->attempt_near = rc;
         if (near || (why_join_holddown_us(c) > WHY_HOLDDOWN_US && attempt_near(cx, rc, t, WHY_HOLDDOWN_LOCAL_US)))
             keep_near(x, rc, near);
-        if (rc->claimed || why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0)
-            continue;
-        /* a check: the gateway's own HTTP request (no client's), or one of its connections
-         * to that server on a schedule; a failed attempt of another request is not one */
-        if (!own_http(rc) && !why_join_scheduled(cx, rc))
-            continue;
-        /* the gateway looks the request's host up and no lookup of it ever gave this
-         * address: a check of another server (one set by address, or another name's), which
-         * says nothing of the request's own (races/run8: HAProxy's `noanswer` was named after
-         * the failing checks of another backend's servers) */
-        if (named_elsewhere(cx, t, rc))
-            continue;
-        /* one server's later check replaces its earlier ones */
-        uint32_t i;
-        for (i = 0; i < nlast; i++) {
-            const struct why_conn *o = why_rec_conn(last[i]);
-            if (why_addr_eq(&o->srv_addr, &c->srv_addr) && o->srv_port == c->srv_port)
-                break;
-        }
-        if (i < nlast) {
-            memmove(&last[i], &last[i + 1], (nlast - i - 1) * sizeof last[0]);
-            nlast--;
-        }
-        if (nlast < WHY_BG_SERVERS_MAX)
-            last[nlast++] = rc;
     }
+    /* the last check of each server, in the order of those last checks */
+    struct why_conn_rec *last[WHY_BG_SERVERS_MAX];
+    uint32_t nlast = last_checks(cx, t, from, start, stop, last);
     for (uint32_t i = 0; i < nlast; i++) {
         if (!check_failed(last[i])) {
             /* passed: a check only on a schedule (an answered request of a client not yet
