@@ -191,8 +191,8 @@ struct why_sched_cache {
         int64_t us[WHY_SCHED_PATH_HELD];        /* the same in microseconds */
         bool us_exact;                          /* all on whole microseconds: the distances
                                                    are differences of us (why_ts_diff_us) */
-        /* each one's shortest tight period among the others (background.c: neighbours_keep_time
-         * asks it of the attempts nearest the one it judges), once asked */
+        /* by time, as tt: each one's shortest tight period among the others (background.c:
+         * neighbours_keep_time asks it of the attempts nearest the one it judges), once asked */
         int64_t period[WHY_SCHED_PATH_HELD];
         bool period_known[WHY_SCHED_PATH_HELD];
     } path[WHY_SCHED_PATHS]; /* by server address and port */
