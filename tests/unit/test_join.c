@@ -1715,6 +1715,35 @@ static struct why_conn_rec *check_round(struct fixture *f, double at, bool with_
     return a;
 }
 
+/* The gateway's own checks of n servers 0.05 s apart from 1 s, each its GET /health; the
+ * first server's answered 500, the others' 200; then a 503 with no attempt of its own. */
+static struct why_txn *checks_of_servers(struct fixture *f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char srv[32];
+        snprintf(srv, sizeof srv, "198.19.2.%d", i + 1);
+        struct why_conn_rec *b = conn(f, "198.19.0.1", srv, 80, 1.0 + 0.05 * i, true);
+        answer(request(f, b, "/health", srv, 1.0001 + 0.05 * i), i ? 200 : 500, 1.0005 + 0.05 * i);
+    }
+    return answered_request(f, 80, "/x", "x.lab", 5.0, 503, 5.1);
+}
+
+/* Past WHY_BG_SERVERS_MAX (64) servers checked in a 5xx's window, the background join keeps
+ * the last checks of the servers checked latest: the first server's failed check counts with
+ * 64 servers, and with 65 gives way to the 64 checked after it. */
+static void checks_kept_are_the_latest(void **state)
+{
+    struct fixture *f = *state;
+    struct why_join x;
+    why_join_request(&f->cx, checks_of_servers(f, 64), &x);
+    assert_int_equal(x.nchecks, 1);
+    teardown(state);
+    setup(state);
+    f = *state;
+    why_join_request(&f->cx, checks_of_servers(f, 65), &x);
+    assert_int_equal(x.nchecks, 0);
+}
+
 /* A refusal made in one round with the gateway's checks of another server, round after round,
  * is a check, though too few rounds are held for a schedule: a request the gateway answered
  * itself meanwhile (a rewrite's 503) has no attempt (races/run26, Apache's `maint`). Not when
@@ -3474,6 +3503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempts_one_after_another, setup, teardown),
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_kept_are_the_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_on_check_beat_read_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(pairing_of_three_read_by_each, setup, teardown),
         cmocka_unit_test_setup_teardown(check_sent_before_request_not_its_own, setup, teardown),
