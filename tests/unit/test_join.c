@@ -1457,8 +1457,12 @@ static void schedule_same_from_sorted_times(void **state)
             if (pass) { /* checks gone: four of the first ones, one held, two of the small paths */
                 for (int i = 0; i < 7; i++)
                     why_store_note_check(&f->st, rc[i < 4 ? 3 * i : i == 4 ? 250 : 290 + i]->c);
-                for (int i = 0; i < 10; i++) /* and the path's records change: answers asked anew */
+                /* and the paths' records change: answers asked anew, the kept periods
+                 * dropped (two earlier than all of 198.19.0.12's move every place there) */
+                for (int i = 0; i < 8; i++)
                     rc[n++] = refused(f, "198.19.0.17", 200.25 + 0.1 * i);
+                rc[n++] = refused(f, "198.19.0.12", 8.0);
+                rc[n++] = refused(f, "198.19.0.12", 8.3);
             }
             for (int i = 0; i < n; i++) {
                 struct why_join x1, x2;
