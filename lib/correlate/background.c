@@ -565,24 +565,7 @@ static int64_t schedule_period(struct why_ts t, const struct why_ts *ts, uint32_
 static int by_time(const void *a, const void *b);
 
 
-/* t and ts[0..n) hold a run of min attempts in a row, t among them, each following the one
- * before after a period that drifts: every gap between WHY_BG_PERIOD_MIN_US and
- * WHY_BG_PERIOD_MAX_US and within a quarter of the run's median gap. Apache's checks
- * (mod_proxy_hcheck: the next is due an interval after the last one ended, seen on a
- * watchdog's 100 ms tick) came 1.07, 1.18, 1.14 and 1.37 s apart on a loaded machine
- * (races/run1): no fixed period fits the first of them with four others, while the store
- * still holds only those four. all[0..n) are the others; t is put at all[n], then all sorted. */
-static bool drifting_sorted(struct why_ts t, const struct why_ts *all, uint32_t total, uint32_t min);
-static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, uint32_t min)
-{
-    if (n + 1 < min || min < 2 || min > WHY_BG_PERIODIC_MIN)
-        return false;
-    all[n] = t; /* (room for it: see the caller) */
-    qsort(all, n + 1, sizeof all[0], by_time);
-    return drifting_sorted(t, all, n + 1, min);
-}
-
-/* drifting_schedule over all[0..total), t among them, sorted by time. */
+/* drifting_schedule (below) over all[0..total), t among them, sorted by time. */
 static bool drifting_sorted(struct why_ts t, const struct why_ts *all, uint32_t total, uint32_t min)
 {
     if (total < min || min < 2 || min > WHY_BG_PERIODIC_MIN)
@@ -608,6 +591,22 @@ static bool drifting_sorted(struct why_ts t, const struct why_ts *all, uint32_t 
             return true;
     }
     return false;
+}
+
+/* t and ts[0..n) hold a run of min attempts in a row, t among them, each following the one
+ * before after a period that drifts: every gap between WHY_BG_PERIOD_MIN_US and
+ * WHY_BG_PERIOD_MAX_US and within a quarter of the run's median gap. Apache's checks
+ * (mod_proxy_hcheck: the next is due an interval after the last one ended, seen on a
+ * watchdog's 100 ms tick) came 1.07, 1.18, 1.14 and 1.37 s apart on a loaded machine
+ * (races/run1): no fixed period fits the first of them with four others, while the store
+ * still holds only those four. all[0..n) are the others; t is put at all[n], then all sorted. */
+static bool drifting_schedule(struct why_ts t, struct why_ts *all, uint32_t n, uint32_t min)
+{
+    if (n + 1 < min || min < 2 || min > WHY_BG_PERIODIC_MIN)
+        return false;
+    all[n] = t; /* (room for it: see the caller) */
+    qsort(all, n + 1, sizeof all[0], by_time);
+    return drifting_sorted(t, all, n + 1, min);
 }
 
 
@@ -637,11 +636,40 @@ static bool same_beat(int64_t a, int64_t b)
     return (d < 0 ? -d : d) <= lo / WHY_BG_TIGHT;
 }
 
+/* Of the periods of t's k nearest attempts (nearest first), the one they keep, or 0: what
+ * neighbours_keep_time (below) returns. */
+static int64_t keeping_period(const int64_t *period, uint32_t k)
+{
+    /* The first whose period enough of them share. Failing that: a neighbour's shortest
+     * tight period may be half the others', another attempt half a period from it (a
+     * request's try) filling every other slot of the half grid, which then fits as well as
+     * the whole (live lab, 2 December: HAProxy's checks of 198.19.0.12 every 0.5 s, two of
+     * them read at 0.25 s beside two's try; four agreeing of eight, the path was taken not to
+     * keep time and rst's retry between two checks passed as a check on the loose fit). They
+     * keep the same time: the period most of them found, when enough agree up to that half. */
+    int64_t best = 0;
+    uint32_t best_same = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t same = 0, agree = 0;
+        for (uint32_t j = 0; j < k && period[i]; j++) {
+            int64_t d = period[j] - period[i];
+            same += period[j] && (d < 0 ? -d : d) <= period[i] / WHY_BG_TIGHT;
+            agree += same_beat(period[i], period[j]);
+        }
+        if (same >= WHY_BG_PERIODIC_MIN)
+            return period[i];
+        if (agree >= WHY_BG_PERIODIC_MIN && same > best_same) {
+            best = period[i];
+            best_same = same;
+        }
+    }
+    return best;
+}
+
 /* Of ts[0..n) (t's path, t left out), the attempts nearest t keep time: at least
  * WHY_BG_PERIODIC_MIN of the WHY_BG_NEIGHBOURS nearest are on a tight schedule (p/16) of one
  * period P (within P/16 of each other, or else one of them twice the other: same_beat).
  * Returns P, or 0. ts is reordered. */
-static int64_t keeping_period(const int64_t *period, uint32_t k);
 static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t n)
 {
     uint32_t k = n < WHY_BG_NEIGHBOURS ? n : WHY_BG_NEIGHBOURS;
@@ -676,35 +704,6 @@ static int64_t neighbours_keep_time(struct why_ts t, struct why_ts *ts, uint32_t
     return keeping_period(period, k);
 }
 
-/* Of the periods of t's k nearest attempts (nearest first), the one they keep, or 0: what
- * neighbours_keep_time returns. */
-static int64_t keeping_period(const int64_t *period, uint32_t k)
-{
-    /* The first whose period enough of them share. Failing that: a neighbour's shortest
-     * tight period may be half the others', another attempt half a period from it (a
-     * request's try) filling every other slot of the half grid, which then fits as well as
-     * the whole (live lab, 2 December: HAProxy's checks of 198.19.0.12 every 0.5 s, two of
-     * them read at 0.25 s beside two's try; four agreeing of eight, the path was taken not to
-     * keep time and rst's retry between two checks passed as a check on the loose fit). They
-     * keep the same time: the period most of them found, when enough agree up to that half. */
-    int64_t best = 0;
-    uint32_t best_same = 0;
-    for (uint32_t i = 0; i < k; i++) {
-        uint32_t same = 0, agree = 0;
-        for (uint32_t j = 0; j < k && period[i]; j++) {
-            int64_t d = period[j] - period[i];
-            same += period[j] && (d < 0 ? -d : d) <= period[i] / WHY_BG_TIGHT;
-            agree += same_beat(period[i], period[j]);
-        }
-        if (same >= WHY_BG_PERIODIC_MIN)
-            return period[i];
-        if (agree >= WHY_BG_PERIODIC_MIN && same > best_same) {
-            best = period[i];
-            best_same = same;
-        }
-    }
-    return best;
-}
 
 /* Where attempts keep time at period p, t follows the beat on side dir (-1: before, 1:
  * after): an attempt of ts[0..n) from p - p/WHY_BG_EARLY to 3p/2 away there (a check is due an interval

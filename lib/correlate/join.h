@@ -340,12 +340,10 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
                                               const struct why_addr *gw, const struct why_addr *a,
                                               struct why_ts before);
 
-/* background.c. A 5xx with no attempt: the gateway's failed checks and failed lookups of the
- * host in the 30 s before (x->checks, x->bgdns). */
-/* u, a request the gateway answered 5xx whose host the gateway never looked up (a server set
- * by address: nothing in the packets names it), is decided after the queued requests whose
- * names' lookups gave the address of a failed attempt no request has yet, made while u waited
- * (why_join_defer: true while one of those waits). Their tries can be told by their
+/* join.c. u, a request the gateway answered 5xx whose host the gateway never looked up (a
+ * server set by address: nothing in the packets names it), is decided after the queued
+ * requests whose names' lookups gave the address of a failed attempt no request has yet, made
+ * while u waited (why_join_defer: true while one of those waits). Their tries can be told by their
  * address (the name's) and timer (timer_chain); u's walk takes any failed attempt of its
  * window, and decided first it took theirs (the bench's retry shape: HAProxy's requests for
  * a server set by address, refused, took the unanswered SYNs of requests waiting for a
@@ -354,6 +352,8 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
 #define WHY_DEFER_MAX_US (30LL * 1000000) /* the longest a request waits so, past its answer */
 #define WHY_DEFER_STEP_US 250000 /* asked again this long after (packet time) */
 bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u);
+/* background.c. A 5xx with no attempt: the gateway's failed checks and failed lookups of the
+ * host in the 30 s before (x->checks, x->bgdns). */
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x);
 /* rc, a gateway's connection, is one of its connections to that server on a schedule (a
  * health check's period). */
