@@ -2155,6 +2155,12 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
 }
 
 #define WHY_TIMER_CANDS 128       /* unanswered tries looked at for one request's timer chain */
+#define WHY_TIMER_LATE_PCT 3      /* a gateway's timer runs out late by its event loop's delay:
+                                     HAProxy 2.6 on a loaded 2-core machine (the retry shape,
+                                     timeout connect 1s) began its next try up to 15 ms late, and
+                                     one request's three intervals (two tries and the answer)
+                                     spread by up to 29.4 ms; 3 % of T keeps them together, and
+                                     no wider: 15 requests' tries interleave on one dead server */
 #define WHY_TIMER_MIN_US 200000   /* no gateway's connect timer is shorter (HAProxy advises more
                                      than 3 s; Squid's spare attempt of happy eyeballs comes
                                      250 ms after the first, which it does not give up on) */
@@ -2269,9 +2275,10 @@ static int64_t syn_off(struct why_ts t, const struct why_conn_rec *rc)
  * to drop.bench at once, three tries each 1 s apart: the first request took 16 tries and the
  * later ones none, read as the gateway's own 503). The chain: a last try L, to an address the
  * host's lookups gave, T = answer - L, and before it one try every T back to the request (each
- * within T/100, at least 2 ms, at most WHY_GIVEUP_RACE_US), none sent again after its T ran
- * out, the first at once after the request (starts_chain; a first try dialled late is found
- * apart; of the tries within the tolerance of its time, the one dialled nearest the request);
+ * within WHY_TIMER_LATE_PCT % of T, at least 2 ms, at most WHY_GIVEUP_RACE_US), none sent
+ * again after its T ran out, the first at once after the request (starts_chain; a first try
+ * dialled late is found apart; of the tries within the tolerance of its time, the one dialled
+ * nearest the request);
  * a later try, the nearest to its time, one that is another waiting request's first try
  * (first_try_of_other) counted as beyond the tolerance; none missing where one was due but
  * for a try there that a request decided before took (passed over, not counted); two places
@@ -2325,7 +2332,8 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
         int64_t t = why_ts_diff_us(lc->syn_ts0, a);
         if (t < WHY_TIMER_MIN_US || !given_up_after(cand[l], t))
             continue;
-        int64_t tol = t / 100 < 2000 ? 2000 : t / 100 > WHY_GIVEUP_RACE_US ? WHY_GIVEUP_RACE_US : t / 100;
+        int64_t tol = t * WHY_TIMER_LATE_PCT / 100;
+        tol = tol < 2000 ? 2000 : tol > WHY_GIVEUP_RACE_US ? WHY_GIVEUP_RACE_US : tol;
         uint32_t len = 0, gaps = 0;
         int64_t score = 0;
         chain_at[len] = l;
