@@ -2294,11 +2294,18 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
     struct why_ts r = client->req_first_ts, a = client->resp_first_ts;
     struct why_conn_rec *cand[WHY_TIMER_CANDS], *gone[WHY_TIMER_CANDS]; /* (gone: taken already) */
     uint32_t n = 0, ngone = 0;
+    /* the index by server address holds records by creation, none begun more than rlag_us
+     * before one created earlier (a SYN-ACK seen before its SYN: the SYN up to WHY_SKEW_US
+     * earlier): past one begun that much before the request, none is a try of it (every
+     * record when the clock went back) */
+    struct why_ts oldest = why_ts_add_us(r, -(WHY_CAUSAL_US + cx->st->rlag_us + WHY_SKEW_US));
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
         uint32_t na = d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS;
         for (uint32_t k = 0; k < na; k++)
             for (struct why_conn_rec *o = why_store_conns_to(cx->st, &d->addrs[k]); o; o = why_store_conns_next(o)) {
+                if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
+                    break;
                 const struct why_conn *oc = why_rec_conn(o);
                 if (!why_addr_eq(&oc->srv_addr, &d->addrs[k]) || oc->srv_port != u->port ||
                     !silent_try(o) || !is_upstream_conn(cx, o) || why_ts_diff_us(r, oc->syn_ts0) < -WHY_CAUSAL_US ||
