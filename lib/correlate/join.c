@@ -2157,7 +2157,7 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
 #define WHY_TIMER_CANDS 128       /* unanswered tries looked at for one request's timer chain */
 #define WHY_TIMER_LATE_PCT 3      /* a gateway's timer runs out late by its event loop's delay:
                                      HAProxy 2.6 on a loaded 2-core machine (the retry shape,
-                                     timeout connect 1s) began its next try up to 15 ms late, and
+                                     timeout connect 1s) began its next try up to 22 ms late, and
                                      one request's three intervals (two tries and the answer)
                                      spread by up to 29.4 ms; 3 % of T keeps them together, and
                                      no wider: 15 requests' tries interleave on one dead server */
@@ -2278,12 +2278,11 @@ static int64_t syn_off(struct why_ts t, const struct why_conn_rec *rc)
  * within WHY_TIMER_LATE_PCT % of T, at least 2 ms, at most WHY_GIVEUP_RACE_US), none sent
  * again after its T ran out, the first at once after the request (starts_chain; a first try
  * dialled late is found apart; of the tries within the tolerance of its time, the one dialled
- * nearest the request);
- * a later try, the nearest to its time, one that is another waiting request's first try
- * (first_try_of_other) counted as beyond the tolerance; none missing where one was due but
- * for a try there that a request decided before took (passed over, not counted); two places
- * at least, one of them a try of its own. Of such chains the one with the fewest other
- * requests' first tries, then whose T fits most other requests for the host
+ * nearest the request); a later try, the nearest to its time, one that is another waiting
+ * request's first try (first_try_of_other) counted as beyond the tolerance; none missing
+ * where one was due but for a try there that a request decided before took (passed over, not
+ * counted); two places at least, one of them a try of its own. Of such chains the one with
+ * the fewest other requests' first tries, then whose T fits most other requests for the host
  * (timer_support), then whose tries sit nearest to their times (relative to that
  * tolerance), then the longer. */
 static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_url *u,
