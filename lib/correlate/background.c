@@ -280,6 +280,8 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
     return r;
 }
 
+static bool path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
 static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn *t, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -290,7 +292,7 @@ static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn 
 /* rc, one of the gateway's attempts made from `from` to t's request and no request's, is a
  * check: the gateway's own HTTP request (no client's), or one of its connections to that
  * server on a schedule (a failed attempt of another request is not one), of a server t's host
- * may be. */
+ * may be. A path busy with requests' tries says nothing by its schedule (path_busy). */
 static bool check_before(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
                          const struct why_conn_rec *rc)
 {
@@ -298,7 +300,7 @@ static bool check_before(const struct why_join_ctx *cx, const struct why_txn *t,
     if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0 || rc->claimed || why_ts_cmp(c->first_ts, from) < 0 ||
         why_ts_cmp(c->first_ts, t->req_ts) > 0)
         return false;
-    if (!own_http(rc) && !why_join_scheduled(cx, rc))
+    if (!own_http(rc) && (path_busy(cx, rc) || !why_join_scheduled(cx, rc)))
         return false;
     /* the gateway looks the request's host up and no lookup of it ever gave this address: a
      * check of another server (one set by address, or another name's), which says nothing of
@@ -843,6 +845,51 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
         sp->us_exact &= t.nsec % 1000 == 0;
     }
     return sp;
+}
+
+#define WHY_BG_BUSY_US 1000000 /* the span either side of an attempt path_busy counts in */
+#define WHY_BG_BUSY 17           /* attempts of one path in that span, the one judged among them,
+                                    that checks can make: it, 8 more every WHY_BG_PERIOD_MIN_US,
+                                    and a request's retry beside each */
+
+/* rc's path drew more than WHY_BG_BUSY attempts within WHY_BG_BUSY_US either side of rc: busy
+ * with requests, whose tries fill every slot of any grid, so a schedule fits any of them and
+ * tells no check (retry bench, 4 December: HAProxy's requests tried a refusing server 110
+ * times a second, and 134 answers of 503 that tried no server, of a backend down by its checks
+ * of another server and of one whose server's name did not resolve, were read as that
+ * server's failing checks). rc older than the WHY_SCHED_PATH_HELD attempts of its path held
+ * (sched_path): busy where those came at more than that rate. */
+static bool path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts lo = why_ts_add_us(c->first_ts, -WHY_BG_BUSY_US), hi = why_ts_add_us(c->first_ts, WHY_BG_BUSY_US);
+    uint32_t n = 0;
+    const struct why_sched_path *sp = sched_path(cx, rc);
+    if (sp && sp->n == WHY_SCHED_PATH_HELD && why_ts_cmp(c->first_ts, sp->tt[0]) < 0)
+        return why_ts_diff_us(sp->tt[0], sp->tt[sp->n - 1]) <
+               (int64_t)sp->n * 2 * WHY_BG_BUSY_US / (WHY_BG_BUSY + 1);
+    if (sp) {
+        /* tt is sorted: the first at lo or after, then on to hi */
+        uint32_t a = 0, b = sp->n;
+        while (a < b) {
+            uint32_t mid = a + (b - a) / 2;
+            if (why_ts_cmp(sp->tt[mid], lo) < 0)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        for (uint32_t k = a; k < sp->n && n <= WHY_BG_BUSY && why_ts_cmp(sp->tt[k], hi) <= 0; k++)
+            n++;
+        return n > WHY_BG_BUSY;
+    }
+    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n <= WHY_BG_BUSY;
+         o = why_store_conns_next(o)) {
+        const struct why_conn *oc = why_rec_conn(o);
+        n += oc->syn_count > 0 && why_addr_eq(&oc->cli_addr, &c->cli_addr) &&
+             why_addr_eq(&oc->srv_addr, &c->srv_addr) && oc->srv_port == c->srv_port &&
+             why_ts_cmp(oc->first_ts, lo) >= 0 && why_ts_cmp(oc->first_ts, hi) <= 0;
+    }
+    return n > WHY_BG_BUSY;
 }
 
 /* rc's place among the path's held attempts, or WHY_SCHED_PATH_HELD: the index lists records
