@@ -136,6 +136,9 @@ enum why_alt_basis {
                                     never gave an address (its server may be named so) */
     WHY_ALT_CHECK_SCHEDULE,      /* no attempt: the request's one attempt fits the gateway's
                                     own check schedule of that server (a check, then) */
+    WHY_ALT_OTHER_NAME_UNRESOLVED, /* no attempt: the gateway's own lookups of another name than
+                                      the request's host were failing (its server may be named
+                                      so) */
 };
 const char *why_alt_basis_name(enum why_alt_basis b);
 

@@ -342,6 +342,65 @@ static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn 
     return n;
 }
 
+#define WHY_BG_OTHER_WALK 4096 /* DNS records other_name_failing reads (cap), newest first */
+#define WHY_BG_OTHER_NAMES 64  /* names it tells apart (cap) */
+
+/* The gateway's latest failed lookup on its own schedule (why_join_background_dns), asked by no
+ * request, of a name other than host, from `from` to t's answer, where no lookup of that name
+ * by then gave an address in the same round (the other address family: an IPv4-only name's
+ * AAAA gives none) or later: the DNS records by creation, newest first from the answer, at most
+ * WHY_BG_OTHER_WALK of them. NULL if none. */
+static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *cx, const struct why_txn *t,
+                                                    struct why_ts from, const char *host)
+{
+    struct {
+        uint64_t nkey;
+        bool ok;
+        struct why_ts ok_last;
+        const struct why_dns_rec *failed; /* its latest failed lookup */
+    } met[WHY_BG_OTHER_NAMES];
+    uint32_t nmet = 0, walked = 0;
+    struct why_ts oldest = why_ts_add_us(from, -WHY_ORDER_SLACK_US);
+    for (const struct why_dns_rec *d = cx->st->dtail; d && walked < WHY_BG_OTHER_WALK; d = d->prev, walked++) {
+        if (why_ts_cmp(d->q_ts, oldest) < 0)
+            break;
+        if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0 ||
+            !gateway_asks(cx->gw, &d->cli) || (d->claimed && !d->scheduled) ||
+            (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)) /* (a server's address, no PTR) */
+            continue;
+        uint32_t k = 0;
+        while (k < nmet && met[k].nkey != d->nkey)
+            k++;
+        if (k == nmet) {
+            if (nmet == WHY_BG_OTHER_NAMES)
+                continue;
+            memset(&met[nmet++], 0, sizeof met[0]);
+            met[k].nkey = d->nkey;
+        }
+        if (!dns_failed(d)) {
+            if (!met[k].ok || why_ts_cmp(d->q_ts, met[k].ok_last) > 0)
+                met[k].ok_last = d->q_ts;
+            met[k].ok = true;
+        } else if (!met[k].failed || why_ts_cmp(d->q_ts, met[k].failed->q_ts) > 0) {
+            met[k].failed = d;
+        }
+    }
+    const struct why_dns_rec *best = NULL;
+    for (uint32_t k = 0; k < nmet; k++) {
+        const struct why_dns_rec *d = met[k].failed;
+        if (!d || strcasecmp(d->qname, host) == 0 ||
+            (met[k].ok && why_ts_diff_us(d->q_ts, met[k].ok_last) >= -WHY_BG_ROUND_US))
+            continue;
+        int cmp = best ? why_ts_cmp(d->q_ts, best->q_ts) : 1;
+        /* on the gateway's own schedule (a reverse proxy's resolvers), asked by no request
+         * still waiting (a forward proxy's lookup for a request, or nginx's resolver's) */
+        if ((cmp > 0 || (cmp == 0 && strcmp(d->qname, best->qname) < 0)) && why_join_background_dns(cx, d) &&
+            !asked_by_waiting(cx, d, t))
+            best = d;
+    }
+    return best;
+}
+
 void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
@@ -358,6 +417,8 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
         host = u.host;
     }
+    if (cx->force_bg)
+        host = cx->force_bg->qname; /* the reading with another name's lookups as the host's */
     /* the name index walks newest first: the ring keeps the oldest WHY_JOIN_MAX, in order */
     struct why_dns_rec *ring[WHY_JOIN_MAX];
     uint32_t seen = 0;
@@ -409,8 +470,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     x->nbgdns = seen < WHY_JOIN_MAX ? seen : WHY_JOIN_MAX;
     for (uint32_t i = 0; i < x->nbgdns; i++)
         x->bgdns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
-    if (x->nbgdns)
+    if (x->nbgdns || cx->force_bg)
         return;
+    x->bg_other = other_name_failing(cx, t, from, host);
     /* the gateway's failed checks, the latest per server last: from the first record of
      * the window on (records are in the order of their first packet unless the capture's
      * clock went back; then every record is walked) */

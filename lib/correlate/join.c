@@ -2926,6 +2926,13 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             alt_add(x, WHY_JOIN_ALTS - 1, x->near[k], WHY_ALT_ATTEMPT_NEAR, x->near[k]->more->tried_for);
         alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_NO_ATTEMPT_NEAR, 0);
     }
+    /* No attempt, no failed lookup of the host, and the gateway's own lookups of another name
+     * failing: a reverse proxy's server may be named otherwise than the Host the client asked
+     * for (the retry bench: HAProxy's backend b_nx, its server nosuch.bench, requests for
+     * nx.bench, answered 503 without a try while its checks of another backend's server were
+     * failing too). The reading with those lookups as the cause. */
+    if (!x->up && !x->nattempts && x->bg_other && !cx->forced)
+        alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_OTHER_NAME_UNRESOLVED, 0);
 }
 
 void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *x, uint32_t i, struct why_join *alt)
@@ -2938,6 +2945,7 @@ void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *
      * December: `rst`, answered 60 us before `unreach`, both after unreach's ICMP, 25 ms after
      * `two`'s refusal of rst's server) */
     forced.force_none_near = x->alt_basis[i] == WHY_ALT_NO_ATTEMPT_NEAR;
+    forced.force_bg = x->alt_basis[i] == WHY_ALT_OTHER_NAME_UNRESOLVED ? x->bg_other : NULL;
     why_join_request(&forced, x->client, alt);
     alt->reading = true;
 }

@@ -107,6 +107,10 @@ struct why_join {
     struct why_dns_rec *bgdns[WHY_JOIN_MAX];   /* its failed lookups of the request's host */
     uint32_t nbgdns;
     bool bgdns_after;             /* ...begun after the answer (none came before it) */
+    const struct why_dns_rec *bg_other; /* no attempt and no failed lookup of the host: the
+                                     gateway's latest failed lookup on its own, of another name,
+                                     in the 30 s before the answer, that name's latest there
+                                     (background.c), a name the request's server may have */
     /* background.c: requests their clients lost and repeated (client itself, or queued ones
      * it repeats), marked repeated_ok by why_join_apply */
     struct why_txn *repeated[WHY_JOIN_MAX];
@@ -226,6 +230,8 @@ struct why_join_ctx {
     struct why_conn_rec *force_final;
     bool force_none_near;         /* ...and no attempt near either (the reading with none:
                                      otherwise Varnish's attempts near stay, background.c) */
+    const struct why_dns_rec *force_bg; /* ...and that name's failed lookups as the host's
+                                     (WHY_ALT_OTHER_NAME_UNRESOLVED: background.c) */
 };
 
 /* The queue is in push order, and unless queue_unordered every request pushed began less than

@@ -11,8 +11,9 @@ const char *why_kind_name(enum why_kind k)
 const char *why_alt_basis_name(enum why_alt_basis b)
 {
     static const char *const names[] = {"swapped_pairing", "taken_try", "attempt_near", "no_attempt_near",
-                                        "name_unresolved", "check_schedule"};
-    return (unsigned)b < 6 ? names[b] : "swapped_pairing";
+                                        "name_unresolved", "check_schedule",
+                                        "other_name_unresolved"};
+    return (unsigned)b < sizeof names / sizeof names[0] ? names[b] : "swapped_pairing";
 }
 
 const char *why_actor_name(enum why_actor a)
