@@ -229,6 +229,10 @@ static struct why_ts attempt_last_syn(const struct why_conn *c)
                                        refusal in between may be a check's or another
                                        request's, 30 ms before HAProxy's answer seen) */
 
+#define WHY_TRIED_ON_US 500000 /* a 5xx this long after the last refusal found: the gateway tried
+                                   again or waited after it (HAProxy waits 1 s before each retry
+                                   and answers at once after its last try is refused) */
+
 static bool connect_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     if (x->nattempts == 0)
@@ -283,9 +287,23 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         why_dg_say(inc, WHY_P_SYN_ICMP, f->who, dst, f->a->icmp_from, c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code, tries);
     } else if (c->half[WHY_S2C].end->rst_frame) {
         why_dg_cause(inc, WHY_CAUSE_RST);
-        why_dg_param(inc, "tries=%u", tries);
+        /* answered long after the last refusal found (the last attempt: the latest SYN), or
+         * the first found long after the request with no lookup between: the gateway went on
+         * or began with tries the join did not find (on a path many requests' tries share,
+         * not told apart: HAProxy's retries 1 s apart), or waited on a timer */
+        int64_t after = t && t->has_resp && lc->half[WHY_S2C].end->rst_frame
+                            ? why_ts_diff_us(lc->half[WHY_S2C].end->rst_ts, t->resp_first_ts)
+                            : 0;
+        int64_t before = t && !x->ndns ? why_ts_diff_us(t->req_ts, c0->syn_ts0) : 0;
+        after = after >= WHY_TRIED_ON_US ? after : 0;
+        before = before >= WHY_TRIED_ON_US ? before : 0;
+        if (after || before)
+            why_dg_param(inc, "tries=%u first_after_request_ms=%lld answered_after_last_ms=%lld", tries,
+                         (long long)(before / 1000), (long long)(after / 1000));
+        else
+            why_dg_param(inc, "tries=%u", tries);
         inc->connect_us = why_ts_wait_us(c0->syn_ts0, c->half[WHY_S2C].end->rst_ts);
-        why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, 0, 0, 0);
+        why_dg_say(inc, WHY_P_SYN_RST, dst, f->who, NULL, tries, after, before, 0);
     } else {
         /* the server answered other connections' SYNs while these went unanswered: it was up
          * and listening, and did not take these (accept queue full, or a rule on it) */

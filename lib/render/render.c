@@ -86,8 +86,24 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
                  (unsigned)n[3], plural(n[3], "try", "tries"));
         break;
     case WHY_P_SYN_RST:
-        snprintf(out, size, "%s answered the SYN from %s with a reset (%u %s): connection refused.", s0,
-                 s1[0] ? s1 : "the gateway", (unsigned)n[0], plural(n[0], "try", "tries"));
+        if (n[1] || n[2]) {
+            char gap[160], w2[32];
+            fmt_wait(wt, sizeof wt, n[2]);
+            fmt_wait(w2, sizeof w2, n[1]);
+            if (n[1] && n[2])
+                snprintf(gap, sizeof gap, "The first came %s after the request and the answer %s after the last", wt,
+                         w2);
+            else if (n[2])
+                snprintf(gap, sizeof gap, "The first came %s after the request", wt);
+            else
+                snprintf(gap, sizeof gap, "The answer came %s after the last", w2);
+            snprintf(out, size, "%s answered the SYN from %s with a reset (%u %s found): connection refused. %s: the "
+                     "gateway tried or waited meanwhile, and a try of its own then is not counted.", s0,
+                     s1[0] ? s1 : "the gateway", (unsigned)n[0], plural(n[0], "try", "tries"), gap);
+        } else {
+            snprintf(out, size, "%s answered the SYN from %s with a reset (%u %s): connection refused.", s0,
+                     s1[0] ? s1 : "the gateway", (unsigned)n[0], plural(n[0], "try", "tries"));
+        }
         break;
     case WHY_P_SYN_UNANSWERED: {
         char sched[120] = "";

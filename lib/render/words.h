@@ -17,7 +17,9 @@ enum why_phrase {
     WHY_P_DNS_NO_ANSWER,    /* s0 server, s1 name; n0 queries, n1 sends, n2 wait us */
     WHY_P_SYN_ICMP,         /* s0 who, s1 destination, s2 ICMP sender; n0 IP version,
                                n1 type, n2 code, n3 tries; who "" = the gateway */
-    WHY_P_SYN_RST,          /* s0 destination, s1 who; n0 tries */
+    WHY_P_SYN_RST,          /* s0 destination, s1 who; n0 tries, n1 the answer this long after the
+                               last refusal, n2 the first this long after the request (us; 0:
+                               at once) */
     WHY_P_SYN_UNANSWERED,   /* s0 who, s1 destination; n0 tries, n1 wait us, n2 other
                                connections' SYNs the destination answered meanwhile; the
                                schedule is the incident's */

@@ -5,7 +5,7 @@ For each line, why502's text report must equal tests/e2e/expected/<name>.txt byt
 (`--update` rewrites them after a deliberate change), and its JSON output must pass the field
 checks, so that harmless additions to the JSON do not break tests but wrong causes do.
 
-Checks (space-separated):
+Checks (space-separated; a value with spaces in quotes, as a shell splits):
   incidents=N          number of incident objects
   N.field=value        field of the N-th incident (1-based); dotted paths reach into objects
   any.field=value      some incident has it
@@ -114,7 +114,7 @@ def main():
             name, cap, opts, checks = parts
             if a.names and name not in a.names:
                 continue
-            ran, errors = run_test(a.why502, name, cap, opts, checks.split(), a.update)
+            ran, errors = run_test(a.why502, name, cap, opts, shlex.split(checks), a.update)
             if ran is None:
                 print(f"SKIP {name}: {errors[0]}")
                 skipped += 1
