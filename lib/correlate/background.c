@@ -345,8 +345,8 @@ static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn 
 #define WHY_BG_OTHER_WALK 4096 /* DNS records other_name_failing reads (cap), newest first */
 #define WHY_BG_OTHER_NAMES 64  /* names it tells apart (cap) */
 
-/* The gateway's latest failed lookup on its own schedule (why_join_background_dns), asked by no
- * request, of a name other than host, from `from` to t's answer, where no lookup of that name
+/* The gateway's latest failed lookup on its own schedule (why_join_background_dns), no decided
+ * request's (claimed), of a name other than host, from `from` to t's answer, where no lookup of that name
  * by then gave an address in the same round (the other address family: an IPv4-only name's
  * AAAA gives none) or later: the DNS records by creation, newest first from the answer, at most
  * WHY_BG_OTHER_WALK of them. NULL if none. */
@@ -392,10 +392,9 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
             (met[k].ok && why_ts_diff_us(d->q_ts, met[k].ok_last) >= -WHY_BG_ROUND_US))
             continue;
         int cmp = best ? why_ts_cmp(d->q_ts, best->q_ts) : 1;
-        /* on the gateway's own schedule (a reverse proxy's resolvers), asked by no request
-         * still waiting (a forward proxy's lookup for a request, or nginx's resolver's) */
-        if ((cmp > 0 || (cmp == 0 && strcmp(d->qname, best->qname) < 0)) && why_join_background_dns(cx, d) &&
-            !asked_by_waiting(cx, d, t))
+        /* on the gateway's own schedule (a reverse proxy's resolvers): not a forward proxy's
+         * lookup for a request, nor nginx's resolver's, which come when a request does */
+        if ((cmp > 0 || (cmp == 0 && strcmp(d->qname, best->qname) < 0)) && why_join_background_dns(cx, d))
             best = d;
     }
     return best;
