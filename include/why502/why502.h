@@ -139,6 +139,9 @@ enum why_alt_basis {
     WHY_ALT_OTHER_NAME_UNRESOLVED, /* no attempt: the gateway's own lookups of another name than
                                       the request's host were failing (its server may be named
                                       so) */
+    WHY_ALT_BUSY_PATH,           /* no attempt: the request's one attempt, failed at once, went
+                                    to a server other requests' tries reach many times a second
+                                    (another's, then) */
 };
 const char *why_alt_basis_name(enum why_alt_basis b);
 

@@ -300,7 +300,7 @@ static bool check_before(const struct why_join_ctx *cx, const struct why_txn *t,
     if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0 || rc->claimed || why_ts_cmp(c->first_ts, from) < 0 ||
         why_ts_cmp(c->first_ts, t->req_ts) > 0)
         return false;
-    if (!own_http(rc) && (why_join_cached(cx, WHY_SCHED_Q_BUSY, rc, path_busy) || !why_join_scheduled(cx, rc)))
+    if (!own_http(rc) && (why_join_path_busy(cx, rc) || !why_join_scheduled(cx, rc)))
         return false;
     /* the gateway looks the request's host up and no lookup of it ever gave this address: a
      * check of another server (one set by address, or another name's), which says nothing of
@@ -840,6 +840,11 @@ bool why_join_cached(const struct why_join_ctx *cx, enum why_sched_q q, const st
 bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     return why_join_cached(cx, WHY_SCHED_Q_SCHEDULED, rc, scheduled_strict);
+}
+
+bool why_join_path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return why_join_cached(cx, WHY_SCHED_Q_BUSY, rc, path_busy);
 }
 
 bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)

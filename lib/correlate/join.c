@@ -2905,7 +2905,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * it also checks, read as checks, leave the last) */
     if (matched && x->nattempts == 1 && !cx->forced && own_answer_at_once(client, x->attempts[0]) &&
         fits_checks(cx, x->attempts[0]))
-        alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_CHECK_SCHEDULE, 0);
+        /* (on a path busy with requests' tries the schedule fits any attempt: the reason
+         * there is that other requests' tries go to that server) */
+        alt_add(x, WHY_JOIN_ALTS, NULL, why_join_path_busy(cx, x->attempts[0]) ? WHY_ALT_BUSY_PATH : WHY_ALT_CHECK_SCHEDULE,
+                0);
     /* Varnish's fetch in another pairing with no attempt: the attempts near it in that
      * reading are readings too (a refusal that held its backend down, as below) */
     if (x->nattempts && !cx->forced && why_join_varnish_fetch_failed(client))

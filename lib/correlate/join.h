@@ -374,6 +374,10 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
 /* ...on a schedule that keeps time (within 1/16 of its period, or on the beat of neighbours
  * that do), not on a drifting or loose one: surely a check. */
 bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+/* rc's path is busy with requests' tries: more attempts within 1 s either side of rc than
+ * checks can make, so a schedule fits any of them (background.c: path_busy; cached like
+ * why_join_scheduled) */
+bool why_join_path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
 /* a and b leave from one gateway address to one server address and port. */
 static inline bool why_join_same_path(const struct why_conn *a, const struct why_conn *b)
 {

@@ -518,6 +518,10 @@ void why_render_alternative(struct why_alternative *a)
         snprintf(a->why, sizeof a->why, "if the request's server is named as its host, whose lookups gave no "
                  "address: the gateway had nowhere to connect, and the attempt was another request's");
         break;
+    case WHY_ALT_BUSY_PATH:
+        snprintf(a->why, sizeof a->why, "the request's one attempt went to a server that other requests' tries "
+                 "reach many times a second: if it was another's, the gateway answered without trying a server");
+        break;
     case WHY_ALT_OTHER_NAME_UNRESOLVED:
         snprintf(a->why, sizeof a->why, "the gateway's own lookups of another name were failing then, and its "
                  "answer does not say which server the request was for: if that name is its server's, the "
