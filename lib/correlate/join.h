@@ -164,9 +164,9 @@ struct why_lone_rsts {
  * LOOSE read only the gateway set and the records to the attempt's server (their paths,
  * first times, whether they sent a SYN): valid while the store's version of that server's
  * records (why_store_conns_version) and the gateway set's gen stay, across packets and
- * sweeps; so do TIGHT's and BUSY's (background.c: path_busy). GOES_ON (whether the gateway tried that server again after it: join.c) reads the
- * attempts' ends too: valid while gen stays, which the session moves on at every packet,
- * sweep and freed record. */
+ * sweeps; so do TIGHT's and BUSY's (background.c: path_busy). GOES_ON (whether the gateway
+ * tried that server again after it: join.c) reads the attempts' ends too: valid while gen
+ * stays, which the session moves on at every packet, sweep and freed record. */
 enum why_sched_q {
     WHY_SCHED_Q_SCHEDULED,
     WHY_SCHED_Q_LOOSE,
