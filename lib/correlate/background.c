@@ -280,8 +280,6 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
     return r;
 }
 
-static bool path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
-
 static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn *t, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -346,10 +344,10 @@ static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn 
 #define WHY_BG_OTHER_NAMES 64  /* names it tells apart (cap) */
 
 /* The gateway's latest failed lookup on its own schedule (why_join_background_dns), no decided
- * request's (claimed), of a name other than host, from `from` to t's answer, where no lookup of that name
- * by then gave an address in the same round (the other address family: an IPv4-only name's
- * AAAA gives none) or later: the DNS records by creation, newest first from the answer, at most
- * WHY_BG_OTHER_WALK of them. NULL if none. */
+ * request's (claimed), of a name other than host, from `from` to t's answer, where no lookup
+ * of that name by then gave an address in the same round (the other address family: an
+ * IPv4-only name's AAAA gives none) or later: the DNS records by creation, newest first from
+ * the answer, at most WHY_BG_OTHER_WALK of them. NULL if none. */
 static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *cx, const struct why_txn *t,
                                                     struct why_ts from, const char *host)
 {
@@ -842,11 +840,6 @@ bool why_join_scheduled(const struct why_join_ctx *cx, const struct why_conn_rec
     return why_join_cached(cx, WHY_SCHED_Q_SCHEDULED, rc, scheduled_strict);
 }
 
-bool why_join_path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
-{
-    return why_join_cached(cx, WHY_SCHED_Q_BUSY, rc, path_busy);
-}
-
 bool why_join_scheduled_loose(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     return why_join_cached(cx, WHY_SCHED_Q_LOOSE, rc, scheduled_loose);
@@ -913,6 +906,20 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
     return sp;
 }
 
+/* The first of sp's held attempts (tt, by time) at t or after: sp->n if none. */
+static uint32_t held_from(const struct why_sched_path *sp, struct why_ts t)
+{
+    uint32_t lo = 0, hi = sp->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (why_ts_cmp(sp->tt[mid], t) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 #define WHY_BG_BUSY_US 1000000 /* the span either side of an attempt path_busy counts in */
 #define WHY_BG_BUSY 17           /* attempts of one path in that span, the one judged among them,
                                     that checks can make: it, 8 more every WHY_BG_PERIOD_MIN_US,
@@ -935,16 +942,7 @@ static bool path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *
         return why_ts_diff_us(sp->tt[0], sp->tt[sp->n - 1]) <
                (int64_t)sp->n * 2 * WHY_BG_BUSY_US / (WHY_BG_BUSY + 1);
     if (sp) {
-        /* tt is sorted: the first at lo or after, then on to hi */
-        uint32_t a = 0, b = sp->n;
-        while (a < b) {
-            uint32_t mid = a + (b - a) / 2;
-            if (why_ts_cmp(sp->tt[mid], lo) < 0)
-                a = mid + 1;
-            else
-                b = mid;
-        }
-        for (uint32_t k = a; k < sp->n && n <= WHY_BG_BUSY && why_ts_cmp(sp->tt[k], hi) <= 0; k++)
+        for (uint32_t k = held_from(sp, lo); k < sp->n && n <= WHY_BG_BUSY && why_ts_cmp(sp->tt[k], hi) <= 0; k++)
             n++;
         return n > WHY_BG_BUSY;
     }
@@ -956,6 +954,11 @@ static bool path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *
              why_ts_cmp(oc->first_ts, lo) >= 0 && why_ts_cmp(oc->first_ts, hi) <= 0;
     }
     return n > WHY_BG_BUSY;
+}
+
+bool why_join_path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return why_join_cached(cx, WHY_SCHED_Q_BUSY, rc, path_busy);
 }
 
 /* rc's place among the path's held attempts, or WHY_SCHED_PATH_HELD: the index lists records
@@ -1103,16 +1106,8 @@ static void path_set(const struct why_join_ctx *cx, struct why_sched_path *sp, c
     uint32_t nold = gone ? why_store_checks_gone(cx->st, c, old, WHY_PATH_CHECKS) : 0, nadd = 0;
     /* those not held (one held at the same time is the same check, pruned with rc) */
     for (uint32_t i = 0; i < nold; i++) {
-        uint32_t lo = 0, hi = sp->n; /* the first held at old[i] or after */
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (why_ts_cmp(sp->tt[mid], old[i]) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
         bool dup = false;
-        for (uint32_t k = lo; k < sp->n && !dup && why_ts_cmp(sp->tt[k], old[i]) == 0; k++)
+        for (uint32_t k = held_from(sp, old[i]); k < sp->n && !dup && why_ts_cmp(sp->tt[k], old[i]) == 0; k++)
             dup = k != skip;
         if (!dup)
             old[nadd++] = old[i];
