@@ -179,6 +179,8 @@ static void on_event(void *ctx, const struct why_h2_event *ev)
             fx->goaway_code = ev->code;
             fx->goaway_last_id = ev->last_stream_id;
             fx->goaway_dir = dir_of(ev->from);
+            if (fx->goaway_dir == WHY_S2C) /* the join reads these (goaway_before) */
+                why_store_rec_list(hc->env->st, rc, WHY_LIST_GOAWAY);
         }
         break;
     case WHY_H2_EV_ERROR:

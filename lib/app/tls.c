@@ -49,7 +49,7 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
         if (tc->dir == WHY_S2C && t->enc_hs[WHY_S2C] >= 2 && !t->reneg_frame) {
             t->reneg_frame = tc->f->num;
             t->reneg_ts = tc->f->ts;
-            why_store_conn_reneg(tc->env->st, rc);
+            why_store_rec_list(tc->env->st, rc, WHY_LIST_RENEG);
         } else if (tc->dir == WHY_C2S && t->reneg_frame && t->enc_hs[WHY_C2S] >= 2 &&
                    !t->reneg_answered) {
             t->reneg_answered = true;
@@ -103,7 +103,7 @@ static void on_tls_handshake(void *ctx, uint8_t type, uint32_t len)
     if (type == WHY_TLS_HS_HELLO_REQUEST && tc->dir == WHY_S2C && !tc->rc->tls->reneg_frame) {
         tc->rc->tls->reneg_frame = tc->f->num;
         tc->rc->tls->reneg_ts = tc->f->ts;
-        why_store_conn_reneg(tc->env->st, tc->rc);
+        why_store_rec_list(tc->env->st, tc->rc, WHY_LIST_RENEG);
     }
 }
 
@@ -180,7 +180,7 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
         if (!rc->tls->reneg_frame) {
             rc->tls->reneg_frame = tc->f->num;
             rc->tls->reneg_ts = tc->f->ts;
-            why_store_conn_reneg(env->st, rc);
+            why_store_rec_list(env->st, rc, WHY_LIST_RENEG);
         }
         return;
     }

@@ -2027,7 +2027,9 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
     uint32_t n = 0;
     bool pick_host = false;
     struct why_ts early = why_ts_add_us(from, -WHY_GOAWAY_BEFORE_US);
-    for (struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext) {
+    /* the records whose server sent a GOAWAY, newest added first: the earliest made wins a
+     * tie of times, as in a walk by creation */
+    for (struct why_conn_rec *rc = cx->st->list_head[WHY_LIST_GOAWAY]; rc; rc = rc->more->lnext[WHY_LIST_GOAWAY]) {
         if (rc->app != WHY_APP_H2 || !rc->more->h2.goaway_frame || rc->more->h2.goaway_dir != WHY_S2C ||
             !is_upstream_conn(cx, rc) || !in_window(rc->more->h2.goaway_ts, early, to))
             continue;
@@ -2035,8 +2037,8 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
         for (const struct why_txn *t = rc->txn_head; t && !host; t = t->next)
             host = t != client && u->host[0] && strcasecmp(t->host, u->host) == 0;
         n++;
-        if (!pick || (host && !pick_host) ||
-            (host == pick_host && why_ts_cmp(rc->more->h2.goaway_ts, pick->more->h2.goaway_ts) > 0)) {
+        int later = pick ? why_ts_cmp(rc->more->h2.goaway_ts, pick->more->h2.goaway_ts) : 0;
+        if (!pick || (host && !pick_host) || (host == pick_host && (later > 0 || (later == 0 && rc->seq < pick->seq)))) {
             pick = rc;
             pick_host = host;
         }
@@ -2107,16 +2109,31 @@ static void swapped_with_decided(const struct why_join_ctx *cx, const struct why
     struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     uint32_t file = why_rec_conn(client->rc)->file;
-    for (struct why_conn_rec *rc = cx->st->rtail; rc && x->nalt < WHY_JOIN_ALTS &&
-                                                  (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
-         rc = rc->rprev) {
-        const struct why_rec_more *m = rc->more;
-        uint64_t by = rc->claimed && m->alt_for == client->req_frame && m->alt_for_file == file ? m->alt_by : 0;
-        for (uint32_t k = 0; k < WHY_ALSO_MARKS && !by; k++)
-            if (m->also_for[k] == client->req_frame && m->also_file[k] == file)
-                by = m->also_by[k];
-        if (by && !taken(x, rc))
-            alt_add(x, WHY_JOIN_ALTS, rc, WHY_ALT_SWAPPED_PAIRING, by);
+    /* the marked records begun in the window (the store's list of them, not every record),
+     * newest made first: one pass of the list for each one taken, and the first finds none
+     * for nearly every request */
+    for (uint64_t below = UINT64_MAX; x->nalt < WHY_JOIN_ALTS;) {
+        struct why_conn_rec *next = NULL;
+        uint64_t next_by = 0;
+        for (struct why_conn_rec *rc = cx->st->list_head[WHY_LIST_MARKED]; rc; rc = rc->more->lnext[WHY_LIST_MARKED]) {
+            if (rc->seq >= below || (next && rc->seq <= next->seq) ||
+                (windowed && why_ts_cmp(rc->first_ts, oldest) < 0))
+                continue;
+            const struct why_rec_more *m = rc->more;
+            uint64_t by = rc->claimed && m->alt_for == client->req_frame && m->alt_for_file == file ? m->alt_by : 0;
+            for (uint32_t k = 0; k < WHY_ALSO_MARKS && !by; k++)
+                if (m->also_for[k] == client->req_frame && m->also_file[k] == file)
+                    by = m->also_by[k];
+            if (by) {
+                next = rc;
+                next_by = by;
+            }
+        }
+        if (!next)
+            break;
+        if (!taken(x, next))
+            alt_add(x, WHY_JOIN_ALTS, next, WHY_ALT_SWAPPED_PAIRING, next_by);
+        below = next->seq;
     }
 }
 
@@ -2842,7 +2859,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                     !x->up_conn->tls->reneg_renegotiated)) {
         struct why_conn_rec *tls = NULL;
         /* the records that saw a renegotiation request (few), the older first on ties */
-        for (struct why_conn_rec *rc = cx->st->reneg_head; rc; rc = rc->more->renext) {
+        for (struct why_conn_rec *rc = cx->st->list_head[WHY_LIST_RENEG]; rc; rc = rc->more->lnext[WHY_LIST_RENEG]) {
             if (rc->app != WHY_APP_TLS || !rc->tls->reneg_frame || rc->tls->reneg_renegotiated || rc->claimed || taken(x, rc) ||
                 !is_upstream_conn(cx, rc) ||
                 !in_window(rc->tls->reneg_ts, from, to))

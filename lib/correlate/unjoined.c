@@ -413,6 +413,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
         sm->alt_for = x->swap_for;
         sm->alt_for_file = x->swap_for_file;
         sm->alt_by = x->client->req_frame;
+        why_store_rec_list(st, x->attempts[x->nattempts - 1], WHY_LIST_MARKED);
     }
     for (uint32_t i = 0; x->client && i < x->nalso; i++) {
         struct why_rec_more *m = why_store_rec_more(st, x->also[i]);
@@ -421,6 +422,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
                 m->also_for[k] = x->also_for[i];
                 m->also_file[k] = x->also_for_file[i];
                 m->also_by[k] = x->client->req_frame;
+                why_store_rec_list(st, x->also[i], WHY_LIST_MARKED);
                 break;
             }
     }

@@ -47,14 +47,24 @@ struct why_txn;
 
 /* The TLS facts of every record that saw no TLS: all zero, read only. */
 extern const struct why_tls_facts why_tls_facts_none;
+/* The lists of the few records the join asks about by what they carry, so that it reads those
+ * and not every record held (why_store_rec_list; a record is on each list at most once, and
+ * leaves it when it is freed). */
+enum why_rec_list {
+    WHY_LIST_RENEG,   /* its server asked for a TLS renegotiation (app/tls.c) */
+    WHY_LIST_GOAWAY,  /* its server sent an HTTP/2 GOAWAY (app/http2.c) */
+    WHY_LIST_MARKED,  /* a decided request marked it for another (alt_for, also_for) */
+    WHY_REC_LISTS
+};
+
 /* What few records carry, kept apart (why_conn_rec.more): HTTP/2 connection facts, the
  * first bytes of a server that spoke first or of a protocol no handler reads, and the links
- * of a TLS renegotiation request's list. */
+ * of the lists above. */
 struct why_rec_more {
     struct why_h2_facts h2;       /* app/http2.c */
     struct why_other_facts other; /* app/app.c */
-    struct why_conn_rec *renext, *reprev; /* list of records with a renegotiation request,
-                                             while in_reneg */
+    struct why_conn_rec *lnext[WHY_REC_LISTS], *lprev[WHY_REC_LISTS]; /* the lists' links,
+                                             while the record is on them (in_lists) */
     uint64_t tried_for;           /* a failed try a request took before the connection that
                                      carried it: that request's frame (0: none) */
     uint64_t alt_for, alt_by;     /* the final attempt request alt_by took, which request
@@ -108,7 +118,7 @@ struct why_conn_rec {
     bool dec_http;                /* --keylog: HTTP found inside the TLS records */
     bool resp_dead;               /* the response stream could not be followed */
     bool claimed;                 /* joined to a request (or to an unjoined incident) */
-    bool in_reneg;                /* on the list of records with a renegotiation request */
+    uint8_t in_lists;             /* bit 1 << L: on the store's list L (enum why_rec_list) */
     bool in_act;                  /* on the list of records pruning looks at */
     bool closed;                  /* left the flow table */
     bool prunable;                /* the next pruning pass frees it */

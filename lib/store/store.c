@@ -582,14 +582,16 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
     conns_touch(st, rc);
     attempt_remove(st, rc);
     act_remove(st, rc);
-    if (rc->in_reneg) {
+    for (int l = 0; rc->in_lists && l < WHY_REC_LISTS; l++) {
         struct why_rec_more *m = rc->more;
-        if (m->reprev)
-            m->reprev->more->renext = m->renext;
+        if (!(rc->in_lists & 1u << l))
+            continue;
+        if (m->lprev[l])
+            m->lprev[l]->more->lnext[l] = m->lnext[l];
         else
-            st->reneg_head = m->renext;
-        if (m->renext)
-            m->renext->more->reprev = m->reprev;
+            st->list_head[l] = m->lnext[l];
+        if (m->lnext[l])
+            m->lnext[l]->more->lprev[l] = m->lprev[l];
     }
     st->nrecs--;
 }
@@ -961,17 +963,17 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     return rc;
 }
 
-void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc)
+void why_store_rec_list(struct why_store *st, struct why_conn_rec *rc, enum why_rec_list l)
 {
     struct why_rec_more *m;
-    if (rc->in_reneg || !(m = why_store_rec_more(st, rc)))
+    if ((rc->in_lists & 1u << l) || !(m = why_store_rec_more(st, rc)))
         return; /* on the list already, or out of memory (counted) */
-    rc->in_reneg = true;
-    m->reprev = NULL;
-    m->renext = st->reneg_head;
-    if (m->renext)
-        m->renext->more->reprev = rc;
-    st->reneg_head = rc;
+    rc->in_lists |= (uint8_t)(1u << l);
+    m->lprev[l] = NULL;
+    m->lnext[l] = st->list_head[l];
+    if (m->lnext[l])
+        m->lnext[l]->more->lprev[l] = rc;
+    st->list_head[l] = rc;
 }
 
 /* rc can never again be an attempt that did not connect: claimed, midstream, or connected

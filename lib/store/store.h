@@ -193,7 +193,8 @@ struct why_store {
                                          had one always has: seen both ways, a record leaves) */
     struct why_conn_rec *oldest_last; /* the WHY_STORE_OLDEST-th record by creation (NULL:
                                          fewer held) */
-    struct why_conn_rec *reneg_head;  /* records whose server asked for renegotiation */
+    struct why_conn_rec *list_head[WHY_REC_LISTS]; /* the records on each list, newest
+                                         added first (enum why_rec_list) */
     struct why_conn_rec *act_head;    /* records pruning looks at (closed, or with
                                          transactions): an idle open connection is not */
     struct why_conn_rec **batch;      /* records a pruning pass frees, put in creation order */
@@ -485,8 +486,9 @@ void why_store_txn_decided(struct why_store *st, struct why_txn *t);
  * again (a closed record claimed is due once settled). */
 void why_store_conn_claimed(struct why_store *st, struct why_conn_rec *rc);
 
-/* The TLS handler saw rc's server ask for renegotiation: rc joins the list the join reads. */
-void why_store_conn_reneg(struct why_store *st, struct why_conn_rec *rc);
+/* rc joins list l the join reads (a TLS renegotiation request, a server's GOAWAY, a mark):
+ * at its head, unless on it already. O(1); out of memory for rc's facts: counted, not added. */
+void why_store_rec_list(struct why_store *st, struct why_conn_rec *rc, enum why_rec_list l);
 
 /* ---- transactions ---- */
 /* A new transaction at the end of rc's list: NULL at WHY_TXN_PER_CONN_MAX (counted in

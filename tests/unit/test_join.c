@@ -444,7 +444,7 @@ static void renegotiation_stall_keeps_its_host(void **state)
     st->version = 0x0303;
     st->reneg_frame = 60;
     st->reneg_ts = T(1.1);
-    why_store_conn_reneg(&f->st, stall);
+    why_store_rec_list(&f->st, stall, WHY_LIST_RENEG);
     struct why_conn_rec *failed = conn(f, "198.19.0.1", "198.19.0.12", 443, 1.01, true);
     failed->app = WHY_APP_TLS;
     struct why_tls_facts *ft = why_store_tls_facts(&f->st, failed);
@@ -1330,6 +1330,7 @@ static void goaway_before_request_found(void **state)
     old->more->h2.goaway_frame = 5;
     old->more->h2.goaway_ts = T(0.2);
     old->more->h2.goaway_dir = WHY_S2C;
+    why_store_rec_list(&f->st, old, WHY_LIST_GOAWAY); /* as app/http2.c puts it */
     struct why_txn *client = answered_request(f, 9090, "http://shop.lab/x", "shop.lab", 3.0, 502, 3.01);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
@@ -1341,6 +1342,7 @@ static void goaway_before_request_found(void **state)
     h2->more->h2.goaway_frame = 40;
     h2->more->h2.goaway_ts = T(2.95);
     h2->more->h2.goaway_dir = WHY_S2C;
+    why_store_rec_list(&f->st, h2, WHY_LIST_GOAWAY);
     why_join_request(&f->cx, client, &x);
     assert_ptr_equal(x.goaway_conn, h2);
     h2->more->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
