@@ -1458,12 +1458,14 @@ bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
     const struct why_conn *first[WHY_DEFER_NAMES];
     uint32_t n = 0;
     struct why_ts oldest = why_ts_add_us(u->req_first_ts, -(WHY_SKEW_US + cx->st->rlag_us));
-    /* from the records begun by its answer (a silent try's first packet is its SYN) */
+    /* from the records begun by its answer (a silent try's first packet is its SYN), of them
+     * those that may be a silent try (the store's list: not the connections answered) */
     struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(u->resp_first_ts, WHY_SKEW_US));
-    for (struct why_conn_rec *rc = upto; rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = rc->rprev) {
+    for (struct why_conn_rec *rc = upto ? why_store_silent_last(cx->st) : NULL;
+         rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = why_store_silent_prev(cx->st, rc)) {
         const struct why_conn *c = why_rec_conn(rc);
-        if (rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 || why_ts_diff_us(u->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
-            !is_upstream_conn(cx, rc))
+        if (rc->seq > upto->seq || rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 ||
+            why_ts_diff_us(u->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US || !is_upstream_conn(cx, rc))
             continue;
         const char *walked = NULL; /* (one look per run of a name's answers) */
         for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {

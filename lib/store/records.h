@@ -139,6 +139,8 @@ struct why_conn_rec {
                                                carrying transactions (any order) */
     struct why_conn_rec *onext, *oprev; /* list of records not known to be seen both ways, by
                                            creation (why_store_one_head) */
+    struct why_conn_rec *snext, *sprev; /* list of records that may be a silent try, by
+                                           creation (why_store_silent_last) */
     struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
                                      last trim kept and only time (trim_at), a decision or a
                                      join can free: the next trim goes on after it (NULL:
@@ -149,6 +151,7 @@ struct why_conn_rec {
     uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
                                      (0: on none; why_store_prune) */
     uint8_t pheap;
+    bool in_silent;               /* on the list of records that may be a silent try */
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */

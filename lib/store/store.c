@@ -397,6 +397,54 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     rc->in_attempts = false;
 }
 
+/* rc leaves the list of records that may be a silent try (if on it). O(1). */
+static void silent_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (!rc->in_silent)
+        return;
+    if (rc->sprev)
+        rc->sprev->snext = rc->snext;
+    else
+        st->silent_head = rc->snext;
+    if (rc->snext)
+        rc->snext->sprev = rc->sprev;
+    else
+        st->silent_tail = rc->sprev;
+    rc->snext = rc->sprev = NULL;
+    rc->in_silent = false;
+}
+
+/* rc can never again be a silent try: claimed, midstream, connected, or answered by a reset or
+ * ICMP (each is for good). */
+static bool silent_over(const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    return rc->claimed || c->midstream || c->established || c->synack_frame || c->half[WHY_S2C].end->rst_frame ||
+           c->icmp_frame;
+}
+
+/* rc, or the first record before it on the list that is not over; those over leave on the
+ * way (each once). */
+static struct why_conn_rec *silent_live(struct why_store *st, struct why_conn_rec *rc)
+{
+    while (rc && silent_over(rc)) {
+        struct why_conn_rec *p = rc->sprev;
+        silent_remove(st, rc);
+        rc = p;
+    }
+    return rc;
+}
+
+struct why_conn_rec *why_store_silent_last(struct why_store *st)
+{
+    return silent_live(st, st->silent_tail);
+}
+
+struct why_conn_rec *why_store_silent_prev(struct why_store *st, const struct why_conn_rec *rc)
+{
+    return silent_live(st, rc->sprev);
+}
+
 /* ---- the heaps of parked records, each by the time its records may be due ---- */
 
 static bool park_before(const struct why_park *a, const struct why_park *b)
@@ -581,6 +629,7 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         rc->anext->aprev = rc->aprev;
     conns_touch(st, rc);
     attempt_remove(st, rc);
+    silent_remove(st, rc);
     act_remove(st, rc);
     for (int l = 0; rc->in_lists && l < WHY_REC_LISTS; l++) {
         struct why_rec_more *m = rc->more;
@@ -949,6 +998,13 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
             rc->fnext->fprev = rc;
         st->fbuckets[rc->fbucket] = rc;
         rc->in_attempts = true;
+        rc->sprev = st->silent_tail; /* (a SYN may come later: a SYN-ACK read before it) */
+        if (st->silent_tail)
+            st->silent_tail->snext = rc;
+        else
+            st->silent_head = rc;
+        st->silent_tail = rc;
+        rc->in_silent = true;
     }
     rc->oprev = st->one_tail; /* a direction has no packet yet */
     if (st->one_tail)

@@ -188,6 +188,8 @@ struct why_store {
     uint32_t *tslots;                 /* of uslots[0..tslots_upto), the places of the records
                                          that could still be a try (why_store_try_slots) */
     size_t ntslots, tslots_cap, tslots_upto; /* places held, allocated; uslots looked at */
+    struct why_conn_rec *silent_head, *silent_tail; /* records that may be a silent try
+                                         (why_store_silent_last), by creation */
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -411,6 +413,13 @@ static inline struct why_conn_rec *why_store_one_head(const struct why_store *st
 /* rc (on that list) was seen both ways: it leaves the list for good (packets are never
  * taken back). */
 void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
+/* The newest record that may still be a silent try (a SYN sent, and no SYN-ACK, reset or
+ * ICMP back; not midstream, not claimed), by creation; why_store_silent_prev: the one made
+ * before rc. Records found to be no such try on the way leave for good (each once: what rules
+ * one out stays), so a walk by time of the silent tries reads none of the connections that
+ * were answered, however many the gateway makes. NULL: none. */
+struct why_conn_rec *why_store_silent_last(struct why_store *st);
+struct why_conn_rec *why_store_silent_prev(struct why_store *st, const struct why_conn_rec *rc);
 /* rc's connection sent its first SYN (syn_count went from 0). */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
