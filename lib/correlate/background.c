@@ -313,17 +313,74 @@ static bool same_server(const struct why_conn_rec *a, const struct why_conn_rec 
     return why_addr_eq(&x->srv_addr, &y->srv_addr) && x->srv_port == y->srv_port;
 }
 
-/* The last check (check_before) of each server among the records from start to before stop,
+/* The records a background join reads, by creation: from start to before stop along the list,
+ * or, where the slots are kept in order, their places lo..hi, so that a walk reads the
+ * vector's entries and only the gateway's upstream records (why_store_slot_upstream), not
+ * the client connections between them. */
+struct rec_range {
+    struct why_conn_rec *start, *stop;
+    size_t lo, hi;
+    bool slots;
+};
+
+/* The range's next upstream record after rc, oldest first (rc NULL: the first); NULL at its
+ * end. Roles are refreshed on the way (why_gw_roles). */
+static struct why_conn_rec *range_next(const struct why_join_ctx *cx, const struct rec_range *r,
+                                       struct why_conn_rec *rc)
+{
+    if (r->slots) {
+        for (size_t i = rc ? rc->slot + 1 : r->lo; i < r->hi; i++) {
+            struct why_rec_slot *s = &cx->st->slots[i];
+            if (s->rc && why_store_slot_upstream(cx->gw, s))
+                return s->rc;
+        }
+        return NULL;
+    }
+    for (rc = rc ? rc->rnext : r->start; rc && rc != r->stop; rc = rc->rnext) {
+        why_gw_roles(cx->gw, rc);
+        if (rc->gw_cli && !rc->gw_srv)
+            return rc;
+    }
+    return NULL;
+}
+
+/* ...and newest first (rc NULL: the last). */
+static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, const struct rec_range *r,
+                                       struct why_conn_rec *rc)
+{
+    if (r->slots) {
+        for (size_t i = rc ? rc->slot : r->hi; i-- > r->lo;) {
+            struct why_rec_slot *s = &cx->st->slots[i];
+            if (s->rc && why_store_slot_upstream(cx->gw, s))
+                return s->rc;
+        }
+        return NULL;
+    }
+    if (!r->start)
+        return NULL;
+    for (rc = rc ? (rc == r->start ? NULL : rc->rprev) : (r->stop ? r->stop->rprev : cx->st->rtail); rc;
+         rc = rc == r->start ? NULL : rc->rprev) {
+        why_gw_roles(cx->gw, rc);
+        if (rc->gw_cli && !rc->gw_srv)
+            return rc;
+    }
+    return NULL;
+}
+
+/* The last check (check_before) of each server among the upstream records of r,
  * in the order they were made, into last; how many: of the WHY_BG_SERVERS_MAX servers whose
  * last checks came latest. Found newest first, so a server with a later check is not asked
  * the schedule of its earlier attempts (a refusing server draws one every few milliseconds,
  * its checks come one a second or two). */
 static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
-                            struct why_conn_rec *start, struct why_conn_rec *stop, struct why_conn_rec **last)
+                            const struct rec_range *r, struct why_conn_rec **last)
 {
     uint32_t n = 0;
-    for (struct why_conn_rec *rc = start ? (stop ? stop->rprev : cx->st->rtail) : NULL; rc && n < WHY_BG_SERVERS_MAX;
-         rc = rc == start ? NULL : rc->rprev) {
+    for (struct why_conn_rec *rc = range_prev(cx, r, NULL); rc && n < WHY_BG_SERVERS_MAX; rc = range_prev(cx, r, rc)) {
+        /* (what check_before asks of the record itself first: most records are no check,
+         * and their connections are not read) */
+        if (rc->claimed || why_ts_cmp(rc->first_ts, from) < 0 || why_ts_cmp(rc->first_ts, t->req_ts) > 0)
+            continue;
         uint32_t i = 0;
         while (i < n && !same_server(last[i], rc))
             i++;
@@ -473,21 +530,23 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     /* the gateway's failed checks, the latest per server last: from the first record of
      * the window on (records are in the order of their first packet unless the capture's
      * clock went back; then every record is walked) */
-    struct why_conn_rec *start = cx->st->rhead, *stop = NULL;
+    struct rec_range r = {.start = cx->st->rhead};
     if (!cx->exhaustive && !cx->st->conns_unordered) {
         /* up to the records begun by t's answer: a later one is neither near t nor a check
          * before it (its refusal or ICMP came after its SYN, within the reorder tolerance) */
         struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
         struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(t->resp_first_ts, WHY_SKEW_US));
-        start = NULL;
-        stop = upto ? upto->rnext : NULL;
-        for (struct why_conn_rec *rc = upto; rc && why_ts_cmp(why_rec_conn(rc)->first_ts, oldest) >= 0; rc = rc->rprev)
-            start = rc;
+        r.start = why_store_rec_from(cx->st, upto, oldest);
+        r.stop = upto ? upto->rnext : NULL;
+        if (cx->st->slots_ok && r.start) {
+            r.slots = true;
+            r.lo = r.start->slot;
+            r.hi = upto->slot + 1;
+        }
     }
-    for (struct why_conn_rec *rc = start; rc && rc != stop; rc = rc->rnext) {
+    for (struct why_conn_rec *rc = range_next(cx, &r, NULL); rc; rc = range_next(cx, &r, rc)) {
         const struct why_conn *c = why_rec_conn(rc);
-        why_gw_roles(cx->gw, rc);
-        if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0)
+        if (c->syn_count == 0)
             continue;
         /* near within the remote holddown: the diagnosis weighs it; held down longer (a
          * local error, 10 s): another reading only, or every request of those 10 s would be
@@ -500,7 +559,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     }
     /* the last check of each server, in the order of those last checks */
     struct why_conn_rec *last[WHY_BG_SERVERS_MAX];
-    uint32_t nlast = last_checks(cx, t, from, start, stop, last);
+    uint32_t nlast = last_checks(cx, t, from, &r, last);
     for (uint32_t i = 0; i < nlast; i++) {
         if (!check_failed(last[i])) {
             /* passed: a check only on a schedule (an answered request of a client not yet

@@ -1212,6 +1212,52 @@ struct why_conn_rec *why_store_rec_upto(const struct why_store *st, struct why_t
     return NULL;
 }
 
+struct why_conn_rec *why_store_rec_from(const struct why_store *st, struct why_conn_rec *upto, struct why_ts t)
+{
+    if (!upto || why_ts_cmp(upto->first_ts, t) < 0)
+        return NULL;
+    if (!st->slots_ok || st->conns_unordered) {
+        struct why_conn_rec *from = upto;
+        while (from->rprev && why_ts_cmp(from->rprev->first_ts, t) >= 0)
+            from = from->rprev;
+        return from;
+    }
+    /* a slot begun at t + lag or later: every record created after it began at t or later.
+     * The search finds such a slot (the times are not sorted, but any such one will do),
+     * and the walk down from it stops at the first record begun before t, within the records
+     * begun by t + 2 lag: the walk back from upto would stop there too. */
+    struct why_ts lim = why_ts_add_us(t, st->rlag_us);
+    size_t top = upto->slot; /* a place below which every record created began at t or later */
+    if (why_ts_cmp(st->slots[top].first_ts, lim) >= 0) {
+        size_t lo = 0, hi = top;
+        if (why_ts_cmp(st->slots[0].first_ts, lim) >= 0) {
+            hi = 0;
+        } else {
+            while (hi - lo > 1) { /* slots[lo] before lim, slots[hi] at or after */
+                size_t mid = lo + (hi - lo) / 2;
+                if (why_ts_cmp(st->slots[mid].first_ts, lim) >= 0)
+                    hi = mid;
+                else
+                    lo = mid;
+            }
+        }
+        top = hi;
+    }
+    struct why_conn_rec *from = st->slots[top].rc;
+    for (size_t i = top; i-- > 0;) {
+        const struct why_rec_slot *s = &st->slots[i];
+        if (!s->rc)
+            continue;
+        if (why_ts_cmp(s->first_ts, t) < 0)
+            break;
+        from = s->rc;
+    }
+    if (!from) /* (slots[top] freed and none below it: the first held after it) */
+        for (size_t i = top + 1; i <= upto->slot && !from; i++)
+            from = st->slots[i].rc;
+    return from;
+}
+
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
 {
     if (!st->slots_ok || !st->tls_ok || st->slots[rc->slot].tls_pos)

@@ -388,6 +388,11 @@ struct why_conn_rec *why_store_conns_to(const struct why_store *st, const struct
  * binary search of the slots by first packet time, which is in order within the records' lag
  * (rlag_us); rtail when the slots are not kept or the clock went back. O(log records). */
 struct why_conn_rec *why_store_rec_upto(const struct why_store *st, struct why_ts t);
+/* The oldest record of the run back from upto (by creation) of records begun at t or later:
+ * where a walk from upto back to t ends (NULL: upto began before t). A binary search of the
+ * slots when they are kept and in order within the records' lag, then a walk of the records
+ * begun within that lag of t; the walk of the list otherwise. O(log records) and the band. */
+struct why_conn_rec *why_store_rec_from(const struct why_store *st, struct why_conn_rec *upto, struct why_ts t);
 /* The version of the records to rc's server address: moved on whenever one comes or goes, or
  * one's connection sends its first SYN (why_store_conn_syn), or its copy is lost; never
  * given twice (a few addresses share one). What reads only those records' paths, first times

@@ -374,6 +374,46 @@ static void records_begun_by_a_time(void **state)
     assert_ptr_equal(why_store_rec_upto(&f->st, T(3.1)), f->st.rtail);
 }
 
+/* why_store_rec_from: the oldest record of the run back from upto of records begun at t or
+ * later, found by search where the first times are in order within the lag, is where the walk
+ * back from upto stops: for every record as upto and times all over the span (every tenth
+ * record 35 ms early), and when the clock went back (the walk itself). */
+static struct why_conn_rec *walk_from(struct why_conn_rec *upto, struct why_ts t)
+{
+    struct why_conn_rec *from = NULL;
+    for (struct why_conn_rec *rc = upto; rc && why_ts_cmp(rc->first_ts, t) >= 0; rc = rc->rprev)
+        from = rc;
+    return from;
+}
+
+static void records_from_a_time(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn cs[201];
+    for (int i = 0; i < 200; i++) {
+        cs[i] = f->conns[0];
+        cs[i].cli_port = (uint16_t)(1000 + i);
+        cs[i].first_ts = T(1 + 0.01 * i - (i % 10 == 9 ? 0.035 : 0));
+        assert_non_null(why_store_conn_new(&f->st, &cs[i]));
+    }
+    int found = 0;
+    for (struct why_conn_rec *upto = f->st.rhead; upto; upto = upto->rnext)
+        for (double t = 0.95; t < 3.1; t += 0.0037) {
+            struct why_conn_rec *want = walk_from(upto, T(t));
+            assert_ptr_equal(why_store_rec_from(&f->st, upto, T(t)), want);
+            found += want && want != upto && want != f->st.rhead;
+        }
+    assert_true(found > 1000); /* (the search did the work, not the ends) */
+    assert_null(why_store_rec_from(&f->st, NULL, T(1)));
+    cs[200] = f->conns[0];
+    cs[200].cli_port = 999;
+    cs[200].first_ts = T(0.5); /* the clock went back: the walk of the list */
+    assert_non_null(why_store_conn_new(&f->st, &cs[200]));
+    assert_true(f->st.conns_unordered);
+    assert_ptr_equal(why_store_rec_from(&f->st, f->st.rtail->rprev, T(2)), walk_from(f->st.rtail->rprev, T(2)));
+    assert_ptr_equal(why_store_rec_from(&f->st, f->st.rtail, T(0.4)), walk_from(f->st.rtail, T(0.4)));
+}
+
 /* The records from cli before rc on the index of attempts by client address, newest first. */
 static int attempts_from(struct fixture *f, struct why_conn_rec *rc, struct why_conn_rec **out, int max)
 {
@@ -1476,6 +1516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(records_begun_by_a_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_from_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(attempts_by_client, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_answers_by_family, setup, teardown),
         cmocka_unit_test_setup_teardown(servers_of_a_subnet_apart, setup, teardown),
