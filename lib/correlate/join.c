@@ -202,6 +202,19 @@ static bool attempt_failed(const struct why_conn_rec *rc)
     return !why_rec_conn(rc)->established;
 }
 
+/* The walk of the records that may be tries of list l, newest first: the store's list, or with
+ * --exhaustive every record (which checks the lists). */
+static struct why_conn_rec *tries_last(const struct why_join_ctx *cx, enum why_try_list l)
+{
+    return cx->exhaustive ? cx->st->rtail : why_store_try_last(cx->st, l);
+}
+
+static struct why_conn_rec *tries_prev(const struct why_join_ctx *cx, const struct why_conn_rec *rc,
+                                       enum why_try_list l)
+{
+    return cx->exhaustive ? rc->rprev : why_store_try_prev(cx->st, rc, l);
+}
+
 #define WHY_UNHEARD_US 10000 /* an attempt begun this little before the gateway answered was not
                                  given up on by a timer: no gateway's connect timeout is near
                                  this short (HAProxy advises > 3 s, Caddy's dial_timeout and
@@ -1461,8 +1474,8 @@ bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
     /* from the records begun by its answer (a silent try's first packet is its SYN), of them
      * those that may be a silent try (the store's list: not the connections answered) */
     struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(u->resp_first_ts, WHY_SKEW_US));
-    for (struct why_conn_rec *rc = upto ? why_store_silent_last(cx->st) : NULL;
-         rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = why_store_silent_prev(cx->st, rc)) {
+    for (struct why_conn_rec *rc = upto ? tries_last(cx, WHY_TRIES_SILENT) : NULL;
+         rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = tries_prev(cx, rc, WHY_TRIES_SILENT)) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->seq > upto->seq || rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 ||
             why_ts_diff_us(u->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US || !is_upstream_conn(cx, rc))
@@ -1832,13 +1845,14 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             to = q->resp_first_ts;
     }
     /* the failed attempts that began in the windows: newest first, down to the oldest
-     * request (records are in the order of their first packet unless the clock went back) */
+     * request (records are in the order of their first packet unless the clock went back),
+     * from the store's list of those not connected */
     struct why_conn_rec *cands[WHY_FINAL_CANDS_MAX];
     uint32_t ncands = 0;
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    for (struct why_conn_rec *rc = cx->st->rtail; rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
-         rc = rc->rprev) {
+    for (struct why_conn_rec *rc = tries_last(cx, WHY_TRIES_FAILED); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+         rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->claimed || c->midstream || c->syn_count == 0 || !attempt_failed(rc) || !is_upstream_conn(cx, rc) ||
             !in_window(c->syn_ts0, from, to))
@@ -2154,8 +2168,8 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
-    for (struct why_conn_rec *rc = cx->st->rtail; rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
-         rc = rc->rprev) {
+    for (struct why_conn_rec *rc = tries_last(cx, WHY_TRIES_FAILED); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+         rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
         const struct why_conn *c = why_rec_conn(rc);
         if ((rc->claimed && !rc->more->tried_for) || c->midstream || c->syn_count == 0 || !attempt_failed(rc) ||
             !is_upstream_conn(cx, rc) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US)

@@ -57,6 +57,15 @@ enum why_rec_list {
     WHY_REC_LISTS
 };
 
+/* The lists of the records made as connection attempts (not midstream, not connected when
+ * made), by creation, that the join walks by time for tries: each record leaves a list when
+ * something rules it out for good (why_store_try_last). */
+enum why_try_list {
+    WHY_TRIES_FAILED, /* not connected yet: a failed try, or one still dialling */
+    WHY_TRIES_SILENT, /* ...nor reset, refused by ICMP or claimed: nothing came back */
+    WHY_TRY_LISTS
+};
+
 /* What few records carry, kept apart (why_conn_rec.more): HTTP/2 connection facts, the
  * first bytes of a server that spoke first or of a protocol no handler reads, and the links
  * of the lists above. */
@@ -139,8 +148,9 @@ struct why_conn_rec {
                                                carrying transactions (any order) */
     struct why_conn_rec *onext, *oprev; /* list of records not known to be seen both ways, by
                                            creation (why_store_one_head) */
-    struct why_conn_rec *snext, *sprev; /* list of records that may be a silent try, by
-                                           creation (why_store_silent_last) */
+    struct why_conn_rec *tnext[WHY_TRY_LISTS], *tprev[WHY_TRY_LISTS]; /* lists of the records
+                                           that may be a failed or a silent try, by creation
+                                           (why_store_try_last) */
     struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
                                      last trim kept and only time (trim_at), a decision or a
                                      join can free: the next trim goes on after it (NULL:
@@ -151,7 +161,7 @@ struct why_conn_rec {
     uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
                                      (0: on none; why_store_prune) */
     uint8_t pheap;
-    bool in_silent;               /* on the list of records that may be a silent try */
+    uint8_t in_tries;             /* bit 1 << L: on the store's try list L (enum why_try_list) */
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */

@@ -397,52 +397,54 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     rc->in_attempts = false;
 }
 
-/* rc leaves the list of records that may be a silent try (if on it). O(1). */
-static void silent_remove(struct why_store *st, struct why_conn_rec *rc)
+/* rc leaves try list l (if on it). O(1). */
+static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_try_list l)
 {
-    if (!rc->in_silent)
+    if (!(rc->in_tries & 1u << l))
         return;
-    if (rc->sprev)
-        rc->sprev->snext = rc->snext;
+    if (rc->tprev[l])
+        rc->tprev[l]->tnext[l] = rc->tnext[l];
     else
-        st->silent_head = rc->snext;
-    if (rc->snext)
-        rc->snext->sprev = rc->sprev;
+        st->try_head[l] = rc->tnext[l];
+    if (rc->tnext[l])
+        rc->tnext[l]->tprev[l] = rc->tprev[l];
     else
-        st->silent_tail = rc->sprev;
-    rc->snext = rc->sprev = NULL;
-    rc->in_silent = false;
+        st->try_tail[l] = rc->tprev[l];
+    rc->tnext[l] = rc->tprev[l] = NULL;
+    rc->in_tries &= (uint8_t)~(1u << l);
 }
 
-/* rc can never again be a silent try: claimed, midstream, connected, or answered by a reset or
- * ICMP (each is for good). */
-static bool silent_over(const struct why_conn_rec *rc)
+/* rc can never again be on try list l: midstream or connected; for a silent try also claimed
+ * or answered by a reset or ICMP (each is for good). */
+static bool try_over(const struct why_conn_rec *rc, enum why_try_list l)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    return rc->claimed || c->midstream || c->established || c->synack_frame || c->half[WHY_S2C].end->rst_frame ||
-           c->icmp_frame;
+    if (c->midstream || c->established)
+        return true;
+    return l == WHY_TRIES_SILENT &&
+           (rc->claimed || c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
 }
 
-/* rc, or the first record before it on the list that is not over; those over leave on the
- * way (each once). */
-static struct why_conn_rec *silent_live(struct why_store *st, struct why_conn_rec *rc)
+/* rc, or the first record before it on list l that is not over; those over leave on the way
+ * (each once). */
+static struct why_conn_rec *try_live(struct why_store *st, struct why_conn_rec *rc, enum why_try_list l)
 {
-    while (rc && silent_over(rc)) {
-        struct why_conn_rec *p = rc->sprev;
-        silent_remove(st, rc);
+    while (rc && try_over(rc, l)) {
+        struct why_conn_rec *p = rc->tprev[l];
+        try_remove(st, rc, l);
         rc = p;
     }
     return rc;
 }
 
-struct why_conn_rec *why_store_silent_last(struct why_store *st)
+struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list l)
 {
-    return silent_live(st, st->silent_tail);
+    return try_live(st, st->try_tail[l], l);
 }
 
-struct why_conn_rec *why_store_silent_prev(struct why_store *st, const struct why_conn_rec *rc)
+struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l)
 {
-    return silent_live(st, rc->sprev);
+    return try_live(st, rc->tprev[l], l);
 }
 
 /* ---- the heaps of parked records, each by the time its records may be due ---- */
@@ -629,7 +631,8 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         rc->anext->aprev = rc->aprev;
     conns_touch(st, rc);
     attempt_remove(st, rc);
-    silent_remove(st, rc);
+    for (int l = 0; rc->in_tries && l < WHY_TRY_LISTS; l++)
+        try_remove(st, rc, (enum why_try_list)l);
     act_remove(st, rc);
     for (int l = 0; rc->in_lists && l < WHY_REC_LISTS; l++) {
         struct why_rec_more *m = rc->more;
@@ -998,13 +1001,15 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
             rc->fnext->fprev = rc;
         st->fbuckets[rc->fbucket] = rc;
         rc->in_attempts = true;
-        rc->sprev = st->silent_tail; /* (a SYN may come later: a SYN-ACK read before it) */
-        if (st->silent_tail)
-            st->silent_tail->snext = rc;
-        else
-            st->silent_head = rc;
-        st->silent_tail = rc;
-        rc->in_silent = true;
+        for (int l = 0; l < WHY_TRY_LISTS; l++) {
+            rc->tprev[l] = st->try_tail[l];
+            if (st->try_tail[l])
+                st->try_tail[l]->tnext[l] = rc;
+            else
+                st->try_head[l] = rc;
+            st->try_tail[l] = rc;
+        }
+        rc->in_tries = (1u << WHY_TRY_LISTS) - 1;
     }
     rc->oprev = st->one_tail; /* a direction has no packet yet */
     if (st->one_tail)

@@ -188,8 +188,9 @@ struct why_store {
     uint32_t *tslots;                 /* of uslots[0..tslots_upto), the places of the records
                                          that could still be a try (why_store_try_slots) */
     size_t ntslots, tslots_cap, tslots_upto; /* places held, allocated; uslots looked at */
-    struct why_conn_rec *silent_head, *silent_tail; /* records that may be a silent try
-                                         (why_store_silent_last), by creation */
+    struct why_conn_rec *try_head[WHY_TRY_LISTS], *try_tail[WHY_TRY_LISTS]; /* the records
+                                         that may be a failed, a silent try (why_store_try_last),
+                                         by creation */
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -418,13 +419,15 @@ static inline struct why_conn_rec *why_store_one_head(const struct why_store *st
 /* rc (on that list) was seen both ways: it leaves the list for good (packets are never
  * taken back). */
 void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
-/* The newest record that may still be a silent try (a SYN sent, and no SYN-ACK, reset or
- * ICMP back; not midstream, not claimed), by creation; why_store_silent_prev: the one made
- * before rc. Records found to be no such try on the way leave for good (each once: what rules
- * one out stays), so a walk by time of the silent tries reads none of the connections that
- * were answered, however many the gateway makes. NULL: none. */
-struct why_conn_rec *why_store_silent_last(struct why_store *st);
-struct why_conn_rec *why_store_silent_prev(struct why_store *st, const struct why_conn_rec *rc);
+/* The newest record on try list l, by creation: of the records made as attempts, one not
+ * connected (WHY_TRIES_FAILED: midstream and connected ones leave), or one to which nothing
+ * came back (WHY_TRIES_SILENT: a SYN-ACK, reset or ICMP, or a claim, rules it out);
+ * why_store_try_prev: the one made before rc. Records found ruled out on the way leave for
+ * good (each once: what rules one out stays), so a walk by time of the failed or the silent
+ * tries reads none of the connections that were answered, however many the gateway makes.
+ * A record may still have no SYN (a SYN-ACK read before it). NULL: none. */
+struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list l);
+struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l);
 /* rc's connection sent its first SYN (syn_count went from 0). */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
