@@ -314,27 +314,49 @@ static bool same_server(const struct why_conn_rec *a, const struct why_conn_rec 
 }
 
 /* The records a background join reads, by creation: from start to before stop along the list,
- * or, where the slots are kept in order, their places lo..hi, so that a walk reads the
- * vector's entries and only the gateway's upstream records (why_store_slot_upstream), not
- * the client connections between them. */
+ * or, where the slots are kept in order (`lists`), by the store's indexes, so that a walk
+ * reads only the gateway's upstream records that can matter, not the client connections
+ * between them nor the connections that carried requests: oldest first, the records not
+ * connected (WHY_TRIES_FAILED) begun before `wait` and every upstream record from `wait`
+ * on, by the slots' entries (places lo..hi); newest first, the records no join claimed
+ * (WHY_TRIES_UNCLAIMED), seq start_seq..upto_seq. */
 struct rec_range {
     struct why_conn_rec *start, *stop;
+    bool lists;
     size_t lo, hi;
-    bool slots;
+    struct why_conn_rec *upto;   /* the newest record of the range */
+    uint64_t start_seq, upto_seq, wait_seq;
+    struct why_conn_rec *failed; /* the oldest record not connected from start on (NULL: none) */
 };
+
+/* The slots' next upstream record from place i, below the range's end. */
+static struct why_conn_rec *slots_next(const struct why_join_ctx *cx, const struct rec_range *r, size_t i)
+{
+    for (; i < r->hi; i++) {
+        struct why_rec_slot *s = &cx->st->slots[i];
+        if (s->rc && why_store_slot_upstream(cx->gw, s))
+            return s->rc;
+    }
+    return NULL;
+}
 
 /* The range's next upstream record after rc, oldest first (rc NULL: the first); NULL at its
  * end. Roles are refreshed on the way (why_gw_roles). */
 static struct why_conn_rec *range_next(const struct why_join_ctx *cx, const struct rec_range *r,
                                        struct why_conn_rec *rc)
 {
-    if (r->slots) {
-        for (size_t i = rc ? rc->slot + 1 : r->lo; i < r->hi; i++) {
-            struct why_rec_slot *s = &cx->st->slots[i];
-            if (s->rc && why_store_slot_upstream(cx->gw, s))
-                return s->rc;
+    if (r->lists) {
+        if (rc && rc->seq >= r->wait_seq)
+            return slots_next(cx, r, rc->slot + 1);
+        /* before the wait: the records not connected (the walk to `failed` left those that
+         * connected off the list, so its links are read as they are) */
+        for (rc = rc ? rc->tnext[WHY_TRIES_FAILED] : r->failed; rc && rc->seq < r->wait_seq;
+             rc = rc->tnext[WHY_TRIES_FAILED]) {
+            why_gw_roles(cx->gw, rc);
+            if (rc->gw_cli && !rc->gw_srv)
+                return rc;
         }
-        return NULL;
+        return slots_next(cx, r, r->lo);
     }
     for (rc = rc ? rc->rnext : r->start; rc && rc != r->stop; rc = rc->rnext) {
         why_gw_roles(cx->gw, rc);
@@ -344,15 +366,17 @@ static struct why_conn_rec *range_next(const struct why_join_ctx *cx, const stru
     return NULL;
 }
 
-/* ...and newest first (rc NULL: the last). */
+/* ...and newest first (rc NULL: the last), of them those no join claimed: all of them with
+ * lists. */
 static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, const struct rec_range *r,
                                        struct why_conn_rec *rc)
 {
-    if (r->slots) {
-        for (size_t i = rc ? rc->slot : r->hi; i-- > r->lo;) {
-            struct why_rec_slot *s = &cx->st->slots[i];
-            if (s->rc && why_store_slot_upstream(cx->gw, s))
-                return s->rc;
+    if (r->lists) {
+        for (rc = rc ? why_store_try_prev(cx->st, rc, WHY_TRIES_UNCLAIMED) : why_store_try_upto(cx->st, r->upto, WHY_TRIES_UNCLAIMED);
+             rc && rc->seq >= r->start_seq; rc = why_store_try_prev(cx->st, rc, WHY_TRIES_UNCLAIMED)) {
+            why_gw_roles(cx->gw, rc);
+            if (rc->gw_cli && !rc->gw_srv)
+                return rc;
         }
         return NULL;
     }
@@ -365,6 +389,33 @@ static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, const stru
             return rc;
     }
     return NULL;
+}
+
+/* The range of t's background join from `oldest` to the records begun by its answer (upto). */
+static void range_set(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts oldest,
+                      struct why_conn_rec *upto, struct rec_range *r)
+{
+    r->start = why_store_rec_from(cx->st, upto, oldest);
+    r->stop = upto ? upto->rnext : NULL;
+    if (!cx->st->slots_ok || !r->start)
+        return;
+    r->lists = true;
+    r->start_seq = r->start->seq;
+    r->upto = upto;
+    r->upto_seq = upto->seq;
+    /* t's wait: a record made before `wait` began before t's request (wait is the first of
+     * those begun by its time less the records' lag), so it is near t only if refused, and
+     * a refused attempt did not connect */
+    struct why_conn_rec *wait = why_store_rec_from(cx->st, upto, why_ts_add_us(t->req_ts, -cx->st->rlag_us));
+    if (wait && wait->seq < r->start_seq)
+        wait = r->start;
+    r->wait_seq = wait ? wait->seq : r->upto_seq + 1;
+    r->lo = wait ? wait->slot : upto->slot + 1;
+    r->hi = upto->slot + 1;
+    r->failed = NULL;
+    for (struct why_conn_rec *rc = why_store_try_upto(cx->st, upto, WHY_TRIES_FAILED); rc && rc->seq >= r->start_seq;
+         rc = why_store_try_prev(cx->st, rc, WHY_TRIES_FAILED))
+        r->failed = rc;
 }
 
 /* The last check (check_before) of each server among the upstream records of r,
@@ -535,14 +586,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         /* up to the records begun by t's answer: a later one is neither near t nor a check
          * before it (its refusal or ICMP came after its SYN, within the reorder tolerance) */
         struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-        struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(t->resp_first_ts, WHY_SKEW_US));
-        r.start = why_store_rec_from(cx->st, upto, oldest);
-        r.stop = upto ? upto->rnext : NULL;
-        if (cx->st->slots_ok && r.start) {
-            r.slots = true;
-            r.lo = r.start->slot;
-            r.hi = upto->slot + 1;
-        }
+        range_set(cx, t, oldest, why_store_rec_upto(cx->st, why_ts_add_us(t->resp_first_ts, WHY_SKEW_US)), &r);
     }
     for (struct why_conn_rec *rc = range_next(cx, &r, NULL); rc; rc = range_next(cx, &r, rc)) {
         const struct why_conn *c = why_rec_conn(rc);

@@ -58,11 +58,14 @@ enum why_rec_list {
 };
 
 /* The lists of the records made as connection attempts (not midstream, not connected when
- * made), by creation, that the join walks by time for tries: each record leaves a list when
- * something rules it out for good (why_store_try_last). */
+ * made; the unclaimed list: every record), by creation, that the join walks by time for
+ * tries: each record leaves a list when something rules it out for good
+ * (why_store_try_last). */
 enum why_try_list {
     WHY_TRIES_FAILED, /* not connected yet: a failed try, or one still dialling */
     WHY_TRIES_SILENT, /* ...nor reset, refused by ICMP or claimed: nothing came back */
+    WHY_TRIES_UNCLAIMED, /* no request's (a check, an attempt no join took yet), connected
+                            or not, midstream or not */
     WHY_TRY_LISTS
 };
 
@@ -149,8 +152,8 @@ struct why_conn_rec {
     struct why_conn_rec *onext, *oprev; /* list of records not known to be seen both ways, by
                                            creation (why_store_one_head) */
     struct why_conn_rec *tnext[WHY_TRY_LISTS], *tprev[WHY_TRY_LISTS]; /* lists of the records
-                                           that may be a failed or a silent try, by creation
-                                           (why_store_try_last) */
+                                           that may be a failed, a silent or an unclaimed try,
+                                           by creation (why_store_try_last) */
     struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the
                                      last trim kept and only time (trim_at), a decision or a
                                      join can free: the next trim goes on after it (NULL:

@@ -414,11 +414,13 @@ static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_t
     rc->in_tries &= (uint8_t)~(1u << l);
 }
 
-/* rc can never again be on try list l: midstream or connected; for a silent try also claimed
- * or answered by a reset or ICMP (each is for good). */
+/* rc can never again be on try list l: claimed (unclaimed), or midstream or connected, and
+ * for a silent try also claimed or answered by a reset or ICMP (each is for good). */
 static bool try_over(const struct why_conn_rec *rc, enum why_try_list l)
 {
     const struct why_conn *c = why_rec_conn(rc);
+    if (l == WHY_TRIES_UNCLAIMED)
+        return rc->claimed;
     if (c->midstream || c->established)
         return true;
     return l == WHY_TRIES_SILENT &&
@@ -445,6 +447,24 @@ struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list 
 struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l)
 {
     return try_live(st, rc->tprev[l], l);
+}
+
+struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l)
+{
+    if (!upto)
+        return NULL;
+    if (!st->slots_ok) {
+        struct why_conn_rec *rc = why_store_try_last(st, l);
+        while (rc && rc->seq > upto->seq)
+            rc = why_store_try_prev(st, rc, l);
+        return rc;
+    }
+    for (size_t i = upto->slot + 1; i-- > 0;) {
+        struct why_conn_rec *rc = st->slots[i].rc;
+        if (rc && (rc->in_tries & 1u << l))
+            return try_live(st, rc, l);
+    }
+    return NULL;
 }
 
 /* ---- the heaps of parked records, each by the time its records may be due ---- */
@@ -1001,15 +1021,18 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
             rc->fnext->fprev = rc;
         st->fbuckets[rc->fbucket] = rc;
         rc->in_attempts = true;
-        for (int l = 0; l < WHY_TRY_LISTS; l++) {
-            rc->tprev[l] = st->try_tail[l];
-            if (st->try_tail[l])
-                st->try_tail[l]->tnext[l] = rc;
-            else
-                st->try_head[l] = rc;
-            st->try_tail[l] = rc;
-        }
-        rc->in_tries = (1u << WHY_TRY_LISTS) - 1;
+        rc->in_tries = 1u << WHY_TRIES_FAILED | 1u << WHY_TRIES_SILENT;
+    }
+    rc->in_tries |= 1u << WHY_TRIES_UNCLAIMED; /* (every record: a claim alone takes it off) */
+    for (int l = 0; l < WHY_TRY_LISTS; l++) {
+        if (!(rc->in_tries & 1u << l))
+            continue;
+        rc->tprev[l] = st->try_tail[l];
+        if (st->try_tail[l])
+            st->try_tail[l]->tnext[l] = rc;
+        else
+            st->try_head[l] = rc;
+        st->try_tail[l] = rc;
     }
     rc->oprev = st->one_tail; /* a direction has no packet yet */
     if (st->one_tail)

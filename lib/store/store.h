@@ -421,13 +421,19 @@ static inline struct why_conn_rec *why_store_one_head(const struct why_store *st
 void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
 /* The newest record on try list l, by creation: of the records made as attempts, one not
  * connected (WHY_TRIES_FAILED: midstream and connected ones leave), or one to which nothing
- * came back (WHY_TRIES_SILENT: a SYN-ACK, reset or ICMP, or a claim, rules it out);
+ * came back (WHY_TRIES_SILENT: a SYN-ACK, reset or ICMP, or a claim, rules it out); of all
+ * records, one no join claimed (WHY_TRIES_UNCLAIMED);
  * why_store_try_prev: the one made before rc. Records found ruled out on the way leave for
  * good (each once: what rules one out stays), so a walk by time of the failed or the silent
- * tries reads none of the connections that were answered, however many the gateway makes.
- * A record may still have no SYN (a SYN-ACK read before it). NULL: none. */
+ * tries reads none of the connections that were answered (or claimed), however many the
+ * gateway makes. A record may still have no SYN (a SYN-ACK read before it). NULL: none. */
 struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list l);
 struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l);
+/* The newest record on try list l made by upto (its seq or before): from the slots down from
+ * upto's place when they are kept, so a walk by time that ends at upto reads none of the
+ * records made since (connections not claimed yet, however many); else from the list's end.
+ * NULL: none. */
+struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l);
 /* rc's connection sent its first SYN (syn_count went from 0). */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
