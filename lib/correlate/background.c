@@ -327,6 +327,11 @@ struct rec_range {
     struct why_conn_rec *upto;   /* the newest record of the range */
     uint64_t start_seq, upto_seq, wait_seq;
     struct why_conn_rec *failed; /* the oldest record not connected from start on (NULL: none) */
+    /* the walk back: per bucket of the gateway's addresses, the next record no join claimed
+     * (NULL: none), begun at the first call */
+    struct why_conn_rec *uc[WHY_GW_SEEN_MAX];
+    uint32_t nuc;
+    bool uc_begun;
 };
 
 /* The slots' next upstream record from place i, below the range's end. */
@@ -367,18 +372,37 @@ static struct why_conn_rec *range_next(const struct why_join_ctx *cx, const stru
 }
 
 /* ...and newest first (rc NULL: the last), of them those no join claimed: all of them with
- * lists. */
-static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, const struct rec_range *r,
-                                       struct why_conn_rec *rc)
+ * lists, where the walk goes on from the lists' heads kept in r (rc is the one returned
+ * last), newest first across the gateway's addresses. */
+static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, struct rec_range *r, struct why_conn_rec *rc)
 {
     if (r->lists) {
-        for (rc = rc ? why_store_try_prev(cx->st, rc, WHY_TRIES_UNCLAIMED) : why_store_try_upto(cx->st, r->upto, WHY_TRIES_UNCLAIMED);
-             rc && rc->seq >= r->start_seq; rc = why_store_try_prev(cx->st, rc, WHY_TRIES_UNCLAIMED)) {
+        if (!r->uc_begun) {
+            r->uc_begun = true;
+            r->nuc = 0;
+            for (uint32_t i = 0; i < cx->gw->ngws; i++) {
+                struct why_conn_rec *h =
+                    why_store_unclaimed_upto(cx->st, cx->gw, &cx->gw->gws[i], r->upto, r->start);
+                bool dup = false; /* (two addresses of one bucket: one list) */
+                for (uint32_t k = 0; k < r->nuc && h && !dup; k++)
+                    dup = r->uc[k] == h;
+                if (h && !dup)
+                    r->uc[r->nuc++] = h;
+            }
+        }
+        for (;;) {
+            uint32_t best = r->nuc;
+            for (uint32_t k = 0; k < r->nuc; k++)
+                if (r->uc[k] && r->uc[k]->seq >= r->start_seq && (best == r->nuc || r->uc[k]->seq > r->uc[best]->seq))
+                    best = k;
+            if (best == r->nuc)
+                return NULL;
+            rc = r->uc[best];
+            r->uc[best] = why_store_try_prev(cx->st, rc, WHY_TRIES_UNCLAIMED);
             why_gw_roles(cx->gw, rc);
             if (rc->gw_cli && !rc->gw_srv)
                 return rc;
         }
-        return NULL;
     }
     if (!r->start)
         return NULL;
@@ -424,7 +448,7 @@ static void range_set(const struct why_join_ctx *cx, const struct why_txn *t, st
  * the schedule of its earlier attempts (a refusing server draws one every few milliseconds,
  * its checks come one a second or two). */
 static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
-                            const struct rec_range *r, struct why_conn_rec **last)
+                            struct rec_range *r, struct why_conn_rec **last)
 {
     uint32_t n = 0;
     for (struct why_conn_rec *rc = range_prev(cx, r, NULL); rc && n < WHY_BG_SERVERS_MAX; rc = range_prev(cx, r, rc)) {

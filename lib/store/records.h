@@ -118,7 +118,8 @@ struct why_conn_rec {
     uint32_t ntxn;                /* transactions on the list above */
     uint32_t slot;                /* its entry in the store's vector by creation (slots) */
     uint32_t abucket;             /* its bucket in the index by server address */
-    uint32_t fbucket;             /* ...in the index of attempts by client address */
+    uint32_t fbucket;             /* ...in the index of attempts by client address, and of
+                                     the unclaimed records' lists (every record's) */
     int refs;                     /* txns alive that point here */
     uint32_t gw_gen_seen;         /* roles, cached until the gateway's address sets change
                                      (why_gw_roles): the gen they were read at */

@@ -214,6 +214,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
+    st->uc_tails = calloc(WHY_ADDR_BUCKETS, sizeof *st->uc_tails);
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
     st->nkbuckets = WHY_DNS_BUCKETS;
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
@@ -225,7 +226,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
-        !st->fbuckets || !st->dkey || !st->dsock || !st->dname || !st->dnvec || !st->daddr || !st->dfam[0] ||
+        !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dname || !st->dnvec || !st->daddr || !st->dfam[0] ||
         !st->dfam[1]) {
         why_store_fini(st);
         return -1;
@@ -397,6 +398,13 @@ static void attempt_remove(struct why_store *st, struct why_conn_rec *rc)
     rc->in_attempts = false;
 }
 
+/* The end of the try list l that rc is on (or goes on): the unclaimed records' lists are
+ * one per bucket of the client address (fbucket). */
+static struct why_conn_rec **try_tail_of(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l)
+{
+    return l == WHY_TRIES_UNCLAIMED ? &st->uc_tails[rc->fbucket] : &st->try_tail[l];
+}
+
 /* rc leaves try list l (if on it). O(1). */
 static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_try_list l)
 {
@@ -404,12 +412,10 @@ static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_t
         return;
     if (rc->tprev[l])
         rc->tprev[l]->tnext[l] = rc->tnext[l];
-    else
-        st->try_head[l] = rc->tnext[l];
     if (rc->tnext[l])
         rc->tnext[l]->tprev[l] = rc->tprev[l];
     else
-        st->try_tail[l] = rc->tprev[l];
+        *try_tail_of(st, rc, l) = rc->tprev[l];
     rc->tnext[l] = rc->tprev[l] = NULL;
     rc->in_tries &= (uint8_t)~(1u << l);
 }
@@ -441,7 +447,7 @@ static struct why_conn_rec *try_live(struct why_store *st, struct why_conn_rec *
 
 struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list l)
 {
-    return try_live(st, st->try_tail[l], l);
+    return l == WHY_TRIES_UNCLAIMED ? NULL : try_live(st, st->try_tail[l], l);
 }
 
 struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l)
@@ -451,7 +457,7 @@ struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_c
 
 struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l)
 {
-    if (!upto)
+    if (!upto || l == WHY_TRIES_UNCLAIMED)
         return NULL;
     if (!st->slots_ok) {
         struct why_conn_rec *rc = why_store_try_last(st, l);
@@ -463,6 +469,30 @@ struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_c
         struct why_conn_rec *rc = st->slots[i].rc;
         if (rc && (rc->in_tries & 1u << l))
             return try_live(st, rc, l);
+    }
+    return NULL;
+}
+
+struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct why_gateways *g,
+                                              const struct why_addr *cli, const struct why_conn_rec *upto,
+                                              const struct why_conn_rec *from)
+{
+    uint32_t b = addr_bucket(cli, WHY_ADDR_BUCKETS);
+    if (!upto || !from)
+        return NULL;
+    if (!st->slots_ok) {
+        struct why_conn_rec *rc = try_live(st, st->uc_tails[b], WHY_TRIES_UNCLAIMED);
+        while (rc && rc->seq > upto->seq)
+            rc = why_store_try_prev(st, rc, WHY_TRIES_UNCLAIMED);
+        return rc;
+    }
+    /* the slots down from upto's place: the first upstream one still on that list (a
+     * record of the bucket that is not upstream is left to the walk, which skips it) */
+    for (size_t i = upto->slot + 1; i-- > from->slot;) {
+        struct why_rec_slot *s = &st->slots[i];
+        if (s->rc && why_store_slot_upstream(g, s) && s->rc->fbucket == b &&
+            (s->rc->in_tries & 1u << WHY_TRIES_UNCLAIMED))
+            return try_live(st, s->rc, WHY_TRIES_UNCLAIMED);
     }
     return NULL;
 }
@@ -841,6 +871,7 @@ void why_store_fini(struct why_store *st)
     free(st->abuckets);
     free(st->ubuckets);
     free(st->fbuckets);
+    free(st->uc_tails);
     free(st->dkey);
     free(st->dsock);
     free(st->dname);
@@ -1009,13 +1040,13 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         rc->anext->aprev = rc;
     st->abuckets[rc->abucket] = rc;
     conns_touch(st, rc);
+    rc->fbucket = addr_bucket(&c->cli_addr, WHY_ADDR_BUCKETS);
     if (!c->midstream && !c->established) {
         uint32_t b = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);
         rc->unext = st->ubuckets[b];
         if (rc->unext)
             rc->unext->uprev = rc;
         st->ubuckets[b] = rc;
-        rc->fbucket = addr_bucket(&c->cli_addr, WHY_ADDR_BUCKETS);
         rc->fnext = st->fbuckets[rc->fbucket];
         if (rc->fnext)
             rc->fnext->fprev = rc;
@@ -1027,12 +1058,11 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     for (int l = 0; l < WHY_TRY_LISTS; l++) {
         if (!(rc->in_tries & 1u << l))
             continue;
-        rc->tprev[l] = st->try_tail[l];
-        if (st->try_tail[l])
-            st->try_tail[l]->tnext[l] = rc;
-        else
-            st->try_head[l] = rc;
-        st->try_tail[l] = rc;
+        struct why_conn_rec **tail = try_tail_of(st, rc, (enum why_try_list)l);
+        rc->tprev[l] = *tail;
+        if (*tail)
+            (*tail)->tnext[l] = rc;
+        *tail = rc;
     }
     rc->oprev = st->one_tail; /* a direction has no packet yet */
     if (st->one_tail)

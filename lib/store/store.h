@@ -188,9 +188,10 @@ struct why_store {
     uint32_t *tslots;                 /* of uslots[0..tslots_upto), the places of the records
                                          that could still be a try (why_store_try_slots) */
     size_t ntslots, tslots_cap, tslots_upto; /* places held, allocated; uslots looked at */
-    struct why_conn_rec *try_head[WHY_TRY_LISTS], *try_tail[WHY_TRY_LISTS]; /* the records
-                                         that may be a failed, a silent try (why_store_try_last),
-                                         by creation */
+    struct why_conn_rec *try_tail[WHY_TRY_LISTS]; /* the newest record that may be a failed,
+                                         a silent try (why_store_try_last), by creation */
+    struct why_conn_rec **uc_tails;   /* per bucket of the client address: the newest record
+                                         no join claimed (why_store_unclaimed_upto) */
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -422,7 +423,8 @@ void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
 /* The newest record on try list l, by creation: of the records made as attempts, one not
  * connected (WHY_TRIES_FAILED: midstream and connected ones leave), or one to which nothing
  * came back (WHY_TRIES_SILENT: a SYN-ACK, reset or ICMP, or a claim, rules it out); of all
- * records, one no join claimed (WHY_TRIES_UNCLAIMED);
+ * records, one no join claimed (WHY_TRIES_UNCLAIMED: a list per bucket of the client
+ * address, begun with why_store_unclaimed_upto);
  * why_store_try_prev: the one made before rc. Records found ruled out on the way leave for
  * good (each once: what rules one out stays), so a walk by time of the failed or the silent
  * tries reads none of the connections that were answered (or claimed), however many the
@@ -434,6 +436,14 @@ struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_c
  * records made since (connections not claimed yet, however many); else from the list's end.
  * NULL: none. */
 struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l);
+/* The newest upstream record (why_store_slot_upstream) from client address cli that no join
+ * claimed, made from `from` to upto (by creation); the next older ones of its bucket's list
+ * with why_store_try_prev(.., WHY_TRIES_UNCLAIMED), which may be from another address of the
+ * bucket, or not upstream. The walk of a gateway's unclaimed connections (its checks, the
+ * tries no request took) reads none of its clients' connections nor those claimed. */
+struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct why_gateways *g,
+                                              const struct why_addr *cli, const struct why_conn_rec *upto,
+                                              const struct why_conn_rec *from);
 /* rc's connection sent its first SYN (syn_count went from 0). */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
