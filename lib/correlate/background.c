@@ -1375,10 +1375,12 @@ static const struct why_conn_rec *round_partner(const struct why_join_ctx *cx, c
     for (int dir = -1; dir <= 1; dir += 2) {
         const struct why_conn_rec *o = dir < 0 ? rc->rprev : rc->rnext;
         for (int k = 0; o && k < WHY_BG_ROUND_WALK; k++, o = dir < 0 ? o->rprev : o->rnext) {
-            const struct why_conn *oc = why_rec_conn(o);
-            int64_t d = why_ts_diff_us(c->first_ts, oc->first_ts);
+            int64_t d = why_ts_diff_us(c->first_ts, o->first_ts); /* (the record's copy: its
+                                                                     connection is read only
+                                                                     within the round) */
             if ((d < 0 ? -d : d) > WHY_BG_ROUND_GAP_US)
                 break;
+            const struct why_conn *oc = why_rec_conn(o);
             if (oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr))
                 continue;
             if (why_join_same_path(oc, c))
