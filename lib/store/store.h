@@ -35,6 +35,18 @@
  *     vector was compacted; and of those, the ones that can still be a try, sorted once,
  *     a tenth of a second after they open (why_store_try_slots): the walk of the tries of
  *     a request no connection carried reads none of the connections that carried others;
+ *     the first record of a window of time, by search of the vector: why_store_rec_upto,
+ *     why_store_rec_from, O(log records);
+ *   - connection records made as attempts, by creation, on lists the join walks by time:
+ *     those not connected, and those to which nothing came back (why_store_try_last,
+ *     why_store_try_upto); and every record no join claimed, one list per bucket of the
+ *     client address (why_store_unclaimed_upto): O(records on the list in the window)
+ *     amortised; a record ruled out for good leaves at the next walk that meets it, O(1),
+ *     once: a walk of a failed request's window for failed tries, silent tries or the
+ *     gateway's checks reads none of the connections that carried requests;
+ *   - connection records whose server asked for a TLS renegotiation, or sent an HTTP/2
+ *     GOAWAY, and those a decided request marked for another (why_rec_more's alt_for,
+ *     also_for), each a list, O(1) to add and remove: why_store_rec_list;
  *   - connection records of which a direction may have no packet, by creation, down to the
  *     WHY_STORE_OLDEST oldest records held (why_store_in_oldest), O(such records there)
  *     amortised: why_store_one_head; a record seen both ways leaves at the next walk that
