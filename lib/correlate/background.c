@@ -313,6 +313,9 @@ static bool same_server(const struct why_conn_rec *a, const struct why_conn_rec 
     return why_addr_eq(&x->srv_addr, &y->srv_addr) && x->srv_port == y->srv_port;
 }
 
+#define WHY_BG_PRE_MAX 256 /* refused records before a request's wait read from the refusal
+                              lists (more: the list of those not connected is walked) */
+
 /* The records a background join reads, by creation: from start to before stop along the list,
  * or, where the slots are kept in order (`lists`), by the store's indexes, so that a walk
  * reads only the gateway's upstream records that can matter, not the client connections
@@ -327,6 +330,11 @@ struct rec_range {
     struct why_conn_rec *upto;   /* the newest record of the range */
     uint64_t start_seq, upto_seq, wait_seq;
     struct why_conn_rec *failed; /* the oldest record not connected from start on (NULL: none) */
+    /* ...or, read from the refusal lists instead, the records refused late enough to be near
+     * t, made before `wait`, by creation (npre; pre_ok false: more than fit, or none read) */
+    struct why_conn_rec *pre[WHY_BG_PRE_MAX];
+    uint32_t npre, ipre;         /* ...and the next one range_next gives */
+    bool pre_ok;
     /* the walk back: per bucket of the gateway's addresses, the next record no join claimed
      * (NULL: none), begun at the first call */
     struct why_conn_rec *uc[WHY_GW_SEEN_MAX];
@@ -347,12 +355,16 @@ static struct why_conn_rec *slots_next(const struct why_join_ctx *cx, const stru
 
 /* The range's next upstream record after rc, oldest first (rc NULL: the first); NULL at its
  * end. Roles are refreshed on the way (why_gw_roles). */
-static struct why_conn_rec *range_next(const struct why_join_ctx *cx, const struct rec_range *r,
+static struct why_conn_rec *range_next(const struct why_join_ctx *cx, struct rec_range *r,
                                        struct why_conn_rec *rc)
 {
     if (r->lists) {
         if (rc && rc->seq >= r->wait_seq)
             return slots_next(cx, r, rc->slot + 1);
+        if (r->pre_ok) { /* before the wait: the refused ones, then the wait's */
+            r->ipre = rc ? r->ipre + 1 : 0;
+            return r->ipre < r->npre ? r->pre[r->ipre] : slots_next(cx, r, r->lo);
+        }
         /* before the wait: the records not connected (the walk to `failed` left those that
          * connected off the list, so its links are read as they are) */
         for (rc = rc ? rc->tnext[WHY_TRIES_FAILED] : r->failed; rc && rc->seq < r->wait_seq;
@@ -415,6 +427,48 @@ static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, struct rec
     return NULL;
 }
 
+/* The time an attempt was refused, as attempt_near reads it: its reset's, else its ICMP
+ * error's. */
+static struct why_ts refused_at(const struct why_conn *c)
+{
+    return c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
+}
+
+/* Of the records made before t's wait, those attempt_near can find near t (held down at its
+ * request: refused at most the longest holddown before it), from the refusal lists, newest
+ * refusal first back to that time (within the lists' lag), into r->pre by creation. False
+ * when more than fit. */
+static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *t, struct rec_range *r)
+{
+    r->npre = 0;
+    static const struct {
+        enum why_try_list l;
+        int64_t hd;
+    } lists[] = {{WHY_TRIES_REFUSED, WHY_HOLDDOWN_US}, {WHY_TRIES_REFUSED_LONG, WHY_HOLDDOWN_LOCAL_US}};
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+        struct why_ts lo = why_ts_add_us(t->req_ts, -(lists[k].hd + cx->st->refused_lag_us));
+        for (struct why_conn_rec *rc = why_store_try_last(cx->st, lists[k].l);
+             rc && why_ts_cmp(refused_at(why_rec_conn(rc)), lo) >= 0; rc = why_store_try_prev(cx->st, rc, lists[k].l)) {
+            if (rc->seq < r->start_seq || rc->seq >= r->wait_seq)
+                continue;
+            why_gw_roles(cx->gw, rc);
+            if (!rc->gw_cli || rc->gw_srv)
+                continue;
+            if (r->npre == WHY_BG_PRE_MAX)
+                return false;
+            r->pre[r->npre++] = rc;
+        }
+    }
+    for (uint32_t i = 1; i < r->npre; i++) /* by creation */
+        for (uint32_t j = i; j > 0 && r->pre[j - 1]->seq > r->pre[j]->seq; j--) {
+            struct why_conn_rec *v = r->pre[j];
+            r->pre[j] = r->pre[j - 1];
+            r->pre[j - 1] = v;
+        }
+    r->pre_ok = true;
+    return true;
+}
+
 /* The range of t's background join from `oldest` to the records begun by its answer (upto). */
 static void range_set(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts oldest,
                       struct why_conn_rec *upto, struct rec_range *r)
@@ -437,6 +491,8 @@ static void range_set(const struct why_join_ctx *cx, const struct why_txn *t, st
     r->lo = wait ? wait->slot : upto->slot + 1;
     r->hi = upto->slot + 1;
     r->failed = NULL;
+    if (refused_before(cx, t, r))
+        return;
     for (struct why_conn_rec *rc = why_store_try_upto(cx->st, upto, WHY_TRIES_FAILED); rc && rc->seq >= r->start_seq;
          rc = why_store_try_prev(cx->st, rc, WHY_TRIES_FAILED))
         r->failed = rc;

@@ -534,11 +534,19 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
                      const struct why_pkt *p)
 {
     struct why_session *s = ctx;
-    (void)dir, (void)p;
+    (void)p;
     if (ev == WHY_EV_TRANSLATED && s->sum.nat_first[0].family == 0)
         note_translation(&s->sum, c);
     if (ev == WHY_EV_SYN && c->syn_count == 1 && c->app)
         why_store_conn_syn(&s->st, c->app); /* it counts among its server's attempts now */
+    /* a refusal (the server's reset, the first ICMP error): on the store's refusal lists, by
+     * the time the join reads it at (the reset's, else the error's) and how long a gateway
+     * holds the server down after it */
+    if (c->app && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame) &&
+        ((ev == WHY_EV_RST && dir == WHY_S2C) || (ev == WHY_EV_ICMP && c->icmp_count == 1)))
+        why_store_conn_refused(&s->st, c->app,
+                               c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts,
+                               why_join_holddown_us(c) > WHY_HOLDDOWN_US);
     (void)c; /* the record reads the flow table's connection while it lives */
 }
 

@@ -66,8 +66,19 @@ enum why_try_list {
     WHY_TRIES_SILENT, /* ...nor reset, refused by ICMP or claimed: nothing came back */
     WHY_TRIES_UNCLAIMED, /* no request's (a check, an attempt no join took yet), connected
                             or not, midstream or not */
+    WHY_TRIES_REFUSED,   /* refused (a reset, or an ICMP error held down as briefly), in the
+                            order of the refusals (why_store_conn_refused) */
+    WHY_TRIES_REFUSED_LONG, /* ...by an ICMP error held down long (a local one, 10 s) */
     WHY_TRY_LISTS
 };
+#define WHY_TRY_LINKS 3 /* a refused record is no silent try: its refusal list takes the
+                           silent list's links (why_try_link) */
+
+/* The links list l uses in a record. */
+static inline unsigned why_try_link(enum why_try_list l)
+{
+    return l >= WHY_TRIES_REFUSED ? (unsigned)WHY_TRIES_SILENT : (unsigned)l;
+}
 
 /* What few records carry, kept apart (why_conn_rec.more): HTTP/2 connection facts, the
  * first bytes of a server that spoke first or of a protocol no handler reads, and the links
@@ -152,7 +163,7 @@ struct why_conn_rec {
                                                carrying transactions (any order) */
     struct why_conn_rec *onext, *oprev; /* list of records not known to be seen both ways, by
                                            creation (why_store_one_head) */
-    struct why_conn_rec *tnext[WHY_TRY_LISTS], *tprev[WHY_TRY_LISTS]; /* lists of the records
+    struct why_conn_rec *tnext[WHY_TRY_LINKS], *tprev[WHY_TRY_LINKS]; /* lists of the records
                                            that may be a failed, a silent or an unclaimed try,
                                            by creation (why_store_try_last) */
     struct why_txn *trim_kept;    /* the last of the transactions at the list's head that the

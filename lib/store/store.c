@@ -410,14 +410,28 @@ static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_t
 {
     if (!(rc->in_tries & 1u << l))
         return;
-    if (rc->tprev[l])
-        rc->tprev[l]->tnext[l] = rc->tnext[l];
-    if (rc->tnext[l])
-        rc->tnext[l]->tprev[l] = rc->tprev[l];
+    unsigned k = why_try_link(l);
+    if (rc->tprev[k])
+        rc->tprev[k]->tnext[k] = rc->tnext[k];
+    if (rc->tnext[k])
+        rc->tnext[k]->tprev[k] = rc->tprev[k];
     else
-        *try_tail_of(st, rc, l) = rc->tprev[l];
-    rc->tnext[l] = rc->tprev[l] = NULL;
+        *try_tail_of(st, rc, l) = rc->tprev[k];
+    rc->tnext[k] = rc->tprev[k] = NULL;
     rc->in_tries &= (uint8_t)~(1u << l);
+}
+
+/* rc goes at the end of try list l. O(1). */
+static void try_append(struct why_store *st, struct why_conn_rec *rc, enum why_try_list l)
+{
+    unsigned k = why_try_link(l);
+    struct why_conn_rec **tail = try_tail_of(st, rc, l);
+    rc->tprev[k] = *tail;
+    rc->tnext[k] = NULL;
+    if (*tail)
+        (*tail)->tnext[k] = rc;
+    *tail = rc;
+    rc->in_tries |= (uint8_t)(1u << l);
 }
 
 /* rc can never again be on try list l: claimed (unclaimed), or midstream or connected, and
@@ -438,7 +452,7 @@ static bool try_over(const struct why_conn_rec *rc, enum why_try_list l)
 static struct why_conn_rec *try_live(struct why_store *st, struct why_conn_rec *rc, enum why_try_list l)
 {
     while (rc && try_over(rc, l)) {
-        struct why_conn_rec *p = rc->tprev[l];
+        struct why_conn_rec *p = rc->tprev[why_try_link(l)];
         try_remove(st, rc, l);
         rc = p;
     }
@@ -452,7 +466,23 @@ struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list 
 
 struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l)
 {
-    return try_live(st, rc->tprev[l], l);
+    return try_live(st, rc->tprev[why_try_link(l)], l);
+}
+
+void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struct why_ts at, bool long_hd)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (c->established || c->midstream)
+        return; /* an abort, not a refusal */
+    try_remove(st, rc, WHY_TRIES_SILENT);
+    try_remove(st, rc, WHY_TRIES_REFUSED); /* (a reset after an ICMP error: its time now) */
+    try_remove(st, rc, WHY_TRIES_REFUSED_LONG);
+    if (why_ts_cmp(at, st->refused_max) > 0 || !st->refused_seen)
+        st->refused_max = at;
+    else if (why_ts_diff_us(at, st->refused_max) > st->refused_lag_us)
+        st->refused_lag_us = why_ts_diff_us(at, st->refused_max);
+    st->refused_seen = true;
+    try_append(st, rc, long_hd ? WHY_TRIES_REFUSED_LONG : WHY_TRIES_REFUSED);
 }
 
 struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l)
@@ -1055,15 +1085,9 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         rc->in_tries = 1u << WHY_TRIES_FAILED | 1u << WHY_TRIES_SILENT;
     }
     rc->in_tries |= 1u << WHY_TRIES_UNCLAIMED; /* (every record: a claim alone takes it off) */
-    for (int l = 0; l < WHY_TRY_LISTS; l++) {
-        if (!(rc->in_tries & 1u << l))
-            continue;
-        struct why_conn_rec **tail = try_tail_of(st, rc, (enum why_try_list)l);
-        rc->tprev[l] = *tail;
-        if (*tail)
-            (*tail)->tnext[l] = rc;
-        *tail = rc;
-    }
+    for (int l = 0; l < WHY_TRY_LISTS; l++)
+        if (rc->in_tries & 1u << l)
+            try_append(st, rc, (enum why_try_list)l);
     rc->oprev = st->one_tail; /* a direction has no packet yet */
     if (st->one_tail)
         st->one_tail->onext = rc;

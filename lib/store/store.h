@@ -39,7 +39,8 @@
  *     why_store_rec_from, O(log records);
  *   - connection records made as attempts, by creation, on lists the join walks by time:
  *     those not connected, and those to which nothing came back (why_store_try_last,
- *     why_store_try_upto); and every record no join claimed, one list per bucket of the
+ *     why_store_try_upto); the refused ones in the order of their refusals
+ *     (why_store_conn_refused); and every record no join claimed, one list per bucket of the
  *     client address (why_store_unclaimed_upto): O(records on the list in the window)
  *     amortised; a record ruled out for good leaves at the next walk that meets it, O(1),
  *     once: a walk of a failed request's window for failed tries, silent tries or the
@@ -201,9 +202,15 @@ struct why_store {
                                          that could still be a try (why_store_try_slots) */
     size_t ntslots, tslots_cap, tslots_upto; /* places held, allocated; uslots looked at */
     struct why_conn_rec *try_tail[WHY_TRY_LISTS]; /* the newest record that may be a failed,
-                                         a silent try (why_store_try_last), by creation */
+                                         a silent try (why_store_try_last), by creation; the
+                                         latest refused (why_store_conn_refused) */
     struct why_conn_rec **uc_tails;   /* per bucket of the client address: the newest record
                                          no join claimed (why_store_unclaimed_upto) */
+    struct why_ts refused_max;        /* the latest refusal time put on a refusal list */
+    int64_t refused_lag_us;           /* the most a refusal came before refused_max when put
+                                         on its list (us): the lists' order is that of their
+                                         times within it */
+    bool refused_seen;
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -448,6 +455,12 @@ struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_c
  * records made since (connections not claimed yet, however many); else from the list's end.
  * NULL: none. */
 struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l);
+/* rc's attempt was refused at `at` (the server's reset, or an ICMP error: the first of
+ * them, and a reset after an ICMP error again): unless it connected, it goes on the refusal
+ * list (WHY_TRIES_REFUSED, or WHY_TRIES_REFUSED_LONG for an error a gateway holds down long),
+ * in the order of the refusals, so a walk back from the newest reads those refused since a
+ * time (within refused_lag_us). O(1). */
+void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struct why_ts at, bool long_hd);
 /* The newest upstream record (why_store_slot_upstream) from client address cli that no join
  * claimed, made from `from` to upto (by creation); the next older ones of its bucket's list
  * with why_store_try_prev(.., WHY_TRIES_UNCLAIMED), which may be from another address of the

@@ -491,6 +491,9 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
         rc->c->icmp_frame = rc->c->first_frame + 5;
         f->more[rc->c->id - 1].icmp_ts = T(icmp);
         f->more[rc->c->id - 1].icmp_last_ts = T(icmp);
+        rc->c->icmp_count = 1;
+        why_store_conn_refused(&f->st, rc, T(icmp), why_join_holddown_us(rc->c) > WHY_HOLDDOWN_US); /* as the
+                                                                         session notes it */
     }
     return rc;
 }
@@ -502,6 +505,7 @@ static struct why_conn_rec *refused(struct fixture *f, const char *srv, double a
     struct why_conn_rec *rc = attempt(f, srv, syns, 0);
     wend(&rc->c->half[WHY_S2C])->rst_frame = rc->c->first_frame + 1;
     wend(&rc->c->half[WHY_S2C])->rst_ts = T(at + 0.0001);
+    why_store_conn_refused(&f->st, rc, T(at + 0.0001), false);
     return rc;
 }
 
