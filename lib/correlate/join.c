@@ -202,11 +202,19 @@ static bool attempt_failed(const struct why_conn_rec *rc)
     return !why_rec_conn(rc)->established;
 }
 
-/* The walk of the records that may be tries of list l, newest first: the store's list, or with
- * --exhaustive every record (which checks the lists). */
-static struct why_conn_rec *tries_last(const struct why_join_ctx *cx, enum why_try_list l)
+/* The walk of the records that may be tries of list l, newest first from the newest made by
+ * upto: the store's list, or with --exhaustive every record (which checks the lists). */
+static struct why_conn_rec *tries_from(const struct why_join_ctx *cx, enum why_try_list l,
+                                       const struct why_conn_rec *upto)
 {
-    return cx->exhaustive ? cx->st->rtail : why_store_try_last(cx->st, l);
+    return cx->exhaustive ? cx->st->rtail : why_store_try_upto(cx->st, upto, l);
+}
+
+/* ...from the newest record begun by t (a failed try's first packet is its SYN, or its answer
+ * read before it within the reorder tolerance): the tries made since are not read. */
+static struct why_conn_rec *tries_by(const struct why_join_ctx *cx, enum why_try_list l, struct why_ts t)
+{
+    return tries_from(cx, l, why_store_rec_upto(cx->st, why_ts_add_us(t, 2 * WHY_SKEW_US)));
 }
 
 static struct why_conn_rec *tries_prev(const struct why_join_ctx *cx, const struct why_conn_rec *rc,
@@ -1474,7 +1482,7 @@ bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
     /* from the records begun by its answer (a silent try's first packet is its SYN), of them
      * those that may be a silent try (the store's list: not the connections answered) */
     struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(u->resp_first_ts, WHY_SKEW_US));
-    for (struct why_conn_rec *rc = upto ? tries_last(cx, WHY_TRIES_SILENT) : NULL;
+    for (struct why_conn_rec *rc = upto ? tries_from(cx, WHY_TRIES_SILENT, upto) : NULL;
          rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = tries_prev(cx, rc, WHY_TRIES_SILENT)) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->seq > upto->seq || rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 ||
@@ -1851,7 +1859,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     uint32_t ncands = 0;
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    for (struct why_conn_rec *rc = tries_last(cx, WHY_TRIES_FAILED); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+    for (struct why_conn_rec *rc = tries_by(cx, WHY_TRIES_FAILED, to); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
          rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->claimed || c->midstream || c->syn_count == 0 || !attempt_failed(rc) || !is_upstream_conn(cx, rc) ||
@@ -2168,8 +2176,8 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
-    for (struct why_conn_rec *rc = tries_last(cx, WHY_TRIES_FAILED); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
-         rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
+    for (struct why_conn_rec *rc = tries_by(cx, WHY_TRIES_FAILED, why_ts_add_us(to, WHY_CAUSAL_US));
+         rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0); rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
         const struct why_conn *c = why_rec_conn(rc);
         if ((rc->claimed && !rc->more->tried_for) || c->midstream || c->syn_count == 0 || !attempt_failed(rc) ||
             !is_upstream_conn(cx, rc) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US)
