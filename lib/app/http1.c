@@ -123,6 +123,7 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
     t->status = h->status;
     t->resp_first_frame = msg_of(rc->st.hresp)->first_frame; /* the stream being fed */
     t->resp_first_ts = msg_of(rc->st.hresp)->first_ts;
+    why_store_queue_answered(hc->env->st, t); /* (a 5xx: the queue's list of them) */
     t->resp_frame = hc->f->num;
     t->resp_ts = hc->f->ts;
     t->expected_len = h->content_length;

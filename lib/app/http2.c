@@ -73,6 +73,7 @@ static void on_headers(void *ctx, const struct why_h2_stream *s, enum why_h2_sid
     t->status = h->status;
     t->resp_first_frame = t->resp_frame = hc->f->num;
     t->resp_first_ts = t->resp_ts = hc->f->ts;
+    why_store_queue_answered(hc->env->st, t); /* (a 5xx: the queue's list of them) */
     t->expected_len = h->content_length;
     why_app_response_strings(hc->env, t, h);
 }

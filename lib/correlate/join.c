@@ -1839,7 +1839,9 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     uint32_t nreqs = 0;
     reqs[nreqs++] = client;
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
-    for (const struct why_txn *q = cx->st->qhead; q && !why_join_queue_past(cx, q, client->resp_first_ts, 0); q = q->qnext) {
+    /* the queued 5xx (the queue's list of them; with --exhaustive the whole queue) */
+    for (const struct why_txn *q = cx->exhaustive ? cx->st->qhead : why_store_queued_failed(cx->st);
+         q && !why_join_queue_past(cx, q, client->resp_first_ts, 0); q = cx->exhaustive ? q->qnext : q->fqnext) {
         if (q == client || q->decided || !q->has_resp || q->status < 500 ||
             why_ts_cmp(q->req_first_ts, client->resp_first_ts) > 0 ||
             why_ts_cmp(q->resp_first_ts, client->req_first_ts) < 0 || !final_matched(cx, q))

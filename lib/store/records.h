@@ -347,6 +347,8 @@ struct why_txn {
                                       connection ends (why_store_queued_like) */
     struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
                                         host (why_store_queued_host; in_qhost) */
+    struct why_txn *fqnext, *fqprev; /* while queued and answered 5xx: the queue's list of them,
+                                        in queue order (why_store_queued_failed; in_fq) */
     int status;                   /* of the answer */
     uint32_t target_len;          /* bytes of target */
     uint32_t lbucket;             /* its bucket of the queue's index (lnext), set when pushed */
@@ -355,6 +357,7 @@ struct why_txn {
                                      answered below 500 (correlate/background.c) */
     bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     bool in_qhost;                /* on the queue's index by host (hqnext) */
+    bool in_fq;                   /* on the queue's list of 5xx (fqnext) */
     bool xindexed;                /* on the index by the path's last segment (xnext) */
     bool is_client_leg;
     bool ihost_whole;             /* ihost is the host of the URL as parsed for the index,

@@ -1724,6 +1724,27 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     st->qtail = t;
     if (t->resp_done || t->h2_end || t->rc->closed)
         why_store_txn_complete(st, t);
+    why_store_queue_answered(st, t);
+}
+
+void why_store_queue_answered(struct why_store *st, struct why_txn *t)
+{
+    if (!t->queued || t->decided || t->in_fq || !t->has_resp || t->status < 500)
+        return;
+    struct why_txn *after = st->fqtail;
+    while (after && after->qseq > t->qseq)
+        after = after->fqprev;
+    t->fqprev = after;
+    t->fqnext = after ? after->fqnext : st->fqhead;
+    if (t->fqnext)
+        t->fqnext->fqprev = t;
+    else
+        st->fqtail = t;
+    if (after)
+        after->fqnext = t;
+    else
+        st->fqhead = t;
+    t->in_fq = true;
 }
 
 void why_store_txn_complete(struct why_store *st, struct why_txn *t)
@@ -1824,6 +1845,18 @@ size_t why_store_complete_due(struct why_store *st,
 
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
 {
+    if (t->in_fq) {
+        if (t->fqprev)
+            t->fqprev->fqnext = t->fqnext;
+        else
+            st->fqhead = t->fqnext;
+        if (t->fqnext)
+            t->fqnext->fqprev = t->fqprev;
+        else
+            st->fqtail = t->fqprev;
+        t->fqnext = t->fqprev = NULL;
+        t->in_fq = false;
+    }
     if (t->lprev)
         t->lprev->lnext = t->lnext;
     else if (st->qlike[t->lbucket] == t)

@@ -263,6 +263,7 @@ struct why_store {
                                          answer first (the buckets of dname) */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
+    struct why_txn *fqhead, *fqtail;  /* of them those answered 5xx, in the same order */
     uint64_t qseq;                    /* requests pushed on the queue so far */
     struct why_complete {             /* queued requests made complete (answered, stream
                                          ended, connection gone), in no order: the only ones
@@ -612,6 +613,15 @@ void why_store_txn_complete(struct why_store *st, struct why_txn *t);
 size_t why_store_complete_due(struct why_store *st,
                               bool (*due)(const void *arg, const struct why_txn *t, int64_t *not_before),
                               const void *arg, struct why_ts now);
+/* The protocol readers say t was answered (has_resp, status): a queued request answered 5xx
+ * joins the queue's list of them, in queue order (from its end: answers come nearly in the
+ * order of the requests), once; it leaves with the queue. */
+void why_store_queue_answered(struct why_store *st, struct why_txn *t);
+/* The queued requests answered 5xx, in queue order: walk ->fqnext. O(1) to the first. */
+static inline struct why_txn *why_store_queued_failed(const struct why_store *st)
+{
+    return st->fqhead;
+}
 /* The queued requests with a Host whose indexed host may be the one of key hkey (the callers
  * compare hkey and ihost), the one that began first first: walk ->hqnext. O(1) to the first;
  * a request joins its bucket at its push in the order of req_first_ts, walked from the
