@@ -2717,6 +2717,13 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              rc; rc = ts ? try_prev(cx, &tw, oldest) : windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext) {
             if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))
                 continue;
+            const struct why_conn *c = why_rec_conn(rc);
+            /* a gateway cannot connect for a request it has not received: packet times are
+             * exact to microseconds even when -i any hands packets out of order (asked first:
+             * the walk reads the records of a second before the window) */
+            if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US ||
+                why_ts_diff_us(after, c->syn_ts0) < -WHY_SKEW_US)
+                continue;
             /* a request the match left without a final attempt: not another's chain, not an
              * attempt begun after the answer (Apache's check of the next second) */
             if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(why_rec_conn(rc)->syn_ts0, client->resp_first_ts) > 0))
@@ -2736,13 +2743,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 why_rec_conn(rc)->srv_port == refused->srv_port &&
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
-            const struct why_conn *c = why_rec_conn(rc);
             if (c->midstream || c->syn_count == 0 || (one_path && !why_join_same_path(c, one_path)))
-                continue;
-            /* a gateway cannot connect for a request it has not received: packet times are
-             * exact to microseconds even when -i any hands packets out of order */
-            if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US ||
-                why_ts_diff_us(after, c->syn_ts0) < -WHY_SKEW_US)
                 continue;
             /* ...and one sent before the request reached it (within that reordering) is the
              * request's only if nothing else can have made it: not a check on its schedule
