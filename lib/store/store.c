@@ -503,6 +503,8 @@ struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_c
     return NULL;
 }
 
+#define WHY_UC_TAIL_WALK 64 /* records made since upto read from an unclaimed list's end */
+
 struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct why_gateways *g,
                                               const struct why_addr *cli, const struct why_conn_rec *upto,
                                               const struct why_conn_rec *from)
@@ -510,12 +512,13 @@ struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct
     uint32_t b = addr_bucket(cli, WHY_ADDR_BUCKETS);
     if (!upto || !from)
         return NULL;
-    if (!st->slots_ok) {
-        struct why_conn_rec *rc = try_live(st, st->uc_tails[b], WHY_TRIES_UNCLAIMED);
-        while (rc && rc->seq > upto->seq)
-            rc = why_store_try_prev(st, rc, WHY_TRIES_UNCLAIMED);
-        return rc;
-    }
+    /* from the list's end while few were made since (an address of the gateway that makes no
+     * connection, or few: at once), else by the slots */
+    struct why_conn_rec *rc = try_live(st, st->uc_tails[b], WHY_TRIES_UNCLAIMED);
+    for (int k = 0; rc && rc->seq > upto->seq && (k < WHY_UC_TAIL_WALK || !st->slots_ok); k++)
+        rc = why_store_try_prev(st, rc, WHY_TRIES_UNCLAIMED);
+    if (!rc || rc->seq <= upto->seq)
+        return rc && rc->seq >= from->seq ? rc : NULL;
     /* the slots down from upto's place: the first upstream one still on that list (a
      * record of the bucket that is not upstream is left to the walk, which skips it) */
     for (size_t i = upto->slot + 1; i-- > from->slot;) {
