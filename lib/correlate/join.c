@@ -763,6 +763,22 @@ static const struct why_txn *waiting_next(const struct why_join_ctx *cx, const s
     return n && n == cx->deciding ? n->qnext : n;
 }
 
+/* The same walk of the requests answered 5xx only: the one being decided (when it was), then
+ * the queue's list of them (the whole queue with --exhaustive, which checks the list). */
+static const struct why_txn *failed_first(const struct why_join_ctx *cx)
+{
+    const struct why_txn *q = cx->exhaustive ? cx->st->qhead : why_store_queued_failed(cx->st);
+    return cx->deciding ? cx->deciding : q;
+}
+
+static const struct why_txn *failed_next(const struct why_join_ctx *cx, const struct why_txn *w)
+{
+    const struct why_txn *n = w != cx->deciding ? (cx->exhaustive ? w->qnext : w->fqnext)
+                              : cx->exhaustive ? cx->st->qhead
+                                               : why_store_queued_failed(cx->st);
+    return n && n == cx->deciding ? (cx->exhaustive ? n->qnext : n->fqnext) : n;
+}
+
 /* q was waiting when t came (its request before, its answer, if any, not before). */
 static bool waiting_at(const struct why_txn *q, struct why_ts t)
 {
@@ -1170,8 +1186,8 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
     if (own_gap <= WHY_FAILOVER_US)
         return false; /* client's own answer followed it at once too */
     const struct why_txn *other = NULL;
-    for (const struct why_txn *q = waiting_first(cx); q && !other && !why_join_queue_past(cx, q, c->syn_ts0, WHY_CAUSAL_US);
-         q = waiting_next(cx, q)) {
+    for (const struct why_txn *q = failed_first(cx); q && !other && !why_join_queue_past(cx, q, c->syn_ts0, WHY_CAUSAL_US);
+         q = failed_next(cx, q)) {
         int64_t gap = q->has_resp ? why_ts_diff_us(end, q->resp_first_ts) : -1;
         if (q != client && q->has_resp && q->status >= 500 && gap >= -WHY_CAUSAL_US && gap <= WHY_FAILOVER_US &&
             waiting_at(q, c->syn_ts0) && strcasecmp(q->host, client->host) == 0)
