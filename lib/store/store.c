@@ -485,22 +485,24 @@ void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struc
     try_append(st, rc, long_hd ? WHY_TRIES_REFUSED_LONG : WHY_TRIES_REFUSED);
 }
 
+#define WHY_TRY_SLOT_WALK 64 /* slots read down from upto for a try list's member */
+
 struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_conn_rec *upto, enum why_try_list l)
 {
     if (!upto || l == WHY_TRIES_UNCLAIMED)
         return NULL;
-    if (!st->slots_ok) {
-        struct why_conn_rec *rc = why_store_try_last(st, l);
-        while (rc && rc->seq > upto->seq)
-            rc = why_store_try_prev(st, rc, l);
-        return rc;
-    }
-    for (size_t i = upto->slot + 1; i-- > 0;) {
+    /* the slots down from upto's place, a few (the records made just before it are on the
+     * list while no walk has met them), else the list from its end past those made since
+     * (the failed tries made after upto: few, however many connected) */
+    for (size_t i = upto->slot + 1, k = 0; st->slots_ok && i-- > 0 && k < WHY_TRY_SLOT_WALK; k++) {
         struct why_conn_rec *rc = st->slots[i].rc;
         if (rc && (rc->in_tries & 1u << l))
             return try_live(st, rc, l);
     }
-    return NULL;
+    struct why_conn_rec *rc = why_store_try_last(st, l);
+    while (rc && rc->seq > upto->seq)
+        rc = why_store_try_prev(st, rc, l);
+    return rc;
 }
 
 #define WHY_UC_TAIL_WALK 64 /* records made since upto read from an unclaimed list's end */
