@@ -342,6 +342,8 @@ static bool names_in_target(const struct why_txn *t)
     return t->target && t->host == t->target + t->target_len + 1;
 }
 
+static void fq_unlink(struct why_store *st, struct why_txn *t);
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
@@ -358,6 +360,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     ending_unlink(st, t);
     if (t->queued && !t->decided)
         why_store_queue_unindex(st, t);
+    fq_unlink(st, t); /* (one marked decided while queued: the session takes it off first) */
     complete_unlink(st, t);
     struct why_txn **head = t->cand ? &st->cand_head : &st->oth_head;
     struct why_txn **tail = t->cand ? &st->cand_tail : &st->oth_tail;
@@ -1848,20 +1851,26 @@ size_t why_store_complete_due(struct why_store *st,
     return n;
 }
 
+/* t leaves the queue's list of 5xx (if on it). O(1). */
+static void fq_unlink(struct why_store *st, struct why_txn *t)
+{
+    if (!t->in_fq)
+        return;
+    if (t->fqprev)
+        t->fqprev->fqnext = t->fqnext;
+    else
+        st->fqhead = t->fqnext;
+    if (t->fqnext)
+        t->fqnext->fqprev = t->fqprev;
+    else
+        st->fqtail = t->fqprev;
+    t->fqnext = t->fqprev = NULL;
+    t->in_fq = false;
+}
+
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
 {
-    if (t->in_fq) {
-        if (t->fqprev)
-            t->fqprev->fqnext = t->fqnext;
-        else
-            st->fqhead = t->fqnext;
-        if (t->fqnext)
-            t->fqnext->fqprev = t->fqprev;
-        else
-            st->fqtail = t->fqprev;
-        t->fqnext = t->fqprev = NULL;
-        t->in_fq = false;
-    }
+    fq_unlink(st, t);
     if (t->lprev)
         t->lprev->lnext = t->lnext;
     else if (st->qlike[t->lbucket] == t)
