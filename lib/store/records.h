@@ -58,9 +58,9 @@ enum why_rec_list {
 };
 
 /* The lists of the records made as connection attempts (not midstream, not connected when
- * made; the unclaimed list: every record), by creation, that the join walks by time for
- * tries: each record leaves a list when something rules it out for good
- * (why_store_try_last). */
+ * made; the unclaimed list: every record), by creation, and of those refused, by refusal,
+ * that the join walks by time for tries: each record leaves a list when something rules it
+ * out for good (why_store_try_last). */
 enum why_try_list {
     WHY_TRIES_FAILED, /* not connected yet: a failed try, or one still dialling */
     WHY_TRIES_SILENT, /* ...nor reset, refused by ICMP or claimed: nothing came back */
