@@ -763,20 +763,29 @@ static const struct why_txn *waiting_next(const struct why_join_ctx *cx, const s
     return n && n == cx->deciding ? n->qnext : n;
 }
 
-/* The same walk of the requests answered 5xx only: the one being decided (when it was), then
- * the queue's list of them (the whole queue with --exhaustive, which checks the list). */
+/* The queued requests answered 5xx, in queue order: the queue's list of them, or with
+ * --exhaustive the whole queue (which checks the list). */
+static const struct why_txn *queued_failed(const struct why_join_ctx *cx)
+{
+    return cx->exhaustive ? cx->st->qhead : why_store_queued_failed(cx->st);
+}
+
+static const struct why_txn *queued_failed_next(const struct why_join_ctx *cx, const struct why_txn *q)
+{
+    return cx->exhaustive ? q->qnext : q->fqnext;
+}
+
+/* waiting_first's walk over the requests answered 5xx only: the one being decided (when it
+ * was), then the queued ones. */
 static const struct why_txn *failed_first(const struct why_join_ctx *cx)
 {
-    const struct why_txn *q = cx->exhaustive ? cx->st->qhead : why_store_queued_failed(cx->st);
-    return cx->deciding ? cx->deciding : q;
+    return cx->deciding ? cx->deciding : queued_failed(cx);
 }
 
 static const struct why_txn *failed_next(const struct why_join_ctx *cx, const struct why_txn *w)
 {
-    const struct why_txn *n = w != cx->deciding ? (cx->exhaustive ? w->qnext : w->fqnext)
-                              : cx->exhaustive ? cx->st->qhead
-                                               : why_store_queued_failed(cx->st);
-    return n && n == cx->deciding ? (cx->exhaustive ? n->qnext : n->fqnext) : n;
+    const struct why_txn *n = w == cx->deciding ? queued_failed(cx) : queued_failed_next(cx, w);
+    return n && n == cx->deciding ? queued_failed_next(cx, n) : n;
 }
 
 /* q was waiting when t came (its request before, its answer, if any, not before). */
@@ -1855,9 +1864,8 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     uint32_t nreqs = 0;
     reqs[nreqs++] = client;
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
-    /* the queued 5xx (the queue's list of them; with --exhaustive the whole queue) */
-    for (const struct why_txn *q = cx->exhaustive ? cx->st->qhead : why_store_queued_failed(cx->st);
-         q && !why_join_queue_past(cx, q, client->resp_first_ts, 0); q = cx->exhaustive ? q->qnext : q->fqnext) {
+    for (const struct why_txn *q = queued_failed(cx); q && !why_join_queue_past(cx, q, client->resp_first_ts, 0);
+         q = queued_failed_next(cx, q)) {
         if (q == client || q->decided || !q->has_resp || q->status < 500 ||
             why_ts_cmp(q->req_first_ts, client->resp_first_ts) > 0 ||
             why_ts_cmp(q->resp_first_ts, client->req_first_ts) < 0 || !final_matched(cx, q))
@@ -2742,7 +2750,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             /* a request the match left without a final attempt: not another's chain, not an
              * attempt begun after the answer (Apache's check of the next second) */
-            if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(why_rec_conn(rc)->syn_ts0, client->resp_first_ts) > 0))
+            if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(c->syn_ts0, client->resp_first_ts) > 0))
                 continue;
             /* ...nor a check made in one round with the gateway's checks of another server
              * (why_join_check_round), which the match left out as no final try (final_gap):
@@ -2755,8 +2763,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts) > WHY_FAILOVER_US &&
                 why_join_check_round(cx, rc))
                 continue;
-            if (refused && why_addr_eq(&why_rec_conn(rc)->srv_addr, &refused->srv_addr) &&
-                why_rec_conn(rc)->srv_port == refused->srv_port &&
+            if (refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) && c->srv_port == refused->srv_port &&
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
             if (c->midstream || c->syn_count == 0 || (one_path && !why_join_same_path(c, one_path)))
