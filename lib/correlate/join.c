@@ -2567,6 +2567,82 @@ static bool in_others_timer_chain(const struct why_join_ctx *cx, const struct wh
     return false;
 }
 
+/* The candidates of one step of a request's try walk (why_join_request), each with what orders
+ * them: a retry of the server that refused first, then the earliest SYN, then the higher
+ * score, then the record met later in a walk of the window (newest first) or earlier in one of
+ * every record (oldest first). A few on the stack, more on the heap. */
+struct try_cand {
+    struct why_conn_rec *rc;
+    int score;
+    bool retry;
+    bool taken;
+    uint32_t visit;
+};
+
+#define WHY_TRY_CANDS_STACK 64
+
+struct try_cands {
+    struct try_cand local[WHY_TRY_CANDS_STACK], *v;
+    uint32_t n, cap;
+    bool windowed;
+};
+
+static void try_cands_add(struct why_store *st, struct try_cands *cs, struct why_conn_rec *rc, int score, bool retry)
+{
+    if (!cs->v) {
+        cs->v = cs->local;
+        cs->cap = WHY_TRY_CANDS_STACK;
+    }
+    if (cs->n == cs->cap) {
+        uint32_t cap = cs->cap * 2;
+        struct try_cand *v = malloc(cap * sizeof *v);
+        if (!v) {
+            st->sum->oom++; /* the candidate is lost, as a record would be */
+            return;
+        }
+        memcpy(v, cs->v, cs->n * sizeof *v);
+        if (cs->v != cs->local)
+            free(cs->v);
+        cs->v = v;
+        cs->cap = cap;
+    }
+    cs->v[cs->n] = (struct try_cand){rc, score, retry, false, cs->n};
+    cs->n++;
+}
+
+/* a goes before b in the order above */
+static bool try_cand_before(const struct try_cand *a, const struct try_cand *b, bool windowed)
+{
+    if (a->retry != b->retry)
+        return a->retry;
+    int cmp = why_ts_cmp(why_rec_conn(a->rc)->syn_ts0, why_rec_conn(b->rc)->syn_ts0);
+    if (cmp)
+        return cmp < 0;
+    if (a->score != b->score)
+        return a->score > b->score;
+    return windowed ? a->visit > b->visit : a->visit < b->visit;
+}
+
+/* The first not taken yet in that order, now taken; NULL when none is left. */
+static const struct try_cand *try_cands_take(struct try_cands *cs)
+{
+    struct try_cand *best = NULL;
+    for (uint32_t i = 0; i < cs->n; i++)
+        if (!cs->v[i].taken && (!best || try_cand_before(&cs->v[i], best, cs->windowed)))
+            best = &cs->v[i];
+    if (best)
+        best->taken = true;
+    return best;
+}
+
+static void try_cands_free(struct try_cands *cs)
+{
+    if (cs->v && cs->v != cs->local)
+        free(cs->v);
+    cs->v = NULL;
+    cs->n = cs->cap = 0;
+}
+
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
@@ -2728,11 +2804,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     tmemo.used = 0;
     bool timed = !nowhere && !matched && !x->up && !cx->forced && x->ndns > 0 && !u.host_is_ip &&
                  !varnish_page(client) && timer_chain(cx, client, &u, x);
+    struct try_cands cands = {.windowed = windowed};
     for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
-        struct why_conn_rec *pick = NULL;
-        int pick_score = 0;
-        bool pick_retry = false;
+        cands.n = 0;
         size_t slot = top;
         struct try_walk tw = {us, ts, top, front, ts_top};
         for (struct why_conn_rec *rc = ts        ? try_prev(cx, &tw, oldest)
@@ -2849,28 +2924,28 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                              proxy's fixed servers) */
             /* the gateway's retry of the server that refused goes before another server's
              * attempt in between (HAProxy retries the same server; nothing else tells); then
-             * the earliest SYN, then the higher score, then the older record */
+             * the earliest SYN, then the higher score, then the older record (try_cand_before) */
             bool retry = refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) &&
                          c->srv_port == refused->srv_port;
-            int cmp = why_ts_cmp(c->syn_ts0, pick ? why_rec_conn(pick)->syn_ts0 : c->syn_ts0);
-            bool better = !pick || (retry && !pick_retry) ||
-                          (retry == pick_retry &&
-                           (cmp < 0 || (cmp == 0 && (score > pick_score || (windowed && score == pick_score)))));
-            /* ...nor is one nothing names for it whose chain went on after the answer (asked
-             * last: it walks; a forward proxy's requests name their servers, in their URLs,
-             * so another of them could not own the chain as one nothing names) */
-            if (better && score < 4 && attempt_failed(rc) && client->has_resp && !direct_addr_known(cx, client) &&
-                chain_ends_at_other(cx, client, rc))
+            try_cands_add(cx->st, &cands, rc, score, retry);
+        }
+        /* The best of them that neither test below rules out, the tests asked best first: each
+         * walks (another request's chain, the queue), and the request's own try is among the
+         * first in that order, while a walk newest first found each older candidate the better
+         * and asked them of nearly every one (a refusing server's hundreds a second). */
+        struct why_conn_rec *pick = NULL;
+        for (const struct try_cand *b; !pick && (b = try_cands_take(&cands));) {
+            /* ...nor is one nothing names for it whose chain went on after the answer (a
+             * forward proxy's requests name their servers, in their URLs, so another of them
+             * could not own the chain as one nothing names) */
+            if (b->score < 4 && attempt_failed(b->rc) && client->has_resp && !direct_addr_known(cx, client) &&
+                chain_ends_at_other(cx, client, b->rc))
                 continue;
             /* ...nor a refused try whose answer went to another request at once, where a
-             * later try fits client's own answer so (asked last: it walks the queue) */
-            if (better && answered_for_other(cx, client, x, rc))
+             * later try fits client's own answer so */
+            if (answered_for_other(cx, client, x, b->rc))
                 continue;
-            if (better) {
-                pick = rc;
-                pick_score = score;
-                pick_retry = retry;
-            }
+            pick = b->rc;
         }
         if (!pick || x->nattempts >= WHY_JOIN_MAX)
             break;
@@ -2887,6 +2962,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)
             refused = pc;
     }
+    try_cands_free(&cands);
     /* The tries before the connection that carried the request are the chain that ends there:
      * each next one began when the one before it ended, and the first that did not is where
      * the request's tries begin (tries_linked; races/run14) */
