@@ -2576,14 +2576,18 @@ struct try_cand {
     int score;
     bool retry;
     bool taken;
-    uint32_t visit;
+    int64_t ord; /* the walk's order: the greater goes first */
 };
 
 #define WHY_TRY_CANDS_STACK 64
 
+#define WHY_TRY_CANDS_PICKS 4 /* candidates taken by a scan each; then all sorted once */
+
 struct try_cands {
     struct try_cand local[WHY_TRY_CANDS_STACK], *v;
     uint32_t n, cap;
+    uint32_t takes, next; /* taken so far; with sorted, the next place to look */
+    bool sorted;
     bool windowed;
 };
 
@@ -2606,12 +2610,12 @@ static void try_cands_add(struct why_store *st, struct try_cands *cs, struct why
         cs->v = v;
         cs->cap = cap;
     }
-    cs->v[cs->n] = (struct try_cand){rc, score, retry, false, cs->n};
+    cs->v[cs->n] = (struct try_cand){rc, score, retry, false, cs->windowed ? (int64_t)cs->n : -(int64_t)cs->n};
     cs->n++;
 }
 
 /* a goes before b in the order above */
-static bool try_cand_before(const struct try_cand *a, const struct try_cand *b, bool windowed)
+static bool try_cand_before(const struct try_cand *a, const struct try_cand *b)
 {
     if (a->retry != b->retry)
         return a->retry;
@@ -2620,16 +2624,34 @@ static bool try_cand_before(const struct try_cand *a, const struct try_cand *b, 
         return cmp < 0;
     if (a->score != b->score)
         return a->score > b->score;
-    return windowed ? a->visit > b->visit : a->visit < b->visit;
+    return a->ord > b->ord;
 }
 
-/* The first not taken yet in that order, now taken; NULL when none is left. */
+static int by_try_order(const void *a, const void *b)
+{
+    return try_cand_before(a, b) ? -1 : try_cand_before(b, a) ? 1 : 0;
+}
+
+/* The first not taken yet in that order, now taken; NULL when none is left. The first few by a
+ * scan each (the first usually passes), then by one sort: a refused server's retries come
+ * first in the order, and the tests may rule out many. */
 static const struct try_cand *try_cands_take(struct try_cands *cs)
 {
     struct try_cand *best = NULL;
-    for (uint32_t i = 0; i < cs->n; i++)
-        if (!cs->v[i].taken && (!best || try_cand_before(&cs->v[i], best, cs->windowed)))
-            best = &cs->v[i];
+    if (!cs->sorted && cs->takes++ == WHY_TRY_CANDS_PICKS) {
+        qsort(cs->v, cs->n, sizeof *cs->v, by_try_order);
+        cs->sorted = true;
+        cs->next = 0;
+    }
+    if (cs->sorted) {
+        while (cs->next < cs->n && cs->v[cs->next].taken)
+            cs->next++;
+        best = cs->next < cs->n ? &cs->v[cs->next++] : NULL;
+    } else {
+        for (uint32_t i = 0; i < cs->n; i++)
+            if (!cs->v[i].taken && (!best || try_cand_before(&cs->v[i], best)))
+                best = &cs->v[i];
+    }
     if (best)
         best->taken = true;
     return best;
@@ -2807,7 +2829,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct try_cands cands = {.windowed = windowed};
     for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
-        cands.n = 0;
+        cands.n = cands.takes = 0;
+        cands.sorted = false;
         size_t slot = top;
         struct try_walk tw = {us, ts, top, front, ts_top};
         for (struct why_conn_rec *rc = ts        ? try_prev(cx, &tw, oldest)
@@ -2827,17 +2850,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * attempt begun after the answer (Apache's check of the next second) */
             if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(c->syn_ts0, client->resp_first_ts) > 0))
                 continue;
-            /* ...nor a check made in one round with the gateway's checks of another server
-             * (why_join_check_round), which the match left out as no final try (final_gap):
-             * the walk would offer it as a try of the request's own (races/run26: Apache's
-             * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
-             * `maint`'s request and 97 ms before the gateway's own 503). Not every check
-             * on a schedule: a request's own try to a server its checks go to can fit
-             * theirs (Varnish's fetches and probes of 198.19.0.12). */
-            if (matched && client->has_resp && attempt_failed(rc) &&
-                why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts) > WHY_FAILOVER_US &&
-                why_join_check_round(cx, rc))
-                continue;
+            /* (a check of one round with another server's: the best candidates only are
+             * asked, below) */
             if (refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) && c->srv_port == refused->srv_port &&
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
@@ -2917,11 +2931,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 continue;
             if (!attempt_failed(rc) && why_rec_http(rc) && rc != x->up_conn)
                 continue; /* carried other requests */
-            if (score < 4 && !direct_addr_known(cx, client) && attempt_failed(rc) &&
-                failover_of_other(cx, x->up_conn, client, rc))
-                continue; /* ...and so did the connection the gateway moved on to (when
-                             nothing says where this request had to go: a reverse
-                             proxy's fixed servers) */
+            /* (...nor one whose request went on to another connection: below) */
             /* the gateway's retry of the server that refused goes before another server's
              * attempt in between (HAProxy retries the same server; nothing else tells); then
              * the earliest SYN, then the higher score, then the older record (try_cand_before) */
@@ -2929,12 +2939,30 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                          c->srv_port == refused->srv_port;
             try_cands_add(cx->st, &cands, rc, score, retry);
         }
-        /* The best of them that neither test below rules out, the tests asked best first: each
-         * walks (another request's chain, the queue), and the request's own try is among the
-         * first in that order, while a walk newest first found each older candidate the better
-         * and asked them of nearly every one (a refusing server's hundreds a second). */
+        /* The best of them that none of the tests below rules out, the tests asked best first:
+         * each walks (the check round, the connection the gateway moved on to, another
+         * request's chain, the queue), and the request's own try is among the first in that order, while a walk
+         * newest first found each older candidate the better and asked the last two of nearly
+         * every one (a refusing server's hundreds a second). Each test rules a record out
+         * whatever the others say, so the pick is the same. */
         struct why_conn_rec *pick = NULL;
         for (const struct try_cand *b; !pick && (b = try_cands_take(&cands));) {
+            /* ...nor a check made in one round with the gateway's checks of another server
+             * (why_join_check_round), which the match left out as no final try (final_gap):
+             * the walk would offer it as a try of the request's own (races/run26: Apache's
+             * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
+             * `maint`'s request and 97 ms before the gateway's own 503). Not every check
+             * on a schedule: a request's own try to a server its checks go to can fit
+             * theirs (Varnish's fetches and probes of 198.19.0.12). */
+            if (matched && client->has_resp && attempt_failed(b->rc) &&
+                why_ts_diff_us(why_join_attempt_end(b->rc), client->resp_first_ts) > WHY_FAILOVER_US &&
+                why_join_check_round(cx, b->rc))
+                continue;
+            if (b->score < 4 && !direct_addr_known(cx, client) && attempt_failed(b->rc) &&
+                failover_of_other(cx, x->up_conn, client, b->rc))
+                continue; /* ...and so did the connection the gateway moved on to (when
+                             nothing says where this request had to go: a reverse
+                             proxy's fixed servers) */
             /* ...nor is one nothing names for it whose chain went on after the answer (a
              * forward proxy's requests name their servers, in their URLs, so another of them
              * could not own the chain as one nothing names) */
