@@ -42,6 +42,7 @@ struct why_app_env {
     struct why_summary *sum;
     struct why_keylog *keylog;     /* --keylog, NULL without */
     uint8_t *plain;                /* WHY_TLSDEC_OUT_MAX bytes for one decrypted record */
+    struct why_cert_cache *certs;  /* the servers' certificates parsed last (tls.c), NULL: none kept */
     /* bytes of another protocol carried inside rc (its parsers opened on first use) */
     void (*nested_feed)(const struct why_app_env *env, struct why_conn_rec *rc,
                         enum why_app_id id, enum why_dir dir, const uint8_t *d, uint32_t n,
@@ -63,6 +64,11 @@ struct why_app_handler {
 };
 
 extern const struct why_app_handler why_app_http1, why_app_h2, why_app_tls, why_app_dns_tcp;
+
+/* tls.c: the cache of parsed certificates an env points to (why_cert_cache_free(NULL) does
+ * nothing). */
+struct why_cert_cache *why_cert_cache_new(void);
+void why_cert_cache_free(struct why_cert_cache *k);
 
 /* app.c: the dispatcher the session calls (the env's nested_* point into it). */
 void why_app_env_init(struct why_app_env *env);

@@ -5,6 +5,7 @@
  * the records are decrypted: HTTP inside goes to the HTTP handler (env->nested_feed), a
  * decrypted HelloRequest confirms a renegotiation, TLS 1.3 certificates become visible. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -117,20 +118,78 @@ static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t size)
 }
 
 /* The server's certificate against packet time and the name the gateway asked for (SNI). */
-static void check_cert(struct why_conn_rec *rc, const struct why_frame *f, const uint8_t *der, size_t len)
+/* The servers' certificates parsed last, by their bytes: a gateway's upstream connections
+ * show the same few certificates over and over, and parsing one (d2i_X509) costs more than
+ * the rest of the handshake's reading (tunnel bench: 16 % of all instructions). The checks
+ * below still run for each connection on the parsed certificate, against its own packet
+ * time and SNI. Direct-mapped by the bytes' hash; each entry holds its own copy of them. */
+#define WHY_CERT_CACHE 16 /* entries (power of two) */
+
+struct cert_entry {
+    uint64_t h;
+    size_t len;
+    uint8_t *der;
+    X509 *x;
+};
+
+struct why_cert_cache {
+    struct cert_entry e[WHY_CERT_CACHE];
+};
+
+struct why_cert_cache *why_cert_cache_new(void) { return calloc(1, sizeof(struct why_cert_cache)); }
+
+void why_cert_cache_free(struct why_cert_cache *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < WHY_CERT_CACHE; i++) {
+        X509_free(k->e[i].x);
+        free(k->e[i].der);
+    }
+    free(k);
+}
+
+/* The certificate der[0..len) parsed (its hash h), from the cache where it holds those bytes;
+ * *owned: the caller frees it (no cache, or no room to keep it). NULL where it does not parse. */
+static X509 *cert_parse(struct why_cert_cache *k, const uint8_t *der, size_t len, uint64_t h, bool *owned)
+{
+    *owned = true;
+    struct cert_entry *e = k ? &k->e[h & (WHY_CERT_CACHE - 1)] : NULL;
+    if (e && e->x && e->h == h && e->len == len && memcmp(e->der, der, len) == 0) {
+        *owned = false;
+        return e->x;
+    }
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    uint8_t *copy = x && e ? malloc(len ? len : 1) : NULL;
+    if (!copy)
+        return x;
+    memcpy(copy, der, len);
+    X509_free(e->x);
+    free(e->der);
+    e->h = h;
+    e->len = len;
+    e->der = copy;
+    e->x = x;
+    *owned = false;
+    return x;
+}
+
+static void check_cert(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f,
+                       const uint8_t *der, size_t len)
 {
     struct why_tls_facts *t = rc->tls;
     if (t->cert_frame || len > 65536)
         return;
-    const unsigned char *p = der;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ der[i]) * 0x100000001b3ULL;
+    bool owned;
+    X509 *x = cert_parse(env->certs, der, len, h, &owned);
     if (!x)
         return;
     t->cert_frame = f->num;
     t->cert_ts = f->ts;
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ der[i]) * 0x100000001b3ULL;
     t->cert_hash = h;
     time_t now = (time_t)f->ts.sec;
     char when[40];
@@ -148,14 +207,15 @@ static void check_cert(struct why_conn_rec *rc, const struct why_frame *f, const
         X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
         snprintf(t->cert_text, sizeof t->cert_text, "issued to %s, not %s", cn[0] ? cn : "?", t->sni);
     }
-    X509_free(x);
+    if (owned)
+        X509_free(x);
 }
 
 static void on_tls_certificate(void *ctx, const uint8_t *der, uint32_t len)
 {
     struct tls_ctx *tc = ctx;
     if (tc->dir == WHY_S2C)
-        check_cert(tc->rc, tc->f, der, len);
+        check_cert(tc->env, tc->rc, tc->f, der, len);
 }
 
 /* --keylog: a whole record. Decrypted application data is HTTP parsed as in clear; a
@@ -197,7 +257,7 @@ static void on_tls_body(void *ctx, uint8_t ctype, const uint8_t *body, uint32_t 
             size_t dlen;
             if (type == WHY_TLS_HS_CERTIFICATE &&
                 why_tls_first_cert(msg, mlen, rc->tls->version == 0x0304, &der, &dlen))
-                check_cert(rc, tc->f, der, dlen);
+                check_cert(env, rc, tc->f, der, dlen);
             why_cur_skip(&c, mlen);
         }
         return;

@@ -649,6 +649,7 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
     s->env.sum = &s->sum;
     s->env.keylog = s->keylog;
     s->env.plain = s->plain;
+    s->env.certs = why_cert_cache_new(); /* (none: each certificate parsed on its own) */
     struct why_flow_cb cb = {s, fl_open, fl_event, fl_data, fl_gap, fl_close, fl_udp};
     s->flow = why_flow_new(&cb);
     if (!s->flow) {
@@ -790,6 +791,7 @@ void why_session_free(struct why_session *s)
     why_flow_free(s->flow);
     why_store_fini(&s->st);
     free(s->plain);
+    why_cert_cache_free(s->env.certs);
     why_keylog_free(s->keylog);
     free(s);
 }

@@ -1,5 +1,6 @@
 /* TLS record layer: hellos (SNI, ALPN, versions), HRR, cleartext alerts, CCS and encrypted
- * records, HelloRequest, garbage, split records and gaps. */
+ * records, HelloRequest, garbage, split records and gaps; the TLS handler's check of the
+ * server's certificate, each connection on its own though the parse is kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,10 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "app/app.h"
 #include "proto/tls.h"
 
 /* ---- byte builder ---- */
@@ -657,6 +662,112 @@ static void hostile_prefixes(void **state)
     }
 }
 
+/* ---- the handler's certificate check ---- */
+
+/* A self-signed certificate for CN=shop.lab valid from t0 - 1 day to t0 + 1 day, as DER. */
+static size_t make_cert(int64_t t0, uint8_t *out, size_t cap)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    assert_non_null(key);
+    X509 *x = X509_new();
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(t0 - 86400));
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(t0 + 86400));
+    X509_NAME *n = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"shop.lab", -1, -1, 0);
+    X509_set_issuer_name(x, n);
+    X509_set_pubkey(x, key);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    int len = i2d_X509(x, NULL);
+    assert_true(len > 0 && (size_t)len <= cap);
+    uint8_t *p = out;
+    i2d_X509(x, &p);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return (size_t)len;
+}
+
+/* One connection's handshake through the TLS handler at time t: the client's hello naming sni
+ * (8 letters), the server's hello and certificate; what the handler said of the certificate. */
+static enum why_cert_problem handshake_at(const struct why_app_env *env, struct why_conn *c, int64_t t,
+                                          const char *sni, const uint8_t *der, size_t dlen)
+{
+    struct why_conn_rec *rc = why_store_conn_new(env->st, c);
+    assert_non_null(rc);
+    rc->app = WHY_APP_TLS;
+    assert_true(why_app_tls.open(env, rc));
+    struct why_frame f = {0};
+    f.num = c->id * 10;
+    f.ts.sec = t;
+    static struct buf m, w;
+    client_hello(&m);
+    uint8_t *at = memmem(m.b, m.n, "Shop.Lab", 8);
+    assert_non_null(at);
+    memcpy(at, sni, 8);
+    w.n = 0;
+    record(&w, 22, &m);
+    why_app_tls.feed(env, rc, WHY_C2S, w.b, (uint32_t)w.n, &f);
+    server_hello(&m, false, 0xC02F, 0);
+    put8(&m, 11); /* the Certificate message after it */
+    put24(&m, (unsigned)(dlen + 6));
+    put24(&m, (unsigned)(dlen + 3));
+    put24(&m, (unsigned)dlen);
+    putbytes(&m, der, dlen);
+    w.n = 0;
+    record(&w, 22, &m);
+    f.num++;
+    why_app_tls.feed(env, rc, WHY_S2C, w.b, (uint32_t)w.n, &f);
+    assert_non_null(rc->tls);
+    assert_int_equal(rc->tls->cert_frame, f.num);
+    enum why_cert_problem v = rc->tls->cert_problem;
+    why_app_tls.close(env, rc, &f);
+    why_app_tls.release(rc);
+    return v;
+}
+
+/* The parse of a certificate is kept for the next connection that shows the same bytes; what
+ * the check says is each connection's own: its packet time against the validity, its SNI
+ * against the names (a cached verdict would say the first connection's of all of them). */
+static void certificate_checked_per_connection(void **state)
+{
+    (void)state;
+    struct why_summary sum = {0};
+    struct why_gateways gw;
+    char err[128];
+    assert_int_equal(why_gw_parse(&gw, "198.19.0.1", err, sizeof err), 0);
+    struct why_store st;
+    assert_int_equal(why_store_init(&st, &sum, &gw, 2000000, NULL), 0);
+    struct why_app_env env = {.st = &st, .gw = &gw, .sum = &sum};
+    why_app_env_init(&env);
+    env.certs = why_cert_cache_new();
+    assert_non_null(env.certs);
+    static uint8_t der[4096];
+    int64_t t0 = 1700000000;
+    size_t dlen = make_cert(t0, der, sizeof der);
+    static struct why_conn c[5];
+    static struct why_conn_more more[5];
+    static struct why_conn_end ends[5];
+    for (int i = 0; i < 5; i++) {
+        c[i].id = (uint64_t)i + 1;
+        assert_int_equal(why_addr_parse("198.19.0.1", &c[i].cli_addr), 0);
+        assert_int_equal(why_addr_parse("198.19.0.10", &c[i].srv_addr), 0);
+        c[i].cli_port = (uint16_t)(40000 + i);
+        c[i].srv_port = 443;
+        c[i].more = &more[i];
+        why_conn_set_ends(&c[i], &ends[i]);
+        c[i].first_ts.sec = t0;
+    }
+    assert_int_equal(handshake_at(&env, &c[0], t0, "Shop.Lab", der, dlen), WHY_CERT_OK);
+    assert_int_equal(handshake_at(&env, &c[1], t0 + 2 * 86400, "Shop.Lab", der, dlen), WHY_CERT_EXPIRED);
+    assert_int_equal(handshake_at(&env, &c[2], t0, "Shop.Lax", der, dlen), WHY_CERT_NAME_MISMATCH);
+    assert_int_equal(handshake_at(&env, &c[3], t0 - 2 * 86400, "Shop.Lab", der, dlen), WHY_CERT_NOT_YET_VALID);
+    assert_int_equal(handshake_at(&env, &c[4], t0, "Shop.Lab", der, dlen), WHY_CERT_OK);
+    why_cert_cache_free(env.certs);
+    why_store_fini(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +782,7 @@ int main(void)
         cmocka_unit_test(gaps),
         cmocka_unit_test(big_hello_skipped),
         cmocka_unit_test(hostile_prefixes),
+        cmocka_unit_test(certificate_checked_per_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
