@@ -6,7 +6,7 @@
 # version against the large one (flat when the file grows).
 #
 #   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH]... [--repeat N] [--no-build]
-#                [--no-exhaustive] [--exhaustive-timeout S] [--tshark]
+#                [--no-exhaustive] [--exhaustive-timeout S] [--tshark] [--scale DIR] [--instructions]
 #
 #   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel,hang,retry ('': none). Files:
 #                   bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap) and SHAPE-200m.pcap
@@ -23,6 +23,10 @@
 #   --scale DIR     also a second table: every DIR/*.pcap made by make-shape.sh (same size,
 #                   one knob turned: names, open connections, failure share), CPU ns per
 #                   packet and peak RSS against the knob, to show how the cost grows
+#   --instructions  also count each binary's instructions (valgrind's callgrind, about 50
+#                   times slower) on every 200 MB file and every --scale file: a measure
+#                   that the machine's load does not move, for comparing binaries; with
+#                   --scale, a least-squares line per set of the sweep (bench/fit.py)
 #
 # Page cache warmed (cat FILE >/dev/null) before each file; /usr/bin/time -v gives wall seconds
 # and peak RSS. Raw outputs and the table: bench/out/run-DATE/. Exit 0 when every program that
@@ -41,6 +45,7 @@ EXH=1
 EXH_TIMEOUT=900
 TSHARK=0
 SCALE=""
+INSTR=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --shapes) SHAPES="${2:-}"; shift 2 ;;
@@ -52,8 +57,9 @@ while [ $# -gt 0 ]; do
     --exhaustive-timeout) EXH_TIMEOUT="${2:-}"; shift 2 ;;
     --tshark) TSHARK=1; shift ;;
     --scale) SCALE="${2:-}"; shift 2 ;;
+    --instructions) INSTR=1; shift ;;
     --no-tshark) TSHARK=0; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +69,7 @@ die() { echo "run: $*" >&2; exit 1; }
 [ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 command -v gcc >/dev/null || die "gcc not installed"
 [ -e /usr/include/pcap/pcap.h ] || die "libpcap-dev not installed"
+[ $INSTR -eq 0 ] || command -v valgrind >/dev/null || die "--instructions: valgrind not installed (apt-get install valgrind)"
 if [ $TSHARK -eq 1 ] && ! command -v tshark >/dev/null; then
   echo "run: tshark not installed: its row is skipped (apt-get install tshark)" >&2
   TSHARK=0
@@ -125,13 +132,20 @@ best() {
   done
   T_WALL=$bw; T_CPU=$bc; T_RSS=$br; T_RC=$brc
 }
+# instructions NAME CMD...: CMD under callgrind (profile kept in OUTDIR/NAME.cg for
+# callgrind_annotate); sets T_INSTR to the instructions it ran, empty when it failed
+instructions() {
+  local name="$1"; shift
+  valgrind --tool=callgrind --callgrind-out-file="$OUTDIR/$name.cg" "$@" > /dev/null 2> "$OUTDIR/$name.err"
+  T_INSTR=$(awk '/I +refs:/ {gsub(",", "", $NF); print $NF}' "$OUTDIR/$name.err")
+}
 mib() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
 incidents() { grep -c '"type": *"incident"' "$1" 2>/dev/null; true; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 
 FAILED=0
-declare -A W C R N F FW S  # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest
+declare -A W C R N F FW S I  # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest, instructions
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
 [ -z "$SCALE" ] || [ -d "$SCALE" ] || die "--scale: no directory $SCALE"
@@ -176,6 +190,11 @@ for s in "${SHAPE_LIST[@]}"; do
         else S[$s.$l.same]="DIFFERENT"; FAILED=1
         fi
       fi
+      if [ $which = small ] && [ $INSTR -eq 1 ] && [ -n "${W[$k.$l]:-}" ]; then
+        echo "run: $s small: instructions of $l (callgrind)"
+        instructions "cg.$k.$l" "${BIN[$l]}" --json --quiet --output /dev/null "$f"
+        I[$k.$l]=$T_INSTR
+      fi
     done
   done
   if [ $TSHARK -eq 1 ] && [ "$s" = proxy ] && [ -r "$big" ]; then
@@ -196,6 +215,7 @@ knob() {
     END {if (!s) s = "proxy"; printf "%s %s\t%s%s, %d requests, %.2f %% failing\n", s, v + 0, s, k, r, r ? 100 * f / r : 0}' "$1"
 }
 SCALE_ROWS=()
+FIT_ROWS=()
 if [ -n "$SCALE" ]; then
   for f in "$SCALE"/*.pcap; do
     [ -r "$f" ] && [ -r "$f.info" ] || continue
@@ -209,9 +229,17 @@ if [ -n "$SCALE" ]; then
     for l in "${LABELS[@]}"; do
       best "why.scale.$b.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
-        row="$row $T_CPU | $(awk -v c="$T_CPU" -v p="$pk" 'BEGIN {printf "%.0f", c * 1e9 / p}') | $T_RSS | $(incidents "$OUTDIR/why.scale.$b.$l.jsonl") |"
+        ni=$(incidents "$OUTDIR/why.scale.$b.$l.jsonl")
+        row="$row $T_CPU | $(awk -v c="$T_CPU" -v p="$pk" 'BEGIN {printf "%.0f", c * 1e9 / p}') | $T_RSS | $ni |"
+        if [ $INSTR -eq 1 ]; then
+          echo "run: scale $b: instructions of $l (callgrind)"
+          instructions "cg.scale.$b.$l" "${BIN[$l]}" --json --quiet --output /dev/null "$f"
+          row="$row $(awk -v i="$T_INSTR" -v p="$pk" 'BEGIN {if (i == "") print "-"; else printf "%.1f | %.0f", i / 1e6, i / p}') |"
+          held=$(sed -n 's/^held=.* open_at_stop=\([0-9]*\).*/\1/p' "$f.info")
+          [ -n "$T_INSTR" ] && FIT_ROWS+=("$(sed -n 's/^shape=//p' "$f.info")"$'\t'"$b"$'\t'"$pk"$'\t'"${held:-0}"$'\t'"$ni"$'\t'"$l"$'\t'"$T_INSTR")
+        fi
       else
-        row="$row failed | | | |"; FAILED=1
+        row="$row failed | | | |$([ $INSTR -eq 1 ] && echo ' | |')"; FAILED=1
       fi
     done
     SCALE_ROWS+=("$row")
@@ -263,6 +291,18 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
       done
       echo "$line"
     done
+    if [ $INSTR -eq 1 ]; then
+      echo
+      echo "instructions on the 200 MB version (callgrind; not moved by the machine's load): millions, and per packet"
+      for s in "${SHAPE_LIST[@]}"; do
+        [ -n "${F[$s.small]:-}" ] || continue
+        line="  $s:"
+        for l in "${LABELS[@]}"; do
+          line="$line $l $(awk -v i="${I[$s.small.$l]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.1f M, %.0f a packet", i / 1e6, i / p}');"
+        done
+        echo "$line"
+      done
+    fi
     if [ $EXH -eq 1 ]; then
       echo
       echo "--exhaustive on the 200 MB version against the default path (JSON compared byte for byte):"
@@ -277,9 +317,17 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     echo
     echo "how the cost grows ($SCALE): one knob turned per capture; CPU s, ns of CPU per packet"
     hdr="| capture: shape, knob | MiB | packets | read floor s |"; sep="|---|---:|---:|---:|"
-    for l in "${LABELS[@]}"; do hdr="$hdr $l s | $l ns/packet | $l RSS MiB | $l incidents |"; sep="$sep---:|---:|---:|---:|"; done
+    for l in "${LABELS[@]}"; do
+      hdr="$hdr $l s | $l ns/packet | $l RSS MiB | $l incidents |"; sep="$sep---:|---:|---:|---:|"
+      [ $INSTR -eq 1 ] && { hdr="$hdr $l M instructions | $l instructions/packet |"; sep="$sep---:|---:|"; }
+    done
     echo "$hdr"; echo "$sep"
     printf '%s\n' "${SCALE_ROWS[@]}" | sort -k1,1 -k2,2g | cut -f2-
+    if [ ${#FIT_ROWS[@]} -gt 0 ]; then
+      echo
+      echo "least-squares lines through the instructions of each set (bench/fit.py):"
+      printf '%s\n' "${FIT_ROWS[@]}" | python3 "$HERE/fit.py"
+    fi
   fi
   [ -n "${S[tshark]:-}" ] && { echo; echo "${S[tshark]}"; }
 } | tee "$OUTDIR/table.txt"

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Least-squares lines through the sweep's instruction counts (run.sh --scale DIR --instructions).
+
+Reads a TSV on stdin, one line per capture and binary:
+    SET  CAPTURE  PACKETS  HELD  INCIDENTS  LABEL  INSTRUCTIONS
+and prints, per set and binary, the line that says how the cost grows with that set's knob,
+each term a cost per unit, and the largest miss of the line on any capture of the set:
+    names           instructions = a per packet + c               (no term in the names)
+    conns           instructions = a per packet + b per held connection + c per incident
+                    (incidents: the requests a capture cut in flight, each one joined and written)
+    outage, hang    instructions = a per packet + b per incident  (the failed or waiting requests)
+A set with fewer captures than terms is skipped. No third-party module: the normal equations,
+solved by Gaussian elimination with partial pivoting.
+"""
+import sys
+
+MODELS = {
+    "names": (("packet", lambda r: r["packets"]), ("", lambda r: 1.0)),
+    "conns": (("packet", lambda r: r["packets"]), ("held connection", lambda r: r["held"]),
+              ("incident", lambda r: r["incidents"])),
+    "outage": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
+    "hang": (("packet", lambda r: r["packets"]), ("waiting request", lambda r: r["incidents"])),
+}
+DEFAULT = (("packet", lambda r: r["packets"]), ("", lambda r: 1.0))
+
+
+def solve(rows, y):
+    n = len(rows[0])
+    m = [[sum(r[i] * r[j] for r in rows) for j in range(n)] + [sum(r[i] * v for r, v in zip(rows, y))]
+         for i in range(n)]
+    for i in range(n):
+        p = max(range(i, n), key=lambda k: abs(m[k][i]))
+        m[i], m[p] = m[p], m[i]
+        if m[i][i] == 0:
+            return None
+        for k in range(n):
+            if k != i:
+                f = m[k][i] / m[i][i]
+                m[k] = [a - f * b for a, b in zip(m[k], m[i])]
+    return [m[i][n] / m[i][i] for i in range(n)]
+
+
+def main():
+    sets = {}
+    for line in sys.stdin:
+        f = line.rstrip("\n").split("\t")
+        if len(f) != 7:
+            continue
+        s, cap, packets, held, incidents, label, instr = f
+        try:
+            r = {"capture": cap, "packets": float(packets), "held": float(held or 0),
+                 "incidents": float(incidents or 0), "instr": float(instr)}
+        except ValueError:
+            continue
+        sets.setdefault((s, label), []).append(r)
+    for (s, label), rs in sorted(sets.items()):
+        model = MODELS.get(s, DEFAULT)
+        if len(rs) < len(model):
+            continue
+        x = [[term(r) for _, term in model] for r in rs]
+        y = [r["instr"] for r in rs]
+        c = solve(x, y)
+        if c is None:
+            continue
+        miss = max(abs(sum(a * b for a, b in zip(c, xi)) - yi) / yi * 100 for xi, yi in zip(x, y))
+        terms = " + ".join(f"{v:,.0f}" + (f" per {name}" if name else "") for (name, _), v in zip(model, c))
+        print(f"  {s} ({label}, {len(rs)} captures): instructions = {terms}; largest miss {miss:.1f} %")
+
+
+if __name__ == "__main__":
+    main()
