@@ -10,7 +10,7 @@ each term a cost per unit, and the largest miss of the line on any capture of th
                     (incidents: the requests a capture cut in flight, each one joined and written)
     outage, hang    instructions = a per packet + b per incident  (the failed or waiting requests)
 A set with fewer captures than terms is skipped. No third-party module: the normal equations,
-solved by Gaussian elimination with partial pivoting.
+solved by Gaussian elimination with partial pivoting. `fit.py --check` tests the fit itself.
 """
 import sys
 
@@ -40,7 +40,44 @@ def solve(rows, y):
     return [m[i][n] / m[i][i] for i in range(n)]
 
 
+def fit(s, rs):
+    """The line of set s through rows rs: (model, coefficients, largest miss %), or None."""
+    model = MODELS.get(s, DEFAULT)
+    if len(rs) < len(model):
+        return None
+    x = [[term(r) for _, term in model] for r in rs]
+    y = [r["instr"] for r in rs]
+    c = solve(x, y)
+    if c is None:
+        return None
+    miss = max(abs(sum(a * b for a, b in zip(c, xi)) - yi) / yi * 100 for xi, yi in zip(x, y))
+    return model, c, miss
+
+
+def check():
+    """--check: rows made from known costs give those costs back and miss by nothing; rows
+    whose cost grows with the square of the failed requests miss by far more."""
+    rows = [{"packets": p, "held": h, "incidents": i} for p, h, i in
+            ((109764, 2000, 10), (141301, 6000, 16), (187272, 12000, 113), (250408, 18000, 142),
+             (272410, 24000, 6890))]
+    for r in rows:
+        r["instr"] = 1500 * r["packets"] + 20000 * r["held"] + 190000 * r["incidents"]
+    _, c, miss = fit("conns", rows)
+    assert all(abs(a - b) / b < 1e-6 for a, b in zip(c, (1500, 20000, 190000))), c
+    assert miss < 1e-6, miss
+    linear = [{"packets": 106000 + 100 * k, "held": 0, "incidents": f} for k, f in enumerate((1, 45, 505, 1109))]
+    for r in linear:
+        r["instr"] = 2100 * r["packets"] + 115000 * r["incidents"]
+    assert fit("outage", linear)[2] < 1e-6
+    square = [dict(r, instr=2100 * r["packets"] + 200 * r["incidents"] ** 2) for r in linear]
+    assert fit("outage", square)[2] > 5, fit("outage", square)[2]
+    print("fit.py: known lines recovered; a square's growth missed by %.0f %%" % fit("outage", square)[2])
+
+
 def main():
+    if sys.argv[1:] == ["--check"]:
+        check()
+        return
     sets = {}
     for line in sys.stdin:
         f = line.rstrip("\n").split("\t")
@@ -54,15 +91,10 @@ def main():
             continue
         sets.setdefault((s, label), []).append(r)
     for (s, label), rs in sorted(sets.items()):
-        model = MODELS.get(s, DEFAULT)
-        if len(rs) < len(model):
+        f = fit(s, rs)
+        if f is None:
             continue
-        x = [[term(r) for _, term in model] for r in rs]
-        y = [r["instr"] for r in rs]
-        c = solve(x, y)
-        if c is None:
-            continue
-        miss = max(abs(sum(a * b for a, b in zip(c, xi)) - yi) / yi * 100 for xi, yi in zip(x, y))
+        model, c, miss = f
         terms = " + ".join(f"{v:,.0f}" + (f" per {name}" if name else "") for (name, _), v in zip(model, c))
         print(f"  {s} ({label}, {len(rs)} captures): instructions = {terms}; largest miss {miss:.1f} %")
 
