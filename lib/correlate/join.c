@@ -2850,8 +2850,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * attempt begun after the answer (Apache's check of the next second) */
             if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(c->syn_ts0, client->resp_first_ts) > 0))
                 continue;
-            /* (a check of one round with another server's: the best candidates only are
-             * asked, below) */
+            /* ...nor a check made in one round with the gateway's checks of another server
+             * (why_join_check_round), which the match left out as no final try (final_gap):
+             * the walk would offer it as a try of the request's own (races/run26: Apache's
+             * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
+             * `maint`'s request and 97 ms before the gateway's own 503). Not every check
+             * on a schedule: a request's own try to a server its checks go to can fit
+             * theirs (Varnish's fetches and probes of 198.19.0.12). */
+            if (matched && client->has_resp && attempt_failed(rc) &&
+                why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts) > WHY_FAILOVER_US &&
+                why_join_check_round(cx, rc))
+                continue;
             if (refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) && c->srv_port == refused->srv_port &&
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
@@ -2940,24 +2949,15 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             try_cands_add(cx->st, &cands, rc, score, retry);
         }
         /* The best of them that none of the tests below rules out, the tests asked best first:
-         * each walks (the check round, the connection the gateway moved on to, another
-         * request's chain, the queue), and the request's own try is among the first in that order, while a walk
+         * each walks (the connection the gateway moved on to, another request's chain, the
+         * queue), and the request's own try is among the first in that order, while a walk
          * newest first found each older candidate the better and asked the last two of nearly
          * every one (a refusing server's hundreds a second). Each test rules a record out
-         * whatever the others say, so the pick is the same. */
+         * whatever the others say and keeps nothing, so the pick is the same. The tests before
+         * in_others_timer_chain stay in the walk: its memo holds the first WHY_TIMER_MEMO
+         * requests it meets, so which records reach it must not change. */
         struct why_conn_rec *pick = NULL;
         for (const struct try_cand *b; !pick && (b = try_cands_take(&cands));) {
-            /* ...nor a check made in one round with the gateway's checks of another server
-             * (why_join_check_round), which the match left out as no final try (final_gap):
-             * the walk would offer it as a try of the request's own (races/run26: Apache's
-             * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
-             * `maint`'s request and 97 ms before the gateway's own 503). Not every check
-             * on a schedule: a request's own try to a server its checks go to can fit
-             * theirs (Varnish's fetches and probes of 198.19.0.12). */
-            if (matched && client->has_resp && attempt_failed(b->rc) &&
-                why_ts_diff_us(why_join_attempt_end(b->rc), client->resp_first_ts) > WHY_FAILOVER_US &&
-                why_join_check_round(cx, b->rc))
-                continue;
             if (b->score < 4 && !direct_addr_known(cx, client) && attempt_failed(b->rc) &&
                 failover_of_other(cx, x->up_conn, client, b->rc))
                 continue; /* ...and so did the connection the gateway moved on to (when
