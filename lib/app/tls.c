@@ -117,7 +117,6 @@ static void asn1_time_text(const ASN1_TIME *t, char *buf, size_t size)
         snprintf(buf, size, "?");
 }
 
-/* The server's certificate against packet time and the name the gateway asked for (SNI). */
 /* The servers' certificates parsed last, by their bytes: a gateway's upstream connections
  * show the same few certificates over and over, and parsing one (d2i_X509) costs more than
  * the rest of the handshake's reading (tunnel bench: 16 % of all instructions). The checks
@@ -161,7 +160,7 @@ static X509 *cert_parse(struct why_cert_cache *k, const uint8_t *der, size_t len
     }
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
-    uint8_t *copy = x && e ? malloc(len ? len : 1) : NULL;
+    uint8_t *copy = x && e ? malloc(len) : NULL; /* (x: len > 0) */
     if (!copy)
         return x;
     memcpy(copy, der, len);
@@ -175,6 +174,7 @@ static X509 *cert_parse(struct why_cert_cache *k, const uint8_t *der, size_t len
     return x;
 }
 
+/* The server's certificate against packet time and the name the gateway asked for (SNI). */
 static void check_cert(const struct why_app_env *env, struct why_conn_rec *rc, const struct why_frame *f,
                        const uint8_t *der, size_t len)
 {
