@@ -80,6 +80,18 @@ struct why_reader;
 int why_reader_open(struct why_reader **out, const char *const *paths, size_t npaths, char *err,
                     size_t errsize);
 
+#define WHY_READAHEAD_BLOCK (1u << 20) /* bytes per read-ahead block, by default */
+
+/* why_reader_open, with regular files of at least `block` (>= 1) bytes read ahead by a
+ * second thread into a few blocks of that size while frames are parsed out of the blocks
+ * already read; shorter files and anything not a regular file (standard input, pipes) are
+ * read on the calling thread, as why_reader_open reads every file. The kernel's copy of the
+ * file then overlaps the analysis: less elapsed time where a core is spare, but more CPU time
+ * in all, as each block's cache lines move from the reading core to the parsing one
+ * (bench/README.md, "Reading on one thread"). */
+int why_reader_open_ahead(struct why_reader **out, const char *const *paths, size_t npaths, size_t block,
+                          char *err, size_t errsize);
+
 /* Next frame in time order across files (each file's own order is kept: frames of one file
  * are never reordered; across files the earliest pending timestamp goes first).
  * A file that turns out to be cut short or corrupt in the middle ends that file with a

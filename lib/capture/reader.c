@@ -4,10 +4,11 @@
  * draft-ietf-opsawg-pcap, draft-ietf-opsawg-pcapng. File headers are hostile input too, so every
  * header byte is read through the bounded cursor.
  *
- * A regular file of at least one block is read ahead: one thread for all of a reader's files
- * reads each into a small ring of blocks while frames are parsed out of the blocks already
- * read, so the kernel's copy overlaps the analysis. Anything else (standard input, pipes, small
- * files, or no thread to be had) goes through one 1 MiB buffer read on the calling thread. */
+ * Each file goes through one 1 MiB buffer read on the calling thread. Opened with
+ * why_reader_open_ahead, a regular file of at least one block is read ahead instead: one
+ * thread for all of a reader's files reads each into a small ring of blocks while frames are
+ * parsed out of the blocks already read, so the kernel's copy overlaps the analysis (standard
+ * input, pipes, small files, or no thread to be had: the buffer as before). */
 #include "capture/capture.h"
 
 #include <errno.h>
@@ -860,7 +861,7 @@ static int open_one(struct why_reader *r, size_t i, const char *path, bool *stdi
             *total += (uint64_t)st.st_size;
         else
             *total = 0;
-        ahead = regular && (uint64_t)st.st_size >= r->feed.block;
+        ahead = regular && r->feed.block && (uint64_t)st.st_size >= r->feed.block;
     }
     if (!(ahead && ahead_start(&r->feed, r->srcs, i)) && !(s->buf = malloc(BUF_SIZE))) {
         msgf(err, errsize, "%s: out of memory", s->label);
@@ -869,8 +870,9 @@ static int open_one(struct why_reader *r, size_t i, const char *path, bool *stdi
     return read_header(s, err, errsize);
 }
 
-int why_reader_open_ahead(struct why_reader **out, const char *const *paths, size_t npaths, size_t block,
-                          char *err, size_t errsize)
+/* block: bytes per read-ahead block, 0 for none (every file read on the calling thread) */
+static int reader_open(struct why_reader **out, const char *const *paths, size_t npaths, size_t block, char *err,
+                       size_t errsize)
 {
     *out = NULL;
     if (errsize)
@@ -890,7 +892,7 @@ int why_reader_open_ahead(struct why_reader **out, const char *const *paths, siz
         return -1;
     }
     r->last = -1;
-    r->feed.block = block ? block : 1;
+    r->feed.block = block;
     bool stdin_used = false;
     uint64_t total = 1; /* 1 stands for "known so far"; subtracted below */
     for (size_t i = 0; i < npaths; i++) {
@@ -906,10 +908,16 @@ int why_reader_open_ahead(struct why_reader **out, const char *const *paths, siz
     return 0;
 }
 
+int why_reader_open_ahead(struct why_reader **out, const char *const *paths, size_t npaths, size_t block,
+                          char *err, size_t errsize)
+{
+    return reader_open(out, paths, npaths, block ? block : 1, err, errsize);
+}
+
 int why_reader_open(struct why_reader **out, const char *const *paths, size_t npaths, char *err,
                     size_t errsize)
 {
-    return why_reader_open_ahead(out, paths, npaths, WHY_READAHEAD_BLOCK, err, errsize);
+    return reader_open(out, paths, npaths, 0, err, errsize);
 }
 
 /* ---- reading ----------------------------------------------------------------------- */
