@@ -256,7 +256,7 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     echo "why502 $l: ${BIN[$l]} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
   [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
-  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; why502 reads a file ahead on a second thread, so its CPU counts both); load: 1-minute load average when the file was measured"
+  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; a why502 that reads ahead on a second thread, --read-ahead or any before c8cc1fe, counts both threads' CPU); load: 1-minute load average when the file was measured"
   echo
   if [ ${#SHAPE_LIST[@]} -gt 0 ]; then   # --shapes '': the scale table alone
     hdr="| shape | file MiB | packets | load | read floor s (wall) |"
