@@ -5,7 +5,7 @@
 # --exhaustive compared byte for byte with the default path, and the memory of the 200 MB
 # version against the large one (flat when the file grows).
 #
-#   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH]... [--repeat N] [--no-build]
+#   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH[,OPTION...]]... [--repeat N] [--no-build]
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark] [--scale DIR] [--instructions]
 #
 #   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel,hang,retry ('': none). Files:
@@ -14,7 +14,9 @@
 #                   (make-capture.sh); a missing file: row marked missing
 #   --why502 L=P    a why502 binary and its label (repeatable: columns side by side); default
 #                   the Release build of this tree (build-release/, built here by
-#                   scripts/build-release.sh, profile-guided) as "tree"
+#                   scripts/build-release.sh, profile-guided) as "tree". Options after the
+#                   path, comma-separated, go on each of its command lines (one binary two
+#                   ways: --why502 one=P --why502 ahead=P,--read-ahead)
 #   --no-pgo        build it without profile-guided optimisation
 #   --repeat N      each timing N times, the fastest kept (1..9, default 1)
 #   --no-exhaustive skip the --exhaustive comparison (slow on purpose)
@@ -92,16 +94,19 @@ if [ ${#BINS[@]} -eq 0 ]; then
   BINS=("tree=$ROOT/build-release/why502")
 fi
 LABELS=()
-declare -A BIN
+declare -A BIN XOPT
 for b in "${BINS[@]}"; do
   l="${b%%=*}"; p="${b#*=}"
   [[ "$l" =~ ^[A-Za-z0-9._-]+$ ]] && [ "$l" != "$b" ] || die "--why502 wants LABEL=PATH"
+  x=""
+  if [[ "$p" == *,* ]]; then x="${p#*,}"; p="${p%%,*}"; fi
   [ -x "$p" ] || die "no why502 binary at $p"
   help="$("$p" --help 2>&1)"
-  for f in --json --quiet --output --exhaustive; do
+  for f in --json --quiet --output --exhaustive ${x//,/ }; do
+    [[ "$f" =~ ^--[a-z-]+$ ]] || die "--why502 $l: '$f' is not an option without a value"
     grep -q -- "$f" <<<"$help" || die "$p --help does not list $f"
   done
-  LABELS+=("$l"); BIN[$l]="$p"
+  LABELS+=("$l"); BIN[$l]="$p"; XOPT[$l]="${x//,/ }"
 done
 
 # ---------------------------------------------------------------- timing
@@ -172,7 +177,7 @@ for s in "${SHAPE_LIST[@]}"; do
     F[$k]=$T_CPU; FW[$k]=$T_WALL
     read -r _ S[$k.packets] _ _ < "$OUTDIR/loop.$k.out"
     for l in "${LABELS[@]}"; do
-      best "why.$k.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
+      best "why.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
       # exit 0: nothing failed, 1: failures found; both are a finished run
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
         W[$k.$l]=$T_WALL; C[$k.$l]=$T_CPU; R[$k.$l]=$T_RSS; N[$k.$l]=$(incidents "$OUTDIR/why.$k.$l.jsonl")
@@ -182,7 +187,7 @@ for s in "${SHAPE_LIST[@]}"; do
       # the speed work must not change the diagnosis: the small file through the slow,
       # obviously correct join gives the same bytes
       if [ $which = small ] && [ $EXH -eq 1 ] && [ -n "${W[$k.$l]:-}" ]; then
-        timed "exh.$s.$l" timeout "$EXH_TIMEOUT" "${BIN[$l]}" --json --quiet --exhaustive \
+        timed "exh.$s.$l" timeout "$EXH_TIMEOUT" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --exhaustive \
           --output "$OUTDIR/exh.$s.$l.jsonl" "$f"
         if [ "$T_RC" = 124 ]; then S[$s.$l.same]="timeout ${EXH_TIMEOUT}s"
         elif [ "$T_RC" != 0 ] && [ "$T_RC" != 1 ]; then S[$s.$l.same]="failed"; FAILED=1
@@ -192,7 +197,7 @@ for s in "${SHAPE_LIST[@]}"; do
       fi
       if [ $which = small ] && [ $INSTR -eq 1 ] && [ -n "${W[$k.$l]:-}" ]; then
         echo "run: $s small: instructions of $l (callgrind)"
-        instructions "cg.$k.$l" "${BIN[$l]}" --json --quiet --output /dev/null "$f"
+        instructions "cg.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output /dev/null "$f"
         I[$k.$l]=$T_INSTR
       fi
     done
@@ -227,13 +232,13 @@ if [ -n "$SCALE" ]; then
     kn="$(knob "$f.info")"
     row="${kn%%$'\t'*}"$'\t'"| ${kn#*$'\t'} | $(mib "$f") | $pk | $T_CPU |"
     for l in "${LABELS[@]}"; do
-      best "why.scale.$b.$l" "${BIN[$l]}" --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
+      best "why.scale.$b.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
         ni=$(incidents "$OUTDIR/why.scale.$b.$l.jsonl")
         row="$row $T_CPU | $(awk -v c="$T_CPU" -v p="$pk" 'BEGIN {printf "%.0f", c * 1e9 / p}') | $T_RSS | $ni |"
         if [ $INSTR -eq 1 ]; then
           echo "run: scale $b: instructions of $l (callgrind)"
-          instructions "cg.scale.$b.$l" "${BIN[$l]}" --json --quiet --output /dev/null "$f"
+          instructions "cg.scale.$b.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output /dev/null "$f"
           row="$row $(awk -v i="$T_INSTR" -v p="$pk" 'BEGIN {if (i == "") print "-"; else printf "%.1f | %.0f", i / 1e6, i / p}') |"
           held=$(sed -n 's/^held=.* open_at_stop=\([0-9]*\).*/\1/p' "$f.info")
           [ -n "$T_INSTR" ] && FIT_ROWS+=("$(sed -n 's/^shape=//p' "$f.info")"$'\t'"$b"$'\t'"$pk"$'\t'"${held:-0}"$'\t'"$ni"$'\t'"$l"$'\t'"$T_INSTR")
@@ -253,7 +258,7 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
   echo "load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
   for l in "${LABELS[@]}"; do
-    echo "why502 $l: ${BIN[$l]} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
+    echo "why502 $l: ${BIN[$l]}${XOPT[$l]:+ ${XOPT[$l]}} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
   [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
   echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; a why502 that reads ahead on a second thread, --read-ahead or any before c8cc1fe, counts both threads' CPU); load: 1-minute load average when the file was measured"
