@@ -88,7 +88,7 @@ int why_reader_open(struct why_reader **out, const char *const *paths, size_t np
  * read on the calling thread, as why_reader_open reads every file. The kernel's copy of the
  * file then overlaps the analysis: less elapsed time where a core is spare, but more CPU time
  * in all, as each block's cache lines move from the reading core to the parsing one
- * (bench/README.md, "Reading on one thread"). */
+ * (bench/README.md, "capture files read on the analysis thread"). */
 int why_reader_open_ahead(struct why_reader **out, const char *const *paths, size_t npaths, size_t block,
                           char *err, size_t errsize);
 

@@ -1308,12 +1308,9 @@ static uint64_t same_as_plain(const char *const *paths, size_t n, size_t ahead, 
     return frames;
 }
 
-/* Classic pcap records of every size from empty to a few hundred bytes, and a few of the
- * largest: the 16-byte record headers and the data straddle blocks at every offset, and
- * a largest record spans many blocks. */
-/* why_reader_open reads every file on the calling thread, a file of many read-ahead blocks
+/* why_reader_open reads every file on the calling thread, a file of two read-ahead blocks
  * too: a second thread is asked for (why_reader_open_ahead, --read-ahead), never taken by
- * default (it cost 8-110 % more CPU on the benchmark's shapes). */
+ * default (it cost more CPU on every shape the benchmark has). */
 static void default_reads_on_one_thread(void **state)
 {
     (void)state;
@@ -1340,6 +1337,9 @@ static void default_reads_on_one_thread(void **state)
     bb_free(&b);
 }
 
+/* Classic pcap records of every size from empty to a few hundred bytes, and a few of the
+ * largest: the 16-byte record headers and the data straddle blocks at every offset, and
+ * a largest record spans many blocks. */
 static void ahead_pcap_blocks(void **state)
 {
     (void)state;
