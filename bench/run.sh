@@ -61,7 +61,7 @@ while [ $# -gt 0 ]; do
     --scale) SCALE="${2:-}"; shift 2 ;;
     --instructions) INSTR=1; shift ;;
     --no-tshark) TSHARK=0; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/{/^set -uo/!p}' "$0"; exit 0 ;;
     *) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -88,7 +88,7 @@ struct feeder {
     pthread_cond_t wake_thread; /* a block came back, a file was added, or stop */
     bool started, failed, stop;
     struct ahead *busy; /* the file the thread is reading into, outside the lock */
-    size_t block;     /* data bytes per block */
+    size_t block;     /* data bytes per block; 0: no file read ahead (why_reader_open) */
     struct src *srcs; /* the reader's files; srcs[0..n) are the thread's to look at (shared) */
     size_t n;
 };
