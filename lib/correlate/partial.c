@@ -207,7 +207,7 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
             return true;
         /* a connection that carried a hole and no request the join could read: the request
          * (or its answer) may be in the hole */
-        if (!x->up && (c->half[WHY_C2S].gap_bytes || c->half[WHY_S2C].gap_bytes))
+        if (!x->up && (c->miss->half[WHY_C2S].gap_bytes || c->miss->half[WHY_S2C].gap_bytes))
             return true;
         /* one SYN, nothing back in the capture, and the gateway answered its client before
          * a SYN could have been sent again: it had an answer (a RST) the capture missed.

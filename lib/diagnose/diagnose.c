@@ -1302,7 +1302,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     /* the client closed while the answer seemed unfinished, but the capture missed bytes of
      * the gateway's direction: the answer may have ended inside the hole (or the stream past
      * it is read out of step), so where it ended is not known: no claim on the client */
-    if (!found && ce.client_reset_in_body && !t->h2_stream && why_rec_conn(t->rc)->half[WHY_S2C].gap_bytes)
+    if (!found && ce.client_reset_in_body && !t->h2_stream && why_rec_conn(t->rc)->miss->half[WHY_S2C].gap_bytes)
         return WHY_VERDICT_UNREADABLE;
     if (!found && ce.client_reset_in_body) {
         why_dg_cause(inc, WHY_CAUSE_CLIENT_RESET_RESPONSE);
@@ -1338,7 +1338,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
                    t->status, 0, 0, 0);
         found = true;
     }
-    if (!found && why_rec_conn(t->rc)->half[WHY_S2C].gap_bytes && t->rc->resp_dead) {
+    if (!found && why_rec_conn(t->rc)->miss->half[WHY_S2C].gap_bytes && t->rc->resp_dead) {
         /* the answer's bytes went missing from the capture: nothing can be said about it */
         return WHY_VERDICT_UNREADABLE;
     }

@@ -9,10 +9,12 @@
  * sent (in a later packet): the answer exists, the capture missed it. */
 bool why_partial_answer_unseen(const struct why_txn *t)
 {
-    const struct why_tcp_half *h = &why_rec_conn(t->rc)->half[WHY_S2C];
+    const struct why_conn *c = why_rec_conn(t->rc);
+    const struct why_tcp_half *h = &c->half[WHY_S2C];
+    const struct why_half_miss *m = &c->miss->half[WHY_S2C];
     if (!h->peer_acked || h->acked_frame <= t->req_frame)
         return false; /* the client acknowledged nothing new after its request */
-    return h->missing || h->unseen_acked_bytes || h->gap_acked_bytes;
+    return h->missing || m->unseen_acked_bytes || m->gap_acked_bytes;
 }
 
 /* A client whose request is not acknowledged sends it again within seconds (RFC 6298:
@@ -35,5 +37,5 @@ bool why_partial_tunnel_open(const struct why_txn *t)
         return false;
     return why_ts_cmp(c->half[WHY_C2S].last_data_ts, t->req_ts) > 0 &&
            (why_ts_cmp(c->half[WHY_S2C].last_data_ts, t->req_ts) > 0 ||
-            c->half[WHY_S2C].unseen_acked_bytes || c->half[WHY_S2C].gap_acked_bytes);
+            c->miss->half[WHY_S2C].unseen_acked_bytes || c->miss->half[WHY_S2C].gap_acked_bytes);
 }

@@ -176,6 +176,29 @@ static struct why_conn_more *more_of(struct why_flow *f, struct why_conn *c)
     return (struct why_conn_more *)c->more;
 }
 
+const struct why_conn_miss why_conn_miss_none;
+
+/* What c's capture missed, to write: allocated at the first thing missed; NULL on out of
+ * memory (counted). */
+static struct why_conn_miss *miss_of(struct why_flow *f, struct why_conn *c)
+{
+    if (c->miss == &why_conn_miss_none) {
+        struct why_conn_miss *m = calloc(1, sizeof *m);
+        if (!m) {
+            f->st.nomem++;
+            return NULL;
+        }
+        c->miss = m;
+    }
+    return (struct why_conn_miss *)c->miss;
+}
+
+static void free_miss(struct why_conn *c)
+{
+    if (c->miss != &why_conn_miss_none)
+        free((struct why_conn_miss *)c->miss);
+}
+
 const struct why_conn_end why_conn_end_none;
 
 /* A connection's ends as the flow table allocates them: with when it closed, which only a
@@ -512,7 +535,8 @@ static void seq_start(struct why_fconn *x, enum why_dir d, uint32_t seq)
 }
 
 /* Recomputes direction d's proof fields from the peer's highest acknowledgement. */
-static inline __attribute__((always_inline)) void proof_update(struct why_fconn *x, enum why_dir d)
+static inline __attribute__((always_inline)) void proof_update(struct why_flow *f, struct why_fconn *x,
+                                                               enum why_dir d)
 {
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
@@ -527,7 +551,9 @@ static inline __attribute__((always_inline)) void proof_update(struct why_fconn 
     while (fh->nholes && why_seq_lt(fh->sp->holes[0].lo, a)) {
         struct why_span *s = &fh->sp->holes[0];
         uint32_t to = why_seq_lt(a, s->hi) ? a : s->hi;
-        h->gap_acked_bytes += to - s->lo;
+        struct why_conn_miss *m = miss_of(f, &x->c); /* (made by the gap) */
+        if (m)
+            m->half[d].gap_acked_bytes += to - s->lo;
         s->lo = to;
         if (s->lo != s->hi)
             break;
@@ -539,14 +565,19 @@ static inline __attribute__((always_inline)) void proof_update(struct why_fconn 
     /* a FIN takes one sequence number and is the last thing sent: a final step of one past
      * the stream is its acknowledgement (a single data byte would look the same: rare) */
     h->fin_acked_unseen = !fin_seen && beyond >= 1 && fh->ack_step == 1;
-    h->unseen_acked_bytes = beyond - (h->fin_acked_unseen ? 1u : 0u);
+    uint32_t unseen = beyond - (h->fin_acked_unseen ? 1u : 0u);
+    if (unseen != x->c.miss->half[d].unseen_acked_bytes) {
+        struct why_conn_miss *m = miss_of(f, &x->c);
+        if (m)
+            m->half[d].unseen_acked_bytes = unseen;
+    }
     bool fin_acked = h->fin_acked_unseen || (fin_seen && why_seq_lt(fh->fin_seq, a));
     h->acked_bytes = (uint64_t)(a - fh->base) - (fin_acked ? 1u : 0u);
 }
 
 /* The peer acknowledged direction d up to ack. Acknowledgements before the first byte the
  * capture knows, or implausibly far ahead, prove nothing. */
-static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack, const struct why_pkt *p)
+static void ack_in(struct why_flow *f, struct why_fconn *x, enum why_dir d, uint32_t ack, const struct why_pkt *p)
 {
     struct why_tcp_half *h = &x->c.half[d];
     struct why_fhalf *fh = &x->fh[d];
@@ -558,17 +589,17 @@ static void ack_in(struct why_fconn *x, enum why_dir d, uint32_t ack, const stru
     h->acked_max = ack;
     h->acked_frame = frame_num(p);
     h->peer_acked = true;
-    proof_update(x, d);
+    proof_update(f, x, d);
 }
 
 /* Direction d's stream was captured up to end (exclusive). */
-static void seen_to(struct why_fconn *x, enum why_dir d, uint32_t end)
+static void seen_to(struct why_flow *f, struct why_fconn *x, enum why_dir d, uint32_t end)
 {
     struct why_fhalf *fh = &x->fh[d];
     if (x->c.half[d].seq_known && why_seq_lt(fh->seen_end, end) &&
         end - fh->seen_end < WHY_FIN_GAP_MAX)
         fh->seen_end = end;
-    proof_update(x, d);
+    proof_update(f, x, d);
 }
 
 /* The holes of direction d, allocated at its first; NULL when memory was refused (counted in
@@ -589,7 +620,7 @@ static void hole_add(struct why_flow *f, struct why_fconn *x, enum why_dir d, ui
         return;
     if (fh->nholes < WHY_SPANS && spans_of(f, x, d))
         fh->sp->holes[fh->nholes++] = (struct why_span){lo, lo + n};
-    proof_update(x, d); /* a hole past the cap stays unproven: gap_acked_bytes undercounts */
+    proof_update(f, x, d); /* a hole past the cap stays unproven: gap_acked_bytes undercounts */
 }
 
 /* A hole of direction d given up at the out-of-order cap: never captured, so far. */
@@ -651,7 +682,9 @@ static void emit_gap(struct why_flow *f, struct why_fconn *x, enum why_dir dir, 
     uint32_t lo = h->next_seq;
     h->next_seq += n;
     h->bytes += n;
-    h->gap_bytes += n;
+    struct why_conn_miss *m = miss_of(f, &x->c);
+    if (m)
+        m->half[dir].gap_bytes += n;
     hole_add(f, x, dir, lo, n);
     if (f->cb.on_gap)
         f->cb.on_gap(f->cb.ctx, &x->c, dir, n, p);
@@ -861,11 +894,11 @@ static void mark_closed(struct why_flow *f, struct why_fconn *x)
 static void gaps_count(struct why_flow *f, const struct why_conn *c)
 {
     for (int d = 0; d < 2; d++) {
-        const struct why_tcp_half *h = &c->half[d];
-        f->st.one_sided[d] += h->missing;
-        f->st.hole_bytes += h->gap_bytes;
-        f->st.hole_acked_bytes += h->gap_acked_bytes;
-        f->st.tail_unseen_bytes += h->unseen_acked_bytes;
+        const struct why_half_miss *m = &c->miss->half[d];
+        f->st.one_sided[d] += c->half[d].missing;
+        f->st.hole_bytes += m->gap_bytes;
+        f->st.hole_acked_bytes += m->gap_acked_bytes;
+        f->st.tail_unseen_bytes += m->unseen_acked_bytes;
     }
     f->st.synack_unseen += c->syn_answer == WHY_SYN_SYNACK_UNSEEN;
     f->st.challenge_acked += c->challenge_acks != 0;
@@ -908,6 +941,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     if (x->c.more != &why_conn_more_none)
         free((struct why_conn_more *)x->c.more);
     free_ends(&x->c);
+    free_miss(&x->c);
     free(x);
 }
 
@@ -966,6 +1000,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     c->first_frame = frame_num(p);
     c->first_ts = frame_ts(p);
     c->more = &why_conn_more_none;
+    c->miss = &why_conn_miss_none;
     why_conn_set_ends(c, &why_conn_end_none);
     x->key.hash = hash;
     x->key.x = x;
@@ -1057,7 +1092,7 @@ static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, ui
         e->half[dir].fin_frame = frame_num(p);
         e->half[dir].fin_ts = frame_ts(p);
         x->fh[dir].fin_seq = fseq;
-        seen_to(x, dir, fseq + 1);
+        seen_to(f, x, dir, fseq + 1);
         event(f, x, WHY_EV_FIN, dir, p);
     }
     if (x->c.half[0].end->fin_frame && x->c.half[1].end->fin_frame)
@@ -1448,18 +1483,18 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
         h->last_data_frame = frame_num(p);
         h->last_data_ts = frame_ts(p);
         segment(f, x, dir, seq, p->payload, clen, wlen, p);
-        seen_to(x, dir, seq + wlen);
+        seen_to(f, x, dir, seq + wlen);
         if (c->midstream && c->half[0].first_data_frame && c->half[1].first_data_frame)
             c->established = true;
     }
     if (fin)
         on_fin(f, x, dir, seq + wlen, p);
     if (ack)
-        ack_in(x, (enum why_dir)!dir, p->ack, p);
+        ack_in(f, x, (enum why_dir)!dir, p->ack, p);
     /* seen_to brought dir's proof up to date, and ack_in only touches the other direction's:
      * a FIN or a packet without data changed what it rests on since */
     if (!wlen || fin)
-        proof_update(x, dir);
+        proof_update(f, x, dir);
 }
 
 static void icmp_in(struct why_flow *f, const struct why_pkt *p)
@@ -1596,6 +1631,7 @@ void why_flow_free(struct why_flow *f)
         if (x->c.more != &why_conn_more_none)
             free((struct why_conn_more *)x->c.more);
         free_ends(&x->c);
+        free_miss(&x->c);
         free(x);
         x = nx;
     }

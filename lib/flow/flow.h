@@ -105,8 +105,8 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
     uint32_t isn;                 /* initial sequence number (the SYN's seq), if seen */
     uint32_t next_seq;            /* next in-order byte expected */
     uint32_t retrans;             /* segments that carried only bytes already delivered */
-    uint64_t bytes;               /* payload bytes delivered in order, gaps included */
-    uint64_t gap_bytes;           /* of which never captured */
+    uint64_t bytes;               /* payload bytes delivered in order, gaps included (of
+                                     which never captured: why_conn.miss) */
     uint64_t first_data_frame;    /* 0 if no payload yet */
     struct why_ts first_data_ts;
     uint64_t last_data_frame;
@@ -128,11 +128,26 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
     uint64_t acked_bytes;         /* bytes the peer acknowledged from the first byte the capture
                                      knows (after the SYN, or the stream start mid-stream);
                                      a FIN's sequence number excluded (bytes) */
-    uint64_t unseen_acked_bytes;  /* acknowledged beyond the last byte captured: sent and
-                                     received, but the capture missed them (bytes) */
+};
+
+/* What the capture missed of one direction (why_conn.miss): bytes the stream skipped, and
+ * what the peer's acknowledgements prove of them (valid as why_tcp_half's acked fields). */
+struct why_half_miss {
+    uint64_t gap_bytes;           /* of why_tcp_half.bytes, those never captured */
     uint64_t gap_acked_bytes;     /* of gap_bytes, those the peer acknowledged: holes proven to
                                      be the capture's loss, not the network's (bytes) */
+    uint64_t unseen_acked_bytes;  /* acknowledged beyond the last byte captured: sent and
+                                     received, but the capture missed them (bytes) */
 };
+
+/* Both directions' in one allocation, made when the first of them is not zero: a capture
+ * that missed nothing of a connection costs it none. */
+struct why_conn_miss {
+    struct why_half_miss half[2]; /* indexed by enum why_dir */
+};
+
+/* What a connection that missed nothing shares: all zero, read only. */
+extern const struct why_conn_miss why_conn_miss_none;
 
 /* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
  * connections send one), a challenge ACK's reset, a translation, an ICMP error. */
@@ -195,6 +210,10 @@ struct why_conn {
      * shared why_conn_more_none; never NULL. Not allocated: the facts are lost (counted in
      * nomem) */
     const struct why_conn_more *more;
+    /* what the capture missed of each direction: the shared why_conn_miss_none until the
+     * first gap or byte acknowledged unseen, then allocated by the flow table (owned as
+     * `more`: a copy of c must copy it too); never NULL. Not allocated: lost (nomem) */
+    const struct why_conn_miss *miss;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
     uint64_t icmp_frame;          /* the first one's frame, 0 if none (its facts: more->icmp_*) */

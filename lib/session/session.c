@@ -560,7 +560,7 @@ static void learn_served(struct why_session *s, const struct why_conn *c, enum w
 {
     const struct why_tcp_half *h = &c->half[dir], *o = &c->half[!dir];
     static const char status[] = "HTTP/1.";
-    if (h->bytes != n || h->gap_bytes || n < sizeof status - 1 || !o->missing ||
+    if (h->bytes != n || c->miss->half[dir].gap_bytes || n < sizeof status - 1 || !o->missing ||
         memcmp(d, status, sizeof status - 1) != 0)
         return;
     why_gw_add_served(&s->gw, dir == WHY_S2C ? &c->srv_addr : &c->cli_addr);

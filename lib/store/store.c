@@ -766,6 +766,8 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
             free((struct why_conn_more *)rc->c->more);
         if (why_conn_ends(rc->c) != &why_conn_end_none)
             free((struct why_conn_end *)why_conn_ends(rc->c));
+        if (rc->c->miss != &why_conn_miss_none)
+            free((struct why_conn_miss *)rc->c->miss);
         spare_put(&st->spare_conn, rc->c);
     }
     spare_put(&st->spare_rec, rc);
@@ -933,6 +935,7 @@ void why_store_fini(struct why_store *st)
 const struct why_tls_facts why_tls_facts_none;
 const struct why_rec_more why_rec_more_none;
 const struct why_conn why_conn_none = {.more = &why_conn_more_none,
+                                       .miss = &why_conn_miss_none,
                                        .half = {{.end = &why_conn_end_none.half[WHY_C2S]},
                                                  {.end = &why_conn_end_none.half[WHY_S2C]}}};
 
@@ -944,6 +947,8 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
             free((struct why_conn_more *)copy->more);
         if (rc->c_owned && why_conn_ends(copy) != &why_conn_end_none)
             free((struct why_conn_end *)why_conn_ends(copy));
+        if (rc->c_owned && copy->miss != &why_conn_miss_none)
+            free((struct why_conn_miss *)copy->miss);
         *copy = *c;
         copy->app = NULL;
         if (c->more != &why_conn_more_none) { /* the flow table frees its own */
@@ -961,6 +966,14 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
             else
                 st->sum->oom++; /* its FINs and RSTs are lost */
             why_conn_set_ends(copy, e ? e : &why_conn_end_none);
+        }
+        if (c->miss != &why_conn_miss_none) { /* as more */
+            struct why_conn_miss *m = malloc(sizeof *m);
+            if (m)
+                *m = *c->miss;
+            else
+                st->sum->oom++; /* what its capture missed is lost */
+            copy->miss = m ? m : &why_conn_miss_none;
         }
         rc->c = copy;
         rc->c_owned = true;

@@ -106,6 +106,7 @@ static int setup(void **state)
     f->cli_conn.c = &f->conns[0];
     for (int i = 0; i < 6; i++) {
         f->conns[i].more = &f->more[i];
+        f->conns[i].miss = &why_conn_miss_none;
         why_conn_set_ends(&f->conns[i], &f->ends[i]);
     }
     f->up_conn.c = &f->conns[1];
@@ -147,6 +148,7 @@ static int setup(void **state)
     f->up_conn.more = &f->rmore[1];
     f->conns[1] = f->conns[2];
     f->conns[1].more = &f->more[1];
+    f->conns[1].miss = &why_conn_miss_none;
     why_conn_set_ends(&f->conns[1], &f->ends[1]);
     f->up_conn.c = &f->conns[1];
     *state = f;

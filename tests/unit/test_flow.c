@@ -39,6 +39,7 @@ struct rec {
     struct why_conn last_open, closed[MAXID];
     struct why_conn_more closed_more[MAXID]; /* the closed ones' part apart, copied */
     struct why_conn_end closed_ends[MAXID];  /* and their ends, copied */
+    struct why_conn_miss closed_miss[MAXID]; /* and what they missed, copied */
     bool closed_ends_none[MAXID];            /* their ends were the shared empty ones */
 };
 
@@ -107,6 +108,8 @@ static void cb_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
         r->closed_ends_none[c->id] = why_conn_ends(c) == &why_conn_end_none;
         r->closed_ends[c->id] = *why_conn_ends(c); /* and its ends */
         why_conn_set_ends(&r->closed[c->id], &r->closed_ends[c->id]);
+        r->closed_miss[c->id] = *c->miss; /* and what it missed */
+        r->closed[c->id].miss = &r->closed_miss[c->id];
     }
     r->nclose_all++;
     r->last_close_id = c->id;
@@ -288,7 +291,7 @@ static void retransmission_and_overlap(void **state)
     why_flow_finish(f);
     assert_int_equal(r.closed[1].half[WHY_C2S].retrans, 2);
     assert_int_equal(r.closed[1].half[WHY_C2S].bytes, 8);
-    assert_int_equal(r.closed[1].half[WHY_C2S].gap_bytes, 0);
+    assert_int_equal(r.closed[1].miss->half[WHY_C2S].gap_bytes, 0);
     done(f, &r);
 }
 
@@ -309,7 +312,7 @@ static void out_of_order(void **state)
     assert_string_equal(logs(&r, 1, WHY_S2C), "abcdefghijk");
     why_flow_finish(f);
     assert_int_equal(r.closed[1].half[WHY_S2C].bytes, 11);
-    assert_int_equal(r.closed[1].half[WHY_S2C].gap_bytes, 0);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].gap_bytes, 0);
     assert_null(r.closed[1].half[WHY_S2C].ooo);
     done(f, &r);
 }
@@ -333,7 +336,7 @@ static void hole_at_fin(void **state)
     tx(f, (struct seg){8, 14, FROM_C, 0, A, 1004, 5013, "xyz", 0, 0});
     why_flow_finish(f);
     assert_string_equal(logs(&r, 1, WHY_C2S), "<g3>xyz");
-    assert_int_equal(r.closed[1].half[WHY_S2C].gap_bytes, 5);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].gap_bytes, 5);
     assert_int_equal(r.closed[1].half[WHY_S2C].bytes, 11);
     done(f, &r);
 }
@@ -352,7 +355,7 @@ static void snaplen_cut(void **state)
     tx(f, (struct seg){8, 14, FROM_S, 0, A, 5026, 1001, "z", 0, 0});
     assert_string_equal(logs(&r, 1, WHY_S2C), "abc<g7>klmnopqrstu<g4>z");
     why_flow_finish(f);
-    assert_int_equal(r.closed[1].half[WHY_S2C].gap_bytes, 11);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].gap_bytes, 11);
     done(f, &r);
 }
 
@@ -730,10 +733,10 @@ static void ooo_cap(void **state)
     tx(f, (struct seg){202, 22, FROM_C, 0, A, 1001, 5001 + 101 * 1400, NULL, 0, 0});
     why_flow_finish(f);
     assert_int_equal(r.closed[1].half[WHY_S2C].bytes, 101 * 1400);
-    assert_int_equal(r.closed[1].half[WHY_S2C].gap_bytes, 1400);
-    assert_int_equal(r.closed[1].half[WHY_S2C].gap_acked_bytes, 1400);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].gap_bytes, 1400);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].gap_acked_bytes, 1400);
     assert_int_equal(r.closed[1].half[WHY_S2C].acked_bytes, 101 * 1400);
-    assert_int_equal(r.closed[1].half[WHY_S2C].unseen_acked_bytes, 0);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].unseen_acked_bytes, 0);
     done(f, &r);
 }
 
@@ -769,7 +772,7 @@ static void one_sided_client(void **state)
     assert_true(s->peer_acked);
     assert_int_equal(s->acked_max, 5262);
     assert_int_equal(s->acked_bytes, 260);
-    assert_int_equal(s->unseen_acked_bytes, 260);
+    assert_int_equal(c->miss->half[WHY_S2C].unseen_acked_bytes, 260);
     assert_true(s->fin_acked_unseen);
     assert_false(c->half[WHY_C2S].missing);
     assert_int_equal(c->half[WHY_C2S].bytes, 38);
@@ -799,7 +802,7 @@ static void one_sided_server(void **state)
     assert_true(h->missing);
     assert_int_equal(h->isn, 1000);
     assert_int_equal(h->acked_bytes, 18);
-    assert_int_equal(h->unseen_acked_bytes, 18);
+    assert_int_equal(c->miss->half[WHY_C2S].unseen_acked_bytes, 18);
     assert_true(h->fin_acked_unseen);
     assert_false(c->half[WHY_S2C].missing);
     assert_int_equal(c->half[WHY_S2C].acked_bytes, 0); /* nothing acknowledges it */
@@ -819,7 +822,7 @@ static void lone_packets_prove_little(void **state)
     assert_false(r.closed[1].half[WHY_C2S].missing);
     assert_int_equal(r.closed[1].half[WHY_C2S].acked_bytes, 0);
     assert_false(r.closed[2].half[WHY_S2C].missing);
-    assert_int_equal(r.closed[2].half[WHY_S2C].unseen_acked_bytes, 0);
+    assert_int_equal(r.closed[2].miss->half[WHY_S2C].unseen_acked_bytes, 0);
     const struct why_flow_stats *st = why_flow_stats(f);
     assert_int_equal(st->one_sided[WHY_C2S] + st->one_sided[WHY_S2C], 0);
     done(f, &r);
@@ -839,11 +842,12 @@ static void holes_proven_by_acks(void **state)
     assert_string_equal(logs(&r, 1, WHY_S2C), "abc<g3>ghi<g2>");
     why_flow_finish(f);
     const struct why_tcp_half *h = &r.closed[1].half[WHY_S2C];
-    assert_int_equal(h->gap_bytes, 5);
-    assert_int_equal(h->gap_acked_bytes, 3); /* the 2 before the FIN: never acknowledged */
+    const struct why_half_miss *m = &r.closed[1].miss->half[WHY_S2C];
+    assert_int_equal(m->gap_bytes, 5);
+    assert_int_equal(m->gap_acked_bytes, 3); /* the 2 before the FIN: never acknowledged */
     assert_int_equal(h->acked_bytes, 9);
     assert_false(h->fin_acked_unseen);
-    assert_int_equal(h->unseen_acked_bytes, 0);
+    assert_int_equal(m->unseen_acked_bytes, 0);
     done(f, &r);
     /* a later acknowledgement of the FIN proves the last hole too */
     f = mk(&r);
@@ -852,7 +856,7 @@ static void holes_proven_by_acks(void **state)
     tx(f, (struct seg){5, 11, FROM_S, 0, A | F, 5006, 1001, NULL, 0, 0});
     tx(f, (struct seg){6, 12, FROM_C, 0, A, 1001, 5007, NULL, 0, 0});
     why_flow_finish(f);
-    assert_int_equal(r.closed[1].half[WHY_S2C].gap_acked_bytes, 2);
+    assert_int_equal(r.closed[1].miss->half[WHY_S2C].gap_acked_bytes, 2);
     assert_int_equal(r.closed[1].half[WHY_S2C].acked_bytes, 5);
     /* bytes acknowledged beyond the last captured one, no FIN */
     tx(f, (struct seg){7, 20, FROM_S, 41000, S | A, 9000, 77, NULL, 0, 0});
@@ -860,7 +864,7 @@ static void holes_proven_by_acks(void **state)
     tx(f, (struct seg){9, 22, FROM_S, 41000, A, 9001, 77, "xy", 0, 0});
     tx(f, (struct seg){10, 23, FROM_C, 41000, A, 77, 9503, NULL, 0, 0});
     why_flow_finish(f);
-    assert_int_equal(r.closed[2].half[WHY_S2C].unseen_acked_bytes, 500);
+    assert_int_equal(r.closed[2].miss->half[WHY_S2C].unseen_acked_bytes, 500);
     assert_false(r.closed[2].half[WHY_S2C].fin_acked_unseen);
     done(f, &r);
 }

@@ -76,6 +76,7 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     c->cli_port = (uint16_t)(40000 + f->nconns);
     c->srv_port = port;
     c->more = &f->more[f->nconns - 1];
+    c->miss = &why_conn_miss_none;
     why_conn_set_ends(c, &f->ends[f->nconns - 1]);
     c->syn_count = 1;
     c->syn_frame = c->first_frame = (uint64_t)(10 * f->nconns);
@@ -1185,6 +1186,7 @@ static void oldest_records_follow_pruning(void **state)
         c->cli_port = (uint16_t)(1024 + i);
         c->srv_port = 80;
         c->more = &why_conn_more_none;
+        c->miss = &why_conn_miss_none;
         why_conn_set_ends(c, &es[i]);
         c->syn_count = 1;
         c->syn_frame = c->first_frame = 1000 + (uint64_t)i;

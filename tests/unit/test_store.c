@@ -66,6 +66,7 @@ static int setup(void **state)
         f->conns[i].srv_port = 80;
         f->conns[i].first_ts = T(1);
         f->conns[i].more = &why_conn_more_none;
+        f->conns[i].miss = &why_conn_miss_none;
         why_conn_set_ends(&f->conns[i], &why_conn_end_none);
     }
     *state = f;
@@ -443,6 +444,7 @@ static void attempts_by_client(void **state)
         c[i].first_ts = c[i].syn_ts0 = T(1 + i);
         c[i].established = i == 1; /* connected at once: never on the index */
         c[i].more = &why_conn_more_none;
+        c[i].miss = &why_conn_miss_none;
         why_conn_set_ends(&c[i], &why_conn_end_none);
         r[i] = why_store_conn_new(&f->st, &c[i]);
         assert_non_null(r[i]);

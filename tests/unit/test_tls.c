@@ -756,6 +756,7 @@ static void certificate_checked_per_connection(void **state)
         c[i].cli_port = (uint16_t)(40000 + i);
         c[i].srv_port = 443;
         c[i].more = &more[i];
+        c[i].miss = &why_conn_miss_none;
         why_conn_set_ends(&c[i], &ends[i]);
         c[i].first_ts.sec = t0;
     }
