@@ -35,7 +35,7 @@ static bool check_failed(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!c->established)
-        return c->half[WHY_S2C].end->rst_frame || c->icmp_frame || c->syn_count >= 2;
+        return c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame || c->syn_count >= 2;
     for (const struct why_txn *t = rc->txn_head; t; t = t->next)
         if (!t->claimed_by && !t->is_client_leg && t->has_resp && (t->status < 200 || t->status >= 400))
             return true;
@@ -56,7 +56,7 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
                          int64_t max_hd)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
+    bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame);
     struct why_ts end = c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
     int64_t hd = refused ? why_join_holddown_us(c) : 0;
     if (hd > max_hd)

@@ -247,12 +247,12 @@ static bool unheard_at_answer(const struct why_conn_rec *rc, struct why_ts answe
         return false;
     if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, answer) <= 0)
         return false;
-    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, answer) <= 0)
+    if (c->more->icmp_frame && why_ts_cmp(c->more->icmp_ts, answer) <= 0)
         return false;
     /* and its outcome is in the capture, after the answer: an attempt with none at all may be
      * one whose answers the capture lacks (one direction of the upstream leg lost), and then
      * nothing says when the gateway heard back */
-    return c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame;
+    return c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame;
 }
 
 static struct why_conn_rec *chain_link(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_ts from);
@@ -839,7 +839,7 @@ static bool failover_of_other(const struct why_join_ctx *cx, const struct why_co
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = why_join_attempt_end(rc);
-    if (!c->half[WHY_S2C].end->rst_frame && !c->icmp_frame)
+    if (!c->half[WHY_S2C].end->rst_frame && !c->more->icmp_frame)
         return false; /* an unanswered SYN ends when the gateway gives up: not seen */
     if (client && varnish_page(client) && !other_fetch_waiting(cx, client, rc))
         return false; /* Varnish does not move on after a failed dial (varnish_page) */
@@ -1188,7 +1188,7 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (!client->has_resp || client->status < 500 || !client->host[0] || !attempt_failed(rc) ||
-        !(c->half[WHY_S2C].end->rst_frame || c->icmp_frame))
+        !(c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame))
         return false;
     struct why_ts end = why_join_attempt_end(rc);
     int64_t own_gap = why_ts_diff_us(end, client->resp_first_ts);
@@ -1300,7 +1300,7 @@ static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struc
             !why_addr_eq(&oc->cli_addr, &c->cli_addr) || why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
             why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;
-        bool seen_end = oc->half[WHY_S2C].end->rst_frame || oc->icmp_frame;
+        bool seen_end = oc->half[WHY_S2C].end->rst_frame || oc->more->icmp_frame;
         int64_t gap = why_ts_diff_us(why_join_attempt_end(o), c->syn_ts0);
         if (gap < -WHY_CAUSAL_US || gap > (seen_end ? WHY_FAILOVER_US : WHY_CHAIN_GAP_US) ||
             (best && why_ts_cmp(why_join_attempt_end(o), why_join_attempt_end(best)) <= 0) || chain_goes_on(cx, o) ||
@@ -1373,7 +1373,7 @@ static bool goes_on(const struct why_join_ctx *cx, const struct why_conn_rec *rc
 static int64_t silent_tail(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame || c->syn_count == 0 ||
+    if (c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame || c->syn_count == 0 ||
         c->syn_count > WHY_SYN_TRIES_MAX)
         return 0;
     if (c->syn_count == 1)
@@ -2001,7 +2001,7 @@ static bool tries_linked(const struct why_conn_rec *a, const struct why_conn_rec
         return false;
     if (why_join_same_path(ac, bc))
         return true;
-    if (ac->half[WHY_S2C].end->rst_frame || ac->icmp_frame)
+    if (ac->half[WHY_S2C].end->rst_frame || ac->more->icmp_frame)
         return gap <= WHY_FAILOVER_US;
     return why_ts_diff_us(ac->syn_ts0, bc->syn_ts0) >= WHY_UNHEARD_US || ac->srv_addr.family != bc->srv_addr.family;
 }
@@ -2238,7 +2238,7 @@ static bool silent_try(const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     return c->syn_count > 0 && !c->midstream && !c->established && !c->synack_frame &&
-           !c->half[WHY_S2C].end->rst_frame && !c->icmp_frame;
+           !c->half[WHY_S2C].end->rst_frame && !c->more->icmp_frame;
 }
 
 /* The first try of a chain began at once after the request came, or after a lookup of its host
@@ -2905,7 +2905,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * made that one, so they were another request's, made beside it (races/run13:
              * HAProxy's garbage took drop's SYN sent 0.1 ms before its own) */
             if (x->up_conn && rc != x->up_conn && attempt_failed(rc) && !c->half[WHY_S2C].end->rst_frame &&
-                !c->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
+                !c->more->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
                 why_ts_diff_us(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) < WHY_UNHEARD_US)
                 continue;
             /* Where the request had to go, when that is known: the literal address, or what
@@ -2987,7 +2987,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             one_path = why_rec_conn(pick);
         after = why_join_attempt_end(pick);
         const struct why_conn *pc = why_rec_conn(pick);
-        if (pc->half[WHY_S2C].end->rst_frame || pc->icmp_frame)
+        if (pc->half[WHY_S2C].end->rst_frame || pc->more->icmp_frame)
             refused = pc;
     }
     try_cands_free(&cands);

@@ -51,7 +51,7 @@ static inline int64_t why_join_holddown_us(const struct why_conn *c)
 {
     if (c->half[WHY_S2C].end->rst_frame)
         return WHY_HOLDDOWN_US;
-    if (!c->icmp_frame)
+    if (!c->more->icmp_frame)
         return 0;
     uint8_t v = c->more->icmp_ipver, type = c->more->icmp_type, code = c->more->icmp_code;
     if (v == 4 && type == 3)
@@ -427,9 +427,9 @@ static inline struct why_ts why_join_attempt_end(const struct why_conn_rec *rc)
         return c->synack_ts;
     struct why_ts t = why_conn_syn_ts(c, c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX - 1
                                                                        : (c->syn_count ? c->syn_count - 1 : 0));
-    if (c->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
+    if (c->more->icmp_frame && why_ts_cmp(c->more->icmp_ts, t) > 0)
         t = c->more->icmp_ts;
-    if (c->icmp_frame && why_ts_cmp(c->more->icmp_last_ts, t) > 0)
+    if (c->more->icmp_frame && why_ts_cmp(c->more->icmp_last_ts, t) > 0)
         t = c->more->icmp_last_ts;
     if (c->half[WHY_S2C].end->rst_frame && why_ts_cmp(c->half[WHY_S2C].end->rst_ts, t) > 0)
         t = c->half[WHY_S2C].end->rst_ts;

@@ -178,7 +178,7 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
     if (i == 0)
         return false;
     const struct why_conn *p = why_rec_conn(x->attempts[i - 1]), *c = why_rec_conn(x->attempts[i]);
-    if (p->established || p->syn_count == 0 || p->half[WHY_S2C].packets || p->icmp_frame ||
+    if (p->established || p->syn_count == 0 || p->half[WHY_S2C].packets || p->more->icmp_frame ||
         !why_addr_eq(&p->srv_addr, &c->srv_addr) || p->srv_port != c->srv_port)
         return false;
     int64_t timer = why_ts_diff_us(p->syn_ts0, c->syn_ts0);
@@ -215,7 +215,7 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
          * of the kernel's own 1 s (HAProxy's `timeout connect 1s`) ends there, racing the
          * SYN's first retransmission; an answer the capture missed would have come a round
          * trip after the SYN, and no round trip is that close to the RTO it would race. */
-        if (!c->established && c->syn_count == 1 && !c->icmp_frame && x->end_frame &&
+        if (!c->established && c->syn_count == 1 && !c->more->icmp_frame && x->end_frame &&
             !c->half[WHY_S2C].packets &&
             why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US * (100 - TIMER_SLACK_PCT) / 100 &&
             !gave_up_on_timer(x, i))

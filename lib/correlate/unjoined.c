@@ -14,7 +14,7 @@ bool why_join_conn_failed(const struct why_conn_rec *rc)
         return false;
     /* one unanswered SYN may just be the end of the capture; a retry, a RST or an ICMP
      * error is a failure */
-    return c->half[WHY_S2C].end->rst_frame || c->icmp_frame || c->syn_count >= 2;
+    return c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame || c->syn_count >= 2;
 }
 
 /* o was opened after prev had sent its last SYN: a retry, not a parallel connection. */

@@ -247,14 +247,14 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     const struct why_conn_rec *pick = x->attempts[x->nattempts - 1];
     const struct why_conn *lc = why_rec_conn(pick);
     const struct why_txn *t = x->client;
-    struct why_ts lend = lc->icmp_frame ? lc->more->icmp_ts : lc->half[WHY_S2C].end->rst_ts;
+    struct why_ts lend = lc->more->icmp_frame ? lc->more->icmp_ts : lc->half[WHY_S2C].end->rst_ts;
     bool answered_last = t && t->has_resp && x->nattempts > 1 &&
-                         (lc->icmp_frame || lc->half[WHY_S2C].end->rst_frame) &&
+                         (lc->more->icmp_frame || lc->half[WHY_S2C].end->rst_frame) &&
                          why_ts_diff_us(lend, t->resp_first_ts) >= -WHY_CAUSAL_US &&
                          why_ts_diff_us(lend, t->resp_first_ts) <= WHY_ANSWERED_AFTER_US;
     for (uint32_t i = 0; i < x->nattempts && !answered_last; i++) {
         const struct why_conn *c = why_rec_conn(x->attempts[i]);
-        if (c->icmp_frame) {
+        if (c->more->icmp_frame) {
             pick = x->attempts[i];
             break;
         }
@@ -278,7 +278,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
     }
     char dst[64];
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
-    if (c->icmp_frame) {
+    if (c->more->icmp_frame) {
         why_dg_cause(inc, icmp_cause(c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code));
         why_addr_str(&c->more->icmp_from, f->a->icmp_from, sizeof f->a->icmp_from);
         why_dg_param(inc, "icmp_type=%u icmp_code=%u from=%s tries=%u", c->more->icmp_type, c->more->icmp_code,
@@ -933,8 +933,8 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
                 why_dg_ev_conn(inc, WHY_EVK_RST, rc, WHY_S2C, c->half[WHY_S2C].end->rst_frame, c->half[WHY_S2C].end->rst_ts,
                                WHY_P_EV_RST_FROM, sv, NULL, 0, 0);
                 outcome = WHY_CHECK_REFUSED;
-            } else if (c->icmp_frame) {
-                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->icmp_frame, c->more->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
+            } else if (c->more->icmp_frame) {
+                why_dg_ev_conn(inc, WHY_EVK_ICMP, rc, WHY_S2C, c->more->icmp_frame, c->more->icmp_ts, WHY_P_EV_CHECK_ICMP, sv,
                                NULL, 0, 0);
                 outcome = WHY_CHECK_ICMP;
             } else {
@@ -983,7 +983,7 @@ static void no_upstream_context(struct why_incident *inc, const struct why_join 
         const struct why_conn *c = why_rec_conn(an);
         why_endpoint_str(&c->srv_addr, c->srv_port, sv, sizeof sv);
         why_dg_conn_evidence(inc, an);
-        bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
+        bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame);
         struct why_ts at = !refused ? c->first_ts : c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
         before = why_ts_diff_us(at, t->req_ts);
         int64_t hd = refused ? why_join_holddown_us(c) : 0;

@@ -139,7 +139,7 @@ static void evi(struct why_incident *inc, const struct why_conn_rec *rc, const c
 {
     const struct why_conn *c = why_rec_conn(rc);
     enum why_actor from = why_addr_eq(&c->more->icmp_from, &c->srv_addr) ? srv_actor(rc) : WHY_ACTOR_OTHER;
-    ev_add(inc, c->more->icmp_encap, WHY_EVK_ICMP, from, &c->more->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->icmp_frame,
+    ev_add(inc, c->more->icmp_encap, WHY_EVK_ICMP, from, &c->more->icmp_from, 0, cli_actor(rc), &c->cli_addr, 0, c->more->icmp_frame,
            c->more->icmp_ts, WHY_P_EV_SYN_ICMP, dst, NULL, NULL, c->more->icmp_ipver, c->more->icmp_type, c->more->icmp_code);
 }
 

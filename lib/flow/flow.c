@@ -901,7 +901,7 @@ static void gaps_count(struct why_flow *f, const struct why_conn *c)
         f->st.tail_unseen_bytes += m->unseen_acked_bytes;
     }
     f->st.synack_unseen += c->syn_answer == WHY_SYN_SYNACK_UNSEEN;
-    f->st.challenge_acked += c->challenge_acks != 0;
+    f->st.challenge_acked += c->more->challenge_acks != 0;
 }
 
 static void orphan_unlink(struct why_flow *f, struct why_fconn *x)
@@ -1300,7 +1300,9 @@ static bool handshake(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
         } else if (!fin && !p->paylen_wire) {
             /* RFC 5961 4.2: a SYN on a 4-tuple the server still holds draws a bare ACK of
              * the old connection's sequence: an answer, though not a handshake */
-            inc32(&c->challenge_acks);
+            struct why_conn_more *m = more_of(f, c);
+            if (m)
+                inc32(&m->challenge_acks);
             syn_answered(f, x, WHY_SYN_CHALLENGE_ACK, p);
             event(f, x, WHY_EV_CHALLENGE_ACK, WHY_S2C, p);
             return false;
@@ -1517,11 +1519,11 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         return;
     }
     struct why_conn *c = &x->c;
-    /* the first error's details, and every error's time as the last; NULL: out of memory
-     * (counted) at the first, so nothing of the later ones is kept either */
-    struct why_conn_more *m = c->icmp_count == 0 || c->icmp_frame ? more_of(f, c) : NULL;
-    if (m && c->icmp_count == 0) {
-        c->icmp_frame = frame_num(p);
+    /* the first error's details, and every error's time as the last (NULL: out of memory,
+     * counted: this error is not kept) */
+    struct why_conn_more *m = more_of(f, c);
+    if (m && m->icmp_count == 0) {
+        m->icmp_frame = frame_num(p);
         m->icmp_ts = frame_ts(p);
         m->icmp_type = p->icmp_type;
         m->icmp_code = p->icmp_code;
@@ -1529,9 +1531,10 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         m->icmp_from = p->src;
         m->icmp_encap = flow_encap(f, p);
     }
-    if (m)
+    if (m) {
         m->icmp_last_ts = frame_ts(p);
-    inc32(&c->icmp_count);
+        inc32(&m->icmp_count);
+    }
     event(f, x, WHY_EV_ICMP, dir, p);
 }
 

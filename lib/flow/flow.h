@@ -150,7 +150,7 @@ struct why_conn_miss {
 extern const struct why_conn_miss why_conn_miss_none;
 
 /* What few connections carry, kept apart (why_conn.more): SYNs after the first (most
- * connections send one), a challenge ACK's reset, a translation, an ICMP error. */
+ * connections send one), a challenge ACK and its reset, a translation, ICMP errors. */
 struct why_conn_more {
     uint64_t syn_frames[WHY_SYN_TRIES_MAX - 1]; /* the 2nd to WHY_SYN_TRIES_MAX-th SYN frames */
     struct why_ts syn_ts[WHY_SYN_TRIES_MAX - 1];
@@ -172,7 +172,11 @@ struct why_conn_more {
     uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
     struct why_ts syn_other_ts;
     struct why_ts last_syn_ts;    /* the last SYN's time once more than WHY_SYN_TRIES_MAX came */
-    /* the first ICMP error quoting the connection, when why_conn's icmp_frame */
+    /* the first ICMP error quoting the connection: its frame (0 if none), time and facts */
+    uint64_t icmp_frame;
+    uint32_t icmp_count;          /* ICMP errors quoting this connection */
+    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN
+                                     (RFC 5961 4.2) */
     struct why_ts icmp_ts;
     struct why_ts icmp_last_ts;   /* the last one's time (a SYN sent again drew another) */
     const struct why_encap_chain *icmp_encap; /* the tunnels it crossed (NULL: none, or past
@@ -196,7 +200,8 @@ struct why_conn {
     bool closed;                  /* RST seen, or FIN both ways */
     bool translated;              /* the server answers from other addresses: more->nat_* */
     uint32_t syn_count;           /* SYNs sent by the client (including retransmissions) */
-    uint32_t icmp_count;          /* ICMP errors quoting this connection */
+    /* set by the link layer when known: which side is this capture host (SLL direction) */
+    bool cli_is_local, srv_is_local;
     uint64_t syn_frame;           /* the first SYN's frame (0 if none); the next ones up to
                                      WHY_SYN_TRIES_MAX in more: why_conn_syn_frame/_ts */
     struct why_ts syn_ts0;
@@ -216,14 +221,10 @@ struct why_conn {
     const struct why_conn_miss *miss;
     uint64_t first_frame;         /* first packet of the connection */
     struct why_ts first_ts;
-    uint64_t icmp_frame;          /* the first one's frame, 0 if none (its facts: more->icmp_*) */
     struct why_tcp_half half[2];  /* indexed by enum why_dir */
     /* the tunnels the first captured packet of each direction crossed (NULL: none, or past
      * WHY_FLOW_ENCAP_CHAINS_MAX); owned by the flow table, valid until why_flow_free */
     const struct why_encap_chain *encap[2];
-    /* set by the link layer when known: which side is this capture host (SLL direction) */
-    bool cli_is_local, srv_is_local;
-    uint32_t challenge_acks;      /* bare ACKs from the server that did not acknowledge the SYN */
     void *app;                    /* consumer's state; consumer frees it in on_close */
 };
 

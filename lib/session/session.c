@@ -542,8 +542,8 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
     /* a refusal (the server's reset, the first ICMP error): on the store's refusal lists, by
      * the time the join reads it at (the reset's, else the error's) and how long a gateway
      * holds the server down after it */
-    if (c->app && (c->half[WHY_S2C].end->rst_frame || c->icmp_frame) &&
-        ((ev == WHY_EV_RST && dir == WHY_S2C) || (ev == WHY_EV_ICMP && c->icmp_count == 1)))
+    if (c->app && (c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame) &&
+        ((ev == WHY_EV_RST && dir == WHY_S2C) || (ev == WHY_EV_ICMP && c->more->icmp_count == 1)))
         why_store_conn_refused(&s->st, c->app,
                                c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts,
                                why_join_holddown_us(c) > WHY_HOLDDOWN_US);

@@ -447,7 +447,7 @@ static bool try_over(const struct why_conn_rec *rc, enum why_try_list l)
     if (c->midstream || c->established)
         return true;
     return l == WHY_TRIES_SILENT &&
-           (rc->claimed || c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->icmp_frame);
+           (rc->claimed || c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame);
 }
 
 /* rc, or the first record before it on list l that is not over; those over leave on the way

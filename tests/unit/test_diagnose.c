@@ -298,7 +298,7 @@ static void connect_refused_and_icmp(void **state)
     /* ICMP admin prohibited (v4 code 13, v6 code 1) wins over a RST in another attempt */
     struct why_conn *c2 = f->att[1].c;
     syn(c2, 1, 1.1, 1.0);
-    c2->icmp_frame = 30;
+    f->more[3].icmp_frame = 30;
     f->more[3].icmp_ts = T(1.1001);
     f->more[3].icmp_ipver = 4;
     f->more[3].icmp_type = 3;

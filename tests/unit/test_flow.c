@@ -531,8 +531,8 @@ static void icmp_join(void **state)
     assert_int_equal(st->icmp_packets, 4);
     why_flow_finish(f);
     const struct why_conn *c = &r.closed[1];
-    assert_int_equal(c->icmp_count, 2);
-    assert_int_equal(c->icmp_frame, 2);
+    assert_int_equal(c->more->icmp_count, 2);
+    assert_int_equal(c->more->icmp_frame, 2);
     assert_int_equal(c->more->icmp_type, 3);
     assert_int_equal(c->more->icmp_code, 1);
     assert_int_equal(c->more->icmp_ipver, 4);
@@ -892,7 +892,7 @@ static void challenge_ack_then_retry(void **state)
     const struct why_conn *c = &r.closed[1];
     assert_int_equal(c->syn_count, 2);
     assert_int_equal(why_conn_syn_frame(c, 1), 4);
-    assert_int_equal(c->challenge_acks, 1);
+    assert_int_equal(c->more->challenge_acks, 1);
     assert_int_equal(c->more->challenge_rst_frame, 3);
     assert_int_equal(c->half[WHY_C2S].end->rst_frame, 0);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK); /* the better answer */
@@ -916,7 +916,7 @@ static void server_ack_and_rst_answer(void **state)
     why_flow_finish(f);
     assert_int_equal(r.closed[1].syn_answer, WHY_SYN_SYNACK_UNSEEN);
     assert_int_equal(r.closed[1].answer_frame, 2);
-    assert_int_equal(r.closed[1].challenge_acks, 0);
+    assert_int_equal(r.closed[1].more->challenge_acks, 0);
     assert_string_equal(logs(&r, 1, WHY_S2C), "220 hi\r\n");
     assert_int_equal(r.closed[2].syn_answer, WHY_SYN_RST);
     assert_int_equal(r.closed[2].answer_frame, 11);

@@ -489,10 +489,10 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
     }
     rc->c->syn_count = n;
     if (icmp > 0) {
-        rc->c->icmp_frame = rc->c->first_frame + 5;
+        f->more[rc->c->id - 1].icmp_frame = rc->c->first_frame + 5;
         f->more[rc->c->id - 1].icmp_ts = T(icmp);
         f->more[rc->c->id - 1].icmp_last_ts = T(icmp);
-        rc->c->icmp_count = 1;
+        f->more[rc->c->id - 1].icmp_count = 1;
         why_store_conn_refused(&f->st, rc, T(icmp), why_join_holddown_us(rc->c) > WHY_HOLDDOWN_US); /* as the
                                                                          session notes it */
     }
@@ -1635,7 +1635,7 @@ static void varnish_attempt_near_two_readings(void **state)
      * which Linux gives for ICMPv6 administratively prohibited; ICMP host prohibited is
      * EHOSTUNREACH, which holds nothing down: the same refusal by that is not near */
     wend(&rst->c->half[WHY_S2C])->rst_frame = 0;
-    rst->c->icmp_frame = rst->c->first_frame + 5;
+    f->more[rst->c->id - 1].icmp_frame = rst->c->first_frame + 5;
     f->more[rst->c->id - 1].icmp_ts = T(3.2101);
     f->more[rst->c->id - 1].icmp_ipver = 4;
     f->more[rst->c->id - 1].icmp_type = 3;
@@ -1649,7 +1649,7 @@ static void varnish_attempt_near_two_readings(void **state)
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1,fd00:19::1", err, sizeof err), 0);
     struct why_conn_rec *p6 = conn(f, "fd00:19::1", "fd00:19::15", 80, 0.3, false);
     p6->c->syn_count = 1;
-    p6->c->icmp_frame = p6->c->first_frame + 5;
+    f->more[p6->c->id - 1].icmp_frame = p6->c->first_frame + 5;
     f->more[p6->c->id - 1].icmp_ts = T(0.3001);
     f->more[p6->c->id - 1].icmp_ipver = 6;
     f->more[p6->c->id - 1].icmp_type = 1;
@@ -2334,7 +2334,7 @@ static void attempt_while_name_failed_other_reading(void **state)
     struct why_txn *na = answered_request(f, 81, "/haproxy/noanswer", "noanswer.lab", 5.99, 503, 6.0004);
     why_store_queue_push(&f->st, na);
     struct why_conn_rec *p6 = conn(f, "fd00:19::1", "fd00:19::15", 80, 5.9942, false);
-    p6->c->icmp_frame = p6->c->first_frame + 5;
+    f->more[p6->c->id - 1].icmp_frame = p6->c->first_frame + 5;
     f->more[p6->c->id - 1].icmp_ts = T(5.9943);
     unanswered(f, "noanswer.lab", 6.4);
     f->cx.deciding = na;
