@@ -110,8 +110,8 @@ extern const struct why_conn why_conn_none;
  * list links the walks follow: no padding holes. */
 struct why_conn_rec {
     struct why_conn *c;           /* the connection: the flow table's own while it lives (no
-                                     copy), then the record's copy from its close (c_owned) */
-    struct why_conn *live;        /* the flow table's connection while it exists, else NULL */
+                                     copy, why_rec_live), then the record's copy from its close
+                                     (c_owned) */
     struct why_app_state st;      /* parsers: app/ only */
     struct why_tls_facts *tls;    /* app/tls.c: allocated when TLS bytes are first seen
                                      (why_store_tls_facts); until then the shared all-zero
@@ -148,9 +148,13 @@ struct why_conn_rec {
     bool prunable;                /* the next pruning pass frees it */
     bool in_attempts;             /* on the index of attempts not yet seen to connect (its
                                      bucket: the path of why_rec_conn(rc)) */
-    bool carried;                 /* an upstream request on it was joined to a client's (kept
+    bool carried : 1;             /* an upstream request on it was joined to a client's (kept
                                      after the request itself is trimmed) */
-    bool in_one;                  /* on the list of records not known to be seen both ways */
+    bool in_one : 1;              /* on the list of records not known to be seen both ways */
+    uint8_t in_tries;             /* bit 1 << L: on the store's try list L (enum why_try_list) */
+    uint8_t pheap;                /* the heap of parked records it is on (with ppos) */
+    uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
+                                     (0: on none; why_store_prune) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */
     struct why_ts first_ts;       /* why_rec_conn(rc)->first_ts, kept beside the list links so a
                                      walk by time reads the record only */
@@ -173,10 +177,6 @@ struct why_conn_rec {
     struct why_ts trim_at;        /* the oldest answer among them (sec INT64_MAX: none) */
     uint64_t trim_redo;           /* the newest of them decided or joined since (its id; 0:
                                      none): the next trim reads the list up to it again */
-    uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
-                                     (0: on none; why_store_prune) */
-    uint8_t pheap;
-    uint8_t in_tries;             /* bit 1 << L: on the store's try list L (enum why_try_list) */
 };
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
@@ -433,6 +433,12 @@ static inline bool why_rec_http(const struct why_conn_rec *rc)
 static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)
 {
     return rc->c;
+}
+
+/* The flow table's connection while it is in the table (the record not closed), else NULL. */
+static inline const struct why_conn *why_rec_live(const struct why_conn_rec *rc)
+{
+    return rc->closed ? NULL : rc->c;
 }
 
 /* The gateway (client side) sent application data (a request) on a TLS connection. */

@@ -986,7 +986,6 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
         if (st->slots_ok)
             st->slots[rc->slot].first_ts = why_conn_none.first_ts;
     }
-    rc->live = NULL;
     rc->closed = true;
     why_store_conn_active(st, rc); /* pruning looks at it again */
     for (struct why_txn *t = rc->txn_head; t; t = t->next)
@@ -1053,7 +1052,6 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         return NULL;
     }
     rc->c = c;
-    rc->live = c;
     rc->first_ts = c->first_ts;
     if (st->slots_ok && st->nslots == st->slots_cap) {
         size_t cap = st->slots_cap ? st->slots_cap * 2 : 1024;

@@ -88,8 +88,7 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     }
     struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
     assert_non_null(rc);
-    rc->live = NULL; /* closed: the join reads rc->c (the fixture's connection) */
-    rc->closed = true;
+    rc->closed = true; /* the join reads rc->c (the fixture's connection) */
     return rc;
 }
 
@@ -1207,7 +1206,6 @@ static void oldest_records_follow_pruning(void **state)
             assert_false(blind_at_sweep(f, &x, &(struct why_lone_rsts){0}));
         r[i] = why_store_conn_new(&f->st, c);
         assert_non_null(r[i]);
-        r[i]->live = NULL;
         r[i]->closed = true;
     }
     struct why_lone_rsts lone = {0};

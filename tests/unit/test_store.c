@@ -462,7 +462,6 @@ static void attempts_by_client(void **state)
     assert_ptr_equal(got[0], r[0]);
     assert_false(r[4]->in_attempts || r[3]->in_attempts);
     /* freed (closed long ago): out of the index with its record */
-    r[0]->live = NULL;
     r[0]->closed = true;
     why_store_conn_active(&f->st, r[0]);
     why_store_prune(&f->st, T(1 + 121), false);
@@ -1017,7 +1016,6 @@ static void queue_by_host(void **state)
     assert_ptr_equal(why_store_queued_host(&f->st, n1->hkey), n1);
     assert_ptr_equal(why_store_queued_host(&f->st, n2->hkey), n2);
     /* freed while still queued (the end of input): out of the index with its record */
-    a->live = NULL;
     a->closed = true;
     why_store_prune(&f->st, T(1000), true);
     assert_null(why_store_queued_host(&f->st, why_request_key("", "shop.lab")));
@@ -1031,7 +1029,6 @@ static void pruning(void **state)
     struct why_dns_rec *d = why_store_dns_new(&f->st, &cli, 40000, &srv, 53, 7, "shop.lab", WHY_DNS_A);
     d->q_ts = d->last_q_ts = T(1);
     struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
-    rc->live = NULL;
     rc->closed = true;
     why_store_conn_active(&f->st, rc); /* as the session does when a connection closes */
     rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(1);
@@ -1069,7 +1066,6 @@ static void horizon_held_by_a_late_push(void **state)
     why_store_queue_remove(&f->st, q[0]);
     q[0]->decided = true;
     struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
-    rc->live = NULL;
     rc->closed = true;
     why_store_conn_active(&f->st, rc);
     /* after the horizon of the request begun at 10.4 (10.4 - settle - skew), before 10.5's */
@@ -1087,7 +1083,6 @@ static void horizon_held_by_a_late_push(void **state)
 static struct why_conn_rec *closed_at(struct fixture *f, int i, double last)
 {
     struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[i]);
-    rc->live = NULL;
     rc->closed = true;
     why_store_conn_active(&f->st, rc);
     rc->c->half[0].last_ts = rc->c->half[1].last_ts = T(last);
