@@ -14,11 +14,11 @@
 
 #include "util/wtime.h"
 
-/* Lists every connection is on: by last activity, by creation, closed and lingering, and
- * half-open (nothing heard from the server yet: what a SYN flood fills the table with, so
- * what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
+/* Lists every connection is on: by last activity (creation order is the ids'), closed and
+ * lingering, and half-open (nothing heard from the server yet: what a SYN flood fills the
+ * table with, so what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
  * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
-enum { WHY_L_LRU, WHY_L_ORDER, WHY_L_LINGER, WHY_L_ORPHAN, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
+enum { WHY_L_LRU, WHY_L_LINGER, WHY_L_ORPHAN, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
 /* A connection's links: one per list, but the two half-open lists share one (a connection is
  * on one of them at most: half_list), link[WHY_LK_HALF]. */
 #define WHY_LINKS WHY_L_HALF
@@ -504,22 +504,37 @@ static void isn_unlink(struct why_flow *f, struct why_fconn *x)
     x->in_isn = false;
 }
 
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = (*(struct why_fconn *const *)a)->c.id, y = (*(struct why_fconn *const *)b)->c.id;
+    return (x > y) - (x < y);
+}
+
 /* Doubles the ISN index; on failure it keeps working with longer chains. */
 static void grow(struct why_flow *f)
 {
-    uint32_t n = f->nbucket * 2;
-    struct why_fconn **ib = calloc(n, sizeof *ib);
-    if (!ib)
+    uint32_t n = f->nbucket * 2, m = 0;
+    for (uint32_t i = 0; i < f->nbucket; i++)
+        for (struct why_fconn *x = f->ibucket[i]; x; x = x->inext)
+            m++;
+    struct why_fconn **ib = calloc(n, sizeof *ib), **v = malloc((m ? m : 1) * sizeof *v);
+    if (!ib || !v) {
+        free(ib);
+        free(v);
         return;
+    }
+    m = 0;
+    for (uint32_t i = 0; i < f->nbucket; i++)
+        for (struct why_fconn *x = f->ibucket[i]; x; x = x->inext)
+            v[m++] = x;
     free(f->ibucket);
     f->ibucket = ib;
     f->nbucket = n;
-    for (struct why_fconn *x = f->list[WHY_L_ORDER].head; x; x = x->link[WHY_L_ORDER].next) {
-        if (x->in_isn) {
-            x->in_isn = false;
-            isn_link(f, x);
-        }
-    }
+    /* linked again in the order they were made, each chain newest first */
+    qsort(v, m, sizeof *v, by_id);
+    for (uint32_t i = 0; i < m; i++)
+        isn_link(f, v[i]);
+    free(v);
 }
 
 /* ---- what the capture missed, as the peer's acknowledgements prove it ---- */
@@ -924,7 +939,6 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     isn_unlink(f, x);
     orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
-    l_remove(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     if (x->lingering) {
         l_remove(&f->list[WHY_L_LINGER], x, WHY_L_LINGER);
         f->nlinger--;
@@ -1012,7 +1026,6 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
         return NULL;
     }
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
-    l_push_back(&f->list[WHY_L_ORDER], x, WHY_L_ORDER);
     /* inbound: the link layer says the first packet arrived at the capture host */
     x->half_list = p->link_dir == WHY_LINK_DIR_IN ? WHY_L_HALF_IN : WHY_L_HALF;
     l_push_back(&f->list[x->half_list], x, WHY_LK_HALF);
@@ -1601,8 +1614,46 @@ void why_flow_finish(struct why_flow *f)
 {
     if (!f)
         return;
-    struct why_fconn *x;
-    while ((x = f->list[WHY_L_ORDER].head))
+    /* in creation order: the activity list sorted by id (a merge sort of its links, so the
+     * end of input needs no memory) */
+    struct why_list *l = &f->list[WHY_L_LRU];
+    struct why_fconn *x = l->head;
+    for (size_t run = 1;; run *= 2) {
+        struct why_fconn *in = x, *out = NULL, **tail = &out;
+        size_t merges = 0;
+        while (in) {
+            merges++;
+            struct why_fconn *a = in, *b = in;
+            size_t na = 0, nb = run;
+            while (b && na < run) {
+                na++;
+                b = b->link[WHY_L_LRU].next;
+            }
+            while (na || (nb && b)) {
+                struct why_fconn **from = !na ? &b : (!nb || !b) ? &a : a->c.id <= b->c.id ? &a : &b;
+                struct why_fconn *e = *from;
+                *from = e->link[WHY_L_LRU].next;
+                if (from == &a)
+                    na--;
+                else
+                    nb--;
+                *tail = e;
+                tail = &e->link[WHY_L_LRU].next;
+            }
+            in = b;
+        }
+        *tail = NULL;
+        x = out;
+        if (merges <= 1)
+            break;
+    }
+    l->head = x;
+    l->tail = NULL;
+    for (struct why_fconn *prev = NULL; x; prev = x, x = x->link[WHY_L_LRU].next) {
+        x->link[WHY_L_LRU].prev = prev;
+        l->tail = x;
+    }
+    while ((x = l->head))
         conn_close(f, x, NULL);
 }
 
@@ -1619,9 +1670,9 @@ void why_flow_free(struct why_flow *f)
 {
     if (!f)
         return;
-    struct why_fconn *x = f->list[WHY_L_ORDER].head;
+    struct why_fconn *x = f->list[WHY_L_LRU].head; /* every connection */
     while (x) { /* no callbacks: the consumer may already be gone */
-        struct why_fconn *nx = x->link[WHY_L_ORDER].next;
+        struct why_fconn *nx = x->link[WHY_L_LRU].next;
         for (int d = 0; d < 2; d++) {
             struct why_seg *s = x->c.half[d].ooo;
             while (s) {

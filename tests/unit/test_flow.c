@@ -1078,6 +1078,21 @@ static void finish_in_id_order(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(r.closes[i], (uint64_t)i + 1);
     done(f, &r);
+    /* more than a few, their last packets in an order unlike creation (every 7th from the
+     * 3rd on, wrapping): the sort's runs of every length */
+    f = mk(&r);
+    enum { N = 41 };
+    uint64_t num = 1;
+    for (int i = 0; i < N; i++)
+        tx(f, (struct seg){num++, i, FROM_C, (uint16_t)(2000 + i), S, 1000, 0, NULL, 0, 0});
+    for (int k = 0, i = 3; k < N; k++, i = (i + 7) % N)
+        tx(f, (struct seg){num++, 100 + k, FROM_S, (uint16_t)(2000 + i), S | A, 5000, 1001, NULL, 0, 0});
+    assert_int_equal(r.nclose, 0);
+    why_flow_finish(f);
+    assert_int_equal(r.nclose, N);
+    for (int k = 0; k < N; k++)
+        assert_int_equal(r.closes[k], (uint64_t)k + 1);
+    done(f, &r);
 }
 
 /* A connection without FIN or RST allocates no ends (an idle one costs none); its first FIN
