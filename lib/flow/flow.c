@@ -50,18 +50,14 @@ struct why_seg {           /* one buffered out-of-order segment */
 
 struct why_fconn;
 
-struct why_hent {              /* one key of a connection in the hash table */
-    struct why_fconn *x;
-    uint32_t hash;
-    bool nat;                  /* the translated tuple (why_conn.nat_*), not the SYN's */
-};
-
 /* A slot of the table of keys: the key's hash and what the tuple compare needs, so a probe
- * reads only slots (four to a cache line) until the hash matches, then the one connection. */
+ * reads only slots (four to a cache line) until the hash matches, then the one connection.
+ * A connection has one key, the SYN's tuple, and a second when translated (why_fconn.hash,
+ * nat_hash). */
 struct why_kslot {
     struct why_fconn *x;       /* NULL: empty */
     uint32_t hash;
-    bool nat;
+    bool nat;                  /* the translated tuple (why_conn.nat_*), not the SYN's */
 };
 
 struct why_span {              /* sequence range [lo, hi) */
@@ -97,8 +93,8 @@ struct why_list {
 
 struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
-    struct why_hent key;        /* the SYN's tuple */
-    struct why_hent *nat_key;   /* the translated one, when c.translated (allocated then) */
+    uint32_t hash;              /* the hash of the SYN's tuple: its key's */
+    uint32_t nat_hash;          /* ...and of the translated one, when c.translated */
     struct why_fconn *inext;    /* ISN index chain, while in_isn */
     struct why_link link[WHY_LINKS]; /* by list, the half-open ones' WHY_LK_HALF */
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
@@ -417,12 +413,12 @@ static struct why_fconn *lookup_recent(const struct why_flow *f, const struct wh
     return NULL;
 }
 
-static void kslot_put(struct why_kslot *slots, uint32_t n, const struct why_hent *e)
+static void kslot_put(struct why_kslot *slots, uint32_t n, struct why_kslot e)
 {
-    uint32_t i = e->hash & (n - 1);
+    uint32_t i = e.hash & (n - 1);
     while (slots[i].x)
         i = (i + 1) & (n - 1);
-    slots[i] = (struct why_kslot){.x = e->x, .hash = e->hash, .nat = e->nat};
+    slots[i] = e;
 }
 
 /* Doubles the table of keys; false when that fails (out of memory). */
@@ -434,7 +430,7 @@ static bool kslot_grow(struct why_flow *f)
         return false;
     for (uint32_t i = 0; i < f->nkslot; i++)
         if (f->kslot[i].x)
-            kslot_put(s, n, f->kslot[i].nat ? f->kslot[i].x->nat_key : &f->kslot[i].x->key);
+            kslot_put(s, n, f->kslot[i]);
     free(f->kslot);
     f->kslot = s;
     f->nkslot = n;
@@ -444,7 +440,7 @@ static bool kslot_grow(struct why_flow *f)
 /* A key in the table (no tuple is in it twice: a connection or a translated tuple is keyed
  * only when the lookup of its tuple found nothing). False when it cannot be: the table is
  * half full and cannot grow (out of memory, counted by the caller), or at its cap. */
-static bool hash_link(struct why_flow *f, struct why_hent *e)
+static bool hash_link(struct why_flow *f, struct why_kslot e)
 {
     if ((f->nkeys + 1) * 2 > f->nkslot) {
         if (f->nkslot >= WHY_KSLOTS_MAX || !kslot_grow(f)) {
@@ -459,10 +455,10 @@ static bool hash_link(struct why_flow *f, struct why_hent *e)
 
 /* Takes e out; the slots after it in its run move back so every probe still reaches its key
  * before an empty slot. */
-static void hash_unlink(struct why_flow *f, const struct why_hent *e)
+static void hash_unlink(struct why_flow *f, struct why_kslot e)
 {
-    uint32_t mask = f->nkslot - 1, i = e->hash & mask;
-    while (f->kslot[i].x && !(f->kslot[i].x == e->x && f->kslot[i].nat == e->nat))
+    uint32_t mask = f->nkslot - 1, i = e.hash & mask;
+    while (f->kslot[i].x && !(f->kslot[i].x == e.x && f->kslot[i].nat == e.nat))
         i = (i + 1) & mask;
     if (!f->kslot[i].x)
         return; /* not in the table */
@@ -933,9 +929,9 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
 {
     flush_all(f, x, WHY_C2S, p);
     flush_all(f, x, WHY_S2C, p);
-    hash_unlink(f, &x->key);
+    hash_unlink(f, (struct why_kslot){x, x->hash, false});
     if (x->c.translated)
-        hash_unlink(f, x->nat_key);
+        hash_unlink(f, (struct why_kslot){x, x->nat_hash, true});
     isn_unlink(f, x);
     orphan_unlink(f, x);
     l_remove(&f->list[WHY_L_LRU], x, WHY_L_LRU);
@@ -951,7 +947,6 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         f->cb.on_close(f->cb.ctx, &x->c, p);
     free(x->fh[WHY_C2S].sp);
     free(x->fh[WHY_S2C].sp);
-    free(x->nat_key);
     if (x->c.more != &why_conn_more_none)
         free((struct why_conn_more *)x->c.more);
     free_ends(&x->c);
@@ -1016,11 +1011,10 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     c->more = &why_conn_more_none;
     c->miss = &why_conn_miss_none;
     why_conn_set_ends(c, &why_conn_end_none);
-    x->key.hash = hash;
-    x->key.x = x;
+    x->hash = hash;
     x->last_act = f->now;
     sweep_due(f, x->last_act, WHY_FLOW_IDLE_US); /* the activity list may have been empty */
-    if (!hash_link(f, &x->key)) {
+    if (!hash_link(f, (struct why_kslot){x, hash, false})) {
         f->st.nomem++;
         free(x);
         return NULL;
@@ -1168,14 +1162,8 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
     struct why_conn_more *m = more_of(f, c);
     if (!m)
         return false;
-    if (!x->nat_key && !(x->nat_key = calloc(1, sizeof *x->nat_key))) {
-        f->st.nomem++;
-        return false;
-    }
-    x->nat_key->hash = hash;
-    x->nat_key->x = x;
-    x->nat_key->nat = true;
-    if (!hash_link(f, x->nat_key)) {
+    x->nat_hash = hash;
+    if (!hash_link(f, (struct why_kslot){x, hash, true})) {
         f->st.nomem++;
         return false;
     }
