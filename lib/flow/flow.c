@@ -66,21 +66,24 @@ struct why_span {              /* sequence range [lo, hi) */
 
 #define WHY_SPANS 4            /* holes remembered per direction for each purpose (cap) */
 
-struct why_spans {             /* the holes of one direction */
+struct why_seg;
+
+struct why_spans {             /* the holes and the out-of-order store of one direction */
     struct why_span holes[WHY_SPANS];  /* gaps the peer has not acknowledged yet, in order */
     struct why_span gaveup[WHY_SPANS]; /* holes given up at the store's cap (a ring) */
+    struct why_seg *ooo;       /* segments past a hole, waiting for it, by sequence */
+    uint32_t ooo_used;         /* bytes charged to them (WHY_FLOW_OOO_MAX) */
 };
 
 struct why_fhalf {             /* flow-private state of one direction */
     uint32_t base;             /* first sequence number the capture knows (ISN + 1, or where a
                                   mid-stream capture started), valid with seq_known */
     uint32_t seen_end;         /* one past the highest sequence number captured (data, FIN) */
-    uint32_t fin_seq;          /* the FIN's sequence number, when fin_frame */
     uint32_t ack_step;         /* how far the peer's last new acknowledgement moved (bytes) */
-    uint32_t ooo_used;         /* bytes charged to the out-of-order store */
     uint8_t nholes;            /* of sp->holes */
     uint8_t ngaveup, gaveup_next; /* of sp->gaveup */
-    struct why_spans *sp;      /* allocated at the direction's first hole: most have none */
+    struct why_spans *sp;      /* allocated at the direction's first hole or segment out of
+                                  order: most have none */
 };
 
 struct why_link {
@@ -202,6 +205,7 @@ const struct why_conn_end why_conn_end_none;
 struct why_fend {
     struct why_conn_end e;      /* first: why_conn_ends(c) is the allocation */
     struct why_ts closed_at;    /* flow clock when `closed` became true */
+    uint32_t fin_seq[2];        /* each direction's FIN's sequence number, when fin_frame */
 };
 
 /* c's ends, to write: both directions' allocated at the first FIN or RST; NULL on out of
@@ -217,6 +221,12 @@ static struct why_conn_end *ends_of(struct why_flow *f, struct why_conn *c)
         why_conn_set_ends(c, &e->e);
     }
     return (struct why_conn_end *)why_conn_ends(c);
+}
+
+/* Direction d's FIN's sequence number, once its FIN is in the ends (fin_frame). */
+static uint32_t fin_seq(const struct why_fconn *x, enum why_dir d)
+{
+    return ((const struct why_fend *)(const void *)why_conn_ends(&x->c))->fin_seq[d];
 }
 
 /* When x closed; zero when its ends could not be allocated (it leaves at the next sweep). */
@@ -582,7 +592,7 @@ static inline __attribute__((always_inline)) void proof_update(struct why_flow *
         if (m)
             m->half[d].unseen_acked_bytes = unseen;
     }
-    bool fin_acked = h->fin_acked_unseen || (fin_seen && why_seq_lt(fh->fin_seq, a));
+    bool fin_acked = h->fin_acked_unseen || (fin_seen && why_seq_lt(fin_seq(x, d), a));
     h->acked_bytes = (uint64_t)(a - fh->base) - (fin_acked ? 1u : 0u);
 }
 
@@ -715,15 +725,27 @@ static void deliver(struct why_flow *f, struct why_fconn *x, enum why_dir dir, c
         emit_gap(f, x, dir, wlen - from, p);
 }
 
+/* The first segment stored out of order (NULL: none). */
+static struct why_seg *ooo_first(const struct why_fconn *x, enum why_dir dir)
+{
+    return x->fh[dir].sp ? x->fh[dir].sp->ooo : NULL;
+}
+
+/* The store's list, where a segment is stored (sp allocated). */
 static struct why_seg **ooo_head(struct why_fconn *x, enum why_dir dir)
 {
-    return (struct why_seg **)&x->c.half[dir].ooo;
+    return &x->fh[dir].sp->ooo;
+}
+
+static uint32_t ooo_used(const struct why_fconn *x, enum why_dir dir)
+{
+    return x->fh[dir].sp ? x->fh[dir].sp->ooo_used : 0;
 }
 
 static void seg_free(struct why_fconn *x, enum why_dir dir, struct why_seg *s)
 {
     uint32_t cost = s->clen + WHY_SEG_COST;
-    uint32_t *used = &x->fh[dir].ooo_used;
+    uint32_t *used = &x->fh[dir].sp->ooo_used;
     *used = *used > cost ? *used - cost : 0;
     free(s);
 }
@@ -745,7 +767,7 @@ static void drain(struct why_flow *f, struct why_fconn *x, enum why_dir dir, con
 static uint32_t flush_first(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
                             const struct why_pkt *p)
 {
-    struct why_seg *s = *ooo_head(x, dir);
+    struct why_seg *s = ooo_first(x, dir);
     struct why_tcp_half *h = &x->c.half[dir];
     uint32_t hole = 0;
     if (!s)
@@ -761,7 +783,7 @@ static uint32_t flush_first(struct why_flow *f, struct why_fconn *x, enum why_di
 static void flush_all(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
                       const struct why_pkt *p)
 {
-    while (*ooo_head(x, dir))
+    while (ooo_first(x, dir))
         flush_first(f, x, dir, p);
 }
 
@@ -771,6 +793,8 @@ static void ooo_insert(struct why_flow *f, struct why_fconn *x, enum why_dir dir
                        const uint8_t *d, uint32_t clen, uint32_t wlen)
 {
     struct why_tcp_half *h = &x->c.half[dir];
+    if (!spans_of(f, x, dir))
+        return; /* (counted) the segment becomes part of a gap */
     struct why_seg **hp = ooo_head(x, dir);
     uint32_t base = h->next_seq;
     uint64_t off = seq - base;
@@ -812,7 +836,7 @@ static void ooo_insert(struct why_flow *f, struct why_fconn *x, enum why_dir dir
         s->clen = clen;
         if (clen)
             memcpy(s->data, d, clen);
-        x->fh[dir].ooo_used += clen + WHY_SEG_COST;
+        x->fh[dir].sp->ooo_used += clen + WHY_SEG_COST;
     } else if (wlen > 0) {
         f->st.nomem++; /* the segment becomes part of a gap */
     }
@@ -842,17 +866,17 @@ static void segment(struct why_flow *f, struct why_fconn *x, enum why_dir dir, u
         }
         if (why_seq_leq(seq, h->next_seq)) {
             deliver(f, x, dir, d, clen, wlen, h->next_seq - seq, p);
-            if (*ooo_head(x, dir)) /* most streams come in order: nothing stored */
+            if (ooo_first(x, dir)) /* most streams come in order: nothing stored */
                 drain(f, x, dir, p);
             return;
         }
-        if ((uint64_t)x->fh[dir].ooo_used + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
+        if ((uint64_t)ooo_used(x, dir) + clen + WHY_SEG_COST <= WHY_FLOW_OOO_MAX) {
             ooo_insert(f, x, dir, seq, d, clen, wlen);
             return;
         }
         /* the store is full: the oldest hole will not be filled in time */
         uint32_t lo = h->next_seq;
-        if (*ooo_head(x, dir)) {
+        if (ooo_first(x, dir)) {
             gave_up(f, x, dir, lo, flush_first(f, x, dir, p));
         } else {
             uint32_t hole = seq - h->next_seq; /* the segment alone exceeds the store */
@@ -1098,7 +1122,7 @@ static void on_fin(struct why_flow *f, struct why_fconn *x, enum why_dir dir, ui
     if (e) {
         e->half[dir].fin_frame = frame_num(p);
         e->half[dir].fin_ts = frame_ts(p);
-        x->fh[dir].fin_seq = fseq;
+        ((struct why_fend *)(void *)e)->fin_seq[dir] = fseq;
         seen_to(f, x, dir, fseq + 1);
         event(f, x, WHY_EV_FIN, dir, p);
     }
@@ -1662,7 +1686,7 @@ void why_flow_free(struct why_flow *f)
     while (x) { /* no callbacks: the consumer may already be gone */
         struct why_fconn *nx = x->link[WHY_L_LRU].next;
         for (int d = 0; d < 2; d++) {
-            struct why_seg *s = x->c.half[d].ooo;
+            struct why_seg *s = ooo_first(x, (enum why_dir)d);
             while (s) {
                 struct why_seg *sn = s->next;
                 free(s);

@@ -116,7 +116,6 @@ struct why_tcp_half {             /* one direction of a connection (no padding h
     uint32_t packets;
     uint32_t acked_max;           /* highest acknowledgement number the peer sent (sequence;
                                      valid when peer_acked, as the fields below) */
-    void *ooo;                    /* flow-private out-of-order store */
     /* this direction's FIN and RST: &why_conn_end_none.half[dir] until the connection's first
      * FIN or RST in either direction, then both directions' in one allocation (struct
      * why_conn_end, half[WHY_C2S].end its start; owned by whoever owns why_conn.more: a copy
