@@ -16,8 +16,9 @@
 
 /* Lists every connection is on: by last activity (creation order is the ids'), closed and
  * lingering, and half-open (nothing heard from the server yet: what a SYN flood fills the
- * table with, so what the cap evicts first), inbound ones (opened towards the capture host, as a flood of
- * the gateway is) apart from the rest (the gateway's own attempts, which are evidence). */
+ * table with, so what the cap evicts first), inbound ones (opened towards the capture host,
+ * as a flood of the gateway is) apart from the rest (the gateway's own attempts, which are
+ * evidence). */
 enum { WHY_L_LRU, WHY_L_LINGER, WHY_L_ORPHAN, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
 /* A connection's links: one per list, but the two half-open lists share one (a connection is
  * on one of them at most: half_list), link[WHY_LK_HALF]. */
