@@ -1984,6 +1984,16 @@ struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const s
     return NULL;
 }
 
+/* dns_lag's reading of d, the record made after the last one it read. */
+static void dns_scan(struct why_store *st, const struct why_dns_rec *d)
+{
+    if (st->dscan_id && why_ts_diff_us(d->q_ts, st->dscan_max) > st->dlag_us)
+        st->dlag_us = why_ts_diff_us(d->q_ts, st->dscan_max);
+    if (!st->dscan_id || why_ts_cmp(d->q_ts, st->dscan_max) > 0)
+        st->dscan_max = d->q_ts;
+    st->dscan_id = d->id;
+}
+
 struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_addr *cli,
                                       uint16_t cport, const struct why_addr *srv, uint16_t sport,
                                       uint16_t qid, const char *qname, uint16_t qtype)
@@ -2016,6 +2026,8 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
             st->dns_unordered = true; /* for good: pruning then walks every DNS record */
         if (why_ts_cmp(st->dtail->q_ts, st->dns_qmax) > 0)
             st->dns_qmax = st->dtail->q_ts;
+        if (st->dtail->id > st->dscan_id)
+            dns_scan(st, st->dtail); /* (in cache now, not at the next pruning) */
     }
     d->prev = st->dtail;
     if (st->dtail)
@@ -2200,7 +2212,8 @@ static bool dns_ordered(const struct why_store *st)
 
 /* How far any DNS record was first asked before one created earlier (dlag_us), reading the
  * records created since the last call once each: from the newest back to the first not read,
- * then forward. */
+ * then forward. why_store_dns_new reads each record as the next one is made (dns_scan), so
+ * the walk is the newest record's alone. */
 static int64_t dns_lag(struct why_store *st)
 {
     struct why_dns_rec *d = st->dtail;
@@ -2208,13 +2221,8 @@ static int64_t dns_lag(struct why_store *st)
         return st->dlag_us;
     while (d->prev && d->prev->id > st->dscan_id)
         d = d->prev;
-    for (; d; d = d->next) {
-        if (st->dscan_id && why_ts_diff_us(d->q_ts, st->dscan_max) > st->dlag_us)
-            st->dlag_us = why_ts_diff_us(d->q_ts, st->dscan_max);
-        if (!st->dscan_id || why_ts_cmp(d->q_ts, st->dscan_max) > 0)
-            st->dscan_max = d->q_ts;
-        st->dscan_id = d->id;
-    }
+    for (; d; d = d->next)
+        dns_scan(st, d);
     return st->dlag_us;
 }
 
