@@ -41,6 +41,8 @@ static inline uint64_t why_frame_num(uint64_t id)
                                          handled on different CPUs come out of order by
                                          microseconds, rarely a millisecond */
 #define WHY_DNS_REC_ADDRS 4           /* addresses kept per DNS record (more: counted) */
+#define WHY_DNS_NAME_INLINE 64        /* a DNS record's name up to this many bytes with its NUL
+                                         is kept in the record; a longer one is allocated */
 #define WHY_ALSO_MARKS 2              /* other pairings' requests marked per attempt */
 
 struct why_txn;
@@ -389,7 +391,9 @@ struct why_dns_rec {
     uint8_t rcode;
     struct why_ts last_q_ts;
     struct why_addr cli, srv;
-    char qname[WHY_DNS_NAME_MAX + 1];
+    char *qname;                  /* the question's name, lower-case, at most WHY_DNS_NAME_MAX
+                                     bytes: qname_in when it fits there (most names), else
+                                     allocated with the record (why_store_dns_new) */
     struct why_dns_rec *nprev, *kprev;
     struct why_dns_rec *next, *prev;     /* all, by creation */
     struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
@@ -417,6 +421,7 @@ struct why_dns_rec {
     bool claimed;
     bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
                                      (no request asked it: correlate/background.c) */
+    char qname_in[WHY_DNS_NAME_INLINE]; /* qname's bytes when they fit */
     bool bg_evidence;             /* claimed as such by a request whose answer rests on it (not
                                      counted with the schedule's failures yet) */
     /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's

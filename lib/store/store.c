@@ -877,6 +877,16 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
     st->ndns--;
 }
 
+/* A DNS record (unlinked, or never linked) back to the spares, its name's allocation freed;
+ * NULL. */
+static struct why_dns_rec *dns_free(struct why_store *st, struct why_dns_rec *d)
+{
+    if (d->qname != d->qname_in)
+        free(d->qname);
+    spare_put(&st->spare_dns, d);
+    return NULL;
+}
+
 void why_store_fini(struct why_store *st)
 {
     while (st->rhead) {
@@ -892,7 +902,7 @@ void why_store_fini(struct why_store *st)
     while (st->dhead) {
         struct why_dns_rec *d = st->dhead;
         st->dhead = d->next;
-        free(d);
+        dns_free(st, d);
     }
     spare_drain(&st->spare_txn);
     spare_drain(&st->spare_dns);
@@ -2004,18 +2014,22 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     }
     /* the record, then its links in the index by address */
     struct why_dns_rec *d = spare_take(&st->spare_dns, DNS_REC_SIZE, true);
+    size_t n = dns_name_len(qname);
+    d = d && n >= sizeof d->qname_in && !(d->qname = malloc(n + 1)) ? dns_free(st, d) : d;
     if (!d) {
         st->sum->oom++;
         return NULL;
     }
+    if (!d->qname)
+        d->qname = d->qname_in;
+    memcpy(d->qname, qname, n);
+    d->qname[n] = '\0';
     d->id = ++st->next_dns_id;
     d->cli = *cli;
     d->srv = *srv;
     d->cli_port = cport;
     d->srv_port = sport;
     d->qid = qid;
-    size_t n = dns_name_len(qname);
-    memcpy(d->qname, qname, n);
     d->nkey = dns_name_key(qname, n);
     d->qtype = qtype;
     d->tries = 1;
@@ -2566,7 +2580,7 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
     if (dbatch_ok) {
         for (size_t i = 0; i < ndbatch; i++) {
             dns_unlink(st, st->dbatch[i]);
-            spare_put(&st->spare_dns, st->dbatch[i]);
+            dns_free(st, st->dbatch[i]);
         }
         return;
     }
@@ -2577,6 +2591,6 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         if (!dns_expired(d, all, horizon, recent))
             continue;
         dns_unlink(st, d);
-        spare_put(&st->spare_dns, d);
+        dns_free(st, d);
     }
 }

@@ -104,6 +104,8 @@ static int setup(void **state)
     f->cli_conn.more = &f->rmore[0];
     f->up_conn.more = &f->rmore[1];
     f->cli_conn.c = &f->conns[0];
+    for (int i = 0; i < 4; i++)
+        f->dns[i].qname = f->dns[i].qname_in; /* as the store sets a short name's */
     for (int i = 0; i < 6; i++) {
         f->conns[i].more = &f->more[i];
         f->conns[i].miss = &why_conn_miss_none;

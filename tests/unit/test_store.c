@@ -576,6 +576,22 @@ static void dns_records(void **state)
     assert_int_equal(by_addr(f, &addrs[0]), 2);
     assert_int_equal(by_addr(f, &addrs[3]), 1);
     assert_int_equal(by_addr(f, &addrs[5]), 0); /* not kept, not indexed */
+    /* a name kept in the record up to 63 bytes, allocated beyond; found the same either way,
+     * and cut at WHY_DNS_NAME_MAX as the parser cuts it */
+    static const size_t lens[] = {63, 64, 200, WHY_DNS_NAME_MAX, WHY_DNS_NAME_MAX + 40};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        char name[WHY_DNS_NAME_MAX + 64];
+        memset(name, 'a' + (int)i, lens[i]);
+        name[lens[i]] = '\0';
+        uint16_t qid = (uint16_t)(100 + i);
+        struct why_dns_rec *d = why_store_dns_new(&f->st, &cli, 41000, &srv, 53, qid, name, WHY_DNS_A);
+        assert_non_null(d);
+        size_t kept = lens[i] < WHY_DNS_NAME_MAX ? lens[i] : WHY_DNS_NAME_MAX;
+        assert_int_equal(strlen(d->qname), kept);
+        assert_true(strncmp(d->qname, name, kept) == 0);
+        assert_true((d->qname == d->qname_in) == (kept < sizeof d->qname_in));
+        assert_ptr_equal(why_store_dns_find(&f->st, &cli, 41000, &srv, qid, name, WHY_DNS_A), d);
+    }
 }
 
 /* The answers of a name by family, latest answer first (of one family each). */
