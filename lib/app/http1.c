@@ -127,7 +127,8 @@ static void on_resp_head(void *ctx, const struct why_http_head *h)
     t->resp_frame = hc->f->num;
     t->resp_ts = hc->f->ts;
     t->expected_len = h->content_length;
-    t->resp_stream_at = why_rec_live(rc) ? why_rec_live(rc)->half[WHY_S2C].bytes : 0;
+    const struct why_conn *live = why_rec_live(rc);
+    t->resp_stream_at = live ? live->half[WHY_S2C].bytes : 0;
     t->resp_head_bytes = h->head_len;
     why_app_response_strings(hc->env, t, h);
     if (rc->st.hresp->phase == WHY_HTTP_TUNNEL || h->status == 101) {

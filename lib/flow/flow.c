@@ -1623,13 +1623,10 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p)
     }
 }
 
-void why_flow_finish(struct why_flow *f)
+/* Sorts the activity list by connection id, oldest first: a merge sort of its own links (the
+ * end of input needs no memory). */
+static void lru_by_id(struct why_list *l)
 {
-    if (!f)
-        return;
-    /* in creation order: the activity list sorted by id (a merge sort of its links, so the
-     * end of input needs no memory) */
-    struct why_list *l = &f->list[WHY_L_LRU];
     struct why_fconn *x = l->head;
     for (size_t run = 1;; run *= 2) {
         struct why_fconn *in = x, *out = NULL, **tail = &out;
@@ -1666,7 +1663,15 @@ void why_flow_finish(struct why_flow *f)
         x->link[WHY_L_LRU].prev = prev;
         l->tail = x;
     }
-    while ((x = l->head))
+}
+
+void why_flow_finish(struct why_flow *f)
+{
+    if (!f)
+        return;
+    struct why_list *l = &f->list[WHY_L_LRU];
+    lru_by_id(l); /* closed in creation order */
+    for (struct why_fconn *x; (x = l->head);)
         conn_close(f, x, NULL);
 }
 

@@ -2015,7 +2015,8 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     /* the record, then its links in the index by address */
     struct why_dns_rec *d = spare_take(&st->spare_dns, DNS_REC_SIZE, true);
     size_t n = dns_name_len(qname);
-    d = d && n >= sizeof d->qname_in && !(d->qname = malloc(n + 1)) ? dns_free(st, d) : d;
+    if (d && n >= sizeof d->qname_in && !(d->qname = malloc(n + 1)))
+        d = dns_free(st, d); /* (a name that does not fit in the record: allocated) */
     if (!d) {
         st->sum->oom++;
         return NULL;
