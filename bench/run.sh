@@ -7,6 +7,7 @@
 #
 #   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH[,OPTION...]]... [--repeat N] [--no-build]
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark] [--scale DIR] [--instructions]
+#                [--stages [PATH]]
 #
 #   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel,hang,retry ('': none). Files:
 #                   bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap) and SHAPE-200m.pcap
@@ -25,6 +26,11 @@
 #   --scale DIR     also a second table: every DIR/*.pcap made by make-shape.sh (same size,
 #                   one knob turned: names, open connections, failure share), CPU ns per
 #                   packet and peak RSS against the knob, to show how the cost grows
+#   --stages [PATH] also a table of where the time goes on each large file: the read floor,
+#                   then why502's own reader alone, with its decoder, with its flow table
+#                   (bench/stages.c, built beside the Release why502 as why502-stages; PATH:
+#                   another one), then the first why502 binary whole, CPU s and each a ratio
+#                   to the read floor
 #   --instructions  also count each binary's instructions (valgrind's callgrind, about 50
 #                   times slower) on every 200 MB file and every --scale file: a measure
 #                   that the machine's load does not move, for comparing binaries; with
@@ -48,6 +54,7 @@ EXH_TIMEOUT=900
 TSHARK=0
 SCALE=""
 INSTR=0
+STAGES=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --shapes) SHAPES="${2:-}"; shift 2 ;;
@@ -60,6 +67,8 @@ while [ $# -gt 0 ]; do
     --tshark) TSHARK=1; shift ;;
     --scale) SCALE="${2:-}"; shift 2 ;;
     --instructions) INSTR=1; shift ;;
+    --stages)
+      if [ -n "${2:-}" ] && [ "${2#--}" = "${2:-}" ]; then STAGES="$2"; shift 2; else STAGES=auto; shift; fi ;;
     --no-tshark) TSHARK=0; shift ;;
     -h|--help) sed -n '2,/^set -uo/{/^set -uo/!p}' "$0"; exit 0 ;;
     *) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
@@ -93,6 +102,11 @@ if [ ${#BINS[@]} -eq 0 ]; then
   fi
   BINS=("tree=$ROOT/build-release/why502")
 fi
+if [ "$STAGES" = auto ]; then
+  STAGES="$(dirname "${BINS[0]#*=}")"; STAGES="${STAGES%%,*}/why502-stages"
+  [ -x "$STAGES" ] || STAGES="$ROOT/build-release/why502-stages"
+fi
+[ -z "$STAGES" ] || [ -x "$STAGES" ] || die "--stages: no why502-stages at $STAGES (scripts/build-release.sh builds it)"
 LABELS=()
 declare -A BIN XOPT
 for b in "${BINS[@]}"; do
@@ -150,7 +164,7 @@ incidents() { grep -c '"type": *"incident"' "$1" 2>/dev/null; true; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 
 FAILED=0
-declare -A W C R N F FW S I  # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest, instructions
+declare -A W C R N F FW S I G # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest, instructions, stages' CPU
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
 [ -z "$SCALE" ] || [ -d "$SCALE" ] || die "--scale: no directory $SCALE"
@@ -176,6 +190,12 @@ for s in "${SHAPE_LIST[@]}"; do
     [ "$T_RC" = 0 ] || { echo "run: pcap-loop failed on $f" >&2; FAILED=1; continue; }
     F[$k]=$T_CPU; FW[$k]=$T_WALL
     read -r _ S[$k.packets] _ _ < "$OUTDIR/loop.$k.out"
+    if [ -n "$STAGES" ] && [ $which = big ]; then
+      for g in read decode flows; do
+        best "stage.$k.$g" "$STAGES" "$g" "$f"
+        if [ "$T_RC" = 0 ]; then G[$k.$g]=$T_CPU; else echo "run: why502-stages $g failed on $f" >&2; FAILED=1; fi
+      done
+    fi
     for l in "${LABELS[@]}"; do
       best "why.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
       # exit 0: nothing failed, 1: failures found; both are a finished run
@@ -296,6 +316,21 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
       done
       echo "$line"
     done
+    if [ -n "$STAGES" ]; then
+      l="${LABELS[0]}"
+      echo
+      echo "where the time goes on the large files: CPU s (ratio to the read floor) of why502's reader alone, with its decoder, with its flow table (why502-stages: $STAGES), and of why502 ($l) whole"
+      echo "| shape | packets | read floor s | read | + decode | + flows | why502 whole | flows -> whole |"
+      echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+      for s in "${SHAPE_LIST[@]}"; do
+        k="$s.big"
+        [ -n "${F[$k]:-}" ] || continue
+        row="| $s | ${S[$k.packets]} | ${F[$k]} |"
+        for g in read decode flows; do row="$row $(v "${G[$k.$g]:-}") ($(ratio "${G[$k.$g]:-}" "${F[$k]}")) |"; done
+        row="$row $(v "${C[$k.$l]:-}") ($(ratio "${C[$k.$l]:-}" "${F[$k]}")) | $(awk -v a="${C[$k.$l]:-}" -v b="${G[$k.flows]:-}" 'BEGIN {if (a == "" || b == "") print "-"; else printf "+%.2f s", a - b}') |"
+        echo "$row"
+      done
+    fi
     if [ $INSTR -eq 1 ]; then
       echo
       echo "instructions on the 200 MB version (callgrind; not moved by the machine's load): millions, and per packet"

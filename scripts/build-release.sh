@@ -13,7 +13,8 @@
 #
 # The training captures are examples/ and tests/captures/ (gateways' failures and successes,
 # HTTP/1, HTTP/2, TLS, DNS, tunnels): never the benchmark's own captures, so the benchmark
-# measures a build that has not seen them. The program is DIR/why502. Exit 0 when it built.
+# measures a build that has not seen them. The program is DIR/why502 (and DIR/why502-stages,
+# bench/run.sh --stages). Exit 0 when it built.
 set -euo pipefail
 export LC_ALL=C
 
@@ -39,7 +40,8 @@ fi
 configure() {
   cmake -S "$ROOT" -B "$DIR" -DCMAKE_BUILD_TYPE=Release -DWHY_TESTS=OFF -DWHY_LAB=OFF "$@" >/dev/null
 }
-build() { cmake --build "$DIR" -j"$JOBS" --target why502 "$@" >/dev/null; }
+# (why502-stages: the benchmark's stages program, bench/stages.c, from the same library build)
+build() { cmake --build "$DIR" -j"$JOBS" --target why502 why502-stages "$@" >/dev/null; }
 
 if [ $PGO -eq 0 ]; then
   configure -DWHY_PGO=
