@@ -13,8 +13,9 @@
  *                                  handler listening (connections opened, reassembled and
  *                                  closed as in why502; their bytes go nowhere)
  *
- * It prints one line: "frames N ip P tcp T udp U conns C" (P: decoded IP packets; T, U, C:
- * counted by the flow table, in the flows stage only). Several files are merged by time, as
+ * It prints one line: "frames N ip P tcp T udp U conns C truncated R malformed M unsupported S"
+ * (P: decoded IP packets; T, U, C: counted by the flow table, in the flows stage only; R, M,
+ * S: frames decoded with that status, as why502's summary counts them under "anomalies"). Several files are merged by time, as
  * why502 merges them. Exit: 0 read to the end, 1 the capture was unusable (message on
  * standard error), 2 usage.
  */
@@ -84,8 +85,9 @@ int main(int argc, char **argv)
         conns = fs->conns;
         why_flow_free(fl);
     }
-    printf("frames %" PRIu64 " ip %" PRIu64 " tcp %" PRIu64 " udp %" PRIu64 " conns %" PRIu64 "\n", frames, ip,
-           tcp, udp, conns);
+    printf("frames %" PRIu64 " ip %" PRIu64 " tcp %" PRIu64 " udp %" PRIu64 " conns %" PRIu64 " truncated %" PRIu64
+           " malformed %" PRIu64 " unsupported %" PRIu64 "\n",
+           frames, ip, tcp, udp, conns, ds.truncated, ds.malformed, ds.unsupported);
     why_reader_free(r);
     return rc;
 }
