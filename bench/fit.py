@@ -8,7 +8,8 @@ each term a cost per unit, and the largest miss of the line on any capture of th
     names           instructions = a per packet + c               (no term in the names)
     conns           instructions = a per packet + b per held connection + c per incident
                     (incidents: the requests a capture cut in flight, each one joined and written)
-    outage, hang    instructions = a per packet + b per incident  (the failed or waiting requests)
+    outage, hang,   instructions = a per packet + b per incident  (the failed or waiting requests)
+    retry
 A set with fewer captures than terms is skipped. No third-party module: the normal equations,
 solved by Gaussian elimination with partial pivoting. `fit.py --check` tests the fit itself.
 """
@@ -20,6 +21,7 @@ MODELS = {
               ("incident", lambda r: r["incidents"])),
     "outage": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
     "hang": (("packet", lambda r: r["packets"]), ("waiting request", lambda r: r["incidents"])),
+    "retry": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
 }
 DEFAULT = (("packet", lambda r: r["packets"]), ("", lambda r: 1.0))
 

@@ -6,7 +6,8 @@
 #
 #   SET      names (--names 100 400 1200 3000), outage (--fail-pct 0.01 1 10 20),
 #            conns (--conns 2000 6000 12000 18000 24000), hang (--fail-pct 0.5 2 8: the share
-#            of requests that wait, nginx in front); default: all four, in that order
+#            of requests that wait, nginx in front), retry (--fail-pct 0.5 2 8 20: the share of
+#            requests that fail, HAProxy in front, retrying); default: all five, in that order
 #   --size   MB of each capture (default 100). A conns capture grows past it: the held
 #            connections are opened (and the slow downloads run) before the size is looked at
 #   --dir    where the captures go (default bench/out/sweep): DIR/SHAPE-KNOB.pcap, .info, .log
@@ -31,15 +32,15 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS="${2:-}"; shift 2 ;;
     --tag) PREFIX="${2:-}"; shift 2 ;;
     --force) FORCE=1; shift ;;
-    names|outage|conns|hang) SETS+=("$1"); shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    names|outage|conns|hang|retry) SETS+=("$1"); shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "make-sweep: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$SIZE" =~ ^[0-9]+$ ]] && [ "$SIZE" -gt 0 ] || { echo "make-sweep: --size wants MB" >&2; exit 2; }
 [[ "$JOBS" =~ ^[12]$ ]] || { echo "make-sweep: --jobs wants 1 or 2" >&2; exit 2; }
 [[ "$PREFIX" =~ ^[a-z0-9]{1,5}$ ]] || { echo "make-sweep: --tag wants 1..5 of a-z0-9" >&2; exit 2; }
-[ ${#SETS[@]} -gt 0 ] || SETS=(names outage conns hang)
+[ ${#SETS[@]} -gt 0 ] || SETS=(names outage conns hang retry)
 mkdir -p "$DIR" || exit 1
 DIR="$(realpath "$DIR")"
 
@@ -52,6 +53,7 @@ list() {
       outage) for v in 0.01 1 10 20; do echo "outage --fail-pct $v $PREFIX$i"; i=$((i + 1)); done ;;
       conns) for v in 2000 6000 12000 18000 24000; do echo "conns --conns $v $PREFIX$i"; i=$((i + 1)); done ;;
       hang) for v in 0.5 2 8; do echo "hang --fail-pct $v $PREFIX$i"; i=$((i + 1)); done ;;
+      retry) for v in 0.5 2 8 20; do echo "retry --fail-pct $v $PREFIX$i"; i=$((i + 1)); done ;;
     esac
   done
 }
