@@ -30,7 +30,8 @@
 #                   then why502's own reader alone, with its decoder, with its flow table
 #                   (bench/stages.c, built beside the Release why502 as why502-stages; PATH:
 #                   another one), then the first why502 binary whole, CPU s and each a ratio
-#                   to the read floor
+#                   to the read floor; with --instructions, each stage's instructions a
+#                   packet on the 200 MB files too
 #   --instructions  also count each binary's instructions (valgrind's callgrind, about 50
 #                   times slower) on every 200 MB file and every --scale file: a measure
 #                   that the machine's load does not move, for comparing binaries; with
@@ -196,6 +197,13 @@ for s in "${SHAPE_LIST[@]}"; do
         if [ "$T_RC" = 0 ]; then G[$k.$g]=$T_CPU; else echo "run: why502-stages $g failed on $f" >&2; FAILED=1; fi
       done
     fi
+    if [ -n "$STAGES" ] && [ $which = small ] && [ $INSTR -eq 1 ]; then
+      echo "run: $s small: instructions of each stage (callgrind)"
+      for g in read decode flows; do
+        instructions "cg.stage.$k.$g" "$STAGES" "$g" "$f"
+        G[$k.$g.instr]=$T_INSTR
+      done
+    fi
     for l in "${LABELS[@]}"; do
       best "why.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
       # exit 0: nothing failed, 1: failures found; both are a finished run
@@ -330,6 +338,22 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
         row="$row $(v "${C[$k.$l]:-}") ($(ratio "${C[$k.$l]:-}" "${F[$k]}")) | $(awk -v a="${C[$k.$l]:-}" -v b="${G[$k.flows]:-}" 'BEGIN {if (a == "" || b == "") print "-"; else printf "+%.2f s", a - b}') |"
         echo "$row"
       done
+      if [ $INSTR -eq 1 ]; then
+        echo
+        echo "the same by instructions a packet on the 200 MB files (callgrind; why502 ($l) as run above)"
+        echo "| shape | packets | read | + decode | + flows | why502 whole | flows -> whole |"
+        echo "|---|---:|---:|---:|---:|---:|---:|"
+        for s in "${SHAPE_LIST[@]}"; do
+          k="$s.small"
+          [ -n "${F[$k]:-}" ] || continue
+          row="| $s | ${S[$k.packets]} |"
+          for x in "${G[$k.read.instr]:-}" "${G[$k.decode.instr]:-}" "${G[$k.flows.instr]:-}" "${I[$k.$l]:-}"; do
+            row="$row $(awk -v i="$x" -v p="${S[$k.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.0f", i / p}') |"
+          done
+          row="$row $(awk -v a="${I[$k.$l]:-}" -v b="${G[$k.flows.instr]:-}" -v p="${S[$k.packets]}" 'BEGIN {if (a == "" || b == "") print "-"; else printf "+%.0f", (a - b) / p}') |"
+          echo "$row"
+        done
+      fi
     fi
     if [ $INSTR -eq 1 ]; then
       echo
