@@ -520,19 +520,17 @@ static int by_id(const void *a, const void *b)
 /* Doubles the ISN index; on failure it keeps working with longer chains. */
 static void grow(struct why_flow *f)
 {
+    /* every indexed connection is in the table (it leaves the index as it closes): count
+     * bounds them */
     uint32_t n = f->nbucket * 2, m = 0;
-    for (uint32_t i = 0; i < f->nbucket; i++)
-        for (struct why_fconn *x = f->ibucket[i]; x; x = x->inext)
-            m++;
-    struct why_fconn **ib = calloc(n, sizeof *ib), **v = malloc((m ? m : 1) * sizeof *v);
+    struct why_fconn **ib = calloc(n, sizeof *ib), **v = malloc((f->count ? f->count : 1) * sizeof *v);
     if (!ib || !v) {
         free(ib);
         free(v);
         return;
     }
-    m = 0;
     for (uint32_t i = 0; i < f->nbucket; i++)
-        for (struct why_fconn *x = f->ibucket[i]; x; x = x->inext)
+        for (struct why_fconn *x = f->ibucket[i]; x && m < f->count; x = x->inext)
             v[m++] = x;
     free(f->ibucket);
     f->ibucket = ib;
