@@ -20,11 +20,6 @@ struct h2_ctx {
     const struct why_frame *f;    /* the frame whose bytes are being parsed */
 };
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    why_ascii_copy(dst, size, (const uint8_t *)src, strlen(src));
-}
-
 static int dir_of(enum why_h2_side s) { return s == WHY_H2_CLIENT ? WHY_C2S : WHY_S2C; }
 
 /* The transaction of a stream (ids are not reused on a connection). */
@@ -87,7 +82,7 @@ static void take_answer_end(struct h2_ctx *hc, struct why_txn *t, const struct w
         struct why_resp_view v;
         why_resp_view_of(t->resp, &v);
         char msg[WHY_RESP_GRPC_MESSAGE_SIZE];
-        copy_str(msg, sizeof msg, s->grpc_message);
+        why_str_copy(msg, sizeof msg, s->grpc_message);
         v.str[WHY_RESP_GRPC_MESSAGE] = msg;
         why_store_txn_resp_put(hc->env->st, t, &v);
     }

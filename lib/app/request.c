@@ -9,11 +9,6 @@
 #include "app/app.h"
 #include "util/ascii.h"
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    why_ascii_copy(dst, size, (const uint8_t *)src, strlen(src));
-}
-
 struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_rec *rc,
                                 const struct why_http_head *h, const struct why_frame *f,
                                 uint64_t first_frame, struct why_ts first_ts)
@@ -24,7 +19,7 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
     struct why_txn *t = why_store_txn_new(st, rc);
     if (!t)
         return NULL;
-    copy_str(t->method, sizeof t->method, h->method);
+    why_str_copy(t->method, sizeof t->method, h->method);
     why_store_txn_request(st, t, h->target, h->target_len, h->host, h->via);
     why_store_txn_index(st, t);
     t->req_first_frame = first_frame;
@@ -53,11 +48,11 @@ void why_app_response_strings(const struct why_app_env *env, struct why_txn *t,
     struct why_resp_view v;
     why_resp_view_of(t->resp, &v);
     char server[WHY_RESP_SERVER_SIZE], claim[WHY_RESP_CLAIM_SIZE];
-    copy_str(server, sizeof server, h->server);
+    why_str_copy(server, sizeof server, h->server);
     v.str[WHY_RESP_SERVER] = server;
     v.via = h->via[0] != 0;
     if (h->proxy_status[0] || h->x_squid_error[0]) {
-        copy_str(claim, sizeof claim, h->proxy_status[0] ? h->proxy_status : h->x_squid_error);
+        why_str_copy(claim, sizeof claim, h->proxy_status[0] ? h->proxy_status : h->x_squid_error);
         v.str[WHY_RESP_CLAIM] = claim;
     }
     why_store_txn_resp_put(env->st, t, &v);

@@ -13,6 +13,7 @@
 #include "diagnose/partial.h"
 #include "proto/http2.h"
 #include "proto/tls.h"
+#include "util/ascii.h"
 #include "util/url.h"
 
 static double secs(int64_t us) { return (double)us / 1e6; }
@@ -446,7 +447,7 @@ static bool h2_protocol_code(uint32_t code)
 static void h2_code_name(uint32_t code, char *buf, size_t size)
 {
     char tmp[16];
-    snprintf(buf, size, "%s", why_h2_error_name(code, tmp, sizeof tmp));
+    why_str_copy(buf, size, why_h2_error_name(code, tmp, sizeof tmp));
 }
 
 /* HTTP/2 on the upstream leg (or the only leg): what ended the stream. */
@@ -474,7 +475,7 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         inc->wait_us = u->h2->stall_us;
         a->wait_us = inc->wait_us;
         a->stall_gateway = origin_blocked;
-        snprintf(a->stall_who, sizeof a->stall_who, "%s", dst);
+        why_str_copy(a->stall_who, sizeof a->stall_who, dst);
         why_dg_ev_conn(inc, WHY_EVK_H2_STALL, rc, origin_blocked ? WHY_S2C : WHY_C2S, u->h2->stall_frame,
             u->h2->stall_ts, WHY_P_EV_H2_STALL, NULL, NULL, u->h2_stream, origin_blocked);
         why_dg_param(inc, "stream=%u blocked=%s stalled=%.3fs", u->h2_stream, origin_blocked ? "origin" : "gateway",
@@ -483,7 +484,7 @@ static bool h2_cause(struct why_incident *inc, const struct why_join *x, struct 
         return true;
     }
     h2_code_name(u->h2->code, code, sizeof code);
-    snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
+    why_str_copy(a->h2_code, sizeof a->h2_code, code);
     if (u->h2_end == WHY_H2_END_GOAWAY) {
         why_dg_cause(inc, h2_protocol_code(u->h2->code) ? WHY_CAUSE_H2_PROTOCOL_ERROR : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
         why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, (enum why_dir)rc->more->h2.goaway_dir, rc->more->h2.goaway_frame,
@@ -751,7 +752,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
         if (rc->tls->alert_frame)
             why_tls_alert_name(rc->tls->alert_desc, an, sizeof an);
         why_dg_cause(inc, WHY_CAUSE_TLS_CERTIFICATE);
-        snprintf(f->a->cert, sizeof f->a->cert, "%s", rc->tls->cert_problem ? rc->tls->cert_text : an);
+        why_str_copy(f->a->cert, sizeof f->a->cert, rc->tls->cert_problem ? rc->tls->cert_text : an);
         if (rc->tls->cert_frame)
             why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, rc, WHY_S2C, rc->tls->cert_frame, rc->tls->cert_ts,
                 WHY_P_EV_CERT, dst, rc->tls->cert_problem ? rc->tls->cert_text : "", 0, 0);
@@ -775,7 +776,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     if (rc->tls->alert_frame && rc->tls->alert_level == 2) {
         char an[40];
         const char *name = why_tls_alert_name(rc->tls->alert_desc, an, sizeof an);
-        snprintf(f->a->alert, sizeof f->a->alert, "%s", name);
+        why_str_copy(f->a->alert, sizeof f->a->alert, name);
         why_dg_cause(inc, WHY_CAUSE_TLS_ALERT);
         why_dg_param(inc, "alert=%s from=%s", name, rc->tls->alert_dir == WHY_S2C ? "origin" : "gateway");
         why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, rc, rc->tls->alert_dir == WHY_S2C ? WHY_S2C : WHY_C2S, rc->tls->alert_frame,
@@ -941,7 +942,7 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
                 outcome = WHY_CHECK_SILENT;
             }
         }
-        snprintf(a->checks[a->nchecks].server, sizeof a->checks[0].server, "%s", sv);
+        why_str_copy(a->checks[a->nchecks].server, sizeof a->checks[0].server, sv);
         a->checks[a->nchecks].outcome = outcome;
         a->checks[a->nchecks].status = status;
         a->nchecks++; /* the words list them up to 160 bytes (render.c) */
@@ -1052,7 +1053,7 @@ static bool goaway_before_cause(struct why_incident *inc, const struct why_join 
     why_endpoint_str(&c->srv_addr, c->srv_port, dst, sizeof dst);
     h2_code_name(rc->more->h2.goaway_code, code, sizeof code);
     struct why_fix_args *a = f->a;
-    snprintf(a->h2_code, sizeof a->h2_code, "%s", code);
+    why_str_copy(a->h2_code, sizeof a->h2_code, code);
     a->h2_by = WHY_H2_BY_ORIGIN;
     why_addr_str(&c->srv_addr, a->addr, sizeof a->addr);
     snprintf(a->port, sizeof a->port, "%u", c->srv_port);
@@ -1148,26 +1149,26 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     inc->client_port = cc->cli_port;
     inc->gateway_addr = cc->srv_addr;
     inc->gateway_port = cc->srv_port;
-    snprintf(inc->method, sizeof inc->method, "%s", t->method);
+    why_str_copy(inc->method, sizeof inc->method, t->method);
     struct why_url u;
     if (t->rc->app == WHY_APP_TLS)
         why_url_parse_https(t->method, t->target, t->target_len, t->host, &u);
     else
         why_url_parse(t->method, t->target, t->target_len, t->host, &u);
-    snprintf(inc->url, sizeof inc->url, "%s", why_url_abs(&u));
+    why_str_copy(inc->url, sizeof inc->url, why_url_abs(&u));
     inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
     const char *claim = why_resp_str(t->resp, WHY_RESP_CLAIM), *title = why_resp_str(t->resp, WHY_RESP_TITLE);
     if (claim[0] && title[0])
         snprintf(inc->claim, sizeof inc->claim, "%s | %s", claim, title);
     else
-        snprintf(inc->claim, sizeof inc->claim, "%s", claim[0] ? claim : title);
-    snprintf(inc->server, sizeof inc->server, "%s", why_resp_str(t->resp, WHY_RESP_SERVER));
+        why_str_copy(inc->claim, sizeof inc->claim, claim[0] ? claim : title);
+    why_str_copy(inc->server, sizeof inc->server, why_resp_str(t->resp, WHY_RESP_SERVER));
     inc->request_frame = t->req_frame;
     inc->response_frame = t->resp_first_frame;
     /* the TLS server name the client asked for: HTTPS decrypted, or inside a CONNECT tunnel */
-    snprintf(inc->sni, sizeof inc->sni, "%s", t->rc->tls->sni);
+    why_str_copy(inc->sni, sizeof inc->sni, t->rc->tls->sni);
     inc->attempts = direct ? 0 : x->nattempts;
-    snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", u.host);
+    why_str_copy(inc->upstream_host, sizeof inc->upstream_host, u.host);
     if (x->up_conn) {
         const struct why_conn *uc = why_rec_conn(x->up_conn);
         inc->has_upstream = !direct;
@@ -1185,15 +1186,15 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
 
     struct why_dg_ctx f = {cx->gw, "", &dg->fix};
     f.a->wait_us = -1;
-    snprintf(f.a->host, sizeof f.a->host, "%s", u.host);
-    snprintf(f.a->claim, sizeof f.a->claim, "%s", inc->claim);
+    why_str_copy(f.a->host, sizeof f.a->host, u.host);
+    why_str_copy(f.a->claim, sizeof f.a->claim, inc->claim);
     f.a->claim_none = 1;
     if (x->up_conn) {
         const struct why_conn *uc = why_rec_conn(x->up_conn);
         why_addr_str(&uc->srv_addr, f.a->addr, sizeof f.a->addr);
         snprintf(f.a->port, sizeof f.a->port, "%u", uc->srv_port);
     } else if (u.host[0]) {
-        snprintf(f.a->addr, sizeof f.a->addr, "%s", u.host);
+        why_str_copy(f.a->addr, sizeof f.a->addr, u.host);
         snprintf(f.a->port, sizeof f.a->port, "%u", u.port);
     }
     snprintf(f.a->status, sizeof f.a->status, "%d", t->status);
@@ -1390,7 +1391,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
     const struct why_addr *origin = NULL;
     if (x->ndns) {
         origin = &x->dns[0]->cli;
-        snprintf(f.a->host, sizeof f.a->host, "%s", x->dns[0]->qname);
+        why_str_copy(f.a->host, sizeof f.a->host, x->dns[0]->qname);
         inc->ts = x->dns[0]->q_ts;
         inc->request_frame = x->dns[0]->q_frame;
     } else if (x->nattempts) {
@@ -1398,7 +1399,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         origin = &c->cli_addr;
         why_addr_str(&c->srv_addr, f.a->addr, sizeof f.a->addr);
         snprintf(f.a->port, sizeof f.a->port, "%u", c->srv_port);
-        snprintf(f.a->host, sizeof f.a->host, "%s", f.a->addr);
+        why_str_copy(f.a->host, sizeof f.a->host, f.a->addr);
         inc->ts = c->first_ts;
         inc->request_frame = c->first_frame;
         inc->file = c->file;
@@ -1410,9 +1411,9 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         return false;
     }
     why_addr_str(origin, who, sizeof who);
-    snprintf(f.a->who, sizeof f.a->who, "%s", who);
+    why_str_copy(f.a->who, sizeof f.a->who, who);
     inc->client_addr = *origin;
-    snprintf(inc->upstream_host, sizeof inc->upstream_host, "%s", f.a->host);
+    why_str_copy(inc->upstream_host, sizeof inc->upstream_host, f.a->host);
     bool found;
     if (x->ndns)
         found = dns_cause(inc, x, &f);
@@ -1434,7 +1435,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->gateway_addr = cc->srv_addr;
         inc->gateway_port = cc->srv_port;
         inc->method[0] = inc->url[0] = 0; /* the request is encrypted: not guessed */
-        snprintf(inc->sni, sizeof inc->sni, "%s", x->client_conn->tls->sni);
+        why_str_copy(inc->sni, sizeof inc->sni, x->client_conn->tls->sni);
         inc->request_frame = cc->first_frame;
         opaque_client_evidence(inc, x->client_conn);
     }

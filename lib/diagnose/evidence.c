@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diagnose/evidence.h"
+#include "util/ascii.h"
 
 /* The diagnosis being made: the incident is its first member, so the rules, which fill an
  * incident, reach the words beside it. */
@@ -17,7 +18,7 @@ struct why_diagnosis *why_dg_of(struct why_incident *inc)
 
 static void put(char *dst, const char *src)
 {
-    snprintf(dst, WHY_WORDS_S, "%s", src ? src : "");
+    why_str_copy(dst, WHY_WORDS_S, src ? src : "");
 }
 
 /* The summary: a phrase of render/words.h and its arguments (NULL strings are ""). */

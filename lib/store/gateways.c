@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ascii.h"
+
 bool why_addr_in(const struct why_addr *set, uint32_t n, const struct why_addr *a)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -99,19 +101,14 @@ void why_gw_learn_local(struct why_gateways *g, const struct why_pkt *p)
     addr_add(g, g->local, &g->nlocal, WHY_GW_LOCAL_MAX, a);
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src);
-}
-
 int why_gw_parse(struct why_gateways *g, const char *spec, char *err, size_t errsize)
 {
     char buf[512];
-    copy_str(buf, sizeof buf, spec);
+    why_str_copy(buf, sizeof buf, spec);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char addr[128];
-        copy_str(addr, sizeof addr, tok);
+        why_str_copy(addr, sizeof addr, tok);
         /* ADDR, ADDR:PORT, [V6], [V6]:PORT */
         char *port = NULL;
         if (addr[0] == '[') {

@@ -36,6 +36,13 @@ static inline void why_ascii_copy(char *dst, size_t size, const uint8_t *v, size
     dst[n] = 0;
 }
 
+/* Copies the string src into a field of `size` (>= 1) bytes, truncated, NUL-terminated:
+ * snprintf(dst, size, "%s", src) without the format's cost (an incident copies dozens). */
+static inline void why_str_copy(char *dst, size_t size, const char *src)
+{
+    why_ascii_copy(dst, size, (const uint8_t *)src, strnlen(src, size - 1));
+}
+
 /* Appends v[0..n) to the list in dst (", " between elements), truncated: for list-valued
  * fields (Via, Proxy-Status) split over several lines or header fields. */
 static inline void why_ascii_append(char *dst, size_t size, const uint8_t *v, size_t n)
