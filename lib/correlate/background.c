@@ -1727,7 +1727,8 @@ bool why_join_unjoined_fallback(const struct why_join_ctx *cx, struct why_conn_r
             for (uint32_t i = 0; i < o->naddrs && i < WHY_DNS_REC_ADDRS; i++) {
                 if (why_addr_eq(&o->addrs[i], &c->srv_addr) || fallback_seen(addrs, &naddrs, &o->addrs[i]))
                     continue;
-                for (const struct why_conn_rec *n = why_store_conns_to(cx->st, &o->addrs[i]); n; n = n->anext) {
+                for (const struct why_conn_rec *n = why_store_conns_to(cx->st, &o->addrs[i]);
+                     n && !why_join_conns_before(cx, n, c->first_ts); n = n->anext) {
                     const struct why_conn *nc = why_rec_conn(n);
                     int64_t after = why_ts_diff_us(c->first_ts, nc->first_ts);
                     if (nc->established && nc->srv_port == c->srv_port && why_addr_eq(&nc->srv_addr, &o->addrs[i]) &&

@@ -180,6 +180,8 @@ static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_j
         return false;
     /* an attempt there between that answer and rc (ties: the older goes first) */
     for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = o->anext) {
+        if (why_join_conns_before(cx, o, latest))
+            break;
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || taken(x, o) || oc->syn_count == 0 || !why_addr_eq(&oc->srv_addr, &c->srv_addr) ||
             why_ts_cmp(oc->syn_ts0, latest) < 0)
@@ -1346,7 +1348,12 @@ static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_re
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts end = why_join_attempt_end(rc);
+    /* a try dialled from rc's end on (less WHY_CAUSAL_US), among the newest of the server's
+     * records: not every connection a busy server's index holds */
+    struct why_ts from = why_ts_add_us(end, -WHY_CAUSAL_US);
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
+        if (why_join_conns_before(cx, o, from))
+            break;
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || oc->syn_count == 0 || oc->midstream || !why_join_same_path(oc, c))
             continue;
@@ -2118,7 +2125,8 @@ static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join
         const struct why_dns_rec *d = x->dns[i];
         uint32_t n = d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS;
         for (uint32_t k = 0; k < n; k++, naddrs++)
-            for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &d->addrs[k]); o; o = why_store_conns_next(o))
+            for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &d->addrs[k]);
+                 o && !why_join_conns_before(cx, o, from); o = why_store_conns_next(o))
                 if (why_addr_eq(&why_rec_conn(o)->srv_addr, &d->addrs[k]) && in_window(o->first_ts, from, to))
                     return false;
     }

@@ -252,6 +252,19 @@ static inline bool why_join_queue_past(const struct why_join_ctx *cx, const stru
            why_ts_diff_us(t, w->req_first_ts) >= after + WHY_ORDER_SLACK_US;
 }
 
+/* The index by server address (why_store_conns_to) holds records newest first by creation,
+ * none begun more than rlag_us before one created earlier, and a record's first SYN comes no
+ * more than WHY_SKEW_US after its first packet (a SYN-ACK seen first: the SYN up to that
+ * much earlier). Once a walk of it meets o begun more than that before t, o and every record
+ * after it began before t - WHY_SKEW_US and sent its first SYN before t: a walk for records
+ * begun (or dialled) at t or later stops there. Never with --exhaustive, nor once the clock
+ * went back. */
+static inline bool why_join_conns_before(const struct why_join_ctx *cx, const struct why_conn_rec *o, struct why_ts t)
+{
+    return !cx->exhaustive && !cx->st->conns_unordered &&
+           why_ts_diff_us(o->first_ts, t) > cx->st->rlag_us + WHY_SKEW_US;
+}
+
 /* The client talked straight to the server (no gateway hop in the capture). */
 bool why_join_direct(const struct why_join_ctx *cx, const struct why_txn *client);
 /* The upstream request that carried client's, from the index only (no scan). */
