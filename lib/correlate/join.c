@@ -1514,12 +1514,33 @@ bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
     /* from the records begun by its answer (a silent try's first packet is its SYN), of them
      * those that may be a silent try (the store's list: not the connections answered) */
     struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(u->resp_first_ts, WHY_SKEW_US));
+    /* the names an address's answers gave, by their place in name[], for the addresses met
+     * so far: the tries of a wait go to a few servers, and an address's answers (every
+     * lookup of its name the store holds) are read once, not once a try */
+    struct {
+        struct why_addr addr;
+        uint8_t n, at[WHY_DEFER_NAMES];
+    } seen[WHY_DEFER_ADDRS];
+    uint32_t nseen = 0;
     for (struct why_conn_rec *rc = upto ? tries_from(cx, WHY_TRIES_SILENT, upto) : NULL;
          rc && why_ts_cmp(rc->first_ts, oldest) >= 0; rc = tries_prev(cx, rc, WHY_TRIES_SILENT)) {
         const struct why_conn *c = why_rec_conn(rc);
         if (rc->seq > upto->seq || rc->claimed || !silent_try(rc) || why_ts_cmp(c->syn_ts0, u->resp_first_ts) > 0 ||
             why_ts_diff_us(u->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US || !is_upstream_conn(cx, rc))
             continue;
+        uint32_t s = 0;
+        while (s < nseen && !why_addr_eq(&seen[s].addr, &c->srv_addr))
+            s++;
+        if (s < nseen) { /* its names found already (those past the cap left out again) */
+            for (uint32_t k = 0; k < seen[s].n; k++)
+                if (why_ts_cmp(c->syn_ts0, first[seen[s].at[k]]->syn_ts0) < 0)
+                    first[seen[s].at[k]] = c;
+            continue;
+        }
+        if (nseen < WHY_DEFER_ADDRS) {
+            seen[nseen].addr = c->srv_addr;
+            seen[nseen].n = 0;
+        }
         const char *walked = NULL; /* (one look per run of a name's answers) */
         for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
             if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
@@ -1536,7 +1557,15 @@ bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
             } else if (why_ts_cmp(c->syn_ts0, first[i]->syn_ts0) < 0) {
                 first[i] = c;
             }
+            if (nseen < WHY_DEFER_ADDRS) {
+                uint32_t k = 0;
+                while (k < seen[nseen].n && seen[nseen].at[k] != i)
+                    k++;
+                if (k == seen[nseen].n)
+                    seen[nseen].at[seen[nseen].n++] = (uint8_t)i;
+            }
         }
+        nseen += nseen < WHY_DEFER_ADDRS;
     }
     for (uint32_t i = 0; i < n; i++)
         if (named_owner_queued(cx, u, name[i], first[i]))

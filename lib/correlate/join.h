@@ -375,6 +375,7 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
  * a server set by address, refused, took the unanswered SYNs of requests waiting for a
  * named server that dropped them, and those were read as the gateway's own 503). */
 #define WHY_DEFER_NAMES 16      /* names looked at for one request */
+#define WHY_DEFER_ADDRS 8       /* server addresses whose names it remembers (more: read again) */
 #define WHY_DEFER_MAX_US (30LL * 1000000) /* the longest a request waits so, past its answer */
 #define WHY_DEFER_STEP_US 250000 /* asked again this long after (packet time) */
 bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u);

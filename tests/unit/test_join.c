@@ -599,6 +599,21 @@ static void refused_try_does_not_defer(void **state)
     assert_false(why_join_defer(&f->cx, x));
 }
 
+/* Two silent tries to the named server in x's wait, the named request answered 503 between
+ * them: it may own the earlier one (its answer came after that SYN), so x still waits. The
+ * tries are read newest first and the server's names once: the earlier try, met second,
+ * must still become the name's first. */
+static void defer_reads_earliest_try_of_each_name(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *w, *x = unnamed_beside_named(f, &w);
+    attempt(f, "198.19.0.99", (const double[]){1.0004, 0}, 0);
+    attempt(f, "198.19.0.99", (const double[]){1.2, 0}, 0);
+    why_store_queue_push(&f->st, w);
+    answer(w, 503, 1.1);
+    assert_true(why_join_defer(&f->cx, x));
+}
+
 /* drop.example, looked up every second from 0.9 s for n rounds, resolving to 198.19.0.99 */
 static void drop_named(struct fixture *f, int n)
 {
@@ -3491,6 +3506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_reserved_for_waiting_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(unnamed_failure_waits_for_named, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_try_does_not_defer, setup, teardown),
+        cmocka_unit_test_setup_teardown(defer_reads_earliest_try_of_each_name, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_nearest_either_side, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_past_taken_try, setup, teardown),
