@@ -1,6 +1,7 @@
 /* JSON Lines writer: one object per incident, then one summary object (docs/json.md).
  * Field order is fixed and numbers are integers (microseconds) so output is byte-identical
  * for the same input. Wire strings go through why_jbuf_esc (escape.c) only. */
+#include <stdint.h>
 #include <string.h>
 
 #include "report/report.h"
@@ -31,6 +32,64 @@ JSON_INLINE void kstr(struct why_jbuf *o, const char *k, const char *v, bool *fi
         why_jbuf_puts(o, "null");
 }
 
+/* A string the program made: a name from its own tables, a time or an address it formatted
+ * (digits, hex, '.', ':', '-'). No byte of it is a wire byte as it was, and none needs an
+ * escape: written as it is (an incident writes some fifty). */
+JSON_INLINE void jraw(struct why_jbuf *o, const char *v)
+{
+    why_jbuf_put(o, '"');
+    why_jbuf_puts(o, v);
+    why_jbuf_put(o, '"');
+}
+
+JSON_INLINE void kraw(struct why_jbuf *o, const char *k, const char *v, bool *first)
+{
+    key(o, k, first);
+    if (v && v[0])
+        jraw(o, v);
+    else
+        why_jbuf_puts(o, "null");
+}
+
+/* A string an incident writes more than once (a capture file's name in every evidence item and
+ * connection, an evidence item's words as "what" and "text"), escaped once into j: only when
+ * its escaped form fits (six bytes a byte at most, and the quotes), so j never flushes. */
+#define JSON_ONCE_MAX ((sizeof ((struct why_jbuf *)0)->b - 8) / 6)
+static bool esc_once(struct why_jbuf *j, const char *v)
+{
+    size_t n = strlen(v);
+    if (n > JSON_ONCE_MAX)
+        return false;
+    j->f = NULL;
+    j->n = 0;
+    why_jbuf_esc(j, (const uint8_t *)v, n);
+    return true;
+}
+
+/* A capture file's name, escaped once per incident (file: which one j holds, or UINT32_MAX). */
+struct file_once {
+    uint32_t file;
+    struct why_jbuf j;
+};
+
+static void kfile(struct why_jbuf *o, const char *k, const char *const *files, uint32_t file, struct file_once *fo,
+                  bool *first)
+{
+    const char *v = files ? files[file] : NULL;
+    if (!v || !v[0]) {
+        kstr(o, k, v, first);
+        return;
+    }
+    if (fo->file != file && esc_once(&fo->j, v))
+        fo->file = file;
+    if (fo->file != file) {
+        kstr(o, k, v, first);
+        return;
+    }
+    key(o, k, first);
+    why_jbuf_write(o, fo->j.b, fo->j.n);
+}
+
 /* by hand: an incident has dozens of numbers */
 JSON_INLINE void num(struct why_jbuf *o, int64_t v)
 {
@@ -58,9 +117,9 @@ static void kendpoint(struct why_jbuf *o, const char *k, const struct why_addr *
     char buf[64];
     key(o, k, first);
     if (a->family && port == 0) /* a host without a connection (unjoined DNS failure) */
-        jstr(o, why_addr_str(a, buf, sizeof buf));
+        jraw(o, why_addr_str(a, buf, sizeof buf));
     else if (a->family)
-        jstr(o, why_endpoint_str(a, port, buf, sizeof buf));
+        jraw(o, why_endpoint_str(a, port, buf, sizeof buf));
     else
         why_jbuf_puts(o, "null");
 }
@@ -73,24 +132,24 @@ static void kactor(struct why_jbuf *o, const char *k, enum why_actor a, const st
     bool g = true;
     key(o, k, first);
     why_jbuf_put(o, '{');
-    kstr(o, "actor", why_actor_name(a), &g);
-    kstr(o, "address", addr->family ? why_addr_str(addr, buf, sizeof buf) : NULL, &g);
+    kraw(o, "actor", why_actor_name(a), &g);
+    kraw(o, "address", addr->family ? why_addr_str(addr, buf, sizeof buf) : NULL, &g);
     kint(o, "port", port ? port : -1, true, &g);
     why_jbuf_put(o, '}');
 }
 
 /* {"file":..,"file_name":..,"frame":..,"time":..} */
 static void kframe(struct why_jbuf *o, const char *k, uint32_t file, uint64_t frame, struct why_ts ts,
-                   const char *const *files, bool *first)
+                   const char *const *files, struct file_once *fo, bool *first)
 {
     char t[40];
     bool g = true;
     key(o, k, first);
     why_jbuf_put(o, '{');
     kint(o, "file", file, false, &g);
-    kstr(o, "file_name", files ? files[file] : NULL, &g);
+    kfile(o, "file_name", files, file, fo, &g);
     kint(o, "frame", (int64_t)frame, false, &g);
-    kstr(o, "time", why_ts_format(ts, t, sizeof t), &g);
+    kraw(o, "time", why_ts_format(ts, t, sizeof t), &g);
     why_jbuf_put(o, '}');
 }
 
@@ -98,12 +157,15 @@ static void incident(struct why_jbuf *out, const struct why_incident *inc, const
 {
     bool f = true;
     char ts[40];
+    struct file_once fo; /* (the file named last, and an evidence item's words: escaped once) */
+    struct why_jbuf words;
+    fo.file = UINT32_MAX;
     why_jbuf_put(out, '{');
-    kstr(out, "type", "incident", &f);
+    kraw(out, "type", "incident", &f);
     kint(out, "schema", WHY_JSON_SCHEMA, false, &f);
     kint(out, "id", (int64_t)inc->id, false, &f);
-    kstr(out, "time", why_ts_format(inc->ts, ts, sizeof ts), &f);
-    kstr(out, "kind", why_kind_name(inc->kind), &f);
+    kraw(out, "time", why_ts_format(inc->ts, ts, sizeof ts), &f);
+    kraw(out, "kind", why_kind_name(inc->kind), &f);
     kstr(out, "error", inc->error, &f);
     kstr(out, "detail", inc->detail, &f);
     kstr(out, "detail_text", inc->detail_text, &f);
@@ -206,14 +268,25 @@ static void incident(struct why_jbuf *out, const struct why_incident *inc, const
         why_jbuf_puts(out, i ? ",{" : "{");
         const struct why_evidence *e = &inc->evidence[i];
         kint(out, "frame", (int64_t)e->frame, false, &g);
-        kstr(out, "time", why_ts_format(e->ts, ts, sizeof ts), &g);
-        kstr(out, "what", e->what, &g);
+        kraw(out, "time", why_ts_format(e->ts, ts, sizeof ts), &g);
+        bool once = e->what[0] && esc_once(&words, e->what); /* ("what" and "text" alike) */
+        if (once) {
+            key(out, "what", &g);
+            why_jbuf_write(out, words.b, words.n);
+        } else {
+            kstr(out, "what", e->what, &g);
+        }
         kint(out, "file", e->file, false, &g);
-        kstr(out, "file_name", files ? files[e->file] : NULL, &g);
-        kstr(out, "kind", why_evidence_kind_name(e->kind), &g);
+        kfile(out, "file_name", files, e->file, &fo, &g);
+        kraw(out, "kind", why_evidence_kind_name(e->kind), &g);
         kactor(out, "from", e->from, &e->from_addr, e->from_port, &g);
         kactor(out, "to", e->to, &e->to_addr, e->to_port, &g);
-        kstr(out, "text", e->what, &g);
+        if (once) {
+            key(out, "text", &g);
+            why_jbuf_write(out, words.b, words.n);
+        } else {
+            kstr(out, "text", e->what, &g);
+        }
         if (e->encap && e->encap <= inc->nencaps)
             kstr(out, "encap", inc->encaps[e->encap - 1], &g);
         why_jbuf_put(out, '}');
@@ -225,11 +298,11 @@ static void incident(struct why_jbuf *out, const struct why_incident *inc, const
         const struct why_incident_conn *c = &inc->conns[i];
         bool g = true;
         why_jbuf_puts(out, i ? ",{" : "{");
-        kstr(out, "proto", c->proto == 17 ? "udp" : "tcp", &g);
+        kraw(out, "proto", c->proto == 17 ? "udp" : "tcp", &g);
         kactor(out, "a", c->a_role, &c->a, c->aport, &g);
         kactor(out, "b", c->b_role, &c->b, c->bport, &g);
-        kframe(out, "first", c->first_file, c->first_frame, c->first_ts, files, &g);
-        kframe(out, "last", c->last_file, c->last_frame, c->last_ts, files, &g);
+        kframe(out, "first", c->first_file, c->first_frame, c->first_ts, files, &fo, &g);
+        kframe(out, "last", c->last_file, c->last_frame, c->last_ts, files, &fo, &g);
         why_jbuf_put(out, '}');
     }
     why_jbuf_puts(out, "]}\n");

@@ -12,6 +12,9 @@
              lab's real incidents are all still reported with the same causes.
   flat       lab-squid.pcap repeated 10 times over (shifted in time): 10 times the incidents,
              the same peak memory as once.
+  names      lab-squid.pcap under a name with a quote, a backslash, a control byte, a byte
+             that is no UTF-8 and an accent, and under a 1,500-byte path: every incident,
+             evidence item and connection names the file as given (bad bytes as U+FFFD).
 Last line: "N passed, N failed"."""
 import argparse, json, os, random, struct, subprocess, sys, tempfile
 
@@ -186,12 +189,49 @@ def check_flat(why, tmp):
     return errors
 
 
+def check_names(why, tmp):
+    """The capture read under names JSON must escape (a quote, a backslash, a control byte, a
+    byte that is no UTF-8, a valid accent) and under a path longer than a JSON writer's buffer
+    holds escaped: every incident names it, and every evidence item and connection, as given
+    (invalid bytes as U+FFFD)."""
+    errors = []
+    odd = os.path.join(tmp.encode(), b'we"ird\\n\x01\xff\xc3\xa9.pcap')
+    deep = tmp.encode()
+    for k in range(12):
+        deep = os.path.join(deep, (b"d%02d" % k) * 40)
+    os.makedirs(deep)
+    deep = os.path.join(deep, b"lab.pcap")
+    with open(LAB, "rb") as f:
+        data = f.read()
+    _, once, _, _, _ = run(why, [LAB])
+    for path in (odd, deep):
+        with open(path, "wb") as f:
+            f.write(data)
+        want = path.decode("utf-8", "replace")
+        label = f"{len(path)}-byte name"
+        try:
+            _, incs, _, _, _ = run(why, [os.fsdecode(path)])
+        except ValueError as e:
+            errors.append(f"names: {label}: a line that is no JSON: {e}")
+            continue
+        if len(incs) != len(once) or not incs:
+            errors.append(f"names: {label}: {len(incs)} incidents, {len(once)} under its own name")
+        for o in incs:
+            named = [o.get("file")] + [e["file_name"] for e in o["evidence"]] + \
+                    [c[w]["file_name"] for c in o["conns"] for w in ("first", "last")]
+            bad = [n for n in named if n != want]
+            if bad:
+                errors.append(f"names: {label}: incident {o['id']} names {bad[0]!r}")
+                break
+    return errors
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
     ap.add_argument("--no-memory", action="store_true",
                     help="skip the memory figures (sanitizer builds: their allocator keeps freed memory)")
-    ap.add_argument("checks", nargs="*", default=["cut", "notcap", "flood", "flat"])
+    ap.add_argument("checks", nargs="*", default=["cut", "notcap", "flood", "flat", "names"])
     a = ap.parse_args()
     global MEMORY
     MEMORY = not a.no_memory
