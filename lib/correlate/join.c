@@ -2304,13 +2304,50 @@ static bool given_up_after(const struct why_conn_rec *rc, int64_t t)
     return why_ts_diff_us(why_ts_add_us(c->syn_ts0, t), why_join_attempt_end(rc)) <= WHY_GIVEUP_RACE_US;
 }
 
+/* cand[0..n) by their first SYN's time (ties in cand's order): by[] holds their places, syn[]
+ * their times, so the tries within a tolerance of a time are found by a binary search, not a
+ * walk of every try (timer_chain asks it of each try of each chain it tries: O(n^2) each). */
+struct by_syn {
+    struct why_ts syn[WHY_TIMER_CANDS];
+    uint8_t by[WHY_TIMER_CANDS];
+    uint32_t n;
+};
+
+static void by_syn_make(struct by_syn *b, struct why_conn_rec *const *cand, uint32_t n)
+{
+    b->n = n;
+    for (uint32_t j = 0; j < n; j++) {
+        b->syn[j] = why_rec_conn(cand[j])->syn_ts0;
+        uint32_t k = j;
+        for (; k > 0 && why_ts_cmp(b->syn[b->by[k - 1]], b->syn[j]) > 0; k--)
+            b->by[k] = b->by[k - 1];
+        b->by[k] = (uint8_t)j;
+    }
+}
+
+/* The first place in b->by whose try was sent no more than tol before want (its
+ * why_ts_diff_us(want, ..) >= -tol, which grows with the try's time): the tries within tol of
+ * want, either side, are those from there while that difference stays <= tol. */
+static uint32_t by_syn_from(const struct by_syn *b, struct why_ts want, int64_t tol)
+{
+    uint32_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (why_ts_diff_us(want, b->syn[b->by[mid]]) < -tol)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The other failed requests for client's host waiting beside it whose last try, by the
  * timer t, is among cand: one of cand began t (within tol) before their answer (a gateway
  * answers in the turn its last timer runs out). A gateway's
  * connect timer is one setting for all its requests to a server: the true one fits them all,
  * one that a chain fits by chance (tries of two requests half a period apart) fits few. */
 static uint32_t timer_support(const struct why_join_ctx *cx, const struct why_txn *client,
-                              struct why_conn_rec *const *cand, uint32_t n, int64_t t, int64_t tol)
+                              const struct by_syn *b, int64_t t, int64_t tol)
 {
     uint32_t support = 0;
     for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, client->resp_first_ts, 0);
@@ -2318,13 +2355,8 @@ static uint32_t timer_support(const struct why_join_ctx *cx, const struct why_tx
         if (w == client || !w->has_resp || w->status < 500 || strcasecmp(w->ihost, client->ihost) != 0)
             continue;
         struct why_ts want = why_ts_add_us(w->resp_first_ts, -t);
-        for (uint32_t j = 0; j < n; j++) {
-            int64_t o = why_ts_diff_us(want, why_rec_conn(cand[j])->syn_ts0);
-            if (o >= -tol && o <= tol) {
-                support++;
-                break;
-            }
-        }
+        uint32_t i = by_syn_from(b, want, tol);
+        support += i < b->n && why_ts_diff_us(want, b->syn[b->by[i]]) <= tol;
     }
     return support;
 }
@@ -2429,6 +2461,8 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                 v[(*nv)++] = o;
             }
     }
+    struct by_syn bs;
+    by_syn_make(&bs, cand, n);
     /* first_try_of_other of each of cand, asked once (-1: not yet) */
     int8_t other_first[WHY_TIMER_CANDS];
     memset(other_first, -1, sizeof other_first);
@@ -2463,16 +2497,21 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
             struct why_conn_rec *p = NULL;
             uint32_t pj = 0;
             int64_t off = 0, key = 0;
-            for (uint32_t j = 0; j < n; j++) {
-                int64_t o = syn_off(want, cand[j]);
-                if (o > tol || !given_up_after(cand[j], t))
+            /* (the tries within tol of want, in time order: the first in cand's order wins a tie) */
+            for (uint32_t i = by_syn_from(&bs, want, tol); i < n; i++) {
+                uint32_t j = bs.by[i];
+                int64_t o = why_ts_diff_us(want, bs.syn[j]);
+                if (o > tol)
+                    break;
+                o = o < 0 ? -o : o;
+                if (!given_up_after(cand[j], t))
                     continue;
                 /* a later try: the nearest, one that is another waiting request's first after
                  * the others (first_try_of_other); the first: the nearest the request, either
                  * side (seen before it: reordered, within WHY_CAUSAL_US) */
                 int64_t k = first ? syn_off(r, cand[j])
                                   : o + (other_first_at(cx, client, cand, n, other_first, j) ? tol + 1 : 0);
-                if (p && k >= key)
+                if (p && (k > key || (k == key && j > pj)))
                     continue;
                 p = cand[j];
                 pj = j;
@@ -2531,7 +2570,7 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
         uint32_t others = 0;
         for (uint32_t i = 0; i + 1 < len; i++)
             others += other_first_at(cx, client, cand, n, other_first, chain_at[i]);
-        uint32_t support = timer_support(cx, client, cand, n, t, WHY_FAILOVER_US);
+        uint32_t support = timer_support(cx, client, &bs, t, WHY_FAILOVER_US);
         if (nbest && (others > best_others ||
                       (others == best_others &&
                        (support < best_support ||
