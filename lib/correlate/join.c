@@ -1436,6 +1436,10 @@ struct named_memo {
     bool done;
     uint32_t n;
     const struct why_txn *o[2];
+    /* addr_for_other_name of the try's address for the host asked last (NULL: none yet): a
+     * match asks it of every request against every try, and its requests are for few hosts */
+    const char *other_host;
+    bool other;
 };
 
 static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct named_memo *m)
@@ -1464,7 +1468,13 @@ static bool named_for_other(const struct why_join_ctx *cx, const struct why_txn 
                             struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (!q->host[0] || !addr_for_other_name(cx, &c->srv_addr, q->host))
+    if (!q->host[0])
+        return false;
+    if (!m->other_host || (m->other_host != q->host && strcmp(m->other_host, q->host) != 0)) {
+        m->other = addr_for_other_name(cx, &c->srv_addr, q->host);
+        m->other_host = q->host;
+    }
+    if (!m->other)
         return false;
     if (!m->done)
         named_waiting(cx, rc, m);
@@ -1936,7 +1946,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     bool used[WHY_FINAL_CANDS_MAX] = {0};
     struct named_memo memo[WHY_FINAL_CANDS_MAX];
     for (uint32_t j = 0; j < ncands; j++)
-        memo[j].done = false;
+        memo[j] = (struct named_memo){.done = false};
     uint32_t npairs = 0;
     for (uint32_t i = 0; i < nreqs; i++)
         for (uint32_t j = 0; j < ncands; j++) {
