@@ -735,12 +735,19 @@ static bool unnamed_server(const struct why_join_ctx *cx, const struct why_txn *
 {
     if (why_join_direct(cx, q) || direct_addr_known(cx, q) || why_join_upstream_indexed(cx, q))
         return false;
-    /* the gateway looked the host up while q waited: its answer says where q went */
+    /* the gateway looked the host up while q waited: its answer says where q went (read
+     * once while no packet comes: no lookup is added, answered or pruned before then) */
+    struct why_sched_cache *k = cx->sched;
+    struct why_unnamed_memo *e = k ? &k->unnamed[q->id & (WHY_UNNAMED_MEMO - 1)] : NULL;
+    if (e && e->id == q->id && e->gen == k->gen && why_ts_cmp(e->until, until) == 0)
+        return e->none;
     struct why_url u;
     why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
     struct why_join dns;
     dns.ndns = 0;
     join_dns(cx, &u, q->req_first_ts, until, true, &dns);
+    if (e)
+        *e = (struct why_unnamed_memo){q->id, k->gen, until, dns.ndns == 0};
     return dns.ndns == 0;
 }
 

@@ -158,6 +158,7 @@ struct why_lone_rsts {
 
 #define WHY_SCHED_PATH_HELD 257 /* a path's attempts a schedule test reads: 256 besides its own */
 #define WHY_SCHED_PATHS 8       /* paths whose attempts are kept (power of two) */
+#define WHY_UNNAMED_MEMO 64     /* requests whose lookups are kept (power of two) */
 #define WHY_SCHED_CACHE 8192 /* entries of the cache below (direct-mapped by record sequence) */
 
 /* Answers about an attempt, by its record's sequence number (never reused). SCHEDULED and
@@ -215,6 +216,14 @@ struct why_sched_cache {
         uint64_t seq, gen, dgen;  /* the record's, and the gens then (seq 0: none) */
         struct why_conn_rec *prev;
     } cp[WHY_SCHED_CACHE];
+    /* whether a request's lookups name its server up to a time (join.c: unnamed_server), while
+     * the records (gen) do not change: a match asks it of every failed request waiting beside
+     * the one it decides, for each of them */
+    struct why_unnamed_memo {
+        uint64_t id, gen;         /* the request's (why_txn.id, 0: none), and gen then */
+        struct why_ts until;
+        bool none;                /* no lookup of its host in its wait */
+    } unnamed[WHY_UNNAMED_MEMO];
 };
 
 /* What the join reads. */
