@@ -2324,6 +2324,7 @@ static bool given_up_after(const struct why_conn_rec *rc, int64_t t)
 /* cand[0..n) by their first SYN's time (ties in cand's order): by[] holds their places, syn[]
  * their times, so the tries within a tolerance of a time are found by a binary search, not a
  * walk of every try (timer_chain asks it of each try of each chain it tries: O(n^2) each). */
+_Static_assert(WHY_TIMER_CANDS <= 256, "by_syn keeps the tries' places in bytes");
 struct by_syn {
     struct why_ts syn[WHY_TIMER_CANDS];
     uint8_t by[WHY_TIMER_CANDS];

@@ -23,15 +23,6 @@ JSON_INLINE void key(struct why_jbuf *o, const char *k, bool *first)
     *first = false;
 }
 
-JSON_INLINE void kstr(struct why_jbuf *o, const char *k, const char *v, bool *first)
-{
-    key(o, k, first);
-    if (v && v[0])
-        jstr(o, v);
-    else
-        why_jbuf_puts(o, "null");
-}
-
 /* A string the program made: a name from its own tables, a time or an address it formatted
  * (digits, hex, '.', ':', '-'). No byte of it is a wire byte as it was, and none needs an
  * escape: written as it is (an incident writes some fifty). */
@@ -42,14 +33,21 @@ JSON_INLINE void jraw(struct why_jbuf *o, const char *v)
     why_jbuf_put(o, '"');
 }
 
-JSON_INLINE void kraw(struct why_jbuf *o, const char *k, const char *v, bool *first)
+/* A key and its string, null when there is none; raw (jraw) or escaped (jstr). Inlined where
+ * it is called, raw is a constant there: no branch on it is left. */
+JSON_INLINE void kval(struct why_jbuf *o, const char *k, const char *v, bool raw, bool *first)
 {
     key(o, k, first);
-    if (v && v[0])
+    if (!v || !v[0])
+        why_jbuf_puts(o, "null");
+    else if (raw)
         jraw(o, v);
     else
-        why_jbuf_puts(o, "null");
+        jstr(o, v);
 }
+
+JSON_INLINE void kstr(struct why_jbuf *o, const char *k, const char *v, bool *first) { kval(o, k, v, false, first); }
+JSON_INLINE void kraw(struct why_jbuf *o, const char *k, const char *v, bool *first) { kval(o, k, v, true, first); }
 
 /* A string an incident writes more than once (a capture file's name in every evidence item and
  * connection, an evidence item's words as "what" and "text"), escaped once into j: only when
