@@ -319,6 +319,37 @@ static void request_head(void **state)
             continue; /* the name ends, or the line: another head */
         assert_int_equal(parse(head, true, h) > 0, tchar);
     }
+    /* ...at every place of a long name (the name is read sixteen bytes at a time where it
+     * can be: each place of such a step, and the bytes after the last whole one), NUL too,
+     * with a value long enough that its line end is searched the same way */
+    for (int c = 0; c < 256; c++) {
+        bool tchar = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                     (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+        if (c == ':' || c == '\n' || c == ' ' || c == '\t' || c == '\r')
+            continue; /* the name ends; the line; a folded line, dropped */
+        for (size_t at = 0; at < 40; at++) {
+            uint8_t head[160];
+            static const char line[] = "GET / HTTP/1.1\r\n";
+            static const char name[] = "Abcdefghijklmnopqrstuvwxyz-0123456789_Z.Q";
+            size_t n = 0;
+            memcpy(head + n, line, sizeof line - 1);
+            n += sizeof line - 1;
+            memcpy(head + n, name, sizeof name - 1);
+            head[n + at] = (uint8_t)c;
+            n += sizeof name - 1;
+            static const char rest[] = ": a value of some forty bytes, to its end\r\nHost: h\r\n\r\n";
+            memcpy(head + n, rest, sizeof rest - 1);
+            n += sizeof rest - 1;
+            int rc = why_http1_parse_head(head, n, true, h);
+            if (tchar) {
+                assert_int_equal(rc, (int)n);
+                assert_int_equal(h->nfields, 2);
+                assert_string_equal(h->host, "h");
+            } else {
+                assert_int_equal(rc, WHY_HTTP_ERR_BAD_HEAD);
+            }
+        }
+    }
     /* a value right at the line end (CR or not), or only OWS, is empty; no OWS is needed */
     assert_true(parse("GET / HTTP/1.1\r\nVia:\r\nVia:\nVia: \t\r\nVia:x\r\nHost:\t\n"
                       "Content-Length:5\r\n\r\n", true, h) > 0);
