@@ -6,6 +6,7 @@
  * 0x21..0x7e are written as \DDD and '.' / '\' inside a label as "\." / "\\" (dig's form),
  * and a form longer than WHY_DNS_NAME_MAX is cut at an escape boundary. */
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "proto/dns.h"
@@ -169,7 +170,13 @@ int why_dns_parse(const uint8_t *msg, size_t len, struct why_dns_msg *out)
 {
     if (!out)
         return -1;
-    memset(out, 0, sizeof *out);
+    /* every field but the two names' bytes and the addresses' slots, which are written as
+     * they are filled (a kilobyte not cleared for each message) */
+    memset(out, 0, offsetof(struct why_dns_msg, qname));
+    out->qname[0] = out->cname[0] = '\0';
+    out->qtype = out->qclass = 0;
+    out->naddrs = out->addrs_total = out->ncname = 0;
+    out->soa = out->partial = false;
     if (!msg || len < DNS_HDR_LEN)
         return -1;
     struct why_cur c = why_cur_make(msg, len);

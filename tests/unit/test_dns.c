@@ -194,6 +194,23 @@ static void answer_chain(void **state)
     assert_int_equal(d.addrs[1].a[15], 0x10);
     assert_false(d.soa);
     assert_false(d.partial);
+
+    /* the same struct for the next message keeps nothing of this one (the parse clears it
+     * field by field, not the names' bytes and address slots it does not fill) */
+    header(&m, 0x0100, 1, 0, 0, 0);
+    question(&m, "x.lab", WHY_DNS_AAAA);
+    assert_int_equal(why_dns_parse(m.b, m.n, &d), 0);
+    assert_false(d.response);
+    assert_string_equal(d.qname, "x.lab");
+    assert_int_equal(d.rcode, 0);
+    assert_int_equal(d.ancount, 0);
+    assert_int_equal(d.ncname, 0);
+    assert_string_equal(d.cname, "");
+    assert_int_equal(d.naddrs, 0);
+    assert_int_equal(d.addrs_total, 0);
+    assert_false(d.soa);
+    assert_false(d.partial);
+    assert_false(d.truncated);
 }
 
 static void many_addresses(void **state)
