@@ -63,7 +63,7 @@ static struct why_http1_stream *own_stream(const struct why_app_env *env, struct
     if (!is_stub(*p))
         return *p;
     /* a spare of the store's (a keep-alive connection takes one and gives it back per message) */
-    struct http_msg *m = why_spare_take(&env->st->spare_http1, sizeof *m);
+    struct http_msg *m = why_spare_get(&env->st->spare_http1, sizeof *m, false);
     if (!m) {
         env->sum->oom++;
         *p = (struct why_http1_stream *)&dead_stream; /* read only, never written */
@@ -84,7 +84,7 @@ static void park(const struct why_app_env *env, struct why_conn_rec *rc)
         struct why_http1_stream *s = *ps[i];
         if (s && !is_stub(s) && why_http1_stream_idle(s)) {
             why_http1_stream_fini(s);
-            why_spare_put(&env->st->spare_http1, s);
+            why_spare_give(&env->st->spare_http1, s);
             *ps[i] = (struct why_http1_stream *)(i == 0 ? &idle_req : &idle_resp); /* read only */
         }
     }
@@ -255,7 +255,7 @@ static void streams_go(const struct why_app_env *env, struct why_conn_rec *rc)
         if (ss[i] && !is_stub(ss[i])) {
             why_http1_stream_fini(ss[i]);
             if (env)
-                why_spare_put(&env->st->spare_http1, ss[i]);
+                why_spare_give(&env->st->spare_http1, ss[i]);
             else
                 free(ss[i]);
         }

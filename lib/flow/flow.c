@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/spare.h"
 #include "util/wtime.h"
 
 /* Lists every connection is on: by last activity (creation order is the ids'), closed and
@@ -132,6 +133,14 @@ struct why_listen {
     struct why_ts last_ts;
 };
 
+/* closed connections' blocks kept for the next ones (one opens and closes every few packets
+ * on a busy gateway: a calloc and a free each otherwise); none under AddressSanitizer */
+#ifdef WHY_SPARE_ASAN
+#define FLOW_SPARE_MAX 0u
+#else
+#define FLOW_SPARE_MAX 1024u
+#endif
+
 struct why_flow {
     struct why_flow_cb cb;
     struct why_flow_stats st;
@@ -156,6 +165,7 @@ struct why_flow {
     struct why_encap_chain *chains[WHY_FLOW_ENCAP_CHAINS_MAX]; /* distinct tunnel paths */
     struct why_listen listen[WHY_FLOW_LISTEN_SLOTS];
     uint32_t listen_gen;        /* the last gen given to a slot */
+    struct why_spare spare_conn, spare_end; /* closed connections' blocks for the next ones */
 };
 
 /* ---- small helpers ---- */
@@ -214,7 +224,7 @@ struct why_fend {
 static struct why_conn_end *ends_of(struct why_flow *f, struct why_conn *c)
 {
     if (why_conn_ends(c) == &why_conn_end_none) {
-        struct why_fend *e = calloc(1, sizeof *e);
+        struct why_fend *e = why_spare_get(&f->spare_end, sizeof *e, true);
         if (!e) {
             f->st.nomem++;
             return NULL;
@@ -238,10 +248,10 @@ static struct why_ts closed_at(const struct why_fconn *x)
     return e == &why_conn_end_none ? z : ((const struct why_fend *)(const void *)e)->closed_at;
 }
 
-static void free_ends(struct why_conn *c)
+static void free_ends(struct why_flow *f, struct why_conn *c)
 {
     if (why_conn_ends(c) != &why_conn_end_none)
-        free((struct why_conn_end *)why_conn_ends(c));
+        why_spare_give(&f->spare_end, (struct why_conn_end *)why_conn_ends(c));
 }
 
 static void inc32(uint32_t *v)
@@ -972,9 +982,9 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     free(x->fh[WHY_S2C].sp);
     if (x->c.more != &why_conn_more_none)
         free((struct why_conn_more *)x->c.more);
-    free_ends(&x->c);
+    free_ends(f, &x->c);
     free_miss(&x->c);
-    free(x);
+    why_spare_give(&f->spare_conn, x);
 }
 
 /* Closes the connections past their time. Run for every packet, it looks at the lists
@@ -1016,7 +1026,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     }
     if (f->count >= f->nbucket && f->nbucket < WHY_BUCKETS_MAX)
         grow(f);
-    struct why_fconn *x = calloc(1, sizeof *x);
+    struct why_fconn *x = why_spare_get(&f->spare_conn, sizeof *x, true);
     if (!x) {
         f->st.nomem++;
         return NULL;
@@ -1039,7 +1049,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     sweep_due(f, x->last_act, WHY_FLOW_IDLE_US); /* the activity list may have been empty */
     if (!hash_link(f, (struct why_kslot){x, hash, false})) {
         f->st.nomem++;
-        free(x);
+        why_spare_give(&f->spare_conn, x);
         return NULL;
     }
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
@@ -1579,6 +1589,7 @@ struct why_flow *why_flow_new(const struct why_flow_cb *cb)
     }
     f->nbucket = WHY_BUCKETS_MIN;
     f->nkslot = WHY_KSLOTS_MIN;
+    f->spare_conn.max = f->spare_end.max = FLOW_SPARE_MAX;
     if (cb)
         f->cb = *cb;
     /* per-table seed: bucket order never reaches the output (lists decide every order) */
@@ -1700,11 +1711,13 @@ void why_flow_free(struct why_flow *f)
         }
         if (x->c.more != &why_conn_more_none)
             free((struct why_conn_more *)x->c.more);
-        free_ends(&x->c);
+        free_ends(f, &x->c);
         free_miss(&x->c);
         free(x);
         x = nx;
     }
+    why_spare_drain(&f->spare_conn);
+    why_spare_drain(&f->spare_end);
     for (uint32_t i = 0; i < f->st.encap_chains; i++)
         free(f->chains[i]);
     free(f->kslot);

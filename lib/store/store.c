@@ -161,52 +161,6 @@ static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *s
 
 /* ---- spare records ---- */
 
-/* A record of `size` bytes: a spare one, or a new one; zeroed when `zero`. */
-static void *spare_take(struct why_spare *sp, size_t size, bool zero)
-{
-    void *p = sp->head;
-    if (!p)
-        return zero ? calloc(1, size) : malloc(size);
-    memcpy(&sp->head, p, sizeof sp->head);
-    sp->n--;
-    if (zero)
-        memset(p, 0, size);
-    return p;
-}
-
-static void spare_put(struct why_spare *sp, void *p)
-{
-    if (!p)
-        return;
-    if (sp->n >= sp->max) {
-        free(p);
-        return;
-    }
-    memcpy(p, &sp->head, sizeof sp->head);
-    sp->head = p;
-    sp->n++;
-}
-
-void *why_spare_take(struct why_spare *sp, size_t size)
-{
-    return spare_take(sp, size, false);
-}
-
-void why_spare_put(struct why_spare *sp, void *p)
-{
-    spare_put(sp, p);
-}
-
-static void spare_drain(struct why_spare *sp)
-{
-    while (sp->head) {
-        void *p = sp->head;
-        memcpy(&sp->head, p, sizeof sp->head);
-        free(p);
-    }
-    sp->n = 0;
-}
-
 #define DNS_REC_SIZE (sizeof(struct why_dns_rec) + WHY_DNS_REC_ADDRS * sizeof(struct why_dns_alink))
 
 /* ---- life cycle ---- */
@@ -225,6 +179,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
         st->hooks = *hooks;
     st->spare_txn.max = WHY_SPARE_TXN_MAX;
     st->spare_dns.max = st->spare_rec.max = st->spare_conn.max = WHY_SPARE_MAX;
+    st->spare_cmore.max = st->spare_cend.max = WHY_SPARE_MAX;
     st->spare_http1.max = WHY_SPARE_MAX;
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
@@ -395,7 +350,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     t->rc->refs--;
     if (!in_room(t, t->target))
         free(t->target);
-    spare_put(&st->spare_txn, t);
+    why_spare_give(&st->spare_txn, t);
 }
 
 /* rc leaves the index of attempts not yet seen to connect (if on it). O(1). */
@@ -781,14 +736,14 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
         free(rc->more);
     if (rc->c_owned) {
         if (rc->c->more != &why_conn_more_none)
-            free((struct why_conn_more *)rc->c->more);
+            why_spare_give(&st->spare_cmore, (struct why_conn_more *)rc->c->more);
         if (why_conn_ends(rc->c) != &why_conn_end_none)
-            free((struct why_conn_end *)why_conn_ends(rc->c));
+            why_spare_give(&st->spare_cend, (struct why_conn_end *)why_conn_ends(rc->c));
         if (rc->c->miss != &why_conn_miss_none)
             free((struct why_conn_miss *)rc->c->miss);
-        spare_put(&st->spare_conn, rc->c);
+        why_spare_give(&st->spare_conn, rc->c);
     }
-    spare_put(&st->spare_rec, rc);
+    why_spare_give(&st->spare_rec, rc);
 }
 
 /* The latest first query up to each entry, from the first not set yet, and how far a record
@@ -901,7 +856,7 @@ static struct why_dns_rec *dns_free(struct why_store *st, struct why_dns_rec *d)
 {
     if (d->qname != d->qname_in)
         free(d->qname);
-    spare_put(&st->spare_dns, d);
+    why_spare_give(&st->spare_dns, d);
     return NULL;
 }
 
@@ -922,11 +877,13 @@ void why_store_fini(struct why_store *st)
         st->dhead = d->next;
         dns_free(st, d);
     }
-    spare_drain(&st->spare_txn);
-    spare_drain(&st->spare_dns);
-    spare_drain(&st->spare_rec);
-    spare_drain(&st->spare_conn);
-    spare_drain(&st->spare_http1);
+    why_spare_drain(&st->spare_txn);
+    why_spare_drain(&st->spare_dns);
+    why_spare_drain(&st->spare_rec);
+    why_spare_drain(&st->spare_conn);
+    why_spare_drain(&st->spare_cmore);
+    why_spare_drain(&st->spare_cend);
+    why_spare_drain(&st->spare_http1);
     free(st->slots);
     free(st->uslots);
     free(st->tslots);
@@ -969,18 +926,18 @@ const struct why_conn why_conn_none = {.more = &why_conn_more_none,
 
 void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)
 {
-    struct why_conn *copy = rc->c_owned ? rc->c : spare_take(&st->spare_conn, sizeof *copy, false);
+    struct why_conn *copy = rc->c_owned ? rc->c : why_spare_get(&st->spare_conn, sizeof *copy, false);
     if (copy) {
         if (rc->c_owned && copy->more != &why_conn_more_none)
-            free((struct why_conn_more *)copy->more);
+            why_spare_give(&st->spare_cmore, (struct why_conn_more *)copy->more);
         if (rc->c_owned && why_conn_ends(copy) != &why_conn_end_none)
-            free((struct why_conn_end *)why_conn_ends(copy));
+            why_spare_give(&st->spare_cend, (struct why_conn_end *)why_conn_ends(copy));
         if (rc->c_owned && copy->miss != &why_conn_miss_none)
             free((struct why_conn_miss *)copy->miss);
         *copy = *c;
         copy->app = NULL;
         if (c->more != &why_conn_more_none) { /* the flow table frees its own */
-            struct why_conn_more *more = malloc(sizeof *more);
+            struct why_conn_more *more = why_spare_get(&st->spare_cmore, sizeof *more, false);
             if (more)
                 *more = *c->more;
             else
@@ -988,7 +945,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
             copy->more = more ? more : &why_conn_more_none;
         }
         if (why_conn_ends(c) != &why_conn_end_none) { /* as more */
-            struct why_conn_end *e = malloc(sizeof *e);
+            struct why_conn_end *e = why_spare_get(&st->spare_cend, sizeof *e, false);
             if (e)
                 *e = *why_conn_ends(c);
             else
@@ -1074,7 +1031,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
         st->sum->cap_records_dropped++;
         return NULL;
     }
-    struct why_conn_rec *rc = spare_take(&st->spare_rec, sizeof *rc, true);
+    struct why_conn_rec *rc = why_spare_get(&st->spare_rec, sizeof *rc, true);
     if (!rc) {
         st->sum->oom++;
         return NULL;
@@ -1463,7 +1420,7 @@ struct why_txn *why_store_txn_new(struct why_store *st, struct why_conn_rec *rc)
         st->sum->cap_pending_dropped++;
         return NULL;
     }
-    struct why_txn *t = spare_take(&st->spare_txn, sizeof *t, false);
+    struct why_txn *t = why_spare_get(&st->spare_txn, sizeof *t, false);
     if (!t) {
         st->sum->oom++;
         return NULL;
@@ -2031,7 +1988,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         return NULL;
     }
     /* the record, then its links in the index by address */
-    struct why_dns_rec *d = spare_take(&st->spare_dns, DNS_REC_SIZE, true);
+    struct why_dns_rec *d = why_spare_get(&st->spare_dns, DNS_REC_SIZE, true);
     size_t n = dns_name_len(qname);
     if (d && n >= sizeof d->qname_in && !(d->qname = malloc(n + 1)))
         d = dns_free(st, d); /* (a name that does not fit in the record: allocated) */

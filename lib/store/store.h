@@ -63,6 +63,7 @@
 
 #include "store/gateways.h"
 #include "store/records.h"
+#include "util/spare.h"
 
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
@@ -83,14 +84,8 @@
  * that follow take them again instead of going back to calloc one by one; above some 4096
  * the spares start to keep memory that records of other kinds would have reused (peak RSS
  * +4 % on a capture of many short connections with 65536). */
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef WHY_SPARE_ASAN
 #define WHY_STORE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WHY_STORE_ASAN 1
-#endif
-#endif
-#ifdef WHY_STORE_ASAN
 #define WHY_SPARE_MAX 0u
 #define WHY_SPARE_TXN_MAX 0u
 #else
@@ -98,19 +93,6 @@
 #define WHY_SPARE_TXN_MAX 4096u
 #endif
 
-/* Freed records of one size kept for the next one (a request, an answer, a connection per
- * packet or so would otherwise each be a malloc and a free): chained through their first
- * bytes, at most max (set with the store). */
-struct why_spare {
-    void *head;
-    uint32_t n, max;
-};
-
-/* The same for objects of other modules kept with the store's (the HTTP/1 parsers of
- * lib/app/): a block of `size` bytes, spare or new, not zeroed (NULL on out of memory); and
- * one given back, freed when the list is full. Every block of one list has one size. */
-void *why_spare_take(struct why_spare *sp, size_t size);
-void why_spare_put(struct why_spare *sp, void *p);
 
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
@@ -302,6 +284,8 @@ struct why_store {
                                          copy of a closed connection (struct why_conn) */
     struct why_spare spare_http1;     /* a parser stream of app/http1.c (one per message being
                                          read: taken and given back per request) */
+    struct why_spare spare_cmore, spare_cend; /* a closed connection's copied parts (struct
+                                         why_conn_more, struct why_conn_end) */
     /* names a gateway was seen looking up on its own schedule, or asking with no request
      * (correlate/background.c): the schedule outlives the records that proved it, which
      * pruning frees */

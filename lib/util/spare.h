@@ -1,0 +1,65 @@
+/* Freed blocks of one size kept for the next one (a request, an answer, a connection every
+ * few packets would otherwise each be a malloc and a free): chained through their first
+ * bytes, at most `max` (0 under AddressSanitizer, which then sees a block used after it was
+ * given back as it would any freed memory). Every block of one list has one size. */
+#ifndef WHY_UTIL_SPARE_H
+#define WHY_UTIL_SPARE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WHY_SPARE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WHY_SPARE_ASAN 1
+#endif
+#endif
+
+struct why_spare {
+    void *head;
+    uint32_t n, max;
+};
+
+/* A block of `size` bytes: a spare one, or a new one; zeroed when `zero` (NULL on out of
+ * memory). */
+static inline void *why_spare_get(struct why_spare *sp, size_t size, bool zero)
+{
+    void *p = sp->head;
+    if (!p)
+        return zero ? calloc(1, size) : malloc(size);
+    memcpy(&sp->head, p, sizeof sp->head);
+    sp->n--;
+    if (zero)
+        memset(p, 0, size);
+    return p;
+}
+
+/* p (may be NULL) back to the list, or freed when it is full. */
+static inline void why_spare_give(struct why_spare *sp, void *p)
+{
+    if (!p)
+        return;
+    if (sp->n >= sp->max) {
+        free(p);
+        return;
+    }
+    memcpy(p, &sp->head, sizeof sp->head);
+    sp->head = p;
+    sp->n++;
+}
+
+/* Frees every spare block. */
+static inline void why_spare_drain(struct why_spare *sp)
+{
+    while (sp->head) {
+        void *p = sp->head;
+        memcpy(&sp->head, p, sizeof sp->head);
+        free(p);
+    }
+    sp->n = 0;
+}
+
+#endif
