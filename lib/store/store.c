@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/ascii.h"
+#include "util/sort.h"
 #include "util/url.h"
 
 /* ---- hashing ---- */
@@ -1787,15 +1788,11 @@ void why_store_queue_remove(struct why_store *st, struct why_txn *t)
     why_store_txn_decided(st, t); /* pruning may trim it */
 }
 
-static int by_qseq(const void *a, const void *b)
-{
-    uint64_t x = (*(struct why_txn *const *)a)->qseq, y = (*(struct why_txn *const *)b)->qseq;
-    return x < y ? -1 : x > y;
-}
+WHY_SORT_BY_KEY(sort_txns_by_qseq, struct why_txn, p->qseq)
 
 /* The list of complete requests is nearly in queue order (answers come in about the order
  * the requests were sent): an insertion sort does it in one pass and a few moves, without
- * a call per comparison; past 8 moves per request on average, qsort finishes the job. */
+ * a call per comparison; past 8 moves per request on average, a radix sort finishes the job. */
 static void sort_by_qseq(struct why_txn **v, size_t n)
 {
     size_t moves = 0;
@@ -1809,7 +1806,7 @@ static void sort_by_qseq(struct why_txn **v, size_t n)
         v[j] = t;
         moves += i - j;
         if (moves > 8 * n) {
-            qsort(v, n, sizeof *v, by_qseq);
+            sort_txns_by_qseq(v, n);
             return;
         }
     }
@@ -2400,11 +2397,7 @@ static bool parkable(const struct why_conn_rec *rc, struct why_ts *at)
     return true;
 }
 
-static int by_seq(const void *a, const void *b)
-{
-    uint64_t x = (*(struct why_conn_rec *const *)a)->seq, y = (*(struct why_conn_rec *const *)b)->seq;
-    return x < y ? -1 : x > y;
-}
+WHY_SORT_BY_KEY(sort_recs_by_seq, struct why_conn_rec, p->seq)
 
 void why_store_prune(struct why_store *st, struct why_ts now, bool all)
 {
@@ -2517,7 +2510,7 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
         }
     }
     if (nbatch > 1)
-        qsort(st->batch, nbatch, sizeof *st->batch, by_seq);
+        sort_recs_by_seq(st->batch, nbatch);
     for (size_t i = 0; i < nbatch && st->hooks.on_prune_conn; i++)
         st->hooks.on_prune_conn(st->hooks.ctx, st->batch[i]);
     for (size_t i = 0; i < nbatch; i++) {
