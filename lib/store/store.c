@@ -1577,25 +1577,16 @@ bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struc
 
 void why_store_txn_index(struct why_store *st, struct why_txn *t)
 {
-    struct why_url u;
-    why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
-    t->pkey = why_request_key(t->method, u.path);
+    /* the host as why_url_parse gives it (a lower-case copy), the path's bytes where they
+     * lie: in the target, or the "/" of an absolute URL without a path (any run with the
+     * same bytes will do: the join compares them) */
+    struct why_url_key u;
+    why_url_key(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
+    size_t plen = u.path_len;
+    t->pkey = request_key_n(t->method, u.path, plen);
     t->hkey = why_request_key("", u.host);
-    /* the strings themselves, for comparing candidates: the path is a run of the target's
-     * bytes (any run with the same bytes will do), the host a lower-case copy */
-    size_t plen = strlen(u.path);
-    /* the path is the target's end in origin-form and absolute-form alike: tried first,
-     * then anywhere (the bytes are what counts, not where they are) */
-    const char *tail = t->target && plen && plen <= t->target_len ? t->target + t->target_len - plen : NULL;
-    if (tail && memcmp(tail, u.path, plen) == 0)
-        t->ipath = tail;
-    else
-        t->ipath = t->target && plen ? memmem(t->target, t->target_len, u.path, plen) : NULL;
+    t->ipath = plen ? u.path : "";
     t->ipath_len = (uint32_t)plen;
-    if (!t->ipath) { /* the "/" of an absolute URL without a path, or none */
-        t->ipath = plen == 1 ? "/" : "";
-        t->ipath_len = plen == 1 ? 1 : 0;
-    }
     size_t hl = strnlen(u.host, sizeof u.host - 1);
     if (t->ihost != no_host && t->ihost != t->host)
         room_release(t, (char *)t->ihost, strlen(t->ihost) + 1);
@@ -1627,11 +1618,9 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
         (*hb)->hprev = t;
     *hb = t;
     t->indexed = true;
-    /* the path the join compares: ipath, or the one parsed again when there is no ihost */
-    if (t->ihost[0])
-        ending_link(st, t, t->ipath, t->ipath_len);
-    else
-        ending_link(st, t, u.path, plen);
+    /* the path the join compares (ipath, or the one it parses again when there is no ihost:
+     * the same bytes) */
+    ending_link(st, t, t->ipath, t->ipath_len);
 }
 
 void why_store_txn_unindex(struct why_store *st, struct why_txn *t)

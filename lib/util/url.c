@@ -6,27 +6,35 @@
 #include <stdio.h>
 #include <string.h>
 
-static void set_host(struct why_url *u, const char *h, size_t n)
+/* Where a parse puts the host: the why_url's fields, or a why_url_key's. */
+struct host_out {
+    char *host; /* WHY_URL_HOST_SIZE bytes */
+    bool *host_is_ip;
+    struct why_addr *ip;
+    uint16_t *port;
+};
+
+static void set_host(const struct host_out *o, const char *h, size_t n)
 {
-    if (n >= sizeof u->host)
-        n = sizeof u->host - 1;
+    if (n >= WHY_URL_HOST_SIZE)
+        n = WHY_URL_HOST_SIZE - 1;
     bool maybe_ip = true; /* only hex digits, '.' and ':' (an address literal's bytes) so far */
     for (size_t i = 0; i < n; i++) {
         char l = (char)why_ascii_lower((uint8_t)h[i]);
-        u->host[i] = l;
+        o->host[i] = l;
         maybe_ip = maybe_ip && ((l >= '0' && l <= '9') || (l >= 'a' && l <= 'f') || l == '.' || l == ':');
     }
-    u->host[n] = 0;
+    o->host[n] = 0;
     /* a trailing dot names the same host */
-    if (n > 1 && u->host[n - 1] == '.')
-        u->host[n - 1] = 0;
-    /* (a name with another letter is no address: inet_pton is not asked twice; u->ip stays
-     * as why_url_parse cleared it, or as a failed parse clears it) */
-    u->host_is_ip = maybe_ip && why_addr_parse(u->host, &u->ip) == 0;
+    if (n > 1 && o->host[n - 1] == '.')
+        o->host[n - 1] = 0;
+    /* (a name with another letter is no address: inet_pton is not asked twice; the address
+     * stays as the parse cleared it, or as a failed parse clears it) */
+    *o->host_is_ip = maybe_ip && why_addr_parse(o->host, o->ip) == 0;
 }
 
 /* authority = [userinfo@]host[:port]; IPv6 in brackets. */
-static void parse_authority(struct why_url *u, const char *a, size_t n)
+static void parse_authority(const struct host_out *o, const char *a, size_t n)
 {
     const char *at = memchr(a, '@', n);
     if (at) {
@@ -50,15 +58,31 @@ static void parse_authority(struct why_url *u, const char *a, size_t n)
             port = colon + 1;
         }
     }
-    set_host(u, hs, hn);
+    set_host(o, hs, hn);
     if (port) {
         unsigned v = 0;
         size_t i = 0, left = n - (size_t)(port - a);
         for (; i < left && i < 5 && isdigit((unsigned char)port[i]); i++)
             v = v * 10 + (unsigned)(port[i] - '0');
         if (i > 0 && v > 0 && v < 65536)
-            u->port = (uint16_t)v;
+            *o->port = (uint16_t)v;
     }
+}
+
+/* The form of a target: CONNECT's authority, an absolute URL (its scheme's length in *sl and
+ * where its authority begins in *auth), or a path (origin-form, '*', anything else). */
+enum form { FORM_CONNECT, FORM_ABSOLUTE, FORM_PATH };
+
+static enum form target_form(const char *method, const char *target, size_t target_len, size_t *sl)
+{
+    if (method && strcmp(method, "CONNECT") == 0)
+        return FORM_CONNECT;
+    const char *sep = target_len >= 3 ? memchr(target, ':', target_len < 10 ? target_len : 10) : NULL;
+    if (sep && (size_t)(sep - target) + 3 <= target_len && sep[1] == '/' && sep[2] == '/') {
+        *sl = (size_t)(sep - target);
+        return FORM_ABSOLUTE;
+    }
+    return FORM_PATH;
 }
 
 static void copy_bounded(char *dst, size_t size, const char *src, size_t n)
@@ -107,26 +131,26 @@ void why_url_parse(const char *method, const char *target, size_t target_len, co
         target_len = 0;
     strcpy(u->scheme, "http");
     u->port = 80;
-    if (method && strcmp(method, "CONNECT") == 0) {
+    const struct host_out o = {u->host, &u->host_is_ip, &u->ip, &u->port};
+    size_t sl = 0;
+    switch (target_form(method, target, target_len, &sl)) {
+    case FORM_CONNECT:
         strcpy(u->scheme, "https");
         u->port = 443;
-        parse_authority(u, target, target_len);
+        parse_authority(&o, target, target_len);
         copy_bounded(u->abs, sizeof u->abs, target, target_len);
         return;
-    }
-    const char *sep = target_len >= 3 ? memchr(target, ':', target_len < 10 ? target_len : 10) : NULL;
-    if (sep && (size_t)(sep - target) + 3 <= target_len && sep[1] == '/' && sep[2] == '/') {
-        size_t sl = (size_t)(sep - target);
+    case FORM_ABSOLUTE: {
         copy_bounded(u->scheme, sizeof u->scheme, target, sl);
         for (char *p = u->scheme; *p; p++)
             *p = (char)tolower((unsigned char)*p);
         if (strcmp(u->scheme, "https") == 0)
             u->port = 443;
-        const char *a = sep + 3;
+        const char *a = target + sl + 3;
         size_t rest = target_len - (size_t)(a - target);
         const char *slash = memchr(a, '/', rest);
         size_t an = slash ? (size_t)(slash - a) : rest;
-        parse_authority(u, a, an);
+        parse_authority(&o, a, an);
         if (slash)
             copy_bounded(u->path, sizeof u->path, slash, rest - an);
         else
@@ -134,12 +158,58 @@ void why_url_parse(const char *method, const char *target, size_t target_len, co
         copy_bounded(u->abs, sizeof u->abs, target, target_len);
         return;
     }
+    case FORM_PATH:
+        break;
+    }
     copy_bounded(u->path, sizeof u->path, target, target_len);
     if (host_hdr && host_hdr[0])
-        parse_authority(u, host_hdr, strlen(host_hdr));
+        parse_authority(&o, host_hdr, strlen(host_hdr));
     if (target_len == 1 && target[0] == '*')
         strcpy(u->path, "*");
     u->abs_later = true; /* built by why_url_abs: only a report needs it */
+}
+
+void why_url_key(const char *method, const char *target, size_t target_len, const char *host_hdr,
+                 struct why_url_key *k)
+{
+    k->host[0] = 0;
+    k->host_is_ip = false;
+    memset(&k->ip, 0, sizeof k->ip);
+    if (!target) {
+        target = "";
+        target_len = 0;
+    }
+    uint16_t port = 0; /* (not kept) */
+    const struct host_out o = {k->host, &k->host_is_ip, &k->ip, &port};
+    const char *path = target;
+    size_t n = target_len, sl = 0;
+    switch (target_form(method, target, target_len, &sl)) {
+    case FORM_CONNECT:
+        parse_authority(&o, target, target_len);
+        path = "";
+        n = 0;
+        break;
+    case FORM_ABSOLUTE: {
+        const char *a = target + sl + 3;
+        size_t rest = target_len - (size_t)(a - target);
+        const char *slash = memchr(a, '/', rest);
+        size_t an = slash ? (size_t)(slash - a) : rest;
+        parse_authority(&o, a, an);
+        path = slash ? slash : "/";
+        n = slash ? rest - an : 1;
+        break;
+    }
+    case FORM_PATH:
+        if (host_hdr && host_hdr[0])
+            parse_authority(&o, host_hdr, strlen(host_hdr));
+        break;
+    }
+    /* why_url_parse's path: a bounded copy, read as a string (up to a NUL in the target) */
+    if (n > WHY_URL_PATH_SIZE - 1)
+        n = WHY_URL_PATH_SIZE - 1;
+    const char *nul = n ? memchr(path, '\0', n) : NULL;
+    k->path = path;
+    k->path_len = nul ? (size_t)(nul - path) : n;
 }
 
 void why_url_parse_https(const char *method, const char *target, size_t target_len,

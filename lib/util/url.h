@@ -10,13 +10,16 @@
 
 #include "decode/decode.h"
 
+#define WHY_URL_HOST_SIZE 256
+#define WHY_URL_PATH_SIZE 2048
+
 struct why_url {
     char scheme[8];        /* "http", "https" (CONNECT) */
-    char host[256];        /* lower-case, without brackets or port */
+    char host[WHY_URL_HOST_SIZE]; /* lower-case, without brackets or port */
     bool host_is_ip;
     struct why_addr ip;    /* when host_is_ip */
     uint16_t port;         /* explicit or the scheme's default */
-    char path[2048];       /* path and query, "/" at least; "" for CONNECT */
+    char path[WHY_URL_PATH_SIZE]; /* path and query, "/" at least; "" for CONNECT */
     char abs[2400];        /* absolute URL: http://host[:port]/path, or host:port for CONNECT;
                               read it with why_url_abs (an origin-form one is built there) */
     bool abs_later;        /* abs not built yet */
@@ -25,6 +28,19 @@ struct why_url {
 /* Never fails: missing parts stay empty. `target` is target_len bytes, not NUL-terminated. */
 void why_url_parse(const char *method, const char *target, size_t target_len, const char *host_hdr,
                    struct why_url *u);
+/* What the request index keys a target by: why_url_parse's host (and whether it is an
+ * address), and its path's bytes where they lie, not copied: in the target, or a constant
+ * ("/" for an absolute URL without one, "" for CONNECT). path_len is strlen(u->path) of
+ * why_url_parse. */
+struct why_url_key {
+    char host[WHY_URL_HOST_SIZE];
+    bool host_is_ip;
+    struct why_addr ip;
+    const char *path;
+    size_t path_len;
+};
+void why_url_key(const char *method, const char *target, size_t target_len, const char *host_hdr,
+                 struct why_url_key *k);
 /* The same for a request that came over TLS: origin-form targets are https (port 443). */
 void why_url_parse_https(const char *method, const char *target, size_t target_len,
                          const char *host_hdr, struct why_url *u);

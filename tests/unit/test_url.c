@@ -81,6 +81,76 @@ static void hostile(void **state)
     assert_false(why_url_path_suffix("/", "/prefix/"));
 }
 
+/* why_url_key gives the host and path why_url_parse gives (the path in place, not copied) */
+static void key_as_parse(const char *method, const char *target, size_t n, const char *host)
+{
+    struct why_url u;
+    struct why_url_key k;
+    why_url_parse(method, target, n, host, &u);
+    why_url_key(method, target, n, host, &k);
+    assert_string_equal(k.host, u.host);
+    assert_int_equal(k.host_is_ip, u.host_is_ip);
+    if (u.host_is_ip)
+        assert_memory_equal(&k.ip, &u.ip, sizeof u.ip);
+    assert_int_equal(k.path_len, strlen(u.path));
+    assert_memory_equal(k.path, u.path, k.path_len);
+}
+
+static void key_of_target(void **state)
+{
+    (void)state;
+    static const char *const targets[] = {
+        "/", "/a/b?c=d", "*", "", "http://Example.LAB:8080/a/b?c=d", "HTTPS://h.lab", "http://h.lab",
+        "http://user:pw@H.lab.:81/x", "http://[2001:DB8::1]:8080/p", "http://[::1", "http://198.19.0.1/",
+        "http:/x", "ftp://h/x", "shop.lab:443", "[2001:db8::2]:443", "x", "/a//b/", "h://",
+        "verylongscheme://h/x", "http://h.lab/a\0b", "http://h.lab\0/x",
+    };
+    static const char *const methods[] = {"GET", "CONNECT", "HEAD", ""};
+    static const char *const hosts[] = {"", "Shop.LAB", "shop.lab:8080", "[2001:db8::3]:80", "198.19.0.9",
+                                        "a@b", "[::1", NULL};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++)
+            for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
+                /* "\0" in the table stands for a NUL byte in the target */
+                char t[64];
+                size_t n = 0;
+                for (const char *c = targets[i]; *c; c++)
+                    t[n++] = (c[0] == '\\' && c[1] == '0') ? (c++, '\0') : *c;
+                key_as_parse(methods[m], t, n, hosts[h]);
+            }
+    /* a path longer than why_url_parse's copy; no target at all */
+    static char big[3000];
+    memset(big, 'b', sizeof big);
+    memcpy(big, "http://h/", 9);
+    for (size_t n = WHY_URL_PATH_SIZE - 2; n <= WHY_URL_PATH_SIZE + 10; n++) /* at the copy's bound */
+        key_as_parse("GET", big, n, NULL);
+    key_as_parse("GET", big, sizeof big, NULL);
+    big[0] = '/';
+    for (size_t n = WHY_URL_PATH_SIZE - 2; n <= WHY_URL_PATH_SIZE + 2; n++)
+        key_as_parse("GET", big, n, "h");
+    key_as_parse("GET", big, sizeof big, "h");
+    key_as_parse("GET", NULL, 0, "h");
+    key_as_parse(NULL, "/x", 2, NULL);
+    /* bytes of every kind where the parse splits a URL */
+    uint64_t r = 7;
+    static const char alphabet[] = "/:@[]%.AZaz09*?# \t\x80\xff";
+    for (int round = 0; round < 20000; round++) {
+        char t[24];
+        size_t n = 0;
+        static const char *const starts[] = {"", "http://", "https://", "/", "["};
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        const char *st = starts[(r >> 33) % 5];
+        n = strlen(st);
+        memcpy(t, st, n);
+        size_t len = n + (size_t)((r >> 40) % 12);
+        for (; n < len; n++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            t[n] = (r >> 60) == 0 ? '\0' : alphabet[(r >> 33) % (sizeof alphabet - 1)];
+        }
+        key_as_parse((r >> 20) % 7 == 0 ? "CONNECT" : "GET", t, n, (r >> 24) % 3 == 0 ? "H.lab:1" : "");
+    }
+}
+
 /* what gmtime_r and snprintf give, the way the times were written before */
 static void libc_ts(int64_t sec, uint32_t nsec, char *buf, size_t size)
 {
@@ -172,6 +242,7 @@ int main(void)
         cmocka_unit_test(connect_form),
         cmocka_unit_test(host_literal_or_name),
         cmocka_unit_test(hostile),
+        cmocka_unit_test(key_of_target),
         cmocka_unit_test(ts_text_as_libc),
         cmocka_unit_test(addr_text_as_libc),
     };
