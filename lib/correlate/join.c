@@ -741,11 +741,15 @@ static bool unnamed_server(const struct why_join_ctx *cx, const struct why_txn *
     struct why_unnamed_memo *e = k ? &k->unnamed[q->id & (WHY_UNNAMED_MEMO - 1)] : NULL;
     if (e && e->id == q->id && e->gen == k->gen && why_ts_cmp(e->until, until) == 0)
         return e->none;
-    struct why_url u;
-    why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
     struct why_join dns;
     dns.ndns = 0;
-    join_dns(cx, &u, q->req_first_ts, until, true, &dns);
+    if (q->ihost_whole) { /* the URL's host as the index parsed it */
+        join_dns_host(cx, q->ihost, q->ihost_ip, q->req_first_ts, until, true, &dns);
+    } else {
+        struct why_url_key u;
+        why_url_key(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
+        join_dns_host(cx, u.host, u.host_is_ip, q->req_first_ts, until, true, &dns);
+    }
     if (e)
         *e = (struct why_unnamed_memo){q->id, k->gen, until, dns.ndns == 0};
     return dns.ndns == 0;
@@ -2111,9 +2115,9 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     if (client->ihost_whole) { /* the URL's host as the index parsed it */
         join_dns_host(cx, client->ihost, client->ihost_ip, client->req_first_ts, x->end_ts, false, x);
     } else {
-        struct why_url u;
-        why_url_parse(client->method, client->target, client->target_len, client->host, &u);
-        join_dns(cx, &u, client->req_first_ts, x->end_ts, false, x); /* (its lookups, all of them) */
+        struct why_url_key u;
+        why_url_key(client->method, client->target, client->target_len, client->host, &u);
+        join_dns_host(cx, u.host, u.host_is_ip, client->req_first_ts, x->end_ts, false, x);
     }
     lookups_before_sent(x);
 }
