@@ -1043,10 +1043,10 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
     if (!cx->sched)
         return NULL;
     const struct why_conn *c = why_rec_conn(rc);
-    uint32_t h = c->srv_port;
-    for (size_t i = 0; i < sizeof c->srv_addr.a; i++)
-        h = h * 31u + c->srv_addr.a[i];
-    struct why_sched_path *sp = &cx->sched->path[h & (WHY_SCHED_PATHS - 1)];
+    uint64_t w[2];
+    memcpy(w, c->srv_addr.a, sizeof w);
+    uint64_t h = ((w[0] * 0x9e3779b97f4a7c15u) ^ w[1] ^ c->srv_port) * 0xbf58476d1ce4e5b9u;
+    struct why_sched_path *sp = &cx->sched->path[(h >> 40) & (WHY_SCHED_PATHS - 1)];
     uint64_t ver = why_store_conns_version(cx->st, rc);
     if (sp->valid && sp->ver == ver && sp->port == c->srv_port && why_addr_eq(&sp->srv, &c->srv_addr) &&
         why_addr_eq(&sp->cli, &c->cli_addr))
@@ -1182,8 +1182,13 @@ static uint32_t set_distances(const struct sched_set *s, struct why_ts t, uint32
         uint32_t cut[3] = {a < s->skip ? a : s->skip, a < s->skip ? s->skip : a, s->n};
         for (uint32_t r = 0, k = 0; r < 3; r++) {
             uint32_t end = cut[r] < s->n ? cut[r] : s->n;
-            for (; k < end; k++)
-                d[n++] = s->us[k] - ut;
+            if (end > k) { /* (a run of its own: one subtraction a time, vectorised) */
+                const int64_t *restrict from = s->us + k;
+                int64_t *restrict to = d + n;
+                for (uint32_t j = 0; j < end - k; j++)
+                    to[j] = from[j] - ut;
+                n += end - k;
+            }
             k = end + 1;
         }
         return n;
