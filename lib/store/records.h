@@ -324,7 +324,7 @@ struct why_txn {
     uint32_t resp_head_bytes;     /* bytes of the response head, final CRLFCRLF included */
     /* the request index (method + path), for joining without scanning every record */
     uint32_t ipath_len;           /* bytes of ipath */
-    uint64_t pkey, hkey;          /* 64-bit FNV-1a of method + path, and of the host: the
+    uint64_t pkey, hkey;          /* 64-bit hashes of method + path, and of the host: the
                                      index compares the strings too (ipath, ihost) */
     const char *ipath;            /* the indexed path: ipath_len bytes, in `target` or static */
     const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): once

@@ -77,10 +77,10 @@ static uint64_t addr_hash(uint64_t h, const struct why_addr *a)
     return h ^ h >> 29;
 }
 
-/* A bucket from an FNV-1a hash: its last byte only moves the hash's low bits and the bits from
- * 40 up, so the bits between are mixed first (MurmurHash3's finaliser), or keys that differ in
- * their last byte only (the servers of a /24, host names that end in a number) would share one
- * bucket. */
+/* A bucket from a hash: a last step that multiplies a byte in (FNV-1a's, as the socket and
+ * path hashes end) only moves the hash's low bits and the bits from 40 up, so the bits
+ * between are mixed first (MurmurHash3's finaliser), or keys that differ in their last byte
+ * only (the servers of a /24, host names that end in a number) would share one bucket. */
 static uint64_t mix64(uint64_t h)
 {
     h ^= h >> 33;

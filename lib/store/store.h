@@ -352,10 +352,11 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
 /* Frees every record (the parsers' state through hooks.release). */
 void why_store_fini(struct why_store *st);
 
-/* FNV-1a (64-bit) over method, a separator and path: the request index's key. */
+/* A 64-bit hash of method and path, a word at a time (store.c, key_bytes): the request
+ * index's key. */
 uint64_t why_request_key(const char *method, const char *path);
 /* The same over method and the last segment of path (len bytes: those after its last '/',
- * all of them without one; its bytes from the last back): the key of the index by path
+ * all of them without one): the key of the index by path
  * ending. A path that ends with another which holds a '/' (a reverse proxy's prefix before
  * the client's path) has the same last segment, so the same key. */
 uint64_t why_request_ending_key(const char *method, const char *path, size_t len);
