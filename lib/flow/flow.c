@@ -141,6 +141,18 @@ struct why_listen {
 #define FLOW_SPARE_MAX 1024u
 #endif
 
+/* (out of line: connections open and close far less often than packets come, and the
+ * packet path's own functions are then inlined as they were) */
+static __attribute__((noinline)) void *spare_new(struct why_spare *sp, size_t size)
+{
+    return why_spare_get(sp, size, true);
+}
+
+static __attribute__((noinline)) void spare_back(struct why_spare *sp, void *p)
+{
+    why_spare_give(sp, p);
+}
+
 struct why_flow {
     struct why_flow_cb cb;
     struct why_flow_stats st;
@@ -224,7 +236,7 @@ struct why_fend {
 static struct why_conn_end *ends_of(struct why_flow *f, struct why_conn *c)
 {
     if (why_conn_ends(c) == &why_conn_end_none) {
-        struct why_fend *e = why_spare_get(&f->spare_end, sizeof *e, true);
+        struct why_fend *e = spare_new(&f->spare_end, sizeof *e);
         if (!e) {
             f->st.nomem++;
             return NULL;
@@ -251,7 +263,7 @@ static struct why_ts closed_at(const struct why_fconn *x)
 static void free_ends(struct why_flow *f, struct why_conn *c)
 {
     if (why_conn_ends(c) != &why_conn_end_none)
-        why_spare_give(&f->spare_end, (struct why_conn_end *)why_conn_ends(c));
+        spare_back(&f->spare_end, (struct why_conn_end *)why_conn_ends(c));
 }
 
 static void inc32(uint32_t *v)
@@ -984,7 +996,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         free((struct why_conn_more *)x->c.more);
     free_ends(f, &x->c);
     free_miss(&x->c);
-    why_spare_give(&f->spare_conn, x);
+    spare_back(&f->spare_conn, x);
 }
 
 /* Closes the connections past their time. Run for every packet, it looks at the lists
@@ -1026,7 +1038,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     }
     if (f->count >= f->nbucket && f->nbucket < WHY_BUCKETS_MAX)
         grow(f);
-    struct why_fconn *x = why_spare_get(&f->spare_conn, sizeof *x, true);
+    struct why_fconn *x = spare_new(&f->spare_conn, sizeof *x);
     if (!x) {
         f->st.nomem++;
         return NULL;
@@ -1049,7 +1061,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     sweep_due(f, x->last_act, WHY_FLOW_IDLE_US); /* the activity list may have been empty */
     if (!hash_link(f, (struct why_kslot){x, hash, false})) {
         f->st.nomem++;
-        why_spare_give(&f->spare_conn, x);
+        spare_back(&f->spare_conn, x);
         return NULL;
     }
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
