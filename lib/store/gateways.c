@@ -95,9 +95,10 @@ void why_gw_learn_local(struct why_gateways *g, const struct why_pkt *p)
         return;
     const struct why_addr *a = p->link_dir == WHY_LINK_DIR_OUT ? &p->src
                                : p->link_dir == WHY_LINK_DIR_IN ? &p->dst : NULL;
-    if (!a || why_addr_eq(a, &g->last_local) || !unicast_global(a))
-        return; /* (most packets repeat the last local address: no set scan for them) */
-    g->last_local = *a;
+    if (!a || why_addr_eq(a, &g->last_local[0]) || why_addr_eq(a, &g->last_local[1]) || !unicast_global(a))
+        return; /* (most packets repeat one of the last two local addresses: no set scan) */
+    g->last_local[1] = g->last_local[0];
+    g->last_local[0] = *a;
     addr_add(g, g->local, &g->nlocal, WHY_GW_LOCAL_MAX, a);
 }
 

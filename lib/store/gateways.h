@@ -25,7 +25,8 @@ struct why_gateways {
     struct why_addr gws[WHY_GW_SEEN_MAX]; /* the gateway addresses the sets above make,
                                              recomputed at each change (why_gw_is_gateway) */
     uint32_t ngws;
-    struct why_addr last_local;  /* the local address seen last (why_gw_learn_local) */
+    struct why_addr last_local[2]; /* the two local addresses seen last (why_gw_learn_local:
+                                     a gateway's packets alternate between its two sides) */
 };
 
 /* "ADDR[:PORT][,ADDR...]" (IPv6 in brackets with a port): 0, or -1 with a message in err. */
