@@ -311,6 +311,12 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         env->nested_feed(env, rc, WHY_APP_TLS, dir, d, n, f);
         return;
     }
+    /* the middle of a body (the stubs are idle or dead: never inside one, never written) */
+    if (d && why_http1_stream_inside_body(dir == WHY_C2S ? rc->st.hreq : rc->st.hresp, n)) {
+        note_dead(rc);
+        park(env, rc);
+        return;
+    }
     bool at_start = s->phase == WHY_HTTP_IDLE;
     uint32_t held = s->hlen; /* head bytes of earlier segments: a head split across them */
     struct why_http1_stream *w = own_stream(env, rc, dir);

@@ -1122,6 +1122,15 @@ size_t why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, si
     return i;
 }
 
+bool why_http1_stream_inside_body(struct why_http1_stream *s, size_t n)
+{
+    if (s->phase != WHY_HTTP_BODY || s->body_mode != BM_LENGTH || s->peeking || n == 0 || n >= s->body_left)
+        return false;
+    s->body_bytes += n; /* (feed_body's count, without its peek, which is off, and its end) */
+    s->body_left -= n;
+    return true;
+}
+
 void why_http1_stream_gap(struct why_http1_stream *s, uint64_t n, const struct why_http1_cb *cb)
 {
     if (n == 0 || s->phase == WHY_HTTP_TUNNEL || s->phase == WHY_HTTP_DEAD)

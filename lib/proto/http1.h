@@ -122,6 +122,11 @@ size_t why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, si
 /* n bytes were lost. Inside a body of known length they are counted as body; anywhere else
  * the stream can no longer be followed and becomes DEAD (no error callback: a gap is a
  * capture problem, never the peer's fault). */
+/* n bytes that fall wholly inside a body framed by its length and none of which is kept (no
+ * peek at it) without ending it: counted as why_http1_stream_feed would count them, and true;
+ * false, nothing done, for any other (then feed them). A segment in the middle of a body
+ * then costs a few tests, not a feed. */
+bool why_http1_stream_inside_body(struct why_http1_stream *s, size_t n);
 void why_http1_stream_gap(struct why_http1_stream *s, uint64_t n, const struct why_http1_cb *cb);
 /* The peer closed: a body framed "until close" ends here (on_end); other bodies stay
  * incomplete (the caller reads body_bytes vs expected_len). */

@@ -572,6 +572,43 @@ static void pipelining_keepalive(void **state)
     why_http1_stream_fini(&s);
 }
 
+/* The middle of a body framed by length, counted without a feed (why_http1_stream_inside_body),
+ * ends as fed whole: the same end and byte count; not its last byte, not a chunked or peeked
+ * (4xx/5xx) body, not a stream between messages. */
+static void inside_body(void **state)
+{
+    (void)state;
+    struct why_http1_stream s;
+    struct rec r;
+    why_http1_stream_init(&s, false);
+    struct why_http1_cb cb = cbs(&r, &s);
+    why_http1_stream_expect(&s, "GET");
+    why_http1_stream_expect(&s, "GET");
+    assert_false(why_http1_stream_inside_body(&s, 10)); /* between messages */
+    feed_str(&s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", &cb);
+    assert_false(why_http1_stream_inside_body(&s, 0));
+    assert_true(why_http1_stream_inside_body(&s, 30));
+    assert_true(why_http1_stream_inside_body(&s, 69));
+    assert_false(why_http1_stream_inside_body(&s, 1)); /* its last byte: fed, to end it */
+    assert_int_equal(r.nend, 0);
+    char last[] = "x";
+    feed_str(&s, last, &cb);
+    assert_int_equal(r.nend, 1);
+    assert_int_equal(r.end_bytes[0], 100);
+    assert_int_equal(s.phase, WHY_HTTP_IDLE);
+    /* an error page is kept for its title: fed, never counted past */
+    feed_str(&s, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 50\r\n\r\n<html>", &cb);
+    assert_false(why_http1_stream_inside_body(&s, 10));
+    why_http1_stream_fini(&s);
+
+    why_http1_stream_init(&s, false);
+    cb = cbs(&r, &s);
+    why_http1_stream_expect(&s, "GET");
+    feed_str(&s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", &cb);
+    assert_false(why_http1_stream_inside_body(&s, 3)); /* chunked: the parser reads the sizes */
+    why_http1_stream_fini(&s);
+}
+
 static void no_body_statuses(void **state)
 {
     (void)state;
@@ -1053,6 +1090,7 @@ int main(void)
         cmocka_unit_test(chunked_block_and_bytewise),
         cmocka_unit_test(chunked_broken),
         cmocka_unit_test(pipelining_keepalive),
+        cmocka_unit_test(inside_body),
         cmocka_unit_test(no_body_statuses),
         cmocka_unit_test(connect_tunnel),
         cmocka_unit_test(until_close),
