@@ -302,8 +302,6 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
 {
     if (!rc->st.hreq)
         return;
-    struct http_ctx hc;
-    struct why_http1_cb cb = cbs(env, rc, f, &hc, dir);
     const struct why_http1_stream *s = dir == WHY_C2S ? rc->st.hreq : rc->st.hresp;
     if (rc->app == WHY_APP_HTTP &&
         (s->phase == WHY_HTTP_TUNNEL || rc->st.hresp->phase == WHY_HTTP_TUNNEL)) {
@@ -317,6 +315,8 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         park(env, rc);
         return;
     }
+    struct http_ctx hc;
+    struct why_http1_cb cb = cbs(env, rc, f, &hc, dir);
     bool at_start = s->phase == WHY_HTTP_IDLE;
     uint32_t held = s->hlen; /* head bytes of earlier segments: a head split across them */
     struct why_http1_stream *w = own_stream(env, rc, dir);

@@ -133,15 +133,9 @@ struct why_listen {
     struct why_ts last_ts;
 };
 
-/* closed connections' blocks kept for the next ones (one opens and closes every few packets
- * on a busy gateway: a calloc and a free each otherwise); none under AddressSanitizer */
-#ifdef WHY_SPARE_ASAN
-#define FLOW_SPARE_MAX 0u
-#else
-#define FLOW_SPARE_MAX 1024u
-#endif
-
-/* (out of line: connections open and close far less often than packets come, and the
+/* Closed connections' blocks are kept for the next ones (one opens and closes every few
+ * packets on a busy gateway: a calloc and a free each otherwise), WHY_SPARE_MAX of each.
+ * (Out of line: connections open and close far less often than packets come, and the
  * packet path's own functions are then inlined as they were) */
 static __attribute__((noinline)) void *spare_new(struct why_spare *sp, size_t size)
 {
@@ -1601,7 +1595,7 @@ struct why_flow *why_flow_new(const struct why_flow_cb *cb)
     }
     f->nbucket = WHY_BUCKETS_MIN;
     f->nkslot = WHY_KSLOTS_MIN;
-    f->spare_conn.max = f->spare_end.max = FLOW_SPARE_MAX;
+    f->spare_conn.max = f->spare_end.max = WHY_SPARE_MAX;
     if (cb)
         f->cb = *cb;
     /* per-table seed: bucket order never reaches the output (lists decide every order) */

@@ -84,12 +84,10 @@
  * that follow take them again instead of going back to calloc one by one; above some 4096
  * the spares start to keep memory that records of other kinds would have reused (peak RSS
  * +4 % on a capture of many short connections with 65536). */
-#ifdef WHY_SPARE_ASAN
+#ifdef WHY_SPARE_ASAN /* (WHY_SPARE_MAX, util/spare.h, is 0 then too) */
 #define WHY_STORE_ASAN 1
-#define WHY_SPARE_MAX 0u
 #define WHY_SPARE_TXN_MAX 0u
 #else
-#define WHY_SPARE_MAX 1024u
 #define WHY_SPARE_TXN_MAX 4096u
 #endif
 

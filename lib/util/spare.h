@@ -18,6 +18,13 @@
 #endif
 #endif
 
+/* The cap most lists use: 0 under AddressSanitizer. */
+#ifdef WHY_SPARE_ASAN
+#define WHY_SPARE_MAX 0u
+#else
+#define WHY_SPARE_MAX 1024u
+#endif
+
 struct why_spare {
     void *head;
     uint32_t n, max;

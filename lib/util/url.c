@@ -69,8 +69,8 @@ static void parse_authority(const struct host_out *o, const char *a, size_t n)
     }
 }
 
-/* The form of a target: CONNECT's authority, an absolute URL (its scheme's length in *sl and
- * where its authority begins in *auth), or a path (origin-form, '*', anything else). */
+/* The form of a target: CONNECT's authority, an absolute URL (its scheme's length in *sl), or
+ * a path (origin-form, '*', anything else). */
 enum form { FORM_CONNECT, FORM_ABSOLUTE, FORM_PATH };
 
 static enum form target_form(const char *method, const char *target, size_t target_len, size_t *sl)
@@ -83,6 +83,20 @@ static enum form target_form(const char *method, const char *target, size_t targ
         return FORM_ABSOLUTE;
     }
     return FORM_PATH;
+}
+
+/* An absolute URL's authority (after the scheme of sl bytes) parsed into o; where its path
+ * begins (NULL: it has none), and that path's bytes to the target's end in *pn. */
+static const char *absolute_path(const struct host_out *o, const char *target, size_t target_len, size_t sl,
+                                 size_t *pn)
+{
+    const char *a = target + sl + 3;
+    size_t rest = target_len - (size_t)(a - target);
+    const char *slash = memchr(a, '/', rest);
+    size_t an = slash ? (size_t)(slash - a) : rest;
+    parse_authority(o, a, an);
+    *pn = rest - an;
+    return slash;
 }
 
 static void copy_bounded(char *dst, size_t size, const char *src, size_t n)
@@ -146,13 +160,10 @@ void why_url_parse(const char *method, const char *target, size_t target_len, co
             *p = (char)tolower((unsigned char)*p);
         if (strcmp(u->scheme, "https") == 0)
             u->port = 443;
-        const char *a = target + sl + 3;
-        size_t rest = target_len - (size_t)(a - target);
-        const char *slash = memchr(a, '/', rest);
-        size_t an = slash ? (size_t)(slash - a) : rest;
-        parse_authority(&o, a, an);
+        size_t pn;
+        const char *slash = absolute_path(&o, target, target_len, sl, &pn);
         if (slash)
-            copy_bounded(u->path, sizeof u->path, slash, rest - an);
+            copy_bounded(u->path, sizeof u->path, slash, pn);
         else
             strcpy(u->path, "/");
         copy_bounded(u->abs, sizeof u->abs, target, target_len);
@@ -190,13 +201,9 @@ void why_url_key(const char *method, const char *target, size_t target_len, cons
         n = 0;
         break;
     case FORM_ABSOLUTE: {
-        const char *a = target + sl + 3;
-        size_t rest = target_len - (size_t)(a - target);
-        const char *slash = memchr(a, '/', rest);
-        size_t an = slash ? (size_t)(slash - a) : rest;
-        parse_authority(&o, a, an);
+        const char *slash = absolute_path(&o, target, target_len, sl, &n);
         path = slash ? slash : "/";
-        n = slash ? rest - an : 1;
+        n = slash ? n : 1;
         break;
     }
     case FORM_PATH:
