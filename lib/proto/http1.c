@@ -1124,7 +1124,9 @@ size_t why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, si
 
 bool why_http1_stream_inside_body(struct why_http1_stream *s, size_t n)
 {
-    if (s->phase != WHY_HTTP_BODY || s->body_mode != BM_LENGTH || s->peeking || n == 0 || n >= s->body_left)
+    /* a chunk's data is counted as a length's: its size line was read, its end is fed */
+    if (s->phase != WHY_HTTP_BODY || s->peeking || n == 0 || n >= s->body_left ||
+        (s->body_mode != BM_LENGTH && (s->body_mode != BM_CHUNKED || s->chunk_state != CH_DATA)))
         return false;
     s->body_bytes += n; /* (feed_body's count, without its peek, which is off, and its end) */
     s->body_left -= n;

@@ -122,8 +122,9 @@ size_t why_http1_stream_feed(struct why_http1_stream *s, const uint8_t *data, si
 /* n bytes were lost. Inside a body of known length they are counted as body; anywhere else
  * the stream can no longer be followed and becomes DEAD (no error callback: a gap is a
  * capture problem, never the peer's fault). */
-/* n bytes that fall wholly inside a body framed by its length and none of which is kept (no
- * peek at it) without ending it: counted as why_http1_stream_feed would count them, and true;
+/* n bytes that fall wholly inside a body framed by its length, or inside one chunk's data,
+ * none of which is kept (no peek at it), without ending the body or the chunk: counted as
+ * why_http1_stream_feed would count them, and true;
  * false, nothing done, for any other (then feed them). A segment in the middle of a body
  * then costs a few tests, not a feed. */
 bool why_http1_stream_inside_body(struct why_http1_stream *s, size_t n);

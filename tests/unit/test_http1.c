@@ -572,9 +572,10 @@ static void pipelining_keepalive(void **state)
     why_http1_stream_fini(&s);
 }
 
-/* The middle of a body framed by length, counted without a feed (why_http1_stream_inside_body),
- * ends as fed whole: the same end and byte count; not its last byte, not a chunked or peeked
- * (4xx/5xx) body, not a stream between messages. */
+/* The middle of a body framed by length or of a chunk's data, counted without a feed
+ * (why_http1_stream_inside_body), ends as fed whole: the same end and byte count; not the
+ * body's or the chunk's last byte, not a size line, not a peeked (4xx/5xx) body, not a stream
+ * between messages. */
 static void inside_body(void **state)
 {
     (void)state;
@@ -604,8 +605,24 @@ static void inside_body(void **state)
     why_http1_stream_init(&s, false);
     cb = cbs(&r, &s);
     why_http1_stream_expect(&s, "GET");
+    why_http1_stream_expect(&s, "GET");
     feed_str(&s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", &cb);
-    assert_false(why_http1_stream_inside_body(&s, 3)); /* chunked: the parser reads the sizes */
+    assert_true(why_http1_stream_inside_body(&s, 3));   /* 13 of the chunk's 16 left */
+    assert_false(why_http1_stream_inside_body(&s, 10)); /* its last byte: fed, to end it */
+    assert_true(why_http1_stream_inside_body(&s, 9));
+    feed_str(&s, "0\r\n", &cb);                     /* the chunk's end and CRLF */
+    assert_false(why_http1_stream_inside_body(&s, 1)); /* a size line: the parser reads it */
+    feed_str(&s, "8\r\nab", &cb);
+    assert_true(why_http1_stream_inside_body(&s, 5));
+    assert_int_equal(r.nend, 0);
+    feed_str(&s, "c\r\n0\r\n\r\n", &cb);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.nend, 1);
+    assert_int_equal(r.end_bytes[0], 24); /* 16 + 8: the counted bytes are the body's */
+    assert_int_equal(s.phase, WHY_HTTP_IDLE);
+    /* a chunked error page: fed, never counted past */
+    feed_str(&s, "HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n<html>", &cb);
+    assert_false(why_http1_stream_inside_body(&s, 10));
     why_http1_stream_fini(&s);
 }
 
