@@ -3,7 +3,7 @@
 # 9090), captured on the gateway as the articles do (tcpdump -s 0 -i any -w, Linux cooked SLL2).
 #
 #   bench/make-capture.sh [--size MB] [--out FILE] [--failures N] [--parallel N]
-#                         [--max-time SECONDS] [--offload] [--keep-work]
+#                         [--max-time SECONDS] [--offload] [--chunked] [--keep-work]
 #
 #   --size MB        stop when the capture holds this many MB (10^6 bytes; default 2000)
 #   --out FILE       default bench/out/proxy-2g.pcap (bench/out/ is scratch, never committed)
@@ -12,6 +12,10 @@
 #   --max-time S     give up on the size after S seconds of traffic (default 900)
 #   --offload        keep TSO/GSO on the veths (fewer, bigger packets; default: off, so the
 #                    capture has MTU-sized packets like a gateway's NIC without offload)
+#   --chunked        the origin gzips every answer on the fly (clients ask for gzip): bodies
+#                    framed by chunks on both legs instead of by Content-Length, as dynamic
+#                    origins and compressing ones send them (the files are random bytes, so
+#                    the sizes stay the same)
 #   --keep-work      keep the work directory (Squid's access log, curl results) in /tmp
 #
 # Namespaces w5b-cli (clients 198.18.1.2-.33, fd00:1::2-::5), w5b-gw (Squid; 198.18.1.1,
@@ -40,6 +44,7 @@ FAILURES=""
 PAR=16
 MAXTIME=900
 OFFLOAD=0
+CHUNKED=0
 KEEP_WORK=0
 PER_CURL=50
 while [ $# -gt 0 ]; do
@@ -50,8 +55,9 @@ while [ $# -gt 0 ]; do
     --parallel) PAR="${2:-}"; shift 2 ;;
     --max-time) MAXTIME="${2:-}"; shift 2 ;;
     --offload) OFFLOAD=1; shift ;;
+    --chunked) CHUNKED=1; shift ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "make-capture: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -134,6 +140,13 @@ fi
 sub "$HERE/unbound.conf" "$WORK/unbound/unbound.conf"
 bg w5b-up "$WORK/unbound/stderr.log" unbound -d -c "$WORK/unbound/unbound.conf"
 sub "$HERE/nginx-origin.conf" "$WORK/nginx/nginx.conf"
+if [ $CHUNKED -eq 1 ]; then
+  # gzip on the fly has no length to send first: chunked to Squid, and from Squid to its
+  # clients (Squid's requests carry Via: gzip_proxied any answers them too)
+  sed -i 's|^    sendfile on;|    gzip on; gzip_types *; gzip_min_length 0; gzip_comp_level 1; gzip_proxied any;\n    sendfile on;|' \
+    "$WORK/nginx/nginx.conf"
+  grep -q 'gzip on' "$WORK/nginx/nginx.conf" || die "cannot turn gzip on in the origin's config"
+fi
 bg w5b-up "$WORK/nginx/stderr.log" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 sub "$HERE/squid.conf" "$WORK/squid/squid.conf"
 bg w5b-gw "$WORK/squid/stderr.log" squid -N -f "$WORK/squid/squid.conf"
@@ -199,12 +212,14 @@ BEGIN {
   }
 }' > "$WORK/batches.txt" || die "cannot write the request lists"
 
+ACCEPT_ENC=""
+[ $CHUNKED -eq 1 ] && ACCEPT_ENC="-H 'Accept-Encoding: gzip'"
 cat > "$WORK/worker.sh" <<EOF
 #!/bin/sh
 # worker.sh BATCH CLIENT_ADDR PROXY: one client, one keep-alive connection to the proxy
 [ -e "$WORK/STOP" ] && exit 0
 exec curl -s -K "\$1" --interface "\$2" -x "\$3" --connect-timeout 5 --max-time 30 \\
-  -A 'Mozilla/5.0 (X11; Linux x86_64) why502-bench' -H 'Accept: */*' \\
+  -A 'Mozilla/5.0 (X11; Linux x86_64) why502-bench' -H 'Accept: */*' $ACCEPT_ENC \\
   -w '%{http_code} %{exitcode} %{size_download}\n' > "$WORK/res/\$(basename "\$1").res" 2>/dev/null
 EOF
 chmod +x "$WORK/worker.sh"
@@ -265,6 +280,7 @@ failures_sent > "$WORK/fail-sent.txt"
   echo "failures_sent=$(cat "$WORK/fail-sent.txt")"
   echo "tcpdump_dropped=${DROPS:-0}"
   echo "offloads=$([ $OFFLOAD -eq 1 ] && echo on || echo off)"
+  echo "bodies=$([ $CHUNKED -eq 1 ] && echo chunked || echo length)"
   echo "made=$(date -u +%Y-%m-%dT%H:%M:%SZ) by bench/make-capture.sh --size $SIZE_MB"
 } > "$OUT.info"
 cp "$ALOG" "$OUT.access.log" 2>/dev/null
