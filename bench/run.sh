@@ -9,10 +9,12 @@
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark] [--scale DIR] [--instructions]
 #                [--stages [PATH]]
 #
-#   --shapes LIST   comma-separated, default proxy,names,conns,long,outage,tunnel,hang,retry ('': none). Files:
-#                   bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap) and SHAPE-200m.pcap
-#                   (make-shape.sh), for proxy proxy-2g.pcap and proxy-200m.pcap
-#                   (make-capture.sh); a missing file: row marked missing
+#   --shapes LIST   comma-separated, default proxy,chunked,names,conns,long,outage,tunnel,hang,
+#                   retry ('': none). Files: bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap)
+#                   and SHAPE-200m.pcap (make-shape.sh), for proxy proxy-2g.pcap and
+#                   proxy-200m.pcap (make-capture.sh), for chunked chunked-2000m.pcap and
+#                   chunked-200m.pcap (make-capture.sh --chunked); a missing file: row marked
+#                   missing
 #   --why502 L=P    a why502 binary and its label (repeatable: columns side by side); default
 #                   the Release build of this tree (build-release/, built here by
 #                   scripts/build-release.sh, profile-guided) as "tree". Options after the
@@ -45,7 +47,7 @@ export LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-SHAPES="proxy,names,conns,long,outage,tunnel,hang,retry"
+SHAPES="proxy,chunked,names,conns,long,outage,tunnel,hang,retry"
 BINS=()
 BUILD=1
 PGO=1
@@ -172,6 +174,7 @@ IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
 for s in "${SHAPE_LIST[@]}"; do
   case "$s" in
     proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
+    chunked) big="$HERE/out/chunked-2000m.pcap"; small="$HERE/out/chunked-200m.pcap" ;;
     names|conns|long|outage|tunnel|hang|retry)
       big="$HERE/out/$s-2000m.pcap" # tenfold the small one; the 1000m one when not made
       [ -e "$big" ] || big="$HERE/out/$s-1000m.pcap"
@@ -181,7 +184,12 @@ for s in "${SHAPE_LIST[@]}"; do
   S[$s.big]="$big"; S[$s.small]="$small"
   for which in big small; do
     f="${S[$s.$which]}"
-    [ -r "$f" ] || { echo "run: $s: no $f (make it with bench/make-shape.sh --shape $s)" >&2; continue; }
+    case "$s" in
+      proxy) how="bench/make-capture.sh" ;;
+      chunked) how="bench/make-capture.sh --chunked" ;;
+      *) how="bench/make-shape.sh --shape $s" ;;
+    esac
+    [ -r "$f" ] || { echo "run: $s: no $f (make it with $how)" >&2; continue; }
     k="$s.$which"
     cat "$f" > /dev/null
     S[$k.mib]=$(mib "$f")
