@@ -29,6 +29,7 @@
 
 #define UPSTREAMS_MAX 256u     /* upstream label values kept for the metrics (cap; the rest
                                   are counted as "other") */
+#define UPSTREAM_SLOTS 512u    /* their index: open addressing, twice the cap (power of two) */
 #define DROP_SAMPLES_MAX 4096u /* drop-count changes remembered, for "dropped while under way" */
 #define METRICS_BODY_MAX (256u << 10) /* bytes of one exposition */
 #define DEFAULT_USERS {"why502", "nobody"}
@@ -72,8 +73,9 @@ struct flight {
     char drop_warning[160];    /* the summary's warning, "" while nothing was dropped */
     bool evidence_failed;
     char last_evidence[4352];     /* the file written for the latest incident, "" for none */
-    struct upstream_count *ups;
+    struct upstream_count *ups; /* in the order first seen (the exposition's order) */
     uint32_t nups;
+    uint16_t upslot[UPSTREAM_SLOTS]; /* by name's hash: 1 + its place in ups, 0 empty */
     uint64_t ups_other;
     struct drop_sample drops[DROP_SAMPLES_MAX];
     uint32_t ndrops;
@@ -655,6 +657,34 @@ const struct why_incident *flight_annotate(struct flight *fl, const struct why_i
     return copy;
 }
 
+/* One more incident of upstream `up`, by its label as kept (cut to the label's room: a longer
+ * name is counted with the others that begin the same, not kept once per incident). */
+static void count_upstream(struct flight *fl, const char *up)
+{
+    char name[sizeof fl->ups[0].name];
+    snprintf(name, sizeof name, "%s", up);
+    uint32_t h = 2166136261u; /* FNV-1a: a few short names */
+    for (const char *c = name; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    uint32_t i = h & (UPSTREAM_SLOTS - 1);
+    for (; fl->upslot[i]; i = (i + 1) & (UPSTREAM_SLOTS - 1)) {
+        struct upstream_count *u = &fl->ups[fl->upslot[i] - 1];
+        if (strcmp(u->name, name) == 0) {
+            u->n++;
+            return;
+        }
+    }
+    if (fl->nups == UPSTREAMS_MAX) { /* (the slots never fill: twice the cap) */
+        fl->ups_other++;
+        return;
+    }
+    if (!fl->ups && !(fl->ups = calloc(UPSTREAMS_MAX, sizeof *fl->ups)))
+        return;
+    memcpy(fl->ups[fl->nups].name, name, sizeof name);
+    fl->ups[fl->nups].n = 1;
+    fl->upslot[i] = (uint16_t)++fl->nups;
+}
+
 void flight_incident(struct flight *fl, const struct why_incident *inc)
 {
     if (!fl)
@@ -664,23 +694,8 @@ void flight_incident(struct flight *fl, const struct why_incident *inc)
     char ep[64];
     if (!up[0] && inc->upstream_addr.family)
         up = why_addr_str(&inc->upstream_addr, ep, sizeof ep);
-    if (up[0]) {
-        uint32_t i = 0;
-        for (; i < fl->nups && strcmp(fl->ups[i].name, up); i++)
-            ;
-        if (i < fl->nups) {
-            fl->ups[i].n++;
-        } else if (fl->nups < UPSTREAMS_MAX) {
-            if (!fl->ups)
-                fl->ups = calloc(UPSTREAMS_MAX, sizeof *fl->ups);
-            if (fl->ups) {
-                snprintf(fl->ups[fl->nups].name, sizeof fl->ups[0].name, "%s", up);
-                fl->ups[fl->nups++].n = 1;
-            }
-        } else {
-            fl->ups_other++;
-        }
-    }
+    if (up[0])
+        count_upstream(fl, up);
     if (!fl->exp)
         return;
     char err[4608];

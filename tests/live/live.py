@@ -314,6 +314,10 @@ def run(why, work):
     m = sh(nsx("w5v-g", "curl -s -m 2 http://127.0.0.1:9502/metrics"), check=False).stdout
     check("why502_packets_total" in m and 'why502_incidents_by_cause_total{cause="rst"' in m,
           "--metrics serves the exposition with incidents by cause")
+    # by upstream (the host the clients asked for: one here, the gateway's): each incident
+    # found the label the first one made
+    ups = [l for l in m.splitlines() if l.startswith("why502_incidents_by_upstream_total{")]
+    check(len(ups) == 1 and ups[0].endswith(" 3"), f"the 3 incidents under one upstream label ({ups})")
     os.kill(pid, signal.SIGINT)
     live.wait(timeout=10)
     tcpd.send_signal(signal.SIGINT)
