@@ -296,6 +296,22 @@ static void switch_h2(const struct why_app_env *env, struct why_conn_rec *rc, co
         env->nested_feed(env, rc, WHY_APP_H2, WHY_S2C, d + used, (uint32_t)(n - used), f);
 }
 
+/* What note_dead and park would do is done (the sanitized build, a Debug one, checks it
+ * where http_feed relies on it; a no-op elsewhere). */
+static void parked_already(const struct why_conn_rec *rc)
+{
+#ifndef NDEBUG
+    const struct why_http1_stream *ss[2] = {rc->st.hreq, rc->st.hresp};
+    for (int i = 0; i < 2; i++)
+        if (ss[i] && !is_stub(ss[i]) && why_http1_stream_idle(ss[i]))
+            abort(); /* an idle stream not parked */
+    if (rc->st.hresp && rc->st.hresp->phase == WHY_HTTP_DEAD && !rc->resp_dead)
+        abort(); /* a dead response stream not noted */
+#else
+    (void)rc;
+#endif
+}
+
 /* HTTP bytes of one direction, in clear or decrypted. */
 static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, enum why_dir dir,
                       const uint8_t *d, uint32_t n, const struct why_frame *f)
@@ -309,10 +325,11 @@ static void http_feed(const struct why_app_env *env, struct why_conn_rec *rc, en
         env->nested_feed(env, rc, WHY_APP_TLS, dir, d, n, f);
         return;
     }
-    /* the middle of a body (the stubs are idle or dead: never inside one, never written) */
+    /* the middle of a body (the stubs are idle or dead: never inside one, never written):
+     * nothing to note or park after it, as every feed and gap did after theirs (the stream
+     * stays in its body, the other is as that left it) */
     if (d && why_http1_stream_inside_body(dir == WHY_C2S ? rc->st.hreq : rc->st.hresp, n)) {
-        note_dead(rc);
-        park(env, rc);
+        parked_already(rc);
         return;
     }
     struct http_ctx hc;
