@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
     --offload) OFFLOAD=1; shift ;;
     --chunked) CHUNKED=1; shift ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "make-capture: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -99,7 +99,7 @@ while [ $# -gt 0 ]; do
     --parallel) PAR="${2:-}"; shift 2 ;;
     --workers) WORKERS="${2:-}"; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,55p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "make-shape: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

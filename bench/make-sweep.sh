@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     --tag) PREFIX="${2:-}"; shift 2 ;;
     --force) FORCE=1; shift ;;
     names|outage|conns|hang|retry) SETS+=("$1"); shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "make-sweep: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -73,7 +73,7 @@ while [ $# -gt 0 ]; do
     --stages)
       if [ -n "${2:-}" ] && [ "${2#--}" = "${2:-}" ]; then STAGES="$2"; shift 2; else STAGES=auto; shift; fi ;;
     --no-tshark) TSHARK=0; shift ;;
-    -h|--help) sed -n '2,/^set -uo/{/^set -uo/!p}' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "run: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

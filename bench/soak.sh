@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --parallel) PAR="${2:-}"; shift 2 ;;
     --ring) RING="${2:-}"; shift 2 ;;
     --out) OUTD="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "soak: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR="${2:?--dir wants a directory}"; shift 2 ;;
     --no-pgo) PGO=0; shift ;;
     --jobs) JOBS="${2:?--jobs wants a number}"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "build-release: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP="${2:-}"; shift 2 ;;
     --runs) RUNS="${2:-}"; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "tls-lab: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP="${2:-}"; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
     --load) LOAD="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "h2-lab: unknown option $1" >&2; exit 2 ;;
   esac
 done
