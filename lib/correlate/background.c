@@ -185,12 +185,9 @@ static bool asked_by_waiting(const struct why_join_ctx *cx, const struct why_dns
         struct why_ts end = q->has_resp ? q->resp_first_ts : cx->now;
         if (q == self || why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_SKEW_US || why_ts_cmp(d->q_ts, end) > 0)
             continue;
-        const char *host = q->ihost; /* the URL's host as the index parsed it */
-        struct why_url u;
-        if (!q->ihost_whole) {
-            why_url_parse(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
-            host = u.host;
-        }
+        struct why_url_key u;
+        bool ip;
+        const char *host = why_join_url_host(q, &u, &ip);
         if (strcasecmp(host, d->qname) == 0)
             return true;
     }
@@ -596,12 +593,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     x->ndns = 0; /* the schedule's lookups, gathered below with the earlier ones */
     struct why_ts from = why_ts_add_us(t->req_ts, -WHY_BG_WINDOW_US);
     /* periodic lookups of the request's host (the backend's name) that failed */
-    const char *host = t->ihost; /* the URL's host as the index parsed it */
-    struct why_url u;
-    if (!t->ihost_whole) {
-        why_url_parse(t->method, t->target ? t->target : "", t->target_len, t->host, &u);
-        host = u.host;
-    }
+    struct why_url_key u;
+    bool ip;
+    const char *host = why_join_url_host(t, &u, &ip);
     if (cx->force_bg)
         host = cx->force_bg->qname; /* the reading with another name's lookups as the host's */
     /* the name index walks newest first: the ring keeps the oldest WHY_JOIN_MAX, in order */

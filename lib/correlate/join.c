@@ -743,13 +743,10 @@ static bool unnamed_server(const struct why_join_ctx *cx, const struct why_txn *
         return e->none;
     struct why_join dns;
     dns.ndns = 0;
-    if (q->ihost_whole) { /* the URL's host as the index parsed it */
-        join_dns_host(cx, q->ihost, q->ihost_ip, q->req_first_ts, until, true, &dns);
-    } else {
-        struct why_url_key u;
-        why_url_key(q->method, q->target ? q->target : "", q->target_len, q->host, &u);
-        join_dns_host(cx, u.host, u.host_is_ip, q->req_first_ts, until, true, &dns);
-    }
+    struct why_url_key u;
+    bool ip;
+    const char *host = why_join_url_host(q, &u, &ip);
+    join_dns_host(cx, host, ip, q->req_first_ts, until, true, &dns);
     if (e)
         *e = (struct why_unnamed_memo){q->id, k->gen, until, dns.ndns == 0};
     return dns.ndns == 0;
@@ -2112,13 +2109,10 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     why_join_repeats(cx, x);
     if (why_join_direct(cx, client))
         return;
-    if (client->ihost_whole) { /* the URL's host as the index parsed it */
-        join_dns_host(cx, client->ihost, client->ihost_ip, client->req_first_ts, x->end_ts, false, x);
-    } else {
-        struct why_url_key u;
-        why_url_key(client->method, client->target, client->target_len, client->host, &u);
-        join_dns_host(cx, u.host, u.host_is_ip, client->req_first_ts, x->end_ts, false, x);
-    }
+    struct why_url_key u;
+    bool ip;
+    const char *host = why_join_url_host(client, &u, &ip);
+    join_dns_host(cx, host, ip, client->req_first_ts, x->end_ts, false, x);
     lookups_before_sent(x);
 }
 

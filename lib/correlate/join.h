@@ -19,6 +19,7 @@
 
 #include "store/gateways.h"
 #include "store/store.h"
+#include "util/url.h"
 
 #define WHY_JOIN_MAX 16
 #define WHY_JOIN_ALTS 3 /* other readings of an ambiguous pairing kept */
@@ -439,6 +440,19 @@ bool why_join_unjoined_check(const struct why_join_ctx *cx, struct why_conn_rec 
 void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x);
 /* Extra wait before deciding t, so that its client's repeat can be seen (0 or us). */
 int64_t why_join_repeat_wait(const struct why_txn *t);
+/* The host of t's URL as why_url_parse gives it, and whether it is an address: the index's
+ * when that is the URL's whole host, else parsed again into k (which then holds it). */
+static inline const char *why_join_url_host(const struct why_txn *t, struct why_url_key *k, bool *is_ip)
+{
+    if (t->ihost_whole) {
+        *is_ip = t->ihost_ip;
+        return t->ihost;
+    }
+    why_url_key(t->method, t->target ? t->target : "", t->target_len, t->host, k);
+    *is_ip = k->host_is_ip;
+    return k->host;
+}
+
 /* When rc, an attempt, ended: its SYN-ACK, else the last of its SYNs, its last ICMP error or
  * its reset (races/run29: HAProxy's third try of 198.19.0.16 reused the second's source port,
  * its SYN drew ICMP 3.3 ms later, 0.4 ms before the 503; the first ICMP's time put the end

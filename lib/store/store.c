@@ -262,7 +262,7 @@ static void ending_link(struct why_store *st, struct why_txn *t, const char *pat
 /* Under AddressSanitizer the room's bytes not handed out, and those given up, are poisoned:
  * a string read past its end, or an answer's strings read after they were replaced, is then
  * seen as it would be in an allocation of its own. */
-#ifdef WHY_STORE_ASAN
+#ifdef WHY_SPARE_ASAN /* (util/spare.h) */
 #include <sanitizer/asan_interface.h>
 #define ROOM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define ROOM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))

@@ -85,12 +85,10 @@
  * the spares start to keep memory that records of other kinds would have reused (peak RSS
  * +4 % on a capture of many short connections with 65536). */
 #ifdef WHY_SPARE_ASAN /* (WHY_SPARE_MAX, util/spare.h, is 0 then too) */
-#define WHY_STORE_ASAN 1
 #define WHY_SPARE_TXN_MAX 0u
 #else
 #define WHY_SPARE_TXN_MAX 4096u
 #endif
-
 
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
