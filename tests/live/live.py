@@ -102,8 +102,9 @@ http {{
         f.write(conf)
     start(nsx("w5v-o", f"python3 -m http.server 8000 --bind 198.19.60.10 --directory {work}/www"))
     start(nsx("w5v-g", f"nginx -c {work}/nginx.conf"))
-    for _ in range(50):
-        if sh(nsx("w5v-c", "curl -s -o /dev/null -m 1 http://198.18.60.1:8080/ok"), check=False).returncode == 0:
+    # -f: a 502 (nginx up, the origin not yet) is not ready
+    for _ in range(100):
+        if sh(nsx("w5v-c", "curl -sf -o /dev/null -m 1 http://198.18.60.1:8080/ok"), check=False).returncode == 0:
             return
         time.sleep(0.1)
     raise SystemExit("live: FAIL: nginx or the origin did not come up")
@@ -120,6 +121,31 @@ def spawn(args, out, err):
     p = subprocess.Popen(args, stdout=out, stderr=err, start_new_session=True)
     procs.append(p)
     return p
+
+
+def wait_ready(what, ready, proc, limit=20.0):
+    """Polls ready() every 50 ms, at most `limit` seconds, until it holds: a process started
+    on a loaded machine may open its capture seconds late, and traffic sent before that is
+    not in it (a fixed wait of 1.5 s once lost the drop test's refused request that way)."""
+    end = time.time() + limit
+    while time.time() < end:
+        if ready():
+            return
+        if proc.poll() is not None:
+            raise SystemExit(f"live: FAIL: {what} exited with status {proc.returncode} before it was ready")
+        time.sleep(0.05)
+    raise SystemExit(f"live: FAIL: {what} was not ready after {limit:.0f} s")
+
+
+def says(path, text):
+    """ready() for wait_ready: the file (a process's stderr) holds text."""
+    def ready():
+        try:
+            with open(path, errors="replace") as f:
+                return text in f.read()
+        except FileNotFoundError:
+            return False
+    return ready
 
 
 def traffic(plan):
@@ -194,7 +220,9 @@ def rotation(why, work):
     os.chmod(rd, 0o777)
     ps = [spawn(["ip", "netns", "exec", "w5v-g", why, "-i", "any", "-q", "-w", f"{rd}/{name}", "-C", "1"] + extra,
                 subprocess.DEVNULL, subprocess.DEVNULL) for name, extra in (("seq", []), ("wrap", ["-W", "3"]))]
-    time.sleep(1.5)
+    # with -q nothing is printed; the first file is opened once the capture is
+    for p, first in zip(ps, ("seq", "wrap0")):
+        wait_ready(f"why502 -w {first}", lambda f=first: os.path.exists(f"{rd}/{f}"), p)
     sh(nsx("w5v-c", "sh -c 'for i in $(seq 1 24); do curl -s -o /dev/null -m 5 http://198.18.60.1:8080/okbig; done'"))
     time.sleep(1)
     for p in ps:
@@ -226,7 +254,7 @@ def drops(why, work):
     e = open(f"{work}/drops.err", "w")
     p = spawn(["ip", "netns", "exec", "w5v-g", why, "-i", "any", "-B", "64", "-s", "2048", "--json",
                "--evidence", d, "not", "port", "9502"], o, e)
-    time.sleep(1.5)
+    wait_ready("why502 -B 64", says(f"{work}/drops.err", "why502: capturing on"), p)
     os.kill(p.pid, signal.SIGSTOP)
     try:
         traffic(["/refused"])
@@ -283,13 +311,15 @@ def run(why, work):
     t0 = time.time()
     ev = f"{work}/evidence"
     pcap = f"{work}/gw.pcap"
+    tcpd_err = open(f"{work}/tcpdump.err", "w")
     tcpd = spawn(["ip", "netns", "exec", "w5v-g", "tcpdump", "-s", "0", "-i", "any", "-w", pcap, "-U", "not", "port", "9502"],
-                 subprocess.DEVNULL, subprocess.DEVNULL)
+                 subprocess.DEVNULL, tcpd_err)
     out = open(f"{work}/live.json", "w")
     err = open(f"{work}/live.err", "w")
     live = spawn(["ip", "netns", "exec", "w5v-g", why, "-i", "any", "--json", "--evidence", ev,
                   "--metrics", "127.0.0.1:9502", "-w", f"{work}/why.pcap", "not", "port", "9502"], out, err)
-    time.sleep(1.5)
+    wait_ready("tcpdump", says(f"{work}/tcpdump.err", "listening on"), tcpd)
+    wait_ready("why502 -i any", says(f"{work}/live.err", "why502: capturing on"), live)
     # privileges: dropped before any packet
     st = open(f"/proc/{live.pid}/status").read() if live.poll() is None else ""
     kids = sh(f"pgrep -P {live.pid}", check=False).stdout.split()
