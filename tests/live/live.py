@@ -137,6 +137,18 @@ def wait_ready(what, ready, proc, limit=20.0):
     raise SystemExit(f"live: FAIL: {what} was not ready after {limit:.0f} s")
 
 
+def settle(get, done, limit=20.0):
+    """get() every 100 ms until done(value), at most `limit` seconds; the last value (a check
+    then tells what was seen). For what the live loop shows once it has read some packets or
+    its clock has ticked, which a loaded machine delays."""
+    end = time.time() + limit
+    v = get()
+    while not done(v) and time.time() < end:
+        time.sleep(0.1)
+        v = get()
+    return v
+
+
 def says(path, text):
     """ready() for wait_ready: the file (a process's stderr) holds text."""
     def ready():
@@ -199,12 +211,12 @@ def held_open_conns(pid, n=20):
                     f"import socket, time\ns = [socket.create_connection(('198.18.60.1', 8080)) for _ in range({n})]\n"
                     "print('held', flush=True)\ntime.sleep(20)"], subprocess.PIPE, subprocess.DEVNULL)
     holder.stdout.readline()
-    time.sleep(1)
-    held = metric("why502_open_connections")
+    held = settle(lambda: metric("why502_open_connections"),
+                  lambda v: v is not None and before is not None and v >= before + n)
     os.killpg(holder.pid, signal.SIGKILL)  # the kernel closes the sockets: FINs both ways
     holder.wait()
-    time.sleep(1.5)
-    after = metric("why502_open_connections")
+    after = settle(lambda: metric("why502_open_connections"),
+                   lambda v: v is not None and before is not None and v <= before + 1)
     check(before is not None and held is not None and after is not None and held >= before + n
           and after <= before + 1,
           f"why502_open_connections: {before} before, {held} while {n} connections are held open, {after} after")
@@ -334,9 +346,9 @@ def run(why, work):
     got = traffic(plan)
     check([s for _, s in got] == ["200", "502", "200", "504", "200", "502", "200"], f"the client saw {got}")
     # no packet needed to decide: the wall-clock tick settles them, and each incident line is
-    # written (line-buffered) as soon as it is decided, before Ctrl-C
-    time.sleep(4)
-    early = incidents(open(f"{work}/live.json").read())
+    # written (line-buffered) as soon as it is decided, before Ctrl-C (nothing is sent while
+    # this waits)
+    early = settle(lambda: incidents(open(f"{work}/live.json").read()), lambda v: len(v) >= 3)
     check(len(early) == 3, f"the 3 incidents were printed before the end, with no later packet ({len(early)})")
     held_open_conns(pid)
     os.kill(pid, signal.SIGUSR1)
