@@ -21,7 +21,8 @@
 #                   path, comma-separated, go on each of its command lines (one binary two
 #                   ways: --why502 one=P --why502 ahead=P,--read-ahead)
 #   --no-pgo        build it without profile-guided optimisation
-#   --repeat N      each timing N times, the fastest kept (1..9, default 1)
+#   --repeat N      each timing N times, the fastest kept (1..9, default 1); on each file the
+#                   read floor, the stages and every binary run in turn, N rounds
 #   --no-exhaustive skip the --exhaustive comparison (slow on purpose)
 #   --exhaustive-timeout S   give up one --exhaustive run after S seconds (default 900)
 #   --tshark        also time tshark on the proxy shape (about a minute for 2 GB)
@@ -140,20 +141,32 @@ timed() {
   T_RC=$(awk -F': ' '/Exit status/ {print $2}' "$OUTDIR/$name.time")
   [ -n "$T_RC" ] || T_RC=255
 }
-# best NAME CMD...: timed REPEAT times, keeps the figures and outputs of the run that took the
-# least CPU time (on a shared machine CPU time moves far less than wall time)
-best() {
-  local name="$1" i bw="" bc="" br="" brc=""; shift
+# Programs timed on one file in turn: side NAME CMD... adds one to the group, sides runs
+# REPEAT rounds of one run of each in the order added, then picked NAME sets T_WALL, T_CPU,
+# T_RSS and T_RC (and NAME.out, .err, .time) from its run with the least CPU time (on a shared
+# machine CPU time moves far less than wall time). In turn, not REPEAT times in a row: a slow
+# spell of the machine (seconds long) then slows one run of each program, not every run of
+# one, and the ratios between them hold (three runs in a row once took one build 45 % longer
+# on hang-2000m than the build timed just before it, with 0.5 % fewer instructions).
+declare -a SIDE_NAME=() SIDE_CMD=()
+declare -A PW PC PR PRC
+side() { local name="$1"; shift; SIDE_NAME+=("$name"); SIDE_CMD+=("$(printf '%q ' "$@")"); }
+sides() {
+  local i j name
   for i in $(seq 1 "$REPEAT"); do
-    timed "$name.$i" "$@"
-    if [ -z "$bc" ] || awk -v a="$T_CPU" -v b="$bc" 'BEGIN {exit !(a < b)}'; then
-      bw=$T_WALL; bc=$T_CPU; br=$T_RSS; brc=$T_RC
-      for x in out err time; do cp -f "$OUTDIR/$name.$i.$x" "$OUTDIR/$name.$x"; done
-    fi
-    rm -f "$OUTDIR/$name.$i".*
+    for j in "${!SIDE_NAME[@]}"; do
+      name="${SIDE_NAME[$j]}"
+      eval "timed \"\$name.\$i\" ${SIDE_CMD[$j]}"
+      if [ -z "${PC[$name]:-}" ] || awk -v a="$T_CPU" -v b="${PC[$name]}" 'BEGIN {exit !(a < b)}'; then
+        PW[$name]=$T_WALL; PC[$name]=$T_CPU; PR[$name]=$T_RSS; PRC[$name]=$T_RC
+        for x in out err time; do cp -f "$OUTDIR/$name.$i.$x" "$OUTDIR/$name.$x"; done
+      fi
+      rm -f "$OUTDIR/$name.$i".*
+    done
   done
-  T_WALL=$bw; T_CPU=$bc; T_RSS=$br; T_RC=$brc
+  SIDE_NAME=(); SIDE_CMD=()
 }
+picked() { T_WALL=${PW[$1]:-}; T_CPU=${PC[$1]:-}; T_RSS=${PR[$1]:-}; T_RC=${PRC[$1]:-255}; }
 # instructions NAME CMD...: CMD under callgrind (profile kept in OUTDIR/NAME.cg for
 # callgrind_annotate); sets T_INSTR to the instructions it ran, empty when it failed
 instructions() {
@@ -195,13 +208,22 @@ for s in "${SHAPE_LIST[@]}"; do
     S[$k.mib]=$(mib "$f")
     S[$k.load]=$(load)
     echo "run: $s $which ($(basename "$f"), ${S[$k.mib]} MiB), load ${S[$k.load]}"
-    best "loop.$k" "$LOOP" "$f"
+    # the read floor, the stages and every binary, in turn
+    side "loop.$k" "$LOOP" "$f"
+    if [ -n "$STAGES" ] && [ $which = big ]; then
+      for g in read decode flows; do side "stage.$k.$g" "$STAGES" "$g" "$f"; done
+    fi
+    for l in "${LABELS[@]}"; do
+      side "why.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
+    done
+    sides
+    picked "loop.$k"
     [ "$T_RC" = 0 ] || { echo "run: pcap-loop failed on $f" >&2; FAILED=1; continue; }
     F[$k]=$T_CPU; FW[$k]=$T_WALL
     read -r _ S[$k.packets] _ _ < "$OUTDIR/loop.$k.out"
     if [ -n "$STAGES" ] && [ $which = big ]; then
       for g in read decode flows; do
-        best "stage.$k.$g" "$STAGES" "$g" "$f"
+        picked "stage.$k.$g"
         if [ "$T_RC" = 0 ]; then G[$k.$g]=$T_CPU; else echo "run: why502-stages $g failed on $f" >&2; FAILED=1; fi
       done
     fi
@@ -213,7 +235,7 @@ for s in "${SHAPE_LIST[@]}"; do
       done
     fi
     for l in "${LABELS[@]}"; do
-      best "why.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.$k.$l.jsonl" "$f"
+      picked "why.$k.$l"
       # exit 0: nothing failed, 1: failures found; both are a finished run
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
         W[$k.$l]=$T_WALL; C[$k.$l]=$T_CPU; R[$k.$l]=$T_RSS; N[$k.$l]=$(incidents "$OUTDIR/why.$k.$l.jsonl")
@@ -263,12 +285,17 @@ if [ -n "$SCALE" ]; then
     b=$(basename "$f" .pcap)
     cat "$f" > /dev/null
     echo "run: scale $b, load $(load)"
-    best "loop.scale.$b" "$LOOP" "$f"
+    side "loop.scale.$b" "$LOOP" "$f"
+    for l in "${LABELS[@]}"; do
+      side "why.scale.$b.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
+    done
+    sides
+    picked "loop.scale.$b"
     read -r _ pk _ _ < "$OUTDIR/loop.scale.$b.out"
     kn="$(knob "$f.info")"
     row="${kn%%$'\t'*}"$'\t'"| ${kn#*$'\t'} | $(mib "$f") | $pk | $T_CPU |"
     for l in "${LABELS[@]}"; do
-      best "why.scale.$b.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output "$OUTDIR/why.scale.$b.$l.jsonl" "$f"
+      picked "why.scale.$b.$l"
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
         ni=$(incidents "$OUTDIR/why.scale.$b.$l.jsonl")
         row="$row $T_CPU | $(awk -v c="$T_CPU" -v p="$pk" 'BEGIN {printf "%.0f", c * 1e9 / p}') | $T_RSS | $ni |"
@@ -296,7 +323,7 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   for l in "${LABELS[@]}"; do
     echo "why502 $l: ${BIN[$l]}${XOPT[$l]:+ ${XOPT[$l]}} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
-  [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT; page cache warm"
+  [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT (on each file every program once a round, in turn); page cache warm"
   echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; a why502 that reads ahead on a second thread, --read-ahead or any before c8cc1fe, counts both threads' CPU); load: 1-minute load average when the file was measured"
   echo
   if [ ${#SHAPE_LIST[@]} -gt 0 ]; then   # --shapes '': the scale table alone
