@@ -126,7 +126,7 @@ def spawn(args, out, err):
 def wait_ready(what, ready, proc, limit=20.0):
     """Polls ready() every 50 ms, at most `limit` seconds, until it holds: a process started
     on a loaded machine may open its capture seconds late, and traffic sent before that is
-    not in it (a fixed wait of 1.5 s once lost the drop test's refused request that way)."""
+    not in it (a fixed wait assumes it never does)."""
     end = time.time() + limit
     while time.time() < end:
         if ready():
