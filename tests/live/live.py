@@ -383,6 +383,7 @@ def run(why, work):
     tcpd.wait(timeout=10)
     out.close()
     err.close()
+    tcpd_err.close()
     errtext = open(f"{work}/live.err").read()
     check("packets," in errtext and "incidents" in errtext, "SIGUSR1 printed a status line")
     check("running as user" in errtext, "the user dropped to is named")
