@@ -172,6 +172,7 @@ struct why_flow {
     struct why_listen listen[WHY_FLOW_LISTEN_SLOTS];
     uint32_t listen_gen;        /* the last gen given to a slot */
     struct why_spare spare_conn, spare_end; /* closed connections' blocks for the next ones */
+    struct why_slab slab;       /* where their blocks come from (util/slab.h) */
 };
 
 /* ---- small helpers ---- */
@@ -1596,6 +1597,7 @@ struct why_flow *why_flow_new(const struct why_flow_cb *cb)
     f->nbucket = WHY_BUCKETS_MIN;
     f->nkslot = WHY_KSLOTS_MIN;
     f->spare_conn.max = f->spare_end.max = WHY_SPARE_MAX;
+    f->spare_conn.slab = f->spare_end.slab = why_spare_slab(&f->slab);
     if (cb)
         f->cb = *cb;
     /* per-table seed: bucket order never reaches the output (lists decide every order) */
@@ -1719,11 +1721,12 @@ void why_flow_free(struct why_flow *f)
             free((struct why_conn_more *)x->c.more);
         free_ends(f, &x->c);
         free_miss(&x->c);
-        free(x);
+        spare_back(&f->spare_conn, x);
         x = nx;
     }
     why_spare_drain(&f->spare_conn);
     why_spare_drain(&f->spare_end);
+    why_slab_free(&f->slab);
     for (uint32_t i = 0; i < f->st.encap_chains; i++)
         free(f->chains[i]);
     free(f->kslot);

@@ -181,6 +181,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->spare_dns.max = st->spare_rec.max = st->spare_conn.max = WHY_SPARE_MAX;
     st->spare_cmore.max = st->spare_cend.max = WHY_SPARE_MAX;
     st->spare_http1.max = WHY_SPARE_MAX;
+    st->spare_rec.slab = why_spare_slab(&st->slab);
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->xindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->xindex);
@@ -884,6 +885,7 @@ void why_store_fini(struct why_store *st)
     why_spare_drain(&st->spare_cmore);
     why_spare_drain(&st->spare_cend);
     why_spare_drain(&st->spare_http1);
+    why_slab_free(&st->slab);
     free(st->slots);
     free(st->uslots);
     free(st->tslots);

@@ -1,7 +1,12 @@
 /* Freed blocks of one size kept for the next one (a request, an answer, a connection every
  * few packets would otherwise each be a malloc and a free): chained through their first
  * bytes, at most `max` (0 under AddressSanitizer, which then sees a block used after it was
- * given back as it would any freed memory). Every block of one list has one size. */
+ * given back as it would any freed memory). Every block of one list has one size.
+ *
+ * A list with a slab (util/slab.h; why_spare_slab, none under AddressSanitizer) takes its new
+ * blocks from it and keeps every block given back, whatever `max`: a slab's block is never
+ * freed on its own, only with the slab. Its memory is then the most of its blocks in use at
+ * once, as the blocks' owner bounds them (open connections, pending requests). */
 #ifndef WHY_UTIL_SPARE_H
 #define WHY_UTIL_SPARE_H
 
@@ -9,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/slab.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define WHY_SPARE_ASAN 1
@@ -28,13 +35,31 @@
 struct why_spare {
     void *head;
     uint32_t n, max;
+    struct why_slab *slab;        /* where new blocks come from (NULL: malloc) */
 };
+
+/* The slab an owner gives its lists: its own, or none under AddressSanitizer. */
+static inline struct why_slab *why_spare_slab(struct why_slab *own)
+{
+#ifdef WHY_SPARE_ASAN
+    (void)own;
+    return NULL;
+#else
+    return own;
+#endif
+}
 
 /* A block of `size` bytes: a spare one, or a new one; zeroed when `zero` (NULL on out of
  * memory). */
 static inline void *why_spare_get(struct why_spare *sp, size_t size, bool zero)
 {
     void *p = sp->head;
+    if (!p && sp->slab) {
+        p = why_slab_take(sp->slab, size);
+        if (p && zero)
+            memset(p, 0, size);
+        return p;
+    }
     if (!p)
         return zero ? calloc(1, size) : malloc(size);
     memcpy(&sp->head, p, sizeof sp->head);
@@ -44,12 +69,12 @@ static inline void *why_spare_get(struct why_spare *sp, size_t size, bool zero)
     return p;
 }
 
-/* p (may be NULL) back to the list, or freed when it is full. */
+/* p (may be NULL) back to the list, or freed when it is full (a slab's: always kept). */
 static inline void why_spare_give(struct why_spare *sp, void *p)
 {
     if (!p)
         return;
-    if (sp->n >= sp->max) {
+    if (sp->n >= sp->max && !sp->slab) {
         free(p);
         return;
     }
@@ -58,14 +83,15 @@ static inline void why_spare_give(struct why_spare *sp, void *p)
     sp->n++;
 }
 
-/* Frees every spare block. */
+/* Frees every spare block (a slab's stay until the slab is freed). */
 static inline void why_spare_drain(struct why_spare *sp)
 {
-    while (sp->head) {
+    while (sp->head && !sp->slab) {
         void *p = sp->head;
         memcpy(&sp->head, p, sizeof sp->head);
         free(p);
     }
+    sp->head = NULL;
     sp->n = 0;
 }
 
