@@ -173,6 +173,7 @@ struct why_flow {
     uint32_t listen_gen;        /* the last gen given to a slot */
     struct why_spare spare_conn, spare_end; /* closed connections' blocks for the next ones */
     struct why_slab slab;       /* where their blocks come from (util/slab.h) */
+    struct why_spare *entries;  /* &spare_conn, or the consumer's (why_flow_share_entries) */
 };
 
 /* ---- small helpers ---- */
@@ -991,7 +992,7 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
         free((struct why_conn_more *)x->c.more);
     free_ends(f, &x->c);
     free_miss(&x->c);
-    spare_back(&f->spare_conn, x);
+    spare_back(f->entries, x);
 }
 
 /* Closes the connections past their time. Run for every packet, it looks at the lists
@@ -1033,7 +1034,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     }
     if (f->count >= f->nbucket && f->nbucket < WHY_BUCKETS_MAX)
         grow(f);
-    struct why_fconn *x = spare_new(&f->spare_conn, sizeof *x);
+    struct why_fconn *x = spare_new(f->entries, sizeof *x);
     if (!x) {
         f->st.nomem++;
         return NULL;
@@ -1056,7 +1057,7 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     sweep_due(f, x->last_act, WHY_FLOW_IDLE_US); /* the activity list may have been empty */
     if (!hash_link(f, (struct why_kslot){x, hash, false})) {
         f->st.nomem++;
-        spare_back(&f->spare_conn, x);
+        spare_back(f->entries, x);
         return NULL;
     }
     l_push_front(&f->list[WHY_L_LRU], x, WHY_L_LRU);
@@ -1598,6 +1599,7 @@ struct why_flow *why_flow_new(const struct why_flow_cb *cb)
     f->nkslot = WHY_KSLOTS_MIN;
     f->spare_conn.max = f->spare_end.max = WHY_SPARE_MAX;
     f->spare_conn.slab = f->spare_end.slab = why_spare_slab(&f->slab);
+    f->entries = &f->spare_conn;
     if (cb)
         f->cb = *cb;
     /* per-table seed: bucket order never reaches the output (lists decide every order) */
@@ -1694,6 +1696,10 @@ void why_flow_finish(struct why_flow *f)
 
 const struct why_flow_stats *why_flow_stats(const struct why_flow *f) { return &f->st; }
 
+void why_flow_share_entries(struct why_flow *f, struct why_spare *sp) { f->entries = sp ? sp : &f->spare_conn; }
+
+size_t why_flow_entry_size(void) { return sizeof(struct why_fconn); }
+
 const struct why_encap_chain *why_flow_encap(struct why_flow *f, const struct why_pkt *p) { return flow_encap(f, p); }
 
 uint32_t why_flow_open_count(const struct why_flow *f)
@@ -1721,7 +1727,7 @@ void why_flow_free(struct why_flow *f)
             free((struct why_conn_more *)x->c.more);
         free_ends(f, &x->c);
         free_miss(&x->c);
-        spare_back(&f->spare_conn, x);
+        spare_back(f->entries, x);
         x = nx;
     }
     why_spare_drain(&f->spare_conn);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "decode/decode.h"
+#include "util/spare.h"
 
 #define WHY_SYN_TRIES_MAX 8            /* SYN transmissions remembered per connection (Linux
                                           sends 7 by default; later ones are only counted) */
@@ -282,6 +283,13 @@ struct why_flow_stats {
 struct why_flow;
 
 struct why_flow *why_flow_new(const struct why_flow_cb *cb);
+/* The connection entries' blocks (why_flow_entry_size bytes each) come from and go back to
+ * sp from now on, not the table's own list: a consumer that copies each closed connection
+ * (why_store_conn_closed) takes its copies from sp too, so that what one frees the other
+ * reuses, as it would from malloc (sp's blocks may come from a slab: util/spare.h). sp must
+ * outlive f; set before the first packet. */
+void why_flow_share_entries(struct why_flow *f, struct why_spare *sp);
+size_t why_flow_entry_size(void);
 /* Processes one decoded packet (TCP, UDP, ICMP errors; others are counted and ignored).
  * Also runs the packet-time timer: connections idle or lingering past their time close. */
 void why_flow_packet(struct why_flow *f, const struct why_pkt *p);

@@ -181,7 +181,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->spare_dns.max = st->spare_rec.max = st->spare_conn.max = WHY_SPARE_MAX;
     st->spare_cmore.max = st->spare_cend.max = WHY_SPARE_MAX;
     st->spare_http1.max = WHY_SPARE_MAX;
-    st->spare_rec.slab = why_spare_slab(&st->slab);
+    st->copies = &st->spare_conn;
+    st->copy_size = sizeof(struct why_conn);
     st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
     st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
     st->xindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->xindex);
@@ -742,7 +743,7 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
             why_spare_give(&st->spare_cend, (struct why_conn_end *)why_conn_ends(rc->c));
         if (rc->c->miss != &why_conn_miss_none)
             free((struct why_conn_miss *)rc->c->miss);
-        why_spare_give(&st->spare_conn, rc->c);
+        why_spare_give(st->copies, rc->c);
     }
     why_spare_give(&st->spare_rec, rc);
 }
@@ -861,6 +862,14 @@ static struct why_dns_rec *dns_free(struct why_store *st, struct why_dns_rec *d)
     return NULL;
 }
 
+void why_store_share_copies(struct why_store *st, struct why_spare *sp, size_t size)
+{
+    if (sp && size >= sizeof(struct why_conn)) {
+        st->copies = sp;
+        st->copy_size = size;
+    }
+}
+
 void why_store_fini(struct why_store *st)
 {
     while (st->rhead) {
@@ -885,7 +894,6 @@ void why_store_fini(struct why_store *st)
     why_spare_drain(&st->spare_cmore);
     why_spare_drain(&st->spare_cend);
     why_spare_drain(&st->spare_http1);
-    why_slab_free(&st->slab);
     free(st->slots);
     free(st->uslots);
     free(st->tslots);
@@ -928,7 +936,7 @@ const struct why_conn why_conn_none = {.more = &why_conn_more_none,
 
 void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const struct why_conn *c)
 {
-    struct why_conn *copy = rc->c_owned ? rc->c : why_spare_get(&st->spare_conn, sizeof *copy, false);
+    struct why_conn *copy = rc->c_owned ? rc->c : why_spare_get(st->copies, st->copy_size, false);
     if (copy) {
         if (rc->c_owned && copy->more != &why_conn_more_none)
             why_spare_give(&st->spare_cmore, (struct why_conn_more *)copy->more);

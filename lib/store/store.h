@@ -282,14 +282,10 @@ struct why_store {
                                          read: taken and given back per request) */
     struct why_spare spare_cmore, spare_cend; /* a closed connection's copied parts (struct
                                          why_conn_more, struct why_conn_end) */
-    struct why_slab slab;             /* where spare_rec's blocks come from (util/slab.h): a
-                                         record lives as its connection does, as the flow
-                                         table's entries (on a slab of their own). The
-                                         other lists' blocks peak at other times (requests
-                                         mid-capture, closed connections' copies at the
-                                         end), when malloc gives them what the others freed:
-                                         kept per list they would not be (conns-2000m, peak
-                                         RSS 52.8 MiB with the records here, 66 with all) */
+    struct why_spare *copies;         /* where a closed connection's copy comes from (copy_size
+                                         bytes): &spare_conn, or the flow table's entries
+                                         (why_store_share_copies) */
+    size_t copy_size;
     /* names a gateway was seen looking up on its own schedule, or asking with no request
      * (correlate/background.c): the schedule outlives the records that proved it, which
      * pruning frees */
@@ -355,6 +351,11 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
                    int64_t settle_us, const struct why_store_hooks *hooks);
 /* Frees every record (the parsers' state through hooks.release). */
 void why_store_fini(struct why_store *st);
+/* Closed connections' copies (why_store_conn_closed) from sp, blocks of size bytes (at least a
+ * struct why_conn; else the store's own list stays): the flow table's entries
+ * (why_flow_share_entries), so that an entry freed at a close is the next copy's. sp must
+ * outlive st; set before the first record. */
+void why_store_share_copies(struct why_store *st, struct why_spare *sp, size_t size);
 
 /* A 64-bit hash of method and path, a word at a time (store.c, key_bytes): the request
  * index's key. */

@@ -1,12 +1,11 @@
-/* Memory for the blocks of an owner's spare lists (util/spare.h): carved from regions the
- * owner frees all at once, never block by block. The flow table's entries and the store's
- * records live as long as their connections, tens of thousands of them open at once on a
- * busy gateway; from malloc each page of them is faulted in on first touch and takes a TLB
- * entry of its own. Past the first 2 MiB the regions are 2 MiB, aligned, and asked of the
- * kernel as transparent huge pages (madvise MADV_HUGEPAGE, nothing where THP is off): one
- * fault and one TLB entry for some 3,000 entries (bench/README.md: conns-2000m, 22,000
- * connections held open: 12,386 page faults -> 8,088, CPU 0.63 -> 0.57 s). A small capture
- * stays on the first, small regions. */
+/* Memory for the blocks of a spare list (util/spare.h): carved from regions freed all at
+ * once, never block by block. The flow table's connection entries (and the store's copies of
+ * closed ones, on the same list: session.c) are tens of thousands at once on a busy gateway;
+ * from malloc each page of them is faulted in on first touch and takes a TLB entry of its
+ * own. Past the first 2 MiB the regions are 2 MiB, aligned, and asked of the kernel as
+ * transparent huge pages (madvise MADV_HUGEPAGE, nothing where THP is off): one fault and
+ * one TLB entry for some 3,000 entries (bench/README.md, 22,000 connections held open). A
+ * small capture stays on the first, small regions. */
 #ifndef WHY_UTIL_SLAB_H
 #define WHY_UTIL_SLAB_H
 

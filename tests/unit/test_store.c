@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "util/slab.h"
 
 static struct why_ts T(double s)
 {
@@ -1520,6 +1521,36 @@ static void empty_connection_parts(void **state)
     }
 }
 
+/* A closed connection's copy comes from the list shared with the flow table's entries
+ * (why_store_share_copies), blocks of its size: the entry a close gives back is the next
+ * copy's; the record's end gives it back there. A size below a connection's is refused (the
+ * store's own list stays). */
+static void copies_from_shared_list(void **state)
+{
+    struct fixture *f = *state;
+    struct why_slab sl = {0};
+    struct why_spare sp = {.max = 4, .slab = &sl};
+    why_store_share_copies(&f->st, &sp, 4); /* too small: not taken */
+    assert_ptr_equal(f->st.copies, &f->st.spare_conn);
+    why_store_share_copies(&f->st, &sp, sizeof(struct why_conn) + 160);
+    assert_ptr_equal(f->st.copies, &sp);
+    void *entry = why_spare_get(&sp, sizeof(struct why_conn) + 160, false);
+    why_spare_give(&sp, entry); /* as the flow table gives back a closed connection's entry */
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    assert_non_null(rc);
+    why_store_conn_closed(&f->st, rc, &f->conns[0]);
+    assert_ptr_equal(rc->c, entry);
+    assert_true(rc->c_owned);
+    assert_int_equal(sp.n, 0);
+    assert_int_equal(rc->c->cli_port, 50000);
+    why_store_fini(&f->st); /* the copy back to sp */
+    assert_int_equal(sp.n, 1);
+    assert_ptr_equal(sp.head, entry);
+    why_spare_drain(&sp);
+    why_slab_free(&sl);
+    assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0); /* for teardown */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1560,6 +1591,7 @@ int main(void)
         cmocka_unit_test(waits_within_an_epoch),
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(http2_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(copies_from_shared_list, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
