@@ -33,7 +33,7 @@ static int grow(struct why_slab *sl, size_t size)
     sl->regions[sl->n++] = r;
     sl->cur = r;
     sl->end = (uint8_t *)r + n;
-    sl->next = n < WHY_SLAB_HUGE ? n * 2 : n;
+    sl->next = n < WHY_SLAB_HUGE ? n * 2 : WHY_SLAB_HUGE; /* (a block past a region had its own) */
     return 1;
 }
 

@@ -99,6 +99,11 @@ static void slab_regions(void **state)
     uint8_t *big = why_slab_take(&sl, 3 * WHY_SLAB_HUGE); /* past a region: its own */
     assert_non_null(big);
     memset(big, 1, 3 * WHY_SLAB_HUGE);
+    uint32_t n = sl.n;
+    assert_non_null(why_slab_take(&sl, 16)); /* the big one's region, then 2 MiB ones again */
+    assert_non_null(why_slab_take(&sl, (size_t)5 * WHY_SLAB_HUGE / 2 - 32));
+    assert_int_equal(sl.n, n + 1);
+    assert_int_equal(sl.next, WHY_SLAB_HUGE);
     why_slab_free(&sl);
     assert_int_equal(sl.n, 0);
     assert_null(sl.regions);
