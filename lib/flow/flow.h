@@ -23,7 +23,6 @@
 #include <stdint.h>
 
 #include "decode/decode.h"
-#include "util/spare.h"
 
 #define WHY_SYN_TRIES_MAX 8            /* SYN transmissions remembered per connection (Linux
                                           sends 7 by default; later ones are only counted) */
@@ -281,6 +280,7 @@ struct why_flow_stats {
 };
 
 struct why_flow;
+struct why_spare; /* util/spare.h */
 
 struct why_flow *why_flow_new(const struct why_flow_cb *cb);
 /* The connection entries' blocks (why_flow_entry_size bytes each) come from and go back to

@@ -1,10 +1,11 @@
 #include "util/slab.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 /* A new region for a block of size bytes; false when memory was refused. */
-static int grow(struct why_slab *sl, size_t size)
+static bool grow(struct why_slab *sl, size_t size)
 {
     size_t n = sl->next ? sl->next : WHY_SLAB_FIRST;
     while (n < size)
@@ -13,7 +14,7 @@ static int grow(struct why_slab *sl, size_t size)
         uint32_t cap = sl->cap ? sl->cap * 2 : 16;
         void **v = realloc(sl->regions, cap * sizeof *v);
         if (!v)
-            return 0;
+            return false;
         sl->regions = v;
         sl->cap = cap;
     }
@@ -29,12 +30,12 @@ static int grow(struct why_slab *sl, size_t size)
         r = malloc(n);
     }
     if (!r)
-        return 0;
+        return false;
     sl->regions[sl->n++] = r;
     sl->cur = r;
     sl->end = (uint8_t *)r + n;
     sl->next = n < WHY_SLAB_HUGE ? n * 2 : WHY_SLAB_HUGE; /* (a block past a region had its own) */
-    return 1;
+    return true;
 }
 
 void *why_slab_take(struct why_slab *sl, size_t size)
