@@ -1642,10 +1642,74 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p)
     }
 }
 
-/* Sorts the activity list by connection id, oldest first: a merge sort of its own links (the
- * end of input needs no memory). */
-static void lru_by_id(struct why_list *l)
+/* An entry of the activity list and its connection's id, for lru_by_id. */
+struct id_at {
+    uint64_t id;
+    struct why_fconn *x;
+};
+
+/* Sorts the activity list (n entries) by connection id, oldest first, through an array of
+ * the ids: each entry is read once to fill it and once to link it again, where a merge sort
+ * of the list's links reads each about log2(n) times, cold at the end of a capture with
+ * thousands of held connections. False, the list untouched, for a short list (the merge
+ * sort's reads stay in the caches) and when the array cannot be had. */
+#define WHY_FLOW_SORT_ARRAY_MIN 64 /* entries from which lru_by_id goes through an array */
+
+static bool lru_by_id_array(struct why_list *l, size_t n)
 {
+    if (n < WHY_FLOW_SORT_ARRAY_MIN)
+        return false;
+    struct id_at *v = malloc(2 * n * sizeof *v), *a = v, *b = v + n;
+    if (!v)
+        return false;
+    size_t k = 0;
+    for (struct why_fconn *x = l->head; x; x = x->link[WHY_L_LRU].next) {
+        if (k == n) { /* (more than counted: the links below are walked as they are) */
+            free(v);
+            return false;
+        }
+        a[k++] = (struct id_at){x->c.id, x};
+    }
+    uint64_t lo = k ? a[0].id : 0, hi = lo;
+    for (size_t i = 1; i < k; i++) {
+        lo = a[i].id < lo ? a[i].id : lo;
+        hi = a[i].id > hi ? a[i].id : hi;
+    }
+    /* radix on the bytes of the ids' span, least significant first: each pass keeps the
+     * order of the one before, and the ids are distinct */
+    for (unsigned shift = 0; shift < 64 && ((hi - lo) >> shift) != 0; shift += 8) {
+        size_t at[256] = {0};
+        for (size_t i = 0; i < k; i++)
+            at[(a[i].id - lo) >> shift & 0xff]++;
+        for (size_t d = 0, sum = 0; d < 256; d++) {
+            size_t c = at[d];
+            at[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < k; i++)
+            b[at[(a[i].id - lo) >> shift & 0xff]++] = a[i];
+        struct id_at *t = a;
+        a = b;
+        b = t;
+    }
+    struct why_fconn *prev = NULL;
+    for (size_t i = 0; i < k; i++) {
+        a[i].x->link[WHY_L_LRU].prev = prev;
+        a[i].x->link[WHY_L_LRU].next = i + 1 < k ? a[i + 1].x : NULL;
+        prev = a[i].x;
+    }
+    l->head = k ? a[0].x : NULL;
+    l->tail = prev;
+    free(v);
+    return true;
+}
+
+/* Sorts the activity list by connection id, oldest first: by lru_by_id_array, else a merge
+ * sort of its own links (which needs no memory). */
+static void lru_by_id(struct why_list *l, size_t n)
+{
+    if (lru_by_id_array(l, n))
+        return;
     struct why_fconn *x = l->head;
     for (size_t run = 1;; run *= 2) {
         struct why_fconn *in = x, *out = NULL, **tail = &out;
@@ -1689,7 +1753,7 @@ void why_flow_finish(struct why_flow *f)
     if (!f)
         return;
     struct why_list *l = &f->list[WHY_L_LRU];
-    lru_by_id(l); /* closed in creation order */
+    lru_by_id(l, f->count); /* closed in creation order */
     for (struct why_fconn *x; (x = l->head);)
         conn_close(f, x, NULL);
 }

@@ -34,7 +34,7 @@ struct rec {
     bool close_null[64];
     int nclose;
     uint64_t nclose_all, last_close_id;
-    bool close_order_ok;
+    uint64_t closes_out_of_order; /* closes of a lower id than the close before */
     int nopen, nudp;
     struct why_conn last_open, closed[MAXID];
     struct why_conn_more closed_more[MAXID]; /* the closed ones' part apart, copied */
@@ -111,6 +111,8 @@ static void cb_close(void *ctx, struct why_conn *c, const struct why_pkt *p)
         r->closed_miss[c->id] = *c->miss; /* and what it missed */
         r->closed[c->id].miss = &r->closed_miss[c->id];
     }
+    if (r->nclose_all && c->id < r->last_close_id)
+        r->closes_out_of_order++;
     r->nclose_all++;
     r->last_close_id = c->id;
 }
@@ -1163,6 +1165,32 @@ static void keys_through_removals(void **state)
     done(f, &r);
 }
 
+/* At the end of input the connections still open close in creation order, whatever order
+ * their last packets came in (the activity list's): n of them, a packet on each again in
+ * another order. Few sort by the list's own links, many through an array of their ids. */
+static void finish_in_creation_order_n(uint32_t n)
+{
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    for (uint32_t i = 0; i < n; i++)
+        from_client(f, i, S, 0);
+    for (uint32_t k = 0; k < n; k++) /* (263 and n share no factor: each once) */
+        from_client(f, (k * 263) % n, A, 1);
+    assert_int_equal(r.nclose_all, 0);
+    why_flow_finish(f);
+    assert_int_equal(r.nclose_all, n);
+    assert_int_equal(r.closes_out_of_order, 0);
+    assert_int_equal(r.last_close_id, n);
+    done(f, &r);
+}
+
+static void finish_in_creation_order(void **state)
+{
+    (void)state;
+    finish_in_creation_order_n(20);
+    finish_in_creation_order_n(700); /* ids over more than a byte: two passes of the radix */
+}
+
 static void cap_eviction(void **state)
 {
     (void)state;
@@ -1296,6 +1324,7 @@ int main(void)
         cmocka_unit_test(finish_in_id_order),
         cmocka_unit_test(ends_at_first_close),
         cmocka_unit_test(keys_through_removals),
+        cmocka_unit_test(finish_in_creation_order),
         cmocka_unit_test(cap_eviction),
         cmocka_unit_test(other_protocols),
         cmocka_unit_test(flow_caps_in_summary),
