@@ -1,6 +1,7 @@
 /* Join rules for what a capture shows only in part: a TLS connection opened and left unused
  * while its twin carries the traffic; a dual-stack client's first family refused while the
  * other one connects; lookups that are expected to fail. Reads the store only. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -101,6 +102,19 @@ static struct why_conn_rec *oldest_one_way(struct why_store *st, struct why_conn
     return NULL;
 }
 
+#ifndef NDEBUG
+/* Where the store's counts say no record is one-way evidence of a kind (why_conn_one_way's
+ * bit), none is: checked against every record held in builds with assertions. */
+static void one_way_none_check(const struct why_store *st, unsigned bit)
+{
+    for (const struct why_conn_rec *rc = st->rhead; rc; rc = rc->rnext)
+        if (why_conn_one_way(why_rec_conn(rc)) & bit)
+            abort(); /* the counts missed one */
+}
+#else
+#define one_way_none_check(st, bit) ((void)0)
+#endif
+
 /* The oldest WHY_STORE_OLDEST records' resets of one direction whose other direction the capture
  * lacks, sent from the side the gateway's role allows. With x: true at the first one sent
  * while x waited. Without: their times go to lone (overflow past its cap). Such a record has
@@ -108,6 +122,10 @@ static struct why_conn_rec *oldest_one_way(struct why_store *st, struct why_conn
 static bool lone_scan(const struct why_join_ctx *cx, const struct why_join *x, struct why_lone_rsts *lone)
 {
     struct why_store *st = cx->st;
+    if (!why_store_may_have_lone_rst(st)) { /* nothing held has a reset alone: none to read */
+        one_way_none_check(st, WHY_CONN_ONE_WAY_LONE_RST);
+        return false;
+    }
     for (struct why_conn_rec *rc = oldest_one_way(st, why_store_one_head(st)); rc;
          rc = oldest_one_way(st, rc->onext)) {
         const struct why_conn *c = why_rec_conn(rc);
@@ -192,6 +210,10 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
 static bool oldest_up_one_sided(const struct why_join_ctx *cx)
 {
     struct why_store *st = cx->st;
+    if (!why_store_may_be_missing(st)) { /* nothing held has a side proven missing */
+        one_way_none_check(st, WHY_CONN_ONE_WAY_MISSING);
+        return false;
+    }
     for (struct why_conn_rec *rc = oldest_one_way(st, why_store_one_head(st)); rc;
          rc = oldest_one_way(st, rc->onext))
         if (one_sided(rc) && is_gateway_up(cx, rc))

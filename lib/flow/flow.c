@@ -112,6 +112,7 @@ struct why_fconn {
     bool est_sent;              /* WHY_EV_ESTABLISHED delivered */
     bool orphan;                /* on the orphan list: mid-stream, the other direction unseen */
     bool in_isn;                /* a SYN waiting for its first answer, indexed by its ISN */
+    uint8_t one_way;            /* why_conn_one_way(&c) as counted in why_flow_stats */
 };
 
 /* A server's answers to SYNs, by address and port: a set-associative table (a set's oldest
@@ -150,6 +151,8 @@ static __attribute__((noinline)) void spare_back(struct why_spare *sp, void *p)
 struct why_flow {
     struct why_flow_cb cb;
     struct why_flow_stats st;
+    struct why_fconn *one_way_dirty; /* whose side proven missing changed with the packet
+                                        (one_way_note after it), NULL: none */
     struct why_kslot *kslot;    /* the keys (linear probing, at most half full) */
     uint32_t nkslot;            /* power of two */
     uint32_t nkeys;
@@ -572,6 +575,28 @@ static void seq_start(struct why_fconn *x, enum why_dir d, uint32_t seq)
     x->fh[d].seen_end = seq;
 }
 
+/* x's part in why_flow_stats' open_missing and open_lone_rst, brought up to date after what
+ * why_conn_one_way reads may have changed (out of line: rarely). */
+static __attribute__((noinline)) void one_way_note(struct why_flow *f, struct why_fconn *x)
+{
+    unsigned now = why_conn_one_way(&x->c), was = x->one_way;
+    f->st.open_missing += (now & WHY_CONN_ONE_WAY_MISSING) != 0;
+    f->st.open_missing -= (was & WHY_CONN_ONE_WAY_MISSING) != 0;
+    f->st.open_lone_rst += (now & WHY_CONN_ONE_WAY_LONE_RST) != 0;
+    f->st.open_lone_rst -= (was & WHY_CONN_ONE_WAY_LONE_RST) != 0;
+    x->one_way = (uint8_t)now;
+}
+
+/* h, a direction of x, just had its first packet: it is not missing, and a reset of the other
+ * direction is no longer alone (out of line: once a direction). */
+static __attribute__((noinline, cold)) void first_packet(struct why_flow *f, struct why_fconn *x,
+                                                         struct why_tcp_half *h)
+{
+    h->missing = false;
+    if (x->one_way)
+        one_way_note(f, x);
+}
+
 /* Recomputes direction d's proof fields from the peer's highest acknowledgement. */
 static inline __attribute__((always_inline)) void proof_update(struct why_flow *f, struct why_fconn *x,
                                                                enum why_dir d)
@@ -582,8 +607,13 @@ static inline __attribute__((always_inline)) void proof_update(struct why_flow *
     /* the first ACK only says where the stream stands (mid-stream), or that a SYN was sent
      * (a lone SYN-ACK, as backscatter shows): proof needs bytes acknowledged, or the client
      * completing a handshake the capture did not see the server's side of */
-    h->missing = h->packets == 0 && h->peer_acked &&
-                 (a != fh->base || (d == WHY_S2C && x->c.syn_answer == WHY_SYN_SYNACK_UNSEEN));
+    if (h->packets == 0) { /* (with a packet, tcp_in made it false, and it stays) */
+        bool was_missing = h->missing;
+        h->missing = h->peer_acked &&
+                     (a != fh->base || (d == WHY_S2C && x->c.syn_answer == WHY_SYN_SYNACK_UNSEEN));
+        if (__builtin_expect(h->missing != was_missing, 0))
+            f->one_way_dirty = x; /* (noted once the packet is done: no call in here) */
+    }
     if (!h->peer_acked)
         return;
     while (fh->nholes && why_seq_lt(fh->sp->holes[0].lo, a)) {
@@ -986,6 +1016,11 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     gaps_count(f, &x->c);
     if (f->cb.on_close)
         f->cb.on_close(f->cb.ctx, &x->c, p);
+    if (f->one_way_dirty == x)
+        f->one_way_dirty = NULL;
+    one_way_note(f, x); /* (what the packet so far changed) */
+    f->st.open_missing -= (x->one_way & WHY_CONN_ONE_WAY_MISSING) != 0;
+    f->st.open_lone_rst -= (x->one_way & WHY_CONN_ONE_WAY_LONE_RST) != 0;
     free(x->fh[WHY_C2S].sp);
     free(x->fh[WHY_S2C].sp);
     if (x->c.more != &why_conn_more_none)
@@ -1118,6 +1153,8 @@ static void on_rst(struct why_flow *f, struct why_fconn *x, enum why_dir dir,
     if (e) {
         e->half[dir].rst_frame = frame_num(p);
         e->half[dir].rst_ts = frame_ts(p);
+        if (!x->c.half[!dir].packets)
+            one_way_note(f, x);
         event(f, x, WHY_EV_RST, dir, p);
     }
     mark_closed(f, x);
@@ -1487,7 +1524,8 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     conn_encap(f, c, dir, p);
     h->last_frame = frame_num(p);
     h->last_ts = frame_ts(p);
-    h->missing = false;
+    if (__builtin_expect(h->packets == 1, 0))
+        first_packet(f, x, h);
     if (paired)
         event(f, x, WHY_EV_TRANSLATED, WHY_S2C, p);
 
@@ -1625,6 +1663,10 @@ void why_flow_packet(struct why_flow *f, const struct why_pkt *p)
     case WHY_PROTO_TCP:
         f->st.tcp_packets++;
         tcp_in(f, p);
+        if (__builtin_expect(f->one_way_dirty != NULL, 0)) {
+            one_way_note(f, f->one_way_dirty);
+            f->one_way_dirty = NULL;
+        }
         break;
     case WHY_PROTO_UDP:
         f->st.udp_packets++;

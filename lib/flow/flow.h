@@ -277,6 +277,9 @@ struct why_flow_stats {
     uint64_t encap_chains_over;   /* packets whose tunnel path did not fit: their connection
                                      names no tunnel in its evidence (cap) */
     uint32_t conns_peak;          /* most connections in the table at once */
+    /* open connections now one-way evidence (why_conn_one_way): a direction proven missing,
+     * a reset alone */
+    uint32_t open_missing, open_lone_rst;
 };
 
 struct why_flow;
@@ -327,6 +330,21 @@ static inline void why_conn_set_ends(struct why_conn *c, const struct why_conn_e
 {
     c->half[WHY_C2S].end = &e->half[WHY_C2S];
     c->half[WHY_S2C].end = &e->half[WHY_S2C];
+}
+
+/* What makes c one-way evidence (correlate/partial.c reads it of the oldest records): a
+ * direction proven sent and never captured (WHY_CONN_ONE_WAY_MISSING), a direction reset
+ * while the other has no packet (WHY_CONN_ONE_WAY_LONE_RST). Counted over the open
+ * connections (why_flow_stats) and the store's closed records, so that a walk finds nothing
+ * without reading them where both counts are 0. */
+#define WHY_CONN_ONE_WAY_MISSING 1u
+#define WHY_CONN_ONE_WAY_LONE_RST 2u
+static inline unsigned why_conn_one_way(const struct why_conn *c)
+{
+    bool lone = (!c->half[WHY_S2C].packets && c->half[WHY_C2S].end->rst_frame) ||
+                (!c->half[WHY_C2S].packets && c->half[WHY_S2C].end->rst_frame);
+    return (c->half[WHY_C2S].missing || c->half[WHY_S2C].missing ? WHY_CONN_ONE_WAY_MISSING : 0u) |
+           (lone ? WHY_CONN_ONE_WAY_LONE_RST : 0u);
 }
 
 /* Sequence comparison modulo 2^32 (RFC 9293 3.4). */

@@ -488,6 +488,8 @@ static void on_release(void *ctx, struct why_conn_rec *rc)
 
 static void sweep(struct why_session *s, bool finishing)
 {
+    const struct why_flow_stats *fs = why_flow_stats(s->flow);
+    why_store_open_one_way(&s->st, fs->open_missing, fs->open_lone_rst);
     s->last_sweep = s->now;
     s->sched.gen++;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */

@@ -155,6 +155,8 @@ struct why_conn_rec {
     bool in_one : 1;              /* on the list of records not known to be seen both ways */
     uint8_t in_tries;             /* bit 1 << L: on the store's try list L (enum why_try_list) */
     uint8_t pheap;                /* the heap of parked records it is on (with ppos) */
+    uint8_t one_way;              /* closed: why_conn_one_way of its copy, as counted in the
+                                     store's closed_missing and closed_lone_rst */
     uint32_t ppos;                /* place + 1 on the store's heap pheap of parked records
                                      (0: on none; why_store_prune) */
     struct why_conn_rec *rnext, *rprev; /* all records, by creation */

@@ -723,8 +723,19 @@ static void tls_remove(struct why_store *st, struct why_conn_rec *rc)
     st->slots[rc->slot].tls_pos = 0;
 }
 
+/* rc's part in closed_missing and closed_lone_rst is now `now` (why_conn_one_way bits). */
+static void one_way_set(struct why_store *st, struct why_conn_rec *rc, unsigned now)
+{
+    st->closed_missing += (now & WHY_CONN_ONE_WAY_MISSING) != 0;
+    st->closed_missing -= (rc->one_way & WHY_CONN_ONE_WAY_MISSING) != 0;
+    st->closed_lone_rst += (now & WHY_CONN_ONE_WAY_LONE_RST) != 0;
+    st->closed_lone_rst -= (rc->one_way & WHY_CONN_ONE_WAY_LONE_RST) != 0;
+    rc->one_way = (uint8_t)now;
+}
+
 static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
+    one_way_set(st, rc, 0);
     if (st->slots_ok) {
         tls_remove(st, rc);
         st->slots[rc->slot].rc = NULL;
@@ -982,6 +993,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
             st->slots[rc->slot].first_ts = why_conn_none.first_ts;
     }
     rc->closed = true;
+    one_way_set(st, rc, why_conn_one_way(rc->c));
     why_store_conn_active(st, rc); /* pruning looks at it again */
     for (struct why_txn *t = rc->txn_head; t; t = t->next)
         why_store_txn_complete(st, t); /* a request whose connection is gone is complete */

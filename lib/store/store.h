@@ -189,6 +189,10 @@ struct why_store {
                                          on its list (us): the lists' order is that of their
                                          times within it */
     bool refused_seen;
+    /* records that are one-way evidence (why_conn_one_way): the closed ones, and the open
+     * connections as the flow table counted them when the session last said
+     * (why_store_open_one_way) */
+    uint32_t closed_missing, closed_lone_rst, open_missing, open_lone_rst;
     struct why_conn_rec *one_head, *one_tail; /* records of which a direction had no packet
                                          when last looked at, by creation (a direction that
                                          had one always has: seen both ways, a record leaves) */
@@ -426,6 +430,23 @@ static inline bool why_store_in_oldest(const struct why_store *st, const struct 
 static inline struct why_conn_rec *why_store_one_head(const struct why_store *st)
 {
     return st->one_head;
+}
+/* The flow table's counts of open connections that are one-way evidence (why_flow_stats'
+ * open_missing, open_lone_rst), as of now: the session gives them before each sweep. */
+static inline void why_store_open_one_way(struct why_store *st, uint32_t missing, uint32_t lone_rst)
+{
+    st->open_missing = missing;
+    st->open_lone_rst = lone_rst;
+}
+/* Some record (or connection not followed) may have a direction proven missing, or a reset
+ * alone (why_conn_one_way): false when none has, so no walk need look for one. */
+static inline bool why_store_may_be_missing(const struct why_store *st)
+{
+    return st->open_missing || st->closed_missing;
+}
+static inline bool why_store_may_have_lone_rst(const struct why_store *st)
+{
+    return st->open_lone_rst || st->closed_lone_rst;
 }
 /* rc (on that list) was seen both ways: it leaves the list for good (packets are never
  * taken back). */

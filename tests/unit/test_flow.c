@@ -749,9 +749,11 @@ static void one_sided_client(void **state)
     struct rec r;
     struct why_flow *f = mk(&r);
     tx(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    assert_int_equal(why_flow_stats(f)->open_missing, 0);
     tx(f, (struct seg){2, 1, FROM_C, 0, A, 1001, 5001, NULL, 0, 0});
     assert_int_equal(r.nev, 2);
     assert_int_equal(r.evs[1].ev, WHY_EV_ESTABLISHED);
+    assert_int_equal(why_flow_stats(f)->open_missing, 1); /* (counted while open) */
     tx(f, (struct seg){3, 4, FROM_C, 0, A | P, 1001, 5001, "GET / HTTP/1.1\r\n\r\n", 0, 0});
     tx(f, (struct seg){4, 5, FROM_C, 0, A, 1019, 5150, NULL, 0, 0});
     tx(f, (struct seg){5, 6, FROM_C, 0, A | P, 1019, 5150, "GET /2 HTTP/1.1\r\n\r\n", 0, 0});
@@ -782,6 +784,37 @@ static void one_sided_client(void **state)
     assert_int_equal(st->one_sided[WHY_S2C], 1);
     assert_int_equal(st->tail_unseen_bytes, 260);
     assert_int_equal(st->synack_unseen, 1);
+    assert_int_equal(st->open_missing, 0); /* closed */
+    done(f, &r);
+}
+
+/* The open connections that are one-way evidence (why_conn_one_way), counted as they become
+ * it and stop: a reset with nothing from the other side until that side's first packet; a
+ * side proven missing until a packet of it comes; none once closed. */
+static void one_way_counted(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    const struct why_flow_stats *st = why_flow_stats(f);
+    tx(f, (struct seg){1, 0, FROM_S, 41001, R | A, 7000, 300, NULL, 0, 0}); /* backscatter */
+    assert_int_equal(st->open_lone_rst, 1);
+    tx(f, (struct seg){2, 1, FROM_S, 41002, R | A, 7000, 300, NULL, 0, 0});
+    assert_int_equal(st->open_lone_rst, 2);
+    tx(f, (struct seg){3, 2, FROM_C, 41001, A, 300, 7000, NULL, 0, 0}); /* the other side */
+    assert_int_equal(st->open_lone_rst, 1);
+    assert_int_equal(r.closed[1].id, 0); /* (still open) */
+    tx(f, (struct seg){4, 10, FROM_C, 41003, S, 1000, 0, NULL, 0, 0});
+    tx(f, (struct seg){5, 11, FROM_C, 41003, A, 1001, 5001, NULL, 0, 0}); /* proves a SYN-ACK */
+    assert_int_equal(st->open_missing, 1);
+    tx(f, (struct seg){6, 12, FROM_S, 41003, A, 5001, 1001, NULL, 0, 0}); /* the side comes */
+    assert_int_equal(st->open_missing, 0);
+    tx(f, (struct seg){7, 20, FROM_C, 41004, S, 2000, 0, NULL, 0, 0});
+    tx(f, (struct seg){8, 21, FROM_C, 41004, A, 2001, 9001, NULL, 0, 0});
+    assert_int_equal(st->open_missing, 1);
+    why_flow_finish(f);
+    assert_int_equal(st->open_missing, 0);
+    assert_int_equal(st->open_lone_rst, 0);
     done(f, &r);
 }
 
@@ -1302,6 +1335,7 @@ int main(void)
         cmocka_unit_test(timers_to_the_nanosecond),
         cmocka_unit_test(ooo_cap),
         cmocka_unit_test(one_sided_client),
+        cmocka_unit_test(one_way_counted),
         cmocka_unit_test(one_sided_server),
         cmocka_unit_test(holes_proven_by_acks),
         cmocka_unit_test(lone_packets_prove_little),

@@ -1165,6 +1165,16 @@ static bool oldest_blind_walk(struct fixture *f, const struct why_join *x)
  * the cache, checked against the plain walk. */
 static bool blind_at_sweep(struct fixture *f, const struct why_join *x, struct why_lone_rsts *lone)
 {
+    /* the counts the session gives the store at each sweep (why_store_open_one_way): the
+     * fixture's connections stand for the flow table's (made closed by hand, not through
+     * why_store_conn_closed) */
+    uint32_t missing = 0, lone_rst = 0;
+    for (const struct why_conn_rec *rc = f->st.rhead; rc; rc = rc->rnext) {
+        unsigned b = why_conn_one_way(why_rec_conn(rc));
+        missing += (b & WHY_CONN_ONE_WAY_MISSING) != 0;
+        lone_rst += (b & WHY_CONN_ONE_WAY_LONE_RST) != 0;
+    }
+    why_store_open_one_way(&f->st, missing, lone_rst);
     lone->valid = lone->up_valid = false;
     f->cx.lone = lone;
     bool got = why_join_upstream_blind(&f->cx, x);

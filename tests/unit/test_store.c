@@ -1551,9 +1551,44 @@ static void copies_from_shared_list(void **state)
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0); /* for teardown */
 }
 
+/* The closed records that are one-way evidence (why_conn_one_way) are counted as they
+ * close, and no longer once freed: with the flow table's count of the open ones, what tells
+ * the walks of the oldest one-way records (correlate/partial.c) that none can be found. */
+static void one_way_closed_counted(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn_end ends;
+    struct why_conn *a = &f->conns[0], *b = &f->conns[1];
+    a->half[WHY_S2C].packets = 0;
+    a->half[WHY_S2C].missing = true; /* its server's side proven sent, never captured */
+    b->half[WHY_C2S].packets = 0;    /* a reset from the server alone */
+    ends = why_conn_end_none;
+    ends.half[WHY_S2C].rst_frame = 9;
+    why_conn_set_ends(b, &ends);
+    struct why_conn_rec *ra = why_store_conn_new(&f->st, a), *rb = why_store_conn_new(&f->st, b);
+    assert_non_null(ra);
+    assert_non_null(rb);
+    assert_false(why_store_may_be_missing(&f->st)); /* open: the flow table's to count */
+    assert_false(why_store_may_have_lone_rst(&f->st));
+    why_store_open_one_way(&f->st, 1, 1);
+    assert_true(why_store_may_be_missing(&f->st) && why_store_may_have_lone_rst(&f->st));
+    why_store_open_one_way(&f->st, 0, 0); /* (both closed below) */
+    why_store_conn_closed(&f->st, ra, a);
+    assert_int_equal(f->st.closed_missing, 1);
+    assert_int_equal(f->st.closed_lone_rst, 0);
+    why_store_conn_closed(&f->st, rb, b);
+    assert_int_equal(f->st.closed_lone_rst, 1);
+    assert_true(why_store_may_be_missing(&f->st) && why_store_may_have_lone_rst(&f->st));
+    why_store_prune(&f->st, T(1000), true);
+    assert_int_equal(f->st.closed_missing, 0);
+    assert_int_equal(f->st.closed_lone_rst, 0);
+    assert_false(why_store_may_be_missing(&f->st) || why_store_may_have_lone_rst(&f->st));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(one_way_closed_counted, setup, teardown),
         cmocka_unit_test(empty_connection_parts),
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
