@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/sort.h"
 #include "util/spare.h"
 #include "util/wtime.h"
 
@@ -1690,59 +1691,42 @@ struct id_at {
     struct why_fconn *x;
 };
 
+WHY_SORT_BY_KEY(sort_id_at, struct id_at, p->id)
+
+#define WHY_FLOW_SORT_ARRAY_MIN 64 /* entries from which lru_by_id goes through an array */
+
 /* Sorts the activity list (n entries) by connection id, oldest first, through an array of
  * the ids: each entry is read once to fill it and once to link it again, where a merge sort
  * of the list's links reads each about log2(n) times, cold at the end of a capture with
  * thousands of held connections. False, the list untouched, for a short list (the merge
- * sort's reads stay in the caches) and when the array cannot be had. */
-#define WHY_FLOW_SORT_ARRAY_MIN 64 /* entries from which lru_by_id goes through an array */
-
+ * sort's reads stay in the caches) and when the arrays cannot be had. */
 static bool lru_by_id_array(struct why_list *l, size_t n)
 {
     if (n < WHY_FLOW_SORT_ARRAY_MIN)
         return false;
-    struct id_at *v = malloc(2 * n * sizeof *v), *a = v, *b = v + n;
-    if (!v)
-        return false;
+    struct id_at *v = malloc(n * sizeof *v), **pv = malloc(n * sizeof *pv);
+    struct why_fconn *x = l->head;
     size_t k = 0;
-    for (struct why_fconn *x = l->head; x; x = x->link[WHY_L_LRU].next) {
-        if (k == n) { /* (more than counted: the links below are walked as they are) */
-            free(v);
-            return false;
-        }
-        a[k++] = (struct id_at){x->c.id, x};
+    for (; v && pv && x && k < n; x = x->link[WHY_L_LRU].next, k++) {
+        v[k] = (struct id_at){x->c.id, x};
+        pv[k] = &v[k];
     }
-    uint64_t lo = k ? a[0].id : 0, hi = lo;
-    for (size_t i = 1; i < k; i++) {
-        lo = a[i].id < lo ? a[i].id : lo;
-        hi = a[i].id > hi ? a[i].id : hi;
+    if (!v || !pv || x) { /* no memory, or more than counted: the links are walked as they are */
+        free(v);
+        free(pv);
+        return false;
     }
-    /* radix on the bytes of the ids' span, least significant first: each pass keeps the
-     * order of the one before, and the ids are distinct */
-    for (unsigned shift = 0; shift < 64 && ((hi - lo) >> shift) != 0; shift += 8) {
-        size_t at[256] = {0};
-        for (size_t i = 0; i < k; i++)
-            at[(a[i].id - lo) >> shift & 0xff]++;
-        for (size_t d = 0, sum = 0; d < 256; d++) {
-            size_t c = at[d];
-            at[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < k; i++)
-            b[at[(a[i].id - lo) >> shift & 0xff]++] = a[i];
-        struct id_at *t = a;
-        a = b;
-        b = t;
-    }
+    sort_id_at(pv, k); /* (the ids are distinct, as util/sort.h asks) */
     struct why_fconn *prev = NULL;
     for (size_t i = 0; i < k; i++) {
-        a[i].x->link[WHY_L_LRU].prev = prev;
-        a[i].x->link[WHY_L_LRU].next = i + 1 < k ? a[i + 1].x : NULL;
-        prev = a[i].x;
+        pv[i]->x->link[WHY_L_LRU].prev = prev;
+        pv[i]->x->link[WHY_L_LRU].next = i + 1 < k ? pv[i + 1]->x : NULL;
+        prev = pv[i]->x;
     }
-    l->head = k ? a[0].x : NULL;
+    l->head = k ? pv[0]->x : NULL;
     l->tail = prev;
     free(v);
+    free(pv);
     return true;
 }
 
