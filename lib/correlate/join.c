@@ -2683,25 +2683,36 @@ struct try_cands {
     bool windowed;
 };
 
+/* v (cap entries of `size` bytes, n of them used; NULL at first: then local, nlocal entries
+ * on the stack) with room for one more: v itself, or its entries moved to twice the room on
+ * the heap (v freed unless local). NULL without memory (counted; v is kept). */
+static void *room_for_one(struct why_store *st, void *v, void *local, uint32_t nlocal, uint32_t *cap, uint32_t n,
+                          size_t size)
+{
+    if (!v) {
+        v = local;
+        *cap = nlocal;
+    }
+    if (n < *cap)
+        return v;
+    void *w = malloc(2 * (size_t)*cap * size);
+    if (!w) {
+        st->sum->oom++;
+        return NULL;
+    }
+    memcpy(w, v, n * size);
+    if (v != local)
+        free(v);
+    *cap *= 2;
+    return w;
+}
+
 static void try_cands_add(struct why_store *st, struct try_cands *cs, struct why_conn_rec *rc, int score, bool retry)
 {
-    if (!cs->v) {
-        cs->v = cs->local;
-        cs->cap = WHY_TRY_CANDS_STACK;
-    }
-    if (cs->n == cs->cap) {
-        uint32_t cap = cs->cap * 2;
-        struct try_cand *v = malloc(cap * sizeof *v);
-        if (!v) {
-            st->sum->oom++; /* the candidate is lost, as a record would be */
-            return;
-        }
-        memcpy(v, cs->v, cs->n * sizeof *v);
-        if (cs->v != cs->local)
-            free(cs->v);
-        cs->v = v;
-        cs->cap = cap;
-    }
+    struct try_cand *v = room_for_one(st, cs->v, cs->local, WHY_TRY_CANDS_STACK, &cs->cap, cs->n, sizeof *v);
+    if (!v)
+        return; /* the candidate is lost, as a record would be */
+    cs->v = v;
     cs->v[cs->n] = (struct try_cand){rc, score, retry, false, cs->windowed ? (int64_t)cs->n : -(int64_t)cs->n};
     cs->n++;
 }
@@ -2755,6 +2766,113 @@ static void try_cands_free(struct try_cands *cs)
         free(cs->v);
     cs->v = NULL;
     cs->n = cs->cap = 0;
+}
+
+/* rc, a record of a request's window, may be one of its tries, whatever the step of the walk
+ * (why_join_request): no test here depends on what the walk took, when the last try ended,
+ * which server refused or the one path a next try may take (those are asked at each step).
+ * fin: the final attempts' match, when it was made. */
+static bool try_possible(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_join *x,
+                         struct why_ts from, struct why_ts to, const struct finals *fin, struct why_conn_rec *rc)
+{
+    if (rc->claimed || rc == client->rc || !is_upstream_conn(cx, rc))
+        return false;
+    const struct why_conn *c = why_rec_conn(rc);
+    /* a gateway cannot connect for a request it has not received: packet times are
+     * exact to microseconds even when -i any hands packets out of order (asked first:
+     * the walk reads the records of a second before the window) */
+    if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US)
+        return false;
+    /* a request the match left without a final attempt: not another's chain, not an
+     * attempt begun after the answer (Apache's check of the next second) */
+    if (fin && (in_other_chain(fin, rc) || why_ts_cmp(c->syn_ts0, client->resp_first_ts) > 0))
+        return false;
+    /* ...nor a check made in one round with the gateway's checks of another server
+     * (why_join_check_round), which the match left out as no final try (final_gap):
+     * the walk would offer it as a try of the request's own (races/run26: Apache's
+     * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
+     * `maint`'s request and 97 ms before the gateway's own 503). Not every check
+     * on a schedule: a request's own try to a server its checks go to can fit
+     * theirs (Varnish's fetches and probes of 198.19.0.12). */
+    if (fin && client->has_resp && attempt_failed(rc) &&
+        why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts) > WHY_FAILOVER_US &&
+        why_join_check_round(cx, rc))
+        return false;
+    if (c->midstream || c->syn_count == 0)
+        return false;
+    /* ...and one sent before the request reached it (within that reordering) is the
+     * request's only if nothing else can have made it: not a check on its schedule
+     * (live run of 3 December, loaded: Varnish's probe of 198.19.0.17 left 29 us before
+     * hc's request, refused 5 us after it; hc, its backend sick, was answered 2.9 ms
+     * later without a dial, and took the probe) */
+    if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) && fits_checks(cx, rc))
+        return false;
+    /* An opaque HTTPS connection that carried data both ways without a TLS fault
+     * served a request that worked: not the one of a request the gateway failed. */
+    if (client->has_resp && client->status >= 500 && rc->app == WHY_APP_TLS &&
+        !why_rec_http(rc) && tls_healthy(rc))
+        return false;
+    /* A failed attempt still retrying after the gateway answered the client is not
+     * why it answered: it belongs to another request. */
+    if (attempt_failed(rc) && client->has_resp &&
+        why_ts_diff_us(client->resp_first_ts, why_join_attempt_end(rc)) > WHY_SKEW_US)
+        return false;
+    /* ...nor is one the gateway had neither heard back from nor waited on */
+    if (client->has_resp && unheard_at_answer(rc, client->resp_first_ts))
+        return false;
+    if (x->up && rc != x->up_conn && !attempt_failed(rc))
+        return false; /* a working connection that did not carry our request */
+    /* A failed attempt on a check's schedule before the connection that carried the
+     * request, which the gateway did not move on from at once, is the check: a chain
+     * of the request's own tries has no check in it (chain_prev), and a balancer
+     * moves on after a refusal in the same turn (races/run10: Varnish's probe of
+     * 198.19.0.17, refused 65 ms before origin500's connection to 198.19.0.27, was
+     * taken as origin500's first attempt, and made 198.19.0.17 an address requests
+     * go to) */
+    if (x->up && rc != x->up_conn && attempt_failed(rc) && why_join_scheduled(cx, rc) &&
+        !why_join_moved_on(cx, rc, WHY_CAUSAL_US, false))
+        return false;
+    if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
+        return false; /* after the connection that carried it */
+    /* SYNs that got nothing back, begun less than any connect timeout before the
+     * connection that carried the request: the gateway had not given up on them when it
+     * made that one, so they were another request's, made beside it (races/run13:
+     * HAProxy's garbage took drop's SYN sent 0.1 ms before its own) */
+    if (x->up_conn && rc != x->up_conn && attempt_failed(rc) && !c->half[WHY_S2C].end->rst_frame &&
+        !c->more->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
+        why_ts_diff_us(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) < WHY_UNHEARD_US)
+        return false;
+    return true;
+}
+
+#define WHY_TRY_POOL_STACK 128
+
+/* The records try_possible kept of a request's window, in the walk's order, each with its
+ * first SYN's time: read once for every step of the walk, where each step read the window
+ * again (an rst request's three tries, three times). A few on the stack, more on the heap. */
+struct try_pool {
+    struct try_rec {
+        struct why_conn_rec *rc;
+        struct why_ts syn;
+    } local[WHY_TRY_POOL_STACK], *v;
+    uint32_t n, cap;
+};
+
+static void try_pool_add(struct why_store *st, struct try_pool *p, struct why_conn_rec *rc)
+{
+    struct try_rec *v = room_for_one(st, p->v, p->local, WHY_TRY_POOL_STACK, &p->cap, p->n, sizeof *v);
+    if (!v)
+        return; /* the record is lost, as a record would be */
+    p->v = v;
+    p->v[p->n++] = (struct try_rec){rc, why_rec_conn(rc)->syn_ts0};
+}
+
+static void try_pool_free(struct try_pool *p)
+{
+    if (p->v && p->v != p->local)
+        free(p->v);
+    p->v = NULL;
+    p->n = p->cap = 0;
 }
 
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
@@ -2919,86 +3037,34 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     bool timed = !nowhere && !matched && !x->up && !cx->forced && x->ndns > 0 && !u.host_is_ip &&
                  !varnish_page(client) && timer_chain(cx, client, &u, x);
     struct try_cands cands = {.windowed = windowed};
+    struct try_pool pool = {0};
+    bool pooled = false;
     for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
         cands.n = cands.takes = 0;
         cands.sorted = false;
-        size_t slot = top;
-        struct try_walk tw = {us, ts, top, front, ts_top};
-        for (struct why_conn_rec *rc = ts        ? try_prev(cx, &tw, oldest)
-                                       : windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail)
-                                                  : cx->st->rhead;
-             rc; rc = ts ? try_prev(cx, &tw, oldest) : windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext) {
-            if (rc->claimed || taken(x, rc) || rc == client->rc || !is_upstream_conn(cx, rc))
+        if (!pooled) { /* the window, once: what no step rules out */
+            size_t slot = top;
+            struct try_walk tw = {us, ts, top, front, ts_top};
+            for (struct why_conn_rec *rc = ts        ? try_prev(cx, &tw, oldest)
+                                           : windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail)
+                                                      : cx->st->rhead;
+                 rc; rc = ts ? try_prev(cx, &tw, oldest) : windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext)
+                if (try_possible(cx, client, x, from, to, matched ? &fin : NULL, rc))
+                    try_pool_add(cx->st, &pool, rc);
+            pooled = true;
+        }
+        for (uint32_t k = 0; k < pool.n; k++) {
+            /* a gateway cannot connect for a request it has not received (try_possible), nor
+             * try again before its last try ended */
+            if (why_ts_diff_us(after, pool.v[k].syn) < -WHY_SKEW_US || taken(x, pool.v[k].rc))
                 continue;
+            struct why_conn_rec *rc = pool.v[k].rc;
             const struct why_conn *c = why_rec_conn(rc);
-            /* a gateway cannot connect for a request it has not received: packet times are
-             * exact to microseconds even when -i any hands packets out of order (asked first:
-             * the walk reads the records of a second before the window) */
-            if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US ||
-                why_ts_diff_us(after, c->syn_ts0) < -WHY_SKEW_US)
-                continue;
-            /* a request the match left without a final attempt: not another's chain, not an
-             * attempt begun after the answer (Apache's check of the next second) */
-            if (matched && (in_other_chain(&fin, rc) || why_ts_cmp(c->syn_ts0, client->resp_first_ts) > 0))
-                continue;
-            /* ...nor a check made in one round with the gateway's checks of another server
-             * (why_join_check_round), which the match left out as no final try (final_gap):
-             * the walk would offer it as a try of the request's own (races/run26: Apache's
-             * check of 198.19.0.12, 0.13 ms before its check of 198.19.0.27, 2.6 ms after
-             * `maint`'s request and 97 ms before the gateway's own 503). Not every check
-             * on a schedule: a request's own try to a server its checks go to can fit
-             * theirs (Varnish's fetches and probes of 198.19.0.12). */
-            if (matched && client->has_resp && attempt_failed(rc) &&
-                why_ts_diff_us(why_join_attempt_end(rc), client->resp_first_ts) > WHY_FAILOVER_US &&
-                why_join_check_round(cx, rc))
-                continue;
             if (refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) && c->srv_port == refused->srv_port &&
                 !why_join_retry_after_refusal(cx, refused, rc))
                 continue;
-            if (c->midstream || c->syn_count == 0 || (one_path && !why_join_same_path(c, one_path)))
-                continue;
-            /* ...and one sent before the request reached it (within that reordering) is the
-             * request's only if nothing else can have made it: not a check on its schedule
-             * (live run of 3 December, loaded: Varnish's probe of 198.19.0.17 left 29 us before
-             * hc's request, refused 5 us after it; hc, its backend sick, was answered 2.9 ms
-             * later without a dial, and took the probe) */
-            if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) && fits_checks(cx, rc))
-                continue;
-            /* An opaque HTTPS connection that carried data both ways without a TLS fault
-             * served a request that worked: not the one of a request the gateway failed. */
-            if (client->has_resp && client->status >= 500 && rc->app == WHY_APP_TLS &&
-                !why_rec_http(rc) && tls_healthy(rc))
-                continue;
-            /* A failed attempt still retrying after the gateway answered the client is not
-             * why it answered: it belongs to another request. */
-            if (attempt_failed(rc) && client->has_resp &&
-                why_ts_diff_us(client->resp_first_ts, why_join_attempt_end(rc)) > WHY_SKEW_US)
-                continue;
-            /* ...nor is one the gateway had neither heard back from nor waited on */
-            if (client->has_resp && unheard_at_answer(rc, client->resp_first_ts))
-                continue;
-            if (x->up && rc != x->up_conn && !attempt_failed(rc))
-                continue; /* a working connection that did not carry our request */
-            /* A failed attempt on a check's schedule before the connection that carried the
-             * request, which the gateway did not move on from at once, is the check: a chain
-             * of the request's own tries has no check in it (chain_prev), and a balancer
-             * moves on after a refusal in the same turn (races/run10: Varnish's probe of
-             * 198.19.0.17, refused 65 ms before origin500's connection to 198.19.0.27, was
-             * taken as origin500's first attempt, and made 198.19.0.17 an address requests
-             * go to) */
-            if (x->up && rc != x->up_conn && attempt_failed(rc) && why_join_scheduled(cx, rc) &&
-                !why_join_moved_on(cx, rc, WHY_CAUSAL_US, false))
-                continue;
-            if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
-                continue; /* after the connection that carried it */
-            /* SYNs that got nothing back, begun less than any connect timeout before the
-             * connection that carried the request: the gateway had not given up on them when it
-             * made that one, so they were another request's, made beside it (races/run13:
-             * HAProxy's garbage took drop's SYN sent 0.1 ms before its own) */
-            if (x->up_conn && rc != x->up_conn && attempt_failed(rc) && !c->half[WHY_S2C].end->rst_frame &&
-                !c->more->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
-                why_ts_diff_us(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) < WHY_UNHEARD_US)
+            if (one_path && !why_join_same_path(c, one_path))
                 continue;
             /* Where the request had to go, when that is known: the literal address, or what
              * the gateway's DNS answered for the host. A name that did not resolve leads
@@ -3083,6 +3149,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             refused = pc;
     }
     try_cands_free(&cands);
+    try_pool_free(&pool);
     /* The tries before the connection that carried the request are the chain that ends there:
      * each next one began when the one before it ended, and the first that did not is where
      * the request's tries begin (tries_linked; races/run14) */

@@ -278,6 +278,39 @@ static void refused_address_not_retried(void **state)
     assert_false(a2->claimed);
 }
 
+/* A request's tries are read from its window once for every step of the walk (try_pool): a
+ * chain of two refused tries, to the two addresses its name resolved to, is found in order
+ * among 200 other refused tries of the gateway in the window (to an address no lookup of the
+ * name gave), more than the walk keeps on its stack. */
+static void tries_found_among_many_in_window(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://two.lab/x", "two.lab", 1.0);
+    resolved(f, "two.lab", "198.19.0.10", 1.0001);
+    resolved(f, "two.lab", "198.19.0.11", 1.0002);
+    struct why_conn_rec *other[200];
+    for (int i = 0; i < 200; i++) {
+        other[i] = conn(f, "198.19.0.1", "198.19.0.99", 80, 1.002 + 0.00001 * i, false);
+        wend(&other[i]->c->half[WHY_S2C])->rst_frame = 1000 + (uint64_t)i;
+        wend(&other[i]->c->half[WHY_S2C])->rst_ts = T(1.002 + 0.00001 * i + 0.000001);
+    }
+    struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.005, false);
+    wend(&a1->c->half[WHY_S2C])->rst_frame = 25;
+    wend(&a1->c->half[WHY_S2C])->rst_ts = T(1.0051);
+    struct why_conn_rec *a2 = conn(f, "198.19.0.1", "198.19.0.11", 80, 1.0052, false);
+    wend(&a2->c->half[WHY_S2C])->rst_frame = 35;
+    wend(&a2->c->half[WHY_S2C])->rst_ts = T(1.0053);
+    answer(client, 502, 1.0054);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 2);
+    assert_ptr_equal(x.attempts[0], a1);
+    assert_ptr_equal(x.attempts[1], a2);
+    for (int i = 0; i < 200; i++)
+        assert_false(other[i] == x.attempts[0] || other[i] == x.attempts[1]);
+}
+
 static void unjoined_dns_groups_and_resolved(void **state)
 {
     struct fixture *f = *state;
@@ -3508,6 +3541,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(forward_proxy_join, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(tries_found_among_many_in_window, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_found_past_many_of_its_name, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
