@@ -288,20 +288,27 @@ static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn 
  * check: the gateway's own HTTP request (no client's), or one of its connections to that
  * server on a schedule (a failed attempt of another request is not one), of a server t's host
  * may be. A path busy with requests' tries says nothing by its schedule (path_busy). */
+static bool may_check(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
+
 static bool check_before(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
                          const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (!rc->gw_cli || rc->gw_srv || c->syn_count == 0 || rc->claimed || why_ts_cmp(c->first_ts, from) < 0 ||
-        why_ts_cmp(c->first_ts, t->req_ts) > 0)
-        return false;
-    if (!own_http(rc) && (why_join_path_busy(cx, rc) || !why_join_scheduled(cx, rc)))
+    if (why_ts_cmp(c->first_ts, from) < 0 || why_ts_cmp(c->first_ts, t->req_ts) > 0 || !may_check(cx, rc))
         return false;
     /* the gateway looks the request's host up and no lookup of it ever gave this address: a
      * check of another server (one set by address, or another name's), which says nothing of
      * the request's own (races/run8: HAProxy's `noanswer` was named after the failing checks
      * of another backend's servers) */
     return !named_elsewhere(cx, t, rc);
+}
+
+/* What check_before asks of rc whatever the request: the gateway's attempt (roles, a SYN), no
+ * join's, its own HTTP or on a schedule of a path not busy. */
+static bool may_check(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return rc->gw_cli && !rc->gw_srv && why_rec_conn(rc)->syn_count > 0 && !rc->claimed &&
+           (own_http(rc) || (!why_join_path_busy(cx, rc) && why_join_scheduled(cx, rc)));
 }
 
 static bool same_server(const struct why_conn_rec *a, const struct why_conn_rec *b)
@@ -495,26 +502,98 @@ static void range_set(const struct why_join_ctx *cx, const struct why_txn *t, st
         r->failed = rc;
 }
 
+/* The records of r (by the lists) that may be checks (may_check), by creation, from the
+ * sweep's memo (cx->sched->bg): read from r where it has none of them (a new sweep, or r begins
+ * before it), else only r's records made since it was read, added to it. NULL where it is not
+ * kept (no cache, r not by the lists, more than WHY_BG_MEMO_MAX of them): then r is as it was. */
+static const struct why_bg_memo *may_checks(const struct why_join_ctx *cx, struct rec_range *r)
+{
+    struct why_sched_cache *k = cx->sched;
+    if (!k || !r->lists)
+        return NULL;
+    struct why_bg_memo *m = &k->bg;
+    if (!m->valid || m->gen != k->gen || m->gw_gen != cx->gw->gen || r->start_seq < m->lo) {
+        m->valid = true;
+        m->gen = k->gen;
+        m->gw_gen = cx->gw->gen;
+        m->lo = r->start_seq;
+        m->hi = r->start_seq - 1;
+        m->n = 0;
+    }
+    /* r's records after hi, newest first, then put after the memo's by creation */
+    uint32_t n0 = m->n;
+    for (struct why_conn_rec *rc = range_prev(cx, r, NULL); rc && rc->seq > m->hi; rc = range_prev(cx, r, rc)) {
+        if (!may_check(cx, rc))
+            continue;
+        if (m->n == WHY_BG_MEMO_MAX) {
+            m->valid = false;
+            r->uc_begun = false; /* (the walk begins again) */
+            return NULL;
+        }
+        m->rec[m->n++] = rc;
+    }
+    for (uint32_t i = n0, j = m->n; i + 1 < j; i++, j--) {
+        struct why_conn_rec *v = m->rec[i];
+        m->rec[i] = m->rec[j - 1];
+        m->rec[j - 1] = v;
+    }
+    if (r->upto_seq > m->hi)
+        m->hi = r->upto_seq;
+    return m;
+}
+
+/* last_checks' test of rc, the next record newest first: into last[*n] when it is the last check
+ * of a server not met yet. */
+static void last_check_of(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
+                          struct why_conn_rec *rc, struct why_conn_rec **last, uint32_t *n)
+{
+    /* (what check_before asks of the record itself first: most records are no check, and
+     * their connections are not read) */
+    if (rc->claimed || why_ts_cmp(rc->first_ts, from) < 0 || why_ts_cmp(rc->first_ts, t->req_ts) > 0)
+        return;
+    uint32_t i = 0;
+    while (i < *n && !same_server(last[i], rc))
+        i++;
+    if (i == *n && check_before(cx, t, from, rc))
+        last[(*n)++] = rc;
+}
+
+/* The last checks as the walk of r finds them (last_checks without the memo). */
+static uint32_t last_checks_read(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
+                                 struct rec_range *r, struct why_conn_rec **last)
+{
+    uint32_t n = 0;
+    for (struct why_conn_rec *rc = range_prev(cx, r, NULL); rc && n < WHY_BG_SERVERS_MAX; rc = range_prev(cx, r, rc))
+        last_check_of(cx, t, from, rc, last, &n);
+    return n;
+}
+
 /* The last check (check_before) of each server among the upstream records of r,
  * in the order they were made, into last; how many: of the WHY_BG_SERVERS_MAX servers whose
  * last checks came latest. Found newest first, so a server with a later check is not asked
  * the schedule of its earlier attempts (a refusing server draws one every few milliseconds,
- * its checks come one a second or two). */
+ * its checks come one a second or two). Of r's records only those that may be checks are
+ * asked (may_checks: a record that is not on that list cannot be a check for any request). */
 static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
                             struct rec_range *r, struct why_conn_rec **last)
 {
+#ifndef NDEBUG
+    struct rec_range r0 = *r; /* (builds with assertions read r both ways: the same checks) */
+#endif
     uint32_t n = 0;
-    for (struct why_conn_rec *rc = range_prev(cx, r, NULL); rc && n < WHY_BG_SERVERS_MAX; rc = range_prev(cx, r, rc)) {
-        /* (what check_before asks of the record itself first: most records are no check,
-         * and their connections are not read) */
-        if (rc->claimed || why_ts_cmp(rc->first_ts, from) < 0 || why_ts_cmp(rc->first_ts, t->req_ts) > 0)
-            continue;
-        uint32_t i = 0;
-        while (i < n && !same_server(last[i], rc))
-            i++;
-        if (i == n && check_before(cx, t, from, rc))
-            last[n++] = rc;
+    const struct why_bg_memo *m = may_checks(cx, r);
+    if (!m)
+        n = last_checks_read(cx, t, from, r, last);
+    for (uint32_t j = m ? m->n : 0; j-- > 0 && n < WHY_BG_SERVERS_MAX && m->rec[j]->seq >= r->start_seq;)
+        if (m->rec[j]->seq <= r->upto_seq)
+            last_check_of(cx, t, from, m->rec[j], last, &n);
+#ifndef NDEBUG
+    if (m) {
+        struct why_conn_rec *read[WHY_BG_SERVERS_MAX];
+        if (last_checks_read(cx, t, from, &r0, read) != n || memcmp(read, last, n * sizeof last[0]) != 0)
+            abort(); /* the memo missed a check */
     }
+#endif
     /* made first, first (their order of creation: sequence numbers) */
     for (uint32_t i = 1; i < n; i++)
         for (uint32_t j = i; j > 0 && last[j - 1]->seq > last[j]->seq; j--) {

@@ -161,6 +161,7 @@ struct why_lone_rsts {
 #define WHY_SCHED_PATHS 8       /* paths whose attempts are kept (power of two) */
 #define WHY_UNNAMED_MEMO 64     /* requests whose lookups are kept (power of two) */
 #define WHY_SCHED_CACHE 8192 /* entries of the cache below (direct-mapped by record sequence) */
+#define WHY_BG_MEMO_MAX 1024 /* records that may be checks kept for a sweep's background joins */
 
 /* Answers about an attempt, by its record's sequence number (never reused). SCHEDULED and
  * LOOSE read only the gateway set and the records to the attempt's server (their paths,
@@ -217,6 +218,18 @@ struct why_sched_cache {
         uint64_t seq, gen, dgen;  /* the record's, and the gens then (seq 0: none) */
         struct why_conn_rec *prev;
     } cp[WHY_SCHED_CACHE];
+    /* the records the search for the gateway's last checks (background.c: last_checks) found
+     * may be checks whatever the request (may_check), of the unclaimed upstream records it
+     * read from seq lo to hi, by creation, while the records (gen) and the gateway set
+     * (gw_gen) stay: a sweep decides several requests that asked no server, and each read the
+     * same records of their 30 s; without packets an answer of no stays no (a claim takes a
+     * record's own HTTP away, never gives it) */
+    struct why_bg_memo {
+        bool valid;
+        uint64_t gen, lo, hi;
+        uint32_t gw_gen, n;
+        struct why_conn_rec *rec[WHY_BG_MEMO_MAX];
+    } bg;
     /* whether a request's lookups name its server up to a time (join.c: unnamed_server), while
      * the records (gen) do not change: a match asks it of every failed request waiting beside
      * the one it decides, for each of them */

@@ -1812,6 +1812,35 @@ static void checks_kept_are_the_latest(void **state)
     assert_int_equal(x.nchecks, 0);
 }
 
+/* A sweep's background joins read the records that may be checks once (the memo of the
+ * session's cache, while no record changes): the second 503 of the sweep, answered later,
+ * finds its window's checks made since the first was decided too, the old from the memo. */
+static void checks_of_a_sweep_read_once(void **state)
+{
+    struct fixture *f = *state;
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    assert_non_null(k);
+    f->cx.sched = k;
+    struct why_conn_rec *c1 = conn(f, "198.19.0.1", "198.19.2.1", 80, 1.0, true);
+    answer(request(f, c1, "/health", "198.19.2.1", 1.0001), 500, 1.0005);
+    struct why_txn *a = answered_request(f, 80, "/x", "x.lab", 5.0, 503, 5.1);
+    struct why_conn_rec *c2 = conn(f, "198.19.0.1", "198.19.2.2", 80, 5.5, true);
+    answer(request(f, c2, "/health", "198.19.2.2", 5.5001), 500, 5.5005);
+    struct why_txn *b = answered_request(f, 80, "/y", "y.lab", 6.0, 503, 6.1);
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_int_equal(x.nchecks, 1);
+    assert_ptr_equal(x.checks[0], c1);
+    assert_true(k->bg.valid);
+    uint64_t hi = k->bg.hi;
+    why_join_request(&f->cx, b, &x);
+    assert_true(k->bg.hi > hi); /* read on from the first's end */
+    assert_int_equal(x.nchecks, 2);
+    assert_ptr_equal(x.checks[0], c1);
+    assert_ptr_equal(x.checks[1], c2);
+    free(k);
+}
+
 /* A refusal made in one round with the gateway's checks of another server, round after round,
  * is a check, though too few rounds are held for a schedule: a request the gateway answered
  * itself meanwhile (a rewrite's 503) has no attempt (races/run26, Apache's `maint`). Not when
@@ -3574,6 +3603,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(drifting_checks_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(check_round_read_as_check, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_kept_are_the_latest, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_of_a_sweep_read_once, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_on_check_beat_read_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(pairing_of_three_read_by_each, setup, teardown),
         cmocka_unit_test_setup_teardown(check_sent_before_request_not_its_own, setup, teardown),
