@@ -2800,13 +2800,6 @@ static bool try_possible(const struct why_join_ctx *cx, const struct why_txn *cl
         return false;
     if (c->midstream || c->syn_count == 0)
         return false;
-    /* ...and one sent before the request reached it (within that reordering) is the
-     * request's only if nothing else can have made it: not a check on its schedule
-     * (live run of 3 December, loaded: Varnish's probe of 198.19.0.17 left 29 us before
-     * hc's request, refused 5 us after it; hc, its backend sick, was answered 2.9 ms
-     * later without a dial, and took the probe) */
-    if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) && fits_checks(cx, rc))
-        return false;
     /* An opaque HTTPS connection that carried data both ways without a TLS fault
      * served a request that worked: not the one of a request the gateway failed. */
     if (client->has_resp && client->status >= 500 && rc->app == WHY_APP_TLS &&
@@ -2822,16 +2815,6 @@ static bool try_possible(const struct why_join_ctx *cx, const struct why_txn *cl
         return false;
     if (x->up && rc != x->up_conn && !attempt_failed(rc))
         return false; /* a working connection that did not carry our request */
-    /* A failed attempt on a check's schedule before the connection that carried the
-     * request, which the gateway did not move on from at once, is the check: a chain
-     * of the request's own tries has no check in it (chain_prev), and a balancer
-     * moves on after a refusal in the same turn (races/run10: Varnish's probe of
-     * 198.19.0.17, refused 65 ms before origin500's connection to 198.19.0.27, was
-     * taken as origin500's first attempt, and made 198.19.0.17 an address requests
-     * go to) */
-    if (x->up && rc != x->up_conn && attempt_failed(rc) && why_join_scheduled(cx, rc) &&
-        !why_join_moved_on(cx, rc, WHY_CAUSAL_US, false))
-        return false;
     if (x->up_conn && rc != x->up_conn && why_ts_cmp(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) > 0)
         return false; /* after the connection that carried it */
     /* SYNs that got nothing back, begun less than any connect timeout before the
@@ -2841,6 +2824,23 @@ static bool try_possible(const struct why_join_ctx *cx, const struct why_txn *cl
     if (x->up_conn && rc != x->up_conn && attempt_failed(rc) && !c->half[WHY_S2C].end->rst_frame &&
         !c->more->icmp_frame && c->srv_addr.family == why_rec_conn(x->up_conn)->srv_addr.family &&
         why_ts_diff_us(c->syn_ts0, why_rec_conn(x->up_conn)->syn_ts0) < WHY_UNHEARD_US)
+        return false;
+    /* Last, the tests of a schedule (the dearest): one sent before the request reached it
+     * (within the reordering above) is the request's only if nothing else can have made
+     * it: not a check on its schedule (live run of 3 December, loaded: Varnish's probe of
+     * 198.19.0.17 left 29 us before hc's request, refused 5 us after it; hc, its backend
+     * sick, was answered 2.9 ms later without a dial, and took the probe) */
+    if (why_ts_cmp(c->syn_ts0, from) < 0 && attempt_failed(rc) && fits_checks(cx, rc))
+        return false;
+    /* A failed attempt on a check's schedule before the connection that carried the
+     * request, which the gateway did not move on from at once, is the check: a chain
+     * of the request's own tries has no check in it (chain_prev), and a balancer
+     * moves on after a refusal in the same turn (races/run10: Varnish's probe of
+     * 198.19.0.17, refused 65 ms before origin500's connection to 198.19.0.27, was
+     * taken as origin500's first attempt, and made 198.19.0.17 an address requests
+     * go to) */
+    if (x->up && rc != x->up_conn && attempt_failed(rc) && !why_join_moved_on(cx, rc, WHY_CAUSAL_US, false) &&
+        why_join_scheduled(cx, rc))
         return false;
     return true;
 }
