@@ -1125,6 +1125,8 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
         why_addr_eq(&sp->cli, &c->cli_addr))
         return sp;
     sp->valid = true;
+    sp->tt = sp->tt_room + WHY_PATH_CHECKS;
+    sp->us = sp->us_room + WHY_PATH_CHECKS;
     sp->ver = ver;
     sp->cli = c->cli_addr;
     sp->srv = c->srv_addr;
@@ -1375,9 +1377,25 @@ static void path_set(const struct why_join_ctx *cx, struct why_sched_path *sp, c
     }
     if (!nadd)
         return;
-    qsort(old, nadd, sizeof old[0], by_time);
-    uint32_t m = 0, j = 0;
+    for (uint32_t i = 1; i < nadd; i++) /* (a few: WHY_PATH_CHECKS) */
+        for (uint32_t k = i; k > 0 && why_ts_cmp(old[k - 1], old[k]) > 0; k--) {
+            struct why_ts v = old[k];
+            old[k] = old[k - 1];
+            old[k - 1] = v;
+        }
     bool exact = sp->us_exact;
+    if (sp->n == 0 || why_ts_cmp(old[nadd - 1], sp->tt[0]) < 0) {
+        /* all before the held ones (the usual: pruning takes the oldest): in the room before
+         * them, the one left out as it was */
+        for (uint32_t i = 0; i < nadd; i++) {
+            exact &= old[i].nsec % 1000 == 0;
+            sp->us[(int64_t)i - nadd] = old[i].sec * 1000000 + old[i].nsec / 1000;
+            sp->tt[(int64_t)i - nadd] = old[i];
+        }
+        *s = (struct sched_set){sp->tt - nadd, sp->us - nadd, sp->n + nadd, skip + nadd, exact, NULL};
+        return;
+    }
+    uint32_t m = 0, j = 0;
     for (uint32_t k = 0; k <= sp->n; k++) {
         while (j < nadd && (k == sp->n || why_ts_cmp(old[j], sp->tt[k]) < 0)) {
             exact &= old[j].nsec % 1000 == 0;

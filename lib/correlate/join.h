@@ -201,8 +201,11 @@ struct why_sched_cache {
         struct why_ts ts[WHY_SCHED_PATH_HELD];
         uint16_t by_time[WHY_SCHED_PATH_HELD];  /* their places, earliest first */
         uint16_t place[WHY_SCHED_PATH_HELD];    /* each one's place in by_time */
-        struct why_ts tt[WHY_SCHED_PATH_HELD];  /* their times by time */
-        int64_t us[WHY_SCHED_PATH_HELD];        /* the same in microseconds */
+        /* their times by time, and the same in microseconds: tt and us, each WHY_PATH_CHECKS
+         * places into its room (where a schedule test puts the path's pruned checks that came
+         * before them all, not copying the path's times after them: background.c, path_set) */
+        struct why_ts tt_room[WHY_PATH_CHECKS + WHY_SCHED_PATH_HELD], *tt;
+        int64_t us_room[WHY_PATH_CHECKS + WHY_SCHED_PATH_HELD], *us;
         bool us_exact;                          /* all on whole microseconds: the distances
                                                    are differences of us (why_ts_diff_us) */
         /* by time, as tt: each one's shortest tight period among the others (background.c:
