@@ -1354,8 +1354,9 @@ static int scheduled_set(const struct sched_set *s, struct why_ts t, enum sched_
 
 /* The set scheduled_any reads for rc, from its path's held attempts (sched_path): rc left
  * out, or, where rc is not held and more than WHY_BG_ATTEMPTS_MAX are, the last held in the
- * index's order; with `gone`, and the path's checks already pruned, merged into tt and us
- * (room for WHY_BG_TS_MAX). A memo where rc is held and nothing is added. */
+ * index's order; with `gone`, and the path's checks already pruned: put in the room before
+ * sp's times where they all came before those (the set read from there), else merged into tt
+ * and us (room for WHY_BG_TS_MAX). A memo where rc is held and nothing is added. */
 static void path_set(const struct why_join_ctx *cx, struct why_sched_path *sp, const struct why_conn_rec *rc,
                      bool gone, struct sched_set *s, struct why_ts *tt, int64_t *us)
 {
