@@ -278,6 +278,8 @@ static void refused_address_not_retried(void **state)
     assert_false(a2->claimed);
 }
 
+static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at);
+
 /* A request's tries are read from its window once for every step of the walk (try_pool): a
  * chain of two refused tries, to the two addresses its name resolved to, is found in order
  * among 200 other refused tries of the gateway in the window (to an address no lookup of the
@@ -290,17 +292,10 @@ static void tries_found_among_many_in_window(void **state)
     resolved(f, "two.lab", "198.19.0.10", 1.0001);
     resolved(f, "two.lab", "198.19.0.11", 1.0002);
     struct why_conn_rec *other[200];
-    for (int i = 0; i < 200; i++) {
-        other[i] = conn(f, "198.19.0.1", "198.19.0.99", 80, 1.002 + 0.00001 * i, false);
-        wend(&other[i]->c->half[WHY_S2C])->rst_frame = 1000 + (uint64_t)i;
-        wend(&other[i]->c->half[WHY_S2C])->rst_ts = T(1.002 + 0.00001 * i + 0.000001);
-    }
-    struct why_conn_rec *a1 = conn(f, "198.19.0.1", "198.19.0.10", 80, 1.005, false);
-    wend(&a1->c->half[WHY_S2C])->rst_frame = 25;
-    wend(&a1->c->half[WHY_S2C])->rst_ts = T(1.0051);
-    struct why_conn_rec *a2 = conn(f, "198.19.0.1", "198.19.0.11", 80, 1.0052, false);
-    wend(&a2->c->half[WHY_S2C])->rst_frame = 35;
-    wend(&a2->c->half[WHY_S2C])->rst_ts = T(1.0053);
+    for (int i = 0; i < 200; i++)
+        other[i] = refused(f, "198.19.0.99", 1.002 + 0.00001 * i);
+    struct why_conn_rec *a1 = refused(f, "198.19.0.10", 1.005);
+    struct why_conn_rec *a2 = refused(f, "198.19.0.11", 1.0052);
     answer(client, 502, 1.0054);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
