@@ -2306,22 +2306,62 @@ static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts hor
     return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
 }
 
-/* Freed records' entries out of the vector once they are a quarter of it (order kept). */
+/* Freed records' entries out of the vector once they are a quarter of it (order kept). The
+ * places held in uslots and tslots (both in increasing order) move with their entries, and
+ * those of freed records go, as do the places the two were looked at up to: what they held
+ * stays held, and the records their walks had read are not read again (each is a cold record
+ * and its connection; reading every upstream record again after each compaction was most of
+ * why_store_try_slots' cost). Freed entries are skipped by every reader of the two, so
+ * leaving them out changes no walk. */
 static void slots_compact(struct why_store *st)
 {
     if (!st->slots_ok || st->slots_dead * 4 < st->nslots)
         return;
-    size_t n = 0;
+    bool held = st->uslots_ok && st->uslots_gen != 0;
+    size_t n = 0, ku = 0, nu = 0, kt = 0, nt = 0;
+    size_t uupto = SIZE_MAX, tupto = SIZE_MAX; /* (SIZE_MAX: at the end) */
     for (size_t i = 0; i < st->nslots; i++) {
-        if (!st->slots[i].rc)
+        bool live = st->slots[i].rc != NULL;
+        if (held) {
+            if (i == st->uslots_upto)
+                uupto = n;
+            for (; ku < st->nuslots && st->uslots[ku] == i; ku++) {
+                if (ku == st->tslots_upto)
+                    tupto = nu;
+                if (live)
+                    st->uslots[nu++] = (uint32_t)n;
+            }
+            for (; kt < st->ntslots && st->tslots[kt] == i; kt++)
+                if (live)
+                    st->tslots[nt++] = (uint32_t)n;
+        }
+        if (!live)
             continue;
         st->slots[n] = st->slots[i];
         st->slots[n].rc->slot = (uint32_t)n;
         n++;
     }
+    if (held) {
+        st->uslots_upto = uupto == SIZE_MAX ? n : uupto;
+        st->tslots_upto = tupto == SIZE_MAX ? nu : tupto;
+        st->nuslots = nu;
+        st->ntslots = nt;
+    }
     st->nslots = n;
     st->slots_dead = 0;
-    st->uslots_gen = 0; /* the places moved */
+#ifndef NDEBUG
+    /* both still in increasing order, each place below where its vector was looked at up to,
+     * and every try place among the upstream ones looked at */
+    for (size_t i = 0, j = 0; held && i < st->nuslots; i++) {
+        if (st->uslots[i] >= st->uslots_upto || (i > 0 && st->uslots[i - 1] >= st->uslots[i]) ||
+            !st->slots[st->uslots[i]].rc)
+            abort();
+        for (; j < st->ntslots && i < st->tslots_upto && st->tslots[j] == st->uslots[i]; j++)
+            ;
+        if (i + 1 == st->nuslots && j != st->ntslots)
+            abort(); /* a try place not among the upstream ones, or out of order */
+    }
+#endif
 }
 
 /* Room for one more place in a vector of places (uslots, tslots) holding n of *cap (false,

@@ -910,6 +910,65 @@ static void try_slots_leave_out_carried_http(void **state)
     assert_int_equal(us[5], ts[2]);
 }
 
+/* Compacting the vector by creation (a quarter of its entries freed) moves the places of the
+ * upstream and try records with their entries: the freed ones leave both, the others are
+ * kept as they were sorted, not read again (a record sorted as a try that connected and
+ * carried HTTP since stays one), and a later call reads only the records added since. */
+static void try_slots_kept_through_compaction(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr gw = A("198.19.0.1");
+    why_gw_add_served(&f->gw, &gw);
+    why_gw_add_originator(&f->gw, &gw);
+    struct why_conn c[9];
+    struct why_conn_rec *rc[9];
+    for (int i = 0; i < 9; i++) {
+        c[i] = f->conns[0];
+        c[i].cli_port = (uint16_t)(51000 + i);
+        c[i].first_ts = i < 8 ? T(1 + i * 0.01) : T(2); /* the newest by far: the eight
+                                                            before it are sorted */
+        c[i].established = i % 2 == 0; /* the even ones carried HTTP, the odd ones failed */
+        assert_non_null(rc[i] = why_store_conn_new(&f->st, &c[i]));
+        rc[i]->app = i % 2 == 0 ? WHY_APP_HTTP : WHY_APP_UNKNOWN;
+    }
+    size_t n, front, nus;
+    const uint32_t *ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
+    assert_int_equal(front, 8);
+    assert_int_equal(n, 4);
+    for (int k = 0; k < 4; k++)
+        assert_ptr_equal(f->st.slots[ts[k]].rc, rc[2 * k + 1]);
+    /* the first four close and go (more than a quarter of the nine), and rc[5], sorted as a
+     * try, connects and carries HTTP */
+    for (int i = 0; i < 4; i++) {
+        rc[i]->closed = true;
+        why_store_conn_active(&f->st, rc[i]);
+        rc[i]->c->half[0].last_ts = rc[i]->c->half[1].last_ts = T(1);
+    }
+    c[5].established = true;
+    rc[5]->app = WHY_APP_HTTP;
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_conns, 4);
+    assert_int_equal(f->st.nslots, 5); /* compacted */
+    assert_int_equal(f->st.uslots_upto, 5);
+    const uint32_t *us = why_store_upstream_slots(&f->st, &f->gw, &nus);
+    assert_int_equal(nus, 5);
+    for (int k = 0; k < 5; k++)
+        assert_ptr_equal(f->st.slots[us[k]].rc, rc[4 + k]);
+    ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
+    assert_int_equal(front, 4);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(f->st.slots[ts[0]].rc, rc[5]); /* as sorted, not read again */
+    assert_ptr_equal(f->st.slots[ts[1]].rc, rc[7]);
+    /* one more, a failed attempt, much later: rc[8] and nothing before it is read */
+    struct why_conn late = f->conns[0];
+    late.cli_port = 52000;
+    late.first_ts = T(4);
+    assert_non_null(why_store_conn_new(&f->st, &late));
+    ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
+    assert_int_equal(front, 5);
+    assert_int_equal(n, 2); /* rc[8] carried HTTP */
+}
+
 /* The queued requests of one host from the index by host, in the order they began. */
 static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
 {
@@ -1606,6 +1665,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_slots_skip_held_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(try_slots_leave_out_carried_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(try_slots_kept_through_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
