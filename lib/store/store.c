@@ -2306,7 +2306,9 @@ static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts hor
     return all || why_ts_cmp(last, horizon) < 0 || why_ts_cmp(last, recent) < 0;
 }
 
-/* Freed records' entries out of the vector once they are a quarter of it (order kept). The
+/* Freed records' entries out of the vector once they are half of it (order kept: each
+ * compaction writes every live record's place, a cold record each, so not more often; the
+ * walks over the vector skip the freed entries, 32 bytes each, in order). The
  * places held in uslots and tslots (both in increasing order) move with their entries, and
  * those of freed records go, as do the places the two were looked at up to: what they held
  * stays held, and the records their walks had read are not read again (each is a cold record
@@ -2315,7 +2317,7 @@ static bool dns_expired(const struct why_dns_rec *d, bool all, struct why_ts hor
  * leaving them out changes no walk. */
 static void slots_compact(struct why_store *st)
 {
-    if (!st->slots_ok || st->slots_dead * 4 < st->nslots)
+    if (!st->slots_ok || st->slots_dead * 2 < st->nslots)
         return;
     bool held = st->uslots_ok && st->uslots_gen != 0;
     size_t n = 0, ku = 0, nu = 0, kt = 0, nt = 0;

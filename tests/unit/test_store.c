@@ -910,7 +910,7 @@ static void try_slots_leave_out_carried_http(void **state)
     assert_int_equal(us[5], ts[2]);
 }
 
-/* Compacting the vector by creation (a quarter of its entries freed) moves the places of the
+/* Compacting the vector by creation (half its entries freed) moves the places of the
  * upstream and try records with their entries: the freed ones leave both, the others are
  * kept as they were sorted, not read again (a record sorted as a try that connected and
  * carried HTTP since stays one), and a later call reads only the records added since. */
@@ -937,9 +937,9 @@ static void try_slots_kept_through_compaction(void **state)
     assert_int_equal(n, 4);
     for (int k = 0; k < 4; k++)
         assert_ptr_equal(f->st.slots[ts[k]].rc, rc[2 * k + 1]);
-    /* the first four close and go (more than a quarter of the nine), and rc[5], sorted as a
-     * try, connects and carries HTTP */
-    for (int i = 0; i < 4; i++) {
+    /* the first five close and go (more than half of the nine), and rc[5], sorted as a try,
+     * connects and carries HTTP */
+    for (int i = 0; i < 5; i++) {
         rc[i]->closed = true;
         why_store_conn_active(&f->st, rc[i]);
         rc[i]->c->half[0].last_ts = rc[i]->c->half[1].last_ts = T(1);
@@ -947,25 +947,25 @@ static void try_slots_kept_through_compaction(void **state)
     c[5].established = true;
     rc[5]->app = WHY_APP_HTTP;
     why_store_prune(&f->st, T(1 + 121), false);
-    assert_int_equal(f->pruned_conns, 4);
-    assert_int_equal(f->st.nslots, 5); /* compacted */
-    assert_int_equal(f->st.uslots_upto, 5);
+    assert_int_equal(f->pruned_conns, 5);
+    assert_int_equal(f->st.nslots, 4); /* compacted */
+    assert_int_equal(f->st.uslots_upto, 4);
     const uint32_t *us = why_store_upstream_slots(&f->st, &f->gw, &nus);
-    assert_int_equal(nus, 5);
-    for (int k = 0; k < 5; k++)
-        assert_ptr_equal(f->st.slots[us[k]].rc, rc[4 + k]);
+    assert_int_equal(nus, 4);
+    for (int k = 0; k < 4; k++)
+        assert_ptr_equal(f->st.slots[us[k]].rc, rc[5 + k]);
     ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
-    assert_int_equal(front, 4);
+    assert_int_equal(front, 3);
     assert_int_equal(n, 2);
     assert_ptr_equal(f->st.slots[ts[0]].rc, rc[5]); /* as sorted, not read again */
     assert_ptr_equal(f->st.slots[ts[1]].rc, rc[7]);
-    /* one more, a failed attempt, much later: rc[8] and nothing before it is read */
+    /* one more, much later: rc[8] is sorted now, and nothing before it is read */
     struct why_conn late = f->conns[0];
     late.cli_port = 52000;
     late.first_ts = T(4);
     assert_non_null(why_store_conn_new(&f->st, &late));
     ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
-    assert_int_equal(front, 5);
+    assert_int_equal(front, 4);
     assert_int_equal(n, 2); /* rc[8] carried HTTP */
 }
 
