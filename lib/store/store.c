@@ -1387,8 +1387,11 @@ void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
 
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)
 {
+    static struct why_conn_rec *const none[1]; /* kept, and empty: no TLS record yet */
     *n = st->ntls;
-    return st->slots_ok && st->tls_ok ? st->tls_recs : NULL;
+    if (!st->slots_ok || !st->tls_ok)
+        return NULL;
+    return st->tls_recs ? st->tls_recs : none;
 }
 
 /* ---- transactions and the request index ---- */

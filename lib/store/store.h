@@ -485,8 +485,8 @@ struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
-/* The records found to be TLS, in no order (*n of them); NULL when the index is not kept
- * (an allocation failed): then every record must be walked. */
+/* The records found to be TLS, in no order (*n of them; none yet: an empty vector); NULL when
+ * the index is not kept (an allocation failed): then every record must be walked. */
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n);
 /* s's record is the gateway's upstream connection (client side the gateway, server side not):
  * from the entry while the gateways' sets are unchanged, else from the record (refreshed). */

@@ -969,6 +969,34 @@ static void try_slots_kept_through_compaction(void **state)
     assert_int_equal(n, 2); /* rc[8] carried HTTP */
 }
 
+/* The index of TLS records is kept from the start: empty (not NULL, which would send its
+ * readers over every record held) until a record is found to be TLS, and again once it goes. */
+static void tls_records_indexed(void **state)
+{
+    struct fixture *f = *state;
+    size_t n = 99;
+    struct why_conn_rec *const *v = why_store_tls_recs(&f->st, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 0);
+    struct why_conn_rec *plain = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_conn_rec *tls = why_store_conn_new(&f->st, &f->conns[1]);
+    assert_non_null(plain);
+    assert_non_null(tls);
+    tls->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, tls);
+    v = why_store_tls_recs(&f->st, &n);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(v[0], tls);
+    tls->closed = true;
+    why_store_conn_active(&f->st, tls);
+    tls->c->half[0].last_ts = tls->c->half[1].last_ts = T(1);
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_conns, 1);
+    v = why_store_tls_recs(&f->st, &n);
+    assert_non_null(v);
+    assert_int_equal(n, 0);
+}
+
 /* The queued requests of one host from the index by host, in the order they began. */
 static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
 {
@@ -1666,6 +1694,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_slots_skip_held_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(try_slots_leave_out_carried_http, setup, teardown),
         cmocka_unit_test_setup_teardown(try_slots_kept_through_compaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(tls_records_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
