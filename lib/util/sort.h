@@ -6,6 +6,7 @@
 #ifndef WHY_UTIL_SORT_H
 #define WHY_UTIL_SORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,8 +16,9 @@
 
 /* Defines `static void NAME(T **v, size_t n)`, which sorts v[0..n) by KEY(p) (an expression
  * of p, a const T *, giving a uint64_t), smallest first: by insertion up to WHY_SORT_SMALL
- * entries, else by radix on the bytes of the keys' span (max - min: two passes for spans
- * under 65536) through a scratch array; by qsort when that cannot be allocated. */
+ * entries, else, unless the pass that finds the keys' span finds them in order already, by
+ * radix on the bytes of that span (max - min: two passes for spans under 65536) through a
+ * scratch array; by qsort when that cannot be allocated. */
 #define WHY_SORT_BY_KEY(NAME, T, KEY)                                                              \
     static inline uint64_t NAME##_key(const T *p) { return (KEY); }                               \
     static int NAME##_cmp(const void *a, const void *b)                                            \
@@ -37,16 +39,21 @@
             }                                                                                      \
             return;                                                                                \
         }                                                                                          \
+        uint64_t lo = NAME##_key(v[0]), hi = lo, last = lo;                                        \
+        bool sorted = true;                                                                        \
+        for (size_t i = 1; i < n; i++) {                                                           \
+            uint64_t k = NAME##_key(v[i]);                                                         \
+            sorted &= k > last;                                                                    \
+            last = k;                                                                              \
+            lo = k < lo ? k : lo;                                                                  \
+            hi = k > hi ? k : hi;                                                                  \
+        }                                                                                          \
+        if (sorted)                                                                                \
+            return; /* (in order already: each key read once, as pointers often are) */           \
         T **tmp = malloc(n * sizeof *tmp);                                                         \
         if (!tmp) {                                                                                \
             qsort(v, n, sizeof *v, NAME##_cmp);                                                    \
             return;                                                                                \
-        }                                                                                          \
-        uint64_t lo = NAME##_key(v[0]), hi = lo;                                                   \
-        for (size_t i = 1; i < n; i++) {                                                           \
-            uint64_t k = NAME##_key(v[i]);                                                         \
-            lo = k < lo ? k : lo;                                                                  \
-            hi = k > hi ? k : hi;                                                                  \
         }                                                                                          \
         T **a = v, **b = tmp;                                                                      \
         for (unsigned shift = 0; shift < 64 && ((hi - lo) >> shift) != 0; shift += 8) {           \

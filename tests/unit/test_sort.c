@@ -87,10 +87,38 @@ static void as_qsort(void **state)
             }
 }
 
+/* Keys in order already are found so by the pass over them and left as they are; one pair out
+ * of order anywhere (first, middle, last) is not taken for order. */
+static void in_order_kept(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static struct item items[N];
+    struct item *a[N];
+    for (size_t i = 0; i < N; i++) {
+        items[i].key = 1000 + 7 * (uint64_t)i;
+        a[i] = &items[i];
+    }
+    sort_items(a, N);
+    for (size_t i = 0; i < N; i++)
+        assert_ptr_equal(a[i], &items[i]);
+    static const size_t at[] = {0, N / 2, N - 2};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+        for (size_t i = 0; i < N; i++)
+            a[i] = &items[i];
+        a[at[k]] = &items[at[k] + 1];
+        a[at[k] + 1] = &items[at[k]];
+        sort_items(a, N);
+        for (size_t i = 0; i < N; i++)
+            assert_ptr_equal(a[i], &items[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(as_qsort),
+        cmocka_unit_test(in_order_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
