@@ -466,6 +466,7 @@ static void renegotiation_stall_keeps_its_host(void **state)
     struct why_txn *alert = request(f, cc2, "http://alert.tls/a", "alert.tls", 1.0);
     struct why_conn_rec *stall = conn(f, "198.19.0.1", "198.19.0.11", 443, 1.05, true);
     stall->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, stall); /* as the TLS reader's open does */
     struct why_tls_facts *st = why_store_tls_facts(&f->st, stall);
     assert_non_null(st);
     strcpy(st->sni, "reneg.tls");
@@ -475,6 +476,7 @@ static void renegotiation_stall_keeps_its_host(void **state)
     why_store_rec_list(&f->st, stall, WHY_LIST_RENEG);
     struct why_conn_rec *failed = conn(f, "198.19.0.1", "198.19.0.12", 443, 1.01, true);
     failed->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, failed);
     struct why_tls_facts *ft = why_store_tls_facts(&f->st, failed);
     assert_non_null(ft);
     strcpy(ft->sni, "alert.tls");
@@ -1339,6 +1341,7 @@ static void upstream_retried_or_lost(void **state)
     struct fixture *f = *state;
     struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 443, 0.5, true);
     cc->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, cc); /* as the TLS reader's open does */
     cc->c->half[WHY_C2S].last_ts = cc->c->half[WHY_S2C].last_ts = T(9);
     struct why_txn *kept = up_attempt(f, "/a", 1.0, 1.01, 0);  /* closed under it ... */
     up_attempt(f, "/a", 1.02, 1.05, 200);                       /* ... sent again: 200 */
