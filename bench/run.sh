@@ -149,7 +149,7 @@ timed() {
 # one, and the ratios between them hold (three runs in a row once took one build 45 % longer
 # on hang-2000m than the build timed just before it, with 0.5 % fewer instructions).
 declare -a SIDE_NAME=() SIDE_CMD=()
-declare -A PW PC PR PRC
+declare -A PW PC PR PRC PCR
 side() { local name="$1"; shift; SIDE_NAME+=("$name"); SIDE_CMD+=("$(printf '%q ' "$@")"); }
 sides() {
   local i j name
@@ -157,6 +157,7 @@ sides() {
     for j in "${!SIDE_NAME[@]}"; do
       name="${SIDE_NAME[$j]}"
       eval "timed \"\$name.\$i\" ${SIDE_CMD[$j]}"
+      PCR[$name.$i]=$T_CPU
       if [ -z "${PC[$name]:-}" ] || awk -v a="$T_CPU" -v b="${PC[$name]}" 'BEGIN {exit !(a < b)}'; then
         PW[$name]=$T_WALL; PC[$name]=$T_CPU; PR[$name]=$T_RSS; PRC[$name]=$T_RC
         for x in out err time; do cp -f "$OUTDIR/$name.$i.$x" "$OUTDIR/$name.$x"; done
@@ -167,6 +168,17 @@ sides() {
   SIDE_NAME=(); SIDE_CMD=()
 }
 picked() { T_WALL=${PW[$1]:-}; T_CPU=${PC[$1]:-}; T_RSS=${PR[$1]:-}; T_RC=${PRC[$1]:-255}; }
+# rounds A B: the median over the rounds of A's CPU time over B's in the same round. The
+# machine moves between speeds some 2-3x apart for whole runs at a time; the least of each
+# program can come from rounds at different speeds, two runs of one round seldom do.
+rounds() {
+  local i r=""
+  for i in $(seq 1 "$REPEAT"); do
+    local a="${PCR[$1.$i]:-}" b="${PCR[$2.$i]:-}"
+    [ -n "$a" ] && [ -n "$b" ] && r="$r $(awk -v a="$a" -v b="$b" 'BEGIN { if (b + 0 > 0) print a / b }')"
+  done
+  echo $r | tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {if (NR) printf "%.1fx", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "-"}'
+}
 # instructions NAME CMD...: CMD under callgrind (profile kept in OUTDIR/NAME.cg for
 # callgrind_annotate); sets T_INSTR to the instructions it ran, empty when it failed
 instructions() {
@@ -239,6 +251,7 @@ for s in "${SHAPE_LIST[@]}"; do
       # exit 0: nothing failed, 1: failures found; both are a finished run
       if [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; then
         W[$k.$l]=$T_WALL; C[$k.$l]=$T_CPU; R[$k.$l]=$T_RSS; N[$k.$l]=$(incidents "$OUTDIR/why.$k.$l.jsonl")
+        S[$k.$l.rounds]=$(rounds "why.$k.$l" "loop.$k")
       else
         echo "run: why502 ($l) failed on $f (exit $T_RC, $OUTDIR/why.$k.$l.err)" >&2; FAILED=1
       fi
@@ -323,15 +336,18 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   for l in "${LABELS[@]}"; do
     echo "why502 $l: ${BIN[$l]}${XOPT[$l]:+ ${XOPT[$l]}} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
-  [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT (on each file every program once a round, in turn); page cache warm"
+  [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT (on each file every program once a round, in turn); page cache warm; rounds' median: of each round's why502 CPU over that round's read floor CPU (the machine's speed moves between runs, seldom within a round)"
   echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; a why502 that reads ahead on a second thread, --read-ahead or any before c8cc1fe, counts both threads' CPU); load: 1-minute load average when the file was measured"
   echo
   if [ ${#SHAPE_LIST[@]} -gt 0 ]; then   # --shapes '': the scale table alone
     hdr="| shape | file MiB | packets | load | read floor s (wall) |"
     sep="|---|---:|---:|---:|---:|"
     for l in "${LABELS[@]}"; do
-      hdr="$hdr $l s (wall) | $l ratio (wall) | $l RSS MiB | $l incidents |"
-      sep="$sep---:|---:|---:|---:|"
+      hdr="$hdr $l s (wall) | $l ratio (wall) |"
+      sep="$sep---:|---:|"
+      [ "$REPEAT" -gt 1 ] && { hdr="$hdr $l ratio, rounds' median |"; sep="$sep---:|"; }
+      hdr="$hdr $l RSS MiB | $l incidents |"
+      sep="$sep---:|---:|"
       [ $EXH -eq 1 ] && { hdr="$hdr $l = --exhaustive |"; sep="$sep---|"; }
     done
     echo "$hdr"; echo "$sep"
@@ -341,7 +357,9 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
         [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
         row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
         for l in "${LABELS[@]}"; do
-          row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") ($(ratio "${W[$k.$l]:-}" "${FW[$k]}")) | $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
+          row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") ($(ratio "${W[$k.$l]:-}" "${FW[$k]}")) |"
+          [ "$REPEAT" -gt 1 ] && row="$row $(v "${S[$k.$l.rounds]:-}") |"
+          row="$row $(v "${R[$k.$l]:-}") | $(v "${N[$k.$l]:-}") |"
           # the parity of the 200 MB file, in its row: identical, DIFFERENT, timeout, failed
           [ $EXH -eq 1 ] && row="$row $([ $which = small ] && v "${S[$s.$l.same]%% (*}" || echo '')  |"
         done
