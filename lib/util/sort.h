@@ -49,7 +49,7 @@
             hi = k > hi ? k : hi;                                                                  \
         }                                                                                          \
         if (sorted)                                                                                \
-            return; /* (a batch taken from a list by creation often is: each key read once) */   \
+            return; /* (a batch taken from a list by creation often is: each key read once) */    \
         T **tmp = malloc(n * sizeof *tmp);                                                         \
         if (!tmp) {                                                                                \
             qsort(v, n, sizeof *v, NAME##_cmp);                                                    \
