@@ -95,6 +95,28 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     return t;
 }
 
+/* a serves HTTP and opens connections: a gateway */
+static void gateway(struct fixture *f, struct why_addr a)
+{
+    why_gw_add_served(&f->gw, &a);
+    why_gw_add_originator(&f->gw, &a);
+}
+
+/* The gateway's connection (conns[0]'s path) from client port `port`, first seen at `at`,
+ * established or not when its record is made, in *c (which the record reads while it
+ * lives). */
+static struct why_conn_rec *upstream_at(struct fixture *f, struct why_conn *c, uint16_t port, double at,
+                                        bool established)
+{
+    *c = f->conns[0];
+    c->cli_port = port;
+    c->first_ts = T(at);
+    c->established = established;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
+    assert_non_null(rc);
+    return rc;
+}
+
 /* A request's target, Host and Via come in one allocation (the target's), the target read
  * from a longer buffer without its NUL; the names bounded as why_store_txn_names bounds them,
  * the shared "" when both are empty. Freeing the transaction frees them all (ASan, leaks). */
@@ -771,9 +793,7 @@ static void upstream_candidates(void **state)
     assert_null(f->st.cand_head);
     assert_true(why_store_cands_ordered(&f->st));
     /* 198.19.0.1 (the client side of `up`) serves HTTP and opens connections: the gateway */
-    struct why_addr gw = A("198.19.0.1");
-    why_gw_add_served(&f->gw, &gw);
-    why_gw_add_originator(&f->gw, &gw);
+    gateway(f, A("198.19.0.1"));
     assert_false(why_store_cands_ordered(&f->st)); /* the split is stale */
     why_store_classify(&f->st);
     assert_true(why_store_cands_ordered(&f->st));
@@ -826,9 +846,7 @@ static void upstream_slots_skip_held_clients(void **state)
     assert_non_null(why_store_upstream_slots(&f->st, &f->gw, &n));
     assert_int_equal(n, 0);
     /* 198.19.0.1 serves HTTP and opens connections: the gateway, client side of up1, up2 */
-    struct why_addr gw = A("198.19.0.1");
-    why_gw_add_served(&f->gw, &gw);
-    why_gw_add_originator(&f->gw, &gw);
+    gateway(f, A("198.19.0.1"));
     const uint32_t *us = why_store_upstream_slots(&f->st, &f->gw, &n);
     assert_non_null(us);
     assert_int_equal(n, 2);
@@ -842,9 +860,7 @@ static void upstream_slots_skip_held_clients(void **state)
     assert_int_equal(us[2], up3->slot);
     /* the held clients' address turns out to be a gateway too (a chain of proxies): their
      * connections to 198.18.1.1 are that gateway's upstream connections now */
-    struct why_addr inner = A("198.18.1.10");
-    why_gw_add_served(&f->gw, &inner);
-    why_gw_add_originator(&f->gw, &inner);
+    gateway(f, A("198.18.1.10"));
     us = why_store_upstream_slots(&f->st, &f->gw, &n);
     assert_int_equal(n, 104);
     assert_int_equal(us[0], first->slot);
@@ -860,19 +876,12 @@ static void upstream_slots_skip_held_clients(void **state)
 static void try_slots_leave_out_carried_http(void **state)
 {
     struct fixture *f = *state;
-    struct why_addr gw = A("198.19.0.1");
-    why_gw_add_served(&f->gw, &gw);
-    why_gw_add_originator(&f->gw, &gw);
+    gateway(f, A("198.19.0.1"));
     struct why_conn c[5];
     struct why_conn_rec *rc[5];
-    for (int i = 0; i < 5; i++) {
-        c[i] = f->conns[0];
-        c[i].cli_port = (uint16_t)(51000 + i);
-        c[i].first_ts = T(1 + i * 0.01);
-    }
-    c[4].first_ts = T(1.09); /* newer than the others by less than the age (0.1 s) */
+    /* the last newer than the others by less than the age (0.1 s) */
     for (int i = 0; i < 5; i++)
-        assert_non_null(rc[i] = why_store_conn_new(&f->st, &c[i]));
+        rc[i] = upstream_at(f, &c[i], (uint16_t)(51000 + i), i < 4 ? 1 + i * 0.01 : 1.09, false);
     c[0].established = c[2].established = c[3].established = c[4].established = true;
     rc[0]->app = rc[4]->app = WHY_APP_HTTP;
     rc[2]->app = WHY_APP_TLS; /* carried something else */
@@ -883,10 +892,8 @@ static void try_slots_leave_out_carried_http(void **state)
     /* 1.09 s is the newest: the records of 0.99 s and before are sorted, none is */
     assert_int_equal(front, 0);
     assert_int_equal(n, 0);
-    struct why_conn late = f->conns[0];
-    late.cli_port = 52000;
-    late.first_ts = T(1.125);
-    assert_non_null(why_store_conn_new(&f->st, &late));
+    struct why_conn late;
+    upstream_at(f, &late, 52000, 1.125, false);
     ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
     assert_int_equal(front, 3); /* 1.00, 1.01, 1.02 sorted (by 1.025) */
     assert_int_equal(n, 2);
@@ -895,10 +902,8 @@ static void try_slots_leave_out_carried_http(void **state)
     /* sorted once: the failed attempt that connects and carries HTTP later stays */
     c[1].established = true;
     rc[1]->app = WHY_APP_HTTP;
-    struct why_conn later = f->conns[0];
-    later.cli_port = 52001;
-    later.first_ts = T(4);
-    assert_non_null(why_store_conn_new(&f->st, &later));
+    struct why_conn later;
+    upstream_at(f, &later, 52001, 4, false);
     ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
     assert_int_equal(front, 6);
     assert_int_equal(n, 3);
@@ -917,18 +922,13 @@ static void try_slots_leave_out_carried_http(void **state)
 static void try_slots_kept_through_compaction(void **state)
 {
     struct fixture *f = *state;
-    struct why_addr gw = A("198.19.0.1");
-    why_gw_add_served(&f->gw, &gw);
-    why_gw_add_originator(&f->gw, &gw);
+    gateway(f, A("198.19.0.1"));
     struct why_conn c[9];
     struct why_conn_rec *rc[9];
+    /* the last the newest by far: the eight before it are sorted; the even ones carried
+     * HTTP, the odd ones failed */
     for (int i = 0; i < 9; i++) {
-        c[i] = f->conns[0];
-        c[i].cli_port = (uint16_t)(51000 + i);
-        c[i].first_ts = i < 8 ? T(1 + i * 0.01) : T(2); /* the newest by far: the eight
-                                                            before it are sorted */
-        c[i].established = i % 2 == 0; /* the even ones carried HTTP, the odd ones failed */
-        assert_non_null(rc[i] = why_store_conn_new(&f->st, &c[i]));
+        rc[i] = upstream_at(f, &c[i], (uint16_t)(51000 + i), i < 8 ? 1 + i * 0.01 : 2, i % 2 == 0);
         rc[i]->app = i % 2 == 0 ? WHY_APP_HTTP : WHY_APP_UNKNOWN;
     }
     size_t n, front, nus;
@@ -960,10 +960,8 @@ static void try_slots_kept_through_compaction(void **state)
     assert_ptr_equal(f->st.slots[ts[0]].rc, rc[5]); /* as sorted, not read again */
     assert_ptr_equal(f->st.slots[ts[1]].rc, rc[7]);
     /* one more, much later: rc[8] is sorted now, and nothing before it is read */
-    struct why_conn late = f->conns[0];
-    late.cli_port = 52000;
-    late.first_ts = T(4);
-    assert_non_null(why_store_conn_new(&f->st, &late));
+    struct why_conn late;
+    upstream_at(f, &late, 52000, 4, false);
     ts = why_store_try_slots(&f->st, &f->gw, &n, &front);
     assert_int_equal(front, 4);
     assert_int_equal(n, 2); /* rc[8] carried HTTP */
@@ -1220,8 +1218,7 @@ static void closed_records_rest_until_due(void **state)
     assert_int_equal(f->st.nrecs, 3);
     why_store_prune(&f->st, T(11.6), false); /* 9.598: the server is not the gateway yet */
     assert_int_equal(f->pruned_conns, 1);
-    why_gw_add_served(&f->gw, &f->conns[1].srv_addr);
-    why_gw_add_originator(&f->gw, &f->conns[1].srv_addr);
+    gateway(f, f->conns[1].srv_addr);
     why_store_prune(&f->st, T(11.7), false);
     assert_int_equal(f->pruned_conns, 2);
     why_store_prune(&f->st, T(12), false); /* 9.998 */
