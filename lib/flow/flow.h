@@ -171,6 +171,11 @@ struct why_conn_more {
     uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
     struct why_ts syn_other_ts;
     struct why_ts last_syn_ts;    /* the last SYN's time once more than WHY_SYN_TRIES_MAX came */
+    /* the frame and time of syn_answer when it is not the SYN-ACK (synack_frame): for
+     * WHY_SYN_SYNACK_UNSEEN the client's ACK that proves one, else the challenge ACK or the
+     * reset; read through why_conn_answer_frame/_ts */
+    uint64_t answer_frame;
+    struct why_ts answer_ts;
     /* the first ICMP error quoting the connection: its frame (0 if none), time and facts */
     uint64_t icmp_frame;
     uint32_t icmp_count;          /* ICMP errors quoting this connection */
@@ -206,9 +211,6 @@ struct why_conn {
     struct why_ts syn_ts0;
     uint64_t synack_frame;        /* 0 if none captured */
     struct why_ts synack_ts;
-    uint64_t answer_frame;        /* the frame of syn_answer (for WHY_SYN_SYNACK_UNSEEN: the
-                                     client's ACK that proves it); 0 if no answer */
-    struct why_ts answer_ts;
     /* what few connections carry: allocated by the flow table at its first use (then owned
      * by it, valid until on_close returns: a copy of c must copy it too), until then the
      * shared why_conn_more_none; never NULL. Not allocated: the facts are lost (counted in
@@ -317,6 +319,16 @@ static inline uint64_t why_conn_syn_frame(const struct why_conn *c, uint32_t i)
 static inline struct why_ts why_conn_syn_ts(const struct why_conn *c, uint32_t i)
 {
     return i == 0 ? c->syn_ts0 : c->more->syn_ts[i - 1];
+}
+
+/* The frame and time of c's first answer to its SYN (syn_answer), 0 if none. */
+static inline uint64_t why_conn_answer_frame(const struct why_conn *c)
+{
+    return c->syn_answer == WHY_SYN_SYNACK ? c->synack_frame : c->more->answer_frame;
+}
+static inline struct why_ts why_conn_answer_ts(const struct why_conn *c)
+{
+    return c->syn_answer == WHY_SYN_SYNACK ? c->synack_ts : c->more->answer_ts;
 }
 
 /* c's ends (both directions' FIN and RST), &why_conn_end_none while it has none. */

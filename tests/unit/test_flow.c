@@ -767,7 +767,7 @@ static void one_sided_client(void **state)
     assert_true(c->established);
     assert_int_equal(c->synack_frame, 0);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK_UNSEEN);
-    assert_int_equal(c->answer_frame, 2);
+    assert_int_equal(why_conn_answer_frame(c), 2);
     assert_int_equal(c->half[WHY_S2C].isn, 5000);
     const struct why_tcp_half *s = &c->half[WHY_S2C];
     assert_true(s->missing);
@@ -930,7 +930,7 @@ static void challenge_ack_then_retry(void **state)
     assert_int_equal(c->more->challenge_rst_frame, 3);
     assert_int_equal(c->half[WHY_C2S].end->rst_frame, 0);
     assert_int_equal(c->syn_answer, WHY_SYN_SYNACK); /* the better answer */
-    assert_int_equal(c->answer_frame, 5);
+    assert_int_equal(why_conn_answer_frame(c), 5);
     assert_true(c->established);
     assert_int_equal(c->half[WHY_C2S].acked_bytes, 2);
     done(f, &r);
@@ -949,11 +949,11 @@ static void server_ack_and_rst_answer(void **state)
     tx(f, (struct seg){11, 11, FROM_S, 41000, R | A, 0, 3001, NULL, 0, 0});
     why_flow_finish(f);
     assert_int_equal(r.closed[1].syn_answer, WHY_SYN_SYNACK_UNSEEN);
-    assert_int_equal(r.closed[1].answer_frame, 2);
+    assert_int_equal(why_conn_answer_frame(&r.closed[1]), 2);
     assert_int_equal(r.closed[1].more->challenge_acks, 0);
     assert_string_equal(logs(&r, 1, WHY_S2C), "220 hi\r\n");
     assert_int_equal(r.closed[2].syn_answer, WHY_SYN_RST);
-    assert_int_equal(r.closed[2].answer_frame, 11);
+    assert_int_equal(why_conn_answer_frame(&r.closed[2]), 11);
     done(f, &r);
 }
 
