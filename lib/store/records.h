@@ -141,7 +141,6 @@ struct why_conn_rec {
                                      with the record */
     bool app_decided;
     bool http_live;               /* HTTP parsers allocated (in clear or decrypted) */
-    bool dec_http;                /* --keylog: HTTP found inside the TLS records */
     bool resp_dead;               /* the response stream could not be followed */
     bool claimed;                 /* joined to a request (or to an unjoined incident) */
     uint8_t in_lists;             /* bit 1 << L: on the store's list L (enum why_rec_list) */
@@ -153,6 +152,8 @@ struct why_conn_rec {
     bool carried : 1;             /* an upstream request on it was joined to a client's (kept
                                      after the request itself is trimmed) */
     bool in_one : 1;              /* on the list of records not known to be seen both ways */
+    bool dec_http : 1;            /* --keylog: HTTP found inside the TLS records (a bit: the
+                                     record's one-byte fields then fill the word before ppos) */
     uint8_t in_tries;             /* bit 1 << L: on the store's try list L (enum why_try_list) */
     uint8_t pheap;                /* the heap of parked records it is on (with ppos) */
     uint8_t one_way;              /* closed: why_conn_one_way of its copy, as counted in the
