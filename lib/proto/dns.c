@@ -11,6 +11,9 @@
 
 #include "proto/dns.h"
 #include "util/cursor.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define DNS_HDR_LEN 12
 #define DNS_LABELS_MAX 128
@@ -79,11 +82,73 @@ static const uint8_t dns_plain_lc[256] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
+/* The usual name, a question's: no pointer, plain bytes only (dns_plain_lc), its form fits
+ * buf (size bytes). Then its bytes are copied whole, lower-cased sixteen a step, the length
+ * bytes after the first made dots, and the answer is dns_name's; false for any other name,
+ * which dns_name's walk reads (buf may then hold anything). */
+static bool dns_name_plain(const uint8_t *msg, size_t len, size_t off, size_t *end, char *buf,
+                           size_t size)
+{
+    size_t pos = off;
+    unsigned labels = 0;
+    for (;;) { /* the labels' lengths only */
+        if (pos >= len)
+            return false;
+        uint8_t b = msg[pos];
+        if (b == 0)
+            break;
+        if (b & 0xC0 || ++labels > DNS_LABELS_MAX || len - pos - 1 < b)
+            return false;
+        pos += 1 + (size_t)b;
+    }
+    size_t m = pos > off ? pos - off - 1 : 0; /* the form's bytes: labels and dots */
+    if (m + 1 > size || m > WHY_DNS_NAME_MAX)
+        return false;
+    uint8_t t[WHY_DNS_NAME_MAX + 16]; /* room for the last step's sixteen */
+    memcpy(t, msg + off + 1, m);
+    for (size_t d = msg[off]; d < m; d += 1u + msg[off + 1 + d])
+        t[d] = '-'; /* a plain byte while the bytes are checked, a dot after */
+#if defined(__SSE2__)
+    const __m128i after_sp = _mm_set1_epi8(0x20), before_del = _mm_set1_epi8(0x7f);
+    const __m128i dot = _mm_set1_epi8('.'), bsl = _mm_set1_epi8('\\');
+    const __m128i after_at = _mm_set1_epi8('A' - 1), before_lb = _mm_set1_epi8('Z' + 1);
+    const __m128i case_bit = _mm_set1_epi8(0x20);
+    for (size_t i = 0; i < m; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+        /* 0x21..0x7e (bytes from 0x80 compare as negative), not '.' or '\\' */
+        __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, after_sp),
+                                          _mm_cmpgt_epi8(before_del, v));
+        __m128i escaped = _mm_or_si128(_mm_cmpeq_epi8(v, dot), _mm_cmpeq_epi8(v, bsl));
+        __m128i plain = _mm_andnot_si128(escaped, printable);
+        unsigned want = m - i >= 16 ? 0xffffu : (1u << (m - i)) - 1u;
+        if (((unsigned)_mm_movemask_epi8(plain) & want) != want)
+            return false;
+        __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, after_at), _mm_cmpgt_epi8(before_lb, v));
+        v = _mm_or_si128(v, _mm_and_si128(upper, case_bit));
+        _mm_storeu_si128((__m128i *)(void *)(t + i), v);
+    }
+#else
+    for (size_t i = 0; i < m; i++) {
+        if (!dns_plain_lc[t[i]])
+            return false;
+        t[i] = dns_plain_lc[t[i]];
+    }
+#endif
+    for (size_t d = msg[off]; d < m; d += 1u + msg[off + 1 + d])
+        t[d] = '.';
+    memcpy(buf, t, m);
+    buf[m] = '\0';
+    *end = pos + 1;
+    return true;
+}
+
 /* Decodes the name at `off` of msg[0..len). On success returns 0 and sets *end to the offset
  * just after the name as it appears at `off` (after the first pointer, if any). */
 static int dns_name(const uint8_t *msg, size_t len, size_t off, size_t *end, char *buf,
                     size_t size)
 {
+    if (buf && size && dns_name_plain(msg, len, off, end, buf, size))
+        return 0;
     struct name_out o = {buf, size, 0, false};
     if (buf && size)
         buf[0] = '\0';

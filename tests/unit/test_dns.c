@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -430,6 +431,73 @@ static void odd_bytes(void **state)
     assert_string_equal(d.qname, "");
 }
 
+/* The presentation form (dns.h) of one label's bytes, appended to out. */
+static void form_label(char *out, const uint8_t *l, size_t n)
+{
+    out += strlen(out);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = l[i];
+        if (b >= 'A' && b <= 'Z')
+            *out++ = (char)(b + 32);
+        else if (b == '.' || b == '\\')
+            out += sprintf(out, "\\%c", b);
+        else if (b < 0x21 || b > 0x7e)
+            out += sprintf(out, "\\%03u", b);
+        else
+            *out++ = (char)b;
+    }
+    *out = 0;
+}
+
+/* A question's name read whole, lower-cased and escaped alike whatever its label's length
+ * (across sixteen-byte steps) and wherever a byte that needs escaping lies. */
+static void question_forms(void **state)
+{
+    (void)state;
+    struct msgb m;
+    struct why_dns_msg d;
+    uint8_t lab[40];
+    char want[WHY_DNS_NAME_MAX * 4 + 1];
+    for (size_t n = 1; n <= sizeof lab; n++) {
+        size_t at[3] = {0, n / 2, n - 1};
+        for (int k = 0; k < 3; k++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (size_t i = 0; i < n; i++)
+                    lab[i] = (uint8_t)((i & 1 ? 'A' : 'a') + i % 26);
+                lab[at[k]] = (uint8_t)c;
+                header(&m, 0x0100, 1, 0, 0, 0);
+                put8(&m, (unsigned)n);
+                putbytes(&m, lab, n);
+                putname(&m, "Example.TEST");
+                put16(&m, 1);
+                put16(&m, 1);
+                want[0] = 0;
+                form_label(want, lab, n);
+                strcat(want, ".example.test");
+                assert_int_equal(why_dns_parse(m.b, m.n, &d), 0);
+                assert_string_equal(d.qname, want);
+            }
+        }
+    }
+    /* four labels of 63 upper-case bytes: 255 bytes, kept whole */
+    header(&m, 0x0100, 1, 0, 0, 0);
+    memset(lab, 'Q', sizeof lab);
+    want[0] = 0;
+    for (int i = 0; i < 4; i++) {
+        put8(&m, 63);
+        putbytes(&m, lab, 40);
+        putbytes(&m, lab, 23);
+        strcat(want, i ? ".qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+                       : "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+    }
+    put8(&m, 0);
+    put16(&m, 1);
+    put16(&m, 1);
+    assert_int_equal(why_dns_parse(m.b, m.n, &d), 0);
+    assert_int_equal(strlen(d.qname), WHY_DNS_NAME_MAX);
+    assert_string_equal(d.qname, want);
+}
+
 static void no_question(void **state)
 {
     (void)state;
@@ -468,6 +536,7 @@ int main(void)
         cmocka_unit_test(nodata),        cmocka_unit_test(pointer_loops),
         cmocka_unit_test(too_many_labels), cmocka_unit_test(truncated),
         cmocka_unit_test(odd_bytes),     cmocka_unit_test(no_question),
+        cmocka_unit_test(question_forms),
         cmocka_unit_test(names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
