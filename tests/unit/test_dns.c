@@ -320,6 +320,28 @@ static void pointer_loops(void **state)
     }
 }
 
+/* A question of n labels of 63 upper-case bytes `up`, its whole form (n * 64 - 1 bytes,
+ * lower-case) in want. */
+static void long_question(struct msgb *m, int n, char up, char *want)
+{
+    uint8_t lab[63];
+    memset(lab, up, sizeof lab);
+    header(m, 0x8180, 1, 0, 0, 0);
+    char *w = want;
+    for (int i = 0; i < n; i++) {
+        put8(m, sizeof lab);
+        putbytes(m, lab, sizeof lab);
+        if (i)
+            *w++ = '.';
+        memset(w, up + 32, sizeof lab);
+        w += sizeof lab;
+    }
+    *w = 0;
+    put8(m, 0);
+    put16(m, 1);
+    put16(m, 1);
+}
+
 static void too_many_labels(void **state)
 {
     (void)state;
@@ -350,18 +372,8 @@ static void too_many_labels(void **state)
     assert_string_equal(d.qname + l - 4, "\\255");
     /* plain upper-case labels over 255 bytes: lower-cased, cut inside the label that does not
      * fit, the name's own prefix (no dot at the end) */
-    header(&m, 0x8180, 1, 0, 0, 0);
-    char full[5 * 64 + 1] = "";
-    memset(lab, 'B', sizeof lab);
-    for (int i = 0; i < 5; i++) {
-        put8(&m, sizeof lab);
-        putbytes(&m, lab, sizeof lab);
-        strcat(full, i ? ".bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-                       : "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
-    }
-    put8(&m, 0);
-    put16(&m, 1);
-    put16(&m, 1);
+    char full[5 * 64 + 1];
+    long_question(&m, 5, 'B', full);
     assert_int_equal(why_dns_parse(m.b, m.n, &d), 0);
     l = strlen(d.qname);
     assert_int_equal(l, WHY_DNS_NAME_MAX);
@@ -480,19 +492,7 @@ static void question_forms(void **state)
         }
     }
     /* four labels of 63 upper-case bytes: 255 bytes, kept whole */
-    header(&m, 0x0100, 1, 0, 0, 0);
-    memset(lab, 'Q', sizeof lab);
-    want[0] = 0;
-    for (int i = 0; i < 4; i++) {
-        put8(&m, 63);
-        putbytes(&m, lab, 40);
-        putbytes(&m, lab, 23);
-        strcat(want, i ? ".qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
-                       : "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
-    }
-    put8(&m, 0);
-    put16(&m, 1);
-    put16(&m, 1);
+    long_question(&m, 4, 'Q', want);
     assert_int_equal(why_dns_parse(m.b, m.n, &d), 0);
     assert_int_equal(strlen(d.qname), WHY_DNS_NAME_MAX);
     assert_string_equal(d.qname, want);
