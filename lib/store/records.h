@@ -183,6 +183,10 @@ struct why_conn_rec {
     uint64_t trim_redo;           /* the newest of them decided or joined since (its id; 0:
                                      none): the next trim reads the list up to it again */
 };
+/* One for every connection held, open or awaiting its decisions (bench/README.md counts the
+ * bytes per open connection): 344 bytes is a malloc chunk of 352. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct why_conn_rec) <= 344,
+               "the connection record grew past 344 bytes on a 64-bit target");
 
 #define WHY_TXN_HOST_MAX 255          /* bytes of a request's Host kept (longer: truncated) */
 #define WHY_TXN_STR_ROOM 96u          /* bytes of a transaction for its strings: a target,
