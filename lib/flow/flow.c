@@ -1230,8 +1230,10 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
     }
     if (c->syn_answer == WHY_SYN_NO_ANSWER || better) {
         c->syn_answer = (uint8_t)a;
-        struct why_conn_more *m; /* a SYN-ACK is its own record (synack_frame) */
-        if (a != WHY_SYN_SYNACK && (m = more_of(f, c)) != NULL) {
+        /* a SYN-ACK is its own record (synack_frame), a reset too (on_rst, next: the
+         * server's first, rst_frame) */
+        struct why_conn_more *m;
+        if (a != WHY_SYN_SYNACK && a != WHY_SYN_RST && (m = more_of(f, c)) != NULL) {
             m->answer_frame = frame_num(p);
             m->answer_ts = frame_ts(p);
         }

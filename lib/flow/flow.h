@@ -171,9 +171,9 @@ struct why_conn_more {
     uint64_t syn_other_frame;     /* the last of those SYN-ACKs (another connection's), 0 if none */
     struct why_ts syn_other_ts;
     struct why_ts last_syn_ts;    /* the last SYN's time once more than WHY_SYN_TRIES_MAX came */
-    /* the frame and time of syn_answer when it is not the SYN-ACK (synack_frame): for
-     * WHY_SYN_SYNACK_UNSEEN the client's ACK that proves one, else the challenge ACK or the
-     * reset; read through why_conn_answer_frame/_ts */
+    /* the frame and time of syn_answer when it is neither the SYN-ACK (synack_frame) nor a
+     * reset (the server's rst_frame): for WHY_SYN_SYNACK_UNSEEN the packet that proves one,
+     * for WHY_SYN_CHALLENGE_ACK the challenge ACK; read through why_conn_answer_frame/_ts */
     uint64_t answer_frame;
     struct why_ts answer_ts;
     /* the first ICMP error quoting the connection: its frame (0 if none), time and facts */
@@ -321,14 +321,19 @@ static inline struct why_ts why_conn_syn_ts(const struct why_conn *c, uint32_t i
     return i == 0 ? c->syn_ts0 : c->more->syn_ts[i - 1];
 }
 
-/* The frame and time of c's first answer to its SYN (syn_answer), 0 if none. */
+/* The frame and time of c's first answer to its SYN (syn_answer), 0 if none: a SYN-ACK and
+ * a reset are recorded as such, the other answers apart. */
 static inline uint64_t why_conn_answer_frame(const struct why_conn *c)
 {
-    return c->syn_answer == WHY_SYN_SYNACK ? c->synack_frame : c->more->answer_frame;
+    return c->syn_answer == WHY_SYN_SYNACK ? c->synack_frame
+           : c->syn_answer == WHY_SYN_RST  ? c->half[WHY_S2C].end->rst_frame
+                                           : c->more->answer_frame;
 }
 static inline struct why_ts why_conn_answer_ts(const struct why_conn *c)
 {
-    return c->syn_answer == WHY_SYN_SYNACK ? c->synack_ts : c->more->answer_ts;
+    return c->syn_answer == WHY_SYN_SYNACK ? c->synack_ts
+           : c->syn_answer == WHY_SYN_RST  ? c->half[WHY_S2C].end->rst_ts
+                                           : c->more->answer_ts;
 }
 
 /* c's ends (both directions' FIN and RST), &why_conn_end_none while it has none. */
