@@ -106,6 +106,7 @@ static bool dns_name_plain(const uint8_t *msg, size_t len, size_t off, size_t *e
         return false;
     uint8_t t[WHY_DNS_NAME_MAX + 16]; /* room for the last step's sixteen */
     memcpy(t, msg + off + 1, m);
+    memset(t + m, 0, 16); /* (the last step reads past the form: bytes set, then masked out) */
     for (size_t d = msg[off]; d < m; d += 1u + msg[off + 1 + d])
         t[d] = '-'; /* a plain byte while the bytes are checked, a dot after */
 #if defined(__SSE2__)
