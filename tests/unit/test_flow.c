@@ -954,6 +954,12 @@ static void server_ack_and_rst_answer(void **state)
     assert_string_equal(logs(&r, 1, WHY_S2C), "220 hi\r\n");
     assert_int_equal(r.closed[2].syn_answer, WHY_SYN_RST);
     assert_int_equal(why_conn_answer_frame(&r.closed[2]), 11);
+    /* the answers' times: the proof 1 ms after the SYN (kept apart), the reset 1 ms after its
+     * SYN (the reset's own record) */
+    for (int i = 1; i <= 2; i++) {
+        const struct why_conn *a = &r.closed[i];
+        assert_int_equal(why_ts_diff_us(why_conn_syn_ts(a, 0), why_conn_answer_ts(a)), 1000);
+    }
     done(f, &r);
 }
 
