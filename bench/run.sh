@@ -37,7 +37,9 @@
 #                   packet on the 200 MB files too
 #   --instructions  also count each binary's instructions (valgrind's callgrind, about 50
 #                   times slower) on every 200 MB file and every --scale file: a measure
-#                   that the machine's load does not move, for comparing binaries; with
+#                   that the machine's load does not move, for comparing binaries; the read
+#                   floor's too on the 200 MB files, and each binary's ratio to it (not the
+#                   target's ratio: the two do not run as many instructions a cycle); with
 #                   --scale, a least-squares line per set of the sweep (bench/fit.py)
 #
 # Page cache warmed (cat FILE >/dev/null) before each file; /usr/bin/time -v gives wall seconds
@@ -239,6 +241,11 @@ for s in "${SHAPE_LIST[@]}"; do
         if [ "$T_RC" = 0 ]; then G[$k.$g]=$T_CPU; else echo "run: why502-stages $g failed on $f" >&2; FAILED=1; fi
       done
     fi
+    if [ $which = small ] && [ $INSTR -eq 1 ]; then
+      echo "run: $s small: instructions of the read floor (callgrind)"
+      instructions "cg.loop.$k" "$LOOP" "$f"
+      I[$k.loop]=$T_INSTR
+    fi
     if [ -n "$STAGES" ] && [ $which = small ] && [ $INSTR -eq 1 ]; then
       echo "run: $s small: instructions of each stage (callgrind)"
       for g in read decode flows; do
@@ -410,12 +417,12 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     fi
     if [ $INSTR -eq 1 ]; then
       echo
-      echo "instructions on the 200 MB version (callgrind; not moved by the machine's load): millions, and per packet"
+      echo "instructions on the 200 MB version (callgrind; not moved by the machine's load): millions, per packet, and the ratio to the read floor's (pcap-loop's) instructions"
       for s in "${SHAPE_LIST[@]}"; do
         [ -n "${F[$s.small]:-}" ] || continue
-        line="  $s:"
+        line="  $s: read floor $(awk -v i="${I[$s.small.loop]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.1f M, %.0f a packet", i / 1e6, i / p}');"
         for l in "${LABELS[@]}"; do
-          line="$line $l $(awk -v i="${I[$s.small.$l]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.1f M, %.0f a packet", i / 1e6, i / p}');"
+          line="$line $l $(awk -v i="${I[$s.small.$l]:-}" -v f="${I[$s.small.loop]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else {printf "%.1f M, %.0f a packet", i / 1e6, i / p; if (f != "") printf ", %.2fx", i / f}}');"
         done
         echo "$line"
       done
