@@ -244,7 +244,7 @@ for s in "${SHAPE_LIST[@]}"; do
     if [ $which = small ] && [ $INSTR -eq 1 ]; then
       echo "run: $s small: instructions of the read floor (callgrind)"
       instructions "cg.loop.$k" "$LOOP" "$f"
-      I[$k.loop]=$T_INSTR
+      I[$k:floor]=$T_INSTR  # (":": a label cannot hold one, so no label meets this key)
     fi
     if [ -n "$STAGES" ] && [ $which = small ] && [ $INSTR -eq 1 ]; then
       echo "run: $s small: instructions of each stage (callgrind)"
@@ -420,9 +420,9 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
       echo "instructions on the 200 MB version (callgrind; not moved by the machine's load): millions, per packet, and the ratio to the read floor's (pcap-loop's) instructions"
       for s in "${SHAPE_LIST[@]}"; do
         [ -n "${F[$s.small]:-}" ] || continue
-        line="  $s: read floor $(awk -v i="${I[$s.small.loop]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.1f M, %.0f a packet", i / 1e6, i / p}');"
+        line="  $s: read floor $(awk -v i="${I[$s.small:floor]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.1f M, %.0f a packet", i / 1e6, i / p}');"
         for l in "${LABELS[@]}"; do
-          line="$line $l $(awk -v i="${I[$s.small.$l]:-}" -v f="${I[$s.small.loop]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else {printf "%.1f M, %.0f a packet", i / 1e6, i / p; if (f != "") printf ", %.2fx", i / f}}');"
+          line="$line $l $(awk -v i="${I[$s.small.$l]:-}" -v f="${I[$s.small:floor]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else {printf "%.1f M, %.0f a packet", i / 1e6, i / p; if (f != "") printf ", %.2fx", i / f}}');"
         done
         echo "$line"
       done
