@@ -27,8 +27,9 @@
 #   --exhaustive-timeout S   give up one --exhaustive run after S seconds (default 900)
 #   --tshark        also time tshark on the proxy shape (about a minute for 2 GB)
 #   --scale DIR     also a second table: every DIR/*.pcap made by make-shape.sh (same size,
-#                   one knob turned: names, open connections, failure share), CPU ns per
-#                   packet and peak RSS against the knob, to show how the cost grows
+#                   one knob turned: names, open connections, failure share, request rate:
+#                   make-sweep.sh), CPU ns per packet and peak RSS against the knob, to show
+#                   how the cost grows
 #   --stages [PATH] also a table of where the time goes on each large file: the read floor,
 #                   then why502's own reader alone, with its decoder, with its flow table
 #                   (bench/stages.c, built beside the Release why502 as why502-stages; PATH:
@@ -288,14 +289,19 @@ for s in "${SHAPE_LIST[@]}"; do
 done
 
 # ---------------------------------------------------------------- scale
-# knob FILE.info: "SHAPE VALUE<tab>what was turned in this capture" (the first part sorts the
-# rows by shape, then by the knob's value as asked of make-shape.sh)
+# knob FILE.info: "SET VALUE<tab>what was turned in this capture" (the first part sorts the
+# rows by set, then by the knob's value as asked of make-shape.sh; the rate set of
+# make-sweep.sh, sweep=rate, by the requests a second the capture holds)
 knob() {
   awk -F= '/^shape=/ {s = $2} /^names=/ {split($2, a, " "); v = a[1]; k = ", " a[1] " names"}
     /^fail_pct_asked=/ {v = $2; k = ", " $2 " % asked"} /^conns_asked=/ {v = $2; k = ", " $2 " asked"}
     /^held=/ {if (match($0, /open_at_stop=[0-9]+/)) k = k ", " substr($0, RSTART + 13, RLENGTH - 13) " held open"}
+    /^clients_at_once=/ {split($2, a, " "); c = a[1]} /^packet_time_span_s=/ {span = $2}
+    /^sweep=rate$/ {rate = 1}
     /^squid_requests=/ {r = $2} /^squid_5xx=/ {f = $2}
-    END {if (!s) s = "proxy"; printf "%s %s\t%s%s, %d requests, %.2f %% failing\n", s, v + 0, s, k, r, r ? 100 * f / r : 0}' "$1"
+    END {if (!s) s = "proxy"
+      if (rate) {v = span > 0 ? r / span : 0; k = sprintf(", %d clients at once, %.0f requests a second", c, v); s = "rate-" s}
+      printf "%s %s\t%s%s, %d requests, %.2f %% failing\n", s, v + 0, s, k, r, r ? 100 * f / r : 0}' "$1"
 }
 SCALE_ROWS=()
 FIT_ROWS=()
@@ -324,7 +330,9 @@ if [ -n "$SCALE" ]; then
           instructions "cg.scale.$b.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output /dev/null "$f"
           row="$row $(awk -v i="$T_INSTR" -v p="$pk" 'BEGIN {if (i == "") print "-"; else printf "%.1f | %.0f", i / 1e6, i / p}') |"
           held=$(sed -n 's/^held=.* open_at_stop=\([0-9]*\).*/\1/p' "$f.info")
-          [ -n "$T_INSTR" ] && FIT_ROWS+=("$(sed -n 's/^shape=//p' "$f.info")"$'\t'"$b"$'\t'"$pk"$'\t'"${held:-0}"$'\t'"$ni"$'\t'"$l"$'\t'"$T_INSTR")
+          # the set as knob() names it, and its knob's value (the rate set's requests a
+          # second, against which fit.py reads that set)
+          [ -n "$T_INSTR" ] && FIT_ROWS+=("${kn%% *}"$'\t'"$b"$'\t'"$pk"$'\t'"${held:-0}"$'\t'"$ni"$'\t'"$l"$'\t'"$T_INSTR"$'\t'"$(kv="${kn%%$'\t'*}"; echo "${kv#* }")")
         fi
       else
         row="$row failed | | | |$([ $INSTR -eq 1 ] && echo ' | |')"; FAILED=1
