@@ -43,9 +43,10 @@
 #                   target's ratio: the two do not run as many instructions a cycle); with
 #                   --scale, a least-squares line per set of the sweep (bench/fit.py)
 #
-# Page cache warmed (cat FILE >/dev/null) before each file; /usr/bin/time -v gives wall seconds
-# and peak RSS. Raw outputs and the table: bench/out/run-DATE/. Exit 0 when every program that
-# ran succeeded and every --exhaustive comparison was identical.
+# Page cache warmed (cat FILE >/dev/null) before each file; cputime (bench/cputime.c) gives CPU
+# and wall seconds to the microsecond (the tables: the millisecond) and peak RSS. Raw outputs
+# and the table: bench/out/run-DATE/. Exit 0 when every program that ran succeeded and every
+# --exhaustive comparison was identical.
 set -uo pipefail
 export LC_ALL=C
 
@@ -84,7 +85,6 @@ done
 die() { echo "run: $*" >&2; exit 1; }
 [[ "$REPEAT" =~ ^[1-9]$ ]] || die "--repeat wants 1..9"
 [[ "$EXH_TIMEOUT" =~ ^[0-9]+$ ]] || die "--exhaustive-timeout wants seconds"
-[ -x /usr/bin/time ] || die "/usr/bin/time not installed (apt-get install time)"
 command -v gcc >/dev/null || die "gcc not installed"
 [ -e /usr/include/pcap/pcap.h ] || die "libpcap-dev not installed"
 [ $INSTR -eq 0 ] || command -v valgrind >/dev/null || die "--instructions: valgrind not installed (apt-get install valgrind)"
@@ -100,6 +100,10 @@ mkdir -p "$OUTDIR" || die "cannot create $OUTDIR"
 LOOP="$HERE/out/pcap-loop"
 if [ ! -x "$LOOP" ] || [ "$HERE/pcap-loop.c" -nt "$LOOP" ]; then
   gcc -std=c17 -O2 -Wall -Wextra -o "$LOOP" "$HERE/pcap-loop.c" -lpcap || die "cannot build pcap-loop"
+fi
+CPUTIME="$HERE/out/cputime"
+if [ ! -x "$CPUTIME" ] || [ "$HERE/cputime.c" -nt "$CPUTIME" ]; then
+  gcc -std=c17 -O2 -Wall -Wextra -o "$CPUTIME" "$HERE/cputime.c" || die "cannot build cputime"
 fi
 if [ ${#BINS[@]} -eq 0 ]; then
   if [ $BUILD -eq 1 ]; then
@@ -131,17 +135,16 @@ for b in "${BINS[@]}"; do
 done
 
 # ---------------------------------------------------------------- timing
-# timed NAME CMD...: CMD under /usr/bin/time -v; stdout to OUTDIR/NAME.out, stderr NAME.err;
-# sets T_WALL (s), T_CPU (user + system s), T_RSS (MiB), T_RC.
+# timed NAME CMD...: CMD under cputime (bench/cputime.c); stdout to OUTDIR/NAME.out, stderr
+# NAME.err, its report NAME.time; sets T_WALL (s), T_CPU (user + system s, to the millisecond:
+# /usr/bin/time's 10 ms steps were 3-10 % of a 0.1-0.3 s read floor), T_RSS (MiB), T_RC.
 timed() {
   local name="$1"; shift
-  /usr/bin/time -v -o "$OUTDIR/$name.time" "$@" > "$OUTDIR/$name.out" 2> "$OUTDIR/$name.err"
-  T_WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {
-      n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' \
-      "$OUTDIR/$name.time")
-  T_CPU=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {printf "%.2f", s}' "$OUTDIR/$name.time")
-  T_RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$OUTDIR/$name.time")
-  T_RC=$(awk -F': ' '/Exit status/ {print $2}' "$OUTDIR/$name.time")
+  "$CPUTIME" "$OUTDIR/$name.time" "$@" > "$OUTDIR/$name.out" 2> "$OUTDIR/$name.err"
+  T_WALL=$(awk -F= '$1 == "wall_s" {printf "%.3f", $2}' "$OUTDIR/$name.time")
+  T_CPU=$(awk -F= '$1 == "user_s" || $1 == "sys_s" {s += $2; n++} END {if (n == 2) printf "%.3f", s}' "$OUTDIR/$name.time")
+  T_RSS=$(awk -F= '$1 == "maxrss_kib" {printf "%.1f", $2 / 1024}' "$OUTDIR/$name.time")
+  T_RC=$(awk -F= '$1 == "exit" {print $2}' "$OUTDIR/$name.time")
   [ -n "$T_RC" ] || T_RC=255
 }
 # Programs timed on one file in turn: side NAME CMD... adds one to the group, sides runs
@@ -180,7 +183,7 @@ rounds() {
     local a="${PCR[$1.$i]:-}" b="${PCR[$2.$i]:-}"
     [ -n "$a" ] && [ -n "$b" ] && r="$r $(awk -v a="$a" -v b="$b" 'BEGIN { if (b + 0 > 0) print a / b }')"
   done
-  echo $r | tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {if (NR) printf "%.1fx", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "-"}'
+  echo $r | tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {if (NR) printf "%.2fx", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "-"}'
 }
 # instructions NAME CMD...: CMD under callgrind (profile kept in OUTDIR/NAME.cg for
 # callgrind_annotate); sets T_INSTR to the instructions it ran, empty when it failed
@@ -190,7 +193,7 @@ instructions() {
   T_INSTR=$(awk '/I +refs:/ {gsub(",", "", $NF); print $NF}' "$OUTDIR/$name.err")
 }
 mib() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1fx", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'; }
 incidents() { grep -c '"type": *"incident"' "$1" 2>/dev/null; true; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 
@@ -463,5 +466,5 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   fi
   [ -n "${S[tshark]:-}" ] && { echo; echo "${S[tshark]}"; }
 } | tee "$OUTDIR/table.txt"
-echo "run: raw outputs and /usr/bin/time -v reports in $OUTDIR"
+echo "run: raw outputs and cputime reports (NAME.time) in $OUTDIR"
 exit $FAILED
