@@ -24,6 +24,9 @@
 #
 # Prints one line per capture (made, kept, failed: see its .log beside it). Exit 0 when every
 # capture exists at the end, 1 otherwise.
+# The whole script is one block, read before it runs (as make-shape.sh): editing the file while
+# a sweep runs (the rate set alone takes some ten minutes) cannot change what that run does.
+{
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SIZE=100
@@ -89,3 +92,5 @@ list | grep '^rate-' | xargs -r -P 1 -L 1 bash -c 'one "$@"' one
 ok=1
 while read -r name _; do [ -s "$DIR/$name.pcap" ] || ok=0; done < <(list)
 [ $ok -eq 1 ]
+exit $?
+}
