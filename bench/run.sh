@@ -47,6 +47,9 @@
 # and wall seconds to the microsecond (the tables: the millisecond) and peak RSS. Raw outputs
 # and the table: bench/out/run-DATE/. Exit 0 when every program that ran succeeded and every
 # --exhaustive comparison was identical.
+# The whole script is one block, read before it runs (as make-shape.sh): editing the file while
+# a run goes on cannot change what that run does.
+{
 set -uo pipefail
 export LC_ALL=C
 
@@ -468,3 +471,4 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
 } | tee "$OUTDIR/table.txt"
 echo "run: raw outputs and cputime reports (NAME.time) in $OUTDIR"
 exit $FAILED
+}
