@@ -11,7 +11,9 @@
  *                                 kernel's accounting of the command and of the children it
  *                                 waited for, as wait4(2) gives it), maxrss_kib, minflt,
  *                                 majflt, nvcsw, nivcsw, and exit (its exit status, or 128 +
- *                                 the signal that ended it)
+ *                                 the signal that ended it). SIGINT and SIGQUIT are ignored
+ *                                 here while the command runs: a Ctrl-C ends the command and
+ *                                 its report still says so (exit=130)
  *
  * Build: gcc -std=c17 -O2 -Wall -Wextra -o cputime cputime.c
  * Exit: the command's exit status (128 + the signal that ended it); 127 when it could not be
@@ -19,6 +21,7 @@
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -54,6 +57,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "cputime: %s: %s\n", argv[2], strerror(errno));
         _exit(127);
     }
+    /* Ctrl-C and Ctrl-\ reach the command (the terminal sends them to the whole group) and
+     * end it; this program waits and writes the report, as time(1) does */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
     int status = 0;
     struct rusage ru;
     pid_t w;

@@ -37,6 +37,7 @@ def main():
         rep_path = os.path.join(d, "report")
         for cmd, want in ((["sh", "-c", "exit 0"], 0), (["sh", "-c", "exit 3"], 3),
                           (["sh", "-c", "kill -9 $$"], 137), (["sh", "-c", "kill -15 $$"], 143),
+                          (["sh", "-c", "kill -INT $$"], 130),
                           ([os.path.join(d, "no-such-program")], 127)):
             rc, rep, lines = run(a.cputime, rep_path, cmd)
             check(f"{cmd}: exit status", rc == want, f"{rc}, wanted {want}")
