@@ -108,6 +108,10 @@ CPUTIME="$HERE/out/cputime"
 if [ ! -x "$CPUTIME" ] || [ "$HERE/cputime.c" -nt "$CPUTIME" ]; then
   gcc -std=c17 -O2 -Wall -Wextra -o "$CPUTIME" "$HERE/cputime.c" || die "cannot build cputime"
 fi
+PROBE="$HERE/out/probe"
+if [ ! -x "$PROBE" ] || [ "$HERE/probe.c" -nt "$PROBE" ]; then
+  gcc -std=c17 -O2 -Wall -Wextra -o "$PROBE" "$HERE/probe.c" || die "cannot build probe"
+fi
 if [ ${#BINS[@]} -eq 0 ]; then
   if [ $BUILD -eq 1 ]; then
     echo "run: building why502 (Release$([ $PGO -eq 1 ] && echo ', profile-guided')) in build-release/"
@@ -203,6 +207,10 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 FAILED=0
 declare -A W C R N F FW S I G # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest, instructions, stages' CPU
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+# the machine's speed now (bench/probe.c: "alu A ns, cache C ns, memory M ns"); its memory
+# figure is printed beside each file, where the machine's two speeds differ most
+PROBE0=$("$PROBE" 2>/dev/null || echo "not measured")
+memory_ns() { "$PROBE" 2>/dev/null | sed -n 's/.*memory \([0-9.]*\) ns.*/\1/p'; }
 IFS=',' read -r -a SHAPE_LIST <<<"$SHAPES"
 [ -z "$SCALE" ] || [ -d "$SCALE" ] || die "--scale: no directory $SCALE"
 for s in "${SHAPE_LIST[@]}"; do
@@ -228,7 +236,8 @@ for s in "${SHAPE_LIST[@]}"; do
     cat "$f" > /dev/null
     S[$k.mib]=$(mib "$f")
     S[$k.load]=$(load)
-    echo "run: $s $which ($(basename "$f"), ${S[$k.mib]} MiB), load ${S[$k.load]}"
+    S[$k.mem]=$(memory_ns)
+    echo "run: $s $which ($(basename "$f"), ${S[$k.mib]} MiB), load ${S[$k.load]}, a load from memory ${S[$k.mem]:-?} ns"
     # the read floor, the stages and every binary, in turn
     side "loop.$k" "$LOOP" "$f"
     if [ -n "$STAGES" ] && [ $which = big ]; then
@@ -354,15 +363,16 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
   echo "why502 benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
   echo "load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
+  echo "the machine's speed (bench/probe.c: a dependent integer step, a load from the second-level cache, a load from memory) at the start: $PROBE0; at the end: $("$PROBE" 2>/dev/null || echo "not measured")"
   for l in "${LABELS[@]}"; do
     echo "why502 $l: ${BIN[$l]}${XOPT[$l]:+ ${XOPT[$l]}} ($(git -C "$(dirname "${BIN[$l]}")" describe --always --dirty 2>/dev/null || echo '?'))"
   done
   [ "$REPEAT" -gt 1 ] && echo "each figure: the run with the least CPU time of $REPEAT (on each file every program once a round, in turn); page cache warm; rounds' median: of each round's why502 CPU over that round's read floor CPU (the machine's speed moves between runs, seldom within a round)"
-  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; a why502 that reads ahead on a second thread, --read-ahead or any before c8cc1fe, counts both threads' CPU); load: 1-minute load average when the file was measured"
+  echo "s: CPU seconds (user + system); wall: elapsed; ratio: why502 CPU / read floor CPU (wall: elapsed / elapsed; a why502 that reads ahead on a second thread, --read-ahead or any before c8cc1fe, counts both threads' CPU); load: 1-minute load average when the file was measured; memory ns: a load from memory then (bench/probe.c)"
   echo
   if [ ${#SHAPE_LIST[@]} -gt 0 ]; then   # --shapes '': the scale table alone
-    hdr="| shape | file MiB | packets | load | read floor s (wall) |"
-    sep="|---|---:|---:|---:|---:|"
+    hdr="| shape | file MiB | packets | load | memory ns | read floor s (wall) |"
+    sep="|---|---:|---:|---:|---:|---:|"
     for l in "${LABELS[@]}"; do
       hdr="$hdr $l s (wall) | $l ratio (wall) |"
       sep="$sep---:|---:|"
@@ -375,8 +385,8 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
     for s in "${SHAPE_LIST[@]}"; do
       for which in big small; do
         k="$s.$which"
-        [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | |"; continue; }
-        row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | ${F[$k]} (${FW[$k]}) |"
+        [ -n "${F[$k]:-}" ] || { [ $which = big ] && echo "| $s | missing | | | | |"; continue; }
+        row="| $s$([ $which = small ] && echo ' (small)') | ${S[$k.mib]} | ${S[$k.packets]} | ${S[$k.load]} | $(v "${S[$k.mem]:-}") | ${F[$k]} (${FW[$k]}) |"
         for l in "${LABELS[@]}"; do
           row="$row $(v "${C[$k.$l]:-}") ($(v "${W[$k.$l]:-}")) | $(ratio "${C[$k.$l]:-}" "${F[$k]}") ($(ratio "${W[$k.$l]:-}" "${FW[$k]}")) |"
           [ "$REPEAT" -gt 1 ] && row="$row $(v "${S[$k.$l.rounds]:-}") |"
