@@ -37,7 +37,11 @@ def main():
         rep_path = os.path.join(d, "report")
         for cmd, want in ((["sh", "-c", "exit 0"], 0), (["sh", "-c", "exit 3"], 3),
                           (["sh", "-c", "kill -9 $$"], 137), (["sh", "-c", "kill -15 $$"], 143),
-                          (["sh", "-c", "kill -INT $$"], 130),
+                          # (a shell started in the background ignores SIGINT and cannot
+                          # undo it: a Python child sets it back to its default first)
+                          ([sys.executable, "-c", "import os, signal\n"
+                            "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+                            "os.kill(os.getpid(), signal.SIGINT)"], 130),
                           ([os.path.join(d, "no-such-program")], 127)):
             rc, rep, lines = run(a.cputime, rep_path, cmd)
             check(f"{cmd}: exit status", rc == want, f"{rc}, wanted {want}")
