@@ -34,12 +34,17 @@ DEFAULT = (("packet", lambda r: r["packets"]), ("", lambda r: 1.0))
 RATE = (("", lambda r: 1.0), ("request a second", lambda r: r["knob"]))
 
 
+def is_rate(s):
+    """A set of make-sweep.sh's rate sweep (run.sh names it rate-SHAPE)."""
+    return s.startswith("rate-")
+
+
 def model_of(s):
-    return RATE if s.startswith("rate-") else MODELS.get(s, DEFAULT)
+    return RATE if is_rate(s) else MODELS.get(s, DEFAULT)
 
 
 def target(s, r):
-    return r["instr"] / r["packets"] if s.startswith("rate-") else r["instr"]
+    return r["instr"] / r["packets"] if is_rate(s) else r["instr"]
 
 
 def solve(rows, y):
@@ -121,7 +126,7 @@ def main():
                  "knob": float(f[7]) if len(f) == 8 and f[7] else 0.0}
         except ValueError:
             continue
-        if s.startswith("rate-") and (r["packets"] <= 0 or r["knob"] <= 0):
+        if is_rate(s) and (r["packets"] <= 0 or r["knob"] <= 0):
             continue
         sets.setdefault((s, label), []).append(r)
     for (s, label), rs in sorted(sets.items()):
@@ -129,7 +134,7 @@ def main():
         if f is None:
             continue
         model, c, miss = f
-        if s.startswith("rate-"):
+        if is_rate(s):
             lo, hi = min(r["knob"] for r in rs), max(r["knob"] for r in rs)
             a, b = c[0] + c[1] * lo, c[0] + c[1] * hi
             print(f"  {s} ({label}, {len(rs)} captures): instructions a packet = {c[0]:,.0f} {'-' if c[1] < 0 else '+'} {abs(c[1]):,.2f} per "
