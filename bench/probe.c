@@ -36,11 +36,13 @@ static uint64_t next(uint64_t *s)
     return *s;
 }
 
+#define SLOT (64 / sizeof(size_t)) /* a ring's slots a cache line apart: size_t's between two */
+
 /* ns a load of a chase through a ring of n slots in one random cycle (Sattolo's shuffle: slot k
  * leads to order[k]), each slot on a cache line of its own, written in order */
 static double chase(size_t n, uint64_t loads)
 {
-    size_t *ring = malloc(n * 8 * sizeof *ring);
+    size_t *ring = malloc(n * SLOT * sizeof *ring);
     size_t *order = malloc(n * sizeof *order);
     if (!ring || !order) {
         free(ring);
@@ -57,11 +59,12 @@ static double chase(size_t n, uint64_t loads)
         order[j] = t;
     }
     for (size_t k = 0; k < n; k++)
-        ring[k * 8] = order[k] * 8;
+        ring[k * SLOT] = order[k] * SLOT;
     free(order);
     size_t p = 0;
-    for (size_t i = 0; n <= (4u << 20) / 64 && i < n; i++) /* a ring that fits a cache: there */
-        p = ring[p];
+    if (n <= (4u << 20) / 64) /* a ring that fits a cache: brought there once round */
+        for (size_t i = 0; i < n; i++)
+            p = ring[p];
     double t0 = cpu_s();
     for (uint64_t i = 0; i < loads; i++)
         p = ring[p];
