@@ -17,7 +17,7 @@
  * (P: decoded IP packets; T, U, C: counted by the flow table, in the flows stage only; R, M,
  * S: frames decoded with that status, as why502's summary counts them under "anomalies"). Several files are merged by time, as
  * why502 merges them. Exit: 0 read to the end, 1 the capture was unusable (message on
- * standard error), 2 usage.
+ * standard error), 2 usage. The heap is on huge pages as why502's is (util/heap.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,11 +26,13 @@
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "flow/flow.h"
+#include "util/heap.h"
 
 enum stage { ST_READ, ST_DECODE, ST_FLOWS };
 
 int main(int argc, char **argv)
 {
+    why_heap_huge();
     static const char *const names[] = {"read", "decode", "flows"};
     int st = -1;
     for (int i = 0; argc >= 3 && i < 3; i++)

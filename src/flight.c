@@ -26,6 +26,7 @@
 #include "capture/ring.h"
 #include "flow/flow.h"
 #include "report/evidence.h"
+#include "util/heap.h"
 
 #define UPSTREAMS_MAX 256u     /* upstream label values kept for the metrics (cap; the rest
                                   are counted as "other") */
@@ -739,6 +740,7 @@ void flight_evidence_link(const struct flight *fl, const char *html_path, char *
 struct live_ctx {
     struct flight *fl;
     struct why_session *s;
+    uint64_t n; /* frames seen */
 };
 
 static void on_live_frame(void *ctx, const struct why_frame *f)
@@ -748,6 +750,8 @@ static void on_live_frame(void *ctx, const struct why_frame *f)
         return;
     flight_frame(lc->fl, f);
     why_session_frame(lc->s, f);
+    if ((++lc->n & 0xffff) == 0)
+        why_heap_grown(); /* a long run's heap past its first step (util/heap.h) */
 }
 
 static void status_line(struct flight *fl)
@@ -772,7 +776,7 @@ int flight_run(struct flight *fl, struct why_session *s, volatile sig_atomic_t *
                volatile sig_atomic_t *status, FILE *out)
 {
     fl->s = s;
-    struct live_ctx lc = {fl, s};
+    struct live_ctx lc = {fl, s, 0};
     char err[512];
     while (!*stop && !flight_count_done(fl)) {
         if (*status) {

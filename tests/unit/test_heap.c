@@ -1,0 +1,96 @@
+/* util/heap.h: after why_heap_huge() the heap where malloc puts blocks below
+ * WHY_HEAP_MMAP_MAX is advised as transparent huge pages (the kernel's own record of a
+ * mapping, /proc/self/smaps, says "hg" among its flags), and so is the part it grows into past
+ * the first step once why_heap_grown() has been called. Skipped where the call is documented
+ * to do nothing (a sanitizer's allocator) and on a kernel without transparent huge pages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/heap.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+/* 1 when the mapping holding p is advised for huge pages, 0 when not, -1 when not found. */
+static int advised(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int in = 0, r = -1;
+    uintptr_t a = (uintptr_t)p;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            in = a >= lo && a < hi;
+            continue;
+        }
+        if (in && strncmp(line, "VmFlags:", 8) == 0) {
+            r = strstr(line, " hg") != NULL;
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+static bool thp_kernel(void)
+{
+    return access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0;
+}
+
+static void heap_advised_and_grown(void **state)
+{
+    (void)state;
+#ifdef SANITIZED
+    assert_false(why_heap_huge()); /* documented: nothing under a sanitizer */
+    skip();
+#else
+    if (!thp_kernel())
+        skip();
+    assert_true(why_heap_huge());
+    assert_true(why_heap_huge()); /* (again: the same answer, nothing more done) */
+    /* a block of a few MiB, below WHY_HEAP_MMAP_MAX: in the heap, advised */
+    char *a = malloc((size_t)4 << 20);
+    assert_non_null(a);
+    memset(a, 1, (size_t)4 << 20);
+    assert_int_equal(advised(a + ((size_t)2 << 20)), 1);
+    /* past the first step: the new part is advised once why_heap_grown() has seen it */
+    enum { N = 40 };
+    char *b[N];
+    size_t each = (size_t)4 << 20; /* N * 4 MiB: well past one step */
+    for (int i = 0; i < N; i++)
+        assert_non_null(b[i] = malloc(each));
+    char *last = b[N - 1];
+    assert_true(last > a + WHY_HEAP_STEP); /* the heap grew (upwards) past its first step */
+    assert_int_equal(advised(last + each / 2), 0);
+    why_heap_grown();
+    assert_int_equal(advised(last + each / 2), 1);
+    for (int i = 0; i < N; i++)
+        free(b[i]);
+    free(a);
+    why_heap_grown(); /* (trimmed or not: nothing to fail) */
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(heap_advised_and_grown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
