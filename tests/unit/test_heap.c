@@ -24,6 +24,7 @@
 #endif
 #endif
 
+#ifndef SANITIZED
 /* 1 when the mapping holding p is advised for huge pages, 0 when not, -1 when not found. */
 static int advised(const void *p)
 {
@@ -52,6 +53,7 @@ static bool thp_kernel(void)
 {
     return access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0;
 }
+#endif
 
 static void heap_advised_and_grown(void **state)
 {
