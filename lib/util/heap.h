@@ -6,11 +6,13 @@
  * gateways mostly run) a TLB miss walks two page tables. why_heap_huge() makes malloc grow
  * the heap in large steps and keep allocations up to WHY_HEAP_MMAP_MAX in it (glibc's mallopt),
  * and asks the kernel for transparent huge pages there (madvise MADV_HUGEPAGE: advice; where
- * THP is "never", 4 KiB pages as before). Nothing else changes: the same allocations, the
- * same results. bench/README.md gives what it saves.
+ * THP is "never", 4 KiB pages as before). The results are the same; calloc clears the large
+ * arrays it now takes from the heap (fresh mmap'd memory it need not), and their pages are
+ * resident from the start. bench/README.md gives what it saves and costs.
  *
  * Only with glibc's malloc on Linux, and not under a sanitizer (whose allocator has no brk
- * heap): elsewhere both calls do nothing. A program calls why_heap_huge() first thing in
+ * heap): elsewhere both calls do nothing (on a kernel without THP the malloc settings stay,
+ * and the advice is refused). A program calls why_heap_huge() first thing in
  * main, before it allocates much, and why_heap_grown() now and then (every few ten thousand
  * packets): the heap's new part, when it grew past the first step, is advised too. */
 #ifndef WHY_UTIL_HEAP_H
