@@ -740,7 +740,6 @@ void flight_evidence_link(const struct flight *fl, const char *html_path, char *
 struct live_ctx {
     struct flight *fl;
     struct why_session *s;
-    uint64_t n; /* frames seen */
 };
 
 static void on_live_frame(void *ctx, const struct why_frame *f)
@@ -750,8 +749,8 @@ static void on_live_frame(void *ctx, const struct why_frame *f)
         return;
     flight_frame(lc->fl, f);
     why_session_frame(lc->s, f);
-    if ((++lc->n & 0xffff) == 0)
-        why_heap_grown(); /* a long run's heap past its first step (util/heap.h) */
+    if ((lc->fl->frames & 0xffff) == 0) /* (flight_frame counted this one) */
+        why_heap_grown();
 }
 
 static void status_line(struct flight *fl)
@@ -776,7 +775,7 @@ int flight_run(struct flight *fl, struct why_session *s, volatile sig_atomic_t *
                volatile sig_atomic_t *status, FILE *out)
 {
     fl->s = s;
-    struct live_ctx lc = {fl, s, 0};
+    struct live_ctx lc = {fl, s};
     char err[512];
     while (!*stop && !flight_count_done(fl)) {
         if (*status) {

@@ -491,7 +491,7 @@ static int run(int argc, char **argv, const char **files, char **words)
     time_t last_progress = time(NULL);
     struct why_frame fr;
     enum why_read_status st = WHY_READ_EOF;
-    uint64_t n = 0, nread = 0;
+    uint64_t n = 0; /* frames read */
     if (fo.live)
         rc = flight_run(cli.fl, s, &stop_requested, &status_requested, out);
     while (!fo.live && !stop_requested && !flight_count_done(cli.fl) &&
@@ -506,9 +506,10 @@ static int run(int argc, char **argv, const char **files, char **words)
             flight_frame(cli.fl, &fr);
             why_session_frame(s, &fr);
         }
-        if ((++nread & 0xffff) == 0)
-            why_heap_grown();
-        if (progress && (++n & 0xffff) == 0 && time(NULL) != last_progress) {
+        if ((++n & 0xffff) != 0)
+            continue;
+        why_heap_grown(); /* the heap's part past its first step (util/heap.h) */
+        if (progress && time(NULL) != last_progress) {
             uint64_t done, total;
             why_reader_progress(r, &done, &total);
             last_progress = time(NULL);
