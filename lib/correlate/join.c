@@ -415,6 +415,27 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
     return best;
 }
 
+/* A request's window for the SYN of one of its tries: from the request (less WHY_CAUSAL_US)
+ * to the gateway's answer (within the reorder tolerance). */
+struct syn_span {
+    struct why_ts from, to;
+};
+
+static bool syn_fits(struct why_ts syn, const struct syn_span *w)
+{
+    return in_window(syn, w->from, w->to) && why_ts_diff_us(w->from, syn) >= -WHY_CAUSAL_US;
+}
+
+/* The slot's record cannot be a try in window w, told without reading the record: its first
+ * SYN, at its first packet's time (syn_first), falls outside (try_possible would say no). The
+ * walks over the window's slack (records are in order within WHY_ORDER_SLACK_US, so a walk
+ * reads a second of records opened before the window) then read no record of that second;
+ * each such record read was two misses (the record and its connection). */
+static bool slot_syn_out(const struct why_rec_slot *s, const struct syn_span *w)
+{
+    return w && s->syn_first && !syn_fits(s->first_ts, w);
+}
+
 /* The windowed walk's next upstream record, newest first, down to the first one opened
  * before oldest (records are in the order of their first packet, within
  * WHY_ORDER_SLACK_US): from the store's places of upstream connections (us, *slot: the
@@ -426,7 +447,7 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
  * records opened within WHY_ORDER_SLACK_US before it, which began before the window:
  * the walk's own test of the window leaves them. */
 static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, const uint32_t *us, size_t *slot,
-                                        struct why_ts oldest, struct why_conn_rec *rc)
+                                        struct why_ts oldest, struct why_conn_rec *rc, const struct syn_span *sw)
 {
     if (!cx->st->slots_ok)
         return rc && why_ts_cmp(rc->first_ts, oldest) >= 0 ? rc : NULL;
@@ -437,6 +458,8 @@ static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, const uin
             continue;
         if (why_ts_cmp(s->first_ts, oldest) < 0)
             return NULL;
+        if (slot_syn_out(s, sw))
+            continue;
         if (us || why_store_slot_upstream(cx->gw, s))
             return s->rc;
     }
@@ -452,6 +475,7 @@ static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, const uin
 struct try_walk {
     const uint32_t *us, *ts; /* upstream places (NULL: the walk of window_prev), sorted tries */
     size_t i, front, j;      /* next place in us (i > front), the sort's front, next in ts */
+    const struct syn_span *sw; /* the request's window (NULL: none) */
 };
 
 static struct why_conn_rec *try_prev(const struct why_join_ctx *cx, struct try_walk *w, struct why_ts oldest)
@@ -464,9 +488,10 @@ static struct why_conn_rec *try_prev(const struct why_join_ctx *cx, struct try_w
             w->j = 0; /* (the stop holds for the sorted places below) */
             return NULL;
         }
-        return s->rc;
+        if (!slot_syn_out(s, w->sw))
+            return s->rc;
     }
-    return window_prev(cx, w->ts, &w->j, oldest, NULL);
+    return window_prev(cx, w->ts, &w->j, oldest, NULL, w->sw);
 }
 
 /* The place in us (n of them, slot places in increasing order) of the first at or above
@@ -2780,8 +2805,9 @@ static bool try_possible(const struct why_join_ctx *cx, const struct why_txn *cl
     const struct why_conn *c = why_rec_conn(rc);
     /* a gateway cannot connect for a request it has not received: packet times are
      * exact to microseconds even when -i any hands packets out of order (asked first:
-     * the walk reads the records of a second before the window) */
-    if (!in_window(c->syn_ts0, from, to) || why_ts_diff_us(from, c->syn_ts0) < -WHY_CAUSAL_US)
+     * the walk reads the records of a second before the window; slot_syn_out asks the
+     * same of a slot) */
+    if (!syn_fits(c->syn_ts0, &(struct syn_span){from, to}))
         return false;
     /* a request the match left without a final attempt: not another's chain, not an
      * attempt begun after the answer (Apache's check of the next second) */
@@ -3045,11 +3071,12 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         cands.sorted = false;
         if (!pooled) { /* the window, once: what no step rules out */
             size_t slot = top;
-            struct try_walk tw = {us, ts, top, front, ts_top};
+            struct syn_span sw = {from, to};
+            struct try_walk tw = {us, ts, top, front, ts_top, &sw};
             for (struct why_conn_rec *rc = ts        ? try_prev(cx, &tw, oldest)
-                                           : windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail)
+                                           : windowed ? window_prev(cx, us, &slot, oldest, cx->st->rtail, &sw)
                                                       : cx->st->rhead;
-                 rc; rc = ts ? try_prev(cx, &tw, oldest) : windowed ? window_prev(cx, us, &slot, oldest, rc->rprev) : rc->rnext)
+                 rc; rc = ts ? try_prev(cx, &tw, oldest) : windowed ? window_prev(cx, us, &slot, oldest, rc->rprev, &sw) : rc->rnext)
                 if (try_possible(cx, client, x, from, to, matched ? &fin : NULL, rc))
                     try_pool_add(cx->st, &pool, rc);
             pooled = true;

@@ -654,6 +654,10 @@ static void conns_touch(struct why_store *st, const struct why_conn_rec *rc)
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc)
 {
     conns_touch(st, rc);
+    if (st->slots_ok) {
+        const struct why_conn *c = why_rec_conn(rc);
+        st->slots[rc->slot].syn_first = why_ts_cmp(c->syn_ts0, c->first_ts) == 0;
+    }
 }
 
 void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc)
@@ -719,7 +723,7 @@ static void tls_remove(struct why_store *st, struct why_conn_rec *rc)
         return;
     struct why_conn_rec *last = st->tls_recs[--st->ntls];
     st->tls_recs[pos - 1] = last;
-    st->slots[last->slot].tls_pos = pos & 0x7fffffffu;
+    st->slots[last->slot].tls_pos = pos & 0x3fffffffu;
     st->slots[rc->slot].tls_pos = 0;
 }
 
@@ -989,8 +993,10 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
         conns_touch(st, rc);
         rc->c = (struct why_conn *)&why_conn_none; /* read only */
         rc->first_ts = why_conn_none.first_ts;
-        if (st->slots_ok)
+        if (st->slots_ok) {
             st->slots[rc->slot].first_ts = why_conn_none.first_ts;
+            st->slots[rc->slot].syn_first = 0; /* (no SYN now) */
+        }
     }
     rc->closed = true;
     one_way_set(st, rc, why_conn_one_way(rc->c));
@@ -1382,7 +1388,7 @@ void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
         st->tls_cap = cap;
     }
     st->tls_recs[st->ntls++] = rc;
-    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls & 0x7fffffffu;
+    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls & 0x3fffffffu;
 }
 
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)

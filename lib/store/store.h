@@ -26,8 +26,10 @@
  *     same records by client address, from one of them to the older ones:
  *     why_store_attempts_from_next;
  *   - connection records by creation in a vector (slots) that holds each one's first packet
- *     time and cached role: a walk by time reads one 32-byte entry per record, and the
- *     record only when it is the gateway's upstream connection (why_store_slot_upstream);
+ *     time, cached role and whether its first SYN was that packet: a walk by time reads one
+ *     32-byte entry per record, and the record only when it is the gateway's upstream
+ *     connection (why_store_slot_upstream) and, for a request's tries, may have sent its SYN
+ *     within the request's window;
  *     the places of the gateway's upstream connections among them, by creation, for the
  *     gateways' current gen (why_store_upstream_slots): a walk by time of the upstream
  *     connections reads none of the client connections between them, however many are held
@@ -96,9 +98,14 @@ struct why_rec_slot {
     struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
                                          next compaction) */
     uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
-    uint32_t tls_pos : 31;            /* rc's place in tls_recs + 1; 0: not there (fewer than
-                                         2^31: at most WHY_RECORDS_MAX records) */
+    uint32_t tls_pos : 30;            /* rc's place in tls_recs + 1; 0: not there (fewer than
+                                         2^30: at most WHY_RECORDS_MAX records) */
     uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
+    uint32_t syn_first : 1;           /* the connection's first SYN came at its first packet's
+                                         time (it was that packet): its syn_ts0 is first_ts
+                                         (why_store_conn_syn), so a walk for a request's tries
+                                         tells a SYN outside its window from the slot, without
+                                         reading the record */
 };
 
 /* A record parked off the active list until at: an open one until its oldest answer goes
@@ -481,7 +488,8 @@ void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struc
 struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct why_gateways *g,
                                               const struct why_addr *cli, const struct why_conn_rec *upto,
                                               const struct why_conn_rec *from);
-/* rc's connection sent its first SYN (syn_count went from 0). */
+/* rc's connection sent its first SYN (syn_count went from 0): its slot's syn_first is set
+ * when that SYN was its first packet. */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);

@@ -88,6 +88,7 @@ static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char 
     }
     struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
     assert_non_null(rc);
+    why_store_conn_syn(&f->st, rc); /* its first SYN, as the session tells the store */
     rc->closed = true; /* the join reads rc->c (the fixture's connection) */
     return rc;
 }
@@ -304,6 +305,37 @@ static void tries_found_among_many_in_window(void **state)
     assert_ptr_equal(x.attempts[1], a2);
     for (int i = 0; i < 200; i++)
         assert_false(other[i] == x.attempts[0] || other[i] == x.attempts[1]);
+}
+
+/* The walk of a request's tries reads from a record's slot alone that it opened outside the
+ * request's window when its first SYN was its first packet (syn_first): a try whose first
+ * packet came half a second before its SYN is still read and taken, while a record whose
+ * slot says it opened outside is left unread (its connection, changed here behind the
+ * store's back to a SYN inside the window, would have been taken had the walk read it). */
+static void tries_told_from_slots_by_first_syn(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.4, true);
+    struct why_conn_rec *early = refused(f, "198.19.0.10", 0.5); /* in the walk's slack */
+    struct why_txn *client = request(f, cc, "http://one.lab/x", "one.lab", 1.0);
+    resolved(f, "one.lab", "198.19.0.10", 1.0001);
+    struct why_conn_rec *late_syn = refused(f, "198.19.0.10", 1.005);
+    answer(client, 502, 1.0054);
+    assert_true(f->st.slots[early->slot].syn_first);
+    assert_true(f->st.slots[late_syn->slot].syn_first);
+
+    /* late_syn's first packet came at 0.6, its SYN at 1.005: told by its record */
+    late_syn->c->first_ts = late_syn->first_ts = f->st.slots[late_syn->slot].first_ts = T(0.6);
+    why_store_conn_syn(&f->st, late_syn);
+    assert_false(f->st.slots[late_syn->slot].syn_first);
+    /* early's connection now says its SYN left at 1.003; its slot still says 0.5 */
+    early->c->syn_ts0 = T(1.003);
+    wend(&early->c->half[WHY_S2C])->rst_ts = T(1.0031);
+
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], late_syn);
 }
 
 static void unjoined_dns_groups_and_resolved(void **state)
@@ -3569,6 +3601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(forward_proxy_join, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_found_among_many_in_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(tries_told_from_slots_by_first_syn, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_found_past_many_of_its_name, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
