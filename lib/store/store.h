@@ -107,6 +107,9 @@ struct why_rec_slot {
                                          tells a SYN outside its window from the slot, without
                                          reading the record */
 };
+_Static_assert(WHY_RECORDS_MAX < (1u << 30), "a slot's tls_pos holds a place among the records");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct why_rec_slot) == 32,
+               "the vector's entry is read for every record a walk by time passes: 32 bytes");
 
 /* A record parked off the active list until at: an open one until its oldest answer goes
  * stale (that answer's resp_ts), a closed one until it is old (its last packet). */
