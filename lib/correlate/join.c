@@ -429,8 +429,9 @@ static bool syn_fits(struct why_ts syn, const struct syn_span *w)
 /* The slot's record cannot be a try in window w, told without reading the record: its first
  * SYN, at its first packet's time (syn_first), falls outside (try_possible would say no). The
  * walks over the window's slack (records are in order within WHY_ORDER_SLACK_US, so a walk
- * reads a second of records opened before the window) then read no record of that second;
- * each such record read was two misses (the record and its connection). */
+ * passes a second of records opened before the window) then read only those of that second
+ * whose first packet was not their SYN; each record read is two misses (the record and its
+ * connection). */
 static bool slot_syn_out(const struct why_rec_slot *s, const struct syn_span *w)
 {
     return w && s->syn_first && !syn_fits(s->first_ts, w);
