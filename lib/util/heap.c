@@ -5,14 +5,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define WHY_HEAP_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define WHY_HEAP_SANITIZED 1
-#endif
-#endif
-
 #if defined(__GLIBC__) && defined(__linux__) && defined(MADV_HUGEPAGE) && !defined(WHY_HEAP_SANITIZED)
 #include <malloc.h>
 

@@ -20,6 +20,15 @@
 
 #include <stdbool.h>
 
+/* Defined under a sanitizer (its allocator has no brk heap): both calls then do nothing. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WHY_HEAP_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define WHY_HEAP_SANITIZED 1
+#endif
+#endif
+
 #define WHY_HEAP_STEP ((size_t)64 << 20)     /* the heap grows by this much at a time */
 #define WHY_HEAP_MMAP_MAX ((size_t)32 << 20) /* larger allocations are mmap'd (not advised) */
 

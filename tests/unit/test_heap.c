@@ -16,15 +16,7 @@
 
 #include "util/heap.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-
-#ifndef SANITIZED
+#ifndef WHY_HEAP_SANITIZED
 /* 1 when the mapping holding p is advised for huge pages, 0 when not, -1 when not found. */
 static int advised(const void *p)
 {
@@ -58,7 +50,7 @@ static bool thp_kernel(void)
 static void heap_advised_and_grown(void **state)
 {
     (void)state;
-#ifdef SANITIZED
+#ifdef WHY_HEAP_SANITIZED
     assert_false(why_heap_huge()); /* documented: nothing under a sanitizer */
     skip();
 #else
