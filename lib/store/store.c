@@ -193,16 +193,14 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
     st->nkbuckets = WHY_DNS_BUCKETS;
     st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
-    st->dname = calloc(WHY_DNS_BUCKETS, sizeof *st->dname);
-    st->dnvec = calloc(WHY_DNS_BUCKETS, sizeof *st->dnvec);
+    st->dnb = aligned_alloc(64, WHY_DNS_BUCKETS * sizeof *st->dnb); /* a bucket a line */
+    if (st->dnb)
+        memset(st->dnb, 0, WHY_DNS_BUCKETS * sizeof *st->dnb);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
-    st->dfam[0] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[0]);
-    st->dfam[1] = calloc(WHY_DNS_BUCKETS, sizeof *st->dfam[1]);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
-        !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dname || !st->dnvec || !st->daddr || !st->dfam[0] ||
-        !st->dfam[1]) {
+        !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dnb || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -763,6 +761,17 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     why_spare_give(&st->spare_rec, rc);
 }
 
+/* The entries a vector of n has room for at least: its allocation starts at 4 and doubles
+ * when full, and a vector's compaction (dns_nvec_remove) keeps it, so the room is a power of
+ * two of at least 4 and n; the least such is what the vector can count on. */
+static uint64_t nvec_room(uint32_t n)
+{
+    uint64_t r = 4;
+    while (r < n)
+        r *= 2;
+    return r;
+}
+
 /* The latest first query up to each entry, from the first not set yet, and how far a record
  * was asked before that of the records before it (the vector's disorder). */
 static void dns_nvec_bound(struct why_dns_nvec *v)
@@ -787,7 +796,7 @@ static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
 {
     if (d->npos == UINT32_MAX)
         return;
-    struct why_dns_nvec *v = &st->dnvec[d->nbucket];
+    struct why_dns_nvec *v = &st->dnb[d->nbucket].v;
     v->e[d->npos].d = NULL;
     d->npos = UINT32_MAX;
     if (++v->dead * 2 <= v->n)
@@ -840,7 +849,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
     if (d->nprev)
         d->nprev->nnext = d->nnext;
     else
-        st->dname[d->nbucket] = d->nnext;
+        st->dnb[d->nbucket].name = d->nnext;
     if (d->nnext)
         d->nnext->nprev = d->nprev;
     dns_nvec_remove(st, d);
@@ -850,7 +859,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         if (d->fprev[f])
             d->fprev[f]->fnext[f] = d->fnext[f];
         else
-            st->dfam[f][d->nbucket] = d->fnext[f];
+            st->dnb[d->nbucket].fam[f] = d->fnext[f];
         if (d->fnext[f])
             d->fnext[f]->fprev[f] = d->fprev[f];
     }
@@ -924,13 +933,10 @@ void why_store_fini(struct why_store *st)
     free(st->uc_tails);
     free(st->dkey);
     free(st->dsock);
-    free(st->dname);
-    for (uint32_t i = 0; st->dnvec && i < WHY_DNS_BUCKETS; i++)
-        free(st->dnvec[i].e);
-    free(st->dnvec);
+    for (uint32_t i = 0; st->dnb && i < WHY_DNS_BUCKETS; i++)
+        free(st->dnb[i].v.e);
+    free(st->dnb);
     free(st->daddr);
-    free(st->dfam[0]);
-    free(st->dfam[1]);
     free(st->qlike);
     free(st->qhost);
     free(st->batch);
@@ -2054,18 +2060,17 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         d->snext->sprev = d;
     st->dsock[d->sbucket] = d;
     d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
-    d->nnext = st->dname[d->nbucket];
+    struct why_dns_nbucket *nb = &st->dnb[d->nbucket];
+    d->nnext = nb->name;
     if (d->nnext)
         d->nnext->nprev = d;
-    st->dname[d->nbucket] = d;
+    nb->name = d;
     d->npos = UINT32_MAX;
-    struct why_dns_nvec *v = &st->dnvec[d->nbucket];
-    if (!st->dnvec_lost && v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 4;
-        struct why_dns_nent *e = realloc(v->e, cap * sizeof *e);
+    struct why_dns_nvec *v = &nb->v;
+    if (!st->dnvec_lost && (!v->e || v->n == nvec_room(v->n))) {
+        struct why_dns_nent *e = realloc(v->e, (v->e ? 2 * (size_t)v->n : 4) * sizeof *e);
         if (e) {
             v->e = e;
-            v->cap = cap;
         } else {
             st->sum->oom++;
             st->dnvec_lost = true;
@@ -2104,8 +2109,8 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
     if (d->answered && !d->a_indexed) {
         d->a_indexed = true;
         int64_t took = why_ts_diff_us(d->q_ts, d->a_ts);
-        if (took > st->dnvec[d->nbucket].late_us)
-            st->dnvec[d->nbucket].late_us = took;
+        if (took > st->dnb[d->nbucket].v.late_us)
+            st->dnb[d->nbucket].v.late_us = took;
     }
     /* by name and family, in its place by answer time: from the newest, so an answer in
      * packet order goes first at once */
@@ -2115,7 +2120,7 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
             has = addrs[i].family == (f ? 6 : 4);
         if (!has || d->findexed[f])
             continue;
-        struct why_dns_rec **b = &st->dfam[f][d->nbucket], *prev = NULL, *o = *b;
+        struct why_dns_rec **b = &st->dnb[d->nbucket].fam[f], *prev = NULL, *o = *b;
         while (o && why_ts_cmp(o->a_ts, d->a_ts) > 0) {
             prev = o;
             o = o->fnext[f];
@@ -2157,7 +2162,7 @@ bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts 
 {
     if (st->dnvec_lost)
         return false;
-    struct why_dns_nvec *v = &st->dnvec[bucket_of(key, WHY_DNS_BUCKETS)];
+    struct why_dns_nvec *v = &st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].v;
     dns_nvec_bound(v);
     while (v->open_from < v->n && (!v->e[v->open_from].d || v->e[v->open_from].d->a_indexed))
         v->open_from++;
@@ -2173,12 +2178,12 @@ struct why_dns_rec *why_store_dns_answers(const struct why_store *st, uint64_t k
 {
     if (family != 4 && family != 6)
         return NULL;
-    return st->dfam[family == 6][bucket_of(key, WHY_DNS_BUCKETS)];
+    return st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].fam[family == 6];
 }
 
 struct why_dns_rec *why_store_dns_by_name(const struct why_store *st, uint64_t key)
 {
-    return st->dname[bucket_of(key, WHY_DNS_BUCKETS)];
+    return st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].name;
 }
 
 struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a)

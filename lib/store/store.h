@@ -247,12 +247,10 @@ struct why_store {
     struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
     uint32_t nkbuckets;               /* of dkey (power of two, grows with ndns) */
     struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
-    struct why_dns_rec **dname;       /* DNS records by name */
-    struct why_dns_nvec *dnvec;       /* per dname chain: its records by creation */
-    bool dnvec_lost;                  /* a record could not be added to one (out of memory):
-                                         the chains serve every walk from then on */
-    struct why_dns_rec **dfam[2];     /* answers by name and family (IPv4, IPv6), newest
-                                         answer first (the buckets of dname) */
+    struct why_dns_nbucket *dnb;      /* DNS records by name: each bucket's chain, its vector
+                                         and its answers by family, in one cache line */
+    bool dnvec_lost;                  /* a record could not be added to a vector (out of
+                                         memory): the chains serve every walk from then on */
     struct why_dns_alink **daddr;     /* DNS records by answered address */
     struct why_txn *qhead, *qtail;    /* client requests waiting for a decision, in order */
     struct why_txn *fqhead, *fqtail;  /* of them those answered 5xx, in the same order */
@@ -325,17 +323,29 @@ struct why_dns_nent {
 };
 
 struct why_dns_nvec {
-    struct why_dns_nent *e;
-    uint32_t n, cap;
-    uint32_t dead;                    /* entries whose record was pruned */
-    uint32_t nmax;                    /* entries whose qmax_us is set (a record's q_ts is set
-                                         after why_store_dns_new: the bound is taken later) */
-    uint32_t open_from;               /* every record before it was pruned or is a_indexed */
+    struct why_dns_nent *e;           /* room for why_dns_nvec_room(n) entries at least */
     int64_t late_us;                  /* the longest wait for an answer of its records so far
                                          (never lowered) */
     int64_t slack_us;                 /* the most a record was asked before the latest first
                                          query of those before it (never lowered) */
+    uint32_t n;
+    uint32_t dead;                    /* entries whose record was pruned */
+    uint32_t nmax;                    /* entries whose qmax_us is set (a record's q_ts is set
+                                         after why_store_dns_new: the bound is taken later) */
+    uint32_t open_from;               /* every record before it was pruned or is a_indexed */
 };
+
+/* One bucket of the DNS indexes by name (the name's hash): what a DNS message, a prune and a
+ * request's join of that name read and write, in one cache line (they were four arrays: four
+ * misses where one does). */
+struct why_dns_nbucket {
+    struct why_dns_nvec v;            /* its records by creation */
+    struct why_dns_rec *name;         /* its records, newest first */
+    struct why_dns_rec *fam[2];       /* its answers by family (IPv4, IPv6), newest answer
+                                         first */
+};
+
+_Static_assert(sizeof(void *) != 8 || sizeof(struct why_dns_nbucket) == 64, "a name's bucket is one cache line");
 
 /* The part of a name chain's vector a walk by time reads: records from hi on were first asked
  * after `after` (so in no order that matters to a window starting then), each record at k > hi

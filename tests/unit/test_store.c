@@ -684,6 +684,35 @@ static void dns_span_of_window(void **state)
     assert_int_equal(sp.lo, 41);
 }
 
+/* A name's vector compacted by pruning keeps room for what it holds, and grows again past
+ * the room it had: every record left and every record added after is in it, in order. */
+static void dns_vector_grows_after_compaction(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t key = why_request_key("", "v.lab");
+    for (int i = 1; i <= 8; i++) /* the vector's room: 4, then 8 */
+        answered(f, "v.lab", WHY_DNS_A, i, i + 0.001, "198.19.1.1", NULL);
+    why_store_prune(&f->st, T(7.5), false); /* asked by 5.498: the first five go */
+    assert_int_equal(f->pruned_dns, 5);
+    for (int i = 9; i <= 26; i++) /* 3 left, 18 more: past 8, then past 16 */
+        answered(f, "v.lab", WHY_DNS_A, i, i + 0.001, "198.19.1.1", NULL);
+    struct why_dns_span sp;
+    assert_true(why_store_dns_span(&f->st, key, T(0), T(100), &sp));
+    int n = 0;
+    double want = 6;
+    for (uint32_t k = sp.lo; k < sp.n; k++) {
+        if (!sp.e[k].d)
+            continue;
+        assert_int_equal(why_ts_cmp(sp.e[k].d->q_ts, T(want)), 0);
+        assert_int_equal(sp.e[k].d->npos, k);
+        want++;
+        n++;
+    }
+    assert_int_equal(n, 21);
+    assert_int_equal(sp.lo, 0);
+    assert_int_equal(sp.hi, sp.n);
+}
+
 /* Answers by name and family: in answer-time order whatever order they were read in (a
  * capture's times out of order), an answer with both families in both chains, one with no
  * address in none; pruning takes them out and the chains stay whole. */
@@ -1677,6 +1706,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_vector_grows_after_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(records_begun_by_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(records_from_a_time, setup, teardown),
