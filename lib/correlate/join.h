@@ -158,7 +158,9 @@ struct why_lone_rsts {
 };
 
 #define WHY_SCHED_PATH_HELD 257 /* a path's attempts a schedule test reads: 256 besides its own */
-#define WHY_SCHED_PATHS 8       /* paths whose attempts are kept (power of two) */
+#define WHY_SCHED_PATHS 32      /* paths whose attempts are kept (power of two; with 8, two
+                                   paths of one slot read their records anew for each other:
+                                   158 of the 414 readings on the bench's retry-200m) */
 #define WHY_UNNAMED_MEMO 64     /* requests whose lookups are kept (power of two) */
 #define WHY_SCHED_CACHE 8192 /* entries of the cache below (direct-mapped by record sequence) */
 #define WHY_BG_MEMO_MAX 1024 /* records that may be checks kept for a sweep's background joins */
