@@ -323,7 +323,8 @@ struct why_dns_nent {
 };
 
 struct why_dns_nvec {
-    struct why_dns_nent *e;           /* room for why_dns_nvec_room(n) entries at least */
+    struct why_dns_nent *e;           /* room for at least the least power of two >= max(n, 4)
+                                         entries (store.c: nvec_room) */
     int64_t late_us;                  /* the longest wait for an answer of its records so far
                                          (never lowered) */
     int64_t slack_us;                 /* the most a record was asked before the latest first
@@ -336,8 +337,8 @@ struct why_dns_nvec {
 };
 
 /* One bucket of the DNS indexes by name (the name's hash): what a DNS message, a prune and a
- * request's join of that name read and write, in one cache line (they were four arrays: four
- * misses where one does). */
+ * request's join of that name read and write, in one cache line rather than one line in each
+ * of four arrays. */
 struct why_dns_nbucket {
     struct why_dns_nvec v;            /* its records by creation */
     struct why_dns_rec *name;         /* its records, newest first */
