@@ -721,7 +721,7 @@ static void tls_remove(struct why_store *st, struct why_conn_rec *rc)
         return;
     struct why_conn_rec *last = st->tls_recs[--st->ntls];
     st->tls_recs[pos - 1] = last;
-    st->slots[last->slot].tls_pos = pos & 0x3fffffffu;
+    st->slots[last->slot].tls_pos = pos & WHY_SLOT_TLS_POS_MASK;
     st->slots[rc->slot].tls_pos = 0;
 }
 
@@ -1394,7 +1394,7 @@ void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
         st->tls_cap = cap;
     }
     st->tls_recs[st->ntls++] = rc;
-    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls & 0x3fffffffu;
+    st->slots[rc->slot].tls_pos = (uint32_t)st->ntls & WHY_SLOT_TLS_POS_MASK;
 }
 
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)

@@ -92,14 +92,17 @@
 #define WHY_SPARE_TXN_MAX 4096u
 #endif
 
+#define WHY_SLOT_TLS_POS_BITS 30 /* why_rec_slot.tls_pos: the slot's other bits are flags */
+#define WHY_SLOT_TLS_POS_MASK ((1u << WHY_SLOT_TLS_POS_BITS) - 1u)
+
 /* One record in the vector by creation: what a walk by time reads without the record. */
 struct why_rec_slot {
     struct why_ts first_ts;           /* why_rec_conn(rc)->first_ts */
     struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
                                          next compaction) */
     uint32_t gw_gen;                  /* the gateways' gen + 1 `upstream` was read at (0: never) */
-    uint32_t tls_pos : 30;            /* rc's place in tls_recs + 1; 0: not there (fewer than
-                                         2^30: at most WHY_RECORDS_MAX records) */
+    uint32_t tls_pos : WHY_SLOT_TLS_POS_BITS; /* rc's place in tls_recs + 1; 0: not there
+                                         (at most WHY_RECORDS_MAX records) */
     uint32_t upstream : 1;            /* rc->gw_cli && !rc->gw_srv at that gen */
     uint32_t syn_first : 1;           /* the connection's first SYN came at its first packet's
                                          time (it was that packet): its syn_ts0 is first_ts
@@ -107,7 +110,7 @@ struct why_rec_slot {
                                          tells a SYN outside its window from the slot, without
                                          reading the record */
 };
-_Static_assert(WHY_RECORDS_MAX < (1u << 30), "a slot's tls_pos holds a place among the records");
+_Static_assert(WHY_RECORDS_MAX <= WHY_SLOT_TLS_POS_MASK, "a slot's tls_pos holds a place among the records");
 _Static_assert(sizeof(void *) != 8 || sizeof(struct why_rec_slot) == 32,
                "the vector's entry is read for every record a walk by time passes: 32 bytes");
 
