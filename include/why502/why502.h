@@ -223,8 +223,9 @@ struct why_options {
     const char *keylog;      /* SSLKEYLOGFILE path, NULL = none */
     bool include_unjoined;   /* report failures not joined to any request (default on) */
     int64_t settle_us;       /* wait after a response before deciding (packet time) */
-    bool exhaustive;         /* join every request by scanning every record (no index, no
-                                early settling of successes): the slow reference path */
+    bool exhaustive;         /* join every request by scanning every record (no index; a
+                                success is settled as by default, its upstream request
+                                found by the scan): the slow reference path */
 };
 
 void why_options_init(struct why_options *o);

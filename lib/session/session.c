@@ -31,6 +31,8 @@ struct why_bg_second {
     uint32_t failing;  /* failed client requests under way in that second */
 };
 
+#define WHY_HOT_MAX 256 /* requests waiting WHY_SKEW_US to be decided at once (hot_run) */
+
 #define WHY_PAUSE_RATE 1000            /* packets within a second before a silence that */
 #define WHY_PAUSE_MIN_US (5LL * 1000000) /* ...lasts this long or more: a pause of the capture */
 
@@ -72,6 +74,22 @@ struct why_session {
     struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
                                                 second modulo WHY_BG_SECONDS */
     int64_t bg_latest;                /* the latest second marked in bg (packet time, s) */
+    /* settled requests decided as soon as their answer is complete (hot_run): those whose
+     * answer ended less than WHY_SKEW_US ago, in the order they were made complete */
+    struct why_hot {
+        struct why_txn *t;
+        struct why_ts at;             /* packet time from which it may be decided */
+    } hot[WHY_HOT_MAX];
+    uint32_t hot_head, hot_n;
+    struct why_ts hot_at;             /* when the first of them may be decided */
+    uint64_t hot_blockers;            /* queued requests counted hot_blocks (hot_block) */
+    /* the seconds of requests decided at once, marked in bg when a sweep would have decided
+     * them (bg_due): since is what txn_ready_at counts --settle from */
+    struct why_bg_later {
+        struct why_ts since;
+        int64_t sec;
+    } *bgl;
+    size_t bgl_head, bgl_n, bgl_cap;
 };
 
 void why_options_init(struct why_options *o)
@@ -204,6 +222,15 @@ static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa
     why_render_alternative(n);
 }
 
+/* t settled: its upstream request up (NULL: none found) and the lookups of its host while it
+ * waited are its own, claimed as the full join would (why_join_settled) */
+static void settled(struct why_session *s, const struct why_join_ctx *cx, struct why_txn *t, struct why_txn *up)
+{
+    struct why_join x;
+    why_join_settled(cx, t, up, &x);
+    why_join_apply(&s->st, &x);
+}
+
 static void decide(struct why_session *s, struct why_txn *t)
 {
     t->decided = true;
@@ -232,8 +259,7 @@ static void decide(struct why_session *s, struct why_txn *t)
         bool up_fault = up && (up->not_http || (up->has_resp && !up->resp_done &&
                                                 (uc->half[WHY_S2C].end->rst_frame || uc->half[WHY_S2C].end->fin_frame)));
         if (!up_fault) {
-            why_join_settled(&cx, t, up, &x);
-            why_join_apply(&s->st, &x);
+            settled(s, &cx, t, up);
             bg_request(s, t, false);
             return;
         }
@@ -346,6 +372,172 @@ static bool txn_due(const void *arg, const struct why_txn *t, int64_t *not_befor
     return txn_ready_at(arg, t, false, not_before);
 }
 
+/* ---- settled requests decided at once ----
+ *
+ * Most requests are answered completely below 500 by way of an upstream request that was
+ * answered completely too: their decision (settled()) claims that request, the connection
+ * that carried it and the lookups of the host, and reports nothing. Decided WHY_SKEW_US after
+ * their answer ended (every packet of their window is in by then) instead of --settle later,
+ * their records are read while the packets that made them are still in the cache, and they
+ * leave the queue 2 s sooner. Nothing they read changes in those seconds: their answer and
+ * their upstream request's are complete, the client did not close before the answer (else
+ * its reset may still come: client_left_first), and what could still take the records they
+ * claim is held back:
+ * - another request still queued for the same host, which could take the same upstream
+ *   request, connection or lookups (why_store_queued_same_host): then the sweep decides them,
+ *   in their order;
+ * - a queued request that will take the full join whose host no lookup of the gateway's
+ *   names (hot_blockers): such a join weighs every attempt of the gateway in its window and
+ *   the requests still queued that may have made it (a reverse proxy's fixed servers, an
+ *   address the gateway was given: races/run33, Apache's 503 of a request for maint.lab, of
+ *   an attempt that another request went on from, 7 ms before its answer), so while one
+ *   waits, every request waits its turn.
+ * The second of the request is marked readable (bg) when the sweep would have decided it. */
+
+enum hot_answer {
+    HOT_DECIDED,
+    HOT_LATER, /* the sweep decides it, as any other */
+    HOT_FULL,  /* ...by the full join, it may be */
+};
+
+/* t, complete and queued, will not be decided at once: it holds back the others while it
+ * waits when it may take the full join and the gateway's lookups do not name its host */
+static void hot_block(struct why_session *s, struct why_txn *t)
+{
+    if (t->hot_blocks)
+        return;
+    struct why_join_ctx cx = join_ctx(s);
+    if (why_join_host_looked_up(&cx, t))
+        return;
+    t->hot_blocks = true;
+    s->hot_blockers++;
+}
+
+/* t leaves the queue (for its decision) */
+static void hot_unblock(struct why_session *s, struct why_txn *t)
+{
+    if (t->hot_blocks) {
+        t->hot_blocks = false;
+        s->hot_blockers--;
+    }
+}
+
+static void bg_later(struct why_session *s, const struct why_txn *t)
+{
+    if (s->bgl_head && s->bgl_head >= s->bgl_n) { /* (half of it spent: moved down) */
+        memmove(s->bgl, s->bgl + s->bgl_head, s->bgl_n * sizeof *s->bgl);
+        s->bgl_head = 0;
+    }
+    if (s->bgl_head + s->bgl_n == s->bgl_cap) {
+        size_t cap = s->bgl_cap ? s->bgl_cap * 2 : 256;
+        struct why_bg_later *v = realloc(s->bgl, cap * sizeof *v);
+        if (!v) {
+            s->sum.oom++;
+            bg_request(s, t, false); /* (marked now: a second's count, a sweep or two early) */
+            return;
+        }
+        s->bgl = v;
+        s->bgl_cap = cap;
+    }
+    struct why_ts since = t->resp_end_ts;
+    const struct why_conn *c = why_rec_conn(t->rc);
+    if (t->rc->closed && why_ts_cmp(c->half[WHY_S2C].last_ts, since) > 0)
+        since = c->half[WHY_S2C].last_ts;
+    s->bgl[s->bgl_head + s->bgl_n++] = (struct why_bg_later){since, t->req_first_ts.sec};
+}
+
+/* The seconds of the requests decided at once that a sweep now would have decided (all at
+ * the end), in the order they were decided. */
+static void bg_due(struct why_session *s, bool finishing)
+{
+    while (s->bgl_n && (finishing || why_ts_diff_us(s->bgl[s->bgl_head].since, s->now) >= s->opt.settle_us)) {
+        bg_mark(s, s->bgl[s->bgl_head].sec, false);
+        s->bgl_head++;
+        s->bgl_n--;
+    }
+    if (!s->bgl_n)
+        s->bgl_head = 0;
+}
+
+static enum hot_answer hot_decide(struct why_session *s, struct why_txn *t)
+{
+    if (!t->queued || t->decided)
+        return HOT_LATER;
+    const struct why_half_end *ce = why_rec_conn(t->rc)->half[WHY_C2S].end;
+    if (ce->fin_frame && why_ts_cmp(ce->fin_ts, t->resp_first_ts) < 0)
+        return HOT_FULL; /* the client closed before the answer: it may have left first */
+    if (s->hot_blockers || own_request_pending(s, t))
+        return HOT_LATER;
+    why_gw_roles(&s->gw, t->rc);
+    if (!t->rc->gw_srv || t->rc->gw_cli)
+        return HOT_LATER; /* (no gateway's client leg, or the gateway's own request) */
+    struct why_join_ctx cx = join_ctx(s);
+    cx.deciding = t;
+    if (why_join_direct(&cx, t) || why_store_queued_same_host(&s->st, t, s->opt.exhaustive))
+        return HOT_LATER;
+    struct why_txn *up = why_join_upstream_indexed(&cx, t);
+    if (!up)
+        return HOT_LATER; /* (a cache's answer, or one whose upstream request came apart) */
+    if (!up->resp_done || up->not_http)
+        return HOT_FULL;
+    why_store_queue_remove(&s->st, t);
+    t->decided = true;
+    s->sched.dgen++;
+    t->is_client_leg = true;
+    why_store_txn_unindex(&s->st, t);
+    settled(s, &cx, t, up);
+    bg_later(s, t);
+    return HOT_DECIDED;
+}
+
+/* The requests made complete by the packet just read (the store's vector of complete ones
+ * from `from` on): those answered completely below 500 wait WHY_SKEW_US to be decided at once;
+ * any other may hold the rest back (hot_block). */
+static void hot_note(struct why_session *s, size_t from)
+{
+    for (size_t i = from; i < s->st.ncomplete; i++) {
+        struct why_txn *t = s->st.complete[i].t;
+        if (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0 && !t->h2_stream &&
+            !why_ts_zero(s->last_sweep) && s->hot_n < WHY_HOT_MAX) {
+            s->hot[(s->hot_head + s->hot_n++) % WHY_HOT_MAX] =
+                (struct why_hot){t, why_ts_add_us(t->resp_end_ts, WHY_SKEW_US)};
+        } else if (!(t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0)) {
+            hot_block(s, t); /* (failed, or cut short: the full join decides it) */
+        }
+    }
+}
+
+/* Decides at once the requests whose answer ended WHY_SKEW_US ago or more; with `drop` (a
+ * sweep's start) leaves the others to the sweeps. */
+static void hot_run(struct why_session *s, bool drop)
+{
+    while (s->hot_n) {
+        struct why_hot h = s->hot[s->hot_head];
+        bool due = why_ts_cmp(s->now, h.at) >= 0;
+        if (!due && !drop) {
+            s->hot_at = h.at;
+            return;
+        }
+        s->hot_head = (s->hot_head + 1) % WHY_HOT_MAX;
+        s->hot_n--;
+        if (due && hot_decide(s, h.t) == HOT_FULL)
+            hot_block(s, h.t);
+    }
+}
+
+/* After a packet: the requests it made complete, and those due to be decided at once (out of
+ * line: the packet's path, the flow table's inlined into it, stays as it was) */
+static __attribute__((noinline)) void hot_packet(struct why_session *s, size_t ncomplete)
+{
+    bool was_empty = s->hot_n == 0;
+    if (s->st.ncomplete > ncomplete)
+        hot_note(s, ncomplete);
+    if (was_empty && s->hot_n)
+        s->hot_at = s->hot[s->hot_head].at;
+    if (s->hot_n && why_ts_cmp(s->now, s->hot_at) >= 0)
+        hot_run(s, false);
+}
+
 /* Decides the queued requests that are ready, in queue order: at the end every one (the
  * whole queue); else those of the list of complete requests whose settle time has passed,
  * so a sweep does not touch the requests still waiting for their answer (a held
@@ -356,6 +548,7 @@ static void sweep_queue(struct why_session *s, bool finishing)
     if (n != SIZE_MAX) {
         for (size_t i = 0; i < n; i++) {
             why_store_queue_remove(&s->st, s->st.ready[i]);
+            hot_unblock(s, s->st.ready[i]);
             decide(s, s->st.ready[i]);
         }
         return;
@@ -368,6 +561,7 @@ static void sweep_queue(struct why_session *s, bool finishing)
                 continue;
             if (txn_ready(s, t, finishing)) {
                 why_store_queue_remove(&s->st, t);
+                hot_unblock(s, t);
                 decide(s, t);
             }
         }
@@ -488,6 +682,7 @@ static void on_release(void *ctx, struct why_conn_rec *rc)
 
 static void sweep(struct why_session *s, bool finishing)
 {
+    hot_run(s, true); /* (a tick's or the end's: what a packet would have decided, first) */
     const struct why_flow_stats *fs = why_flow_stats(s->flow);
     why_store_open_one_way(&s->st, fs->open_missing, fs->open_lone_rst);
     s->last_sweep = s->now;
@@ -501,6 +696,7 @@ static void sweep(struct why_session *s, bool finishing)
         s->opaque_tls = s->st.tls_opened;
         s->opaque_gen = s->gw.gen;
     }
+    bg_due(s, finishing);
     sweep_queue(s, finishing);
     sweep_orphans(s, finishing);
     why_store_prune(&s->st, s->now, finishing);
@@ -745,7 +941,10 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
     if (p.ipver == 0)
         return;
     why_gw_learn_local(&s->gw, &p);
+    size_t ncomplete = s->st.ncomplete;
     why_flow_packet(s->flow, &p);
+    if (s->st.ncomplete > ncomplete || (s->hot_n && why_ts_cmp(s->now, s->hot_at) >= 0))
+        hot_packet(s, ncomplete);
     if (why_ts_zero(s->last_sweep) || why_ts_diff_us(s->last_sweep, s->now) >= SWEEP_EVERY_US)
         sweep(s, false);
 }
@@ -806,6 +1005,7 @@ void why_session_free(struct why_session *s)
     why_spare_drain(&s->entries); /* (both gave theirs back) */
     why_slab_free(&s->slab);
     free(s->plain);
+    free(s->bgl);
     why_cert_cache_free(s->env.certs);
     why_keylog_free(s->keylog);
     free(s);

@@ -366,6 +366,8 @@ struct why_txn {
                                      answered below 500 (correlate/background.c) */
     bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     bool in_qhost;                /* on the queue's index by host (hqnext) */
+    bool in_qnohost;              /* queued without a Host: counted in the store's qnohost */
+    bool hot_blocks;              /* counted in the session's hot_blockers (session.c) */
     bool in_fq;                   /* on the queue's list of 5xx (fqnext) */
     bool xindexed;                /* on the index by the path's last segment (xnext) */
     bool is_client_leg;

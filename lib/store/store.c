@@ -1745,6 +1745,9 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
         else
             b->head = t;
         t->in_qhost = true;
+    } else {
+        t->in_qnohost = true;
+        st->qnohost++;
     }
     t->qprev = st->qtail;
     if (st->qtail)
@@ -1909,11 +1912,31 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
         t->hqnext = t->hqprev = NULL;
         t->in_qhost = false;
     }
+    if (t->in_qnohost) {
+        t->in_qnohost = false;
+        st->qnohost--;
+    }
 }
 
 struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey)
 {
     return st->qhost[qhost_bucket(hkey)].head;
+}
+
+bool why_store_queued_same_host(const struct why_store *st, const struct why_txn *t, bool every)
+{
+    if (every) {
+        for (const struct why_txn *q = st->qhead; q; q = q->qnext)
+            if (q != t && (!q->host[0] || q->hkey == t->hkey))
+                return true;
+        return false;
+    }
+    if (st->qnohost > (t->in_qnohost ? 1u : 0u))
+        return true;
+    for (const struct why_txn *q = why_store_queued_host(st, t->hkey); q; q = q->hqnext)
+        if (q != t && q->hkey == t->hkey)
+            return true;
+    return false;
 }
 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)

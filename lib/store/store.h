@@ -276,6 +276,7 @@ struct why_store {
                                          (req_first_ts; equal times in push order) */
         struct why_txn *head, *tail;
     } *qhost;
+    size_t qnohost;                   /* queued requests without a Host (not on qhost) */
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
     int64_t qlag_us;                  /* the most any request pushed began before qfirst_max
                                          (us, truncated): how far oldest_pending must look */
@@ -664,6 +665,10 @@ static inline struct why_txn *why_store_queued_failed(const struct why_store *st
  * bucket's newest (O(those of the bucket that began later): requests are pushed nearly in
  * the order they began), and leaves it with the queue (why_store_queue_unindex). */
 struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey);
+/* Another request than t still queued may be for t's host: one on t's bucket of the queue's
+ * index by host with t's hkey, or one without a Host (any host); with `every`, the whole
+ * queue walked instead of the index (--exhaustive), the same answer. O(t's bucket). */
+bool why_store_queued_same_host(const struct why_store *st, const struct why_txn *t, bool every);
 /* Queued requests that may be the same request as t sent again by the same client to the same
  * server (same method, host, target, client and server addresses and server port: the caller
  * compares them), O(those); walk ->lnext. t need not be queued. */
