@@ -379,20 +379,25 @@ static bool txn_due(const void *arg, const struct why_txn *t, int64_t *not_befor
  * that carried it and the lookups of the host, and reports nothing. Decided WHY_SKEW_US after
  * their answer ended (every packet of their window is in by then) instead of --settle later,
  * their records are read while the packets that made them are still in the cache, and they
- * leave the queue 2 s sooner. Nothing they read changes in those seconds: their answer and
- * their upstream request's are complete, the client did not close before the answer (else
- * its reset may still come: client_left_first), and what could still take the records they
- * claim is held back:
- * - another request still queued for the same host, which could take the same upstream
- *   request, connection or lookups (why_store_queued_same_host): then the sweep decides them,
- *   in their order;
- * - a queued request that will take the full join whose host no lookup of the gateway's
+ * leave the queue 2 s sooner. What they read is final by then: their answer and their
+ * upstream request's are complete, the client did not close before the answer (else its
+ * reset may still come: client_left_first). They are decided out of turn only where no
+ * request a sweep would decide first could take or read what they claim; else the sweep
+ * decides them in their turn:
+ * - a request for the same host still queued that the full join may decide (it weighs the
+ *   attempts and lookups in its window: squid-keepalive-origin503, a 503 whose connection a
+ *   200 on it after it took away), or pushed before it and not answered yet (answered within
+ *   the same sweep, it would be decided first), or one for the same method, path and host
+ *   (the same upstream requests): why_store_queued_may_take;
+ * - a queued request that the full join may decide whose host no lookup of the gateway's
  *   names (hot_blockers): such a join weighs every attempt of the gateway in its window and
  *   the requests still queued that may have made it (a reverse proxy's fixed servers, an
  *   address the gateway was given: races/run33, Apache's 503 of a request for maint.lab, of
  *   an attempt that another request went on from, 7 ms before its answer), so while one
  *   waits, every request waits its turn.
- * The second of the request is marked readable (bg) when the sweep would have decided it. */
+ * A request answered later, or for another host named by the gateway's lookups, cannot take
+ * what they claim before them. The second of the request is marked readable (bg) when the
+ * sweep would have decided it. */
 
 enum hot_answer {
     HOT_DECIDED,
@@ -400,10 +405,12 @@ enum hot_answer {
     HOT_FULL,  /* ...by the full join, it may be */
 };
 
-/* t, complete and queued, will not be decided at once: it holds back the others while it
- * waits when it may take the full join and the gateway's lookups do not name its host */
+/* t, complete and queued, will not be decided at once and may take the full join: it holds
+ * back the requests for its host while it waits, and every request when the gateway's
+ * lookups do not name its host */
 static void hot_block(struct why_session *s, struct why_txn *t)
 {
+    why_store_queue_full(&s->st, t);
     if (t->hot_blocks)
         return;
     struct why_join_ctx cx = join_ctx(s);
@@ -459,21 +466,21 @@ static void bg_due(struct why_session *s, bool finishing)
         s->bgl_head = 0;
 }
 
-static enum hot_answer hot_decide(struct why_session *s, struct why_txn *t)
+static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *s, struct why_txn *t)
 {
     if (!t->queued || t->decided)
         return HOT_LATER;
     const struct why_half_end *ce = why_rec_conn(t->rc)->half[WHY_C2S].end;
     if (ce->fin_frame && why_ts_cmp(ce->fin_ts, t->resp_first_ts) < 0)
         return HOT_FULL; /* the client closed before the answer: it may have left first */
-    if (s->hot_blockers || own_request_pending(s, t))
+    if (s->hot_blockers || why_store_queued_may_take(&s->st, t, s->opt.exhaustive) || own_request_pending(s, t))
         return HOT_LATER;
     why_gw_roles(&s->gw, t->rc);
     if (!t->rc->gw_srv || t->rc->gw_cli)
         return HOT_LATER; /* (no gateway's client leg, or the gateway's own request) */
     struct why_join_ctx cx = join_ctx(s);
     cx.deciding = t;
-    if (why_join_direct(&cx, t) || why_store_queued_same_host(&s->st, t, s->opt.exhaustive))
+    if (why_join_direct(&cx, t))
         return HOT_LATER;
     struct why_txn *up = why_join_upstream_indexed(&cx, t);
     if (!up)

@@ -356,6 +356,8 @@ struct why_txn {
                                       connection ends (why_store_queued_like) */
     struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
                                         host (why_store_queued_host; in_qhost) */
+    struct why_txn *qonext, *qoprev; /* while queued and not complete: its qhost bucket's list
+                                        of them, in push order (q_open) */
     struct why_txn *fqnext, *fqprev; /* while queued and answered 5xx: the queue's list of them,
                                         in queue order (why_store_queued_failed; in_fq) */
     int status;                   /* of the answer */
@@ -367,6 +369,8 @@ struct why_txn {
     bool not_http;                /* a response that was not HTTP (its first bytes: resp) */
     bool in_qhost;                /* on the queue's index by host (hqnext) */
     bool in_qnohost;              /* queued without a Host: counted in the store's qnohost */
+    bool q_open, q_full, in_qpath; /* on its qhost bucket's open list, counted in its full, and
+                                      in qpath */
     bool hot_blocks;              /* counted in the session's hot_blockers (session.c) */
     bool in_fq;                   /* on the queue's list of 5xx (fqnext) */
     bool xindexed;                /* on the index by the path's last segment (xnext) */

@@ -151,6 +151,43 @@ static uint32_t qhost_bucket(uint64_t hkey)
     return bucket_of(hkey, WHY_QHOST_BUCKETS);
 }
 
+/* t, queued, not complete yet: on the end of its bucket's list of those (push order). */
+static void open_link(struct why_store *st, struct why_txn *t)
+{
+    struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
+    t->qoprev = b->open_tail;
+    t->qonext = NULL;
+    if (b->open_tail)
+        b->open_tail->qonext = t;
+    else
+        b->open_head = t;
+    b->open_tail = t;
+    t->q_open = true;
+}
+
+static void open_unlink(struct why_store *st, struct why_txn *t)
+{
+    if (!t->q_open)
+        return;
+    struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
+    if (t->qoprev)
+        t->qoprev->qonext = t->qonext;
+    else
+        b->open_head = t->qonext;
+    if (t->qonext)
+        t->qonext->qoprev = t->qoprev;
+    else
+        b->open_tail = t->qoprev;
+    t->qonext = t->qoprev = NULL;
+    t->q_open = false;
+}
+
+/* A request's bucket by method, path and host (qpath). */
+static uint32_t qpath_bucket(const struct why_txn *t)
+{
+    return bucket_of(t->pkey ^ (t->hkey * 0x9e3779b97f4a7c15u), WHY_QHOST_BUCKETS);
+}
+
 /* The index of attempts: client address, server address and port. */
 static uint32_t path_bucket(const struct why_addr *cli, const struct why_addr *srv, uint16_t port)
 {
@@ -199,7 +236,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
-    if (!st->qlike || !st->qhost || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
+    st->qpath = calloc(WHY_QHOST_BUCKETS, sizeof *st->qpath);
+    if (!st->qlike || !st->qhost || !st->qpath || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
         !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dnb || !st->daddr) {
         why_store_fini(st);
         return -1;
@@ -939,6 +977,7 @@ void why_store_fini(struct why_store *st)
     free(st->daddr);
     free(st->qlike);
     free(st->qhost);
+    free(st->qpath);
     free(st->batch);
     for (int k = 0; k < WHY_PARK_HEAPS; k++)
         free(st->park[k].v);
@@ -1749,6 +1788,9 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
         t->in_qnohost = true;
         st->qnohost++;
     }
+    open_link(st, t);
+    t->in_qpath = true;
+    st->qpath[qpath_bucket(t)]++;
     t->qprev = st->qtail;
     if (st->qtail)
         st->qtail->qnext = t;
@@ -1782,6 +1824,7 @@ void why_store_queue_answered(struct why_store *st, struct why_txn *t)
 
 void why_store_txn_complete(struct why_store *st, struct why_txn *t)
 {
+    open_unlink(st, t);
     if (!t->queued || t->decided || t->in_complete || st->complete_lost)
         return;
     if (st->ncomplete == st->complete_cap) {
@@ -1916,6 +1959,15 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
         t->in_qnohost = false;
         st->qnohost--;
     }
+    open_unlink(st, t);
+    if (t->q_full) {
+        t->q_full = false;
+        st->qhost[qhost_bucket(t->hkey)].full--;
+    }
+    if (t->in_qpath) {
+        t->in_qpath = false;
+        st->qpath[qpath_bucket(t)]--;
+    }
 }
 
 struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey)
@@ -1923,20 +1975,30 @@ struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey)
     return st->qhost[qhost_bucket(hkey)].head;
 }
 
-bool why_store_queued_same_host(const struct why_store *st, const struct why_txn *t, bool every)
+void why_store_queue_full(struct why_store *st, struct why_txn *t)
 {
+    if (t->queued && !t->decided && !t->q_full) {
+        t->q_full = true;
+        st->qhost[qhost_bucket(t->hkey)].full++;
+    }
+}
+
+bool why_store_queued_may_take(const struct why_store *st, const struct why_txn *t, bool every)
+{
+    uint32_t hb = qhost_bucket(t->hkey), pb = qpath_bucket(t);
     if (every) {
         for (const struct why_txn *q = st->qhead; q; q = q->qnext)
-            if (q != t && (!q->host[0] || q->hkey == t->hkey))
+            if (q != t && (q->in_qnohost || (qhost_bucket(q->hkey) == hb && ((q->q_open && q->qseq < t->qseq) || q->q_full)) ||
+                           (q->in_qpath && qpath_bucket(q) == pb)))
                 return true;
         return false;
     }
-    if (st->qnohost > (t->in_qnohost ? 1u : 0u))
+    const struct why_qhost *b = &st->qhost[hb];
+    if (st->qnohost > (t->in_qnohost ? 1u : 0u) || b->full > (t->q_full ? 1u : 0u) ||
+        st->qpath[pb] > (t->in_qpath ? 1u : 0u))
         return true;
-    for (const struct why_txn *q = why_store_queued_host(st, t->hkey); q; q = q->hqnext)
-        if (q != t && q->hkey == t->hkey)
-            return true;
-    return false;
+    /* one not complete yet pushed before t: the first of the bucket's (push order) */
+    return b->open_head && b->open_head != t && b->open_head->qseq < t->qseq;
 }
 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)

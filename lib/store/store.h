@@ -73,7 +73,7 @@
                                                WHY_RECORDS_MAX: chains stay ~1 long) */
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_CONNS_VERS 1024u        /* versions of the server-address index (power of two) */
-#define WHY_QHOST_BUCKETS 4096u      /* queued requests by host buckets (power of two) */
+#define WHY_QHOST_BUCKETS 16384u     /* queued requests by host buckets (power of two) */
 #define WHY_BG_NAMES_MAX 64u         /* names remembered on a gateway's lookup schedule (cap) */
 #define WHY_BG_GONE_MAX 4u           /* pruned lookups remembered per name (cap) */
 #define WHY_ORDER_SLACK_US (1000LL * 1000) /* how far a record's first packet may precede the
@@ -275,8 +275,14 @@ struct why_store {
                                          indexed host (hkey), in the order they began
                                          (req_first_ts; equal times in push order) */
         struct why_txn *head, *tail;
+        struct why_txn *open_head, *open_tail; /* those of the bucket's hosts (with a Host or
+                                         not) not complete yet, in push order (q_open,
+                                         qonext) */
+        uint32_t full;                /* ...complete, that the full join may decide (q_full) */
     } *qhost;
     size_t qnohost;                   /* queued requests without a Host (not on qhost) */
+    uint32_t *qpath;                  /* queued requests by method, path and host, in
+                                         WHY_QHOST_BUCKETS buckets (in_qpath) */
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
     int64_t qlag_us;                  /* the most any request pushed began before qfirst_max
                                          (us, truncated): how far oldest_pending must look */
@@ -665,10 +671,16 @@ static inline struct why_txn *why_store_queued_failed(const struct why_store *st
  * bucket's newest (O(those of the bucket that began later): requests are pushed nearly in
  * the order they began), and leaves it with the queue (why_store_queue_unindex). */
 struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey);
-/* Another request than t still queued may be for t's host: one on t's bucket of the queue's
- * index by host with t's hkey, or one without a Host (any host); with `every`, the whole
- * queue walked instead of the index (--exhaustive), the same answer. O(t's bucket). */
-bool why_store_queued_same_host(const struct why_store *st, const struct why_txn *t, bool every);
+/* t, queued and complete, may be decided by the full join (the session says so): counted
+ * until it leaves the queue (why_store_queued_may_take). O(1). */
+void why_store_queue_full(struct why_store *st, struct why_txn *t);
+/* Another request than t still queued may take what t's settled decision claims (its upstream
+ * request, the connection that carried it, the lookups of its host), or read it, before t would
+ * be decided: one without a Host (any host); one of t's bucket by host that the full join may
+ * decide, or pushed before t and not complete yet; one of t's bucket by method, path and host.
+ * Hosts or paths that share a bucket count as t's. O(1); with `every`, the whole queue walked
+ * instead of the counts and lists (--exhaustive), the same answer. */
+bool why_store_queued_may_take(const struct why_store *st, const struct why_txn *t, bool every);
 /* Queued requests that may be the same request as t sent again by the same client to the same
  * server (same method, host, target, client and server addresses and server port: the caller
  * compares them), O(those); walk ->lnext. t need not be queued. */
