@@ -385,10 +385,10 @@ static bool txn_due(const void *arg, const struct why_txn *t, int64_t *not_befor
  * request a sweep would decide first could take or read what they claim; else the sweep
  * decides them in their turn:
  * - a request for the same host still queued that the full join may decide (it weighs the
- *   attempts and lookups in its window: squid-keepalive-origin503, a 503 whose connection a
- *   200 on it after it took away), or pushed before it and not answered yet (answered within
- *   the same sweep, it would be decided first), or one for the same method, path and host
- *   (the same upstream requests): why_store_queued_may_take;
+ *   attempts and lookups in its window: in squid-keepalive-origin503 a 200 sent later on the
+ *   connection Squid opened for a 503 took that connection from it), or pushed before it and
+ *   not answered yet (answered within the same sweep, it would be decided first), or one for
+ *   the same method, path and host (the same upstream requests): why_store_queued_may_take;
  * - a queued request that the full join may decide whose host no lookup of the gateway's
  *   names (hot_blockers): such a join weighs every attempt of the gateway in its window and
  *   the requests still queued that may have made it (a reverse proxy's fixed servers, an
@@ -402,7 +402,7 @@ static bool txn_due(const void *arg, const struct why_txn *t, int64_t *not_befor
 enum hot_answer {
     HOT_DECIDED,
     HOT_LATER, /* the sweep decides it, as any other */
-    HOT_FULL,  /* ...by the full join, it may be */
+    HOT_FULL,  /* the sweep decides it, maybe by the full join */
 };
 
 /* t, complete and queued, will not be decided at once and may take the full join: it holds

@@ -237,8 +237,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     st->qpath = calloc(WHY_QHOST_BUCKETS, sizeof *st->qpath);
-    if (!st->qlike || !st->qhost || !st->qpath || !st->index || !st->hindex || !st->xindex || !st->abuckets || !st->ubuckets ||
-        !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dnb || !st->daddr) {
+    if (!st->qlike || !st->qhost || !st->qpath || !st->index || !st->hindex || !st->xindex || !st->abuckets ||
+        !st->ubuckets || !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dnb || !st->daddr) {
         why_store_fini(st);
         return -1;
     }
@@ -1987,10 +1987,11 @@ bool why_store_queued_may_take(const struct why_store *st, const struct why_txn 
 {
     uint32_t hb = qhost_bucket(t->hkey), pb = qpath_bucket(t);
     if (every) {
-        for (const struct why_txn *q = st->qhead; q; q = q->qnext)
-            if (q != t && (q->in_qnohost || (qhost_bucket(q->hkey) == hb && ((q->q_open && q->qseq < t->qseq) || q->q_full)) ||
-                           (q->in_qpath && qpath_bucket(q) == pb)))
+        for (const struct why_txn *q = st->qhead; q; q = q->qnext) {
+            bool host = qhost_bucket(q->hkey) == hb && ((q->q_open && q->qseq < t->qseq) || q->q_full);
+            if (q != t && (q->in_qnohost || host || (q->in_qpath && qpath_bucket(q) == pb)))
                 return true;
+        }
         return false;
     }
     const struct why_qhost *b = &st->qhost[hb];
