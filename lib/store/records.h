@@ -391,7 +391,9 @@ struct why_txn {
 struct why_dns_rec {
     /* What the walks read of every record they pass, first: the chains by name (the join's
      * lookups of a request's host) and by query key, and what a lookup's time window and
-     * pruning test, in the first 64 bytes; then the asker and the name's first bytes. */
+     * pruning test, in the first 64 bytes; then what pruning reads and unlinks, in the next
+     * three lines (the record's links, buckets and claims, the asker and the name); the rest
+     * after them. */
     struct why_dns_rec *nnext;    /* index by name */
     struct why_dns_rec *knext;    /* index by query key (client, port, server, id, name) */
     uint64_t nkey;                /* hash of qname */
@@ -403,40 +405,40 @@ struct why_dns_rec {
     bool answered;
     uint8_t rcode;
     struct why_ts last_q_ts;
-    struct why_addr cli, srv;
-    char *qname;                  /* the question's name, lower-case, at most WHY_DNS_NAME_MAX
-                                     bytes: qname_in when it fits there (most names), else
-                                     allocated with the record (why_store_dns_new) */
     struct why_dns_rec *nprev, *kprev;
     struct why_dns_rec *next, *prev;     /* all, by creation */
     struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
     /* index by name and the family of an address answered ([0]: IPv4, [1]: IPv6), in the
      * order of the answers' times, newest first; in one only when the answer gave both */
     struct why_dns_rec *fnext[2], *fprev[2];
-    bool findexed[2];
-    uint16_t srv_port;
     uint32_t kbucket, sbucket, nbucket;
+    uint32_t npos;                /* its entry in its name chain's vector (UINT32_MAX: none) */
+    uint32_t tries;               /* queries with the same id and name (retransmissions) */
+    uint32_t naddrs;
+    bool findexed[2];
+    bool claimed;
+    bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
+                                     (no request asked it: correlate/background.c) */
+    bool bg_evidence;             /* claimed as such by a request whose answer rests on it (not
+                                     counted with the schedule's failures yet) */
+    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
+    bool tcp;                     /* over TCP (port 53) */
+    bool truncated;               /* the answer had TC set (the client retries over TCP) */
+    bool a_indexed;               /* answered, and the answer given to the store
+                                     (why_store_dns_answer) */
+    uint16_t srv_port;
+    struct why_addr cli, srv;
+    char *qname;                  /* the question's name, lower-case, at most WHY_DNS_NAME_MAX
+                                     bytes: qname_in when it fits there (most names), else
+                                     allocated with the record (why_store_dns_new) */
     uint64_t id;
     uint64_t q_frame;             /* frame id of the first query */
     uint64_t last_q_frame;
     uint64_t a_frame;
     uint64_t icmp_frame;
     struct why_ts icmp_ts;
-    uint32_t tries;               /* queries with the same id and name (retransmissions) */
-    uint32_t naddrs;
     struct why_addr addrs[WHY_DNS_REC_ADDRS];
-    bool tcp;                     /* over TCP (port 53) */
-    bool icmp;                    /* the query drew an ICMP error (port unreachable ...) */
-    bool truncated;               /* the answer had TC set (the client retries over TCP) */
-    bool a_indexed;               /* answered, and the answer given to the store
-                                     (why_store_dns_answer) */
-    uint32_t npos;                /* its entry in its name chain's vector (UINT32_MAX: none) */
-    bool claimed;
-    bool scheduled;               /* claimed as one of the gateway's lookups on its own schedule
-                                     (no request asked it: correlate/background.c) */
     char qname_in[WHY_DNS_NAME_INLINE]; /* qname's bytes when they fit */
-    bool bg_evidence;             /* claimed as such by a request whose answer rests on it (not
-                                     counted with the schedule's failures yet) */
     /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;
