@@ -9,6 +9,8 @@
 #ifndef WHY_STORE_RECORDS_H
 #define WHY_STORE_RECORDS_H
 
+#include <stddef.h>
+
 #include "app/facts.h"
 #include "app/state.h"
 #include "flow/flow.h"
@@ -443,6 +445,8 @@ struct why_dns_rec {
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;
 };
+_Static_assert(sizeof(void *) != 8 || offsetof(struct why_dns_rec, qname) + sizeof(char *) <= 4 * 64,
+               "what pruning reads of a DNS record is in its first four cache lines");
 
 /* The connection carries HTTP we can read: in clear, or decrypted with --keylog. */
 static inline bool why_rec_http(const struct why_conn_rec *rc)
