@@ -277,17 +277,6 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
     return r;
 }
 
-bool why_join_host_looked_up(const struct why_join_ctx *cx, const struct why_txn *t)
-{
-    if (!t->ihost_whole || !t->ihost[0] || t->ihost_ip)
-        return false;
-    const struct why_dns_rec *d = cx->exhaustive ? cx->st->dhead : why_store_dns_by_name(cx->st, t->hkey);
-    for (; d; d = cx->exhaustive ? d->next : d->nnext)
-        if (d->nkey == t->hkey && strcmp(d->qname, t->ihost) == 0 && why_gw_is_gateway(cx->gw, &d->cli))
-            return true;
-    return false;
-}
-
 static bool named_elsewhere(const struct why_join_ctx *cx, const struct why_txn *t, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);

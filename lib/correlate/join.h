@@ -393,10 +393,6 @@ struct why_host_lookups {
 struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
                                               const struct why_addr *gw, const struct why_addr *a,
                                               struct why_ts before);
-/* background.c. One of the gateway's queries in the store asked for t's host (its indexed
- * name; never for an address literal or a request without a host). By the index by name,
- * or every record with --exhaustive. */
-bool why_join_host_looked_up(const struct why_join_ctx *cx, const struct why_txn *t);
 
 /* join.c. u, a request the gateway answered 5xx whose host the gateway never looked up (a
  * server set by address: nothing in the packets names it), is decided after the queued

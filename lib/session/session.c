@@ -81,7 +81,6 @@ struct why_session {
         struct why_ts at;             /* packet time from which it may be decided */
     } hot[WHY_HOT_MAX];
     uint32_t hot_head, hot_n;
-    struct why_ts hot_at;             /* when the first of them may be decided */
     uint64_t hot_blockers;            /* queued requests counted hot_blocks (hot_block) */
     /* the seconds of requests decided at once, marked in bg when a sweep would have decided
      * them (bg_due): since is what txn_ready_at counts --settle from */
@@ -321,6 +320,14 @@ static bool deferred(const struct why_session *s, const struct why_txn *t)
     return why_join_defer(&cx, t);
 }
 
+/* since, or the server side's last packet when later and t's connection is gone: what --settle
+ * counts from */
+static struct why_ts closed_since(const struct why_txn *t, struct why_ts since)
+{
+    const struct why_conn *c = why_rec_conn(t->rc);
+    return t->rc->closed && why_ts_cmp(c->half[WHY_S2C].last_ts, since) > 0 ? c->half[WHY_S2C].last_ts : since;
+}
+
 /* A queued request is ready when answered completely, or when its connection is gone;
  * then it waits settle_us more so the upstream side's closing packets are in too. */
 /* When t is not ready for want of time only, *not_before (if not NULL) gets the packet time
@@ -345,8 +352,7 @@ static bool txn_ready_at(const struct why_session *s, const struct why_txn *t, b
         return false;
     if (own_request_pending(s, t))
         return false;
-    if (why_ts_cmp(t->rc->c->half[WHY_S2C].last_ts, since) > 0 && t->rc->closed)
-        since = t->rc->c->half[WHY_S2C].last_ts;
+    since = closed_since(t, since);
     int64_t wait = s->opt.settle_us + why_join_repeat_wait(t);
     if (why_ts_diff_us(since, s->now) >= wait) {
         /* a 5xx to a server nothing names waits for the requests whose named server's tries
@@ -414,7 +420,8 @@ static void hot_block(struct why_session *s, struct why_txn *t)
     if (t->hot_blocks)
         return;
     struct why_join_ctx cx = join_ctx(s);
-    if (why_join_host_looked_up(&cx, t))
+    static const struct why_addr none;
+    if (why_join_host_lookups(&cx, t, NULL, &none, s->now).all)
         return;
     t->hot_blocks = true;
     s->hot_blockers++;
@@ -446,11 +453,7 @@ static void bg_later(struct why_session *s, const struct why_txn *t)
         s->bgl = v;
         s->bgl_cap = cap;
     }
-    struct why_ts since = t->resp_end_ts;
-    const struct why_conn *c = why_rec_conn(t->rc);
-    if (t->rc->closed && why_ts_cmp(c->half[WHY_S2C].last_ts, since) > 0)
-        since = c->half[WHY_S2C].last_ts;
-    s->bgl[s->bgl_head + s->bgl_n++] = (struct why_bg_later){since, t->req_first_ts.sec};
+    s->bgl[s->bgl_head + s->bgl_n++] = (struct why_bg_later){closed_since(t, t->resp_end_ts), t->req_first_ts.sec};
 }
 
 /* The seconds of the requests decided at once that a sweep now would have decided (all at
@@ -504,11 +507,10 @@ static void hot_note(struct why_session *s, size_t from)
 {
     for (size_t i = from; i < s->st.ncomplete; i++) {
         struct why_txn *t = s->st.complete[i].t;
-        if (t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0 && !t->h2_stream &&
-            !why_ts_zero(s->last_sweep) && s->hot_n < WHY_HOT_MAX) {
+        if (why_join_answered_ok(t) && !t->h2_stream && s->hot_n < WHY_HOT_MAX) {
             s->hot[(s->hot_head + s->hot_n++) % WHY_HOT_MAX] =
                 (struct why_hot){t, why_ts_add_us(t->resp_end_ts, WHY_SKEW_US)};
-        } else if (!(t->has_resp && t->resp_done && t->status < 500 && t->grpc_status <= 0)) {
+        } else if (!why_join_answered_ok(t)) {
             hot_block(s, t); /* (failed, or cut short: the full join decides it) */
         }
     }
@@ -521,10 +523,8 @@ static void hot_run(struct why_session *s, bool drop)
     while (s->hot_n) {
         struct why_hot h = s->hot[s->hot_head];
         bool due = why_ts_cmp(s->now, h.at) >= 0;
-        if (!due && !drop) {
-            s->hot_at = h.at;
+        if (!due && !drop)
             return;
-        }
         s->hot_head = (s->hot_head + 1) % WHY_HOT_MAX;
         s->hot_n--;
         if (due && hot_decide(s, h.t) == HOT_FULL)
@@ -536,13 +536,9 @@ static void hot_run(struct why_session *s, bool drop)
  * line: the packet's path, the flow table's inlined into it, stays as it was) */
 static __attribute__((noinline)) void hot_packet(struct why_session *s, size_t ncomplete)
 {
-    bool was_empty = s->hot_n == 0;
     if (s->st.ncomplete > ncomplete)
         hot_note(s, ncomplete);
-    if (was_empty && s->hot_n)
-        s->hot_at = s->hot[s->hot_head].at;
-    if (s->hot_n && why_ts_cmp(s->now, s->hot_at) >= 0)
-        hot_run(s, false);
+    hot_run(s, false);
 }
 
 /* Decides the queued requests that are ready, in queue order: at the end every one (the
@@ -950,7 +946,7 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
     why_gw_learn_local(&s->gw, &p);
     size_t ncomplete = s->st.ncomplete;
     why_flow_packet(s->flow, &p);
-    if (s->st.ncomplete > ncomplete || (s->hot_n && why_ts_cmp(s->now, s->hot_at) >= 0))
+    if (s->st.ncomplete > ncomplete || (s->hot_n && why_ts_cmp(s->now, s->hot[s->hot_head].at) >= 0))
         hot_packet(s, ncomplete);
     if (why_ts_zero(s->last_sweep) || why_ts_diff_us(s->last_sweep, s->now) >= SWEEP_EVERY_US)
         sweep(s, false);
