@@ -69,7 +69,7 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
     /* a connection that carried another client's request upstream was that one's (races/run10:
      * ka-get/2's new connection to 198.19.0.29, 9 ms after hc's request) */
     if (!holds && c->established && why_join_carries_client_request(cx, rc) &&
-        (!rc->txn_head->claimed_by || rc->txn_head->claimed_by != t))
+        (!rc->txn_head || !rc->txn_head->claimed_by || rc->txn_head->claimed_by != t))
         return false;
     if (!why_join_scheduled_loose(cx, rc))
         return true;
@@ -163,7 +163,7 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
 bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n)
 {
     const struct why_txn *t = n->txn_head;
-    return (t && !t->is_client_leg && t->claimed_by) || why_join_carried_client_request(cx, n) != NULL;
+    return n->carried || (t && !t->is_client_leg && t->claimed_by) || why_join_carried_client_request(cx, n) != NULL;
 }
 
 static bool dns_failed(const struct why_dns_rec *d)

@@ -431,9 +431,10 @@ static inline bool why_join_same_path(const struct why_conn *a, const struct why
  * its path's attempts, each with a check of that same server: the checks of a balancer's
  * members made on one tick, rc one of them. */
 bool why_join_check_round(const struct why_join_ctx *cx, const struct why_conn_rec *rc);
-/* n's first upstream request is a client's: one joined to it already, or one a client still
- * waits for with the same method and a target it ends (a reverse proxy's prefix); a health
- * check (the gateway's own request) is not. */
+/* n's first upstream request is a client's: n carried one joined to a client's already (its
+ * request trimmed since, or not: carried), or its first is one a client still waits for with
+ * the same method and a target it ends (a reverse proxy's prefix); a health check (the
+ * gateway's own request) is not. */
 bool why_join_carries_client_request(const struct why_join_ctx *cx, const struct why_conn_rec *n);
 /* ...that client request while it waits (not decided yet), or NULL; NULL too for a request
  * decided already (joined to n's: it may have been freed since). */

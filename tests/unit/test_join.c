@@ -1627,6 +1627,33 @@ static void checks_and_attempts_near(void **state)
     assert_ptr_equal(x.attempt_near, during);
 }
 
+/* An upstream connection the gateway began while the request waited that carried another
+ * client's request was that request's, not this one's own attempt taken by another: also once
+ * its transactions are gone (the pruning after that request's decision frees them; the record
+ * keeps that it carried one), and also when a later upstream request on it waits for its
+ * client's decision (races/run10: ka-get/2's new connection, 9 ms after hc's request). Before,
+ * the answer depended on whether a sweep had pruned in between. */
+static void carried_connection_not_near(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    struct why_txn *client = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    struct why_conn_rec *n = conn(f, "198.19.0.1", "198.19.0.16", 80, 3.31, true);
+    n->carried = true; /* its request joined to another client's, and trimmed */
+    n->claimed = true;
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_null(x.attempt_near);
+    assert_int_equal(x.nnear, 0);
+    /* the next upstream request on it, its client not decided yet */
+    struct why_txn *next = request(f, n, "/ka-get/2", "ka-get.lab", 3.315);
+    answer(next, 200, 3.316);
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.attempt_near);
+    assert_int_equal(x.nnear, 0);
+}
+
 /* t's answer came from `server` (its Server header); t queued for its decision. */
 static void served_by(struct fixture *f, struct why_txn *t, const char *server)
 {
@@ -3627,6 +3654,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(carried_connection_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(check_after_own_attempt, setup, teardown),
