@@ -3066,6 +3066,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct try_cands cands = {.windowed = windowed};
     struct try_pool pool = {0};
     bool pooled = false;
+    bool sni_named = false; /* a candidate's SNI names the request's host */
     for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
         cands.n = cands.takes = 0;
@@ -3081,6 +3082,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 if (try_possible(cx, client, x, from, to, matched ? &fin : NULL, rc))
                     try_pool_add(cx->st, &pool, rc);
             pooled = true;
+            for (uint32_t k = 0; k < pool.n && u.host[0] && !u.host_is_ip && !sni_named; k++)
+                sni_named = pool.v[k].rc->app == WHY_APP_TLS && strcmp(pool.v[k].rc->tls->sni, u.host) == 0;
         }
         for (uint32_t k = 0; k < pool.n; k++) {
             /* a gateway cannot connect for a request it has not received (try_possible), nor
@@ -3115,6 +3118,15 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 score = -1;
             else if (c->srv_port == u.port)
                 score = 2;
+            if (score > 0 && score < 4 && sni_named && !c->half[WHY_C2S].first_data_frame &&
+                !c->half[WHY_S2C].first_data_frame)
+                /* the gateway went to this request's host over TLS (the SNI names it): a
+                 * connection that sent no byte, not even a ClientHello, was not its (the TLS
+                 * lab, 6 December: Caddy connected to ok12.tls's server 64 us after `alert`
+                 * came, for ok12's requests under way, sent nothing and closed it 11 ms later,
+                 * 0.2 ms before alert's 502; alert's ClientHello went to 198.19.3.12 1 ms after
+                 * the request, and its handshake_failure was read as nobody's) */
+                score = -1;
             if (score > 0 && score < 4 && check_while_unresolved(cx, client, rc))
                 score = -1; /* a check while the request's name had no address */
             if (score > 0 && score < 4 && !direct_addr_known(cx, client) &&
