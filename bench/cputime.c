@@ -17,7 +17,8 @@
  *
  * Build: gcc -std=c17 -O2 -Wall -Wextra -o cputime cputime.c
  * Exit: the command's exit status (128 + the signal that ended it); 127 when it could not be
- * run, 125 on a usage or report error (message on standard error).
+ * run, 125 on a usage or report error (message on standard error), among them a REPORT that
+ * is an executable file (a program's path given first by mistake is not overwritten).
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +38,14 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: %s REPORT CMD [ARG...]\n", argv[0]);
+        return 125;
+    }
+    /* the report goes first: a program's path there by mistake would be overwritten */
+    struct stat sb;
+    if (stat(argv[1], &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0111)) {
+        fprintf(stderr, "cputime: %s is an executable file, not overwritten as the report "
+                        "(usage: %s REPORT CMD [ARG...])\n",
+                argv[1], argv[0]);
         return 125;
     }
     FILE *report = fopen(argv[1], "w");

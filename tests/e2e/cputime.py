@@ -72,6 +72,16 @@ def main():
                            text=True, timeout=60)
         check("unwritable report: exit 125 and one line", r.returncode == 125 and r.stderr.count("\n") == 1,
               f"{r.returncode} {r.stderr!r}")
+        # a program's path given as the report (the command first, by mistake): left alone
+        prog = os.path.join(d, "prog")
+        with open(prog, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(prog, 0o755)
+        r = subprocess.run([a.cputime, prog, "true"], capture_output=True, text=True, timeout=60)
+        with open(prog) as f:
+            kept = f.read() == "#!/bin/sh\nexit 0\n"
+        check("executable as the report: exit 125, one line, the file unchanged",
+              r.returncode == 125 and r.stderr.count("\n") == 1 and kept, f"{r.returncode} {r.stderr!r} {kept}")
 
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
