@@ -854,8 +854,16 @@ static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_
 static bool other_family_of_name(const struct why_join_ctx *cx, const struct why_conn_rec *n, const struct why_addr *a)
 {
     const struct why_txn *t = n->txn_head;
-    return t && !t->is_client_leg && t->ihost && t->ihost[0] && !t->ihost_ip && name_gave(cx, t->ihost, a) &&
-           name_gave(cx, t->ihost, &why_rec_conn(n)->srv_addr);
+    if (t || !n->carried)
+        return t && !t->is_client_leg && t->ihost && t->ihost[0] && !t->ihost_ip && name_gave(cx, t->ihost, a) &&
+               name_gave(cx, t->ihost, &why_rec_conn(n)->srv_addr);
+    /* its requests trimmed since their decision (carried): the name is gone with them, so
+     * a name the lookups gave both addresses for stands for it (else the reading would
+     * depend on whether a sweep had pruned in between) */
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next)
+        if (why_addr_eq(why_dns_alink_addr(l), a) && name_gave(cx, l->rec->qname, &why_rec_conn(n)->srv_addr))
+            return true;
+    return false;
 }
 
 /* rc, a failed attempt, is the first of another request's chain: the same gateway connected

@@ -3520,7 +3520,9 @@ static const struct why_conn_rec *only_attempt(struct fixture *f, struct why_txn
  * `maint`, answered by Apache itself 0.3 ms after the refusal, took it. Falling back to the
  * name's other family at once is he's (decided already, its upstream request joined), not
  * maint's: maint has no attempt. Without the lookups that gave both addresses, nothing ties
- * the two, and the refusal is maint's. */
+ * the two, and the refusal is maint's. The same once he's transactions are trimmed (the
+ * pruning after its decision): the connection carried a request, and the lookups still give
+ * both addresses for one name. */
 static void family_fallback_of_other_request(void **state)
 {
     struct fixture *f = *state;
@@ -3532,13 +3534,19 @@ static void family_fallback_of_other_request(void **state)
     wend(&v6->c->half[WHY_S2C])->rst_frame = v6->c->first_frame + 1;
     wend(&v6->c->half[WHY_S2C])->rst_ts = T(0.880803);
     /* he's upstream request, joined to it when he was decided */
-    carrier(f, "198.19.0.10", "/apache/he", "he.lab", 0.880831, 0.880885)->txn_head->claimed_by = he;
+    struct why_conn_rec *n = carrier(f, "198.19.0.10", "/apache/he", "he.lab", 0.880831, 0.880885);
+    n->txn_head->claimed_by = he;
     answer(maint, 503, 0.881138);
     why_store_queue_push(&f->st, maint);
     assert_ptr_equal(only_attempt(f, maint), v6);
     lookup_at(f, "he.lab", WHY_DNS_A, "198.19.0.10", 0.870699, 0.870745);
     lookup_at(f, "he.lab", WHY_DNS_AAAA, "fd00:19::12", 0.870709, 0.870755);
     struct why_join j;
+    why_join_request(&f->cx, maint, &j);
+    assert_int_equal(j.nattempts, 0);
+    n->carried = true; /* (as the claim sets it) */
+    why_store_trim_txns(&f->st, n, T(0.9), true);
+    assert_null(n->txn_head);
     why_join_request(&f->cx, maint, &j);
     assert_int_equal(j.nattempts, 0);
 }
