@@ -859,10 +859,24 @@ static bool other_family_of_name(const struct why_join_ctx *cx, const struct why
                name_gave(cx, t->ihost, &why_rec_conn(n)->srv_addr);
     /* its requests trimmed since their decision (carried): the name is gone with them, so
      * a name the lookups gave both addresses for stands for it (else the reading would
-     * depend on whether a sweep had pruned in between) */
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next)
-        if (why_addr_eq(why_dns_alink_addr(l), a) && name_gave(cx, l->rec->qname, &why_rec_conn(n)->srv_addr))
+     * depend on whether a sweep had pruned in between). Each name is asked once: a busy
+     * name's lookups all answered a (the names asked already, the first few kept) */
+    const struct why_dns_rec *asked[8];
+    uint32_t nasked = 0;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!why_addr_eq(why_dns_alink_addr(l), a))
+            continue;
+        uint32_t k = 0;
+        while (k < nasked && (asked[k]->nkey != d->nkey || strcmp(asked[k]->qname, d->qname) != 0))
+            k++;
+        if (k < nasked)
+            continue;
+        if (name_gave(cx, d->qname, &why_rec_conn(n)->srv_addr))
             return true;
+        if (nasked < sizeof asked / sizeof asked[0])
+            asked[nasked++] = d;
+    }
     return false;
 }
 

@@ -507,12 +507,11 @@ static void hot_note(struct why_session *s, size_t from)
 {
     for (size_t i = from; i < s->st.ncomplete; i++) {
         struct why_txn *t = s->st.complete[i].t;
-        if (why_join_answered_ok(t) && !t->h2_stream && s->hot_n < WHY_HOT_MAX) {
+        if (!why_join_answered_ok(t))
+            hot_block(s, t); /* (failed, or cut short: the full join decides it) */
+        else if (!t->h2_stream && s->hot_n < WHY_HOT_MAX)
             s->hot[(s->hot_head + s->hot_n++) % WHY_HOT_MAX] =
                 (struct why_hot){t, why_ts_add_us(t->resp_end_ts, WHY_SKEW_US)};
-        } else if (!why_join_answered_ok(t)) {
-            hot_block(s, t); /* (failed, or cut short: the full join decides it) */
-        }
     }
 }
 
