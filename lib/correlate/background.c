@@ -171,26 +171,44 @@ static bool dns_failed(const struct why_dns_rec *d)
     return !d->answered || d->rcode != 0 || d->naddrs == 0;
 }
 
-#define WHY_BG_QUEUE_WALK_MAX 4096 /* waiting requests looked at for one lookup (cap: more,
-                                      and it counts as asked by one of them) */
+#define WHY_BG_QUEUE_WALK_MAX 4096 /* queued requests of d's host begun by then (or without a
+                                      Host) looked at for one lookup (cap: more, and it
+                                      counts as asked by one of them) */
+
+/* q, a queued request other than self, waited for d's name when d was first asked: begun by
+ * then (within the skew), not answered before, its URL's host d's name */
+static bool waited_for(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_dns_rec *d,
+                       const struct why_txn *self)
+{
+    struct why_ts end = q->has_resp ? q->resp_first_ts : cx->now;
+    if (q == self || why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_SKEW_US || why_ts_cmp(d->q_ts, end) > 0)
+        return false;
+    struct why_url_key u;
+    bool ip;
+    return strcasecmp(why_join_url_host(q, &u, &ip), d->qname) == 0;
+}
 
 /* A client request for d's name other than self was waiting when d was first asked: from
- * the queue of requests not decided yet (a decided request claimed its lookups). */
+ * the queue of requests not decided yet (a decided request claimed its lookups), through its
+ * index by host (the requests of d's name's bucket, those begun by then: the bucket is in the
+ * order they began) and the list of those without a Host (their URL's host may be d's name).
+ * What it answers depends on those requests only, not on how many others are queued (a walk
+ * of the whole queue with a cap did: its answer moved with the queue's length). */
 static bool asked_by_waiting(const struct why_join_ctx *cx, const struct why_dns_rec *d, const struct why_txn *self)
 {
     uint32_t n = 0;
-    for (const struct why_txn *q = cx->st->qhead; q; q = q->qnext) {
-        if (++n > WHY_BG_QUEUE_WALK_MAX)
-            return true;
-        struct why_ts end = q->has_resp ? q->resp_first_ts : cx->now;
-        if (q == self || why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_SKEW_US || why_ts_cmp(d->q_ts, end) > 0)
+    for (const struct why_txn *q = why_store_queued_host(cx->st, d->nkey); q; q = q->hqnext) {
+        if (why_ts_diff_us(q->req_first_ts, d->q_ts) < -WHY_SKEW_US)
+            break; /* began after it, as every one after it (waited_for's test) */
+        if (q->hkey != d->nkey)
             continue;
-        struct why_url_key u;
-        bool ip;
-        const char *host = why_join_url_host(q, &u, &ip);
-        if (strcasecmp(host, d->qname) == 0)
+        if (++n > WHY_BG_QUEUE_WALK_MAX || waited_for(cx, q, d, self))
             return true;
     }
+    n = 0;
+    for (const struct why_txn *q = why_store_queued_nohost(cx->st); q; q = q->hqnext)
+        if (++n > WHY_BG_QUEUE_WALK_MAX || waited_for(cx, q, d, self))
+            return true;
     return false;
 }
 

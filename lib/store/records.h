@@ -357,7 +357,9 @@ struct why_txn {
     struct why_txn *lnext, *lprev; /* while queued: chain of the queue's index by request and
                                       connection ends (why_store_queued_like) */
     struct why_txn *hqnext, *hqprev; /* while queued with a Host: chain of the queue's index by
-                                        host (why_store_queued_host; in_qhost) */
+                                        host (why_store_queued_host; in_qhost); without one,
+                                        the store's list of those (why_store_queued_nohost;
+                                        in_qnohost) */
     struct why_txn *qonext, *qoprev; /* while queued and not complete: its qhost bucket's list
                                         of them, in push order (q_open) */
     struct why_txn *fqnext, *fqprev; /* while queued and answered 5xx: the queue's list of them,

@@ -1785,6 +1785,13 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
             b->head = t;
         t->in_qhost = true;
     } else {
+        t->hqnext = NULL;
+        t->hqprev = st->qnh_tail;
+        if (st->qnh_tail)
+            st->qnh_tail->hqnext = t;
+        else
+            st->qnh_head = t;
+        st->qnh_tail = t;
         t->in_qnohost = true;
         st->qnohost++;
     }
@@ -1956,6 +1963,15 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
         t->in_qhost = false;
     }
     if (t->in_qnohost) {
+        if (t->hqprev)
+            t->hqprev->hqnext = t->hqnext;
+        else
+            st->qnh_head = t->hqnext;
+        if (t->hqnext)
+            t->hqnext->hqprev = t->hqprev;
+        else
+            st->qnh_tail = t->hqprev;
+        t->hqnext = t->hqprev = NULL;
         t->in_qnohost = false;
         st->qnohost--;
     }

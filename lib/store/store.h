@@ -281,6 +281,7 @@ struct why_store {
         uint32_t full;                /* ...complete, that the full join may decide (q_full) */
     } *qhost;
     size_t qnohost;                   /* queued requests without a Host (not on qhost) */
+    struct why_txn *qnh_head, *qnh_tail; /* ...those, in push order (linked by hqnext) */
     uint32_t *qpath;                  /* queued requests by method, path and host, in
                                          WHY_QHOST_BUCKETS buckets (in_qpath) */
     struct why_ts qfirst_max;         /* the latest req_first_ts pushed on the queue */
@@ -671,6 +672,12 @@ static inline struct why_txn *why_store_queued_failed(const struct why_store *st
  * bucket's newest (O(those of the bucket that began later): requests are pushed nearly in
  * the order they began), and leaves it with the queue (why_store_queue_unindex). */
 struct why_txn *why_store_queued_host(const struct why_store *st, uint64_t hkey);
+/* The queued requests without a Host (in_qnohost), in push order: walk ->hqnext. O(1) to the
+ * first. */
+static inline struct why_txn *why_store_queued_nohost(const struct why_store *st)
+{
+    return st->qnh_head;
+}
 /* t, queued and complete, may be decided by the full join (the session says so): counted
  * until it leaves the queue (why_store_queued_may_take). O(1). */
 void why_store_queue_full(struct why_store *st, struct why_txn *t);

@@ -2541,6 +2541,38 @@ static void lookup_after_answer(void **state)
     assert_int_equal(x.nbgdns, 0);
 }
 
+/* Whether a request was waiting for the name when the gateway asked depends on the requests
+ * for that name only: not on how many requests for other names are queued (a walk of the whole
+ * queue with a cap once counted more than 4,096 queued as "asked by one of them"). A request
+ * without a Host whose URL names the host does count. */
+static void lookup_after_answer_long_queue(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *client = answered_request(f, 80, "/x", "be.lab", 1.0, 503, 1.0005);
+    struct why_dns_rec *r = unanswered(f, "be.lab", 1.23);
+    struct why_conn_rec *oc = NULL;
+    for (int k = 0; k < 5000; k++) { /* waiting at 1.23, for other names (1,000 a connection) */
+        if (k % 1000 == 0)
+            oc = conn(f, "198.18.1.5", "198.18.1.1", 80, 1.1, true);
+        char host[32];
+        snprintf(host, sizeof host, "o%d.lab", k);
+        why_store_queue_push(&f->st, request(f, oc, "/y", host, 1.2));
+    }
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 1);
+    assert_ptr_equal(x.bgdns[0], r);
+    /* HTTP/1.0 without a Host, its URL absolute: waiting for be.lab at 1.23 */
+    struct why_txn *bare = request(f, oc, "http://be.lab/z", "", 1.2);
+    why_store_queue_push(&f->st, bare);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 0);
+    bare->decided = true;
+    why_store_queue_remove(&f->st, bare);
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nbgdns, 1);
+}
+
 /* races/run12 (HAProxy): noanswer's 503 rests on the gateway's lookup of its name 0.9 s after
  * the answer; once the request is decided that lookup is the schedule's, claimed, so that its
  * pruning does not report it again as a failure of its own (it was an unjoined dns_timeout),
@@ -3699,6 +3731,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(query_unheard_at_answer_not_own, setup, teardown),
         cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookup_after_answer_long_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
