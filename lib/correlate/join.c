@@ -2175,6 +2175,7 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
     struct why_conn_rec *pick = NULL;
     uint32_t n = 0;
     bool pick_host = false;
+    uint64_t hkey = why_request_key("", u->host); /* as the store's index keys a request's */
     struct why_ts early = why_ts_add_us(from, -WHY_GOAWAY_BEFORE_US);
     /* the records whose server sent a GOAWAY, newest added first: the earliest made wins a
      * tie of times, as in a walk by creation */
@@ -2182,9 +2183,12 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
         if (rc->app != WHY_APP_H2 || !rc->more->h2.goaway_frame || rc->more->h2.goaway_dir != WHY_S2C ||
             !is_upstream_conn(cx, rc) || !in_window(rc->more->h2.goaway_ts, early, to))
             continue;
+        /* a request for the host on it, still there or taken by the pruning (its key kept) */
         bool host = false;
-        for (const struct why_txn *t = rc->txn_head; t && !host; t = t->next)
-            host = t != client && u->host[0] && strcasecmp(t->host, u->host) == 0;
+        for (const struct why_txn *t = rc->txn_head; t && !host && u->host[0]; t = t->next)
+            host = t != client && t->host[0] && t->hkey == hkey;
+        for (uint32_t k = 0; k < WHY_GONE_HOSTS && !host && u->host[0]; k++)
+            host = rc->more->gone_hosts[k] == hkey;
         n++;
         int later = pick ? why_ts_cmp(rc->more->h2.goaway_ts, pick->more->h2.goaway_ts) : 0;
         if (!pick || (host && !pick_host) || (host == pick_host && (later > 0 || (later == 0 && rc->seq < pick->seq)))) {

@@ -46,6 +46,7 @@ static inline uint64_t why_frame_num(uint64_t id)
 #define WHY_DNS_NAME_INLINE 64        /* a DNS record's name up to this many bytes with its NUL
                                          is kept in the record; a longer one is allocated */
 #define WHY_ALSO_MARKS 2              /* other pairings' requests marked per attempt */
+#define WHY_GONE_HOSTS 4              /* hosts of an HTTP/2 connection's trimmed requests kept */
 
 struct why_txn;
 
@@ -103,6 +104,10 @@ struct why_rec_more {
      * it): that request's frame also_for[k] and file (0: none) */
     uint64_t also_for[WHY_ALSO_MARKS], also_by[WHY_ALSO_MARKS];
     uint32_t also_file[WHY_ALSO_MARKS];
+    /* HTTP/2: the keys of the hosts (why_txn.hkey) of the requests the pruning took from the
+     * connection, the first WHY_GONE_HOSTS different ones (0: none): what it carried, read
+     * the same before and after the trim (correlate/join.c goaway_before) */
+    uint64_t gone_hosts[WHY_GONE_HOSTS];
 };
 
 /* The part apart of every record that has none: all zero, read only. */

@@ -2348,6 +2348,20 @@ static int64_t dns_lag(struct why_store *st)
  * the oldest answer among them is stale, the next trim reads only the transactions after
  * them, and those up to the newest of them decided or joined since (trim_redo): a
  * keep-alive connection carries many, decided nearly in order. */
+/* rc, an HTTP/2 connection, carried a request for the host of key hkey, which the pruning
+ * takes: kept among its first WHY_GONE_HOSTS (0 stands for none: a key of 0 is not kept). */
+static void gone_host(struct why_store *st, struct why_conn_rec *rc, uint64_t hkey)
+{
+    uint32_t k = 0;
+    while (k < WHY_GONE_HOSTS && rc->more->gone_hosts[k] && rc->more->gone_hosts[k] != hkey)
+        k++;
+    if (k == WHY_GONE_HOSTS || rc->more->gone_hosts[k] || !hkey)
+        return;
+    struct why_rec_more *m = why_store_rec_more(st, rc);
+    if (m)
+        m->gone_hosts[k] = hkey;
+}
+
 void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
 {
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
@@ -2409,6 +2423,8 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         if (rc->unanswered == t)
             rc->unanswered = t->next;
         rc->ntxn--;
+        if (rc->app == WHY_APP_H2 && t->host[0] && (!t->is_client_leg || rc->gw_cli))
+            gone_host(st, rc, t->hkey); /* (an upstream request: a client's connection keeps none) */
         txn_free(st, t);
     }
     rc->trim_kept = kept;

@@ -1411,35 +1411,62 @@ static void upstream_retried_or_lost(void **state)
     assert_false(why_join_upstream_orphan(&f->cx, lost));
 }
 
+/* The gateway's HTTP/2 connection to srv (from 198.19.0.1, opened at `at`), on which the
+ * origin sent GOAWAY at `goaway`, as app/http2.c records it. */
+static struct why_conn_rec *h2_goaway(struct fixture *f, const char *srv, double at, double goaway)
+{
+    struct why_conn_rec *rc = conn(f, "198.19.0.1", srv, 8001, at, true);
+    rc->app = WHY_APP_H2;
+    assert_non_null(why_store_rec_more(&f->st, rc));
+    rc->more->h2.goaway_frame = rc->c->first_frame + 5;
+    rc->more->h2.goaway_ts = T(goaway);
+    rc->more->h2.goaway_dir = WHY_S2C;
+    why_store_rec_list(&f->st, rc, WHY_LIST_GOAWAY);
+    return rc;
+}
+
 /* A 502 with no attempt: the gateway's HTTP/2 connection to the origin got GOAWAY just before
  * the request (the one connection that fits); one that got it seconds before does not. */
 static void goaway_before_request_found(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn_rec *old = conn(f, "198.19.0.1", "198.19.0.21", 8001, 0.1, true);
-    old->app = WHY_APP_H2;
-    assert_non_null(why_store_rec_more(&f->st, old));
-    old->more->h2.goaway_frame = 5;
-    old->more->h2.goaway_ts = T(0.2);
-    old->more->h2.goaway_dir = WHY_S2C;
-    why_store_rec_list(&f->st, old, WHY_LIST_GOAWAY); /* as app/http2.c puts it */
+    h2_goaway(f, "198.19.0.21", 0.1, 0.2);
     struct why_txn *client = answered_request(f, 9090, "http://shop.lab/x", "shop.lab", 3.0, 502, 3.01);
     struct why_join x;
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 0);
     assert_null(x.goaway_conn);
-    struct why_conn_rec *h2 = conn(f, "198.19.0.1", "198.19.0.20", 8001, 0.3, true);
-    h2->app = WHY_APP_H2;
-    assert_non_null(why_store_rec_more(&f->st, h2));
-    h2->more->h2.goaway_frame = 40;
-    h2->more->h2.goaway_ts = T(2.95);
-    h2->more->h2.goaway_dir = WHY_S2C;
-    why_store_rec_list(&f->st, h2, WHY_LIST_GOAWAY);
+    struct why_conn_rec *h2 = h2_goaway(f, "198.19.0.20", 0.3, 2.95);
     why_join_request(&f->cx, client, &x);
     assert_ptr_equal(x.goaway_conn, h2);
     h2->more->h2.goaway_dir = WHY_C2S; /* the gateway's own GOAWAY: not the origin's doing */
     why_join_request(&f->cx, client, &x);
     assert_null(x.goaway_conn);
+}
+
+/* Two HTTP/2 connections got GOAWAY just before a 502 with no attempt: the one that carried a
+ * request for the client's host is the one (not the later GOAWAY), the same once the pruning
+ * has taken that request from it (its host's key kept), or the answer would hang on whether a
+ * pruning passed before the decision. */
+static void goaway_before_host_after_trim(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = h2_goaway(f, "198.19.0.20", 0.3, 2.95);
+    struct why_conn_rec *b = h2_goaway(f, "198.19.0.21", 0.3, 2.96);
+    answer(request(f, a, "/y", "Shop.lab", 1.0), 200, 1.1);
+    answer(request(f, b, "/z", "other.lab", 1.0), 200, 1.1);
+    a->app = b->app = WHY_APP_H2;
+    struct why_txn *client = answered_request(f, 9090, "http://shop.lab/x", "shop.lab", 3.0, 502, 3.01);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_ptr_equal(x.goaway_conn, a);
+    why_store_trim_txns(&f->st, a, T(10.0), true);
+    why_store_trim_txns(&f->st, b, T(10.0), true);
+    assert_null(a->txn_head);
+    assert_null(b->txn_head);
+    why_join_request(&f->cx, client, &x);
+    assert_ptr_equal(x.goaway_conn, a);
 }
 
 /* Four refusals of 198.19.0.17 0.5 s apart from 0.6 s (no schedule: five make one), the join
@@ -3693,6 +3720,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(goaway_before_host_after_trim, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
         cmocka_unit_test_setup_teardown(carried_connection_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
