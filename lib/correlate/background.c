@@ -622,7 +622,11 @@ static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn 
     return n;
 }
 
-#define WHY_BG_OTHER_WALK 4096 /* DNS records other_name_failing reads (cap), newest first */
+#define WHY_BG_OTHER_WALK 4096 /* DNS records other_name_failing reads (cap), newest first
+                                  from the request's answer */
+#define WHY_BG_OTHER_SKIP (1u << 20) /* ...and those after the answer it passes over (a safety
+                                        bound: a request is decided a few seconds after its
+                                        answer, and those seconds' lookups are all there are) */
 #define WHY_BG_OTHER_NAMES 64  /* names it tells apart (cap) */
 
 /* The gateway's latest failed lookup on its own schedule (why_join_background_dns), no decided
@@ -639,13 +643,20 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
         struct why_ts ok_last;
         const struct why_dns_rec *failed; /* its latest failed lookup */
     } met[WHY_BG_OTHER_NAMES];
-    uint32_t nmet = 0, walked = 0;
+    uint32_t nmet = 0, walked = 0, passed = 0;
     struct why_ts oldest = why_ts_add_us(from, -WHY_ORDER_SLACK_US);
-    for (const struct why_dns_rec *d = cx->st->dtail; d && walked < WHY_BG_OTHER_WALK; d = d->prev, walked++) {
+    /* (the lookups made after the answer, until the decision, are passed over uncounted: how
+     * many came then does not change which ones before it are read) */
+    for (const struct why_dns_rec *d = cx->st->dtail; d && walked < WHY_BG_OTHER_WALK && passed < WHY_BG_OTHER_SKIP;
+         d = d->prev) {
         if (why_ts_cmp(d->q_ts, oldest) < 0)
             break;
-        if (why_ts_cmp(d->q_ts, from) < 0 || why_ts_cmp(d->q_ts, t->resp_first_ts) > 0 ||
-            !gateway_asks(cx->gw, &d->cli) || (d->claimed && !d->scheduled) ||
+        if (why_ts_cmp(d->q_ts, t->resp_first_ts) > 0) {
+            passed++;
+            continue;
+        }
+        walked++;
+        if (why_ts_cmp(d->q_ts, from) < 0 || !gateway_asks(cx->gw, &d->cli) || (d->claimed && !d->scheduled) ||
             (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)) /* (a server's address, no PTR) */
             continue;
         uint32_t k = 0;

@@ -2568,6 +2568,32 @@ static void lookup_after_answer(void **state)
     assert_int_equal(x.nbgdns, 0);
 }
 
+/* A 503 with no attempt and no lookup of its host while the gateway's own lookups of another
+ * name fail on its schedule (the retry bench: HAProxy's server nosuch.bench behind requests for
+ * nx.bench): the reading with those lookups as the cause. Read from the lookups before the
+ * answer: as many lookups after it as come before the decision do not hide them. */
+static void other_name_failing_read_from_answer(void **state)
+{
+    struct fixture *f = *state;
+    for (int k = 0; k < 5; k++)
+        unanswered(f, "nosuch.bench", 0.5 + k);
+    struct why_txn *client = answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_int_equal(x.ndns, 0);
+    assert_int_equal(x.nalt, 1);
+    assert_int_equal(x.alt_basis[0], WHY_ALT_OTHER_NAME_UNRESOLVED);
+    for (int k = 0; k < 5000; k++) { /* a busy resolver's answers before the decision */
+        char name[32];
+        snprintf(name, sizeof name, "p%d.bench", k);
+        lookup(f, name, WHY_DNS_A, "198.19.2.1", 4.91 + k * 0.0002);
+    }
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nalt, 1);
+    assert_int_equal(x.alt_basis[0], WHY_ALT_OTHER_NAME_UNRESOLVED);
+}
+
 /* Whether a request was waiting for the name when the gateway asked depends on the requests
  * for that name only: not on how many requests for other names are queued (a walk of the whole
  * queue with a cap once counted more than 4,096 queued as "asked by one of them"). A request
@@ -3760,6 +3786,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_long_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
