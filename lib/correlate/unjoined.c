@@ -203,17 +203,27 @@ static bool target_like(const struct why_txn *a, const struct why_txn *b)
  * connection was still waiting). Its own decision covers t (joined, or settled on its
  * answer): t is no orphan, whatever became of it (the gateway may have got the answer on a
  * stream the capture cannot read, after a renegotiation say). Walks the other transactions
- * back from the newest, WHY_TXN_LOOK_MAX at most. */
+ * back from the newest, WHY_TXN_LOOK_MAX at most of those begun by t. */
 #define WHY_TXN_LOOK_MAX 4096
+#define WHY_TXN_PASS_MAX (1u << 20) /* ...and those begun after t passed over (a safety bound:
+                                       the requests of the seconds from t to its decision) */
 static bool readable_client_spans(const struct why_join_ctx *cx, const struct why_txn *t)
 {
     struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
     struct why_ts oldest = why_ts_add_us(t->req_first_ts, -WHY_PIN_US);
-    uint32_t looked = 0;
-    for (const struct why_txn *q = cx->st->oth_tail; q && looked < WHY_TXN_LOOK_MAX; q = q->tprev, looked++) {
+    uint32_t looked = 0, passed = 0;
+    /* (those begun after t, until its decision, are passed over uncounted: how many came
+     * then does not change which ones before it are read) */
+    for (const struct why_txn *q = cx->st->oth_tail; q && looked < WHY_TXN_LOOK_MAX && passed < WHY_TXN_PASS_MAX;
+         q = q->tprev) {
         if (why_ts_cmp(q->req_first_ts, oldest) < 0)
             break;
-        if (q == t || why_ts_cmp(q->req_first_ts, at) > 0 || strcmp(q->method, t->method) != 0 ||
+        if (why_ts_cmp(q->req_first_ts, at) > 0) {
+            passed++;
+            continue;
+        }
+        looked++;
+        if (q == t || strcmp(q->method, t->method) != 0 ||
             !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US))
             continue;
         why_gw_roles(cx->gw, q->rc);

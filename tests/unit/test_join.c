@@ -1397,6 +1397,14 @@ static void upstream_retried_or_lost(void **state)
     answer(c7, 200, 7.5);
     struct why_txn *spanned = up_attempt(f, "/g", 7.01, 7.3, 0);
     assert_false(why_join_upstream_orphan(&f->cx, spanned));
+    /* the same however many requests came after it before its decision (a busy gateway's) */
+    struct why_conn_rec *busy = NULL;
+    for (int k = 0; k < 5000; k++) {
+        if (k % 1000 == 0)
+            busy = conn(f, "198.18.1.4", "198.18.1.1", 9090, 7.35, true);
+        answer(request(f, busy, "http://shop.lab/h", "shop.lab", 7.4 + k * 0.0002), 200, 8.5);
+    }
+    assert_false(why_join_upstream_orphan(&f->cx, spanned));
     c7->resp_first_ts = T(7.005); /* answered before the attempt: another request's */
     assert_true(why_join_upstream_orphan(&f->cx, spanned));
     struct why_conn_rec *one = NULL;
