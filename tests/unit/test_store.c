@@ -1035,9 +1035,6 @@ static int queued_of(const struct fixture *f, const char *host, struct why_txn *
     return n;
 }
 
-/* The queue's index by host: requests with a Host only, the one that began first first
- * whatever the order they were pushed in (equal times: push order), and out of it when they
- * leave the queue (decided, or freed with their record). */
 /* due() for complete_due: requests whose resp_end_ts is at or before the given time are due;
  * the others say they cannot be before their resp_end_ts (us). Counts its calls. */
 struct due_probe {
@@ -1103,6 +1100,10 @@ static void complete_due(void **state)
     assert_int_equal(f->st.ncomplete, 0);
 }
 
+/* The queue's index by host: requests with a Host only, the one that began first first
+ * whatever the order they were pushed in (equal times: push order), and out of it when they
+ * leave the queue (decided, or freed with their record); those without a Host on a
+ * list of their own. */
 static void queue_by_host(void **state)
 {
     struct fixture *f = *state;
@@ -1118,6 +1119,16 @@ static void queue_by_host(void **state)
     for (int i = 0; i < 5; i++)
         why_store_queue_push(&f->st, r[i]);
     why_store_queue_push(&f->st, nohost);
+    struct why_txn *nohost2 = request(f, a, "GET", "/w", "");
+    nohost2->req_first_ts = T(0.2);
+    why_store_queue_push(&f->st, nohost2);
+    /* without a Host: their own list, in push order */
+    assert_ptr_equal(why_store_queued_nohost(&f->st), nohost);
+    assert_ptr_equal(nohost->hqnext, nohost2);
+    assert_null(nohost2->hqnext);
+    why_store_queue_remove(&f->st, nohost);
+    assert_ptr_equal(why_store_queued_nohost(&f->st), nohost2);
+    assert_null(nohost2->hqprev);
     assert_int_equal(queued_of(f, "shop.lab", got, 8), 4);
     assert_ptr_equal(got[0], r[1]); /* 1.0, pushed before r[3] (1.0) */
     assert_ptr_equal(got[1], r[3]);
@@ -1151,6 +1162,72 @@ static void queue_by_host(void **state)
     why_store_prune(&f->st, T(1000), true);
     assert_null(why_store_queued_host(&f->st, why_request_key("", "shop.lab")));
     assert_null(why_store_queued_host(&f->st, why_request_key("", "other.lab")));
+    assert_null(why_store_queued_nohost(&f->st));
+}
+
+/* why_store_queued_may_take answers from its counts and lists what a walk of the whole queue
+ * answers (--exhaustive), and the lists by host and without a Host hold exactly the queued
+ * requests they say, in their order, through pushes, completions, full joins and decisions
+ * in any order (a seeded sequence of them). */
+static void queue_counts_as_walked(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    /* (a request without a Host holds every other back: one in eight) */
+    static const char *const hosts[] = {"shop.lab", "other.lab", "shop.lab", "other.lab",
+                                        "shop.lab", "other.lab", "third.lab", ""};
+    static const char *const paths[] = {"/x", "/y", "http://shop.lab/x"};
+    struct why_txn *live[64];
+    int nlive = 0, answers[2] = {0, 0};
+    uint32_t seed = 12345;
+    for (int step = 0; step < 2000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t r = seed >> 8;
+        if (nlive < 12 && (r % 3 == 0 || nlive == 0)) {
+            struct why_txn *t = request(f, a, "GET", paths[(r >> 4) % 3], hosts[(r >> 6) % 8]);
+            t->req_first_ts = t->req_ts = T(1.0 + (double)((r >> 9) % 50) / 10);
+            why_store_queue_push(&f->st, t);
+            live[nlive++] = t;
+        } else {
+            struct why_txn *t = live[(r >> 4) % (uint32_t)nlive];
+            if (r % 3 == 1 && !t->in_complete) {
+                why_store_txn_complete(&f->st, t);
+            } else if (r % 3 == 1) {
+                why_store_queue_full(&f->st, t);
+            } else {
+                t->decided = true;
+                why_store_queue_remove(&f->st, t);
+                for (int k = 0; k < nlive; k++)
+                    if (live[k] == t)
+                        live[k] = live[--nlive];
+            }
+        }
+        for (int k = 0; k < nlive; k++) {
+            bool v = why_store_queued_may_take(&f->st, live[k], false);
+            assert_int_equal(v, why_store_queued_may_take(&f->st, live[k], true));
+            answers[v]++;
+        }
+        /* the list without a Host: the queue's in_qnohost ones, in push order */
+        const struct why_txn *n = why_store_queued_nohost(&f->st);
+        for (const struct why_txn *q = f->st.qhead; q; q = q->qnext)
+            if (!q->host[0]) {
+                assert_ptr_equal(n, q);
+                n = n->hqnext;
+            }
+        assert_null(n);
+        /* each queued request with a Host in its bucket, the bucket in the order they began */
+        for (int k = 0; k < nlive; k++) {
+            if (!live[k]->host[0])
+                continue;
+            bool found = false;
+            for (const struct why_txn *q = why_store_queued_host(&f->st, live[k]->hkey); q; q = q->hqnext) {
+                found |= q == live[k];
+                assert_true(!q->hqnext || why_ts_cmp(q->req_first_ts, q->hqnext->req_first_ts) <= 0);
+            }
+            assert_true(found);
+        }
+    }
+    assert_true(answers[0] > 500 && answers[1] > 500); /* both answers, often */
 }
 
 static void pruning(void **state)
@@ -1723,6 +1800,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(try_slots_kept_through_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(tls_records_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_counts_as_walked, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
         cmocka_unit_test_setup_teardown(closed_records_rest_until_due, setup, teardown),
