@@ -2164,6 +2164,18 @@ void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, str
     lookups_before_sent(x);
 }
 
+bool why_join_settled_after(const struct why_join *x, struct why_ts after)
+{
+    if (x->nrepeated)
+        return false;
+    if (x->up_conn && !x->up_conn->claimed && why_ts_cmp(why_rec_conn(x->up_conn)->first_ts, after) <= 0)
+        return false;
+    for (uint32_t i = 0; i < x->ndns; i++)
+        if (why_ts_cmp(x->dns[i]->q_ts, after) <= 0)
+            return false;
+    return true;
+}
+
 /* No attempt for the request: the gateway's HTTP/2 upstream connection on which the origin
  * sent GOAWAY from WHY_GOAWAY_BEFORE_US before the request until the gateway answered it: the
  * gateway answered on its own instead of opening a new connection. One that carried a request

@@ -303,6 +303,15 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
  * answered is then part of a request that worked, not a failure of its own). */
 void why_join_settled(const struct why_join_ctx *cx, struct why_txn *client, struct why_txn *up,
                       struct why_join *x);
+#define WHY_JOIN_READS_PAST_US (2 * WHY_SKEW_US + WHY_CAUSAL_US) /* how far past its end (its
+                                  answer, or its client gone) a failed request's join reads
+                                  other hosts' records: its tries (2 * WHY_SKEW_US after), its
+                                  window's edge (WHY_SKEW_US), a cause just before its effect */
+/* What x, a settled join (why_join_settled), claims all began after `after`, or was claimed
+ * already: the connection that carried its upstream request (one kept alive from before was
+ * claimed by the request it carried first) and the lookups of its host (one still pending
+ * when the request came may have been asked long before); and it repeats no request. */
+bool why_join_settled_after(const struct why_join *x, struct why_ts after);
 /* Varnish answered t itself, from the client side (vcl_synth: a `return (synth(...))` in
  * vcl_recv): "Server: Varnish" and no Via. Varnish puts Via on every answer it delivers from a
  * fetch, its backend error page ("503 Backend fetch failed") included: an answer without it

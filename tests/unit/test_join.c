@@ -2602,6 +2602,37 @@ static void other_name_failing_read_from_answer(void **state)
     assert_int_equal(x.alt_basis[0], WHY_ALT_OTHER_NAME_UNRESOLVED);
 }
 
+/* A request settled as a success goes before a failed request that holds the others back
+ * only when all its decision claims began after what that request's join reads: the lookup
+ * of its host and the connection that carried it; a lookup still pending from before the
+ * request came (resolvers coalesce them), or a connection kept alive from before that no
+ * request claimed yet, hold it back; one claimed by the request it carried first does not. */
+static void settled_claims_after(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 4.9, true);
+    struct why_txn *client = request(f, cc, "http://shop.lab/x", "shop.lab", 5.0);
+    struct why_dns_rec *d = lookup_at(f, "shop.lab", WHY_DNS_A, "198.19.0.10", 5.001, 5.002);
+    struct why_conn_rec *uc = conn(f, "198.19.0.1", "198.19.0.10", 80, 5.003, true);
+    struct why_txn *up = request(f, uc, "/x", "shop.lab", 5.004);
+    answer(up, 200, 5.01);
+    answer(client, 200, 5.011);
+    struct why_join x;
+    why_join_settled(&f->cx, client, up, &x);
+    assert_int_equal(x.ndns, 1);
+    assert_ptr_equal(x.dns[0], d);
+    assert_ptr_equal(x.up_conn, uc);
+    assert_true(why_join_settled_after(&x, T(4.99)));
+    assert_false(why_join_settled_after(&x, T(5.002))); /* its lookup, at 5.001 */
+    d->q_ts = T(4.5); /* pending since before the request */
+    assert_false(why_join_settled_after(&x, T(4.99)));
+    d->q_ts = T(5.001);
+    uc->c->first_ts = uc->c->syn_ts0 = T(4.0); /* kept alive from before */
+    assert_false(why_join_settled_after(&x, T(4.99)));
+    uc->claimed = true; /* by the request it carried first */
+    assert_true(why_join_settled_after(&x, T(4.99)));
+}
+
 /* Whether a request was waiting for the name when the gateway asked depends on the requests
  * for that name only: not on how many requests for other names are queued (a walk of the whole
  * queue with a cap once counted more than 4,096 queued as "asked by one of them"). A request
@@ -3794,6 +3825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_long_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(settled_claims_after, setup, teardown),
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
