@@ -27,6 +27,6 @@ for t in "${targets[@]}"; do
   echo "fuzz $t: ${secs}s"
   build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=1048576 -rss_limit_mb=4096 \
     -timeout=20 -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "${existing[@]}" \
-    2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)|ERROR|SUMMARY" || true
+    2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)|==[0-9]+== ?ERROR|runtime error|^SUMMARY" || true
   echo "fuzz $t: $(ls "$crashes" | wc -l) crash files, corpus $(ls "$corpus" | wc -l) inputs"
 done
