@@ -2339,15 +2339,6 @@ static int64_t dns_lag(struct why_store *st)
     return st->dlag_us;
 }
 
-/* Frees the transactions of rc nothing needs any more: decided client requests, upstream
- * requests already joined (or answered long ago and never joined: their client request was
- * decided without them), anywhere in the list but never one still awaiting its response.
- * With all, every transaction that is not a pending client request.
- * The ones at the list's head that only a decision, a join or time can free (pending
- * requests, answered ones before rc->unanswered) are remembered (trim_kept, trim_at): until
- * the oldest answer among them is stale, the next trim reads only the transactions after
- * them, and those up to the newest of them decided or joined since (trim_redo): a
- * keep-alive connection carries many, decided nearly in order. */
 /* rc, an HTTP/2 connection, carried a request for the host of key hkey, which the pruning
  * takes: kept among its first WHY_GONE_HOSTS (0 stands for none: a key of 0 is not kept). */
 static void gone_host(struct why_store *st, struct why_conn_rec *rc, uint64_t hkey)
@@ -2362,6 +2353,15 @@ static void gone_host(struct why_store *st, struct why_conn_rec *rc, uint64_t hk
         m->gone_hosts[k] = hkey;
 }
 
+/* Frees the transactions of rc nothing needs any more: decided client requests, upstream
+ * requests already joined (or answered long ago and never joined: their client request was
+ * decided without them), anywhere in the list but never one still awaiting its response.
+ * With all, every transaction that is not a pending client request.
+ * The ones at the list's head that only a decision, a join or time can free (pending
+ * requests, answered ones before rc->unanswered) are remembered (trim_kept, trim_at): until
+ * the oldest answer among them is stale, the next trim reads only the transactions after
+ * them, and those up to the newest of them decided or joined since (trim_redo): a
+ * keep-alive connection carries many, decided nearly in order. */
 void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
 {
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
