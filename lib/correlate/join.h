@@ -338,6 +338,10 @@ bool why_join_tls_failed(const struct why_conn_rec *rc);   /* a TLS failure seen
 /* A failed upstream request of the gateway's that only an opaque (TLS, no keys) client
  * request can have carried: reported on its own (unjoined.c). */
 bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_txn *t);
+/* q, a readable client request, is being decided: the upstream requests it can have carried
+ * are marked (spanned) so that, once its transaction is freed, they still read as covered
+ * (why_join_upstream_orphan). O(the requests of the index by q's path ending). */
+void why_join_mark_spanned(const struct why_join_ctx *cx, const struct why_txn *q);
 /* A gateway holds an opaque client leg (O(TLS records held)), through the cache cx->opaque
  * when it is given: no upstream request can be an orphan without one. */
 bool why_join_opaque_held(const struct why_join_ctx *cx);

@@ -198,17 +198,32 @@ static bool target_like(const struct why_txn *a, const struct why_txn *b)
     return lo->target_len && memcmp(hi->target + (hi->target_len - lo->target_len), lo->target, lo->target_len) == 0;
 }
 
-/* A readable client request, decided or not, that t can have carried: the same method and a
- * target like t's, sent by the time t was and not answered before t was sent (the client
- * connection was still waiting). Its own decision covers t (joined, or settled on its
- * answer): t is no orphan, whatever became of it (the gateway may have got the answer on a
- * stream the capture cannot read, after a renegotiation say). Walks the other transactions
- * back from the newest, WHY_TXN_LOOK_MAX at most of those begun by t. */
+/* q, a readable client request, can have carried t: the same method and a target like t's,
+ * sent by the time t was and not answered before t was sent (the client connection was still
+ * waiting). */
+static bool client_spans(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_txn *t)
+{
+    if (q == t || why_ts_diff_us(t->req_first_ts, q->req_first_ts) > WHY_SKEW_US ||
+        why_ts_diff_us(q->req_first_ts, t->req_first_ts) > WHY_PIN_US || strcmp(q->method, t->method) != 0 ||
+        !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US))
+        return false;
+    why_gw_roles(cx->gw, q->rc);
+    return q->rc->gw_srv && !q->rc->gw_cli;
+}
+
+/* A readable client request, decided or not, that t can have carried (client_spans). Its own
+ * decision covers t (joined, or settled on its answer): t is no orphan, whatever became of it
+ * (the gateway may have got the answer on a stream the capture cannot read, after a
+ * renegotiation say). One decided marked t then (why_join_mark_spanned: its transaction may
+ * be gone since); one not decided yet is among the other transactions, walked back from the
+ * newest, WHY_TXN_LOOK_MAX at most of those begun by t. */
 #define WHY_TXN_LOOK_MAX 4096
 #define WHY_TXN_PASS_MAX (1u << 20) /* ...and those begun after t passed over (a safety bound:
                                        the requests of the seconds from t to its decision) */
 static bool readable_client_spans(const struct why_join_ctx *cx, const struct why_txn *t)
 {
+    if (t->spanned)
+        return true;
     struct why_ts at = why_ts_add_us(t->req_first_ts, WHY_SKEW_US);
     struct why_ts oldest = why_ts_add_us(t->req_first_ts, -WHY_PIN_US);
     uint32_t looked = 0, passed = 0;
@@ -223,14 +238,36 @@ static bool readable_client_spans(const struct why_join_ctx *cx, const struct wh
             continue;
         }
         looked++;
-        if (q == t || strcmp(q->method, t->method) != 0 ||
-            !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US))
-            continue;
-        why_gw_roles(cx->gw, q->rc);
-        if (q->rc->gw_srv && !q->rc->gw_cli)
+        if (client_spans(cx, q, t))
             return true;
     }
     return false;
+}
+
+void why_join_mark_spanned(const struct why_join_ctx *cx, const struct why_txn *q)
+{
+    /* the upstream requests that began from q's request (within the skew) on, by the index of
+     * the path's last segment (a target like q's ends like it: where q's path has a '/'), else
+     * the upstream candidates; newest first by creation, down to where none can be left
+     * (their times in order within WHY_ORDER_SLACK_US) */
+    struct why_ts oldest = why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    bool by_ending = q->ipath_len && (q->ipath[0] == '/' || memchr(q->ipath, '/', q->ipath_len));
+    uint64_t ekey = q->xkey; /* (its own key in that index, made from the same bytes) */
+    bool ordered = why_store_cands_ordered(cx->st);
+    for (struct why_txn *t = by_ending ? why_store_requests_ending(cx->st, ekey) : cx->st->cand_tail; t;
+         t = by_ending ? t->xnext : t->tprev) {
+        if (ordered && why_ts_cmp(t->req_ts, oldest) < 0) {
+            /* (a candidate there, or any request a while before: none created before it is
+             * left; the index's other requests are not in time order among them) */
+            if (!by_ending || t->cand || why_ts_diff_us(t->req_ts, oldest) > WHY_ORDER_SLACK_US)
+                break;
+            continue;
+        }
+        if (!t->cand || t->is_client_leg || t->claimed_by || t->spanned || (by_ending && t->xkey != ekey))
+            continue;
+        if (client_spans(cx, q, t))
+            t->spanned = true;
+    }
 }
 
 /* t is an upstream request of the gateway's that did not end in a plain answer below 500,

@@ -260,6 +260,7 @@ static void decide(struct why_session *s, struct why_txn *t)
                                                 (uc->half[WHY_S2C].end->rst_frame || uc->half[WHY_S2C].end->fin_frame)));
         if (!up_fault) {
             settled(s, &cx, t, up);
+            why_join_mark_spanned(&cx, t); /* (after its claims: its own upstream request is not read) */
             bg_request(s, t, false);
             return;
         }
@@ -277,6 +278,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     why_join_apply(&s->st, &x);
     for (uint32_t i = 0; i < nalt; i++)
         why_join_apply_reading(&s->st, &xa[i]);
+    why_join_mark_spanned(&cx, t);
     struct why_diag_ctx dx = {&s->gw, s->now};
     struct why_diagnosis d;
     enum why_verdict v = why_diagnose(&dx, &x, &d);
@@ -521,6 +523,7 @@ static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *
     t->is_client_leg = true;
     why_store_txn_unindex(&s->st, t);
     settled(s, &cx, t, up);
+    why_join_mark_spanned(&cx, t);
     bg_later(s, t);
     return HOT_DECIDED;
 }

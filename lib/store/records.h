@@ -388,6 +388,9 @@ struct why_txn {
                                      whole (not "" for want of memory): the join reads it
                                      there instead of parsing the URL again */
     bool ihost_ip;                /* ...and that host is an address literal */
+    bool spanned;                 /* an upstream request a readable client request decided
+                                     can have carried (correlate/unjoined.c
+                                     why_join_mark_spanned): no orphan */
     uint8_t str_used;             /* bytes of str taken */
     uint32_t cpos;                /* while in_complete: its entry in the store's vector of
                                      complete requests (complete) */

@@ -1419,6 +1419,41 @@ static void upstream_retried_or_lost(void **state)
     assert_false(why_join_upstream_orphan(&f->cx, lost));
 }
 
+/* A readable client request that covered an upstream request behind an opaque client leg
+ * (answered 200 after the gateway's first try was cut) covers it still once decided and freed
+ * by the pruning: it marks it when decided, or the upstream request would read as an orphan
+ * (a failure of its own) whenever a pruning passed between the two decisions. Not one for
+ * another path, nor one begun after the client request's answer. */
+static void spanned_after_client_trimmed(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 443, 0.5, true);
+    cc->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, cc);
+    cc->c->half[WHY_C2S].last_ts = cc->c->half[WHY_S2C].last_ts = T(12);
+    struct why_conn_rec *rc7 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 6.9, true);
+    struct why_txn *c7 = request(f, rc7, "http://shop.lab/g", "shop.lab", 7.0);
+    answer(c7, 200, 7.5);
+    struct why_txn *cut = up_attempt(f, "/g", 7.01, 7.3, 0);
+    assert_false(why_join_upstream_orphan(&f->cx, cut));
+    why_join_mark_spanned(&f->cx, c7); /* decided */
+    assert_true(cut->spanned);
+    c7->decided = c7->is_client_leg = true;
+    why_store_trim_txns(&f->st, rc7, T(8.0), false);
+    assert_null(rc7->txn_head); /* freed */
+    assert_false(why_join_upstream_orphan(&f->cx, cut));
+    struct why_conn_rec *rc8 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 9.9, true);
+    struct why_txn *c8 = request(f, rc8, "http://shop.lab/k", "shop.lab", 10.0);
+    answer(c8, 200, 10.5);
+    struct why_txn *other = up_attempt(f, "/m", 10.01, 10.3, 0);
+    struct why_txn *late = up_attempt(f, "/k", 10.6, 10.7, 0);
+    why_join_mark_spanned(&f->cx, c8);
+    assert_false(other->spanned);
+    assert_false(late->spanned);
+    assert_true(why_join_upstream_orphan(&f->cx, other));
+    assert_true(why_join_upstream_orphan(&f->cx, late));
+}
+
 /* The gateway's HTTP/2 connection to srv (from 198.19.0.1, opened at `at`), on which the
  * origin sent GOAWAY at `goaway`, as app/http2.c records it. */
 static struct why_conn_rec *h2_goaway(struct fixture *f, const char *srv, double at, double goaway)
@@ -3784,6 +3819,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(oldest_records_follow_pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(spanned_after_client_trimmed, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_host_after_trim, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
