@@ -69,7 +69,7 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
     /* a connection that carried another client's request upstream was that one's (races/run10:
      * ka-get/2's new connection to 198.19.0.29, 9 ms after hc's request) */
     if (!holds && c->established && why_join_carries_client_request(cx, rc) &&
-        (!rc->txn_head || !rc->txn_head->claimed_by || rc->txn_head->claimed_by != t))
+        (!rc->txn_head || rc->txn_head->claimed_by != t))
         return false;
     if (!why_join_scheduled_loose(cx, rc))
         return true;

@@ -2197,7 +2197,7 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
             continue;
         /* a request for the host on it, still there or taken by the pruning (its key kept) */
         bool host = false;
-        for (const struct why_txn *t = rc->txn_head; t && !host && u->host[0]; t = t->next)
+        for (const struct why_txn *t = u->host[0] ? rc->txn_head : NULL; t && !host; t = t->next)
             host = t != client && t->host[0] && t->hkey == hkey;
         for (uint32_t k = 0; k < WHY_GONE_HOSTS && !host && u->host[0]; k++)
             host = rc->more->gone_hosts[k] == hkey;

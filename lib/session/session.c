@@ -510,19 +510,18 @@ static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *
         return HOT_LATER; /* (a cache's answer, or one whose upstream request came apart) */
     if (!up->resp_done || up->not_http)
         return HOT_FULL;
-    if (s->hot_blockers) {
-        /* what it claims too (the same join settled() makes) */
-        struct why_join x;
-        why_join_settled(&cx, t, up, &x);
-        if (!why_join_settled_after(&x, blockers_read_until(s)))
-            return HOT_LATER;
-    }
+    /* its settled join, read once: what it claims is the same before it leaves the queue
+     * (why_join_repeats passes over t itself) */
+    struct why_join x;
+    why_join_settled(&cx, t, up, &x);
+    if (s->hot_blockers && !why_join_settled_after(&x, blockers_read_until(s)))
+        return HOT_LATER;
     why_store_queue_remove(&s->st, t);
     t->decided = true;
     s->sched.dgen++;
     t->is_client_leg = true;
     why_store_txn_unindex(&s->st, t);
-    settled(s, &cx, t, up);
+    why_join_apply(&s->st, &x);
     why_join_mark_spanned(&cx, t);
     bg_later(s, t);
     return HOT_DECIDED;

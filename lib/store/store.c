@@ -1939,6 +1939,21 @@ static void fq_unlink(struct why_store *st, struct why_txn *t)
     t->in_fq = false;
 }
 
+/* t leaves the list (head, tail) its hqnext links it on: its bucket of the queue's index by
+ * host, or the list of the queued requests without a Host. */
+static void hq_unlink(struct why_txn **head, struct why_txn **tail, struct why_txn *t)
+{
+    if (t->hqprev)
+        t->hqprev->hqnext = t->hqnext;
+    else
+        *head = t->hqnext;
+    if (t->hqnext)
+        t->hqnext->hqprev = t->hqprev;
+    else
+        *tail = t->hqprev;
+    t->hqnext = t->hqprev = NULL;
+}
+
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
 {
     fq_unlink(st, t);
@@ -1951,27 +1966,11 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
     t->lnext = t->lprev = NULL;
     if (t->in_qhost) {
         struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
-        if (t->hqprev)
-            t->hqprev->hqnext = t->hqnext;
-        else
-            b->head = t->hqnext;
-        if (t->hqnext)
-            t->hqnext->hqprev = t->hqprev;
-        else
-            b->tail = t->hqprev;
-        t->hqnext = t->hqprev = NULL;
+        hq_unlink(&b->head, &b->tail, t);
         t->in_qhost = false;
     }
     if (t->in_qnohost) {
-        if (t->hqprev)
-            t->hqprev->hqnext = t->hqnext;
-        else
-            st->qnh_head = t->hqnext;
-        if (t->hqnext)
-            t->hqnext->hqprev = t->hqprev;
-        else
-            st->qnh_tail = t->hqprev;
-        t->hqnext = t->hqprev = NULL;
+        hq_unlink(&st->qnh_head, &st->qnh_tail, t);
         t->in_qnohost = false;
         st->qnohost--;
     }
