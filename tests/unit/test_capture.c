@@ -1012,6 +1012,44 @@ static void merge_by_time(void **state)
     bb_free(&b);
 }
 
+/* The edges of the usual step (the same second not back, or on by less than the jump limit's
+ * seconds), which the reader takes without counting, against the steps next to them, which
+ * it measures: a step back of less than a microsecond is not one (it measures 0), one of 1.5
+ * us is; a step of exactly the limit is not a jump, one of the limit and a microsecond is. */
+static void time_step_edges(void **state)
+{
+    (void)state;
+    struct bb a = {.be = false};
+    pcap_hdr(&a, 0xa1b23c4du, 1); /* nanoseconds */
+    pcap_rec(&a, 200, 500000000, 10, 10, 1);
+    pcap_rec(&a, 200, 499999500, 10, 10, 2);          /* 500 ns back: measures 0 */
+    pcap_rec(&a, 200, 499998000, 10, 10, 3);          /* 1.5 us back: one step back */
+    pcap_rec(&a, 200 + 3599, 0, 10, 10, 4);           /* the last second under the limit */
+    pcap_rec(&a, 200 + 7199, 0, 10, 10, 5);           /* the limit exactly: no jump */
+    pcap_rec(&a, 200 + 10799, 1000, 10, 10, 6);       /* the limit and 1 us: a jump */
+    pcap_rec(&a, 200 + 10800, 0, 10, 10, 7);          /* a second on, fewer nanoseconds */
+    pcap_rec(&a, 200 + 10800, 5, 10, 10, 8);          /* the same second, on */
+    const char *paths[1] = {write_bb("edges.pcap", &a)};
+    struct why_reader *r = open_n(paths, 1);
+    static const uint32_t epochs[] = {0, 0, 0, 0, 0, 1, 1, 1};
+    for (size_t i = 0; i < sizeof epochs / sizeof epochs[0]; i++) {
+        struct why_frame f;
+        next_frame(r, &f);
+        assert_int_equal(f.epoch, epochs[i]);
+    }
+    expect_eof(r);
+    const struct why_time_stats *t = why_reader_time(r);
+    assert_int_equal(t->backwards, 1);
+    assert_int_equal(t->largest_back_us, 1);
+    assert_int_equal(t->back_jumps, 0);
+    assert_int_equal(t->fwd_jumps, 1);
+    assert_int_equal(t->first_fwd.frame, 6);
+    assert_int_equal(t->first_fwd.us, 3600LL * 1000000 + 1);
+    assert_int_equal(t->epochs, 2);
+    why_reader_free(r);
+    bb_free(&a);
+}
+
 /* Time that steps back a little (reordering), back far, and jumps ahead within a file and
  * between merged files: counted, numbered into epochs, warned with the first place. */
 static void time_jumps(void **state)
@@ -1516,6 +1554,7 @@ int main(void)
         cmocka_unit_test(header_only),
         cmocka_unit_test(merge_by_time),
         cmocka_unit_test(merge_with_cut_file),
+        cmocka_unit_test(time_step_edges),
         cmocka_unit_test(time_jumps),
         cmocka_unit_test(filter_many_linktypes),
         cmocka_unit_test(standard_input),
