@@ -355,6 +355,19 @@ static bool names_in_target(const struct why_txn *t)
 
 static void fq_unlink(struct why_store *st, struct why_txn *t);
 
+static bool room_flood(const struct why_conn_rec *rc);
+
+/* rc may make room now (rec_make_room): no run of records read as unable to holds it (a
+ * run of those that are no flood's can, unless rc is one: whether it is one is settled when
+ * it closes, and an open record makes no room). */
+static void room_may(struct why_store *st, const struct why_conn_rec *rc)
+{
+    if (st->room_known[0] && rc->seq <= st->room_known[0]->seq)
+        st->room_known[0] = rc->rprev;
+    if (st->room_known[1] && rc->seq <= st->room_known[1]->seq && rc->closed && room_flood(rc))
+        st->room_known[1] = rc->rprev;
+}
+
 static void txn_free(struct why_store *st, struct why_txn *t)
 {
     if (!t)
@@ -386,6 +399,7 @@ static void txn_free(struct why_store *st, struct why_txn *t)
     if (st->tlast == t)
         st->tlast = NULL;
     t->rc->refs--;
+    room_may(st, t->rc);
     if (!in_room(t, t->target))
         free(t->target);
     why_spare_give(&st->spare_txn, t);
@@ -714,6 +728,9 @@ void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc)
 
 static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
 {
+    for (int k = 0; k < 2; k++) /* (the runs read by rec_make_room end before it now) */
+        if (st->room_known[k] == rc)
+            st->room_known[k] = rc->rprev;
     /* one of the oldest goes: the next record by creation joins them */
     if (st->oldest_last && rc->seq <= st->oldest_last->seq)
         st->oldest_last = st->oldest_last->rnext;
@@ -934,6 +951,7 @@ void why_store_share_copies(struct why_store *st, struct why_spare *sp, size_t s
 
 void why_store_fini(struct why_store *st)
 {
+    st->room_known[0] = st->room_known[1] = NULL; /* (records go below without rec_unlink) */
     while (st->rhead) {
         struct why_conn_rec *rc = st->rhead;
         st->rhead = rc->rnext;
@@ -1044,6 +1062,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
         }
     }
     rc->closed = true;
+    room_may(st, rc);
     one_way_set(st, rc, why_conn_one_way(rc->c));
     why_store_conn_active(st, rc); /* pruning looks at it again */
     for (struct why_txn *t = rc->txn_head; t; t = t->next)
@@ -1073,23 +1092,40 @@ struct why_rec_more *why_store_rec_more(struct why_store *st, struct why_conn_re
     return rc->more == &why_rec_more_none ? NULL : rc->more;
 }
 
-/* At the cap, a closed record that no request holds makes room (counted): first one of a
- * connection opened towards the capture host that never got an answer (a flood's), else the
- * oldest. */
+/* rc can make room: closed, and no request holds it */
+static bool room_free(const struct why_conn_rec *rc)
+{
+    return rc->closed && rc->refs <= 0 && !rc->txn_head && !rc->claimed;
+}
+
+/* rc is a flood's: a connection opened towards the capture host that never got an answer */
+static bool room_flood(const struct why_conn_rec *rc)
+{
+    return !rc->c->established && rc->c->srv_is_local && !rc->c->cli_is_local;
+}
+
+/* The first of the WHY_STORE_OLDEST oldest records that can make room (a flood's only with
+ * `flood`), or NULL; the records read before it that cannot are remembered (room_known). */
+static struct why_conn_rec *room_first(struct why_store *st, bool flood)
+{
+    struct why_conn_rec **known = &st->room_known[flood];
+    for (struct why_conn_rec *rc = *known ? (*known)->rnext : st->rhead; rc && why_store_in_oldest(st, rc);
+         rc = rc->rnext) {
+        if (room_free(rc) && (!flood || room_flood(rc)))
+            return rc;
+        *known = rc;
+    }
+    return NULL;
+}
+
+/* At the cap, a closed record that no request holds makes room (counted): of the
+ * WHY_STORE_OLDEST oldest, the first of a connection opened towards the capture host that
+ * never got an answer (a flood's), else the first. */
 static bool rec_make_room(struct why_store *st)
 {
-    int looked = 0;
-    struct why_conn_rec *any = NULL;
-    for (struct why_conn_rec *rc = st->rhead; rc && looked < 4096; rc = rc->rnext, looked++) {
-        if (!rc->closed || rc->refs > 0 || rc->txn_head || rc->claimed)
-            continue;
-        if (!any)
-            any = rc;
-        if (!rc->c->established && rc->c->srv_is_local && !rc->c->cli_is_local) {
-            any = rc;
-            break;
-        }
-    }
+    struct why_conn_rec *any = room_first(st, true);
+    if (!any)
+        any = room_first(st, false);
     if (!any)
         return false;
     rec_unlink(st, any);

@@ -1711,6 +1711,115 @@ static void empty_connection_parts(void **state)
     }
 }
 
+/* rec_make_room's choice as it was made by reading the oldest records each time: of the
+ * WHY_STORE_OLDEST oldest, the first closed one no request holds that a flood left (a
+ * connection to the capture host that never got an answer), else the first such one; NULL:
+ * none (the new record is dropped). */
+static struct why_conn_rec *room_by_reading(const struct why_store *st)
+{
+    struct why_conn_rec *any = NULL;
+    int looked = 0;
+    for (struct why_conn_rec *rc = st->rhead; rc && looked < WHY_STORE_OLDEST; rc = rc->rnext, looked++) {
+        if (!rc->closed || rc->refs > 0 || rc->txn_head || rc->claimed)
+            continue;
+        if (!any)
+            any = rc;
+        if (!rc->c->established && rc->c->srv_is_local && !rc->c->cli_is_local)
+            return rc;
+    }
+    return any;
+}
+
+/* At the record cap a new connection's record takes the room of the one the oldest records'
+ * reading would pick, or is dropped when that finds none, however the oldest came to make
+ * room since the last look (a close, a flood's close, a transaction freed, a claim, a record
+ * gone): a seeded run of 4,000 such steps against room_by_reading before each new record.
+ * The store remembers what it read (room_known) instead of reading the 4,096 oldest again
+ * for each new record: a flood of connections held open made that 4,096 reads a SYN. */
+static void room_at_cap_as_the_oldest_read(void **state)
+{
+    struct fixture *f = *state;
+    enum { STEPS = 4000, N = WHY_RECORDS_MAX + STEPS };
+    struct why_conn *cs = calloc(N, sizeof *cs);
+    assert_non_null(cs);
+    uint64_t seed = 0x5eed57;
+    int made = 0;
+    for (; made < WHY_RECORDS_MAX; made++) {
+        cs[made] = f->conns[made & 3];
+        cs[made].cli_port = (uint16_t)(1024 + made % 60000);
+        cs[made].srv_port = (uint16_t)(80 + made / 60000);
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        cs[made].srv_is_local = (seed >> 33) % 5 == 0; /* a fifth towards the capture host */
+        assert_non_null(why_store_conn_new(&f->st, &cs[made]));
+    }
+    int dropped = 0, taken = 0, flood_taken = 0;
+    for (int step = 0; step < STEPS; step++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint32_t r = (uint32_t)(seed >> 33);
+        /* a record among the 5,000 oldest (the reading's reach and a little past it), every
+         * other step among the 64 oldest (where what was read lies) */
+        struct why_conn_rec *rc = f->st.rhead;
+        for (uint32_t k = (r >> 3) % (step & 1 ? 64 : 5000); k && rc; k--)
+            rc = rc->rnext;
+        switch (r % 7) {
+        case 0:
+        case 1: /* it closes */
+            if (!rc->closed)
+                why_store_conn_closed(&f->st, rc, rc->c);
+            break;
+        case 2: /* its requests gone (their transactions freed), or a first one */
+            if (rc->txn_head)
+                why_store_trim_txns(&f->st, rc, T(100000), true);
+            else
+                why_store_txn_new(&f->st, rc);
+            break;
+        case 3: /* a request on it that stays */
+            why_store_txn_new(&f->st, rc);
+            break;
+        case 4: /* claimed */
+            why_store_conn_claimed(&f->st, rc);
+            break;
+        default: { /* a new connection */
+            struct why_conn_rec *want = room_by_reading(&f->st);
+            uint64_t want_seq = want ? want->seq : 0;
+            bool flood = want && want->c->srv_is_local;
+            cs[made] = f->conns[0];
+            cs[made].cli_port = (uint16_t)(1024 + made % 60000);
+            cs[made].srv_port = (uint16_t)(80 + made / 60000);
+            struct why_conn_rec *got = why_store_conn_new(&f->st, &cs[made]);
+            made++;
+            if (!want) {
+                assert_null(got);
+                dropped++;
+                break;
+            }
+            assert_non_null(got);
+            taken++;
+            flood_taken += flood;
+            int looked = 0;
+            for (const struct why_conn_rec *o = f->st.rhead; o && looked <= WHY_STORE_OLDEST; o = o->rnext, looked++)
+                assert_true(o->seq != want_seq); /* the one the reading picked went */
+            break;
+        }
+        }
+        assert_int_equal(f->st.nrecs, WHY_RECORDS_MAX);
+        /* what the store remembers having read is among the oldest, still there */
+        for (int k = 0; k < 2; k++) {
+            const struct why_conn_rec *o = f->st.rhead;
+            for (int looked = 0; o && o != f->st.room_known[k] && looked < WHY_STORE_OLDEST; looked++)
+                o = o->rnext;
+            assert_true(f->st.room_known[k] == NULL || o == f->st.room_known[k]);
+        }
+    }
+    /* every kind of answer came up */
+    assert_true(dropped > 20);
+    assert_true(taken > 20);
+    assert_true(flood_taken > 10 && flood_taken < taken);
+    why_store_fini(&f->st);
+    free(cs);
+    assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0); /* for teardown */
+}
+
 /* A closed connection's copy comes from the list shared with the flow table's entries
  * (why_store_share_copies), blocks of its size: the entry a close gives back is the next
  * copy's; the record's end gives it back there. A size below a connection's is refused (the
@@ -1801,6 +1910,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tls_records_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_counts_as_walked, setup, teardown),
+        cmocka_unit_test_setup_teardown(room_at_cap_as_the_oldest_read, setup, teardown),
         cmocka_unit_test_setup_teardown(pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(horizon_held_by_a_late_push, setup, teardown),
         cmocka_unit_test_setup_teardown(closed_records_rest_until_due, setup, teardown),
