@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Writes a capture of a SYN flood through a gateway's capture point: N SYNs from one client
+(198.18.1.10) over 60 s of packet time, none answered, so every connection stays open in
+why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is at its cap
+(WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
+held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
+
+  bench/make-flood.py OUT N [--servers]
+
+--servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
+(198.19.0.80) on ports 80 and up. The sequence numbers come from a fixed seed: the same N
+gives the same bytes. bench/README.md (the record cap's section) has the figures."""
+import argparse
+import random
+import struct
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("n", type=int)
+    ap.add_argument("--servers", action="store_true", help="one server a SYN (198.19.0.0/16)")
+    a = ap.parse_args()
+    rnd = random.Random(1)
+    with open(a.out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        src = bytes([198, 18, 1, 10])
+        eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
+        for i in range(a.n):
+            t = 1_700_000_000 + i * 60.0 / a.n
+            sec = int(t)
+            usec = int((t - sec) * 1e6)
+            if a.servers:
+                dst, dport = bytes([198, 19, (i >> 8) & 0xFF, i & 0xFF]), 80
+            else:
+                dst, dport = bytes([198, 19, 0, 80]), 80 + i // 60000
+            sport = 1024 + i % 60000
+            tcp = struct.pack("!HHIIBBHHH", sport, dport, rnd.getrandbits(32), 0, 0x50, 0x02, 64240, 0, 0)
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xFFFF, 0x4000, 64, 6, 0, src, dst)
+            ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+            pkt = eth + ip + tcp
+            f.write(struct.pack("<IIII", sec, usec, len(pkt), len(pkt)) + pkt)
+
+
+if __name__ == "__main__":
+    main()
