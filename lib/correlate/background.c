@@ -1890,9 +1890,26 @@ static bool repeats(const struct why_txn *ok, const struct why_txn *lost)
 void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x)
 {
     const struct why_txn *t = x->client;
-    /* only queued requests with t's method, host, target and connection ends can qualify */
-    for (struct why_txn *q = why_store_queued_like(cx->st, t); q && x->nrepeated < WHY_JOIN_MAX;
-         q = q->lnext) {
+    const struct why_half_end *te = why_rec_conn(t->rc)->half[WHY_S2C].end;
+    /* t can repeat one only when answered below 500, be one repeated only when unanswered on
+     * a connection the gateway closed (repeats()) */
+    bool ok = t->has_resp && t->status < 500, lost = !t->has_resp && (te->fin_frame || te->rst_frame);
+    if (!ok && !lost)
+        return;
+    /* only queued requests with t's method, host, target and connection ends can qualify, and
+     * of those only the ones sent within WHY_RETRY_US before t (t repeats them) or after it
+     * (they repeat t): the bucket is in the order sent, so only that span [lo, hi] is read (a
+     * microsecond wider each side: repeats() measures in whole microseconds), newest first as
+     * the walk of the whole bucket met them. A busy client asking for one URL (a load test)
+     * puts thousands in one bucket, and each of its decisions read them all. */
+    struct why_ts lo = why_ts_add_us(t->req_ts, ok ? -(WHY_RETRY_US + 1) : -1);
+    struct why_ts hi = why_ts_add_us(t->req_ts, ok ? 1 : WHY_RETRY_US + 1);
+    struct why_txn *first = why_store_queued_like(cx->st, t), *last = NULL;
+    while (first && why_ts_cmp(first->req_ts, lo) < 0)
+        first = first->lnext;
+    for (struct why_txn *q = first; q && why_ts_cmp(q->req_ts, hi) <= 0; q = q->lnext)
+        last = q;
+    for (struct why_txn *q = last; q && x->nrepeated < WHY_JOIN_MAX; q = q == first ? NULL : q->lprev) {
         if (q == t)
             continue;
         if (!q->decided && repeats(t, q))

@@ -1797,11 +1797,22 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     t->queued = true;
     t->qseq = ++st->qseq;
     t->lbucket = like_bucket(t);
-    t->lprev = NULL;
-    t->lnext = st->qlike[t->lbucket];
+    /* after the last one not sent later (from the newest: pushes come in the order sent,
+     * but for a capture's disorder) */
+    struct why_qlike *lb = &st->qlike[t->lbucket];
+    struct why_txn *lafter = lb->tail;
+    while (lafter && why_ts_cmp(lafter->req_ts, t->req_ts) > 0)
+        lafter = lafter->lprev;
+    t->lprev = lafter;
+    t->lnext = lafter ? lafter->lnext : lb->head;
     if (t->lnext)
         t->lnext->lprev = t;
-    st->qlike[t->lbucket] = t;
+    else
+        lb->tail = t;
+    if (lafter)
+        lafter->lnext = t;
+    else
+        lb->head = t;
     if (t->host[0]) {
         /* after the last one that did not begin later (from the newest: pushes come nearly
          * in the order requests began) */
@@ -1993,12 +2004,17 @@ static void hq_unlink(struct why_txn **head, struct why_txn **tail, struct why_t
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
 {
     fq_unlink(st, t);
-    if (t->lprev)
-        t->lprev->lnext = t->lnext;
-    else if (st->qlike[t->lbucket] == t)
-        st->qlike[t->lbucket] = t->lnext;
-    if (t->lnext)
-        t->lnext->lprev = t->lprev;
+    struct why_qlike *lb = &st->qlike[t->lbucket];
+    if (t->lprev || lb->head == t) { /* (in the bucket) */
+        if (t->lprev)
+            t->lprev->lnext = t->lnext;
+        else
+            lb->head = t->lnext;
+        if (t->lnext)
+            t->lnext->lprev = t->lprev;
+        else
+            lb->tail = t->lprev;
+    }
     t->lnext = t->lprev = NULL;
     if (t->in_qhost) {
         struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
@@ -2056,7 +2072,7 @@ bool why_store_queued_may_take(const struct why_store *st, const struct why_txn 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)
 {
     /* (a request pushed once keeps its bucket: what it hashes is set before the push) */
-    return st->qlike[t->qseq ? t->lbucket : like_bucket(t)];
+    return st->qlike[t->qseq ? t->lbucket : like_bucket(t)].head;
 }
 
 void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client)

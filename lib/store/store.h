@@ -278,7 +278,10 @@ struct why_store {
                                          sweeps walk the whole queue from then on */
     struct why_txn **ready;           /* a sweep's requests due for a decision (ready_cap) */
     size_t ready_cap;
-    struct why_txn **qlike;           /* the queue by request and connection ends */
+    struct why_qlike {
+        struct why_txn *head, *tail;  /* by the time sent (req_ts), oldest first; ties in
+                                         the order pushed */
+    } *qlike;                         /* the queue by request and connection ends */
     struct why_qhost {                /* the queued requests with a Host, by the key of their
                                          indexed host (hkey), in the order they began
                                          (req_first_ts; equal times in push order) */
@@ -698,7 +701,8 @@ void why_store_queue_full(struct why_store *st, struct why_txn *t);
 bool why_store_queued_may_take(const struct why_store *st, const struct why_txn *t, bool every);
 /* Queued requests that may be the same request as t sent again by the same client to the same
  * server (same method, host, target, client and server addresses and server port: the caller
- * compares them), O(those); walk ->lnext. t need not be queued. */
+ * compares them), in the order they were sent (req_ts; ties in the order pushed): the oldest;
+ * walk ->lnext to the newer, ->lprev back. t need not be queued. */
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t);
 
 /* ---- DNS records ---- */

@@ -2700,6 +2700,71 @@ static void lookup_after_answer_long_queue(void **state)
     assert_int_equal(x.nbgdns, 1);
 }
 
+/* A client repeats a request the gateway lost (no answer, its connection closed by the
+ * gateway) on a new connection within WHY_RETRY_US (why_join_repeats): found among thousands
+ * of queued requests for the same URL from the same client (a load test's), pushed out of the
+ * order they were sent, of which only those sent within the window are read (the queue's
+ * bucket is in the order sent); one lost earlier than the window is not the repeat's. */
+static void repeat_found_among_many_like_it(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc[6];
+    for (int k = 0; k < 6; k++)
+        cc[k] = conn(f, "198.18.1.5", "198.18.1.1", 80, 0.5, true);
+    struct why_conn_rec *la = conn(f, "198.18.1.5", "198.18.1.1", 80, 0.5, true);
+    struct why_conn_rec *lb = conn(f, "198.18.1.5", "198.18.1.1", 80, 0.01, true);
+    wend(&la->c->half[WHY_S2C])->fin_frame = 77; /* the gateway closed both */
+    wend(&lb->c->half[WHY_S2C])->fin_frame = 78;
+    struct why_txn *lost = NULL, *old_lost = NULL, *again = NULL;
+    /* 5,000 answered at 2.1 .. 7.1 s, the lost one (2.3 s) and an older lost one (0.05 s)
+     * pushed among them late (after requests sent after them), the repeat at 2.8 s */
+    for (int k = 0; k < 5000; k++) {
+        struct why_txn *q = request(f, cc[k / 1000], "/r/0", "www.lab", 2.1 + k * 0.001);
+        answer(q, 200, 2.1 + k * 0.001 + 0.0005);
+        why_store_queue_push(&f->st, q);
+        if (k == 300) {
+            lost = request(f, la, "/r/0", "www.lab", 2.3);
+            why_store_queue_push(&f->st, lost);
+            old_lost = request(f, lb, "/r/0", "www.lab", 0.05);
+            why_store_queue_push(&f->st, old_lost);
+        }
+        if (k == 700) {
+            again = request(f, cc[5], "/r/0", "www.lab", 2.8);
+            answer(again, 200, 2.8005);
+            why_store_queue_push(&f->st, again);
+        }
+    }
+    /* the bucket in the order sent */
+    const struct why_txn *p = NULL;
+    int n = 0;
+    for (const struct why_txn *q = why_store_queued_like(&f->st, lost); q; p = q, q = q->lnext, n++)
+        assert_true(!p || why_ts_cmp(p->req_ts, q->req_ts) <= 0);
+    assert_int_equal(n, 5003);
+    struct why_join x;
+    memset(&x, 0, sizeof x);
+    x.client = again;
+    why_join_repeats(&f->cx, &x);
+    assert_int_equal(x.nrepeated, 1); /* the lost one within 2 s before, not the older one */
+    assert_ptr_equal(x.repeated[0], lost);
+    /* the lost one: every answered one sent in the 2 s after it repeats it (16 kept) */
+    memset(&x, 0, sizeof x);
+    x.client = lost;
+    why_join_repeats(&f->cx, &x);
+    assert_int_equal(x.nrepeated, WHY_JOIN_MAX);
+    assert_ptr_equal(x.repeated[0], lost);
+    /* the older lost one: repeated by none (all sent more than 2 s after it) */
+    memset(&x, 0, sizeof x);
+    x.client = old_lost;
+    why_join_repeats(&f->cx, &x);
+    assert_int_equal(x.nrepeated, 0);
+    /* out of the queue, the lost one is no longer a repeat's */
+    why_store_queue_remove(&f->st, lost);
+    memset(&x, 0, sizeof x);
+    x.client = again;
+    why_join_repeats(&f->cx, &x);
+    assert_int_equal(x.nrepeated, 0);
+}
+
 /* races/run12 (HAProxy): noanswer's 503 rests on the gateway's lookup of its name 0.9 s after
  * the answer; once the request is decided that lookup is the schedule's, claimed, so that its
  * pruning does not report it again as a failure of its own (it was an unjoined dns_timeout),
@@ -3861,6 +3926,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_while_name_never_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_long_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(repeat_found_among_many_like_it, setup, teardown),
         cmocka_unit_test_setup_teardown(settled_claims_after, setup, teardown),
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
