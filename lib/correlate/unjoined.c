@@ -246,6 +246,9 @@ static bool readable_client_spans(const struct why_join_ctx *cx, const struct wh
 
 void why_join_mark_spanned(const struct why_join_ctx *cx, const struct why_txn *q)
 {
+    if (!cx->st->cand_head)
+        return; /* no upstream candidate held: none to mark (and no walk of the requests like
+                   q's, thousands when a client asks for one URL without a gateway between) */
     /* the upstream requests that began from q's request (within the skew) on, by the index of
      * the path's last segment (a target like q's ends like it: where q's path has a '/'), else
      * the upstream candidates; newest first by creation, down to where none can be left
