@@ -5,11 +5,14 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers]
+  bench/make-flood.py OUT N [--servers | --requests]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
-(198.19.0.80) on ports 80 and up. The sequence numbers come from a fixed seed: the same N
-gives the same bytes. bench/README.md (the record cap's section) has the figures."""
+(198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
+198.19.0.80:80 instead, each a handshake and one `GET /r/0` answered `200 OK` at once, left
+open: a load test's requests for one URL, N of them in 60 s. The sequence numbers come from a
+fixed seed: the same N gives the same bytes. bench/README.md (the record cap's section) has
+the figures."""
 import argparse
 import random
 import struct
@@ -24,12 +27,49 @@ def checksum(b):
     return ~s & 0xFFFF
 
 
+def requests(out, n):
+    """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s"""
+    eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
+    cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
+    step = 60.0 / (n * 6)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        k = 0
+
+        def put(src, dst, sport, dport, seq, ack, flags, payload=b""):
+            nonlocal k
+            t = 1_700_000_000 + k * step
+            k += 1
+            sec = int(t)
+            tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, 64240, 0, 0) + payload
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
+            ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+            pkt = eth + ip + tcp
+            f.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(pkt), len(pkt)) + pkt)
+
+        req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nUser-Agent: flood\r\n\r\n"
+        resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        for i in range(n):
+            p = 1024 + i % 60000
+            cs, ss = 1000, 5000
+            put(cli, srv, p, 80, cs, 0, 0x02)
+            put(srv, cli, 80, p, ss, cs + 1, 0x12)
+            put(cli, srv, p, 80, cs + 1, ss + 1, 0x10)
+            put(cli, srv, p, 80, cs + 1, ss + 1, 0x18, req)
+            put(srv, cli, 80, p, ss + 1, cs + 1 + len(req), 0x18, resp)
+            put(cli, srv, p, 80, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
     ap.add_argument("n", type=int)
     ap.add_argument("--servers", action="store_true", help="one server a SYN (198.19.0.0/16)")
+    ap.add_argument("--requests", action="store_true", help="connections each with one answered GET")
     a = ap.parse_args()
+    if a.requests:
+        requests(a.out, a.n)
+        return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
