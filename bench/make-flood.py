@@ -5,12 +5,15 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests]
+  bench/make-flood.py OUT N [--servers | --requests | --gateway]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
 (198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
 198.19.0.80:80 instead, each a handshake and one `GET /r/0` answered `200 OK` at once, left
-open: a load test's requests for one URL, N of them in 60 s. The sequence numbers come from a
+open: a load test's requests for one URL, N of them in 60 s. --gateway: the same through a
+reverse proxy at 198.18.1.1 (port 8080 for clients, its upstream connections to
+198.19.0.80:80 from the same address), each request on a new connection both sides, the
+upstream one closed after its answer. The sequence numbers come from a
 fixed seed: the same N gives the same bytes. bench/README.md (the record cap's section) has
 the figures."""
 import argparse
@@ -27,11 +30,13 @@ def checksum(b):
     return ~s & 0xFFFF
 
 
-def requests(out, n):
-    """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s"""
+def requests(out, n, gateway):
+    """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s;
+    with gateway, each through a reverse proxy on a connection of its own upstream"""
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
-    step = 60.0 / (n * 6)
+    gw = bytes([198, 18, 1, 1])
+    step = 60.0 / (n * (12 if gateway else 6))
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         k = 0
@@ -49,15 +54,31 @@ def requests(out, n):
 
         req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nUser-Agent: flood\r\n\r\n"
         resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        ureq = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nX-Forwarded-For: 198.18.1.10\r\n\r\n"
         for i in range(n):
             p = 1024 + i % 60000
             cs, ss = 1000, 5000
-            put(cli, srv, p, 80, cs, 0, 0x02)
-            put(srv, cli, 80, p, ss, cs + 1, 0x12)
-            put(cli, srv, p, 80, cs + 1, ss + 1, 0x10)
-            put(cli, srv, p, 80, cs + 1, ss + 1, 0x18, req)
-            put(srv, cli, 80, p, ss + 1, cs + 1 + len(req), 0x18, resp)
-            put(cli, srv, p, 80, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
+            if not gateway:
+                put(cli, srv, p, 80, cs, 0, 0x02)
+                put(srv, cli, 80, p, ss, cs + 1, 0x12)
+                put(cli, srv, p, 80, cs + 1, ss + 1, 0x10)
+                put(cli, srv, p, 80, cs + 1, ss + 1, 0x18, req)
+                put(srv, cli, 80, p, ss + 1, cs + 1 + len(req), 0x18, resp)
+                put(cli, srv, p, 80, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
+                continue
+            u = 1024 + (i + 30000) % 60000
+            put(cli, gw, p, 8080, cs, 0, 0x02)
+            put(gw, cli, 8080, p, ss, cs + 1, 0x12)
+            put(cli, gw, p, 8080, cs + 1, ss + 1, 0x10)
+            put(cli, gw, p, 8080, cs + 1, ss + 1, 0x18, req)
+            put(gw, srv, u, 80, 7000, 0, 0x02)
+            put(srv, gw, 80, u, 9000, 7001, 0x12)
+            put(gw, srv, u, 80, 7001, 9001, 0x10)
+            put(gw, srv, u, 80, 7001, 9001, 0x18, ureq)
+            put(srv, gw, 80, u, 9001, 7001 + len(ureq), 0x18, resp)
+            put(gw, srv, u, 80, 7001 + len(ureq), 9001 + len(resp), 0x11)
+            put(gw, cli, 8080, p, ss + 1, cs + 1 + len(req), 0x18, resp)
+            put(cli, gw, p, 8080, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
 
 
 def main():
@@ -66,9 +87,10 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("--servers", action="store_true", help="one server a SYN (198.19.0.0/16)")
     ap.add_argument("--requests", action="store_true", help="connections each with one answered GET")
+    ap.add_argument("--gateway", action="store_true", help="the same through a reverse proxy")
     a = ap.parse_args()
-    if a.requests:
-        requests(a.out, a.n)
+    if a.requests or a.gateway:
+        requests(a.out, a.n, a.gateway)
         return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
