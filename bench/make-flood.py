@@ -13,9 +13,9 @@ held. No traffic is sent: the packets are written to the file (classic pcap, Eth
 open: a load test's requests for one URL, N of them in 60 s. --gateway: the same through a
 reverse proxy at 198.18.1.1 (port 8080 for clients, its upstream connections to
 198.19.0.80:80 from the same address), each request on a new connection both sides, the
-upstream one closed after its answer. The sequence numbers come from a
-fixed seed: the same N gives the same bytes. bench/README.md (the record cap's section) has
-the figures."""
+upstream one closed by the gateway after its answer. The sequence numbers come from a fixed
+seed: the same N gives the same bytes. bench/README.md has the figures (the sections on the
+record cap and on a load test's one URL)."""
 import argparse
 import random
 import struct

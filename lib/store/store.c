@@ -357,9 +357,9 @@ static void fq_unlink(struct why_store *st, struct why_txn *t);
 
 static bool room_flood(const struct why_conn_rec *rc);
 
-/* rc may make room now (rec_make_room): no run of records read as unable to holds it (a
- * run of those that are no flood's can, unless rc is one: whether it is one is settled when
- * it closes, and an open record makes no room). */
+/* rc may make room now (rec_make_room): a run of records read as unable to make room no
+ * longer reaches it; a run read as holding no flood's record able to, only where rc is a
+ * flood's (settled when it closes: an open record makes no room). */
 static void room_may(struct why_store *st, const struct why_conn_rec *rc)
 {
     if (st->room_known[0] && rc->seq <= st->room_known[0]->seq)

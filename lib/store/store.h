@@ -175,11 +175,11 @@ struct why_store {
     uint64_t nrecs;
     /* What rec_make_room has read of the oldest records, at the record cap: room_known[0]
      * is the last of a run from rhead of records none of which can make room (a closed record
-     * no request holds), room_known[1] the same for those of a flood (a connection to the
-     * capture host that never got an answer) that can; NULL: none read. A record that may
-     * come to make room (closed, a transaction gone) cuts a run that holds it, a record gone
-     * shortens it: a flood of connections held open reads each record once, not the oldest
-     * 4,096 again for each new one. */
+     * no request holds), room_known[1] the last of a run none of which is a flood's (a
+     * connection to the capture host that never got an answer) able to; NULL: none read. A
+     * record that may come to make room (closed, a transaction gone) cuts a run that holds
+     * it, a record gone shortens a run it ends: a flood of connections held open reads each
+     * record once, not the oldest 4,096 again for each new one. */
     struct why_conn_rec *room_known[2];
     struct why_req_path req_paths[WHY_REQ_PATHS]; /* why_store_note_req_path (family 0: none) */
     uint64_t tls_opened;              /* connections whose bytes were found to be TLS, ever
