@@ -222,13 +222,22 @@ static void alternative(const struct why_diag_ctx *dx, const struct why_join *xa
     why_render_alternative(n);
 }
 
+/* t's settled join x takes what it claims, then t marks the upstream requests it can have
+ * carried (after the claims: its own upstream request, claimed, is not read) */
+static void settled_apply(struct why_session *s, const struct why_join_ctx *cx, struct why_txn *t,
+                          struct why_join *x)
+{
+    why_join_apply(&s->st, x);
+    why_join_mark_spanned(cx, t);
+}
+
 /* t settled: its upstream request up (NULL: none found) and the lookups of its host while it
  * waited are its own, claimed as the full join would (why_join_settled) */
 static void settled(struct why_session *s, const struct why_join_ctx *cx, struct why_txn *t, struct why_txn *up)
 {
     struct why_join x;
     why_join_settled(cx, t, up, &x);
-    why_join_apply(&s->st, &x);
+    settled_apply(s, cx, t, &x);
 }
 
 static void decide(struct why_session *s, struct why_txn *t)
@@ -260,7 +269,6 @@ static void decide(struct why_session *s, struct why_txn *t)
                                                 (uc->half[WHY_S2C].end->rst_frame || uc->half[WHY_S2C].end->fin_frame)));
         if (!up_fault) {
             settled(s, &cx, t, up);
-            why_join_mark_spanned(&cx, t); /* (after its claims: its own upstream request is not read) */
             bg_request(s, t, false);
             return;
         }
@@ -521,8 +529,7 @@ static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *
     s->sched.dgen++;
     t->is_client_leg = true;
     why_store_txn_unindex(&s->st, t);
-    why_join_apply(&s->st, &x);
-    why_join_mark_spanned(&cx, t);
+    settled_apply(s, &cx, t, &x);
     bg_later(s, t);
     return HOT_DECIDED;
 }
