@@ -21,11 +21,11 @@ struct why_txn *why_app_request(const struct why_app_env *env, struct why_conn_r
         return NULL;
     why_str_copy(t->method, sizeof t->method, h->method);
     why_store_txn_request(st, t, h->target, h->target_len, h->host, h->via);
-    why_store_txn_index(st, t);
     t->req_first_frame = first_frame;
-    t->req_first_ts = first_ts;
+    t->req_first_ts = first_ts; /* (the indexes keep the order requests began) */
     t->req_frame = f->num;
     t->req_ts = f->ts;
+    why_store_txn_index(st, t);
     if (!rc->unanswered)
         rc->unanswered = t;
     const struct why_conn *c = why_rec_conn(rc);

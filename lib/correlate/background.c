@@ -149,7 +149,8 @@ const struct why_txn *why_join_carried_client_request(const struct why_join_ctx 
          * request that began before t comes after that one. So: of those that fit, the one
          * pushed first. */
         const struct why_txn *first = NULL;
-        for (const struct why_txn *q = why_store_requests_ending(cx->st, t->xkey); q; q = q->xnext)
+        for (const struct why_txn *q = why_store_requests_ending(cx->st, t->xkey)->head; q;
+             q = q->ix[WHY_TIX_ENDING].next)
             if (q->xkey == t->xkey && q->queued && carried_for(q, t, n) && (!first || q->qseq < first->qseq))
                 first = q;
         return first;

@@ -362,15 +362,6 @@ static bool cands_walk_meets(const struct why_txn *t, struct why_ts oldest)
     return true;
 }
 
-/* A chain of the index by path ending (creation order, newest first) walked down to oldest
- * may stop at t, whose head ended before oldest: the candidates' walk stops at t when t is
- * one, and none created before t ended at or after oldest when t's ended more than
- * WHY_ORDER_SLACK_US before it (as above). */
-static bool ending_walk_done(const struct why_txn *t, struct why_ts oldest)
-{
-    return t->cand || why_ts_diff_us(t->req_ts, oldest) > WHY_ORDER_SLACK_US;
-}
-
 /* upstream_score for a candidate of the index: its keys already say method, path (and
  * host) are the client's, so nothing is parsed again. */
 static int indexed_score(const struct why_join_ctx *cx, const struct why_txn *client, bool same_host,
@@ -386,7 +377,7 @@ static int indexed_score(const struct why_join_ctx *cx, const struct why_txn *cl
 }
 
 /* pick_better, ties (same score, same first byte) going to the one the scan of every record
- * meets first: the index's order (newest first) and the scan's give the same answer. */
+ * meets first: whatever order the candidates come in, the answer is the scan's. */
 static struct why_txn *pick_indexed(struct why_txn *best, int *best_score, struct why_txn *t, int score)
 {
     if (score > 0 && best && score == *best_score && why_ts_cmp(t->req_first_ts, best->req_first_ts) == 0)
@@ -409,8 +400,12 @@ struct why_txn *why_join_upstream_indexed(const struct why_join_ctx *cx, const s
                     best = pick_indexed(best, &best_score, t, indexed_score(cx, client, same_host, to, t));
         return best;
     }
-    for (struct why_txn *t = why_store_requests(cx->st, client, same_host); t;
-         t = why_store_requests_next(same_host ? t->hnext : t->inext, client, same_host))
+    /* those begun in the window indexed_score reads (a microsecond wider each side: its
+     * differences are in whole microseconds) */
+    struct why_ts lo = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + 1)), hi = why_ts_add_us(to, WHY_SKEW_US + 1);
+    struct why_twalk w;
+    for (struct why_txn *t = why_store_requests(cx->st, client, same_host, lo, hi, &w); t;
+         t = why_store_requests_next(&w, client, same_host))
         best = pick_indexed(best, &best_score, t, indexed_score(cx, client, same_host, to, t));
     return best;
 }
@@ -2994,34 +2989,30 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct why_txn *best = cx->exhaustive ? NULL : why_join_upstream_indexed(cx, client);
     int best_score = 0;
     if (!best && !cx->exhaustive && why_store_cands_ordered(cx->st)) {
-        /* Requests on upstream candidates sent in the window only, newest first, down to the
-         * window (a head ends after it begins): held client connections' requests are not
-         * looked at. Ties are broken as the scan below meets them. Only the requests whose
-         * path can end like the client's are looked at (the index by path ending), unless
-         * the client's path has no '/' to say its last segment. */
+        /* Requests on upstream candidates sent in the window only: by the index of the path's
+         * last segment, those begun in it (upstream_score's, a microsecond wider each side),
+         * unless the client's path has no '/' to say its last segment; else the candidates
+         * newest first, down to the window (a head ends after it begins): held client
+         * connections' requests are not looked at. Only those the walk of the candidates
+         * meets are taken, ties broken as the scan below meets them. */
         struct why_ts oldest_req = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
         size_t plen = strlen(u.path);
-        bool by_ending = plen < 2 || memchr(u.path, '/', plen);
-        uint64_t ekey = by_ending ? why_request_ending_key(client->method, u.path, plen) : 0;
-        for (struct why_txn *t = by_ending ? why_store_requests_ending(cx->st, ekey) : cx->st->cand_tail; t;
-             t = by_ending ? t->xnext : t->tprev) {
-            if (why_ts_cmp(t->req_ts, oldest_req) < 0) {
-                if (!by_ending || ending_walk_done(t, oldest_req))
-                    break;
-                continue;
+        if (plen < 2 || memchr(u.path, '/', plen)) {
+            uint64_t ekey = why_request_ending_key(client->method, u.path, plen);
+            struct why_twalk w;
+            for (struct why_txn *t = why_twalk_start(&w, why_store_requests_ending(cx->st, ekey), WHY_TIX_ENDING,
+                                                     why_ts_add_us(from, -(WHY_SKEW_US + 1)),
+                                                     why_ts_add_us(to, WHY_SKEW_US + 1));
+                 t; t = why_twalk_next(&w)) {
+                if (t->xkey != ekey || !t->cand)
+                    continue;
+                int score = upstream_score(cx, client, &u, from, to, t);
+                if (score > 0 && cands_walk_meets(t, oldest_req))
+                    best = pick_indexed(best, &best_score, t, score);
             }
-            if (by_ending && (t->xkey != ekey || !t->cand))
-                continue;
-            int score = upstream_score(cx, client, &u, from, to, t);
-            if (score > 0 && by_ending && !cands_walk_meets(t, oldest_req))
-                continue;
-            if (score > 0 && best && score == best_score &&
-                why_ts_cmp(t->req_first_ts, best->req_first_ts) == 0) {
-                if (scan_before(t, best))
-                    best = t;
-                continue;
-            }
-            best = pick_better(best, &best_score, t, score);
+        } else {
+            for (struct why_txn *t = cx->st->cand_tail; t && why_ts_cmp(t->req_ts, oldest_req) >= 0; t = t->tprev)
+                best = pick_indexed(best, &best_score, t, upstream_score(cx, client, &u, from, to, t));
         }
     } else {
         for (struct why_conn_rec *rc = best ? NULL : cx->st->rhead; rc; rc = rc->rnext)

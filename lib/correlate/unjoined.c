@@ -249,28 +249,31 @@ void why_join_mark_spanned(const struct why_join_ctx *cx, const struct why_txn *
     if (!cx->st->cand_head)
         return; /* no upstream candidate held: none to mark (and no walk of the requests like
                    q's, thousands when a client asks for one URL without a gateway between) */
-    /* the upstream requests that began from q's request (within the skew) on, by the index of
-     * the path's last segment (a target like q's ends like it: where q's path has a '/'), else
-     * the upstream candidates; newest first by creation, down to where none can be left
+    /* the upstream requests that began from q's request (within the skew) on: by the index of
+     * the path's last segment (a target like q's ends like it: where q's path has a '/'),
+     * those begun by q's answer (within the skew) and in WHY_PIN_US, as client_spans reads
+     * them (a microsecond wider each side: its differences are in whole microseconds); else
+     * the upstream candidates newest first by creation, down to where none can be left
      * (their times in order within WHY_ORDER_SLACK_US) */
-    struct why_ts oldest = why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    bool by_ending = q->ipath_len && (q->ipath[0] == '/' || memchr(q->ipath, '/', q->ipath_len));
-    uint64_t ekey = q->xkey; /* (its own key in that index, made from the same bytes) */
-    bool ordered = why_store_cands_ordered(cx->st);
-    for (struct why_txn *t = by_ending ? why_store_requests_ending(cx->st, ekey) : cx->st->cand_tail; t;
-         t = by_ending ? t->xnext : t->tprev) {
-        if (ordered && why_ts_cmp(t->req_ts, oldest) < 0) {
-            /* (a candidate there, or any request a while before: none created before it is
-             * left; the index's other requests are not in time order among them) */
-            if (!by_ending || t->cand || why_ts_diff_us(t->req_ts, oldest) > WHY_ORDER_SLACK_US)
-                break;
-            continue;
-        }
-        if (!t->cand || t->is_client_leg || t->claimed_by || t->spanned || (by_ending && t->xkey != ekey))
-            continue;
-        if (client_spans(cx, q, t))
-            t->spanned = true;
+    if (q->ipath_len && (q->ipath[0] == '/' || memchr(q->ipath, '/', q->ipath_len))) {
+        uint64_t ekey = q->xkey; /* (its own key in that index, made from the same bytes) */
+        struct why_ts hi = why_ts_add_us(q->req_first_ts, WHY_PIN_US + 1);
+        if (q->has_resp && why_ts_cmp(why_ts_add_us(q->resp_first_ts, WHY_SKEW_US + 1), hi) < 0)
+            hi = why_ts_add_us(q->resp_first_ts, WHY_SKEW_US + 1);
+        struct why_twalk w;
+        for (struct why_txn *t = why_twalk_start(&w, why_store_requests_ending(cx->st, ekey), WHY_TIX_ENDING,
+                                                 why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + 1)), hi);
+             t; t = why_twalk_next(&w))
+            if (t->cand && !t->is_client_leg && !t->claimed_by && !t->spanned && t->xkey == ekey &&
+                client_spans(cx, q, t))
+                t->spanned = true;
+        return;
     }
+    struct why_ts oldest = why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    bool ordered = why_store_cands_ordered(cx->st);
+    for (struct why_txn *t = cx->st->cand_tail; t && !(ordered && why_ts_cmp(t->req_ts, oldest) < 0); t = t->tprev)
+        if (!t->is_client_leg && !t->claimed_by && !t->spanned && client_spans(cx, q, t))
+            t->spanned = true;
 }
 
 /* t is an upstream request of the gateway's that did not end in a plain answer below 500,

@@ -295,6 +295,14 @@ struct why_txn_h2 {
 /* The HTTP/2 part of every transaction that has none: all zero, read only. */
 extern const struct why_txn_h2 why_txn_h2_none;
 
+/* The store's request indexes (struct why_txn's ix, struct why_store's tix). */
+enum why_tix {
+    WHY_TIX_PATH,   /* by method + path (why_request_key) */
+    WHY_TIX_HOST,   /* by method + path + host (forward proxies) */
+    WHY_TIX_ENDING, /* by method + the path's last segment (why_request_ending_key) */
+    WHY_TIX_N
+};
+
 /* Fields ordered by size, the flags together: no padding holes. */
 struct why_txn {
     uint64_t id;                  /* creation order */
@@ -344,12 +352,15 @@ struct why_txn {
     const char *ihost;            /* the indexed host (lower-case, at most 255 bytes): once
                                      indexed `host` itself when the two are the same, else in
                                      str or its own allocation; the shared "" before */
-    struct why_txn *inext, *iprev; /* chain in the index by method + path */
-    struct why_txn *hnext, *hprev; /* chain in the index by method + path + host */
-    /* the index by method and the path's last segment (why_request_ending_key), newest first:
-     * from why_store_txn_index until claimed or freed (xindexed) */
+    /* the index by method and the path's last segment (why_request_ending_key): from
+     * why_store_txn_index until claimed or freed (xindexed) */
     uint64_t xkey;
-    struct why_txn *xnext, *xprev;
+    /* its chains in the three request indexes (enum why_tix; the first two while `indexed`,
+     * the third while xindexed): a bucket's transactions in the order their requests began
+     * (req_first_ts), `next` toward the one that began first */
+    struct why_tlink {
+        struct why_txn *next, *prev;
+    } ix[WHY_TIX_N];
     /* HTTP/2: the stream that carried it (app/http2.c), 0 for HTTP/1 */
     uint32_t h2_stream;
     int grpc_status;              /* grpc-status of the answer, -1 none (its message: resp) */
@@ -382,7 +393,7 @@ struct why_txn {
                                       in qpath */
     bool hot_blocks;              /* counted in the session's hot_blockers (session.c) */
     bool in_fq;                   /* on the queue's list of 5xx (fqnext) */
-    bool xindexed;                /* on the index by the path's last segment (xnext) */
+    bool xindexed;                /* on the index by the path's last segment (WHY_TIX_ENDING) */
     bool is_client_leg;
     bool ihost_whole;             /* ihost is the host of the URL as parsed for the index,
                                      whole (not "" for want of memory): the join reads it

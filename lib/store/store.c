@@ -220,9 +220,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->spare_http1.max = WHY_SPARE_MAX;
     st->copies = &st->spare_conn;
     st->copy_size = sizeof(struct why_conn);
-    st->index = calloc(WHY_INDEX_BUCKETS, sizeof *st->index);
-    st->hindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->hindex);
-    st->xindex = calloc(WHY_INDEX_BUCKETS, sizeof *st->xindex);
+    for (int i = 0; i < WHY_TIX_N; i++)
+        st->tix[i] = calloc(WHY_INDEX_BUCKETS, sizeof *st->tix[i]);
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
@@ -237,7 +236,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     st->qpath = calloc(WHY_QHOST_BUCKETS, sizeof *st->qpath);
-    if (!st->qlike || !st->qhost || !st->qpath || !st->index || !st->hindex || !st->xindex || !st->abuckets ||
+    if (!st->qlike || !st->qhost || !st->qpath || !st->tix[WHY_TIX_PATH] || !st->tix[WHY_TIX_HOST] ||
+        !st->tix[WHY_TIX_ENDING] || !st->abuckets ||
         !st->ubuckets || !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dnb || !st->daddr) {
         why_store_fini(st);
         return -1;
@@ -259,41 +259,88 @@ static void complete_unlink(struct why_store *st, struct why_txn *t)
     t->in_complete = false;
 }
 
+/* t's bucket of index ix (its keys set). */
+static struct why_tbucket *tix_bucket(const struct why_store *st, enum why_tix ix, const struct why_txn *t)
+{
+    uint32_t b = ix == WHY_TIX_PATH   ? (uint32_t)t->pkey & (WHY_INDEX_BUCKETS - 1)
+                 : ix == WHY_TIX_HOST ? host_bucket(t->pkey, t->hkey)
+                                      : (uint32_t)t->xkey & (WHY_INDEX_BUCKETS - 1);
+    return &st->tix[ix][b];
+}
+
+/* t joins its bucket of index ix in its place by req_first_ts, after those that began at the
+ * same time: from the bucket's head, as requests are indexed nearly in the order they began
+ * (O(those of the bucket that began later)). */
+static void tix_link(struct why_store *st, enum why_tix ix, struct why_txn *t)
+{
+    struct why_tbucket *b = tix_bucket(st, ix, t);
+    struct why_txn *prev = NULL, *n = b->head;
+    while (n && why_ts_cmp(n->req_first_ts, t->req_first_ts) > 0) {
+        prev = n;
+        n = n->ix[ix].next;
+    }
+    t->ix[ix].prev = prev;
+    t->ix[ix].next = n;
+    if (prev)
+        prev->ix[ix].next = t;
+    else
+        b->head = t;
+    if (n)
+        n->ix[ix].prev = t;
+    else
+        b->tail = t;
+}
+
+static void tix_unlink(struct why_store *st, enum why_tix ix, struct why_txn *t)
+{
+    struct why_tbucket *b = tix_bucket(st, ix, t);
+    struct why_tlink *l = &t->ix[ix];
+    if (l->prev)
+        l->prev->ix[ix].next = l->next;
+    else
+        b->head = l->next;
+    if (l->next)
+        l->next->ix[ix].prev = l->prev;
+    else
+        b->tail = l->prev;
+    l->next = l->prev = NULL;
+}
+
+struct why_txn *why_twalk_start(struct why_twalk *w, const struct why_tbucket *b, enum why_tix ix,
+                                struct why_ts lo, struct why_ts hi)
+{
+    w->ix = ix;
+    w->lo = lo;
+    w->hi = hi;
+    w->up = true;
+    /* a from the one that began first, z from the one that began last, in turn: the first
+     * to reach the window is in it (or the window is empty: the bucket is in order) */
+    for (struct why_txn *a = b->tail, *z = b->head; a && z; a = a->ix[ix].prev, z = z->ix[ix].next) {
+        if (why_ts_cmp(a->req_first_ts, lo) >= 0)
+            return w->t = why_ts_cmp(a->req_first_ts, hi) <= 0 ? a : NULL;
+        if (why_ts_cmp(z->req_first_ts, hi) <= 0) {
+            w->up = false;
+            return w->t = why_ts_cmp(z->req_first_ts, lo) >= 0 ? z : NULL;
+        }
+    }
+    return w->t = NULL;
+}
+
 /* t leaves the index by path ending. */
 static void ending_unlink(struct why_store *st, struct why_txn *t)
 {
     if (!t->xindexed)
         return;
-    if (t->xprev)
-        t->xprev->xnext = t->xnext;
-    else
-        st->xindex[t->xkey & (WHY_INDEX_BUCKETS - 1)] = t->xnext;
-    if (t->xnext)
-        t->xnext->xprev = t->xprev;
-    t->xnext = t->xprev = NULL;
+    tix_unlink(st, WHY_TIX_ENDING, t);
     t->xindexed = false;
 }
 
-/* t joins the index by path ending, in its place by creation (newest first): the join walks
- * a chain down to a time as it walks the list of candidates. t is the newest but in tests. */
+/* t joins the index by path ending (its key made from path). */
 static void ending_link(struct why_store *st, struct why_txn *t, const char *path, size_t len)
 {
     ending_unlink(st, t);
     t->xkey = why_request_ending_key(t->method, path, len);
-    struct why_txn **b = &st->xindex[t->xkey & (WHY_INDEX_BUCKETS - 1)];
-    struct why_txn *prev = NULL, *n = *b;
-    while (n && n->id > t->id) {
-        prev = n;
-        n = n->xnext;
-    }
-    t->xprev = prev;
-    t->xnext = n;
-    if (prev)
-        prev->xnext = t;
-    else
-        *b = t;
-    if (n)
-        n->xprev = t;
+    tix_link(st, WHY_TIX_ENDING, t);
     t->xindexed = true;
 }
 
@@ -980,9 +1027,8 @@ void why_store_fini(struct why_store *st)
     free(st->tls_recs);
     free(st->ready);
     free(st->complete);
-    free(st->index);
-    free(st->hindex);
-    free(st->xindex);
+    for (int i = 0; i < WHY_TIX_N; i++)
+        free(st->tix[i]);
     free(st->abuckets);
     free(st->ubuckets);
     free(st->fbuckets);
@@ -1719,16 +1765,8 @@ void why_store_txn_index(struct why_store *st, struct why_txn *t)
     }
     t->ihost_whole = strcmp(t->ihost, u.host) == 0;
     t->ihost_ip = u.host_is_ip;
-    struct why_txn **b = &st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)];
-    t->inext = *b;
-    if (*b)
-        (*b)->iprev = t;
-    *b = t;
-    struct why_txn **hb = &st->hindex[host_bucket(t->pkey, t->hkey)];
-    t->hnext = *hb;
-    if (*hb)
-        (*hb)->hprev = t;
-    *hb = t;
+    tix_link(st, WHY_TIX_PATH, t);
+    tix_link(st, WHY_TIX_HOST, t);
     t->indexed = true;
     /* the path the join compares (ipath, or the one it parses again when there is no ihost:
      * the same bytes) */
@@ -1739,20 +1777,9 @@ void why_store_txn_unindex(struct why_store *st, struct why_txn *t)
 {
     if (!t->indexed)
         return;
-    if (t->iprev)
-        t->iprev->inext = t->inext;
-    else
-        st->index[t->pkey & (WHY_INDEX_BUCKETS - 1)] = t->inext;
-    if (t->inext)
-        t->inext->iprev = t->iprev;
-    if (t->hprev)
-        t->hprev->hnext = t->hnext;
-    else
-        st->hindex[host_bucket(t->pkey, t->hkey)] = t->hnext;
-    if (t->hnext)
-        t->hnext->hprev = t->hprev;
+    tix_unlink(st, WHY_TIX_PATH, t);
+    tix_unlink(st, WHY_TIX_HOST, t);
     t->indexed = false;
-    t->inext = t->iprev = t->hnext = t->hprev = NULL;
 }
 
 /* Equal keys are not taken for equal strings: the strings are compared too. */
@@ -1765,25 +1792,22 @@ bool why_store_request_like(const struct why_txn *t, const struct why_txn *like,
     return !by_host || (t->hkey == like->hkey && strcmp(t->ihost, like->ihost) == 0);
 }
 
-struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
-                                        bool by_host)
+struct why_txn *why_store_requests_next(struct why_twalk *w, const struct why_txn *like, bool by_host)
 {
-    for (; t; t = by_host ? t->hnext : t->inext)
-        if (why_store_request_like(t, like, by_host))
-            return (struct why_txn *)t;
-    return NULL;
+    struct why_txn *t = w->t ? why_twalk_next(w) : NULL;
+    while (t && !why_store_request_like(t, like, by_host))
+        t = why_twalk_next(w);
+    return t;
 }
 
-struct why_txn *why_store_requests_ending(const struct why_store *st, uint64_t key)
+struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host,
+                                   struct why_ts lo, struct why_ts hi, struct why_twalk *w)
 {
-    return st->xindex[key & (WHY_INDEX_BUCKETS - 1)];
-}
-
-struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host)
-{
-    struct why_txn *first = by_host ? st->hindex[host_bucket(like->pkey, like->hkey)]
-                                    : st->index[like->pkey & (WHY_INDEX_BUCKETS - 1)];
-    return why_store_requests_next(first, like, by_host);
+    enum why_tix ix = by_host ? WHY_TIX_HOST : WHY_TIX_PATH;
+    struct why_txn *t = why_twalk_start(w, tix_bucket(st, ix, like), ix, lo, hi);
+    while (t && !why_store_request_like(t, like, by_host))
+        t = why_twalk_next(w);
+    return t;
 }
 
 void why_store_queue_push(struct why_store *st, struct why_txn *t)

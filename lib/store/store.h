@@ -163,14 +163,22 @@ struct why_req_path {
     struct why_ts checks[WHY_PATH_CHECKS];    /* first SYNs of failed checks pruned */
 };
 
+/* A bucket of a request index: its transactions in the order their requests began
+ * (req_first_ts; those that began at the same time in the order they were indexed), head the
+ * one that began last; walk ->ix[index].next from head, .prev from tail. */
+struct why_tbucket {
+    struct why_txn *head, *tail;
+};
+
 struct why_store {
     struct why_store_hooks hooks;
     struct why_summary *sum;          /* counters (caps, OOM) are added here */
     const struct why_gateways *gw;    /* roles, for what a settled record can still serve */
     int64_t settle_us;                /* --settle */
-    struct why_txn **index;           /* requests by why_request_key(method, path), chained */
-    struct why_txn **hindex;          /* the same, by method + path + host (forward proxies) */
-    struct why_txn **xindex;          /* requests by why_request_ending_key, chained newest first */
+    /* the request indexes (enum why_tix), WHY_INDEX_BUCKETS buckets each: by
+     * why_request_key(method, path), by that and the host (forward proxies), by
+     * why_request_ending_key; a bucket in the order its requests began */
+    struct why_tbucket *tix[WHY_TIX_N];
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
     /* What rec_make_room has read of the oldest records, at the record cap: room_known[0]
@@ -626,23 +634,48 @@ struct why_txn_h2 *why_store_txn_h2(struct why_store *st, struct why_txn *t);
  * of memory (counted), t->resp then unchanged. The callers leave t->resp the shared
  * why_txn_resp_none while every string of the answer is empty. */
 bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struct why_resp_view *v);
-/* Puts t in the request indexes (its method, target and host set). */
+/* Puts t in the request indexes (its method, target, host and req_first_ts set: each bucket
+ * is in the order its requests began). */
 void why_store_txn_index(struct why_store *st, struct why_txn *t);
 /* Takes t out of the request indexes: a client's request, or one already joined. */
 void why_store_txn_unindex(struct why_store *st, struct why_txn *t);
-/* Candidates of the index: same method and path (and host when by_host). Walk with
- * why_store_requests_next. */
-struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like,
-                                   bool by_host);
-struct why_txn *why_store_requests_next(const struct why_txn *t, const struct why_txn *like,
-                                        bool by_host);
+/* A walk of one bucket of a request index over the transactions whose request began
+ * within [lo, hi] (req_first_ts), each once: from the bucket's end that reaches the window
+ * first, its two ends stepped in turn until one does, then through the window. O(the
+ * window's transactions + twice the fewer of those before and after it): a request decided
+ * in the sweep, seconds after it began, is not walked to past the thousands of the same
+ * URL that came since, nor one decided at once past those still waiting. Which end it
+ * starts from is its bucket's business: a caller's answer must not depend on the order. */
+struct why_twalk {
+    struct why_txn *t;
+    struct why_ts lo, hi;
+    enum why_tix ix;
+    bool up; /* toward the one that began last */
+};
+struct why_txn *why_twalk_start(struct why_twalk *w, const struct why_tbucket *b, enum why_tix ix,
+                                struct why_ts lo, struct why_ts hi);
+static inline struct why_txn *why_twalk_next(struct why_twalk *w)
+{
+    struct why_txn *t = w->up ? w->t->ix[w->ix].prev : w->t->ix[w->ix].next;
+    if (t && (w->up ? why_ts_cmp(t->req_first_ts, w->hi) > 0 : why_ts_cmp(t->req_first_ts, w->lo) < 0))
+        t = NULL;
+    return w->t = t;
+}
+/* Candidates of the index: same method and path (and host when by_host) as like, begun
+ * within [lo, hi]. Go on with why_store_requests_next. */
+struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host,
+                                   struct why_ts lo, struct why_ts hi, struct why_twalk *w);
+struct why_txn *why_store_requests_next(struct why_twalk *w, const struct why_txn *like, bool by_host);
 /* t is one of those candidates (the index's test, for a walk without it). */
 bool why_store_request_like(const struct why_txn *t, const struct why_txn *like, bool by_host);
 /* The transactions whose key by path ending (why_request_ending_key of the method and the path
- * the join compares: ipath, or the parsed path when there is no ihost) may be key: the chain
- * of key's bucket, newest first by creation (callers compare ->xkey); walk ->xnext. Every
- * transaction indexed by why_store_txn_index is there until it is claimed or freed. */
-struct why_txn *why_store_requests_ending(const struct why_store *st, uint64_t key);
+ * the join compares: ipath, or the parsed path when there is no ihost) may be key: key's
+ * bucket (callers compare ->xkey). Every transaction indexed by why_store_txn_index is there
+ * until it is claimed or freed. */
+static inline const struct why_tbucket *why_store_requests_ending(const struct why_store *st, uint64_t key)
+{
+    return &st->tix[WHY_TIX_ENDING][key & (WHY_INDEX_BUCKETS - 1)];
+}
 /* Splits the transactions again into upstream candidates and others if the gateway
  * addresses changed since (O(transactions); the sets are capped, so it happens rarely). */
 void why_store_classify(struct why_store *st);

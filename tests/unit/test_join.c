@@ -102,9 +102,9 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     t->target = strdup(target);
     t->target_len = (uint32_t)strlen(target);
     why_store_txn_names(&f->st, t, host, "");
-    why_store_txn_index(&f->st, t);
     t->req_first_ts = t->req_ts = T(at);
     t->req_first_frame = t->req_frame = 1;
+    why_store_txn_index(&f->st, t);
     return t;
 }
 

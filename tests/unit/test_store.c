@@ -82,8 +82,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const char *method,
-                               const char *target, const char *host)
+/* A request begun at `at` (its first byte: the indexes' order), indexed. */
+static struct why_txn *request_at(struct fixture *f, struct why_conn_rec *rc, const char *method,
+                                  const char *target, const char *host, struct why_ts at)
 {
     struct why_txn *t = why_store_txn_new(&f->st, rc);
     assert_non_null(t);
@@ -91,8 +92,15 @@ static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const
     t->target = strdup(target);
     t->target_len = (uint32_t)strlen(target);
     why_store_txn_names(&f->st, t, host, "");
+    t->req_first_ts = t->req_ts = at;
     why_store_txn_index(&f->st, t);
     return t;
+}
+
+static struct why_txn *request(struct fixture *f, struct why_conn_rec *rc, const char *method,
+                               const char *target, const char *host)
+{
+    return request_at(f, rc, method, target, host, (struct why_ts){0, 0, 0});
 }
 
 /* a serves HTTP and opens connections: a gateway */
@@ -258,8 +266,9 @@ static void indexed_host(void **state)
 static int count(const struct why_store *st, const struct why_txn *like, bool by_host)
 {
     int n = 0;
-    for (struct why_txn *t = why_store_requests(st, like, by_host); t;
-         t = why_store_requests_next(by_host ? t->hnext : t->inext, like, by_host))
+    struct why_twalk w;
+    for (struct why_txn *t = why_store_requests(st, like, by_host, (struct why_ts){0, 0, 0}, T(1e6), &w); t;
+         t = why_store_requests_next(&w, like, by_host))
         n++;
     return n;
 }
@@ -292,12 +301,117 @@ static void request_index(void **state)
     assert_int_equal(count(&f->st, root, true), 3);
 }
 
-/* The requests of a key by path ending (compared, as the join does), newest first. */
+/* t's chain in index ix: in the order its requests began, the last begun first, linked both
+ * ways; b (when known: the host's buckets are the store's own business) its bucket, from head
+ * to tail. */
+static void chain_in_order(const struct why_txn *t, enum why_tix ix, const struct why_tbucket *b)
+{
+    while (t->ix[ix].prev)
+        t = t->ix[ix].prev;
+    if (b)
+        assert_ptr_equal(b->head, t);
+    const struct why_txn *prev = NULL;
+    for (; t; prev = t, t = t->ix[ix].next) {
+        assert_ptr_equal(t->ix[ix].prev, prev);
+        if (prev)
+            assert_true(why_ts_cmp(prev->req_first_ts, t->req_first_ts) >= 0);
+    }
+    if (b)
+        assert_ptr_equal(b->tail, prev);
+}
+
+/* The window's walks (by method and path, with the host, by path ending) against the
+ * transactions counted one by one: each one like `like` begun within [lo, hi], once. */
+static void window_walks(struct fixture *f, struct why_txn **r, int n, const struct why_txn *like,
+                         struct why_ts lo, struct why_ts hi)
+{
+    for (int by_host = 0; by_host < 3; by_host++) {
+        bool seen[64] = {0};
+        int walked = 0;
+        struct why_twalk w;
+        struct why_txn *t = by_host < 2 ? why_store_requests(&f->st, like, by_host, lo, hi, &w)
+                                        : why_twalk_start(&w, why_store_requests_ending(&f->st, like->xkey),
+                                                          WHY_TIX_ENDING, lo, hi);
+        for (; t; t = by_host < 2 ? why_store_requests_next(&w, like, by_host) : why_twalk_next(&w)) {
+            if (by_host == 2 && t->xkey != like->xkey)
+                continue;
+            int i = 0;
+            while (i < n && r[i] != t)
+                i++;
+            assert_true(i < n);
+            assert_false(seen[i]);
+            seen[i] = true;
+            walked++;
+        }
+        int want = 0;
+        for (int i = 0; i < n; i++) {
+            bool on = by_host < 2 ? r[i]->indexed && why_store_request_like(r[i], like, by_host)
+                                  : r[i]->xindexed && r[i]->xkey == like->xkey;
+            if (on && why_ts_cmp(r[i]->req_first_ts, lo) >= 0 && why_ts_cmp(r[i]->req_first_ts, hi) <= 0) {
+                assert_true(seen[i]);
+                want++;
+            }
+        }
+        assert_int_equal(walked, want);
+    }
+}
+
+/* The request indexes keep each bucket in the order its requests began, however they were
+ * indexed (seeded: begun at one of 40 tenths of a second, ties among them; two hosts; two
+ * paths that end alike), and a window's walk meets exactly those begun in it, whichever end
+ * of the bucket it starts from: windows below, above, inside and around the bucket's
+ * requests, empty ones, one at a tie; again after requests leave the index from its ends and
+ * its middle. */
+static void requests_in_a_window(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *r[64];
+    int n = 60;
+    uint32_t seed = 12345;
+    for (int i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double at = 1.0 + (double)((seed >> 8) % 40) / 10;
+        r[i] = request_at(f, rc, "GET", i % 3 ? "/cart?id=1" : "/app/cart?id=1", i % 2 ? "shop.lab" : "blog.lab",
+                          T(at));
+    }
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < n; i++) {
+            if (r[i]->indexed) {
+                chain_in_order(r[i], WHY_TIX_PATH, &f->st.tix[WHY_TIX_PATH][r[i]->pkey & (WHY_INDEX_BUCKETS - 1)]);
+                chain_in_order(r[i], WHY_TIX_HOST, NULL);
+            }
+            if (r[i]->xindexed)
+                chain_in_order(r[i], WHY_TIX_ENDING, why_store_requests_ending(&f->st, r[i]->xkey));
+        }
+        const double windows[][2] = {{0, 0.5},   {0, 1},     {0.5, 1.05}, {1, 5},   {1.25, 2.35}, {2.2, 2.2},
+                                     {3.85, 9},  {4.9, 9},   {2.5, 1.5},  {1.1, 1.1}, {1.05, 1.15}, {0, 9}};
+        for (size_t k = 0; k < sizeof windows / sizeof windows[0]; k++)
+            for (int l = 0; l < 4; l++)
+                window_walks(f, r, n, r[l], T(windows[k][0]), T(windows[k][1]));
+        if (round == 0) {
+            /* out of the indexes: each bucket's first and last begun, and some between */
+            struct why_tbucket *b = &f->st.tix[WHY_TIX_PATH][r[1]->pkey & (WHY_INDEX_BUCKETS - 1)];
+            struct why_txn *head = b->head, *tail = b->tail;
+            why_store_txn_unindex(&f->st, head);
+            why_store_txn_unindex(&f->st, tail);
+            struct why_txn *client = request_at(f, rc, "GET", "/other", "", T(9));
+            why_store_claim_txn(&f->st, why_store_requests_ending(&f->st, r[1]->xkey)->tail, client);
+            why_store_claim_txn(&f->st, why_store_requests_ending(&f->st, r[1]->xkey)->head, client);
+            for (int i = 5; i < n; i += 7)
+                why_store_claim_txn(&f->st, r[i], client);
+            assert_false(head->indexed);
+            assert_false(tail->indexed);
+        }
+    }
+}
+
+/* The requests of a key by path ending (compared, as the join does), the last begun first. */
 static int ending(const struct why_store *st, const char *method, const char *path, struct why_txn **out)
 {
     uint64_t key = why_request_ending_key(method, path, strlen(path));
     int n = 0;
-    for (struct why_txn *t = why_store_requests_ending(st, key); t; t = t->xnext)
+    for (struct why_txn *t = why_store_requests_ending(st, key)->head; t; t = t->ix[WHY_TIX_ENDING].next)
         if (t->xkey == key)
             out[n++] = t;
     return n;
@@ -305,7 +419,8 @@ static int ending(const struct why_store *st, const char *method, const char *pa
 
 /* The index by path ending: a reverse proxy's prefixed path has the key of the client's path
  * (its last segment, the query with it), the method in the key too; a chain is in creation
- * order however the requests were indexed; a claim or a free takes a request out. */
+ * in the order the requests began however they were indexed; a claim or a free takes a
+ * request out. */
 static void requests_by_path_ending(void **state)
 {
     struct fixture *f = *state;
@@ -328,19 +443,15 @@ static void requests_by_path_ending(void **state)
     assert_ptr_equal(seen[0], bare);
     assert_ptr_equal(seen[1], up);
     assert_ptr_equal(seen[2], client);
-    /* created before the newest, indexed after it: in its place by creation */
-    struct why_txn *early = why_store_txn_new(&f->st, b);
-    struct why_txn *late = request(f, b, "GET", "/old/cart?id=1", "backend.lab");
-    strcpy(early->method, "GET");
-    early->target = strdup("/new/cart?id=1");
-    early->target_len = (uint32_t)strlen(early->target);
-    why_store_txn_names(&f->st, early, "backend.lab", "");
-    why_store_txn_index(&f->st, early);
+    /* begun before the newest, indexed after it: in its place by its first byte */
+    struct why_txn *late = request_at(f, b, "GET", "/old/cart?id=1", "backend.lab", T(2));
+    struct why_txn *early = request_at(f, b, "GET", "/new/cart?id=1", "backend.lab", T(1));
     assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 5);
     assert_ptr_equal(seen[0], late);
     assert_ptr_equal(seen[1], early);
     assert_ptr_equal(seen[2], bare);
-    assert_ptr_equal(early->xprev, late);
+    assert_ptr_equal(early->ix[WHY_TIX_ENDING].prev, late);
+    assert_ptr_equal(why_store_requests_ending(&f->st, early->xkey)->head, late);
     /* a claim takes the request out; the client's leaving the request index does not (a
      * request judged on its own may still be another's upstream one) */
     why_store_claim_txn(&f->st, up, client);
@@ -352,8 +463,9 @@ static void requests_by_path_ending(void **state)
     why_store_trim_txns(&f->st, b, T(100), true);
     assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 1);
     assert_ptr_equal(seen[0], client);
-    assert_null(client->xnext);
-    assert_null(client->xprev);
+    assert_null(client->ix[WHY_TIX_ENDING].next);
+    assert_null(client->ix[WHY_TIX_ENDING].prev);
+    assert_ptr_equal(why_store_requests_ending(&f->st, client->xkey)->tail, client);
     why_store_trim_txns(&f->st, a, T(100), true);
     assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 0);
 }
@@ -1924,6 +2036,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(resting_connections_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(requests_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(strings_in_room, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
