@@ -749,11 +749,11 @@ static void fl_open(void *ctx, struct why_conn *c, const struct why_pkt *p)
 {
     struct why_session *s = ctx;
     (void)p;
+    s->sum.tcp_conns++; /* seen, followed or not */
     struct why_conn_rec *rc = why_store_conn_new(&s->st, c);
     if (!rc)
-        return; /* not followed (counted): c->app stays NULL */
+        return; /* not followed (counted in records_dropped): c->app stays NULL */
     c->app = rc;
-    s->sum.tcp_conns++;
     if (!c->midstream)
         why_gw_add_originator(&s->gw, &c->cli_addr);
 }

@@ -8,8 +8,9 @@
   notcap     a text file, an empty file, a gzip file: exit 3, one line on stderr naming it.
   flood      250,000 SYNs from random ports (more than the connection cap), a DNS answer
              whose name points at itself, a 100 KB request head without end, all merged by
-             time with lab-squid.pcap: the cap counters show, memory stays bounded, and the
-             lab's real incidents are all still reported with the same causes.
+             time with lab-squid.pcap: the cap counters show, every connection is counted,
+             memory stays bounded, and the lab's real incidents are all still reported with
+             the same causes.
   flat       lab-squid.pcap repeated 10 times over (shifted in time): 10 times the incidents,
              the same peak memory as once.
   names      lab-squid.pcap under a name with a quote, a backslash, a control byte, a byte
@@ -153,9 +154,16 @@ def check_flood(why, tmp):
     recs.sort(key=lambda r: (r[0], r[1]))
     path = os.path.join(tmp, "flood.pcap")
     write_pcap(path, hdr, recs)
-    _, alone, _, _, _ = run(why, [LAB])
+    _, alone, alone_summ, _, _ = run(why, [LAB])
     rc, incs, summ, err, peak = run(why, [path, LAB])
     caps = summ.get("caps_hit", {})
+    # every connection seen is counted, those past the caps too (one evicted and seen again
+    # is opened again: counted twice at most)
+    want_conns = n + 1 + alone_summ.get("tcp_connections", 0)
+    got_conns = summ.get("tcp_connections", 0)
+    if not want_conns <= got_conns <= want_conns + caps.get("connections_evicted", 0):
+        errors.append(f"flood: {got_conns} TCP connections counted, {want_conns} in the capture "
+                      f"({caps.get('connections_evicted', 0)} evicted)")
     if caps.get("connections_evicted", 0) <= 0:
         errors.append(f"flood: the connection cap was not hit: {caps}")
     if caps.get("http_heads_too_long", 0) <= 0:
