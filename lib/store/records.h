@@ -357,7 +357,7 @@ struct why_txn {
     uint64_t xkey;
     /* its chains in the three request indexes (enum why_tix; the first two while `indexed`,
      * the third while xindexed): a bucket's transactions in the order their requests began
-     * (req_first_ts), `next` toward the one that began first */
+     * (req_first_ts), `next` toward the one that began first (struct why_tbucket) */
     struct why_tlink {
         struct why_txn *next, *prev;
     } ix[WHY_TIX_N];

@@ -274,56 +274,68 @@ static struct why_tbucket *tix_bucket(const struct why_store *st, enum why_tix i
 static void tix_link(struct why_store *st, enum why_tix ix, struct why_txn *t)
 {
     struct why_tbucket *b = tix_bucket(st, ix, t);
-    struct why_txn *prev = NULL, *n = b->head;
+    struct why_txn *head = b->head, *prev = NULL, *n = head;
     while (n && why_ts_cmp(n->req_first_ts, t->req_first_ts) > 0) {
         prev = n;
         n = n->ix[ix].next;
     }
-    t->ix[ix].prev = prev;
     t->ix[ix].next = n;
-    if (prev)
-        prev->ix[ix].next = t;
-    else
+    if (!prev) { /* the new head: the tail stays the head's prev (itself, alone) */
+        t->ix[ix].prev = head ? head->ix[ix].prev : t;
+        if (head)
+            head->ix[ix].prev = t;
         b->head = t;
+        return;
+    }
+    t->ix[ix].prev = prev;
+    prev->ix[ix].next = t;
     if (n)
         n->ix[ix].prev = t;
     else
-        b->tail = t;
+        head->ix[ix].prev = t; /* the new tail */
 }
 
 static void tix_unlink(struct why_store *st, enum why_tix ix, struct why_txn *t)
 {
     struct why_tbucket *b = tix_bucket(st, ix, t);
     struct why_tlink *l = &t->ix[ix];
-    if (l->prev)
-        l->prev->ix[ix].next = l->next;
-    else
+    if (t == b->head) {
         b->head = l->next;
-    if (l->next)
-        l->next->ix[ix].prev = l->prev;
-    else
-        b->tail = l->prev;
+        if (l->next)
+            l->next->ix[ix].prev = l->prev; /* the tail */
+    } else {
+        l->prev->ix[ix].next = l->next;
+        if (l->next)
+            l->next->ix[ix].prev = l->prev;
+        else
+            b->head->ix[ix].prev = l->prev; /* the new tail */
+    }
     l->next = l->prev = NULL;
 }
 
 struct why_txn *why_twalk_start(struct why_twalk *w, const struct why_tbucket *b, enum why_tix ix,
                                 struct why_ts lo, struct why_ts hi)
 {
+    struct why_txn *head = b->head;
+    w->head = head;
     w->ix = ix;
     w->lo = lo;
     w->hi = hi;
     w->up = true;
+    if (!head || why_ts_cmp(lo, hi) > 0)
+        return w->t = NULL;
     /* a from the one that began first, z from the one that began last, in turn: the first
      * to reach the window is in it (or the window is empty: the bucket is in order) */
-    for (struct why_txn *a = b->tail, *z = b->head; a && z; a = a->ix[ix].prev, z = z->ix[ix].next) {
+    for (struct why_txn *a = head->ix[ix].prev, *z = head;; a = a->ix[ix].prev, z = z->ix[ix].next) {
         if (why_ts_cmp(a->req_first_ts, lo) >= 0)
             return w->t = why_ts_cmp(a->req_first_ts, hi) <= 0 ? a : NULL;
         if (why_ts_cmp(z->req_first_ts, hi) <= 0) {
             w->up = false;
             return w->t = why_ts_cmp(z->req_first_ts, lo) >= 0 ? z : NULL;
         }
+        if (a == head || !z->ix[ix].next)
+            return w->t = NULL; /* (not while the bucket is in order: the two meet the window first) */
     }
-    return w->t = NULL;
 }
 
 /* t leaves the index by path ending. */

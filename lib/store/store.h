@@ -165,9 +165,11 @@ struct why_req_path {
 
 /* A bucket of a request index: its transactions in the order their requests began
  * (req_first_ts; those that began at the same time in the order they were indexed), head the
- * one that began last; walk ->ix[index].next from head, .prev from tail. */
+ * one that began last. ->ix[index].next goes toward the one that began first (NULL past it),
+ * .prev toward the head, and the head's .prev is the one that began first: a bucket is one
+ * pointer, and its two ends are at hand. */
 struct why_tbucket {
-    struct why_txn *head, *tail;
+    struct why_txn *head;
 };
 
 struct why_store {
@@ -647,7 +649,7 @@ void why_store_txn_unindex(struct why_store *st, struct why_txn *t);
  * URL that came since, nor one decided at once past those still waiting. Which end it
  * starts from is its bucket's business: a caller's answer must not depend on the order. */
 struct why_twalk {
-    struct why_txn *t;
+    struct why_txn *t, *head; /* where it is, the bucket's head */
     struct why_ts lo, hi;
     enum why_tix ix;
     bool up; /* toward the one that began last */
@@ -656,7 +658,7 @@ struct why_txn *why_twalk_start(struct why_twalk *w, const struct why_tbucket *b
                                 struct why_ts lo, struct why_ts hi);
 static inline struct why_txn *why_twalk_next(struct why_twalk *w)
 {
-    struct why_txn *t = w->up ? w->t->ix[w->ix].prev : w->t->ix[w->ix].next;
+    struct why_txn *t = !w->up ? w->t->ix[w->ix].next : w->t == w->head ? NULL : w->t->ix[w->ix].prev;
     if (t && (w->up ? why_ts_cmp(t->req_first_ts, w->hi) > 0 : why_ts_cmp(t->req_first_ts, w->lo) < 0))
         t = NULL;
     return w->t = t;

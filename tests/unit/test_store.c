@@ -301,23 +301,22 @@ static void request_index(void **state)
     assert_int_equal(count(&f->st, root, true), 3);
 }
 
-/* t's chain in index ix: in the order its requests began, the last begun first, linked both
- * ways; b (when known: the host's buckets are the store's own business) its bucket, from head
- * to tail. */
+/* Index ix's chain from t on: in the order its requests began, the last begun first, linked
+ * both ways; with b (t's bucket: the host's buckets are the store's own business), from the
+ * bucket's head, whose prev is the one that began first. */
 static void chain_in_order(const struct why_txn *t, enum why_tix ix, const struct why_tbucket *b)
 {
-    while (t->ix[ix].prev)
-        t = t->ix[ix].prev;
     if (b)
-        assert_ptr_equal(b->head, t);
+        t = b->head;
     const struct why_txn *prev = NULL;
     for (; t; prev = t, t = t->ix[ix].next) {
-        assert_ptr_equal(t->ix[ix].prev, prev);
-        if (prev)
+        if (prev) {
+            assert_ptr_equal(t->ix[ix].prev, prev);
             assert_true(why_ts_cmp(prev->req_first_ts, t->req_first_ts) >= 0);
+        }
     }
     if (b)
-        assert_ptr_equal(b->tail, prev);
+        assert_ptr_equal(b->head->ix[ix].prev, prev);
 }
 
 /* The window's walks (by method and path, with the host, by path ending) against the
@@ -392,12 +391,13 @@ static void requests_in_a_window(void **state)
         if (round == 0) {
             /* out of the indexes: each bucket's first and last begun, and some between */
             struct why_tbucket *b = &f->st.tix[WHY_TIX_PATH][r[1]->pkey & (WHY_INDEX_BUCKETS - 1)];
-            struct why_txn *head = b->head, *tail = b->tail;
+            struct why_txn *head = b->head, *tail = b->head->ix[WHY_TIX_PATH].prev;
             why_store_txn_unindex(&f->st, head);
             why_store_txn_unindex(&f->st, tail);
             struct why_txn *client = request_at(f, rc, "GET", "/other", "", T(9));
-            why_store_claim_txn(&f->st, why_store_requests_ending(&f->st, r[1]->xkey)->tail, client);
-            why_store_claim_txn(&f->st, why_store_requests_ending(&f->st, r[1]->xkey)->head, client);
+            const struct why_tbucket *e = why_store_requests_ending(&f->st, r[1]->xkey);
+            why_store_claim_txn(&f->st, e->head->ix[WHY_TIX_ENDING].prev, client);
+            why_store_claim_txn(&f->st, e->head, client);
             for (int i = 5; i < n; i += 7)
                 why_store_claim_txn(&f->st, r[i], client);
             assert_false(head->indexed);
@@ -452,6 +452,7 @@ static void requests_by_path_ending(void **state)
     assert_ptr_equal(seen[2], bare);
     assert_ptr_equal(early->ix[WHY_TIX_ENDING].prev, late);
     assert_ptr_equal(why_store_requests_ending(&f->st, early->xkey)->head, late);
+    assert_ptr_equal(late->ix[WHY_TIX_ENDING].prev, client); /* the head's prev: the tail */
     /* a claim takes the request out; the client's leaving the request index does not (a
      * request judged on its own may still be another's upstream one) */
     why_store_claim_txn(&f->st, up, client);
@@ -464,8 +465,8 @@ static void requests_by_path_ending(void **state)
     assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 1);
     assert_ptr_equal(seen[0], client);
     assert_null(client->ix[WHY_TIX_ENDING].next);
-    assert_null(client->ix[WHY_TIX_ENDING].prev);
-    assert_ptr_equal(why_store_requests_ending(&f->st, client->xkey)->tail, client);
+    assert_ptr_equal(client->ix[WHY_TIX_ENDING].prev, client); /* alone: its own tail */
+    assert_ptr_equal(why_store_requests_ending(&f->st, client->xkey)->head, client);
     why_store_trim_txns(&f->st, a, T(100), true);
     assert_int_equal(ending(&f->st, "GET", "/cart?id=1", seen), 0);
 }
