@@ -13,9 +13,13 @@ held. No traffic is sent: the packets are written to the file (classic pcap, Eth
 open: a load test's requests for one URL, N of them in 60 s. --gateway: the same through a
 reverse proxy at 198.18.1.1 (port 8080 for clients, its upstream connections to
 198.19.0.80:80 from the same address), each request on a new connection both sides, the
-upstream one closed by the gateway after its answer. The sequence numbers come from a fixed
-seed: the same N gives the same bytes. bench/README.md has the figures (the sections on the
-record cap and on a load test's one URL)."""
+upstream one closed by the gateway after its answer. The client's ports go round after 60,000
+connections (a later one reuses an open one's), so N is at most 60,000 with --requests or
+--gateway; with --gateway each request holds two records (its client connection open, the
+upstream one closed only by the gateway), so past 50,000 the store's record cap leaves the
+rest unfollowed (`records_dropped`). The sequence numbers come from a fixed seed: the same N
+gives the same bytes. bench/README.md has the figures (the sections on the record cap and on
+a load test's one URL)."""
 import argparse
 import random
 import struct
@@ -89,6 +93,8 @@ def main():
     ap.add_argument("--requests", action="store_true", help="connections each with one answered GET")
     ap.add_argument("--gateway", action="store_true", help="the same through a reverse proxy")
     a = ap.parse_args()
+    if (a.requests or a.gateway) and a.n > 60000:
+        ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
     if a.requests or a.gateway:
         requests(a.out, a.n, a.gateway)
         return
