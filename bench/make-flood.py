@@ -5,7 +5,7 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests | --gateway]
+  bench/make-flood.py OUT N [--servers | --requests | --gateway] [--keepalive]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
 (198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
@@ -13,10 +13,12 @@ held. No traffic is sent: the packets are written to the file (classic pcap, Eth
 open: a load test's requests for one URL, N of them in 60 s. --gateway: the same through a
 reverse proxy at 198.18.1.1 (port 8080 for clients, its upstream connections to
 198.19.0.80:80 from the same address), each request on a new connection both sides, the
-upstream one closed by the gateway after its answer. The client's ports go round after 60,000
-connections (a later one reuses an open one's), so N is at most 60,000 with --requests or
---gateway; with --gateway each request holds two records (its client connection open, the
-upstream one closed only by the gateway), so past 50,000 the store's record cap leaves the
+upstream one closed by the gateway after its answer. --keepalive (with --requests or
+--gateway): the N requests one after another on one connection each side, kept alive (a load
+test with keep-alive, a gateway's pool of upstream connections). Without --keepalive the
+client's ports go round after 60,000 connections (a later one reuses an open one's), so N is
+at most 60,000; with --gateway each request holds two records (its client connection open,
+the upstream one closed only by the gateway), so past 50,000 the store's record cap leaves the
 rest unfollowed (`records_dropped`). The sequence numbers come from a fixed seed: the same N
 gives the same bytes. bench/README.md has the figures (the sections on the record cap and on
 a load test's one URL)."""
@@ -34,13 +36,15 @@ def checksum(b):
     return ~s & 0xFFFF
 
 
-def requests(out, n, gateway):
+def requests(out, n, gateway, keepalive=False):
     """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s;
-    with gateway, each through a reverse proxy on a connection of its own upstream"""
+    with gateway, each through a reverse proxy on a connection of its own upstream; with
+    keepalive, the n requests one after another on one connection each side"""
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
     gw = bytes([198, 18, 1, 1])
-    step = 60.0 / (n * (12 if gateway else 6))
+    per = (6 if gateway else 3) if keepalive else (12 if gateway else 6)
+    step = 60.0 / (n * per + (6 if keepalive else 0))
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         k = 0
@@ -50,7 +54,8 @@ def requests(out, n, gateway):
             t = 1_700_000_000 + k * step
             k += 1
             sec = int(t)
-            tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, 64240, 0, 0) + payload
+            tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50, flags,
+                              64240, 0, 0) + payload
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
             ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
             pkt = eth + ip + tcp
@@ -59,6 +64,32 @@ def requests(out, n, gateway):
         req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nUser-Agent: flood\r\n\r\n"
         resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
         ureq = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nX-Forwarded-For: 198.18.1.10\r\n\r\n"
+        if keepalive:
+            # one connection each side, its handshake first, then the requests in turn
+            front, fport = (gw, 8080) if gateway else (srv, 80)
+            cs, ss, us, vs = 1000, 5000, 7000, 9000
+            put(cli, front, 40000, fport, cs, 0, 0x02)
+            put(front, cli, fport, 40000, ss, cs + 1, 0x12)
+            put(cli, front, 40000, fport, cs + 1, ss + 1, 0x10)
+            cs, ss = cs + 1, ss + 1
+            if gateway:
+                put(gw, srv, 50000, 80, us, 0, 0x02)
+                put(srv, gw, 80, 50000, vs, us + 1, 0x12)
+                put(gw, srv, 50000, 80, us + 1, vs + 1, 0x10)
+                us, vs = us + 1, vs + 1
+            for i in range(n):
+                put(cli, front, 40000, fport, cs, ss, 0x18, req)
+                cs += len(req)
+                if gateway:
+                    put(gw, srv, 50000, 80, us, vs, 0x18, ureq)
+                    us += len(ureq)
+                    put(srv, gw, 80, 50000, vs, us, 0x18, resp)
+                    vs += len(resp)
+                    put(gw, srv, 50000, 80, us, vs, 0x10)
+                put(front, cli, fport, 40000, ss, cs, 0x18, resp)
+                ss += len(resp)
+                put(cli, front, 40000, fport, cs, ss, 0x10)
+            return
         for i in range(n):
             p = 1024 + i % 60000
             cs, ss = 1000, 5000
@@ -92,11 +123,15 @@ def main():
     ap.add_argument("--servers", action="store_true", help="one server a SYN (198.19.0.0/16)")
     ap.add_argument("--requests", action="store_true", help="connections each with one answered GET")
     ap.add_argument("--gateway", action="store_true", help="the same through a reverse proxy")
+    ap.add_argument("--keepalive", action="store_true",
+                    help="with --requests or --gateway: the requests in turn on one connection each side")
     a = ap.parse_args()
-    if (a.requests or a.gateway) and a.n > 60000:
+    if a.keepalive and not (a.requests or a.gateway):
+        ap.error("--keepalive goes with --requests or --gateway")
+    if (a.requests or a.gateway) and not a.keepalive and a.n > 60000:
         ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
     if a.requests or a.gateway:
-        requests(a.out, a.n, a.gateway)
+        requests(a.out, a.n, a.gateway, a.keepalive)
         return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
