@@ -254,7 +254,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     if (t->rc->gw_cli && !t->rc->gw_srv && !why_join_upstream_orphan(&cx, t))
         return;
     t->is_client_leg = true;
-    why_store_txn_unindex(&s->st, t); /* a client's request is never another's upstream one */
+    why_store_txn_judged(&s->st, t); /* a client's request is never another's upstream one */
     struct why_join x;
     /* Most requests succeed: a complete answer below 500 whose upstream request (found in
      * the index; with --exhaustive by a scan of every record) shows no fault is settled
@@ -528,7 +528,7 @@ static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *
     t->decided = true;
     s->sched.dgen++;
     t->is_client_leg = true;
-    why_store_txn_unindex(&s->st, t);
+    why_store_txn_judged(&s->st, t);
     settled_apply(s, &cx, t, &x);
     bg_later(s, t);
     return HOT_DECIDED;

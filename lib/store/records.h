@@ -353,7 +353,8 @@ struct why_txn {
                                      indexed `host` itself when the two are the same, else in
                                      str or its own allocation; the shared "" before */
     /* the index by method and the path's last segment (why_request_ending_key): from
-     * why_store_txn_index until claimed or freed (xindexed) */
+     * why_store_txn_index until claimed or freed, or decided while no upstream candidate
+     * (xindexed) */
     uint64_t xkey;
     /* its chains in the three request indexes (enum why_tix; the first two while `indexed`,
      * the third while xindexed): a bucket's transactions in the order their requests began
@@ -394,6 +395,8 @@ struct why_txn {
     bool hot_blocks;              /* counted in the session's hot_blockers (session.c) */
     bool in_fq;                   /* on the queue's list of 5xx (fqnext) */
     bool xindexed;                /* on the index by the path's last segment (WHY_TIX_ENDING) */
+    bool x_out;                   /* out of it at its decision, not an upstream candidate then
+                                     (why_store_txn_judged): back if it becomes one */
     bool is_client_leg;
     bool ihost_whole;             /* ihost is the host of the URL as parsed for the index,
                                      whole (not "" for want of memory): the join reads it

@@ -354,6 +354,7 @@ static void ending_link(struct why_store *st, struct why_txn *t, const char *pat
     t->xkey = why_request_ending_key(t->method, path, len);
     tix_link(st, WHY_TIX_ENDING, t);
     t->xindexed = true;
+    t->x_out = false;
 }
 
 /* Under AddressSanitizer the room's bytes not handed out, and those given up, are poisoned:
@@ -1573,6 +1574,11 @@ void why_store_classify(struct why_store *st)
         }
         why_gw_roles(st->gw, t->rc);
         txn_append(st, t, t->rc->gw_cli && !t->rc->gw_srv);
+        if (t->cand && t->x_out && !t->xindexed) { /* a decided request become a candidate */
+            t->x_out = false;
+            tix_link(st, WHY_TIX_ENDING, t);
+            t->xindexed = true;
+        }
     }
     st->txns_gen = st->gw->gen + 1;
 }
@@ -1792,6 +1798,15 @@ void why_store_txn_unindex(struct why_store *st, struct why_txn *t)
     tix_unlink(st, WHY_TIX_PATH, t);
     tix_unlink(st, WHY_TIX_HOST, t);
     t->indexed = false;
+}
+
+void why_store_txn_judged(struct why_store *st, struct why_txn *t)
+{
+    why_store_txn_unindex(st, t);
+    if (t->xindexed && !t->cand) {
+        ending_unlink(st, t);
+        t->x_out = true;
+    }
 }
 
 /* Equal keys are not taken for equal strings: the strings are compared too. */

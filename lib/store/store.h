@@ -639,8 +639,16 @@ bool why_store_txn_resp_put(struct why_store *st, struct why_txn *t, const struc
 /* Puts t in the request indexes (its method, target, host and req_first_ts set: each bucket
  * is in the order its requests began). */
 void why_store_txn_index(struct why_store *st, struct why_txn *t);
-/* Takes t out of the request indexes: a client's request, or one already joined. */
+/* Takes t out of the request indexes by path and host: a client's request, or one already
+ * joined. */
 void why_store_txn_unindex(struct why_store *st, struct why_txn *t);
+/* t, a client's request, is decided: out of the indexes by path and host, and out of the index
+ * by path ending unless it is an upstream candidate (a later join may take a gateway's request
+ * judged on its own): the only readers of the others there want requests still queued
+ * (why_join_carried_client_request). why_store_classify puts it back when it becomes one. So a
+ * lookup by path ending does not step over the decided requests of a keep-alive connection
+ * until its trim frees them. */
+void why_store_txn_judged(struct why_store *st, struct why_txn *t);
 /* A walk of one bucket of a request index over the transactions whose request began
  * within [lo, hi] (req_first_ts), each once: from the bucket's end that reaches the window
  * first, its two ends stepped in turn until one does, then through the window. O(the
@@ -673,7 +681,8 @@ bool why_store_request_like(const struct why_txn *t, const struct why_txn *like,
 /* The transactions whose key by path ending (why_request_ending_key of the method and the path
  * the join compares: ipath, or the parsed path when there is no ihost) may be key: key's
  * bucket (callers compare ->xkey). Every transaction indexed by why_store_txn_index is there
- * until it is claimed or freed. */
+ * until it is claimed or freed, but a decided client request while it is no upstream
+ * candidate (why_store_txn_judged). */
 static inline const struct why_tbucket *why_store_requests_ending(const struct why_store *st, uint64_t key)
 {
     return &st->tix[WHY_TIX_ENDING][key & (WHY_INDEX_BUCKETS - 1)];

@@ -406,6 +406,62 @@ static void requests_in_a_window(void **state)
     }
 }
 
+/* t is on its bucket of the index by path ending (walked from the head). */
+static bool on_ending(const struct why_store *st, const struct why_txn *t)
+{
+    for (const struct why_txn *e = why_store_requests_ending(st, t->xkey)->head; e; e = e->ix[WHY_TIX_ENDING].next)
+        if (e == t)
+            return true;
+    return false;
+}
+
+/* A decided client request leaves the indexes by path and host, and the index by path ending
+ * while it is no upstream candidate (only requests still queued are read there then); one that
+ * is a candidate (a gateway's request judged on its own) stays; when the gateway's addresses
+ * change so that a decided one becomes a candidate, the split puts it back, in its place. */
+static void judged_requests_leave_the_ending_index(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]); /* 198.19.0.1 -> .10 */
+    struct why_conn held = f->conns[2];
+    held.cli_addr = A("198.18.1.10");
+    struct why_conn_rec *b = why_store_conn_new(&f->st, &held); /* 198.18.1.10 -> 198.19.0.11 */
+    struct why_txn *early = request_at(f, a, "GET", "/shop/cart?id=1", "backend.lab", T(1));
+    struct why_txn *late = request_at(f, a, "GET", "/shop/cart?id=1", "backend.lab", T(3));
+    struct why_txn *client = request_at(f, b, "GET", "/cart?id=1", "shop.lab", T(2));
+    why_store_classify(&f->st);
+    assert_false(early->cand);
+    why_store_txn_judged(&f->st, early);
+    why_store_txn_judged(&f->st, client);
+    assert_false(early->indexed);
+    assert_false(early->xindexed);
+    assert_false(on_ending(&f->st, early));
+    assert_false(on_ending(&f->st, client));
+    assert_true(on_ending(&f->st, late));
+    chain_in_order(late, WHY_TIX_ENDING, why_store_requests_ending(&f->st, late->xkey));
+    /* 198.19.0.1 turns out to be a gateway: a's requests are its upstream requests */
+    gateway(f, A("198.19.0.1"));
+    why_store_classify(&f->st);
+    assert_true(early->cand);
+    assert_false(client->cand);
+    assert_true(early->xindexed);
+    assert_true(on_ending(&f->st, early));
+    assert_false(on_ending(&f->st, client));
+    assert_ptr_equal(late->ix[WHY_TIX_ENDING].next, early); /* begun before it: after it */
+    chain_in_order(late, WHY_TIX_ENDING, why_store_requests_ending(&f->st, late->xkey));
+    /* a candidate judged (a gateway's own request, on its own) stays; a split again with
+     * nothing changed moves nothing */
+    why_store_txn_judged(&f->st, late);
+    assert_true(on_ending(&f->st, late));
+    why_store_classify(&f->st);
+    assert_true(on_ending(&f->st, early));
+    /* freed either way, out of the bucket */
+    uint64_t key = early->xkey;
+    why_store_trim_txns(&f->st, b, T(100), true);
+    why_store_trim_txns(&f->st, a, T(100), true);
+    assert_null(why_store_requests_ending(&f->st, key)->head);
+}
+
 /* The requests of a key by path ending (compared, as the join does), the last begun first. */
 static int ending(const struct why_store *st, const char *method, const char *path, struct why_txn **out)
 {
@@ -2038,6 +2094,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_in_a_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(judged_requests_leave_the_ending_index, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(strings_in_room, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_due, setup, teardown),
