@@ -22,10 +22,15 @@ struct h2_ctx {
 
 static int dir_of(enum why_h2_side s) { return s == WHY_H2_CLIENT ? WHY_C2S : WHY_S2C; }
 
-/* The transaction of a stream (ids are not reused on a connection). */
+/* The transaction of a stream (ids are not reused on a connection). A client opens each
+ * stream above the last (the parser opens no other), so the transactions are in the order of
+ * their ids: one at or above the oldest still open (`unanswered`, as most frames are) is
+ * looked for from there, not past the answered ones a keep-alive connection holds until
+ * their decisions (thousands at a few thousand requests a second). */
 static struct why_txn *txn_of(struct why_conn_rec *rc, uint32_t id)
 {
-    for (struct why_txn *t = rc->txn_head; t; t = t->next)
+    struct why_txn *u = rc->unanswered;
+    for (struct why_txn *t = u && u->h2_stream && u->h2_stream <= id ? u : rc->txn_head; t; t = t->next)
         if (t->h2_stream == id)
             return t;
     return NULL;

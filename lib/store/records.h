@@ -28,7 +28,11 @@ static inline uint64_t why_frame_num(uint64_t id)
     return id & ((1ull << WHY_FRAME_FILE_SHIFT) - 1);
 }
 
-#define WHY_TXN_PER_CONN_MAX 1024     /* HTTP transactions remembered per connection (cap) */
+#define WHY_TXN_PER_CONN_MAX 65536    /* HTTP transactions remembered per connection (cap):
+                                         a success waits --settle for its decision, so a
+                                         keep-alive connection holds its rate times that
+                                         (26,000 a second here, with the 2 s default and a
+                                         sweep's half second) */
 #define WHY_STALE_US (10LL * 1000000) /* an answered upstream request nobody joined is dropped
                                          this long after the settle time */
 #define WHY_RECORDS_MAX 100000        /* connection records, and DNS records, kept for joining

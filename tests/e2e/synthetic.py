@@ -8,6 +8,10 @@ project shows yet. Each case: the packets, and what why502 --json must say.
                (RFC 7766: a 2-byte length before each message, split across segments): the
                first is answered with an address (no failure, the TC answer is not NODATA),
                the second NXDOMAIN over TCP (one incident, its exchange a TCP one).
+  keepalive    3,000 requests for one URL in 1.5 s on one kept-alive connection (a load tool
+               with keep-alive, no gateway between), the 2,500th answered 502: every request
+               is tracked (each success waits --settle for its decision, so the connection
+               holds thousands at once) and the one failure is reported.
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -67,7 +71,7 @@ def dns_tcp(tmp):
         t += 1
     path = os.path.join(tmp, "dns-tcp.pcap")
     pcap(path, frames)
-    return path, lambda incs: [(i["detail"], i["upstream"]["host"], i["upstream"]["dns_queries"],
+    return path, lambda incs, summ: [(i["detail"], i["upstream"]["host"], i["upstream"]["dns_queries"],
                                 sorted(c["proto"] for c in i.get("conns", []))) for i in incs] == \
         [("nxdomain", "b.example", 1, ["tcp"])]
 
@@ -82,8 +86,34 @@ def search_list(tmp):
         t += 1
     path = os.path.join(tmp, "search-list.pcap")
     pcap(path, frames)
-    return path, lambda incs: [(i["error"], i["detail"], i["upstream"]["host"]) for i in incs] == \
+    return path, lambda incs, summ: [(i["error"], i["detail"], i["upstream"]["host"]) for i in incs] == \
         [("dns_error", "nxdomain", "nosuch.example")]
+
+
+def keepalive(tmp):
+    cli, srv = [198, 18, 9, 2], [198, 18, 9, 80]
+    req = b"GET /api/v1/items HTTP/1.1\r\nHost: api.example\r\n\r\n"
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    bad = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad"
+    t, step = 1700000000.0, 0.0005
+    cs, ss = 1000, 5000
+    frames = [(t, ipv4(cli, srv, 6, tcp(40000, 80, cs, 0, 0x02))),
+              (t + 0.0001, ipv4(srv, cli, 6, tcp(80, 40000, ss, cs + 1, 0x12))),
+              (t + 0.0002, ipv4(cli, srv, 6, tcp(40000, 80, cs + 1, ss + 1, 0x10)))]
+    cs, ss, n = cs + 1, ss + 1, 3000
+    for i in range(n):
+        at = t + 0.001 + i * step
+        resp = bad if i == 2499 else ok
+        frames.append((at, ipv4(cli, srv, 6, tcp(40000, 80, cs, ss, 0x18, req))))
+        cs += len(req)
+        frames.append((at + 0.0002, ipv4(srv, cli, 6, tcp(80, 40000, ss, cs, 0x18, resp))))
+        ss += len(resp)
+        frames.append((at + 0.0003, ipv4(cli, srv, 6, tcp(40000, 80, cs, ss, 0x10))))
+    path = os.path.join(tmp, "keepalive.pcap")
+    pcap(path, frames)
+    return path, lambda incs, summ: (
+        summ.get("requests") == n and summ.get("caps_hit", {}).get("requests_not_tracked") == 0 and
+        [(i.get("status"), i.get("url")) for i in incs] == [(502, "http://api.example/api/v1/items")])
 
 
 def main():
@@ -92,16 +122,19 @@ def main():
     a = ap.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
-        for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp)):
+        for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive)):
             path, ok = case(tmp)
             p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
-            incs = [o for o in map(json.loads, p.stdout.decode().splitlines()) if o.get("type") == "incident"]
-            if ok(incs):
+            objs = list(map(json.loads, p.stdout.decode().splitlines()))
+            incs = [o for o in objs if o.get("type") == "incident"]
+            summ = next((o for o in objs if o.get("type") == "summary"), {})
+            if ok(incs, summ):
                 passed += 1
                 print(f"ok   {name}")
             else:
                 failed += 1
-                print(f"FAIL {name}: " + "; ".join(f"{i['error']}/{i['detail']} {i['upstream']}" for i in incs))
+                print(f"FAIL {name}: " + "; ".join(f"{i['error']}/{i['detail']} {i['upstream']}" for i in incs) +
+                      f" (requests {summ.get('requests')}, caps {summ.get('caps_hit')})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
