@@ -5,7 +5,7 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests | --gateway] [--keepalive]
+  bench/make-flood.py OUT N [--servers | --requests | --gateway] [--keepalive [--h2]]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
 (198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
@@ -15,7 +15,9 @@ reverse proxy at 198.18.1.1 (port 8080 for clients, its upstream connections to
 198.19.0.80:80 from the same address), each request on a new connection both sides, the
 upstream one closed by the gateway after its answer. --keepalive (with --requests or
 --gateway): the N requests one after another on one connection each side, kept alive (a load
-test with keep-alive, a gateway's pool of upstream connections). Without --keepalive the
+test with keep-alive, a gateway's pool of upstream connections); with --h2 as HTTP/2 streams
+(prior knowledge in clear: a preface and SETTINGS, then each request a HEADERS frame, each
+answer HEADERS and DATA). Without --keepalive the
 client's ports go round after 60,000 connections (a later one reuses an open one's), so N is
 at most 60,000; with --gateway each request holds two records (its client connection open,
 the upstream one closed only by the gateway), so past 50,000 the store's record cap leaves the
@@ -36,10 +38,31 @@ def checksum(b):
     return ~s & 0xFFFF
 
 
-def requests(out, n, gateway, keepalive=False):
+def h2_frame(kind, flags, stream, payload):
+    return struct.pack("!I", len(payload))[1:] + bytes([kind, flags]) + struct.pack("!I", stream) + payload
+
+
+def h2_literal(index, value):
+    """a header field without indexing, its name from the static table, no Huffman"""
+    return bytes([index, len(value)]) + value
+
+
+def h2_request(stream, extra=b""):
+    """HEADERS (END_STREAM, END_HEADERS): GET http://www.example/r/0"""
+    block = b"\x82\x86" + h2_literal(4, b"/r/0") + h2_literal(1, b"www.example") + extra
+    return h2_frame(1, 0x05, stream, block)
+
+
+def h2_response(stream):
+    """HEADERS (END_HEADERS) :status 200, then DATA "ok" (END_STREAM)"""
+    return h2_frame(1, 0x04, stream, b"\x88") + h2_frame(0, 0x01, stream, b"ok")
+
+
+def requests(out, n, gateway, keepalive=False, h2=False):
     """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s;
     with gateway, each through a reverse proxy on a connection of its own upstream; with
-    keepalive, the n requests one after another on one connection each side"""
+    keepalive, the n requests one after another on one connection each side; with h2, as
+    HTTP/2 streams (prior knowledge, cleartext)"""
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
     gw = bytes([198, 18, 1, 1])
@@ -77,7 +100,24 @@ def requests(out, n, gateway, keepalive=False):
                 put(srv, gw, 80, 50000, vs, us + 1, 0x12)
                 put(gw, srv, 50000, 80, us + 1, vs + 1, 0x10)
                 us, vs = us + 1, vs + 1
+            if h2:
+                # each side's preface and SETTINGS, acknowledged with the first answer's segment
+                pre = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b"")
+                put(cli, front, 40000, fport, cs, ss, 0x18, pre)
+                cs += len(pre)
+                sset = h2_frame(4, 0, 0, b"") + h2_frame(4, 0x01, 0, b"")
+                put(front, cli, fport, 40000, ss, cs, 0x18, sset)
+                ss += len(sset)
+                if gateway:
+                    put(gw, srv, 50000, 80, us, vs, 0x18, pre)
+                    us += len(pre)
+                    put(srv, gw, 80, 50000, vs, us, 0x18, sset)
+                    vs += len(sset)
             for i in range(n):
+                if h2:
+                    req = h2_request(2 * i + 1)
+                    ureq = h2_request(2 * i + 1, b"\x00\x0fx-forwarded-for\x0b198.18.1.10")
+                    resp = h2_response(2 * i + 1)
                 put(cli, front, 40000, fport, cs, ss, 0x18, req)
                 cs += len(req)
                 if gateway:
@@ -125,13 +165,16 @@ def main():
     ap.add_argument("--gateway", action="store_true", help="the same through a reverse proxy")
     ap.add_argument("--keepalive", action="store_true",
                     help="with --requests or --gateway: the requests in turn on one connection each side")
+    ap.add_argument("--h2", action="store_true", help="with --keepalive: HTTP/2 streams (prior knowledge)")
     a = ap.parse_args()
     if a.keepalive and not (a.requests or a.gateway):
         ap.error("--keepalive goes with --requests or --gateway")
+    if a.h2 and not a.keepalive:
+        ap.error("--h2 goes with --keepalive")
     if (a.requests or a.gateway) and not a.keepalive and a.n > 60000:
         ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
     if a.requests or a.gateway:
-        requests(a.out, a.n, a.gateway, a.keepalive)
+        requests(a.out, a.n, a.gateway, a.keepalive, a.h2)
         return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
