@@ -5,7 +5,7 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests | --gateway] [--keepalive [--h2]]
+  bench/make-flood.py OUT N [--servers | --requests | --gateway] [--keepalive [--h2 | --refused]]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
 (198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
@@ -17,7 +17,9 @@ upstream one closed by the gateway after its answer. --keepalive (with --request
 --gateway): the N requests one after another on one connection each side, kept alive (a load
 test with keep-alive, a gateway's pool of upstream connections); with --h2 as HTTP/2 streams
 (prior knowledge in clear: a preface and SETTINGS, then each request a HEADERS frame, each
-answer HEADERS and DATA). Without --keepalive the
+answer HEADERS and DATA); with --refused the server refuses (RST) the connection the gateway
+opens for each request and the gateway answers 502: an outage of all of a busy backend.
+Without --keepalive the
 client's ports go round after 60,000 connections (a later one reuses an open one's), so N is
 at most 60,000; with --gateway each request holds two records (its client connection open,
 the upstream one closed only by the gateway), so past 50,000 the store's record cap leaves the
@@ -58,15 +60,16 @@ def h2_response(stream):
     return h2_frame(1, 0x04, stream, b"\x88") + h2_frame(0, 0x01, stream, b"ok")
 
 
-def requests(out, n, gateway, keepalive=False, h2=False):
+def requests(out, n, gateway, keepalive=False, h2=False, refused=False):
     """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s;
     with gateway, each through a reverse proxy on a connection of its own upstream; with
     keepalive, the n requests one after another on one connection each side; with h2, as
-    HTTP/2 streams (prior knowledge, cleartext)"""
+    HTTP/2 streams (prior knowledge, cleartext); with refused (gateway and keepalive), the
+    server refuses each request's own upstream connection and the gateway answers 502"""
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
     gw = bytes([198, 18, 1, 1])
-    per = (6 if gateway else 3) if keepalive else (12 if gateway else 6)
+    per = (5 if refused else 6 if gateway else 3) if keepalive else (12 if gateway else 6)
     step = 60.0 / (n * per + (6 if keepalive else 0))
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -95,11 +98,12 @@ def requests(out, n, gateway, keepalive=False, h2=False):
             put(front, cli, fport, 40000, ss, cs + 1, 0x12)
             put(cli, front, 40000, fport, cs + 1, ss + 1, 0x10)
             cs, ss = cs + 1, ss + 1
-            if gateway:
+            if gateway and not refused:
                 put(gw, srv, 50000, 80, us, 0, 0x02)
                 put(srv, gw, 80, 50000, vs, us + 1, 0x12)
                 put(gw, srv, 50000, 80, us + 1, vs + 1, 0x10)
                 us, vs = us + 1, vs + 1
+            bad = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad"
             if h2:
                 # each side's preface and SETTINGS, acknowledged with the first answer's segment
                 pre = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b"")
@@ -120,6 +124,15 @@ def requests(out, n, gateway, keepalive=False, h2=False):
                     resp = h2_response(2 * i + 1)
                 put(cli, front, 40000, fport, cs, ss, 0x18, req)
                 cs += len(req)
+                if refused:
+                    # the gateway's own connection for it, refused by the server (RST)
+                    p = 1024 + i % 60000
+                    put(gw, srv, p, 80, 7000 + i, 0, 0x02)
+                    put(srv, gw, 80, p, 0, 7001 + i, 0x14)
+                    put(front, cli, fport, 40000, ss, cs, 0x18, bad)
+                    ss += len(bad)
+                    put(cli, front, 40000, fport, cs, ss, 0x10)
+                    continue
                 if gateway:
                     put(gw, srv, 50000, 80, us, vs, 0x18, ureq)
                     us += len(ureq)
@@ -166,15 +179,19 @@ def main():
     ap.add_argument("--keepalive", action="store_true",
                     help="with --requests or --gateway: the requests in turn on one connection each side")
     ap.add_argument("--h2", action="store_true", help="with --keepalive: HTTP/2 streams (prior knowledge)")
+    ap.add_argument("--refused", action="store_true",
+                    help="with --gateway --keepalive: each request's upstream connection refused, 502")
     a = ap.parse_args()
     if a.keepalive and not (a.requests or a.gateway):
         ap.error("--keepalive goes with --requests or --gateway")
     if a.h2 and not a.keepalive:
         ap.error("--h2 goes with --keepalive")
+    if a.refused and (a.h2 or not (a.gateway and a.keepalive)):
+        ap.error("--refused goes with --gateway --keepalive (HTTP/1.1)")
     if (a.requests or a.gateway) and not a.keepalive and a.n > 60000:
         ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
     if a.requests or a.gateway:
-        requests(a.out, a.n, a.gateway, a.keepalive, a.h2)
+        requests(a.out, a.n, a.gateway, a.keepalive, a.h2, a.refused)
         return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
