@@ -19,13 +19,13 @@ test with keep-alive, a gateway's pool of upstream connections); with --h2 as HT
 (prior knowledge in clear: a preface and SETTINGS, then each request a HEADERS frame, each
 answer HEADERS and DATA); with --refused the server refuses (RST) the connection the gateway
 opens for each request and the gateway answers 502: an outage of all of a busy backend.
-Without --keepalive the
-client's ports go round after 60,000 connections (a later one reuses an open one's), so N is
-at most 60,000; with --gateway each request holds two records (its client connection open,
-the upstream one closed only by the gateway), so past 50,000 the store's record cap leaves the
-rest unfollowed (`records_dropped`). The sequence numbers come from a fixed seed: the same N
-gives the same bytes. bench/README.md has the figures (the sections on the record cap and on
-a load test's one URL)."""
+Without --keepalive the client's ports go round after 60,000 connections (a later one reuses
+an open one's), so N is at most 60,000; with --gateway each request holds two records (its
+client connection open, the upstream one closed only by the gateway), so past 50,000 the
+store's record cap leaves the rest unfollowed (`records_dropped`). The sequence numbers come
+from a fixed seed: the same N gives the same bytes. bench/README.md has the figures (the
+sections on the record cap, a load test's one URL, a keep-alive load and an outage of all of a
+busy backend)."""
 import argparse
 import random
 import struct

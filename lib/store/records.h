@@ -29,10 +29,10 @@ static inline uint64_t why_frame_num(uint64_t id)
 }
 
 #define WHY_TXN_PER_CONN_MAX 65536    /* HTTP transactions remembered per connection (cap):
-                                         a success waits --settle for its decision, so a
+                                         a success may wait --settle for its decision, so a
                                          keep-alive connection holds its rate times that
-                                         (26,000 a second here, with the 2 s default and a
-                                         sweep's half second) */
+                                         (this is some 26,000 a second with the 2 s default
+                                         and a sweep's half second between) */
 #define WHY_STALE_US (10LL * 1000000) /* an answered upstream request nobody joined is dropped
                                          this long after the settle time */
 #define WHY_RECORDS_MAX 100000        /* connection records, and DNS records, kept for joining
