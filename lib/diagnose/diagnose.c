@@ -86,6 +86,14 @@ static bool half_close(const struct why_tcp_half *h, const struct why_tcp_half *
            (!other->first_data_frame || other->first_data_frame > h->end->fin_frame);
 }
 
+/* t's client had closed its side (FIN or RST) by `at`. */
+static bool client_closed_by(const struct why_txn *t, struct why_ts at)
+{
+    const struct why_tcp_half *cl = &why_rec_conn(t->rc)->half[WHY_C2S];
+    return (cl->end->fin_frame && why_ts_cmp(cl->end->fin_ts, at) <= 0) ||
+           (cl->end->rst_frame && why_ts_cmp(cl->end->rst_ts, at) <= 0);
+}
+
 static struct client_end client_leg_end(const struct why_join *x)
 {
     struct client_end e = {0};
@@ -579,8 +587,10 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
     if (!u->has_resp) {
         /* The origin's FIN or RST is its fault only when it came first: a FIN answering the
          * gateway's own close (timeout, client gone) is not. A FIN sent with the request is
-         * a half-close (the sender is done writing and still reads): it ends no wait. */
-        bool half = half_close(gw, srv, u->req_ts);
+         * a half-close (the sender is done writing and still reads): it ends no wait; but not
+         * the gateway's after its client closed (FIN or RST), however soon: that one follows
+         * the client out. */
+        bool half = half_close(gw, srv, u->req_ts) && (direct || !client_closed_by(x->client, gw->end->fin_ts));
         struct why_ts gw_close = {0};
         bool gw_closed = false;
         if (gw->end->fin_frame && !half && why_ts_cmp(gw->end->fin_ts, u->req_ts) >= 0) {
@@ -1008,6 +1018,42 @@ bool why_diagnose_client_left_first(const struct why_txn *t)
            why_ts_cmp(cl->end->rst_ts, t->resp_first_ts) >= 0;
 }
 
+/* A client's FIN written with its request (a half-close: client_leg_end does not count it as
+ * giving up) that its gateway answered at once (within WHY_HALF_CLOSE_US) by closing the
+ * upstream request, before the origin sent anything or closed: the gateway took it as the
+ * client leaving (nginx logs it 499, Squid closes half-closed clients), so the client gave
+ * up there, not the gateway nor the origin. */
+static void client_followed_out(const struct why_join *x, struct client_end *ce)
+{
+    const struct why_txn *t = x->client, *u = x->up;
+    if (t->has_resp || ce->client_gave_up || !u || u == t || u->has_resp)
+        return;
+    const struct why_conn *cc = why_rec_conn(t->rc), *uc = why_rec_conn(u->rc);
+    const struct why_tcp_half *cl = &cc->half[WHY_C2S], *gwu = &uc->half[WHY_C2S], *srv = &uc->half[WHY_S2C];
+    if (!half_close(cl, &cc->half[WHY_S2C], t->req_ts))
+        return;
+    struct why_ts fin = cl->end->fin_ts, close = {0};
+    uint64_t close_frame = 0;
+    if (gwu->end->fin_frame && why_ts_cmp(gwu->end->fin_ts, fin) >= 0) {
+        close = gwu->end->fin_ts;
+        close_frame = gwu->end->fin_frame;
+    }
+    if (gwu->end->rst_frame && why_ts_cmp(gwu->end->rst_ts, fin) >= 0 &&
+        (!close_frame || why_ts_cmp(gwu->end->rst_ts, close) < 0)) {
+        close = gwu->end->rst_ts;
+        close_frame = gwu->end->rst_frame;
+    }
+    if (!close_frame || why_ts_diff_us(fin, close) >= WHY_HALF_CLOSE_US ||
+        (srv->first_data_frame && srv->first_data_frame < close_frame) ||
+        (srv->end->fin_frame && srv->end->fin_frame < close_frame) ||
+        (srv->end->rst_frame && srv->end->rst_frame < close_frame))
+        return;
+    ce->client_gave_up = true;
+    ce->gateway_closed = false;
+    ce->ts = fin;
+    ce->frame = cl->end->fin_frame;
+}
+
 static void client_left_first(const struct why_join *x, struct client_end *ce)
 {
     const struct why_txn *t = x->client;
@@ -1113,6 +1159,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     const struct why_conn *cc = why_rec_conn(t->rc);
     struct client_end ce = client_leg_end(x);
     client_left_first(x, &ce);
+    client_followed_out(x, &ce);
 
     /* A failure is a failure whatever the status: most gateways pass an origin's garbage or a
      * body cut by a reset on as a 200. */

@@ -12,6 +12,16 @@ project shows yet. Each case: the packets, and what why502 --json must say.
                with keep-alive, no gateway between), the 2,500th answered 502: every request
                is tracked (each success waits --settle for its decision, so the connection
                holds thousands at once) and the one failure is reported.
+  client-gone  three requests through a gateway that the origin never answers: the client
+               closes 12 ms after its request and the gateway, whose own request went 4 ms
+               after it, closes its upstream connection 1 ms later, the origin's FIN after
+               it (a client giving up, not the origin closing: the gateway's FIN came soon
+               after its own request only because the client left); the client closes 5 ms
+               after its request (a FIN that soon may
+               be a half-close) and the gateway closes upstream 2 ms later (it took the FIN
+               as the client leaving: a 499 too); the client half-closes 1 ms after its
+               request and the gateway waits 30 s before closing upstream (its timeout: the
+               origin's silence, not the client).
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -116,13 +126,47 @@ def keepalive(tmp):
         [(i.get("status"), i.get("url")) for i in incs] == [(502, "http://api.example/api/v1/items")])
 
 
+def client_gone(tmp):
+    cli, gw, srv = [198, 18, 9, 2], [198, 18, 9, 1], [198, 19, 9, 80]
+    req = b"GET /slow HTTP/1.1\r\nHost: www.example\r\n\r\n"
+    frames = []
+
+    def one(t, port, up_at, client_fin, gw_close):
+        # (times after the client's request, at t + 1 ms)
+        cs, ss, us, vs = 1000, 5000, 7000, 9000
+        up, u = port + 1000, t + 0.001 + up_at
+        frames.extend([
+            (t, ipv4(cli, gw, 6, tcp(port, 8080, cs, 0, 0x02))),
+            (t + 0.0001, ipv4(gw, cli, 6, tcp(8080, port, ss, cs + 1, 0x12))),
+            (t + 0.0002, ipv4(cli, gw, 6, tcp(port, 8080, cs + 1, ss + 1, 0x10))),
+            (t + 0.001, ipv4(cli, gw, 6, tcp(port, 8080, cs + 1, ss + 1, 0x18, req))),
+            (u, ipv4(gw, srv, 6, tcp(up, 80, us, 0, 0x02))),
+            (u + 0.0001, ipv4(srv, gw, 6, tcp(80, up, vs, us + 1, 0x12))),
+            (u + 0.0002, ipv4(gw, srv, 6, tcp(up, 80, us + 1, vs + 1, 0x10))),
+            (u + 0.0003, ipv4(gw, srv, 6, tcp(up, 80, us + 1, vs + 1, 0x18, req))),
+            (t + 0.001 + client_fin, ipv4(cli, gw, 6, tcp(port, 8080, cs + 1 + len(req), ss + 1, 0x11))),
+            (t + 0.001 + gw_close, ipv4(gw, srv, 6, tcp(up, 80, us + 1 + len(req), vs + 1, 0x11))),
+            (t + 0.001 + gw_close + 0.0001, ipv4(gw, cli, 6, tcp(8080, port, ss + 1, cs + 2 + len(req), 0x11))),
+            (t + 0.001 + gw_close + 0.0002, ipv4(srv, gw, 6, tcp(80, up, vs + 1, us + 2 + len(req), 0x11)))])
+
+    one(1700000000.0, 40001, 0.004, 0.012, 0.013)
+    one(1700000010.0, 40002, 0.0002, 0.005, 0.007)
+    one(1700000020.0, 40003, 0.0002, 0.001, 30.0)
+    frames.sort(key=lambda f: f[0])
+    path = os.path.join(tmp, "client-gone.pcap")
+    pcap(path, frames)
+    return path, lambda incs, summ: [(i["detail"], i["kind"]) for i in incs] == \
+        [("client_abort", "client"), ("client_abort", "client"), ("no_response", "gateway")]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
     a = ap.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
-        for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive)):
+        for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive),
+                           ("client-gone", client_gone)):
             path, ok = case(tmp)
             p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
             objs = list(map(json.loads, p.stdout.decode().splitlines()))
@@ -133,7 +177,7 @@ def main():
                 print(f"ok   {name}")
             else:
                 failed += 1
-                print(f"FAIL {name}: " + "; ".join(f"{i['error']}/{i['detail']} {i['upstream']}" for i in incs) +
+                print(f"FAIL {name}: " + "; ".join(f"{i['error']}/{i['detail']}/{i['kind']} {i['upstream']}" for i in incs) +
                       f" (requests {summ.get('requests')}, caps {summ.get('caps_hit')})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
