@@ -5,7 +5,7 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests | --gateway] [--keepalive [--h2 | --refused]]
+  bench/make-flood.py OUT N [--servers | --requests | --gateway [--aborted]] [--keepalive [--h2 | --refused]]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
 (198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
@@ -19,6 +19,8 @@ test with keep-alive, a gateway's pool of upstream connections); with --h2 as HT
 (prior knowledge in clear: a preface and SETTINGS, then each request a HEADERS frame, each
 answer HEADERS and DATA); with --refused the server refuses (RST) the connection the gateway
 opens for each request and the gateway answers 502: an outage of all of a busy backend.
+--aborted (with --gateway): the origin never answers and each client gives up (FIN) five
+packets after its request, the gateway closing both sides after it: a storm of 499s.
 Without --keepalive the client's ports go round after 60,000 connections (a later one reuses
 an open one's), so N is at most 60,000; with --gateway each request holds two records (its
 client connection open, the upstream one closed only by the gateway), so past 50,000 the
@@ -60,16 +62,18 @@ def h2_response(stream):
     return h2_frame(1, 0x04, stream, b"\x88") + h2_frame(0, 0x01, stream, b"ok")
 
 
-def requests(out, n, gateway, keepalive=False, h2=False, refused=False):
+def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=False):
     """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s;
     with gateway, each through a reverse proxy on a connection of its own upstream; with
     keepalive, the n requests one after another on one connection each side; with h2, as
     HTTP/2 streams (prior knowledge, cleartext); with refused (gateway and keepalive), the
-    server refuses each request's own upstream connection and the gateway answers 502"""
+    server refuses each request's own upstream connection and the gateway answers 502; with
+    aborted (gateway, not keepalive), the origin never answers and each client closes five
+    packets after its request (7 ms at 3,000 requests), the gateway then closing both sides"""
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
     gw = bytes([198, 18, 1, 1])
-    per = (5 if refused else 6 if gateway else 3) if keepalive else (12 if gateway else 6)
+    per = (5 if refused else 6 if gateway else 3) if keepalive else (14 if aborted else 12 if gateway else 6)
     step = 60.0 / (n * per + (6 if keepalive else 0))
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -155,6 +159,24 @@ def requests(out, n, gateway, keepalive=False, h2=False, refused=False):
                 put(cli, srv, p, 80, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
                 continue
             u = 1024 + (i + 30000) % 60000
+            if aborted:
+                # the origin accepts and never answers; the client gives up (FIN), the gateway
+                # closes its side and its upstream connection, the origin's FIN answers it
+                put(cli, gw, p, 8080, cs, 0, 0x02)
+                put(gw, cli, 8080, p, ss, cs + 1, 0x12)
+                put(cli, gw, p, 8080, cs + 1, ss + 1, 0x10)
+                put(cli, gw, p, 8080, cs + 1, ss + 1, 0x18, req)
+                put(gw, srv, u, 80, 7000, 0, 0x02)
+                put(srv, gw, 80, u, 9000, 7001, 0x12)
+                put(gw, srv, u, 80, 7001, 9001, 0x10)
+                put(gw, srv, u, 80, 7001, 9001, 0x18, ureq)
+                put(cli, gw, p, 8080, cs + 1 + len(req), ss + 1, 0x11)
+                put(gw, cli, 8080, p, ss + 1, cs + 2 + len(req), 0x11)
+                put(cli, gw, p, 8080, cs + 2 + len(req), ss + 2, 0x10)
+                put(gw, srv, u, 80, 7001 + len(ureq), 9001, 0x11)
+                put(srv, gw, 80, u, 9001, 7002 + len(ureq), 0x11)
+                put(gw, srv, u, 80, 7002 + len(ureq), 9002, 0x10)
+                continue
             put(cli, gw, p, 8080, cs, 0, 0x02)
             put(gw, cli, 8080, p, ss, cs + 1, 0x12)
             put(cli, gw, p, 8080, cs + 1, ss + 1, 0x10)
@@ -181,6 +203,8 @@ def main():
     ap.add_argument("--h2", action="store_true", help="with --keepalive: HTTP/2 streams (prior knowledge)")
     ap.add_argument("--refused", action="store_true",
                     help="with --gateway --keepalive: each request's upstream connection refused, 502")
+    ap.add_argument("--aborted", action="store_true",
+                    help="with --gateway: the origin silent, each client gives up (FIN) at once")
     a = ap.parse_args()
     if a.keepalive and not (a.requests or a.gateway):
         ap.error("--keepalive goes with --requests or --gateway")
@@ -188,10 +212,12 @@ def main():
         ap.error("--h2 goes with --keepalive")
     if a.refused and (a.h2 or not (a.gateway and a.keepalive)):
         ap.error("--refused goes with --gateway --keepalive (HTTP/1.1)")
+    if a.aborted and (a.keepalive or not a.gateway):
+        ap.error("--aborted goes with --gateway (without --keepalive)")
     if (a.requests or a.gateway) and not a.keepalive and a.n > 60000:
         ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
     if a.requests or a.gateway:
-        requests(a.out, a.n, a.gateway, a.keepalive, a.h2, a.refused)
+        requests(a.out, a.n, a.gateway, a.keepalive, a.h2, a.refused, a.aborted)
         return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
