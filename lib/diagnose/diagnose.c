@@ -1020,34 +1020,40 @@ bool why_diagnose_client_left_first(const struct why_txn *t)
 
 /* A client's FIN written with its request (a half-close: client_leg_end does not count it as
  * giving up) that its gateway answered at once (within WHY_HALF_CLOSE_US) by closing the
- * upstream request, before the origin sent anything or closed: the gateway took it as the
- * client leaving (nginx logs it 499, Squid closes half-closed clients), so the client gave
- * up there, not the gateway nor the origin. */
+ * client's connection without an answer, before the origin sent anything or closed: the
+ * gateway took it as the client leaving (nginx logs it 499; Squid closes half-closed clients),
+ * so the client gave up there, not the gateway nor the origin. The packets cannot tell a
+ * half-close from a close (curl --max-time); a gateway that waits (its timeout) or answers
+ * keeps the half-close's reading. */
 static void client_followed_out(const struct why_join *x, struct client_end *ce)
 {
-    const struct why_txn *t = x->client, *u = x->up;
-    if (t->has_resp || ce->client_gave_up || !u || u == t || u->has_resp)
+    const struct why_txn *t = x->client, *u = x->up != t ? x->up : NULL;
+    if (t->has_resp || ce->client_gave_up || t->h2_stream || (u && u->has_resp))
         return;
-    const struct why_conn *cc = why_rec_conn(t->rc), *uc = why_rec_conn(u->rc);
-    const struct why_tcp_half *cl = &cc->half[WHY_C2S], *gwu = &uc->half[WHY_C2S], *srv = &uc->half[WHY_S2C];
-    if (!half_close(cl, &cc->half[WHY_S2C], t->req_ts))
+    const struct why_conn *cc = why_rec_conn(t->rc);
+    const struct why_tcp_half *cl = &cc->half[WHY_C2S], *gw = &cc->half[WHY_S2C];
+    if (!half_close(cl, gw, t->req_ts))
         return;
     struct why_ts fin = cl->end->fin_ts, close = {0};
     uint64_t close_frame = 0;
-    if (gwu->end->fin_frame && why_ts_cmp(gwu->end->fin_ts, fin) >= 0) {
-        close = gwu->end->fin_ts;
-        close_frame = gwu->end->fin_frame;
+    if (gw->end->fin_frame && why_ts_cmp(gw->end->fin_ts, fin) >= 0) {
+        close = gw->end->fin_ts;
+        close_frame = gw->end->fin_frame;
     }
-    if (gwu->end->rst_frame && why_ts_cmp(gwu->end->rst_ts, fin) >= 0 &&
-        (!close_frame || why_ts_cmp(gwu->end->rst_ts, close) < 0)) {
-        close = gwu->end->rst_ts;
-        close_frame = gwu->end->rst_frame;
+    if (gw->end->rst_frame && why_ts_cmp(gw->end->rst_ts, fin) >= 0 &&
+        (!close_frame || why_ts_cmp(gw->end->rst_ts, close) < 0)) {
+        close = gw->end->rst_ts;
+        close_frame = gw->end->rst_frame;
     }
-    if (!close_frame || why_ts_diff_us(fin, close) >= WHY_HALF_CLOSE_US ||
-        (srv->first_data_frame && srv->first_data_frame < close_frame) ||
-        (srv->end->fin_frame && srv->end->fin_frame < close_frame) ||
-        (srv->end->rst_frame && srv->end->rst_frame < close_frame))
+    if (!close_frame || why_ts_diff_us(fin, close) >= WHY_HALF_CLOSE_US)
         return;
+    if (u) { /* the origin did nothing before: it was not its act the gateway followed */
+        const struct why_tcp_half *srv = &why_rec_conn(u->rc)->half[WHY_S2C];
+        if ((srv->first_data_frame && why_ts_cmp(srv->first_data_ts, close) < 0) ||
+            (srv->end->fin_frame && why_ts_cmp(srv->end->fin_ts, close) < 0) ||
+            (srv->end->rst_frame && why_ts_cmp(srv->end->rst_ts, close) < 0))
+            return;
+    }
     ce->client_gave_up = true;
     ce->gateway_closed = false;
     ce->ts = fin;
