@@ -1028,8 +1028,8 @@ bool why_diagnose_client_left_first(const struct why_txn *t)
 static void client_followed_out(const struct why_join *x, struct client_end *ce)
 {
     const struct why_txn *t = x->client, *u = x->up != t ? x->up : NULL;
-    if (t->has_resp || ce->client_gave_up || t->h2_stream || (u && u->has_resp))
-        return;
+    if (x->direct || t->has_resp || ce->client_gave_up || t->h2_stream || (u && u->has_resp))
+        return; /* (no gateway between: the server's close ends the wait, as README says) */
     const struct why_conn *cc = why_rec_conn(t->rc);
     const struct why_tcp_half *cl = &cc->half[WHY_C2S], *gw = &cc->half[WHY_S2C];
     if (!half_close(cl, gw, t->req_ts))

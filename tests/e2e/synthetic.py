@@ -22,6 +22,9 @@ project shows yet. Each case: the packets, and what why502 --json must say.
                as the client leaving: a 499 too); the client half-closes 1 ms after its
                request and the gateway waits 30 s before closing upstream (its timeout: the
                origin's silence, not the client).
+  half-close   no gateway: a client half-closes 3 ms after its request and the server closes
+               2 ms later without answering: the server's close (README: the wait runs until
+               the server answers, closes or resets), not the client giving up.
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -159,6 +162,21 @@ def client_gone(tmp):
         [("client_abort", "client"), ("client_abort", "client"), ("no_response", "gateway")]
 
 
+def half_close(tmp):
+    cli, srv = [198, 18, 9, 2], [198, 19, 9, 80]
+    req = b"GET /slow HTTP/1.1\r\nHost: www.example\r\n\r\n"
+    t, cs, ss = 1700000000.0, 1000, 5000
+    frames = [(t, ipv4(cli, srv, 6, tcp(40001, 80, cs, 0, 0x02))),
+              (t + 0.0001, ipv4(srv, cli, 6, tcp(80, 40001, ss, cs + 1, 0x12))),
+              (t + 0.0002, ipv4(cli, srv, 6, tcp(40001, 80, cs + 1, ss + 1, 0x10))),
+              (t + 0.001, ipv4(cli, srv, 6, tcp(40001, 80, cs + 1, ss + 1, 0x18, req))),
+              (t + 0.004, ipv4(cli, srv, 6, tcp(40001, 80, cs + 1 + len(req), ss + 1, 0x11))),
+              (t + 0.006, ipv4(srv, cli, 6, tcp(80, 40001, ss + 1, cs + 2 + len(req), 0x11)))]
+    path = os.path.join(tmp, "half-close.pcap")
+    pcap(path, frames)
+    return path, lambda incs, summ: [(i["detail"], i["kind"]) for i in incs] == [("closed", "origin")]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
@@ -166,7 +184,7 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
         for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive),
-                           ("client-gone", client_gone)):
+                           ("client-gone", client_gone), ("half-close", half_close)):
             path, ok = case(tmp)
             p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
             objs = list(map(json.loads, p.stdout.decode().splitlines()))
