@@ -159,24 +159,6 @@ def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=
                 put(cli, srv, p, 80, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
                 continue
             u = 1024 + (i + 30000) % 60000
-            if aborted:
-                # the origin accepts and never answers; the client gives up (FIN), the gateway
-                # closes its side and its upstream connection, the origin's FIN answers it
-                put(cli, gw, p, 8080, cs, 0, 0x02)
-                put(gw, cli, 8080, p, ss, cs + 1, 0x12)
-                put(cli, gw, p, 8080, cs + 1, ss + 1, 0x10)
-                put(cli, gw, p, 8080, cs + 1, ss + 1, 0x18, req)
-                put(gw, srv, u, 80, 7000, 0, 0x02)
-                put(srv, gw, 80, u, 9000, 7001, 0x12)
-                put(gw, srv, u, 80, 7001, 9001, 0x10)
-                put(gw, srv, u, 80, 7001, 9001, 0x18, ureq)
-                put(cli, gw, p, 8080, cs + 1 + len(req), ss + 1, 0x11)
-                put(gw, cli, 8080, p, ss + 1, cs + 2 + len(req), 0x11)
-                put(cli, gw, p, 8080, cs + 2 + len(req), ss + 2, 0x10)
-                put(gw, srv, u, 80, 7001 + len(ureq), 9001, 0x11)
-                put(srv, gw, 80, u, 9001, 7002 + len(ureq), 0x11)
-                put(gw, srv, u, 80, 7002 + len(ureq), 9002, 0x10)
-                continue
             put(cli, gw, p, 8080, cs, 0, 0x02)
             put(gw, cli, 8080, p, ss, cs + 1, 0x12)
             put(cli, gw, p, 8080, cs + 1, ss + 1, 0x10)
@@ -185,11 +167,20 @@ def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=
             put(srv, gw, 80, u, 9000, 7001, 0x12)
             put(gw, srv, u, 80, 7001, 9001, 0x10)
             put(gw, srv, u, 80, 7001, 9001, 0x18, ureq)
+            if aborted:
+                # the origin accepts and never answers; the client gives up (FIN), the gateway
+                # closes its side and its upstream connection, the origin's FIN answers it
+                put(cli, gw, p, 8080, cs + 1 + len(req), ss + 1, 0x11)
+                put(gw, cli, 8080, p, ss + 1, cs + 2 + len(req), 0x11)
+                put(cli, gw, p, 8080, cs + 2 + len(req), ss + 2, 0x10)
+                put(gw, srv, u, 80, 7001 + len(ureq), 9001, 0x11)
+                put(srv, gw, 80, u, 9001, 7002 + len(ureq), 0x11)
+                put(gw, srv, u, 80, 7002 + len(ureq), 9002, 0x10)
+                continue
             put(srv, gw, 80, u, 9001, 7001 + len(ureq), 0x18, resp)
             put(gw, srv, u, 80, 7001 + len(ureq), 9001 + len(resp), 0x11)
             put(gw, cli, 8080, p, ss + 1, cs + 1 + len(req), 0x18, resp)
             put(cli, gw, p, 8080, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

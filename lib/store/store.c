@@ -1819,22 +1819,24 @@ bool why_store_request_like(const struct why_txn *t, const struct why_txn *like,
     return !by_host || (t->hkey == like->hkey && strcmp(t->ihost, like->ihost) == 0);
 }
 
-struct why_txn *why_store_requests_next(struct why_twalk *w, const struct why_txn *like, bool by_host)
+/* t, where walk w stands, or the next of w's like `like` */
+static struct why_txn *requests_from(struct why_twalk *w, struct why_txn *t, const struct why_txn *like, bool by_host)
 {
-    struct why_txn *t = w->t ? why_twalk_next(w) : NULL;
     while (t && !why_store_request_like(t, like, by_host))
         t = why_twalk_next(w);
     return t;
+}
+
+struct why_txn *why_store_requests_next(struct why_twalk *w, const struct why_txn *like, bool by_host)
+{
+    return requests_from(w, w->t ? why_twalk_next(w) : NULL, like, by_host);
 }
 
 struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host,
                                    struct why_ts lo, struct why_ts hi, struct why_twalk *w)
 {
     enum why_tix ix = by_host ? WHY_TIX_HOST : WHY_TIX_PATH;
-    struct why_txn *t = why_twalk_start(w, tix_bucket(st, ix, like), ix, lo, hi);
-    while (t && !why_store_request_like(t, like, by_host))
-        t = why_twalk_next(w);
-    return t;
+    return requests_from(w, why_twalk_start(w, tix_bucket(st, ix, like), ix, lo, hi), like, by_host);
 }
 
 void why_store_queue_push(struct why_store *st, struct why_txn *t)
