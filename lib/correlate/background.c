@@ -57,7 +57,7 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
 {
     const struct why_conn *c = why_rec_conn(rc);
     bool refused = !c->established && (c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame);
-    struct why_ts end = c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
+    struct why_ts end = why_conn_refused_at(c);
     int64_t hd = refused ? why_join_holddown_us(c) : 0;
     if (hd > max_hd)
         hd = max_hd;
@@ -87,14 +87,22 @@ static bool attempt_near(const struct why_join_ctx *cx, const struct why_conn_re
     return false;
 }
 
+/* x->near[] has an attempt to c's server. */
+static bool server_near(const struct why_join *x, const struct why_conn *c)
+{
+    for (uint32_t i = 0; i < x->nnear; i++)
+        if (why_addr_eq(&why_rec_conn(x->near[i])->srv_addr, &c->srv_addr) &&
+            why_rec_conn(x->near[i])->srv_port == c->srv_port)
+            return true;
+    return false;
+}
+
 /* rc in x->near[], once per server: those within the remote holddown (first) before the others */
 static void keep_near(struct why_join *x, struct why_conn_rec *rc, bool first)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    for (uint32_t i = 0; i < x->nnear; i++)
-        if (why_addr_eq(&why_rec_conn(x->near[i])->srv_addr, &c->srv_addr) &&
-            why_rec_conn(x->near[i])->srv_port == c->srv_port)
-            return;
+    if (server_near(x, c))
+        return;
     uint32_t at = x->nnear;
     while (first && at > 0 && !x->near_first[at - 1])
         at--;
@@ -450,17 +458,11 @@ static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, struct rec
     return NULL;
 }
 
-/* The time an attempt was refused, as attempt_near reads it: its reset's, else its ICMP
- * error's. */
-static struct why_ts refused_at(const struct why_conn *c)
-{
-    return c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
-}
-
 /* Of the records made before t's wait, those attempt_near can find near t (held down at its
- * request: refused at most the longest holddown before it), from the refusal lists, newest
- * refusal first back to that time (within the lists' lag), into r->pre by creation. False
- * when more than fit. */
+ * request: refused at most the longest holddown before it, and by its answer, as such a
+ * record began before the request), from the refusal lists, newest refusal first from the
+ * answer (why_store_refused_by: those refused in the decision's delay are not read) back to
+ * that time (within the lists' lag), into r->pre by creation. False when more than fit. */
 static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *t, struct rec_range *r)
 {
     r->npre = 0;
@@ -470,8 +472,9 @@ static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *
     } lists[] = {{WHY_TRIES_REFUSED, WHY_HOLDDOWN_US}, {WHY_TRIES_REFUSED_LONG, WHY_HOLDDOWN_LOCAL_US}};
     for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
         struct why_ts lo = why_ts_add_us(t->req_ts, -(lists[k].hd + cx->st->refused_lag_us));
-        for (struct why_conn_rec *rc = why_store_try_last(cx->st, lists[k].l);
-             rc && why_ts_cmp(refused_at(why_rec_conn(rc)), lo) >= 0; rc = why_store_try_prev(cx->st, rc, lists[k].l)) {
+        for (struct why_conn_rec *rc = why_store_refused_by(cx->st, lists[k].l, t->resp_first_ts);
+             rc && why_ts_cmp(why_conn_refused_at(why_rec_conn(rc)), lo) >= 0;
+             rc = why_store_try_prev(cx->st, rc, lists[k].l)) {
             if (rc->seq < r->start_seq || rc->seq >= r->wait_seq)
                 continue;
             why_gw_roles(cx->gw, rc);
@@ -482,7 +485,14 @@ static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *
             r->pre[r->npre++] = rc;
         }
     }
-    for (uint32_t i = 1; i < r->npre; i++) /* by creation */
+    /* by creation: refusals follow their attempts' order nearly, so the lists' walks gave
+     * them nearly in reverse; reversed, an insertion sort moves the few out of place */
+    for (uint32_t i = 0, j = r->npre ? r->npre - 1 : 0; i < j; i++, j--) {
+        struct why_conn_rec *v = r->pre[i];
+        r->pre[i] = r->pre[j];
+        r->pre[j] = v;
+    }
+    for (uint32_t i = 1; i < r->npre; i++)
         for (uint32_t j = i; j > 0 && r->pre[j - 1]->seq > r->pre[j]->seq; j--) {
             struct why_conn_rec *v = r->pre[j];
             r->pre[j] = r->pre[j - 1];
@@ -773,7 +783,9 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     }
     for (struct why_conn_rec *rc = range_next(cx, &r, NULL); rc; rc = range_next(cx, &r, rc)) {
         const struct why_conn *c = why_rec_conn(rc);
-        if (c->syn_count == 0)
+        /* (with an attempt near and one to rc's server kept, rc changes neither: a backend
+         * refusing every attempt of a busy gateway is not asked again for each) */
+        if (c->syn_count == 0 || (x->attempt_near && server_near(x, c)))
             continue;
         /* near within the remote holddown: the diagnosis weighs it; held down longer (a
          * local error, 10 s): another reading only, or every request of those 10 s would be

@@ -423,24 +423,23 @@ static bool syn_fits(struct why_ts syn, const struct syn_span *w)
 
 /* The slot's record cannot be a try in window w, told without reading the record: its first
  * SYN, at its first packet's time (syn_first), falls outside (try_possible would say no). The
- * walks over the window's slack (records are in order within WHY_ORDER_SLACK_US, so a walk
- * passes a second of records opened before the window) then read only those of that second
- * whose first packet was not their SYN; each record read is two misses (the record and its
- * connection). */
+ * walks over the window's slack (why_store_rec_back_us: the records' lag and how late a SYN
+ * came after its record's first packet, so a walk passes the records opened that long before
+ * the window) then read only those of it whose first packet was not their SYN; each record
+ * read is two misses (the record and its connection). */
 static bool slot_syn_out(const struct why_rec_slot *s, const struct syn_span *w)
 {
     return w && s->syn_first && !syn_fits(s->first_ts, w);
 }
 
 /* The windowed walk's next upstream record, newest first, down to the first one opened
- * before oldest (records are in the order of their first packet, within
- * WHY_ORDER_SLACK_US): from the store's places of upstream connections (us, *slot: the
+ * before oldest (records are in the order of their first packet, within rlag_us): from the store's places of upstream connections (us, *slot: the
  * place after it), so that the client connections opened between them, however many are
  * held open, are not read; from the vector by creation when those places are not kept
  * (us NULL: each held client connection is one entry read and skipped); rc (the list's
  * next) when the vector is not kept either. Stopping at the first upstream record opened
  * before oldest instead of at the first record of any kind walks at most the upstream
- * records opened within WHY_ORDER_SLACK_US before it, which began before the window:
+ * records opened within rlag_us before it, which began before the window:
  * the walk's own test of the window leaves them. */
 static struct why_conn_rec *window_prev(const struct why_join_ctx *cx, const uint32_t *us, size_t *slot,
                                         struct why_ts oldest, struct why_conn_rec *rc, const struct syn_span *sw)
@@ -509,8 +508,8 @@ static size_t upstream_top(const uint32_t *us, size_t n, size_t top)
 /* Where the windowed walk starts (the *slot of window_prev): past the records that opened
  * after `latest`, the window's end, which the walk from the newest passed over one by one (a
  * request is joined once it settled: the records of that time, and of the sweep's, are
- * newer). Records are in the order of their first packet within WHY_ORDER_SLACK_US (as the
- * walk's stop below the window holds), and a SYN read after its SYN-ACK may precede its
+ * newer). Records are in the order of their first packet within rlag_us (as the walk's stop
+ * below the window holds; why_store_rec_back_us is no less), and a SYN read after its SYN-ACK may precede its
  * connection's first packet by the reorder tolerance: so a record that opened later than
  * `latest` by more than both has only records after it that opened after `latest`. Found
  * by probing back from the newest at doubling distances, then halving between. */
@@ -520,7 +519,7 @@ static size_t window_top(const struct why_join_ctx *cx, struct why_ts latest)
     size_t top = st->nslots;
     if (!st->slots_ok)
         return top;
-    struct why_ts limit = why_ts_add_us(latest, WHY_ORDER_SLACK_US + WHY_SKEW_US);
+    struct why_ts limit = why_ts_add_us(latest, why_store_rec_back_us(cx->st) + WHY_SKEW_US);
     size_t lo = 0; /* a slot not past the limit (or 0) */
     for (size_t step = 1; step <= st->nslots; step *= 2) {
         size_t at = st->nslots - step;
@@ -945,7 +944,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
          x = from_index ? why_store_attempts_from_next(cx->st, x) : x->rprev) {
         const struct why_conn *xc = why_rec_conn(x);
         if (!cx->st->conns_unordered &&
-            why_ts_cmp(x->first_ts, why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US))) < 0)
+            why_ts_cmp(x->first_ts, why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)))) < 0)
             break;
         if (x->claimed || xc->syn_count == 0 || xc->midstream || !attempt_failed(x) ||
             !why_addr_eq(&xc->cli_addr, &a->cli_addr) || why_addr_eq(&xc->srv_addr, &a->srv_addr) ||
@@ -974,7 +973,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
 static bool other_final(const struct why_join_ctx *cx, const struct why_txn *w, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts oldest = why_ts_add_us(w->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    struct why_ts oldest = why_ts_add_us(w->req_first_ts, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
     for (struct why_conn_rec *o = cx->st->rtail; o && (cx->st->conns_unordered || why_ts_cmp(o->first_ts, oldest) >= 0);
          o = o->rprev) {
         const struct why_conn *oc = why_rec_conn(o);
@@ -1259,7 +1258,7 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
         return false;
     /* the server's tries, newest first (in the order of their first packet unless the clock
      * went back), down to client's request */
-    struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
     bool nearer = false;
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
@@ -1976,12 +1975,13 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             to = q->resp_first_ts;
     }
     /* the failed attempts that began in the windows: newest first, down to the oldest
-     * request (records are in the order of their first packet unless the clock went back),
-     * from the store's list of those not connected */
+     * request (records are in the order of their first packet within rlag_us, and a SYN
+     * comes at most syn_late_us after that: why_store_rec_back_us), from the store's list of
+     * those not connected */
     struct why_conn_rec *cands[WHY_FINAL_CANDS_MAX];
     uint32_t ncands = 0;
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
-    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
     for (struct why_conn_rec *rc = tries_by(cx, WHY_TRIES_FAILED, to); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
          rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
         const struct why_conn *c = why_rec_conn(rc);
@@ -2311,7 +2311,7 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
 {
     int64_t rank[WHY_JOIN_ALTS];
     struct why_ts from = client->req_first_ts, to = client->resp_first_ts;
-    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
     for (struct why_conn_rec *rc = tries_by(cx, WHY_TRIES_FAILED, why_ts_add_us(to, WHY_CAUSAL_US));
          rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0); rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
@@ -2839,7 +2839,7 @@ static bool try_possible(const struct why_join_ctx *cx, const struct why_txn *cl
     const struct why_conn *c = why_rec_conn(rc);
     /* a gateway cannot connect for a request it has not received: packet times are
      * exact to microseconds even when -i any hands packets out of order (asked first:
-     * the walk reads the records of a second before the window; slot_syn_out asks the
+     * the walk reads the records of its slack before the window; slot_syn_out asks the
      * same of a slot) */
     if (!syn_fits(c->syn_ts0, &(struct syn_span){from, to}))
         return false;
@@ -3057,7 +3057,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * their first packet (a SYN) unless the capture's clock went back; then, and with
      * --exhaustive, every record is looked at. Walked newest first, down to the window. */
     bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
-    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + WHY_ORDER_SLACK_US));
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
     /* With the connection that carried the request known, no record whose SYN came after that
      * connection's is one of the request's attempts (the walk's test below): the walk starts
      * there, not at the window's end. A request that waited a minute for an answer reads the

@@ -785,9 +785,7 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
      * holds the server down after it */
     if (c->app && (c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame) &&
         ((ev == WHY_EV_RST && dir == WHY_S2C) || (ev == WHY_EV_ICMP && c->more->icmp_count == 1)))
-        why_store_conn_refused(&s->st, c->app,
-                               c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts,
-                               why_join_holddown_us(c) > WHY_HOLDDOWN_US);
+        why_store_conn_refused(&s->st, c->app, why_conn_refused_at(c), why_join_holddown_us(c) > WHY_HOLDDOWN_US);
     (void)c; /* the record reads the flow table's connection while it lives */
 }
 

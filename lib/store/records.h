@@ -487,6 +487,13 @@ static inline const struct why_conn *why_rec_conn(const struct why_conn_rec *rc)
     return rc->c;
 }
 
+/* When an attempt was refused, as the refusal lists and the join read it: its reset's time,
+ * else its ICMP error's. */
+static inline struct why_ts why_conn_refused_at(const struct why_conn *c)
+{
+    return c->half[WHY_S2C].end->rst_frame ? c->half[WHY_S2C].end->rst_ts : c->more->icmp_ts;
+}
+
 /* The flow table's connection while it is in the table (the record not closed), else NULL. */
 static inline const struct why_conn *why_rec_live(const struct why_conn_rec *rc)
 {

@@ -499,6 +499,8 @@ static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_t
     if (!(rc->in_tries & 1u << l))
         return;
     unsigned k = why_try_link(l);
+    if (l >= WHY_TRIES_REFUSED && st->refused_cur[l - WHY_TRIES_REFUSED] == rc)
+        st->refused_cur[l - WHY_TRIES_REFUSED] = rc->tprev[k] ? rc->tprev[k] : rc->tnext[k];
     if (rc->tprev[k])
         rc->tprev[k]->tnext[k] = rc->tnext[k];
     if (rc->tnext[k])
@@ -571,6 +573,30 @@ void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struc
         st->refused_lag_us = why_ts_diff_us(at, st->refused_max);
     st->refused_seen = true;
     try_append(st, rc, long_hd ? WHY_TRIES_REFUSED_LONG : WHY_TRIES_REFUSED);
+}
+
+/* The list is in the order of its refusal times within refused_lag_us: a record put on it
+ * after one refused at r was refused at r - refused_lag_us or later. So after any record
+ * refused later than t + refused_lag_us, every one was refused after t: the answer is the
+ * one before the first such record the walk from the cursor meets. */
+struct why_conn_rec *why_store_refused_by(struct why_store *st, enum why_try_list l, struct why_ts t)
+{
+    unsigned k = why_try_link(l);
+    struct why_conn_rec **cur = &st->refused_cur[l - WHY_TRIES_REFUSED];
+    struct why_ts lim = why_ts_add_us(t, st->refused_lag_us);
+    struct why_conn_rec *rc = *cur ? *cur : st->try_tail[l];
+    if (!rc)
+        return NULL;
+    if (why_ts_cmp(why_conn_refused_at(why_rec_conn(rc)), lim) <= 0) {
+        while (rc->tnext[k] && why_ts_cmp(why_conn_refused_at(why_rec_conn(rc->tnext[k])), lim) <= 0)
+            rc = rc->tnext[k];
+        *cur = rc;
+        return try_live(st, rc, l);
+    }
+    while (rc->tprev[k] && why_ts_cmp(why_conn_refused_at(why_rec_conn(rc->tprev[k])), lim) > 0)
+        rc = rc->tprev[k];
+    *cur = rc;
+    return try_live(st, rc->tprev[k], l);
 }
 
 #define WHY_TRY_SLOT_WALK 64 /* slots read down from upto for a try list's member */
@@ -764,10 +790,11 @@ static void conns_touch(struct why_store *st, const struct why_conn_rec *rc)
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc)
 {
     conns_touch(st, rc);
-    if (st->slots_ok) {
-        const struct why_conn *c = why_rec_conn(rc);
+    const struct why_conn *c = why_rec_conn(rc);
+    if (st->slots_ok)
         st->slots[rc->slot].syn_first = why_ts_cmp(c->syn_ts0, c->first_ts) == 0;
-    }
+    if (why_ts_diff_us(c->first_ts, c->syn_ts0) > st->syn_late_us)
+        st->syn_late_us = why_ts_diff_us(c->first_ts, c->syn_ts0);
 }
 
 void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc)

@@ -220,6 +220,8 @@ struct why_store {
                                          on its list (us): the lists' order is that of their
                                          times within it */
     bool refused_seen;
+    struct why_conn_rec *refused_cur[2]; /* per refusal list, a record on it where the last
+                                         why_store_refused_by stopped (NULL: none) */
     /* records that are one-way evidence (why_conn_one_way): the closed ones, and the open
      * connections as the flow table counted them when the session last said
      * (why_store_open_one_way) */
@@ -249,6 +251,8 @@ struct why_store {
     int64_t rlag_us;                  /* the most any record began before rfirst_max when it
                                          was created (us): a record created after one that
                                          began at t began at t - rlag_us or later */
+    int64_t syn_late_us;              /* the most a record's first SYN came after its first
+                                         packet (us; why_store_conn_syn) */
     struct why_conn_rec **abuckets;   /* connection records by server address */
     uint64_t conns_ver[WHY_CONNS_VERS]; /* versions of those buckets (why_store_conns_version) */
     uint64_t conns_stamp;             /* the last version given */
@@ -526,6 +530,13 @@ struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_c
  * in the order of the refusals, so a walk back from the newest reads those refused since a
  * time (within refused_lag_us). O(1). */
 void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struct why_ts at, bool long_hd);
+/* The newest record on refusal list l (WHY_TRIES_REFUSED or WHY_TRIES_REFUSED_LONG) that may
+ * have been refused by t: every one after it on the list was refused after t, so a walk back
+ * from it reads none of the refusals since. From the record the last call stopped at, which
+ * moves as the times asked move: O(1) amortised while they go forward, as a sweep's answers
+ * do, where the walk from the list's end read every refusal of the decision's delay. NULL:
+ * none. */
+struct why_conn_rec *why_store_refused_by(struct why_store *st, enum why_try_list l, struct why_ts t);
 /* The newest upstream record (why_store_slot_upstream) from client address cli that no join
  * claimed, made from `from` to upto (by creation); the next older ones of its bucket's list
  * with why_store_try_prev(.., WHY_TRIES_UNCLAIMED), which may be from another address of the
@@ -535,8 +546,19 @@ struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct
                                               const struct why_addr *cli, const struct why_conn_rec *upto,
                                               const struct why_conn_rec *from);
 /* rc's connection sent its first SYN (syn_count went from 0): its slot's syn_first is set
- * when that SYN was its first packet. */
+ * when that SYN was its first packet, and syn_late_us grows when it came later. */
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc);
+/* How far before a window a walk of the records newest first by creation goes on for those
+ * whose first SYN (or first packet) came in it: a record created before one begun earlier
+ * than that began before the window (rlag_us), and its first SYN came at most syn_late_us
+ * after its first packet. At most WHY_ORDER_SLACK_US, the bound the walks had before the
+ * lags were measured: in a capture in order, and with SYNs first, the walks read their
+ * window and not the second before it. */
+static inline int64_t why_store_rec_back_us(const struct why_store *st)
+{
+    int64_t b = st->rlag_us + st->syn_late_us;
+    return b < WHY_ORDER_SLACK_US ? b : WHY_ORDER_SLACK_US;
+}
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
 /* The records found to be TLS, in no order (*n of them; none yet: an empty vector); NULL when

@@ -309,14 +309,16 @@ static void tries_found_among_many_in_window(void **state)
 
 /* The walk of a request's tries reads from a record's slot alone that it opened outside the
  * request's window when its first SYN was its first packet (syn_first): a try whose first
- * packet came half a second before its SYN is still read and taken, while a record whose
- * slot says it opened outside is left unread (its connection, changed here behind the
- * store's back to a SYN inside the window, would have been taken had the walk read it). */
+ * packet came 0.4 s before its SYN is still read and taken (the walk goes back as far as a
+ * SYN came after its record's first packet: why_store_rec_back_us), while a record whose
+ * slot says it opened outside, within that reach, is left unread (its connection, changed
+ * here behind the store's back to a SYN inside the window, would have been taken had the
+ * walk read it). */
 static void tries_told_from_slots_by_first_syn(void **state)
 {
     struct fixture *f = *state;
     struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.4, true);
-    struct why_conn_rec *early = refused(f, "198.19.0.10", 0.5); /* in the walk's slack */
+    struct why_conn_rec *early = refused(f, "198.19.0.10", 0.7); /* in the walk's reach */
     struct why_txn *client = request(f, cc, "http://one.lab/x", "one.lab", 1.0);
     resolved(f, "one.lab", "198.19.0.10", 1.0001);
     struct why_conn_rec *late_syn = refused(f, "198.19.0.10", 1.005);
@@ -336,6 +338,66 @@ static void tries_told_from_slots_by_first_syn(void **state)
     why_join_request(&f->cx, client, &x);
     assert_int_equal(x.nattempts, 1);
     assert_ptr_equal(x.attempts[0], late_syn);
+}
+
+/* The walks of a request's tries go back as far as the records' measured lag, not a fixed
+ * second: a try read before a record that began 0.4 s earlier (a capture whose clock went back
+ * that much) is still found, though that record, newest by creation, began long before the
+ * request; and the walks read no further than that (why_store_rec_back_us). */
+static void tries_found_past_a_record_begun_earlier(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 9090, 0.9, true);
+    struct why_txn *client = request(f, cc, "http://one.lab/x", "one.lab", 1.0);
+    resolved(f, "one.lab", "198.19.0.10", 1.0001);
+    struct why_conn_rec *own = refused(f, "198.19.0.10", 1.0003);
+    assert_int_equal(why_store_rec_back_us(&f->st), 0);
+    struct why_conn_rec *back = refused(f, "198.19.0.77", 0.6003);
+    assert_int_equal(f->st.rlag_us, 400000);
+    assert_int_equal(why_store_rec_back_us(&f->st), 400000);
+    answer(client, 502, 1.0006);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], own);
+    assert_ptr_not_equal(x.attempts[0], back);
+    /* and a lag past WHY_ORDER_SLACK_US reads no further than that second */
+    f->st.syn_late_us = 2 * WHY_ORDER_SLACK_US;
+    assert_int_equal(why_store_rec_back_us(&f->st), WHY_ORDER_SLACK_US);
+}
+
+/* why_store_refused_by: the refusal list is in the order of its times within the lag; the
+ * record it gives has every refusal of the time asked or before at or before it on the list,
+ * and every one after it refused after that time, as the times asked go forward, back and
+ * forward again, and when the record it stopped at leaves the list (refused again later). */
+static void refused_by_stops_at_its_time(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 120 };
+    struct why_conn_rec *r[N];
+    for (int i = 0; i < N; i++) /* every tenth refused 0.3 ms before the one put before it */
+        r[i] = refused(f, "198.19.0.10", 1.0 + 0.001 * i - (i % 10 == 5 ? 0.0013 : 0));
+    assert_int_equal(f->st.refused_lag_us, 300);
+    const double asked[] = {1.0539, 1.0039, 1.0049, 0.5, 1.0939, 1.2, 1.0301, 1.0302, 1.0455, 1.0939};
+    for (size_t q = 0; q < sizeof asked / sizeof asked[0]; q++) {
+        if (q == 7) { /* the record stopped at, refused again later: off its place */
+            struct why_conn_rec *cur = f->st.refused_cur[0];
+            assert_non_null(cur);
+            wend(&cur->c->half[WHY_S2C])->rst_ts = T(1.3);
+            why_store_conn_refused(&f->st, cur, T(1.3), false);
+        }
+        struct why_ts t = T(asked[q]);
+        struct why_conn_rec *by = why_store_refused_by(&f->st, WHY_TRIES_REFUSED, t);
+        bool at_or_before = by == NULL; /* (NULL: none of them; every one after) */
+        for (struct why_conn_rec *rc = why_store_try_last(&f->st, WHY_TRIES_REFUSED); rc;
+             rc = why_store_try_prev(&f->st, rc, WHY_TRIES_REFUSED)) {
+            at_or_before |= rc == by;
+            if (!at_or_before)
+                assert_true(why_ts_cmp(why_conn_refused_at(rc->c), t) > 0);
+        }
+        assert_true(at_or_before);
+    }
+    (void)r;
 }
 
 static void unjoined_dns_groups_and_resolved(void **state)
@@ -3861,6 +3923,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_found_among_many_in_window, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_told_from_slots_by_first_syn, setup, teardown),
+        cmocka_unit_test_setup_teardown(tries_found_past_a_record_begun_earlier, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_by_stops_at_its_time, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_found_past_many_of_its_name, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_dns_groups_and_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_attempts_grouped, setup, teardown),
