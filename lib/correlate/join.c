@@ -1279,6 +1279,15 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
     return nearer;
 }
 
+/* The walk of rc's path newest first from where a record may have sent its first SYN before
+ * rc's (the tests of the two walks below pass every later one); every record with
+ * --exhaustive. */
+static struct why_conn_rec *path_attempts_before(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
+{
+    return cx->exhaustive ? why_store_attempts(cx->st, why_rec_conn(rc))
+                          : why_store_attempts_before(cx->st, rc, why_rec_conn(rc)->syn_ts0);
+}
+
 #define WHY_BEAT_TRIES 16 /* earlier tries of rc's path read for its beat */
 
 /* rc keeps the beat of two earlier failed tries of its own path: they and rc are spaced alike
@@ -1294,7 +1303,7 @@ static bool keeps_own_beat(const struct why_join_ctx *cx, const struct why_conn_
     const struct why_conn *c = why_rec_conn(rc);
     struct why_ts t[WHY_BEAT_TRIES];
     uint32_t n = 0;
-    for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o && n < WHY_BEAT_TRIES;
+    for (struct why_conn_rec *o = path_attempts_before(cx, rc); o && n < WHY_BEAT_TRIES;
          o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || oc->syn_count == 0 || !why_join_same_path(oc, c))
@@ -1327,8 +1336,7 @@ static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struc
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;
-    for (struct why_conn_rec *o = why_store_attempts(cx->st, c); o;
-         o = why_store_attempts_next(cx->st, o)) {
+    for (struct why_conn_rec *o = path_attempts_before(cx, rc); o; o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
             !why_join_same_path(oc, c) || why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
@@ -1342,9 +1350,13 @@ static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struc
     }
     if (best)
         return best;
-    /* another server: records are in the order of their first packet, walked back from rc */
+    /* another server: records are in the order of their first packet, walked back from rc;
+     * those the test below can take (failed, not claimed, not midstream) from the index of
+     * attempts by client address when rc is on it, not every connection made before it */
     struct why_ts oldest = why_ts_add_us(c->syn_ts0, -(WHY_CHAIN_GAP_US + WHY_SKEW_US + WHY_ORDER_SLACK_US));
-    for (struct why_conn_rec *o = rc->rprev; o; o = o->rprev) {
+    bool from_index = rc->in_attempts && !cx->exhaustive;
+    for (struct why_conn_rec *o = from_index ? why_store_attempts_from_next(cx->st, rc) : rc->rprev; o;
+         o = from_index ? why_store_attempts_from_next(cx->st, o) : o->rprev) {
         const struct why_conn *oc = why_rec_conn(o);
         if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
             break;
@@ -1401,6 +1413,7 @@ static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_re
     /* a try dialled from rc's end on (less WHY_CAUSAL_US), among the newest of the server's
      * records: not every connection a busy server's index holds */
     struct why_ts from = why_ts_add_us(end, -WHY_CAUSAL_US);
+    uint32_t judged = 0;
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
         if (why_join_conns_before(cx, o, from))
             break;
@@ -1408,8 +1421,16 @@ static bool goes_on_from(const struct why_join_ctx *cx, const struct why_conn_re
         if (o == rc || oc->syn_count == 0 || oc->midstream || !why_join_same_path(oc, c))
             continue;
         int64_t gap = why_ts_diff_us(end, oc->syn_ts0);
-        if (gap >= -WHY_CAUSAL_US && gap <= WHY_CHAIN_GAP_US && why_ts_cmp(oc->syn_ts0, c->syn_ts0) > 0 &&
-            !why_join_scheduled(cx, o) && (!linked || retry_link(cx, rc, o)))
+        if (gap < -WHY_CAUSAL_US || gap > WHY_CHAIN_GAP_US || why_ts_cmp(oc->syn_ts0, c->syn_ts0) <= 0)
+            continue;
+        /* past as many tries in the window as a schedule test reads of a path
+         * (WHY_SCHED_PATH_HELD), each one read as a check (or, linked, as no retry of rc),
+         * the path is read no further: a refusing server's hundreds of tries a second, on a
+         * path so busy that every one fits a grid (path_busy), were each asked of every
+         * failed request's chain, O(the rate) a request */
+        if (++judged > WHY_SCHED_PATH_HELD)
+            return false;
+        if (!why_join_scheduled(cx, o) && (!linked || retry_link(cx, rc, o)))
             return true;
     }
     return false;

@@ -269,15 +269,17 @@ struct why_join_ctx {
                                      (WHY_ALT_OTHER_NAME_UNRESOLVED: background.c) */
 };
 
-/* The queue is in push order, and unless queue_unordered every request pushed began less than
- * WHY_ORDER_SLACK_US before any pushed earlier: once a queued w began `after` +
- * WHY_ORDER_SLACK_US or more past t, every request after it in the queue began more than
- * `after` past t. The walks of the queue for requests begun by some time stop there. */
+/* The queue is in push order, and unless queue_unordered every request pushed began at most
+ * qlag_us (the store's measure, under WHY_ORDER_SLACK_US; truncated to the microsecond, so
+ * less than a microsecond more) before any pushed earlier: once a queued w began `after` +
+ * qlag_us + 2 us or more past t, every request after it in the queue began more than `after`
+ * past t. The walks of the queue for requests begun by some time stop there: in a capture in
+ * order, at the first begun past it, not a second of requests later. */
 static inline bool why_join_queue_past(const struct why_join_ctx *cx, const struct why_txn *w, struct why_ts t,
                                        int64_t after)
 {
     return !cx->st->queue_unordered && w != cx->deciding &&
-           why_ts_diff_us(t, w->req_first_ts) >= after + WHY_ORDER_SLACK_US;
+           why_ts_diff_us(t, w->req_first_ts) >= after + cx->st->qlag_us + 2;
 }
 
 /* The index by server address (why_store_conns_to) holds records newest first by creation,

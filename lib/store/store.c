@@ -1343,6 +1343,17 @@ struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct 
     return attempt_live(st, rc->unext, false);
 }
 
+struct why_conn_rec *why_store_attempts_before(struct why_store *st, const struct why_conn_rec *rc, struct why_ts t)
+{
+    if (!rc->in_attempts || st->conns_unordered)
+        return why_store_attempts(st, rc->c);
+    struct why_ts lim = why_ts_add_us(t, WHY_SKEW_US + st->rlag_us);
+    struct why_conn_rec *o = (struct why_conn_rec *)rc;
+    while (o->uprev && why_ts_cmp(o->uprev->first_ts, lim) <= 0)
+        o = o->uprev;
+    return attempt_live(st, o, false);
+}
+
 struct why_conn_rec *why_store_attempts_from_next(struct why_store *st, const struct why_conn_rec *rc)
 {
     return attempt_live(st, rc->fnext, true);

@@ -609,6 +609,13 @@ const uint32_t *why_store_try_slots(struct why_store *st, const struct why_gatew
  * claimed off the index (hence not const). */
 struct why_conn_rec *why_store_attempts(struct why_store *st, const struct why_conn *like);
 struct why_conn_rec *why_store_attempts_next(struct why_store *st, const struct why_conn_rec *rc);
+/* Where a walk of rc's path (why_store_attempts) for the records whose first SYN came before
+ * t can begin: past the records made after rc that began later than t by more than the
+ * reorder tolerance and the records' lag (none made after such a one sent its SYN by t), found
+ * from rc's place toward the newer ones; the list's newest when rc is not on it or the clock
+ * went back. A failed try asked for the one before it in its chain, decided seconds after it,
+ * reads the tries made since in a step each, not a read of each. */
+struct why_conn_rec *why_store_attempts_before(struct why_store *st, const struct why_conn_rec *rc, struct why_ts t);
 /* The records of the same index made before rc (rc on it: in_attempts) whose client address
  * may be rc's (callers compare it), newest first: each such record that is not claimed, not
  * midstream, not established, and maybe others of the bucket. Walk on with the record
