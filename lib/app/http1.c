@@ -284,6 +284,7 @@ static void switch_h2(const struct why_app_env *env, struct why_conn_rec *rc, co
         t->resp_first_frame = t->resp_frame = t->resp_end_frame = f->num;
         t->resp_first_ts = t->resp_ts = t->resp_end_ts = f->ts;
         rc->unanswered = t->next;
+        why_store_queue_answered(env->st, t);
         why_store_txn_complete(env->st, t);
         return;
     }

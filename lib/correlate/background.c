@@ -1914,12 +1914,15 @@ void why_join_repeats(const struct why_join_ctx *cx, struct why_join *x)
      * (they repeat t): the bucket is in the order sent, so only that span [lo, hi] is read (a
      * microsecond wider each side: repeats() measures in whole microseconds), newest first as
      * the walk of the whole bucket met them. A busy client asking for one URL (a load test)
-     * puts thousands in one bucket, and each of its decisions read them all. */
+     * puts thousands in one bucket, and each of its decisions read them all. A lost t is
+     * repeated only by one answered below 500: with none such in the bucket (a storm of
+     * clients giving up, each waiting WHY_RETRY_US for its repeat), none is read. */
     struct why_ts lo = why_ts_add_us(t->req_ts, ok ? -(WHY_RETRY_US + 1) : -1);
     struct why_ts hi = why_ts_add_us(t->req_ts, ok ? 1 : WHY_RETRY_US + 1);
-    struct why_txn *first = why_store_queued_like(cx->st, t), *last = NULL;
-    while (first && why_ts_cmp(first->req_ts, lo) < 0)
-        first = first->lnext;
+    uint32_t nok = 0;
+    struct why_txn *first = why_store_queued_like_from(cx->st, t, lo, &nok), *last = NULL;
+    if (!ok && nok == 0)
+        return;
     for (struct why_txn *q = first; q && why_ts_cmp(q->req_ts, hi) <= 0; q = q->lnext)
         last = q;
     for (struct why_txn *q = last; q && x->nrepeated < WHY_JOIN_MAX; q = q == first ? NULL : q->lprev) {

@@ -198,14 +198,27 @@ static bool target_like(const struct why_txn *a, const struct why_txn *b)
     return lo->target_len && memcmp(hi->target + (hi->target_len - lo->target_len), lo->target, lo->target_len) == 0;
 }
 
+/* The gateway closed q's client connection (its FIN or reset to the client) at *at: it sent
+ * nothing upstream for q after that. */
+static bool gateway_closed(const struct why_txn *q, struct why_ts *at)
+{
+    const struct why_half_end *e = why_rec_conn(q->rc)->half[WHY_S2C].end;
+    if (!e->fin_frame && !e->rst_frame)
+        return false;
+    *at = !e->rst_frame || (e->fin_frame && why_ts_cmp(e->fin_ts, e->rst_ts) < 0) ? e->fin_ts : e->rst_ts;
+    return true;
+}
+
 /* q, a readable client request, can have carried t: the same method and a target like t's,
- * sent by the time t was and not answered before t was sent (the client connection was still
- * waiting). */
+ * sent by the time t was and neither answered nor dropped by the gateway's close before t was
+ * sent (the client connection was still waiting). */
 static bool client_spans(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_txn *t)
 {
+    struct why_ts closed;
     if (q == t || why_ts_diff_us(t->req_first_ts, q->req_first_ts) > WHY_SKEW_US ||
         why_ts_diff_us(q->req_first_ts, t->req_first_ts) > WHY_PIN_US || strcmp(q->method, t->method) != 0 ||
-        !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US))
+        !target_like(q, t) || (q->has_resp && why_ts_diff_us(q->resp_first_ts, t->req_first_ts) > WHY_SKEW_US) ||
+        (gateway_closed(q, &closed) && why_ts_diff_us(closed, t->req_first_ts) > WHY_SKEW_US))
         return false;
     why_gw_roles(cx->gw, q->rc);
     return q->rc->gw_srv && !q->rc->gw_cli;
@@ -251,8 +264,10 @@ void why_join_mark_spanned(const struct why_join_ctx *cx, const struct why_txn *
                    q's, thousands when a client asks for one URL without a gateway between) */
     /* the upstream requests that began from q's request (within the skew) on: by the index of
      * the path's last segment (a target like q's ends like it: where q's path has a '/'),
-     * those begun by q's answer (within the skew) and in WHY_PIN_US, as client_spans reads
-     * them (a microsecond wider each side: its differences are in whole microseconds); else
+     * those begun by q's answer or the gateway's close of its connection (within the skew)
+     * and in WHY_PIN_US, as client_spans reads them (a microsecond wider each side: its
+     * differences are in whole microseconds): a client that gave up is not looked for in
+     * every request for its URL of the two minutes after it; else
      * the upstream candidates newest first by creation, down to where none can be left
      * (their times in order within WHY_ORDER_SLACK_US) */
     if (q->ipath_len && (q->ipath[0] == '/' || memchr(q->ipath, '/', q->ipath_len))) {
@@ -260,6 +275,9 @@ void why_join_mark_spanned(const struct why_join_ctx *cx, const struct why_txn *
         struct why_ts hi = why_ts_add_us(q->req_first_ts, WHY_PIN_US + 1);
         if (q->has_resp && why_ts_cmp(why_ts_add_us(q->resp_first_ts, WHY_SKEW_US + 1), hi) < 0)
             hi = why_ts_add_us(q->resp_first_ts, WHY_SKEW_US + 1);
+        struct why_ts closed;
+        if (gateway_closed(q, &closed) && why_ts_cmp(why_ts_add_us(closed, WHY_SKEW_US + 1), hi) < 0)
+            hi = why_ts_add_us(closed, WHY_SKEW_US + 1);
         struct why_twalk w;
         for (struct why_txn *t = why_twalk_start(&w, why_store_requests_ending(cx->st, ekey), WHY_TIX_ENDING,
                                                  why_ts_add_us(q->req_first_ts, -(WHY_SKEW_US + 1)), hi);

@@ -398,6 +398,7 @@ struct why_txn {
                                       in qpath */
     bool hot_blocks;              /* counted in the session's hot_blockers (session.c) */
     bool in_fq;                   /* on the queue's list of 5xx (fqnext) */
+    bool ok_counted;              /* counted in its queue bucket's nok (answered below 500) */
     bool xindexed;                /* on the index by the path's last segment (WHY_TIX_ENDING) */
     bool x_out;                   /* out of it at its decision, not an upstream candidate then
                                      (why_store_txn_judged): back if it becomes one */

@@ -1877,6 +1877,8 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
     return requests_from(w, why_twalk_start(w, tix_bucket(st, ix, like), ix, lo, hi), like, by_host);
 }
 
+static void like_count_ok(struct why_store *st, struct why_txn *t);
+
 void why_store_queue_push(struct why_store *st, struct why_txn *t)
 {
     if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) >= WHY_ORDER_SLACK_US)
@@ -1904,6 +1906,7 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
         lafter->lnext = t;
     else
         lb->head = t;
+    like_count_ok(st, t);
     if (t->host[0]) {
         /* after the last one that did not begin later (from the newest: pushes come nearly
          * in the order requests began) */
@@ -1949,6 +1952,8 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
 
 void why_store_queue_answered(struct why_store *st, struct why_txn *t)
 {
+    if (t->queued)
+        like_count_ok(st, t);
     if (!t->queued || t->decided || t->in_fq || !t->has_resp || t->status < 500)
         return;
     struct why_txn *after = st->fqtail;
@@ -2106,6 +2111,10 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
         else
             lb->tail = t->lprev;
     }
+    if (t->ok_counted) {
+        lb->nok--;
+        t->ok_counted = false;
+    }
     t->lnext = t->lprev = NULL;
     if (t->in_qhost) {
         struct why_qhost *b = &st->qhost[qhost_bucket(t->hkey)];
@@ -2164,6 +2173,33 @@ struct why_txn *why_store_queued_like(const struct why_store *st, const struct w
 {
     /* (a request pushed once keeps its bucket: what it hashes is set before the push) */
     return st->qlike[t->qseq ? t->lbucket : like_bucket(t)].head;
+}
+
+struct why_txn *why_store_queued_like_from(const struct why_store *st, const struct why_txn *t, struct why_ts lo,
+                                           uint32_t *nok)
+{
+    const struct why_qlike *lb = &st->qlike[t->qseq ? t->lbucket : like_bucket(t)];
+    *nok = lb->nok;
+    struct why_txn *q = lb->head;
+    if (t->qseq && (t->lprev || lb->head == t) && why_ts_cmp(t->req_ts, lo) >= 0) {
+        q = (struct why_txn *)t; /* (in the bucket: back to the first sent at lo or later) */
+        while (q->lprev && why_ts_cmp(q->lprev->req_ts, lo) >= 0)
+            q = q->lprev;
+        return q;
+    }
+    while (q && why_ts_cmp(q->req_ts, lo) < 0)
+        q = q->lnext;
+    return q;
+}
+
+/* t counts in its bucket's nok once it is there and answered below 500. */
+static void like_count_ok(struct why_store *st, struct why_txn *t)
+{
+    struct why_qlike *lb = &st->qlike[t->lbucket];
+    if (!t->ok_counted && t->queued && (t->lprev || lb->head == t) && t->has_resp && t->status < 500) {
+        lb->nok++;
+        t->ok_counted = true;
+    }
 }
 
 void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_txn *client)

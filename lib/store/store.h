@@ -295,6 +295,7 @@ struct why_store {
     struct why_qlike {
         struct why_txn *head, *tail;  /* by the time sent (req_ts), oldest first; ties in
                                          the order pushed */
+        uint32_t nok;                 /* of them, those answered below 500 */
     } *qlike;                         /* the queue by request and connection ends */
     struct why_qhost {                /* the queued requests with a Host, by the key of their
                                          indexed host (hkey), in the order they began
@@ -777,6 +778,11 @@ bool why_store_queued_may_take(const struct why_store *st, const struct why_txn 
  * compares them), in the order they were sent (req_ts; ties in the order pushed): the oldest;
  * walk ->lnext to the newer, ->lprev back. t need not be queued. */
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t);
+/* ...the first of them sent at lo or later (NULL: none): from t's place when t is among them,
+ * so a walk of those sent near t reads them only, not the bucket from its oldest; and how many
+ * of the bucket were answered below 500 (*nok). */
+struct why_txn *why_store_queued_like_from(const struct why_store *st, const struct why_txn *t, struct why_ts lo,
+                                           uint32_t *nok);
 
 /* ---- DNS records ---- */
 /* The latest record of the query (client, port, server, id, name, type); NULL if none. */

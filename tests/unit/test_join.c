@@ -1485,7 +1485,7 @@ static void upstream_retried_or_lost(void **state)
  * (answered 200 after the gateway's first try was cut) covers it still once decided and freed
  * by the pruning: it marks it when decided, or the upstream request would read as an orphan
  * (a failure of its own) whenever a pruning passed between the two decisions. Not one for
- * another path, nor one begun after the client request's answer. */
+ * another path, nor one begun after the client request's answer or the gateway's close. */
 static void spanned_after_client_trimmed(void **state)
 {
     struct fixture *f = *state;
@@ -1514,6 +1514,20 @@ static void spanned_after_client_trimmed(void **state)
     assert_false(late->spanned);
     assert_true(why_join_upstream_orphan(&f->cx, other));
     assert_true(why_join_upstream_orphan(&f->cx, late));
+    /* a client request never answered, its connection closed by the gateway: it covers what
+     * was sent for it before that close, not one sent after (a client that gave up is not
+     * looked for in the two minutes of requests for its URL after it) */
+    struct why_conn_rec *rc9 = conn(f, "198.18.1.3", "198.18.1.1", 9090, 10.9, true);
+    struct why_txn *c9 = request(f, rc9, "http://shop.lab/n", "shop.lab", 11.0);
+    wend(&rc9->c->half[WHY_S2C])->fin_frame = 91;
+    wend(&rc9->c->half[WHY_S2C])->fin_ts = T(11.05);
+    struct why_txn *sent = up_attempt(f, "/n", 11.01, 11.02, 0);
+    struct why_txn *after = up_attempt(f, "/n", 11.2, 11.3, 0);
+    why_join_mark_spanned(&f->cx, c9);
+    assert_true(sent->spanned);
+    assert_false(after->spanned);
+    assert_false(why_join_upstream_orphan(&f->cx, sent));
+    assert_true(why_join_upstream_orphan(&f->cx, after));
 }
 
 /* The gateway's HTTP/2 connection to srv (from 198.19.0.1, opened at `at`), on which the
@@ -2827,6 +2841,52 @@ static void repeat_found_among_many_like_it(void **state)
     assert_int_equal(x.nrepeated, 0);
 }
 
+/* A storm of clients giving up: each request lost (no answer, the gateway closed its
+ * connection) waits WHY_RETRY_US for a repeat, and only one answered below 500 can be that;
+ * with none such queued like it (the bucket's count of them, kept as requests are pushed,
+ * answered and leave) a lost one reads none of the others. One answered after its push is
+ * counted, the lost one finds it, and once it leaves the count is back to none. */
+static void lost_among_lost_reads_none(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *lost[3];
+    for (int k = 0; k < 3; k++) {
+        struct why_conn_rec *c = conn(f, "198.18.1.5", "198.18.1.1", 80, 0.5 + 0.1 * k, true);
+        wend(&c->c->half[WHY_S2C])->fin_frame = 70 + k; /* the gateway closed it */
+        lost[k] = request(f, c, "/r/0", "www.lab", 1.0 + 0.1 * k);
+        why_store_queue_push(&f->st, lost[k]);
+    }
+    uint32_t nok = 99;
+    assert_ptr_equal(why_store_queued_like_from(&f->st, lost[1], T(1.1), &nok), lost[1]);
+    assert_int_equal(nok, 0);
+    assert_ptr_equal(why_store_queued_like_from(&f->st, lost[1], T(1.05), &nok), lost[1]);
+    assert_ptr_equal(why_store_queued_like_from(&f->st, lost[1], T(0.5), &nok), lost[0]);
+    struct why_join x;
+    memset(&x, 0, sizeof x);
+    x.client = lost[0];
+    why_join_repeats(&f->cx, &x);
+    assert_int_equal(x.nrepeated, 0);
+    /* a repeat, pushed before its answer came */
+    struct why_conn_rec *cr = conn(f, "198.18.1.5", "198.18.1.1", 80, 1.35, true);
+    struct why_txn *again = request(f, cr, "/r/0", "www.lab", 1.4);
+    why_store_queue_push(&f->st, again);
+    why_store_queued_like_from(&f->st, lost[0], T(1.0), &nok);
+    assert_int_equal(nok, 0);
+    answer(again, 200, 1.45);
+    why_store_queue_answered(&f->st, again);
+    why_store_queue_answered(&f->st, again); /* (counted once) */
+    assert_ptr_equal(why_store_queued_like_from(&f->st, lost[0], T(1.0), &nok), lost[0]);
+    assert_int_equal(nok, 1);
+    memset(&x, 0, sizeof x);
+    x.client = lost[0];
+    why_join_repeats(&f->cx, &x);
+    assert_int_equal(x.nrepeated, 1);
+    assert_ptr_equal(x.repeated[0], lost[0]);
+    why_store_queue_remove(&f->st, again);
+    why_store_queued_like_from(&f->st, lost[0], T(1.0), &nok);
+    assert_int_equal(nok, 0);
+}
+
 /* races/run12 (HAProxy): noanswer's 503 rests on the gateway's lookup of its name 0.9 s after
  * the answer; once the request is decided that lookup is the schedule's, claimed, so that its
  * pruning does not report it again as a failure of its own (it was an unjoined dns_timeout),
@@ -3991,6 +4051,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lookup_after_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_long_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(repeat_found_among_many_like_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(lost_among_lost_reads_none, setup, teardown),
         cmocka_unit_test_setup_teardown(settled_claims_after, setup, teardown),
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
