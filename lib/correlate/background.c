@@ -344,8 +344,10 @@ static bool same_server(const struct why_conn_rec *a, const struct why_conn_rec 
     return why_addr_eq(&x->srv_addr, &y->srv_addr) && x->srv_port == y->srv_port;
 }
 
-#define WHY_BG_PRE_MAX 256 /* refused records before a request's wait read from the refusal
-                              lists (more: the list of those not connected is walked) */
+#define WHY_BG_PRE_ROOM 256 /* refused records before a request's wait read from the refusal
+                               lists, kept on the stack (more: in memory allocated for them,
+                               or, where that fails, the list of those not connected is
+                               walked) */
 
 /* The records a background join reads, by creation: from start to before stop along the list,
  * or, where the slots are kept in order (`lists`), by the store's indexes, so that a walk
@@ -362,8 +364,11 @@ struct rec_range {
     uint64_t start_seq, upto_seq, wait_seq;
     struct why_conn_rec *failed; /* the oldest record not connected from start on (NULL: none) */
     /* ...or, read from the refusal lists instead, the records refused late enough to be near
-     * t, made before `wait`, by creation (npre; pre_ok false: more than fit, or none read) */
-    struct why_conn_rec *pre[WHY_BG_PRE_MAX];
+     * t, made before `wait`, by creation (npre; pre_ok false: none read, or no memory for
+     * them): in pre_room, or allocated (pre_heap) */
+    struct why_conn_rec **pre, *pre_room[WHY_BG_PRE_ROOM];
+    uint32_t pre_cap;
+    bool pre_heap;
     uint32_t npre, ipre;         /* ...and the next one range_next gives */
     bool pre_ok;
     /* the walk back: per bucket of the gateway's addresses, the next record no join claimed
@@ -458,6 +463,33 @@ static struct why_conn_rec *range_prev(const struct why_join_ctx *cx, struct rec
     return NULL;
 }
 
+static int by_seq(const void *pa, const void *pb)
+{
+    uint64_t a = (*(struct why_conn_rec *const *)pa)->seq, b = (*(struct why_conn_rec *const *)pb)->seq;
+    return (a > b) - (a < b);
+}
+
+/* Room for twice as many of r's refused records: a busy backend refusing every attempt draws
+ * more in a holddown than the stack keeps (at 1,000 a second, 260), and the walk of every
+ * attempt not connected since the background window's start (30 s of them) that it fell
+ * back to cost each request the rate times 30 s. False when no memory is left for them. */
+static bool pre_grow(struct rec_range *r)
+{
+    size_t cap = (size_t)r->pre_cap * 2;
+    if (cap > UINT32_MAX)
+        return false;
+    struct why_conn_rec **v = malloc(cap * sizeof *v);
+    if (!v)
+        return false;
+    memcpy(v, r->pre, r->npre * sizeof *v);
+    if (r->pre_heap)
+        free(r->pre);
+    r->pre = v;
+    r->pre_cap = (uint32_t)cap;
+    r->pre_heap = true;
+    return true;
+}
+
 /* Of the records made before t's wait, those attempt_near can find near t (held down at its
  * request: refused at most the longest holddown before it, and by its answer, as such a
  * record began before the request), from the refusal lists, newest refusal first from the
@@ -480,7 +512,7 @@ static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *
             why_gw_roles(cx->gw, rc);
             if (!rc->gw_cli || rc->gw_srv)
                 continue;
-            if (r->npre == WHY_BG_PRE_MAX)
+            if (r->npre == r->pre_cap && !pre_grow(r))
                 return false;
             r->pre[r->npre++] = rc;
         }
@@ -492,12 +524,15 @@ static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *
         r->pre[i] = r->pre[j];
         r->pre[j] = v;
     }
-    for (uint32_t i = 1; i < r->npre; i++)
-        for (uint32_t j = i; j > 0 && r->pre[j - 1]->seq > r->pre[j]->seq; j--) {
+    uint64_t moves = 0, budget = 8u * (uint64_t)r->npre;
+    for (uint32_t i = 1; i < r->npre && moves <= budget; i++)
+        for (uint32_t j = i; j > 0 && r->pre[j - 1]->seq > r->pre[j]->seq; j--, moves++) {
             struct why_conn_rec *v = r->pre[j];
             r->pre[j] = r->pre[j - 1];
             r->pre[j - 1] = v;
         }
+    if (moves > budget) /* (refusals far from their attempts' order: sorted outright) */
+        qsort(r->pre, r->npre, sizeof r->pre[0], by_seq);
     r->pre_ok = true;
     return true;
 }
@@ -774,7 +809,8 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
     /* the gateway's failed checks, the latest per server last: from the first record of
      * the window on (records are in the order of their first packet unless the capture's
      * clock went back; then every record is walked) */
-    struct rec_range r = {.start = cx->st->rhead};
+    struct rec_range r = {.start = cx->st->rhead, .pre_cap = WHY_BG_PRE_ROOM};
+    r.pre = r.pre_room;
     if (!cx->exhaustive && !cx->st->conns_unordered) {
         /* up to the records begun by t's answer: a later one is neither near t nor a check
          * before it (its refusal or ICMP came after its SYN, within the reorder tolerance) */
@@ -809,6 +845,8 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
             x->checks[x->nchecks++] = last[i];
         }
     }
+    if (r.pre_heap)
+        free(r.pre);
 }
 
 #define WHY_BG_ATTEMPTS_MAX 256 /* attempts to one server looked at for a schedule (cap) */

@@ -1773,6 +1773,39 @@ static void checks_and_attempts_near(void **state)
     assert_ptr_equal(x.attempt_near, during);
 }
 
+/* A backend refusing every attempt of a busy gateway: 300 refusals of 198.19.0.12 in the
+ * holddown before a request answered 503 with no attempt, more than the background join keeps
+ * on its stack, and one of 198.19.0.13 before them. The walk of the refusal lists keeps them
+ * all (not the walk of every attempt of the 30 s before) and finds what --exhaustive finds:
+ * the first attempt near, one per server. */
+static void many_refused_before_request(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *other = refused(f, "198.19.0.13", 3.05);
+    other->claimed = true;
+    struct why_conn_rec *first = NULL;
+    for (int i = 0; i < 300; i++) { /* (the fixture holds 320 connections) */
+        struct why_conn_rec *rc = refused(f, "198.19.0.12", 3.06 + 0.0008 * i);
+        rc->claimed = true; /* (requests' own attempts) */
+        if (!first)
+            first = rc;
+    }
+    struct why_txn *client = answered_request(f, 80, "/two", "two.lab", 3.3, 503, 3.3047);
+    struct why_join x, e;
+    why_join_request(&f->cx, client, &x);
+    f->cx.exhaustive = true;
+    why_join_request(&f->cx, client, &e);
+    assert_int_equal(x.nattempts, 0);
+    assert_ptr_equal(x.attempt_near, other);
+    assert_ptr_equal(x.attempt_near, e.attempt_near);
+    assert_int_equal(x.nnear, 2);
+    assert_int_equal(x.nnear, e.nnear);
+    assert_ptr_equal(x.near[0], other);
+    assert_ptr_equal(x.near[1], first);
+    for (uint32_t i = 0; i < x.nnear; i++)
+        assert_ptr_equal(x.near[i], e.near[i]);
+}
+
 /* An upstream connection the gateway began while the request waited that carried another
  * client's request was that request's, not this one's own attempt taken by another: also once
  * its transactions are gone (the pruning after that request's decision frees them; the record
@@ -4012,6 +4045,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_host_after_trim, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_attempts_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_refused_before_request, setup, teardown),
         cmocka_unit_test_setup_teardown(carried_connection_not_near, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_synth_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(silent_attempt_not_chained_across_requests, setup, teardown),
