@@ -5,7 +5,7 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests | --gateway [--aborted]] [--keepalive [--h2 | --refused]]
+  bench/make-flood.py OUT N [--servers | --requests | --gateway [--aborted | --dropped]] [--keepalive [--h2 | --refused]]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
 (198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
@@ -21,6 +21,10 @@ answer HEADERS and DATA); with --refused the server refuses (RST) the connection
 opens for each request and the gateway answers 502: an outage of all of a busy backend.
 --aborted (with --gateway): the origin never answers and each client gives up (FIN) five
 packets after its request, the gateway closing both sides after it: a storm of 499s.
+--dropped (with --gateway): the server never answers the gateway's SYN for each request and
+the gateway answers 504 0.999 s after it (a connect timeout of 1 s, before the kernel sends the
+SYN again), closing the client's connection: an outage of a busy backend behind a firewall
+that drops. Its requests come at random within their turns (a fixed seed), not on a beat.
 Without --keepalive the client's ports go round after 60,000 connections (a later one reuses
 an open one's), so N is at most 60,000; with --gateway each request holds two records (its
 client connection open, the upstream one closed only by the gateway), so past 50,000 the
@@ -29,6 +33,7 @@ from a fixed seed: the same N gives the same bytes. bench/README.md has the figu
 sections on the record cap, a load test's one URL, a keep-alive load and an outage of all of a
 busy backend)."""
 import argparse
+import heapq
 import random
 import struct
 
@@ -62,38 +67,54 @@ def h2_response(stream):
     return h2_frame(1, 0x04, stream, b"\x88") + h2_frame(0, 0x01, stream, b"ok")
 
 
-def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=False):
+def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=False, dropped=False):
     """n connections, each a handshake and one GET /r/0 answered at once, left open, in 60 s;
     with gateway, each through a reverse proxy on a connection of its own upstream; with
     keepalive, the n requests one after another on one connection each side; with h2, as
     HTTP/2 streams (prior knowledge, cleartext); with refused (gateway and keepalive), the
     server refuses each request's own upstream connection and the gateway answers 502; with
     aborted (gateway, not keepalive), the origin never answers and each client closes five
-    packets after its request (7 ms at 3,000 requests), the gateway then closing both sides"""
+    packets after its request (7 ms at 3,000 requests), the gateway then closing both sides;
+    with dropped (gateway, not keepalive), the server never answers the gateway's SYN and the
+    gateway answers 504 0.999 s after it (its connect timeout), closing the client's connection"""
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     cli, srv = bytes([198, 18, 1, 10]), bytes([198, 19, 0, 80])
     gw = bytes([198, 18, 1, 1])
-    per = (5 if refused else 6 if gateway else 3) if keepalive else (14 if aborted else 12 if gateway else 6)
+    per = (5 if refused else 6 if gateway else 3) if keepalive else (14 if aborted else 8 if dropped else 12 if gateway else 6)
     step = 60.0 / (n * per + (6 if keepalive else 0))
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         k = 0
 
-        def put(src, dst, sport, dport, seq, ack, flags, payload=b""):
-            nonlocal k
-            t = 1_700_000_000 + k * step
-            k += 1
+        later = []  # (time, order, packet): packets put `after` seconds late, written in time
+
+        def write(t, pkt):
             sec = int(t)
+            f.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(pkt), len(pkt)) + pkt)
+
+        jitter = 0.0  # (dropped: each request moved by up to 3.9 slots, its own idle ones)
+        rnd = random.Random(1)
+
+        def put(src, dst, sport, dport, seq, ack, flags, payload=b"", after=0.0):
+            nonlocal k
+            t = 1_700_000_000 + k * step + jitter
+            k += 1
             tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50, flags,
                               64240, 0, 0) + payload
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
             ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
             pkt = eth + ip + tcp
-            f.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(pkt), len(pkt)) + pkt)
+            if after:
+                heapq.heappush(later, (t + after, k, pkt))
+                return
+            while later and later[0][0] <= t:
+                write(*heapq.heappop(later)[::2])
+            write(t, pkt)
 
         req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nUser-Agent: flood\r\n\r\n"
         resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
         ureq = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nX-Forwarded-For: 198.18.1.10\r\n\r\n"
+        late = b"HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate"
         if keepalive:
             # one connection each side, its handshake first, then the requests in turn
             front, fport = (gw, 8080) if gateway else (srv, 80)
@@ -150,6 +171,9 @@ def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=
         for i in range(n):
             p = 1024 + i % 60000
             cs, ss = 1000, 5000
+            if dropped:
+                # not on a beat: a gateway's checks keep one, clients' requests do not
+                jitter = rnd.uniform(0, 3.9 * step)
             if not gateway:
                 put(cli, srv, p, 80, cs, 0, 0x02)
                 put(srv, cli, 80, p, ss, cs + 1, 0x12)
@@ -163,7 +187,20 @@ def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=
             put(gw, cli, 8080, p, ss, cs + 1, 0x12)
             put(cli, gw, p, 8080, cs + 1, ss + 1, 0x10)
             put(cli, gw, p, 8080, cs + 1, ss + 1, 0x18, req)
-            put(gw, srv, u, 80, 7000, 0, 0x02)
+            if dropped:
+                # the gateway dials 0.1 ms after the request, as it comes
+                put(gw, srv, u, 80, 7000 + i, 0, 0x02, after=0.0001 - step)
+            else:
+                put(gw, srv, u, 80, 7000, 0, 0x02)
+            if dropped:
+                # no answer to the SYN; the gateway's connect timeout (1 s, as HAProxy's
+                # `timeout connect 1s`) ends it with a 504 0.999 s after the SYN, before the
+                # kernel would send it again, and closes the client's connection, the client's
+                # FIN answering it (each put `after` its own slot: the SYN's is the GET's next)
+                put(gw, cli, 8080, p, ss + 1, cs + 1 + len(req), 0x19, late, after=0.9991 - 2 * step)
+                put(cli, gw, p, 8080, cs + 1 + len(req), ss + 2 + len(late), 0x11, after=0.9992 - 3 * step)
+                put(gw, cli, 8080, p, ss + 2 + len(late), cs + 2 + len(req), 0x10, after=0.9993 - 4 * step)
+                continue
             put(srv, gw, 80, u, 9000, 7001, 0x12)
             put(gw, srv, u, 80, 7001, 9001, 0x10)
             put(gw, srv, u, 80, 7001, 9001, 0x18, ureq)
@@ -181,6 +218,8 @@ def requests(out, n, gateway, keepalive=False, h2=False, refused=False, aborted=
             put(gw, srv, u, 80, 7001 + len(ureq), 9001 + len(resp), 0x11)
             put(gw, cli, 8080, p, ss + 1, cs + 1 + len(req), 0x18, resp)
             put(cli, gw, p, 8080, cs + 1 + len(req), ss + 1 + len(resp), 0x10)
+        while later:
+            write(*heapq.heappop(later)[::2])
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -196,6 +235,8 @@ def main():
                     help="with --gateway --keepalive: each request's upstream connection refused, 502")
     ap.add_argument("--aborted", action="store_true",
                     help="with --gateway: the origin silent, each client gives up (FIN) at once")
+    ap.add_argument("--dropped", action="store_true",
+                    help="with --gateway: each upstream SYN dropped, 504 after the gateway's 1 s")
     a = ap.parse_args()
     if a.keepalive and not (a.requests or a.gateway):
         ap.error("--keepalive goes with --requests or --gateway")
@@ -205,10 +246,12 @@ def main():
         ap.error("--refused goes with --gateway --keepalive (HTTP/1.1)")
     if a.aborted and (a.keepalive or not a.gateway):
         ap.error("--aborted goes with --gateway (without --keepalive)")
+    if a.dropped and (a.keepalive or a.aborted or not a.gateway):
+        ap.error("--dropped goes with --gateway (without --keepalive or --aborted)")
     if (a.requests or a.gateway) and not a.keepalive and a.n > 60000:
         ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
     if a.requests or a.gateway:
-        requests(a.out, a.n, a.gateway, a.keepalive, a.h2, a.refused, a.aborted)
+        requests(a.out, a.n, a.gateway, a.keepalive, a.h2, a.refused, a.aborted, a.dropped)
         return
     rnd = random.Random(1)
     with open(a.out, "wb") as f:
