@@ -1048,6 +1048,26 @@ static bool only_free_request(const struct why_join_ctx *cx, const struct why_tx
     return true;
 }
 
+/* rc is the first try the gateway began after w's request came (none from its address
+ * between, rc's SYN within the time w waited): a gateway dials for a request as it comes. */
+static bool first_try_after(const struct why_join_ctx *cx, const struct why_txn *w, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (!waiting_at(w, c->syn_ts0))
+        return false;
+    struct why_ts from = why_ts_add_us(w->req_first_ts, -WHY_CAUSAL_US);
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
+    for (const struct why_conn_rec *x = rc->rprev; x; x = x->rprev) {
+        if (!cx->exhaustive && !cx->st->conns_unordered && why_ts_cmp(x->first_ts, oldest) < 0)
+            break;
+        const struct why_conn *xc = why_rec_conn(x);
+        if (xc->syn_count > 0 && why_addr_eq(&xc->cli_addr, &c->cli_addr) && why_ts_cmp(xc->syn_ts0, from) >= 0 &&
+            why_ts_cmp(xc->syn_ts0, c->syn_ts0) < 0)
+            return false;
+    }
+    return true;
+}
+
 /* o and rc, two tries of the same path, can be one request's retry chain: some request waited
  * from before o to rc without an attempt of its own elsewhere in between, or none in the queue
  * waited across (nothing to tell). races/run10: Varnish's refusals of 198.19.0.12 for `rst`
@@ -1718,9 +1738,18 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * for one), within WHY_SAME_TURN_US where it keeps time (races/run25: HAProxy's check of
      * 198.19.0.12, on its 0.5 s beat, refused 1.8 ms before unreach's 503 and was taken as
      * unreach's final try; unreach's own third try timed out 4.6 ms before the answer) */
-    if (gap > WHY_FAILOVER_US && fits_checks(cx, rc))
+    /* ...but the first try the gateway began after q came, within WHY_FAILOVER_US of it, is
+     * q's own dial, whatever beat the requests' dials keep (a backend dropping SYNs behind a
+     * gateway answering 504 at its connect timeout, bench/make-flood.py --dropped: requests at
+     * a steady rate, one a second or five, drew tries on a grid, each read as a check and
+     * none as its request's final try, and the 504s were told as the gateway's own claim).
+     * Not a SYN before the request, within the capture's reordering: a check's (a live run of
+     * 3 December: Varnish's probe left 29 us before hc's request came). */
+    int64_t after_req = why_ts_diff_us(q->req_first_ts, c->syn_ts0);
+    bool dialled = after_req >= 0 && after_req <= WHY_FAILOVER_US && first_try_after(cx, q, rc);
+    if (!dialled && gap > WHY_FAILOVER_US && fits_checks(cx, rc))
         return -1;
-    if (gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
+    if (!dialled && gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
         return -1;
     /* A failure followed at once by a connection to another server that carried another
      * request is that request's first try (a balancer moving on), and one whose path was tried

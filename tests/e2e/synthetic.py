@@ -25,6 +25,11 @@ project shows yet. Each case: the packets, and what why502 --json must say.
   half-close   no gateway: a client half-closes 3 ms after its request and the server closes
                2 ms later without answering: the server's close (README: the wait runs until
                the server answers, closes or resets), not the client giving up.
+  dropped      300 requests for one URL in 60 s through a gateway (bench/make-flood.py
+               --dropped): each one's SYN upstream, sent 0.1 ms after it, draws nothing and the
+               gateway answers 504 0.999 s later (a 1 s connect timeout); the requests come at
+               random within their turns, five a second, so their tries keep a rough beat: each
+               is its request's own connection_timeout, not a check of the gateway's.
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -177,6 +182,15 @@ def half_close(tmp):
     return path, lambda incs, summ: [(i["detail"], i["kind"]) for i in incs] == [("closed", "origin")]
 
 
+def dropped(tmp):
+    path, n = os.path.join(tmp, "dropped.pcap"), 300
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "make-flood.py"), path, str(n), "--gateway",
+                    "--dropped"], check=True, timeout=60)
+    return path, lambda incs, summ: (
+        len(incs) == n and all((i.get("error"), i.get("detail"), i.get("status"), i["upstream"]["attempts"]) ==
+                               ("connection_timeout", "syn_unanswered", 504, 1) for i in incs))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
@@ -184,7 +198,7 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
         for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive),
-                           ("client-gone", client_gone), ("half-close", half_close)):
+                           ("client-gone", client_gone), ("half-close", half_close), ("dropped", dropped)):
             path, ok = case(tmp)
             p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
             objs = list(map(json.loads, p.stdout.decode().splitlines()))
@@ -195,8 +209,9 @@ def main():
                 print(f"ok   {name}")
             else:
                 failed += 1
-                print(f"FAIL {name}: " + "; ".join(f"{i['error']}/{i['detail']}/{i['kind']} {i['upstream']}" for i in incs) +
-                      f" (requests {summ.get('requests')}, caps {summ.get('caps_hit')})")
+                print(f"FAIL {name}: {len(incs)} incidents: " +
+                      "; ".join(f"{i['error']}/{i['detail']}/{i['kind']} {i['upstream']}" for i in incs[:8]) +
+                      ("; ..." if len(incs) > 8 else "") + f" (requests {summ.get('requests')}, caps {summ.get('caps_hit')})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
