@@ -494,7 +494,8 @@ static bool pre_grow(struct rec_range *r)
  * request: refused at most the longest holddown before it, and by its answer, as such a
  * record began before the request), from the refusal lists, newest refusal first from the
  * answer (why_store_refused_by: those refused in the decision's delay are not read) back to
- * that time (within the lists' lag), into r->pre by creation. False when more than fit. */
+ * that time (within the lists' lag), into r->pre by creation. False when no memory is left
+ * for them (pre_grow). */
 static bool refused_before(const struct why_join_ctx *cx, const struct why_txn *t, struct rec_range *r)
 {
     r->npre = 0;
