@@ -1738,15 +1738,19 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * for one), within WHY_SAME_TURN_US where it keeps time (races/run25: HAProxy's check of
      * 198.19.0.12, on its 0.5 s beat, refused 1.8 ms before unreach's 503 and was taken as
      * unreach's final try; unreach's own third try timed out 4.6 ms before the answer) */
-    /* ...but the first try the gateway began after q came, within WHY_FAILOVER_US of it, is
-     * q's own dial, whatever beat the requests' dials keep (a backend dropping SYNs behind a
-     * gateway answering 504 at its connect timeout, bench/make-flood.py --dropped: requests at
-     * a steady rate, one a second or five, drew tries on a grid, each read as a check and
-     * none as its request's final try, and the 504s were told as the gateway's own claim).
-     * Not a SYN before the request, within the capture's reordering: a check's (a live run of
-     * 3 December: Varnish's probe left 29 us before hc's request came). */
+    /* ...but a silent try (no SYN-ACK, no refusal) that is the first the gateway began after
+     * q came, within WHY_FAILOVER_US of it, is q's own dial, whatever beat the requests' dials
+     * keep (a backend dropping SYNs behind a gateway answering 504 at its connect timeout,
+     * bench/make-flood.py --dropped: requests at a steady rate, one a second or five, drew
+     * tries on a grid, each read as a check and none as its request's final try, and the
+     * 504s were told as the gateway's own claim). Not a refused one: HAProxy tries a refusing
+     * server again on a 1 s turnaround its checks may keep too, and the first try of such a
+     * chain, taken out of the check tests alone, was read as the whole chain (the retry
+     * bench's refuse.bench at 2 GB: 3 tries read as 1). Not a SYN before the request, within
+     * the capture's reordering: a check's (a live run of 3 December: Varnish's probe left
+     * 29 us before hc's request came). */
     int64_t after_req = why_ts_diff_us(q->req_first_ts, c->syn_ts0);
-    bool dialled = after_req >= 0 && after_req <= WHY_FAILOVER_US && first_try_after(cx, q, rc);
+    bool dialled = after_req >= 0 && after_req <= WHY_FAILOVER_US && attempt_timed_out(rc) && first_try_after(cx, q, rc);
     if (!dialled && gap > WHY_FAILOVER_US && fits_checks(cx, rc))
         return -1;
     if (!dialled && gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
