@@ -28,16 +28,11 @@ static struct why_ts client_end(const struct why_join_ctx *cx, const struct why_
     struct why_ts best = cx->now;
     *frame = 0;
     for (int d = 0; d < 2; d++) {
-        const struct why_tcp_half *h = &cc->half[d];
-        if (h->end->fin_frame && why_ts_cmp(h->end->fin_ts, best) < 0 &&
-            why_ts_cmp(h->end->fin_ts, c->req_ts) >= 0) {
-            best = h->end->fin_ts;
-            *frame = h->end->fin_frame;
-        }
-        if (h->end->rst_frame && why_ts_cmp(h->end->rst_ts, best) < 0 &&
-            why_ts_cmp(h->end->rst_ts, c->req_ts) >= 0) {
-            best = h->end->rst_ts;
-            *frame = h->end->rst_frame;
+        struct why_ts ts;
+        uint64_t f;
+        if (why_half_end_first(cc->half[d].end, c->req_ts, &ts, &f) && why_ts_cmp(ts, best) < 0) {
+            best = ts;
+            *frame = f;
         }
     }
     return best;

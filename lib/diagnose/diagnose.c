@@ -1034,18 +1034,9 @@ static void client_followed_out(const struct why_join *x, struct client_end *ce)
     const struct why_tcp_half *cl = &cc->half[WHY_C2S], *gw = &cc->half[WHY_S2C];
     if (!half_close(cl, gw, t->req_ts))
         return;
-    struct why_ts fin = cl->end->fin_ts, close = {0};
-    uint64_t close_frame = 0;
-    if (gw->end->fin_frame && why_ts_cmp(gw->end->fin_ts, fin) >= 0) {
-        close = gw->end->fin_ts;
-        close_frame = gw->end->fin_frame;
-    }
-    if (gw->end->rst_frame && why_ts_cmp(gw->end->rst_ts, fin) >= 0 &&
-        (!close_frame || why_ts_cmp(gw->end->rst_ts, close) < 0)) {
-        close = gw->end->rst_ts;
-        close_frame = gw->end->rst_frame;
-    }
-    if (!close_frame || why_ts_diff_us(fin, close) >= WHY_HALF_CLOSE_US)
+    struct why_ts fin = cl->end->fin_ts, close;
+    uint64_t close_frame;
+    if (!why_half_end_first(gw->end, fin, &close, &close_frame) || why_ts_diff_us(fin, close) >= WHY_HALF_CLOSE_US)
         return;
     if (u) { /* the origin did nothing before: it was not its act the gateway followed */
         const struct why_tcp_half *srv = &why_rec_conn(u->rc)->half[WHY_S2C];

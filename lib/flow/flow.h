@@ -86,6 +86,25 @@ struct why_half_end {
     struct why_ts rst_ts;
 };
 
+/* The first of e's FIN and RST at or after `from` (the FIN on a tie): its time and frame;
+ * false when neither came then. */
+static inline bool why_half_end_first(const struct why_half_end *e, struct why_ts from, struct why_ts *ts,
+                                      uint64_t *frame)
+{
+    bool fin = e->fin_frame && why_ts_cmp(e->fin_ts, from) >= 0;
+    bool rst = e->rst_frame && why_ts_cmp(e->rst_ts, from) >= 0;
+    if (rst && (!fin || why_ts_cmp(e->rst_ts, e->fin_ts) < 0)) {
+        *ts = e->rst_ts;
+        *frame = e->rst_frame;
+        return true;
+    }
+    if (fin) {
+        *ts = e->fin_ts;
+        *frame = e->fin_frame;
+    }
+    return fin;
+}
+
 /* Both directions' ends in one allocation, made at the connection's first FIN or RST. */
 struct why_conn_end {
     struct why_half_end half[2];  /* indexed by enum why_dir */

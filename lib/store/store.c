@@ -1879,6 +1879,12 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
 
 static void like_count_ok(struct why_store *st, struct why_txn *t);
 
+/* t is in like bucket lb (pushed, not left yet). */
+static bool in_like(const struct why_qlike *lb, const struct why_txn *t)
+{
+    return t->lprev || lb->head == t;
+}
+
 void why_store_queue_push(struct why_store *st, struct why_txn *t)
 {
     if (why_ts_diff_us(t->req_first_ts, st->qfirst_max) >= WHY_ORDER_SLACK_US)
@@ -2101,7 +2107,7 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
 {
     fq_unlink(st, t);
     struct why_qlike *lb = &st->qlike[t->lbucket];
-    if (t->lprev || lb->head == t) { /* (in the bucket) */
+    if (in_like(lb, t)) {
         if (t->lprev)
             t->lprev->lnext = t->lnext;
         else
@@ -2181,7 +2187,7 @@ struct why_txn *why_store_queued_like_from(const struct why_store *st, const str
     const struct why_qlike *lb = &st->qlike[t->qseq ? t->lbucket : like_bucket(t)];
     *nok = lb->nok;
     struct why_txn *q = lb->head;
-    if (t->qseq && (t->lprev || lb->head == t) && why_ts_cmp(t->req_ts, lo) >= 0) {
+    if (t->qseq && in_like(lb, t) && why_ts_cmp(t->req_ts, lo) >= 0) {
         q = (struct why_txn *)t; /* (in the bucket: back to the first sent at lo or later) */
         while (q->lprev && why_ts_cmp(q->lprev->req_ts, lo) >= 0)
             q = q->lprev;
@@ -2196,7 +2202,7 @@ struct why_txn *why_store_queued_like_from(const struct why_store *st, const str
 static void like_count_ok(struct why_store *st, struct why_txn *t)
 {
     struct why_qlike *lb = &st->qlike[t->lbucket];
-    if (!t->ok_counted && t->queued && (t->lprev || lb->head == t) && t->has_resp && t->status < 500) {
+    if (!t->ok_counted && t->queued && in_like(lb, t) && t->has_resp && t->status < 500) {
         lb->nok++;
         t->ok_counted = true;
     }
