@@ -262,6 +262,8 @@ struct why_summary {
                                         names no tunnel (flow/flow.h WHY_FLOW_ENCAP_CHAINS_MAX) */
     uint64_t cap_orphans_over;       /* mid-stream connections not offered for NAT pairing
                                         (WHY_FLOW_ORPHANS_MAX) */
+    uint64_t cap_nat_ambiguous;      /* answers from other addresses not paired: more than one
+                                        SYN waiting with their ISN (WHY_FLOW_NAT_ISN_SAME) */
     uint64_t cap_bg_names_over;      /* names on a gateway's lookup schedule forgotten for a
                                         newer one (store/store.h WHY_BG_NAMES_MAX) */
     uint64_t oom;                    /* records not kept for want of memory */

@@ -23,9 +23,13 @@
  * evidence). */
 enum { WHY_L_LRU, WHY_L_LINGER, WHY_L_ORPHAN, WHY_L_HALF_IN, WHY_L_HALF, WHY_L_N };
 /* A connection's links: one per list, but the two half-open lists share one (a connection is
- * on one of them at most: half_list), link[WHY_LK_HALF]. */
+ * on one of them at most: half_list), link[WHY_LK_HALF]; and the orphan list shares its link
+ * with the chain of the ISN index, link[WHY_LK_ISN]: an orphan began mid-stream, without a
+ * SYN, and a connection in the index began with one (a client's SYN on an orphan's tuple makes
+ * a new connection; isn_link takes an orphan off its list all the same). */
 #define WHY_LINKS WHY_L_HALF
 #define WHY_LK_HALF WHY_L_HALF_IN
+#define WHY_LK_ISN WHY_L_ORPHAN
 
 enum { WHY_PROTO_ICMP = 1, WHY_PROTO_TCP = 6, WHY_PROTO_UDP = 17, WHY_PROTO_ICMPV6 = 58 };
 
@@ -101,8 +105,8 @@ struct why_fconn {
     struct why_conn c;          /* what the consumer sees */
     uint32_t hash;              /* the hash of the SYN's tuple: its key's */
     uint32_t nat_hash;          /* ...and of the translated one, when c.translated */
-    struct why_fconn *inext;    /* ISN index chain, while in_isn */
-    struct why_link link[WHY_LINKS]; /* by list, the half-open ones' WHY_LK_HALF */
+    struct why_link link[WHY_LINKS]; /* by list, the half-open ones' WHY_LK_HALF, the ISN
+                                        index's chain WHY_LK_ISN (while in_isn) */
     struct why_fhalf fh[2];     /* indexed by enum why_dir */
     struct why_ts last_act;     /* flow clock at the last packet (monotonic, unlike p->ts) */
     uint32_t listen_gen;        /* the listener slot of the server at the first SYN: its gen */
@@ -117,8 +121,8 @@ struct why_fconn {
 };
 /* Every connection open at once holds one (bench/README.md counts the bytes per open
  * connection): a field more is a budget decision, not a side effect. */
-_Static_assert(sizeof(void *) != 8 || sizeof(struct why_fconn) <= 592,
-               "the flow table's entry grew past 592 bytes on a 64-bit target");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct why_fconn) <= 584,
+               "the flow table's entry grew past 584 bytes on a 64-bit target");
 
 /* A server's answers to SYNs, by address and port: a set-associative table (a set's oldest
  * slot taken by another server starts again at a new gen), so that a connection whose SYNs
@@ -516,10 +520,20 @@ static uint32_t isn_slot(const struct why_flow *f, uint32_t isn)
     return (uint32_t)(mix64(f->seed ^ isn) & (f->nbucket - 1));
 }
 
+static void orphan_unlink(struct why_flow *f, struct why_fconn *x);
+
+/* A chain of the ISN index is doubly linked, so that a connection leaves it in O(1) however
+ * many SYNs share its ISN (a tool that sends every SYN with one, or a hostile capture: with a
+ * walk to find it, 200,000 such SYNs took minutes). */
 static void isn_link(struct why_flow *f, struct why_fconn *x)
 {
+    orphan_unlink(f, x); /* the link is shared: see WHY_LK_ISN */
     struct why_fconn **slot = &f->ibucket[isn_slot(f, x->c.half[WHY_C2S].isn)];
-    x->inext = *slot;
+    struct why_link *lk = &x->link[WHY_LK_ISN];
+    lk->prev = NULL;
+    lk->next = *slot;
+    if (*slot)
+        (*slot)->link[WHY_LK_ISN].prev = x;
     *slot = x;
     x->in_isn = true;
 }
@@ -528,12 +542,14 @@ static void isn_unlink(struct why_flow *f, struct why_fconn *x)
 {
     if (!x->in_isn)
         return;
-    struct why_fconn **pp = &f->ibucket[isn_slot(f, x->c.half[WHY_C2S].isn)];
-    while (*pp && *pp != x)
-        pp = &(*pp)->inext;
-    if (*pp)
-        *pp = x->inext;
-    x->inext = NULL;
+    struct why_link *lk = &x->link[WHY_LK_ISN];
+    if (lk->prev)
+        lk->prev->link[WHY_LK_ISN].next = lk->next;
+    else
+        f->ibucket[isn_slot(f, x->c.half[WHY_C2S].isn)] = lk->next;
+    if (lk->next)
+        lk->next->link[WHY_LK_ISN].prev = lk->prev;
+    lk->prev = lk->next = NULL;
     x->in_isn = false;
 }
 
@@ -556,7 +572,7 @@ static void grow(struct why_flow *f)
         return;
     }
     for (uint32_t i = 0; i < f->nbucket; i++)
-        for (struct why_fconn *x = f->ibucket[i]; x && m < f->count; x = x->inext)
+        for (struct why_fconn *x = f->ibucket[i]; x && m < f->count; x = x->link[WHY_LK_ISN].next)
             v[m++] = x;
     free(f->ibucket);
     f->ibucket = ib;
@@ -1266,20 +1282,33 @@ static bool translate(struct why_flow *f, struct why_fconn *x, const struct why_
 
 /* A SYN-ACK or a reset whose tuple no connection has, that acknowledges the ISN of a SYN
  * waiting for its answer: the server's side of that connection, seen with other addresses
- * (a NAT or a virtual address between the capture's two vantage points). */
+ * (a NAT or a virtual address between the capture's two vantage points). Only when one SYN
+ * alone fits: two waiting with that ISN (a tool that sends one ISN always) could each be the
+ * one answered, and past WHY_FLOW_NAT_ISN_SAME of that ISN the walk stops without knowing
+ * (both counted, unpaired), so a capture of many SYNs of one ISN costs no walk of them all. */
 static struct why_fconn *nat_pair(struct why_flow *f, const struct why_pkt *p, uint32_t hash)
 {
-    uint32_t isn = p->ack - 1;
-    for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->inext) {
+    uint32_t isn = p->ack - 1, same = 0;
+    struct why_fconn *found = NULL;
+    for (struct why_fconn *x = f->ibucket[isn_slot(f, isn)]; x; x = x->link[WHY_LK_ISN].next) {
         struct why_conn *c = &x->c;
-        int64_t dt = why_ts_diff_us(last_syn_ts(x), frame_ts(p));
-        if (c->half[WHY_C2S].isn != isn || c->half[WHY_S2C].packets || c->closed ||
-            c->srv_addr.family != p->src.family || dt < -WHY_SYN_DUP_US ||
-            dt > WHY_FLOW_NAT_PAIR_US)
+        if (c->half[WHY_C2S].isn != isn)
             continue;
-        return translate(f, x, p, hash) ? x : NULL;
+        if (++same > WHY_FLOW_NAT_ISN_SAME) {
+            f->st.nat_ambiguous++;
+            return NULL;
+        }
+        int64_t dt = why_ts_diff_us(last_syn_ts(x), frame_ts(p));
+        if (c->half[WHY_S2C].packets || c->closed || c->srv_addr.family != p->src.family ||
+            dt < -WHY_SYN_DUP_US || dt > WHY_FLOW_NAT_PAIR_US)
+            continue;
+        if (found) {
+            f->st.nat_ambiguous++;
+            return NULL;
+        }
+        found = x;
     }
-    return NULL;
+    return found && translate(f, found, p, hash) ? found : NULL;
 }
 
 /* A packet whose tuple no connection has, neither SYN nor RST, that carries the sequence

@@ -35,6 +35,8 @@
 #define WHY_FLOW_NAT_SEQ_WINDOW (1u << 20)   /* mid-stream: a translated packet's sequence and
                                                 acknowledgement numbers within this of what the
                                                 connection's captured side shows (bytes) */
+#define WHY_FLOW_NAT_ISN_SAME 16              /* SYNs of one ISN a translated answer is
+                                                tried against (cap, counted) */
 #define WHY_FLOW_ORPHANS_MAX 256             /* mid-stream connections whose other side is
                                                 unseen, waiting to pair (cap, counted) */
 
@@ -284,6 +286,9 @@ struct why_flow_stats {
                                      mid-stream the sequence and acknowledgement numbers) */
     uint64_t orphans_over;        /* mid-stream connections not offered for pairing: the
                                      orphan list was at WHY_FLOW_ORPHANS_MAX */
+    uint64_t nat_ambiguous;       /* answers from other addresses not paired: more than one
+                                     SYN waiting with the ISN they acknowledge fit (or more
+                                     than WHY_FLOW_NAT_ISN_SAME waited, not told apart) */
     /* What the capture missed, summed over the connections that left the table (each
      * counted as it closes: read after why_flow_finish for the whole capture) */
     uint64_t one_sided[2];        /* connections whose direction (enum why_dir) was never

@@ -413,6 +413,7 @@ static void summary(struct why_jbuf *out, const struct why_summary *s, const cha
         kint(out, "pipelined_requests_unmatched", (int64_t)s->cap_http_pending_dropped, false, &g);
         kint(out, "tunnel_paths_not_kept", (int64_t)s->cap_encap_chains_over, false, &g);
         kint(out, "midstream_not_paired", (int64_t)s->cap_orphans_over, false, &g);
+        kint(out, "nat_answers_not_paired", (int64_t)s->cap_nat_ambiguous, false, &g);
         kint(out, "schedule_names_forgotten", (int64_t)s->cap_bg_names_over, false, &g);
         why_jbuf_put(out, '}');
     }

@@ -71,7 +71,7 @@ struct why_cap_count {
     uint64_t n;
     const char *what;
 };
-#define WHY_CAP_COUNTS 10
+#define WHY_CAP_COUNTS 11
 void why_report_caps(const struct why_summary *s, struct why_cap_count out[WHY_CAP_COUNTS]);
 
 void why_json_incident(FILE *out, const struct why_incident *inc, const char *const *files);

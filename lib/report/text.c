@@ -234,6 +234,7 @@ void why_report_caps(const struct why_summary *s, struct why_cap_count out[WHY_C
         {s->cap_http_pending_dropped, "pipelined requests not matched to responses"},
         {s->cap_encap_chains_over, "packets whose tunnel path was not kept (their evidence names no tunnel)"},
         {s->cap_orphans_over, "mid-stream connections not offered for NAT pairing"},
+        {s->cap_nat_ambiguous, "answers from other addresses not paired (more than one SYN had their ISN)"},
         {s->cap_bg_names_over, "names on the gateway's lookup schedule forgotten"},
     };
     memcpy(out, caps, sizeof caps);

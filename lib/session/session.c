@@ -1016,13 +1016,15 @@ void why_session_finish(struct why_session *s)
     s->sum.cap_ooo_dropped = fs->ooo_dropped;
     s->sum.cap_encap_chains_over = fs->encap_chains_over;
     s->sum.cap_orphans_over = fs->orphans_over;
+    s->sum.cap_nat_ambiguous = fs->nat_ambiguous;
     s->sum.cap_bg_names_over = s->st.bg_names_over;
     capture_gaps(&s->sum, fs);
     s->sum.caps_hit = s->sum.cap_conns_evicted + s->sum.cap_ooo_dropped +
                       s->sum.cap_http_head_too_long + s->sum.cap_pending_dropped +
                       s->sum.cap_records_dropped + s->sum.cap_dns_addrs_dropped +
                       s->sum.cap_http_pending_dropped + s->sum.cap_encap_chains_over +
-                      s->sum.cap_orphans_over + s->sum.cap_bg_names_over;
+                      s->sum.cap_orphans_over + s->sum.cap_nat_ambiguous +
+                      s->sum.cap_bg_names_over;
     s->sum.ngateways = why_gw_list(&s->gw, s->sum.gateways, 8);
 }
 

@@ -1017,6 +1017,63 @@ static void nat_pairing(void **state)
     done(f, &r);
 }
 
+static const struct tuple FROM_VIP = {VIP, 0, 0, 0}; /* the client's server answering itself */
+
+/* SYNs that share one ISN (a tool that sends every SYN with one): the index keeps each apart
+ * as they leave it (the first and the last answered on their own tuples, the middle one still
+ * waiting), a translated answer pairs with the one that still waits, and while two wait it
+ * pairs with neither (counted). Then 40 more of that ISN: past WHY_FLOW_NAT_ISN_SAME the answer
+ * is not tried against them all (counted), and each leaves the index as it is answered. */
+static void nat_pairing_one_isn(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    tx_as(f, (struct seg){1, 0, FROM_C, 41000, S, 1000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){2, 1, FROM_C, 41001, S, 1000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){3, 2, FROM_C, 41002, S, 1000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){4, 3, FROM_S, 41002, R | A, 0, 1001, NULL, 0, 0}, FROM_VIP);
+    tx_as(f, (struct seg){5, 4, FROM_S, 41000, R | A, 0, 1001, NULL, 0, 0}, FROM_VIP);
+    tx_as(f, (struct seg){6, 5, FROM_S, 0, S | A, 5000, 1001, NULL, 0, 0}, from_real(61000));
+    assert_int_equal(r.nopen, 3);
+    assert_int_equal(why_flow_stats(f)->nat_paired, 1);
+    assert_int_equal(why_flow_stats(f)->nat_ambiguous, 0);
+    /* two waiting with ISN 7000: the answer is neither's */
+    tx_as(f, (struct seg){7, 10, FROM_C, 42000, S, 7000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){8, 11, FROM_C, 42001, S, 7000, 0, NULL, 0, 0}, TO_VIP);
+    tx_as(f, (struct seg){9, 12, FROM_S, 0, S | A, 5000, 7001, NULL, 0, 0}, from_real(61001));
+    assert_int_equal(r.nopen, 6);
+    assert_int_equal(why_flow_stats(f)->nat_paired, 1);
+    assert_int_equal(why_flow_stats(f)->nat_ambiguous, 1);
+    /* one of them answered on its own tuple: the other alone waits, and is paired */
+    tx_as(f, (struct seg){10, 13, FROM_S, 42000, R | A, 0, 7001, NULL, 0, 0}, FROM_VIP);
+    tx_as(f, (struct seg){11, 14, FROM_S, 0, S | A, 5000, 7001, NULL, 0, 0}, from_real(61002));
+    assert_int_equal(r.nopen, 6);
+    assert_int_equal(why_flow_stats(f)->nat_paired, 2);
+    /* 40 more with ISN 9000, each answered on its own tuple in turn from the oldest, a
+     * translated answer asked while all wait and again with the newest alone left */
+    uint64_t n = 20;
+    for (uint16_t i = 0; i < 40; i++)
+        tx_as(f, (struct seg){n++, 20 + i, FROM_C, (uint16_t)(43000 + i), S, 9000, 0, NULL, 0, 0},
+              TO_VIP);
+    tx_as(f, (struct seg){n++, 60, FROM_S, 0, S | A, 5000, 9001, NULL, 0, 0}, from_real(61003));
+    assert_int_equal(why_flow_stats(f)->nat_ambiguous, 2);
+    for (uint16_t i = 0; i < 39; i++)
+        tx_as(f, (struct seg){n++, 61 + i, FROM_S, (uint16_t)(43000 + i), R | A, 0, 9001, NULL, 0, 0},
+              FROM_VIP);
+    tx_as(f, (struct seg){n++, 100, FROM_S, 0, S | A, 5000, 9001, NULL, 0, 0}, from_real(61004));
+    assert_int_equal(why_flow_stats(f)->nat_paired, 3);
+    assert_int_equal(why_flow_stats(f)->nat_ambiguous, 2);
+    why_flow_finish(f);
+    assert_true(r.closed[2].translated);
+    assert_int_equal(r.closed[2].syn_answer, WHY_SYN_SYNACK);
+    assert_false(r.closed[1].translated);
+    assert_false(r.closed[3].translated);
+    assert_false(r.closed[4].translated);
+    assert_true(r.closed[5].translated);
+    done(f, &r);
+}
+
 /* A keep-alive connection older than the capture, its answers translated: the first answer
  * is paired by its sequence and acknowledgement numbers; a packet whose numbers match
  * nothing stays a connection of its own. */
@@ -1308,13 +1365,16 @@ static void flow_caps_in_summary(void **state)
     memset(&sum, 0, sizeof sum);
     sum.cap_encap_chains_over = 5;
     sum.cap_orphans_over = 2;
-    sum.caps_hit = 7;
+    sum.cap_nat_ambiguous = 3;
+    sum.caps_hit = 10;
     char *t = summary_of(&sum, false);
     assert_non_null(strstr(t, "5 packets whose tunnel path was not kept"));
     assert_non_null(strstr(t, "2 mid-stream connections not offered for NAT pairing"));
+    assert_non_null(strstr(t, "3 answers from other addresses not paired"));
     char *j = summary_of(&sum, true);
     assert_non_null(strstr(j, "\"tunnel_paths_not_kept\":5"));
     assert_non_null(strstr(j, "\"midstream_not_paired\":2"));
+    assert_non_null(strstr(j, "\"nat_answers_not_paired\":3"));
     assert_non_null(strstr(j, "\"schedule_names_forgotten\":0"));
     free(t);
     free(j);
@@ -1348,6 +1408,7 @@ int main(void)
         cmocka_unit_test(challenge_ack_then_retry),
         cmocka_unit_test(server_ack_and_rst_answer),
         cmocka_unit_test(nat_pairing),
+        cmocka_unit_test(nat_pairing_one_isn),
         cmocka_unit_test(nat_pairing_midstream),
         cmocka_unit_test(encap_paths),
         cmocka_unit_test(syn_schedules_per_connection),
