@@ -5,10 +5,12 @@ why502's flow table until it is full (WHY_FLOW_CONN_MAX) and its record store is
 (WHY_RECORDS_MAX): the shape where each new connection has to find room among the records
 held. No traffic is sent: the packets are written to the file (classic pcap, Ethernet).
 
-  bench/make-flood.py OUT N [--servers | --requests | --gateway [--aborted | --dropped]] [--keepalive [--h2 | --refused]]
+  bench/make-flood.py OUT N [--servers] [--isn ISN]
+  bench/make-flood.py OUT N --requests | --gateway [--aborted | --dropped] [--keepalive [--h2 | --refused]]
 
 --servers: each SYN to another server (198.19.0.0/16, port 80) instead of one server
-(198.19.0.80) on ports 80 and up. --requests: N connections from the same client to
+(198.19.0.80) on ports 80 and up. --isn: every SYN with this sequence number, as a tool that
+sends one ISN always does (a hostile capture's way to fill one chain of an index by ISN). --requests: N connections from the same client to
 198.19.0.80:80 instead, each a handshake and one `GET /r/0` answered `200 OK` at once, left
 open: a load test's requests for one URL, N of them in 60 s. --gateway: the same through a
 reverse proxy at 198.18.1.1 (port 8080 for clients, its upstream connections to
@@ -237,6 +239,8 @@ def main():
                     help="with --gateway: the origin silent, each client gives up (FIN) at once")
     ap.add_argument("--dropped", action="store_true",
                     help="with --gateway: each upstream SYN dropped, 504 after the gateway's 1 s")
+    ap.add_argument("--isn", type=lambda v: int(v, 0), metavar="ISN",
+                    help="without --requests or --gateway: every SYN with this sequence number")
     a = ap.parse_args()
     if a.keepalive and not (a.requests or a.gateway):
         ap.error("--keepalive goes with --requests or --gateway")
@@ -250,6 +254,8 @@ def main():
         ap.error("--dropped goes with --gateway (without --keepalive or --aborted)")
     if (a.requests or a.gateway) and not a.keepalive and a.n > 60000:
         ap.error("N is at most 60,000 with --requests or --gateway (one client's ports)")
+    if a.isn is not None and (a.requests or a.gateway):
+        ap.error("--isn goes with the flood alone (without --requests or --gateway)")
     if a.requests or a.gateway:
         requests(a.out, a.n, a.gateway, a.keepalive, a.h2, a.refused, a.aborted, a.dropped)
         return
@@ -267,7 +273,7 @@ def main():
             else:
                 dst, dport = bytes([198, 19, 0, 80]), 80 + i // 60000
             sport = 1024 + i % 60000
-            tcp = struct.pack("!HHIIBBHHH", sport, dport, rnd.getrandbits(32), 0, 0x50, 0x02, 64240, 0, 0)
+            tcp = struct.pack("!HHIIBBHHH", sport, dport, a.isn if a.isn is not None else rnd.getrandbits(32), 0, 0x50, 0x02, 64240, 0, 0)
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xFFFF, 0x4000, 64, 6, 0, src, dst)
             ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
             pkt = eth + ip + tcp
