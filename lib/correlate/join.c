@@ -2002,6 +2002,33 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
 
 /* The match of final attempts for client (final_matched) and the requests still queued
  * whose wait overlaps its own: f->own, and the chains of the others (f->res). */
+/* When the match cannot be made (more requests, tries or pairs than it holds: a busy gateway
+ * whose backend drops the SYNs of its dials, fifty requests a second each waiting out the
+ * connect timeout at once, bench/make-flood.py --dropped), the client keeps the one try that
+ * is surely its own, or none (the walk's, as before): silent, the first the gateway began
+ * after the request came, within WHY_FAILOVER_US of it, and a try final_gap admits. Without
+ * it the walk took the tries nearest the answer, other requests', sixteen of them. */
+static void finals_dialled(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
+{
+    struct why_ts from = client->req_first_ts, to = why_ts_add_us(from, WHY_FAILOVER_US);
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
+    struct why_conn_rec *first = NULL;
+    for (struct why_conn_rec *rc = tries_by(cx, WHY_TRIES_FAILED, to); rc && (!windowed || why_ts_cmp(rc->first_ts, oldest) >= 0);
+         rc = tries_prev(cx, rc, WHY_TRIES_FAILED)) {
+        const struct why_conn *c = why_rec_conn(rc);
+        if (rc->claimed || c->midstream || c->syn_count == 0 || !attempt_failed(rc) || !is_upstream_conn(cx, rc) ||
+            why_ts_cmp(c->syn_ts0, from) < 0 || why_ts_cmp(c->syn_ts0, to) > 0)
+            continue;
+        if (!first || why_ts_cmp(c->syn_ts0, why_rec_conn(first)->syn_ts0) < 0)
+            first = rc;
+    }
+    struct named_memo m = {.done = false};
+    if (first && attempt_timed_out(first) && first_try_after(cx, client, first) &&
+        final_gap(cx, client, first, &m) >= 0)
+        f->own = first;
+}
+
 static void match_finals(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
 {
     memset(f, 0, sizeof *f);
@@ -2015,8 +2042,10 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             why_ts_cmp(q->req_first_ts, client->resp_first_ts) > 0 ||
             why_ts_cmp(q->resp_first_ts, client->req_first_ts) < 0 || !final_matched(cx, q))
             continue;
-        if (nreqs == WHY_FINAL_REQS_MAX)
+        if (nreqs == WHY_FINAL_REQS_MAX) {
+            finals_dialled(cx, client, f);
             return;
+        }
         reqs[nreqs++] = q;
         if (why_ts_cmp(q->req_first_ts, from) < 0)
             from = q->req_first_ts;
@@ -2037,8 +2066,10 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
         if (rc->claimed || c->midstream || c->syn_count == 0 || !attempt_failed(rc) || !is_upstream_conn(cx, rc) ||
             !in_window(c->syn_ts0, from, to))
             continue;
-        if (ncands == WHY_FINAL_CANDS_MAX)
+        if (ncands == WHY_FINAL_CANDS_MAX) {
+            finals_dialled(cx, client, f);
             return;
+        }
         cands[ncands++] = rc;
     }
     /* the pairs that can be: gap[i][j] >= 0 (final_gap) */
@@ -2051,8 +2082,10 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     for (uint32_t i = 0; i < nreqs; i++)
         for (uint32_t j = 0; j < ncands; j++) {
             gap[i][j] = final_gap(cx, reqs[i], cands[j], &memo[j]);
-            if (gap[i][j] >= 0 && npairs == WHY_FINAL_PAIRS_MAX)
+            if (gap[i][j] >= 0 && npairs == WHY_FINAL_PAIRS_MAX) {
+                finals_dialled(cx, client, f);
                 return;
+            }
             if (gap[i][j] >= 0) {
                 npairs++;
                 used[j] = true;

@@ -30,6 +30,8 @@ project shows yet. Each case: the packets, and what why502 --json must say.
                gateway answers 504 0.999 s later (a 1 s connect timeout); the requests come at
                random within their turns, five a second, so their tries keep a rough beat: each
                is its request's own connection_timeout, not a check of the gateway's.
+  dropped-busy the same with 3,000 requests, fifty a second: fifty wait at once, more than the
+               match of final tries holds; each keeps its own try still.
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -182,13 +184,17 @@ def half_close(tmp):
     return path, lambda incs, summ: [(i["detail"], i["kind"]) for i in incs] == [("closed", "origin")]
 
 
-def dropped(tmp):
-    path, n = os.path.join(tmp, "dropped.pcap"), 300
+def dropped(tmp, n=300):
+    path = os.path.join(tmp, "dropped-%d.pcap" % n)
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "make-flood.py"), path, str(n), "--gateway",
                     "--dropped"], check=True, timeout=60)
     return path, lambda incs, summ: (
         len(incs) == n and all((i.get("error"), i.get("detail"), i.get("status"), i["upstream"]["attempts"]) ==
                                ("connection_timeout", "syn_unanswered", 504, 1) for i in incs))
+
+
+def dropped_busy(tmp):
+    return dropped(tmp, 3000)
 
 
 def main():
@@ -198,7 +204,8 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
         for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive),
-                           ("client-gone", client_gone), ("half-close", half_close), ("dropped", dropped)):
+                           ("client-gone", client_gone), ("half-close", half_close), ("dropped", dropped),
+                           ("dropped-busy", dropped_busy)):
             path, ok = case(tmp)
             p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
             objs = list(map(json.loads, p.stdout.decode().splitlines()))
