@@ -259,13 +259,28 @@ static void complete_unlink(struct why_store *st, struct why_txn *t)
     t->in_complete = false;
 }
 
-/* t's bucket of index ix (its keys set). */
-static struct why_tbucket *tix_bucket(const struct why_store *st, enum why_tix ix, const struct why_txn *t)
+/* The bucket of index ix for t's keys. The indexes by path and by host keep the upstream
+ * candidates (cand) and the other requests in buckets apart (the other half of the table):
+ * the one reader of those two indexes wants candidates only (the join's upstream request of
+ * a client's), and a URL's clients' requests are as many as its upstream ones, or, where no
+ * upstream request is sent (a backend dropping every SYN), all there is: a walk of a request's
+ * wait read hundreds a second of them for each failed request, and each failed request
+ * waiting beside asked it again (bench/make-flood.py --dropped, 30,000 in a minute: 7 s). */
+static struct why_tbucket *tix_bucket_as(const struct why_store *st, enum why_tix ix, const struct why_txn *t,
+                                         bool cand)
 {
     uint32_t b = ix == WHY_TIX_PATH   ? (uint32_t)t->pkey & (WHY_INDEX_BUCKETS - 1)
                  : ix == WHY_TIX_HOST ? host_bucket(t->pkey, t->hkey)
                                       : (uint32_t)t->xkey & (WHY_INDEX_BUCKETS - 1);
+    if (ix != WHY_TIX_ENDING && !cand)
+        b ^= WHY_INDEX_BUCKETS / 2;
     return &st->tix[ix][b];
+}
+
+/* t's bucket of index ix (its keys set, and its class: why_store_classify moves it). */
+static struct why_tbucket *tix_bucket(const struct why_store *st, enum why_tix ix, const struct why_txn *t)
+{
+    return tix_bucket_as(st, ix, t, t->cand);
 }
 
 /* t joins its bucket of index ix in its place by req_first_ts, after those that began at the
@@ -1611,7 +1626,15 @@ void why_store_classify(struct why_store *st)
             b = b->tnext;
         }
         why_gw_roles(st->gw, t->rc);
-        txn_append(st, t, t->rc->gw_cli && !t->rc->gw_srv);
+        bool cand = t->rc->gw_cli && !t->rc->gw_srv;
+        if (t->indexed && cand != t->cand) { /* to the buckets of its new class */
+            tix_unlink(st, WHY_TIX_PATH, t);
+            tix_unlink(st, WHY_TIX_HOST, t);
+            t->cand = cand;
+            tix_link(st, WHY_TIX_PATH, t);
+            tix_link(st, WHY_TIX_HOST, t);
+        }
+        txn_append(st, t, cand);
         if (t->cand && t->x_out && !t->xindexed) { /* a decided request become a candidate */
             t->x_out = false;
             tix_link(st, WHY_TIX_ENDING, t);
@@ -1865,16 +1888,31 @@ static struct why_txn *requests_from(struct why_twalk *w, struct why_txn *t, con
     return t;
 }
 
+/* ...and, past the end of the candidates' bucket, the others' when the split is not the
+ * gateway set's of now (its roles changed since why_store_classify: a request may be a
+ * candidate now in the others' bucket, or the reverse; the caller tests each one's roles) */
+static struct why_txn *requests_more(struct why_twalk *w, struct why_txn *t, const struct why_txn *like, bool by_host)
+{
+    t = requests_from(w, t, like, by_host);
+    if (!t && w->more) {
+        const struct why_tbucket *b = w->more;
+        w->more = NULL;
+        t = requests_from(w, why_twalk_start(w, b, w->ix, w->lo, w->hi), like, by_host);
+    }
+    return t;
+}
+
 struct why_txn *why_store_requests_next(struct why_twalk *w, const struct why_txn *like, bool by_host)
 {
-    return requests_from(w, w->t ? why_twalk_next(w) : NULL, like, by_host);
+    return requests_more(w, w->t ? why_twalk_next(w) : NULL, like, by_host);
 }
 
 struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host,
                                    struct why_ts lo, struct why_ts hi, struct why_twalk *w)
 {
     enum why_tix ix = by_host ? WHY_TIX_HOST : WHY_TIX_PATH;
-    return requests_from(w, why_twalk_start(w, tix_bucket(st, ix, like), ix, lo, hi), like, by_host);
+    w->more = st->txns_gen == st->gw->gen + 1 ? NULL : tix_bucket_as(st, ix, like, false);
+    return requests_more(w, why_twalk_start(w, tix_bucket_as(st, ix, like, true), ix, lo, hi), like, by_host);
 }
 
 static void like_count_ok(struct why_store *st, struct why_txn *t);

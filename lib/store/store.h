@@ -688,6 +688,7 @@ void why_store_txn_judged(struct why_store *st, struct why_txn *t);
  * starts from is its bucket's business: a caller's answer must not depend on the order. */
 struct why_twalk {
     struct why_txn *t, *head; /* where it is, the bucket's head */
+    const struct why_tbucket *more; /* a bucket to walk after this one (why_store_requests) */
     struct why_ts lo, hi;
     enum why_tix ix;
     bool up; /* toward the one that began last */
@@ -702,7 +703,9 @@ static inline struct why_txn *why_twalk_next(struct why_twalk *w)
     return w->t = t;
 }
 /* Candidates of the index: same method and path (and host when by_host) as like, begun
- * within [lo, hi]. Go on with why_store_requests_next. */
+ * within [lo, hi], those upstream candidates as of why_store_classify (struct why_txn's
+ * cand); every such request when the gateway set changed since (the caller tests the roles).
+ * Go on with why_store_requests_next. */
 struct why_txn *why_store_requests(const struct why_store *st, const struct why_txn *like, bool by_host,
                                    struct why_ts lo, struct why_ts hi, struct why_twalk *w);
 struct why_txn *why_store_requests_next(struct why_twalk *w, const struct why_txn *like, bool by_host);

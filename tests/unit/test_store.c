@@ -319,6 +319,13 @@ static void chain_in_order(const struct why_txn *t, enum why_tix ix, const struc
         assert_ptr_equal(b->head->ix[ix].prev, prev);
 }
 
+/* t's bucket of the index by method and path: an upstream candidate's, or the other half's */
+static const struct why_tbucket *path_bucket(const struct why_store *st, const struct why_txn *t)
+{
+    uint32_t b = (uint32_t)t->pkey & (WHY_INDEX_BUCKETS - 1);
+    return &st->tix[WHY_TIX_PATH][t->cand ? b : b ^ WHY_INDEX_BUCKETS / 2];
+}
+
 /* The window's walks (by method and path, with the host, by path ending) against the
  * transactions counted one by one: each one like `like` begun within [lo, hi], once. */
 static void window_walks(struct fixture *f, struct why_txn **r, int n, const struct why_txn *like,
@@ -377,7 +384,7 @@ static void requests_in_a_window(void **state)
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < n; i++) {
             if (r[i]->indexed) {
-                chain_in_order(r[i], WHY_TIX_PATH, &f->st.tix[WHY_TIX_PATH][r[i]->pkey & (WHY_INDEX_BUCKETS - 1)]);
+                chain_in_order(r[i], WHY_TIX_PATH, path_bucket(&f->st, r[i]));
                 chain_in_order(r[i], WHY_TIX_HOST, NULL);
             }
             if (r[i]->xindexed)
@@ -390,7 +397,7 @@ static void requests_in_a_window(void **state)
                 window_walks(f, r, n, r[l], T(windows[k][0]), T(windows[k][1]));
         if (round == 0) {
             /* out of the indexes: each bucket's first and last begun, and some between */
-            struct why_tbucket *b = &f->st.tix[WHY_TIX_PATH][r[1]->pkey & (WHY_INDEX_BUCKETS - 1)];
+            const struct why_tbucket *b = path_bucket(&f->st, r[1]);
             struct why_txn *head = b->head, *tail = b->head->ix[WHY_TIX_PATH].prev;
             why_store_txn_unindex(&f->st, head);
             why_store_txn_unindex(&f->st, tail);
@@ -460,6 +467,54 @@ static void judged_requests_leave_the_ending_index(void **state)
     why_store_trim_txns(&f->st, b, T(100), true);
     why_store_trim_txns(&f->st, a, T(100), true);
     assert_null(why_store_requests_ending(&f->st, key)->head);
+}
+
+/* The walks by path and by host meet the upstream candidates only, once the split is the
+ * gateway set's (why_store_classify); every request like the one asked while the gateway set
+ * changed since (the caller tests the roles); and each request where its class puts it once
+ * split again, in its bucket's order. */
+static void requests_walk_candidates(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]); /* 198.19.0.1 -> .10 */
+    struct why_conn held = f->conns[2];
+    held.cli_addr = A("198.18.1.10");
+    struct why_conn_rec *b = why_store_conn_new(&f->st, &held); /* 198.18.1.10 -> 198.19.0.11 */
+    struct why_txn *up1 = request_at(f, a, "GET", "/cart?id=1", "shop.lab", T(1));
+    struct why_txn *cl = request_at(f, b, "GET", "/cart?id=1", "shop.lab", T(2));
+    struct why_txn *up2 = request_at(f, a, "GET", "/cart?id=1", "shop.lab", T(3));
+    for (int by_host = 0; by_host < 2; by_host++) {
+        why_store_classify(&f->st);
+        struct why_twalk w;
+        int n = 0;
+        for (struct why_txn *t = why_store_requests(&f->st, cl, by_host, T(0), T(9), &w); t;
+             t = why_store_requests_next(&w, cl, by_host))
+            n++;
+        assert_int_equal(n, 0); /* no gateway yet: no candidate */
+    }
+    gateway(f, A("198.19.0.1")); /* a's requests are a gateway's: candidates, once split */
+    for (int split = 0; split < 2; split++) {
+        if (split)
+            why_store_classify(&f->st);
+        for (int by_host = 0; by_host < 2; by_host++) {
+            struct why_twalk w;
+            bool seen[3] = {false};
+            for (struct why_txn *t = why_store_requests(&f->st, cl, by_host, T(0), T(9), &w); t;
+                 t = why_store_requests_next(&w, cl, by_host))
+                seen[t == up1 ? 0 : t == cl ? 1 : 2] = true;
+            assert_true(seen[0]);
+            assert_true(seen[2]);
+            assert_int_equal(seen[1], !split); /* before the split: all, the caller tells */
+        }
+    }
+    assert_true(up1->cand);
+    assert_false(cl->cand);
+    chain_in_order(up2, WHY_TIX_PATH, path_bucket(&f->st, up2));
+    assert_ptr_equal(up2->ix[WHY_TIX_PATH].next, up1);
+    assert_ptr_equal(path_bucket(&f->st, cl)->head, cl);
+    why_store_txn_unindex(&f->st, up1);
+    assert_ptr_equal(path_bucket(&f->st, up2)->head, up2);
+    assert_null(up2->ix[WHY_TIX_PATH].next);
 }
 
 /* The requests of a key by path ending (compared, as the join does), the last begun first. */
@@ -2094,6 +2149,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(resting_connection_joined_from_the_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_in_a_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(requests_walk_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(judged_requests_leave_the_ending_index, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(strings_in_room, setup, teardown),
