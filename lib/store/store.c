@@ -2619,6 +2619,10 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         }
         if (t == rc->unanswered)
             waiting = true;
+        if (waiting && !all)
+            break; /* (what waits for its answer, and all after it, stays: a connection of
+                      requests never answered, pipelined past the cap, walked them all for
+                      each new one) */
         /* (a request the gateway sent on its own, decided as no client's and joined to none,
          * a health check, stays until stale like an unjoined one: a later request's
          * background reads it) */
@@ -2626,7 +2630,7 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         bool done = (t->decided && (!own || all)) || (own && why_ts_cmp(t->resp_ts, stale) < 0) ||
                     (!t->queued && (t->claimed_by || all ||
                                     (t->has_resp && why_ts_cmp(t->resp_ts, stale) < 0)));
-        if (!done || (waiting && !all) || (t->queued && !t->decided)) {
+        if (!done || (t->queued && !t->decided)) {
             bool pending = t->queued && !t->decided;
             if (extend && !waiting && (pending || (!done && t->has_resp))) {
                 kept = t;
