@@ -165,6 +165,8 @@ struct why_conn_rec {
     bool in_one : 1;              /* on the list of records not known to be seen both ways */
     bool dec_http : 1;            /* --keylog: HTTP found inside the TLS records (a bit: the
                                      record's one-byte fields then fill the word before ppos) */
+    bool trim_sorted : 1;         /* the answers of the trim's kept ones (trim_kept) came in
+                                     the list's order: those time frees are at its start */
     uint8_t in_tries;             /* bit 1 << L: on the store's try list L (enum why_try_list) */
     uint8_t pheap;                /* the heap of parked records it is on (with ppos) */
     uint8_t one_way;              /* closed: why_conn_one_way of its copy, as counted in the

@@ -2583,7 +2583,12 @@ static void gone_host(struct why_store *st, struct why_conn_rec *rc, uint64_t hk
  * requests, answered ones before rc->unanswered) are remembered (trim_kept, trim_at): until
  * the oldest answer among them is stale, the next trim reads only the transactions after
  * them, and those up to the newest of them decided or joined since (trim_redo): a
- * keep-alive connection carries many, decided nearly in order. */
+ * keep-alive connection carries many, decided nearly in order. Once the oldest answer is
+ * stale, the run is read from its start only up to its first answer that is not, when the
+ * run's answers came in its order (trim_sorted) and nothing in it was decided or joined since:
+ * the rest of it is as it was (a connection of upstream requests that nobody joins, the
+ * gateway's side alone in the capture, holds some 12 s of them: past the per-connection cap
+ * each new one trimmed, freed one and read all the others). */
 void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct why_ts now, bool all)
 {
     struct why_ts stale = why_ts_add_us(now, -(st->settle_us + WHY_STALE_US));
@@ -2603,6 +2608,11 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
         }
     }
     bool extend = !all; /* the kept ones at the head go on */
+    /* the last run kept, when the first answer in it that is not stale says the rest of it is
+     * not either; and the order of this run's answers */
+    struct why_txn *old = !all && !redo && rc->trim_sorted ? rc->trim_kept : NULL;
+    bool sorted = true;
+    struct why_ts last_resp = {INT64_MIN, 0, 0};
     while (*pp) {
         struct why_txn *t = *pp;
         if (resume && t->id > redo) {
@@ -2636,6 +2646,22 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
                 kept = t;
                 if (!pending && why_ts_cmp(t->resp_ts, kept_at) < 0)
                     kept_at = t->resp_ts;
+                if (!pending) {
+                    sorted = sorted && why_ts_cmp(t->resp_ts, last_resp) >= 0;
+                    last_resp = t->resp_ts;
+                }
+                if (!pending && sorted && old && t->id < old->id) {
+                    /* answered, not stale: neither is the rest of the old run, nor anything
+                     * else there changed; it goes on to its end, unread */
+                    kept = prev = old;
+                    if (old->has_resp && !(old->queued && !old->decided))
+                        last_resp = old->resp_ts; /* its last answer, the newest */
+                    else
+                        sorted = false; /* (not known: the next trim reads it all) */
+                    pp = &old->next;
+                    old = NULL;
+                    continue;
+                }
             } else {
                 extend = false;
             }
@@ -2655,6 +2681,7 @@ void why_store_trim_txns(struct why_store *st, struct why_conn_rec *rc, struct w
     }
     rc->trim_kept = kept;
     rc->trim_at = kept_at;
+    rc->trim_sorted = sorted;
 }
 
 /* A DNS record no pending request can use any more (or any, at the end). */

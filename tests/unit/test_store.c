@@ -517,6 +517,63 @@ static void requests_walk_candidates(void **state)
     assert_null(up2->ix[WHY_TIX_PATH].next);
 }
 
+/* rc's transactions, in list order: how many, and whether every answered one nobody joined
+ * was answered at or after `since` (none older left) */
+static int txns_since(const struct why_conn_rec *rc, struct why_ts since)
+{
+    int n = 0;
+    for (const struct why_txn *t = rc->txn_head; t; t = t->next, n++)
+        if (t->has_resp && !t->claimed_by)
+            assert_true(why_ts_cmp(t->resp_ts, since) >= 0);
+    assert_int_equal(n, (int)rc->ntxn);
+    return n;
+}
+
+/* A connection of upstream requests nobody joins (the gateway's side alone): each trim frees
+ * exactly those answered before the stale mark (--settle and WHY_STALE_US before now), read up
+ * to the first that is not when their answers came in order, all of them when one came out of
+ * order or one was claimed meanwhile; a claimed one goes at the next trim. */
+static void trim_frees_stale_in_order(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
+    struct why_txn *t[42];
+    for (int i = 0; i < 40; i++) {
+        t[i] = request_at(f, a, "GET", "/r", "shop.lab", T(1 + i * 0.1));
+        t[i]->has_resp = true;
+        t[i]->resp_ts = t[i]->resp_first_ts = T(1.05 + i * 0.1);
+    }
+    t[35]->resp_ts = T(2.0); /* (out of order in the run: read all of it until it goes) */
+    why_store_trim_txns(&f->st, a, T(5), false);
+    assert_int_equal(txns_since(a, T(0)), 40);
+    why_store_trim_txns(&f->st, a, T(13.6), false); /* stale: before 1.6 */
+    assert_int_equal(txns_since(a, T(1.6)), 34);
+    assert_ptr_equal(a->txn_head, t[6]);
+    t[40] = request_at(f, a, "GET", "/r", "shop.lab", T(19));
+    t[40]->has_resp = true;
+    t[40]->resp_ts = T(20);
+    why_store_trim_txns(&f->st, a, T(14.1), false); /* before 2.1 */
+    assert_int_equal(txns_since(a, T(2.1)), 29);
+    assert_ptr_equal(a->txn_head, t[11]);
+    /* one answered out of order, after the run: freed as it goes stale, the others too */
+    t[41] = request_at(f, a, "GET", "/r", "shop.lab", T(2.9));
+    t[41]->has_resp = true;
+    t[41]->resp_ts = T(3.0);
+    why_store_trim_txns(&f->st, a, T(15.1), false); /* before 3.1 */
+    assert_int_equal(txns_since(a, T(3.1)), 19);
+    assert_ptr_equal(a->txn_head, t[21]);
+    why_store_trim_txns(&f->st, a, T(15.6), false); /* before 3.6 */
+    assert_int_equal(txns_since(a, T(3.6)), 14);
+    /* one in the run claimed: gone at the next trim, nothing stale yet besides */
+    struct why_txn *client = request_at(f, why_store_conn_new(&f->st, &f->conns[2]), "GET", "/other", "", T(9));
+    why_store_claim_txn(&f->st, t[30], client);
+    why_store_trim_txns(&f->st, a, T(15.61), false);
+    assert_int_equal(txns_since(a, T(3.6)), 13);
+    for (const struct why_txn *x = a->txn_head; x; x = x->next)
+        assert_ptr_not_equal(x, t[30]);
+    why_store_trim_txns(&f->st, a, T(100), true);
+}
+
 /* The requests of a key by path ending (compared, as the join does), the last begun first. */
 static int ending(const struct why_store *st, const char *method, const char *path, struct why_txn **out)
 {
@@ -2150,6 +2207,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_walk_candidates, setup, teardown),
+        cmocka_unit_test_setup_teardown(trim_frees_stale_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(judged_requests_leave_the_ending_index, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(strings_in_room, setup, teardown),
