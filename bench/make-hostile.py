@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Writes a capture shaped to show a cost that grows with the square of something: one thing
+repeated N times over 60 s of packet time where a careless index or walk reads all the earlier
+ones each time. No traffic is sent: the packets are written to the file (classic pcap,
+LINKTYPE_RAW, IPv4). Time a shape at N and 4N (bench/README.md, "Hostile shapes"): linear
+cost takes four times as long, a quadratic one sixteen.
+
+  bench/make-hostile.py SHAPE N OUT
+
+Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198.19.0.53):
+  dnsname    one name looked up N times (new ids and ports), each answered
+  dnsnx      N names looked up, none answered
+  dnssame    one query (same id, port and name) sent N times, unanswered
+  dnsfail    N names looked up, each answered NXDOMAIN
+  pipeline   one connection, N requests pipelined, none answered (past the per-connection cap)
+  responses  one connection, N answers and no request
+  kaerr      one keep-alive connection, N requests each answered 502 at once
+  chunks     one answer of N one-byte chunks
+  icmp       one SYN, then N ICMP errors quoting it
+  rst        N resets on tuples no connection has
+  synack     N SYN-ACKs with no SYN, each a new tuple
+  synretry   one connection's SYN sent N times
+  retrans    one segment sent N times
+  ooo        one connection, N segments each past a hole
+  conns      N connections from one client, each a request answered 502 and closed
+  clients    N clients (10.0.0.0/8), each one request answered 502 and closed by the gateway
+  h2streams  one HTTP/2 connection (prior knowledge), N streams opened, none answered
+  dnstcp     one TCP connection to port 53, N queries each answered
+  orphans    the gateway's N requests upstream on one kept-alive connection, each answered 200,
+             and one client request (so that the gateway is known) at the start
+  hosts      one client's N requests through a forward proxy, each for another host: the
+             gateway's lookup of it answered, its SYN to that address refused, a 502
+(bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
+numbers come from a fixed seed: the same shape and N give the same bytes."""
+import argparse
+import random
+import struct
+
+SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
+          "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts")
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def tcp(src, dst, sp, dp, seq, ack, fl, data=b""):
+    t = struct.pack(">HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50, fl, 65535, 0, 0) + data
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(t), 0, 0, 64, 6, 0, ip4(src), ip4(dst)) + t
+
+
+def udp(src, dst, sp, dp, data):
+    u = struct.pack(">HHHH", sp, dp, 8 + len(data), 0) + data
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17, 0, ip4(src), ip4(dst)) + u
+
+
+def icmp(src, dst, quoted):
+    m = struct.pack(">BBHI", 3, 3, 0, 0) + quoted[:28]
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(m), 0, 0, 64, 1, 0, ip4(src), ip4(dst)) + m
+
+
+def dnsq(qid, name, resp=False, addr=None, rcode=0):
+    q = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+    if not resp:
+        return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q
+    an = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + ip4(addr) if addr else b""
+    return struct.pack(">HHHHHH", qid, 0x8180 | rcode, 1, 1 if addr else 0, 0, 0) + q + an
+
+
+def h2_frame(kind, flags, stream, payload):
+    return struct.pack("!I", len(payload))[1:] + bytes([kind, flags]) + struct.pack("!I", stream) + payload
+
+
+def h2_headers(stream, path):
+    """HEADERS (END_STREAM, END_HEADERS): GET http://www.example<path>, literals without indexing"""
+    block = b"\x82\x86" + bytes([4, len(path)]) + path + bytes([1, 11]) + b"www.example"
+    return h2_frame(1, 0x05, stream, block)
+
+
+def handshake(frames, cli, srv, cp, sp, t, cs=1000, ss=5000):
+    frames += [(t, tcp(cli, srv, cp, sp, cs, 0, 2)), (t + 1e-5, tcp(srv, cli, sp, cp, ss, cs + 1, 0x12)),
+               (t + 2e-5, tcp(cli, srv, cp, sp, cs + 1, ss + 1, 0x10))]
+
+
+def frames_of(shape, n):
+    rnd = random.Random(7)
+    frames = []
+    T0 = 1700000000.0
+
+    def at(i):
+        return T0 + i * 60.0 / n
+
+    C, G, S, D = "198.18.1.10", "198.18.1.1", "198.19.0.80", "198.19.0.53"
+    if shape == "dnsname":      # one name asked n times (distinct ids and ports), each answered
+        for i in range(n):
+            p = 1024 + i % 60000
+            frames.append((at(i), udp(G, D, p, 53, dnsq(i & 0xffff, "www.example.lab"))))
+            frames.append((at(i) + 0.0001, udp(D, G, 53, p, dnsq(i & 0xffff, "www.example.lab", True, S))))
+    elif shape == "dnsnx":      # n names, never answered
+        for i in range(n):
+            frames.append((at(i), udp(G, D, 1024 + i % 60000, 53, dnsq(i & 0xffff, "n%d.example.lab" % i))))
+    elif shape == "dnssame":    # one query (same id, port, name) sent n times, unanswered
+        for i in range(n):
+            frames.append((at(i), udp(G, D, 40000, 53, dnsq(7, "www.example.lab"))))
+    elif shape == "pipeline":   # one connection, n requests, no answer
+        frames += [(T0, tcp(C, G, 40000, 8080, 1000, 0, 2)), (T0 + 1e-4, tcp(G, C, 8080, 40000, 5000, 1001, 0x12)),
+                   (T0 + 2e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x10))]
+        seq = 1001
+        for i in range(n):
+            req = b"GET /r/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % i
+            frames.append((at(i) + 0.001, tcp(C, G, 40000, 8080, seq, 5001, 0x18, req)))
+            seq += len(req)
+    elif shape == "responses":  # one connection, n answers, no request
+        frames += [(T0, tcp(C, G, 40000, 8080, 1000, 0, 2)), (T0 + 1e-4, tcp(G, C, 8080, 40000, 5000, 1001, 0x12)),
+                   (T0 + 2e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x10))]
+        seq = 5001
+        for i in range(n):
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+            frames.append((at(i) + 0.001, tcp(G, C, 8080, 40000, seq, 1001, 0x18, r)))
+            seq += len(r)
+    elif shape == "icmp":       # one SYN, then n ICMP errors quoting it
+        syn = tcp(G, S, 40000, 80, 7000, 0, 2)
+        frames.append((T0, syn))
+        for i in range(n):
+            frames.append((at(i) + 0.001, icmp(S, G, syn)))
+    elif shape == "rst":        # n resets on tuples no connection has
+        for i in range(n):
+            frames.append((at(i), tcp(S, G, 80, 1024 + i % 60000, rnd.getrandbits(32), rnd.getrandbits(32), 0x14)))
+    elif shape == "synack":     # n SYN-ACKs with no SYN, each a new tuple
+        for i in range(n):
+            frames.append((at(i), tcp(S, G, 80, 1024 + i % 60000, rnd.getrandbits(32), rnd.getrandbits(32), 0x12)))
+    elif shape == "retrans":    # one connection, one segment sent n times
+        frames += [(T0, tcp(C, G, 40000, 8080, 1000, 0, 2)), (T0 + 1e-4, tcp(G, C, 8080, 40000, 5000, 1001, 0x12))]
+        for i in range(n):
+            frames.append((at(i) + 0.001, tcp(C, G, 40000, 8080, 1001, 5001, 0x18, b"GET / HTTP/1.1\r\n")))
+    elif shape == "ooo":        # one connection, n segments each past a hole
+        frames += [(T0, tcp(C, G, 40000, 8080, 1000, 0, 2)), (T0 + 1e-4, tcp(G, C, 8080, 40000, 5000, 1001, 0x12))]
+        for i in range(n):
+            frames.append((at(i) + 0.001, tcp(C, G, 40000, 8080, 1001 + 20 * (i + 1), 5001, 0x18, b"x" * 10)))
+    elif shape == "conns":      # n short connections from one client to the gateway, each GET answered 502
+        for i in range(n):
+            p = 1024 + i % 60000; t = at(i); cs = rnd.getrandbits(32); ss = rnd.getrandbits(32)
+            req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\n\r\n"
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            frames += [(t, tcp(C, G, p, 8080, cs, 0, 2)), (t + 1e-5, tcp(G, C, 8080, p, ss, cs + 1, 0x12)),
+                       (t + 2e-5, tcp(C, G, p, 8080, cs + 1, ss + 1, 0x18, req)),
+                       (t + 3e-5, tcp(G, C, 8080, p, ss + 1, cs + 1 + len(req), 0x19, r))]
+    elif shape == "kaerr":      # one keep-alive connection, n requests each answered 502 at once
+        frames += [(T0, tcp(C, G, 40000, 8080, 1000, 0, 2)), (T0 + 1e-4, tcp(G, C, 8080, 40000, 5000, 1001, 0x12)),
+                   (T0 + 2e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x10))]
+        cs, ss = 1001, 5001
+        for i in range(n):
+            req = b"GET /r/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % (i % 50)
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+            frames.append((at(i) + 0.001, tcp(C, G, 40000, 8080, cs, ss, 0x18, req))); cs += len(req)
+            frames.append((at(i) + 0.0011, tcp(G, C, 8080, 40000, ss, cs, 0x18, r))); ss += len(r)
+    elif shape == "chunks":     # one answer of n tiny chunks
+        frames += [(T0, tcp(C, G, 40000, 8080, 1000, 0, 2)), (T0 + 1e-4, tcp(G, C, 8080, 40000, 5000, 1001, 0x12)),
+                   (T0 + 2e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x10))]
+        req = b"GET / HTTP/1.1\r\nHost: www.example\r\n\r\n"
+        frames.append((T0 + 3e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x18, req)))
+        h = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        frames.append((T0 + 4e-4, tcp(G, C, 8080, 40000, 5001, 1001 + len(req), 0x18, h)))
+        ss = 5001 + len(h)
+        for i in range(n):
+            c = b"1\r\nx\r\n"
+            frames.append((at(i) + 0.001, tcp(G, C, 8080, 40000, ss, 1001 + len(req), 0x18, c))); ss += len(c)
+    elif shape == "clients":    # n clients (distinct addresses), each one request answered 502
+        for i in range(n):
+            cli = "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
+            t = at(i); cs = rnd.getrandbits(32); ss = rnd.getrandbits(32)
+            req = b"GET /r/%d HTTP/1.1\r\nHost: h%d.example\r\n\r\n" % (i, i % 1000)
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            frames += [(t, tcp(cli, G, 40000, 8080, cs, 0, 2)), (t + 1e-5, tcp(G, cli, 8080, 40000, ss, cs + 1, 0x12)),
+                       (t + 2e-5, tcp(cli, G, 40000, 8080, cs + 1, ss + 1, 0x18, req)),
+                       (t + 3e-5, tcp(G, cli, 8080, 40000, ss + 1, cs + 1 + len(req), 0x19, r))]
+    elif shape == "synretry":   # one connection's SYN sent n times (same ISN)
+        for i in range(n):
+            frames.append((at(i), tcp(G, S, 40000, 80, 7000, 0, 2)))
+    elif shape == "dnsfail":    # n names, each answered NXDOMAIN
+        for i in range(n):
+            p = 1024 + i % 60000
+            frames.append((at(i), udp(G, D, p, 53, dnsq(i & 0xffff, "n%d.example.lab" % i))))
+            frames.append((at(i) + 0.0001, udp(D, G, 53, p, dnsq(i & 0xffff, "n%d.example.lab" % i, True, None, 3))))
+    elif shape == "h2streams":  # one HTTP/2 connection, n streams opened, none answered
+        handshake(frames, C, G, 40000, 8080, T0)
+        cs = 1001
+        pre = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b"")
+        frames.append((T0 + 1e-4, tcp(C, G, 40000, 8080, cs, 5001, 0x18, pre)))
+        cs += len(pre)
+        for i in range(n):
+            f = h2_headers(2 * (i % 1000000000) + 1, b"/r/%d" % (i % 100))
+            frames.append((at(i) + 0.001, tcp(C, G, 40000, 8080, cs, 5001, 0x18, f)))
+            cs += len(f)
+    elif shape == "dnstcp":     # one TCP connection to port 53, n queries each answered
+        handshake(frames, G, D, 40000, 53, T0)
+        cs, ss = 1001, 5001
+        for i in range(n):
+            q = dnsq(i & 0xFFFF, "www.example.lab")
+            a = dnsq(i & 0xFFFF, "www.example.lab", True, S)
+            q, a = struct.pack(">H", len(q)) + q, struct.pack(">H", len(a)) + a
+            frames.append((at(i) + 0.001, tcp(G, D, 40000, 53, cs, ss, 0x18, q)))
+            cs += len(q)
+            frames.append((at(i) + 0.0011, tcp(D, G, 53, 40000, ss, cs, 0x18, a)))
+            ss += len(a)
+    elif shape == "orphans":    # the gateway's n requests upstream, answered, no client's but one
+        handshake(frames, C, G, 40000, 8080, T0)
+        req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\n\r\n"
+        ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        frames.append((T0 + 1e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x18, req)))
+        handshake(frames, G, S, 41000, 80, T0 + 2e-4)
+        cs, ss = 1001, 5001
+        for i in range(n):
+            r = b"GET /u/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % (i % 100)
+            frames.append((at(i) + 0.001, tcp(G, S, 41000, 80, cs, ss, 0x18, r)))
+            cs += len(r)
+            frames.append((at(i) + 0.0011, tcp(S, G, 80, 41000, ss, cs, 0x18, ok)))
+            ss += len(ok)
+        frames.append((T0 + 3e-4, tcp(G, C, 8080, 40000, 5001, 1001 + len(req), 0x18, ok)))
+    elif shape == "hosts":      # one client's n requests, each for another host: looked up, refused, 502
+        handshake(frames, C, G, 40000, 3128, T0)
+        cs, ss = 1001, 5001
+        for i in range(n):
+            t, name = at(i) + 0.001, "h%d.example.lab" % i
+            addr = "198.19.%d.%d" % ((i >> 8) & 255, i & 255)
+            req = b"GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n" % (name.encode(), name.encode())
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+            p = 1024 + i % 60000
+            frames.append((t, tcp(C, G, 40000, 3128, cs, ss, 0x18, req)))
+            cs += len(req)
+            frames.append((t + 1e-4, udp(G, D, p, 53, dnsq(i & 0xFFFF, name))))
+            frames.append((t + 2e-4, udp(D, G, 53, p, dnsq(i & 0xFFFF, name, True, addr))))
+            isn = rnd.getrandbits(32)
+            frames.append((t + 3e-4, tcp(G, addr, p, 80, isn, 0, 2)))
+            frames.append((t + 4e-4, tcp(addr, G, 80, p, 0, isn + 1, 0x14)))
+            frames.append((t + 5e-4, tcp(G, C, 3128, 40000, ss, cs, 0x18, r)))
+            ss += len(r)
+    else:
+        raise ValueError(shape)
+
+    frames.sort(key=lambda x: x[0])
+    return frames
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("shape", choices=SHAPES)
+    ap.add_argument("n", type=int)
+    ap.add_argument("out")
+    a = ap.parse_args()
+    if a.n < 1 or a.n > 10_000_000:
+        ap.error("N is 1 .. 10,000,000")
+    with open(a.out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        for t, fr in frames_of(a.shape, a.n):
+            f.write(struct.pack("<IIII", int(t), int(round((t % 1) * 1e6)) % 1000000, len(fr), len(fr)) + fr)
+
+
+if __name__ == "__main__":
+    main()
