@@ -1598,8 +1598,10 @@ static bool named_owner_queued(const struct why_join_ctx *cx, const struct why_t
 
 bool why_join_defer(const struct why_join_ctx *cx, const struct why_txn *u)
 {
+    /* (no lookup held at all: no name to find, and no walk of the wait's tries to find none;
+     * a reverse proxy whose servers are addresses, failing at hundreds a second) */
     if (!u->has_resp || u->status < 500 || !u->ihost[0] || u->ihost_ip || cx->st->conns_unordered ||
-        why_join_direct(cx, u) || host_looked_up(cx, u->ihost))
+        cx->st->ndns == 0 || why_join_direct(cx, u) || host_looked_up(cx, u->ihost))
         return false;
     /* the names that gave the address of a failed attempt no request has, begun in u's wait,
      * each with its earliest such attempt (the walk is newest first) */
