@@ -30,6 +30,16 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
              and one client request (so that the gateway is known) at the start
   hosts      one client's N requests through a forward proxy, each for another host: the
              gateway's lookup of it answered, its SYN to that address refused, a 502
+  tlshello   N connections from the gateway to port 443, each a ClientHello (its own SNI)
+             and no answer
+  v6conns    conns over IPv6 (fd00:1::/64 and fd00:2::1)
+  icmpmany   N SYNs of the gateway to N servers, each drawing an ICMP error
+  upipe      the gateway's N requests upstream on one connection, none answered, and one
+             client request (so that the gateway is known) at the start
+  urls       one keep-alive connection, N requests each for another URL, answered 502
+  longhead   one keep-alive connection, N requests each with an 8 KB header, answered 502
+  gre        conns, each packet inside GRE from another outer address pair
+  dnsmany    one name looked up N times, each answer with 64 addresses
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -37,7 +47,8 @@ import random
 import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
-          "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts")
+          "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
+          "urls", "longhead", "gre", "dnsmany")
 
 
 def ip4(a):
@@ -65,6 +76,25 @@ def dnsq(qid, name, resp=False, addr=None, rcode=0):
         return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q
     an = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + ip4(addr) if addr else b""
     return struct.pack(">HHHHHH", qid, 0x8180 | rcode, 1, 1 if addr else 0, 0, 0) + q + an
+
+
+def ip6(a):
+    import ipaddress
+    return ipaddress.IPv6Address(a).packed
+
+
+def tcp6(src, dst, sp, dp, seq, ack, fl, data=b""):
+    t = struct.pack(">HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 0x50, fl, 65535, 0, 0) + data
+    return struct.pack(">IHBB16s16s", 6 << 28, len(t), 6, 64, ip6(src), ip6(dst)) + t
+
+
+def client_hello(sni):
+    """a TLS 1.2 ClientHello with one cipher suite and the server_name extension"""
+    name = sni.encode()
+    ext = struct.pack(">HH", 0, len(name) + 5) + struct.pack(">HBH", len(name) + 3, 0, len(name)) + name
+    body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\xc0\x2f" + b"\x01\x00" + struct.pack(">H", len(ext)) + ext
+    hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack(">H", len(hs)) + hs
 
 
 def h2_frame(kind, flags, stream, payload):
@@ -235,6 +265,78 @@ def frames_of(shape, n):
             frames.append((t + 4e-4, tcp(addr, G, 80, p, 0, isn + 1, 0x14)))
             frames.append((t + 5e-4, tcp(G, C, 3128, 40000, ss, cs, 0x18, r)))
             ss += len(r)
+    elif shape == "tlshello":   # N connections to 443, each a ClientHello, no answer
+        for i in range(n):
+            t, p, cs, ss = at(i), 1024 + i % 60000, rnd.getrandbits(32), rnd.getrandbits(32)
+            srv = "198.19.%d.%d" % ((i >> 8) & 255, i & 255)
+            frames += [(t, tcp(G, srv, p, 443, cs, 0, 2)), (t + 1e-5, tcp(srv, G, 443, p, ss, cs + 1, 0x12)),
+                       (t + 2e-5, tcp(G, srv, p, 443, cs + 1, ss + 1, 0x10)),
+                       (t + 3e-5, tcp(G, srv, p, 443, cs + 1, ss + 1, 0x18, client_hello("h%d.example.lab" % i)))]
+    elif shape == "v6conns":    # conns over IPv6
+        for i in range(n):
+            p = 1024 + i % 60000
+            t = at(i)
+            cs = rnd.getrandbits(32)
+            ss = rnd.getrandbits(32)
+            cli, gw = "fd00:1::%x" % (2 + i % 60000), "fd00:2::1"
+            req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\n\r\n"
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            frames += [(t, tcp6(cli, gw, p, 8080, cs, 0, 2)), (t + 1e-5, tcp6(gw, cli, 8080, p, ss, cs + 1, 0x12)),
+                       (t + 2e-5, tcp6(cli, gw, p, 8080, cs + 1, ss + 1, 0x18, req)),
+                       (t + 3e-5, tcp6(gw, cli, 8080, p, ss + 1, cs + 1 + len(req), 0x19, r))]
+    elif shape == "icmpmany":   # N SYNs to N servers, each drawing an ICMP error
+        for i in range(n):
+            srv = "198.19.%d.%d" % ((i >> 8) & 255, i & 255)
+            syn = tcp(G, srv, 1024 + i % 60000, 80, rnd.getrandbits(32), 0, 2)
+            frames += [(at(i), syn), (at(i) + 1e-4, icmp(srv, G, syn))]
+    elif shape == "upipe":      # the gateway's N requests upstream on one connection, unanswered
+        handshake(frames, C, G, 40000, 8080, T0)
+        req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\n\r\n"
+        ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        frames.append((T0 + 1e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x18, req)))
+        frames.append((T0 + 3e-4, tcp(G, C, 8080, 40000, 5001, 1001 + len(req), 0x18, ok)))
+        handshake(frames, G, S, 41000, 80, T0 + 2e-4)
+        cs = 1001
+        for i in range(n):
+            r = b"GET /u/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % (i % 100)
+            frames.append((at(i) + 0.001, tcp(G, S, 41000, 80, cs, 5001, 0x18, r)))
+            cs += len(r)
+    elif shape in ("urls", "longhead"):  # one keep-alive connection, N requests answered 502
+        handshake(frames, C, G, 40000, 8080, T0)
+        cs, ss = 1001, 5001
+        r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+        for i in range(n):
+            if shape == "urls":
+                req = b"GET /r/%d/%x HTTP/1.1\r\nHost: www.example\r\n\r\n" % (i, rnd.getrandbits(64))
+            else:
+                req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\nX-Pad: " + b"p" * 8000 + b"\r\n\r\n"
+            for k in range(0, len(req), 1400):
+                frames.append((at(i) + 0.001 + k * 1e-9, tcp(C, G, 40000, 8080, cs + k, ss, 0x18, req[k:k + 1400])))
+            cs += len(req)
+            frames.append((at(i) + 0.0011, tcp(G, C, 8080, 40000, ss, cs, 0x18, r)))
+            ss += len(r)
+    elif shape == "gre":        # conns, each packet inside GRE from another outer pair
+        for i in range(n):
+            p, t = 1024 + i % 60000, at(i)
+            cs, ss = rnd.getrandbits(32), rnd.getrandbits(32)
+            o1, o2 = "172.16.%d.%d" % ((i >> 8) & 255, i & 255), "172.17.0.1"
+            req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\n\r\n"
+            r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            for dt, inner in ((0, tcp(C, G, p, 8080, cs, 0, 2)), (1e-5, tcp(G, C, 8080, p, ss, cs + 1, 0x12)),
+                              (2e-5, tcp(C, G, p, 8080, cs + 1, ss + 1, 0x18, req)),
+                              (3e-5, tcp(G, C, 8080, p, ss + 1, cs + 1 + len(req), 0x19, r))):
+                g = b"\x00\x00\x08\x00" + inner
+                frames.append((t + dt, struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(g), 0, 0, 64, 47, 0,
+                                                   ip4(o1), ip4(o2)) + g))
+    elif shape == "dnsmany":    # one name looked up N times, each answer with 64 addresses
+        name = "www.example.lab"
+        qn = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+        for i in range(n):
+            p = 1024 + i % 60000
+            an = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + bytes([198, 19, 1, k]) for k in range(64))
+            a = struct.pack(">HHHHHH", i & 0xFFFF, 0x8180, 1, 64, 0, 0) + qn + struct.pack(">HH", 1, 1) + an
+            frames.append((at(i), udp(G, D, p, 53, dnsq(i & 0xFFFF, name))))
+            frames.append((at(i) + 0.0001, udp(D, G, 53, p, a)))
     else:
         raise ValueError(shape)
 
