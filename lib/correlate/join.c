@@ -2002,8 +2002,6 @@ static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[W
     }
 }
 
-/* The match of final attempts for client (final_matched) and the requests still queued
- * whose wait overlaps its own: f->own, and the chains of the others (f->res). */
 /* When the match cannot be made (more requests, tries or pairs than it holds: a busy gateway
  * whose backend drops the SYNs of its dials, fifty requests a second each waiting out the
  * connect timeout at once, bench/make-flood.py --dropped), the client keeps the one try that
@@ -2031,6 +2029,8 @@ static void finals_dialled(const struct why_join_ctx *cx, const struct why_txn *
         f->own = first;
 }
 
+/* The match of final attempts for client (final_matched) and the requests still queued
+ * whose wait overlaps its own: f->own, and the chains of the others (f->res). */
 static void match_finals(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
 {
     memset(f, 0, sizeof *f);
