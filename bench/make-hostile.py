@@ -30,6 +30,9 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
              and one client request (so that the gateway is known) at the start
   hosts      one client's N requests through a forward proxy, each for another host: the
              gateway's lookup of it answered, its SYN to that address refused, a 502
+  sameaddr   hosts, every name answered with the one address (a CDN's, a parking page's)
+  backend    a reverse proxy's N requests on one kept-alive client connection, each sent on
+             a new connection to its one backend address, one in ten refused (a 502)
   tlshello   N connections from the gateway to port 443, each a ClientHello (its own SNI)
              and no answer
   v6conns    conns over IPv6 (fd00:1::/64 and fd00:2::1)
@@ -48,7 +51,7 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "backend")
 
 
 def ip4(a):
@@ -247,12 +250,12 @@ def frames_of(shape, n):
             frames.append((at(i) + 0.0011, tcp(S, G, 80, 41000, ss, cs, 0x18, ok)))
             ss += len(ok)
         frames.append((T0 + 3e-4, tcp(G, C, 8080, 40000, 5001, 1001 + len(req), 0x18, ok)))
-    elif shape == "hosts":      # one client's n requests, each for another host: looked up, refused, 502
+    elif shape in ("hosts", "sameaddr"):  # one client's n requests, each for another host: looked up, refused, 502
         handshake(frames, C, G, 40000, 3128, T0)
         cs, ss = 1001, 5001
         for i in range(n):
             t, name = at(i) + 0.001, "h%d.example.lab" % i
-            addr = "198.19.%d.%d" % ((i >> 8) & 255, i & 255)
+            addr = "198.19.%d.%d" % ((i >> 8) & 255, i & 255) if shape == "hosts" else "198.19.7.7"
             req = b"GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n" % (name.encode(), name.encode())
             r = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
             p = 1024 + i % 60000
@@ -337,6 +340,29 @@ def frames_of(shape, n):
             a = struct.pack(">HHHHHH", i & 0xFFFF, 0x8180, 1, 64, 0, 0) + qn + struct.pack(">HH", 1, 1) + an
             frames.append((at(i), udp(G, D, p, 53, dnsq(i & 0xFFFF, name))))
             frames.append((at(i) + 0.0001, udp(D, G, 53, p, a)))
+    elif shape == "backend":    # one backend address, a connection a request, one in ten refused
+        handshake(frames, C, G, 40000, 8080, T0)
+        cs, ss = 1001, 5001
+        ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        bad = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+        for i in range(n):
+            t, p = at(i) + 0.001, 1024 + i % 60000
+            req = b"GET /r/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % (i % 100)
+            frames.append((t, tcp(C, G, 40000, 8080, cs, ss, 0x18, req)))
+            cs += len(req)
+            us, uss = rnd.getrandbits(32), rnd.getrandbits(32)
+            frames.append((t + 1e-5, tcp(G, S, p, 80, us, 0, 2)))
+            if i % 10 == 9:
+                frames.append((t + 2e-5, tcp(S, G, 80, p, 0, us + 1, 0x14)))
+                frames.append((t + 3e-5, tcp(G, C, 8080, 40000, ss, cs, 0x18, bad)))
+                ss += len(bad)
+                continue
+            frames += [(t + 2e-5, tcp(S, G, 80, p, uss, us + 1, 0x12)), (t + 3e-5, tcp(G, S, p, 80, us + 1, uss + 1, 0x10)),
+                       (t + 4e-5, tcp(G, S, p, 80, us + 1, uss + 1, 0x18, req)),
+                       (t + 5e-5, tcp(S, G, 80, p, uss + 1, us + 1 + len(req), 0x19, ok)),
+                       (t + 6e-5, tcp(G, S, p, 80, us + 1 + len(req), uss + 2 + len(ok), 0x11)),
+                       (t + 7e-5, tcp(G, C, 8080, 40000, ss, cs, 0x18, ok))]
+            ss += len(ok)
     else:
         raise ValueError(shape)
 
