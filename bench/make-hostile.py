@@ -31,6 +31,7 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
   hosts      one client's N requests through a forward proxy, each for another host: the
              gateway's lookup of it answered, its SYN to that address refused, a 502
   sameaddr   hosts, every name answered with the one address (a CDN's, a parking page's)
+  unused     sameaddr, every other request answered 502 with no try after its lookup
   backend    a reverse proxy's N requests on one kept-alive client connection, each sent on
              a new connection to its one backend address, one in ten refused (a 502)
   tlshello   N connections from the gateway to port 443, each a ClientHello (its own SNI)
@@ -51,7 +52,7 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany", "sameaddr", "backend")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend")
 
 
 def ip4(a):
@@ -250,7 +251,7 @@ def frames_of(shape, n):
             frames.append((at(i) + 0.0011, tcp(S, G, 80, 41000, ss, cs, 0x18, ok)))
             ss += len(ok)
         frames.append((T0 + 3e-4, tcp(G, C, 8080, 40000, 5001, 1001 + len(req), 0x18, ok)))
-    elif shape in ("hosts", "sameaddr"):  # one client's n requests, each for another host: looked up, refused, 502
+    elif shape in ("hosts", "sameaddr", "unused"):  # n requests, each for another host: looked up, refused, 502
         handshake(frames, C, G, 40000, 3128, T0)
         cs, ss = 1001, 5001
         for i in range(n):
@@ -264,8 +265,9 @@ def frames_of(shape, n):
             frames.append((t + 1e-4, udp(G, D, p, 53, dnsq(i & 0xFFFF, name))))
             frames.append((t + 2e-4, udp(D, G, 53, p, dnsq(i & 0xFFFF, name, True, addr))))
             isn = rnd.getrandbits(32)
-            frames.append((t + 3e-4, tcp(G, addr, p, 80, isn, 0, 2)))
-            frames.append((t + 4e-4, tcp(addr, G, 80, p, 0, isn + 1, 0x14)))
+            if shape != "unused" or i % 2 == 0:
+                frames.append((t + 3e-4, tcp(G, addr, p, 80, isn, 0, 2)))
+                frames.append((t + 4e-4, tcp(addr, G, 80, p, 0, isn + 1, 0x14)))
             frames.append((t + 5e-4, tcp(G, C, 3128, 40000, ss, cs, 0x18, r)))
             ss += len(r)
     elif shape == "tlshello":   # N connections to 443, each a ClientHello, no answer

@@ -253,6 +253,7 @@ SHAPE_COUNTS = {
     "conns": ["requests", "tcp_connections", "failed"], "clients": ["requests", "tcp_connections", "failed"],
     "v6conns": ["requests", "tcp_connections", "failed"], "gre": ["requests", "tcp_connections", "failed"],
     "hosts": ["requests", "dns_queries", "failed"], "sameaddr": ["requests", "dns_queries", "failed"],
+    "unused": ["requests", "dns_queries", "failed"],
     "orphans": ["upstream_requests"], "upipe": ["upstream_requests"],
     "rst": ["tcp_connections"], "synack": ["tcp_connections"], "tlshello": ["tcp_connections"],
     "icmpmany": ["tcp_connections", "failed"], "isn": ["tcp_connections"],
