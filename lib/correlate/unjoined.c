@@ -202,11 +202,8 @@ static bool target_like(const struct why_txn *a, const struct why_txn *b)
  * nothing upstream for q after that. */
 static bool gateway_closed(const struct why_txn *q, struct why_ts *at)
 {
-    const struct why_half_end *e = why_rec_conn(q->rc)->half[WHY_S2C].end;
-    if (!e->fin_frame && !e->rst_frame)
-        return false;
-    *at = !e->rst_frame || (e->fin_frame && why_ts_cmp(e->fin_ts, e->rst_ts) < 0) ? e->fin_ts : e->rst_ts;
-    return true;
+    uint64_t frame;
+    return why_half_end_first(why_rec_conn(q->rc)->half[WHY_S2C].end, (struct why_ts){INT64_MIN, 0, 0}, at, &frame);
 }
 
 /* q, a readable client request, can have carried t: the same method and a target like t's,
