@@ -44,6 +44,12 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
   longhead   one keep-alive connection, N requests each with an 8 KB header, answered 502
   gre        conns, each packet inside GRE from another outer address pair
   dnsmany    one name looked up N times, each answer with 64 addresses
+  tlsalert   a TLS reverse proxy (one plain request through it at the start, so that the
+             gateway is known): N client connections to its 443, each ClientHello sent on to
+             the one server's 443 and answered by a fatal alert (handshake_failure)
+  opaque     the same proxy without keys: N client connections to its 443 (a ClientHello and
+             an encrypted record), each followed by its request upstream on a new connection,
+             answered 503
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -52,7 +58,7 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque")
 
 
 def ip4(a):
@@ -114,6 +120,18 @@ def h2_headers(stream, path):
 def handshake(frames, cli, srv, cp, sp, t, cs=1000, ss=5000):
     frames += [(t, tcp(cli, srv, cp, sp, cs, 0, 2)), (t + 1e-5, tcp(srv, cli, sp, cp, ss, cs + 1, 0x12)),
                (t + 2e-5, tcp(cli, srv, cp, sp, cs + 1, ss + 1, 0x10))]
+
+
+def gateway_known(frames, C, G, S, T0):
+    """one plain request through the gateway and on to the server, answered: the gateway is known"""
+    handshake(frames, C, G, 40000, 8080, T0)
+    req = b"GET /r/0 HTTP/1.1\r\nHost: www.example\r\n\r\n"
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    frames.append((T0 + 1e-4, tcp(C, G, 40000, 8080, 1001, 5001, 0x18, req)))
+    handshake(frames, G, S, 41000, 80, T0 + 2e-4)
+    frames += [(T0 + 3e-4, tcp(G, S, 41000, 80, 1001, 5001, 0x18, req)),
+               (T0 + 4e-4, tcp(S, G, 80, 41000, 5001, 1001 + len(req), 0x18, ok)),
+               (T0 + 5e-4, tcp(G, C, 8080, 40000, 5001, 1001 + len(req), 0x18, ok))]
 
 
 def frames_of(shape, n):
@@ -365,6 +383,38 @@ def frames_of(shape, n):
                        (t + 6e-5, tcp(G, S, p, 80, us + 1 + len(req), uss + 2 + len(ok), 0x11)),
                        (t + 7e-5, tcp(G, C, 8080, 40000, ss, cs, 0x18, ok))]
             ss += len(ok)
+    elif shape == "tlsalert":   # a TLS reverse proxy: N client connections, each refused upstream by an alert
+        gateway_known(frames, C, G, S, T0)
+        ch = client_hello("www.example.lab")
+        alert = b"\x15\x03\x03\x00\x02\x02\x28"  # fatal handshake_failure
+        for i in range(n):
+            t, p = at(i) + 0.001, 1024 + i % 60000
+            cs, gs, us, ss = (rnd.getrandbits(32) for _ in range(4))
+            handshake(frames, C, G, p, 443, t, cs, gs)
+            frames.append((t + 3e-5, tcp(C, G, p, 443, cs + 1, gs + 1, 0x18, ch)))
+            handshake(frames, G, S, p, 443, t + 4e-5, us, ss)
+            frames += [(t + 7e-5, tcp(G, S, p, 443, us + 1, ss + 1, 0x18, ch)),
+                       (t + 8e-5, tcp(S, G, 443, p, ss + 1, us + 1 + len(ch), 0x19, alert)),
+                       (t + 9e-5, tcp(G, S, p, 443, us + 1 + len(ch), ss + 2 + len(alert), 0x11)),
+                       (t + 10e-5, tcp(G, C, 443, p, gs + 1, cs + 1 + len(ch), 0x19, alert)),
+                       (t + 11e-5, tcp(C, G, p, 443, cs + 1 + len(ch), gs + 2 + len(alert), 0x11))]
+    elif shape == "opaque":     # a TLS reverse proxy without keys: each client connection's request fails upstream
+        gateway_known(frames, C, G, S, T0)
+        ch = client_hello("www.example.lab")
+        app = b"\x17\x03\x03\x00\x40" + bytes(64)       # an encrypted record, either way
+        bad = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+        for i in range(n):
+            t, p = at(i) + 0.001, 1024 + i % 60000
+            cs, gs, us, ss = (rnd.getrandbits(32) for _ in range(4))
+            r = b"GET /u/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % (i % 100)
+            handshake(frames, C, G, p, 443, t, cs, gs)
+            frames.append((t + 3e-5, tcp(C, G, p, 443, cs + 1, gs + 1, 0x18, ch + app)))
+            handshake(frames, G, S, p, 80, t + 4e-5, us, ss)
+            frames += [(t + 7e-5, tcp(G, S, p, 80, us + 1, ss + 1, 0x18, r)),
+                       (t + 8e-5, tcp(S, G, 80, p, ss + 1, us + 1 + len(r), 0x19, bad)),
+                       (t + 9e-5, tcp(G, S, p, 80, us + 1 + len(r), ss + 2 + len(bad), 0x11)),
+                       (t + 10e-5, tcp(G, C, 443, p, gs + 1, cs + 1 + len(ch) + len(app), 0x19, app)),
+                       (t + 11e-5, tcp(C, G, p, 443, cs + 1 + len(ch) + len(app), gs + 2 + len(app), 0x11))]
     else:
         raise ValueError(shape)
 
