@@ -123,22 +123,33 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
     why_gw_roles(cx->gw, rc);
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
+    if (!rc->gw_cli)
+        return; /* not the gateway's own connection: no client leg to find */
     struct why_ts when = rc->tls->reneg_frame ? rc->tls->reneg_ts
                          : rc->tls->alert_frame ? rc->tls->alert_ts : rc->c->first_ts;
-    for (struct why_conn_rec *o = cx->st->rhead; o; o = o->rnext) {
+    /* the first such connection in creation order, the first with rc's SNI if any: the walk
+     * ends at that one, or at the newest record begun by the failure (with --exhaustive, at
+     * the last record) */
+    struct why_conn_rec *upto =
+        cx->exhaustive ? cx->st->rtail : why_store_rec_upto(cx->st, why_ts_add_us(when, WHY_SKEW_US));
+    for (struct why_conn_rec *o = upto ? cx->st->rhead : NULL, *end = upto ? upto->rnext : NULL; o != end;
+         o = o->rnext) {
+        if (o == rc || o->app != WHY_APP_TLS || o->claimed)
+            continue;
+        why_gw_roles(cx->gw, o);
         const struct why_conn *oc = why_rec_conn(o);
-        if (o == rc || o->app != WHY_APP_TLS || o->claimed ||
-            !why_gw_is_gateway(cx->gw, &oc->srv_addr) || why_gw_is_gateway(cx->gw, &oc->cli_addr) ||
-            !why_gw_is_gateway(cx->gw, &rc->c->cli_addr) ||
-            why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
+        if (!o->gw_srv || o->gw_cli || why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
             continue;
         struct why_ts last = oc->half[0].last_ts;
         if (why_ts_cmp(oc->half[1].last_ts, last) > 0)
             last = oc->half[1].last_ts;
         if (o->closed && why_ts_cmp(last, when) < 0)
             continue; /* gone before the failure */
-        if (!x->client_conn ||
-            (strcmp(o->tls->sni, rc->tls->sni) == 0 && strcmp(x->client_conn->tls->sni, rc->tls->sni) != 0))
+        if (strcmp(o->tls->sni, rc->tls->sni) == 0) {
+            x->client_conn = o;
+            break;
+        }
+        if (!x->client_conn)
             x->client_conn = o;
     }
     if (x->client_conn)
