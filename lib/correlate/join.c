@@ -3068,7 +3068,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         /* one such connection spans the request: it carried the client's request (said
          * with its ALPN and timing) */
         struct why_conn_rec *one;
-        if (x->opaque_gateway && why_join_opaque_client(cx, client, &one) == 1)
+        if (x->opaque_gateway && why_join_opaque_client(cx, client, &one, 2) == 1)
             x->client_conn = one;
         return;
     }

@@ -359,10 +359,10 @@ bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_t
 /* How long before a request a GOAWAY on the gateway's upstream connection may have come and
  * still explain an answer without any attempt (why_join.goaway_conn). */
 #define WHY_GOAWAY_BEFORE_US (1000LL * 1000)
-/* How many TLS connections the gateway served without keys were open when t began (the
- * first in *one, if not NULL). */
+/* How many TLS connections the gateway served without keys were open when t began, counted
+ * up to max (the walk stops there); when fewer, the first in *one, if not NULL. */
 uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_txn *t,
-                                struct why_conn_rec **one);
+                                struct why_conn_rec **one, uint32_t max);
 /* rc closed after the handshake without an alert or a byte of data, while the same
  * certificate carries data both ways on another connection to that server: a spare
  * connection, not a refusal (correlate/partial.c). */

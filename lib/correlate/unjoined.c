@@ -360,7 +360,7 @@ bool why_join_upstream_orphan(const struct why_join_ctx *cx, const struct why_tx
         if (q->rc->gw_srv && !q->rc->gw_cli)
             return false; /* a readable client request may still take it */
     }
-    if (why_join_opaque_client(cx, t, NULL) == 0 || readable_client_spans(cx, t))
+    if (why_join_opaque_client(cx, t, NULL, 1) == 0 || readable_client_spans(cx, t))
         return false;
     return !why_join_upstream_retried(cx, t);
 }
@@ -379,21 +379,32 @@ static uint32_t opaque_open_at(const struct why_join_ctx *cx, struct why_conn_re
     return 1;
 }
 
+#define OPAQUE_NEAR 16 /* records begun before a request asked first for its opaque client leg */
+
 /* The TLS connections the gateway served, that it cannot read (no keys), open when t began:
- * how many (the first in *one when one is not NULL). */
+ * how many, up to max (the first in *one when one is not NULL and there are fewer). */
 uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_txn *t,
-                                struct why_conn_rec **one)
+                                struct why_conn_rec **one, uint32_t max)
 {
     uint32_t n = 0;
     if (one)
         *one = NULL;
+    /* whether there is one: most often the connection that carried t's request began just
+     * before it, so the records begun by then are asked first, newest first (a few; O(TLS
+     * records held) is the walk below, which a busy proxy's closed client legs fill) */
+    if (max == 1 && !one && !cx->exhaustive) {
+        const struct why_conn_rec *o = why_store_rec_upto(cx->st, why_ts_add_us(t->req_first_ts, WHY_SKEW_US));
+        for (int k = 0; o && k < OPAQUE_NEAR; o = o->rprev, k++)
+            if (opaque_open_at(cx, (struct why_conn_rec *)o, t, NULL))
+                return 1;
+    }
     /* the TLS records, or every record when that index is not kept; the first is the oldest
      * (records are created in seq order) */
     size_t ntls;
     struct why_conn_rec *const *v = why_store_tls_recs(cx->st, &ntls);
-    for (size_t i = 0; v && i < ntls; i++)
+    for (size_t i = 0; v && i < ntls && n < max; i++)
         n += opaque_open_at(cx, v[i], t, one);
-    for (struct why_conn_rec *o = v ? NULL : cx->st->rhead; o; o = o->rnext)
+    for (struct why_conn_rec *o = v ? NULL : cx->st->rhead; o && n < max; o = o->rnext)
         n += opaque_open_at(cx, o, t, one);
     return n;
 }

@@ -66,6 +66,8 @@ struct why_session {
                                          gateway is held (-1: not known); a 0 is kept while
                                          no TLS connection comes and the gateways stay */
     uint64_t opaque_tls;              /* st.tls_opened when opaque was last reset */
+    const struct why_txn *orphan;     /* the upstream request sweep_orphans found an orphan
+                                         and decides next (decide does not ask again) */
     uint32_t opaque_gen;              /* gw.gen then */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
@@ -251,7 +253,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     struct why_join_ctx cx = join_ctx(s);
     cx.deciding = t;
     why_gw_roles(&s->gw, t->rc);
-    if (t->rc->gw_cli && !t->rc->gw_srv && !why_join_upstream_orphan(&cx, t))
+    if (t->rc->gw_cli && !t->rc->gw_srv && t != s->orphan && !why_join_upstream_orphan(&cx, t))
         return;
     t->is_client_leg = true;
     why_store_txn_judged(&s->st, t); /* a client's request is never another's upstream one */
@@ -622,7 +624,9 @@ static void sweep_orphans(struct why_session *s, bool finishing)
         if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
             txn_ready(s, t, finishing) &&
             why_join_upstream_orphan(&cx, t)) {
+            s->orphan = t;
             decide(s, t);
+            s->orphan = NULL;
             why_store_txn_decided(&s->st, t);
         }
 }

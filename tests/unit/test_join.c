@@ -1470,14 +1470,25 @@ static void upstream_retried_or_lost(void **state)
     c7->resp_first_ts = T(7.005); /* answered before the attempt: another request's */
     assert_true(why_join_upstream_orphan(&f->cx, spanned));
     struct why_conn_rec *one = NULL;
-    assert_int_equal(why_join_opaque_client(&f->cx, lost, &one), 1);
+    assert_int_equal(why_join_opaque_client(&f->cx, lost, &one, 2), 1);
     assert_ptr_equal(one, cc);
+    /* found however many records began between the opaque leg and the request (the few
+     * begun just before are asked first), and not after the leg closed */
+    for (int k = 0; k < 40; k++)
+        conn(f, "198.18.1.9", "198.18.1.1", 8080, 8.0 + k * 0.001, true);
+    struct why_txn *far = up_attempt(f, "/h", 8.5, 8.6, 0);
+    assert_int_equal(why_join_opaque_client(&f->cx, far, NULL, 1), 1);
+    for (int k = 0; k < 40; k++)
+        conn(f, "198.18.1.9", "198.18.1.1", 8080, 9.5 + k * 0.001, true);
+    struct why_txn *after = up_attempt(f, "/h", 9.8, 9.9, 0);
+    assert_int_equal(why_join_opaque_client(&f->cx, after, NULL, 1), 0);
+    assert_int_equal(why_join_opaque_client(&f->cx, after, NULL, 2), 0);
     /* a client request that took it, or keys that open the client leg: not an orphan */
     lost->claimed_by = kept;
     assert_false(why_join_upstream_orphan(&f->cx, lost));
     lost->claimed_by = NULL;
     cc->dec_http = cc->http_live = true;
-    assert_int_equal(why_join_opaque_client(&f->cx, lost, NULL), 0);
+    assert_int_equal(why_join_opaque_client(&f->cx, lost, NULL, 2), 0);
     assert_false(why_join_upstream_orphan(&f->cx, lost));
 }
 
