@@ -50,6 +50,8 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
   opaque     the same proxy without keys: N client connections to its 443 (a ClientHello and
              an encrypted record), each followed by its request upstream on a new connection,
              answered 503
+  tlscert    N connections of the gateway to one server's 443, each closed by the gateway
+             after the server's certificate (not valid for the name asked, nor at the time)
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -58,7 +60,7 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert")
 
 
 def ip4(a):
@@ -105,6 +107,28 @@ def client_hello(sni):
     body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\xc0\x2f" + b"\x01\x00" + struct.pack(">H", len(ext)) + ext
     hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
     return b"\x16\x03\x01" + struct.pack(">H", len(hs)) + hs
+
+
+CERT_DER = bytes.fromhex(
+    "3082016b30820112a003020102020101300a06082a8648ce3d04030230143112301006035504030c096f746865722e6c"
+    "61623020170d3236313230363137343734365a180f32313236313131323137343734365a30143112301006035504030c"
+    "096f746865722e6c61623059301306072a8648ce3d020106082a8648ce3d030107034200049234db4f53a0aeec29c58d"
+    "d7950cfcd53c808580f8f033222b608e747f2c01d5038b313226c5c5d86a9f268ed2ef9708bef4f1666de64087841417"
+    "95181e346ca3533051301d0603551d0e04160414f42218e9004515dab269461d0427252dc85fa6c5301f0603551d2304"
+    "1830168014f42218e9004515dab269461d0427252dc85fa6c5300f0603551d130101ff040530030101ff300a06082a86"
+    "48ce3d04030203470030440220306fd4fe11533cb2808a489380be7d96c6be0254a79c1f661189e36e21a2e30f022008"
+    "2a91ad313c5dd927fcbae2031ce3590963fa2ccd26bb0249c8628f95ba28f4"
+)  # a self-signed certificate for other.lab (P-256), valid 2026-2126
+
+
+def server_hello_cert():
+    """a TLS 1.2 ServerHello, Certificate (CERT_DER) and ServerHelloDone in one record"""
+    sh = b"\x03\x03" + bytes(32) + b"\x00" + b"\xc0\x2f" + b"\x00"
+    certs = struct.pack(">I", len(CERT_DER))[1:] + CERT_DER
+    cert = struct.pack(">I", len(certs))[1:] + certs
+    hs = (b"\x02" + struct.pack(">I", len(sh))[1:] + sh + b"\x0b" + struct.pack(">I", len(cert))[1:] + cert +
+          b"\x0e\x00\x00\x00")
+    return b"\x16\x03\x03" + struct.pack(">H", len(hs)) + hs
 
 
 def h2_frame(kind, flags, stream, payload):
@@ -415,6 +439,15 @@ def frames_of(shape, n):
                        (t + 9e-5, tcp(G, S, p, 80, us + 1 + len(r), ss + 2 + len(bad), 0x11)),
                        (t + 10e-5, tcp(G, C, 443, p, gs + 1, cs + 1 + len(ch) + len(app), 0x19, app)),
                        (t + 11e-5, tcp(C, G, p, 443, cs + 1 + len(ch) + len(app), gs + 2 + len(app), 0x11))]
+    elif shape == "tlscert":    # N connections to one server's 443, each leaving after the certificate
+        ch, sc = client_hello("www.example.lab"), server_hello_cert()
+        for i in range(n):
+            t, p, cs, ss = at(i), 1024 + i % 60000, rnd.getrandbits(32), rnd.getrandbits(32)
+            handshake(frames, G, S, p, 443, t, cs, ss)
+            frames += [(t + 3e-5, tcp(G, S, p, 443, cs + 1, ss + 1, 0x18, ch)),
+                       (t + 4e-5, tcp(S, G, 443, p, ss + 1, cs + 1 + len(ch), 0x18, sc)),
+                       (t + 5e-5, tcp(G, S, p, 443, cs + 1 + len(ch), ss + 1 + len(sc), 0x11)),
+                       (t + 6e-5, tcp(S, G, 443, p, ss + 1 + len(sc), cs + 2 + len(ch), 0x11))]
     else:
         raise ValueError(shape)
 
