@@ -267,6 +267,20 @@ struct why_join_ctx {
                                      otherwise Varnish's attempts near stay, background.c) */
     const struct why_dns_rec *force_bg; /* ...and that name's failed lookups as the host's
                                      (WHY_ALT_OTHER_NAME_UNRESOLVED: background.c) */
+    struct why_spare_memo *spare; /* NULL, or the session's cache of why_join_tls_spare's
+                                     walk, valid for one sweep */
+};
+
+/* The last answer of why_join_tls_spare's walk: whether a connection to addr:port showed
+ * the certificate `hash` and carried data both ways. The records it reads and their TLS
+ * state change only when packets come or records go, so it holds for one sweep's pruning
+ * (where that question is asked, for every connection of a refused server in turn). */
+struct why_spare_memo {
+    bool valid;
+    bool twin;
+    uint16_t port;
+    uint64_t hash;
+    struct why_addr addr;
 };
 
 /* The queue is in push order, and unless queue_unordered every request pushed began at most

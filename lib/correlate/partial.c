@@ -28,13 +28,19 @@ bool why_join_tls_spare(const struct why_join_ctx *cx, const struct why_conn_rec
     if (t->version != 0x0304 && t->ccs[WHY_C2S] && t->ccs[WHY_S2C] &&
         (cl->end->fin_frame || cl->end->rst_frame) && why_ts_diff_us(t->cert_ts, left) > SPARE_IDLE_US)
         return true;
-    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o;
+    /* (rc sent no data, so it is not one of those: the answer is the server's and the
+     * certificate's, the same for each of a refused server's connections in one sweep) */
+    struct why_spare_memo *m = cx->spare;
+    if (m && m->valid && m->hash == t->cert_hash && m->port == c->srv_port && why_addr_eq(&m->addr, &c->srv_addr))
+        return m->twin;
+    bool twin = false;
+    for (const struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && !twin;
          o = why_store_conns_next(o))
-        if (o != rc && o->app == WHY_APP_TLS && o->tls->cert_frame &&
-            o->tls->cert_hash == t->cert_hash && why_rec_tls_sent_data(o) &&
-            o->tls->appdata[WHY_S2C] && why_rec_conn(o)->srv_port == c->srv_port)
-            return true;
-    return false;
+        twin = o != rc && o->app == WHY_APP_TLS && o->tls->cert_frame && o->tls->cert_hash == t->cert_hash &&
+               why_rec_tls_sent_data(o) && o->tls->appdata[WHY_S2C] && why_rec_conn(o)->srv_port == c->srv_port;
+    if (m)
+        *m = (struct why_spare_memo){true, twin, c->srv_port, t->cert_hash, c->srv_addr};
+    return twin;
 }
 
 #define FALLBACK_US (300LL * 1000)  /* RFC 8305: a dual-stack client tries the other family

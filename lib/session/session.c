@@ -70,6 +70,8 @@ struct why_session {
                                          and decides next (decide does not ask again) */
     uint32_t opaque_gen;              /* gw.gen then */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
+    struct why_spare_memo spare;      /* the join's cache of a spare TLS connection's twin,
+                                         for one sweep */
     struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
                                          on at each packet, sweep and freed record; see
                                          why_sched_q) */
@@ -124,7 +126,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL};
+                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL, &s->spare};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -729,6 +731,7 @@ static void sweep(struct why_session *s, bool finishing)
     s->sched.gen++;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
     s->lone.valid = s->lone.up_valid = false;
+    s->spare.valid = false;
     why_store_classify(&s->st); /* the gateway addresses may have changed since */
     /* "no opaque client leg" holds until a TLS connection comes or the gateways change */
     if (s->opaque != 0 || s->st.tls_opened != s->opaque_tls || s->gw.gen != s->opaque_gen) {

@@ -257,7 +257,7 @@ SHAPE_COUNTS = {
     "orphans": ["upstream_requests"], "upipe": ["upstream_requests"],
     "rst": ["tcp_connections"], "synack": ["tcp_connections"], "tlshello": ["tcp_connections"],
     "icmpmany": ["tcp_connections", "failed"], "isn": ["tcp_connections"],
-    "tlsalert": ["failed"], "opaque": ["failed"],
+    "tlsalert": ["failed"], "opaque": ["failed"], "tlscert": ["tcp_connections", "failed"],
 }
 
 

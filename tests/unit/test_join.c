@@ -52,7 +52,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, NULL};
     *state = f;
     return 0;
 }
@@ -586,6 +586,55 @@ static void renegotiation_stall_keeps_its_host(void **state)
     why_join_apply(&f->st, &x);
     why_join_request(&f->cx, reneg, &x);
     assert_ptr_equal(x.up_conn, stall);
+}
+
+/* A TLS connection of the gateway's to srv:port that showed certificate `hash` at `at`: it
+ * carried data both ways when `data`, else the gateway closed it after the certificate. */
+static struct why_conn_rec *tls_cert_conn(struct fixture *f, const char *srv, uint16_t port, uint64_t hash,
+                                          double at, bool data)
+{
+    struct why_conn_rec *rc = conn(f, "198.19.0.1", srv, port, at, true);
+    rc->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, rc);
+    struct why_tls_facts *t = why_store_tls_facts(&f->st, rc);
+    assert_non_null(t);
+    t->version = 0x0303;
+    t->cert_frame = rc->c->first_frame + 3;
+    t->cert_ts = T(at + 0.001);
+    t->cert_hash = hash;
+    if (data) {
+        t->data_records[WHY_C2S] = 2;
+        t->appdata[WHY_S2C] = true;
+    } else {
+        wend(&rc->c->half[WHY_C2S])->fin_frame = rc->c->first_frame + 4;
+        wend(&rc->c->half[WHY_C2S])->fin_ts = T(at + 0.002);
+    }
+    return rc;
+}
+
+/* A connection the gateway left after the certificate is a spare when the same certificate
+ * carried data both ways on another connection to that server and port; the answer is the
+ * same with the sweep's memo as without, whatever was asked before it. */
+static void tls_spare_twin(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *left[4] = {
+        tls_cert_conn(f, "198.19.0.5", 443, 7, 1.0, false), tls_cert_conn(f, "198.19.0.5", 443, 8, 1.1, false),
+        tls_cert_conn(f, "198.19.0.5", 8443, 7, 1.2, false), tls_cert_conn(f, "198.19.0.6", 443, 7, 1.3, false)};
+    tls_cert_conn(f, "198.19.0.5", 443, 7, 2.0, true);
+    bool want[4] = {true, false, false, false};
+    static const int order[][6] = {{0, 1, 2, 3, -1}, {3, 2, 1, 0, -1}, {0, 2, 0, 3, 0, 1}, {1, 0, 3, 0, 2, 0}};
+    struct why_spare_memo memo = {0};
+    for (int pass = 0; pass < 4; pass++) {
+        f->cx.spare = pass ? &memo : NULL;
+        memo.valid = false; /* (a sweep) */
+        for (int i = 0; i < 6 && order[pass][i] >= 0; i++) {
+            int k = order[pass][i];
+            assert_int_equal(why_join_tls_spare(&f->cx, left[k]), want[k]);
+            assert_int_equal(why_join_tls_spare(&f->cx, left[k]), want[k]);
+        }
+    }
+    f->cx.spare = NULL;
 }
 
 /* A client's request to the gateway at `at` (its connection opened 0.1 s before), answered
@@ -4052,6 +4101,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(oldest_records_follow_pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_named_for_waiting_request, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_retried_or_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(tls_spare_twin, setup, teardown),
         cmocka_unit_test_setup_teardown(spanned_after_client_trimmed, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_request_found, setup, teardown),
         cmocka_unit_test_setup_teardown(goaway_before_host_after_trim, setup, teardown),
