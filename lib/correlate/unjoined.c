@@ -176,29 +176,45 @@ static struct why_ts attempt_end(const struct why_txn *t)
     return conn_last_ts(why_rec_conn(t->rc));
 }
 
+/* u is a later upstream request of the gateway's for the same method, host and target as t,
+ * begun after t's and by `until`, answered in full below 500, and no client request's (one
+ * that a client request took was that client's, not a retry for t's). */
+static bool retry_of(const struct why_join_ctx *cx, const struct why_txn *t, const struct why_txn *u,
+                     struct why_ts until)
+{
+    if (u->rc == t->rc && u->h2_stream == 0)
+        return false; /* HTTP/1.1 on the same connection: the next request, not a retry */
+    if (u->claimed_by || why_ts_cmp(u->req_first_ts, t->req_first_ts) <= 0 ||
+        why_ts_cmp(u->req_first_ts, until) > 0 || strcmp(u->method, t->method) != 0 ||
+        u->target_len != t->target_len || (t->target_len && memcmp(u->target, t->target, t->target_len) != 0) ||
+        strcasecmp(u->host, t->host) != 0)
+        return false;
+    why_gw_roles(cx->gw, u->rc);
+    return u->rc->gw_cli && !u->rc->gw_srv && u->has_resp && u->resp_done && u->status < 500 && u->grpc_status <= 0;
+}
+
 /* A later upstream request of the gateway's for the same method, host and target as t,
  * begun after t's and no later than WHY_GW_RETRY_US after t's attempt ended, answered in full
- * below 500: the gateway sent t again and its client got that answer (nginx and HAProxy
- * retry an idempotent request on a fresh connection when a kept-alive one closes under it).
- * Walks the upstream candidates created after t, until one begins past the window (creation
- * order is time order within WHY_ORDER_SLACK_US). */
+ * below 500, that no client request took: the gateway sent t again and its client got that
+ * answer (nginx and HAProxy retry an idempotent request on a fresh connection when a
+ * kept-alive one closes under it). The index by method, path and host holds every such
+ * request (one a client request took leaves it), those begun in the window read; with
+ * --exhaustive every request held. */
 bool why_join_upstream_retried(const struct why_join_ctx *cx, const struct why_txn *t)
 {
     struct why_ts until = why_ts_add_us(attempt_end(t), WHY_GW_RETRY_US);
-    struct why_ts stop = why_ts_add_us(until, WHY_ORDER_SLACK_US);
-    for (const struct why_txn *u = t->tnext; u && why_ts_cmp(u->req_first_ts, stop) <= 0; u = u->tnext) {
-        if (u->rc == t->rc && u->h2_stream == 0)
-            continue; /* HTTP/1.1 on the same connection: the next request, not a retry */
-        if (why_ts_cmp(u->req_first_ts, t->req_first_ts) <= 0 || why_ts_cmp(u->req_first_ts, until) > 0 ||
-            strcmp(u->method, t->method) != 0 || u->target_len != t->target_len ||
-            (t->target_len && memcmp(u->target, t->target, t->target_len) != 0) ||
-            strcasecmp(u->host, t->host) != 0)
-            continue;
-        why_gw_roles(cx->gw, u->rc);
-        if (u->rc->gw_cli && !u->rc->gw_srv && u->has_resp && u->resp_done && u->status < 500 &&
-            u->grpc_status <= 0)
-            return true;
+    if (cx->exhaustive) {
+        for (const struct why_conn_rec *rc = cx->st->rhead; rc; rc = rc->rnext)
+            for (const struct why_txn *u = rc->txn_head; u; u = u->next)
+                if (retry_of(cx, t, u, until))
+                    return true;
+        return false;
     }
+    struct why_twalk w;
+    for (const struct why_txn *u = why_store_requests(cx->st, t, true, t->req_first_ts, until, &w); u;
+         u = why_store_requests_next(&w, t, true))
+        if (retry_of(cx, t, u, until))
+            return true;
     return false;
 }
 

@@ -1497,6 +1497,20 @@ static void upstream_retried_or_lost(void **state)
     up_attempt(f, "/f", 6.02, 6.05, 200);
     assert_true(why_join_upstream_retried(&f->cx, kept));
     assert_false(why_join_upstream_orphan(&f->cx, kept));
+    /* the same answered request, taken by a client request: that client's, not a retry */
+    struct why_txn *taken = up_attempt(f, "/t", 1.06, 1.07, 0);
+    struct why_txn *took = up_attempt(f, "/t", 1.08, 1.09, 200);
+    assert_true(why_join_upstream_retried(&f->cx, taken));
+    struct why_conn_rec *rcq = conn(f, "198.18.1.5", "198.18.1.1", 9090, 1.075, true);
+    struct why_txn *q = request(f, rcq, "http://shop.lab/t", "shop.lab", 1.076);
+    answer(q, 200, 1.1);
+    why_store_claim_txn(&f->st, took, q);
+    for (int ex = 0; ex < 2; ex++) {
+        f->cx.exhaustive = ex;
+        assert_false(why_join_upstream_retried(&f->cx, taken));
+        assert_true(why_join_upstream_retried(&f->cx, kept));
+    }
+    f->cx.exhaustive = false;
     for (struct why_txn **t = (struct why_txn *[]){late, lost, again, other, NULL}; *t; t++) {
         assert_false(why_join_upstream_retried(&f->cx, *t));
         assert_true(why_join_upstream_orphan(&f->cx, *t));
