@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/wtime.h"
 
@@ -22,7 +24,9 @@ enum why_cert_problem { WHY_CERT_OK = 0, WHY_CERT_EXPIRED, WHY_CERT_NOT_YET_VALI
 /* TLS facts (no keys needed): index 0 is the client's direction, 1 the server's. */
 struct why_tls_facts {
     bool hello[2];                /* a hello seen from client (0) / server (1) */
-    char sni[256];                /* the client's server name, "" when none */
+    const char *sni;              /* the client's server name, "" when none (never NULL:
+                                     why_facts_empty, or a copy of its own that
+                                     why_tls_facts_set made and why_tls_facts_fini frees) */
     char alpn[16];                /* the protocol the server chose (ALPN: "h2", "http/1.1"),
                                      "" when none or hidden (TLS 1.3 sends it encrypted) */
     char alpn_offered[16];        /* the client's first ALPN offer, "" when none */
@@ -49,8 +53,43 @@ struct why_tls_facts {
     uint64_t cert_frame;
     struct why_ts cert_ts;        /* the certificate's own frame's time */
     uint64_t cert_hash;           /* FNV-1a of its DER: the same certificate on two connections */
-    char cert_text[160];          /* "expired: not after 2020-01-01T00:00:00Z", ... */
+    const char *cert_text;        /* "expired: not after 2020-01-01T00:00:00Z", ...; "" when
+                                     none (as sni) */
 };
+
+/* The empty string of facts that have none: why_tls_facts_set's copies are apart from it. */
+extern const char why_facts_empty[1];
+
+/* Facts as made: no string. */
+static inline void why_tls_facts_init(struct why_tls_facts *t)
+{
+    t->sni = t->cert_text = why_facts_empty;
+}
+
+/* *dst (sni or cert_text) becomes a copy of s, the one before freed; false on out of memory
+ * (then "") */
+static inline bool why_tls_facts_set(const char **dst, const char *s)
+{
+    if (*dst != why_facts_empty)
+        free((char *)*dst);
+    *dst = why_facts_empty;
+    size_t n = strlen(s);
+    if (n == 0)
+        return true;
+    char *p = malloc(n + 1);
+    if (!p)
+        return false;
+    memcpy(p, s, n + 1);
+    *dst = p;
+    return true;
+}
+
+/* The strings of facts going. */
+static inline void why_tls_facts_fini(struct why_tls_facts *t)
+{
+    why_tls_facts_set(&t->sni, "");
+    why_tls_facts_set(&t->cert_text, "");
+}
 
 /* HTTP/2 facts of a connection (app/http2.c): what ended it or made it unreadable. */
 struct why_h2_facts {

@@ -75,8 +75,8 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
         why_tlsdec_server_hello(rc->st.tls->dec, h->random, h->version ? h->version : h->legacy_version,
                                 h->cipher);
     if (h->client) {
-        if (h->sni[0])
-            snprintf(rc->tls->sni, sizeof rc->tls->sni, "%s", h->sni);
+        if (h->sni[0] && strcmp(rc->tls->sni, h->sni) != 0 && !why_tls_facts_set(&rc->tls->sni, h->sni))
+            tc->env->sum->oom++;
         snprintf(rc->tls->alpn_offered, sizeof rc->tls->alpn_offered, "%s", h->alpn);
     } else {
         rc->tls->version = h->version ? h->version : h->legacy_version;
@@ -192,21 +192,23 @@ static void check_cert(const struct why_app_env *env, struct why_conn_rec *rc, c
     t->cert_ts = f->ts;
     t->cert_hash = h;
     time_t now = (time_t)f->ts.sec;
-    char when[40];
+    char when[40], text[160]; /* (the text's bound: its ASN.1 time and a common name at most) */
     if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0) {
         t->cert_problem = WHY_CERT_EXPIRED;
         asn1_time_text(X509_get0_notAfter(x), when, sizeof when);
-        snprintf(t->cert_text, sizeof t->cert_text, "expired: not after %s", when);
+        snprintf(text, sizeof text, "expired: not after %s", when);
     } else if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0) {
         t->cert_problem = WHY_CERT_NOT_YET_VALID;
         asn1_time_text(X509_get0_notBefore(x), when, sizeof when);
-        snprintf(t->cert_text, sizeof t->cert_text, "not valid before %s", when);
+        snprintf(text, sizeof text, "not valid before %s", when);
     } else if (t->sni[0] && X509_check_host(x, t->sni, strlen(t->sni), 0, NULL) != 1) {
         t->cert_problem = WHY_CERT_NAME_MISMATCH;
         char cn[96] = "";
         X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
-        snprintf(t->cert_text, sizeof t->cert_text, "issued to %s, not %s", cn[0] ? cn : "?", t->sni);
+        snprintf(text, sizeof text, "issued to %s, not %s", cn[0] ? cn : "?", t->sni);
     }
+    if (t->cert_problem && !why_tls_facts_set(&t->cert_text, text))
+        env->sum->oom++;
     if (owned)
         X509_free(x);
 }

@@ -902,8 +902,10 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     }
     if (st->hooks.release)
         st->hooks.release(st->hooks.ctx, rc);
-    if (rc->tls != &why_tls_facts_none)
+    if (rc->tls != &why_tls_facts_none) {
+        why_tls_facts_fini(rc->tls);
         free(rc->tls);
+    }
     if (rc->more != &why_rec_more_none)
         free(rc->more);
     if (rc->c_owned) {
@@ -1106,7 +1108,8 @@ void why_store_fini(struct why_store *st)
 
 /* ---- connection records ---- */
 
-const struct why_tls_facts why_tls_facts_none;
+const char why_facts_empty[1];
+const struct why_tls_facts why_tls_facts_none = {.sni = why_facts_empty, .cert_text = why_facts_empty};
 const struct why_rec_more why_rec_more_none;
 const struct why_conn why_conn_none = {.more = &why_conn_more_none,
                                        .miss = &why_conn_miss_none,
@@ -1181,8 +1184,12 @@ static void *part_new(struct why_store *st, size_t size)
 
 struct why_tls_facts *why_store_tls_facts(struct why_store *st, struct why_conn_rec *rc)
 {
-    if (rc->tls == &why_tls_facts_none && (rc->tls = part_new(st, sizeof *rc->tls)) == NULL)
-        rc->tls = (struct why_tls_facts *)&why_tls_facts_none;
+    if (rc->tls == &why_tls_facts_none) {
+        if ((rc->tls = part_new(st, sizeof *rc->tls)) == NULL)
+            rc->tls = (struct why_tls_facts *)&why_tls_facts_none;
+        else
+            why_tls_facts_init(rc->tls);
+    }
     return rc->tls == &why_tls_facts_none ? NULL : rc->tls;
 }
 

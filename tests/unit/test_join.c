@@ -563,7 +563,7 @@ static void renegotiation_stall_keeps_its_host(void **state)
     why_store_tls_add(&f->st, stall); /* as the TLS reader's open does */
     struct why_tls_facts *st = why_store_tls_facts(&f->st, stall);
     assert_non_null(st);
-    strcpy(st->sni, "reneg.tls");
+    why_tls_facts_set(&st->sni, "reneg.tls");
     st->version = 0x0303;
     st->reneg_frame = 60;
     st->reneg_ts = T(1.1);
@@ -573,7 +573,7 @@ static void renegotiation_stall_keeps_its_host(void **state)
     why_store_tls_add(&f->st, failed);
     struct why_tls_facts *ft = why_store_tls_facts(&f->st, failed);
     assert_non_null(ft);
-    strcpy(ft->sni, "alert.tls");
+    why_tls_facts_set(&ft->sni, "alert.tls");
     wend(&failed->c->half[WHY_S2C])->fin_frame = 70;
     wend(&failed->c->half[WHY_S2C])->fin_ts = T(1.02);
     answer(alert, 502, 1.2);
