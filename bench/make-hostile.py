@@ -52,6 +52,9 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
              answered 503
   tlscert    N connections of the gateway to one server's 443, each closed by the gateway
              after the server's certificate (not valid for the name asked, nor at the time)
+  crossed    N requests in pairs through a reverse proxy to its one backend, which refuses
+             every try: the second of a pair answered 502 right after the first's try, the
+             first after the second's (the answers cross the tries)
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -60,7 +63,7 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert", "crossed")
 
 
 def ip4(a):
@@ -448,6 +451,25 @@ def frames_of(shape, n):
                        (t + 4e-5, tcp(S, G, 443, p, ss + 1, cs + 1 + len(ch), 0x18, sc)),
                        (t + 5e-5, tcp(G, S, p, 443, cs + 1 + len(ch), ss + 1 + len(sc), 0x11)),
                        (t + 6e-5, tcp(S, G, 443, p, ss + 1 + len(sc), cs + 2 + len(ch), 0x11))]
+    elif shape == "crossed":    # N requests in pairs to one refusing backend, each 502 after the other's try
+        bad = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+        for i in range(0, n - 1, 2):
+            t = at(i) + 0.001
+            rq = []
+            for k in range(2):    # two clients' requests, each on a connection of its own
+                p, cs, gs = 1024 + (i + k) % 60000, rnd.getrandbits(32), rnd.getrandbits(32)
+                req = b"GET /r/%d HTTP/1.1\r\nHost: www.example\r\n\r\n" % ((i + k) % 100)
+                handshake(frames, C, G, p, 8080, t + k * 1e-5, cs, gs)
+                frames.append((t + 3e-5 + k * 1e-5, tcp(C, G, p, 8080, cs + 1, gs + 1, 0x18, req)))
+                rq.append((p, cs + 1 + len(req), gs + 1))
+            for k in range(2):    # the gateway's try for each, refused: the first at once, the second 3 ms on
+                u, us = 1024 + (i + k) % 60000, rnd.getrandbits(32)
+                frames += [(t + 1e-4 + k * 3e-3, tcp(G, S, u, 80, us, 0, 2)),
+                           (t + 1.1e-4 + k * 3e-3, tcp(S, G, 80, u, 0, us + 1, 0x14))]
+            # the second request answered right after the first try's refusal, the first after the second's
+            for k, when in ((1, t + 1.3e-4), (0, t + 3.13e-3)):
+                p, ca, ga = rq[k]
+                frames.append((when, tcp(G, C, 8080, p, ga, ca, 0x19, bad)))
     else:
         raise ValueError(shape)
 

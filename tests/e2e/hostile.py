@@ -258,7 +258,22 @@ SHAPE_COUNTS = {
     "rst": ["tcp_connections"], "synack": ["tcp_connections"], "tlshello": ["tcp_connections"],
     "icmpmany": ["tcp_connections", "failed"], "isn": ["tcp_connections"],
     "tlsalert": ["failed"], "opaque": ["failed"], "tlscert": ["tcp_connections", "failed"],
+    "crossed": ["requests", "failed"],
 }
+
+
+def crossed_pairs(incs):
+    """crossed: each 502 follows at once the refusal of the try it answers (the frame before
+    it), though the answers cross the order of the requests"""
+    for o in incs:
+        rst = [e["frame"] for e in o.get("evidence", []) if e.get("kind") == "rst"]
+        if o.get("response_frame") is None or rst != [o["response_frame"] - 1]:
+            return f"incident {o['id']}: answer frame {o.get('response_frame')}, resets {rst}"
+    return None
+
+
+# what a shape's incidents must say besides their number (None: all right)
+SHAPE_CHECKS = {"crossed": crossed_pairs}
 
 
 # shapes whose N are connections open at once (their peak memory grows by N of them)
@@ -284,7 +299,7 @@ def check_shapes(why, tmp):
     for shape in list(mod.SHAPES) + ["isn"]:
         path = make(shape, n)
         frames = len(read_pcap(path)[1])
-        rc, _, summ, err, peak = run(why, [path])
+        rc, incs, summ, err, peak = run(why, [path])
         if rc not in (0, 1) or not summ:
             errors.append(f"shapes: {shape}: exit {rc}, summary {'found' if summ else 'missing'}: {err.strip()[:200]}")
             continue
@@ -294,6 +309,9 @@ def check_shapes(why, tmp):
         for k in SHAPE_COUNTS.get(shape, []):
             if summ.get(k) != n:
                 errors.append(f"shapes: {shape}: {k} {summ.get(k)}, made {n}")
+        bad = SHAPE_CHECKS[shape](incs) if shape in SHAPE_CHECKS else None
+        if bad:
+            errors.append(f"shapes: {shape}: {bad}")
         if MEMORY and shape in SHAPE_HELD:
             base = run(why, [make(shape, 10)])[4]
             if base and peak and (peak - base) * 1024 > SHAPE_HELD_MAX * n:
