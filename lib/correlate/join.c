@@ -1271,13 +1271,23 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
     }
     if (!other)
         return false;
-    /* the server's tries, newest first (in the order of their first packet unless the clock
-     * went back), down to client's request */
+    /* the server's failed tries begun from client's request (less the records' reach back)
+     * to its answer: every try that counts below ended by client's answer (the other's came
+     * before it). The failed tries newest first from the newest begun by then (records are in
+     * the order of their first packet within rlag_us: the walk ends once one begun that much
+     * before the window's start is met), not every record to the address from the newest
+     * made (at the decision, seconds on: a refusing backend's hundreds a second,
+     * make-hostile.py crossed); every record with --exhaustive, or when the clock went back */
     struct why_ts oldest = why_ts_add_us(client->req_first_ts, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
+    bool ordered = !cx->st->conns_unordered, windowed = ordered && !cx->exhaustive;
+    struct why_ts stop = why_ts_add_us(oldest, -cx->st->rlag_us);
     bool nearer = false;
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o; o = why_store_conns_next(o)) {
-        if (!cx->st->conns_unordered && why_ts_cmp(o->first_ts, oldest) < 0)
+    for (struct why_conn_rec *o = tries_by(cx, WHY_TRIES_FAILED, why_ts_add_us(client->resp_first_ts, WHY_CAUSAL_US));
+         o; o = tries_prev(cx, o, WHY_TRIES_FAILED)) {
+        if (windowed && why_ts_cmp(o->first_ts, stop) < 0)
             break;
+        if (ordered && why_ts_cmp(o->first_ts, oldest) < 0)
+            continue;
         const struct why_conn *oc = why_rec_conn(o);
         if (o == rc || o->claimed || taken(x, o) || oc->midstream || oc->syn_count == 0 || !attempt_failed(o) ||
             oc->srv_port != c->srv_port || !why_addr_eq(&oc->srv_addr, &c->srv_addr) || !is_upstream_conn(cx, o))
