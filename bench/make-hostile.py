@@ -55,6 +55,8 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
   crossed    N requests in pairs through a reverse proxy to its one backend, which refuses
              every try: the second of a pair answered 502 right after the first's try, the
              first after the second's (the answers cross the tries)
+  resolver   a reverse proxy's N requests on one kept-alive client connection, each making
+             it look its backend's one name up (answered), its try there refused, a 502
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -63,7 +65,7 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert", "crossed")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert", "crossed", "resolver")
 
 
 def ip4(a):
@@ -387,7 +389,7 @@ def frames_of(shape, n):
             a = struct.pack(">HHHHHH", i & 0xFFFF, 0x8180, 1, 64, 0, 0) + qn + struct.pack(">HH", 1, 1) + an
             frames.append((at(i), udp(G, D, p, 53, dnsq(i & 0xFFFF, name))))
             frames.append((at(i) + 0.0001, udp(D, G, 53, p, a)))
-    elif shape == "backend":    # one backend address, a connection a request, one in ten refused
+    elif shape in ("backend", "resolver"):  # one backend address, a connection a request, one in ten refused
         handshake(frames, C, G, 40000, 8080, T0)
         cs, ss = 1001, 5001
         ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -398,8 +400,11 @@ def frames_of(shape, n):
             frames.append((t, tcp(C, G, 40000, 8080, cs, ss, 0x18, req)))
             cs += len(req)
             us, uss = rnd.getrandbits(32), rnd.getrandbits(32)
+            if shape == "resolver":  # the backend's name looked up first, and every try refused
+                frames += [(t + 1e-6, udp(G, D, p, 53, dnsq(i & 0xffff, "backend.lab"))),
+                           (t + 2e-6, udp(D, G, 53, p, dnsq(i & 0xffff, "backend.lab", True, S)))]
             frames.append((t + 1e-5, tcp(G, S, p, 80, us, 0, 2)))
-            if i % 10 == 9:
+            if i % 10 == 9 or shape == "resolver":
                 frames.append((t + 2e-5, tcp(S, G, 80, p, 0, us + 1, 0x14)))
                 frames.append((t + 3e-5, tcp(G, C, 8080, 40000, ss, cs, 0x18, bad)))
                 ss += len(bad)

@@ -258,7 +258,7 @@ SHAPE_COUNTS = {
     "rst": ["tcp_connections"], "synack": ["tcp_connections"], "tlshello": ["tcp_connections"],
     "icmpmany": ["tcp_connections", "failed"], "isn": ["tcp_connections"],
     "tlsalert": ["failed"], "opaque": ["failed"], "tlscert": ["tcp_connections", "failed"],
-    "crossed": ["requests", "failed"],
+    "crossed": ["requests", "failed"], "resolver": ["requests", "dns_queries", "failed"],
 }
 
 
