@@ -690,12 +690,14 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
         struct why_ts ok_last;
         const struct why_dns_rec *failed; /* its latest failed lookup */
     } met[WHY_BG_OTHER_NAMES];
-    uint32_t nmet = 0, walked = 0, passed = 0;
+    uint32_t nmet = 0, walked = 0;
     struct why_ts oldest = why_ts_add_us(from, -WHY_ORDER_SLACK_US);
     /* (the lookups made after the answer, until the decision, are passed over uncounted: how
-     * many came then does not change which ones before it are read) */
-    for (const struct why_dns_rec *d = cx->st->dtail; d && walked < WHY_BG_OTHER_WALK && passed < WHY_BG_OTHER_SKIP;
-         d = d->prev) {
+     * many came then does not change which ones before it are read; the store tells where
+     * the last of those is and how many, not read again for each request of a sweep) */
+    uint64_t passed = 0;
+    const struct why_dns_rec *d0 = cx->exhaustive ? cx->st->dtail : why_store_dns_upto(cx->st, t->resp_first_ts, &passed);
+    for (const struct why_dns_rec *d = d0; d && walked < WHY_BG_OTHER_WALK && passed < WHY_BG_OTHER_SKIP; d = d->prev) {
         if (why_ts_cmp(d->q_ts, oldest) < 0)
             break;
         if (why_ts_cmp(d->q_ts, t->resp_first_ts) > 0) {

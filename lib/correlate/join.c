@@ -119,6 +119,42 @@ static bool name_gave(const struct why_join_ctx *cx, const char *host, const str
     return false;
 }
 
+/* The names DNS answered a with (struct why_addr_names), NULL when more than WHY_ADDR_NAMES
+ * or not cached (the caller reads the index by address). */
+static const struct why_addr_names *addr_names(const struct why_join_ctx *cx, const struct why_addr *a)
+{
+    if (!cx->names)
+        return NULL;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < sizeof a->a; i++)
+        h = (h ^ a->a[i]) * 16777619u;
+    struct why_addr_names *m = &cx->names[h & (WHY_ADDR_NAMES_MEMO - 1)];
+    if (m->valid && m->gen == cx->st->dgen && why_addr_eq(&m->a, a))
+        return m->overflow ? NULL : m;
+    m->valid = true;
+    m->overflow = false;
+    m->gen = cx->st->dgen;
+    m->a = *a;
+    m->n = 0;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!why_addr_eq(why_dns_alink_addr(l), a))
+            continue;
+        uint32_t k = 0;
+        while (k < m->n && (m->v[k].nkey != d->nkey || strcmp(m->v[k].qname, d->qname) != 0))
+            k++;
+        if (k < m->n)
+            continue;
+        if (m->n == WHY_ADDR_NAMES) {
+            m->overflow = true;
+            return NULL;
+        }
+        m->v[m->n].nkey = d->nkey;
+        m->v[m->n++].qname = d->qname;
+    }
+    return m;
+}
+
 static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_addr *a, const char *host)
 {
     if (name_gave(cx, host, a))
@@ -153,6 +189,16 @@ static bool dns_waited_for(const struct why_join_ctx *cx, const struct why_txn *
     return false;
 }
 
+/* A queued request other than client, not decided, for name (dns_waited_for's test but the
+ * time). */
+static bool name_queued(const struct why_join_ctx *cx, const struct why_txn *client, uint64_t nkey, const char *qname)
+{
+    for (const struct why_txn *q = why_store_queued_host(cx->st, nkey); q; q = q->hqnext)
+        if (q != client && !q->decided && q->host[0] && q->hkey == nkey && strcmp(qname, q->ihost) == 0)
+            return true;
+    return false;
+}
+
 static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_join *x,
                                const struct why_txn *client, const struct why_conn_rec *rc)
 {
@@ -163,6 +209,14 @@ static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_j
      * there between that answer and rc. */
     bool any = false;
     struct why_ts latest = {0};
+    /* none when no queued request is for a name that gave the address (a resolver's backend
+     * name, looked up for every request: the index holds thousands of its answers) */
+    const struct why_addr_names *nm = addr_names(cx, &c->srv_addr);
+    bool asked = !nm;
+    for (uint32_t k = 0; nm && k < nm->n && !asked; k++)
+        asked = name_queued(cx, client, nm->v[k].nkey, nm->v[k].qname);
+    if (!asked)
+        return false;
     for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
         const struct why_dns_rec *d = l->rec;
         if (!d->answered || why_ts_cmp(d->a_ts, c->syn_ts0) > 0 || (any && why_ts_cmp(d->a_ts, latest) <= 0) ||
@@ -1538,11 +1592,30 @@ struct named_memo {
     bool other;
 };
 
+/* The queued requests for qname waiting when c began, into m (two at most). */
+static void named_waiting_for(const struct why_join_ctx *cx, const struct why_conn *c, const char *qname,
+                              struct named_memo *m)
+{
+    for (const struct why_txn *o = cx->st->qhead; o && m->n < 2 && !why_join_queue_past(cx, o, c->syn_ts0, WHY_CAUSAL_US);
+         o = o->qnext)
+        if (!o->decided && o->host[0] && strcasecmp(o->host, qname) == 0 &&
+            why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
+            (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0) && (m->n == 0 || m->o[0] != o))
+            m->o[m->n++] = o;
+}
+
 static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
     m->done = true;
     m->n = 0;
+    /* (the answer is how many such requests, up to two, and the one when one: whichever
+     * name finds them first) */
+    const struct why_addr_names *nm = addr_names(cx, &c->srv_addr);
+    for (uint32_t k = 0; nm && k < nm->n && m->n < 2; k++)
+        named_waiting_for(cx, c, nm->v[k].qname, m);
+    if (nm)
+        return;
     /* a name looked up on a schedule has one answer per round: its run of answers in the
      * address's list is walked for once (the queue's walk is the same for each) */
     const char *walked = NULL;
@@ -1550,13 +1623,7 @@ static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_r
         if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr) || (walked && strcmp(walked, l->rec->qname) == 0))
             continue;
         walked = l->rec->qname;
-        for (const struct why_txn *o = cx->st->qhead; o && m->n < 2 && !why_join_queue_past(cx, o, c->syn_ts0, WHY_CAUSAL_US);
-             o = o->qnext)
-            if (!o->decided && o->host[0] && strcasecmp(o->host, l->rec->qname) == 0 &&
-                why_ts_diff_us(o->req_first_ts, c->syn_ts0) >= -WHY_CAUSAL_US &&
-                (!o->has_resp || why_ts_cmp(c->syn_ts0, o->resp_first_ts) <= 0) &&
-                (m->n == 0 || m->o[0] != o))
-                m->o[m->n++] = o;
+        named_waiting_for(cx, c, walked, m);
     }
 }
 

@@ -269,6 +269,25 @@ struct why_join_ctx {
                                      (WHY_ALT_OTHER_NAME_UNRESOLVED: background.c) */
     struct why_spare_memo *spare; /* NULL, or the session's cache of why_join_tls_spare's
                                      walk, valid for one sweep */
+    struct why_addr_names *names; /* NULL, or the session's WHY_ADDR_NAMES_MEMO caches of the
+                                     names DNS answered an address with */
+};
+
+/* The names the DNS records held answered address a with, each once, in the order the index
+ * by address gives them first (newest first), while that index stays (gen: the store's dgen):
+ * the join asks it of every failed try to a, and the index holds every lookup of a backend's
+ * name that a resolver with a short TTL made (one a request: thousands). */
+#define WHY_ADDR_NAMES 8 /* names told (more: overflow, and the callers read the index) */
+#define WHY_ADDR_NAMES_MEMO 16u /* addresses cached (power of two) */
+struct why_addr_names {
+    bool valid, overflow;
+    uint64_t gen;
+    struct why_addr a;
+    uint32_t n;
+    struct {
+        uint64_t nkey;
+        const char *qname;
+    } v[WHY_ADDR_NAMES];
 };
 
 /* The last answer of why_join_tls_spare's walk: whether a connection to addr:port showed

@@ -72,6 +72,8 @@ struct why_session {
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_spare_memo spare;      /* the join's cache of a spare TLS connection's twin,
                                          for one sweep */
+    struct why_addr_names names[WHY_ADDR_NAMES_MEMO]; /* the join's cache of the names an
+                                         address was given for (each checks the store's dgen) */
     struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
                                          on at each packet, sweep and freed record; see
                                          why_sched_q) */
@@ -126,7 +128,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL, &s->spare};
+                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL, &s->spare, s->names};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */

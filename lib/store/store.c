@@ -1023,6 +1023,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
             d->fnext[f]->fprev[f] = d->fprev[f];
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
+    st->dgen++;
     for (uint32_t i = 0; i < d->naddrs; i++) {
         struct why_dns_alink *l = &links[i];
         if (l->prev)
@@ -2378,6 +2379,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     else
         st->dhead = d;
     st->dtail = d;
+    st->dgen++;
     /* newest first in every chain: a lookup finds the latest record */
     uint64_t sh = dns_sock_hash(cli, cport, srv);
     d->kbucket = bucket_of(dns_key_hash(sh, qid, d->nkey), st->nkbuckets);
@@ -2424,6 +2426,7 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
         n = WHY_DNS_REC_ADDRS;
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
+    st->dgen += n != 0;
     for (uint32_t i = 0; i < n; i++) {
         d->addrs[i] = addrs[i];
         struct why_dns_alink *l = &links[i];
@@ -2550,6 +2553,52 @@ static bool dns_ordered(const struct why_store *st)
 {
     return !st->dns_unordered &&
            (!st->dtail || why_ts_diff_us(st->dtail->q_ts, st->dns_qmax) < WHY_ORDER_SLACK_US);
+}
+
+static int64_t dns_lag(struct why_store *st);
+
+struct why_dns_rec *why_store_dns_upto(struct why_store *st, struct why_ts t, uint64_t *after)
+{
+    if (!dns_ordered(st)) {
+        *after = 0;
+        return st->dtail;
+    }
+    struct why_dns_rec *x = NULL;
+    uint64_t n = 0;
+    if (st->dupto.valid && st->dupto.gen == st->dgen && st->dupto.x) {
+        x = st->dupto.x;
+        n = st->dupto.after;
+        if (why_ts_cmp(t, st->dupto.t) >= 0) {
+            /* toward the newest: those after x were first asked after dupto.t; once one was
+             * asked more than the records' lag (dns_lag, every record read; truncated: + 1)
+             * after t, none after it was asked by t */
+            struct why_ts past = why_ts_add_us(t, dns_lag(st) + 1);
+            uint64_t k = 0;
+            for (struct why_dns_rec *o = x->next; o && why_ts_cmp(o->q_ts, past) <= 0; o = o->next) {
+                k++;
+                if (why_ts_cmp(o->q_ts, t) <= 0) {
+                    x = o;
+                    n -= k;
+                    k = 0;
+                }
+            }
+        } else {
+            while (x && why_ts_cmp(x->q_ts, t) > 0) {
+                x = x->prev;
+                n++;
+            }
+        }
+    } else {
+        for (x = st->dtail; x && why_ts_cmp(x->q_ts, t) > 0; x = x->prev)
+            n++;
+    }
+    st->dupto.valid = true;
+    st->dupto.gen = st->dgen;
+    st->dupto.t = t;
+    st->dupto.x = x;
+    st->dupto.after = n;
+    *after = n;
+    return x;
 }
 
 /* How far any DNS record was first asked before one created earlier (dlag_us), reading the

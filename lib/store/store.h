@@ -261,6 +261,14 @@ struct why_store {
     struct why_conn_rec **fbuckets;   /* the same records by client address, newest first */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
     uint64_t ndns;
+    uint64_t dgen;                /* moves on whenever a DNS record comes or goes or the index
+                                     by address gains links (an answer's addresses) */
+    struct {                      /* why_store_dns_upto's last answer, while dgen stays */
+        bool valid;
+        uint64_t gen, after;
+        struct why_ts t;
+        struct why_dns_rec *x;
+    } dupto;
     struct why_ts dns_qmax;           /* the latest q_ts of the records before dtail */
     bool dns_unordered;               /* a record's first query came WHY_ORDER_SLACK_US or more
                                          before one created before it: pruning then walks
@@ -825,6 +833,12 @@ static inline struct why_dns_rec *why_store_dns_answers_next(const struct why_dn
 }
 /* Index links of the records that answered address a (walk ->next, use ->rec). */
 struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a);
+/* The newest DNS record (by creation) first asked by t, and in *after how many were made after
+ * it (each first asked after t): where a walk of the records newest first for those asked by
+ * t may start. From the last answer while no record came or went (a sweep's decisions ask
+ * for their answers' times in turn), else from the newest record. The newest record and 0
+ * when the records are not in the order of their first query (within WHY_ORDER_SLACK_US). */
+struct why_dns_rec *why_store_dns_upto(struct why_store *st, struct why_ts t, uint64_t *after);
 
 /* ---- claims ---- */
 /* up (an upstream request) carried client's: marked, and out of the index for good. */

@@ -44,6 +44,7 @@ struct fixture {
     struct why_conn_more more[320];    /* their parts apart */
     struct why_conn_end ends[320];     /* their FINs and RSTs */
     int nconns;
+    struct why_addr_names names[WHY_ADDR_NAMES_MEMO]; /* the join's cache, as the session's */
 };
 
 static int setup(void **state)
@@ -52,7 +53,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, NULL};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, NULL, f->names};
     *state = f;
     return 0;
 }

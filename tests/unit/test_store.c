@@ -965,6 +965,46 @@ static void dns_span_of_window(void **state)
     assert_int_equal(sp.lo, 41);
 }
 
+/* why_store_dns_upto against a walk from the newest record: the newest asked by t and how
+ * many after it, asked for times in any order, after records come and after some go. */
+static void dns_upto_matches_walk(struct fixture *f, double t)
+{
+    uint64_t n = 0, after = 99;
+    const struct why_dns_rec *x = f->st.dtail;
+    for (; x && why_ts_cmp(x->q_ts, T(t)) > 0; x = x->prev)
+        n++;
+    assert_ptr_equal(why_store_dns_upto(&f->st, T(t), &after), x);
+    assert_int_equal(after, n);
+}
+
+static void dns_upto_of_time(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 300; i++) /* ten a second, every seventh asked 5 ms before the one before */
+        answered(f, "shop.lab", WHY_DNS_A, 1 + i * 0.1 - (i % 7 == 6 ? 0.105 : 0), 1 + i * 0.1 + 0.001,
+                 "198.19.0.10", NULL);
+    static const double up[] = {0.5, 1.0, 1.05, 1.6, 1.6, 1.65, 2.0, 5.0, 5.003, 9.0, 20.0, 40.0};
+    for (size_t i = 0; i < sizeof up / sizeof up[0]; i++)
+        dns_upto_matches_walk(f, up[i]);
+    for (size_t i = sizeof up / sizeof up[0]; i-- > 0;)
+        dns_upto_matches_walk(f, up[i]);
+    for (int i = 0; i < 200; i++)
+        dns_upto_matches_walk(f, 1 + (i * 7919 % 300) * 0.1 - 0.02);
+    for (int i = 6; i < 300; i += 7) /* between one asked early and the one before it */
+        dns_upto_matches_walk(f, 1 + (i - 1) * 0.1 - 0.003);
+    answered(f, "shop.lab", WHY_DNS_A, 31.5, 31.501, "198.19.0.10", NULL); /* one more */
+    dns_upto_matches_walk(f, 31.6);
+    dns_upto_matches_walk(f, 20.0);
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53");
+    why_store_dns_new(&f->st, &cli, 40000, &srv, 53, 9999, "new.lab", WHY_DNS_A)->q_ts = T(31.7); /* unanswered */
+    dns_upto_matches_walk(f, 31.8);
+    dns_upto_matches_walk(f, 31.6);
+    why_store_prune(&f->st, T(16), false); /* those answered before about 14 s go */
+    assert_true(f->st.ndns > 0 && f->st.ndns < 301);
+    for (int i = 0; i < 60; i++)
+        dns_upto_matches_walk(f, 1 + (i * 31 % 320) * 0.1);
+}
+
 /* A name's vector compacted by pruning keeps room for what it holds, and grows again past
  * the room it had: every record left and every record added after is in it, in order. */
 static void dns_vector_grows_after_compaction(void **state)
@@ -2173,6 +2213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_upto_of_time, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_vector_grows_after_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(records_begun_by_a_time, setup, teardown),
