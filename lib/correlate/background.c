@@ -697,6 +697,10 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
      * the last of those is and how many, not read again for each request of a sweep) */
     uint64_t passed = 0;
     const struct why_dns_rec *d0 = cx->exhaustive ? cx->st->dtail : why_store_dns_upto(cx->st, t->resp_first_ts, &passed);
+    /* none to find when no lookup the walk would read (made by d0, first asked from `from`
+     * on) can have failed: the usual capture, whose lookups are answered with addresses */
+    if (!cx->exhaustive && d0 && !why_store_dns_failed_since(cx->st, d0, from))
+        return NULL;
     for (const struct why_dns_rec *d = d0; d && walked < WHY_BG_OTHER_WALK && passed < WHY_BG_OTHER_SKIP; d = d->prev) {
         if (why_ts_cmp(d->q_ts, oldest) < 0)
             break;

@@ -475,6 +475,10 @@ struct why_dns_rec {
     /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;
+    /* the records that may have failed (not answered with an address yet), by creation
+     * (why_store_dns_failed_since) */
+    struct why_dns_rec *xnext, *xprev;
+    bool in_failed;
 };
 _Static_assert(sizeof(void *) != 8 || offsetof(struct why_dns_rec, qname) + sizeof(char *) <= 4 * 64,
                "what pruning reads of a DNS record is in its first four cache lines");

@@ -983,6 +983,23 @@ static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
     v->dead = 0;
 }
 
+/* d leaves the list of records that may have failed (if on it). */
+static void dns_failed_leave(struct why_store *st, struct why_dns_rec *d)
+{
+    if (!d->in_failed)
+        return;
+    if (d->xprev)
+        d->xprev->xnext = d->xnext;
+    else
+        st->xhead = d->xnext;
+    if (d->xnext)
+        d->xnext->xprev = d->xprev;
+    else
+        st->xtail = d->xprev;
+    d->xnext = d->xprev = NULL;
+    d->in_failed = false;
+}
+
 static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
 {
     if (d->prev)
@@ -1024,6 +1041,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
     st->dgen++;
+    dns_failed_leave(st, d);
     for (uint32_t i = 0; i < d->naddrs; i++) {
         struct why_dns_alink *l = &links[i];
         if (l->prev)
@@ -2380,6 +2398,14 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         st->dhead = d;
     st->dtail = d;
     st->dgen++;
+    d->xprev = st->xtail; /* not answered yet */
+    d->xnext = NULL;
+    if (st->xtail)
+        st->xtail->xnext = d;
+    else
+        st->xhead = d;
+    st->xtail = d;
+    d->in_failed = true;
     /* newest first in every chain: a lookup finds the latest record */
     uint64_t sh = dns_sock_hash(cli, cport, srv);
     d->kbucket = bucket_of(dns_key_hash(sh, qid, d->nkey), st->nkbuckets);
@@ -2427,6 +2453,8 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
     st->dgen += n != 0;
+    if (d->answered && d->rcode == 0 && n)
+        dns_failed_leave(st, d); /* answered with an address: it did not fail */
     for (uint32_t i = 0; i < n; i++) {
         d->addrs[i] = addrs[i];
         struct why_dns_alink *l = &links[i];
@@ -2599,6 +2627,21 @@ struct why_dns_rec *why_store_dns_upto(struct why_store *st, struct why_ts t, ui
     st->dupto.after = n;
     *after = n;
     return x;
+}
+
+bool why_store_dns_failed_since(struct why_store *st, const struct why_dns_rec *upto, struct why_ts from)
+{
+    bool ordered = dns_ordered(st);
+    struct why_ts stop = why_ts_add_us(from, ordered ? -(dns_lag(st) + 1) : 0);
+    for (const struct why_dns_rec *d = st->xtail; d; d = d->xprev) {
+        if (d->id > upto->id)
+            continue; /* made after upto */
+        if (why_ts_cmp(d->q_ts, from) >= 0)
+            return true;
+        if (ordered && why_ts_cmp(d->q_ts, stop) < 0)
+            break; /* every one made before it was first asked before from */
+    }
+    return false;
 }
 
 /* How far any DNS record was first asked before one created earlier (dlag_us), reading the

@@ -260,6 +260,7 @@ struct why_store {
                                          server address and port (WHY_ADDR_BUCKETS) */
     struct why_conn_rec **fbuckets;   /* the same records by client address, newest first */
     struct why_dns_rec *dhead, *dtail; /* DNS records by creation */
+    struct why_dns_rec *xhead, *xtail; /* ...those not answered with an address (yet) */
     uint64_t ndns;
     uint64_t dgen;                /* moves on whenever a DNS record comes or goes or the index
                                      by address gains links (an answer's addresses) */
@@ -839,6 +840,11 @@ struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const st
  * for their answers' times in turn), else from the newest record. The newest record and 0
  * when the records are not in the order of their first query (within WHY_ORDER_SLACK_US). */
 struct why_dns_rec *why_store_dns_upto(struct why_store *st, struct why_ts t, uint64_t *after);
+/* A DNS record made by upto (upto or before it, by creation) and first asked at `from` or
+ * after that has not been answered with an address: a lookup that may have failed. From the
+ * newest such record, down to those made before upto, then down to the first asked before
+ * from less the records' lag (all of them when the records are out of order). */
+bool why_store_dns_failed_since(struct why_store *st, const struct why_dns_rec *upto, struct why_ts from);
 
 /* ---- claims ---- */
 /* up (an upstream request) carried client's: marked, and out of the index for good. */

@@ -1005,6 +1005,38 @@ static void dns_upto_of_time(void **state)
         dns_upto_matches_walk(f, 1 + (i * 31 % 320) * 0.1);
 }
 
+/* The lookups that may have failed (not answered with an address) made by a record and asked
+ * from a time on: an NXDOMAIN and one unanswered among answered ones; the unanswered one
+ * leaves once answered with an address, and pruned ones go. */
+static void dns_failed_since_of(void **state)
+{
+    struct fixture *f = *state;
+    struct why_dns_rec *ok[10];
+    for (int i = 0; i < 10; i++)
+        ok[i] = answered(f, "shop.lab", WHY_DNS_A, 1 + i, 1 + i + 0.001, "198.19.0.10", NULL);
+    struct why_dns_rec *nx = answered(f, "nx.lab", WHY_DNS_A, 5.5, 5.501, NULL, NULL);
+    nx->rcode = WHY_DNS_NXDOMAIN;
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53"), a = A("198.19.0.11");
+    struct why_dns_rec *wait = why_store_dns_new(&f->st, &cli, 40001, &srv, 53, 4242, "slow.lab", WHY_DNS_A);
+    wait->q_ts = wait->last_q_ts = T(8.5);
+    struct why_dns_rec *last = answered(f, "shop.lab", WHY_DNS_A, 11, 11.001, "198.19.0.10", NULL);
+    assert_true(why_store_dns_failed_since(&f->st, last, T(8)));   /* slow.lab */
+    assert_true(why_store_dns_failed_since(&f->st, last, T(5.5))); /* both */
+    assert_false(why_store_dns_failed_since(&f->st, last, T(9)));
+    assert_false(why_store_dns_failed_since(&f->st, ok[4], T(1))); /* made after ok[4] */
+    assert_true(why_store_dns_failed_since(&f->st, nx, T(1)));
+    wait->answered = true;
+    wait->a_ts = T(8.6);
+    why_store_dns_answer(&f->st, wait, &a, 1);
+    assert_false(why_store_dns_failed_since(&f->st, last, T(8)));
+    assert_true(why_store_dns_failed_since(&f->st, last, T(5)));
+    why_store_prune(&f->st, T(20), false); /* all answered before 17.5 go */
+    assert_int_equal(f->st.ndns, 0);
+    struct why_dns_rec *again = answered(f, "nx.lab", WHY_DNS_A, 30, 30.001, NULL, NULL);
+    assert_true(why_store_dns_failed_since(&f->st, again, T(1)));
+    assert_ptr_equal(f->st.xhead, again);
+}
+
 /* A name's vector compacted by pruning keeps room for what it holds, and grows again past
  * the room it had: every record left and every record added after is in it, in order. */
 static void dns_vector_grows_after_compaction(void **state)
@@ -2214,6 +2246,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_upto_of_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_failed_since_of, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_vector_grows_after_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(records_begun_by_a_time, setup, teardown),
