@@ -58,11 +58,11 @@ capture() {
   [ "$shape" = isn ] && gen="$HERE/make-flood.py"
   if [ ! -s "$f" ] || [ "$gen" -nt "$f" ]; then
     if [ "$shape" = isn ]; then
-      python3 "$gen" "$f.tmp" "$n" --isn 0x12345678 >/dev/null
+      python3 "$gen" "$f.tmp" "$n" --isn 0x12345678 >/dev/null || return 1
     else
-      python3 "$gen" "$shape" "$n" "$f.tmp"
+      python3 "$gen" "$shape" "$n" "$f.tmp" || return 1
     fi
-    mv "$f.tmp" "$f"
+    mv "$f.tmp" "$f" || return 1
   fi
   echo "$f"
 }
