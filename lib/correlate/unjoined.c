@@ -409,9 +409,9 @@ uint32_t why_join_opaque_client(const struct why_join_ctx *cx, const struct why_
      * before it, so the records begun by then are asked first, newest first (a few; O(TLS
      * records held) is the walk below, which a busy proxy's closed client legs fill) */
     if (max == 1 && !one && !cx->exhaustive) {
-        const struct why_conn_rec *o = why_store_rec_upto(cx->st, why_ts_add_us(t->req_first_ts, WHY_SKEW_US));
+        struct why_conn_rec *o = why_store_rec_upto(cx->st, why_ts_add_us(t->req_first_ts, WHY_SKEW_US));
         for (int k = 0; o && k < OPAQUE_NEAR; o = o->rprev, k++)
-            if (opaque_open_at(cx, (struct why_conn_rec *)o, t, NULL))
+            if (opaque_open_at(cx, o, t, NULL))
                 return 1;
     }
     /* the TLS records, or every record when that index is not kept; the first is the oldest
