@@ -2657,6 +2657,21 @@ static int64_t syn_off(struct why_ts t, const struct why_conn_rec *rc)
     return o < 0 ? -o : o;
 }
 
+/* x->dns[i]'s address k is one an earlier lookup of x (or an earlier address of the same
+ * lookup) gave. */
+static bool addr_given_before(const struct why_join *x, uint32_t i, uint32_t k)
+{
+    const struct why_addr *a = &x->dns[i]->addrs[k];
+    for (uint32_t p = 0; p <= i; p++) {
+        const struct why_dns_rec *d = x->dns[p];
+        uint32_t n = p < i ? (d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS) : k;
+        for (uint32_t q = 0; q < n; q++)
+            if (why_addr_eq(&d->addrs[q], a))
+                return true;
+    }
+    return false;
+}
+
 /* A gateway that tries a server again on a fresh connection after its connect timer T ran out
  * (HAProxy's `timeout connect` with `retries`; Squid's connect_timeout over a name's addresses)
  * dials at once, tries again every T and answers T after the last try. Where several requests
@@ -2695,7 +2710,9 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
     for (uint32_t i = 0; i < x->ndns; i++) {
         const struct why_dns_rec *d = x->dns[i];
         uint32_t na = d->naddrs < WHY_DNS_REC_ADDRS ? d->naddrs : WHY_DNS_REC_ADDRS;
-        for (uint32_t k = 0; k < na; k++)
+        for (uint32_t k = 0; k < na; k++) {
+            if (addr_given_before(x, i, k))
+                continue; /* its tries are in already (a name looked up again gives the same) */
             for (struct why_conn_rec *o = newest; o && (!windowed || why_ts_cmp(o->first_ts, oldest) >= 0);
                  o = tries_prev(cx, o, WHY_TRIES_FAILED)) {
                 const struct why_conn *oc = why_rec_conn(o);
@@ -2717,6 +2734,7 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
                 }
                 v[(*nv)++] = o;
             }
+        }
     }
     struct by_syn bs;
     by_syn_make(&bs, cand, n);

@@ -66,8 +66,6 @@ struct why_session {
                                          gateway is held (-1: not known); a 0 is kept while
                                          no TLS connection comes and the gateways stay */
     uint64_t opaque_tls;              /* st.tls_opened when opaque was last reset */
-    const struct why_txn *orphan;     /* the upstream request sweep_orphans found an orphan
-                                         and decides next (decide does not ask again) */
     uint32_t opaque_gen;              /* gw.gen then */
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_spare_memo spare;      /* the join's cache of a spare TLS connection's twin,
@@ -246,7 +244,9 @@ static void settled(struct why_session *s, const struct why_join_ctx *cx, struct
     settled_apply(s, cx, t, &x);
 }
 
-static void decide(struct why_session *s, struct why_txn *t)
+/* orphan: t is an upstream request why_join_upstream_orphan has just said is one (it is not
+ * asked again) */
+static void decide_as(struct why_session *s, struct why_txn *t, bool orphan)
 {
     t->decided = true;
     s->sched.dgen++; /* the claims and the queue change with each decision */
@@ -257,7 +257,7 @@ static void decide(struct why_session *s, struct why_txn *t)
     struct why_join_ctx cx = join_ctx(s);
     cx.deciding = t;
     why_gw_roles(&s->gw, t->rc);
-    if (t->rc->gw_cli && !t->rc->gw_srv && t != s->orphan && !why_join_upstream_orphan(&cx, t))
+    if (t->rc->gw_cli && !t->rc->gw_srv && !orphan && !why_join_upstream_orphan(&cx, t))
         return;
     t->is_client_leg = true;
     why_store_txn_judged(&s->st, t); /* a client's request is never another's upstream one */
@@ -308,6 +308,11 @@ static void decide(struct why_session *s, struct why_txn *t)
         emit(s, &d.inc);
     }
     free(xa);
+}
+
+static void decide(struct why_session *s, struct why_txn *t)
+{
+    decide_as(s, t, false);
 }
 
 #define WHY_OWN_WAIT_US WHY_PIN_US /* how long a request of the capture host waits to learn
@@ -628,9 +633,7 @@ static void sweep_orphans(struct why_session *s, bool finishing)
         if (!t->queued && !t->decided && !t->claimed_by && !why_join_answered_ok(t) &&
             txn_ready(s, t, finishing) &&
             why_join_upstream_orphan(&cx, t)) {
-            s->orphan = t;
-            decide(s, t);
-            s->orphan = NULL;
+            decide_as(s, t, true);
             why_store_txn_decided(&s->st, t);
         }
 }

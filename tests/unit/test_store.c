@@ -529,6 +529,15 @@ static int txns_since(const struct why_conn_rec *rc, struct why_ts since)
     return n;
 }
 
+/* GET /r on rc at `at`, answered by `answer` (resp_ts). */
+static struct why_txn *answered_at(struct fixture *f, struct why_conn_rec *rc, double at, double answer)
+{
+    struct why_txn *t = request_at(f, rc, "GET", "/r", "shop.lab", T(at));
+    t->has_resp = true;
+    t->resp_ts = T(answer);
+    return t;
+}
+
 /* A connection of upstream requests nobody joins (the gateway's side alone): each trim frees
  * exactly those answered before the stale mark (--settle and WHY_STALE_US before now), read up
  * to the first that is not when their answers came in order, all of them when one came out of
@@ -539,9 +548,8 @@ static void trim_frees_stale_in_order(void **state)
     struct why_conn_rec *a = why_store_conn_new(&f->st, &f->conns[0]);
     struct why_txn *t[42];
     for (int i = 0; i < 40; i++) {
-        t[i] = request_at(f, a, "GET", "/r", "shop.lab", T(1 + i * 0.1));
-        t[i]->has_resp = true;
-        t[i]->resp_ts = t[i]->resp_first_ts = T(1.05 + i * 0.1);
+        t[i] = answered_at(f, a, 1 + i * 0.1, 1.05 + i * 0.1);
+        t[i]->resp_first_ts = t[i]->resp_ts;
     }
     t[35]->resp_ts = T(2.0); /* (out of order in the run: read all of it until it goes) */
     why_store_trim_txns(&f->st, a, T(5), false);
@@ -549,16 +557,12 @@ static void trim_frees_stale_in_order(void **state)
     why_store_trim_txns(&f->st, a, T(13.6), false); /* stale: before 1.6 */
     assert_int_equal(txns_since(a, T(1.6)), 34);
     assert_ptr_equal(a->txn_head, t[6]);
-    t[40] = request_at(f, a, "GET", "/r", "shop.lab", T(19));
-    t[40]->has_resp = true;
-    t[40]->resp_ts = T(20);
+    t[40] = answered_at(f, a, 19, 20);
     why_store_trim_txns(&f->st, a, T(14.1), false); /* before 2.1 */
     assert_int_equal(txns_since(a, T(2.1)), 29);
     assert_ptr_equal(a->txn_head, t[11]);
     /* one answered out of order, after the run: freed as it goes stale, the others too */
-    t[41] = request_at(f, a, "GET", "/r", "shop.lab", T(2.9));
-    t[41]->has_resp = true;
-    t[41]->resp_ts = T(3.0);
+    t[41] = answered_at(f, a, 2.9, 3.0);
     why_store_trim_txns(&f->st, a, T(15.1), false); /* before 3.1 */
     assert_int_equal(txns_since(a, T(3.1)), 19);
     assert_ptr_equal(a->txn_head, t[21]);
