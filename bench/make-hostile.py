@@ -44,10 +44,10 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
   longhead   one keep-alive connection, N requests each with an 8 KB header, answered 502
   gre        conns, each packet inside GRE from another outer address pair
   dnsmany    one name looked up N times, each answer with 64 addresses
-  tlsalert   a TLS reverse proxy (one plain request through it at the start, so that the
-             gateway is known): N client connections to its 443, each ClientHello sent on to
-             the one server's 443 and answered by a fatal alert (handshake_failure)
-  opaque     the same proxy without keys: N client connections to its 443 (a ClientHello and
+  tlsalert   a gateway passing TLS through (one plain request through it at the start, so that
+             the gateway is known): N client connections to its 443, each ClientHello sent on
+             unchanged to the one server's 443 and answered by a fatal alert (handshake_failure)
+  opaque     a TLS reverse proxy without keys: N client connections to its 443 (a ClientHello and
              an encrypted record), each followed by its request upstream on a new connection,
              answered 503
   tlscert    N connections of the gateway to one server's 443, each closed by the gateway

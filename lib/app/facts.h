@@ -30,6 +30,9 @@ struct why_tls_facts {
     char alpn[16];                /* the protocol the server chose (ALPN: "h2", "http/1.1"),
                                      "" when none or hidden (TLS 1.3 sends it encrypted) */
     char alpn_offered[16];        /* the client's first ALPN offer, "" when none */
+    uint64_t hello_key;           /* a hash of the client's ClientHello random, never 0 (0: no
+                                     ClientHello yet): the same on the two legs of a gateway
+                                     that passes TLS through (why_store_hello_twins) */
     uint16_t version;             /* the server's chosen version (0x0303 TLS 1.2, 0x0304 1.3) */
     bool appdata[2];              /* application data seen in each direction */
     bool ccs[2];                  /* ChangeCipherSpec seen */

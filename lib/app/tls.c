@@ -64,6 +64,20 @@ static void on_tls_record(void *ctx, uint8_t ctype, uint16_t version, uint16_t l
     }
 }
 
+/* The ClientHello's 32 random bytes as a 64-bit key: mixed, so that a bucket's bits are not
+ * the sender's to choose alone; never 0. */
+static uint64_t hello_key(const uint8_t random[32])
+{
+    uint64_t h = 0x243f6a8885a308d3u;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w;
+        memcpy(&w, random + 8 * i, sizeof w);
+        h = (h ^ w) * 0x9e3779b97f4a7c15u;
+        h ^= h >> 29;
+    }
+    return h ? h : 1;
+}
+
 static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
 {
     struct tls_ctx *tc = ctx;
@@ -75,6 +89,10 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
         why_tlsdec_server_hello(rc->st.tls->dec, h->random, h->version ? h->version : h->legacy_version,
                                 h->cipher);
     if (h->client) {
+        if (!rc->tls->hello_key) {
+            rc->tls->hello_key = hello_key(h->random);
+            why_store_hello_add(tc->env->st, rc);
+        }
         if (h->sni[0] && strcmp(rc->tls->sni, h->sni) != 0 && !why_tls_facts_set(&rc->tls->sni, h->sni))
             tc->env->sum->oom++;
         snprintf(rc->tls->alpn_offered, sizeof rc->tls->alpn_offered, "%s", h->alpn);

@@ -78,6 +78,8 @@ struct why_join {
                                      the upstream did cannot be read from it (correlate/partial.c) */
     struct why_conn_rec *client_conn; /* unjoined TLS, or a direct request of an opaque gateway:
                                          the client's TLS connection served then */
+    bool passthrough;             /* unjoined TLS: client_conn's ClientHello went upstream
+                                     unchanged (up_conn), the gateway passing TLS through */
     struct why_ts end_ts;         /* when the client leg was answered / given up */
     uint64_t end_frame;           /* frame id of that, 0 if none */
     bool direct;                  /* no gateway hop: `up` is the client's own request */

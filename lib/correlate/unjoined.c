@@ -117,10 +117,61 @@ bool why_join_tls_failed(const struct why_conn_rec *rc)
 /* rc is a gateway's TLS connection on which the origin failed and nothing claimed it (the
  * client leg is HTTPS too, so no request could be read): the client's TLS connection the
  * gateway was serving then goes with it (same SNI first). */
+/* The latest packet of a connection, either way. */
+static struct why_ts conn_last_ts(const struct why_conn *c)
+{
+    struct why_ts last = c->half[0].last_ts;
+    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
+        last = c->half[1].last_ts;
+    return last;
+}
+
+/* A gateway that passes TLS through (HAProxy `mode tcp`, nginx `stream`, an SNI router) sends
+ * its client's ClientHello upstream unchanged: the two legs of one handshake carry the same
+ * random, which no other pair of connections has. rc is either leg. The client leg is the one
+ * whose ClientHello came first; the other came from another address (the gateway's; a
+ * transparent one that keeps its client's address is not told), to another server, while the
+ * client leg was open. The upstream leg failed as rc did (the same records, relayed), and the
+ * join holds both: the incident is the origin's answer to the client's handshake. */
+static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    struct why_conn_rec *tw[WHY_HELLO_SAME - 1];
+    uint32_t n = why_store_hello_twins(cx->st, rc, tw);
+    for (uint32_t i = 0; i < n; i++) {
+        struct why_conn_rec *o = tw[i];
+        if (o->app != WHY_APP_TLS || o->claimed)
+            continue;
+        const struct why_conn *a = why_rec_conn(rc), *b = why_rec_conn(o);
+        int ord = why_ts_cmp(a->half[WHY_C2S].first_data_ts, b->half[WHY_C2S].first_data_ts);
+        if (ord == 0)
+            ord = a->half[WHY_C2S].first_data_frame < b->half[WHY_C2S].first_data_frame ? -1 : 1;
+        struct why_conn_rec *cli = ord < 0 ? rc : o, *up = ord < 0 ? o : rc;
+        const struct why_conn *cc = why_rec_conn(cli), *uc = why_rec_conn(up);
+        if (why_addr_eq(&cc->cli_addr, &uc->cli_addr) ||
+            (why_addr_eq(&cc->srv_addr, &uc->srv_addr) && cc->srv_port == uc->srv_port) ||
+            why_ts_diff_us(uc->half[WHY_C2S].first_data_ts, conn_last_ts(cc)) > WHY_SKEW_US ||
+            !why_join_tls_failed(up))
+            continue;
+        why_gw_roles(cx->gw, cli);
+        why_gw_roles(cx->gw, up);
+        if (cli->gw_cli || up->gw_srv)
+            continue; /* the roles the gateways' sets give say otherwise */
+        x->attempts[0] = up;
+        x->nattempts = 1;
+        x->up_conn = up;
+        x->client_conn = cli;
+        x->passthrough = true;
+        return true;
+    }
+    return false;
+}
+
 void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
     why_gw_roles(cx->gw, rc);
+    if (passthrough_join(cx, rc, x))
+        return;
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
     if (!rc->gw_cli)
@@ -140,10 +191,7 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
         const struct why_conn *oc = why_rec_conn(o);
         if (!o->gw_srv || o->gw_cli || why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
             continue;
-        struct why_ts last = oc->half[0].last_ts;
-        if (why_ts_cmp(oc->half[1].last_ts, last) > 0)
-            last = oc->half[1].last_ts;
-        if (o->closed && why_ts_cmp(last, when) < 0)
+        if (o->closed && why_ts_cmp(conn_last_ts(oc), when) < 0)
             continue; /* gone before the failure */
         if (strcmp(o->tls->sni, rc->tls->sni) == 0) {
             x->client_conn = o;
@@ -154,15 +202,6 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
     }
     if (x->client_conn)
         why_gw_roles(cx->gw, x->client_conn);
-}
-
-/* The latest packet of a connection, either way. */
-static struct why_ts conn_last_ts(const struct why_conn *c)
-{
-    struct why_ts last = c->half[0].last_ts;
-    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
-        last = c->half[1].last_ts;
-    return last;
 }
 
 /* When t's attempt ended: its answer's end, its stream's end, or its connection's last
@@ -510,6 +549,8 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;
+    if (x->passthrough) /* the client's leg failed too: the same handshake, told once */
+        why_store_conn_claimed(st, x->client_conn);
     claim_bgdns(x);
     if (x->self_dns)
         x->self_dns->claimed = true;

@@ -103,6 +103,8 @@ static const struct why_cause causes[WHY_CAUSE_COUNT] = {
      "Look at the gRPC service on {addr}: it answered {grpc}."},
     [WHY_CAUSE_NOT_ACCEPTING] = {"not_accepting", "connection_timeout", "gateway", "SYNs to a server went unanswered while the same address and port answered other connections' SYNs: it was reachable and listening but did not take these (a full accept queue drops SYNs; so does a load balancer's dead backend, or a rule for some clients).",
      "{addr}:{port} took other connections meanwhile, not {who}'s: a full accept queue there (nstat TcpExtListenOverflows; raise the backlog and somaxconn, find why it accepts slowly), a load balancer sending these to a dead server, or a rule dropping them."},
+    [WHY_CAUSE_TLS_PASSTHROUGH_ALERT] = {"tls_passthrough_alert", "tls_protocol_error", "origin", "The gateway passes TLS through (HAProxy mode tcp, nginx stream, an SNI router): it sent the client's ClientHello on to the origin unchanged (the same random on both legs), and the handshake between the client and the origin ended with a fatal alert, which the gateway relayed. The gateway itself did not fail.",
+     "The client and {addr} could not agree on TLS ({alert}): compare what the client offers (versions, ciphers, SNI, certificate) with what {addr} accepts; the gateway passes the handshake through and cannot change it."},
 };
 
 const struct why_cause *why_causes(size_t *n)

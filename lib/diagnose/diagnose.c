@@ -1111,6 +1111,41 @@ static bool goaway_before_cause(struct why_incident *inc, const struct why_join 
     return true;
 }
 
+/* A gateway that passes TLS through (x->passthrough): the handshake was the client's with the
+ * origin, the gateway relaying its records both ways; a fatal alert from either ended it for
+ * both. The ClientHello sent on, the alert and the gateway's copy of it are the evidence. */
+static bool passthrough_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
+{
+    const struct why_conn_rec *up = x->up_conn, *cl = x->client_conn;
+    const struct why_tls_facts *t = up->tls;
+    if (!t->alert_frame || t->alert_level != 2)
+        return false;
+    const struct why_conn *uc = why_rec_conn(up);
+    char dst[64], an[40];
+    why_endpoint_str(&uc->srv_addr, uc->srv_port, dst, sizeof dst);
+    const char *name = why_tls_alert_name(t->alert_desc, an, sizeof an);
+    bool from_origin = t->alert_dir == WHY_S2C;
+    why_str_copy(f->a->alert, sizeof f->a->alert, name);
+    why_dg_cause(inc, WHY_CAUSE_TLS_PASSTHROUGH_ALERT);
+    why_dg_param(inc, "alert=%s from=%s", name, from_origin ? "origin" : "client");
+    const struct why_conn *cc = why_rec_conn(cl);
+    char gw[64];
+    why_endpoint_str(&cc->srv_addr, cc->srv_port, gw, sizeof gw);
+    why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, cl, WHY_C2S, cc->half[WHY_C2S].first_data_frame,
+        cc->half[WHY_C2S].first_data_ts, WHY_P_EV_PT_HELLO, gw, NULL, 0, 0);
+    why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, up, WHY_C2S, uc->half[WHY_C2S].first_data_frame,
+        uc->half[WHY_C2S].first_data_ts, WHY_P_EV_PT_HELLO, dst, NULL, 1, 0);
+    why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, up, from_origin ? WHY_S2C : WHY_C2S, t->alert_frame, t->alert_ts,
+        WHY_P_EV_PT_ALERT, name, NULL, from_origin, 0);
+    /* the gateway's copy: the client leg's first alert, the same way */
+    const struct why_tls_facts *ct = cl->tls;
+    if (ct->alert_frame && (ct->alert_dir == WHY_S2C) == from_origin && ct->alert_desc == t->alert_desc)
+        why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, cl, from_origin ? WHY_S2C : WHY_C2S, ct->alert_frame, ct->alert_ts,
+            WHY_P_EV_PT_ALERT, name, NULL, from_origin, from_origin);
+    why_dg_say(inc, WHY_P_TLS_PASSTHROUGH_ALERT, dst, t->sni, name, from_origin, 0, 0, 0);
+    return true;
+}
+
 /* The client's TLS connection the gateway served (no keys: its request is opaque): what the
  * client spoke (ALPN) and how long its connection stayed. */
 static void opaque_client_evidence(struct why_incident *inc, const struct why_conn_rec *client_conn)
@@ -1461,6 +1496,8 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
     bool found;
     if (x->ndns)
         found = dns_cause(inc, x, &f);
+    else if (x->passthrough && passthrough_cause(inc, x, &f))
+        found = true;
     else if (x->up_conn && x->up_conn->app == WHY_APP_TLS)
         found = tls_cause(inc, x, &f);
     else
@@ -1482,6 +1519,8 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         why_str_copy(inc->sni, sizeof inc->sni, x->client_conn->tls->sni);
         inc->request_frame = cc->first_frame;
         opaque_client_evidence(inc, x->client_conn);
+        if (inc->cause == WHY_CAUSE_TLS_PASSTHROUGH_ALERT) /* the peers', not the gateway's */
+            inc->kind = x->up_conn->tls->alert_dir == WHY_S2C ? WHY_KIND_ORIGIN : WHY_KIND_CLIENT;
     }
     why_dg_finish(inc, x, f.gw);
     return true;

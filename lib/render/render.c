@@ -160,6 +160,11 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         snprintf(out, size, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.", s0, sni(s1), s2,
                  n[0] ? "origin" : "gateway");
         break;
+    case WHY_P_TLS_PASSTHROUGH_ALERT:
+        snprintf(out, size,
+                 "The gateway passes TLS through: the client's handshake with %s (SNI %s) failed: %s alert from the %s, which the gateway relayed.",
+                 s0, sni(s1), s2, n[0] ? "origin" : "client");
+        break;
     case WHY_P_TLS_GATEWAY_LEFT:
         snprintf(out, size,
                  "The gateway finished the TLS handshake with %s (SNI %s) and closed without sending the request: it refused something in the handshake%s.",
@@ -392,6 +397,18 @@ static void evidence(const struct why_words *w, char *out, size_t size)
         break;
     }
     case WHY_P_EV_CLIENT_CLOSES: snprintf(out, size, "the client closes the connection"); break;
+    case WHY_P_EV_PT_HELLO:
+        if (n[0])
+            snprintf(out, size, "the client's ClientHello sent on to %s by the gateway, unchanged (the same random)", s0);
+        else
+            snprintf(out, size, "ClientHello from the client to %s", s0);
+        break;
+    case WHY_P_EV_PT_ALERT:
+        if (n[1])
+            snprintf(out, size, "the same alert passed on to the %s by the gateway", n[0] ? "client" : "origin");
+        else
+            snprintf(out, size, "TLS alert %s from the %s", s0, n[0] ? "origin" : "client");
+        break;
     case WHY_P_EV_LAST_ANSWER: snprintf(out, size, "last answer on this connection ends"); break;
     case WHY_P_EV_OWN_DNS_QUERY:
         snprintf(out, size, "gateway's own DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),

@@ -35,6 +35,8 @@ enum why_phrase {
                                n0 1 = certificate alert */
     WHY_P_TLS_ALERT,        /* s0 destination, s1 SNI, s2 alert name; n0 1 = from the origin */
     WHY_P_TLS_GATEWAY_LEFT, /* s0 destination, s1 SNI; n0 1 = TLS 1.3 */
+    WHY_P_TLS_PASSTHROUGH_ALERT, /* s0 destination, s1 SNI, s2 alert name; n0 1 = from the
+                               origin (0: from the client) */
     WHY_P_TLS_CUT,          /* s0 destination, s1 SNI; n0 1 = reset */
     WHY_P_CLAIM,            /* s0 the gateway's words; n0 status */
     WHY_P_ORIGIN_5XX,       /* s0 origin address, s1 port; n0 status */
@@ -94,6 +96,10 @@ enum why_phrase {
     WHY_P_EV_LAST_BYTES,    /* the last response bytes before a silence */
     WHY_P_EV_CLIENT_ENDS_AFTER, /* n0 silence us */
     WHY_P_EV_CLIENT_CLOSES,
+    WHY_P_EV_PT_HELLO,      /* s0 destination; n0 1 = the gateway's copy of the client's
+                               ClientHello (the same random), 0 = the client's own */
+    WHY_P_EV_PT_ALERT,      /* s0 alert name; n0 1 = the origin's (0: the client's), n1 1 = the
+                               gateway's copy of it to the other side */
     /* the gateways' habits: keep-alive reuse, their own schedule, their buffers */
     WHY_P_CLOSED_ON_REUSE,  /* s0 destination; n0 idle us, n1 1 = reset, n2 close-to-request us
                                (>= 0), n3 1 = the close came before the request left */

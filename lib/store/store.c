@@ -892,9 +892,12 @@ static void one_way_set(struct why_store *st, struct why_conn_rec *rc, unsigned 
     rc->one_way = (uint8_t)now;
 }
 
+static void hello_remove(struct why_store *st, struct why_conn_rec *rc);
+
 static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
     one_way_set(st, rc, 0);
+    hello_remove(st, rc);
     if (st->slots_ok) {
         tls_remove(st, rc);
         st->slots[rc->slot].rc = NULL;
@@ -1101,6 +1104,7 @@ void why_store_fini(struct why_store *st)
     free(st->uslots);
     free(st->tslots);
     free(st->tls_recs);
+    free(st->hello);
     free(st->ready);
     free(st->complete);
     for (int i = 0; i < WHY_TIX_N; i++)
@@ -1608,6 +1612,101 @@ void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc)
     }
     st->tls_recs[st->ntls++] = rc;
     st->slots[rc->slot].tls_pos = (uint32_t)st->ntls & WHY_SLOT_TLS_POS_MASK;
+}
+
+/* ---- TLS records by their ClientHello's random ---- */
+
+/* An entry of key's reach in v (nv entries): the i-th from its home (the key is a hash: its
+ * bits are taken as they are). */
+static inline struct why_hello_ent *hello_at(struct why_hello_ent *v, uint32_t nv, uint64_t key, uint32_t i)
+{
+    return &v[((uint32_t)(key >> 17) + i) & (nv - 1)];
+}
+
+static void hello_remove(struct why_store *st, struct why_conn_rec *rc)
+{
+    uint64_t key = rc->tls->hello_key;
+    if (!key || !st->hello)
+        return;
+    for (uint32_t i = 0; i < WHY_HELLO_REACH; i++) {
+        struct why_hello_ent *e = hello_at(st->hello, st->nhello_ents, key, i);
+        if (e->rc == rc) {
+            e->key = 0;
+            e->rc = NULL;
+            st->nhello--;
+            return;
+        }
+    }
+}
+
+/* rc with key into v (nv entries): the first free entry of its reach, unless WHY_HELLO_SAME
+ * hold that key already or none is free (randoms repeated, or keys made to meet: rc is then
+ * not indexed). true when put. */
+static bool hello_put(struct why_hello_ent *v, uint32_t nv, uint64_t key, struct why_conn_rec *rc)
+{
+    struct why_hello_ent *free_ent = NULL;
+    uint32_t same = 0;
+    for (uint32_t i = 0; i < WHY_HELLO_REACH; i++) {
+        struct why_hello_ent *e = hello_at(v, nv, key, i);
+        if (e->key == key && ++same >= WHY_HELLO_SAME)
+            return false;
+        if (!e->key && !free_ent)
+            free_ent = e;
+    }
+    if (!free_ent)
+        return false;
+    free_ent->key = key;
+    free_ent->rc = rc;
+    return true;
+}
+
+/* Twice the entries, each put again. false when out of memory (the index stays as it was). */
+static bool hello_grow(struct why_store *st)
+{
+    uint32_t nv = st->nhello_ents ? st->nhello_ents * 2 : 1024;
+    struct why_hello_ent *v = calloc(nv, sizeof *v);
+    if (!v)
+        return false;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < st->nhello_ents; i++) {
+        struct why_hello_ent *e = &st->hello[i];
+        n += e->key && hello_put(v, nv, e->key, e->rc);
+    }
+    free(st->hello);
+    st->hello = v;
+    st->nhello_ents = nv;
+    st->nhello = n;
+    return true;
+}
+
+void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc)
+{
+    uint64_t key = rc->tls->hello_key;
+    if (!key)
+        return;
+    if ((uint64_t)(st->nhello + 1) * 2 > st->nhello_ents && !hello_grow(st)) {
+        st->sum->oom++;
+        return;
+    }
+    for (uint32_t i = 0; i < WHY_HELLO_REACH; i++)
+        if (hello_at(st->hello, st->nhello_ents, key, i)->rc == rc)
+            return; /* (a second ClientHello on it, after a HelloRetryRequest: the same random) */
+    st->nhello += hello_put(st->hello, st->nhello_ents, key, rc);
+}
+
+uint32_t why_store_hello_twins(const struct why_store *st, const struct why_conn_rec *rc,
+                               struct why_conn_rec **out)
+{
+    uint64_t key = rc->tls->hello_key;
+    uint32_t n = 0;
+    if (!key || !st->hello)
+        return 0;
+    for (uint32_t i = 0; i < WHY_HELLO_REACH && n < WHY_HELLO_SAME - 1; i++) {
+        const struct why_hello_ent *e = hello_at(st->hello, st->nhello_ents, key, i);
+        if (e->key == key && e->rc != rc)
+            out[n++] = e->rc;
+    }
+    return n;
 }
 
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n)

@@ -19,6 +19,8 @@
  *     why_store_dns_answers;
  *   - connection records by server address, O(records to it): why_store_conns_to;
  *   - connection records found to be TLS, O(such records): why_store_tls_recs;
+ *   - TLS records by their ClientHello's random, O(1): why_store_hello_twins (a gateway
+ *     that passes TLS through sends its client's ClientHello upstream unchanged);
  *   - connection attempts not seen to connect (not midstream, no SYN-ACK, not claimed) by
  *     path (client address, server address and port), newest first, O(such records on
  *     it) amortised: why_store_attempts; a record that connects or is claimed leaves at
@@ -96,6 +98,15 @@
 #define WHY_SLOT_TLS_POS_MASK ((1u << WHY_SLOT_TLS_POS_BITS) - 1u)
 
 /* One record in the vector by creation: what a walk by time reads without the record. */
+/* An entry of the index of TLS records by their ClientHello's random: a key's entries lie in
+ * the WHY_HELLO_REACH from its home (open addressing), at most WHY_HELLO_SAME of one key. */
+#define WHY_HELLO_REACH 32
+#define WHY_HELLO_SAME 4
+struct why_hello_ent {
+    uint64_t key;                     /* the record's facts' hello_key; 0: empty */
+    struct why_conn_rec *rc;
+};
+
 struct why_rec_slot {
     struct why_ts first_ts;           /* why_rec_conn(rc)->first_ts */
     struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
@@ -198,6 +209,10 @@ struct why_store {
                                          slot holds the place): valid while tls_ok */
     size_t ntls, tls_cap;
     bool tls_ok;                      /* false for good after an allocation failed */
+    struct why_hello_ent *hello;      /* TLS records by their ClientHello's random (facts'
+                                         hello_key), open addressing, at most half the entries
+                                         used; a record whose reach is full is not on it */
+    uint32_t nhello_ents, nhello;     /* entries (a power of two), records on it */
     struct why_rec_slot *slots;       /* the records by creation (rhead..rtail), with freed ones */
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
@@ -571,6 +586,13 @@ static inline int64_t why_store_rec_back_us(const struct why_store *st)
 }
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
+/* rc's ClientHello was read (its facts' hello_key set): it joins the index by that random. */
+void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc);
+/* The other records whose ClientHello had rc's random, at most WHY_HELLO_SAME - 1 of them in
+ * out (their number). A random is the client's: the same one on two connections is one
+ * handshake sent on, or a client that repeats its randoms (none of them then tells). */
+uint32_t why_store_hello_twins(const struct why_store *st, const struct why_conn_rec *rc,
+                               struct why_conn_rec **out);
 /* The records found to be TLS, in no order (*n of them; none yet: an empty vector); NULL when
  * the index is not kept (an allocation failed): then every record must be walked. */
 struct why_conn_rec *const *why_store_tls_recs(const struct why_store *st, size_t *n);

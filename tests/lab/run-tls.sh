@@ -271,19 +271,21 @@ FMT='%{url_effective}\t%{http_code}\t%{exitcode}\t%{time_total}\t%{local_ip}\t%{
 
 job() { # job RUN NAME URL OPTS: the client side of one scenario line
   local run="$1" name="$2" url="$3" opts="$4"
-  local count=1 par=0 v6=0 https=0 maxtime=20 delay=0 o i="${GW_IDX[$1]}"
+  local count=1 par=0 v6=0 https=0 pt=0 maxtime=20 delay=0 o i="${GW_IDX[$1]}"
   IFS=, read -r -a olist <<<"$opts"
   for o in "${olist[@]}"; do
     case "$o" in
       count=*) count="${o#count=}" ;; parallel=*) par="${o#parallel=}" ;;
       maxtime=*) maxtime="${o#maxtime=}" ;; delay=*) delay="${o#delay=}" ;;
-      v6) v6=1 ;; https) https=1 ;; keylog|-|"") ;;
+      v6) v6=1 ;; https) https=1 ;; passthrough) pt=1 ;; keylog|-|"") ;;
       *) echo "tls-lab: unknown option $o in $name" >&2 ;;
     esac
   done
   local args=(-s --connect-timeout 5 --max-time "$maxtime" -w "$FMT"
               -H 'User-Agent: why502-tls-lab' -H 'Accept:')
-  if [ $https -eq 1 ]; then
+  if [ $pt -eq 1 ]; then  # the origin's own certificate, through the gateway's port 8443
+    args+=(--cacert "$WORK/ca.pem" --connect-to "::198.18.3.1$i:8443")
+  elif [ $https -eq 1 ]; then
     args+=(--cacert "$WORK/gw.pem" --connect-to "::198.18.3.1$i:443")
   elif [ $v6 -eq 1 ]; then
     args+=(--connect-to "::[fd00:3::1$i]:80")

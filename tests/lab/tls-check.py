@@ -15,7 +15,8 @@
       incident for a success; none for a URL the lab never asked for. Lines with the option
       `keylog` are held to their expectation only in the pass with keys; without keys any TLS
       incident (or none) is accepted for them, and an incident without URL is accepted from an
-      HTTPS client's address. Last line "N passed, N failed"; exit 1 if anything failed.
+      HTTPS client's address. Lines with `passthrough` (the gateway passes TLS through) are
+      told by the client's address: one incident as expected for a failure, none for a success. Last line "N passed, N failed"; exit 1 if anything failed.
 """
 import argparse
 import collections
@@ -193,6 +194,7 @@ def read_scenarios(path):
     for r in rows:
         r["keylog"] = "keylog" in r["opts"]
         r["https"] = "https" in r["opts"]
+        r["passthrough"] = "passthrough" in r["opts"]
     return rows
 
 
@@ -238,12 +240,41 @@ def one_pass(a, t, rows, results, with_keys):
                 print(f"    {inc.get('url')}  {inc.get('error')}/{inc.get('detail')}/{inc.get('kind')}"
                       f"  status {inc.get('status')}  client {inc.get('client')}"
                       f"  {inc.get('detail_text') or ''}")
-        by_url = collections.defaultdict(list)
+        by_url, by_client = collections.defaultdict(list), collections.defaultdict(list)
         for inc in incidents:
             by_url[inc.get("url")].append(inc)
-        known, lenient_clients = set(), set()
+            if inc.get("url") is None:
+                by_client[inc.get("client")].append(inc)
+        known, lenient_clients, pt_clients = set(), set(), set()
         for r in run_rows:
             lenient = r["keylog"] and not with_keys
+            if r["passthrough"]:
+                # the gateway passes TLS through: no request to name, the client's address
+                # tells its incident (with keys the successes' requests are read, and no
+                # incident may name them either)
+                for url in r["urls"]:
+                    known.add(url)
+                    res = results.get((run, url))
+                    ca = check.client_addr(res) if res else None
+                    if not ca:
+                        t.check(False, f"{run}/{r['name']}: {url} has a result with the client's address")
+                        continue
+                    pt_clients.add(ca)
+                    got = by_client.get(ca, []) + by_url.get(url, [])
+                    if r["detail"] == "none":
+                        t.check(not got and res["status"] == "200",
+                                f"{run}/{r['name']} ({label}): {url} answered {res['status']}, "
+                                f"{len(got)} incident(s) for its client {ca}")
+                        continue
+                    want = dict(error=r["error"], detail=r["detail"], kind=r["kind"], status=None)
+                    have = [{k: i.get(k) for k in want} for i in got]
+                    t.check(have == [want], f"{run}/{r['name']} ({label}): client {ca} (passed "
+                            f"through, saw {res['status']}) -> "
+                            + (", ".join(f"{h['error']}/{h['detail']}/{h['kind']}/{h['status']}"
+                                         for h in have) or "no incident")
+                            + ("" if have == [want] else f" (want {want['error']}/{want['detail']}/"
+                                                         f"{want['kind']}/None)"))
+                continue
             if r["detail"] == "none":
                 known.update(r["urls"])
                 asked = [u for u in r["urls"] if (run, u) in results]
@@ -290,6 +321,8 @@ def one_pass(a, t, rows, results, with_keys):
             for inc in incs:
                 if url is None and inc.get("client") in lenient_clients and inc.get("error") in TLS_ERRORS:
                     continue  # an HTTPS client leg read without keys: no URL to name
+                if url is None and inc.get("client") in pt_clients:
+                    continue  # a client passed through (checked above)
                 t.check(False, f"{run} ({label}): unexpected incident for {url}: {inc.get('error')}/"
                         f"{inc.get('detail')} status {inc.get('status')} client {inc.get('client')}")
 

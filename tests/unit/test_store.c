@@ -1381,6 +1381,77 @@ static void tls_records_indexed(void **state)
     assert_int_equal(n, 0);
 }
 
+/* A record with a ClientHello of key `key` on the index by random (conn c, left as made). */
+static struct why_conn_rec *hello_rec(struct fixture *f, struct why_conn *c, uint64_t key)
+{
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, c);
+    assert_non_null(rc);
+    rc->app = WHY_APP_TLS;
+    assert_non_null(why_store_tls_facts(&f->st, rc));
+    rc->tls->hello_key = key;
+    why_store_hello_add(&f->st, rc);
+    return rc;
+}
+
+/* The index by ClientHello random: the two legs of one handshake find each other, and only
+ * each other; a record added twice is there once; a bucket full of one key leaves the rest out
+ * (at most WHY_HELLO_SAME - 1 twins, never a walk of them all); growing keeps every pair; a
+ * record freed leaves. (The join's use: tests/e2e TESTLIST tls-passthrough.) */
+static void hello_twins_indexed(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *tw[WHY_HELLO_SAME];
+    struct why_conn_rec *a = hello_rec(f, &f->conns[0], 0x1234567890abcdefu);
+    struct why_conn_rec *b = hello_rec(f, &f->conns[1], 0x1234567890abcdefu);
+    struct why_conn_rec *other = hello_rec(f, &f->conns[2], 0x1234567890abcdeeu);
+    why_store_hello_add(&f->st, a); /* a second ClientHello on a: the same random */
+    assert_int_equal(why_store_hello_twins(&f->st, a, tw), 1);
+    assert_ptr_equal(tw[0], b);
+    assert_int_equal(why_store_hello_twins(&f->st, b, tw), 1);
+    assert_ptr_equal(tw[0], a);
+    assert_int_equal(why_store_hello_twins(&f->st, other, tw), 0);
+    assert_int_equal(f->st.nhello, 3);
+
+    /* many records of one key (a client that repeats its random): the first WHY_HELLO_SAME
+     * are indexed, the rest are not, and nothing walks them */
+    static struct why_conn same[12];
+    for (int i = 0; i < 12; i++) {
+        same[i] = f->conns[3];
+        same[i].cli_port = (uint16_t)(40000 + i);
+        hello_rec(f, &same[i], 0x77u << 17);
+    }
+    struct why_conn_rec *x = hello_rec(f, &f->conns[3], 0x77u << 17);
+    assert_int_equal(f->st.nhello, 3 + WHY_HELLO_SAME); /* x is not on it */
+    assert_int_equal(why_store_hello_twins(&f->st, x, tw), WHY_HELLO_SAME - 1); /* the first */
+
+    /* growth: 3,000 pairs more, each pair still found after the table doubled */
+    enum { PAIRS = 3000 };
+    static struct why_conn pc[2 * PAIRS];
+    static struct why_conn_rec *pr[2 * PAIRS];
+    uint32_t before = f->st.nhello_ents;
+    for (int i = 0; i < 2 * PAIRS; i++) {
+        pc[i] = f->conns[0];
+        pc[i].cli_port = (uint16_t)(1000 + i);
+        pr[i] = hello_rec(f, &pc[i], (uint64_t)(i / 2 + 1) * 0x9e3779b97f4a7c15u);
+    }
+    assert_true(f->st.nhello_ents > before);
+    for (int i = 0; i < 2 * PAIRS; i++) {
+        uint32_t n = why_store_hello_twins(&f->st, pr[i], tw);
+        assert_int_equal(n, 1);
+        assert_ptr_equal(tw[0], pr[i ^ 1]);
+    }
+    assert_int_equal(why_store_hello_twins(&f->st, a, tw), 1);
+
+    /* freed: b leaves, and a has no twin */
+    b->closed = true;
+    why_store_conn_active(&f->st, b);
+    b->c->half[0].last_ts = b->c->half[1].last_ts = T(1);
+    for (int i = 0; i < 2 * PAIRS; i++)
+        pr[i]->claimed = true;
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(why_store_hello_twins(&f->st, a, tw), 0);
+}
+
 /* The queued requests of one host from the index by host, in the order they began. */
 static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
 {
@@ -2267,6 +2338,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(try_slots_leave_out_carried_http, setup, teardown),
         cmocka_unit_test_setup_teardown(try_slots_kept_through_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(tls_records_indexed, setup, teardown),
+        cmocka_unit_test_setup_teardown(hello_twins_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_counts_as_walked, setup, teardown),
         cmocka_unit_test_setup_teardown(room_at_cap_as_the_oldest_read, setup, teardown),
