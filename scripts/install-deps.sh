@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config libpcap-dev libssl-dev libcmocka-dev libnghttp2-dev)
-test_pkgs=(clang libclang-rt-14-dev tcpdump tshark iproute2 iptables squid nginx-light
+test_pkgs=(clang libclang-rt-14-dev tcpdump tshark iproute2 iptables squid nginx-light libnginx-mod-stream
            dnsmasq-base unbound curl openssl python3 procps hyperfine time ethtool
            haproxy apache2 caddy mitmproxy varnish python3-h2 chromium)
 

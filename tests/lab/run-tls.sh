@@ -47,7 +47,9 @@ for c in ip nginx tcpdump curl cc openssl python3 flock ss; do
 done
 [ -e /usr/include/openssl/ssl.h ] || skip "libssl-dev not installed (tlsorigin.c needs it)"
 
-# Which gateway needs what (a run whose gateway is missing is left out).
+# Which gateway needs what (a run whose gateway is missing is left out). nginx passes TLS
+# through with its stream module (Debian's libnginx-mod-stream), loaded from here.
+NGINX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
 need_of() {
   case "$1" in
     nginx) echo nginx ;; haproxy) echo haproxy ;; apache) echo apache2 ;;
@@ -59,7 +61,10 @@ RUNS_OK=""
 for r in $RUNS; do
   n="$(need_of "$r")"
   [ -n "$n" ] || { echo "tls-lab: unknown run $r" >&2; exit 2; }
-  if command -v "$n" >/dev/null 2>&1; then RUNS_OK="$RUNS_OK $r"; else echo "tls-lab: note: $n not installed, run $r left out"; fi
+  if ! command -v "$n" >/dev/null 2>&1; then echo "tls-lab: note: $n not installed, run $r left out"
+  elif [ "$r" = nginx ] && [ ! -e "$NGINX_STREAM" ]; then
+    echo "tls-lab: note: libnginx-mod-stream not installed (its passthrough), run nginx left out"
+  else RUNS_OK="$RUNS_OK $r"; fi
 done
 RUNS="${RUNS_OK# }"
 [ -n "$RUNS" ] || skip "no gateway installed"
@@ -186,7 +191,7 @@ wait_listen() { # wait_listen NS SS-FILTER WHAT TENTHS
   done
   die "$3 did not start listening on $2 (see $WORK)"
 }
-subst() { sed "s#@WORK@#$2#g" "$1" > "$3"; }
+subst() { sed -e "s#@WORK@#$2#g" -e "s#@NGINX_STREAM@#$NGINX_STREAM#g" "$1" > "$3"; }
 
 LIFETIME=150  # tlsorigin exits by itself after this (the whole lab takes ~30 s)
 bg w5t-up "$WORK/origin/tlsorigin.log" "$WORK/tlsorigin" -k "$WORK/keys/origin.keys" \
