@@ -166,6 +166,8 @@ struct why_incident {
     char claim[200];         /* the gateway's own words: X-Squid-Error, Proxy-Status, page title */
     char server[96];         /* Server header of the gateway's response */
     char sni[256];           /* the client's TLS server name, when its request is encrypted */
+    bool tls_unfinished;     /* ...and its handshake never finished (a gateway passing TLS
+                                through: the origin's or the client's alert): no request left */
     /* the upstream leg */
     bool has_upstream;
     struct why_addr upstream_addr;

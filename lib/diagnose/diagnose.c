@@ -1111,37 +1111,69 @@ static bool goaway_before_cause(struct why_incident *inc, const struct why_join 
     return true;
 }
 
+/* A fatal alert of a handshake passed through: the sender's leg has it first (the origin's on
+ * the upstream leg, the client's on the client leg), the other leg the gateway's copy. */
+static void passthrough_alert_evidence(struct why_incident *inc, const struct why_join *x, const char *name)
+{
+    const struct why_tls_facts *t = x->up_conn->tls;
+    bool from_origin = t->alert_dir == WHY_S2C;
+    enum why_dir d = from_origin ? WHY_S2C : WHY_C2S;
+    const struct why_conn_rec *legs[2] = {from_origin ? x->up_conn : x->client_conn,
+                                          from_origin ? x->client_conn : x->up_conn};
+    for (int copy = 0; copy < 2; copy++) {
+        const struct why_tls_facts *lt = legs[copy]->tls;
+        if (lt->alert_frame && lt->alert_dir == (int)d && lt->alert_desc == t->alert_desc)
+            why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, legs[copy], d, lt->alert_frame, lt->alert_ts, WHY_P_EV_PT_ALERT,
+                name, NULL, from_origin, copy);
+    }
+}
+
 /* A gateway that passes TLS through (x->passthrough): the handshake was the client's with the
- * origin, the gateway relaying its records both ways; a fatal alert from either ended it for
- * both. The ClientHello sent on, the alert and the gateway's copy of it are the evidence. */
+ * origin, the gateway relaying its records both ways. A fatal alert from either ended it for
+ * both; a certificate the client refused (its alert, or its leaving after a certificate not
+ * valid for the name or the time) is the origin's certificate problem. The two ClientHellos,
+ * the certificate and the alert with the gateway's copy of it are the evidence. */
 static bool passthrough_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_conn_rec *up = x->up_conn, *cl = x->client_conn;
     const struct why_tls_facts *t = up->tls;
-    if (!t->alert_frame || t->alert_level != 2)
+    bool alert = t->alert_frame && t->alert_level == 2;
+    bool from_origin = alert && t->alert_dir == WHY_S2C;
+    bool cert_alert = alert && !from_origin &&
+                      ((t->alert_desc >= 42 && t->alert_desc <= 46) || t->alert_desc == 48);
+    bool cert = cert_alert || (t->cert_problem && !from_origin && !why_rec_tls_sent_data(up));
+    if (!alert && !cert)
         return false;
-    const struct why_conn *uc = why_rec_conn(up);
-    char dst[64], an[40];
+    const struct why_conn *uc = why_rec_conn(up), *cc = why_rec_conn(cl);
+    char dst[64], gw[64], an[40] = "";
     why_endpoint_str(&uc->srv_addr, uc->srv_port, dst, sizeof dst);
-    const char *name = why_tls_alert_name(t->alert_desc, an, sizeof an);
-    bool from_origin = t->alert_dir == WHY_S2C;
-    why_str_copy(f->a->alert, sizeof f->a->alert, name);
-    why_dg_cause(inc, WHY_CAUSE_TLS_PASSTHROUGH_ALERT);
-    why_dg_param(inc, "alert=%s from=%s", name, from_origin ? "origin" : "client");
-    const struct why_conn *cc = why_rec_conn(cl);
-    char gw[64];
     why_endpoint_str(&cc->srv_addr, cc->srv_port, gw, sizeof gw);
+    const char *name = alert ? why_tls_alert_name(t->alert_desc, an, sizeof an) : "";
     why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, cl, WHY_C2S, cc->half[WHY_C2S].first_data_frame,
         cc->half[WHY_C2S].first_data_ts, WHY_P_EV_PT_HELLO, gw, NULL, 0, 0);
     why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, up, WHY_C2S, uc->half[WHY_C2S].first_data_frame,
         uc->half[WHY_C2S].first_data_ts, WHY_P_EV_PT_HELLO, dst, NULL, 1, 0);
-    why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, up, from_origin ? WHY_S2C : WHY_C2S, t->alert_frame, t->alert_ts,
-        WHY_P_EV_PT_ALERT, name, NULL, from_origin, 0);
-    /* the gateway's copy: the client leg's first alert, the same way */
-    const struct why_tls_facts *ct = cl->tls;
-    if (ct->alert_frame && (ct->alert_dir == WHY_S2C) == from_origin && ct->alert_desc == t->alert_desc)
-        why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, cl, from_origin ? WHY_S2C : WHY_C2S, ct->alert_frame, ct->alert_ts,
-            WHY_P_EV_PT_ALERT, name, NULL, from_origin, from_origin);
+    if (cert) {
+        const char *problem = t->cert_problem ? t->cert_text : name;
+        why_dg_cause(inc, WHY_CAUSE_TLS_CERTIFICATE);
+        why_str_copy(f->a->cert, sizeof f->a->cert, problem);
+        if (t->cert_frame)
+            why_dg_ev_conn(inc, WHY_EVK_TLS_CERTIFICATE, up, WHY_S2C, t->cert_frame, t->cert_ts, WHY_P_EV_CERT, dst,
+                t->cert_problem ? t->cert_text : "", 0, 0);
+        if (cert_alert)
+            passthrough_alert_evidence(inc, x, name);
+        why_dg_param(inc, "sni=%s certificate=\"%s\" alert=%s from=client", t->sni[0] ? t->sni : "-",
+            t->cert_problem ? t->cert_text : "-", cert_alert ? name : "-");
+        char who[64], to[WHY_WORDS_S];
+        why_addr_str(&cc->cli_addr, who, sizeof who);
+        snprintf(to, sizeof to, "%s (SNI %s), passed through the gateway %s", dst, t->sni[0] ? t->sni : "-", gw);
+        why_dg_say(inc, WHY_P_CERT_REFUSED_BY, who, to, t->cert_problem ? t->cert_text : "", cert_alert, 0, 0, 0);
+        return true;
+    }
+    why_str_copy(f->a->alert, sizeof f->a->alert, name);
+    why_dg_cause(inc, WHY_CAUSE_TLS_PASSTHROUGH_ALERT);
+    why_dg_param(inc, "alert=%s from=%s", name, from_origin ? "origin" : "client");
+    passthrough_alert_evidence(inc, x, name);
     why_dg_say(inc, WHY_P_TLS_PASSTHROUGH_ALERT, dst, t->sni, name, from_origin, 0, 0, 0);
     return true;
 }
@@ -1475,7 +1507,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->request_frame = x->dns[0]->q_frame;
     } else if (x->nattempts) {
         const struct why_conn *c = why_rec_conn(x->attempts[0]);
-        origin = &c->cli_addr;
+        origin = x->passthrough ? &why_rec_conn(x->client_conn)->cli_addr : &c->cli_addr;
         why_addr_str(&c->srv_addr, f.a->addr, sizeof f.a->addr);
         snprintf(f.a->port, sizeof f.a->port, "%u", c->srv_port);
         why_str_copy(f.a->host, sizeof f.a->host, f.a->addr);
@@ -1519,8 +1551,11 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         why_str_copy(inc->sni, sizeof inc->sni, x->client_conn->tls->sni);
         inc->request_frame = cc->first_frame;
         opaque_client_evidence(inc, x->client_conn);
-        if (inc->cause == WHY_CAUSE_TLS_PASSTHROUGH_ALERT) /* the peers', not the gateway's */
-            inc->kind = x->up_conn->tls->alert_dir == WHY_S2C ? WHY_KIND_ORIGIN : WHY_KIND_CLIENT;
+        inc->tls_unfinished = x->passthrough;
+        if (x->passthrough) /* the peers' handshake, not the gateway's: the origin's
+                               certificate or alert, or the client's alert */
+            inc->kind = inc->cause == WHY_CAUSE_TLS_PASSTHROUGH_ALERT && x->up_conn->tls->alert_dir != WHY_S2C
+                            ? WHY_KIND_CLIENT : WHY_KIND_ORIGIN;
     }
     why_dg_finish(inc, x, f.gw);
     return true;

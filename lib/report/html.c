@@ -196,6 +196,8 @@ static void incident_section(FILE *o, const struct why_incident *inc, const stru
             fputc(' ', o);
             esc(o, inc->url);
             fputs("</code>", o);
+        } else if (inc->tls_unfinished) {
+            fputs("none: the TLS handshake failed", o);
         } else {
             fputs("encrypted (TLS): --keylog shows it", o);
         }

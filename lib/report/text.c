@@ -36,8 +36,7 @@ void why_text_incident(FILE *out, const struct why_incident *inc, const struct w
             why_esc_text(out, inc->method);
             fputc(' ', out);
             why_esc_text(out, inc->url);
-        } else if (inc->cause == WHY_CAUSE_TLS_PASSTHROUGH_ALERT) { /* no request: the
-                                                                     handshake failed */
+        } else if (inc->tls_unfinished) { /* no request: the handshake failed */
             fputs("none: the TLS handshake failed", out);
             if (inc->sni[0]) {
                 fputs(" (SNI ", out);
