@@ -758,9 +758,10 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
     bool cert_alert = rc->tls->alert_frame && rc->tls->alert_dir == WHY_C2S &&
                       ((rc->tls->alert_desc >= 42 && rc->tls->alert_desc <= 46) || rc->tls->alert_desc == 48);
     if (cert_alert || (rc->tls->cert_problem && !why_rec_tls_sent_data(rc))) {
-        char an[40] = "";
-        if (rc->tls->alert_frame)
-            why_tls_alert_name(rc->tls->alert_desc, an, sizeof an);
+        char buf[40];
+        /* (the name is the function's answer: the buffer is written only for a code it does
+         * not know) */
+        const char *an = rc->tls->alert_frame ? why_tls_alert_name(rc->tls->alert_desc, buf, sizeof buf) : "";
         why_dg_cause(inc, WHY_CAUSE_TLS_CERTIFICATE);
         why_str_copy(f->a->cert, sizeof f->a->cert, rc->tls->cert_problem ? rc->tls->cert_text : an);
         if (rc->tls->cert_frame)
