@@ -149,7 +149,7 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
         const struct why_conn *cc = why_rec_conn(cli), *uc = why_rec_conn(up);
         if (why_addr_eq(&cc->cli_addr, &uc->cli_addr) ||
             (why_addr_eq(&cc->srv_addr, &uc->srv_addr) && cc->srv_port == uc->srv_port) ||
-            why_ts_diff_us(uc->half[WHY_C2S].first_data_ts, conn_last_ts(cc)) > WHY_SKEW_US ||
+            why_ts_diff_us(conn_last_ts(cc), uc->half[WHY_C2S].first_data_ts) > WHY_SKEW_US ||
             !why_join_tls_failed(up))
             continue;
         why_gw_roles(cx->gw, cli);
