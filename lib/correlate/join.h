@@ -80,6 +80,8 @@ struct why_join {
                                          the client's TLS connection served then */
     bool passthrough;             /* unjoined TLS: client_conn's ClientHello went upstream
                                      unchanged (up_conn), the gateway passing TLS through */
+    bool relay_cut;               /* unjoined TLS: the gateway cut client_conn in its handshake
+                                     after its attempt upstream (up_conn) failed */
     struct why_ts end_ts;         /* when the client leg was answered / given up */
     uint64_t end_frame;           /* frame id of that, 0 if none */
     bool direct;                  /* no gateway hop: `up` is the client's own request */

@@ -166,11 +166,68 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
     return false;
 }
 
+#define WHY_RELAY_WALK 4096 /* records relay_cut_join reads (cap), newest first */
+#define WHY_RELAY_CUT_US 1000000 /* a refusal (RST, ICMP) the gateway's cut follows within */
+
+/* A gateway that relays TLS (passes it through, or any TCP relay) connects upstream once the
+ * ClientHello told it where (its SNI), or at once on accept; when that connection fails it
+ * closes the client's, which then ends in the handshake. rc is a client leg the gateway cut so:
+ * before the server's side of the handshake began, after the client's ClientHello. Its attempt
+ * is the gateway's failed connection (refused, an ICMP error, SYNs again) begun while rc was
+ * open and failed before the cut (a refusal at most WHY_RELAY_CUT_US before it; SYNs sent again
+ * until the gateway's connect timeout, however long): of those, the first begun after the
+ * ClientHello, else the first after rc's first packet. The walk reads the records begun from rc's first packet to the
+ * cut, newest first, at most WHY_RELAY_WALK. */
+static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    if (rc->gw_cli || !why_rec_tls_handshake_cut(rc))
+        return false;
+    const struct why_half_end *e = c->half[WHY_S2C].end;
+    struct why_ts cut = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame) ? e->rst_ts : e->fin_ts;
+    struct why_ts hello = c->half[WHY_C2S].first_data_ts;
+    struct why_ts from = why_ts_add_us(c->first_ts, -WHY_SKEW_US);
+    struct why_conn_rec *best = NULL;
+    bool best_after = false;
+    uint32_t walked = 0;
+    for (struct why_conn_rec *o = why_store_rec_upto(cx->st, why_ts_add_us(cut, WHY_SKEW_US));
+         o && walked < WHY_RELAY_WALK; o = o->rprev, walked++) {
+        if (why_ts_cmp(o->first_ts, from) < 0)
+            break;
+        if (o == rc || !why_join_conn_failed(o) || why_ts_cmp(o->first_ts, cut) > 0)
+            continue;
+        why_gw_roles(cx->gw, o);
+        const struct why_conn *oc = why_rec_conn(o);
+        struct why_ts failed_at = oc->half[WHY_S2C].end->rst_frame ? oc->half[WHY_S2C].end->rst_ts
+                                : oc->more->icmp_frame ? oc->more->icmp_ts : cut;
+        /* the gateway's: by its roles, or the address rc went to, or both this host's own
+         * (a capture on the relay itself, before any HTTP made it known as a gateway) */
+        bool gws = o->gw_cli || why_addr_eq(&oc->cli_addr, &c->srv_addr) ||
+                   (why_gw_is_local(cx->gw, &oc->cli_addr) && why_gw_is_local(cx->gw, &c->srv_addr));
+        if (o->gw_srv || !gws ||
+            why_ts_diff_us(cut, conn_last_ts(oc)) > WHY_SKEW_US || why_ts_diff_us(failed_at, cut) > WHY_RELAY_CUT_US)
+            continue; /* not the gateway's, still trying after the cut, or refused long before */
+        bool after = why_ts_diff_us(hello, o->first_ts) >= -WHY_SKEW_US;
+        if (!best || (after && !best_after) || (after == best_after && why_ts_cmp(o->first_ts, best->first_ts) <= 0)) {
+            best = o;
+            best_after = after;
+        }
+    }
+    if (!best)
+        return false;
+    x->attempts[0] = best;
+    x->nattempts = 1;
+    x->up_conn = best;
+    x->client_conn = rc;
+    x->relay_cut = true;
+    return true;
+}
+
 void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
     why_gw_roles(cx->gw, rc);
-    if (passthrough_join(cx, rc, x))
+    if (passthrough_join(cx, rc, x) || relay_cut_join(cx, rc, x))
         return;
     x->attempts[x->nattempts++] = rc;
     x->up_conn = rc;
@@ -549,7 +606,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     }
     for (uint32_t i = 0; i < x->ndns; i++)
         x->dns[i]->claimed = true;
-    if (x->passthrough) /* the client's leg failed too: the same handshake, told once */
+    if (x->passthrough || x->relay_cut) /* the client's leg failed too: told once */
         why_store_conn_claimed(st, x->client_conn);
     claim_bgdns(x);
     if (x->self_dns)
