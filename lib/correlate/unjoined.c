@@ -126,6 +126,15 @@ static struct why_ts conn_last_ts(const struct why_conn *c)
     return last;
 }
 
+/* x is a gateway's TLS client leg and the one attempt upstream that explains its failure. */
+static void two_legs(struct why_join *x, struct why_conn_rec *up, struct why_conn_rec *cli)
+{
+    x->attempts[0] = up;
+    x->nattempts = 1;
+    x->up_conn = up;
+    x->client_conn = cli;
+}
+
 /* A gateway that passes TLS through (HAProxy `mode tcp`, nginx `stream`, an SNI router) sends
  * its client's ClientHello upstream unchanged: the two legs of one handshake carry the same
  * random, which no other pair of connections has. rc is either leg. The client leg is the one
@@ -156,10 +165,7 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
         why_gw_roles(cx->gw, up);
         if (cli->gw_cli || up->gw_srv)
             continue; /* the roles the gateways' sets give say otherwise */
-        x->attempts[0] = up;
-        x->nattempts = 1;
-        x->up_conn = up;
-        x->client_conn = cli;
+        two_legs(x, up, cli);
         x->passthrough = true;
         return true;
     }
@@ -215,10 +221,7 @@ static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *r
     }
     if (!best)
         return false;
-    x->attempts[0] = best;
-    x->nattempts = 1;
-    x->up_conn = best;
-    x->client_conn = rc;
+    two_legs(x, best, rc);
     x->relay_cut = true;
     return true;
 }
