@@ -182,8 +182,9 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
  * is the gateway's failed connection (refused, an ICMP error, SYNs again) begun while rc was
  * open and failed before the cut (a refusal at most WHY_RELAY_CUT_US before it; SYNs sent again
  * until the gateway's connect timeout, however long): of those, the first begun after the
- * ClientHello, else the first after rc's first packet. The walk reads the records begun from rc's first packet to the
- * cut, newest first, at most WHY_RELAY_WALK. */
+ * ClientHello, else the first after rc's first packet. The walk reads the attempts not
+ * connected made from rc's first packet (less the records' lag) to the cut, newest first, at
+ * most WHY_RELAY_WALK: not the connections that carried data, however many. */
 static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -196,11 +197,15 @@ static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *r
     struct why_conn_rec *best = NULL;
     bool best_after = false;
     uint32_t walked = 0;
-    for (struct why_conn_rec *o = why_store_rec_upto(cx->st, why_ts_add_us(cut, WHY_SKEW_US));
-         o && walked < WHY_RELAY_WALK; o = o->rprev, walked++) {
-        if (why_ts_cmp(o->first_ts, from) < 0)
+    /* the store's list of attempts not connected, by creation (with --exhaustive every
+     * record), from the newest made by the cut, back to those begun before rc less the lag */
+    struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(cut, WHY_SKEW_US));
+    struct why_ts lo = why_ts_add_us(from, -cx->st->rlag_us);
+    for (struct why_conn_rec *o = !upto ? NULL : cx->exhaustive ? upto : why_store_try_upto(cx->st, upto, WHY_TRIES_FAILED);
+         o && walked < WHY_RELAY_WALK; o = cx->exhaustive ? o->rprev : why_store_try_prev(cx->st, o, WHY_TRIES_FAILED), walked++) {
+        if (why_ts_cmp(o->first_ts, lo) < 0)
             break;
-        if (o == rc || !why_join_conn_failed(o) || why_ts_cmp(o->first_ts, cut) > 0)
+        if (o == rc || !why_join_conn_failed(o) || why_ts_cmp(o->first_ts, from) < 0 || why_ts_cmp(o->first_ts, cut) > 0)
             continue;
         why_gw_roles(cx->gw, o);
         const struct why_conn *oc = why_rec_conn(o);
