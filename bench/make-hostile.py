@@ -57,6 +57,9 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
              first after the second's (the answers cross the tries)
   resolver   a reverse proxy's N requests on one kept-alive client connection, each making
              it look its backend's one name up (answered), its try there refused, a 502
+  relaycut   a gateway passing TLS through whose one server refuses: N client connections to
+             its 443, each ClientHello followed by the gateway's try at the server's 444
+             (refused) and the gateway closing the client's connection in its handshake
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -65,7 +68,8 @@ import struct
 
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
-          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert", "crossed", "resolver")
+          "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert", "crossed", "resolver",
+          "relaycut")
 
 
 def ip4(a):
@@ -105,11 +109,11 @@ def tcp6(src, dst, sp, dp, seq, ack, fl, data=b""):
     return struct.pack(">IHBB16s16s", 6 << 28, len(t), 6, 64, ip6(src), ip6(dst)) + t
 
 
-def client_hello(sni):
-    """a TLS 1.2 ClientHello with one cipher suite and the server_name extension"""
+def client_hello(sni, rand=bytes(32)):
+    """a TLS 1.2 ClientHello with one cipher suite and the server_name extension (its random: rand)"""
     name = sni.encode()
     ext = struct.pack(">HH", 0, len(name) + 5) + struct.pack(">HBH", len(name) + 3, 0, len(name)) + name
-    body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\xc0\x2f" + b"\x01\x00" + struct.pack(">H", len(ext)) + ext
+    body = b"\x03\x03" + rand + b"\x00" + b"\x00\x02\xc0\x2f" + b"\x01\x00" + struct.pack(">H", len(ext)) + ext
     hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
     return b"\x16\x03\x01" + struct.pack(">H", len(hs)) + hs
 
@@ -417,11 +421,11 @@ def frames_of(shape, n):
             ss += len(ok)
     elif shape == "tlsalert":   # a TLS reverse proxy: N client connections, each refused upstream by an alert
         gateway_known(frames, C, G, S, T0)
-        ch = client_hello("www.example.lab")
         alert = b"\x15\x03\x03\x00\x02\x02\x28"  # fatal handshake_failure
         for i in range(n):
             t, p = at(i) + 0.001, 1024 + i % 60000
             cs, gs, us, ss = (rnd.getrandbits(32) for _ in range(4))
+            ch = client_hello("www.example.lab", rnd.getrandbits(256).to_bytes(32, "big"))  # each client's own
             handshake(frames, C, G, p, 443, t, cs, gs)
             frames.append((t + 3e-5, tcp(C, G, p, 443, cs + 1, gs + 1, 0x18, ch)))
             handshake(frames, G, S, p, 443, t + 4e-5, us, ss)
@@ -430,6 +434,18 @@ def frames_of(shape, n):
                        (t + 9e-5, tcp(G, S, p, 443, us + 1 + len(ch), ss + 2 + len(alert), 0x11)),
                        (t + 10e-5, tcp(G, C, 443, p, gs + 1, cs + 1 + len(ch), 0x19, alert)),
                        (t + 11e-5, tcp(C, G, p, 443, cs + 1 + len(ch), gs + 2 + len(alert), 0x11))]
+    elif shape == "relaycut":   # a TLS passthrough whose server refuses: each client's handshake cut
+        gateway_known(frames, C, G, S, T0)
+        for i in range(n):
+            t, p = at(i) + 0.001, 1024 + i % 60000
+            cs, gs, us = (rnd.getrandbits(32) for _ in range(3))
+            ch = client_hello("www.example.lab", rnd.getrandbits(256).to_bytes(32, "big"))
+            handshake(frames, C, G, p, 443, t, cs, gs)
+            frames += [(t + 3e-5, tcp(C, G, p, 443, cs + 1, gs + 1, 0x18, ch)),
+                       (t + 4e-5, tcp(G, S, p, 444, us, 0, 0x02)),
+                       (t + 5e-5, tcp(S, G, 444, p, 0, us + 1, 0x14)),
+                       (t + 6e-5, tcp(G, C, 443, p, gs + 1, cs + 1 + len(ch), 0x11)),
+                       (t + 7e-5, tcp(C, G, p, 443, cs + 1 + len(ch), gs + 2, 0x11))]
     elif shape == "opaque":     # a TLS reverse proxy without keys: each client connection's request fails upstream
         gateway_known(frames, C, G, S, T0)
         ch = client_hello("www.example.lab")

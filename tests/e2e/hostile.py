@@ -259,6 +259,7 @@ SHAPE_COUNTS = {
     "icmpmany": ["tcp_connections", "failed"], "isn": ["tcp_connections"],
     "tlsalert": ["failed"], "opaque": ["failed"], "tlscert": ["tcp_connections", "failed"],
     "crossed": ["requests", "failed"], "resolver": ["requests", "dns_queries", "failed"],
+    "relaycut": ["failed"],
 }
 
 
@@ -272,8 +273,22 @@ def crossed_pairs(incs):
     return None
 
 
+def relayed(detail, kind):
+    """a gateway relaying TLS: every incident joins a client's leg to the gateway's try, told
+    as `detail` of `kind` (none unjoined, none naming the gateway as the origin)"""
+    def check(incs):
+        for o in incs:
+            if o.get("detail") != detail or o.get("kind") != kind or not o.get("client") or \
+                    (o.get("upstream") or {}).get("address", "").startswith("198.18.1.1:"):
+                return (f"incident {o['id']}: {o.get('detail')}/{o.get('kind')} client {o.get('client')} "
+                        f"upstream {(o.get('upstream') or {}).get('address')} (want {detail}/{kind})")
+        return None
+    return check
+
+
 # what a shape's incidents must say besides their number (None: all right)
-SHAPE_CHECKS = {"crossed": crossed_pairs}
+SHAPE_CHECKS = {"crossed": crossed_pairs, "tlsalert": relayed("tls_passthrough_alert", "origin"),
+                "relaycut": relayed("rst", "gateway")}
 
 
 # shapes whose N are connections open at once (their peak memory grows by N of them)
