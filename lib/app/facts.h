@@ -33,6 +33,7 @@ struct why_tls_facts {
     uint64_t hello_key;           /* a hash of the client's ClientHello random, never 0 (0: no
                                      ClientHello yet): the same on the two legs of a gateway
                                      that passes TLS through (why_store_hello_twins) */
+    bool hello_indexed;           /* on the store's index by random (why_store_hello_add) */
     uint16_t version;             /* the server's chosen version (0x0303 TLS 1.2, 0x0304 1.3) */
     bool appdata[2];              /* application data seen in each direction */
     bool ccs[2];                  /* ChangeCipherSpec seen */

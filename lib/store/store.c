@@ -1626,7 +1626,7 @@ static inline struct why_hello_ent *hello_at(struct why_hello_ent *v, uint32_t n
 static void hello_remove(struct why_store *st, struct why_conn_rec *rc)
 {
     uint64_t key = rc->tls->hello_key;
-    if (!key || !st->hello)
+    if (!rc->tls->hello_indexed)
         return;
     for (uint32_t i = 0; i < WHY_HELLO_REACH; i++) {
         struct why_hello_ent *e = hello_at(st->hello, st->nhello_ents, key, i);
@@ -1640,24 +1640,24 @@ static void hello_remove(struct why_store *st, struct why_conn_rec *rc)
 }
 
 /* rc with key into v (nv entries): the first free entry of its reach, unless WHY_HELLO_SAME
- * hold that key already or none is free (randoms repeated, or keys made to meet: rc is then
- * not indexed). true when put. */
+ * before it hold that key already or none is free (randoms repeated, or keys made to meet: rc
+ * is then not indexed). Only the entries up to the free one are read: at most half are used,
+ * so that is one or two, where reading the whole reach for each ClientHello would be eight
+ * cache lines. true when put. */
 static bool hello_put(struct why_hello_ent *v, uint32_t nv, uint64_t key, struct why_conn_rec *rc)
 {
-    struct why_hello_ent *free_ent = NULL;
     uint32_t same = 0;
     for (uint32_t i = 0; i < WHY_HELLO_REACH; i++) {
         struct why_hello_ent *e = hello_at(v, nv, key, i);
+        if (!e->key) {
+            e->key = key;
+            e->rc = rc;
+            return true;
+        }
         if (e->key == key && ++same >= WHY_HELLO_SAME)
             return false;
-        if (!e->key && !free_ent)
-            free_ent = e;
     }
-    if (!free_ent)
-        return false;
-    free_ent->key = key;
-    free_ent->rc = rc;
-    return true;
+    return false;
 }
 
 /* Twice the entries, each put again. false when out of memory (the index stays as it was). */
@@ -1670,7 +1670,11 @@ static bool hello_grow(struct why_store *st)
     uint32_t n = 0;
     for (uint32_t i = 0; i < st->nhello_ents; i++) {
         struct why_hello_ent *e = &st->hello[i];
-        n += e->key && hello_put(v, nv, e->key, e->rc);
+        if (!e->key)
+            continue;
+        e->rc->tls->hello_indexed = hello_put(v, nv, e->key, e->rc); /* (false: its new reach
+                                                                        is full) */
+        n += e->rc->tls->hello_indexed;
     }
     free(st->hello);
     st->hello = v;
@@ -1688,10 +1692,10 @@ void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc)
         st->sum->oom++;
         return;
     }
-    for (uint32_t i = 0; i < WHY_HELLO_REACH; i++)
-        if (hello_at(st->hello, st->nhello_ents, key, i)->rc == rc)
-            return; /* (a second ClientHello on it, after a HelloRetryRequest: the same random) */
-    st->nhello += hello_put(st->hello, st->nhello_ents, key, rc);
+    if (rc->tls->hello_indexed)
+        return; /* (a second ClientHello on it, after a HelloRetryRequest: the same random) */
+    rc->tls->hello_indexed = hello_put(st->hello, st->nhello_ents, key, rc);
+    st->nhello += rc->tls->hello_indexed;
 }
 
 uint32_t why_store_hello_twins(const struct why_store *st, const struct why_conn_rec *rc,
