@@ -228,6 +228,8 @@ static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *r
         return false;
     two_legs(x, best, rc);
     x->relay_cut = true;
+    x->end_ts = cut; /* the client leg given up: the gateway's give-up */
+    x->end_frame = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame) ? e->rst_frame : e->fin_frame;
     return true;
 }
 

@@ -42,7 +42,7 @@ elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}'; 
 log() { printf 'tls-lab: [%5ss] %s\n' "$(elapsed)" "$*"; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for c in ip nginx tcpdump curl cc openssl python3 flock ss; do
+for c in ip iptables nginx tcpdump curl cc openssl python3 flock ss; do
   command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
 done
 [ -e /usr/include/openssl/ssl.h ] || skip "libssl-dev not installed (tlsorigin.c needs it)"
@@ -162,6 +162,9 @@ ip -n w5t-cli addr add fd00:3::2/64 dev brc nodad
 for h in 10 11 12 13 14 15; do ip -n w5t-up addr add "198.19.3.$h/24" dev bru; done
 ip -n w5t-cli link set brc up
 ip -n w5t-up link set bru up
+# Port 445 of the ok origin drops SYNs (a firewall in the origin's own namespace, gone with it):
+# the passthrough listeners' dropped.tls, a backend that never answers.
+nsx w5t-up iptables -A INPUT -p tcp --dport 445 --syn -j DROP || die "iptables in w5t-up"
 for r in $RUNS; do
   ns="$(ns_of "$r")"; i="${GW_IDX[$r]}"
   ip -n "$ns" link add cli0 type veth peer name "c-${r:0:8}" netns w5t-cli
