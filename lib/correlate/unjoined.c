@@ -114,9 +114,6 @@ bool why_join_tls_failed(const struct why_conn_rec *rc)
     return why_rec_tls_handshake_cut(rc);
 }
 
-/* rc is a gateway's TLS connection on which the origin failed and nothing claimed it (the
- * client leg is HTTPS too, so no request could be read): the client's TLS connection the
- * gateway was serving then goes with it (same SNI first). */
 /* The latest packet of a connection, either way. */
 static struct why_ts conn_last_ts(const struct why_conn *c)
 {
@@ -172,7 +169,7 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
     return false;
 }
 
-#define WHY_RELAY_WALK 4096 /* records relay_cut_join reads (cap), newest first */
+#define WHY_RELAY_WALK 4096 /* failed attempts relay_cut_join reads (cap), newest first */
 #define WHY_RELAY_CUT_US 1000000 /* a refusal (RST, ICMP) the gateway's cut follows within */
 
 /* A gateway that relays TLS (passes it through, or any TCP relay) connects upstream once the
@@ -184,14 +181,15 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
  * until the gateway's connect timeout, however long): of those, the first begun after the
  * ClientHello, else the first after rc's first packet. The walk reads the attempts not
  * connected made from rc's first packet (less the records' lag) to the cut, newest first, at
- * most WHY_RELAY_WALK: not the connections that carried data, however many. */
+ * most WHY_RELAY_WALK failed ones: not the connections that carried data, however many. */
 static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     const struct why_conn *c = why_rec_conn(rc);
     if (rc->gw_cli || !why_rec_tls_handshake_cut(rc))
         return false;
     const struct why_half_end *e = c->half[WHY_S2C].end;
-    struct why_ts cut = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame) ? e->rst_ts : e->fin_ts;
+    bool by_rst = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame);
+    struct why_ts cut = by_rst ? e->rst_ts : e->fin_ts;
     struct why_ts hello = c->half[WHY_C2S].first_data_ts;
     struct why_ts from = why_ts_add_us(c->first_ts, -WHY_SKEW_US);
     struct why_conn_rec *best = NULL;
@@ -202,10 +200,13 @@ static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *r
     struct why_conn_rec *upto = why_store_rec_upto(cx->st, why_ts_add_us(cut, WHY_SKEW_US));
     struct why_ts lo = why_ts_add_us(from, -cx->st->rlag_us);
     for (struct why_conn_rec *o = !upto ? NULL : cx->exhaustive ? upto : why_store_try_upto(cx->st, upto, WHY_TRIES_FAILED);
-         o && walked < WHY_RELAY_WALK; o = cx->exhaustive ? o->rprev : why_store_try_prev(cx->st, o, WHY_TRIES_FAILED), walked++) {
+         o && walked < WHY_RELAY_WALK; o = cx->exhaustive ? o->rprev : why_store_try_prev(cx->st, o, WHY_TRIES_FAILED)) {
         if (why_ts_cmp(o->first_ts, lo) < 0)
             break;
-        if (o == rc || !why_join_conn_failed(o) || why_ts_cmp(o->first_ts, from) < 0 || why_ts_cmp(o->first_ts, cut) > 0)
+        if (o == rc || !why_join_conn_failed(o))
+            continue; /* (not counted: --exhaustive reads the others too) */
+        walked++;
+        if (why_ts_cmp(o->first_ts, from) < 0 || why_ts_cmp(o->first_ts, cut) > 0)
             continue;
         why_gw_roles(cx->gw, o);
         const struct why_conn *oc = why_rec_conn(o);
@@ -229,10 +230,15 @@ static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *r
     two_legs(x, best, rc);
     x->relay_cut = true;
     x->end_ts = cut; /* the client leg given up: the gateway's give-up */
-    x->end_frame = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame) ? e->rst_frame : e->fin_frame;
+    x->end_frame = by_rst ? e->rst_frame : e->fin_frame;
     return true;
 }
 
+/* rc is a failed TLS connection nothing claimed: one leg of a handshake a gateway passed
+ * through, with the other; a client leg a relay cut, with the gateway's failed attempt; or a
+ * gateway's TLS connection on which the origin failed (the client leg is HTTPS too, so no
+ * request could be read), with the client's TLS connection the gateway was serving then (same
+ * SNI first). */
 void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     memset(x, 0, sizeof *x);
