@@ -281,6 +281,7 @@ static void refused_address_not_retried(void **state)
 }
 
 static struct why_conn_rec *refused(struct fixture *f, const char *srv, double at);
+static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const double *syns, double icmp);
 
 /* A request's tries are read from its window once for every step of the walk (try_pool): a
  * chain of two refused tries, to the two addresses its name resolved to, is found in order
@@ -587,6 +588,82 @@ static void renegotiation_stall_keeps_its_host(void **state)
     why_join_apply(&f->st, &x);
     why_join_request(&f->cx, reneg, &x);
     assert_ptr_equal(x.up_conn, stall);
+}
+
+/* A client's TLS connection to the gateway's 443 opened at `at`, its ClientHello at `hello`,
+ * closed by the gateway (a FIN) at `cut` before any answer of the server's side. */
+static struct why_conn_rec *cut_leg(struct fixture *f, double at, double hello, double cut)
+{
+    struct why_conn_rec *rc = conn(f, "198.18.3.2", "198.18.1.1", 443, at, true);
+    rc->app = WHY_APP_TLS;
+    why_store_tls_add(&f->st, rc);
+    struct why_tls_facts *t = why_store_tls_facts(&f->st, rc);
+    assert_non_null(t);
+    t->hello[WHY_C2S] = true;
+    rc->c->half[WHY_C2S].first_data_frame = rc->c->first_frame + 3;
+    rc->c->half[WHY_C2S].first_data_ts = T(hello);
+    wend(&rc->c->half[WHY_S2C])->fin_frame = rc->c->first_frame + 8;
+    wend(&rc->c->half[WHY_S2C])->fin_ts = T(cut);
+    rc->c->half[WHY_C2S].last_ts = rc->c->half[WHY_S2C].last_ts = T(cut);
+    return rc;
+}
+
+/* A relay (a gateway passing TLS through) whose try upstream fails closes its client's
+ * connection in the handshake: the cut leg goes with the gateway's failed attempt begun while it
+ * was open and failed before the cut, the one begun after the ClientHello first; not with one
+ * begun before the client's SYN, nor a refusal more than a second before the cut, nor anything
+ * once the server's side of the handshake answered. */
+static void relay_cut_joins_its_try(void **state)
+{
+    struct fixture *f = *state;
+    struct why_join x;
+    /* (times more than the 2 ms of reorder the join allows apart) */
+    refused(f, "198.19.0.80", 0.99);                                /* before the client's SYN */
+    struct why_conn_rec *early = refused(f, "198.19.0.80", 1.004);  /* after it, before the hello */
+    struct why_conn_rec *own = refused(f, "198.19.0.80", 1.011);    /* after the hello */
+    struct why_conn_rec *leg = cut_leg(f, 1.0, 1.008, 1.0115);
+    why_join_unjoined_tls(&f->cx, leg, &x);
+    assert_true(x.relay_cut);
+    assert_ptr_equal(x.up_conn, own);
+    assert_ptr_equal(x.client_conn, leg);
+    assert_int_equal(x.nattempts, 1);
+    assert_true(why_ts_cmp(x.end_ts, T(1.0115)) == 0);
+    why_join_apply(&f->st, &x);
+    assert_true(own->claimed && leg->claimed);
+
+    /* the same without the one after the hello: the one after the SYN */
+    struct why_conn_rec *leg2 = cut_leg(f, 1.0, 1.008, 1.0115);
+    why_join_unjoined_tls(&f->cx, leg2, &x);
+    assert_true(x.relay_cut);
+    assert_ptr_equal(x.up_conn, early);
+    why_join_apply(&f->st, &x);
+
+    /* only the one before the SYN is left: no join */
+    struct why_conn_rec *leg3 = cut_leg(f, 1.0, 1.008, 1.0115);
+    why_join_unjoined_tls(&f->cx, leg3, &x);
+    assert_false(x.relay_cut);
+    assert_ptr_equal(x.up_conn, leg3);
+
+    /* a refusal 1.5 s before the cut: not what the gateway closed on */
+    refused(f, "198.19.0.80", 3.0);
+    struct why_conn_rec *late = cut_leg(f, 2.9, 2.95, 4.5);
+    why_join_unjoined_tls(&f->cx, late, &x);
+    assert_false(x.relay_cut);
+
+    /* SYNs never answered until the cut: the gateway's connect timeout */
+    const double syns[] = {6.002, 7.002, 9.002, 0};
+    struct why_conn_rec *silent = attempt(f, "198.19.0.81", syns, 0);
+    struct why_conn_rec *waited = cut_leg(f, 6.0, 6.001, 9.5);
+    why_join_unjoined_tls(&f->cx, waited, &x);
+    assert_true(x.relay_cut);
+    assert_ptr_equal(x.up_conn, silent);
+
+    /* the server's side of the handshake answered (its ChangeCipherSpec): not cut in it */
+    refused(f, "198.19.0.80", 12.003);
+    struct why_conn_rec *done = cut_leg(f, 12.0, 12.002, 12.0035);
+    done->tls->ccs[WHY_S2C] = true;
+    why_join_unjoined_tls(&f->cx, done, &x);
+    assert_false(x.relay_cut);
 }
 
 /* A TLS connection of the gateway's to srv:port that showed certificate `hash` at `at`: it
@@ -4202,6 +4279,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
         cmocka_unit_test_setup_teardown(unnamed_leaves_timer_chain_of_named, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_of_same_host_request_not_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(relay_cut_joins_its_try, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
