@@ -608,6 +608,13 @@ static struct why_conn_rec *cut_leg(struct fixture *f, double at, double hello, 
     return rc;
 }
 
+/* The unjoined TLS join of leg: whether it is a relay's cut (x: the join). */
+static bool relay_joined(struct fixture *f, struct why_conn_rec *leg, struct why_join *x)
+{
+    why_join_unjoined_tls(&f->cx, leg, x);
+    return x->relay_cut;
+}
+
 /* A relay (a gateway passing TLS through) whose try upstream fails closes its client's
  * connection in the handshake: the cut leg goes with the gateway's failed attempt begun while it
  * was open and failed before the cut, the one begun after the ClientHello first; not with one
@@ -622,8 +629,7 @@ static void relay_cut_joins_its_try(void **state)
     struct why_conn_rec *early = refused(f, "198.19.0.80", 1.004);  /* after it, before the hello */
     struct why_conn_rec *own = refused(f, "198.19.0.80", 1.011);    /* after the hello */
     struct why_conn_rec *leg = cut_leg(f, 1.0, 1.008, 1.0115);
-    why_join_unjoined_tls(&f->cx, leg, &x);
-    assert_true(x.relay_cut);
+    assert_true(relay_joined(f, leg, &x));
     assert_ptr_equal(x.up_conn, own);
     assert_ptr_equal(x.client_conn, leg);
     assert_int_equal(x.nattempts, 1);
@@ -632,38 +638,30 @@ static void relay_cut_joins_its_try(void **state)
     assert_true(own->claimed && leg->claimed);
 
     /* the same without the one after the hello: the one after the SYN */
-    struct why_conn_rec *leg2 = cut_leg(f, 1.0, 1.008, 1.0115);
-    why_join_unjoined_tls(&f->cx, leg2, &x);
-    assert_true(x.relay_cut);
+    assert_true(relay_joined(f, cut_leg(f, 1.0, 1.008, 1.0115), &x));
     assert_ptr_equal(x.up_conn, early);
     why_join_apply(&f->st, &x);
 
     /* only the one before the SYN is left: no join */
     struct why_conn_rec *leg3 = cut_leg(f, 1.0, 1.008, 1.0115);
-    why_join_unjoined_tls(&f->cx, leg3, &x);
-    assert_false(x.relay_cut);
+    assert_false(relay_joined(f, leg3, &x));
     assert_ptr_equal(x.up_conn, leg3);
 
     /* a refusal 1.5 s before the cut: not what the gateway closed on */
     refused(f, "198.19.0.80", 3.0);
-    struct why_conn_rec *late = cut_leg(f, 2.9, 2.95, 4.5);
-    why_join_unjoined_tls(&f->cx, late, &x);
-    assert_false(x.relay_cut);
+    assert_false(relay_joined(f, cut_leg(f, 2.9, 2.95, 4.5), &x));
 
     /* SYNs never answered until the cut: the gateway's connect timeout */
     const double syns[] = {6.002, 7.002, 9.002, 0};
     struct why_conn_rec *silent = attempt(f, "198.19.0.81", syns, 0);
-    struct why_conn_rec *waited = cut_leg(f, 6.0, 6.001, 9.5);
-    why_join_unjoined_tls(&f->cx, waited, &x);
-    assert_true(x.relay_cut);
+    assert_true(relay_joined(f, cut_leg(f, 6.0, 6.001, 9.5), &x));
     assert_ptr_equal(x.up_conn, silent);
 
     /* the server's side of the handshake answered (its ChangeCipherSpec): not cut in it */
     refused(f, "198.19.0.80", 12.003);
     struct why_conn_rec *done = cut_leg(f, 12.0, 12.002, 12.0035);
     done->tls->ccs[WHY_S2C] = true;
-    why_join_unjoined_tls(&f->cx, done, &x);
-    assert_false(x.relay_cut);
+    assert_false(relay_joined(f, done, &x));
 }
 
 /* A TLS connection of the gateway's to srv:port that showed certificate `hash` at `at`: it
