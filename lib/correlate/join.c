@@ -125,10 +125,7 @@ static const struct why_addr_names *addr_names(const struct why_join_ctx *cx, co
 {
     if (!cx->names)
         return NULL;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < sizeof a->a; i++)
-        h = (h ^ a->a[i]) * 16777619u;
-    struct why_addr_names *m = &cx->names[h & (WHY_ADDR_NAMES_MEMO - 1)];
+    struct why_addr_names *m = &cx->names[why_store_addr_bucket(a, WHY_ADDR_NAMES_MEMO)];
     if (m->valid && m->gen == cx->st->dgen && why_addr_eq(&m->a, a))
         return m->overflow ? NULL : m;
     m->valid = true;

@@ -1553,15 +1553,13 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         inc->request_frame = cc->first_frame;
         opaque_client_evidence(inc, x->client_conn);
         inc->tls_unfinished = x->passthrough || x->relay_cut;
-        if (x->relay_cut) { /* the client's ClientHello, and the gateway ending its connection */
-            const struct why_half_end *e = cc->half[WHY_S2C].end;
-            bool rst = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame);
+        if (x->relay_cut) { /* the client's ClientHello, and the gateway's cut (the join's end) */
             char gw[64];
             why_endpoint_str(&cc->srv_addr, cc->srv_port, gw, sizeof gw);
             why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, x->client_conn, WHY_C2S, cc->half[WHY_C2S].first_data_frame,
                 cc->half[WHY_C2S].first_data_ts, WHY_P_EV_PT_HELLO, gw, NULL, 0, 0);
-            why_dg_ev_conn(inc, rst ? WHY_EVK_RST : WHY_EVK_FIN, x->client_conn, WHY_S2C, rst ? e->rst_frame : e->fin_frame,
-                rst ? e->rst_ts : e->fin_ts, WHY_P_EV_GW_CLOSES, NULL, NULL, 0, 0);
+            why_dg_ev_conn(inc, x->end_frame == cc->half[WHY_S2C].end->rst_frame ? WHY_EVK_RST : WHY_EVK_FIN,
+                x->client_conn, WHY_S2C, x->end_frame, x->end_ts, WHY_P_EV_GW_CLOSES, NULL, NULL, 0, 0);
         }
         if (x->passthrough) /* the peers' handshake, not the gateway's: the origin's
                                certificate or alert, or the client's alert */

@@ -146,6 +146,11 @@ static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
     return bucket_of(addr_hash(14695981039346656037u, a), nbuckets);
 }
 
+uint32_t why_store_addr_bucket(const struct why_addr *a, uint32_t nbuckets)
+{
+    return addr_bucket(a, nbuckets);
+}
+
 static uint32_t qhost_bucket(uint64_t hkey)
 {
     return bucket_of(hkey, WHY_QHOST_BUCKETS);
@@ -897,7 +902,6 @@ static void hello_remove(struct why_store *st, struct why_conn_rec *rc);
 static void rec_free(struct why_store *st, struct why_conn_rec *rc)
 {
     one_way_set(st, rc, 0);
-    hello_remove(st, rc);
     if (st->slots_ok) {
         tls_remove(st, rc);
         st->slots[rc->slot].rc = NULL;
@@ -905,7 +909,8 @@ static void rec_free(struct why_store *st, struct why_conn_rec *rc)
     }
     if (st->hooks.release)
         st->hooks.release(st->hooks.ctx, rc);
-    if (rc->tls != &why_tls_facts_none) {
+    if (rc->tls != &why_tls_facts_none) { /* (a record without TLS facts is on no index of them) */
+        hello_remove(st, rc);
         why_tls_facts_fini(rc->tls);
         free(rc->tls);
     }

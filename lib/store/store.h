@@ -588,6 +588,8 @@ static inline int64_t why_store_rec_back_us(const struct why_store *st)
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
 /* rc's ClientHello was read (its facts' hello_key set): it joins the index by that random. */
 void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc);
+/* a's bucket of nbuckets (a power of two), as the store's indexes by address place it. */
+uint32_t why_store_addr_bucket(const struct why_addr *a, uint32_t nbuckets);
 /* The other records whose ClientHello had rc's random, at most WHY_HELLO_SAME - 1 of them in
  * out (their number). A random is the client's: the same one on two connections is one
  * handshake sent on, or a client that repeats its randoms (none of them then tells). */
