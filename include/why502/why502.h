@@ -302,6 +302,13 @@ struct why_summary {
                                         request: noted, no incident of their own */
     char dns_background_name[256];   /* the first of their names (a DNS name is 255 bytes
                                         at most) */
+    uint64_t tls_passed_through;     /* TLS connections whose ClientHello, random and all, a
+                                        relay had read on another connection of the capture
+                                        (a gateway passing TLS through): each leg sent on */
+    uint32_t nrelays;
+    struct why_addr relays[8];       /* those relays' addresses (the one the client reached,
+                                        the one the relay sent from), the first 8: also in
+                                        gateways (why_session_summary) */
 };
 
 /* Incidents are handed over as soon as decided; the sink copies what it keeps. */

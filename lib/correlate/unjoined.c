@@ -147,16 +147,11 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
         struct why_conn_rec *o = tw[i];
         if (o->app != WHY_APP_TLS || o->claimed)
             continue;
-        const struct why_conn *a = why_rec_conn(rc), *b = why_rec_conn(o);
-        int ord = why_ts_cmp(a->half[WHY_C2S].first_data_ts, b->half[WHY_C2S].first_data_ts);
-        if (ord == 0)
-            ord = a->half[WHY_C2S].first_data_frame < b->half[WHY_C2S].first_data_frame ? -1 : 1;
-        struct why_conn_rec *cli = ord < 0 ? rc : o, *up = ord < 0 ? o : rc;
-        const struct why_conn *cc = why_rec_conn(cli), *uc = why_rec_conn(up);
-        if (why_addr_eq(&cc->cli_addr, &uc->cli_addr) ||
-            (why_addr_eq(&cc->srv_addr, &uc->srv_addr) && cc->srv_port == uc->srv_port) ||
-            why_ts_diff_us(conn_last_ts(cc), uc->half[WHY_C2S].first_data_ts) > WHY_SKEW_US ||
-            !why_join_tls_failed(up))
+        const struct why_conn_rec *c0, *u0;
+        if (!why_store_hello_relay(rc, o, &c0, &u0))
+            continue;
+        struct why_conn_rec *cli = c0 == rc ? rc : o, *up = c0 == rc ? o : rc;
+        if (!why_join_tls_failed(up))
             continue;
         why_gw_roles(cx->gw, cli);
         why_gw_roles(cx->gw, up);

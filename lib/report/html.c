@@ -515,6 +515,9 @@ static void summary_facts(FILE *o, const struct why_html *h, const struct why_su
         fputs("none found (requests are reported as seen)", o);
     for (uint32_t i = 0; i < s->ngateways && i < 8; i++)
         fprintf(o, "%s<span class=\"mono\">%s</span>", i ? ", " : "", why_addr_str(&s->gateways[i], a, sizeof a));
+    if (s->tls_passed_through)
+        fprintf(o, " (TLS passed through on %" PRIu64 " connection%s)", s->tls_passed_through,
+                s->tls_passed_through == 1 ? "" : "s");
     fputs("</td></tr>", o);
     row_start(o, "requests");
     fprintf(o, "%" PRIu64 " from clients, %" PRIu64 " sent upstream, %" PRIu64 " DNS queries, %" PRIu64

@@ -327,6 +327,7 @@ static void summary(struct why_jbuf *out, const struct why_summary *s, const cha
         jstr(out, why_addr_str(&s->gateways[i], a, sizeof a));
     }
     why_jbuf_put(out, ']');
+    kint(out, "tls_passed_through", (int64_t)s->tls_passed_through, false, &f);
     kint(out, "requests", (int64_t)s->requests, false, &f);
     kint(out, "upstream_requests", (int64_t)s->upstream_requests, false, &f);
     kint(out, "failed", (int64_t)s->failed, false, &f);

@@ -262,6 +262,9 @@ void why_text_summary(FILE *out, const struct why_summary *s, const char *const 
         fputs("none found (requests are reported as seen)", out);
     for (uint32_t i = 0; i < s->ngateways; i++)
         fprintf(out, "%s%s", i ? ", " : "", why_addr_str(&s->gateways[i], a, sizeof a));
+    if (s->tls_passed_through)
+        fprintf(out, " (TLS passed through on %" PRIu64 " connection%s)", s->tls_passed_through,
+                s->tls_passed_through == 1 ? "" : "s");
     fputc('\n', out);
     fprintf(out, "  requests    %" PRIu64 " from clients, %" PRIu64 " sent upstream, %" PRIu64 " DNS queries, %" PRIu64 " TCP connections\n",
             s->requests, s->upstream_requests, s->dns_queries, s->tcp_conns);

@@ -1038,6 +1038,11 @@ void why_session_finish(struct why_session *s)
                       s->sum.cap_orphans_over + s->sum.cap_nat_ambiguous +
                       s->sum.cap_bg_names_over;
     s->sum.ngateways = why_gw_list(&s->gw, s->sum.gateways, 8);
+    /* a relay passing TLS through is a gateway too, though no HTTP told it (its roles are the
+     * gateways' sets', unchanged: the joins read the pair by its random) */
+    for (uint32_t i = 0; i < s->sum.nrelays && s->sum.ngateways < 8; i++)
+        if (!why_addr_in(s->sum.gateways, s->sum.ngateways, &s->sum.relays[i]))
+            s->sum.gateways[s->sum.ngateways++] = s->sum.relays[i];
 }
 
 const struct why_summary *why_session_summary(const struct why_session *s) { return &s->sum; }

@@ -1628,20 +1628,38 @@ static inline struct why_hello_ent *hello_at(struct why_hello_ent *v, uint32_t n
     return &v[((uint32_t)(key >> 17) + i) & (nv - 1)];
 }
 
+/* rc leaves the index, and the entries after it move back into the room (linear probing's
+ * deletion by backward shift): every key's entries then lie before the first free entry of
+ * its reach, so a walk from a key's home stops there (why_store_hello_add, _twins). An
+ * entry moves back only within its reach, so only the next WHY_HELLO_REACH - 1 are read. */
 static void hello_remove(struct why_store *st, struct why_conn_rec *rc)
 {
     uint64_t key = rc->tls->hello_key;
     if (!rc->tls->hello_indexed)
         return;
-    for (uint32_t i = 0; i < WHY_HELLO_REACH; i++) {
+    uint32_t mask = st->nhello_ents - 1, at = UINT32_MAX;
+    for (uint32_t i = 0; i < WHY_HELLO_REACH && at == UINT32_MAX; i++) {
         struct why_hello_ent *e = hello_at(st->hello, st->nhello_ents, key, i);
-        if (e->rc == rc) {
-            e->key = 0;
-            e->rc = NULL;
-            st->nhello--;
-            return;
+        if (e->rc == rc)
+            at = (uint32_t)(e - st->hello);
+    }
+    if (at == UINT32_MAX)
+        return;
+    for (uint32_t k = 1; k < WHY_HELLO_REACH; k++) {
+        uint32_t j = (at + k) & mask;
+        struct why_hello_ent *e = &st->hello[j];
+        if (!e->key)
+            break;
+        uint32_t home = (uint32_t)(e->key >> 17) & mask;
+        if (((j - home) & mask) >= k) { /* the room at `at` is within its reach: it moves */
+            st->hello[at] = *e;
+            at = j;
+            k = 0;
         }
     }
+    st->hello[at] = (struct why_hello_ent){0};
+    st->nhello--;
+    rc->tls->hello_indexed = false;
 }
 
 /* rc with key into v (nv entries): the first free entry of its reach, unless WHY_HELLO_SAME
@@ -1688,19 +1706,73 @@ static bool hello_grow(struct why_store *st)
     return true;
 }
 
+bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_rec *b,
+                           const struct why_conn_rec **cli, const struct why_conn_rec **up)
+{
+    const struct why_conn *ac = why_rec_conn(a), *bc = why_rec_conn(b);
+    int ord = why_ts_cmp(ac->half[WHY_C2S].first_data_ts, bc->half[WHY_C2S].first_data_ts);
+    if (ord == 0)
+        ord = ac->half[WHY_C2S].first_data_frame < bc->half[WHY_C2S].first_data_frame ? -1 : 1;
+    *cli = ord < 0 ? a : b;
+    *up = ord < 0 ? b : a;
+    const struct why_conn *cc = why_rec_conn(*cli), *uc = why_rec_conn(*up);
+    struct why_ts last = why_ts_cmp(cc->half[1].last_ts, cc->half[0].last_ts) > 0 ? cc->half[1].last_ts
+                                                                                   : cc->half[0].last_ts;
+    return !why_addr_eq(&cc->cli_addr, &uc->cli_addr) &&
+           !(why_addr_eq(&cc->srv_addr, &uc->srv_addr) && cc->srv_port == uc->srv_port) &&
+           (!(*cli)->closed || why_ts_diff_us(last, uc->half[WHY_C2S].first_data_ts) <= WHY_SKEW_US);
+}
+
+/* a among the summary's relay addresses (at most 8, the first seen) */
+static void relay_note(struct why_summary *sum, const struct why_addr *a)
+{
+    for (uint32_t i = 0; i < sum->nrelays; i++)
+        if (why_addr_eq(&sum->relays[i], a))
+            return;
+    if (sum->nrelays < sizeof sum->relays / sizeof sum->relays[0])
+        sum->relays[sum->nrelays++] = *a;
+}
+
 void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc)
 {
     uint64_t key = rc->tls->hello_key;
-    if (!key)
-        return;
+    if (!key || rc->tls->hello_indexed)
+        return; /* (indexed: a second ClientHello on it, after a HelloRetryRequest, the same random) */
     if ((uint64_t)(st->nhello + 1) * 2 > st->nhello_ents && !hello_grow(st)) {
         st->sum->oom++;
         return;
     }
-    if (rc->tls->hello_indexed)
-        return; /* (a second ClientHello on it, after a HelloRetryRequest: the same random) */
-    rc->tls->hello_indexed = hello_put(st->hello, st->nhello_ents, key, rc);
-    st->nhello += rc->tls->hello_indexed;
+    /* the records of its key lie before the first free entry (hello_remove): read to there,
+     * rc put there unless WHY_HELLO_SAME of its key came first */
+    struct why_conn_rec *tw[WHY_HELLO_SAME];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < WHY_HELLO_REACH; i++) {
+        struct why_hello_ent *e = hello_at(st->hello, st->nhello_ents, key, i);
+        if (!e->key) {
+            if (n < WHY_HELLO_SAME) {
+                e->key = key;
+                e->rc = rc;
+                rc->tls->hello_indexed = true;
+                st->nhello++;
+            }
+            break;
+        }
+        if (e->key == key && n < WHY_HELLO_SAME)
+            tw[n++] = e->rc;
+    }
+    /* a handshake a relay passed on: the leg sent on is counted once, the relay's two
+     * addresses (the one its client reached, the one it sent from) named */
+    bool counted = false;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct why_conn_rec *cli, *up;
+        if (!why_store_hello_relay(tw[i], rc, &cli, &up))
+            continue;
+        if (!counted)
+            st->sum->tls_passed_through++;
+        counted = true;
+        relay_note(st->sum, &why_rec_conn(cli)->srv_addr);
+        relay_note(st->sum, &why_rec_conn(up)->cli_addr);
+    }
 }
 
 uint32_t why_store_hello_twins(const struct why_store *st, const struct why_conn_rec *rc,
@@ -1712,6 +1784,8 @@ uint32_t why_store_hello_twins(const struct why_store *st, const struct why_conn
         return 0;
     for (uint32_t i = 0; i < WHY_HELLO_REACH && n < WHY_HELLO_SAME - 1; i++) {
         const struct why_hello_ent *e = hello_at(st->hello, st->nhello_ents, key, i);
+        if (!e->key)
+            break; /* (none of the key past it: hello_remove) */
         if (e->key == key && e->rc != rc)
             out[n++] = e->rc;
     }

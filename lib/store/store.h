@@ -586,8 +586,18 @@ static inline int64_t why_store_rec_back_us(const struct why_store *st)
 }
 /* rc's bytes were found to be TLS (the TLS reader's open): it joins the index of TLS records. */
 void why_store_tls_add(struct why_store *st, struct why_conn_rec *rc);
-/* rc's ClientHello was read (its facts' hello_key set): it joins the index by that random. */
+/* rc's ClientHello was read (its facts' hello_key set): it joins the index by that random. A
+ * record of that random already there that why_store_hello_relay pairs with rc makes rc a
+ * handshake passed through: the summary counts it (tls_passed_through) and names the relay's
+ * addresses (relays). */
 void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc);
+/* a and b, two records of one ClientHello random: one handshake a relay passed on (a gateway
+ * passing TLS through, any TCP relay), when they came from two client addresses to two
+ * servers and the earlier (*cli: the client's leg, by its ClientHello's time) was still open
+ * (in the flow table, or its last packet within WHY_SKEW_US of it) when the other (*up) sent
+ * it on. */
+bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_rec *b,
+                           const struct why_conn_rec **cli, const struct why_conn_rec **up);
 /* a's bucket of nbuckets (a power of two), as the store's indexes by address place it. */
 uint32_t why_store_addr_bucket(const struct why_addr *a, uint32_t nbuckets);
 /* The other records whose ClientHello had rc's random, at most WHY_HELLO_SAME - 1 of them in

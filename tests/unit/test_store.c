@@ -1452,6 +1452,59 @@ static void hello_twins_indexed(void **state)
     assert_int_equal(why_store_hello_twins(&f->st, a, tw), 0);
 }
 
+/* A record leaving the index moves the entries after it back (a key's entries lie before the
+ * first free entry, where a walk stops): a twin put past a record freed later is still found.
+ * And a pair from two client addresses to two servers, the first open, is a handshake passed
+ * through: counted once, the relay's two addresses named; a pair from one address is not. */
+static void hello_index_keeps_runs_and_counts_relays(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *tw[WHY_HELLO_SAME];
+    /* one home for two keys: a at it, b and its twin b2 after */
+    uint64_t k1 = (5ull << 17) | 1u, k2 = (5ull << 17) | 2u;
+    struct why_conn_rec *a = hello_rec(f, &f->conns[0], k1);
+    struct why_conn_rec *b = hello_rec(f, &f->conns[1], k2);
+    struct why_conn_rec *b2 = hello_rec(f, &f->conns[2], k2);
+    assert_int_equal(f->sum.tls_passed_through, 0); /* b and b2: one client address */
+    a->closed = true;
+    why_store_conn_active(&f->st, a);
+    a->c->half[0].last_ts = a->c->half[1].last_ts = T(1);
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->st.nhello, 2);
+    assert_int_equal(why_store_hello_twins(&f->st, b, tw), 1);
+    assert_ptr_equal(tw[0], b2);
+    assert_int_equal(why_store_hello_twins(&f->st, b2, tw), 1);
+    assert_ptr_equal(tw[0], b);
+
+    /* a relay: the client's leg to 198.19.0.10:80, the relay's from 198.19.0.2 to
+     * 198.19.0.20:443 a millisecond later */
+    static struct why_conn cl, up;
+    cl = f->conns[3];
+    cl.srv_addr = A("198.19.0.10");
+    cl.half[0].first_data_ts = T(200);
+    cl.half[0].first_data_frame = 10;
+    up = f->conns[3];
+    up.cli_addr = A("198.19.0.2");
+    up.srv_addr = A("198.19.0.20");
+    up.srv_port = 443;
+    up.half[0].first_data_ts = why_ts_add_us(T(200), 1000);
+    up.half[0].first_data_frame = 12;
+    struct why_conn_rec *u = hello_rec(f, &up, 0xabcdef0123u); /* (indexed first: -i any's order) */
+    struct why_conn_rec *c = hello_rec(f, &cl, 0xabcdef0123u);
+    const struct why_conn_rec *cli, *upl;
+    assert_true(why_store_hello_relay(u, c, &cli, &upl));
+    assert_ptr_equal(cli, c);
+    assert_ptr_equal(upl, u);
+    assert_int_equal(f->sum.tls_passed_through, 1);
+    assert_int_equal(f->sum.nrelays, 2);
+    assert_true(why_addr_eq(&f->sum.relays[0], &cl.srv_addr));
+    assert_true(why_addr_eq(&f->sum.relays[1], &up.cli_addr));
+    /* the client's leg gone from the table 3 ms before the other's ClientHello: no relay */
+    c->closed = true;
+    cl.half[0].last_ts = cl.half[1].last_ts = why_ts_add_us(T(200), -2000);
+    assert_false(why_store_hello_relay(u, c, &cli, &upl));
+}
+
 /* The queued requests of one host from the index by host, in the order they began. */
 static int queued_of(const struct fixture *f, const char *host, struct why_txn **out, int max)
 {
@@ -2339,6 +2392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(try_slots_kept_through_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(tls_records_indexed, setup, teardown),
         cmocka_unit_test_setup_teardown(hello_twins_indexed, setup, teardown),
+        cmocka_unit_test_setup_teardown(hello_index_keeps_runs_and_counts_relays, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_by_host, setup, teardown),
         cmocka_unit_test_setup_teardown(queue_counts_as_walked, setup, teardown),
         cmocka_unit_test_setup_teardown(room_at_cap_as_the_oldest_read, setup, teardown),
