@@ -24,6 +24,9 @@ enum why_cert_problem { WHY_CERT_OK = 0, WHY_CERT_EXPIRED, WHY_CERT_NOT_YET_VALI
 /* TLS facts (no keys needed): index 0 is the client's direction, 1 the server's. */
 struct why_tls_facts {
     bool hello[2];                /* a hello seen from client (0) / server (1) */
+    bool passed_through;          /* one leg of a handshake a relay passed on (the other had
+                                     its ClientHello: why_store_hello_relay) */
+    bool front_told;              /* its server's handshake counted (why_store_tls_front) */
     const char *sni;              /* the client's server name, "" when none (never NULL:
                                      why_facts_empty, or a copy of its own that
                                      why_tls_facts_set made and why_tls_facts_fini frees) */

@@ -97,6 +97,12 @@ static void on_tls_hello(void *ctx, const struct why_tls_hello *h)
             tc->env->sum->oom++;
         snprintf(rc->tls->alpn_offered, sizeof rc->tls->alpn_offered, "%s", h->alpn);
     } else {
+        if (rc->tls->hello_key && !rc->tls->passed_through && !rc->tls->front_told) {
+            /* the server answered a ClientHello no other connection carried: it ends TLS
+             * itself (a relay sends the ClientHello on before any answer can come back) */
+            rc->tls->front_told = true;
+            why_store_tls_front(tc->env->st, why_rec_conn(rc), false);
+        }
         rc->tls->version = h->version ? h->version : h->legacy_version;
         snprintf(rc->tls->alpn, sizeof rc->tls->alpn, "%s", h->alpn);
     }

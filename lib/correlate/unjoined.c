@@ -174,14 +174,16 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
  * is the gateway's failed connection (refused, an ICMP error, SYNs again) begun while rc was
  * open and failed before the cut (a refusal at most WHY_RELAY_CUT_US before it; SYNs sent again
  * until the gateway's connect timeout, however long): of those, the first begun after the
- * ClientHello, else the first after rc's first packet. The walk reads the attempts not
+ * ClientHello, else the first after rc's first packet. Not at a server that ends TLS itself
+ * and never passed a handshake through (why_store_tls_front_terminates): a terminator reads the
+ * request before it dials, so its cut is not its upstream's failure. The walk reads the attempts not
  * connected made from rc's first packet (less the records' lag) to the cut, newest first, at
  * most WHY_RELAY_WALK failed ones: not the connections that carried data, however many. */
 static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (rc->gw_cli || !why_rec_tls_handshake_cut(rc))
-        return false;
+    if (rc->gw_cli || !why_rec_tls_handshake_cut(rc) || why_store_tls_front_terminates(cx->st, c))
+        return false; /* (a server that ends TLS itself read the request before it dialled) */
     const struct why_half_end *e = c->half[WHY_S2C].end;
     bool by_rst = e->rst_frame && (!e->fin_frame || e->rst_frame < e->fin_frame);
     struct why_ts cut = by_rst ? e->rst_ts : e->fin_ts;

@@ -1110,6 +1110,7 @@ void why_store_fini(struct why_store *st)
     free(st->tslots);
     free(st->tls_recs);
     free(st->hello);
+    free(st->fronts);
     free(st->ready);
     free(st->complete);
     for (int i = 0; i < WHY_TIX_N; i++)
@@ -1723,6 +1724,43 @@ bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_r
            (!(*cli)->closed || why_ts_diff_us(last, uc->half[WHY_C2S].first_data_ts) <= WHY_SKEW_US);
 }
 
+/* c's server's entry (its place when absent: family 0), NULL without the table */
+static struct why_tls_front *front_at(const struct why_store *st, const struct why_conn *c)
+{
+    if (!st->fronts)
+        return NULL;
+    uint32_t n = 2 * WHY_TLS_FRONTS;
+    uint32_t i = (why_store_addr_bucket(&c->srv_addr, n) ^ c->srv_port) & (n - 1);
+    for (;; i = (i + 1) & (n - 1)) { /* (at most half used: an empty entry ends the walk) */
+        struct why_tls_front *e = &st->fronts[i];
+        if (!e->addr.family || (e->port == c->srv_port && why_addr_eq(&e->addr, &c->srv_addr)))
+            return e;
+    }
+}
+
+void why_store_tls_front(struct why_store *st, const struct why_conn *c, bool relayed)
+{
+    if (!st->fronts && !(st->fronts = calloc(2 * WHY_TLS_FRONTS, sizeof *st->fronts))) {
+        st->sum->oom++;
+        return;
+    }
+    struct why_tls_front *e = front_at(st, c);
+    if (!e->addr.family) {
+        if (st->nfronts >= WHY_TLS_FRONTS)
+            return;
+        e->addr = c->srv_addr;
+        e->port = c->srv_port;
+        st->nfronts++;
+    }
+    *(relayed ? &e->relayed : &e->terminated) += 1;
+}
+
+bool why_store_tls_front_terminates(const struct why_store *st, const struct why_conn *c)
+{
+    const struct why_tls_front *e = front_at(st, c);
+    return e && e->addr.family && e->terminated && !e->relayed;
+}
+
 /* a among the summary's relay addresses (at most 8, the first seen) */
 static void relay_note(struct why_summary *sum, const struct why_addr *a)
 {
@@ -1767,9 +1805,12 @@ void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc)
         const struct why_conn_rec *cli, *up;
         if (!why_store_hello_relay(tw[i], rc, &cli, &up))
             continue;
-        if (!counted)
+        if (!counted) {
             st->sum->tls_passed_through++;
+            why_store_tls_front(st, why_rec_conn(cli), true);
+        }
         counted = true;
+        tw[i]->tls->passed_through = rc->tls->passed_through = true;
         relay_note(st->sum, &why_rec_conn(cli)->srv_addr);
         relay_note(st->sum, &why_rec_conn(up)->cli_addr);
     }

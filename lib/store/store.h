@@ -107,6 +107,16 @@ struct why_hello_ent {
     struct why_conn_rec *rc;
 };
 
+/* A server TLS handshakes were told for (rc's server address and port): how many a relay
+ * passed through (why_store_hello_add) and how many it answered itself (its ServerHello to a
+ * ClientHello no other connection carried: it ends TLS there). */
+#define WHY_TLS_FRONTS 256 /* servers kept (the first seen), in twice the entries */
+struct why_tls_front {
+    struct why_addr addr; /* family 0: an empty entry */
+    uint16_t port;
+    uint32_t relayed, terminated;
+};
+
 struct why_rec_slot {
     struct why_ts first_ts;           /* why_rec_conn(rc)->first_ts */
     struct why_conn_rec *rc;          /* NULL: the record was freed (the entry goes at the
@@ -213,6 +223,9 @@ struct why_store {
                                          hello_key), open addressing, at most half the entries
                                          used; a record whose reach is full is not on it */
     uint32_t nhello_ents, nhello;     /* entries (a power of two), records on it */
+    struct why_tls_front *fronts;     /* 2 * WHY_TLS_FRONTS entries, open addressing by
+                                         server (NULL until the first; why_store_tls_front) */
+    uint32_t nfronts;
     struct why_rec_slot *slots;       /* the records by creation (rhead..rtail), with freed ones */
     size_t nslots, slots_cap, slots_dead; /* entries used, allocated, of them freed */
     bool slots_ok;                    /* every record has its entry (false for good after an
@@ -598,6 +611,12 @@ void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc);
  * it on. */
 bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_rec *b,
                            const struct why_conn_rec **cli, const struct why_conn_rec **up);
+/* c's server, a TLS handshake told for it: passed through by a relay, or else answered by the
+ * server itself (its ServerHello). Past WHY_TLS_FRONTS servers, nothing is kept of more. */
+void why_store_tls_front(struct why_store *st, const struct why_conn *c, bool relayed);
+/* c's server ended TLS itself (it answered a ClientHello no other connection carried) and never
+ * passed a handshake through: not a relay, so a handshake it cut is not its upstream's. */
+bool why_store_tls_front_terminates(const struct why_store *st, const struct why_conn *c);
 /* a's bucket of nbuckets (a power of two), as the store's indexes by address place it. */
 uint32_t why_store_addr_bucket(const struct why_addr *a, uint32_t nbuckets);
 /* The other records whose ClientHello had rc's random, at most WHY_HELLO_SAME - 1 of them in

@@ -664,6 +664,27 @@ static void relay_cut_joins_its_try(void **state)
     assert_false(relay_joined(f, done, &x));
 }
 
+/* A server that ended TLS itself (it answered a ClientHello no other connection carried) is no
+ * relay: a handshake it cut is not joined to an attempt of its own that failed then (a TLS
+ * terminator reads the request before it dials); once it passed one through, it is a relay. */
+static void relay_cut_not_at_a_terminator(void **state)
+{
+    struct fixture *f = *state;
+    struct why_join x;
+    refused(f, "198.19.0.80", 1.011);
+    struct why_conn_rec *leg = cut_leg(f, 1.0, 1.008, 1.0115);
+    why_store_tls_front(&f->st, why_rec_conn(leg), false);
+    assert_true(why_store_tls_front_terminates(&f->st, why_rec_conn(leg)));
+    assert_false(relay_joined(f, leg, &x));
+    why_store_tls_front(&f->st, why_rec_conn(leg), true);
+    assert_false(why_store_tls_front_terminates(&f->st, why_rec_conn(leg)));
+    assert_true(relay_joined(f, leg, &x));
+    /* another port of the same address is told apart */
+    struct why_conn other = *why_rec_conn(leg);
+    other.srv_port = 8443;
+    assert_false(why_store_tls_front_terminates(&f->st, &other));
+}
+
 /* A TLS connection of the gateway's to srv:port that showed certificate `hash` at `at`: it
  * carried data both ways when `data`, else the gateway closed it after the certificate. */
 static struct why_conn_rec *tls_cert_conn(struct fixture *f, const char *srv, uint16_t port, uint64_t hash,
@@ -4278,6 +4299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unnamed_leaves_timer_chain_of_named, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_of_same_host_request_not_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(relay_cut_joins_its_try, setup, teardown),
+        cmocka_unit_test_setup_teardown(relay_cut_not_at_a_terminator, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
