@@ -1112,20 +1112,35 @@ static bool goaway_before_cause(struct why_incident *inc, const struct why_join 
     return true;
 }
 
+/* The facts of a handshake passed through that hold its fatal alert: the upstream leg's, else
+ * the client leg's (the upstream copy not captured: a relay sends no alert of its own, so the
+ * client's came from the origin, as the origin's came from the client); the upstream leg's when
+ * neither has one. */
+static const struct why_tls_facts *passthrough_alert_facts(const struct why_join *x)
+{
+    const struct why_tls_facts *u = x->up_conn->tls, *c = x->client_conn->tls;
+    bool u_fatal = u->alert_frame && u->alert_level == 2, c_fatal = c->alert_frame && c->alert_level == 2;
+    return !u_fatal && c_fatal ? c : u;
+}
+
 /* A fatal alert of a handshake passed through: the sender's leg has it first (the origin's on
- * the upstream leg, the client's on the client leg), the other leg the gateway's copy. */
+ * the upstream leg, the client's on the client leg), the other leg the gateway's copy; a leg
+ * whose copy the capture lost shows none. */
 static void passthrough_alert_evidence(struct why_incident *inc, const struct why_join *x, const char *name)
 {
-    const struct why_tls_facts *t = x->up_conn->tls;
+    const struct why_tls_facts *t = passthrough_alert_facts(x);
     bool from_origin = t->alert_dir == WHY_S2C;
     enum why_dir d = from_origin ? WHY_S2C : WHY_C2S;
     const struct why_conn_rec *legs[2] = {from_origin ? x->up_conn : x->client_conn,
                                           from_origin ? x->client_conn : x->up_conn};
+    bool sent = false; /* the sender's leg showed it */
     for (int copy = 0; copy < 2; copy++) {
         const struct why_tls_facts *lt = legs[copy]->tls;
-        if (lt->alert_frame && lt->alert_dir == (int)d && lt->alert_desc == t->alert_desc)
-            why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, legs[copy], d, lt->alert_frame, lt->alert_ts, WHY_P_EV_PT_ALERT,
-                name, NULL, from_origin, copy);
+        if (!lt->alert_frame || lt->alert_dir != (int)d || lt->alert_desc != t->alert_desc)
+            continue;
+        why_dg_ev_conn(inc, WHY_EVK_TLS_ALERT, legs[copy], d, lt->alert_frame, lt->alert_ts, WHY_P_EV_PT_ALERT,
+            name, NULL, from_origin, copy ? (sent ? 1 : 2) : 0);
+        sent = true;
     }
 }
 
@@ -1137,11 +1152,11 @@ static void passthrough_alert_evidence(struct why_incident *inc, const struct wh
 static bool passthrough_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_conn_rec *up = x->up_conn, *cl = x->client_conn;
-    const struct why_tls_facts *t = up->tls;
-    bool alert = t->alert_frame && t->alert_level == 2;
-    bool from_origin = alert && t->alert_dir == WHY_S2C;
+    const struct why_tls_facts *t = up->tls, *at = passthrough_alert_facts(x);
+    bool alert = at->alert_frame && at->alert_level == 2;
+    bool from_origin = alert && at->alert_dir == WHY_S2C;
     bool cert_alert = alert && !from_origin &&
-                      ((t->alert_desc >= 42 && t->alert_desc <= 46) || t->alert_desc == 48);
+                      ((at->alert_desc >= 42 && at->alert_desc <= 46) || at->alert_desc == 48);
     bool cert = cert_alert || (t->cert_problem && !from_origin && !why_rec_tls_sent_data(up));
     if (!alert && !cert)
         return false;
@@ -1149,7 +1164,7 @@ static bool passthrough_cause(struct why_incident *inc, const struct why_join *x
     char dst[64], gw[64], an[40] = "";
     why_endpoint_str(&uc->srv_addr, uc->srv_port, dst, sizeof dst);
     why_endpoint_str(&cc->srv_addr, cc->srv_port, gw, sizeof gw);
-    const char *name = alert ? why_tls_alert_name(t->alert_desc, an, sizeof an) : "";
+    const char *name = alert ? why_tls_alert_name(at->alert_desc, an, sizeof an) : "";
     why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, cl, WHY_C2S, cc->half[WHY_C2S].first_data_frame,
         cc->half[WHY_C2S].first_data_ts, WHY_P_EV_PT_HELLO, gw, NULL, 0, 0);
     why_dg_ev_conn(inc, WHY_EVK_TLS_HELLO, up, WHY_C2S, uc->half[WHY_C2S].first_data_frame,
@@ -1563,7 +1578,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         }
         if (x->passthrough) /* the peers' handshake, not the gateway's: the origin's
                                certificate or alert, or the client's alert */
-            inc->kind = inc->cause == WHY_CAUSE_TLS_PASSTHROUGH_ALERT && x->up_conn->tls->alert_dir != WHY_S2C
+            inc->kind = inc->cause == WHY_CAUSE_TLS_PASSTHROUGH_ALERT && passthrough_alert_facts(x)->alert_dir != WHY_S2C
                             ? WHY_KIND_CLIENT : WHY_KIND_ORIGIN;
     }
     why_dg_finish(inc, x, f.gw);

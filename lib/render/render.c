@@ -404,7 +404,10 @@ static void evidence(const struct why_words *w, char *out, size_t size)
             snprintf(out, size, "ClientHello from the client to %s", s0);
         break;
     case WHY_P_EV_PT_ALERT:
-        if (n[1])
+        if (n[1] == 2) /* the sender's leg lost its copy */
+            snprintf(out, size, "TLS alert %s from the %s, relayed by the gateway (the %s's copy not captured)", s0,
+                     n[0] ? "origin" : "client", n[0] ? "origin" : "client");
+        else if (n[1])
             snprintf(out, size, "the same alert passed on to the %s by the gateway", n[0] ? "client" : "origin");
         else
             snprintf(out, size, "TLS alert %s from the %s", s0, n[0] ? "origin" : "client");

@@ -99,7 +99,8 @@ enum why_phrase {
     WHY_P_EV_PT_HELLO,      /* s0 destination; n0 1 = the gateway's copy of the client's
                                ClientHello (the same random), 0 = the client's own */
     WHY_P_EV_PT_ALERT,      /* s0 alert name; n0 1 = the origin's (0: the client's), n1 1 = the
-                               gateway's copy of it to the other side */
+                               gateway's copy of it to the other side, 2 = that copy where the
+                               sender's own was not captured */
     /* the gateways' habits: keep-alive reuse, their own schedule, their buffers */
     WHY_P_CLOSED_ON_REUSE,  /* s0 destination; n0 idle us, n1 1 = reset, n2 close-to-request us
                                (>= 0), n3 1 = the close came before the request left */
