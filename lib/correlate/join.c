@@ -3499,12 +3499,18 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * refusal was not maint's). Not after a wait: a gateway that answers on its own answers
      * at once, and a request that waited had tries of its own (HAProxy's retries of a server
      * it also checks, read as checks, leave the last) */
-    if (matched && x->nattempts == 1 && !cx->forced && own_answer_at_once(client, x->attempts[0]) &&
-        fits_checks(cx, x->attempts[0]))
-        /* (on a path busy with requests' tries the schedule fits any attempt: the reason
-         * there is that other requests' tries go to that server) */
-        alt_add(x, WHY_JOIN_ALTS, NULL, why_join_path_busy(cx, x->attempts[0]) ? WHY_ALT_BUSY_PATH : WHY_ALT_CHECK_SCHEDULE,
-                0);
+    if (matched && x->nattempts == 1 && !cx->forced && client->has_resp &&
+        why_ts_diff_us(client->req_first_ts, client->resp_first_ts) <= WHY_FIRST_DIAL_US &&
+        why_join_path_busy(cx, x->attempts[0]))
+        /* on a path busy with requests' tries, an answer that came as soon as one the gateway
+         * makes on its own may have had no attempt, the one taken being any of theirs (the
+         * retry bench: nx.bench's 503s, which HAProxy answered without a try in 0.03-22 ms,
+         * took a refusal of the shop backend's server 3 and 16 ms after the request, one of
+         * its hundred tries a second); the schedule fits any attempt there */
+        alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_BUSY_PATH, 0);
+    else if (matched && x->nattempts == 1 && !cx->forced && own_answer_at_once(client, x->attempts[0]) &&
+             fits_checks(cx, x->attempts[0]))
+        alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_CHECK_SCHEDULE, 0);
     /* Varnish's fetch in another pairing with no attempt: the attempts near it in that
      * reading are readings too (a refusal that held its backend down, as below) */
     if (x->nattempts && !cx->forced && why_join_varnish_fetch_failed(client))
