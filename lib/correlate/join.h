@@ -73,9 +73,10 @@ struct why_join {
     struct why_dns_rec *dns[WHY_JOIN_MAX]; /* DNS queries for the host, oldest first */
     uint32_t ndns;
     bool upstream_visible;        /* the capture shows this gateway's upstream side at all */
-    bool upstream_blind;          /* ...but one of its directions is missing (one-sided, or an
-                                     answer the gateway acted on that the capture missed): what
-                                     the upstream did cannot be read from it (correlate/partial.c) */
+    uint8_t upstream_blind;       /* enum why_blind: ...but one of its directions is missing
+                                     (one-sided, or an answer the gateway acted on that the
+                                     capture missed): what the upstream did cannot be read from
+                                     it (correlate/partial.c) */
     struct why_conn_rec *client_conn; /* unjoined TLS, or a direct request of an opaque gateway:
                                          the client's TLS connection served then */
     bool passthrough;             /* unjoined TLS: client_conn's ClientHello went upstream
@@ -414,7 +415,12 @@ bool why_join_dns_expected_miss(const char *qname);
  * whose other direction the ACKs prove but the capture lacks), or the joined attempt got an
  * answer the capture missed (one SYN given up sooner than any retransmission timer), or
  * carried a hole where the request to read would be. */
-bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
+/* Why the upstream side of x cannot be read (why_join_upstream_blind): not at all, a direction
+ * or bytes of it missing, or its last attempt got no answer in the capture though the gateway
+ * answered before it could have tried again (an answer missed, or that attempt another
+ * request's). */
+enum why_blind { WHY_BLIND_NONE, WHY_BLIND_SIDE, WHY_BLIND_ANSWER };
+enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 /* A failed A/AAAA lookup. */
 static inline bool why_join_dns_failed(const struct why_dns_rec *d)
 {

@@ -227,16 +227,16 @@ static bool oldest_up_one_sided(const struct why_join_ctx *cx)
     return false;
 }
 
-bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
+enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x)
 {
     for (uint32_t i = 0; i < x->nattempts; i++) {
         const struct why_conn *c = why_rec_conn(x->attempts[i]);
         if (c->half[WHY_S2C].missing || c->half[WHY_C2S].missing)
-            return true;
+            return WHY_BLIND_SIDE;
         /* a connection that carried a hole and no request the join could read: the request
          * (or its answer) may be in the hole */
         if (!x->up && (c->miss->half[WHY_C2S].gap_bytes || c->miss->half[WHY_S2C].gap_bytes))
-            return true;
+            return WHY_BLIND_SIDE;
         /* one SYN, nothing back in the capture, and the gateway answered its client before
          * a SYN could have been sent again: it had an answer (a RST) the capture missed.
          * Not when it answered in the last TIMER_SLACK_PCT of that second: a connect timer
@@ -247,7 +247,7 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
             !c->half[WHY_S2C].packets &&
             why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US * (100 - TIMER_SLACK_PCT) / 100 &&
             !gave_up_on_timer(x, i))
-            return true;
+            return WHY_BLIND_ANSWER;
     }
     /* the oldest records: the same for every request while no packet comes (read once) */
     struct why_lone_rsts *lone = cx->lone;
@@ -256,6 +256,6 @@ bool why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_joi
         lone->up_valid = true;
     }
     if (lone ? lone->up_one_sided : oldest_up_one_sided(cx))
-        return true;
-    return lone_reset_in_wait(cx, x);
+        return WHY_BLIND_SIDE;
+    return lone_reset_in_wait(cx, x) ? WHY_BLIND_SIDE : WHY_BLIND_NONE;
 }

@@ -863,17 +863,19 @@ static enum why_cause_id claim_cause_id(const char *claim, const char *title)
     return NO_CAUSE;
 }
 
-/* The gateway's own words are the only evidence (its upstream side is not in the capture):
- * gateway_claim, with the RFC 9209 type of the cause it names when it names one. */
+/* The gateway's own words are the only evidence (its upstream side is not in the capture, or
+ * cannot be read: `blind`, enum why_blind): gateway_claim, with the RFC 9209 type of the cause
+ * it names when it names one. */
 static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum why_cause_id claimed,
-                        const char *claim)
+                        struct why_fix_args *a, int blind)
 {
     why_dg_cause(inc, WHY_CAUSE_GATEWAY_CLAIM);
     const struct why_cause *c = why_cause_get(claimed);
     if (c)
         inc->error = c->error;
+    a->claim_blind = blind;
     why_dg_param(inc, "claimed=%s", c ? c->detail : "unknown");
-    why_dg_say(inc, WHY_P_CLAIM, claim, NULL, NULL, t->status, 0, 0, 0);
+    why_dg_say(inc, WHY_P_CLAIM, a->claim, NULL, NULL, t->status, blind, 0, 0);
 }
 
 /* ---- the gateway's own schedule (correlate/background.c): a 5xx with no attempt ---- */
@@ -1359,7 +1361,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
         /* only the client leg is in the capture: take the gateway's word when it gives one */
         enum why_cause_id d = claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE));
         if (d != NO_CAUSE || t->via[0] || why_resp_str(t->resp, WHY_RESP_CLAIM)[0]) {
-            claim_cause(inc, t, d, f.a->claim);
+            claim_cause(inc, t, d, f.a, WHY_BLIND_NONE);
         } else {
             why_dg_cause(inc, WHY_CAUSE_ORIGIN_5XX);
             why_dg_param(inc, "status=%d", t->status);
@@ -1371,7 +1373,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * that can be told of it; no upstream phase is judged on half of it */
     bool blind = !direct && x->upstream_blind;
     if (!found && blind && t->has_resp && t->status >= 500) {
-        claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a->claim);
+        claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
+                    x->upstream_blind);
         found = true;
     }
     /* 2. phases: DNS, connect, TLS, response */
@@ -1406,7 +1409,8 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             no_upstream_context(inc, x, &f);
         } else if (!x->upstream_visible) {
-            claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a->claim);
+            claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
+                        WHY_BLIND_NONE);
         } else if (x->resolved_unused) {
             /* it found the address and never connected: its words say why, if anything */
             const struct why_dns_rec *d = NULL;

@@ -38,7 +38,9 @@ enum why_phrase {
     WHY_P_TLS_PASSTHROUGH_ALERT, /* s0 destination, s1 SNI, s2 alert name; n0 1 = from the
                                origin (0: from the client) */
     WHY_P_TLS_CUT,          /* s0 destination, s1 SNI; n0 1 = reset */
-    WHY_P_CLAIM,            /* s0 the gateway's words; n0 status */
+    WHY_P_CLAIM,            /* s0 the gateway's words; n0 status; n1 enum why_blind: why the
+                               upstream side tells nothing (none in the capture, a direction
+                               or bytes missing, the last attempt's answer not captured) */
     WHY_P_ORIGIN_5XX,       /* s0 origin address, s1 port; n0 status */
     WHY_P_SERVER_5XX,       /* s0 server; n0 status */
     WHY_P_NO_CONNECT,       /* s0 host, s1 the address it resolved to; n0 status */
@@ -163,6 +165,8 @@ struct why_fix_args {
     int stall_gateway;           /* {stall_who}: 1 the gateway, 0 stall_who (the origin) */
     int64_t wait_us;             /* {wait}, -1 when none */
     int claim_none;              /* 1: an empty claim reads "no reason given" */
+    int claim_blind;             /* {capture}: enum why_blind, why only the gateway's words
+                                    tell (correlate/join.h) */
     int upstream_state;          /* {upstream_state}: 0 none, 1 nothing pending upstream,
                                     2 the origin had not answered, 3 not sent upstream yet */
     /* {checks}: a gateway's failing health checks, one per server */

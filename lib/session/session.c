@@ -280,14 +280,14 @@ static void decide_as(struct why_session *s, struct why_txn *t, bool orphan)
         }
     }
     why_join_request(&cx, t, &x);
-    x.upstream_blind = !x.direct && why_join_upstream_blind(&cx, &x);
+    x.upstream_blind = (uint8_t)(x.direct ? WHY_BLIND_NONE : why_join_upstream_blind(&cx, &x));
     /* parallel failures the packets pair two ways: the other pairing's join, read before
      * this one claims its records */
     struct why_join *xa = x.nalt ? malloc(x.nalt * sizeof *xa) : NULL;
     uint32_t nalt = xa ? x.nalt : 0; /* (without memory: said without its other readings) */
     for (uint32_t i = 0; i < nalt; i++) {
         why_join_alternative(&cx, &x, i, &xa[i]);
-        xa[i].upstream_blind = !xa[i].direct && why_join_upstream_blind(&cx, &xa[i]);
+        xa[i].upstream_blind = (uint8_t)(xa[i].direct ? WHY_BLIND_NONE : why_join_upstream_blind(&cx, &xa[i]));
     }
     why_join_apply(&s->st, &x);
     for (uint32_t i = 0; i < nalt; i++)
