@@ -327,7 +327,13 @@ static bool check_before(const struct why_join_ctx *cx, const struct why_txn *t,
      * check of another server (one set by address, or another name's), which says nothing of
      * the request's own (races/run8: HAProxy's `noanswer` was named after the failing checks
      * of another backend's servers) */
-    return !named_elsewhere(cx, t, rc);
+    if (named_elsewhere(cx, t, rc))
+        return false;
+    /* a failed connection that a request for a name giving its address waited through may be
+     * that request's try, not a check (the retry bench: b_drop's tries of drop.bench, every second
+     * while its requests waited, read as failing checks of 198.19.0.99, which is never
+     * checked, and named as the cause of other backends' 503s) */
+    return !(!why_rec_conn(rc)->established && check_failed(rc) && why_join_try_awaited(cx, t, rc));
 }
 
 /* What check_before asks of rc whatever the request: the gateway's attempt (roles, a SYN), no

@@ -119,39 +119,6 @@ static bool name_gave(const struct why_join_ctx *cx, const char *host, const str
     return false;
 }
 
-/* The names DNS answered a with (struct why_addr_names), NULL when more than WHY_ADDR_NAMES
- * or not cached (the caller reads the index by address). */
-static const struct why_addr_names *addr_names(const struct why_join_ctx *cx, const struct why_addr *a)
-{
-    if (!cx->names)
-        return NULL;
-    struct why_addr_names *m = &cx->names[why_store_addr_bucket(a, WHY_ADDR_NAMES_MEMO)];
-    if (m->valid && m->gen == cx->st->dgen && why_addr_eq(&m->a, a))
-        return m->overflow ? NULL : m;
-    m->valid = true;
-    m->overflow = false;
-    m->gen = cx->st->dgen;
-    m->a = *a;
-    m->n = 0;
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
-        const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(why_dns_alink_addr(l), a))
-            continue;
-        uint32_t k = 0;
-        while (k < m->n && (m->v[k].nkey != d->nkey || strcmp(m->v[k].qname, d->qname) != 0))
-            k++;
-        if (k < m->n)
-            continue;
-        if (m->n == WHY_ADDR_NAMES) {
-            m->overflow = true;
-            return NULL;
-        }
-        m->v[m->n].nkey = d->nkey;
-        m->v[m->n++].qname = d->qname;
-    }
-    return m;
-}
-
 static bool addr_for_other_name(const struct why_join_ctx *cx, const struct why_addr *a, const char *host)
 {
     if (name_gave(cx, host, a))
@@ -208,7 +175,7 @@ static bool reserved_for_other(const struct why_join_ctx *cx, const struct why_j
     struct why_ts latest = {0};
     /* none when no queued request is for a name that gave the address (a resolver's backend
      * name, looked up for every request: the index holds thousands of its answers) */
-    const struct why_addr_names *nm = addr_names(cx, &c->srv_addr);
+    const struct why_addr_names *nm = why_join_addr_names(cx, &c->srv_addr);
     bool asked = !nm;
     for (uint32_t k = 0; nm && k < nm->n && !asked; k++)
         asked = name_queued(cx, client, nm->v[k].nkey, nm->v[k].qname);
@@ -864,13 +831,6 @@ static const struct why_txn *failed_next(const struct why_join_ctx *cx, const st
     return n && n == cx->deciding ? queued_failed_next(cx, n) : n;
 }
 
-/* q was waiting when t came (its request before, its answer, if any, not before). */
-static bool waiting_at(const struct why_txn *q, struct why_ts t)
-{
-    return why_ts_diff_us(q->req_first_ts, t) >= -WHY_CAUSAL_US &&
-           (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
-}
-
 /* Another request than client, still waiting when rc began, whose fetch failed at Varnish
  * too ("Backend fetch failed", or no answer yet) and that no upstream request names: rc may
  * be its dial as well. Which of such dials was whose is then not said by the gateway's habit
@@ -883,7 +843,7 @@ static bool other_fetch_waiting(const struct why_join_ctx *cx, const struct why_
     struct why_ts syn = why_rec_conn(rc)->syn_ts0;
     for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, syn, WHY_CAUSAL_US);
          q = waiting_next(cx, q))
-        if (q != client && waiting_at(q, syn) && (!q->has_resp || why_join_varnish_fetch_failed(q)) &&
+        if (q != client && why_join_waiting_at(q, syn) && (!q->has_resp || why_join_varnish_fetch_failed(q)) &&
             !why_join_upstream_indexed(cx, q))
             return true;
     return false;
@@ -1007,7 +967,7 @@ static bool busy_between(const struct why_join_ctx *cx, const struct why_txn *q,
         bool alone = true;
         for (const struct why_txn *w = waiting_first(cx); w && alone && !why_join_queue_past(cx, w, xc->syn_ts0, WHY_CAUSAL_US);
              w = waiting_next(cx, w))
-            alone = w == q || !waiting_at(w, xc->syn_ts0);
+            alone = w == q || !why_join_waiting_at(w, xc->syn_ts0);
         if (alone)
             return true;
     }
@@ -1042,7 +1002,7 @@ static bool waited_for_chain(const struct why_join_ctx *cx, const struct why_txn
                              const struct why_conn_rec *rc)
 {
     struct why_ts from = why_rec_conn(p)->syn_ts0, to = why_rec_conn(rc)->syn_ts0;
-    if (!waiting_at(w, from) || !waiting_at(w, to))
+    if (!why_join_waiting_at(w, from) || !why_join_waiting_at(w, to))
         return false;
     const struct why_txn *up = why_join_upstream_indexed(cx, w);
     return (!up || why_ts_cmp(up->req_first_ts, from) > 0) && !busy_between(cx, w, p, to) && !other_final(cx, w, rc);
@@ -1086,7 +1046,7 @@ static bool only_free_request(const struct why_join_ctx *cx, const struct why_tx
 {
     struct why_ts at = why_rec_conn(rc)->syn_ts0;
     for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, at, WHY_CAUSAL_US); w = waiting_next(cx, w)) {
-        if (w == q || !waiting_at(w, at))
+        if (w == q || !why_join_waiting_at(w, at))
             continue;
         if (!busy_between(cx, w, rc, w->has_resp ? w->resp_first_ts : cx->now))
             return false;
@@ -1099,7 +1059,7 @@ static bool only_free_request(const struct why_join_ctx *cx, const struct why_tx
 static bool first_try_after(const struct why_join_ctx *cx, const struct why_txn *w, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    if (!waiting_at(w, c->syn_ts0))
+    if (!why_join_waiting_at(w, c->syn_ts0))
         return false;
     struct why_ts from = why_ts_add_us(w->req_first_ts, -WHY_CAUSAL_US);
     struct why_ts oldest = why_ts_add_us(from, -(WHY_SKEW_US + why_store_rec_back_us(cx->st)));
@@ -1125,7 +1085,7 @@ static bool retry_link(const struct why_join_ctx *cx, const struct why_conn_rec 
     bool any = false;
     for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, from, WHY_CAUSAL_US);
          q = waiting_next(cx, q)) {
-        if (!waiting_at(q, from) || !waiting_at(q, to))
+        if (!why_join_waiting_at(q, from) || !why_join_waiting_at(q, to))
             continue;
         if (!busy_between(cx, q, o, why_rec_conn(rc)->syn_ts0))
             return true;
@@ -1275,7 +1235,7 @@ static bool chain_ends_at_other(const struct why_join_ctx *cx, const struct why_
     }
     for (const struct why_txn *q = waiting_first(cx); q && !why_join_queue_past(cx, q, c->syn_ts0, WHY_CAUSAL_US);
          q = waiting_next(cx, q)) {
-        if (q == client || !waiting_at(q, c->syn_ts0) || (q->has_resp && q->status < 500))
+        if (q == client || !why_join_waiting_at(q, c->syn_ts0) || (q->has_resp && q->status < 500))
             continue;
         /* answered at once after the chain's end, or not answered yet while the chain may
          * still go on (the request is decided before the gateway gave up on the other) */
@@ -1317,7 +1277,7 @@ static bool answered_for_other(const struct why_join_ctx *cx, const struct why_t
          q = failed_next(cx, q)) {
         int64_t gap = q->has_resp ? why_ts_diff_us(end, q->resp_first_ts) : -1;
         if (q != client && q->has_resp && q->status >= 500 && gap >= -WHY_CAUSAL_US && gap <= WHY_FAILOVER_US &&
-            waiting_at(q, c->syn_ts0) && strcasecmp(q->host, client->host) == 0)
+            why_join_waiting_at(q, c->syn_ts0) && strcasecmp(q->host, client->host) == 0)
             other = q;
     }
     if (!other)
@@ -1608,7 +1568,7 @@ static void named_waiting(const struct why_join_ctx *cx, const struct why_conn_r
     m->n = 0;
     /* (the answer is how many such requests, up to two, and the one when one: whichever
      * name finds them first) */
-    const struct why_addr_names *nm = addr_names(cx, &c->srv_addr);
+    const struct why_addr_names *nm = why_join_addr_names(cx, &c->srv_addr);
     for (uint32_t k = 0; nm && k < nm->n && m->n < 2; k++)
         named_waiting_for(cx, c, nm->v[k].qname, m);
     if (nm)
@@ -2886,7 +2846,7 @@ static bool in_others_timer_chain(const struct why_join_ctx *cx, const struct wh
         return false;
     for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, c->syn_ts0, WHY_CAUSAL_US);
          w = waiting_next(cx, w)) {
-        if (w == client || !w->has_resp || w->status < 500 || !waiting_at(w, c->syn_ts0) || !w->ihost[0] ||
+        if (w == client || !w->has_resp || w->status < 500 || !why_join_waiting_at(w, c->syn_ts0) || !w->ihost[0] ||
             w->ihost_ip || !name_gave(cx, w->ihost, &c->srv_addr))
             continue;
         uint32_t k = 0;

@@ -295,6 +295,10 @@ struct why_addr_names {
     } v[WHY_ADDR_NAMES];
 };
 
+/* The names DNS answered a with (struct why_addr_names), NULL when more than WHY_ADDR_NAMES
+ * or not cached (the caller reads the index by address). correlate/names.c */
+const struct why_addr_names *why_join_addr_names(const struct why_join_ctx *cx, const struct why_addr *a);
+
 /* The last answer of why_join_tls_spare's walk: whether a connection to addr:port showed
  * the certificate `hash` and carried data both ways. The records it reads and their TLS
  * state change only when packets come or records go, so it holds for one sweep's pruning
@@ -420,6 +424,17 @@ bool why_join_dns_expected_miss(const char *qname);
  * answered before it could have tried again (an answer missed, or that attempt another
  * request's). */
 enum why_blind { WHY_BLIND_NONE, WHY_BLIND_SIDE, WHY_BLIND_ANSWER };
+/* q was waiting at t (its request before, its answer, if any, not before). */
+static inline bool why_join_waiting_at(const struct why_txn *q, struct why_ts t)
+{
+    return why_ts_diff_us(q->req_first_ts, t) >= -WHY_CAUSAL_US &&
+           (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
+}
+/* A request other than client, not decided, for a name whose lookups gave rc's server address,
+ * was waiting when rc began: rc may be its try (a gateway that names its servers by the
+ * request's host, HAProxy's resolvers), so nothing proves it the gateway's own.
+ * correlate/names.c */
+bool why_join_try_awaited(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_conn_rec *rc);
 enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 /* A failed A/AAAA lookup. */
 static inline bool why_join_dns_failed(const struct why_dns_rec *d)

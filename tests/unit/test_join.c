@@ -3114,6 +3114,32 @@ static void lookup_after_answer_claimed(void **state)
     assert_false(r->bg_evidence);
 }
 
+/* Failed connections to 198.19.0.17 on a 0.5 s grid read as the gateway's failing checks of
+ * it for a 503 of hc.lab (a server set by address), until a lookup of drop.lab gave that
+ * address and a request for drop.lab, not decided, waited through them: they may be its tries
+ * (the retry bench: b_drop's tries of drop.bench, a second apart while its requests waited,
+ * were named as failing checks of an address the gateway never checks). Once it is decided,
+ * they are checks again. */
+static void tries_awaited_are_no_checks(void **state)
+{
+    struct fixture *f = *state;
+    f->cx.exhaustive = true;
+    for (double at = 0.6; at < 3.7; at += 0.5)
+        refused(f, "198.19.0.17", at);
+    struct why_join x;
+    struct why_txn *hc = answered_request(f, 80, "/hc", "hc.lab", 3.3, 503, 3.32);
+    why_join_request(&f->cx, hc, &x);
+    assert_int_equal(x.nchecks, 1);
+    resolved(f, "drop.lab", "198.19.0.17", 0.5);
+    struct why_txn *drop = answered_request(f, 80, "/d", "drop.lab", 0.55, 503, 3.65);
+    why_store_queue_push(&f->st, drop);
+    why_join_request(&f->cx, hc, &x);
+    assert_int_equal(x.nchecks, 0);
+    drop->decided = true;
+    why_join_request(&f->cx, hc, &x);
+    assert_int_equal(x.nchecks, 1);
+}
+
 /* A 503 with no attempt for be.lab, a name the gateway looks up (resolved to 198.19.0.10),
  * while the checks of 198.19.0.17, an address no lookup of be.lab gave, fail: they are another
  * server's and say nothing of the request's (races/run8: HAProxy's `noanswer` was named after
@@ -4262,6 +4288,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(tries_awaited_are_no_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(claimed_lookup_not_background, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_outcome_not_final, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_without_outcome_judged, setup, teardown),

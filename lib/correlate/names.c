@@ -1,0 +1,93 @@
+/* The names DNS answered an address with, and the requests waiting for those names: what a
+ * join and a background join both ask of a server address (a reverse proxy that names its
+ * servers by the request's host), apart from either so that neither calls the other. */
+#include <string.h>
+
+#include "correlate/join.h"
+
+const struct why_addr_names *why_join_addr_names(const struct why_join_ctx *cx, const struct why_addr *a)
+{
+    if (!cx->names)
+        return NULL;
+    struct why_addr_names *m = &cx->names[why_store_addr_bucket(a, WHY_ADDR_NAMES_MEMO)];
+    if (m->valid && m->gen == cx->st->dgen && why_addr_eq(&m->a, a))
+        return m->overflow ? NULL : m;
+    m->valid = true;
+    m->overflow = false;
+    m->gen = cx->st->dgen;
+    m->a = *a;
+    m->n = 0;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
+        const struct why_dns_rec *d = l->rec;
+        if (!why_addr_eq(why_dns_alink_addr(l), a))
+            continue;
+        uint32_t k = 0;
+        while (k < m->n && (m->v[k].nkey != d->nkey || strcmp(m->v[k].qname, d->qname) != 0))
+            k++;
+        if (k < m->n)
+            continue;
+        if (m->n == WHY_ADDR_NAMES) {
+            m->overflow = true;
+            return NULL;
+        }
+        m->v[m->n].nkey = d->nkey;
+        m->v[m->n++].qname = d->qname;
+    }
+    return m;
+}
+
+#define WHY_AWAITED_READ 256 /* queued requests why_join_try_awaited reads (cap: past it, a
+                                 try may be one of theirs) */
+#define WHY_AWAITED_WALK 4096 /* answers giving the address it reads without the names' memo
+                                 (cap), of WHY_ADDR_NAMES * 4 names at most */
+
+/* A queued request other than client, not decided, for name (nkey, qname), waiting at t, from
+ * the queue's index by host; *budget counts the requests read, and none left says yes (the
+ * reading that claims no check). */
+static bool name_awaited(const struct why_join_ctx *cx, const struct why_txn *client, uint64_t nkey,
+                         const char *qname, struct why_ts t, uint32_t *budget)
+{
+    for (const struct why_txn *q = why_store_queued_host(cx->st, nkey); q; q = q->hqnext) {
+        if (*budget == 0)
+            return true;
+        (*budget)--;
+        if (q != client && !q->decided && q->host[0] && q->hkey == nkey && strcmp(qname, q->ihost) == 0 &&
+            why_join_waiting_at(q, t))
+            return true;
+    }
+    return false;
+}
+
+bool why_join_try_awaited(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    uint32_t budget = WHY_AWAITED_READ;
+    const struct why_addr_names *nm = why_join_addr_names(cx, &c->srv_addr);
+    for (uint32_t k = 0; nm && k < nm->n; k++)
+        if (name_awaited(cx, client, nm->v[k].nkey, nm->v[k].qname, c->syn_ts0, &budget))
+            return true;
+    if (nm)
+        return false;
+    /* (more names than the memo keeps, or no memo: the answers that gave the address, each
+     * name once) */
+    uint64_t seen[WHY_ADDR_NAMES * 4];
+    uint32_t nseen = 0, walked = 0;
+    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, &c->srv_addr); l; l = l->next) {
+        if (++walked > WHY_AWAITED_WALK)
+            return true;
+        const struct why_dns_rec *d = l->rec;
+        if (!why_addr_eq(why_dns_alink_addr(l), &c->srv_addr))
+            continue;
+        uint32_t i = 0;
+        while (i < nseen && seen[i] != d->nkey)
+            i++;
+        if (i < nseen)
+            continue; /* (a name is told by its key: two names of one key are read as one) */
+        if (nseen == sizeof seen / sizeof seen[0])
+            return true;
+        seen[nseen++] = d->nkey;
+        if (name_awaited(cx, client, d->nkey, d->qname, c->syn_ts0, &budget))
+            return true;
+    }
+    return false;
+}
