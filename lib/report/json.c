@@ -178,6 +178,8 @@ static void incident(struct why_jbuf *out, const struct why_incident *inc, const
     kstr(out, "method", inc->method, &f);
     kstr(out, "url", inc->url, &f);
     kstr(out, "sni", inc->sni, &f);
+    key(out, "tls_unfinished", &f);
+    why_jbuf_puts(out, inc->tls_unfinished ? "true" : "false");
     kint(out, "status", inc->status ? inc->status : -1, true, &f);
     kstr(out, "gateway_claim", inc->claim, &f);
     kstr(out, "server", inc->server, &f);
