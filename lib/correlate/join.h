@@ -415,15 +415,14 @@ bool why_join_family_fallback(const struct why_join_ctx *cx, const struct why_co
 /* A name whose lookup is expected to fail (WPAD, ISATAP: the list in correlate/partial.c):
  * counted in summary.dns_expected_misses, never an incident. */
 bool why_join_dns_expected_miss(const char *qname);
-/* The gateway's upstream side is captured from one side only (a connection of the gateway's
- * whose other direction the ACKs prove but the capture lacks), or the joined attempt got an
- * answer the capture missed (one SYN given up sooner than any retransmission timer), or
- * carried a hole where the request to read would be. */
-/* Why the upstream side of x cannot be read (why_join_upstream_blind): not at all, a direction
- * or bytes of it missing, or its last attempt got no answer in the capture though the gateway
- * answered before it could have tried again (an answer missed, or that attempt another
- * request's). */
+/* Why the upstream side of x cannot be read (why_join_upstream_blind): not at all (NONE: it
+ * can), a direction or bytes of it missing (SIDE: a connection of the gateway's whose other
+ * direction the ACKs prove but the capture lacks, or one that carried a hole where the request
+ * to read would be), or its last attempt got no answer in the capture though the gateway
+ * answered before it could have tried again (ANSWER: one SYN given up sooner than any
+ * retransmission timer: an answer missed, or that attempt another request's). */
 enum why_blind { WHY_BLIND_NONE, WHY_BLIND_SIDE, WHY_BLIND_ANSWER };
+enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 /* q was waiting at t (its request before, its answer, if any, not before). */
 static inline bool why_join_waiting_at(const struct why_txn *q, struct why_ts t)
 {
@@ -435,7 +434,6 @@ static inline bool why_join_waiting_at(const struct why_txn *q, struct why_ts t)
  * request's host, HAProxy's resolvers), so nothing proves it the gateway's own.
  * correlate/names.c */
 bool why_join_try_awaited(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_conn_rec *rc);
-enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 /* A failed A/AAAA lookup. */
 static inline bool why_join_dns_failed(const struct why_dns_rec *d)
 {

@@ -176,9 +176,10 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
  * until the gateway's connect timeout, however long): of those, the first begun after the
  * ClientHello, else the first after rc's first packet. Not at a server that ends TLS itself
  * and never passed a handshake through (why_store_tls_front_terminates): a terminator reads the
- * request before it dials, so its cut is not its upstream's failure. The walk reads the attempts not
- * connected made from rc's first packet (less the records' lag) to the cut, newest first, at
- * most WHY_RELAY_WALK failed ones: not the connections that carried data, however many. */
+ * request before it dials, so its cut is not its upstream's failure. The walk reads the
+ * attempts not connected made from rc's first packet (less the records' lag) to the cut,
+ * newest first, at most WHY_RELAY_WALK failed ones: not the connections that carried data,
+ * however many. */
 static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *rc, struct why_join *x)
 {
     const struct why_conn *c = why_rec_conn(rc);

@@ -176,9 +176,11 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         break;
     case WHY_P_CLAIM:
         snprintf(out, size, "The gateway answered %d and says \"%s\"; %s.", (int)n[0], s0[0] ? s0 : "no reason given",
-                 n[1] == 1   ? "the capture lacks a direction or bytes of its upstream side, so what happened there cannot be read"
-                 : n[1] == 2 ? "the last upstream attempt found got no answer in the capture, though the gateway answered "
-                               "sooner than it could have tried again: an answer the capture missed, or another request's attempt"
+                 n[1] == 1   ? "the capture lacks a direction or bytes of its upstream side, so what happened "
+                               "there cannot be read"
+                 : n[1] == 2 ? "the last upstream attempt found got no answer in the capture, though the gateway "
+                               "answered sooner than it could have tried again: an answer the capture missed, or "
+                               "another request's attempt"
                              : "its upstream side is not in the capture");
         break;
     case WHY_P_ORIGIN_5XX:
@@ -476,8 +478,10 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
         {"wait", wait}, {"got", f->got}, {"status", f->status}, {"alert", f->alert},
         {"upstream_state", state}, {"cert", f->cert}, {"checks", checks}, {"h2_code", h2_fault(f)},
         {"h2_who", f->h2_by ? h2_by(f->h2_by) : ""}, {"stall_who", f->stall_gateway ? "The gateway" : f->stall_who}, {"grpc", f->grpc},
-        {"capture", f->claim_blind == 1   ? "Capture both directions of the gateway's upstream side, with nothing dropped (on the gateway, `tcpdump -i any -B 16384`)"
-                    : f->claim_blind == 2 ? "Look this request up in the gateway's log for its upstream error: the packets do not tell which attempt was its"
+        {"capture", f->claim_blind == 1   ? "Capture both directions of the gateway's upstream side, with nothing dropped "
+                                            "(on the gateway, `tcpdump -i any -B 16384`)"
+                    : f->claim_blind == 2 ? "Look this request up in the gateway's log for its upstream error: the packets "
+                                            "do not tell which attempt was its"
                                           : "Capture on the gateway with `tcpdump -i any` to see the upstream side"},
     };
     size_t o = 0;

@@ -1632,7 +1632,9 @@ static inline struct why_hello_ent *hello_at(struct why_hello_ent *v, uint32_t n
 /* rc leaves the index, and the entries after it move back into the room (linear probing's
  * deletion by backward shift): every key's entries then lie before the first free entry of
  * its reach, so a walk from a key's home stops there (why_store_hello_add, _twins). An
- * entry moves back only within its reach, so only the next WHY_HELLO_REACH - 1 are read. */
+ * entry moves back only within its reach: the walk ends at a free entry, or after
+ * WHY_HELLO_REACH - 1 that cannot move from the last room made (each move lowers the entries'
+ * distance from home, which an insertion raises by less than the reach: amortised O(1)). */
 static void hello_remove(struct why_store *st, struct why_conn_rec *rc)
 {
     uint64_t key = rc->tls->hello_key;
