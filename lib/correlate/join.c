@@ -2328,9 +2328,7 @@ static struct why_conn_rec *goaway_before(const struct why_join_ctx *cx, const s
 static bool local_tls_server_at(const struct why_join_ctx *cx, const struct why_conn_rec *rc, struct why_ts at)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    struct why_ts last = c->half[0].last_ts;
-    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
-        last = c->half[1].last_ts;
+    struct why_ts last = why_conn_last_ts(c);
     return rc->app == WHY_APP_TLS && why_gw_is_local(cx->gw, &c->srv_addr) &&
            !why_gw_is_local(cx->gw, &c->cli_addr) && why_ts_cmp(c->first_ts, at) <= 0 &&
            why_ts_cmp(last, at) >= 0;

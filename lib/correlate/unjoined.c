@@ -114,15 +114,6 @@ bool why_join_tls_failed(const struct why_conn_rec *rc)
     return why_rec_tls_handshake_cut(rc);
 }
 
-/* The latest packet of a connection, either way. */
-static struct why_ts conn_last_ts(const struct why_conn *c)
-{
-    struct why_ts last = c->half[0].last_ts;
-    if (why_ts_cmp(c->half[1].last_ts, last) > 0)
-        last = c->half[1].last_ts;
-    return last;
-}
-
 /* x is a gateway's TLS client leg and the one attempt upstream that explains its failure. */
 static void two_legs(struct why_join *x, struct why_conn_rec *up, struct why_conn_rec *cli)
 {
@@ -147,11 +138,8 @@ static bool passthrough_join(const struct why_join_ctx *cx, struct why_conn_rec 
         struct why_conn_rec *o = tw[i];
         if (o->app != WHY_APP_TLS || o->claimed)
             continue;
-        const struct why_conn_rec *c0, *u0;
-        if (!why_store_hello_relay(rc, o, &c0, &u0))
-            continue;
-        struct why_conn_rec *cli = c0 == rc ? rc : o, *up = c0 == rc ? o : rc;
-        if (!why_join_tls_failed(up))
+        struct why_conn_rec *cli, *up;
+        if (!why_store_hello_relay(rc, o, &cli, &up) || !why_join_tls_failed(up))
             continue;
         why_gw_roles(cx->gw, cli);
         why_gw_roles(cx->gw, up);
@@ -215,7 +203,7 @@ static bool relay_cut_join(const struct why_join_ctx *cx, struct why_conn_rec *r
         bool gws = o->gw_cli || why_addr_eq(&oc->cli_addr, &c->srv_addr) ||
                    (why_gw_is_local(cx->gw, &oc->cli_addr) && why_gw_is_local(cx->gw, &c->srv_addr));
         if (o->gw_srv || !gws ||
-            why_ts_diff_us(cut, conn_last_ts(oc)) > WHY_SKEW_US || why_ts_diff_us(failed_at, cut) > WHY_RELAY_CUT_US)
+            why_ts_diff_us(cut, why_conn_last_ts(oc)) > WHY_SKEW_US || why_ts_diff_us(failed_at, cut) > WHY_RELAY_CUT_US)
             continue; /* not the gateway's, still trying after the cut, or refused long before */
         bool after = why_ts_diff_us(hello, o->first_ts) >= -WHY_SKEW_US;
         if (!best || (after && !best_after) || (after == best_after && why_ts_cmp(o->first_ts, best->first_ts) <= 0)) {
@@ -262,7 +250,7 @@ void why_join_unjoined_tls(const struct why_join_ctx *cx, struct why_conn_rec *r
         const struct why_conn *oc = why_rec_conn(o);
         if (!o->gw_srv || o->gw_cli || why_ts_diff_us(oc->first_ts, when) < -WHY_SKEW_US)
             continue;
-        if (o->closed && why_ts_cmp(conn_last_ts(oc), when) < 0)
+        if (o->closed && why_ts_cmp(why_conn_last_ts(oc), when) < 0)
             continue; /* gone before the failure */
         if (strcmp(o->tls->sni, rc->tls->sni) == 0) {
             x->client_conn = o;
@@ -283,7 +271,7 @@ static struct why_ts attempt_end(const struct why_txn *t)
         return t->resp_end_ts;
     if (t->h2_end)
         return t->h2->end_ts;
-    return conn_last_ts(why_rec_conn(t->rc));
+    return why_conn_last_ts(why_rec_conn(t->rc));
 }
 
 /* u is a later upstream request of the gateway's for the same method, host and target as t,
@@ -498,7 +486,7 @@ static uint32_t opaque_open_at(const struct why_join_ctx *cx, struct why_conn_re
 {
     const struct why_conn *oc = why_rec_conn(o);
     if (!opaque_client_leg(cx, o) || why_ts_diff_us(t->req_first_ts, oc->first_ts) > WHY_SKEW_US ||
-        why_ts_diff_us(conn_last_ts(oc), t->req_first_ts) > WHY_SKEW_US)
+        why_ts_diff_us(why_conn_last_ts(oc), t->req_first_ts) > WHY_SKEW_US)
         return 0;
     if (one && (!*one || o->seq < (*one)->seq))
         *one = o;
@@ -606,7 +594,7 @@ void why_join_apply(struct why_store *st, struct why_join *x)
     struct why_ts from = {0, 0, 0}, to = {0, 0, 0};
     if (x->client) {
         from = x->client->req_first_ts;
-        to = x->client->has_resp ? x->client->resp_first_ts : conn_last_ts(why_rec_conn(x->client->rc));
+        to = x->client->has_resp ? x->client->resp_first_ts : why_conn_last_ts(why_rec_conn(x->client->rc));
     }
     for (uint32_t i = 0; i < x->nattempts; i++) {
         why_store_conn_claimed(st, x->attempts[i]);

@@ -867,7 +867,7 @@ static enum why_cause_id claim_cause_id(const char *claim, const char *title)
  * cannot be read: `blind`, enum why_blind): gateway_claim, with the RFC 9209 type of the cause
  * it names when it names one. */
 static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum why_cause_id claimed,
-                        struct why_fix_args *a, int blind)
+                        struct why_fix_args *a, enum why_blind blind)
 {
     why_dg_cause(inc, WHY_CAUSE_GATEWAY_CLAIM);
     const struct why_cause *c = why_cause_get(claimed);
@@ -1374,7 +1374,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     bool blind = !direct && x->upstream_blind;
     if (!found && blind && t->has_resp && t->status >= 500) {
         claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
-                    x->upstream_blind);
+                    (enum why_blind)x->upstream_blind);
         found = true;
     }
     /* 2. phases: DNS, connect, TLS, response */

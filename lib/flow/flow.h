@@ -336,6 +336,12 @@ void why_flow_free(struct why_flow *f);
 
 /* The i-th SYN of c (0-based, i < WHY_SYN_TRIES_MAX): its frame and time, 0 past what was
  * captured. */
+/* The time of c's last packet, either direction. */
+static inline struct why_ts why_conn_last_ts(const struct why_conn *c)
+{
+    return why_ts_cmp(c->half[1].last_ts, c->half[0].last_ts) > 0 ? c->half[1].last_ts : c->half[0].last_ts;
+}
+
 static inline uint64_t why_conn_syn_frame(const struct why_conn *c, uint32_t i)
 {
     return i == 0 ? c->syn_frame : c->more->syn_frames[i - 1];

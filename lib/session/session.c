@@ -675,9 +675,7 @@ static void on_prune_conn(void *ctx, struct why_conn_rec *rc)
          * client request failed, failed no request: the gateway's own background work (Squid
          * probes a peer marked down on a later request's peer selection) */
         why_join_unjoined_tls(&cx, rc, &x);
-        struct why_ts last = rc->c->half[0].last_ts;
-        if (why_ts_cmp(rc->c->half[1].last_ts, last) > 0)
-            last = rc->c->half[1].last_ts;
+        struct why_ts last = why_conn_last_ts(rc->c);
         bool background = !x.client_conn && why_gw_is_gateway(&s->gw, &rc->c->cli_addr) &&
                           bg_quiet(s, rc->c->first_ts, last);
         if (background)

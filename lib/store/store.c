@@ -1709,8 +1709,8 @@ static bool hello_grow(struct why_store *st)
     return true;
 }
 
-bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_rec *b,
-                           const struct why_conn_rec **cli, const struct why_conn_rec **up)
+bool why_store_hello_relay(struct why_conn_rec *a, struct why_conn_rec *b, struct why_conn_rec **cli,
+                           struct why_conn_rec **up)
 {
     const struct why_conn *ac = why_rec_conn(a), *bc = why_rec_conn(b);
     int ord = why_ts_cmp(ac->half[WHY_C2S].first_data_ts, bc->half[WHY_C2S].first_data_ts);
@@ -1719,11 +1719,9 @@ bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_r
     *cli = ord < 0 ? a : b;
     *up = ord < 0 ? b : a;
     const struct why_conn *cc = why_rec_conn(*cli), *uc = why_rec_conn(*up);
-    struct why_ts last = why_ts_cmp(cc->half[1].last_ts, cc->half[0].last_ts) > 0 ? cc->half[1].last_ts
-                                                                                   : cc->half[0].last_ts;
     return !why_addr_eq(&cc->cli_addr, &uc->cli_addr) &&
            !(why_addr_eq(&cc->srv_addr, &uc->srv_addr) && cc->srv_port == uc->srv_port) &&
-           (!(*cli)->closed || why_ts_diff_us(last, uc->half[WHY_C2S].first_data_ts) <= WHY_SKEW_US);
+           (!(*cli)->closed || why_ts_diff_us(why_conn_last_ts(cc), uc->half[WHY_C2S].first_data_ts) <= WHY_SKEW_US);
 }
 
 /* c's server's entry (its place when absent: family 0), NULL without the table */
@@ -1804,7 +1802,7 @@ void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc)
      * addresses (the one its client reached, the one it sent from) named */
     bool counted = false;
     for (uint32_t i = 0; i < n; i++) {
-        const struct why_conn_rec *cli, *up;
+        struct why_conn_rec *cli, *up;
         if (!why_store_hello_relay(tw[i], rc, &cli, &up))
             continue;
         if (!counted) {
@@ -3207,9 +3205,7 @@ void why_store_prune(struct why_store *st, struct why_ts now, bool all)
             }
             continue;
         }
-        struct why_ts last = rc->c->half[0].last_ts;
-        if (why_ts_cmp(rc->c->half[1].last_ts, last) > 0)
-            last = rc->c->half[1].last_ts;
+        struct why_ts last = why_conn_last_ts(rc->c);
         /* A record already joined to a request, or a client's own connection, can be
          * nothing else's evidence: it goes once settled, whatever is still pending. */
         why_gw_roles(st->gw, rc);

@@ -609,8 +609,8 @@ void why_store_hello_add(struct why_store *st, struct why_conn_rec *rc);
  * servers and the earlier (*cli: the client's leg, by its ClientHello's time) was still open
  * (in the flow table, or its last packet within WHY_SKEW_US of it) when the other (*up) sent
  * it on. */
-bool why_store_hello_relay(const struct why_conn_rec *a, const struct why_conn_rec *b,
-                           const struct why_conn_rec **cli, const struct why_conn_rec **up);
+bool why_store_hello_relay(struct why_conn_rec *a, struct why_conn_rec *b, struct why_conn_rec **cli,
+                           struct why_conn_rec **up);
 /* c's server, a TLS handshake told for it: passed through by a relay, or else answered by the
  * server itself (its ServerHello). Past WHY_TLS_FRONTS servers, nothing is kept of more. */
 void why_store_tls_front(struct why_store *st, const struct why_conn *c, bool relayed);

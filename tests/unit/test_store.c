@@ -1491,7 +1491,7 @@ static void hello_index_keeps_runs_and_counts_relays(void **state)
     up.half[0].first_data_frame = 12;
     struct why_conn_rec *u = hello_rec(f, &up, 0xabcdef0123u); /* (indexed first: -i any's order) */
     struct why_conn_rec *c = hello_rec(f, &cl, 0xabcdef0123u);
-    const struct why_conn_rec *cli, *upl;
+    struct why_conn_rec *cli, *upl;
     assert_true(why_store_hello_relay(u, c, &cli, &upl));
     assert_ptr_equal(cli, c);
     assert_ptr_equal(upl, u);
