@@ -32,6 +32,9 @@ project shows yet. Each case: the packets, and what why502 --json must say.
                is its request's own connection_timeout, not a check of the gateway's.
   dropped-busy the same with 3,000 requests, fifty a second: fifty wait at once, more than the
                match of final tries holds; each keeps its own try still.
+  dropped-slow the same with 60, 90 and 120 requests, one to two a second: a request answered
+               just after the next one's dial keeps its one try; the next one's dial is the
+               next one's, not a retry.
 Last line: "N passed, N failed"."""
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -197,6 +200,11 @@ def dropped_busy(tmp):
     return dropped(tmp, 3000)
 
 
+def dropped_slow(tmp):
+    cases = [dropped(tmp, n) for n in (60, 90, 120)]
+    return cases[0][0], None, cases
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--why502", default=os.path.join(ROOT, "build", "why502"))
@@ -205,20 +213,22 @@ def main():
     with tempfile.TemporaryDirectory(prefix="why502-synthetic-") as tmp:
         for name, case in (("search-list", search_list), ("dns-tcp", dns_tcp), ("keepalive", keepalive),
                            ("client-gone", client_gone), ("half-close", half_close), ("dropped", dropped),
-                           ("dropped-busy", dropped_busy)):
-            path, ok = case(tmp)
-            p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
-            objs = list(map(json.loads, p.stdout.decode().splitlines()))
-            incs = [o for o in objs if o.get("type") == "incident"]
-            summ = next((o for o in objs if o.get("type") == "summary"), {})
-            if ok(incs, summ):
-                passed += 1
-                print(f"ok   {name}")
-            else:
-                failed += 1
-                print(f"FAIL {name}: {len(incs)} incidents: " +
-                      "; ".join(f"{i['error']}/{i['detail']}/{i['kind']} {i['upstream']}" for i in incs[:8]) +
-                      ("; ..." if len(incs) > 8 else "") + f" (requests {summ.get('requests')}, caps {summ.get('caps_hit')})")
+                           ("dropped-busy", dropped_busy), ("dropped-slow", dropped_slow)):
+            made = case(tmp)
+            for path, ok in (made[2] if len(made) == 3 else [made]):
+                p = subprocess.run([a.why502, "--json", "-q", path], capture_output=True, timeout=60)
+                objs = list(map(json.loads, p.stdout.decode().splitlines()))
+                incs = [o for o in objs if o.get("type") == "incident"]
+                summ = next((o for o in objs if o.get("type") == "summary"), {})
+                label = name if len(made) == 2 else f"{name} ({os.path.basename(path)})"
+                if ok(incs, summ):
+                    passed += 1
+                    print(f"ok   {label}")
+                else:
+                    failed += 1
+                    print(f"FAIL {label}: {len(incs)} incidents: " +
+                          "; ".join(f"{i['error']}/{i['detail']}/{i['kind']} {i['upstream']}" for i in incs[:8]) +
+                          ("; ..." if len(incs) > 8 else "") + f" (requests {summ.get('requests')}, caps {summ.get('caps_hit')})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

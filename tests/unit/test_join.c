@@ -1143,6 +1143,36 @@ static void final_attempts_matched_for_all(void **state)
     joins_one(f, late, y);
 }
 
+/* A backend dropping SYNs behind a gateway that answers 504 at its 1 s connect timeout, one
+ * try a request, requests about a second apart (bench/make-flood.py --dropped, 60 requests in
+ * 60 s, times of its requests 2 and 3): /a's try at once, /b's request 0.96 s later and its
+ * try 0.1 ms after it, /a's 504 40 ms after that. /b's try is /b's dial, not a retry of /a's:
+ * taken as /a's retry (a chain of two, its own 0.96 s read as the connect timer), it left /b
+ * with no try (`no_upstream_attempt`) and /a told as the gateway's own claim. A gateway that
+ * dialled nothing between /a's request and a later silent try may have dialled it late for
+ * /a; not here. */
+static void later_request_dial_no_retry(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *a = answered_request(f, 80, "/r/0", "www.example", 1.0, 504, 1.9991);
+    struct why_conn_rec *a1 = attempt(f, "198.19.0.80", (const double[]){1.0001, 0}, 0);
+    struct why_txn *b = answered_request(f, 80, "/r/0", "www.example", 1.959217, 504, 2.958317);
+    struct why_conn_rec *b1 = attempt(f, "198.19.0.80", (const double[]){1.959317, 0}, 0);
+    why_store_queue_push(&f->st, a);
+    why_store_queue_push(&f->st, b);
+    why_store_queue_remove(&f->st, a);
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], a1);
+    a->decided = true;
+    why_join_apply(&f->st, &x);
+    why_store_queue_remove(&f->st, b);
+    why_join_request(&f->cx, b, &x);
+    assert_int_equal(x.nattempts, 1);
+    assert_ptr_equal(x.attempts[0], b1);
+}
+
 /* A reverse proxy whose fixed server refuses: /fixed's two tries of it 1 s apart, answered
  * 503 1.3 ms after the second refusal; long polls arrive 12 us after each try began, and the
  * gateway opens each one's connection to a working server right after the refusal. The
@@ -4233,6 +4263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(parallel_failures_matched_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(final_attempts_matched_for_all, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_not_failover_of_later_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(later_request_dial_no_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(haproxy_fixed_time_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_out_chain_not_blind, setup, teardown),
         cmocka_unit_test_setup_teardown(oldest_records_follow_pruning, setup, teardown),
