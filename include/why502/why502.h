@@ -143,6 +143,10 @@ enum why_alt_basis {
     WHY_ALT_BUSY_PATH,           /* no attempt: the request's one attempt, failed at once, went
                                     to a server other requests' tries reach many times a second
                                     (another's, then) */
+    WHY_ALT_CHECKS_FAILING,      /* no attempt: the gateway's own checks of some server were
+                                    failing, and its lookups of another name too (the incident
+                                    names neither: its answer does not say which was the
+                                    request's) */
 };
 const char *why_alt_basis_name(enum why_alt_basis b);
 

@@ -818,7 +818,7 @@ void why_join_background(const struct why_join_ctx *cx, struct why_join *x)
         x->bgdns[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
     if (x->nbgdns || cx->force_bg)
         return;
-    x->bg_other = other_name_failing(cx, t, from, host);
+    x->bg_other = cx->force_checks ? NULL : other_name_failing(cx, t, from, host);
     /* the gateway's failed checks, the latest per server last: from the first record of
      * the window on (records are in the order of their first packet unless the capture's
      * clock went back; then every record is walked) */

@@ -3535,8 +3535,15 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
      * for (the retry bench: HAProxy's backend b_nx, its server nosuch.bench, requests for
      * nx.bench, answered 503 without a try while its checks of another backend's server were
      * failing too). The reading with those lookups as the cause. */
-    if (!x->up && !x->nattempts && x->bg_other && !cx->forced)
+    if (!x->up && !x->nattempts && x->bg_other && !cx->forced) {
+        /* ...and with the gateway's own checks failing too, neither is the cause said first:
+         * HAProxy answers both "no server available", and nothing in the packets ties the
+         * checked server or the name to the request (the retry bench: b_nx's 503s were told
+         * as b_hc's failing checks, and the lab's HAProxy hc's as those lookups would be) */
+        if (x->nchecks)
+            alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_CHECKS_FAILING, 0);
         alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_OTHER_NAME_UNRESOLVED, 0);
+    }
 }
 
 void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *x, uint32_t i, struct why_join *alt)
@@ -3550,6 +3557,7 @@ void why_join_alternative(const struct why_join_ctx *cx, const struct why_join *
      * `two`'s refusal of rst's server) */
     forced.force_none_near = x->alt_basis[i] == WHY_ALT_NO_ATTEMPT_NEAR;
     forced.force_bg = x->alt_basis[i] == WHY_ALT_OTHER_NAME_UNRESOLVED ? x->bg_other : NULL;
+    forced.force_checks = x->alt_basis[i] == WHY_ALT_CHECKS_FAILING;
     why_join_request(&forced, x->client, alt);
     alt->reading = true;
 }

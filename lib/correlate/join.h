@@ -272,6 +272,8 @@ struct why_join_ctx {
                                      otherwise Varnish's attempts near stay, background.c) */
     const struct why_dns_rec *force_bg; /* ...and that name's failed lookups as the host's
                                      (WHY_ALT_OTHER_NAME_UNRESOLVED: background.c) */
+    bool force_checks;            /* ...or the gateway's failing checks as the cause, other
+                                     names' lookups not read (WHY_ALT_CHECKS_FAILING) */
     struct why_spare_memo *spare; /* NULL, or the session's cache of why_join_tls_spare's
                                      walk, valid for one sweep */
     struct why_addr_names *names; /* NULL, or the session's WHY_ADDR_NAMES_MEMO caches of the

@@ -973,6 +973,10 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
     bool varnish = why_join_varnish_fetch_failed(t) && !x->nchecks_ok && !x->attempt_near;
     if (!x->nchecks || !(says_no_server(t) || varnish))
         return false;
+    /* another name's lookups failing too: the checks are one reading (WHY_ALT_CHECKS_FAILING)
+     * and the lookups another, neither the cause (no_upstream_context lists the checks) */
+    if (x->bg_other)
+        return false;
     why_dg_cause(inc, WHY_CAUSE_HEALTH_CHECK_FAILED);
     check_evidence(inc, x, f);
     why_dg_param(inc, "servers=%u", x->nchecks);

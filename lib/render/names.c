@@ -12,7 +12,7 @@ const char *why_alt_basis_name(enum why_alt_basis b)
 {
     static const char *const names[] = {"swapped_pairing", "taken_try", "attempt_near", "no_attempt_near",
                                         "name_unresolved", "check_schedule",
-                                        "other_name_unresolved", "busy_path"};
+                                        "other_name_unresolved", "busy_path", "checks_failing"};
     return (unsigned)b < sizeof names / sizeof names[0] ? names[b] : "swapped_pairing";
 }
 

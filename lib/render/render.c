@@ -557,5 +557,10 @@ void why_render_alternative(struct why_alternative *a)
                  "answer does not say which server the request was for: if that name is its server's, the "
                  "gateway had nowhere to connect");
         break;
+    case WHY_ALT_CHECKS_FAILING:
+        snprintf(a->why, sizeof a->why, "the gateway's own health checks were failing then, and its answer "
+                 "does not say which server the request was for: if the failing server is its, the gateway "
+                 "had marked it down");
+        break;
     }
 }

@@ -53,7 +53,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, NULL, f->names};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, false, NULL, f->names};
     *state = f;
     return 0;
 }
@@ -2947,6 +2947,35 @@ static void other_name_failing_read_from_answer(void **state)
     assert_int_equal(x.alt_basis[0], WHY_ALT_OTHER_NAME_UNRESOLVED);
 }
 
+/* The same 503 while the gateway's checks of a server fail too (the retry bench: b_hc's
+ * 198.19.0.10:81 refused every 2 s, read as checks where a few are still held): HAProxy
+ * answers "no server available" for both, and nothing ties the request to either, so both
+ * are readings, the checks first, and neither is the join's own (the checks' reading does
+ * not read the other name's lookups; the lookups' reading has them as the host's). */
+static void checks_and_other_name_both_readings(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 10; i++)
+        refused(f, "198.19.0.12", 0.25 + 0.5 * i);
+    for (int k = 0; k < 5; k++)
+        unanswered(f, "nosuch.bench", 0.5 + k);
+    struct why_txn *client = answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005);
+    struct why_join x, a;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_true(x.nchecks >= 1);
+    assert_non_null(x.bg_other);
+    assert_int_equal(x.nalt, 2);
+    assert_int_equal(x.alt_basis[0], WHY_ALT_CHECKS_FAILING);
+    assert_int_equal(x.alt_basis[1], WHY_ALT_OTHER_NAME_UNRESOLVED);
+    why_join_alternative(&f->cx, &x, 0, &a);
+    assert_true(a.nchecks >= 1);
+    assert_null(a.bg_other);
+    assert_int_equal(a.nbgdns, 0);
+    why_join_alternative(&f->cx, &x, 1, &a);
+    assert_true(a.nbgdns >= 1);
+}
+
 /* A request settled as a success goes before a failed request that holds the others back
  * only when all its decision claims began after what that request's join reads: the lookup
  * of its host and the connection that carried it; a lookup still pending from before the
@@ -4317,6 +4346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lost_among_lost_reads_none, setup, teardown),
         cmocka_unit_test_setup_teardown(settled_claims_after, setup, teardown),
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(checks_and_other_name_both_readings, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_awaited_are_no_checks, setup, teardown),
