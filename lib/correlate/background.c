@@ -715,7 +715,11 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
             continue;
         }
         walked++;
-        if (why_ts_cmp(d->q_ts, from) < 0 || !gateway_asks(cx->gw, &d->cli) || (d->claimed && !d->scheduled) ||
+        /* (a lookup a request made, claimed by it, still says the name resolved: the reading's
+         * own gather, why_join_background, counts it so, and a name failing here that the
+         * reading finds resolving was offered as a reading that named nothing) */
+        bool own = d->claimed && !d->scheduled;
+        if (why_ts_cmp(d->q_ts, from) < 0 || !gateway_asks(cx->gw, &d->cli) || (own && dns_failed(d)) ||
             (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)) /* (a server's address, no PTR) */
             continue;
         uint32_t k = 0;

@@ -2947,6 +2947,28 @@ static void other_name_failing_read_from_answer(void **state)
     assert_int_equal(x.alt_basis[0], WHY_ALT_OTHER_NAME_UNRESOLVED);
 }
 
+/* Another name whose failing lookups a lookup a request made (claimed by it) found resolving
+ * in the same round is not the failing name (the retry bench, 2 GB: shop.bench, failing three
+ * times and answered 1.3 ms after by a request's own lookup, was offered as the other name, and
+ * its reading, whose gather counts that answer, named nothing; nosuch.bench, failing all
+ * along, was not offered). */
+static void other_name_resolved_by_request_not_failing(void **state)
+{
+    struct fixture *f = *state;
+    for (int k = 0; k < 5; k++)
+        unanswered(f, "nosuch.bench", 0.5 + k);
+    for (int k = 0; k < 5; k++)
+        unanswered(f, "shop.bench", 0.8 + k);
+    struct why_dns_rec *own = lookup_at(f, "shop.bench", WHY_DNS_A, "198.19.0.18", 4.8013, 4.8015);
+    own->claimed = true;
+    struct why_txn *client = answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_non_null(x.bg_other);
+    assert_string_equal(x.bg_other->qname, "nosuch.bench");
+}
+
 /* The same 503 while the gateway's checks of a server fail too (the retry bench: b_hc's
  * 198.19.0.10:81 refused every 2 s, read as checks where a few are still held): HAProxy
  * answers "no server available" for both, and nothing ties the request to either, so both
@@ -4347,6 +4369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(settled_claims_after, setup, teardown),
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_other_name_both_readings, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_name_resolved_by_request_not_failing, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_awaited_are_no_checks, setup, teardown),
