@@ -2514,6 +2514,9 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
                                      one request's three intervals (two tries and the answer)
                                      spread by up to 29.4 ms; 3 % of T keeps them together, and
                                      no wider: 15 requests' tries interleave on one dead server */
+#define WHY_TIMER_FIRST_LATE_PCT 10 /* ...and its first, on a loaded machine, later still (the
+                                       retry shape at 2 GB: 60 ms late in 1 s), where the
+                                       request's own dial pins the try it began with */
 #define WHY_TIMER_MIN_US 200000   /* no gateway's connect timer is shorter (HAProxy advises more
                                      than 3 s; Squid's spare attempt of happy eyeballs comes
                                      250 ms after the first, which it does not give up on) */
@@ -2768,8 +2771,38 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
             struct why_conn_rec *p = NULL;
             uint32_t pj = 0;
             int64_t off = 0, key = 0;
-            /* (the tries within tol of want, in time order: the first in cand's order wins a tie) */
-            for (uint32_t i = by_syn_from(&bs, want, tol); i < n; i++) {
+            /* the first: a try that starts the chain (dialled as the request came) whose timer
+             * ran out late, by up to WHY_TIMER_FIRST_LATE_PCT % of T, goes before one within tol
+             * that does not: a loaded gateway's first timer runs late, and the try nearest the
+             * time is then another request's (the retry shape at 2 GB: HAProxy's first retry
+             * 1.060 s after the dial, its second 1.006 s after that, the 503 0.999 s later; the
+             * nearest try to 1 s before the first retry was another request's, 52.7 ms after the
+             * request, and the chain was not found); only after a try at its time within tol
+             * (len >= 2), which the timer is measured by: alone, a late first and the last try
+             * fit any T (the retry shape at 200 MB: a chain of two at T = 1.464 s took another
+             * request's try as its last) */
+            if (first && len >= 2) {
+                int64_t late = t * WHY_TIMER_FIRST_LATE_PCT / 100;
+                for (uint32_t i = by_syn_from(&bs, want, late > tol ? late : tol); i < n; i++) {
+                    uint32_t j = bs.by[i];
+                    int64_t o = why_ts_diff_us(want, bs.syn[j]);
+                    if (o > tol)
+                        break;
+                    if (!given_up_after(cand[j], t) || !starts_chain(x, r, why_rec_conn(cand[j]), WHY_GIVEUP_RACE_US))
+                        continue;
+                    int64_t k = syn_off(r, cand[j]);
+                    if (p && (k > key || (k == key && j > pj)))
+                        continue;
+                    p = cand[j];
+                    pj = j;
+                    off = o < 0 ? (-o > tol ? tol : -o) : o;
+                    key = k;
+                }
+            }
+            /* (the tries within tol of want, in time order: the first in cand's order wins a
+             * tie; not asked when the first is pinned above) */
+            bool pinned = p != NULL;
+            for (uint32_t i = by_syn_from(&bs, want, tol); !pinned && i < n; i++) {
                 uint32_t j = bs.by[i];
                 int64_t o = why_ts_diff_us(want, bs.syn[j]);
                 if (o > tol)

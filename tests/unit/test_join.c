@@ -944,6 +944,35 @@ static void timer_chain_first_try_at_once(void **state)
     assert_true(last == a3 || last == b3);
 }
 
+/* HAProxy on a loaded machine (the retry shape at 2 GB): /a dialled at once, its first retry
+ * 60 ms late (1.060 s after), its second 1.006 s after that, its 503 0.999 s later. The try
+ * nearest 1 s before the first retry is /z's (a request 0.95 s earlier, its tries on the
+ * second), 53 ms after /a came: taken as the chain's first, it did not start the chain, and
+ * /a's tries went to the walk. The dial /a began with, whose timer ran late, is its first. */
+static void timer_chain_first_timer_late(void **state)
+{
+    struct fixture *f = *state;
+    drop_named(f, 5);
+    struct why_conn_rec *z1, *a1;
+    struct why_txn *z = drop_request(f, "198.18.1.3", "/z", 0.05, 0.0532, &z1);
+    struct why_txn *a = drop_request(f, "198.18.1.2", "/a", 1.0, 1.0005, &a1);
+    attempt(f, "198.19.0.99", (const double[]){1.0532, 0}, 0);
+    attempt(f, "198.19.0.99", (const double[]){2.0532, 0}, 0);
+    struct why_conn_rec *a2 = attempt(f, "198.19.0.99", (const double[]){2.0605, 0}, 0);
+    struct why_conn_rec *a3 = attempt(f, "198.19.0.99", (const double[]){3.0665, 0}, 0);
+    answer(z, 503, 3.0532);
+    answer(a, 503, 4.0655);
+    why_store_queue_push(&f->st, z);
+    why_store_queue_push(&f->st, a);
+    why_store_queue_remove(&f->st, a);
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_int_equal(x.nattempts, 3);
+    assert_ptr_equal(x.attempts[0], a1);
+    assert_ptr_equal(x.attempts[1], a2);
+    assert_ptr_equal(x.attempts[2], a3);
+}
+
 /* A first try seen 180 us before the request (another request's, begun just before: -i any
  * may show a SYN up to WHY_CAUSAL_US before the request that caused it) and one 30 us after:
  * the nearer one is the request's first, not the one seen before it. */
@@ -4307,6 +4336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(defer_reads_earliest_try_of_each_name, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_nearest_either_side, setup, teardown),
+        cmocka_unit_test_setup_teardown(timer_chain_first_timer_late, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_past_taken_try, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_leaves_first_try_of_other, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
