@@ -1086,8 +1086,8 @@ static bool first_try_after(const struct why_join_ctx *cx, const struct why_txn 
  * 0.96 s read as the timer) and was told as the gateway's own claim, and the next one, left
  * with no try, as `no_upstream_attempt` (2 of 60 requests wrong; 5 of 90 at 1.5 a second, 3
  * of 120 at two). Not for a try that drew a refusal or ICMP: the gateway heard back at once
- * and may have moved on at once (races/run9: HAProxy's retry of adminprohib's server, ICMP'd, began 0.2 ms after
- * midreset came, whose own dial followed 0.3 ms later). */
+ * and may have moved on at once (races/run9: HAProxy's retry of adminprohib's server, ICMP'd,
+ * began 0.2 ms after midreset came, whose own dial followed 0.3 ms later). */
 static bool dialled_for_later(const struct why_join_ctx *cx, const struct why_txn *q, struct why_ts since,
                               const struct why_conn_rec *rc)
 {
@@ -1099,7 +1099,8 @@ static bool dialled_for_later(const struct why_join_ctx *cx, const struct why_tx
         if (w == q || why_ts_cmp(w->req_first_ts, since) <= 0)
             continue;
         int64_t after = why_ts_diff_us(w->req_first_ts, at);
-        if (after < 0 || after > WHY_FAILOVER_US || (w->has_resp && why_ts_diff_us(at, w->resp_first_ts) < WHY_UNHEARD_US))
+        if (after < 0 || after > WHY_FAILOVER_US ||
+            (w->has_resp && why_ts_diff_us(at, w->resp_first_ts) < WHY_UNHEARD_US))
             continue; /* (answered too soon to have waited for rc: no timer gives up on a dial so soon) */
         if (first_try_after(cx, w, rc))
             return true;
@@ -1819,7 +1820,8 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
     bool dialled = after_req >= 0 && after_req <= WHY_FAILOVER_US && attempt_timed_out(rc) && first_try_after(cx, q, rc);
     /* nor is a silent try that is a later request's dial, when the gateway tried something
      * between q's request and it (a gateway that dialled late for q, with no try before, may
-     * have dialled rc for q: Varnish on a loaded machine, 9 ms after its request) */
+     * have dialled rc for q: Varnish on a loaded machine dialled 9 ms after its request,
+     * races/run13) */
     if (!dialled && after_req > WHY_FAILOVER_US && dialled_for_later(cx, q, q->req_first_ts, rc) &&
         !first_try_after(cx, q, rc))
         return -1;
@@ -3572,7 +3574,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         /* ...and with the gateway's own checks failing too, neither is the cause said first:
          * HAProxy answers both "no server available", and nothing in the packets ties the
          * checked server or the name to the request (the retry bench: b_nx's 503s were told
-         * as b_hc's failing checks, and the lab's HAProxy hc's as those lookups would be) */
+         * as b_hc's failing checks; the lab's HAProxy hc, down by its checks, fits the failing
+         * lookups of servfail.lab as well) */
         if (x->nchecks)
             alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_CHECKS_FAILING, 0);
         alt_add(x, WHY_JOIN_ALTS, NULL, WHY_ALT_OTHER_NAME_UNRESOLVED, 0);
