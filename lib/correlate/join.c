@@ -2397,7 +2397,7 @@ static bool to_looked_up(const struct why_join *x, const struct why_conn_rec *rc
  * the window was made before them), not of every record to those addresses made since the
  * request (a busy address, every name of a parking page's or a CDN's: thousands a second,
  * read for each such request; bench/make-hostile.py unused, 320,000 requests: 29 s). */
-static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join *x, struct why_ts from,
+static bool resolved_unused(const struct why_join_ctx *cx, struct why_join *x, struct why_ts from,
                             struct why_ts to)
 {
     uint32_t naddrs = 0;
@@ -2405,12 +2405,26 @@ static bool resolved_unused(const struct why_join_ctx *cx, const struct why_join
         naddrs += x->dns[i]->naddrs;
     if (naddrs == 0)
         return false;
-    bool windowed = !cx->exhaustive && !cx->st->conns_unordered;
+    /* ...and when some began: whether every one failed (none took it for this request: it
+     * was read as others'), so that a gateway's 5xx is not told as one the upstream side
+     * shows no failure for (the retry shape at 2 GB: HAProxy's tries of drop.bench's dead
+     * server, each taken by another waiting request, and the 503 read as "the origin
+     * answered correctly") */
+    bool windowed = !cx->exhaustive && !cx->st->conns_unordered, began = false, all_failed = true;
+    uint32_t failed = 0;
     for (const struct why_conn_rec *o = windowed ? why_store_rec_upto(cx->st, why_ts_add_us(to, WHY_SKEW_US)) : cx->st->rtail;
          o && !why_join_conns_before(cx, o, from); o = o->rprev)
-        if (in_window(o->first_ts, from, to) && to_looked_up(x, o))
-            return false;
-    return true;
+        if (in_window(o->first_ts, from, to) && to_looked_up(x, o)) {
+            began = true;
+            const struct why_conn *oc = why_rec_conn(o);
+            if (oc->syn_count == 0 || oc->midstream || !attempt_failed(o)) {
+                all_failed = false;
+                break;
+            }
+            failed++;
+        }
+    x->resolved_tried_failed = began && all_failed ? (uint16_t)(failed > 65535 ? 65535 : failed) : 0;
+    return !began;
 }
 
 /* rc began at once after client's request, and the answer came at once after rc ended: the

@@ -92,6 +92,9 @@ struct why_join {
     bool resolved_unused;         /* no attempt for the request, its lookups gave addresses, and
                                      no connection to any of them began while it waited (the
                                      gateway gave up before a SYN reached the wire) */
+    uint16_t resolved_tried_failed; /* ...or connections to them began while it waited, each
+                                     failed (no handshake) and none taken as its own: how many
+                                     (at most 65,535), other requests' by the join */
     struct why_conn_rec *goaway_conn; /* no attempt for the request: the gateway's HTTP/2 upstream
                                          connection the origin sent GOAWAY on before the gateway
                                          answered (not claimed: it may explain several) */
@@ -423,7 +426,7 @@ bool why_join_dns_expected_miss(const char *qname);
  * to read would be), or its last attempt got no answer in the capture though the gateway
  * answered before it could have tried again (ANSWER: one SYN given up sooner than any
  * retransmission timer: an answer missed, or that attempt another request's). */
-enum why_blind { WHY_BLIND_NONE, WHY_BLIND_SIDE, WHY_BLIND_ANSWER };
+enum why_blind { WHY_BLIND_NONE, WHY_BLIND_SIDE, WHY_BLIND_ANSWER, WHY_BLIND_TAKEN };
 enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 /* q was waiting at t (its request before, its answer, if any, not before). */
 static inline bool why_join_waiting_at(const struct why_txn *q, struct why_ts t)

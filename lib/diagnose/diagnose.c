@@ -1426,6 +1426,13 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             why_dg_param(inc, "resolved=%s", ad);
             why_dg_say(inc, WHY_P_NO_CONNECT, d ? d->qname : "", ad, NULL, t->status, 0, 0, 0);
+        } else if (x->resolved_tried_failed) {
+            /* every connection to the looked-up addresses while it waited failed, each read as
+             * another request's: the upstream side shows failures, which of them were this
+             * request's it does not say */
+            claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
+                        WHY_BLIND_TAKEN);
+            why_dg_param(inc, "failed_tries=%u", x->resolved_tried_failed);
         } else if (!head_too_big_cause(inc, x, &f)) {
             why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
             why_dg_say(inc, WHY_P_GATEWAY_ERROR, NULL, NULL, NULL, t->status, 0, 0, 0);

@@ -181,6 +181,9 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
                  : n[1] == 2 ? "the last upstream attempt found got no answer in the capture, though the gateway "
                                "answered sooner than it could have tried again: an answer the capture missed, or "
                                "another request's attempt"
+                 : n[1] == 3 ? "every connection it began to the addresses the host's lookups gave while the "
+                               "request waited failed, and each is read as another request's: which of them were "
+                               "this request's the capture does not say"
                              : "its upstream side is not in the capture");
         break;
     case WHY_P_ORIGIN_5XX:
@@ -480,7 +483,7 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
         {"h2_who", f->h2_by ? h2_by(f->h2_by) : ""}, {"stall_who", f->stall_gateway ? "The gateway" : f->stall_who}, {"grpc", f->grpc},
         {"capture", f->claim_blind == 1   ? "Capture both directions of the gateway's upstream side, with nothing dropped "
                                             "(on the gateway, `tcpdump -i any -B 16384`)"
-                    : f->claim_blind == 2 ? "Look this request up in the gateway's log for its upstream error: the packets "
+                    : f->claim_blind >= 2 ? "Look this request up in the gateway's log for its upstream error: the packets "
                                             "do not tell which attempt was its"
                                           : "Capture on the gateway with `tcpdump -i any` to see the upstream side"},
     };

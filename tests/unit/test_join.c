@@ -973,6 +973,29 @@ static void timer_chain_first_timer_late(void **state)
     assert_ptr_equal(x.attempts[2], a3);
 }
 
+/* Every try of the looked-up address while the request waited failed, each taken by another
+ * request (the retry shape at 2 GB: HAProxy's tries of drop.bench's dead server): no attempt
+ * for this one, the address tried (not "resolved and never connected"), and the tries counted
+ * for the reading that says so, not "the upstream side shows no failure". */
+static void looked_up_tries_all_others_failed(void **state)
+{
+    struct fixture *f = *state;
+    drop_named(f, 5);
+    struct why_conn_rec *t0;
+    struct why_txn *a = drop_request(f, "198.18.1.2", "/a", 1.0, 1.0004, &t0);
+    t0->claimed = true;
+    for (int k = 1; k < 3; k++)
+        attempt(f, "198.19.0.99", (const double[]){1.0004 + k, 0}, 0)->claimed = true;
+    answer(a, 503, 4.0);
+    why_store_queue_push(&f->st, a);
+    why_store_queue_remove(&f->st, a);
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_false(x.resolved_unused);
+    assert_int_equal(x.resolved_tried_failed, 3);
+}
+
 /* A first try seen 180 us before the request (another request's, begun just before: -i any
  * may show a SYN up to WHY_CAUSAL_US before the request that caused it) and one 30 us after:
  * the nearer one is the request's first, not the one seen before it. */
@@ -4337,6 +4360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(timer_chain_first_try_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_try_nearest_either_side, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_first_timer_late, setup, teardown),
+        cmocka_unit_test_setup_teardown(looked_up_tries_all_others_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_past_taken_try, setup, teardown),
         cmocka_unit_test_setup_teardown(timer_chain_leaves_first_try_of_other, setup, teardown),
         cmocka_unit_test_setup_teardown(unjoined_next_address, setup, teardown),
