@@ -425,7 +425,10 @@ bool why_join_dns_expected_miss(const char *qname);
  * direction the ACKs prove but the capture lacks, or one that carried a hole where the request
  * to read would be), or its last attempt got no answer in the capture though the gateway
  * answered before it could have tried again (ANSWER: one SYN given up sooner than any
- * retransmission timer: an answer missed, or that attempt another request's). */
+ * retransmission timer: an answer missed, or that attempt another request's). TAKEN is not
+ * why_join_upstream_blind's: the diagnosis says it of a request with no attempt of its own
+ * whose looked-up addresses were tried and failed, each try read as another request's
+ * (resolved_tried_failed). */
 enum why_blind { WHY_BLIND_NONE, WHY_BLIND_SIDE, WHY_BLIND_ANSWER, WHY_BLIND_TAKEN };
 enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const struct why_join *x);
 /* q was waiting at t (its request before, its answer, if any, not before). */
