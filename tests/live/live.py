@@ -266,7 +266,8 @@ def dropped(path):
 def drops(why, work):
     """Kernel drops: why502 with a small buffer (-B 64) is stopped (SIGSTOP) while a burst of
     downloads passes, then continued; once its status line (SIGUSR1) counts the drops, a
-    refused request. Its incident, decided after them, carries capture_drops, and the counts
+    refused request (again, up to three times, while none yields an incident: its packets may
+    be dropped too). Its incident, decided after them, carries capture_drops, and the counts
     agree with pcap_stats' (status line, capture record, summary warning). The request comes
     after the drops, not before them into the stopped process's buffer: libpcap rounds -B 64
     up to one 256 KiB block of the TPACKET_V3 ring, which the kernel hands over at the first
@@ -291,8 +292,14 @@ def drops(why, work):
         time.sleep(0.2)
         return dropped(f"{work}/drops.err")
     settle(status_drops, lambda v: v > 0)
-    traffic(["/refused"])
-    settle(lambda: incidents(open(f"{work}/drops.json").read()), lambda v: len(v) >= 1)
+    # the refused request, again (at most three times) while no incident comes of it: the
+    # ring may still be full of the burst when it comes (CI, 7 December: a run of 48 s, its
+    # request's packets dropped too and no incident in 20 s, why502 right); each incident
+    # decided after the drops must carry them all the same
+    for _ in range(3):
+        traffic(["/refused"])
+        if settle(lambda: incidents(open(f"{work}/drops.json").read()), lambda v: len(v) >= 1, limit=10.0):
+            break
     os.kill(p.pid, signal.SIGUSR1)
     time.sleep(0.5)
     p.send_signal(signal.SIGINT)
