@@ -158,7 +158,7 @@ static bool dns_waited_for(const struct why_join_ctx *cx, const struct why_txn *
 static bool name_queued(const struct why_join_ctx *cx, const struct why_txn *client, uint64_t nkey, const char *qname)
 {
     for (const struct why_txn *q = why_store_queued_host(cx->st, nkey); q; q = q->hqnext)
-        if (q != client && !q->decided && q->host[0] && q->hkey == nkey && strcmp(qname, q->ihost) == 0)
+        if (why_join_other_for_name(q, client, nkey, qname))
             return true;
     return false;
 }
@@ -1088,13 +1088,13 @@ static bool first_try_after(const struct why_join_ctx *cx, const struct why_txn 
  * of 120 at two). Not for a try that drew a refusal or ICMP: the gateway heard back at once
  * and may have moved on at once (races/run9: HAProxy's retry of adminprohib's server, ICMP'd,
  * began 0.2 ms after midreset came, whose own dial followed 0.3 ms later). */
+static bool silent_try(const struct why_conn_rec *rc);
 static bool dialled_for_later(const struct why_join_ctx *cx, const struct why_txn *q, struct why_ts since,
                               const struct why_conn_rec *rc)
 {
-    const struct why_conn *c = why_rec_conn(rc);
-    if (c->synack_frame || c->half[WHY_S2C].end->rst_frame || c->more->icmp_frame)
+    if (!silent_try(rc))
         return false;
-    struct why_ts at = c->syn_ts0;
+    struct why_ts at = why_rec_conn(rc)->syn_ts0;
     for (const struct why_txn *w = waiting_first(cx); w && !why_join_queue_past(cx, w, at, WHY_CAUSAL_US); w = waiting_next(cx, w)) {
         if (w == q || why_ts_cmp(w->req_first_ts, since) <= 0)
             continue;

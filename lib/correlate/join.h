@@ -17,6 +17,8 @@
 #ifndef WHY_CORRELATE_JOIN_H
 #define WHY_CORRELATE_JOIN_H
 
+#include <string.h>
+
 #include "store/gateways.h"
 #include "store/store.h"
 #include "util/url.h"
@@ -436,6 +438,12 @@ static inline bool why_join_waiting_at(const struct why_txn *q, struct why_ts t)
 {
     return why_ts_diff_us(q->req_first_ts, t) >= -WHY_CAUSAL_US &&
            (!q->has_resp || why_ts_diff_us(t, q->resp_first_ts) >= -WHY_CAUSAL_US);
+}
+/* q is a request other than client, not decided, for name (nkey, qname) as its host. */
+static inline bool why_join_other_for_name(const struct why_txn *q, const struct why_txn *client, uint64_t nkey,
+                                           const char *qname)
+{
+    return q != client && !q->decided && q->host[0] && q->hkey == nkey && strcmp(qname, q->ihost) == 0;
 }
 /* A request other than client, not decided, for a name whose lookups gave rc's server address,
  * was waiting when rc began: rc may be its try (a gateway that names its servers by the

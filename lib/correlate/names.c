@@ -51,8 +51,7 @@ static bool name_awaited(const struct why_join_ctx *cx, const struct why_txn *cl
         if (*budget == 0)
             return true;
         (*budget)--;
-        if (q != client && !q->decided && q->host[0] && q->hkey == nkey && strcmp(qname, q->ihost) == 0 &&
-            why_join_waiting_at(q, t))
+        if (why_join_other_for_name(q, client, nkey, qname) && why_join_waiting_at(q, t))
             return true;
     }
     return false;

@@ -878,6 +878,13 @@ static void claim_cause(struct why_incident *inc, const struct why_txn *t, enum 
     why_dg_say(inc, WHY_P_CLAIM, a->claim, NULL, NULL, t->status, blind, 0, 0);
 }
 
+/* claim_cause with the cause the answer's own words name (its claim, else its title) */
+static void claim_answer(struct why_incident *inc, const struct why_txn *t, struct why_fix_args *a, enum why_blind blind)
+{
+    claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), a,
+                blind);
+}
+
 /* ---- the gateway's own schedule (correlate/background.c): a 5xx with no attempt ---- */
 
 /* The gateway's answer says no server was available: HAProxy's built-in 503 page, Caddy's
@@ -1377,8 +1384,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
      * that can be told of it; no upstream phase is judged on half of it */
     bool blind = !direct && x->upstream_blind;
     if (!found && blind && t->has_resp && t->status >= 500) {
-        claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
-                    (enum why_blind)x->upstream_blind);
+        claim_answer(inc, t, f.a, (enum why_blind)x->upstream_blind);
         found = true;
     }
     /* 2. phases: DNS, connect, TLS, response */
@@ -1413,8 +1419,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             why_dg_cause(inc, WHY_CAUSE_NO_UPSTREAM_ATTEMPT);
             no_upstream_context(inc, x, &f);
         } else if (!x->upstream_visible) {
-            claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
-                        WHY_BLIND_NONE);
+            claim_answer(inc, t, f.a, WHY_BLIND_NONE);
         } else if (x->resolved_unused) {
             /* it found the address and never connected: its words say why, if anything */
             const struct why_dns_rec *d = NULL;
@@ -1430,8 +1435,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
             /* every connection to the looked-up addresses while it waited failed, each read as
              * another request's: the upstream side shows failures, which of them were this
              * request's it does not say */
-            claim_cause(inc, t, claim_cause_id(why_resp_str(t->resp, WHY_RESP_CLAIM), why_resp_str(t->resp, WHY_RESP_TITLE)), f.a,
-                        WHY_BLIND_TAKEN);
+            claim_answer(inc, t, f.a, WHY_BLIND_TAKEN);
             why_dg_param(inc, "failed_tries=%u", x->resolved_tried_failed);
         } else if (!head_too_big_cause(inc, x, &f)) {
             why_dg_cause(inc, WHY_CAUSE_GATEWAY_ERROR);
