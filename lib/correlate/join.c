@@ -304,6 +304,16 @@ static bool same_host_owner_waiting(const struct why_join_ctx *cx, const struct 
     return false;
 }
 
+/* t, an upstream request without a Host, is not the one for client's, which had one: a gateway
+ * passes a request's Host on or rewrites it (HTTP/1.1 requires one), never drops it. Such a
+ * request is the gateway's own (HAProxy's `option httpchk GET /f/000.html` checks are that
+ * line and HTTP/1.0, nothing else: a retry shape's capture, requests for drop.bench/f/000.html
+ * took b_api's check and read as "answered 200 upstream", a gateway error). */
+static bool host_dropped(const struct why_txn *client, const struct why_txn *t)
+{
+    return client->host[0] && !t->host[0];
+}
+
 /* Is t (a request on another connection) the gateway's upstream request for client's? Same
  * method, a path that is the same or a suffix (reverse proxies may add a prefix), sent while
  * client's request waited, not joined before. Returns a score (0 = no). */
@@ -314,7 +324,7 @@ static int upstream_score(const struct why_join_ctx *cx, const struct why_txn *c
     /* the window first: the walk meets every upstream request sent since the client's began,
      * up to the decision, most of them after its answer */
     if (!in_window(t->req_first_ts, from, to) || t->claimed_by || rc == client->rc || !why_rec_http(rc) ||
-        !is_upstream_conn(cx, rc) || strcmp(t->method, client->method) != 0)
+        !is_upstream_conn(cx, rc) || strcmp(t->method, client->method) != 0 || host_dropped(client, t))
         return 0;
     /* t's path and host as the request index took them from its URL (ipath: a run of its
      * target's bytes; ihost, lower-case), not parsed again for each request's walk; parsed
@@ -382,7 +392,7 @@ static int indexed_score(const struct why_join_ctx *cx, const struct why_txn *cl
 {
     struct why_conn_rec *rc = t->rc;
     if (t->claimed_by || rc == client->rc || !why_rec_http(rc) || !is_upstream_conn(cx, rc) ||
-        !in_window(t->req_first_ts, client->req_first_ts, to))
+        !in_window(t->req_first_ts, client->req_first_ts, to) || host_dropped(client, t))
         return 0;
     if (t->hkey == client->hkey)
         return 2;

@@ -1092,6 +1092,30 @@ static void upstream_of_same_host_request_not_taken(void **state)
     assert_null(x.up);
 }
 
+/* A gateway passes a request's Host on or rewrites it, never drops it: an upstream request for
+ * the same path without a Host is the gateway's own (HAProxy's `option httpchk GET /f/000.html`
+ * is that line and HTTP/1.0; a retry shape's capture, requests for drop.bench/f/000.html took
+ * b_api's check, answered 200, and read as a gateway error). A client's request without a
+ * Host may still have it. */
+static void upstream_without_host_not_taken(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *ca = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
+    struct why_txn *a = request(f, ca, "/f/000.html", "drop.example", 1.0);
+    struct why_conn_rec *up = conn(f, "198.19.0.1", "198.19.0.15", 80, 1.0102, true);
+    struct why_txn *t = request(f, up, "/f/000.html", "", 1.0105);
+    answer(t, 200, 1.011);
+    answer(a, 503, 4.0);
+    assert_null(why_join_upstream_indexed(&f->cx, a));
+    struct why_join x;
+    why_join_request(&f->cx, a, &x);
+    assert_null(x.up);
+    struct why_conn_rec *cb = conn(f, "198.18.1.3", "198.18.1.1", 80, 0.95, true);
+    struct why_txn *b = request(f, cb, "/f/000.html", "", 1.01);
+    answer(b, 503, 4.0);
+    assert_ptr_equal(why_join_upstream_indexed(&f->cx, b), t);
+}
+
 /* A gateway's failed attempt no request took, to one address of a name it looks up on every
  * request (many answers with the same two addresses, among answers of other names with that
  * address), and its connection to the name's other address right after: the next address of
@@ -4463,6 +4487,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_swapped_none_keeps_near, setup, teardown),
         cmocka_unit_test_setup_teardown(unnamed_leaves_timer_chain_of_named, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_of_same_host_request_not_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(upstream_without_host_not_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(relay_cut_joins_its_try, setup, teardown),
         cmocka_unit_test_setup_teardown(relay_cut_not_at_a_terminator, setup, teardown),
     };
