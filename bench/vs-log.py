@@ -7,6 +7,9 @@ make-capture.sh copy the log beside the capture as FILE.access.log):
 
     TIME DURATION CLIENT:PORT TAG/STATUS BYTES METHOD URL HIERARCHY err=DETAIL
 
+(a status logged with 0 bytes is shown so: the gateway logged it and sent nothing, as HAProxy
+does when it closes the client's connection instead of answering)
+
 Each request the gateway answered 5xx is looked for among why502's incidents (by the client's
 address and port and the URL's path), and counted by what the gateway said of it (the URL's
 host and the error tag for Squid and nginx, the backend and termination state for HAProxy) and
@@ -132,6 +135,8 @@ def main(argv):
             else:
                 said = (host_of(v[6], keep), v[8])
             got = incidents.get(key)
+            if v[4] == "0":  # logged, but not a byte of it sent (HAProxy closes instead)
+                status += ", 0 bytes"
             table[said + (status, got.pop(0)["detail"] if got else "(no incident)")] += 1
     if nlog == 0:
         die(f"{log}: no line in the benchmark's layout")
