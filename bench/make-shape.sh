@@ -46,6 +46,14 @@
 #            20 % on dropped SYNs (503 after three connect timeouts of 1 s), 20 % refused on
 #            every try (503), 20 % to a backend whose server's name does not exist (503 with
 #            no try), 15 % to one down by health check (503); --parallel default 64.
+#   fetch    Varnish as the gateway instead of Squid (varnish-gateway.vcl: backends by address,
+#            nothing cached, no retry, a refused address held down 0.25 s, probes, answers of
+#            its own), small files, origin-form requests as to HAProxy; --fail-pct P % of
+#            requests (default 2) fail, each a 503: 25 % on an origin that never answers (after
+#            first_byte_timeout, 5 s), 20 % on dropped SYNs (after connect_timeout, 1 s), 20 %
+#            refused (at once, or with no packet while the address is held down), 20 % Varnish's
+#            own answer (synth, no fetch), 15 % to a backend down by its probe (no fetch);
+#            --parallel default 64.
 #
 #   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
 #   --max-time S   stop the load after S seconds when the size is not reached (default 900;
@@ -104,9 +112,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry" >&2; exit 2 ;; esac
-[ -n "$FAILPCT" ] || { [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] && FAILPCT=2 || FAILPCT=10; }
-[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry) PAR=64 ;; *) PAR=16 ;; esac
+case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry|fetch) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry|fetch" >&2; exit 2 ;; esac
+[ -n "$FAILPCT" ] || { [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] && FAILPCT=2 || FAILPCT=10; }
+[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry|fetch) PAR=64 ;; *) PAR=16 ;; esac
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
 isnum "$PAR" && [ "$PAR" -le 256 ] || { echo "make-shape: --parallel wants 1..256" >&2; exit 2; }
 [ -z "$WORKERS" ] || { isnum "$WORKERS" && [ "$WORKERS" -le 8 ]; } || { echo "make-shape: --workers wants 1..8" >&2; exit 2; }
@@ -134,6 +142,8 @@ for c in ip iptables squid nginx unbound tcpdump curl gcc xargs flock ss awk pyt
   command -v "$c" >/dev/null 2>&1 || skip "$c not installed (apt-get install squid nginx-light unbound tcpdump curl iproute2 iptables gcc libpcap-dev python3 openssl ethtool)"
 done
 [ "$SHAPE" != retry ] || command -v haproxy >/dev/null 2>&1 || skip "haproxy not installed (apt-get install haproxy)"
+[ "$SHAPE" != fetch ] || { command -v varnishd >/dev/null 2>&1 && command -v varnishncsa >/dev/null 2>&1; } \
+  || skip "varnish not installed (apt-get install varnish)"
 [ -e /usr/include/pcap/pcap.h ] || skip "libpcap-dev not installed"
 id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
 
@@ -257,7 +267,7 @@ if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
     --hex-string '|04|down|05|bench' -j DROP
 fi
 # (hang: refuse.bench as well; its waits are stall.bench, 198.19.0.19, and drop.bench)
-if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ]; then
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
 fi
 set +e
@@ -281,7 +291,7 @@ DTTL=5
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
   fi
-  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ]; then
+  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; then
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "stall.bench. 5 IN A 198.19.0.19"'
   fi
@@ -306,13 +316,19 @@ fi
 bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
 GW=squid
-if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ]; then
-  # nginx (hang) or HAProxy (retry; -db: no daemon, its log on standard error) as the gateway
-  # on Squid's port, and the origin that never answers
+if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; then
+  # nginx (hang), HAProxy (retry; -db: no daemon, its log on standard error) or Varnish (fetch;
+  # -F: in front, -j none: as root) as the gateway on Squid's port, and the origin that never
+  # answers
   if [ "$SHAPE" = hang ]; then
     GW=nginx
     sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
     bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
+  elif [ "$SHAPE" = fetch ]; then
+    GW=varnish
+    bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec varnishd -F -j none -n '$WORK/gw/state' \
+      -f '$HERE/varnish-gateway.vcl' -a 198.18.1.1:9090 -a '[fd00:1::1]:9090' -s malloc,64m \
+      -p connect_timeout=1 -p first_byte_timeout=5 -p between_bytes_timeout=5"
   else
     GW=haproxy
     sub "$HERE/haproxy-gateway.conf" "$WORK/gw/haproxy.conf"
@@ -357,6 +373,25 @@ fi
 wait_listen "$NSU" u 'src 198.19.0.53:53' unbound
 wait_listen "$NSU" t 'sport = :80' nginx
 wait_listen "$NSG" t 'sport = :9090' "$GW"
+NCSA_PID=""
+if [ "$GW" = varnish ]; then
+  # Varnish writes no log of its own: varnishncsa reads its shared memory and writes the
+  # fields squid_info reads from Squid's log, in the same places (time the request came, in
+  # client mode; the handling, pass or synth, as its err=)
+  bg "$NSG" "$WORK/gw/ncsa.log" varnishncsa -n "$WORK/gw/state" -w "$WORK/gw/access.log" -F \
+    '%{sec}t.%{msec_frac}t %D %{VSL:ReqStart[1]}x:%{VSL:ReqStart[2]}x VARNISH/%s %O %m http://%{Host}i%U%q -/%{Varnish:handling}x err=%{Varnish:handling}x'
+  NCSA_PID=${PIDS[-1]}
+fi
+# varnish_log_stop: varnishncsa writes what it holds and ends (SIGUSR1 flushes, SIGHUP ends a
+# varnishncsa in front), bounded
+varnish_log_stop() {
+  [ -n "$NCSA_PID" ] || return 0
+  kill -USR1 "$NCSA_PID" 2>/dev/null
+  sleep 0.5
+  kill -HUP "$NCSA_PID" 2>/dev/null
+  wait_gone 50 "$NCSA_PID" || kill -TERM "$NCSA_PID" 2>/dev/null
+  NCSA_PID=""
+}
 for i in $(seq 1 100); do   # every worker's queue
   [ "$(nsx "$NSG" ss -Hlnt 'sport = :9090' | wc -l)" -ge "$WORKERS" ] && break
   sleep 0.1
@@ -382,7 +417,7 @@ log "topology up, servers listening (work: $WORK)"
 # Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
 PER_CURL=50
 case "$SHAPE" in
-  names|hang|retry) MEAN=2600 ;;                             # only the small files (1-8 KB)
+  names|hang|retry|fetch) MEAN=2600 ;;                             # only the small files (1-8 KB)
   tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
   *) MEAN=$MEAN_BODY ;;
 esac
@@ -442,8 +477,8 @@ BEGIN {
       } else if (shape == "hang") {
         if (rand() * 100 < failpct) u = waiting()
         else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
-      } else if (shape == "retry") {
-        if (rand() * 100 < failpct) u = retrying()
+      } else if (shape == "retry" || shape == "fetch") {
+        if (rand() * 100 < failpct) { u = retrying(); if (shape == "fetch" && kind == "nxserver") kind = "synth" }
         else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
       } else if (shape == "long") {
         if (rand() < 0.002) u = failing(); else u = plain()
@@ -476,7 +511,7 @@ fi
 # Host: www.bench) to its address, as browsers do to a site's balancer; the others are
 # forward proxies, sent absolute-form requests (-x)
 VIA='-x "$3"'
-[ "$SHAPE" = retry ] && VIA='--connect-to "::${3#http://}"'
+{ [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; } && VIA='--connect-to "::${3#http://}"'
 cat > "$WORK/worker.sh" <<EOF
 #!/bin/sh
 # worker.sh BATCH CLIENT_ADDR PROXY: one client, keep-alive to the proxy
@@ -595,6 +630,7 @@ ALOG="$WORK/squid/access.log"
 [ "$GW" = nginx ] && ALOG="$WORK/gw/access.log"
 # HAProxy's log lines on its standard error, apart from its warnings
 [ "$GW" = haproxy ] && { ALOG="$WORK/gw/access.log"; grep -E '^[0-9]+\.[0-9]+ ' "$WORK/gw/stderr.log" > "$ALOG"; }
+[ "$GW" = varnish ] && { ALOG="$WORK/gw/access.log"; varnish_log_stop; }
 # SMP: the workers' logs in one, by time
 [ "$WORKERS" -gt 1 ] && sort -n -s -k1,1 "$WORK"/squid/access-*.log > "$ALOG" 2>/dev/null
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
@@ -620,6 +656,7 @@ python3 "$HERE/capture-figures.py" "$OUT" > "$WORK/figures.txt" || die "capture-
     hang) echo "fail_pct_asked=$FAILPCT"; echo "gateway=nginx (nginx-gateway.conf; the squid_ lines below are read from its access log)"
           echo "stall_origin=$(cat "$WORK/stall.txt" 2>/dev/null) (at the load's stop; the connections open stay open past the capture)" ;;
     retry) echo "fail_pct_asked=$FAILPCT"; echo "gateway=haproxy (haproxy-gateway.conf; the squid_ lines below are read from its log)" ;;
+    fetch) echo "fail_pct_asked=$FAILPCT"; echo "gateway=varnish (varnish-gateway.vcl; the squid_ lines below are read from varnishncsa's log)" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac
   echo "clients_at_once=$PAR squid_workers=$WORKERS$([ "$SHAPE" = conns ] && echo " holders=$HOLDERS")"
