@@ -1783,6 +1783,22 @@ static bool fits_checks(const struct why_join_ctx *cx, const struct why_conn_rec
     return why_join_scheduled(cx, rc) || why_join_check_round(cx, rc);
 }
 
+#define WHY_DIAL_LATE_US 25000 /* a loaded gateway dials for a request this late after it came
+                                 (Varnish 7.1 on a loaded 2-core machine, the fetch shape: 19 ms
+                                 at most, 8 of 86 drop.bench requests later than 10 ms;
+                                 races/run13: 9 ms) */
+
+/* rc is q's own dial: the first try the gateway began after q came (first_try_after), with
+ * no SYN-ACK or reset, within WHY_FAILOVER_US of q, or within WHY_DIAL_LATE_US where nothing
+ * came back at all (a try ICMP'd at once may be another request's the gateway moved on from). */
+static bool own_dial(const struct why_join_ctx *cx, const struct why_txn *q, const struct why_conn_rec *rc)
+{
+    int64_t after_req = why_ts_diff_us(q->req_first_ts, why_rec_conn(rc)->syn_ts0);
+    return after_req >= 0 && attempt_timed_out(rc) &&
+           (after_req <= WHY_FAILOVER_US || (after_req <= WHY_DIAL_LATE_US && silent_try(rc))) &&
+           first_try_after(cx, q, rc);
+}
+
 /* rc can be q's final attempt: it began after q's request, and ended before the answer, at
  * once before it or, sooner, as the end of a chain that is no health check and began after
  * q's request. Returns the gap (us), or -1. */
@@ -1827,7 +1843,7 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * the capture's reordering: a check's (a live run of 3 December: Varnish's probe left
      * 29 us before hc's request came). */
     int64_t after_req = why_ts_diff_us(q->req_first_ts, c->syn_ts0);
-    bool dialled = after_req >= 0 && after_req <= WHY_FAILOVER_US && attempt_timed_out(rc) && first_try_after(cx, q, rc);
+    bool dialled = own_dial(cx, q, rc);
     /* nor is a silent try that is a later request's dial, when the gateway tried something
      * between q's request and it (a gateway that dialled late for q, with no try before, may
      * have dialled rc for q: Varnish on a loaded machine dialled 9 ms after its request,
@@ -1907,6 +1923,81 @@ static int64_t chains_timeout(const struct why_join_ctx *cx, struct why_conn_rec
         return 0;
     qsort(iv, n, sizeof iv[0], by_us);
     return iv[n / 2];
+}
+
+#define WHY_TIMER_CANDS 128       /* unanswered tries looked at for one request's timer chain */
+#define WHY_TIMER_LATE_PCT 3      /* a gateway's timer runs out late by its event loop's delay:
+                                     HAProxy 2.6 on a loaded 2-core machine (the retry shape,
+                                     timeout connect 1s) began its next try up to 22 ms late, and
+                                     one request's three intervals (two tries and the answer)
+                                     spread by up to 29.4 ms; 3 % of T keeps them together, and
+                                     no wider: 15 requests' tries interleave on one dead server */
+#define WHY_TIMER_FIRST_LATE_PCT 10 /* ...and its first, on a loaded machine, later still (the
+                                       retry shape at 2 GB: 60 ms late in 1 s), where the
+                                       request's own dial pins the try it began with */
+#define WHY_TIMER_MIN_US 200000   /* no gateway's connect timer is shorter (HAProxy advises more
+                                     than 3 s; Squid's spare attempt of happy eyeballs comes
+                                     250 ms after the first, which it does not give up on) */
+
+/* A pair of the match: its request's answer less its dial's SYN (us), the request's row. */
+struct dial_wait {
+    int64_t us;
+    uint32_t row;
+};
+
+static int by_wait(const void *pa, const void *pb)
+{
+    const struct dial_wait *a = pa, *b = pb;
+    return (a->us > b->us) - (a->us < b->us);
+}
+
+/* With no chain to measure it by (chains_timeout 0: a gateway that does not retry, Varnish),
+ * the gateway's connect timeout as the requests of the match agree on it: the time from a
+ * silent try (no SYN-ACK, reset or ICMP) that each could have as its final to its answer,
+ * where more than half of the requests with such a try, and two at least, have one within
+ * WHY_TIMER_LATE_PCT % of the same time (the median of that run); else 0. A gateway that
+ * gives up on a dial at its timer answers that long after it, so several requests waiting on
+ * one dead server at once each have their own dial at that distance, while the latest try
+ * before an answer is another request's (the fetch shape, Varnish with connect_timeout 1 s,
+ * two or three drop.bench requests at a time: 39 of 86 took another's dial or a probe's
+ * refusal). */
+static int64_t dials_timeout(struct why_conn_rec *const *cands, uint32_t ncands, const struct why_txn *const *reqs,
+                             uint32_t nreqs, const int64_t (*gap)[WHY_FINAL_CANDS_MAX])
+{
+    struct dial_wait w[WHY_FINAL_PAIRS_MAX]; /* (the match has at most so many pairs) */
+    uint32_t n = 0, rows = 0;
+    for (uint32_t i = 0; i < nreqs; i++) {
+        bool any = false;
+        for (uint32_t j = 0; j < ncands && n < WHY_FINAL_PAIRS_MAX; j++) {
+            if (gap[i][j] < 0 || !silent_try(cands[j]))
+                continue;
+            int64_t us = why_ts_diff_us(why_rec_conn(cands[j])->syn_ts0, reqs[i]->resp_first_ts);
+            if (us < WHY_TIMER_MIN_US)
+                continue;
+            w[n++] = (struct dial_wait){us, i};
+            any = true;
+        }
+        rows += any;
+    }
+    int64_t best = 0;
+    uint32_t best_rows = 0;
+    if (rows >= 2) {
+        qsort(w, n, sizeof w[0], by_wait);
+        /* each run: the waits from w[a] up to WHY_TIMER_LATE_PCT % above it, the distinct rows
+         * in it counted (two pointers: the run's end only moves on) */
+        uint32_t in_run = 0, count[WHY_FINAL_REQS_MAX] = {0};
+        for (uint32_t a = 0, b = 0; a < n; a++) {
+            int64_t hi = w[a].us + w[a].us * WHY_TIMER_LATE_PCT / 100;
+            for (; b < n && w[b].us <= hi; b++)
+                in_run += count[w[b].row]++ == 0;
+            if (in_run > best_rows) {
+                best_rows = in_run;
+                best = w[a + (b - a) / 2].us;
+            }
+            in_run -= --count[w[a].row] == 0;
+        }
+    }
+    return best_rows >= 2 && 2 * best_rows > rows ? best : 0;
 }
 
 /* The kernel sent rc's SYN again less than WHY_UNHEARD_US before `answer`, with no SYN-ACK or
@@ -2168,9 +2259,25 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
     for (uint32_t j = 0; j < ncands; j++)
         memo[j] = (struct named_memo){.done = false};
     uint32_t npairs = 0;
-    for (uint32_t i = 0; i < nreqs; i++)
+    for (uint32_t i = 0; i < nreqs; i++) {
+        int32_t own = -1; /* a Varnish fetch's own silent dial (own_dial), the first such */
         for (uint32_t j = 0; j < ncands; j++) {
             gap[i][j] = final_gap(cx, reqs[i], cands[j], &memo[j]);
+            if (own < 0 && gap[i][j] >= 0 && why_join_varnish_fetch_failed(reqs[i]) && silent_try(cands[j]) &&
+                own_dial(cx, reqs[i], cands[j]))
+                own = (int32_t)j;
+        }
+        for (uint32_t j = 0; j < ncands; j++) {
+            /* Varnish dials once for a fetch: one with a dial of its own that nothing came
+             * back to has no other final attempt (the fetch shape: drop.bench/f/162.html,
+             * decided when no other request of its match was left to measure the timer by,
+             * took a probe's refusal 0.55 s after it came and 0.46 s before its answer over
+             * its own dial, 0.3 ms after it and 1.008 s before). A loaded Varnish may dial
+             * late (0.41 s: the lab's rst), so a later try is ruled out only where such a dial
+             * is there; a dial refused or ICMP'd at once, in a burst, may be another fetch's
+             * (pairing_of_three_read_by_each) */
+            if (own >= 0 && j != (uint32_t)own)
+                gap[i][j] = -1;
             if (gap[i][j] >= 0 && npairs == WHY_FINAL_PAIRS_MAX) {
                 finals_dialled(cx, client, f);
                 return;
@@ -2180,6 +2287,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
                 used[j] = true;
             }
         }
+    }
     /* A pair's cost: how far the answer is from when the gateway gave up. After a refusal,
      * or a single attempt, that is the attempt's end (the gap). After a retry of a server
      * whose previous attempt timed out, the gateway gave up on this one too after its
@@ -2190,6 +2298,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
      * with equal sums (two answers, two chain ends all before them) the squares keep the
      * order, the earlier answer with the earlier end. */
     int64_t timeout = chains_timeout(cx, cands, used, ncands);
+    int64_t dial_timeout = timeout ? 0 : dials_timeout(cands, ncands, reqs, nreqs, (const int64_t (*)[WHY_FINAL_CANDS_MAX])gap);
     /* A check (an attempt on its server's schedule) is a final attempt only within
      * WHY_FAILOVER_US of the answer (final_gap), and there as if it ended that long before:
      * an attempt off any schedule that ended within that time is more likely the request's
@@ -2220,6 +2329,11 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             }
             if (c >= 0 && timeout > 0 && attempt_timed_out(cands[j]) && timed_out_before(cx, cands[j])) {
                 c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, timeout),
+                                   reqs[i]->resp_first_ts);
+                c = c < 0 ? -c : c;
+            } else if (c >= 0 && dial_timeout > 0 && silent_try(cands[j])) {
+                /* (no chains: a dial and its timer) */
+                c = why_ts_diff_us(why_ts_add_us(why_rec_conn(cands[j])->syn_ts0, dial_timeout),
                                    reqs[i]->resp_first_ts);
                 c = c < 0 ? -c : c;
             }
@@ -2532,20 +2646,6 @@ static void tried_by_other(const struct why_join_ctx *cx, const struct why_txn *
     for (uint32_t i = 0; i < x->nalt; i++)
         x->alt_basis[i] = WHY_ALT_TAKEN_TRY;
 }
-
-#define WHY_TIMER_CANDS 128       /* unanswered tries looked at for one request's timer chain */
-#define WHY_TIMER_LATE_PCT 3      /* a gateway's timer runs out late by its event loop's delay:
-                                     HAProxy 2.6 on a loaded 2-core machine (the retry shape,
-                                     timeout connect 1s) began its next try up to 22 ms late, and
-                                     one request's three intervals (two tries and the answer)
-                                     spread by up to 29.4 ms; 3 % of T keeps them together, and
-                                     no wider: 15 requests' tries interleave on one dead server */
-#define WHY_TIMER_FIRST_LATE_PCT 10 /* ...and its first, on a loaded machine, later still (the
-                                       retry shape at 2 GB: 60 ms late in 1 s), where the
-                                       request's own dial pins the try it began with */
-#define WHY_TIMER_MIN_US 200000   /* no gateway's connect timer is shorter (HAProxy advises more
-                                     than 3 s; Squid's spare attempt of happy eyeballs comes
-                                     250 ms after the first, which it does not give up on) */
 
 /* An attempt to which nothing came back (no SYN-ACK, reset or ICMP): the gateway gave up on
  * it on a timer. */
