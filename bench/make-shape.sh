@@ -417,7 +417,7 @@ log "topology up, servers listening (work: $WORK)"
 # Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
 PER_CURL=50
 case "$SHAPE" in
-  names|hang|retry|fetch) MEAN=2600 ;;                             # only the small files (1-8 KB)
+  names|hang|retry|fetch) MEAN=2600 ;;                       # only the small files (1-8 KB)
   tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
   *) MEAN=$MEAN_BODY ;;
 esac
@@ -507,9 +507,9 @@ if [ "$SHAPE" = long ]; then
   RATE_OPT="--rate $per_min/m"
   log "long run: $PAR clients at $per_min requests a minute each for $DURATION s"
 fi
-# retry: HAProxy is a reverse proxy, and its clients send origin-form requests ("GET /f/x",
-# Host: www.bench) to its address, as browsers do to a site's balancer; the others are
-# forward proxies, sent absolute-form requests (-x)
+# retry, fetch: HAProxy and Varnish are reverse proxies, and their clients send origin-form
+# requests ("GET /f/x", Host: www.bench) to their address, as browsers do to a site's
+# balancer or cache; the others are forward proxies, sent absolute-form requests (-x)
 VIA='-x "$3"'
 { [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; } && VIA='--connect-to "::${3#http://}"'
 cat > "$WORK/worker.sh" <<EOF
