@@ -10,8 +10,10 @@ PIDS=()
 WORK=""
 TMPOUT=""
 # files outside WORK that the servers leave when they are killed (glob patterns, expanded when
-# removed): an SMP Squid's IPC sockets and shared memory segments
+# removed): an SMP Squid's IPC sockets and shared memory segments; and directories outside
+# WORK a run made, removed after them when empty (a namespace's /etc/netns/NS)
 LEFTOVERS=()
+LEFTOVER_DIRS=()
 
 skip() { echo "$PROG: SKIP: $*"; exit 77; }
 die() { echo "$PROG: FAIL: $*" >&2; exit 1; }
@@ -56,6 +58,8 @@ remove_leftovers() {
   for pat in "${LEFTOVERS[@]}"; do
     for f in $pat; do [ -e "$f" ] && rm -f -- "$f"; done
   done
+  for f in "${LEFTOVER_DIRS[@]}"; do [ -d "$f" ] && rmdir -- "$f" 2>/dev/null; done
+  return 0
 }
 # capture_traps: cleanup on exit, failure and Ctrl-C; removes what a run killed hard left
 # behind (same names, so ours)

@@ -54,6 +54,15 @@
 #            refused (at once, or with no packet while the address is held down), 20 % Varnish's
 #            own answer (synth, no fetch), 15 % to a backend down by its probe (no fetch);
 #            --parallel default 64.
+#   resolve  Apache httpd as the gateway instead of Squid (apache-gateway.conf: any Host proxied
+#            by mod_rewrite [P], so Apache looks up every request's name itself, A and AAAA,
+#            no cache; a balancer whose first member refuses (error state for 1 s, then the
+#            other member: successes), one down by its health checks), small files,
+#            origin-form requests; --fail-pct P % of requests (default 2) fail: 25 % on an
+#            origin that never answers (504 after ProxyTimeout, 5 s), 20 % on dropped SYNs
+#            (503 after Timeout, 3 s), 20 % refused (503), 10 % to names that do not exist (502),
+#            10 % Apache's own answer (503), 15 % to the balancer down by its checks (503);
+#            --parallel default 64.
 #
 #   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
 #   --max-time S   stop the load after S seconds when the size is not reached (default 900;
@@ -112,9 +121,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry|fetch) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry|fetch" >&2; exit 2 ;; esac
-[ -n "$FAILPCT" ] || { [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] && FAILPCT=2 || FAILPCT=10; }
-[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry|fetch) PAR=64 ;; *) PAR=16 ;; esac
+case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry|fetch|resolve) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry|fetch|resolve" >&2; exit 2 ;; esac
+[ -n "$FAILPCT" ] || case "$SHAPE" in hang|retry|fetch|resolve) FAILPCT=2 ;; *) FAILPCT=10 ;; esac
+[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry|fetch|resolve) PAR=64 ;; *) PAR=16 ;; esac
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
 isnum "$PAR" && [ "$PAR" -le 256 ] || { echo "make-shape: --parallel wants 1..256" >&2; exit 2; }
 [ -z "$WORKERS" ] || { isnum "$WORKERS" && [ "$WORKERS" -le 8 ]; } || { echo "make-shape: --workers wants 1..8" >&2; exit 2; }
@@ -144,6 +153,7 @@ done
 [ "$SHAPE" != retry ] || command -v haproxy >/dev/null 2>&1 || skip "haproxy not installed (apt-get install haproxy)"
 [ "$SHAPE" != fetch ] || { command -v varnishd >/dev/null 2>&1 && command -v varnishncsa >/dev/null 2>&1; } \
   || skip "varnish not installed (apt-get install varnish)"
+[ "$SHAPE" != resolve ] || command -v apache2 >/dev/null 2>&1 || skip "apache2 not installed (apt-get install apache2)"
 [ -e /usr/include/pcap/pcap.h ] || skip "libpcap-dev not installed"
 id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
 
@@ -180,6 +190,8 @@ TMPOUT="$OUT.tmp"
 # memory segments after its service name (-n): one per tag, removed with the namespaces
 SQUID_SVC="w5b$TAG"
 [ "$WORKERS" -gt 1 ] && LEFTOVERS=("/var/run/squid/$SQUID_SVC-*.ipc" "/dev/shm/$SQUID_SVC-*")
+# resolve: Apache's resolver configuration, made below
+[ "$SHAPE" = resolve ] && { LEFTOVERS+=("/etc/netns/$NSG/resolv.conf"); LEFTOVER_DIRS+=("/etc/netns/$NSG"); }
 capture_traps
 
 WORK="$(mktemp -d "/tmp/w5b-$TAG.XXXXXX")"
@@ -267,7 +279,7 @@ if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
     --hex-string '|04|down|05|bench' -j DROP
 fi
 # (hang: refuse.bench as well; its waits are stall.bench, 198.19.0.19, and drop.bench)
-if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; then
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
 fi
 set +e
@@ -291,7 +303,7 @@ DTTL=5
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
   fi
-  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; then
+  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; then
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "stall.bench. 5 IN A 198.19.0.19"'
   fi
@@ -316,14 +328,21 @@ fi
 bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
 GW=squid
-if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; then
-  # nginx (hang), HAProxy (retry; -db: no daemon, its log on standard error) or Varnish (fetch;
-  # -F: in front, -j none: as root) as the gateway on Squid's port, and the origin that never
-  # answers
+if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; then
+  # nginx (hang), HAProxy (retry; -db: no daemon, its log on standard error), Varnish (fetch;
+  # -F: in front, -j none: as root) or Apache (resolve; -DFOREGROUND) as the gateway on
+  # Squid's port, and the origin that never answers
   if [ "$SHAPE" = hang ]; then
     GW=nginx
     sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
     bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
+  elif [ "$SHAPE" = resolve ]; then
+    GW=apache
+    # Apache resolves through libc: the namespace's resolv.conf (ip netns exec mounts it)
+    mkdir -p "/etc/netns/$NSG"
+    printf 'nameserver 198.19.0.53\noptions timeout:1 attempts:2\n' > "/etc/netns/$NSG/resolv.conf"
+    sub "$HERE/apache-gateway.conf" "$WORK/gw/httpd.conf"
+    bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec apache2 -f '$WORK/gw/httpd.conf' -DFOREGROUND"
   elif [ "$SHAPE" = fetch ]; then
     GW=varnish
     bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec varnishd -F -j none -n '$WORK/gw/state' \
@@ -417,7 +436,7 @@ log "topology up, servers listening (work: $WORK)"
 # Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
 PER_CURL=50
 case "$SHAPE" in
-  names|hang|retry|fetch) MEAN=2600 ;;                       # only the small files (1-8 KB)
+  names|hang|retry|fetch|resolve) MEAN=2600 ;;               # only the small files (1-8 KB)
   tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
   *) MEAN=$MEAN_BODY ;;
 esac
@@ -477,8 +496,14 @@ BEGIN {
       } else if (shape == "hang") {
         if (rand() * 100 < failpct) u = waiting()
         else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
-      } else if (shape == "retry" || shape == "fetch") {
-        if (rand() * 100 < failpct) { u = retrying(); if (shape == "fetch" && kind == "nxserver") kind = "synth" }
+      } else if (shape == "retry" || shape == "fetch" || shape == "resolve") {
+        if (rand() * 100 < failpct) {
+          u = retrying()
+          if (shape == "fetch" && kind == "nxserver") kind = "synth"
+          if (shape == "resolve" && kind == "nxserver") {
+            if (rand() < 0.5) { kind = "own503" } else { kind = "nxdomain"; u = sprintf("http://nosuch-%d.bench/f/%s", int(rand() * 1e9), tiny()) }
+          }
+        }
         else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
       } else if (shape == "long") {
         if (rand() < 0.002) u = failing(); else u = plain()
@@ -507,11 +532,12 @@ if [ "$SHAPE" = long ]; then
   RATE_OPT="--rate $per_min/m"
   log "long run: $PAR clients at $per_min requests a minute each for $DURATION s"
 fi
-# retry, fetch: HAProxy and Varnish are reverse proxies, and their clients send origin-form
-# requests ("GET /f/x", Host: www.bench) to their address, as browsers do to a site's
-# balancer or cache; the others are forward proxies, sent absolute-form requests (-x)
+# retry, fetch, resolve: HAProxy, Varnish and Apache are reverse proxies, and their clients
+# send origin-form requests ("GET /f/x", Host: www.bench) to their address, as browsers do to
+# a site's balancer, cache or front end; the others are forward proxies, sent absolute-form
+# requests (-x)
 VIA='-x "$3"'
-{ [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ]; } && VIA='--connect-to "::${3#http://}"'
+{ [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; } && VIA='--connect-to "::${3#http://}"'
 cat > "$WORK/worker.sh" <<EOF
 #!/bin/sh
 # worker.sh BATCH CLIENT_ADDR PROXY: one client, keep-alive to the proxy
@@ -631,6 +657,7 @@ ALOG="$WORK/squid/access.log"
 # HAProxy's log lines on its standard error, apart from its warnings
 [ "$GW" = haproxy ] && { ALOG="$WORK/gw/access.log"; grep -E '^[0-9]+\.[0-9]+ ' "$WORK/gw/stderr.log" > "$ALOG"; }
 [ "$GW" = varnish ] && { ALOG="$WORK/gw/access.log"; varnish_log_stop; }
+[ "$GW" = apache ] && ALOG="$WORK/gw/access.log"
 # SMP: the workers' logs in one, by time
 [ "$WORKERS" -gt 1 ] && sort -n -s -k1,1 "$WORK"/squid/access-*.log > "$ALOG" 2>/dev/null
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
@@ -657,6 +684,7 @@ python3 "$HERE/capture-figures.py" "$OUT" > "$WORK/figures.txt" || die "capture-
           echo "stall_origin=$(cat "$WORK/stall.txt" 2>/dev/null) (at the load's stop; the connections open stay open past the capture)" ;;
     retry) echo "fail_pct_asked=$FAILPCT"; echo "gateway=haproxy (haproxy-gateway.conf; the squid_ lines below are read from its log)" ;;
     fetch) echo "fail_pct_asked=$FAILPCT"; echo "gateway=varnish (varnish-gateway.vcl; the squid_ lines below are read from varnishncsa's log)" ;;
+    resolve) echo "fail_pct_asked=$FAILPCT"; echo "gateway=apache (apache-gateway.conf; the squid_ lines below are read from its access log)" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac
   echo "clients_at_once=$PAR squid_workers=$WORKERS$([ "$SHAPE" = conns ] && echo " holders=$HOLDERS")"

@@ -10,7 +10,7 @@
 #                [--stages [PATH]]
 #
 #   --shapes LIST   comma-separated, default proxy,chunked,names,conns,long,outage,tunnel,hang,
-#                   retry,fetch ('': none). Files: bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap)
+#                   retry,fetch,resolve ('': none). Files: bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap)
 #                   and SHAPE-200m.pcap (make-shape.sh), for proxy proxy-2g.pcap and
 #                   proxy-200m.pcap (make-capture.sh), for chunked chunked-2000m.pcap and
 #                   chunked-200m.pcap (make-capture.sh --chunked); a missing file: row marked
@@ -55,7 +55,7 @@ export LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-SHAPES="proxy,chunked,names,conns,long,outage,tunnel,hang,retry,fetch"
+SHAPES="proxy,chunked,names,conns,long,outage,tunnel,hang,retry,fetch,resolve"
 BINS=()
 BUILD=1
 PGO=1
@@ -217,7 +217,7 @@ for s in "${SHAPE_LIST[@]}"; do
   case "$s" in
     proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
     chunked) big="$HERE/out/chunked-2000m.pcap"; small="$HERE/out/chunked-200m.pcap" ;;
-    names|conns|long|outage|tunnel|hang|retry|fetch)
+    names|conns|long|outage|tunnel|hang|retry|fetch|resolve)
       big="$HERE/out/$s-2000m.pcap" # tenfold the small one; the 1000m one when not made
       [ -e "$big" ] || big="$HERE/out/$s-1000m.pcap"
       small="$HERE/out/$s-200m.pcap" ;;
