@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """vs-log: why502's incidents on a benchmark capture against the gateway's own log.
 
-The benchmark's gateways (Squid, nginx, HAProxy) log every request they answered, in one
-layout (bench/squid.conf, nginx-gateway.conf, haproxy-gateway.conf; make-shape.sh and
+The benchmark's gateways (Squid, nginx, HAProxy, Varnish through varnishncsa, Apache) log
+every request they answered, in one layout (bench/squid.conf, nginx-gateway.conf,
+haproxy-gateway.conf, make-shape.sh for Varnish, apache-gateway.conf; make-shape.sh and
 make-capture.sh copy the log beside the capture as FILE.access.log):
 
     TIME DURATION CLIENT:PORT TAG/STATUS BYTES METHOD URL HIERARCHY err=DETAIL
