@@ -63,6 +63,15 @@
 #            (503 after Timeout, 3 s), 20 % refused (503), 10 % to names that do not exist (502),
 #            10 % Apache's own answer (503), 15 % to the balancer down by its checks (503);
 #            --parallel default 64.
+#   balance  Caddy as the gateway instead of Squid (caddy-gateway.Caddyfile: any Host proxied to
+#            its own name and port, looked up by Go's resolver on every request; shop.bench two
+#            servers, the first refusing, retried within lb_try_duration and passed over for
+#            fail_duration 1 s: successes; hc.bench down by its active health checks), small
+#            files, origin-form requests; --fail-pct P % (default 2) fail: 25 % on an origin
+#            that never answers (504 after response_header_timeout, 5 s), 20 % on dropped SYNs
+#            (502 after dial_timeout, 1 s), 20 % refused (502), 10 % to names that do not exist
+#            (502), 10 % Caddy's own answer (503), 15 % to the server down by its checks (503);
+#            --parallel default 64.
 #
 #   --size MB      stop when the capture holds this many MB (default 1000; long: the target)
 #   --max-time S   stop the load after S seconds when the size is not reached (default 900;
@@ -121,9 +130,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry|fetch|resolve) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry|fetch|resolve" >&2; exit 2 ;; esac
-[ -n "$FAILPCT" ] || case "$SHAPE" in hang|retry|fetch|resolve) FAILPCT=2 ;; *) FAILPCT=10 ;; esac
-[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry|fetch|resolve) PAR=64 ;; *) PAR=16 ;; esac
+case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry|fetch|resolve|balance) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry|fetch|resolve|balance" >&2; exit 2 ;; esac
+[ -n "$FAILPCT" ] || case "$SHAPE" in hang|retry|fetch|resolve|balance) FAILPCT=2 ;; *) FAILPCT=10 ;; esac
+[ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry|fetch|resolve|balance) PAR=64 ;; *) PAR=16 ;; esac
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
 isnum "$PAR" && [ "$PAR" -le 256 ] || { echo "make-shape: --parallel wants 1..256" >&2; exit 2; }
 [ -z "$WORKERS" ] || { isnum "$WORKERS" && [ "$WORKERS" -le 8 ]; } || { echo "make-shape: --workers wants 1..8" >&2; exit 2; }
@@ -154,6 +163,7 @@ done
 [ "$SHAPE" != fetch ] || { command -v varnishd >/dev/null 2>&1 && command -v varnishncsa >/dev/null 2>&1; } \
   || skip "varnish not installed (apt-get install varnish)"
 [ "$SHAPE" != resolve ] || command -v apache2 >/dev/null 2>&1 || skip "apache2 not installed (apt-get install apache2)"
+[ "$SHAPE" != balance ] || command -v caddy >/dev/null 2>&1 || skip "caddy not installed (apt-get install caddy)"
 [ -e /usr/include/pcap/pcap.h ] || skip "libpcap-dev not installed"
 id proxy >/dev/null 2>&1 || skip "no 'proxy' user (Debian's squid package makes it)"
 
@@ -190,8 +200,8 @@ TMPOUT="$OUT.tmp"
 # memory segments after its service name (-n): one per tag, removed with the namespaces
 SQUID_SVC="w5b$TAG"
 [ "$WORKERS" -gt 1 ] && LEFTOVERS=("/var/run/squid/$SQUID_SVC-*.ipc" "/dev/shm/$SQUID_SVC-*")
-# resolve: Apache's resolver configuration, made below
-[ "$SHAPE" = resolve ] && { LEFTOVERS+=("/etc/netns/$NSG/resolv.conf"); LEFTOVER_DIRS+=("/etc/netns/$NSG"); }
+# resolve, balance: the gateway's resolver configuration (libc's, Go's), made below
+case "$SHAPE" in resolve|balance) LEFTOVERS+=("/etc/netns/$NSG/resolv.conf"); LEFTOVER_DIRS+=("/etc/netns/$NSG") ;; esac
 capture_traps
 
 WORK="$(mktemp -d "/tmp/w5b-$TAG.XXXXXX")"
@@ -279,7 +289,7 @@ if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
     --hex-string '|04|down|05|bench' -j DROP
 fi
 # (hang: refuse.bench as well; its waits are stall.bench, 198.19.0.19, and drop.bench)
-if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; then
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ] || [ "$SHAPE" = balance ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
 fi
 set +e
@@ -303,7 +313,7 @@ DTTL=5
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
   fi
-  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; then
+  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ] || [ "$SHAPE" = balance ]; then
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "stall.bench. 5 IN A 198.19.0.19"'
   fi
@@ -328,21 +338,30 @@ fi
 bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
 GW=squid
-if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; then
+if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ] ||
+   [ "$SHAPE" = balance ]; then
   # nginx (hang), HAProxy (retry; -db: no daemon, its log on standard error), Varnish (fetch;
-  # -F: in front, -j none: as root) or Apache (resolve; -DFOREGROUND) as the gateway on
-  # Squid's port, and the origin that never answers
+  # -F: in front, -j none: as root), Apache (resolve; -DFOREGROUND) or Caddy (balance) as the
+  # gateway on Squid's port, and the origin that never answers
+  if [ "$SHAPE" = resolve ] || [ "$SHAPE" = balance ]; then
+    # Apache and Caddy resolve through the namespace's resolv.conf (ip netns exec mounts it)
+    mkdir -p "/etc/netns/$NSG"
+    printf 'nameserver 198.19.0.53\noptions timeout:1 attempts:2\n' > "/etc/netns/$NSG/resolv.conf"
+  fi
   if [ "$SHAPE" = hang ]; then
     GW=nginx
     sub "$HERE/nginx-gateway.conf" "$WORK/gw/nginx.conf"
     bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/gw' -c '$WORK/gw/nginx.conf'"
   elif [ "$SHAPE" = resolve ]; then
     GW=apache
-    # Apache resolves through libc: the namespace's resolv.conf (ip netns exec mounts it)
-    mkdir -p "/etc/netns/$NSG"
-    printf 'nameserver 198.19.0.53\noptions timeout:1 attempts:2\n' > "/etc/netns/$NSG/resolv.conf"
     sub "$HERE/apache-gateway.conf" "$WORK/gw/httpd.conf"
     bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec apache2 -f '$WORK/gw/httpd.conf' -DFOREGROUND"
+  elif [ "$SHAPE" = balance ]; then
+    GW=caddy
+    mkdir -p "$WORK/gw/data"
+    sub "$HERE/caddy-gateway.Caddyfile" "$WORK/gw/Caddyfile"
+    bg "$NSG" "$WORK/gw/stderr.log" env HOME="$WORK/gw" XDG_DATA_HOME="$WORK/gw/data" \
+      XDG_CONFIG_HOME="$WORK/gw/config" bash -c "ulimit -n $FDMAX; exec caddy run --adapter caddyfile --config '$WORK/gw/Caddyfile'"
   elif [ "$SHAPE" = fetch ]; then
     GW=varnish
     bg "$NSG" "$WORK/gw/stderr.log" bash -c "ulimit -n $FDMAX; exec varnishd -F -j none -n '$WORK/gw/state' \
@@ -436,7 +455,7 @@ log "topology up, servers listening (work: $WORK)"
 # Bytes a request adds to the capture: about 2.1 x body + 2.6 KB (make-capture.sh).
 PER_CURL=50
 case "$SHAPE" in
-  names|hang|retry|fetch|resolve) MEAN=2600 ;;               # only the small files (1-8 KB)
+  names|hang|retry|fetch|resolve|balance) MEAN=2600 ;;       # only the small files (1-8 KB)
   tunnel) MEAN=$(( 6 * 1048576 )) ;;                   # large files dominate
   *) MEAN=$MEAN_BODY ;;
 esac
@@ -496,11 +515,11 @@ BEGIN {
       } else if (shape == "hang") {
         if (rand() * 100 < failpct) u = waiting()
         else u = sprintf("http://%s.bench/f/%s?v=%d", host[1 + int(rand() * 8)], tiny(), int(rand() * 1000000))
-      } else if (shape == "retry" || shape == "fetch" || shape == "resolve") {
+      } else if (shape == "retry" || shape == "fetch" || shape == "resolve" || shape == "balance") {
         if (rand() * 100 < failpct) {
           u = retrying()
           if (shape == "fetch" && kind == "nxserver") kind = "synth"
-          if (shape == "resolve" && kind == "nxserver") {
+          if ((shape == "resolve" || shape == "balance") && kind == "nxserver") {
             if (rand() < 0.5) { kind = "own503" } else { kind = "nxdomain"; u = sprintf("http://nosuch-%d.bench/f/%s", int(rand() * 1e9), tiny()) }
           }
         }
@@ -532,12 +551,12 @@ if [ "$SHAPE" = long ]; then
   RATE_OPT="--rate $per_min/m"
   log "long run: $PAR clients at $per_min requests a minute each for $DURATION s"
 fi
-# retry, fetch, resolve: HAProxy, Varnish and Apache are reverse proxies, and their clients
-# send origin-form requests ("GET /f/x", Host: www.bench) to their address, as browsers do to
-# a site's balancer, cache or front end; the others are forward proxies, sent absolute-form
-# requests (-x)
+# retry, fetch, resolve, balance: HAProxy, Varnish, Apache and Caddy are reverse proxies, and
+# their clients send origin-form requests ("GET /f/x", Host: www.bench) to their address, as
+# browsers do to a site's balancer, cache or front end; the others are forward proxies, sent
+# absolute-form requests (-x)
 VIA='-x "$3"'
-{ [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ]; } && VIA='--connect-to "::${3#http://}"'
+case "$SHAPE" in retry|fetch|resolve|balance) VIA='--connect-to "::${3#http://}"' ;; esac
 cat > "$WORK/worker.sh" <<EOF
 #!/bin/sh
 # worker.sh BATCH CLIENT_ADDR PROXY: one client, keep-alive to the proxy
@@ -658,6 +677,20 @@ ALOG="$WORK/squid/access.log"
 [ "$GW" = haproxy ] && { ALOG="$WORK/gw/access.log"; grep -E '^[0-9]+\.[0-9]+ ' "$WORK/gw/stderr.log" > "$ALOG"; }
 [ "$GW" = varnish ] && { ALOG="$WORK/gw/access.log"; varnish_log_stop; }
 [ "$GW" = apache ] && ALOG="$WORK/gw/access.log"
+# Caddy logs JSON only: its fields in the same places (the time it logged the request, at its
+# end; the body's bytes, "-" for none, as Caddy's own error answers have: the head is sent; the
+# status as err=)
+[ "$GW" = caddy ] && { ALOG="$WORK/gw/access.log"; python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        d = json.loads(line)
+        q = d["request"]
+        print("%.3f %d %s:%s CADDY/%d %s %s http://%s%s -/- err=%d" % (d["ts"], d["duration"] * 1e6,
+              q["remote_ip"], q["remote_port"], d["status"], d.get("size") or "-", q["method"], q["host"],
+              q["uri"], d["status"]))
+    except (ValueError, KeyError, TypeError):
+        pass' < "$WORK/gw/access.json" > "$ALOG"; }
 # SMP: the workers' logs in one, by time
 [ "$WORKERS" -gt 1 ] && sort -n -s -k1,1 "$WORK"/squid/access-*.log > "$ALOG" 2>/dev/null
 cat "$WORK"/res/*.res 2>/dev/null > "$WORK/client-results.txt"
@@ -685,6 +718,7 @@ python3 "$HERE/capture-figures.py" "$OUT" > "$WORK/figures.txt" || die "capture-
     retry) echo "fail_pct_asked=$FAILPCT"; echo "gateway=haproxy (haproxy-gateway.conf; the squid_ lines below are read from its log)" ;;
     fetch) echo "fail_pct_asked=$FAILPCT"; echo "gateway=varnish (varnish-gateway.vcl; the squid_ lines below are read from varnishncsa's log)" ;;
     resolve) echo "fail_pct_asked=$FAILPCT"; echo "gateway=apache (apache-gateway.conf; the squid_ lines below are read from its access log)" ;;
+    balance) echo "fail_pct_asked=$FAILPCT"; echo "gateway=caddy (caddy-gateway.Caddyfile; the squid_ lines below are read from its access log)" ;;
     long) echo "duration_asked_s=$DURATION $RATE_OPT clients=$PAR" ;;
   esac
   echo "clients_at_once=$PAR squid_workers=$WORKERS$([ "$SHAPE" = conns ] && echo " holders=$HOLDERS")"

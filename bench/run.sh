@@ -10,8 +10,9 @@
 #                [--stages [PATH]]
 #
 #   --shapes LIST   comma-separated, default proxy,chunked,names,conns,long,outage,tunnel,hang,
-#                   retry,fetch,resolve ('': none). Files: bench/out/SHAPE-2000m.pcap (else SHAPE-1000m.pcap)
-#                   and SHAPE-200m.pcap (make-shape.sh), for proxy proxy-2g.pcap and
+#                   retry,fetch,resolve,balance ('': none). Files: bench/out/SHAPE-2000m.pcap
+#                   (else SHAPE-1000m.pcap) and SHAPE-200m.pcap (make-shape.sh), for proxy
+#                   proxy-2g.pcap and
 #                   proxy-200m.pcap (make-capture.sh), for chunked chunked-2000m.pcap and
 #                   chunked-200m.pcap (make-capture.sh --chunked); a missing file: row marked
 #                   missing
@@ -55,7 +56,7 @@ export LC_ALL=C
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-SHAPES="proxy,chunked,names,conns,long,outage,tunnel,hang,retry,fetch,resolve"
+SHAPES="proxy,chunked,names,conns,long,outage,tunnel,hang,retry,fetch,resolve,balance"
 BINS=()
 BUILD=1
 PGO=1
@@ -217,7 +218,7 @@ for s in "${SHAPE_LIST[@]}"; do
   case "$s" in
     proxy) big="$HERE/out/proxy-2g.pcap"; small="$HERE/out/proxy-200m.pcap" ;;
     chunked) big="$HERE/out/chunked-2000m.pcap"; small="$HERE/out/chunked-200m.pcap" ;;
-    names|conns|long|outage|tunnel|hang|retry|fetch|resolve)
+    names|conns|long|outage|tunnel|hang|retry|fetch|resolve|balance)
       big="$HERE/out/$s-2000m.pcap" # tenfold the small one; the 1000m one when not made
       [ -e "$big" ] || big="$HERE/out/$s-1000m.pcap"
       small="$HERE/out/$s-200m.pcap" ;;
