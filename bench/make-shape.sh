@@ -131,7 +131,11 @@ while [ $# -gt 0 ]; do
 done
 isnum() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
 case "$SHAPE" in names|conns|long|outage|tunnel|hang|retry|fetch|resolve|balance) ;; *) echo "make-shape: --shape names|conns|long|outage|tunnel|hang|retry|fetch|resolve|balance" >&2; exit 2 ;; esac
-[ -n "$FAILPCT" ] || case "$SHAPE" in hang|retry|fetch|resolve|balance) FAILPCT=2 ;; *) FAILPCT=10 ;; esac
+# the shapes whose gateway is not Squid (nginx, HAProxy, Varnish, Apache, Caddy): each fails on
+# stall.bench, drop.bench and refuse.bench, and the gateway runs beside the origin that stalls
+OWN_GW=0
+case "$SHAPE" in hang|retry|fetch|resolve|balance) OWN_GW=1 ;; esac
+[ -n "$FAILPCT" ] || { [ $OWN_GW -eq 1 ] && FAILPCT=2 || FAILPCT=10; }
 [ -n "$PAR" ] || case "$SHAPE" in hang) PAR=128 ;; retry|fetch|resolve|balance) PAR=64 ;; *) PAR=16 ;; esac
 isnum "$SIZE_MB" || { echo "make-shape: --size wants a number of MB" >&2; exit 2; }
 isnum "$PAR" && [ "$PAR" -le 256 ] || { echo "make-shape: --parallel wants 1..256" >&2; exit 2; }
@@ -289,7 +293,7 @@ if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ]; then
     --hex-string '|04|down|05|bench' -j DROP
 fi
 # (hang: refuse.bench as well; its waits are stall.bench, 198.19.0.19, and drop.bench)
-if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ] || [ "$SHAPE" = balance ]; then
+if [ "$SHAPE" = outage ] || [ "$SHAPE" = long ] || [ $OWN_GW -eq 1 ]; then
   nsx "$NSU" iptables -A INPUT -d 198.19.0.18 -p tcp --syn -j REJECT --reject-with tcp-reset
 fi
 set +e
@@ -313,7 +317,7 @@ DTTL=5
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "x.down.bench. 5 IN A 198.19.0.10"'
   fi
-  if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ] || [ "$SHAPE" = balance ]; then
+  if [ $OWN_GW -eq 1 ]; then
     echo '    local-data: "refuse.bench. 5 IN A 198.19.0.18"'
     echo '    local-data: "stall.bench. 5 IN A 198.19.0.19"'
   fi
@@ -338,8 +342,7 @@ fi
 bg "$NSU" "$WORK/nginx/stderr.log" bash -c "ulimit -n $FDMAX; exec nginx -p '$WORK/nginx' -c '$WORK/nginx/nginx.conf'"
 
 GW=squid
-if [ "$SHAPE" = hang ] || [ "$SHAPE" = retry ] || [ "$SHAPE" = fetch ] || [ "$SHAPE" = resolve ] ||
-   [ "$SHAPE" = balance ]; then
+if [ $OWN_GW -eq 1 ]; then
   # nginx (hang), HAProxy (retry; -db: no daemon, its log on standard error), Varnish (fetch;
   # -F: in front, -j none: as root), Apache (resolve; -DFOREGROUND) or Caddy (balance) as the
   # gateway on Squid's port, and the origin that never answers
