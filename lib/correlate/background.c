@@ -682,20 +682,113 @@ static uint32_t last_checks(const struct why_join_ctx *cx, const struct why_txn 
                                         answer, and those seconds' lookups are all there are) */
 #define WHY_BG_OTHER_NAMES 64  /* names it tells apart (cap) */
 
+#define WHY_BG_OTHER_MAYBE 4096 /* lookups that may have failed others_resolved reads (cap:
+                                   past it, the walk tells) */
+
+/* A name other_name_failing's walk met: whether and when last a lookup of it found an
+ * address, and its latest failed lookup. */
+struct other_name {
+    uint64_t nkey;
+    bool ok;
+    struct why_ts ok_last;
+    const struct why_dns_rec *failed;
+};
+
+/* The slot of key among met[0..*n), a new one while there is room; NULL past
+ * WHY_BG_OTHER_NAMES. */
+static struct other_name *other_name_slot(struct other_name *met, uint32_t *n, uint64_t key)
+{
+    uint32_t k = 0;
+    while (k < *n && met[k].nkey != key)
+        k++;
+    if (k == *n) {
+        if (*n == WHY_BG_OTHER_NAMES)
+            return NULL;
+        met[(*n)++] = (struct other_name){.nkey = key};
+    }
+    return &met[k];
+}
+
+/* d, a lookup of the walk's window (other_name_failing): one it reads when it gets that far */
+static bool other_name_reads(const struct why_join_ctx *cx, const struct why_dns_rec *d, struct why_ts from,
+                             struct why_ts answer)
+{
+    return why_ts_cmp(d->q_ts, from) >= 0 && why_ts_cmp(d->q_ts, answer) <= 0 && gateway_asks(cx->gw, &d->cli) &&
+           (d->qtype == WHY_DNS_A || d->qtype == WHY_DNS_AAAA);
+}
+
+/* A lookup of the name of key, answered with an address, first asked between `since` and t's
+ * answer (and from `from` on), that other_name_failing's walk from d0 surely reads: made by
+ * d0, within its cap of it (walked and passed over). */
+static bool name_resolved_since(const struct why_join_ctx *cx, const struct why_txn *t, uint64_t key,
+                                struct why_ts since, struct why_ts from, const struct why_dns_rec *d0,
+                                uint64_t passed)
+{
+    if (why_ts_cmp(since, from) < 0)
+        since = from;
+    struct why_dns_span sp;
+    if (!why_store_dns_name_from(cx->st, key, since, &sp))
+        return false;
+    int64_t last_us = why_ts_us(t->resp_first_ts);
+    for (uint32_t k = sp.lo, read = 0; k < sp.n && read < WHY_BG_OTHER_MAYBE; k++, read++) {
+        if (k > sp.lo && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
+            break; /* this one and every later one asked after the answer */
+        const struct why_dns_rec *d = sp.e[k].d;
+        if (!d || d->nkey != key || d->id > d0->id || d0->id - d->id >= WHY_BG_OTHER_WALK ||
+            passed + (d0->id - d->id) >= WHY_BG_OTHER_SKIP || why_ts_cmp(d->q_ts, since) < 0 ||
+            !other_name_reads(cx, d, from, t->resp_first_ts) || dns_failed(d))
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* other_name_failing's walk from d0 surely finds none: each name of a lookup the walk may read
+ * as failed (the store's list of those that may have failed: few, where the walk reads every
+ * lookup of the window) had one answered with an address within a round before its latest
+ * such lookup, which the walk reads too. False when that cannot be told cheaply. */
+static bool others_resolved(const struct why_join_ctx *cx, const struct why_txn *t, struct why_ts from,
+                            const struct why_dns_rec *d0, uint64_t passed)
+{
+    int64_t lag = why_store_dns_order_lag(cx->st);
+    if (lag < 0)
+        return false;
+    struct other_name met[WHY_BG_OTHER_NAMES];
+    uint32_t nmet = 0, read = 0;
+    struct why_ts stop = why_ts_add_us(from, -lag);
+    for (const struct why_dns_rec *d = why_store_dns_failed_upto(cx->st, d0, from); d;
+         d = why_store_dns_failed_prev(d)) {
+        if (why_ts_cmp(d->q_ts, stop) < 0)
+            break; /* every one before it was first asked before from */
+        if (++read > WHY_BG_OTHER_MAYBE)
+            return false;
+        if (!other_name_reads(cx, d, from, t->resp_first_ts))
+            continue;
+        struct other_name *m = other_name_slot(met, &nmet, d->nkey);
+        if (!m)
+            return false;
+        if (!m->failed || why_ts_cmp(d->q_ts, m->failed->q_ts) > 0)
+            m->failed = d;
+    }
+    for (uint32_t k = 0; k < nmet; k++)
+        if (!name_resolved_since(cx, t, met[k].nkey, why_ts_add_us(met[k].failed->q_ts, -WHY_BG_ROUND_US), from,
+                                 d0, passed))
+            return false;
+    return true;
+}
+
 /* The gateway's latest failed lookup on its own schedule (why_join_background_dns), no decided
  * request's (claimed), of a name other than host, from `from` to t's answer, where no lookup
  * of that name by then gave an address in the same round (the other address family: an
  * IPv4-only name's AAAA gives none) or later: the DNS records by creation, newest first from
- * the answer, at most WHY_BG_OTHER_WALK of them. NULL if none. */
+ * the answer, at most WHY_BG_OTHER_WALK of them. NULL if none. The lookups that may have failed
+ * are read first (others_resolved): the walk only where they cannot tell it finds none, so
+ * that a gateway that looks a name up for each request (Apache, Caddy: each lookup of the
+ * window read for each failed request) costs no more than one whose lookups all resolve. */
 static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *cx, const struct why_txn *t,
                                                     struct why_ts from, const char *host)
 {
-    struct {
-        uint64_t nkey;
-        bool ok;
-        struct why_ts ok_last;
-        const struct why_dns_rec *failed; /* its latest failed lookup */
-    } met[WHY_BG_OTHER_NAMES];
+    struct other_name met[WHY_BG_OTHER_NAMES];
     uint32_t nmet = 0, walked = 0;
     struct why_ts oldest = why_ts_add_us(from, -WHY_ORDER_SLACK_US);
     /* (the lookups made after the answer, until the decision, are passed over uncounted: how
@@ -703,9 +796,7 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
      * the last of those is and how many, not read again for each request of a sweep) */
     uint64_t passed = 0;
     const struct why_dns_rec *d0 = cx->exhaustive ? cx->st->dtail : why_store_dns_upto(cx->st, t->resp_first_ts, &passed);
-    /* none to find when no lookup the walk would read (made by d0, first asked from `from`
-     * on) can have failed: the usual capture, whose lookups are answered with addresses */
-    if (!cx->exhaustive && d0 && !why_store_dns_failed_since(cx->st, d0, from))
+    if (!cx->exhaustive && d0 && others_resolved(cx, t, from, d0, passed))
         return NULL;
     for (const struct why_dns_rec *d = d0; d && walked < WHY_BG_OTHER_WALK && passed < WHY_BG_OTHER_SKIP; d = d->prev) {
         if (why_ts_cmp(d->q_ts, oldest) < 0)
@@ -722,21 +813,15 @@ static const struct why_dns_rec *other_name_failing(const struct why_join_ctx *c
         if (why_ts_cmp(d->q_ts, from) < 0 || !gateway_asks(cx->gw, &d->cli) || (own && dns_failed(d)) ||
             (d->qtype != WHY_DNS_A && d->qtype != WHY_DNS_AAAA)) /* (a server's address, no PTR) */
             continue;
-        uint32_t k = 0;
-        while (k < nmet && met[k].nkey != d->nkey)
-            k++;
-        if (k == nmet) {
-            if (nmet == WHY_BG_OTHER_NAMES)
-                continue;
-            memset(&met[nmet++], 0, sizeof met[0]);
-            met[k].nkey = d->nkey;
-        }
+        struct other_name *m = other_name_slot(met, &nmet, d->nkey);
+        if (!m)
+            continue;
         if (!dns_failed(d)) {
-            if (!met[k].ok || why_ts_cmp(d->q_ts, met[k].ok_last) > 0)
-                met[k].ok_last = d->q_ts;
-            met[k].ok = true;
-        } else if (!met[k].failed || why_ts_cmp(d->q_ts, met[k].failed->q_ts) > 0) {
-            met[k].failed = d;
+            if (!m->ok || why_ts_cmp(d->q_ts, m->ok_last) > 0)
+                m->ok_last = d->q_ts;
+            m->ok = true;
+        } else if (!m->failed || why_ts_cmp(d->q_ts, m->failed->q_ts) > 0) {
+            m->failed = d;
         }
     }
     const struct why_dns_rec *best = NULL;

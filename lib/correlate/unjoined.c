@@ -607,12 +607,12 @@ void why_join_apply(struct why_store *st, struct why_join *x)
             m->tried_for = x->client->req_frame;
     }
     for (uint32_t i = 0; i < x->ndns; i++)
-        x->dns[i]->claimed = true;
+        why_store_dns_claim(st, x->dns[i]);
     if (x->passthrough || x->relay_cut) /* the client's leg failed too: told once */
         why_store_conn_claimed(st, x->client_conn);
     claim_bgdns(x);
     if (x->self_dns)
-        x->self_dns->claimed = true;
+        why_store_dns_claim(st, x->self_dns);
     /* the other pairing's request finds this attempt among its readings (why_join_request) */
     struct why_rec_more *sm;
     if (x->swap_for && x->client && x->nattempts && (sm = why_store_rec_more(st, x->attempts[x->nattempts - 1]))) {

@@ -475,8 +475,8 @@ struct why_dns_rec {
     /* the tunnels the first query, the answer and the ICMP error crossed (the flow table's
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;
-    /* the records that may have failed (not answered with an address yet), by creation
-     * (why_store_dns_failed_since) */
+    /* the records that may have failed (not answered with an address yet, no request's own),
+     * by creation (why_store_dns_failed_upto) */
     struct why_dns_rec *xnext, *xprev;
     bool in_failed;
 };

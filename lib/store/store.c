@@ -1049,6 +1049,10 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
     st->dgen++;
+    if (st->dupto.x == d)
+        st->dupto.x = NULL; /* why_store_dns_upto starts from the newest again */
+    else if (st->dupto.x && d->id > st->dupto.x->id)
+        st->dupto.after--;
     dns_failed_leave(st, d);
     for (uint32_t i = 0; i < d->naddrs; i++) {
         struct why_dns_alink *l = &links[i];
@@ -2621,6 +2625,8 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         st->dhead = d;
     st->dtail = d;
     st->dgen++;
+    if (st->dupto.x)
+        st->dupto.after++;
     d->xprev = st->xtail; /* not answered yet */
     d->xnext = NULL;
     if (st->xtail)
@@ -2814,57 +2820,92 @@ struct why_dns_rec *why_store_dns_upto(struct why_store *st, struct why_ts t, ui
         *after = 0;
         return st->dtail;
     }
-    struct why_dns_rec *x = NULL;
-    uint64_t n = 0;
-    if (st->dupto.valid && st->dupto.gen == st->dgen && st->dupto.x) {
-        x = st->dupto.x;
-        n = st->dupto.after;
-        if (why_ts_cmp(t, st->dupto.t) >= 0) {
-            /* toward the newest: those after x were first asked after dupto.t; once one was
-             * asked more than the records' lag (dns_lag, every record read; truncated: + 1)
-             * after t, none after it was asked by t */
-            struct why_ts past = why_ts_add_us(t, dns_lag(st) + 1);
-            uint64_t k = 0;
-            for (struct why_dns_rec *o = x->next; o && why_ts_cmp(o->q_ts, past) <= 0; o = o->next) {
-                k++;
-                if (why_ts_cmp(o->q_ts, t) <= 0) {
-                    x = o;
-                    n -= k;
-                    k = 0;
-                }
-            }
-        } else {
-            while (x && why_ts_cmp(x->q_ts, t) > 0) {
-                x = x->prev;
-                n++;
-            }
-        }
-    } else {
+    struct why_dns_rec *x = st->dupto.x;
+    uint64_t n = st->dupto.after;
+    if (!x) {
+        /* from the newest: the first asked by t */
+        n = 0;
         for (x = st->dtail; x && why_ts_cmp(x->q_ts, t) > 0; x = x->prev)
             n++;
+    } else {
+        /* from the last answer: back to one asked by t, then toward the newest, where those
+         * after it were first asked after t once one was asked more than the records' lag
+         * (dns_lag, every record read; truncated: + 1) after t (records made since the last
+         * answer may be any of those) */
+        while (x && why_ts_cmp(x->q_ts, t) > 0) {
+            x = x->prev;
+            n++;
+        }
+        struct why_ts past = why_ts_add_us(t, dns_lag(st) + 1);
+        uint64_t k = 0;
+        for (struct why_dns_rec *o = x ? x->next : st->dhead; o && why_ts_cmp(o->q_ts, past) <= 0; o = o->next) {
+            k++;
+            if (why_ts_cmp(o->q_ts, t) <= 0) {
+                x = o;
+                n -= k;
+                k = 0;
+            }
+        }
     }
-    st->dupto.valid = true;
-    st->dupto.gen = st->dgen;
-    st->dupto.t = t;
     st->dupto.x = x;
     st->dupto.after = n;
     *after = n;
     return x;
 }
 
-bool why_store_dns_failed_since(struct why_store *st, const struct why_dns_rec *upto, struct why_ts from)
+struct why_dns_rec *why_store_dns_failed_upto(struct why_store *st, const struct why_dns_rec *upto,
+                                              struct why_ts from)
 {
     bool ordered = dns_ordered(st);
     struct why_ts stop = why_ts_add_us(from, ordered ? -(dns_lag(st) + 1) : 0);
-    for (const struct why_dns_rec *d = st->xtail; d; d = d->xprev) {
-        if (d->id > upto->id)
-            continue; /* made after upto */
-        if (why_ts_cmp(d->q_ts, from) >= 0)
-            return true;
-        if (ordered && why_ts_cmp(d->q_ts, stop) < 0)
-            break; /* every one made before it was first asked before from */
+    /* two walks in turn, the first to end answers: the records from upto back to one on the
+     * list (few where many may have failed), and the list from its newest back to one made by
+     * upto (few where few did) */
+    const struct why_dns_rec *a = upto, *x = st->xtail;
+    for (;;) {
+        if (a) {
+            if (ordered && why_ts_cmp(a->q_ts, stop) < 0)
+                return NULL; /* every one made before it was first asked before from */
+            if (a->in_failed)
+                return (struct why_dns_rec *)a;
+            a = a->prev;
+            if (!a)
+                return NULL;
+        }
+        if (!x)
+            return NULL;
+        if (x->id <= upto->id) {
+            if (ordered && why_ts_cmp(x->q_ts, stop) < 0)
+                return NULL;
+            return (struct why_dns_rec *)x;
+        }
+        x = x->xprev;
+        if (!ordered)
+            a = NULL; /* (out of order: the list alone, down to its first) */
     }
-    return false;
+}
+
+int64_t why_store_dns_order_lag(struct why_store *st)
+{
+    return dns_ordered(st) ? dns_lag(st) + 1 : -1;
+}
+
+void why_store_dns_claim(struct why_store *st, struct why_dns_rec *d)
+{
+    d->claimed = true;
+    if (!d->scheduled)
+        dns_failed_leave(st, d); /* a request's own: no lookup of the gateway's that failed */
+}
+
+bool why_store_dns_name_from(struct why_store *st, uint64_t key, struct why_ts t, struct why_dns_span *sp)
+{
+    if (st->dnvec_lost)
+        return false;
+    struct why_dns_nvec *v = &st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].v;
+    dns_nvec_bound(v);
+    uint32_t lo = dns_nvec_search(v, why_ts_us(t));
+    *sp = (struct why_dns_span){v->e, lo, lo, v->n, v->slack_us};
+    return true;
 }
 
 /* How far any DNS record was first asked before one created earlier (dlag_us), reading the

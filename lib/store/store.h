@@ -292,10 +292,9 @@ struct why_store {
     uint64_t ndns;
     uint64_t dgen;                /* moves on whenever a DNS record comes or goes or the index
                                      by address gains links (an answer's addresses) */
-    struct {                      /* why_store_dns_upto's last answer, while dgen stays */
-        bool valid;
-        uint64_t gen, after;
-        struct why_ts t;
+    struct {                      /* why_store_dns_upto's last answer, kept as records come
+                                     and go (x NULL: none, or it went) */
+        uint64_t after;
         struct why_dns_rec *x;
     } dupto;
     struct why_ts dns_qmax;           /* the latest q_ts of the records before dtail */
@@ -889,15 +888,33 @@ static inline struct why_dns_rec *why_store_dns_answers_next(const struct why_dn
 struct why_dns_alink *why_store_dns_by_addr(const struct why_store *st, const struct why_addr *a);
 /* The newest DNS record (by creation) first asked by t, and in *after how many were made after
  * it (each first asked after t): where a walk of the records newest first for those asked by
- * t may start. From the last answer while no record came or went (a sweep's decisions ask
- * for their answers' times in turn), else from the newest record. The newest record and 0
- * when the records are not in the order of their first query (within WHY_ORDER_SLACK_US). */
+ * t may start. From the last answer (a sweep's decisions ask for their answers' times in
+ * turn): back to one asked by t, then forward over those asked within the records' lag of t;
+ * from the newest record when the last answer went. The newest record and 0 when the records
+ * are not in the order of their first query (within WHY_ORDER_SLACK_US). */
 struct why_dns_rec *why_store_dns_upto(struct why_store *st, struct why_ts t, uint64_t *after);
-/* A DNS record made by upto (upto or before it, by creation) and first asked at `from` or
- * after that has not been answered with an address: a lookup that may have failed. From the
- * newest such record, down to those made before upto, then down to the first asked before
- * from less the records' lag (all of them when the records are out of order). */
-bool why_store_dns_failed_since(struct why_store *st, const struct why_dns_rec *upto, struct why_ts from);
+/* The newest DNS record made by upto (upto or before it, by creation) that may have failed: not
+ * answered with an address, and no request's own (why_store_dns_claim); NULL if none first
+ * asked at `from` or after, less the records' lag, is left. The ones before it that may have
+ * failed follow with why_store_dns_failed_prev: those asked at `from` or after are among them
+ * until one asked before from less why_store_dns_order_lag. */
+struct why_dns_rec *why_store_dns_failed_upto(struct why_store *st, const struct why_dns_rec *upto,
+                                              struct why_ts from);
+static inline struct why_dns_rec *why_store_dns_failed_prev(const struct why_dns_rec *d)
+{
+    return d->xprev;
+}
+/* How far a DNS record may have been first asked before one made earlier, + 1 (us); -1 when the
+ * records are not in the order of their first query (within WHY_ORDER_SLACK_US). */
+int64_t why_store_dns_order_lag(struct why_store *st);
+/* d is claimed; unless on the gateway's schedule too, it is a request's own lookup, which leaves
+ * the records that may have failed (why_store_dns_failed_upto). */
+void why_store_dns_claim(struct why_store *st, struct why_dns_rec *d);
+/* The part of key's chain vector from its first record that may have been first asked at t or
+ * later (sp->lo; each before it was asked before t) to its end (sp->n): the record at k > lo was
+ * asked after t' once e[k - 1].qmax_us - slack_us - 1000 > t' (us). False when the vectors are
+ * lost. */
+bool why_store_dns_name_from(struct why_store *st, uint64_t key, struct why_ts t, struct why_dns_span *sp);
 
 /* ---- claims ---- */
 /* up (an upstream request) carried client's: marked, and out of the index for good. */

@@ -3045,6 +3045,40 @@ static void other_name_resolved_by_request_not_failing(void **state)
     assert_string_equal(x.bg_other->qname, "nosuch.bench");
 }
 
+/* The walk of other names' lookups reads the newest 4,096 before the answer (other_name_failing's
+ * cap): a name failing on schedule whose lookup answered with an address lies further back than
+ * that is read as failing, as when nothing else answered, while the same answer within the walk
+ * tells it resolved; the list of lookups that may have failed, read first, tells a name resolved
+ * only by an answer the walk reads. A failed lookup a request claimed as its own is none. */
+static void other_name_resolved_beyond_walk(void **state)
+{
+    struct fixture *f = *state;
+    for (int k = 0; k < 4; k++)
+        unanswered(f, "nosuch.bench", 0.5 + k);
+    lookup(f, "nosuch.bench", WHY_DNS_A, "198.19.0.18", 3.9);
+    for (int k = 0; k < 4100; k++) { /* a busy resolver's answers */
+        char name[32];
+        snprintf(name, sizeof name, "p%d.bench", k);
+        lookup(f, name, WHY_DNS_A, "198.19.2.1", 3.95 + k * 0.0001);
+    }
+    unanswered(f, "nosuch.bench", 4.5);
+    struct why_txn *client = answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005);
+    struct why_join x;
+    why_join_request(&f->cx, client, &x);
+    assert_int_equal(x.nattempts, 0);
+    assert_non_null(x.bg_other);
+    assert_string_equal(x.bg_other->qname, "nosuch.bench");
+    /* the same answer within the walk: resolved, and nothing else failing */
+    lookup(f, "nosuch.bench", WHY_DNS_A, "198.19.0.18", 4.6);
+    struct why_dns_rec *own = unanswered(f, "mine.bench", 4.7);
+    why_store_dns_claim(&f->st, own);
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.bg_other);
+    f->cx.exhaustive = true; /* the walk alone says the same */
+    why_join_request(&f->cx, client, &x);
+    assert_null(x.bg_other);
+}
+
 /* The same 503 while the gateway's checks of a server fail too (the retry bench: b_hc's
  * 198.19.0.10:81 refused every 2 s, read as checks where a few are still held): HAProxy
  * answers "no server available" for both, and nothing ties the request to either, so both
@@ -4448,6 +4482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(other_name_failing_read_from_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_and_other_name_both_readings, setup, teardown),
         cmocka_unit_test_setup_teardown(other_name_resolved_by_request_not_failing, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_name_resolved_beyond_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(lookup_after_answer_claimed, setup, teardown),
         cmocka_unit_test_setup_teardown(checks_of_other_name, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_awaited_are_no_checks, setup, teardown),

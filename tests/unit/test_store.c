@@ -1009,10 +1009,27 @@ static void dns_upto_of_time(void **state)
         dns_upto_matches_walk(f, 1 + (i * 31 % 320) * 0.1);
 }
 
-/* The lookups that may have failed (not answered with an address) made by a record and asked
- * from a time on: an NXDOMAIN and one unanswered among answered ones; the unanswered one
- * leaves once answered with an address, and pruned ones go. */
-static void dns_failed_since_of(void **state)
+/* A lookup that may have failed made by upto and asked at `from` or after, through
+ * why_store_dns_failed_upto and the list before it, as other_name_failing reads them. */
+static bool failed_since(struct why_store *st, const struct why_dns_rec *upto, struct why_ts from)
+{
+    int64_t lag = why_store_dns_order_lag(st);
+    struct why_ts stop = why_ts_add_us(from, lag < 0 ? 0 : -lag);
+    for (const struct why_dns_rec *d = why_store_dns_failed_upto(st, upto, from); d; d = why_store_dns_failed_prev(d)) {
+        assert_true(d->id <= upto->id);
+        if (why_ts_cmp(d->q_ts, from) >= 0)
+            return true;
+        if (lag >= 0 && why_ts_cmp(d->q_ts, stop) < 0)
+            break;
+    }
+    return false;
+}
+
+/* The lookups that may have failed (not answered with an address, no request's own) made by a
+ * record and asked from a time on: an NXDOMAIN and one unanswered among answered ones; the
+ * unanswered one leaves once answered with an address, a failed one once a request claims it
+ * as its own (not when claimed as the gateway's schedule too), and pruned ones go. */
+static void dns_failed_upto_of(void **state)
 {
     struct fixture *f = *state;
     struct why_dns_rec *ok[10];
@@ -1024,20 +1041,32 @@ static void dns_failed_since_of(void **state)
     struct why_dns_rec *wait = why_store_dns_new(&f->st, &cli, 40001, &srv, 53, 4242, "slow.lab", WHY_DNS_A);
     wait->q_ts = wait->last_q_ts = T(8.5);
     struct why_dns_rec *last = answered(f, "shop.lab", WHY_DNS_A, 11, 11.001, "198.19.0.10", NULL);
-    assert_true(why_store_dns_failed_since(&f->st, last, T(8)));   /* slow.lab */
-    assert_true(why_store_dns_failed_since(&f->st, last, T(5.5))); /* both */
-    assert_false(why_store_dns_failed_since(&f->st, last, T(9)));
-    assert_false(why_store_dns_failed_since(&f->st, ok[4], T(1))); /* made after ok[4] */
-    assert_true(why_store_dns_failed_since(&f->st, nx, T(1)));
+    assert_ptr_equal(why_store_dns_failed_upto(&f->st, last, T(8)), wait);
+    assert_null(why_store_dns_failed_upto(&f->st, ok[6], T(1))); /* both made after ok[6] */
+    assert_ptr_equal(why_store_dns_failed_upto(&f->st, wait, T(1)), wait);
+    assert_ptr_equal(why_store_dns_failed_prev(wait), nx);
+    assert_true(failed_since(&f->st, last, T(8)));   /* slow.lab */
+    assert_true(failed_since(&f->st, last, T(5.5))); /* both */
+    assert_false(failed_since(&f->st, last, T(9)));
+    assert_false(failed_since(&f->st, ok[4], T(1))); /* made after ok[4] */
+    assert_true(failed_since(&f->st, nx, T(1)));
     wait->answered = true;
     wait->a_ts = T(8.6);
     why_store_dns_answer(&f->st, wait, &a, 1);
-    assert_false(why_store_dns_failed_since(&f->st, last, T(8)));
-    assert_true(why_store_dns_failed_since(&f->st, last, T(5)));
+    assert_false(failed_since(&f->st, last, T(8)));
+    assert_true(failed_since(&f->st, last, T(5)));
+    nx->scheduled = true;
+    why_store_dns_claim(&f->st, nx); /* the schedule's: it still failed */
+    assert_true(failed_since(&f->st, last, T(5)));
+    struct why_dns_rec *own = answered(f, "gone.lab", WHY_DNS_A, 12, 12.001, NULL, NULL);
+    assert_true(failed_since(&f->st, own, T(12)));
+    why_store_dns_claim(&f->st, own); /* a request's own */
+    assert_true(own->claimed);
+    assert_false(failed_since(&f->st, own, T(12)));
     why_store_prune(&f->st, T(20), false); /* all answered before 17.5 go */
     assert_int_equal(f->st.ndns, 0);
     struct why_dns_rec *again = answered(f, "nx.lab", WHY_DNS_A, 30, 30.001, NULL, NULL);
-    assert_true(why_store_dns_failed_since(&f->st, again, T(1)));
+    assert_true(failed_since(&f->st, again, T(1)));
     assert_ptr_equal(f->st.xhead, again);
 }
 
@@ -2374,7 +2403,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_upto_of_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(dns_failed_since_of, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_failed_upto_of, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_vector_grows_after_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(connections_by_server, setup, teardown),
         cmocka_unit_test_setup_teardown(records_begun_by_a_time, setup, teardown),
