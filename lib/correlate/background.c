@@ -296,6 +296,8 @@ struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, con
         bool resolved = d->answered && d->rcode == 0 && d->naddrs > 0;
         r.all++;
         r.resolved_ever |= resolved;
+        if (r.gave_addr || (!gw && !a->family))
+            break; /* (the callers' answers are then known: see join.h) */
         if (why_ts_cmp(d->q_ts, before) >= 0)
             continue;
         r.resolved |= resolved;

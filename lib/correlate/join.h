@@ -477,6 +477,9 @@ struct why_host_lookups {
     bool resolved_ever;           /* one of those gave an address */
     bool gave_addr;               /* one of those gave a */
 };
+/* The walk, newest first, stops at the first lookup that gave a (the rest not counted: a
+ * gateway that looks a backend's name up for each request holds thousands), and at the first
+ * lookup at all when neither gw nor a (family 0) is given (`all` then 1: any lookup). */
 struct why_host_lookups why_join_host_lookups(const struct why_join_ctx *cx, const struct why_txn *t,
                                               const struct why_addr *gw, const struct why_addr *a,
                                               struct why_ts before);
