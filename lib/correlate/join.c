@@ -2740,21 +2740,97 @@ static uint32_t timer_support(const struct why_join_ctx *cx, const struct why_tx
     return support;
 }
 
+#define WHY_DIAL_READ 256 /* queued requests a test for another's dial reads (cap: past it, the
+                              try may be one of theirs) */
+
+/* What the tests for another's dial (waiting_for_dial) know of one try: the latest first query
+ * of a lookup of the host answered with the try's address within WHY_GIVEUP_RACE_US before it
+ * (found once), and the queued requests they may still read. */
+struct dial_memo {
+    bool looked, any, over;
+    struct why_ts asked;
+    uint32_t budget;
+};
+
+/* The lookups of client's host (its key's chain vector), answered with rc's address from
+ * WHY_GIVEUP_RACE_US before rc's SYN to just after it: the latest first query among them, into
+ * m (a gateway that looks the name up for each request dials once it has the answer: a
+ * request that came by that query can be the one the try was for). */
+static void dial_lookups(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_conn *c,
+                         struct dial_memo *m)
+{
+    m->looked = true;
+    struct why_dns_span sp;
+    struct why_ts syn = c->syn_ts0, from = why_ts_add_us(syn, -WHY_GIVEUP_RACE_US);
+    if (client->ihost_ip || !client->ihost[0] ||
+        !why_store_dns_name_from(cx->st, client->hkey, from, &sp) ||
+        !why_store_dns_name_from(cx->st, client->hkey, why_ts_add_us(from, -(sp.late_us + 1000)), &sp))
+        return;
+    int64_t last_us = why_ts_us(syn) + WHY_CAUSAL_US;
+    for (uint32_t k = sp.lo; k < sp.n; k++) {
+        if (k > sp.lo && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
+            break; /* this one and every later one asked after the SYN */
+        const struct why_dns_rec *d = sp.e[k].d;
+        if (!d || d->nkey != client->hkey || !d->answered || why_ts_cmp(d->a_ts, from) < 0 ||
+            why_ts_diff_us(syn, d->a_ts) > WHY_CAUSAL_US || (m->any && why_ts_cmp(d->q_ts, m->asked) <= 0) ||
+            strcasecmp(d->qname, client->ihost) != 0)
+            continue;
+        for (uint32_t i = 0; i < d->naddrs; i++)
+            if (why_addr_eq(&d->addrs[i], &c->srv_addr)) {
+                m->any = true;
+                m->asked = d->q_ts;
+                break;
+            }
+    }
+}
+
+/* The next request after `after` (NULL: from the first) for client's host, queued, not
+ * decided, not answered below 500 before rc began, that came by rc's first SYN, within
+ * WHY_GIVEUP_RACE_US of it or by a lookup answered with rc's address within that of it
+ * (dial_lookups): one rc can be the dial of, if rc is the first try of its path the gateway
+ * began after it came (the caller's test). NULL: none, or m->over once WHY_DIAL_READ are read. */
+static const struct why_txn *waiting_for_dial(const struct why_join_ctx *cx, const struct why_txn *client,
+                                              const struct why_conn_rec *rc, const struct why_txn *after,
+                                              struct dial_memo *m)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct why_ts syn = c->syn_ts0;
+    for (const struct why_txn *w = after ? after->hqnext : why_store_queued_host(cx->st, client->hkey); w;
+         w = w->hqnext) {
+        if (m->budget == 0) {
+            m->over = true;
+            return NULL;
+        }
+        m->budget--;
+        int64_t d = why_ts_diff_us(w->req_first_ts, syn);
+        if (d < -WHY_CAUSAL_US)
+            break; /* oldest first: the rest came after rc */
+        if (w == client || w->decided || w->hkey != client->hkey || strcmp(w->ihost, client->ihost) != 0 ||
+            (w->has_resp && w->status < 500 && why_ts_cmp(w->resp_first_ts, syn) < 0))
+            continue;
+        if (d > WHY_GIVEUP_RACE_US) {
+            if (!m->looked)
+                dial_lookups(cx, client, c, m);
+            if (!m->any || why_ts_diff_us(w->req_first_ts, m->asked) < -WHY_CAUSAL_US)
+                continue;
+        }
+        return w;
+    }
+    return NULL;
+}
+
 /* rc is the first of the tries cand[0..n) begun after another request for client's host
- * that waits (queued), within WHY_GIVEUP_RACE_US of it: that request's first try, dialled at
- * once (two requests for drop.bench 1.0013 s apart, their tries every 1 s: the first one's
- * second try and the second one's first came 1.9 ms apart, and the first took the second's) */
+ * that waits (waiting_for_dial): that request's first try, dialled at once (two requests for
+ * drop.bench 1.0013 s apart, their tries every 1 s: the first one's second try and the second
+ * one's first came 1.9 ms apart, and the first took the second's), or once its lookup gave
+ * the address (Caddy) */
 static bool first_try_of_other(const struct why_join_ctx *cx, const struct why_txn *client,
                                struct why_conn_rec *const *cand, uint32_t n, const struct why_conn_rec *rc)
 {
     struct why_ts syn = why_rec_conn(rc)->syn_ts0;
-    for (const struct why_txn *w = why_store_queued_host(cx->st, client->hkey); w; w = w->hqnext) {
-        int64_t d = why_ts_diff_us(w->req_first_ts, syn);
-        if (d < -WHY_CAUSAL_US)
-            break; /* oldest first: the rest began after rc */
-        if (w == client || w->decided || d > WHY_GIVEUP_RACE_US || w->hkey != client->hkey ||
-            strcmp(w->ihost, client->ihost) != 0 || (w->has_resp && w->status < 500))
-            continue;
+    struct dial_memo m = {.budget = WHY_DIAL_READ};
+    for (const struct why_txn *w = waiting_for_dial(cx, client, rc, NULL, &m); w;
+         w = waiting_for_dial(cx, client, rc, w, &m)) {
         bool earliest = true;
         for (uint32_t j = 0; j < n && earliest; j++) {
             struct why_ts o = why_rec_conn(cand[j])->syn_ts0;
@@ -3000,6 +3076,11 @@ static bool timer_chain(const struct why_join_ctx *cx, const struct why_txn *cli
         uint32_t others = 0;
         for (uint32_t i = 0; i + 1 < len; i++)
             others += other_first_at(cx, client, cand, n, other_first, chain_at[i]);
+        /* a chain of one retry, that retry another's first: one gap to tell a timer by, and
+         * the try the other request's own (the balance shape, Caddy, which never retries:
+         * drop.bench's dial 0.493 s after another's, the answer 0.504 s after it) */
+        if (others && len + gaps == 2)
+            continue;
         uint32_t support = timer_support(cx, client, &bs, t, WHY_FAILOVER_US);
         if (nbest && (others > best_others ||
                       (others == best_others &&
@@ -3271,6 +3352,12 @@ struct try_pool {
         struct why_ts syn;
     } local[WHY_TRY_POOL_STACK], *v;
     uint32_t n, cap;
+    /* the records by their first SYN's time (us), made when first asked (pool_by_syn) */
+    struct try_at {
+        int64_t us;
+        uint32_t i;
+    } *by_syn;
+    bool by_syn_made;
 };
 
 static void try_pool_add(struct why_store *st, struct try_pool *p, struct why_conn_rec *rc)
@@ -3288,6 +3375,83 @@ static void try_pool_free(struct try_pool *p)
         free(p->v);
     p->v = NULL;
     p->n = p->cap = 0;
+    free(p->by_syn);
+    p->by_syn = NULL;
+    p->by_syn_made = false;
+}
+
+static int by_at(const void *pa, const void *pb)
+{
+    const struct try_at *a = pa, *b = pb;
+    return a->us < b->us ? -1 : a->us > b->us ? 1 : (a->i > b->i) - (a->i < b->i);
+}
+
+/* The pool's records by their first SYN's time, sorted once; NULL when that could not be
+ * allocated (counted): the caller reads the pool in its order. */
+static const struct try_at *pool_by_syn(struct why_store *st, struct try_pool *p)
+{
+    if (!p->by_syn_made) {
+        p->by_syn_made = true;
+        p->by_syn = p->n ? malloc(p->n * sizeof *p->by_syn) : NULL;
+        if (!p->by_syn && p->n) {
+            st->sum->oom++;
+            return NULL;
+        }
+        for (uint32_t j = 0; j < p->n; j++)
+            p->by_syn[j] = (struct try_at){why_ts_us(p->v[j].syn), j};
+        if (p->n)
+            qsort(p->by_syn, p->n, sizeof *p->by_syn, by_at);
+    }
+    return p->by_syn;
+}
+
+/* The first of the pool's n records by time (by) whose SYN came at `us` or after. */
+static uint32_t pool_at(const struct try_at *by, uint32_t n, int64_t us)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (by[mid].us < us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+#define WHY_DIAL_TESTS 16 /* tries a walk asks dial_of_other of (cap) */
+
+/* rc, a try of the pool, is another waiting request's dial: from one that came for it
+ * (waiting_for_dial) on, more such requests came by rc than the pool holds tries of rc's path
+ * begun before it, so one of them had rc (the balance shape, Caddy: each request for
+ * drop.bench looked up and dialled once, 10-40 ms after its lookup's answer, 30-85 ms after it
+ * came, answered 502 at its dial timeout 1 s after the lookup; with two or three waiting at
+ * once, a request's walk took its own dial, then the next request's as its retry). The tries
+ * client took already are not theirs. */
+static bool dial_of_other(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_join *x,
+                          struct try_pool *pool, const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    struct dial_memo m = {.budget = WHY_DIAL_READ};
+    const struct try_at *by = pool_by_syn(cx->st, pool);
+    for (const struct why_txn *w = waiting_for_dial(cx, client, rc, NULL, &m); w;
+         w = waiting_for_dial(cx, client, rc, w, &m)) {
+        uint32_t tries = 0, came = 0;
+        /* the pool's tries from w's coming to rc's SYN: by time, or all of them */
+        uint32_t k = by ? pool_at(by, pool->n, why_ts_us(w->req_first_ts) - WHY_CAUSAL_US - 1) : 0;
+        for (; k < pool->n; k++) {
+            const struct try_rec *r = &pool->v[by ? by[k].i : k];
+            if (by && by[k].us > why_ts_us(c->syn_ts0))
+                break;
+            tries += r->rc != rc && !taken(x, r->rc) && why_join_same_path(why_rec_conn(r->rc), c) &&
+                     why_ts_cmp(r->syn, c->syn_ts0) < 0 && why_ts_diff_us(w->req_first_ts, r->syn) >= -WHY_CAUSAL_US;
+        }
+        for (const struct why_txn *o = w; o && came <= tries; o = waiting_for_dial(cx, client, rc, o, &m))
+            came++;
+        if (came > tries || m.over)
+            return true;
+    }
+    return m.over;
 }
 
 void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, struct why_join *x)
@@ -3451,6 +3615,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct try_pool pool = {0};
     bool pooled = false;
     bool sni_named = false; /* a candidate's SNI names the request's host */
+    uint32_t dial_tests = 0; /* dial_of_other asked */
     for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
         cands.n = cands.takes = 0;
@@ -3554,6 +3719,11 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             /* ...nor a refused try whose answer went to another request at once, where a
              * later try fits client's own answer so */
             if (answered_for_other(cx, client, x, b->rc))
+                continue;
+            /* ...nor, after a try that drew nothing, another waiting request's own dial (past
+             * WHY_DIAL_TESTS of them, any: a walk among a storm's dials reads no more) */
+            if (x->nattempts && silent_try(x->attempts[x->nattempts - 1]) && b->rc != x->up_conn &&
+                (dial_tests == WHY_DIAL_TESTS || (dial_tests++, dial_of_other(cx, client, x, &pool, b->rc))))
                 continue;
             pick = b->rc;
         }

@@ -283,6 +283,7 @@ struct why_join_ctx {
                                      walk, valid for one sweep */
     struct why_addr_names *names; /* NULL, or the session's WHY_ADDR_NAMES_MEMO caches of the
                                      names DNS answered an address with */
+    int64_t syn_rtt_max_us;       /* the flow table's syn_rtt_max_us (0: none, or not known) */
 };
 
 /* The names the DNS records held answered address a with, each once, in the order the index

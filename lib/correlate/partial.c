@@ -211,6 +211,22 @@ static bool gave_up_on_timer(const struct why_join *x, uint32_t i)
     return timer > 0 && off * 100 <= timer * TIMER_SLACK_PCT;
 }
 
+#define WHY_ANSWER_LAG_US 100000 /* a gateway answers its client this soon after its upstream
+                                    answer (a loaded Caddy dialled 38 ms after its lookup's) */
+
+/* The gateway answered at `end` later after c's SYN than an answer to it the capture missed
+ * could have made it: more than twice the longest any SYN of the capture so far waited for its
+ * SYN-ACK or reset, and WHY_ANSWER_LAG_US. So its own timer ended the attempt (Caddy's
+ * dial_timeout 1 s runs from the lookup: 0.93 s after the SYN). Not when no SYN was answered
+ * yet: nothing says how far the servers are. Asked of a request's first attempt only: a later
+ * one may be another request's the walk took (a capture cut from a busy HAProxy: a refused
+ * request's second try, 0.1 s before its 503, the first SYN of a request whose client leg was
+ * cut away). */
+static bool past_missed_answer(const struct why_join_ctx *cx, const struct why_conn *c, struct why_ts end)
+{
+    return cx->syn_rtt_max_us > 0 && why_ts_diff_us(c->syn_ts0, end) > 2 * cx->syn_rtt_max_us + WHY_ANSWER_LAG_US;
+}
+
 /* The oldest WHY_STORE_OLDEST records, of them the gateway's upstream connections: one lacks a
  * side. Such a record has a direction without a packet: only those are read. */
 static bool oldest_up_one_sided(const struct why_join_ctx *cx)
@@ -246,7 +262,7 @@ enum why_blind why_join_upstream_blind(const struct why_join_ctx *cx, const stru
         if (!c->established && c->syn_count == 1 && !c->more->icmp_frame && x->end_frame &&
             !c->half[WHY_S2C].packets &&
             why_ts_diff_us(c->syn_ts0, x->end_ts) < RTO_MIN_US * (100 - TIMER_SLACK_PCT) / 100 &&
-            !gave_up_on_timer(x, i))
+            !gave_up_on_timer(x, i) && !(i == 0 && past_missed_answer(cx, c, x->end_ts)))
             return WHY_BLIND_ANSWER;
     }
     /* the oldest records: the same for every request while no packet comes (read once) */

@@ -1233,6 +1233,13 @@ static void syn_answered(struct why_flow *f, struct why_fconn *x, enum why_syn_a
                          const struct why_pkt *p)
 {
     struct why_conn *c = &x->c;
+    if (c->syn_answer == WHY_SYN_NO_ANSWER && c->syn_count && (a == WHY_SYN_SYNACK || a == WHY_SYN_RST) &&
+        (c->syn_count == 1 || c->more != &why_conn_more_none)) {
+        struct why_ts last = c->syn_count > WHY_SYN_TRIES_MAX ? c->more->last_syn_ts : why_conn_syn_ts(c, c->syn_count - 1);
+        int64_t rtt = why_ts_diff_us(last, frame_ts(p));
+        if (rtt > f->st.syn_rtt_max_us)
+            f->st.syn_rtt_max_us = rtt;
+    }
     bool better = c->syn_answer == WHY_SYN_CHALLENGE_ACK &&
                   (a == WHY_SYN_SYNACK || a == WHY_SYN_SYNACK_UNSEEN);
     if ((a == WHY_SYN_SYNACK || a == WHY_SYN_SYNACK_UNSEEN) && c->syn_count &&

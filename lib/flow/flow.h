@@ -299,6 +299,9 @@ struct why_flow_stats {
     uint64_t synack_unseen;       /* handshakes whose SYN-ACK an ACK proves, not captured */
     uint64_t challenge_acked;     /* connections whose SYN drew a challenge ACK (RFC 5961) */
     uint64_t icmp_unmatched;      /* ICMP errors quoting no known connection */
+    int64_t syn_rtt_max_us;       /* the longest a captured SYN-ACK or reset answering a SYN
+                                     came after the last SYN before it (us; 0: none yet): how
+                                     late an answer the capture missed could have come */
     uint32_t encap_chains;        /* distinct tunnel paths kept (<= WHY_FLOW_ENCAP_CHAINS_MAX) */
     uint64_t encap_chains_over;   /* packets whose tunnel path did not fit: their connection
                                      names no tunnel in its evidence (cap) */

@@ -126,7 +126,8 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL, false, &s->spare, s->names};
+                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL, false, &s->spare, s->names,
+                                 why_flow_stats(s->flow)->syn_rtt_max_us};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */

@@ -2761,7 +2761,7 @@ bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts 
     uint32_t hi = dns_nvec_search(v, why_ts_us(after) + v->slack_us + 1001);
     if (lo > v->open_from)
         lo = v->open_from;
-    *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n, v->slack_us};
+    *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n, v->slack_us, v->late_us};
     return true;
 }
 
@@ -2904,7 +2904,7 @@ bool why_store_dns_name_from(struct why_store *st, uint64_t key, struct why_ts t
     struct why_dns_nvec *v = &st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].v;
     dns_nvec_bound(v);
     uint32_t lo = dns_nvec_search(v, why_ts_us(t));
-    *sp = (struct why_dns_span){v->e, lo, lo, v->n, v->slack_us};
+    *sp = (struct why_dns_span){v->e, lo, lo, v->n, v->slack_us, v->late_us};
     return true;
 }
 

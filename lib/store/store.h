@@ -429,6 +429,7 @@ struct why_dns_span {
     const struct why_dns_nent *e;
     uint32_t lo, hi, n;
     int64_t slack_us;
+    int64_t late_us;                  /* the longest wait for an answer of its records so far */
 };
 
 /* A DNS record's place in the index by answered address (one per address kept). */
@@ -912,8 +913,8 @@ int64_t why_store_dns_order_lag(struct why_store *st);
 void why_store_dns_claim(struct why_store *st, struct why_dns_rec *d);
 /* The part of key's chain vector from its first record that may have been first asked at t or
  * later (sp->lo; each before it was asked before t) to its end (sp->n): the record at k > lo was
- * asked after t' once e[k - 1].qmax_us - slack_us - 1000 > t' (us). False when the vectors are
- * lost. */
+ * asked after t' once e[k - 1].qmax_us - slack_us - 1000 > t' (us); each was answered within
+ * sp->late_us of its first query. False when the vectors are lost. */
 bool why_store_dns_name_from(struct why_store *st, uint64_t key, struct why_ts t, struct why_dns_span *sp);
 
 /* ---- claims ---- */
