@@ -3173,7 +3173,7 @@ struct try_cand {
 struct try_cands {
     struct try_cand local[WHY_TRY_CANDS_STACK], *v;
     uint32_t n, cap;
-    uint32_t takes, next; /* taken so far; with sorted, the next place to look */
+    uint32_t takes, next; /* taken so far; with sorted, the size of the heap (cands_sift) */
     bool sorted;
     bool windowed;
 };
@@ -3225,26 +3225,52 @@ static bool try_cand_before(const struct try_cand *a, const struct try_cand *b)
     return a->ord > b->ord;
 }
 
-static int by_try_order(const void *a, const void *b)
+/* Sifts the candidate at i down the heap of the first n (the one that goes first at the top). */
+static void cands_sift(struct try_cand *v, uint32_t n, uint32_t i)
 {
-    return try_cand_before(a, b) ? -1 : try_cand_before(b, a) ? 1 : 0;
+    for (;;) {
+        uint32_t l = 2 * i + 1, top = i;
+        if (l < n && try_cand_before(&v[l], &v[top]))
+            top = l;
+        if (l + 1 < n && try_cand_before(&v[l + 1], &v[top]))
+            top = l + 1;
+        if (top == i)
+            return;
+        struct try_cand t = v[i];
+        v[i] = v[top];
+        v[top] = t;
+        i = top;
+    }
 }
 
 /* The first not taken yet in that order, now taken; NULL when none is left. The first few by a
- * scan each (the first usually passes), then by one sort: a refused server's retries come
- * first in the order, and the tests may rule out many. */
+ * scan each (the first usually passes), then from a heap of those left: a refused server's
+ * retries come first in the order, and the tests may rule out many, or a few of many (a storm
+ * of requests waiting on one server: each walk's window holds every other's dial), so the
+ * heap, not a sort of them all. The order is total (try_cand_before): either way the same. */
 static const struct try_cand *try_cands_take(struct try_cands *cs)
 {
     struct try_cand *best = NULL;
     if (!cs->sorted && cs->takes++ == WHY_TRY_CANDS_PICKS) {
-        qsort(cs->v, cs->n, sizeof *cs->v, by_try_order);
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < cs->n; i++) /* (those taken by the scans go) */
+            if (!cs->v[i].taken)
+                cs->v[n++] = cs->v[i];
+        cs->n = n;
+        for (uint32_t i = n / 2; i-- > 0;)
+            cands_sift(cs->v, n, i);
         cs->sorted = true;
-        cs->next = 0;
+        cs->next = n; /* the heap's size */
     }
     if (cs->sorted) {
-        while (cs->next < cs->n && cs->v[cs->next].taken)
-            cs->next++;
-        best = cs->next < cs->n ? &cs->v[cs->next++] : NULL;
+        if (!cs->next)
+            return NULL;
+        /* the top goes to the end of the array, past the heap, and stays there */
+        struct try_cand t = cs->v[0];
+        cs->v[0] = cs->v[--cs->next];
+        cs->v[cs->next] = t;
+        cands_sift(cs->v, cs->next, 0);
+        best = &cs->v[cs->next];
     } else {
         for (uint32_t i = 0; i < cs->n; i++)
             if (!cs->v[i].taken && (!best || try_cand_before(&cs->v[i], best)))
@@ -3352,12 +3378,6 @@ struct try_pool {
         struct why_ts syn;
     } local[WHY_TRY_POOL_STACK], *v;
     uint32_t n, cap;
-    /* the records by their first SYN's time (us), made when first asked (pool_by_syn) */
-    struct try_at {
-        int64_t us;
-        uint32_t i;
-    } *by_syn;
-    bool by_syn_made;
 };
 
 static void try_pool_add(struct why_store *st, struct try_pool *p, struct why_conn_rec *rc)
@@ -3375,48 +3395,6 @@ static void try_pool_free(struct try_pool *p)
         free(p->v);
     p->v = NULL;
     p->n = p->cap = 0;
-    free(p->by_syn);
-    p->by_syn = NULL;
-    p->by_syn_made = false;
-}
-
-static int by_at(const void *pa, const void *pb)
-{
-    const struct try_at *a = pa, *b = pb;
-    return a->us < b->us ? -1 : a->us > b->us ? 1 : (a->i > b->i) - (a->i < b->i);
-}
-
-/* The pool's records by their first SYN's time, sorted once; NULL when that could not be
- * allocated (counted): the caller reads the pool in its order. */
-static const struct try_at *pool_by_syn(struct why_store *st, struct try_pool *p)
-{
-    if (!p->by_syn_made) {
-        p->by_syn_made = true;
-        p->by_syn = p->n ? malloc(p->n * sizeof *p->by_syn) : NULL;
-        if (!p->by_syn && p->n) {
-            st->sum->oom++;
-            return NULL;
-        }
-        for (uint32_t j = 0; j < p->n; j++)
-            p->by_syn[j] = (struct try_at){why_ts_us(p->v[j].syn), j};
-        if (p->n)
-            qsort(p->by_syn, p->n, sizeof *p->by_syn, by_at);
-    }
-    return p->by_syn;
-}
-
-/* The first of the pool's n records by time (by) whose SYN came at `us` or after. */
-static uint32_t pool_at(const struct try_at *by, uint32_t n, int64_t us)
-{
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (by[mid].us < us)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 #define WHY_DIAL_TESTS 16 /* tries a walk asks dial_of_other of (cap) */
@@ -3429,22 +3407,17 @@ static uint32_t pool_at(const struct try_at *by, uint32_t n, int64_t us)
  * once, a request's walk took its own dial, then the next request's as its retry). The tries
  * client took already are not theirs. */
 static bool dial_of_other(const struct why_join_ctx *cx, const struct why_txn *client, const struct why_join *x,
-                          struct try_pool *pool, const struct why_conn_rec *rc)
+                          const struct try_pool *pool, const struct why_conn_rec *rc)
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct dial_memo m = {.budget = WHY_DIAL_READ};
-    const struct try_at *by = pool_by_syn(cx->st, pool);
     for (const struct why_txn *w = waiting_for_dial(cx, client, rc, NULL, &m); w;
          w = waiting_for_dial(cx, client, rc, w, &m)) {
         uint32_t tries = 0, came = 0;
-        /* the pool's tries from w's coming to rc's SYN: by time, or all of them */
-        uint32_t k = by ? pool_at(by, pool->n, why_ts_us(w->req_first_ts) - WHY_CAUSAL_US - 1) : 0;
-        for (; k < pool->n; k++) {
-            const struct try_rec *r = &pool->v[by ? by[k].i : k];
-            if (by && by[k].us > why_ts_us(c->syn_ts0))
-                break;
-            tries += r->rc != rc && !taken(x, r->rc) && why_join_same_path(why_rec_conn(r->rc), c) &&
-                     why_ts_cmp(r->syn, c->syn_ts0) < 0 && why_ts_diff_us(w->req_first_ts, r->syn) >= -WHY_CAUSAL_US;
+        for (uint32_t k = 0; k < pool->n; k++) {
+            const struct try_rec *r = &pool->v[k];
+            tries += why_ts_cmp(r->syn, c->syn_ts0) < 0 && why_ts_diff_us(w->req_first_ts, r->syn) >= -WHY_CAUSAL_US &&
+                     r->rc != rc && !taken(x, r->rc) && why_join_same_path(why_rec_conn(r->rc), c);
         }
         for (const struct why_txn *o = w; o && came <= tries; o = waiting_for_dial(cx, client, rc, o, &m))
             came++;
@@ -3704,7 +3677,9 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
          * in_others_timer_chain stay in the walk: its memo holds the first WHY_TIMER_MEMO
          * requests it meets, so which records reach it must not change. */
         struct why_conn_rec *pick = NULL;
-        for (const struct try_cand *b; !pick && (b = try_cands_take(&cands));) {
+        bool after_silent = x->nattempts && silent_try(x->attempts[x->nattempts - 1]);
+        for (const struct try_cand *b;
+             !pick && !(after_silent && dial_tests == WHY_DIAL_TESTS && !x->up_conn) && (b = try_cands_take(&cands));) {
             if (b->score < 4 && !direct_addr_known(cx, client) && attempt_failed(b->rc) &&
                 failover_of_other(cx, x->up_conn, client, b->rc))
                 continue; /* ...and so did the connection the gateway moved on to (when
@@ -3721,8 +3696,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             if (answered_for_other(cx, client, x, b->rc))
                 continue;
             /* ...nor, after a try that drew nothing, another waiting request's own dial (past
-             * WHY_DIAL_TESTS of them, any: a walk among a storm's dials reads no more) */
-            if (x->nattempts && silent_try(x->attempts[x->nattempts - 1]) && b->rc != x->up_conn &&
+             * WHY_DIAL_TESTS of them, any: a walk among a storm's dials reads no more, and
+             * takes none but the connection that carried the request; the loop ends there
+             * when there is none) */
+            if (after_silent && b->rc != x->up_conn &&
                 (dial_tests == WHY_DIAL_TESTS || (dial_tests++, dial_of_other(cx, client, x, &pool, b->rc))))
                 continue;
             pick = b->rc;
