@@ -60,6 +60,11 @@ Shapes (gateway 198.18.1.1:8080, client 198.18.1.10, server 198.19.0.80, DNS 198
   relaycut   a gateway passing TLS through whose one server refuses: N client connections to
              its 443, each ClientHello followed by the gateway's try at the server's 444
              (refused) and the gateway closing the client's connection in its handshake
+  dials      a reverse proxy that looks its backend's one name up for each of N requests (each
+             on a client connection of its own, 68 a second at N = 4,096) and dials once when
+             the answer comes, 40 ms after the request; the server drops every SYN, and each
+             request is answered 502 1 s after its lookup, so that a request waits while the
+             next sixty are dialled (Caddy, the balance shape's drop.bench)
 (bench/make-flood.py --isn is one more: N SYNs that share one sequence number.) The random
 numbers come from a fixed seed: the same shape and N give the same bytes."""
 import argparse
@@ -69,7 +74,7 @@ import struct
 SHAPES = ("dnsname", "dnsnx", "dnssame", "dnsfail", "pipeline", "responses", "kaerr", "chunks", "icmp", "rst",
           "synack", "synretry", "retrans", "ooo", "conns", "clients", "h2streams", "dnstcp", "orphans", "hosts", "tlshello", "v6conns", "icmpmany", "upipe",
           "urls", "longhead", "gre", "dnsmany", "sameaddr", "unused", "backend", "tlsalert", "opaque", "tlscert", "crossed", "resolver",
-          "relaycut")
+          "relaycut", "dials")
 
 
 def ip4(a):
@@ -491,6 +496,19 @@ def frames_of(shape, n):
             for k, when in ((1, t + 1.3e-4), (0, t + 3.13e-3)):
                 p, ca, ga = rq[k]
                 frames.append((when, tcp(G, C, 8080, p, ga, ca, 0x19, bad)))
+    elif shape == "dials":      # a request's lookup, its one dial, dropped, and a 502 at 1 s
+        bad = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"
+        for i in range(n):
+            t = at(i) + 0.001
+            p, cs, gs = 1024 + i % 60000, rnd.getrandbits(32), rnd.getrandbits(32)
+            req = b"GET /r/%d HTTP/1.1\r\nHost: drop.example\r\n\r\n" % (i % 100)
+            handshake(frames, C, G, p, 8080, t, cs, gs)
+            frames.append((t + 3e-5, tcp(C, G, p, 8080, cs + 1, gs + 1, 0x18, req)))
+            q = 1024 + (i + 30000) % 60000
+            frames += [(t + 0.010, udp(G, D, q, 53, dnsq(i & 0xffff, "drop.example"))),
+                       (t + 0.011, udp(D, G, 53, q, dnsq(i & 0xffff, "drop.example", True, S))),
+                       (t + 0.040, tcp(G, S, q, 80, rnd.getrandbits(32), 0, 2)),
+                       (t + 1.010, tcp(G, C, 8080, p, gs + 1, cs + 1 + len(req), 0x19, bad))]
     else:
         raise ValueError(shape)
 
