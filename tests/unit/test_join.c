@@ -1046,41 +1046,46 @@ static void timer_chain_past_taken_try(void **state)
         assert_true(x.attempts[0] != u[k] && x.attempts[1] != u[k]);
 }
 
-/* Caddy looks each request's name up and dials once, when the answer comes (30-85 ms after
- * the request), and answers 502 at its dial timeout (the balance shape, drop.bench). /a dialled
- * 20 ms after it came; /b came 0.45 s later, its lookup answered 32 ms after that and its dial
- * 38 ms after the answer, 70 ms after /b. /a is decided with /b waiting: its one try is its
- * own dial, /b's is /b's. */
-static void dial_of_other_join(struct fixture *f, double answered)
+/* Two requests for drop.example, /a and /b, each looked up (asked and answered at the times
+ * of its `dns`) and dialled once (at its `at` + the second time), the SYN dropped; /a answered
+ * 502 at `answered` and decided with /b waiting: /a's one try is its own dial, /b's is /b's. */
+static void dial_of_other_join(struct fixture *f, const double a[4], const double b[4], double answered)
 {
     struct why_conn_rec *a1, *b1;
-    lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", 1.005, 1.006);
-    struct why_txn *a = drop_request(f, "198.18.1.2", "/a", 1.0, 1.02, &a1);
-    lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", 1.48, 1.482);
-    struct why_txn *b = drop_request(f, "198.18.1.3", "/b", 1.45, 1.52, &b1);
-    answer(a, 502, answered);
-    why_store_queue_push(&f->st, a);
-    why_store_queue_push(&f->st, b);
-    why_store_queue_remove(&f->st, a);
+    lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", a[2], a[3]);
+    struct why_txn *ta = drop_request(f, "198.18.1.2", "/a", a[0], a[1], &a1);
+    lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", b[2], b[3]);
+    struct why_txn *tb = drop_request(f, "198.18.1.3", "/b", b[0], b[1], &b1);
+    answer(ta, 502, answered);
+    why_store_queue_push(&f->st, ta);
+    why_store_queue_push(&f->st, tb);
+    why_store_queue_remove(&f->st, ta);
     struct why_join x;
-    why_join_request(&f->cx, a, &x);
+    why_join_request(&f->cx, ta, &x);
     assert_int_equal(x.nattempts, 1);
     assert_ptr_equal(x.attempts[0], a1);
     (void)b1;
 }
 
+/* Caddy looks each request's name up and dials once, when the answer comes (30-85 ms after
+ * the request), and answers 502 at its dial timeout (the balance shape, drop.bench). /a dialled
+ * 20 ms after it came; /b came 0.45 s later, its lookup answered 32 ms after that and its dial
+ * 38 ms after the answer, 70 ms after /b. Times: the request, its SYN, its lookup asked and
+ * answered. */
+static const double dial_a[4] = {1.0, 1.02, 1.005, 1.006}, dial_b[4] = {1.45, 1.52, 1.48, 1.482};
+
 /* ...answered 1.03 s after /a's dial: no timer fits the two dials, the walk of tries would
  * take /b's as /a's next */
 static void dial_of_other_not_next_try(void **state)
 {
-    dial_of_other_join(*state, 2.05);
+    dial_of_other_join(*state, dial_a, dial_b, 2.05);
 }
 
 /* ...answered 0.5 s after /b's dial, 0.5 s after /a's: a timer of 0.5 s fits a chain of the
  * two, whose one retry is /b's first */
 static void dial_of_other_not_timer_retry(void **state)
 {
-    dial_of_other_join(*state, 2.02);
+    dial_of_other_join(*state, dial_a, dial_b, 2.02);
 }
 
 /* /a and /b came 20 ms apart and were dialled in turn, /a's dial after /b came (the balance
@@ -1089,21 +1094,8 @@ static void dial_of_other_not_timer_retry(void **state)
  * left for /b. */
 static void dial_of_other_after_own(void **state)
 {
-    struct fixture *f = *state;
-    struct why_conn_rec *a1, *b1;
-    lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", 1.022, 1.024);
-    struct why_txn *a = drop_request(f, "198.18.1.2", "/a", 1.0, 1.025, &a1);
-    lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", 1.03, 1.032);
-    struct why_txn *b = drop_request(f, "198.18.1.3", "/b", 1.02, 1.045, &b1);
-    answer(a, 502, 2.03);
-    why_store_queue_push(&f->st, a);
-    why_store_queue_push(&f->st, b);
-    why_store_queue_remove(&f->st, a);
-    struct why_join x;
-    why_join_request(&f->cx, a, &x);
-    assert_int_equal(x.nattempts, 1);
-    assert_ptr_equal(x.attempts[0], a1);
-    (void)b1;
+    dial_of_other_join(*state, (const double[4]){1.0, 1.025, 1.022, 1.024}, (const double[4]){1.02, 1.045, 1.03, 1.032},
+                       2.03);
 }
 
 /* Caddy's dial timeout runs from its lookup: its one SYN to a server that drops them 0.93 s
