@@ -112,12 +112,13 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
             o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "", secs(inc->schedule_us[i]));
         fmt_wait(wt, sizeof wt, n[1]);
         if (n[2])
-            snprintf(out, size, "%s sent %u SYNs to %s (at %ss) and got no answer, while %s answered %u other %s "
-                     "meanwhile; it gave up after %s.", s0[0] ? s0 : "The gateway", (unsigned)n[0], s1, sched, s1,
-                     (unsigned)n[2], plural(n[2], "connection's SYN", "connections' SYNs"), wt);
+            snprintf(out, size, "%s sent %u %s to %s (at %ss) and got no answer, while %s answered %u other %s "
+                     "meanwhile; it gave up after %s.", s0[0] ? s0 : "The gateway", (unsigned)n[0],
+                     plural(n[0], "SYN", "SYNs"), s1, sched, s1, (unsigned)n[2],
+                     plural(n[2], "connection's SYN", "connections' SYNs"), wt);
         else
-            snprintf(out, size, "%s sent %u SYNs to %s (at %ss) and got no answer; it gave up after %s.",
-                     s0[0] ? s0 : "The gateway", (unsigned)n[0], s1, sched, wt);
+            snprintf(out, size, "%s sent %u %s to %s (at %ss) and got no answer; it gave up after %s.",
+                     s0[0] ? s0 : "The gateway", (unsigned)n[0], plural(n[0], "SYN", "SYNs"), s1, sched, wt);
         break;
     }
     case WHY_P_NOT_HTTP:
