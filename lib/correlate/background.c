@@ -733,7 +733,7 @@ static bool name_resolved_since(const struct why_join_ctx *cx, const struct why_
         return false;
     int64_t last_us = why_ts_us(t->resp_first_ts);
     for (uint32_t k = sp.lo, read = 0; k < sp.n && read < WHY_BG_OTHER_MAYBE; k++, read++) {
-        if (k > sp.lo && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
+        if (k > sp.lo && why_dns_span_past(&sp, k, last_us))
             break; /* this one and every later one asked after the answer */
         const struct why_dns_rec *d = sp.e[k].d;
         if (!d || d->nkey != key || d->id > d0->id || d0->id - d->id >= WHY_BG_OTHER_WALK ||

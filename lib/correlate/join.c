@@ -668,7 +668,7 @@ static uint32_t dns_oldest(const struct why_join_ctx *cx, uint64_t key, const ch
         out[i] = ring[(seen - 1 - i) % WHY_JOIN_MAX];
     int64_t last_us = why_ts_us(w->to) + WHY_SKEW_US;
     for (uint32_t k = span ? sp.hi : 0; span && k < sp.n && n < WHY_JOIN_MAX; k++) {
-        if (k > sp.hi && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
+        if (k > sp.hi && why_dns_span_past(&sp, k, last_us))
             break; /* this one and every later one asked after the window */
         if (lookup_in_window(sp.e[k].d, key, name, w))
             out[n++] = sp.e[k].d;
@@ -2767,8 +2767,8 @@ static void dial_lookups(const struct why_join_ctx *cx, const struct why_txn *cl
         !why_store_dns_name_from(cx->st, client->hkey, why_ts_add_us(from, -(sp.late_us + 1000)), &sp))
         return;
     int64_t last_us = why_ts_us(syn) + WHY_CAUSAL_US;
-    for (uint32_t k = sp.lo; k < sp.n; k++) {
-        if (k > sp.lo && sp.e[k - 1].qmax_us - sp.slack_us - 1000 > last_us)
+    for (uint32_t k = sp.lo; k < sp.n && k - sp.lo < WHY_DIAL_READ; k++) {
+        if (k > sp.lo && why_dns_span_past(&sp, k, last_us))
             break; /* this one and every later one asked after the SYN */
         const struct why_dns_rec *d = sp.e[k].d;
         if (!d || d->nkey != client->hkey || !d->answered || why_ts_cmp(d->a_ts, from) < 0 ||

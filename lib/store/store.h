@@ -432,6 +432,13 @@ struct why_dns_span {
     int64_t late_us;                  /* the longest wait for an answer of its records so far */
 };
 
+/* Entry k of sp (k > 0) and every later one were first asked after `us` (the bound of those
+ * before it, less the vector's disorder and 1 ms of rounding): a walk by time may stop. */
+static inline bool why_dns_span_past(const struct why_dns_span *sp, uint32_t k, int64_t us)
+{
+    return sp->e[k - 1].qmax_us - sp->slack_us - 1000 > us;
+}
+
 /* A DNS record's place in the index by answered address (one per address kept). */
 struct why_dns_alink {
     struct why_dns_rec *rec;

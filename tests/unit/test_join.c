@@ -902,13 +902,19 @@ static struct why_txn *drop_request(struct fixture *f, const char *cli, const ch
     return t;
 }
 
-/* a and b wait (queued); a is decided: its join, of three tries */
-static void decide_first_of_two(struct fixture *f, struct why_txn *a, struct why_txn *b, struct why_join *x)
+/* a and b wait (queued); a is decided: its join */
+static void decide_first(struct fixture *f, struct why_txn *a, struct why_txn *b, struct why_join *x)
 {
     why_store_queue_push(&f->st, a);
     why_store_queue_push(&f->st, b);
     why_store_queue_remove(&f->st, a);
     why_join_request(&f->cx, a, x);
+}
+
+/* ...of three tries */
+static void decide_first_of_two(struct fixture *f, struct why_txn *a, struct why_txn *b, struct why_join *x)
+{
+    decide_first(f, a, b, x);
     assert_int_equal(x->nattempts, 3);
 }
 
@@ -1057,11 +1063,8 @@ static void dial_of_other_join(struct fixture *f, const double a[4], const doubl
     lookup_at(f, "drop.example", WHY_DNS_A, "198.19.0.99", b[2], b[3]);
     struct why_txn *tb = drop_request(f, "198.18.1.3", "/b", b[0], b[1], &b1);
     answer(ta, 502, answered);
-    why_store_queue_push(&f->st, ta);
-    why_store_queue_push(&f->st, tb);
-    why_store_queue_remove(&f->st, ta);
     struct why_join x;
-    why_join_request(&f->cx, ta, &x);
+    decide_first(f, ta, tb, &x);
     assert_int_equal(x.nattempts, 1);
     assert_ptr_equal(x.attempts[0], a1);
     (void)b1;
@@ -1106,9 +1109,7 @@ static void dial_of_other_after_own(void **state)
 static void timer_after_lookup_not_blind(void **state)
 {
     struct fixture *f = *state;
-    struct why_conn_rec *cc = conn(f, "198.18.1.2", "198.18.1.1", 80, 0.9, true);
-    struct why_txn *t = request(f, cc, "/x", "drop.lab", 1.0);
-    answer(t, 502, 2.0);
+    struct why_txn *t = answered_request(f, 80, "/x", "drop.lab", 1.0, 502, 2.0);
     struct why_join x = {.client = t, .end_frame = 99, .end_ts = T(2.0), .nattempts = 1};
     x.attempts[0] = x.up_conn = attempt(f, "198.19.0.99", (const double[]){1.07, 0}, 0);
     assert_int_equal(why_join_upstream_blind(&f->cx, &x), WHY_BLIND_ANSWER);
@@ -3099,6 +3100,15 @@ static void other_name_failing_read_from_answer(void **state)
     assert_int_equal(x.alt_basis[0], WHY_ALT_OTHER_NAME_UNRESOLVED);
 }
 
+/* client's join, no attempt: the gateway's failing lookups of `name` are its other reading */
+static void other_name_read(struct fixture *f, struct why_txn *client, struct why_join *x, const char *name)
+{
+    why_join_request(&f->cx, client, x);
+    assert_int_equal(x->nattempts, 0);
+    assert_non_null(x->bg_other);
+    assert_string_equal(x->bg_other->qname, name);
+}
+
 /* Another name whose failing lookups a lookup a request made (claimed by it) found resolving
  * in the same round is not the failing name (the retry bench, 2 GB: shop.bench, failing three
  * times and answered 1.3 ms after by a request's own lookup, was offered as the other name, and
@@ -3113,12 +3123,8 @@ static void other_name_resolved_by_request_not_failing(void **state)
         unanswered(f, "shop.bench", 0.8 + k);
     struct why_dns_rec *own = lookup_at(f, "shop.bench", WHY_DNS_A, "198.19.0.18", 4.8013, 4.8015);
     own->claimed = true;
-    struct why_txn *client = answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005);
     struct why_join x;
-    why_join_request(&f->cx, client, &x);
-    assert_int_equal(x.nattempts, 0);
-    assert_non_null(x.bg_other);
-    assert_string_equal(x.bg_other->qname, "nosuch.bench");
+    other_name_read(f, answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005), &x, "nosuch.bench");
 }
 
 /* The walk of other names' lookups reads the newest 4,096 before the answer (other_name_failing's
@@ -3140,10 +3146,7 @@ static void other_name_resolved_beyond_walk(void **state)
     unanswered(f, "nosuch.bench", 4.5);
     struct why_txn *client = answered_request(f, 80, "/x", "nx.bench", 4.9, 503, 4.9005);
     struct why_join x;
-    why_join_request(&f->cx, client, &x);
-    assert_int_equal(x.nattempts, 0);
-    assert_non_null(x.bg_other);
-    assert_string_equal(x.bg_other->qname, "nosuch.bench");
+    other_name_read(f, client, &x, "nosuch.bench");
     /* the same answer within the walk: resolved, and nothing else failing */
     lookup(f, "nosuch.bench", WHY_DNS_A, "198.19.0.18", 4.6);
     struct why_dns_rec *own = unanswered(f, "mine.bench", 4.7);
