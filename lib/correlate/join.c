@@ -3160,6 +3160,7 @@ static bool in_others_timer_chain(const struct why_join_ctx *cx, const struct wh
  * every record (oldest first). A few on the stack, more on the heap. */
 struct try_cand {
     struct why_conn_rec *rc;
+    struct why_ts syn; /* its first SYN (the order's, without reading the record) */
     int score;
     bool retry;
     bool taken;
@@ -3208,7 +3209,8 @@ static void try_cands_add(struct why_store *st, struct try_cands *cs, struct why
     if (!v)
         return; /* the candidate is lost, as a record would be */
     cs->v = v;
-    cs->v[cs->n] = (struct try_cand){rc, score, retry, false, cs->windowed ? (int64_t)cs->n : -(int64_t)cs->n};
+    cs->v[cs->n] = (struct try_cand){rc, why_rec_conn(rc)->syn_ts0, score, retry, false,
+                                     cs->windowed ? (int64_t)cs->n : -(int64_t)cs->n};
     cs->n++;
 }
 
@@ -3217,7 +3219,7 @@ static bool try_cand_before(const struct try_cand *a, const struct try_cand *b)
 {
     if (a->retry != b->retry)
         return a->retry;
-    int cmp = why_ts_cmp(why_rec_conn(a->rc)->syn_ts0, why_rec_conn(b->rc)->syn_ts0);
+    int cmp = why_ts_cmp(a->syn, b->syn);
     if (cmp)
         return cmp < 0;
     if (a->score != b->score)
@@ -3378,6 +3380,8 @@ struct try_pool {
         struct why_ts syn;
     } local[WHY_TRY_POOL_STACK], *v;
     uint32_t n, cap;
+    bool unordered; /* a try's SYN came after the one added before it (the walk is newest
+                       first: records by creation, the SYNs' order unless the clock went back) */
 };
 
 static void try_pool_add(struct why_store *st, struct try_pool *p, struct why_conn_rec *rc)
@@ -3386,7 +3390,39 @@ static void try_pool_add(struct why_store *st, struct try_pool *p, struct why_co
     if (!v)
         return; /* the record is lost, as a record would be */
     p->v = v;
-    p->v[p->n++] = (struct try_rec){rc, why_rec_conn(rc)->syn_ts0};
+    p->v[p->n] = (struct try_rec){rc, why_rec_conn(rc)->syn_ts0};
+    if (p->n && why_ts_cmp(p->v[p->n].syn, p->v[p->n - 1].syn) > 0)
+        p->unordered = true;
+    p->n++;
+}
+
+/* Of a pool in order (newest SYN first), the first try whose SYN is before `before`, and the
+ * first whose SYN came more than WHY_CAUSAL_US before `came` (why_ts_diff_us from `came`
+ * grows with the SYN's time, so those within it are a head of the pool). */
+static uint32_t pool_before(const struct try_pool *p, struct why_ts before)
+{
+    uint32_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (why_ts_cmp(p->v[mid].syn, before) < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static uint32_t pool_came_before(const struct try_pool *p, struct why_ts came)
+{
+    uint32_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (why_ts_diff_us(came, p->v[mid].syn) < -WHY_CAUSAL_US)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
 }
 
 static void try_pool_free(struct try_pool *p)
@@ -3414,7 +3450,10 @@ static bool dial_of_other(const struct why_join_ctx *cx, const struct why_txn *c
     for (const struct why_txn *w = waiting_for_dial(cx, client, rc, NULL, &m); w;
          w = waiting_for_dial(cx, client, rc, w, &m)) {
         uint32_t tries = 0, came = 0;
-        for (uint32_t k = 0; k < pool->n; k++) {
+        /* in order, the tries counted lie between two searches: not the whole pool for each */
+        uint32_t lo = pool->unordered ? 0 : pool_before(pool, c->syn_ts0);
+        uint32_t hi = pool->unordered ? pool->n : pool_came_before(pool, w->req_first_ts);
+        for (uint32_t k = lo; k < hi; k++) {
             const struct try_rec *r = &pool->v[k];
             tries += why_ts_cmp(r->syn, c->syn_ts0) < 0 && why_ts_diff_us(w->req_first_ts, r->syn) >= -WHY_CAUSAL_US &&
                      r->rc != rc && !taken(x, r->rc) && why_join_same_path(why_rec_conn(r->rc), c);
