@@ -951,20 +951,26 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
     /* frame numbers travel as frame ids (file index in the high bits: store/records.h) */
     struct why_frame g = *f;
     g.num = why_frame_id(f->file, f->num);
-    g.ts.epoch = f->epoch; /* every time taken from this frame knows its epoch: no wait across a jump */
-    s->last = g;
+    /* every time taken from this frame knows its epoch: no wait across a jump (ts, not g.ts,
+     * below: a read of g.ts whole right after the store of its epoch waited for that store,
+     * every packet, as did s->last made from g) */
+    struct why_ts ts = {f->ts.sec, f->ts.nsec, f->epoch};
+    g.ts = ts;
+    s->last = *f;
+    s->last.num = g.num;
+    s->last.ts = ts;
     s->last.data = NULL;
     s->last.caplen = 0;
     s->sched.gen++; /* records change with the packet */
     s->sum.frames++;
     s->sum.bytes += f->wirelen;
-    if (s->sum.frames == 1 || why_ts_cmp(g.ts, s->sum.first_ts) < 0)
-        s->sum.first_ts = g.ts;
-    if (why_ts_cmp(g.ts, s->sum.last_ts) > 0)
-        s->sum.last_ts = g.ts;
-    pause_seen(s, g.ts);
-    if (why_ts_cmp(g.ts, s->now) > 0)
-        s->now = g.ts;
+    if (s->sum.frames == 1 || why_ts_cmp(ts, s->sum.first_ts) < 0)
+        s->sum.first_ts = ts;
+    if (why_ts_cmp(ts, s->sum.last_ts) > 0)
+        s->sum.last_ts = ts;
+    pause_seen(s, ts);
+    if (why_ts_cmp(ts, s->now) > 0)
+        s->now = ts;
     struct why_pkt p;
     enum why_decode_status st = why_decode(&g, &p);
     why_decode_stats_add(&s->sum.decode, st, &p);
