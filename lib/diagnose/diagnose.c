@@ -887,14 +887,14 @@ static void claim_answer(struct why_incident *inc, const struct why_txn *t, stru
 
 /* ---- the gateway's own schedule (correlate/background.c): a 5xx with no attempt ---- */
 
-/* The gateway's answer says no server was available: HAProxy's built-in 503 page, Caddy's
- * empty 503 (its reverse proxy's "no upstreams available"). Not Varnish's "Backend fetch
- * failed": it says that for every failure, a backend held down after a refusal too. */
-static bool says_no_server(const struct why_txn *t)
-{
-    return t->says_no_server ||
-           (strcmp(why_resp_str(t->resp, WHY_RESP_SERVER), "Caddy") == 0 && t->status == 503 && t->resp_done && t->body_bytes == 0);
-}
+/* The gateway's answer says no server was available: HAProxy's built-in 503 page. Not
+ * Varnish's "Backend fetch failed": it says that for every failure, a backend held down after
+ * a refusal too. Nor Caddy's empty 503: its reverse proxy's "no upstreams available" is the
+ * same bytes as any `respond 503` of its configuration (the balance shape's nx.bench, which
+ * has no server: 293 of them told as its checks of another site's server failing), so it says
+ * nothing of servers; its checks are listed as what the capture shows of that time
+ * (no_upstream_context), as for Apache's page. */
+static bool says_no_server(const struct why_txn *t) { return t->says_no_server; }
 
 static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {

@@ -739,9 +739,10 @@ static void h2_goaway_before_request(void **state)
 /* A 503 with no attempt while the gateway's checks of both servers were refused. Varnish's
  * "Backend fetch failed" then names the checks, unless a server it checks passed its last one
  * or a connection to an address a request also went to was refused just before (a backend
- * held down); its own synthetic 503 ("Maintenance") and Apache's 503 page, the same for a
- * balancer whose members failed their checks as for any 503 of its own, name no cause beyond
- * no_upstream_attempt but list the failing checks with their frames. */
+ * held down); its own synthetic 503 ("Maintenance"), Apache's 503 page, the same for a
+ * balancer whose members failed their checks as for any 503 of its own, and Caddy's empty 503
+ * name no cause beyond no_upstream_attempt but list the failing checks with their frames;
+ * HAProxy's page, saying no server is available, names them. */
 static void checks_with_no_attempt(void **state)
 {
     struct fixture *f = *state;
@@ -793,6 +794,19 @@ static void checks_with_no_attempt(void **state)
     assert_int_equal(f->dg.inc.nevidence, 6);
     assert_non_null(strstr(f->dg.inc.summary, "(198.19.0.10:80 refused, 198.19.0.27:80 refused); its answer "
                                               "does not say which server"));
+    /* Caddy's empty 503: its reverse proxy's "no upstreams available" and a `respond 503` of
+     * its configuration are the same bytes, so the checks are context here too */
+    resp_set(&f->client, WHY_RESP_SERVER, "Caddy");
+    resp_set(&f->client, WHY_RESP_TITLE, "");
+    f->client.body_bytes = 0;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "no_upstream_attempt");
+    assert_non_null(strstr(f->dg.inc.summary, "Its own health checks were failing then"));
+    /* HAProxy's page says no server is available: the checks are the cause */
+    f->client.says_no_server = true;
+    assert_true(diag(f));
+    assert_string_equal(f->dg.inc.detail, "health_check_failed");
+    f->client.says_no_server = false;
     /* no checks failing: nothing more is said */
     f->x.nchecks = 0;
     assert_true(diag(f));
