@@ -3177,6 +3177,11 @@ struct try_cands {
     uint32_t takes, next; /* taken so far; with sorted, the size of the heap (cands_sift) */
     bool sorted;
     bool windowed;
+    /* added latest SYN first (the pool's order) and none a retry: the order's first not taken
+     * is at the end, in the run of the earliest SYN, before `end` (those from end on are
+     * taken); else the scans and the heap */
+    bool unordered, any_retry;
+    uint32_t end;
 };
 
 /* v (cap entries of `size` bytes, n of them used; NULL at first: then local, nlocal entries
@@ -3203,15 +3208,20 @@ static void *room_for_one(struct why_store *st, void *v, void *local, uint32_t n
     return w;
 }
 
-static void try_cands_add(struct why_store *st, struct try_cands *cs, struct why_conn_rec *rc, int score, bool retry)
+/* syn: rc's first SYN (the pool's copy) */
+static void try_cands_add(struct why_store *st, struct try_cands *cs, struct why_conn_rec *rc, struct why_ts syn,
+                          int score, bool retry)
 {
     struct try_cand *v = room_for_one(st, cs->v, cs->local, WHY_TRY_CANDS_STACK, &cs->cap, cs->n, sizeof *v);
     if (!v)
         return; /* the candidate is lost, as a record would be */
     cs->v = v;
-    cs->v[cs->n] = (struct try_cand){rc, why_rec_conn(rc)->syn_ts0, score, retry, false,
-                                     cs->windowed ? (int64_t)cs->n : -(int64_t)cs->n};
+    cs->v[cs->n] = (struct try_cand){rc, syn, score, retry, false, cs->windowed ? (int64_t)cs->n : -(int64_t)cs->n};
+    if (cs->n && why_ts_cmp(cs->v[cs->n].syn, cs->v[cs->n - 1].syn) > 0)
+        cs->unordered = true;
+    cs->any_retry |= retry;
     cs->n++;
+    cs->end = cs->n;
 }
 
 /* a goes before b in the order above */
@@ -3245,14 +3255,30 @@ static void cands_sift(struct try_cand *v, uint32_t n, uint32_t i)
     }
 }
 
-/* The first not taken yet in that order, now taken; NULL when none is left. The first few by a
- * scan each (the first usually passes), then from a heap of those left: a refused server's
- * retries come first in the order, and the tests may rule out many, or a few of many (a storm
- * of requests waiting on one server: each walk's window holds every other's dial), so the
- * heap, not a sort of them all. The order is total (try_cand_before): either way the same. */
+/* The first not taken yet in that order, now taken; NULL when none is left. Added in the
+ * order of their SYNs, latest first, and none a retry (the pool's order, the clock not gone
+ * back, no refusal before): from the end, the run of the earliest SYN read each time. Else the
+ * first few by a scan each (the first usually passes), then from a heap of those left: a
+ * refused server's retries come first in the order, and the tests may rule out many, or a few
+ * of many (a storm of requests waiting on one server: each walk's window holds every other's
+ * dial), so the heap, not a sort of them all. The order is total (try_cand_before): any way
+ * the same. */
 static const struct try_cand *try_cands_take(struct try_cands *cs)
 {
     struct try_cand *best = NULL;
+    if (!cs->unordered && !cs->any_retry) {
+        /* in order: the earliest SYN's run at the end, the best of it by try_cand_before */
+        while (cs->end && cs->v[cs->end - 1].taken)
+            cs->end--;
+        if (!cs->end)
+            return NULL;
+        best = &cs->v[cs->end - 1];
+        for (uint32_t k = cs->end - 1; k-- > 0 && why_ts_cmp(cs->v[k].syn, best->syn) == 0;)
+            if (!cs->v[k].taken && try_cand_before(&cs->v[k], best))
+                best = &cs->v[k];
+        best->taken = true;
+        return best;
+    }
     if (!cs->sorted && cs->takes++ == WHY_TRY_CANDS_PICKS) {
         uint32_t n = 0;
         for (uint32_t i = 0; i < cs->n; i++) /* (those taken by the scans go) */
@@ -3630,8 +3656,8 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     uint32_t dial_tests = 0; /* dial_of_other asked */
     for (bool chained = timed || nowhere || (matched && (fin.own || cx->forced)) || (!x->up && why_join_no_dial(client));
          !chained;) {
-        cands.n = cands.takes = 0;
-        cands.sorted = false;
+        cands.n = cands.takes = cands.end = 0;
+        cands.sorted = cands.unordered = cands.any_retry = false;
         if (!pooled) { /* the window, once: what no step rules out */
             size_t slot = top;
             struct syn_span sw = {from, to};
@@ -3643,6 +3669,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 if (try_possible(cx, client, x, from, to, matched ? &fin : NULL, rc))
                     try_pool_add(cx->st, &pool, rc);
             pooled = true;
+            /* room for every try of the pool as a candidate at once (one allocation a walk, not
+             * one a doubling, each step's candidates in it) */
+            if (pool.n > WHY_TRY_CANDS_STACK && (cands.v = malloc(pool.n * sizeof *cands.v)))
+                cands.cap = pool.n;
             for (uint32_t k = 0; k < pool.n && u.host[0] && !u.host_is_ip && !sni_named; k++)
                 sni_named = pool.v[k].rc->app == WHY_APP_TLS && strcmp(pool.v[k].rc->tls->sni, u.host) == 0;
         }
@@ -3705,7 +3735,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
              * the earliest SYN, then the higher score, then the older record (try_cand_before) */
             bool retry = refused && why_addr_eq(&c->srv_addr, &refused->srv_addr) &&
                          c->srv_port == refused->srv_port;
-            try_cands_add(cx->st, &cands, rc, score, retry);
+            try_cands_add(cx->st, &cands, rc, pool.v[k].syn, score, retry);
         }
         /* The best of them that none of the tests below rules out, the tests asked best first:
          * each walks (the connection the gateway moved on to, another request's chain, the
