@@ -3451,6 +3451,34 @@ static uint32_t pool_came_before(const struct try_pool *p, struct why_ts came)
     return lo;
 }
 
+void why_join_scratch_free(struct why_join_scratch *s)
+{
+    free(s->pool);
+    free(s->cands);
+    *s = (struct why_join_scratch){0};
+}
+
+/* The scratch's room, if any and not lent, as the pool's and the candidates' to start with
+ * (room_for_one grows them as before); NULL when the walk allocates its own. */
+static struct why_join_scratch *scratch_lend(const struct why_join_ctx *cx, struct try_pool *pool,
+                                             struct try_cands *cands)
+{
+    struct why_join_scratch *s = cx->scratch;
+    if (!s || s->busy)
+        return NULL;
+    s->busy = true;
+    if (s->pool) {
+        pool->v = s->pool;
+        pool->cap = s->pool_cap;
+    }
+    if (s->cands) {
+        cands->v = s->cands;
+        cands->cap = s->cands_cap;
+    }
+    s->pool = s->cands = NULL;
+    return s;
+}
+
 static void try_pool_free(struct try_pool *p)
 {
     if (p->v && p->v != p->local)
@@ -3651,6 +3679,7 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                  !varnish_page(client) && timer_chain(cx, client, &u, x);
     struct try_cands cands = {.windowed = windowed};
     struct try_pool pool = {0};
+    struct why_join_scratch *lent = scratch_lend(cx, &pool, &cands);
     bool pooled = false;
     bool sni_named = false; /* a candidate's SNI names the request's host */
     uint32_t dial_tests = 0; /* dial_of_other asked */
@@ -3669,10 +3698,17 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
                 if (try_possible(cx, client, x, from, to, matched ? &fin : NULL, rc))
                     try_pool_add(cx->st, &pool, rc);
             pooled = true;
-            /* room for every try of the pool as a candidate at once (one allocation a walk, not
-             * one a doubling, each step's candidates in it) */
-            if (pool.n > WHY_TRY_CANDS_STACK && (cands.v = malloc(pool.n * sizeof *cands.v)))
-                cands.cap = pool.n;
+            /* room for every try of the pool as a candidate at once (one allocation a walk at
+             * most, not one a doubling; each step's candidates in it) */
+            if (pool.n > WHY_TRY_CANDS_STACK && (!cands.v || cands.cap < pool.n)) {
+                struct try_cand *v = malloc(pool.n * sizeof *v);
+                if (v) {
+                    if (cands.v != cands.local)
+                        free(cands.v);
+                    cands.v = v;
+                    cands.cap = pool.n;
+                }
+            }
             for (uint32_t k = 0; k < pool.n && u.host[0] && !u.host_is_ip && !sni_named; k++)
                 sni_named = pool.v[k].rc->app == WHY_APP_TLS && strcmp(pool.v[k].rc->tls->sni, u.host) == 0;
         }
@@ -3787,6 +3823,19 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
         const struct why_conn *pc = why_rec_conn(pick);
         if (pc->half[WHY_S2C].end->rst_frame || pc->more->icmp_frame)
             refused = pc;
+    }
+    if (lent) { /* the room back, as large as it grew */
+        if (pool.v && pool.v != pool.local) {
+            lent->pool = pool.v;
+            lent->pool_cap = pool.cap;
+            pool.v = NULL;
+        }
+        if (cands.v && cands.v != cands.local) {
+            lent->cands = cands.v;
+            lent->cands_cap = cands.cap;
+            cands.v = NULL;
+        }
+        lent->busy = false;
     }
     try_cands_free(&cands);
     try_pool_free(&pool);

@@ -284,7 +284,19 @@ struct why_join_ctx {
     struct why_addr_names *names; /* NULL, or the session's WHY_ADDR_NAMES_MEMO caches of the
                                      names DNS answered an address with */
     int64_t syn_rtt_max_us;       /* the flow table's syn_rtt_max_us (0: none, or not known) */
+    struct why_join_scratch *scratch; /* NULL, or the session's room for a request's walk */
 };
+
+/* Room a request's walk of its window's tries uses and gives back (why_join_request), kept
+ * between joins so that each walk does not allocate and copy it again as it grows (a storm of
+ * requests waiting on one server: every walk reads hundreds of tries). At most as large as the
+ * largest window walked. */
+struct why_join_scratch {
+    void *pool, *cands; /* the walk's own types (join.c), or NULL */
+    uint32_t pool_cap, cands_cap;
+    bool busy;          /* lent to a walk: a join within it allocates its own */
+};
+void why_join_scratch_free(struct why_join_scratch *s);
 
 /* The names the DNS records held answered address a with, each once, in the order the index
  * by address gives them first (newest first), while that index stays (gen: the store's dgen):

@@ -70,6 +70,7 @@ struct why_session {
     struct why_lone_rsts lone;        /* the join's cache of lone resets for one sweep */
     struct why_spare_memo spare;      /* the join's cache of a spare TLS connection's twin,
                                          for one sweep */
+    struct why_join_scratch scratch;  /* the join's room for its walks of tries */
     struct why_addr_names names[WHY_ADDR_NAMES_MEMO]; /* the join's cache of the names an
                                          address was given for (each checks the store's dgen) */
     struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
@@ -127,7 +128,7 @@ static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
                                  &s->opaque, &s->sched, NULL, false, NULL, false, NULL, false, &s->spare, s->names,
-                                 why_flow_stats(s->flow)->syn_rtt_max_us};
+                                 why_flow_stats(s->flow)->syn_rtt_max_us, &s->scratch};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -1064,6 +1065,7 @@ void why_session_free(struct why_session *s)
     why_slab_free(&s->slab);
     free(s->plain);
     free(s->bgl);
+    why_join_scratch_free(&s->scratch);
     why_cert_cache_free(s->env.certs);
     why_keylog_free(s->keylog);
     free(s);

@@ -45,6 +45,7 @@ struct fixture {
     struct why_conn_end ends[320];     /* their FINs and RSTs */
     int nconns;
     struct why_addr_names names[WHY_ADDR_NAMES_MEMO]; /* the join's cache, as the session's */
+    struct why_join_scratch scratch;   /* the walk's room, as the session's */
 };
 
 static int setup(void **state)
@@ -53,7 +54,7 @@ static int setup(void **state)
     char err[128];
     assert_int_equal(why_gw_parse(&f->gw, "198.18.1.1,198.19.0.1", err, sizeof err), 0);
     assert_int_equal(why_store_init(&f->st, &f->sum, &f->gw, 2000000, NULL), 0);
-    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, false, NULL, f->names, 0};
+    f->cx = (struct why_join_ctx){&f->st, &f->gw, T(10), false, NULL, NULL, NULL, NULL, NULL, false, NULL, false, NULL, false, NULL, f->names, 0, &f->scratch};
     *state = f;
     return 0;
 }
@@ -62,6 +63,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     why_store_fini(&f->st);
+    why_join_scratch_free(&f->scratch);
     free(f);
     return 0;
 }
@@ -286,7 +288,9 @@ static struct why_conn_rec *attempt(struct fixture *f, const char *srv, const do
 /* A request's tries are read from its window once for every step of the walk (try_pool): a
  * chain of two refused tries, to the two addresses its name resolved to, is found in order
  * among 200 other refused tries of the gateway in the window (to an address no lookup of the
- * name gave), more than the walk keeps on its stack. */
+ * name gave), more than the walk keeps on its stack: in the session's room (the scratch), which
+ * it gives back as large as it grew and which the next walk takes as it is; and, the room lent
+ * (a join within a walk), in room of its own, with the same answer. */
 static void tries_found_among_many_in_window(void **state)
 {
     struct fixture *f = *state;
@@ -307,6 +311,21 @@ static void tries_found_among_many_in_window(void **state)
     assert_ptr_equal(x.attempts[1], a2);
     for (int i = 0; i < 200; i++)
         assert_false(other[i] == x.attempts[0] || other[i] == x.attempts[1]);
+    assert_false(f->scratch.busy);
+    assert_non_null(f->scratch.pool);
+    assert_true(f->scratch.pool_cap >= 202);
+    void *room = f->scratch.pool;
+    for (int lent = 0; lent < 2; lent++) {
+        f->scratch.busy = lent;
+        struct why_join y;
+        why_join_request(&f->cx, client, &y);
+        assert_int_equal(y.nattempts, 2);
+        assert_ptr_equal(y.attempts[0], a1);
+        assert_ptr_equal(y.attempts[1], a2);
+        assert_ptr_equal(f->scratch.pool, room); /* taken as it was and given back, or not lent */
+        assert_int_equal(f->scratch.busy, lent);
+    }
+    f->scratch.busy = false;
 }
 
 /* The walk of a request's tries reads from a record's slot alone that it opened outside the
