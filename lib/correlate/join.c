@@ -3422,28 +3422,14 @@ static void try_pool_add(struct why_store *st, struct try_pool *p, struct why_co
     p->n++;
 }
 
-/* Of a pool in order (newest SYN first), the first try whose SYN is before `before`, and the
- * first whose SYN came more than WHY_CAUSAL_US before `came` (why_ts_diff_us from `came`
- * grows with the SYN's time, so those within it are a head of the pool). */
-static uint32_t pool_before(const struct try_pool *p, struct why_ts before)
+/* Of a pool in order (newest SYN first), the first try whose SYN is before t: every one
+ * before it began at t or later, none from it on did. */
+static uint32_t pool_before(const struct try_pool *p, struct why_ts t)
 {
     uint32_t lo = 0, hi = p->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (why_ts_cmp(p->v[mid].syn, before) < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
-static uint32_t pool_came_before(const struct try_pool *p, struct why_ts came)
-{
-    uint32_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (why_ts_diff_us(came, p->v[mid].syn) < -WHY_CAUSAL_US)
+        if (why_ts_cmp(p->v[mid].syn, t) < 0)
             hi = mid;
         else
             lo = mid + 1;
@@ -3504,9 +3490,12 @@ static bool dial_of_other(const struct why_join_ctx *cx, const struct why_txn *c
     for (const struct why_txn *w = waiting_for_dial(cx, client, rc, NULL, &m); w;
          w = waiting_for_dial(cx, client, rc, w, &m)) {
         uint32_t tries = 0, came = 0;
-        /* in order, the tries counted lie between two searches: not the whole pool for each */
+        /* in order, the tries counted lie between two searches, not the whole pool for each:
+         * begun before rc's SYN, and not before w came less WHY_CAUSAL_US (and 1 us more, for
+         * the microseconds why_ts_diff_us truncates; the test below decides) */
         uint32_t lo = pool->unordered ? 0 : pool_before(pool, c->syn_ts0);
-        uint32_t hi = pool->unordered ? pool->n : pool_came_before(pool, w->req_first_ts);
+        uint32_t hi = pool->unordered ? pool->n
+                                      : pool_before(pool, why_ts_add_us(w->req_first_ts, -(WHY_CAUSAL_US + 1)));
         for (uint32_t k = lo; k < hi; k++) {
             const struct try_rec *r = &pool->v[k];
             tries += why_ts_cmp(r->syn, c->syn_ts0) < 0 && why_ts_diff_us(w->req_first_ts, r->syn) >= -WHY_CAUSAL_US &&
