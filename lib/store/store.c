@@ -957,6 +957,15 @@ static void dns_nvec_bound(struct why_dns_nvec *v)
     v->nmax = v->n;
 }
 
+/* The latest of `run` and an answered record's first query and answer (us). */
+static int64_t dns_done_us(int64_t run, const struct why_dns_rec *r)
+{
+    int64_t q = why_ts_us(r->q_ts), a = why_ts_us(r->a_ts);
+    if (q > run)
+        run = q;
+    return a > run ? a : run;
+}
+
 /* d leaves its vector; once half of it is pruned entries, they go (order kept: the bounds
  * are taken again over the records left, still bounds of what came before each). */
 static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
@@ -969,7 +978,7 @@ static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
     if (++v->dead * 2 <= v->n)
         return;
     uint32_t k = 0, nmax = 0, open_from = 0;
-    int64_t run = INT64_MIN;
+    int64_t run = INT64_MIN, done = INT64_MIN;
     for (uint32_t i = 0; i < v->n; i++) {
         struct why_dns_rec *r = v->e[i].d;
         if (!r)
@@ -980,8 +989,11 @@ static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
             v->e[k].qmax_us = run;
             nmax = k + 1;
         }
-        if (i < v->open_from)
+        if (i < v->open_from) {
+            done = dns_done_us(done, r);
+            v->e[k].done_us = done;
             open_from = k + 1;
+        }
         v->e[k].d = r;
         r->npos = k++;
     }
@@ -2666,7 +2678,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     }
     if (!st->dnvec_lost) {
         d->npos = v->n;
-        v->e[v->n++] = (struct why_dns_nent){d, 0};
+        v->e[v->n++] = (struct why_dns_nent){d, 0, 0};
     }
     st->ndns++;
     dns_key_grow(st);
@@ -2755,12 +2767,30 @@ bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts 
         return false;
     struct why_dns_nvec *v = &st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].v;
     dns_nvec_bound(v);
-    while (v->open_from < v->n && (!v->e[v->open_from].d || v->e[v->open_from].d->a_indexed))
+    while (v->open_from < v->n && (!v->e[v->open_from].d || v->e[v->open_from].d->a_indexed)) {
+        struct why_dns_nent *x = &v->e[v->open_from];
+        int64_t done = v->open_from ? x[-1].done_us : INT64_MIN;
+        x->done_us = x->d ? dns_done_us(done, x->d) : done;
         v->open_from++;
-    uint32_t lo = dns_nvec_search(v, why_ts_us(done_before) - v->late_us - 1000);
+    }
+    int64_t db = why_ts_us(done_before);
+    uint32_t lo = dns_nvec_search(v, db - v->late_us - 1000);
     uint32_t hi = dns_nvec_search(v, why_ts_us(after) + v->slack_us + 1001);
     if (lo > v->open_from)
         lo = v->open_from;
+    /* the records before the first whose done_us reaches done_before (less 1 ms of rounding)
+     * were all asked and answered before it: a wait for an answer longer than most (late_us)
+     * then widens the span only while that lookup could still be pending */
+    uint32_t a = 0, b = v->open_from;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (v->e[mid].done_us < db - 1000)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a > lo)
+        lo = a;
     *sp = (struct why_dns_span){v->e, lo < hi ? lo : hi, hi, v->n, v->slack_us, v->late_us};
     return true;
 }

@@ -389,10 +389,13 @@ struct why_store {
 };
 
 /* A record of a name chain's vector: the record (NULL once pruned) and the latest first query
- * (us) of the records up to it, a bound that only grows along the vector. */
+ * (us) of the records up to it, a bound that only grows along the vector; before the vector's
+ * open_from, also the latest first query or answer of the records up to it (every one of them
+ * answered, or pruned), another such bound. */
 struct why_dns_nent {
     struct why_dns_rec *d;
     int64_t qmax_us;
+    int64_t done_us;
 };
 
 struct why_dns_nvec {
@@ -406,7 +409,8 @@ struct why_dns_nvec {
     uint32_t dead;                    /* entries whose record was pruned */
     uint32_t nmax;                    /* entries whose qmax_us is set (a record's q_ts is set
                                          after why_store_dns_new: the bound is taken later) */
-    uint32_t open_from;               /* every record before it was pruned or is a_indexed */
+    uint32_t open_from;               /* every record before it was pruned or is a_indexed
+                                         (and its entry's done_us is set) */
 };
 
 /* One bucket of the DNS indexes by name (the name's hash): what a DNS message, a prune and a

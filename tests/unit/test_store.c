@@ -954,10 +954,11 @@ static void dns_span_of_window(void **state)
     why_store_dns_answer(&f->st, first, &addr, 1);
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
     assert_int_equal(sp.lo, 51); /* 51 >= 50.5 - 0.001 - 0.001 */
-    /* an answer that came 10 s after its query: so may any other have */
+    /* an answer that came 10 s after its query: so may any other have, but every one asked
+     * before the window was answered before it (their latest query or answer, by the vector) */
     answered(f, "shop.lab", WHY_DNS_A, 101, 111, "198.19.0.10", NULL);
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
-    assert_int_equal(sp.lo, 41);
+    assert_int_equal(sp.lo, 51);
     assert_int_equal(sp.hi, 51);
     /* one asked 51 s before the latest asked before it: the span reaches past all asked
      * within 51 s of the window's start */
@@ -966,7 +967,31 @@ static void dns_span_of_window(void **state)
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
     assert_int_equal(sp.n, 104);
     assert_int_equal(sp.hi, 103); /* 112, past 50.5 + 51 */
-    assert_int_equal(sp.lo, 41);
+    assert_int_equal(sp.lo, 51);
+}
+
+/* A lookup answered long after its query widens the span of the windows it was pending in,
+ * back to it, and of no window after its answer. */
+static void dns_span_after_a_late_answer(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t key = why_request_key("", "api.lab");
+    struct why_dns_span sp;
+    for (int i = 1; i <= 100; i++) /* one a second, answered in 1 ms; the 40th in 12 s */
+        if (i != 70) /* the 70th never */
+            answered(f, "api.lab", WHY_DNS_A, i, i == 40 ? 52 : i + 0.001, "198.19.0.10", NULL);
+        else
+            why_store_dns_new(&f->st, &(struct why_addr){0}, 40002, &(struct why_addr){0}, 53, 7, "api.lab",
+                              WHY_DNS_A)->q_ts = T(70);
+    assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
+    assert_int_equal(sp.lo, 39); /* the 40th, still waiting at 50.5 */
+    assert_int_equal(sp.hi, 50);
+    assert_true(why_store_dns_span(&f->st, key, T(60.5), T(60.5), &sp));
+    assert_int_equal(sp.lo, 60); /* not 48: 60.5 - 12 s (the longest wait) */
+    assert_int_equal(sp.hi, 60);
+    assert_true(why_store_dns_span(&f->st, key, T(80.5), T(80.5), &sp));
+    assert_int_equal(sp.lo, 69); /* the one never answered */
+    assert_int_equal(sp.hi, 80);
 }
 
 /* why_store_dns_upto against a walk from the newest record: the newest asked by t and how
@@ -2402,6 +2427,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(request_index, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_span_after_a_late_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_upto_of_time, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_failed_upto_of, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_vector_grows_after_compaction, setup, teardown),
