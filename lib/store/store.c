@@ -2740,10 +2740,19 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
     }
 }
 
-/* The first entry whose bound is at least t (n if none): the bounds only grow. */
-static uint32_t dns_nvec_search(const struct why_dns_nvec *v, int64_t t)
+/* The first entry of [0, end) whose bound is at least t (end if none): the bounds only grow.
+ * Searched from end back in steps that double, then by halves: a window near the vector's
+ * newest records (a request's, most often) reads a few entries there. */
+static uint32_t dns_nvec_search_to(const struct why_dns_nvec *v, int64_t t, uint32_t end)
 {
-    uint32_t lo = 0, hi = v->n;
+    uint32_t lo = 0, hi = end;
+    uint64_t step = 1;
+    while (step <= end && v->e[end - step].qmax_us >= t) {
+        hi = end - (uint32_t)step;
+        step *= 2;
+    }
+    if (step <= end)
+        lo = end - (uint32_t)step + 1; /* e[end - step] is below t */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (v->e[mid].qmax_us < t)
@@ -2774,14 +2783,14 @@ bool why_store_dns_span(const struct why_store *st, uint64_t key, struct why_ts 
         v->open_from++;
     }
     int64_t db = why_ts_us(done_before);
-    uint32_t lo = dns_nvec_search(v, db - v->late_us - 1000);
-    uint32_t hi = dns_nvec_search(v, why_ts_us(after) + v->slack_us + 1001);
+    uint32_t hi = dns_nvec_search_to(v, why_ts_us(after) + v->slack_us + 1001, v->n);
+    uint32_t lo = dns_nvec_search_to(v, db - v->late_us - 1000, hi);
     if (lo > v->open_from)
         lo = v->open_from;
     /* the records before the first whose done_us reaches done_before (less 1 ms of rounding)
      * were all asked and answered before it: a wait for an answer longer than most (late_us)
      * then widens the span only while that lookup could still be pending */
-    uint32_t a = 0, b = v->open_from;
+    uint32_t a = lo, b = v->open_from;
     while (a < b) {
         uint32_t mid = a + (b - a) / 2;
         if (v->e[mid].done_us < db - 1000)
@@ -2933,7 +2942,7 @@ bool why_store_dns_name_from(struct why_store *st, uint64_t key, struct why_ts t
         return false;
     struct why_dns_nvec *v = &st->dnb[bucket_of(key, WHY_DNS_BUCKETS)].v;
     dns_nvec_bound(v);
-    uint32_t lo = dns_nvec_search(v, why_ts_us(t));
+    uint32_t lo = dns_nvec_search_to(v, why_ts_us(t), v->n);
     *sp = (struct why_dns_span){v->e, lo, lo, v->n, v->slack_us, v->late_us};
     return true;
 }

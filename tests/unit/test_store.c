@@ -994,6 +994,37 @@ static void dns_span_after_a_late_answer(void **state)
     assert_int_equal(sp.hi, 80);
 }
 
+/* The span's bounds, searched, against the vector read entry by entry: for windows at every
+ * quarter second of a name asked out of order and answered in 1 ms to 3 s. */
+static void dns_span_searched_as_read(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t key = why_request_key("", "img.lab");
+    struct why_dns_span sp;
+    for (int i = 0; i < 400; i++) {
+        double q = 1 + i * 0.1 - (i % 9 == 4 ? 0.25 : 0), wait = i % 23 == 0 ? 3 : 0.001 * (1 + i % 5);
+        answered(f, "img.lab", WHY_DNS_A, q, q + wait, "198.19.0.10", NULL);
+    }
+    for (int w = 0; w < 180; w++) {
+        double t = w * 0.25;
+        assert_true(why_store_dns_span(&f->st, key, T(t - 0.002), T(t), &sp));
+        int64_t db = why_ts_us(T(t - 0.002)), after = why_ts_us(T(t)) + sp.slack_us + 1001;
+        uint32_t hi = 0, lo = 0, open = 0;
+        while (hi < sp.n && sp.e[hi].qmax_us < after)
+            hi++;
+        while (lo < hi && sp.e[lo].qmax_us < db - sp.late_us - 1000)
+            lo++;
+        while (open < sp.n && sp.e[open].d->answered)
+            open++;
+        if (lo > open)
+            lo = open;
+        while (lo < open && sp.e[lo].done_us < db - 1000)
+            lo++;
+        assert_int_equal(sp.hi, hi);
+        assert_int_equal(sp.lo, lo < hi ? lo : hi);
+    }
+}
+
 /* why_store_dns_upto against a walk from the newest record: the newest asked by t and how
  * many after it, asked for times in any order, after records come and after some go. */
 static void dns_upto_matches_walk(struct fixture *f, double t)
@@ -2428,6 +2459,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(requests_by_path_ending, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_of_window, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_span_after_a_late_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_span_searched_as_read, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_upto_of_time, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_failed_upto_of, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_vector_grows_after_compaction, setup, teardown),
