@@ -977,12 +977,16 @@ static void dns_span_after_a_late_answer(void **state)
     struct fixture *f = *state;
     uint64_t key = why_request_key("", "api.lab");
     struct why_dns_span sp;
-    for (int i = 1; i <= 100; i++) /* one a second, answered in 1 ms; the 40th in 12 s */
-        if (i != 70) /* the 70th never */
+    struct why_addr cli = A("198.19.0.2"), srv = A("198.19.0.53");
+    for (int i = 1; i <= 100; i++) { /* one a second, answered in 1 ms; the 40th in 12 s */
+        if (i != 70) {
             answered(f, "api.lab", WHY_DNS_A, i, i == 40 ? 52 : i + 0.001, "198.19.0.10", NULL);
-        else
-            why_store_dns_new(&f->st, &(struct why_addr){0}, 40002, &(struct why_addr){0}, 53, 7, "api.lab",
-                              WHY_DNS_A)->q_ts = T(70);
+            continue;
+        }
+        struct why_dns_rec *never = why_store_dns_new(&f->st, &cli, 40002, &srv, 53, 7, "api.lab", WHY_DNS_A);
+        assert_non_null(never); /* the 70th: never answered */
+        never->q_ts = never->last_q_ts = T(70);
+    }
     assert_true(why_store_dns_span(&f->st, key, T(50.5), T(50.5), &sp));
     assert_int_equal(sp.lo, 39); /* the 40th, still waiting at 50.5 */
     assert_int_equal(sp.hi, 50);
