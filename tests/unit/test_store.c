@@ -1009,7 +1009,7 @@ static void dns_span_searched_as_read(void **state)
         double q = 1 + i * 0.1 - (i % 9 == 4 ? 0.25 : 0), wait = i % 23 == 0 ? 3 : 0.001 * (1 + i % 5);
         answered(f, "img.lab", WHY_DNS_A, q, q + wait, "198.19.0.10", NULL);
     }
-    for (int w = 0; w < 180; w++) {
+    for (int w = 1; w <= 180; w++) {
         double t = w * 0.25;
         assert_true(why_store_dns_span(&f->st, key, T(t - 0.002), T(t), &sp));
         int64_t db = why_ts_us(T(t - 0.002)), after = why_ts_us(T(t)) + sp.slack_us + 1001;
