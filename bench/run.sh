@@ -46,8 +46,9 @@
 #
 # Page cache warmed (cat FILE >/dev/null) before each file; cputime (bench/cputime.c) gives CPU
 # and wall seconds to the microsecond (the tables: the millisecond) and peak RSS. Raw outputs
-# and the table: bench/out/run-DATE/. Exit 0 when every program that ran succeeded and every
-# --exhaustive comparison was identical.
+# and the table: bench/out/run-DATE/; every round of every program timed in turn, one line
+# each (name, round, CPU s, wall s, peak RSS MiB, exit status): run-DATE/rounds.tsv. Exit 0
+# when every program that ran succeeded and every --exhaustive comparison was identical.
 # The whole script is one block, read before it runs (as make-shape.sh): editing the file while
 # a run goes on cannot change what that run does.
 {
@@ -172,6 +173,7 @@ sides() {
       name="${SIDE_NAME[$j]}"
       eval "timed \"\$name.\$i\" ${SIDE_CMD[$j]}"
       PCR[$name.$i]=$T_CPU
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$i" "$T_CPU" "$T_WALL" "$T_RSS" "$T_RC" >> "$OUTDIR/rounds.tsv"
       if [ -z "${PC[$name]:-}" ] || awk -v a="$T_CPU" -v b="${PC[$name]}" 'BEGIN {exit !(a < b)}'; then
         PW[$name]=$T_WALL; PC[$name]=$T_CPU; PR[$name]=$T_RSS; PRC[$name]=$T_RC
         for x in out err time; do cp -f "$OUTDIR/$name.$i.$x" "$OUTDIR/$name.$x"; done
