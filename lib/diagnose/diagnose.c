@@ -887,15 +887,6 @@ static void claim_answer(struct why_incident *inc, const struct why_txn *t, stru
 
 /* ---- the gateway's own schedule (correlate/background.c): a 5xx with no attempt ---- */
 
-/* The gateway's answer says no server was available: HAProxy's built-in 503 page. Not
- * Varnish's "Backend fetch failed": it says that for every failure, a backend held down after
- * a refusal too. Nor Caddy's empty 503: its reverse proxy's "no upstreams available" is the
- * same bytes as any `respond 503` of its configuration (the balance shape's nx.bench, which
- * has no server: 293 of them told as its checks of another site's server failing), so it says
- * nothing of servers; its checks are listed as what the capture shows of that time
- * (no_upstream_context), as for Apache's page. */
-static bool says_no_server(const struct why_txn *t) { return t->says_no_server; }
-
 static bool background_dns_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_txn *t = x->client;
@@ -969,16 +960,22 @@ static void check_evidence(struct why_incident *inc, const struct why_join *x, s
     }
 }
 
-/* The gateway's answer says no server was available (HAProxy, Caddy); or Varnish's says the
- * fetch failed, the last check of every server it checks failed, no attempt began while the
- * request waited, and no connection to an address a request's attempt also went to was
- * refused in the 0.25 s before (so no backend was held down after a refusal: not tried
- * because its probes marked it sick). */
+/* The gateway's answer says no server was available (HAProxy's built-in 503 page:
+ * says_no_server); or Varnish's says the fetch failed, the last check of every server it
+ * checks failed, no attempt began while the request waited, and no connection to an address
+ * a request's attempt also went to was refused in the 0.25 s before (so no backend was held
+ * down after a refusal: not tried because its probes marked it sick). Varnish's "Backend fetch
+ * failed" alone says nothing of servers: it says that for every failure, a backend held down
+ * after a refusal too. Nor does Caddy's empty 503: its reverse proxy's "no upstreams
+ * available" is the same bytes as any `respond 503` of its configuration (the balance shape's
+ * nx.bench, which has no server: 293 of them told as its checks of another site's server
+ * failing); its checks are listed as what the capture shows of that time
+ * (no_upstream_context), as for Apache's page. */
 static bool health_check_cause(struct why_incident *inc, const struct why_join *x, struct why_dg_ctx *f)
 {
     const struct why_txn *t = x->client;
     bool varnish = why_join_varnish_fetch_failed(t) && !x->nchecks_ok && !x->attempt_near;
-    if (!x->nchecks || !(says_no_server(t) || varnish))
+    if (!x->nchecks || !(t->says_no_server || varnish))
         return false;
     /* another name's lookups failing too: the checks are one reading (WHY_ALT_CHECKS_FAILING)
      * and the lookups another, neither the cause (no_upstream_context lists the checks) */
@@ -988,7 +985,7 @@ static bool health_check_cause(struct why_incident *inc, const struct why_join *
     check_evidence(inc, x, f);
     why_dg_param(inc, "servers=%u", x->nchecks);
     why_dg_say(inc, WHY_P_HEALTH_CHECKS, inc->claim, NULL, NULL, t->status,
-               varnish && !says_no_server(t) && !x->reading, 0, 0);
+               varnish && !t->says_no_server && !x->reading, 0, 0);
     return true;
 }
 
