@@ -1418,8 +1418,18 @@ static struct why_conn_rec *chain_prev_read(const struct why_join_ctx *cx, struc
 {
     const struct why_conn *c = why_rec_conn(rc);
     struct why_conn_rec *best = NULL;
+    /* The path's records are newest first by creation: one begun before `stop`, and every one
+     * made before it (begun at most rlag_us after it), ended (attempt_span_us after its first
+     * packet at most, if it never connected) more than WHY_CHAIN_GAP_US before rc's SYN, less
+     * the reorder tolerance: none of them can be the try before rc. A busy path holds minutes
+     * of its tries (a refused server's hundreds a second), and each failed request asked this
+     * of each try of its chain. */
+    bool bounded = cx->attempt_span_us > 0 && !cx->exhaustive && !cx->st->conns_unordered;
+    struct why_ts stop = why_ts_add_us(c->syn_ts0, -(WHY_CHAIN_GAP_US + cx->attempt_span_us + cx->st->rlag_us + WHY_SKEW_US));
     for (struct why_conn_rec *o = path_attempts_before(cx, rc); o; o = why_store_attempts_next(cx->st, o)) {
         const struct why_conn *oc = why_rec_conn(o);
+        if (bounded && why_ts_cmp(o->first_ts, stop) < 0)
+            break;
         if (o == rc || o->claimed || oc->syn_count == 0 || oc->midstream || !attempt_failed(o) ||
             !why_join_same_path(oc, c) || why_ts_cmp(oc->syn_ts0, c->syn_ts0) >= 0)
             continue;

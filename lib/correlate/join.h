@@ -285,6 +285,9 @@ struct why_join_ctx {
                                      names DNS answered an address with */
     int64_t syn_rtt_max_us;       /* the flow table's syn_rtt_max_us (0: none, or not known) */
     struct why_join_scratch *scratch; /* NULL, or the session's room for a request's walk */
+    int64_t attempt_span_us;      /* the flow table's attempt_span_us: an attempt that did not
+                                     connect ended at most this long after its first packet (0:
+                                     not known, no bound) */
 };
 
 /* Room a request's walk of its window's tries uses and gives back (why_join_request), kept

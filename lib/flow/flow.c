@@ -1497,6 +1497,17 @@ static void conn_encap(struct why_flow *f, struct why_conn *c, enum why_dir dir,
         c->encap_varied = true;
 }
 
+/* c, not established nor begun mid-stream, has a packet (or an ICMP error) at t: its span
+ * so far counts toward the table's attempt_span_us */
+static void attempt_span(struct why_flow *f, const struct why_conn *c, struct why_ts t)
+{
+    int64_t us = why_ts_diff_us(c->first_ts, t);
+    if (us < 1)
+        us = 1; /* (0 says none) */
+    if (us > f->st.attempt_span_us)
+        f->st.attempt_span_us = us;
+}
+
 static void tcp_in(struct why_flow *f, const struct why_pkt *p)
 {
     uint8_t fl = p->tcp_flags;
@@ -1572,6 +1583,8 @@ static void tcp_in(struct why_flow *f, const struct why_pkt *p)
     conn_encap(f, c, dir, p);
     h->last_frame = frame_num(p);
     h->last_ts = frame_ts(p);
+    if (__builtin_expect(!c->established && !c->midstream, 0))
+        attempt_span(f, c, h->last_ts);
     if (__builtin_expect(h->packets == 1, 0))
         first_packet(f, x, h);
     if (paired)
@@ -1647,6 +1660,8 @@ static void icmp_in(struct why_flow *f, const struct why_pkt *p)
         return;
     }
     struct why_conn *c = &x->c;
+    if (!c->established && !c->midstream)
+        attempt_span(f, c, frame_ts(p));
     /* the first error's details, and every error's time as the last (NULL: out of memory,
      * counted: this error is not kept) */
     struct why_conn_more *m = more_of(f, c);

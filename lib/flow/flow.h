@@ -302,6 +302,12 @@ struct why_flow_stats {
     int64_t syn_rtt_max_us;       /* the longest a captured SYN-ACK or reset answering a SYN
                                      came after the last SYN before it (us; 0: none yet): how
                                      late an answer the capture missed could have come */
+    int64_t attempt_span_us;      /* the longest from a connection's first packet to a later
+                                     one, or an ICMP error quoting it, while it was neither
+                                     established nor begun mid-stream (us, at least 1; 0: none
+                                     yet): an attempt that never connected ended (its last
+                                     SYN, SYN-ACK, reset or ICMP error) at most this long
+                                     after it began */
     uint32_t encap_chains;        /* distinct tunnel paths kept (<= WHY_FLOW_ENCAP_CHAINS_MAX) */
     uint64_t encap_chains_over;   /* packets whose tunnel path did not fit: their connection
                                      names no tunnel in its evidence (cap) */

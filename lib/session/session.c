@@ -128,7 +128,8 @@ static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
                                  &s->opaque, &s->sched, NULL, false, NULL, false, NULL, false, &s->spare, s->names,
-                                 why_flow_stats(s->flow)->syn_rtt_max_us, &s->scratch};
+                                 why_flow_stats(s->flow)->syn_rtt_max_us, &s->scratch,
+                                 why_flow_stats(s->flow)->attempt_span_us};
 }
 
 /* ---- what the client legs showed, second by second (background work) ---- */
@@ -340,7 +341,8 @@ static bool deferred(const struct why_session *s, const struct why_txn *t)
     if (!t->has_resp || t->status < 500)
         return false;
     struct why_join_ctx cx = {.st = (struct why_store *)&s->st, .gw = &s->gw, .now = s->now,
-                              .exhaustive = s->opt.exhaustive};
+                              .exhaustive = s->opt.exhaustive,
+                              .attempt_span_us = why_flow_stats(s->flow)->attempt_span_us};
     return why_join_defer(&cx, t);
 }
 

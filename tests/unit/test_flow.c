@@ -545,6 +545,35 @@ static void icmp_join(void **state)
     done(f, &r);
 }
 
+/* How long an attempt that never connected went on (attempt_span_us: the join's walk back along
+ * a path's tries stops by it): from its first packet to its latest SYN, reset or ICMP error
+ * while it was neither established nor begun mid-stream. A lone SYN counts 1 us (0 is none);
+ * what an established connection does later, or one begun mid-stream, does not count. */
+static void attempt_span(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct why_flow *f = mk(&r);
+    const struct why_flow_stats *st = why_flow_stats(f);
+    assert_int_equal(st->attempt_span_us, 0);
+    tx(f, (struct seg){1, 0, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    assert_int_equal(st->attempt_span_us, 1);
+    icmp(f, 900000, 6, CLI, CPORT, SRV, SPORT); /* (frame n at n us) */
+    assert_int_equal(st->attempt_span_us, 900000);
+    tx(f, (struct seg){2, 1000, FROM_C, 0, S, 1000, 0, NULL, 0, 0});
+    assert_int_equal(st->attempt_span_us, 1000000);
+    handshake(f, 41001, 3, 5000);
+    tx(f, (struct seg){6, 65000, FROM_C, 41001, A | P, 1001, 5001, "GET", 0, 0});
+    tx(f, (struct seg){7, 70000, FROM_S, 41002, A, 9000, 300, "resp", 0, 0});
+    tx(f, (struct seg){8, 90000, FROM_S, 41002, A, 9004, 300, "more", 0, 0});
+    assert_int_equal(st->attempt_span_us, 1000000);
+    tx(f, (struct seg){9, 100000, FROM_C, 41003, S, 1, 0, NULL, 0, 0});
+    tx(f, (struct seg){10, 102500, FROM_S, 41003, R | A, 0, 2, NULL, 0, 0});
+    assert_int_equal(st->attempt_span_us, 2500000);
+    why_flow_finish(f);
+    done(f, &r);
+}
+
 static void port_reuse(void **state)
 {
     (void)state;
@@ -1394,6 +1423,7 @@ int main(void)
         cmocka_unit_test(listener_slots_same_every_run),
         cmocka_unit_test(rst_answers_syn),
         cmocka_unit_test(icmp_join),
+        cmocka_unit_test(attempt_span),
         cmocka_unit_test(port_reuse),
         cmocka_unit_test(recent_connection),
         cmocka_unit_test(midstream_roles),
