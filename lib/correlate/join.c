@@ -1816,26 +1816,10 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
                          struct named_memo *m)
 {
     const struct why_conn *c = why_rec_conn(rc);
-    int64_t gap = why_ts_diff_us(why_join_attempt_end(rc), q->resp_first_ts);
     if (why_ts_diff_us(q->req_first_ts, c->syn_ts0) < -WHY_CAUSAL_US ||
         why_ts_cmp(c->syn_ts0, q->resp_first_ts) > 0)
         return -1; /* a gateway does not answer for an attempt it makes after */
-    if (unheard_at_answer(rc, q->resp_first_ts))
-        return -1;
-    if (named_for_other(cx, q, rc, m))
-        return -1;
-    if (check_while_unresolved(cx, q, rc))
-        return -1;
-    if (gap < -WHY_CAUSAL_US) {
-        /* a SYN retransmitted right after the answer: the gateway had given up on the
-         * attempt (its connect timeout) as the kernel's timer fired; it ended at the answer */
-        uint32_t n = c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX : c->syn_count;
-        if (n < 2 || why_ts_cmp(why_conn_syn_ts(c, n - 2), q->resp_first_ts) > 0 ||
-            why_ts_diff_us(q->resp_first_ts, why_conn_syn_ts(c, n - 1)) > WHY_GIVEUP_RACE_US ||
-            why_ts_diff_us(q->resp_first_ts, why_join_attempt_end(rc)) > WHY_GIVEUP_RACE_US)
-            return -1;
-        return -gap; /* as far from the answer as an attempt that ended this much before */
-    }
+    int64_t gap = why_ts_diff_us(why_join_attempt_end(rc), q->resp_first_ts);
     /* A check is a final attempt only at once before the answer: within WHY_FAILOVER_US where
      * the schedule drifts (a loaded machine's checks, among which a request's dial can pass
      * for one), within WHY_SAME_TURN_US where it keeps time (races/run25: HAProxy's check of
@@ -1852,16 +1836,37 @@ static int64_t final_gap(const struct why_join_ctx *cx, const struct why_txn *q,
      * bench's refuse.bench at 2 GB: 3 tries read as 1). Not a SYN before the request, within
      * the capture's reordering: a check's (a live run of 3 December: Varnish's probe left
      * 29 us before hc's request came). */
-    int64_t after_req = why_ts_diff_us(q->req_first_ts, c->syn_ts0);
+    /* (Every test here that returns -1 only reads, so their order does not change the answer,
+     * but for the SYN sent again past the answer below (gap < -WHY_CAUSAL_US), which this one
+     * cannot meet: this one comes first, as it turns down most of the pairs a match asks, every
+     * check of a busy gateway's window against every request, from the answers kept of the
+     * server's schedule.) */
     bool dialled = own_dial(cx, q, rc);
+    if (!dialled && gap > WHY_FAILOVER_US && fits_checks(cx, rc))
+        return -1;
+    if (unheard_at_answer(rc, q->resp_first_ts))
+        return -1;
+    if (named_for_other(cx, q, rc, m))
+        return -1;
+    if (check_while_unresolved(cx, q, rc))
+        return -1;
+    if (gap < -WHY_CAUSAL_US) {
+        /* a SYN retransmitted right after the answer: the gateway had given up on the
+         * attempt (its connect timeout) as the kernel's timer fired; it ended at the answer */
+        uint32_t n = c->syn_count > WHY_SYN_TRIES_MAX ? WHY_SYN_TRIES_MAX : c->syn_count;
+        if (n < 2 || why_ts_cmp(why_conn_syn_ts(c, n - 2), q->resp_first_ts) > 0 ||
+            why_ts_diff_us(q->resp_first_ts, why_conn_syn_ts(c, n - 1)) > WHY_GIVEUP_RACE_US ||
+            why_ts_diff_us(q->resp_first_ts, why_join_attempt_end(rc)) > WHY_GIVEUP_RACE_US)
+            return -1;
+        return -gap; /* as far from the answer as an attempt that ended this much before */
+    }
+    int64_t after_req = why_ts_diff_us(q->req_first_ts, c->syn_ts0);
     /* nor is a silent try that is a later request's dial, when the gateway tried something
      * between q's request and it (a gateway that dialled late for q, with no try before, may
      * have dialled rc for q: Varnish on a loaded machine dialled 9 ms after its request,
      * races/run13) */
     if (!dialled && after_req > WHY_FAILOVER_US && dialled_for_later(cx, q, q->req_first_ts, rc) &&
         !first_try_after(cx, q, rc))
-        return -1;
-    if (!dialled && gap > WHY_FAILOVER_US && fits_checks(cx, rc))
         return -1;
     if (!dialled && gap > WHY_SAME_TURN_US && why_join_on_beat(cx, rc))
         return -1;
