@@ -14,6 +14,7 @@
 #include "proto/http2.h"
 #include "proto/tls.h"
 #include "util/ascii.h"
+#include "util/fmt.h"
 #include "util/url.h"
 
 static double secs(int64_t us) { return (double)us / 1e6; }
@@ -335,7 +336,7 @@ static bool connect_cause(struct why_incident *inc, const struct why_join *x, st
         char sched[120] = "";
         size_t o = 0;
         for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
-            o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "",
+            o += (size_t)why_fmt(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "",
                                   secs(inc->schedule_us[i]));
         if (others)
             why_dg_param(inc, "tries=%u schedule=%ss gave_up_after=%.1fs others_answered=%u", tries, sched,
@@ -385,7 +386,7 @@ static bool stall_cause(struct why_incident *inc, const struct why_txn *t,
     /* the body so far: the stream's bytes after the segment that carried the head */
     uint64_t at = s->bytes;
     uint64_t got = t->body_bytes ? t->body_bytes : at > t->resp_stream_at ? at - t->resp_stream_at : 0;
-    snprintf(f->a->got, sizeof f->a->got, "%" PRIu64, got);
+    why_fmt(f->a->got, sizeof f->a->got, "%" PRIu64, got);
     why_dg_ev_conn(inc, WHY_EVK_DATA, t->rc, WHY_S2C, s->last_data_frame, s->last_data_ts,
                    WHY_P_EV_LAST_BYTES, NULL, NULL, 0, 0);
     why_dg_ev_conn(inc, WHY_EVK_GIVE_UP, t->rc, WHY_C2S, ce->frame, ce->ts,
@@ -666,7 +667,7 @@ static bool response_cause(struct why_incident *inc, const struct why_join *x,
             return false;
         why_dg_cause(inc, rst ? WHY_CAUSE_RESET_IN_BODY : WHY_CAUSE_CLOSED_IN_BODY);
         uint64_t got = u->body_bytes ? u->body_bytes : u->rc->c->half[WHY_S2C].bytes;
-        snprintf(f->a->got, sizeof f->a->got, "%" PRIu64, got);
+        why_fmt(f->a->got, sizeof f->a->got, "%" PRIu64, got);
         if (u->expected_len >= 0)
             why_dg_param(inc, "by=%s status=%d body=%s of %" PRId64, rst ? "RST" : "FIN", u->status, f->a->got,
                u->expected_len);
@@ -774,7 +775,7 @@ static bool tls_cause(struct why_incident *inc, const struct why_join *x, struct
            rc->tls->cert_problem ? rc->tls->cert_text : "-", cert_alert ? an : "-");
         if (f->who && f->who[0]) { /* no gateway: the host that refused it */
             char to[WHY_WORDS_S];
-            snprintf(to, sizeof to, "%s (SNI %s)", dst, rc->tls->sni[0] ? rc->tls->sni : "-");
+            why_fmt(to, sizeof to, "%s (SNI %s)", dst, rc->tls->sni[0] ? rc->tls->sni : "-");
             why_dg_say(inc, WHY_P_CERT_REFUSED_BY, f->who, to,
                        rc->tls->cert_problem ? rc->tls->cert_text : "", cert_alert, 0, 0, 0);
         } else {
@@ -1084,7 +1085,7 @@ static bool head_too_big_cause(struct why_incident *inc, const struct why_join *
     if (!u || !u->has_resp || u->status >= 500 || t->status != 502 || u->resp_head_bytes < WHY_GW_HEAD_BUF)
         return false;
     why_dg_cause(inc, WHY_CAUSE_HEAD_TOO_BIG);
-    snprintf(f->a->got, sizeof f->a->got, "%u", u->resp_head_bytes);
+    why_fmt(f->a->got, sizeof f->a->got, "%u", u->resp_head_bytes);
     why_dg_param(inc, "head_bytes=%u status=%d", u->resp_head_bytes, u->status);
     why_dg_ev_conn(inc, WHY_EVK_UPSTREAM_RESPONSE, u->rc, WHY_S2C, u->resp_first_frame, u->resp_first_ts,
                    WHY_P_EV_HEAD_BEGINS, NULL, NULL, u->status, 0);
@@ -1110,7 +1111,7 @@ static bool goaway_before_cause(struct why_incident *inc, const struct why_join 
     why_str_copy(a->h2_code, sizeof a->h2_code, code);
     a->h2_by = WHY_H2_BY_ORIGIN;
     why_addr_str(&c->srv_addr, a->addr, sizeof a->addr);
-    snprintf(a->port, sizeof a->port, "%u", c->srv_port);
+    why_fmt(a->port, sizeof a->port, "%u", c->srv_port);
     why_dg_cause(inc, h2_protocol_code(rc->more->h2.goaway_code) ? WHY_CAUSE_H2_PROTOCOL_ERROR
                                                            : WHY_CAUSE_H2_GOAWAY_UNPROCESSED);
     why_dg_ev_conn(inc, WHY_EVK_H2_GOAWAY, rc, WHY_S2C, rc->more->h2.goaway_frame, rc->more->h2.goaway_ts, WHY_P_EV_H2_GOAWAY,
@@ -1192,7 +1193,7 @@ static bool passthrough_cause(struct why_incident *inc, const struct why_join *x
             t->cert_problem ? t->cert_text : "-", cert_alert ? name : "-");
         char who[64], to[WHY_WORDS_S];
         why_addr_str(&cc->cli_addr, who, sizeof who);
-        snprintf(to, sizeof to, "%s (SNI %s), passed through the gateway %s", dst, t->sni[0] ? t->sni : "-", gw);
+        why_fmt(to, sizeof to, "%s (SNI %s), passed through the gateway %s", dst, t->sni[0] ? t->sni : "-", gw);
         why_dg_say(inc, WHY_P_CERT_REFUSED_BY, who, to, t->cert_problem ? t->cert_text : "", cert_alert, 0, 0, 0);
         return true;
     }
@@ -1296,7 +1297,7 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     inc->status = t->has_resp && !ce.client_gave_up ? t->status : 0; /* what the client saw */
     const char *claim = why_resp_str(t->resp, WHY_RESP_CLAIM), *title = why_resp_str(t->resp, WHY_RESP_TITLE);
     if (claim[0] && title[0])
-        snprintf(inc->claim, sizeof inc->claim, "%s | %s", claim, title);
+        why_fmt(inc->claim, sizeof inc->claim, "%s | %s", claim, title);
     else
         why_str_copy(inc->claim, sizeof inc->claim, claim[0] ? claim : title);
     why_str_copy(inc->server, sizeof inc->server, why_resp_str(t->resp, WHY_RESP_SERVER));
@@ -1329,16 +1330,16 @@ enum why_verdict why_diagnose(const struct why_diag_ctx *cx, const struct why_jo
     if (x->up_conn) {
         const struct why_conn *uc = why_rec_conn(x->up_conn);
         why_addr_str(&uc->srv_addr, f.a->addr, sizeof f.a->addr);
-        snprintf(f.a->port, sizeof f.a->port, "%u", uc->srv_port);
+        why_fmt(f.a->port, sizeof f.a->port, "%u", uc->srv_port);
     } else if (u.host[0]) {
         why_str_copy(f.a->addr, sizeof f.a->addr, u.host);
-        snprintf(f.a->port, sizeof f.a->port, "%u", u.port);
+        why_fmt(f.a->port, sizeof f.a->port, "%u", u.port);
     }
-    snprintf(f.a->status, sizeof f.a->status, "%d", t->status);
+    why_fmt(f.a->status, sizeof f.a->status, "%d", t->status);
 
     bool found = false;
     if (grpc_failed(t->grpc_status))
-        snprintf(f.a->grpc, sizeof f.a->grpc, "grpc-status %d%s%s", t->grpc_status,
+        why_fmt(f.a->grpc, sizeof f.a->grpc, "grpc-status %d%s%s", t->grpc_status,
                  why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE)[0] ? " " : "", why_resp_str(t->resp, WHY_RESP_GRPC_MESSAGE));
     /* 1. origin's own 5xx (or failing gRPC status) passed through */
     if (grpc_failed(t->grpc_status) && t->status < 500 &&
@@ -1541,7 +1542,7 @@ bool why_diagnose_unjoined(const struct why_diag_ctx *cx, const struct why_join 
         const struct why_conn *c = why_rec_conn(x->attempts[0]);
         origin = x->passthrough ? &why_rec_conn(x->client_conn)->cli_addr : &c->cli_addr;
         why_addr_str(&c->srv_addr, f.a->addr, sizeof f.a->addr);
-        snprintf(f.a->port, sizeof f.a->port, "%u", c->srv_port);
+        why_fmt(f.a->port, sizeof f.a->port, "%u", c->srv_port);
         why_str_copy(f.a->host, sizeof f.a->host, f.a->addr);
         inc->ts = c->first_ts;
         inc->request_frame = c->first_frame;

@@ -7,6 +7,7 @@
 
 #include "proto/dns.h"
 #include "render/render.h"
+#include "util/fmt.h"
 
 static double secs(int64_t us) { return (double)us / 1e6; }
 
@@ -14,15 +15,15 @@ static double secs(int64_t us) { return (double)us / 1e6; }
 static void fmt_wait(char *buf, size_t n, int64_t us)
 {
     if (us < 0)
-        snprintf(buf, n, "?");
+        why_fmt(buf, n, "?");
     else if (us >= 10000000)
-        snprintf(buf, n, "%.0f s", secs(us));
+        why_fmt(buf, n, "%.0f s", secs(us));
     else if (us >= 1000000)
-        snprintf(buf, n, "%.2f s", secs(us));
+        why_fmt(buf, n, "%.2f s", secs(us));
     else if (us >= 1000)
-        snprintf(buf, n, "%.0f ms", (double)us / 1000.0);
+        why_fmt(buf, n, "%.0f ms", (double)us / 1000.0);
     else
-        snprintf(buf, n, "%.1f ms", (double)us / 1000.0);
+        why_fmt(buf, n, "%.1f ms", (double)us / 1000.0);
 }
 
 static const char *plural(int64_t n, const char *one, const char *more) { return n == 1 ? one : more; }
@@ -45,12 +46,12 @@ static void checks_text(const struct why_fix_args *f, char *out, size_t size)
     for (uint32_t i = 0; i < f->nchecks && i < sizeof f->checks / sizeof f->checks[0]; i++) {
         char what[48];
         switch (f->checks[i].outcome) {
-        case WHY_CHECK_ANSWERED: snprintf(what, sizeof what, "answered %d", f->checks[i].status); break;
-        case WHY_CHECK_REFUSED: snprintf(what, sizeof what, "refused"); break;
-        case WHY_CHECK_ICMP: snprintf(what, sizeof what, "ICMP error"); break;
-        default: snprintf(what, sizeof what, "no answer"); break;
+        case WHY_CHECK_ANSWERED: why_fmt(what, sizeof what, "answered %d", f->checks[i].status); break;
+        case WHY_CHECK_REFUSED: why_fmt(what, sizeof what, "refused"); break;
+        case WHY_CHECK_ICMP: why_fmt(what, sizeof what, "ICMP error"); break;
+        default: why_fmt(what, sizeof what, "no answer"); break;
         }
-        int n = snprintf(out + o, size - o, "%s%s %s", i ? ", " : "", f->checks[i].server, what);
+        int n = why_fmt(out + o, size - o, "%s%s %s", i ? ", " : "", f->checks[i].server, what);
         if (n < 0 || (size_t)n >= size - o)
             break;
         o += (size_t)n;
@@ -66,22 +67,22 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
     switch (w->phrase) {
     case WHY_P_DNS_RCODE:
         fmt_wait(wt, sizeof wt, n[2]);
-        snprintf(out, size, "DNS server %s answered %s for %s (%u %s, %s).", s0,
+        why_fmt(out, size, "DNS server %s answered %s for %s (%u %s, %s).", s0,
                  why_dns_rcode_name((uint8_t)n[0]), s1, (unsigned)n[1], plural(n[1], "query", "queries"), wt);
         break;
     case WHY_P_DNS_NODATA:
         fmt_wait(wt, sizeof wt, n[2]);
-        snprintf(out, size, "DNS server %s answered %s with no address (NODATA) for every query (%u, %s).",
+        why_fmt(out, size, "DNS server %s answered %s with no address (NODATA) for every query (%u, %s).",
                  s0, s1, (unsigned)n[1], wt);
         break;
     case WHY_P_DNS_NO_ANSWER:
         fmt_wait(wt, sizeof wt, n[2]);
-        snprintf(out, size, "DNS server %s never answered: %u %s for %s, %u %s in all, given up after %s.",
+        why_fmt(out, size, "DNS server %s never answered: %u %s for %s, %u %s in all, given up after %s.",
                  s0, (unsigned)n[0], plural(n[0], "query", "queries"), s1, (unsigned)n[1],
                  plural(n[1], "send", "sends"), wt);
         break;
     case WHY_P_SYN_ICMP:
-        snprintf(out, size, "%s's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).",
+        why_fmt(out, size, "%s's SYN to %s drew ICMP%s type %u code %u from %s (%u %s).",
                  s0[0] ? s0 : "The gateway", s1, n[0] == 6 ? "v6" : "", (unsigned)n[1], (unsigned)n[2], s2,
                  (unsigned)n[3], plural(n[3], "try", "tries"));
         break;
@@ -91,17 +92,17 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
             fmt_wait(wt, sizeof wt, n[2]);
             fmt_wait(w2, sizeof w2, n[1]);
             if (n[1] && n[2])
-                snprintf(gap, sizeof gap, "The first came %s after the request and the answer %s after the last", wt,
+                why_fmt(gap, sizeof gap, "The first came %s after the request and the answer %s after the last", wt,
                          w2);
             else if (n[2])
-                snprintf(gap, sizeof gap, "The first came %s after the request", wt);
+                why_fmt(gap, sizeof gap, "The first came %s after the request", wt);
             else
-                snprintf(gap, sizeof gap, "The answer came %s after the last", w2);
-            snprintf(out, size, "%s answered the SYN from %s with a reset (%u %s found): connection refused. %s: the "
+                why_fmt(gap, sizeof gap, "The answer came %s after the last", w2);
+            why_fmt(out, size, "%s answered the SYN from %s with a reset (%u %s found): connection refused. %s: the "
                      "gateway tried or waited meanwhile, and a try of its own then is not counted.", s0,
                      s1[0] ? s1 : "the gateway", (unsigned)n[0], plural(n[0], "try", "tries"), gap);
         } else {
-            snprintf(out, size, "%s answered the SYN from %s with a reset (%u %s): connection refused.", s0,
+            why_fmt(out, size, "%s answered the SYN from %s with a reset (%u %s): connection refused.", s0,
                      s1[0] ? s1 : "the gateway", (unsigned)n[0], plural(n[0], "try", "tries"));
         }
         break;
@@ -109,74 +110,74 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         char sched[120] = "";
         size_t o = 0;
         for (uint32_t i = 0; i < inc->nschedule && o + 12 < sizeof sched; i++)
-            o += (size_t)snprintf(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "", secs(inc->schedule_us[i]));
+            o += (size_t)why_fmt(sched + o, sizeof sched - o, "%s%.1f", i ? "," : "", secs(inc->schedule_us[i]));
         fmt_wait(wt, sizeof wt, n[1]);
         if (n[2])
-            snprintf(out, size, "%s sent %u %s to %s (at %ss) and got no answer, while %s answered %u other %s "
+            why_fmt(out, size, "%s sent %u %s to %s (at %ss) and got no answer, while %s answered %u other %s "
                      "meanwhile; it gave up after %s.", s0[0] ? s0 : "The gateway", (unsigned)n[0],
                      plural(n[0], "SYN", "SYNs"), s1, sched, s1, (unsigned)n[2],
                      plural(n[2], "connection's SYN", "connections' SYNs"), wt);
         else
-            snprintf(out, size, "%s sent %u %s to %s (at %ss) and got no answer; it gave up after %s.",
+            why_fmt(out, size, "%s sent %u %s to %s (at %ss) and got no answer; it gave up after %s.",
                      s0[0] ? s0 : "The gateway", (unsigned)n[0], plural(n[0], "SYN", "SYNs"), s1, sched, wt);
         break;
     }
     case WHY_P_NOT_HTTP:
-        snprintf(out, size, "%s answered the request with bytes that are not an HTTP status line: \"%s\".", s0, s1);
+        why_fmt(out, size, "%s answered the request with bytes that are not an HTTP status line: \"%s\".", s0, s1);
         break;
     case WHY_P_CLOSED_EARLY:
         fmt_wait(wt, sizeof wt, n[1]);
-        snprintf(out, size, "%s %s the connection %s after the request, without sending a response.", s0,
+        why_fmt(out, size, "%s %s the connection %s after the request, without sending a response.", s0,
                  n[0] ? "reset" : "closed", wt);
         break;
     case WHY_P_NO_RESPONSE:
         fmt_wait(wt, sizeof wt, n[0]);
-        snprintf(out, size, "%s accepted the request and sent nothing for %s, until the gateway gave up.", s0, wt);
+        why_fmt(out, size, "%s accepted the request and sent nothing for %s, until the gateway gave up.", s0, wt);
         break;
     case WHY_P_CUT_IN_BODY:
-        snprintf(out, size, "%s %s the connection in the middle of its %d response (%" PRId64 " body bytes of %s).",
+        why_fmt(out, size, "%s %s the connection in the middle of its %d response (%" PRId64 " body bytes of %s).",
                  s0, n[0] ? "reset" : "closed", (int)n[1], n[2], n[3] ? "the announced length" : "an unknown length");
         break;
     case WHY_P_BANNER:
-        snprintf(out, size, "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
+        why_fmt(out, size, "%s spoke first, in something that is not HTTP (\"%s\"), before the gateway sent the request.",
                  s0, s1);
         break;
     case WHY_P_RENEG_REFUSED:
-        snprintf(out, size, "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
+        why_fmt(out, size, "%s (SNI %s) asked for TLS renegotiation after the request; the gateway refused it (%s).",
                  s0, sni(s1), n[0] ? "alert" : "closed the connection");
         break;
     case WHY_P_RENEG_STALL:
         fmt_wait(wt, sizeof wt, n[0]);
-        snprintf(out, size,
+        why_fmt(out, size,
                  "%s (SNI %s) asked for TLS renegotiation (HelloRequest) after the request; the "
                  "gateway never answered and the origin waited %s.",
                  s0, sni(s1), wt);
         break;
     case WHY_P_CERT_REFUSED:
-        snprintf(out, size, "The gateway refused the certificate of %s (SNI %s)%s%s%s.", s0, sni(s1),
+        why_fmt(out, size, "The gateway refused the certificate of %s (SNI %s)%s%s%s.", s0, sni(s1),
                  s2[0] ? ": " : "", s2,
                  n[0] ? (s2[0] ? "; it sent a certificate alert" : " with a certificate alert") : "");
         break;
     case WHY_P_TLS_ALERT:
-        snprintf(out, size, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.", s0, sni(s1), s2,
+        why_fmt(out, size, "The TLS handshake with %s (SNI %s) failed: %s alert from the %s.", s0, sni(s1), s2,
                  n[0] ? "origin" : "gateway");
         break;
     case WHY_P_TLS_PASSTHROUGH_ALERT:
-        snprintf(out, size,
+        why_fmt(out, size,
                  "The gateway passes TLS through: the client's handshake with %s (SNI %s) failed: %s alert from the %s, which the gateway relayed.",
                  s0, sni(s1), s2, n[0] ? "origin" : "client");
         break;
     case WHY_P_TLS_GATEWAY_LEFT:
-        snprintf(out, size,
+        why_fmt(out, size,
                  "The gateway finished the TLS handshake with %s (SNI %s) and closed without sending the request: it refused something in the handshake%s.",
                  s0, sni(s1), n[0] ? ", most often the certificate (hidden in TLS 1.3: --keylog shows it)" : "");
         break;
     case WHY_P_TLS_CUT:
-        snprintf(out, size, "%s %s the connection during the TLS handshake (SNI %s).", s0, n[0] ? "reset" : "closed",
+        why_fmt(out, size, "%s %s the connection during the TLS handshake (SNI %s).", s0, n[0] ? "reset" : "closed",
                  sni(s1));
         break;
     case WHY_P_CLAIM:
-        snprintf(out, size, "The gateway answered %d and says \"%s\"; %s.", (int)n[0], s0[0] ? s0 : "no reason given",
+        why_fmt(out, size, "The gateway answered %d and says \"%s\"; %s.", (int)n[0], s0[0] ? s0 : "no reason given",
                  n[1] == 1   ? "the capture lacks a direction or bytes of its upstream side, so what happened "
                                "there cannot be read"
                  : n[1] == 2 ? "the last upstream attempt found got no answer in the capture, though the gateway "
@@ -188,117 +189,117 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
                              : "its upstream side is not in the capture");
         break;
     case WHY_P_ORIGIN_5XX:
-        snprintf(out, size, "The origin %s:%s answered %d itself; the gateway passed it on.", s0, s1, (int)n[0]);
+        why_fmt(out, size, "The origin %s:%s answered %d itself; the gateway passed it on.", s0, s1, (int)n[0]);
         break;
     case WHY_P_SERVER_5XX:
-        snprintf(out, size, "The server %s answered %d.", s0, (int)n[0]);
+        why_fmt(out, size, "The server %s answered %d.", s0, (int)n[0]);
         break;
     case WHY_P_NO_UPSTREAM: {
         char checks[160] = "", refused[160] = "";
         if (n[1]) {
             char list[160];
             checks_text(fa, list, sizeof list);
-            snprintf(checks, sizeof checks, " Its own health checks were failing then (%s); its answer does not "
+            why_fmt(checks, sizeof checks, " Its own health checks were failing then (%s); its answer does not "
                      "say which server the request was for.", list);
         }
         if (n[2]) {
             fmt_wait(wt, sizeof wt, n[3] < 0 ? -n[3] : n[3]);
             if (n[2] == 1 || n[2] == 3)
-                snprintf(refused, sizeof refused, " Its connection to %s was refused %s %s the request: "
+                why_fmt(refused, sizeof refused, " Its connection to %s was refused %s %s the request: "
                          "Varnish holds every backend at that address down for %s after that error.", s0, wt,
                          n[3] < 0 ? "after" : "before", n[2] == 3 ? "10 s" : "0.25 s");
             else
-                snprintf(refused, sizeof refused, " Its connection attempt to %s began %s after the request: "
+                why_fmt(refused, sizeof refused, " Its connection attempt to %s began %s after the request: "
                          "it may be this request's own.", s0, wt);
         }
-        snprintf(out, size, "The gateway answered %d without any DNS query, connection or request upstream.%s%s",
+        why_fmt(out, size, "The gateway answered %d without any DNS query, connection or request upstream.%s%s",
                  (int)n[0], checks, refused);
         break;
     }
     case WHY_P_NO_CONNECT:
-        snprintf(out, size, "The gateway resolved %s to %s and answered %d without any connection to it in the "
+        why_fmt(out, size, "The gateway resolved %s to %s and answered %d without any connection to it in the "
                  "capture: it gave up before a SYN reached the wire.", s0, s1, (int)n[0]);
         break;
     case WHY_P_GATEWAY_ERROR:
-        snprintf(out, size, "The gateway answered %d although the upstream side shows no failure.", (int)n[0]);
+        why_fmt(out, size, "The gateway answered %d although the upstream side shows no failure.", (int)n[0]);
         break;
     case WHY_P_CLIENT_RESET:
-        snprintf(out, size, "The client ended the connection while the %d response was still coming.", (int)n[0]);
+        why_fmt(out, size, "The client ended the connection while the %d response was still coming.", (int)n[0]);
         break;
     case WHY_P_CLIENT_ABORT:
         fmt_wait(wt, sizeof wt, n[0]);
-        snprintf(out, size, "The client gave up after %s without an answer (499).", wt);
+        why_fmt(out, size, "The client gave up after %s without an answer (499).", wt);
         break;
     case WHY_P_CLOSED_NO_ANSWER:
-        snprintf(out, size, "The gateway closed the client's connection without answering.");
+        why_fmt(out, size, "The gateway closed the client's connection without answering.");
         break;
     case WHY_P_CUT_SHORT:
-        snprintf(out, size, "The %d response to the client was cut short.", (int)n[0]);
+        why_fmt(out, size, "The %d response to the client was cut short.", (int)n[0]);
         break;
     case WHY_P_H2_RESET:
         fmt_wait(wt, sizeof wt, n[1]);
         if (n[3])
-            snprintf(out, size, "The gateway reset stream %u with %s %s after the request.", (unsigned)n[0], s1, wt);
+            why_fmt(out, size, "The gateway reset stream %u with %s %s after the request.", (unsigned)n[0], s1, wt);
         else
-            snprintf(out, size, "%s reset stream %u with %s %s after the request, %s.", s0, (unsigned)n[0], s1, wt,
+            why_fmt(out, size, "%s reset stream %u with %s %s after the request, %s.", s0, (unsigned)n[0], s1, wt,
                      n[2] ? "in the middle of the response" : "before any response");
         break;
     case WHY_P_H2_UNANSWERED:
         fmt_wait(wt, sizeof wt, n[1]);
-        snprintf(out, size, "%s accepted stream %u and sent no response for %s, until the gateway reset it (%s).",
+        why_fmt(out, size, "%s accepted stream %u and sent no response for %s, until the gateway reset it (%s).",
                  s0, (unsigned)n[0], wt, s1);
         break;
     case WHY_P_H2_GOAWAY:
         if (n[1])
-            snprintf(out, size, "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never "
+            why_fmt(out, size, "%s sent GOAWAY (%s) with last-stream-id %u: the gateway's stream %u was never "
                      "processed and the gateway did not retry it.", s0, s1, (unsigned)n[0], (unsigned)n[1]);
         else
-            snprintf(out, size, "%s sent GOAWAY (%s) with last-stream-id %u on the gateway's connection before this "
+            why_fmt(out, size, "%s sent GOAWAY (%s) with last-stream-id %u on the gateway's connection before this "
                      "request: the gateway answered it without sending it on a new connection.", s0, s1,
                      (unsigned)n[0]);
         break;
     case WHY_P_H2_STALL:
         fmt_wait(wt, sizeof wt, n[1]);
-        snprintf(out, size, "HTTP/2 flow control stalled stream %u: the %s's window stood at 0 for %s and %s never "
+        why_fmt(out, size, "HTTP/2 flow control stalled stream %u: the %s's window stood at 0 for %s and %s never "
                  "sent WINDOW_UPDATE.", (unsigned)n[0], n[2] ? "origin" : "gateway", wt, n[2] ? "the gateway" : s0);
         break;
     case WHY_P_H2_PROTOCOL:
-        snprintf(out, size, "The HTTP/2 connection to %s broke on a protocol fault (%s, from %s) with stream %u open.",
+        why_fmt(out, size, "The HTTP/2 connection to %s broke on a protocol fault (%s, from %s) with stream %u open.",
                  s0, h2_fault(fa), h2_by(fa->h2_by), (unsigned)n[0]);
         break;
     case WHY_P_GRPC_ORIGIN:
         if (n[0])
-            snprintf(out, size, "The server %s answered the gRPC call with %s.", s0, s2);
+            why_fmt(out, size, "The server %s answered the gRPC call with %s.", s0, s2);
         else
-            snprintf(out, size, "The origin %s:%s answered the gRPC call with %s; the gateway passed it on.", s0, s1, s2);
+            why_fmt(out, size, "The origin %s:%s answered the gRPC call with %s; the gateway passed it on.", s0, s1, s2);
         break;
     case WHY_P_CAPTURE_ENDED:
-        snprintf(out, size, "No answer had arrived when the capture ended.");
+        why_fmt(out, size, "No answer had arrived when the capture ended.");
         break;
     case WHY_P_SERVER_NO_ANSWER:
         fmt_wait(wt, sizeof wt, n[0]);
-        snprintf(out, size, "The server %s:%s had not answered %s after the %s when the client closed.",
+        why_fmt(out, size, "The server %s:%s had not answered %s after the %s when the client closed.",
                  s0, s1, wt, s2);
         break;
     case WHY_P_STALL_IN_BODY:
         fmt_wait(wt, sizeof wt, n[2]);
-        snprintf(out, size, "The %s %s stopped sending its %d response after about %" PRId64
+        why_fmt(out, size, "The %s %s stopped sending its %d response after about %" PRId64
                  " body bytes and was silent %s until the client reset the connection.",
                  n[3] ? "gateway" : "server", s0, (int)n[0], n[1], wt);
         break;
     case WHY_P_CERT_REFUSED_BY:
-        snprintf(out, size, "%s refused the certificate of %s%s%s%s.", s0, s1, s2[0] ? ": " : "", s2,
+        why_fmt(out, size, "%s refused the certificate of %s%s%s%s.", s0, s1, s2[0] ? ": " : "", s2,
                  n[0] ? (s2[0] ? "; it sent a certificate alert" : " with a certificate alert") : "");
         break;
     case WHY_P_CUT_SHORT_HALF:
-        snprintf(out, size, "The %d response to the client was cut short; the upstream side is "
+        why_fmt(out, size, "The %d response to the client was cut short; the upstream side is "
                  "captured from one side only.", (int)n[0]);
         break;
     case WHY_P_CLOSED_ON_REUSE: {
         char wa[32];
         fmt_wait(wt, sizeof wt, n[0]);
         fmt_wait(wa, sizeof wa, n[2]);
-        snprintf(out, size,
+        why_fmt(out, size,
                  "The gateway reused a kept-alive connection idle for %s; %s %s it %s %s the request "
                  "left, before any answer.", wt, s0, n[1] ? "reset" : "closed", wa, n[3] ? "before" : "after");
         break;
@@ -306,7 +307,7 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
     case WHY_P_BACKEND_DNS: {
         fmt_wait(wt, sizeof wt, n[2] < 0 ? -n[2] : n[2]);
         const char *what = n[3] == 2 ? s1 : n[3] == 1 ? "no address" : "no answer";
-        snprintf(out, size,
+        why_fmt(out, size,
                  "The gateway answered %d without trying a server: its own periodic lookups of %s were "
                  "failing (%u %s, the last %s %s the request: %s).",
                  (int)n[0], s0, (unsigned)n[1],
@@ -316,7 +317,7 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
     case WHY_P_HEALTH_CHECKS: {
         char checks[160];
         checks_text(fa, checks, sizeof checks);
-        snprintf(out, size,
+        why_fmt(out, size,
                  "The gateway answered %d without trying a server (\"%s\"): its own health checks "
                  "were failing: %s.%s", (int)n[0], s0[0] ? s0 : "no server available", checks,
                  n[1] ? " No attempt began while the request waited, and no connection to a server it "
@@ -325,7 +326,7 @@ static void summary(const struct why_incident *inc, const struct why_words *w, c
         break;
     }
     case WHY_P_HEAD_TOO_BIG:
-        snprintf(out, size,
+        why_fmt(out, size,
                  "The origin answered %d with a valid %u-byte response head; the gateway answered 502: "
                  "the head did not fit its buffer.", (int)n[0], (unsigned)n[1]);
         break;
@@ -342,120 +343,120 @@ static void evidence(const struct why_words *w, char *out, size_t size)
     const char *s0 = w->s[0], *s1 = w->s[1];
     const int64_t *n = w->n;
     switch (w->phrase) {
-    case WHY_P_EV_SYN: snprintf(out, size, "SYN to %s", s0); break;
-    case WHY_P_EV_SYN_RETRY: snprintf(out, size, "SYN to %s retransmitted (try %u)", s0, (unsigned)n[0]); break;
-    case WHY_P_EV_SYN_ACK: snprintf(out, size, "SYN-ACK from %s", s0); break;
+    case WHY_P_EV_SYN: why_fmt(out, size, "SYN to %s", s0); break;
+    case WHY_P_EV_SYN_RETRY: why_fmt(out, size, "SYN to %s retransmitted (try %u)", s0, (unsigned)n[0]); break;
+    case WHY_P_EV_SYN_ACK: why_fmt(out, size, "SYN-ACK from %s", s0); break;
     case WHY_P_EV_SYN_ACK_OTHER:
-        snprintf(out, size, "SYN-ACK from %s to another client (the last of %u it answered meanwhile)", s0,
+        why_fmt(out, size, "SYN-ACK from %s to another client (the last of %u it answered meanwhile)", s0,
                  (unsigned)n[0]);
         break;
     case WHY_P_EV_SYN_ICMP:
-        snprintf(out, size, "ICMP%s type %u code %u about the SYN to %s", n[0] == 6 ? "v6" : "", (unsigned)n[1],
+        why_fmt(out, size, "ICMP%s type %u code %u about the SYN to %s", n[0] == 6 ? "v6" : "", (unsigned)n[1],
                  (unsigned)n[2], s0);
         break;
-    case WHY_P_EV_RST_FROM: snprintf(out, size, "RST from %s", s0); break;
-    case WHY_P_EV_FIN_FROM: snprintf(out, size, "FIN from %s", s0); break;
-    case WHY_P_EV_RST_TO: snprintf(out, size, "RST to %s", s0); break;
-    case WHY_P_EV_FIN_TO: snprintf(out, size, "FIN to %s", s0); break;
+    case WHY_P_EV_RST_FROM: why_fmt(out, size, "RST from %s", s0); break;
+    case WHY_P_EV_FIN_FROM: why_fmt(out, size, "FIN from %s", s0); break;
+    case WHY_P_EV_RST_TO: why_fmt(out, size, "RST to %s", s0); break;
+    case WHY_P_EV_FIN_TO: why_fmt(out, size, "FIN to %s", s0); break;
     case WHY_P_EV_DNS_QUERY:
-        snprintf(out, size, "DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn), s0, s1);
+        why_fmt(out, size, "DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn), s0, s1);
         break;
     case WHY_P_EV_DNS_RETRY:
-        snprintf(out, size, "DNS query %s %s retransmitted (%u tries)", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),
+        why_fmt(out, size, "DNS query %s %s retransmitted (%u tries)", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),
                  s0, (unsigned)n[1]);
         break;
     case WHY_P_EV_DNS_ANSWER:
-        snprintf(out, size, "DNS answer %s for %s %s", why_dns_rcode_name((uint8_t)n[1]),
+        why_fmt(out, size, "DNS answer %s for %s %s", why_dns_rcode_name((uint8_t)n[1]),
                  why_dns_type_name((uint16_t)n[0], tn, sizeof tn), s0);
         break;
-    case WHY_P_EV_DNS_ICMP: snprintf(out, size, "ICMP error about the DNS query for %s", s0); break;
-    case WHY_P_EV_DNS_QUERY_FOR: snprintf(out, size, "DNS query for %s", s0); break;
+    case WHY_P_EV_DNS_ICMP: why_fmt(out, size, "ICMP error about the DNS query for %s", s0); break;
+    case WHY_P_EV_DNS_QUERY_FOR: why_fmt(out, size, "DNS query for %s", s0); break;
     case WHY_P_EV_UPSTREAM_REQ:
         if (s0[0])
-            snprintf(out, size, "upstream request %s to %s", s0, s1);
+            why_fmt(out, size, "upstream request %s to %s", s0, s1);
         else
-            snprintf(out, size, "upstream request to %s", s1);
+            why_fmt(out, size, "upstream request to %s", s1);
         break;
-    case WHY_P_EV_FIRST_BYTES: snprintf(out, size, "first response bytes from %s", s0); break;
-    case WHY_P_EV_CLOSE_EARLY: snprintf(out, size, "%s from %s before any response", n[0] ? "RST" : "FIN", s0); break;
-    case WHY_P_EV_GIVES_UP: snprintf(out, size, "gateway gives up on %s", s0); break;
+    case WHY_P_EV_FIRST_BYTES: why_fmt(out, size, "first response bytes from %s", s0); break;
+    case WHY_P_EV_CLOSE_EARLY: why_fmt(out, size, "%s from %s before any response", n[0] ? "RST" : "FIN", s0); break;
+    case WHY_P_EV_GIVES_UP: why_fmt(out, size, "gateway gives up on %s", s0); break;
     case WHY_P_EV_CLOSE_IN_BODY:
-        snprintf(out, size, "%s from %s in the middle of the response", n[0] ? "RST" : "FIN", s0);
+        why_fmt(out, size, "%s from %s in the middle of the response", n[0] ? "RST" : "FIN", s0);
         break;
-    case WHY_P_EV_BANNER: snprintf(out, size, "first bytes from %s, before any request", s0); break;
+    case WHY_P_EV_BANNER: why_fmt(out, size, "first bytes from %s, before any request", s0); break;
     case WHY_P_EV_RENEG:
-        snprintf(out, size, "TLS handshake record from %s after its Finished (renegotiation request)", s0);
+        why_fmt(out, size, "TLS handshake record from %s after its Finished (renegotiation request)", s0);
         break;
-    case WHY_P_EV_RENEG_ALERT: snprintf(out, size, "the gateway's alert in answer to the renegotiation"); break;
-    case WHY_P_EV_CERT: snprintf(out, size, "certificate from %s: %s", s0, s1[0] ? s1 : "accepted by its looks"); break;
-    case WHY_P_EV_GW_ALERT: snprintf(out, size, "TLS alert %s from the gateway", s0); break;
-    case WHY_P_EV_ALERT: snprintf(out, size, "TLS alert %s from %s", s0, n[0] ? "the origin" : "the gateway"); break;
-    case WHY_P_EV_TLS_LEFT: snprintf(out, size, "the gateway closes the TLS connection to %s without a request", s0); break;
-    case WHY_P_EV_REQUEST: snprintf(out, size, "request %s from %s", s0, s1); break;
-    case WHY_P_EV_ORIGIN_ANSWERS: snprintf(out, size, "origin answers %d", (int)n[0]); break;
-    case WHY_P_EV_CLIENT_ENDS: snprintf(out, size, "client ends the connection during the response"); break;
-    case WHY_P_EV_CLIENT_GIVES_UP: snprintf(out, size, "client gives up"); break;
-    case WHY_P_EV_GW_CLOSES: snprintf(out, size, "gateway closes the client connection"); break;
-    case WHY_P_EV_ANSWERS: snprintf(out, size, "%s answers %d", n[1] ? "server" : "gateway", (int)n[0]); break;
-    case WHY_P_EV_CLIENT_CONN: snprintf(out, size, "client connection from %s (TLS, SNI %s)", s0, sni(s1)); break;
-    case WHY_P_EV_LAST_BYTES: snprintf(out, size, "last response bytes before the silence"); break;
+    case WHY_P_EV_RENEG_ALERT: why_fmt(out, size, "the gateway's alert in answer to the renegotiation"); break;
+    case WHY_P_EV_CERT: why_fmt(out, size, "certificate from %s: %s", s0, s1[0] ? s1 : "accepted by its looks"); break;
+    case WHY_P_EV_GW_ALERT: why_fmt(out, size, "TLS alert %s from the gateway", s0); break;
+    case WHY_P_EV_ALERT: why_fmt(out, size, "TLS alert %s from %s", s0, n[0] ? "the origin" : "the gateway"); break;
+    case WHY_P_EV_TLS_LEFT: why_fmt(out, size, "the gateway closes the TLS connection to %s without a request", s0); break;
+    case WHY_P_EV_REQUEST: why_fmt(out, size, "request %s from %s", s0, s1); break;
+    case WHY_P_EV_ORIGIN_ANSWERS: why_fmt(out, size, "origin answers %d", (int)n[0]); break;
+    case WHY_P_EV_CLIENT_ENDS: why_fmt(out, size, "client ends the connection during the response"); break;
+    case WHY_P_EV_CLIENT_GIVES_UP: why_fmt(out, size, "client gives up"); break;
+    case WHY_P_EV_GW_CLOSES: why_fmt(out, size, "gateway closes the client connection"); break;
+    case WHY_P_EV_ANSWERS: why_fmt(out, size, "%s answers %d", n[1] ? "server" : "gateway", (int)n[0]); break;
+    case WHY_P_EV_CLIENT_CONN: why_fmt(out, size, "client connection from %s (TLS, SNI %s)", s0, sni(s1)); break;
+    case WHY_P_EV_LAST_BYTES: why_fmt(out, size, "last response bytes before the silence"); break;
     case WHY_P_EV_CLIENT_ENDS_AFTER: {
         char wt[32];
         fmt_wait(wt, sizeof wt, n[0]);
-        snprintf(out, size, "client ends the connection after %s of silence", wt);
+        why_fmt(out, size, "client ends the connection after %s of silence", wt);
         break;
     }
-    case WHY_P_EV_CLIENT_CLOSES: snprintf(out, size, "the client closes the connection"); break;
+    case WHY_P_EV_CLIENT_CLOSES: why_fmt(out, size, "the client closes the connection"); break;
     case WHY_P_EV_PT_HELLO:
         if (n[0])
-            snprintf(out, size, "the client's ClientHello sent on to %s by the gateway, unchanged (the same random)", s0);
+            why_fmt(out, size, "the client's ClientHello sent on to %s by the gateway, unchanged (the same random)", s0);
         else
-            snprintf(out, size, "ClientHello from the client to %s", s0);
+            why_fmt(out, size, "ClientHello from the client to %s", s0);
         break;
     case WHY_P_EV_PT_ALERT:
         if (n[1] == 2) /* the sender's leg lost its copy */
-            snprintf(out, size, "TLS alert %s from the %s, relayed by the gateway (the %s's copy not captured)", s0,
+            why_fmt(out, size, "TLS alert %s from the %s, relayed by the gateway (the %s's copy not captured)", s0,
                      n[0] ? "origin" : "client", n[0] ? "origin" : "client");
         else if (n[1])
-            snprintf(out, size, "the same alert passed on to the %s by the gateway", n[0] ? "client" : "origin");
+            why_fmt(out, size, "the same alert passed on to the %s by the gateway", n[0] ? "client" : "origin");
         else
-            snprintf(out, size, "TLS alert %s from the %s", s0, n[0] ? "origin" : "client");
+            why_fmt(out, size, "TLS alert %s from the %s", s0, n[0] ? "origin" : "client");
         break;
-    case WHY_P_EV_LAST_ANSWER: snprintf(out, size, "last answer on this connection ends"); break;
+    case WHY_P_EV_LAST_ANSWER: why_fmt(out, size, "last answer on this connection ends"); break;
     case WHY_P_EV_OWN_DNS_QUERY:
-        snprintf(out, size, "gateway's own DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),
+        why_fmt(out, size, "gateway's own DNS query %s %s to %s", why_dns_type_name((uint16_t)n[0], tn, sizeof tn),
                  s0, s1);
         break;
-    case WHY_P_EV_CHECK_REQ: snprintf(out, size, "gateway's own check %s %s to %s", s0, s1, w->s[2]); break;
-    case WHY_P_EV_CHECK_ANSWER: snprintf(out, size, "check answered %d", (int)n[0]); break;
-    case WHY_P_EV_CHECK_SYN: snprintf(out, size, "gateway's own check: SYN to %s", s0); break;
-    case WHY_P_EV_CHECK_ICMP: snprintf(out, size, "ICMP error about the check to %s", s0); break;
-    case WHY_P_EV_HEAD_BEGINS: snprintf(out, size, "origin's %d response head begins", (int)n[0]); break;
-    case WHY_P_EV_HEAD_DONE: snprintf(out, size, "origin's response head complete: %u bytes", (unsigned)n[0]); break;
+    case WHY_P_EV_CHECK_REQ: why_fmt(out, size, "gateway's own check %s %s to %s", s0, s1, w->s[2]); break;
+    case WHY_P_EV_CHECK_ANSWER: why_fmt(out, size, "check answered %d", (int)n[0]); break;
+    case WHY_P_EV_CHECK_SYN: why_fmt(out, size, "gateway's own check: SYN to %s", s0); break;
+    case WHY_P_EV_CHECK_ICMP: why_fmt(out, size, "ICMP error about the check to %s", s0); break;
+    case WHY_P_EV_HEAD_BEGINS: why_fmt(out, size, "origin's %d response head begins", (int)n[0]); break;
+    case WHY_P_EV_HEAD_DONE: why_fmt(out, size, "origin's response head complete: %u bytes", (unsigned)n[0]); break;
     case WHY_P_EV_H2_HEADERS:
         if (n[2])
-            snprintf(out, size, "HEADERS %d on stream %u from %s", (int)n[1], (unsigned)n[0], s1);
+            why_fmt(out, size, "HEADERS %d on stream %u from %s", (int)n[1], (unsigned)n[0], s1);
         else
-            snprintf(out, size, "HEADERS %s on stream %u to %s", s0, (unsigned)n[0], s1);
+            why_fmt(out, size, "HEADERS %s on stream %u to %s", s0, (unsigned)n[0], s1);
         break;
     case WHY_P_EV_H2_RST:
-        snprintf(out, size, "RST_STREAM %s on stream %u from %s", s0, (unsigned)n[0], s1[0] ? s1 : "the gateway");
+        why_fmt(out, size, "RST_STREAM %s on stream %u from %s", s0, (unsigned)n[0], s1[0] ? s1 : "the gateway");
         break;
     case WHY_P_EV_H2_GOAWAY:
-        snprintf(out, size, "GOAWAY %s last-stream-id %u from %s", s0, (unsigned)n[0], s1[0] ? s1 : h2_by((int)n[1]));
+        why_fmt(out, size, "GOAWAY %s last-stream-id %u from %s", s0, (unsigned)n[0], s1[0] ? s1 : h2_by((int)n[1]));
         break;
     case WHY_P_EV_H2_STALL:
-        snprintf(out, size, "DATA on stream %u empties the %s's window", (unsigned)n[0], n[1] ? "origin" : "gateway");
+        why_fmt(out, size, "DATA on stream %u empties the %s's window", (unsigned)n[0], n[1] ? "origin" : "gateway");
         break;
     case WHY_P_EV_H2_FAULT:
-        snprintf(out, size, "%s from %s", n[0] == 1 ? "SETTINGS never acknowledged" : "malformed HTTP/2 frame",
+        why_fmt(out, size, "%s from %s", n[0] == 1 ? "SETTINGS never acknowledged" : "malformed HTTP/2 frame",
                  s1[0] ? s1 : "the gateway");
         break;
-    case WHY_P_EV_GRPC_END: snprintf(out, size, "origin ends the call with grpc-status %d", (int)n[0]); break;
+    case WHY_P_EV_GRPC_END: why_fmt(out, size, "origin ends the call with grpc-status %d", (int)n[0]); break;
     case WHY_P_EV_CLIENT_CONN_ALPN: {
         char open[32];
         fmt_wait(open, sizeof open, n[0]);
-        snprintf(out, size, "client connection from %s (TLS, SNI %s, ALPN %s%s), open %s", s0, sni(s1),
+        why_fmt(out, size, "client connection from %s (TLS, SNI %s, ALPN %s%s), open %s", s0, sni(s1),
                  (n[1] & 1) ? "offered " : "", (n[1] & 2) ? "h2" : "http/1.1", open);
         break;
     }
@@ -470,9 +471,9 @@ static void expand(char *out, size_t size, const char *tmpl, const struct why_fi
     fmt_wait(wait, sizeof wait, f->wait_us);
     checks_text(f, checks, sizeof checks);
     switch (f->upstream_state) {
-    case 1: snprintf(state, sizeof state, "nothing upstream was pending."); break;
-    case 2: snprintf(state, sizeof state, "the origin %s had not answered the gateway's request: look at why it is slow.", f->addr); break;
-    case 3: snprintf(state, sizeof state, "the gateway had not sent the request upstream yet."); break;
+    case 1: why_fmt(state, sizeof state, "nothing upstream was pending."); break;
+    case 2: why_fmt(state, sizeof state, "the origin %s had not answered the gateway's request: look at why it is slow.", f->addr); break;
+    case 3: why_fmt(state, sizeof state, "the gateway had not sent the request upstream yet."); break;
     default: state[0] = 0; break;
     }
     const struct { const char *name, *value; } vars[] = {
@@ -526,43 +527,43 @@ void why_render_alternative(struct why_alternative *a)
 {
     char with[48] = "another request";
     if (a->with_request_frame)
-        snprintf(with, sizeof with, "request frame %" PRIu64, a->with_request_frame);
+        why_fmt(with, sizeof with, "request frame %" PRIu64, a->with_request_frame);
     switch (a->basis) {
     case WHY_ALT_SWAPPED_PAIRING:
-        snprintf(a->why, sizeof a->why, "%s failed at the same time, and nothing in the packets says which "
+        why_fmt(a->why, sizeof a->why, "%s failed at the same time, and nothing in the packets says which "
                  "attempt was whose", with);
         break;
     case WHY_ALT_TAKEN_TRY:
-        snprintf(a->why, sizeof a->why, "an attempt begun after the request failed at once before the answer; "
+        why_fmt(a->why, sizeof a->why, "an attempt begun after the request failed at once before the answer; "
                  "%s %s, and either may have made it", with,
                  a->with_request_frame ? "had it as a try before its own connection" : "went on from it");
         break;
     case WHY_ALT_ATTEMPT_NEAR:
-        snprintf(a->why, sizeof a->why, "the gateway's attempt near the request: its own, taken by %s, or a "
+        why_fmt(a->why, sizeof a->why, "the gateway's attempt near the request: its own, taken by %s, or a "
                  "refusal that held its backend down", with);
         break;
     case WHY_ALT_NO_ATTEMPT_NEAR:
-        snprintf(a->why, sizeof a->why, "if that attempt was another request's and held nothing down");
+        why_fmt(a->why, sizeof a->why, "if that attempt was another request's and held nothing down");
         break;
     case WHY_ALT_CHECK_SCHEDULE:
-        snprintf(a->why, sizeof a->why, "the request's one attempt fits the gateway's own checks of that server, "
+        why_fmt(a->why, sizeof a->why, "the request's one attempt fits the gateway's own checks of that server, "
                  "on their schedule: if it was a check, the gateway answered without trying a server");
         break;
     case WHY_ALT_NAME_UNRESOLVED:
-        snprintf(a->why, sizeof a->why, "if the request's server is named as its host, whose lookups gave no "
+        why_fmt(a->why, sizeof a->why, "if the request's server is named as its host, whose lookups gave no "
                  "address: the gateway had nowhere to connect, and the attempt was another request's");
         break;
     case WHY_ALT_BUSY_PATH:
-        snprintf(a->why, sizeof a->why, "the request's one attempt went to a server that other requests' tries "
+        why_fmt(a->why, sizeof a->why, "the request's one attempt went to a server that other requests' tries "
                  "reach many times a second: if it was another's, the gateway answered without trying a server");
         break;
     case WHY_ALT_OTHER_NAME_UNRESOLVED:
-        snprintf(a->why, sizeof a->why, "the gateway's own lookups of another name were failing then, and its "
+        why_fmt(a->why, sizeof a->why, "the gateway's own lookups of another name were failing then, and its "
                  "answer does not say which server the request was for: if that name is its server's, the "
                  "gateway had nowhere to connect");
         break;
     case WHY_ALT_CHECKS_FAILING:
-        snprintf(a->why, sizeof a->why, "the gateway's own health checks were failing then, and its answer "
+        why_fmt(a->why, sizeof a->why, "the gateway's own health checks were failing then, and its answer "
                  "does not say which server the request was for: if the failing server is its, the gateway "
                  "had marked it down");
         break;
