@@ -2375,6 +2375,44 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             f->res[f->nres++] = rc;
 }
 
+/* The match of client's final attempts that its join made, for one of its other readings
+ * (cx->forced), while nothing it read has changed (why_join_scratch.fin): what match_finals
+ * gives when forced, which is that match but for what finals_alternative alone writes (the
+ * other pairings, which a reading does not ask). */
+static bool finals_kept(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
+{
+    const struct why_join_scratch *s = cx->scratch;
+    if (!cx->forced || !cx->sched || !s || !s->fin || s->fin_for != client || s->fin_gen != cx->sched->gen ||
+        s->fin_dgen != cx->sched->dgen || s->fin_sdgen != cx->st->dgen)
+        return false;
+    *f = *(const struct finals *)s->fin;
+    f->nalt = 0;
+    memset(f->alt, 0, sizeof f->alt);
+    memset(f->alt_with, 0, sizeof f->alt_with);
+    memset(f->alt_cost, 0, sizeof f->alt_cost);
+    f->swap_for = 0;
+    f->swap_for_file = 0;
+    f->swap_cost = 0;
+    f->nalso = 0;
+    memset(f->also, 0, sizeof f->also);
+    memset(f->also_for, 0, sizeof f->also_for);
+    memset(f->also_file, 0, sizeof f->also_file);
+    return true;
+}
+
+/* ...kept after client's own join made it (not a reading's: it has no other pairings) */
+static void finals_keep(const struct why_join_ctx *cx, const struct why_txn *client, const struct finals *f)
+{
+    struct why_join_scratch *s = cx->scratch;
+    if (cx->forced || !cx->sched || !s || (!s->fin && !(s->fin = malloc(sizeof *f))))
+        return;
+    memcpy(s->fin, f, sizeof *f);
+    s->fin_for = client;
+    s->fin_gen = cx->sched->gen;
+    s->fin_dgen = cx->sched->dgen;
+    s->fin_sdgen = cx->st->dgen;
+}
+
 static bool in_other_chain(const struct finals *f, struct why_conn_rec *rc)
 {
     for (uint32_t i = 0; i < f->nres; i++)
@@ -3456,6 +3494,7 @@ void why_join_scratch_free(struct why_join_scratch *s)
 {
     free(s->pool);
     free(s->cands);
+    free(s->fin);
     *s = (struct why_join_scratch){0};
 }
 
@@ -3619,7 +3658,10 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
     struct finals fin;
     bool matched = !x->up && final_matched(cx, client);
     if (matched) {
-        match_finals(cx, client, &fin);
+        if (!finals_kept(cx, client, &fin)) {
+            match_finals(cx, client, &fin);
+            finals_keep(cx, client, &fin);
+        }
         if (cx->forced)
             fin.own = cx->force_final;
         if (fin.own)

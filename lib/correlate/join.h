@@ -298,6 +298,13 @@ struct why_join_scratch {
     void *pool, *cands; /* the walk's own types (join.c), or NULL */
     uint32_t pool_cap, cands_cap;
     bool busy;          /* lent to a walk: a join within it allocates its own */
+    /* the last match of final attempts a join made (join.c's struct finals, or NULL), for
+     * fin_for, while the records, claims and queue (the sched cache's gen and dgen) and the
+     * DNS records (the store's dgen) are as they were then: each other reading of that join
+     * (why_join_alternative) asks the same match, only without its other pairings */
+    void *fin;
+    const struct why_txn *fin_for;
+    uint64_t fin_gen, fin_dgen, fin_sdgen;
 };
 void why_join_scratch_free(struct why_join_scratch *s);
 

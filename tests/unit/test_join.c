@@ -3652,6 +3652,51 @@ static void swapped_pairing_is_other_reading(void **state)
     assert_int_equal(j.nalt, 0);
 }
 
+/* The other reading of a join asks the same match of final attempts as the join, only without
+ * its other pairings: with the session's cache, the match the join made is kept for it
+ * (why_join_scratch.fin) and not made again. The reading is the same either way, and the kept
+ * match is not taken for another request, nor once a decision moved the cache on. */
+static void reading_from_kept_match(void **state)
+{
+    struct fixture *f = *state;
+    struct why_txn *rst = asked(f, "198.18.1.2", "/varnish/rst", "rst.lab", 1.080398);
+    struct why_txn *hp = asked(f, "198.18.1.3", "/varnish/hostprohib", "hostprohib.lab", 1.094009);
+    attempt(f, "198.19.0.14", (const double[]){1.100952, 0}, 1.100994);
+    struct why_conn_rec *ref = refused(f, "198.19.0.12", 1.102950);
+    answer(rst, 503, 1.103221);
+    answer(hp, 503, 1.104691);
+    why_store_queue_push(&f->st, rst);
+    why_store_queue_push(&f->st, hp);
+    f->cx.deciding = rst;
+    struct why_join j, plain, kept;
+    why_join_request(&f->cx, rst, &j);
+    assert_int_equal(j.nalt, 1);
+    why_join_alternative(&f->cx, &j, 0, &plain); /* (no cache: made again) */
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    assert_non_null(k);
+    f->cx.sched = k;
+    why_join_request(&f->cx, rst, &j);
+    assert_ptr_equal(f->scratch.fin_for, rst);
+    why_join_alternative(&f->cx, &j, 0, &kept);
+    assert_int_equal(kept.nattempts, plain.nattempts);
+    assert_memory_equal(kept.attempts, plain.attempts, plain.nattempts * sizeof plain.attempts[0]);
+    assert_ptr_equal(kept.attempts[kept.nattempts - 1], ref);
+    assert_int_equal(kept.nalt, 0);
+    assert_int_equal(kept.nalso, plain.nalso);
+    assert_int_equal(kept.swap_for, plain.swap_for);
+    /* another request's reading does not take it, nor one after a decision */
+    struct why_join other;
+    f->cx.deciding = hp;
+    why_join_request(&f->cx, hp, &other);
+    assert_ptr_equal(f->scratch.fin_for, hp);
+    k->dgen++;
+    f->cx.deciding = rst;
+    why_join_alternative(&f->cx, &j, 0, &kept);
+    assert_ptr_equal(kept.attempts[kept.nattempts - 1], ref);
+    f->cx.sched = NULL;
+    free(k);
+}
+
 /* races/run14 (Varnish, loaded): binary's request, then adminprohib's; the SYN to 198.19.0.13
  * drew ICMP, binary's connection to 198.19.0.21 began 128 us later and carried its request,
  * and adminprohib was answered 0.4 ms after that ICMP. binary, decided first, took the ICMP
@@ -4596,6 +4641,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(varnish_fetch_one_backend, setup, teardown),
         cmocka_unit_test_setup_teardown(failover_to_carried_not_chained, setup, teardown),
         cmocka_unit_test_setup_teardown(swapped_pairing_is_other_reading, setup, teardown),
+        cmocka_unit_test_setup_teardown(reading_from_kept_match, setup, teardown),
         cmocka_unit_test_setup_teardown(varnish_attempt_near_two_readings, setup, teardown),
         cmocka_unit_test_setup_teardown(caddy_503_has_no_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(try_taken_by_carried_request_is_other_reading, setup, teardown),
