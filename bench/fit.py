@@ -9,7 +9,8 @@ each term a cost per unit, and the largest miss of the line on any capture of th
     conns           instructions = a per packet + b per held connection + c per incident
                     (incidents: the requests a capture cut in flight, each one joined and written)
     outage, hang,   instructions = a per packet + b per incident  (the failed or waiting requests)
-    retry
+    retry, fetch,
+    balance, resolve
     rate-SHAPE      instructions a packet = a + b per request a second (KNOB: the requests a
                     second; the captures of one size and failure share, the rate turned). A cost
                     that grows with the packets alone gives b near 0; one that grows with the
@@ -28,6 +29,9 @@ MODELS = {
     "outage": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
     "hang": (("packet", lambda r: r["packets"]), ("waiting request", lambda r: r["incidents"])),
     "retry": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
+    "fetch": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
+    "balance": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
+    "resolve": (("packet", lambda r: r["packets"]), ("failed request", lambda r: r["incidents"])),
 }
 DEFAULT = (("packet", lambda r: r["packets"]), ("", lambda r: 1.0))
 # the rate sets: y is the instructions a packet, not the instructions

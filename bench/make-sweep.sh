@@ -11,7 +11,9 @@
 #            --parallel 8 16 32 64, hang at --parallel 16 32 64 128, the failure share left at
 #            its default; the rate is what the clients get of the machine: on two cores about
 #            130-500 requests a second through HAProxy, 30-110 through nginx, whose clients
-#            wait on the failing requests); default: all six, in that order
+#            wait on the failing requests), fetch, balance, resolve (--fail-pct 2 20: the share
+#            of requests that fail through Varnish, Caddy and Apache); default: all nine, in
+#            that order
 #   --size   MB of each capture (default 100). A conns capture grows past it: the held
 #            connections are opened (and the slow downloads run) before the size is looked at
 #   --dir    where the captures go (default bench/out/sweep): DIR/SHAPE-KNOB.pcap, .info, .log
@@ -42,7 +44,7 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS="${2:-}"; shift 2 ;;
     --tag) PREFIX="${2:-}"; shift 2 ;;
     --force) FORCE=1; shift ;;
-    names|outage|conns|hang|retry|rate) SETS+=("$1"); shift ;;
+    names|outage|conns|hang|retry|rate|fetch|balance|resolve) SETS+=("$1"); shift ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "make-sweep: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -50,7 +52,7 @@ done
 [[ "$SIZE" =~ ^[0-9]+$ ]] && [ "$SIZE" -gt 0 ] || { echo "make-sweep: --size wants MB" >&2; exit 2; }
 [[ "$JOBS" =~ ^[12]$ ]] || { echo "make-sweep: --jobs wants 1 or 2" >&2; exit 2; }
 [[ "$PREFIX" =~ ^[a-z0-9]{1,5}$ ]] || { echo "make-sweep: --tag wants 1..5 of a-z0-9" >&2; exit 2; }
-[ ${#SETS[@]} -gt 0 ] || SETS=(names outage conns hang retry rate)
+[ ${#SETS[@]} -gt 0 ] || SETS=(names outage conns hang retry rate fetch balance resolve)
 mkdir -p "$DIR" || exit 1
 DIR="$(realpath "$DIR")"
 
@@ -67,6 +69,7 @@ list() {
       rate)
         for v in 8 16 32 64; do echo "rate-retry-$v retry --parallel $v $PREFIX$i"; i=$((i + 1)); done
         for v in 16 32 64 128; do echo "rate-hang-$v hang --parallel $v $PREFIX$i"; i=$((i + 1)); done ;;
+      fetch|balance|resolve) for v in 2 20; do echo "$s-$v $s --fail-pct $v $PREFIX$i"; i=$((i + 1)); done ;;
     esac
   done
 }
