@@ -729,18 +729,21 @@ static void join_dns(const struct why_join_ctx *cx, const struct why_url *u, str
 
 struct finals {
     struct why_conn_rec *own; /* the client's final attempt, or NULL */
-    uint32_t nalt;            /* other pairings that fit as well, the cheapest first: */
-    struct why_conn_rec *alt[WHY_JOIN_ALTS]; /* the client's final attempt in each, or NULL */
-    uint64_t alt_with[WHY_JOIN_ALTS];        /* the request whose pair changes too: its frame */
-    int64_t alt_cost[WHY_JOIN_ALTS];
-    uint64_t swap_for;        /* the request that takes the client's final in the cheapest
+    struct finals_other {     /* the other pairings (finals_alternative's alone: none when
+                                 forced) */
+        uint32_t nalt;        /* other pairings that fit as well, the cheapest first: */
+        struct why_conn_rec *alt[WHY_JOIN_ALTS]; /* the client's final attempt in each, or NULL */
+        uint64_t alt_with[WHY_JOIN_ALTS];        /* the request whose pair changes too: its frame */
+        int64_t alt_cost[WHY_JOIN_ALTS];
+        uint64_t swap_for;    /* the request that takes the client's final in the cheapest
                                  other pairing (frame; 0: none), and its file */
-    uint32_t swap_for_file;
-    int64_t swap_cost;
-    uint32_t nalso;           /* the attempts other requests have in those pairings */
-    struct why_conn_rec *also[WHY_JOIN_ALSO];
-    uint64_t also_for[WHY_JOIN_ALSO];
-    uint32_t also_file[WHY_JOIN_ALSO];
+        uint32_t swap_for_file;
+        int64_t swap_cost;
+        uint32_t nalso;       /* the attempts other requests have in those pairings */
+        struct why_conn_rec *also[WHY_JOIN_ALSO];
+        uint64_t also_for[WHY_JOIN_ALSO];
+        uint32_t also_file[WHY_JOIN_ALSO];
+    } other;
     uint32_t nres;            /* attempts of the other requests' chains */
     struct why_conn_rec *res[WHY_FINAL_REQS_MAX * WHY_FINAL_CHAIN_MAX];
 };
@@ -2110,7 +2113,7 @@ static void alt_keep(struct why_conn_rec **alt, uint64_t *with, int64_t *rank, u
 }
 
 /* rc is q's final attempt in another pairing: kept once per (attempt, request) */
-static void also_keep(struct finals *f, struct why_conn_rec *rc, const struct why_txn *q)
+static void also_keep(struct finals_other *f, struct why_conn_rec *rc, const struct why_txn *q)
 {
     uint32_t file = why_rec_conn(q->rc)->file;
     for (uint32_t k = 0; k < f->nalso; k++)
@@ -2132,7 +2135,7 @@ static void also_keep(struct finals *f, struct why_conn_rec *rc, const struct wh
 static void finals_alternative(int64_t (*cost)[WHY_FINAL_COLS], int64_t (*gap)[WHY_FINAL_CANDS_MAX],
                                uint32_t nreqs, uint32_t ncands, const uint32_t *col,
                                struct why_conn_rec *const *cands, const struct why_txn *const *reqs,
-                               struct finals *f)
+                               struct finals_other *f)
 {
     uint32_t cols = ncands + nreqs, npaired = 0;
     for (uint32_t i = 0; i < nreqs; i++)
@@ -2368,7 +2371,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
             final[i] = cands[col[i]];
     f->own = final[0];
     if (nreqs > 1 && !cx->forced)
-        finals_alternative(cost, gap, nreqs, ncands, col, cands, reqs, f);
+        finals_alternative(cost, gap, nreqs, ncands, col, cands, reqs, &f->other);
     for (uint32_t i = 1; i < nreqs; i++)
         for (struct why_conn_rec *rc = final[i]; rc && f->nres < sizeof f->res / sizeof f->res[0];
              rc = chain_link(cx, rc, reqs[i]->req_first_ts))
@@ -2377,7 +2380,7 @@ static void match_finals(const struct why_join_ctx *cx, const struct why_txn *cl
 
 /* The match of client's final attempts that its join made, for one of its other readings
  * (cx->forced), while nothing it read has changed (why_join_scratch.fin): what match_finals
- * gives when forced, which is that match but for what finals_alternative alone writes (the
+ * gives when forced, which is that match but for what finals_alternative alone writes (its
  * other pairings, which a reading does not ask). */
 static bool finals_kept(const struct why_join_ctx *cx, const struct why_txn *client, struct finals *f)
 {
@@ -2386,17 +2389,7 @@ static bool finals_kept(const struct why_join_ctx *cx, const struct why_txn *cli
         s->fin_dgen != cx->sched->dgen || s->fin_sdgen != cx->st->dgen)
         return false;
     *f = *(const struct finals *)s->fin;
-    f->nalt = 0;
-    memset(f->alt, 0, sizeof f->alt);
-    memset(f->alt_with, 0, sizeof f->alt_with);
-    memset(f->alt_cost, 0, sizeof f->alt_cost);
-    f->swap_for = 0;
-    f->swap_for_file = 0;
-    f->swap_cost = 0;
-    f->nalso = 0;
-    memset(f->also, 0, sizeof f->also);
-    memset(f->also_for, 0, sizeof f->also_for);
-    memset(f->also_file, 0, sizeof f->also_file);
+    f->other = (struct finals_other){0};
     return true;
 }
 
@@ -3666,15 +3659,15 @@ void why_join_request(const struct why_join_ctx *cx, struct why_txn *client, str
             fin.own = cx->force_final;
         if (fin.own)
             take_chain(cx, fin.own, x);
-        x->nalt = fin.nalt;
-        x->swap_for = fin.swap_for;
-        x->swap_for_file = fin.swap_for_file;
-        x->nalso = fin.nalso;
-        memcpy(x->also, fin.also, sizeof fin.also);
-        memcpy(x->also_for, fin.also_for, sizeof fin.also_for);
-        memcpy(x->also_for_file, fin.also_file, sizeof fin.also_file);
-        memcpy(x->alt_final, fin.alt, sizeof fin.alt);
-        memcpy(x->alt_with_frame, fin.alt_with, sizeof fin.alt_with);
+        x->nalt = fin.other.nalt;
+        x->swap_for = fin.other.swap_for;
+        x->swap_for_file = fin.other.swap_for_file;
+        x->nalso = fin.other.nalso;
+        memcpy(x->also, fin.other.also, sizeof fin.other.also);
+        memcpy(x->also_for, fin.other.also_for, sizeof fin.other.also_for);
+        memcpy(x->also_for_file, fin.other.also_file, sizeof fin.other.also_file);
+        memcpy(x->alt_final, fin.other.alt, sizeof fin.other.alt);
+        memcpy(x->alt_with_frame, fin.other.alt_with, sizeof fin.other.alt_with);
         for (uint32_t i = 0; i < x->nalt; i++)
             x->alt_basis[i] = WHY_ALT_SWAPPED_PAIRING;
     }
