@@ -546,6 +546,15 @@ static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *
     why_store_txn_judged(&s->st, t);
     settled_apply(s, &cx, t, &x);
     bg_later(s, t);
+    /* Its transactions and the upstream one it claimed go now, not at the next sweep: the
+     * next request takes their blocks from the spare lists while they are still in cache
+     * (a sweep freed hundreds at once on a busy gateway, each cold again when taken). The
+     * trim frees only what a sweep's would: nothing queued and undecided, which is all the
+     * hot ring and the blockers hold (a sweep drops the ring before it decides any). */
+    struct why_conn_rec *crc = t->rc, *urc = up->rc; /* (t and up may go with the first) */
+    why_store_trim_txns(&s->st, crc, s->now, false);
+    if (urc != crc)
+        why_store_trim_txns(&s->st, urc, s->now, false);
     return HOT_DECIDED;
 }
 
