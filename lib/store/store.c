@@ -93,9 +93,9 @@ static uint32_t bucket_of(uint64_t h, uint32_t nbuckets)
     return (uint32_t)(mix64(h) >> 24) & (nbuckets - 1);
 }
 
-static uint32_t host_bucket(uint64_t pkey, uint64_t hkey)
+static uint32_t host_bits(uint64_t pkey, uint64_t hkey)
 {
-    return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20) & (WHY_INDEX_BUCKETS - 1);
+    return (uint32_t)((pkey ^ (hkey * 0x9e3779b97f4a7c15u)) >> 20);
 }
 
 /* The socket (client, client port, server): a resolver may send every query from one port,
@@ -225,8 +225,10 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->spare_http1.max = WHY_SPARE_MAX;
     st->copies = &st->spare_conn;
     st->copy_size = sizeof(struct why_conn);
-    for (int i = 0; i < WHY_TIX_N; i++)
-        st->tix[i] = calloc(WHY_INDEX_BUCKETS, sizeof *st->tix[i]);
+    for (int i = 0; i < WHY_TIX_N; i++) {
+        st->tix[i] = calloc(WHY_INDEX_BUCKETS_MIN, sizeof *st->tix[i]);
+        st->tix_n[i] = WHY_INDEX_BUCKETS_MIN;
+    }
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
@@ -264,28 +266,64 @@ static void complete_unlink(struct why_store *st, struct why_txn *t)
     t->in_complete = false;
 }
 
-/* The bucket of index ix for t's keys. The indexes by path and by host keep the upstream
- * candidates (cand) and the other requests in buckets apart (the other half of the table):
- * the one reader of those two indexes wants candidates only (the join's upstream request of
- * a client's), and a URL's clients' requests are as many as its upstream ones, or, where no
- * upstream request is sent (a backend dropping every SYN), all there is: a walk of a request's
- * wait read hundreds a second of them for each failed request, and each failed request
- * waiting beside asked it again (bench/make-flood.py --dropped, 30,000 in a minute: 7 s). */
+/* The bucket of index ix for t's keys in a table of n buckets. The indexes by path and by
+ * host keep the upstream candidates (cand) and the other requests in buckets apart (the
+ * candidates in the first half of the table, the others in the second): the one reader of
+ * those two indexes wants candidates only (the join's upstream request of a client's), and a
+ * URL's clients' requests are as many as its upstream ones, or, where no upstream request is
+ * sent (a backend dropping every SYN), all there is: a walk of a request's wait read hundreds
+ * a second of them for each failed request, and each failed request waiting beside asked it
+ * again (bench/make-flood.py --dropped, 30,000 in a minute: 7 s). In a table twice the size a
+ * request's bucket is one of the two its bucket became (tix_grow). */
+static uint32_t tix_index(enum why_tix ix, const struct why_txn *t, bool cand, uint32_t n)
+{
+    if (ix == WHY_TIX_ENDING)
+        return (uint32_t)t->xkey & (n - 1);
+    uint32_t k = ix == WHY_TIX_PATH ? (uint32_t)t->pkey : host_bits(t->pkey, t->hkey);
+    return (k & (n / 2 - 1)) | (cand ? 0 : n / 2);
+}
+
 static struct why_tbucket *tix_bucket_as(const struct why_store *st, enum why_tix ix, const struct why_txn *t,
                                          bool cand)
 {
-    uint32_t b = ix == WHY_TIX_PATH   ? (uint32_t)t->pkey & (WHY_INDEX_BUCKETS - 1)
-                 : ix == WHY_TIX_HOST ? host_bucket(t->pkey, t->hkey)
-                                      : (uint32_t)t->xkey & (WHY_INDEX_BUCKETS - 1);
-    if (ix != WHY_TIX_ENDING && !cand)
-        b ^= WHY_INDEX_BUCKETS / 2;
-    return &st->tix[ix][b];
+    return &st->tix[ix][tix_index(ix, t, cand, st->tix_n[ix])];
 }
 
 /* t's bucket of index ix (its keys set, and its class: why_store_classify moves it). */
 static struct why_tbucket *tix_bucket(const struct why_store *st, enum why_tix ix, const struct why_txn *t)
 {
     return tix_bucket_as(st, ix, t, t->cand);
+}
+
+/* Index ix in a table twice the size: each bucket's requests, in their order, split between
+ * the two buckets it becomes (every bucket of the new table is made from one of the old), so
+ * each stays in the order a bucket keeps. Left as it was when there is no memory for it. */
+static void tix_grow(struct why_store *st, enum why_tix ix)
+{
+    uint32_t n = st->tix_n[ix] * 2;
+    struct why_tbucket *nb = calloc(n, sizeof *nb);
+    if (!nb)
+        return;
+    struct why_tbucket *ob = st->tix[ix];
+    for (uint32_t i = 0; i < st->tix_n[ix]; i++) {
+        for (struct why_txn *t = ob[i].head, *next; t; t = next) {
+            next = t->ix[ix].next;
+            struct why_tbucket *b = &nb[tix_index(ix, t, t->cand, n)];
+            t->ix[ix].next = NULL;
+            if (!b->head) {
+                t->ix[ix].prev = t; /* (the head's prev is the tail) */
+                b->head = t;
+            } else {
+                struct why_txn *tail = b->head->ix[ix].prev;
+                tail->ix[ix].next = t;
+                t->ix[ix].prev = tail;
+                b->head->ix[ix].prev = t;
+            }
+        }
+    }
+    free(ob);
+    st->tix[ix] = nb;
+    st->tix_n[ix] = n;
 }
 
 /* t joins its bucket of index ix in its place by req_first_ts, after those that began at the
@@ -305,14 +343,16 @@ static void tix_link(struct why_store *st, enum why_tix ix, struct why_txn *t)
         if (head)
             head->ix[ix].prev = t;
         b->head = t;
-        return;
+    } else {
+        t->ix[ix].prev = prev;
+        prev->ix[ix].next = t;
+        if (n)
+            n->ix[ix].prev = t;
+        else
+            head->ix[ix].prev = t; /* the new tail */
     }
-    t->ix[ix].prev = prev;
-    prev->ix[ix].next = t;
-    if (n)
-        n->ix[ix].prev = t;
-    else
-        head->ix[ix].prev = t; /* the new tail */
+    if (++st->tix_live[ix] > st->tix_n[ix] / 2 && st->tix_n[ix] < WHY_INDEX_BUCKETS)
+        tix_grow(st, ix);
 }
 
 static void tix_unlink(struct why_store *st, enum why_tix ix, struct why_txn *t)
@@ -331,6 +371,7 @@ static void tix_unlink(struct why_store *st, enum why_tix ix, struct why_txn *t)
             b->head->ix[ix].prev = l->prev; /* the new tail */
     }
     l->next = l->prev = NULL;
+    st->tix_live[ix]--;
 }
 
 struct why_txn *why_twalk_start(struct why_twalk *w, const struct why_tbucket *b, enum why_tix ix,

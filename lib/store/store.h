@@ -69,7 +69,8 @@
 #include "store/records.h"
 #include "util/spare.h"
 
-#define WHY_INDEX_BUCKETS 65536u     /* request index buckets (power of two) */
+#define WHY_INDEX_BUCKETS 65536u     /* request index buckets at most (power of two) */
+#define WHY_INDEX_BUCKETS_MIN 256u   /* ... and at first */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* the index by query key grows up to this (above
                                                WHY_RECORDS_MAX: chains stay ~1 long) */
@@ -198,10 +199,15 @@ struct why_store {
     struct why_summary *sum;          /* counters (caps, OOM) are added here */
     const struct why_gateways *gw;    /* roles, for what a settled record can still serve */
     int64_t settle_us;                /* --settle */
-    /* the request indexes (enum why_tix), WHY_INDEX_BUCKETS buckets each: by
-     * why_request_key(method, path), by that and the host (forward proxies), by
-     * why_request_ending_key; a bucket in the order its requests began */
+    /* the request indexes (enum why_tix): by why_request_key(method, path), by that and the
+     * host (forward proxies), by why_request_ending_key; a bucket in the order its requests
+     * began. Each has tix_n buckets (a power of two, WHY_INDEX_BUCKETS_MIN up to
+     * WHY_INDEX_BUCKETS; never fewer again), doubled when it holds more than half that many
+     * requests (tix_live): the hundreds to thousands a busy gateway has in flight keep a table
+     * of a few to some tens of kilobytes, which stays in cache, where a bucket of a table of
+     * half a megabyte was read from memory for nearly every request */
     struct why_tbucket *tix[WHY_TIX_N];
+    uint32_t tix_n[WHY_TIX_N], tix_live[WHY_TIX_N];
     struct why_conn_rec *rhead, *rtail; /* connection records by creation */
     uint64_t nrecs;
     /* What rec_make_room has read of the oldest records, at the record cap: room_known[0]
@@ -791,7 +797,7 @@ bool why_store_request_like(const struct why_txn *t, const struct why_txn *like,
  * candidate (why_store_txn_judged). */
 static inline const struct why_tbucket *why_store_requests_ending(const struct why_store *st, uint64_t key)
 {
-    return &st->tix[WHY_TIX_ENDING][key & (WHY_INDEX_BUCKETS - 1)];
+    return &st->tix[WHY_TIX_ENDING][key & (st->tix_n[WHY_TIX_ENDING] - 1)];
 }
 /* Splits the transactions again into upstream candidates and others if the gateway
  * addresses changed since (O(transactions); the sets are capped, so it happens rarely). */

@@ -319,11 +319,12 @@ static void chain_in_order(const struct why_txn *t, enum why_tix ix, const struc
         assert_ptr_equal(b->head->ix[ix].prev, prev);
 }
 
-/* t's bucket of the index by method and path: an upstream candidate's, or the other half's */
+/* t's bucket of the index by method and path: an upstream candidate's in the table's first
+ * half, another request's in the second */
 static const struct why_tbucket *path_bucket(const struct why_store *st, const struct why_txn *t)
 {
-    uint32_t b = (uint32_t)t->pkey & (WHY_INDEX_BUCKETS - 1);
-    return &st->tix[WHY_TIX_PATH][t->cand ? b : b ^ WHY_INDEX_BUCKETS / 2];
+    uint32_t n = st->tix_n[WHY_TIX_PATH];
+    return &st->tix[WHY_TIX_PATH][((uint32_t)t->pkey & (n / 2 - 1)) | (t->cand ? 0 : n / 2)];
 }
 
 /* The window's walks (by method and path, with the host, by path ending) against the
@@ -409,6 +410,83 @@ static void requests_in_a_window(void **state)
                 why_store_claim_txn(&f->st, r[i], client);
             assert_false(head->indexed);
             assert_false(tail->indexed);
+        }
+    }
+}
+
+/* Every bucket of index ix in order (chain_in_order), and as many requests on them as
+ * `want`. */
+static void index_whole(const struct why_store *st, enum why_tix ix, uint32_t want)
+{
+    uint32_t on = 0;
+    for (uint32_t b = 0; b < st->tix_n[ix]; b++) {
+        if (!st->tix[ix][b].head)
+            continue;
+        chain_in_order(NULL, ix, &st->tix[ix][b]);
+        for (const struct why_txn *t = st->tix[ix][b].head; t; t = t->ix[ix].next)
+            on++;
+    }
+    assert_int_equal(on, want);
+    assert_int_equal(st->tix_live[ix], want);
+}
+
+/* The request indexes start small and double as requests come (more than half as many
+ * requests as buckets): 1,500 requests (seeded times with ties, 60 paths, 2 hosts) make each
+ * index grow from WHY_INDEX_BUCKETS_MIN buckets several times; after each step every bucket is
+ * in the order its requests began, holds every request indexed and only those, and a
+ * window's walk meets exactly the requests like the one asked begun in it, as a count of
+ * them all says; again once a third of them left the indexes. */
+static void indexes_grow(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    enum { N = 1500 };
+    static struct why_txn *r[N];
+    struct why_txn *client = NULL; /* (what the round's claims are for; on the ending index) */
+    assert_int_equal(f->st.tix_n[WHY_TIX_PATH], WHY_INDEX_BUCKETS_MIN);
+    uint32_t seed = 777;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double at = 1.0 + (double)((seed >> 8) % 400) / 100;
+        char path[32];
+        snprintf(path, sizeof path, "/p/%d/x%d", i % 60, i % 7);
+        r[i] = request_at(f, rc, "GET", path, i % 2 ? "shop.lab" : "blog.lab", T(at));
+    }
+    for (int round = 0; round < 2; round++) {
+        uint32_t indexed = 0, xindexed = 0;
+        for (int i = 0; i < N; i++) {
+            indexed += r[i]->indexed;
+            xindexed += r[i]->xindexed;
+        }
+        assert_true(f->st.tix_n[WHY_TIX_PATH] >= 4 * WHY_INDEX_BUCKETS_MIN);
+        assert_true(f->st.tix_n[WHY_TIX_ENDING] >= 4 * WHY_INDEX_BUCKETS_MIN);
+        for (int ix = 0; ix < WHY_TIX_N; ix++)
+            assert_true(f->st.tix_live[ix] <= f->st.tix_n[ix] / 2);
+        index_whole(&f->st, WHY_TIX_PATH, indexed);
+        index_whole(&f->st, WHY_TIX_HOST, indexed);
+        index_whole(&f->st, WHY_TIX_ENDING, xindexed + (client && client->xindexed));
+        const double windows[][2] = {{0, 9}, {1.5, 2.5}, {2.0, 2.0}, {4.5, 9}};
+        for (size_t k = 0; k < sizeof windows / sizeof windows[0]; k++) {
+            for (int l = 0; l < 120; l += 7) {
+                struct why_ts lo = T(windows[k][0]), hi = T(windows[k][1]);
+                for (int by_host = 0; by_host < 2; by_host++) {
+                    struct why_twalk w;
+                    int walked = 0, want = 0;
+                    for (struct why_txn *t = why_store_requests(&f->st, r[l], by_host, lo, hi, &w); t;
+                         t = why_store_requests_next(&w, r[l], by_host))
+                        walked++;
+                    for (int i = 0; i < N; i++)
+                        want += r[i]->indexed && why_store_request_like(r[i], r[l], by_host) &&
+                                why_ts_cmp(r[i]->req_first_ts, lo) >= 0 && why_ts_cmp(r[i]->req_first_ts, hi) <= 0;
+                    assert_int_equal(walked, want);
+                }
+            }
+        }
+        if (round == 0) {
+            client = request_at(f, rc, "GET", "/other", "", T(9));
+            for (int i = 0; i < N; i += 3)
+                why_store_claim_txn(&f->st, r[i], client);
+            why_store_txn_unindex(&f->st, client);
         }
     }
 }
@@ -2502,6 +2580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(indexed_host, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_walk_candidates, setup, teardown),
+        cmocka_unit_test_setup_teardown(indexes_grow, setup, teardown),
         cmocka_unit_test_setup_teardown(trim_frees_stale_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(judged_requests_leave_the_ending_index, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
