@@ -389,7 +389,8 @@ struct why_txn {
                                         in queue order (why_store_queued_failed; in_fq) */
     int status;                   /* of the answer */
     uint32_t target_len;          /* bytes of target */
-    uint32_t lbucket;             /* its bucket of the queue's index (lnext), set when pushed */
+    uint32_t lhash;               /* its hash in the queue's index (lnext), set when pushed:
+                                     its bucket is lhash & (nqlike - 1) */
     bool says_no_server;          /* the page says no server is available (HAProxy's 503) */
     bool repeated_ok;             /* lost, then repeated by its client on a new connection and
                                      answered below 500 (correlate/background.c) */

@@ -131,14 +131,21 @@ static uint64_t dns_name_key(const char *qname, size_t n)
     return request_key_n("", qname, n);
 }
 
-/* The queue's index: method, host, target and the connection's addresses and server port. */
-static uint32_t like_bucket(const struct why_txn *t)
+/* The queue's index: method, host, target and the connection's addresses and server port;
+ * its bucket in a table of n is this & (n - 1) (bucket_of's). */
+static uint32_t like_hash(const struct why_txn *t)
 {
     const struct why_conn *c = why_rec_conn(t->rc);
     uint64_t h = key_bytes(why_request_key(t->method, t->host), t->target ? t->target : "", t->target_len);
     h = addr_hash(addr_hash(h, &c->cli_addr), &c->srv_addr);
     h = (h ^ c->srv_port) * 1099511628211u;
-    return bucket_of(h, WHY_DNS_BUCKETS);
+    return (uint32_t)(mix64(h) >> 24);
+}
+
+/* t's bucket of the queue's index (pushed: its hash then; else its hash now) */
+static struct why_qlike *like_of(const struct why_store *st, const struct why_txn *t)
+{
+    return &st->qlike[(t->qseq ? t->lhash : like_hash(t)) & (st->nqlike - 1)];
 }
 
 static uint32_t addr_bucket(const struct why_addr *a, uint32_t nbuckets)
@@ -240,7 +247,8 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     if (st->dnb)
         memset(st->dnb, 0, WHY_DNS_BUCKETS * sizeof *st->dnb);
     st->daddr = calloc(WHY_DNS_BUCKETS, sizeof *st->daddr);
-    st->qlike = calloc(WHY_DNS_BUCKETS, sizeof *st->qlike);
+    st->qlike = calloc(WHY_QLIKE_MIN, sizeof *st->qlike);
+    st->nqlike = WHY_QLIKE_MIN;
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     st->qpath = calloc(WHY_QHOST_BUCKETS, sizeof *st->qpath);
     if (!st->qlike || !st->qhost || !st->qpath || !st->tix[WHY_TIX_PATH] || !st->tix[WHY_TIX_HOST] ||
@@ -2223,6 +2231,35 @@ struct why_txn *why_store_requests(const struct why_store *st, const struct why_
 
 static void like_count_ok(struct why_store *st, struct why_txn *t);
 
+/* The queue's index in a table twice the size: each bucket's requests, in their order, split
+ * between the two buckets it becomes (each new bucket is made from one old one), and each
+ * new bucket's count of those answered below 500. Left as it was when there is no memory
+ * for it. */
+static void qlike_grow(struct why_store *st)
+{
+    uint32_t n = st->nqlike * 2;
+    struct why_qlike *nb = calloc(n, sizeof *nb);
+    if (!nb)
+        return;
+    for (uint32_t i = 0; i < st->nqlike; i++) {
+        for (struct why_txn *t = st->qlike[i].head, *next; t; t = next) {
+            next = t->lnext;
+            struct why_qlike *b = &nb[t->lhash & (n - 1)];
+            t->lprev = b->tail;
+            t->lnext = NULL;
+            if (b->tail)
+                b->tail->lnext = t;
+            else
+                b->head = t;
+            b->tail = t;
+            b->nok += t->ok_counted;
+        }
+    }
+    free(st->qlike);
+    st->qlike = nb;
+    st->nqlike = n;
+}
+
 /* t is in like bucket lb (pushed, not left yet). */
 static bool in_like(const struct why_qlike *lb, const struct why_txn *t)
 {
@@ -2239,10 +2276,10 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
         st->qfirst_max = t->req_first_ts;
     t->queued = true;
     t->qseq = ++st->qseq;
-    t->lbucket = like_bucket(t);
+    t->lhash = like_hash(t);
     /* after the last one not sent later (from the newest: pushes come in the order sent,
      * but for a capture's disorder) */
-    struct why_qlike *lb = &st->qlike[t->lbucket];
+    struct why_qlike *lb = like_of(st, t);
     struct why_txn *lafter = lb->tail;
     while (lafter && why_ts_cmp(lafter->req_ts, t->req_ts) > 0)
         lafter = lafter->lprev;
@@ -2257,6 +2294,8 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     else
         lb->head = t;
     like_count_ok(st, t);
+    if (++st->nqlike_live > st->nqlike / 2 && st->nqlike < WHY_DNS_BUCKETS)
+        qlike_grow(st);
     if (t->host[0]) {
         /* after the last one that did not begin later (from the newest: pushes come nearly
          * in the order requests began) */
@@ -2450,7 +2489,7 @@ static void hq_unlink(struct why_txn **head, struct why_txn **tail, struct why_t
 void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
 {
     fq_unlink(st, t);
-    struct why_qlike *lb = &st->qlike[t->lbucket];
+    struct why_qlike *lb = like_of(st, t);
     if (in_like(lb, t)) {
         if (t->lprev)
             t->lprev->lnext = t->lnext;
@@ -2460,6 +2499,7 @@ void why_store_queue_unindex(struct why_store *st, struct why_txn *t)
             t->lnext->lprev = t->lprev;
         else
             lb->tail = t->lprev;
+        st->nqlike_live--;
     }
     if (t->ok_counted) {
         lb->nok--;
@@ -2522,13 +2562,13 @@ bool why_store_queued_may_take(const struct why_store *st, const struct why_txn 
 struct why_txn *why_store_queued_like(const struct why_store *st, const struct why_txn *t)
 {
     /* (a request pushed once keeps its bucket: what it hashes is set before the push) */
-    return st->qlike[t->qseq ? t->lbucket : like_bucket(t)].head;
+    return like_of(st, t)->head;
 }
 
 struct why_txn *why_store_queued_like_from(const struct why_store *st, const struct why_txn *t, struct why_ts lo,
                                            uint32_t *nok)
 {
-    const struct why_qlike *lb = &st->qlike[t->qseq ? t->lbucket : like_bucket(t)];
+    const struct why_qlike *lb = like_of(st, t);
     *nok = lb->nok;
     struct why_txn *q = lb->head;
     if (t->qseq && in_like(lb, t) && why_ts_cmp(t->req_ts, lo) >= 0) {
@@ -2545,7 +2585,7 @@ struct why_txn *why_store_queued_like_from(const struct why_store *st, const str
 /* t counts in its bucket's nok once it is there and answered below 500. */
 static void like_count_ok(struct why_store *st, struct why_txn *t)
 {
-    struct why_qlike *lb = &st->qlike[t->lbucket];
+    struct why_qlike *lb = like_of(st, t);
     if (!t->ok_counted && t->queued && in_like(lb, t) && t->has_resp && t->status < 500) {
         lb->nok++;
         t->ok_counted = true;

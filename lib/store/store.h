@@ -71,6 +71,7 @@
 
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets at most (power of two) */
 #define WHY_INDEX_BUCKETS_MIN 256u   /* ... and at first */
+#define WHY_QLIKE_MIN 256u           /* the queue's index by request: buckets at first */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* the index by query key grows up to this (above
                                                WHY_RECORDS_MAX: chains stay ~1 long) */
@@ -338,7 +339,11 @@ struct why_store {
         struct why_txn *head, *tail;  /* by the time sent (req_ts), oldest first; ties in
                                          the order pushed */
         uint32_t nok;                 /* of them, those answered below 500 */
-    } *qlike;                         /* the queue by request and connection ends */
+    } *qlike;                         /* the queue by request and connection ends: nqlike
+                                         buckets (a power of two, from WHY_QLIKE_MIN up to
+                                         WHY_DNS_BUCKETS), doubled when more than half as
+                                         many requests are on them (nqlike_live) */
+    uint32_t nqlike, nqlike_live;
     struct why_qhost {                /* the queued requests with a Host, by the key of their
                                          indexed host (hkey), in the order they began
                                          (req_first_ts; equal times in push order) */

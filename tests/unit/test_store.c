@@ -491,6 +491,65 @@ static void indexes_grow(void **state)
     }
 }
 
+/* The queue's index by request and connection ends starts small and doubles as requests are
+ * pushed: 900 requests for 30 targets on one connection, sent at seeded times with ties, a
+ * third answered below 500, make it grow from WHY_QLIKE_MIN buckets; then a request's walk
+ * from the first of its like sent at a time or later meets every queued one like it, in the
+ * order sent (ties in the order pushed), and its bucket's count of those answered below 500
+ * is the count of its requests marked so; again once a third left the queue. */
+static void queue_index_grows(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc = why_store_conn_new(&f->st, &f->conns[0]);
+    enum { N = 900, K = 30 };
+    static struct why_txn *r[N];
+    assert_int_equal(f->st.nqlike, WHY_QLIKE_MIN);
+    uint32_t seed = 4242;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        char target[32];
+        snprintf(target, sizeof target, "/q/%d", i % K);
+        r[i] = request_at(f, rc, "GET", target, "shop.lab", T(1.0 + (double)((seed >> 8) % 300) / 100));
+        why_store_queue_push(&f->st, r[i]);
+        if (i % 3 == 0) {
+            r[i]->has_resp = true;
+            r[i]->status = 200;
+            why_store_queue_answered(&f->st, r[i]);
+        }
+    }
+    assert_true(f->st.nqlike >= 4 * WHY_QLIKE_MIN);
+    for (int round = 0; round < 2; round++) {
+        assert_true(f->st.nqlike_live <= f->st.nqlike / 2);
+        for (int k = 0; k < K; k++) {
+            uint32_t nok = 0, want_ok = 0;
+            int met = 0, want = 0;
+            const struct why_txn *prev = NULL;
+            /* (from 0: the whole bucket, as the count is the bucket's) */
+            for (struct why_txn *q = why_store_queued_like_from(&f->st, r[k], T(0), &nok); q; q = q->lnext) {
+                if (q->ok_counted)
+                    want_ok++;
+                if (strcmp(q->target, r[k]->target) != 0)
+                    continue;
+                assert_true(q->queued && !q->decided);
+                if (prev)
+                    assert_true(why_ts_cmp(prev->req_ts, q->req_ts) < 0 ||
+                                (why_ts_cmp(prev->req_ts, q->req_ts) == 0 && prev->qseq < q->qseq));
+                prev = q;
+                met++;
+            }
+            for (int i = k; i < N; i += K)
+                want += r[i]->queued && !r[i]->decided;
+            assert_int_equal(met, want);
+            assert_int_equal(nok, want_ok);
+        }
+        if (round == 0)
+            for (int i = 1; i < N; i += 3) {
+                r[i]->decided = true;
+                why_store_queue_remove(&f->st, r[i]);
+            }
+    }
+}
+
 /* t is on its bucket of the index by path ending (walked from the head). */
 static bool on_ending(const struct why_store *st, const struct why_txn *t)
 {
@@ -2581,6 +2640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(requests_in_a_window, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_walk_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(indexes_grow, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_index_grows, setup, teardown),
         cmocka_unit_test_setup_teardown(trim_frees_stale_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(judged_requests_leave_the_ending_index, setup, teardown),
         cmocka_unit_test_setup_teardown(request_strings, setup, teardown),
