@@ -530,7 +530,11 @@ static enum step next_pcap(struct src *s, char *err, size_t errsize)
         return stop_cut(s, true, at);
     struct why_frame *f = &s->frame;
     f->num = ++s->frames;
-    f->ts = pcap_ts(sec, frac, s->units);
+    struct why_ts ts = pcap_ts(sec, frac, s->units);
+    f->ts = ts; /* (both from the value: load read the frame's time back into last_ts as one
+                 * 16-byte load, which waited for the smaller stores just made to reach the
+                 * cache, on every frame: the most sampled line of the reader) */
+    s->last_ts = ts;
     f->linktype = s->linktype;
     f->ifindex = 0;
     f->caplen = caplen;
@@ -745,7 +749,9 @@ static enum step next_pcapng(struct src *s, char *err, size_t errsize)
         struct why_frame *f = &s->frame;
         f->num = ++s->frames;
         /* An SPB has no timestamp: it takes the file's previous one so time never jumps to 1970. */
-        f->ts = has_ts ? ts_from_units(stamp, ifc->units, ifc->tsoffset) : s->last_ts;
+        struct why_ts ts = has_ts ? ts_from_units(stamp, ifc->units, ifc->tsoffset) : s->last_ts;
+        f->ts = ts;
+        s->last_ts = ts;
         f->linktype = ifc->linktype;
         f->ifindex = ifid;
         f->caplen = caplen;
@@ -931,8 +937,7 @@ static enum step load(struct why_reader *r, struct src *s)
     enum step st = s->fmt == FMT_PCAP ? next_pcap(s, r->err, sizeof r->err)
                                       : next_pcapng(s, r->err, sizeof r->err);
     if (st == STEP_FRAME) {
-        s->pending = true;
-        s->last_ts = s->frame.ts;
+        s->pending = true; /* (its time is the file's last: next_pcap, next_pcapng) */
         /* The next record's header and the start of its frame, while this frame is analysed;
          * the rest comes in order, which the processor's own prefetching follows (prefetching
          * every line of the next KiB took 2-8 % of the instructions and bought no time:
@@ -988,6 +993,16 @@ static void jump_warning(const struct why_reader *r, const struct why_time_jump 
          count == 1 ? "" : "s", j->us < 0 ? "backward" : "forward", limit);
 }
 
+/* r's last time is f's: its seconds and nanoseconds (a reader's times are all of epoch 0),
+ * each read as it was written. A copy of the whole struct read it as one 16-byte load, which
+ * the processor cannot take from the smaller stores next_pcap had just made: it waited for
+ * them to reach the cache, on every frame. */
+static void last_ts_set(struct why_reader *r, const struct why_frame *f)
+{
+    r->last_ts.sec = f->ts.sec;
+    r->last_ts.nsec = f->ts.nsec;
+}
+
 /* Compares the frame about to go out with the one before it: counts steps back, numbers the
  * epochs, and keeps the warnings up to date. */
 static void time_step(struct why_reader *r, struct why_frame *f)
@@ -999,7 +1014,7 @@ static void time_step(struct why_reader *r, struct why_frame *f)
     if (__builtin_expect(r->any && (ds == 0 ? f->ts.nsec >= r->last_ts.nsec
                                             : ds > 0 && ds < WHY_TIME_JUMP_US / 1000000), 1)) {
         f->epoch = r->time.epochs - 1;
-        r->last_ts = f->ts;
+        last_ts_set(r, f);
         r->last_file = f->file;
         r->last_num = f->num;
         return;
@@ -1032,7 +1047,7 @@ static void time_step(struct why_reader *r, struct why_frame *f)
         }
     }
     f->epoch = r->time.epochs - 1;
-    r->last_ts = f->ts;
+    last_ts_set(r, f);
     r->last_file = f->file;
     r->last_num = f->num;
 }
