@@ -1051,6 +1051,40 @@ static void conn_close(struct why_flow *f, struct why_fconn *x, const struct why
     spare_back(f->entries, x);
 }
 
+/* The entry's cache lines, asked of memory ahead of their use. (Inlined, as linger_ahead:
+ * GCC finds a function that only prefetches free of effects, and drops its calls.) */
+static inline __attribute__((always_inline)) void prefetch_entry(const struct why_fconn *x)
+{
+    for (size_t o = 0; o < sizeof *x; o += 64)
+        __builtin_prefetch((const char *)x + o);
+}
+
+/* The linger list's next two connections to close, read ahead of their turn. A connection
+ * lingers five seconds after it closed, so what its close reads (its entry, its ends, its
+ * consumer's record, its neighbours on the activity list) has long left the cache, and the
+ * sweep used to wait for each line in turn: first for the head's close time, right after
+ * the connection before it closed, then for every part conn_close touches. After each
+ * close here, the new head's successor (asked ahead at the close before: its lines are
+ * here by now) has what its pointers reach asked for, and the one after it its entry;
+ * both are closed a few packets later, on a busy gateway (hundreds of closes a second,
+ * thousands of packets), as the list's order says. Only hints: nothing is read that the
+ * lists do not hold. */
+static inline __attribute__((always_inline)) void linger_ahead(const struct why_flow *f)
+{
+    const struct why_fconn *h = f->list[WHY_L_LINGER].head;
+    const struct why_fconn *n = h ? h->link[WHY_L_LINGER].next : NULL;
+    if (!n)
+        return;
+    const struct why_fend *e = (const struct why_fend *)(const void *)why_conn_ends(&n->c);
+    __builtin_prefetch(e);
+    __builtin_prefetch(&e->closed_at); /* (the ends' second line: closed_at is past 64 bytes) */
+    __builtin_prefetch(n->c.app);
+    __builtin_prefetch(n->link[WHY_L_LRU].prev);
+    __builtin_prefetch(n->link[WHY_L_LRU].next);
+    if (n->link[WHY_L_LINGER].next)
+        prefetch_entry(n->link[WHY_L_LINGER].next);
+}
+
 /* Closes the connections past their time. Run for every packet, it looks at the lists
  * only once the flow clock reaches sweep_at: both lists are ordered by the flow clock, so
  * until then neither end can be past its time. */
@@ -1059,8 +1093,10 @@ static void sweep(struct why_flow *f)
     if (f->now_us < f->sweep_at)
         return;
     struct why_fconn *x;
-    while ((x = f->list[WHY_L_LINGER].head) && older_than(closed_at(x), f->now, WHY_FLOW_LINGER_US))
+    while ((x = f->list[WHY_L_LINGER].head) && older_than(closed_at(x), f->now, WHY_FLOW_LINGER_US)) {
         conn_close(f, x, NULL);
+        linger_ahead(f);
+    }
     while ((x = f->list[WHY_L_LRU].tail) && older_than(x->last_act, f->now, WHY_FLOW_IDLE_US))
         conn_close(f, x, NULL);
     f->sweep_at = INT64_MAX;
