@@ -1318,6 +1318,7 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
     sp->n = 0;
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && sp->n < WHY_SCHED_PATH_HELD;
          o = why_store_conns_next(o)) {
+        why_store_conns_ahead(o);
         const struct why_conn *oc = why_rec_conn(o);
         if (oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
             !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)

@@ -712,6 +712,17 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
     return rc->anext;
 }
 
+/* For a long walk of the index by server address that reads each record's connection: the
+ * record after rc asked of memory now (its connection pointer and its link), so that the walk
+ * waits for one line a record, its connection's, instead of three in a row. Only a hint.
+ * (Inlined: GCC drops the calls of a function whose only effect is a prefetch.) */
+static inline __attribute__((always_inline)) void why_store_conns_ahead(const struct why_conn_rec *rc)
+{
+    const struct why_conn_rec *n = rc->anext;
+    __builtin_prefetch(n);
+    __builtin_prefetch(n ? &n->anext : NULL);
+}
+
 /* rc closed (the caller must say so: pruning walks only this list) or got a transaction
  * (the store does that itself): pruning looks at it again. */
 void why_store_conn_active(struct why_store *st, struct why_conn_rec *rc);
