@@ -1031,10 +1031,11 @@ static void dns_nvec_remove(struct why_store *st, struct why_dns_rec *d)
     uint32_t k = 0, nmax = 0, open_from = 0;
     int64_t run = INT64_MIN, done = INT64_MIN;
     for (uint32_t i = 0; i < v->n; i++) {
-        /* the records a compaction reads (their times) and writes (npos) were made up to a
-         * minute apart and are read from memory: eight entries ahead they are asked for, so
-         * that the walk waits for them together, not one by one (inline, not in a helper:
-         * GCC drops the calls of a function whose only effect is a prefetch) */
+        /* the records a compaction reads (their times) and writes (npos) were made seconds
+         * to minutes apart, as the name was asked, and are read from memory: eight entries
+         * ahead they are asked for, so that the walk waits for them together, not one by one
+         * (inline, not in a helper: GCC drops the calls of a function whose only effect is a
+         * prefetch) */
         if (i + WHY_DNS_COMPACT_AHEAD < v->n && v->e[i + WHY_DNS_COMPACT_AHEAD].d) {
             const struct why_dns_rec *a = v->e[i + WHY_DNS_COMPACT_AHEAD].d;
             __builtin_prefetch(&a->q_ts);
