@@ -2306,7 +2306,7 @@ void why_store_queue_push(struct why_store *st, struct why_txn *t)
     else
         lb->head = t;
     like_count_ok(st, t);
-    if (++st->nqlike_live > st->nqlike / 2 && st->nqlike < WHY_DNS_BUCKETS)
+    if (++st->nqlike_live > st->nqlike / 2 && st->nqlike < WHY_QLIKE_MAX)
         qlike_grow(st);
     if (t->host[0]) {
         /* after the last one that did not begin later (from the newest: pushes come nearly

@@ -72,6 +72,7 @@
 #define WHY_INDEX_BUCKETS 65536u     /* request index buckets at most (power of two) */
 #define WHY_INDEX_BUCKETS_MIN 256u   /* ... and at first */
 #define WHY_QLIKE_MIN 256u           /* the queue's index by request: buckets at first */
+#define WHY_QLIKE_MAX 16384u         /* ... and at most (the fixed size it had) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
 #define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* the index by query key grows up to this (above
                                                WHY_RECORDS_MAX: chains stay ~1 long) */
@@ -341,7 +342,7 @@ struct why_store {
         uint32_t nok;                 /* of them, those answered below 500 */
     } *qlike;                         /* the queue by request and connection ends: nqlike
                                          buckets (a power of two, from WHY_QLIKE_MIN up to
-                                         WHY_DNS_BUCKETS), doubled when more than half as
+                                         WHY_QLIKE_MAX), doubled when more than half as
                                          many requests are on them (nqlike_live) */
     uint32_t nqlike, nqlike_live;
     struct why_qhost {                /* the queued requests with a Host, by the key of their
@@ -719,8 +720,10 @@ static inline struct why_conn_rec *why_store_conns_next(const struct why_conn_re
 static inline __attribute__((always_inline)) void why_store_conns_ahead(const struct why_conn_rec *rc)
 {
     const struct why_conn_rec *n = rc->anext;
-    __builtin_prefetch(n);
-    __builtin_prefetch(n ? &n->anext : NULL);
+    if (n) {
+        __builtin_prefetch(n);
+        __builtin_prefetch(&n->anext);
+    }
 }
 
 /* rc closed (the caller must say so: pruning walks only this list) or got a transaction
