@@ -850,15 +850,19 @@ void why_store_txn_decided(struct why_store *st, struct why_txn *t)
     why_store_conn_active(st, t->rc);
 }
 
-/* The records to rc's server address changed (why_store_conns_version). */
-static void conns_touch(struct why_store *st, const struct why_conn_rec *rc)
+/* The records to rc's server address changed (why_store_conns_version); `cut`: other than
+ * by one coming or going (why_store_conns_cut). */
+static void conns_touch(struct why_store *st, const struct why_conn_rec *rc, bool cut)
 {
-    st->conns_ver[rc->abucket & (WHY_CONNS_VERS - 1)] = ++st->conns_stamp;
+    uint32_t v = why_store_conns_vslot(rc);
+    st->conns_ver[v] = ++st->conns_stamp;
+    if (cut)
+        st->conns_cut[v] = st->conns_stamp;
 }
 
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc)
 {
-    conns_touch(st, rc);
+    conns_touch(st, rc, st->abuckets[rc->abucket] != rc);
     const struct why_conn *c = why_rec_conn(rc);
     if (st->slots_ok)
         st->slots[rc->slot].syn_first = why_ts_cmp(c->syn_ts0, c->first_ts) == 0;
@@ -905,7 +909,11 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         st->abuckets[rc->abucket] = rc->anext;
     if (rc->anext)
         rc->anext->aprev = rc->aprev;
-    conns_touch(st, rc);
+    conns_touch(st, rc, false);
+    uint32_t v = why_store_conns_vslot(rc);
+    st->conns_gone[st->conns_ngone & (WHY_CONNS_GONE - 1)] =
+        (struct why_conns_gone){.seq = rc->seq, .prev = st->conns_gone_last[v]};
+    st->conns_gone_last[v] = ++st->conns_ngone;
     attempt_remove(st, rc);
     for (int l = 0; rc->in_tries && l < WHY_TRY_LISTS; l++)
         try_remove(st, rc, (enum why_try_list)l);
@@ -1263,7 +1271,7 @@ void why_store_conn_closed(struct why_store *st, struct why_conn_rec *rc, const 
     } else {
         st->sum->oom++;
         attempt_remove(st, rc); /* its path is lost (and it has no SYN now) */
-        conns_touch(st, rc);
+        conns_touch(st, rc, true);
         rc->c = (struct why_conn *)&why_conn_none; /* read only */
         rc->first_ts = why_conn_none.first_ts;
         if (st->slots_ok) {
@@ -1396,7 +1404,7 @@ struct why_conn_rec *why_store_conn_new(struct why_store *st, struct why_conn *c
     if (rc->anext)
         rc->anext->aprev = rc;
     st->abuckets[rc->abucket] = rc;
-    conns_touch(st, rc);
+    conns_touch(st, rc, false);
     rc->fbucket = addr_bucket(&c->cli_addr, WHY_ADDR_BUCKETS);
     if (!c->midstream && !c->established) {
         uint32_t b = path_bucket(&c->cli_addr, &c->srv_addr, c->srv_port);

@@ -78,6 +78,7 @@
                                                WHY_RECORDS_MAX: chains stay ~1 long) */
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_CONNS_VERS 1024u        /* versions of the server-address index (power of two) */
+#define WHY_CONNS_GONE 4096u        /* records gone from that index remembered (power of two) */
 #define WHY_QHOST_BUCKETS 16384u     /* queued requests by host buckets (power of two) */
 #define WHY_BG_NAMES_MAX 64u         /* names remembered on a gateway's lookup schedule (cap) */
 #define WHY_BG_GONE_MAX 4u           /* pruned lookups remembered per name (cap) */
@@ -291,6 +292,17 @@ struct why_store {
                                          packet (us; why_store_conn_syn) */
     struct why_conn_rec **abuckets;   /* connection records by server address */
     uint64_t conns_ver[WHY_CONNS_VERS]; /* versions of those buckets (why_store_conns_version) */
+    uint64_t conns_cut[WHY_CONNS_VERS]; /* the version when one of those buckets' records last
+                                         changed other than by coming or going
+                                         (why_store_conns_cut) */
+    uint64_t conns_ngone;             /* records gone from that index so far */
+    uint64_t conns_gone_last[WHY_CONNS_VERS]; /* 1 + the number of the last gone from those
+                                         buckets (0: none) */
+    struct why_conns_gone {
+        uint64_t seq;                 /* the record's */
+        uint64_t prev;                /* 1 + the number of the one gone before it from the
+                                         buckets of its version (0: none) */
+    } conns_gone[WHY_CONNS_GONE];     /* the last of them, the i-th gone at i % WHY_CONNS_GONE */
     uint64_t conns_stamp;             /* the last version given */
     struct why_conn_rec **ubuckets;   /* attempts not seen to connect, by client address,
                                          server address and port (WHY_ADDR_BUCKETS) */
@@ -534,6 +546,43 @@ struct why_conn_rec *why_store_rec_from(const struct why_store *st, struct why_c
 static inline uint64_t why_store_conns_version(const struct why_store *st, const struct why_conn_rec *rc)
 {
     return st->conns_ver[rc->abucket & (WHY_CONNS_VERS - 1)];
+}
+/* The slot of that version (a few addresses share one). */
+static inline uint32_t why_store_conns_vslot(const struct why_conn_rec *rc)
+{
+    return rc->abucket & (WHY_CONNS_VERS - 1);
+}
+/* Moved on with the version where a record's path, first time or SYN count changed, or a
+ * record's first SYN came while it was not its bucket's head; not where records came (at the
+ * head of their bucket, why_store_conns_to, in the order of their sequence numbers) or went
+ * (why_store_conns_gone). While it stays, a bucket's records are the ones there when it was
+ * read, less those gone, the newer ones before them, and the same but the SYN of the one
+ * that was its head then. */
+static inline uint64_t why_store_conns_cut(const struct why_store *st, const struct why_conn_rec *rc)
+{
+    return st->conns_cut[why_store_conns_vslot(rc)];
+}
+/* Records gone from the server-address index so far. */
+static inline uint64_t why_store_conns_ngone(const struct why_store *st)
+{
+    return st->conns_ngone;
+}
+/* 1 + the number (from 0, in the order they went) of the last record gone from the buckets
+ * of rc's version: 0 where none went. */
+static inline uint64_t why_store_conns_gone_last(const struct why_store *st, const struct why_conn_rec *rc)
+{
+    return st->conns_gone_last[why_store_conns_vslot(rc)];
+}
+/* The record gone numbered g - 1 (g as why_store_conns_gone_last gives), where it is still
+ * remembered (one of the last WHY_CONNS_GONE): its sequence number, and in *prev the g of the
+ * one gone before it from the buckets of its version (0: none); 0 where it is not. */
+static inline uint64_t why_store_conns_gone(const struct why_store *st, uint64_t g, uint64_t *prev)
+{
+    if (g == 0 || g > st->conns_ngone || st->conns_ngone - (g - 1) > WHY_CONNS_GONE)
+        return 0;
+    const struct why_conns_gone *x = &st->conns_gone[(g - 1) & (WHY_CONNS_GONE - 1)];
+    *prev = x->prev;
+    return x->seq;
 }
 #define WHY_STORE_OLDEST 4096 /* the records "the oldest" names (why_store_in_oldest) */
 

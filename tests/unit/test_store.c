@@ -2591,6 +2591,74 @@ static void one_way_closed_counted(void **state)
     assert_false(why_store_may_be_missing(&f->st) || why_store_may_have_lone_rst(&f->st));
 }
 
+/* The store tells a server's records coming and going apart from other changes
+ * (why_store_conns_cut), and remembers which went, per version, in the order they went
+ * (why_store_conns_gone): a record made, or the first SYN of its bucket's newest, moves the
+ * version only; the first SYN of an older one moves the cut too; records that go are found
+ * from the last back, only those of that version, and once WHY_CONNS_GONE more went no
+ * longer. */
+static void server_records_coming_and_going(void **state)
+{
+    struct fixture *f = *state;
+    static struct why_conn c[15];
+    struct why_conn_rec *rc[6];
+    for (int i = 0; i < 6; i++)
+        rc[i] = upstream_at(f, &c[i], (uint16_t)(51000 + i), 1 + i * 0.1, false);
+    uint64_t ver = why_store_conns_version(&f->st, rc[0]), cut = why_store_conns_cut(&f->st, rc[0]);
+    struct why_conn_rec *more = upstream_at(f, &c[6], 51006, 2, false);
+    assert_true(why_store_conns_version(&f->st, rc[0]) > ver);
+    assert_int_equal(why_store_conns_cut(&f->st, rc[0]), cut);
+    ver = why_store_conns_version(&f->st, rc[0]);
+    why_store_conn_syn(&f->st, more); /* the newest */
+    assert_true(why_store_conns_version(&f->st, rc[0]) > ver);
+    assert_int_equal(why_store_conns_cut(&f->st, rc[0]), cut);
+    why_store_conn_syn(&f->st, rc[2]); /* older */
+    assert_true(why_store_conns_cut(&f->st, rc[0]) > cut);
+    cut = why_store_conns_cut(&f->st, rc[0]);
+    /* rc[1] and rc[4] go, and a record to another server (its version's own) */
+    struct why_conn other = f->conns[2];
+    other.cli_port = 52000;
+    struct why_conn_rec *orc = why_store_conn_new(&f->st, &other);
+    assert_non_null(orc);
+    bool shared = why_store_conns_vslot(orc) == why_store_conns_vslot(rc[0]);
+    uint64_t seq1 = rc[1]->seq, seq4 = rc[4]->seq, oseq = orc->seq;
+    uint64_t before = why_store_conns_ngone(&f->st);
+    struct why_conn_rec *go[] = {rc[1], orc, rc[4]};
+    for (int i = 0; i < 3; i++) {
+        go[i]->closed = true;
+        why_store_conn_active(&f->st, go[i]);
+    }
+    why_store_prune(&f->st, T(1 + 121), false);
+    assert_int_equal(f->pruned_conns, 3);
+    assert_int_equal(why_store_conns_ngone(&f->st), before + 3);
+    assert_int_equal(why_store_conns_cut(&f->st, rc[0]), cut);
+    uint64_t seen[4], prev = 0;
+    int n = 0;
+    for (uint64_t g = why_store_conns_gone_last(&f->st, rc[0]); g > before && n < 4; g = prev)
+        seen[n++] = why_store_conns_gone(&f->st, g, &prev);
+    assert_int_equal(n, shared ? 3 : 2);
+    int k = 0;
+    for (int i = 0; i < n; i++) /* (in the order pruning took them) */
+        k += seen[i] == seq1 || seen[i] == seq4 || (shared && seen[i] == oseq);
+    assert_int_equal(k, n);
+    /* WHY_CONNS_GONE more go: the first of those three is no longer remembered */
+    uint64_t first = why_store_conns_gone_last(&f->st, rc[0]);
+    while (why_store_conns_gone(&f->st, first, &prev) && prev > before)
+        first = prev;
+    assert_true(why_store_conns_gone(&f->st, first, &prev) != 0);
+    for (uint32_t i = 0; i < WHY_CONNS_GONE; i++) {
+        struct why_conn *x = &c[7 + (i % 8)];
+        struct why_conn_rec *r = upstream_at(f, x, (uint16_t)(53000 + i % 8), 3, false);
+        r->closed = true;
+        why_store_conn_active(&f->st, r);
+        if (i % 8 == 7)
+            why_store_prune(&f->st, T(3 + 121), false);
+    }
+    assert_int_equal(why_store_conns_ngone(&f->st), before + 3 + WHY_CONNS_GONE);
+    assert_int_equal(why_store_conns_gone(&f->st, first, &prev), 0);
+    assert_true(why_store_conns_gone(&f->st, why_store_conns_ngone(&f->st), &prev) != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2650,6 +2718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(answer_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(http2_part, setup, teardown),
         cmocka_unit_test_setup_teardown(copies_from_shared_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(server_records_coming_and_going, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
