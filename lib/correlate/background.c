@@ -1290,41 +1290,169 @@ bool why_join_on_beat(const struct why_join_ctx *cx, const struct why_conn_rec *
     return why_join_cached(cx, WHY_SCHED_Q_TIGHT, rc, scheduled_tight);
 }
 
+/* o is one of c's path's attempts (it sent a SYN). */
+static bool path_attempt(const struct why_conn_rec *o, const struct why_conn *c)
+{
+    const struct why_conn *oc = why_rec_conn(o);
+    return oc->syn_count > 0 && why_addr_eq(&oc->cli_addr, &c->cli_addr) && why_addr_eq(&oc->srv_addr, &c->srv_addr) &&
+           oc->srv_port == c->srv_port;
+}
+
+/* sp's times by time, from its records' ts[0..n) and their order by_time. */
+static void path_place(struct why_sched_path *sp)
+{
+    sp->us_exact = true;
+    for (uint32_t k = 0; k < sp->n; k++) {
+        struct why_ts t = sp->ts[sp->by_time[k]];
+        sp->place[sp->by_time[k]] = (uint16_t)k;
+        sp->period_known[k] = false;
+        sp->tt[k] = t;
+        sp->us[k] = t.sec * 1000000 + t.nsec / 1000;
+        sp->us_exact &= t.nsec % 1000 == 0;
+    }
+}
+
+/* The held attempts of sp's path after records only came to its bucket or went from it
+ * since it was read (why_store_conns_cut the same): those gone taken out, those from the head
+ * down to the one that was the head then put before the ones held (the last held drop out
+ * past WHY_SCHED_PATH_HELD), merged into their order by time. The order a full reading gives:
+ * by time, and at one time the later in the index's order first. False where it cannot tell
+ * (more gone than the store remembers, or a held one gone while WHY_SCHED_PATH_HELD were held:
+ * the next one unknown): sp is to be read anew. */
+static bool path_sync(const struct why_join_ctx *cx, struct why_sched_path *sp, const struct why_conn_rec *head,
+                      const struct why_conn_rec *rc)
+{
+    const struct why_conn *c = why_rec_conn(rc);
+    uint16_t to[WHY_SCHED_PATH_HELD]; /* each held one's new place; UINT16_MAX: gone */
+    uint32_t out = 0;
+    for (uint64_t g = why_store_conns_gone_last(cx->st, rc), prev; g > sp->gone; g = prev) {
+        uint64_t seq = why_store_conns_gone(cx->st, g, &prev);
+        if (!seq)
+            return false;
+        if (seq > sp->head_seq)
+            continue;
+        uint32_t lo = 0, hi = sp->n; /* (seq falls with the place) */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (sp->seq[mid] > seq)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == sp->n || sp->seq[lo] != seq)
+            continue;
+        if (sp->n == WHY_SCHED_PATH_HELD)
+            return false;
+        if (!out++)
+            memset(to, 0, sp->n * sizeof to[0]);
+        to[lo] = UINT16_MAX;
+    }
+    if (out) { /* out: the places after each move down, and so do their numbers in by_time */
+        uint32_t j = 0;
+        for (uint32_t k = 0; k < sp->n; k++)
+            if (to[k] != UINT16_MAX) {
+                to[k] = (uint16_t)j;
+                sp->seq[j] = sp->seq[k];
+                sp->ts[j++] = sp->ts[k];
+            }
+        j = 0;
+        for (uint32_t k = 0; k < sp->n; k++)
+            if (to[sp->by_time[k]] != UINT16_MAX)
+                sp->by_time[j++] = to[sp->by_time[k]];
+        sp->n = j;
+    }
+    sp->gone = why_store_conns_ngone(cx->st);
+    uint64_t seq[WHY_SCHED_PATH_HELD];
+    struct why_ts ts[WHY_SCHED_PATH_HELD];
+    uint32_t m = 0;
+    for (const struct why_conn_rec *o = head; o && o->seq >= sp->head_seq && m < WHY_SCHED_PATH_HELD;
+         o = why_store_conns_next(o)) {
+        /* (the head then: its SYN may be new, so it counts unless held) */
+        if (o->seq == sp->head_seq && sp->n && sp->seq[0] == o->seq)
+            break;
+        if (path_attempt(o, c)) {
+            seq[m] = o->seq;
+            ts[m++] = why_rec_conn(o)->first_ts;
+        }
+    }
+    sp->head_seq = head ? head->seq : 0;
+    if (!m) {
+        if (out)
+            path_place(sp);
+        return true;
+    }
+    uint32_t keep = sp->n < WHY_SCHED_PATH_HELD - m ? sp->n : WHY_SCHED_PATH_HELD - m;
+    /* the new ones by time, the later in the index (the higher place) first at one time */
+    uint16_t nb[WHY_SCHED_PATH_HELD], ob[WHY_SCHED_PATH_HELD];
+    for (uint32_t k = 0; k < m; k++) {
+        uint32_t i = m - 1 - k, j = k;
+        while (j > 0 && why_ts_cmp(ts[nb[j - 1]], ts[i]) > 0) {
+            nb[j] = nb[j - 1];
+            j--;
+        }
+        nb[j] = (uint16_t)i;
+    }
+    uint32_t no = 0;
+    for (uint32_t k = 0; k < sp->n; k++)
+        if (sp->by_time[k] < keep)
+            ob[no++] = (uint16_t)(sp->by_time[k] + m);
+    memmove(sp->seq + m, sp->seq, keep * sizeof sp->seq[0]);
+    memmove(sp->ts + m, sp->ts, keep * sizeof sp->ts[0]);
+    memcpy(sp->seq, seq, m * sizeof seq[0]);
+    memcpy(sp->ts, ts, m * sizeof ts[0]);
+    sp->n = m + keep;
+    /* merged: at one time the held ones (later in the index) first */
+    for (uint32_t k = 0, a = 0, b = 0; k < sp->n; k++)
+        sp->by_time[k] = b == m || (a < no && why_ts_cmp(sp->ts[ob[a]], sp->ts[nb[b]]) <= 0) ? ob[a++] : nb[b++];
+    path_place(sp);
+    return true;
+}
+
 /* The attempts of rc's path as scheduled() reads them (the first WHY_SCHED_PATH_HELD records
  * of the server-address index on that path, rc among them or not), kept in the join's cache
- * while that server's records stay as they were: a join asks the schedule of each of a
- * refused server's many attempts, and each read the same records and sorted the same times.
- * NULL without the cache. */
+ * while that server's records stay as they were, and brought up to date where records only
+ * came or went (path_sync): a join asks the schedule of each of a refused server's many
+ * attempts, and each read the same records and sorted the same times, and each new
+ * connection to a server read its path anew. NULL without the cache. */
 static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const struct why_conn_rec *rc)
 {
     if (!cx->sched)
         return NULL;
     const struct why_conn *c = why_rec_conn(rc);
-    uint64_t w[2];
-    memcpy(w, c->srv_addr.a, sizeof w);
-    uint64_t h = ((w[0] * 0x9e3779b97f4a7c15u) ^ w[1] ^ c->srv_port) * 0xbf58476d1ce4e5b9u;
+    uint64_t w[4];
+    memcpy(w, c->srv_addr.a, sizeof w / 2);
+    memcpy(w + 2, c->cli_addr.a, sizeof w / 2);
+    uint64_t h = ((((w[0] * 0x9e3779b97f4a7c15u) ^ w[1] ^ c->srv_port) * 0xbf58476d1ce4e5b9u ^ w[2]) * 0x9e3779b97f4a7c15u ^
+                  w[3]) * 0xbf58476d1ce4e5b9u;
     struct why_sched_path *sp = &cx->sched->path[(h >> 40) & (WHY_SCHED_PATHS - 1)];
     uint64_t ver = why_store_conns_version(cx->st, rc);
-    if (sp->valid && sp->ver == ver && sp->port == c->srv_port && why_addr_eq(&sp->srv, &c->srv_addr) &&
-        why_addr_eq(&sp->cli, &c->cli_addr))
+    bool same = sp->valid && sp->port == c->srv_port && why_addr_eq(&sp->srv, &c->srv_addr) &&
+                why_addr_eq(&sp->cli, &c->cli_addr);
+    if (same && sp->ver == ver)
         return sp;
+    struct why_conn_rec *head = why_store_conns_to(cx->st, &c->srv_addr);
+    uint64_t cut = why_store_conns_cut(cx->st, rc);
+    if (same && sp->cut == cut && path_sync(cx, sp, head, rc)) {
+        sp->ver = ver;
+        return sp;
+    }
     sp->valid = true;
     sp->tt = sp->tt_room + WHY_PATH_CHECKS;
     sp->us = sp->us_room + WHY_PATH_CHECKS;
     sp->ver = ver;
+    sp->cut = cut;
+    sp->head_seq = head ? head->seq : 0;
+    sp->gone = why_store_conns_ngone(cx->st);
     sp->cli = c->cli_addr;
     sp->srv = c->srv_addr;
     sp->port = c->srv_port;
     sp->n = 0;
-    for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && sp->n < WHY_SCHED_PATH_HELD;
-         o = why_store_conns_next(o)) {
+    for (struct why_conn_rec *o = head; o && sp->n < WHY_SCHED_PATH_HELD; o = why_store_conns_next(o)) {
         why_store_conns_ahead(o);
-        const struct why_conn *oc = why_rec_conn(o);
-        if (oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
-            !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
+        if (!path_attempt(o, c))
             continue;
-        sp->rec[sp->n] = o;
-        sp->ts[sp->n] = oc->first_ts;
+        sp->seq[sp->n] = o->seq;
+        sp->ts[sp->n] = why_rec_conn(o)->first_ts;
         sp->n++;
     }
     /* their places by time: inserted oldest first (the index holds them newest first, so
@@ -1337,15 +1465,7 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
         }
         sp->by_time[j] = (uint16_t)i;
     }
-    sp->us_exact = true;
-    for (uint32_t k = 0; k < sp->n; k++) {
-        struct why_ts t = sp->ts[sp->by_time[k]];
-        sp->place[sp->by_time[k]] = (uint16_t)k;
-        sp->period_known[k] = false;
-        sp->tt[k] = t;
-        sp->us[k] = t.sec * 1000000 + t.nsec / 1000;
-        sp->us_exact &= t.nsec % 1000 == 0;
-    }
+    path_place(sp);
     return sp;
 }
 
@@ -1411,12 +1531,12 @@ static uint32_t held_place(const struct why_sched_path *sp, const struct why_con
     uint32_t lo = 0, hi = sp->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (sp->rec[mid]->seq > rc->seq)
+        if (sp->seq[mid] > rc->seq)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < sp->n && sp->rec[lo] == rc ? lo : WHY_SCHED_PATH_HELD;
+    return lo < sp->n && sp->seq[lo] == rc->seq ? lo : WHY_SCHED_PATH_HELD;
 }
 
 /* The attempts a schedule test reads besides the one it judges, sorted once: tt[0..n) by time
@@ -1638,7 +1758,7 @@ static bool scheduled_any(const struct why_join_ctx *cx, const struct why_conn_r
          * time less rc's: ascending with the times) */
         uint32_t skip = WHY_SCHED_PATH_HELD; /* the one left out: rc, or the last held */
         for (uint32_t i = 0; i < sp->n && skip == WHY_SCHED_PATH_HELD; i++)
-            if (sp->rec[i] == rc)
+            if (sp->seq[i] == rc->seq)
                 skip = i;
         if (skip == WHY_SCHED_PATH_HELD && sp->n > WHY_BG_ATTEMPTS_MAX)
             skip = sp->n - 1;

@@ -168,9 +168,11 @@ struct why_lone_rsts {
 };
 
 #define WHY_SCHED_PATH_HELD 257 /* a path's attempts a schedule test reads: 256 besides its own */
-#define WHY_SCHED_PATHS 32      /* paths whose attempts are kept (power of two; with 8, two
-                                   paths of one slot read their records anew for each other:
-                                   158 of the 414 readings on the bench's retry-200m) */
+#define WHY_SCHED_PATHS 64      /* paths whose attempts are kept, by client, server address
+                                   and port (power of two; with 8, two paths of one slot read
+                                   their records anew for each other: 158 of the 414 readings
+                                   on the bench's retry-200m; with 32, 1,504 of the 6,192 on
+                                   balance-2000m, none with 64) */
 #define WHY_UNNAMED_MEMO 64     /* requests whose lookups are kept (power of two) */
 #define WHY_SCHED_CACHE 8192 /* entries of the cache below (direct-mapped by record sequence) */
 #define WHY_BG_MEMO_MAX 1024 /* records that may be checks kept for a sweep's background joins */
@@ -207,9 +209,15 @@ struct why_sched_cache {
         bool valid;
         struct why_addr cli, srv;
         uint16_t port;
-        uint64_t ver;
+        uint64_t ver, cut;                 /* the server's records' version and cut
+                                              (why_store_conns_cut) when last read */
+        uint64_t head_seq;                 /* the sequence number of their bucket's head
+                                              then (0: none) */
+        uint64_t gone;                     /* records gone from the index by then
+                                              (why_store_conns_ngone) */
         uint32_t n;
-        const struct why_conn_rec *rec[WHY_SCHED_PATH_HELD]; /* in the index's order */
+        uint64_t seq[WHY_SCHED_PATH_HELD];  /* their records' sequence numbers, in the index's
+                                               order (falling) */
         struct why_ts ts[WHY_SCHED_PATH_HELD];
         uint16_t by_time[WHY_SCHED_PATH_HELD];  /* their places, earliest first */
         uint16_t place[WHY_SCHED_PATH_HELD];    /* each one's place in by_time */

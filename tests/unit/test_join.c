@@ -35,14 +35,16 @@ static struct why_addr A(const char *s)
     return a;
 }
 
+#define FIXTURE_CONNS 352 /* connections a test may make */
+
 struct fixture {
     struct why_summary sum;
     struct why_gateways gw;
     struct why_store st;
     struct why_join_ctx cx;
-    struct why_conn conns[320];
-    struct why_conn_more more[320];    /* their parts apart */
-    struct why_conn_end ends[320];     /* their FINs and RSTs */
+    struct why_conn conns[FIXTURE_CONNS];
+    struct why_conn_more more[FIXTURE_CONNS]; /* their parts apart */
+    struct why_conn_end ends[FIXTURE_CONNS];  /* their FINs and RSTs */
     int nconns;
     struct why_addr_names names[WHY_ADDR_NAMES_MEMO]; /* the join's cache, as the session's */
     struct why_join_scratch scratch;   /* the walk's room, as the session's */
@@ -72,6 +74,7 @@ static int teardown(void **state)
 static struct why_conn_rec *conn(struct fixture *f, const char *cli, const char *srv, uint16_t port,
                                  double at, bool established)
 {
+    assert_true(f->nconns < FIXTURE_CONNS);
     struct why_conn *c = &f->conns[f->nconns++];
     c->id = (uint64_t)f->nconns;
     c->cli_addr = A(cli);
@@ -1992,6 +1995,31 @@ static void scheduled_asked_again_when_a_record_comes(void **state)
     free(k);
 }
 
+/* ...and once one of them goes: the path's attempts the cache holds lose it (background.c:
+ * path_sync), so four refusals left of five 0.5 s apart are no schedule again. */
+static void scheduled_asked_again_when_a_record_goes(void **state)
+{
+    struct fixture *f = *state;
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    struct why_conn_rec *first = four_refusals(f, k);
+    struct why_conn_rec *fifth = refused(f, "198.19.0.17", 2.6);
+    assert_true(why_join_scheduled(&f->cx, first));
+    assert_true(why_join_on_beat(&f->cx, first));
+    fifth->closed = true;
+    why_store_conn_active(&f->st, fifth);
+    why_store_prune(&f->st, T(1000), false);
+    struct why_addr srv = A("198.19.0.17");
+    int left = 0;
+    for (struct why_conn_rec *o = why_store_conns_to(&f->st, &srv); o; o = why_store_conns_next(o))
+        left++;
+    assert_int_equal(left, 4); /* the fifth went, the four stay */
+    assert_false(why_join_scheduled(&f->cx, first));
+    assert_false(why_join_on_beat(&f->cx, first));
+    f->cx.sched = NULL;
+    assert_false(why_join_scheduled(&f->cx, first));
+    free(k);
+}
+
 /* ...and once one of them sends its first SYN (why_store_conn_syn): a record made before its
  * SYN (no SYN: not an attempt yet) changes the answer only then. Until the store is told, the
  * answer is the one kept (what shows it is kept at all). */
@@ -2096,6 +2124,85 @@ static void schedule_same_from_sorted_times(void **state)
     }
 }
 
+/* Every record to 198.19.0.17 left, asked through the cache k and without it: the same
+ * answers; how many were asked. */
+static int schedule_same_for_each_left(struct fixture *f, struct why_sched_cache *k)
+{
+    struct why_addr srv = A("198.19.0.17");
+    struct why_conn_rec *left[400];
+    int n = 0;
+    for (struct why_conn_rec *o = why_store_conns_to(&f->st, &srv); o && n < 400; o = why_store_conns_next(o))
+        if (why_addr_eq(&why_rec_conn(o)->srv_addr, &srv))
+            left[n++] = o;
+    for (int i = 0; i < n; i++) {
+        f->cx.sched = k;
+        bool s = why_join_scheduled(&f->cx, left[i]), l = why_join_scheduled_loose(&f->cx, left[i]),
+             b = why_join_on_beat(&f->cx, left[i]), busy = why_join_path_busy(&f->cx, left[i]);
+        f->cx.sched = NULL;
+        assert_int_equal(s, why_join_scheduled(&f->cx, left[i]));
+        assert_int_equal(l, why_join_scheduled_loose(&f->cx, left[i]));
+        assert_int_equal(b, why_join_on_beat(&f->cx, left[i]));
+        assert_int_equal(busy, why_join_path_busy(&f->cx, left[i]));
+    }
+    return n;
+}
+
+/* A path's attempts, once read, are brought up to date as records to its server come and go
+ * (background.c: path_sync) instead of read anew: after each change, the same answers through
+ * the cache as without it for every record left. Records go from among the held ones and from
+ * past them while more than the test reads (257) are held (the next one unknown: read anew),
+ * and while fewer are; new ones come before them, some at one time, some earlier than the
+ * newest held. */
+static void schedule_kept_as_records_come_and_go(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn_rec *rc[400];
+    int n = many_attempts(f, rc, false);
+    struct why_sched_cache *k = calloc(1, sizeof *k);
+    struct why_addr srv = A("198.19.0.17");
+    assert_int_equal(schedule_same_for_each_left(f, k), 290);
+    bool out[400] = {false};
+    int left = 290;
+    double at = 300.0;
+    for (int step = 0; step < 10; step++) {
+        /* some go: held ones (the newest), ones past the held (the oldest), one of the middle */
+        int pick[3] = {-1, -1, -1}, np = 0;
+        for (int i = n - 1; i >= 0 && np < 1; i--)
+            if (!out[i] && why_addr_eq(&rc[i]->c->srv_addr, &srv))
+                pick[np++] = i;
+        for (int i = 0; i < n && np < 2; i++)
+            if (!out[i] && why_addr_eq(&rc[i]->c->srv_addr, &srv))
+                pick[np++] = i;
+        for (int i = 150 + step * 7; i < n && np < 3; i++)
+            if (!out[i] && why_addr_eq(&rc[i]->c->srv_addr, &srv))
+                pick[np++] = i;
+        for (int j = 0; j < np; j++) {
+            rc[pick[j]]->closed = true;
+            why_store_conn_active(&f->st, rc[pick[j]]);
+            out[pick[j]] = true;
+        }
+        why_store_prune(&f->st, T(1000), false);
+        left -= np;
+        assert_int_equal(schedule_same_for_each_left(f, k), left);
+        /* new ones come: one at a time already held, one earlier than the newest held */
+        for (int j = 0; j < 3 && n < 400; j++, left++)
+            rc[n++] = refused(f, "198.19.0.17", j == 0 ? 150.6 : j == 1 ? at - 2.5 : at);
+        at += 1.0;
+        assert_int_equal(schedule_same_for_each_left(f, k), left);
+        /* and in the later steps fewer than the test reads are left */
+        for (int i = 0; step >= 5 && i < n && left > 200; i++)
+            if (!out[i] && why_addr_eq(&rc[i]->c->srv_addr, &srv)) {
+                rc[i]->closed = true;
+                why_store_conn_active(&f->st, rc[i]);
+                out[i] = true;
+                left--;
+            }
+        why_store_prune(&f->st, T(1000), false);
+        assert_int_equal(schedule_same_for_each_left(f, k), left);
+    }
+    free(k);
+}
+
 /* Varnish probes 198.19.0.17 every 0.5 s and each probe is refused; a request at 3.3 s gets
  * a 503 at 3.32 with no attempt. The background gives the last probe as a failed check, no
  * server passing, and no attempt near: the probe refused at 3.1, 0.2 s before the request, is
@@ -2157,7 +2264,7 @@ static void many_refused_before_request(void **state)
     struct why_conn_rec *other = refused(f, "198.19.0.13", 3.05);
     other->claimed = true;
     struct why_conn_rec *first = NULL;
-    for (int i = 0; i < 300; i++) { /* (the fixture holds 320 connections) */
+    for (int i = 0; i < 300; i++) { /* (the fixture holds FIXTURE_CONNS connections) */
         struct why_conn_rec *rc = refused(f, "198.19.0.12", 3.06 + 0.0008 * i);
         rc->claimed = true; /* (requests' own attempts) */
         if (!first)
@@ -4602,8 +4709,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(family_fallback_of_other_request, setup, teardown),
         cmocka_unit_test_setup_teardown(attempt_found_past_newer_records, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_comes, setup, teardown),
+        cmocka_unit_test_setup_teardown(scheduled_asked_again_when_a_record_goes, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_asked_again_after_a_first_syn, setup, teardown),
         cmocka_unit_test_setup_teardown(schedule_same_from_sorted_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(schedule_kept_as_records_come_and_go, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_attempt_joined, setup, teardown),
         cmocka_unit_test_setup_teardown(cached_address_latest_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(address_of_other_name, setup, teardown),
