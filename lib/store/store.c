@@ -237,6 +237,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
         st->tix_n[i] = WHY_INDEX_BUCKETS_MIN;
     }
     st->abuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->abuckets);
+    st->clog = calloc(1, sizeof *st->clog);
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
     st->uc_tails = calloc(WHY_ADDR_BUCKETS, sizeof *st->uc_tails);
@@ -252,7 +253,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->qhost = calloc(WHY_QHOST_BUCKETS, sizeof *st->qhost);
     st->qpath = calloc(WHY_QHOST_BUCKETS, sizeof *st->qpath);
     if (!st->qlike || !st->qhost || !st->qpath || !st->tix[WHY_TIX_PATH] || !st->tix[WHY_TIX_HOST] ||
-        !st->tix[WHY_TIX_ENDING] || !st->abuckets ||
+        !st->tix[WHY_TIX_ENDING] || !st->abuckets || !st->clog ||
         !st->ubuckets || !st->fbuckets || !st->uc_tails || !st->dkey || !st->dsock || !st->dnb || !st->daddr) {
         why_store_fini(st);
         return -1;
@@ -857,7 +858,7 @@ static void conns_touch(struct why_store *st, const struct why_conn_rec *rc, boo
     uint32_t v = why_store_conns_vslot(rc);
     st->conns_ver[v] = ++st->conns_stamp;
     if (cut)
-        st->conns_cut[v] = st->conns_stamp;
+        st->clog->cut[v] = st->conns_stamp;
 }
 
 void why_store_conn_syn(struct why_store *st, struct why_conn_rec *rc)
@@ -911,9 +912,9 @@ static void rec_unlink(struct why_store *st, struct why_conn_rec *rc)
         rc->anext->aprev = rc->aprev;
     conns_touch(st, rc, false);
     uint32_t v = why_store_conns_vslot(rc);
-    st->conns_gone[st->conns_ngone & (WHY_CONNS_GONE - 1)] =
-        (struct why_conns_gone){.seq = rc->seq, .prev = st->conns_gone_last[v]};
-    st->conns_gone_last[v] = ++st->conns_ngone;
+    struct why_conns_log *cl = st->clog;
+    cl->gone[cl->ngone & (WHY_CONNS_GONE - 1)] = (struct why_conns_gone){.seq = rc->seq, .prev = cl->gone_last[v]};
+    cl->gone_last[v] = ++cl->ngone;
     attempt_remove(st, rc);
     for (int l = 0; rc->in_tries && l < WHY_TRY_LISTS; l++)
         try_remove(st, rc, (enum why_try_list)l);
@@ -1201,6 +1202,7 @@ void why_store_fini(struct why_store *st)
     for (int i = 0; i < WHY_TIX_N; i++)
         free(st->tix[i]);
     free(st->abuckets);
+    free(st->clog);
     free(st->ubuckets);
     free(st->fbuckets);
     free(st->uc_tails);

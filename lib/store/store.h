@@ -197,6 +197,21 @@ struct why_tbucket {
     struct why_txn *head;
 };
 
+/* How the records of the server-address index changed, by version slot
+ * (why_store_conns_cut, why_store_conns_gone). */
+struct why_conns_log {
+    uint64_t cut[WHY_CONNS_VERS];     /* the version when one of those buckets' records last
+                                         changed other than by coming or going */
+    uint64_t gone_last[WHY_CONNS_VERS]; /* 1 + the number of the last gone from those
+                                         buckets (0: none) */
+    uint64_t ngone;                   /* records gone from the index so far */
+    struct why_conns_gone {
+        uint64_t seq;                 /* the record's */
+        uint64_t prev;                /* 1 + the number of the one gone before it from the
+                                         buckets of its version (0: none) */
+    } gone[WHY_CONNS_GONE];           /* the last of them, the i-th gone at i % WHY_CONNS_GONE */
+};
+
 struct why_store {
     struct why_store_hooks hooks;
     struct why_summary *sum;          /* counters (caps, OOM) are added here */
@@ -292,17 +307,8 @@ struct why_store {
                                          packet (us; why_store_conn_syn) */
     struct why_conn_rec **abuckets;   /* connection records by server address */
     uint64_t conns_ver[WHY_CONNS_VERS]; /* versions of those buckets (why_store_conns_version) */
-    uint64_t conns_cut[WHY_CONNS_VERS]; /* the version when one of those buckets' records last
-                                         changed other than by coming or going
-                                         (why_store_conns_cut) */
-    uint64_t conns_ngone;             /* records gone from that index so far */
-    uint64_t conns_gone_last[WHY_CONNS_VERS]; /* 1 + the number of the last gone from those
-                                         buckets (0: none) */
-    struct why_conns_gone {
-        uint64_t seq;                 /* the record's */
-        uint64_t prev;                /* 1 + the number of the one gone before it from the
-                                         buckets of its version (0: none) */
-    } conns_gone[WHY_CONNS_GONE];     /* the last of them, the i-th gone at i % WHY_CONNS_GONE */
+    struct why_conns_log *clog;       /* how those buckets' records changed (apart: read
+                                         only by the schedule test) */
     uint64_t conns_stamp;             /* the last version given */
     struct why_conn_rec **ubuckets;   /* attempts not seen to connect, by client address,
                                          server address and port (WHY_ADDR_BUCKETS) */
@@ -560,27 +566,27 @@ static inline uint32_t why_store_conns_vslot(const struct why_conn_rec *rc)
  * that was its head then. */
 static inline uint64_t why_store_conns_cut(const struct why_store *st, const struct why_conn_rec *rc)
 {
-    return st->conns_cut[why_store_conns_vslot(rc)];
+    return st->clog->cut[why_store_conns_vslot(rc)];
 }
 /* Records gone from the server-address index so far. */
 static inline uint64_t why_store_conns_ngone(const struct why_store *st)
 {
-    return st->conns_ngone;
+    return st->clog->ngone;
 }
 /* 1 + the number (from 0, in the order they went) of the last record gone from the buckets
  * of rc's version: 0 where none went. */
 static inline uint64_t why_store_conns_gone_last(const struct why_store *st, const struct why_conn_rec *rc)
 {
-    return st->conns_gone_last[why_store_conns_vslot(rc)];
+    return st->clog->gone_last[why_store_conns_vslot(rc)];
 }
 /* The record gone numbered g - 1 (g as why_store_conns_gone_last gives), where it is still
  * remembered (one of the last WHY_CONNS_GONE): its sequence number, and in *prev the g of the
  * one gone before it from the buckets of its version (0: none); 0 where it is not. */
 static inline uint64_t why_store_conns_gone(const struct why_store *st, uint64_t g, uint64_t *prev)
 {
-    if (g == 0 || g > st->conns_ngone || st->conns_ngone - (g - 1) > WHY_CONNS_GONE)
+    if (g == 0 || g > st->clog->ngone || st->clog->ngone - (g - 1) > WHY_CONNS_GONE)
         return 0;
-    const struct why_conns_gone *x = &st->conns_gone[(g - 1) & (WHY_CONNS_GONE - 1)];
+    const struct why_conns_gone *x = &st->clog->gone[(g - 1) & (WHY_CONNS_GONE - 1)];
     *prev = x->prev;
     return x->seq;
 }
