@@ -73,9 +73,10 @@ struct why_session {
     struct why_join_scratch scratch;  /* the join's room for its walks of tries */
     struct why_addr_names names[WHY_ADDR_NAMES_MEMO]; /* the join's cache of the names an
                                          address was given for (each checks the store's dgen) */
-    struct why_sched_cache sched;     /* the join's cache of scheduled attempts (gen moved
+    struct why_sched_cache *sched;    /* the join's cache of scheduled attempts (gen moved
                                          on at each packet, sweep and freed record; see
-                                         why_sched_q) */
+                                         why_sched_q): 2.3 MB, apart from the fields above
+                                         and below that every packet reads */
     struct why_bg_second bg[WHY_BG_SECONDS]; /* the last seconds of client requests, by
                                                 second modulo WHY_BG_SECONDS */
     int64_t bg_latest;                /* the latest second marked in bg (packet time, s) */
@@ -127,7 +128,7 @@ static void emit(struct why_session *s, struct why_incident *inc)
 static struct why_join_ctx join_ctx(struct why_session *s)
 {
     return (struct why_join_ctx){&s->st, &s->gw, s->now, s->opt.exhaustive, &s->upstream_visible, &s->lone,
-                                 &s->opaque, &s->sched, NULL, false, NULL, false, NULL, false, &s->spare, s->names,
+                                 &s->opaque, s->sched, NULL, false, NULL, false, NULL, false, &s->spare, s->names,
                                  why_flow_stats(s->flow)->syn_rtt_max_us, &s->scratch,
                                  why_flow_stats(s->flow)->attempt_span_us};
 }
@@ -252,7 +253,7 @@ static void settled(struct why_session *s, const struct why_join_ctx *cx, struct
 static void decide_as(struct why_session *s, struct why_txn *t, bool orphan)
 {
     t->decided = true;
-    s->sched.dgen++; /* the claims and the queue change with each decision */
+    s->sched->dgen++; /* the claims and the queue change with each decision */
     /* A request the gateway itself sent upstream is evidence for a client's request, not an
      * incident of its own; unless it failed behind a client leg that cannot be read (TLS
      * without keys): then it is judged as the gateway's own request, as when nothing shows
@@ -541,7 +542,7 @@ static __attribute__((noinline)) enum hot_answer hot_decide(struct why_session *
         return HOT_LATER;
     why_store_queue_remove(&s->st, t);
     t->decided = true;
-    s->sched.dgen++;
+    s->sched->dgen++;
     t->is_client_leg = true;
     why_store_txn_judged(&s->st, t);
     settled_apply(s, &cx, t, &x);
@@ -734,7 +735,7 @@ static void on_prune_dns(void *ctx, struct why_dns_rec *d)
 static void on_release(void *ctx, struct why_conn_rec *rc)
 {
     struct why_session *s = ctx;
-    s->sched.gen++; /* the records to rc's server change (the store moves their version on) */
+    s->sched->gen++; /* the records to rc's server change (the store moves their version on) */
     why_app_release(rc);
 }
 
@@ -744,7 +745,7 @@ static void sweep(struct why_session *s, bool finishing)
     const struct why_flow_stats *fs = why_flow_stats(s->flow);
     why_store_open_one_way(&s->st, fs->open_missing, fs->open_lone_rst);
     s->last_sweep = s->now;
-    s->sched.gen++;
+    s->sched->gen++;
     s->upstream_visible = -1; /* records and roles changed since the last sweep */
     s->lone.valid = s->lone.up_valid = false;
     s->spare.valid = false;
@@ -882,8 +883,10 @@ struct why_session *why_session_new(const struct why_options *o, const struct wh
         return NULL;
     }
     struct why_store_hooks hooks = {s, on_release, on_prune_conn, on_prune_dns};
-    if (why_store_init(&s->st, &s->sum, &s->gw, s->opt.settle_us, &hooks) < 0) {
+    if (!(s->sched = calloc(1, sizeof *s->sched)) ||
+        why_store_init(&s->st, &s->sum, &s->gw, s->opt.settle_us, &hooks) < 0) {
         snprintf(err, errsize, "out of memory");
+        free(s->sched);
         free(s);
         return NULL;
     }
@@ -973,7 +976,7 @@ void why_session_frame(struct why_session *s, const struct why_frame *f)
     s->last.ts = ts;
     s->last.data = NULL;
     s->last.caplen = 0;
-    s->sched.gen++; /* records change with the packet */
+    s->sched->gen++; /* records change with the packet */
     s->sum.frames++;
     s->sum.bytes += f->wirelen;
     if (s->sum.frames == 1 || why_ts_cmp(ts, s->sum.first_ts) < 0)
@@ -1079,5 +1082,6 @@ void why_session_free(struct why_session *s)
     why_join_scratch_free(&s->scratch);
     why_cert_cache_free(s->env.certs);
     why_keylog_free(s->keylog);
+    free(s->sched);
     free(s);
 }
