@@ -547,16 +547,15 @@ struct why_conn_rec *why_store_rec_upto(const struct why_store *st, struct why_t
 struct why_conn_rec *why_store_rec_from(const struct why_store *st, struct why_conn_rec *upto, struct why_ts t);
 /* The version of the records to rc's server address: moved on whenever one comes or goes, or
  * one's connection sends its first SYN (why_store_conn_syn), or its copy is lost; never
- * given twice (a few addresses share one). What reads only those records' paths, first times
- * and SYN counts holds while it stays. */
-static inline uint64_t why_store_conns_version(const struct why_store *st, const struct why_conn_rec *rc)
-{
-    return st->conns_ver[rc->abucket & (WHY_CONNS_VERS - 1)];
-}
-/* The slot of that version (a few addresses share one). */
+ * given twice (a few addresses share one: the version's slot, why_store_conns_vslot). What
+ * reads only those records' paths, first times and SYN counts holds while it stays. */
 static inline uint32_t why_store_conns_vslot(const struct why_conn_rec *rc)
 {
     return rc->abucket & (WHY_CONNS_VERS - 1);
+}
+static inline uint64_t why_store_conns_version(const struct why_store *st, const struct why_conn_rec *rc)
+{
+    return st->conns_ver[why_store_conns_vslot(rc)];
 }
 /* Moved on with the version where a record's path, first time or SYN count changed, or a
  * record's first SYN came while it was not its bucket's head; not where records came (at the
