@@ -30,7 +30,6 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, struct why_next *next)
 {
     p->ipver = 4;
-    struct why_addr src = {4, {0}}, dst = {4, {0}};
     uint32_t hlen, total;
     uint16_t offflags;
     uint8_t ttl, proto;
@@ -45,8 +44,8 @@ enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, str
         offflags = why_be16_at(b + 6);
         ttl = b[8];
         proto = b[9];
-        memcpy(src.a, b + 12, 4);
-        memcpy(dst.a, b + 16, 4);
+        why_addr_set4(&p->src, b + 12);
+        why_addr_set4(&p->dst, b + 16);
         why_cur_skip(c, 20);
     } else {
         uint8_t vihl = why_cur_u8(c);
@@ -64,13 +63,13 @@ enum why_decode_status why_decode_ipv4(struct why_cur *c, struct why_pkt *p, str
         ttl = why_cur_u8(c);
         proto = why_cur_u8(c);
         why_cur_skip(c, 2); /* checksum: never trusted (offload) */
-        why_cur_copy(c, src.a, 4);
-        why_cur_copy(c, dst.a, 4);
+        uint8_t ab[8];
+        why_cur_copy(c, ab, 8);
         if (!why_cur_ok(c))
             return WHY_DECODE_TRUNCATED;
+        why_addr_set4(&p->src, ab);
+        why_addr_set4(&p->dst, ab + 4);
     }
-    p->src = src;
-    p->dst = dst;
     p->ttl = ttl;
     p->proto = proto;
     /* Total length 0 is what Linux shows for TSO super-segments: the capture is the packet. */
@@ -113,10 +112,8 @@ bool why_decode_ipv4_tcp(const struct why_cur *c, struct why_pkt *p)
     if (total < 40 || thlen < 20 || thlen > wire || thlen > cap)
         return false;
     p->ipver = 4;
-    p->src = (struct why_addr){4, {0}};
-    p->dst = (struct why_addr){4, {0}};
-    memcpy(p->src.a, b + 12, 4);
-    memcpy(p->dst.a, b + 16, 4);
+    why_addr_set4(&p->src, b + 12);
+    why_addr_set4(&p->dst, b + 16);
     p->ttl = b[8];
     p->proto = PROTO_TCP;
     why_tcp_fixed(t, p);
@@ -137,13 +134,12 @@ enum why_decode_status why_decode_ipv6(struct why_cur *c, struct why_pkt *p, str
     uint32_t plen = why_cur_be16(c);
     uint8_t nh = why_cur_u8(c);
     uint8_t hlim = why_cur_u8(c);
-    struct why_addr src = {6, {0}}, dst = {6, {0}};
-    why_cur_copy(c, src.a, 16);
-    why_cur_copy(c, dst.a, 16);
+    uint8_t ab[32];
+    why_cur_copy(c, ab, 32);
     if (!why_cur_ok(c))
         return WHY_DECODE_TRUNCATED;
-    p->src = src;
-    p->dst = dst;
+    why_addr_set6(&p->src, ab); /* (as why_addr_set4: no address built apart and copied) */
+    why_addr_set6(&p->dst, ab + 16);
     p->ttl = hlim;
     /* Payload length 0: a jumbogram (RFC 2675) or a GSO super-packet: the capture is it. */
     if (plen == 0)
