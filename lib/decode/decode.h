@@ -15,6 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "capture/capture.h"
 
@@ -22,6 +25,38 @@ struct why_addr {
     uint8_t family; /* 4 or 6; 0 = none */
     uint8_t a[16];  /* IPv4 in the first 4 bytes, the rest zero */
 };
+
+/* Addresses are written and copied as a family byte and 16 bytes, each in one store where
+ * the processor has them: an address built apart (family, then its bytes) and copied whole,
+ * or one read whole after such smaller stores, is a 16-byte load the processor cannot take
+ * from them and waits for them to reach the cache (on every packet, in the decoder); a load
+ * within one store does not wait. A struct copy of an address read just after these reads
+ * 16 bytes across the family's store and the bytes' store: use why_addr_copy there. */
+/* a = the IPv4 address at b: family 4, its 4 bytes, zeros. */
+static inline __attribute__((always_inline)) void why_addr_set4(struct why_addr *a, const uint8_t *b)
+{
+    a->family = 4;
+#if defined(__SSE2__)
+    uint32_t v;
+    memcpy(&v, b, 4);
+    _mm_storeu_si128((__m128i *)(void *)a->a, _mm_cvtsi32_si128((int)v));
+#else
+    memcpy(a->a, b, 4);
+    memset(a->a + 4, 0, 12);
+#endif
+}
+/* a = the IPv6 address at b. */
+static inline __attribute__((always_inline)) void why_addr_set6(struct why_addr *a, const uint8_t *b)
+{
+    a->family = 6;
+    memcpy(a->a, b, 16);
+}
+/* *to = *from, as the family and the 16 bytes (why_addr_set4). */
+static inline __attribute__((always_inline)) void why_addr_copy(struct why_addr *to, const struct why_addr *from)
+{
+    to->family = from->family;
+    memcpy(to->a, from->a, 16);
+}
 
 /* TCP flag bits as on the wire. */
 enum {

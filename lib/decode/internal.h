@@ -4,11 +4,6 @@
 #ifndef WHY_DECODE_INTERNAL_H
 #define WHY_DECODE_INTERNAL_H
 
-#include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "decode/decode.h"
 #include "util/cursor.h"
 
@@ -31,31 +26,6 @@ struct why_next {
     struct why_cur c;      /* the captured payload bytes */
     struct why_encap layer; /* the tunnel, outer addresses filled */
 };
-
-/* a = the IPv4 address at b: family 4, its 4 bytes, zeros. Its 16 bytes in one store where
- * the processor has them: a whole-struct copy of an address built on the stack (family, then
- * the bytes, then the copy's 16-byte load across those smaller stores) waited for them to
- * reach the cache on every packet, and so did every later 16-byte read of the address (the
- * flow table's key) from smaller stores; a load within one store does not wait. */
-static inline __attribute__((always_inline)) void why_addr_set4(struct why_addr *a, const uint8_t *b)
-{
-    a->family = 4;
-#if defined(__SSE2__)
-    uint32_t v;
-    memcpy(&v, b, 4);
-    _mm_storeu_si128((__m128i *)(void *)a->a, _mm_cvtsi32_si128((int)v));
-#else
-    memcpy(a->a, b, 4);
-    memset(a->a + 4, 0, 12);
-#endif
-}
-
-/* a = the IPv6 address at b. */
-static inline __attribute__((always_inline)) void why_addr_set6(struct why_addr *a, const uint8_t *b)
-{
-    a->family = 6;
-    memcpy(a->a, b, 16);
-}
 
 /* c covers the IP packet from its first byte to the end of the capture. Fills the IP fields
  * of p and goes on into the transport header; a tunnel fills *next (may be NULL: none read). */

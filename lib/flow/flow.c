@@ -1133,8 +1133,8 @@ static struct why_fconn *conn_new(struct why_flow *f, const struct why_pkt *p, u
     }
     struct why_conn *c = &x->c;
     c->id = ++f->next_id;
-    c->cli_addr = cli_is_src ? p->src : p->dst;
-    c->srv_addr = cli_is_src ? p->dst : p->src;
+    why_addr_copy(&c->cli_addr, cli_is_src ? &p->src : &p->dst); /* (as the decoder wrote them) */
+    why_addr_copy(&c->srv_addr, cli_is_src ? &p->dst : &p->src);
     c->cli_port = cli_is_src ? p->sport : p->dport;
     c->srv_port = cli_is_src ? p->dport : p->sport;
     c->file = p->frame ? p->frame->file : 0;

@@ -304,11 +304,13 @@ int why_dns_parse(const uint8_t *msg, size_t len, struct why_dns_msg *out)
         }
         if (answer) {
             if ((type == WHY_DNS_A && rdlen == 4) || (type == WHY_DNS_AAAA && rdlen == 16)) {
-                if (out->naddrs < WHY_DNS_ADDRS_MAX) {
+                const uint8_t *b = why_cur_peek(&rd, rdlen); /* (rd holds rdlen bytes) */
+                if (b && out->naddrs < WHY_DNS_ADDRS_MAX) {
                     struct why_addr *a = &out->addrs[out->naddrs++];
-                    memset(a, 0, sizeof *a);
-                    a->family = type == WHY_DNS_A ? 4 : 6;
-                    why_cur_copy(&rd, a->a, rdlen);
+                    if (type == WHY_DNS_A)
+                        why_addr_set4(a, b);
+                    else
+                        why_addr_set6(a, b);
                 }
                 out->addrs_total++;
             } else if (type == WHY_DNS_CNAME) {

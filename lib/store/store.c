@@ -2800,7 +2800,7 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
     if (d->answered && d->rcode == 0 && n)
         dns_failed_leave(st, d); /* answered with an address: it did not fail */
     for (uint32_t i = 0; i < n; i++) {
-        d->addrs[i] = addrs[i];
+        why_addr_copy(&d->addrs[i], &addrs[i]); /* (written so by the parser) */
         struct why_dns_alink *l = &links[i];
         l->rec = d;
         l->bucket = addr_bucket(&addrs[i], WHY_DNS_BUCKETS);
