@@ -1318,7 +1318,8 @@ static void path_place(struct why_sched_path *sp)
  * past WHY_SCHED_PATH_HELD), merged into their order by time. The order a full reading gives:
  * by time, and at one time the later in the index's order first. False where it cannot tell
  * (more gone than the store remembers, or a held one gone while WHY_SCHED_PATH_HELD were held:
- * the next one unknown): sp is to be read anew. */
+ * the next one unknown): sp is to be read anew, which is this from an empty path (head_seq 0,
+ * gone the store's count), every record new. */
 static bool path_sync(const struct why_join_ctx *cx, struct why_sched_path *sp, const struct why_conn_rec *head,
                       const struct why_conn_rec *rc)
 {
@@ -1367,6 +1368,7 @@ static bool path_sync(const struct why_join_ctx *cx, struct why_sched_path *sp, 
     uint32_t m = 0;
     for (const struct why_conn_rec *o = head; o && o->seq >= sp->head_seq && m < WHY_SCHED_PATH_HELD;
          o = why_store_conns_next(o)) {
+        why_store_conns_ahead(o);
         /* (the head then: its SYN may be new, so it counts unless held) */
         if (o->seq == sp->head_seq && sp->n && sp->seq[0] == o->seq)
             break;
@@ -1382,7 +1384,9 @@ static bool path_sync(const struct why_join_ctx *cx, struct why_sched_path *sp, 
         return true;
     }
     uint32_t keep = sp->n < WHY_SCHED_PATH_HELD - m ? sp->n : WHY_SCHED_PATH_HELD - m;
-    /* the new ones by time, the later in the index (the higher place) first at one time */
+    /* the new ones by time, the later in the index (the higher place) first at one time:
+     * inserted oldest first (the index holds them newest first, so each insertion moves the
+     * few out of order) */
     uint16_t nb[WHY_SCHED_PATH_HELD], ob[WHY_SCHED_PATH_HELD];
     for (uint32_t k = 0; k < m; k++) {
         uint32_t i = m - 1 - k, j = k;
@@ -1436,36 +1440,20 @@ static struct why_sched_path *sched_path(const struct why_join_ctx *cx, const st
         sp->ver = ver;
         return sp;
     }
+    /* read anew: an empty path brought up to date from the whole index (nothing gone since,
+     * every record new) */
     sp->valid = true;
     sp->tt = sp->tt_room + WHY_PATH_CHECKS;
     sp->us = sp->us_room + WHY_PATH_CHECKS;
     sp->ver = ver;
     sp->cut = cut;
-    sp->head_seq = head ? head->seq : 0;
+    sp->head_seq = 0;
     sp->gone = why_store_conns_ngone(cx->st);
     sp->cli = c->cli_addr;
     sp->srv = c->srv_addr;
     sp->port = c->srv_port;
     sp->n = 0;
-    for (struct why_conn_rec *o = head; o && sp->n < WHY_SCHED_PATH_HELD; o = why_store_conns_next(o)) {
-        why_store_conns_ahead(o);
-        if (!path_attempt(o, c))
-            continue;
-        sp->seq[sp->n] = o->seq;
-        sp->ts[sp->n] = why_rec_conn(o)->first_ts;
-        sp->n++;
-    }
-    /* their places by time: inserted oldest first (the index holds them newest first, so
-     * each insertion moves the few out of order) */
-    for (uint32_t k = 0; k < sp->n; k++) {
-        uint32_t i = sp->n - 1 - k, j = k;
-        while (j > 0 && why_ts_cmp(sp->ts[sp->by_time[j - 1]], sp->ts[i]) > 0) {
-            sp->by_time[j] = sp->by_time[j - 1];
-            j--;
-        }
-        sp->by_time[j] = (uint16_t)i;
-    }
-    path_place(sp);
+    path_sync(cx, sp, head, rc);
     return sp;
 }
 
