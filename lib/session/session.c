@@ -804,6 +804,8 @@ static void fl_event(void *ctx, struct why_conn *c, enum why_tcp_event ev, enum 
         note_translation(&s->sum, c);
     if (ev == WHY_EV_SYN && c->syn_count == 1 && c->app)
         why_store_conn_syn(&s->st, c->app); /* it counts among its server's attempts now */
+    if ((ev == WHY_EV_SYNACK || ev == WHY_EV_ESTABLISHED) && c->app)
+        why_store_conn_answered(&s->st, c->app);
     /* a refusal (the server's reset, the first ICMP error): on the store's refusal lists, by
      * the time the join reads it at (the reset's, else the error's) and how long a gateway
      * holds the server down after it */

@@ -629,6 +629,20 @@ struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_c
     return try_live(st, rc->tprev[why_try_link(l)], l);
 }
 
+/* rc leaves the try lists it can never be on again (try_over). */
+static void tries_over(struct why_store *st, struct why_conn_rec *rc)
+{
+    for (int l = 0; rc->in_tries >> l; l++)
+        if ((rc->in_tries & 1u << l) && try_over(rc, (enum why_try_list)l))
+            try_remove(st, rc, (enum why_try_list)l);
+}
+
+void why_store_conn_answered(struct why_store *st, struct why_conn_rec *rc)
+{
+    if (rc->in_tries & ~(1u << WHY_TRIES_UNCLAIMED)) /* (a claim takes it off that one) */
+        tries_over(st, rc);
+}
+
 void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struct why_ts at, bool long_hd)
 {
     const struct why_conn *c = why_rec_conn(rc);
@@ -841,6 +855,7 @@ static void trim_again(const struct why_txn *t)
 void why_store_conn_claimed(struct why_store *st, struct why_conn_rec *rc)
 {
     rc->claimed = true;
+    tries_over(st, rc);
     if (rc->ppos && rc->pheap == WHY_PARK_CLOSED)
         why_store_conn_active(st, rc); /* spent: due once settled */
 }

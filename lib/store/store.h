@@ -46,9 +46,10 @@
  *     why_store_try_upto); the refused ones in the order of their refusals
  *     (why_store_conn_refused); and every record no join claimed, one list per bucket of the
  *     client address (why_store_unclaimed_upto): O(records on the list in the window)
- *     amortised; a record ruled out for good leaves at the next walk that meets it, O(1),
- *     once: a walk of a failed request's window for failed tries, silent tries or the
- *     gateway's checks reads none of the connections that carried requests;
+ *     amortised; a record ruled out for good leaves when its answer or its claim rules it
+ *     out (why_store_conn_answered, why_store_conn_claimed), else at the next walk that
+ *     meets it, O(1), once: a walk of a failed request's window for failed tries, silent
+ *     tries or the gateway's checks reads none of the connections that carried requests;
  *   - connection records whose server asked for a TLS renegotiation, or sent an HTTP/2
  *     GOAWAY, and those a decided request marked for another (why_rec_more's alt_for,
  *     also_for), each a list, O(1) to add and remove: why_store_rec_list;
@@ -628,10 +629,10 @@ void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
  * came back (WHY_TRIES_SILENT: a SYN-ACK, reset or ICMP, or a claim, rules it out); of all
  * records, one no join claimed (WHY_TRIES_UNCLAIMED: a list per bucket of the client
  * address, begun with why_store_unclaimed_upto);
- * why_store_try_prev: the one made before rc. Records found ruled out on the way leave for
- * good (each once: what rules one out stays), so a walk by time of the failed or the silent
- * tries reads none of the connections that were answered (or claimed), however many the
- * gateway makes. A record may still have no SYN (a SYN-ACK read before it). NULL: none. */
+ * why_store_try_prev: the one made before rc. Records ruled out leave for good when answered
+ * or claimed, and those found ruled out on the way (each once: what rules one out stays), so
+ * a walk by time of the failed or the silent tries reads none of the connections that were
+ * answered (or claimed), however many the gateway makes. A record may still have no SYN (a SYN-ACK read before it). NULL: none. */
 struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list l);
 struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l);
 /* The newest record on try list l made by upto (its seq or before): from the slots down from
@@ -645,6 +646,10 @@ struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_c
  * in the order of the refusals, so a walk back from the newest reads those refused since a
  * time (within refused_lag_us). O(1). */
 void why_store_conn_refused(struct why_store *st, struct why_conn_rec *rc, struct why_ts at, bool long_hd);
+/* rc's connection was answered (its SYN-ACK, its handshake's end): it leaves the try lists it
+ * can never be on again now (try_over), while its record is in the cache, instead of at the
+ * first walk to pass it, long after. O(1). */
+void why_store_conn_answered(struct why_store *st, struct why_conn_rec *rc);
 /* The newest record on refusal list l (WHY_TRIES_REFUSED or WHY_TRIES_REFUSED_LONG) that may
  * have been refused by t: every one after it on the list was refused after t, so a walk back
  * from it reads none of the refusals since. From the record the last call stopped at, which

@@ -2591,6 +2591,50 @@ static void one_way_closed_counted(void **state)
     assert_false(why_store_may_be_missing(&f->st) || why_store_may_have_lone_rst(&f->st));
 }
 
+/* An attempt answered leaves the try lists it can no longer be on at once, while its record is
+ * in the cache (why_store_conn_answered): its SYN-ACK takes it off the silent tries, its
+ * handshake's end off the failed ones, and its neighbours are linked to each other, so that a
+ * walk back from the newest try never reads it. A claim takes it off the unclaimed and silent
+ * lists the same way; a failed try claimed stays a failed try. */
+static void answered_tries_leave_at_once(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn c[3];
+    struct why_conn_rec *a = upstream_at(f, &c[0], 40000, 1.0, false);
+    struct why_conn_rec *b = upstream_at(f, &c[1], 40001, 1.1, false);
+    struct why_conn_rec *d = upstream_at(f, &c[2], 40002, 1.2, false);
+    const unsigned failed = 1u << WHY_TRIES_FAILED, silent = 1u << WHY_TRIES_SILENT,
+                   unclaimed = 1u << WHY_TRIES_UNCLAIMED;
+    unsigned k = why_try_link(WHY_TRIES_FAILED), ks = why_try_link(WHY_TRIES_SILENT);
+    struct why_conn_rec *all[3] = {a, b, d};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(all[i]->in_tries, failed | silent | unclaimed);
+
+    c[1].synack_frame = 7;
+    why_store_conn_answered(&f->st, b);
+    assert_int_equal(b->in_tries, failed | unclaimed);
+    assert_ptr_equal(a->tnext[ks], d);
+    assert_ptr_equal(d->tprev[ks], a);
+    assert_ptr_equal(a->tnext[k], b); /* not connected yet: still a try that may fail */
+
+    c[1].established = true;
+    why_store_conn_answered(&f->st, b);
+    assert_int_equal(b->in_tries, unclaimed);
+    assert_ptr_equal(a->tnext[k], d);
+    assert_ptr_equal(d->tprev[k], a);
+    assert_null(b->tnext[k]);
+    assert_null(b->tprev[k]);
+    assert_ptr_equal(why_store_try_last(&f->st, WHY_TRIES_FAILED), d);
+    assert_ptr_equal(why_store_try_prev(&f->st, d, WHY_TRIES_FAILED), a);
+
+    why_store_conn_claimed(&f->st, a);
+    assert_int_equal(a->in_tries, failed);
+    assert_ptr_equal(why_store_try_prev(&f->st, d, WHY_TRIES_FAILED), a);
+    assert_ptr_equal(why_store_try_prev(&f->st, d, WHY_TRIES_SILENT), NULL);
+    assert_ptr_equal(b->tprev[why_try_link(WHY_TRIES_UNCLAIMED)], NULL); /* a was before it */
+    assert_ptr_equal(d->tprev[why_try_link(WHY_TRIES_UNCLAIMED)], b);
+}
+
 /* The store tells a server's records coming and going apart from other changes
  * (why_store_conns_cut), and remembers which went, per version, in the order they went
  * (why_store_conns_gone): a record made, or the first SYN of its bucket's newest, moves the
@@ -2719,6 +2763,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(http2_part, setup, teardown),
         cmocka_unit_test_setup_teardown(copies_from_shared_list, setup, teardown),
         cmocka_unit_test_setup_teardown(server_records_coming_and_going, setup, teardown),
+        cmocka_unit_test_setup_teardown(answered_tries_leave_at_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
