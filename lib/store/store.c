@@ -579,6 +579,8 @@ static void try_remove(struct why_store *st, struct why_conn_rec *rc, enum why_t
         *try_tail_of(st, rc, l) = rc->tprev[k];
     rc->tnext[k] = rc->tprev[k] = NULL;
     rc->in_tries &= (uint8_t)~(1u << l);
+    if (st->slots_ok)
+        st->slots[rc->slot].in_tries = rc->in_tries & ((1u << WHY_TRY_LISTS) - 1);
 }
 
 /* rc goes at the end of try list l. O(1). */
@@ -592,6 +594,8 @@ static void try_append(struct why_store *st, struct why_conn_rec *rc, enum why_t
         (*tail)->tnext[k] = rc;
     *tail = rc;
     rc->in_tries |= (uint8_t)(1u << l);
+    if (st->slots_ok)
+        st->slots[rc->slot].in_tries = rc->in_tries & ((1u << WHY_TRY_LISTS) - 1);
 }
 
 /* rc can never again be on try list l: claimed (unclaimed), or midstream or connected, and
@@ -694,7 +698,7 @@ struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_c
      * (the failed tries made after upto: few, however many connected) */
     for (size_t i = upto->slot + 1, k = 0; st->slots_ok && i-- > 0 && k < WHY_TRY_SLOT_WALK; k++) {
         struct why_conn_rec *rc = st->slots[i].rc;
-        if (rc && (rc->in_tries & 1u << l))
+        if (rc && (st->slots[i].in_tries & 1u << l))
             return try_live(st, rc, l);
     }
     struct why_conn_rec *rc = why_store_try_last(st, l);
@@ -723,8 +727,8 @@ struct why_conn_rec *why_store_unclaimed_upto(struct why_store *st, const struct
      * record of the bucket that is not upstream is left to the walk, which skips it) */
     for (size_t i = upto->slot + 1; i-- > from->slot;) {
         struct why_rec_slot *s = &st->slots[i];
-        if (s->rc && why_store_slot_upstream(g, s) && s->rc->fbucket == b &&
-            (s->rc->in_tries & 1u << WHY_TRIES_UNCLAIMED))
+        if (s->rc && (s->in_tries & 1u << WHY_TRIES_UNCLAIMED) && why_store_slot_upstream(g, s) &&
+            s->rc->fbucket == b)
             return try_live(st, s->rc, WHY_TRIES_UNCLAIMED);
     }
     return NULL;

@@ -99,7 +99,7 @@
 #define WHY_SPARE_TXN_MAX 4096u
 #endif
 
-#define WHY_SLOT_TLS_POS_BITS 30 /* why_rec_slot.tls_pos: the slot's other bits are flags */
+#define WHY_SLOT_TLS_POS_BITS 25 /* why_rec_slot.tls_pos: the slot's other bits are flags */
 #define WHY_SLOT_TLS_POS_MASK ((1u << WHY_SLOT_TLS_POS_BITS) - 1u)
 
 /* One record in the vector by creation: what a walk by time reads without the record. */
@@ -135,6 +135,9 @@ struct why_rec_slot {
                                          (why_store_conn_syn), so a walk for a request's tries
                                          tells a SYN outside its window from the slot, without
                                          reading the record */
+    uint32_t in_tries : WHY_TRY_LISTS; /* rc->in_tries: the try lists it is on, so that the
+                                         walk down the slots for a list's member
+                                         (why_store_try_upto) reads no record that is not */
 };
 _Static_assert(WHY_RECORDS_MAX <= WHY_SLOT_TLS_POS_MASK, "a slot's tls_pos holds a place among the records");
 _Static_assert(sizeof(void *) != 8 || sizeof(struct why_rec_slot) == 32,

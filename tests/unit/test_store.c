@@ -2595,7 +2595,8 @@ static void one_way_closed_counted(void **state)
  * in the cache (why_store_conn_answered): its SYN-ACK takes it off the silent tries, its
  * handshake's end off the failed ones, and its neighbours are linked to each other, so that a
  * walk back from the newest try never reads it. A claim takes it off the unclaimed and silent
- * lists the same way; a failed try claimed stays a failed try. */
+ * lists the same way; a failed try claimed stays a failed try. The slots carry each record's
+ * lists for the walk down them (why_store_try_upto). */
 static void answered_tries_leave_at_once(void **state)
 {
     struct fixture *f = *state;
@@ -2626,6 +2627,11 @@ static void answered_tries_leave_at_once(void **state)
     assert_null(b->tprev[k]);
     assert_ptr_equal(why_store_try_last(&f->st, WHY_TRIES_FAILED), d);
     assert_ptr_equal(why_store_try_prev(&f->st, d, WHY_TRIES_FAILED), a);
+    /* the walk down the slots reads each one's lists from the slot, which follows */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f->st.slots[all[i]->slot].in_tries, all[i]->in_tries);
+    assert_ptr_equal(why_store_try_upto(&f->st, b, WHY_TRIES_FAILED), a);
+    assert_ptr_equal(why_store_try_upto(&f->st, d, WHY_TRIES_FAILED), d);
 
     why_store_conn_claimed(&f->st, a);
     assert_int_equal(a->in_tries, failed);
@@ -2633,6 +2639,8 @@ static void answered_tries_leave_at_once(void **state)
     assert_ptr_equal(why_store_try_prev(&f->st, d, WHY_TRIES_SILENT), NULL);
     assert_ptr_equal(b->tprev[why_try_link(WHY_TRIES_UNCLAIMED)], NULL); /* a was before it */
     assert_ptr_equal(d->tprev[why_try_link(WHY_TRIES_UNCLAIMED)], b);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f->st.slots[all[i]->slot].in_tries, all[i]->in_tries);
 }
 
 /* The store tells a server's records coming and going apart from other changes
