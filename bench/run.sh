@@ -7,7 +7,7 @@
 #
 #   bench/run.sh [--shapes LIST] [--why502 LABEL=PATH[,OPTION...]]... [--repeat N] [--no-build]
 #                [--no-exhaustive] [--exhaustive-timeout S] [--tshark] [--scale DIR] [--instructions]
-#                [--stages [PATH]]
+#                [--misses] [--stages [PATH]]
 #
 #   --shapes LIST   comma-separated, default proxy,chunked,names,conns,long,outage,tunnel,hang,
 #                   retry,fetch,resolve,balance ('': none). Files: bench/out/SHAPE-2000m.pcap
@@ -43,6 +43,15 @@
 #                   floor's too on the 200 MB files, and each binary's ratio to it (not the
 #                   target's ratio: the two do not run as many instructions a cycle); with
 #                   --scale, a least-squares line per set of the sweep (bench/fit.py)
+#   --misses        also count each binary's data reads that miss a simulated cache the size
+#                   of this machine's second level (valgrind's cachegrind, about 50 times
+#                   slower) on every 200 MB file: the other half of where the time goes (a
+#                   read from memory costs what a hundred instructions do), and like
+#                   --instructions not moved by the machine's load, for comparing binaries
+#                   (each against the first). The capture stream flushes that level, so a
+#                   structure the packets reach at random misses it whatever the machine's
+#                   larger caches. The kernel's copy of the file into the read buffer is not
+#                   simulated (nor the read floor, for that: its buffer looks cached)
 #
 # Page cache warmed (cat FILE >/dev/null) before each file; cputime (bench/cputime.c) gives CPU
 # and wall seconds to the microsecond (the tables: the millisecond) and peak RSS. Raw outputs
@@ -67,6 +76,7 @@ EXH_TIMEOUT=900
 TSHARK=0
 SCALE=""
 INSTR=0
+MISSES=0
 STAGES=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -80,6 +90,7 @@ while [ $# -gt 0 ]; do
     --tshark) TSHARK=1; shift ;;
     --scale) SCALE="${2:-}"; shift 2 ;;
     --instructions) INSTR=1; shift ;;
+    --misses) MISSES=1; shift ;;
     --stages)
       if [ -n "${2:-}" ] && [ "${2#--}" = "${2:-}" ]; then STAGES="$2"; shift 2; else STAGES=auto; shift; fi ;;
     --no-tshark) TSHARK=0; shift ;;
@@ -93,6 +104,7 @@ die() { echo "run: $*" >&2; exit 1; }
 command -v gcc >/dev/null || die "gcc not installed"
 [ -e /usr/include/pcap/pcap.h ] || die "libpcap-dev not installed"
 [ $INSTR -eq 0 ] || command -v valgrind >/dev/null || die "--instructions: valgrind not installed (apt-get install valgrind)"
+[ $MISSES -eq 0 ] || command -v valgrind >/dev/null || die "--misses: valgrind not installed (apt-get install valgrind)"
 if [ $TSHARK -eq 1 ] && ! command -v tshark >/dev/null; then
   echo "run: tshark not installed: its row is skipped (apt-get install tshark)" >&2
   TSHARK=0
@@ -202,13 +214,35 @@ instructions() {
   valgrind --tool=callgrind --callgrind-out-file="$OUTDIR/$name.cg" "$@" > /dev/null 2> "$OUTDIR/$name.err"
   T_INSTR=$(awk '/I +refs:/ {gsub(",", "", $NF); print $NF}' "$OUTDIR/$name.err")
 }
+# misses NAME CMD...: CMD under cachegrind, its first-level data cache and its last level as
+# this machine's first and second (CG_CACHES); sets T_MISS to the data reads that missed the
+# last level, empty when it failed
+CG_CACHES=()
+cache_opt() { # cache_opt OPTION LEVEL: --OPTION=size,ways,line from getconf when cachegrind can model it
+  local size ways line
+  size=$(getconf "LEVEL${2}_CACHE_SIZE" 2>/dev/null); ways=$(getconf "LEVEL${2}_CACHE_ASSOC" 2>/dev/null)
+  line=$(getconf "LEVEL${2}_CACHE_LINESIZE" 2>/dev/null)
+  [ "$2" = 1 ] && { size=$(getconf LEVEL1_DCACHE_SIZE 2>/dev/null); ways=$(getconf LEVEL1_DCACHE_ASSOC 2>/dev/null); line=$(getconf LEVEL1_DCACHE_LINESIZE 2>/dev/null); }
+  [[ "$size" =~ ^[0-9]+$ && "$ways" =~ ^[0-9]+$ && "$line" =~ ^[0-9]+$ ]] && [ "$size" -gt 0 ] && [ "$ways" -gt 0 ] && [ "$line" -gt 0 ] || return 0
+  local sets=$((size / ways / line))
+  [ $((sets * ways * line)) -eq "$size" ] && [ "$sets" -gt 0 ] && [ $((sets & (sets - 1))) -eq 0 ] && echo "--$1=$size,$ways,$line"
+}
+misses() {
+  local name="$1"; shift
+  valgrind --tool=cachegrind --cache-sim=yes "${CG_CACHES[@]}" --cachegrind-out-file="$OUTDIR/$name.cgc" "$@" > /dev/null 2> "$OUTDIR/$name.err"
+  T_MISS=$(awk '/LLd misses:/ {gsub(/[,(]/, "", $6); print $6}' "$OUTDIR/$name.err")
+}
 mib() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'; }
 incidents() { grep -c '"type": *"incident"' "$1" 2>/dev/null; true; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 
 FAILED=0
-declare -A W C R N F FW S I G # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest, instructions, stages' CPU
+declare -A W C R N F FW S I G M # [shape.size(.label)]: wall, CPU, RSS, incidents, floor CPU and wall, the rest, instructions, stages' CPU, misses
+if [ $MISSES -eq 1 ]; then
+  o=$(cache_opt D1 1); [ -z "$o" ] || CG_CACHES+=("$o")
+  o=$(cache_opt LL 2); [ -z "$o" ] || CG_CACHES+=("$o")
+fi
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # the machine's speed now (bench/probe.c: "alu A ns, cache C ns, memory M ns"); its memory
 # figure is printed beside each file, where the machine's two speeds differ most
@@ -296,6 +330,11 @@ for s in "${SHAPE_LIST[@]}"; do
         echo "run: $s small: instructions of $l (callgrind)"
         instructions "cg.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output /dev/null "$f"
         I[$k.$l]=$T_INSTR
+      fi
+      if [ $which = small ] && [ $MISSES -eq 1 ] && [ -n "${W[$k.$l]:-}" ]; then
+        echo "run: $s small: data reads of $l that miss (cachegrind)"
+        misses "cgc.$k.$l" "${BIN[$l]}" ${XOPT[$l]} --json --quiet --output /dev/null "$f"
+        M[$k.$l]=$T_MISS
       fi
     done
   done
@@ -450,6 +489,19 @@ v() { local x="${1:-}"; [ -n "$x" ] && echo "$x" || echo "-"; }
         line="  $s: read floor $(awk -v i="${I[$s.small:floor]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else printf "%.1f M, %.0f a packet", i / 1e6, i / p}');"
         for l in "${LABELS[@]}"; do
           line="$line $l $(awk -v i="${I[$s.small.$l]:-}" -v f="${I[$s.small:floor]:-}" -v p="${S[$s.small.packets]}" 'BEGIN {if (i == "") print "-"; else {printf "%.1f M, %.0f a packet", i / 1e6, i / p; if (f != "") printf ", %.2fx", i / f}}');"
+        done
+        echo "$line"
+      done
+    fi
+    if [ $MISSES -eq 1 ]; then
+      echo
+      echo "data reads that miss a simulated cache on the 200 MB version (cachegrind ${CG_CACHES[*]:-(its own sizes)}: the first level and the last as this machine's first and second; not moved by the machine's load): thousands, per packet, and against the first binary"
+      for s in "${SHAPE_LIST[@]}"; do
+        [ -n "${F[$s.small]:-}" ] || continue
+        line="  $s:"
+        first="${M[$s.small.${LABELS[0]}]:-}"
+        for l in "${LABELS[@]}"; do
+          line="$line $l $(awk -v i="${M[$s.small.$l]:-}" -v f="$first" -v p="${S[$s.small.packets]}" -v one="$([ "$l" = "${LABELS[0]}" ] && echo 1)" 'BEGIN {if (i == "") print "-"; else {printf "%.0f K, %.2f a packet", i / 1e3, i / p; if (one == "" && f != "" && f > 0) printf ", %+.1f %%", 100 * (i - f) / f}}');"
         done
         echo "$line"
       done
