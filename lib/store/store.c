@@ -693,9 +693,10 @@ struct why_conn_rec *why_store_try_upto(struct why_store *st, const struct why_c
 {
     if (!upto || l == WHY_TRIES_UNCLAIMED)
         return NULL;
-    /* the slots down from upto's place, a few (the records made just before it are on the
-     * list while no walk has met them), else the list from its end past those made since
-     * (the failed tries made after upto: few, however many connected) */
+    /* the slots down from upto's place, a few, by each slot's copy of its record's lists (a
+     * record made just before it may be on the list: not answered yet, or answered without
+     * the event that takes it off), else the list from its end past those made since (the
+     * failed tries made after upto: few, however many connected) */
     for (size_t i = upto->slot + 1, k = 0; st->slots_ok && i-- > 0 && k < WHY_TRY_SLOT_WALK; k++) {
         struct why_conn_rec *rc = st->slots[i].rc;
         if (rc && (st->slots[i].in_tries & 1u << l))

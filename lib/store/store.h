@@ -635,7 +635,8 @@ void why_store_one_drop(struct why_store *st, struct why_conn_rec *rc);
  * why_store_try_prev: the one made before rc. Records ruled out leave for good when answered
  * or claimed, and those found ruled out on the way (each once: what rules one out stays), so
  * a walk by time of the failed or the silent tries reads none of the connections that were
- * answered (or claimed), however many the gateway makes. A record may still have no SYN (a SYN-ACK read before it). NULL: none. */
+ * answered (or claimed), however many the gateway makes. A record may still have no SYN (a
+ * SYN-ACK read before it). NULL: none. */
 struct why_conn_rec *why_store_try_last(struct why_store *st, enum why_try_list l);
 struct why_conn_rec *why_store_try_prev(struct why_store *st, const struct why_conn_rec *rc, enum why_try_list l);
 /* The newest record on try list l made by upto (its seq or before): from the slots down from
