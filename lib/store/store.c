@@ -1523,11 +1523,11 @@ struct why_conn_rec *why_store_attempts_from_next(struct why_store *st, const st
  * the one at home. */
 #define WHY_REQ_PATH_PROBES 16
 
-static size_t req_path_at(const struct why_conn *c)
+static uint64_t req_path_hash(const struct why_conn *c)
 {
     uint64_t h = addr_hash(addr_hash(14695981039346656037u, &c->cli_addr), &c->srv_addr);
     h = (h ^ c->srv_port) * 1099511628211u;
-    return (size_t)mix64(h) & (WHY_REQ_PATHS - 1);
+    return mix64(h);
 }
 
 static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
@@ -1535,26 +1535,33 @@ static bool req_path_is(const struct why_req_path *p, const struct why_conn *c)
     return p->port == c->srv_port && why_addr_eq(&p->srv, &c->srv_addr) && why_addr_eq(&p->cli, &c->cli_addr);
 }
 
-/* c's entry: found, or when `make` taken (an empty slot, else the home one given over). */
+/* c's entry: found, or when `make` taken (an empty slot, else the home one given over). The
+ * probes read the tags; an entry only where its tag is the path's (a tag is the hash's top
+ * bits, its lowest set: never 0, which marks an empty slot). */
 static struct why_req_path *path_entry(struct why_store *st, const struct why_conn *c, bool make)
 {
-    size_t home = req_path_at(c);
-    struct why_req_path *p = &st->req_paths[home]; /* replaced when the probes find no room */
+    uint64_t h = req_path_hash(c);
+    size_t home = (size_t)h & (WHY_REQ_PATHS - 1), at = home; /* home: replaced when the probes
+                                                                 find no room */
+    uint16_t tag = (uint16_t)(h >> 48 | 1);
     for (size_t i = 0; i < WHY_REQ_PATH_PROBES; i++) {
-        struct why_req_path *q = &st->req_paths[(home + i) & (WHY_REQ_PATHS - 1)];
-        if (!q->srv.family) {
-            p = q;
+        size_t j = (home + i) & (WHY_REQ_PATHS - 1);
+        if (!st->req_path_tags[j]) {
+            at = j;
             break;
         }
-        if (req_path_is(q, c))
-            return q;
+        if (st->req_path_tags[j] == tag && req_path_is(&st->req_paths[j], c))
+            return &st->req_paths[j];
     }
     if (!make)
         return NULL;
+    struct why_req_path *p = &st->req_paths[at];
     memset(p, 0, sizeof *p);
     p->cli = c->cli_addr;
     p->srv = c->srv_addr;
     p->port = c->srv_port;
+    if (c->srv_addr.family) /* (a record that lost its connection: no path, found by none) */
+        st->req_path_tags[at] = tag;
     return p;
 }
 

@@ -967,6 +967,37 @@ static void path_memory_keeps_latest(void **state)
     assert_int_equal(why_store_checks_gone(&f->st, &other, got, WHY_PATH_CHECKS), 0);
 }
 
+/* The memory of paths when more paths come than it holds (a forward proxy's thousand origin
+ * addresses): each path noted is found at once, a path never noted is found by none however
+ * full the table, the table ends full, and a connection with no address (a record that lost
+ * its connection) is never found. */
+static void path_memory_full(void **state)
+{
+    struct fixture *f = *state;
+    struct why_conn c = f->conns[0], other;
+    for (int i = 0; i < 2 * WHY_REQ_PATHS; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "198.18.%d.%d", 100 + i / 250, 1 + i % 250);
+        c.srv_addr = A(a);
+        why_store_note_req_path(&f->st, &c, T(1.0 + i), T(1.5 + i));
+        assert_true(why_store_req_path_seen(&f->st, &c));
+        other = c;
+        other.srv_port = 8080;
+        assert_false(why_store_req_path_seen(&f->st, &other));
+    }
+    int seen = 0;
+    for (int i = 0; i < 2 * WHY_REQ_PATHS; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "198.18.%d.%d", 100 + i / 250, 1 + i % 250);
+        c.srv_addr = A(a);
+        seen += why_store_req_path_seen(&f->st, &c);
+    }
+    assert_int_equal(seen, WHY_REQ_PATHS);
+    struct why_conn none = why_conn_none;
+    why_store_note_req_path(&f->st, &none, T(9.0), T(9.5));
+    assert_false(why_store_req_path_seen(&f->st, &none));
+}
+
 static void transactions_capped(void **state)
 {
     struct fixture *f = *state;
@@ -2772,6 +2803,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(copies_from_shared_list, setup, teardown),
         cmocka_unit_test_setup_teardown(server_records_coming_and_going, setup, teardown),
         cmocka_unit_test_setup_teardown(answered_tries_leave_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(path_memory_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
