@@ -460,6 +460,8 @@ struct why_dns_rec {
     bool truncated;               /* the answer had TC set (the client retries over TCP) */
     bool a_indexed;               /* answered, and the answer given to the store
                                      (why_store_dns_answer) */
+    bool in_failed;               /* on the list of those that may have failed (xnext): read
+                                     by every pruning, beside the flags above, its links last */
     uint16_t srv_port;
     struct why_addr cli, srv;
     char *qname;                  /* the question's name, lower-case, at most WHY_DNS_NAME_MAX
@@ -477,11 +479,11 @@ struct why_dns_rec {
      * copies, NULL: none or not kept) */
     const struct why_encap_chain *q_encap, *a_encap, *icmp_encap;
     /* the records that may have failed (not answered with an address yet, no request's own),
-     * by creation (why_store_dns_failed_upto) */
+     * by creation (why_store_dns_failed_upto), while in_failed */
     struct why_dns_rec *xnext, *xprev;
-    bool in_failed;
 };
-_Static_assert(sizeof(void *) != 8 || offsetof(struct why_dns_rec, qname) + sizeof(char *) <= 4 * 64,
+_Static_assert(sizeof(void *) != 8 || (offsetof(struct why_dns_rec, qname) + sizeof(char *) <= 4 * 64 &&
+                                       offsetof(struct why_dns_rec, in_failed) < 4 * 64),
                "what pruning reads of a DNS record is in its first four cache lines");
 
 /* The connection carries HTTP we can read: in clear, or decrypted with --keylog. */
