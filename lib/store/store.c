@@ -1560,8 +1560,9 @@ static struct why_req_path *path_entry(struct why_store *st, const struct why_co
     p->cli = c->cli_addr;
     p->srv = c->srv_addr;
     p->port = c->srv_port;
-    if (c->srv_addr.family) /* (a record that lost its connection: no path, found by none) */
-        st->req_path_tags[at] = tag;
+    /* (a record that lost its connection has no address: its entry stays empty, found by
+     * none and taken by the next path, as an entry of family 0 was) */
+    st->req_path_tags[at] = c->srv_addr.family ? tag : 0;
     return p;
 }
 

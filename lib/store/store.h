@@ -240,7 +240,7 @@ struct why_store {
      * it, a record gone shortens a run it ends: a flood of connections held open reads each
      * record once, not the oldest 4,096 again for each new one. */
     struct why_conn_rec *room_known[2];
-    struct why_req_path req_paths[WHY_REQ_PATHS]; /* why_store_note_req_path (family 0: none) */
+    struct why_req_path req_paths[WHY_REQ_PATHS]; /* why_store_note_req_path (tag 0: none) */
     uint16_t req_path_tags[WHY_REQ_PATHS]; /* each entry's bits of its path's hash (0: none): a
                                               probe reads these, an entry only where its tag
                                               matches (the entries are 296 bytes) */
