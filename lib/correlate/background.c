@@ -1500,9 +1500,7 @@ static bool path_busy(const struct why_join_ctx *cx, const struct why_conn_rec *
     for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n <= WHY_BG_BUSY;
          o = why_store_conns_next(o)) {
         const struct why_conn *oc = why_rec_conn(o);
-        n += oc->syn_count > 0 && why_addr_eq(&oc->cli_addr, &c->cli_addr) &&
-             why_addr_eq(&oc->srv_addr, &c->srv_addr) && oc->srv_port == c->srv_port &&
-             why_ts_cmp(oc->first_ts, lo) >= 0 && why_ts_cmp(oc->first_ts, hi) <= 0;
+        n += path_attempt(o, c) && why_ts_cmp(oc->first_ts, lo) >= 0 && why_ts_cmp(oc->first_ts, hi) <= 0;
     }
     return n > WHY_BG_BUSY;
 }
@@ -1760,11 +1758,8 @@ static bool scheduled_any(const struct why_join_ctx *cx, const struct why_conn_r
         /* the server-address index: the records to that address (and a few of its hash bucket) */
         for (struct why_conn_rec *o = why_store_conns_to(cx->st, &c->srv_addr); o && n < WHY_BG_ATTEMPTS_MAX;
              o = why_store_conns_next(o)) {
-            const struct why_conn *oc = why_rec_conn(o);
-            if (o == rc || oc->syn_count == 0 || !why_addr_eq(&oc->cli_addr, &c->cli_addr) ||
-                !why_addr_eq(&oc->srv_addr, &c->srv_addr) || oc->srv_port != c->srv_port)
-                continue;
-            ts[n++] = oc->first_ts;
+            if (o != rc && path_attempt(o, c))
+                ts[n++] = why_rec_conn(o)->first_ts;
         }
     }
     uint32_t held = n;
