@@ -429,7 +429,8 @@ struct why_dns_rec {
      * three lines (the record's links, buckets and claims, the asker and the name); the rest
      * after them. */
     struct why_dns_rec *nnext;    /* index by name */
-    struct why_dns_rec *knext;    /* index by query key (client, port, server, id, name) */
+    struct why_dns_rec *knext;    /* index by query key (client, port, server, id, name), while
+                                     live */
     uint64_t nkey;                /* hash of qname */
     struct why_ts q_ts;           /* the first query */
     struct why_ts a_ts;
@@ -441,7 +442,7 @@ struct why_dns_rec {
     struct why_ts last_q_ts;
     struct why_dns_rec *nprev, *kprev;
     struct why_dns_rec *next, *prev;     /* all, by creation */
-    struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server) */
+    struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server), while live */
     /* index by name and the family of an address answered ([0]: IPv4, [1]: IPv6), in the
      * order of the answers' times, newest first; in one only when the answer gave both */
     struct why_dns_rec *fnext[2], *fprev[2];
@@ -462,6 +463,8 @@ struct why_dns_rec {
                                      (why_store_dns_answer) */
     bool in_failed;               /* on the list of those that may have failed (xnext): read
                                      by every pruning, beside the flags above, its links last */
+    bool live;                    /* in the indexes by query key and by socket: no answer
+                                     given to the store yet (why_store_dns_answer) */
     uint16_t srv_port;
     struct why_addr cli, srv;
     char *qname;                  /* the question's name, lower-case, at most WHY_DNS_NAME_MAX

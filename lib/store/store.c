@@ -106,10 +106,6 @@ static uint64_t dns_sock_hash(const struct why_addr *cli, uint16_t cport, const 
     return (h ^ cport) * 1099511628211u;
 }
 
-static uint32_t dns_sock_bucket(const struct why_addr *cli, uint16_t cport, const struct why_addr *srv)
-{
-    return bucket_of(dns_sock_hash(cli, cport, srv), WHY_DNS_BUCKETS);
-}
 
 /* The query key: the socket, the query id and the name's key (nkey, hashed once per message
  * for both indexes; the type is compared only). */
@@ -241,9 +237,9 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     st->ubuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->ubuckets);
     st->fbuckets = calloc(WHY_ADDR_BUCKETS, sizeof *st->fbuckets);
     st->uc_tails = calloc(WHY_ADDR_BUCKETS, sizeof *st->uc_tails);
-    st->dkey = calloc(WHY_DNS_BUCKETS, sizeof *st->dkey);
-    st->nkbuckets = WHY_DNS_BUCKETS;
-    st->dsock = calloc(WHY_DNS_BUCKETS, sizeof *st->dsock);
+    st->dkey = calloc(WHY_DNS_LIVE_BUCKETS, sizeof *st->dkey);
+    st->dsock = calloc(WHY_DNS_LIVE_BUCKETS, sizeof *st->dsock);
+    st->nkbuckets = WHY_DNS_LIVE_BUCKETS;
     st->dnb = aligned_alloc(64, WHY_DNS_BUCKETS * sizeof *st->dnb); /* a bucket a line */
     if (st->dnb)
         memset(st->dnb, 0, WHY_DNS_BUCKETS * sizeof *st->dnb);
@@ -1110,16 +1106,11 @@ static void dns_failed_leave(struct why_store *st, struct why_dns_rec *d)
     d->in_failed = false;
 }
 
-static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
+/* d leaves the indexes of the records not answered (by query key, by socket). */
+static void dns_live_leave(struct why_store *st, struct why_dns_rec *d)
 {
-    if (d->prev)
-        d->prev->next = d->next;
-    else
-        st->dhead = d->next;
-    if (d->next)
-        d->next->prev = d->prev;
-    else
-        st->dtail = d->prev;
+    if (!d->live)
+        return;
     if (d->kprev)
         d->kprev->knext = d->knext;
     else
@@ -1132,6 +1123,22 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
         st->dsock[d->sbucket] = d->snext;
     if (d->snext)
         d->snext->sprev = d->sprev;
+    d->knext = d->kprev = d->snext = d->sprev = NULL;
+    d->live = false;
+    st->nlive--;
+}
+
+static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        st->dhead = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        st->dtail = d->prev;
+    dns_live_leave(st, d);
     if (d->nprev)
         d->nprev->nnext = d->nnext;
     else
@@ -2661,27 +2668,42 @@ static uint32_t dns_kbucket(const struct why_store *st, const struct why_dns_rec
     return bucket_of(h, st->nkbuckets);
 }
 
-/* Doubles the index by query key once it holds more records than buckets, so a lookup (two
- * per query: the query's own and its answer's) passes about one record; relinked from the
- * oldest, every chain stays newest first. On failure the chains grow longer, no more. */
-static void dns_key_grow(struct why_store *st)
+/* Doubles the indexes of the records not answered once they hold more records than buckets,
+ * so a lookup by query key (two per query: the query's own and its answer's) passes about one
+ * record; relinked from the oldest, every chain stays newest first (at most
+ * log2(WHY_DNS_KEY_BUCKETS_MAX / WHY_DNS_LIVE_BUCKETS) walks of the records in all). On
+ * failure the chains grow longer, no more. */
+static void dns_live_grow(struct why_store *st)
 {
-    if (st->ndns < st->nkbuckets || st->nkbuckets >= WHY_DNS_KEY_BUCKETS_MAX)
+    if (st->nlive < st->nkbuckets || st->nkbuckets >= WHY_DNS_KEY_BUCKETS_MAX)
         return;
     uint32_t n = st->nkbuckets * 2;
-    struct why_dns_rec **b = calloc(n, sizeof *b);
-    if (!b)
+    struct why_dns_rec **b = calloc(n, sizeof *b), **sb = calloc(n, sizeof *sb);
+    if (!b || !sb) {
+        free(b);
+        free(sb);
         return;
+    }
     free(st->dkey);
+    free(st->dsock);
     st->dkey = b;
+    st->dsock = sb;
     st->nkbuckets = n;
     for (struct why_dns_rec *d = st->dhead; d; d = d->next) {
+        if (!d->live)
+            continue;
         d->kbucket = dns_kbucket(st, d);
         d->kprev = NULL;
         d->knext = b[d->kbucket];
         if (d->knext)
             d->knext->kprev = d;
         b[d->kbucket] = d;
+        d->sbucket = bucket_of(dns_sock_hash(&d->cli, d->cli_port, &d->srv), n);
+        d->sprev = NULL;
+        d->snext = sb[d->sbucket];
+        if (d->snext)
+            d->snext->sprev = d;
+        sb[d->sbucket] = d;
     }
 }
 
@@ -2704,7 +2726,8 @@ struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct 
 struct why_dns_rec *why_store_dns_unanswered(const struct why_store *st, const struct why_addr *cli,
                                              uint16_t cport, const struct why_addr *srv)
 {
-    for (struct why_dns_rec *d = st->dsock[dns_sock_bucket(cli, cport, srv)]; d; d = d->snext)
+    for (struct why_dns_rec *d = st->dsock[bucket_of(dns_sock_hash(cli, cport, srv), st->nkbuckets)]; d;
+         d = d->snext)
         if (!d->answered && d->cli_port == cport && why_addr_eq(&d->cli, cli) &&
             why_addr_eq(&d->srv, srv))
             return d;
@@ -2785,11 +2808,13 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
     if (d->knext)
         d->knext->kprev = d;
     st->dkey[d->kbucket] = d;
-    d->sbucket = bucket_of(sh, WHY_DNS_BUCKETS);
+    d->sbucket = bucket_of(sh, st->nkbuckets);
     d->snext = st->dsock[d->sbucket];
     if (d->snext)
         d->snext->sprev = d;
     st->dsock[d->sbucket] = d;
+    d->live = true;
+    st->nlive++;
     d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
     struct why_dns_nbucket *nb = &st->dnb[d->nbucket];
     d->nnext = nb->name;
@@ -2812,7 +2837,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         v->e[v->n++] = (struct why_dns_nent){d, 0, 0};
     }
     st->ndns++;
-    dns_key_grow(st);
+    dns_live_grow(st);
     return d;
 }
 
@@ -2825,6 +2850,8 @@ void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const str
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
     st->dgen += n != 0;
+    if (d->answered)
+        dns_live_leave(st, d); /* no query or answer looks for it now */
     if (d->answered && d->rcode == 0 && n)
         dns_failed_leave(st, d); /* answered with an address: it did not fail */
     for (uint32_t i = 0; i < n; i++) {

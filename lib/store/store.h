@@ -4,8 +4,8 @@
  *   - upstream requests by method + path (+ host), O(1): why_store_requests_*;
  *   - requests by method and the path's last segment, newest first, O(those):
  *     why_store_requests_ending (a reverse proxy's prefixed path ends like the client's);
- *   - DNS records by query key (client, port, server, id, name), O(1): why_store_dns_find;
- *   - DNS records by socket (client, port, server), O(records of that socket):
+ *   - DNS records no answer has come to, by query key (client, port, server, id, name),
+ *     O(1): why_store_dns_find; by socket (client, port, server), O(those of that socket):
  *     why_store_dns_unanswered (ICMP errors only: a resolver may use one port for all);
  *   - DNS records by name, O(records of that name): why_store_dns_by_name; the same in
  *     vectors by creation with the latest first query up to each record, where a search
@@ -75,8 +75,10 @@
 #define WHY_QLIKE_MIN 256u           /* the queue's index by request: buckets at first */
 #define WHY_QLIKE_MAX 16384u         /* ... and at most (the fixed size it had) */
 #define WHY_DNS_BUCKETS 16384u       /* DNS indexes' buckets (power of two) */
-#define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* the index by query key grows up to this (above
-                                               WHY_RECORDS_MAX: chains stay ~1 long) */
+#define WHY_DNS_LIVE_BUCKETS 1024u  /* the indexes of queries not answered yet (by query key,
+                                        by socket): buckets at first (power of two) */
+#define WHY_DNS_KEY_BUCKETS_MAX (1u << 17) /* ... and at most (above WHY_RECORDS_MAX: chains stay
+                                               ~1 long when every query waits) */
 #define WHY_ADDR_BUCKETS 16384u
 #define WHY_CONNS_VERS 1024u        /* versions of the server-address index (power of two) */
 #define WHY_CONNS_GONE 4096u        /* records gone from that index remembered (power of two) */
@@ -338,9 +340,17 @@ struct why_store {
     struct why_ts dscan_max;          /* the latest first query of those */
     int64_t dlag_us;                  /* the most one of them was first asked before an earlier
                                          one (us, truncated): how far pruning's walk must look */
-    struct why_dns_rec **dkey;        /* DNS records by (client, client port, server, id, name) */
-    uint32_t nkbuckets;               /* of dkey (power of two, grows with ndns) */
-    struct why_dns_rec **dsock;       /* DNS records by (client, client port, server) */
+    /* The DNS records no answer has come to (through why_store_dns_answer), by (client, client
+     * port, server, id, name) and by (client, client port, server): all a query's or an
+     * answer's lookup and an ICMP error's look for. An answered record leaves both, so they
+     * hold the queries in flight and those that failed, a table of some kilobytes that stays
+     * in cache where one sized to every record of the window (a megabyte, on a resolver's
+     * thousand queries a second) was read from memory at every query, with an unrelated
+     * record of the chain. */
+    struct why_dns_rec **dkey;
+    struct why_dns_rec **dsock;
+    uint32_t nkbuckets;               /* of each (power of two, grows with nlive) */
+    uint32_t nlive;                   /* records in them (why_dns_rec.live) */
     struct why_dns_nbucket *dnb;      /* DNS records by name: each bucket's chain, its vector
                                          and its answers by family, in one cache line */
     bool dnvec_lost;                  /* a record could not be added to a vector (out of
@@ -952,7 +962,9 @@ struct why_txn *why_store_queued_like_from(const struct why_store *st, const str
                                            uint32_t *nok);
 
 /* ---- DNS records ---- */
-/* The latest record of the query (client, port, server, id, name, type); NULL if none. */
+/* The latest record of the query (client, port, server, id, name, type) no answer has come
+ * to (why_store_dns_answer with answered set takes a record out of this index: a query again
+ * after the answer is a new record, and a second answer finds none); NULL if none. */
 struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct why_addr *cli,
                                        uint16_t cport, const struct why_addr *srv, uint16_t qid,
                                        const char *qname, uint16_t qtype);
@@ -965,7 +977,9 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
                                       uint16_t cport, const struct why_addr *srv, uint16_t sport,
                                       uint16_t qid, const char *qname, uint16_t qtype);
 /* Sets the addresses of an answer (the first WHY_DNS_REC_ADDRS; more are counted), d->a_ts
- * already set (the index by name and family is in its order). Once per record. */
+ * already set (the index by name and family is in its order); d->answered set, d leaves the
+ * indexes of the records not answered (why_store_dns_find, why_store_dns_unanswered). Once
+ * per record. */
 void why_store_dns_answer(struct why_store *st, struct why_dns_rec *d, const struct why_addr *addrs,
                           uint32_t n);
 /* Records for a name, newest first: key is why_request_key("", name). */

@@ -1401,7 +1401,7 @@ static void dns_one_port(void **state)
     assert_null(why_store_dns_find(&f->st, &cli, 33334, &srv, 1000, "n0000.bench", WHY_DNS_A));
     /* no chain of the query-key index holds more than a few of the 4,000 records */
     uint32_t longest = 0;
-    for (uint32_t b = 0; b < WHY_DNS_BUCKETS; b++) {
+    for (uint32_t b = 0; b < f->st.nkbuckets; b++) {
         uint32_t n = 0;
         for (const struct why_dns_rec *d = f->st.dkey[b]; d; d = d->knext)
             n++;
@@ -1417,6 +1417,63 @@ static void dns_one_port(void **state)
     why_store_prune(&f->st, T(1000), true);
     assert_int_equal(f->st.ndns, 0);
     assert_null(why_store_dns_unanswered(&f->st, &cli, 33333, &srv));
+}
+
+/* A record answered (why_store_dns_answer with answered set) leaves the indexes of the
+ * records not answered: a query again with the same key is a new record, found then; the
+ * indexes grow with the queries waiting (an outage of the resolver), not with every record,
+ * and a record answered or pruned leaves no link behind in them. */
+static void dns_live_index(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr cli = A("198.19.0.1"), srv = A("198.19.0.53"), ip = A("198.19.1.1");
+    struct why_dns_rec *d = why_store_dns_new(&f->st, &cli, 40000, &srv, 53, 7, "shop.lab", WHY_DNS_A);
+    assert_non_null(d);
+    assert_int_equal(f->st.nlive, 1);
+    assert_ptr_equal(why_store_dns_find(&f->st, &cli, 40000, &srv, 7, "shop.lab", WHY_DNS_A), d);
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, 40000, &srv), d);
+    d->answered = true;
+    d->a_ts = T(1);
+    why_store_dns_answer(&f->st, d, &ip, 1);
+    assert_int_equal(f->st.nlive, 0);
+    assert_null(why_store_dns_find(&f->st, &cli, 40000, &srv, 7, "shop.lab", WHY_DNS_A));
+    assert_null(why_store_dns_unanswered(&f->st, &cli, 40000, &srv));
+    assert_int_equal(by_addr(f, &ip), 1); /* (the answer's other indexes keep it) */
+    struct why_dns_rec *again = why_store_dns_new(&f->st, &cli, 40000, &srv, 53, 7, "shop.lab", WHY_DNS_A);
+    assert_ptr_equal(why_store_dns_find(&f->st, &cli, 40000, &srv, 7, "shop.lab", WHY_DNS_A), again);
+    /* a resolver down: every query waits, the indexes grow past their first size */
+    enum { N = 3 * WHY_DNS_LIVE_BUCKETS };
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "n%05d.lab", i);
+        assert_non_null(why_store_dns_new(&f->st, &cli, (uint16_t)(20000 + i % 7), &srv, 53, (uint16_t)i, name, WHY_DNS_A));
+    }
+    assert_int_equal(f->st.nlive, N + 1);
+    assert_true(f->st.nkbuckets >= N);
+    uint32_t keyed = 0, socked = 0;
+    for (uint32_t b = 0; b < f->st.nkbuckets; b++) {
+        for (const struct why_dns_rec *o = f->st.dkey[b]; o; o = o->knext)
+            keyed++;
+        for (const struct why_dns_rec *o = f->st.dsock[b]; o; o = o->snext)
+            socked++;
+    }
+    assert_int_equal(keyed, N + 1);
+    assert_int_equal(socked, N + 1);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "n%05d.lab", i);
+        assert_non_null(why_store_dns_find(&f->st, &cli, (uint16_t)(20000 + i % 7), &srv, (uint16_t)i, name, WHY_DNS_A));
+    }
+    /* the latest waiting on a socket, after the relinking */
+    snprintf(name, sizeof name, "n%05d.lab", N - 1);
+    assert_ptr_equal(why_store_dns_unanswered(&f->st, &cli, (uint16_t)(20000 + (N - 1) % 7), &srv),
+                     why_store_dns_find(&f->st, &cli, (uint16_t)(20000 + (N - 1) % 7), &srv, (uint16_t)(N - 1), name, WHY_DNS_A));
+    why_store_prune(&f->st, T(1000), true);
+    assert_int_equal(f->st.ndns, 0);
+    assert_int_equal(f->st.nlive, 0);
+    for (uint32_t b = 0; b < f->st.nkbuckets; b++) {
+        assert_null(f->st.dkey[b]);
+        assert_null(f->st.dsock[b]);
+    }
 }
 
 /* Transactions are split into upstream candidates (client side the gateway) and the others,
@@ -2765,6 +2822,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(transactions_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_records, setup, teardown),
         cmocka_unit_test_setup_teardown(dns_one_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(dns_live_index, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(upstream_slots_skip_held_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(try_slots_leave_out_carried_http, setup, teardown),
