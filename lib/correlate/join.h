@@ -317,14 +317,17 @@ struct why_join_scratch {
 void why_join_scratch_free(struct why_join_scratch *s);
 
 /* The names the DNS records held answered address a with, each once, in the order the index
- * by address gives them first (newest first), while that index stays (gen: the store's dgen):
- * the join asks it of every failed try to a, and the index holds every lookup of a backend's
- * name that a resolver with a short TTL made (one a request: thousands). */
+ * by address gives them first (newest first): the join asks it of every failed try to a, and
+ * the index holds every lookup of a backend's name that a resolver with a short TTL made (one
+ * a request: thousands). Kept while no record goes (gone: the store's dgone), when the index
+ * only gains links at its chains' heads: brought up to date from the links before `head`, the
+ * chain's head when it was read last, not read again whole at each new answer. */
 #define WHY_ADDR_NAMES 8 /* names told (more: overflow, and the callers read the index) */
 #define WHY_ADDR_NAMES_MEMO 16u /* addresses cached (power of two) */
 struct why_addr_names {
     bool valid, overflow;
-    uint64_t gen;
+    uint64_t gone;
+    const struct why_dns_alink *head;
     struct why_addr a;
     uint32_t n;
     struct {

@@ -5,35 +5,59 @@
 
 #include "correlate/join.h"
 
+/* name (nkey, qname) into m's names unless there: false when it is not and m is full */
+static bool name_add(struct why_addr_names *m, uint64_t nkey, const char *qname)
+{
+    uint32_t k = 0;
+    while (k < m->n && (m->v[k].nkey != nkey || strcmp(m->v[k].qname, qname) != 0))
+        k++;
+    if (k < m->n)
+        return true;
+    if (m->n == WHY_ADDR_NAMES)
+        return false;
+    m->v[m->n].nkey = nkey;
+    m->v[m->n++].qname = qname;
+    return true;
+}
+
+/* The names of the links from `from` up to `to` (not included) that gave a, in the order met,
+ * into m: false when more than it keeps */
+static bool names_of(const struct why_dns_alink *from, const struct why_dns_alink *to, const struct why_addr *a,
+                     struct why_addr_names *m)
+{
+    for (const struct why_dns_alink *l = from; l != to; l = l->next)
+        if (why_addr_eq(why_dns_alink_addr(l), a) && !name_add(m, l->rec->nkey, l->rec->qname))
+            return false;
+    return true;
+}
+
 const struct why_addr_names *why_join_addr_names(const struct why_join_ctx *cx, const struct why_addr *a)
 {
     if (!cx->names)
         return NULL;
     struct why_addr_names *m = &cx->names[why_store_addr_bucket(a, WHY_ADDR_NAMES_MEMO)];
-    if (m->valid && m->gen == cx->st->dgen && why_addr_eq(&m->a, a))
+    const struct why_dns_alink *head = why_store_dns_by_addr(cx->st, a);
+    if (m->valid && m->gone == cx->st->dgone && why_addr_eq(&m->a, a)) {
+        /* no record gone since: the same links after m->head, and maybe new ones before it */
+        if (!m->overflow && head != m->head) {
+            /* the names of the new links first (they are newer), then the memo's others: the
+             * order a reading of the whole chain gives (more names than kept stay so) */
+            struct why_addr_names was = *m;
+            m->n = 0;
+            m->overflow = !names_of(head, was.head, a, m);
+            for (uint32_t i = 0; i < was.n && !m->overflow; i++)
+                m->overflow = !name_add(m, was.v[i].nkey, was.v[i].qname);
+        }
+        m->head = head;
         return m->overflow ? NULL : m;
+    }
     m->valid = true;
-    m->overflow = false;
-    m->gen = cx->st->dgen;
+    m->gone = cx->st->dgone;
+    m->head = head;
     m->a = *a;
     m->n = 0;
-    for (const struct why_dns_alink *l = why_store_dns_by_addr(cx->st, a); l; l = l->next) {
-        const struct why_dns_rec *d = l->rec;
-        if (!why_addr_eq(why_dns_alink_addr(l), a))
-            continue;
-        uint32_t k = 0;
-        while (k < m->n && (m->v[k].nkey != d->nkey || strcmp(m->v[k].qname, d->qname) != 0))
-            k++;
-        if (k < m->n)
-            continue;
-        if (m->n == WHY_ADDR_NAMES) {
-            m->overflow = true;
-            return NULL;
-        }
-        m->v[m->n].nkey = d->nkey;
-        m->v[m->n++].qname = d->qname;
-    }
-    return m;
+    m->overflow = !names_of(head, NULL, a, m);
+    return m->overflow ? NULL : m;
 }
 
 #define WHY_AWAITED_READ 256 /* queued requests why_join_try_awaited reads (cap: past it, a

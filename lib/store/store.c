@@ -1158,6 +1158,7 @@ static void dns_unlink(struct why_store *st, struct why_dns_rec *d)
     }
     struct why_dns_alink *links = (struct why_dns_alink *)(d + 1);
     st->dgen++;
+    st->dgone++;
     if (st->dupto.x == d)
         st->dupto.x = NULL; /* why_store_dns_upto starts from the newest again */
     else if (st->dupto.x && d->id > st->dupto.x->id)

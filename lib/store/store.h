@@ -327,6 +327,8 @@ struct why_store {
     uint64_t ndns;
     uint64_t dgen;                /* moves on whenever a DNS record comes or goes or the index
                                      by address gains links (an answer's addresses) */
+    uint64_t dgone;               /* moves on whenever a DNS record goes: until it does, the
+                                     index by address only gains links, at its chains' heads */
     struct {                      /* why_store_dns_upto's last answer, kept as records come
                                      and go (x NULL: none, or it went) */
         uint64_t after;

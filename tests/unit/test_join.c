@@ -195,6 +195,52 @@ static void forward_proxy_join(void **state)
     assert_int_equal(y.nattempts, 0);
 }
 
+
+/* The names an address was answered with, kept between the join's questions: brought up to
+ * date from the answers that came since while no record went, read anew when one did; each
+ * time the same names in the same order as a first reading of the index, more than
+ * WHY_ADDR_NAMES none. */
+static void addr_names_kept_up_to_date(void **state)
+{
+    struct fixture *f = *state;
+    struct why_addr srv = A("198.19.0.10");
+    static struct why_addr_names fresh[WHY_ADDR_NAMES_MEMO];
+    struct why_join_ctx first = f->cx;
+    first.names = fresh;
+    static const char *const seq[] = {"a.lab", "b.lab", "a.lab", "c.lab", "b.lab", "d.lab", "e.lab",
+                                      "a.lab", "f.lab", "g.lab", "h.lab", "c.lab", "i.lab", "j.lab"};
+    const size_t nseq = sizeof seq / sizeof seq[0];
+    for (size_t i = 0; i <= nseq + 2; i++) {
+        if (i == nseq) {
+            why_store_prune(&f->st, T(1000), true); /* every record goes */
+        } else if (i > nseq) {
+            resolved(f, i == nseq + 1 ? "k.lab" : "a.lab", "198.19.0.10", 2000 + (double)i);
+        } else {
+            resolved(f, seq[i], "198.19.0.10", 1 + 0.01 * (double)i);
+            if (i % 3 == 0) /* (another address's answers in the index between) */
+                resolved(f, "other.lab", "198.19.0.11", 1.005 + 0.01 * (double)i);
+        }
+        memset(fresh, 0, sizeof fresh);
+        const struct why_addr_names *m = why_join_addr_names(&f->cx, &srv);
+        const struct why_addr_names *w = why_join_addr_names(&first, &srv);
+        assert_int_equal(m == NULL, w == NULL);
+        if (!w)
+            continue;
+        assert_int_equal(m->n, w->n);
+        for (uint32_t k = 0; k < w->n; k++) {
+            assert_true(m->v[k].nkey == w->v[k].nkey);
+            assert_string_equal(m->v[k].qname, w->v[k].qname);
+        }
+        if (i == 4) /* a, b, c: c newest, then b (answered again), then a */
+            assert_string_equal(m->v[0].qname, "b.lab");
+    }
+    /* more than WHY_ADDR_NAMES names before the prune, two after it */
+    const struct why_addr_names *m = why_join_addr_names(&f->cx, &srv);
+    assert_non_null(m);
+    assert_int_equal(m->n, 2);
+    assert_string_equal(m->v[0].qname, "a.lab");
+    assert_string_equal(m->v[1].qname, "k.lab");
+}
 /* The index by name: a request's lookup is found past many newer lookups of its name, and a
  * lookup still pending at its start past many older ones, whatever other names share the
  * name's chain and whatever pruning took from the middle of it (more than half of it: its
@@ -4651,6 +4697,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(forward_proxy_join, setup, teardown),
+        cmocka_unit_test_setup_teardown(addr_names_kept_up_to_date, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_address_not_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_found_among_many_in_window, setup, teardown),
         cmocka_unit_test_setup_teardown(tries_told_from_slots_by_first_syn, setup, teardown),
