@@ -212,9 +212,10 @@ static void addr_names_kept_up_to_date(void **state)
     const size_t nseq = sizeof seq / sizeof seq[0];
     for (size_t i = 0; i <= nseq + 2; i++) {
         if (i == nseq) {
-            why_store_prune(&f->st, T(1000), true); /* every record goes */
+            why_store_prune(&f->st, T(600), true); /* every record goes */
+            assert_int_equal(f->st.ndns, 0);
         } else if (i > nseq) {
-            resolved(f, i == nseq + 1 ? "k.lab" : "a.lab", "198.19.0.10", 2000 + (double)i);
+            resolved(f, i == nseq + 1 ? "k.lab" : "a.lab", "198.19.0.10", 600 + (double)i);
         } else {
             resolved(f, seq[i], "198.19.0.10", 1 + 0.01 * (double)i);
             if (i % 3 == 0) /* (another address's answers in the index between) */
