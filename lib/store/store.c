@@ -223,6 +223,7 @@ int why_store_init(struct why_store *st, struct why_summary *sum, const struct w
     if (hooks)
         st->hooks = *hooks;
     st->spare_txn.max = WHY_SPARE_TXN_MAX;
+    st->spare_txn.lines = true; /* what the sweep reads of each is in its first line */
     st->spare_dns.max = st->spare_rec.max = st->spare_conn.max = WHY_SPARE_MAX;
     st->spare_cmore.max = st->spare_cend.max = WHY_SPARE_MAX;
     st->spare_http1.max = WHY_SPARE_MAX;

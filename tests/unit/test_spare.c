@@ -1,6 +1,6 @@
 /* util/spare.h: blocks given back are handed out again (zeroed when asked), at most `max` are
  * kept, the rest freed, and a drain frees them all (LeakSanitizer, in the ASan build, holds
- * the test to that). A list on a slab (util/slab.h) takes its blocks from it and keeps every
+ * the test to that); with lines, each block begins a cache line. A list on a slab (util/slab.h) takes its blocks from it and keeps every
  * one given back; the slab's regions grow to 2 MiB, aligned. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,6 +73,37 @@ static void at_most_max(void **state)
     assert_null(none.head);
 }
 
+/* A list with lines: every block begins a cache line, whatever malloc gave (lists of several
+ * sizes, so that malloc's 16-byte steps land on each offset), is written whole and zeroed when
+ * asked; past max and at a drain it is freed (LeakSanitizer and the allocator's checks hold
+ * the test to freeing what malloc gave, not the block). */
+static void blocks_on_lines(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {64, 80, 96, 112, 600};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        struct why_spare sp = {.max = 2, .lines = true};
+        uint8_t *v[5];
+        for (int i = 0; i < 5; i++) {
+            v[i] = why_spare_get(&sp, sizes[s], i % 2 == 0);
+            assert_non_null(v[i]);
+            assert_int_equal((uintptr_t)v[i] % WHY_SPARE_LINE, 0);
+            for (size_t k = 0; i % 2 == 0 && k < sizes[s]; k++)
+                assert_int_equal(v[i][k], 0);
+            memset(v[i], 0x77, sizes[s]);
+        }
+        for (int i = 0; i < 5; i++)
+            why_spare_give(&sp, v[i]); /* the first two kept, the others freed */
+        assert_int_equal(sp.n, 2);
+        uint8_t *again = why_spare_get(&sp, sizes[s], true);
+        assert_ptr_equal(again, v[1]);
+        assert_int_equal(again[sizes[s] - 1], 0);
+        why_spare_give(&sp, again);
+        why_spare_drain(&sp);
+        assert_null(sp.head);
+    }
+}
+
 /* A slab hands out 16-byte aligned blocks one after another, each region as large as the one
  * before twice over up to WHY_SLAB_HUGE, those aligned to it; a block larger than a region
  * gets one of its own size. */
@@ -143,6 +174,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reused_and_zeroed),
         cmocka_unit_test(at_most_max),
+        cmocka_unit_test(blocks_on_lines),
         cmocka_unit_test(slab_regions),
         cmocka_unit_test(spare_on_slab),
     };
