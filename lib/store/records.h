@@ -424,13 +424,12 @@ struct why_txn {
 
 struct why_dns_rec {
     /* What the walks read of every record they pass, first: the chains by name (the join's
-     * lookups of a request's host) and by query key, and what a lookup's time window and
-     * pruning test, in the first 64 bytes; then what pruning reads and unlinks, in the next
-     * three lines (the record's links, buckets and claims, the asker and the name); the rest
-     * after them. */
+     * lookups of a request's host) and by creation (pruning, why_store_dns_upto), and what a
+     * lookup's time window and pruning test, in the first 64 bytes; then what pruning reads
+     * and unlinks, in the next three lines (the record's links, buckets and claims, the asker
+     * and the name); the rest after them. */
     struct why_dns_rec *nnext;    /* index by name */
-    struct why_dns_rec *knext;    /* index by query key (client, port, server, id, name), while
-                                     live */
+    struct why_dns_rec *next;     /* all, by creation */
     uint64_t nkey;                /* hash of qname */
     struct why_ts q_ts;           /* the first query */
     struct why_ts a_ts;
@@ -440,8 +439,10 @@ struct why_dns_rec {
     bool answered;
     uint8_t rcode;
     struct why_ts last_q_ts;
-    struct why_dns_rec *nprev, *kprev;
-    struct why_dns_rec *next, *prev;     /* all, by creation */
+    struct why_dns_rec *nprev, *prev;
+    struct why_dns_rec *knext, *kprev;   /* index by query key (client, port, server, id,
+                                            name), while live: its chains are the few queries
+                                            in flight, in cache */
     struct why_dns_rec *snext, *sprev;   /* index by socket (client, port, server), while live */
     /* index by name and the family of an address answered ([0]: IPv4, [1]: IPv6), in the
      * order of the answers' times, newest first; in one only when the answer gave both */
