@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "correlate/join.h"
+#include "util/ascii.h"
 #include "util/url.h"
 
 static bool in_window(struct why_ts t, struct why_ts from, struct why_ts to)
@@ -96,7 +97,7 @@ static bool name_leads_nowhere(const struct why_join_ctx *cx, const struct why_j
 static bool direct_addr_known(const struct why_join_ctx *cx, const struct why_txn *client)
 {
     (void)cx;
-    return strcmp(client->method, "CONNECT") == 0 || client->target_len == 0 ||
+    return why_str_is(client->method, "CONNECT") || client->target_len == 0 ||
            client->target[0] != '/';
 }
 

@@ -4,6 +4,8 @@
  * acknowledges every sequence number below it; lib/flow records them per direction). */
 #include "diagnose/partial.h"
 
+#include "util/ascii.h"
+
 /* The client's connection's answer direction: bytes of it the capture never saw (a hole or
  * a tail, or the whole direction) were acknowledged by the client after the request was
  * sent (in a later packet): the answer exists, the capture missed it. */
@@ -33,7 +35,7 @@ bool why_partial_conn_unfollowed(const struct why_txn *t, struct why_ts now)
 bool why_partial_tunnel_open(const struct why_txn *t)
 {
     const struct why_conn *c = why_rec_conn(t->rc);
-    if (strcmp(t->method, "CONNECT") != 0)
+    if (!why_str_is(t->method, "CONNECT"))
         return false;
     return why_ts_cmp(c->half[WHY_C2S].last_data_ts, t->req_ts) > 0 &&
            (why_ts_cmp(c->half[WHY_S2C].last_data_ts, t->req_ts) > 0 ||

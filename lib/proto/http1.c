@@ -797,12 +797,12 @@ static void start_message(struct why_http1_stream *s, struct why_http_head *h,
         pop_pending(s, h->req_method, sizeof h->req_method);
         /* the phase is set before on_head: the session reads it there */
         if (h->status == 101 ||
-            (strcmp(h->req_method, "CONNECT") == 0 && h->status >= 200 && h->status < 300)) {
+            (why_str_is(h->req_method, "CONNECT") && h->status >= 200 && h->status < 300)) {
             s->phase = WHY_HTTP_TUNNEL;
             emit_head(cb, h);
             return;
         }
-        if (strcmp(h->req_method, "HEAD") == 0 || h->status == 204 || h->status == 304) {
+        if (why_str_is(h->req_method, "HEAD") || h->status == 204 || h->status == 304) {
             s->expected_len = 0;
             s->phase = WHY_HTTP_IDLE;
             emit_head(cb, h);

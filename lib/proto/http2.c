@@ -256,7 +256,7 @@ static void block_done(struct why_h2_conn *c, enum why_h2_side s, const struct w
     hd_table_sync(c, s); /* a size announced while the block was open */
     if (h) {
         h->head_len = d->block_bytes;
-        if (h->is_request && strcmp(h->method, "CONNECT") == 0 && h->target_len == 0) {
+        if (h->is_request && why_str_is(h->method, "CONNECT") && h->target_len == 0) {
             why_ascii_copy(h->target, sizeof h->target, (const uint8_t *)h->host, strlen(h->host));
             h->target_len = (uint32_t)strlen(h->target);
         }

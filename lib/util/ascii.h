@@ -14,6 +14,14 @@ static inline uint8_t why_ascii_lower(uint8_t c)
     return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
+/* s (NUL-terminated) is the literal `lit` (a method name: "CONNECT", "HEAD"): its first byte
+ * compared inline, so the usual answer (a GET is neither) costs no call into the library's
+ * strcmp, which each request's head, index and join asked several times. */
+static inline bool why_str_is(const char *s, const char *lit)
+{
+    return s[0] == lit[0] && strcmp(s, lit) == 0;
+}
+
 /* True if s[0..n) equals the lower-case literal `lit`, ignoring ASCII case. */
 static inline bool why_ascii_ieq(const uint8_t *s, size_t n, const char *lit)
 {

@@ -75,7 +75,7 @@ enum form { FORM_CONNECT, FORM_ABSOLUTE, FORM_PATH };
 
 static enum form target_form(const char *method, const char *target, size_t target_len, size_t *sl)
 {
-    if (method && strcmp(method, "CONNECT") == 0)
+    if (method && why_str_is(method, "CONNECT"))
         return FORM_CONNECT;
     const char *sep = target_len >= 3 ? memchr(target, ':', target_len < 10 ? target_len : 10) : NULL;
     if (sep && (size_t)(sep - target) + 3 <= target_len && sep[1] == '/' && sep[2] == '/') {
