@@ -106,7 +106,6 @@ static uint64_t dns_sock_hash(const struct why_addr *cli, uint16_t cport, const 
     return (h ^ cport) * 1099511628211u;
 }
 
-
 /* The query key: the socket, the query id and the name's key (nkey, hashed once per message
  * for both indexes; the type is compared only). */
 static uint64_t dns_key_hash(uint64_t sock_hash, uint16_t qid, uint64_t nkey)

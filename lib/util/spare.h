@@ -1,7 +1,8 @@
 /* Freed blocks of one size kept for the next one (a request, an answer, a connection every
  * few packets would otherwise each be a malloc and a free): chained through their first
  * bytes, at most `max` (0 under AddressSanitizer, which then sees a block used after it was
- * given back as it would any freed memory). Every block of one list has one size.
+ * given back as it would any freed memory). Every block of one list has one size. A list
+ * with `lines` hands out blocks that begin a cache line (malloc'd with a line more).
  *
  * A list with a slab (util/slab.h; why_spare_slab, none under AddressSanitizer) takes its new
  * blocks from it and keeps every block given back, whatever `max`: a slab's block is never
@@ -46,8 +47,8 @@ struct why_spare {
 #define WHY_SPARE_LINE 64 /* bytes of a cache line (x86-64, most arm64) */
 
 /* A new block of `size` bytes for sp from malloc: with lines, at the first line boundary past
- * the start of size + WHY_SPARE_LINE bytes, the distance to that start (16 to 64: malloc
- * aligns to 16) in the byte before the block, which spare_free reads. */
+ * the start of size + WHY_SPARE_LINE bytes, the distance to that start (1 to 64; 16 to 64
+ * where malloc aligns to 16) in the byte before the block, which spare_free reads. */
 static inline void *spare_alloc(const struct why_spare *sp, size_t size, bool zero)
 {
     if (!sp->lines)
