@@ -1123,7 +1123,6 @@ static void dns_live_leave(struct why_store *st, struct why_dns_rec *d)
         st->dsock[d->sbucket] = d->snext;
     if (d->snext)
         d->snext->sprev = d->sprev;
-    d->knext = d->kprev = d->snext = d->sprev = NULL;
     d->live = false;
     st->nlive--;
 }
@@ -2662,11 +2661,23 @@ void why_store_claim_txn(struct why_store *st, struct why_txn *up, struct why_tx
 
 /* ---- DNS records ---- */
 
-/* A record's bucket in the index by query key (nkbuckets of them). */
-static uint32_t dns_kbucket(const struct why_store *st, const struct why_dns_rec *d)
+/* d at the head of its chains of the indexes of the records not answered (its socket and key
+ * set): newest first in every chain, so a lookup finds the latest record. */
+static void dns_live_link(struct why_store *st, struct why_dns_rec *d)
 {
-    uint64_t h = dns_key_hash(dns_sock_hash(&d->cli, d->cli_port, &d->srv), d->qid, d->nkey);
-    return bucket_of(h, st->nkbuckets);
+    uint64_t sh = dns_sock_hash(&d->cli, d->cli_port, &d->srv);
+    d->kbucket = bucket_of(dns_key_hash(sh, d->qid, d->nkey), st->nkbuckets);
+    d->kprev = NULL;
+    d->knext = st->dkey[d->kbucket];
+    if (d->knext)
+        d->knext->kprev = d;
+    st->dkey[d->kbucket] = d;
+    d->sbucket = bucket_of(sh, st->nkbuckets);
+    d->sprev = NULL;
+    d->snext = st->dsock[d->sbucket];
+    if (d->snext)
+        d->snext->sprev = d;
+    st->dsock[d->sbucket] = d;
 }
 
 /* Doubles the indexes of the records not answered once they hold more records than buckets,
@@ -2690,22 +2701,9 @@ static void dns_live_grow(struct why_store *st)
     st->dkey = b;
     st->dsock = sb;
     st->nkbuckets = n;
-    for (struct why_dns_rec *d = st->dhead; d; d = d->next) {
-        if (!d->live)
-            continue;
-        d->kbucket = dns_kbucket(st, d);
-        d->kprev = NULL;
-        d->knext = b[d->kbucket];
-        if (d->knext)
-            d->knext->kprev = d;
-        b[d->kbucket] = d;
-        d->sbucket = bucket_of(dns_sock_hash(&d->cli, d->cli_port, &d->srv), n);
-        d->sprev = NULL;
-        d->snext = sb[d->sbucket];
-        if (d->snext)
-            d->snext->sprev = d;
-        sb[d->sbucket] = d;
-    }
+    for (struct why_dns_rec *d = st->dhead; d; d = d->next)
+        if (d->live)
+            dns_live_link(st, d);
 }
 
 struct why_dns_rec *why_store_dns_find(const struct why_store *st, const struct why_addr *cli,
@@ -2802,18 +2800,7 @@ struct why_dns_rec *why_store_dns_new(struct why_store *st, const struct why_add
         st->xhead = d;
     st->xtail = d;
     d->in_failed = true;
-    /* newest first in every chain: a lookup finds the latest record */
-    uint64_t sh = dns_sock_hash(cli, cport, srv);
-    d->kbucket = bucket_of(dns_key_hash(sh, qid, d->nkey), st->nkbuckets);
-    d->knext = st->dkey[d->kbucket];
-    if (d->knext)
-        d->knext->kprev = d;
-    st->dkey[d->kbucket] = d;
-    d->sbucket = bucket_of(sh, st->nkbuckets);
-    d->snext = st->dsock[d->sbucket];
-    if (d->snext)
-        d->snext->sprev = d;
-    st->dsock[d->sbucket] = d;
+    dns_live_link(st, d);
     d->live = true;
     st->nlive++;
     d->nbucket = bucket_of(d->nkey, WHY_DNS_BUCKETS);
